@@ -1,0 +1,26 @@
+// The fluxion command line: each command group registers its subcommands here.
+// Commands only parse arguments, call the libraries and print; exit codes:
+//   0 success, 1 the computation failed, 2 bad input (files, values, usage).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+
+namespace fluxion::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitInput = 2;
+
+struct Context {
+  int exit_code = kExitOk;
+};
+
+// Prints diagnostics (errors and warnings) to stderr.
+void print_diagnostics(const std::vector<Diagnostic>& items);
+
+void add_model_commands(CLI::App& app, Context& ctx);
+
+}  // namespace fluxion::cli

@@ -1,0 +1,63 @@
+// fluxion: determine metabolic fluxes from the data biologists have.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "fluxion/core/version.hpp"
+
+namespace fluxion::cli {
+
+void print_diagnostics(const std::vector<Diagnostic>& items) {
+  for (const auto& d : items) std::cerr << d.to_string() << '\n';
+}
+
+}  // namespace fluxion::cli
+
+int main(int argc, char** argv) {
+  using namespace fluxion::cli;
+  auto logger = spdlog::stderr_color_mt("fluxion");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+  spdlog::set_level(spdlog::level::info);
+
+  CLI::App app{"fluxion: metabolic fluxes from isotope tracing, expression and constraint-based models"};
+  app.set_version_flag("--version", std::string(fluxion::version()) + " (" + std::string(fluxion::git_hash()) + ")");
+  app.require_subcommand(0, 1);
+  bool verbose = false, quiet = false;
+  app.add_flag("-v,--verbose", verbose, "Log details (debug level)");
+  app.add_flag("-q,--quiet", quiet, "Log only errors");
+  app.parse_complete_callback([&] {
+    if (verbose) spdlog::set_level(spdlog::level::debug);
+    if (quiet) spdlog::set_level(spdlog::level::err);
+  });
+
+  Context ctx;
+  auto* version = app.add_subcommand("version", "Print the version and the git commit it was built from");
+  version->callback([] {
+    std::cout << "fluxion " << fluxion::version() << " (git " << fluxion::git_hash() << ")\n";
+  });
+  add_model_commands(app, ctx);
+
+  if (argc == 1) {
+    std::cout << app.help();
+    return kExitOk;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // a subcommand given without its arguments prints its usage
+    const CLI::App* sub = &app;
+    while (!sub->get_subcommands().empty()) sub = sub->get_subcommands().front();
+    std::cerr << "error: " << e.what() << "\n\n" << sub->help();
+    return kExitInput;
+  }
+  return ctx.exit_code;
+}

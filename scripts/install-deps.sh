@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package fluxion needs to build, run and test.
+# Idempotent and non-interactive; run as root (or through sudo).
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then exec sudo -E bash "$0" "$@"; fi
+  echo "install-deps: run as root (apt-get needs it)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev          # libFuzzer targets and sanitizers
+  # numerics
+  libeigen3-dev libsuitesparse-dev libgmp-dev
+  # formats
+  libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev
+  # command line and logging
+  libcli11-dev libspdlog-dev libfmt-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+apt-get update -q
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,16 @@
+// The built-in models (models/*.tsv), compiled into the library by CMake.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace fluxion::io::detail {
+
+struct BuiltinModel {
+  std::string_view name;  // file name without .tsv
+  std::string_view text;  // reaction TSV
+};
+
+const std::vector<BuiltinModel>& builtin_models();
+
+}  // namespace fluxion::io::detail

@@ -1,0 +1,348 @@
+#include "text.hpp"
+
+#include <zlib.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sys/stat.h>
+
+namespace fluxion::io::detail {
+
+std::optional<std::string> read_file(const std::string& path, std::string& error) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    error = path + ": is a directory, not a file";
+    return std::nullopt;
+  }
+  gzFile f = gzopen(path.c_str(), "rb");  // reads plain files transparently
+  if (!f) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    const int n = gzread(f, buf, sizeof buf);
+    if (n < 0) {
+      int code = 0;
+      error = path + ": cannot read: " + gzerror(f, &code);
+      gzclose(f);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  gzclose(f);
+  return out;
+}
+
+bool write_file(const std::string& path, const std::string& content, std::string& error) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    error = path + ": cannot open for writing: " + std::strerror(errno);
+    return false;
+  }
+  out << content;
+  out.close();
+  if (!out) {
+    error = path + ": write failed: " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = text.find(sep, start);
+    if (end == std::string_view::npos) {
+      parts.push_back(text.substr(start));
+      return parts;
+    }
+    parts.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  s = trim(s);
+  if (s.empty()) return std::nullopt;
+  const std::string l = lower(s);
+  if (l == "inf" || l == "+inf" || l == "infinity" || l == "+infinity") return kInfinity;
+  if (l == "-inf" || l == "-infinity") return -kInfinity;
+  std::string_view t = s;
+  if (t.front() == '+') t.remove_prefix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || ptr != t.data() + t.size() || std::isnan(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  const std::string l = lower(trim(s));
+  if (l == "yes" || l == "true" || l == "1" || l == "y") return true;
+  if (l == "no" || l == "false" || l == "0" || l == "n") return false;
+  return std::nullopt;
+}
+
+std::string format_number(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::isnan(v)) return "nan";
+  if (v == 0) return "0";
+  char buf[64];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, ptr);
+}
+
+// ---------------------------------------------------------------------------
+// Equations
+
+namespace {
+
+struct Token {
+  std::string_view text;
+  int column;  // 1-based within the equation text
+};
+
+bool is_arrow(std::string_view t, bool& reversible, bool& backward) {
+  static const char* forward[] = {"->", "-->", "=>", "==>", "→"};
+  static const char* both[] = {"<->", "<=>", "<==>", "<-->", "↔", "⇌"};
+  static const char* back[] = {"<-", "<--", "<=", "<==", "←"};
+  for (auto a : forward)
+    if (t == a) { reversible = false; backward = false; return true; }
+  for (auto a : both)
+    if (t == a) { reversible = true; backward = false; return true; }
+  for (auto a : back)
+    if (t == a) { reversible = false; backward = true; return true; }
+  return false;
+}
+
+// Splits into whitespace-separated tokens, keeping "( ... )" atom groups whole.
+std::vector<Token> tokenize(std::string_view text, std::string& error, int& error_column) {
+  std::vector<Token> tokens;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (std::isspace(static_cast<unsigned char>(text[i]))) { ++i; continue; }
+    const std::size_t start = i;
+    if (text[i] == '(') {
+      const std::size_t close = text.find(')', i);
+      if (close == std::string_view::npos) {
+        error = "'(' without a closing ')'";
+        error_column = static_cast<int>(i + 1);
+        return {};
+      }
+      i = close + 1;
+    } else {
+      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i])) && text[i] != '(') ++i;
+    }
+    tokens.push_back({text.substr(start, i - start), static_cast<int>(start + 1)});
+  }
+  return tokens;
+}
+
+bool parse_atoms(std::string_view group, EquationTerm& term, std::string& error) {
+  // group is "( ... )"
+  std::string_view inner = trim(group.substr(1, group.size() - 2));
+  if (inner.empty()) return true;
+  bool prefixed = false;
+  for (std::string_view part : split(inner, ' ')) {
+    part = trim(part);
+    if (part.empty()) continue;
+    const auto colon = part.find(':');
+    if (colon != std::string_view::npos) {
+      prefixed = true;
+      auto e = element_from_symbol(part.substr(0, colon));
+      if (!e) {
+        error = "unknown element '" + std::string(part.substr(0, colon)) +
+                "' in atom map; use C, H, N or O";
+        return false;
+      }
+      auto& dst = term.atoms[static_cast<std::size_t>(*e)];
+      if (!dst.empty()) {
+        error = "element " + std::string(part.substr(0, colon)) + " mapped twice";
+        return false;
+      }
+      dst = std::string(part.substr(colon + 1));
+    } else {
+      if (prefixed || !term.atoms[0].empty()) {
+        error = "atom map \"" + std::string(inner) +
+                "\" mixes groups with and without an element prefix (write C:... H:...)";
+        return false;
+      }
+      term.atoms[static_cast<std::size_t>(Element::C)] = std::string(part);
+    }
+  }
+  for (const auto& s : term.atoms)
+    for (char c : s)
+      if (std::isspace(static_cast<unsigned char>(c)) || c == '(' || c == ')' || c == ',' || c == ':') {
+        error = "atom label '" + std::string(1, c) + "' is not allowed";
+        return false;
+      }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Equation> parse_equation(std::string_view text, Diagnostics& diag, int line,
+                                       int column_offset, const std::string& context) {
+  std::string error;
+  int error_column = 0;
+  auto fail = [&](const std::string& msg, int col) -> std::optional<Equation> {
+    diag.error(msg, line, col > 0 ? column_offset + col - 1 : column_offset, context);
+    return std::nullopt;
+  };
+  auto tokens = tokenize(text, error, error_column);
+  if (!error.empty()) return fail(error, error_column);
+  Equation eq;
+  bool seen_arrow = false, backward = false;
+  std::vector<EquationTerm>* side = &eq.reactants;
+  // state: expect a term (optionally a coefficient first), then '+' or the arrow
+  std::size_t i = 0;
+  bool expect_term = true;
+  while (i < tokens.size()) {
+    const Token& t = tokens[i];
+    bool rev = false, back = false;
+    if (is_arrow(t.text, rev, back)) {
+      if (seen_arrow) return fail("a second arrow '" + std::string(t.text) + "'", t.column);
+      if (expect_term && !side->empty()) return fail("'+' is followed by the arrow", t.column);
+      seen_arrow = true;
+      eq.reversible = rev;
+      backward = back;
+      side = &eq.products;
+      expect_term = true;
+      ++i;
+      continue;
+    }
+    if (t.text == "+") {
+      if (expect_term) return fail("expected a metabolite before '+'", t.column);
+      expect_term = true;
+      ++i;
+      continue;
+    }
+    if (!expect_term) return fail("expected '+' or an arrow before '" + std::string(t.text) + "'", t.column);
+    if (t.text.front() == '(') return fail("atom map " + std::string(t.text) + " without a metabolite", t.column);
+    EquationTerm term;
+    // coefficient?
+    if (i + 1 < tokens.size()) {
+      if (auto c = parse_number(t.text)) {
+        const auto& next = tokens[i + 1];
+        bool r2 = false, b2 = false;
+        if (next.text != "+" && !is_arrow(next.text, r2, b2) && next.text.front() != '(') {
+          if (!(*c > 0) || !std::isfinite(*c))
+            return fail("coefficient " + std::string(t.text) + " must be positive and finite", t.column);
+          term.coefficient = *c;
+          ++i;
+        }
+      }
+    }
+    const Token& id = tokens[i];
+    term.metabolite = std::string(id.text);
+    term.column = column_offset + id.column - 1;
+    ++i;
+    if (i < tokens.size() && tokens[i].text.front() == '(') {
+      if (!parse_atoms(tokens[i].text, term, error)) return fail(error, tokens[i].column);
+      ++i;
+    }
+    side->push_back(std::move(term));
+    expect_term = false;
+  }
+  if (!seen_arrow)
+    return fail("no reaction arrow (use ->, <->, <=> or =>)", 1);
+  if (expect_term && !eq.products.empty()) return fail("the equation ends with '+'", static_cast<int>(text.size()));
+  if (eq.reactants.empty() && eq.products.empty()) return fail("the equation has no metabolites", 1);
+  if (backward) std::swap(eq.reactants, eq.products);
+  return eq;
+}
+
+std::string format_equation(const Model& model, const Reaction& r) {
+  // Element prefixes are needed when anything but carbon is mapped.
+  bool prefixed = false;
+  for (Element e : kElements)
+    if (e != Element::C && r.has_atom_map(e)) prefixed = true;
+  auto side = [&](const std::vector<Participant>& ps) {
+    std::string out;
+    for (const auto& p : ps) {
+      if (!out.empty()) out += " + ";
+      if (p.coefficient != 1.0) out += format_number(p.coefficient) + " ";
+      out += model.metabolites[p.metabolite].id;
+      std::string atoms;
+      for (Element e : kElements) {
+        const auto& a = p.atoms[static_cast<std::size_t>(e)];
+        if (!r.has_atom_map(e)) continue;
+        if (prefixed) {
+          if (a.empty()) continue;
+          if (!atoms.empty()) atoms += ' ';
+          atoms += std::string(element_symbol(e)) + ":" + a;
+        } else {
+          atoms += a;
+        }
+      }
+      if (r.has_any_atom_map()) out += " (" + atoms + ")";
+    }
+    return out;
+  };
+  std::string lhs = side(r.reactants), rhs = side(r.products);
+  std::string arrow = r.reversible ? "<->" : "->";
+  std::string out = lhs;
+  if (!out.empty()) out += ' ';
+  out += arrow;
+  if (!rhs.empty()) out += ' ' + rhs;
+  return out;
+}
+
+void apply_equation(Model& model, Reaction& r, const Equation& eq) {
+  r.reversible = eq.reversible;
+  auto add = [&](const std::vector<EquationTerm>& terms, std::vector<Participant>& out) {
+    for (const auto& t : terms) {
+      Participant p;
+      p.metabolite = model.ensure_metabolite(t.metabolite);
+      p.coefficient = t.coefficient;
+      p.atoms = t.atoms;
+      out.push_back(std::move(p));
+    }
+  };
+  add(eq.reactants, r.reactants);
+  add(eq.products, r.products);
+}
+
+}  // namespace fluxion::io::detail

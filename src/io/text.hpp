@@ -1,0 +1,60 @@
+// Internal helpers shared by the readers and writers: file access (gzip aware),
+// line splitting, number and boolean parsing, number formatting, equations.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/model.hpp"
+
+namespace fluxion::io::detail {
+
+// Reads a whole file; transparently inflates gzip (.gz or gzip magic). nullopt +
+// message when it cannot be read.
+std::optional<std::string> read_file(const std::string& path, std::string& error);
+bool write_file(const std::string& path, const std::string& content, std::string& error);
+
+std::vector<std::string_view> split_lines(std::string_view text);
+std::vector<std::string_view> split(std::string_view text, char sep);
+std::string_view trim(std::string_view s);
+std::string lower(std::string_view s);
+bool ends_with(std::string_view s, std::string_view suffix);
+
+// Parses a finite or infinite number ("inf", "-Inf", "1e3"); nullopt on garbage.
+std::optional<double> parse_number(std::string_view s);
+// yes/no, true/false, 1/0 (any case); nullopt otherwise.
+std::optional<bool> parse_bool(std::string_view s);
+// Shortest text that reads back as the same double; "inf" / "-inf" for infinities.
+std::string format_number(double v);
+
+// One term of a reaction equation.
+struct EquationTerm {
+  double coefficient = 1.0;
+  std::string metabolite;
+  std::array<std::string, kElementCount> atoms;  // per element
+  int column = 0;                                // 1-based column of the metabolite id
+};
+
+struct Equation {
+  std::vector<EquationTerm> reactants, products;
+  bool reversible = false;
+};
+
+// Parses "2 A (abc) + B (C:ab H:xy) <-> C (cba)". Arrows: -> --> => ==> (forward),
+// <-> <=> <==> <--> (reversible), <- <-- <= <== (backward: sides are swapped).
+// An atom string without an element prefix maps carbon. Problems go to `diag` at
+// `line`, with columns offset by `column_offset` (the 1-based column of the text).
+std::optional<Equation> parse_equation(std::string_view text, Diagnostics& diag, int line,
+                                       int column_offset, const std::string& context);
+
+// Formats a reaction as an equation with its atom maps, the inverse of parse_equation.
+std::string format_equation(const Model& model, const Reaction& r);
+
+// Adds the metabolites and reactions of a parsed equation to the model.
+void apply_equation(Model& model, Reaction& r, const Equation& eq);
+
+}  // namespace fluxion::io::detail
