@@ -2,6 +2,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <iostream>
 
 #include "commands.hpp"
@@ -39,6 +40,14 @@ int main(int argc, char** argv) {
     std::cout << "fluxion " << fluxion::version() << " (git " << fluxion::git_hash() << ")\n";
   });
   add_model_commands(app, ctx);
+  // global flags (-v, -q) are accepted after any subcommand
+  std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
+    for (auto* sub : a->get_subcommands({})) {
+      sub->fallthrough();
+      fall(sub);
+    }
+  };
+  fall(&app);
 
   if (argc == 1) {
     std::cout << app.help();

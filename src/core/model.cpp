@@ -271,8 +271,13 @@ std::string format_gpr(const GprNode& node) {
   std::string out;
   for (const auto& c : node.children) {
     if (!out.empty()) out += op;
-    const bool paren = c.kind != GprNode::Kind::gene;
-    out += paren ? "(" + format_gpr(c) + ")" : format_gpr(c);
+    if (c.kind == GprNode::Kind::gene) {
+      out += c.gene;
+    } else {
+      out += '(';
+      out += format_gpr(c);
+      out += ')';
+    }
   }
   return out;
 }
