@@ -200,55 +200,58 @@ Result<FluxSpace> FluxSpace::build(const Model& model, const FluxSpaceOptions& o
       else fs.free_net_.push_back(order[k]);
     }
     std::sort(fs.free_net_.begin(), fs.free_net_.end());
-    if (!user_choice || std::all_of(fs.free_net_.begin(), fs.free_net_.end(), [&](Eigen::Index j) {
-          return user_free[static_cast<std::size_t>(j)];
-        })) {
-      if (!user_choice || static_cast<Eigen::Index>(options.free_fluxes.size()) == nr - fs.rank_) {
-        fs.net_kernel_ = Eigen::MatrixXd::Zero(ncols, static_cast<Eigen::Index>(fs.free_net_.size()));
-        std::vector<Eigen::Index> free_pos(static_cast<std::size_t>(nr), -1);
-        for (std::size_t f = 0; f < fs.free_net_.size(); ++f) {
-          free_pos[static_cast<std::size_t>(fs.free_net_[f])] = static_cast<Eigen::Index>(f);
-          fs.net_kernel_(fs.free_net_[f], static_cast<Eigen::Index>(f)) = 1.0;
-        }
-        for (std::size_t row = 0; row < rr.r.size(); ++row) {
-          const Eigen::Index pivot_col = order[static_cast<std::size_t>(rr.pivot_columns[row])];
-          for (std::size_t k = 0; k < order.size(); ++k) {
-            const Eigen::Index f = free_pos[static_cast<std::size_t>(order[k])];
-            if (f >= 0 && sgn(rr.r[row][k]) != 0) fs.net_kernel_(pivot_col, f) = -rr.r[row][k].get_d();
-          }
-        }
+    fs.net_kernel_ = Eigen::MatrixXd::Zero(ncols, static_cast<Eigen::Index>(fs.free_net_.size()));
+    std::vector<Eigen::Index> free_pos(static_cast<std::size_t>(nr), -1);
+    for (std::size_t f = 0; f < fs.free_net_.size(); ++f) {
+      free_pos[static_cast<std::size_t>(fs.free_net_[f])] = static_cast<Eigen::Index>(f);
+      fs.net_kernel_(fs.free_net_[f], static_cast<Eigen::Index>(f)) = 1.0;
+    }
+    for (std::size_t row = 0; row < rr.r.size(); ++row) {
+      const Eigen::Index pivot_col = order[static_cast<std::size_t>(rr.pivot_columns[row])];
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        const Eigen::Index f = free_pos[static_cast<std::size_t>(order[k])];
+        if (f >= 0 && sgn(rr.r[row][k]) != 0) fs.net_kernel_(pivot_col, f) = -rr.r[row][k].get_d();
       }
     }
   } else {
     Eigen::SparseMatrix<double, Eigen::ColMajor, SuiteSparse_long> sp(m, nr);
     {
       std::vector<Eigen::Triplet<double, SuiteSparse_long>> t;
-      for (Eigen::Index k = 0; k < nr; ++k)
-        for (SpMat::InnerIterator it(fs.s_, order[static_cast<std::size_t>(k)]); it; ++it)
-          t.emplace_back(it.row(), k, it.value());
+      for (Eigen::Index j = 0; j < nr; ++j)
+        for (SpMat::InnerIterator it(fs.s_, j); it; ++it) t.emplace_back(it.row(), j, it.value());
       sp.setFromTriplets(t.begin(), t.end());
     }
     Eigen::SPQR<decltype(sp)> qr;
     if (options.rank_tolerance >= 0) qr.setPivotThreshold(options.rank_tolerance);
-    if (user_choice) qr.setSPQROrdering(SPQR_ORDERING_FIXED);
     qr.compute(sp);
     if (qr.info() != Eigen::Success) {
       diag.error("sparse QR factorisation of the stoichiometric matrix failed", 0, 0, "null space");
       return Result<FluxSpace>::failure(diag);
     }
     fs.rank_ = qr.rank();
-    const auto& perm = qr.colsPermutation().indices();
-    for (Eigen::Index k = 0; k < nr; ++k) {
-      const Eigen::Index col = order[static_cast<std::size_t>(perm(k))];
-      if (k < fs.rank_) dependent.push_back(col);
-      else fs.free_net_.push_back(col);
+    if (user_choice) {
+      for (Eigen::Index j = 0; j < nr; ++j)
+        (user_free[static_cast<std::size_t>(j)] ? fs.free_net_ : dependent).push_back(j);
+      if (static_cast<Eigen::Index>(dependent.size()) != fs.rank_) {
+        diag.error("the model has " + std::to_string(nr - fs.rank_) + " free net fluxes (" + std::to_string(nr) +
+                       " reactions, rank " + std::to_string(fs.rank_) + ") but " +
+                       std::to_string(options.free_fluxes.size()) + " were chosen",
+                   0, 0, "free fluxes");
+        return Result<FluxSpace>::failure(diag);
+      }
+    } else {
+      // the pivoting moves the columns it finds dependent to the end
+      const Eigen::Matrix<SuiteSparse_long, Eigen::Dynamic, 1> perm = qr.colsPermutation().indices();
+      for (Eigen::Index k = 0; k < nr; ++k) {
+        const Eigen::Index col = perm.size() == nr ? static_cast<Eigen::Index>(perm(k)) : k;
+        (k < fs.rank_ ? dependent : fs.free_net_).push_back(col);
+      }
     }
     std::sort(fs.free_net_.begin(), fs.free_net_.end());
     std::sort(dependent.begin(), dependent.end());
     // K_dep = -S_dep⁺ S_free; S_dep has full column rank, so the least-squares solution
     // is exact.
-    const bool shape_ok = !user_choice || static_cast<Eigen::Index>(options.free_fluxes.size()) == nr - fs.rank_;
-    if (shape_ok) {
+    {
       Eigen::SparseMatrix<double, Eigen::ColMajor, SuiteSparse_long> sdep(m, static_cast<Eigen::Index>(dependent.size()));
       {
         std::vector<Eigen::Triplet<double, SuiteSparse_long>> t;
@@ -265,13 +268,26 @@ Result<FluxSpace> FluxSpace::build(const Model& model, const FluxSpaceOptions& o
         Eigen::MatrixXd sfree(m, static_cast<Eigen::Index>(fs.free_net_.size()));
         for (std::size_t f = 0; f < fs.free_net_.size(); ++f)
           sfree.col(static_cast<Eigen::Index>(f)) = fs.s_.col(fs.free_net_[f]);
-        Eigen::MatrixXd kdep = qd.solve(Eigen::MatrixXd(-sfree));
+        // S_dep·P = Q·R with R square upper triangular: K_dep = P·R⁻¹·(Qᵀ·(−S_free))[:r]
+        const Eigen::Index r = qd.rank();
+        Eigen::MatrixXd qtb = qd.matrixQ().transpose() * Eigen::MatrixXd(-sfree);
+        const Eigen::SparseMatrix<double, Eigen::ColMajor, SuiteSparse_long> rtop = qd.matrixR().topLeftCorner(r, r);
+        const Eigen::MatrixXd z = rtop.triangularView<Eigen::Upper>().solve(qtb.topRows(r));
+        const Eigen::Matrix<SuiteSparse_long, Eigen::Dynamic, 1> pd = qd.colsPermutation().indices();
+        Eigen::MatrixXd kdep(r, z.cols());
+        for (Eigen::Index k = 0; k < r; ++k) kdep.row(pd(k)) = z.row(k);
         for (std::size_t k = 0; k < dependent.size(); ++k)
           fs.net_kernel_.row(dependent[k]) = kdep.row(static_cast<Eigen::Index>(k));
         for (std::size_t f = 0; f < fs.free_net_.size(); ++f)
           fs.net_kernel_(fs.free_net_[f], static_cast<Eigen::Index>(f)) = 1.0;
-      } else if (user_choice) {
-        fs.net_kernel_.resize(0, 0);
+      } else if (!user_choice) {
+        diag.error("the columns chosen as dependent are not independent; raise rank_tolerance", 0, 0, "null space");
+        return Result<FluxSpace>::failure(diag);
+      } else {
+        diag.error("this choice of free fluxes is impossible: the reactions left to compute from them are "
+                   "linearly dependent; choose another set",
+                   0, 0, "free fluxes");
+        return Result<FluxSpace>::failure(diag);
       }
     }
   }
@@ -283,16 +299,15 @@ Result<FluxSpace> FluxSpace::build(const Model& model, const FluxSpaceOptions& o
                      std::to_string(nr) + " reactions, rank " + std::to_string(fs.rank_) +
                      ") but " + std::to_string(options.free_fluxes.size()) + " were chosen",
                  0, 0, "free fluxes");
-    } else if (fs.net_kernel_.size() == 0 && want > 0) {
-      std::string blocked;
+    } else {
+      std::string blocked;  // reactions that had to stay free although not chosen
       for (Eigen::Index j : fs.free_net_)
-        if (!user_free[static_cast<std::size_t>(j)]) blocked += (blocked.empty() ? "" : ", ") + model.reactions[static_cast<std::size_t>(j)].id;
-      diag.error("this choice of free fluxes is impossible: the remaining reactions are linearly "
-                 "dependent, so " +
-                     (blocked.empty() ? std::string("some of them") : blocked) +
-                     " cannot be computed from the chosen ones; choose " +
-                     (blocked.empty() ? std::string("other reactions") : blocked) + " as free instead",
-                 0, 0, "free fluxes");
+        if (!user_free[static_cast<std::size_t>(j)])
+          blocked += (blocked.empty() ? "" : ", ") + model.reactions[static_cast<std::size_t>(j)].id;
+      if (!blocked.empty())
+        diag.error("this choice of free fluxes is impossible: the chosen fluxes are not independent, so " + blocked +
+                       " cannot be computed from them; choose " + blocked + " as free instead of one of the chosen",
+                   0, 0, "free fluxes");
     }
     if (diag.has_errors()) return Result<FluxSpace>::failure(diag);
   }

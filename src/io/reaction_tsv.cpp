@@ -296,10 +296,15 @@ Result<Model> read_reaction_tsv(std::string_view text, const std::string& source
 }
 
 Result<std::string> write_reaction_tsv(const Model& model) {
+  auto clean = [](std::string s) {
+    for (auto& c : s)
+      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    return s;
+  };
   std::string out = "# fluxion reaction table: reactions, then metabolites; docs/formats.md\n";
-  if (!model.id.empty()) out += "#! id: " + model.id + "\n";
-  if (!model.name.empty()) out += "#! name: " + model.name + "\n";
-  for (const auto& n : model.notes) out += "#! note: " + n + "\n";
+  if (!model.id.empty()) out += "#! id: " + clean(model.id) + "\n";
+  if (!model.name.empty()) out += "#! name: " + clean(model.name) + "\n";
+  for (const auto& n : model.notes) out += "#! note: " + clean(n) + "\n";
   if (model.objective_sense == ObjectiveSense::minimize) out += "#! objective_sense: minimize\n";
   if (!model.measured.empty()) out += "#! measured: " + join(model.measured, " ") + "\n";
 
@@ -324,11 +329,6 @@ Result<std::string> write_reaction_tsv(const Model& model) {
   if (has_subsystem) out += "\tsubsystem";
   if (has_name) out += "\tname";
   out += '\n';
-  auto clean = [](std::string s) {
-    for (auto& c : s)
-      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-    return s;
-  };
   for (const auto& r : model.reactions) {
     out += r.id + '\t' + format_equation(model, r) + '\t' + format_number(r.lower_bound) + '\t' +
            format_number(r.upper_bound);

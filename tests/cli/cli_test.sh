@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# CLI tests: commands that must succeed and commands that must fail, with the exit
+# code and the message they must print.   usage: cli_test.sh FLUXION SHARED_DATA
+set -u
+fluxion=$1
+data=${2:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# expect CODE PATTERN -- command...: runs it, checks the exit code and that stdout+stderr match PATTERN
+expect() {
+  local code=$1 pattern=$2
+  shift 3
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$code" ] && grep -Eq -- "$pattern" <<<"$out"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL: $* (exit $rc, wanted $code; pattern '$pattern')"
+    echo "$out" | head -20 | sed 's/^/    /'
+  fi
+}
+
+# success paths
+expect 0 '^fluxion [0-9]+\.[0-9]+\.[0-9]+ \(git ' -- "$fluxion" version
+expect 0 'simple' -- "$fluxion" model list
+expect 0 'rank	5' -- "$fluxion" model info simple
+expect 0 '"n_free": 21' -- "$fluxion" model info ccm --format json
+expect 0 'free_net	GLC_IN,G6P_EX,F6P_EX,DHAP_EX' -- "$fluxion" model info upper_glycolysis --free GLC_IN,G6P_EX,F6P_EX,DHAP_EX
+expect 0 'null_space_method	orthogonal' -- "$fluxion" model info glyppp --null-space orthogonal
+expect 0 'wrote' -- "$fluxion" model convert glycolysis "$tmp/g.fml"
+expect 0 'n_free	8' -- "$fluxion" model info "$tmp/g.fml"
+expect 0 'wrote' -- "$fluxion" model convert "$tmp/g.fml" "$tmp/g.tsv"
+expect 0 'wrote' -- "$fluxion" model convert simple "$tmp/s.json"
+expect 0 'Usage' -- "$fluxion" --help
+
+# failures: exit code 2 and a message that says where and what
+expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch
+expect 2 'model is required|Usage' -- "$fluxion" model info
+expect 2 'the model has 4 free net fluxes \(9 reactions, rank 5\) but 1 were chosen' -- "$fluxion" model info upper_glycolysis --free GLC_IN
+expect 2 'this choice of free fluxes is impossible' -- "$fluxion" model info upper_glycolysis --free GLC_IN,PGI,G6P_EX,F6P_EX
+printf 'id\tequation\tlb\tub\nr1\tA (abc) -> B (ab)\t0\t1\nr2\tB -> C\tz\t1\n' > "$tmp/bad.tsv"
+expect 2 'bad.tsv:3:[0-9]+: error: reaction .r2.: lb .z. is not a number' -- "$fluxion" model info "$tmp/bad.tsv"
+printf '<fluxml>\n<reactionnetwork>\n' > "$tmp/bad.fml"
+expect 2 'bad.fml:[0-9]+: error: malformed XML' -- "$fluxion" model info "$tmp/bad.fml"
+printf '{"reactions": [' > "$tmp/bad.json"
+expect 2 'bad.json:1:[0-9]+: error: malformed JSON' -- "$fluxion" model info "$tmp/bad.json"
+touch "$tmp/x.csv"
+expect 2 'cannot tell the model format' -- "$fluxion" model info "$tmp/x.csv"
+expect 2 'cannot tell the output format' -- "$fluxion" model convert simple "$tmp/out.csv"
+expect 2 'mfapy text format is not supported' -- "$fluxion" model convert simple "$tmp/out.txt"
+expect 2 'is a directory' -- "$fluxion" model info "$tmp"
+expect 2 'Usage|argument' -- "$fluxion" model info simple --format xml
+expect 2 'Usage|argument' -- "$fluxion" model bogus
+
+if [ -n "$data" ] && [ -d "$data/bigg" ]; then
+  expect 0 '"rank": 67' -- "$fluxion" model info "$data/bigg/e_coli_core.xml.gz" --format json
+  expect 0 'wrote' -- "$fluxion" model convert "$data/bigg/e_coli_core.xml.gz" "$tmp/ecoli.json"
+  expect 0 'rank	67' -- "$fluxion" model info "$tmp/ecoli.json"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,134 @@
+// Readers: each format's own error reporting on small hand-made inputs.
+#include <gtest/gtest.h>
+
+#include "fluxion/io/model_io.hpp"
+
+using namespace fluxion;
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+const char* kFluxml = R"(<?xml version="1.0"?>
+<fluxml xmlns="http://www.13cflux.net/fluxml">
+<info><name>t</name></info>
+<reactionnetwork>
+  <metabolitepools>
+    <pool id="A" C="2" H="1"/>
+    <pool id="B" C="2" H="1"/>
+    <pool id="N" atoms="3" cfg="C2N1"/>
+    <pool id="M" atoms="3" cfg="C2N1"/>
+  </metabolitepools>
+  <reaction id="in"><reduct id="A" cfg="abx"/><rproduct id="B" cfg="bax"/></reaction>
+  <reaction id="n1"><reduct id="N" cfg="C#1@1 C#2@1 N#3@1"/><rproduct id="M" cfg="C#2@1 C#1@1 N#3@1"/></reaction>
+  <reaction id="out" bidirectional="false"><reduct id="B" cfg="abc"/></reaction>
+  <reaction id="out2"><reduct id="M" cfg="abc"/></reaction>
+</reactionnetwork>
+<constraints><net><textual>in=1; out&lt;=5</textual></net><xch><textual>in=0;</textual></xch></constraints>
+</fluxml>
+)";
+
+}  // namespace
+
+TEST(FluxmlReader, DialectsAndNotations) {
+  auto r = io::read_fluxml(kFluxml, "t.fml");
+  ASSERT_TRUE(r.ok()) << r.message();
+  const Model& m = r.value();
+  const Reaction& in = m.reactions[0];
+  EXPECT_EQ(in.reactants[0].atoms[0], "ab");  // carbons first, by position
+  EXPECT_EQ(in.reactants[0].atoms[1], "x");   // then hydrogens
+  EXPECT_EQ(in.products[0].atoms[0], "ba");
+  EXPECT_EQ(in.lower_bound, 1.0);
+  EXPECT_EQ(in.upper_bound, 1.0);
+  EXPECT_EQ(in.exchange_upper_bound, 0.0);
+  const Reaction& n1 = m.reactions[1];
+  EXPECT_EQ(n1.reactants[0].atoms[0].size(), 2u);
+  EXPECT_EQ(n1.reactants[0].atoms[2].size(), 1u);  // nitrogen
+  EXPECT_EQ(n1.products[0].atoms[0][0], n1.reactants[0].atoms[0][1]);
+  EXPECT_FALSE(m.reactions[2].reversible);
+  EXPECT_EQ(m.reactions[2].upper_bound, 5.0);
+  EXPECT_TRUE(m.metabolites[*m.metabolite_index("A")].boundary);
+  EXPECT_TRUE(m.metabolites[*m.metabolite_index("N")].boundary);
+}
+
+TEST(FluxmlReader, Errors) {
+  auto bad_xml = io::read_fluxml("<fluxml>\n<reactionnetwork>\n</fluxml>", "x.fml");
+  ASSERT_FALSE(bad_xml.ok());
+  EXPECT_TRUE(has(bad_xml.message(), "x.fml:3: error: malformed XML")) << bad_xml.message();
+  std::string doc = kFluxml;
+  doc.replace(doc.find("<rproduct id=\"B\" cfg=\"bax\"/>"), 28, "<rproduct id=\"Q\" cfg=\"bax\"/>");
+  auto unknown = io::read_fluxml(doc, "x.fml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_TRUE(has(unknown.message(), "x.fml:11: error: <reaction id=\"in\">: unknown pool 'Q' in <rproduct>")) << unknown.message();
+  doc = kFluxml;
+  doc.replace(doc.find("cfg=\"bax\""), 9, "cfg=\"ba\"");
+  auto length = io::read_fluxml(doc, "x.fml");
+  ASSERT_FALSE(length.ok());
+  EXPECT_TRUE(has(length.message(), "atom string \"ba\" of 'B' has 2 atoms but the pool has 3")) << length.message();
+  EXPECT_FALSE(io::read_fluxml("<sbml/>", "x.fml").ok());
+}
+
+TEST(JsonReader, ErrorsWithLineColumnAndPath) {
+  auto bad = io::read_cobra_json("{\n \"reactions\": [\n  {\"id\": 1,}\n ]\n}", "m.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(has(bad.message(), "m.json:3:")) << bad.message();
+  auto missing = io::read_cobra_json(R"({"metabolites": [{"id": "a"}], "genes": [],
+    "reactions": [{"id": "r", "name": "", "metabolites": {"a": -1, "b": 1}, "lower_bound": "x", "upper_bound": "inf", "gene_reaction_rule": ""}]})",
+                                     "m.json");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(has(missing.message(), "reactions[0] 'r': field 'lower_bound' must be a number")) << missing.message();
+  EXPECT_TRUE(has(missing.message(), "reactions[0] 'r': unknown metabolite 'b'")) << missing.message();
+  auto ok = io::read_cobra_json(R"({"id": "m", "metabolites": [{"id": "a"}, {"id": "b"}], "genes": [],
+    "reactions": [{"id": "r", "name": "", "metabolites": {"a": -1, "b": 1}, "lower_bound": "-inf", "upper_bound": "inf", "gene_reaction_rule": "g1 or g2"}]})",
+                                "m.json");
+  ASSERT_TRUE(ok.ok()) << ok.message();
+  EXPECT_EQ(ok.value().reactions[0].lower_bound, -kInfinity);
+  EXPECT_EQ(ok.value().genes.size(), 2u);
+}
+
+TEST(SbmlReader, Errors) {
+  auto bad = io::read_sbml("<sbml xmlns=\"http://www.sbml.org/sbml/level3/version1/core\" level=\"3\" version=\"1\">\n<model id=\"m\">\n</sbml>", "m.xml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(has(bad.message(), "m.xml:")) << bad.message();
+}
+
+TEST(MfapyReader, MergesReversiblePairs) {
+  const char* text =
+      "//Reactions\n"
+      "v1\tA --> B\tA --> B\tAB --> AB\t(x)\t0\t300\n"
+      "v2\tB --> C + D\tB --> C + D\tAB --> A + B\t(x)\t0\t300\n"
+      "v3\tC + D --> B\tC + D --> B\tA + B --> AB\t(x)\t0\t300\n"
+      "v4\tC --> E\tnd\tnd\t(x)\t0\t300\n"
+      "v5\tD --> F\tD --> F\tA --> A\t(x)\t0\t300\n"
+      "//Metabolites\n"
+      "A\t2\tno\tcarbonsource\tno\t(x)\t0\t300\n"
+      "B\t2\tno\tno\tno\t(x)\t0\t300\n"
+      "C\t1\tno\tno\tno\t(x)\t0\t300\n"
+      "D\t1\tno\tno\tno\t(x)\t0\t300\n"
+      "E\t1\tno\tno\texcreted\t(x)\t0\t300\n"
+      "F\t1\tno\tno\texcreted\t(x)\t0\t300\n"
+      "//Reversible_reactions\n"
+      "R\tv2\tv3\t(x)\t-300\t300\n"
+      "//End\n";
+  auto r = io::read_mfapy(text, "m.txt");
+  ASSERT_TRUE(r.ok()) << r.message();
+  const Model& m = r.value();
+  EXPECT_EQ(m.reactions.size(), 4u);
+  const auto ri = m.reaction_index("R");
+  ASSERT_TRUE(ri);
+  EXPECT_TRUE(m.reactions[*ri].reversible);
+  EXPECT_EQ(m.reactions[*ri].lower_bound, -300.0);
+  EXPECT_TRUE(m.metabolites[*m.metabolite_index("A")].boundary);
+  auto bad = io::read_mfapy("//Reactions\nv1\tA --> B\tA --> B\tABC --> AB C\n", "m.txt");
+  EXPECT_FALSE(bad.ok());
+}
+
+TEST(ModelIo, FormatDetectionAndMissingFiles) {
+  EXPECT_EQ(io::format_from_path("a.xml", "<?xml version='1.0'?>\n<fluxml>"), io::ModelFormat::fluxml);
+  EXPECT_EQ(io::format_from_path("a.xml.gz", "<sbml>"), io::ModelFormat::sbml);
+  EXPECT_EQ(io::format_from_path("a.json"), io::ModelFormat::cobra_json);
+  EXPECT_FALSE(io::format_from_path("a.csv").has_value());
+  auto missing = io::load_model("/nonexistent/model.tsv");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(has(missing.message(), "no such file"));
+}
