@@ -1,6 +1,7 @@
 // fluxion model info | convert | list
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +9,7 @@
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model_summary.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/io/tracer_table.hpp"
 
 namespace fluxion::cli {
 
@@ -133,6 +135,61 @@ void add_model_commands(CLI::App& app, Context& ctx) {
     }
     spdlog::info("wrote {} ({} reactions, {} metabolites)", convert_out, loaded.value().reactions.size(),
                  loaded.value().metabolites.size());
+  });
+
+  // model tracers
+  static std::string tracers_model, tracers_table;
+  auto* tracers = model->add_subcommand(
+      "tracers", "Check tracer experiments against a model and show which atoms each one labels");
+  tracers->add_option("model", tracers_model, "Model file or built-in model name")->required();
+  tracers->add_option("tracers", tracers_table,
+                      "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in "
+                      "experiments of a built-in model");
+  tracers->callback([&ctx] {
+    auto loaded = io::load_model(tracers_model);
+    print_diagnostics(loaded.diagnostics());
+    if (!loaded) {
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    const Model& m = loaded.value();
+    const auto builtin = io::builtin_tracer_table_names();
+    if (tracers_table.empty() && std::find(builtin.begin(), builtin.end(), tracers_model) == builtin.end()) {
+      std::cerr << tracers_model << ": error: no built-in tracer experiments for this model; give a tracer table "
+                   "(experiment, substrate, label, fraction, purity) as the second argument\n";
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    const std::string table_name = tracers_table.empty() ? tracers_model : tracers_table;
+    auto table = io::load_tracer_table(table_name);
+    print_diagnostics(table.diagnostics());
+    if (!table) {
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    const auto problems = validate_experiments(m, table.value().experiments, table_name, table.value().lines);
+    print_diagnostics(problems);
+    for (const auto& p : problems)
+      if (p.severity == Severity::error) {
+        ctx.exit_code = kExitInput;
+        return;
+      }
+    std::cout << "experiment\tsubstrate\tlabel\tfraction\tpurity\theavy_atoms\n";
+    for (const auto& ex : table.value().experiments)
+      for (const auto& c : ex.components) {
+        const Metabolite& sub = m.metabolites[*m.metabolite_index(c.substrate)];
+        std::string atoms;
+        for (Element e : kElements) {
+          const int n = sub.atoms[static_cast<std::size_t>(e)];
+          if (n == 0) continue;
+          const auto heavy = c.label.bits(e, n);
+          std::string bits;
+          for (auto b : heavy.value()) bits += b ? '1' : '0';
+          atoms += (atoms.empty() ? "" : " ") + std::string(element_symbol(e)) + ":" + bits;
+        }
+        std::cout << ex.id << '\t' << c.substrate << '\t' << format_label(c.label) << '\t' << c.fraction << '\t'
+                  << c.purity << '\t' << atoms << '\n';
+      }
   });
 
   // model list

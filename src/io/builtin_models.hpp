@@ -12,5 +12,7 @@ struct BuiltinModel {
 };
 
 const std::vector<BuiltinModel>& builtin_models();
+// Tracer experiments of built-in models (models/tracers/<model>.tsv), same shape.
+const std::vector<BuiltinModel>& builtin_tracer_tables();
 
 }  // namespace fluxion::io::detail

@@ -108,8 +108,8 @@ Result<Model> read_cobra_json(std::string_view text, const std::string& source) 
       m.compartment = str(jm, "compartment", where, false);
       m.formula = str(jm, "formula", where, false);
       if (auto it = jm.find("charge"); it != jm.end() && !it->is_null()) {
-        if (it->is_number_integer()) m.charge = it->get<int>();
-        else if (it->is_number() && it->get<double>() == std::floor(it->get<double>())) m.charge = static_cast<int>(it->get<double>());
+        const double c = it->is_number() ? it->get<double>() : 0.5;
+        if (c == std::floor(c) && std::fabs(c) <= 1e6) m.charge = static_cast<int>(c);
         else d.error("field 'charge' must be an integer", 0, 0, where);
       }
       if (auto it = jm.find("notes"); it != jm.end() && it->is_object())

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -21,6 +22,8 @@ namespace fluxion::io {
 using namespace detail;
 
 namespace {
+
+constexpr int kMaxAtoms = 10000;  // per pool; no metabolite comes close
 
 constexpr std::string_view kLabelAlphabet =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!$%&*-./;<=>?@[]^_`{|}~";
@@ -50,7 +53,7 @@ bool parse_composition(std::string_view cfg, PoolLayout& layout) {
     if (!e) return false;
     std::size_t k = j;
     while (k < cfg.size() && std::isdigit(static_cast<unsigned char>(cfg[k]))) ++k;
-    if (k == j || k - j > 6) return false;
+    if (k == j || k - j > 4) return false;
     const int n = std::stoi(std::string(cfg.substr(j, k - j)));
     if (n > 0) layout.parts.emplace_back(*e, n);
     i = k;
@@ -126,22 +129,22 @@ Result<Model> read_fluxml(std::string_view text, const std::string& source) {
       const auto attr = pool.attribute(std::string(element_symbol(e)).c_str());
       if (!attr) continue;
       per_element = true;
-      auto n = parse_number(attr.value());
-      if (!n || *n < 0 || *n != static_cast<int>(*n)) {
+      auto n = parse_int(attr.value(), 0, kMaxAtoms);
+      if (!n) {
         d.error(std::string(element_symbol(e)) + "=\"" + attr.value() + "\" is not a count", line_of(pool), 0, ctx);
         continue;
       }
-      if (*n > 0) layout.parts.emplace_back(e, static_cast<int>(*n));
+      if (*n > 0) layout.parts.emplace_back(e, *n);
     }
     if (!per_element) {
       const auto atoms_attr = pool.attribute("atoms");
       int atoms = 0;
       if (atoms_attr) {
-        auto n = parse_number(atoms_attr.value());
-        if (!n || *n < 0 || *n != static_cast<int>(*n)) {
+        auto n = parse_int(atoms_attr.value(), 0, kMaxAtoms);
+        if (!n) {
           d.error(std::string("atoms=\"") + atoms_attr.value() + "\" is not a count", line_of(pool), 0, ctx);
         } else {
-          atoms = static_cast<int>(*n);
+          atoms = *n;
         }
       }
       const std::string composition = pool.attribute("cfg").value();
@@ -368,7 +371,9 @@ Result<std::string> write_fluxml(const Model& model) {
         std::string cfg;
         for (std::size_t e = 0; e < kElementCount; ++e)
           for (char c : p.atoms[e]) cfg += label(e, c);
-        const int reps = p.coefficient == static_cast<int>(p.coefficient) && p.coefficient >= 1 ? static_cast<int>(p.coefficient) : 1;
+        const int reps = p.coefficient >= 1 && p.coefficient <= 100 && p.coefficient == std::floor(p.coefficient)
+                             ? static_cast<int>(p.coefficient)
+                             : 1;
         if (reps != p.coefficient)
           d.warning("coefficient " + format_number(p.coefficient) + " of '" + model.metabolites[p.metabolite].id +
                         "' cannot be written in FluxML; written as 1", 0, 0, "reaction '" + r.id + "'");

@@ -220,13 +220,13 @@ Result<Model> read_mfapy(std::string_view text, const std::string& source) {
         continue;
       }
       const std::size_t mi = model.ensure_metabolite(std::string(cells[0]));
-      auto n = parse_number(cells[1]);
-      if (!n || *n < 0 || *n != static_cast<int>(*n)) {
+      auto n = parse_int(cells[1], 0, 10000);
+      if (!n) {
         d.error("carbon count '" + std::string(cells[1]) + "' is not a whole number", ln, 0, "metabolite '" + std::string(cells[0]) + "'");
         continue;
       }
       auto& m = model.metabolites[mi];
-      m.atoms[0] = static_cast<int>(*n);
+      m.atoms[0] = *n;
       m.symmetric = cells.size() > 2 && lower(cells[2]) == "symmetry";
       boundary[m.id] = (cells.size() > 3 && lower(cells[3]) == "carbonsource") || (cells.size() > 4 && lower(cells[4]) == "excreted");
     } else if (section == "Reversible_reactions") {

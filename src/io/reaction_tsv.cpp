@@ -236,9 +236,8 @@ Result<Model> read_reaction_tsv(std::string_view text, const std::string& source
       m.compartment = std::string(cell("compartment"));
       m.formula = std::string(cell("formula"));
       if (auto v = cell("charge"); !v.empty()) {
-        auto x = parse_number(v);
-        if (!x || *x != static_cast<int>(*x)) d.error("charge '" + std::string(v) + "' is not an integer", ln, column_of("charge"), ctx);
-        else m.charge = static_cast<int>(*x);
+        if (auto x = parse_int(v, -1000000, 1000000)) m.charge = *x;
+        else d.error("charge '" + std::string(v) + "' is not an integer", ln, column_of("charge"), ctx);
       }
       if (auto v = cell("atoms"); !v.empty()) {
         std::string err;

@@ -88,6 +88,30 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
   }
 }
 
+std::vector<std::string_view> split_cells(std::string_view line, char sep) {
+  std::vector<std::string_view> cells;
+  std::size_t start = 0;
+  int depth = 0;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '"') quoted = !quoted;
+    else if (!quoted && c == '[') ++depth;
+    else if (!quoted && c == ']' && depth > 0) --depth;
+    else if (c == sep && !quoted && depth == 0) {
+      cells.push_back(line.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  cells.push_back(line.substr(start));
+  return cells;
+}
+
+std::string_view unquote(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -116,6 +140,12 @@ std::optional<double> parse_number(std::string_view s) {
   auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || ptr != t.data() + t.size() || std::isnan(v)) return std::nullopt;
   return v;
+}
+
+std::optional<int> parse_int(std::string_view s, int min, int max) {
+  auto v = parse_number(s);
+  if (!v || !std::isfinite(*v) || *v < min || *v > max || *v != std::floor(*v)) return std::nullopt;
+  return static_cast<int>(*v);
 }
 
 std::optional<bool> parse_bool(std::string_view s) {

@@ -20,12 +20,19 @@ bool write_file(const std::string& path, const std::string& content, std::string
 
 std::vector<std::string_view> split_lines(std::string_view text);
 std::vector<std::string_view> split(std::string_view text, char sep);
+// Splits a delimited row, keeping separators inside [...] (isotope labels such as
+// [1,2-13C2]) and inside double quotes; quotes are kept in the cells.
+std::vector<std::string_view> split_cells(std::string_view line, char sep);
 std::string_view trim(std::string_view s);
+// Removes one pair of surrounding double quotes.
+std::string_view unquote(std::string_view s);
 std::string lower(std::string_view s);
 bool ends_with(std::string_view s, std::string_view suffix);
 
 // Parses a finite or infinite number ("inf", "-Inf", "1e3"); nullopt on garbage.
 std::optional<double> parse_number(std::string_view s);
+// A whole number in [min, max] ("12", "-3"; not "1.5", "1e400"); nullopt otherwise.
+std::optional<int> parse_int(std::string_view s, int min, int max);
 // yes/no, true/false, 1/0 (any case); nullopt otherwise.
 std::optional<bool> parse_bool(std::string_view s);
 // Shortest text that reads back as the same double; "inf" / "-inf" for infinities.

@@ -38,6 +38,11 @@ expect 0 'wrote' -- "$fluxion" model convert "$tmp/g.fml" "$tmp/g.tsv"
 expect 0 'wrote' -- "$fluxion" model convert simple "$tmp/s.json"
 expect 0 'Usage' -- "$fluxion" --help
 
+expect 0 'e1	GLC_IN	\[1,2-13C2;5-2H1\]	1	1	C:110000 H:0000100' -- "$fluxion" model tracers glycolysis
+expect 0 'e2	Gln_IN	\[U-13C5\]' -- "$fluxion" model tracers ccm
+printf 'experiment\tsubstrate\tlabel\tfraction\tpurity\nmix\tGLC_IN\t[1-13C1]\t0.5\t0.99\nmix\tGLC_IN\t[U-13C6]\t0.3\n' > "$tmp/mix.tsv"
+expect 0 'mix	GLC_IN	\[U-13C6\]	0.3	1	C:111111' -- "$fluxion" model tracers ccm "$tmp/mix.tsv"
+
 # failures: exit code 2 and a message that says where and what
 expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch
 expect 2 'model is required|Usage' -- "$fluxion" model info
@@ -53,6 +58,12 @@ touch "$tmp/x.csv"
 expect 2 'cannot tell the model format' -- "$fluxion" model info "$tmp/x.csv"
 expect 2 'cannot tell the output format' -- "$fluxion" model convert simple "$tmp/out.csv"
 expect 2 'mfapy text format is not supported' -- "$fluxion" model convert simple "$tmp/out.txt"
+printf 'experiment\tsubstrate\tlabel\nbad\tGLC_IN\t[7-13C1]\nbad\tH2O\t[1-13C1]\n' > "$tmp/bad_tracers.tsv"
+expect 2 'bad_tracers.tsv:2: error: experiment .bad.: \[7-13C1\] on .GLC_IN.: position 7 but the substrate has 6 C atoms' -- "$fluxion" model tracers ccm "$tmp/bad_tracers.tsv"
+expect 2 'bad_tracers.tsv:3: error: experiment .bad.: substrate .H2O. is not a metabolite' -- "$fluxion" model tracers ccm "$tmp/bad_tracers.tsv"
+printf 'experiment\tsubstrate\tlabel\ne1\tGLC_IN\t[1,2-13X2]\n' > "$tmp/bad_label.tsv"
+expect 2 'bad_label.tsv:2:[0-9]+: error: label: isotope' -- "$fluxion" model tracers ccm "$tmp/bad_label.tsv"
+expect 2 'no built-in tracer experiments for this model' -- "$fluxion" model tracers "$tmp/g.fml"
 expect 2 'is a directory' -- "$fluxion" model info "$tmp"
 expect 2 'Usage|argument' -- "$fluxion" model info simple --format xml
 expect 2 'Usage|argument' -- "$fluxion" model bogus

@@ -1,14 +1,16 @@
-// Golden: free fluxes and net kernels of the ML-Flux models equal the reference
+// Golden: tracer bit strings (end of file); free fluxes and net kernels of the ML-Flux models equal the reference
 // kernels shipped with ML-Flux (../shared/data/mlflux/trained_models/ann/kernels),
 // to the 9 significant digits they are printed with.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/io/tracer_table.hpp"
 
 using namespace fluxion;
 
@@ -89,4 +91,57 @@ TEST(Kernels, MfapyCcmMatchesFluxml) {
   EXPECT_EQ(fs.value().rank(), 31);
   EXPECT_EQ(fs.value().n_free_net(), 21);
   EXPECT_EQ(fs.value().n_exchange(), 34);
+}
+
+// The built-in tracer experiments label the atoms ML-Flux's simulation scripts label
+// (../shared/data/mlflux/derived/tracers.tsv: bit strings per experiment).
+TEST(Tracers, BuiltinExperimentsMatchMlFluxBitStrings) {
+  const std::string path = kData + "/mlflux/derived/tracers.tsv";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  std::ifstream in(path);
+  std::map<std::string, std::vector<std::vector<std::string>>> rows;  // model -> rows
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    std::string cell;
+    while (std::getline(ls, cell, '\t')) cells.push_back(cell);
+    rows[cells[0]].push_back(cells);
+  }
+  struct Case {
+    const char* reference;
+    const char* builtin;
+    std::vector<std::string> substrates;  // bit-string columns 2 and 4
+  };
+  for (const Case& c : {Case{"Simple", "simple", {"molA"}}, Case{"GlyPPP", "glyppp", {"GLC_IN"}},
+                        Case{"CCM", "ccm", {"GLC_IN", "Gln_IN"}}}) {
+    SCOPED_TRACE(c.builtin);
+    auto model = io::load_model(c.builtin);
+    ASSERT_TRUE(model.ok());
+    auto table = io::load_tracer_table(c.builtin);
+    ASSERT_TRUE(table.ok()) << table.message();
+    const auto& ref = rows[c.reference];
+    const auto& ex = table.value().experiments;
+    ASSERT_EQ(ex.size(), ref.size());
+    for (std::size_t i = 0; i < ex.size(); ++i) {
+      for (std::size_t s = 0; s < c.substrates.size(); ++s) {
+        const std::string expected = ref[i][2 + 2 * s];
+        std::string actual(expected.size(), '0');
+        for (const auto& comp : ex[i].components) {
+          if (comp.substrate != c.substrates[s]) continue;
+          auto bits = comp.label.bits(Element::C, static_cast<int>(expected.size()));
+          ASSERT_TRUE(bits.ok());
+          for (std::size_t k = 0; k < expected.size(); ++k) actual[k] = bits.value()[k] ? '1' : '0';
+        }
+        EXPECT_EQ(actual, expected) << "experiment " << i << ", " << c.substrates[s];
+      }
+    }
+  }
+  // glycolysis: [1,2-13C2] on the carbons, deuterium on hydrogen 5 (atom 'e' of glucose)
+  auto glyc = io::load_tracer_table("glycolysis");
+  ASSERT_TRUE(glyc.ok());
+  const Label& l = glyc.value().experiments.at(0).components.at(0).label;
+  EXPECT_EQ(l.bits(Element::C, 6).value(), (std::vector<std::uint8_t>{1, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(l.bits(Element::H, 7).value(), (std::vector<std::uint8_t>{0, 0, 0, 0, 1, 0, 0}));
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (preset 'fuzz') and runs each one for a while
+# on a copy of its seed corpus.   usage: scripts/fuzz.sh [seconds per target, default 60]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+bash scripts/build.sh fuzz
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+status=0
+for target in reaction_tsv fluxml sbml cobra_json mfapy tracer_table; do
+  mkdir -p "$work/$target"
+  cp tests/fuzz/corpus/$target/* "$work/$target/"
+  echo "== fuzz_$target (${seconds}s)"
+  if ! build/fuzz/tests/fuzz/fuzz_$target "$work/$target" -max_total_time="$seconds" -max_len=65536 \
+       -artifact_prefix="build/fuzz/crash-$target-" -print_final_stats=1 2>&1 | tail -5; then
+    status=1
+  fi
+done
+exit $status

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's first command: install dependencies, build, and run the main job on the
+# built-in models (no input files needed). Results go to ./fluxion-quickstart/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh release
+fluxion=build/release/apps/fluxion/fluxion
+out=fluxion-quickstart
+mkdir -p "$out"
+
+echo
+echo "== fluxion $($fluxion version)"
+echo "== built-in models"
+$fluxion model list
+echo
+echo "== the ML-Flux central carbon metabolism model: rank, free fluxes, exchange fluxes"
+$fluxion model info ccm | tee "$out/ccm_info.tsv"
+echo
+echo "== glycolysis with 13C and 2H atom maps, written as FluxML and read back"
+$fluxion model convert glycolysis "$out/glycolysis.fml"
+$fluxion model info "$out/glycolysis.fml" --format json > "$out/glycolysis_info.json"
+grep -E '"(n_metabolites|n_reactions|rank|n_free|n_exchange)"' "$out/glycolysis_info.json"
+echo
+echo "Wrote $out/. Next: 'fluxion model info <your model file>' (.tsv .fml .xml .sbml .json .txt)."
