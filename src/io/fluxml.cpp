@@ -290,16 +290,7 @@ Result<Model> read_fluxml(std::string_view text, const std::string& source) {
     }
   }
   if (d.has_errors()) return Result<Model>::failure(d);
-  for (auto diag : model.validate(source)) {
-    if (diag.line == 0 && diag.context.rfind("reaction '", 0) == 0) {
-      const std::string id = diag.context.substr(10, diag.context.size() - 11);
-      if (auto ri = model.reaction_index(id)) {
-        diag.line = reaction_lines[*ri];
-        diag.context = "<reaction id=\"" + id + "\">";
-      }
-    }
-    d.add(diag);
-  }
+  append_validation(d, model, reaction_lines, "reaction");
   if (d.has_errors()) return Result<Model>::failure(d);
   return Result<Model>::success(std::move(model), d.items());
 }
@@ -414,12 +405,11 @@ Result<std::string> write_fluxml(const Model& model) {
     out += "  </constraints>\n";
   }
   out += "</fluxml>\n";
-  for (const auto& m : model.metabolites)
-    if (m.boundary != unbalanced_by_topology(model)[model.metabolite_index(m.id).value()]) {
-      d.warning("metabolite '" + m.id + "' is " + (m.boundary ? "a boundary" : "a balanced") +
-                " metabolite against FluxML's rule (input and output pools only); readers will differ");
-      break;
-    }
+  const auto by_rule = unbalanced_by_topology(model);
+  for (std::size_t i = 0; i < model.metabolites.size(); ++i)
+    if (model.metabolites[i].boundary != by_rule[i])
+      d.warning("metabolite '" + model.metabolites[i].id + "' is " + (by_rule[i] ? "balanced" : "a boundary metabolite") +
+                " but FluxML makes only input and output pools boundary; a reader will see it differently");
   if (d.has_errors()) return Result<std::string>::failure(d);
   return Result<std::string>::success(std::move(out), d.items());
 }

@@ -93,8 +93,7 @@ Result<Model> load_model(const std::string& path_or_name) {
 }
 
 Result<bool> save_model(const Model& model, const std::string& path) {
-  auto format = format_from_path(path, "<fluxml");  // a new .xml file is FluxML only by its name
-  if (ends_with(lower(path), ".xml")) format = ModelFormat::sbml;
+  const auto format = format_from_path(path, "<sbml");  // a new .xml file is SBML; FluxML is .fml
   if (!format)
     return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {},
                                              "cannot tell the output format from the file name; use .tsv, .fml, .xml/.sbml or .json"}});

@@ -279,17 +279,7 @@ Result<Model> read_reaction_tsv(std::string_view text, const std::string& source
   }
   infer_atom_counts(model);
   if (d.has_errors()) return Result<Model>::failure(d);
-  // validation problems point at the reaction's line
-  for (auto diag : model.validate(source)) {
-    if (diag.line == 0 && diag.context.rfind("reaction '", 0) == 0) {
-      const std::string id = diag.context.substr(10, diag.context.size() - 11);
-      if (auto ri = model.reaction_index(id)) diag.line = reaction_lines[*ri];
-    } else if (diag.line == 0 && diag.context.rfind("metabolite '", 0) == 0) {
-      const std::string id = diag.context.substr(12, diag.context.size() - 13);
-      if (auto mi = model.metabolite_index(id); mi && met_rows.count(*mi)) diag.line = met_rows[*mi].line;
-    }
-    d.add(diag);
-  }
+  append_validation(d, model, reaction_lines);
   if (d.has_errors()) return Result<Model>::failure(d);
   return Result<Model>::success(std::move(model), d.items());
 }

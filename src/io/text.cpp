@@ -360,6 +360,21 @@ std::string format_equation(const Model& model, const Reaction& r) {
   return out;
 }
 
+void append_validation(Diagnostics& d, const Model& model, const std::vector<int>& reaction_lines,
+                       const std::string& xml_element) {
+  const std::string prefix = "reaction '";
+  for (auto diag : model.validate(d.source())) {
+    if (diag.line == 0 && diag.context.rfind(prefix, 0) == 0) {
+      const std::string id = diag.context.substr(prefix.size(), diag.context.size() - prefix.size() - 1);
+      if (auto ri = model.reaction_index(id); ri && *ri < reaction_lines.size()) {
+        diag.line = reaction_lines[*ri];
+        if (!xml_element.empty()) diag.context = "<" + xml_element + " id=\"" + id + "\">";
+      }
+    }
+    d.add(diag);
+  }
+}
+
 void apply_equation(Model& model, Reaction& r, const Equation& eq) {
   r.reversible = eq.reversible;
   auto add = [&](const std::vector<EquationTerm>& terms, std::vector<Participant>& out) {

@@ -61,6 +61,12 @@ std::optional<Equation> parse_equation(std::string_view text, Diagnostics& diag,
 // Formats a reaction as an equation with its atom maps, the inverse of parse_equation.
 std::string format_equation(const Model& model, const Reaction& r);
 
+// Appends Model::validate's diagnostics, pointing those about a reaction at the line
+// that defined it (`reaction_lines[i]` for reaction i; 0 = unknown). With a non-empty
+// `xml_element`, the context becomes e.g. <reaction id="v1">.
+void append_validation(Diagnostics& d, const Model& model, const std::vector<int>& reaction_lines,
+                       const std::string& xml_element = {});
+
 // Adds the metabolites and reactions of a parsed equation to the model.
 void apply_equation(Model& model, Reaction& r, const Equation& eq);
 
