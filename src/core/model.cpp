@@ -40,26 +40,29 @@ bool Reaction::has_any_atom_map() const {
   return false;
 }
 
+namespace {
+// Indexes entries appended since the last call; rebuilds when the vector shrank.
+template <class T>
+void index_new(const std::vector<T>& items, std::unordered_map<std::string, std::size_t>& by_id, std::size_t& indexed) {
+  if (indexed > items.size()) {
+    by_id.clear();
+    indexed = 0;
+  }
+  for (; indexed < items.size(); ++indexed) by_id.emplace(items[indexed].id, indexed);
+}
+}  // namespace
+
 void Model::refresh_indices() const {
-  if (indexed_metabolites_ != metabolites.size()) {
-    metabolite_by_id_.clear();
-    for (std::size_t i = 0; i < metabolites.size(); ++i) metabolite_by_id_.emplace(metabolites[i].id, i);
-    indexed_metabolites_ = metabolites.size();
-  }
-  if (indexed_reactions_ != reactions.size()) {
-    reaction_by_id_.clear();
-    for (std::size_t i = 0; i < reactions.size(); ++i) reaction_by_id_.emplace(reactions[i].id, i);
-    indexed_reactions_ = reactions.size();
-  }
-  if (indexed_genes_ != genes.size()) {
-    gene_by_id_.clear();
-    for (std::size_t i = 0; i < genes.size(); ++i) gene_by_id_.emplace(genes[i].id, i);
-    indexed_genes_ = genes.size();
-  }
+  index_new(metabolites, metabolite_by_id_, indexed_metabolites_);
+  index_new(reactions, reaction_by_id_, indexed_reactions_);
+  index_new(genes, gene_by_id_, indexed_genes_);
 }
 
 void Model::reindex() const {
-  indexed_metabolites_ = indexed_reactions_ = indexed_genes_ = static_cast<std::size_t>(-1);
+  metabolite_by_id_.clear();
+  reaction_by_id_.clear();
+  gene_by_id_.clear();
+  indexed_metabolites_ = indexed_reactions_ = indexed_genes_ = 0;
   refresh_indices();
 }
 

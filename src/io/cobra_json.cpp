@@ -120,7 +120,6 @@ Result<Model> read_cobra_json(std::string_view text, const std::string& source) 
         continue;
       }
       model.metabolites.push_back(std::move(m));
-      model.reindex();
     }
   }
   if (const json* genes = array("genes")) {

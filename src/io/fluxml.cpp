@@ -166,7 +166,6 @@ Result<Model> read_fluxml(std::string_view text, const std::string& source) {
     model.metabolites.push_back(std::move(m));
     layouts.push_back(std::move(layout));
   }
-  model.reindex();
 
   std::vector<int> reaction_lines;
   for (const auto& rx : net.children("reaction")) {

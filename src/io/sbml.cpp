@@ -141,7 +141,6 @@ Result<Model> read_sbml(std::string_view text, const std::string& source) {
       continue;
     }
     model.metabolites.push_back(std::move(m));
-    model.reindex();
   }
   if (mplug) {
     for (unsigned i = 0; i < mplug->getNumGeneProducts(); ++i) {

@@ -105,8 +105,8 @@ class Model {
   ObjectiveSense objective_sense = ObjectiveSense::maximize;
   std::vector<std::string> measured;  // ids of measured metabolites, in measurement order
 
-  // Lookups by id; nullopt when absent. Index maps are rebuilt lazily after edits
-  // through the add_* functions; direct edits of the vectors need reindex().
+  // Lookups by id; nullopt when absent. Entries appended to the vectors are indexed on
+  // the next lookup; after changing or removing entries call reindex().
   std::optional<std::size_t> metabolite_index(std::string_view id) const;
   std::optional<std::size_t> reaction_index(std::string_view id) const;
   std::optional<std::size_t> gene_index(std::string_view id) const;
