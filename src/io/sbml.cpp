@@ -218,32 +218,26 @@ Result<Model> read_sbml(std::string_view text, const std::string& source) {
 
 namespace {
 
-FbcAssociation* build_association(const GprNode& n, FbcModelPlugin* mplug, FbcPkgNamespaces* ns) {
-  (void)mplug;
+FbcAssociation* build_association(const GprNode& n, FbcPkgNamespaces* ns);
+
+// An FbcAnd or FbcOr holding the children's associations (libsbml copies them).
+template <class Junction>
+FbcAssociation* build_junction(const GprNode& n, FbcPkgNamespaces* ns) {
+  auto* junction = new Junction(ns);
+  for (const auto& c : n.children) {
+    std::unique_ptr<FbcAssociation> child(build_association(c, ns));
+    junction->addAssociation(child.get());
+  }
+  return junction;
+}
+
+FbcAssociation* build_association(const GprNode& n, FbcPkgNamespaces* ns) {
   if (n.kind == GprNode::Kind::gene) {
     auto* ref = new GeneProductRef(ns);
     ref->setGeneProduct(encode_id(n.gene, 'G'));
     return ref;
   }
-  FbcAssociation* out = nullptr;
-  if (n.kind == GprNode::Kind::all_of) {
-    auto* a = new FbcAnd(ns);
-    for (const auto& c : n.children) {
-      FbcAssociation* child = build_association(c, mplug, ns);
-      a->addAssociation(child);
-      delete child;
-    }
-    out = a;
-  } else {
-    auto* o = new FbcOr(ns);
-    for (const auto& c : n.children) {
-      FbcAssociation* child = build_association(c, mplug, ns);
-      o->addAssociation(child);
-      delete child;
-    }
-    out = o;
-  }
-  return out;
+  return n.kind == GprNode::Kind::all_of ? build_junction<FbcAnd>(n, ns) : build_junction<FbcOr>(n, ns);
 }
 
 }  // namespace
@@ -342,9 +336,8 @@ Result<std::string> write_sbml(const Model& model) {
       auto tree = parse_gpr(r.gpr);
       if (tree && tree.value()) {
         GeneProductAssociation* gpa = rp->createGeneProductAssociation();
-        FbcAssociation* a = build_association(*tree.value(), mplug, &ns);
-        gpa->setAssociation(a);
-        delete a;
+        std::unique_ptr<FbcAssociation> a(build_association(*tree.value(), &ns));
+        gpa->setAssociation(a.get());
       }
     }
   }
