@@ -88,6 +88,7 @@ Result<Model> read_reaction_tsv(std::string_view text, const std::string& source
     std::optional<bool> boundary;
   };
   std::map<std::size_t, MetRow> met_rows;
+  std::map<std::string, std::pair<int, int>> first_use;  // metabolite -> line, column in an equation
   std::vector<int> reaction_lines;
   const auto lines = split_lines(text);
   for (std::size_t li = 0; li < lines.size(); ++li) {
@@ -197,6 +198,8 @@ Result<Model> read_reaction_tsv(std::string_view text, const std::string& source
       }
       auto eq = parse_equation(cell("equation"), d, ln, column_of("equation"), ctx);
       if (!eq) continue;
+      for (const auto* side : {&eq->reactants, &eq->products})
+        for (const auto& t : *side) first_use.emplace(t.metabolite, std::pair{ln, t.column});
       apply_equation(model, r, *eq);
       r.lower_bound = number("lb", r.reversible ? -kDefaultFluxBound : 0.0, ctx);
       r.upper_bound = number("ub", kDefaultFluxBound, ctx);
@@ -272,6 +275,11 @@ Result<Model> read_reaction_tsv(std::string_view text, const std::string& source
     }
   }
   if (model.reactions.empty() && !d.has_errors()) d.error("the file defines no reactions");
+  // with a metabolites section, a metabolite it does not list is most likely a typo
+  if (!met_rows.empty())
+    for (const auto& [id, where] : first_use)
+      if (auto mi = model.metabolite_index(id); mi && !met_rows.count(*mi))
+        d.error("unknown metabolite '" + id + "': the metabolites section does not list it", where.first, where.second);
   const auto topo = unbalanced_by_topology(model);
   for (std::size_t i = 0; i < model.metabolites.size(); ++i) {
     auto it = met_rows.find(i);

@@ -51,6 +51,18 @@ TEST(Validation, UnknownDuplicateAndBounds) {
   EXPECT_NE(errors_of(tsv("r1\tA -> B\tx\t1\n")).find("m.tsv:2:11: error: reaction 'r1': lb 'x' is not a number"), std::string::npos);
 }
 
+TEST(Validation, UnknownMetaboliteWhenTheTableListsThem) {
+  auto r = io::read_reaction_tsv(
+      "id\tequation\n"
+      "r1\tA -> B\n"
+      "r2\tB -> c\n"
+      "\nmetabolite\tboundary\nA\tyes\nB\tno\nC\tyes\n",
+      "m.tsv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("m.tsv:3:9: error: unknown metabolite 'c': the metabolites section does not list it"), std::string::npos)
+      << r.message();
+}
+
 TEST(Validation, AtomMapProblemsNameTheReaction) {
   // wrong length against the declared count
   auto r = io::read_reaction_tsv(
