@@ -10,7 +10,7 @@ out=fluxion-quickstart
 mkdir -p "$out"
 
 echo
-echo "== fluxion $($fluxion version)"
+echo "== $($fluxion version)"
 echo "== built-in models"
 $fluxion model list
 echo
@@ -21,5 +21,8 @@ echo "== glycolysis with 13C and 2H atom maps, written as FluxML and read back"
 $fluxion model convert glycolysis "$out/glycolysis.fml"
 $fluxion model info "$out/glycolysis.fml" --format json > "$out/glycolysis_info.json"
 grep -E '"(n_metabolites|n_reactions|rank|n_free|n_exchange)"' "$out/glycolysis_info.json"
+echo
+echo "== its tracer experiment: which glucose atoms are heavy"
+$fluxion model tracers glycolysis
 echo
 echo "Wrote $out/. Next: 'fluxion model info <your model file>' (.tsv .fml .xml .sbml .json .txt)."
