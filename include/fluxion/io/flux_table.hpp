@@ -1,0 +1,30 @@
+// Flux tables: net and exchange flux per reaction.
+//
+//   reaction  net   exchange
+//   PGI       0.8   2.5
+//
+// TSV or CSV with a header; 'reaction' and 'net' are required, 'exchange' optional
+// (other columns, such as standard errors, are ignored). Either every reaction has a
+// row, or exactly the free net fluxes do and the rest follows from steady state.
+// Exchange fluxes not given are 0 (with a warning naming them).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/model.hpp"
+
+namespace fluxion::io {
+
+// Net fluxes further than this (relative to the largest flux) from steady state are
+// an error: a simulation at such fluxes would describe no real cell.
+inline constexpr double kSteadyStateTolerance = 1e-6;
+
+Result<FluxVector> read_flux_table(std::string_view text, const std::string& source, const Model& model,
+                                   const FluxSpace& space);
+Result<FluxVector> load_flux_table(const std::string& path, const Model& model, const FluxSpace& space);
+std::string write_flux_table(const FluxSpace& space, const FluxVector& fluxes);
+
+}  // namespace fluxion::io

@@ -1,0 +1,123 @@
+// EMU simulation of isotope labelling at metabolic and isotopic steady state.
+//
+// An EMU (elementary metabolite unit; Antoniewicz, Kelleher & Stephanopoulos 2007) is a
+// subset of the atoms of one element of a metabolite; its state is its mass isotopomer
+// distribution (MID): the fractions of molecules with 0, 1, ... heavy atoms in the subset.
+// Starting from the measured metabolites, EmuModel::compile walks the atom transitions
+// backwards and keeps only the EMUs the measured MIDs depend on. EMUs of size n of
+// balanced metabolites are the unknowns of one linear system
+//
+//     A_n(v) · X_n = B_n(v) · Y_n
+//
+// where Y_n holds substrate EMUs and convolutions of smaller, already solved EMUs. The
+// sparsity pattern of every level is built and analysed once per model; each flux vector
+// costs one numeric factorisation per level (KLU refactorisation; A_n is diagonally
+// dominant, so the pivot order of the first factorisation stays valid), and every tracer
+// experiment of that flux vector is one more block of right-hand sides.
+//
+// One EmuModel per traced element: a 13C network from the carbon atom maps, a 2H
+// network from the hydrogen maps. Symmetric metabolites (Metabolite::symmetric) are
+// produced by both of their atom orders at half the flux each.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/model.hpp"
+#include "fluxion/isotope/tracer.hpp"
+
+namespace fluxion {
+
+// Natural abundance of the heavy isotope of each traced element (AccuCor's constants):
+// 13C 1.07%, 2H 0.0115%, 15N 0.364%, 18O 0.205%.
+double natural_heavy_abundance(Element e);
+
+struct EmuOptions {
+  Element element = Element::C;       // the traced element
+  std::vector<std::string> measured;  // metabolites whose MIDs are simulated, in output order;
+                                      // empty = Model::measured (those with atoms of the element),
+                                      // or every balanced metabolite with such atoms
+
+  std::string validate() const;  // empty when valid
+};
+
+// How substrate (input pool) MIDs are made from a tracer experiment.
+struct SubstrateLabelling {
+  // Natural abundance of the traced element at the unlabelled atoms of these substrates
+  // (labelled species and the unlabelled remainder alike). FreeFlux does this for every
+  // substrate; ML-Flux and mfapy (by default) for none. "*" = every substrate.
+  std::vector<std::string> natural_abundance;
+};
+
+// Substrate MIDs of a set of experiments, ready for simulation.
+struct EmuInputs {
+  int n_experiments = 0;
+  std::vector<double> values;  // [experiment][substrate EMU][isotopologue], packed
+};
+
+// Simulated MIDs: for each experiment, each measured metabolite's MID (0..n heavy atoms).
+struct MidSet {
+  int n_experiments = 0;
+  std::vector<std::size_t> offsets;  // per measured metabolite, into one experiment's block
+  std::size_t block = 0;             // values per experiment
+  std::vector<double> values;        // [experiment][measured][isotopologue]
+
+  std::span<const double> mid(int experiment, std::size_t measured) const {
+    const std::size_t begin = static_cast<std::size_t>(experiment) * block + offsets[measured];
+    const std::size_t end = measured + 1 < offsets.size() ? offsets[measured + 1] : block;
+    return {values.data() + begin, end - offsets[measured]};
+  }
+};
+
+enum class SimulationStatus {
+  ok,
+  singular,  // a level system is singular: a needed metabolite has no producing flux
+};
+
+class EmuModel {
+ public:
+  static Result<EmuModel> compile(const Model& model, const FluxSpace& space, const EmuOptions& options = {});
+
+  Element element() const;
+  const std::vector<std::size_t>& measured() const;  // metabolite indices, output order
+  std::vector<std::string> measured_ids() const;
+  std::size_t n_emus() const;        // EMUs of balanced metabolites (the unknowns)
+  std::size_t n_substrate_emus() const;
+  int max_size() const;              // largest EMU size
+  std::vector<std::size_t> level_sizes() const;  // unknowns per EMU size 1..max_size
+  // Substrate MIDs for these experiments; errors when a tracer does not fit the model.
+  Result<EmuInputs> inputs(const std::vector<TracerExperiment>& experiments,
+                           const SubstrateLabelling& labelling = {}) const;
+
+  struct Impl;
+
+ private:
+  friend class EmuSimulator;
+  std::shared_ptr<const Impl> impl_;
+};
+
+// Simulates an EmuModel; holds the factorisations and buffers of one thread.
+class EmuSimulator {
+ public:
+  explicit EmuSimulator(const EmuModel& model);
+  ~EmuSimulator();
+  EmuSimulator(EmuSimulator&&) noexcept;
+  EmuSimulator& operator=(EmuSimulator&&) noexcept;
+
+  // MIDs of the measured metabolites for fluxes `v` (net and exchange per column of the
+  // FluxSpace the model was compiled with) and every experiment in `inputs`.
+  SimulationStatus simulate(const FluxVector& v, const EmuInputs& inputs, MidSet& out);
+  // After a failed simulate(): which metabolite made the system singular.
+  const std::string& message() const;
+
+ private:
+  struct Work;
+  std::unique_ptr<Work> work_;
+};
+
+}  // namespace fluxion

@@ -1,0 +1,139 @@
+#include "fluxion/io/flux_table.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "text.hpp"
+
+namespace fluxion::io {
+
+using namespace detail;
+
+Result<FluxVector> read_flux_table(std::string_view text, const std::string& source, const Model& model,
+                                   const FluxSpace& space) {
+  Diagnostics d(source);
+  const auto lines = split_lines(text);
+  std::map<std::string, int> col;
+  char sep = '\t';
+  bool header = false;
+  std::map<Eigen::Index, double> net, xch;
+  std::map<Eigen::Index, int> line_of;
+  std::map<std::string, Eigen::Index> column_by_id;
+  for (Eigen::Index c = 0; c < space.n_columns(); ++c) column_by_id[space.column_ids()[static_cast<std::size_t>(c)]] = c;
+  for (std::size_t li = 0; li < lines.size(); ++li) {
+    const int ln = static_cast<int>(li + 1);
+    if (trim(lines[li]).empty() || trim(lines[li]).front() == '#') continue;
+    if (!header) {
+      sep = lines[li].find('\t') != std::string_view::npos ? '\t' : ',';
+      int idx = 0;
+      for (auto cell : split_cells(lines[li], sep)) col.emplace(lower(trim(unquote(trim(cell)))), idx++);
+      for (const char* required : {"reaction", "net"})
+        if (!col.count(required)) d.error(std::string("the header has no '") + required + "' column", ln, 1);
+      if (d.has_errors()) return Result<FluxVector>::failure(d);
+      header = true;
+      continue;
+    }
+    const auto cells = split_cells(lines[li], sep);
+    std::vector<int> starts(cells.size());
+    for (std::size_t c = 0, pos = 1; c < cells.size(); ++c) {
+      starts[c] = static_cast<int>(pos);
+      pos += cells[c].size() + 1;
+    }
+    auto cell = [&](const char* name, int& column) -> std::string_view {
+      auto it = col.find(name);
+      if (it == col.end() || static_cast<std::size_t>(it->second) >= cells.size()) return {};
+      column = starts[static_cast<std::size_t>(it->second)];
+      return trim(unquote(trim(cells[static_cast<std::size_t>(it->second)])));
+    };
+    int column = 1;
+    const std::string id(cell("reaction", column));
+    auto it = column_by_id.find(id);
+    if (it == column_by_id.end()) {
+      d.error("unknown reaction '" + id + "'", ln, column);
+      continue;
+    }
+    if (line_of.count(it->second)) {
+      d.error("reaction '" + id + "' is listed twice (first on line " + std::to_string(line_of[it->second]) + ")", ln, column);
+      continue;
+    }
+    line_of[it->second] = ln;
+    const std::string_view n = cell("net", column);
+    if (auto v = parse_number(n); v && std::isfinite(*v)) net[it->second] = *v;
+    else d.error("net flux '" + std::string(n) + "' is not a finite number", ln, column);
+    const std::string_view x = cell("exchange", column);
+    if (!x.empty()) {
+      auto v = parse_number(x);
+      if (!v || !std::isfinite(*v) || *v < 0) d.error("exchange flux '" + std::string(x) + "' must be a number >= 0", ln, column);
+      else xch[it->second] = *v;
+    }
+  }
+  if (!header) d.error("empty table: expected a header with 'reaction' and 'net'");
+  if (d.has_errors()) return Result<FluxVector>::failure(d);
+
+  FluxVector v;
+  v.net = Eigen::VectorXd::Zero(space.n_columns());
+  v.exchange = Eigen::VectorXd::Zero(space.n_columns());
+  const auto& free = space.free_net_columns();
+  bool only_free = static_cast<Eigen::Index>(net.size()) == space.n_free_net();
+  for (auto f : free) only_free = only_free && net.count(f);
+  if (only_free && space.n_free_net() < space.n_reactions()) {
+    Eigen::VectorXd f(space.n_free_net());
+    for (std::size_t k = 0; k < free.size(); ++k) f(static_cast<Eigen::Index>(k)) = net[free[k]];
+    v.net = space.net_kernel() * f;
+  } else {
+    std::string missing;
+    int n_missing = 0;
+    for (Eigen::Index c = 0; c < space.n_reactions(); ++c)
+      if (!net.count(c)) {
+        if (++n_missing <= 10) missing += (missing.empty() ? "" : ", ") + space.column_ids()[static_cast<std::size_t>(c)];
+      } else {
+        v.net(c) = net[c];
+      }
+    if (n_missing > 0) {
+      d.error("give a net flux for every reaction, or for exactly the free fluxes (" + std::to_string(space.n_free_net()) +
+              "); missing: " + missing + (n_missing > 10 ? " and " + std::to_string(n_missing - 10) + " more" : ""));
+      return Result<FluxVector>::failure(d);
+    }
+    const double scale = std::max(1.0, v.net.cwiseAbs().maxCoeff());
+    const double residual = space.steady_state_residual(v.net);
+    if (residual > kSteadyStateTolerance * scale) {
+      // name the worst metabolite
+      const Eigen::VectorXd r = space.stoichiometry() * v.net;
+      Eigen::Index worst = 0;
+      r.cwiseAbs().maxCoeff(&worst);
+      const auto& met = model.metabolites[space.balanced_metabolites()[static_cast<std::size_t>(worst)]].id;
+      d.error("the net fluxes are not at steady state: metabolite '" + met + "' is produced " +
+              format_number(r(worst)) + " faster than it is consumed");
+      return Result<FluxVector>::failure(d);
+    }
+  }
+  std::string no_xch;
+  for (auto c : space.exchange_columns()) {
+    if (xch.count(c)) v.exchange(c) = xch[c];
+    else no_xch += (no_xch.empty() ? "" : ", ") + space.column_ids()[static_cast<std::size_t>(c)];
+  }
+  for (const auto& [c, value] : xch)
+    if (std::find(space.exchange_columns().begin(), space.exchange_columns().end(), c) == space.exchange_columns().end() && value != 0)
+      d.warning("reaction '" + space.column_ids()[static_cast<std::size_t>(c)] + "' has no exchange flux in this model; its exchange " +
+                format_number(value) + " is ignored", line_of[c], 0);
+  if (!no_xch.empty()) d.warning("no exchange flux given for " + no_xch + "; taken as 0");
+  return Result<FluxVector>::success(std::move(v), d.items());
+}
+
+Result<FluxVector> load_flux_table(const std::string& path, const Model& model, const FluxSpace& space) {
+  std::string error;
+  auto text = read_file(path, error);
+  if (!text) return Result<FluxVector>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+  return read_flux_table(*text, path, model, space);
+}
+
+std::string write_flux_table(const FluxSpace& space, const FluxVector& fluxes) {
+  std::string out = "reaction\tnet\texchange\n";
+  for (Eigen::Index c = 0; c < space.n_columns(); ++c)
+    out += space.column_ids()[static_cast<std::size_t>(c)] + '\t' + format_number(fluxes.net(c)) + '\t' +
+           format_number(fluxes.exchange(c)) + '\n';
+  return out;
+}
+
+}  // namespace fluxion::io

@@ -1,0 +1,649 @@
+#include "fluxion/isotope/emu.hpp"
+
+#include <klu.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <set>
+#include <tuple>
+
+namespace fluxion {
+
+double natural_heavy_abundance(Element e) {
+  switch (e) {
+    case Element::C: return 0.0107;
+    case Element::H: return 0.000115;
+    case Element::N: return 0.00364;
+    case Element::O: return 0.00205;
+  }
+  return 0.0;
+}
+
+std::string EmuOptions::validate() const {
+  std::set<std::string> seen;
+  for (const auto& m : measured)
+    if (!seen.insert(m).second) return "measured names '" + m + "' twice";
+  return {};
+}
+
+namespace {
+
+// One-way flux index: 2·column (forward), 2·column + 1 (backward).
+struct Term {
+  int flux = 0;
+  double coef = 0.0;
+};
+
+// A reaction as the EMU walk sees it: one direction, with its atom strings of the
+// traced element. Leak pseudo-reactions are built as such views too.
+struct Step {
+  int flux = 0;                         // one-way flux index
+  std::vector<std::size_t> reactants;   // metabolite per occurrence
+  std::vector<std::string> reactant_atoms;
+  std::vector<std::size_t> products;
+  std::vector<std::string> product_atoms;
+  std::string equivalent;               // labels of product atoms that are interchangeable
+  std::string reaction_id;
+};
+
+struct Production {
+  std::size_t step = 0;
+  std::size_t occurrence = 0;  // product occurrence
+};
+
+using EmuKey = std::pair<std::size_t, std::uint64_t>;  // metabolite, atom mask
+
+}  // namespace
+
+struct EmuModel::Impl {
+  struct EmuInfo {
+    std::size_t metabolite = 0;
+    std::uint64_t mask = 0;
+    int size = 0;
+    bool substrate = false;
+    std::size_t offset = 0;  // into one experiment's MID storage
+    int level = -1, row = -1;
+  };
+  struct Input {
+    std::vector<int> factors;  // EMU ids to convolve
+  };
+  struct BEntry {
+    int row = 0;
+    int input = 0;
+    std::vector<Term> terms;
+  };
+  struct Level {
+    int size = 0;
+    std::vector<int> unknowns;  // EMU ids; row i = unknowns[i]
+    std::vector<int> ap, ai;    // A in compressed columns
+    std::vector<std::vector<Term>> a_terms;  // per stored entry
+    std::vector<Input> inputs;
+    std::vector<BEntry> b;      // sorted by input
+    klu_symbolic* symbolic = nullptr;
+  };
+
+  Element element = Element::C;
+  Eigen::Index n_columns = 0;
+  std::vector<std::string> metabolite_ids;
+  std::vector<int> metabolite_atoms;  // of the element
+  std::vector<EmuInfo> emus;
+  std::size_t storage = 0;            // MID values per experiment
+  std::vector<int> substrate_emus;    // EMU ids, in substrate-input order
+  std::size_t substrate_storage = 0;
+  std::vector<Level> levels;
+  std::vector<std::size_t> measured;
+  std::vector<int> measured_emu;
+  klu_common common{};
+
+  ~Impl() {
+    for (auto& l : levels)
+      if (l.symbolic) klu_free_symbolic(&l.symbolic, &common);
+  }
+};
+
+namespace {
+
+// All permutations of `positions` applied within a string of length n, as position maps.
+std::vector<std::vector<int>> permutations_of(const std::vector<int>& positions, int n) {
+  std::vector<std::vector<int>> out;
+  std::vector<int> targets = positions;
+  std::sort(targets.begin(), targets.end());
+  do {
+    std::vector<int> map(static_cast<std::size_t>(n));
+    std::iota(map.begin(), map.end(), 0);
+    for (std::size_t k = 0; k < positions.size(); ++k) map[static_cast<std::size_t>(positions[k])] = targets[k];
+    out.push_back(std::move(map));
+  } while (std::next_permutation(targets.begin(), targets.end()));
+  return out;
+}
+
+}  // namespace
+
+Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, const EmuOptions& options) {
+  Diagnostics d("EMU network of model '" + model.id + "' (" + std::string(element_symbol(options.element)) + ")");
+  if (auto msg = options.validate(); !msg.empty()) {
+    d.error(msg, 0, 0, "EmuOptions");
+    return Result<EmuModel>::failure(d);
+  }
+  auto impl = std::make_shared<Impl>();
+  klu_defaults(&impl->common);
+  const Element el = options.element;
+  const auto ei = static_cast<std::size_t>(el);
+  impl->element = el;
+  impl->n_columns = space.n_columns();
+  for (const auto& m : model.metabolites) {
+    impl->metabolite_ids.push_back(m.id);
+    impl->metabolite_atoms.push_back(m.atoms[ei]);
+    if (m.atoms[ei] > 63) {
+      d.error("metabolite has " + std::to_string(m.atoms[ei]) + " " + std::string(element_symbol(el)) +
+                  " atoms; EMU simulation handles at most 63",
+              0, 0, "metabolite '" + m.id + "'");
+      return Result<EmuModel>::failure(d);
+    }
+  }
+
+  // measured metabolites
+  std::vector<std::string> measured_ids = options.measured;
+  if (measured_ids.empty()) {
+    for (const auto& id : model.measured) {
+      auto mi = model.metabolite_index(id);
+      if (mi && model.metabolites[*mi].atoms[ei] > 0) measured_ids.push_back(id);
+    }
+  }
+  if (measured_ids.empty())
+    for (const auto& m : model.metabolites)
+      if (!m.boundary && m.atoms[ei] > 0) measured_ids.push_back(m.id);
+  for (const auto& id : measured_ids) {
+    auto mi = model.metabolite_index(id);
+    if (!mi) {
+      d.error("measured metabolite '" + id + "' is not in the model", 0, 0, "measured");
+      continue;
+    }
+    if (model.metabolites[*mi].atoms[ei] == 0) {
+      d.error("measured metabolite '" + id + "' has no " + std::string(element_symbol(el)) + " atoms", 0, 0, "measured");
+      continue;
+    }
+    impl->measured.push_back(*mi);
+  }
+  if (impl->measured.empty() && !d.has_errors()) d.error("nothing to simulate: no metabolite carries atoms of this element");
+  if (d.has_errors()) return Result<EmuModel>::failure(d);
+
+  // one-way steps: both directions of every reaction that can run backwards, and the
+  // hydrogen leak pseudo-reactions
+  std::vector<Step> steps;
+  std::optional<std::size_t> solvent = model.metabolite_index("H");
+  for (Eigen::Index col = 0; col < space.n_columns(); ++col) {
+    const std::size_t ri = space.column_reaction(col);
+    const Reaction& r = model.reactions[ri];
+    Step fwd;
+    fwd.reaction_id = r.id;
+    for (const auto& p : r.reactants) {
+      fwd.reactants.push_back(p.metabolite);
+      fwd.reactant_atoms.push_back(p.atoms[ei]);
+    }
+    for (const auto& p : r.products) {
+      fwd.products.push_back(p.metabolite);
+      fwd.product_atoms.push_back(p.atoms[ei]);
+    }
+    if (el == Element::H) fwd.equivalent = r.equivalent;
+    if (space.is_leak_column(col)) {
+      if (el != Element::H) continue;  // leaks move hydrogen only
+      // The reaction with hydrogen `leak` taken from the solvent pool and the original
+      // atom released to it: label exchange with water at the reaction's intermediate.
+      if (!solvent) {
+        d.error("leak needs a solvent hydrogen pool named 'H'", 0, 0, "reaction '" + r.id + "'");
+        continue;
+      }
+      std::set<char> used;
+      for (const auto& a : fwd.reactant_atoms) used.insert(a.begin(), a.end());
+      for (const auto& a : fwd.product_atoms) used.insert(a.begin(), a.end());
+      for (char x : r.leak) {
+        char fresh = 0;
+        for (int c = 33; c < 127 && !fresh; ++c)
+          if (!used.count(static_cast<char>(c)) && c != '(' && c != ')') fresh = static_cast<char>(c);
+        used.insert(fresh);
+        for (auto& a : fwd.product_atoms) std::replace(a.begin(), a.end(), x, fresh);
+        fwd.reactants.push_back(*solvent);
+        fwd.reactant_atoms.push_back(std::string(1, fresh));
+        fwd.products.push_back(*solvent);
+        fwd.product_atoms.push_back(std::string(1, x));
+      }
+      fwd.equivalent.clear();
+    } else if (!r.has_atom_map(el)) {
+      // produces nothing traceable; only matters when it produces a metabolite with atoms
+      bool produces = false;
+      for (const auto& p : r.products) produces = produces || model.metabolites[p.metabolite].atoms[ei] > 0;
+      const bool backwards = r.reversible || r.lower_bound < 0;
+      for (const auto& p : r.reactants) produces = produces || (backwards && model.metabolites[p.metabolite].atoms[ei] > 0);
+      if (!produces) continue;
+    }
+    const bool backwards = space.is_leak_column(col) || r.reversible || r.lower_bound < 0;
+    Step rev;
+    if (backwards) {
+      rev.reaction_id = r.id + " (backward)";
+      rev.reactants = fwd.products;
+      rev.reactant_atoms = fwd.product_atoms;
+      rev.products = fwd.reactants;
+      rev.product_atoms = fwd.reactant_atoms;
+      rev.flux = static_cast<int>(2 * col + 1);
+    }
+    fwd.flux = static_cast<int>(2 * col);
+    steps.push_back(std::move(fwd));
+    if (backwards) steps.push_back(std::move(rev));
+  }
+  if (d.has_errors()) return Result<EmuModel>::failure(d);
+
+  // which steps produce each metabolite
+  std::vector<std::vector<Production>> producers(model.metabolites.size());
+  for (std::size_t s = 0; s < steps.size(); ++s)
+    for (std::size_t k = 0; k < steps[s].products.size(); ++k) producers[steps[s].products[k]].push_back({s, k});
+
+  // EMU walk from the measured metabolites
+  std::map<EmuKey, int> emu_id;
+  auto& emus = impl->emus;
+  std::vector<int> queue;
+  auto get_emu = [&](std::size_t met, std::uint64_t mask) {
+    auto [it, inserted] = emu_id.emplace(EmuKey{met, mask}, static_cast<int>(emus.size()));
+    if (inserted) {
+      Impl::EmuInfo info;
+      info.metabolite = met;
+      info.mask = mask;
+      info.size = std::popcount(mask);
+      info.substrate = model.metabolites[met].boundary;
+      emus.push_back(info);
+      queue.push_back(it->second);
+    }
+    return it->second;
+  };
+  for (std::size_t m : impl->measured) {
+    const int n = impl->metabolite_atoms[m];
+    impl->measured_emu.push_back(get_emu(m, n == 64 ? ~0ULL : ((1ULL << n) - 1)));
+  }
+
+  struct EmuTerm {
+    int flux;
+    double coef;
+    std::vector<int> factors;  // one: same-size precursor; several: convolution
+  };
+  std::map<int, std::vector<EmuTerm>> terms_of;   // unknown EMU -> production terms
+  std::map<std::size_t, std::vector<Term>> production_of;  // metabolite -> total production
+  for (std::size_t qi = 0; qi < queue.size(); ++qi) {
+    const int e = queue[qi];
+    const Impl::EmuInfo info = emus[static_cast<std::size_t>(e)];
+    if (info.substrate) continue;
+    const std::size_t m = info.metabolite;
+    const int n_atoms = impl->metabolite_atoms[m];
+    if (producers[m].empty()) {
+      d.error("metabolite '" + model.metabolites[m].id + "' is needed for the simulation but no reaction produces it");
+      continue;
+    }
+    auto& prod = production_of[m];
+    const bool fill_production = prod.empty();
+    std::vector<EmuTerm> terms;
+    for (const Production& pr : producers[m]) {
+      const Step& st = steps[pr.step];
+      const std::string& patoms = st.product_atoms[pr.occurrence];
+      if (static_cast<int>(patoms.size()) != n_atoms) {
+        d.error("produces '" + model.metabolites[m].id + "' without an atom map for its " +
+                    std::to_string(n_atoms) + " " + std::string(element_symbol(el)) + " atoms",
+                0, 0, "reaction '" + st.reaction_id + "'");
+        continue;
+      }
+      if (fill_production) prod.push_back({st.flux, 1.0});
+      // alternative atom orders of the product: symmetry and equivalent atoms
+      std::vector<std::vector<int>> alts{std::vector<int>(static_cast<std::size_t>(n_atoms))};
+      std::iota(alts[0].begin(), alts[0].end(), 0);
+      if (!st.equivalent.empty()) {
+        std::vector<int> positions;
+        for (int i = 0; i < n_atoms; ++i)
+          if (st.equivalent.find(patoms[static_cast<std::size_t>(i)]) != std::string::npos) positions.push_back(i);
+        if (positions.size() > 1) alts = permutations_of(positions, n_atoms);
+      }
+      if (model.metabolites[m].symmetric) {
+        const std::size_t base = alts.size();
+        for (std::size_t a = 0; a < base; ++a) {
+          std::vector<int> reversed(alts[a].rbegin(), alts[a].rend());
+          alts.push_back(std::move(reversed));
+        }
+      }
+      const double weight = 1.0 / static_cast<double>(alts.size());
+      for (const auto& alt : alts) {
+        std::map<std::size_t, std::uint64_t> groups;  // reactant occurrence -> mask
+        bool ok = true;
+        for (int i = 0; i < n_atoms && ok; ++i) {
+          if (!(info.mask >> i & 1ULL)) continue;
+          const char label = patoms[static_cast<std::size_t>(alt[static_cast<std::size_t>(i)])];
+          bool found = false;
+          for (std::size_t j = 0; j < st.reactants.size() && !found; ++j) {
+            const auto pos = st.reactant_atoms[j].find(label);
+            if (pos != std::string::npos) {
+              groups[j] |= 1ULL << pos;
+              found = true;
+            }
+          }
+          if (!found) {
+            d.error("product atom '" + std::string(1, label) + "' of '" + model.metabolites[m].id + "' has no source",
+                    0, 0, "reaction '" + st.reaction_id + "'");
+            ok = false;
+          }
+        }
+        if (!ok) continue;
+        EmuTerm t{st.flux, weight, {}};
+        for (const auto& [j, mask] : groups) t.factors.push_back(get_emu(st.reactants[j], mask));
+        std::sort(t.factors.begin(), t.factors.end());
+        terms.push_back(std::move(t));
+      }
+    }
+    terms_of[e] = std::move(terms);
+  }
+  if (d.has_errors()) return Result<EmuModel>::failure(d);
+
+  // levels by EMU size
+  int max_size = 0;
+  for (const auto& info : emus) max_size = std::max(max_size, info.size);
+  impl->levels.resize(static_cast<std::size_t>(max_size));
+  for (int s = 0; s < max_size; ++s) impl->levels[static_cast<std::size_t>(s)].size = s + 1;
+  for (std::size_t e = 0; e < emus.size(); ++e) {
+    auto& info = emus[e];
+    info.offset = impl->storage;
+    impl->storage += static_cast<std::size_t>(info.size) + 1;
+    if (info.substrate) {
+      impl->substrate_emus.push_back(static_cast<int>(e));
+      impl->substrate_storage += static_cast<std::size_t>(info.size) + 1;
+      continue;
+    }
+    auto& level = impl->levels[static_cast<std::size_t>(info.size - 1)];
+    info.level = info.size - 1;
+    info.row = static_cast<int>(level.unknowns.size());
+    level.unknowns.push_back(static_cast<int>(e));
+  }
+  for (auto& level : impl->levels) {
+    const int n = static_cast<int>(level.unknowns.size());
+    std::map<std::pair<int, int>, std::vector<Term>> a;  // (col, row) -> terms
+    std::map<std::vector<int>, int> input_index;
+    std::map<std::pair<int, int>, std::vector<Term>> b;  // (input, row) -> terms
+    for (int row = 0; row < n; ++row) {
+      const int e = level.unknowns[static_cast<std::size_t>(row)];
+      auto& diag = a[{row, row}];
+      for (const Term& t : production_of[emus[static_cast<std::size_t>(e)].metabolite]) diag.push_back({t.flux, -t.coef});
+      for (const EmuTerm& t : terms_of[e]) {
+        if (t.factors.size() == 1 && !emus[static_cast<std::size_t>(t.factors[0])].substrate) {
+          const int col = emus[static_cast<std::size_t>(t.factors[0])].row;
+          a[{col, row}].push_back({t.flux, t.coef});
+        } else {
+          auto [it, inserted] = input_index.emplace(t.factors, static_cast<int>(level.inputs.size()));
+          if (inserted) level.inputs.push_back({t.factors});
+          b[{it->second, row}].push_back({t.flux, t.coef});
+        }
+      }
+    }
+    level.ap.assign(static_cast<std::size_t>(n) + 1, 0);
+    for (auto& [key, terms] : a) {
+      ++level.ap[static_cast<std::size_t>(key.first) + 1];
+      level.ai.push_back(key.second);
+      // merge repeated fluxes
+      std::map<int, double> merged;
+      for (const Term& t : terms) merged[t.flux] += t.coef;
+      std::vector<Term> compact;
+      for (auto [f, c] : merged)
+        if (c != 0.0) compact.push_back({f, c});
+      level.a_terms.push_back(std::move(compact));
+    }
+    for (int c = 0; c < n; ++c) level.ap[static_cast<std::size_t>(c) + 1] += level.ap[static_cast<std::size_t>(c)];
+    for (auto& [key, terms] : b) level.b.push_back({key.second, key.first, terms});
+    if (n > 0) {
+      level.symbolic = klu_analyze(n, level.ap.data(), level.ai.data(), &impl->common);
+      if (!level.symbolic) {
+        d.error("KLU could not analyse the level-" + std::to_string(level.size) + " system");
+        return Result<EmuModel>::failure(d);
+      }
+    }
+  }
+  EmuModel out;
+  out.impl_ = std::move(impl);
+  return Result<EmuModel>::success(std::move(out), d.items());
+}
+
+Element EmuModel::element() const { return impl_->element; }
+const std::vector<std::size_t>& EmuModel::measured() const { return impl_->measured; }
+std::vector<std::string> EmuModel::measured_ids() const {
+  std::vector<std::string> out;
+  for (auto m : impl_->measured) out.push_back(impl_->metabolite_ids[m]);
+  return out;
+}
+std::size_t EmuModel::n_emus() const { return impl_->emus.size() - impl_->substrate_emus.size(); }
+std::size_t EmuModel::n_substrate_emus() const { return impl_->substrate_emus.size(); }
+int EmuModel::max_size() const { return static_cast<int>(impl_->levels.size()); }
+std::vector<std::size_t> EmuModel::level_sizes() const {
+  std::vector<std::size_t> out;
+  for (const auto& l : impl_->levels) out.push_back(l.unknowns.size());
+  return out;
+}
+
+namespace {
+
+// Distribution of the number of heavy atoms among independent atoms with the given
+// heavy probabilities.
+void heavy_count_distribution(const std::vector<double>& p, std::vector<double>& out) {
+  out.assign(p.size() + 1, 0.0);
+  out[0] = 1.0;
+  for (std::size_t i = 0; i < p.size(); ++i)
+    for (std::size_t k = i + 1; k-- > 0;) {
+      const double stay = out[k] * (1.0 - p[i]);
+      if (k + 1 < out.size()) out[k + 1] += out[k] * p[i];
+      out[k] = stay;
+    }
+}
+
+}  // namespace
+
+Result<EmuInputs> EmuModel::inputs(const std::vector<TracerExperiment>& experiments,
+                                   const SubstrateLabelling& labelling) const {
+  Diagnostics d("tracer inputs");
+  const Impl& im = *impl_;
+  EmuInputs out;
+  out.n_experiments = static_cast<int>(experiments.size());
+  out.values.reserve(im.substrate_storage * experiments.size());
+  const double abundance = natural_heavy_abundance(im.element);
+  auto natural_for = [&](const std::string& id) {
+    for (const auto& s : labelling.natural_abundance)
+      if (s == "*" || s == id) return true;
+    return false;
+  };
+  std::vector<double> p, dist;
+  for (const auto& ex : experiments) {
+    for (int e : im.substrate_emus) {
+      const auto& info = im.emus[static_cast<std::size_t>(e)];
+      const std::string& id = im.metabolite_ids[info.metabolite];
+      const int n_atoms = im.metabolite_atoms[info.metabolite];
+      const double natural = natural_for(id) ? abundance : 0.0;
+      std::vector<double> mid(static_cast<std::size_t>(info.size) + 1, 0.0);
+      double remainder = 1.0;
+      for (const auto& c : ex.components) {
+        if (c.substrate != id) continue;
+        auto bits = c.label.bits(im.element, n_atoms);
+        if (!bits) {
+          d.error(format_label(c.label) + " on '" + id + "': " + bits.diagnostics().front().message, 0, 0,
+                  "experiment '" + ex.id + "'");
+          continue;
+        }
+        p.clear();
+        for (int i = 0; i < n_atoms; ++i)
+          if (info.mask >> i & 1ULL) p.push_back(bits.value()[static_cast<std::size_t>(i)] ? c.purity : natural);
+        heavy_count_distribution(p, dist);
+        for (std::size_t k = 0; k < mid.size(); ++k) mid[k] += c.fraction * dist[k];
+        remainder -= c.fraction;
+      }
+      if (remainder < -1e-9) d.error("the fractions of substrate '" + id + "' add up to more than 1", 0, 0, "experiment '" + ex.id + "'");
+      if (remainder > 0) {
+        p.assign(static_cast<std::size_t>(info.size), natural);
+        heavy_count_distribution(p, dist);
+        for (std::size_t k = 0; k < mid.size(); ++k) mid[k] += remainder * dist[k];
+      }
+      out.values.insert(out.values.end(), mid.begin(), mid.end());
+    }
+  }
+  if (d.has_errors()) return Result<EmuInputs>::failure(d);
+  return Result<EmuInputs>::success(std::move(out));
+}
+
+// ---------------------------------------------------------------------------
+// Simulation
+
+struct EmuSimulator::Work {
+  std::shared_ptr<const EmuModel::Impl> model;
+  klu_common common{};
+  std::vector<klu_numeric*> numeric;  // per level
+  std::vector<double> oneway;
+  std::vector<double> storage;        // [experiment][emu MIDs]
+  std::vector<std::vector<double>> ax;  // per level, A values
+  std::vector<double> bvals, rhs, y, conv, tmp;
+  std::string message;
+
+  ~Work() {
+    for (auto*& n : numeric)
+      if (n) klu_free_numeric(&n, &common);
+  }
+};
+
+EmuSimulator::EmuSimulator(const EmuModel& model) : work_(std::make_unique<Work>()) {
+  work_->model = model.impl_;  // shared: the simulator keeps the compiled model alive
+  klu_defaults(&work_->common);
+  const auto& im = *work_->model;
+  work_->numeric.assign(im.levels.size(), nullptr);
+  work_->ax.resize(im.levels.size());
+  for (std::size_t l = 0; l < im.levels.size(); ++l) work_->ax[l].resize(im.levels[l].ai.size());
+  work_->oneway.resize(static_cast<std::size_t>(2 * im.n_columns));
+}
+
+EmuSimulator::~EmuSimulator() = default;
+EmuSimulator::EmuSimulator(EmuSimulator&&) noexcept = default;
+EmuSimulator& EmuSimulator::operator=(EmuSimulator&&) noexcept = default;
+
+const std::string& EmuSimulator::message() const { return work_->message; }
+
+SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& inputs, MidSet& out) {
+  Work& w = *work_;
+  const EmuModel::Impl& im = *w.model;
+  const int n_exp = inputs.n_experiments;
+  if (v.net.size() != im.n_columns || v.exchange.size() != im.n_columns)
+    throw std::invalid_argument("EmuSimulator::simulate: flux vectors must have one entry per flux-space column");
+  if (inputs.values.size() != im.substrate_storage * static_cast<std::size_t>(n_exp))
+    throw std::invalid_argument("EmuSimulator::simulate: inputs were made for another EMU model");
+  for (Eigen::Index c = 0; c < im.n_columns; ++c) {
+    const double net = v.net(c), xch = v.exchange(c);
+    w.oneway[static_cast<std::size_t>(2 * c)] = xch + std::max(0.0, net);
+    w.oneway[static_cast<std::size_t>(2 * c + 1)] = xch - std::min(0.0, net);
+  }
+  // substrate MIDs into the per-experiment storage
+  w.storage.assign(im.storage * static_cast<std::size_t>(n_exp), 0.0);
+  for (int x = 0; x < n_exp; ++x) {
+    const double* src = inputs.values.data() + static_cast<std::size_t>(x) * im.substrate_storage;
+    double* dst = w.storage.data() + static_cast<std::size_t>(x) * im.storage;
+    for (int e : im.substrate_emus) {
+      const auto& info = im.emus[static_cast<std::size_t>(e)];
+      std::copy(src, src + info.size + 1, dst + info.offset);
+      src += info.size + 1;
+    }
+  }
+  auto eval = [&](const std::vector<Term>& terms) {
+    double s = 0.0;
+    for (const Term& t : terms) s += t.coef * w.oneway[static_cast<std::size_t>(t.flux)];
+    return s;
+  };
+  for (std::size_t l = 0; l < im.levels.size(); ++l) {
+    const auto& level = im.levels[l];
+    const int n = static_cast<int>(level.unknowns.size());
+    if (n == 0) continue;
+    const int width = level.size + 1;
+    auto& ax = w.ax[l];
+    for (std::size_t k = 0; k < ax.size(); ++k) ax[k] = eval(level.a_terms[k]);
+    // singular when a metabolite has no production (a zero diagonal)
+    for (int c = 0; c < n; ++c)
+      for (int k = level.ap[static_cast<std::size_t>(c)]; k < level.ap[static_cast<std::size_t>(c) + 1]; ++k)
+        if (level.ai[static_cast<std::size_t>(k)] == c && !(std::fabs(ax[static_cast<std::size_t>(k)]) > 0)) {
+          w.message = "no flux produces metabolite '" +
+                      im.metabolite_ids[im.emus[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(c)])].metabolite] +
+                      "', so its labelling is undefined";
+          return SimulationStatus::singular;
+        }
+    bool ok;
+    if (!w.numeric[l]) {
+      w.numeric[l] = klu_factor(const_cast<int*>(level.ap.data()), const_cast<int*>(level.ai.data()), ax.data(),
+                                level.symbolic, &w.common);
+      ok = w.numeric[l] != nullptr;
+    } else {
+      ok = klu_refactor(const_cast<int*>(level.ap.data()), const_cast<int*>(level.ai.data()), ax.data(),
+                        level.symbolic, w.numeric[l], &w.common) == 1;
+    }
+    if (!ok || w.common.status == KLU_SINGULAR) {
+      w.message = "the level-" + std::to_string(level.size) + " EMU system is singular";
+      if (w.numeric[l]) klu_free_numeric(&w.numeric[l], &w.common);
+      return SimulationStatus::singular;
+    }
+    // right-hand sides: −B·Y, columns [experiment][isotopologue]
+    const std::size_t cols = static_cast<std::size_t>(width) * static_cast<std::size_t>(n_exp);
+    w.rhs.assign(static_cast<std::size_t>(n) * cols, 0.0);
+    w.y.resize(cols);
+    std::size_t bi = 0;
+    for (std::size_t in = 0; in < level.inputs.size(); ++in) {
+      const auto& factors = level.inputs[in].factors;
+      for (int x = 0; x < n_exp; ++x) {
+        const double* base = w.storage.data() + static_cast<std::size_t>(x) * im.storage;
+        double* y = w.y.data() + static_cast<std::size_t>(x) * static_cast<std::size_t>(width);
+        const auto& f0 = im.emus[static_cast<std::size_t>(factors[0])];
+        std::fill(y, y + width, 0.0);
+        std::copy(base + f0.offset, base + f0.offset + f0.size + 1, y);
+        int len = f0.size + 1;
+        for (std::size_t fi = 1; fi < factors.size(); ++fi) {
+          const auto& f = im.emus[static_cast<std::size_t>(factors[fi])];
+          const double* g = base + f.offset;
+          w.tmp.assign(static_cast<std::size_t>(len + f.size), 0.0);
+          for (int a = 0; a < len; ++a)
+            for (int b = 0; b <= f.size; ++b) w.tmp[static_cast<std::size_t>(a + b)] += y[a] * g[b];
+          len += f.size;
+          std::copy(w.tmp.begin(), w.tmp.end(), y);
+        }
+      }
+      for (; bi < level.b.size() && level.b[bi].input == static_cast<int>(in); ++bi) {
+        const double coef = eval(level.b[bi].terms);
+        if (coef == 0.0) continue;
+        const auto row = static_cast<std::size_t>(level.b[bi].row);
+        for (std::size_t c = 0; c < cols; ++c) w.rhs[c * static_cast<std::size_t>(n) + row] -= coef * w.y[c];
+      }
+    }
+    klu_solve(level.symbolic, w.numeric[l], n, static_cast<int>(cols), w.rhs.data(), &w.common);
+    for (int row = 0; row < n; ++row) {
+      const auto& info = im.emus[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(row)])];
+      for (int x = 0; x < n_exp; ++x) {
+        double* dst = w.storage.data() + static_cast<std::size_t>(x) * im.storage + info.offset;
+        for (int k = 0; k < width; ++k)
+          dst[k] = w.rhs[(static_cast<std::size_t>(x) * static_cast<std::size_t>(width) + static_cast<std::size_t>(k)) *
+                             static_cast<std::size_t>(n) +
+                         static_cast<std::size_t>(row)];
+      }
+    }
+  }
+  // measured MIDs
+  out.n_experiments = n_exp;
+  out.offsets.resize(im.measured_emu.size());
+  std::size_t block = 0;
+  for (std::size_t k = 0; k < im.measured_emu.size(); ++k) {
+    out.offsets[k] = block;
+    block += static_cast<std::size_t>(im.emus[static_cast<std::size_t>(im.measured_emu[k])].size) + 1;
+  }
+  out.block = block;
+  out.values.resize(block * static_cast<std::size_t>(n_exp));
+  for (int x = 0; x < n_exp; ++x)
+    for (std::size_t k = 0; k < im.measured_emu.size(); ++k) {
+      const auto& info = im.emus[static_cast<std::size_t>(im.measured_emu[k])];
+      const double* src = w.storage.data() + static_cast<std::size_t>(x) * im.storage + info.offset;
+      std::copy(src, src + info.size + 1, out.values.data() + static_cast<std::size_t>(x) * block + out.offsets[k]);
+    }
+  return SimulationStatus::ok;
+}
+
+}  // namespace fluxion
