@@ -73,15 +73,18 @@ struct EmuModel::Impl {
   struct BEntry {
     int row = 0;
     int input = 0;
-    std::vector<Term> terms;
   };
   struct Level {
     int size = 0;
     std::vector<int> unknowns;  // EMU ids; row i = unknowns[i]
     std::vector<int> ap, ai;    // A in compressed columns
-    std::vector<std::vector<Term>> a_terms;  // per stored entry
+    std::vector<int> diagonal;  // position of A(i, i) among the stored entries
+    std::vector<int> a_term_ptr;  // terms of stored entry k: a_terms[a_term_ptr[k] .. a_term_ptr[k+1])
+    std::vector<Term> a_terms;
     std::vector<Input> inputs;
     std::vector<BEntry> b;      // sorted by input
+    std::vector<int> b_term_ptr;
+    std::vector<Term> b_terms;
     klu_symbolic* symbolic = nullptr;
   };
 
@@ -380,20 +383,30 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
         }
       }
     }
-    level.ap.assign(static_cast<std::size_t>(n) + 1, 0);
-    for (auto& [key, terms] : a) {
-      ++level.ap[static_cast<std::size_t>(key.first) + 1];
-      level.ai.push_back(key.second);
-      // merge repeated fluxes
+    // terms with the same flux are merged
+    auto append_terms = [](const std::vector<Term>& terms, std::vector<Term>& out) {
       std::map<int, double> merged;
       for (const Term& t : terms) merged[t.flux] += t.coef;
-      std::vector<Term> compact;
       for (auto [f, c] : merged)
-        if (c != 0.0) compact.push_back({f, c});
-      level.a_terms.push_back(std::move(compact));
+        if (c != 0.0) out.push_back({f, c});
+    };
+    level.ap.assign(static_cast<std::size_t>(n) + 1, 0);
+    level.diagonal.assign(static_cast<std::size_t>(n), -1);
+    level.a_term_ptr.push_back(0);
+    for (auto& [key, terms] : a) {
+      ++level.ap[static_cast<std::size_t>(key.first) + 1];
+      if (key.first == key.second) level.diagonal[static_cast<std::size_t>(key.first)] = static_cast<int>(level.ai.size());
+      level.ai.push_back(key.second);
+      append_terms(terms, level.a_terms);
+      level.a_term_ptr.push_back(static_cast<int>(level.a_terms.size()));
     }
     for (int c = 0; c < n; ++c) level.ap[static_cast<std::size_t>(c) + 1] += level.ap[static_cast<std::size_t>(c)];
-    for (auto& [key, terms] : b) level.b.push_back({key.second, key.first, terms});
+    level.b_term_ptr.push_back(0);
+    for (auto& [key, terms] : b) {
+      level.b.push_back({key.second, key.first});
+      append_terms(terms, level.b_terms);
+      level.b_term_ptr.push_back(static_cast<int>(level.b_terms.size()));
+    }
     if (n > 0) {
       level.symbolic = klu_analyze(n, level.ap.data(), level.ai.data(), &impl->common);
       if (!level.symbolic) {
@@ -500,7 +513,7 @@ struct EmuSimulator::Work {
   std::vector<double> oneway;
   std::vector<double> storage;        // [experiment][emu MIDs]
   std::vector<std::vector<double>> ax;  // per level, A values
-  std::vector<double> bvals, rhs, y, conv, tmp;
+  std::vector<double> rhs, y;
   std::string message;
 
   ~Work() {
@@ -512,6 +525,7 @@ struct EmuSimulator::Work {
 EmuSimulator::EmuSimulator(const EmuModel& model) : work_(std::make_unique<Work>()) {
   work_->model = model.impl_;  // shared: the simulator keeps the compiled model alive
   klu_defaults(&work_->common);
+  work_->common.scale = 0;  // A is diagonally dominant: no scaling needed for stable pivots
   const auto& im = *work_->model;
   work_->numeric.assign(im.levels.size(), nullptr);
   work_->ax.resize(im.levels.size());
@@ -539,7 +553,7 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     w.oneway[static_cast<std::size_t>(2 * c + 1)] = xch - std::min(0.0, net);
   }
   // substrate MIDs into the per-experiment storage
-  w.storage.assign(im.storage * static_cast<std::size_t>(n_exp), 0.0);
+  w.storage.resize(im.storage * static_cast<std::size_t>(n_exp));  // every entry is written below
   for (int x = 0; x < n_exp; ++x) {
     const double* src = inputs.values.data() + static_cast<std::size_t>(x) * im.substrate_storage;
     double* dst = w.storage.data() + static_cast<std::size_t>(x) * im.storage;
@@ -549,9 +563,10 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
       src += info.size + 1;
     }
   }
-  auto eval = [&](const std::vector<Term>& terms) {
+  const double* oneway = w.oneway.data();
+  auto eval = [oneway](const Term* begin, const Term* end) {
     double s = 0.0;
-    for (const Term& t : terms) s += t.coef * w.oneway[static_cast<std::size_t>(t.flux)];
+    for (const Term* t = begin; t != end; ++t) s += t->coef * oneway[t->flux];
     return s;
   };
   for (std::size_t l = 0; l < im.levels.size(); ++l) {
@@ -560,16 +575,17 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     if (n == 0) continue;
     const int width = level.size + 1;
     auto& ax = w.ax[l];
-    for (std::size_t k = 0; k < ax.size(); ++k) ax[k] = eval(level.a_terms[k]);
+    const Term* at = level.a_terms.data();
+    for (std::size_t k = 0; k < ax.size(); ++k)
+      ax[k] = eval(at + level.a_term_ptr[k], at + level.a_term_ptr[k + 1]);
     // singular when a metabolite has no production (a zero diagonal)
     for (int c = 0; c < n; ++c)
-      for (int k = level.ap[static_cast<std::size_t>(c)]; k < level.ap[static_cast<std::size_t>(c) + 1]; ++k)
-        if (level.ai[static_cast<std::size_t>(k)] == c && !(std::fabs(ax[static_cast<std::size_t>(k)]) > 0)) {
-          w.message = "no flux produces metabolite '" +
-                      im.metabolite_ids[im.emus[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(c)])].metabolite] +
-                      "', so its labelling is undefined";
-          return SimulationStatus::singular;
-        }
+      if (!(std::fabs(ax[static_cast<std::size_t>(level.diagonal[static_cast<std::size_t>(c)])]) > 0)) {
+        w.message = "no flux produces metabolite '" +
+                    im.metabolite_ids[im.emus[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(c)])].metabolite] +
+                    "', so its labelling is undefined";
+        return SimulationStatus::singular;
+      }
     bool ok;
     if (!w.numeric[l]) {
       w.numeric[l] = klu_factor(const_cast<int*>(level.ap.data()), const_cast<int*>(level.ai.data()), ax.data(),
@@ -595,21 +611,22 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
         const double* base = w.storage.data() + static_cast<std::size_t>(x) * im.storage;
         double* y = w.y.data() + static_cast<std::size_t>(x) * static_cast<std::size_t>(width);
         const auto& f0 = im.emus[static_cast<std::size_t>(factors[0])];
-        std::fill(y, y + width, 0.0);
         std::copy(base + f0.offset, base + f0.offset + f0.size + 1, y);
         int len = f0.size + 1;
-        for (std::size_t fi = 1; fi < factors.size(); ++fi) {
+        for (std::size_t fi = 1; fi < factors.size(); ++fi) {  // Cauchy product, in place from the top
           const auto& f = im.emus[static_cast<std::size_t>(factors[fi])];
           const double* g = base + f.offset;
-          w.tmp.assign(static_cast<std::size_t>(len + f.size), 0.0);
-          for (int a = 0; a < len; ++a)
-            for (int b = 0; b <= f.size; ++b) w.tmp[static_cast<std::size_t>(a + b)] += y[a] * g[b];
+          for (int k = len + f.size - 1; k >= 0; --k) {
+            double s = 0.0;
+            for (int b = std::max(0, k - len + 1); b <= std::min(k, f.size); ++b) s += y[k - b] * g[b];
+            y[k] = s;
+          }
           len += f.size;
-          std::copy(w.tmp.begin(), w.tmp.end(), y);
         }
       }
       for (; bi < level.b.size() && level.b[bi].input == static_cast<int>(in); ++bi) {
-        const double coef = eval(level.b[bi].terms);
+        const Term* bt = level.b_terms.data();
+        const double coef = eval(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1]);
         if (coef == 0.0) continue;
         const auto row = static_cast<std::size_t>(level.b[bi].row);
         for (std::size_t c = 0; c < cols; ++c) w.rhs[c * static_cast<std::size_t>(n) + row] -= coef * w.y[c];
