@@ -18,7 +18,7 @@ packages=(
   # numerics
   libeigen3-dev libsuitesparse-dev libgmp-dev
   # formats
-  libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev
+  libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev
   # command line and logging
   libcli11-dev libspdlog-dev libfmt-dev
   # tests and benchmarks

@@ -59,8 +59,13 @@ Result<FluxVector> read_flux_table(std::string_view text, const std::string& sou
     }
     line_of[it->second] = ln;
     const std::string_view n = cell("net", column);
-    if (auto v = parse_number(n); v && std::isfinite(*v)) net[it->second] = *v;
-    else d.error("net flux '" + std::string(n) + "' is not a finite number", ln, column);
+    if (n.empty()) {
+      // an exchange flux alone
+    } else if (auto v = parse_number(n); v && std::isfinite(*v)) {
+      net[it->second] = *v;
+    } else {
+      d.error("net flux '" + std::string(n) + "' is not a finite number", ln, column);
+    }
     const std::string_view x = cell("exchange", column);
     if (!x.empty()) {
       auto v = parse_number(x);
@@ -75,12 +80,21 @@ Result<FluxVector> read_flux_table(std::string_view text, const std::string& sou
   v.net = Eigen::VectorXd::Zero(space.n_columns());
   v.exchange = Eigen::VectorXd::Zero(space.n_columns());
   const auto& free = space.free_net_columns();
-  bool only_free = static_cast<Eigen::Index>(net.size()) == space.n_free_net();
-  for (auto f : free) only_free = only_free && net.count(f);
-  if (only_free && space.n_free_net() < space.n_reactions()) {
+  bool all_free = true;
+  for (auto f : free) all_free = all_free && net.count(f);
+  const bool complete = static_cast<Eigen::Index>(net.size()) == space.n_reactions();
+  if (all_free && !complete) {
+    // the free fluxes decide; any other value given must agree with them
     Eigen::VectorXd f(space.n_free_net());
     for (std::size_t k = 0; k < free.size(); ++k) f(static_cast<Eigen::Index>(k)) = net[free[k]];
     v.net = space.net_kernel() * f;
+    const double scale = std::max(1.0, v.net.cwiseAbs().maxCoeff());
+    for (const auto& [c, value] : net)
+      if (std::fabs(value - v.net(c)) > kSteadyStateTolerance * scale)
+        d.error("net flux " + format_number(value) + " of '" + space.column_ids()[static_cast<std::size_t>(c)] +
+                    "' contradicts the free fluxes, which give " + format_number(v.net(c)),
+                line_of[c], 0);
+    if (d.has_errors()) return Result<FluxVector>::failure(d);
   } else {
     std::string missing;
     int n_missing = 0;

@@ -43,6 +43,12 @@ expect 0 'e2	Gln_IN	\[U-13C5\]' -- "$fluxion" model tracers ccm
 printf 'experiment\tsubstrate\tlabel\tfraction\tpurity\nmix\tGLC_IN\t[1-13C1]\t0.5\t0.99\nmix\tGLC_IN\t[U-13C6]\t0.3\n' > "$tmp/mix.tsv"
 expect 0 'mix	GLC_IN	\[U-13C6\]	0.3	1	C:111111' -- "$fluxion" model tracers ccm "$tmp/mix.tsv"
 
+printf 'reaction\tnet\texchange\nEX_molE\t0.9\t\nEX_molF\t0.7\t\nv2\t\t3\n' > "$tmp/simple_fluxes.tsv"
+expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
+expect 0 'e1	C	molB	1	0.8043478261' -- cat "$tmp/sim/mids.tsv"
+expect 0 '"sha256": "[0-9a-f]{64}"' -- cat "$tmp/sim/run_info.json"
+expect 0 'no exchange flux given for v3, v4, v5; taken as 0' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
+
 # failures: exit code 2 and a message that says where and what
 expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch
 expect 2 'model is required|Usage' -- "$fluxion" model info
@@ -64,6 +70,16 @@ expect 2 'bad_tracers.tsv:3: error: experiment .bad.: substrate .H2O. is not a m
 printf 'experiment\tsubstrate\tlabel\ne1\tGLC_IN\t[1,2-13X2]\n' > "$tmp/bad_label.tsv"
 expect 2 'bad_label.tsv:2:[0-9]+: error: label: isotope' -- "$fluxion" model tracers ccm "$tmp/bad_label.tsv"
 expect 2 'no built-in tracer experiments for this model' -- "$fluxion" model tracers "$tmp/g.fml"
+printf 'reaction\tnet\nEX_molE\t0.9\nv1\t5\n' > "$tmp/bad_fluxes.tsv"
+expect 2 'missing: v2' -- "$fluxion" simulate -m simple -f "$tmp/bad_fluxes.tsv" -o "$tmp/sim"
+printf 'reaction\tnet\nEX_molE\t0.9\nEX_molF\t0.7\nv1\t5\n' > "$tmp/bad_fluxes.tsv"
+expect 2 'bad_fluxes.tsv:4: error: net flux 5 of .v1. contradicts the free fluxes, which give 1' -- "$fluxion" simulate -m simple -f "$tmp/bad_fluxes.tsv" -o "$tmp/sim"
+printf 'reaction\tnet\nnope\t0.9\n' > "$tmp/bad_fluxes.tsv"
+expect 2 "bad_fluxes.tsv:2:1: error: unknown reaction 'nope'" -- "$fluxion" simulate -m simple -f "$tmp/bad_fluxes.tsv" -o "$tmp/sim"
+expect 2 'no built-in tracer experiments for this model; give --experiments' -- "$fluxion" simulate -m "$tmp/g.fml" -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
+expect 2 'Required|required' -- "$fluxion" simulate -m simple
+expect 2 "is not a metabolite of the model" -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim" --natural-abundance nope
+expect 2 'exists and is not a directory' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/simple_fluxes.tsv"
 expect 2 'is a directory' -- "$fluxion" model info "$tmp"
 expect 2 'Usage|argument' -- "$fluxion" model info simple --format xml
 expect 2 'Usage|argument' -- "$fluxion" model bogus

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <bit>
+#include <map>
 #include <random>
 
 #include "fluxion/core/flux_space.hpp"
@@ -103,4 +105,195 @@ TEST(Emu, EmuPaperToyGlutamate) {
   auto glu = mids.mid(0, 0);
   ASSERT_EQ(glu.size(), published.size());
   for (std::size_t k = 0; k < glu.size(); ++k) EXPECT_NEAR(glu[k], published[k], 0.00005) << "M+" << k;
+}
+
+namespace {
+
+// Independent reference: full isotopomer balances solved by fixed-point iteration.
+// Every metabolite's state is the distribution over all 2^n labelling patterns of its
+// atoms; each one-way reaction maps reactant patterns to product patterns bit by bit.
+std::map<std::string, std::vector<double>> isotopomer_mids(const Model& m, const FluxSpace& fs, const FluxVector& v,
+                                                           const TracerExperiment& ex) {
+  const std::size_t C = static_cast<std::size_t>(Element::C);
+  std::vector<std::vector<double>> x(m.metabolites.size());
+  for (std::size_t i = 0; i < m.metabolites.size(); ++i) {
+    const int n = m.metabolites[i].atoms[C];
+    x[i].assign(std::size_t{1} << n, 0.0);
+    x[i][0] = 1.0;
+    if (!m.metabolites[i].boundary) continue;
+    double rest = 1.0;
+    std::vector<double> mix(x[i].size(), 0.0);
+    for (const auto& c : ex.components) {
+      if (c.substrate != m.metabolites[i].id) continue;
+      auto bits = c.label.bits(Element::C, n).value();
+      std::size_t pattern = 0;
+      for (int k = 0; k < n; ++k)
+        if (bits[static_cast<std::size_t>(k)]) pattern |= std::size_t{1} << k;
+      mix[pattern] += c.fraction;
+      rest -= c.fraction;
+    }
+    mix[0] += rest;
+    x[i] = mix;
+  }
+  struct Step {
+    double flux;
+    const std::vector<Participant>* in;
+    const std::vector<Participant>* out;
+  };
+  std::vector<Step> steps;
+  for (Eigen::Index c = 0; c < fs.n_reactions(); ++c) {
+    const Reaction& r = m.reactions[static_cast<std::size_t>(c)];
+    steps.push_back({v.exchange(c) + std::max(0.0, v.net(c)), &r.reactants, &r.products});
+    steps.push_back({v.exchange(c) - std::min(0.0, v.net(c)), &r.products, &r.reactants});
+  }
+  for (int iter = 0; iter < 20000; ++iter) {
+    double change = 0.0;
+    for (std::size_t mi = 0; mi < m.metabolites.size(); ++mi) {
+      if (m.metabolites[mi].boundary || m.metabolites[mi].atoms[C] == 0) continue;
+      const int n = m.metabolites[mi].atoms[C];
+      std::vector<double> next(x[mi].size(), 0.0);
+      double production = 0.0;
+      for (const Step& s : steps) {
+        if (s.flux <= 0) continue;
+        for (const Participant& prod : *s.out) {
+          if (prod.metabolite != mi) continue;
+          production += s.flux;
+          // enumerate joint reactant patterns
+          std::vector<std::size_t> counts;
+          std::size_t total = 1;
+          for (const auto& p : *s.in) {
+            counts.push_back(x[p.metabolite].size());
+            total *= x[p.metabolite].size();
+          }
+          const int alternatives = m.metabolites[mi].symmetric ? 2 : 1;
+          for (std::size_t joint = 0; joint < total; ++joint) {
+            double p = 1.0;
+            std::size_t rem = joint;
+            std::vector<std::size_t> pattern(counts.size());
+            for (std::size_t j = 0; j < counts.size(); ++j) {
+              pattern[j] = rem % counts[j];
+              rem /= counts[j];
+              p *= x[(*s.in)[j].metabolite][pattern[j]];
+            }
+            if (p == 0) continue;
+            for (int alt = 0; alt < alternatives; ++alt) {
+              std::size_t out = 0;
+              for (int k = 0; k < n; ++k) {
+                const char label = prod.atoms[C][static_cast<std::size_t>(alt ? n - 1 - k : k)];
+                for (std::size_t j = 0; j < counts.size(); ++j) {
+                  const auto pos = (*s.in)[j].atoms[C].find(label);
+                  if (pos != std::string::npos && (pattern[j] >> pos & 1)) out |= std::size_t{1} << k;
+                }
+              }
+              next[out] += s.flux * p / alternatives;
+            }
+          }
+        }
+      }
+      for (std::size_t k = 0; k < next.size(); ++k) {
+        next[k] /= production;
+        change = std::max(change, std::fabs(next[k] - x[mi][k]));
+      }
+      x[mi] = next;
+    }
+    if (change < 1e-15) break;
+  }
+  std::map<std::string, std::vector<double>> mids;
+  for (std::size_t mi = 0; mi < m.metabolites.size(); ++mi) {
+    const int n = m.metabolites[mi].atoms[C];
+    std::vector<double> mid(static_cast<std::size_t>(n) + 1, 0.0);
+    for (std::size_t k = 0; k < x[mi].size(); ++k) mid[static_cast<std::size_t>(std::popcount(k))] += x[mi][k];
+    mids[m.metabolites[mi].id] = mid;
+  }
+  return mids;
+}
+
+void expect_matches_isotopomers(Network& s, const FluxVector& v, const TracerExperiment& ex) {
+  auto inputs = s.emu.inputs({ex});
+  ASSERT_TRUE(inputs.ok()) << inputs.message();
+  EmuSimulator sim(s.emu);
+  MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok) << sim.message();
+  const auto reference = isotopomer_mids(s.model, s.space, v, ex);
+  const auto ids = s.emu.measured_ids();
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    const auto mid = mids.mid(0, k);
+    const auto& ref = reference.at(ids[k]);
+    ASSERT_EQ(mid.size(), ref.size());
+    for (std::size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(mid[i], ref[i], 1e-10) << ids[k] << " M+" << i;
+  }
+}
+
+}  // namespace
+
+TEST(Emu, AgreesWithFullIsotopomerBalancesOnTheToyNetwork) {
+  Network s = network("simple");
+  Eigen::VectorXd free(s.space.n_free());
+  free << 0.9, 0.7, 3.0, 0.0, 0.0, 0.0;
+  for (const char* label : {"[1-13C1]", "[2,3-13C2]", "[U-13C3]"})
+    expect_matches_isotopomers(s, s.space.free_to_full(free), experiment("e", {{"molA", label, 0.6}}));
+}
+
+TEST(Emu, AgreesWithFullIsotopomerBalancesOnTheTcaToyWithSymmetry) {
+  const std::string path = kData + "/mfa/mfapy/Example_0_toymodel_model.txt";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  Network s = network(path, Element::C, {"Glu", "Suc", "Fum", "OAC", "Cit", "AKG"});
+  FluxVector v{Eigen::VectorXd::Zero(s.space.n_columns()), Eigen::VectorXd::Zero(s.space.n_columns())};
+  const std::map<std::string, std::pair<double, double>> fluxes = {
+      {"v1", {100, 0}}, {"v2", {100, 0}}, {"v3", {50, 0}}, {"v4", {50, 0}}, {"v5", {50, 0}},
+      {"FUM", {50, 75}}, {"v8", {50, 0}}, {"v9", {50, 0}}};
+  for (const auto& [id, nx] : fluxes) {
+    const auto c = std::find(s.space.column_ids().begin(), s.space.column_ids().end(), id) - s.space.column_ids().begin();
+    v.net(c) = nx.first;
+    v.exchange(c) = nx.second;
+  }
+  expect_matches_isotopomers(s, v, experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}}));
+  expect_matches_isotopomers(s, v, experiment("e", {{"AcCoA", "[1-13C1]", 1.0}, {"Asp", "[U-13C4]", 0.5}}));
+}
+
+// Random flux vectors that respect every reaction's direction (irreversible reactions
+// forward): every MID is a distribution, for every built-in model and experiment.
+TEST(Emu, BuiltinModelsGiveDistributions) {
+  std::mt19937_64 rng(7);
+  for (const char* name : {"simple", "upper_glycolysis", "glycolysis", "glyppp", "ccm"}) {
+    SCOPED_TRACE(name);
+    Network s = network(name);
+    auto table = io::load_tracer_table(name);
+    ASSERT_TRUE(table.ok());
+    auto inputs = s.emu.inputs(table.value().experiments);
+    ASSERT_TRUE(inputs.ok()) << inputs.message();
+    EmuSimulator sim(s.emu);
+    MidSet mids;
+    int accepted = 0;
+    for (int attempt = 0; attempt < 200000 && accepted < 20; ++attempt) {
+      Eigen::VectorXd free(s.space.n_free());
+      for (Eigen::Index k = 0; k < s.space.n_free_net(); ++k) {
+        const auto& r = s.model.reactions[s.space.column_reaction(s.space.free_net_columns()[static_cast<std::size_t>(k)])];
+        const double lo = std::max(r.lower_bound, -10.0), hi = std::min(r.upper_bound, 10.0);
+        free(k) = std::uniform_real_distribution<double>(lo, hi)(rng);
+      }
+      for (Eigen::Index k = s.space.n_free_net(); k < s.space.n_free(); ++k)
+        free(k) = std::exp(std::uniform_real_distribution<double>(-5, 2)(rng));
+      const FluxVector v = s.space.free_to_full(free);
+      bool directions = true;
+      for (Eigen::Index c = 0; c < s.space.n_reactions(); ++c) {
+        const auto& r = s.model.reactions[static_cast<std::size_t>(c)];
+        if (!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) directions = false;
+      }
+      if (!directions) continue;
+      if (sim.simulate(v, inputs.value(), mids) != SimulationStatus::ok) continue;
+      ++accepted;
+      for (int x = 0; x < mids.n_experiments; ++x)
+        for (std::size_t k = 0; k < mids.offsets.size(); ++k) {
+          const auto mid = mids.mid(x, k);
+          double sum = 0;
+          for (double f : mid) {
+            EXPECT_GE(f, -1e-12);
+            sum += f;
+          }
+          EXPECT_NEAR(sum, 1.0, 1e-10);
+        }
+    }
+    EXPECT_EQ(accepted, 20);
+  }
 }

@@ -5,7 +5,9 @@
 //
 // TSV or CSV with a header; 'reaction' and 'net' are required, 'exchange' optional
 // (other columns, such as standard errors, are ignored). Either every reaction has a
-// row, or exactly the free net fluxes do and the rest follows from steady state.
+// row (checked for steady state), or at least the free net fluxes do: the rest follows
+// from steady state, and other rows given must agree with it. A row may leave 'net'
+// empty to give only an exchange flux.
 // Exchange fluxes not given are 0 (with a warning naming them).
 #pragma once
 

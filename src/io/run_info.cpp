@@ -1,0 +1,105 @@
+#include "fluxion/io/run_info.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "fluxion/core/version.hpp"
+#include "text.hpp"
+
+namespace fluxion::io {
+
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx);
+    return {};
+  }
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) EVP_DigestUpdate(ctx, buf, static_cast<std::size_t>(in.gcount()));
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, digest, &len);
+  EVP_MD_CTX_free(ctx);
+  std::string hex;
+  char two[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(two, sizeof two, "%02x", digest[i]);
+    hex += two;
+  }
+  return hex;
+}
+
+Result<bool> make_output_directory(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec))
+    return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, "exists and is not a directory"}});
+  fs::create_directories(path, ec);
+  if (ec) return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot create the directory: " + ec.message()}});
+  return Result<bool>::success(true);
+}
+
+RunInfo::RunInfo(std::vector<std::string> command_line)
+    : command_line_(std::move(command_line)),
+      started_(std::chrono::system_clock::now()),
+      start_tick_(std::chrono::steady_clock::now()) {}
+
+void RunInfo::add_input(const std::string& role, const std::string& path_or_name) {
+  std::map<std::string, std::string> in{{"role", role}, {"path", path_or_name}};
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path_or_name, ec)) {
+    in["bytes"] = std::to_string(std::filesystem::file_size(path_or_name, ec));
+    in["sha256"] = sha256_file(path_or_name);
+  } else {
+    in["builtin"] = "true";
+  }
+  inputs_.push_back(std::move(in));
+}
+
+void RunInfo::set(const std::string& key, const std::string& value) { values_.emplace_back(key, value); }
+void RunInfo::add_output(const std::string& path) { outputs_.push_back(path); }
+void RunInfo::add_timing(const std::string& phase, double seconds) { timings_.emplace_back(phase, seconds); }
+
+Result<bool> RunInfo::write(const std::string& directory) const {
+  using nlohmann::json;
+  json j;
+  j["fluxion_version"] = std::string(version());
+  j["git_commit"] = std::string(git_hash());
+  j["command"] = command_line_;
+  const std::time_t t = std::chrono::system_clock::to_time_t(started_);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  j["started_utc"] = when;
+  json inputs = json::array();
+  for (const auto& in : inputs_) {
+    json x = json::object();
+    for (const auto& [k, v] : in) {
+      if (k == "bytes") x[k] = std::stoll(v);
+      else if (k == "builtin") x[k] = true;
+      else x[k] = v;
+    }
+    inputs.push_back(std::move(x));
+  }
+  j["inputs"] = std::move(inputs);
+  json settings = json::object();
+  for (const auto& [k, v] : values_) settings[k] = v;
+  j["settings"] = std::move(settings);
+  j["outputs"] = outputs_;
+  json timings = json::object();
+  for (const auto& [k, v] : timings_) timings[k + "_s"] = v;
+  timings["total_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_tick_).count();
+  j["timings"] = std::move(timings);
+  std::string error;
+  if (!detail::write_file(directory + "/run_info.json", j.dump(2) + "\n", error))
+    return Result<bool>::failure({Diagnostic{Severity::error, directory, 0, 0, {}, error}});
+  return Result<bool>::success(true);
+}
+
+}  // namespace fluxion::io
