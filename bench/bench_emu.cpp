@@ -43,7 +43,7 @@ std::unique_ptr<Case> make(const std::string& name) {
   return c;
 }
 
-void simulate(benchmark::State& state, const std::string& name, bool all_experiments) {
+void simulate(benchmark::State& state, const std::string& name, bool all_experiments, bool sensitivities = false) {
   auto c = make(name);
   if (!c) {
     state.SkipWithError("could not set up the model");
@@ -58,9 +58,10 @@ void simulate(benchmark::State& state, const std::string& name, bool all_experim
   }
   EmuSimulator sim(c->emu);
   MidSet mids;
+  Eigen::MatrixXd jacobian;
   for (auto _ : state) {
     c->fluxes.exchange(0) += 1e-12;  // a new flux vector every time: refactorisation is timed too
-    if (sim.simulate(c->fluxes, inputs.value(), mids) != SimulationStatus::ok) {
+    if (sim.simulate(c->fluxes, inputs.value(), mids, sensitivities ? &jacobian : nullptr) != SimulationStatus::ok) {
       state.SkipWithError(sim.message().c_str());
       return;
     }
@@ -68,6 +69,7 @@ void simulate(benchmark::State& state, const std::string& name, bool all_experim
   }
   state.counters["experiments"] = static_cast<double>(ex.size());
   state.counters["emus"] = static_cast<double>(c->emu.n_emus());
+  state.counters["parameters"] = static_cast<double>(c->space.n_free());
   state.counters["per_experiment_us"] =
       benchmark::Counter(static_cast<double>(ex.size()), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
@@ -80,5 +82,10 @@ BENCHMARK_CAPTURE(simulate, glyppp_1, std::string("glyppp"), false)->Unit(benchm
 BENCHMARK_CAPTURE(simulate, glyppp_all, std::string("glyppp"), true)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(simulate, ccm_1, std::string("ccm"), false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(simulate, ccm_all, std::string("ccm"), true)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_CAPTURE(simulate, simple_1_sensitivities, std::string("simple"), false, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(simulate, glyppp_1_sensitivities, std::string("glyppp"), false, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(simulate, ccm_1_sensitivities, std::string("ccm"), false, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(simulate, ccm_all_sensitivities, std::string("ccm"), true, true)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

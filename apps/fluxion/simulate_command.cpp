@@ -28,6 +28,7 @@ struct SimulateOptions {
   std::vector<std::string> elements;
   std::vector<std::string> measured;
   std::vector<std::string> natural = {"none"};
+  bool sensitivities = false;
 };
 
 std::string format_fraction(double v) {
@@ -56,6 +57,8 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
                   "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
       ->delimiter(',')
       ->capture_default_str();
+  cmd->add_flag("--sensitivities", o.sensitivities,
+                "Also write jacobian.tsv: d(MID)/d(free flux) for every free net and exchange flux");
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
@@ -112,6 +115,10 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     const auto t1 = std::chrono::steady_clock::now();
 
     std::string tsv = "experiment\telement\tmetabolite\tisotopologue\tfraction\n";
+    std::string jac_tsv = "experiment\telement\tmetabolite\tisotopologue";
+    for (const auto& id : space.value().free_net_ids()) jac_tsv += "\tnet:" + id;
+    for (const auto& id : space.value().exchange_ids()) jac_tsv += "\txch:" + id;
+    jac_tsv += '\n';
     nlohmann::json mids = nlohmann::json::array();
     double simulate_seconds = 0;
     for (Element el : elements) {
@@ -124,8 +131,9 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       if (!inputs) return fail(inputs.diagnostics());
       EmuSimulator sim(emu.value());
       MidSet out;
+      Eigen::MatrixXd jacobian;
       const auto s0 = std::chrono::steady_clock::now();
-      if (sim.simulate(fluxes.value(), inputs.value(), out) != SimulationStatus::ok) {
+      if (sim.simulate(fluxes.value(), inputs.value(), out, o.sensitivities ? &jacobian : nullptr) != SimulationStatus::ok) {
         std::cerr << o.fluxes << ": error: " << sim.message() << "\n";
         ctx.exit_code = kExitFailure;
         return;
@@ -138,9 +146,15 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
           const auto mid = out.mid(x, k);
           nlohmann::json values = nlohmann::json::array();
           for (std::size_t i = 0; i < mid.size(); ++i) {
-            tsv += table.value().experiments[static_cast<std::size_t>(x)].id + '\t' + sym + '\t' + ids[k] + '\t' +
-                   std::to_string(i) + '\t' + format_fraction(mid[i]) + '\n';
+            const std::string key = table.value().experiments[static_cast<std::size_t>(x)].id + '\t' + sym + '\t' + ids[k] +
+                                    '\t' + std::to_string(i);
+            tsv += key + '\t' + format_fraction(mid[i]) + '\n';
             values.push_back(mid[i]);
+            if (!o.sensitivities) continue;
+            jac_tsv += key;
+            const auto row = static_cast<Eigen::Index>(static_cast<std::size_t>(x) * out.block + out.offsets[k] + i);
+            for (Eigen::Index p = 0; p < jacobian.cols(); ++p) jac_tsv += '\t' + format_fraction(jacobian(row, p));
+            jac_tsv += '\n';
           }
           mids.push_back({{"experiment", table.value().experiments[static_cast<std::size_t>(x)].id},
                           {"element", sym},
@@ -162,6 +176,11 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     info.set("measured_data_convention", "MIDs of the traced element only: no natural isotopes of other atoms");
     info.add_output(tsv_path);
     info.add_output(json_path);
+    if (o.sensitivities) {
+      const std::string jac_path = o.output + "/jacobian.tsv";
+      std::ofstream(jac_path) << jac_tsv;
+      info.add_output(jac_path);
+    }
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
     info.add_timing("simulate", simulate_seconds);
     auto written = info.write(o.output);

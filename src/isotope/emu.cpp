@@ -90,6 +90,8 @@ struct EmuModel::Impl {
 
   Element element = Element::C;
   Eigen::Index n_columns = 0;
+  Eigen::MatrixXd kernel;                  // net kernel of the flux space [n_columns × n_free_net]
+  std::vector<Eigen::Index> exchange_columns;
   std::vector<std::string> metabolite_ids;
   std::vector<int> metabolite_atoms;  // of the element
   std::vector<EmuInfo> emus;
@@ -137,6 +139,8 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
   const auto ei = static_cast<std::size_t>(el);
   impl->element = el;
   impl->n_columns = space.n_columns();
+  impl->kernel = space.net_kernel();
+  impl->exchange_columns = space.exchange_columns();
   for (const auto& m : model.metabolites) {
     impl->metabolite_ids.push_back(m.id);
     impl->metabolite_atoms.push_back(m.atoms[ei]);
@@ -513,7 +517,10 @@ struct EmuSimulator::Work {
   std::vector<double> oneway;
   std::vector<double> storage;        // [experiment][emu MIDs]
   std::vector<std::vector<double>> ax;  // per level, A values
-  std::vector<double> rhs, y;
+  std::vector<double> rhs, y, bval;
+  std::vector<double> dw, dstorage, drhs, dterm, dy, dpart;  // sensitivities
+  std::vector<int> dw_ptr;
+  std::vector<Term> dw_sparse;  // (parameter, derivative) pairs per one-way flux
   std::string message;
 
   ~Work() {
@@ -539,24 +546,47 @@ EmuSimulator& EmuSimulator::operator=(EmuSimulator&&) noexcept = default;
 
 const std::string& EmuSimulator::message() const { return work_->message; }
 
-SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& inputs, MidSet& out) {
+SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& inputs, MidSet& out,
+                                        Eigen::MatrixXd* jacobian) {
   Work& w = *work_;
   const EmuModel::Impl& im = *w.model;
   const int n_exp = inputs.n_experiments;
+  const auto nx = static_cast<std::size_t>(n_exp);
   if (v.net.size() != im.n_columns || v.exchange.size() != im.n_columns)
     throw std::invalid_argument("EmuSimulator::simulate: flux vectors must have one entry per flux-space column");
-  if (inputs.values.size() != im.substrate_storage * static_cast<std::size_t>(n_exp))
+  if (inputs.values.size() != im.substrate_storage * nx)
     throw std::invalid_argument("EmuSimulator::simulate: inputs were made for another EMU model");
   for (Eigen::Index c = 0; c < im.n_columns; ++c) {
     const double net = v.net(c), xch = v.exchange(c);
     w.oneway[static_cast<std::size_t>(2 * c)] = xch + std::max(0.0, net);
     w.oneway[static_cast<std::size_t>(2 * c + 1)] = xch - std::min(0.0, net);
   }
+  // Sensitivities: d(one-way flux)/d(free parameter). Forward = xch + max(0, net),
+  // backward = xch − min(0, net); at net = 0 the forward branch's slope is taken.
+  const auto np = static_cast<std::size_t>(jacobian ? im.kernel.cols() + static_cast<Eigen::Index>(im.exchange_columns.size()) : 0);
+  if (jacobian) {
+    w.dw.assign(w.oneway.size() * np, 0.0);  // [flux][parameter]
+    for (Eigen::Index c = 0; c < im.n_columns; ++c) {
+      const bool forward = v.net(c) >= 0;
+      for (Eigen::Index k = 0; k < im.kernel.cols(); ++k) {
+        const double dk = im.kernel(c, k);
+        if (dk == 0.0) continue;
+        w.dw[static_cast<std::size_t>(forward ? 2 * c : 2 * c + 1) * np + static_cast<std::size_t>(k)] = forward ? dk : -dk;
+      }
+    }
+    for (std::size_t j = 0; j < im.exchange_columns.size(); ++j) {
+      const auto c = static_cast<std::size_t>(im.exchange_columns[j]);
+      const std::size_t p = static_cast<std::size_t>(im.kernel.cols()) + j;
+      w.dw[(2 * c) * np + p] = 1.0;
+      w.dw[(2 * c + 1) * np + p] = 1.0;
+    }
+    w.dstorage.assign(im.storage * nx * np, 0.0);  // [parameter][experiment][EMU MIDs]; substrates stay 0
+  }
   // substrate MIDs into the per-experiment storage
-  w.storage.resize(im.storage * static_cast<std::size_t>(n_exp));  // every entry is written below
-  for (int x = 0; x < n_exp; ++x) {
-    const double* src = inputs.values.data() + static_cast<std::size_t>(x) * im.substrate_storage;
-    double* dst = w.storage.data() + static_cast<std::size_t>(x) * im.storage;
+  w.storage.resize(im.storage * nx);  // every entry is written below
+  for (std::size_t x = 0; x < nx; ++x) {
+    const double* src = inputs.values.data() + x * im.substrate_storage;
+    double* dst = w.storage.data() + x * im.storage;
     for (int e : im.substrate_emus) {
       const auto& info = im.emus[static_cast<std::size_t>(e)];
       std::copy(src, src + info.size + 1, dst + info.offset);
@@ -569,15 +599,55 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     for (const Term* t = begin; t != end; ++t) s += t->coef * oneway[t->flux];
     return s;
   };
+  // derivative of a term list for every parameter, into d[0..np)
+  // d(one-way flux)/d(parameter) as sparse rows: most fluxes depend on few parameters
+  if (jacobian) {
+    w.dw_ptr.assign(w.oneway.size() + 1, 0);
+    w.dw_sparse.clear();
+    for (std::size_t f = 0; f < w.oneway.size(); ++f) {
+      for (std::size_t p = 0; p < np; ++p)
+        if (w.dw[f * np + p] != 0.0) w.dw_sparse.push_back({static_cast<int>(p), w.dw[f * np + p]});
+      w.dw_ptr[f + 1] = static_cast<int>(w.dw_sparse.size());
+    }
+  }
+  auto eval_d = [&w, np](const Term* begin, const Term* end, double* d) {
+    std::fill(d, d + np, 0.0);
+    for (const Term* t = begin; t != end; ++t)
+      for (int k = w.dw_ptr[static_cast<std::size_t>(t->flux)]; k < w.dw_ptr[static_cast<std::size_t>(t->flux) + 1]; ++k)
+        d[w.dw_sparse[static_cast<std::size_t>(k)].flux] += t->coef * w.dw_sparse[static_cast<std::size_t>(k)].coef;
+  };
+  // y (width values) = convolution of the factors' MIDs in `base`; when `dbase` is given,
+  // factor `which` is taken from it instead (one term of the product rule)
+  auto convolve = [&im](const std::vector<int>& factors, const double* base, double* y, int width, int which,
+                        const double* dbase) {
+    int len = 0;
+    for (std::size_t fi = 0; fi < factors.size(); ++fi) {
+      const auto& f = im.emus[static_cast<std::size_t>(factors[fi])];
+      const double* g = (static_cast<int>(fi) == which ? dbase : base) + f.offset;
+      if (fi == 0) {
+        std::copy(g, g + f.size + 1, y);
+        len = f.size + 1;
+        continue;
+      }
+      for (int k = len + f.size - 1; k >= 0; --k) {  // Cauchy product, in place from the top
+        double s = 0.0;
+        for (int b = std::max(0, k - len + 1); b <= std::min(k, f.size); ++b) s += y[k - b] * g[b];
+        y[k] = s;
+      }
+      len += f.size;
+    }
+    std::fill(y + len, y + width, 0.0);
+  };
   for (std::size_t l = 0; l < im.levels.size(); ++l) {
     const auto& level = im.levels[l];
     const int n = static_cast<int>(level.unknowns.size());
     if (n == 0) continue;
+    const auto un = static_cast<std::size_t>(n);
     const int width = level.size + 1;
+    const auto uw = static_cast<std::size_t>(width);
     auto& ax = w.ax[l];
     const Term* at = level.a_terms.data();
-    for (std::size_t k = 0; k < ax.size(); ++k)
-      ax[k] = eval(at + level.a_term_ptr[k], at + level.a_term_ptr[k + 1]);
+    for (std::size_t k = 0; k < ax.size(); ++k) ax[k] = eval(at + level.a_term_ptr[k], at + level.a_term_ptr[k + 1]);
     // singular when a metabolite has no production (a zero diagonal)
     for (int c = 0; c < n; ++c)
       if (!(std::fabs(ax[static_cast<std::size_t>(level.diagonal[static_cast<std::size_t>(c)])]) > 0)) {
@@ -600,48 +670,101 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
       if (w.numeric[l]) klu_free_numeric(&w.numeric[l], &w.common);
       return SimulationStatus::singular;
     }
-    // right-hand sides: −B·Y, columns [experiment][isotopologue]
-    const std::size_t cols = static_cast<std::size_t>(width) * static_cast<std::size_t>(n_exp);
-    w.rhs.assign(static_cast<std::size_t>(n) * cols, 0.0);
-    w.y.resize(cols);
-    std::size_t bi = 0;
-    for (std::size_t in = 0; in < level.inputs.size(); ++in) {
-      const auto& factors = level.inputs[in].factors;
-      for (int x = 0; x < n_exp; ++x) {
-        const double* base = w.storage.data() + static_cast<std::size_t>(x) * im.storage;
-        double* y = w.y.data() + static_cast<std::size_t>(x) * static_cast<std::size_t>(width);
-        const auto& f0 = im.emus[static_cast<std::size_t>(factors[0])];
-        std::copy(base + f0.offset, base + f0.offset + f0.size + 1, y);
-        int len = f0.size + 1;
-        for (std::size_t fi = 1; fi < factors.size(); ++fi) {  // Cauchy product, in place from the top
-          const auto& f = im.emus[static_cast<std::size_t>(factors[fi])];
-          const double* g = base + f.offset;
-          for (int k = len + f.size - 1; k >= 0; --k) {
-            double s = 0.0;
-            for (int b = std::max(0, k - len + 1); b <= std::min(k, f.size); ++b) s += y[k - b] * g[b];
-            y[k] = s;
-          }
-          len += f.size;
-        }
-      }
-      for (; bi < level.b.size() && level.b[bi].input == static_cast<int>(in); ++bi) {
-        const Term* bt = level.b_terms.data();
-        const double coef = eval(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1]);
-        if (coef == 0.0) continue;
-        const auto row = static_cast<std::size_t>(level.b[bi].row);
-        for (std::size_t c = 0; c < cols; ++c) w.rhs[c * static_cast<std::size_t>(n) + row] -= coef * w.y[c];
-      }
+    // inputs Y: [input][experiment][isotopologue]
+    const std::size_t cols = uw * nx;
+    w.y.resize(level.inputs.size() * cols);
+    for (std::size_t in = 0; in < level.inputs.size(); ++in)
+      for (std::size_t x = 0; x < nx; ++x)
+        convolve(level.inputs[in].factors, w.storage.data() + x * im.storage, w.y.data() + in * cols + x * uw, width, -1, nullptr);
+    // B values
+    w.bval.resize(level.b.size());
+    const Term* bt = level.b_terms.data();
+    for (std::size_t bi = 0; bi < level.b.size(); ++bi)
+      w.bval[bi] = eval(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1]);
+    // right-hand sides −B·Y, columns [experiment][isotopologue]
+    w.rhs.assign(un * cols, 0.0);
+    for (std::size_t bi = 0; bi < level.b.size(); ++bi) {
+      const double coef = w.bval[bi];
+      if (coef == 0.0) continue;
+      const auto row = static_cast<std::size_t>(level.b[bi].row);
+      const double* y = w.y.data() + static_cast<std::size_t>(level.b[bi].input) * cols;
+      for (std::size_t c = 0; c < cols; ++c) w.rhs[c * un + row] -= coef * y[c];
     }
     klu_solve(level.symbolic, w.numeric[l], n, static_cast<int>(cols), w.rhs.data(), &w.common);
-    for (int row = 0; row < n; ++row) {
-      const auto& info = im.emus[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(row)])];
-      for (int x = 0; x < n_exp; ++x) {
-        double* dst = w.storage.data() + static_cast<std::size_t>(x) * im.storage + info.offset;
-        for (int k = 0; k < width; ++k)
-          dst[k] = w.rhs[(static_cast<std::size_t>(x) * static_cast<std::size_t>(width) + static_cast<std::size_t>(k)) *
-                             static_cast<std::size_t>(n) +
-                         static_cast<std::size_t>(row)];
+    for (std::size_t row = 0; row < un; ++row) {
+      const auto& info = im.emus[static_cast<std::size_t>(level.unknowns[row])];
+      for (std::size_t x = 0; x < nx; ++x) {
+        double* dst = w.storage.data() + x * im.storage + info.offset;
+        for (std::size_t k = 0; k < uw; ++k) dst[k] = w.rhs[(x * uw + k) * un + row];
       }
+    }
+    if (!jacobian || np == 0) continue;
+
+    // A·dX = −(dA·X + dB·Y + B·dY) for every parameter: columns [parameter][experiment][isotopologue]
+    const std::size_t dcols = cols * np;
+    w.drhs.assign(un * dcols, 0.0);
+    w.dterm.resize(np);
+    for (int c = 0; c < n; ++c) {  // dA·X: stored entry (row i, column c) times X of unknown c
+      const auto& xinfo = im.emus[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(c)])];
+      for (int k = level.ap[static_cast<std::size_t>(c)]; k < level.ap[static_cast<std::size_t>(c) + 1]; ++k) {
+        eval_d(at + level.a_term_ptr[static_cast<std::size_t>(k)], at + level.a_term_ptr[static_cast<std::size_t>(k) + 1], w.dterm.data());
+        const auto row = static_cast<std::size_t>(level.ai[static_cast<std::size_t>(k)]);
+        for (std::size_t p = 0; p < np; ++p) {
+          const double da = w.dterm[p];
+          if (da == 0.0) continue;
+          for (std::size_t x = 0; x < nx; ++x) {
+            const double* xv = w.storage.data() + x * im.storage + xinfo.offset;
+            for (std::size_t q = 0; q < uw; ++q) w.drhs[((p * nx + x) * uw + q) * un + row] -= da * xv[q];
+          }
+        }
+      }
+    }
+    for (std::size_t bi = 0; bi < level.b.size(); ++bi) {  // dB·Y
+      eval_d(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1], w.dterm.data());
+      const auto row = static_cast<std::size_t>(level.b[bi].row);
+      const double* y = w.y.data() + static_cast<std::size_t>(level.b[bi].input) * cols;
+      for (std::size_t p = 0; p < np; ++p) {
+        const double db = w.dterm[p];
+        if (db == 0.0) continue;
+        for (std::size_t c = 0; c < cols; ++c) w.drhs[(p * cols + c) * un + row] -= db * y[c];
+      }
+    }
+    // B·dY: dY of each input by the product rule over its factors (substrate factors
+    // have dX = 0), computed once per input and used by every row that reads it
+    w.dy.assign(level.inputs.size() * dcols, 0.0);  // [input][parameter][experiment][isotopologue]
+    w.dpart.resize(uw);
+    std::vector<char> has_dy(level.inputs.size(), 0);
+    for (std::size_t in = 0; in < level.inputs.size(); ++in) {
+      const auto& factors = level.inputs[in].factors;
+      for (std::size_t fi = 0; fi < factors.size(); ++fi) {
+        if (im.emus[static_cast<std::size_t>(factors[fi])].substrate) continue;
+        has_dy[in] = 1;
+        for (std::size_t p = 0; p < np; ++p)
+          for (std::size_t x = 0; x < nx; ++x) {
+            const double* base = w.storage.data() + x * im.storage;
+            const double* dbase = w.dstorage.data() + (p * nx + x) * im.storage;
+            convolve(factors, base, w.dpart.data(), width, static_cast<int>(fi), dbase);
+            double* dst = w.dy.data() + in * dcols + (p * nx + x) * uw;
+            for (std::size_t q = 0; q < uw; ++q) dst[q] += w.dpart[q];
+          }
+      }
+    }
+    for (std::size_t bi = 0; bi < level.b.size(); ++bi) {
+      const double coef = w.bval[bi];
+      const auto in = static_cast<std::size_t>(level.b[bi].input);
+      if (coef == 0.0 || !has_dy[in]) continue;
+      const auto row = static_cast<std::size_t>(level.b[bi].row);
+      const double* dy = w.dy.data() + in * dcols;
+      for (std::size_t c = 0; c < dcols; ++c) w.drhs[c * un + row] -= coef * dy[c];
+    }
+    klu_solve(level.symbolic, w.numeric[l], n, static_cast<int>(dcols), w.drhs.data(), &w.common);
+    for (std::size_t row = 0; row < un; ++row) {
+      const auto& info = im.emus[static_cast<std::size_t>(level.unknowns[row])];
+      for (std::size_t p = 0; p < np; ++p)
+        for (std::size_t x = 0; x < nx; ++x) {
+          double* dst = w.dstorage.data() + (p * nx + x) * im.storage + info.offset;
+          for (std::size_t q = 0; q < uw; ++q) dst[q] = w.drhs[((p * nx + x) * uw + q) * un + row];
+        }
     }
   }
   // measured MIDs
@@ -653,12 +776,20 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     block += static_cast<std::size_t>(im.emus[static_cast<std::size_t>(im.measured_emu[k])].size) + 1;
   }
   out.block = block;
-  out.values.resize(block * static_cast<std::size_t>(n_exp));
-  for (int x = 0; x < n_exp; ++x)
+  out.values.resize(block * nx);
+  if (jacobian) jacobian->resize(static_cast<Eigen::Index>(block * nx), static_cast<Eigen::Index>(np));
+  for (std::size_t x = 0; x < nx; ++x)
     for (std::size_t k = 0; k < im.measured_emu.size(); ++k) {
       const auto& info = im.emus[static_cast<std::size_t>(im.measured_emu[k])];
-      const double* src = w.storage.data() + static_cast<std::size_t>(x) * im.storage + info.offset;
-      std::copy(src, src + info.size + 1, out.values.data() + static_cast<std::size_t>(x) * block + out.offsets[k]);
+      const double* src = w.storage.data() + x * im.storage + info.offset;
+      std::copy(src, src + info.size + 1, out.values.data() + x * block + out.offsets[k]);
+      if (!jacobian) continue;
+      for (std::size_t p = 0; p < np; ++p) {
+        const double* dsrc = w.dstorage.data() + (p * nx + x) * im.storage + info.offset;
+        for (int q = 0; q <= info.size; ++q)
+          (*jacobian)(static_cast<Eigen::Index>(x * block + out.offsets[k] + static_cast<std::size_t>(q)), static_cast<Eigen::Index>(p)) =
+              info.substrate ? 0.0 : dsrc[q];
+      }
     }
   return SimulationStatus::ok;
 }

@@ -47,6 +47,8 @@ printf 'reaction\tnet\texchange\nEX_molE\t0.9\t\nEX_molF\t0.7\t\nv2\t\t3\n' > "$
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
 expect 0 'e1	C	molB	1	0.8043478261' -- cat "$tmp/sim/mids.tsv"
 expect 0 '"sha256": "[0-9a-f]{64}"' -- cat "$tmp/sim/run_info.json"
+expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_j" --sensitivities
+expect 0 'experiment	element	metabolite	isotopologue	net:EX_molE	net:EX_molF	xch:v2	xch:v3	xch:v4	xch:v5' -- head -1 "$tmp/sim_j/jacobian.tsv"
 expect 0 'no exchange flux given for v3, v4, v5; taken as 0' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
 
 # failures: exit code 2 and a message that says where and what

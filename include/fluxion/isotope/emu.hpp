@@ -20,6 +20,7 @@
 // produced by both of their atom orders at half the flux each.
 #pragma once
 
+#include <Eigen/Dense>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -110,8 +111,14 @@ class EmuSimulator {
   EmuSimulator& operator=(EmuSimulator&&) noexcept;
 
   // MIDs of the measured metabolites for fluxes `v` (net and exchange per column of the
-  // FluxSpace the model was compiled with) and every experiment in `inputs`.
-  SimulationStatus simulate(const FluxVector& v, const EmuInputs& inputs, MidSet& out);
+  // FluxSpace the model was compiled with) and every experiment in `inputs`. With
+  // `jacobian`, also their derivatives with respect to the free parameters of that
+  // FluxSpace (free net fluxes, then exchange fluxes), computed through the cascade
+  // with the same factorisations: [n_experiments · MidSet::block × n_free], rows in the
+  // order of MidSet::values. Where a net flux is exactly 0 the derivative is the one of
+  // the forward direction (the one-way fluxes have a kink there).
+  SimulationStatus simulate(const FluxVector& v, const EmuInputs& inputs, MidSet& out,
+                            Eigen::MatrixXd* jacobian = nullptr);
   // After a failed simulate(): which metabolite made the system singular.
   const std::string& message() const;
 
