@@ -146,6 +146,66 @@ std::vector<bool> unbalanced_by_topology(const Model& model) {
 }
 
 // ---------------------------------------------------------------------------
+// Fragments
+
+Result<FragmentSpec> parse_fragment(std::string_view text) {
+  using R = Result<FragmentSpec>;
+  auto fail = [&](const std::string& msg) {
+    return R::failure({Diagnostic{Severity::error, {}, 0, 0, {}, "fragment \"" + std::string(text) + "\": " + msg}});
+  };
+  FragmentSpec f;
+  const auto open = text.find('[');
+  if (open == std::string_view::npos) {
+    if (text.empty()) return fail("empty");
+    f.metabolite = std::string(text);
+    return R::success(std::move(f));
+  }
+  if (text.back() != ']') return fail("'[' without a closing ']' at the end");
+  f.metabolite = std::string(text.substr(0, open));
+  if (f.metabolite.empty()) return fail("no metabolite before '['");
+  std::string_view inner = text.substr(open + 1, text.size() - open - 2);
+  std::size_t start = 0;
+  while (start <= inner.size()) {
+    std::size_t end = inner.find(',', start);
+    if (end == std::string_view::npos) end = inner.size();
+    const std::string_view part = inner.substr(start, end - start);
+    const auto dash = part.find('-');
+    auto number = [](std::string_view s, int& out) {
+      if (s.empty() || s.size() > 4) return false;
+      out = 0;
+      for (char c : s) {
+        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+        out = out * 10 + (c - '0');
+      }
+      return out > 0;
+    };
+    int a = 0, b = 0;
+    if (dash == std::string_view::npos) {
+      if (!number(part, a)) return fail("atom position '" + std::string(part) + "' is not a positive number");
+      b = a;
+    } else if (!number(part.substr(0, dash), a) || !number(part.substr(dash + 1), b) || b < a) {
+      return fail("atom range '" + std::string(part) + "' must read first-last with first <= last");
+    }
+    for (int k = a; k <= b; ++k) f.atoms.push_back(k);
+    if (end == inner.size()) break;
+    start = end + 1;
+  }
+  std::sort(f.atoms.begin(), f.atoms.end());
+  if (std::adjacent_find(f.atoms.begin(), f.atoms.end()) != f.atoms.end()) return fail("an atom is listed twice");
+  return R::success(std::move(f));
+}
+
+std::string format_fragment(const FragmentSpec& f) {
+  if (f.atoms.empty()) return f.metabolite;
+  std::string out = f.metabolite + "[";
+  for (std::size_t k = 0; k < f.atoms.size(); ++k) {
+    if (k) out += ',';
+    out += std::to_string(f.atoms[k]);
+  }
+  return out + "]";
+}
+
+// ---------------------------------------------------------------------------
 // GPR rules
 
 namespace {
@@ -421,8 +481,12 @@ std::vector<Diagnostic> Model::validate(const std::string& source) const {
     if (g.id.empty()) d.error("a gene has an empty id");
     else if (!seen.insert(g.id).second) d.error("duplicate gene id '" + g.id + "'");
   }
-  for (const auto& id : measured)
-    if (!metabolite_index(id)) d.error("measured metabolite '" + id + "' is not in the model");
+  for (const auto& spec : measured) {
+    auto f = parse_fragment(spec);
+    if (!f) d.error(f.diagnostics().front().message, 0, 0, "measured");
+    else if (!metabolite_index(f.value().metabolite))
+      d.error("measured metabolite '" + f.value().metabolite + "' is not in the model", 0, 0, "measured");
+  }
   return d.items();
 }
 

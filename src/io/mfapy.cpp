@@ -241,12 +241,36 @@ Result<Model> read_mfapy(std::string_view text, const std::string& source) {
       }
       pairs.push_back(std::move(p));
     } else if (section == "Target_fragments") {
+      // "Ala_2:3" = atoms 2 and 3 of Ala; parts joined by '+' are atoms of one molecule
       if (cells.size() < 3) continue;
-      for (auto frag : split(cells[2], '+')) {
-        const std::string met(trim(frag.substr(0, frag.find('_'))));
-        if (std::find(model.measured.begin(), model.measured.end(), met) == model.measured.end())
-          model.measured.push_back(met);
+      FragmentSpec f;
+      bool ok = true;
+      for (auto part : split(cells[2], '+')) {
+        part = trim(part);
+        const auto us = part.rfind('_');
+        const std::string met(part.substr(0, us));
+        if (!f.metabolite.empty() && f.metabolite != met) ok = false;
+        f.metabolite = met;
+        if (us == std::string_view::npos) continue;
+        for (auto a : split(part.substr(us + 1), ':')) {
+          auto n = parse_int(a, 1, 1000);
+          if (!n) ok = false;
+          else f.atoms.push_back(*n);
+        }
       }
+      std::sort(f.atoms.begin(), f.atoms.end());
+      f.atoms.erase(std::unique(f.atoms.begin(), f.atoms.end()), f.atoms.end());
+      if (!ok || f.metabolite.empty()) {
+        d.warning("target fragment '" + std::string(cells[2]) + "' is not one metabolite's atoms; not recorded as measured", ln, 0);
+        continue;
+      }
+      // the whole molecule is written without positions
+      if (auto mi = model.metabolite_index(f.metabolite);
+          mi && static_cast<int>(f.atoms.size()) == model.metabolites[*mi].atoms[0] && !f.atoms.empty() &&
+          f.atoms.back() == static_cast<int>(f.atoms.size()))
+        f.atoms.clear();
+      const std::string spec = format_fragment(f);
+      if (std::find(model.measured.begin(), model.measured.end(), spec) == model.measured.end()) model.measured.push_back(spec);
     }
   }
   if (!seen_sections.count("Reactions")) d.error("no //Reactions section");

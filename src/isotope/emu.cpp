@@ -99,7 +99,9 @@ struct EmuModel::Impl {
   std::vector<int> substrate_emus;    // EMU ids, in substrate-input order
   std::size_t substrate_storage = 0;
   std::vector<Level> levels;
-  std::vector<std::size_t> measured;
+  std::vector<std::size_t> measured;        // metabolite of each measured fragment
+  std::vector<std::string> measured_names;  // as given: "Ala", "Ala[2,3]"
+  std::vector<std::uint64_t> measured_mask;
   std::vector<int> measured_emu;
   klu_common common{};
 
@@ -152,28 +154,49 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
     }
   }
 
-  // measured metabolites
+  // measured metabolites or fragments
   std::vector<std::string> measured_ids = options.measured;
   if (measured_ids.empty()) {
-    for (const auto& id : model.measured) {
-      auto mi = model.metabolite_index(id);
-      if (mi && model.metabolites[*mi].atoms[ei] > 0) measured_ids.push_back(id);
+    for (const auto& spec : model.measured) {
+      auto f = parse_fragment(spec);
+      auto mi = f ? model.metabolite_index(f.value().metabolite) : std::nullopt;
+      if (mi && model.metabolites[*mi].atoms[ei] > 0) measured_ids.push_back(spec);
     }
   }
   if (measured_ids.empty())
     for (const auto& m : model.metabolites)
       if (!m.boundary && m.atoms[ei] > 0) measured_ids.push_back(m.id);
-  for (const auto& id : measured_ids) {
-    auto mi = model.metabolite_index(id);
-    if (!mi) {
-      d.error("measured metabolite '" + id + "' is not in the model", 0, 0, "measured");
+  for (const auto& spec : measured_ids) {
+    auto f = parse_fragment(spec);
+    if (!f) {
+      d.error(f.diagnostics().front().message, 0, 0, "measured");
       continue;
     }
-    if (model.metabolites[*mi].atoms[ei] == 0) {
-      d.error("measured metabolite '" + id + "' has no " + std::string(element_symbol(el)) + " atoms", 0, 0, "measured");
+    auto mi = model.metabolite_index(f.value().metabolite);
+    if (!mi) {
+      d.error("measured metabolite '" + f.value().metabolite + "' is not in the model", 0, 0, "measured");
       continue;
+    }
+    const int n = model.metabolites[*mi].atoms[ei];
+    if (n == 0) {
+      d.error("measured metabolite '" + f.value().metabolite + "' has no " + std::string(element_symbol(el)) + " atoms", 0, 0,
+              "measured");
+      continue;
+    }
+    std::uint64_t mask = 0;
+    if (f.value().atoms.empty()) mask = n == 64 ? ~0ULL : ((1ULL << n) - 1);
+    for (int a : f.value().atoms) {
+      if (a > n) {
+        d.error("fragment '" + spec + "' names atom " + std::to_string(a) + " but '" + f.value().metabolite + "' has " +
+                    std::to_string(n) + " " + std::string(element_symbol(el)) + " atoms",
+                0, 0, "measured");
+        continue;
+      }
+      mask |= 1ULL << (a - 1);
     }
     impl->measured.push_back(*mi);
+    impl->measured_names.push_back(spec);
+    impl->measured_mask.push_back(mask);
   }
   if (impl->measured.empty() && !d.has_errors()) d.error("nothing to simulate: no metabolite carries atoms of this element");
   if (d.has_errors()) return Result<EmuModel>::failure(d);
@@ -265,10 +288,8 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
     }
     return it->second;
   };
-  for (std::size_t m : impl->measured) {
-    const int n = impl->metabolite_atoms[m];
-    impl->measured_emu.push_back(get_emu(m, n == 64 ? ~0ULL : ((1ULL << n) - 1)));
-  }
+  for (std::size_t k = 0; k < impl->measured.size(); ++k)
+    impl->measured_emu.push_back(get_emu(impl->measured[k], impl->measured_mask[k]));
 
   struct EmuTerm {
     int flux;
@@ -426,11 +447,7 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
 
 Element EmuModel::element() const { return impl_->element; }
 const std::vector<std::size_t>& EmuModel::measured() const { return impl_->measured; }
-std::vector<std::string> EmuModel::measured_ids() const {
-  std::vector<std::string> out;
-  for (auto m : impl_->measured) out.push_back(impl_->metabolite_ids[m]);
-  return out;
-}
+std::vector<std::string> EmuModel::measured_ids() const { return impl_->measured_names; }
 std::size_t EmuModel::n_emus() const { return impl_->emus.size() - impl_->substrate_emus.size(); }
 std::size_t EmuModel::n_substrate_emus() const { return impl_->substrate_emus.size(); }
 int EmuModel::max_size() const { return static_cast<int>(impl_->levels.size()); }

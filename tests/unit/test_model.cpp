@@ -132,3 +132,17 @@ TEST(Topology, InputAndOutputPoolsAreBoundary) {
   EXPECT_TRUE(m.metabolites[*m.metabolite_index("Y")].boundary);
   EXPECT_FALSE(m.metabolites[*m.metabolite_index("A")].boundary);
 }
+
+TEST(Fragment, ParsesPositionsAndRanges) {
+  auto f = parse_fragment("Ala[3,1-2]");
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_EQ(f.value().metabolite, "Ala");
+  EXPECT_EQ(f.value().atoms, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(format_fragment(f.value()), "Ala[1,2,3]");
+  EXPECT_EQ(format_fragment(parse_fragment("Glu_IN").value()), "Glu_IN");
+  EXPECT_FALSE(parse_fragment("Ala[0]").ok());
+  EXPECT_FALSE(parse_fragment("Ala[2-1]").ok());
+  EXPECT_FALSE(parse_fragment("Ala[1,1]").ok());
+  EXPECT_FALSE(parse_fragment("Ala[1").ok());
+  EXPECT_FALSE(parse_fragment("[1]").ok());
+}

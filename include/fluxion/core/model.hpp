@@ -103,7 +103,7 @@ class Model {
   std::vector<Reaction> reactions;
   std::vector<Gene> genes;
   ObjectiveSense objective_sense = ObjectiveSense::maximize;
-  std::vector<std::string> measured;  // ids of measured metabolites, in measurement order
+  std::vector<std::string> measured;  // measured metabolites or fragments ("Ala", "Ala[2,3]"), in order
 
   // Lookups by id; nullopt when absent. Entries appended to the vectors are indexed on
   // the next lookup; after changing or removing entries call reindex().
@@ -142,6 +142,15 @@ void infer_atom_counts(Model& model);
 // appears as a product (an input pool) or never as a reactant (an output pool) as a
 // boundary metabolite. Returns that flag per metabolite, whatever the reversibility.
 std::vector<bool> unbalanced_by_topology(const Model& model);
+
+// A measured fragment: some atoms of a metabolite, written "Ala" (all atoms), "Ala[2,3]"
+// or "Ala[2-3]" (1-based positions in the metabolite's atom string of the traced element).
+struct FragmentSpec {
+  std::string metabolite;
+  std::vector<int> atoms;  // ascending, unique; empty = all atoms
+};
+Result<FragmentSpec> parse_fragment(std::string_view text);
+std::string format_fragment(const FragmentSpec& f);  // "Ala", "Ala[2,3]"
 
 // A parsed gene-protein-reaction rule: a gene, or an AND (complex) / OR (isozymes) of
 // sub-rules. 'and' binds tighter than 'or', as in cobrapy.

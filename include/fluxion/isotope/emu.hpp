@@ -40,9 +40,10 @@ double natural_heavy_abundance(Element e);
 
 struct EmuOptions {
   Element element = Element::C;       // the traced element
-  std::vector<std::string> measured;  // metabolites whose MIDs are simulated, in output order;
-                                      // empty = Model::measured (those with atoms of the element),
-                                      // or every balanced metabolite with such atoms
+  std::vector<std::string> measured;  // metabolites or fragments ("Ala[2,3]") whose MIDs are
+                                      // simulated, in output order; empty = Model::measured (those
+                                      // with atoms of the element), or every balanced metabolite
+                                      // with such atoms
 
   std::string validate() const;  // empty when valid
 };
@@ -85,8 +86,8 @@ class EmuModel {
   static Result<EmuModel> compile(const Model& model, const FluxSpace& space, const EmuOptions& options = {});
 
   Element element() const;
-  const std::vector<std::size_t>& measured() const;  // metabolite indices, output order
-  std::vector<std::string> measured_ids() const;
+  const std::vector<std::size_t>& measured() const;  // metabolite of each output, in order
+  std::vector<std::string> measured_ids() const;      // the outputs as named: "Glu", "Ala[2,3]"
   std::size_t n_emus() const;        // EMUs of balanced metabolites (the unknowns)
   std::size_t n_substrate_emus() const;
   int max_size() const;              // largest EMU size
