@@ -309,3 +309,50 @@ TEST(Emu, BuiltinModelsGiveDistributions) {
     EXPECT_EQ(accepted, 20);
   }
 }
+
+// Hydrogen leak (FluxML leak="a"): the reaction also runs, forward and backward at its
+// leak exchange flux x, with hydrogen a swapped with the solvent pool H. With unlabelled
+// A fed at 1, solvent fed at 50 and labelled at fraction h, r: A <-> B at net 1 and
+// exchange e (v_f = 1 + e, v_b = e), the 2H fractions of atom a solve
+//   (50 + 2x)·H = 50·h + x·A + x·B       (H takes the atoms A and B release)
+//   (1 + v_b + x)·A = v_b·B + x·H
+//   (v_f + x)·B = v_f·A + x·H
+TEST(Emu, HydrogenLeakExchangesWithSolvent) {
+  const char* text =
+      "id\tequation\tlb\tub\tleak\n"
+      "in\tAin (H:ab) -> A (H:ab)\t1\t1\t\n"
+      "r\tA (H:ab) <-> B (H:ab)\t-10\t10\ta\n"
+      "out\tB (H:ab) ->\t0\t10\t\n"
+      "hin\tHin (H:a) -> H (H:a)\t0\t100\t\n"
+      "hout\tH (H:a) ->\t0\t100\t\n";
+  auto m = io::read_reaction_tsv(text, "leak.tsv");
+  ASSERT_TRUE(m.ok()) << m.message();
+  auto fs = FluxSpace::build(m.value());
+  ASSERT_TRUE(fs.ok()) << fs.message();
+  EmuOptions o;
+  o.element = Element::H;
+  o.measured = {"A[1]", "B[1]", "B[2]"};
+  auto emu = EmuModel::compile(m.value(), fs.value(), o);
+  ASSERT_TRUE(emu.ok()) << emu.message();
+  const double h = 0.4, e = 0.7, x = 2.5;
+  auto inputs = emu.value().inputs({experiment("e", {{"Hin", "[1-2H1]", h}})});
+  ASSERT_TRUE(inputs.ok()) << inputs.message();
+  // columns: in, r, out, hin, hout, r_leak
+  ASSERT_EQ(fs.value().column_ids().back(), "r_leak");
+  FluxVector v{Eigen::VectorXd::Zero(6), Eigen::VectorXd::Zero(6)};
+  v.net << 1, 1, 1, 50, 50, 0;
+  v.exchange(1) = e;
+  v.exchange(5) = x;
+  EmuSimulator sim(emu.value());
+  MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok) << sim.message();
+  const double vf = 1 + e, vb = e;
+  Eigen::Matrix3d a;  // unknowns A, B, H
+  a << 1 + vb + x, -vb, -x,  //
+      -vf, vf + x, -x,       //
+      -x, -x, 50 + 2 * x;
+  const Eigen::Vector3d sol = a.lu().solve(Eigen::Vector3d(0, 0, 50 * h));
+  EXPECT_NEAR(mids.mid(0, 0)[1], sol(0), 1e-12);
+  EXPECT_NEAR(mids.mid(0, 1)[1], sol(1), 1e-12);
+  EXPECT_NEAR(mids.mid(0, 2)[1], 0.0, 1e-15);  // hydrogen b never meets the solvent
+}

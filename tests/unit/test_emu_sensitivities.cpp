@@ -98,3 +98,8 @@ TEST(EmuSensitivities, MatchFiniteDifferencesCcmWithNaturalAbundance) {
   natural.natural_abundance = {"*"};
   check("ccm", Element::C, natural);
 }
+TEST(EmuSensitivities, MatchFiniteDifferencesGlypppHydrogenWithLeaks) {
+  SubstrateLabelling natural;  // the GlyPPP tracers label carbon only: natural 2H gives the hydrogens something to trace
+  natural.natural_abundance = {"*"};
+  check("glyppp", Element::H, natural);
+}
