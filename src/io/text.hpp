@@ -37,6 +37,8 @@ std::optional<int> parse_int(std::string_view s, int min, int max);
 std::optional<bool> parse_bool(std::string_view s);
 // Shortest text that reads back as the same double; "inf" / "-inf" for infinities.
 std::string format_number(double v);
+// Six significant digits, for messages ("0.95", not "0.9500000000000001").
+std::string format_short(double v);
 
 // One term of a reaction equation.
 struct EquationTerm {

@@ -51,6 +51,9 @@ expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o
 expect 0 'experiment	element	metabolite	isotopologue	net:EX_molE	net:EX_molF	xch:v2	xch:v3	xch:v4	xch:v5' -- head -1 "$tmp/sim_j/jacobian.tsv"
 expect 0 'no exchange flux given for v3, v4, v5; taken as 0' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
 
+cp "$tmp/sim/mids.tsv" "$tmp/measured.tsv"
+expect 0 'e6	C	molF	4	1' -- "$fluxion" mids check "$tmp/measured.tsv" -m simple
+
 # failures: exit code 2 and a message that says where and what
 expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch
 expect 2 'model is required|Usage' -- "$fluxion" model info
@@ -82,6 +85,9 @@ expect 2 'no built-in tracer experiments for this model; give --experiments' -- 
 expect 2 'Required|required' -- "$fluxion" simulate -m simple
 expect 2 "is not a metabolite of the model" -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim" --natural-abundance nope
 expect 2 'exists and is not a directory' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/simple_fluxes.tsv"
+printf 'experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolB\t0\t0.5\ne1\tmolB\t1\t0.2\ne7\tmolQ\t0\t1\n' > "$tmp/bad_mids.tsv"
+expect 2 "bad_mids.tsv:2: error: experiment 'e1', molB: missing M\+2, M\+3" -- "$fluxion" mids check "$tmp/bad_mids.tsv" -m simple
+expect 2 "bad_mids.tsv:4: error: experiment 'e7' is not in the tracer table" -- "$fluxion" mids check "$tmp/bad_mids.tsv" -m simple
 expect 2 'is a directory' -- "$fluxion" model info "$tmp"
 expect 2 'Usage|argument' -- "$fluxion" model info simple --format xml
 expect 2 'Usage|argument' -- "$fluxion" model bogus

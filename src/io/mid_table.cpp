@@ -1,0 +1,197 @@
+#include "fluxion/io/mid_table.hpp"
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "text.hpp"
+
+namespace fluxion::io {
+
+using namespace detail;
+
+namespace {
+constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+}
+
+Result<MidTable> read_mid_table(std::string_view text, const std::string& source) {
+  Diagnostics d(source);
+  MidTable table;
+  const auto lines = split_lines(text);
+  std::map<std::string, int> col;
+  char sep = '\t';
+  bool header = false;
+  std::map<std::tuple<std::string, int, std::string>, std::size_t> index;  // experiment, element, fragment
+  for (std::size_t li = 0; li < lines.size(); ++li) {
+    const int ln = static_cast<int>(li + 1);
+    if (trim(lines[li]).empty() || trim(lines[li]).front() == '#') continue;
+    if (!header) {
+      sep = lines[li].find('\t') != std::string_view::npos ? '\t' : ',';
+      int idx = 0;
+      for (auto cell : split_cells(lines[li], sep)) col.emplace(lower(trim(unquote(trim(cell)))), idx++);
+      table.isocor = col.count("isotopologue_fraction") > 0;
+      const std::vector<std::string> required =
+          table.isocor ? std::vector<std::string>{"sample", "metabolite", "isotopologue", "isotopologue_fraction"}
+                       : std::vector<std::string>{"experiment", "metabolite", "isotopologue", "fraction"};
+      for (const auto& r : required)
+        if (!col.count(r))
+          d.error("the header has no '" + r + "' column (expected: experiment, metabolite, isotopologue, fraction, sd; or IsoCor's output)",
+                  ln, 1);
+      if (d.has_errors()) return Result<MidTable>::failure(d);
+      header = true;
+      continue;
+    }
+    const auto cells = split_cells(lines[li], sep);
+    std::vector<int> starts(cells.size());
+    for (std::size_t c = 0, pos = 1; c < cells.size(); ++c) {
+      starts[c] = static_cast<int>(pos);
+      pos += cells[c].size() + 1;
+    }
+    int column = 1;
+    auto cell = [&](const std::string& name) -> std::string_view {
+      auto it = col.find(name);
+      if (it == col.end() || static_cast<std::size_t>(it->second) >= cells.size()) {
+        column = 1;
+        return {};
+      }
+      column = starts[static_cast<std::size_t>(it->second)];
+      return trim(unquote(trim(cells[static_cast<std::size_t>(it->second)])));
+    };
+    const std::string experiment(cell(table.isocor ? "sample" : "experiment"));
+    const int experiment_col = column;
+    if (experiment.empty()) {
+      d.error("empty " + std::string(table.isocor ? "sample" : "experiment"), ln, experiment_col);
+      continue;
+    }
+    std::string fragment(cell("metabolite"));
+    const int fragment_col = column;
+    if (fragment.empty()) {
+      d.error("empty metabolite", ln, fragment_col);
+      continue;
+    }
+    if (table.isocor) {  // a derivative names another measured species of the same metabolite
+      const std::string derivative(cell("derivative"));
+      if (!derivative.empty()) d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, column);
+    }
+    if (auto f = parse_fragment(fragment); !f) {
+      d.error(f.diagnostics().front().message, ln, fragment_col);
+      continue;
+    }
+    Element element = Element::C;
+    if (auto e = cell("element"); !e.empty()) {
+      auto el = element_from_symbol(e);
+      if (!el) {
+        d.error("element '" + std::string(e) + "' is not C, H, N or O", ln, column);
+        continue;
+      }
+      element = *el;
+    }
+    const auto iso = parse_int(cell("isotopologue"), 0, 1000);
+    if (!iso) {
+      d.error("isotopologue '" + std::string(cell("isotopologue")) + "' is not a whole number >= 0", ln, column);
+      continue;
+    }
+    const std::string_view fr = cell(table.isocor ? "isotopologue_fraction" : "fraction");
+    const auto value = parse_number(fr);
+    if (!value || !std::isfinite(*value)) {
+      d.error("fraction '" + std::string(fr) + "' is not a number", ln, column);
+      continue;
+    }
+    double sd = kMissing;
+    if (auto s = cell("sd"); !s.empty()) {
+      auto v = parse_number(s);
+      if (!v || !std::isfinite(*v)) {
+        d.error("sd '" + std::string(s) + "' is not a number", ln, column);
+        continue;
+      }
+      sd = *v;
+    }
+    auto [it, inserted] = index.emplace(std::tuple{experiment, static_cast<int>(element), fragment}, table.mids.size());
+    if (inserted) table.mids.push_back({experiment, element, fragment, {}, {}, ln});
+    MeasuredMid& mid = table.mids[it->second];
+    const auto k = static_cast<std::size_t>(*iso);
+    if (mid.fraction.size() <= k) {
+      mid.fraction.resize(k + 1, kMissing);
+      mid.sd.resize(k + 1, kMissing);
+    }
+    if (!std::isnan(mid.fraction[k])) {
+      d.error("M+" + std::to_string(k) + " of '" + fragment + "' in experiment '" + experiment + "' is given twice", ln, 1);
+      continue;
+    }
+    mid.fraction[k] = *value;
+    mid.sd[k] = sd;
+  }
+  if (!header) d.error("empty table: expected a header with experiment, metabolite, isotopologue, fraction");
+  if (d.has_errors()) return Result<MidTable>::failure(d);
+  return Result<MidTable>::success(std::move(table), d.items());
+}
+
+Result<MidTable> load_mid_table(const std::string& path) {
+  std::string error;
+  auto text = read_file(path, error);
+  if (!text) return Result<MidTable>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+  return read_mid_table(*text, path);
+}
+
+std::vector<Diagnostic> validate_mids(const Model& model, const MidTable& table, const std::string& source,
+                                      const std::vector<TracerExperiment>* experiments, double sum_tolerance) {
+  Diagnostics d(source);
+  std::set<std::string> known;
+  if (experiments)
+    for (const auto& e : *experiments) known.insert(e.id);
+  std::set<std::string> reported;
+  for (const auto& mid : table.mids) {
+    const std::string ctx = "experiment '" + mid.experiment + "', " + mid.fragment +
+                            (mid.element == Element::C ? std::string() : " (" + std::string(element_symbol(mid.element)) + ")");
+    if (experiments && !known.count(mid.experiment) && reported.insert(mid.experiment).second)
+      d.error("experiment '" + mid.experiment + "' is not in the tracer table", mid.line, 0);
+    const FragmentSpec f = parse_fragment(mid.fragment).value();
+    const auto mi = model.metabolite_index(f.metabolite);
+    if (!mi) {
+      d.error("metabolite '" + f.metabolite + "' is not in model '" + model.id + "'", mid.line, 0, ctx);
+      continue;
+    }
+    const int atoms = model.metabolites[*mi].atoms[static_cast<std::size_t>(mid.element)];
+    const std::string el(element_symbol(mid.element));
+    if (atoms == 0) {
+      d.error("'" + f.metabolite + "' has no traced " + el + " atoms", mid.line, 0, ctx);
+      continue;
+    }
+    if (!f.atoms.empty() && f.atoms.back() > atoms) {
+      d.error("the fragment names atom " + std::to_string(f.atoms.back()) + " but '" + f.metabolite + "' has " +
+                  std::to_string(atoms) + " " + el + " atoms",
+              mid.line, 0, ctx);
+      continue;
+    }
+    const std::size_t n = f.atoms.empty() ? static_cast<std::size_t>(atoms) : f.atoms.size();
+    if (mid.fraction.size() > n + 1) {
+      d.error("isotopologue M+" + std::to_string(mid.fraction.size() - 1) + " is impossible: the fragment has " +
+                  std::to_string(n) + " " + el + " atoms (M+0 to M+" + std::to_string(n) + ")",
+              mid.line, 0, ctx);
+      continue;
+    }
+    std::string missing;
+    for (std::size_t k = 0; k <= n; ++k)
+      if (k >= mid.fraction.size() || std::isnan(mid.fraction[k])) missing += (missing.empty() ? "M+" : ", M+") + std::to_string(k);
+    if (!missing.empty()) {
+      d.error("missing " + missing + " (give every isotopologue from M+0 to M+" + std::to_string(n) + ")", mid.line, 0, ctx);
+      continue;
+    }
+    double sum = 0.0;
+    for (std::size_t k = 0; k <= n; ++k) {
+      if (mid.fraction[k] < -sum_tolerance)
+        d.error("M+" + std::to_string(k) + " fraction " + format_short(mid.fraction[k]) + " is negative", mid.line, 0, ctx);
+      if (!std::isnan(mid.sd[k]) && !(mid.sd[k] > 0))
+        d.error("M+" + std::to_string(k) + " sd " + format_short(mid.sd[k]) + " must be positive", mid.line, 0, ctx);
+      sum += mid.fraction[k];
+    }
+    if (std::fabs(sum - 1.0) > sum_tolerance)
+      d.error("fractions sum to " + format_short(sum) + ", not 1 (tolerance " + format_short(sum_tolerance) +
+                  "): give fractions, not intensities (fluxion correct turns intensities into corrected fractions)",
+              mid.line, 0, ctx);
+  }
+  return d.items();
+}
+
+}  // namespace fluxion::io
