@@ -24,6 +24,7 @@ void print_diagnostics(const std::vector<Diagnostic>& items);
 
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_mids_commands(CLI::App& app, Context& ctx);
+void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 // `argv` is the whole command line, recorded in run_info.json.
 void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 

@@ -7,8 +7,12 @@ namespace fluxion {
 std::string Diagnostic::to_string() const {
   std::string out = source.empty() ? std::string("<input>") : source;
   if (line > 0) {
-    out += ":" + std::to_string(line);
-    if (column > 0) out += ":" + std::to_string(column);
+    out += ':';
+    out += std::to_string(line);
+    if (column > 0) {
+      out += ':';
+      out += std::to_string(column);
+    }
   }
   out += severity == Severity::error ? ": error: " : ": warning: ";
   if (!context.empty()) out += context + ": ";

@@ -70,10 +70,8 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
       d.error("empty metabolite", ln, fragment_col);
       continue;
     }
-    if (table.isocor) {  // a derivative names another measured species of the same metabolite
-      const std::string derivative(cell("derivative"));
-      if (!derivative.empty()) d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, column);
-    }
+    const std::string derivative = table.isocor ? std::string(cell("derivative")) : std::string();
+    const int derivative_col = column;
     if (auto f = parse_fragment(fragment); !f) {
       d.error(f.diagnostics().front().message, ln, fragment_col);
       continue;
@@ -108,7 +106,11 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
       sd = *v;
     }
     auto [it, inserted] = index.emplace(std::tuple{experiment, static_cast<int>(element), fragment}, table.mids.size());
-    if (inserted) table.mids.push_back({experiment, element, fragment, {}, {}, ln});
+    if (inserted) {
+      table.mids.push_back({experiment, element, fragment, {}, {}, ln});
+      if (!derivative.empty())  // IsoCor names the derivative measured; the MID is the metabolite's
+        d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, derivative_col);
+    }
     MeasuredMid& mid = table.mids[it->second];
     const auto k = static_cast<std::size_t>(*iso);
     if (mid.fraction.size() <= k) {

@@ -54,6 +54,13 @@ expect 0 'no exchange flux given for v3, v4, v5; taken as 0' -- "$fluxion" simul
 cp "$tmp/sim/mids.tsv" "$tmp/measured.tsv"
 expect 0 'e6	C	molF	4	1' -- "$fluxion" mids check "$tmp/measured.tsv" -m simple
 
+printf 'sample\tmetabolite\tisotopologue\tarea\tformula\tderivative\ns1\tSer\t0\t4000\tC3H7NO3\tC14H33Si3\ns1\tSer\t1\t1500\tC3H7NO3\tC14H33Si3\ns1\tSer\t2\t1200\tC3H7NO3\tC14H33Si3\ns1\tSer\t3\t1000\tC3H7NO3\tC14H33Si3\n' > "$tmp/intensities.tsv"
+expect 0 'corrected 1 spectra' -- "$fluxion" correct "$tmp/intensities.tsv" -o "$tmp/corr" --purity 0.99
+expect 0 's1	Ser	C14H33Si3	3	1000	' -- cat "$tmp/corr/corrected.tsv"
+printf 'sample\tmetabolite\tisotopologue\tarea\tformula\ne1\tpyr\t0\t500\tC3H4O3\ne1\tpyr\t1\t30\tC3H4O3\ne1\tpyr\t2\t400\tC3H4O3\ne1\tpyr\t3\t20\tC3H4O3\n' > "$tmp/pyr.tsv"
+expect 0 'wrote' -- "$fluxion" correct "$tmp/pyr.tsv" -o "$tmp/corr_pyr"
+expect 0 'e1	C	pyr	4	1' -- "$fluxion" mids check "$tmp/corr_pyr/corrected.tsv" -m glycolysis
+
 # failures: exit code 2 and a message that says where and what
 expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch
 expect 2 'model is required|Usage' -- "$fluxion" model info
@@ -88,6 +95,11 @@ expect 2 'exists and is not a directory' -- "$fluxion" simulate -m simple -f "$t
 printf 'experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolB\t0\t0.5\ne1\tmolB\t1\t0.2\ne7\tmolQ\t0\t1\n' > "$tmp/bad_mids.tsv"
 expect 2 "bad_mids.tsv:2: error: experiment 'e1', molB: missing M\+2, M\+3" -- "$fluxion" mids check "$tmp/bad_mids.tsv" -m simple
 expect 2 "bad_mids.tsv:4: error: experiment 'e7' is not in the tracer table" -- "$fluxion" mids check "$tmp/bad_mids.tsv" -m simple
+printf 'sample\tmetabolite\tisotopologue\tarea\tformula\ns1\tSer\t0\t4000\tC3Qz\n' > "$tmp/bad_int.tsv"
+expect 2 "bad_int.tsv:2:[0-9]+: error: formula \"C3Qz\": no isotope data for element 'Qz'" -- "$fluxion" correct "$tmp/bad_int.tsv" -o "$tmp/corr2"
+printf 'sample\tmetabolite\tisotopologue\tarea\tformula\ns1\tX\t0\t4000\tH2O\n' > "$tmp/bad_int.tsv"
+expect 2 "formula H2O of 'X' has no C atoms to trace" -- "$fluxion" correct "$tmp/bad_int.tsv" -o "$tmp/corr2"
+expect 2 'Usage|argument' -- "$fluxion" correct "$tmp/intensities.tsv" -o "$tmp/corr2" --tracer 14C
 expect 2 'is a directory' -- "$fluxion" model info "$tmp"
 expect 2 'Usage|argument' -- "$fluxion" model info simple --format xml
 expect 2 'Usage|argument' -- "$fluxion" model bogus

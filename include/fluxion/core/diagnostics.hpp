@@ -82,7 +82,8 @@ class Result {
     if (!value_) throw std::logic_error("Result::value() on a failed result: " + message());
     return *value_;
   }
-  T&& value() && {
+  // By value, so that `for (auto& x : f().value())` never refers into a dead temporary.
+  T value() && {
     if (!value_) throw std::logic_error("Result::value() on a failed result: " + message());
     return std::move(*value_);
   }
