@@ -107,6 +107,41 @@ TEST(Emu, EmuPaperToyGlutamate) {
   for (std::size_t k = 0; k < glu.size(); ++k) EXPECT_NEAR(glu[k], published[k], 0.00005) << "M+" << k;
 }
 
+// The same network with natural 13C on every unlabelled substrate atom (FreeFlux's
+// convention) reproduces FreeFlux's toy measurement (fluxes ÷ 10, MIDs unchanged), to
+// the 3 decimals it prints; without natural abundance M+0 is 5% higher (0.9893^5).
+TEST(Emu, NaturalAbundanceConventionMatchesFreeFluxToy) {
+  const std::string path = kData + "/mfa/mfapy/Example_0_toymodel_model.txt";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  Network s = network(path, Element::C, {"Glu"});
+  FluxVector v{Eigen::VectorXd::Zero(s.space.n_columns()), Eigen::VectorXd::Zero(s.space.n_columns())};
+  const std::map<std::string, std::pair<double, double>> fluxes = {
+      {"v1", {10, 0}}, {"v2", {10, 0}}, {"v3", {5, 0}}, {"v4", {5, 0}}, {"v5", {5, 0}},
+      {"FUM", {5, 7.5}}, {"v8", {5, 0}}, {"v9", {5, 0}}};
+  for (const auto& [id, nx] : fluxes) {
+    const auto c = std::find(s.space.column_ids().begin(), s.space.column_ids().end(), id) - s.space.column_ids().begin();
+    v.net(c) = nx.first;
+    v.exchange(c) = nx.second;
+  }
+  const auto ex = experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}});
+  SubstrateLabelling natural;
+  natural.natural_abundance = {"*"};
+  auto inputs = s.emu.inputs({ex}, natural);
+  ASSERT_TRUE(inputs.ok()) << inputs.message();
+  EmuSimulator sim(s.emu);
+  MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok);
+  const std::vector<double> freeflux = {0.328, 0.276, 0.274, 0.088, 0.03, 0.004};  // freeflux/toy/measured_MDVs.tsv
+  for (std::size_t k = 0; k < freeflux.size(); ++k) EXPECT_NEAR(mids.mid(0, 0)[k], freeflux[k], 0.0005) << "M+" << k;
+  // all substrates unlabelled: M+0 is 0.9893^5 with natural abundance, 1 without
+  auto plain = s.emu.inputs({TracerExperiment{"u", {}}}, natural);
+  ASSERT_EQ(sim.simulate(v, plain.value(), mids), SimulationStatus::ok);
+  EXPECT_NEAR(mids.mid(0, 0)[0], std::pow(0.9893, 5), 1e-12);
+  auto none = s.emu.inputs({TracerExperiment{"u", {}}});
+  ASSERT_EQ(sim.simulate(v, none.value(), mids), SimulationStatus::ok);
+  EXPECT_NEAR(mids.mid(0, 0)[0], 1.0, 1e-12);
+}
+
 namespace {
 
 // Independent reference: full isotopomer balances solved by fixed-point iteration.
