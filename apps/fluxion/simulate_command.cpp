@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -15,6 +16,7 @@
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/emu.hpp"
+#include "fluxion/isotope/natural_abundance.hpp"
 
 namespace fluxion::cli {
 
@@ -29,7 +31,36 @@ struct SimulateOptions {
   std::vector<std::string> measured;
   std::vector<std::string> natural = {"none"};
   bool sensitivities = false;
+  std::string fragment_formulas;
 };
+
+// fragment<TAB>formula lines (a header line is allowed): the ion formula of each
+// derivatised fragment, whose atoms beyond the traced ones add natural isotopes.
+Result<std::map<std::string, Formula>> read_fragment_formulas(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Result<std::map<std::string, Formula>>::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot open"}});
+  std::map<std::string, Formula> out;
+  std::string line;
+  int ln = 0;
+  Diagnostics d(path);
+  while (std::getline(in, line)) {
+    ++ln;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos) {
+      d.error("expected fragment<TAB>formula", ln, 1);
+      continue;
+    }
+    const std::string fragment = line.substr(0, tab), formula = line.substr(tab + 1);
+    if (ln == 1 && fragment == "fragment") continue;
+    auto f = parse_formula(formula);
+    if (!f) d.error(f.diagnostics().front().message, ln, static_cast<int>(tab) + 2);
+    else out[fragment] = f.value();
+  }
+  if (d.has_errors()) return Result<std::map<std::string, Formula>>::failure(d);
+  return Result<std::map<std::string, Formula>>::success(std::move(out));
+}
 
 std::string format_fraction(double v) {
   char buf[32];
@@ -59,6 +90,8 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       ->capture_default_str();
   cmd->add_flag("--sensitivities", o.sensitivities,
                 "Also write jacobian.tsv: d(MID)/d(free flux) for every free net and exchange flux");
+  cmd->add_option("--fragment-formulas", o.fragment_formulas,
+                  "TSV fragment<TAB>ion formula (derivative included): MIDs then include the natural isotopes of every atom but the traced ones");
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
@@ -110,6 +143,12 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
         if (labelled) elements.push_back(e);
       }
     if (elements.empty()) elements.push_back(Element::C);
+    std::map<std::string, Formula> fragment_formulas;
+    if (!o.fragment_formulas.empty()) {
+      auto ff = read_fragment_formulas(o.fragment_formulas);
+      if (!ff) return fail(ff.diagnostics());
+      fragment_formulas = ff.value();
+    }
     auto made = io::make_output_directory(o.output);
     if (!made) return fail(made.diagnostics());
     const auto t1 = std::chrono::steady_clock::now();
@@ -141,6 +180,22 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
       const auto ids = emu.value().measured_ids();
       const std::string sym(element_symbol(el));
+      if (!fragment_formulas.empty()) {
+        MidSetFormulas formulas;
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+          Formula other;
+          if (auto it = fragment_formulas.find(ids[k]); it != fragment_formulas.end()) {
+            other = it->second;
+            const int traced = static_cast<int>(out.mid(0, k).size()) - 1;
+            if (other[sym] < traced)
+              return fail({Diagnostic{Severity::error, o.fragment_formulas, 0, 0, {},
+                                      "formula of '" + ids[k] + "' has fewer " + sym + " atoms than the " + std::to_string(traced) + " traced"}});
+            other[sym] -= traced;
+          }
+          formulas.other_atoms.push_back(std::move(other));
+        }
+        if (auto r = add_natural_isotopes(out, o.sensitivities ? &jacobian : nullptr, formulas); !r) return fail(r.diagnostics());
+      }
       for (int x = 0; x < out.n_experiments; ++x)
         for (std::size_t k = 0; k < ids.size(); ++k) {
           const auto mid = out.mid(x, k);
@@ -173,7 +228,10 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     std::string natural;
     for (const auto& s : o.natural) natural += (natural.empty() ? "" : ",") + s;
     info.set("natural_abundance_at_unlabelled_substrate_atoms", natural);
-    info.set("measured_data_convention", "MIDs of the traced element only: no natural isotopes of other atoms");
+    info.set("measured_data_convention", o.fragment_formulas.empty()
+                                             ? "MIDs of the traced element only: no natural isotopes of other atoms"
+                                             : "fragments in --fragment-formulas include the natural isotopes of their other atoms");
+    if (!o.fragment_formulas.empty()) info.add_input("fragment_formulas", o.fragment_formulas);
     info.add_output(tsv_path);
     info.add_output(json_path);
     if (o.sensitivities) {

@@ -127,6 +127,34 @@ Result<std::vector<double>> with_natural_isotopes(std::span<const double> mid, c
   return Result<std::vector<double>>::success(std::move(out));
 }
 
+Result<bool> add_natural_isotopes(MidSet& mids, Eigen::MatrixXd* jacobian, const MidSetFormulas& formulas) {
+  if (formulas.other_atoms.size() != mids.offsets.size())
+    return Result<bool>::failure({Diagnostic{Severity::error, {}, 0, 0, {}, "one formula per simulated MID is needed"}});
+  for (std::size_t k = 0; k < mids.offsets.size(); ++k) {
+    if (formulas.other_atoms[k].empty()) continue;
+    const std::size_t width = (k + 1 < mids.offsets.size() ? mids.offsets[k + 1] : mids.block) - mids.offsets[k];
+    auto dist = natural_mass_distribution(formulas.other_atoms[k], static_cast<int>(width) - 1);
+    if (!dist) return Result<bool>::failure(dist.diagnostics());
+    Eigen::MatrixXd t = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(width), static_cast<Eigen::Index>(width));
+    for (std::size_t i = 0; i < width; ++i)
+      for (std::size_t j = 0; j <= i; ++j) t(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = dist.value()[i - j];
+    for (int x = 0; x < mids.n_experiments; ++x) {
+      const std::size_t begin = static_cast<std::size_t>(x) * mids.block + mids.offsets[k];
+      Eigen::Map<Eigen::VectorXd> mid(mids.values.data() + begin, static_cast<Eigen::Index>(width));
+      const Eigen::VectorXd raw = t * mid;
+      const double sum = raw.sum();
+      const Eigen::VectorXd y = raw / sum;
+      if (jacobian) {  // d(Tx / 1ᵀTx) = T·dx / s − y·(1ᵀT·dx) / s
+        auto rows = jacobian->middleRows(static_cast<Eigen::Index>(begin), static_cast<Eigen::Index>(width));
+        const Eigen::MatrixXd tr = t * rows;
+        rows = (tr - y * tr.colwise().sum()) / sum;
+      }
+      mid = y;
+    }
+  }
+  return Result<bool>::success(true);
+}
+
 std::string CorrectionOptions::validate() const {
   auto f = parse_formula(formula);
   if (!f) return f.diagnostics().front().message;

@@ -49,6 +49,11 @@ expect 0 'e1	C	molB	1	0.8043478261' -- cat "$tmp/sim/mids.tsv"
 expect 0 '"sha256": "[0-9a-f]{64}"' -- cat "$tmp/sim/run_info.json"
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_j" --sensitivities
 expect 0 'experiment	element	metabolite	isotopologue	net:EX_molE	net:EX_molF	xch:v2	xch:v3	xch:v4	xch:v5' -- head -1 "$tmp/sim_j/jacobian.tsv"
+printf 'fragment\tformula\nmolB\tC11H26N2OSi2\n' > "$tmp/ff.tsv"
+expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_ff" --fragment-formulas "$tmp/ff.tsv"
+expect 0 'e1	C	molB	0	0.15204658' -- cat "$tmp/sim_ff/mids.tsv"
+printf 'fragment\tformula\nmolB\tC2H6\n' > "$tmp/ff_bad.tsv"
+expect 2 "formula of 'molB' has fewer C atoms than the 3 traced" -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_ff" --fragment-formulas "$tmp/ff_bad.tsv"
 expect 0 'no exchange flux given for v3, v4, v5; taken as 0' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
 
 cp "$tmp/sim/mids.tsv" "$tmp/measured.tsv"

@@ -8,6 +8,7 @@
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/emu.hpp"
+#include "fluxion/isotope/natural_abundance.hpp"
 
 using namespace fluxion;
 
@@ -102,4 +103,42 @@ TEST(EmuSensitivities, MatchFiniteDifferencesGlypppHydrogenWithLeaks) {
   SubstrateLabelling natural;  // the GlyPPP tracers label carbon only: natural 2H gives the hydrogens something to trace
   natural.natural_abundance = {"*"};
   check("glyppp", Element::H, natural);
+}
+
+// Natural isotopes of a derivatised fragment's other atoms keep MIDs distributions and
+// the transformed Jacobian equal to finite differences of the transformed MIDs.
+TEST(EmuSensitivities, FragmentNaturalIsotopesTransformTheJacobian) {
+  auto m = io::load_model("simple");
+  auto fs = FluxSpace::build(m.value());
+  auto emu = EmuModel::compile(m.value(), fs.value());
+  ASSERT_TRUE(emu.ok());
+  auto inputs = emu.value().inputs(io::load_tracer_table("simple").value().experiments);
+  ASSERT_TRUE(inputs.ok());
+  MidSetFormulas formulas;
+  for (const auto& id : emu.value().measured_ids())
+    formulas.other_atoms.push_back(id == "molB" ? parse_formula("C8H26N2OSi2").value() : Formula{});
+  EmuSimulator sim(emu.value());
+  Eigen::VectorXd free(fs.value().n_free());
+  free << 0.9, 0.7, 3.0, 0.0, 0.0, 0.0;
+  auto run = [&](const Eigen::VectorXd& f, Eigen::MatrixXd* jac) {
+    MidSet mids;
+    EXPECT_EQ(sim.simulate(fs.value().free_to_full(f), inputs.value(), mids, jac), SimulationStatus::ok);
+    EXPECT_TRUE(add_natural_isotopes(mids, jac, formulas).ok());
+    return mids;
+  };
+  Eigen::MatrixXd jac;
+  const MidSet base = run(free, &jac);
+  for (int x = 0; x < base.n_experiments; ++x) {
+    double sum = 0;
+    for (double v : base.mid(x, 0)) sum += v;
+    EXPECT_NEAR(sum, 1.0, 1e-12);
+  }
+  for (Eigen::Index p = 0; p < 3; ++p) {
+    Eigen::VectorXd fp = free, fm = free;
+    fp(p) += 1e-6;
+    fm(p) -= 1e-6;
+    const MidSet plus = run(fp, nullptr), minus = run(fm, nullptr);
+    for (std::size_t i = 0; i < base.values.size(); ++i)
+      EXPECT_NEAR(jac(static_cast<Eigen::Index>(i), p), (plus.values[i] - minus.values[i]) / 2e-6, 1e-7) << i << " " << p;
+  }
 }

@@ -21,6 +21,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/model.hpp"
+#include "fluxion/isotope/emu.hpp"
 
 namespace fluxion {
 
@@ -39,6 +40,16 @@ Result<std::vector<double>> natural_mass_distribution(const Formula& formula, in
 // when its other atoms (`other_atoms`: the fragment formula without its traced atoms)
 // carry natural isotopes: convolved, cut to mid.size() isotopologues, renormalised.
 Result<std::vector<double>> with_natural_isotopes(std::span<const double> mid, const Formula& other_atoms);
+
+// Turns simulated MIDs of the traced atoms into what the instrument reports for ions
+// with more atoms (derivatised GC-MS fragments): output `k` of `mids` gets the natural
+// isotopes of `other_atoms[k]` (the ion formula without its traced atoms; an empty
+// formula leaves the output as it is), convolved, cut to its length and renormalised.
+// The Jacobian rows (MidSet::values order) are transformed alike when given.
+struct MidSetFormulas {
+  std::vector<Formula> other_atoms;  // one per output of the MidSet; empty = unchanged
+};
+Result<bool> add_natural_isotopes(MidSet& mids, Eigen::MatrixXd* jacobian, const MidSetFormulas& formulas);
 
 struct CorrectionOptions {
   Element tracer = Element::C;  // the traced element
