@@ -13,67 +13,41 @@ using namespace detail;
 Result<FluxVector> read_flux_table(std::string_view text, const std::string& source, const Model& model,
                                    const FluxSpace& space) {
   Diagnostics d(source);
-  const auto lines = split_lines(text);
-  std::map<std::string, int> col;
-  char sep = '\t';
-  bool header = false;
+  TableReader t(text);
+  if (!t.read_header(d, {"reaction", "net"}, {}, "reaction, net, exchange")) return Result<FluxVector>::failure(d);
   std::map<Eigen::Index, double> net, xch;
   std::map<Eigen::Index, int> line_of;
   std::map<std::string, Eigen::Index> column_by_id;
   for (Eigen::Index c = 0; c < space.n_columns(); ++c) column_by_id[space.column_ids()[static_cast<std::size_t>(c)]] = c;
-  for (std::size_t li = 0; li < lines.size(); ++li) {
-    const int ln = static_cast<int>(li + 1);
-    if (trim(lines[li]).empty() || trim(lines[li]).front() == '#') continue;
-    if (!header) {
-      sep = lines[li].find('\t') != std::string_view::npos ? '\t' : ',';
-      int idx = 0;
-      for (auto cell : split_cells(lines[li], sep)) col.emplace(lower(trim(unquote(trim(cell)))), idx++);
-      for (const char* required : {"reaction", "net"})
-        if (!col.count(required)) d.error(std::string("the header has no '") + required + "' column", ln, 1);
-      if (d.has_errors()) return Result<FluxVector>::failure(d);
-      header = true;
-      continue;
-    }
-    const auto cells = split_cells(lines[li], sep);
-    std::vector<int> starts(cells.size());
-    for (std::size_t c = 0, pos = 1; c < cells.size(); ++c) {
-      starts[c] = static_cast<int>(pos);
-      pos += cells[c].size() + 1;
-    }
-    auto cell = [&](const char* name, int& column) -> std::string_view {
-      auto it = col.find(name);
-      if (it == col.end() || static_cast<std::size_t>(it->second) >= cells.size()) return {};
-      column = starts[static_cast<std::size_t>(it->second)];
-      return trim(unquote(trim(cells[static_cast<std::size_t>(it->second)])));
-    };
-    int column = 1;
-    const std::string id(cell("reaction", column));
+  while (t.next()) {
+    const int ln = t.line();
+    const std::string id(t.get("reaction"));
     auto it = column_by_id.find(id);
     if (it == column_by_id.end()) {
-      d.error("unknown reaction '" + id + "'", ln, column);
+      d.error("unknown reaction '" + id + "'", ln, t.column("reaction"));
       continue;
     }
     if (line_of.count(it->second)) {
-      d.error("reaction '" + id + "' is listed twice (first on line " + std::to_string(line_of[it->second]) + ")", ln, column);
+      d.error("reaction '" + id + "' is listed twice (first on line " + std::to_string(line_of[it->second]) + ")", ln,
+              t.column("reaction"));
       continue;
     }
     line_of[it->second] = ln;
-    const std::string_view n = cell("net", column);
+    const std::string_view n = t.get("net");
     if (n.empty()) {
       // an exchange flux alone
     } else if (auto v = parse_number(n); v && std::isfinite(*v)) {
       net[it->second] = *v;
     } else {
-      d.error("net flux '" + std::string(n) + "' is not a finite number", ln, column);
+      d.error("net flux '" + std::string(n) + "' is not a finite number", ln, t.column("net"));
     }
-    const std::string_view x = cell("exchange", column);
+    const std::string_view x = t.get("exchange");
     if (!x.empty()) {
       auto v = parse_number(x);
-      if (!v || !std::isfinite(*v) || *v < 0) d.error("exchange flux '" + std::string(x) + "' must be a number >= 0", ln, column);
+      if (!v || !std::isfinite(*v) || *v < 0) d.error("exchange flux '" + std::string(x) + "' must be a number >= 0", ln, t.column("exchange"));
       else xch[it->second] = *v;
     }
   }
-  if (!header) d.error("empty table: expected a header with 'reaction' and 'net'");
   if (d.has_errors()) return Result<FluxVector>::failure(d);
 
   FluxVector v;

@@ -13,66 +13,38 @@ Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, co
   Diagnostics d(source);
   std::vector<IntensitySet> sets;
   std::map<std::pair<std::string, std::string>, std::size_t> index;
-  std::map<std::string, int> col;
-  char sep = '\t';
-  bool header = false;
-  const auto lines = split_lines(text);
-  for (std::size_t li = 0; li < lines.size(); ++li) {
-    const int ln = static_cast<int>(li + 1);
-    if (trim(lines[li]).empty() || trim(lines[li]).front() == '#') continue;
-    if (!header) {
-      sep = lines[li].find('\t') != std::string_view::npos ? '\t' : ',';
-      int idx = 0;
-      for (auto cell : split_cells(lines[li], sep)) col.emplace(lower(trim(unquote(trim(cell)))), idx++);
-      for (const char* r : {"sample", "metabolite", "isotopologue", "area", "formula"})
-        if (!col.count(r))
-          d.error(std::string("the header has no '") + r + "' column (expected: sample, metabolite, isotopologue, area, formula, derivative)", ln, 1);
-      if (d.has_errors()) return Result<std::vector<IntensitySet>>::failure(d);
-      header = true;
-      continue;
-    }
-    const auto cells = split_cells(lines[li], sep);
-    std::vector<int> starts(cells.size());
-    for (std::size_t c = 0, pos = 1; c < cells.size(); ++c) {
-      starts[c] = static_cast<int>(pos);
-      pos += cells[c].size() + 1;
-    }
-    int column = 1;
-    auto cell = [&](const char* name) -> std::string_view {
-      auto it = col.find(name);
-      if (it == col.end() || static_cast<std::size_t>(it->second) >= cells.size()) return {};
-      column = starts[static_cast<std::size_t>(it->second)];
-      return trim(unquote(trim(cells[static_cast<std::size_t>(it->second)])));
-    };
-    const std::string sample(cell("sample")), metabolite(cell("metabolite"));
+  TableReader t(text);
+  if (!t.read_header(d, {"sample", "metabolite", "isotopologue", "area", "formula"}, {},
+                     "sample, metabolite, isotopologue, area, formula, derivative"))
+    return Result<std::vector<IntensitySet>>::failure(d);
+  while (t.next()) {
+    const int ln = t.line();
+    const std::string sample(t.get("sample")), metabolite(t.get("metabolite"));
     if (sample.empty() || metabolite.empty()) {
       d.error("empty sample or metabolite", ln, 1);
       continue;
     }
-    const auto iso = parse_int(cell("isotopologue"), 0, 1000);
+    const auto iso = parse_int(t.get("isotopologue"), 0, 1000);
     if (!iso) {
-      d.error("isotopologue '" + std::string(cell("isotopologue")) + "' is not a whole number >= 0", ln, column);
+      d.error("isotopologue '" + std::string(t.get("isotopologue")) + "' is not a whole number >= 0", ln, t.column("isotopologue"));
       continue;
     }
-    const auto area = parse_number(cell("area"));
+    const auto area = parse_number(t.get("area"));
     if (!area || !std::isfinite(*area)) {
-      d.error("area '" + std::string(cell("area")) + "' is not a number", ln, column);
+      d.error("area '" + std::string(t.get("area")) + "' is not a number", ln, t.column("area"));
       continue;
     }
-    const std::string formula(cell("formula"));
-    const int formula_col = column;
-    const std::string derivative(cell("derivative"));
-    const int derivative_col = column;
+    const std::string formula(t.get("formula")), derivative(t.get("derivative"));
     auto [it, inserted] = index.emplace(std::pair{sample, metabolite}, sets.size());
     if (inserted) {
       if (auto f = parse_formula(formula); !f) {
-        d.error(f.diagnostics().front().message, ln, formula_col);
+        d.error(f.diagnostics().front().message, ln, t.column("formula"));
         index.erase(it);
         continue;
       }
       if (!derivative.empty())
         if (auto f = parse_formula(derivative); !f) {
-          d.error(f.diagnostics().front().message, ln, derivative_col);
+          d.error(f.diagnostics().front().message, ln, t.column("derivative"));
           index.erase(it);
           continue;
         }
@@ -80,14 +52,13 @@ Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, co
     }
     IntensitySet& s = sets[it->second];
     if (s.formula != formula || s.derivative != derivative) {
-      d.error("formula of '" + metabolite + "' differs from its first row (line " + std::to_string(s.line) + ")", ln, formula_col);
+      d.error("formula of '" + metabolite + "' differs from its first row (line " + std::to_string(s.line) + ")", ln, t.column("formula"));
       continue;
     }
     const auto k = static_cast<std::size_t>(*iso);
     if (s.area.size() <= k) s.area.resize(k + 1, 0.0);
     s.area[k] += *area;
   }
-  if (!header) d.error("empty table: expected a header sample, metabolite, isotopologue, area, formula");
   if (d.has_errors()) return Result<std::vector<IntensitySet>>::failure(d);
   return Result<std::vector<IntensitySet>>::success(std::move(sets));
 }

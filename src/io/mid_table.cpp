@@ -18,89 +18,59 @@ constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 Result<MidTable> read_mid_table(std::string_view text, const std::string& source) {
   Diagnostics d(source);
   MidTable table;
-  const auto lines = split_lines(text);
-  std::map<std::string, int> col;
-  char sep = '\t';
-  bool header = false;
+  TableReader t(text);
+  const std::string expected = "experiment, metabolite, isotopologue, fraction, sd; or IsoCor's output";
+  if (!t.read_header(d, {}, {}, expected)) return Result<MidTable>::failure(d);
+  table.isocor = t.has("isotopologue_fraction");  // IsoCor's output, read as it is
+  if (!t.require(d, table.isocor ? std::vector<std::string>{"sample", "metabolite", "isotopologue", "isotopologue_fraction"}
+                                 : std::vector<std::string>{"experiment", "metabolite", "isotopologue", "fraction"},
+                 expected))
+    return Result<MidTable>::failure(d);
   std::map<std::tuple<std::string, int, std::string>, std::size_t> index;  // experiment, element, fragment
-  for (std::size_t li = 0; li < lines.size(); ++li) {
-    const int ln = static_cast<int>(li + 1);
-    if (trim(lines[li]).empty() || trim(lines[li]).front() == '#') continue;
-    if (!header) {
-      sep = lines[li].find('\t') != std::string_view::npos ? '\t' : ',';
-      int idx = 0;
-      for (auto cell : split_cells(lines[li], sep)) col.emplace(lower(trim(unquote(trim(cell)))), idx++);
-      table.isocor = col.count("isotopologue_fraction") > 0;
-      const std::vector<std::string> required =
-          table.isocor ? std::vector<std::string>{"sample", "metabolite", "isotopologue", "isotopologue_fraction"}
-                       : std::vector<std::string>{"experiment", "metabolite", "isotopologue", "fraction"};
-      for (const auto& r : required)
-        if (!col.count(r))
-          d.error("the header has no '" + r + "' column (expected: experiment, metabolite, isotopologue, fraction, sd; or IsoCor's output)",
-                  ln, 1);
-      if (d.has_errors()) return Result<MidTable>::failure(d);
-      header = true;
-      continue;
-    }
-    const auto cells = split_cells(lines[li], sep);
-    std::vector<int> starts(cells.size());
-    for (std::size_t c = 0, pos = 1; c < cells.size(); ++c) {
-      starts[c] = static_cast<int>(pos);
-      pos += cells[c].size() + 1;
-    }
-    int column = 1;
-    auto cell = [&](const std::string& name) -> std::string_view {
-      auto it = col.find(name);
-      if (it == col.end() || static_cast<std::size_t>(it->second) >= cells.size()) {
-        column = 1;
-        return {};
-      }
-      column = starts[static_cast<std::size_t>(it->second)];
-      return trim(unquote(trim(cells[static_cast<std::size_t>(it->second)])));
-    };
-    const std::string experiment(cell(table.isocor ? "sample" : "experiment"));
-    const int experiment_col = column;
+  while (t.next()) {
+    const int ln = t.line();
+    const std::string experiment_column = table.isocor ? "sample" : "experiment";
+    const std::string experiment(t.get(experiment_column));
     if (experiment.empty()) {
-      d.error("empty " + std::string(table.isocor ? "sample" : "experiment"), ln, experiment_col);
+      d.error("empty " + experiment_column, ln, t.column(experiment_column));
       continue;
     }
-    std::string fragment(cell("metabolite"));
-    const int fragment_col = column;
+    std::string fragment(t.get("metabolite"));
     if (fragment.empty()) {
-      d.error("empty metabolite", ln, fragment_col);
+      d.error("empty metabolite", ln, t.column("metabolite"));
       continue;
     }
-    const std::string derivative = table.isocor ? std::string(cell("derivative")) : std::string();
-    const int derivative_col = column;
+    const std::string derivative = table.isocor ? std::string(t.get("derivative")) : std::string();
     if (auto f = parse_fragment(fragment); !f) {
-      d.error(f.diagnostics().front().message, ln, fragment_col);
+      d.error(f.diagnostics().front().message, ln, t.column("metabolite"));
       continue;
     }
     Element element = Element::C;
-    if (auto e = cell("element"); !e.empty()) {
+    if (auto e = t.get("element"); !e.empty()) {
       auto el = element_from_symbol(e);
       if (!el) {
-        d.error("element '" + std::string(e) + "' is not C, H, N or O", ln, column);
+        d.error("element '" + std::string(e) + "' is not C, H, N or O", ln, t.column("element"));
         continue;
       }
       element = *el;
     }
-    const auto iso = parse_int(cell("isotopologue"), 0, 1000);
+    const auto iso = parse_int(t.get("isotopologue"), 0, 1000);
     if (!iso) {
-      d.error("isotopologue '" + std::string(cell("isotopologue")) + "' is not a whole number >= 0", ln, column);
+      d.error("isotopologue '" + std::string(t.get("isotopologue")) + "' is not a whole number >= 0", ln, t.column("isotopologue"));
       continue;
     }
-    const std::string_view fr = cell(table.isocor ? "isotopologue_fraction" : "fraction");
+    const std::string fraction_column = table.isocor ? "isotopologue_fraction" : "fraction";
+    const std::string_view fr = t.get(fraction_column);
     const auto value = parse_number(fr);
     if (!value || !std::isfinite(*value)) {
-      d.error("fraction '" + std::string(fr) + "' is not a number", ln, column);
+      d.error("fraction '" + std::string(fr) + "' is not a number", ln, t.column(fraction_column));
       continue;
     }
     double sd = kMissing;
-    if (auto s = cell("sd"); !s.empty()) {
+    if (auto s = t.get("sd"); !s.empty()) {
       auto v = parse_number(s);
       if (!v || !std::isfinite(*v)) {
-        d.error("sd '" + std::string(s) + "' is not a number", ln, column);
+        d.error("sd '" + std::string(s) + "' is not a number", ln, t.column("sd"));
         continue;
       }
       sd = *v;
@@ -109,7 +79,7 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
     if (inserted) {
       table.mids.push_back({experiment, element, fragment, {}, {}, ln});
       if (!derivative.empty())  // IsoCor names the derivative measured; the MID is the metabolite's
-        d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, derivative_col);
+        d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, t.column("derivative"));
     }
     MeasuredMid& mid = table.mids[it->second];
     const auto k = static_cast<std::size_t>(*iso);
@@ -124,7 +94,6 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
     mid.fraction[k] = *value;
     mid.sd[k] = sd;
   }
-  if (!header) d.error("empty table: expected a header with experiment, metabolite, isotopologue, fraction");
   if (d.has_errors()) return Result<MidTable>::failure(d);
   return Result<MidTable>::success(std::move(table), d.items());
 }

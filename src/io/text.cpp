@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cctype>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -169,6 +170,79 @@ std::string format_short(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
+}
+
+// ---------------------------------------------------------------------------
+// Tables
+
+TableReader::TableReader(std::string_view text) : lines_(split_lines(text)) {}
+
+bool TableReader::next() {
+  while (next_ < lines_.size()) {
+    const std::string_view line = lines_[next_++];
+    const std::string_view t = trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    line_ = static_cast<int>(next_);
+    cells_ = split_cells(line, sep_);
+    starts_.resize(cells_.size());
+    for (std::size_t c = 0, pos = 1; c < cells_.size(); ++c) {
+      starts_[c] = static_cast<int>(pos);
+      pos += cells_[c].size() + 1;
+    }
+    return true;
+  }
+  return false;
+}
+
+bool TableReader::read_header(Diagnostics& d, const std::vector<std::string>& required, const std::vector<std::string>& known,
+                              const std::string& expected) {
+  // the separator is decided by the header line itself
+  while (next_ < lines_.size()) {
+    const std::string_view t = trim(lines_[next_]);
+    if (!t.empty() && t.front() != '#') break;
+    ++next_;
+  }
+  if (next_ >= lines_.size()) {
+    d.error("empty table: expected a header row" + (expected.empty() ? std::string() : " (" + expected + ")"));
+    return false;
+  }
+  sep_ = lines_[next_].find('\t') != std::string_view::npos ? '\t' : ',';
+  next();
+  const std::size_t errors = d.error_count();
+  for (std::size_t c = 0; c < cells_.size(); ++c) {
+    const std::string name = lower(trim(unquote(trim(cells_[c]))));
+    if (!known.empty() && std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      d.error("unknown column '" + std::string(trim(cells_[c])) + "' (known: " + list + ")", line_, starts_[c]);
+    } else if (!columns_.emplace(name, c).second) {
+      d.error("column '" + name + "' appears twice", line_, starts_[c]);
+    }
+  }
+  require(d, required, expected);
+  return d.error_count() == errors;
+}
+
+bool TableReader::require(Diagnostics& d, const std::vector<std::string>& required, const std::string& expected) const {
+  bool ok = true;
+  for (const auto& r : required)
+    if (!columns_.count(r)) {
+      d.error("the header has no '" + r + "' column" + (expected.empty() ? std::string() : " (expected: " + expected + ")"), line_, 1);
+      ok = false;
+    }
+  return ok;
+}
+
+std::string_view TableReader::get(const std::string& name) const {
+  auto it = columns_.find(name);
+  if (it == columns_.end() || it->second >= cells_.size()) return {};
+  return trim(unquote(trim(cells_[it->second])));
+}
+
+int TableReader::column(const std::string& name) const {
+  auto it = columns_.find(name);
+  if (it == columns_.end() || it->second >= cells_.size()) return 1;
+  return starts_[it->second];
 }
 
 // ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,37 @@ std::string_view trim(std::string_view s);
 std::string_view unquote(std::string_view s);
 std::string lower(std::string_view s);
 bool ends_with(std::string_view s, std::string_view suffix);
+
+// Rows of a delimited table with a header row: tab-separated when the header holds a
+// tab, otherwise comma-separated; blank lines and lines starting with '#' are skipped;
+// cells are trimmed and unquoted; separators inside [...] or quotes do not split.
+class TableReader {
+ public:
+  explicit TableReader(std::string_view text);
+  // Reads the header. With `known`, other column names are errors; duplicates always
+  // are; so is a missing `required` column. False when there is no usable header.
+  bool read_header(Diagnostics& d, const std::vector<std::string>& required, const std::vector<std::string>& known = {},
+                   const std::string& expected = {});
+  bool has(const std::string& name) const { return columns_.count(name) > 0; }
+  // Errors for required columns the header lacks; false if any.
+  bool require(Diagnostics& d, const std::vector<std::string>& required, const std::string& expected = {}) const;
+  std::size_t header_size() const { return columns_.size(); }
+  bool next();                 // advances to the next data row; false at the end
+  int line() const { return line_; }
+  std::size_t size() const { return cells_.size(); }  // cells in the current row
+  int start(std::size_t cell) const { return starts_[cell]; }
+  std::string_view get(const std::string& name) const;  // the named cell, or empty
+  int column(const std::string& name) const;            // its 1-based text column (1 if absent)
+
+ private:
+  std::vector<std::string_view> lines_;
+  std::size_t next_ = 0;
+  char sep_ = '\t';
+  int line_ = 0;
+  std::map<std::string, std::size_t> columns_;
+  std::vector<std::string_view> cells_;
+  std::vector<int> starts_;
+};
 
 // Parses a finite or infinite number ("inf", "-Inf", "1e3"); nullopt on garbage.
 std::optional<double> parse_number(std::string_view s);

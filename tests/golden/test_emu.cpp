@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <bit>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -46,6 +47,21 @@ TracerExperiment experiment(const std::string& id, std::vector<std::tuple<std::s
   return ex;
 }
 
+// The fluxes of the EMU paper's TCA toy network (mfapy Example 0 status file) times `scale`.
+FluxVector tca_toy_fluxes(const Network& s, double scale) {
+  FluxVector v{Eigen::VectorXd::Zero(s.space.n_columns()), Eigen::VectorXd::Zero(s.space.n_columns())};
+  const std::map<std::string, std::pair<double, double>> fluxes = {
+      {"v1", {100, 0}}, {"v2", {100, 0}}, {"v3", {50, 0}}, {"v4", {50, 0}}, {"v5", {50, 0}},
+      {"FUM", {50, 75}}, {"v8", {50, 0}}, {"v9", {50, 0}}};
+  for (const auto& [id, nx] : fluxes) {
+    const auto c = std::find(s.space.column_ids().begin(), s.space.column_ids().end(), id) - s.space.column_ids().begin();
+    EXPECT_LT(c, s.space.n_columns()) << id;
+    v.net(c) = scale * nx.first;
+    v.exchange(c) = scale * nx.second;
+  }
+  return v;
+}
+
 }  // namespace
 
 // ML-Flux toy network (paper Fig. 1; notes §2.1): with [1-13C]A and the M+1 fractions
@@ -85,16 +101,7 @@ TEST(Emu, EmuPaperToyGlutamate) {
   const std::string path = kData + "/mfa/mfapy/Example_0_toymodel_model.txt";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
   Network s = network(path, Element::C, {"Glu"});
-  FluxVector v{Eigen::VectorXd::Zero(s.space.n_columns()), Eigen::VectorXd::Zero(s.space.n_columns())};
-  const std::map<std::string, std::pair<double, double>> fluxes = {
-      {"v1", {100, 0}}, {"v2", {100, 0}}, {"v3", {50, 0}}, {"v4", {50, 0}}, {"v5", {50, 0}},
-      {"FUM", {50, 75}}, {"v8", {50, 0}}, {"v9", {50, 0}}};
-  for (const auto& [id, nx] : fluxes) {
-    const auto c = std::find(s.space.column_ids().begin(), s.space.column_ids().end(), id) - s.space.column_ids().begin();
-    ASSERT_LT(c, s.space.n_columns()) << id;
-    v.net(c) = nx.first;
-    v.exchange(c) = nx.second;
-  }
+  const FluxVector v = tca_toy_fluxes(s, 1.0);
   EXPECT_LT(s.space.steady_state_residual(v.net), 1e-12);
   auto inputs = s.emu.inputs({experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}})});
   ASSERT_TRUE(inputs.ok()) << inputs.message();
@@ -114,15 +121,7 @@ TEST(Emu, NaturalAbundanceConventionMatchesFreeFluxToy) {
   const std::string path = kData + "/mfa/mfapy/Example_0_toymodel_model.txt";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
   Network s = network(path, Element::C, {"Glu"});
-  FluxVector v{Eigen::VectorXd::Zero(s.space.n_columns()), Eigen::VectorXd::Zero(s.space.n_columns())};
-  const std::map<std::string, std::pair<double, double>> fluxes = {
-      {"v1", {10, 0}}, {"v2", {10, 0}}, {"v3", {5, 0}}, {"v4", {5, 0}}, {"v5", {5, 0}},
-      {"FUM", {5, 7.5}}, {"v8", {5, 0}}, {"v9", {5, 0}}};
-  for (const auto& [id, nx] : fluxes) {
-    const auto c = std::find(s.space.column_ids().begin(), s.space.column_ids().end(), id) - s.space.column_ids().begin();
-    v.net(c) = nx.first;
-    v.exchange(c) = nx.second;
-  }
+  const FluxVector v = tca_toy_fluxes(s, 0.1);
   const auto ex = experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}});
   SubstrateLabelling natural;
   natural.natural_abundance = {"*"};
@@ -285,15 +284,7 @@ TEST(Emu, AgreesWithFullIsotopomerBalancesOnTheTcaToyWithSymmetry) {
   const std::string path = kData + "/mfa/mfapy/Example_0_toymodel_model.txt";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
   Network s = network(path, Element::C, {"Glu", "Suc", "Fum", "OAC", "Cit", "AKG", "Glu[2,3,4,5]", "Cit[1-3]", "Suc[2]", "Fum[1,4]"});
-  FluxVector v{Eigen::VectorXd::Zero(s.space.n_columns()), Eigen::VectorXd::Zero(s.space.n_columns())};
-  const std::map<std::string, std::pair<double, double>> fluxes = {
-      {"v1", {100, 0}}, {"v2", {100, 0}}, {"v3", {50, 0}}, {"v4", {50, 0}}, {"v5", {50, 0}},
-      {"FUM", {50, 75}}, {"v8", {50, 0}}, {"v9", {50, 0}}};
-  for (const auto& [id, nx] : fluxes) {
-    const auto c = std::find(s.space.column_ids().begin(), s.space.column_ids().end(), id) - s.space.column_ids().begin();
-    v.net(c) = nx.first;
-    v.exchange(c) = nx.second;
-  }
+  const FluxVector v = tca_toy_fluxes(s, 1.0);
   expect_matches_isotopomers(s, v, experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}}));
   expect_matches_isotopomers(s, v, experiment("e", {{"AcCoA", "[1-13C1]", 1.0}, {"Asp", "[U-13C4]", 0.5}}));
 }
