@@ -64,6 +64,7 @@ Result<Formula> parse_formula(std::string_view text) {
         {Diagnostic{Severity::error, {}, 0, static_cast<int>(i + 1), {}, "formula \"" + std::string(text) + "\": " + msg}});
   };
   if (text.empty()) return fail("empty");
+  if (text.size() > 200) return fail("too long for a molecular formula");
   while (i < text.size()) {
     if (!std::isupper(static_cast<unsigned char>(text[i]))) return fail("expected an element symbol such as C, H, Si");
     std::size_t j = i + 1;
@@ -74,7 +75,7 @@ Result<Formula> parse_formula(std::string_view text) {
     while (k < text.size() && std::isdigit(static_cast<unsigned char>(text[k]))) ++k;
     int n = 1;
     if (k > j) {
-      if (k - j > 4) return fail("atom count too large");
+      if (k - j > 3) return fail("atom count too large (at most 999 per element)");
       n = std::stoi(std::string(text.substr(j, k - j)));
     }
     f[symbol] += n;
@@ -162,6 +163,8 @@ std::string CorrectionOptions::validate() const {
   if (tracer_atoms > available)
     return "tracer_atoms = " + std::to_string(tracer_atoms) + " but the formula " + formula + " has " + std::to_string(available) +
            " " + std::string(element_symbol(tracer)) + " atoms";
+  if (std::max(available, tracer_atoms) > kMaxTracerAtoms)
+    return "more than " + std::to_string(kMaxTracerAtoms) + " tracer atoms: is the formula " + formula + " right?";
   if (available == 0 && tracer_atoms < 0)
     return "the formula " + formula + " has no " + std::string(element_symbol(tracer)) + " atoms to trace";
   if (!(purity > 0 && purity <= 1)) return "purity = " + std::to_string(purity) + " must be in (0, 1]";
@@ -173,6 +176,9 @@ Result<CorrectionMatrix> correction_matrix(const CorrectionOptions& options, int
     return Result<CorrectionMatrix>::failure({Diagnostic{Severity::error, {}, 0, 0, "correction", msg}});
   if (measured_isotopologues < 1)
     return Result<CorrectionMatrix>::failure({Diagnostic{Severity::error, {}, 0, 0, "correction", "no measured isotopologues"}});
+  if (measured_isotopologues > kMaxTracerAtoms + 64)
+    return Result<CorrectionMatrix>::failure({Diagnostic{Severity::error, {}, 0, 0, "correction",
+                                                         std::to_string(measured_isotopologues) + " isotopologues are more than an ion can show"}});
   Formula other = parse_formula(options.formula).value();
   const std::string el(element_symbol(options.tracer));
   const int n = options.tracer_atoms < 0 ? other[el] : options.tracer_atoms;

@@ -51,6 +51,8 @@ struct MidSetFormulas {
 };
 Result<bool> add_natural_isotopes(MidSet& mids, Eigen::MatrixXd* jacobian, const MidSetFormulas& formulas);
 
+inline constexpr int kMaxTracerAtoms = 200;  // correction refuses larger ions (a wrong formula, surely)
+
 struct CorrectionOptions {
   Element tracer = Element::C;  // the traced element
   std::string formula;          // the measured ion, derivative included ("C11H26N2O1Si2")
