@@ -12,7 +12,7 @@ for target in reaction_tsv fluxml sbml cobra_json mfapy tracer_table mid_table i
   mkdir -p "$work/$target"
   cp tests/fuzz/corpus/$target/* "$work/$target/"
   echo "== fuzz_$target (${seconds}s)"
-  if ! build/fuzz/tests/fuzz/fuzz_$target "$work/$target" -max_total_time="$seconds" -max_len=65536 \
+  if ! build/fuzz/tests/fuzz/fuzz_$target "$work/$target" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
        -artifact_prefix="build/fuzz/crash-$target-" -print_final_stats=1 2>&1 | tail -5; then
     status=1
   fi
