@@ -22,6 +22,14 @@ struct Context {
 // Prints diagnostics (errors and warnings) to stderr.
 void print_diagnostics(const std::vector<Diagnostic>& items);
 
+// Prints a result's diagnostics; on failure marks bad input (exit 2) and returns false.
+template <class T>
+bool accept(const Result<T>& r, Context& ctx) {
+  print_diagnostics(r.diagnostics());
+  if (!r.ok()) ctx.exit_code = kExitInput;
+  return r.ok();
+}
+
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_mids_commands(CLI::App& app, Context& ctx);
 void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);

@@ -24,21 +24,13 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
   cmd->callback([&ctx, argv] {
     io::RunInfo info(argv);
     auto sets = io::load_intensity_table(input);
-    print_diagnostics(sets.diagnostics());
-    if (!sets) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(sets, ctx)) return;
     io::CorrectionSettings s;
     s.tracer = tracer == "13C" ? Element::C : tracer == "2H" ? Element::H : tracer == "15N" ? Element::N : Element::O;
     s.purity = purity;
     s.tracer_natural_abundance = !keep_tracer_natural;
     auto table = io::correct_intensity_table(sets.value(), s, input);
-    print_diagnostics(table.diagnostics());
-    if (!table) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(table, ctx)) return;
     auto dir = io::make_output_directory(output);
     if (!dir) {
       print_diagnostics(dir.diagnostics());

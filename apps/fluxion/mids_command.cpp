@@ -20,17 +20,9 @@ void add_mids_commands(CLI::App& app, Context& ctx) {
   check->add_option("--sum-tolerance", tolerance, "Largest allowed |sum of fractions - 1|")->check(CLI::Range(0.0, 1.0))->capture_default_str();
   check->callback([&ctx] {
     auto model = io::load_model(model_name);
-    print_diagnostics(model.diagnostics());
-    if (!model) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(model, ctx)) return;
     auto table = io::load_mid_table(table_path);
-    print_diagnostics(table.diagnostics());
-    if (!table) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(table, ctx)) return;
     std::vector<TracerExperiment> experiments;
     const bool have_tracers = !experiments_path.empty() || [&] {
       for (const auto& n : io::builtin_tracer_table_names())
@@ -39,11 +31,7 @@ void add_mids_commands(CLI::App& app, Context& ctx) {
     }();
     if (have_tracers) {
       auto tracers = io::load_tracer_table(experiments_path.empty() ? model_name : experiments_path);
-      print_diagnostics(tracers.diagnostics());
-      if (!tracers) {
-        ctx.exit_code = kExitInput;
-        return;
-      }
+      if (!accept(tracers, ctx)) return;
       experiments = tracers.value().experiments;
     }
     const auto problems = io::validate_mids(model.value(), table.value(), table_path, have_tracers ? &experiments : nullptr, tolerance);

@@ -93,11 +93,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   info->callback([&ctx] {
     auto loaded = io::load_model(info_opts.input);
-    print_diagnostics(loaded.diagnostics());
-    if (!loaded) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(loaded, ctx)) return;
     FluxSpaceOptions fo;
     fo.method = info_opts.method == "exact" ? NullSpaceMethod::exact
                 : info_opts.method == "orthogonal" ? NullSpaceMethod::orthogonal
@@ -105,11 +101,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
     fo.free_fluxes = info_opts.free;
     fo.rank_tolerance = info_opts.rank_tolerance;
     auto space = FluxSpace::build(loaded.value(), fo);
-    print_diagnostics(space.diagnostics());
-    if (!space) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(space, ctx)) return;
     const auto summary = summarize(loaded.value(), space.value());
     if (info_opts.format == "json") print_summary_json(summary, info_opts.input);
     else print_summary_tsv(summary, info_opts.input);
@@ -122,17 +114,9 @@ void add_model_commands(CLI::App& app, Context& ctx) {
   convert->add_option("output", convert_out, "Output file: .tsv, .fml, .xml/.sbml (SBML) or .json")->required();
   convert->callback([&ctx] {
     auto loaded = io::load_model(convert_in);
-    print_diagnostics(loaded.diagnostics());
-    if (!loaded) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(loaded, ctx)) return;
     auto saved = io::save_model(loaded.value(), convert_out);
-    print_diagnostics(saved.diagnostics());
-    if (!saved) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(saved, ctx)) return;
     spdlog::info("wrote {} ({} reactions, {} metabolites)", convert_out, loaded.value().reactions.size(),
                  loaded.value().metabolites.size());
   });
@@ -147,11 +131,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
                       "experiments of a built-in model");
   tracers->callback([&ctx] {
     auto loaded = io::load_model(tracers_model);
-    print_diagnostics(loaded.diagnostics());
-    if (!loaded) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(loaded, ctx)) return;
     const Model& m = loaded.value();
     const auto builtin = io::builtin_tracer_table_names();
     if (tracers_table.empty() && std::find(builtin.begin(), builtin.end(), tracers_model) == builtin.end()) {
@@ -162,11 +142,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
     }
     const std::string table_name = tracers_table.empty() ? tracers_model : tracers_table;
     auto table = io::load_tracer_table(table_name);
-    print_diagnostics(table.diagnostics());
-    if (!table) {
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    if (!accept(table, ctx)) return;
     const auto problems = validate_experiments(m, table.value().experiments, table_name, table.value().lines);
     print_diagnostics(problems);
     for (const auto& p : problems)
