@@ -1,7 +1,6 @@
 // fluxion correct: natural-abundance and tracer-purity correction of raw intensities.
 #include <spdlog/spdlog.h>
 
-#include <fstream>
 
 #include "commands.hpp"
 #include "fluxion/io/intensity_table.hpp"
@@ -38,7 +37,11 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
       return;
     }
     const std::string path = output + "/corrected.tsv";
-    std::ofstream(path) << table.value();
+    if (auto w = io::write_output_file(path, table.value()); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
     info.add_input("intensities", input);
     info.set("tracer", tracer);
     info.set("purity", std::to_string(purity));

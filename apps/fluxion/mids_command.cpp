@@ -24,11 +24,7 @@ void add_mids_commands(CLI::App& app, Context& ctx) {
     auto table = io::load_mid_table(table_path);
     if (!accept(table, ctx)) return;
     std::vector<TracerExperiment> experiments;
-    const bool have_tracers = !experiments_path.empty() || [&] {
-      for (const auto& n : io::builtin_tracer_table_names())
-        if (n == model_name) return true;
-      return false;
-    }();
+    const bool have_tracers = !experiments_path.empty() || io::has_builtin_tracer_table(model_name);
     if (have_tracers) {
       auto tracers = io::load_tracer_table(experiments_path.empty() ? model_name : experiments_path);
       if (!accept(tracers, ctx)) return;

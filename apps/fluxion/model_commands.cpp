@@ -133,8 +133,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
     auto loaded = io::load_model(tracers_model);
     if (!accept(loaded, ctx)) return;
     const Model& m = loaded.value();
-    const auto builtin = io::builtin_tracer_table_names();
-    if (tracers_table.empty() && std::find(builtin.begin(), builtin.end(), tracers_model) == builtin.end()) {
+    if (tracers_table.empty() && !io::has_builtin_tracer_table(tracers_model)) {
       std::cerr << tracers_model << ": error: no built-in tracer experiments for this model; give a tracer table "
                    "(experiment, substrate, label, fraction, purity) as the second argument\n";
       ctx.exit_code = kExitInput;

@@ -106,8 +106,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     if (!space) return fail(space.diagnostics());
     const std::string tracer_source = o.experiments.empty() ? o.model : o.experiments;
     if (o.experiments.empty()) {
-      const auto names = io::builtin_tracer_table_names();
-      if (std::find(names.begin(), names.end(), o.model) == names.end())
+      if (!io::has_builtin_tracer_table(o.model))
         return fail({Diagnostic{Severity::error, o.model, 0, 0, {}, "no built-in tracer experiments for this model; give --experiments"}});
     }
     auto table = io::load_tracer_table(tracer_source);
@@ -218,10 +217,14 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
         }
       spdlog::info("{}: {} EMUs in {} levels, {} experiments", sym, emu.value().n_emus(), emu.value().max_size(), out.n_experiments);
     }
-    std::string error;
     const std::string tsv_path = o.output + "/mids.tsv", json_path = o.output + "/mids.json";
-    std::ofstream(tsv_path) << tsv;
-    std::ofstream(json_path) << nlohmann::json{{"model", model.value().id}, {"mids", mids}}.dump(1) << "\n";
+    for (const auto& [path, text] : {std::pair{tsv_path, tsv},
+                                     std::pair{json_path, nlohmann::json{{"model", model.value().id}, {"mids", mids}}.dump(1) + "\n"}})
+      if (auto w = io::write_output_file(path, text); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
     info.add_input("model", o.model);
     info.add_input("fluxes", o.fluxes);
     info.add_input("experiments", tracer_source);
@@ -236,7 +239,11 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     info.add_output(json_path);
     if (o.sensitivities) {
       const std::string jac_path = o.output + "/jacobian.tsv";
-      std::ofstream(jac_path) << jac_tsv;
+      if (auto w = io::write_output_file(jac_path, jac_tsv); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
       info.add_output(jac_path);
     }
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());

@@ -36,6 +36,15 @@ std::string sha256_file(const std::string& path) {
   return hex;
 }
 
+Result<bool> write_output_file(const std::string& path, const std::string& content) {
+  std::string error;
+  if (!detail::write_file(path, content, error)) {
+    if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);  // the diagnostic names the file
+    return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+  }
+  return Result<bool>::success(true);
+}
+
 Result<bool> make_output_directory(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;

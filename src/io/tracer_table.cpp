@@ -76,6 +76,12 @@ std::vector<std::string> builtin_tracer_table_names() {
   return names;
 }
 
+bool has_builtin_tracer_table(const std::string& model_name) {
+  for (const auto& t : detail::builtin_tracer_tables())
+    if (t.name == model_name) return true;
+  return false;
+}
+
 Result<TracerTable> load_tracer_table(const std::string& path_or_model_name) {
   if (!std::filesystem::exists(path_or_model_name)) {
     for (const auto& t : detail::builtin_tracer_tables())

@@ -105,6 +105,8 @@ expect 2 "bad_int.tsv:2:[0-9]+: error: formula \"C3Qz\": no isotope data for ele
 printf 'sample\tmetabolite\tisotopologue\tarea\tformula\ns1\tX\t0\t4000\tH2O\n' > "$tmp/bad_int.tsv"
 expect 2 "formula H2O of 'X' has no C atoms to trace" -- "$fluxion" correct "$tmp/bad_int.tsv" -o "$tmp/corr2"
 expect 2 'Usage|argument' -- "$fluxion" correct "$tmp/intensities.tsv" -o "$tmp/corr2" --tracer 14C
+mkdir -p "$tmp/blocked/mids.tsv"
+expect 1 'blocked/mids.tsv: error: cannot open for writing' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/blocked"
 expect 2 'is a directory' -- "$fluxion" model info "$tmp"
 expect 2 'Usage|argument' -- "$fluxion" model info simple --format xml
 expect 2 'Usage|argument' -- "$fluxion" model bogus

@@ -38,6 +38,9 @@ class RunInfo {
 // SHA-256 of a file as lower-case hex; empty when it cannot be read.
 std::string sha256_file(const std::string& path);
 
+// Writes a whole output file; an error (with the reason) when it cannot be written.
+Result<bool> write_output_file(const std::string& path, const std::string& content);
+
 // Creates a directory (and parents); an error when it exists as a file or cannot be made.
 Result<bool> make_output_directory(const std::string& path);
 

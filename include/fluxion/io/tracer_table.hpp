@@ -33,5 +33,6 @@ std::string write_tracer_table(const std::vector<TracerExperiment>& experiments)
 // A tracer table file, or the built-in experiments of a built-in model (by its name).
 Result<TracerTable> load_tracer_table(const std::string& path_or_model_name);
 std::vector<std::string> builtin_tracer_table_names();
+bool has_builtin_tracer_table(const std::string& model_name);
 
 }  // namespace fluxion::io
