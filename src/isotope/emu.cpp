@@ -1,6 +1,6 @@
 #include "fluxion/isotope/emu.hpp"
 
-#include <klu.h>
+#include <amd.h>
 
 #include <algorithm>
 #include <bit>
@@ -64,33 +64,64 @@ struct EmuModel::Impl {
     std::uint64_t mask = 0;
     int size = 0;
     bool substrate = false;
-    std::size_t offset = 0;  // into one experiment's MID storage
+    // Start of this EMU's values, in units of one experiment's storage: its MIDs for all
+    // experiments sit at [offset · n_experiments, + n_experiments · (size + 1)), experiment
+    // by experiment. The unknowns of one level are consecutive in solve order, so a
+    // level's unknowns form one row-major matrix [row][experiment][isotopologue] that is
+    // solved in place.
+    std::size_t offset = 0;
     int level = -1, row = -1;
   };
   struct Input {
     std::vector<int> factors;  // EMU ids to convolve
+    bool direct = false;       // one substrate EMU of the level's size: read in place
   };
   struct BEntry {
     int row = 0;
     int input = 0;
   };
+  // The linear system of one EMU size, A·X = −B·Y, in solve order: rows are grouped into
+  // the strongly connected blocks of A's graph, blocks ordered so that a block only
+  // depends on earlier ones (A is block lower triangular) and rows within a block in
+  // AMD order. The LU factors are computed without pivoting on a pattern fixed at compile
+  // time: A is diagonally dominant (−production on the diagonal, the same-size
+  // precursors, a part of it, off it), so Gaussian elimination needs no pivoting.
   struct Level {
     int size = 0;
     std::vector<int> unknowns;  // EMU ids; row i = unknowns[i]
-    std::vector<int> ap, ai;    // A in compressed columns
-    std::vector<int> diagonal;  // position of A(i, i) among the stored entries
-    std::vector<int> a_term_ptr;  // terms of stored entry k: a_terms[a_term_ptr[k] .. a_term_ptr[k+1])
-    std::vector<Term> a_terms;
+    std::vector<int> blocks;    // first row of each block, then n
+    // A's entries, the flux terms of each, and the slot of the factor pattern it lands in
+    // A's entries, in the slots of the factor pattern: the flux terms of slot s are
+    // slot_terms[slot_term_ptr[s] .. slot_term_ptr[s+1]) (none for fill), plus on the
+    // diagonal the drain (−production) of the row's metabolite
+    std::vector<int> slot_term_ptr;
+    std::vector<Term> slot_terms;
+    std::vector<int> term_slot;  // the slot of each of slot_terms
+    std::vector<int> row_drain;  // per row, its metabolite's drain (index into Impl::drains)
+    // factor pattern by rows: [entries on earlier blocks | L | diagonal | U]
+    std::vector<int> f_ptr, f_col, f_diagonal;
+    // elimination program: row i runs elim[elim_ptr[i] .. elim_ptr[i+1]); each step turns
+    // one L slot into its multiplier and applies updates[previous step's end .. end)
+    struct Step {
+      int slot = 0, column = 0, end = 0;
+    };
+    struct Update {
+      int target = 0, source = 0;
+    };
+    std::vector<int> elim_ptr;
+    std::vector<Step> elim;
+    std::vector<Update> updates;
     std::vector<Input> inputs;
-    std::vector<BEntry> b;      // sorted by input
+    std::vector<BEntry> b;
     std::vector<int> b_term_ptr;
     std::vector<Term> b_terms;
-    klu_symbolic* symbolic = nullptr;
   };
 
   Element element = Element::C;
   Eigen::Index n_columns = 0;
   Eigen::MatrixXd kernel;                  // net kernel of the flux space [n_columns × n_free_net]
+  std::vector<std::vector<Term>> kernel_rows;  // nonzeros of each kernel row: (free net flux, value)
+  std::vector<int> exchange_parameter;     // per column: its free exchange parameter, or −1
   std::vector<Eigen::Index> exchange_columns;
   std::vector<std::string> metabolite_ids;
   std::vector<int> metabolite_atoms;  // of the element
@@ -103,12 +134,11 @@ struct EmuModel::Impl {
   std::vector<std::string> measured_names;  // as given: "Ala", "Ala[2,3]"
   std::vector<std::uint64_t> measured_mask;
   std::vector<int> measured_emu;
-  klu_common common{};
-
-  ~Impl() {
-    for (auto& l : levels)
-      if (l.symbolic) klu_free_symbolic(&l.symbolic, &common);
-  }
+  // drains: −(total production) of each metabolite with unknown EMUs, shared by the
+  // diagonals of all its EMUs: terms drain_terms[drain_ptr[d] .. drain_ptr[d+1])
+  std::vector<int> drain_ptr{0};
+  std::vector<Term> drain_terms;
+  std::vector<std::size_t> drain_metabolite;
 };
 
 namespace {
@@ -127,7 +157,86 @@ std::vector<std::vector<int>> permutations_of(const std::vector<int>& positions,
   return out;
 }
 
+// Strongly connected components of the graph with edges v → adj[v], each listed after
+// every component it reaches (Tarjan's algorithm, iteratively, so that long chains do not
+// exhaust the stack). With "row i depends on unknown j" as edge i → j, this is an order
+// in which every block only depends on blocks before it.
+std::vector<std::vector<int>> dependency_ordered_components(const std::vector<std::vector<int>>& adj) {
+  const auto n = adj.size();
+  std::vector<int> index(n, -1), low(n, 0);
+  std::vector<char> on_stack(n, 0);
+  std::vector<int> stack;
+  std::vector<std::pair<int, std::size_t>> calls;  // vertex, next edge
+  std::vector<std::vector<int>> out;
+  int counter = 0;
+  for (std::size_t s = 0; s < n; ++s) {
+    if (index[s] >= 0) continue;
+    auto visit = [&](int v) {
+      index[static_cast<std::size_t>(v)] = low[static_cast<std::size_t>(v)] = counter++;
+      stack.push_back(v);
+      on_stack[static_cast<std::size_t>(v)] = 1;
+      calls.emplace_back(v, 0);
+    };
+    visit(static_cast<int>(s));
+    while (!calls.empty()) {
+      const int v = calls.back().first;
+      const auto uv = static_cast<std::size_t>(v);
+      if (calls.back().second < adj[uv].size()) {
+        const int w = adj[uv][calls.back().second++];
+        const auto uw = static_cast<std::size_t>(w);
+        if (index[uw] < 0)
+          visit(w);
+        else if (on_stack[uw])
+          low[uv] = std::min(low[uv], index[uw]);
+        continue;
+      }
+      if (low[uv] == index[uv]) {
+        std::vector<int> component;
+        int w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[static_cast<std::size_t>(w)] = 0;
+          component.push_back(w);
+        } while (w != v);
+        out.push_back(std::move(component));
+      }
+      calls.pop_back();
+      if (!calls.empty()) {
+        const auto u = static_cast<std::size_t>(calls.back().first);
+        low[u] = std::min(low[u], low[uv]);
+      }
+    }
+  }
+  return out;
+}
+
+// The vertices of one component in an order that keeps the fill of its LU factors small
+// (approximate minimum degree on the component's pattern, symmetrised by AMD itself).
+std::vector<int> fill_reducing_order(std::vector<int> component, const std::vector<std::vector<int>>& adj) {
+  const auto nb = component.size();
+  if (nb <= 2) return component;
+  std::sort(component.begin(), component.end());
+  auto local = [&](int v) {
+    const auto it = std::lower_bound(component.begin(), component.end(), v);
+    return it != component.end() && *it == v ? static_cast<int>(it - component.begin()) : -1;
+  };
+  std::vector<int> ap{0}, ai;
+  for (int v : component) {
+    for (int w : adj[static_cast<std::size_t>(v)])
+      if (const int j = local(w); j >= 0) ai.push_back(j);
+    ap.push_back(static_cast<int>(ai.size()));
+  }
+  std::vector<int> perm(nb);
+  const int status = amd_order(static_cast<int>(nb), ap.data(), ai.data(), perm.data(), nullptr, nullptr);
+  if (status != AMD_OK && status != AMD_OK_BUT_JUMBLED) return component;  // any order is valid; only fill differs
+  std::vector<int> out(nb);
+  for (std::size_t k = 0; k < nb; ++k) out[k] = component[static_cast<std::size_t>(perm[k])];
+  return out;
+}
+
 }  // namespace
+
 
 Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, const EmuOptions& options) {
   Diagnostics d("EMU network of model '" + model.id + "' (" + std::string(element_symbol(options.element)) + ")");
@@ -136,13 +245,19 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
     return Result<EmuModel>::failure(d);
   }
   auto impl = std::make_shared<Impl>();
-  klu_defaults(&impl->common);
   const Element el = options.element;
   const auto ei = static_cast<std::size_t>(el);
   impl->element = el;
   impl->n_columns = space.n_columns();
   impl->kernel = space.net_kernel();
   impl->exchange_columns = space.exchange_columns();
+  impl->kernel_rows.resize(static_cast<std::size_t>(impl->n_columns));
+  for (Eigen::Index c = 0; c < impl->n_columns; ++c)
+    for (Eigen::Index k = 0; k < impl->kernel.cols(); ++k)
+      if (impl->kernel(c, k) != 0.0) impl->kernel_rows[static_cast<std::size_t>(c)].push_back({static_cast<int>(k), impl->kernel(c, k)});
+  impl->exchange_parameter.assign(static_cast<std::size_t>(impl->n_columns), -1);
+  for (std::size_t j = 0; j < impl->exchange_columns.size(); ++j)
+    impl->exchange_parameter[static_cast<std::size_t>(impl->exchange_columns[j])] = static_cast<int>(impl->kernel.cols()) + static_cast<int>(j);
   for (const auto& m : model.metabolites) {
     impl->metabolite_ids.push_back(m.id);
     impl->metabolite_atoms.push_back(m.atoms[ei]);
@@ -376,70 +491,167 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
   for (int s = 0; s < max_size; ++s) impl->levels[static_cast<std::size_t>(s)].size = s + 1;
   for (std::size_t e = 0; e < emus.size(); ++e) {
     auto& info = emus[e];
-    info.offset = impl->storage;
-    impl->storage += static_cast<std::size_t>(info.size) + 1;
     if (info.substrate) {
       impl->substrate_emus.push_back(static_cast<int>(e));
-      impl->substrate_storage += static_cast<std::size_t>(info.size) + 1;
       continue;
     }
     auto& level = impl->levels[static_cast<std::size_t>(info.size - 1)];
     info.level = info.size - 1;
-    info.row = static_cast<int>(level.unknowns.size());
     level.unknowns.push_back(static_cast<int>(e));
   }
+  // terms with the same flux are merged
+  auto append_terms = [](const std::vector<Term>& terms, std::vector<Term>& out) {
+    std::map<int, double> merged;
+    for (const Term& t : terms) merged[t.flux] += t.coef;
+    for (auto [f, c] : merged)
+      if (c != 0.0) out.push_back({f, c});
+  };
   for (auto& level : impl->levels) {
     const int n = static_cast<int>(level.unknowns.size());
-    std::map<std::pair<int, int>, std::vector<Term>> a;  // (col, row) -> terms
+    const auto un = static_cast<std::size_t>(n);
+    std::vector<int> row_of(emus.size(), -1);
+    for (int r = 0; r < n; ++r) row_of[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(r)])] = r;
+    std::map<std::pair<int, int>, std::vector<Term>> a;  // (row, col) -> terms, rows as collected
     std::map<std::vector<int>, int> input_index;
-    std::map<std::pair<int, int>, std::vector<Term>> b;  // (input, row) -> terms
+    std::map<std::pair<int, int>, std::vector<Term>> b;  // (row, input) -> terms
     for (int row = 0; row < n; ++row) {
       const int e = level.unknowns[static_cast<std::size_t>(row)];
-      auto& diag = a[{row, row}];
-      for (const Term& t : production_of[emus[static_cast<std::size_t>(e)].metabolite]) diag.push_back({t.flux, -t.coef});
+      a[{row, row}];  // the diagonal: the drain, added at assembly
       for (const EmuTerm& t : terms_of[e]) {
         if (t.factors.size() == 1 && !emus[static_cast<std::size_t>(t.factors[0])].substrate) {
-          const int col = emus[static_cast<std::size_t>(t.factors[0])].row;
-          a[{col, row}].push_back({t.flux, t.coef});
+          a[{row, row_of[static_cast<std::size_t>(t.factors[0])]}].push_back({t.flux, t.coef});
         } else {
           auto [it, inserted] = input_index.emplace(t.factors, static_cast<int>(level.inputs.size()));
-          if (inserted) level.inputs.push_back({t.factors});
-          b[{it->second, row}].push_back({t.flux, t.coef});
+          if (inserted) {
+            const bool direct = t.factors.size() == 1;  // a substrate EMU of this size
+            level.inputs.push_back({t.factors, direct});
+          }
+          b[{row, it->second}].push_back({t.flux, t.coef});
         }
       }
     }
-    // terms with the same flux are merged
-    auto append_terms = [](const std::vector<Term>& terms, std::vector<Term>& out) {
-      std::map<int, double> merged;
-      for (const Term& t : terms) merged[t.flux] += t.coef;
-      for (auto [f, c] : merged)
-        if (c != 0.0) out.push_back({f, c});
-    };
-    level.ap.assign(static_cast<std::size_t>(n) + 1, 0);
-    level.diagonal.assign(static_cast<std::size_t>(n), -1);
-    level.a_term_ptr.push_back(0);
-    for (auto& [key, terms] : a) {
-      ++level.ap[static_cast<std::size_t>(key.first) + 1];
-      if (key.first == key.second) level.diagonal[static_cast<std::size_t>(key.first)] = static_cast<int>(level.ai.size());
-      level.ai.push_back(key.second);
-      append_terms(terms, level.a_terms);
-      level.a_term_ptr.push_back(static_cast<int>(level.a_terms.size()));
-    }
-    for (int c = 0; c < n; ++c) level.ap[static_cast<std::size_t>(c) + 1] += level.ap[static_cast<std::size_t>(c)];
-    level.b_term_ptr.push_back(0);
-    for (auto& [key, terms] : b) {
-      level.b.push_back({key.second, key.first});
-      append_terms(terms, level.b_terms);
-      level.b_term_ptr.push_back(static_cast<int>(level.b_terms.size()));
-    }
-    if (n > 0) {
-      level.symbolic = klu_analyze(n, level.ap.data(), level.ai.data(), &impl->common);
-      if (!level.symbolic) {
-        d.error("KLU could not analyse the level-" + std::to_string(level.size) + " system");
-        return Result<EmuModel>::failure(d);
+    // solve order: dependency-ordered blocks, AMD order within each
+    std::vector<std::vector<int>> adj(un);
+    for (const auto& [key, terms] : a)
+      if (key.first != key.second) adj[static_cast<std::size_t>(key.first)].push_back(key.second);
+    std::vector<int> order;  // solve position -> collected row
+    std::vector<int> block_of(un, 0);
+    for (const auto& component : dependency_ordered_components(adj)) {
+      const int block = static_cast<int>(level.blocks.size());
+      level.blocks.push_back(static_cast<int>(order.size()));
+      for (int v : fill_reducing_order(component, adj)) {
+        block_of[order.size()] = block;
+        order.push_back(v);
       }
     }
+    level.blocks.push_back(n);
+    std::vector<int> position(un);
+    for (std::size_t k = 0; k < un; ++k) position[static_cast<std::size_t>(order[k])] = static_cast<int>(k);
+    std::vector<int> unknowns(un);
+    for (std::size_t k = 0; k < un; ++k) {
+      unknowns[k] = level.unknowns[static_cast<std::size_t>(order[k])];
+      emus[static_cast<std::size_t>(unknowns[k])].row = static_cast<int>(k);
+    }
+    level.unknowns = std::move(unknowns);
+    std::map<std::pair<int, int>, std::vector<Term>> as;  // (row, col) in solve order
+    for (auto& [key, terms] : a)
+      as[{position[static_cast<std::size_t>(key.first)], position[static_cast<std::size_t>(key.second)]}] = std::move(terms);
+    // symbolic LU without pivoting, block by block: row i's pattern is its own entries
+    // plus the U part of every row it eliminates
+    std::vector<std::vector<int>> pattern(un);
+    for (int i = 0; i < n; ++i) {
+      const auto ui = static_cast<std::size_t>(i);
+      std::vector<int> earlier;
+      std::set<int> within{i};
+      for (auto it = as.lower_bound({i, 0}); it != as.end() && it->first.first == i; ++it) {
+        const int c = it->first.second;
+        if (block_of[static_cast<std::size_t>(c)] < block_of[ui])
+          earlier.push_back(c);
+        else if (block_of[static_cast<std::size_t>(c)] == block_of[ui])
+          within.insert(c);
+        else
+          throw std::logic_error("EMU level ordering: a block depends on a later one");
+      }
+      for (auto it = within.begin(); it != within.end() && *it < i; ++it)
+        for (int j : pattern[static_cast<std::size_t>(*it)])
+          if (j > *it) within.insert(j);
+      pattern[ui] = std::move(earlier);
+      pattern[ui].insert(pattern[ui].end(), within.begin(), within.end());
+    }
+    level.f_ptr.assign(un + 1, 0);
+    level.f_diagonal.assign(un, -1);
+    for (std::size_t i = 0; i < un; ++i) {
+      for (int c : pattern[i]) {
+        if (c == static_cast<int>(i)) level.f_diagonal[i] = static_cast<int>(level.f_col.size());
+        level.f_col.push_back(c);
+      }
+      level.f_ptr[i + 1] = static_cast<int>(level.f_col.size());
+    }
+    auto slot = [&level](int i, int j) {
+      const auto begin = level.f_col.begin() + level.f_ptr[static_cast<std::size_t>(i)];
+      const auto end = level.f_col.begin() + level.f_ptr[static_cast<std::size_t>(i) + 1];
+      return static_cast<int>(std::lower_bound(begin, end, j) - level.f_col.begin());
+    };
+    {
+      std::vector<std::vector<Term>> slot_terms(level.f_col.size());
+      for (const auto& [key, terms] : as) slot_terms[static_cast<std::size_t>(slot(key.first, key.second))] = terms;
+      level.slot_term_ptr.push_back(0);
+      for (const auto& terms : slot_terms) {
+        append_terms(terms, level.slot_terms);
+        level.term_slot.resize(level.slot_terms.size(), static_cast<int>(level.slot_term_ptr.size()) - 1);
+        level.slot_term_ptr.push_back(static_cast<int>(level.slot_terms.size()));
+      }
+    }
+    for (int e : level.unknowns) {
+      const std::size_t m = emus[static_cast<std::size_t>(e)].metabolite;
+      auto it = std::find(impl->drain_metabolite.begin(), impl->drain_metabolite.end(), m);
+      if (it == impl->drain_metabolite.end()) {
+        impl->drain_metabolite.push_back(m);
+        std::vector<Term> drain;
+        for (const Term& t : production_of[m]) drain.push_back({t.flux, -t.coef});
+        append_terms(drain, impl->drain_terms);
+        impl->drain_ptr.push_back(static_cast<int>(impl->drain_terms.size()));
+        it = impl->drain_metabolite.end() - 1;
+      }
+      level.row_drain.push_back(static_cast<int>(it - impl->drain_metabolite.begin()));
+    }
+    // elimination program (row-wise Crout: for each L entry l_ik of row i in column
+    // order, a_ij −= l_ik · u_kj for the entries of row k of the unit, scaled U)
+    level.elim_ptr.push_back(0);
+    for (int i = 0; i < n; ++i) {
+      const auto ui = static_cast<std::size_t>(i);
+      for (int p = level.f_ptr[ui]; p < level.f_diagonal[ui]; ++p) {
+        const int k = level.f_col[static_cast<std::size_t>(p)];
+        const auto uk = static_cast<std::size_t>(k);
+        if (block_of[uk] < block_of[ui]) continue;  // an entry on an earlier block: not eliminated
+        for (int q = level.f_diagonal[uk] + 1; q < level.f_ptr[uk + 1]; ++q)
+          level.updates.push_back({slot(i, level.f_col[static_cast<std::size_t>(q)]), q});
+        level.elim.push_back({p, k, static_cast<int>(level.updates.size())});
+      }
+      level.elim_ptr.push_back(static_cast<int>(level.elim.size()));
+    }
+    level.b_term_ptr.push_back(0);
+    std::map<std::pair<int, int>, const std::vector<Term>*> bs;  // (input, row) in solve order
+    for (const auto& [key, terms] : b) bs[{key.second, position[static_cast<std::size_t>(key.first)]}] = &terms;
+    for (const auto& [key, terms] : bs) {
+      level.b.push_back({key.second, key.first});
+      append_terms(*terms, level.b_terms);
+      level.b_term_ptr.push_back(static_cast<int>(level.b_terms.size()));
+    }
   }
+  // storage: substrate EMUs, then each level's unknowns in solve order
+  for (int e : impl->substrate_emus) {
+    auto& info = emus[static_cast<std::size_t>(e)];
+    info.offset = impl->storage;
+    impl->storage += static_cast<std::size_t>(info.size) + 1;
+  }
+  impl->substrate_storage = impl->storage;
+  for (const auto& level : impl->levels)
+    for (int e : level.unknowns) {
+      auto& info = emus[static_cast<std::size_t>(e)];
+      info.offset = impl->storage;
+      impl->storage += static_cast<std::size_t>(info.size) + 1;
+    }
   EmuModel out;
   out.impl_ = std::move(impl);
   return Result<EmuModel>::success(std::move(out), d.items());
@@ -526,34 +738,180 @@ Result<EmuInputs> EmuModel::inputs(const std::vector<TracerExperiment>& experime
 
 // ---------------------------------------------------------------------------
 // Simulation
+//
+// Storage layout: the MIDs of an EMU for all experiments are [isotopologue][experiment],
+// so that M+1 .. M+n of a level's rows form one strided block of right-hand sides. Only
+// those are solved: M+0 = 1 − (M+1 + … + M+n), because every row of A·X = −B·Y balances
+// (the drain equals the sum of all production terms) and every input MID sums to 1.
+// Sensitivities are [parameter][isotopologue][experiment] per EMU, all columns solved.
+
+namespace {
+
+using Level = EmuModel::Impl::Level;
+
+// y[0 .. m) += a · x[0 .. m)
+inline void axpy(double* __restrict y, const double* __restrict x, double a, std::size_t m) {
+  for (std::size_t c = 0; c < m; ++c) y[c] += a * x[c];
+}
+
+// y[0 .. m) += a[0 .. m) ⊙ b[0 .. m)
+inline void add_product(double* __restrict y, const double* __restrict a, const double* __restrict b, std::size_t m) {
+  for (std::size_t c = 0; c < m; ++c) y[c] += a[c] * b[c];
+}
+
+// y = the convolution (Cauchy product) of the MIDs g[f] (len[f] isotopologues each), for
+// nx experiments at once: element (k, x) of each at [k · nx + x]; y has `width`
+// isotopologues, zero-padded. `scratch` holds 2 · 64 · nx values.
+template <std::size_t NX>
+void convolve_fixed(const double* const* g, const int* len, std::size_t n, std::size_t nx_dynamic, double* y,
+                    int width, double* scratch) {
+  const std::size_t nx = NX > 0 ? NX : nx_dynamic;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(width) * nx; ++k) y[k] = 0.0;
+  if (n == 1) {
+    for (std::size_t k = 0; k < static_cast<std::size_t>(len[0]) * nx; ++k) y[k] = g[0][k];
+    return;
+  }
+  const double* left = g[0];
+  int have = len[0];
+  for (std::size_t f = 1; f < n; ++f) {
+    double* out = f + 1 == n ? y : scratch + (f % 2) * 64 * nx;
+    if (f + 1 < n)
+      for (std::size_t k = 0; k < static_cast<std::size_t>(have + len[f] - 1) * nx; ++k) out[k] = 0.0;
+    for (int i = 0; i < have; ++i)
+      for (int j = 0; j < len[f]; ++j)
+        add_product(out + static_cast<std::size_t>(i + j) * nx, left + static_cast<std::size_t>(i) * nx,
+                    g[f] + static_cast<std::size_t>(j) * nx, nx);
+    left = out;
+    have += len[f] - 1;
+  }
+}
+
+void convolve(const double* const* g, const int* len, std::size_t n, std::size_t nx, double* y, int width,
+              double* scratch) {
+  if (nx == 1) return convolve_fixed<1>(g, len, n, nx, y, width, scratch);
+  convolve_fixed<0>(g, len, n, nx, y, width, scratch);
+}
+
+// M+0 = 1 − (M+1 + … + M+n) for rows [n][width][nx]
+template <std::size_t NX>
+void complete_m0_fixed(double* r, std::size_t n, std::size_t width, std::size_t nx_dynamic) {
+  const std::size_t nx = NX > 0 ? NX : nx_dynamic;
+  for (std::size_t i = 0; i < n; ++i) {
+    double* ri = r + i * width * nx;
+    for (std::size_t x = 0; x < nx; ++x) {
+      double s = 1.0;
+      for (std::size_t k = 1; k < width; ++k) s -= ri[k * nx + x];
+      ri[x] = s;
+    }
+  }
+}
+
+void complete_m0(double* r, std::size_t n, std::size_t width, std::size_t nx) {
+  if (nx == 1) return complete_m0_fixed<1>(r, n, width, nx);
+  complete_m0_fixed<0>(r, n, width, nx);
+}
+
+double eval(const Term* begin, const Term* end, const double* oneway) {
+  double s = 0.0;
+  for (const Term* t = begin; t != end; ++t) s += t->coef * oneway[t->flux];
+  return s;
+}
+
+// The numeric LU factors of a level in place of its assembled entries (Crout form: L
+// keeps the pivots, U has a unit diagonal and is stored scaled; keeping the multipliers
+// unscaled takes a multiplication off the dependency chain from one row to the next);
+// false when a pivot vanishes. `inv` receives 1 / pivot.
+bool eliminate(const Level& level, double* lu, double* inv) {
+  const auto n = level.unknowns.size();
+  const Level::Step* step = level.elim.data();
+  const Level::Update* update = level.updates.data();
+  const Level::Update* done = update;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const Level::Step* end = level.elim.data() + level.elim_ptr[i + 1]; step != end; ++step) {
+      const double l = lu[step->slot];
+      for (const Level::Update* last = update + step->end; done != last; ++done) lu[done->target] -= l * lu[done->source];
+    }
+    const double d = lu[level.f_diagonal[i]];
+    if (!(std::fabs(d) > 0) || !std::isfinite(d)) return false;
+    const double s = 1.0 / d;
+    inv[i] = s;
+    for (int p = level.f_diagonal[i] + 1; p < level.f_ptr[i + 1]; ++p) lu[p] *= s;
+  }
+  return true;
+}
+
+// Solves A·X = R in place for right-hand sides R of m columns whose rows are `stride`
+// apart, block by block: entries on earlier (already solved) blocks and L forwards
+// (dividing by the pivots), then the unit U backwards. M > 0 fixes m at compile time (one experiment: 1 to 8 columns per level).
+template <std::size_t M>
+void solve_fixed(const Level& level, const double* lu, const double* inv, double* r, std::size_t m_dynamic,
+                 std::size_t stride) {
+  const std::size_t m = M > 0 ? M : m_dynamic;
+  const int* col = level.f_col.data();
+  for (std::size_t b = 0; b + 1 < level.blocks.size(); ++b) {
+    const auto first = static_cast<std::size_t>(level.blocks[b]), last = static_cast<std::size_t>(level.blocks[b + 1]);
+    for (std::size_t i = first; i < last; ++i) {
+      double* __restrict ri = r + i * stride;
+      for (int p = level.f_ptr[i]; p < level.f_diagonal[i]; ++p) {
+        const double* __restrict rk = r + static_cast<std::size_t>(col[p]) * stride;
+        const double a = lu[p];
+        for (std::size_t c = 0; c < m; ++c) ri[c] -= a * rk[c];
+      }
+      const double s = inv[i];
+      for (std::size_t c = 0; c < m; ++c) ri[c] *= s;
+    }
+    for (std::size_t i = last; i-- > first;) {
+      double* __restrict ri = r + i * stride;
+      for (int p = level.f_diagonal[i] + 1; p < level.f_ptr[i + 1]; ++p) {
+        const double* __restrict rk = r + static_cast<std::size_t>(col[p]) * stride;
+        const double a = lu[p];
+        for (std::size_t c = 0; c < m; ++c) ri[c] -= a * rk[c];
+      }
+    }
+  }
+}
+
+void solve(const Level& level, const double* lu, const double* inv, double* r, std::size_t m, std::size_t stride) {
+  switch (m) {
+    case 1: return solve_fixed<1>(level, lu, inv, r, m, stride);
+    case 2: return solve_fixed<2>(level, lu, inv, r, m, stride);
+    case 3: return solve_fixed<3>(level, lu, inv, r, m, stride);
+    case 4: return solve_fixed<4>(level, lu, inv, r, m, stride);
+    case 5: return solve_fixed<5>(level, lu, inv, r, m, stride);
+    case 6: return solve_fixed<6>(level, lu, inv, r, m, stride);
+    case 7: return solve_fixed<7>(level, lu, inv, r, m, stride);
+    case 8: return solve_fixed<8>(level, lu, inv, r, m, stride);
+    default: return solve_fixed<0>(level, lu, inv, r, m, stride);
+  }
+}
+
+}  // namespace
 
 struct EmuSimulator::Work {
   std::shared_ptr<const EmuModel::Impl> model;
-  klu_common common{};
-  std::vector<klu_numeric*> numeric;  // per level
-  std::vector<double> oneway;
-  std::vector<double> storage;        // [experiment][emu MIDs]
-  std::vector<std::vector<double>> ax;  // per level, A values
-  std::vector<double> rhs, y, bval;
-  std::vector<double> dw, dstorage, drhs, dterm, dy, dpart;  // sensitivities
-  std::vector<int> dw_ptr;
-  std::vector<Term> dw_sparse;  // (parameter, derivative) pairs per one-way flux
+  std::vector<double> oneway, drain;
+  std::vector<std::vector<double>> lu, inv;  // per level: factors and inverse pivots
+  std::vector<double> storage;               // [EMU][isotopologue][experiment]
+  std::vector<double> y, bval;               // convolved inputs [input][isotopologue][experiment]
+  std::vector<double> dstorage, dy, dpart;   // sensitivities: [EMU][parameter][isotopologue][experiment]
+  std::vector<double> scratch;
+  std::vector<char> has_dy;
+  std::vector<int> dflux_ptr;
+  std::vector<Term> dflux;  // d(one-way flux)/d(parameter) as (parameter, value) lists
+  std::vector<const double*> g;
+  std::vector<int> glen;
   std::string message;
-
-  ~Work() {
-    for (auto*& n : numeric)
-      if (n) klu_free_numeric(&n, &common);
-  }
 };
 
 EmuSimulator::EmuSimulator(const EmuModel& model) : work_(std::make_unique<Work>()) {
   work_->model = model.impl_;  // shared: the simulator keeps the compiled model alive
-  klu_defaults(&work_->common);
-  work_->common.scale = 0;  // A is diagonally dominant: no scaling needed for stable pivots
   const auto& im = *work_->model;
-  work_->numeric.assign(im.levels.size(), nullptr);
-  work_->ax.resize(im.levels.size());
-  for (std::size_t l = 0; l < im.levels.size(); ++l) work_->ax[l].resize(im.levels[l].ai.size());
+  work_->lu.resize(im.levels.size());
+  work_->inv.resize(im.levels.size());
+  for (std::size_t l = 0; l < im.levels.size(); ++l) {
+    work_->lu[l].resize(im.levels[l].f_col.size());
+    work_->inv[l].resize(im.levels[l].unknowns.size());
+  }
   work_->oneway.resize(static_cast<std::size_t>(2 * im.n_columns));
 }
 
@@ -567,225 +925,182 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
                                         Eigen::MatrixXd* jacobian) {
   Work& w = *work_;
   const EmuModel::Impl& im = *w.model;
-  const int n_exp = inputs.n_experiments;
-  const auto nx = static_cast<std::size_t>(n_exp);
+  const auto nx = static_cast<std::size_t>(inputs.n_experiments);
   if (v.net.size() != im.n_columns || v.exchange.size() != im.n_columns)
     throw std::invalid_argument("EmuSimulator::simulate: flux vectors must have one entry per flux-space column");
-  if (inputs.values.size() != im.substrate_storage * nx)
+  if (inputs.n_experiments < 0 || inputs.values.size() != im.substrate_storage * nx)
     throw std::invalid_argument("EmuSimulator::simulate: inputs were made for another EMU model");
   for (Eigen::Index c = 0; c < im.n_columns; ++c) {
     const double net = v.net(c), xch = v.exchange(c);
     w.oneway[static_cast<std::size_t>(2 * c)] = xch + std::max(0.0, net);
     w.oneway[static_cast<std::size_t>(2 * c + 1)] = xch - std::min(0.0, net);
   }
+  const double* oneway = w.oneway.data();
+  w.drain.resize(im.drain_metabolite.size());
+  for (std::size_t dm = 0; dm < w.drain.size(); ++dm)
+    w.drain[dm] = eval(im.drain_terms.data() + im.drain_ptr[dm], im.drain_terms.data() + im.drain_ptr[dm + 1], oneway);
   // Sensitivities: d(one-way flux)/d(free parameter). Forward = xch + max(0, net),
   // backward = xch − min(0, net); at net = 0 the forward branch's slope is taken.
-  const auto np = static_cast<std::size_t>(jacobian ? im.kernel.cols() + static_cast<Eigen::Index>(im.exchange_columns.size()) : 0);
+  const std::size_t np =
+      jacobian ? static_cast<std::size_t>(im.kernel.cols()) + im.exchange_columns.size() : 0;
   if (jacobian) {
-    w.dw.assign(w.oneway.size() * np, 0.0);  // [flux][parameter]
+    w.dflux.clear();
+    w.dflux_ptr.assign(1, 0);
     for (Eigen::Index c = 0; c < im.n_columns; ++c) {
-      const bool forward = v.net(c) >= 0;
-      for (Eigen::Index k = 0; k < im.kernel.cols(); ++k) {
-        const double dk = im.kernel(c, k);
-        if (dk == 0.0) continue;
-        w.dw[static_cast<std::size_t>(forward ? 2 * c : 2 * c + 1) * np + static_cast<std::size_t>(k)] = forward ? dk : -dk;
+      const auto uc = static_cast<std::size_t>(c);
+      for (int dir = 0; dir < 2; ++dir) {
+        const bool forward = v.net(c) >= 0;
+        if ((dir == 0) == forward)
+          for (const Term& t : im.kernel_rows[uc]) w.dflux.push_back({t.flux, dir == 0 ? t.coef : -t.coef});
+        if (im.exchange_parameter[uc] >= 0) w.dflux.push_back({im.exchange_parameter[uc], 1.0});
+        w.dflux_ptr.push_back(static_cast<int>(w.dflux.size()));
       }
     }
-    for (std::size_t j = 0; j < im.exchange_columns.size(); ++j) {
-      const auto c = static_cast<std::size_t>(im.exchange_columns[j]);
-      const std::size_t p = static_cast<std::size_t>(im.kernel.cols()) + j;
-      w.dw[(2 * c) * np + p] = 1.0;
-      w.dw[(2 * c + 1) * np + p] = 1.0;
-    }
-    w.dstorage.assign(im.storage * nx * np, 0.0);  // [parameter][experiment][EMU MIDs]; substrates stay 0
+    w.dstorage.resize(im.storage * nx * np);  // every unknown's block is written before it is read
   }
-  // substrate MIDs into the per-experiment storage
-  w.storage.resize(im.storage * nx);  // every entry is written below
+  // substrate MIDs into the storage
+  w.storage.resize(im.storage * nx);
+  w.scratch.resize(2 * 64 * nx);
   for (std::size_t x = 0; x < nx; ++x) {
     const double* src = inputs.values.data() + x * im.substrate_storage;
-    double* dst = w.storage.data() + x * im.storage;
     for (int e : im.substrate_emus) {
       const auto& info = im.emus[static_cast<std::size_t>(e)];
-      std::copy(src, src + info.size + 1, dst + info.offset);
-      src += info.size + 1;
+      double* dst = w.storage.data() + info.offset * nx + x;
+      double sum = 0.0;
+      for (int k = 0; k <= info.size; ++k) sum += dst[static_cast<std::size_t>(k) * nx] = *src++;
+      if (!(std::fabs(sum - 1.0) <= 1e-9))  // M+0 of the unknowns is 1 − the rest: inputs must be distributions
+        throw std::invalid_argument("EmuSimulator::simulate: an input MID does not sum to 1");
     }
   }
-  const double* oneway = w.oneway.data();
-  auto eval = [oneway](const Term* begin, const Term* end) {
-    double s = 0.0;
-    for (const Term* t = begin; t != end; ++t) s += t->coef * oneway[t->flux];
-    return s;
-  };
-  // derivative of a term list for every parameter, into d[0..np)
-  // d(one-way flux)/d(parameter) as sparse rows: most fluxes depend on few parameters
-  if (jacobian) {
-    w.dw_ptr.assign(w.oneway.size() + 1, 0);
-    w.dw_sparse.clear();
-    for (std::size_t f = 0; f < w.oneway.size(); ++f) {
-      for (std::size_t p = 0; p < np; ++p)
-        if (w.dw[f * np + p] != 0.0) w.dw_sparse.push_back({static_cast<int>(p), w.dw[f * np + p]});
-      w.dw_ptr[f + 1] = static_cast<int>(w.dw_sparse.size());
-    }
-  }
-  auto eval_d = [&w, np](const Term* begin, const Term* end, double* d) {
-    std::fill(d, d + np, 0.0);
-    for (const Term* t = begin; t != end; ++t)
-      for (int k = w.dw_ptr[static_cast<std::size_t>(t->flux)]; k < w.dw_ptr[static_cast<std::size_t>(t->flux) + 1]; ++k)
-        d[w.dw_sparse[static_cast<std::size_t>(k)].flux] += t->coef * w.dw_sparse[static_cast<std::size_t>(k)].coef;
-  };
-  // y (width values) = convolution of the factors' MIDs in `base`; when `dbase` is given,
-  // factor `which` is taken from it instead (one term of the product rule)
-  auto convolve = [&im](const std::vector<int>& factors, const double* base, double* y, int width, int which,
-                        const double* dbase) {
-    int len = 0;
-    for (std::size_t fi = 0; fi < factors.size(); ++fi) {
-      const auto& f = im.emus[static_cast<std::size_t>(factors[fi])];
-      const double* g = (static_cast<int>(fi) == which ? dbase : base) + f.offset;
-      if (fi == 0) {
-        std::copy(g, g + f.size + 1, y);
-        len = f.size + 1;
-        continue;
-      }
-      for (int k = len + f.size - 1; k >= 0; --k) {  // Cauchy product, in place from the top
-        double s = 0.0;
-        for (int b = std::max(0, k - len + 1); b <= std::min(k, f.size); ++b) s += y[k - b] * g[b];
-        y[k] = s;
-      }
-      len += f.size;
-    }
-    std::fill(y + len, y + width, 0.0);
-  };
+  auto emu_values = [&](int e) { return w.storage.data() + im.emus[static_cast<std::size_t>(e)].offset * nx; };
   for (std::size_t l = 0; l < im.levels.size(); ++l) {
-    const auto& level = im.levels[l];
-    const int n = static_cast<int>(level.unknowns.size());
+    const Level& level = im.levels[l];
+    const std::size_t n = level.unknowns.size();
     if (n == 0) continue;
-    const auto un = static_cast<std::size_t>(n);
     const int width = level.size + 1;
     const auto uw = static_cast<std::size_t>(width);
-    auto& ax = w.ax[l];
-    const Term* at = level.a_terms.data();
-    for (std::size_t k = 0; k < ax.size(); ++k) ax[k] = eval(at + level.a_term_ptr[k], at + level.a_term_ptr[k + 1]);
-    // singular when a metabolite has no production (a zero diagonal)
-    for (int c = 0; c < n; ++c)
-      if (!(std::fabs(ax[static_cast<std::size_t>(level.diagonal[static_cast<std::size_t>(c)])]) > 0)) {
+    const std::size_t cols = uw * nx;  // values per row: isotopologues × experiments
+    // A(v) and its factors
+    double* lu = w.lu[l].data();
+    const Term* at = level.slot_terms.data();
+    std::fill(lu, lu + w.lu[l].size(), 0.0);
+    for (std::size_t t = 0; t < level.slot_terms.size(); ++t) lu[level.term_slot[t]] += at[t].coef * oneway[at[t].flux];
+    for (std::size_t i = 0; i < n; ++i) lu[level.f_diagonal[i]] += w.drain[static_cast<std::size_t>(level.row_drain[i])];
+    for (std::size_t i = 0; i < n; ++i)  // a zero diagonal: a metabolite without production
+      if (!(std::fabs(lu[level.f_diagonal[i]]) > 0)) {
         w.message = "no flux produces metabolite '" +
-                    im.metabolite_ids[im.emus[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(c)])].metabolite] +
+                    im.metabolite_ids[im.emus[static_cast<std::size_t>(level.unknowns[i])].metabolite] +
                     "', so its labelling is undefined";
         return SimulationStatus::singular;
       }
-    bool ok;
-    if (!w.numeric[l]) {
-      w.numeric[l] = klu_factor(const_cast<int*>(level.ap.data()), const_cast<int*>(level.ai.data()), ax.data(),
-                                level.symbolic, &w.common);
-      ok = w.numeric[l] != nullptr;
-    } else {
-      ok = klu_refactor(const_cast<int*>(level.ap.data()), const_cast<int*>(level.ai.data()), ax.data(),
-                        level.symbolic, w.numeric[l], &w.common) == 1;
-    }
-    if (!ok || w.common.status == KLU_SINGULAR) {
+    double* inv = w.inv[l].data();
+    if (!eliminate(level, lu, inv)) {
       w.message = "the level-" + std::to_string(level.size) + " EMU system is singular";
-      if (w.numeric[l]) klu_free_numeric(&w.numeric[l], &w.common);
       return SimulationStatus::singular;
     }
-    // inputs Y: [input][experiment][isotopologue]
-    const std::size_t cols = uw * nx;
+    // inputs Y: convolutions of smaller EMUs; substrate EMUs in place
     w.y.resize(level.inputs.size() * cols);
-    for (std::size_t in = 0; in < level.inputs.size(); ++in)
-      for (std::size_t x = 0; x < nx; ++x)
-        convolve(level.inputs[in].factors, w.storage.data() + x * im.storage, w.y.data() + in * cols + x * uw, width, -1, nullptr);
-    // B values
+    for (std::size_t in = 0; in < level.inputs.size(); ++in) {
+      const auto& input = level.inputs[in];
+      if (input.direct) continue;
+      if (nx == 1 && input.factors.size() == 2) {  // the common case, without the general machinery
+        const auto& fa = im.emus[static_cast<std::size_t>(input.factors[0])];
+        const auto& fb = im.emus[static_cast<std::size_t>(input.factors[1])];
+        const double* a = w.storage.data() + fa.offset;
+        const double* b = w.storage.data() + fb.offset;
+        double* y = w.y.data() + in * cols;
+        for (int k = 0; k < width; ++k) y[k] = 0.0;
+        for (int i = 0; i <= fa.size; ++i)
+          for (int j = 0; j <= fb.size; ++j) y[i + j] += a[i] * b[j];
+        continue;
+      }
+      w.g.resize(input.factors.size());
+      w.glen.resize(input.factors.size());
+      for (std::size_t f = 0; f < input.factors.size(); ++f) {
+        w.g[f] = emu_values(input.factors[f]);
+        w.glen[f] = im.emus[static_cast<std::size_t>(input.factors[f])].size + 1;
+      }
+      convolve(w.g.data(), w.glen.data(), input.factors.size(), nx, w.y.data() + in * cols, width, w.scratch.data());
+    }
+    auto input_values = [&](std::size_t in) -> const double* {
+      const auto& input = level.inputs[in];
+      return input.direct ? emu_values(input.factors[0]) : w.y.data() + in * cols;
+    };
+    // right-hand sides −B·Y (M+1 and up) into the level's rows of the storage, solved in place
+    double* r = emu_values(level.unknowns[0]);
+    std::fill(r, r + n * cols, 0.0);
     w.bval.resize(level.b.size());
     const Term* bt = level.b_terms.data();
-    for (std::size_t bi = 0; bi < level.b.size(); ++bi)
-      w.bval[bi] = eval(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1]);
-    // right-hand sides −B·Y, columns [experiment][isotopologue]
-    w.rhs.assign(un * cols, 0.0);
     for (std::size_t bi = 0; bi < level.b.size(); ++bi) {
-      const double coef = w.bval[bi];
-      if (coef == 0.0) continue;
-      const auto row = static_cast<std::size_t>(level.b[bi].row);
-      const double* y = w.y.data() + static_cast<std::size_t>(level.b[bi].input) * cols;
-      for (std::size_t c = 0; c < cols; ++c) w.rhs[c * un + row] -= coef * y[c];
+      const double coef = eval(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1], oneway);
+      w.bval[bi] = coef;
+      if (coef != 0.0)
+        axpy(r + static_cast<std::size_t>(level.b[bi].row) * cols + nx,
+             input_values(static_cast<std::size_t>(level.b[bi].input)) + nx, -coef, cols - nx);
     }
-    klu_solve(level.symbolic, w.numeric[l], n, static_cast<int>(cols), w.rhs.data(), &w.common);
-    for (std::size_t row = 0; row < un; ++row) {
-      const auto& info = im.emus[static_cast<std::size_t>(level.unknowns[row])];
-      for (std::size_t x = 0; x < nx; ++x) {
-        double* dst = w.storage.data() + x * im.storage + info.offset;
-        for (std::size_t k = 0; k < uw; ++k) dst[k] = w.rhs[(x * uw + k) * un + row];
-      }
-    }
+    solve(level, lu, inv, r + nx, cols - nx, cols);
+    complete_m0(r, n, uw, nx);
     if (!jacobian || np == 0) continue;
 
-    // A·dX = −(dA·X + dB·Y + B·dY) for every parameter: columns [parameter][experiment][isotopologue]
+    // A·dX = −(dA·X + dB·Y + B·dY) for every parameter; rows [parameter][isotopologue][experiment]
     const std::size_t dcols = cols * np;
-    w.drhs.assign(un * dcols, 0.0);
-    w.dterm.resize(np);
-    for (int c = 0; c < n; ++c) {  // dA·X: stored entry (row i, column c) times X of unknown c
-      const auto& xinfo = im.emus[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(c)])];
-      for (int k = level.ap[static_cast<std::size_t>(c)]; k < level.ap[static_cast<std::size_t>(c) + 1]; ++k) {
-        eval_d(at + level.a_term_ptr[static_cast<std::size_t>(k)], at + level.a_term_ptr[static_cast<std::size_t>(k) + 1], w.dterm.data());
-        const auto row = static_cast<std::size_t>(level.ai[static_cast<std::size_t>(k)]);
-        for (std::size_t p = 0; p < np; ++p) {
-          const double da = w.dterm[p];
-          if (da == 0.0) continue;
-          for (std::size_t x = 0; x < nx; ++x) {
-            const double* xv = w.storage.data() + x * im.storage + xinfo.offset;
-            for (std::size_t q = 0; q < uw; ++q) w.drhs[((p * nx + x) * uw + q) * un + row] -= da * xv[q];
-          }
+    double* dr = w.dstorage.data() + im.emus[static_cast<std::size_t>(level.unknowns[0])].offset * nx * np;
+    std::fill(dr, dr + n * dcols, 0.0);
+    auto add_flux_derivative = [&](const Term* begin, const Term* end, double* drow, const double* values) {
+      for (const Term* t = begin; t != end; ++t)
+        for (int k = w.dflux_ptr[static_cast<std::size_t>(t->flux)]; k < w.dflux_ptr[static_cast<std::size_t>(t->flux) + 1]; ++k) {
+          const Term& d = w.dflux[static_cast<std::size_t>(k)];
+          axpy(drow + static_cast<std::size_t>(d.flux) * cols, values, -t->coef * d.coef, cols);
         }
-      }
+    };
+    for (std::size_t i = 0; i < n; ++i) {  // dA·X
+      double* drow = dr + i * dcols;
+      for (int k = level.f_ptr[i]; k < level.f_ptr[i + 1]; ++k)
+        add_flux_derivative(at + level.slot_term_ptr[static_cast<std::size_t>(k)], at + level.slot_term_ptr[static_cast<std::size_t>(k) + 1],
+                            drow, r + static_cast<std::size_t>(level.f_col[static_cast<std::size_t>(k)]) * cols);
+      const auto dm = static_cast<std::size_t>(level.row_drain[i]);
+      add_flux_derivative(im.drain_terms.data() + im.drain_ptr[dm], im.drain_terms.data() + im.drain_ptr[dm + 1], drow, r + i * cols);
     }
-    for (std::size_t bi = 0; bi < level.b.size(); ++bi) {  // dB·Y
-      eval_d(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1], w.dterm.data());
-      const auto row = static_cast<std::size_t>(level.b[bi].row);
-      const double* y = w.y.data() + static_cast<std::size_t>(level.b[bi].input) * cols;
-      for (std::size_t p = 0; p < np; ++p) {
-        const double db = w.dterm[p];
-        if (db == 0.0) continue;
-        for (std::size_t c = 0; c < cols; ++c) w.drhs[(p * cols + c) * un + row] -= db * y[c];
-      }
-    }
+    for (std::size_t bi = 0; bi < level.b.size(); ++bi)  // dB·Y
+      add_flux_derivative(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1],
+                          dr + static_cast<std::size_t>(level.b[bi].row) * dcols,
+                          input_values(static_cast<std::size_t>(level.b[bi].input)));
     // B·dY: dY of each input by the product rule over its factors (substrate factors
-    // have dX = 0), computed once per input and used by every row that reads it
-    w.dy.assign(level.inputs.size() * dcols, 0.0);  // [input][parameter][experiment][isotopologue]
-    w.dpart.resize(uw);
-    std::vector<char> has_dy(level.inputs.size(), 0);
+    // have dX = 0), once per input, for every row that reads it
+    w.dy.resize(level.inputs.size() * dcols);
+    w.dpart.resize(cols);
+    w.has_dy.assign(level.inputs.size(), 0);
     for (std::size_t in = 0; in < level.inputs.size(); ++in) {
       const auto& factors = level.inputs[in].factors;
+      w.g.resize(factors.size());
+      w.glen.resize(factors.size());
+      double* dy = w.dy.data() + in * dcols;
       for (std::size_t fi = 0; fi < factors.size(); ++fi) {
-        if (im.emus[static_cast<std::size_t>(factors[fi])].substrate) continue;
-        has_dy[in] = 1;
-        for (std::size_t p = 0; p < np; ++p)
-          for (std::size_t x = 0; x < nx; ++x) {
-            const double* base = w.storage.data() + x * im.storage;
-            const double* dbase = w.dstorage.data() + (p * nx + x) * im.storage;
-            convolve(factors, base, w.dpart.data(), width, static_cast<int>(fi), dbase);
-            double* dst = w.dy.data() + in * dcols + (p * nx + x) * uw;
-            for (std::size_t q = 0; q < uw; ++q) dst[q] += w.dpart[q];
-          }
+        const auto& finfo = im.emus[static_cast<std::size_t>(factors[fi])];
+        if (finfo.substrate) continue;
+        if (!w.has_dy[in]) std::fill(dy, dy + dcols, 0.0);
+        w.has_dy[in] = 1;
+        const std::size_t fcols = (static_cast<std::size_t>(finfo.size) + 1) * nx;
+        for (std::size_t f = 0; f < factors.size(); ++f) {
+          w.g[f] = emu_values(factors[f]);
+          w.glen[f] = im.emus[static_cast<std::size_t>(factors[f])].size + 1;
+        }
+        for (std::size_t p = 0; p < np; ++p) {
+          w.g[fi] = w.dstorage.data() + finfo.offset * nx * np + p * fcols;
+          convolve(w.g.data(), w.glen.data(), factors.size(), nx, w.dpart.data(), width, w.scratch.data());
+          axpy(dy + p * cols, w.dpart.data(), 1.0, cols);
+        }
       }
     }
     for (std::size_t bi = 0; bi < level.b.size(); ++bi) {
-      const double coef = w.bval[bi];
       const auto in = static_cast<std::size_t>(level.b[bi].input);
-      if (coef == 0.0 || !has_dy[in]) continue;
-      const auto row = static_cast<std::size_t>(level.b[bi].row);
-      const double* dy = w.dy.data() + in * dcols;
-      for (std::size_t c = 0; c < dcols; ++c) w.drhs[c * un + row] -= coef * dy[c];
+      if (w.bval[bi] != 0.0 && w.has_dy[in])
+        axpy(dr + static_cast<std::size_t>(level.b[bi].row) * dcols, w.dy.data() + in * dcols, -w.bval[bi], dcols);
     }
-    klu_solve(level.symbolic, w.numeric[l], n, static_cast<int>(dcols), w.drhs.data(), &w.common);
-    for (std::size_t row = 0; row < un; ++row) {
-      const auto& info = im.emus[static_cast<std::size_t>(level.unknowns[row])];
-      for (std::size_t p = 0; p < np; ++p)
-        for (std::size_t x = 0; x < nx; ++x) {
-          double* dst = w.dstorage.data() + (p * nx + x) * im.storage + info.offset;
-          for (std::size_t q = 0; q < uw; ++q) dst[q] = w.drhs[((p * nx + x) * uw + q) * un + row];
-        }
-    }
+    solve(level, lu, inv, dr, dcols, dcols);
   }
   // measured MIDs
-  out.n_experiments = n_exp;
+  out.n_experiments = inputs.n_experiments;
   out.offsets.resize(im.measured_emu.size());
   std::size_t block = 0;
   for (std::size_t k = 0; k < im.measured_emu.size(); ++k) {
@@ -795,19 +1110,19 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
   out.block = block;
   out.values.resize(block * nx);
   if (jacobian) jacobian->resize(static_cast<Eigen::Index>(block * nx), static_cast<Eigen::Index>(np));
-  for (std::size_t x = 0; x < nx; ++x)
-    for (std::size_t k = 0; k < im.measured_emu.size(); ++k) {
-      const auto& info = im.emus[static_cast<std::size_t>(im.measured_emu[k])];
-      const double* src = w.storage.data() + x * im.storage + info.offset;
-      std::copy(src, src + info.size + 1, out.values.data() + x * block + out.offsets[k]);
-      if (!jacobian) continue;
-      for (std::size_t p = 0; p < np; ++p) {
-        const double* dsrc = w.dstorage.data() + (p * nx + x) * im.storage + info.offset;
-        for (int q = 0; q <= info.size; ++q)
-          (*jacobian)(static_cast<Eigen::Index>(x * block + out.offsets[k] + static_cast<std::size_t>(q)), static_cast<Eigen::Index>(p)) =
-              info.substrate ? 0.0 : dsrc[q];
+  for (std::size_t k = 0; k < im.measured_emu.size(); ++k) {
+    const auto& info = im.emus[static_cast<std::size_t>(im.measured_emu[k])];
+    const auto width = static_cast<std::size_t>(info.size) + 1;
+    const double* src = w.storage.data() + info.offset * nx;
+    for (std::size_t x = 0; x < nx; ++x)
+      for (std::size_t q = 0; q < width; ++q) {
+        out.values[x * block + out.offsets[k] + q] = src[q * nx + x];
+        if (!jacobian) continue;
+        for (std::size_t p = 0; p < np; ++p)
+          (*jacobian)(static_cast<Eigen::Index>(x * block + out.offsets[k] + q), static_cast<Eigen::Index>(p)) =
+              info.substrate ? 0.0 : w.dstorage[info.offset * nx * np + p * width * nx + q * nx + x];
       }
-    }
+  }
   return SimulationStatus::ok;
 }
 

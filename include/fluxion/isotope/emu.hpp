@@ -10,10 +10,13 @@
 //     A_n(v) · X_n = B_n(v) · Y_n
 //
 // where Y_n holds substrate EMUs and convolutions of smaller, already solved EMUs. The
-// sparsity pattern of every level is built and analysed once per model; each flux vector
-// costs one numeric factorisation per level (KLU refactorisation; A_n is diagonally
-// dominant, so the pivot order of the first factorisation stays valid), and every tracer
-// experiment of that flux vector is one more block of right-hand sides.
+// structure of every level is built once per model: its rows are ordered into strongly
+// connected blocks (A_n is block lower triangular in that order) and, within a block, by
+// approximate minimum degree (AMD); the LU pattern and the elimination sequence are
+// computed then, without pivoting, which A_n's diagonal dominance allows. Each flux vector
+// costs one numeric factorisation per level along that fixed sequence, and every tracer
+// experiment of that flux vector is one more block of right-hand sides. M+0 of each EMU
+// is not solved for: it is 1 minus the other fractions.
 //
 // One EmuModel per traced element: a 13C network from the carbon atom maps, a 2H
 // network from the hydrogen maps. Symmetric metabolites (Metabolite::symmetric) are
@@ -56,7 +59,8 @@ struct SubstrateLabelling {
   std::vector<std::string> natural_abundance;
 };
 
-// Substrate MIDs of a set of experiments, ready for simulation.
+// Substrate MIDs of a set of experiments, ready for simulation (EmuModel::inputs makes
+// them; each MID sums to 1, which the simulation relies on).
 struct EmuInputs {
   int n_experiments = 0;
   std::vector<double> values;  // [experiment][substrate EMU][isotopologue], packed
