@@ -9,7 +9,7 @@
 namespace fluxion::cli {
 
 void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
-  static std::string input, output, tracer = "13C";
+  static std::string input, output, tracer = "13C", isotopes;
   static double purity = 1.0;
   static bool keep_tracer_natural = false;
   auto* cmd = app.add_subcommand(
@@ -18,13 +18,21 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
   cmd->add_option("-o,--output", output, "Output directory (corrected.tsv in IsoCor's columns, run_info.json)")->required();
   cmd->add_option("--tracer", tracer, "Tracer isotope")->check(CLI::IsMember({"13C", "2H", "15N", "18O"}))->capture_default_str();
   cmd->add_option("--purity", purity, "Isotopic purity of the tracer at labelled positions")->check(CLI::Range(1e-9, 1.0))->capture_default_str();
+  cmd->add_option("--isotopes", isotopes,
+                  "Natural isotope abundances replacing the built-in ones, in IsoCor's Isotopes.dat layout "
+                  "(element, then abundances by nominal mass)");
   cmd->add_flag("--no-tracer-natural-abundance", keep_tracer_natural,
                 "Leave natural isotopes of the tracer element at unlabelled positions in the data (for simulators that put them on substrates)");
   cmd->callback([&ctx, argv] {
     io::RunInfo info(argv);
-    auto sets = io::load_intensity_table(input);
-    if (!accept(sets, ctx)) return;
     io::CorrectionSettings s;
+    if (!isotopes.empty()) {
+      auto table = load_isotope_table(isotopes);
+      if (!accept(table, ctx)) return;
+      s.isotopes = table.value();
+    }
+    auto sets = io::load_intensity_table(input, &s.isotopes);
+    if (!accept(sets, ctx)) return;
     s.tracer = tracer == "13C" ? Element::C : tracer == "2H" ? Element::H : tracer == "15N" ? Element::N : Element::O;
     s.purity = purity;
     s.tracer_natural_abundance = !keep_tracer_natural;
@@ -43,6 +51,8 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
       return;
     }
     info.add_input("intensities", input);
+    if (!isotopes.empty()) info.add_input("isotopes", isotopes);
+    info.set("isotope_abundances", isotopes.empty() ? "built-in" : "from --isotopes, built-in for other elements");
     info.set("tracer", tracer);
     info.set("purity", std::to_string(purity));
     info.set("tracer_natural_abundance_corrected", keep_tracer_natural ? "no" : "yes");
@@ -53,7 +63,7 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
       ctx.exit_code = kExitFailure;
       return;
     }
-    spdlog::info("corrected {} spectra; wrote {}", sets.value().size(), path);
+    spdlog::info("read {} spectra; wrote {}", sets.value().size(), path);
   });
 }
 

@@ -9,7 +9,8 @@ namespace fluxion::io {
 
 using namespace detail;
 
-Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, const std::string& source) {
+Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, const std::string& source,
+                                                       const IsotopeTable* isotopes) {
   Diagnostics d(source);
   std::vector<IntensitySet> sets;
   std::map<std::pair<std::string, std::string>, std::size_t> index;
@@ -37,13 +38,13 @@ Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, co
     const std::string formula(t.get("formula")), derivative(t.get("derivative"));
     auto [it, inserted] = index.emplace(std::pair{sample, metabolite}, sets.size());
     if (inserted) {
-      if (auto f = parse_formula(formula); !f) {
+      if (auto f = parse_formula(formula, isotopes); !f) {
         d.error(f.diagnostics().front().message, ln, t.column("formula"));
         index.erase(it);
         continue;
       }
       if (!derivative.empty())
-        if (auto f = parse_formula(derivative); !f) {
+        if (auto f = parse_formula(derivative, isotopes); !f) {
           d.error(f.diagnostics().front().message, ln, t.column("derivative"));
           index.erase(it);
           continue;
@@ -63,11 +64,11 @@ Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, co
   return Result<std::vector<IntensitySet>>::success(std::move(sets));
 }
 
-Result<std::vector<IntensitySet>> load_intensity_table(const std::string& path) {
+Result<std::vector<IntensitySet>> load_intensity_table(const std::string& path, const IsotopeTable* isotopes) {
   std::string error;
   auto text = read_file(path, error);
   if (!text) return Result<std::vector<IntensitySet>>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
-  return read_intensity_table(*text, path);
+  return read_intensity_table(*text, path, isotopes);
 }
 
 Result<std::string> correct_intensity_table(const std::vector<IntensitySet>& sets, const CorrectionSettings& settings,
@@ -76,14 +77,31 @@ Result<std::string> correct_intensity_table(const std::vector<IntensitySet>& set
   std::string out = "sample\tmetabolite\tderivative\tisotopologue\tarea\tcorrected_area\tisotopologue_fraction\tresiduum\tmean_enrichment\n";
   const std::string el(element_symbol(settings.tracer));
   for (const auto& s : sets) {
-    Formula ion = parse_formula(s.formula).value();
+    auto parsed = parse_formula(s.formula, &settings.isotopes);
+    if (!parsed) {
+      d.error(parsed.diagnostics().front().message, s.line, 0, "metabolite '" + s.metabolite + "'");
+      continue;
+    }
+    Formula ion = parsed.value();
+    double total = 0;
+    for (double a : s.area) total += std::fabs(a);
+    if (total == 0) {  // as IsoCor's "No data": nothing to correct, and no fractions to report
+      d.warning("'" + s.metabolite + "' of sample '" + s.sample + "': every area is 0; left out of the output", s.line, 0);
+      continue;
+    }
     const int n = ion.count(el) ? ion.at(el) : 0;
     if (n == 0) {
       d.error("formula " + s.formula + " of '" + s.metabolite + "' has no " + el + " atoms to trace", s.line, 0);
       continue;
     }
-    if (!s.derivative.empty())
-      for (const auto& [e, k] : parse_formula(s.derivative).value()) ion[e] += k;
+    if (!s.derivative.empty()) {
+      auto derivative = parse_formula(s.derivative, &settings.isotopes);
+      if (!derivative) {
+        d.error(derivative.diagnostics().front().message, s.line, 0, "metabolite '" + s.metabolite + "'");
+        continue;
+      }
+      for (const auto& [e, k] : derivative.value()) ion[e] += k;
+    }
     if (static_cast<int>(s.area.size()) > n + 1 + 8)
       d.warning("'" + s.metabolite + "' has isotopologues far beyond its " + std::to_string(n) + " traced atoms", s.line, 0);
     CorrectionOptions o;
@@ -92,6 +110,7 @@ Result<std::string> correct_intensity_table(const std::vector<IntensitySet>& set
     o.tracer_atoms = n;
     o.purity = settings.purity;
     o.tracer_natural_abundance = settings.tracer_natural_abundance;
+    o.isotopes = settings.isotopes;
     const int rows = std::max(static_cast<int>(s.area.size()), n + 1);
     auto c = correction_matrix(o, rows);
     if (!c) {

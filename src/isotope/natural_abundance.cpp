@@ -3,20 +3,22 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 namespace fluxion {
 
 namespace {
 
+// The built-in abundances as (nominal mass shift, abundance) pairs.
 struct IsotopeShift {
   int shift;
   double abundance;
 };
 
-// Natural isotope abundances by nominal mass shift. C, H, N, O as AccuCor uses them;
-// S, Si, Cl, Br, K from IUPAC 2013 representative values; F, Na, P, I monoisotopic.
-const std::map<std::string, std::vector<IsotopeShift>>& isotope_table() {
+const std::map<std::string, std::vector<IsotopeShift>>& isotope_shifts() {
   static const std::map<std::string, std::vector<IsotopeShift>> table = {
       {"C", {{0, 0.9893}, {1, 0.0107}}},
       {"H", {{0, 0.999885}, {1, 0.000115}}},
@@ -33,6 +35,15 @@ const std::map<std::string, std::vector<IsotopeShift>>& isotope_table() {
       {"I", {{0, 1.0}}},
   };
   return table;
+}
+
+// The abundances of `symbol` by mass shift, or null when neither table has them.
+const std::vector<double>* abundances_of(const std::string& symbol, const IsotopeTable* isotopes) {
+  if (isotopes)
+    if (auto it = isotopes->find(symbol); it != isotopes->end()) return &it->second;
+  const auto& d = default_isotopes();
+  auto it = d.find(symbol);
+  return it == d.end() ? nullptr : &it->second;
 }
 
 std::vector<double> convolve(const std::vector<double>& a, const std::vector<double>& b, std::size_t length) {
@@ -56,7 +67,97 @@ int tracer_shift(Element e) { return e == Element::O ? 2 : 1; }  // 18O is two m
 
 }  // namespace
 
-Result<Formula> parse_formula(std::string_view text) {
+const IsotopeTable& default_isotopes() {
+  static const IsotopeTable table = [] {
+    IsotopeTable t;
+    for (const auto& [symbol, shifts] : isotope_shifts()) {
+      auto& v = t[symbol];
+      for (const auto& iso : shifts) {
+        if (v.size() <= static_cast<std::size_t>(iso.shift)) v.resize(static_cast<std::size_t>(iso.shift) + 1, 0.0);
+        v[static_cast<std::size_t>(iso.shift)] += iso.abundance;
+      }
+    }
+    return t;
+  }();
+  return table;
+}
+
+Result<IsotopeTable> parse_isotope_table(std::string_view text, const std::string& source) {
+  Diagnostics d(source);
+  IsotopeTable table;
+  std::size_t pos = 0;
+  int line = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    std::string_view row = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line;
+    if (auto hash = row.find('#'); hash != std::string_view::npos) row = row.substr(0, hash);
+    std::vector<std::pair<std::string, int>> fields;  // text, column (1-based)
+    for (std::size_t i = 0; i < row.size();) {
+      if (row[i] == ' ' || row[i] == '\t' || row[i] == '\r') {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j < row.size() && row[j] != ' ' && row[j] != '\t' && row[j] != '\r') ++j;
+      fields.emplace_back(std::string(row.substr(i, j - i)), static_cast<int>(i + 1));
+      i = j;
+    }
+    if (fields.empty()) continue;
+    const std::string& symbol = fields[0].first;
+    bool symbol_ok = symbol.size() <= 3 && std::isupper(static_cast<unsigned char>(symbol[0]));
+    for (std::size_t k = 1; k < symbol.size(); ++k) symbol_ok = symbol_ok && std::islower(static_cast<unsigned char>(symbol[k]));
+    if (!symbol_ok) {
+      d.error("'" + symbol + "' is not an element symbol (such as C, H, Si)", line, fields[0].second);
+      continue;
+    }
+    if (table.count(symbol)) {
+      d.error("element " + symbol + " is listed twice", line, fields[0].second);
+      continue;
+    }
+    if (fields.size() < 2) {
+      d.error("element " + symbol + " has no abundances", line, fields[0].second);
+      continue;
+    }
+    if (fields.size() > 65) {
+      d.error("element " + symbol + " has more than 64 abundances", line, fields[65].second);
+      continue;
+    }
+    std::vector<double> abundances;
+    bool ok = true;
+    for (std::size_t k = 1; k < fields.size() && ok; ++k) {
+      char* stop = nullptr;
+      const double v = std::strtod(fields[k].first.c_str(), &stop);
+      if (stop == fields[k].first.c_str() || *stop != '\0' || !(v >= 0 && v <= 1)) {
+        d.error("abundance '" + fields[k].first + "' of " + symbol + " is not a number in [0, 1]", line, fields[k].second);
+        ok = false;
+      }
+      abundances.push_back(v);
+    }
+    if (!ok) continue;
+    double sum = 0;
+    for (double v : abundances) sum += v;
+    if (std::fabs(sum - 1.0) > 1e-3) {
+      d.error("the abundances of " + symbol + " sum to " + std::to_string(sum) + ", not 1", line, fields[1].second);
+      continue;
+    }
+    table[symbol] = std::move(abundances);
+  }
+  if (table.empty() && !d.has_errors()) d.error("no elements in the isotope table");
+  if (d.has_errors()) return Result<IsotopeTable>::failure(d);
+  return Result<IsotopeTable>::success(std::move(table));
+}
+
+Result<IsotopeTable> load_isotope_table(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Result<IsotopeTable>::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot read the file"}});
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return parse_isotope_table(buffer.str(), path);
+}
+
+Result<Formula> parse_formula(std::string_view text, const IsotopeTable* isotopes) {
   Formula f;
   std::size_t i = 0;
   auto fail = [&](const std::string& msg) {
@@ -70,7 +171,7 @@ Result<Formula> parse_formula(std::string_view text) {
     std::size_t j = i + 1;
     while (j < text.size() && std::islower(static_cast<unsigned char>(text[j]))) ++j;
     const std::string symbol(text.substr(i, j - i));
-    if (!isotope_table().count(symbol)) return fail("no isotope data for element '" + symbol + "'");
+    if (!abundances_of(symbol, isotopes)) return fail("no isotope data for element '" + symbol + "'");
     std::size_t k = j;
     while (k < text.size() && std::isdigit(static_cast<unsigned char>(text[k]))) ++k;
     int n = 1;
@@ -99,20 +200,15 @@ std::string format_formula(const Formula& f) {
   return out;
 }
 
-Result<std::vector<double>> natural_mass_distribution(const Formula& formula, int max_shift) {
+Result<std::vector<double>> natural_mass_distribution(const Formula& formula, int max_shift, const IsotopeTable* isotopes) {
   const std::size_t length = static_cast<std::size_t>(std::max(0, max_shift)) + 1;
   std::vector<double> out(length, 0.0);
   out[0] = 1.0;
   for (const auto& [symbol, count] : formula) {
-    auto it = isotope_table().find(symbol);
-    if (it == isotope_table().end())
+    const std::vector<double>* atom = abundances_of(symbol, isotopes);
+    if (!atom)
       return Result<std::vector<double>>::failure({Diagnostic{Severity::error, {}, 0, 0, {}, "no isotope data for element '" + symbol + "'"}});
-    std::vector<double> atom;
-    for (const auto& iso : it->second) {
-      if (atom.size() <= static_cast<std::size_t>(iso.shift)) atom.resize(static_cast<std::size_t>(iso.shift) + 1, 0.0);
-      atom[static_cast<std::size_t>(iso.shift)] += iso.abundance;
-    }
-    for (int k = 0; k < count; ++k) out = convolve(out, atom, length);
+    for (int k = 0; k < count; ++k) out = convolve(out, *atom, length);
   }
   return Result<std::vector<double>>::success(std::move(out));
 }
@@ -157,7 +253,7 @@ Result<bool> add_natural_isotopes(MidSet& mids, Eigen::MatrixXd* jacobian, const
 }
 
 std::string CorrectionOptions::validate() const {
-  auto f = parse_formula(formula);
+  auto f = parse_formula(formula, &isotopes);
   if (!f) return f.diagnostics().front().message;
   const int available = f.value().count(std::string(element_symbol(tracer))) ? f.value().at(std::string(element_symbol(tracer))) : 0;
   if (tracer_atoms > available)
@@ -179,12 +275,12 @@ Result<CorrectionMatrix> correction_matrix(const CorrectionOptions& options, int
   if (measured_isotopologues > kMaxTracerAtoms + 64)
     return Result<CorrectionMatrix>::failure({Diagnostic{Severity::error, {}, 0, 0, "correction",
                                                          std::to_string(measured_isotopologues) + " isotopologues are more than an ion can show"}});
-  Formula other = parse_formula(options.formula).value();
+  Formula other = parse_formula(options.formula, &options.isotopes).value();
   const std::string el(element_symbol(options.tracer));
   const int n = options.tracer_atoms < 0 ? other[el] : options.tracer_atoms;
   other[el] -= n;
   const auto rows = static_cast<std::size_t>(measured_isotopologues);
-  const std::vector<double> base = natural_mass_distribution(other, measured_isotopologues - 1).value();
+  const std::vector<double> base = natural_mass_distribution(other, measured_isotopologues - 1, &options.isotopes).value();
   const int shift = tracer_shift(options.tracer);
   CorrectionMatrix c;
   c.tracer_atoms = n;
@@ -193,7 +289,7 @@ Result<CorrectionMatrix> correction_matrix(const CorrectionOptions& options, int
     std::vector<double> col = base;
     if (options.tracer_natural_abundance) {
       Formula unlabelled{{el, n - i}};
-      col = convolve(col, natural_mass_distribution(unlabelled, measured_isotopologues - 1).value(), rows);
+      col = convolve(col, natural_mass_distribution(unlabelled, measured_isotopologues - 1, &options.isotopes).value(), rows);
     }
     col = convolve(col, binomial_shifts(i, options.purity, shift, rows), rows);
     for (std::size_t r = 0; r < rows; ++r) c.matrix(static_cast<Eigen::Index>(r), i) = col[r];

@@ -60,11 +60,19 @@ cp "$tmp/sim/mids.tsv" "$tmp/measured.tsv"
 expect 0 'e6	C	molF	4	1' -- "$fluxion" mids check "$tmp/measured.tsv" -m simple
 
 printf 'sample\tmetabolite\tisotopologue\tarea\tformula\tderivative\ns1\tSer\t0\t4000\tC3H7NO3\tC14H33Si3\ns1\tSer\t1\t1500\tC3H7NO3\tC14H33Si3\ns1\tSer\t2\t1200\tC3H7NO3\tC14H33Si3\ns1\tSer\t3\t1000\tC3H7NO3\tC14H33Si3\n' > "$tmp/intensities.tsv"
-expect 0 'corrected 1 spectra' -- "$fluxion" correct "$tmp/intensities.tsv" -o "$tmp/corr" --purity 0.99
+expect 0 'read 1 spectra; wrote' -- "$fluxion" correct "$tmp/intensities.tsv" -o "$tmp/corr" --purity 0.99
 expect 0 's1	Ser	C14H33Si3	3	1000	' -- cat "$tmp/corr/corrected.tsv"
 printf 'sample\tmetabolite\tisotopologue\tarea\tformula\ne1\tpyr\t0\t500\tC3H4O3\ne1\tpyr\t1\t30\tC3H4O3\ne1\tpyr\t2\t400\tC3H4O3\ne1\tpyr\t3\t20\tC3H4O3\n' > "$tmp/pyr.tsv"
 expect 0 'wrote' -- "$fluxion" correct "$tmp/pyr.tsv" -o "$tmp/corr_pyr"
 expect 0 'e1	C	pyr	4	1' -- "$fluxion" mids check "$tmp/corr_pyr/corrected.tsv" -m glycolysis
+# IsoCor's own abundance table (its v1 Isotopes.dat) reproduces its example output for E4P
+printf 'O\t0.99757\t0.00038\t0.00205\nH\t0.99985\t0.00015\nN\t0.99632\t0.00368\nC\t0.9893\t0.0107\n' > "$tmp/isotopes.dat"
+printf 'sample\tmetabolite\tisotopologue\tarea\tformula\nSample_1\tE4P\t0\t854\tC4H8O4\nSample_1\tE4P\t1\t10200\tC4H8O4\nSample_1\tE4P\t2\t7760\tC4H8O4\nSample_1\tE4P\t3\t1730\tC4H8O4\nSample_1\tE4P\t4\t320\tC4H8O4\nSample_1\tOA\t0\t0\tC4H3O5\nSample_1\tOA\t1\t0\tC4H3O5\n' > "$tmp/e4p.tsv"
+expect 0 "'OA' of sample 'Sample_1': every area is 0" -- "$fluxion" correct "$tmp/e4p.tsv" -o "$tmp/corr_e4p" --purity 0.99 --isotopes "$tmp/isotopes.dat"
+expect 0 'Sample_1	E4P		1	10200	[0-9.e+]+	0\.5057[45]' -- cat "$tmp/corr_e4p/corrected.tsv"
+expect 0 '"isotopes"' -- cat "$tmp/corr_e4p/run_info.json"
+printf 'C 0.9893 0.0107\nH 0.99 x\n' > "$tmp/bad_isotopes.dat"
+expect 2 "bad_isotopes.dat:2:8: error: abundance 'x' of H is not a number" -- "$fluxion" correct "$tmp/e4p.tsv" -o "$tmp/corr_e4p2" --isotopes "$tmp/bad_isotopes.dat"
 
 # failures: exit code 2 and a message that says where and what
 expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch

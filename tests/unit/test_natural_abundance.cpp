@@ -83,8 +83,8 @@ TEST(Correction, RecoversTheTrueDistribution) {
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(out.fractions[static_cast<std::size_t>(i)], truth(i), 1e-12);
   for (double r : out.residuum) EXPECT_NEAR(r, 0.0, 1e-12);
   EXPECT_NEAR(out.mean_enrichment, (0.1 + 2 * 0.2 + 3 * 0.3) / 3, 1e-12);
-  EXPECT_FALSE(correction_matrix(CorrectionOptions{Element::C, "C2", 3, 1.0, true}, 4).ok());
-  EXPECT_FALSE(correction_matrix(CorrectionOptions{Element::C, "C2", -1, 0.0, true}, 4).ok());
+  EXPECT_FALSE(correction_matrix(CorrectionOptions{Element::C, "C2", 3, 1.0, true, {}}, 4).ok());
+  EXPECT_FALSE(correction_matrix(CorrectionOptions{Element::C, "C2", -1, 0.0, true, {}}, 4).ok());
 }
 
 TEST(Correction, NonNegativeLeastSquares) {

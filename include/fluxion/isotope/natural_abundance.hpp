@@ -25,16 +25,30 @@
 
 namespace fluxion {
 
-// Element symbol -> atom count, e.g. "C11H26N2O1Si2".
+// Natural isotope abundances of elements by nominal mass shift from the lightest
+// isotope: "O" -> {0.99757, 0.00038, 0.00205} (16O, 17O, 18O).
+using IsotopeTable = std::map<std::string, std::vector<double>>;
+// The built-in table: C, H, N, O as AccuCor uses them; S, Si, Cl, Br, K IUPAC 2013;
+// F, Na, P, I monoisotopic.
+const IsotopeTable& default_isotopes();
+// A table in IsoCor's Isotopes.dat layout: one element per line, its symbol, then its
+// abundances from the lightest isotope up, one per nominal mass, separated by tabs or
+// spaces ("O 0.99757 0.00038 0.00205"; an absent mass is 0); '#' starts a comment. The
+// abundances of an element must sum to 1 (within 0.001). Errors name line and column.
+Result<IsotopeTable> parse_isotope_table(std::string_view text, const std::string& source);
+Result<IsotopeTable> load_isotope_table(const std::string& path);
+
+// Element symbol -> atom count, e.g. "C11H26N2O1Si2". Every element needs isotope data:
+// from `isotopes` (when given) or the built-in table.
 using Formula = std::map<std::string, int>;
-Result<Formula> parse_formula(std::string_view text);
+Result<Formula> parse_formula(std::string_view text, const IsotopeTable* isotopes = nullptr);
 std::string format_formula(const Formula& f);  // Hill order: C, H, then alphabetical
 
 // Distribution of the nominal mass shift (0, +1, +2, ...) of a formula from natural
-// isotope abundances (C, H, N, O as AccuCor uses them; S, Si, Cl, Br, K IUPAC 2013;
-// F, Na, P, I monoisotopic), up to `max_shift`.
-// Elements without data are an error.
-Result<std::vector<double>> natural_mass_distribution(const Formula& formula, int max_shift);
+// isotope abundances, up to `max_shift`: `isotopes` (when given) for its elements, the
+// built-in table for the rest. Elements without data are an error.
+Result<std::vector<double>> natural_mass_distribution(const Formula& formula, int max_shift,
+                                                      const IsotopeTable* isotopes = nullptr);
 
 // The MID a mass spectrometer reports for a fragment whose traced atoms have `mid`
 // when its other atoms (`other_atoms`: the fragment formula without its traced atoms)
@@ -61,6 +75,7 @@ struct CorrectionOptions {
   bool tracer_natural_abundance = true;  // correct natural isotopes of the tracer element at
                                          // unlabelled positions (IsoCor's option; off when the
                                          // simulator already puts them on the substrates)
+  IsotopeTable isotopes;                 // abundances that replace the built-in ones, by element
   std::string validate() const;  // empty when valid
 };
 
