@@ -846,28 +846,33 @@ bool eliminate(const Level& level, double* lu, double* inv) {
 template <std::size_t M>
 void solve_fixed(const Level& level, const double* lu, const double* inv, double* r, std::size_t m_dynamic,
                  std::size_t stride) {
-  const std::size_t m = M > 0 ? M : m_dynamic;
   const int* col = level.f_col.data();
+  // one row's sums: in registers when m is fixed, so that consecutive entries do not
+  // wait on a store and reload of the same values
+  auto row_update = [&](double* __restrict ri, int begin, int end, double scale) {
+    if constexpr (M > 0) {
+      double acc[M];
+      for (std::size_t c = 0; c < M; ++c) acc[c] = ri[c];
+      for (int p = begin; p < end; ++p) {
+        const double* __restrict rk = r + static_cast<std::size_t>(col[p]) * stride;
+        const double a = lu[p];
+        for (std::size_t c = 0; c < M; ++c) acc[c] -= a * rk[c];
+      }
+      for (std::size_t c = 0; c < M; ++c) ri[c] = acc[c] * scale;
+    } else {
+      for (int p = begin; p < end; ++p) {
+        const double* __restrict rk = r + static_cast<std::size_t>(col[p]) * stride;
+        const double a = lu[p];
+        for (std::size_t c = 0; c < m_dynamic; ++c) ri[c] -= a * rk[c];
+      }
+      if (scale != 1.0)
+        for (std::size_t c = 0; c < m_dynamic; ++c) ri[c] *= scale;
+    }
+  };
   for (std::size_t b = 0; b + 1 < level.blocks.size(); ++b) {
     const auto first = static_cast<std::size_t>(level.blocks[b]), last = static_cast<std::size_t>(level.blocks[b + 1]);
-    for (std::size_t i = first; i < last; ++i) {
-      double* __restrict ri = r + i * stride;
-      for (int p = level.f_ptr[i]; p < level.f_diagonal[i]; ++p) {
-        const double* __restrict rk = r + static_cast<std::size_t>(col[p]) * stride;
-        const double a = lu[p];
-        for (std::size_t c = 0; c < m; ++c) ri[c] -= a * rk[c];
-      }
-      const double s = inv[i];
-      for (std::size_t c = 0; c < m; ++c) ri[c] *= s;
-    }
-    for (std::size_t i = last; i-- > first;) {
-      double* __restrict ri = r + i * stride;
-      for (int p = level.f_diagonal[i] + 1; p < level.f_ptr[i + 1]; ++p) {
-        const double* __restrict rk = r + static_cast<std::size_t>(col[p]) * stride;
-        const double a = lu[p];
-        for (std::size_t c = 0; c < m; ++c) ri[c] -= a * rk[c];
-      }
-    }
+    for (std::size_t i = first; i < last; ++i) row_update(r + i * stride, level.f_ptr[i], level.f_diagonal[i], inv[i]);
+    for (std::size_t i = last; i-- > first;) row_update(r + i * stride, level.f_diagonal[i] + 1, level.f_ptr[i + 1], 1.0);
   }
 }
 
