@@ -100,16 +100,13 @@ struct EmuModel::Impl {
     std::vector<int> row_drain;  // per row, its metabolite's drain (index into Impl::drains)
     // factor pattern by rows: [entries on earlier blocks | L | diagonal | U]
     std::vector<int> f_ptr, f_col, f_diagonal;
-    // elimination program: row i runs elim[elim_ptr[i] .. elim_ptr[i+1]); each step turns
-    // one L slot into its multiplier and applies updates[previous step's end .. end)
-    struct Step {
-      int slot = 0, column = 0, end = 0;
-    };
+    // elimination program: row i applies updates[elim_ptr[i] .. elim_ptr[i+1]), in order,
+    // each a_target −= a_multiplier · u_source (one flat loop per row: the trip counts
+    // vary from row to row, and every loop exit costs a branch the CPU cannot predict)
     struct Update {
-      int target = 0, source = 0;
+      int target = 0, multiplier = 0, source = 0;
     };
     std::vector<int> elim_ptr;
-    std::vector<Step> elim;
     std::vector<Update> updates;
     std::vector<Input> inputs;
     std::vector<BEntry> b;
@@ -391,6 +388,15 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
   auto& emus = impl->emus;
   std::vector<int> queue;
   auto get_emu = [&](std::size_t met, std::uint64_t mask) {
+    // The atoms of a symmetric metabolite and their mirror images have one MID (its
+    // production averages both orientations): one EMU for both.
+    if (model.metabolites[met].symmetric) {
+      const int n = impl->metabolite_atoms[met];
+      std::uint64_t mirrored = 0;
+      for (int i = 0; i < n; ++i)
+        if (mask >> i & 1ULL) mirrored |= 1ULL << (n - 1 - i);
+      mask = std::min(mask, mirrored);
+    }
     auto [it, inserted] = emu_id.emplace(EmuKey{met, mask}, static_cast<int>(emus.size()));
     if (inserted) {
       Impl::EmuInfo info;
@@ -625,10 +631,9 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
         const auto uk = static_cast<std::size_t>(k);
         if (block_of[uk] < block_of[ui]) continue;  // an entry on an earlier block: not eliminated
         for (int q = level.f_diagonal[uk] + 1; q < level.f_ptr[uk + 1]; ++q)
-          level.updates.push_back({slot(i, level.f_col[static_cast<std::size_t>(q)]), q});
-        level.elim.push_back({p, k, static_cast<int>(level.updates.size())});
+          level.updates.push_back({slot(i, level.f_col[static_cast<std::size_t>(q)]), p, q});
       }
-      level.elim_ptr.push_back(static_cast<int>(level.elim.size()));
+      level.elim_ptr.push_back(static_cast<int>(level.updates.size()));
     }
     level.b_term_ptr.push_back(0);
     std::map<std::pair<int, int>, const std::vector<Term>*> bs;  // (input, row) in solve order
@@ -823,14 +828,10 @@ double eval(const Term* begin, const Term* end, const double* oneway) {
 // false when a pivot vanishes. `inv` receives 1 / pivot.
 bool eliminate(const Level& level, double* lu, double* inv) {
   const auto n = level.unknowns.size();
-  const Level::Step* step = level.elim.data();
-  const Level::Update* update = level.updates.data();
-  const Level::Update* done = update;
+  const Level::Update* u = level.updates.data();
   for (std::size_t i = 0; i < n; ++i) {
-    for (const Level::Step* end = level.elim.data() + level.elim_ptr[i + 1]; step != end; ++step) {
-      const double l = lu[step->slot];
-      for (const Level::Update* last = update + step->end; done != last; ++done) lu[done->target] -= l * lu[done->source];
-    }
+    for (const Level::Update* end = level.updates.data() + level.elim_ptr[i + 1]; u != end; ++u)
+      lu[u->target] -= lu[u->multiplier] * lu[u->source];
     const double d = lu[level.f_diagonal[i]];
     if (!(std::fabs(d) > 0) || !std::isfinite(d)) return false;
     const double s = 1.0 / d;
