@@ -16,7 +16,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev          # libFuzzer targets and sanitizers
   # numerics
-  libeigen3-dev libsuitesparse-dev libgmp-dev
+  libeigen3-dev libsuitesparse-dev libgmp-dev coinor-libclp-dev
   # formats
   libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev
   # command line and logging

@@ -1,0 +1,83 @@
+// The polytope of feasible fluxes in the free parameters of a FluxSpace, and the linear
+// programs over it (COIN-OR CLP).
+//
+// A point is a vector of free parameters x = [free net fluxes, exchange fluxes]. Every
+// net flux is a linear function of the free net fluxes (the net kernel), every exchange
+// flux is one free parameter, so every bound and every extra linear constraint on net
+// or exchange fluxes is one row  lower ≤ a·x ≤ upper. Rows come from the model's net
+// bounds, its exchange bounds and the user's constraints (ML-Flux's constraint sheets).
+#pragma once
+
+#include <Eigen/Dense>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/model.hpp"
+
+namespace fluxion {
+
+// A term of a linear constraint: coefficient × (net or exchange flux of a column).
+struct FluxTerm {
+  Eigen::Index column = 0;
+  bool exchange = false;
+  double coefficient = 1.0;
+};
+
+struct LinearConstraint {
+  std::string name;  // shown in errors: "constraints.tsv line 4", "pgi <= 1"
+  std::vector<FluxTerm> terms;
+  double lower = -kInfinity, upper = kInfinity;
+};
+
+enum class LpStatus { optimal, infeasible, unbounded, limit, error };
+const char* to_string(LpStatus s);
+
+struct LpSolution {
+  LpStatus status = LpStatus::error;
+  double objective = 0.0;
+  Eigen::VectorXd x;
+};
+
+class FluxPolytope {
+ public:
+  // Rows from the model's bounds and `extra`. Errors: a constraint that names a column
+  // outside the space or an exchange flux the column does not have, lower > upper.
+  static Result<FluxPolytope> build(const Model& model, const FluxSpace& space,
+                                    const std::vector<LinearConstraint>& extra = {});
+
+  Eigen::Index dimension() const { return a_.cols(); }
+  Eigen::Index n_rows() const { return a_.rows(); }
+  const Eigen::MatrixXd& rows() const { return a_; }  // [n_rows × dimension]
+  const Eigen::VectorXd& lower() const { return lower_; }
+  const Eigen::VectorXd& upper() const { return upper_; }
+  const std::vector<std::string>& row_names() const { return names_; }
+  const std::vector<std::string>& coordinate_names() const { return coordinate_names_; }
+
+  // Largest violation of any row by x (0 inside).
+  double violation(const Eigen::VectorXd& x) const;
+  bool contains(const Eigen::VectorXd& x, double tolerance = 1e-9) const { return violation(x) <= tolerance; }
+
+  // min or max c·x over the polytope.
+  LpSolution optimize(const Eigen::VectorXd& c, bool maximize) const;
+
+  struct Box {
+    Eigen::VectorXd lower, upper;  // per coordinate
+  };
+  // Per-coordinate bounds (2 · dimension LPs). Errors: infeasible (naming an irreducible
+  // set of rows that cannot hold together) or a coordinate without a finite bound.
+  Result<Box> bounding_box() const;
+
+  // An irreducible infeasible subset of the rows (deletion filter), by row name; empty
+  // when the rows are feasible.
+  std::vector<std::string> conflicting_rows() const;
+
+ private:
+  Eigen::MatrixXd a_;
+  Eigen::VectorXd lower_, upper_;
+  std::vector<std::string> names_;
+  std::vector<std::string> coordinate_names_;
+};
+
+}  // namespace fluxion
