@@ -159,6 +159,43 @@ Result<FluxPolytope> FluxPolytope::build(const Model& model, const FluxSpace& sp
   return Result<FluxPolytope>::success(std::move(p));
 }
 
+FluxPolytope FluxPolytope::from_rows(Eigen::MatrixXd a, Eigen::VectorXd lower, Eigen::VectorXd upper,
+                                     std::vector<std::string> row_names, std::vector<std::string> coordinate_names) {
+  FluxPolytope p;
+  p.a_ = std::move(a);
+  p.lower_ = std::move(lower);
+  p.upper_ = std::move(upper);
+  p.names_ = std::move(row_names);
+  p.coordinate_names_ = std::move(coordinate_names);
+  p.names_.resize(static_cast<std::size_t>(p.a_.rows()));
+  p.coordinate_names_.resize(static_cast<std::size_t>(p.a_.cols()));
+  return p;
+}
+
+Result<FluxPolytope> FluxPolytope::leading(Eigen::Index n) const {
+  Diagnostics d("flux polytope");
+  std::vector<Eigen::Index> keep;
+  for (Eigen::Index i = 0; i < n_rows(); ++i) {
+    const bool head = n > 0 && a_.row(i).head(n).cwiseAbs().maxCoeff() > 0;
+    const bool tail = n < dimension() && a_.row(i).tail(dimension() - n).cwiseAbs().maxCoeff() > 0;
+    if (head && tail) d.error("couples free net fluxes with exchange fluxes, which are sampled separately", 0, 0, names_[static_cast<std::size_t>(i)]);
+    if (!tail) keep.push_back(i);  // rows on the leading coordinates, and constant rows
+  }
+  if (d.has_errors()) return Result<FluxPolytope>::failure(d);
+  FluxPolytope p;
+  p.a_.resize(static_cast<Eigen::Index>(keep.size()), n);
+  p.lower_.resize(static_cast<Eigen::Index>(keep.size()));
+  p.upper_.resize(static_cast<Eigen::Index>(keep.size()));
+  for (std::size_t k = 0; k < keep.size(); ++k) {
+    p.a_.row(static_cast<Eigen::Index>(k)) = a_.row(keep[k]).head(n);
+    p.lower_(static_cast<Eigen::Index>(k)) = lower_(keep[k]);
+    p.upper_(static_cast<Eigen::Index>(k)) = upper_(keep[k]);
+    p.names_.push_back(names_[static_cast<std::size_t>(keep[k])]);
+  }
+  p.coordinate_names_.assign(coordinate_names_.begin(), coordinate_names_.begin() + n);
+  return Result<FluxPolytope>::success(std::move(p));
+}
+
 double FluxPolytope::violation(const Eigen::VectorXd& x) const {
   const Eigen::VectorXd ax = a_ * x;
   double worst = 0.0;

@@ -46,6 +46,13 @@ class FluxPolytope {
   // outside the space or an exchange flux the column does not have, lower > upper.
   static Result<FluxPolytope> build(const Model& model, const FluxSpace& space,
                                     const std::vector<LinearConstraint>& extra = {});
+  // A polytope given by its rows directly (lower ≤ a·x ≤ upper).
+  static FluxPolytope from_rows(Eigen::MatrixXd a, Eigen::VectorXd lower, Eigen::VectorXd upper,
+                                std::vector<std::string> row_names, std::vector<std::string> coordinate_names);
+  // The rows on the first `n` coordinates only (those whose other coefficients are all 0),
+  // as a polytope in those coordinates: the free net fluxes of a flux polytope. Errors
+  // when a row couples them to the other coordinates (names it).
+  Result<FluxPolytope> leading(Eigen::Index n) const;
 
   Eigen::Index dimension() const { return a_.cols(); }
   Eigen::Index n_rows() const { return a_.rows(); }

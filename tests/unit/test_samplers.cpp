@@ -1,0 +1,126 @@
+// Samplers: every point satisfies every constraint, the moments of uniform distributions
+// on a box and a simplex are reproduced, and a seed gives the same points every time.
+#include <gtest/gtest.h>
+
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/sampling/samplers.hpp"
+
+using namespace fluxion;
+
+namespace {
+
+FluxPolytope unit_box(int n) {
+  return FluxPolytope::from_rows(Eigen::MatrixXd::Identity(n, n), Eigen::VectorXd::Zero(n), Eigen::VectorXd::Ones(n), {}, {});
+}
+
+// x ≥ 0, x1 + … + xn ≤ 1
+FluxPolytope simplex(int n) {
+  Eigen::MatrixXd a(n + 1, n);
+  a.topRows(n) = Eigen::MatrixXd::Identity(n, n);
+  a.row(n).setOnes();
+  Eigen::VectorXd lo = Eigen::VectorXd::Zero(n + 1), hi = Eigen::VectorXd::Constant(n + 1, kInfinity);
+  lo(n) = -kInfinity;
+  hi(n) = 1.0;
+  return FluxPolytope::from_rows(a, lo, hi, {}, {});
+}
+
+struct Moments {
+  Eigen::VectorXd mean, variance;
+};
+
+Moments moments(const std::vector<Eigen::VectorXd>& xs) {
+  const Eigen::Index n = xs.front().size();
+  Moments m{Eigen::VectorXd::Zero(n), Eigen::VectorXd::Zero(n)};
+  for (const auto& x : xs) m.mean += x;
+  m.mean /= static_cast<double>(xs.size());
+  for (const auto& x : xs) m.variance += (x - m.mean).cwiseAbs2();
+  m.variance /= static_cast<double>(xs.size() - 1);
+  return m;
+}
+
+// Uniform on the unit box: mean 1/2, variance 1/12. Uniform on the 3-simplex: each
+// coordinate is Beta(1, 3): mean 1/4, variance 3/80. ACHR's points are correlated; the
+// tolerances allow for an effective sample several times smaller than the count.
+void expect_moments(const std::vector<Eigen::VectorXd>& xs, double mean, double variance, double mean_tol, double var_rel_tol) {
+  const Moments m = moments(xs);
+  for (Eigen::Index j = 0; j < m.mean.size(); ++j) {
+    EXPECT_NEAR(m.mean(j), mean, mean_tol) << "coordinate " << j;
+    EXPECT_NEAR(m.variance(j), variance, var_rel_tol * variance) << "coordinate " << j;
+  }
+}
+
+std::vector<Eigen::VectorXd> achr_points(const FluxPolytope& p, int count, std::uint64_t seed) {
+  AchrOptions o;
+  o.seed = seed;
+  o.thinning = 10;
+  auto s = AchrSampler::create(p, o);
+  EXPECT_TRUE(s.ok()) << s.message();
+  std::vector<Eigen::VectorXd> out;
+  for (int k = 0; k < 200; ++k) s.value().next();  // burn-in
+  for (int k = 0; k < count; ++k) {
+    out.push_back(s.value().next());
+    EXPECT_LE(p.violation(out.back()), 1e-9);
+  }
+  return out;
+}
+
+std::vector<Eigen::VectorXd> rejection_points(const FluxPolytope& p, int count, std::uint64_t seed) {
+  auto s = RejectionSampler::create(p, seed);
+  EXPECT_TRUE(s.ok()) << s.message();
+  std::vector<Eigen::VectorXd> out;
+  Eigen::VectorXd x;
+  for (int k = 0; k < count; ++k) {
+    EXPECT_TRUE(s.value().next(x));
+    EXPECT_LE(p.violation(x), 1e-9);
+    out.push_back(x);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Samplers, RejectionIsUniformOnABoxAndASimplex) {
+  expect_moments(rejection_points(unit_box(3), 20000, 1), 0.5, 1.0 / 12, 0.01, 0.05);
+  expect_moments(rejection_points(simplex(3), 20000, 2), 0.25, 3.0 / 80, 0.01, 0.05);
+}
+
+TEST(Samplers, AchrIsUniformOnABoxAndASimplex) {
+  expect_moments(achr_points(unit_box(3), 20000, 3), 0.5, 1.0 / 12, 0.02, 0.1);
+  expect_moments(achr_points(simplex(3), 20000, 4), 0.25, 3.0 / 80, 0.02, 0.1);
+}
+
+// A flat polytope (an equality on a combination): rejection cannot hit it, ACHR stays on it.
+TEST(Samplers, AchrStaysOnEqualities) {
+  Eigen::MatrixXd a(4, 3);
+  a << 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0;
+  Eigen::VectorXd lo(4), hi(4);
+  lo << 0, 0, 0, 1;
+  hi << 1, 1, 1, 1;
+  const FluxPolytope p = FluxPolytope::from_rows(a, lo, hi, {}, {});
+  const auto xs = achr_points(p, 2000, 5);
+  for (const auto& x : xs) EXPECT_NEAR(x(0) + x(1), 1.0, 1e-9);
+  auto r = RejectionSampler::create(p, 6);
+  ASSERT_TRUE(r.ok());
+  Eigen::VectorXd x;
+  EXPECT_FALSE(r.value().next(x, 10000));
+}
+
+// The free net fluxes of built-in models with their bounds: all points feasible, and
+// the same seed gives the same points.
+TEST(Samplers, BuiltinModelsFeasibleAndDeterministic) {
+  for (const char* name : {"glycolysis", "glyppp", "ccm"}) {
+    SCOPED_TRACE(name);
+    auto m = io::load_model(name);
+    ASSERT_TRUE(m.ok());
+    auto fs = FluxSpace::build(m.value());
+    ASSERT_TRUE(fs.ok());
+    auto full = FluxPolytope::build(m.value(), fs.value());
+    ASSERT_TRUE(full.ok()) << full.message();
+    auto net = full.value().leading(fs.value().n_free_net());
+    ASSERT_TRUE(net.ok()) << net.message();
+    const auto a = achr_points(net.value(), 300, 7), b = achr_points(net.value(), 300, 7);
+    for (std::size_t k = 0; k < a.size(); ++k) ASSERT_EQ(a[k], b[k]);
+    for (const auto& x : a) EXPECT_LE(net.value().violation(x), 1e-7);
+  }
+}
