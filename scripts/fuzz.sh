@@ -8,7 +8,7 @@ bash scripts/build.sh fuzz
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
-for target in reaction_tsv fluxml sbml cobra_json mfapy tracer_table mid_table intensity_table isotope_table; do
+for target in reaction_tsv fluxml sbml cobra_json mfapy tracer_table mid_table intensity_table isotope_table constraint_table; do
   mkdir -p "$work/$target"
   cp tests/fuzz/corpus/$target/* "$work/$target/"
   echo "== fuzz_$target (${seconds}s)"

@@ -1,0 +1,30 @@
+// Extra linear constraints on net and exchange fluxes (`--constraints FILE`), as
+// ML-Flux's constraint sheets write them, one per line:
+//
+//   # comment
+//   v1 <= 1.000001                 net flux of reaction v1
+//   0.8 <= pgi <= 1                both sides
+//   xch(v2) <= 100                 exchange flux of v2 (net(v2) = v2)
+//   v3 == 0                        equality ('=' too)
+//   2*pdh - 'EX_CO2' >= -0.5       coefficients; quoted ids for any characters
+//
+// Each side is a number or a sum of terms [number [*]] id; the operators of a chain go
+// the same way (<, <= or >, >=). Errors give line and column: unknown reactions,
+// exchange fluxes of reactions that cannot run backwards, malformed expressions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/sampling/polytope.hpp"
+
+namespace fluxion::io {
+
+Result<std::vector<LinearConstraint>> read_constraint_table(std::string_view text, const std::string& source,
+                                                            const FluxSpace& space);
+Result<std::vector<LinearConstraint>> load_constraint_table(const std::string& path, const FluxSpace& space);
+
+}  // namespace fluxion::io
