@@ -35,5 +35,6 @@ void add_mids_commands(CLI::App& app, Context& ctx);
 void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 // `argv` is the whole command line, recorded in run_info.json.
 void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
+void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 
 }  // namespace fluxion::cli

@@ -6,23 +6,56 @@
 namespace fluxion {
 
 Result<RejectionSampler> RejectionSampler::create(const FluxPolytope& polytope, std::uint64_t seed) {
-  auto box = polytope.bounding_box();
-  if (!box) return Result<RejectionSampler>::failure(box.diagnostics());
+  auto full_box = polytope.bounding_box();  // feasibility and boundedness, with named errors
+  if (!full_box) return Result<RejectionSampler>::failure(full_box.diagnostics());
   RejectionSampler s;
-  s.polytope_ = polytope;
-  s.box_ = box.value();
   s.rng_.seed(seed);
+  const Eigen::Index n = polytope.dimension();
+  std::vector<Eigen::Index> eq, ineq;
+  for (Eigen::Index i = 0; i < polytope.n_rows(); ++i)
+    (polytope.lower()(i) == polytope.upper()(i) ? eq : ineq).push_back(i);
+  if (eq.empty()) {
+    s.polytope_ = polytope;
+    s.box_ = full_box.value();
+    return Result<RejectionSampler>::success(std::move(s));
+  }
+  Eigen::MatrixXd e(static_cast<Eigen::Index>(eq.size()), n);
+  Eigen::VectorXd values(static_cast<Eigen::Index>(eq.size()));
+  for (std::size_t k = 0; k < eq.size(); ++k) {
+    e.row(static_cast<Eigen::Index>(k)) = polytope.rows().row(eq[k]);
+    values(static_cast<Eigen::Index>(k)) = polytope.lower()(eq[k]);
+  }
+  s.x0_ = e.completeOrthogonalDecomposition().solve(values);
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(e.transpose());
+  const Eigen::MatrixXd q = qr.householderQ();
+  s.null_ = q.rightCols(n - qr.rank());
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(ineq.size()), s.null_.cols());
+  Eigen::VectorXd lo(a.rows()), hi(a.rows());
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < ineq.size(); ++k) {
+    const auto i = ineq[k];
+    const double shift = polytope.rows().row(i).dot(s.x0_);
+    a.row(static_cast<Eigen::Index>(k)) = polytope.rows().row(i) * s.null_;
+    lo(static_cast<Eigen::Index>(k)) = polytope.lower()(i) - shift;
+    hi(static_cast<Eigen::Index>(k)) = polytope.upper()(i) - shift;
+    names.push_back(polytope.row_names()[static_cast<std::size_t>(i)]);
+  }
+  s.polytope_ = FluxPolytope::from_rows(a, lo, hi, names, {});
+  auto box = s.polytope_.bounding_box();
+  if (!box) return Result<RejectionSampler>::failure(box.diagnostics());
+  s.box_ = box.value();
   return Result<RejectionSampler>::success(std::move(s));
 }
 
 bool RejectionSampler::next(Eigen::VectorXd& x, long max_tries) {
   const Eigen::Index n = polytope_.dimension();
-  x.resize(n);
+  Eigen::VectorXd z(n);
   for (long k = 0; k < max_tries; ++k) {
-    for (Eigen::Index j = 0; j < n; ++j) x(j) = box_.lower(j) + (box_.upper(j) - box_.lower(j)) * uniform01(rng_);
+    for (Eigen::Index j = 0; j < n; ++j) z(j) = box_.lower(j) + (box_.upper(j) - box_.lower(j)) * uniform01(rng_);
     ++tries_;
-    if (polytope_.contains(x, 1e-9)) {
+    if (polytope_.contains(z, 1e-9)) {
       ++accepted_;
+      x = null_.size() > 0 ? Eigen::VectorXd(x0_ + null_ * z) : z;
       return true;
     }
   }

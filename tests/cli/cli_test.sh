@@ -74,6 +74,19 @@ expect 0 '"isotopes"' -- cat "$tmp/corr_e4p/run_info.json"
 printf 'C 0.9893 0.0107\nH 0.99 x\n' > "$tmp/bad_isotopes.dat"
 expect 2 "bad_isotopes.dat:2:8: error: abundance 'x' of H is not a number" -- "$fluxion" correct "$tmp/e4p.tsv" -o "$tmp/corr_e4p2" --isotopes "$tmp/bad_isotopes.dat"
 
+# sampling: uniform flux sets within the model's bounds and extra constraints
+printf '# v2 held in a band\n0.2 <= v2 <= 0.9\nxch(v2) <= 5\n' > "$tmp/constraints.txt"
+expect 0 '300 flux sets \(rejection\)' -- "$fluxion" sample -m simple -c "$tmp/constraints.txt" -n 300 --seed 3 -o "$tmp/samples"
+expect 0 '^300$' -- awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "net:v2") c = i; next } $c >= 0.2 - 1e-9 && $c <= 0.9 + 1e-9 { n++ } END { print n }' "$tmp/samples/samples.tsv"
+expect 0 '300 flux sets \(achr\)' -- "$fluxion" sample -m simple -c "$tmp/constraints.txt" -n 300 --method achr -o "$tmp/samples_achr"
+expect 0 '^300$' -- awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "net:v2") c = i; next } $c >= 0.2 - 1e-9 && $c <= 0.9 + 1e-9 { n++ } END { print n }' "$tmp/samples_achr/samples.tsv"
+expect 0 'sampling with ACHR' -- "$fluxion" sample -m glycolysis -n 20 -o "$tmp/samples_gly"
+printf 'v2 >= 5\nv2 <= 1\n' > "$tmp/conflict.txt"
+expect 2 'conflict.txt line 1: v2 >= 5' -- "$fluxion" sample -m simple -c "$tmp/conflict.txt" -o "$tmp/samples_bad"
+expect 2 'conflict.txt line 2: v2 <= 1' -- "$fluxion" sample -m simple -c "$tmp/conflict.txt" -o "$tmp/samples_bad"
+printf 'v2 <= 1\nvq <= 2\n' > "$tmp/unknown.txt"
+expect 2 "unknown.txt:2:1: error: 'vq' is not a reaction of the model" -- "$fluxion" sample -m simple -c "$tmp/unknown.txt" -o "$tmp/samples_bad"
+
 # failures: exit code 2 and a message that says where and what
 expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch
 expect 2 'model is required|Usage' -- "$fluxion" model info

@@ -27,17 +27,22 @@ inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng()
 
 class RejectionSampler {
  public:
-  // The polytope's LP box; errors as FluxPolytope::bounding_box.
+  // The polytope's LP box; errors as FluxPolytope::bounding_box. Equality rows (lower =
+  // upper) are solved first: the points are x0 + N·z with N an orthonormal basis of their
+  // null space, and z is drawn by rejection in the box of the reduced polytope, which is
+  // uniform on the flat polytope because x0 + N·z preserves volume.
   static Result<RejectionSampler> create(const FluxPolytope& polytope, std::uint64_t seed);
   // The next accepted point; false when `max_tries` draws in a row fell outside (a
   // polytope too thin for its box: equality constraints on combinations of coordinates).
   bool next(Eigen::VectorXd& x, long max_tries = 1000000);
   double acceptance_rate() const { return tries_ ? static_cast<double>(accepted_) / static_cast<double>(tries_) : 0.0; }
-  const FluxPolytope::Box& box() const { return box_; }
+  const FluxPolytope::Box& box() const { return box_; }  // of the reduced coordinates z
 
  private:
-  FluxPolytope polytope_;
+  FluxPolytope polytope_;  // in z
   FluxPolytope::Box box_;
+  Eigen::VectorXd x0_;
+  Eigen::MatrixXd null_;  // empty: no equalities, x = z
   std::mt19937_64 rng_;
   long tries_ = 0, accepted_ = 0;
 };
