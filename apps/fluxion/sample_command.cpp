@@ -1,24 +1,26 @@
-// fluxion sample: uniform flux sets in the polytope of a model's bounds and extra
-// constraints; free net fluxes by rejection in the LP box or by ACHR, exchange fluxes
-// from their own bounds (uniform or log-uniform).
+// fluxion sample: flux sets uniform in the polytope of a model's bounds and extra
+// constraints (free net fluxes by rejection in the LP box or ACHR), exchange fluxes from
+// their bounds (uniform or log-uniform, optionally a mixture of bound sets), optionally
+// normalised to a reference flux.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cmath>
+#include <cstdio>
 
 #include "commands.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
-#include "fluxion/sampling/samplers.hpp"
+#include "fluxion/sampling/flux_sets.hpp"
 
 namespace fluxion::cli {
 
 namespace {
 
 struct SampleOptions {
-  std::string model, constraints, output, method = "auto", exchange = "uniform";
+  std::string model, constraints, output, method = "auto", exchange = "uniform", normalize;
+  std::vector<std::string> exchange_sets;
   long count = 1000;
   int thinning = 0;
   double exchange_floor = 1e-3;
@@ -51,6 +53,10 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
   cmd->add_option("--exchange-floor", o.exchange_floor, "Lower end of log-uniform exchange fluxes whose bound is 0")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--exchange-set", o.exchange_sets,
+                  "A set of exchange bounds (a constraint file) and its share, FILE=SHARE; repeat for a mixture "
+                  "(ML-Flux GlyPPP: 0.2 / 0.2 / 0.6)");
+  cmd->add_option("--normalize", o.normalize, "Divide every flux set by the net flux of this reaction (as ML-Flux: glucose uptake = 1)");
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   cmd->add_option("-o,--output", o.output, "Output directory (samples.tsv, run_info.json)")->required();
   cmd->callback([&ctx, argv] {
@@ -60,86 +66,66 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     if (!accept(model, ctx)) return;
     auto space = FluxSpace::build(model.value());
     if (!accept(space, ctx)) return;
-    std::vector<LinearConstraint> extra;
+    const FluxSpace& fs = space.value();
+    std::vector<LinearConstraint> constraints;
     if (!o.constraints.empty()) {
-      auto c = io::load_constraint_table(o.constraints, space.value());
+      auto c = io::load_constraint_table(o.constraints, fs);
       if (!accept(c, ctx)) return;
-      extra = c.value();
+      constraints = c.value();
+      info.add_input("constraints", o.constraints);
     }
-    auto polytope = FluxPolytope::build(model.value(), space.value(), extra);
-    if (!accept(polytope, ctx)) return;
-    auto box = polytope.value().bounding_box();  // feasibility, boundedness, exchange ranges
-    if (!accept(box, ctx)) return;
-    const Eigen::Index nf = space.value().n_free_net(), n = space.value().n_free();
-    auto net = polytope.value().leading(nf);
-    if (!accept(net, ctx)) return;
-
-    std::mt19937_64 exchange_rng(o.seed ^ 0x9e3779b97f4a7c15ULL);
-    std::optional<RejectionSampler> rejection;
-    std::optional<AchrSampler> achr;
-    std::string method = o.method;
-    Eigen::VectorXd first;
-    bool have_first = false;
-    if (method != "achr") {
-      auto s = RejectionSampler::create(net.value(), o.seed);
-      if (!accept(s, ctx)) return;
-      rejection = std::move(s.value());
-      if (method == "auto") {
-        have_first = rejection->next(first, 200000);
-        if (!have_first) {
-          spdlog::info("rejection in the LP box accepted none of 200,000 draws (a thin polytope); sampling with ACHR");
-          rejection.reset();
-          method = "achr";
-        } else {
-          method = "rejection";
-        }
-      }
-    }
-    if (method == "achr") {
-      AchrOptions ao;
-      ao.seed = o.seed;
-      ao.thinning = o.thinning;
-      auto s = AchrSampler::create(net.value(), ao);
-      if (!accept(s, ctx)) return;
-      achr = std::move(s.value());
-      for (int k = 0; k < 10 * std::max<int>(1, static_cast<int>(nf)); ++k) achr->next();  // burn-in
-    }
-    const auto& ids = space.value().column_ids();
-    std::string out = "sample";
-    for (Eigen::Index c = 0; c < space.value().n_reactions(); ++c) out += "\tnet:" + ids[static_cast<std::size_t>(c)];
-    for (Eigen::Index c : space.value().exchange_columns()) out += "\txch:" + ids[static_cast<std::size_t>(c)];
-    out += '\n';
-    Eigen::VectorXd free(n), x;
-    for (long k = 0; k < o.count; ++k) {
-      if (have_first) {
-        x = first;
-        have_first = false;
-      } else if (rejection) {
-        if (!rejection->next(x)) {
-          print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {},
-                                        "no point of the LP box in a million draws fell inside the polytope (it fills too "
-                                        "little of its box): use --method achr"}});
-          ctx.exit_code = kExitFailure;
+    FluxSetOptions options;
+    options.net = o.method == "achr" ? NetSampling::achr : o.method == "rejection" ? NetSampling::rejection : NetSampling::automatic;
+    options.thinning = o.thinning;
+    options.exchange = o.exchange == "log-uniform" ? ExchangeSampling::log_uniform : ExchangeSampling::uniform;
+    options.exchange_floor = o.exchange_floor;
+    options.seed = o.seed;
+    for (const auto& spec : o.exchange_sets) {
+      const auto eq = spec.rfind('=');
+      const std::string path = eq == std::string::npos ? spec : spec.substr(0, eq);
+      double share = 1.0;
+      if (eq != std::string::npos) {
+        char* stop = nullptr;
+        share = std::strtod(spec.c_str() + eq + 1, &stop);
+        if (stop == spec.c_str() + eq + 1 || *stop != '\0') {
+          print_diagnostics({Diagnostic{Severity::error, "--exchange-set", 0, 0, {}, "'" + spec + "': expected FILE=SHARE with a number"}});
+          ctx.exit_code = kExitInput;
           return;
         }
-      } else {
-        x = achr->next();
       }
-      free.head(nf) = x;
-      for (Eigen::Index j = nf; j < n; ++j) {
-        const double lo = box.value().lower(j), hi = box.value().upper(j);
-        const double u = uniform01(exchange_rng);
-        if (o.exchange == "uniform" || hi <= lo) {
-          free(j) = lo + (hi - lo) * u;
-        } else {
-          const double a = std::log(std::max(lo, std::min(o.exchange_floor, hi))), b = std::log(hi);
-          free(j) = std::exp(a + (b - a) * u);
-        }
+      auto c = io::load_constraint_table(path, fs);
+      if (!accept(c, ctx)) return;
+      options.exchange_sets.push_back({path, c.value(), share});
+      info.add_input("exchange set (share " + number(share) + ")", path);
+    }
+    if (!o.normalize.empty()) {
+      const auto& ids = fs.column_ids();
+      const auto it = std::find(ids.begin(), ids.end(), o.normalize);
+      if (it == ids.end() || it - ids.begin() >= fs.n_reactions()) {
+        print_diagnostics({Diagnostic{Severity::error, "--normalize", 0, 0, {}, "'" + o.normalize + "' is not a reaction of the model"}});
+        ctx.exit_code = kExitInput;
+        return;
       }
-      const FluxVector v = space.value().free_to_full(free);
+      options.normalize_to = it - ids.begin();
+    }
+    auto sampler = FluxSetSampler::create(model.value(), fs, constraints, options);
+    if (!accept(sampler, ctx)) return;
+    FluxSetSampler& s = sampler.value();
+
+    std::string out = "sample";
+    for (Eigen::Index c = 0; c < fs.n_reactions(); ++c) out += "\tnet:" + fs.column_ids()[static_cast<std::size_t>(c)];
+    for (Eigen::Index c : fs.exchange_columns()) out += "\txch:" + fs.column_ids()[static_cast<std::size_t>(c)];
+    out += '\n';
+    FluxVector v;
+    for (long k = 0; k < o.count; ++k) {
+      if (!s.next(v)) {
+        print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {}, s.message()}});
+        ctx.exit_code = kExitFailure;
+        return;
+      }
       out += std::to_string(k + 1);
-      for (Eigen::Index c = 0; c < space.value().n_reactions(); ++c) out += '\t' + number(v.net(c));
-      for (Eigen::Index c : space.value().exchange_columns()) out += '\t' + number(v.exchange(c));
+      for (Eigen::Index c = 0; c < fs.n_reactions(); ++c) out += '\t' + number(v.net(c));
+      for (Eigen::Index c : fs.exchange_columns()) out += '\t' + number(v.exchange(c));
       out += '\n';
     }
     auto dir = io::make_output_directory(o.output);
@@ -151,11 +137,14 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       return;
     }
     info.add_input("model", o.model);
-    if (!o.constraints.empty()) info.add_input("constraints", o.constraints);
     info.set("count", std::to_string(o.count));
-    info.set("method", method == "achr" ? "artificial-centering hit-and-run" : "rejection in the LP bounding box");
-    if (rejection) info.set("acceptance_rate", number(rejection->acceptance_rate()));
+    info.set("method", s.net_method());
+    info.set("acceptance_rate", number(s.acceptance_rate()));
     info.set("exchange", o.exchange);
+    if (!o.normalize.empty()) {
+      info.set("normalized_to", o.normalize);
+      info.set("normalisation_rejections", std::to_string(s.normalisation_rejections()));
+    }
     info.set("seed", std::to_string(o.seed));
     info.set("lp_solver", "COIN-OR CLP");
     info.add_output(path);
@@ -165,7 +154,7 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       ctx.exit_code = kExitFailure;
       return;
     }
-    spdlog::info("{} flux sets ({}); wrote {}", o.count, method, path);
+    spdlog::info("{} flux sets ({}); wrote {}", o.count, s.net_method(), path);
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/sampling/flux_sets.hpp"
 #include "fluxion/sampling/samplers.hpp"
 
 using namespace fluxion;
@@ -122,5 +123,49 @@ TEST(Samplers, BuiltinModelsFeasibleAndDeterministic) {
     const auto a = achr_points(net.value(), 300, 7), b = achr_points(net.value(), 300, 7);
     for (std::size_t k = 0; k < a.size(); ++k) ASSERT_EQ(a[k], b[k]);
     for (const auto& x : a) EXPECT_LE(net.value().violation(x), 1e-7);
+  }
+}
+
+// Flux sets: a mixture of exchange bound sets in its shares, and normalisation to a
+// reference flux that keeps every set inside the polytope.
+TEST(FluxSets, ExchangeMixtureAndNormalisation) {
+  auto m = io::load_model("simple");
+  ASSERT_TRUE(m.ok());
+  Model model = m.value();
+  auto fs = FluxSpace::build(model);
+  ASSERT_TRUE(fs.ok());
+  const auto& ids = fs.value().column_ids();
+  const Eigen::Index v1 = std::find(ids.begin(), ids.end(), "v1") - ids.begin();
+  const Eigen::Index v2 = std::find(ids.begin(), ids.end(), "v2") - ids.begin();
+  model.reactions[fs.value().column_reaction(v1)].lower_bound = 0.5;  // uptake free in [0.5, 2]
+  model.reactions[fs.value().column_reaction(v1)].upper_bound = 2.0;
+  FluxSetOptions o;
+  o.seed = 9;
+  o.exchange_sets.push_back({"low", {{"low", {{v2, true, 1.0}}, -kInfinity, 0.1}}, 1.0});
+  o.exchange_sets.push_back({"high", {{"high", {{v2, true, 1.0}}, 1.0, 2.0}}, 3.0});
+  auto s = FluxSetSampler::create(model, fs.value(), {}, o);
+  ASSERT_TRUE(s.ok()) << s.message();
+  int high = 0;
+  const int n = 4000;
+  FluxVector v;
+  for (int k = 0; k < n; ++k) {
+    ASSERT_TRUE(s.value().next(v)) << s.value().message();
+    const double x = v.exchange(v2);
+    EXPECT_TRUE((x >= -1e-12 && x <= 0.1 + 1e-12) || (x >= 1.0 - 1e-12 && x <= 2.0 + 1e-12)) << x;
+    high += x >= 1.0;
+  }
+  EXPECT_NEAR(static_cast<double>(high) / n, 0.75, 0.03);  // binomial sd 0.007
+
+  FluxSetOptions norm;
+  norm.seed = 10;
+  norm.normalize_to = v1;
+  auto t = FluxSetSampler::create(model, fs.value(), {}, norm);
+  ASSERT_TRUE(t.ok()) << t.message();
+  auto polytope = FluxPolytope::build(model, fs.value());
+  ASSERT_TRUE(polytope.ok());
+  for (int k = 0; k < 500; ++k) {
+    ASSERT_TRUE(t.value().next(v)) << t.value().message();
+    EXPECT_NEAR(v.net(v1), 1.0, 1e-12);
+    EXPECT_TRUE(polytope.value().contains(fs.value().full_to_free(v), 1e-9));
   }
 }

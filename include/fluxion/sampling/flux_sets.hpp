@@ -1,0 +1,66 @@
+// Flux sets for training data: free net fluxes uniform in the polytope of the model's
+// bounds and constraints (rejection or ACHR), exchange fluxes drawn within their bounds,
+// optionally from a mixture of exchange bound sets (ML-Flux's GlyPPP sheets: 20/20/60 %),
+// optionally normalised to a reference flux (ML-Flux divides by glucose uptake).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/model.hpp"
+#include "fluxion/sampling/samplers.hpp"
+
+namespace fluxion {
+
+enum class NetSampling { automatic, rejection, achr };
+enum class ExchangeSampling { uniform, log_uniform };
+
+struct ExchangeBoundSet {
+  std::string name;                          // shown in messages and run_info
+  std::vector<LinearConstraint> constraints;  // usually xch(...) <= bound rows
+  double share = 1.0;                         // relative weight
+};
+
+struct FluxSetOptions {
+  NetSampling net = NetSampling::automatic;
+  int thinning = 0;  // ACHR
+  ExchangeSampling exchange = ExchangeSampling::uniform;
+  double exchange_floor = 1e-3;  // log-uniform: lower end where a bound is 0
+  std::vector<ExchangeBoundSet> exchange_sets;  // empty: the polytope's own exchange bounds
+  std::optional<Eigen::Index> normalize_to;     // column whose net flux becomes 1
+  std::uint64_t seed = 1;
+};
+
+class FluxSetSampler {
+ public:
+  // Errors: infeasible or unbounded constraints (named), rows coupling net and exchange
+  // fluxes, a normalisation column that is not a reaction, shares that are not positive.
+  static Result<FluxSetSampler> create(const Model& model, const FluxSpace& space,
+                                       const std::vector<LinearConstraint>& constraints, const FluxSetOptions& options);
+  // The next flux set; false (with message()) when the sampler cannot produce one.
+  bool next(FluxVector& v);
+  const std::string& message() const { return message_; }
+  const char* net_method() const { return rejection_ ? "rejection in the LP bounding box" : "artificial-centering hit-and-run"; }
+  double acceptance_rate() const { return rejection_ ? rejection_->acceptance_rate() : 1.0; }
+  long normalisation_rejections() const { return normalisation_rejections_; }
+
+ private:
+  FluxSpace space_;
+  FluxPolytope polytope_;  // all free parameters, for the check after normalisation
+  FluxSetOptions options_;
+  std::optional<RejectionSampler> rejection_;
+  std::optional<AchrSampler> achr_;
+  std::optional<Eigen::VectorXd> pending_;  // a net point drawn while choosing the method
+  std::vector<FluxPolytope::Box> exchange_boxes_;  // per bound set
+  std::vector<double> cumulative_share_;
+  std::mt19937_64 rng_;
+  std::string message_;
+  long normalisation_rejections_ = 0;
+};
+
+}  // namespace fluxion
