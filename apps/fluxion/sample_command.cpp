@@ -20,7 +20,10 @@ namespace {
 
 struct SampleOptions {
   std::string model, constraints, output, method = "auto", exchange = "uniform", normalize;
-  std::vector<std::string> exchange_sets;
+  std::vector<std::string> exchange_sets, capped;
+  double log_mean = 0.0, log_sd = 1.0;
+  int cap_bins = 20;
+  long cap_per_bin = 10000;
   long count = 1000;
   int thinning = 0;
   double exchange_floor = 1e-3;
@@ -47,12 +50,17 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       ->check(CLI::IsMember({"auto", "rejection", "achr"}))
       ->capture_default_str();
   cmd->add_option("--thinning", o.thinning, "ACHR steps per flux set (0 = number of free net fluxes)")->check(CLI::Range(0, 1000000));
-  cmd->add_option("--exchange", o.exchange, "Exchange fluxes: uniform or log-uniform within their bounds")
-      ->check(CLI::IsMember({"uniform", "log-uniform"}))
+  cmd->add_option("--exchange", o.exchange, "Exchange fluxes within their bounds: uniform, log-uniform or log-normal")
+      ->check(CLI::IsMember({"uniform", "log-uniform", "log-normal"}))
       ->capture_default_str();
   cmd->add_option("--exchange-floor", o.exchange_floor, "Lower end of log-uniform exchange fluxes whose bound is 0")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--exchange-log-mean", o.log_mean, "Log-normal exchange: mean of ln(exchange)")->capture_default_str();
+  cmd->add_option("--exchange-log-sd", o.log_sd, "Log-normal exchange: sd of ln(exchange)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--cap-fluxes", o.capped, "Net fluxes whose histograms are capped (ML-Flux CCM: ldh,pdh,ppck,me,mdh,akgdh)")->delimiter(',');
+  cmd->add_option("--cap-bins", o.cap_bins, "Histogram bins per capped flux")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--cap-per-bin", o.cap_per_bin, "Flux sets allowed per bin")->check(CLI::Range(1L, 1000000000L))->capture_default_str();
   cmd->add_option("--exchange-set", o.exchange_sets,
                   "A set of exchange bounds (a constraint file) and its share, FILE=SHARE; repeat for a mixture "
                   "(ML-Flux GlyPPP: 0.2 / 0.2 / 0.6)");
@@ -77,7 +85,13 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     FluxSetOptions options;
     options.net = o.method == "achr" ? NetSampling::achr : o.method == "rejection" ? NetSampling::rejection : NetSampling::automatic;
     options.thinning = o.thinning;
-    options.exchange = o.exchange == "log-uniform" ? ExchangeSampling::log_uniform : ExchangeSampling::uniform;
+    options.exchange = o.exchange == "log-uniform"  ? ExchangeSampling::log_uniform
+                       : o.exchange == "log-normal" ? ExchangeSampling::log_normal
+                                                    : ExchangeSampling::uniform;
+    options.log_mu = o.log_mean;
+    options.log_sigma = o.log_sd;
+    options.cap_bins = o.cap_bins;
+    options.cap_per_bin = o.cap_per_bin;
     options.exchange_floor = o.exchange_floor;
     options.seed = o.seed;
     for (const auto& spec : o.exchange_sets) {
@@ -97,6 +111,16 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       if (!accept(c, ctx)) return;
       options.exchange_sets.push_back({path, c.value(), share});
       info.add_input("exchange set (share " + number(share) + ")", path);
+    }
+    for (const auto& id : o.capped) {
+      const auto& ids = fs.column_ids();
+      const auto it = std::find(ids.begin(), ids.end(), id);
+      if (it == ids.end() || it - ids.begin() >= fs.n_reactions()) {
+        print_diagnostics({Diagnostic{Severity::error, "--cap-fluxes", 0, 0, {}, "'" + id + "' is not a reaction of the model"}});
+        ctx.exit_code = kExitInput;
+        return;
+      }
+      options.capped_columns.push_back(it - ids.begin());
     }
     if (!o.normalize.empty()) {
       const auto& ids = fs.column_ids();
@@ -119,7 +143,7 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     FluxVector v;
     for (long k = 0; k < o.count; ++k) {
       if (!s.next(v)) {
-        print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {}, s.message()}});
+        print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {}, "after " + std::to_string(k) + " flux sets: " + s.message()}});
         ctx.exit_code = kExitFailure;
         return;
       }
@@ -144,6 +168,13 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     if (!o.normalize.empty()) {
       info.set("normalized_to", o.normalize);
       info.set("normalisation_rejections", std::to_string(s.normalisation_rejections()));
+    }
+    if (o.exchange == "log-normal") info.set("exchange_log_mean_sd", number(o.log_mean) + " " + number(o.log_sd));
+    if (!o.capped.empty()) {
+      std::string list;
+      for (const auto& id : o.capped) list += (list.empty() ? "" : ",") + id;
+      info.set("histogram_caps", list + ": " + std::to_string(o.cap_bins) + " bins, at most " + std::to_string(o.cap_per_bin) + " per bin");
+      info.set("cap_rejections", std::to_string(s.cap_rejections()));
     }
     info.set("seed", std::to_string(o.seed));
     info.set("lp_solver", "COIN-OR CLP");

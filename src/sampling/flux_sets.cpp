@@ -1,5 +1,6 @@
 #include "fluxion/sampling/flux_sets.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fluxion {
@@ -49,6 +50,25 @@ Result<FluxSetSampler> FluxSetSampler::create(const Model& model, const FluxSpac
     total += set.share;
     s.cumulative_share_.push_back(total);
   }
+  if (!(options.log_sigma > 0) || !std::isfinite(options.log_mu)) d.error("log-normal exchange needs a finite mean and a positive sd");
+  if (!options.capped_columns.empty() && (options.cap_bins < 1 || options.cap_per_bin < 1))
+    d.error("histogram caps need at least one bin and at least one set per bin");
+  for (Eigen::Index c : options.capped_columns) {
+    if (c < 0 || c >= space.n_reactions()) {
+      d.error("a capped flux is not a reaction of the model");
+      continue;
+    }
+    Eigen::VectorXd row = Eigen::VectorXd::Zero(space.n_free());
+    row.head(nf) = space.net_kernel().row(c).transpose();
+    const LpSolution lo = s.polytope_.optimize(row, false), hi = s.polytope_.optimize(row, true);
+    if (lo.status != LpStatus::optimal || hi.status != LpStatus::optimal) {
+      d.error("no finite range for capped flux '" + space.column_ids()[static_cast<std::size_t>(c)] + "'");
+      continue;
+    }
+    s.cap_lower_.push_back(lo.objective);
+    s.cap_upper_.push_back(hi.objective);
+    s.cap_counts_.emplace_back(static_cast<std::size_t>(options.cap_bins), 0);
+  }
   if (d.has_errors()) return Result<FluxSetSampler>::failure(d);
   for (double& c : s.cumulative_share_) c /= total;
 
@@ -79,6 +99,30 @@ Result<FluxSetSampler> FluxSetSampler::create(const Model& model, const FluxSpac
 }
 
 bool FluxSetSampler::next(FluxVector& v) {
+  if (options_.capped_columns.empty()) return draw(v);
+  for (long attempt = 0; attempt < options_.cap_attempts; ++attempt) {
+    if (!draw(v)) return false;
+    std::vector<std::size_t> bins;
+    bool room = true;
+    for (std::size_t k = 0; k < options_.capped_columns.size() && room; ++k) {
+      const double x = v.net(options_.capped_columns[k]), lo = cap_lower_[k], hi = cap_upper_[k];
+      const auto nb = static_cast<long>(options_.cap_bins);
+      long b = hi > lo ? static_cast<long>(std::floor((x - lo) / (hi - lo) * static_cast<double>(nb))) : 0;
+      b = std::clamp(b, 0L, nb - 1);
+      bins.push_back(static_cast<std::size_t>(b));
+      room = cap_counts_[k][static_cast<std::size_t>(b)] < options_.cap_per_bin;
+    }
+    if (room) {
+      for (std::size_t k = 0; k < bins.size(); ++k) ++cap_counts_[k][bins[k]];
+      return true;
+    }
+    ++cap_rejections_;
+  }
+  message_ = std::to_string(options_.cap_attempts) + " flux sets in a row fell into full histogram bins: the caps allow no more sets";
+  return false;
+}
+
+bool FluxSetSampler::draw(FluxVector& v) {
   const Eigen::Index nf = space_.n_free_net(), n = space_.n_free();
   Eigen::VectorXd free(n), x;
   for (int attempt = 0; attempt < 100000; ++attempt) {
@@ -103,6 +147,24 @@ bool FluxSetSampler::next(FluxVector& v) {
       const double lo = box.lower(j), hi = box.upper(j), u = uniform01(rng_);
       if (options_.exchange == ExchangeSampling::uniform || hi <= lo) {
         free(j) = lo + (hi - lo) * u;
+      } else if (options_.exchange == ExchangeSampling::log_normal) {
+        // truncated to [lo, hi] by inverting the normal CDF between the bounds' quantiles
+        const auto cdf = [&](double x) {
+          return x <= 0 ? 0.0 : 0.5 * std::erfc(-(std::log(x) - options_.log_mu) / (options_.log_sigma * std::sqrt(2.0)));
+        };
+        const double pa = cdf(lo), pb = cdf(hi);
+        if (!(pb > pa)) {  // the bounds hold (numerically) no probability: their nearer end
+          free(j) = std::fabs(std::log(std::max(lo, 1e-300)) - options_.log_mu) < std::fabs(std::log(hi) - options_.log_mu) ? lo : hi;
+        } else {
+          double a = std::max(lo, 1e-300), b = hi;  // bisection on the CDF: robust and exact enough
+          const double target = pa + (pb - pa) * u;
+          if (!std::isfinite(b)) b = std::exp(options_.log_mu + 40 * options_.log_sigma);
+          for (int it = 0; it < 200 && b - a > 1e-15 * b; ++it) {
+            const double mid = std::sqrt(a * b) > a && std::sqrt(a * b) < b ? std::sqrt(a * b) : 0.5 * (a + b);
+            (cdf(mid) < target ? a : b) = mid;
+          }
+          free(j) = 0.5 * (a + b);
+        }
       } else {
         const double a = std::log(std::max(lo, std::min(options_.exchange_floor, hi))), b = std::log(hi);
         free(j) = std::exp(a + (b - a) * u);

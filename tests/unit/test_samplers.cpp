@@ -169,3 +169,75 @@ TEST(FluxSets, ExchangeMixtureAndNormalisation) {
     EXPECT_TRUE(polytope.value().contains(fs.value().full_to_free(v), 1e-9));
   }
 }
+
+namespace {
+
+// The simple model with its uptake v1 free in [0.5, 2] (it is fixed at 1 as shipped).
+struct Loose {
+  Model model;
+  FluxSpace space;
+  Eigen::Index v1 = 0, v2 = 0;
+};
+
+Loose loose_simple() {
+  Loose l;
+  l.model = io::load_model("simple").value();
+  l.space = FluxSpace::build(l.model).value();
+  const auto& ids = l.space.column_ids();
+  l.v1 = std::find(ids.begin(), ids.end(), "v1") - ids.begin();
+  l.v2 = std::find(ids.begin(), ids.end(), "v2") - ids.begin();
+  l.model.reactions[l.space.column_reaction(l.v1)].lower_bound = 0.5;
+  l.model.reactions[l.space.column_reaction(l.v1)].upper_bound = 2.0;
+  return l;
+}
+
+}  // namespace
+
+// Log-normal exchange fluxes: ln(x) has the asked mean and sd (the bounds [0, 100] of
+// xch(v2) cut away about 2e-6 of the mass).
+TEST(FluxSets, LogNormalExchange) {
+  Loose l = loose_simple();
+  FluxSetOptions o;
+  o.exchange = ExchangeSampling::log_normal;
+  o.log_mu = -1.0;
+  o.log_sigma = 0.5;
+  auto s = FluxSetSampler::create(l.model, l.space, {}, o);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<double> logs;
+  FluxVector v;
+  for (int k = 0; k < 4000; ++k) {
+    ASSERT_TRUE(s.value().next(v));
+    ASSERT_GT(v.exchange(l.v2), 0.0);
+    logs.push_back(std::log(v.exchange(l.v2)));
+  }
+  double mean = 0, var = 0;
+  for (double x : logs) mean += x;
+  mean /= static_cast<double>(logs.size());
+  for (double x : logs) var += (x - mean) * (x - mean);
+  var /= static_cast<double>(logs.size() - 1);
+  EXPECT_NEAR(mean, -1.0, 0.03);            // sd of the mean 0.008
+  EXPECT_NEAR(std::sqrt(var), 0.5, 0.025);  // sd of the sd ~0.006
+}
+
+// Histogram caps: every bin of a capped flux fills to its cap and no further; then the
+// sampler says that no more sets fit.
+TEST(FluxSets, HistogramCaps) {
+  Loose l = loose_simple();
+  FluxSetOptions o;
+  o.capped_columns = {l.v1};
+  o.cap_bins = 4;
+  o.cap_per_bin = 50;
+  o.cap_attempts = 20000;
+  auto s = FluxSetSampler::create(l.model, l.space, {}, o);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<int> bins(4, 0);
+  FluxVector v;
+  for (int k = 0; k < 200; ++k) {
+    ASSERT_TRUE(s.value().next(v)) << "set " << k << ": " << s.value().message();
+    const int b = std::clamp(static_cast<int>((v.net(l.v1) - 0.5) / 1.5 * 4), 0, 3);
+    ++bins[static_cast<std::size_t>(b)];
+  }
+  for (int b : bins) EXPECT_EQ(b, 50);
+  EXPECT_FALSE(s.value().next(v));
+  EXPECT_NE(s.value().message().find("full histogram bins"), std::string::npos);
+}

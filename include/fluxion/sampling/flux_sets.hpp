@@ -18,7 +18,7 @@
 namespace fluxion {
 
 enum class NetSampling { automatic, rejection, achr };
-enum class ExchangeSampling { uniform, log_uniform };
+enum class ExchangeSampling { uniform, log_uniform, log_normal };
 
 struct ExchangeBoundSet {
   std::string name;                          // shown in messages and run_info
@@ -31,8 +31,16 @@ struct FluxSetOptions {
   int thinning = 0;  // ACHR
   ExchangeSampling exchange = ExchangeSampling::uniform;
   double exchange_floor = 1e-3;  // log-uniform: lower end where a bound is 0
+  double log_mu = 0.0, log_sigma = 1.0;  // log-normal: mean and sd of ln(exchange), truncated to the bounds
   std::vector<ExchangeBoundSet> exchange_sets;  // empty: the polytope's own exchange bounds
   std::optional<Eigen::Index> normalize_to;     // column whose net flux becomes 1
+  // Histogram caps (ML-Flux's CCM rule: 20 bins, at most 10,000 sets per bin, for six
+  // fluxes): a set is kept only while every capped net flux's bin has room. Bins split
+  // each flux's LP range evenly.
+  std::vector<Eigen::Index> capped_columns;
+  int cap_bins = 20;
+  long cap_per_bin = 10000;
+  long cap_attempts = 1000000;  // draws in a row into full bins before giving up
   std::uint64_t seed = 1;
 };
 
@@ -48,6 +56,7 @@ class FluxSetSampler {
   const char* net_method() const { return rejection_ ? "rejection in the LP bounding box" : "artificial-centering hit-and-run"; }
   double acceptance_rate() const { return rejection_ ? rejection_->acceptance_rate() : 1.0; }
   long normalisation_rejections() const { return normalisation_rejections_; }
+  long cap_rejections() const { return cap_rejections_; }
 
  private:
   FluxSpace space_;
@@ -60,7 +69,10 @@ class FluxSetSampler {
   std::vector<double> cumulative_share_;
   std::mt19937_64 rng_;
   std::string message_;
-  long normalisation_rejections_ = 0;
+  long normalisation_rejections_ = 0, cap_rejections_ = 0;
+  std::vector<double> cap_lower_, cap_upper_;
+  std::vector<std::vector<long>> cap_counts_;  // [capped flux][bin]
+  bool draw(FluxVector& v);                     // one set, before the caps
 };
 
 }  // namespace fluxion
