@@ -4,6 +4,7 @@
 set -u
 fluxion=$1
 data=${2:-}
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
@@ -90,6 +91,10 @@ expect 2 "'nope' is not a reaction of the model" -- "$fluxion" sample -m simple 
 expect 0 'flux sets' -- "$fluxion" sample -m ccm -n 100 --cap-fluxes ldh,pdh --cap-bins 5 --cap-per-bin 100 --exchange log-normal -o "$tmp/samples_cap"
 expect 0 'histogram_caps' -- cat "$tmp/samples_cap/run_info.json"
 expect 2 "'nope' is not a reaction of the model" -- "$fluxion" sample -m ccm --cap-fluxes ldh,nope -o "$tmp/samples_bad"
+# ML-Flux's GlyPPP exchange scheme: three bound sets, 20/20/60 %
+g="$repo/models/constraints/glyppp_exchange"
+expect 0 'flux sets' -- "$fluxion" sample -m glyppp -n 500 --method achr --exchange log-uniform --exchange-set "${g}_1of3.txt=0.2" --exchange-set "${g}_2of3.txt=0.2" --exchange-set "${g}_3of3.txt=0.6" -o "$tmp/samples_glyppp"
+expect 0 '^500$' -- awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "xch:PGI") p = i; if ($i == "xch:SBA") b = i }; next } $p > 0 && $p <= 5 && $b <= 0.1 { n++ } END { print n }' "$tmp/samples_glyppp/samples.tsv"
 printf 'v2 >= 5\nv2 <= 1\n' > "$tmp/conflict.txt"
 expect 2 'conflict.txt line 1: v2 >= 5' -- "$fluxion" sample -m simple -c "$tmp/conflict.txt" -o "$tmp/samples_bad"
 expect 2 'conflict.txt line 2: v2 <= 1' -- "$fluxion" sample -m simple -c "$tmp/conflict.txt" -o "$tmp/samples_bad"
