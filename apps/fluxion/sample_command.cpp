@@ -112,25 +112,23 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       options.exchange_sets.push_back({path, c.value(), share});
       info.add_input("exchange set (share " + number(share) + ")", path);
     }
-    for (const auto& id : o.capped) {
+    // a reaction's column, or an error naming the option
+    auto reaction = [&](const std::string& id, const std::string& option) -> std::optional<Eigen::Index> {
       const auto& ids = fs.column_ids();
-      const auto it = std::find(ids.begin(), ids.end(), id);
-      if (it == ids.end() || it - ids.begin() >= fs.n_reactions()) {
-        print_diagnostics({Diagnostic{Severity::error, "--cap-fluxes", 0, 0, {}, "'" + id + "' is not a reaction of the model"}});
-        ctx.exit_code = kExitInput;
-        return;
-      }
-      options.capped_columns.push_back(it - ids.begin());
+      const auto c = std::find(ids.begin(), ids.end(), id) - ids.begin();
+      if (c < fs.n_reactions()) return c;
+      print_diagnostics({Diagnostic{Severity::error, option, 0, 0, {}, "'" + id + "' is not a reaction of the model"}});
+      ctx.exit_code = kExitInput;
+      return std::nullopt;
+    };
+    for (const auto& id : o.capped) {
+      const auto c = reaction(id, "--cap-fluxes");
+      if (!c) return;
+      options.capped_columns.push_back(*c);
     }
     if (!o.normalize.empty()) {
-      const auto& ids = fs.column_ids();
-      const auto it = std::find(ids.begin(), ids.end(), o.normalize);
-      if (it == ids.end() || it - ids.begin() >= fs.n_reactions()) {
-        print_diagnostics({Diagnostic{Severity::error, "--normalize", 0, 0, {}, "'" + o.normalize + "' is not a reaction of the model"}});
-        ctx.exit_code = kExitInput;
-        return;
-      }
-      options.normalize_to = it - ids.begin();
+      options.normalize_to = reaction(o.normalize, "--normalize");
+      if (!options.normalize_to) return;
     }
     auto sampler = FluxSetSampler::create(model.value(), fs, constraints, options);
     if (!accept(sampler, ctx)) return;

@@ -12,31 +12,6 @@ namespace fluxion {
 
 namespace {
 
-// The built-in abundances as (nominal mass shift, abundance) pairs.
-struct IsotopeShift {
-  int shift;
-  double abundance;
-};
-
-const std::map<std::string, std::vector<IsotopeShift>>& isotope_shifts() {
-  static const std::map<std::string, std::vector<IsotopeShift>> table = {
-      {"C", {{0, 0.9893}, {1, 0.0107}}},
-      {"H", {{0, 0.999885}, {1, 0.000115}}},
-      {"N", {{0, 0.99636}, {1, 0.00364}}},
-      {"O", {{0, 0.99757}, {1, 0.00038}, {2, 0.00205}}},
-      {"S", {{0, 0.9499}, {1, 0.0075}, {2, 0.0425}, {4, 0.0001}}},
-      {"Si", {{0, 0.92223}, {1, 0.04685}, {2, 0.03092}}},
-      {"Cl", {{0, 0.7576}, {2, 0.2424}}},
-      {"Br", {{0, 0.5069}, {2, 0.4931}}},
-      {"K", {{0, 0.932581}, {1, 0.000117}, {2, 0.067302}}},
-      {"P", {{0, 1.0}}},
-      {"F", {{0, 1.0}}},
-      {"Na", {{0, 1.0}}},
-      {"I", {{0, 1.0}}},
-  };
-  return table;
-}
-
 // The abundances of `symbol` by mass shift, or null when neither table has them.
 const std::vector<double>* abundances_of(const std::string& symbol, const IsotopeTable* isotopes) {
   if (isotopes)
@@ -68,17 +43,22 @@ int tracer_shift(Element e) { return e == Element::O ? 2 : 1; }  // 18O is two m
 }  // namespace
 
 const IsotopeTable& default_isotopes() {
-  static const IsotopeTable table = [] {
-    IsotopeTable t;
-    for (const auto& [symbol, shifts] : isotope_shifts()) {
-      auto& v = t[symbol];
-      for (const auto& iso : shifts) {
-        if (v.size() <= static_cast<std::size_t>(iso.shift)) v.resize(static_cast<std::size_t>(iso.shift) + 1, 0.0);
-        v[static_cast<std::size_t>(iso.shift)] += iso.abundance;
-      }
-    }
-    return t;
-  }();
+  // by nominal mass shift from the lightest isotope (S: 32, 33, 34, –, 36)
+  static const IsotopeTable table = {
+      {"C", {0.9893, 0.0107}},
+      {"H", {0.999885, 0.000115}},
+      {"N", {0.99636, 0.00364}},
+      {"O", {0.99757, 0.00038, 0.00205}},
+      {"S", {0.9499, 0.0075, 0.0425, 0.0, 0.0001}},
+      {"Si", {0.92223, 0.04685, 0.03092}},
+      {"Cl", {0.7576, 0.0, 0.2424}},
+      {"Br", {0.5069, 0.0, 0.4931}},
+      {"K", {0.932581, 0.000117, 0.067302}},
+      {"P", {1.0}},
+      {"F", {1.0}},
+      {"Na", {1.0}},
+      {"I", {1.0}},
+  };
   return table;
 }
 
