@@ -34,6 +34,15 @@ bool tokenize(std::string_view line, std::vector<Token>& out, std::string& error
       char* stop = nullptr;
       const double v = std::strtod(rest.c_str(), &stop);
       const auto used = static_cast<std::size_t>(stop - rest.c_str());
+      const std::size_t after = i + used;
+      if (after < line.size() && (std::isalpha(static_cast<unsigned char>(line[after])) || line[after] == '_')) {
+        // "6PGD" is an id, never 6 × PGD: a coefficient needs '*' or a space
+        std::size_t j = after;
+        while (j < line.size() && (std::isalnum(static_cast<unsigned char>(line[j])) || line[j] == '_' || line[j] == '.')) ++j;
+        out.push_back({Token::id, std::string(line.substr(i, j - i)), 0.0, col});
+        i = j;
+        continue;
+      }
       out.push_back({Token::number, rest.substr(0, used), v, col});
       i += used;
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {

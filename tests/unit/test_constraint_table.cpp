@@ -84,4 +84,6 @@ TEST(ConstraintTable, ErrorsSayWhereAndWhat) {
   expect_error("v2 <= 1 $\n", "c.txt:1:9", "unexpected character '$'");
   expect_error("'v2 <= 1\n", "c.txt:1:1", "unterminated quoted id");
   expect_error("v2 <= <= 1\n", "c.txt:1:7", "expected a number or a reaction id");
+  // a number glued to letters is an id (as 6PGD), never a coefficient
+  expect_error("2v2 <= 1\n", "c.txt:1:1", "'2v2' is not a reaction of the model");
 }

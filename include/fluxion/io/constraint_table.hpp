@@ -8,7 +8,8 @@
 //   v3 == 0                        equality ('=' too)
 //   2*pdh - 'EX_CO2' >= -0.5       coefficients; quoted ids for any characters
 //
-// Each side is a number or a sum of terms [number [*]] id; the operators of a chain go
+// Each side is a number or a sum of terms [number [*]] id (a number glued to letters is an
+// id, as 6PGD: write 2*v2 or 2 v2 for a coefficient); the operators of a chain go
 // the same way (<, <= or >, >=). Errors give line and column: unknown reactions,
 // exchange fluxes of reactions that cannot run backwards, malformed expressions.
 #pragma once
