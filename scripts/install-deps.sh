@@ -18,7 +18,9 @@ packages=(
   # numerics
   libeigen3-dev libsuitesparse-dev libgmp-dev coinor-libclp-dev
   # formats
-  libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev
+  libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev libhdf5-dev hdf5-tools
+  # several hosts
+  libopenmpi-dev openmpi-bin
   # command line and logging
   libcli11-dev libspdlog-dev libfmt-dev
   # tests and benchmarks

@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -13,16 +15,18 @@
 
 namespace fluxion::io {
 
-std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
+namespace {
+
+// Feeds `read(buffer, size) -> bytes` into SHA-256; lower-case hex, empty on failure.
+template <class Read>
+std::string sha256_stream(Read read) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
     EVP_MD_CTX_free(ctx);
     return {};
   }
   char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) EVP_DigestUpdate(ctx, buf, static_cast<std::size_t>(in.gcount()));
+  for (std::size_t n; (n = read(buf, sizeof buf)) > 0;) EVP_DigestUpdate(ctx, buf, n);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest, &len);
@@ -34,6 +38,27 @@ std::string sha256_file(const std::string& path) {
     hex += two;
   }
   return hex;
+}
+
+}  // namespace
+
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return sha256_stream([&](char* buf, std::size_t size) {
+    in.read(buf, static_cast<std::streamsize>(size));
+    return static_cast<std::size_t>(in.gcount());
+  });
+}
+
+std::string sha256_text(std::string_view text) {
+  std::size_t at = 0;
+  return sha256_stream([&](char* buf, std::size_t size) {
+    const std::size_t n = std::min(size, text.size() - at);
+    std::memcpy(buf, text.data() + at, n);
+    at += n;
+    return n;
+  });
 }
 
 Result<bool> write_output_file(const std::string& path, const std::string& content) {

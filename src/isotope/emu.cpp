@@ -665,6 +665,11 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
 Element EmuModel::element() const { return impl_->element; }
 const std::vector<std::size_t>& EmuModel::measured() const { return impl_->measured; }
 std::vector<std::string> EmuModel::measured_ids() const { return impl_->measured_names; }
+std::vector<int> EmuModel::measured_atoms() const {
+  std::vector<int> out;
+  for (std::uint64_t mask : impl_->measured_mask) out.push_back(std::popcount(mask));
+  return out;
+}
 std::size_t EmuModel::n_emus() const { return impl_->emus.size() - impl_->substrate_emus.size(); }
 std::size_t EmuModel::n_substrate_emus() const { return impl_->substrate_emus.size(); }
 int EmuModel::max_size() const { return static_cast<int>(impl_->levels.size()); }

@@ -99,8 +99,21 @@ Result<FluxSetSampler> FluxSetSampler::create(const Model& model, const FluxSpac
 }
 
 bool FluxSetSampler::next(FluxVector& v) {
-  if (options_.capped_columns.empty()) return draw(v);
+  const auto budget_left = [this] {
+    if (options_.max_draws <= 0 || draws_ < options_.max_draws) return true;
+    ended_ = true;
+    message_ = "the draw budget of " + std::to_string(options_.max_draws) + " flux sets is spent";
+    return false;
+  };
+  if (ended_) return false;
+  if (options_.capped_columns.empty()) {
+    if (!budget_left()) return false;
+    ++draws_;
+    return draw(v);
+  }
   for (long attempt = 0; attempt < options_.cap_attempts; ++attempt) {
+    if (!budget_left()) return false;
+    ++draws_;
     if (!draw(v)) return false;
     std::vector<std::size_t> bins;
     bool room = true;
@@ -119,6 +132,7 @@ bool FluxSetSampler::next(FluxVector& v) {
     ++cap_rejections_;
   }
   message_ = std::to_string(options_.cap_attempts) + " flux sets in a row fell into full histogram bins: the caps allow no more sets";
+  ended_ = true;
   return false;
 }
 

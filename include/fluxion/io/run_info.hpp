@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
@@ -37,6 +38,7 @@ class RunInfo {
 
 // SHA-256 of a file as lower-case hex; empty when it cannot be read.
 std::string sha256_file(const std::string& path);
+std::string sha256_text(std::string_view text);
 
 // Writes a whole output file; an error (with the reason) when it cannot be written.
 Result<bool> write_output_file(const std::string& path, const std::string& content);

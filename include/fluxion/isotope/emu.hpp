@@ -92,6 +92,7 @@ class EmuModel {
   Element element() const;
   const std::vector<std::size_t>& measured() const;  // metabolite of each output, in order
   std::vector<std::string> measured_ids() const;      // the outputs as named: "Glu", "Ala[2,3]"
+  std::vector<int> measured_atoms() const;            // traced atoms of each output (its MID has one more entry)
   std::size_t n_emus() const;        // EMUs of balanced metabolites (the unknowns)
   std::size_t n_substrate_emus() const;
   int max_size() const;              // largest EMU size

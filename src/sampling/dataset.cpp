@@ -1,0 +1,1045 @@
+// Dataset generation: the sampler stream in a thread of its own, parts simulated in
+// parallel and written atomically, then merged into HDF5 (see dataset.hpp).
+#include "fluxion/sampling/dataset.hpp"
+
+#include <hdf5.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "fluxion/core/progress.hpp"
+
+namespace fluxion {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---------------------------------------------------------------- counter-based draws
+
+std::uint64_t mix64(std::uint64_t x) {  // SplitMix64's finaliser
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A uniform number in [0, 1) that depends only on (seed, stream, counter).
+double counter_uniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t counter) {
+  return static_cast<double>(mix64(mix64(seed ^ mix64(stream)) ^ counter) >> 11) * 0x1.0p-53;
+}
+
+// ---------------------------------------------------------------- part files
+
+constexpr char kPartMagic[8] = {'F', 'L', 'X', 'P', 'A', 'R', 'T', '1'};
+
+struct Part {
+  long index = 0;
+  std::vector<std::uint64_t> draw;
+  std::vector<double> free, full, mids;  // row-major; mids already rounded to the precision
+  double dmax = 0;                       // density acceptance: largest distance between kept rows so far
+  std::uint64_t draws_after = 0;         // the sampler's draw count after the part's last row
+  long rows() const { return static_cast<long>(draw.size()); }
+};
+
+struct PartHeader {
+  char magic[8];
+  std::uint64_t index, rows, n_free, n_full, n_mids, mid_bytes;
+  double dmax;
+  std::uint64_t draws_after;
+};
+
+std::uint64_t checksum(const unsigned char* p, std::size_t n, std::uint64_t h) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = mix64(h ^ w);
+  }
+  for (; i < n; ++i) h = mix64(h ^ p[i]);
+  return h;
+}
+
+std::string part_name(long index) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "part-%08ld.bin", index);
+  return buffer;
+}
+
+template <class T>
+void append_bytes(std::vector<unsigned char>& out, const T* data, std::size_t n) {
+  const auto* b = reinterpret_cast<const unsigned char*>(data);
+  out.insert(out.end(), b, b + n * sizeof(T));
+}
+
+// Writes under a temporary name and renames: a part on disk is always whole.
+std::optional<std::string> write_part(const fs::path& path, const Part& part, MidPrecision precision) {
+  std::vector<unsigned char> bytes;
+  PartHeader h{};
+  std::memcpy(h.magic, kPartMagic, 8);
+  h.index = static_cast<std::uint64_t>(part.index);
+  h.rows = static_cast<std::uint64_t>(part.rows());
+  h.n_free = part.rows() ? part.free.size() / h.rows : 0;
+  h.n_full = part.rows() ? part.full.size() / h.rows : 0;
+  h.n_mids = part.rows() ? part.mids.size() / h.rows : 0;
+  h.mid_bytes = precision == MidPrecision::float32 ? 4 : 8;
+  h.dmax = part.dmax;
+  h.draws_after = part.draws_after;
+  append_bytes(bytes, &h, 1);
+  append_bytes(bytes, part.draw.data(), part.draw.size());
+  append_bytes(bytes, part.free.data(), part.free.size());
+  append_bytes(bytes, part.full.data(), part.full.size());
+  if (precision == MidPrecision::float32) {
+    std::vector<float> f(part.mids.begin(), part.mids.end());
+    append_bytes(bytes, f.data(), f.size());
+  } else {
+    append_bytes(bytes, part.mids.data(), part.mids.size());
+  }
+  const std::uint64_t sum = checksum(bytes.data(), bytes.size(), 0x6a09e667f3bcc908ULL);
+  append_bytes(bytes, &sum, 1);
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return "cannot create " + tmp.string();
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return "cannot write " + tmp.string() + " (disk full?)";
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return "cannot rename " + tmp.string() + ": " + ec.message();
+  return std::nullopt;
+}
+
+// A part read back; nullopt (with the reason) when it is not a whole part of this shape.
+std::optional<Part> read_part(const fs::path& path, std::size_t n_free, std::size_t n_full, std::size_t n_mids,
+                              MidPrecision precision, std::string& why) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    why = "cannot be opened";
+    return std::nullopt;
+  }
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  PartHeader h{};
+  if (bytes.size() < sizeof h + 8) {
+    why = "is truncated";
+    return std::nullopt;
+  }
+  std::memcpy(&h, bytes.data(), sizeof h);
+  const std::size_t mb = precision == MidPrecision::float32 ? 4 : 8;
+  if (std::memcmp(h.magic, kPartMagic, 8) != 0 || h.mid_bytes != mb || (h.rows > 0 && (h.n_free != n_free || h.n_full != n_full || h.n_mids != n_mids))) {
+    why = "is not a part of this dataset (magic or shape differs)";
+    return std::nullopt;
+  }
+  const std::size_t expect = sizeof h + h.rows * (8 + 8 * n_free + 8 * n_full + mb * n_mids) + 8;
+  if (bytes.size() != expect) {
+    why = "has " + std::to_string(bytes.size()) + " bytes, not " + std::to_string(expect);
+    return std::nullopt;
+  }
+  std::uint64_t sum;
+  std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
+  if (checksum(bytes.data(), bytes.size() - 8, 0x6a09e667f3bcc908ULL) != sum) {
+    why = "fails its checksum";
+    return std::nullopt;
+  }
+  Part p;
+  p.index = static_cast<long>(h.index);
+  p.dmax = h.dmax;
+  p.draws_after = h.draws_after;
+  const unsigned char* at = bytes.data() + sizeof h;
+  auto take = [&](auto& v, std::size_t n) {
+    v.resize(n);
+    std::memcpy(v.data(), at, n * sizeof(v[0]));
+    at += n * sizeof(v[0]);
+  };
+  take(p.draw, h.rows);
+  take(p.free, h.rows * n_free);
+  take(p.full, h.rows * n_full);
+  if (precision == MidPrecision::float32) {
+    std::vector<float> f;
+    take(f, h.rows * n_mids);
+    p.mids.assign(f.begin(), f.end());
+  } else {
+    take(p.mids, h.rows * n_mids);
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------- HDF5
+
+struct H5Id {
+  hid_t id = H5I_INVALID_HID;
+  herr_t (*close)(hid_t) = nullptr;
+  H5Id() = default;
+  H5Id(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
+  H5Id(const H5Id&) = delete;
+  H5Id& operator=(const H5Id&) = delete;
+  H5Id(H5Id&& o) noexcept : id(o.id), close(o.close) { o.id = H5I_INVALID_HID; }
+  ~H5Id() {
+    if (id >= 0 && close) close(id);
+  }
+  bool ok() const { return id >= 0; }
+  operator hid_t() const { return id; }
+};
+
+struct H5Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void h5check(herr_t status, const std::string& what) {
+  if (status < 0) throw H5Error(what);
+}
+H5Id h5own(hid_t id, herr_t (*close)(hid_t), const std::string& what) {
+  if (id < 0) throw H5Error(what);
+  return H5Id(id, close);
+}
+
+void silence_hdf5() {
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+H5Id string_type() {
+  H5Id t = h5own(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
+  h5check(H5Tset_size(t, H5T_VARIABLE), "string type");
+  h5check(H5Tset_cset(t, H5T_CSET_UTF8), "string type");
+  return t;
+}
+
+void write_string_attribute(hid_t object, const char* name, const std::string& value) {
+  H5Id type = string_type();
+  H5Id space = h5own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
+  H5Id attr = h5own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
+  const char* p = value.c_str();
+  h5check(H5Awrite(attr, type, &p), std::string("attribute ") + name);
+}
+
+void write_strings_attribute(hid_t object, const char* name, const std::vector<std::string>& values) {
+  H5Id type = string_type();
+  const hsize_t n = values.size();
+  H5Id space = h5own(H5Screate_simple(1, &n, nullptr), H5Sclose, "attribute space");
+  H5Id attr = h5own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
+  std::vector<const char*> p;
+  for (const auto& v : values) p.push_back(v.c_str());
+  h5check(H5Awrite(attr, type, p.data()), std::string("attribute ") + name);
+}
+
+void write_int_attribute(hid_t object, const char* name, long value) {
+  H5Id space = h5own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
+  H5Id attr = h5own(H5Acreate2(object, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
+  const std::int64_t v = value;
+  h5check(H5Awrite(attr, H5T_NATIVE_INT64, &v), std::string("attribute ") + name);
+}
+
+std::optional<std::string> read_string_attribute(hid_t object, const char* name) {
+  if (H5Aexists(object, name) <= 0) return std::nullopt;
+  H5Id attr = h5own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, name);
+  H5Id type = string_type();
+  char* p = nullptr;
+  if (H5Aread(attr, type, &p) < 0 || !p) return std::nullopt;
+  std::string s(p);
+  H5free_memory(p);
+  return s;
+}
+
+std::vector<std::string> read_strings_attribute(hid_t object, const char* name) {
+  if (H5Aexists(object, name) <= 0) return {};
+  H5Id attr = h5own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, name);
+  H5Id space = h5own(H5Aget_space(attr), H5Sclose, name);
+  const auto n = H5Sget_simple_extent_npoints(space);
+  std::vector<char*> p(static_cast<std::size_t>(std::max<hssize_t>(n, 0)), nullptr);
+  H5Id type = string_type();
+  h5check(H5Aread(attr, type, p.data()), name);
+  std::vector<std::string> out;
+  for (char* s : p) {
+    out.emplace_back(s ? s : "");
+    if (s) H5free_memory(s);
+  }
+  return out;
+}
+
+// A dataset of rows × cols (cols 0: one-dimensional), chunked by about 1 MiB of rows
+// when compressed; no timestamps, so equal contents give equal files.
+H5Id create_dataset(hid_t parent, const char* name, hid_t file_type, hsize_t rows, hsize_t cols, int compression) {
+  const int rank = cols > 0 ? 2 : 1;
+  const hsize_t dims[2] = {rows, cols};
+  H5Id space = h5own(H5Screate_simple(rank, dims, nullptr), H5Sclose, name);
+  H5Id dcpl = h5own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, name);
+  h5check(H5Pset_obj_track_times(dcpl, 0), name);
+  if (compression > 0 && rows > 0) {
+    const std::size_t row_bytes = H5Tget_size(file_type) * std::max<hsize_t>(cols, 1);
+    const hsize_t chunk_rows = std::clamp<hsize_t>((1u << 20) / std::max<std::size_t>(row_bytes, 1), 1, rows);
+    const hsize_t chunk[2] = {chunk_rows, std::max<hsize_t>(cols, 1)};
+    h5check(H5Pset_chunk(dcpl, rank, chunk), name);
+    h5check(H5Pset_shuffle(dcpl), name);
+    h5check(H5Pset_deflate(dcpl, static_cast<unsigned>(compression)), name);
+  }
+  return h5own(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name);
+}
+
+void write_rows(hid_t dataset, hid_t memory_type, hsize_t first, hsize_t rows, hsize_t cols, const void* data) {
+  if (rows == 0) return;
+  const int rank = cols > 0 ? 2 : 1;
+  H5Id file_space = h5own(H5Dget_space(dataset), H5Sclose, "dataset space");
+  const hsize_t start[2] = {first, 0}, count[2] = {rows, cols};
+  h5check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr), "hyperslab");
+  H5Id memory = h5own(H5Screate_simple(rank, count, nullptr), H5Sclose, "memory space");
+  h5check(H5Dwrite(dataset, memory_type, memory, file_space, H5P_DEFAULT, data), "write");
+}
+
+H5Id create_group(hid_t parent, const char* name) {
+  H5Id gcpl = h5own(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, name);
+  h5check(H5Pset_obj_track_times(gcpl, 0), name);
+  return h5own(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, name);
+}
+
+// ---------------------------------------------------------------- the sampler thread
+
+struct Batch {
+  long first = 0;  // index of its first set in the sampler's output stream
+  std::vector<FluxVector> sets;
+  std::vector<long> draws_after;  // the sampler's draw count after each set
+  long draws_at_end = 0;          // ... when the batch was closed
+  bool ended = false;   // the stream ended in (or right after) this batch
+  std::string message;  // why it ended, or the failure
+  bool failed = false;
+};
+
+class Producer {
+ public:
+  // Batches of `size(k)` sets (k = batch number); total: stop after that many sets (0 = never).
+  Producer(FluxSetSampler& sampler, std::function<long(long)> size, long total)
+      : sampler_(sampler), size_(std::move(size)), total_(total), thread_([this] { loop(); }) {}
+  ~Producer() {
+    {
+      std::lock_guard lock(mutex_);
+      quit_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  Batch pop() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return !queue_.empty(); });
+    Batch b = std::move(queue_.front());
+    queue_.pop_front();
+    changed_.notify_all();
+    return b;
+  }
+
+ private:
+  FluxSetSampler& sampler_;
+  std::function<long(long)> size_;
+  long total_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> queue_;
+  bool quit_ = false;
+  std::thread thread_;
+
+  void loop() {
+    long produced = 0;
+    for (long k = 0;; ++k) {
+      Batch b;
+      b.first = produced;
+      long n = size_(k);
+      if (total_ > 0) n = std::min(n, total_ - produced);
+      b.sets.reserve(static_cast<std::size_t>(std::max(n, 0L)));
+      for (long i = 0; i < n; ++i) {
+        FluxVector v;
+        try {
+          if (!sampler_.next(v)) {
+            b.ended = true;
+            b.failed = !sampler_.stream_ended();
+            b.message = sampler_.message();
+            break;
+          }
+        } catch (const std::exception& e) {
+          b.ended = b.failed = true;
+          b.message = e.what();
+          break;
+        }
+        b.sets.push_back(std::move(v));
+        b.draws_after.push_back(sampler_.draws());
+      }
+      b.draws_at_end = sampler_.draws();
+      produced += static_cast<long>(b.sets.size());
+      if (total_ > 0 && produced >= total_) b.ended = true;
+      const bool last = b.ended;
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [this] { return quit_ || queue_.size() < 2; });
+        if (quit_) return;
+        queue_.push_back(std::move(b));
+      }
+      changed_.notify_all();
+      if (last) return;
+    }
+  }
+};
+
+// ---------------------------------------------------------------- density acceptance
+
+float squared_distance(const float* a, const float* b, std::size_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      const float d = a[i + static_cast<std::size_t>(j)] - b[i + static_cast<std::size_t>(j)];
+      acc[j] += d * d;
+    }
+  float tail = 0;
+  for (; i < n; ++i) tail += (a[i] - b[i]) * (a[i] - b[i]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
+// The k smallest squared distances seen (ascending) and the largest.
+struct Neighbours {
+  std::vector<float> nearest;
+  float farthest = 0;
+  void add(float d2, std::size_t k) {
+    farthest = std::max(farthest, d2);
+    if (nearest.size() == k && d2 >= nearest.back()) return;
+    auto at = std::upper_bound(nearest.begin(), nearest.end(), d2);
+    nearest.insert(at, d2);
+    if (nearest.size() > k) nearest.pop_back();
+  }
+  double mean_distance() const {
+    double s = 0;
+    for (float d2 : nearest) s += std::sqrt(static_cast<double>(d2));
+    return nearest.empty() ? 0.0 : s / static_cast<double>(nearest.size());
+  }
+};
+
+std::string json_path_difference(const nlohmann::json& a, const nlohmann::json& b, const std::string& at = "") {
+  if (a.type() != b.type() || !a.is_object()) return a == b ? "" : (at.empty() ? "(root)" : at);
+  for (const auto& [k, v] : a.items()) {
+    if (!b.contains(k)) return at + "/" + k;
+    if (auto d = json_path_difference(v, b.at(k), at + "/" + k); !d.empty()) return d;
+  }
+  for (const auto& [k, v] : b.items())
+    if (!a.contains(k)) return at + "/" + k;
+  return "";
+}
+
+Result<nlohmann::json> read_json_file(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return Result<nlohmann::json>::failure({Diagnostic{Severity::error, path.string(), 0, 0, {}, "cannot be read"}});
+  try {
+    return Result<nlohmann::json>::success(nlohmann::json::parse(in));
+  } catch (const std::exception& e) {
+    return Result<nlohmann::json>::failure({Diagnostic{Severity::error, path.string(), 0, 0, {}, std::string("is not valid JSON: ") + e.what()}});
+  }
+}
+
+std::optional<std::string> write_text_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return "cannot create " + tmp.string();
+    out << text;
+    out.flush();
+    if (!out) return "cannot write " + tmp.string();
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return "cannot rename " + tmp.string() + ": " + ec.message();
+  return std::nullopt;
+}
+
+const char* precision_name(MidPrecision p) { return p == MidPrecision::float32 ? "float32" : "float64"; }
+
+}  // namespace
+
+// ---------------------------------------------------------------- layout
+
+nlohmann::json MidLayout::to_json() const {
+  nlohmann::json f = nlohmann::json::array();
+  for (const auto& field : fields)
+    f.push_back({{"element", std::string(element_symbol(field.element))}, {"metabolite", field.metabolite}, {"isotopologues", field.isotopologues}});
+  return {{"order", "(field * experiments + experiment) * width + isotopologue"},
+          {"width", width},
+          {"size", size()},
+          {"fields", f},
+          {"experiments", experiments}};
+}
+
+MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids) {
+  MidLayout layout;
+  layout.experiments = experiment_ids;
+  for (const auto& e : elements) {
+    const auto ids = e.model.measured_ids();
+    const auto atoms = e.model.measured_atoms();
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      layout.fields.push_back({e.model.element(), ids[k], atoms[k] + 1});
+      layout.width = std::max(layout.width, atoms[k] + 1);
+    }
+  }
+  return layout;
+}
+
+Split split_rows(long rows, double validation_fraction, double test_fraction, std::uint64_t seed) {
+  Split s;
+  if (rows <= 0) return s;
+  std::vector<std::uint64_t> order(static_cast<std::size_t>(rows));
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Fisher–Yates with counter-based draws: the same permutation on every platform
+  for (std::size_t i = order.size() - 1; i > 0; --i) {
+    const auto j = static_cast<std::size_t>(counter_uniform(seed, 0x5b117, i) * static_cast<double>(i + 1));
+    std::swap(order[i], order[std::min(j, i)]);
+  }
+  const auto n_test = static_cast<std::size_t>(std::ceil(test_fraction * static_cast<double>(rows) - 1e-9));
+  const auto n_val = static_cast<std::size_t>(std::ceil(validation_fraction * static_cast<double>(rows) - 1e-9));
+  const std::size_t t = std::min(n_test, order.size()), v = std::min(n_val, order.size() - t);
+  s.test.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(t));
+  s.validation.assign(order.begin() + static_cast<std::ptrdiff_t>(t), order.begin() + static_cast<std::ptrdiff_t>(t + v));
+  s.train.assign(order.begin() + static_cast<std::ptrdiff_t>(t + v), order.end());
+  for (auto* list : {&s.train, &s.validation, &s.test}) std::sort(list->begin(), list->end());
+  return s;
+}
+
+// ---------------------------------------------------------------- generator
+
+DatasetGenerator::DatasetGenerator(const FluxSpace& space, FluxSetSampler& sampler, std::vector<TracedElement> elements,
+                                   std::vector<std::string> experiment_ids, DatasetOptions options)
+    : space_(space), sampler_(sampler), elements_(std::move(elements)), options_(std::move(options)) {
+  layout_ = make_mid_layout(elements_, experiment_ids);
+}
+
+std::vector<std::string> DatasetGenerator::free_columns() const {
+  std::vector<std::string> c;
+  for (const auto& id : space_.free_net_ids()) c.push_back("net:" + id);
+  for (const auto& id : space_.exchange_ids()) c.push_back("xch:" + id);
+  return c;
+}
+
+std::vector<std::string> DatasetGenerator::full_columns() const {
+  std::vector<std::string> c;
+  for (Eigen::Index j = 0; j < space_.n_reactions(); ++j) c.push_back("net:" + space_.column_ids()[static_cast<std::size_t>(j)]);
+  for (Eigen::Index j : space_.exchange_columns()) c.push_back("xch:" + space_.column_ids()[static_cast<std::size_t>(j)]);
+  return c;
+}
+
+nlohmann::json DatasetGenerator::settings() const {
+  return {{"format", "fluxion-dataset"},
+          {"version", kDatasetFormatVersion},
+          {"rows_requested", options_.rows},
+          {"part_rows", options_.part_rows},
+          {"mid_precision", precision_name(options_.precision)},
+          {"density_neighbours", options_.density_neighbours},
+          {"split", {{"validation", options_.validation_fraction}, {"test", options_.test_fraction}}},
+          {"seed", options_.seed},
+          {"provenance", options_.provenance},
+          {"layout", layout_.to_json()},
+          {"columns", {{"free_fluxes", free_columns()}, {"fluxes", full_columns()}}}};
+}
+
+Result<bool> DatasetGenerator::prepare(const std::string& directory, bool resume) const {
+  using R = Result<bool>;
+  auto fail = [&](const std::string& where, const std::string& what) {
+    return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}});
+  };
+  const fs::path dir(directory), settings_path = dir / "settings.json", manifest_path = dir / "manifest.json";
+  const nlohmann::json settings = this->settings();
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) return fail(directory, "exists and is not a directory");
+  if (fs::exists(manifest_path, ec))
+    return fail(directory, resume ? "holds a finished dataset (manifest.json): nothing to resume"
+                                  : "holds a finished dataset (manifest.json): choose another directory");
+  if (fs::exists(settings_path, ec)) {
+    if (!resume)
+      return fail(directory, "holds an unfinished dataset (settings.json, parts/): add --resume to finish it, or choose another directory");
+    auto previous = read_json_file(settings_path);
+    if (!previous) return R::failure(previous.diagnostics());
+    if (previous.value() != settings)
+      return fail(settings_path.string(), "the unfinished dataset was made with other settings (first difference at " +
+                                              json_path_difference(previous.value(), settings) +
+                                              "): resume it with the same command, or choose another directory");
+    return R::success(true);
+  }
+  fs::create_directories(dir / "parts", ec);
+  if (ec) return fail(directory, "cannot create the directory: " + ec.message());
+  if (auto e = write_text_atomically(settings_path, settings.dump(1) + "\n")) return fail(directory, *e);
+  return R::success(true);
+}
+
+Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const DatasetRun& r) {
+  using R = Result<DatasetSummary>;
+  silence_hdf5();
+  auto fail = [&](const std::string& where, const std::string& what) {
+    return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}});
+  };
+  if (r.threads < 1) return fail("threads", "must be at least 1");
+  if (r.ranks < 1 || r.rank < 0 || r.rank >= r.ranks) return fail("ranks", "rank outside 0.." + std::to_string(r.ranks - 1));
+  if (options_.part_rows < 1) return fail("part rows", "must be at least 1");
+  if (options_.density_neighbours > 0 && r.ranks > 1)
+    return fail("density acceptance", "decides each draw from every row kept before it: run it in one process (threads are fine), not under mpirun");
+  if (options_.validation_fraction < 0 || options_.test_fraction < 0 || options_.validation_fraction + options_.test_fraction >= 1)
+    return fail("split", "validation and test fractions must be ≥ 0 and leave rows for training");
+
+  const fs::path dir(directory), parts_dir = dir / "parts", settings_path = dir / "settings.json", manifest_path = dir / "manifest.json";
+  const nlohmann::json settings = this->settings();
+  std::error_code ec;
+  {
+    if (!fs::exists(settings_path, ec)) return fail(directory, "has no settings.json: prepare() the directory first");
+    auto previous = read_json_file(settings_path);
+    if (!previous) return R::failure(previous.diagnostics());
+    if (previous.value() != settings)
+      return fail(settings_path.string(), "the unfinished dataset was made with other settings (first difference at " +
+                                              json_path_difference(previous.value(), settings) +
+                                              "): resume it with the same command, or choose another directory");
+  }
+  fs::create_directories(parts_dir, ec);
+  if (ec) return fail(parts_dir.string(), "cannot create the directory: " + ec.message());
+
+  const std::size_t n_free = static_cast<std::size_t>(space_.n_free());
+  const std::size_t n_full = static_cast<std::size_t>(space_.n_reactions() + space_.n_exchange());
+  const std::size_t n_mids = layout_.size();
+  const bool f32 = options_.precision == MidPrecision::float32;
+  const bool density = options_.density_neighbours > 0;
+  const long target = options_.rows;
+
+  // per-thread simulators
+  std::vector<std::vector<EmuSimulator>> sims(static_cast<std::size_t>(r.threads));
+  std::vector<std::vector<MidSet>> outs(static_cast<std::size_t>(r.threads));
+  for (auto& s : sims)
+    for (const auto& e : elements_) s.emplace_back(e.model);
+  for (auto& o : outs) o.resize(elements_.size());
+  std::vector<std::size_t> field_offset;
+  {
+    std::size_t f = 0;
+    for (const auto& e : elements_) {
+      field_offset.push_back(f);
+      f += e.model.measured().size();
+    }
+  }
+
+  DatasetSummary summary;
+  // Simulates sets[0..n) into part rows; the first failure's message, if any.
+  auto simulate = [&](const std::vector<FluxVector>& sets, std::vector<double>& mids) -> std::optional<std::string> {
+    const std::size_t n = sets.size();
+    mids.assign(n * n_mids, 0.0);
+    std::atomic<std::size_t> next{0};
+    std::vector<std::optional<std::pair<std::size_t, std::string>>> failure(static_cast<std::size_t>(r.threads));
+    auto work = [&](std::size_t t) {
+      for (;;) {
+        const std::size_t begin = next.fetch_add(8);
+        if (begin >= n) return;
+        for (std::size_t i = begin; i < std::min(begin + 8, n); ++i) {
+          double* row = mids.data() + i * n_mids;
+          for (std::size_t e = 0; e < elements_.size(); ++e) {
+            MidSet& out = outs[t][e];
+            if (sims[t][e].simulate(sets[i], elements_[e].inputs, out) != SimulationStatus::ok) {
+              if (!failure[t] || failure[t]->first > i) failure[t] = {i, sims[t][e].message()};
+              continue;
+            }
+            const std::size_t nk = out.offsets.size();
+            for (int x = 0; x < out.n_experiments; ++x)
+              for (std::size_t k = 0; k < nk; ++k) {
+                const auto mid = out.mid(x, k);
+                for (std::size_t q = 0; q < mid.size(); ++q) {
+                  const double value = f32 ? static_cast<double>(static_cast<float>(mid[q])) : mid[q];
+                  row[layout_.index(field_offset[e] + k, static_cast<std::size_t>(x), static_cast<int>(q))] = value;
+                }
+              }
+          }
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < r.threads; ++t) pool.emplace_back(work, static_cast<std::size_t>(t));
+    work(0);
+    for (auto& th : pool) th.join();
+    std::optional<std::pair<std::size_t, std::string>> first;
+    for (const auto& f : failure)
+      if (f && (!first || f->first < first->first)) first = f;
+    if (!first) return std::nullopt;
+    return "flux set " + std::to_string(first->first) + " of its batch cannot be simulated: " + first->second;
+  };
+  auto fill_fluxes = [&](const FluxVector& v, Part& p) {
+    const Eigen::VectorXd free = space_.full_to_free(v);
+    p.free.insert(p.free.end(), free.data(), free.data() + free.size());
+    for (Eigen::Index j = 0; j < space_.n_reactions(); ++j) p.full.push_back(v.net(j));
+    for (Eigen::Index j : space_.exchange_columns()) p.full.push_back(v.exchange(j));
+  };
+  auto stopping = [&] {
+    return (r.stop && r.stop->load()) || (r.stop_after_parts > 0 && summary.parts_written >= r.stop_after_parts);
+  };
+  auto part_path = [&](long p) { return parts_dir / part_name(p); };
+
+  ProgressBar bar(r.ranks > 1 ? "dataset (rank " + std::to_string(r.rank) + ")" : "dataset", target, "rows", r.progress);
+  long total_rows = 0;
+  long parts_total = 0;
+  long draws = 0;  // sampler draws behind the rows decided so far
+  std::string stream_end;
+  const auto t_start = std::chrono::steady_clock::now();
+  double t_sim = 0, t_write = 0;
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+
+  if (!density) {
+    Producer producer(sampler_, [&](long) { return options_.part_rows; }, target);
+    for (long p = 0;; ++p) {
+      Batch b = producer.pop();
+      if (b.failed) return fail("sampler", "after " + std::to_string(b.first + static_cast<long>(b.sets.size())) + " flux sets: " + b.message);
+      if (b.ended && !b.message.empty()) stream_end = b.message;
+      draws = b.ended || b.sets.empty() ? b.draws_at_end : b.draws_after.back();
+      if (b.sets.empty()) break;
+      const long n = static_cast<long>(b.sets.size());
+      if (p % r.ranks == r.rank) {
+        bool have = false;
+        if (fs::exists(part_path(p), ec)) {
+          std::string why;
+          auto old = read_part(part_path(p), n_free, n_full, n_mids, options_.precision, why);
+          if (old && old->rows() == n && old->index == p && old->draw.front() == static_cast<std::uint64_t>(b.first)) {
+            have = true;
+            ++summary.parts_resumed;
+          } else {
+            spdlog::warn("{}: {}; simulating it again", part_path(p).string(), old ? "does not match this run" : why);
+          }
+        }
+        if (!have) {
+          if (stopping()) {
+            bar.finish();
+            summary.rows = total_rows;
+            summary.draws = draws;
+            return R::success(summary);
+          }
+          Part part;
+          part.index = p;
+          for (long i = 0; i < n; ++i) {
+            part.draw.push_back(static_cast<std::uint64_t>(b.first + i));
+            fill_fluxes(b.sets[static_cast<std::size_t>(i)], part);
+          }
+          part.draws_after = static_cast<std::uint64_t>(b.draws_after.back());
+          const auto t0 = std::chrono::steady_clock::now();
+          if (auto e = simulate(b.sets, part.mids))
+            return fail("simulation", "draw " + std::to_string(b.first) + "+: " + *e);
+          t_sim += seconds_since(t0);
+          const auto t1 = std::chrono::steady_clock::now();
+          if (auto e = write_part(part_path(p), part, options_.precision)) return fail(parts_dir.string(), *e);
+          t_write += seconds_since(t1);
+          ++summary.parts_written;
+        }
+      }
+      total_rows += n;
+      parts_total = p + 1;
+      bar.update(total_rows);
+      if (b.ended) break;
+    }
+  } else {
+    // density acceptance: candidates from the stream, kept one after the other
+    const std::size_t k = static_cast<std::size_t>(options_.density_neighbours);
+    std::vector<float> kept;  // the MID vectors of the kept rows
+    double dmax2 = 0;         // largest squared distance between two kept rows
+    long last_draw = -1;
+    long p = 0;
+    for (;; ++p) {  // the parts already on disk
+      if (!fs::exists(part_path(p), ec)) break;
+      std::string why;
+      auto old = read_part(part_path(p), n_free, n_full, n_mids, options_.precision, why);
+      if (!old || old->index != p || old->rows() == 0) {
+        spdlog::warn("{}: {}; continuing from the part before it", part_path(p).string(), old ? "does not match this run" : why);
+        fs::remove(part_path(p), ec);
+        break;
+      }
+      kept.insert(kept.end(), old->mids.begin(), old->mids.end());
+      dmax2 = old->dmax * old->dmax;
+      last_draw = static_cast<long>(old->draw.back());
+      draws = static_cast<long>(old->draws_after);
+      total_rows += old->rows();
+      ++summary.parts_resumed;
+    }
+    for (long q = p + 1;; ++q) {  // parts after a gap are not used
+      if (!fs::exists(part_path(q), ec)) break;
+      fs::remove(part_path(q), ec);
+    }
+    const long skip = last_draw + 1;  // stream positions already decided
+    long decided = skip;
+    Producer producer(sampler_, [&](long) { return options_.part_rows; }, 0);
+    Part part;
+    part.index = p;
+    bool done = target > 0 && total_rows >= target;
+    std::vector<double> mids;
+    while (!done) {
+      Batch b = producer.pop();
+      if (b.failed) return fail("sampler", "after " + std::to_string(b.first + static_cast<long>(b.sets.size())) + " flux sets: " + b.message);
+      if (b.ended && !b.message.empty()) stream_end = b.message;
+      std::size_t from = 0;
+      if (skip > b.first) from = static_cast<std::size_t>(std::min<long>(skip - b.first, static_cast<long>(b.sets.size())));
+      std::vector<FluxVector> todo(b.sets.begin() + static_cast<std::ptrdiff_t>(from), b.sets.end());
+      if (!todo.empty()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        if (auto e = simulate(todo, mids)) return fail("simulation", "draw " + std::to_string(b.first + static_cast<long>(from)) + "+: " + *e);
+        const std::size_t n = todo.size();
+        std::vector<float> cand(mids.begin(), mids.end());
+        // distances to the rows kept before this batch, in parallel
+        const std::size_t before = kept.size() / std::max<std::size_t>(n_mids, 1);
+        std::vector<Neighbours> nb(n);
+        std::atomic<std::size_t> next{0};
+        auto work = [&] {
+          for (std::size_t i; (i = next.fetch_add(1)) < n;)
+            for (std::size_t j = 0; j < before; ++j)
+              nb[i].add(squared_distance(cand.data() + i * n_mids, kept.data() + j * n_mids, n_mids), k);
+        };
+        std::vector<std::thread> pool;
+        for (int t = 1; t < r.threads; ++t) pool.emplace_back(work);
+        work();
+        for (auto& th : pool) th.join();
+        t_sim += seconds_since(t0);
+        // decisions in draw order, with the rows kept within this batch
+        for (std::size_t i = 0; i < n && !done; ++i) {
+          const float* c = cand.data() + i * n_mids;
+          for (std::size_t j = before; j < kept.size() / std::max<std::size_t>(n_mids, 1); ++j)
+            nb[i].add(squared_distance(c, kept.data() + j * n_mids, n_mids), k);
+          const long draw = b.first + static_cast<long>(from + i);
+          decided = draw + 1;
+          draws = b.draws_after[from + i];
+          const double d = nb[i].mean_distance(), dmax = std::sqrt(dmax2);
+          const bool keep = nb[i].nearest.empty() || dmax <= 0 || counter_uniform(options_.seed, 0xde75, static_cast<std::uint64_t>(draw)) * dmax < d;
+          if (!keep) continue;
+          dmax2 = std::max(dmax2, static_cast<double>(nb[i].farthest));
+          kept.insert(kept.end(), c, c + n_mids);
+          part.draw.push_back(static_cast<std::uint64_t>(draw));
+          fill_fluxes(todo[i], part);
+          part.draws_after = static_cast<std::uint64_t>(draws);
+          part.mids.insert(part.mids.end(), mids.begin() + static_cast<std::ptrdiff_t>(i * n_mids),
+                           mids.begin() + static_cast<std::ptrdiff_t>((i + 1) * n_mids));
+          ++total_rows;
+          done = target > 0 && total_rows >= target;
+          if (part.rows() == options_.part_rows || done) {
+            part.dmax = std::sqrt(dmax2);
+            const auto t1 = std::chrono::steady_clock::now();
+            if (auto e = write_part(part_path(part.index), part, options_.precision)) return fail(parts_dir.string(), *e);
+            t_write += seconds_since(t1);
+            ++summary.parts_written;
+            part = Part{};
+            part.index = ++p;
+            bar.update(total_rows);
+            if (!done && stopping()) {
+              bar.finish();
+              summary.rows = total_rows;
+              summary.draws = draws;
+              return R::success(summary);
+            }
+          }
+        }
+      }
+      if (b.ended) {
+        if (!done) {
+          decided = b.first + static_cast<long>(b.sets.size());
+          draws = b.draws_at_end;
+        }
+        break;
+      }
+    }
+    summary.density_rejections = decided - total_rows;
+    if (part.rows() > 0) {
+      part.dmax = std::sqrt(dmax2);
+      if (auto e = write_part(part_path(part.index), part, options_.precision)) return fail(parts_dir.string(), *e);
+      ++summary.parts_written;
+      ++p;
+    }
+    parts_total = p;
+  }
+  bar.finish();
+  summary.rows = total_rows;
+  summary.draws = draws;
+  summary.stream_end = stream_end;
+  summary.seconds_simulating = t_sim;
+  if (total_rows == 0) return fail("sampler", "produced no flux sets" + (stream_end.empty() ? std::string() : ": " + stream_end));
+
+  // ------------------------------------------------------------ merge into HDF5
+  const auto t_merge = std::chrono::steady_clock::now();
+  std::vector<long> mine;
+  long rows_here = 0;
+  std::vector<long> first_row(static_cast<std::size_t>(parts_total) + 1, 0);
+  {
+    // rows per part: every part is full but the last, in both modes
+    for (long p = 0; p < parts_total; ++p)
+      first_row[static_cast<std::size_t>(p) + 1] = std::min(total_rows, (p + 1) * options_.part_rows);
+    for (long p = r.rank; p < parts_total; p += r.ranks) {
+      mine.push_back(p);
+      rows_here += first_row[static_cast<std::size_t>(p) + 1] - first_row[static_cast<std::size_t>(p)];
+    }
+  }
+  const Split split = split_rows(total_rows, options_.validation_fraction, options_.test_fraction, options_.seed);
+  const std::string file_name = r.ranks == 1 ? "dataset.h5" : "shard-" + std::to_string(r.rank) + ".h5";
+  const fs::path file_path = dir / file_name, tmp_path = dir / (file_name + ".tmp");
+  nlohmann::json manifest = {{"settings", settings},
+                             {"rows", total_rows},
+                             {"draws", summary.draws},
+                             {"density_rejections", summary.density_rejections},
+                             {"split_sizes", {{"train", split.train.size()}, {"validation", split.validation.size()}, {"test", split.test.size()}}},
+                             {"stream_end", stream_end}};
+  try {
+    nlohmann::json file_manifest = manifest;
+    file_manifest["shard"] = {{"rank", r.rank}, {"ranks", r.ranks}, {"rows", rows_here}};
+    H5Id fcpl = h5own(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "file properties");
+    H5Id file = h5own(H5Fcreate(tmp_path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "cannot create " + tmp_path.string());
+    write_string_attribute(file, "format", "fluxion-dataset");
+    write_int_attribute(file, "version", kDatasetFormatVersion);
+    write_string_attribute(file, "manifest", file_manifest.dump());
+    const auto rows = static_cast<hsize_t>(rows_here);
+    const int c = options_.compression;
+    H5Id d_mids = create_dataset(file, "mids", f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, rows, n_mids, c);
+    H5Id d_free = create_dataset(file, "free_fluxes", H5T_IEEE_F64LE, rows, n_free, c);
+    H5Id d_full = create_dataset(file, "fluxes", H5T_IEEE_F64LE, rows, n_full, c);
+    H5Id d_draw = create_dataset(file, "draw", H5T_STD_U64LE, rows, 0, c);
+    H5Id d_row = create_dataset(file, "row", H5T_STD_U64LE, rows, 0, c);
+    write_strings_attribute(d_free, "columns", free_columns());
+    write_strings_attribute(d_full, "columns", full_columns());
+    std::vector<std::string> fields;
+    for (const auto& f : layout_.fields) fields.push_back(std::string(element_symbol(f.element)) + ":" + f.metabolite);
+    write_strings_attribute(d_mids, "fields", fields);
+    write_strings_attribute(d_mids, "experiments", layout_.experiments);
+    write_int_attribute(d_mids, "width", layout_.width);
+    write_string_attribute(d_mids, "order", "(field * experiments + experiment) * width + isotopologue");
+    hsize_t at = 0;
+    std::vector<std::uint64_t> row_index;
+    for (long p : mine) {
+      std::string why;
+      auto part = read_part(part_path(p), n_free, n_full, n_mids, options_.precision, why);
+      if (!part) return fail(part_path(p).string(), why);
+      const auto n = static_cast<hsize_t>(part->rows());
+      if (f32) {
+        std::vector<float> m(part->mids.begin(), part->mids.end());
+        write_rows(d_mids, H5T_NATIVE_FLOAT, at, n, n_mids, m.data());
+      } else {
+        write_rows(d_mids, H5T_NATIVE_DOUBLE, at, n, n_mids, part->mids.data());
+      }
+      write_rows(d_free, H5T_NATIVE_DOUBLE, at, n, n_free, part->free.data());
+      write_rows(d_full, H5T_NATIVE_DOUBLE, at, n, n_full, part->full.data());
+      write_rows(d_draw, H5T_NATIVE_UINT64, at, n, 0, part->draw.data());
+      std::vector<std::uint64_t> rws(n);
+      for (hsize_t i = 0; i < n; ++i) rws[i] = static_cast<std::uint64_t>(first_row[static_cast<std::size_t>(p)]) + i;
+      write_rows(d_row, H5T_NATIVE_UINT64, at, n, 0, rws.data());
+      row_index.insert(row_index.end(), rws.begin(), rws.end());
+      at += n;
+    }
+    H5Id g = create_group(file, "split");
+    for (const auto& [name, list] : {std::pair{"train", &split.train}, std::pair{"validation", &split.validation}, std::pair{"test", &split.test}}) {
+      std::vector<std::uint64_t> here;
+      if (r.ranks == 1) here = *list;
+      else
+        std::set_intersection(list->begin(), list->end(), row_index.begin(), row_index.end(), std::back_inserter(here));
+      H5Id d = create_dataset(g, name, H5T_STD_U64LE, here.size(), 0, c);
+      write_rows(d, H5T_NATIVE_UINT64, 0, here.size(), 0, here.data());
+    }
+  } catch (const H5Error& e) {
+    fs::remove(tmp_path, ec);
+    return fail(tmp_path.string(), std::string("HDF5: ") + e.what());
+  }
+  fs::rename(tmp_path, file_path, ec);
+  if (ec) return fail(file_path.string(), "cannot rename the finished file: " + ec.message());
+  for (long p : mine) fs::remove(part_path(p), ec);
+  if (r.ranks == 1) {
+    manifest["shards"] = nlohmann::json::array({{{"file", file_name}, {"rows", rows_here}}});
+    if (auto e = write_text_atomically(manifest_path, manifest.dump(1) + "\n")) return fail(directory, *e);
+    fs::remove(settings_path, ec);
+    fs::remove(parts_dir, ec);
+  }
+  summary.complete = true;
+  summary.rows_here = rows_here;
+  summary.file = file_path.string();
+  summary.seconds_writing = t_write + seconds_since(t_merge);
+  (void)t_start;
+  return R::success(summary);
+}
+
+// ---------------------------------------------------------------- shards, reading
+
+Result<bool> write_shard_manifest(const std::string& directory, int ranks) {
+  const fs::path dir(directory);
+  nlohmann::json manifest;
+  nlohmann::json shards = nlohmann::json::array();
+  for (int k = 0; k < ranks; ++k) {
+    const std::string name = "shard-" + std::to_string(k) + ".h5";
+    auto contents = read_dataset((dir / name).string());
+    if (!contents) return Result<bool>::failure(contents.diagnostics());
+    nlohmann::json m = contents.value().manifest;
+    const long rows = contents.value().rows;
+    m.erase("shard");
+    if (k == 0) manifest = m;
+    else if (m != manifest)
+      return Result<bool>::failure({Diagnostic{Severity::error, (dir / name).string(), 0, 0, {}, "belongs to another dataset than shard-0.h5"}});
+    shards.push_back({{"file", name}, {"rows", rows}});
+  }
+  manifest["shards"] = shards;
+  if (auto e = write_text_atomically(dir / "manifest.json", manifest.dump(1) + "\n"))
+    return Result<bool>::failure({Diagnostic{Severity::error, directory, 0, 0, {}, *e}});
+  std::error_code ec;
+  fs::remove(dir / "settings.json", ec);
+  fs::remove(dir / "parts", ec);
+  return Result<bool>::success(true);
+}
+
+Result<DatasetContents> read_dataset(const std::string& path) {
+  using R = Result<DatasetContents>;
+  silence_hdf5();
+  auto fail = [&](const std::string& what) { return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, what}}); };
+  if (H5Fis_hdf5(path.c_str()) <= 0) return fail("is not an HDF5 file");
+  try {
+    H5Id file = h5own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "cannot be opened");
+    const auto format = read_string_attribute(file, "format");
+    if (!format || *format != "fluxion-dataset") return fail("is not a fluxion dataset (its root has no format attribute 'fluxion-dataset')");
+    std::int64_t version = 0;
+    {
+      H5Id attr = h5own(H5Aopen(file, "version", H5P_DEFAULT), H5Aclose, "version");
+      h5check(H5Aread(attr, H5T_NATIVE_INT64, &version), "version");
+    }
+    if (version != kDatasetFormatVersion)
+      return fail("is a fluxion dataset of format version " + std::to_string(version) + "; this fluxion reads version " +
+                  std::to_string(kDatasetFormatVersion));
+    DatasetContents c;
+    c.manifest = nlohmann::json::parse(read_string_attribute(file, "manifest").value_or("{}"));
+    auto dims = [&](hid_t d) {
+      H5Id space = h5own(H5Dget_space(d), H5Sclose, "space");
+      hsize_t dd[2] = {0, 0};
+      H5Sget_simple_extent_dims(space, dd, nullptr);
+      return std::pair<hsize_t, hsize_t>{dd[0], dd[1]};
+    };
+    auto matrix = [&](const char* name, Eigen::MatrixXd& m) {
+      H5Id d = h5own(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose, std::string("has no dataset ") + name);
+      const auto [rows, cols] = dims(d);
+      Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+      if (rows * cols > 0) h5check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rm.data()), name);
+      m = rm;
+      return d;
+    };
+    auto vector = [&](hid_t parent, const char* name, std::vector<std::uint64_t>& v) {
+      H5Id d = h5own(H5Dopen2(parent, name, H5P_DEFAULT), H5Dclose, std::string("has no dataset ") + name);
+      v.resize(dims(d).first);
+      if (!v.empty()) h5check(H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
+    };
+    { H5Id d = matrix("mids", c.mids); }
+    { H5Id d = matrix("free_fluxes", c.free_fluxes); c.free_columns = read_strings_attribute(d, "columns"); }
+    { H5Id d = matrix("fluxes", c.fluxes); c.flux_columns = read_strings_attribute(d, "columns"); }
+    vector(file, "draw", c.draw);
+    vector(file, "row", c.row);
+    H5Id g = h5own(H5Gopen2(file, "split", H5P_DEFAULT), H5Gclose, "has no group split");
+    vector(g, "train", c.train);
+    vector(g, "validation", c.validation);
+    vector(g, "test", c.test);
+    c.rows = static_cast<long>(c.row.size());
+    return R::success(std::move(c));
+  } catch (const H5Error& e) {
+    return fail(std::string("HDF5: ") + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    return fail(std::string("its manifest is not valid JSON: ") + e.what());
+  }
+}
+
+}  // namespace fluxion
