@@ -75,9 +75,13 @@ void ProgressBar::draw(bool final) {
   } else {
     line += grouped(done_) + " " + unit_;
   }
-  char r[48];
-  std::snprintf(r, sizeof r, " · %.4g %s/s", rate, unit_.c_str());
-  line += r;
+  if (rate >= 100) {
+    line += " · " + grouped(std::lround(rate)) + " " + unit_ + "/s";
+  } else {
+    char r[48];
+    std::snprintf(r, sizeof r, " · %.3g %s/s", rate, unit_.c_str());
+    line += r;
+  }
   if (final) line += " · " + format_duration(elapsed);
   else if (total_ > 0 && rate > 0) line += " · ETA " + format_duration(static_cast<double>(total_ - done_) / rate);
   if (tty_) std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -83,9 +84,17 @@ void append_bytes(std::vector<unsigned char>& out, const T* data, std::size_t n)
   out.insert(out.end(), b, b + n * sizeof(T));
 }
 
-// Writes under a temporary name and renames: a part on disk is always whole.
-std::optional<std::string> write_part(const fs::path& path, const Part& part, MidPrecision precision) {
+// Scratch memory reused from part to part: fresh multi-megabyte buffers per part cost
+// more in page faults than the writing itself.
+struct PartBuffers {
   std::vector<unsigned char> bytes;
+  std::vector<float> floats;
+};
+
+// Writes under a temporary name and renames: a part on disk is always whole.
+std::optional<std::string> write_part(const fs::path& path, const Part& part, MidPrecision precision, PartBuffers& buffers) {
+  std::vector<unsigned char>& bytes = buffers.bytes;
+  bytes.clear();
   PartHeader h{};
   std::memcpy(h.magic, kPartMagic, 8);
   h.index = static_cast<std::uint64_t>(part.index);
@@ -101,59 +110,60 @@ std::optional<std::string> write_part(const fs::path& path, const Part& part, Mi
   append_bytes(bytes, part.free.data(), part.free.size());
   append_bytes(bytes, part.full.data(), part.full.size());
   if (precision == MidPrecision::float32) {
-    std::vector<float> f(part.mids.begin(), part.mids.end());
-    append_bytes(bytes, f.data(), f.size());
+    buffers.floats.assign(part.mids.begin(), part.mids.end());
+    append_bytes(bytes, buffers.floats.data(), buffers.floats.size());
   } else {
     append_bytes(bytes, part.mids.data(), part.mids.size());
   }
   const std::uint64_t sum = checksum(bytes.data(), bytes.size(), 0x6a09e667f3bcc908ULL);
   append_bytes(bytes, &sum, 1);
   const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return "cannot create " + tmp.string();
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return "cannot write " + tmp.string() + " (disk full?)";
-  }
+  std::FILE* out = std::fopen(tmp.c_str(), "wb");
+  if (!out) return "cannot create " + tmp.string() + ": " + std::strerror(errno);
+  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size();
+  if (std::fclose(out) != 0 || !written) return "cannot write " + tmp.string() + " (disk full?)";
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) return "cannot rename " + tmp.string() + ": " + ec.message();
   return std::nullopt;
 }
 
-// A part read back; nullopt (with the reason) when it is not a whole part of this shape.
-std::optional<Part> read_part(const fs::path& path, std::size_t n_free, std::size_t n_full, std::size_t n_mids,
-                              MidPrecision precision, std::string& why) {
-  std::ifstream in(path, std::ios::binary);
+// Reads a part into `p`; false (with the reason) when it is not a whole part of this shape.
+bool read_part(const fs::path& path, std::size_t n_free, std::size_t n_full, std::size_t n_mids, MidPrecision precision, Part& p,
+               PartBuffers& buffers, std::string& why) {
+  std::vector<unsigned char>& bytes = buffers.bytes;
+  std::FILE* in = std::fopen(path.c_str(), "rb");
   if (!in) {
     why = "cannot be opened";
-    return std::nullopt;
+    return false;
   }
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  bytes.resize(ec ? 0 : size);
+  const bool whole = !ec && std::fread(bytes.data(), 1, bytes.size(), in) == bytes.size();
+  std::fclose(in);
   PartHeader h{};
-  if (bytes.size() < sizeof h + 8) {
+  if (!whole || bytes.size() < sizeof h + 8) {
     why = "is truncated";
-    return std::nullopt;
+    return false;
   }
   std::memcpy(&h, bytes.data(), sizeof h);
   const std::size_t mb = precision == MidPrecision::float32 ? 4 : 8;
   if (std::memcmp(h.magic, kPartMagic, 8) != 0 || h.mid_bytes != mb || (h.rows > 0 && (h.n_free != n_free || h.n_full != n_full || h.n_mids != n_mids))) {
     why = "is not a part of this dataset (magic or shape differs)";
-    return std::nullopt;
+    return false;
   }
   const std::size_t expect = sizeof h + h.rows * (8 + 8 * n_free + 8 * n_full + mb * n_mids) + 8;
   if (bytes.size() != expect) {
     why = "has " + std::to_string(bytes.size()) + " bytes, not " + std::to_string(expect);
-    return std::nullopt;
+    return false;
   }
   std::uint64_t sum;
   std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
   if (checksum(bytes.data(), bytes.size() - 8, 0x6a09e667f3bcc908ULL) != sum) {
     why = "fails its checksum";
-    return std::nullopt;
+    return false;
   }
-  Part p;
   p.index = static_cast<long>(h.index);
   p.dmax = h.dmax;
   p.draws_after = h.draws_after;
@@ -167,13 +177,12 @@ std::optional<Part> read_part(const fs::path& path, std::size_t n_free, std::siz
   take(p.free, h.rows * n_free);
   take(p.full, h.rows * n_full);
   if (precision == MidPrecision::float32) {
-    std::vector<float> f;
-    take(f, h.rows * n_mids);
-    p.mids.assign(f.begin(), f.end());
+    take(buffers.floats, h.rows * n_mids);
+    p.mids.assign(buffers.floats.begin(), buffers.floats.end());
   } else {
     take(p.mids, h.rows * n_mids);
   }
-  return p;
+  return true;
 }
 
 // ---------------------------------------------------------------- HDF5
@@ -689,6 +698,17 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
 
+  PartBuffers buffers;
+  Part part, old;
+  auto reset = [](Part& x, long index) {
+    x.index = index;
+    x.draw.clear();
+    x.free.clear();
+    x.full.clear();
+    x.mids.clear();
+    x.dmax = 0;
+    x.draws_after = 0;
+  };
   if (!density) {
     Producer producer(sampler_, [&](long) { return options_.part_rows; }, target);
     for (long p = 0;; ++p) {
@@ -702,12 +722,12 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
         bool have = false;
         if (fs::exists(part_path(p), ec)) {
           std::string why;
-          auto old = read_part(part_path(p), n_free, n_full, n_mids, options_.precision, why);
-          if (old && old->rows() == n && old->index == p && old->draw.front() == static_cast<std::uint64_t>(b.first)) {
+          const bool whole = read_part(part_path(p), n_free, n_full, n_mids, options_.precision, old, buffers, why);
+          if (whole && old.rows() == n && old.index == p && old.draw.front() == static_cast<std::uint64_t>(b.first)) {
             have = true;
             ++summary.parts_resumed;
           } else {
-            spdlog::warn("{}: {}; simulating it again", part_path(p).string(), old ? "does not match this run" : why);
+            spdlog::warn("{}: {}; simulating it again", part_path(p).string(), whole ? "does not match this run" : why);
           }
         }
         if (!have) {
@@ -717,8 +737,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
             summary.draws = draws;
             return R::success(summary);
           }
-          Part part;
-          part.index = p;
+          reset(part, p);
           for (long i = 0; i < n; ++i) {
             part.draw.push_back(static_cast<std::uint64_t>(b.first + i));
             fill_fluxes(b.sets[static_cast<std::size_t>(i)], part);
@@ -729,7 +748,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
             return fail("simulation", "draw " + std::to_string(b.first) + "+: " + *e);
           t_sim += seconds_since(t0);
           const auto t1 = std::chrono::steady_clock::now();
-          if (auto e = write_part(part_path(p), part, options_.precision)) return fail(parts_dir.string(), *e);
+          if (auto e = write_part(part_path(p), part, options_.precision, buffers)) return fail(parts_dir.string(), *e);
           t_write += seconds_since(t1);
           ++summary.parts_written;
         }
@@ -749,17 +768,17 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
     for (;; ++p) {  // the parts already on disk
       if (!fs::exists(part_path(p), ec)) break;
       std::string why;
-      auto old = read_part(part_path(p), n_free, n_full, n_mids, options_.precision, why);
-      if (!old || old->index != p || old->rows() == 0) {
-        spdlog::warn("{}: {}; continuing from the part before it", part_path(p).string(), old ? "does not match this run" : why);
+      const bool whole = read_part(part_path(p), n_free, n_full, n_mids, options_.precision, old, buffers, why);
+      if (!whole || old.index != p || old.rows() == 0) {
+        spdlog::warn("{}: {}; continuing from the part before it", part_path(p).string(), whole ? "does not match this run" : why);
         fs::remove(part_path(p), ec);
         break;
       }
-      kept.insert(kept.end(), old->mids.begin(), old->mids.end());
-      dmax2 = old->dmax * old->dmax;
-      last_draw = static_cast<long>(old->draw.back());
-      draws = static_cast<long>(old->draws_after);
-      total_rows += old->rows();
+      kept.insert(kept.end(), old.mids.begin(), old.mids.end());
+      dmax2 = old.dmax * old.dmax;
+      last_draw = static_cast<long>(old.draw.back());
+      draws = static_cast<long>(old.draws_after);
+      total_rows += old.rows();
       ++summary.parts_resumed;
     }
     for (long q = p + 1;; ++q) {  // parts after a gap are not used
@@ -769,8 +788,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
     const long skip = last_draw + 1;  // stream positions already decided
     long decided = skip;
     Producer producer(sampler_, [&](long) { return options_.part_rows; }, 0);
-    Part part;
-    part.index = p;
+    reset(part, p);
     bool done = target > 0 && total_rows >= target;
     std::vector<double> mids;
     while (!done) {
@@ -822,11 +840,10 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
           if (part.rows() == options_.part_rows || done) {
             part.dmax = std::sqrt(dmax2);
             const auto t1 = std::chrono::steady_clock::now();
-            if (auto e = write_part(part_path(part.index), part, options_.precision)) return fail(parts_dir.string(), *e);
+            if (auto e = write_part(part_path(part.index), part, options_.precision, buffers)) return fail(parts_dir.string(), *e);
             t_write += seconds_since(t1);
             ++summary.parts_written;
-            part = Part{};
-            part.index = ++p;
+            reset(part, ++p);
             bar.update(total_rows);
             if (!done && stopping()) {
               bar.finish();
@@ -848,7 +865,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
     summary.density_rejections = decided - total_rows;
     if (part.rows() > 0) {
       part.dmax = std::sqrt(dmax2);
-      if (auto e = write_part(part_path(part.index), part, options_.precision)) return fail(parts_dir.string(), *e);
+      if (auto e = write_part(part_path(part.index), part, options_.precision, buffers)) return fail(parts_dir.string(), *e);
       ++summary.parts_written;
       ++p;
     }
@@ -911,18 +928,13 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
     std::vector<std::uint64_t> row_index;
     for (long p : mine) {
       std::string why;
-      auto part = read_part(part_path(p), n_free, n_full, n_mids, options_.precision, why);
-      if (!part) return fail(part_path(p).string(), why);
-      const auto n = static_cast<hsize_t>(part->rows());
-      if (f32) {
-        std::vector<float> m(part->mids.begin(), part->mids.end());
-        write_rows(d_mids, H5T_NATIVE_FLOAT, at, n, n_mids, m.data());
-      } else {
-        write_rows(d_mids, H5T_NATIVE_DOUBLE, at, n, n_mids, part->mids.data());
-      }
-      write_rows(d_free, H5T_NATIVE_DOUBLE, at, n, n_free, part->free.data());
-      write_rows(d_full, H5T_NATIVE_DOUBLE, at, n, n_full, part->full.data());
-      write_rows(d_draw, H5T_NATIVE_UINT64, at, n, 0, part->draw.data());
+      if (!read_part(part_path(p), n_free, n_full, n_mids, options_.precision, part, buffers, why)) return fail(part_path(p).string(), why);
+      const auto n = static_cast<hsize_t>(part.rows());
+      if (f32) write_rows(d_mids, H5T_NATIVE_FLOAT, at, n, n_mids, buffers.floats.data());  // as read
+      else write_rows(d_mids, H5T_NATIVE_DOUBLE, at, n, n_mids, part.mids.data());
+      write_rows(d_free, H5T_NATIVE_DOUBLE, at, n, n_free, part.free.data());
+      write_rows(d_full, H5T_NATIVE_DOUBLE, at, n, n_full, part.full.data());
+      write_rows(d_draw, H5T_NATIVE_UINT64, at, n, 0, part.draw.data());
       std::vector<std::uint64_t> rws(n);
       for (hsize_t i = 0; i < n; ++i) rws[i] = static_cast<std::uint64_t>(first_row[static_cast<std::size_t>(p)]) + i;
       write_rows(d_row, H5T_NATIVE_UINT64, at, n, 0, rws.data());

@@ -101,6 +101,54 @@ expect 2 'conflict.txt line 2: v2 <= 1' -- "$fluxion" sample -m simple -c "$tmp/
 printf 'v2 <= 1\nvq <= 2\n' > "$tmp/unknown.txt"
 expect 2 "unknown.txt:2:1: error: 'vq' is not a reaction of the model" -- "$fluxion" sample -m simple -c "$tmp/unknown.txt" -o "$tmp/samples_bad"
 
+# datasets: flux sets and MIDs in ML-Flux's layout (HDF5)
+expect 0 '2000 rows \(2000 draws\)' -- "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform --threads 2 -o "$tmp/ds"
+expect 0 'mids +Dataset \{2000, 120\}' -- h5ls "$tmp/ds/dataset.h5"
+expect 0 '"train": 1600' -- cat "$tmp/ds/manifest.json"
+expect 0 '2000 rows' -- "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform --threads 1 -o "$tmp/ds_t1"
+expect 0 '' -- cmp "$tmp/ds/dataset.h5" "$tmp/ds_t1/dataset.h5"
+expect 2 'holds a finished dataset' -- "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform -o "$tmp/ds"
+expect 2 'give the number of flux sets' -- "$fluxion" dataset -m simple -o "$tmp/ds_bad"
+expect 2 'no built-in tracer experiments' -- "$fluxion" dataset -m "$tmp/g.fml" -n 10 -o "$tmp/ds_bad"
+# an interrupted run (SIGINT, or a stop after two parts) is finished by --resume, identically
+expect 1 'run the same command with --resume' -- env FLUXION_DATASET_STOP_AFTER_PARTS=2 "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform -o "$tmp/ds_cut"
+expect 2 'add --resume to finish it' -- "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform -o "$tmp/ds_cut"
+expect 2 'other settings \(first difference at /provenance/sampler/seed\)' -- "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform --seed 9 --resume -o "$tmp/ds_cut"
+expect 0 '2000 rows' -- "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform --resume -o "$tmp/ds_cut"
+expect 0 '' -- cmp "$tmp/ds/dataset.h5" "$tmp/ds_cut/dataset.h5"
+# killed outright (SIGKILL) while writing: the parts on disk are whole and the rest is redone
+ccm_ds=(dataset -m ccm -n 12000 --part-rows 500 --method achr --threads 2 -q)
+"$fluxion" "${ccm_ds[@]}" -o "$tmp/ds_ccm" >/dev/null 2>&1
+"$fluxion" "${ccm_ds[@]}" -o "$tmp/ds_kill" >/dev/null 2>&1 &
+victim=$!
+for _ in $(seq 400); do
+  [ "$(ls "$tmp/ds_kill/parts" 2>/dev/null | grep -c '\.bin$')" -ge 3 ] && break
+  sleep 0.02
+done
+kill -9 "$victim" 2>/dev/null
+wait "$victim" 2>/dev/null
+if [ -f "$tmp/ds_kill/manifest.json" ]; then
+  echo "note: the SIGKILL test's run finished before it was killed"
+else
+  expect 0 'part-00000002.bin' -- ls "$tmp/ds_kill/parts"
+  expect 0 '' -- "$fluxion" "${ccm_ds[@]}" --resume -o "$tmp/ds_kill"
+fi
+expect 0 '' -- cmp "$tmp/ds_ccm/dataset.h5" "$tmp/ds_kill/dataset.h5"
+# a draw budget with histogram caps keeps what fits
+expect 0 'rows \(3000 draws\)' -- "$fluxion" dataset -m ccm --draws 3000 --cap-fluxes ldh,pdh --cap-bins 5 --cap-per-bin 100 --method achr -o "$tmp/ds_caps"
+# ML-Flux's distance-weighted acceptance
+expect 0 '300 rows' -- "$fluxion" dataset -m simple -n 300 --density-neighbours 10 --exchange log-uniform -o "$tmp/ds_density"
+expect 0 '"density_rejections": [1-9]' -- cat "$tmp/ds_density/manifest.json"
+# several hosts: the same command under mpirun writes one shard per rank and a manifest
+if command -v mpirun >/dev/null 2>&1; then
+  mpi=(env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 mpirun -np 2)
+  expect 0 'rank 1 of 2' -- "${mpi[@]}" "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform --threads 1 -o "$tmp/ds_mpi"
+  expect 0 '"file": "shard-1.h5"' -- cat "$tmp/ds_mpi/manifest.json"
+  expect 0 'mids +Dataset \{1000, 120\}' -- h5ls "$tmp/ds_mpi/shard-1.h5"
+  expect 0 '"rows": 2000' -- cat "$tmp/ds_mpi/manifest.json"
+  expect 1 'not under mpirun' -- "${mpi[@]}" "$fluxion" dataset -m simple -n 100 --density-neighbours 10 -o "$tmp/ds_mpi_density"
+fi
+
 # failures: exit code 2 and a message that says where and what
 expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch
 expect 2 'model is required|Usage' -- "$fluxion" model info
