@@ -284,8 +284,9 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     info.add_output(o.output + "/manifest.json");
     info.add_output(s.file);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    info.add_timing("simulate (wall, all threads)", s.seconds_simulating);
-    info.add_timing("write and merge", s.seconds_writing);
+    info.add_timing("simulate", s.seconds_simulating);
+    info.add_timing("write_parts", s.seconds_writing);
+    info.add_timing("merge", s.seconds_merging);
     info.add_timing("total", total);
     info.set("rows_per_second", format_number(static_cast<double>(s.rows_here) / total));
     if (auto w = info.write(o.output); !w) {

@@ -61,15 +61,22 @@ struct PartHeader {
   std::uint64_t draws_after;
 };
 
-std::uint64_t checksum(const unsigned char* p, std::size_t n, std::uint64_t h) {
+// Detects truncation and corruption of a part (not tampering): four independent
+// multiply-xor lanes over 8-byte words, finished with SplitMix64; several GB/s.
+std::uint64_t checksum(const unsigned char* p, std::size_t n, std::uint64_t seed) {
+  constexpr std::uint64_t k = 0x9fb21c651e98df25ULL;
+  std::uint64_t lane[4] = {seed, seed ^ 1, seed ^ 2, seed ^ 3};
   std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    h = mix64(h ^ w);
-  }
+  for (; i + 32 <= n; i += 32)
+    for (int j = 0; j < 4; ++j) {
+      std::uint64_t w;
+      std::memcpy(&w, p + i + 8 * static_cast<std::size_t>(j), 8);
+      lane[j] = (lane[j] ^ w) * k;
+      lane[j] ^= lane[j] >> 29;
+    }
+  std::uint64_t h = mix64(lane[0]) ^ mix64(lane[1] + 1) ^ mix64(lane[2] + 2) ^ mix64(lane[3] + 3);
   for (; i < n; ++i) h = mix64(h ^ p[i]);
-  return h;
+  return mix64(h ^ n);
 }
 
 std::string part_name(long index) {
@@ -286,6 +293,7 @@ H5Id create_dataset(hid_t parent, const char* name, hid_t file_type, hsize_t row
   H5Id space = h5own(H5Screate_simple(rank, dims, nullptr), H5Sclose, name);
   H5Id dcpl = h5own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, name);
   h5check(H5Pset_obj_track_times(dcpl, 0), name);
+  h5check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), name);  // every row is written
   if (compression > 0 && rows > 0) {
     const std::size_t row_bytes = H5Tget_size(file_type) * std::max<hsize_t>(cols, 1);
     const hsize_t chunk_rows = std::clamp<hsize_t>((1u << 20) / std::max<std::size_t>(row_bytes, 1), 1, rows);
@@ -966,7 +974,8 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   summary.complete = true;
   summary.rows_here = rows_here;
   summary.file = file_path.string();
-  summary.seconds_writing = t_write + seconds_since(t_merge);
+  summary.seconds_writing = t_write;
+  summary.seconds_merging = seconds_since(t_merge);
   (void)t_start;
   return R::success(summary);
 }

@@ -106,7 +106,7 @@ struct DatasetSummary {
   long density_rejections = 0;
   std::string file;  // the HDF5 file this rank wrote
   std::string stream_end;  // why the sampler stream ended, when it did before `rows`
-  double seconds_simulating = 0, seconds_writing = 0;
+  double seconds_simulating = 0, seconds_writing = 0, seconds_merging = 0;  // wall time
 };
 
 class DatasetGenerator {
