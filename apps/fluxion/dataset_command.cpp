@@ -151,15 +151,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
       if (!el) return input_error("--element", "unknown element '" + e + "' (C, H, N, O)");
       elements.push_back(*el);
     }
-    if (elements.empty())
-      for (Element e : kElements) {
-        bool labelled = false;
-        for (const auto& ex : table.value().experiments)
-          for (const auto& c : ex.components)
-            for (const auto& l : c.label.elements) labelled = labelled || l.element == e;
-        if (labelled) elements.push_back(e);
-      }
-    if (elements.empty()) elements.push_back(Element::C);
+    if (elements.empty()) elements = labelled_elements(table.value().experiments);
     std::vector<TracedElement> traced;
     nlohmann::json element_names = nlohmann::json::array();
     for (Element el : elements) {

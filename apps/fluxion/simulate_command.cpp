@@ -133,15 +133,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       if (!el) return fail({Diagnostic{Severity::error, "--element", 0, 0, {}, "unknown element '" + e + "' (C, H, N, O)"}});
       elements.push_back(*el);
     }
-    if (elements.empty())
-      for (Element e : kElements) {
-        bool labelled = false;
-        for (const auto& ex : table.value().experiments)
-          for (const auto& c : ex.components)
-            for (const auto& l : c.label.elements) labelled = labelled || l.element == e;
-        if (labelled) elements.push_back(e);
-      }
-    if (elements.empty()) elements.push_back(Element::C);
+    if (elements.empty()) elements = labelled_elements(table.value().experiments);
     std::map<std::string, Formula> fragment_formulas;
     if (!o.fragment_formulas.empty()) {
       auto ff = read_fragment_formulas(o.fragment_formulas);

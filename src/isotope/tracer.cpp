@@ -219,4 +219,17 @@ std::vector<Diagnostic> validate_experiments(const Model& model, const std::vect
   return d.items();
 }
 
+std::vector<Element> labelled_elements(const std::vector<TracerExperiment>& experiments) {
+  std::vector<Element> out;
+  for (Element e : kElements) {
+    bool labelled = false;
+    for (const auto& ex : experiments)
+      for (const auto& c : ex.components)
+        for (const auto& l : c.label.elements) labelled = labelled || l.element == e;
+    if (labelled) out.push_back(e);
+  }
+  if (out.empty()) out.push_back(Element::C);
+  return out;
+}
+
 }  // namespace fluxion

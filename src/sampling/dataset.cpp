@@ -475,6 +475,17 @@ std::optional<std::string> write_text_atomically(const fs::path& path, const std
   return std::nullopt;
 }
 
+// The unfinished dataset's settings.json holds `settings`; else an error naming the first difference.
+Result<bool> same_settings(const fs::path& path, const nlohmann::json& settings) {
+  auto previous = read_json_file(path);
+  if (!previous) return Result<bool>::failure(previous.diagnostics());
+  if (previous.value() == settings) return Result<bool>::success(true);
+  return Result<bool>::failure({Diagnostic{Severity::error, path.string(), 0, 0, {},
+                                           "the unfinished dataset was made with other settings (first difference at " +
+                                               json_path_difference(previous.value(), settings) +
+                                               "): resume it with the same command, or choose another directory"}});
+}
+
 const char* precision_name(MidPrecision p) { return p == MidPrecision::float32 ? "float32" : "float64"; }
 
 }  // namespace
@@ -577,13 +588,7 @@ Result<bool> DatasetGenerator::prepare(const std::string& directory, bool resume
   if (fs::exists(settings_path, ec)) {
     if (!resume)
       return fail(directory, "holds an unfinished dataset (settings.json, parts/): add --resume to finish it, or choose another directory");
-    auto previous = read_json_file(settings_path);
-    if (!previous) return R::failure(previous.diagnostics());
-    if (previous.value() != settings)
-      return fail(settings_path.string(), "the unfinished dataset was made with other settings (first difference at " +
-                                              json_path_difference(previous.value(), settings) +
-                                              "): resume it with the same command, or choose another directory");
-    return R::success(true);
+    return same_settings(settings_path, settings);
   }
   fs::create_directories(dir / "parts", ec);
   if (ec) return fail(directory, "cannot create the directory: " + ec.message());
@@ -608,15 +613,8 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   const fs::path dir(directory), parts_dir = dir / "parts", settings_path = dir / "settings.json", manifest_path = dir / "manifest.json";
   const nlohmann::json settings = this->settings();
   std::error_code ec;
-  {
-    if (!fs::exists(settings_path, ec)) return fail(directory, "has no settings.json: prepare() the directory first");
-    auto previous = read_json_file(settings_path);
-    if (!previous) return R::failure(previous.diagnostics());
-    if (previous.value() != settings)
-      return fail(settings_path.string(), "the unfinished dataset was made with other settings (first difference at " +
-                                              json_path_difference(previous.value(), settings) +
-                                              "): resume it with the same command, or choose another directory");
-  }
+  if (!fs::exists(settings_path, ec)) return fail(directory, "has no settings.json: prepare() the directory first");
+  if (auto same = same_settings(settings_path, settings); !same) return R::failure(same.diagnostics());
   fs::create_directories(parts_dir, ec);
   if (ec) return fail(parts_dir.string(), "cannot create the directory: " + ec.message());
 

@@ -35,12 +35,7 @@ struct Fixture {
     auto table = io::load_tracer_table(name);
     EXPECT_TRUE(table.ok()) << table.message();
     for (const auto& e : table.value().experiments) experiments.push_back(e.id);
-    for (Element el : kElements) {
-      bool labelled = false;
-      for (const auto& ex : table.value().experiments)
-        for (const auto& c : ex.components)
-          for (const auto& l : c.label.elements) labelled = labelled || l.element == el;
-      if (!labelled) continue;
+    for (Element el : labelled_elements(table.value().experiments)) {
       EmuOptions eo;
       eo.element = el;
       auto emu = EmuModel::compile(model, space, eo);

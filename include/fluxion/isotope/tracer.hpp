@@ -65,4 +65,7 @@ struct TracerExperiment {
 std::vector<Diagnostic> validate_experiments(const Model& model, const std::vector<TracerExperiment>& experiments,
                                              const std::string& source, const std::vector<int>& lines = {});
 
+// The elements some experiment labels, in C, H, N, O order; carbon when none is.
+std::vector<Element> labelled_elements(const std::vector<TracerExperiment>& experiments);
+
 }  // namespace fluxion
