@@ -19,6 +19,8 @@ packages=(
   libeigen3-dev libsuitesparse-dev libgmp-dev coinor-libclp-dev
   # formats
   libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev libhdf5-dev hdf5-tools
+  # neural networks (CPU LibTorch)
+  libtorch-dev
   # several hosts
   libopenmpi-dev openmpi-bin
   # command line and logging

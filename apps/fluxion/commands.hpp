@@ -36,6 +36,7 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
 // `argv` is the whole command line, recorded in run_info.json.
 void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
+void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 
 }  // namespace fluxion::cli

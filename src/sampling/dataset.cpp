@@ -1009,6 +1009,8 @@ Result<DatasetContents> read_dataset(const std::string& path) {
   using R = Result<DatasetContents>;
   silence_hdf5();
   auto fail = [&](const std::string& what) { return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, what}}); };
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return fail("no such file");
   if (H5Fis_hdf5(path.c_str()) <= 0) return fail("is not an HDF5 file");
   try {
     H5Id file = h5own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "cannot be opened");

@@ -152,6 +152,16 @@ if command -v mpirun >/dev/null 2>&1; then
   expect 1 'not under mpirun' -- "${mpi[@]}" "$fluxion" dataset -m simple -n 100 --density-neighbours 10 -o "$tmp/ds_mpi_density"
 fi
 
+# training a flux predictor on a dataset
+expect 0 'best epoch [0-9]+ of 3' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train" --epochs 3 --hidden 32,16 --batch 128
+expect 0 '^flux	mae	half_width_68' -- head -1 "$tmp/train/test_errors.tsv"
+expect 0 '^3	' -- tail -1 "$tmp/train/loss.tsv"
+expect 2 'is not an HDF5 file' -- "$fluxion" train -d "$tmp/samples/samples.tsv" -o "$tmp/train_bad"
+expect 2 'nowhere/dataset.h5: error: no such file' -- "$fluxion" train -d "$tmp/nowhere" -o "$tmp/train_bad"
+if [ -d "$tmp/ds_mpi" ]; then
+  expect 2 'holds MPI shards' -- "$fluxion" train -d "$tmp/ds_mpi" -o "$tmp/train_bad"
+fi
+
 # failures: exit code 2 and a message that says where and what
 expect 2 'no such file, and no built-in model' -- "$fluxion" model info nosuch
 expect 2 'model is required|Usage' -- "$fluxion" model info

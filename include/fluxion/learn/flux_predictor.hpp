@@ -1,0 +1,81 @@
+// ML-Flux's flux predictor: a fully connected network from the complete MID vector of a
+// dataset (sampling/dataset.hpp layout) to the free fluxes (net, then exchange), trained
+// on transformed fluxes (learn/transforms.hpp) with Adam and an MAE loss, keeping the
+// weights of the best validation epoch. LibTorch stays behind this header.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/sampling/dataset.hpp"
+
+namespace fluxion {
+
+inline constexpr int kPredictorFormatVersion = 1;
+
+struct TrainOptions {
+  std::vector<int> hidden;  // sizes of the hidden ReLU layers
+  int epochs = 200;
+  int batch = 32;
+  double learning_rate = 1e-3;
+  int patience = 20;        // epochs without a better validation loss before stopping
+  std::uint64_t seed = 1;   // initial weights and batch order
+  int threads = 1;          // intra-op threads (the same count gives the same weights)
+  bool progress = true;
+};
+
+struct TrainingHistory {
+  std::vector<double> train_loss, validation_loss;  // per epoch, MAE of transformed fluxes
+  int best_epoch = 0;                               // 1-based
+  bool stopped_early = false;
+  double seconds = 0;
+};
+
+// Errors on the test rows (raw fluxes): per free flux, the mean absolute error, the
+// half width of the central 68 % of errors, and the same two for a trivial predictor
+// (the training mean).
+struct TestErrors {
+  std::vector<std::string> columns;
+  std::vector<double> mae, half_width_68, trivial_mae, trivial_half_width_68;
+  long rows = 0;
+};
+
+// The default hidden layers: ML-Flux's deployed sizes for its five models (by model id),
+// otherwise funnel layers sized from the input.
+std::vector<int> default_hidden_layers(const std::string& model_id, std::size_t inputs);
+
+class FluxPredictor {
+ public:
+  ~FluxPredictor();
+  FluxPredictor(FluxPredictor&&) noexcept;
+  FluxPredictor& operator=(FluxPredictor&&) noexcept;
+
+  // Trains on the dataset's train rows, validating on its validation rows.
+  static Result<FluxPredictor> train(const DatasetContents& data, const TrainOptions& options, TrainingHistory& history);
+
+  // Free fluxes (raw, columns()) for MID vectors (rows × inputs).
+  Eigen::MatrixXd predict(const Eigen::MatrixXd& mids) const;
+  TestErrors test_errors(const DatasetContents& data) const;
+
+  const std::vector<std::string>& columns() const;
+  std::size_t inputs() const;
+  // Dataset manifest, network shape and training provenance; saved with the weights.
+  nlohmann::json& manifest();
+  const nlohmann::json& manifest() const;
+
+  // One file: format, version, manifest (JSON) and the weights (a LibTorch archive).
+  Result<bool> save(const std::string& path) const;
+  static Result<FluxPredictor> load(const std::string& path);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  FluxPredictor();
+};
+
+}  // namespace fluxion

@@ -1,0 +1,294 @@
+#include "fluxion/learn/flux_predictor.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "fluxion/core/progress.hpp"
+#include "fluxion/learn/transforms.hpp"
+
+namespace fluxion {
+
+namespace {
+
+torch::nn::Sequential make_network(std::size_t inputs, const std::vector<int>& hidden, std::size_t outputs) {
+  torch::nn::Sequential net;
+  auto in = static_cast<std::int64_t>(inputs);
+  for (int h : hidden) {
+    net->push_back(torch::nn::Linear(in, h));
+    net->push_back(torch::nn::ReLU());
+    in = h;
+  }
+  net->push_back(torch::nn::Linear(in, static_cast<std::int64_t>(outputs)));
+  // Glorot-uniform weights and zero biases, as Keras (ML-Flux) initialises them
+  torch::NoGradGuard guard;
+  for (auto& p : net->named_parameters()) {
+    if (p.key().find("weight") != std::string::npos) torch::nn::init::xavier_uniform_(p.value());
+    else p.value().zero_();
+  }
+  return net;
+}
+
+// rows of a column-major Eigen matrix as a row-major float tensor
+torch::Tensor rows_tensor(const Eigen::MatrixXd& m, const std::vector<std::uint64_t>& rows) {
+  auto t = torch::empty({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(m.cols())}, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) p[i * static_cast<std::size_t>(m.cols()) + static_cast<std::size_t>(j)] = static_cast<float>(m(static_cast<Eigen::Index>(rows[i]), j));
+  return t;
+}
+
+double transform(bool net, double v) { return net ? net_to_output(v) : exchange_to_output(v); }
+double untransform(bool net, double y) { return net ? output_to_net(y) : output_to_exchange(y); }
+
+std::vector<std::uint64_t> all_rows(long n) {
+  std::vector<std::uint64_t> r(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < r.size(); ++i) r[i] = i;
+  return r;
+}
+
+double half_width_68(std::vector<double> e) {
+  if (e.empty()) return 0;
+  std::sort(e.begin(), e.end());
+  auto q = [&](double f) {
+    const double at = f * static_cast<double>(e.size() - 1);
+    const auto lo = static_cast<std::size_t>(std::floor(at));
+    const auto hi = std::min(lo + 1, e.size() - 1);
+    return e[lo] + (at - static_cast<double>(lo)) * (e[hi] - e[lo]);
+  };
+  return 0.5 * (q(0.84) - q(0.16));
+}
+
+}  // namespace
+
+struct FluxPredictor::Impl {
+  torch::nn::Sequential net{nullptr};
+  std::vector<std::string> columns;
+  std::vector<bool> is_net;
+  std::size_t inputs = 0;
+  nlohmann::json manifest;
+};
+
+FluxPredictor::FluxPredictor() : impl_(std::make_unique<Impl>()) {}
+FluxPredictor::~FluxPredictor() = default;
+FluxPredictor::FluxPredictor(FluxPredictor&&) noexcept = default;
+FluxPredictor& FluxPredictor::operator=(FluxPredictor&&) noexcept = default;
+
+const std::vector<std::string>& FluxPredictor::columns() const { return impl_->columns; }
+std::size_t FluxPredictor::inputs() const { return impl_->inputs; }
+nlohmann::json& FluxPredictor::manifest() { return impl_->manifest; }
+const nlohmann::json& FluxPredictor::manifest() const { return impl_->manifest; }
+
+std::vector<int> default_hidden_layers(const std::string& model_id, std::size_t inputs) {
+  if (model_id == "simple") return {216, 15, 15, 15, 36};
+  if (model_id == "upper_glycolysis") return {246, 16, 16, 16, 35};
+  if (model_id == "glycolysis") return {3456, 59, 59, 59, 432};
+  if (model_id == "glyppp" || model_id == "ccm") return {1024, 512, 256, 128, 64};
+  const int first = static_cast<int>(std::clamp<std::size_t>(2 * inputs, 64, 1024));
+  return {first, std::max(32, first / 2), std::max(32, first / 4), 32};
+}
+
+Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const TrainOptions& o, TrainingHistory& history) {
+  using R = Result<FluxPredictor>;
+  auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "training", 0, 0, {}, what}}); };
+  if (data.train.empty() || data.validation.empty()) return fail("the dataset needs training and validation rows");
+  if (o.hidden.empty()) return fail("give at least one hidden layer");
+  if (o.batch < 1 || o.epochs < 1) return fail("batch size and epochs must be positive");
+  FluxPredictor p;
+  Impl& m = *p.impl_;
+  m.columns = data.free_columns;
+  for (const auto& c : m.columns) m.is_net.push_back(c.rfind("net:", 0) == 0);
+  m.inputs = static_cast<std::size_t>(data.mids.cols());
+  const auto outputs = m.columns.size();
+  if (outputs == 0 || static_cast<Eigen::Index>(outputs) != data.free_fluxes.cols()) return fail("the dataset has no free flux columns");
+
+  torch::manual_seed(o.seed);
+  torch::set_num_threads(std::max(1, o.threads));
+  m.net = make_network(m.inputs, o.hidden, outputs);
+
+  // targets: transformed free fluxes
+  Eigen::MatrixXd y = data.free_fluxes;
+  for (Eigen::Index i = 0; i < y.rows(); ++i)
+    for (Eigen::Index j = 0; j < y.cols(); ++j) y(i, j) = transform(m.is_net[static_cast<std::size_t>(j)], y(i, j));
+  const torch::Tensor x_train = rows_tensor(data.mids, data.train), y_train = rows_tensor(y, data.train);
+  const torch::Tensor x_val = rows_tensor(data.mids, data.validation), y_val = rows_tensor(y, data.validation);
+  std::vector<double> mean(outputs, 0.0);
+  for (auto r : data.train)
+    for (std::size_t j = 0; j < outputs; ++j) mean[j] += data.free_fluxes(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) / static_cast<double>(data.train.size());
+
+  torch::optim::Adam adam(m.net->parameters(), torch::optim::AdamOptions(o.learning_rate));
+  std::mt19937_64 rng(o.seed ^ 0x7a1eULL);
+  const auto n = static_cast<std::int64_t>(data.train.size());
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::vector<torch::Tensor> best;
+  double best_loss = INFINITY;
+  int since_best = 0;
+  history = {};
+  const auto t0 = std::chrono::steady_clock::now();
+  ProgressBar bar("training", o.epochs, "epochs", o.progress);
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
+    for (std::size_t i = order.size() - 1; i > 0; --i)  // portable Fisher–Yates
+      std::swap(order[i], order[static_cast<std::size_t>((rng() >> 11) % (i + 1))]);
+    const torch::Tensor perm = torch::from_blob(order.data(), {n}, torch::kInt64);
+    m.net->train();
+    double sum = 0;
+    for (std::int64_t b = 0; b < n; b += o.batch) {
+      const auto idx = perm.slice(0, b, std::min<std::int64_t>(b + o.batch, n));
+      const torch::Tensor xb = x_train.index_select(0, idx), yb = y_train.index_select(0, idx);
+      adam.zero_grad();
+      const torch::Tensor loss = torch::abs(m.net->forward(xb) - yb).mean();
+      loss.backward();
+      adam.step();
+      sum += loss.item<double>() * static_cast<double>(idx.size(0));
+    }
+    m.net->eval();
+    double val;
+    {
+      torch::NoGradGuard guard;
+      val = torch::abs(m.net->forward(x_val) - y_val).mean().item<double>();
+    }
+    history.train_loss.push_back(sum / static_cast<double>(n));
+    history.validation_loss.push_back(val);
+    if (val < best_loss) {
+      best_loss = val;
+      history.best_epoch = epoch;
+      since_best = 0;
+      best.clear();
+      for (const auto& t : m.net->parameters()) best.push_back(t.detach().clone());
+    } else if (++since_best >= o.patience) {
+      history.stopped_early = true;
+      bar.update(epoch);
+      break;
+    }
+    bar.update(epoch);
+  }
+  bar.finish();
+  {
+    torch::NoGradGuard guard;
+    auto params = m.net->parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best[i]);
+  }
+  history.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.manifest = {{"format", "fluxion-predictor"},
+                {"version", kPredictorFormatVersion},
+                {"inputs", m.inputs},
+                {"columns", m.columns},
+                {"hidden", o.hidden},
+                {"transforms",
+                 {{"net", "logistic below 3.89048, log4 above; inverse clamps y into (1e-12, 1-1e-12)"},
+                  {"exchange", "log10 from 1e-4, linear 1e4*x-5 below, -5 under 0; inverse 0 at or below -5"}}},
+                {"training_mean", mean},
+                {"training",
+                 {{"epochs_run", history.train_loss.size()},
+                  {"best_epoch", history.best_epoch},
+                  {"best_validation_mae", best_loss},
+                  {"batch", o.batch},
+                  {"learning_rate", o.learning_rate},
+                  {"patience", o.patience},
+                  {"seed", o.seed},
+                  {"threads", o.threads},
+                  {"loss", "mean absolute error of transformed free fluxes"},
+                  {"optimizer", "Adam"}}},
+                {"dataset", data.manifest}};
+  return R::success(std::move(p));
+}
+
+Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {
+  Impl& m = *impl_;  // forward() is not const in LibTorch; inference changes nothing
+  if (static_cast<std::size_t>(mids.cols()) != m.inputs)
+    throw std::invalid_argument("FluxPredictor::predict: " + std::to_string(mids.cols()) + " inputs, the network takes " + std::to_string(m.inputs));
+  torch::NoGradGuard guard;
+  m.net->eval();
+  const torch::Tensor out = m.net->forward(rows_tensor(mids, all_rows(mids.rows()))).contiguous();
+  const float* p = out.data_ptr<float>();
+  Eigen::MatrixXd v(mids.rows(), static_cast<Eigen::Index>(m.columns.size()));
+  for (Eigen::Index i = 0; i < v.rows(); ++i)
+    for (Eigen::Index j = 0; j < v.cols(); ++j) v(i, j) = untransform(m.is_net[static_cast<std::size_t>(j)], p[i * v.cols() + j]);
+  return v;
+}
+
+TestErrors FluxPredictor::test_errors(const DatasetContents& data) const {
+  TestErrors t;
+  t.columns = impl_->columns;
+  t.rows = static_cast<long>(data.test.size());
+  Eigen::MatrixXd mids(static_cast<Eigen::Index>(data.test.size()), data.mids.cols());
+  for (std::size_t i = 0; i < data.test.size(); ++i) mids.row(static_cast<Eigen::Index>(i)) = data.mids.row(static_cast<Eigen::Index>(data.test[i]));
+  const Eigen::MatrixXd pred = predict(mids);
+  const auto mean = impl_->manifest.at("training_mean").get<std::vector<double>>();
+  for (std::size_t j = 0; j < t.columns.size(); ++j) {
+    std::vector<double> e, trivial;
+    for (std::size_t i = 0; i < data.test.size(); ++i) {
+      const double truth = data.free_fluxes(static_cast<Eigen::Index>(data.test[i]), static_cast<Eigen::Index>(j));
+      e.push_back(pred(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) - truth);
+      trivial.push_back(mean[j] - truth);
+    }
+    auto mae = [](const std::vector<double>& x) {
+      double s = 0;
+      for (double v : x) s += std::fabs(v);
+      return x.empty() ? 0.0 : s / static_cast<double>(x.size());
+    };
+    t.mae.push_back(mae(e));
+    t.half_width_68.push_back(half_width_68(e));
+    t.trivial_mae.push_back(mae(trivial));
+    t.trivial_half_width_68.push_back(half_width_68(trivial));
+  }
+  return t;
+}
+
+Result<bool> FluxPredictor::save(const std::string& path) const {
+  try {
+    torch::serialize::OutputArchive a;
+    a.write("format", c10::IValue(std::string("fluxion-predictor")));
+    a.write("version", c10::IValue(static_cast<std::int64_t>(kPredictorFormatVersion)));
+    a.write("manifest", c10::IValue(impl_->manifest.dump()));
+    for (const auto& p : impl_->net->named_parameters()) a.write("flux." + p.key(), p.value());
+    const std::string tmp = path + ".tmp";
+    a.save_to(tmp);
+    std::filesystem::rename(tmp, path);
+  } catch (const std::exception& e) {
+    return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, std::string("cannot write the predictor: ") + e.what()}});
+  }
+  return Result<bool>::success(true);
+}
+
+Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
+  using R = Result<FluxPredictor>;
+  auto fail = [&](const std::string& what) { return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, what}}); };
+  if (!std::filesystem::is_regular_file(path)) return fail("no such file");
+  try {
+    torch::serialize::InputArchive a;
+    a.load_from(path);
+    c10::IValue format, version, manifest;
+    if (!a.try_read("format", format) || !format.isString() || format.toStringRef() != "fluxion-predictor")
+      return fail("is not a fluxion predictor package");
+    a.read("version", version);
+    if (version.toInt() != kPredictorFormatVersion)
+      return fail("is a predictor of format version " + std::to_string(version.toInt()) + "; this fluxion reads version " +
+                  std::to_string(kPredictorFormatVersion));
+    a.read("manifest", manifest);
+    FluxPredictor p;
+    Impl& m = *p.impl_;
+    m.manifest = nlohmann::json::parse(manifest.toStringRef());
+    m.columns = m.manifest.at("columns").get<std::vector<std::string>>();
+    for (const auto& c : m.columns) m.is_net.push_back(c.rfind("net:", 0) == 0);
+    m.inputs = m.manifest.at("inputs").get<std::size_t>();
+    m.net = make_network(m.inputs, m.manifest.at("hidden").get<std::vector<int>>(), m.columns.size());
+    torch::NoGradGuard guard;
+    for (auto& q : m.net->named_parameters()) {
+      torch::Tensor t;
+      a.read("flux." + q.key(), t);
+      if (!t.defined() || t.sizes() != q.value().sizes()) return fail("weights of '" + q.key() + "' do not fit the network in its manifest");
+      q.value().copy_(t);
+    }
+    return R::success(std::move(p));
+  } catch (const std::exception& e) {
+    return fail(std::string("cannot be read as a predictor package: ") + e.what());
+  }
+}
+
+}  // namespace fluxion

@@ -1,0 +1,121 @@
+// ML-Flux's transforms (inverse right for every value) and the flux predictor: a small
+// network beats the training mean, training is reproducible, a package loads back.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/tracer_table.hpp"
+#include "fluxion/learn/flux_predictor.hpp"
+#include "fluxion/learn/transforms.hpp"
+
+using namespace fluxion;
+namespace fs = std::filesystem;
+
+TEST(Transforms, RoundTripAndJoint) {
+  for (double v = -27; v < 2000; v += (v < 10 ? 0.01 : 1.7)) EXPECT_NEAR(output_to_net(net_to_output(v)), v, 1e-9 * std::max(1.0, std::fabs(v))) << v;
+  // below, the logistic branch is saturated: the inverse stops at logit(1e-12) = -27.63
+  EXPECT_NEAR(output_to_net(net_to_output(-40)), std::log(1e-12 / (1 - 1e-12)), 1e-9);
+  for (double x = 0; x < 1e4; x = x < 1e-3 ? x + 3e-6 : x * 1.01) EXPECT_NEAR(output_to_exchange(exchange_to_output(x)), x, 1e-10 * std::max(1.0, x)) << x;
+  // the branches meet: logistic(3.89048) = log4(3.89048) to 4e-7
+  EXPECT_NEAR(1.0 / (1.0 + std::exp(-kNetJoint)), std::log(kNetJoint) / std::log(4.0), 4e-7);
+  EXPECT_NEAR(net_to_output(kNetJoint - 1e-9), net_to_output(kNetJoint), 1e-6);
+  EXPECT_NEAR(exchange_to_output(1e-4 - 1e-15), exchange_to_output(1e-4), 1e-9);
+  EXPECT_EQ(exchange_to_output(-1), -5);
+}
+
+// The reference's inverse gives NaN for y < 0 and -inf for y = 0: here every output is a
+// finite flux, monotone in y.
+TEST(Transforms, InverseIsFiniteAndMonotoneForEveryOutput) {
+  double last_net = -INFINITY, last_x = -INFINITY;
+  for (double y = -1e3; y < 1e2; y += 0.037) {
+    const double v = output_to_net(std::min(y, 30.0)), x = output_to_exchange(std::min(y, 30.0));
+    ASSERT_TRUE(std::isfinite(v)) << y;
+    ASSERT_TRUE(std::isfinite(x)) << y;
+    EXPECT_GE(v, last_net);
+    EXPECT_GE(x, last_x);
+    EXPECT_GE(x, 0.0);
+    last_net = v;
+    last_x = x;
+  }
+  EXPECT_TRUE(std::isfinite(output_to_net(0.0)));
+  EXPECT_TRUE(std::isfinite(output_to_net(1.0)));
+  EXPECT_TRUE(std::isfinite(output_to_net(-3.0)));
+  EXPECT_EQ(output_to_exchange(-7), 0.0);
+}
+
+namespace {
+
+DatasetContents simple_dataset(long rows) {
+  auto model = io::load_model("simple");
+  auto space = FluxSpace::build(model.value());
+  auto table = io::load_tracer_table("simple");
+  EmuOptions eo;
+  auto emu = EmuModel::compile(model.value(), space.value(), eo);
+  auto inputs = emu.value().inputs(table.value().experiments);
+  std::vector<std::string> ids;
+  for (const auto& e : table.value().experiments) ids.push_back(e.id);
+  FluxSetOptions so;
+  so.exchange = ExchangeSampling::log_uniform;
+  auto sampler = FluxSetSampler::create(model.value(), space.value(), {}, so);
+  DatasetOptions o;
+  o.rows = rows;
+  o.precision = MidPrecision::float64;
+  DatasetGenerator g(space.value(), sampler.value(), {{emu.value(), inputs.value()}}, ids, o);
+  const fs::path dir = fs::temp_directory_path() / ("fluxion_test_learn_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  EXPECT_TRUE(g.prepare(dir.string(), false).ok());
+  EXPECT_TRUE(g.run(dir.string(), {.progress = false}).ok());
+  auto c = read_dataset((dir / "dataset.h5").string());
+  fs::remove_all(dir);
+  return c.value();
+}
+
+}  // namespace
+
+TEST(FluxPredictor, SmallModelBeatsTheTrainingMeanAndIsReproducible) {
+  const DatasetContents d = simple_dataset(3000);
+  TrainOptions o;
+  o.hidden = {64, 32};
+  o.epochs = 25;
+  o.batch = 64;
+  o.progress = false;
+  TrainingHistory h;
+  auto p = FluxPredictor::train(d, o, h);
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_LT(h.validation_loss[static_cast<std::size_t>(h.best_epoch - 1)], h.validation_loss.front());
+  const TestErrors t = p.value().test_errors(d);
+  // the two net fluxes (the exchange fluxes of the toy model are weakly identified)
+  for (std::size_t j = 0; j < 2; ++j) {
+    EXPECT_EQ(t.columns[j].rfind("net:", 0), 0u);
+    EXPECT_LT(t.mae[j], 0.5 * t.trivial_mae[j]) << t.columns[j];
+  }
+  // same seed and threads: the same weights
+  TrainingHistory h2;
+  auto q = FluxPredictor::train(d, o, h2);
+  const Eigen::MatrixXd probe = d.mids.topRows(20);
+  EXPECT_TRUE(p.value().predict(probe) == q.value().predict(probe));
+  EXPECT_EQ(h.validation_loss, h2.validation_loss);
+  // saved and loaded: the same predictions
+  const std::string path = (fs::temp_directory_path() / ("fluxion_test_pkg_" + std::to_string(::getpid()) + ".fluxpkg")).string();
+  ASSERT_TRUE(p.value().save(path).ok());
+  auto loaded = FluxPredictor::load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  EXPECT_TRUE(loaded.value().predict(probe) == p.value().predict(probe));
+  EXPECT_EQ(loaded.value().columns(), p.value().columns());
+  fs::remove(path);
+  EXPECT_THROW((void)p.value().predict(Eigen::MatrixXd::Zero(1, 7)), std::invalid_argument);
+}
+
+TEST(FluxPredictor, LoadRefusesWhatIsNotAPackage) {
+  const std::string path = (fs::temp_directory_path() / ("fluxion_test_notpkg_" + std::to_string(::getpid()))).string();
+  { std::ofstream(path) << "hello"; }
+  auto r = FluxPredictor::load(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("cannot be read as a predictor package"), std::string::npos) << r.message();
+  fs::remove(path);
+  EXPECT_FALSE(FluxPredictor::load(path).ok());
+}
