@@ -157,7 +157,7 @@ expect 0 'best epoch [0-9]+ of 3' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/trai
 expect 0 '^flux	mae	half_width_68' -- head -1 "$tmp/train/test_errors.tsv"
 expect 0 '^3	' -- tail -1 "$tmp/train/loss.tsv"
 expect 2 'is not an HDF5 file' -- "$fluxion" train -d "$tmp/samples/samples.tsv" -o "$tmp/train_bad"
-expect 2 'nowhere/dataset.h5: error: no such file' -- "$fluxion" train -d "$tmp/nowhere" -o "$tmp/train_bad"
+expect 2 'nowhere: error: no such file' -- "$fluxion" train -d "$tmp/nowhere" -o "$tmp/train_bad"
 if [ -d "$tmp/ds_mpi" ]; then
   expect 2 'holds MPI shards' -- "$fluxion" train -d "$tmp/ds_mpi" -o "$tmp/train_bad"
 fi
