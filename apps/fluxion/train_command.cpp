@@ -50,12 +50,12 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       }
       file = (fs::path(file) / "dataset.h5").string();
     }
-    auto data = read_dataset(file);
+    auto data = read_dataset(file, {.mids_float32 = true});  // training is in float32
     if (!accept(data, ctx)) return;
     const DatasetContents& d = data.value();
     const std::string model_id = d.manifest.value("/settings/provenance/model/id"_json_pointer, std::string());
     TrainOptions options;
-    options.hidden = o.hidden.empty() ? default_hidden_layers(model_id, static_cast<std::size_t>(d.mids.cols())) : o.hidden;
+    options.hidden = o.hidden.empty() ? default_hidden_layers(model_id, static_cast<std::size_t>(d.n_inputs())) : o.hidden;
     options.epochs = o.epochs;
     options.batch = o.batch > 0 ? o.batch : (model_id == "simple" ? 1024 : 32);
     options.learning_rate = o.learning_rate;
@@ -64,7 +64,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     options.threads = o.threads;
     options.progress = spdlog::get_level() <= spdlog::level::info;
     spdlog::info("{}: {} rows ({} train, {} validation, {} test), {} inputs -> {} free fluxes", file, d.rows, d.train.size(),
-                 d.validation.size(), d.test.size(), d.mids.cols(), d.free_columns.size());
+                 d.validation.size(), d.test.size(), d.n_inputs(), d.free_columns.size());
     TrainingHistory history;
     auto predictor = FluxPredictor::train(d, options, history);
     if (!accept(predictor, ctx)) return;

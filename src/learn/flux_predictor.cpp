@@ -42,6 +42,17 @@ torch::Tensor rows_tensor(const Eigen::MatrixXd& m, const std::vector<std::uint6
   return t;
 }
 
+// MID rows of a dataset, from its float32 or float64 matrix
+torch::Tensor mid_tensor(const DatasetContents& d, const std::vector<std::uint64_t>& rows) {
+  if (d.mids32.size() == 0) return rows_tensor(d.mids, rows);
+  const auto cols = d.mids32.cols();
+  auto t = torch::empty({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(cols)}, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    std::copy_n(d.mids32.row(static_cast<Eigen::Index>(rows[i])).data(), cols, p + i * static_cast<std::size_t>(cols));
+  return t;
+}
+
 double transform(bool net, double v) { return net ? net_to_output(v) : exchange_to_output(v); }
 double untransform(bool net, double y) { return net ? output_to_net(y) : output_to_exchange(y); }
 
@@ -102,7 +113,7 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   Impl& m = *p.impl_;
   m.columns = data.free_columns;
   for (const auto& c : m.columns) m.is_net.push_back(c.rfind("net:", 0) == 0);
-  m.inputs = static_cast<std::size_t>(data.mids.cols());
+  m.inputs = static_cast<std::size_t>(data.n_inputs());
   const auto outputs = m.columns.size();
   if (outputs == 0 || static_cast<Eigen::Index>(outputs) != data.free_fluxes.cols()) return fail("the dataset has no free flux columns");
 
@@ -114,8 +125,8 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   Eigen::MatrixXd y = data.free_fluxes;
   for (Eigen::Index i = 0; i < y.rows(); ++i)
     for (Eigen::Index j = 0; j < y.cols(); ++j) y(i, j) = transform(m.is_net[static_cast<std::size_t>(j)], y(i, j));
-  const torch::Tensor x_train = rows_tensor(data.mids, data.train), y_train = rows_tensor(y, data.train);
-  const torch::Tensor x_val = rows_tensor(data.mids, data.validation), y_val = rows_tensor(y, data.validation);
+  const torch::Tensor x_train = mid_tensor(data, data.train), y_train = rows_tensor(y, data.train);
+  const torch::Tensor x_val = mid_tensor(data, data.validation), y_val = rows_tensor(y, data.validation);
   std::vector<double> mean(outputs, 0.0);
   for (auto r : data.train)
     for (std::size_t j = 0; j < outputs; ++j) mean[j] += data.free_fluxes(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) / static_cast<double>(data.train.size());
@@ -216,9 +227,7 @@ TestErrors FluxPredictor::test_errors(const DatasetContents& data) const {
   TestErrors t;
   t.columns = impl_->columns;
   t.rows = static_cast<long>(data.test.size());
-  Eigen::MatrixXd mids(static_cast<Eigen::Index>(data.test.size()), data.mids.cols());
-  for (std::size_t i = 0; i < data.test.size(); ++i) mids.row(static_cast<Eigen::Index>(i)) = data.mids.row(static_cast<Eigen::Index>(data.test[i]));
-  const Eigen::MatrixXd pred = predict(mids);
+  const Eigen::MatrixXd pred = predict(data.mid_rows(data.test));
   const auto mean = impl_->manifest.at("training_mean").get<std::vector<double>>();
   for (std::size_t j = 0; j < t.columns.size(); ++j) {
     std::vector<double> e, trivial;

@@ -1005,7 +1005,17 @@ Result<bool> write_shard_manifest(const std::string& directory, int ranks) {
   return Result<bool>::success(true);
 }
 
-Result<DatasetContents> read_dataset(const std::string& path) {
+Eigen::MatrixXd DatasetContents::mid_rows(const std::vector<std::uint64_t>& rows) const {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), n_inputs());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(rows[i]);
+    if (mids32.size() > 0) out.row(static_cast<Eigen::Index>(i)) = mids32.row(r).cast<double>();
+    else out.row(static_cast<Eigen::Index>(i)) = mids.row(r);
+  }
+  return out;
+}
+
+Result<DatasetContents> read_dataset(const std::string& path, const ReadOptions& options) {
   using R = Result<DatasetContents>;
   silence_hdf5();
   auto fail = [&](const std::string& what) { return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, what}}); };
@@ -1045,7 +1055,14 @@ Result<DatasetContents> read_dataset(const std::string& path) {
       v.resize(dims(d).first);
       if (!v.empty()) h5check(H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
     };
-    { H5Id d = matrix("mids", c.mids); }
+    if (options.mids_float32) {
+      H5Id d = h5own(H5Dopen2(file, "mids", H5P_DEFAULT), H5Dclose, "has no dataset mids");
+      const auto [rows, cols] = dims(d);
+      c.mids32.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+      if (rows * cols > 0) h5check(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.mids32.data()), "mids");
+    } else {
+      H5Id d = matrix("mids", c.mids);
+    }
     { H5Id d = matrix("free_fluxes", c.free_fluxes); c.free_columns = read_strings_attribute(d, "columns"); }
     { H5Id d = matrix("fluxes", c.fluxes); c.flux_columns = read_strings_attribute(d, "columns"); }
     vector(file, "draw", c.draw);

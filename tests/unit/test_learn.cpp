@@ -51,7 +51,7 @@ TEST(Transforms, InverseIsFiniteAndMonotoneForEveryOutput) {
 
 namespace {
 
-DatasetContents simple_dataset(long rows) {
+DatasetContents simple_dataset(long rows, const ReadOptions& read = {}) {
   auto model = io::load_model("simple");
   auto space = FluxSpace::build(model.value());
   auto table = io::load_tracer_table("simple");
@@ -71,7 +71,7 @@ DatasetContents simple_dataset(long rows) {
   fs::remove_all(dir);
   EXPECT_TRUE(g.prepare(dir.string(), false).ok());
   EXPECT_TRUE(g.run(dir.string(), {.progress = false}).ok());
-  auto c = read_dataset((dir / "dataset.h5").string());
+  auto c = read_dataset((dir / "dataset.h5").string(), read);
   fs::remove_all(dir);
   return c.value();
 }
@@ -110,6 +110,15 @@ TEST(FluxPredictor, SmallModelBeatsTheTrainingMeanAndIsReproducible) {
   EXPECT_EQ(loaded.value().columns(), p.value().columns());
   fs::remove(path);
   EXPECT_THROW((void)p.value().predict(Eigen::MatrixXd::Zero(1, 7)), std::invalid_argument);
+  // MIDs read as float32 (how `fluxion train` reads them): the same training
+  const DatasetContents f = simple_dataset(3000, {.mids_float32 = true});
+  EXPECT_EQ(f.mids.size(), 0);
+  EXPECT_EQ(f.n_inputs(), 120);
+  TrainingHistory h3;
+  auto r = FluxPredictor::train(f, o, h3);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(h3.validation_loss, h.validation_loss);
+  EXPECT_TRUE(f.mid_rows(d.test) == d.mid_rows(d.test).cast<float>().cast<double>());
 }
 
 TEST(FluxPredictor, LoadRefusesWhatIsNotAPackage) {
