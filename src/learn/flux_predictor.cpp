@@ -108,6 +108,8 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "training", 0, 0, {}, what}}); };
   if (data.train.empty() || data.validation.empty()) return fail("the dataset needs training and validation rows");
   if (o.hidden.empty()) return fail("give at least one hidden layer");
+  for (int h : o.hidden)
+    if (h < 1) return fail("hidden layer sizes must be positive (got " + std::to_string(h) + ")");
   if (o.batch < 1 || o.epochs < 1) return fail("batch size and epochs must be positive");
   FluxPredictor p;
   Impl& m = *p.impl_;
@@ -117,6 +119,17 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   const auto outputs = m.columns.size();
   if (outputs == 0 || static_cast<Eigen::Index>(outputs) != data.free_fluxes.cols()) return fail("the dataset has no free flux columns");
 
+  try {
+    return train_network(std::move(p), data, o, history);
+  } catch (const std::exception& e) {
+    return fail(std::string("LibTorch: ") + e.what());
+  }
+}
+
+Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const DatasetContents& data, const TrainOptions& o,
+                                                   TrainingHistory& history) {
+  Impl& m = *p.impl_;
+  const auto outputs = m.columns.size();
   torch::manual_seed(o.seed);
   torch::set_num_threads(std::max(1, o.threads));
   m.net = make_network(m.inputs, o.hidden, outputs);
@@ -206,7 +219,7 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
                   {"loss", "mean absolute error of transformed free fluxes"},
                   {"optimizer", "Adam"}}},
                 {"dataset", data.manifest}};
-  return R::success(std::move(p));
+  return Result<FluxPredictor>::success(std::move(p));
 }
 
 Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {

@@ -698,7 +698,6 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   long parts_total = 0;
   long draws = 0;  // sampler draws behind the rows decided so far
   std::string stream_end;
-  const auto t_start = std::chrono::steady_clock::now();
   double t_sim = 0, t_write = 0;
   auto seconds_since = [](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -974,7 +973,6 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   summary.file = file_path.string();
   summary.seconds_writing = t_write;
   summary.seconds_merging = seconds_since(t_merge);
-  (void)t_start;
   return R::success(summary);
 }
 

@@ -156,6 +156,7 @@ fi
 expect 0 'best epoch [0-9]+ of 3' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train" --epochs 3 --hidden 32,16 --batch 128
 expect 0 '^flux	mae	half_width_68' -- head -1 "$tmp/train/test_errors.tsv"
 expect 0 '^3	' -- tail -1 "$tmp/train/loss.tsv"
+expect 2 'hidden layer sizes must be positive \(got 0\)' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --hidden 16,0
 expect 2 'is not an HDF5 file' -- "$fluxion" train -d "$tmp/samples/samples.tsv" -o "$tmp/train_bad"
 expect 2 'nowhere: error: no such file' -- "$fluxion" train -d "$tmp/nowhere" -o "$tmp/train_bad"
 if [ -d "$tmp/ds_mpi" ]; then

@@ -76,6 +76,8 @@ class FluxPredictor {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   FluxPredictor();
+  static Result<FluxPredictor> train_network(FluxPredictor p, const DatasetContents& data, const TrainOptions& options,
+                                             TrainingHistory& history);
 };
 
 }  // namespace fluxion
