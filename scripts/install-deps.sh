@@ -16,11 +16,12 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev          # libFuzzer targets and sanitizers
   # numerics
-  libeigen3-dev libsuitesparse-dev libgmp-dev coinor-libclp-dev
+  libeigen3-dev libsuitesparse-dev libgmp-dev coinor-libclp-dev libboost-dev
   # formats
   libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev libhdf5-dev hdf5-tools
-  # neural networks (CPU LibTorch)
-  libtorch-dev
+  # neural networks (CPU LibTorch); OpenBLAS replaces the reference BLAS libtorch would
+  # otherwise get (12x faster training, docs/benchmarks.md)
+  libtorch-dev libopenblas0-openmp
   # several hosts
   libopenmpi-dev openmpi-bin
   # command line and logging

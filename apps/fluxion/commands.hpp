@@ -37,6 +37,7 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
 void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
+void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 
 }  // namespace fluxion::cli

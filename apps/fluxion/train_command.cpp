@@ -2,11 +2,15 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "commands.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
+#include "fluxion/learn/prediction.hpp"
 #include "sampler_options.hpp"
 
 namespace fluxion::cli {
@@ -14,12 +18,16 @@ namespace fluxion::cli {
 namespace {
 
 struct TrainCli {
-  std::string dataset, output;
+  std::string dataset, output, model;
+  long knn_rows = -1, error_rows = 5000, masked_rows = 4000;
+  int knn_k = 3;
   std::vector<int> hidden;
   int epochs = 200, batch = 0, patience = 20, threads = 1;
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
 };
+
+std::string na(double v) { return std::isfinite(v) ? format_number(v) : std::string("NA"); }
 
 }  // namespace
 
@@ -27,9 +35,10 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   static TrainCli o;
   auto* cmd = app.add_subcommand("train", "Train an ML-Flux flux predictor (MIDs -> free fluxes) on a dataset");
   cmd->add_option("-d,--dataset", o.dataset, "Dataset: the directory fluxion dataset wrote, or its dataset.h5")->required()->group("Required");
-  cmd->add_option("-o,--output", o.output, "Output directory (predictor.fluxpkg, loss.tsv, test_errors.tsv, run_info.json)")
+  cmd->add_option("-o,--output", o.output, "Output directory (predictor.fluxpkg, loss.tsv, test_errors.tsv, error_tables.tsv, vssr_acceptance.tsv, run_info.json)")
       ->required()
       ->group("Required");
+  cmd->add_option("-m,--model", o.model, "The dataset's model (built-in name or file); default: as the dataset's manifest names it");
   cmd->add_option("--hidden", o.hidden, "Hidden layer sizes (default: ML-Flux's for its models, else sized from the input)")->delimiter(',');
   cmd->add_option("--epochs", o.epochs, "Most epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--batch", o.batch, "Batch size (default: 32; 1024 for the simple model, as ML-Flux)")->check(CLI::Range(1, 1000000));
@@ -37,6 +46,20 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->add_option("--patience", o.patience, "Stop after this many epochs without a better validation loss")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the initial weights and the batch order")->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads (the same count gives the same weights)")->check(CLI::Range(1, 1024))->capture_default_str();
+  const std::string g = "Package";
+  cmd->add_option("--knn-reference-rows", o.knn_rows,
+                  "Training patterns kept in the package for KNN imputation (default: as many as fit 4 MB, at most 20,000; 0 = none)")
+      ->check(CLI::Range(-1L, 10000000L))
+      ->group(g);
+  cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer used for the error tables")->check(CLI::Range(1, 1000))->capture_default_str()->group(g);
+  cmd->add_option("--error-rows", o.error_rows, "Test rows for the error table of complete patterns")
+      ->check(CLI::Range(1L, 100000000L))
+      ->capture_default_str()
+      ->group(g);
+  cmd->add_option("--masked-rows", o.masked_rows, "Test rows masked and imputed for the error tables by level of masking")
+      ->check(CLI::Range(0L, 100000000L))
+      ->capture_default_str()
+      ->group(g);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
@@ -54,6 +77,30 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     if (!accept(data, ctx)) return;
     const DatasetContents& d = data.value();
     const std::string model_id = d.manifest.value("/settings/provenance/model/id"_json_pointer, std::string());
+    // the model: its kernels give the full fluxes of the error tables
+    const std::string model_name = o.model.empty() ? d.manifest.value("/settings/provenance/model/name"_json_pointer, std::string()) : o.model;
+    auto model = io::load_model(model_name);
+    if (!model) {
+      print_diagnostics(model.diagnostics());
+      print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "needs its model '" + model_name + "'; give it with --model"}});
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    const std::string want = d.manifest.value("/settings/provenance/model/sha256_reaction_tsv"_json_pointer, std::string());
+    if (auto canonical = io::write_reaction_tsv(model.value()); !canonical || io::sha256_text(canonical.value()) != want) {
+      print_diagnostics({Diagnostic{Severity::error, model_name, 0, 0, {},
+                                    "is not the model the dataset was made from (its reactions differ from the dataset's SHA-256 " + want + ")"}});
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    auto space = FluxSpace::build(model.value());
+    if (!accept(space, ctx)) return;
+    const FluxExpansion expansion(space.value(), &model.value());
+    if (expansion.columns() != d.flux_columns) {
+      print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "its flux columns are not those of model '" + model_name + "'"}});
+      ctx.exit_code = kExitInput;
+      return;
+    }
     TrainOptions options;
     options.hidden = o.hidden.empty() ? default_hidden_layers(model_id, static_cast<std::size_t>(d.n_inputs())) : o.hidden;
     options.epochs = o.epochs;
@@ -71,16 +118,44 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     auto made = io::make_output_directory(o.output);
     if (!accept(made, ctx)) return;
     const std::string package = o.output + "/predictor.fluxpkg";
-    predictor.value().manifest()["training"]["command"] = argv;
-    if (auto s = predictor.value().save(package); !s) {
-      print_diagnostics(s.diagnostics());
+    FluxPredictor& p = predictor.value();
+    p.manifest()["training"]["command"] = argv;
+
+    // KNN reference patterns: an even, seeded subsample of the training rows
+    const MidLayout layout = MidLayout::from_json(d.manifest.at("settings").at("layout"));
+    const long budget = std::min<long>(20000, std::max<long>(1, (4L << 20) / 4 / std::max<long>(1, d.n_inputs())));
+    const long knn_rows = std::min<long>(o.knn_rows < 0 ? budget : o.knn_rows, static_cast<long>(d.train.size()));
+    if (knn_rows > 0) {
+      std::vector<std::uint64_t> rows;
+      for (long i = 0; i < knn_rows; ++i) rows.push_back(d.train[static_cast<std::size_t>(i * static_cast<long>(d.train.size()) / knn_rows)]);
+      MidMatrix reference(knn_rows, d.n_inputs());
+      for (long i = 0; i < knn_rows; ++i) reference.row(i) = d.mids32.row(static_cast<Eigen::Index>(rows[static_cast<std::size_t>(i)]));
+      p.set_knn_reference(std::move(reference));
+      p.manifest()["knn"] = {{"rows", knn_rows}, {"k", o.knn_k}, {"source", "every (train rows / rows)-th training row"}};
+    }
+    // error tables on the test rows: complete, and by level of masking with KNN in front
+    ErrorTableOptions eo;
+    eo.max_rows = o.error_rows;
+    eo.max_masked_rows = knn_rows > 0 ? o.masked_rows : 0;
+    eo.seed = o.seed;
+    eo.progress = options.progress;
+    std::optional<KnnImputer> knn;
+    if (knn_rows > 0 && eo.max_masked_rows > 0) knn.emplace(layout, p.knn_reference(), o.knn_k);
+    const auto te0 = std::chrono::steady_clock::now();
+    ErrorTables tables;
+    try {
+      tables = compute_error_tables(p, expansion, d, knn ? &*knn : nullptr, eo);
+    } catch (const std::exception& e) {
+      print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, std::string("error tables: ") + e.what()}});
       ctx.exit_code = kExitFailure;
       return;
     }
+    const double table_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - te0).count();
+    p.manifest()["error_tables"] = tables.to_json();
     std::string loss = "epoch\ttrain_mae\tvalidation_mae\n";
     for (std::size_t e = 0; e < history.train_loss.size(); ++e)
       loss += std::to_string(e + 1) + '\t' + format_number(history.train_loss[e]) + '\t' + format_number(history.validation_loss[e]) + '\n';
-    const TestErrors t = predictor.value().test_errors(d);
+    const TestErrors t = p.test_errors(d);
     std::string errors = "flux\tmae\thalf_width_68\ttrivial_mae\ttrivial_half_width_68\n";
     double mae = 0, trivial = 0;
     for (std::size_t j = 0; j < t.columns.size(); ++j) {
@@ -89,7 +164,26 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       mae += t.mae[j] / static_cast<double>(t.columns.size());
       trivial += t.trivial_mae[j] / static_cast<double>(t.columns.size());
     }
-    for (const auto& [name, text] : {std::pair{std::string("/loss.tsv"), loss}, std::pair{std::string("/test_errors.tsv"), errors}})
+    std::string levels = "imputer\tmasked_from\tmasked_to\trows\tflux\tse\tmae\n";
+    for (const auto& l : tables.levels) {
+      for (std::size_t j = 0; j < tables.columns.size(); ++j)
+        levels += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + '\t' +
+                  tables.columns[j] + '\t' + na(l.half_width_68[j]) + '\t' + na(l.mae[j]) + '\n';
+      for (std::size_t j = 0; j < tables.dg_reactions.size(); ++j)
+        levels += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + "\tdG:" +
+                  tables.dg_reactions[j] + '\t' + na(l.dg_half_width_68[j]) + '\t' + na(l.dg_mae[j]) + '\n';
+    }
+    std::string acceptance = "imputer\tmasked_from\tmasked_to\trows\tvssr_acceptance\n";
+    for (const auto& l : tables.levels)
+      acceptance += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + '\t' +
+                    format_number(l.vssr_acceptance) + '\n';
+    if (auto s = p.save(package); !s) {
+      print_diagnostics(s.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    for (const auto& [name, text] : {std::pair{std::string("/loss.tsv"), loss}, std::pair{std::string("/test_errors.tsv"), errors},
+                                     std::pair{std::string("/error_tables.tsv"), levels}, std::pair{std::string("/vssr_acceptance.tsv"), acceptance}})
       if (auto w = io::write_output_file(o.output + name, text); !w) {
         print_diagnostics(w.diagnostics());
         ctx.exit_code = kExitFailure;
@@ -103,6 +197,9 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     info.add_output(package);
     info.add_output(o.output + "/loss.tsv");
     info.add_output(o.output + "/test_errors.tsv");
+    info.add_output(o.output + "/error_tables.tsv");
+    info.add_output(o.output + "/vssr_acceptance.tsv");
+    info.add_timing("error_tables", table_seconds);
     info.add_timing("training", history.seconds);
     info.add_timing("total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (auto w = info.write(o.output); !w) {

@@ -26,7 +26,7 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
                                  : std::vector<std::string>{"experiment", "metabolite", "isotopologue", "fraction"},
                  expected))
     return Result<MidTable>::failure(d);
-  std::map<std::tuple<std::string, int, std::string>, std::size_t> index;  // experiment, element, fragment
+  std::map<std::tuple<std::string, int, std::string, std::string>, std::size_t> index;  // experiment, element, fragment, replicate
   while (t.next()) {
     const int ln = t.line();
     const std::string experiment_column = table.isocor ? "sample" : "experiment";
@@ -75,9 +75,10 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
       }
       sd = *v;
     }
-    auto [it, inserted] = index.emplace(std::tuple{experiment, static_cast<int>(element), fragment}, table.mids.size());
+    const std::string replicate(t.get("replicate"));
+    auto [it, inserted] = index.emplace(std::tuple{experiment, static_cast<int>(element), fragment, replicate}, table.mids.size());
     if (inserted) {
-      table.mids.push_back({experiment, element, fragment, {}, {}, ln});
+      table.mids.push_back({experiment, element, fragment, replicate, {}, {}, ln});
       if (!derivative.empty())  // IsoCor names the derivative measured; the MID is the metabolite's
         d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, t.column("derivative"));
     }
@@ -88,7 +89,9 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
       mid.sd.resize(k + 1, kMissing);
     }
     if (!std::isnan(mid.fraction[k])) {
-      d.error("M+" + std::to_string(k) + " of '" + fragment + "' in experiment '" + experiment + "' is given twice", ln, 1);
+      d.error("M+" + std::to_string(k) + " of '" + fragment + "' in experiment '" + experiment + "'" +
+                  (replicate.empty() ? std::string() : ", replicate '" + replicate + "',") + " is given twice",
+              ln, 1);
       continue;
     }
     mid.fraction[k] = *value;
@@ -113,8 +116,9 @@ std::vector<Diagnostic> validate_mids(const Model& model, const MidTable& table,
     for (const auto& e : *experiments) known.insert(e.id);
   std::set<std::string> reported;
   for (const auto& mid : table.mids) {
-    const std::string ctx = "experiment '" + mid.experiment + "', " + mid.fragment +
-                            (mid.element == Element::C ? std::string() : " (" + std::string(element_symbol(mid.element)) + ")");
+    std::string ctx = "experiment '" + mid.experiment + "', " + mid.fragment;
+    if (mid.element != Element::C) ctx += " (" + std::string(element_symbol(mid.element)) + ")";
+    if (!mid.replicate.empty()) ctx += ", replicate '" + mid.replicate + "'";
     if (experiments && !known.count(mid.experiment) && reported.insert(mid.experiment).second)
       d.error("experiment '" + mid.experiment + "' is not in the tracer table", mid.line, 0);
     const FragmentSpec f = parse_fragment(mid.fragment).value();

@@ -82,6 +82,7 @@ struct FluxPredictor::Impl {
   std::vector<bool> is_net;
   std::size_t inputs = 0;
   nlohmann::json manifest;
+  MidMatrix knn_reference;
 };
 
 FluxPredictor::FluxPredictor() : impl_(std::make_unique<Impl>()) {}
@@ -92,6 +93,13 @@ FluxPredictor& FluxPredictor::operator=(FluxPredictor&&) noexcept = default;
 const std::vector<std::string>& FluxPredictor::columns() const { return impl_->columns; }
 std::size_t FluxPredictor::inputs() const { return impl_->inputs; }
 nlohmann::json& FluxPredictor::manifest() { return impl_->manifest; }
+const MidMatrix& FluxPredictor::knn_reference() const { return impl_->knn_reference; }
+void FluxPredictor::set_knn_reference(MidMatrix patterns) {
+  if (patterns.rows() > 0 && static_cast<std::size_t>(patterns.cols()) != impl_->inputs)
+    throw std::invalid_argument("KNN reference patterns have " + std::to_string(patterns.cols()) + " entries; the network takes " +
+                                std::to_string(impl_->inputs));
+  impl_->knn_reference = std::move(patterns);
+}
 const nlohmann::json& FluxPredictor::manifest() const { return impl_->manifest; }
 
 std::vector<int> default_hidden_layers(const std::string& model_id, std::size_t inputs) {
@@ -269,6 +277,9 @@ Result<bool> FluxPredictor::save(const std::string& path) const {
     a.write("version", c10::IValue(static_cast<std::int64_t>(kPredictorFormatVersion)));
     a.write("manifest", c10::IValue(impl_->manifest.dump()));
     for (const auto& p : impl_->net->named_parameters()) a.write("flux." + p.key(), p.value());
+    const MidMatrix& knn = impl_->knn_reference;
+    if (knn.rows() > 0)
+      a.write("knn.reference", torch::from_blob(const_cast<float*>(knn.data()), {knn.rows(), knn.cols()}, torch::kFloat32).clone());
     const std::string tmp = path + ".tmp";
     a.save_to(tmp);
     std::filesystem::rename(tmp, path);
@@ -306,6 +317,14 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
       a.read("flux." + q.key(), t);
       if (!t.defined() || t.sizes() != q.value().sizes()) return fail("weights of '" + q.key() + "' do not fit the network in its manifest");
       q.value().copy_(t);
+    }
+    if (m.manifest.contains("knn")) {
+      torch::Tensor t;
+      a.read("knn.reference", t);
+      t = t.contiguous();
+      if (t.dim() != 2 || static_cast<std::size_t>(t.size(1)) != m.inputs || t.scalar_type() != torch::kFloat32)
+        return fail("its KNN reference patterns do not fit the network's inputs");
+      m.knn_reference = Eigen::Map<const MidMatrix>(t.data_ptr<float>(), t.size(0), t.size(1));
     }
     return R::success(std::move(p));
   } catch (const std::exception& e) {

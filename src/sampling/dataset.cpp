@@ -503,6 +503,26 @@ nlohmann::json MidLayout::to_json() const {
           {"experiments", experiments}};
 }
 
+MidLayout MidLayout::from_json(const nlohmann::json& j) {
+  MidLayout l;
+  try {
+    l.width = j.at("width").get<int>();
+    l.experiments = j.at("experiments").get<std::vector<std::string>>();
+    for (const auto& f : j.at("fields")) {
+      const auto e = element_from_symbol(f.at("element").get<std::string>());
+      if (!e) throw std::invalid_argument("unknown element " + f.at("element").dump());
+      l.fields.push_back({*e, f.at("metabolite").get<std::string>(), f.at("isotopologues").get<int>()});
+      if (l.fields.back().isotopologues < 1 || l.fields.back().isotopologues > l.width)
+        throw std::invalid_argument("field " + l.fields.back().metabolite + " has " + std::to_string(l.fields.back().isotopologues) +
+                                    " isotopologues in a layout of width " + std::to_string(l.width));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("MID layout: ") + e.what());
+  }
+  if (j.contains("size") && j.at("size").get<std::size_t>() != l.size()) throw std::invalid_argument("MID layout: its size does not match its fields");
+  return l;
+}
+
 MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids) {
   MidLayout layout;
   layout.experiments = experiment_ids;

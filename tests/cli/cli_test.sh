@@ -153,12 +153,50 @@ if command -v mpirun >/dev/null 2>&1; then
 fi
 
 # training a flux predictor on a dataset
-expect 0 'best epoch [0-9]+ of 3' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train" --epochs 3 --hidden 32,16 --batch 128
+expect 0 'best epoch [0-9]+ of 40' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train" --epochs 40 --hidden 64,32 --batch 64
 expect 0 '^flux	mae	half_width_68' -- head -1 "$tmp/train/test_errors.tsv"
-expect 0 '^3	' -- tail -1 "$tmp/train/loss.tsv"
+expect 0 '^40	' -- tail -1 "$tmp/train/loss.tsv"
 expect 2 'hidden layer sizes must be positive \(got 0\)' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --hidden 16,0
 expect 2 'is not an HDF5 file' -- "$fluxion" train -d "$tmp/samples/samples.tsv" -o "$tmp/train_bad"
 expect 2 'nowhere: error: no such file' -- "$fluxion" train -d "$tmp/nowhere" -o "$tmp/train_bad"
+expect 0 '^knn	0.5	0.75	[0-9]+	' -- cat "$tmp/train/vssr_acceptance.tsv"
+expect 0 '^none	0	0	200	net:v1	' -- cat "$tmp/train/error_tables.tsv"
+
+# predicting fluxes from measured MIDs with the package
+pkg="$tmp/train/predictor.fluxpkg"
+expect 0 'MIDs of the predicted fluxes against the measured: SSR' -- "$fluxion" predict -p "$pkg" -i "$tmp/sim/mids.tsv" -o "$tmp/pred" --format table
+expect 0 '^reaction	net	exchange	se_net	se_exchange	sd_net	sd_exchange$' -- head -1 "$tmp/pred/fluxes.tsv"
+expect 0 '^v2	-?[0-9.e-]+	[0-9.e-]+	[0-9.e-]+	[0-9.e-]+	0	0$' -- cat "$tmp/pred/fluxes.tsv"
+expect 0 '^v3	[-0-9.e]+	0	' -- cat "$tmp/pred/fluxes.tsv"
+expect 0 '^v2	-?[0-9.e-]+	[0-9.e-]+	' -- cat "$tmp/pred/delta_g.tsv"
+expect 0 '^v3	NA	' -- cat "$tmp/pred/delta_g.tsv"
+expect 0 '^e1	molB	C	1	0.8043478261	NA	0.8043478261	[0-9.e-]+	measured$' -- cat "$tmp/pred/mids.tsv"
+expect 0 '"dof": 96' -- cat "$tmp/pred/prediction.json"
+expect 0 '"predictor"' -- cat "$tmp/pred/run_info.json"
+# the simulated MIDs fed back: the fluxes of simulate's table read by simulate again
+expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/pred/fluxes.tsv" -o "$tmp/pred_sim"
+# partial: experiment e1's molB and molF, with replicates
+{ printf 'experiment\tmetabolite\tisotopologue\tfraction\tsd\treplicate\n'
+  awk -F'\t' 'NR > 1 && $1 == "e1" && ($3 == "molB" || $3 == "molF") { print $1 "\t" $3 "\t" $4 "\t" $5 "\t0.005\ta" }' "$tmp/sim/mids.tsv"
+  awk -F'\t' 'NR > 1 && $1 == "e1" && ($3 == "molB" || $3 == "molF") { f = $5; if ($4 == 0) f = f + 0.01; if ($4 == 1) f = f - 0.01; print $1 "\t" $3 "\t" $4 "\t" f "\t0.005\tb" }' "$tmp/sim/mids.tsv"
+} > "$tmp/partial.tsv"
+expect 0 'predicted 11 fluxes from 2 replicate' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_partial"
+expect 0 '^a	0.92156862[0-9]*	[-0-9.e]+	knn:0[.0-9]*-[.0-9]+	net:v1	' -- cat "$tmp/pred_partial/replicates.tsv"
+expect 0 '^e2	molC	C	0	NA	NA	[0-9.e-]+	[0-9.e-]+	imputed$' -- cat "$tmp/pred_partial/mids.tsv"
+expect 0 '"measurements": 16' -- cat "$tmp/pred_partial/prediction.json"
+expect 2 'incomplete and no imputer was chosen' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_bad" --imputer none
+# what does not fit the predictor, said with the row
+printf 'experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolA\t0\t0.5\ne1\tmolA\t1\t0.5\ne1\tmolA\t2\t0\ne1\tmolA\t3\t0\n' > "$tmp/p_molA.tsv"
+expect 2 "p_molA.tsv:2: error: metabolite 'molA' \(C, experiment 'e1'\) is not an input of this predictor; it takes molB, molC, molD, molE, molF" -- "$fluxion" predict -p "$pkg" -i "$tmp/p_molA.tsv" -o "$tmp/pred_bad"
+printf 'experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolZ\t0\t1\n' > "$tmp/p_molZ.tsv"
+expect 2 "metabolite 'molZ' is not in model 'simple'" -- "$fluxion" predict -p "$pkg" -i "$tmp/p_molZ.tsv" -o "$tmp/pred_bad"
+printf 'experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolB\t0\t0.5\ne1\tmolB\t1\t0.5\n' > "$tmp/p_short.tsv"
+expect 2 "p_short.tsv:2: error: experiment 'e1', molB: missing M\\+2, M\\+3" -- "$fluxion" predict -p "$pkg" -i "$tmp/p_short.tsv" -o "$tmp/pred_bad"
+printf 'experiment\tmetabolite\tisotopologue\tfraction\ne7\tmolE\t0\t0.5\ne7\tmolE\t1\t0.5\n' > "$tmp/p_exp.tsv"
+expect 2 "experiment 'e7' is not one of this predictor's tracer experiments \(e1, e2, e3, e4, e5, e6\)" -- "$fluxion" predict -p "$pkg" -i "$tmp/p_exp.tsv" -o "$tmp/pred_bad"
+expect 2 'is not the model this predictor was trained on' -- "$fluxion" predict -p "$pkg" -m upper_glycolysis -i "$tmp/sim/mids.tsv" -o "$tmp/pred_bad"
+expect 2 'is neither a predictor package file nor a built-in predictor' -- "$fluxion" predict -p nosuch -i "$tmp/sim/mids.tsv" -o "$tmp/pred_bad"
+expect 2 'cannot be read as a predictor package' -- "$fluxion" predict -p "$tmp/partial.tsv" -i "$tmp/sim/mids.tsv" -o "$tmp/pred_bad"
 if [ -d "$tmp/ds_mpi" ]; then
   expect 2 'holds MPI shards' -- "$fluxion" train -d "$tmp/ds_mpi" -o "$tmp/train_bad"
 fi

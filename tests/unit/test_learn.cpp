@@ -12,6 +12,7 @@
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
 #include "fluxion/learn/imputation.hpp"
+#include "fluxion/learn/prediction.hpp"
 #include "fluxion/learn/transforms.hpp"
 
 using namespace fluxion;
@@ -223,4 +224,191 @@ TEST(Imputation, KnnFillsMaskedPatternsCloseToTheTruth) {
   const Imputation self = knn.impute(own, known);
   EXPECT_EQ(self.neighbours.front(), 7);
   EXPECT_LT((self.values - own).cwiseAbs().maxCoeff(), 1e-6);
+}
+
+// ΔG = RT ln(v_rev / v_fwd): net 1, exchange 1 gives one-way fluxes 2 and 1.
+TEST(Prediction, DeltaGAndChiSquared) {
+  const double rt = kGasConstant * 310.15;
+  EXPECT_NEAR(delta_g(1, 1), rt * std::log(0.5), 1e-12);
+  EXPECT_NEAR(delta_g(-1, 1), -rt * std::log(0.5), 1e-12);  // backward net flux: ΔG > 0
+  EXPECT_NEAR(delta_g(0, 3), 0.0, 1e-15);
+  EXPECT_NEAR(delta_g(2, 0.5, 298.15), kGasConstant * 298.15 * std::log(0.5 / 2.5), 1e-12);
+  EXPECT_TRUE(std::isnan(delta_g(1, 0)));  // irreversible
+  // χ² quantiles (tables: 3.841458820694124, 18.307038053275146)
+  EXPECT_NEAR(chi_squared_critical(1), 3.841458820694124, 1e-10);
+  EXPECT_NEAR(chi_squared_critical(10), 18.307038053275146, 1e-9);
+  EXPECT_NEAR(chi_squared_upper_tail(18.307038053275146, 10), 0.05, 1e-10);
+  EXPECT_NEAR(chi_squared_upper_tail(0, 3), 1.0, 1e-15);
+}
+
+// The kernels give back the dataset's full fluxes from its free fluxes, mass balanced.
+TEST(Prediction, ExpansionReproducesTheDatasetsFluxes) {
+  const DatasetContents d = simple_dataset(300);
+  auto model = io::load_model("simple");
+  auto space = FluxSpace::build(model.value());
+  const FluxExpansion x(space.value(), &model.value());
+  EXPECT_EQ(x.columns(), d.flux_columns);
+  EXPECT_EQ(x.free_columns(), d.free_columns);
+  const Eigen::MatrixXd full = x.expand(d.free_fluxes);
+  EXPECT_LT((full - d.fluxes).cwiseAbs().maxCoeff(), 1e-12);
+  for (Eigen::Index i = 0; i < full.rows(); ++i) {
+    const FluxVector v = x.flux_vector(full.row(i).transpose());
+    EXPECT_LT(space.value().steady_state_residual(v.net), 1e-12);
+    for (std::size_t j = 0; j < x.free_in_full().size(); ++j) EXPECT_EQ(full(i, static_cast<Eigen::Index>(x.free_in_full()[j])), d.free_fluxes(i, static_cast<Eigen::Index>(j)));
+  }
+  // exchanges the model fixes at 0 stay 0; none is negative
+  Eigen::MatrixXd odd = d.free_fluxes.topRows(1);
+  odd.rightCols(4).setConstant(-1e-3);
+  odd(0, 2) = 5;    // xch v2 (free, bounded by 100)
+  odd(0, 3) = 0.2;  // xch v3: fixed at 0 by the model
+  const Eigen::MatrixXd y = x.expand(odd);
+  EXPECT_EQ(y(0, 7), 5.0);
+  EXPECT_EQ(y(0, 8), 0.0);
+  EXPECT_EQ(y(0, 10), 0.0);
+  EXPECT_EQ(x.dg_reactions(), (std::vector<std::string>{"v2", "v3", "v4", "v5"}));
+}
+
+namespace {
+
+io::MidTable mid_table(const std::string& text) {
+  auto t = io::read_mid_table(text, "mids.tsv");
+  EXPECT_TRUE(t.ok()) << t.message();
+  return t.value();
+}
+
+}  // namespace
+
+TEST(Prediction, ObservationsNameWhatDoesNotFit) {
+  const MidLayout l = simple_layout();
+  // molC has 2 carbons: M+0..M+2; here M+0..M+1 only
+  auto r = arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolC\t0\t0.5\ne1\tmolC\t1\t0.5\n"), l, "mids.tsv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("has 2 isotopologues (M+0 to M+1); the predictor's molC has 3 (M+0 to M+2)"), std::string::npos) << r.message();
+  EXPECT_EQ(r.diagnostics().front().line, 2);
+  r = arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolA\t0\t1\n"), l, "mids.tsv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("'molA' (C, experiment 'e1') is not an input of this predictor; it takes molB, molC, molD, molE, molF"), std::string::npos)
+      << r.message();
+  r = arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne9\tmolE\t0\t1\ne9\tmolE\t1\t0\n"), l, "m");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("experiment 'e9' is not one of this predictor's tracer experiments (e1, e2, e3, e4, e5, e6)"), std::string::npos);
+  // replicates: rows without a replicate belong to every replicate
+  r = arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\treplicate\n"
+                                     "e1\tmolC\t0\t0.5\ta\ne1\tmolC\t1\t0.3\ta\ne1\tmolC\t2\t0.2\ta\n"
+                                     "e1\tmolC\t0\t0.6\tb\ne1\tmolC\t1\t0.3\tb\ne1\tmolC\t2\t0.1\tb\n"
+                                     "e2\tmolE\t0\t0.7\t\ne2\tmolE\t1\t0.3\t\n"),
+                           l, "m");
+  ASSERT_TRUE(r.ok()) << r.message();
+  ASSERT_EQ(r.value().size(), 2u);
+  EXPECT_EQ(r.value()[0].replicate, "a");
+  EXPECT_EQ(r.value()[1].values(static_cast<Eigen::Index>(l.index(1, 0, 0))), 0.6);
+  for (const auto& o : r.value()) {
+    EXPECT_EQ(o.values(static_cast<Eigen::Index>(l.index(3, 1, 1))), 0.3);
+    EXPECT_NEAR(o.masked, 1.0 - 5.0 / 102.0, 1e-12);  // 2 of 30 MIDs: 5 of 102 fractions
+  }
+}
+
+// The whole pipeline on a small trained network: complete and partial inputs, standard
+// errors from the matching error level, replicates, and the re-simulated MIDs.
+TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
+  const DatasetContents d = simple_dataset(3000);
+  auto model = io::load_model("simple");
+  auto space = FluxSpace::build(model.value());
+  const FluxExpansion x(space.value(), &model.value());
+  const MidLayout l = simple_layout();
+  TrainOptions o;
+  o.hidden = {64, 32};
+  o.epochs = 25;
+  o.batch = 64;
+  o.progress = false;
+  TrainingHistory h;
+  auto p = FluxPredictor::train(d, o, h);
+  ASSERT_TRUE(p.ok());
+  const KnnImputer knn(l, rows_of(d.mids, d.train), 3);
+  ErrorTableOptions eo;
+  eo.max_masked_rows = 300;
+  const ErrorTables t = compute_error_tables(p.value(), x, d, &knn, eo);
+  ASSERT_EQ(t.levels.size(), 6u);
+  EXPECT_EQ(t.levels[0].imputer, "none");
+  EXPECT_EQ(t.levels[0].rows, 300);
+  long masked_rows = 0;
+  for (const auto& level : t.levels) {
+    if (level.imputer == "knn") masked_rows += level.rows;
+    EXPECT_GE(level.vssr_acceptance, 0.0);
+    EXPECT_LE(level.vssr_acceptance, 1.0);
+  }
+  EXPECT_GT(masked_rows, 280);  // rows whose mask kept everything are complete, not masked
+  EXPECT_LE(masked_rows, 300);
+  EXPECT_GT(t.levels[0].half_width_68[5], 0.0);  // net:EX_molE
+  EXPECT_EQ(t.levels[0].half_width_68[8], 0.0);  // xch:v3, fixed
+  // JSON round trip, and the level that matches a masking
+  const ErrorTables back = ErrorTables::from_json(nlohmann::json::parse(t.to_json().dump()));
+  EXPECT_EQ(back.levels.size(), t.levels.size());
+  EXPECT_EQ(back.levels[2].half_width_68, t.levels[2].half_width_68);
+  EXPECT_EQ(back.match("none", 0), &back.levels[0]);
+  EXPECT_EQ(back.match("knn", 0), &back.levels[0]);
+  const ErrorLevel* m = back.match("knn", 0.6);
+  ASSERT_NE(m, nullptr);
+  EXPECT_LE(m->masked_from, 0.6);
+  EXPECT_GE(m->masked_to, 0.6);
+
+  // one test row, complete, twice (replicates) and partial
+  const auto row = static_cast<Eigen::Index>(d.test[3]);
+  Observation complete{"r1", d.mids.row(row).transpose(), std::vector<bool>(l.size(), true), Eigen::VectorXd::Constant(static_cast<Eigen::Index>(l.size()), NAN), 0.0};
+  Observation again = complete;
+  again.replicate = "r2";
+  PredictionPipeline pipeline(p.value(), x, &t, &knn, l);
+  auto emu = EmuModel::compile(model.value(), space.value(), {});
+  auto inputs = emu.value().inputs(io::load_tracer_table("simple").value().experiments);
+  EmuSimulator sim(emu.value());
+  pipeline.set_simulator([&](const Eigen::VectorXd& full) -> std::optional<Eigen::VectorXd> {
+    MidSet mids;
+    if (sim.simulate(x.flux_vector(full), inputs.value(), mids) != SimulationStatus::ok) return std::nullopt;
+    Eigen::VectorXd v = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(l.size()));
+    for (std::size_t e = 0; e < l.experiments.size(); ++e)
+      for (std::size_t f = 0; f < l.fields.size(); ++f) {
+        const auto mid = mids.mid(static_cast<int>(e), f);
+        for (std::size_t q = 0; q < mid.size(); ++q) v(static_cast<Eigen::Index>(l.index(f, e, static_cast<int>(q)))) = mid[q];
+      }
+    return v;
+  });
+  auto rep = pipeline.run({complete, again}, {});
+  ASSERT_TRUE(rep.ok()) << rep.message();
+  const PredictionReport& a = rep.value();
+  ASSERT_EQ(a.replicates.size(), 2u);
+  EXPECT_EQ(a.replicates[0].level, &t.levels[0]);
+  EXPECT_EQ(a.sd.maxCoeff(), 0.0);
+  for (Eigen::Index j = 0; j < a.se.size(); ++j) EXPECT_NEAR(a.se(j), t.levels[0].half_width_68[static_cast<std::size_t>(j)], 1e-12);
+  EXPECT_LT(space.value().steady_state_residual(x.flux_vector(a.mean).net), 1e-9);
+  EXPECT_TRUE(a.mean.isApprox(x.expand(p.value().predict(d.mids.row(row))).row(0).transpose()));
+  ASSERT_TRUE(a.fit.has_value());
+  EXPECT_EQ(a.fit->measurements, 2 * 102);
+  EXPECT_EQ(a.fit->dof, 2 * 102 - 6);
+  // the simulated MIDs of the predicted fluxes are distributions
+  EXPECT_NEAR(a.fit->simulated.sum(), 30.0, 1e-9);
+
+  // partial: one experiment, its molB and molF only
+  Observation partial = complete;
+  partial.replicate.clear();
+  std::fill(partial.known.begin(), partial.known.end(), false);
+  for (std::size_t f = 0; f < l.fields.size(); ++f)
+    for (std::size_t e = 0; e < l.experiments.size(); ++e)
+      for (int q = 0; q < l.width; ++q)
+        if (q >= l.fields[f].isotopologues || (e == 0 && (f == 0 || f == 4))) partial.known[l.index(f, e, q)] = true;
+  partial.masked = 1.0 - 8.0 / 102.0;
+  auto rp = pipeline.run({partial}, {});
+  ASSERT_TRUE(rp.ok()) << rp.message();
+  const auto& pr = rp.value().replicates[0];
+  EXPECT_EQ(pr.level, t.match("knn", partial.masked));
+  EXPECT_EQ(pr.level->imputer, "knn");
+  for (std::size_t i = 0; i < l.size(); ++i) {  // measured entries (and the zero padding) as given
+    if (partial.known[i]) {
+      EXPECT_EQ(pr.inputs(static_cast<Eigen::Index>(i)), d.mids(row, static_cast<Eigen::Index>(i)));
+    }
+  }
+  EXPECT_EQ(rp.value().fit->measurements, 8);
+  // without an imputer, partial input is refused with a reason
+  auto none = pipeline.run({partial}, {.imputer = "none"});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.message().find("incomplete"), std::string::npos);
 }

@@ -2,13 +2,14 @@
 //
 // fluxion's long table, TSV or CSV, one row per isotopologue:
 //
-//   experiment  metabolite  isotopologue  fraction  sd     [element]
+//   experiment  metabolite  isotopologue  fraction  sd     [element]  [replicate]
 //   e1          Glu         0             0.3464    0.01
 //   e1          Ala[2,3]    1             0.21      0.01
 //
 // `metabolite` is a metabolite or a fragment (its traced atoms, 1-based); isotopologue
 // 0..n counts heavy atoms of the traced element (default C; H for 2H experiments);
-// sd is optional. IsoCor's corrected output (sample, metabolite, derivative, isotopologue,
+// sd is optional; `replicate` names biological or technical replicates (one MID per
+// experiment, metabolite and replicate). IsoCor's corrected output (sample, metabolite, derivative, isotopologue,
 // ..., isotopologue_fraction, ...) is read as it is: sample = experiment.
 #pragma once
 
@@ -26,6 +27,7 @@ struct MeasuredMid {
   std::string experiment;
   Element element = Element::C;
   std::string fragment;         // "Glu", "Ala[2,3]"
+  std::string replicate;        // empty without a replicate column
   std::vector<double> fraction;  // M+0 .. M+n; NaN where a row is missing
   std::vector<double> sd;        // same length; NaN where not given
   int line = 0;                  // first row of this MID

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/learn/imputation.hpp"
 #include "fluxion/sampling/dataset.hpp"
 
 namespace fluxion {
@@ -67,6 +68,10 @@ class FluxPredictor {
   // Dataset manifest, network shape and training provenance; saved with the weights.
   nlohmann::json& manifest();
   const nlohmann::json& manifest() const;
+
+  // Complete reference patterns for KNN imputation (rows × inputs), saved with the weights.
+  void set_knn_reference(MidMatrix patterns);
+  const MidMatrix& knn_reference() const;
 
   // One file: format, version, manifest (JSON) and the weights (a LibTorch archive).
   Result<bool> save(const std::string& path) const;

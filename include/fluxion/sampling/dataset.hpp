@@ -60,6 +60,8 @@ struct MidLayout {
     return (field * experiments.size() + experiment) * static_cast<std::size_t>(width) + static_cast<std::size_t>(k);
   }
   nlohmann::json to_json() const;
+  // Throws std::invalid_argument on a layout it cannot read.
+  static MidLayout from_json(const nlohmann::json& j);
 };
 
 // One traced element: its compiled EMU network and the substrate MIDs of every experiment.

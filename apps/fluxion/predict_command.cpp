@@ -1,0 +1,378 @@
+// fluxion predict: fluxes, ΔG and standard errors from measured MIDs with a trained
+// predictor package (ML-Flux); the MIDs of the predicted fluxes are simulated again and
+// compared with the measurements.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/mid_table.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/run_info.hpp"
+#include "fluxion/io/tracer_table.hpp"
+#include "fluxion/isotope/emu.hpp"
+#include "fluxion/learn/prediction.hpp"
+#include "predictor_packages.hpp"
+#include "sampler_options.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+struct PredictCli {
+  std::string predictor, mids, output, model, imputer = "knn", knn_reference, format = "tsv";
+  int knn_k = 0;
+  double temperature = kDefaultTemperature, mid_sd = 0.01;
+};
+
+std::string number_or_na(double v) { return std::isfinite(v) ? format_number(v) : std::string("NA"); }
+
+nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+// value ± se, aligned for the readable summary
+std::string plus_minus(double v, double se) {
+  char buf[64];
+  if (!std::isfinite(v)) return "NA";
+  if (std::isfinite(se)) std::snprintf(buf, sizeof buf, "%10.4g ± %-9.3g", v, se);
+  else std::snprintf(buf, sizeof buf, "%10.4g", v);
+  return buf;
+}
+
+// The simulator of a package's layout: the traced elements of its dataset.
+struct Resimulation {
+  std::vector<TracedElement> elements;
+  std::vector<std::vector<std::size_t>> field_of;  // per element, per output: the layout field
+};
+
+Result<Resimulation> prepare_resimulation(const Model& model, const FluxSpace& space, const nlohmann::json& provenance, const MidLayout& layout) {
+  using R = Result<Resimulation>;
+  auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "predictor package", 0, 0, {}, what}}); };
+  auto table = io::read_tracer_table(provenance.at("experiments").at("table").get<std::string>(), "the package's tracer table");
+  if (!table) return R::failure(table.diagnostics());
+  SubstrateLabelling labelling;
+  std::string natural = provenance.value("natural_abundance_at_unlabelled_substrate_atoms", std::string("none"));
+  for (std::size_t a = 0; a <= natural.size();) {
+    const auto b = std::min(natural.find(',', a), natural.size());
+    const std::string s = natural.substr(a, b - a);
+    if (s == "all") labelling.natural_abundance.push_back("*");
+    else if (!s.empty() && s != "none") labelling.natural_abundance.push_back(s);
+    a = b + 1;
+  }
+  Resimulation r;
+  for (const auto& symbol : provenance.at("elements")) {
+    const auto el = element_from_symbol(symbol.get<std::string>());
+    if (!el) return fail("unknown element " + symbol.dump());
+    EmuOptions eo;
+    eo.element = *el;
+    std::vector<std::size_t> fields;
+    for (std::size_t f = 0; f < layout.fields.size(); ++f)
+      if (layout.fields[f].element == *el) {
+        eo.measured.push_back(layout.fields[f].metabolite);
+        fields.push_back(f);
+      }
+    auto emu = EmuModel::compile(model, space, eo);
+    if (!emu) return R::failure(emu.diagnostics());
+    auto inputs = emu.value().inputs(table.value().experiments, labelling);
+    if (!inputs) return R::failure(inputs.diagnostics());
+    r.elements.push_back({emu.value(), inputs.value()});
+    r.field_of.push_back(std::move(fields));
+  }
+  return R::success(std::move(r));
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  static PredictCli o;
+  auto* cmd = app.add_subcommand("predict", "Predict fluxes, ΔG and standard errors from measured MIDs (ML-Flux), for any subset of metabolites and experiments");
+  cmd->add_option("-p,--predictor", o.predictor, "Predictor package: a built-in model's name (" + builtin_predictor_list() + ") or a .fluxpkg file")
+      ->required()
+      ->group("Required");
+  cmd->add_option("-i,--mids", o.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element], [replicate]) or IsoCor's output")
+      ->required()
+      ->group("Required");
+  cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, delta_g.tsv, mids.tsv, replicates.tsv, prediction.json, run_info.json)")
+      ->required()
+      ->group("Required");
+  cmd->add_option("-m,--model", o.model, "The package's model (built-in name or file); default: as the package names it");
+  cmd->add_option("--imputer", o.imputer, "Imputation of unmeasured MIDs: knn, or none (complete inputs only)")
+      ->check(CLI::IsMember({"knn", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer (default: the package's, 3)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--knn-reference", o.knn_reference, "Reference patterns for KNN: the training rows of this dataset instead of the package's");
+  cmd->add_option("--temperature", o.temperature, "Temperature of ΔG = RT ln(v_rev / v_fwd), K")->check(CLI::Range(1.0, 1000.0))->capture_default_str();
+  cmd->add_option("--mid-sd", o.mid_sd, "Standard deviation of a measured fraction where the table gives none (χ² test)")
+      ->check(CLI::Range(1e-9, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--format", o.format, "tsv: files only; table: also print a readable summary")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
+  cmd->callback([&ctx, argv] {
+    const auto t0 = std::chrono::steady_clock::now();
+    io::RunInfo info(argv);
+    auto input_error = [&ctx](const std::string& where, const std::string& what) {
+      print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
+      ctx.exit_code = kExitInput;
+    };
+    const std::string package_path = resolve_predictor(o.predictor);
+    if (package_path.empty())
+      return input_error(o.predictor, "is neither a predictor package file nor a built-in predictor (" + builtin_predictor_list() + ")");
+    auto loaded = FluxPredictor::load(package_path);
+    if (!accept(loaded, ctx)) return;
+    const FluxPredictor& predictor = loaded.value();
+    const nlohmann::json& manifest = predictor.manifest();
+    const nlohmann::json provenance = manifest.at("dataset").at("settings").at("provenance");
+    MidLayout layout;
+    std::optional<ErrorTables> tables;
+    try {
+      layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
+      if (manifest.contains("error_tables")) tables = ErrorTables::from_json(manifest.at("error_tables"));
+    } catch (const std::exception& e) {
+      return input_error(package_path, std::string("damaged manifest: ") + e.what());
+    }
+
+    // the model, as the package was trained on it
+    const std::string model_name = o.model.empty() ? provenance.at("model").at("name").get<std::string>() : o.model;
+    auto model = io::load_model(model_name);
+    if (!model) {
+      print_diagnostics(model.diagnostics());
+      return input_error(package_path, "needs its model '" + model_name + "'; give it with --model");
+    }
+    const std::string want = provenance.at("model").value("sha256_reaction_tsv", std::string());
+    if (auto canonical = io::write_reaction_tsv(model.value()); !canonical || io::sha256_text(canonical.value()) != want)
+      return input_error(model_name, "is not the model this predictor was trained on (its reactions differ from the package's SHA-256 " + want + ")");
+    auto space = FluxSpace::build(model.value());
+    if (!accept(space, ctx)) return;
+    const FluxExpansion expansion(space.value(), &model.value());
+    if (expansion.free_columns() != predictor.columns()) return input_error(package_path, "its outputs are not the free fluxes of model '" + model_name + "'");
+
+    // measurements
+    auto table = io::load_mid_table(o.mids);
+    if (!accept(table, ctx)) return;
+    std::vector<Diagnostic> problems = io::validate_mids(model.value(), table.value(), o.mids);
+    print_diagnostics(problems);
+    for (const auto& p : problems)
+      if (p.severity == Severity::error) {
+        ctx.exit_code = kExitInput;
+        return;
+      }
+    auto observations = arrange_observations(table.value(), layout, o.mids);
+    if (!accept(observations, ctx)) return;
+
+    // the imputer
+    std::optional<KnnImputer> knn;
+    const int k = o.knn_k > 0 ? o.knn_k : manifest.value("/knn/k"_json_pointer, 3);
+    if (!o.knn_reference.empty()) {
+      std::string file = o.knn_reference;
+      if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
+      auto data = read_dataset(file, {.mids_float32 = true});
+      if (!accept(data, ctx)) return;
+      if (data.value().manifest.at("settings").at("layout") != manifest.at("dataset").at("settings").at("layout"))
+        return input_error(file, "its MID layout is not the predictor's");
+      MidMatrix reference(static_cast<Eigen::Index>(data.value().train.size()), data.value().n_inputs());
+      for (std::size_t i = 0; i < data.value().train.size(); ++i) reference.row(static_cast<Eigen::Index>(i)) = data.value().mids32.row(static_cast<Eigen::Index>(data.value().train[i]));
+      knn.emplace(layout, std::move(reference), k);
+      info.add_input("knn_reference", file);
+    } else if (predictor.knn_reference().rows() > 0) {
+      knn.emplace(layout, predictor.knn_reference(), k);
+    }
+
+    // re-simulation of the predicted fluxes
+    auto resim = prepare_resimulation(model.value(), space.value(), provenance, layout);
+    if (!accept(resim, ctx)) return;
+    std::vector<EmuSimulator> simulators;
+    for (const auto& e : resim.value().elements) simulators.emplace_back(e.model);
+
+    PredictionPipeline pipeline(predictor, expansion, tables ? &*tables : nullptr, knn ? &*knn : nullptr, layout);
+    pipeline.set_simulator([&](const Eigen::VectorXd& full) -> std::optional<Eigen::VectorXd> {
+      Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(layout.size()));
+      const FluxVector v = expansion.flux_vector(full);
+      for (std::size_t e = 0; e < simulators.size(); ++e) {
+        MidSet mids;
+        if (simulators[e].simulate(v, resim.value().elements[e].inputs, mids) != SimulationStatus::ok) return std::nullopt;
+        for (std::size_t x = 0; x < layout.experiments.size(); ++x)
+          for (std::size_t m = 0; m < resim.value().field_of[e].size(); ++m) {
+            const auto mid = mids.mid(static_cast<int>(x), m);
+            for (std::size_t q = 0; q < mid.size(); ++q)
+              out(static_cast<Eigen::Index>(layout.index(resim.value().field_of[e][m], x, static_cast<int>(q)))) = mid[q];
+          }
+      }
+      return out;
+    });
+    PredictOptions po;
+    po.imputer = o.imputer;
+    po.knn_k = k;
+    po.temperature = o.temperature;
+    po.default_mid_sd = o.mid_sd;
+    const auto tp = std::chrono::steady_clock::now();
+    auto result = pipeline.run(observations.value(), po);
+    const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+    if (!result) {
+      print_diagnostics(result.diagnostics());
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    PredictionReport& rep = result.value();
+    // net fluxes outside the model's bounds: the MIDs may not fit the model's experiments
+    const auto& ids = space.value().column_ids();
+    std::string outside;
+    int n_outside = 0;
+    for (Eigen::Index j = 0; j < space.value().n_reactions(); ++j) {
+      const Reaction& r = model.value().reactions[space.value().column_reaction(j)];
+      const double v = rep.mean(j);
+      const double below = r.lower_bound - 0.05 * std::max(1.0, std::fabs(r.lower_bound)), above = r.upper_bound + 0.05 * std::max(1.0, std::fabs(r.upper_bound));
+      if (v >= below && v <= above) continue;
+      if (++n_outside > 6) continue;
+      outside += (outside.empty() ? "" : ", ") + ids[static_cast<std::size_t>(j)] + " = " + format_number(v) +
+                 (r.lower_bound == r.upper_bound ? " (fixed at " + format_number(r.lower_bound) + ")"
+                                                 : " (bounds " + format_number(r.lower_bound) + " to " + format_number(r.upper_bound) + ")");
+    }
+    if (n_outside > 0)
+      rep.warnings.push_back({Severity::warning, o.mids, 0, 0, {},
+                              std::to_string(n_outside) + " predicted net flux(es) outside the model's bounds: " + outside + (n_outside > 6 ? ", ..." : "") +
+                                  "; are the MIDs from this model's tracer experiments?"});
+    print_diagnostics(rep.warnings);
+
+    // outputs
+    auto made = io::make_output_directory(o.output);
+    if (!accept(made, ctx)) return;
+    const Eigen::Index n_net = space.value().n_reactions();
+    const auto& xcols = space.value().exchange_columns();
+    std::vector<Eigen::Index> xch_of(static_cast<std::size_t>(space.value().n_columns()), -1);
+    for (std::size_t i = 0; i < xcols.size(); ++i) xch_of[static_cast<std::size_t>(xcols[i])] = n_net + static_cast<Eigen::Index>(i);
+    std::string fluxes = "reaction\tnet\texchange\tse_net\tse_exchange\tsd_net\tsd_exchange\n";
+    nlohmann::json jfluxes = nlohmann::json::array();
+    for (Eigen::Index c = 0; c < space.value().n_columns(); ++c) {
+      const bool has_net = c < n_net;
+      const Eigen::Index x = xch_of[static_cast<std::size_t>(c)];
+      const double net = has_net ? rep.mean(c) : 0.0, xch = x >= 0 ? rep.mean(x) : 0.0;
+      const double se_net = has_net ? rep.se(c) : 0.0, se_x = x >= 0 ? rep.se(x) : 0.0;
+      const double sd_net = has_net ? rep.sd(c) : 0.0, sd_x = x >= 0 ? rep.sd(x) : 0.0;
+      fluxes += ids[static_cast<std::size_t>(c)] + '\t' + format_number(net) + '\t' + format_number(xch) + '\t' + number_or_na(se_net) + '\t' +
+                number_or_na(se_x) + '\t' + format_number(sd_net) + '\t' + format_number(sd_x) + '\n';
+      jfluxes.push_back({{"reaction", ids[static_cast<std::size_t>(c)]},
+                         {"net", net},
+                         {"exchange", xch},
+                         {"se_net", json_number(se_net)},
+                         {"se_exchange", json_number(se_x)},
+                         {"sd_net", sd_net},
+                         {"sd_exchange", sd_x},
+                         {"free", std::find(expansion.free_columns().begin(), expansion.free_columns().end(), (has_net ? "net:" : "xch:") + ids[static_cast<std::size_t>(c)]) !=
+                                      expansion.free_columns().end()}});
+    }
+    std::string dg = "reaction\tdelta_g_kj_per_mol\tse\tsd\n";
+    nlohmann::json jdg = nlohmann::json::array();
+    for (std::size_t j = 0; j < rep.dg_reactions.size(); ++j) {
+      const auto i = static_cast<Eigen::Index>(j);
+      dg += rep.dg_reactions[j] + '\t' + number_or_na(rep.dg_mean(i)) + '\t' + number_or_na(rep.dg_se(i)) + '\t' + number_or_na(rep.dg_sd(i)) + '\n';
+      jdg.push_back({{"reaction", rep.dg_reactions[j]}, {"delta_g", json_number(rep.dg_mean(i))}, {"se", json_number(rep.dg_se(i))}, {"sd", json_number(rep.dg_sd(i))}});
+    }
+    // MIDs: measured (mean over replicates), what the network saw, simulated at the mean fluxes
+    std::string mids = "experiment\tmetabolite\telement\tisotopologue\tmeasured\tsd\tinput\tsimulated\tstatus\n";
+    nlohmann::json jmids = nlohmann::json::array();
+    const auto& obs = observations.value();
+    for (std::size_t f = 0; f < layout.fields.size(); ++f)
+      for (std::size_t x = 0; x < layout.experiments.size(); ++x)
+        for (int q = 0; q < layout.fields[f].isotopologues; ++q) {
+          const auto i = static_cast<Eigen::Index>(layout.index(f, x, q));
+          double measured = 0, input = 0, sd = NAN;
+          int count = 0;
+          for (std::size_t r = 0; r < obs.size(); ++r) {
+            input += rep.replicates[r].inputs(i) / static_cast<double>(obs.size());
+            if (!obs[r].known[static_cast<std::size_t>(i)]) continue;
+            measured += obs[r].values(i);
+            if (!std::isnan(obs[r].sd(i))) sd = obs[r].sd(i);
+            ++count;
+          }
+          const bool was_measured = count > 0;
+          if (was_measured) measured /= count;
+          const double simulated = rep.fit ? rep.fit->simulated(i) : NAN;
+          const std::string el(element_symbol(layout.fields[f].element));
+          mids += layout.experiments[x] + '\t' + layout.fields[f].metabolite + '\t' + el + '\t' + std::to_string(q) + '\t' +
+                  (was_measured ? format_number(measured) : std::string("NA")) + '\t' + number_or_na(sd) + '\t' + format_number(input) + '\t' +
+                  number_or_na(simulated) + '\t' + (was_measured ? "measured" : "imputed") + '\n';
+          jmids.push_back({{"experiment", layout.experiments[x]},
+                           {"metabolite", layout.fields[f].metabolite},
+                           {"element", el},
+                           {"isotopologue", q},
+                           {"measured", was_measured ? json_number(measured) : nlohmann::json(nullptr)},
+                           {"input", input},
+                           {"simulated", json_number(simulated)}});
+        }
+    std::string replicates = "replicate\tmasked_fraction\tdelta_n\terror_table\tflux\tvalue\n";
+    nlohmann::json jrep = nlohmann::json::array();
+    for (const auto& r : rep.replicates) {
+      const std::string level = r.level ? r.level->imputer + ":" + format_number(r.level->masked_from) + "-" + format_number(r.level->masked_to) : "NA";
+      nlohmann::json values = nlohmann::json::object();
+      for (std::size_t j = 0; j < rep.columns.size(); ++j) {
+        replicates += (r.replicate.empty() ? std::string("-") : r.replicate) + '\t' + format_number(r.masked) + '\t' + format_number(r.delta_n) + '\t' +
+                      level + '\t' + rep.columns[j] + '\t' + format_number(r.full(static_cast<Eigen::Index>(j))) + '\n';
+        values[rep.columns[j]] = r.full(static_cast<Eigen::Index>(j));
+      }
+      jrep.push_back({{"replicate", r.replicate}, {"masked_fraction", r.masked}, {"delta_n", r.delta_n}, {"error_table", level}, {"fluxes", values}});
+    }
+    nlohmann::json jfit = nullptr;
+    if (rep.fit)
+      jfit = {{"ssr", rep.fit->ssr},
+              {"measurements", rep.fit->measurements},
+              {"parameters", rep.fit->parameters},
+              {"dof", rep.fit->dof},
+              {"chi2_critical_0.95", rep.fit->critical},
+              {"p_value", rep.fit->p_value},
+              {"accepted", rep.fit->accepted},
+              {"mid_sd_default", o.mid_sd}};
+    const nlohmann::json out = {{"predictor", {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", model.value().id}}},
+                                {"imputer", o.imputer},
+                                {"temperature", o.temperature},
+                                {"fluxes", jfluxes},
+                                {"delta_g", jdg},
+                                {"replicates", jrep},
+                                {"goodness_of_fit", jfit},
+                                {"mids", jmids}};
+    for (const auto& [name, text] : {std::pair{std::string("/fluxes.tsv"), fluxes}, std::pair{std::string("/delta_g.tsv"), dg},
+                                     std::pair{std::string("/mids.tsv"), mids}, std::pair{std::string("/replicates.tsv"), replicates},
+                                     std::pair{std::string("/prediction.json"), out.dump(1) + "\n"}})
+      if (auto w = io::write_output_file(o.output + name, text); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+    info.add_input("mids", o.mids);
+    info.add_input("predictor", package_path);
+    info.set("model", model.value().id);
+    info.set("imputer", o.imputer);
+    info.set("temperature_K", format_number(o.temperature));
+    for (const char* f : {"/fluxes.tsv", "/delta_g.tsv", "/mids.tsv", "/replicates.tsv", "/prediction.json"}) info.add_output(o.output + f);
+    info.add_timing("prediction", predict_seconds);
+    info.add_timing("total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (auto w = info.write(o.output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+
+    if (o.format == "table") {
+      std::cout << "fluxes (" << model.value().id << ", " << rep.replicates.size() << " replicate(s), imputer " << o.imputer << ", "
+                << format_number(100 * rep.replicates.front().masked) << " % of MID entries imputed)\n";
+      std::printf("%-16s %-22s %-22s %s\n", "reaction", "net ± se", "exchange ± se", "ΔG kJ/mol ± se");
+      for (Eigen::Index c = 0; c < n_net; ++c) {
+        const Eigen::Index x = xch_of[static_cast<std::size_t>(c)];
+        std::string g;
+        for (std::size_t j = 0; j < rep.dg_reactions.size(); ++j)
+          if (rep.dg_reactions[j] == ids[static_cast<std::size_t>(c)]) g = plus_minus(rep.dg_mean(static_cast<Eigen::Index>(j)), rep.dg_se(static_cast<Eigen::Index>(j)));
+        std::printf("%-16s %-22s %-22s %s\n", ids[static_cast<std::size_t>(c)].c_str(), plus_minus(rep.mean(c), rep.se(c)).c_str(),
+                    x >= 0 ? plus_minus(rep.mean(x), rep.se(x)).c_str() : "", g.c_str());
+      }
+      if (rep.fit)
+        std::printf("\nMIDs of the predicted fluxes against the measured: SSR %.4g, %ld measurements, %ld free fluxes, χ² 0.95 critical %.4g (dof %ld): %s (p = %.3g)\n",
+                    rep.fit->ssr, rep.fit->measurements, rep.fit->parameters, rep.fit->critical, rep.fit->dof,
+                    rep.fit->accepted ? "consistent" : "NOT consistent", rep.fit->p_value);
+    }
+    spdlog::info("predicted {} fluxes from {} replicate(s) in {:.3g} ms; wrote {}", rep.columns.size(), rep.replicates.size(), 1e3 * predict_seconds, o.output);
+  });
+}
+
+}  // namespace fluxion::cli

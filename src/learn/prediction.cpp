@@ -1,0 +1,532 @@
+#include "fluxion/learn/prediction.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/math/distributions/chi_squared.hpp>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+#include <thread>
+
+#include "fluxion/core/progress.hpp"
+
+namespace fluxion {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr long kMinBandRows = 30;  // a band with fewer test rows is not used
+
+double quantile(std::vector<double>& sorted, double f) {
+  const double at = f * static_cast<double>(sorted.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(at));
+  const auto hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (at - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+// half the width of the central 68.27 % of the errors, and their mean absolute value
+std::pair<double, double> spread(std::vector<double> e) {
+  if (e.empty()) return {kNaN, kNaN};
+  double mae = 0;
+  for (double v : e) mae += std::fabs(v);
+  std::sort(e.begin(), e.end());
+  const double central = 0.6827;
+  return {0.5 * (quantile(e, 0.5 + central / 2) - quantile(e, 0.5 - central / 2)), mae / static_cast<double>(e.size())};
+}
+
+ErrorLevel make_level(const std::string& imputer, double from, double to, const Eigen::MatrixXd& pred, const Eigen::MatrixXd& truth,
+                      const FluxExpansion& x, double temperature) {
+  ErrorLevel l;
+  l.imputer = imputer;
+  l.masked_from = from;
+  l.masked_to = to;
+  l.rows = pred.rows();
+  for (Eigen::Index j = 0; j < pred.cols(); ++j) {
+    std::vector<double> e(static_cast<std::size_t>(pred.rows()));
+    for (Eigen::Index i = 0; i < pred.rows(); ++i) e[static_cast<std::size_t>(i)] = pred(i, j) - truth(i, j);
+    const auto [hw, mae] = spread(std::move(e));
+    l.half_width_68.push_back(hw);
+    l.mae.push_back(mae);
+  }
+  const Eigen::MatrixXd dg_pred = x.delta_g(pred, temperature), dg_true = x.delta_g(truth, temperature);
+  for (Eigen::Index j = 0; j < dg_pred.cols(); ++j) {
+    std::vector<double> e;
+    for (Eigen::Index i = 0; i < dg_pred.rows(); ++i)
+      if (std::isfinite(dg_pred(i, j)) && std::isfinite(dg_true(i, j))) e.push_back(dg_pred(i, j) - dg_true(i, j));
+    const auto [hw, mae] = spread(std::move(e));
+    l.dg_half_width_68.push_back(hw);
+    l.dg_mae.push_back(mae);
+  }
+  // VSSR of the free fluxes with this level's standard errors (fluxes fixed by the model
+  // have se 0 and no error, and count no degree of freedom)
+  std::vector<std::size_t> used;
+  for (std::size_t f : x.free_in_full())
+    if (l.half_width_68[f] > 0) used.push_back(f);
+  if (!used.empty() && pred.rows() > 0) {
+    const double critical = chi_squared_critical(static_cast<double>(used.size()));
+    long accepted = 0;
+    for (Eigen::Index i = 0; i < pred.rows(); ++i) {
+      double vssr = 0;
+      for (std::size_t f : used) {
+        const double z = (pred(i, static_cast<Eigen::Index>(f)) - truth(i, static_cast<Eigen::Index>(f))) / l.half_width_68[f];
+        vssr += z * z;
+      }
+      if (vssr <= critical) ++accepted;
+    }
+    l.vssr_acceptance = static_cast<double>(accepted) / static_cast<double>(pred.rows());
+  }
+  return l;
+}
+
+nlohmann::json numbers(const std::vector<double>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (double x : v) a.push_back(std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr));
+  return a;
+}
+
+std::vector<double> read_numbers(const nlohmann::json& a) {
+  std::vector<double> v;
+  for (const auto& x : a) v.push_back(x.is_null() ? kNaN : x.get<double>());
+  return v;
+}
+
+// entries beyond a field's MID
+std::vector<bool> padding(const MidLayout& l) {
+  std::vector<bool> pad(l.size(), false);
+  for (std::size_t f = 0; f < l.fields.size(); ++f)
+    for (std::size_t x = 0; x < l.experiments.size(); ++x)
+      for (int q = l.fields[f].isotopologues; q < l.width; ++q) pad[l.index(f, x, q)] = true;
+  return pad;
+}
+
+double masked_share(const std::vector<bool>& known, const std::vector<bool>& pad) {
+  long total = 0, missing = 0;
+  for (std::size_t i = 0; i < known.size(); ++i) {
+    if (pad[i]) continue;
+    ++total;
+    if (!known[i]) ++missing;
+  }
+  return total == 0 ? 0.0 : static_cast<double>(missing) / static_cast<double>(total);
+}
+
+}  // namespace
+
+double delta_g(double net, double exchange, double temperature) {
+  if (!(exchange > 0) || !std::isfinite(net) || !std::isfinite(exchange)) return kNaN;
+  const double forward = exchange + std::max(0.0, net), backward = exchange - std::min(0.0, net);
+  return kGasConstant * temperature * std::log(backward / forward);
+}
+
+double chi_squared_critical(double dof, double alpha) {
+  if (!(dof > 0)) return kNaN;
+  return boost::math::quantile(boost::math::complement(boost::math::chi_squared(dof), alpha));
+}
+
+double chi_squared_upper_tail(double x, double dof) {
+  if (!(dof > 0) || !(x >= 0)) return kNaN;
+  return boost::math::cdf(boost::math::complement(boost::math::chi_squared(dof), x));
+}
+
+// ---------------------------------------------------------------------------------------
+// FluxExpansion
+
+FluxExpansion::FluxExpansion(const FluxSpace& space, const Model* model) {
+  n_net_ = space.n_reactions();
+  n_columns_ = space.n_columns();
+  exchange_columns_ = space.exchange_columns();
+  const auto& ids = space.column_ids();
+  for (Eigen::Index j = 0; j < n_net_; ++j) columns_.push_back("net:" + ids[static_cast<std::size_t>(j)]);
+  for (Eigen::Index c : exchange_columns_) columns_.push_back("xch:" + ids[static_cast<std::size_t>(c)]);
+  const Eigen::Index nf = space.n_free_net(), nx = space.n_exchange();
+  matrix_ = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(columns_.size()), nf + nx);
+  matrix_.topLeftCorner(n_net_, nf) = space.net_kernel().topRows(n_net_);
+  matrix_.bottomRightCorner(nx, nx).setIdentity();
+  for (Eigen::Index c : space.free_net_columns()) {
+    free_columns_.push_back("net:" + ids[static_cast<std::size_t>(c)]);
+    free_in_full_.push_back(static_cast<std::size_t>(c));
+  }
+  for (std::size_t i = 0; i < exchange_columns_.size(); ++i) {
+    const Eigen::Index c = exchange_columns_[i];
+    free_columns_.push_back("xch:" + ids[static_cast<std::size_t>(c)]);
+    free_in_full_.push_back(static_cast<std::size_t>(n_net_) + i);
+    if (!space.is_leak_column(c)) {
+      dg_reactions_.push_back(ids[static_cast<std::size_t>(c)]);
+      dg_columns_.emplace_back(static_cast<std::size_t>(c), static_cast<std::size_t>(n_net_) + i);
+    }
+  }
+  exchange_low_ = Eigen::RowVectorXd::Zero(nx);
+  exchange_high_ = Eigen::RowVectorXd::Constant(nx, std::numeric_limits<double>::infinity());
+  if (model)
+    for (std::size_t i = 0; i < exchange_columns_.size(); ++i) {
+      const Eigen::Index c = exchange_columns_[i];
+      if (space.is_leak_column(c)) continue;
+      const Reaction& r = model->reactions[space.column_reaction(c)];
+      exchange_low_(static_cast<Eigen::Index>(i)) = std::max(0.0, r.exchange_lower_bound);
+      exchange_high_(static_cast<Eigen::Index>(i)) = std::max(exchange_low_(static_cast<Eigen::Index>(i)), r.exchange_upper_bound);
+    }
+}
+
+Eigen::MatrixXd FluxExpansion::expand(const Eigen::MatrixXd& free) const {
+  if (free.cols() != matrix_.cols())
+    throw std::invalid_argument("FluxExpansion: " + std::to_string(free.cols()) + " free fluxes, the model has " + std::to_string(matrix_.cols()));
+  Eigen::MatrixXd full = free * matrix_.transpose();
+  auto x = full.rightCols(static_cast<Eigen::Index>(exchange_columns_.size()));
+  for (Eigen::Index i = 0; i < x.rows(); ++i) x.row(i) = x.row(i).cwiseMax(exchange_low_).cwiseMin(exchange_high_);
+  return full;
+}
+
+Eigen::MatrixXd FluxExpansion::delta_g(const Eigen::MatrixXd& full, double temperature) const {
+  Eigen::MatrixXd g(full.rows(), static_cast<Eigen::Index>(dg_columns_.size()));
+  for (Eigen::Index i = 0; i < full.rows(); ++i)
+    for (std::size_t j = 0; j < dg_columns_.size(); ++j)
+      g(i, static_cast<Eigen::Index>(j)) =
+          fluxion::delta_g(full(i, static_cast<Eigen::Index>(dg_columns_[j].first)), full(i, static_cast<Eigen::Index>(dg_columns_[j].second)), temperature);
+  return g;
+}
+
+FluxVector FluxExpansion::flux_vector(const Eigen::VectorXd& full) const {
+  FluxVector v;
+  v.net = Eigen::VectorXd::Zero(n_columns_);
+  v.exchange = Eigen::VectorXd::Zero(n_columns_);
+  v.net.head(n_net_) = full.head(n_net_);
+  for (std::size_t i = 0; i < exchange_columns_.size(); ++i) v.exchange(exchange_columns_[i]) = full(n_net_ + static_cast<Eigen::Index>(i));
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------
+// Error tables
+
+const ErrorLevel* ErrorTables::match(const std::string& imputer, double masked) const {
+  const ErrorLevel* complete = nullptr;
+  std::vector<const ErrorLevel*> bands;
+  for (const auto& l : levels) {
+    if (l.imputer == "none") complete = &l;
+    else if (l.imputer == imputer && l.rows >= kMinBandRows) bands.push_back(&l);
+  }
+  if (masked <= 0 || imputer == "none") return complete;
+  std::sort(bands.begin(), bands.end(), [](auto* a, auto* b) { return a->masked_to < b->masked_to; });
+  for (const auto* b : bands)
+    if (masked <= b->masked_to) return b;  // its own band, or the nearest with more masking
+  return bands.empty() ? nullptr : bands.back();
+}
+
+nlohmann::json ErrorTables::to_json() const {
+  nlohmann::json l = nlohmann::json::array();
+  for (const auto& v : levels)
+    l.push_back({{"imputer", v.imputer},
+                 {"masked_from", v.masked_from},
+                 {"masked_to", v.masked_to},
+                 {"rows", v.rows},
+                 {"half_width_68", numbers(v.half_width_68)},
+                 {"mae", numbers(v.mae)},
+                 {"dg_half_width_68", numbers(v.dg_half_width_68)},
+                 {"dg_mae", numbers(v.dg_mae)},
+                 {"vssr_acceptance", v.vssr_acceptance}});
+  return {{"columns", columns},
+          {"dg_reactions", dg_reactions},
+          {"temperature", temperature},
+          {"standard_error", "half the width of the central 68.27 % of test-set errors (prediction - truth)"},
+          {"levels", l}};
+}
+
+ErrorTables ErrorTables::from_json(const nlohmann::json& j) {
+  ErrorTables t;
+  try {
+    t.columns = j.at("columns").get<std::vector<std::string>>();
+    t.dg_reactions = j.at("dg_reactions").get<std::vector<std::string>>();
+    t.temperature = j.at("temperature").get<double>();
+    for (const auto& v : j.at("levels")) {
+      ErrorLevel l;
+      l.imputer = v.at("imputer").get<std::string>();
+      l.masked_from = v.at("masked_from").get<double>();
+      l.masked_to = v.at("masked_to").get<double>();
+      l.rows = v.at("rows").get<long>();
+      l.half_width_68 = read_numbers(v.at("half_width_68"));
+      l.mae = read_numbers(v.at("mae"));
+      l.dg_half_width_68 = read_numbers(v.at("dg_half_width_68"));
+      l.dg_mae = read_numbers(v.at("dg_mae"));
+      l.vssr_acceptance = v.at("vssr_acceptance").get<double>();
+      if (l.half_width_68.size() != t.columns.size() || l.dg_half_width_68.size() != t.dg_reactions.size())
+        throw std::invalid_argument("an error level does not match the table's columns");
+      t.levels.push_back(std::move(l));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("error tables: ") + e.what());
+  }
+  return t;
+}
+
+ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& x, const DatasetContents& data,
+                                 const KnnImputer* imputer, const ErrorTableOptions& o) {
+  if (data.flux_columns != x.columns())
+    throw std::invalid_argument("the dataset's flux columns are not the model's (was it made from another model?)");
+  ErrorTables t;
+  t.columns = x.columns();
+  t.dg_reactions = x.dg_reactions();
+  t.temperature = o.temperature;
+  auto truth_of = [&](const std::vector<std::uint64_t>& rows) {
+    Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()), data.fluxes.cols());
+    for (std::size_t i = 0; i < rows.size(); ++i) m.row(static_cast<Eigen::Index>(i)) = data.fluxes.row(static_cast<Eigen::Index>(rows[i]));
+    return m;
+  };
+  std::vector<std::uint64_t> rows(data.test.begin(), data.test.begin() + std::min<long>(o.max_rows, static_cast<long>(data.test.size())));
+  if (rows.empty()) throw std::invalid_argument("the dataset has no test rows");
+  {
+    const Eigen::MatrixXd pred = x.expand(predictor.predict(data.mid_rows(rows)));
+    t.levels.push_back(make_level("none", 0, 0, pred, truth_of(rows), x, o.temperature));
+  }
+  if (!imputer) return t;
+
+  // masked test rows: masks drawn in order from one seeded stream, imputed in parallel
+  const MidLayout& layout = imputer->layout();
+  const std::vector<bool> pad = padding(layout);
+  const long n = std::min<long>(o.max_masked_rows, static_cast<long>(data.test.size()));
+  std::vector<std::uint64_t> masked_rows(data.test.begin(), data.test.begin() + n);
+  const Eigen::MatrixXd complete = data.mid_rows(masked_rows);
+  std::vector<std::vector<bool>> masks(static_cast<std::size_t>(n));
+  std::vector<double> share(static_cast<std::size_t>(n));
+  std::mt19937_64 rng(o.seed ^ 0x5eedULL);
+  const auto nx = static_cast<std::uint64_t>(layout.experiments.size());
+  for (long i = 0; i < n; ++i) {
+    const int experiments = 1 + static_cast<int>((rng() >> 11) % nx);
+    const double keep = 0.1 + 0.9 * static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    masks[static_cast<std::size_t>(i)] = random_mask(layout, experiments, keep, rng);
+    share[static_cast<std::size_t>(i)] = masked_share(masks[static_cast<std::size_t>(i)], pad);
+  }
+  Eigen::MatrixXd imputed(n, complete.cols());
+  ProgressBar bar("error tables (imputing masked test patterns)", n, "patterns", o.progress);
+  std::atomic<long> next{0}, done{0};
+  const auto main_thread = std::this_thread::get_id();
+  auto work = [&] {
+    for (long i; (i = next.fetch_add(1)) < n;) {
+      if (std::this_thread::get_id() == main_thread) bar.update(done.load());
+      Eigen::VectorXd v = complete.row(i).transpose();
+      const auto& known = masks[static_cast<std::size_t>(i)];
+      for (Eigen::Index e = 0; e < v.size(); ++e)
+        if (!known[static_cast<std::size_t>(e)]) v(e) = 0;
+      imputed.row(i) = imputer->impute(v, known).values.transpose();
+      done.fetch_add(1);
+    }
+  };
+  const unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+  bar.update(done.load());
+  bar.finish();
+  const Eigen::MatrixXd pred = x.expand(predictor.predict(imputed));
+  const Eigen::MatrixXd truth = truth_of(masked_rows);
+  for (std::size_t b = 0; b + 1 < o.bands.size(); ++b) {
+    std::vector<Eigen::Index> in;
+    for (long i = 0; i < n; ++i)
+      if (share[static_cast<std::size_t>(i)] > o.bands[b] && share[static_cast<std::size_t>(i)] <= o.bands[b + 1]) in.push_back(i);
+    t.levels.push_back(make_level("knn", o.bands[b], o.bands[b + 1], pred(in, Eigen::all), truth(in, Eigen::all), x, o.temperature));
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------
+// Observations
+
+Result<std::vector<Observation>> arrange_observations(const io::MidTable& table, const MidLayout& layout, const std::string& source) {
+  using R = Result<std::vector<Observation>>;
+  Diagnostics d(source);
+  std::map<std::pair<int, std::string>, std::size_t> field_of;
+  std::string inputs;
+  for (std::size_t f = 0; f < layout.fields.size(); ++f) {
+    field_of[{static_cast<int>(layout.fields[f].element), layout.fields[f].metabolite}] = f;
+    inputs += (f ? ", " : "") + layout.fields[f].metabolite;
+    if (layout.fields[f].element != Element::C) inputs += " (" + std::string(element_symbol(layout.fields[f].element)) + ")";
+  }
+  std::map<std::string, std::size_t> experiment_of;
+  std::string experiments;
+  for (std::size_t x = 0; x < layout.experiments.size(); ++x) {
+    experiment_of[layout.experiments[x]] = x;
+    experiments += (x ? ", " : "") + layout.experiments[x];
+  }
+  std::vector<std::string> replicates;
+  for (const auto& m : table.mids)
+    if (!m.replicate.empty() && std::find(replicates.begin(), replicates.end(), m.replicate) == replicates.end()) replicates.push_back(m.replicate);
+  if (replicates.empty()) replicates.push_back("");
+  const std::vector<bool> pad = padding(layout);
+  std::vector<Observation> obs;
+  for (const auto& r : replicates) {
+    Observation o;
+    o.replicate = r;
+    o.values = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(layout.size()));
+    o.sd = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(layout.size()), kNaN);
+    o.known = pad;
+    obs.push_back(std::move(o));
+  }
+  std::set<std::tuple<std::size_t, std::size_t, std::string>> seen;  // field, experiment, replicate
+  for (const auto& m : table.mids) {
+    const std::string el(element_symbol(m.element));
+    const std::string what = "'" + m.fragment + "' (" + el + ", experiment '" + m.experiment + "')";
+    const auto f = field_of.find({static_cast<int>(m.element), m.fragment});
+    if (f == field_of.end()) {
+      d.error("metabolite " + what + " is not an input of this predictor; it takes " + inputs, m.line, 0);
+      continue;
+    }
+    const auto x = experiment_of.find(m.experiment);
+    if (x == experiment_of.end()) {
+      d.error("experiment '" + m.experiment + "' is not one of this predictor's tracer experiments (" + experiments + ")", m.line, 0);
+      continue;
+    }
+    const auto& field = layout.fields[f->second];
+    if (static_cast<int>(m.fraction.size()) != field.isotopologues) {
+      d.error(what + " has " + std::to_string(m.fraction.size()) + " isotopologues (M+0 to M+" + std::to_string(m.fraction.size() - 1) +
+                  "); the predictor's " + field.metabolite + " has " + std::to_string(field.isotopologues) + " (M+0 to M+" +
+                  std::to_string(field.isotopologues - 1) + ")",
+              m.line, 0);
+      continue;
+    }
+    bool complete = true;
+    for (std::size_t k = 0; k < m.fraction.size(); ++k)
+      if (std::isnan(m.fraction[k])) {
+        d.error(what + " lacks M+" + std::to_string(k) + "; give every isotopologue of a MID, or leave the MID out", m.line, 0);
+        complete = false;
+        break;
+      }
+    if (!complete) continue;
+    for (std::size_t r = 0; r < obs.size(); ++r) {
+      if (!m.replicate.empty() && m.replicate != obs[r].replicate) continue;
+      if (!seen.insert({f->second, x->second, obs[r].replicate}).second) {
+        d.error(what + " is given both for every replicate and for replicate '" + obs[r].replicate + "'", m.line, 0);
+        continue;
+      }
+      for (int k = 0; k < field.isotopologues; ++k) {
+        const auto i = layout.index(f->second, x->second, k);
+        obs[r].values(static_cast<Eigen::Index>(i)) = m.fraction[static_cast<std::size_t>(k)];
+        obs[r].sd(static_cast<Eigen::Index>(i)) = m.sd[static_cast<std::size_t>(k)];
+        obs[r].known[i] = true;
+      }
+    }
+  }
+  if (d.has_errors()) return R::failure(d);
+  for (auto& o : obs) {
+    o.masked = masked_share(o.known, pad);
+    if (o.masked >= 1.0)
+      d.error(o.replicate.empty() ? std::string("no MID of the table is an input of this predictor")
+                                  : "replicate '" + o.replicate + "' has no MID that is an input of this predictor",
+              0, 0);
+  }
+  if (d.has_errors()) return R::failure(d);
+  return R::success(std::move(obs), d.items());
+}
+
+// ---------------------------------------------------------------------------------------
+// The pipeline
+
+PredictionPipeline::PredictionPipeline(const FluxPredictor& predictor, const FluxExpansion& expansion, const ErrorTables* tables,
+                                       const KnnImputer* imputer, MidLayout layout)
+    : predictor_(predictor), expansion_(expansion), tables_(tables), imputer_(imputer), layout_(std::move(layout)) {}
+
+Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>& observations, const PredictOptions& o) const {
+  using R = Result<PredictionReport>;
+  auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "prediction", 0, 0, {}, what}}); };
+  if (observations.empty()) return fail("no measurements");
+  if (o.imputer != "knn" && o.imputer != "none") return fail("unknown imputer '" + o.imputer + "' (knn or none)");
+  PredictionReport rep;
+  rep.columns = expansion_.columns();
+  rep.dg_reactions = expansion_.dg_reactions();
+  const auto n = static_cast<Eigen::Index>(observations.size());
+  const auto nc = static_cast<Eigen::Index>(rep.columns.size()), ng = static_cast<Eigen::Index>(rep.dg_reactions.size());
+  Eigen::MatrixXd inputs(n, static_cast<Eigen::Index>(layout_.size()));
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const Observation& ob = observations[static_cast<std::size_t>(r)];
+    ReplicatePrediction p;
+    p.replicate = ob.replicate;
+    p.masked = ob.masked;
+    if (ob.masked > 0) {
+      if (o.imputer == "none")
+        return fail((ob.replicate.empty() ? std::string("the input") : "replicate '" + ob.replicate + "'") +
+                    " is incomplete and no imputer was chosen (give every MID of every experiment, or use --imputer knn)");
+      if (!imputer_) return fail("this predictor package holds no KNN reference patterns; give --knn-reference DATASET");
+      Imputation im = imputer_->impute(ob.values, ob.known);
+      p.inputs = std::move(im.values);
+      p.delta_n = im.delta_n;
+    } else {
+      p.inputs = ob.values;
+      p.delta_n = ob.values.sum() - static_cast<double>(layout_.fields.size() * layout_.experiments.size());
+    }
+    inputs.row(r) = p.inputs.transpose();
+    if (tables_) p.level = tables_->match(ob.masked > 0 ? o.imputer : "none", ob.masked);
+    rep.replicates.push_back(std::move(p));
+  }
+  const Eigen::MatrixXd free = predictor_.predict(inputs);
+  const Eigen::MatrixXd full = expansion_.expand(free);
+  const Eigen::MatrixXd dg = expansion_.delta_g(full, o.temperature);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    auto& p = rep.replicates[static_cast<std::size_t>(r)];
+    p.free = free.row(r).transpose();
+    p.full = full.row(r).transpose();
+    p.dg = dg.row(r).transpose();
+  }
+  // mean, spread and standard errors
+  const double nn = static_cast<double>(n);
+  rep.mean = full.colwise().mean().transpose();
+  rep.sd = Eigen::VectorXd::Zero(nc);
+  if (n > 1) rep.sd = ((full.rowwise() - rep.mean.transpose()).array().square().colwise().sum() / (nn - 1)).sqrt().transpose();
+  rep.se = Eigen::VectorXd::Constant(nc, kNaN);
+  bool tables_for_all = tables_ != nullptr;
+  for (const auto& p : rep.replicates) tables_for_all = tables_for_all && p.level;
+  if (tables_for_all) {
+    for (Eigen::Index j = 0; j < nc; ++j) {
+      double s2 = 0;
+      for (const auto& p : rep.replicates) s2 += std::pow(p.level->half_width_68[static_cast<std::size_t>(j)], 2) / nn;
+      rep.se(j) = std::sqrt(s2 + rep.sd(j) * rep.sd(j) / nn);
+    }
+  }
+  rep.dg_mean = Eigen::VectorXd::Constant(ng, kNaN);
+  rep.dg_sd = Eigen::VectorXd::Constant(ng, kNaN);
+  rep.dg_se = Eigen::VectorXd::Constant(ng, kNaN);
+  for (Eigen::Index j = 0; j < ng; ++j) {
+    std::vector<double> v;
+    double s2 = 0;
+    for (Eigen::Index r = 0; r < n; ++r)
+      if (std::isfinite(dg(r, j))) {
+        v.push_back(dg(r, j));
+        if (tables_for_all) s2 += std::pow(rep.replicates[static_cast<std::size_t>(r)].level->dg_half_width_68[static_cast<std::size_t>(j)], 2);
+      }
+    if (v.empty()) continue;
+    const double m = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    double ss = 0;
+    for (double x : v) ss += (x - m) * (x - m);
+    rep.dg_mean(j) = m;
+    rep.dg_sd(j) = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
+    if (tables_for_all) rep.dg_se(j) = std::sqrt(s2 / static_cast<double>(v.size()) + rep.dg_sd(j) * rep.dg_sd(j) / static_cast<double>(v.size()));
+  }
+  if (!tables_) rep.warnings.push_back({Severity::warning, "prediction", 0, 0, {}, "the predictor package has no error tables: no standard errors"});
+
+  // the measured MIDs against those of the mean fluxes
+  if (simulate_) {
+    auto sim = simulate_(rep.mean);
+    if (!sim) {
+      rep.warnings.push_back({Severity::warning, "prediction", 0, 0, {}, "the MIDs of the predicted fluxes could not be simulated: no goodness of fit"});
+    } else {
+      GoodnessOfFit g;
+      g.simulated = *sim;
+      const std::vector<bool> pad = padding(layout_);
+      for (const auto& ob : observations)
+        for (std::size_t i = 0; i < layout_.size(); ++i) {
+          if (pad[i] || !ob.known[i]) continue;
+          const double sd = std::isnan(ob.sd(static_cast<Eigen::Index>(i))) ? o.default_mid_sd : ob.sd(static_cast<Eigen::Index>(i));
+          const double z = (ob.values(static_cast<Eigen::Index>(i)) - g.simulated(static_cast<Eigen::Index>(i))) / sd;
+          g.ssr += z * z;
+          ++g.measurements;
+        }
+      g.parameters = static_cast<long>(expansion_.free_columns().size());
+      g.dof = std::max(1L, g.measurements - g.parameters);
+      g.critical = chi_squared_critical(static_cast<double>(g.dof));
+      g.p_value = chi_squared_upper_tail(g.ssr, static_cast<double>(g.dof));
+      g.accepted = g.ssr <= g.critical;
+      rep.fit = std::move(g);
+    }
+  }
+  return R::success(std::move(rep));
+}
+
+}  // namespace fluxion
