@@ -43,19 +43,14 @@ std::string plus_minus(double v, double se) {
   return buf;
 }
 
-// The simulator of a package's layout: the traced elements of its dataset.
-struct Resimulation {
-  std::vector<TracedElement> elements;
-  std::vector<std::vector<std::size_t>> field_of;  // per element, per output: the layout field
-};
-
-Result<Resimulation> prepare_resimulation(const Model& model, const FluxSpace& space, const nlohmann::json& provenance, const MidLayout& layout) {
-  using R = Result<Resimulation>;
-  auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "predictor package", 0, 0, {}, what}}); };
+// The traced elements of the package's dataset: its EMU networks and tracer experiments.
+Result<std::vector<TracedElement>> traced_elements(const Model& model, const FluxSpace& space, const nlohmann::json& provenance,
+                                                   const MidLayout& layout) {
+  using R = Result<std::vector<TracedElement>>;
   auto table = io::read_tracer_table(provenance.at("experiments").at("table").get<std::string>(), "the package's tracer table");
   if (!table) return R::failure(table.diagnostics());
   SubstrateLabelling labelling;
-  std::string natural = provenance.value("natural_abundance_at_unlabelled_substrate_atoms", std::string("none"));
+  const std::string natural = provenance.value("natural_abundance_at_unlabelled_substrate_atoms", std::string("none"));
   for (std::size_t a = 0; a <= natural.size();) {
     const auto b = std::min(natural.find(',', a), natural.size());
     const std::string s = natural.substr(a, b - a);
@@ -63,26 +58,21 @@ Result<Resimulation> prepare_resimulation(const Model& model, const FluxSpace& s
     else if (!s.empty() && s != "none") labelling.natural_abundance.push_back(s);
     a = b + 1;
   }
-  Resimulation r;
+  std::vector<TracedElement> out;
   for (const auto& symbol : provenance.at("elements")) {
     const auto el = element_from_symbol(symbol.get<std::string>());
-    if (!el) return fail("unknown element " + symbol.dump());
+    if (!el) return R::failure({Diagnostic{Severity::error, "predictor package", 0, 0, {}, "unknown element " + symbol.dump()}});
     EmuOptions eo;
     eo.element = *el;
-    std::vector<std::size_t> fields;
-    for (std::size_t f = 0; f < layout.fields.size(); ++f)
-      if (layout.fields[f].element == *el) {
-        eo.measured.push_back(layout.fields[f].metabolite);
-        fields.push_back(f);
-      }
+    for (const auto& f : layout.fields)
+      if (f.element == *el) eo.measured.push_back(f.metabolite);
     auto emu = EmuModel::compile(model, space, eo);
     if (!emu) return R::failure(emu.diagnostics());
     auto inputs = emu.value().inputs(table.value().experiments, labelling);
     if (!inputs) return R::failure(inputs.diagnostics());
-    r.elements.push_back({emu.value(), inputs.value()});
-    r.field_of.push_back(std::move(fields));
+    out.push_back({emu.value(), inputs.value()});
   }
-  return R::success(std::move(r));
+  return R::success(std::move(out));
 }
 
 }  // namespace
@@ -181,27 +171,16 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     }
 
     // re-simulation of the predicted fluxes
-    auto resim = prepare_resimulation(model.value(), space.value(), provenance, layout);
-    if (!accept(resim, ctx)) return;
-    std::vector<EmuSimulator> simulators;
-    for (const auto& e : resim.value().elements) simulators.emplace_back(e.model);
-
+    auto elements = traced_elements(model.value(), space.value(), provenance, layout);
+    if (!accept(elements, ctx)) return;
+    std::optional<LayoutSimulator> simulator;
+    try {
+      simulator.emplace(layout, elements.value());
+    } catch (const std::exception& e) {
+      return input_error(package_path, e.what());
+    }
     PredictionPipeline pipeline(predictor, expansion, tables ? &*tables : nullptr, knn ? &*knn : nullptr, layout);
-    pipeline.set_simulator([&](const Eigen::VectorXd& full) -> std::optional<Eigen::VectorXd> {
-      Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(layout.size()));
-      const FluxVector v = expansion.flux_vector(full);
-      for (std::size_t e = 0; e < simulators.size(); ++e) {
-        MidSet mids;
-        if (simulators[e].simulate(v, resim.value().elements[e].inputs, mids) != SimulationStatus::ok) return std::nullopt;
-        for (std::size_t x = 0; x < layout.experiments.size(); ++x)
-          for (std::size_t m = 0; m < resim.value().field_of[e].size(); ++m) {
-            const auto mid = mids.mid(static_cast<int>(x), m);
-            for (std::size_t q = 0; q < mid.size(); ++q)
-              out(static_cast<Eigen::Index>(layout.index(resim.value().field_of[e][m], x, static_cast<int>(q)))) = mid[q];
-          }
-      }
-      return out;
-    });
+    pipeline.set_simulator([&](const Eigen::VectorXd& full) { return simulator->simulate(expansion.flux_vector(full)); });
     PredictOptions po;
     po.imputer = o.imputer;
     po.knn_k = k;

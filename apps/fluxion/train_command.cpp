@@ -1,6 +1,7 @@
 // fluxion train: an ML-Flux flux predictor from a dataset (fluxion dataset).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -25,6 +26,7 @@ struct TrainCli {
   int epochs = 200, batch = 0, patience = 20, threads = 1;
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
+  std::string device = "cpu";
 };
 
 std::string na(double v) { return std::isfinite(v) ? format_number(v) : std::string("NA"); }
@@ -46,6 +48,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->add_option("--patience", o.patience, "Stop after this many epochs without a better validation loss")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the initial weights and the batch order")->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads (the same count gives the same weights)")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--device", o.device, "cpu, cuda, or auto (a GPU when LibTorch has one)")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   const std::string g = "Package";
   cmd->add_option("--knn-reference-rows", o.knn_rows,
                   "Training patterns kept in the package for KNN imputation (default: as many as fit 4 MB, at most 20,000; 0 = none)")
@@ -109,6 +112,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     options.patience = o.patience;
     options.seed = o.seed;
     options.threads = o.threads;
+    options.device = o.device;
     options.progress = spdlog::get_level() <= spdlog::level::info;
     spdlog::info("{}: {} rows ({} train, {} validation, {} test), {} inputs -> {} free fluxes", file, d.rows, d.train.size(),
                  d.validation.size(), d.test.size(), d.n_inputs(), d.free_columns.size());
@@ -164,14 +168,14 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       mae += t.mae[j] / static_cast<double>(t.columns.size());
       trivial += t.trivial_mae[j] / static_cast<double>(t.columns.size());
     }
-    std::string levels = "imputer\tmasked_from\tmasked_to\trows\tflux\tse\tmae\n";
+    std::string levels = "imputer\tmasked_from\tmasked_to\trows\tflux\tse\tmae\twithin_0.05\twithin_5_percent\n";
     for (const auto& l : tables.levels) {
       for (std::size_t j = 0; j < tables.columns.size(); ++j)
         levels += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + '\t' +
-                  tables.columns[j] + '\t' + na(l.half_width_68[j]) + '\t' + na(l.mae[j]) + '\n';
+                  tables.columns[j] + '\t' + na(l.half_width_68[j]) + '\t' + na(l.mae[j]) + '\t' + na(l.within_abs[j]) + '\t' + na(l.within_rel[j]) + '\n';
       for (std::size_t j = 0; j < tables.dg_reactions.size(); ++j)
         levels += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + "\tdG:" +
-                  tables.dg_reactions[j] + '\t' + na(l.dg_half_width_68[j]) + '\t' + na(l.dg_mae[j]) + '\n';
+                  tables.dg_reactions[j] + '\t' + na(l.dg_half_width_68[j]) + '\t' + na(l.dg_mae[j]) + '\t' + na(l.dg_within_1kj[j]) + "\tNA\n";
     }
     std::string acceptance = "imputer\tmasked_from\tmasked_to\trows\tvssr_acceptance\n";
     for (const auto& l : tables.levels)
@@ -206,6 +210,17 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       print_diagnostics(w.diagnostics());
       ctx.exit_code = kExitFailure;
       return;
+    }
+    {
+      const ErrorLevel& c = tables.levels.front();
+      double net_ok = 0, all_ok = 0;
+      const auto n_net = static_cast<double>(std::count_if(tables.columns.begin(), tables.columns.end(), [](const std::string& s) { return s.rfind("net:", 0) == 0; }));
+      for (std::size_t j = 0; j < tables.columns.size(); ++j) {
+        all_ok += c.within_abs[j] / static_cast<double>(tables.columns.size());
+        if (tables.columns[j].rfind("net:", 0) == 0) net_ok += c.within_abs[j] / n_net;
+      }
+      spdlog::info("complete test patterns: {:.1f} % of net fluxes and {:.1f} % of all fluxes within ±0.05; VSSR acceptance {:.1f} %", 100 * net_ok,
+                   100 * all_ok, 100 * c.vssr_acceptance);
     }
     spdlog::info("best epoch {} of {}; test MAE {:.4g} per free flux (training mean: {:.4g}); wrote {}", history.best_epoch,
                  history.train_loss.size(), mae, trivial, package);

@@ -102,6 +102,8 @@ void FluxPredictor::set_knn_reference(MidMatrix patterns) {
 }
 const nlohmann::json& FluxPredictor::manifest() const { return impl_->manifest; }
 
+bool torch_has_cuda() { return torch::cuda::is_available(); }
+
 std::vector<int> default_hidden_layers(const std::string& model_id, std::size_t inputs) {
   if (model_id == "simple") return {216, 15, 15, 15, 36};
   if (model_id == "upper_glycolysis") return {246, 16, 16, 16, 35};
@@ -140,14 +142,18 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   const auto outputs = m.columns.size();
   torch::manual_seed(o.seed);
   torch::set_num_threads(std::max(1, o.threads));
-  m.net = make_network(m.inputs, o.hidden, outputs);
+  const bool cuda = o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available());
+  if (cuda && !torch::cuda::is_available()) throw std::runtime_error("no CUDA device: this LibTorch has no GPU support, or no GPU is visible");
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  m.net = make_network(m.inputs, o.hidden, outputs);  // initialised on the CPU: the same weights on every device
+  m.net->to(device);
 
   // targets: transformed free fluxes
   Eigen::MatrixXd y = data.free_fluxes;
   for (Eigen::Index i = 0; i < y.rows(); ++i)
     for (Eigen::Index j = 0; j < y.cols(); ++j) y(i, j) = transform(m.is_net[static_cast<std::size_t>(j)], y(i, j));
-  const torch::Tensor x_train = mid_tensor(data, data.train), y_train = rows_tensor(y, data.train);
-  const torch::Tensor x_val = mid_tensor(data, data.validation), y_val = rows_tensor(y, data.validation);
+  const torch::Tensor x_train = mid_tensor(data, data.train).to(device), y_train = rows_tensor(y, data.train).to(device);
+  const torch::Tensor x_val = mid_tensor(data, data.validation).to(device), y_val = rows_tensor(y, data.validation).to(device);
   std::vector<double> mean(outputs, 0.0);
   for (auto r : data.train)
     for (std::size_t j = 0; j < outputs; ++j) mean[j] += data.free_fluxes(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) / static_cast<double>(data.train.size());
@@ -166,7 +172,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
     for (std::size_t i = order.size() - 1; i > 0; --i)  // portable Fisher–Yates
       std::swap(order[i], order[static_cast<std::size_t>((rng() >> 11) % (i + 1))]);
-    const torch::Tensor perm = torch::from_blob(order.data(), {n}, torch::kInt64);
+    const torch::Tensor perm = torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
     m.net->train();
     double sum = 0;
     for (std::int64_t b = 0; b < n; b += o.batch) {
@@ -205,6 +211,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
     auto params = m.net->parameters();
     for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best[i]);
   }
+  m.net->to(torch::kCPU);  // predictions run on the CPU (one pattern at a time)
   history.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.manifest = {{"format", "fluxion-predictor"},
                 {"version", kPredictorFormatVersion},
@@ -224,6 +231,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                   {"patience", o.patience},
                   {"seed", o.seed},
                   {"threads", o.threads},
+                  {"device", cuda ? "cuda" : "cpu"},
                   {"loss", "mean absolute error of transformed free fluxes"},
                   {"optimizer", "Adam"}}},
                 {"dataset", data.manifest}};

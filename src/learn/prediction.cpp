@@ -45,7 +45,15 @@ ErrorLevel make_level(const std::string& imputer, double from, double to, const 
   l.rows = pred.rows();
   for (Eigen::Index j = 0; j < pred.cols(); ++j) {
     std::vector<double> e(static_cast<std::size_t>(pred.rows()));
-    for (Eigen::Index i = 0; i < pred.rows(); ++i) e[static_cast<std::size_t>(i)] = pred(i, j) - truth(i, j);
+    long abs_ok = 0, rel_ok = 0;
+    for (Eigen::Index i = 0; i < pred.rows(); ++i) {
+      e[static_cast<std::size_t>(i)] = pred(i, j) - truth(i, j);
+      abs_ok += std::fabs(pred(i, j) - truth(i, j)) <= 0.05;
+      rel_ok += std::fabs(pred(i, j) - truth(i, j)) <= 0.05 * std::fabs(truth(i, j)) + 1e-12;
+    }
+    const double rows = std::max<double>(1.0, static_cast<double>(pred.rows()));
+    l.within_abs.push_back(static_cast<double>(abs_ok) / rows);
+    l.within_rel.push_back(static_cast<double>(rel_ok) / rows);
     const auto [hw, mae] = spread(std::move(e));
     l.half_width_68.push_back(hw);
     l.mae.push_back(mae);
@@ -55,6 +63,8 @@ ErrorLevel make_level(const std::string& imputer, double from, double to, const 
     std::vector<double> e;
     for (Eigen::Index i = 0; i < dg_pred.rows(); ++i)
       if (std::isfinite(dg_pred(i, j)) && std::isfinite(dg_true(i, j))) e.push_back(dg_pred(i, j) - dg_true(i, j));
+    const auto ok = std::count_if(e.begin(), e.end(), [](double v) { return std::fabs(v) <= 1.0; });
+    l.dg_within_1kj.push_back(e.empty() ? kNaN : static_cast<double>(ok) / static_cast<double>(e.size()));
     const auto [hw, mae] = spread(std::move(e));
     l.dg_half_width_68.push_back(hw);
     l.dg_mae.push_back(mae);
@@ -221,8 +231,11 @@ nlohmann::json ErrorTables::to_json() const {
                  {"rows", v.rows},
                  {"half_width_68", numbers(v.half_width_68)},
                  {"mae", numbers(v.mae)},
+                 {"within_0.05", numbers(v.within_abs)},
+                 {"within_5_percent", numbers(v.within_rel)},
                  {"dg_half_width_68", numbers(v.dg_half_width_68)},
                  {"dg_mae", numbers(v.dg_mae)},
+                 {"dg_within_1kj", numbers(v.dg_within_1kj)},
                  {"vssr_acceptance", v.vssr_acceptance}});
   return {{"columns", columns},
           {"dg_reactions", dg_reactions},
@@ -245,8 +258,11 @@ ErrorTables ErrorTables::from_json(const nlohmann::json& j) {
       l.rows = v.at("rows").get<long>();
       l.half_width_68 = read_numbers(v.at("half_width_68"));
       l.mae = read_numbers(v.at("mae"));
+      l.within_abs = read_numbers(v.at("within_0.05"));
+      l.within_rel = read_numbers(v.at("within_5_percent"));
       l.dg_half_width_68 = read_numbers(v.at("dg_half_width_68"));
       l.dg_mae = read_numbers(v.at("dg_mae"));
+      l.dg_within_1kj = read_numbers(v.at("dg_within_1kj"));
       l.vssr_acceptance = v.at("vssr_acceptance").get<double>();
       if (l.half_width_68.size() != t.columns.size() || l.dg_half_width_68.size() != t.dg_reactions.size())
         throw std::invalid_argument("an error level does not match the table's columns");
@@ -527,6 +543,42 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
     }
   }
   return R::success(std::move(rep));
+}
+
+// ---------------------------------------------------------------------------------------
+// Simulated MIDs in a layout
+
+LayoutSimulator::LayoutSimulator(MidLayout layout, std::vector<TracedElement> elements) : layout_(std::move(layout)), elements_(std::move(elements)) {
+  std::vector<bool> covered(layout_.fields.size(), false);
+  for (const auto& e : elements_) {
+    simulators_.emplace_back(e.model);
+    std::vector<std::size_t> fields;
+    for (const auto& id : e.model.measured_ids()) {
+      std::size_t f = 0;
+      while (f < layout_.fields.size() && !(layout_.fields[f].element == e.model.element() && layout_.fields[f].metabolite == id)) ++f;
+      if (f == layout_.fields.size()) throw std::invalid_argument("LayoutSimulator: output " + id + " is not in the layout");
+      covered[f] = true;
+      fields.push_back(f);
+    }
+    field_of_.push_back(std::move(fields));
+  }
+  for (std::size_t f = 0; f < covered.size(); ++f)
+    if (!covered[f]) throw std::invalid_argument("LayoutSimulator: no simulator gives " + layout_.fields[f].metabolite);
+}
+
+std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v) {
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(layout_.size()));
+  for (std::size_t e = 0; e < simulators_.size(); ++e) {
+    MidSet mids;
+    if (simulators_[e].simulate(v, elements_[e].inputs, mids) != SimulationStatus::ok) return std::nullopt;
+    if (static_cast<std::size_t>(mids.n_experiments) != layout_.experiments.size()) return std::nullopt;
+    for (std::size_t x = 0; x < layout_.experiments.size(); ++x)
+      for (std::size_t m = 0; m < field_of_[e].size(); ++m) {
+        const auto mid = mids.mid(static_cast<int>(x), m);
+        for (std::size_t q = 0; q < mid.size(); ++q) out(static_cast<Eigen::Index>(layout_.index(field_of_[e][m], x, static_cast<int>(q)))) = mid[q];
+      }
+  }
+  return out;
 }
 
 }  // namespace fluxion

@@ -14,8 +14,10 @@
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/learn/prediction.hpp"
 #include "fluxion/learn/transforms.hpp"
+#include "simple_dataset.hpp"
 
 using namespace fluxion;
+using fluxion::test_support::simple_dataset;
 namespace fs = std::filesystem;
 
 TEST(Transforms, RoundTripAndJoint) {
@@ -50,34 +52,6 @@ TEST(Transforms, InverseIsFiniteAndMonotoneForEveryOutput) {
   EXPECT_EQ(output_to_exchange(-7), 0.0);
 }
 
-namespace {
-
-DatasetContents simple_dataset(long rows, const ReadOptions& read = {}) {
-  auto model = io::load_model("simple");
-  auto space = FluxSpace::build(model.value());
-  auto table = io::load_tracer_table("simple");
-  EmuOptions eo;
-  auto emu = EmuModel::compile(model.value(), space.value(), eo);
-  auto inputs = emu.value().inputs(table.value().experiments);
-  std::vector<std::string> ids;
-  for (const auto& e : table.value().experiments) ids.push_back(e.id);
-  FluxSetOptions so;
-  so.exchange = ExchangeSampling::log_uniform;
-  auto sampler = FluxSetSampler::create(model.value(), space.value(), {}, so);
-  DatasetOptions o;
-  o.rows = rows;
-  o.precision = MidPrecision::float64;
-  DatasetGenerator g(space.value(), sampler.value(), {{emu.value(), inputs.value()}}, ids, o);
-  const fs::path dir = fs::temp_directory_path() / ("fluxion_test_learn_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  EXPECT_TRUE(g.prepare(dir.string(), false).ok());
-  EXPECT_TRUE(g.run(dir.string(), {.progress = false}).ok());
-  auto c = read_dataset((dir / "dataset.h5").string(), read);
-  fs::remove_all(dir);
-  return c.value();
-}
-
-}  // namespace
 
 TEST(FluxPredictor, SmallModelBeatsTheTrainingMeanAndIsReproducible) {
   const DatasetContents d = simple_dataset(3000);
@@ -360,18 +334,8 @@ TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
   PredictionPipeline pipeline(p.value(), x, &t, &knn, l);
   auto emu = EmuModel::compile(model.value(), space.value(), {});
   auto inputs = emu.value().inputs(io::load_tracer_table("simple").value().experiments);
-  EmuSimulator sim(emu.value());
-  pipeline.set_simulator([&](const Eigen::VectorXd& full) -> std::optional<Eigen::VectorXd> {
-    MidSet mids;
-    if (sim.simulate(x.flux_vector(full), inputs.value(), mids) != SimulationStatus::ok) return std::nullopt;
-    Eigen::VectorXd v = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(l.size()));
-    for (std::size_t e = 0; e < l.experiments.size(); ++e)
-      for (std::size_t f = 0; f < l.fields.size(); ++f) {
-        const auto mid = mids.mid(static_cast<int>(e), f);
-        for (std::size_t q = 0; q < mid.size(); ++q) v(static_cast<Eigen::Index>(l.index(f, e, static_cast<int>(q)))) = mid[q];
-      }
-    return v;
-  });
+  LayoutSimulator sim(l, {{emu.value(), inputs.value()}});
+  pipeline.set_simulator([&](const Eigen::VectorXd& full) { return sim.simulate(x.flux_vector(full)); });
   auto rep = pipeline.run({complete, again}, {});
   ASSERT_TRUE(rep.ok()) << rep.message();
   const PredictionReport& a = rep.value();

@@ -27,6 +27,9 @@ struct TrainOptions {
   int patience = 20;        // epochs without a better validation loss before stopping
   std::uint64_t seed = 1;   // initial weights and batch order
   int threads = 1;          // intra-op threads (the same count gives the same weights)
+  // "cpu", "cuda", or "auto" (CUDA when LibTorch has a GPU). The package is the same
+  // either way; on a GPU, weights are reproducible only up to its kernels' nondeterminism.
+  std::string device = "cpu";
   bool progress = true;
 };
 
@@ -45,6 +48,9 @@ struct TestErrors {
   std::vector<double> mae, half_width_68, trivial_mae, trivial_half_width_68;
   long rows = 0;
 };
+
+// Whether this LibTorch was built with CUDA and sees a GPU.
+bool torch_has_cuda();
 
 // The default hidden layers: ML-Flux's deployed sizes for its five models (by model id),
 // otherwise funnel layers sized from the input.

@@ -15,6 +15,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/mid_table.hpp"
+#include "fluxion/isotope/emu.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/sampling/dataset.hpp"
@@ -66,7 +67,9 @@ struct ErrorLevel {
   double masked_from = 0, masked_to = 0;
   long rows = 0;
   std::vector<double> half_width_68, mae;        // per full flux column (the standard error and the MAE)
+  std::vector<double> within_abs, within_rel;    // per full flux: share of rows with |error| <= 0.05, <= 5 % of |truth|
   std::vector<double> dg_half_width_68, dg_mae;  // per ΔG reaction, kJ/mol, over rows where both ΔG are defined
+  std::vector<double> dg_within_1kj;             // share of those rows with |ΔG error| <= 1 kJ/mol
   // Share of rows whose VSSR of free fluxes, Σ((pred − true)/se)², stays under the
   // χ² critical value at α = 0.05 with one degree of freedom per free flux.
   double vssr_acceptance = 0;
@@ -166,6 +169,21 @@ class PredictionPipeline {
   const KnnImputer* imputer_;
   MidLayout layout_;
   Simulate simulate_;
+};
+
+// Simulates the MIDs of a layout (every field of every experiment) for a flux vector:
+// one EMU simulator per traced element, outputs placed by element and metabolite.
+class LayoutSimulator {
+ public:
+  // Throws std::invalid_argument when a layout field is not an output of the elements.
+  LayoutSimulator(MidLayout layout, std::vector<TracedElement> elements);
+  std::optional<Eigen::VectorXd> simulate(const FluxVector& v);
+
+ private:
+  MidLayout layout_;
+  std::vector<TracedElement> elements_;
+  std::vector<EmuSimulator> simulators_;
+  std::vector<std::vector<std::size_t>> field_of_;  // per element, per output
 };
 
 // χ² distribution: the upper quantile (critical value) and the upper tail probability.
