@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "commands.hpp"
 #include "fluxion/core/flux_space.hpp"
@@ -26,8 +27,42 @@ struct TrainCli {
   int epochs = 200, batch = 0, patience = 20, threads = 1;
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
-  std::string device = "cpu";
+  std::string device = "cpu", loss = "auto", loss_weights;
 };
+
+// flux<TAB>weight lines (a header is allowed); fluxes not listed weigh 1
+Result<std::vector<double>> read_loss_weights(const std::string& path, const std::vector<std::string>& columns) {
+  using R = Result<std::vector<double>>;
+  std::ifstream in(path);
+  if (!in) return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot open"}});
+  std::vector<double> w(columns.size(), 1.0);
+  Diagnostics d(path);
+  std::string line;
+  for (int ln = 1; std::getline(in, line); ++ln) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#' || (ln == 1 && line.rfind("flux\t", 0) == 0)) continue;
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos) {
+      d.error("expected flux<TAB>weight", ln, 1);
+      continue;
+    }
+    const std::string flux = line.substr(0, tab);
+    const auto at = std::find(columns.begin(), columns.end(), flux);
+    if (at == columns.end()) {
+      d.error("'" + flux + "' is not a flux of the dataset (net:<reaction> or xch:<reaction>)", ln, 1);
+      continue;
+    }
+    char* end = nullptr;
+    const double v = std::strtod(line.c_str() + tab + 1, &end);
+    if (end == line.c_str() + tab + 1 || !(v >= 0) || !std::isfinite(v)) {
+      d.error("weight '" + line.substr(tab + 1) + "' is not a number >= 0", ln, static_cast<int>(tab) + 2);
+      continue;
+    }
+    w[static_cast<std::size_t>(at - columns.begin())] = v;
+  }
+  if (d.has_errors()) return R::failure(d);
+  return R::success(std::move(w));
+}
 
 std::string na(double v) { return std::isfinite(v) ? format_number(v) : std::string("NA"); }
 
@@ -48,6 +83,10 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->add_option("--patience", o.patience, "Stop after this many epochs without a better validation loss")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the initial weights and the batch order")->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads (the same count gives the same weights)")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--loss", o.loss, "mae (transformed free fluxes), weighted_mse (raw full fluxes, ML-Flux's CCM), or auto (weighted_mse for ccm)")
+      ->check(CLI::IsMember({"auto", "mae", "weighted_mse"}))
+      ->capture_default_str();
+  cmd->add_option("--loss-weights", o.loss_weights, "weighted_mse: flux<TAB>weight per line (net:<id>, xch:<id>; others 1); default: ML-Flux's for ccm, else 1");
   cmd->add_option("--device", o.device, "cpu, cuda, or auto (a GPU when LibTorch has one)")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   const std::string g = "Package";
   cmd->add_option("--knn-reference-rows", o.knn_rows,
@@ -113,6 +152,18 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     options.seed = o.seed;
     options.threads = o.threads;
     options.device = o.device;
+    options.loss = o.loss == "auto" ? (model_id == "ccm" ? "weighted_mse" : "mae") : o.loss;
+    if (options.loss == "weighted_mse") {
+      options.kernel = expansion.kernel();
+      if (!o.loss_weights.empty()) {
+        auto w = read_loss_weights(o.loss_weights, d.flux_columns);
+        if (!accept(w, ctx)) return;
+        options.flux_weights = w.value();
+      } else {
+        options.flux_weights = default_loss_weights(model_id, d.flux_columns);
+        if (options.flux_weights.empty()) options.flux_weights.assign(d.flux_columns.size(), 1.0);
+      }
+    }
     options.progress = spdlog::get_level() <= spdlog::level::info;
     spdlog::info("{}: {} rows ({} train, {} validation, {} test), {} inputs -> {} free fluxes", file, d.rows, d.train.size(),
                  d.validation.size(), d.test.size(), d.n_inputs(), d.free_columns.size());

@@ -80,6 +80,7 @@ struct FluxPredictor::Impl {
   torch::nn::Sequential net{nullptr};
   std::vector<std::string> columns;
   std::vector<bool> is_net;
+  bool raw_outputs = false;  // the network outputs raw fluxes (weighted_mse), else transformed
   std::size_t inputs = 0;
   nlohmann::json manifest;
   MidMatrix knn_reference;
@@ -102,6 +103,26 @@ void FluxPredictor::set_knn_reference(MidMatrix patterns) {
 }
 const nlohmann::json& FluxPredictor::manifest() const { return impl_->manifest; }
 
+std::vector<double> default_loss_weights(const std::string& model_id, const std::vector<std::string>& columns) {
+  if (model_id != "ccm") return {};
+  static const std::vector<std::pair<double, std::vector<std::string>>> ccm = {
+      {1, {"IN_GLC", "hk", "pgi", "pfk", "fba", "tpi", "gapd", "pgk", "eno", "pyk", "ldh", "IN_AC"}},
+      {0.001, {"IN_CO2", "EX_CO2"}},
+      {20, {"EX_DHAP", "EX_PGA", "EX_PYR", "EX_LAC", "EX_G6P"}},
+      {5, {"ppck", "me", "pc", "pdh", "cs", "acitl", "icdh", "akgdh", "sucoas", "sucd", "fum", "mdh"}},
+      {100, {"g6pdh", "gnd", "rpi", "rpe", "tkt2", "tkt1", "tal"}},
+      {50, {"SBA", "SBPase", "EX_R5P", "EX_OAA"}},
+      {10, {"PYR_Ala", "EX_PYR_Ala", "OGA_Glu", "IN_Gln", "IN_Glu", "OGA_Gln", "EX_Gln", "IN_OAA", "EX_OGA_Glu", "EX_AC_cyt"}}};
+  std::vector<double> w(columns.size(), 1.0);
+  for (std::size_t j = 0; j < columns.size(); ++j) {
+    if (columns[j].rfind("net:", 0) != 0) continue;
+    const std::string id = columns[j].substr(4);
+    for (const auto& [weight, ids] : ccm)
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) w[j] = weight;
+  }
+  return w;
+}
+
 bool torch_has_cuda() { return torch::cuda::is_available(); }
 
 std::vector<int> default_hidden_layers(const std::string& model_id, std::size_t inputs) {
@@ -121,6 +142,14 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   for (int h : o.hidden)
     if (h < 1) return fail("hidden layer sizes must be positive (got " + std::to_string(h) + ")");
   if (o.batch < 1 || o.epochs < 1) return fail("batch size and epochs must be positive");
+  if (o.loss != "mae" && o.loss != "weighted_mse") return fail("unknown loss '" + o.loss + "' (mae or weighted_mse)");
+  if (o.loss == "weighted_mse") {
+    if (o.kernel.cols() != data.free_fluxes.cols() || o.kernel.rows() != data.fluxes.cols())
+      return fail("the weighted loss needs the kernel of the dataset's model (" + std::to_string(data.fluxes.cols()) + " × " +
+                  std::to_string(data.free_fluxes.cols()) + ")");
+    if (o.flux_weights.size() != static_cast<std::size_t>(data.fluxes.cols()))
+      return fail("the weighted loss needs one weight per flux (" + std::to_string(data.fluxes.cols()) + ", got " + std::to_string(o.flux_weights.size()) + ")");
+  }
   FluxPredictor p;
   Impl& m = *p.impl_;
   m.columns = data.free_columns;
@@ -148,10 +177,26 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   m.net = make_network(m.inputs, o.hidden, outputs);  // initialised on the CPU: the same weights on every device
   m.net->to(device);
 
-  // targets: transformed free fluxes
-  Eigen::MatrixXd y = data.free_fluxes;
-  for (Eigen::Index i = 0; i < y.rows(); ++i)
-    for (Eigen::Index j = 0; j < y.cols(); ++j) y(i, j) = transform(m.is_net[static_cast<std::size_t>(j)], y(i, j));
+  // targets: transformed free fluxes, or raw full fluxes for the weighted loss
+  const bool weighted = o.loss == "weighted_mse";
+  m.raw_outputs = weighted;
+  Eigen::MatrixXd y = weighted ? data.fluxes : data.free_fluxes;
+  if (!weighted)
+    for (Eigen::Index i = 0; i < y.rows(); ++i)
+      for (Eigen::Index j = 0; j < y.cols(); ++j) y(i, j) = transform(m.is_net[static_cast<std::size_t>(j)], y(i, j));
+  torch::Tensor kernel_t, weights_t;
+  if (weighted) {
+    kernel_t = torch::empty({o.kernel.cols(), o.kernel.rows()}, torch::kFloat32);  // free × full
+    for (Eigen::Index i = 0; i < o.kernel.rows(); ++i)
+      for (Eigen::Index j = 0; j < o.kernel.cols(); ++j) kernel_t[j][i] = static_cast<float>(o.kernel(i, j));
+    weights_t = torch::tensor(std::vector<float>(o.flux_weights.begin(), o.flux_weights.end()));
+    kernel_t = kernel_t.to(device);
+    weights_t = weights_t.to(device);
+  }
+  auto loss_of = [&](const torch::Tensor& out, const torch::Tensor& target) {
+    if (!weighted) return torch::abs(out - target).mean();
+    return (torch::square(out.mm(kernel_t) - target) * weights_t).mean();
+  };
   const torch::Tensor x_train = mid_tensor(data, data.train).to(device), y_train = rows_tensor(y, data.train).to(device);
   const torch::Tensor x_val = mid_tensor(data, data.validation).to(device), y_val = rows_tensor(y, data.validation).to(device);
   std::vector<double> mean(outputs, 0.0);
@@ -179,7 +224,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
       const auto idx = perm.slice(0, b, std::min<std::int64_t>(b + o.batch, n));
       const torch::Tensor xb = x_train.index_select(0, idx), yb = y_train.index_select(0, idx);
       adam.zero_grad();
-      const torch::Tensor loss = torch::abs(m.net->forward(xb) - yb).mean();
+      const torch::Tensor loss = loss_of(m.net->forward(xb), yb);
       loss.backward();
       adam.step();
       sum += loss.item<double>() * static_cast<double>(idx.size(0));
@@ -188,7 +233,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
     double val;
     {
       torch::NoGradGuard guard;
-      val = torch::abs(m.net->forward(x_val) - y_val).mean().item<double>();
+      val = loss_of(m.net->forward(x_val), y_val).item<double>();
     }
     history.train_loss.push_back(sum / static_cast<double>(n));
     history.validation_loss.push_back(val);
@@ -216,6 +261,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   m.manifest = {{"format", "fluxion-predictor"},
                 {"version", kPredictorFormatVersion},
                 {"inputs", m.inputs},
+                {"outputs", m.raw_outputs ? "raw" : "transformed"},
                 {"columns", m.columns},
                 {"hidden", o.hidden},
                 {"transforms",
@@ -232,7 +278,9 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                   {"seed", o.seed},
                   {"threads", o.threads},
                   {"device", cuda ? "cuda" : "cpu"},
-                  {"loss", "mean absolute error of transformed free fluxes"},
+                  {"loss", weighted ? "weighted mean squared error of raw full fluxes (net and exchange, through the kernels)"
+                                    : "mean absolute error of transformed free fluxes"},
+                  {"loss_weights", weighted ? nlohmann::json(o.flux_weights) : nlohmann::json(nullptr)},
                   {"optimizer", "Adam"}}},
                 {"dataset", data.manifest}};
   return Result<FluxPredictor>::success(std::move(p));
@@ -248,7 +296,10 @@ Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {
   const float* p = out.data_ptr<float>();
   Eigen::MatrixXd v(mids.rows(), static_cast<Eigen::Index>(m.columns.size()));
   for (Eigen::Index i = 0; i < v.rows(); ++i)
-    for (Eigen::Index j = 0; j < v.cols(); ++j) v(i, j) = untransform(m.is_net[static_cast<std::size_t>(j)], p[i * v.cols() + j]);
+    for (Eigen::Index j = 0; j < v.cols(); ++j) {
+      const double out = p[i * v.cols() + j];
+      v(i, j) = m.raw_outputs ? (m.is_net[static_cast<std::size_t>(j)] ? out : std::max(0.0, out)) : untransform(m.is_net[static_cast<std::size_t>(j)], out);
+    }
   return v;
 }
 
@@ -318,6 +369,7 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
     m.columns = m.manifest.at("columns").get<std::vector<std::string>>();
     for (const auto& c : m.columns) m.is_net.push_back(c.rfind("net:", 0) == 0);
     m.inputs = m.manifest.at("inputs").get<std::size_t>();
+    m.raw_outputs = m.manifest.value("outputs", std::string("transformed")) == "raw";
     m.net = make_network(m.inputs, m.manifest.at("hidden").get<std::vector<int>>(), m.columns.size());
     torch::NoGradGuard guard;
     for (auto& q : m.net->named_parameters()) {

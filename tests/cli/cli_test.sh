@@ -197,6 +197,12 @@ expect 2 "experiment 'e7' is not one of this predictor's tracer experiments \(e1
 expect 2 'is not the model this predictor was trained on' -- "$fluxion" predict -p "$pkg" -m upper_glycolysis -i "$tmp/sim/mids.tsv" -o "$tmp/pred_bad"
 expect 2 'is neither a predictor package file nor a built-in predictor' -- "$fluxion" predict -p nosuch -i "$tmp/sim/mids.tsv" -o "$tmp/pred_bad"
 expect 2 'cannot be read as a predictor package' -- "$fluxion" predict -p "$tmp/partial.tsv" -i "$tmp/sim/mids.tsv" -o "$tmp/pred_bad"
+printf 'flux\tweight\nxch:v2\t0.01\n' > "$tmp/weights.tsv"
+expect 0 'best epoch' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_w" --epochs 2 --hidden 16 --loss weighted_mse --loss-weights "$tmp/weights.tsv" --masked-rows 50
+expect 0 '"outputs":"raw"' -- grep -a -o '"outputs":"[a-z]*"' "$tmp/train_w/predictor.fluxpkg"
+printf 'flux\tweight\nxch:v9\t1\nnet:v1\tlots\n' > "$tmp/weights_bad.tsv"
+expect 2 "weights_bad.tsv:2:1: error: 'xch:v9' is not a flux of the dataset" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_bad.tsv"
+expect 2 "weights_bad.tsv:3:8: error: weight 'lots' is not a number" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_bad.tsv"
 if [ -d "$tmp/ds_mpi" ]; then
   expect 2 'holds MPI shards' -- "$fluxion" train -d "$tmp/ds_mpi" -o "$tmp/train_bad"
 fi

@@ -376,3 +376,40 @@ TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.message().find("incomplete"), std::string::npos);
 }
+
+// ML-Flux's CCM loss: raw free fluxes out, weighted squared errors of every full flux.
+TEST(FluxPredictor, WeightedLossOnFullFluxes) {
+  const DatasetContents d = simple_dataset(3000);
+  auto model = io::load_model("simple");
+  auto space = FluxSpace::build(model.value());
+  const FluxExpansion x(space.value(), &model.value());
+  TrainOptions o;
+  o.hidden = {64, 32};
+  o.epochs = 30;
+  o.batch = 64;
+  o.progress = false;
+  o.loss = "weighted_mse";
+  o.kernel = x.kernel();
+  o.flux_weights.assign(x.columns().size(), 1.0);
+  o.flux_weights[7] = 0.01;  // xch:v2 spans 0..100: weigh it down
+  TrainingHistory h;
+  auto p = FluxPredictor::train(d, o, h);
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p.value().manifest()["outputs"], "raw");
+  EXPECT_LT(h.validation_loss[static_cast<std::size_t>(h.best_epoch - 1)], 0.5 * h.validation_loss.front());
+  const TestErrors t = p.value().test_errors(d);
+  for (std::size_t j = 0; j < 2; ++j) EXPECT_LT(t.mae[j], 0.5 * t.trivial_mae[j]) << t.columns[j];
+  const Eigen::MatrixXd probe = d.mids.topRows(20);
+  const Eigen::MatrixXd v = p.value().predict(probe);
+  EXPECT_GE(v.rightCols(4).minCoeff(), 0.0);  // exchange fluxes are never negative
+  const std::string path = (fs::temp_directory_path() / ("fluxion_test_wpkg_" + std::to_string(::getpid()) + ".fluxpkg")).string();
+  ASSERT_TRUE(p.value().save(path).ok());
+  auto loaded = FluxPredictor::load(path);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded.value().predict(probe) == v);
+  fs::remove(path);
+  // the weights must fit the dataset
+  o.flux_weights.pop_back();
+  EXPECT_NE(FluxPredictor::train(d, o, h).message().find("one weight per flux"), std::string::npos);
+  EXPECT_EQ(default_loss_weights("ccm", {"net:IN_CO2", "net:tal", "xch:tal", "net:EX_R5P"}), (std::vector<double>{0.001, 100, 1, 50}));
+}

@@ -31,6 +31,13 @@ struct TrainOptions {
   // either way; on a GPU, weights are reproducible only up to its kernels' nondeterminism.
   std::string device = "cpu";
   bool progress = true;
+  // "mae": ML-Flux's first four models, the MAE of transformed free fluxes. "weighted_mse":
+  // ML-Flux's CCM, the network outputs raw free fluxes and the loss is the mean over
+  // rows and full fluxes (every net and exchange flux, through the kernels) of
+  // w_j (v_j − v̂_j)².
+  std::string loss = "mae";
+  Eigen::MatrixXd kernel;            // weighted_mse: full × free (FluxExpansion::kernel)
+  std::vector<double> flux_weights;  // weighted_mse: one per full column
 };
 
 struct TrainingHistory {
@@ -48,6 +55,11 @@ struct TestErrors {
   std::vector<double> mae, half_width_68, trivial_mae, trivial_half_width_68;
   long rows = 0;
 };
+
+// ML-Flux's loss weights of a built-in model (training/CCM_Weights.txt: net fluxes by
+// reaction, every exchange flux 1), one per full column ("net:<id>", "xch:<id>"); empty
+// for models without published weights.
+std::vector<double> default_loss_weights(const std::string& model_id, const std::vector<std::string>& full_columns);
 
 // Whether this LibTorch was built with CUDA and sees a GPU.
 bool torch_has_cuda();

@@ -45,6 +45,7 @@ class FluxExpansion {
   const std::vector<std::string>& dg_reactions() const { return dg_reactions_; }
 
   Eigen::MatrixXd expand(const Eigen::MatrixXd& free) const;  // rows × columns()
+  const Eigen::MatrixXd& kernel() const { return matrix_; }  // columns × free, before clamping exchanges
   Eigen::MatrixXd delta_g(const Eigen::MatrixXd& full, double temperature) const;  // rows × dg_reactions()
   // A full flux row as the simulator's flux vector.
   FluxVector flux_vector(const Eigen::VectorXd& full) const;
