@@ -25,7 +25,7 @@ namespace fluxion::cli {
 namespace {
 
 struct PredictCli {
-  std::string predictor, mids, output, model, imputer = "knn", knn_reference, format = "tsv";
+  std::string predictor, mids, output, model, imputer = "auto", knn_reference, format = "tsv";
   int knn_k = 0;
   double temperature = kDefaultTemperature, mid_sd = 0.01;
 };
@@ -90,8 +90,8 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       ->required()
       ->group("Required");
   cmd->add_option("-m,--model", o.model, "The package's model (built-in name or file); default: as the package names it");
-  cmd->add_option("--imputer", o.imputer, "Imputation of unmeasured MIDs: knn, or none (complete inputs only)")
-      ->check(CLI::IsMember({"knn", "none"}))
+  cmd->add_option("--imputer", o.imputer, "Imputation of unmeasured MIDs: pcnn, knn, none (complete inputs only), or auto (pcnn where the package has one, else knn)")
+      ->check(CLI::IsMember({"auto", "pcnn", "knn", "none"}))
       ->capture_default_str();
   cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer (default: the package's, 3)")->check(CLI::Range(1, 1000));
   cmd->add_option("--knn-reference", o.knn_reference, "Reference patterns for KNN: the training rows of this dataset instead of the package's");
@@ -181,8 +181,9 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     }
     PredictionPipeline pipeline(predictor, expansion, tables ? &*tables : nullptr, knn ? &*knn : nullptr, layout);
     pipeline.set_simulator([&](const Eigen::VectorXd& full) { return simulator->simulate(expansion.flux_vector(full)); });
+    pipeline.set_pcnn(predictor.pcnn());
     PredictOptions po;
-    po.imputer = o.imputer;
+    po.imputer = o.imputer == "auto" ? (predictor.pcnn() && o.knn_reference.empty() ? "pcnn" : "knn") : o.imputer;
     po.knn_k = k;
     po.temperature = o.temperature;
     po.default_mid_sd = o.mid_sd;
@@ -304,7 +305,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
               {"accepted", rep.fit->accepted},
               {"mid_sd_default", o.mid_sd}};
     const nlohmann::json out = {{"predictor", {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", model.value().id}}},
-                                {"imputer", o.imputer},
+                                {"imputer", po.imputer},
                                 {"temperature", o.temperature},
                                 {"fluxes", jfluxes},
                                 {"delta_g", jdg},
@@ -322,7 +323,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     info.add_input("mids", o.mids);
     info.add_input("predictor", package_path);
     info.set("model", model.value().id);
-    info.set("imputer", o.imputer);
+    info.set("imputer", po.imputer);
     info.set("temperature_K", format_number(o.temperature));
     for (const char* f : {"/fluxes.tsv", "/delta_g.tsv", "/mids.tsv", "/replicates.tsv", "/prediction.json"}) info.add_output(o.output + f);
     info.add_timing("prediction", predict_seconds);
@@ -334,7 +335,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     }
 
     if (o.format == "table") {
-      std::cout << "fluxes (" << model.value().id << ", " << rep.replicates.size() << " replicate(s), imputer " << o.imputer << ", "
+      std::cout << "fluxes (" << model.value().id << ", " << rep.replicates.size() << " replicate(s), imputer " << po.imputer << ", "
                 << format_number(100 * rep.replicates.front().masked) << " % of MID entries imputed)\n";
       std::printf("%-16s %-22s %-22s %s\n", "reaction", "net ± se", "exchange ± se", "ΔG kJ/mol ± se");
       for (Eigen::Index c = 0; c < n_net; ++c) {

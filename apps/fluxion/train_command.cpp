@@ -28,6 +28,7 @@ struct TrainCli {
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
   std::string device = "cpu", loss = "auto", loss_weights;
+  int pcnn_epochs = -1, pcnn_batch = 64;
 };
 
 // flux<TAB>weight lines (a header is allowed); fluxes not listed weigh 1
@@ -94,6 +95,11 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->check(CLI::Range(-1L, 10000000L))
       ->group(g);
   cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer used for the error tables")->check(CLI::Range(1, 1000))->capture_default_str()->group(g);
+  cmd->add_option("--pcnn-epochs", o.pcnn_epochs,
+                  "Epochs of the PCNN imputer (default: 30 where the image is at most 32×32, else 0 = none: CPU hours for 80×80)")
+      ->check(CLI::Range(-1, 100000))
+      ->group(g);
+  cmd->add_option("--pcnn-batch", o.pcnn_batch, "Batch size of the PCNN imputer")->check(CLI::Range(2, 100000))->capture_default_str()->group(g);
   cmd->add_option("--error-rows", o.error_rows, "Test rows for the error table of complete patterns")
       ->check(CLI::Range(1L, 100000000L))
       ->capture_default_str()
@@ -188,6 +194,29 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       p.set_knn_reference(std::move(reference));
       p.manifest()["knn"] = {{"rows", knn_rows}, {"k", o.knn_k}, {"source", "every (train rows / rows)-th training row"}};
     }
+    // the PCNN imputer
+    const PcnnGeometry geometry = PcnnGeometry::for_model(model_id, static_cast<std::size_t>(d.n_inputs()));
+    const int pcnn_epochs = o.pcnn_epochs >= 0 ? o.pcnn_epochs : (geometry.size <= 32 ? 30 : 0);
+    double pcnn_seconds = 0;
+    std::string pcnn_loss;
+    if (pcnn_epochs > 0) {
+      PcnnTrainOptions po;
+      po.epochs = pcnn_epochs;
+      po.batch = o.pcnn_batch;
+      po.seed = o.seed;
+      po.threads = o.threads;
+      po.progress = options.progress;
+      PcnnHistory ph;
+      auto pcnn = PcnnImputer::train(d, layout, geometry, po, ph);
+      if (!accept(pcnn, ctx)) return;
+      p.set_pcnn(std::move(pcnn.value()));
+      pcnn_seconds = ph.seconds;
+      pcnn_loss = "epoch\ttrain_mae_missing\tvalidation_mae_missing\n";
+      for (std::size_t e = 0; e < ph.train_loss.size(); ++e)
+        pcnn_loss += std::to_string(e + 1) + '\t' + format_number(ph.train_loss[e]) + '\t' + format_number(ph.validation_loss[e]) + '\n';
+      spdlog::info("PCNN imputer: best epoch {} of {}, validation MAE of missing entries {:.4g}", ph.best_epoch, ph.train_loss.size(),
+                   ph.validation_loss[static_cast<std::size_t>(ph.best_epoch - 1)]);
+    }
     // error tables on the test rows: complete, and by level of masking with KNN in front
     ErrorTableOptions eo;
     eo.max_rows = o.error_rows;
@@ -199,7 +228,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const auto te0 = std::chrono::steady_clock::now();
     ErrorTables tables;
     try {
-      tables = compute_error_tables(p, expansion, d, knn ? &*knn : nullptr, eo);
+      tables = compute_error_tables(p, expansion, d, knn ? &*knn : nullptr, eo, o.masked_rows > 0 ? p.pcnn() : nullptr);
     } catch (const std::exception& e) {
       print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, std::string("error tables: ") + e.what()}});
       ctx.exit_code = kExitFailure;
@@ -238,7 +267,9 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       return;
     }
     for (const auto& [name, text] : {std::pair{std::string("/loss.tsv"), loss}, std::pair{std::string("/test_errors.tsv"), errors},
-                                     std::pair{std::string("/error_tables.tsv"), levels}, std::pair{std::string("/vssr_acceptance.tsv"), acceptance}})
+                                     std::pair{std::string("/error_tables.tsv"), levels}, std::pair{std::string("/vssr_acceptance.tsv"), acceptance},
+                                     std::pair{std::string("/pcnn_loss.tsv"), pcnn_loss}})
+      if (!text.empty())
       if (auto w = io::write_output_file(o.output + name, text); !w) {
         print_diagnostics(w.diagnostics());
         ctx.exit_code = kExitFailure;
@@ -255,6 +286,10 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     info.add_output(o.output + "/error_tables.tsv");
     info.add_output(o.output + "/vssr_acceptance.tsv");
     info.add_timing("error_tables", table_seconds);
+    if (p.pcnn()) {
+      info.add_output(o.output + "/pcnn_loss.tsv");
+      info.add_timing("pcnn_training", pcnn_seconds);
+    }
     info.add_timing("training", history.seconds);
     info.add_timing("total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (auto w = info.write(o.output); !w) {

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 #include "fluxion/core/progress.hpp"
 #include "fluxion/learn/transforms.hpp"
+#include "pcnn_net.hpp"
 
 namespace fluxion {
 
@@ -84,6 +86,7 @@ struct FluxPredictor::Impl {
   std::size_t inputs = 0;
   nlohmann::json manifest;
   MidMatrix knn_reference;
+  std::optional<PcnnImputer> pcnn;
 };
 
 FluxPredictor::FluxPredictor() : impl_(std::make_unique<Impl>()) {}
@@ -95,6 +98,12 @@ const std::vector<std::string>& FluxPredictor::columns() const { return impl_->c
 std::size_t FluxPredictor::inputs() const { return impl_->inputs; }
 nlohmann::json& FluxPredictor::manifest() { return impl_->manifest; }
 const MidMatrix& FluxPredictor::knn_reference() const { return impl_->knn_reference; }
+void FluxPredictor::set_pcnn(PcnnImputer pcnn) {
+  impl_->manifest["pcnn"] = pcnn.manifest();
+  impl_->pcnn.emplace(std::move(pcnn));
+}
+const PcnnImputer* FluxPredictor::pcnn() const { return impl_->pcnn ? &*impl_->pcnn : nullptr; }
+
 void FluxPredictor::set_knn_reference(MidMatrix patterns) {
   if (patterns.rows() > 0 && static_cast<std::size_t>(patterns.cols()) != impl_->inputs)
     throw std::invalid_argument("KNN reference patterns have " + std::to_string(patterns.cols()) + " entries; the network takes " +
@@ -336,6 +345,11 @@ Result<bool> FluxPredictor::save(const std::string& path) const {
     a.write("version", c10::IValue(static_cast<std::int64_t>(kPredictorFormatVersion)));
     a.write("manifest", c10::IValue(impl_->manifest.dump()));
     for (const auto& p : impl_->net->named_parameters()) a.write("flux." + p.key(), p.value());
+    if (impl_->pcnn) {
+      auto& net = impl_->pcnn->impl().net;
+      for (const auto& p : net->named_parameters()) a.write("pcnn." + p.key(), p.value());
+      for (const auto& b : net->named_buffers()) a.write("pcnn." + b.key(), b.value());
+    }
     const MidMatrix& knn = impl_->knn_reference;
     if (knn.rows() > 0)
       a.write("knn.reference", torch::from_blob(const_cast<float*>(knn.data()), {knn.rows(), knn.cols()}, torch::kFloat32).clone());
@@ -377,6 +391,27 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
       a.read("flux." + q.key(), t);
       if (!t.defined() || t.sizes() != q.value().sizes()) return fail("weights of '" + q.key() + "' do not fit the network in its manifest");
       q.value().copy_(t);
+    }
+    if (m.manifest.contains("pcnn")) {
+      auto impl = std::make_unique<PcnnImputer::Impl>();
+      impl->geometry = PcnnGeometry::from_json(m.manifest.at("pcnn").at("geometry"));
+      impl->layout = MidLayout::from_json(m.manifest.at("dataset").at("settings").at("layout"));
+      impl->training = m.manifest.at("pcnn").value("training", nlohmann::json::object());
+      impl->net = detail::PcnnNet(impl->geometry.filters);
+      for (auto& q : impl->net->named_parameters()) {
+        torch::Tensor t;
+        a.read("pcnn." + q.key(), t);
+        if (!t.defined() || t.sizes() != q.value().sizes()) return fail("PCNN weights of '" + q.key() + "' do not fit its geometry");
+        q.value().copy_(t);
+      }
+      for (auto& q : impl->net->named_buffers()) {
+        torch::Tensor t;
+        a.read("pcnn." + q.key(), t);
+        if (!t.defined() || t.sizes() != q.value().sizes()) return fail("PCNN statistics of '" + q.key() + "' do not fit its geometry");
+        q.value().copy_(t);
+      }
+      impl->net->eval();
+      m.pcnn.emplace(PcnnImputer::from_impl(std::move(impl)));
     }
     if (m.manifest.contains("knn")) {
       torch::Tensor t;

@@ -275,7 +275,7 @@ ErrorTables ErrorTables::from_json(const nlohmann::json& j) {
 }
 
 ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& x, const DatasetContents& data,
-                                 const KnnImputer* imputer, const ErrorTableOptions& o) {
+                                 const KnnImputer* imputer, const ErrorTableOptions& o, const PcnnImputer* pcnn) {
   if (data.flux_columns != x.columns())
     throw std::invalid_argument("the dataset's flux columns are not the model's (was it made from another model?)");
   ErrorTables t;
@@ -293,10 +293,10 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
     const Eigen::MatrixXd pred = x.expand(predictor.predict(data.mid_rows(rows)));
     t.levels.push_back(make_level("none", 0, 0, pred, truth_of(rows), x, o.temperature));
   }
-  if (!imputer) return t;
+  if (!imputer && !pcnn) return t;
 
   // masked test rows: masks drawn in order from one seeded stream, imputed in parallel
-  const MidLayout& layout = imputer->layout();
+  const MidLayout& layout = imputer ? imputer->layout() : pcnn->layout();
   const std::vector<bool> pad = padding(layout);
   const long n = std::min<long>(o.max_masked_rows, static_cast<long>(data.test.size()));
   std::vector<std::uint64_t> masked_rows(data.test.begin(), data.test.begin() + n);
@@ -311,6 +311,40 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
     masks[static_cast<std::size_t>(i)] = random_mask(layout, experiments, keep, rng);
     share[static_cast<std::size_t>(i)] = masked_share(masks[static_cast<std::size_t>(i)], pad);
   }
+  const Eigen::MatrixXd truth = truth_of(masked_rows);
+  auto add_levels = [&](const std::string& name, const Eigen::MatrixXd& imputed) {
+    const Eigen::MatrixXd pred = x.expand(predictor.predict(imputed));
+    for (std::size_t b = 0; b + 1 < o.bands.size(); ++b) {
+      std::vector<Eigen::Index> in;
+      for (long i = 0; i < n; ++i)
+        if (share[static_cast<std::size_t>(i)] > o.bands[b] && share[static_cast<std::size_t>(i)] <= o.bands[b + 1]) in.push_back(i);
+      t.levels.push_back(make_level(name, o.bands[b], o.bands[b + 1], pred(in, Eigen::all), truth(in, Eigen::all), x, o.temperature));
+    }
+  };
+  auto masked_values = [&](long i) {
+    Eigen::VectorXd v = complete.row(i).transpose();
+    const auto& known = masks[static_cast<std::size_t>(i)];
+    for (Eigen::Index e = 0; e < v.size(); ++e)
+      if (!known[static_cast<std::size_t>(e)]) v(e) = 0;
+    return v;
+  };
+  if (pcnn) {
+    Eigen::MatrixXd imputed(n, complete.cols());
+    for (long at = 0; at < n; at += 256) {
+      const long rows = std::min<long>(256, n - at);
+      Eigen::MatrixXd block(rows, complete.cols());
+      std::vector<std::vector<bool>> k(masks.begin() + at, masks.begin() + at + rows);
+      for (long i = 0; i < rows; ++i) block.row(i) = masked_values(at + i).transpose();
+      imputed.middleRows(at, rows) = pcnn->impute_batch(block, k);
+      for (long i = 0; i < rows; ++i) {
+        Eigen::VectorXd v = imputed.row(at + i).transpose();
+        renormalise_imputed(layout, v, masks[static_cast<std::size_t>(at + i)]);
+        imputed.row(at + i) = v.transpose();
+      }
+    }
+    add_levels("pcnn", imputed);
+  }
+  if (!imputer) return t;
   Eigen::MatrixXd imputed(n, complete.cols());
   ProgressBar bar("error tables (imputing masked test patterns)", n, "patterns", o.progress);
   std::atomic<long> next{0}, done{0};
@@ -318,11 +352,7 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
   auto work = [&] {
     for (long i; (i = next.fetch_add(1)) < n;) {
       if (std::this_thread::get_id() == main_thread) bar.update(done.load());
-      Eigen::VectorXd v = complete.row(i).transpose();
-      const auto& known = masks[static_cast<std::size_t>(i)];
-      for (Eigen::Index e = 0; e < v.size(); ++e)
-        if (!known[static_cast<std::size_t>(e)]) v(e) = 0;
-      imputed.row(i) = imputer->impute(v, known).values.transpose();
+      imputed.row(i) = imputer->impute(masked_values(i), masks[static_cast<std::size_t>(i)]).values.transpose();
       done.fetch_add(1);
     }
   };
@@ -333,14 +363,7 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
   for (auto& th : pool) th.join();
   bar.update(done.load());
   bar.finish();
-  const Eigen::MatrixXd pred = x.expand(predictor.predict(imputed));
-  const Eigen::MatrixXd truth = truth_of(masked_rows);
-  for (std::size_t b = 0; b + 1 < o.bands.size(); ++b) {
-    std::vector<Eigen::Index> in;
-    for (long i = 0; i < n; ++i)
-      if (share[static_cast<std::size_t>(i)] > o.bands[b] && share[static_cast<std::size_t>(i)] <= o.bands[b + 1]) in.push_back(i);
-    t.levels.push_back(make_level("knn", o.bands[b], o.bands[b + 1], pred(in, Eigen::all), truth(in, Eigen::all), x, o.temperature));
-  }
+  add_levels("knn", imputed);
   return t;
 }
 
@@ -444,7 +467,7 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
   using R = Result<PredictionReport>;
   auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "prediction", 0, 0, {}, what}}); };
   if (observations.empty()) return fail("no measurements");
-  if (o.imputer != "knn" && o.imputer != "none") return fail("unknown imputer '" + o.imputer + "' (knn or none)");
+  if (o.imputer != "knn" && o.imputer != "pcnn" && o.imputer != "none") return fail("unknown imputer '" + o.imputer + "' (pcnn, knn or none)");
   PredictionReport rep;
   rep.columns = expansion_.columns();
   rep.dg_reactions = expansion_.dg_reactions();
@@ -460,8 +483,9 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
       if (o.imputer == "none")
         return fail((ob.replicate.empty() ? std::string("the input") : "replicate '" + ob.replicate + "'") +
                     " is incomplete and no imputer was chosen (give every MID of every experiment, or use --imputer knn)");
-      if (!imputer_) return fail("this predictor package holds no KNN reference patterns; give --knn-reference DATASET");
-      Imputation im = imputer_->impute(ob.values, ob.known);
+      if (o.imputer == "knn" && !imputer_) return fail("this predictor package holds no KNN reference patterns; give --knn-reference DATASET");
+      if (o.imputer == "pcnn" && !pcnn_) return fail("this predictor package holds no PCNN imputer; use --imputer knn");
+      Imputation im = o.imputer == "pcnn" ? pcnn_->impute(ob.values, ob.known) : imputer_->impute(ob.values, ob.known);
       p.inputs = std::move(im.values);
       p.delta_n = im.delta_n;
     } else {

@@ -153,7 +153,7 @@ if command -v mpirun >/dev/null 2>&1; then
 fi
 
 # training a flux predictor on a dataset
-expect 0 'best epoch [0-9]+ of 40' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train" --epochs 40 --hidden 64,32 --batch 64
+expect 0 'best epoch [0-9]+ of 40' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train" --epochs 40 --hidden 64,32 --batch 64 --pcnn-epochs 3
 expect 0 '^flux	mae	half_width_68' -- head -1 "$tmp/train/test_errors.tsv"
 expect 0 '^40	' -- tail -1 "$tmp/train/loss.tsv"
 expect 2 'hidden layer sizes must be positive \(got 0\)' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --hidden 16,0
@@ -180,7 +180,10 @@ expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/pred/fluxes.tsv" -o "
   awk -F'\t' 'NR > 1 && $1 == "e1" && ($3 == "molB" || $3 == "molF") { print $1 "\t" $3 "\t" $4 "\t" $5 "\t0.005\ta" }' "$tmp/sim/mids.tsv"
   awk -F'\t' 'NR > 1 && $1 == "e1" && ($3 == "molB" || $3 == "molF") { f = $5; if ($4 == 0) f = f + 0.01; if ($4 == 1) f = f - 0.01; print $1 "\t" $3 "\t" $4 "\t" f "\t0.005\tb" }' "$tmp/sim/mids.tsv"
 } > "$tmp/partial.tsv"
-expect 0 'predicted 11 fluxes from 2 replicate' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_partial"
+expect 0 'predicted 11 fluxes from 2 replicate' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_partial" --imputer knn
+expect 0 'predicted 11 fluxes from 2 replicate' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_pcnn"
+expect 0 '^b	0.92156862[0-9]*	[-0-9.e]+	pcnn:0[.0-9]*-[.0-9]+	net:v1	' -- cat "$tmp/pred_pcnn/replicates.tsv"
+expect 0 '"imputer": "pcnn"' -- cat "$tmp/pred_pcnn/prediction.json"
 expect 0 '^a	0.92156862[0-9]*	[-0-9.e]+	knn:0[.0-9]*-[.0-9]+	net:v1	' -- cat "$tmp/pred_partial/replicates.tsv"
 expect 0 '^e2	molC	C	0	NA	NA	[0-9.e-]+	[0-9.e-]+	imputed$' -- cat "$tmp/pred_partial/mids.tsv"
 expect 0 '"measurements": 16' -- cat "$tmp/pred_partial/prediction.json"
@@ -198,7 +201,7 @@ expect 2 'is not the model this predictor was trained on' -- "$fluxion" predict 
 expect 2 'is neither a predictor package file nor a built-in predictor' -- "$fluxion" predict -p nosuch -i "$tmp/sim/mids.tsv" -o "$tmp/pred_bad"
 expect 2 'cannot be read as a predictor package' -- "$fluxion" predict -p "$tmp/partial.tsv" -i "$tmp/sim/mids.tsv" -o "$tmp/pred_bad"
 printf 'flux\tweight\nxch:v2\t0.01\n' > "$tmp/weights.tsv"
-expect 0 'best epoch' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_w" --epochs 2 --hidden 16 --loss weighted_mse --loss-weights "$tmp/weights.tsv" --masked-rows 50
+expect 0 'best epoch' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_w" --epochs 2 --hidden 16 --loss weighted_mse --loss-weights "$tmp/weights.tsv" --masked-rows 50 --pcnn-epochs 0
 expect 0 '"outputs":"raw"' -- grep -a -o '"outputs":"[a-z]*"' "$tmp/train_w/predictor.fluxpkg"
 printf 'flux\tweight\nxch:v9\t1\nnet:v1\tlots\n' > "$tmp/weights_bad.tsv"
 expect 2 "weights_bad.tsv:2:1: error: 'xch:v9' is not a flux of the dataset" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_bad.tsv"

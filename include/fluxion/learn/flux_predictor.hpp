@@ -13,6 +13,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/learn/imputation.hpp"
+#include "fluxion/learn/pcnn.hpp"
 #include "fluxion/sampling/dataset.hpp"
 
 namespace fluxion {
@@ -90,6 +91,9 @@ class FluxPredictor {
   // Complete reference patterns for KNN imputation (rows × inputs), saved with the weights.
   void set_knn_reference(MidMatrix patterns);
   const MidMatrix& knn_reference() const;
+  // The PCNN imputer trained for this predictor's inputs, saved with the weights.
+  void set_pcnn(PcnnImputer pcnn);
+  const PcnnImputer* pcnn() const;
 
   // One file: format, version, manifest (JSON) and the weights (a LibTorch archive).
   Result<bool> save(const std::string& path) const;

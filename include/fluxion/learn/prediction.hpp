@@ -18,6 +18,7 @@
 #include "fluxion/isotope/emu.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
 #include "fluxion/learn/imputation.hpp"
+#include "fluxion/learn/pcnn.hpp"
 #include "fluxion/sampling/dataset.hpp"
 
 namespace fluxion {
@@ -97,11 +98,11 @@ struct ErrorTableOptions {
   bool progress = false;
 };
 
-// Error tables of a predictor on the dataset's test rows. `imputer` may be null (complete
-// level only). Masks keep 1..T experiments and each metabolite with a probability drawn
+// Error tables of a predictor on the dataset's test rows: the complete level, and levels
+// by masking for each imputer given (`knn`, `pcnn`; either may be null). Masks keep 1..T experiments and each metabolite with a probability drawn
 // uniformly from [0.1, 1] (ML-Flux's masks are the case of 1 to 3 experiments and 0.5).
 ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& expansion, const DatasetContents& data,
-                                 const KnnImputer* imputer, const ErrorTableOptions& options);
+                                 const KnnImputer* knn, const ErrorTableOptions& options, const PcnnImputer* pcnn = nullptr);
 
 // One replicate's measurements in the predictor's input layout.
 struct Observation {
@@ -118,7 +119,7 @@ struct Observation {
 Result<std::vector<Observation>> arrange_observations(const io::MidTable& table, const MidLayout& layout, const std::string& source);
 
 struct PredictOptions {
-  std::string imputer = "knn";  // "knn", or "none" (complete inputs only)
+  std::string imputer = "knn";  // "pcnn", "knn", or "none" (complete inputs only)
   int knn_k = 3;
   double temperature = kDefaultTemperature;
   double default_mid_sd = 0.01;  // where the table gives none
@@ -162,12 +163,14 @@ class PredictionPipeline {
   // MIDs of full fluxes in the layout (every experiment), for the goodness of fit.
   using Simulate = std::function<std::optional<Eigen::VectorXd>(const Eigen::VectorXd& full)>;
   void set_simulator(Simulate simulate) { simulate_ = std::move(simulate); }
+  void set_pcnn(const PcnnImputer* pcnn) { pcnn_ = pcnn; }
 
  private:
   const FluxPredictor& predictor_;
   const FluxExpansion& expansion_;
   const ErrorTables* tables_;
   const KnnImputer* imputer_;
+  const PcnnImputer* pcnn_ = nullptr;
   MidLayout layout_;
   Simulate simulate_;
 };
