@@ -25,4 +25,8 @@ echo
 echo "== its tracer experiment: which glucose atoms are heavy"
 $fluxion model tracers glycolysis
 echo
+echo "== ML-Flux: fluxes, ΔG and standard errors from a partial glycolysis measurement (3 replicates)"
+$fluxion predict -p glycolysis -i examples/glycolysis/mids.tsv -o "$out/glycolysis_prediction" --format table
+echo "(the fluxes that made these MIDs: examples/glycolysis/true_fluxes.tsv)"
+echo
 echo "Wrote $out/. Next: 'fluxion model info <your model file>' (.tsv .fml .xml .sbml .json .txt)."
