@@ -6,9 +6,7 @@
 
 namespace fluxion {
 
-namespace {
-
-std::vector<bool> padding_of(const MidLayout& l) {
+std::vector<bool> padding_entries(const MidLayout& l) {
   std::vector<bool> pad(l.size(), false);
   for (std::size_t f = 0; f < l.fields.size(); ++f)
     for (std::size_t x = 0; x < l.experiments.size(); ++x)
@@ -16,11 +14,9 @@ std::vector<bool> padding_of(const MidLayout& l) {
   return pad;
 }
 
-}  // namespace
-
 std::vector<bool> random_mask(const MidLayout& l, int experiments, double keep, std::mt19937_64& rng) {
   const std::size_t nx = l.experiments.size(), nf = l.fields.size();
-  std::vector<bool> known = padding_of(l);
+  std::vector<bool> known = padding_entries(l);
   std::vector<std::size_t> order(nx);
   std::iota(order.begin(), order.end(), 0);
   for (std::size_t i = nx; i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>((rng() >> 11) % i)]);
@@ -63,7 +59,7 @@ double renormalise_imputed(const MidLayout& l, Eigen::VectorXd& v, const std::ve
 }
 
 KnnImputer::KnnImputer(MidLayout layout, MidMatrix reference, int k)
-    : layout_(std::move(layout)), reference_(std::move(reference)), k_(std::max(1, k)), padding_(padding_of(layout_)) {
+    : layout_(std::move(layout)), reference_(std::move(reference)), k_(std::max(1, k)), padding_(padding_entries(layout_)) {
   if (static_cast<std::size_t>(reference_.cols()) != layout_.size())
     throw std::invalid_argument("KnnImputer: reference patterns have " + std::to_string(reference_.cols()) + " entries, the layout " +
                                 std::to_string(layout_.size()));

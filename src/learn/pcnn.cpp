@@ -81,14 +81,6 @@ torch::Tensor PcnnNetImpl::forward(torch::Tensor x, torch::Tensor m) {
 
 namespace {
 
-std::vector<bool> padding_of(const MidLayout& l) {
-  std::vector<bool> pad(l.size(), false);
-  for (std::size_t f = 0; f < l.fields.size(); ++f)
-    for (std::size_t x = 0; x < l.experiments.size(); ++x)
-      for (int q = l.fields[f].isotopologues; q < l.width; ++q) pad[l.index(f, x, q)] = true;
-  return pad;
-}
-
 // patterns (rows × n, float) and masks into [B,1,S,S] images of ones and their masks
 std::pair<torch::Tensor, torch::Tensor> images(const PcnnGeometry& g, const float* values, std::size_t n, std::int64_t rows,
                                                const std::vector<const std::vector<bool>*>& known) {
@@ -195,7 +187,7 @@ nlohmann::json PcnnImputer::manifest() const { return {{"geometry", impl_->geome
 PcnnImputer PcnnImputer::from_impl(std::unique_ptr<Impl> impl) {
   PcnnImputer p;
   p.impl_ = std::move(impl);
-  p.impl_->padding = padding_of(p.impl_->layout);
+  p.impl_->padding = padding_entries(p.impl_->layout);
   return p;
 }
 

@@ -102,15 +102,6 @@ std::vector<double> read_numbers(const nlohmann::json& a) {
   return v;
 }
 
-// entries beyond a field's MID
-std::vector<bool> padding(const MidLayout& l) {
-  std::vector<bool> pad(l.size(), false);
-  for (std::size_t f = 0; f < l.fields.size(); ++f)
-    for (std::size_t x = 0; x < l.experiments.size(); ++x)
-      for (int q = l.fields[f].isotopologues; q < l.width; ++q) pad[l.index(f, x, q)] = true;
-  return pad;
-}
-
 double masked_share(const std::vector<bool>& known, const std::vector<bool>& pad) {
   long total = 0, missing = 0;
   for (std::size_t i = 0; i < known.size(); ++i) {
@@ -297,7 +288,7 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
 
   // masked test rows: masks drawn in order from one seeded stream, imputed in parallel
   const MidLayout& layout = imputer ? imputer->layout() : pcnn->layout();
-  const std::vector<bool> pad = padding(layout);
+  const std::vector<bool> pad = padding_entries(layout);
   const long n = std::min<long>(o.max_masked_rows, static_cast<long>(data.test.size()));
   std::vector<std::uint64_t> masked_rows(data.test.begin(), data.test.begin() + n);
   const Eigen::MatrixXd complete = data.mid_rows(masked_rows);
@@ -390,7 +381,7 @@ Result<std::vector<Observation>> arrange_observations(const io::MidTable& table,
   for (const auto& m : table.mids)
     if (!m.replicate.empty() && std::find(replicates.begin(), replicates.end(), m.replicate) == replicates.end()) replicates.push_back(m.replicate);
   if (replicates.empty()) replicates.push_back("");
-  const std::vector<bool> pad = padding(layout);
+  const std::vector<bool> pad = padding_entries(layout);
   std::vector<Observation> obs;
   for (const auto& r : replicates) {
     Observation o;
@@ -549,7 +540,7 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
     } else {
       GoodnessOfFit g;
       g.simulated = *sim;
-      const std::vector<bool> pad = padding(layout_);
+      const std::vector<bool> pad = padding_entries(layout_);
       for (const auto& ob : observations)
         for (std::size_t i = 0; i < layout_.size(); ++i) {
           if (pad[i] || !ob.known[i]) continue;

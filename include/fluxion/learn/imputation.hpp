@@ -16,6 +16,9 @@ namespace fluxion {
 
 using MidMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// Entries beyond a field's MID (its zero padding up to the layout's width).
+std::vector<bool> padding_entries(const MidLayout& layout);
+
 // ML-Flux's training masks (scratchmat.m): keep `experiments` random tracer experiments,
 // and in them each metabolite with probability `keep` (at least one); everything else is
 // missing. Padding entries (beyond a metabolite's MID) count as known.
