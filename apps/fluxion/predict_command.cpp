@@ -335,8 +335,10 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     }
 
     if (o.format == "table") {
-      std::cout << "fluxes (" << model.value().id << ", " << rep.replicates.size() << " replicate(s), imputer " << po.imputer << ", "
-                << format_number(100 * rep.replicates.front().masked) << " % of MID entries imputed)\n";
+      const double masked = rep.replicates.front().masked;
+      std::cout << "fluxes (" << model.value().id << ", " << rep.replicates.size() << " replicate(s), "
+                << (masked > 0 ? format_number(std::round(1000 * masked) / 10) + " % of MID fractions imputed by " + po.imputer : std::string("every MID measured"))
+                << ")\n";
       std::printf("%-16s %-22s %-22s %s\n", "reaction", "net ± se", "exchange ± se", "ΔG kJ/mol ± se");
       for (Eigen::Index c = 0; c < n_net; ++c) {
         const Eigen::Index x = xch_of[static_cast<std::size_t>(c)];

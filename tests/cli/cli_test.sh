@@ -206,6 +206,16 @@ expect 0 '"outputs":"raw"' -- grep -a -o '"outputs":"[a-z]*"' "$tmp/train_w/pred
 printf 'flux\tweight\nxch:v9\t1\nnet:v1\tlots\n' > "$tmp/weights_bad.tsv"
 expect 2 "weights_bad.tsv:2:1: error: 'xch:v9' is not a flux of the dataset" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_bad.tsv"
 expect 2 "weights_bad.tsv:3:8: error: weight 'lots' is not a number" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_bad.tsv"
+# any model: a model file of the user's, its own tracer table, dataset -> package -> prediction
+expect 0 'wrote' -- "$fluxion" model convert simple "$tmp/toy.tsv"
+printf 'experiment\tsubstrate\tlabel\tfraction\tpurity\nA1\tmolA\t[1-13C1]\t1\t1\nA2\tmolA\t[2-13C1]\t1\t1\n' > "$tmp/toy_tracers.tsv"
+expect 0 '1000 rows' -- "$fluxion" dataset -m "$tmp/toy.tsv" -e "$tmp/toy_tracers.tsv" -n 1000 --exchange log-uniform -o "$tmp/toy_ds"
+expect 0 'wrote .*predictor.fluxpkg' -- "$fluxion" train -d "$tmp/toy_ds" -o "$tmp/toy_train" --epochs 5 --pcnn-epochs 1
+expect 0 'wrote' -- "$fluxion" simulate -m "$tmp/toy.tsv" -f "$tmp/simple_fluxes.tsv" -e "$tmp/toy_tracers.tsv" -o "$tmp/toy_sim"
+expect 0 '2 replicate|every MID measured' -- "$fluxion" predict -p "$tmp/toy_train/predictor.fluxpkg" -i "$tmp/toy_sim/mids.tsv" -o "$tmp/toy_pred" --format table
+mv "$tmp/toy.tsv" "$tmp/toy_moved.tsv"
+expect 2 "needs its model '.*toy.tsv'; give it with --model" -- "$fluxion" predict -p "$tmp/toy_train/predictor.fluxpkg" -i "$tmp/toy_sim/mids.tsv" -o "$tmp/toy_pred"
+expect 0 'every MID measured' -- "$fluxion" predict -p "$tmp/toy_train/predictor.fluxpkg" -m "$tmp/toy_moved.tsv" -i "$tmp/toy_sim/mids.tsv" -o "$tmp/toy_pred" --format table
 if [ -d "$tmp/ds_mpi" ]; then
   expect 2 'holds MPI shards' -- "$fluxion" train -d "$tmp/ds_mpi" -o "$tmp/train_bad"
 fi
