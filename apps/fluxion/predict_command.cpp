@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <set>
+#include <string>
 
 #include "commands.hpp"
 #include "fluxion/core/flux_space.hpp"
@@ -90,7 +92,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       ->required()
       ->group("Required");
   cmd->add_option("-m,--model", o.model, "The package's model (built-in name or file); default: as the package names it");
-  cmd->add_option("--imputer", o.imputer, "Imputation of unmeasured MIDs: pcnn, knn, none (complete inputs only), or auto (pcnn where the package has one, else knn)")
+  cmd->add_option("--imputer", o.imputer, "Imputation of unmeasured MIDs: pcnn, knn, none (complete inputs only), or auto (of the package's imputers, the one whose error table at the input's masking is tighter)")
       ->check(CLI::IsMember({"auto", "pcnn", "knn", "none"}))
       ->capture_default_str();
   cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer (default: the package's, 3)")->check(CLI::Range(1, 1000));
@@ -183,7 +185,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     pipeline.set_simulator([&](const Eigen::VectorXd& full) { return simulator->simulate(expansion.flux_vector(full)); });
     pipeline.set_pcnn(predictor.pcnn());
     PredictOptions po;
-    po.imputer = o.imputer == "auto" ? (predictor.pcnn() && o.knn_reference.empty() ? "pcnn" : "knn") : o.imputer;
+    po.imputer = o.imputer == "auto" && !o.knn_reference.empty() ? "knn" : o.imputer;
     po.knn_k = k;
     po.temperature = o.temperature;
     po.default_mid_sd = o.mid_sd;
@@ -292,8 +294,14 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
                       level + '\t' + rep.columns[j] + '\t' + format_number(r.full(static_cast<Eigen::Index>(j))) + '\n';
         values[rep.columns[j]] = r.full(static_cast<Eigen::Index>(j));
       }
-      jrep.push_back({{"replicate", r.replicate}, {"masked_fraction", r.masked}, {"delta_n", r.delta_n}, {"error_table", level}, {"fluxes", values}});
+      jrep.push_back({{"replicate", r.replicate}, {"masked_fraction", r.masked}, {"delta_n", r.delta_n}, {"imputer", r.imputer}, {"error_table", level}, {"fluxes", values}});
     }
+    // the imputers used ("pcnn", "knn", "knn and pcnn", or "none" for complete patterns)
+    std::set<std::string> used;
+    for (const auto& r : rep.replicates)
+      if (r.imputer != "none") used.insert(r.imputer);
+    std::string imputers = used.empty() ? std::string("none") : "";
+    for (const auto& u : used) imputers += (imputers.empty() ? "" : " and ") + u;
     nlohmann::json jfit = nullptr;
     if (rep.fit)
       jfit = {{"ssr", rep.fit->ssr},
@@ -305,7 +313,8 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
               {"accepted", rep.fit->accepted},
               {"mid_sd_default", o.mid_sd}};
     const nlohmann::json out = {{"predictor", {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", model.value().id}}},
-                                {"imputer", po.imputer},
+                                {"imputer", imputers},
+                                {"imputer_option", o.imputer},
                                 {"temperature", o.temperature},
                                 {"fluxes", jfluxes},
                                 {"delta_g", jdg},
@@ -323,7 +332,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     info.add_input("mids", o.mids);
     info.add_input("predictor", package_path);
     info.set("model", model.value().id);
-    info.set("imputer", po.imputer);
+    info.set("imputer", o.imputer);
     info.set("temperature_K", format_number(o.temperature));
     for (const char* f : {"/fluxes.tsv", "/delta_g.tsv", "/mids.tsv", "/replicates.tsv", "/prediction.json"}) info.add_output(o.output + f);
     info.add_timing("prediction", predict_seconds);
@@ -337,7 +346,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     if (o.format == "table") {
       const double masked = rep.replicates.front().masked;
       std::cout << "fluxes (" << model.value().id << ", " << rep.replicates.size() << " replicate(s), "
-                << (masked > 0 ? format_number(std::round(1000 * masked) / 10) + " % of MID fractions imputed by " + po.imputer : std::string("every MID measured"))
+                << (masked > 0 ? format_number(std::round(1000 * masked) / 10) + " % of MID fractions imputed by " + imputers : std::string("every MID measured"))
                 << ")\n";
       std::printf("%-16s %-22s %-22s %s\n", "reaction", "net ± se", "exchange ± se", "ΔG kJ/mol ± se");
       for (Eigen::Index c = 0; c < n_net; ++c) {

@@ -458,7 +458,27 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
   using R = Result<PredictionReport>;
   auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "prediction", 0, 0, {}, what}}); };
   if (observations.empty()) return fail("no measurements");
-  if (o.imputer != "knn" && o.imputer != "pcnn" && o.imputer != "none") return fail("unknown imputer '" + o.imputer + "' (pcnn, knn or none)");
+  if (o.imputer != "knn" && o.imputer != "pcnn" && o.imputer != "none" && o.imputer != "auto")
+    return fail("unknown imputer '" + o.imputer + "' (auto, pcnn, knn or none)");
+  // auto: the tighter error table at this masking (mean standard error of the net fluxes)
+  auto choose = [&](double masked) -> std::string {
+    if (!pcnn_ || !imputer_) return pcnn_ ? "pcnn" : "knn";
+    const ErrorLevel* lp = tables_ ? tables_->match("pcnn", masked) : nullptr;
+    const ErrorLevel* lk = tables_ ? tables_->match("knn", masked) : nullptr;
+    if (!lp || !lk) return "pcnn";
+    const auto& cols = tables_->columns;
+    auto mean_net = [&](const ErrorLevel& l) {
+      double s = 0;
+      int n = 0;
+      for (std::size_t j = 0; j < cols.size(); ++j)
+        if (cols[j].rfind("net:", 0) == 0 && std::isfinite(l.half_width_68[j])) {
+          s += l.half_width_68[j];
+          ++n;
+        }
+      return n ? s / n : kNaN;
+    };
+    return mean_net(*lk) < mean_net(*lp) ? "knn" : "pcnn";
+  };
   PredictionReport rep;
   rep.columns = expansion_.columns();
   rep.dg_reactions = expansion_.dg_reactions();
@@ -474,9 +494,12 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
       if (o.imputer == "none")
         return fail((ob.replicate.empty() ? std::string("the input") : "replicate '" + ob.replicate + "'") +
                     " is incomplete and no imputer was chosen (give every MID of every experiment, or use --imputer knn)");
-      if (o.imputer == "knn" && !imputer_) return fail("this predictor package holds no KNN reference patterns; give --knn-reference DATASET");
-      if (o.imputer == "pcnn" && !pcnn_) return fail("this predictor package holds no PCNN imputer; use --imputer knn");
-      Imputation im = o.imputer == "pcnn" ? pcnn_->impute(ob.values, ob.known) : imputer_->impute(ob.values, ob.known);
+      if (o.imputer == "auto" && !pcnn_ && !imputer_)
+        return fail("this predictor package holds no imputer (neither PCNN nor KNN reference patterns); give --knn-reference DATASET");
+      p.imputer = o.imputer == "auto" ? choose(ob.masked) : o.imputer;
+      if (p.imputer == "knn" && !imputer_) return fail("this predictor package holds no KNN reference patterns; give --knn-reference DATASET");
+      if (p.imputer == "pcnn" && !pcnn_) return fail("this predictor package holds no PCNN imputer; use --imputer knn");
+      Imputation im = p.imputer == "pcnn" ? pcnn_->impute(ob.values, ob.known) : imputer_->impute(ob.values, ob.known);
       p.inputs = std::move(im.values);
       p.delta_n = im.delta_n;
     } else {
@@ -484,7 +507,7 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
       p.delta_n = ob.values.sum() - static_cast<double>(layout_.fields.size() * layout_.experiments.size());
     }
     inputs.row(r) = p.inputs.transpose();
-    if (tables_) p.level = tables_->match(ob.masked > 0 ? o.imputer : "none", ob.masked);
+    if (tables_) p.level = tables_->match(p.imputer, ob.masked);
     rep.replicates.push_back(std::move(p));
   }
   const Eigen::MatrixXd free = predictor_.predict(inputs);

@@ -181,7 +181,10 @@ expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/pred/fluxes.tsv" -o "
   awk -F'\t' 'NR > 1 && $1 == "e1" && ($3 == "molB" || $3 == "molF") { f = $5; if ($4 == 0) f = f + 0.01; if ($4 == 1) f = f - 0.01; print $1 "\t" $3 "\t" $4 "\t" f "\t0.005\tb" }' "$tmp/sim/mids.tsv"
 } > "$tmp/partial.tsv"
 expect 0 'predicted 11 fluxes from 2 replicate' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_partial" --imputer knn
-expect 0 'predicted 11 fluxes from 2 replicate' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_pcnn"
+expect 0 'predicted 11 fluxes from 2 replicate' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_pcnn" --imputer pcnn
+# auto: of the two, the imputer whose error table is tighter at this masking
+expect 0 'fractions imputed by (pcnn|knn)\)' -- "$fluxion" predict -p "$pkg" -i "$tmp/partial.tsv" -o "$tmp/pred_auto" --format table
+expect 0 '"imputer_option": "auto"' -- cat "$tmp/pred_auto/prediction.json"
 expect 0 '^b	0.92156862[0-9]*	[-0-9.e]+	pcnn:0[.0-9]*-[.0-9]+	net:v1	' -- cat "$tmp/pred_pcnn/replicates.tsv"
 expect 0 '"imputer": "pcnn"' -- cat "$tmp/pred_pcnn/prediction.json"
 expect 0 '^a	0.92156862[0-9]*	[-0-9.e]+	knn:0[.0-9]*-[.0-9]+	net:v1	' -- cat "$tmp/pred_partial/replicates.tsv"
@@ -216,6 +219,24 @@ expect 0 '2 replicate|every MID measured' -- "$fluxion" predict -p "$tmp/toy_tra
 mv "$tmp/toy.tsv" "$tmp/toy_moved.tsv"
 expect 2 "needs its model '.*toy.tsv'; give it with --model" -- "$fluxion" predict -p "$tmp/toy_train/predictor.fluxpkg" -i "$tmp/toy_sim/mids.tsv" -o "$tmp/toy_pred"
 expect 0 'every MID measured' -- "$fluxion" predict -p "$tmp/toy_train/predictor.fluxpkg" -m "$tmp/toy_moved.tsv" -i "$tmp/toy_sim/mids.tsv" -o "$tmp/toy_pred" --format table
+# golden: shipped packages on the example MIDs against the recorded fluxes and standard
+# errors (|a - b| <= 1e-4 + 1e-4·|b|: float32 forward passes on other BLAS builds differ in
+# the last digits, not more). simple: complete patterns; glycolysis: partial, 3 replicates,
+# the PCNN imputer.
+golden_fluxes() {  # PACKAGE MIDS RECORDED
+  [ -f "$repo/models/predictors/$1.fluxpkg" ] || return 0
+  expect 0 'predicted' -- "$fluxion" predict -p "$1" -i "$2" -o "$tmp/golden_$1"
+  expect 0 'agree' -- awk -F'\t' 'NR == FNR { if (FNR > 1) { gold[$1] = $0; n++ } next }
+    FNR == 1 { next }
+    { if (!($1 in gold)) { print "unexpected reaction " $1; bad = 1; next }
+      split(gold[$1], g, "\t"); seen++
+      for (c = 2; c <= NF; c++) if (g[c] != $c) {
+        d = g[c] - $c; if (d < 0) d = -d; t = g[c] < 0 ? -g[c] : g[c]
+        if (g[c] == "NA" || $c == "NA" || d > 1e-4 + 1e-4 * t) { print $1 " column " c ": " $c " vs recorded " g[c]; bad = 1 } } }
+    END { if (!bad && seen == n) print "fluxes agree with the recorded ones" }' "$3" "$tmp/golden_$1/fluxes.tsv"
+}
+golden_fluxes simple "$repo/examples/simple/mids.tsv" "$repo/tests/golden/data/predict_simple_fluxes.tsv"
+golden_fluxes glycolysis "$repo/examples/glycolysis/mids.tsv" "$repo/tests/golden/data/predict_glycolysis_fluxes.tsv"
 if [ -d "$tmp/ds_mpi" ]; then
   expect 2 'holds MPI shards' -- "$fluxion" train -d "$tmp/ds_mpi" -o "$tmp/train_bad"
 fi

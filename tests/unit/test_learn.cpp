@@ -498,4 +498,45 @@ TEST(Pcnn, ImputesMaskedPatternsAndTravelsInThePackage) {
   ASSERT_TRUE(loaded.ok()) << loaded.message();
   ASSERT_NE(loaded.value().pcnn(), nullptr);
   EXPECT_TRUE(loaded.value().pcnn()->impute(probe, known).values == before.values);
+
+  // --imputer auto: per replicate, the imputer whose error table is tighter at its masking
+  auto model = io::load_model("simple");
+  auto space = FluxSpace::build(model.value());
+  const FluxExpansion x(space.value(), &model.value());
+  ErrorTables tables;
+  tables.columns = x.columns();
+  tables.dg_reactions = x.dg_reactions();
+  auto level = [&](const std::string& imputer, double from, double to, double se) {
+    ErrorLevel e;
+    e.imputer = imputer;
+    e.masked_from = from;
+    e.masked_to = to;
+    e.rows = 1000;
+    e.half_width_68.assign(tables.columns.size(), se);
+    e.mae = e.within_abs = e.within_rel = e.half_width_68;
+    e.dg_half_width_68.assign(tables.dg_reactions.size(), 1.0);
+    e.dg_mae = e.dg_within_1kj = e.dg_half_width_68;
+    return e;
+  };
+  tables.levels = {level("none", 0, 0, 0.01), level("knn", 0, 0.5, 0.02), level("knn", 0.5, 1, 0.09),
+                   level("pcnn", 0, 0.5, 0.03), level("pcnn", 0.5, 1, 0.05)};
+  const KnnImputer knn(l, d.mid_rows(d.train).cast<float>(), 3);
+  PredictionPipeline pipeline(loaded.value(), x, &tables, &knn, l);
+  pipeline.set_pcnn(loaded.value().pcnn());
+  Observation little{"little", probe, std::vector<bool>(l.size(), true), Eigen::VectorXd::Constant(probe.size(), NAN), 0.0};
+  for (std::size_t f = 0; f < 2; ++f)
+    for (int q = 0; q < l.width; ++q) little.known[l.index(f, 0, q)] = false;
+  little.masked = 0.1;
+  Observation much{"much", probe, known, Eigen::VectorXd::Constant(probe.size(), NAN), 0.8};
+  auto rep = pipeline.run({little, much}, {.imputer = "auto"});
+  ASSERT_TRUE(rep.ok()) << rep.message();
+  EXPECT_EQ(rep.value().replicates[0].imputer, "knn");
+  EXPECT_EQ(rep.value().replicates[0].level, &tables.levels[1]);
+  EXPECT_EQ(rep.value().replicates[1].imputer, "pcnn");
+  EXPECT_EQ(rep.value().replicates[1].level, &tables.levels[4]);
+  EXPECT_TRUE(rep.value().replicates[1].inputs == loaded.value().pcnn()->impute(probe, known).values);
+  // forced
+  auto forced = pipeline.run({little}, {.imputer = "pcnn"});
+  ASSERT_TRUE(forced.ok()) << forced.message();
+  EXPECT_EQ(forced.value().replicates[0].imputer, "pcnn");
 }

@@ -119,7 +119,10 @@ struct Observation {
 Result<std::vector<Observation>> arrange_observations(const io::MidTable& table, const MidLayout& layout, const std::string& source);
 
 struct PredictOptions {
-  std::string imputer = "knn";  // "pcnn", "knn", or "none" (complete inputs only)
+  // "pcnn", "knn", "none" (complete inputs only), or "auto": per replicate, of the imputers
+  // the pipeline has, the one whose error table at that replicate's masking is tighter
+  // (mean standard error of the net fluxes; PCNN on ties or without tables)
+  std::string imputer = "auto";
   int knn_k = 3;
   double temperature = kDefaultTemperature;
   double default_mid_sd = 0.01;  // where the table gives none
@@ -128,6 +131,7 @@ struct PredictOptions {
 struct ReplicatePrediction {
   std::string replicate;
   double masked = 0, delta_n = 0;
+  std::string imputer = "none";       // the imputer used ("none": complete pattern)
   Eigen::VectorXd inputs;             // after imputation
   Eigen::VectorXd free, full, dg;     // dg: NaN where undefined
   const ErrorLevel* level = nullptr;  // the error table used
