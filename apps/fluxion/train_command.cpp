@@ -24,7 +24,7 @@ struct TrainCli {
   long knn_rows = -1, error_rows = 5000, masked_rows = 4000;
   int knn_k = 3;
   std::vector<int> hidden;
-  int epochs = 200, batch = 0, patience = 20, threads = 1;
+  int epochs = 200, batch = 0, patience = 20, threads = 1, lr_decay_after = -1;
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
   std::string device = "cpu", loss = "auto", loss_weights;
@@ -82,6 +82,8 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->add_option("--batch", o.batch, "Batch size (default: 32; 1024 for the simple model, as ML-Flux)")->check(CLI::Range(1, 1000000));
   cmd->add_option("--learning-rate", o.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--patience", o.patience, "Stop after this many epochs without a better validation loss")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--lr-decay-after", o.lr_decay_after, "Halve the learning rate after this many epochs without a better validation loss (default: patience / 5, at least 2; 0: never; at most 8 times)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--seed", o.seed, "Seed of the initial weights and the batch order")->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads (the same count gives the same weights)")->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--loss", o.loss, "mae (transformed free fluxes), weighted_mse (raw full fluxes, ML-Flux's CCM), or auto (weighted_mse for ccm)")
@@ -155,6 +157,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     options.batch = o.batch > 0 ? o.batch : (model_id == "simple" ? 1024 : 32);
     options.learning_rate = o.learning_rate;
     options.patience = o.patience;
+    options.lr_decay_after = o.lr_decay_after >= 0 ? o.lr_decay_after : std::max(2, o.patience / 5);
     options.seed = o.seed;
     options.threads = o.threads;
     options.device = o.device;

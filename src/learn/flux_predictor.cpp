@@ -218,7 +218,8 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::vector<torch::Tensor> best;
   double best_loss = INFINITY;
-  int since_best = 0;
+  int since_best = 0, since_decay = 0, decays = 0;
+  double lr = o.learning_rate;
   history = {};
   const auto t0 = std::chrono::steady_clock::now();
   ProgressBar bar("training", o.epochs, "epochs", o.progress);
@@ -249,13 +250,18 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
     if (val < best_loss) {
       best_loss = val;
       history.best_epoch = epoch;
-      since_best = 0;
+      since_best = since_decay = 0;
       best.clear();
       for (const auto& t : m.net->parameters()) best.push_back(t.detach().clone());
     } else if (++since_best >= o.patience) {
       history.stopped_early = true;
       bar.update(epoch);
       break;
+    } else if (o.lr_decay_after > 0 && ++since_decay >= o.lr_decay_after && decays < 8) {
+      lr *= 0.5;
+      ++decays;
+      since_decay = 0;
+      for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
     }
     bar.update(epoch);
   }
@@ -283,6 +289,8 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                   {"best_validation_mae", best_loss},
                   {"batch", o.batch},
                   {"learning_rate", o.learning_rate},
+                  {"lr_decay_after", o.lr_decay_after},
+                  {"learning_rate_final", lr},
                   {"patience", o.patience},
                   {"seed", o.seed},
                   {"threads", o.threads},

@@ -95,6 +95,30 @@ TEST(FluxPredictor, SmallModelBeatsTheTrainingMeanAndIsReproducible) {
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(h3.validation_loss, h.validation_loss);
   EXPECT_TRUE(f.mid_rows(d.test) == d.mid_rows(d.test).cast<float>().cast<double>());
+  EXPECT_EQ(p.value().manifest()["training"]["learning_rate_final"], o.learning_rate);  // no decay asked
+}
+
+// Learning-rate decay on plateaus: a halving after every epoch without a better validation
+// loss (here: one epoch), never more than 8; the training still improves on its start.
+TEST(FluxPredictor, LearningRateHalvesOnPlateaus) {
+  const DatasetContents d = simple_dataset(1500);
+  TrainOptions o;
+  o.hidden = {32};
+  o.epochs = 40;
+  o.batch = 64;
+  o.learning_rate = 0.05;  // too large: the validation loss stalls and the rate must fall
+  o.patience = 40;
+  o.lr_decay_after = 1;
+  o.progress = false;
+  TrainingHistory h;
+  auto p = FluxPredictor::train(d, o, h);
+  ASSERT_TRUE(p.ok()) << p.message();
+  const double final_lr = p.value().manifest()["training"]["learning_rate_final"];
+  EXPECT_LT(final_lr, o.learning_rate);
+  EXPECT_GE(final_lr, o.learning_rate / 256.0);
+  const double halvings = std::log2(o.learning_rate / final_lr);
+  EXPECT_NEAR(halvings, std::round(halvings), 1e-9);
+  EXPECT_LT(h.validation_loss[static_cast<std::size_t>(h.best_epoch - 1)], h.validation_loss.front());
 }
 
 TEST(FluxPredictor, LoadRefusesWhatIsNotAPackage) {

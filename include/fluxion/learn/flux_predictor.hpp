@@ -26,6 +26,9 @@ struct TrainOptions {
   int batch = 32;
   double learning_rate = 1e-3;
   int patience = 20;        // epochs without a better validation loss before stopping
+  // Halve the learning rate after this many epochs without a better validation loss
+  // (0: never); at most 8 times.
+  int lr_decay_after = 0;
   std::uint64_t seed = 1;   // initial weights and batch order
   int threads = 1;          // intra-op threads (the same count gives the same weights)
   // "cpu", "cuda", or "auto" (CUDA when LibTorch has a GPU). The package is the same
