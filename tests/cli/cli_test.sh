@@ -222,10 +222,10 @@ expect 0 'every MID measured' -- "$fluxion" predict -p "$tmp/toy_train/predictor
 # golden: shipped packages on the example MIDs against the recorded fluxes and standard
 # errors (|a - b| <= 1e-4 + 1e-4·|b|: float32 forward passes on other BLAS builds differ in
 # the last digits, not more). simple: complete patterns; glycolysis: partial, 3 replicates,
-# the PCNN imputer.
-golden_fluxes() {  # PACKAGE MIDS RECORDED
+# the imputer auto chooses (KNN at this masking) and the PCNN.
+golden_fluxes() {  # PACKAGE MIDS RECORDED [PREDICT OPTIONS]
   [ -f "$repo/models/predictors/$1.fluxpkg" ] || return 0
-  expect 0 'predicted' -- "$fluxion" predict -p "$1" -i "$2" -o "$tmp/golden_$1"
+  expect 0 'predicted' -- "$fluxion" predict -p "$1" -i "$2" -o "$tmp/golden_$1" "${@:4}"
   expect 0 'agree' -- awk -F'\t' 'NR == FNR { if (FNR > 1) { gold[$1] = $0; n++ } next }
     FNR == 1 { next }
     { if (!($1 in gold)) { print "unexpected reaction " $1; bad = 1; next }
@@ -237,6 +237,7 @@ golden_fluxes() {  # PACKAGE MIDS RECORDED
 }
 golden_fluxes simple "$repo/examples/simple/mids.tsv" "$repo/tests/golden/data/predict_simple_fluxes.tsv"
 golden_fluxes glycolysis "$repo/examples/glycolysis/mids.tsv" "$repo/tests/golden/data/predict_glycolysis_fluxes.tsv"
+golden_fluxes glycolysis "$repo/examples/glycolysis/mids.tsv" "$repo/tests/golden/data/predict_glycolysis_pcnn_fluxes.tsv" --imputer pcnn
 if [ -d "$tmp/ds_mpi" ]; then
   expect 2 'holds MPI shards' -- "$fluxion" train -d "$tmp/ds_mpi" -o "$tmp/train_bad"
 fi
