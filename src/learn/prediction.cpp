@@ -460,24 +460,19 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
   if (observations.empty()) return fail("no measurements");
   if (o.imputer != "knn" && o.imputer != "pcnn" && o.imputer != "none" && o.imputer != "auto")
     return fail("unknown imputer '" + o.imputer + "' (auto, pcnn, knn or none)");
-  // auto: the tighter error table at this masking (mean standard error of the net fluxes)
+  // auto: the tighter error table at this masking — the geometric mean over net fluxes of
+  // se_knn / se_pcnn (scale-free: a flux of 1,000 does not outvote one of 0.1)
   auto choose = [&](double masked) -> std::string {
     if (!pcnn_ || !imputer_) return pcnn_ ? "pcnn" : "knn";
     const ErrorLevel* lp = tables_ ? tables_->match("pcnn", masked) : nullptr;
     const ErrorLevel* lk = tables_ ? tables_->match("knn", masked) : nullptr;
     if (!lp || !lk) return "pcnn";
-    const auto& cols = tables_->columns;
-    auto mean_net = [&](const ErrorLevel& l) {
-      double s = 0;
-      int n = 0;
-      for (std::size_t j = 0; j < cols.size(); ++j)
-        if (cols[j].rfind("net:", 0) == 0 && std::isfinite(l.half_width_68[j])) {
-          s += l.half_width_68[j];
-          ++n;
-        }
-      return n ? s / n : kNaN;
-    };
-    return mean_net(*lk) < mean_net(*lp) ? "knn" : "pcnn";
+    double log_ratio = 0;
+    for (std::size_t j = 0; j < tables_->columns.size(); ++j) {
+      const double k = lk->half_width_68[j], p = lp->half_width_68[j];
+      if (tables_->columns[j].rfind("net:", 0) == 0 && std::isfinite(k) && std::isfinite(p) && k > 0 && p > 0) log_ratio += std::log(k / p);
+    }
+    return log_ratio < 0 ? "knn" : "pcnn";
   };
   PredictionReport rep;
   rep.columns = expansion_.columns();

@@ -121,7 +121,8 @@ Result<std::vector<Observation>> arrange_observations(const io::MidTable& table,
 struct PredictOptions {
   // "pcnn", "knn", "none" (complete inputs only), or "auto": per replicate, of the imputers
   // the pipeline has, the one whose error table at that replicate's masking is tighter
-  // (mean standard error of the net fluxes; PCNN on ties or without tables)
+  // (geometric mean over net fluxes of the ratio of standard errors; PCNN on ties or
+  // without tables)
   std::string imputer = "auto";
   int knn_k = 3;
   double temperature = kDefaultTemperature;
