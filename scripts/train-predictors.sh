@@ -2,8 +2,8 @@
 # Rebuilds the trained predictor packages of the built-in models in models/predictors/
 # (MODEL.fluxpkg, and MODEL/ with the loss curve, error tables and run_info.json).
 # Seeded: the same LibTorch and BLAS give the same weights. simple and upper_glycolysis were
-# trained before the learning-rate decay existed (--lr-decay-after 0 keeps that recipe). Times on 2 cores are in
-# docs/benchmarks.md ("Shipped predictor packages").
+# trained before the learning-rate decay existed (--lr-decay-after 0 keeps that recipe).
+# Times on 2 cores are in docs/benchmarks.md ("ML-Flux: shipped predictor packages").
 #   usage: scripts/train-predictors.sh [MODEL ...]       (default: all five)
 #   env:   FLUXION=path/to/fluxion   WORK=directory for datasets and runs (kept)
 set -euo pipefail
