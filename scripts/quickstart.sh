@@ -27,6 +27,8 @@ $fluxion model tracers glycolysis
 echo
 echo "== ML-Flux: fluxes, ΔG and standard errors from a partial glycolysis measurement (3 replicates)"
 $fluxion predict -p glycolysis -i examples/glycolysis/mids.tsv -o "$out/glycolysis_prediction" --format table
-echo "(the fluxes that made these MIDs: examples/glycolysis/true_fluxes.tsv)"
+echo "(the fluxes that made these MIDs: examples/glycolysis/true_fluxes.tsv; the χ² line says whether"
+echo " the predicted fluxes reproduce the measured MIDs within their SDs: a network's prediction is"
+echo " not a fit, and least-squares MFA, the next method to land, refines it)"
 echo
 echo "Wrote $out/. Next: 'fluxion model info <your model file>' (.tsv .fml .xml .sbml .json .txt)."
