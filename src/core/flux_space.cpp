@@ -136,7 +136,7 @@ Result<FluxSpace> FluxSpace::build(const Model& model, const FluxSpaceOptions& o
   for (Eigen::Index j = 0; j < nr; ++j) {
     const auto& r = model.reactions[static_cast<std::size_t>(j)];
     for (const auto& p : r.reactants)
-      if (p.metabolite < row_of.size() && row_of[p.metabolite] >= 0)
+      if (!r.pseudo && p.metabolite < row_of.size() && row_of[p.metabolite] >= 0)
         triplets.emplace_back(row_of[p.metabolite], j, -p.coefficient);
     for (const auto& p : r.products)
       if (p.metabolite < row_of.size() && row_of[p.metabolite] >= 0)

@@ -124,4 +124,53 @@ std::string write_flux_table(const FluxSpace& space, const FluxVector& fluxes) {
   return out;
 }
 
+Result<std::vector<MeasuredFlux>> read_measured_fluxes(std::string_view text, const std::string& source, const FluxSpace& space) {
+  using R = Result<std::vector<MeasuredFlux>>;
+  Diagnostics d(source);
+  TableReader t(text);
+  if (!t.read_header(d, {"flux", "value", "sd"}, {}, "flux, value, sd")) return R::failure(d);
+  std::map<std::string, Eigen::Index> column_by_id;
+  for (Eigen::Index c = 0; c < space.n_columns(); ++c) column_by_id[space.column_ids()[static_cast<std::size_t>(c)]] = c;
+  std::vector<MeasuredFlux> out;
+  while (t.next()) {
+    const int ln = t.line();
+    std::string id(t.get("flux"));
+    const bool exchange = id.size() > 5 && id.substr(0, 4) == "xch(" && id.back() == ')';
+    const std::string reaction = exchange ? id.substr(4, id.size() - 5) : id;
+    auto it = column_by_id.find(reaction);
+    if (it == column_by_id.end()) {
+      d.error("unknown reaction '" + reaction + "'", ln, t.column("flux"));
+      continue;
+    }
+    if (exchange) {
+      const auto& ex = space.exchange_columns();
+      if (!std::binary_search(ex.begin(), ex.end(), it->second)) {
+        d.error("'" + reaction + "' has no exchange flux (it cannot run backwards)", ln, t.column("flux"));
+        continue;
+      }
+    }
+    const auto value = parse_number(t.get("value"));
+    if (!value || !std::isfinite(*value)) {
+      d.error("value '" + std::string(t.get("value")) + "' is not a finite number", ln, t.column("value"));
+      continue;
+    }
+    const auto sd = parse_number(t.get("sd"));
+    if (!sd || !std::isfinite(*sd) || !(*sd > 0)) {
+      d.error("sd '" + std::string(t.get("sd")) + "' is not a number > 0", ln, t.column("sd"));
+      continue;
+    }
+    out.push_back({id, {FluxTerm{it->second, exchange, 1.0}}, *value, *sd, ln});
+  }
+  if (out.empty() && !d.has_errors()) d.error("no measured fluxes", 0, 0);
+  if (d.has_errors()) return R::failure(d);
+  return R::success(std::move(out), d.items());
+}
+
+Result<std::vector<MeasuredFlux>> load_measured_fluxes(const std::string& path, const FluxSpace& space) {
+  std::string error;
+  auto text = read_file(path, error);
+  if (!text) return Result<std::vector<MeasuredFlux>>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+  return read_measured_fluxes(*text, path, space);
+}
+
 }  // namespace fluxion::io

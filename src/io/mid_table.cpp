@@ -78,7 +78,7 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
     const std::string replicate(t.get("replicate"));
     auto [it, inserted] = index.emplace(std::tuple{experiment, static_cast<int>(element), fragment, replicate}, table.mids.size());
     if (inserted) {
-      table.mids.push_back({experiment, element, fragment, replicate, {}, {}, ln});
+      table.mids.push_back({experiment, element, fragment, replicate, {}, {}, ln, {}});
       if (!derivative.empty())  // IsoCor names the derivative measured; the MID is the metabolite's
         d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, t.column("derivative"));
     }

@@ -76,6 +76,9 @@ struct Reaction {
   double objective_coefficient = 0.0;
   std::string leak;        // hydrogen labels that exchange with solvent water (FluxML 'leak')
   std::string equivalent;  // labels of chemically equivalent hydrogens (FluxML 'equiv')
+  bool pseudo = false;     // its reactants are not drawn from their pools: only its products
+                           // are balanced (mfapy's 'pseudo' reactions, which dilute a measured
+                           // pool with one of its precursors for a G-value)
 
   bool has_atom_map(Element e) const;
   bool has_any_atom_map() const;

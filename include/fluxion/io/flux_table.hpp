@@ -17,6 +17,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
+#include "fluxion/sampling/polytope.hpp"
 
 namespace fluxion::io {
 
@@ -28,5 +29,15 @@ Result<FluxVector> read_flux_table(std::string_view text, const std::string& sou
                                    const FluxSpace& space);
 Result<FluxVector> load_flux_table(const std::string& path, const Model& model, const FluxSpace& space);
 std::string write_flux_table(const FluxSpace& space, const FluxVector& fluxes);
+
+// Measured fluxes (uptake and secretion rates) for fitting:
+//
+//   flux      value   sd
+//   glc_up    100     2
+//   xch(pgi)  5       1     an exchange flux
+//
+// TSV or CSV; every column required. Errors give line and column.
+Result<std::vector<MeasuredFlux>> read_measured_fluxes(std::string_view text, const std::string& source, const FluxSpace& space);
+Result<std::vector<MeasuredFlux>> load_measured_fluxes(const std::string& path, const FluxSpace& space);
 
 }  // namespace fluxion::io

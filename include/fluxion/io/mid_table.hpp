@@ -31,6 +31,8 @@ struct MeasuredMid {
   std::vector<double> fraction;  // M+0 .. M+n; NaN where a row is missing
   std::vector<double> sd;        // same length; NaN where not given
   int line = 0;                  // first row of this MID
+  std::string name;              // as the input names it when that differs (mfapy's
+                                 // "Ala[M-57]"); empty = fragment
 };
 
 struct MidTable {

@@ -31,6 +31,15 @@ struct LinearConstraint {
   double lower = -kInfinity, upper = kInfinity;
 };
 
+// A measured linear combination of fluxes (an uptake or secretion rate): value ± sd.
+struct MeasuredFlux {
+  std::string name;  // shown in results: the reaction id, or the expression as written
+  std::vector<FluxTerm> terms;
+  double value = 0.0;
+  double sd = 1.0;  // > 0
+  int line = 0;     // input line, 0 when none
+};
+
 enum class LpStatus { optimal, infeasible, unbounded, limit, error };
 const char* to_string(LpStatus s);
 

@@ -1,0 +1,302 @@
+// fluxion fit: least-squares 13C-MFA. The fluxes whose simulated MIDs (and measured
+// fluxes) best fit the measurements, from many starting points in parallel, with a χ²
+// test, residuals and linearised confidence intervals.
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "commands.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/progress.hpp"
+#include "fluxion/io/constraint_table.hpp"
+#include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/mfapy_data.hpp"
+#include "fluxion/io/mid_table.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/run_info.hpp"
+#include "fluxion/io/tracer_table.hpp"
+#include "fluxion/mfa/fit.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+struct FitCli {
+  std::string model, experiments, mids, mfapy_mdv, mfapy_experiment, mfapy_status, constraints, measured_fluxes, output;
+  std::string format = "tsv";
+  std::vector<std::string> natural{"none"}, starts_from;
+  int starts = 20, threads = 0, max_evaluations = 3000;
+  std::uint64_t seed = 1;
+  double mid_sd = 0.0;
+};
+
+std::string fmt_num(double v) {
+  if (std::isnan(v) || std::isinf(v)) return "NA";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.8g", v);
+  return buf;
+}
+
+nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+std::optional<std::string> slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+constexpr double kZ95 = 1.959963984540054;  // two-sided 95% normal quantile
+
+}  // namespace
+
+void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  static FitCli o;
+  auto* cmd = app.add_subcommand("fit", "Least-squares 13C-MFA: fit fluxes to measured MIDs and fluxes (multistart SLSQP, χ² test, confidence intervals)");
+  cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required()->group("Required");
+  cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, residuals.tsv, starts.tsv, fit.json, run_info.json)")
+      ->required()
+      ->group("Required");
+  cmd->add_option("-i,--mids", o.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]) or IsoCor's output");
+  cmd->add_option("-e,--experiments", o.experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: a built-in model's");
+  cmd->add_option("--mfapy-mdv", o.mfapy_mdv, "Measured MIDs as mfapy's MDV table (Name, Spectrum, Select, MDV, Std); the model must be an mfapy model file");
+  cmd->add_option("--mfapy-experiment", o.mfapy_experiment, "Tracer experiment of the --mfapy-mdv data (default: the tracer table's first)");
+  cmd->add_option("--mfapy-status", o.mfapy_status, "mfapy status sheet: fixed, measured ('fitting'), free and pseudo reactions with bounds");
+  cmd->add_option("--constraints", o.constraints, "Extra linear constraints on net and exchange fluxes (fixed fluxes: 'v == 1')");
+  cmd->add_option("--measured-fluxes", o.measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd");
+  cmd->add_option("--natural-abundance", o.natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--starts", o.starts, "Starting points sampled uniformly in the flux polytope")->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--start-from", o.starts_from, "Flux table (reaction, net, exchange) to start from as well, e.g. fluxion predict's fluxes.tsv (hybrid ML-Flux + MFA); repeatable");
+  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed of the starting points")->capture_default_str();
+  cmd->add_option("--max-evaluations", o.max_evaluations, "Simulations per start at most")->check(CLI::Range(1, 10000000))->capture_default_str();
+  cmd->add_option("--mid-sd", o.mid_sd, "Standard deviation of a measured fraction where the data give none (default: an error)")
+      ->check(CLI::Range(1e-9, 1.0));
+  cmd->add_option("--format", o.format, "tsv: files only; table: also print the fluxes")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
+  cmd->callback([&ctx, argv] {
+    const auto t0 = std::chrono::steady_clock::now();
+    io::RunInfo info(argv);
+    auto fail = [&ctx](const std::vector<Diagnostic>& d) {
+      print_diagnostics(d);
+      ctx.exit_code = kExitInput;
+    };
+    auto input_error = [&](const std::string& where, const std::string& what) {
+      fail({Diagnostic{Severity::error, where, 0, 0, {}, what}});
+    };
+    if (o.mids.empty() == o.mfapy_mdv.empty()) return input_error("fit", "give the measured MIDs with exactly one of --mids and --mfapy-mdv");
+    auto model_result = io::load_model(o.model);
+    print_diagnostics(model_result.diagnostics());
+    if (!model_result) return fail({});
+    Model model = model_result.value();
+    std::optional<std::string> model_text;
+    if (!o.mfapy_mdv.empty() || !o.mfapy_status.empty()) {
+      model_text = slurp(o.model);
+      if (!model_text || io::format_from_path(o.model, *model_text) != io::ModelFormat::mfapy)
+        return input_error(o.model, "--mfapy-mdv and --mfapy-status need the model as an mfapy model file (.txt)");
+    }
+    std::vector<io::MfapyStatusRow> status_rows;
+    if (!o.mfapy_status.empty()) {
+      auto text = slurp(o.mfapy_status);
+      if (!text) return input_error(o.mfapy_status, "cannot be read");
+      auto rows = io::read_mfapy_status(*text, o.mfapy_status);
+      if (!accept(rows, ctx)) return;
+      status_rows = rows.value();
+      if (auto p = io::apply_mfapy_pseudo(status_rows, o.mfapy_status, model); !accept(p, ctx)) return;
+    }
+    auto space = FluxSpace::build(model);
+    if (!accept(space, ctx)) return;
+
+    // tracer experiments
+    const std::string tracer_source = o.experiments.empty() ? o.model : o.experiments;
+    if (o.experiments.empty() && !io::has_builtin_tracer_table(o.model))
+      return input_error(o.model, "no built-in tracer experiments for this model; give --experiments");
+    auto tracers = io::load_tracer_table(tracer_source);
+    if (!accept(tracers, ctx)) return;
+    const auto& experiments = tracers.value().experiments;
+    const auto problems = validate_experiments(model, experiments, tracer_source, tracers.value().lines);
+    print_diagnostics(problems);
+    for (const auto& p : problems)
+      if (p.severity == Severity::error) return fail({});
+
+    // measurements
+    io::MidTable mids;
+    std::string mids_source;
+    if (!o.mids.empty()) {
+      auto table = io::load_mid_table(o.mids);
+      if (!accept(table, ctx)) return;
+      const auto issues = io::validate_mids(model, table.value(), o.mids, &experiments);
+      print_diagnostics(issues);
+      for (const auto& p : issues)
+        if (p.severity == Severity::error) return fail({});
+      mids = table.value();
+      mids_source = o.mids;
+    } else {
+      auto text = slurp(o.mfapy_mdv);
+      if (!text) return input_error(o.mfapy_mdv, "cannot be read");
+      const std::string experiment = o.mfapy_experiment.empty() ? experiments.front().id : o.mfapy_experiment;
+      auto table = io::read_mfapy_mdv(*text, o.mfapy_mdv, *model_text, experiment);
+      if (!accept(table, ctx)) return;
+      mids = table.value();
+      mids_source = o.mfapy_mdv;
+    }
+    std::vector<LinearConstraint> constraints;
+    std::vector<MeasuredFlux> measured;
+    if (!o.constraints.empty()) {
+      auto c = io::load_constraint_table(o.constraints, space.value());
+      if (!accept(c, ctx)) return;
+      constraints = c.value();
+    }
+    if (!status_rows.empty()) {
+      auto c = io::mfapy_status_constraints(status_rows, o.mfapy_status, *model_text, model, space.value());
+      if (!accept(c, ctx)) return;
+      constraints.insert(constraints.end(), c.value().constraints.begin(), c.value().constraints.end());
+      measured = c.value().measured;
+    }
+    if (!o.measured_fluxes.empty()) {
+      auto m = io::load_measured_fluxes(o.measured_fluxes, space.value());
+      if (!accept(m, ctx)) return;
+      measured.insert(measured.end(), m.value().begin(), m.value().end());
+    }
+    auto polytope = FluxPolytope::build(model, space.value(), constraints);
+    if (!accept(polytope, ctx)) return;
+    if (auto conflict = polytope.value().conflicting_rows(); !conflict.empty()) {
+      std::string rows;
+      for (const auto& r : conflict) rows += "\n  " + r;
+      return input_error("constraints", "no flux satisfies these together:" + rows);
+    }
+    mfa::FitOptions options;
+    options.starts = o.starts;
+    options.threads = o.threads;
+    options.seed = o.seed;
+    options.max_evaluations = o.max_evaluations;
+    options.default_mid_sd = o.mid_sd;
+    for (const auto& s : o.natural) {
+      if (s == "none") continue;
+      if (s == "all") options.natural_abundance.push_back("*");
+      else if (!model.metabolite_index(s)) return input_error("--natural-abundance", "'" + s + "' is not a metabolite of the model");
+      else options.natural_abundance.push_back(s);
+    }
+    auto problem = mfa::FitProblem::create(model, space.value(), polytope.value(), experiments, mids, measured, options);
+    if (!accept(problem, ctx)) return;
+    std::vector<Eigen::VectorXd> extra;
+    for (const auto& path : o.starts_from) {
+      auto v = io::load_flux_table(path, model, space.value());
+      if (!accept(v, ctx)) return;
+      extra.push_back(space.value().full_to_free(v.value()));
+    }
+    auto made = io::make_output_directory(o.output);
+    if (!made) return fail(made.diagnostics());
+    const auto t1 = std::chrono::steady_clock::now();
+
+    spdlog::info("fitting {} measurements with {} free parameters ({} after fixed fluxes) from {} starts", problem.value().n_measurements(),
+                 problem.value().n_parameters(), problem.value().n_parameters() - 0, o.starts + static_cast<int>(extra.size()));
+    ProgressBar bar("fit", o.starts + static_cast<long>(extra.size()), "starts");
+    auto fitted = problem.value().fit(options, extra, [&bar](int done, int) { bar.update(done); });
+    bar.finish();
+    if (!fitted) {
+      print_diagnostics(fitted.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    const mfa::FitResult& fit = fitted.value();
+    const FluxSpace& fs = space.value();
+
+    // fluxes.tsv
+    std::string fluxes = "reaction\tnet\tnet_se\tnet_ci95_low\tnet_ci95_high\texchange\texchange_se\n";
+    nlohmann::json jfluxes = nlohmann::json::array();
+    const auto& ex = fs.exchange_columns();
+    for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
+      const bool has_xch = std::binary_search(ex.begin(), ex.end(), c);
+      const double net = fit.fluxes.net(c), se = fit.net_se(c);
+      fluxes += fs.column_ids()[static_cast<std::size_t>(c)] + '\t' + fmt_num(net) + '\t' + fmt_num(se) + '\t' +
+                fmt_num(net - kZ95 * se) + '\t' + fmt_num(net + kZ95 * se) + '\t' +
+                (has_xch ? fmt_num(fit.fluxes.exchange(c)) : "NA") + '\t' + (has_xch ? fmt_num(fit.exchange_se(c)) : "NA") + '\n';
+      nlohmann::json j{{"reaction", fs.column_ids()[static_cast<std::size_t>(c)]}, {"net", net}, {"net_se", json_number(se)}};
+      if (has_xch) {
+        j["exchange"] = fit.fluxes.exchange(c);
+        j["exchange_se"] = json_number(fit.exchange_se(c));
+      }
+      jfluxes.push_back(std::move(j));
+    }
+    std::string residuals = "kind\texperiment\tname\tisotopologue\tmeasured\tsd\tsimulated\tweighted_residual\n";
+    for (const auto& r : fit.residuals)
+      residuals += r.kind + '\t' + r.experiment + '\t' + r.name + '\t' + (r.isotopologue >= 0 ? std::to_string(r.isotopologue) : "") + '\t' +
+                   fmt_num(r.measured) + '\t' + fmt_num(r.sd) + '\t' + fmt_num(r.simulated) + '\t' + fmt_num(r.weighted()) + '\n';
+    std::string starts = "start\tfrom\tssr\tevaluations\tstatus\tseconds\n";
+    int near_best = 0;
+    for (const auto& s : fit.starts) {
+      starts += std::to_string(s.start) + '\t' + (s.extra ? "given" : "sampled") + '\t' + fmt_num(s.ssr) + '\t' +
+                std::to_string(s.evaluations) + '\t' + s.status + '\t' + fmt_num(s.seconds) + '\n';
+      if (s.ssr <= fit.ssr * 1.01 + 1e-9) ++near_best;
+    }
+    nlohmann::json summary{{"model", model.id},
+                           {"ssr", fit.ssr},
+                           {"measurements", fit.n_measurements},
+                           {"parameters", fit.n_parameters},
+                           {"dof", fit.dof},
+                           {"chi2_critical_95", fit.chi2_critical},
+                           {"p_value", fit.p_value},
+                           {"accepted", fit.accepted()},
+                           {"best_start", fit.best_start},
+                           {"starts", fit.starts.size()},
+                           {"starts_within_1pct_of_best", near_best},
+                           {"seconds", fit.seconds},
+                           {"solver", "NLopt SLSQP, analytic gradient from EMU sensitivities"},
+                           {"confidence_intervals", "linearised: net ± 1.96 SE from (JᵀJ)⁻¹; NA = not identifiable"},
+                           {"fluxes", jfluxes}};
+    const std::string dir = o.output + "/";
+    const std::vector<std::pair<std::string, std::string>> files{
+        {"fluxes.tsv", fluxes}, {"residuals.tsv", residuals}, {"starts.tsv", starts}, {"fit.json", summary.dump(1) + "\n"}};
+    for (const auto& [name, text] : files) {
+      if (auto w = io::write_output_file(dir + name, text); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+      info.add_output(dir + name);
+    }
+    info.add_input("model", o.model);
+    info.add_input("experiments", tracer_source);
+    info.add_input("mids", mids_source);
+    if (!o.mfapy_status.empty()) info.add_input("mfapy_status", o.mfapy_status);
+    if (!o.constraints.empty()) info.add_input("constraints", o.constraints);
+    if (!o.measured_fluxes.empty()) info.add_input("measured_fluxes", o.measured_fluxes);
+    for (const auto& p : o.starts_from) info.add_input("start_from", p);
+    std::string natural;
+    for (const auto& s : o.natural) natural += (natural.empty() ? "" : ",") + s;
+    info.set("natural_abundance_at_unlabelled_substrate_atoms", natural);
+    info.set("starts", std::to_string(o.starts));
+    info.set("seed", std::to_string(o.seed));
+    info.set("solver", "NLopt SLSQP");
+    info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
+    info.add_timing("fit", fit.seconds);
+    if (auto w = info.write(o.output); !w) return fail(w.diagnostics());
+
+    std::printf("SSR %.4g with %d measurements and %d free parameters: dof %d, 95%% threshold %.4g, p = %.3g: %s\n", fit.ssr,
+                fit.n_measurements, fit.n_parameters, fit.dof, fit.chi2_critical, fit.p_value,
+                fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
+    std::printf("best of %zu starts (start %d); %d within 1%% of its SSR; %.2f s\n", fit.starts.size(), fit.best_start, near_best, fit.seconds);
+    if (o.format == "table") {
+      std::printf("\n%-16s %12s %12s   %s\n", "reaction", "net", "95% CI ±", "exchange");
+      for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
+        const bool has_xch = std::binary_search(ex.begin(), ex.end(), c);
+        std::printf("%-16s %12.5g %12s   %s\n", fs.column_ids()[static_cast<std::size_t>(c)].c_str(), fit.fluxes.net(c),
+                    std::isfinite(fit.net_se(c)) ? fmt_num(kZ95 * fit.net_se(c)).c_str() : "n.i.",
+                    has_xch ? fmt_num(fit.fluxes.exchange(c)).c_str() : "");
+      }
+    }
+  });
+}
+
+}  // namespace fluxion::cli

@@ -1,0 +1,115 @@
+// Least-squares 13C-MFA: the fluxes whose simulated MIDs (and measured fluxes) best fit
+// the measurements.
+//
+//   minimise  SSR(x) = Σ ((sim_i(x) − meas_i) / sd_i)²   over the free parameters x of a
+//   subject to lower ≤ A·x ≤ upper                         FluxSpace (free net fluxes,
+//                                                          exchange fluxes)
+//
+// The rows of A are a FluxPolytope's: the model's bounds, fixed fluxes (equalities) and
+// the user's constraints. Equalities are eliminated first (x = x0 + N·z, N an orthonormal
+// basis of their null space); the inequalities go to NLopt's SLSQP (sequential quadratic
+// programming; each step a linearly constrained least-squares subproblem) with the
+// gradient 2·Jᵀr from the EMU sensitivities. Starts are sampled uniformly in the polytope
+// (ACHR) and run in parallel, one EMU simulator per thread; extra starts (an ML-Flux
+// prediction: the hybrid mode) are projected onto the equalities and run first.
+//
+// Statistics at the best fit: χ² test with dof = measurements − parameters (after the
+// equalities), residuals per measurement, and linearised standard errors of every net
+// and exchange flux from (JᵀJ)⁻¹ in the reduced parameters; a flux that moves along a
+// direction the data do not see (a singular value below 1e-8 of the largest) is reported
+// as not identifiable (infinite SE).
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/model.hpp"
+#include "fluxion/io/mid_table.hpp"
+#include "fluxion/isotope/emu.hpp"
+#include "fluxion/sampling/polytope.hpp"
+
+namespace fluxion::mfa {
+
+struct FitOptions {
+  int starts = 20;                // sampled starting points (besides the extra ones)
+  int threads = 0;                // 0 = hardware threads
+  std::uint64_t seed = 1;
+  int max_evaluations = 3000;     // per start
+  int restarts = 5;               // SLSQP restarts from where it stopped, while the SSR still falls
+  double relative_tolerance = 1e-9;  // SLSQP: stop when SSR changes by less (relative)
+  double default_mid_sd = 0.0;    // sd of a measured fraction that has none; 0 = such fractions are an error
+  std::vector<std::string> natural_abundance;  // substrates with natural abundance at unlabelled atoms ("*" = all)
+
+  std::string validate() const;
+};
+
+// One measured value and its fit.
+struct Residual {
+  std::string kind;        // "mid" or "flux"
+  std::string experiment;  // MIDs
+  std::string name;        // fragment as the input names it, or the measured flux
+  int isotopologue = -1;   // MIDs
+  double measured = 0, sd = 0, simulated = 0;
+  double weighted() const { return (simulated - measured) / sd; }
+};
+
+struct StartResult {
+  int start = 0;          // 0-based; extra starts first
+  bool extra = false;     // given, not sampled
+  double ssr = 0;
+  int evaluations = 0;
+  std::string status;     // NLopt's result ("converged (ftol)", "max evaluations", "failed: ...")
+  double seconds = 0;
+  Eigen::VectorXd x;      // free parameters
+};
+
+struct FitResult {
+  Eigen::VectorXd x;           // free parameters of the best fit
+  FluxVector fluxes;           // net and exchange of every column
+  double ssr = 0;
+  int n_measurements = 0, n_parameters = 0, dof = 0;
+  double chi2_critical = 0;    // 95% quantile of χ²(dof)
+  double p_value = 0;          // P(χ²(dof) ≥ ssr)
+  bool accepted() const { return dof > 0 && ssr <= chi2_critical; }
+  Eigen::VectorXd net_se, exchange_se;  // per column; inf = not identifiable; 0 for exchange-less columns
+  std::vector<Residual> residuals;
+  std::vector<StartResult> starts;  // in start order
+  int best_start = -1;
+  double seconds = 0;          // wall time of all starts
+};
+
+// The measurement model, built once: which simulated fraction each measured one is.
+class FitProblem {
+ public:
+  // `mids`: measured MIDs of the experiments (by id); every fragment must be simulable
+  // for its element. `measured_fluxes`: linear combinations of net fluxes with sd.
+  static Result<FitProblem> create(const Model& model, const FluxSpace& space, const FluxPolytope& polytope,
+                                   const std::vector<TracerExperiment>& experiments, const io::MidTable& mids,
+                                   const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options);
+
+  Eigen::Index n_parameters() const;    // free parameters of the FluxSpace
+  Eigen::Index n_measurements() const;
+
+  // Weighted residuals (sim − meas)/sd and, when asked, their Jacobian in the free
+  // parameters. False when a simulation fails (a singular system at these fluxes).
+  struct Workspace;
+  bool residuals(const Eigen::VectorXd& x, Workspace& work, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const;
+  std::unique_ptr<Workspace> workspace() const;
+
+  // Multistart fit. `extra_starts`: free-parameter vectors tried first (hybrid mode).
+  // `progress` (optional) is called after each start with (done, total).
+  Result<FitResult> fit(const FitOptions& options, const std::vector<Eigen::VectorXd>& extra_starts = {},
+                        const std::function<void(int, int)>& progress = {}) const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace fluxion::mfa

@@ -1,0 +1,464 @@
+#include "fluxion/mfa/fit.hpp"
+
+#include <nlopt.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/math/distributions/chi_squared.hpp>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "fluxion/sampling/samplers.hpp"
+
+namespace fluxion::mfa {
+
+namespace {
+
+constexpr double kFailedSsr = 1e30;  // what a failed simulation costs the optimiser
+
+struct Entry {
+  std::size_t element = 0;  // index into Impl::emus
+  Eigen::Index row = 0;     // row of that element's simulated values (experiment-major)
+  double measured = 0, sd = 1;
+  std::string experiment, name;
+  int isotopologue = 0;
+};
+
+const char* describe(nlopt_result r) {
+  switch (r) {
+    case NLOPT_SUCCESS: return "converged";
+    case NLOPT_STOPVAL_REACHED: return "converged (stopval)";
+    case NLOPT_FTOL_REACHED: return "converged (ftol)";
+    case NLOPT_XTOL_REACHED: return "converged (xtol)";
+    case NLOPT_MAXEVAL_REACHED: return "max evaluations";
+    case NLOPT_MAXTIME_REACHED: return "max time";
+    case NLOPT_ROUNDOFF_LIMITED: return "roundoff limited";
+    case NLOPT_FORCED_STOP: return "stopped";
+    case NLOPT_OUT_OF_MEMORY: return "failed: out of memory";
+    case NLOPT_INVALID_ARGS: return "failed: invalid arguments";
+    default: return "failed";
+  }
+}
+
+}  // namespace
+
+struct FitProblem::Impl {
+  FluxSpace space;
+  FluxPolytope polytope;
+  std::vector<EmuModel> emus;
+  std::vector<EmuInputs> inputs;
+  std::vector<Entry> entries;
+  std::vector<MeasuredFlux> fluxes;
+  Eigen::MatrixXd flux_rows;  // [n_fluxes × n_free]: d(measured flux)/dx
+  // equalities eliminated: x = x0 + null·z
+  Eigen::VectorXd x0;
+  Eigen::MatrixXd null;
+  // inequalities in z: g·z <= h
+  Eigen::MatrixXd g;
+  Eigen::VectorXd h;
+};
+
+struct FitProblem::Workspace {
+  std::vector<EmuSimulator> sims;
+  std::vector<MidSet> out;
+  std::vector<Eigen::MatrixXd> jac;
+};
+
+std::string FitOptions::validate() const {
+  if (starts < 0) return "starts must be >= 0";
+  if (threads < 0) return "threads must be >= 0";
+  if (max_evaluations < 1) return "max_evaluations must be >= 1";
+  if (!(relative_tolerance > 0)) return "relative_tolerance must be > 0";
+  if (default_mid_sd < 0) return "default_mid_sd must be >= 0";
+  return {};
+}
+
+Eigen::Index FitProblem::n_parameters() const { return impl_->space.n_free(); }
+Eigen::Index FitProblem::n_measurements() const {
+  return static_cast<Eigen::Index>(impl_->entries.size() + impl_->fluxes.size());
+}
+
+Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space, const FluxPolytope& polytope,
+                                      const std::vector<TracerExperiment>& experiments, const io::MidTable& mids,
+                                      const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options) {
+  Diagnostics d("fit");
+  if (auto v = options.validate(); !v.empty()) {
+    d.error(v, 0, 0);
+    return Result<FitProblem>::failure(d);
+  }
+  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}});
+  std::map<std::string, std::size_t> experiment_index;
+  for (std::size_t i = 0; i < experiments.size(); ++i) experiment_index[experiments[i].id] = i;
+  // fragments per element, in order of first appearance
+  std::map<Element, std::vector<std::string>> fragments;
+  for (const auto& m : mids.mids) {
+    auto& list = fragments[m.element];
+    if (std::find(list.begin(), list.end(), m.fragment) == list.end()) list.push_back(m.fragment);
+  }
+  std::map<Element, std::size_t> element_index;
+  SubstrateLabelling labelling{options.natural_abundance};
+  for (const auto& [element, list] : fragments) {
+    EmuOptions eo;
+    eo.element = element;
+    eo.measured = list;
+    auto emu = EmuModel::compile(model, space, eo);
+    if (!emu) return Result<FitProblem>::failure(emu.diagnostics());
+    auto in = emu.value().inputs(experiments, labelling);
+    if (!in) return Result<FitProblem>::failure(in.diagnostics());
+    element_index[element] = impl->emus.size();
+    impl->emus.push_back(std::move(emu.value()));
+    impl->inputs.push_back(std::move(in.value()));
+  }
+  // block layout of each element's simulated MIDs: offsets per measured fragment
+  std::vector<std::vector<std::size_t>> offsets(impl->emus.size());
+  std::vector<std::size_t> blocks(impl->emus.size(), 0);
+  for (std::size_t e = 0; e < impl->emus.size(); ++e)
+    for (int atoms : impl->emus[e].measured_atoms()) {
+      offsets[e].push_back(blocks[e]);
+      blocks[e] += static_cast<std::size_t>(atoms) + 1;
+    }
+  for (const auto& m : mids.mids) {
+    const std::string label = m.name.empty() ? m.fragment : m.name;
+    auto x = experiment_index.find(m.experiment);
+    if (x == experiment_index.end()) {
+      d.error("experiment '" + m.experiment + "' of '" + label + "' is not in the tracer table", m.line, 0);
+      continue;
+    }
+    const std::size_t e = element_index.at(m.element);
+    const auto& list = fragments.at(m.element);
+    const auto k = static_cast<std::size_t>(std::find(list.begin(), list.end(), m.fragment) - list.begin());
+    const int atoms = impl->emus[e].measured_atoms()[k];
+    if (static_cast<int>(m.fraction.size()) > atoms + 1) {
+      d.error("'" + label + "' has " + std::to_string(atoms) + " traced atoms, so M+0..M+" + std::to_string(atoms) +
+                  ", but M+" + std::to_string(m.fraction.size() - 1) + " is given",
+              m.line, 0);
+      continue;
+    }
+    for (std::size_t i = 0; i < m.fraction.size(); ++i) {
+      if (std::isnan(m.fraction[i])) continue;
+      double sd = i < m.sd.size() ? m.sd[i] : std::nan("");
+      if (std::isnan(sd)) sd = options.default_mid_sd;
+      if (!(sd > 0)) {
+        d.error("M+" + std::to_string(i) + " of '" + label + "' (experiment " + m.experiment +
+                    ") has no standard deviation; give an sd column or a default (--mid-sd)",
+                m.line, 0);
+        break;
+      }
+      const auto row = static_cast<Eigen::Index>(x->second * blocks[e] + offsets[e][k] + i);
+      impl->entries.push_back({e, row, m.fraction[i], sd, m.experiment, label, static_cast<int>(i)});
+    }
+  }
+  // measured fluxes as rows over the free parameters
+  const Eigen::Index nf = space.n_free(), nnet = space.n_free_net();
+  impl->flux_rows = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(measured_fluxes.size()), nf);
+  for (std::size_t i = 0; i < measured_fluxes.size(); ++i) {
+    const auto& f = measured_fluxes[i];
+    if (!(f.sd > 0)) d.error("measured flux '" + f.name + "' needs sd > 0", f.line, 0);
+    for (const auto& t : f.terms) {
+      if (t.column < 0 || t.column >= space.n_columns()) {
+        d.error("measured flux '" + f.name + "' names a column outside the model", f.line, 0);
+        continue;
+      }
+      if (!t.exchange) {
+        impl->flux_rows.row(static_cast<Eigen::Index>(i)).head(nnet) += t.coefficient * space.net_kernel().row(t.column);
+        continue;
+      }
+      const auto& ex = space.exchange_columns();
+      auto it = std::lower_bound(ex.begin(), ex.end(), t.column);
+      if (it == ex.end() || *it != t.column) {
+        d.error("measured flux '" + f.name + "' names the exchange flux of a column without one", f.line, 0);
+        continue;
+      }
+      impl->flux_rows(static_cast<Eigen::Index>(i), nnet + (it - ex.begin())) += t.coefficient;
+    }
+  }
+  if (impl->entries.empty() && measured_fluxes.empty()) d.error("nothing measured to fit", 0, 0);
+  if (polytope.dimension() != nf) d.error("the constraints are not over this model's free fluxes", 0, 0);
+  if (d.has_errors()) return Result<FitProblem>::failure(d);
+
+  // equalities: E·x = e  ->  x = x0 + N·z
+  const auto& a = polytope.rows();
+  std::vector<Eigen::Index> eq, ineq;
+  for (Eigen::Index i = 0; i < a.rows(); ++i) (polytope.lower()(i) == polytope.upper()(i) ? eq : ineq).push_back(i);
+  if (eq.empty()) {
+    impl->x0 = Eigen::VectorXd::Zero(nf);
+    impl->null = Eigen::MatrixXd::Identity(nf, nf);
+  } else {
+    Eigen::MatrixXd e(static_cast<Eigen::Index>(eq.size()), nf);
+    Eigen::VectorXd rhs(e.rows());
+    for (std::size_t k = 0; k < eq.size(); ++k) {
+      e.row(static_cast<Eigen::Index>(k)) = a.row(eq[k]);
+      rhs(static_cast<Eigen::Index>(k)) = polytope.lower()(eq[k]);
+    }
+    Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> cod(e);
+    impl->x0 = cod.solve(rhs);
+    if ((e * impl->x0 - rhs).lpNorm<Eigen::Infinity>() > 1e-8 * (1 + rhs.lpNorm<Eigen::Infinity>())) {
+      d.error("the fixed fluxes and equality constraints contradict each other", 0, 0);
+      return Result<FitProblem>::failure(d);
+    }
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(e, Eigen::ComputeFullV);
+    const double tol = 1e-10 * std::max(1.0, svd.singularValues().size() ? svd.singularValues()(0) : 1.0);
+    Eigen::Index rank = 0;
+    for (Eigen::Index i = 0; i < svd.singularValues().size(); ++i)
+      if (svd.singularValues()(i) > tol) ++rank;
+    impl->null = svd.matrixV().rightCols(nf - rank);
+  }
+  const Eigen::Index nz = impl->null.cols();
+  std::vector<Eigen::RowVectorXd> grow;
+  std::vector<double> hrow;
+  for (Eigen::Index i : ineq) {
+    const Eigen::RowVectorXd an = a.row(i) * impl->null;
+    const double ax0 = a.row(i).dot(impl->x0);
+    if (an.lpNorm<Eigen::Infinity>() < 1e-14) continue;  // constant on the plane (feasibility is the sampler's to check)
+    if (std::isfinite(polytope.upper()(i))) {
+      grow.push_back(an);
+      hrow.push_back(polytope.upper()(i) - ax0);
+    }
+    if (std::isfinite(polytope.lower()(i))) {
+      grow.push_back(-an);
+      hrow.push_back(ax0 - polytope.lower()(i));
+    }
+  }
+  impl->g.resize(static_cast<Eigen::Index>(grow.size()), nz);
+  impl->h.resize(static_cast<Eigen::Index>(grow.size()));
+  for (std::size_t i = 0; i < grow.size(); ++i) {
+    impl->g.row(static_cast<Eigen::Index>(i)) = grow[i];
+    impl->h(static_cast<Eigen::Index>(i)) = hrow[i];
+  }
+  FitProblem p;
+  p.impl_ = std::move(impl);
+  return Result<FitProblem>::success(std::move(p), d.items());
+}
+
+std::unique_ptr<FitProblem::Workspace> FitProblem::workspace() const {
+  auto w = std::make_unique<Workspace>();
+  for (const auto& emu : impl_->emus) w->sims.emplace_back(emu);
+  w->out.resize(impl_->emus.size());
+  w->jac.resize(impl_->emus.size());
+  return w;
+}
+
+bool FitProblem::residuals(const Eigen::VectorXd& x, Workspace& w, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const {
+  const auto& im = *impl_;
+  const FluxVector v = im.space.free_to_full(x);
+  for (std::size_t e = 0; e < im.emus.size(); ++e)
+    if (w.sims[e].simulate(v, im.inputs[e], w.out[e], jacobian ? &w.jac[e] : nullptr) != SimulationStatus::ok) return false;
+  const auto nm = static_cast<Eigen::Index>(im.entries.size());
+  r.resize(n_measurements());
+  if (jacobian) jacobian->resize(n_measurements(), im.space.n_free());
+  for (Eigen::Index i = 0; i < nm; ++i) {
+    const auto& en = im.entries[static_cast<std::size_t>(i)];
+    r(i) = (w.out[en.element].values[static_cast<std::size_t>(en.row)] - en.measured) / en.sd;
+    if (jacobian) jacobian->row(i) = w.jac[en.element].row(en.row) / en.sd;
+  }
+  for (std::size_t k = 0; k < im.fluxes.size(); ++k) {
+    const auto i = nm + static_cast<Eigen::Index>(k);
+    const Eigen::RowVectorXd row = im.flux_rows.row(static_cast<Eigen::Index>(k));
+    r(i) = (row.dot(x) - im.fluxes[k].value) / im.fluxes[k].sd;
+    if (jacobian) jacobian->row(i) = row / im.fluxes[k].sd;
+  }
+  return true;
+}
+
+namespace {
+
+struct Callback {
+  const FitProblem* problem;
+  const FitProblem::Impl* impl;
+  FitProblem::Workspace* work;
+  Eigen::VectorXd r;
+  Eigen::MatrixXd jac;
+  int evaluations = 0;
+};
+
+double objective(unsigned n, const double* z, double* grad, void* data) {
+  auto& c = *static_cast<Callback*>(data);
+  ++c.evaluations;
+  const Eigen::Map<const Eigen::VectorXd> zv(z, n);
+  const Eigen::VectorXd x = c.impl->x0 + c.impl->null * zv;
+  if (!c.problem->residuals(x, *c.work, c.r, grad ? &c.jac : nullptr)) {
+    if (grad) std::fill(grad, grad + n, 0.0);
+    return kFailedSsr;
+  }
+  if (grad) {
+    Eigen::Map<Eigen::VectorXd> g(grad, n);
+    g = 2.0 * (c.impl->null.transpose() * (c.jac.transpose() * c.r));
+  }
+  return c.r.squaredNorm();
+}
+
+void inequalities(unsigned m, double* result, unsigned n, const double* z, double* grad, void* data) {
+  const auto& im = *static_cast<const FitProblem::Impl*>(data);
+  const Eigen::Map<const Eigen::VectorXd> zv(z, n);
+  Eigen::Map<Eigen::VectorXd>(result, m) = im.g * zv - im.h;
+  if (grad)  // row-major m × n
+    Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(grad, m, n) = im.g;
+}
+
+}  // namespace
+
+Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<Eigen::VectorXd>& extra_starts,
+                                  const std::function<void(int, int)>& progress) const {
+  Diagnostics d("fit");
+  if (auto v = options.validate(); !v.empty()) {
+    d.error(v, 0, 0);
+    return Result<FitResult>::failure(d);
+  }
+  const auto& im = *impl_;
+  const Eigen::Index nf = im.space.n_free(), nz = im.null.cols();
+  // starting points in z
+  std::vector<Eigen::VectorXd> starts;
+  for (const auto& x : extra_starts) {
+    if (x.size() != nf) {
+      d.error("a given start has " + std::to_string(x.size()) + " free parameters, the model " + std::to_string(nf), 0, 0);
+      return Result<FitResult>::failure(d);
+    }
+    starts.push_back(im.null.transpose() * (x - im.x0));
+  }
+  if (options.starts > 0) {
+    AchrOptions ao;
+    ao.seed = options.seed;
+    auto sampler = AchrSampler::create(im.polytope, ao);
+    if (!sampler) return Result<FitResult>::failure(sampler.diagnostics());
+    for (int s = 0; s < options.starts; ++s) starts.push_back(im.null.transpose() * (sampler.value().next() - im.x0));
+  }
+  if (starts.empty()) {
+    d.error("no starting points (starts = 0 and none given)", 0, 0);
+    return Result<FitResult>::failure(d);
+  }
+  FitResult result;
+  result.starts.resize(starts.size());
+  const int n_threads = std::max(1, std::min<int>(options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency()),
+                                                  static_cast<int>(starts.size())));
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> done{0};
+  std::mutex progress_mutex;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto worker = [&] {
+    auto work = workspace();
+    for (std::size_t s = next++; s < starts.size(); s = next++) {
+      const auto s0 = std::chrono::steady_clock::now();
+      Callback cb{this, &im, work.get(), {}, {}, 0};
+      nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
+      nlopt_set_min_objective(opt, objective, &cb);
+      if (im.g.rows() > 0) {
+        const std::vector<double> tol(static_cast<std::size_t>(im.g.rows()), 1e-9);
+        nlopt_add_inequality_mconstraint(opt, static_cast<unsigned>(im.g.rows()), inequalities, const_cast<Impl*>(&im), tol.data());
+      }
+      nlopt_set_ftol_rel(opt, options.relative_tolerance);
+      nlopt_set_xtol_rel(opt, 1e-10);
+      nlopt_set_maxeval(opt, options.max_evaluations);
+      std::vector<double> z(starts[s].data(), starts[s].data() + nz);
+      double f = 0;
+      // SLSQP's quasi-Newton model goes stale where the one-way fluxes kink (net = 0)
+      // and on flat exchange directions, and it then stops early: restart it from where
+      // it stopped, with a fresh model, while that still lowers the SSR
+      nlopt_result status = NLOPT_SUCCESS;
+      double previous = kInfinity;
+      for (int round = 0; nz > 0 && round < options.restarts + 1 && cb.evaluations < options.max_evaluations; ++round) {
+        nlopt_set_maxeval(opt, options.max_evaluations - cb.evaluations);
+        status = nlopt_optimize(opt, z.data(), &f);
+        if (status < 0 || !(f < previous * (1 - 1e-6))) break;
+        previous = f;
+      }
+      nlopt_destroy(opt);
+      StartResult& out = result.starts[s];
+      out.start = static_cast<int>(s);
+      out.extra = s < extra_starts.size();
+      out.status = describe(status);
+      out.x = im.x0 + im.null * Eigen::Map<const Eigen::VectorXd>(z.data(), nz);
+      // the final point's own SSR (SLSQP may report an earlier one)
+      Eigen::VectorXd r;
+      out.ssr = residuals(out.x, *work, r, nullptr) ? r.squaredNorm() : kFailedSsr;
+      out.evaluations = cb.evaluations;
+      out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+      const int k = ++done;
+      if (progress) {
+        std::lock_guard lock(progress_mutex);
+        progress(k, static_cast<int>(starts.size()));
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // the best feasible start
+  double best = kInfinity;
+  for (const auto& s : result.starts)
+    if (s.ssr < best && im.polytope.violation(s.x) <= 1e-6 * (1 + s.x.lpNorm<Eigen::Infinity>())) {
+      best = s.ssr;
+      result.best_start = s.start;
+    }
+  if (result.best_start < 0) {
+    d.error("no start ended at a feasible point with a finite SSR", 0, 0);
+    return Result<FitResult>::failure(d);
+  }
+  result.x = result.starts[static_cast<std::size_t>(result.best_start)].x;
+  result.fluxes = im.space.free_to_full(result.x);
+  auto work = workspace();
+  Eigen::VectorXd r;
+  Eigen::MatrixXd jac;
+  residuals(result.x, *work, r, &jac);
+  result.ssr = r.squaredNorm();
+  result.n_measurements = static_cast<int>(n_measurements());
+  result.n_parameters = static_cast<int>(nz);
+  result.dof = result.n_measurements - result.n_parameters;
+  if (result.dof > 0) {
+    const boost::math::chi_squared chi2(result.dof);
+    result.chi2_critical = boost::math::quantile(boost::math::complement(chi2, 0.05));
+    result.p_value = boost::math::cdf(boost::math::complement(chi2, result.ssr));
+  }
+  // residuals per measurement
+  for (std::size_t i = 0; i < im.entries.size(); ++i) {
+    const auto& en = im.entries[i];
+    result.residuals.push_back({"mid", en.experiment, en.name, en.isotopologue, en.measured, en.sd,
+                                en.measured + r(static_cast<Eigen::Index>(i)) * en.sd});
+  }
+  for (std::size_t k = 0; k < im.fluxes.size(); ++k) {
+    const auto& f = im.fluxes[k];
+    result.residuals.push_back({"flux", "", f.name, -1, f.value, f.sd,
+                                f.value + r(static_cast<Eigen::Index>(im.entries.size() + k)) * f.sd});
+  }
+  // linearised standard errors in the reduced parameters
+  const Eigen::MatrixXd jz = jac * im.null;
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(jz, Eigen::ComputeThinV);
+  const auto& sv = svd.singularValues();
+  const double cut = 1e-8 * (sv.size() ? sv(0) : 0.0);
+  Eigen::Index rank = 0;
+  for (Eigen::Index i = 0; i < sv.size(); ++i)
+    if (sv(i) > cut) ++rank;
+  const Eigen::MatrixXd v = svd.matrixV();
+  Eigen::MatrixXd covz_half = v.leftCols(rank);  // Cov_z = W·Wᵀ with W = V_r·S_r⁻¹
+  for (Eigen::Index i = 0; i < rank; ++i) covz_half.col(i) /= sv(i);
+  const Eigen::MatrixXd unseen = v.rightCols(nz - rank);
+  auto se_of = [&](const Eigen::RowVectorXd& dx) {  // d(flux)/dx
+    const Eigen::RowVectorXd dz = dx * im.null;
+    const double scale = dz.norm();
+    if (scale == 0) return 0.0;
+    if (unseen.cols() > 0 && (dz * unseen).norm() > 1e-6 * scale) return kInfinity;
+    return (dz * covz_half).norm();
+  };
+  const Eigen::Index nc = im.space.n_columns(), nnet = im.space.n_free_net();
+  result.net_se = Eigen::VectorXd::Zero(nc);
+  result.exchange_se = Eigen::VectorXd::Zero(nc);
+  for (Eigen::Index j = 0; j < nc; ++j) {
+    Eigen::RowVectorXd dx = Eigen::RowVectorXd::Zero(nf);
+    dx.head(nnet) = im.space.net_kernel().row(j);
+    result.net_se(j) = se_of(dx);
+  }
+  const auto& ex = im.space.exchange_columns();
+  for (std::size_t k = 0; k < ex.size(); ++k) {
+    Eigen::RowVectorXd dx = Eigen::RowVectorXd::Zero(nf);
+    dx(nnet + static_cast<Eigen::Index>(k)) = 1.0;
+    result.exchange_se(ex[k]) = se_of(dx);
+  }
+  return Result<FitResult>::success(std::move(result), d.items());
+}
+
+}  // namespace fluxion::mfa
