@@ -61,12 +61,6 @@ struct FitProblem::Impl {
   Eigen::VectorXd h;
 };
 
-struct FitProblem::Workspace {
-  std::vector<EmuSimulator> sims;
-  std::vector<MidSet> out;
-  std::vector<Eigen::MatrixXd> jac;
-};
-
 std::string FitOptions::validate() const {
   if (starts < 0) return "starts must be >= 0";
   if (threads < 0) return "threads must be >= 0";

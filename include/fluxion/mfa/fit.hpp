@@ -97,7 +97,11 @@ class FitProblem {
 
   // Weighted residuals (sim − meas)/sd and, when asked, their Jacobian in the free
   // parameters. False when a simulation fails (a singular system at these fluxes).
-  struct Workspace;
+  struct Workspace {  // one thread's simulators and buffers
+    std::vector<EmuSimulator> sims;  // per traced element
+    std::vector<MidSet> out;
+    std::vector<Eigen::MatrixXd> jac;
+  };
   bool residuals(const Eigen::VectorXd& x, Workspace& work, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const;
   std::unique_ptr<Workspace> workspace() const;
 

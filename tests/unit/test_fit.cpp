@@ -1,0 +1,209 @@
+// Least-squares MFA: the residual Jacobian equals finite differences; exact data are
+// fitted to SSR ≈ 0 at the true fluxes; mfapy's E. coli GC-MS data (Okahashi 2017) are
+// fitted below their χ² threshold and below mfapy's own SSR; mfapy's files give clear
+// errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/mfapy_data.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/tracer_table.hpp"
+#include "fluxion/mfa/fit.hpp"
+#include "fluxion/sampling/samplers.hpp"
+#include "model_compare.hpp"
+
+using namespace fluxion;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const std::string kMfapy = std::string(FLUXION_SHARED_DATA) + "/mfa/mfapy/";
+
+// mfapy's Example 2 as `fluxion fit` reads it: model, pseudo reactions, status sheet,
+// MDVs, 70 % [1-13C] + 28 % [U-13C] glucose with natural 13C on the unlabelled atoms
+// of glucose and the amino acids (mfapy's correction = 'yes'; not on CO2).
+struct EcoliProblem {
+  Model model;
+  std::optional<FluxSpace> space;
+  std::optional<mfa::FitProblem> problem;
+  std::optional<FluxPolytope> polytope;
+  mfa::FitOptions options;
+
+  bool load() {
+    const std::string model_text = slurp(kMfapy + "Example_2_Ecoli_model.txt");
+    if (model_text.empty()) return false;
+    auto m = io::read_mfapy(model_text, "Example_2_Ecoli_model.txt");
+    EXPECT_TRUE(m.ok());
+    model = m.value();
+    auto rows = io::read_mfapy_status(slurp(kMfapy + "Example_2_Ecoli_status.csv"), "status");
+    EXPECT_TRUE(rows.ok());
+    EXPECT_TRUE(io::apply_mfapy_pseudo(rows.value(), "status", model).ok());
+    auto fs = FluxSpace::build(model);
+    EXPECT_TRUE(fs.ok());
+    space = fs.value();
+    auto c = io::mfapy_status_constraints(rows.value(), "status", model_text, model, *space);
+    EXPECT_TRUE(c.ok());
+    EXPECT_EQ(c.value().measured.size(), 4u);  // glucose uptake, acetone, IPA, acetate
+    auto poly = FluxPolytope::build(model, *space, c.value().constraints);
+    EXPECT_TRUE(poly.ok());
+    auto mids = io::read_mfapy_mdv(slurp(kMfapy + "Example_2_Ecoli_mdv.txt"), "mdv", model_text, "ex1");
+    EXPECT_TRUE(mids.ok());
+    EXPECT_EQ(mids.value().mids.size(), 24u);
+    auto tracers = io::read_tracer_table("experiment\tsubstrate\tlabel\tfraction\nex1\tSubsGlc\t[1-13C1]\t0.7\nex1\tSubsGlc\t[U-13C6]\t0.28\n", "tracers");
+    EXPECT_TRUE(tracers.ok());
+    options.natural_abundance = {"SubsGlc", "SubsAla", "SubsAsp", "SubsThr", "SubsGlu", "SubsPhe", "SubsTyr", "SubsIle", "SubsLeu", "SubsVal"};
+    polytope = poly.value();
+    auto p = mfa::FitProblem::create(model, *space, poly.value(), tracers.value().experiments, mids.value(), c.value().measured, options);
+    EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.diagnostics().front().message);
+    if (!p.ok()) return false;
+    problem = p.value();
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST(Fit, ResidualJacobianMatchesFiniteDifferences) {
+  EcoliProblem e;
+  if (!e.load()) GTEST_SKIP() << "mfapy data not found";
+  // an interior point with no net flux near 0 (the one-way fluxes kink there)
+  auto sampler = AchrSampler::create(*e.polytope, {});
+  ASSERT_TRUE(sampler.ok());
+  Eigen::VectorXd x;
+  for (int tries = 0; tries < 500; ++tries) {
+    x = sampler.value().next();
+    const FluxVector v = e.space->free_to_full(x);
+    bool kink = false;
+    for (Eigen::Index c = 0; c < e.space->n_columns(); ++c)
+      if (e.model.reactions[e.space->column_reaction(c)].reversible && std::fabs(v.net(c)) < 1e-2) kink = true;
+    if (!kink) break;
+  }
+  auto work = e.problem->workspace();
+  Eigen::VectorXd r, rp, rm;
+  Eigen::MatrixXd jac;
+  ASSERT_TRUE(e.problem->residuals(x, *work, r, &jac));
+  ASSERT_EQ(jac.rows(), e.problem->n_measurements());
+  ASSERT_EQ(jac.cols(), e.space->n_free());
+  double worst = 0;
+  for (Eigen::Index k = 0; k < x.size(); ++k) {
+    const double h = 1e-6 * std::max(1.0, std::fabs(x(k)));
+    Eigen::VectorXd xp = x, xm = x;
+    xp(k) += h;
+    xm(k) -= h;
+    ASSERT_TRUE(e.problem->residuals(xp, *work, rp, nullptr));
+    ASSERT_TRUE(e.problem->residuals(xm, *work, rm, nullptr));
+    const Eigen::VectorXd fd = (rp - rm) / (2 * h);
+    worst = std::max(worst, (fd - jac.col(k)).lpNorm<Eigen::Infinity>() / (1.0 + jac.col(k).lpNorm<Eigen::Infinity>()));
+  }
+  EXPECT_LT(worst, 1e-5);
+}
+
+TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
+  auto model = io::load_model("simple");
+  ASSERT_TRUE(model.ok());
+  auto space = FluxSpace::build(model.value());
+  ASSERT_TRUE(space.ok());
+  auto tracers = io::load_tracer_table("simple");
+  ASSERT_TRUE(tracers.ok());
+  auto poly = FluxPolytope::build(model.value(), space.value(), {});
+  ASSERT_TRUE(poly.ok());
+  AchrOptions ao;
+  ao.seed = 7;
+  auto sampler = AchrSampler::create(poly.value(), ao);
+  ASSERT_TRUE(sampler.ok());
+  const Eigen::VectorXd truth = sampler.value().next();
+  // the MIDs of the true fluxes, as measurements with sd 0.01
+  auto emu = EmuModel::compile(model.value(), space.value());
+  ASSERT_TRUE(emu.ok());
+  auto inputs = emu.value().inputs(tracers.value().experiments);
+  ASSERT_TRUE(inputs.ok());
+  EmuSimulator sim(emu.value());
+  MidSet out;
+  ASSERT_EQ(sim.simulate(space.value().free_to_full(truth), inputs.value(), out), SimulationStatus::ok);
+  io::MidTable table;
+  const auto ids = emu.value().measured_ids();
+  for (int x = 0; x < out.n_experiments; ++x)
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      io::MeasuredMid m;
+      m.experiment = tracers.value().experiments[static_cast<std::size_t>(x)].id;
+      m.fragment = ids[k];
+      const auto mid = out.mid(x, k);
+      m.fraction.assign(mid.begin(), mid.end());
+      m.sd.assign(mid.size(), 0.01);
+      table.mids.push_back(m);
+    }
+  mfa::FitOptions options;
+  options.starts = 8;
+  options.threads = 2;
+  auto problem = mfa::FitProblem::create(model.value(), space.value(), poly.value(), tracers.value().experiments, table, {}, options);
+  ASSERT_TRUE(problem.ok());
+  auto fit = problem.value().fit(options);
+  ASSERT_TRUE(fit.ok());
+  EXPECT_LT(fit.value().ssr, 1e-6);
+  EXPECT_TRUE(fit.value().accepted());
+  // every identifiable net flux is recovered
+  const FluxVector v = space.value().free_to_full(truth);
+  int identifiable = 0;
+  for (Eigen::Index c = 0; c < space.value().n_columns(); ++c) {
+    if (!std::isfinite(fit.value().net_se(c))) continue;
+    ++identifiable;
+    EXPECT_NEAR(fit.value().fluxes.net(c), v.net(c), 1e-3 * (1 + std::fabs(v.net(c)))) << space.value().column_ids()[static_cast<std::size_t>(c)];
+  }
+  EXPECT_GT(identifiable, 0);
+}
+
+TEST(Fit, MfapyEcoliGcmsDataAreFittedBelowTheChiSquareThreshold) {
+  EcoliProblem e;
+  if (!e.load()) GTEST_SKIP() << "mfapy data not found";
+  e.options.starts = 6;
+  e.options.threads = 2;
+  e.options.seed = 1;
+  auto fit = e.problem->fit(e.options);
+  ASSERT_TRUE(fit.ok());
+  const auto& f = fit.value();
+  EXPECT_EQ(f.n_measurements, 120);  // 116 mass isotopomers + 4 measured fluxes
+  EXPECT_TRUE(f.accepted()) << "SSR " << f.ssr << " threshold " << f.chi2_critical;
+  EXPECT_LT(f.ssr, 25.6);  // mfapy's own protocol (Example 2-1) ends at 25.6
+  // the measured glucose uptake is fitted within 2 sd
+  for (const auto& r : f.residuals) {
+    if (r.kind == "flux" && r.name == "r1") {
+      EXPECT_LT(std::fabs(r.weighted()), 2.0);
+    }
+  }
+}
+
+TEST(MfapyData, ErrorsNameLineAndColumn) {
+  const std::string model_text = slurp(kMfapy + "Example_2_Ecoli_model.txt");
+  if (model_text.empty()) GTEST_SKIP() << "mfapy data not found";
+  auto bad_name = io::read_mfapy_mdv("Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\t0.3\t0.01\nXyz[M-57]\t0\t1\t0.3\t0.01\n", "mdv.txt", model_text, "ex1");
+  ASSERT_FALSE(bad_name.ok());
+  EXPECT_EQ(bad_name.diagnostics().front().line, 3);
+  EXPECT_NE(bad_name.diagnostics().front().message.find("Xyz[M-57]"), std::string::npos);
+  auto bad_value = io::read_mfapy_mdv("Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\tabc\t0.01\n", "mdv.txt", model_text, "ex1");
+  ASSERT_FALSE(bad_value.ok());
+  EXPECT_EQ(bad_value.diagnostics().front().column, 15);
+  auto bad_type = io::read_mfapy_status("State,Id,type,value,stdev,lb,ub\nreaction,r1,measured,100,1,0,1000\n", "status.csv");
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_EQ(bad_type.diagnostics().front().line, 2);
+  EXPECT_EQ(bad_type.diagnostics().front().column, 3);
+  // fixing one direction of a merged reversible pair is refused, naming the pair
+  auto m = io::read_mfapy(model_text, "model");
+  ASSERT_TRUE(m.ok());
+  auto fs = FluxSpace::build(m.value());
+  ASSERT_TRUE(fs.ok());
+  auto rows = io::read_mfapy_status("State,Id,type,value,stdev,lb,ub\nreaction,r2,fixed,5,1,0,1000\n", "status.csv");
+  ASSERT_TRUE(rows.ok());
+  auto c = io::mfapy_status_constraints(rows.value(), "status.csv", model_text, m.value(), fs.value());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.diagnostics().front().message.find("PGI"), std::string::npos);
+}
