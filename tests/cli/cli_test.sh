@@ -287,6 +287,22 @@ expect 2 'is a directory' -- "$fluxion" model info "$tmp"
 expect 2 'Usage|argument' -- "$fluxion" model info simple --format xml
 expect 2 'Usage|argument' -- "$fluxion" model bogus
 
+# least-squares MFA: mfapy's E. coli GC-MS data (Example 2) with its status sheet
+if [ -n "$data" ] && [ -d "$data/mfa/mfapy" ]; then
+  mf="$data/mfa/mfapy"
+  na=SubsGlc,SubsAla,SubsAsp,SubsThr,SubsGlu,SubsPhe,SubsTyr,SubsIle,SubsLeu,SubsVal
+  ex="$(dirname "$0")/../../examples/mfapy_ecoli/tracers.tsv"
+  expect 0 'dof 84, 95% threshold 106.4, p = [0-9.e-]+: the fit is statistically acceptable' -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$mf/Example_2_Ecoli_mdv.txt" --mfapy-status "$mf/Example_2_Ecoli_status.csv" -e "$ex" --natural-abundance "$na" --starts 4 --threads 2 -o "$tmp/fit"
+  expect 0 '"accepted": true' -- cat "$tmp/fit/fit.json"
+  expect 0 '^mid	ex1	Glu\[M-85\]	0	0.41569727	0.01	' -- cat "$tmp/fit/residuals.tsv"
+  expect 0 '^r1	9[0-9.]+	1\.[0-9]+	' -- cat "$tmp/fit/fluxes.tsv"
+  printf 'Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\t0.3\t0.01\nAla[M-99]\t0\t1\t0.3\t0.01\n' > "$tmp/bad_mdv.txt"
+  expect 2 "bad_mdv.txt:3:1: error: fragment 'Ala\[M-99\]' is not in the model's //Target_fragments" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/bad_mdv.txt" -e "$ex" -o "$tmp/fit2"
+  printf 'State,Id,type,value,stdev,lb,ub\nreaction,r2,fixed,5,1,0,1000\n' > "$tmp/bad_status.csv"
+  expect 2 "bad_status.csv:2:3: error: 'r2' is one direction of reversible reaction 'PGI'" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$mf/Example_2_Ecoli_mdv.txt" --mfapy-status "$tmp/bad_status.csv" -e "$ex" -o "$tmp/fit2"
+  expect 2 'exactly one of --mids and --mfapy-mdv' -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" -e "$ex" -o "$tmp/fit2"
+fi
+
 if [ -n "$data" ] && [ -d "$data/bigg" ]; then
   expect 0 '"rank": 67' -- "$fluxion" model info "$data/bigg/e_coli_core.xml.gz" --format json
   expect 0 'wrote' -- "$fluxion" model convert "$data/bigg/e_coli_core.xml.gz" "$tmp/ecoli.json"
