@@ -18,6 +18,7 @@
 #include "fluxion/core/progress.hpp"
 #include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/freeflux.hpp"
 #include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/mid_table.hpp"
 #include "fluxion/io/model_io.hpp"
@@ -35,7 +36,7 @@ struct FitCli {
   std::vector<std::string> natural{"none"}, starts_from;
   int starts = 20, threads = 0, max_evaluations = 3000;
   std::uint64_t seed = 1;
-  double mid_sd = 0.0;
+  double mid_sd = 0.0, exchange_max = 1000.0;
 };
 
 std::string fmt_num(double v) {
@@ -66,13 +67,16 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
   cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, residuals.tsv, starts.tsv, fit.json, run_info.json)")
       ->required()
       ->group("Required");
-  cmd->add_option("-i,--mids", o.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]) or IsoCor's output");
+  cmd->add_option("-i,--mids", o.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]), IsoCor's output or FreeFlux's MDV table");
   cmd->add_option("-e,--experiments", o.experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: a built-in model's");
   cmd->add_option("--mfapy-mdv", o.mfapy_mdv, "Measured MIDs as mfapy's MDV table (Name, Spectrum, Select, MDV, Std); the model must be an mfapy model file");
   cmd->add_option("--mfapy-experiment", o.mfapy_experiment, "Tracer experiment of the --mfapy-mdv data (default: the tracer table's first)");
   cmd->add_option("--mfapy-status", o.mfapy_status, "mfapy status sheet: fixed, measured ('fitting'), free and pseudo reactions with bounds");
   cmd->add_option("--constraints", o.constraints, "Extra linear constraints on net and exchange fluxes (fixed fluxes: 'v == 1')");
-  cmd->add_option("--measured-fluxes", o.measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd");
+  cmd->add_option("--measured-fluxes", o.measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd; or FreeFlux's table (reaction_ID, mean, sd)");
+  cmd->add_option("--exchange-max", o.exchange_max, "Upper bound of the exchange fluxes the model leaves unbounded")
+      ->check(CLI::Range(1e-6, 1e9))
+      ->capture_default_str();
   cmd->add_option("--natural-abundance", o.natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
       ->delimiter(',')
       ->capture_default_str();
@@ -132,7 +136,14 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     // measurements
     io::MidTable mids;
     std::string mids_source;
-    if (!o.mids.empty()) {
+    const bool freeflux_mids = !o.mids.empty() && slurp(o.mids).value_or("").substr(0, 12) == "#fragment_ID";
+    if (freeflux_mids) {
+      const std::string experiment = o.mfapy_experiment.empty() ? experiments.front().id : o.mfapy_experiment;
+      auto table = io::read_freeflux_mdvs(*slurp(o.mids), o.mids, experiment);
+      if (!accept(table, ctx)) return;
+      mids = table.value();
+      mids_source = o.mids;
+    } else if (!o.mids.empty()) {
       auto table = io::load_mid_table(o.mids);
       if (!accept(table, ctx)) return;
       const auto issues = io::validate_mids(model, table.value(), o.mids, &experiments);
@@ -164,10 +175,20 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       measured = c.value().measured;
     }
     if (!o.measured_fluxes.empty()) {
-      auto m = io::load_measured_fluxes(o.measured_fluxes, space.value());
+      const auto text = slurp(o.measured_fluxes);
+      auto m = text && text->substr(0, 12) == "#reaction_ID" ? io::read_freeflux_fluxes(*text, o.measured_fluxes, space.value())
+                                                             : io::load_measured_fluxes(o.measured_fluxes, space.value());
       if (!accept(m, ctx)) return;
       measured.insert(measured.end(), m.value().begin(), m.value().end());
     }
+    // exchange fluxes the model leaves unbounded get --exchange-max (the polytope must be
+    // bounded to sample starting points in it)
+    for (Eigen::Index c : space.value().exchange_columns())
+      if (c < space.value().n_reactions() &&
+          !std::isfinite(model.reactions[space.value().column_reaction(c)].exchange_upper_bound))
+        constraints.push_back({"--exchange-max (xch(" + space.value().column_ids()[static_cast<std::size_t>(c)] + ") <= " +
+                                   fmt_num(o.exchange_max) + ")",
+                               {FluxTerm{c, true, 1.0}}, -kInfinity, o.exchange_max});
     auto polytope = FluxPolytope::build(model, space.value(), constraints);
     if (!accept(polytope, ctx)) return;
     if (auto conflict = polytope.value().conflicting_rows(); !conflict.empty()) {
@@ -277,6 +298,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     for (const auto& s : o.natural) natural += (natural.empty() ? "" : ",") + s;
     info.set("natural_abundance_at_unlabelled_substrate_atoms", natural);
     info.set("starts", std::to_string(o.starts));
+    info.set("exchange_max", fmt_num(o.exchange_max));
     info.set("seed", std::to_string(o.seed));
     info.set("solver", "NLopt SLSQP");
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());

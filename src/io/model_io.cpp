@@ -1,4 +1,5 @@
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/io/freeflux.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -17,6 +18,7 @@ std::string_view to_string(ModelFormat f) {
     case ModelFormat::sbml: return "SBML";
     case ModelFormat::cobra_json: return "COBRA JSON";
     case ModelFormat::mfapy: return "mfapy text";
+    case ModelFormat::freeflux: return "FreeFlux reactions";
   }
   return "?";
 }
@@ -24,7 +26,9 @@ std::string_view to_string(ModelFormat f) {
 std::optional<ModelFormat> format_from_path(const std::string& path, std::string_view content) {
   std::string name = lower(std::filesystem::path(path).filename().string());
   if (ends_with(name, ".gz")) name.resize(name.size() - 3);
-  if (ends_with(name, ".tsv")) return ModelFormat::reaction_tsv;
+  if (ends_with(name, ".csv")) return ModelFormat::freeflux;
+  if (ends_with(name, ".tsv"))
+    return content.substr(0, 12) == "#reaction_ID" ? ModelFormat::freeflux : ModelFormat::reaction_tsv;
   if (ends_with(name, ".fml") || ends_with(name, ".fluxml")) return ModelFormat::fluxml;
   if (ends_with(name, ".sbml")) return ModelFormat::sbml;
   if (ends_with(name, ".json")) return ModelFormat::cobra_json;
@@ -65,11 +69,12 @@ Result<Model> read_as(ModelFormat f, std::string_view text, const std::string& s
     case ModelFormat::sbml: return read_sbml(text, source);
     case ModelFormat::cobra_json: return read_cobra_json(text, source);
     case ModelFormat::mfapy: return read_mfapy(text, source);
+    case ModelFormat::freeflux: return read_freeflux(text, source);
   }
   return Result<Model>::failure({Diagnostic{Severity::error, source, 0, 0, {}, "unknown format"}});
 }
 
-std::string known_extensions() { return ".tsv, .fml, .xml, .sbml, .json, .txt (optionally .gz)"; }
+std::string known_extensions() { return ".tsv, .fml, .xml, .sbml, .json, .txt, .csv (optionally .gz)"; }
 
 }  // namespace
 
@@ -106,8 +111,10 @@ Result<bool> save_model(const Model& model, const std::string& path) {
     case ModelFormat::sbml: text = write_sbml(model); break;
     case ModelFormat::cobra_json: text = write_cobra_json(model); break;
     case ModelFormat::mfapy:
+    case ModelFormat::freeflux:
       return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {},
-                                               "writing the mfapy text format is not supported; write .tsv or .fml"}});
+                                               std::string("writing the ") + std::string(to_string(*format)) +
+                                                   " format is not supported; write .tsv or .fml"}});
   }
   if (!text) return Result<bool>::failure(text.diagnostics());
   std::string error;

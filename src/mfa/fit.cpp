@@ -423,7 +423,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   const Eigen::MatrixXd jz = jac * im.null;
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(jz, Eigen::ComputeThinV);
   const auto& sv = svd.singularValues();
-  const double cut = 1e-8 * (sv.size() ? sv(0) : 0.0);
+  const double cut = 1e-10 * (sv.size() ? sv(0) : 0.0);
   Eigen::Index rank = 0;
   for (Eigen::Index i = 0; i < sv.size(); ++i)
     if (sv(i) > cut) ++rank;

@@ -6,7 +6,9 @@
 //   SBML L3 FBC v2  .xml, .sbml (+ .gz)       yes   yes    constraint-based models (libsbml)
 //   COBRA JSON      .json (+ .gz)             yes   yes    cobrapy / BiGG
 //   mfapy text      .txt                      yes   no     mfapy model files
+//   FreeFlux        .csv, .tsv(**)            yes   no     FreeFlux reaction tables (io/freeflux.hpp)
 //   (*) an .xml file is FluxML when its root element is <fluxml>, otherwise SBML.
+//   (**) a .tsv file is FreeFlux's when its first line starts with "#reaction_ID".
 //
 // Every reader returns a Result: the model with warnings, or every error found, each
 // naming the file, the line (or XML element) and what is wrong. Readers validate the
@@ -21,7 +23,7 @@
 
 namespace fluxion::io {
 
-enum class ModelFormat { reaction_tsv, fluxml, sbml, cobra_json, mfapy };
+enum class ModelFormat { reaction_tsv, fluxml, sbml, cobra_json, mfapy, freeflux };
 
 std::string_view to_string(ModelFormat f);
 // Format from a file name's extension (and, for .xml, its content); nullopt if unknown.
