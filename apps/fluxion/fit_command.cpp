@@ -33,7 +33,7 @@ namespace {
 struct FitCli {
   std::string model, experiments, mids, mfapy_mdv, mfapy_experiment, mfapy_status, constraints, measured_fluxes, output;
   std::string format = "tsv";
-  std::vector<std::string> natural{"none"}, starts_from;
+  std::vector<std::string> natural{"none"}, starts_from, profile;
   int starts = 20, threads = 0, max_evaluations = 3000;
   std::uint64_t seed = 1;
   double mid_sd = 0.0, exchange_max = 1000.0;
@@ -87,6 +87,9 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
   cmd->add_option("--max-evaluations", o.max_evaluations, "Simulations per start at most")->check(CLI::Range(1, 10000000))->capture_default_str();
   cmd->add_option("--mid-sd", o.mid_sd, "Standard deviation of a measured fraction where the data give none (default: an error)")
       ->check(CLI::Range(1e-9, 1.0));
+  cmd->add_option("--profile", o.profile,
+                  "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange)")
+      ->delimiter(',');
   cmd->add_option("--format", o.format, "tsv: files only; table: also print the fluxes")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
@@ -216,6 +219,28 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       if (!accept(v, ctx)) return;
       extra.push_back(space.value().full_to_free(v.value()));
     }
+    std::vector<mfa::FluxTarget> targets;
+    {
+      const auto& fs = space.value();
+      const auto& exs = fs.exchange_columns();
+      for (const auto& p : o.profile) {
+        if (p == "net" || p == "all") {
+          for (Eigen::Index c = 0; c < fs.n_columns(); ++c)
+            if (!fs.is_leak_column(c)) targets.push_back({c, false});
+          if (p == "all")
+            for (Eigen::Index c : exs) targets.push_back({c, true});
+          continue;
+        }
+        const bool xch = p.size() > 5 && p.substr(0, 4) == "xch(" && p.back() == ')';
+        const std::string id = xch ? p.substr(4, p.size() - 5) : p;
+        const auto& ids = fs.column_ids();
+        auto it = std::find(ids.begin(), ids.end(), id);
+        if (it == ids.end()) return input_error("--profile", "'" + id + "' is not a reaction of the model");
+        const auto c = static_cast<Eigen::Index>(it - ids.begin());
+        if (xch && !std::binary_search(exs.begin(), exs.end(), c)) return input_error("--profile", "'" + id + "' has no exchange flux");
+        targets.push_back({c, xch});
+      }
+    }
     auto made = io::make_output_directory(o.output);
     if (!made) return fail(made.diagnostics());
     const auto t1 = std::chrono::steady_clock::now();
@@ -232,6 +257,21 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     }
     const mfa::FitResult& fit = fitted.value();
     const FluxSpace& fs = space.value();
+    std::vector<mfa::ProfileInterval> intervals;
+    double profile_seconds = 0;
+    if (!targets.empty()) {
+      const auto p0 = std::chrono::steady_clock::now();
+      ProgressBar pbar("profile", static_cast<long>(targets.size()), "fluxes");
+      auto prof = problem.value().profile(fit, targets, 0.95, options, [&pbar](int done, int) { pbar.update(done); });
+      pbar.finish();
+      if (!prof) {
+        print_diagnostics(prof.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+      intervals = prof.value();
+      profile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
+    }
 
     // fluxes.tsv
     std::string fluxes = "reaction\tnet\tnet_se\tnet_ci95_low\tnet_ci95_high\texchange\texchange_se\n";
@@ -277,8 +317,25 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
                            {"confidence_intervals", "linearised: net ± 1.96 SE from (JᵀJ)⁻¹; NA = not identifiable"},
                            {"fluxes", jfluxes}};
     const std::string dir = o.output + "/";
-    const std::vector<std::pair<std::string, std::string>> files{
-        {"fluxes.tsv", fluxes}, {"residuals.tsv", residuals}, {"starts.tsv", starts}, {"fit.json", summary.dump(1) + "\n"}};
+    std::vector<std::pair<std::string, std::string>> files{
+        {"fluxes.tsv", fluxes}, {"residuals.tsv", residuals}, {"starts.tsv", starts}};
+    double lowest = fit.ssr;
+    if (!intervals.empty()) {
+      std::string prof = "flux\tvalue\tci95_low\tci95_high\tlow_at_bound\thigh_at_bound\tclosed\tfits\n";
+      nlohmann::json jprof = nlohmann::json::array();
+      for (const auto& pi : intervals) {
+        const bool closed = !pi.low_open && !pi.high_open;
+        prof += pi.name + '\t' + fmt_num(pi.value) + '\t' + fmt_num(pi.low) + '\t' + fmt_num(pi.high) + '\t' +
+                (pi.low_at_bound ? "yes" : "no") + '\t' + (pi.high_at_bound ? "yes" : "no") + '\t' + (closed ? "yes" : "no") + '\t' +
+                std::to_string(pi.fits) + '\n';
+        jprof.push_back({{"flux", pi.name}, {"value", pi.value}, {"low", pi.low}, {"high", pi.high},
+                         {"low_at_bound", pi.low_at_bound}, {"high_at_bound", pi.high_at_bound}, {"closed", closed}});
+        lowest = std::min(lowest, pi.lowest_ssr);
+      }
+      files.emplace_back("profile.tsv", prof);
+      summary["profile_likelihood"] = {{"confidence", 0.95}, {"seconds", profile_seconds}, {"intervals", jprof}, {"lowest_ssr_seen", lowest}};
+    }
+    files.emplace_back("fit.json", summary.dump(1) + "\n");
     for (const auto& [name, text] : files) {
       if (auto w = io::write_output_file(dir + name, text); !w) {
         print_diagnostics(w.diagnostics());
@@ -303,12 +360,17 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     info.set("solver", "NLopt SLSQP");
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
     info.add_timing("fit", fit.seconds);
+    if (!intervals.empty()) info.add_timing("profile", profile_seconds);
     if (auto w = info.write(o.output); !w) return fail(w.diagnostics());
 
     std::printf("SSR %.4g with %d measurements and %d free parameters: dof %d, 95%% threshold %.4g, p = %.3g: %s\n", fit.ssr,
                 fit.n_measurements, fit.n_parameters, fit.dof, fit.chi2_critical, fit.p_value,
                 fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
     std::printf("best of %zu starts (start %d); %d within 1%% of its SSR; %.2f s\n", fit.starts.size(), fit.best_start, near_best, fit.seconds);
+    if (!intervals.empty())
+      std::printf("profile-likelihood intervals of %zu fluxes in %.2f s (profile.tsv)\n", intervals.size(), profile_seconds);
+    if (lowest < fit.ssr - std::max(0.05, 1e-3 * fit.ssr))  // a different optimum, not rounding
+      std::printf("note: the profiles met an SSR of %.4g, below the best fit's: the starts missed the optimum; run again with more --starts\n", lowest);
     if (o.format == "table") {
       std::printf("\n%-16s %12s %12s   %s\n", "reaction", "net", "95% CI ±", "exchange");
       for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {

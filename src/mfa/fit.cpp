@@ -455,4 +455,198 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   return Result<FitResult>::success(std::move(result), d.items());
 }
 
+namespace {
+
+struct LinearEquality {
+  Eigen::RowVectorXd c;  // in z
+  double rhs = 0;
+};
+
+double linear_equality(unsigned n, const double* z, double* grad, void* data) {
+  const auto& e = *static_cast<const LinearEquality*>(data);
+  if (grad) std::copy(e.c.data(), e.c.data() + n, grad);
+  return e.c.dot(Eigen::Map<const Eigen::VectorXd>(z, n)) - e.rhs;
+}
+
+}  // namespace
+
+Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, const std::vector<FluxTarget>& targets, double confidence,
+                                                         const FitOptions& options, const std::function<void(int, int)>& progress) const {
+  using R = Result<std::vector<ProfileInterval>>;
+  Diagnostics d("profile");
+  const auto& im = *impl_;
+  const Eigen::Index nf = im.space.n_free(), nnet = im.space.n_free_net(), nz = im.null.cols();
+  if (!(confidence > 0 && confidence < 1)) {
+    d.error("confidence must be in (0, 1)", 0, 0);
+    return R::failure(d);
+  }
+  if (best.x.size() != nf) {
+    d.error("the best fit does not belong to this problem", 0, 0);
+    return R::failure(d);
+  }
+  const double threshold = boost::math::quantile(boost::math::chi_squared(1), confidence);
+  const auto& ex = im.space.exchange_columns();
+  std::vector<ProfileInterval> out(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const auto& t = targets[i];
+    if (t.column < 0 || t.column >= im.space.n_columns()) {
+      d.error("a profiled flux is outside the model", 0, 0);
+      return R::failure(d);
+    }
+    if (t.exchange && !std::binary_search(ex.begin(), ex.end(), t.column)) {
+      d.error("'" + im.space.column_ids()[static_cast<std::size_t>(t.column)] + "' has no exchange flux to profile", 0, 0);
+      return R::failure(d);
+    }
+    out[i].target = t;
+    const std::string& id = im.space.column_ids()[static_cast<std::size_t>(t.column)];
+    out[i].name = t.exchange ? "xch(" + id + ")" : id;
+  }
+  auto direction = [&](const FluxTarget& t) {  // d(flux)/dx
+    Eigen::RowVectorXd c = Eigen::RowVectorXd::Zero(nf);
+    if (t.exchange) c(nnet + (std::lower_bound(ex.begin(), ex.end(), t.column) - ex.begin())) = 1.0;
+    else c.head(nnet) = im.space.net_kernel().row(t.column);
+    return c;
+  };
+  const Eigen::VectorXd z_best = im.null.transpose() * (best.x - im.x0);
+  // linearised SE of a flux at the best fit: the first step of its continuation
+  Eigen::MatrixXd covz_half, unseen;
+  {
+    auto work = workspace();
+    Eigen::VectorXd r;
+    Eigen::MatrixXd jac;
+    if (!residuals(best.x, *work, r, &jac)) {
+      d.error("the best fit cannot be simulated", 0, 0);
+      return R::failure(d);
+    }
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(jac * im.null, Eigen::ComputeThinV);
+    const auto& sv = svd.singularValues();
+    Eigen::Index rank = 0;
+    for (Eigen::Index k = 0; k < sv.size(); ++k)
+      if (sv(k) > 1e-10 * sv(0)) ++rank;
+    covz_half = svd.matrixV().leftCols(rank);
+    for (Eigen::Index k = 0; k < rank; ++k) covz_half.col(k) /= sv(k);
+    unseen = svd.matrixV().rightCols(nz - rank);
+  }
+  auto linearised_se = [&](const Eigen::RowVectorXd& cx) {
+    const Eigen::RowVectorXd dz = cx * im.null;
+    if (unseen.cols() > 0 && (dz * unseen).norm() > 1e-6 * dz.norm()) return kInfinity;
+    return (dz * covz_half).norm();
+  };
+  const int n_threads = std::max(1, std::min<int>(options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency()),
+                                                  static_cast<int>(targets.size())));
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> done{0};
+  std::mutex progress_mutex;
+  auto worker = [&] {
+    auto work = workspace();
+    for (std::size_t i = next++; i < targets.size(); i = next++) {
+      ProfileInterval& pi = out[i];
+      const Eigen::RowVectorXd cx = direction(pi.target);
+      LinearEquality eq{cx * im.null, 0.0};
+      const double offset = cx.dot(im.x0);
+      pi.value = cx.dot(best.x);
+      pi.lowest_ssr = best.ssr;
+      // the SSR of the best fit with the flux held at t, from z (updated in place)
+      auto held_at = [&](double t, Eigen::VectorXd& z) {
+        ++pi.fits;
+        Callback cb{this, &im, work.get(), {}, {}, 0};
+        nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
+        nlopt_set_min_objective(opt, objective, &cb);
+        if (im.g.rows() > 0) {
+          const std::vector<double> tol(static_cast<std::size_t>(im.g.rows()), 1e-9);
+          nlopt_add_inequality_mconstraint(opt, static_cast<unsigned>(im.g.rows()), inequalities, const_cast<Impl*>(&im), tol.data());
+        }
+        eq.rhs = t - offset;
+        nlopt_add_equality_constraint(opt, linear_equality, &eq, 1e-9 * (1 + std::fabs(t)));
+        nlopt_set_ftol_rel(opt, options.relative_tolerance);
+        nlopt_set_xtol_rel(opt, 1e-10);
+        std::vector<double> zz(z.data(), z.data() + nz);
+        double f = kFailedSsr, previous = kInfinity;
+        for (int round = 0; round < 3 && cb.evaluations < options.max_evaluations; ++round) {
+          nlopt_set_maxeval(opt, options.max_evaluations - cb.evaluations);
+          if (nlopt_optimize(opt, zz.data(), &f) < 0 || !(f < previous * (1 - 1e-6))) break;
+          previous = f;
+        }
+        nlopt_destroy(opt);
+        const Eigen::VectorXd zn = Eigen::Map<const Eigen::VectorXd>(zz.data(), nz);
+        const Eigen::VectorXd x = im.x0 + im.null * zn;
+        Eigen::VectorXd r;
+        if (std::fabs(cx.dot(x) - t) > 1e-6 * (1 + std::fabs(t)) || im.polytope.violation(x) > 1e-6 * (1 + x.lpNorm<Eigen::Infinity>()) ||
+            !residuals(x, *work, r, nullptr))
+          return kInfinity;  // the solver could not hold the flux there
+        z = zn;
+        pi.lowest_ssr = std::min(pi.lowest_ssr, r.squaredNorm());
+        return r.squaredNorm();
+      };
+      for (int side : {-1, 1}) {
+        const LpSolution lp = im.polytope.optimize(cx.transpose(), side > 0);
+        const double limit = lp.status == LpStatus::optimal ? lp.objective : side * kInfinity;
+        const double room = std::fabs(limit - pi.value);
+        double bound = pi.value;
+        bool at_bound = false, open = false;
+        if (room <= 1e-9 * (1 + std::fabs(pi.value))) {
+          at_bound = true;
+        } else {
+          // first step: half the linearised half-width of the interval
+          const double curvature_se = std::sqrt(threshold) * linearised_se(cx);
+          double step = std::isfinite(curvature_se) && curvature_se > 0 ? 0.5 * curvature_se : 0.1 * std::min(room, 1.0 + std::fabs(pi.value));
+          step = std::max(step, 1e-6 * (1 + std::fabs(pi.value)));
+          Eigen::VectorXd z = z_best;
+          double t_prev = pi.value;
+          open = true;
+          for (int k = 0; k < 40; ++k) {
+            const double t = std::fabs(t_prev + side * step - pi.value) >= room ? limit : t_prev + side * step;
+            Eigen::VectorXd z_try = z;
+            const double ssr = held_at(t, z_try);
+            if (ssr - best.ssr > threshold) {
+              // the threshold lies between t_prev and t: bisect
+              double inside = t_prev, outside = t;
+              for (int b = 0; b < 5; ++b) {
+                const double mid = 0.5 * (inside + outside);
+                Eigen::VectorXd zm = z;
+                if (held_at(mid, zm) - best.ssr > threshold) outside = mid;
+                else {
+                  inside = mid;
+                  z = zm;
+                }
+              }
+              bound = 0.5 * (inside + outside);
+              open = false;
+              break;
+            }
+            z = z_try;
+            t_prev = t;
+            bound = t;
+            if (t == limit) {
+              at_bound = true;
+              open = false;
+              break;
+            }
+            if (ssr - best.ssr < 0.25 * threshold) step *= 2;
+          }
+        }
+        if (side < 0) {
+          pi.low = bound;
+          pi.low_at_bound = at_bound;
+          pi.low_open = open;
+        } else {
+          pi.high = bound;
+          pi.high_at_bound = at_bound;
+          pi.high_open = open;
+        }
+      }
+      const int k = ++done;
+      if (progress) {
+        std::lock_guard lock(progress_mutex);
+        progress(k, static_cast<int>(targets.size()));
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  return R::success(std::move(out), d.items());
+}
+
 }  // namespace fluxion::mfa

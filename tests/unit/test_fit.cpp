@@ -267,4 +267,21 @@ TEST(Fit, FreefluxEcoliSyntheticTrueFluxesLieInTheIntervals) {
     EXPECT_LE(std::fabs(fit.value().fluxes.net(c) - t), 1.96 * se + 1e-6) << id << " fitted " << fit.value().fluxes.net(c) << " true " << t;
   }
   EXPECT_GE(identifiable, 55);  // of 70; malic enzymes, PEP/OAA cycling, cofactor balances are not
+
+  // profile-likelihood intervals hold the truth too, also for a flux the linearisation
+  // cannot bound (me1: malic enzymes with the same atom maps)
+  std::vector<mfa::FluxTarget> targets;
+  for (const char* id : {"pgi", "cs", "glk", "me1"})
+    targets.push_back({static_cast<Eigen::Index>(std::find(fs.column_ids().begin(), fs.column_ids().end(), id) - fs.column_ids().begin()), false});
+  auto prof = problem.value().profile(fit.value(), targets, 0.95, options);
+  ASSERT_TRUE(prof.ok());
+  for (const auto& pi : prof.value()) {
+    const double t = truth.count(pi.name) ? truth[pi.name] : truth.at(pi.name + "_f") - truth.at(pi.name + "_b");
+    EXPECT_FALSE(pi.low_open || pi.high_open) << pi.name;
+    EXPECT_LE(pi.low, pi.value) << pi.name;
+    EXPECT_GE(pi.high, pi.value) << pi.name;
+    EXPECT_LE(pi.low, t + 1e-6) << pi.name;
+    EXPECT_GE(pi.high, t - 1e-6) << pi.name;
+    EXPECT_GT(pi.fits, 2) << pi.name;
+  }
 }

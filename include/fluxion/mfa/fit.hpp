@@ -83,6 +83,26 @@ struct FitResult {
   double seconds = 0;          // wall time of all starts
 };
 
+// A flux whose confidence interval is profiled: a column's net or exchange flux.
+struct FluxTarget {
+  Eigen::Index column = 0;
+  bool exchange = false;
+};
+
+// A profile-likelihood interval (parameter continuation, as INCA): the values t of the
+// flux for which the best fit with the flux held at t has SSR(t) − SSR_min ≤ the χ²(1)
+// quantile of the confidence level (3.84 at 95 %).
+struct ProfileInterval {
+  FluxTarget target;
+  std::string name;             // "PGI" or "xch(PGI)"
+  double value = 0;             // at the best fit
+  double low = 0, high = 0;
+  bool low_at_bound = false, high_at_bound = false;  // the polytope ends the interval first
+  bool low_open = false, high_open = false;          // continuation stopped before the threshold
+  double lowest_ssr = 0;        // the lowest SSR met on the way (below the best fit's: a better optimum)
+  int fits = 0;                 // constrained fits it took
+};
+
 // The measurement model, built once: which simulated fraction each measured one is.
 class FitProblem {
  public:
@@ -109,6 +129,11 @@ class FitProblem {
   // `progress` (optional) is called after each start with (done, total).
   Result<FitResult> fit(const FitOptions& options, const std::vector<Eigen::VectorXd>& extra_starts = {},
                         const std::function<void(int, int)>& progress = {}) const;
+
+  // Profile-likelihood intervals at `best` (a result of fit()), one per target, in
+  // parallel over targets; `confidence` e.g. 0.95.
+  Result<std::vector<ProfileInterval>> profile(const FitResult& best, const std::vector<FluxTarget>& targets, double confidence,
+                                               const FitOptions& options, const std::function<void(int, int)>& progress = {}) const;
 
   struct Impl;
 
