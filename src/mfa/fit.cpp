@@ -56,6 +56,7 @@ struct FitProblem::Impl {
   // equalities eliminated: x = x0 + null·z
   Eigen::VectorXd x0;
   Eigen::MatrixXd null;
+  Eigen::MatrixXd to_z;  // z of a point x on the equalities: to_z·(x − x0)
   // inequalities in z: g·z <= h
   Eigen::MatrixXd g;
   Eigen::VectorXd h;
@@ -83,7 +84,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
     d.error(v, 0, 0);
     return Result<FitProblem>::failure(d);
   }
-  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}});
+  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}});
   std::map<std::string, std::size_t> experiment_index;
   for (std::size_t i = 0; i < experiments.size(); ++i) experiment_index[experiments[i].id] = i;
   // fragments per element, in order of first appearance
@@ -173,14 +174,15 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
   if (polytope.dimension() != nf) d.error("the constraints are not over this model's free fluxes", 0, 0);
   if (d.has_errors()) return Result<FitProblem>::failure(d);
 
-  // equalities: E·x = e  ->  x = x0 + N·z
+  // Equalities E·x = e are eliminated: x = x0 + null·z with null orthonormal (to_z = nullᵀ
+  // projects a point of the equalities back). (Scaling x by the polytope's widths first
+  // was tried: SLSQP then stops after its first step.)
   const auto& a = polytope.rows();
   std::vector<Eigen::Index> eq, ineq;
   for (Eigen::Index i = 0; i < a.rows(); ++i) (polytope.lower()(i) == polytope.upper()(i) ? eq : ineq).push_back(i);
-  if (eq.empty()) {
-    impl->x0 = Eigen::VectorXd::Zero(nf);
-    impl->null = Eigen::MatrixXd::Identity(nf, nf);
-  } else {
+  Eigen::VectorXd y0 = Eigen::VectorXd::Zero(nf);
+  Eigen::MatrixXd n_y = Eigen::MatrixXd::Identity(nf, nf);
+  if (!eq.empty()) {
     Eigen::MatrixXd e(static_cast<Eigen::Index>(eq.size()), nf);
     Eigen::VectorXd rhs(e.rows());
     for (std::size_t k = 0; k < eq.size(); ++k) {
@@ -188,8 +190,8 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
       rhs(static_cast<Eigen::Index>(k)) = polytope.lower()(eq[k]);
     }
     Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> cod(e);
-    impl->x0 = cod.solve(rhs);
-    if ((e * impl->x0 - rhs).lpNorm<Eigen::Infinity>() > 1e-8 * (1 + rhs.lpNorm<Eigen::Infinity>())) {
+    y0 = cod.solve(rhs);
+    if ((e * y0 - rhs).lpNorm<Eigen::Infinity>() > 1e-8 * (1 + rhs.lpNorm<Eigen::Infinity>())) {
       d.error("the fixed fluxes and equality constraints contradict each other", 0, 0);
       return Result<FitProblem>::failure(d);
     }
@@ -198,8 +200,11 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
     Eigen::Index rank = 0;
     for (Eigen::Index i = 0; i < svd.singularValues().size(); ++i)
       if (svd.singularValues()(i) > tol) ++rank;
-    impl->null = svd.matrixV().rightCols(nf - rank);
+    n_y = svd.matrixV().rightCols(nf - rank);
   }
+  impl->x0 = y0;
+  impl->null = n_y;
+  impl->to_z = n_y.transpose();
   const Eigen::Index nz = impl->null.cols();
   std::vector<Eigen::RowVectorXd> grow;
   std::vector<double> hrow;
@@ -266,6 +271,10 @@ struct Callback {
   Eigen::VectorXd r;
   Eigen::MatrixXd jac;
   int evaluations = 0;
+  // SLSQP's first quasi-Newton step is −gradient (identity Hessian): with an SSR of 1e6
+  // at a poor start it overshoots so far that the line search gives up after one step.
+  // The objective is divided by the start's SSR, so that it starts at 1.
+  double scale = 0;
 };
 
 double objective(unsigned n, const double* z, double* grad, void* data) {
@@ -275,13 +284,15 @@ double objective(unsigned n, const double* z, double* grad, void* data) {
   const Eigen::VectorXd x = c.impl->x0 + c.impl->null * zv;
   if (!c.problem->residuals(x, *c.work, c.r, grad ? &c.jac : nullptr)) {
     if (grad) std::fill(grad, grad + n, 0.0);
-    return kFailedSsr;
+    return kFailedSsr / std::max(1.0, c.scale);
   }
+  const double ssr = c.r.squaredNorm();
+  if (c.scale == 0) c.scale = std::max(1.0, std::sqrt(ssr));
   if (grad) {
     Eigen::Map<Eigen::VectorXd> g(grad, n);
-    g = 2.0 * (c.impl->null.transpose() * (c.jac.transpose() * c.r));
+    g = (2.0 / c.scale) * (c.impl->null.transpose() * (c.jac.transpose() * c.r));
   }
-  return c.r.squaredNorm();
+  return ssr / c.scale;
 }
 
 void inequalities(unsigned m, double* result, unsigned n, const double* z, double* grad, void* data) {
@@ -310,14 +321,31 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       d.error("a given start has " + std::to_string(x.size()) + " free parameters, the model " + std::to_string(nf), 0, 0);
       return Result<FitResult>::failure(d);
     }
-    starts.push_back(im.null.transpose() * (x - im.x0));
+    starts.push_back(im.to_z * (x - im.x0));
   }
   if (options.starts > 0) {
     AchrOptions ao;
     ao.seed = options.seed;
     auto sampler = AchrSampler::create(im.polytope, ao);
     if (!sampler) return Result<FitResult>::failure(sampler.diagnostics());
-    for (int s = 0; s < options.starts; ++s) starts.push_back(im.null.transpose() * (sampler.value().next() - im.x0));
+    // Uniform points put most exchange fluxes near the top of their range, where the
+    // MIDs have equilibrated and hardly respond: each exchange flux is redrawn
+    // log-uniformly between max(lower, 1e-3·upper) and upper where the point stays feasible.
+    std::mt19937_64 rng(options.seed ^ 0x9e3779b97f4a7c15ULL);
+    const Eigen::Index nnet = im.space.n_free_net();
+    auto box = im.polytope.bounding_box();
+    for (int s = 0; s < options.starts; ++s) {
+      Eigen::VectorXd x = sampler.value().next();
+      if (box.ok())
+        for (Eigen::Index k = nnet; k < nf; ++k) {
+          const double hi = box.value().upper(k), lo = std::max(box.value().lower(k), 1e-3 * hi);
+          if (!(hi > lo) || !(lo > 0)) continue;
+          const double old = x(k);
+          x(k) = lo * std::pow(hi / lo, uniform01(rng));
+          if (!im.polytope.contains(x, 1e-9)) x(k) = old;
+        }
+      starts.push_back(im.to_z * (x - im.x0));
+    }
   }
   if (starts.empty()) {
     d.error("no starting points (starts = 0 and none given)", 0, 0);
@@ -507,7 +535,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
     else c.head(nnet) = im.space.net_kernel().row(t.column);
     return c;
   };
-  const Eigen::VectorXd z_best = im.null.transpose() * (best.x - im.x0);
+  const Eigen::VectorXd z_best = im.to_z * (best.x - im.x0);
   // linearised SE of a flux at the best fit: the first step of its continuation
   Eigen::MatrixXd covz_half, unseen;
   {

@@ -1,0 +1,353 @@
+// Head-to-head of ML-Flux, least-squares MFA and the hybrid (MFA started from ML-Flux's
+// prediction) on held-out simulated flux sets (the ML-Flux paper's Fig. 6a-d).
+//
+// For each test row of a dataset (flux sets the package never trained on) the MIDs are
+// perturbed with Gaussian noise (sd 0.01, the measurement sd) and given to the three
+// methods, with complete patterns (every experiment) or partial ones (one random tracer
+// experiment, 10 to 30 random metabolites), with or without the transport fluxes
+// measured (truth + noise, sd 5 % of the flux, at least 0.01). Per set and method:
+//   flux SSR  Σ over net fluxes (predicted − true)²
+//   MID SSR   Σ over measured fractions ((simulated − measured) / 0.01)²
+//   seconds   wall time of that method alone (one thread)
+// A second part times MFA against the number of tracer experiments.
+//
+//   usage: mfa_vs_mlflux PACKAGE DATASET_DIR [SETS=200] [STARTS=4] [SEED=1] [COMPLETE_SETS=SETS] [FIRST=0] > rows.tsv
+// (sets are the test rows FIRST, FIRST+1, ...; two processes with different FIRST use two cores)
+// A summary goes to stderr.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/tracer_table.hpp"
+#include "fluxion/learn/flux_predictor.hpp"
+#include "fluxion/learn/imputation.hpp"
+#include "fluxion/learn/prediction.hpp"
+#include "fluxion/mfa/fit.hpp"
+
+using namespace fluxion;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr double kMidSd = 0.01;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Outcome {
+  double flux_ssr = NAN, mid_ssr = NAN, seconds = NAN;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s PACKAGE DATASET_DIR [SETS=200] [STARTS=4] [SEED=1] [COMPLETE_SETS=SETS]\n", argv[0]);
+    return 2;
+  }
+  const long sets = argc > 3 ? std::atol(argv[3]) : 200;
+  const int starts = argc > 4 ? std::atoi(argv[4]) : 4;
+  const std::uint64_t seed = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1;
+  const long complete_sets = argc > 6 ? std::atol(argv[6]) : sets;
+  const long first = argc > 7 ? std::atol(argv[7]) : 0;
+  auto package = FluxPredictor::load(argv[1]);
+  if (!package) {
+    std::fprintf(stderr, "%s\n", package.message().c_str());
+    return 2;
+  }
+  const FluxPredictor& predictor = package.value();
+  const nlohmann::json& manifest = predictor.manifest();
+  const nlohmann::json provenance = manifest.at("dataset").at("settings").at("provenance");
+  const MidLayout layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
+  std::optional<ErrorTables> tables;
+  if (manifest.contains("error_tables")) tables = ErrorTables::from_json(manifest.at("error_tables"));
+  std::string file = argv[2];
+  if (std::filesystem::is_directory(file)) file += "/dataset.h5";
+  auto data = read_dataset(file, {.mids_float32 = true});
+  if (!data) {
+    std::fprintf(stderr, "%s\n", data.message().c_str());
+    return 2;
+  }
+  const DatasetContents& d = data.value();
+  const Model model = io::load_model(provenance.at("model").at("name").get<std::string>()).value();
+  const FluxSpace space = FluxSpace::build(model).value();
+  const FluxExpansion expansion(space, &model);
+  const auto tracers = io::read_tracer_table(provenance.at("experiments").at("table").get<std::string>(), "package").value();
+  const auto& experiments = tracers.experiments;
+  // the EMU network and substrates of the layout (carbon: CCM)
+  std::vector<TracedElement> elements;
+  {
+    EmuOptions eo;
+    for (const auto& f : layout.fields) eo.measured.push_back(f.metabolite);
+    auto emu = EmuModel::compile(model, space, eo).value();
+    elements.push_back({emu, emu.inputs(experiments).value()});
+  }
+  LayoutSimulator simulator(layout, elements);
+  std::optional<KnnImputer> knn;
+  if (predictor.knn_reference().rows() > 0) knn.emplace(layout, predictor.knn_reference(), manifest.value("/knn/k"_json_pointer, 3));
+  PredictionPipeline pipeline(predictor, expansion, tables ? &*tables : nullptr, knn ? &*knn : nullptr, layout);
+  pipeline.set_pcnn(predictor.pcnn());
+  // the flux polytope of the fit: the model's bounds, exchange fluxes up to 1000
+  std::vector<LinearConstraint> caps;
+  for (Eigen::Index c : space.exchange_columns())
+    if (!std::isfinite(model.reactions[space.column_reaction(c)].exchange_upper_bound))
+      caps.push_back({"cap", {FluxTerm{c, true, 1.0}}, -kInfinity, 1000.0});
+  const FluxPolytope polytope = FluxPolytope::build(model, space, caps).value();
+  // transport reactions: those that touch a boundary metabolite
+  std::vector<Eigen::Index> transport;
+  for (Eigen::Index c = 0; c < space.n_reactions(); ++c) {
+    const Reaction& r = model.reactions[space.column_reaction(c)];
+    bool t = false;
+    for (const auto* side : {&r.reactants, &r.products})
+      for (const auto& p : *side) t = t || model.metabolites[p.metabolite].boundary;
+    if (t) transport.push_back(c);
+  }
+  // net-flux columns of the full vector
+  std::vector<std::size_t> net_columns;
+  for (std::size_t j = 0; j < expansion.columns().size(); ++j)
+    if (expansion.columns()[j].rfind("net:", 0) == 0) net_columns.push_back(j);
+  std::map<std::string, std::size_t> data_column;
+  for (std::size_t j = 0; j < d.flux_columns.size(); ++j) data_column[d.flux_columns[j]] = j;
+
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  std::printf("scenario\tset\tmethod\tflux_ssr\tmid_ssr\tseconds\tmeasured_fractions\n");
+  struct Stats {
+    std::vector<double> flux, mid, seconds;
+  };
+  std::map<std::string, std::map<std::string, Stats>> stats;  // scenario -> method
+  std::map<std::string, long> hybrid_beats_mlflux, mfa_beats_mlflux, counted;
+  const long n_test = static_cast<long>(d.test.size());
+  for (long s = first; s < std::min(first + sets, n_test); ++s) {
+    const std::uint64_t row = d.test[static_cast<std::size_t>(s)];
+    Eigen::VectorXd truth(static_cast<Eigen::Index>(expansion.columns().size()));
+    for (std::size_t j = 0; j < expansion.columns().size(); ++j)
+      truth(static_cast<Eigen::Index>(j)) = d.fluxes(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(data_column.at(expansion.columns()[j])));
+    const Eigen::VectorXd clean = d.mid_rows({row}).row(0).transpose();
+    const std::vector<bool> pad = padding_entries(layout);
+    Eigen::VectorXd noisy = clean;
+    for (Eigen::Index i = 0; i < noisy.size(); ++i)
+      if (!pad[static_cast<std::size_t>(i)]) noisy(i) = std::max(0.0, clean(i) + kMidSd * noise(rng));
+    const FluxVector true_v = expansion.flux_vector(truth);
+    std::vector<MeasuredFlux> measured_transport;
+    for (Eigen::Index c : transport) {
+      const double v = true_v.net(c), sd = std::max(0.01, 0.05 * std::fabs(v));
+      measured_transport.push_back({space.column_ids()[static_cast<std::size_t>(c)], {FluxTerm{c, false, 1.0}}, v + sd * noise(rng), sd});
+    }
+    for (const bool partial : {false, true}) {
+      if (!partial && s >= first + complete_sets) continue;
+      // which entries are measured
+      std::vector<bool> known(static_cast<std::size_t>(layout.size()), !partial);
+      if (partial) {
+        std::fill(known.begin(), known.end(), false);
+        const auto x = std::uniform_int_distribution<std::size_t>(0, layout.experiments.size() - 1)(rng);
+        std::vector<std::size_t> fields(layout.fields.size());
+        for (std::size_t f = 0; f < fields.size(); ++f) fields[f] = f;
+        std::shuffle(fields.begin(), fields.end(), rng);
+        const auto n_fields = std::min<std::size_t>(fields.size(), std::uniform_int_distribution<std::size_t>(10, 30)(rng));
+        for (std::size_t k = 0; k < n_fields; ++k)
+          for (int i = 0; i < layout.width; ++i) known[layout.index(fields[k], x, i)] = true;
+      }
+      // the measurements as an observation (ML-Flux) and a MID table (MFA)
+      Observation obs;
+      obs.values = Eigen::VectorXd::Zero(noisy.size());
+      obs.sd = Eigen::VectorXd::Constant(noisy.size(), kMidSd);
+      obs.known.assign(known.size(), false);
+      io::MidTable table;
+      long fractions = 0, unmeasured = 0, total = 0;
+      for (std::size_t f = 0; f < layout.fields.size(); ++f)
+        for (std::size_t x = 0; x < layout.experiments.size(); ++x) {
+          const int n = layout.fields[f].isotopologues;
+          bool measured = known[layout.index(f, x, 0)];
+          for (int i = 0; i < layout.width; ++i) {
+            const auto at = layout.index(f, x, i);
+            if (i >= n) {
+              obs.known[at] = true;  // padding
+              continue;
+            }
+            ++total;
+            if (!measured) {
+              ++unmeasured;
+              continue;
+            }
+            obs.known[at] = true;
+            obs.values(static_cast<Eigen::Index>(at)) = noisy(static_cast<Eigen::Index>(at));
+          }
+          if (!measured) continue;
+          io::MeasuredMid m;
+          m.experiment = layout.experiments[x];
+          m.fragment = layout.fields[f].metabolite;
+          for (int i = 0; i < n; ++i) {
+            m.fraction.push_back(noisy(static_cast<Eigen::Index>(layout.index(f, x, i))));
+            m.sd.push_back(kMidSd);
+          }
+          fractions += n;
+          table.mids.push_back(std::move(m));
+        }
+      obs.masked = static_cast<double>(unmeasured) / static_cast<double>(total);
+      auto mid_ssr_of = [&](const FluxVector& v) {
+        auto sim = simulator.simulate(v);
+        if (!sim) return std::nan("");
+        double ssr = 0;
+        for (std::size_t i = 0; i < known.size(); ++i)
+          if (known[i] && !pad[i]) ssr += std::pow(((*sim)(static_cast<Eigen::Index>(i)) - noisy(static_cast<Eigen::Index>(i))) / kMidSd, 2);
+        return ssr;
+      };
+      auto flux_ssr_of = [&](const Eigen::VectorXd& full) {
+        double ssr = 0;
+        for (auto j : net_columns) ssr += std::pow(full(static_cast<Eigen::Index>(j)) - truth(static_cast<Eigen::Index>(j)), 2);
+        return ssr;
+      };
+      auto full_of = [&](const FluxVector& v) {
+        Eigen::VectorXd full(truth.size());
+        for (std::size_t j = 0; j < expansion.columns().size(); ++j) {
+          const std::string& name = expansion.columns()[j];
+          const auto& ids = space.column_ids();
+          const auto c = std::find(ids.begin(), ids.end(), name.substr(4)) - ids.begin();
+          full(static_cast<Eigen::Index>(j)) = name.rfind("net:", 0) == 0 ? v.net(c) : v.exchange(c);
+        }
+        return full;
+      };
+      // ML-Flux
+      PredictOptions po;
+      po.imputer = partial ? "auto" : "none";
+      auto t0 = Clock::now();
+      auto pred = pipeline.run({obs}, po);
+      Outcome ml;
+      ml.seconds = seconds_since(t0);
+      if (!pred) {
+        std::fprintf(stderr, "set %ld: prediction failed: %s\n", s, pred.message().c_str());
+        continue;
+      }
+      const Eigen::VectorXd ml_full = pred.value().mean;
+      ml.flux_ssr = flux_ssr_of(ml_full);
+      ml.mid_ssr = mid_ssr_of(expansion.flux_vector(ml_full));
+      for (const bool with_fluxes : {false, true}) {
+        const std::string scenario = std::string(partial ? "partial" : "complete") + (with_fluxes ? "+fluxes" : "");
+        mfa::FitOptions fo;
+        fo.starts = starts;
+        fo.threads = 1;
+        fo.seed = seed * 1000003 + static_cast<std::uint64_t>(s);
+        auto problem = mfa::FitProblem::create(model, space, polytope, experiments, table,
+                                               with_fluxes ? measured_transport : std::vector<MeasuredFlux>{}, fo);
+        if (!problem) {
+          std::fprintf(stderr, "set %ld: %s\n", s, problem.message().c_str());
+          continue;
+        }
+        Outcome mfa, hybrid;
+        t0 = Clock::now();
+        auto fit = problem.value().fit(fo);
+        mfa.seconds = seconds_since(t0);
+        if (fit) {
+          mfa.flux_ssr = flux_ssr_of(full_of(fit.value().fluxes));
+          mfa.mid_ssr = mid_ssr_of(fit.value().fluxes);
+        }
+        mfa::FitOptions ho = fo;
+        ho.starts = 0;
+        const FluxVector start = expansion.flux_vector(ml_full);
+        t0 = Clock::now();
+        auto hfit = problem.value().fit(ho, {space.full_to_free(start)});
+        hybrid.seconds = seconds_since(t0) + ml.seconds;
+        if (hfit) {
+          hybrid.flux_ssr = flux_ssr_of(full_of(hfit.value().fluxes));
+          hybrid.mid_ssr = mid_ssr_of(hfit.value().fluxes);
+        }
+        for (const auto& [name, o] : {std::pair<std::string, Outcome>{"mlflux", ml}, {"mfa", mfa}, {"hybrid", hybrid}}) {
+          std::printf("%s\t%ld\t%s\t%.6g\t%.6g\t%.6g\t%ld\n", scenario.c_str(), s, name.c_str(), o.flux_ssr, o.mid_ssr, o.seconds, fractions);
+          auto& st = stats[scenario][name];
+          if (std::isfinite(o.flux_ssr)) {
+            st.flux.push_back(o.flux_ssr);
+            st.mid.push_back(o.mid_ssr);
+            st.seconds.push_back(o.seconds);
+          }
+        }
+        ++counted[scenario];
+        if (mfa.flux_ssr < ml.flux_ssr) ++mfa_beats_mlflux[scenario];
+        if (hybrid.flux_ssr < ml.flux_ssr) ++hybrid_beats_mlflux[scenario];
+        std::fflush(stdout);
+      }
+    }
+    std::fprintf(stderr, "\rset %ld of %ld..%ld", s + 1, first + 1, std::min(first + sets, n_test));
+  }
+  std::fprintf(stderr, "\n\n| scenario | method | sets | median flux SSR | median MID SSR | median seconds |\n|---|---|---|---|---|---|\n");
+  for (const auto& [scenario, methods] : stats)
+    for (const char* m : {"mlflux", "mfa", "hybrid"}) {
+      auto it = methods.find(m);
+      if (it == methods.end()) continue;
+      std::fprintf(stderr, "| %s | %s | %zu | %.4g | %.4g | %.4g |\n", scenario.c_str(), m, it->second.flux.size(), median(it->second.flux),
+                   median(it->second.mid), median(it->second.seconds));
+    }
+  std::fprintf(stderr, "\n");
+  for (const auto& [scenario, n] : counted)
+    std::fprintf(stderr, "%s: MFA's flux SSR below ML-Flux's in %ld of %ld sets; the hybrid's in %ld\n", scenario.c_str(), mfa_beats_mlflux[scenario], n,
+                 hybrid_beats_mlflux[scenario]);
+
+  // MFA's time against the number of tracer experiments (complete patterns, 3 sets)
+  std::fprintf(stderr, "\n| experiments | median MFA seconds (%d starts, 1 thread) | median ML-Flux seconds |\n|---|---|---|\n", starts);
+  for (std::size_t n_exp : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{10}, layout.experiments.size()}) {
+    if (n_exp > layout.experiments.size()) continue;
+    std::vector<double> t_mfa, t_ml;
+    for (long s = 0; s < std::min<long>(3, n_test); ++s) {
+      const std::uint64_t row = d.test[static_cast<std::size_t>(s)];
+      const Eigen::VectorXd clean = d.mid_rows({row}).row(0).transpose();
+      io::MidTable table;
+      Observation obs;
+      obs.values = Eigen::VectorXd::Zero(clean.size());
+      obs.sd = Eigen::VectorXd::Constant(clean.size(), kMidSd);
+      obs.known.assign(static_cast<std::size_t>(clean.size()), true);
+      long unmeasured = 0, total = 0;
+      for (std::size_t f = 0; f < layout.fields.size(); ++f)
+        for (std::size_t x = 0; x < layout.experiments.size(); ++x) {
+          const int n = layout.fields[f].isotopologues;
+          for (int i = 0; i < n; ++i) {
+            ++total;
+            const auto at = static_cast<Eigen::Index>(layout.index(f, x, i));
+            if (x < n_exp) obs.values(at) = clean(at);
+            else {
+              obs.known[static_cast<std::size_t>(at)] = false;
+              ++unmeasured;
+            }
+          }
+          if (x >= n_exp) continue;
+          io::MeasuredMid m;
+          m.experiment = layout.experiments[x];
+          m.fragment = layout.fields[f].metabolite;
+          for (int i = 0; i < n; ++i) {
+            m.fraction.push_back(clean(static_cast<Eigen::Index>(layout.index(f, x, i))));
+            m.sd.push_back(kMidSd);
+          }
+          table.mids.push_back(std::move(m));
+        }
+      obs.masked = static_cast<double>(unmeasured) / static_cast<double>(total);
+      mfa::FitOptions fo;
+      fo.starts = starts;
+      fo.threads = 1;
+      auto problem = mfa::FitProblem::create(model, space, polytope, experiments, table, {}, fo);
+      if (!problem) continue;
+      auto t0 = Clock::now();
+      (void)problem.value().fit(fo);
+      t_mfa.push_back(seconds_since(t0));
+      PredictOptions po;
+      po.imputer = n_exp == layout.experiments.size() ? "none" : "auto";
+      t0 = Clock::now();
+      (void)pipeline.run({obs}, po);
+      t_ml.push_back(seconds_since(t0));
+    }
+    std::fprintf(stderr, "| %zu | %.3g | %.3g |\n", n_exp, median(t_mfa), median(t_ml));
+  }
+  return 0;
+}
