@@ -2,7 +2,8 @@
 // prediction) on held-out simulated flux sets (the ML-Flux paper's Fig. 6a-d).
 //
 // For each test row of a dataset (flux sets the package never trained on) the MIDs are
-// perturbed with Gaussian noise (sd 0.01, the measurement sd) and given to the three
+// perturbed with Gaussian noise (sd 0.01, the measurement sd; FLUXION_MID_NOISE changes
+// it) and given to the three
 // methods, with complete patterns (every experiment) or partial ones (one random tracer
 // experiment, 10 to 30 random metabolites), with or without the transport fluxes
 // measured (truth + noise, sd 5 % of the flux, at least 0.01). Per set and method:
@@ -64,6 +65,8 @@ int main(int argc, char** argv) {
   const std::uint64_t seed = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1;
   const long complete_sets = argc > 6 ? std::atol(argv[6]) : sets;
   const long first = argc > 7 ? std::atol(argv[7]) : 0;
+  // FLUXION_MID_NOISE: sd of the noise added to the MIDs (default 0.01, the weights' sd)
+  const double noise_sd = std::getenv("FLUXION_MID_NOISE") ? std::atof(std::getenv("FLUXION_MID_NOISE")) : kMidSd;
   auto package = FluxPredictor::load(argv[1]);
   if (!package) {
     std::fprintf(stderr, "%s\n", package.message().c_str());
@@ -141,7 +144,7 @@ int main(int argc, char** argv) {
     const std::vector<bool> pad = padding_entries(layout);
     Eigen::VectorXd noisy = clean;
     for (Eigen::Index i = 0; i < noisy.size(); ++i)
-      if (!pad[static_cast<std::size_t>(i)]) noisy(i) = std::max(0.0, clean(i) + kMidSd * noise(rng));
+      if (!pad[static_cast<std::size_t>(i)]) noisy(i) = std::max(0.0, clean(i) + noise_sd * noise(rng));
     const FluxVector true_v = expansion.flux_vector(truth);
     std::vector<MeasuredFlux> measured_transport;
     for (Eigen::Index c : transport) {
@@ -234,6 +237,9 @@ int main(int argc, char** argv) {
         continue;
       }
       const Eigen::VectorXd ml_full = pred.value().mean;
+      if (std::getenv("FLUXION_SHOW_FLUXES") && !partial)
+        for (auto j : net_columns)
+          std::fprintf(stderr, "%s\ttrue %.4g\tmlflux %.4g\n", expansion.columns()[j].c_str(), truth(static_cast<Eigen::Index>(j)), ml_full(static_cast<Eigen::Index>(j)));
       ml.flux_ssr = flux_ssr_of(ml_full);
       ml.mid_ssr = mid_ssr_of(expansion.flux_vector(ml_full));
       for (const bool with_fluxes : {false, true}) {

@@ -272,10 +272,12 @@ struct Callback {
   Eigen::MatrixXd jac;
   int evaluations = 0;
   // SLSQP's first quasi-Newton step is −gradient (identity Hessian): with an SSR of 1e6
-  // at a poor start it overshoots so far that the line search gives up after one step.
-  // The objective is divided by the start's SSR, so that it starts at 1.
-  double scale = 0;
+  // at a poor start it overshoots so far that the line search gives up after one step;
+  // dividing the objective by √SSR of the start tames it (but slows smaller problems).
+  double scale = 1.0;  // 0: set from the first evaluation's SSR
 };
+
+constexpr int kStalled = 50;  // a start that ends in fewer evaluations stalled
 
 double objective(unsigned n, const double* z, double* grad, void* data) {
   auto& c = *static_cast<Callback*>(data);
@@ -363,30 +365,39 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     auto work = workspace();
     for (std::size_t s = next++; s < starts.size(); s = next++) {
       const auto s0 = std::chrono::steady_clock::now();
-      Callback cb{this, &im, work.get(), {}, {}, 0};
-      nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
-      nlopt_set_min_objective(opt, objective, &cb);
-      if (im.g.rows() > 0) {
-        const std::vector<double> tol(static_cast<std::size_t>(im.g.rows()), 1e-9);
-        nlopt_add_inequality_mconstraint(opt, static_cast<unsigned>(im.g.rows()), inequalities, const_cast<Impl*>(&im), tol.data());
-      }
-      nlopt_set_ftol_rel(opt, options.relative_tolerance);
-      nlopt_set_xtol_rel(opt, 1e-10);
-      nlopt_set_maxeval(opt, options.max_evaluations);
-      std::vector<double> z(starts[s].data(), starts[s].data() + nz);
-      double f = 0;
       // SLSQP's quasi-Newton model goes stale where the one-way fluxes kink (net = 0)
       // and on flat exchange directions, and it then stops early: restart it from where
-      // it stopped, with a fresh model, while that still lowers the SSR
+      // it stopped, with a fresh model, while that still lowers the SSR. If it stalls at
+      // once (its first steps overshoot on large problems: CCM with 20 experiments), the
+      // start is run again with the objective divided by √SSR of the start.
+      Callback cb{this, &im, work.get(), {}, {}, 0, 1.0};
+      std::vector<double> z;
       nlopt_result status = NLOPT_SUCCESS;
-      double previous = kInfinity;
-      for (int round = 0; nz > 0 && round < options.restarts + 1 && cb.evaluations < options.max_evaluations; ++round) {
-        nlopt_set_maxeval(opt, options.max_evaluations - cb.evaluations);
-        status = nlopt_optimize(opt, z.data(), &f);
-        if (status < 0 || !(f < previous * (1 - 1e-6))) break;
-        previous = f;
+      int evaluations = 0;
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        cb.scale = attempt == 0 ? 1.0 : 0.0;  // 0: set from the start's SSR
+        cb.evaluations = 0;
+        nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
+        nlopt_set_min_objective(opt, objective, &cb);
+        if (im.g.rows() > 0) {
+          const std::vector<double> tol(static_cast<std::size_t>(im.g.rows()), 1e-9);
+          nlopt_add_inequality_mconstraint(opt, static_cast<unsigned>(im.g.rows()), inequalities, const_cast<Impl*>(&im), tol.data());
+        }
+        nlopt_set_ftol_rel(opt, options.relative_tolerance);
+        nlopt_set_xtol_rel(opt, 1e-10);
+        z.assign(starts[s].data(), starts[s].data() + nz);
+        double f = 0, previous = kInfinity;
+        for (int round = 0; nz > 0 && round < options.restarts + 1 && cb.evaluations < options.max_evaluations; ++round) {
+          nlopt_set_maxeval(opt, options.max_evaluations - cb.evaluations);
+          status = nlopt_optimize(opt, z.data(), &f);
+          if (status < 0 || !(f < previous * (1 - 1e-6))) break;
+          previous = f;
+        }
+        nlopt_destroy(opt);
+        evaluations += cb.evaluations;
+        if (cb.evaluations >= kStalled) break;
       }
-      nlopt_destroy(opt);
+      cb.evaluations = evaluations;
       StartResult& out = result.starts[s];
       out.start = static_cast<int>(s);
       out.extra = s < extra_starts.size();
@@ -577,7 +588,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       // the SSR of the best fit with the flux held at t, from z (updated in place)
       auto held_at = [&](double t, Eigen::VectorXd& z) {
         ++pi.fits;
-        Callback cb{this, &im, work.get(), {}, {}, 0};
+        Callback cb{this, &im, work.get(), {}, {}, 0, 1.0};
         nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
         nlopt_set_min_objective(opt, objective, &cb);
         if (im.g.rows() > 0) {
