@@ -33,6 +33,22 @@ char separator_of(std::string_view text) {
   return ',';
 }
 
+// The data rows of a FreeFlux table: (1-based line, trimmed and unquoted cells); blank
+// lines and '#' lines (comments, section titles, the header) are skipped.
+std::vector<std::pair<int, std::vector<std::string_view>>> data_rows(std::string_view text) {
+  const char sep = separator_of(text);
+  std::vector<std::pair<int, std::vector<std::string_view>>> rows;
+  int ln = 0;
+  for (auto line : split_lines(text)) {
+    ++ln;
+    if (trim(line).empty() || trim(line).front() == '#') continue;
+    auto cells = split_cells(line, sep);
+    for (auto& c : cells) c = unquote(trim(c));
+    rows.emplace_back(ln, std::move(cells));
+  }
+  return rows;
+}
+
 // One side "0.488Ala+G6P(abcdef)+Suc(abcd,dcba)" as fluxion's equation syntax
 // ("0.488 Ala + G6P (abcdef) + Suc (abcd)"); symmetric metabolites are collected.
 bool convert_side(std::string_view side, std::string& out, std::set<std::string>& symmetric, std::string& error) {
@@ -104,15 +120,9 @@ bool convert_side(std::string_view side, std::string& out, std::set<std::string>
 Result<Model> read_freeflux(std::string_view text, const std::string& source) {
   Diagnostics d(source);
   Model model;
-  const char sep = separator_of(text);
   std::set<std::string> symmetric;
   std::vector<int> reaction_lines;
-  int ln = 0;
-  for (auto line : split_lines(text)) {
-    ++ln;
-    if (trim(line).empty() || trim(line).front() == '#') continue;
-    auto cells = split_cells(line, sep);
-    for (auto& c : cells) c = unquote(trim(c));
+  for (const auto& [ln, cells] : data_rows(text)) {
     if (cells.size() < 4) {
       d.error("expected 4 cells (reaction_ID, substrate_IDs(atom), product_IDs(atom), reversibility), found " + std::to_string(cells.size()), ln, 1);
       continue;
@@ -190,14 +200,8 @@ std::optional<std::vector<double>> number_list(std::string_view s) {
 
 Result<MidTable> read_freeflux_mdvs(std::string_view text, const std::string& source, const std::string& experiment) {
   Diagnostics d(source);
-  const char sep = separator_of(text);
   MidTable table;
-  int ln = 0;
-  for (auto line : split_lines(text)) {
-    ++ln;
-    if (trim(line).empty() || trim(line).front() == '#') continue;
-    auto cells = split_cells(line, sep);
-    for (auto& c : cells) c = unquote(trim(c));
+  for (const auto& [ln, cells] : data_rows(text)) {
     if (cells.size() < 2) {
       d.error("expected fragment_ID, mean, sd", ln, 1);
       continue;
@@ -248,14 +252,8 @@ Result<MidTable> read_freeflux_mdvs(std::string_view text, const std::string& so
 Result<std::vector<MeasuredFlux>> read_freeflux_fluxes(std::string_view text, const std::string& source, const FluxSpace& space) {
   using R = Result<std::vector<MeasuredFlux>>;
   Diagnostics d(source);
-  const char sep = separator_of(text);
   std::vector<MeasuredFlux> out;
-  int ln = 0;
-  for (auto line : split_lines(text)) {
-    ++ln;
-    if (trim(line).empty() || trim(line).front() == '#') continue;
-    auto cells = split_cells(line, sep);
-    for (auto& c : cells) c = unquote(trim(c));
+  for (const auto& [ln, cells] : data_rows(text)) {
     if (cells.size() < 3) {
       d.error("expected reaction_ID, mean, sd", ln, 1);
       continue;
