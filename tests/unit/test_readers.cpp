@@ -127,7 +127,10 @@ TEST(ModelIo, FormatDetectionAndMissingFiles) {
   EXPECT_EQ(io::format_from_path("a.xml", "<?xml version='1.0'?>\n<fluxml>"), io::ModelFormat::fluxml);
   EXPECT_EQ(io::format_from_path("a.xml.gz", "<sbml>"), io::ModelFormat::sbml);
   EXPECT_EQ(io::format_from_path("a.json"), io::ModelFormat::cobra_json);
-  EXPECT_FALSE(io::format_from_path("a.csv").has_value());
+  EXPECT_EQ(io::format_from_path("a.csv"), io::ModelFormat::freeflux);
+  EXPECT_EQ(io::format_from_path("a.tsv", "#reaction_ID\tsubstrate_IDs(atom)"), io::ModelFormat::freeflux);
+  EXPECT_EQ(io::format_from_path("a.tsv", "id\tequation"), io::ModelFormat::reaction_tsv);
+  EXPECT_FALSE(io::format_from_path("a.dat").has_value());
   auto missing = io::load_model("/nonexistent/model.tsv");
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(has(missing.message(), "no such file"));
