@@ -9,6 +9,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "fluxion/sampling/samplers.hpp"
@@ -686,6 +687,93 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
   worker();
   for (auto& t : pool) t.join();
   return R::success(std::move(out), d.items());
+}
+
+Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, int replicates, const FitOptions& options,
+                                                      const std::function<void(int, int)>& progress) const {
+  using R = Result<MonteCarlo>;
+  Diagnostics d("monte carlo");
+  const auto& im = *impl_;
+  if (replicates < 2) {
+    d.error("at least 2 replicates", 0, 0);
+    return R::failure(d);
+  }
+  if (best.residuals.size() != im.entries.size() + im.fluxes.size()) {
+    d.error("the best fit does not belong to this problem", 0, 0);
+    return R::failure(d);
+  }
+  const Eigen::Index nc = im.space.n_columns();
+  Eigen::MatrixXd net(replicates, nc), xch(replicates, nc);
+  std::vector<bool> ok(static_cast<std::size_t>(replicates), false);
+  const int n_threads = std::max(1, std::min(options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency()), replicates));
+  std::atomic<int> next{0}, done{0};
+  std::mutex progress_mutex;
+  auto worker = [&] {
+    for (int k = next++; k < replicates; k = next++) {
+      // a data set around the best fit: one seeded stream per replicate
+      std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(k) + 1);
+      std::normal_distribution<double> normal;
+      auto copy = std::make_shared<Impl>(im);
+      for (std::size_t i = 0; i < copy->entries.size(); ++i)
+        copy->entries[i].measured = best.residuals[i].simulated + copy->entries[i].sd * normal(rng);
+      for (std::size_t i = 0; i < copy->fluxes.size(); ++i)
+        copy->fluxes[i].value = best.residuals[im.entries.size() + i].simulated + copy->fluxes[i].sd * normal(rng);
+      FitProblem replica;
+      replica.impl_ = copy;
+      FitOptions fo = options;
+      fo.starts = 0;
+      fo.threads = 1;
+      auto fit = replica.fit(fo, {best.x});
+      if (fit) {
+        net.row(k) = fit.value().fluxes.net.transpose();
+        xch.row(k) = fit.value().fluxes.exchange.transpose();
+        ok[static_cast<std::size_t>(k)] = true;
+      }
+      const int n = ++done;
+      if (progress) {
+        std::lock_guard lock(progress_mutex);
+        progress(n, replicates);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  MonteCarlo mc;
+  mc.replicates = replicates;
+  std::vector<Eigen::Index> good;
+  for (int k = 0; k < replicates; ++k)
+    if (ok[static_cast<std::size_t>(k)]) good.push_back(k);
+  mc.failed = replicates - static_cast<int>(good.size());
+  if (good.size() < 2) {
+    d.error("fewer than 2 replicates could be refitted", 0, 0);
+    return R::failure(d);
+  }
+  auto summarise = [&](const Eigen::MatrixXd& m, Eigen::VectorXd& low, Eigen::VectorXd& high, Eigen::VectorXd& sd) {
+    low.resize(nc);
+    high.resize(nc);
+    sd.resize(nc);
+    std::vector<double> v(good.size());
+    for (Eigen::Index c = 0; c < nc; ++c) {
+      double mean = 0;
+      for (std::size_t i = 0; i < good.size(); ++i) mean += (v[i] = m(good[i], c)) / static_cast<double>(good.size());
+      double ss = 0;
+      for (double x : v) ss += (x - mean) * (x - mean);
+      sd(c) = std::sqrt(ss / static_cast<double>(good.size() - 1));
+      std::sort(v.begin(), v.end());
+      auto quantile = [&](double q) {  // linear interpolation between order statistics
+        const double pos = q * static_cast<double>(v.size() - 1);
+        const auto i = static_cast<std::size_t>(pos);
+        return i + 1 < v.size() ? v[i] + (pos - static_cast<double>(i)) * (v[i + 1] - v[i]) : v.back();
+      };
+      low(c) = quantile(0.025);
+      high(c) = quantile(0.975);
+    }
+  };
+  summarise(net, mc.net_low, mc.net_high, mc.net_sd);
+  summarise(xch, mc.exchange_low, mc.exchange_high, mc.exchange_sd);
+  return R::success(std::move(mc), d.items());
 }
 
 }  // namespace fluxion::mfa

@@ -284,4 +284,19 @@ TEST(Fit, FreefluxEcoliSyntheticTrueFluxesLieInTheIntervals) {
     EXPECT_GE(pi.high, t - 1e-6) << pi.name;
     EXPECT_GT(pi.fits, 2) << pi.name;
   }
+
+  // Monte-Carlo intervals of well-determined fluxes hold the fitted and the true value
+  auto mc = problem.value().monte_carlo(fit.value(), 20, options);
+  ASSERT_TRUE(mc.ok());
+  EXPECT_EQ(mc.value().failed, 0);
+  for (const auto& t : targets) {
+    const std::string& id = fs.column_ids()[static_cast<std::size_t>(t.column)];
+    if (id == "me1") continue;  // not identifiable: refits started at the best fit stay near it
+    const double v = fit.value().fluxes.net(t.column);
+    const double tv = truth.count(id) ? truth[id] : truth.at(id + "_f") - truth.at(id + "_b");
+    EXPECT_LE(mc.value().net_low(t.column), v) << id;
+    EXPECT_GE(mc.value().net_high(t.column), v) << id;
+    EXPECT_LE(mc.value().net_low(t.column), tv + 1e-6) << id;
+    EXPECT_GE(mc.value().net_high(t.column), tv - 1e-6) << id;
+  }
 }
