@@ -122,7 +122,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     auto space = FluxSpace::build(model.value());
     if (!accept(space, ctx)) return;
     const FluxSpace& fs = space.value();
-    auto setup = sampler_setup(o.sampler, fs, info, ctx);
+    auto setup = sampler_setup(o.sampler, model.value(), o.model, fs, info, ctx);
     if (!setup) return;
 
     // tracer experiments and the traced elements

@@ -36,7 +36,7 @@ struct FitCli {
   std::vector<std::string> natural{"none"}, starts_from, profile;
   int starts = 20, threads = 0, max_evaluations = 3000, monte_carlo = 0;
   std::uint64_t seed = 1;
-  double mid_sd = 0.0, exchange_max = 1000.0;
+  double mid_sd = 0.0, exchange_max = 1000.0, exchange_floor = mfa::FitOptions{}.exchange_floor;
 };
 
 std::string fmt_num(double v) {
@@ -82,6 +82,10 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       ->capture_default_str();
   cmd->add_option("--starts", o.starts, "Starting points sampled uniformly in the flux polytope")->check(CLI::Range(0, 100000))->capture_default_str();
   cmd->add_option("--start-from", o.starts_from, "Flux table (reaction, net, exchange) to start from as well, e.g. fluxion predict's fluxes.tsv (hybrid ML-Flux + MFA); repeatable");
+  cmd->add_option("--exchange-floor", o.exchange_floor,
+                  "Sampled starts draw each exchange flux log-uniformly from this fraction of its upper bound up to it")
+      ->check(CLI::Range(1e-12, 1.0))
+      ->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the starting points")->capture_default_str();
   cmd->add_option("--max-evaluations", o.max_evaluations, "Simulations per start at most")->check(CLI::Range(1, 10000000))->capture_default_str();
@@ -170,10 +174,15 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     }
     std::vector<LinearConstraint> constraints;
     std::vector<MeasuredFlux> measured;
+    if (!model.relations.empty()) {  // the model's own constraints between fluxes
+      auto r = io::model_relations(model, space.value(), o.model);
+      if (!accept(r, ctx)) return;
+      constraints = r.value();
+    }
     if (!o.constraints.empty()) {
       auto c = io::load_constraint_table(o.constraints, space.value());
       if (!accept(c, ctx)) return;
-      constraints = c.value();
+      constraints.insert(constraints.end(), c.value().begin(), c.value().end());
     }
     if (!status_rows.empty()) {
       auto c = io::mfapy_status_constraints(status_rows, o.mfapy_status, *model_text, model, space.value());
@@ -207,6 +216,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     options.starts = o.starts;
     options.threads = o.threads;
     options.seed = o.seed;
+    options.exchange_floor = o.exchange_floor;
     options.max_evaluations = o.max_evaluations;
     options.default_mid_sd = o.mid_sd;
     for (const auto& s : o.natural) {
@@ -249,8 +259,9 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     if (!made) return fail(made.diagnostics());
     const auto t1 = std::chrono::steady_clock::now();
 
-    spdlog::info("fitting {} measurements with {} free parameters ({} after fixed fluxes) from {} starts", problem.value().n_measurements(),
-                 problem.value().n_parameters(), problem.value().n_parameters() - 0, o.starts + static_cast<int>(extra.size()));
+    spdlog::info("fitting {} measurements with {} free parameters ({} left by the equality constraints) from {} starts",
+                 problem.value().n_measurements(), problem.value().n_parameters(), problem.value().n_fitted(),
+                 o.starts + static_cast<int>(extra.size()));
     ProgressBar bar("fit", o.starts + static_cast<long>(extra.size()), "starts");
     auto fitted = problem.value().fit(options, extra, [&bar](int done, int) { bar.update(done); });
     bar.finish();
@@ -388,6 +399,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     info.set("natural_abundance_at_unlabelled_substrate_atoms", natural);
     info.set("starts", std::to_string(o.starts));
     info.set("exchange_max", fmt_num(o.exchange_max));
+    info.set("exchange_floor", fmt_num(o.exchange_floor));
     info.set("seed", std::to_string(o.seed));
     info.set("solver", "NLopt SLSQP");
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());

@@ -41,7 +41,7 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     auto space = FluxSpace::build(model.value());
     if (!accept(space, ctx)) return;
     const FluxSpace& fs = space.value();
-    auto setup = sampler_setup(o.sampler, fs, info, ctx);
+    auto setup = sampler_setup(o.sampler, model.value(), o.model, fs, info, ctx);
     if (!setup) return;
     auto sampler = FluxSetSampler::create(model.value(), fs, setup->constraints, setup->options);
     if (!accept(sampler, ctx)) return;

@@ -51,12 +51,17 @@ void declare_sampler_options(CLI::App* cmd, SamplerCli& o) {
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str()->group(g);
 }
 
-std::optional<SamplerSetup> sampler_setup(const SamplerCli& o, const FluxSpace& fs, io::RunInfo& info, Context& ctx) {
+std::optional<SamplerSetup> sampler_setup(const SamplerCli& o, const Model& model, const std::string& model_source, const FluxSpace& fs, io::RunInfo& info, Context& ctx) {
   SamplerSetup s;
+  if (!model.relations.empty()) {  // the model's own constraints between fluxes
+    auto r = io::model_relations(model, fs, model_source);
+    if (!accept(r, ctx)) return std::nullopt;
+    s.constraints = r.value();
+  }
   if (!o.constraints.empty()) {
     auto c = io::load_constraint_table(o.constraints, fs);
     if (!accept(c, ctx)) return std::nullopt;
-    s.constraints = c.value();
+    s.constraints.insert(s.constraints.end(), c.value().begin(), c.value().end());
     info.add_input("constraints", o.constraints);
   }
   FluxSetOptions& options = s.options;

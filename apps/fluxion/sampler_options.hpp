@@ -34,7 +34,7 @@ struct SamplerSetup {
   std::vector<LinearConstraint> constraints;
   FluxSetOptions options;
 };
-std::optional<SamplerSetup> sampler_setup(const SamplerCli& o, const FluxSpace& space, io::RunInfo& info, Context& ctx);
+std::optional<SamplerSetup> sampler_setup(const SamplerCli& o, const Model& model, const std::string& model_source, const FluxSpace& space, io::RunInfo& info, Context& ctx);
 
 // Records the sampler's settings and counters in run_info.json.
 void record_sampler(const SamplerCli& o, const FluxSetSampler& s, io::RunInfo& info);

@@ -253,6 +253,49 @@ Result<std::vector<LinearConstraint>> read_constraint_table(std::string_view tex
   return Result<std::vector<LinearConstraint>>::success(std::move(out));
 }
 
+bool parse_flux_expression(std::string_view text, const FluxSpace& space, std::vector<FluxTerm>& terms, std::string& error, int& column) {
+  std::vector<Token> tokens;
+  if (!tokenize(text, tokens, error, column)) return false;
+  Parser p(tokens, space);
+  Side s;
+  if (!p.side(s)) {
+    error = p.error;
+    column = p.error_column;
+    return false;
+  }
+  if (p.peek().kind != Token::end) {
+    error = "unexpected '" + p.peek().text + "'";
+    column = p.peek().column;
+    return false;
+  }
+  if (s.constant != 0.0 || s.terms.empty()) {
+    error = s.terms.empty() ? "no flux in the expression" : "a constant term in a flux expression";
+    column = 1;
+    return false;
+  }
+  terms = std::move(s.terms);
+  return true;
+}
+
+Result<std::vector<LinearConstraint>> model_relations(const Model& model, const FluxSpace& space, const std::string& source) {
+  Diagnostics d(source);
+  std::vector<LinearConstraint> out;
+  for (const auto& rel : model.relations) {
+    auto c = read_constraint_table(rel.expression, source, space);
+    if (!c) {
+      for (const auto& item : c.diagnostics())
+        d.error("constraint '" + rel.expression + "': " + item.message, rel.line, 0, "<constraints>");
+      continue;
+    }
+    for (auto& lc : c.value()) {
+      lc.name = source + (rel.line > 0 ? " line " + std::to_string(rel.line) : std::string()) + ": " + rel.expression;
+      out.push_back(std::move(lc));
+    }
+  }
+  if (d.has_errors()) return Result<std::vector<LinearConstraint>>::failure(d);
+  return Result<std::vector<LinearConstraint>>::success(std::move(out));
+}
+
 Result<std::vector<LinearConstraint>> load_constraint_table(const std::string& path, const FluxSpace& space) {
   std::string error;
   auto text = read_file(path, error);

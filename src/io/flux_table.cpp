@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "fluxion/io/constraint_table.hpp"
 #include "text.hpp"
 
 namespace fluxion::io {
@@ -42,7 +43,7 @@ Result<FluxVector> read_flux_table(std::string_view text, const std::string& sou
       d.error("net flux '" + std::string(n) + "' is not a finite number", ln, t.column("net"));
     }
     const std::string_view x = t.get("exchange");
-    if (!x.empty()) {
+    if (!x.empty() && x != "NA") {  // NA: none (fluxion's own outputs write it for one-way reactions)
       auto v = parse_number(x);
       if (!v || !std::isfinite(*v) || *v < 0) d.error("exchange flux '" + std::string(x) + "' must be a number >= 0", ln, t.column("exchange"));
       else xch[it->second] = *v;
@@ -138,11 +139,20 @@ Result<std::vector<MeasuredFlux>> read_measured_fluxes(std::string_view text, co
     const bool exchange = id.size() > 5 && id.substr(0, 4) == "xch(" && id.back() == ')';
     const std::string reaction = exchange ? id.substr(4, id.size() - 5) : id;
     auto it = column_by_id.find(reaction);
+    std::vector<FluxTerm> terms;
     if (it == column_by_id.end()) {
-      d.error("unknown reaction '" + reaction + "'", ln, t.column("flux"));
-      continue;
-    }
-    if (exchange) {
+      // a linear combination ("IN_Gln - EX_OGA_Gln": uptake net of secretion)
+      std::string error;
+      int column = 0;
+      if (id.find_first_of("+-* ()") == std::string::npos) {
+        d.error("unknown reaction '" + reaction + "'", ln, t.column("flux"));
+        continue;
+      }
+      if (!parse_flux_expression(id, space, terms, error, column)) {
+        d.error("flux '" + id + "': " + error, ln, t.column("flux") + std::max(0, column - 1));
+        continue;
+      }
+    } else if (exchange) {
       const auto& ex = space.exchange_columns();
       if (!std::binary_search(ex.begin(), ex.end(), it->second)) {
         d.error("'" + reaction + "' has no exchange flux (it cannot run backwards)", ln, t.column("flux"));
@@ -159,7 +169,8 @@ Result<std::vector<MeasuredFlux>> read_measured_fluxes(std::string_view text, co
       d.error("sd '" + std::string(t.get("sd")) + "' is not a number > 0", ln, t.column("sd"));
       continue;
     }
-    out.push_back({id, {FluxTerm{it->second, exchange, 1.0}}, *value, *sd, ln});
+    if (terms.empty()) terms.push_back(FluxTerm{it->second, exchange, 1.0});
+    out.push_back({id, std::move(terms), *value, *sd, ln});
   }
   if (out.empty() && !d.has_errors()) d.error("no measured fluxes", 0, 0);
   if (d.has_errors()) return R::failure(d);

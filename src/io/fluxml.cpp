@@ -5,7 +5,8 @@
 // strings split by position (carbons first, in the order of the composition; letter
 // case carries no element meaning) or tokens "C#1@2" whose prefix names the element.
 // <configuration> blocks (tracers, measurements, simulation values) are not part of the
-// model and are skipped; <constraints> that bound a single flux become bounds.
+// model and are skipped; <constraints> that bound a single flux become bounds, the others
+// (fluxes tied to each other) Model::relations.
 #include <pugixml.hpp>
 
 #include <algorithm>
@@ -274,9 +275,34 @@ Result<Model> read_fluxml(std::string_view text, const std::string& source) {
           else if (op == "<") op = ">";
           else if (op == ">") op = "<";
         }
-        if (!ri || !value || op.empty()) {
-          d.warning(std::string(kind) + " constraint '" + text + "' is not a bound on one flux; ignored",
-                    line_of(block), 0, "<constraints>");
+        if (op.empty()) {
+          d.error(std::string(kind) + " constraint '" + text + "' has no comparison (=, <=, >=)", line_of(block), 0, "<constraints>");
+          continue;
+        }
+        if (!ri || !value) {  // a relation between fluxes: kept for the flux polytope
+          std::string expression, unknown;
+          const std::string written = c.lhs + ' ' + op + ' ' + c.rhs;
+          for (std::size_t i = 0; i < written.size();) {
+            const auto word = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.'; };
+            if (!word(written[i])) {
+              expression += written[i++];
+              continue;
+            }
+            std::size_t j = i;
+            while (j < written.size() && word(written[j])) ++j;
+            const std::string token = written.substr(i, j - i);
+            if (model.reaction_index(token)) expression += xch ? "xch(" + token + ")" : token;
+            else {
+              if (std::isalpha(static_cast<unsigned char>(token[0])) || token[0] == '_') unknown = token;  // not a number
+              expression += token;
+            }
+            i = j;
+          }
+          if (!unknown.empty()) {
+            d.error(std::string(kind) + " constraint '" + text + "' names '" + unknown + "', which is not a reaction", line_of(block), 0, "<constraints>");
+            continue;
+          }
+          model.relations.push_back({expression, line_of(block)});
           continue;
         }
         auto& r = model.reactions[*ri];
@@ -396,6 +422,24 @@ Result<std::string> write_fluxml(const Model& model) {
     };
     emit(net, r.lower_bound, r.upper_bound, default_lb, kDefaultFluxBound);
     emit(xch, r.exchange_lower_bound, r.exchange_upper_bound, 0.0, kInfinity);
+  }
+  // relations: on exchange fluxes only (xch(...) around every id) or on net fluxes only
+  for (const auto& rel : model.relations) {
+    std::string e = rel.expression;
+    const bool on_exchange = e.find("xch(") != std::string::npos;
+    if (on_exchange) {
+      std::string plain;
+      for (std::size_t i = 0; i < e.size();) {
+        if (e.compare(i, 4, "xch(") == 0) {
+          const auto close = e.find(')', i);
+          plain += e.substr(i + 4, close - i - 4);
+          i = close == std::string::npos ? e.size() : close + 1;
+        } else plain += e[i++];
+      }
+      e = plain;
+    }
+    if (auto eq = e.find("=="); eq != std::string::npos) e.erase(eq, 1);
+    (on_exchange ? xch : net) += "        " + e + ";\n";
   }
   if (!net.empty() || !xch.empty()) {
     out += "  <constraints>\n";

@@ -122,6 +122,10 @@ Result<bool> save_model(const Model& model, const std::string& path) {
     return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
   std::vector<Diagnostic> warnings = text.diagnostics();
   for (auto& w : warnings) w.source = path;
+  if (!model.relations.empty() && *format != ModelFormat::fluxml)
+    warnings.push_back({Severity::warning, path, 0, 0, {},
+                        std::to_string(model.relations.size()) + " constraints between fluxes (e.g. '" + model.relations.front().expression +
+                            "') cannot be written in this format and are left out; write .fml, or pass them with --constraints"});
   return Result<bool>::success(true, warnings);
 }
 

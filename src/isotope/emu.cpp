@@ -362,7 +362,11 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
       for (const auto& p : r.reactants) produces = produces || (backwards && model.metabolites[p.metabolite].atoms[ei] > 0);
       if (!produces) continue;
     }
-    const bool backwards = space.is_leak_column(col) || r.reversible || r.lower_bound < 0;
+    // a reversible reaction runs backwards only through its exchange flux or a negative net
+    // flux: an in- or outflow without either (FluxML's default-bidirectional effluxes)
+    // has no backward step (it would make atoms from nothing)
+    const bool has_exchange = std::binary_search(space.exchange_columns().begin(), space.exchange_columns().end(), static_cast<Eigen::Index>(col));
+    const bool backwards = space.is_leak_column(col) || (r.reversible && has_exchange) || r.lower_bound < 0;
     Step rev;
     if (backwards) {
       rev.reaction_id = r.id + " (backward)";

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -69,10 +70,12 @@ std::string FitOptions::validate() const {
   if (max_evaluations < 1) return "max_evaluations must be >= 1";
   if (!(relative_tolerance > 0)) return "relative_tolerance must be > 0";
   if (default_mid_sd < 0) return "default_mid_sd must be >= 0";
+  if (!(exchange_floor > 0 && exchange_floor <= 1)) return "exchange_floor must be in (0, 1]";
   return {};
 }
 
 Eigen::Index FitProblem::n_parameters() const { return impl_->space.n_free(); }
+Eigen::Index FitProblem::n_fitted() const { return impl_->null.cols(); }
 Eigen::Index FitProblem::n_measurements() const {
   return static_cast<Eigen::Index>(impl_->entries.size() + impl_->fluxes.size());
 }
@@ -326,6 +329,28 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     }
     starts.push_back(im.to_z * (x - im.x0));
   }
+  // A given start outside the polytope (an ML-Flux prediction can break a bound or an
+  // exchange cap) would leave SLSQP infeasible: it is moved towards an interior point
+  // (the centre of the sampler's warm-up points) until every inequality holds.
+  if (!starts.empty() && im.g.rows() > 0) {
+    std::optional<Eigen::VectorXd> centre;
+    for (auto& z : starts) {
+      if (((im.g * z - im.h).array() <= 1e-6).all()) continue;  // a flux table's rounding is no violation
+      if (!centre) {
+        auto sampler = AchrSampler::create(im.polytope);
+        if (!sampler) return Result<FitResult>::failure(sampler.diagnostics());
+        Eigen::VectorXd c = Eigen::VectorXd::Zero(nf);
+        for (const auto& w : sampler.value().warmup()) c += w;
+        c /= static_cast<double>(std::max<std::size_t>(1, sampler.value().warmup().size()));
+        centre = im.to_z * (c - im.x0);
+      }
+      const Eigen::VectorXd step = z - *centre, room = im.h - im.g * *centre, rise = im.g * step;
+      double t = 1;
+      for (Eigen::Index i = 0; i < rise.size(); ++i)
+        if (rise(i) > 0) t = std::min(t, std::max(0.0, room(i)) / rise(i));
+      z = *centre + 0.999 * t * step;
+    }
+  }
   if (options.starts > 0) {
     AchrOptions ao;
     ao.seed = options.seed;
@@ -333,19 +358,24 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     if (!sampler) return Result<FitResult>::failure(sampler.diagnostics());
     // Uniform points put most exchange fluxes near the top of their range, where the
     // MIDs have equilibrated and hardly respond: each exchange flux is redrawn
-    // log-uniformly between max(lower, 1e-3·upper) and upper where the point stays feasible.
+    // log-uniformly between max(lower, exchange_floor·upper) and upper where the point stays feasible.
+    // Equalities may tie exchange fluxes together (parallel-tracer copies of a network):
+    // a flux is moved along its direction projected onto them (null·nullᵀ·e_k), which
+    // moves the fluxes tied to it alike.
     std::mt19937_64 rng(options.seed ^ 0x9e3779b97f4a7c15ULL);
     const Eigen::Index nnet = im.space.n_free_net();
     auto box = im.polytope.bounding_box();
+    const Eigen::MatrixXd along = im.null * im.null.bottomRows(nf - nnet).transpose();  // column k − nnet: P·e_k
     for (int s = 0; s < options.starts; ++s) {
       Eigen::VectorXd x = sampler.value().next();
       if (box.ok())
         for (Eigen::Index k = nnet; k < nf; ++k) {
-          const double hi = box.value().upper(k), lo = std::max(box.value().lower(k), 1e-3 * hi);
-          if (!(hi > lo) || !(lo > 0)) continue;
-          const double old = x(k);
-          x(k) = lo * std::pow(hi / lo, uniform01(rng));
-          if (!im.polytope.contains(x, 1e-9)) x(k) = old;
+          const double hi = box.value().upper(k), lo = std::max(box.value().lower(k), options.exchange_floor * hi);
+          const double reach = along(k, k - nnet);
+          if (!(hi > lo) || !(lo > 0) || !(reach > 1e-9)) continue;  // fixed, or fixed by the equalities
+          const double target = lo * std::pow(hi / lo, uniform01(rng));
+          const Eigen::VectorXd y = x + along.col(k - nnet) * ((target - x(k)) / reach);
+          if (im.polytope.contains(y, 1e-9)) x = y;
         }
       starts.push_back(im.to_z * (x - im.x0));
     }
@@ -434,6 +464,9 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     return Result<FitResult>::failure(d);
   }
   result.x = result.starts[static_cast<std::size_t>(result.best_start)].x;
+  // exchange fluxes at their bound 0 come back as ±1e-15 from x0 + null·z: exactly 0
+  for (Eigen::Index k = im.space.n_free_net(); k < nf; ++k)
+    if (result.x(k) < 0 && result.x(k) > -1e-9) result.x(k) = 0;
   result.fluxes = im.space.free_to_full(result.x);
   auto work = workspace();
   Eigen::VectorXd r;

@@ -308,6 +308,18 @@ if [ -n "$data" ] && [ -d "$data/mfa/mfapy" ]; then
   expect 2 'exactly one of --mids and --mfapy-mdv' -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" -e "$ex" -o "$tmp/fit2"
 fi
 
+# Park et al. 2016: three tracers on one network copied per tracer, the copies tied by the
+# model's own constraints (537 measurements, 411 free parameters, 84 left by the ties)
+if [ -n "$data" ] && [ -d "$data/mfa/park2016/mammalia" ]; then
+  pk="$data/mfa/park2016/mammalia"
+  expect 0 'wrote .*mids.tsv \(532 fractions\)' -- bash "$(dirname "$0")/../../examples/park2016/prepare.sh" "$pk" "$tmp/park"
+  expect 0 'with 537 measurements and 84 free parameters' -- "$fluxion" fit -m "$pk/mammalia.xml" -i "$tmp/park/mids.tsv" -e "$tmp/park/tracers.tsv" --constraints "$tmp/park/constraints.txt" --measured-fluxes "$tmp/park/fluxes.tsv" --starts 1 --max-evaluations 20 --threads 1 -o "$tmp/parkfit"
+  expect 2 'prepare.sh DATA_DIR OUT_DIR' -- bash "$(dirname "$0")/../../examples/park2016/prepare.sh" "$pk"
+  expect 2 'mammalia_mea__12_13C.csv: not found' -- bash "$(dirname "$0")/../../examples/park2016/prepare.sh" "$tmp" "$tmp/park2"
+  # a previous fit's fluxes.tsv (NA exchange fluxes of one-way reactions) is a valid start
+  expect 0 'best of 1 starts' -- "$fluxion" fit -m "$pk/mammalia.xml" -i "$tmp/park/mids.tsv" -e "$tmp/park/tracers.tsv" --constraints "$tmp/park/constraints.txt" --measured-fluxes "$tmp/park/fluxes.tsv" --starts 0 --start-from "$tmp/parkfit/fluxes.tsv" --max-evaluations 20 --threads 1 -o "$tmp/parkfit2"
+fi
+
 if [ -n "$data" ] && [ -d "$data/bigg" ]; then
   expect 0 '"rank": 67' -- "$fluxion" model info "$data/bigg/e_coli_core.xml.gz" --format json
   expect 0 'wrote' -- "$fluxion" model convert "$data/bigg/e_coli_core.xml.gz" "$tmp/ecoli.json"

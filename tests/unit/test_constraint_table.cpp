@@ -3,6 +3,7 @@
 
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/constraint_table.hpp"
+#include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/model_io.hpp"
 
 using namespace fluxion;
@@ -86,4 +87,24 @@ TEST(ConstraintTable, ErrorsSayWhereAndWhat) {
   expect_error("v2 <= <= 1\n", "c.txt:1:7", "expected a number or a reaction id");
   // a number glued to letters is an id (as 6PGD), never a coefficient
   expect_error("2v2 <= 1\n", "c.txt:1:1", "'2v2' is not a reaction of the model");
+}
+
+TEST(MeasuredFluxes, LinearCombinations) {
+  Network s = simple();
+  auto m = io::read_measured_fluxes("flux\tvalue\tsd\nv2 - v3\t0.5\t0.1\nxch(v2)\t3\t1\n", "m.tsv", s.space);
+  ASSERT_TRUE(m.ok()) << m.message();
+  ASSERT_EQ(m.value().size(), 2u);
+  const auto& diff = m.value()[0];
+  EXPECT_EQ(diff.name, "v2 - v3");
+  ASSERT_EQ(diff.terms.size(), 2u);
+  EXPECT_EQ(diff.terms[0].column, col(s.space, "v2"));
+  EXPECT_EQ(diff.terms[1].column, col(s.space, "v3"));
+  EXPECT_EQ(diff.terms[1].coefficient, -1.0);
+  EXPECT_TRUE(m.value()[1].terms[0].exchange);
+  auto bad = io::read_measured_fluxes("flux\tvalue\tsd\nv2 - q\t0.5\t0.1\n", "m.tsv", s.space);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("m.tsv:2:6: error: flux 'v2 - q': 'q' is not a reaction of the model"), std::string::npos) << bad.message();
+  auto constant = io::read_measured_fluxes("flux\tvalue\tsd\nv2 + 1\t0.5\t0.1\n", "m.tsv", s.space);
+  ASSERT_FALSE(constant.ok());
+  EXPECT_NE(constant.message().find("a constant term"), std::string::npos) << constant.message();
 }

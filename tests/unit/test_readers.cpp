@@ -1,7 +1,11 @@
 // Readers: each format's own error reporting on small hand-made inputs.
 #include <gtest/gtest.h>
 
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/isotope/emu.hpp"
+#include "fluxion/sampling/polytope.hpp"
 
 using namespace fluxion;
 
@@ -134,4 +138,81 @@ TEST(ModelIo, FormatDetectionAndMissingFiles) {
   auto missing = io::load_model("/nonexistent/model.tsv");
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(has(missing.message(), "no such file"));
+}
+
+namespace {
+
+// Two parallel routes tied to each other (as the Park et al. 2016 networks tie their
+// per-tracer copies), an efflux left bidirectional by default, and an inflow fixed by a sum.
+const char* kTied = R"(<?xml version="1.0"?>
+<fluxml xmlns="http://www.13cflux.net/fluxml">
+<info><name>tied</name></info>
+<reactionnetwork>
+  <metabolitepools>
+    <pool id="X_IN" atoms="2"/><pool id="A" atoms="2"/><pool id="B" atoms="2"/>
+  </metabolitepools>
+  <reaction id="in"><reduct id="X_IN" cfg="ab"/><rproduct id="A" cfg="ab"/></reaction>
+  <reaction id="r1"><reduct id="A" cfg="ab"/><rproduct id="B" cfg="ab"/></reaction>
+  <reaction id="r2"><reduct id="A" cfg="ab"/><rproduct id="B" cfg="ba"/></reaction>
+  <reaction id="out"><reduct id="B" cfg="ab"/></reaction>
+</reactionnetwork>
+<constraints>
+  <net><textual>r1 = r2; in = 0.5+0.5;</textual></net>
+  <xch><textual>r1 = r2;</textual></xch>
+</constraints>
+</fluxml>
+)";
+
+}  // namespace
+
+TEST(FluxmlReader, ConstraintsBetweenFluxesAreKept) {
+  auto r = io::read_fluxml(kTied, "tied.fml");
+  ASSERT_TRUE(r.ok()) << r.message();
+  const Model& m = r.value();
+  ASSERT_EQ(m.relations.size(), 3u);
+  EXPECT_EQ(m.relations[0].expression, "r1 = r2");
+  EXPECT_EQ(m.relations[1].expression, "in = 0.5+0.5");
+  EXPECT_EQ(m.relations[2].expression, "xch(r1) = xch(r2)");
+  EXPECT_GT(m.relations[0].line, 0);
+  auto fs = FluxSpace::build(m);
+  ASSERT_TRUE(fs.ok()) << fs.message();
+  auto c = io::model_relations(m, fs.value(), "tied.fml");
+  ASSERT_TRUE(c.ok()) << c.message();
+  ASSERT_EQ(c.value().size(), 3u);
+  const auto& tie = c.value()[0];
+  ASSERT_EQ(tie.terms.size(), 2u);
+  EXPECT_EQ(tie.terms[0].coefficient, 1.0);
+  EXPECT_EQ(tie.terms[1].coefficient, -1.0);
+  EXPECT_EQ(tie.lower, 0.0);
+  EXPECT_EQ(tie.upper, 0.0);
+  EXPECT_EQ(c.value()[1].lower, 1.0);  // in == 1
+  EXPECT_EQ(c.value()[1].upper, 1.0);
+  EXPECT_TRUE(c.value()[2].terms[0].exchange);
+  EXPECT_TRUE(has(tie.name, "tied.fml line")) << tie.name;
+
+  // a polytope can be built with them
+  auto p = FluxPolytope::build(m, fs.value(), c.value());
+  ASSERT_TRUE(p.ok()) << p.message();
+  // the efflux 'out', bidirectional by default, gets no backward step: B's MID is made
+  // from A alone (a backward step would make B's atoms from nothing)
+  EmuOptions eo;
+  eo.measured = {"B"};
+  auto emu = EmuModel::compile(m, fs.value(), eo);
+  EXPECT_TRUE(emu.ok()) << emu.message();
+
+  // written as FluxML and read back: the same relations
+  auto text = io::write_fluxml(m);
+  ASSERT_TRUE(text.ok()) << text.message();
+  auto back = io::read_fluxml(text.value(), "back.fml");
+  ASSERT_TRUE(back.ok()) << back.message();
+  ASSERT_EQ(back.value().relations.size(), 3u);
+  EXPECT_EQ(back.value().relations[2].expression, "xch(r1) = xch(r2)");
+}
+
+TEST(FluxmlReader, ConstraintsNamingUnknownFluxesAreErrors) {
+  std::string doc = kTied;
+  doc.replace(doc.find("r1 = r2; in"), 7, "r1 = q9");
+  auto r = io::read_fluxml(doc, "tied.fml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(has(r.message(), "tied.fml:14: error: <constraints>: net constraint 'r1=q9' names 'q9', which is not a reaction")) << r.message();
 }

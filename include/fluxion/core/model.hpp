@@ -96,6 +96,15 @@ struct Compartment {
 
 enum class ObjectiveSense { maximize, minimize };
 
+// A linear constraint between fluxes that is not a bound on one flux (FluxML's textual
+// constraints tying reactions together), kept in the syntax of constraint tables
+// ("sucoasB_12 == sucoasA_12", "xch(pgi_U) == xch(pgi_12)"); `line` is where the model
+// file states it (0: unknown). io::model_relations turns them into constraints.
+struct FluxRelation {
+  std::string expression;
+  int line = 0;
+};
+
 class Model {
  public:
   std::string id;
@@ -107,6 +116,7 @@ class Model {
   std::vector<Gene> genes;
   ObjectiveSense objective_sense = ObjectiveSense::maximize;
   std::vector<std::string> measured;  // measured metabolites or fragments ("Ala", "Ala[2,3]"), in order
+  std::vector<FluxRelation> relations;  // linear constraints beyond the bounds
 
   // Lookups by id; nullopt when absent. Entries appended to the vectors are indexed on
   // the next lookup; after changing or removing entries call reindex().

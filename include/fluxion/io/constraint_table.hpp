@@ -28,4 +28,13 @@ Result<std::vector<LinearConstraint>> read_constraint_table(std::string_view tex
                                                             const FluxSpace& space);
 Result<std::vector<LinearConstraint>> load_constraint_table(const std::string& path, const FluxSpace& space);
 
+// The model's own relations between fluxes (Model::relations, e.g. FluxML's textual
+// constraints) as constraints; errors name `source` (the model file) and the line.
+Result<std::vector<LinearConstraint>> model_relations(const Model& model, const FluxSpace& space, const std::string& source);
+
+// One side of a constraint-table line, a linear expression of fluxes ("IN_Gln - EX_Gln",
+// "2*pdh", "xch(pgi)"), for measured fluxes. False, with the message and a 1-based
+// column, when malformed, naming no flux or holding a constant.
+bool parse_flux_expression(std::string_view text, const FluxSpace& space, std::vector<FluxTerm>& terms, std::string& error, int& column);
+
 }  // namespace fluxion::io

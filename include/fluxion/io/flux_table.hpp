@@ -7,7 +7,8 @@
 // (other columns, such as standard errors, are ignored). Either every reaction has a
 // row (checked for steady state), or at least the free net fluxes do: the rest follows
 // from steady state, and other rows given must agree with it. A row may leave 'net'
-// empty to give only an exchange flux.
+// empty to give only an exchange flux; an exchange written NA counts as not given (fluxion
+// writes NA for reactions that run one way).
 // Exchange fluxes not given are 0 (with a warning naming them).
 #pragma once
 

@@ -42,6 +42,10 @@ struct FitOptions {
   int max_evaluations = 3000;     // per start
   int restarts = 5;               // SLSQP restarts from where it stopped, while the SSR still falls
   double relative_tolerance = 1e-9;  // SLSQP: stop when SSR changes by less (relative)
+  // sampled starts redraw each exchange flux log-uniformly between max(lower,
+  // exchange_floor·upper) and upper: SLSQP climbs out of small exchange fluxes easily but
+  // hardly comes down from large ones, where the MIDs no longer respond
+  double exchange_floor = 1e-3;
   double default_mid_sd = 0.0;    // sd of a measured fraction that has none; 0 = such fractions are an error
   std::vector<std::string> natural_abundance;  // substrates with natural abundance at unlabelled atoms ("*" = all)
 
@@ -113,6 +117,7 @@ class FitProblem {
                                    const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options);
 
   Eigen::Index n_parameters() const;    // free parameters of the FluxSpace
+  Eigen::Index n_fitted() const;        // of those, left free by the equality constraints
   Eigen::Index n_measurements() const;
 
   // Weighted residuals (sim − meas)/sd and, when asked, their Jacobian in the free
