@@ -107,6 +107,8 @@ Result<AchrSampler> AchrSampler::create(const FluxPolytope& polytope, const Achr
     Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(s.equalities_.transpose());
     const Eigen::MatrixXd q = qr.householderQ();
     s.null_ = q.rightCols(n - qr.rank());
+    // the least-norm correction onto the equalities, decomposed once (not per point)
+    s.equality_pinv_ = s.equalities_.completeOrthogonalDecomposition().pseudoInverse();
     for (auto& w : s.warmup_) s.onto_equalities(w);
   }
   Eigen::VectorXd centre = Eigen::VectorXd::Zero(n);
@@ -122,7 +124,7 @@ Result<AchrSampler> AchrSampler::create(const FluxPolytope& polytope, const Achr
 
 void AchrSampler::onto_equalities(Eigen::VectorXd& x) const {
   if (equalities_.rows() == 0) return;
-  x -= equalities_.completeOrthogonalDecomposition().solve(equalities_ * x - equality_values_);
+  x -= equality_pinv_ * (equalities_ * x - equality_values_);
 }
 
 void AchrSampler::step() {

@@ -72,7 +72,7 @@ class AchrSampler {
   double n_points_ = 0;
   // equality rows E·x = e: directions are projected onto their null space (basis
   // null_), so that rounding cannot carry the points off the plane
-  Eigen::MatrixXd equalities_, null_;
+  Eigen::MatrixXd equalities_, null_, equality_pinv_;
   Eigen::VectorXd equality_values_;
   std::mt19937_64 rng_;
 };
