@@ -47,7 +47,7 @@ set bmargin 5
 set output "$out/$3"
 set title "$4"
 set logscale y
-set format y "10^{%L}"
+set format y "%g"
 set ylabel "$2"
 set style fill solid 0.35 border -1
 set style boxplot outliers pointtype 7
@@ -56,7 +56,7 @@ set boxwidth 0.6
 set xtics ("complete" 2, "complete\n+ transport fluxes" 6, "partial" 10, "partial\n+ transport fluxes" 14) nomirror
 set ytics nomirror
 set xrange [0:16]
-set key top right
+set key outside top center horizontal
 colors = "#4477aa #ee6677 #228833"
 names = "ML-Flux least-squares\\\\ MFA hybrid"
 plot for [i=0:11] "$work/$1.dat" index i using (4*int(i/3) + i%3 + 1):1 with boxplot lc rgb word(colors, i%3 + 1) \
@@ -83,7 +83,7 @@ set terminal svg size 560,400 dynamic font "sans,12"
 set output "$out/mfa_vs_mlflux_experiments.svg"
 set title "CCM: time against the number of tracer experiments (Fig. 6d)"
 set logscale y
-set format y "10^{%L}"
+set format y "%g"
 set xlabel "parallel tracer experiments"
 set ylabel "seconds (median, one thread)"
 set key left center
