@@ -1,0 +1,146 @@
+// fluxion fba: flux balance analysis (FBA), parsimonious FBA and flux variability analysis
+// on COIN-OR CLP, with cobrapy's semantics (objective from the model, fraction of the
+// optimum for FVA and pFBA).
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "commands.hpp"
+#include "fluxion/cbm/fba.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/run_info.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+struct FbaCli {
+  std::string model, output, objective;
+  bool pfba = false, fva = false;
+  double fraction = 1.0;
+  std::vector<std::string> knockouts;
+  std::string format = "tsv";
+};
+
+std::string number(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", std::fabs(v) < 1e-12 ? 0.0 : v);
+  return buf;
+}
+
+}  // namespace
+
+void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  static FbaCli o;
+  auto* cmd = app.add_subcommand("fba", "Flux balance analysis: the optimum, pFBA (--pfba) and flux variability (--fva)");
+  cmd->add_option("-m,--model", o.model, "Model file or built-in model name (its objective and bounds)")->required();
+  cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, fva.tsv, run_info.json)")->required();
+  cmd->add_option("--objective", o.objective, "Reaction to maximise instead of the model's objective (as cobrapy's model.objective = id)");
+  cmd->add_flag("--pfba", o.pfba, "Report the optimal fluxes of least total |v| (parsimonious FBA)");
+  cmd->add_flag("--fva", o.fva, "Flux variability: each reaction's range with the objective at least --fraction of the optimum");
+  cmd->add_option("--fraction", o.fraction, "Fraction of the optimum kept by --fva and --pfba (cobrapy's fraction_of_optimum)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--knockout", o.knockouts, "Reactions to block (bounds 0, 0); repeatable or comma-separated")->delimiter(',');
+  cmd->add_option("--format", o.format, "tsv: files only; table: also print the objective and fluxes")
+      ->check(CLI::IsMember({"tsv", "table"}))
+      ->capture_default_str();
+  cmd->callback([&ctx, argv] {
+    const auto t0 = std::chrono::steady_clock::now();
+    io::RunInfo info(argv);
+    auto model = io::load_model(o.model);
+    if (!accept(model, ctx)) return;
+    Model& m = model.value();
+    if (!o.objective.empty()) {
+      const auto r = m.reaction_index(o.objective);
+      if (!r) {
+        print_diagnostics({Diagnostic{Severity::error, "--objective", 0, 0, {}, "'" + o.objective + "' is not a reaction of the model"}});
+        ctx.exit_code = kExitInput;
+        return;
+      }
+      for (auto& reaction : m.reactions) reaction.objective_coefficient = 0.0;
+      m.reactions[*r].objective_coefficient = 1.0;
+      m.objective_sense = ObjectiveSense::maximize;
+    }
+    auto problem = cbm::FbaModel::create(m);
+    if (!accept(problem, ctx)) return;
+    cbm::FbaModel& fba = problem.value();
+    for (const auto& id : o.knockouts) {
+      const auto r = m.reaction_index(id);
+      if (!r) {
+        print_diagnostics({Diagnostic{Severity::error, "--knockout", 0, 0, {}, "'" + id + "' is not a reaction of the model"}});
+        ctx.exit_code = kExitInput;
+        return;
+      }
+      fba.set_bounds(*r, 0.0, 0.0);
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    const cbm::FbaSolution solution = o.pfba ? fba.pfba(o.fraction) : fba.optimize();
+    const auto t2 = std::chrono::steady_clock::now();
+    if (solution.status != LpStatus::optimal) {
+      print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {},
+                                    std::string("the FBA problem is ") + to_string(solution.status) +
+                                        (solution.status == LpStatus::infeasible ? ": no flux vector satisfies the bounds at steady state" : "")}});
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    cbm::FvaResult variability;
+    if (o.fva) variability = fba.fva(o.fraction);
+    const auto t3 = std::chrono::steady_clock::now();
+    auto dir = io::make_output_directory(o.output);
+    if (!accept(dir, ctx)) return;
+    std::string fluxes = "reaction\tflux\n";
+    for (std::size_t j = 0; j < m.reactions.size(); ++j) fluxes += m.reactions[j].id + '\t' + number(solution.fluxes(static_cast<Eigen::Index>(j))) + '\n';
+    std::vector<std::string> written{o.output + "/fluxes.tsv"};
+    if (auto w = io::write_output_file(written.back(), fluxes); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    long failed = 0;
+    if (o.fva) {
+      std::string table = "reaction\tminimum\tmaximum\tstatus\n";
+      for (std::size_t j = 0; j < m.reactions.size(); ++j) {
+        const auto& r = variability.ranges[j];
+        if (r.status != LpStatus::optimal) ++failed;
+        table += m.reactions[j].id + '\t' + number(r.minimum) + '\t' + number(r.maximum) + '\t' + to_string(r.status) + '\n';
+      }
+      written.push_back(o.output + "/fva.tsv");
+      if (auto w = io::write_output_file(written.back(), table); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+    }
+    info.add_input("model", o.model);
+    info.set("method", o.pfba ? "parsimonious FBA" : "FBA");
+    if (!o.objective.empty()) info.set("objective", o.objective);
+    info.set("solver", "COIN-OR CLP");
+    info.set("objective_value", number(solution.objective));
+    info.set("fraction_of_optimum", number(o.fraction));
+    std::string ko;
+    for (const auto& k : o.knockouts) ko += (ko.empty() ? "" : ",") + k;
+    info.set("knockouts", ko);
+    for (const auto& w : written) info.add_output(w);
+    info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
+    info.add_timing("fba", std::chrono::duration<double>(t2 - t1).count());
+    if (o.fva) info.add_timing("fva", std::chrono::duration<double>(t3 - t2).count());
+    if (auto w = info.write(o.output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    std::printf("objective %s (%s, %zu reactions, %zu balanced metabolites)\n", number(solution.objective).c_str(), o.pfba ? "pFBA" : "FBA",
+                fba.n_reactions(), fba.n_balanced());
+    if (o.fva)
+      std::printf("FVA of %zu reactions at %s of the optimum in %.3f s%s\n", m.reactions.size(), number(o.fraction).c_str(),
+                  std::chrono::duration<double>(t3 - t2).count(), failed ? (", " + std::to_string(failed) + " not optimal").c_str() : "");
+    if (o.format == "table") std::fputs(fluxes.c_str(), stdout);
+    if (failed) ctx.exit_code = kExitFailure;
+  });
+}
+
+}  // namespace fluxion::cli

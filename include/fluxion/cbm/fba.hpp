@@ -1,0 +1,66 @@
+// Flux balance analysis on COIN-OR CLP, with cobrapy's semantics so that results can be
+// compared: maximise (or minimise, Model::objective_sense) cᵀv subject to S·v = 0 over the
+// balanced metabolites and lb ≤ v ≤ ub (infinite bounds stay free).
+//
+//   FBA    the optimum and one optimal flux vector
+//   pFBA   among the vectors with cᵀv at fraction·optimum, one of least Σ|v|
+//   FVA    per reaction the least and greatest flux with cᵀv at least fraction·optimum
+//          (cobrapy's flux_variability_analysis, loopless = False)
+//
+// Solver outcomes are statuses, never exceptions. One FbaModel keeps its LP (and the
+// simplex basis between solves, which FVA's 2·r solves reuse).
+#pragma once
+
+#include <Eigen/Dense>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/model.hpp"
+#include "fluxion/sampling/polytope.hpp"  // LpStatus
+
+namespace fluxion::cbm {
+
+struct FbaSolution {
+  LpStatus status = LpStatus::error;
+  double objective = 0.0;   // cᵀv
+  Eigen::VectorXd fluxes;   // per reaction, in model order (empty unless optimal)
+};
+
+struct FvaRange {
+  LpStatus status = LpStatus::error;  // the worse of the two solves
+  double minimum = 0.0, maximum = 0.0;
+};
+
+struct FvaResult {
+  LpStatus status = LpStatus::error;  // of the FBA that sets the optimum
+  double objective = 0.0;             // that optimum
+  std::vector<FvaRange> ranges;       // per reaction, in model order
+};
+
+class FbaModel {
+ public:
+  // Errors: no objective (every objective_coefficient 0), lower > upper on a reaction.
+  static Result<FbaModel> create(const Model& model);
+  FbaModel(FbaModel&&) noexcept;
+  FbaModel& operator=(FbaModel&&) noexcept;
+  ~FbaModel();
+
+  FbaSolution optimize();
+  FbaSolution pfba(double fraction = 1.0);
+  // `reactions`: indices into the model's reactions; empty = all
+  FvaResult fva(double fraction = 1.0, const std::vector<std::size_t>& reactions = {});
+
+  // Changes one reaction's bounds for the next solves (knockouts: 0, 0).
+  void set_bounds(std::size_t reaction, double lower, double upper);
+  std::size_t n_reactions() const;
+  std::size_t n_balanced() const;
+
+ private:
+  FbaModel();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fluxion::cbm

@@ -1,0 +1,246 @@
+#include "fluxion/cbm/fba.hpp"
+
+#include <ClpSimplex.hpp>
+
+#include <cmath>
+#include <map>
+
+namespace fluxion::cbm {
+
+namespace {
+
+double finite_or(double v) { return std::isfinite(v) ? v : (v > 0 ? COIN_DBL_MAX : -COIN_DBL_MAX); }
+
+LpStatus status_of(const ClpSimplex& lp) {
+  if (lp.isProvenOptimal()) return LpStatus::optimal;
+  if (lp.isProvenPrimalInfeasible()) return LpStatus::infeasible;
+  if (lp.isProvenDualInfeasible()) return LpStatus::unbounded;
+  if (lp.hitMaximumIterations()) return LpStatus::limit;
+  return LpStatus::error;
+}
+
+// The column-wise sparse matrix of the balanced rows of S (and optional extra rows).
+struct Columns {
+  std::vector<int> start{0}, index;
+  std::vector<double> value;
+};
+
+}  // namespace
+
+struct FbaModel::Impl {
+  std::size_t n = 0, m = 0;        // reactions, balanced metabolites
+  Eigen::VectorXd c, lower, upper; // objective, bounds (model order)
+  bool maximize = true;
+  Columns s;                       // S over the balanced rows, by column
+  ClpSimplex lp;                   // rows: S (= 0), then the objective row (free until FVA sets it)
+  bool solved_once = false;
+
+  void solve() {
+    if (!solved_once) {
+      lp.initialSolve();
+      solved_once = true;
+    } else {
+      lp.primal(0, 3);  // from the last basis, keeping the factorisation between solves
+    }
+    if (!lp.isProvenOptimal() && !lp.isProvenPrimalInfeasible() && !lp.isProvenDualInfeasible()) lp.initialSolve();
+  }
+};
+
+FbaModel::FbaModel() : impl_(std::make_unique<Impl>()) {}
+FbaModel::FbaModel(FbaModel&&) noexcept = default;
+FbaModel& FbaModel::operator=(FbaModel&&) noexcept = default;
+FbaModel::~FbaModel() = default;
+
+Result<FbaModel> FbaModel::create(const Model& model) {
+  Diagnostics d("FBA of model '" + model.id + "'");
+  FbaModel f;
+  Impl& im = *f.impl_;
+  im.n = model.reactions.size();
+  im.maximize = model.objective_sense == ObjectiveSense::maximize;
+  std::vector<int> row_of(model.metabolites.size(), -1);
+  for (std::size_t i = 0; i < model.metabolites.size(); ++i)
+    if (!model.metabolites[i].boundary) row_of[i] = static_cast<int>(im.m++);
+  im.c = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(im.n));
+  im.lower.resize(static_cast<Eigen::Index>(im.n));
+  im.upper.resize(static_cast<Eigen::Index>(im.n));
+  const int objective_row = static_cast<int>(im.m);
+  for (std::size_t j = 0; j < im.n; ++j) {
+    const Reaction& r = model.reactions[j];
+    const auto jj = static_cast<Eigen::Index>(j);
+    im.c(jj) = r.objective_coefficient;
+    im.lower(jj) = r.lower_bound;
+    im.upper(jj) = r.upper_bound;
+    if (r.lower_bound > r.upper_bound) d.error("lower bound " + std::to_string(r.lower_bound) + " > upper bound " + std::to_string(r.upper_bound), 0, 0, "reaction '" + r.id + "'");
+    std::map<int, double> entries;
+    for (const auto& p : r.reactants)
+      if (row_of[p.metabolite] >= 0) entries[row_of[p.metabolite]] -= p.coefficient;
+    for (const auto& p : r.products)
+      if (row_of[p.metabolite] >= 0) entries[row_of[p.metabolite]] += p.coefficient;
+    if (r.objective_coefficient != 0.0) entries[objective_row] = r.objective_coefficient;
+    for (const auto& [row, v] : entries)
+      if (v != 0.0) {
+        im.s.index.push_back(row);
+        im.s.value.push_back(v);
+      }
+    im.s.start.push_back(static_cast<int>(im.s.index.size()));
+  }
+  if (im.c.cwiseAbs().maxCoeff() == 0.0 || im.n == 0) d.error("the model has no objective (every reaction's objective coefficient is 0): choose one (fluxion fba --objective ID)", 0, 0);
+  if (d.has_errors()) return Result<FbaModel>::failure(d);
+  std::vector<double> collb(im.n), colub(im.n), obj(im.n), rowlb(im.m + 1, 0.0), rowub(im.m + 1, 0.0);
+  for (std::size_t j = 0; j < im.n; ++j) {
+    collb[j] = finite_or(im.lower(static_cast<Eigen::Index>(j)));
+    colub[j] = finite_or(im.upper(static_cast<Eigen::Index>(j)));
+    obj[j] = im.c(static_cast<Eigen::Index>(j));
+  }
+  rowlb[im.m] = -COIN_DBL_MAX;  // the objective row: free until FVA bounds it
+  rowub[im.m] = COIN_DBL_MAX;
+  im.lp.setLogLevel(0);
+  im.lp.loadProblem(static_cast<int>(im.n), static_cast<int>(im.m + 1), im.s.start.data(), im.s.index.data(), im.s.value.data(), collb.data(),
+                    colub.data(), obj.data(), rowlb.data(), rowub.data());
+  im.lp.setOptimizationDirection(im.maximize ? -1.0 : 1.0);
+  return Result<FbaModel>::success(std::move(f), d.items());
+}
+
+std::size_t FbaModel::n_reactions() const { return impl_->n; }
+std::size_t FbaModel::n_balanced() const { return impl_->m; }
+
+void FbaModel::set_bounds(std::size_t reaction, double lower, double upper) {
+  impl_->lower(static_cast<Eigen::Index>(reaction)) = lower;
+  impl_->upper(static_cast<Eigen::Index>(reaction)) = upper;
+  impl_->lp.setColumnBounds(static_cast<int>(reaction), finite_or(lower), finite_or(upper));
+}
+
+FbaSolution FbaModel::optimize() {
+  Impl& im = *impl_;
+  for (std::size_t j = 0; j < im.n; ++j) im.lp.setObjectiveCoefficient(static_cast<int>(j), im.c(static_cast<Eigen::Index>(j)));
+  im.lp.setOptimizationDirection(im.maximize ? -1.0 : 1.0);
+  im.lp.setRowBounds(static_cast<int>(im.m), -COIN_DBL_MAX, COIN_DBL_MAX);
+  im.solve();
+  FbaSolution out;
+  out.status = status_of(im.lp);
+  if (out.status != LpStatus::optimal) return out;
+  out.fluxes = Eigen::Map<const Eigen::VectorXd>(im.lp.primalColumnSolution(), static_cast<Eigen::Index>(im.n));
+  out.objective = im.c.dot(out.fluxes);
+  return out;
+}
+
+namespace {
+
+// cobrapy: the objective bounded at fraction·optimum (from below when maximising)
+std::pair<double, double> objective_row_bounds(bool maximize, double fraction, double optimum) {
+  const double bound = fraction * optimum;  // CLP's primal tolerance (1e-7) keeps the optimum itself feasible
+  return maximize ? std::pair{bound, COIN_DBL_MAX} : std::pair{-COIN_DBL_MAX, bound};
+}
+
+}  // namespace
+
+FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactions) {
+  Impl& im = *impl_;
+  FvaResult out;
+  const FbaSolution best = optimize();
+  out.status = best.status;
+  if (best.status != LpStatus::optimal) return out;
+  out.objective = best.objective;
+  const auto [lo, hi] = objective_row_bounds(im.maximize, fraction, best.objective);
+  im.lp.setRowBounds(static_cast<int>(im.m), lo, hi);
+  std::vector<std::size_t> list = reactions;
+  if (list.empty())
+    for (std::size_t j = 0; j < im.n; ++j) list.push_back(j);
+  out.ranges.assign(im.n, FvaRange{});
+  for (std::size_t j = 0; j < im.n; ++j) im.lp.setObjectiveCoefficient(static_cast<int>(j), 0.0);
+  // Every solution is a feasible point: a reaction seen at its bound in one of them has
+  // that bound as its extreme, and needs no LP of its own.
+  Eigen::VectorXd seen_min = best.fluxes, seen_max = best.fluxes;
+  auto at_bound = [](double seen, double bound) { return std::isfinite(bound) && std::fabs(seen - bound) <= 1e-9 * std::max(1.0, std::fabs(bound)); };
+  for (std::size_t j : list) {
+    if (j >= im.n) continue;
+    const auto jj = static_cast<Eigen::Index>(j);
+    FvaRange& r = out.ranges[j];
+    r.status = LpStatus::optimal;
+    for (const bool maximize : {false, true}) {
+      const double bound = maximize ? im.upper(jj) : im.lower(jj);
+      if (at_bound(maximize ? seen_max(jj) : seen_min(jj), bound)) {
+        (maximize ? r.maximum : r.minimum) = bound;
+        continue;
+      }
+      im.lp.setObjectiveCoefficient(static_cast<int>(j), 1.0);
+      im.lp.setOptimizationDirection(maximize ? -1.0 : 1.0);
+      im.solve();
+      im.lp.setObjectiveCoefficient(static_cast<int>(j), 0.0);
+      const LpStatus st = status_of(im.lp);
+      if (st != LpStatus::optimal) {
+        r.status = st;
+        (maximize ? r.maximum : r.minimum) = maximize ? INFINITY : -INFINITY;
+        continue;
+      }
+      const Eigen::Map<const Eigen::VectorXd> x(im.lp.primalColumnSolution(), static_cast<Eigen::Index>(im.n));
+      seen_min = seen_min.cwiseMin(x);
+      seen_max = seen_max.cwiseMax(x);
+      (maximize ? r.maximum : r.minimum) = x(jj);
+    }
+  }
+  im.lp.setRowBounds(static_cast<int>(im.m), -COIN_DBL_MAX, COIN_DBL_MAX);
+  return out;
+}
+
+FbaSolution FbaModel::pfba(double fraction) {
+  Impl& im = *impl_;
+  const FbaSolution best = optimize();
+  if (best.status != LpStatus::optimal) return best;
+  // min Σ|v|: a reaction that can run both ways gets t ≥ v, t ≥ −v; the others cost ±v
+  std::vector<std::size_t> two_way;
+  for (std::size_t j = 0; j < im.n; ++j)
+    if (im.lower(static_cast<Eigen::Index>(j)) < 0 && im.upper(static_cast<Eigen::Index>(j)) > 0) two_way.push_back(j);
+  const std::size_t nt = two_way.size(), rows = im.m + 1 + 2 * nt, cols = im.n + nt;
+  Columns a = im.s;  // S and the objective row; the new rows follow
+  std::vector<std::vector<std::pair<int, double>>> extra(im.n);
+  for (std::size_t k = 0; k < nt; ++k) {
+    extra[two_way[k]].push_back({static_cast<int>(im.m + 1 + 2 * k), -1.0});     // t − v ≥ 0
+    extra[two_way[k]].push_back({static_cast<int>(im.m + 1 + 2 * k + 1), 1.0});  // t + v ≥ 0
+  }
+  Columns p;
+  for (std::size_t j = 0; j < im.n; ++j) {
+    for (int e = a.start[j]; e < a.start[j + 1]; ++e) {
+      p.index.push_back(a.index[static_cast<std::size_t>(e)]);
+      p.value.push_back(a.value[static_cast<std::size_t>(e)]);
+    }
+    for (const auto& [row, v] : extra[j]) {
+      p.index.push_back(row);
+      p.value.push_back(v);
+    }
+    p.start.push_back(static_cast<int>(p.index.size()));
+  }
+  for (std::size_t k = 0; k < nt; ++k) {
+    p.index.push_back(static_cast<int>(im.m + 1 + 2 * k));
+    p.value.push_back(1.0);
+    p.index.push_back(static_cast<int>(im.m + 1 + 2 * k + 1));
+    p.value.push_back(1.0);
+    p.start.push_back(static_cast<int>(p.index.size()));
+  }
+  std::vector<double> collb(cols, 0.0), colub(cols, COIN_DBL_MAX), obj(cols, 0.0), rowlb(rows, 0.0), rowub(rows, 0.0);
+  for (std::size_t j = 0; j < im.n; ++j) {
+    const double l = im.lower(static_cast<Eigen::Index>(j)), u = im.upper(static_cast<Eigen::Index>(j));
+    collb[j] = finite_or(l);
+    colub[j] = finite_or(u);
+    obj[j] = l >= 0 ? 1.0 : u <= 0 ? -1.0 : 0.0;
+  }
+  for (std::size_t k = 0; k < nt; ++k) obj[im.n + k] = 1.0;
+  const auto [lo, hi] = objective_row_bounds(im.maximize, fraction, best.objective);
+  rowlb[im.m] = lo;
+  rowub[im.m] = hi;
+  for (std::size_t r = im.m + 1; r < rows; ++r) rowub[r] = COIN_DBL_MAX;
+  ClpSimplex lp;
+  lp.setLogLevel(0);
+  lp.loadProblem(static_cast<int>(cols), static_cast<int>(rows), p.start.data(), p.index.data(), p.value.data(), collb.data(), colub.data(),
+                 obj.data(), rowlb.data(), rowub.data());
+  lp.setOptimizationDirection(1.0);
+  lp.initialSolve();
+  FbaSolution out;
+  out.status = status_of(lp);
+  if (out.status != LpStatus::optimal) return out;
+  out.fluxes = Eigen::Map<const Eigen::VectorXd>(lp.primalColumnSolution(), static_cast<Eigen::Index>(im.n));
+  out.objective = im.c.dot(out.fluxes);
+  return out;
+}
+
+}  // namespace fluxion::cbm

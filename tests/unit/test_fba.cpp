@@ -1,0 +1,125 @@
+// FBA, pFBA and FVA: a toy with answers by hand, solver outcomes as statuses, and
+// e_coli_core against cobrapy's published numbers (growth 0.8739215, pFBA Σ|v| 518.4221).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "fluxion/cbm/fba.hpp"
+#include "fluxion/io/model_io.hpp"
+
+using namespace fluxion;
+
+namespace {
+
+const std::string kData = FLUXION_SHARED_DATA;
+
+// in: → A (≤ 10); r1: A → B; r2a: A → C; r2b: C → B; out: B → (the objective)
+Model toy() {
+  Model m;
+  m.id = "toy";
+  const auto a = m.ensure_metabolite("A"), b = m.ensure_metabolite("B"), c = m.ensure_metabolite("C");
+  auto reaction = [&](const std::string& id, std::vector<std::size_t> from, std::vector<std::size_t> to, double lb, double ub) {
+    Reaction r;
+    r.id = id;
+    for (auto x : from) r.reactants.push_back(Participant{x, 1.0, {}});
+    for (auto x : to) r.products.push_back(Participant{x, 1.0, {}});
+    r.lower_bound = lb;
+    r.upper_bound = ub;
+    m.add_reaction(r);
+  };
+  reaction("in", {}, {a}, 0, 10);
+  reaction("r1", {a}, {b}, 0, 1000);
+  reaction("r2a", {a}, {c}, 0, 1000);
+  reaction("r2b", {c}, {b}, 0, 1000);
+  reaction("out", {b}, {}, 0, 1000);
+  m.reactions[4].objective_coefficient = 1.0;
+  return m;
+}
+
+cbm::FbaModel make(const Model& m) {
+  auto f = cbm::FbaModel::create(m);
+  EXPECT_TRUE(f.ok()) << f.message();
+  return std::move(f.value());
+}
+
+}  // namespace
+
+TEST(Fba, ToyOptimumRangesAndParsimony) {
+  auto f = make(toy());
+  const auto s = f.optimize();
+  ASSERT_EQ(s.status, LpStatus::optimal);
+  EXPECT_NEAR(s.objective, 10.0, 1e-9);
+  EXPECT_NEAR(s.fluxes(0), 10.0, 1e-9);
+
+  const auto v = f.fva(1.0);
+  ASSERT_EQ(v.status, LpStatus::optimal);
+  EXPECT_NEAR(v.ranges[1].minimum, 0.0, 1e-9);   // r1: either route carries it all
+  EXPECT_NEAR(v.ranges[1].maximum, 10.0, 1e-9);
+  EXPECT_NEAR(v.ranges[2].maximum, 10.0, 1e-9);
+  EXPECT_NEAR(v.ranges[4].minimum, 10.0, 1e-9);  // the objective is held at its optimum
+  const auto half = f.fva(0.5);
+  EXPECT_NEAR(half.ranges[4].minimum, 5.0, 1e-9);
+  EXPECT_NEAR(half.ranges[4].maximum, 10.0, 1e-9);
+  EXPECT_NEAR(half.ranges[0].minimum, 5.0, 1e-9);
+
+  const auto p = f.pfba();  // the one-step route: Σ|v| 30 against 40
+  ASSERT_EQ(p.status, LpStatus::optimal);
+  EXPECT_NEAR(p.fluxes(1), 10.0, 1e-9);
+  EXPECT_NEAR(p.fluxes(2), 0.0, 1e-9);
+  EXPECT_NEAR(p.objective, 10.0, 1e-9);
+
+  f.set_bounds(1, 0, 0);  // knock out r1: the detour still carries it
+  EXPECT_NEAR(f.optimize().objective, 10.0, 1e-9);
+  f.set_bounds(2, 0, 0);
+  EXPECT_NEAR(f.optimize().objective, 0.0, 1e-9);
+}
+
+TEST(Fba, SolverOutcomesAreStatuses) {
+  Model m = toy();
+  m.reactions[0].lower_bound = 5;  // at least 5 in, at most 1 out
+  m.reactions[4].upper_bound = 1;
+  auto infeasible = make(m);
+  EXPECT_EQ(infeasible.optimize().status, LpStatus::infeasible);
+  EXPECT_EQ(infeasible.fva().status, LpStatus::infeasible);
+  EXPECT_EQ(infeasible.pfba().status, LpStatus::infeasible);
+
+  m = toy();
+  for (auto& r : m.reactions) r.upper_bound = kInfinity;
+  EXPECT_EQ(make(m).optimize().status, LpStatus::unbounded);
+
+  m = toy();
+  m.reactions[4].objective_coefficient = 0.0;
+  auto none = cbm::FbaModel::create(m);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.message().find("the model has no objective"), std::string::npos) << none.message();
+}
+
+TEST(Fba, EcoliCoreMatchesCobrapy) {
+  const std::string path = kData + "/bigg/e_coli_core.xml.gz";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present";
+  auto model = io::load_model(path);
+  ASSERT_TRUE(model.ok()) << model.message();
+  auto f = make(model.value());
+  const auto s = f.optimize();
+  ASSERT_EQ(s.status, LpStatus::optimal);
+  EXPECT_NEAR(s.objective, 0.8739215069684307, 1e-6);  // cobrapy's e_coli_core growth rate
+  const auto p = f.pfba();
+  ASSERT_EQ(p.status, LpStatus::optimal);
+  EXPECT_NEAR(p.fluxes.cwiseAbs().sum(), 518.4220855, 1e-3);  // cobrapy's pFBA total flux
+  EXPECT_NEAR(p.objective, s.objective, 1e-6);
+  const auto v = f.fva(1.0);
+  ASSERT_EQ(v.status, LpStatus::optimal);
+  const auto biomass = *model.value().reaction_index("BIOMASS_Ecoli_core_w_GAM");
+  EXPECT_NEAR(v.ranges[biomass].minimum, s.objective, 1e-6);
+  for (std::size_t j = 0; j < v.ranges.size(); ++j) {
+    ASSERT_EQ(v.ranges[j].status, LpStatus::optimal) << model.value().reactions[j].id;
+    EXPECT_LE(v.ranges[j].minimum, p.fluxes(static_cast<Eigen::Index>(j)) + 1e-6) << model.value().reactions[j].id;
+    EXPECT_GE(v.ranges[j].maximum, p.fluxes(static_cast<Eigen::Index>(j)) - 1e-6) << model.value().reactions[j].id;
+  }
+  // at 90 % of the optimum every range contains the range at 100 %
+  const auto wide = f.fva(0.9);
+  for (std::size_t j = 0; j < v.ranges.size(); ++j) {
+    EXPECT_LE(wide.ranges[j].minimum, v.ranges[j].minimum + 1e-6);
+    EXPECT_GE(wide.ranges[j].maximum, v.ranges[j].maximum - 1e-6);
+  }
+}
