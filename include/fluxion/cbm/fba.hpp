@@ -49,8 +49,9 @@ class FbaModel {
 
   FbaSolution optimize();
   FbaSolution pfba(double fraction = 1.0);
-  // `reactions`: indices into the model's reactions; empty = all
-  FvaResult fva(double fraction = 1.0, const std::vector<std::size_t>& reactions = {});
+  // `reactions`: indices into the model's reactions; empty = all. `threads` (0 = all
+  // cores) split the reactions, each thread on its own copy of the LP.
+  FvaResult fva(double fraction = 1.0, const std::vector<std::size_t>& reactions = {}, int threads = 1);
 
   // Changes one reaction's bounds for the next solves (knockouts: 0, 0).
   void set_bounds(std::size_t reaction, double lower, double upper);
