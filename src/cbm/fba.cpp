@@ -21,6 +21,13 @@ LpStatus status_of(const ClpSimplex& lp) {
   return LpStatus::error;
 }
 
+// Solves again from the LP's last basis (keeping the factorisation for the next call once
+// one exists); a solve that ends undecided is redone from scratch.
+void resolve(ClpSimplex& lp, bool factorised) {
+  lp.primal(0, factorised ? 3 : 1);
+  if (!lp.isProvenOptimal() && !lp.isProvenPrimalInfeasible() && !lp.isProvenDualInfeasible()) lp.initialSolve();
+}
+
 // The column-wise sparse matrix of the balanced rows of S (and optional extra rows).
 struct Columns {
   std::vector<int> start{0}, index;
@@ -38,13 +45,9 @@ struct FbaModel::Impl {
   bool solved_once = false;
 
   void solve() {
-    if (!solved_once) {
-      lp.initialSolve();
-      solved_once = true;
-    } else {
-      lp.primal(0, 3);  // from the last basis, keeping the factorisation between solves
-    }
-    if (!lp.isProvenOptimal() && !lp.isProvenPrimalInfeasible() && !lp.isProvenDualInfeasible()) lp.initialSolve();
+    if (solved_once) return resolve(lp, true);
+    lp.initialSolve();
+    solved_once = true;
   }
 };
 
@@ -181,9 +184,8 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
         }
         lp.setObjectiveCoefficient(static_cast<int>(j), 1.0);
         lp.setOptimizationDirection(maximize ? -1.0 : 1.0);
-        lp.primal(0, warm ? 3 : 1);  // from the last basis, keeping the factorisation between solves
+        resolve(lp, warm);
         warm = true;
-        if (!lp.isProvenOptimal() && !lp.isProvenPrimalInfeasible() && !lp.isProvenDualInfeasible()) lp.initialSolve();
         lp.setObjectiveCoefficient(static_cast<int>(j), 0.0);
         const LpStatus st = status_of(lp);
         if (st != LpStatus::optimal) {
@@ -217,7 +219,7 @@ FbaSolution FbaModel::pfba(double fraction) {
   for (std::size_t j = 0; j < im.n; ++j)
     if (im.lower(static_cast<Eigen::Index>(j)) < 0 && im.upper(static_cast<Eigen::Index>(j)) > 0) two_way.push_back(j);
   const std::size_t nt = two_way.size(), rows = im.m + 1 + 2 * nt, cols = im.n + nt;
-  Columns a = im.s;  // S and the objective row; the new rows follow
+  const Columns& a = im.s;  // S and the objective row; the new rows follow
   std::vector<std::vector<std::pair<int, double>>> extra(im.n);
   for (std::size_t k = 0; k < nt; ++k) {
     extra[two_way[k]].push_back({static_cast<int>(im.m + 1 + 2 * k), -1.0});     // t − v ≥ 0
