@@ -17,6 +17,7 @@ packages=(
   clang libclang-rt-14-dev          # libFuzzer targets and sanitizers
   # numerics
   libeigen3-dev libsuitesparse-dev libgmp-dev coinor-libclp-dev libboost-dev
+  libblas-dev                       # dgemm (OpenBLAS from libopenblas0-openmp at run time)
   libnlopt-dev                      # SLSQP: constrained least-squares MFA
   # formats
   libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev libhdf5-dev hdf5-tools

@@ -39,6 +39,7 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
 void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
+void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 

@@ -211,6 +211,7 @@ bool TableReader::read_header(Diagnostics& d, const std::vector<std::string>& re
   const std::size_t errors = d.error_count();
   for (std::size_t c = 0; c < cells_.size(); ++c) {
     const std::string name = lower(trim(unquote(trim(cells_[c]))));
+    names_.emplace_back(trim(unquote(trim(cells_[c]))));
     if (!known.empty() && std::find(known.begin(), known.end(), name) == known.end()) {
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
@@ -231,6 +232,10 @@ bool TableReader::require(Diagnostics& d, const std::vector<std::string>& requir
       ok = false;
     }
   return ok;
+}
+
+std::string_view TableReader::cell(std::size_t i) const {
+  return i < cells_.size() ? trim(unquote(trim(cells_[i]))) : std::string_view{};
 }
 
 std::string_view TableReader::get(const std::string& name) const {

@@ -44,6 +44,10 @@ class TableReader {
   // Errors for required columns the header lacks; false if any.
   bool require(Diagnostics& d, const std::vector<std::string>& required, const std::string& expected = {}) const;
   std::size_t header_size() const { return columns_.size(); }
+  // The header's cells as written (trimmed, unquoted, case kept), in order.
+  const std::vector<std::string>& header_names() const { return names_; }
+  // Cell `i` of the current row, trimmed and unquoted (empty past the row's end).
+  std::string_view cell(std::size_t i) const;
   bool next();                 // advances to the next data row; false at the end
   int line() const { return line_; }
   std::size_t size() const { return cells_.size(); }  // cells in the current row
@@ -57,6 +61,7 @@ class TableReader {
   char sep_ = '\t';
   int line_ = 0;
   std::map<std::string, std::size_t> columns_;
+  std::vector<std::string> names_;
   std::vector<std::string_view> cells_;
   std::vector<int> starts_;
 };

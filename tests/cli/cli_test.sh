@@ -334,5 +334,35 @@ if [ -n "$data" ] && [ -d "$data/bigg" ]; then
 fi
 expect 2 'the model has no objective' -- "$fluxion" fba -m simple -o "$tmp/fbasimple"
 
+# FBApro projections: the paper's Table 1, a saved projector, bad references
+toy="$repo/examples/fbapro_toy"
+expect 0 '^full: 1 samples, 1 fixed and 2 least-squares' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --variant all -o "$tmp/proj"
+expect 0 '^v2	4\.2$' -- cat "$tmp/proj/fluxes_full.tsv"
+expect 0 '^v5	3\.6$' -- cat "$tmp/proj/fluxes_fixed.tsv"
+expect 0 '^v1	6\.6$' -- cat "$tmp/proj/fluxes_partial.tsv"
+expect 0 '^v3	1$' -- cat "$tmp/proj/fluxes_basic.tsv"
+expect 0 '^full	1	2	2	1	1	1	' -- cat "$tmp/proj/summary.tsv"
+expect 0 'full:' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --save-projector "$tmp/toy.fluxproj" -o "$tmp/proj1"
+expect 0 'full:' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --projector "$tmp/toy.fluxproj" -o "$tmp/proj2"
+expect 0 '^v5	5\.6$' -- cat "$tmp/proj2/fluxes.tsv"
+expect 2 'differ from those this projector was built for' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --noisy v5 --projector "$tmp/toy.fluxproj" -o "$tmp/proj3"
+expect 2 'is the .full. variant, not .fixed.' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --variant fixed --projector "$tmp/toy.fluxproj" -o "$tmp/proj3"
+expect 2 'holds one variant' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --variant all --save-projector "$tmp/x.fluxproj" -o "$tmp/proj3"
+printf 'garbage\n' > "$tmp/bad.fluxproj"
+expect 2 'not a fluxion projector file' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --projector "$tmp/bad.fluxproj" -o "$tmp/proj3"
+printf 'reaction\tconfidence\ts1\nv1\tfixed\t7\nv9\tnoisy\t1\nv3\tsure\t2\nv4\tnoisy\tNA\nv2\tnoisy\t1x\n' > "$tmp/badref.tsv"
+expect 2 "badref.tsv:3:1: error: 'v9' is not a reaction" -- "$fluxion" project -m "$toy/toy.tsv" -r "$tmp/badref.tsv" -o "$tmp/proj3"
+expect 2 "badref.tsv:4:4: error: confidence 'sure' is not fixed, noisy or unmeasured" -- "$fluxion" project -m "$toy/toy.tsv" -r "$tmp/badref.tsv" -o "$tmp/proj3"
+expect 2 "badref.tsv:5:10: error: no value for sample 's1' of noisy reaction 'v4'" -- "$fluxion" project -m "$toy/toy.tsv" -r "$tmp/badref.tsv" -o "$tmp/proj3"
+expect 2 "badref.tsv:6:10: error: '1x' is not a finite number" -- "$fluxion" project -m "$toy/toy.tsv" -r "$tmp/badref.tsv" -o "$tmp/proj3"
+printf 'reaction\ts1\ts2\nv2\t1\t5\nv4\t2\t5\n' > "$tmp/clash.tsv"
+expect 0 'the fixed fluxes contradict steady state' -- "$fluxion" project -m "$toy/toy.tsv" -r "$tmp/clash.tsv" --default-confidence fixed -o "$tmp/proj4"
+expect 0 '^v2	1\.5	5$' -- cat "$tmp/proj4/fluxes.tsv"
+if [ -n "$data" ] && [ -d "$data/bigg" ] && [ -f "$tmp/fba/fluxes.tsv" ]; then
+  # a steady state projects onto itself
+  expect 0 'basic: 1 samples' -- "$fluxion" project -m "$data/bigg/e_coli_core.xml.gz" -r "$tmp/fba/fluxes.tsv" --variant basic -o "$tmp/projeco"
+  expect 0 '^BIOMASS_Ecoli_core_w_GAM	0\.87392' -- cat "$tmp/projeco/fluxes.tsv"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,252 @@
+// fluxion project: FBApro, the closed-form projection of reference fluxes (reactions ×
+// samples) onto the model's steady-state space, in the paper's four variants.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "commands.hpp"
+#include "fluxion/cbm/projection.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/reference_table.hpp"
+#include "fluxion/io/run_info.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Eigen::Index;
+
+struct ProjectCli {
+  std::string model, references, output, variant = "full", projector, save_projector;
+  std::vector<std::string> fixed, noisy, unmeasured;
+  std::string default_confidence = "noisy";
+  double cutoff = 1e-10;
+  int threads = 0;
+};
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+bool same_sets(const cbm::ProjectionSets& a, const cbm::ProjectionSets& b) { return a.high == b.high && a.medium == b.medium; }
+
+}  // namespace
+
+void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  static ProjectCli o;
+  auto* cmd = app.add_subcommand("project", "FBApro: project reference fluxes onto the steady-state space (Basic, Partial, Fixed, Full)");
+  cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required();
+  cmd->add_option("-r,--references", o.references,
+                  "Reference fluxes: TSV/CSV with 'reaction', optional 'confidence' (fixed, noisy, unmeasured), then one column per sample")
+      ->required();
+  cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)")->required();
+  cmd->add_option("--variant", o.variant,
+                  "full: fixed exact, noisy in least squares; fixed: fixed exact, all others in least squares; partial: fixed and "
+                  "noisy in least squares; basic: every reaction in least squares; all: the four")
+      ->check(CLI::IsMember({"full", "fixed", "partial", "basic", "all"}))
+      ->capture_default_str();
+  cmd->add_option("--fixed", o.fixed, "Reactions whose reference is reproduced exactly (overrides the table's confidence)")->delimiter(',');
+  cmd->add_option("--noisy", o.noisy, "Reactions matched in least squares (overrides the table's confidence)")->delimiter(',');
+  cmd->add_option("--unmeasured", o.unmeasured, "Reactions whose reference is ignored (overrides the table's confidence)")->delimiter(',');
+  cmd->add_option("--default-confidence", o.default_confidence, "Confidence of rows without a 'confidence' value")
+      ->check(CLI::IsMember({"fixed", "noisy", "unmeasured"}))
+      ->capture_default_str();
+  cmd->add_option("--cutoff", o.cutoff, "Relative singular-value cutoff of the pseudo-inverses (σ ≤ cutoff·σ_max counts as 0)")
+      ->check(CLI::Range(1e-15, 0.5))
+      ->capture_default_str();
+  cmd->add_option("--projector", o.projector, "Apply a projector saved by --save-projector instead of building one");
+  cmd->add_option("--save-projector", o.save_projector, "Save the projector (one variant) to reuse on new samples with the same sets");
+  cmd->add_option("--threads", o.threads, "BLAS threads applying the projection (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->callback([&ctx, argv] {
+    const auto t0 = Clock::now();
+    io::RunInfo info(argv);
+    auto loaded = io::load_model(o.model);
+    if (!accept(loaded, ctx)) return;
+    const Model& model = loaded.value();
+    const auto default_conf = o.default_confidence == "fixed"  ? io::Confidence::fixed
+                              : o.default_confidence == "noisy" ? io::Confidence::noisy
+                                                                : io::Confidence::unmeasured;
+    auto table = io::load_reference_table(o.references, model, default_conf);
+    if (!accept(table, ctx)) return;
+    io::ReferenceTable& ref = table.value();
+    auto input_error = [&](const std::string& where, const std::string& message) {
+      print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, message}});
+      ctx.exit_code = kExitInput;
+    };
+    for (auto [ids, conf, flag] : {std::tuple{&o.fixed, io::Confidence::fixed, "--fixed"}, std::tuple{&o.noisy, io::Confidence::noisy, "--noisy"},
+                                   std::tuple{&o.unmeasured, io::Confidence::unmeasured, "--unmeasured"}}) {
+      for (const auto& id : *ids) {
+        const auto r = model.reaction_index(id);
+        if (!r) return input_error(flag, "'" + id + "' is not a reaction of model '" + model.id + "'");
+        if (conf != io::Confidence::unmeasured && ref.lines[*r] == 0)
+          return input_error(flag, "'" + id + "' has no row in " + o.references + ": there is no reference value to use");
+        ref.confidence[*r] = conf;
+      }
+    }
+    std::vector<Index> fixed, noisy;
+    for (std::size_t j = 0; j < model.reactions.size(); ++j) {
+      if (ref.confidence[j] == io::Confidence::fixed) fixed.push_back(static_cast<Index>(j));
+      if (ref.confidence[j] == io::Confidence::noisy) noisy.push_back(static_cast<Index>(j));
+    }
+    std::vector<cbm::ProjectionVariant> variants;
+    if (o.variant == "all")
+      variants = {cbm::ProjectionVariant::basic, cbm::ProjectionVariant::partial, cbm::ProjectionVariant::fixed, cbm::ProjectionVariant::full};
+    else
+      variants = {*cbm::parse_projection_variant(o.variant)};
+    if ((!o.save_projector.empty() || !o.projector.empty()) && variants.size() != 1)
+      return input_error("--variant", "a projector file holds one variant: choose one instead of 'all'");
+    if (!o.save_projector.empty() && !o.projector.empty())
+      return input_error("--save-projector", "the projector given by --projector is already saved");
+    const Index r = static_cast<Index>(model.reactions.size());
+    std::vector<std::string> ids;
+    for (const auto& reaction : model.reactions) ids.push_back(reaction.id);
+    cbm::set_blas_threads(o.threads);
+
+    const auto s = cbm::balanced_stoichiometry(model);
+    double basis_seconds = 0.0;
+    Eigen::MatrixXd basis;
+    Index rank = 0;
+    std::optional<cbm::Projector> saved;
+    if (!o.projector.empty()) {
+      auto p = cbm::Projector::load(o.projector);
+      if (!accept(p, ctx)) return;
+      auto& l = p.value();
+      if (l.reaction_ids != ids)
+        return input_error(o.projector, "this projector was built for model '" + l.model_id + "' with other reactions than model '" +
+                                            model.id + "' (" + std::to_string(l.reaction_ids.size()) + " vs " + std::to_string(ids.size()) +
+                                            " reactions, or another order)");
+      if (l.variant != variants[0])
+        return input_error(o.projector, "this projector is the '" + std::string(to_string(l.variant)) + "' variant, not '" + o.variant + "'");
+      if (!same_sets(l.projector.sets(), cbm::variant_sets(variants[0], fixed, noisy, r)))
+        return input_error(o.projector, "the fixed and noisy reactions of " + o.references +
+                                            " differ from those this projector was built for; build a new one");
+      rank = r - l.projector.kernel_dimension();
+      saved = std::move(l.projector);
+    } else {
+      const auto tb = Clock::now();
+      auto k = cbm::orthonormal_kernel(s);
+      if (!k.ok()) {
+        print_diagnostics(k.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+      basis_seconds = seconds(tb, Clock::now());
+      basis = std::move(k.value().basis);
+      rank = k.value().rank;
+    }
+    auto dir = io::make_output_directory(o.output);
+    if (!accept(dir, ctx)) return;
+
+    std::string summary =
+        "variant\tfixed\tnoisy\tkernel_dimension\trank_fixed\tfree_after_fixed\trank_noisy\tgap_fixed\tgap_noisy\tmax_steady_state_residual\t"
+        "max_fixed_deviation\toutside_bounds\tsetup_s\tapply_s\n";
+    std::vector<std::string> written;
+    std::vector<Diagnostic> notes;
+    for (auto variant : variants) {
+      const std::string name(to_string(variant));
+      const auto ts = Clock::now();
+      std::optional<cbm::Projector> built;
+      if (saved) {
+        built = std::move(*saved);
+      } else {
+        auto p = cbm::Projector::build(basis, cbm::variant_sets(variant, fixed, noisy, r), {.relative_cutoff = o.cutoff});
+        if (!accept(p, ctx)) return;
+        built = std::move(p.value());
+      }
+      const cbm::Projector& projector = *built;
+      const auto ta = Clock::now();
+      const Eigen::MatrixXd x = projector.apply(ref.values);
+      const auto te = Clock::now();
+      const auto check = cbm::check_projection(s, x, ref.values, projector.sets().high);
+      const auto& rep = projector.report();
+      long outside = 0;
+      for (Index j = 0; j < r; ++j) {
+        const auto& reaction = model.reactions[static_cast<std::size_t>(j)];
+        for (Index c = 0; c < x.cols(); ++c)
+          if (x(j, c) < reaction.lower_bound - 1e-9 || x(j, c) > reaction.upper_bound + 1e-9) ++outside;
+      }
+      // the largest miss of a fixed reference, with where it is
+      double scale = 1.0;
+      for (Index i : projector.sets().high) scale = std::max(scale, ref.values.row(i).cwiseAbs().maxCoeff());
+      if (check.fixed_deviation > 1e-8 * scale) {
+        Index wi = 0, wc = 0;
+        double worst = -1.0;
+        for (Index i : projector.sets().high)
+          for (Index c = 0; c < x.cols(); ++c)
+            if (std::fabs(x(i, c) - ref.values(i, c)) > worst) {
+              worst = std::fabs(x(i, c) - ref.values(i, c));
+              wi = i;
+              wc = c;
+            }
+        notes.push_back(Diagnostic{Severity::warning, o.references, ref.lines[static_cast<std::size_t>(wi)], 0, name,
+                                   "the fixed fluxes contradict steady state (rank " + std::to_string(rep.rank_high) + " among " +
+                                       std::to_string(projector.sets().high.size()) +
+                                       " fixed reactions): they are matched in least squares, the largest miss " + fmt(worst) + " at '" +
+                                       ids[static_cast<std::size_t>(wi)] + "' in sample '" + ref.samples[static_cast<std::size_t>(wc)] + "'"});
+      }
+      if (rep.rank_medium < rep.free_after_high)
+        notes.push_back(Diagnostic{Severity::warning, o.references, 0, 0, name,
+                                   std::to_string(rep.free_after_high - rep.rank_medium) + " of the " +
+                                       std::to_string(rep.kernel_dimension) +
+                                       " directions of the steady-state space are neither fixed nor seen by a measured reaction: "
+                                       "the projection sets them to the least-norm choice, which carries no information"});
+      if (!o.save_projector.empty()) {
+        auto w = projector.save(o.save_projector, ids, model.id, variant);
+        if (!w.ok()) {
+          print_diagnostics(w.diagnostics());
+          ctx.exit_code = kExitFailure;
+          return;
+        }
+        written.push_back(o.save_projector);
+      }
+      written.push_back(o.output + (variants.size() == 1 ? "/fluxes.tsv" : "/fluxes_" + name + ".tsv"));
+      if (auto w = io::write_output_file(written.back(), io::write_reference_table(ids, ref.samples, x)); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+      auto gap = [](double g, bool none) { return none ? std::string("NA") : std::isfinite(g) ? fmt(g) : std::string("inf"); };
+      summary += name + '\t' + std::to_string(projector.sets().high.size()) + '\t' + std::to_string(projector.sets().medium.size()) + '\t' +
+                 std::to_string(rep.kernel_dimension) + '\t' + std::to_string(rep.rank_high) + '\t' + std::to_string(rep.free_after_high) +
+                 '\t' + std::to_string(rep.rank_medium) + '\t' + gap(rep.gap_high, projector.sets().high.empty()) + '\t' + gap(rep.gap_medium, projector.sets().medium.empty()) + '\t' +
+                 fmt(check.steady_state) + '\t' + fmt(check.fixed_deviation) + '\t' + std::to_string(outside) + '\t' +
+                 fmt(seconds(ts, ta)) + '\t' + fmt(seconds(ta, te)) + '\n';
+      std::printf("%s: %ld samples, %zu fixed and %zu least-squares reactions of %ld; max |S·x|/|x| %s, max |x_H - v_H| %s; %ld values "
+                  "outside the model's bounds; setup %s s, apply %s s\n",
+                  name.c_str(), static_cast<long>(x.cols()), projector.sets().high.size(), projector.sets().medium.size(),
+                  static_cast<long>(r), fmt(check.steady_state).c_str(), fmt(check.fixed_deviation).c_str(), outside,
+                  fmt(seconds(ts, ta)).c_str(), fmt(seconds(ta, te)).c_str());
+    }
+    print_diagnostics(notes);
+    written.push_back(o.output + "/summary.tsv");
+    if (auto w = io::write_output_file(written.back(), summary); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    info.add_input("model", o.model);
+    info.add_input("references", o.references);
+    if (!o.projector.empty()) info.add_input("projector", o.projector);
+    info.set("method", "FBApro (Bruner & Singh 2026), null-space formulation");
+    info.set("variant", o.variant);
+    info.set("fixed_reactions", std::to_string(fixed.size()));
+    info.set("noisy_reactions", std::to_string(noisy.size()));
+    info.set("rank_S", std::to_string(rank));
+    info.set("relative_cutoff", fmt(o.cutoff));
+    info.set("samples", std::to_string(ref.samples.size()));
+    for (const auto& w : written) info.add_output(w);
+    info.add_timing("basis", basis_seconds);
+    info.add_timing("total", seconds(t0, Clock::now()));
+    if (auto w = info.write(o.output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+    }
+  });
+}
+
+}  // namespace fluxion::cli
