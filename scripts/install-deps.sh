@@ -19,6 +19,8 @@ packages=(
   libeigen3-dev libsuitesparse-dev libgmp-dev coinor-libclp-dev libboost-dev
   libblas-dev                       # dgemm (OpenBLAS from libopenblas0-openmp at run time)
   libnlopt-dev                      # SLSQP: constrained least-squares MFA
+  coinor-libipopt-dev               # quadratic MoMA (interior point)
+  coinor-libcbc-dev                 # iMAT (mixed-integer LP)
   # formats
   libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev libhdf5-dev hdf5-tools
   # neural networks (CPU LibTorch); OpenBLAS replaces the reference BLAS libtorch would
