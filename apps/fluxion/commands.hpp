@@ -40,6 +40,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
 void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
+void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // moma, imat, expression
 void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 

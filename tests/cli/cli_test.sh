@@ -362,6 +362,28 @@ if [ -n "$data" ] && [ -d "$data/bigg" ] && [ -f "$tmp/fba/fluxes.tsv" ]; then
   # a steady state projects onto itself
   expect 0 'basic: 1 samples' -- "$fluxion" project -m "$data/bigg/e_coli_core.xml.gz" -r "$tmp/fba/fluxes.tsv" --variant basic -o "$tmp/projeco"
   expect 0 '^BIOMASS_Ecoli_core_w_GAM	0\.87392' -- cat "$tmp/projeco/fluxes.tsv"
+  # gene knockouts (cobrapy: pgi deletion grows at 0.863, gapA at 0), MoMA, iMAT, expression
+  eco="$data/bigg/e_coli_core.xml.gz"
+  expect 0 'objective 0\.86315' -- "$fluxion" fba -m "$eco" --knockout-genes b4025 -o "$tmp/gko"
+  expect 0 'objective 0 ' -- "$fluxion" fba -m "$eco" --knockout-genes b1779 -o "$tmp/gko2"
+  expect 2 "gene 'nope' appears in no GPR rule" -- "$fluxion" fba -m "$eco" --knockout-genes nope -o "$tmp/gko3"
+  expect 0 'quadratic MoMA: 1 samples, 1 blocked reactions, 0 not optimal' -- "$fluxion" moma -m "$eco" --knockout PGI -o "$tmp/moma"
+  expect 0 '^PGI	0$' -- cat "$tmp/moma/fluxes.tsv"
+  expect 0 '^reference	optimal	' -- cat "$tmp/moma/summary.tsv"
+  expect 0 'linear MoMA: 1 samples, 1 blocked reactions, 0 not optimal' -- "$fluxion" moma -m "$eco" --knockout-genes b4025 --linear -o "$tmp/lmoma"
+  expect 0 'linear MoMA: 1 samples' -- "$fluxion" moma -m "$eco" -r "$tmp/fba/fluxes.tsv" --knockout PFK --linear -o "$tmp/lmoma2"
+  {
+    printf 'gene\ts1\ts2\ts3\n'
+    grep -o 'b[0-9][0-9][0-9][0-9]' "$tmp/ecoli.json" | sort -u | awk '{ printf "%s\t%d\t%d\t%d\n", $1, (NR * 7) % 13, (NR * 5) % 11 + 1, NR % 17 }'
+  } > "$tmp/expr.tsv"
+  expect 0 '136 of the model.s 137 genes found' -- "$fluxion" expression -m "$eco" -e "$tmp/expr.tsv" -o "$tmp/expr"
+  expect 0 '^PFK	noisy	' -- cat "$tmp/expr/references.tsv"
+  expect 0 'full: 3 samples, 0 fixed and [0-9]+ least-squares' -- "$fluxion" project -m "$eco" -r "$tmp/expr/references.tsv" -o "$tmp/exprproj"
+  expect 0 'iMAT: 3 samples, 0 not proven optimal' -- "$fluxion" imat -m "$eco" -e "$tmp/expr.tsv" --epsilon 0.1 -o "$tmp/imat"
+  expect 0 '^s1	optimal	' -- cat "$tmp/imat/summary.tsv"
+  expect 2 'give either --references or --expression' -- "$fluxion" imat -m "$eco" -o "$tmp/imat2"
+  printf 'gene\ts1\nb0001\t-1\n' > "$tmp/badexpr.tsv"
+  expect 2 'badexpr.tsv:2:7: error: .-1. is not a finite number >= 0' -- "$fluxion" expression -m "$eco" -e "$tmp/badexpr.tsv" -o "$tmp/expr2"
 fi
 
 echo "$pass passed, $fail failed"

@@ -1,0 +1,398 @@
+// Constraint-based baselines beside FBApro: fluxion moma, fluxion imat, and fluxion
+// expression (gene expression → reaction activity → reference fluxes for project / imat).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "commands.hpp"
+#include "fluxion/cbm/expression.hpp"
+#include "fluxion/cbm/fba.hpp"
+#include "fluxion/cbm/imat.hpp"
+#include "fluxion/cbm/moma.hpp"
+#include "fluxion/io/expression_table.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/reference_table.hpp"
+#include "fluxion/io/run_info.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Eigen::Index;
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+std::string num(double v) {
+  if (std::isnan(v)) return "NA";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", std::fabs(v) < 1e-12 ? 0.0 : v);
+  return buf;
+}
+
+void input_error(Context& ctx, const std::string& where, const std::string& message) {
+  print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, message}});
+  ctx.exit_code = kExitInput;
+}
+
+struct Knockouts {
+  std::vector<std::string> reactions, genes;
+};
+
+void add_knockout_options(CLI::App* cmd, Knockouts& k) {
+  cmd->add_option("--knockout", k.reactions, "Reactions to block (bounds 0, 0); repeatable or comma-separated")->delimiter(',');
+  cmd->add_option("--knockout-genes", k.genes,
+                  "Genes to delete: every reaction whose GPR rule fails without them is blocked (cobrapy's semantics)")
+      ->delimiter(',');
+}
+
+// Sets the bounds of knocked-out reactions to 0 in the model; false (and exit 2) on an unknown id.
+bool apply_knockouts(Model& m, const Knockouts& k, Context& ctx, std::vector<std::string>* blocked = nullptr) {
+  std::vector<std::size_t> off;
+  for (const auto& id : k.reactions) {
+    const auto r = m.reaction_index(id);
+    if (!r) {
+      input_error(ctx, "--knockout", "'" + id + "' is not a reaction of model '" + m.id + "'");
+      return false;
+    }
+    off.push_back(*r);
+  }
+  if (!k.genes.empty()) {
+    auto g = cbm::gene_knockout_reactions(m, k.genes);
+    if (!accept(g, ctx)) return false;
+    off.insert(off.end(), g.value().begin(), g.value().end());
+  }
+  for (std::size_t r : off) {
+    m.reactions[r].lower_bound = 0.0;
+    m.reactions[r].upper_bound = 0.0;
+    if (blocked) blocked->push_back(m.reactions[r].id);
+  }
+  return true;
+}
+
+std::string flux_table(const Model& m, const std::vector<std::string>& samples, const std::vector<Eigen::VectorXd>& fluxes) {
+  std::string out = "reaction";
+  for (const auto& s : samples) out += '\t' + s;
+  out += '\n';
+  for (std::size_t j = 0; j < m.reactions.size(); ++j) {
+    out += m.reactions[j].id;
+    for (const auto& f : fluxes) out += '\t' + (f.size() ? num(f(static_cast<Index>(j))) : std::string("NA"));
+    out += '\n';
+  }
+  return out;
+}
+
+bool write(Context& ctx, std::vector<std::string>& written, const std::string& path, const std::string& text) {
+  written.push_back(path);
+  if (auto w = io::write_output_file(path, text); !w) {
+    print_diagnostics(w.diagnostics());
+    ctx.exit_code = kExitFailure;
+    return false;
+  }
+  return true;
+}
+
+// ----------------------------------------------------------------------------------------
+
+struct MomaCli {
+  std::string model, references, output;
+  bool linear = false;
+  Knockouts knockouts;
+  double tolerance = 1e-8;
+};
+
+struct ImatCli {
+  std::string model, references, expression, output;
+  double lower = 1.0 / 3.0, upper = 2.0 / 3.0, epsilon = 1.0, time_limit = 180.0;
+  Knockouts knockouts;
+};
+
+struct ExpressionCli {
+  std::string model, expression, output, bounds = "fva", and_rule = "geometric", or_rule = "mean";
+  double fraction = 0.9, min_nonzero = 0.15;
+  bool no_quantile = false;
+  int threads = 0;
+};
+
+struct Activity {
+  Eigen::MatrixXd activity;  // reactions × samples
+  std::vector<std::string> samples;
+};
+
+cbm::ExpressionOptions expression_options(const ExpressionCli& o) {
+  cbm::ExpressionOptions e;
+  e.min_nonzero_fraction = o.min_nonzero;
+  e.quantile_normalise = !o.no_quantile;
+  e.and_rule = o.and_rule == "min" ? cbm::AndRule::minimum : o.and_rule == "product" ? cbm::AndRule::product : cbm::AndRule::geometric_mean;
+  e.or_rule = o.or_rule == "max" ? cbm::OrRule::maximum : o.or_rule == "sum" ? cbm::OrRule::sum : cbm::OrRule::arithmetic_mean;
+  return e;
+}
+
+}  // namespace
+
+void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  // ---- moma
+  {
+    static MomaCli o;
+    auto* cmd = app.add_subcommand("moma", "MoMA: the fluxes of a perturbed model closest to a reference (quadratic, or --linear)");
+    cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required();
+    cmd->add_option("-r,--references", o.references,
+                    "Reference fluxes (reaction, optional confidence, samples); unmeasured reactions are left out of the distance. "
+                    "Default: pFBA of the unperturbed model, as cobrapy");
+    cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)")->required();
+    cmd->add_flag("--linear", o.linear, "Minimise Σ|v − ref| (an LP) instead of Σ(v − ref)² (a QP)");
+    cmd->add_option("--tolerance", o.tolerance, "Ipopt's convergence and constraint tolerance (quadratic)")
+        ->check(CLI::Range(1e-12, 1e-3))
+        ->capture_default_str();
+    add_knockout_options(cmd, o.knockouts);
+    cmd->callback([&ctx, argv] {
+      const auto t0 = Clock::now();
+      io::RunInfo info(argv);
+      auto loaded = io::load_model(o.model);
+      if (!accept(loaded, ctx)) return;
+      Model m = loaded.value();
+      std::vector<std::string> samples;
+      std::vector<Eigen::VectorXd> refs;
+      std::vector<Index> measured;
+      if (!o.references.empty()) {
+        auto t = io::load_reference_table(o.references, m);
+        if (!accept(t, ctx)) return;
+        samples = t.value().samples;
+        for (Index s = 0; s < t.value().values.cols(); ++s) refs.push_back(t.value().values.col(s));
+        for (std::size_t j = 0; j < m.reactions.size(); ++j)
+          if (t.value().confidence[j] != io::Confidence::unmeasured) measured.push_back(static_cast<Index>(j));
+      } else {
+        auto fba = cbm::FbaModel::create(m);
+        if (!accept(fba, ctx)) return;
+        const auto p = fba.value().pfba();
+        if (p.status != LpStatus::optimal) {
+          print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {}, std::string("pFBA of the unperturbed model (the default reference) is ") + to_string(p.status)}});
+          ctx.exit_code = kExitFailure;
+          return;
+        }
+        samples = {"reference"};
+        refs = {p.fluxes};
+      }
+      std::vector<std::string> blocked;
+      if (!apply_knockouts(m, o.knockouts, ctx, &blocked)) return;
+      auto moma = cbm::Moma::create(m);
+      if (!accept(moma, ctx)) return;
+      auto dir = io::make_output_directory(o.output);
+      if (!accept(dir, ctx)) return;
+      std::vector<Eigen::VectorXd> out;
+      std::string summary = "sample\tstatus\tdistance\titerations\tseconds\n";
+      int failed = 0;
+      double total = 0.0;
+      for (std::size_t s = 0; s < refs.size(); ++s) {
+        const auto ts = Clock::now();
+        const auto sol = moma.value().solve(refs[s], measured, {.linear = o.linear, .tolerance = o.tolerance});
+        const double dt = seconds(ts, Clock::now());
+        total += dt;
+        if (sol.status != LpStatus::optimal) ++failed;
+        out.push_back(sol.fluxes);
+        summary += samples[s] + '\t' + to_string(sol.status) + '\t' + num(sol.status == LpStatus::optimal ? sol.distance : NAN) + '\t' +
+                   std::to_string(sol.iterations) + '\t' + num(dt) + '\n';
+      }
+      std::vector<std::string> written;
+      if (!write(ctx, written, o.output + "/fluxes.tsv", flux_table(m, samples, out))) return;
+      if (!write(ctx, written, o.output + "/summary.tsv", summary)) return;
+      info.add_input("model", o.model);
+      if (!o.references.empty()) info.add_input("references", o.references);
+      info.set("method", o.linear ? "linear MoMA (min Σ|v − ref|, COIN-OR CLP)" : "MoMA (min Σ(v − ref)², Ipopt with MUMPS)");
+      info.set("reference", o.references.empty() ? "pFBA of the unperturbed model" : o.references);
+      std::string ko;
+      for (const auto& b : blocked) ko += (ko.empty() ? "" : ",") + b;
+      info.set("blocked_reactions", ko);
+      for (const auto& w : written) info.add_output(w);
+      info.add_timing("solve", total);
+      info.add_timing("total", seconds(t0, Clock::now()));
+      if (auto w = info.write(o.output); !w) print_diagnostics(w.diagnostics());
+      std::printf("%s MoMA: %zu samples, %zu blocked reactions, %d not optimal, %.3g s\n", o.linear ? "linear" : "quadratic", refs.size(),
+                  blocked.size(), failed, total);
+      if (failed) ctx.exit_code = kExitFailure;
+    });
+  }
+
+  // ---- imat
+  {
+    static ImatCli o;
+    auto* cmd = app.add_subcommand("imat", "iMAT: the steady state that best agrees with reaction scores (mixed-integer LP on CBC)");
+    cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required();
+    cmd->add_option("-r,--references", o.references, "Reaction scores: a reference table (unmeasured reactions unscored)");
+    cmd->add_option("-e,--expression", o.expression, "Gene expression (genes × samples), scored through the GPR rules instead");
+    cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)")->required();
+    cmd->add_option("--lower", o.lower, "Percentile below which a reaction is 'low' (should carry no flux)")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+    cmd->add_option("--upper", o.upper, "Percentile above which a reaction is 'high' (should carry flux)")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+    cmd->add_option("--epsilon", o.epsilon, "Least |flux| of an active high reaction")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--time-limit", o.time_limit, "Seconds of branch and bound per sample")->check(CLI::PositiveNumber)->capture_default_str();
+    add_knockout_options(cmd, o.knockouts);
+    cmd->callback([&ctx, argv] {
+      const auto t0 = Clock::now();
+      io::RunInfo info(argv);
+      if (o.references.empty() == o.expression.empty()) return input_error(ctx, "imat", "give either --references or --expression");
+      if (o.lower > o.upper) return input_error(ctx, "--lower", "--lower must not exceed --upper");
+      auto loaded = io::load_model(o.model);
+      if (!accept(loaded, ctx)) return;
+      Model m = loaded.value();
+      Activity scores;
+      if (!o.references.empty()) {
+        auto t = io::load_reference_table(o.references, m);
+        if (!accept(t, ctx)) return;
+        scores.samples = t.value().samples;
+        scores.activity = t.value().values;
+        for (std::size_t j = 0; j < m.reactions.size(); ++j)
+          if (t.value().confidence[j] == io::Confidence::unmeasured) scores.activity.row(static_cast<Index>(j)).setConstant(NAN);
+      } else {
+        auto e = io::load_expression_table(o.expression);
+        if (!accept(e, ctx)) return;
+        auto a = cbm::reaction_activity(m, e.value().genes, e.value().values);
+        if (!accept(a, ctx)) return;
+        scores.samples = e.value().samples;
+        scores.activity = a.value().activity;
+        std::printf("expression: %zu of the model's %zu genes found; %zu reactions scored\n", a.value().model_genes_found, a.value().model_genes,
+                    a.value().reactions_scored);
+      }
+      std::vector<std::string> blocked;
+      if (!apply_knockouts(m, o.knockouts, ctx, &blocked)) return;
+      auto dir = io::make_output_directory(o.output);
+      if (!accept(dir, ctx)) return;
+      std::vector<Eigen::VectorXd> out;
+      std::string summary = "sample\tstatus\thigh_active\thigh\tlow_inactive\tlow\tseconds\n";
+      int failed = 0;
+      double total = 0.0;
+      for (std::size_t s = 0; s < scores.samples.size(); ++s) {
+        const auto sol = cbm::imat(m, scores.activity.col(static_cast<Index>(s)),
+                                   {.lower_quantile = o.lower, .upper_quantile = o.upper, .epsilon = o.epsilon, .time_limit = o.time_limit});
+        total += sol.seconds;
+        if (sol.status != LpStatus::optimal) ++failed;
+        out.push_back(sol.fluxes);
+        summary += scores.samples[s] + '\t' + to_string(sol.status) + '\t' + std::to_string(sol.high_active) + '\t' + std::to_string(sol.high_total) +
+                   '\t' + std::to_string(sol.low_inactive) + '\t' + std::to_string(sol.low_total) + '\t' + num(sol.seconds) + '\n';
+        std::fprintf(stderr, "\rimat: sample %zu of %zu", s + 1, scores.samples.size());
+      }
+      std::fprintf(stderr, "\n");
+      std::vector<std::string> written;
+      if (!write(ctx, written, o.output + "/fluxes.tsv", flux_table(m, scores.samples, out))) return;
+      if (!write(ctx, written, o.output + "/summary.tsv", summary)) return;
+      info.add_input("model", o.model);
+      info.add_input(o.references.empty() ? "expression" : "references", o.references.empty() ? o.expression : o.references);
+      info.set("method", "iMAT (Shlomi et al. 2008), COIN-OR CBC");
+      info.set("lower_percentile", num(o.lower));
+      info.set("upper_percentile", num(o.upper));
+      info.set("epsilon", num(o.epsilon));
+      info.set("time_limit_s", num(o.time_limit));
+      for (const auto& w : written) info.add_output(w);
+      info.add_timing("solve", total);
+      info.add_timing("total", seconds(t0, Clock::now()));
+      if (auto w = info.write(o.output); !w) print_diagnostics(w.diagnostics());
+      std::printf("iMAT: %zu samples, %d not proven optimal, %.3g s\n", scores.samples.size(), failed, total);
+      if (failed) ctx.exit_code = kExitFailure;
+    });
+  }
+
+  // ---- expression
+  {
+    static ExpressionCli o;
+    auto* cmd = app.add_subcommand("expression",
+                                   "Gene expression → reaction activity → reference fluxes for 'fluxion project' (FBApro, Appendix D)");
+    cmd->add_option("-m,--model", o.model, "Model file or built-in model name (with GPR rules)")->required();
+    cmd->add_option("-e,--expression", o.expression, "Gene expression: genes × samples (TSV or CSV), counts or TPM")->required();
+    cmd->add_option("-o,--output", o.output, "Output directory (references.tsv, activity.tsv, run_info.json)")->required();
+    cmd->add_option("--bounds", o.bounds, "Flux ranges the activities are mapped into: fva (FVA at --fraction of the optimum) or model")
+        ->check(CLI::IsMember({"fva", "model"}))
+        ->capture_default_str();
+    cmd->add_option("--fraction", o.fraction, "Fraction of the optimum for the FVA ranges")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+    cmd->add_option("--and", o.and_rule, "How AND (complexes) combines gene values")->check(CLI::IsMember({"geometric", "min", "product"}))->capture_default_str();
+    cmd->add_option("--or", o.or_rule, "How OR (isozymes) combines gene values")->check(CLI::IsMember({"mean", "max", "sum"}))->capture_default_str();
+    cmd->add_option("--min-nonzero", o.min_nonzero, "Drop genes non-zero in fewer than this fraction of samples")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    cmd->add_flag("--no-quantile", o.no_quantile, "Skip the per-sample quantile normalisation");
+    cmd->add_option("--threads", o.threads, "Threads for the FVA (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+    cmd->callback([&ctx, argv] {
+      const auto t0 = Clock::now();
+      io::RunInfo info(argv);
+      auto loaded = io::load_model(o.model);
+      if (!accept(loaded, ctx)) return;
+      const Model& m = loaded.value();
+      auto e = io::load_expression_table(o.expression);
+      if (!accept(e, ctx)) return;
+      auto a = cbm::reaction_activity(m, e.value().genes, e.value().values, expression_options(o));
+      if (!accept(a, ctx)) return;
+      const auto& act = a.value();
+      const Index r = static_cast<Index>(m.reactions.size());
+      Eigen::VectorXd lower(r), upper(r);
+      for (Index j = 0; j < r; ++j) {
+        lower(j) = m.reactions[static_cast<std::size_t>(j)].lower_bound;
+        upper(j) = m.reactions[static_cast<std::size_t>(j)].upper_bound;
+      }
+      std::string ranges = "model bounds";
+      if (o.bounds == "fva") {
+        auto fba = cbm::FbaModel::create(m);
+        if (!fba.ok()) {
+          print_diagnostics({Diagnostic{Severity::warning, o.model, 0, 0, {}, "no FVA ranges (" + fba.message() + "): the model's bounds are used"}});
+        } else {
+          const auto v = fba.value().fva(o.fraction, {}, o.threads);
+          if (v.status != LpStatus::optimal) {
+            print_diagnostics({Diagnostic{Severity::warning, o.model, 0, 0, {}, std::string("FBA is ") + to_string(v.status) + ": the model's bounds are used"}});
+          } else {
+            for (Index j = 0; j < r; ++j)
+              if (v.ranges[static_cast<std::size_t>(j)].status == LpStatus::optimal) {
+                lower(j) = v.ranges[static_cast<std::size_t>(j)].minimum;
+                upper(j) = v.ranges[static_cast<std::size_t>(j)].maximum;
+              }
+            ranges = "FVA at " + num(o.fraction) + " of the optimum";
+          }
+        }
+      }
+      std::vector<bool> scored;
+      const Eigen::MatrixXd flux = cbm::activity_to_flux(act.activity, lower, upper, scored);
+      const auto& samples = e.value().samples;
+      std::string refs = "reaction\tconfidence";
+      std::string activity = "reaction\tlower\tupper";
+      for (const auto& s : samples) {
+        refs += '\t' + s;
+        activity += '\t' + s;
+      }
+      refs += '\n';
+      activity += '\n';
+      std::size_t n_scored = 0;
+      for (Index j = 0; j < r; ++j) {
+        const auto& id = m.reactions[static_cast<std::size_t>(j)].id;
+        const bool has = scored[static_cast<std::size_t>(j)];
+        n_scored += has;
+        refs += id + (has ? "\tnoisy" : "\tunmeasured");
+        activity += id + '\t' + num(lower(j)) + '\t' + num(upper(j));
+        for (Index s = 0; s < flux.cols(); ++s) {
+          refs += '\t' + (has ? num(flux(j, s)) : std::string("NA"));
+          activity += '\t' + num(act.activity(j, s));
+        }
+        refs += '\n';
+        activity += '\n';
+      }
+      auto dir = io::make_output_directory(o.output);
+      if (!accept(dir, ctx)) return;
+      std::vector<std::string> written;
+      if (!write(ctx, written, o.output + "/references.tsv", refs)) return;
+      if (!write(ctx, written, o.output + "/activity.tsv", activity)) return;
+      info.add_input("model", o.model);
+      info.add_input("expression", o.expression);
+      info.set("method", "GPR rules: AND " + o.and_rule + ", OR " + o.or_rule + (o.no_quantile ? "" : "; quantile-normalised") +
+                             "; activities mapped into " + ranges);
+      info.set("genes_in_data", std::to_string(act.genes_in_data));
+      info.set("genes_kept", std::to_string(act.genes_kept));
+      info.set("model_genes_found", std::to_string(act.model_genes_found) + " of " + std::to_string(act.model_genes));
+      info.set("reactions_with_reference", std::to_string(n_scored));
+      for (const auto& w : written) info.add_output(w);
+      info.add_timing("total", seconds(t0, Clock::now()));
+      if (auto w = info.write(o.output); !w) print_diagnostics(w.diagnostics());
+      std::printf("%zu genes (%zu kept), %zu of the model's %zu genes found; %zu reactions scored, %zu with a reference flux "
+                  "(one-way in %s)\n",
+                  act.genes_in_data, act.genes_kept, act.model_genes_found, act.model_genes, act.reactions_scored, n_scored, ranges.c_str());
+    });
+  }
+}
+
+}  // namespace fluxion::cli
