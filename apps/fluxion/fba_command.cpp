@@ -19,7 +19,7 @@ namespace {
 
 struct FbaCli {
   std::string model, output, objective;
-  bool pfba = false, fva = false;
+  bool pfba = false, fva = false, loopless = false;
   double fraction = 1.0;
   int threads = 0;
   std::vector<std::string> knockouts, knockout_genes;
@@ -43,6 +43,7 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
   cmd->add_option("--objective", o.objective, "Reaction to maximise instead of the model's objective (as cobrapy's model.objective = id)");
   cmd->add_flag("--pfba", o.pfba, "Report the optimal fluxes of least total |v| (parsimonious FBA)");
   cmd->add_flag("--fva", o.fva, "Flux variability: each reaction's range with the objective at least --fraction of the optimum");
+  cmd->add_flag("--loopless", o.loopless, "FVA without thermodynamically infeasible loops (cobrapy's loopless=True, CycleFreeFlux)");
   cmd->add_option("--fraction", o.fraction, "Fraction of the optimum kept by --fva and --pfba (cobrapy's fraction_of_optimum)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
@@ -105,7 +106,7 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       return;
     }
     cbm::FvaResult variability;
-    if (o.fva) variability = fba.fva(o.fraction, {}, o.threads);
+    if (o.fva) variability = fba.fva(o.fraction, {}, o.threads, o.loopless);
     const auto t3 = std::chrono::steady_clock::now();
     auto dir = io::make_output_directory(o.output);
     if (!accept(dir, ctx)) return;
@@ -138,6 +139,7 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     info.set("solver", "COIN-OR CLP");
     info.set("objective_value", number(solution.objective));
     info.set("fraction_of_optimum", number(o.fraction));
+    if (o.fva) info.set("loopless", o.loopless ? "true" : "false");
     info.set("threads", std::to_string(o.threads));
     std::string ko;
     for (const auto& k : o.knockouts) ko += (ko.empty() ? "" : ",") + k;
@@ -161,7 +163,7 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     std::printf("objective %s (%s, %zu reactions, %zu balanced metabolites)\n", number(solution.objective).c_str(), o.pfba ? "pFBA" : "FBA",
                 fba.n_reactions(), fba.n_balanced());
     if (o.fva)
-      std::printf("FVA of %zu reactions at %s of the optimum in %.3f s%s\n", m.reactions.size(), number(o.fraction).c_str(),
+      std::printf("%sFVA of %zu reactions at %s of the optimum in %.3f s%s\n", o.loopless ? "loopless " : "", m.reactions.size(), number(o.fraction).c_str(),
                   std::chrono::duration<double>(t3 - t2).count(), failed ? (", " + std::to_string(failed) + " not optimal").c_str() : "");
     if (o.format == "table") std::fputs(fluxes.c_str(), stdout);
     if (failed) ctx.exit_code = kExitFailure;

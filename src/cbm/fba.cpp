@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <tuple>
 #include <thread>
 
 namespace fluxion::cbm {
@@ -145,7 +147,7 @@ std::pair<double, double> objective_row_bounds(bool maximize, double fraction, d
 
 }  // namespace
 
-FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactions, int threads) {
+FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactions, int threads, bool loopless) {
   Impl& im = *impl_;
   FvaResult out;
   const FbaSolution best = optimize();
@@ -168,8 +170,78 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
   // Each thread works on its own copy of the LP (basis included) over every n-th reaction.
   // Every solution is a feasible point: a reaction seen at its bound in one of them has
   // that bound as its extreme, and needs no LP of its own.
+  // boundary reactions (only consumed or only produced balanced metabolites) cannot be in a loop
+  std::vector<char> internal(im.n, 0);
+  if (loopless)
+    for (std::size_t j = 0; j < im.n; ++j) {
+      bool plus = false, minus = false;
+      for (int e = im.s.start[j]; e < im.s.start[j + 1]; ++e)
+        if (im.s.index[static_cast<std::size_t>(e)] < static_cast<int>(im.m)) (im.s.value[static_cast<std::size_t>(e)] > 0 ? plus : minus) = true;
+      internal[j] = plus && minus;
+    }
   auto work = [&](ClpSimplex& lp, std::size_t first, bool warm) {
     Eigen::VectorXd seen_min = best.fluxes, seen_max = best.fluxes;
+    std::unique_ptr<ClpSimplex> cycle_free;  // same rows; bounds and objective set per use
+    bool cycle_free_warm = false;
+    // CycleFreeFlux of x: boundary fluxes fixed at x, internal ones kept to x's direction and
+    // magnitude
+    // (and, with `pin`, reaction `pin` held at `value`); min Σ|v| over internal reactions.
+    auto remove_cycles = [&](const Eigen::VectorXd& x, std::ptrdiff_t pin, double value) -> std::optional<Eigen::VectorXd> {
+      if (!cycle_free) {
+        cycle_free = std::make_unique<ClpSimplex>(lp);
+        cycle_free->setOptimizationDirection(1.0);
+      }
+      for (std::size_t k = 0; k < im.n; ++k) {
+        const auto kk = static_cast<Eigen::Index>(k);
+        const double v = x(kk);
+        double lo, hi, cost = 0.0;
+        if (!internal[k]) {
+          lo = hi = v;
+        } else if (v >= 0) {  // same direction, no more than x's flux
+          lo = std::max(0.0, im.lower(kk));
+          hi = std::min(v, im.upper(kk));
+          cost = 1.0;
+        } else {
+          lo = std::max(v, im.lower(kk));
+          hi = std::min(0.0, im.upper(kk));
+          cost = -1.0;
+        }
+        if (static_cast<std::ptrdiff_t>(k) == pin) lo = hi = value;
+        cycle_free->setColumnBounds(static_cast<int>(k), finite_or(lo), finite_or(hi));
+        cycle_free->setObjectiveCoefficient(static_cast<int>(k), cost);
+      }
+      resolve(*cycle_free, cycle_free_warm);
+      cycle_free_warm = true;
+      if (!cycle_free->isProvenOptimal()) return std::nullopt;
+      return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(cycle_free->primalColumnSolution(), static_cast<Eigen::Index>(im.n)));
+    };
+    // cobrapy's loopless_fva_iter: the extreme `current` of reaction j, reached by x
+    auto loopless_extreme = [&](std::size_t j, bool maximize, double current, const Eigen::VectorXd& x, LpStatus& st) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      const double cutoff = 1e-7 * std::max(1.0, std::fabs(current));
+      const auto ll = remove_cycles(x, -1, 0.0);
+      if (!ll || std::fabs((*ll)(jj) - current) < cutoff) return current;
+      const auto almost = remove_cycles(x, static_cast<std::ptrdiff_t>(j), current);
+      if (!almost) return current;
+      // the reactions that carry flux only in loops through j: block them and solve again
+      std::vector<std::tuple<int, double, double>> saved;
+      for (std::size_t k = 0; k < im.n; ++k) {
+        const auto kk = static_cast<Eigen::Index>(k);
+        if (std::fabs((*ll)(kk)) < 1e-7 && std::fabs((*almost)(kk)) > 1e-7) {
+          saved.emplace_back(static_cast<int>(k), lp.getColLower()[k], lp.getColUpper()[k]);
+          lp.setColumnBounds(static_cast<int>(k), std::max(0.0, lp.getColLower()[k]), std::min(0.0, lp.getColUpper()[k]));
+        }
+      }
+      lp.setObjectiveCoefficient(static_cast<int>(j), 1.0);
+      lp.setOptimizationDirection(maximize ? -1.0 : 1.0);
+      resolve(lp, true);
+      lp.setObjectiveCoefficient(static_cast<int>(j), 0.0);
+      double out = current;
+      st = status_of(lp);
+      if (st == LpStatus::optimal) out = lp.primalColumnSolution()[j];
+      for (const auto& [k, lo, hi] : saved) lp.setColumnBounds(k, lo, hi);
+      return out;
+    };
     auto at_bound = [](double seen, double bound) { return std::isfinite(bound) && std::fabs(seen - bound) <= 1e-9 * std::max(1.0, std::fabs(bound)); };
     for (std::size_t k = first; k < list.size(); k += n_threads) {
       const std::size_t j = list[k];
@@ -178,7 +250,7 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
       r.status = LpStatus::optimal;
       for (const bool maximize : {false, true}) {
         const double bound = maximize ? im.upper(jj) : im.lower(jj);
-        if (at_bound(maximize ? seen_max(jj) : seen_min(jj), bound)) {
+        if (!internal[j] && at_bound(maximize ? seen_max(jj) : seen_min(jj), bound)) {
           (maximize ? r.maximum : r.minimum) = bound;
           continue;
         }
@@ -193,10 +265,16 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
           (maximize ? r.maximum : r.minimum) = maximize ? INFINITY : -INFINITY;
           continue;
         }
-        const Eigen::Map<const Eigen::VectorXd> x(lp.primalColumnSolution(), static_cast<Eigen::Index>(im.n));
+        const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(lp.primalColumnSolution(), static_cast<Eigen::Index>(im.n));
         seen_min = seen_min.cwiseMin(x);
         seen_max = seen_max.cwiseMax(x);
-        (maximize ? r.maximum : r.minimum) = x(jj);
+        double value = x(jj);
+        if (internal[j]) {
+          LpStatus again = LpStatus::optimal;
+          value = loopless_extreme(j, maximize, value, x, again);
+          if (again != LpStatus::optimal) r.status = again;
+        }
+        (maximize ? r.maximum : r.minimum) = std::fabs(value) < 1e-9 ? 0.0 : value;  // below the LP tolerance
       }
     }
   };

@@ -327,6 +327,8 @@ if [ -n "$data" ] && [ -d "$data/bigg" ]; then
   # FBA, pFBA and FVA with cobrapy's numbers
   expect 0 'objective 0.8739215' -- "$fluxion" fba -m "$data/bigg/e_coli_core.xml.gz" --fva -o "$tmp/fba"
   expect 0 'BIOMASS_Ecoli_core_w_GAM	0.87392' -- cat "$tmp/fba/fva.tsv"
+  expect 0 'loopless FVA of 95 reactions' -- "$fluxion" fba -m "$data/bigg/e_coli_core.xml.gz" --fva --loopless -o "$tmp/fvall"
+  expect 0 '^FRD7	0	0	optimal$' -- cat "$tmp/fvall/fva.tsv"
   expect 0 'objective 0.873921[0-9]* \(pFBA' -- "$fluxion" fba -m "$data/bigg/e_coli_core.xml.gz" --pfba -o "$tmp/pfba"
   expect 0 'objective 0 ' -- "$fluxion" fba -m "$data/bigg/e_coli_core.xml.gz" --knockout BIOMASS_Ecoli_core_w_GAM -o "$tmp/fbako"
   expect 2 "'nope' is not a reaction of the model" -- "$fluxion" fba -m "$data/bigg/e_coli_core.xml.gz" --knockout nope -o "$tmp/fbako"

@@ -130,3 +130,57 @@ TEST(Fba, EcoliCoreMatchesCobrapy) {
     EXPECT_GE(wide.ranges[j].maximum, v.ranges[j].maximum - 1e-6);
   }
 }
+
+TEST(Fba, LooplessFvaRemovesCycles) {
+  // in → A (≤ 10); ab: A → B; bc: B → C and cb: C → B form a loop; out: B → (objective).
+  // Plain FVA lets the loop carry up to 1000; loopless FVA finds no loop-free flux there.
+  Model m = toy();
+  const auto b = *m.metabolite_index("B");
+  const auto c = m.ensure_metabolite("D");
+  Reaction bc, cb;
+  bc.id = "bd";
+  bc.reactants.push_back(Participant{b, 1.0, {}});
+  bc.products.push_back(Participant{c, 1.0, {}});
+  cb.id = "db";
+  cb.reactants.push_back(Participant{c, 1.0, {}});
+  cb.products.push_back(Participant{b, 1.0, {}});
+  m.add_reaction(bc);
+  m.add_reaction(cb);
+  auto f = make(m);
+  const auto plain = f.fva(1.0);
+  const auto ll = f.fva(1.0, {}, 1, true);
+  ASSERT_EQ(ll.status, LpStatus::optimal);
+  const auto bd = *m.reaction_index("bd");
+  EXPECT_NEAR(plain.ranges[bd].maximum, 1000.0, 1e-6);
+  EXPECT_NEAR(ll.ranges[bd].maximum, 0.0, 1e-7);
+  EXPECT_NEAR(ll.ranges[bd + 1].maximum, 0.0, 1e-7);
+  // the two routes A → B (r1, and r2a + r2b) are alternatives, not a loop
+  EXPECT_NEAR(ll.ranges[1].maximum, 10.0, 1e-5);
+  EXPECT_NEAR(ll.ranges[2].maximum, 10.0, 1e-5);
+  for (std::size_t j = 0; j < ll.ranges.size(); ++j) {
+    EXPECT_GE(ll.ranges[j].minimum, plain.ranges[j].minimum - 1e-6);
+    EXPECT_LE(ll.ranges[j].maximum, plain.ranges[j].maximum + 1e-6);
+  }
+}
+
+TEST(Fba, LooplessFvaOnEcoliCore) {
+  // cobrapy's loopless FVA of e_coli_core: the FRD7/SUCDi loop closes (FRD7 [0, 0], SUCDi
+  // at its growth-coupled value instead of 1000)
+  const std::string path = kData + "/bigg/e_coli_core.xml.gz";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present";
+  auto model = io::load_model(path);
+  ASSERT_TRUE(model.ok());
+  auto f = make(model.value());
+  const auto plain = f.fva(1.0);
+  const auto ll = f.fva(1.0, {}, 2, true);
+  ASSERT_EQ(ll.status, LpStatus::optimal);
+  const auto frd7 = *model.value().reaction_index("FRD7"), sucdi = *model.value().reaction_index("SUCDi");
+  EXPECT_GT(plain.ranges[frd7].maximum, 900.0);
+  EXPECT_NEAR(ll.ranges[frd7].maximum, 0.0, 1e-6);
+  EXPECT_NEAR(ll.ranges[sucdi].maximum, 5.0644, 1e-3);
+  for (std::size_t j = 0; j < ll.ranges.size(); ++j) {
+    EXPECT_EQ(ll.ranges[j].status, LpStatus::optimal) << model.value().reactions[j].id;
+    EXPECT_GE(ll.ranges[j].minimum, plain.ranges[j].minimum - 1e-6) << model.value().reactions[j].id;
+    EXPECT_LE(ll.ranges[j].maximum, plain.ranges[j].maximum + 1e-6) << model.value().reactions[j].id;
+  }
+}

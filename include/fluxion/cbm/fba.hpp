@@ -51,7 +51,10 @@ class FbaModel {
   FbaSolution pfba(double fraction = 1.0);
   // `reactions`: indices into the model's reactions; empty = all. `threads` (0 = all
   // cores) split the reactions, each thread on its own copy of the LP.
-  FvaResult fva(double fraction = 1.0, const std::vector<std::size_t>& reactions = {}, int threads = 1);
+  // `loopless`: cobrapy's loopless FVA (CycleFreeFlux, Desouki et al. 2015): each extreme
+  // is checked for a loop-free flux vector reaching it; where none does, the reactions of
+  // the loops through the reaction are blocked and the extreme is solved again. LPs only.
+  FvaResult fva(double fraction = 1.0, const std::vector<std::size_t>& reactions = {}, int threads = 1, bool loopless = false);
 
   // Changes one reaction's bounds for the next solves (knockouts: 0, 0).
   void set_bounds(std::size_t reaction, double lower, double upper);
