@@ -83,6 +83,21 @@ void collect(const GprNode& n, std::unordered_set<std::string>& out) {
   for (const auto& c : n.children) collect(c, out);
 }
 
+// Every reaction's parsed rule (nullopt: none); the genes they name go to `named`.
+std::vector<std::optional<GprNode>> parse_rules(const Model& model, Diagnostics& d, std::unordered_set<std::string>& named) {
+  std::vector<std::optional<GprNode>> rules(model.reactions.size());
+  for (std::size_t j = 0; j < model.reactions.size(); ++j) {
+    auto p = parse_gpr(model.reactions[j].gpr);
+    if (!p.ok()) {
+      d.error(p.message(), 0, 0, "reaction '" + model.reactions[j].id + "'");
+      continue;
+    }
+    rules[j] = std::move(p.value());
+    if (rules[j]) collect(*rules[j], named);
+  }
+  return rules;
+}
+
 }  // namespace
 
 std::string canonical_gene_id(std::string_view id) {
@@ -96,16 +111,7 @@ Result<std::vector<std::size_t>> gene_knockout_reactions(const Model& model, con
   Diagnostics d("gene knockouts");
   std::unordered_set<std::string> off, named;
   for (const auto& g : genes) off.insert(canonical_gene_id(g));
-  std::vector<std::optional<GprNode>> rules(model.reactions.size());
-  for (std::size_t j = 0; j < model.reactions.size(); ++j) {
-    auto p = parse_gpr(model.reactions[j].gpr);
-    if (!p.ok()) {
-      d.error(p.message(), 0, 0, "reaction '" + model.reactions[j].id + "'");
-      continue;
-    }
-    rules[j] = std::move(p.value());
-    if (rules[j]) collect(*rules[j], named);
-  }
+  const auto rules = parse_rules(model, d, named);
   for (const auto& g : genes)
     if (!named.count(canonical_gene_id(g))) d.error("gene '" + g + "' appears in no GPR rule of model '" + model.id + "'");
   if (d.has_errors()) return Result<std::vector<std::size_t>>::failure(d);
@@ -164,16 +170,7 @@ Result<ReactionActivity> reaction_activity(const Model& model, const std::vector
     if (!row_of.emplace(id, static_cast<Index>(k)).second) d.warning("gene '" + id + "' has more than one row; the first is used");
   }
   std::unordered_set<std::string> named;
-  std::vector<std::optional<GprNode>> rules(model.reactions.size());
-  for (std::size_t j = 0; j < model.reactions.size(); ++j) {
-    auto p = parse_gpr(model.reactions[j].gpr);
-    if (!p.ok()) {
-      d.error(p.message(), 0, 0, "reaction '" + model.reactions[j].id + "'");
-      continue;
-    }
-    rules[j] = std::move(p.value());
-    if (rules[j]) collect(*rules[j], named);
-  }
+  const auto rules = parse_rules(model, d, named);
   if (d.has_errors()) return Result<ReactionActivity>::failure(d);
   out.model_genes = named.size();
   for (const auto& g : named) out.model_genes_found += row_of.count(g);

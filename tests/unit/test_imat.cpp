@@ -9,9 +9,11 @@
 #include "fluxion/cbm/imat.hpp"
 #include "fluxion/cbm/projection.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "small_models.hpp"
 
 using namespace fluxion;
 using Eigen::Index;
+using test_models::vec;
 
 namespace {
 
@@ -20,31 +22,11 @@ const double kNaN = std::nan("");
 
 // in: → A (≤ 10); ab: A → B; ac: A → C; bout: B → ; cout: C →
 Model branched() {
-  Model m;
-  m.id = "branched";
-  const auto a = m.ensure_metabolite("A"), b = m.ensure_metabolite("B"), c = m.ensure_metabolite("C");
-  auto add = [&](const std::string& id, std::vector<std::size_t> from, std::vector<std::size_t> to, double ub) {
-    Reaction r;
-    r.id = id;
-    for (auto x : from) r.reactants.push_back(Participant{x, 1.0, {}});
-    for (auto x : to) r.products.push_back(Participant{x, 1.0, {}});
-    r.lower_bound = 0;
-    r.upper_bound = ub;
-    m.add_reaction(r);
-  };
-  add("in", {}, {a}, 10);
-  add("ab", {a}, {b}, 1000);
-  add("ac", {a}, {c}, 1000);
-  add("bout", {b}, {}, 1000);
-  add("cout", {c}, {}, 1000);
-  return m;
-}
-
-Eigen::VectorXd vec(std::initializer_list<double> x) {
-  Eigen::VectorXd v(static_cast<Index>(x.size()));
-  Index i = 0;
-  for (double e : x) v(i++) = e;
-  return v;
+  return test_models::small_model("branched", {{"in", {{"A", 1}}, 0, 10},
+                                           {"ab", {{"A", -1}, {"B", 1}}},
+                                           {"ac", {{"A", -1}, {"C", 1}}},
+                                           {"bout", {{"B", -1}}},
+                                           {"cout", {{"C", -1}}}});
 }
 
 }  // namespace

@@ -9,42 +9,15 @@
 #include "fluxion/cbm/moma.hpp"
 #include "fluxion/cbm/projection.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "small_models.hpp"
 
 using namespace fluxion;
 using Eigen::Index;
+using test_models::vec;
 
 namespace {
 
 const std::string kData = FLUXION_SHARED_DATA;
-
-// v1 imports A, v2 A → B, v3 A → 2 C, v4 exports B, v5 exports C
-Model toy() {
-  Model m;
-  m.id = "toy";
-  const auto a = m.ensure_metabolite("A"), b = m.ensure_metabolite("B"), c = m.ensure_metabolite("C");
-  auto add = [&](const std::string& id, std::vector<Participant> from, std::vector<Participant> to) {
-    Reaction r;
-    r.id = id;
-    r.reactants = std::move(from);
-    r.products = std::move(to);
-    r.lower_bound = 0;
-    r.upper_bound = 1000;
-    m.add_reaction(r);
-  };
-  add("v1", {}, {{a, 1.0, {}}});
-  add("v2", {{a, 1.0, {}}}, {{b, 1.0, {}}});
-  add("v3", {{a, 1.0, {}}}, {{c, 2.0, {}}});
-  add("v4", {{b, 1.0, {}}}, {});
-  add("v5", {{c, 1.0, {}}}, {});
-  return m;
-}
-
-Eigen::VectorXd vec(std::initializer_list<double> x) {
-  Eigen::VectorXd v(static_cast<Index>(x.size()));
-  Index i = 0;
-  for (double e : x) v(i++) = e;
-  return v;
-}
 
 cbm::Moma make(const Model& m) {
   auto r = cbm::Moma::create(m);
@@ -101,7 +74,7 @@ TEST(Moma, KnockoutByHand) {
   // reference (7, 4, 3, 4, 6) at steady state; without v3 the fluxes are (t, t, 0, t, 0):
   // quadratic: (t−7)² + 2(t−4)² + 9 + 36 is least at t = 5 (distance 51);
   // linear: |t−7| + 2|t−4| + 3 + 6 is least at t = 4 (distance 12)
-  auto mo = make(toy());
+  auto mo = make(test_models::fbapro_toy());
   const Eigen::VectorXd ref = vec({7, 4, 3, 4, 6});
   const auto same = mo.solve(ref);
   ASSERT_EQ(same.status, LpStatus::optimal);
@@ -123,7 +96,7 @@ TEST(Moma, KnockoutByHand) {
 }
 
 TEST(Moma, QuadraticAgainstOracleAndProjection) {
-  const Model m = toy();
+  const Model m = test_models::fbapro_toy();
   const Eigen::MatrixXd s(cbm::balanced_stoichiometry(m));
   const Eigen::VectorXd ref = vec({7, 0, 2.2, 3.6, 0});
   // no bound binds: MoMA is FBApro's Basic projection, (4.2, 3.2, 1, 3.2, 2)

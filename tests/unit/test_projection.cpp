@@ -12,34 +12,20 @@
 
 #include "fluxion/cbm/projection.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "small_models.hpp"
 
 using namespace fluxion;
 using cbm::ProjectionVariant;
 using Eigen::Index;
+using test_models::vec;
 
 namespace {
 
 const std::string kData = FLUXION_SHARED_DATA;
 
-Model chain_model(const std::vector<std::tuple<std::string, std::vector<std::pair<std::string, double>>>>& reactions) {
-  Model m;
-  m.id = "toy";
-  for (const auto& [id, stoich] : reactions) {
-    Reaction r;
-    r.id = id;
-    for (const auto& [met, c] : stoich) {
-      const auto i = m.ensure_metabolite(met);
-      (c < 0 ? r.reactants : r.products).push_back(Participant{i, std::fabs(c), {}});
-    }
-    m.add_reaction(r);
-  }
-  return m;
-}
+Model chain_model(const std::vector<test_models::SmallReaction>& reactions) { return test_models::small_model("toy", reactions); }
 
-// The paper's §4 network: v1 imports A, v2 A → B, v3 A → 2C, v4 exports B, v5 exports C.
-Model paper_toy() {
-  return chain_model({{"v1", {{"A", 1}}}, {"v2", {{"A", -1}, {"B", 1}}}, {"v3", {{"A", -1}, {"C", 2}}}, {"v4", {{"B", -1}}}, {"v5", {{"C", -1}}}});
-}
+Model paper_toy() { return test_models::fbapro_toy(); }
 
 Eigen::MatrixXd basis_of(const Model& m) {
   auto k = cbm::orthonormal_kernel(cbm::balanced_stoichiometry(m));
@@ -52,13 +38,6 @@ Eigen::VectorXd project(const Model& m, ProjectionVariant variant, const std::ve
   auto p = cbm::Projector::build(basis_of(m), cbm::variant_sets(variant, fixed, noisy, static_cast<Index>(m.reactions.size())));
   EXPECT_TRUE(p.ok()) << p.message();
   return p.value().apply(v).col(0);
-}
-
-Eigen::VectorXd vec(std::initializer_list<double> x) {
-  Eigen::VectorXd v(static_cast<Index>(x.size()));
-  Index i = 0;
-  for (double e : x) v(i++) = e;
-  return v;
 }
 
 // B⁺ with singular values ≤ 1e-10·σ_max dropped (the test's own, through a Jacobi SVD)
