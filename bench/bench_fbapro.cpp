@@ -5,6 +5,8 @@
 // quality of the result (max ‖S·x‖∞/‖x‖∞, max |x_H − v_H|, error against the truth).
 // The BLAS threads follow OMP_NUM_THREADS (the notes' anchors are one thread).
 //   usage: bench_fbapro [shared data dir] [runs, default 3] [models...]
+//          bench_fbapro DATA RUNS --batch N MODEL   Full variant, N samples at once, on 1 and 2
+//                                                   BLAS threads (ms per sample, median of RUNS)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -36,6 +38,38 @@ int main(int argc, char** argv) {
   const std::string data = argc > 1 ? argv[1] : "../shared/data";
   const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
   std::vector<std::string> models;
+  if (argc == 6 && std::string(argv[3]) == "--batch") {
+    const Index n = std::max(1L, std::atol(argv[4]));
+    auto model = io::load_model(data + "/bigg/" + argv[5] + ".xml.gz");
+    if (!model.ok()) return 1;
+    const auto s = cbm::balanced_stoichiometry(model.value());
+    auto kernel = cbm::orthonormal_kernel(s);
+    if (!kernel.ok()) return 1;
+    const Index r = s.cols();
+    std::mt19937_64 rng(0);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<Index> order(static_cast<std::size_t>(r));
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<Index> known(order.begin(), order.begin() + r / 10), noisy(order.begin() + r / 10, order.begin() + r / 10 + 2 * r / 5);
+    std::sort(known.begin(), known.end());
+    std::sort(noisy.begin(), noisy.end());
+    auto p = cbm::Projector::build(kernel.value().basis, cbm::variant_sets(cbm::ProjectionVariant::full, known, noisy, r));
+    if (!p.ok()) return 1;
+    const Eigen::MatrixXd ref = Eigen::MatrixXd::NullaryExpr(r, n, [&] { return u(rng); });
+    std::printf("| model | samples | BLAS threads | apply (ms per sample) | total (s) |\n|---|---|---|---|---|\n");
+    for (int threads : {1, 2}) {
+      cbm::set_blas_threads(threads);
+      std::vector<double> t;
+      for (int run = 0; run < runs; ++run) {
+        const auto t0 = Clock::now();
+        const Eigen::MatrixXd x = p.value().apply(ref);
+        t.push_back(seconds_since(t0));
+      }
+      std::printf("| %s | %ld | %d | %.4f | %.3f |\n", argv[5], static_cast<long>(n), threads, 1e3 * median(t) / static_cast<double>(n), median(t));
+    }
+    return 0;
+  }
   for (int i = 3; i < argc; ++i) models.emplace_back(argv[i]);
   if (models.empty()) models = {"e_coli_core", "iND750", "iML1515", "iMM1415", "RECON1"};
   const cbm::ProjectionVariant variants[] = {cbm::ProjectionVariant::basic, cbm::ProjectionVariant::partial,
