@@ -10,6 +10,7 @@
 #include "fluxion/cbm/fba.hpp"
 #include "fluxion/cbm/imat.hpp"
 #include "fluxion/cbm/moma.hpp"
+#include "fluxion/io/bounds_table.hpp"
 #include "fluxion/io/expression_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/reference_table.hpp"
@@ -39,9 +40,11 @@ void input_error(Context& ctx, const std::string& where, const std::string& mess
 
 struct Knockouts {
   std::vector<std::string> reactions, genes;
+  std::string bounds;  // --set-bounds
 };
 
 void add_knockout_options(CLI::App* cmd, Knockouts& k) {
+  cmd->add_option("--set-bounds", k.bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition");
   cmd->add_option("--knockout", k.reactions, "Reactions to block (bounds 0, 0); repeatable or comma-separated")->delimiter(',');
   cmd->add_option("--knockout-genes", k.genes,
                   "Genes to delete: every reaction whose GPR rule fails without them is blocked (cobrapy's semantics)")
@@ -114,6 +117,7 @@ struct ExpressionCli {
   double fraction = 0.9, min_nonzero = 0.15;
   bool no_quantile = false, loopless = false;
   int threads = 0;
+  std::string set_bounds;
 };
 
 struct Activity {
@@ -131,6 +135,17 @@ cbm::ExpressionOptions expression_options(const ExpressionCli& o) {
 }
 
 }  // namespace
+
+bool apply_bounds_file(Model& model, const std::string& path, Context& ctx) {
+  if (path.empty()) return true;
+  auto b = io::load_bounds_table(path, model);
+  if (!accept(b, ctx)) return false;
+  for (const auto& change : b.value()) {
+    model.reactions[change.reaction].lower_bound = change.lower;
+    model.reactions[change.reaction].upper_bound = change.upper;
+  }
+  return true;
+}
 
 void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   // ---- moma
@@ -153,6 +168,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       auto loaded = io::load_model(o.model);
       if (!accept(loaded, ctx)) return;
       Model m = loaded.value();
+      if (!apply_bounds_file(m, o.knockouts.bounds, ctx)) return;  // the medium holds for the reference too
       std::vector<std::string> samples;
       std::vector<Eigen::VectorXd> refs;
       std::vector<Index> measured;
@@ -236,6 +252,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       auto loaded = io::load_model(o.model);
       if (!accept(loaded, ctx)) return;
       Model m = loaded.value();
+      if (!apply_bounds_file(m, o.knockouts.bounds, ctx)) return;
       Activity scores;
       if (!o.references.empty()) {
         auto t = io::load_reference_table(o.references, m);
@@ -311,13 +328,15 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
         ->capture_default_str();
     cmd->add_flag("--no-quantile", o.no_quantile, "Skip the per-sample quantile normalisation");
     cmd->add_flag("--loopless", o.loopless, "Loopless FVA ranges (as the FBApro paper's real-data experiments)");
+    cmd->add_option("--set-bounds", o.set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition");
     cmd->add_option("--threads", o.threads, "Threads for the FVA (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
     cmd->callback([&ctx, argv] {
       const auto t0 = Clock::now();
       io::RunInfo info(argv);
       auto loaded = io::load_model(o.model);
       if (!accept(loaded, ctx)) return;
-      const Model& m = loaded.value();
+      Model& m = loaded.value();
+      if (!apply_bounds_file(m, o.set_bounds, ctx)) return;
       auto e = io::load_expression_table(o.expression);
       if (!accept(e, ctx)) return;
       auto a = cbm::reaction_activity(m, e.value().genes, e.value().values, expression_options(o));

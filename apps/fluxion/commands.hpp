@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/model.hpp"
 
 namespace fluxion::cli {
 
@@ -29,6 +30,10 @@ bool accept(const Result<T>& r, Context& ctx) {
   if (!r.ok()) ctx.exit_code = kExitInput;
   return r.ok();
 }
+
+// Applies a bounds table (--set-bounds: a medium, a condition) to the model; false and exit
+// 2 on bad input. An empty path does nothing.
+bool apply_bounds_file(Model& model, const std::string& path, Context& ctx);
 
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_mids_commands(CLI::App& app, Context& ctx);

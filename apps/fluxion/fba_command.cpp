@@ -18,7 +18,7 @@ namespace fluxion::cli {
 namespace {
 
 struct FbaCli {
-  std::string model, output, objective;
+  std::string model, output, objective, set_bounds;
   bool pfba = false, fva = false, loopless = false;
   double fraction = 1.0;
   int threads = 0;
@@ -51,6 +51,7 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   cmd->add_option("--knockout", o.knockouts, "Reactions to block (bounds 0, 0); repeatable or comma-separated")->delimiter(',');
+  cmd->add_option("--set-bounds", o.set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition");
   cmd->add_option("--knockout-genes", o.knockout_genes,
                   "Genes to delete: every reaction whose GPR rule fails without them is blocked (cobrapy's semantics)")
       ->delimiter(',');
@@ -63,6 +64,7 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     auto model = io::load_model(o.model);
     if (!accept(model, ctx)) return;
     Model& m = model.value();
+    if (!apply_bounds_file(m, o.set_bounds, ctx)) return;
     if (!o.objective.empty()) {
       const auto r = m.reaction_index(o.objective);
       if (!r) {

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/version.hpp"
+#include "fluxion/learn/flux_predictor.hpp"  // torch_has_cuda
 
 namespace fluxion::cli {
 
@@ -37,7 +38,8 @@ int main(int argc, char** argv) {
   Context ctx;
   auto* version = app.add_subcommand("version", "Print the version and the git commit it was built from");
   version->callback([] {
-    std::cout << "fluxion " << fluxion::version() << " (git " << fluxion::git_hash() << ")\n";
+    std::cout << "fluxion " << fluxion::version() << " (git " << fluxion::git_hash() << ")\n"
+              << "cuda: " << (fluxion::torch_has_cuda() ? "yes" : "no") << "\n";
   });
   add_model_commands(app, ctx);
   add_mids_commands(app, ctx);

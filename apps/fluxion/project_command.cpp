@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "fluxion/cbm/projection.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/learn/projection_device.hpp"
 #include "fluxion/io/reference_table.hpp"
 #include "fluxion/io/run_info.hpp"
 
@@ -18,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 using Eigen::Index;
 
 struct ProjectCli {
-  std::string model, references, output, variant = "full", projector, save_projector;
+  std::string model, references, output, variant = "full", projector, save_projector, device = "blas";
   std::vector<std::string> fixed, noisy, unmeasured;
   std::string default_confidence = "noisy";
   double cutoff = 1e-10;
@@ -61,6 +62,9 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
       ->capture_default_str();
   cmd->add_option("--projector", o.projector, "Apply a projector saved by --save-projector instead of building one");
   cmd->add_option("--save-projector", o.save_projector, "Save the projector (one variant) to reuse on new samples with the same sets");
+  cmd->add_option("--device", o.device, "Where to apply: blas (the CPU's BLAS), cpu or cuda (LibTorch; cuda: the paper's GPU batches)")
+      ->check(CLI::IsMember({"blas", "cpu", "cuda"}))
+      ->capture_default_str();
   cmd->add_option("--threads", o.threads, "BLAS threads applying the projection (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->callback([&ctx, argv] {
     const auto t0 = Clock::now();
@@ -160,7 +164,18 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
       }
       const cbm::Projector& projector = *built;
       const auto ta = Clock::now();
-      const Eigen::MatrixXd x = projector.apply(ref.values);
+      Eigen::MatrixXd x;
+      if (o.device == "blas") {
+        x = projector.apply(ref.values);
+      } else {
+        auto on = apply_projection_on(projector, ref.values, o.device);
+        if (!on.ok()) {
+          print_diagnostics(on.diagnostics());
+          ctx.exit_code = kExitFailure;
+          return;
+        }
+        x = std::move(on.value());
+      }
       const auto te = Clock::now();
       const auto check = cbm::check_projection(s, x, ref.values, projector.sets().high);
       const auto& rep = projector.report();
@@ -234,6 +249,7 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
     if (!o.projector.empty()) info.add_input("projector", o.projector);
     info.set("method", "FBApro (Bruner & Singh 2026), null-space formulation");
     info.set("variant", o.variant);
+    info.set("device", o.device);
     info.set("fixed_reactions", std::to_string(fixed.size()));
     info.set("noisy_reactions", std::to_string(noisy.size()));
     info.set("rank_S", std::to_string(rank));

@@ -103,6 +103,11 @@ class Projector {
   Eigen::MatrixXd apply(const Eigen::MatrixXd& references) const;
   // The dense r × r operator Q (x = Q·v); for tests and small models.
   Eigen::MatrixXd dense_operator() const;
+  // The factors of Q = A·K (K's columns are the reactions `columns()`: H, then M); for
+  // applying elsewhere (learn/projection_device.hpp: a GPU through LibTorch).
+  const Eigen::MatrixXd& basis() const { return a_; }
+  const Eigen::MatrixXd& factor() const { return k_; }
+  const std::vector<Eigen::Index>& columns() const { return columns_; }
 
   // A versioned binary artefact: a JSON header line (format, version, reaction ids,
   // sets, options, report, checksum) then the matrices A and K as little-endian float64.
