@@ -8,6 +8,8 @@
 //     known and noisy reactions in the distance) and iMAT on the references' magnitudes
 //     (known and noisy reactions scored); with each call's status.
 //
+//   cbm_baselines timing-fba DATA [models...]   the FBA columns only
+//
 //   cbm_baselines synthetic DATA [samples 25] [splits 10] [baseline samples] [imat seconds]
 //     The paper's hidden-flux experiment (§5.3, Fig. 4a) on RECON1: 2 % known, 85 %
 //     unmeasured, 13 % noisy (100 % multiplicative noise); per split, Spearman correlations
@@ -141,7 +143,7 @@ std::vector<Index> measured(const Synthetic& d) {
   return m;
 }
 
-int timing(const std::string& data, std::vector<std::string> models) {
+int timing(const std::string& data, std::vector<std::string> models, bool fba_only = false) {
   if (models.empty()) models = {"e_coli_core", "iND750", "iML1515", "iMM1415", "RECON1"};
   std::printf("| model | FBA first solve (ms) | FBA re-solve (ms) | FBA, per-sample bounds (ms) | statuses | linear MoMA, fresh LP (s) | linear MoMA, warm (s) | statuses | QP MoMA (s) | statuses | Ipopt iterations | iMAT (s) | statuses |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -177,6 +179,11 @@ int timing(const std::string& data, std::vector<std::string> models) {
       ++statuses["fba"][to_string(b.status)];
     }
     for (std::size_t j = 0; j < m.reactions.size(); ++j) fba.value().set_bounds(j, m.reactions[j].lower_bound, m.reactions[j].upper_bound);
+    if (fba_only) {
+      std::printf("| %s | %.2f | %.3f | %.2f | %s |\n", name.c_str(), 1e3 * first_solve, 1e3 * median(t_resolve), 1e3 * median(t_bounds),
+                  [&] { std::string o; for (const auto& [st, n] : statuses["fba"]) o += st + " " + std::to_string(n) + " "; return o; }().c_str());
+      continue;
+    }
     auto moma = cbm::Moma::create(m);
     const auto meas = measured(d);
     double lin_first = 0.0;
@@ -322,6 +329,7 @@ int main(int argc, char** argv) {
   }
   const std::string mode = argv[1], data = argc > 2 ? argv[2] : "../shared/data";
   if (mode == "timing") return timing(data, std::vector<std::string>(argv + std::min(argc, 3), argv + argc));
+  if (mode == "timing-fba") return timing(data, std::vector<std::string>(argv + std::min(argc, 3), argv + argc), true);
   if (mode == "synthetic")
     return synthetic(data, argc > 3 ? std::atol(argv[3]) : 25, argc > 4 ? std::atoi(argv[4]) : 10, argc > 5 ? std::atol(argv[5]) : 5,
                      argc > 6 ? std::atof(argv[6]) : 30.0);

@@ -45,8 +45,17 @@ struct FbaModel::Impl {
   Columns s;                       // S over the balanced rows, by column
   ClpSimplex lp;                   // rows: S (= 0), then the objective row (free until FVA sets it)
   bool solved_once = false;
+  bool bounds_changed = false;  // since the last solve: the basis is then dual feasible
 
   void solve() {
+    if (solved_once && bounds_changed) {  // dual simplex from the last basis: 20-140x faster
+                                          // than primal after per-sample bounds (benchmarks.md)
+      bounds_changed = false;
+      lp.dual(0, 3);
+      if (!lp.isProvenOptimal() && !lp.isProvenPrimalInfeasible() && !lp.isProvenDualInfeasible()) lp.initialSolve();
+      return;
+    }
+    bounds_changed = false;
     if (solved_once) return resolve(lp, true);
     lp.initialSolve();
     solved_once = true;
@@ -119,6 +128,7 @@ void FbaModel::set_bounds(std::size_t reaction, double lower, double upper) {
   impl_->lower(static_cast<Eigen::Index>(reaction)) = lower;
   impl_->upper(static_cast<Eigen::Index>(reaction)) = upper;
   impl_->lp.setColumnBounds(static_cast<int>(reaction), finite_or(lower), finite_or(upper));
+  impl_->bounds_changed = true;
 }
 
 FbaSolution FbaModel::optimize() {
