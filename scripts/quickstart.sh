@@ -29,6 +29,12 @@ echo "== ML-Flux: fluxes, ΔG and standard errors from a partial glycolysis meas
 $fluxion predict -p glycolysis -i examples/glycolysis/mids.tsv -o "$out/glycolysis_prediction" --format table
 echo "(the fluxes that made these MIDs: examples/glycolysis/true_fluxes.tsv; the χ² line says whether"
 echo " the predicted fluxes reproduce the measured MIDs within their SDs: a network's prediction is"
-echo " not a fit, and least-squares MFA, the next method to land, refines it)"
+echo " not a fit: least-squares MFA, fluxion fit, refines it)"
+echo
+echo "== FBApro: the paper's toy network (Table 1), reference fluxes projected onto its steady states"
+$fluxion project -m examples/fbapro_toy/toy.tsv -r examples/fbapro_toy/references.tsv --variant all -o "$out/fbapro_toy"
+paste "$out"/fbapro_toy/fluxes_full.tsv <(cut -f2 "$out"/fbapro_toy/fluxes_fixed.tsv) <(cut -f2 "$out"/fbapro_toy/fluxes_partial.tsv) \
+  <(cut -f2 "$out"/fbapro_toy/fluxes_basic.tsv) | sed '1s/.*/reaction\tfull\tfixed\tpartial\tbasic/'
+echo "(true fluxes 7 4 3 4 6; v1 was measured exactly, v3 and v4 with noise, v2 and v5 not at all)"
 echo
 echo "Wrote $out/. Next: 'fluxion model info <your model file>' (.tsv .fml .xml .sbml .json .txt)."
