@@ -40,6 +40,7 @@ void print_summary_tsv(const ModelSummary& s, const std::string& source) {
   std::cout << "measured\t" << join(s.measured) << "\n";
   for (const auto& [e, n] : s.atom_mapped_reactions) std::cout << "atom_mapped_reactions_" << e << "\t" << n << "\n";
   std::cout << "objective\t" << join(s.objective, " + ") << "\n";
+  std::cout << "relations\t" << join(s.relations, "; ") << "\n";
 }
 
 void print_summary_json(const ModelSummary& s, const std::string& source) {
@@ -59,7 +60,8 @@ void print_summary_json(const ModelSummary& s, const std::string& source) {
                       {"exchange", s.exchange},
                       {"boundary_metabolites", s.boundary_metabolites},
                       {"measured", s.measured},
-                      {"objective", s.objective}};
+                      {"objective", s.objective},
+                      {"relations", s.relations}};
   nlohmann::json mapped = nlohmann::json::object();
   for (const auto& [e, n] : s.atom_mapped_reactions) mapped[e] = n;
   j["atom_mapped_reactions"] = mapped;

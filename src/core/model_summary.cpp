@@ -17,6 +17,7 @@ ModelSummary summarize(const Model& model, const FluxSpace& space) {
   s.n_free = static_cast<long>(space.n_free_net());
   s.n_exchange = static_cast<long>(space.n_exchange());
   s.degrees_of_freedom = s.n_free + s.n_exchange;
+  for (const auto& r : model.relations) s.relations.push_back(r.expression);
   s.null_space_method = std::string(to_string(space.method()));
   s.free_net = space.free_net_ids();
   s.exchange = space.exchange_ids();

@@ -312,6 +312,7 @@ fi
 # model's own constraints (537 measurements, 411 free parameters, 84 left by the ties)
 if [ -n "$data" ] && [ -d "$data/mfa/park2016/mammalia" ]; then
   pk="$data/mfa/park2016/mammalia"
+  expect 0 '^relations	sucoasB_12 = sucoasA_12; fumB_12 = fumA_12' -- "$fluxion" model info "$pk/mammalia.xml"
   expect 0 'wrote .*mids.tsv \(532 fractions\)' -- bash "$(dirname "$0")/../../examples/park2016/prepare.sh" "$pk" "$tmp/park"
   expect 0 'with 537 measurements and 84 free parameters' -- "$fluxion" fit -m "$pk/mammalia.xml" -i "$tmp/park/mids.tsv" -e "$tmp/park/tracers.tsv" --constraints "$tmp/park/constraints.txt" --measured-fluxes "$tmp/park/fluxes.tsv" --starts 1 --max-evaluations 20 --threads 1 -o "$tmp/parkfit"
   expect 2 'prepare.sh DATA_DIR OUT_DIR' -- bash "$(dirname "$0")/../../examples/park2016/prepare.sh" "$pk"

@@ -28,6 +28,7 @@ struct ModelSummary {
   std::vector<std::string> measured;
   std::vector<std::pair<std::string, std::size_t>> atom_mapped_reactions;  // element -> count
   std::vector<std::string> objective;  // "coefficient reaction" terms
+  std::vector<std::string> relations;  // linear constraints between fluxes (FluxML), as written
 };
 
 ModelSummary summarize(const Model& model, const FluxSpace& space);
