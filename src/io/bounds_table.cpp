@@ -15,8 +15,6 @@ Result<std::vector<BoundsChange>> read_bounds_table(std::string_view text, const
   TableReader t(text);
   if (!t.read_header(d, {"reaction", "lower", "upper"}, {}, "reaction, lower, upper")) return R::failure(d);
   if (d.has_errors()) return R::failure(d);
-  std::unordered_map<std::string, std::size_t> index;
-  for (std::size_t j = 0; j < model.reactions.size(); ++j) index.emplace(model.reactions[j].id, j);
   std::unordered_map<std::size_t, int> seen;
   std::vector<BoundsChange> out;
   while (t.next()) {
@@ -26,12 +24,12 @@ Result<std::vector<BoundsChange>> read_bounds_table(std::string_view text, const
       break;
     }
     const std::string id(t.get("reaction"));
-    const auto it = index.find(id);
-    if (it == index.end()) {
+    const auto found = model.reaction_index(id);
+    if (!found) {
       d.error("'" + id + "' is not a reaction of model '" + model.id + "'", ln, t.column("reaction"));
       continue;
     }
-    if (auto [s, fresh] = seen.emplace(it->second, ln); !fresh) {
+    if (auto [s, fresh] = seen.emplace(*found, ln); !fresh) {
       d.error("reaction '" + id + "' already has bounds (line " + std::to_string(s->second) + ")", ln, t.column("reaction"));
       continue;
     }
@@ -44,7 +42,7 @@ Result<std::vector<BoundsChange>> read_bounds_table(std::string_view text, const
       d.error("lower bound " + format_short(*lo) + " is greater than upper bound " + format_short(*hi), ln, t.column("lower"));
       continue;
     }
-    out.push_back({it->second, *lo, *hi});
+    out.push_back({*found, *lo, *hi});
   }
   if (out.empty() && !d.has_errors()) d.error("no bounds rows");
   if (d.has_errors()) return R::failure(d);
