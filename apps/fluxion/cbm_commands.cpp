@@ -175,6 +175,8 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       if (!o.references.empty()) {
         auto t = io::load_reference_table(o.references, m);
         if (!accept(t, ctx)) return;
+        if (!io::has_measured(t.value()))
+          return input_error(ctx, o.references, "every reaction is unmeasured: MoMA has no reference to stay close to");
         samples = t.value().samples;
         for (Index s = 0; s < t.value().values.cols(); ++s) refs.push_back(t.value().values.col(s));
         for (std::size_t j = 0; j < m.reactions.size(); ++j)
@@ -257,6 +259,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       if (!o.references.empty()) {
         auto t = io::load_reference_table(o.references, m);
         if (!accept(t, ctx)) return;
+        if (!io::has_measured(t.value())) return input_error(ctx, o.references, "every reaction is unmeasured: iMAT has no scores");
         scores.samples = t.value().samples;
         scores.activity = t.value().values;
         for (std::size_t j = 0; j < m.reactions.size(); ++j)
@@ -268,6 +271,8 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
         if (!accept(a, ctx)) return;
         scores.samples = e.value().samples;
         scores.activity = a.value().activity;
+        if (a.value().reactions_scored == 0)
+          return input_error(ctx, o.expression, "no reaction could be scored: none of the model's GPR genes is in the expression table");
         std::printf("expression: %zu of the model's %zu genes found; %zu reactions scored\n", a.value().model_genes_found, a.value().model_genes,
                     a.value().reactions_scored);
       }

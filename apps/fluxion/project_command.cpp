@@ -87,11 +87,11 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
       for (const auto& id : *ids) {
         const auto r = model.reaction_index(id);
         if (!r) return input_error(flag, "'" + id + "' is not a reaction of model '" + model.id + "'");
-        if (conf != io::Confidence::unmeasured && ref.lines[*r] == 0)
-          return input_error(flag, "'" + id + "' has no row in " + o.references + ": there is no reference value to use");
-        ref.confidence[*r] = conf;
+        if (auto set = io::set_confidence(ref, model, *r, conf, o.references); !accept(set, ctx)) return;
       }
     }
+    if (!io::has_measured(ref))
+      return input_error(o.references, "every reaction is unmeasured: there is nothing to project (mark rows fixed or noisy)");
     std::vector<Index> fixed, noisy;
     for (std::size_t j = 0; j < model.reactions.size(); ++j) {
       if (ref.confidence[j] == io::Confidence::fixed) fixed.push_back(static_cast<Index>(j));

@@ -1,6 +1,8 @@
 #include "fluxion/io/reference_table.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <unordered_map>
 
@@ -45,10 +47,9 @@ Result<ReferenceTable> read_reference_table(std::string_view text, const std::st
   const auto nr = static_cast<Eigen::Index>(model.reactions.size());
   const auto ns = static_cast<Eigen::Index>(sample_cells.size());
   out.values = Eigen::MatrixXd::Zero(nr, ns);
+  out.given = Eigen::MatrixXd::Constant(nr, ns, std::numeric_limits<double>::quiet_NaN());
   out.confidence.assign(model.reactions.size(), Confidence::unmeasured);
   out.lines.assign(model.reactions.size(), 0);
-  std::unordered_map<std::string, std::size_t> index;
-  for (std::size_t j = 0; j < model.reactions.size(); ++j) index.emplace(model.reactions[j].id, j);
   int rows = 0;
   while (t.next()) {
     const int ln = t.line();
@@ -57,16 +58,16 @@ Result<ReferenceTable> read_reference_table(std::string_view text, const std::st
       break;
     }
     const std::string id(t.get("reaction"));
-    const auto it = index.find(id);
+    const auto found = model.reaction_index(id);
     if (id.empty()) {
       d.error("empty reaction id", ln, t.column("reaction"));
       continue;
     }
-    if (it == index.end()) {
+    if (!found) {
       d.error("'" + id + "' is not a reaction of model '" + model.id + "'", ln, t.column("reaction"));
       continue;
     }
-    const std::size_t j = it->second;
+    const std::size_t j = *found;
     if (out.lines[j] != 0) {
       d.error("reaction '" + id + "' already has a row (line " + std::to_string(out.lines[j]) + ")", ln, t.column("reaction"));
       continue;
@@ -104,12 +105,42 @@ Result<ReferenceTable> read_reference_table(std::string_view text, const std::st
         d.error("'" + std::string(cell) + "' is not a finite number", ln, col);
         continue;
       }
+      out.given(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(s)) = *v;
       if (conf != Confidence::unmeasured) out.values(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(s)) = *v;
     }
   }
   if (rows == 0 && !d.has_errors()) d.error("no reaction rows", 0, 0);
   if (d.has_errors()) return R::failure(d);
   return R::success(std::move(out), d.items());
+}
+
+Result<bool> set_confidence(ReferenceTable& table, const Model& model, std::size_t reaction, Confidence confidence,
+                            const std::string& source) {
+  Diagnostics d(source);
+  const auto j = static_cast<Eigen::Index>(reaction);
+  const std::string& id = model.reactions[reaction].id;
+  if (confidence != Confidence::unmeasured) {
+    if (table.lines[reaction] == 0) {
+      d.error("'" + id + "' has no row: there is no reference value to use");
+      return Result<bool>::failure(d);
+    }
+    for (Eigen::Index s = 0; s < table.given.cols(); ++s)
+      if (std::isnan(table.given(j, s))) {
+        d.error("reaction '" + id + "' has no value for sample '" + table.samples[static_cast<std::size_t>(s)] + "', so it cannot be " +
+                    std::string(to_string(confidence)),
+                table.lines[reaction], 0);
+        return Result<bool>::failure(d);
+      }
+    table.values.row(j) = table.given.row(j);
+  } else {
+    table.values.row(j).setZero();
+  }
+  table.confidence[reaction] = confidence;
+  return Result<bool>::success(true);
+}
+
+bool has_measured(const ReferenceTable& table) {
+  return std::any_of(table.confidence.begin(), table.confidence.end(), [](Confidence c) { return c != Confidence::unmeasured; });
 }
 
 Result<ReferenceTable> load_reference_table(const std::string& path, const Model& model, Confidence default_confidence) {

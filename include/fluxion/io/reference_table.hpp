@@ -29,6 +29,7 @@ std::string_view to_string(Confidence c);
 struct ReferenceTable {
   std::vector<std::string> samples;       // sample column names, in file order
   Eigen::MatrixXd values;                 // model reactions × samples; 0 where unmeasured
+  Eigen::MatrixXd given;                  // as written, every row; NaN for NA and reactions without a row
   std::vector<Confidence> confidence;     // per model reaction
   std::vector<int> lines;                 // per model reaction: its line (0 = no row)
 };
@@ -37,6 +38,13 @@ Result<ReferenceTable> read_reference_table(std::string_view text, const std::st
                                             Confidence default_confidence = Confidence::noisy);
 Result<ReferenceTable> load_reference_table(const std::string& path, const Model& model,
                                             Confidence default_confidence = Confidence::noisy);
+
+// Changes one reaction's confidence (command-line overrides): its values come from `given`.
+// Errors: the reaction has no row, or lacks a value for a sample (fixed or noisy need all).
+Result<bool> set_confidence(ReferenceTable& table, const Model& model, std::size_t reaction, Confidence confidence,
+                            const std::string& source);
+// True when at least one reaction is fixed or noisy.
+bool has_measured(const ReferenceTable& table);
 
 // reaction × samples, values as the shortest text that reads back exactly.
 std::string write_reference_table(const std::vector<std::string>& reaction_ids, const std::vector<std::string>& samples,
