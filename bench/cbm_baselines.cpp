@@ -10,6 +10,12 @@
 //
 //   cbm_baselines timing-fba DATA [models...]   the FBA columns only
 //
+//   cbm_baselines fva-coupling DATA [models...]
+//     FVA over all reactions on one thread with and without the coupling classes (one LP
+//     pair per class of fully coupled reactions, none for blocked ones): LPs solved, wall
+//     time, and the largest difference between the two results, absolute and relative to
+//     max(1, |range end|). Fraction 1.0, iML1515 0.9 (as bench_fba.sh).
+//
 //   cbm_baselines synthetic DATA [samples 25] [splits 10] [baseline samples] [imat seconds]
 //     The paper's hidden-flux experiment (§5.3, Fig. 4a) on RECON1: 2 % known, 85 %
 //     unmeasured, 13 % noisy (100 % multiplicative noise); per split, Spearman correlations
@@ -320,6 +326,42 @@ int synthetic(const std::string& data, Index samples, int splits, Index baseline
   return 0;
 }
 
+int fva_coupling(const std::string& data, std::vector<std::string> models) {
+  if (models.empty()) models = {"e_coli_core", "iND750", "iML1515", "iMM1415", "RECON1"};
+  std::printf("| model | reactions | classes solved | blocked or coupled | LPs, coupled | LPs, every reaction | FVA coupled (s) | FVA every reaction (s) | speed-up | max difference (abs) | max difference (rel) | statuses differ |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& name : models) {
+    const Model m = load(data, name);
+    const double fraction = name == "iML1515" ? 0.9 : 1.0;
+    auto run = [&](bool coupled) {
+      auto fba = cbm::FbaModel::create(m);
+      fba.value().set_fva_coupling(coupled);
+      const auto t = Clock::now();
+      auto v = fba.value().fva(fraction, {}, 1);
+      return std::pair{std::move(v), since(t)};
+    };
+    const auto [a, ta] = run(true);
+    const auto [b, tb] = run(false);
+    double abs_diff = 0.0, rel_diff = 0.0;
+    int status_diff = 0;
+    for (std::size_t j = 0; j < a.ranges.size(); ++j) {
+      status_diff += a.ranges[j].status != b.ranges[j].status;
+      for (const auto& [x, y] : {std::pair{a.ranges[j].minimum, b.ranges[j].minimum}, std::pair{a.ranges[j].maximum, b.ranges[j].maximum}}) {
+        if (!std::isfinite(x) || !std::isfinite(y)) {
+          status_diff += x != y;
+          continue;
+        }
+        abs_diff = std::max(abs_diff, std::fabs(x - y));
+        rel_diff = std::max(rel_diff, std::fabs(x - y) / std::max({1.0, std::fabs(x), std::fabs(y)}));
+      }
+    }
+    std::printf("| %s | %zu | %zu | %zu | %zu | %zu | %.3f | %.3f | %.2f | %.2e | %.2e | %d |\n", name.c_str(), m.reactions.size(),
+                m.reactions.size() - a.from_coupling, a.from_coupling, a.lps, b.lps, ta, tb, tb / ta, abs_diff, rel_diff, status_diff);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -330,6 +372,7 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1], data = argc > 2 ? argv[2] : "../shared/data";
   if (mode == "timing") return timing(data, std::vector<std::string>(argv + std::min(argc, 3), argv + argc));
   if (mode == "timing-fba") return timing(data, std::vector<std::string>(argv + std::min(argc, 3), argv + argc), true);
+  if (mode == "fva-coupling") return fva_coupling(data, std::vector<std::string>(argv + std::min(argc, 3), argv + argc));
   if (mode == "synthetic")
     return synthetic(data, argc > 3 ? std::atol(argv[3]) : 25, argc > 4 ? std::atoi(argv[4]) : 10, argc > 5 ? std::atol(argv[5]) : 5,
                      argc > 6 ? std::atof(argv[6]) : 30.0);

@@ -141,7 +141,11 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     info.set("solver", "COIN-OR CLP");
     info.set("objective_value", number(solution.objective));
     info.set("fraction_of_optimum", number(o.fraction));
-    if (o.fva) info.set("loopless", o.loopless ? "true" : "false");
+    if (o.fva) {
+      info.set("loopless", o.loopless ? "true" : "false");
+      info.set("fva_lps", std::to_string(variability.lps));
+      info.set("fva_ranges_from_coupling", std::to_string(variability.from_coupling));
+    }
     info.set("threads", std::to_string(o.threads));
     std::string ko;
     for (const auto& k : o.knockouts) ko += (ko.empty() ? "" : ",") + k;
@@ -165,8 +169,9 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     std::printf("objective %s (%s, %zu reactions, %zu balanced metabolites)\n", number(solution.objective).c_str(), o.pfba ? "pFBA" : "FBA",
                 fba.n_reactions(), fba.n_balanced());
     if (o.fva)
-      std::printf("%sFVA of %zu reactions at %s of the optimum in %.3f s%s\n", o.loopless ? "loopless " : "", m.reactions.size(), number(o.fraction).c_str(),
-                  std::chrono::duration<double>(t3 - t2).count(), failed ? (", " + std::to_string(failed) + " not optimal").c_str() : "");
+      std::printf("%sFVA of %zu reactions at %s of the optimum in %.3f s (%zu LPs, %zu ranges from fully coupled or blocked reactions)%s\n",
+                  o.loopless ? "loopless " : "", m.reactions.size(), number(o.fraction).c_str(), std::chrono::duration<double>(t3 - t2).count(),
+                  variability.lps, variability.from_coupling, failed ? (", " + std::to_string(failed) + " not optimal").c_str() : "");
     if (o.format == "table") std::fputs(fluxes.c_str(), stdout);
     if (failed) ctx.exit_code = kExitFailure;
   });

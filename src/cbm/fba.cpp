@@ -3,11 +3,14 @@
 #include <ClpSimplex.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <optional>
 #include <tuple>
 #include <thread>
+
+#include "fluxion/cbm/projection.hpp"
 
 namespace fluxion::cbm {
 
@@ -26,7 +29,7 @@ LpStatus status_of(const ClpSimplex& lp) {
 // Solves again from the LP's last basis (keeping the factorisation for the next call once
 // one exists); a solve that ends undecided is redone from scratch.
 void resolve(ClpSimplex& lp, bool factorised) {
-  lp.primal(0, factorised ? 3 : 1);
+  lp.primal(0, factorised ? 7 : 1);
   if (!lp.isProvenOptimal() && !lp.isProvenPrimalInfeasible() && !lp.isProvenDualInfeasible()) lp.initialSolve();
 }
 
@@ -35,6 +38,141 @@ struct Columns {
   std::vector<int> start{0}, index;
   std::vector<double> value;
 };
+
+// Full coupling from ker S: v_i = ratio[i]·v_{representative[i]} in every steady state;
+// representative −1: v_i = 0 in every steady state (blocked).
+struct Coupling {
+  std::vector<std::ptrdiff_t> representative;
+  std::vector<double> ratio;
+};
+
+Coupling couple(const Columns& s, std::size_t n, std::size_t m) {
+  Coupling c;
+  c.representative.resize(n);
+  c.ratio.assign(n, 1.0);
+  for (std::size_t j = 0; j < n; ++j) c.representative[j] = static_cast<std::ptrdiff_t>(j);
+  std::vector<Eigen::Triplet<double>> t;
+  for (std::size_t j = 0; j < n; ++j)
+    for (int e = s.start[j]; e < s.start[j + 1]; ++e)
+      if (s.index[static_cast<std::size_t>(e)] < static_cast<int>(m))
+        t.emplace_back(s.index[static_cast<std::size_t>(e)], static_cast<int>(j), s.value[static_cast<std::size_t>(e)]);
+  Eigen::SparseMatrix<double> sm(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
+  sm.setFromTriplets(t.begin(), t.end());
+  const auto kernel = orthonormal_kernel(sm);
+  if (!kernel.ok()) return c;  // no coupling: every reaction solved on its own
+  const Eigen::MatrixXd& k = kernel.value().basis;
+  // Rows normalised to unit length, signed so that their largest entry is positive, are
+  // bucketed by their entries rounded to 1e-6 and joined only when equal to 1e-9; rounding
+  // that splits a class costs LPs, never accuracy.
+  std::map<std::vector<long long>, std::vector<std::size_t>> buckets;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto ii = static_cast<Eigen::Index>(i);
+    const double norm = k.row(ii).norm();
+    if (norm <= 1e-10) {
+      c.representative[i] = -1;
+      c.ratio[i] = 0.0;
+      continue;
+    }
+    Eigen::Index pivot = 0;
+    k.row(ii).cwiseAbs().maxCoeff(&pivot);
+    const Eigen::RowVectorXd unit = k.row(ii) / (k(ii, pivot) < 0 ? -norm : norm);
+    std::vector<long long> key(static_cast<std::size_t>(unit.size()));
+    for (Eigen::Index q = 0; q < unit.size(); ++q) key[static_cast<std::size_t>(q)] = std::llround(unit(q) * 1e6);
+    auto& members = buckets[key];
+    for (std::size_t rep : members) {
+      const auto rr = static_cast<Eigen::Index>(rep);
+      const double rnorm = k.row(rr).norm();
+      const Eigen::RowVectorXd rep_unit = k.row(rr) / (k(rr, pivot) < 0 ? -rnorm : rnorm);
+      if ((unit - rep_unit).cwiseAbs().maxCoeff() <= 1e-9) {
+        c.representative[i] = static_cast<std::ptrdiff_t>(rep);
+        c.ratio[i] = k.row(ii).dot(k.row(rr)) / (rnorm * rnorm);
+        break;
+      }
+    }
+    if (c.representative[i] == static_cast<std::ptrdiff_t>(i)) members.push_back(i);
+  }
+  return c;
+}
+
+// The FVA LP over one column per class of coupled reactions (v_i = λ_i·u_class): the
+// column is Σ λ_i·S_i over the class, the bounds the intersection of [lb_i, ub_i]/λ_i;
+// blocked reactions (zero in every steady state) are dropped, and rows left empty with
+// them. Its feasible set is the full LP's, in other coordinates.
+struct ReducedLp {
+  ClpSimplex lp;
+  std::vector<std::ptrdiff_t> column;  // per reaction: its class's column (representatives only), else −1
+  std::vector<std::size_t> reaction;   // per column: the representative
+  Eigen::VectorXd lower, upper;        // per column
+};
+
+std::unique_ptr<ReducedLp> reduce(const Columns& s, std::size_t m, const Coupling& c, const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
+                                  double objective_lo, double objective_hi, double sense) {
+  auto out = std::make_unique<ReducedLp>();
+  const std::size_t n = c.representative.size();
+  out->column.assign(n, -1);
+  for (std::size_t j = 0; j < n; ++j)
+    if (c.representative[j] == static_cast<std::ptrdiff_t>(j)) {
+      out->column[j] = static_cast<std::ptrdiff_t>(out->reaction.size());
+      out->reaction.push_back(j);
+    }
+  const std::size_t cols = out->reaction.size();
+  out->lower = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(cols), -INFINITY);
+  out->upper = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(cols), INFINITY);
+  std::vector<std::map<int, std::pair<double, double>>> entries(cols);  // row → (Σ λ·s, Σ |λ·s|)
+  for (std::size_t i = 0; i < n; ++i) {
+    if (c.representative[i] < 0) continue;
+    const auto col = static_cast<std::size_t>(out->column[static_cast<std::size_t>(c.representative[i])]);
+    const double ratio = c.ratio[i];
+    for (int e = s.start[i]; e < s.start[i + 1]; ++e) {
+      auto& [sum, size] = entries[col][s.index[static_cast<std::size_t>(e)]];
+      sum += ratio * s.value[static_cast<std::size_t>(e)];
+      size += std::fabs(ratio * s.value[static_cast<std::size_t>(e)]);
+    }
+    const auto ii = static_cast<Eigen::Index>(i), cc = static_cast<Eigen::Index>(col);
+    double lo = lower(ii) / ratio, hi = upper(ii) / ratio;
+    if (ratio < 0) std::swap(lo, hi);
+    out->lower(cc) = std::max(out->lower(cc), lo);
+    out->upper(cc) = std::min(out->upper(cc), hi);
+  }
+  std::vector<int> row_of(m + 1, -1);
+  Columns a;
+  std::vector<double> collb(cols), colub(cols), obj(cols, 0.0);
+  for (std::size_t col = 0; col < cols; ++col) {
+    const auto cc = static_cast<Eigen::Index>(col);
+    double& lo = out->lower(cc);
+    double& hi = out->upper(cc);
+    if (lo > hi) {  // bounds met from two sides through λ: equal up to rounding, or no LP
+      if (lo - hi > 1e-9 * std::max(1.0, std::fabs(hi))) return nullptr;
+      lo = hi;
+    }
+    collb[col] = finite_or(lo);
+    colub[col] = finite_or(hi);
+    for (const auto& [row, entry] : entries[col]) {
+      // cancellations along a chain (λ·1 − 1) leave rounding, not stoichiometry
+      const auto [v, size] = entry;
+      if (std::fabs(v) <= 1e-9 * size && row < static_cast<int>(m)) continue;
+      a.index.push_back(row);
+      a.value.push_back(v);
+    }
+    a.start.push_back(static_cast<int>(a.index.size()));
+  }
+  for (int row : a.index) row_of[static_cast<std::size_t>(row)] = 0;
+  row_of[m] = 0;  // the objective row stays
+  int rows = 0;
+  for (auto& r : row_of)
+    if (r == 0) r = rows++;
+  for (int& row : a.index) row = row_of[static_cast<std::size_t>(row)];
+  std::vector<double> rowlb(static_cast<std::size_t>(rows), 0.0), rowub(static_cast<std::size_t>(rows), 0.0);
+  rowlb.back() = objective_lo;
+  rowub.back() = objective_hi;
+  out->lp.setLogLevel(0);
+  out->lp.setPrimalTolerance(1e-9);
+  out->lp.setDualTolerance(1e-9);
+  out->lp.loadProblem(static_cast<int>(cols), rows, a.start.data(), a.index.data(), a.value.data(), collb.data(), colub.data(), obj.data(),
+                      rowlb.data(), rowub.data());
+  out->lp.setOptimizationDirection(sense);
+  return out;
+}
 
 }  // namespace
 
@@ -46,6 +184,8 @@ struct FbaModel::Impl {
   ClpSimplex lp;                   // rows: S (= 0), then the objective row (free until FVA sets it)
   bool solved_once = false;
   bool bounds_changed = false;  // since the last solve: the basis is then dual feasible
+  bool fva_coupling = true;
+  std::optional<Coupling> coupling;  // computed at the first coupled FVA (S never changes)
 
   void solve() {
     if (solved_once && bounds_changed) {  // dual simplex from the last basis: 20-140x faster
@@ -122,6 +262,7 @@ Result<FbaModel> FbaModel::create(const Model& model) {
 }
 
 std::size_t FbaModel::n_reactions() const { return impl_->n; }
+void FbaModel::set_fva_coupling(bool enabled) { impl_->fva_coupling = enabled; }
 std::size_t FbaModel::n_balanced() const { return impl_->m; }
 
 void FbaModel::set_bounds(std::size_t reaction, double lower, double upper) {
@@ -172,16 +313,44 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
   if (reactions.empty())
     for (std::size_t j = 0; j < im.n; ++j) list.push_back(j);
   std::sort(list.begin(), list.end());
-  list.erase(std::unique(list.begin(), list.end()), list.end());  // one writer per range
+  list.erase(std::unique(list.begin(), list.end()), list.end());
   out.ranges.assign(im.n, FvaRange{});
-  for (std::size_t j = 0; j < im.n; ++j) im.lp.setObjectiveCoefficient(static_cast<int>(j), 0.0);
+  const std::vector<std::size_t> requested = list;
+  // The LP the ranges are solved on: the full one, or the one over coupling classes.
+  ClpSimplex* base = &im.lp;
+  Eigen::VectorXd lower = im.lower, upper = im.upper, start = best.fluxes;
+  std::unique_ptr<ReducedLp> reduced;
+  if (im.fva_coupling && !loopless) {
+    if (!im.coupling) im.coupling = couple(im.s, im.n, im.m);
+    reduced = reduce(im.s, im.m, *im.coupling, im.lower, im.upper, lo, hi, im.maximize ? -1.0 : 1.0);
+  }
+  const bool coupled = reduced != nullptr;
+  if (coupled) {
+    base = &reduced->lp;
+    lower = reduced->lower;
+    upper = reduced->upper;
+    start.resize(static_cast<Eigen::Index>(reduced->reaction.size()));
+    for (std::size_t col = 0; col < reduced->reaction.size(); ++col)
+      start(static_cast<Eigen::Index>(col)) = best.fluxes(static_cast<Eigen::Index>(reduced->reaction[col]));
+    list.clear();  // the columns of the requested reactions' classes
+    for (std::size_t j : requested)
+      if (im.coupling->representative[j] >= 0)
+        list.push_back(static_cast<std::size_t>(reduced->column[static_cast<std::size_t>(im.coupling->representative[j])]));
+    std::sort(list.begin(), list.end());
+    list.erase(std::unique(list.begin(), list.end()), list.end());  // one writer per range
+  } else {
+    for (std::size_t j = 0; j < im.n; ++j) im.lp.setObjectiveCoefficient(static_cast<int>(j), 0.0);
+  }
+  const auto ncols = static_cast<Eigen::Index>(lower.size());
+  std::vector<FvaRange> solved(static_cast<std::size_t>(ncols));
+  std::atomic<std::size_t> lps{0};
   const auto n_threads = static_cast<std::size_t>(std::clamp<int>(threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency()), 1,
                                                                    static_cast<int>(std::max<std::size_t>(1, list.size()))));
   // Each thread works on its own copy of the LP (basis included) over every n-th reaction.
   // Every solution is a feasible point: a reaction seen at its bound in one of them has
   // that bound as its extreme, and needs no LP of its own.
   // boundary reactions (only consumed or only produced balanced metabolites) cannot be in a loop
-  std::vector<char> internal(im.n, 0);
+  std::vector<char> internal(static_cast<std::size_t>(ncols), 0);
   if (loopless)
     for (std::size_t j = 0; j < im.n; ++j) {
       bool plus = false, minus = false;
@@ -190,7 +359,7 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
       internal[j] = plus && minus;
     }
   auto work = [&](ClpSimplex& lp, std::size_t first, bool warm) {
-    Eigen::VectorXd seen_min = best.fluxes, seen_max = best.fluxes;
+    Eigen::VectorXd seen_min = start, seen_max = start;
     std::unique_ptr<ClpSimplex> cycle_free;  // same rows; bounds and objective set per use
     bool cycle_free_warm = false;
     // CycleFreeFlux of x: boundary fluxes fixed at x, internal ones kept to x's direction and
@@ -256,10 +425,10 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
     for (std::size_t k = first; k < list.size(); k += n_threads) {
       const std::size_t j = list[k];
       const auto jj = static_cast<Eigen::Index>(j);
-      FvaRange& r = out.ranges[j];
+      FvaRange& r = solved[j];
       r.status = LpStatus::optimal;
       for (const bool maximize : {false, true}) {
-        const double bound = maximize ? im.upper(jj) : im.lower(jj);
+        const double bound = maximize ? upper(jj) : lower(jj);
         if (!internal[j] && at_bound(maximize ? seen_max(jj) : seen_min(jj), bound)) {
           (maximize ? r.maximum : r.minimum) = bound;
           continue;
@@ -268,6 +437,7 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
         lp.setOptimizationDirection(maximize ? -1.0 : 1.0);
         resolve(lp, warm);
         warm = true;
+        ++lps;
         lp.setObjectiveCoefficient(static_cast<int>(j), 0.0);
         const LpStatus st = status_of(lp);
         if (st != LpStatus::optimal) {
@@ -275,7 +445,7 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
           (maximize ? r.maximum : r.minimum) = maximize ? INFINITY : -INFINITY;
           continue;
         }
-        const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(lp.primalColumnSolution(), static_cast<Eigen::Index>(im.n));
+        const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(lp.primalColumnSolution(), ncols);
         seen_min = seen_min.cwiseMin(x);
         seen_max = seen_max.cwiseMax(x);
         double value = x(jj);
@@ -289,12 +459,34 @@ FvaResult FbaModel::fva(double fraction, const std::vector<std::size_t>& reactio
     }
   };
   std::vector<std::unique_ptr<ClpSimplex>> copies;
-  for (std::size_t t = 1; t < n_threads; ++t) copies.push_back(std::make_unique<ClpSimplex>(im.lp));
+  for (std::size_t t = 1; t < n_threads; ++t) copies.push_back(std::make_unique<ClpSimplex>(*base));
   std::vector<std::thread> pool;
   for (std::size_t t = 1; t < n_threads; ++t) pool.emplace_back([&, t] { work(*copies[t - 1], t, false); });
-  work(im.lp, 0, true);
+  work(*base, 0, !coupled);
   for (auto& t : pool) t.join();
   im.lp.setRowBounds(static_cast<int>(im.m), -COIN_DBL_MAX, COIN_DBL_MAX);
+  out.lps = lps;
+  for (std::size_t j : requested) {
+    if (!coupled) {
+      out.ranges[j] = solved[j];
+      continue;
+    }
+    const std::ptrdiff_t rep = im.coupling->representative[j];
+    FvaRange& r = out.ranges[j];
+    if (rep < 0) {  // zero in every steady state
+      ++out.from_coupling;
+      r = {LpStatus::optimal, 0.0, 0.0};
+      continue;
+    }
+    out.from_coupling += rep != static_cast<std::ptrdiff_t>(j);
+    const FvaRange& from = solved[static_cast<std::size_t>(reduced->column[static_cast<std::size_t>(rep)])];
+    const double ratio = im.coupling->ratio[j];
+    r.status = from.status;
+    r.minimum = ratio * (ratio > 0 ? from.minimum : from.maximum);
+    r.maximum = ratio * (ratio > 0 ? from.maximum : from.minimum);
+    for (double* v : {&r.minimum, &r.maximum})
+      if (std::fabs(*v) < 1e-9) *v = 0.0;  // below the LP tolerance
+  }
   return out;
 }
 

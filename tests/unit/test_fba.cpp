@@ -217,3 +217,79 @@ TEST(Fba, ResolveAfterBoundChangesMatchesFreshSolve) {
   f.set_bounds(o2, -1000, 1000);
   EXPECT_EQ(f.optimize().status, LpStatus::optimal);
 }
+
+TEST(Fba, CoupledFvaSolvesOneReactionPerClass) {
+  // in → A (≤ 10); ab: A → B; bc: B → 2 C; out: C → (objective); dead: A → D with D
+  // consumed nowhere, so dead is blocked. in, ab, bc are fully coupled (bc = ab = in)
+  // and out = 2·in, so one class carries four reactions.
+  Model m;
+  m.id = "chain";
+  const auto a = m.ensure_metabolite("A"), b = m.ensure_metabolite("B"), c = m.ensure_metabolite("C"),
+             d = m.ensure_metabolite("D");
+  auto reaction = [&](const std::string& id, std::vector<std::pair<std::size_t, double>> from,
+                      std::vector<std::pair<std::size_t, double>> to, double lb, double ub) {
+    Reaction r;
+    r.id = id;
+    for (auto [x, k] : from) r.reactants.push_back(Participant{x, k, {}});
+    for (auto [x, k] : to) r.products.push_back(Participant{x, k, {}});
+    r.lower_bound = lb;
+    r.upper_bound = ub;
+    m.add_reaction(r);
+  };
+  reaction("in", {}, {{a, 1}}, 0, 10);
+  reaction("ab", {{a, 1}}, {{b, 1}}, -1000, 1000);
+  reaction("bc", {{b, 1}}, {{c, 2}}, 0, 1000);
+  reaction("out", {{c, 1}}, {}, 0, 15);
+  reaction("dead", {{a, 1}}, {{d, 1}}, 0, 1000);
+  m.reactions[3].objective_coefficient = 1.0;
+  auto f = make(m);
+  const auto v = f.fva(0.5);
+  ASSERT_EQ(v.status, LpStatus::optimal);
+  EXPECT_NEAR(v.objective, 15.0, 1e-9);  // out ≤ 15 binds before in ≤ 10 (out = 2·in)
+  // at half the optimum: out ∈ [7.5, 15], in = ab = bc ∈ [3.75, 7.5], dead = 0 (the
+  // objective row keeps cobrapy's slack of 1e-7·|optimum|, hence the 2e-6)
+  const double lo[] = {3.75, 3.75, 3.75, 7.5, 0.0}, hi[] = {7.5, 7.5, 7.5, 15.0, 0.0};
+  for (std::size_t j = 0; j < 5; ++j) {
+    EXPECT_EQ(v.ranges[j].status, LpStatus::optimal) << m.reactions[j].id;
+    EXPECT_NEAR(v.ranges[j].minimum, lo[j], 2e-6) << m.reactions[j].id;
+    EXPECT_NEAR(v.ranges[j].maximum, hi[j], 2e-6) << m.reactions[j].id;
+  }
+  EXPECT_EQ(v.from_coupling, 4u);  // three lifted from the class's representative, dead blocked
+  // one class left to solve: its minimum by LP, its maximum seen at the class's bound
+  // (in ≤ out/2 ≤ 7.5) in the FBA solution
+  EXPECT_EQ(v.lps, 1u);
+  f.set_fva_coupling(false);
+  const auto plain = f.fva(0.5);
+  EXPECT_EQ(plain.from_coupling, 0u);
+  EXPECT_GT(plain.lps, v.lps);
+  for (std::size_t j = 0; j < 5; ++j) {
+    EXPECT_NEAR(plain.ranges[j].minimum, lo[j], 2e-6) << m.reactions[j].id;
+    EXPECT_NEAR(plain.ranges[j].maximum, hi[j], 2e-6) << m.reactions[j].id;
+  }
+}
+
+TEST(Fba, CoupledFvaMatchesEveryReactionFva) {
+  // The ranges lifted through coupling classes are those of one LP per reaction, on a
+  // small and a mid-sized genome-scale model (iND750's fluxes reach 1e6, hence the
+  // relative tolerance).
+  for (const std::string name : {"e_coli_core", "iND750"}) {
+    const std::string path = kData + "/bigg/" + name + ".xml.gz";
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present";
+    auto model = io::load_model(path);
+    ASSERT_TRUE(model.ok()) << model.message();
+    auto f = make(model.value());
+    const auto coupled = f.fva(0.9, {}, 2);
+    f.set_fva_coupling(false);
+    const auto plain = f.fva(0.9, {}, 2);
+    ASSERT_EQ(coupled.status, LpStatus::optimal) << name;
+    EXPECT_GT(coupled.from_coupling, 0u) << name;
+    EXPECT_LT(coupled.lps, plain.lps) << name;
+    for (std::size_t j = 0; j < plain.ranges.size(); ++j) {
+      const auto& id = model.value().reactions[j].id;
+      ASSERT_EQ(coupled.ranges[j].status, plain.ranges[j].status) << name << " " << id;
+      const auto tol = [](double x) { return 1e-6 * std::max(1.0, std::abs(x)); };
+      EXPECT_NEAR(coupled.ranges[j].minimum, plain.ranges[j].minimum, tol(plain.ranges[j].minimum)) << name << " " << id;
+      EXPECT_NEAR(coupled.ranges[j].maximum, plain.ranges[j].maximum, tol(plain.ranges[j].maximum)) << name << " " << id;
+    }
+  }
+}

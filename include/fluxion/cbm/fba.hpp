@@ -37,6 +37,8 @@ struct FvaResult {
   LpStatus status = LpStatus::error;  // of the FBA that sets the optimum
   double objective = 0.0;             // that optimum
   std::vector<FvaRange> ranges;       // per reaction, in model order
+  std::size_t lps = 0;                // LPs solved for the ranges (the FBA not counted)
+  std::size_t from_coupling = 0;      // ranges taken from a coupled reaction's, or blocked
 };
 
 class FbaModel {
@@ -54,7 +56,14 @@ class FbaModel {
   // `loopless`: cobrapy's loopless FVA (CycleFreeFlux, Desouki et al. 2015): each extreme
   // is checked for a loop-free flux vector reaching it; where none does, the reactions of
   // the loops through the reaction are blocked and the extreme is solved again. LPs only.
+  //
+  // Plain FVA solves one reaction per class of fully coupled reactions: rows of an
+  // orthonormal basis of ker S that are proportional (v_i = λ·v_j in every steady state,
+  // so range_i = λ·range_j, whatever the bounds), and rows that vanish (v_i = 0 in every
+  // steady state) need no LP at all. iND750: 1,266 reactions, 566 classes, 276 blocked.
   FvaResult fva(double fraction = 1.0, const std::vector<std::size_t>& reactions = {}, int threads = 1, bool loopless = false);
+  // Off: every requested reaction gets its own LPs (for comparisons; default on).
+  void set_fva_coupling(bool enabled);
 
   // Changes one reaction's bounds for the next solves (knockouts: 0, 0).
   void set_bounds(std::size_t reaction, double lower, double upper);
