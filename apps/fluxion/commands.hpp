@@ -46,6 +46,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
 void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // moma, imat, expression
+void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // scFEA
 void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 

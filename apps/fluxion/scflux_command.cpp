@@ -1,0 +1,241 @@
+// fluxion scflux: per-cell (or per-sample) module fluxes and metabolite balances from gene
+// expression with scFEA's per-module networks (src/scflux).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "commands.hpp"
+#include "fluxion/core/progress.hpp"
+#include "fluxion/io/expression_table.hpp"
+#include "fluxion/io/run_info.hpp"
+#include "fluxion/io/scfea_network.hpp"
+#include "fluxion/io/svg_plot.hpp"
+#include "fluxion/scflux/scfea.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+struct ScfluxCli {
+  std::string expression, network, module_genes, stoichiometry, compound_names, module_info, output;
+  std::string mode = "scfea", normalisation = "auto", orientation = "modules-by-samples";
+  int epochs = 100, threads = 0;
+  double learning_rate = 0.008;
+  std::size_t batch_size = 0, chunk_size = 2048, min_cells = 25;
+  double w_balance = 1.0, w_nonnegative = 1.0, w_scale = 1.0, w_correlation = -1.0;
+  std::uint64_t seed = 16;
+  bool quiet = false, keep_best = false;
+};
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.7g", v);
+  return buf;
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + '"';
+}
+
+// rows × columns of `m` (samples × things) written in the orientation asked for
+std::string matrix_csv(const Eigen::MatrixXf& m, const std::vector<std::string>& samples, const std::vector<std::string>& things,
+                       const std::string& corner, bool things_as_rows) {
+  std::string out = csv_cell(corner);
+  if (things_as_rows) {
+    for (const auto& s : samples) out += ',' + csv_cell(s);
+    out += '\n';
+    for (Eigen::Index t = 0; t < m.cols(); ++t) {
+      out += csv_cell(things[static_cast<std::size_t>(t)]);
+      for (Eigen::Index s = 0; s < m.rows(); ++s) out += ',' + num(m(s, t));
+      out += '\n';
+    }
+  } else {
+    for (const auto& t : things) out += ',' + csv_cell(t);
+    out += '\n';
+    for (Eigen::Index s = 0; s < m.rows(); ++s) {
+      out += csv_cell(samples[static_cast<std::size_t>(s)]);
+      for (Eigen::Index t = 0; t < m.cols(); ++t) out += ',' + num(m(s, t));
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  static ScfluxCli o;
+  auto* cmd = app.add_subcommand("scflux", "Per-cell module fluxes and metabolite balances from gene expression (scFEA)");
+  cmd->add_option("-e,--expression", o.expression, "Genes × samples table (CSV or TSV; first column gene symbols, one column per cell or sample)")
+      ->required();
+  cmd->add_option("-n,--network", o.network,
+                  "Directory holding one scFEA network (module genes or .gmt, cmMat, optional cName and module information)");
+  cmd->add_option("--module-genes", o.module_genes, "Module → genes file (scFEA's module_gene_*.csv, a .gmt, or a JSON object)");
+  cmd->add_option("--stoichiometry", o.stoichiometry, "Compound × module matrix (scFEA's cmMat_*.csv: +1 produced, -1 consumed)");
+  cmd->add_option("--compound-names", o.compound_names, "Compound names (scFEA's cName_*.csv: names, then ids)");
+  cmd->add_option("--module-info", o.module_info, "Module information (compounds in and out, super-module)");
+  cmd->add_option("-o,--output", o.output, "Output directory (flux.csv, balance.csv, module_info.csv, modules.gmt, loss.csv, loss.svg)")
+      ->required();
+  cmd->add_option("--mode", o.mode,
+                  "scfea: the loss, initialisation and defaults of scFEA's code; paper: the papers' super-module correlation and squared scale term")
+      ->check(CLI::IsMember({"scfea", "paper"}))
+      ->capture_default_str();
+  cmd->add_option("--normalisation", o.normalisation, "auto (scFEA: log2(x+1) when the largest value exceeds 50), none, log, cpm, logcpm")
+      ->check(CLI::IsMember({"auto", "none", "log", "cpm", "logcpm"}))
+      ->capture_default_str();
+  cmd->add_option("--epochs", o.epochs, "Training epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--learning-rate", o.learning_rate, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-size", o.batch_size, "Cells per optimiser step (0 = all cells, scFEA's full batch)")->capture_default_str();
+  cmd->add_option("--chunk-size", o.chunk_size, "Cells per forward pass: bounds memory, does not change results")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_option("--min-cells", o.min_cells, "Fewest samples accepted")->capture_default_str();
+  cmd->add_option("--w-balance", o.w_balance, "Weight of the flux-balance term")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--w-nonnegative", o.w_nonnegative, "Weight of the non-negativity term")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--w-scale", o.w_scale, "Weight of the total-activity term")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--w-correlation", o.w_correlation, "Weight of the correlation term (default: 0.01 in scfea mode, 0.1 in paper mode)");
+  cmd->add_option("--seed", o.seed, "Random seed (weights, batch order)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--orientation", o.orientation,
+                  "flux.csv and balance.csv: modules-by-samples (rows are modules, as scFLUX) or samples-by-modules (rows are cells, as scFEA)")
+      ->check(CLI::IsMember({"modules-by-samples", "samples-by-modules"}))
+      ->capture_default_str();
+  cmd->add_flag("--keep-best", o.keep_best,
+                "Return the fluxes of the epoch with the lowest loss, not the last (training still oscillates at scFEA's learning rate)");
+  cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
+  cmd->callback([&ctx, argv] {
+    const auto t0 = std::chrono::steady_clock::now();
+    io::RunInfo info(argv);
+    // the network
+    Result<io::ScfeaNetwork> network = [&] {
+      if (!o.network.empty()) {
+        if (!o.module_genes.empty() || !o.stoichiometry.empty())
+          return Result<io::ScfeaNetwork>::failure(
+              {Diagnostic{Severity::error, "--network", 0, 0, {}, "give either --network or --module-genes with --stoichiometry, not both"}});
+        return io::load_scfea_network_directory(o.network);
+      }
+      if (o.module_genes.empty() || o.stoichiometry.empty())
+        return Result<io::ScfeaNetwork>::failure({Diagnostic{
+            Severity::error, "scflux", 0, 0, {}, "no network: give --network DIR, or --module-genes and --stoichiometry (with --compound-names, --module-info)"}});
+      return io::load_scfea_network({o.module_genes, o.stoichiometry, o.compound_names, o.module_info});
+    }();
+    if (!accept(network, ctx)) return;
+    const io::ScfeaNetwork& net = network.value();
+    auto table = io::load_expression_table(o.expression);
+    if (!accept(table, ctx)) return;
+    const auto cells = scflux::cells_from_table(table.value());
+    const auto t1 = std::chrono::steady_clock::now();
+
+    scflux::ScfeaOptions options;
+    options.mode = o.mode == "paper" ? scflux::LossMode::paper : scflux::LossMode::scfea;
+    options.normalisation = o.normalisation == "none"     ? scflux::Normalisation::none
+                            : o.normalisation == "log"    ? scflux::Normalisation::log
+                            : o.normalisation == "cpm"    ? scflux::Normalisation::cpm
+                            : o.normalisation == "logcpm" ? scflux::Normalisation::log_cpm
+                                                          : scflux::Normalisation::automatic;
+    options.epochs = o.epochs;
+    options.learning_rate = o.learning_rate;
+    options.batch_size = o.batch_size;
+    options.chunk_size = o.chunk_size;
+    options.min_cells = o.min_cells;
+    options.w_balance = o.w_balance;
+    options.w_nonnegative = o.w_nonnegative;
+    options.w_scale = o.w_scale;
+    options.w_correlation = o.w_correlation;
+    options.seed = o.seed;
+    options.threads = o.threads;
+    options.keep_best = o.keep_best;
+    ProgressBar bar("training", o.epochs, "epochs", !o.quiet);
+    options.on_epoch = [&](int epoch, double) {
+      bar.update(epoch);
+      return true;
+    };
+    auto result = scflux::run_scfea(net, cells, options);
+    bar.finish();
+    if (!accept(result, ctx)) return;
+    const scflux::ScfeaResult& r = result.value();
+    const auto t2 = std::chrono::steady_clock::now();
+
+    auto dir = io::make_output_directory(o.output);
+    if (!accept(dir, ctx)) return;
+    std::vector<std::string> module_ids, compounds;
+    for (const auto& m : net.modules) module_ids.push_back(m.id);
+    compounds = net.compounds;
+    const bool rows_are_things = o.orientation == "modules-by-samples";
+    std::string loss = "epoch,total,balance,nonnegative,scale,correlation\n";
+    std::vector<double> epochs;
+    std::vector<io::PlotSeries> curves{{"total", {}}, {"balance", {}}, {"non-negativity", {}}, {"scale", {}}, {"correlation", {}}};
+    for (std::size_t e = 0; e < r.loss.size(); ++e) {
+      const auto& l = r.loss[e];
+      loss += std::to_string(e + 1) + ',' + num(l.total) + ',' + num(l.balance) + ',' + num(l.nonnegative) + ',' + num(l.scale) + ',' +
+              num(l.correlation) + '\n';
+      epochs.push_back(static_cast<double>(e + 1));
+      const double v[] = {l.total, l.balance, l.nonnegative, l.scale, l.correlation};
+      for (std::size_t s = 0; s < curves.size(); ++s) curves[s].y.push_back(v[s]);
+    }
+    std::string genes = "module\tgenes_listed\tgenes_found\n";
+    for (std::size_t m = 0; m < net.modules.size(); ++m)
+      genes += net.modules[m].id + '\t' + std::to_string(net.modules[m].genes.size()) + '\t' + std::to_string(r.genes_found[m]) + '\n';
+    const std::vector<std::pair<std::string, std::string>> files{
+        {"flux.csv", matrix_csv(r.flux, cells.cells, module_ids, rows_are_things ? "module" : "sample", rows_are_things)},
+        {"balance.csv", matrix_csv(r.balance, cells.cells, compounds,
+                                   rows_are_things ? "compound (balance = produced - consumed; > 0 accumulates)" : "sample (balance = produced - consumed)",
+                                   rows_are_things)},
+        {"module_info.csv", io::write_module_info(net)},
+        {"modules.gmt", io::write_gmt(net)},
+        {"genes_per_module.tsv", genes},
+        {"loss.csv", loss},
+        {"loss.svg", io::line_chart_svg("scFEA training loss (" + o.mode + " mode)", "epoch", "loss, summed over samples", epochs, curves, true)},
+    };
+    for (const auto& [name, content] : files) {
+      const std::string path = o.output + "/" + name;
+      if (auto w = io::write_output_file(path, content); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+      info.add_output(path);
+    }
+    info.add_input("expression", o.expression);
+    for (const auto& s : net.sources) info.add_input("network", s);
+    info.set("method", "scFEA (per-module networks, flux balance loss)");
+    info.set("mode", o.mode);
+    info.set("normalisation", r.normalisation_applied);
+    info.set("epochs", std::to_string(r.loss.size()));
+    info.set("learning_rate", num(o.learning_rate));
+    info.set("batch_size", o.batch_size == 0 ? "all samples" : std::to_string(o.batch_size));
+    info.set("seed", std::to_string(o.seed));
+    info.set("threads", std::to_string(o.threads));
+    info.set("samples", std::to_string(cells.cells.size()));
+    info.set("modules", std::to_string(net.modules.size()));
+    info.set("compounds", std::to_string(net.compounds.size()));
+    info.set("network_genes", std::to_string(net.n_genes()));
+    info.set("network_genes_found", std::to_string(r.genes_used));
+    info.set("final_loss", r.loss.empty() ? "" : num(r.loss.back().total));
+    info.set("fluxes_from_epoch", std::to_string(r.epoch_returned));
+    info.set("orientation", o.orientation);
+    info.set("balance_sign", "produced - consumed: > 0 accumulates, < 0 depletes");
+    info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
+    info.add_timing("train", std::chrono::duration<double>(t2 - t1).count());
+    if (auto w = info.write(o.output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    std::size_t empty = 0;
+    for (auto f : r.genes_found) empty += f == 0;
+    std::printf("%zu samples, %zu modules (%zu with no gene in the data), %zu of the network's %zu genes found; %s\n", cells.cells.size(),
+                net.modules.size(), empty, r.genes_used, net.n_genes(), r.normalisation_applied.c_str());
+    if (!r.loss.empty())
+      std::printf("loss %s after %zu epochs (balance %s, non-negativity %s, scale %s, correlation %s) in %.2f s\n", num(r.loss.back().total).c_str(),
+                  r.loss.size(), num(r.loss.back().balance).c_str(), num(r.loss.back().nonnegative).c_str(), num(r.loss.back().scale).c_str(),
+                  num(r.loss.back().correlation).c_str(), r.seconds_training);
+    if (o.keep_best && r.epoch_returned > 0 && static_cast<std::size_t>(r.epoch_returned) != r.loss.size())
+      std::printf("fluxes from epoch %d, the lowest loss (%s)\n", r.epoch_returned, num(r.loss[static_cast<std::size_t>(r.epoch_returned) - 1].total).c_str());
+  });
+}
+
+}  // namespace fluxion::cli

@@ -1,0 +1,343 @@
+// scFEA: network files in their three layouts and their traps, and the trainer: a tiny
+// network whose optimum is known, determinism, batch and chunk sizes, all-zero cells,
+// and scFEA's example (M168 on Melissa_full.csv) against scFEA's own final loss.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "fluxion/io/scfea_network.hpp"
+#include "fluxion/scflux/scfea.hpp"
+
+using namespace fluxion;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kData = FLUXION_SHARED_DATA;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("fluxion_scflux_" + std::to_string(std::random_device{}()));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name, std::ios::binary) << text;
+    return (path / name).string();
+  }
+};
+
+// A → (M_1) → B → (M_2) → C, and B → (M_3) → D: B is the one intermediate, so the
+// balance says M_1 = M_2 + M_3.
+io::ScfeaNetwork chain(const TempDir& dir) {
+  io::ScfeaNetworkFiles f;
+  f.module_genes = dir.write("module_gene_chain.csv", "1,A,A,A\nM_1,G1,G2\nM_2,G3\nM_3,G4,G4,G5\n");
+  f.stoichiometry = dir.write("cmMat_chain.csv", "1,-1,-1\n");
+  f.compound_names = dir.write("cName_chain.csv", "\"B\"\n\"C00001\"\n");
+  auto net = io::load_scfea_network(f);
+  EXPECT_TRUE(net.ok()) << net.message();
+  return std::move(net).value();
+}
+
+// cells drawn with a fixed seed; genes G1..G5 plus one off-network gene. `shared`: every
+// gene follows one activity per cell (5 % noise), so that balanced fluxes exist.
+scflux::CellMatrix cells(std::size_t n, std::uint64_t seed, bool zero_first = false, bool shared = false) {
+  scflux::CellMatrix c;
+  c.genes = {"G1", "G2", "G3", "G4", "G5", "OTHER"};
+  std::mt19937_64 rng(seed);
+  std::gamma_distribution<float> gamma(2.0f, 2.0f);
+  std::vector<Eigen::Triplet<float>> t;
+  for (std::size_t i = 0; i < n; ++i) {
+    c.cells.push_back("cell" + std::to_string(i));
+    if (zero_first && i == 0) continue;
+    const float activity = gamma(rng);
+    std::normal_distribution<float> noise(1.0f, 0.05f);
+    for (int g = 0; g < 6; ++g) t.emplace_back(static_cast<int>(i), g, shared ? activity * std::max(0.0f, noise(rng)) : gamma(rng));
+  }
+  c.values.resize(static_cast<Eigen::Index>(n), 6);
+  c.values.setFromTriplets(t.begin(), t.end());
+  return c;
+}
+
+}  // namespace
+
+TEST(ScfeaNetwork, ReferenceLayout) {
+  TempDir dir;
+  const auto net = chain(dir);
+  ASSERT_EQ(net.modules.size(), 3u);
+  EXPECT_EQ(net.modules[2].genes, (std::vector<std::string>{"G4", "G4", "G5"}));  // as listed
+  EXPECT_EQ(net.n_genes(), 5u);
+  EXPECT_EQ(net.compounds, std::vector<std::string>{"B"});
+  EXPECT_EQ(net.compound_ids, std::vector<std::string>{"C00001"});
+  EXPECT_EQ(net.matrix(0, 0), 1.0);
+  EXPECT_EQ(net.matrix(0, 2), -1.0);
+}
+
+TEST(ScfeaNetwork, ScfluxLayoutNamesRowsFromModuleInformation) {
+  TempDir dir;
+  // GMT with CRLF and a BOM, a module without genes (left out, as the matrix leaves it out);
+  // module information with names under C_in and ids under C_in_name (the usual swap)
+  dir.write("scFEA.Chain.human.v1.symbols.gmt", "\xEF\xBB\xBFM_1\tA_B\tG1\tG2\r\nM_9\tempty\r\nM_2\tB_C\tG3\r\nM_3\tB_D\tG4\r\n");
+  dir.write("cmMat_Chain_human_c1_m3.csv", "1.0,-1.0,-1.0\r\n");
+  dir.write("scFEA.Chain.human.moduleinfo.csv",
+            "\"M_id\",\"M_name\",\"C_in\",\"C_in_name\",\"C_out\",\"C_out_name\",\"SM_id\"\n"
+            "\"M_1\",\"A_B\",\"Alpha\",\"C00010\",\"Beta\",\"C00020\",1\n"
+            "\"M_2\",\"B_C\",\"Beta\",\"C00020\",\"Gamma\",\"C00030\",1\n"
+            "\"M_3\",\"B_D\",\"Beta\",\"C00020\",\"Delta+Epsilon\",\"C00040+C00050\",2\n");
+  auto net = io::load_scfea_network_directory(dir.path.string());
+  ASSERT_TRUE(net.ok()) << net.message();
+  ASSERT_EQ(net.value().modules.size(), 3u);
+  EXPECT_EQ(net.value().modules[1].id, "M_2");
+  EXPECT_EQ(net.value().compounds, std::vector<std::string>{"Beta"});
+  EXPECT_EQ(net.value().compound_ids, std::vector<std::string>{"C00020"});
+  EXPECT_EQ(net.value().modules[2].outputs, (std::vector<std::string>{"Delta", "Epsilon"}));
+  EXPECT_EQ(net.value().modules[2].supermodule, 2);
+  EXPECT_EQ(net.value().name, dir.path.filename().string());
+}
+
+TEST(ScfeaNetwork, NamedMatrixAndJsonGenes) {
+  TempDir dir;
+  io::ScfeaNetworkFiles f;
+  f.module_genes = dir.write("X_modules_genes.json", R"({"M_1": ["G1", "G2"], "M_2": ["G3"], "M_3": ["G4"]})");
+  // columns in another order than the modules: they are put in module order
+  f.stoichiometry = dir.write("X_cmMat.csv", ",M_3,M_1,M_2\nB,-1,1,-1\n");
+  auto net = io::load_scfea_network(f);
+  ASSERT_TRUE(net.ok()) << net.message();
+  EXPECT_EQ(net.value().compounds, std::vector<std::string>{"B"});
+  EXPECT_EQ(net.value().matrix(0, 0), 1.0);
+  EXPECT_EQ(net.value().matrix(0, 2), -1.0);
+}
+
+TEST(ScfeaNetwork, ErrorsNameFileAndLine) {
+  TempDir dir;
+  io::ScfeaNetworkFiles f;
+  f.module_genes = dir.write("module_gene_x.csv", "M_1,G1\nM_2,G2\nM_1,G3\n");
+  f.stoichiometry = dir.write("cmMat_x.csv", "1,-1\n1,x\n0\n");
+  auto bad = io::load_scfea_network(f);
+  ASSERT_FALSE(bad.ok());
+  const auto msg = bad.message();
+  EXPECT_NE(msg.find("module_gene_x.csv:3:1: error: module 'M_1' is listed twice"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cmMat_x.csv:2:3: error: 'x' is not a number"), std::string::npos) << msg;  // line 2, column 3
+  EXPECT_NE(msg.find("cmMat_x.csv:3:1: error: this row has 1 entries, the first 2"), std::string::npos) << msg;
+
+  // the matrix of another network (scFLUX's swapped glucose-glutamine files): width mismatch
+  f.module_genes = dir.write("module_gene_y.csv", "M_1,G1\nM_2,G2\nM_3,G3\n");
+  f.stoichiometry = dir.write("cmMat_y.csv", "1,-1\n");
+  auto wide = io::load_scfea_network(f);
+  ASSERT_FALSE(wide.ok());
+  EXPECT_NE(wide.message().find("the matrix has 2 columns but"), std::string::npos) << wide.message();
+
+  f.stoichiometry = dir.write("cmMat_z.csv", "1,-1,0\n");
+  f.compound_names = dir.write("cName_z.csv", "A,B\nC1,C2\n");
+  auto names = io::load_scfea_network(f);
+  ASSERT_FALSE(names.ok());
+  EXPECT_NE(names.message().find("2 compound names for the 1 rows"), std::string::npos) << names.message();
+
+  EXPECT_FALSE(io::load_scfea_network_directory((dir.path / "nope").string()).ok());
+  auto two = io::load_scfea_network_directory(dir.path.string());  // several cmMat files here
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.message().find("more than one"), std::string::npos) << two.message();
+}
+
+TEST(ScfeaNetwork, ReadsEveryShippedNetwork) {
+  const std::string base = kData + "/scfea";
+  if (!fs::exists(base)) GTEST_SKIP() << base << " not present";
+  const std::string ref = base + "/changwn_scFEA/data/";
+  struct Case {
+    io::ScfeaNetworkFiles files;
+    std::size_t modules, compounds;
+  };
+  const std::vector<Case> cases{
+      {{ref + "module_gene_m168.csv", ref + "cmMat_c70_m168.csv", ref + "cName_c70_m168.csv", ref + "Human_M168_information.symbols.csv"}, 168, 70},
+      {{ref + "module_gene_complete_mouse_m168.csv", ref + "cmMat_complete_mouse_c70_m168.csv", ref + "cName_complete_mouse_c70_m168.csv", ""}, 168, 70},
+      {{ref + "module_gene_glutaminolysis1_m23.csv", ref + "cmMat_glutaminolysis1_c17_m23.csv", ref + "cName_glutaminolysis1_c17_m23.csv",
+        ref + "module_info_GLM1.csv"},
+       23, 17},
+      {{ref + "module_gene_iron_m15.csv", ref + "cmMat_iron_c8_m15.csv", ref + "cName_iron_c8_m15.csv", ""}, 15, 8},
+  };
+  for (const auto& c : cases) {
+    auto net = io::load_scfea_network(c.files);
+    ASSERT_TRUE(net.ok()) << net.message();
+    EXPECT_EQ(net.value().modules.size(), c.modules) << c.files.module_genes;
+    EXPECT_EQ(net.value().compounds.size(), c.compounds) << c.files.module_genes;
+  }
+  auto m168 = io::load_scfea_network(cases[0].files);
+  EXPECT_EQ(m168.value().n_genes(), 663u);  // the notes: 663 human genes
+  EXPECT_EQ(m168.value().modules[0].supermodule, 1);
+
+  // scFLUX folders: the orders of intermediates the notes list, derived from moduleinfo
+  const std::string sc = base + "/TrustMLRG_SNODEP/GSE_to_di_csv/scFEA_data/";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> orders{
+      {"dopamine", {"Tyrosine", "L-Dopa", "Noradrenaline", "Adrenaline", "Dopamine"}},
+      {"histamine", {"Histidine", "Carnosine", "Histamine"}},
+      {"serotonin", {"Tryptophan", "Oxitriptan", "Serotonin", "Melatonin"}},
+      {"ironion", {"Fe2_ecm", "Fe2_cyto", "Fe3_lyso", "Heme_phago", "Fe2_mito", "Heme_mito", "OH", "Fe3_cyto"}},
+      {"glucose-tcacycle",
+       {"2OG", "3PD", "Citrate", "Fumarate", "G3P", "G6P", "Malate", "Oxaloacetate", "Pyruvate", "Succinate", "Succinyl-CoA"}},
+  };
+  for (const auto& [dir, expected] : orders) {
+    auto net = io::load_scfea_network_directory(sc + dir);
+    ASSERT_TRUE(net.ok()) << dir << ": " << net.message();
+    EXPECT_EQ(net.value().compounds, expected) << dir;
+  }
+  // M171 in scFLUX's form: the reference M168 (its rows in cName's order, as the notes say)
+  auto m171 = io::load_scfea_network_directory(sc + "m171");
+  ASSERT_TRUE(m171.ok()) << m171.message();
+  EXPECT_EQ(m171.value().modules.size(), 168u);
+  ASSERT_EQ(m171.value().compounds.size(), 70u);
+  // the same compound (KEGG id) on every row; named as most modules spell it, which is
+  // cName's name but for case ("Lysine") and two: "Citruline", "Glucose-6-phosphate" (G6P)
+  std::size_t same_name = 0;
+  for (std::size_t k = 0; k < 70; ++k) {
+    std::string a = m171.value().compounds[k], b = m168.value().compounds[k];
+    for (auto* s : {&a, &b})
+      for (auto& ch : *s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    same_name += a == b;
+    EXPECT_EQ(m171.value().compound_ids[k], m168.value().compound_ids[k]) << k;
+  }
+  EXPECT_EQ(same_name, 68u);
+}
+
+TEST(Scfea, LearnsABalancedChain) {
+  TempDir dir;
+  const auto net = chain(dir);
+  const auto c = cells(60, 1, false, true);
+  scflux::ScfeaOptions o;
+  o.epochs = 400;
+  o.learning_rate = 0.02;
+  o.threads = 1;
+  auto r = scflux::run_scfea(net, c, o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  const auto& res = r.value();
+  ASSERT_EQ(res.flux.rows(), 60);
+  ASSERT_EQ(res.flux.cols(), 3);
+  EXPECT_EQ(res.genes_used, 5u);
+  EXPECT_EQ(res.genes_found, (std::vector<std::size_t>{2, 1, 2}));
+  EXPECT_LT(res.loss.back().total, 0.2 * res.loss.front().total);
+  // the balance term drives M_1 ≈ M_2 + M_3 in every cell; balance.csv is F·cmᵀ
+  for (Eigen::Index i = 0; i < 60; ++i)
+    EXPECT_NEAR(res.balance(i, 0), res.flux(i, 0) - res.flux(i, 1) - res.flux(i, 2), 1e-5);
+  // balanced fluxes exist here (every gene follows one activity per cell): with the scale
+  // term Σ_m F = s_j (mean 1) and F_1 = F_2 + F_3, F_1 is about s_j / 2
+  EXPECT_LT(res.balance.cwiseAbs().mean(), 0.1 * res.flux.col(0).cwiseAbs().mean());
+  EXPECT_NEAR(res.flux.col(0).mean(), 0.5, 0.05);
+  // the scale term: the fluxes of a cell add up to about its relative total expression
+  EXPECT_NEAR(res.flux.sum() / 60.0, 1.0, 0.1);
+  EXPECT_EQ(res.loss.back().nonnegative, 0.0);
+}
+
+TEST(Scfea, DeterministicAndChunkInvariant) {
+  TempDir dir;
+  const auto net = chain(dir);
+  const auto c = cells(50, 2);
+  scflux::ScfeaOptions o;
+  o.epochs = 30;
+  o.threads = 1;
+  auto a = scflux::run_scfea(net, c, o), b = scflux::run_scfea(net, c, o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a.value().flux, b.value().flux);  // same seed, same threads: the same bits
+  // chunks only split the sum of the full-batch gradient: the same training, up to float rounding
+  o.chunk_size = 7;
+  auto chunked = scflux::run_scfea(net, c, o);
+  ASSERT_TRUE(chunked.ok());
+  EXPECT_LT((chunked.value().flux - a.value().flux).cwiseAbs().maxCoeff(), 1e-4);
+  EXPECT_NEAR(chunked.value().loss.back().total, a.value().loss.back().total, 1e-3 * a.value().loss.back().total);
+  o.chunk_size = 2048;
+  o.seed = 17;
+  auto other = scflux::run_scfea(net, c, o);
+  EXPECT_GT((other.value().flux - a.value().flux).cwiseAbs().maxCoeff(), 1e-3);
+}
+
+TEST(Scfea, EveryCellPredictedWhateverTheBatchSize) {
+  // scFEA predicted only the last batch and left zeros elsewhere (its issue #35)
+  TempDir dir;
+  const auto net = chain(dir);
+  const auto c = cells(70, 3);
+  scflux::ScfeaOptions o;
+  o.epochs = 20;
+  o.batch_size = 16;
+  o.threads = 1;
+  auto r = scflux::run_scfea(net, c, o);
+  ASSERT_TRUE(r.ok()) << r.message();
+  std::size_t zero_rows = 0;
+  for (Eigen::Index i = 0; i < 70; ++i) zero_rows += r.value().flux.row(i).cwiseAbs().maxCoeff() == 0.0f;
+  EXPECT_EQ(zero_rows, 0u);
+  // and they are the networks' answers for those cells: a full inference of the same
+  // weights cannot be told apart from a cell's own row (rows differ by cell)
+  EXPECT_GT((r.value().flux.row(0) - r.value().flux.row(69)).cwiseAbs().maxCoeff(), 0.0f);
+}
+
+TEST(Scfea, AllZeroCellsAndEmptyModulesStayFinite) {
+  // scFEA: a cell with no expression made the correlation 0/0 and every weight NaN (#18, #40)
+  TempDir dir;
+  io::ScfeaNetworkFiles f;
+  f.module_genes = dir.write("module_gene_z.csv", "M_1,G1,G2\nM_2,G3\nM_3,G4,G5\nM_4,NOT_MEASURED\n");
+  f.stoichiometry = dir.write("cmMat_z.csv", "1,-1,-1,0\n0,0,1,-1\n");
+  auto net = io::load_scfea_network(f);
+  ASSERT_TRUE(net.ok()) << net.message();
+  const auto c = cells(30, 4, /*zero_first=*/true);
+  scflux::ScfeaOptions o;
+  o.epochs = 40;
+  o.threads = 1;
+  for (auto mode : {scflux::LossMode::scfea}) {
+    o.mode = mode;
+    auto r = scflux::run_scfea(net.value(), c, o);
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_TRUE(r.value().flux.allFinite());
+    EXPECT_TRUE(r.value().balance.allFinite());
+    for (const auto& l : r.value().loss) EXPECT_TRUE(std::isfinite(l.total));
+    EXPECT_EQ(r.value().genes_found[3], 0u);
+    // a module with no measured gene: one constant flux for every cell
+    EXPECT_FLOAT_EQ(r.value().flux.col(3).minCoeff(), r.value().flux.col(3).maxCoeff());
+  }
+}
+
+TEST(Scfea, ClearErrors) {
+  TempDir dir;
+  const auto net = chain(dir);
+  scflux::ScfeaOptions o;
+  o.epochs = 2;
+  auto few = scflux::run_scfea(net, cells(10, 5), o);
+  ASSERT_FALSE(few.ok());
+  EXPECT_NE(few.message().find("10 samples; scFEA needs at least 25"), std::string::npos) << few.message();
+  auto c = cells(30, 5);
+  for (auto& g : c.genes) g = "x" + g;
+  auto none = scflux::run_scfea(net, c, o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.message().find("none of the network's 5 genes is in the expression data"), std::string::npos) << none.message();
+  o.mode = scflux::LossMode::paper;
+  auto paper = scflux::run_scfea(net, cells(30, 5), o);
+  ASSERT_FALSE(paper.ok());
+  EXPECT_NE(paper.message().find("super-modules"), std::string::npos) << paper.message();
+}
+
+TEST(Scfea, MelissaM168FinalLossNoWorseThanScfea) {
+  // scFEA's example: 162 cells, M168; scFEA's own run ends at a loss of about 12.6 after
+  // 100 epochs (../shared/notes/scfea.md). Training oscillates at that learning rate, so
+  // the median of three seeds is held to it.
+  const std::string ref = kData + "/scfea/changwn_scFEA/";
+  if (!fs::exists(ref + "input/Melissa_full.csv")) GTEST_SKIP() << ref << " not present";
+  auto net = io::load_scfea_network({ref + "data/module_gene_m168.csv", ref + "data/cmMat_c70_m168.csv", ref + "data/cName_c70_m168.csv",
+                                     ref + "data/Human_M168_information.symbols.csv"});
+  ASSERT_TRUE(net.ok()) << net.message();
+  auto table = io::load_expression_table(ref + "input/Melissa_full.csv");
+  ASSERT_TRUE(table.ok()) << table.message();
+  const auto c = scflux::cells_from_table(table.value());
+  std::vector<double> finals;
+  for (std::uint64_t seed : {16, 1, 2}) {
+    scflux::ScfeaOptions o;
+    o.seed = seed;
+    o.threads = 2;
+    auto r = scflux::run_scfea(net.value(), c, o);
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_EQ(r.value().genes_used, 374u);  // the notes: G = 374
+    finals.push_back(r.value().loss.back().total);
+  }
+  std::sort(finals.begin(), finals.end());
+  EXPECT_LE(finals[1], 12.6) << finals[0] << " " << finals[1] << " " << finals[2];
+}
