@@ -21,7 +21,7 @@ struct ScfluxCli {
   std::string mode = "scfea", normalisation = "auto", orientation = "modules-by-samples";
   int epochs = 100, threads = 0;
   double learning_rate = 0.008;
-  std::size_t batch_size = 0, chunk_size = 2048, min_cells = 25;
+  std::size_t batch_size = 0, chunk_size = 512, min_cells = 25;
   double w_balance = 1.0, w_nonnegative = 1.0, w_scale = 1.0, w_correlation = -1.0;
   std::uint64_t seed = 16;
   bool quiet = false, keep_best = false;

@@ -12,6 +12,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "module_layer.hpp"
+
 namespace fluxion::scflux {
 
 const char* to_string(Normalisation n) {
@@ -61,17 +63,13 @@ torch::Tensor tensor_of(RowMatrixF& m) {
 }
 
 struct Net {
-  torch::Tensor w1, w2, b2;  // [H, T], [H, M], [M]
-  torch::Tensor gene, module;
-  std::int64_t modules = 0, hidden = 0;
+  torch::Tensor w1, w2, b2;  // [T, H], [M, H], [M]
+  detail::Packing packing;
 
   torch::Tensor forward(const torch::Tensor& x) const {  // [B, G] -> [B, M]
-    const auto b = x.size(0);
-    auto picked = x.index_select(1, gene);                       // [B, T]
-    auto products = picked.unsqueeze(1) * w1.unsqueeze(0);       // [B, H, T]
-    auto h = torch::zeros({b, hidden, modules}, x.options()).index_add(2, module, products);  // [B, H, M]
+    auto h = detail::module_layer(x, w1, packing);  // [B, M, H]
     auto a = h - torch::tanh(h);
-    auto out = (a * w2.unsqueeze(0)).sum(1) + b2;  // [B, M]
+    auto out = (a * w2.unsqueeze(0)).sum(2) + b2;  // [B, M]
     return out - torch::tanh(out);
   }
 };
@@ -215,16 +213,15 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
   const auto T = static_cast<std::int64_t>(p.gene.size());
   const std::int64_t H = options.hidden;
   Net net;
-  net.modules = M;
-  net.hidden = H;
-  net.gene = torch::from_blob(p.gene.data(), {T}, torch::kInt64).clone();
-  net.module = torch::from_blob(p.module.data(), {T}, torch::kInt64).clone();
+  net.packing.gene = p.gene;
+  net.packing.module = p.module;
+  net.packing.modules = M;
   {
     torch::NoGradGuard no_grad;
     auto bound = torch::from_blob(p.init_bound.data(), {1, T}, torch::kFloat32).clone();
-    net.w1 = (torch::rand({H, T}) * 2.0 - 1.0) * bound;
+    net.w1 = ((torch::rand({H, T}) * 2.0 - 1.0) * bound).t().contiguous();
     const double b2 = 1.0 / std::sqrt(static_cast<double>(H));
-    net.w2 = (torch::rand({H, M}) * 2.0 - 1.0) * b2;
+    net.w2 = ((torch::rand({H, M}) * 2.0 - 1.0) * b2).t().contiguous();
     net.b2 = (torch::rand({M}) * 2.0 - 1.0) * b2;
   }
   net.w1.set_requires_grad(true);

@@ -11,6 +11,7 @@
 
 #include "fluxion/io/scfea_network.hpp"
 #include "fluxion/scflux/scfea.hpp"
+#include "module_layer.hpp"
 
 using namespace fluxion;
 namespace fs = std::filesystem;
@@ -340,4 +341,59 @@ TEST(Scfea, MelissaM168FinalLossNoWorseThanScfea) {
   }
   std::sort(finals.begin(), finals.end());
   EXPECT_LE(finals[1], 12.6) << finals[0] << " " << finals[1] << " " << finals[2];
+}
+
+TEST(ScfeaModuleLayer, ForwardAndGradientMatchDenseFormulationAndFiniteDifferences) {
+  // 3 modules over 5 genes, one gene in two modules, a module with no gene; cells with zeros
+  scflux::detail::Packing p;
+  p.gene = {0, 2, 2, 3, 4};
+  p.module = {0, 0, 1, 1, 1};
+  p.modules = 3;
+  torch::manual_seed(3);
+  auto x = torch::rand({70, 5}, torch::kFloat64);
+  x.index_put_({torch::indexing::Slice(0, 70, 3), 2}, 0.0);
+  auto w = torch::randn({5, 4}, torch::kFloat64).requires_grad_(true);
+  auto h = scflux::detail::module_layer(x, w, p);
+  ASSERT_EQ(h.sizes(), (std::vector<std::int64_t>{70, 3, 4}));
+  // the dense formulation: h[b, m, k] = Σ_t [module(t) = m] x[b, gene(t)] w[t, k]
+  auto onehot = torch::zeros({5, 3}, torch::kFloat64);
+  for (int t = 0; t < 5; ++t) onehot[t][p.module[static_cast<std::size_t>(t)]] = 1.0;
+  auto picked = x.index_select(1, torch::tensor(p.gene));
+  auto w2 = w.detach().clone().requires_grad_(true);
+  auto dense = torch::einsum("bt,tm,tk->bmk", {picked, onehot, w2});
+  EXPECT_LT((h - dense).abs().max().item<double>(), 1e-12);
+  EXPECT_EQ(h.select(1, 2).abs().max().item<double>(), 0.0);  // no gene: no input
+  // a scalar of h with an uneven weight per output, through both
+  auto weights = torch::randn({70, 3, 4}, torch::kFloat64);
+  (h.tanh() * weights).sum().backward();
+  (dense.tanh() * weights).sum().backward();
+  EXPECT_LT((w.grad() - w2.grad()).abs().max().item<double>(), 1e-10);
+  // central finite differences, every weight
+  torch::NoGradGuard no_grad;
+  auto f = [&](const torch::Tensor& wt) { return (scflux::detail::module_layer(x, wt, p).tanh() * weights).sum().item<double>(); };
+  const double eps = 1e-6;
+  auto base = w.detach().clone();
+  double worst = 0.0;
+  for (int t = 0; t < 5; ++t)
+    for (int k = 0; k < 4; ++k) {
+      auto plus = base.clone(), minus = base.clone();
+      plus[t][k] += eps;
+      minus[t][k] -= eps;
+      const double fd = (f(plus) - f(minus)) / (2 * eps);
+      worst = std::max(worst, std::fabs(fd - w.grad()[t][k].item<double>()) / std::max(1.0, std::fabs(fd)));
+    }
+  EXPECT_LT(worst, 1e-7);
+  // the same in float, and the same gradient with 1 and 2 threads (fixed cell ranges)
+  const int before = torch::get_num_threads();
+  std::vector<torch::Tensor> g;
+  for (int threads : {1, 2}) {
+    torch::set_num_threads(threads);
+    torch::AutoGradMode on(true);
+    auto wf = base.to(torch::kFloat32).requires_grad_(true);
+    (scflux::detail::module_layer(x.to(torch::kFloat32), wf, p).tanh() * weights.to(torch::kFloat32)).sum().backward();
+    g.push_back(wf.grad().to(torch::kFloat64));
+  }
+  torch::set_num_threads(before);
+  EXPECT_LT((g[0] - w.grad()).abs().max().item<double>(), 1e-4);
+  EXPECT_LT((g[1] - w.grad()).abs().max().item<double>(), 1e-4);
 }

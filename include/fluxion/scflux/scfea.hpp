@@ -65,7 +65,7 @@ struct ScfeaOptions {
   int epochs = 100;
   double learning_rate = 0.008;
   std::size_t batch_size = 0;     // cells per optimiser step; 0 = all cells (scFEA)
-  std::size_t chunk_size = 2048;  // cells per forward pass (memory only; results do not depend on it)
+  std::size_t chunk_size = 512;  // cells per forward pass (memory and cache only; results do not depend on it)
   int hidden = 8;
   double w_balance = 1.0, w_nonnegative = 1.0, w_scale = 1.0;
   double w_correlation = -1.0;  // < 0: the mode's (0.01 scfea, 0.1 paper)
