@@ -1,6 +1,7 @@
 #include "fluxion/io/scfea_network.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -311,14 +312,28 @@ std::size_t ScfeaNetwork::n_genes() const {
 Result<ScfeaNetwork> load_scfea_network(const ScfeaNetworkFiles& files) {
   using R = Result<ScfeaNetwork>;
   Diagnostics all;
-  ScfeaNetwork net;
   if (files.module_genes.empty() || files.stoichiometry.empty()) {
     all.error("a network needs its module genes file and its compound × module matrix (cmMat)");
     return R::failure(all);
   }
-  auto genes_text = read_text(files.module_genes, all);
-  auto cm_text = read_text(files.stoichiometry, all);
-  if (!genes_text || !cm_text) return R::failure(all);
+  std::array<std::string, 4> texts;
+  const std::array<const std::string*, 4> paths{&files.module_genes, &files.stoichiometry, &files.compound_names, &files.module_info};
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (paths[i]->empty()) continue;
+    auto text = read_text(*paths[i], all);
+    if (!text) return R::failure(all);
+    texts[i] = std::move(*text);
+  }
+  return read_scfea_network(files, texts[0], texts[1], texts[2], texts[3]);
+}
+
+Result<ScfeaNetwork> read_scfea_network(const ScfeaNetworkFiles& files, std::string_view module_genes, std::string_view stoichiometry,
+                                        std::string_view compound_names, std::string_view module_info) {
+  using R = Result<ScfeaNetwork>;
+  Diagnostics all;
+  ScfeaNetwork net;
+  const std::string_view* genes_text = &module_genes;
+  const std::string_view* cm_text = &stoichiometry;
   const bool json = ends_with(lower(files.module_genes), ".json");
   auto genes = json ? read_module_genes_json(*genes_text, files.module_genes) : read_module_genes(*genes_text, files.module_genes);
   all.append(genes.diagnostics());
@@ -360,9 +375,7 @@ Result<ScfeaNetwork> load_scfea_network(const ScfeaNetworkFiles& files) {
 
   std::map<std::string, ModuleInfoRow> info;
   if (!files.module_info.empty()) {
-    auto text = read_text(files.module_info, all);
-    if (!text) return R::failure(all);
-    auto parsed = read_module_info(*text, files.module_info);
+    auto parsed = read_module_info(module_info, files.module_info);
     all.append(parsed.diagnostics());
     if (!parsed) return R::failure(all);
     info = std::move(parsed.value());
@@ -384,9 +397,7 @@ Result<ScfeaNetwork> load_scfea_network(const ScfeaNetworkFiles& files) {
                          std::to_string(missing) + " of " + std::to_string(net.modules.size()) + " modules have no row here"});
   }
   if (!files.compound_names.empty()) {
-    auto text = read_text(files.compound_names, all);
-    if (!text) return R::failure(all);
-    auto parsed = read_compound_names(*text, files.compound_names);
+    auto parsed = read_compound_names(compound_names, files.compound_names);
     all.append(parsed.diagnostics());
     if (!parsed) return R::failure(all);
     net.sources.push_back(files.compound_names);

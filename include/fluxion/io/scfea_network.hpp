@@ -20,6 +20,7 @@
 
 #include <Eigen/Dense>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
@@ -54,6 +55,10 @@ struct ScfeaNetworkFiles {
 };
 
 Result<ScfeaNetwork> load_scfea_network(const ScfeaNetworkFiles& files);
+// The same from texts already read; `files` gives their names (for messages and to tell a
+// .gmt or .json gene file) and which of the optional ones are present.
+Result<ScfeaNetwork> read_scfea_network(const ScfeaNetworkFiles& files, std::string_view module_genes, std::string_view stoichiometry,
+                                        std::string_view compound_names = {}, std::string_view module_info = {});
 // A directory holding one network: the files are found by name (module_gene*, *.gmt or
 // *modules_genes.json; cmMat*; cName*; *moduleinfo*, *information*, module_info*).
 Result<ScfeaNetwork> load_scfea_network_directory(const std::string& directory);
