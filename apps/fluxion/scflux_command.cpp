@@ -6,7 +6,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/progress.hpp"
-#include "fluxion/io/expression_table.hpp"
+#include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/scfea_network.hpp"
 #include "fluxion/io/svg_plot.hpp"
@@ -19,6 +19,8 @@ namespace {
 struct ScfluxCli {
   std::string expression, network, module_genes, stoichiometry, compound_names, module_info, output;
   std::string mode = "scfea", normalisation = "auto", orientation = "modules-by-samples";
+  std::string layer, gene_column, gene_map;
+  bool genes_as_columns = false;
   int epochs = 100, threads = 0;
   double learning_rate = 0.008;
   std::size_t batch_size = 0, chunk_size = 512, min_cells = 25;
@@ -69,8 +71,13 @@ std::string matrix_csv(const Eigen::MatrixXf& m, const std::vector<std::string>&
 void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ScfluxCli o;
   auto* cmd = app.add_subcommand("scflux", "Per-cell module fluxes and metabolite balances from gene expression (scFEA)");
-  cmd->add_option("-e,--expression", o.expression, "Genes × samples table (CSV or TSV; first column gene symbols, one column per cell or sample)")
+  cmd->add_option("-e,--expression", o.expression,
+                  "Expression: a genes × samples table (CSV, TSV, space-separated TXT), a 10x matrix directory or .h5, or an AnnData .h5ad")
       ->required();
+  cmd->add_flag("--genes-as-columns", o.genes_as_columns, "The table has samples as rows and genes as columns");
+  cmd->add_option("--layer", o.layer, ".h5ad: the matrix to read (default X; 'raw' for raw/X; otherwise layers/<name>, e.g. counts)");
+  cmd->add_option("--gene-column", o.gene_column, ".h5ad: the var column with gene symbols (default the var index); 10x: 'id' for feature ids");
+  cmd->add_option("--gene-map", o.gene_map, "TSV gene id -> symbol (Ensembl ids to the network's symbols), applied after reading");
   cmd->add_option("-n,--network", o.network,
                   "Directory holding one scFEA network (module genes or .gmt, cmMat, optional cName and module information)");
   cmd->add_option("--module-genes", o.module_genes, "Module → genes file (scFEA's module_gene_*.csv, a .gmt, or a JSON object)");
@@ -124,9 +131,14 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     }();
     if (!accept(network, ctx)) return;
     const io::ScfeaNetwork& net = network.value();
-    auto table = io::load_expression_table(o.expression);
-    if (!accept(table, ctx)) return;
-    const auto cells = scflux::cells_from_table(table.value());
+    io::CellMatrixOptions read;
+    read.layer = o.layer;
+    read.gene_column = o.gene_column;
+    read.gene_map = o.gene_map;
+    read.genes_as_columns = o.genes_as_columns;
+    auto matrix = io::load_cell_matrix(o.expression, read);
+    if (!accept(matrix, ctx)) return;
+    const io::CellMatrix& cells = matrix.value();
     const auto t1 = std::chrono::steady_clock::now();
 
     scflux::ScfeaOptions options;
@@ -200,6 +212,8 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       info.add_output(path);
     }
     info.add_input("expression", o.expression);
+    if (!o.gene_map.empty()) info.add_input("gene_map", o.gene_map);
+    if (!o.layer.empty()) info.set("layer", o.layer);
     for (const auto& s : net.sources) info.add_input("network", s);
     info.set("method", "scFEA (per-module networks, flux balance loss)");
     info.set("mode", o.mode);

@@ -91,6 +91,17 @@ void RunInfo::add_input(const std::string& role, const std::string& path_or_name
   if (std::filesystem::is_regular_file(path_or_name, ec)) {
     in["bytes"] = std::to_string(std::filesystem::file_size(path_or_name, ec));
     in["sha256"] = sha256_file(path_or_name);
+  } else if (std::filesystem::is_directory(path_or_name, ec)) {
+    // a directory input (a 10x matrix): the hash of its files' names and hashes, in order
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(path_or_name, ec))
+      if (e.is_regular_file()) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::string listing;
+    for (const auto& f : files) listing += f.filename().string() + ' ' + sha256_file(f.string()) + '\n';
+    in["directory"] = "true";
+    in["files"] = std::to_string(files.size());
+    in["sha256"] = sha256_text(listing);
   } else {
     in["builtin"] = "true";
   }

@@ -436,6 +436,17 @@ if [ -n "$data" ] && [ -f "$sc/input/Melissa_full.csv" ]; then
   expect 0 'loss' -- "$fluxion" scflux -q -e "$tmp/ten.csv" "${m168[@]}" --min-cells 10 --epochs 2 -o "$tmp/scten"
   expect 2 'no network: give --network DIR' -- "$fluxion" scflux -q -e "$tmp/ten.csv" -o "$tmp/scbad"
   expect 2 'more than one module genes file' -- "$fluxion" scflux -q -e "$tmp/ten.csv" --network "$sc/data" -o "$tmp/scbad"
+  # the same cells as a 10x matrix directory (features × barcodes, 1-based) and as a space-separated TXT
+  mkdir -p "$tmp/mex"
+  awk -F, -v dir="$tmp/mex" 'NR == 1 { for (c = 2; c <= NF; c++) { b = $c; gsub(/"/, "", b); print b > (dir "/barcodes.tsv") }; next }
+    { g = $1; gsub(/"/, "", g); n++; print "ENSG" n "\t" g "\tGene Expression" > (dir "/features.tsv")
+      for (c = 2; c <= NF; c++) if ($c != 0) { e++; line[e] = n " " (c - 1) " " $c } cols = NF - 1 }
+    END { print "%%MatrixMarket matrix coordinate real general" > (dir "/matrix.mtx"); print n " " cols " " e > (dir "/matrix.mtx")
+          for (i = 1; i <= e; i++) print line[i] > (dir "/matrix.mtx") }' "$sc/input/Melissa_full.csv"
+  expect 0 '162 samples, 168 modules \(17 with no gene in the data\), 374 of the network.s 663 genes found' -- "$fluxion" scflux -q -e "$tmp/mex" "${m168[@]}" --epochs 2 -o "$tmp/scmex"
+  expect 0 '"directory": "true"' -- cat "$tmp/scmex/run_info.json"
+  tr ',' ' ' < "$sc/input/Melissa_full.csv" | sed 's/^"" //' > "$tmp/melissa.txt"
+  expect 0 '162 samples, 168 modules \(17 with no gene in the data\), 374 of the network.s 663 genes found' -- "$fluxion" scflux -q -e "$tmp/melissa.txt" "${m168[@]}" --epochs 2 -o "$tmp/sctxt"
   printf 'gene,c1\nADPGK,x\n' > "$tmp/badcells.csv"
   expect 2 'badcells.csv:2:7: error' -- "$fluxion" scflux -q -e "$tmp/badcells.csv" "${m168[@]}" -o "$tmp/scbad"
 fi

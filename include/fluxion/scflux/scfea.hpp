@@ -34,18 +34,14 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/expression_table.hpp"
 #include "fluxion/io/scfea_network.hpp"
 
 namespace fluxion::scflux {
 
-// Cells × genes, sparse (counts, TPM, CPM …), with names: what every expression reader
-// gives (dense tables, 10x, h5ad).
-struct CellMatrix {
-  std::vector<std::string> genes;
-  std::vector<std::string> cells;
-  Eigen::SparseMatrix<float, Eigen::RowMajor> values;  // cells × genes
-};
+// Cells × genes, sparse, with names: what every expression reader gives (io/cell_matrix.hpp).
+using CellMatrix = io::CellMatrix;
 
 // A genes × samples table as cells × genes.
 CellMatrix cells_from_table(const io::ExpressionTable& table);

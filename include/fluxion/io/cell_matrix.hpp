@@ -1,0 +1,50 @@
+// Expression matrices of single cells or bulk samples, in every layout users bring, as one
+// in-memory sparse matrix of cells × genes (../shared/notes/formats.md §4):
+//
+//   dense table   genes × samples, CSV, TSV or space-separated TXT (gzip is fine); the
+//                 first column gene names, the header sample names (`--genes-as-columns`
+//                 for samples × genes);
+//   10x MEX       a filtered_feature_bc_matrix directory: matrix.mtx(.gz), features.tsv(.gz)
+//                 (or Cell Ranger 2's genes.tsv), barcodes.tsv(.gz); only "Gene Expression"
+//                 features are kept;
+//   10x HDF5      filtered_feature_bc_matrix.h5 (group `matrix`, or Cell Ranger 2's one group
+//                 per genome);
+//   AnnData       .h5ad: X (or a layer, or raw/X) dense or sparse (CSR or CSC), current
+//                 (encoding-type) and legacy (h5sparse_format) layouts; gene names from the
+//                 var index or a var column, variable- or fixed-length strings, categoricals.
+//
+// Genes named more than once are summed (10x files map several ids to one symbol), with a
+// warning that names them. A gene map (TSV: id, symbol) renames genes, Ensembl ids to
+// symbols; ids it does not know keep their name. Values must be finite and ≥ 0.
+#pragma once
+
+#include <Eigen/SparseCore>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+
+namespace fluxion::io {
+
+struct CellMatrix {
+  std::vector<std::string> genes;
+  std::vector<std::string> cells;
+  Eigen::SparseMatrix<float, Eigen::RowMajor> values;  // cells × genes
+};
+
+struct CellMatrixOptions {
+  std::string layer;          // h5ad: "" = X, "raw" = raw/X, otherwise layers/<layer>
+  std::string gene_column;    // h5ad: a var column for gene names (default: the var index);
+                              // 10x: "id" for feature ids (default: names)
+  std::string gene_map;       // TSV id → symbol, applied after reading
+  bool genes_as_columns = false;  // dense tables: samples × genes
+};
+
+// The layout is told by the path: a directory is 10x MEX, .h5 10x HDF5, .h5ad AnnData,
+// anything else a dense table.
+Result<CellMatrix> load_cell_matrix(const std::string& path, const CellMatrixOptions& options = {});
+
+// A dense genes × samples (or samples × genes) table from text; `source` names it in messages.
+Result<CellMatrix> read_dense_cell_matrix(std::string_view text, const std::string& source, bool genes_as_columns = false);
+
+}  // namespace fluxion::io

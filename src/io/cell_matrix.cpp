@@ -1,0 +1,661 @@
+#include "fluxion/io/cell_matrix.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "text.hpp"
+
+namespace fluxion::io {
+
+using namespace detail;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Triplets = std::vector<Eigen::Triplet<float>>;
+
+std::string_view strip_bom(std::string_view text) {
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF && static_cast<unsigned char>(text[1]) == 0xBB &&
+      static_cast<unsigned char>(text[2]) == 0xBF)
+    text.remove_prefix(3);
+  return text;
+}
+
+// cells of a line split on runs of blanks (outside double quotes)
+std::vector<std::string_view> split_blanks(std::string_view line) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    if (i >= line.size()) break;
+    const std::size_t start = i;
+    bool quoted = false;
+    while (i < line.size() && (quoted || (line[i] != ' ' && line[i] != '\t'))) {
+      if (line[i] == '"') quoted = !quoted;
+      ++i;
+    }
+    out.push_back(line.substr(start, i - start));
+  }
+  return out;
+}
+
+// Cells, genes and the non-zero entries (cell, gene index into `names`) become the matrix:
+// genes named twice are summed, values checked, the gene map applied.
+Result<CellMatrix> assemble(std::vector<std::string> cells, std::vector<std::string> names, Triplets entries, Diagnostics& d) {
+  std::unordered_map<std::string, int> index;
+  std::vector<int> to(names.size());
+  std::vector<std::string> genes;
+  std::map<std::string, int> repeated;
+  for (std::size_t g = 0; g < names.size(); ++g) {
+    auto [it, fresh] = index.emplace(names[g], static_cast<int>(genes.size()));
+    if (fresh)
+      genes.push_back(names[g]);
+    else
+      ++repeated[names[g]];
+    to[g] = it->second;
+  }
+  if (!repeated.empty()) {
+    std::string list;
+    int shown = 0;
+    for (const auto& [name, n] : repeated)
+      if (shown++ < 8) list += (list.empty() ? "" : ", ") + name + " (" + std::to_string(n + 1) + "×)";
+    d.warning(std::to_string(repeated.size()) + " gene names occur more than once and were summed: " + list + (repeated.size() > 8 ? ", …" : ""));
+  }
+  for (auto& e : entries) e = Eigen::Triplet<float>(e.row(), to[static_cast<std::size_t>(e.col())], e.value());
+  CellMatrix out;
+  out.cells = std::move(cells);
+  out.genes = std::move(genes);
+  out.values.resize(static_cast<Eigen::Index>(out.cells.size()), static_cast<Eigen::Index>(out.genes.size()));
+  out.values.setFromTriplets(entries.begin(), entries.end());
+  out.values.makeCompressed();
+  if (out.cells.empty()) d.error("no cells or samples");
+  if (out.genes.empty()) d.error("no genes");
+  if (d.has_errors()) return Result<CellMatrix>::failure(d);
+  return Result<CellMatrix>::success(std::move(out), d.items());
+}
+
+bool check_value(double v, Diagnostics& d, const std::string& where) {
+  if (std::isfinite(v) && v >= 0) return true;
+  if (d.error_count() < 50) d.error("expression value " + format_short(v) + " " + where + " is not a finite number >= 0");
+  return false;
+}
+
+// ---------------------------------------------------------------- dense tables
+
+Result<CellMatrix> read_dense(std::string_view text, const std::string& source, bool genes_as_columns) {
+  Diagnostics d(source);
+  const auto lines = split_lines(strip_bom(text));
+  std::size_t first = 0;
+  while (first < lines.size() && (trim(lines[first]).empty() || trim(lines[first]).front() == '#')) ++first;
+  if (first >= lines.size()) {
+    d.error("empty table: expected a header (gene, then one column per sample) and one row per gene");
+    return Result<CellMatrix>::failure(d);
+  }
+  const std::string_view head = lines[first];
+  const int mode = head.find('\t') != std::string_view::npos ? '\t' : head.find(',') != std::string_view::npos ? ',' : ' ';
+  auto split_line = [&](std::string_view line) { return mode == ' ' ? split_blanks(line) : split_cells(line, static_cast<char>(mode)); };
+  auto header = split_line(head);
+  std::vector<std::string> columns;
+  for (auto c : header) columns.emplace_back(trim(unquote(trim(c))));
+  // R's write.table leaves the corner out: the header is one cell shorter than the rows
+  std::size_t next_row = first + 1;
+  while (next_row < lines.size() && trim(lines[next_row]).empty()) ++next_row;
+  if (next_row < lines.size() && split_line(lines[next_row]).size() == columns.size() + 1) columns.insert(columns.begin(), std::string{});
+  if (columns.size() < 2) {
+    d.error("the header has " + std::to_string(columns.size()) + " column; expected the gene column, then one per sample (CSV, TSV or space-separated)",
+            static_cast<int>(first + 1), 1);
+    return Result<CellMatrix>::failure(d);
+  }
+  std::vector<std::string> row_names, column_names(columns.begin() + 1, columns.end());
+  for (std::size_t c = 0; c < column_names.size(); ++c)
+    if (column_names[c].empty()) d.error("column " + std::to_string(c + 2) + " of the header has no name", static_cast<int>(first + 1), 0);
+  Triplets entries;
+  for (std::size_t ln = first + 1; ln < lines.size(); ++ln) {
+    const auto line = lines[ln];
+    if (trim(line).empty() || trim(line).front() == '#') continue;
+    if (d.error_count() >= 50) {
+      d.error("too many errors; stopping", static_cast<int>(ln + 1), 0);
+      break;
+    }
+    const auto cells = split_line(line);
+    const int lineno = static_cast<int>(ln + 1);
+    if (cells.size() != columns.size()) {
+      d.error("this row has " + std::to_string(cells.size()) + " cells, the header " + std::to_string(columns.size()), lineno, 1);
+      continue;
+    }
+    const std::string name(trim(unquote(trim(cells[0]))));
+    if (name.empty()) {
+      d.error(std::string("empty ") + (genes_as_columns ? "sample" : "gene") + " name", lineno, 1);
+      continue;
+    }
+    const auto r = static_cast<int>(row_names.size());
+    row_names.push_back(name);
+    for (std::size_t c = 1; c < cells.size(); ++c) {
+      const auto cell = trim(unquote(trim(cells[c])));
+      double v = 0;
+      auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+      if (ec != std::errc() || ptr != cell.data() + cell.size() || cell.empty()) {
+        const auto parsed = parse_number(cell);
+        if (!parsed) {
+          if (d.error_count() < 50)
+            d.error("'" + std::string(cell) + "' is not a number (expression: counts, TPM, CPM, FPKM)", lineno,
+                    static_cast<int>(cells[c].data() - line.data()) + 1);
+          continue;
+        }
+        v = *parsed;
+      }
+      if (!std::isfinite(v) || v < 0) {
+        if (d.error_count() < 50)
+          d.error("'" + std::string(cell) + "' is not a finite number >= 0", lineno, static_cast<int>(cells[c].data() - line.data()) + 1);
+        continue;
+      }
+      if (v != 0.0) {
+        const int col = static_cast<int>(c - 1);
+        entries.emplace_back(genes_as_columns ? r : col, genes_as_columns ? col : r, static_cast<float>(v));
+      }
+    }
+  }
+  if (row_names.empty() && !d.has_errors()) d.error(std::string("no ") + (genes_as_columns ? "sample" : "gene") + " rows");
+  if (d.has_errors()) return Result<CellMatrix>::failure(d);
+  if (genes_as_columns) {
+    std::unordered_map<std::string, std::size_t> seen;
+    for (std::size_t i = 0; i < row_names.size(); ++i)
+      if (auto [it, fresh] = seen.emplace(row_names[i], i); !fresh) d.error("sample '" + row_names[i] + "' has two rows");
+    if (d.has_errors()) return Result<CellMatrix>::failure(d);
+    return assemble(std::move(row_names), std::move(column_names), std::move(entries), d);
+  }
+  std::unordered_map<std::string, std::size_t> seen;
+  for (const auto& c : column_names)
+    if (auto [it, fresh] = seen.emplace(c, 0); !fresh) d.error("sample '" + c + "' has two columns", static_cast<int>(first + 1), 0);
+  if (d.has_errors()) return Result<CellMatrix>::failure(d);
+  return assemble(std::move(column_names), std::move(row_names), std::move(entries), d);
+}
+
+// ---------------------------------------------------------------- 10x MEX
+
+std::optional<std::string> read_optional_gz(const fs::path& dir, const std::vector<std::string>& names, std::string& found, std::string& error) {
+  for (const auto& n : names) {
+    std::error_code ec;
+    if (fs::exists(dir / n, ec)) {
+      found = (dir / n).string();
+      return read_file(found, error);
+    }
+  }
+  return std::nullopt;
+}
+
+Result<CellMatrix> read_mex(const std::string& directory, const CellMatrixOptions& options) {
+  Diagnostics d(directory);
+  std::string matrix_path, features_path, barcodes_path, error;
+  auto matrix = read_optional_gz(directory, {"matrix.mtx.gz", "matrix.mtx"}, matrix_path, error);
+  auto features = read_optional_gz(directory, {"features.tsv.gz", "features.tsv", "genes.tsv.gz", "genes.tsv"}, features_path, error);
+  auto barcodes = read_optional_gz(directory, {"barcodes.tsv.gz", "barcodes.tsv"}, barcodes_path, error);
+  if (!matrix || !features || !barcodes) {
+    d.error("a 10x matrix directory holds matrix.mtx(.gz), features.tsv(.gz) (or genes.tsv) and barcodes.tsv(.gz); missing: " +
+            std::string(!matrix ? "matrix.mtx " : "") + (!features ? "features.tsv " : "") + (!barcodes ? "barcodes.tsv" : "") +
+            (error.empty() ? "" : " (" + error + ")"));
+    return Result<CellMatrix>::failure(d);
+  }
+  // features: id, name[, type]
+  std::vector<std::string> names;
+  std::vector<char> keep;
+  const bool by_id = options.gene_column == "id";
+  int ln = 0;
+  for (auto line : split_lines(*features)) {
+    ++ln;
+    if (trim(line).empty()) continue;
+    const auto cells = split(line, '\t');
+    if (cells.size() < 2) {
+      d.add(Diagnostic{Severity::error, features_path, ln, 1, {}, "expected id<TAB>name[<TAB>type]"});
+      continue;
+    }
+    names.emplace_back(trim(by_id ? cells[0] : cells[1]));
+    keep.push_back(cells.size() < 3 || trim(cells[2]) == "Gene Expression");
+  }
+  std::vector<std::string> cells;
+  for (auto line : split_lines(*barcodes))
+    if (!trim(line).empty()) cells.emplace_back(trim(split(line, '\t')[0]));
+  if (d.has_errors()) return Result<CellMatrix>::failure(d);
+  // MatrixMarket coordinate: features × barcodes, 1-based
+  const auto lines = split_lines(*matrix);
+  std::size_t i = 0;
+  if (lines.empty() || lower(lines[0]).rfind("%%matrixmarket matrix coordinate", 0) != 0) {
+    d.add(Diagnostic{Severity::error, matrix_path, 1, 1, {}, "not a MatrixMarket coordinate matrix (expected '%%MatrixMarket matrix coordinate …')"});
+    return Result<CellMatrix>::failure(d);
+  }
+  while (i < lines.size() && (lines[i].empty() || lines[i][0] == '%')) ++i;
+  long rows = 0, cols = 0, nnz = 0;
+  if (i >= lines.size() || std::sscanf(std::string(lines[i]).c_str(), "%ld %ld %ld", &rows, &cols, &nnz) != 3) {
+    d.add(Diagnostic{Severity::error, matrix_path, static_cast<int>(i + 1), 1, {}, "expected the size line 'rows columns entries'"});
+    return Result<CellMatrix>::failure(d);
+  }
+  if (rows != static_cast<long>(names.size()) || cols != static_cast<long>(cells.size())) {
+    d.add(Diagnostic{Severity::error, matrix_path, static_cast<int>(i + 1), 1, {},
+                     "the matrix is " + std::to_string(rows) + " × " + std::to_string(cols) + " but there are " + std::to_string(names.size()) +
+                         " features and " + std::to_string(cells.size()) + " barcodes"});
+    return Result<CellMatrix>::failure(d);
+  }
+  Triplets entries;
+  entries.reserve(static_cast<std::size_t>(std::max(0L, nnz)));
+  long seen = 0;
+  for (++i; i < lines.size(); ++i) {
+    const auto line = trim(lines[i]);
+    if (line.empty()) continue;
+    const auto parts = split_blanks(line);
+    long r = 0, c = 0;
+    double v = 0;
+    const bool ok = parts.size() >= 3 && std::from_chars(parts[0].data(), parts[0].data() + parts[0].size(), r).ec == std::errc() &&
+                    std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), c).ec == std::errc() && parse_number(parts[2]);
+    if (ok) v = *parse_number(parts[2]);
+    if (!ok || r < 1 || r > rows || c < 1 || c > cols) {
+      if (d.error_count() < 50) d.add(Diagnostic{Severity::error, matrix_path, static_cast<int>(i + 1), 1, {}, "expected 'feature barcode value' inside the size line's bounds"});
+      continue;
+    }
+    ++seen;
+    if (!check_value(v, d, "at " + matrix_path + ":" + std::to_string(i + 1))) continue;
+    if (v != 0 && keep[static_cast<std::size_t>(r - 1)]) entries.emplace_back(static_cast<int>(c - 1), static_cast<int>(r - 1), static_cast<float>(v));
+  }
+  if (seen != nnz && !d.has_errors())
+    d.add(Diagnostic{Severity::error, matrix_path, 0, 0, {}, std::to_string(seen) + " entries, the size line says " + std::to_string(nnz) + " (a truncated file?)"});
+  if (d.has_errors()) return Result<CellMatrix>::failure(d);
+  // features of other types (antibodies, guides) leave the matrix
+  std::size_t dropped = 0;
+  for (char k : keep) dropped += !k;
+  if (dropped) {
+    std::vector<int> to(names.size(), -1);
+    std::vector<std::string> kept;
+    for (std::size_t g = 0; g < names.size(); ++g)
+      if (keep[g]) to[g] = static_cast<int>(kept.size()), kept.push_back(names[g]);
+    for (auto& e : entries) e = Eigen::Triplet<float>(e.row(), to[static_cast<std::size_t>(e.col())], e.value());
+    names = std::move(kept);
+    d.warning(std::to_string(dropped) + " features that are not 'Gene Expression' were left out");
+  }
+  return assemble(std::move(cells), std::move(names), std::move(entries), d);
+}
+
+// ---------------------------------------------------------------- HDF5 (10x .h5, .h5ad)
+
+struct H5Handle {
+  hid_t id = H5I_INVALID_HID;
+  herr_t (*close)(hid_t) = nullptr;
+  H5Handle() = default;
+  H5Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
+  H5Handle(const H5Handle&) = delete;
+  H5Handle& operator=(const H5Handle&) = delete;
+  H5Handle(H5Handle&& o) noexcept : id(o.id), close(o.close) { o.id = H5I_INVALID_HID; }
+  ~H5Handle() {
+    if (id >= 0 && close) close(id);
+  }
+  explicit operator bool() const { return id >= 0; }
+};
+
+struct H5Fail : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void quiet_hdf5() {
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+bool h5_exists(hid_t loc, const std::string& path) {
+  // every component must exist for H5Lexists on the full path
+  std::string part;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!part.empty() && H5Lexists(loc, part.c_str(), H5P_DEFAULT) <= 0) return false;
+    }
+    if (i < path.size()) part += path[i];
+  }
+  return true;
+}
+
+bool h5_is_group(hid_t loc, const std::string& path) {
+  H5O_info_t info;
+  if (!h5_exists(loc, path)) return false;
+#if H5_VERSION_GE(1, 12, 0)
+  if (H5Oget_info_by_name3(loc, path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return false;
+#else
+  if (H5Oget_info_by_name(loc, path.c_str(), &info, H5P_DEFAULT) < 0) return false;
+#endif
+  return info.type == H5O_TYPE_GROUP;
+}
+
+H5Handle open_dataset(hid_t loc, const std::string& path) {
+  if (!h5_exists(loc, path)) throw H5Fail("no dataset '" + path + "'");
+  H5Handle ds(H5Dopen2(loc, path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!ds) throw H5Fail("'" + path + "' cannot be opened as a dataset");
+  return ds;
+}
+
+std::vector<hsize_t> dims_of(hid_t ds) {
+  H5Handle space(H5Dget_space(ds), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.id);
+  if (rank < 0) throw H5Fail("unreadable dataspace");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+  return dims;
+}
+
+template <class T>
+std::vector<T> read_numbers(hid_t loc, const std::string& path, hid_t memtype) {
+  auto ds = open_dataset(loc, path);
+  hsize_t n = 1;
+  for (auto v : dims_of(ds.id)) n *= v;
+  std::vector<T> out(static_cast<std::size_t>(n));
+  if (n && H5Dread(ds.id, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    throw H5Fail("'" + path + "' cannot be read as numbers");
+  return out;
+}
+
+std::vector<std::string> read_strings(hid_t loc, const std::string& path) {
+  auto ds = open_dataset(loc, path);
+  hsize_t n = 1;
+  for (auto v : dims_of(ds.id)) n *= v;
+  H5Handle type(H5Dget_type(ds.id), H5Tclose);
+  if (H5Tget_class(type.id) != H5T_STRING) throw H5Fail("'" + path + "' does not hold strings");
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(n));
+  if (H5Tis_variable_str(type.id) > 0) {
+    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.id, H5T_VARIABLE);
+    H5Tset_cset(mem.id, H5Tget_cset(type.id));
+    std::vector<char*> raw(static_cast<std::size_t>(n), nullptr);
+    if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + path + "' cannot be read as strings");
+    for (char* s : raw) out.emplace_back(s ? s : "");
+    H5Handle space(H5Dget_space(ds.id), H5Sclose);
+    if (n) H5Dvlen_reclaim(mem.id, space.id, H5P_DEFAULT, raw.data());
+  } else {
+    const std::size_t size = H5Tget_size(type.id);
+    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.id, size);
+    std::vector<char> raw(static_cast<std::size_t>(n) * size);
+    if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + path + "' cannot be read as strings");
+    for (hsize_t i = 0; i < n; ++i) {
+      const char* s = raw.data() + i * size;
+      out.emplace_back(s, strnlen(s, size));
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> string_attribute(hid_t loc, const std::string& object, const std::string& name) {
+  if (!h5_exists(loc, object) && object != ".") return std::nullopt;
+  if (H5Aexists_by_name(loc, object.c_str(), name.c_str(), H5P_DEFAULT) <= 0) return std::nullopt;
+  H5Handle attr(H5Aopen_by_name(loc, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Handle type(H5Aget_type(attr.id), H5Tclose);
+  if (H5Tget_class(type.id) != H5T_STRING) return std::nullopt;
+  if (H5Tis_variable_str(type.id) > 0) {
+    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.id, H5T_VARIABLE);
+    char* s = nullptr;
+    if (H5Aread(attr.id, mem.id, &s) < 0) return std::nullopt;
+    std::string out = s ? s : "";
+    H5free_memory(s);
+    return out;
+  }
+  const std::size_t size = H5Tget_size(type.id);
+  std::string buf(size, '\0');
+  H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mem.id, size);
+  if (H5Aread(attr.id, mem.id, buf.data()) < 0) return std::nullopt;
+  buf.resize(strnlen(buf.c_str(), size));
+  return buf;
+}
+
+std::vector<std::int64_t> integer_attribute(hid_t loc, const std::string& object, const std::string& name) {
+  if (H5Aexists_by_name(loc, object.c_str(), name.c_str(), H5P_DEFAULT) <= 0) return {};
+  H5Handle attr(H5Aopen_by_name(loc, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Handle space(H5Aget_space(attr.id), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id);
+  std::vector<std::int64_t> out(static_cast<std::size_t>(std::max<hssize_t>(0, n)));
+  if (n > 0 && H5Aread(attr.id, H5T_NATIVE_INT64, out.data()) < 0) return {};
+  return out;
+}
+
+// A compressed sparse matrix stored as data / indices / indptr: `by_row` when indptr runs
+// over cells (CSR of cells × genes, or 10x's CSC of genes × barcodes).
+void read_compressed(hid_t loc, const std::string& group, bool by_row, std::size_t n_cells, std::size_t n_genes, Triplets& out, Diagnostics& d,
+                     const std::string& where) {
+  const auto data = read_numbers<double>(loc, group + "/data", H5T_NATIVE_DOUBLE);
+  const auto indices = read_numbers<std::int64_t>(loc, group + "/indices", H5T_NATIVE_INT64);
+  const auto indptr = read_numbers<std::int64_t>(loc, group + "/indptr", H5T_NATIVE_INT64);
+  const std::size_t outer = by_row ? n_cells : n_genes, inner = by_row ? n_genes : n_cells;
+  if (indptr.size() != outer + 1 || data.size() != indices.size() || indptr.front() != 0 ||
+      static_cast<std::size_t>(indptr.back()) != data.size())
+    throw H5Fail(group + ": data, indices and indptr do not fit the shape " + std::to_string(n_cells) + " cells × " + std::to_string(n_genes) + " genes");
+  out.reserve(data.size());
+  for (std::size_t o = 0; o < outer; ++o) {
+    if (indptr[o + 1] < indptr[o]) throw H5Fail(group + "/indptr decreases");
+    for (auto k = indptr[o]; k < indptr[o + 1]; ++k) {
+      const auto i = indices[static_cast<std::size_t>(k)];
+      if (i < 0 || static_cast<std::size_t>(i) >= inner) throw H5Fail(group + "/indices has " + std::to_string(i) + ", outside 0.." + std::to_string(inner - 1));
+      const double v = data[static_cast<std::size_t>(k)];
+      if (!check_value(v, d, "in " + where)) continue;
+      if (v != 0) {
+        const int cell = static_cast<int>(by_row ? o : static_cast<std::size_t>(i)), gene = static_cast<int>(by_row ? static_cast<std::size_t>(i) : o);
+        out.emplace_back(cell, gene, static_cast<float>(v));
+      }
+    }
+  }
+}
+
+Result<CellMatrix> read_10x_h5(const std::string& path, const CellMatrixOptions& options) {
+  Diagnostics d(path);
+  quiet_hdf5();
+  H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file) {
+    d.error("not an HDF5 file (or it cannot be read)");
+    return Result<CellMatrix>::failure(d);
+  }
+  try {
+    std::string group = "matrix";
+    bool v3 = true;
+    if (!h5_is_group(file.id, group)) {
+      // Cell Ranger 2: one group per genome with genes / gene_names
+      v3 = false;
+      group.clear();
+      H5G_info_t info;
+      H5Gget_info(file.id, &info);
+      for (hsize_t i = 0; i < info.nlinks && group.empty(); ++i) {
+        char name[1024];
+        if (H5Lget_name_by_idx(file.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) > 0 && h5_is_group(file.id, name) &&
+            h5_exists(file.id, std::string(name) + "/gene_names"))
+          group = name;
+      }
+      if (group.empty()) throw H5Fail("no 'matrix' group (Cell Ranger 3+) and no genome group with gene_names (Cell Ranger 2): not a 10x feature-barcode matrix");
+    }
+    const auto shape = read_numbers<std::int64_t>(file.id, group + "/shape", H5T_NATIVE_INT64);
+    if (shape.size() != 2 || shape[0] < 0 || shape[1] < 0) throw H5Fail(group + "/shape is not [features, barcodes]");
+    auto barcodes = read_strings(file.id, group + "/barcodes");
+    const bool by_id = options.gene_column == "id";
+    auto names = v3 ? read_strings(file.id, group + (by_id ? "/features/id" : "/features/name"))
+                    : read_strings(file.id, group + (by_id ? "/genes" : "/gene_names"));
+    std::vector<std::string> types;
+    if (v3 && h5_exists(file.id, group + "/features/feature_type")) types = read_strings(file.id, group + "/features/feature_type");
+    if (names.size() != static_cast<std::size_t>(shape[0]) || barcodes.size() != static_cast<std::size_t>(shape[1]))
+      throw H5Fail("the shape is " + std::to_string(shape[0]) + " × " + std::to_string(shape[1]) + " but there are " + std::to_string(names.size()) +
+                   " features and " + std::to_string(barcodes.size()) + " barcodes");
+    Triplets entries;
+    // CSC of features × barcodes: indptr runs over barcodes (cells)
+    read_compressed(file.id, group, true, barcodes.size(), names.size(), entries, d, path);
+    if (d.has_errors()) return Result<CellMatrix>::failure(d);
+    if (!types.empty()) {
+      std::vector<int> to(names.size(), -1);
+      std::vector<std::string> kept;
+      for (std::size_t g = 0; g < names.size(); ++g)
+        if (types[g] == "Gene Expression") to[g] = static_cast<int>(kept.size()), kept.push_back(names[g]);
+      if (kept.size() != names.size()) {
+        Triplets genes_only;
+        for (const auto& e : entries)
+          if (const int g = to[static_cast<std::size_t>(e.col())]; g >= 0) genes_only.emplace_back(e.row(), g, e.value());
+        d.warning(std::to_string(names.size() - kept.size()) + " features that are not 'Gene Expression' were left out");
+        entries = std::move(genes_only);
+        names = std::move(kept);
+      }
+    }
+    return assemble(std::move(barcodes), std::move(names), std::move(entries), d);
+  } catch (const H5Fail& e) {
+    d.error(e.what());
+    return Result<CellMatrix>::failure(d);
+  }
+}
+
+// names of an AnnData data frame (obs or var): its index, or one of its columns
+std::vector<std::string> frame_column(hid_t file, const std::string& frame, const std::string& column) {
+  if (!h5_is_group(file, frame)) throw H5Fail("'" + frame + "' is not a group (AnnData < 0.7 stored it as a compound table; re-save the file with a current anndata)");
+  std::string key = column;
+  if (key.empty()) key = string_attribute(file, frame, "_index").value_or("_index");
+  const std::string path = frame + "/" + key;
+  if (!h5_exists(file, path)) throw H5Fail("no column '" + key + "' in " + frame);
+  if (h5_is_group(file, path)) {  // categorical: codes into categories
+    const auto codes = read_numbers<std::int64_t>(file, path + "/codes", H5T_NATIVE_INT64);
+    const auto categories = read_strings(file, path + "/categories");
+    std::vector<std::string> out;
+    for (auto c : codes) out.push_back(c >= 0 && static_cast<std::size_t>(c) < categories.size() ? categories[static_cast<std::size_t>(c)] : "");
+    return out;
+  }
+  return read_strings(file, path);
+}
+
+Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& options) {
+  Diagnostics d(path);
+  quiet_hdf5();
+  H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file) {
+    d.error("not an HDF5 file (or it cannot be read)");
+    return Result<CellMatrix>::failure(d);
+  }
+  try {
+    std::string x = "X", var = "var";
+    if (options.layer == "raw") {
+      x = "raw/X";
+      var = "raw/var";
+    } else if (!options.layer.empty()) {
+      x = "layers/" + options.layer;
+    }
+    if (!h5_exists(file.id, x)) throw H5Fail("no '" + x + "' in the file" + (options.layer.empty() ? "" : " (--layer " + options.layer + ")"));
+    auto cells = frame_column(file.id, "obs", "");
+    auto genes = frame_column(file.id, var, options.gene_column);
+    Triplets entries;
+    if (h5_is_group(file.id, x)) {
+      auto kind = string_attribute(file.id, x, "encoding-type");
+      if (!kind)
+        if (auto legacy = string_attribute(file.id, x, "h5sparse_format")) kind = *legacy + "_matrix";
+      auto shape = integer_attribute(file.id, x, "shape");
+      if (shape.empty()) shape = integer_attribute(file.id, x, "h5sparse_shape");
+      if (!kind || (*kind != "csr_matrix" && *kind != "csc_matrix"))
+        throw H5Fail("'" + x + "' is a group but not a CSR or CSC matrix (encoding-type " + kind.value_or("missing") + ")");
+      if (shape.size() != 2 || static_cast<std::size_t>(shape[0]) != cells.size() || static_cast<std::size_t>(shape[1]) != genes.size())
+        throw H5Fail("'" + x + "' has shape " + (shape.size() == 2 ? std::to_string(shape[0]) + " × " + std::to_string(shape[1]) : "?") + " but obs has " +
+                     std::to_string(cells.size()) + " cells and " + var + " " + std::to_string(genes.size()) + " genes");
+      read_compressed(file.id, x, *kind == "csr_matrix", cells.size(), genes.size(), entries, d, path + ":" + x);
+    } else {
+      auto ds = open_dataset(file.id, x);
+      const auto dims = dims_of(ds.id);
+      if (dims.size() != 2 || dims[0] != cells.size() || dims[1] != genes.size())
+        throw H5Fail("'" + x + "' is not cells × genes (" + std::to_string(cells.size()) + " × " + std::to_string(genes.size()) + ")");
+      // row by row, so that a dense matrix is never held twice
+      H5Handle space(H5Dget_space(ds.id), H5Sclose);
+      std::vector<double> row(genes.size());
+      const hsize_t count[2] = {1, dims[1]};
+      H5Handle mem(H5Screate_simple(2, count, nullptr), H5Sclose);
+      for (hsize_t r = 0; r < dims[0]; ++r) {
+        const hsize_t start[2] = {r, 0};
+        H5Sselect_hyperslab(space.id, H5S_SELECT_SET, start, nullptr, count, nullptr);
+        if (H5Dread(ds.id, H5T_NATIVE_DOUBLE, mem.id, space.id, H5P_DEFAULT, row.data()) < 0) throw H5Fail("'" + x + "' cannot be read as numbers");
+        for (std::size_t g = 0; g < row.size(); ++g) {
+          if (row[g] == 0.0) continue;
+          if (!check_value(row[g], d, "in " + path + ":" + x)) continue;
+          entries.emplace_back(static_cast<int>(r), static_cast<int>(g), static_cast<float>(row[g]));
+        }
+      }
+    }
+    if (d.has_errors()) return Result<CellMatrix>::failure(d);
+    return assemble(std::move(cells), std::move(genes), std::move(entries), d);
+  } catch (const H5Fail& e) {
+    d.error(e.what());
+    return Result<CellMatrix>::failure(d);
+  }
+}
+
+Result<bool> apply_gene_map(CellMatrix& m, const std::string& path, Diagnostics& d) {
+  std::string error;
+  auto text = read_file(path, error);
+  if (!text) {
+    d.add(Diagnostic{Severity::error, path, 0, 0, {}, error});
+    return Result<bool>::failure(d);
+  }
+  std::unordered_map<std::string, std::string> to;
+  int ln = 0;
+  for (auto line : split_lines(strip_bom(*text))) {
+    ++ln;
+    if (trim(line).empty() || trim(line).front() == '#') continue;
+    const char sep = line.find('\t') != std::string_view::npos ? '\t' : ',';
+    const auto cells = split_cells(line, sep);
+    if (cells.size() < 2) {
+      d.add(Diagnostic{Severity::error, path, ln, 1, {}, "expected two columns: gene id, symbol"});
+      continue;
+    }
+    const std::string id(trim(unquote(trim(cells[0])))), symbol(trim(unquote(trim(cells[1]))));
+    if (ln == 1 && (lower(id) == "id" || lower(id) == "gene_id" || lower(id).find("ensembl") != std::string::npos)) continue;  // header
+    if (!id.empty() && !symbol.empty()) to.emplace(id, symbol);
+  }
+  if (d.has_errors()) return Result<bool>::failure(d);
+  std::size_t renamed = 0;
+  std::vector<std::string> names = m.genes;
+  for (auto& g : names) {
+    // Ensembl ids with a version suffix (ENSG00000141510.17) match without it
+    auto it = to.find(g);
+    if (it == to.end()) {
+      const auto dot = g.rfind('.');
+      if (dot != std::string::npos) it = to.find(g.substr(0, dot));
+    }
+    if (it != to.end()) g = it->second, ++renamed;
+  }
+  Triplets entries;
+  for (Eigen::Index r = 0; r < m.values.outerSize(); ++r)
+    for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(m.values, r); it; ++it)
+      entries.emplace_back(static_cast<int>(r), static_cast<int>(it.col()), it.value());
+  auto out = assemble(std::move(m.cells), std::move(names), std::move(entries), d);
+  if (!out) return Result<bool>::failure(d);
+  m = std::move(out).value();
+  d.warning(std::to_string(renamed) + " gene ids renamed through " + path);
+  return Result<bool>::success(true, d.items());
+}
+
+}  // namespace
+
+Result<CellMatrix> read_dense_cell_matrix(std::string_view text, const std::string& source, bool genes_as_columns) {
+  return read_dense(text, source, genes_as_columns);
+}
+
+Result<CellMatrix> load_cell_matrix(const std::string& path, const CellMatrixOptions& options) {
+  std::error_code ec;
+  Result<CellMatrix> r = [&] {
+    if (fs::is_directory(path, ec)) return read_mex(path, options);
+    const std::string low = lower(path);
+    if (ends_with(low, ".h5ad")) return read_h5ad(path, options);
+    if (ends_with(low, ".h5")) return read_10x_h5(path, options);
+    std::string error;
+    auto text = read_file(path, error);
+    if (!text) return Result<CellMatrix>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+    return read_dense(*text, path, options.genes_as_columns);
+  }();
+  if (!r || options.gene_map.empty()) return r;
+  Diagnostics d(path);
+  d.append(r.diagnostics());
+  CellMatrix m = std::move(r).value();
+  auto mapped = apply_gene_map(m, options.gene_map, d);
+  if (!mapped) return Result<CellMatrix>::failure(d);
+  return Result<CellMatrix>::success(std::move(m), d.items());
+}
+
+}  // namespace fluxion::io
