@@ -10,7 +10,10 @@
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/scfea_network.hpp"
 #include "fluxion/io/svg_plot.hpp"
+#include "fluxion/scflux/groups.hpp"
 #include "fluxion/scflux/scfea.hpp"
+
+#include <unordered_map>
 
 namespace fluxion::cli {
 
@@ -19,7 +22,7 @@ namespace {
 struct ScfluxCli {
   std::string expression, network, module_genes, stoichiometry, compound_names, module_info, output;
   std::string mode = "scfea", normalisation = "auto", orientation = "modules-by-samples";
-  std::string layer, gene_column, gene_map;
+  std::string layer, gene_column, gene_map, groups;
   bool genes_as_columns = false;
   int epochs = 100, threads = 0;
   double learning_rate = 0.008;
@@ -66,6 +69,34 @@ std::string matrix_csv(const Eigen::MatrixXf& m, const std::vector<std::string>&
   return out;
 }
 
+// cell → group from a two-column table with a header; cells without a row stay unlabelled
+Result<std::vector<std::string>> read_labels(const std::string& path, const std::vector<std::string>& cells) {
+  using R = Result<std::vector<std::string>>;
+  auto table = io::load_cell_labels(path);
+  if (!table) return R::failure(table.diagnostics());
+  Diagnostics d(path);
+  d.append(table.diagnostics());
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t c = 0; c < cells.size(); ++c) index.emplace(cells[c], c);
+  std::vector<std::string> labels(cells.size());
+  std::size_t unknown = 0, labelled = 0;
+  std::string first_unknown;
+  for (const auto& [cell, group] : table.value()) {
+    auto it = index.find(cell);
+    if (it == index.end()) {
+      if (!unknown++) first_unknown = cell;
+      continue;
+    }
+    labels[it->second] = group;
+    ++labelled;
+  }
+  if (unknown) d.warning(std::to_string(unknown) + " labelled cells are not in the expression data (the first: '" + first_unknown + "')");
+  if (labelled < cells.size()) d.warning(std::to_string(cells.size() - labelled) + " cells have no label and take no part in the group tests");
+  if (labelled == 0) d.error("no cell of the expression data has a label here (cell names must match the expression's exactly)");
+  if (d.has_errors()) return R::failure(d);
+  return R::success(std::move(labels), d.items());
+}
+
 }  // namespace
 
 void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
@@ -110,6 +141,9 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
                   "flux.csv and balance.csv: modules-by-samples (rows are modules, as scFLUX) or samples-by-modules (rows are cells, as scFEA)")
       ->check(CLI::IsMember({"modules-by-samples", "samples-by-modules"}))
       ->capture_default_str();
+  cmd->add_option("--groups", o.groups,
+                  "Cell labels (CSV or TSV: cell, group; a header row): modules that differ between groups and metabolites each group "
+                  "accumulates or depletes (groups_modules.csv, groups_balance.csv)");
   cmd->add_flag("--keep-best", o.keep_best,
                 "Return the fluxes of the epoch with the lowest loss, not the last (training still oscillates at scFEA's learning rate)");
   cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
@@ -139,6 +173,12 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     auto matrix = io::load_cell_matrix(o.expression, read);
     if (!accept(matrix, ctx)) return;
     const io::CellMatrix& cells = matrix.value();
+    std::vector<std::string> labels;
+    if (!o.groups.empty()) {
+      auto l = read_labels(o.groups, cells.cells);
+      if (!accept(l, ctx)) return;
+      labels = std::move(l).value();
+    }
     const auto t1 = std::chrono::steady_clock::now();
 
     scflux::ScfeaOptions options;
@@ -188,6 +228,32 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       const double v[] = {l.total, l.balance, l.nonnegative, l.scale, l.correlation};
       for (std::size_t s = 0; s < curves.size(); ++s) curves[s].y.push_back(v[s]);
     }
+    std::vector<std::pair<std::string, std::string>> group_files;
+    std::string group_summary;
+    if (!labels.empty()) {
+      auto g = scflux::compare_groups(r.flux, r.balance, labels);
+      if (!accept(g, ctx)) return;
+      const auto& cmp = g.value();
+      std::string mods = "group,module,name,cells_in_group,cells_in_other_groups,mean_in_group,mean_in_other_groups,effect_rank_biserial,p,q\n";
+      std::size_t differ = 0;
+      for (const auto& m : cmp.modules) {
+        mods += csv_cell(m.group) + ',' + module_ids[m.module] + ',' + csv_cell(net.modules[m.module].name) + ',' + std::to_string(m.n_in) + ',' +
+                std::to_string(m.n_out) + ',' + num(m.mean_in) + ',' + num(m.mean_out) + ',' + num(m.effect) + ',' + num(m.p) + ',' + num(m.q) + '\n';
+        differ += m.q < 0.05;
+      }
+      std::string bal = "group,compound,cells,mean_balance,median_balance,share_above_zero,p,q,call\n";
+      std::size_t acc = 0, dep = 0;
+      for (const auto& b : cmp.balances) {
+        bal += csv_cell(b.group) + ',' + csv_cell(net.compounds[b.compound]) + ',' + std::to_string(b.n) + ',' + num(b.mean) + ',' + num(b.median) + ',' +
+               num(b.positive) + ',' + num(b.p) + ',' + num(b.q) + ',' + b.call + '\n';
+        acc += b.call == "accumulated";
+        dep += b.call == "depleted";
+      }
+      group_files = {{"groups_modules.csv", mods}, {"groups_balance.csv", bal}};
+      group_summary = std::to_string(cmp.groups.size()) + " groups: " + std::to_string(differ) +
+                      " (group, module) pairs differ at q < 0.05; " + std::to_string(acc) + " (group, compound) pairs accumulated, " + std::to_string(dep) +
+                      " depleted\n";
+    }
     std::string genes = "module\tgenes_listed\tgenes_found\n";
     for (std::size_t m = 0; m < net.modules.size(); ++m)
       genes += net.modules[m].id + '\t' + std::to_string(net.modules[m].genes.size()) + '\t' + std::to_string(r.genes_found[m]) + '\n';
@@ -202,7 +268,9 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
         {"loss.csv", loss},
         {"loss.svg", io::line_chart_svg("scFEA training loss (" + o.mode + " mode)", "epoch", "loss, summed over samples", epochs, curves, true)},
     };
-    for (const auto& [name, content] : files) {
+    auto all_files = files;
+    all_files.insert(all_files.end(), group_files.begin(), group_files.end());
+    for (const auto& [name, content] : all_files) {
       const std::string path = o.output + "/" + name;
       if (auto w = io::write_output_file(path, content); !w) {
         print_diagnostics(w.diagnostics());
@@ -213,6 +281,11 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     }
     info.add_input("expression", o.expression);
     if (!o.gene_map.empty()) info.add_input("gene_map", o.gene_map);
+    if (!o.groups.empty()) {
+      info.add_input("groups", o.groups);
+      info.set("group_tests", "one group against the other labelled cells: Mann-Whitney U (modules), Wilcoxon signed-rank against 0 (balance); "
+                              "two-sided, normal approximation; Benjamini-Hochberg");
+    }
     if (!o.layer.empty()) info.set("layer", o.layer);
     for (const auto& s : net.sources) info.add_input("network", s);
     info.set("method", "scFEA (per-module networks, flux balance loss)");
@@ -247,6 +320,7 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       std::printf("loss %s after %zu epochs (balance %s, non-negativity %s, scale %s, correlation %s) in %.2f s\n", num(r.loss.back().total).c_str(),
                   r.loss.size(), num(r.loss.back().balance).c_str(), num(r.loss.back().nonnegative).c_str(), num(r.loss.back().scale).c_str(),
                   num(r.loss.back().correlation).c_str(), r.seconds_training);
+    std::fputs(group_summary.c_str(), stdout);
     if (o.keep_best && r.epoch_returned > 0 && static_cast<std::size_t>(r.epoch_returned) != r.loss.size())
       std::printf("fluxes from epoch %d, the lowest loss (%s)\n", r.epoch_returned, num(r.loss[static_cast<std::size_t>(r.epoch_returned) - 1].total).c_str());
   });

@@ -633,6 +633,37 @@ Result<bool> apply_gene_map(CellMatrix& m, const std::string& path, Diagnostics&
 
 }  // namespace
 
+Result<std::vector<std::pair<std::string, std::string>>> load_cell_labels(const std::string& path) {
+  using R = Result<std::vector<std::pair<std::string, std::string>>>;
+  std::string error;
+  auto text = read_file(path, error);
+  if (!text) return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+  Diagnostics d(path);
+  TableReader t(strip_bom(*text));
+  if (!t.read_header(d, {}, {}, "cell, group")) return R::failure(d);
+  if (t.header_size() < 2) {
+    d.error("expected two columns: cell, group", t.line(), 1);
+    return R::failure(d);
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unordered_map<std::string, int> seen;
+  while (t.next()) {
+    const std::string cell(t.cell(0)), group(t.cell(1));
+    if (cell.empty()) {
+      d.error("empty cell name", t.line(), 1);
+      continue;
+    }
+    if (auto [it, fresh] = seen.emplace(cell, t.line()); !fresh) {
+      d.error("cell '" + cell + "' already has a label (line " + std::to_string(it->second) + ")", t.line(), 1);
+      continue;
+    }
+    if (group.empty()) continue;  // unlabelled
+    out.emplace_back(cell, group);
+  }
+  if (d.has_errors()) return R::failure(d);
+  return R::success(std::move(out), d.items());
+}
+
 Result<CellMatrix> read_dense_cell_matrix(std::string_view text, const std::string& source, bool genes_as_columns) {
   return read_dense(text, source, genes_as_columns);
 }

@@ -447,6 +447,13 @@ if [ -n "$data" ] && [ -f "$sc/input/Melissa_full.csv" ]; then
   expect 0 '"directory": "true"' -- cat "$tmp/scmex/run_info.json"
   tr ',' ' ' < "$sc/input/Melissa_full.csv" | sed 's/^"" //' > "$tmp/melissa.txt"
   expect 0 '162 samples, 168 modules \(17 with no gene in the data\), 374 of the network.s 663 genes found' -- "$fluxion" scflux -q -e "$tmp/melissa.txt" "${m168[@]}" --epochs 2 -o "$tmp/sctxt"
+  # group comparison: the two plates of the example (tophat-named cells and the others)
+  head -1 "$sc/input/Melissa_full.csv" | tr ',' '\n' | tail -n +2 | tr -d '"' | awk 'BEGIN { print "cell\tgroup" } { print $0 "\t" (($0 ~ /_tophat$/) ? "tophat" : "star") }' > "$tmp/labels.tsv"
+  expect 0 '2 groups: [0-9]+ \(group, module\) pairs differ at q < 0.05' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" "${m168[@]}" --epochs 5 --groups "$tmp/labels.tsv" -o "$tmp/scgroups"
+  expect 0 '^tophat,M_1,Glucose_G6P,74,88,' -- sed -n 2p "$tmp/scgroups/groups_modules.csv"
+  expect 0 '^tophat,AMP,74,.*,(accumulated|depleted|neither)$' -- sed -n 2p "$tmp/scgroups/groups_balance.csv"
+  printf 'cell\tgroup\nA7_tophat\tx\nA7_tophat\ty\n' > "$tmp/badlabels.tsv"
+  expect 2 "badlabels.tsv:3:1: error: cell 'A7_tophat' already has a label \\(line 2\\)" -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" "${m168[@]}" --groups "$tmp/badlabels.tsv" -o "$tmp/scbad"
   printf 'gene,c1\nADPGK,x\n' > "$tmp/badcells.csv"
   expect 2 'badcells.csv:2:7: error' -- "$fluxion" scflux -q -e "$tmp/badcells.csv" "${m168[@]}" -o "$tmp/scbad"
 fi

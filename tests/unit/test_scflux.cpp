@@ -10,6 +10,7 @@
 #include <random>
 
 #include "fluxion/io/scfea_network.hpp"
+#include "fluxion/scflux/groups.hpp"
 #include "fluxion/scflux/scfea.hpp"
 #include "module_layer.hpp"
 
@@ -396,4 +397,68 @@ TEST(ScfeaModuleLayer, ForwardAndGradientMatchDenseFormulationAndFiniteDifferenc
   torch::set_num_threads(before);
   EXPECT_LT((g[0] - w.grad()).abs().max().item<double>(), 1e-4);
   EXPECT_LT((g[1] - w.grad()).abs().max().item<double>(), 1e-4);
+}
+
+TEST(ScfeaGroups, RankTestsMatchHandComputedValues) {
+  // U = 0 for fully separated samples of 4 and 5: z = (0 − 10 + 0.5) / √(50/3); R's
+  // wilcox.test(exact = FALSE) gives p = 0.01996
+  double u = -1;
+  EXPECT_NEAR(scflux::mann_whitney_p({1.1, 2.2, 3.3, 4.4}, {5.5, 6.6, 7.7, 8.8, 9.9}, &u), std::erfc(9.5 / std::sqrt(50.0 / 3) / std::sqrt(2.0)), 1e-12);
+  EXPECT_NEAR(scflux::mann_whitney_p({1.1, 2.2, 3.3, 4.4}, {5.5, 6.6, 7.7, 8.8, 9.9}), 0.01996, 1e-5);
+  EXPECT_EQ(u, 0.0);
+  // ties: a = {1, 2, 2}, b = {2, 3}: ranks 1, 3, 3 | 3, 5; U = 7 − 6 = 1; Σ(t³ − t) = 24;
+  // var = 6/12 · (6 − 24/20) = 2.4; z = (1 − 3 + 0.5)/√2.4
+  EXPECT_NEAR(scflux::mann_whitney_p({1, 2, 2}, {2, 3}, &u), std::erfc(std::fabs(-1.5 / std::sqrt(2.4)) / std::sqrt(2.0)), 1e-12);
+  EXPECT_EQ(u, 1.0);
+  // signed rank, 1..5: W+ = 15, z = (15 − 7.5 − 0.5)/√13.75 → p = 0.05906 (R, exact = FALSE)
+  double w = 0;
+  EXPECT_NEAR(scflux::signed_rank_p({1, 2, 3, 4, 5}, &w), std::erfc(7.0 / std::sqrt(13.75) / std::sqrt(2.0)), 1e-12);
+  EXPECT_NEAR(scflux::signed_rank_p({1, 2, 3, 4, 5}), 0.05906, 1e-5);
+  EXPECT_EQ(w, 15.0);
+  // zeros dropped, ties: {0, 1, 1, 2, −3}: W+ = 6, var = 7.5 − 6/48, z = 0.5/√7.375
+  EXPECT_NEAR(scflux::signed_rank_p({0, 1, 1, 2, -3}, &w), std::erfc(0.5 / std::sqrt(7.375) / std::sqrt(2.0)), 1e-12);
+  EXPECT_EQ(w, 6.0);
+  EXPECT_EQ(scflux::signed_rank_p({0, 0}), 1.0);
+  const auto q = scflux::benjamini_hochberg({0.01, 0.04, 0.03, 0.5});
+  EXPECT_NEAR(q[0], 0.04, 1e-12);
+  EXPECT_NEAR(q[1], 0.04 * 4 / 3, 1e-12);
+  EXPECT_NEAR(q[2], 0.04 * 4 / 3, 1e-12);
+  EXPECT_NEAR(q[3], 0.5, 1e-12);
+}
+
+TEST(ScfeaGroups, ModulesAndMetabolitesThatDiffer) {
+  // 12 cells of A, 12 of B, 2 of C (too few: left out), 1 unlabelled. Module 0 is higher in
+  // A than anywhere else; module 1 does not differ. Compound 0 accumulates in A (balance
+  // > 0 in every A cell), depletes in B; compound 1 hovers around 0.
+  const int n = 27;
+  Eigen::MatrixXf flux(n, 2), balance(n, 2);
+  std::vector<std::string> labels;
+  for (int c = 0; c < n; ++c) {
+    const std::string g = c < 12 ? "A" : c < 24 ? "B" : c < 26 ? "C" : "";
+    labels.push_back(g);
+    flux(c, 0) = g == "A" ? 10.0f + static_cast<float>(c) : static_cast<float>(c % 5);
+    flux(c, 1) = static_cast<float>((c * 7) % 11);
+    balance(c, 0) = g == "A" ? 0.5f + 0.1f * static_cast<float>(c) : -1.0f - 0.1f * static_cast<float>(c);
+    balance(c, 1) = (c % 2 ? 1.0f : -1.0f) * static_cast<float>(c % 3 + 1);
+  }
+  auto r = scflux::compare_groups(flux, balance, labels);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_NE(r.message().find("group 'C' has 2 cells"), std::string::npos) << r.message();
+  const auto& g = r.value();
+  ASSERT_EQ(g.groups, (std::vector<std::string>{"A", "B"}));
+  ASSERT_EQ(g.modules.size(), 4u);
+  EXPECT_EQ(g.modules[0].group, "A");
+  EXPECT_EQ(g.modules[0].n_in, 12u);
+  EXPECT_EQ(g.modules[0].n_out, 12u);  // B only: C and the unlabelled cell take no part
+  EXPECT_DOUBLE_EQ(g.modules[0].effect, 1.0);
+  EXPECT_LT(g.modules[0].q, 1e-3);
+  EXPECT_DOUBLE_EQ(g.modules[2].effect, -1.0);  // B against A
+  EXPECT_GT(g.modules[1].p, 0.2);
+  ASSERT_EQ(g.balances.size(), 4u);
+  EXPECT_EQ(g.balances[0].call, "accumulated");
+  EXPECT_DOUBLE_EQ(g.balances[0].positive, 1.0);
+  EXPECT_EQ(g.balances[1].call, "neither");
+  EXPECT_EQ(g.balances[2].call, "depleted");
+  auto none = scflux::compare_groups(flux, balance, std::vector<std::string>(n, "A"));
+  EXPECT_FALSE(none.ok());
 }

@@ -47,4 +47,8 @@ Result<CellMatrix> load_cell_matrix(const std::string& path, const CellMatrixOpt
 // A dense genes × samples (or samples × genes) table from text; `source` names it in messages.
 Result<CellMatrix> read_dense_cell_matrix(std::string_view text, const std::string& source, bool genes_as_columns = false);
 
+// Cell labels: a CSV or TSV with a header, the cell name in the first column and its group
+// (cell type, condition) in the second. A cell listed twice is an error.
+Result<std::vector<std::pair<std::string, std::string>>> load_cell_labels(const std::string& path);
+
 }  // namespace fluxion::io
