@@ -10,6 +10,8 @@
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/scfea_network.hpp"
 #include "fluxion/io/svg_plot.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/scflux/derive_network.hpp"
 #include "fluxion/scflux/groups.hpp"
 #include "fluxion/scflux/scfea.hpp"
 
@@ -22,7 +24,9 @@ namespace {
 struct ScfluxCli {
   std::string expression, network, module_genes, stoichiometry, compound_names, module_info, output;
   std::string mode = "scfea", normalisation = "auto", orientation = "modules-by-samples";
-  std::string layer, gene_column, gene_map, groups;
+  std::string layer, gene_column, gene_map, groups, model;
+  std::size_t max_degree = 40;
+  std::vector<std::string> currency;
   bool genes_as_columns = false;
   int epochs = 100, threads = 0;
   double learning_rate = 0.008;
@@ -111,6 +115,11 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
   cmd->add_option("--gene-map", o.gene_map, "TSV gene id -> symbol (Ensembl ids to the network's symbols), applied after reading");
   cmd->add_option("-n,--network", o.network,
                   "Directory holding one scFEA network (module genes or .gmt, cmMat, optional cName and module information)");
+  cmd->add_option("-m,--model", o.model,
+                  "Derive the network from a metabolic model with GPR rules (SBML, COBRA JSON, …): modules are unbranched reaction chains");
+  cmd->add_option("--max-degree", o.max_degree, "--model: metabolites in more reactions than this are currency (left out of the graph)")
+      ->capture_default_str();
+  cmd->add_option("--currency", o.currency, "--model: more currency metabolites (ids, with or without compartment)")->delimiter(',');
   cmd->add_option("--module-genes", o.module_genes, "Module → genes file (scFEA's module_gene_*.csv, a .gmt, or a JSON object)");
   cmd->add_option("--stoichiometry", o.stoichiometry, "Compound × module matrix (scFEA's cmMat_*.csv: +1 produced, -1 consumed)");
   cmd->add_option("--compound-names", o.compound_names, "Compound names (scFEA's cName_*.csv: names, then ids)");
@@ -151,7 +160,29 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
     // the network
+    std::string derived_summary;
     Result<io::ScfeaNetwork> network = [&] {
+      if (!o.model.empty()) {
+        if (!o.network.empty() || !o.module_genes.empty() || !o.stoichiometry.empty())
+          return Result<io::ScfeaNetwork>::failure(
+              {Diagnostic{Severity::error, "--model", 0, 0, {}, "give one network: --model, --network, or --module-genes with --stoichiometry"}});
+        auto model = io::load_model(o.model);
+        if (!model) return Result<io::ScfeaNetwork>::failure(model.diagnostics());
+        scflux::DeriveOptions dopt;
+        dopt.max_degree = o.max_degree;
+        dopt.currency = o.currency;
+        auto derived = scflux::derive_network(model.value(), dopt);
+        if (!derived) return Result<io::ScfeaNetwork>::failure(derived.diagnostics());
+        const auto& dn = derived.value();
+        std::size_t chained = 0, reactions = 0;
+        for (const auto& r : dn.reactions) chained += r.size() > 1, reactions += r.size();
+        derived_summary = "network derived from " + o.model + ": " + std::to_string(dn.network.modules.size()) + " modules (" +
+                          std::to_string(chained) + " chains of several reactions, " + std::to_string(reactions) + " reactions), " +
+                          std::to_string(dn.network.compounds.size()) + " intermediates, " + std::to_string(dn.currency.size()) +
+                          " currency metabolites left out, " + std::to_string(dn.modules_without_genes) + " chains without genes left out\n";
+        auto net = dn.network;
+        return Result<io::ScfeaNetwork>::success(std::move(net), derived.diagnostics());
+      }
       if (!o.network.empty()) {
         if (!o.module_genes.empty() || !o.stoichiometry.empty())
           return Result<io::ScfeaNetwork>::failure(
@@ -160,7 +191,8 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       }
       if (o.module_genes.empty() || o.stoichiometry.empty())
         return Result<io::ScfeaNetwork>::failure({Diagnostic{
-            Severity::error, "scflux", 0, 0, {}, "no network: give --network DIR, or --module-genes and --stoichiometry (with --compound-names, --module-info)"}});
+            Severity::error, "scflux", 0, 0, {},
+            "no network: give --network DIR, --model FILE, or --module-genes and --stoichiometry (with --compound-names, --module-info)"}});
       return io::load_scfea_network({o.module_genes, o.stoichiometry, o.compound_names, o.module_info});
     }();
     if (!accept(network, ctx)) return;
@@ -264,6 +296,8 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
                                    rows_are_things)},
         {"module_info.csv", io::write_module_info(net)},
         {"modules.gmt", io::write_gmt(net)},
+        {"cmMat.csv", io::write_stoichiometry(net)},
+        {"cName.csv", io::write_compound_names(net)},
         {"genes_per_module.tsv", genes},
         {"loss.csv", loss},
         {"loss.svg", io::line_chart_svg("scFEA training loss (" + o.mode + " mode)", "epoch", "loss, summed over samples", epochs, curves, true)},
@@ -287,7 +321,12 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
                               "two-sided, normal approximation; Benjamini-Hochberg");
     }
     if (!o.layer.empty()) info.set("layer", o.layer);
-    for (const auto& s : net.sources) info.add_input("network", s);
+    if (!o.model.empty()) {
+      info.add_input("model", o.model);
+      info.set("network", "derived from the model: unbranched reaction chains (max degree " + std::to_string(o.max_degree) + ")");
+    } else {
+      for (const auto& s : net.sources) info.add_input("network", s);
+    }
     info.set("method", "scFEA (per-module networks, flux balance loss)");
     info.set("mode", o.mode);
     info.set("normalisation", r.normalisation_applied);
@@ -314,6 +353,7 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     }
     std::size_t empty = 0;
     for (auto f : r.genes_found) empty += f == 0;
+    std::fputs(derived_summary.c_str(), stdout);
     std::printf("%zu samples, %zu modules (%zu with no gene in the data), %zu of the network's %zu genes found; %s\n", cells.cells.size(),
                 net.modules.size(), empty, r.genes_used, net.n_genes(), r.normalisation_applied.c_str());
     if (!r.loss.empty())

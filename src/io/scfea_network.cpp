@@ -540,17 +540,43 @@ std::string csv_cell(const std::string& s) {
 }
 std::string joined(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : "+") + x;
+  for (const auto& x : v) {
+    if (!s.empty()) s += '+';
+    s += x;
+  }
   return s;
 }
 }  // namespace
 
 std::string write_module_info(const ScfeaNetwork& network) {
-  std::string out = "module,name,compounds_in,compounds_out,supermodule,genes_listed\n";
+  // scFLUX's header, so that a result directory reads back as a network
+  std::string out = "M_id,M_name,C_in,C_out,SM_id,genes_listed\n";
   for (const auto& m : network.modules)
     out += csv_cell(m.id) + ',' + csv_cell(m.name) + ',' + csv_cell(joined(m.inputs)) + ',' + csv_cell(joined(m.outputs)) + ',' +
            (m.supermodule ? std::to_string(m.supermodule) : std::string{}) + ',' + std::to_string(m.genes.size()) + '\n';
   return out;
+}
+
+std::string write_stoichiometry(const ScfeaNetwork& network) {
+  std::string out;
+  for (Eigen::Index k = 0; k < network.matrix.rows(); ++k) {
+    for (Eigen::Index m = 0; m < network.matrix.cols(); ++m) {
+      if (m) out += ',';
+      out += format_number(network.matrix(k, m));
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string write_compound_names(const ScfeaNetwork& network) {
+  std::string names, ids;
+  for (std::size_t k = 0; k < network.compounds.size(); ++k) {
+    if (k) names += ',', ids += ',';
+    names += csv_cell(network.compounds[k]);
+    ids += csv_cell(k < network.compound_ids.size() ? network.compound_ids[k] : std::string{});
+  }
+  return names + '\n' + ids + '\n';
 }
 
 }  // namespace fluxion::io

@@ -454,6 +454,11 @@ if [ -n "$data" ] && [ -f "$sc/input/Melissa_full.csv" ]; then
   expect 0 '^tophat,AMP,74,.*,(accumulated|depleted|neither)$' -- sed -n 2p "$tmp/scgroups/groups_balance.csv"
   printf 'cell\tgroup\nA7_tophat\tx\nA7_tophat\ty\n' > "$tmp/badlabels.tsv"
   expect 2 "badlabels.tsv:3:1: error: cell 'A7_tophat' already has a label \\(line 2\\)" -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" "${m168[@]}" --groups "$tmp/badlabels.tsv" -o "$tmp/scbad"
+  # a network derived from a genome-scale model (unbranched reaction chains), and its files read back as a network
+  expect 0 'network derived from .*RECON1.xml.gz: [0-9]+ modules \([0-9]+ chains of several reactions' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" -m "$data/bigg/RECON1.xml.gz" --epochs 2 -o "$tmp/screcon"
+  expect 0 '^M_id,M_name,C_in,C_out,SM_id,genes_listed$' -- head -1 "$tmp/screcon/module_info.csv"
+  expect 0 '162 samples, [0-9]+ modules' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" --network "$tmp/screcon" --epochs 2 -o "$tmp/screcon2"
+  expect 2 'give one network' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" -m "$data/bigg/RECON1.xml.gz" --network "$tmp/screcon" -o "$tmp/scbad"
   printf 'gene,c1\nADPGK,x\n' > "$tmp/badcells.csv"
   expect 2 'badcells.csv:2:7: error' -- "$fluxion" scflux -q -e "$tmp/badcells.csv" "${m168[@]}" -o "$tmp/scbad"
 fi

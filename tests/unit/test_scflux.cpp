@@ -10,6 +10,8 @@
 #include <random>
 
 #include "fluxion/io/scfea_network.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/scflux/derive_network.hpp"
 #include "fluxion/scflux/groups.hpp"
 #include "fluxion/scflux/scfea.hpp"
 #include "module_layer.hpp"
@@ -461,4 +463,95 @@ TEST(ScfeaGroups, ModulesAndMetabolitesThatDiffer) {
   EXPECT_EQ(g.balances[2].call, "depleted");
   auto none = scflux::compare_groups(flux, balance, std::vector<std::string>(n, "A"));
   EXPECT_FALSE(none.ok());
+}
+
+TEST(ScfeaDerive, UnbranchedChainsBecomeModules) {
+  // glc → (HEX, atp → adp) g6p → (PGI) f6p → (PFK) fdp → (ALD) dhap + g3p; dhap → (TPI)
+  // g3p; g3p → (GAPD, nad → nadh) pyr; pyr → (PEX) out of the system; pyr → (LDH) lac →
+  // (LEX) out. g6p, f6p and fdp have one maker and one user: HEX…ALD is one chain, ending
+  // where ALD branches into two products. pyr has two users (PEX counts though it is no
+  // module), so GAPD and LDH stay apart. atp, adp, nad, nadh are currency.
+  Model m;
+  m.id = "toy";
+  auto met = [&](const std::string& id) { return m.ensure_metabolite(id + "_c"); };
+  for (const auto& id : {"glc", "g6p", "f6p", "fdp", "dhap", "g3p", "pyr", "lac", "atp", "adp", "nad", "nadh"}) met(id);
+  for (auto& x : m.metabolites) x.compartment = "c";
+  auto reaction = [&](const std::string& id, std::vector<std::string> from, std::vector<std::string> to, const std::string& gpr) {
+    Reaction r;
+    r.id = id;
+    r.gpr = gpr;
+    r.subsystem = id == "LDH" ? "Fermentation" : "Glycolysis";
+    for (const auto& x : from) r.reactants.push_back(Participant{*m.metabolite_index(x + "_c"), 1.0, {}});
+    for (const auto& x : to) r.products.push_back(Participant{*m.metabolite_index(x + "_c"), 1.0, {}});
+    m.add_reaction(r);
+  };
+  reaction("GEX", {}, {"glc"}, "");
+  reaction("HEX", {"glc", "atp"}, {"g6p", "adp"}, "HK1 or HK2");
+  reaction("PGI", {"g6p"}, {"f6p"}, "GPI");
+  reaction("PFK", {"f6p", "atp"}, {"fdp", "adp"}, "PFKL and PFKM");
+  reaction("ALD", {"fdp"}, {"dhap", "g3p"}, "ALDOA");
+  reaction("TPI", {"dhap"}, {"g3p"}, "TPI1");
+  reaction("GAPD", {"g3p", "nad"}, {"pyr", "nadh"}, "GAPDH");
+  reaction("PEX", {"pyr"}, {}, "");
+  reaction("LDH", {"pyr", "nadh"}, {"lac", "nad"}, "LDHA");
+  reaction("LEX", {"lac"}, {}, "");
+  auto r = scflux::derive_network(m);
+  ASSERT_TRUE(r.ok()) << r.message();
+  const auto& d = r.value();
+  ASSERT_EQ(d.reactions.size(), 4u);
+  EXPECT_EQ(d.reactions[0], (std::vector<std::string>{"HEX", "PGI", "PFK", "ALD"}));
+  EXPECT_EQ(d.reactions[1], std::vector<std::string>{"TPI"});
+  EXPECT_EQ(d.reactions[2], std::vector<std::string>{"GAPD"});
+  EXPECT_EQ(d.reactions[3], std::vector<std::string>{"LDH"});
+  const auto& net = d.network;
+  EXPECT_EQ(net.modules[0].genes, (std::vector<std::string>{"ALDOA", "GPI", "HK1", "HK2", "PFKL", "PFKM"}));
+  EXPECT_EQ(net.modules[0].inputs, std::vector<std::string>{"glc_c"});
+  EXPECT_EQ(net.modules[0].outputs, (std::vector<std::string>{"dhap_c", "g3p_c"}));
+  EXPECT_EQ(net.modules[0].name, "HEX+…+ALD (4 reactions)");
+  EXPECT_EQ(net.modules[1].name, "TPI");
+  EXPECT_EQ(net.modules[0].supermodule, 1);
+  EXPECT_EQ(net.modules[3].supermodule, 2);
+  // intermediates: dhap (M1 → M2), g3p (M1, M2 → M3), pyr (M3 → M4)
+  EXPECT_EQ(net.compound_ids, (std::vector<std::string>{"dhap_c", "g3p_c", "pyr_c"}));
+  Eigen::MatrixXd expected(3, 4);
+  expected << 1, -1, 0, 0,  //
+      1, 1, -1, 0,          //
+      0, 0, 1, -1;
+  EXPECT_EQ(net.matrix, expected);
+  EXPECT_NE(std::find(d.currency.begin(), d.currency.end(), "atp_c"), d.currency.end());
+  // written out and read back, it is the same network
+  TempDir dir;
+  dir.write("modules.gmt", io::write_gmt(net));
+  dir.write("cmMat.csv", io::write_stoichiometry(net));
+  dir.write("cName.csv", io::write_compound_names(net));
+  dir.write("module_info.csv", io::write_module_info(net));
+  auto back = io::load_scfea_network_directory(dir.path.string());
+  ASSERT_TRUE(back.ok()) << back.message();
+  EXPECT_EQ(back.value().matrix, net.matrix);
+  EXPECT_EQ(back.value().compounds, net.compounds);
+  EXPECT_EQ(back.value().modules[0].genes, net.modules[0].genes);
+  EXPECT_EQ(back.value().modules[0].outputs, net.modules[0].outputs);
+  EXPECT_EQ(back.value().modules[3].supermodule, 2);
+}
+
+TEST(ScfeaDerive, GenomeScaleModel) {
+  const std::string path = kData + "/bigg/RECON1.xml.gz";
+  if (!fs::exists(path)) GTEST_SKIP() << path << " not present";
+  auto model = io::load_model(path);
+  ASSERT_TRUE(model.ok()) << model.message();
+  auto r = scflux::derive_network(model.value());
+  ASSERT_TRUE(r.ok()) << r.message();
+  const auto& net = r.value().network;
+  // every module has genes (symbols: RECON1's gene names), every matrix column says
+  // something about the intermediates it touches, and the files read back
+  EXPECT_GT(net.modules.size(), 500u);
+  EXPECT_GT(net.compounds.size(), 200u);
+  for (const auto& mod : net.modules) EXPECT_FALSE(mod.genes.empty()) << mod.id;
+  std::size_t chains = 0;
+  for (const auto& c : r.value().reactions) chains += c.size() > 1;
+  EXPECT_GT(chains, 10u);
+  bool has_symbol = false;
+  for (const auto& mod : net.modules)
+    for (const auto& g : mod.genes) has_symbol |= g == "HK1";
+  EXPECT_TRUE(has_symbol);
 }

@@ -63,8 +63,13 @@ Result<ScfeaNetwork> read_scfea_network(const ScfeaNetworkFiles& files, std::str
 // *modules_genes.json; cmMat*; cName*; *moduleinfo*, *information*, module_info*).
 Result<ScfeaNetwork> load_scfea_network_directory(const std::string& directory);
 
-// The network as scFLUX's downloads: GMT (module, name, genes) and module information.
+// The network as files: GMT (module, name, genes), module information (scFLUX's columns),
+// the headerless compound × module matrix and the compound names (names, then ids). A
+// directory holding the four (modules.gmt, module_info.csv, cmMat.csv, cName.csv) reads back
+// with load_scfea_network_directory.
 std::string write_gmt(const ScfeaNetwork& network);
 std::string write_module_info(const ScfeaNetwork& network);
+std::string write_stoichiometry(const ScfeaNetwork& network);
+std::string write_compound_names(const ScfeaNetwork& network);
 
 }  // namespace fluxion::io
