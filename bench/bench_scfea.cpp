@@ -4,7 +4,7 @@
 // cell picked at random, independently per gene, so every gene keeps its distribution.
 // One size per process, so that the peak resident memory (getrusage) is that size's.
 //
-//   usage: bench_scfea DATA CELLS [epochs=100] [threads=0] [chunk=512]
+//   usage: bench_scfea DATA CELLS [epochs=100] [threads=0] [chunk=512] [impute=0]
 //   prints: cells, genes, modules, epochs, threads, seconds (load+draw, train, total),
 //           final loss, peak RSS (MiB)
 #include <sys/resource.h>
@@ -23,7 +23,7 @@ using namespace fluxion;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s DATA CELLS [epochs=100] [threads=0] [chunk=512]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DATA CELLS [epochs=100] [threads=0] [chunk=512] [impute=0]\n", argv[0]);
     return 2;
   }
   const std::string ref = std::string(argv[1]) + "/scfea/changwn_scFEA/";
@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   o.epochs = epochs;
   o.threads = threads;
   o.chunk_size = chunk;
+  o.impute = argc > 6 && std::atoi(argv[6]) != 0;
   auto r = scflux::run_scfea(net.value(), cells, o);
   if (!r) {
     std::fprintf(stderr, "%s\n", r.message().c_str());

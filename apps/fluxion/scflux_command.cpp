@@ -33,7 +33,8 @@ struct ScfluxCli {
   std::size_t batch_size = 0, chunk_size = 512, min_cells = 25;
   double w_balance = 1.0, w_nonnegative = 1.0, w_scale = 1.0, w_correlation = -1.0;
   std::uint64_t seed = 16;
-  bool quiet = false, keep_best = false;
+  bool quiet = false, keep_best = false, impute = false;
+  int magic_knn = 5, magic_t = 3;
 };
 
 std::string num(double v) {
@@ -153,6 +154,9 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
   cmd->add_option("--groups", o.groups,
                   "Cell labels (CSV or TSV: cell, group; a header row): modules that differ between groups and metabolites each group "
                   "accumulates or depletes (groups_modules.csv, groups_balance.csv)");
+  cmd->add_flag("--impute", o.impute, "MAGIC imputation of the raw values before normalisation (scFEA's --sc_imputation)");
+  cmd->add_option("--magic-knn", o.magic_knn, "MAGIC: neighbours that set each cell's kernel width")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--magic-t", o.magic_t, "MAGIC: diffusion steps")->check(CLI::Range(0, 100))->capture_default_str();
   cmd->add_flag("--keep-best", o.keep_best,
                 "Return the fluxes of the epoch with the lowest loss, not the last (training still oscillates at scFEA's learning rate)");
   cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
@@ -232,6 +236,9 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     options.seed = o.seed;
     options.threads = o.threads;
     options.keep_best = o.keep_best;
+    options.impute = o.impute;
+    options.magic.knn = o.magic_knn;
+    options.magic.t = o.magic_t;
     ProgressBar bar("training", o.epochs, "epochs", !o.quiet);
     options.on_epoch = [&](int epoch, double) {
       bar.update(epoch);
@@ -330,6 +337,9 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     info.set("method", "scFEA (per-module networks, flux balance loss)");
     info.set("mode", o.mode);
     info.set("normalisation", r.normalisation_applied);
+    info.set("imputation", o.impute ? "MAGIC: knn " + std::to_string(o.magic_knn) + ", decay 1, t " + std::to_string(o.magic_t) +
+                                          ", 100 principal components, up to 100 neighbours, kernel cut at 1e-4"
+                                    : "none");
     info.set("epochs", std::to_string(r.loss.size()));
     info.set("learning_rate", num(o.learning_rate));
     info.set("batch_size", o.batch_size == 0 ? "all samples" : std::to_string(o.batch_size));

@@ -17,6 +17,7 @@
 #include <malloc.h>
 #endif
 
+#include "fluxion/scflux/magic.hpp"
 #include "module_layer.hpp"
 
 namespace fluxion::scflux {
@@ -125,7 +126,7 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
   out.normalisation_applied = how == Normalisation::log ? "log2(x + 1)" : how == Normalisation::cpm ? "CPM" : how == Normalisation::log_cpm ? "log2(CPM + 1)" : "none";
   if (options.normalisation == Normalisation::automatic)
     out.normalisation_applied += largest > 50.0f ? " (the largest value, " + std::to_string(largest) + ", exceeds 50)" : " (the largest value is at most 50)";
-  for (Eigen::Index i = 0; i < values.outerSize(); ++i) {
+  for (Eigen::Index i = 0; i < values.outerSize() && !options.impute; ++i) {
     double total = 0.0;
     for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) total += it.value();
     for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) {
@@ -159,14 +160,55 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
   const auto N = static_cast<Eigen::Index>(n_cells), G = static_cast<Eigen::Index>(used.size()), M = static_cast<Eigen::Index>(n_modules);
   p.x = RowMatrixF::Zero(N, G);
   std::vector<double> all_total(n_cells, 0.0), net_total(n_cells, 0.0);
-  for (Eigen::Index i = 0; i < N; ++i)
-    for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) {
-      all_total[static_cast<std::size_t>(i)] += it.value();
-      if (const auto u = to_used[static_cast<std::size_t>(it.col())]; u >= 0) {
-        p.x(i, u) += it.value();
-        net_total[static_cast<std::size_t>(i)] += it.value();
+  if (!options.impute) {
+    for (Eigen::Index i = 0; i < N; ++i)
+      for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) {
+        all_total[static_cast<std::size_t>(i)] += it.value();
+        if (const auto u = to_used[static_cast<std::size_t>(it.col())]; u >= 0) {
+          p.x(i, u) += it.value();
+          net_total[static_cast<std::size_t>(i)] += it.value();
+        }
+      }
+  } else {
+    // MAGIC on the raw values of every gene (scFEA imputes before normalising), then the
+    // normalisation, a block of genes at a time so that all genes are never dense at once
+    auto op = magic_operator(values, options.magic);
+    if (!op) {
+      d.append(op.diagnostics());
+      return R::failure(d);
+    }
+    const auto& P = op.value();
+    Eigen::VectorXd raw_total = Eigen::VectorXd::Zero(N);
+    for (Eigen::Index i = 0; i < N; ++i)
+      for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) raw_total(i) += it.value();
+    {  // P is row-stochastic: the imputed cells' totals are P^t times the raw totals
+      Eigen::MatrixXd t = raw_total;
+      magic_diffuse(P, options.magic.t, t);
+      raw_total = t.col(0);
+    }
+    const Eigen::SparseMatrix<float> by_gene = values;  // column access
+    const Eigen::Index width = 256;
+    for (Eigen::Index g0 = 0; g0 < by_gene.cols(); g0 += width) {
+      const Eigen::Index nb = std::min(width, by_gene.cols() - g0);
+      Eigen::MatrixXd block = by_gene.middleCols(g0, nb).cast<double>().toDense();
+      magic_diffuse(P, options.magic.t, block);
+      for (Eigen::Index c = 0; c < nb; ++c) {
+        const auto u = to_used[static_cast<std::size_t>(g0 + c)];
+        for (Eigen::Index i = 0; i < N; ++i) {
+          double v = block(i, c);
+          if (how == Normalisation::cpm || how == Normalisation::log_cpm) v = raw_total(i) > 0 ? v * 1e6 / raw_total(i) : 0.0;
+          if (how == Normalisation::log || how == Normalisation::log_cpm) v = std::log2(v + 1.0);
+          all_total[static_cast<std::size_t>(i)] += v;
+          if (u >= 0) {
+            p.x(i, u) += static_cast<float>(v);
+            net_total[static_cast<std::size_t>(i)] += v;
+          }
+        }
       }
     }
+    out.normalisation_applied = "MAGIC (knn " + std::to_string(options.magic.knn) + ", t " + std::to_string(options.magic.t) + "), then " +
+                                out.normalisation_applied;
+  }
   const auto& totals = paper ? net_total : all_total;
   const double mean_total = std::accumulate(totals.begin(), totals.end(), 0.0) / static_cast<double>(n_cells);
   if (!(mean_total > 0)) {

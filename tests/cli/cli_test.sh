@@ -459,6 +459,8 @@ if [ -n "$data" ] && [ -f "$sc/input/Melissa_full.csv" ]; then
   expect 0 '^M_id,M_name,C_in,C_out,SM_id,genes_listed$' -- head -1 "$tmp/screcon/module_info.csv"
   expect 0 '162 samples, [0-9]+ modules' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" --network "$tmp/screcon" --epochs 2 -o "$tmp/screcon2"
   expect 2 'give one network' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" -m "$data/bigg/RECON1.xml.gz" --network "$tmp/screcon" -o "$tmp/scbad"
+  expect 0 'MAGIC \(knn 5, t 3\), then log2' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" "${m168[@]}" --impute --epochs 2 -o "$tmp/scmagic"
+  expect 0 '"imputation": "MAGIC' -- cat "$tmp/scmagic/run_info.json"
   printf 'gene,c1\nADPGK,x\n' > "$tmp/badcells.csv"
   expect 2 'badcells.csv:2:7: error' -- "$fluxion" scflux -q -e "$tmp/badcells.csv" "${m168[@]}" -o "$tmp/scbad"
 fi

@@ -37,6 +37,7 @@
 #include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/expression_table.hpp"
 #include "fluxion/io/scfea_network.hpp"
+#include "fluxion/scflux/magic.hpp"
 
 namespace fluxion::scflux {
 
@@ -72,6 +73,10 @@ struct ScfeaOptions {
   // scFEA's learning rate still oscillates at epoch 100: the last epoch's loss on Melissa
   // spreads over 7.6–14 with the seed).
   bool keep_best = false;
+  // MAGIC imputation of the raw values before normalisation (scFEA's --sc_imputation);
+  // the automatic log decision is taken on the values before imputation
+  bool impute = false;
+  MagicOptions magic;
   // called after every epoch with (epoch, total loss); return false to stop
   std::function<bool(int, double)> on_epoch;
 };

@@ -1,0 +1,98 @@
+#include "fluxion/scflux/magic.hpp"
+
+#include <Eigen/QR>
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace fluxion::scflux {
+
+Eigen::MatrixXd principal_components(const Eigen::SparseMatrix<float, Eigen::RowMajor>& x, int k, std::uint64_t seed,
+                                     Eigen::VectorXd* singular_values) {
+  const Eigen::SparseMatrix<double, Eigen::RowMajor> a = x.cast<double>();
+  const Eigen::Index n = a.rows(), g = a.cols();
+  const Eigen::RowVectorXd mean = Eigen::RowVectorXd::Ones(n) * a / static_cast<double>(n);
+  k = static_cast<int>(std::min<Eigen::Index>({static_cast<Eigen::Index>(k), n - 1, g}));
+  if (k < 1) return Eigen::MatrixXd::Zero(n, 1);
+  // (A − 1·μ) times a dense matrix, and its transpose, without forming A − 1·μ
+  auto times = [&](const Eigen::MatrixXd& m) -> Eigen::MatrixXd {
+    Eigen::MatrixXd r = a * m;
+    r.rowwise() -= mean * m;
+    return r;
+  };
+  auto transposed_times = [&](const Eigen::MatrixXd& m) -> Eigen::MatrixXd {
+    Eigen::MatrixXd r = a.transpose() * m;
+    r -= mean.transpose() * (Eigen::RowVectorXd::Ones(n) * m);
+    return r;
+  };
+  const Eigen::Index l = std::min<Eigen::Index>(k + 10, std::min(n, g));
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd omega(g, l);
+  for (Eigen::Index i = 0; i < omega.size(); ++i) omega.data()[i] = normal(rng);
+  Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(times(omega)).householderQ() * Eigen::MatrixXd::Identity(n, l);
+  for (int it = 0; it < 4; ++it) {  // power iterations, re-orthonormalised each half step
+    Eigen::MatrixXd z = Eigen::HouseholderQR<Eigen::MatrixXd>(transposed_times(q)).householderQ() * Eigen::MatrixXd::Identity(g, l);
+    q = Eigen::HouseholderQR<Eigen::MatrixXd>(times(z)).householderQ() * Eigen::MatrixXd::Identity(n, l);
+  }
+  const Eigen::MatrixXd b = transposed_times(q).transpose();  // l × g
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(b, Eigen::ComputeThinU);
+  if (singular_values) *singular_values = svd.singularValues().head(k);
+  return q * svd.matrixU().leftCols(k) * svd.singularValues().head(k).asDiagonal();
+}
+
+Result<Eigen::SparseMatrix<double, Eigen::RowMajor>> magic_operator(const Eigen::SparseMatrix<float, Eigen::RowMajor>& x, const MagicOptions& o) {
+  using R = Result<Eigen::SparseMatrix<double, Eigen::RowMajor>>;
+  Diagnostics d("MAGIC");
+  const Eigen::Index n = x.rows();
+  if (o.knn < 1 || o.t < 0 || o.decay <= 0 || o.n_pca < 1 || o.knn_max < o.knn) d.error("MAGIC needs knn >= 1, t >= 0, decay > 0, n_pca >= 1, knn_max >= knn");
+  if (n <= o.knn) d.error("MAGIC needs more cells (" + std::to_string(n) + ") than neighbours (knn " + std::to_string(o.knn) + ")");
+  if (d.has_errors()) return R::failure(d);
+  const Eigen::MatrixXd pcs = principal_components(x, o.n_pca, o.seed);
+  const Eigen::VectorXd norms = pcs.rowwise().squaredNorm();
+  const Eigen::Index kmax = std::min<Eigen::Index>(o.knn_max, n - 1);
+  std::vector<Eigen::Triplet<double>> entries;
+  entries.reserve(static_cast<std::size_t>(n * (kmax + 1)));
+  // exact neighbours, a block of cells at a time: ‖a‖² + ‖b‖² − 2a·b
+  const Eigen::Index block = 256;
+  std::vector<std::pair<double, Eigen::Index>> row;
+  for (Eigen::Index b0 = 0; b0 < n; b0 += block) {
+    const Eigen::Index nb = std::min(block, n - b0);
+    Eigen::MatrixXd dist = (-2.0 * pcs.middleRows(b0, nb) * pcs.transpose()).eval();
+    dist.colwise() += norms.segment(b0, nb);
+    dist.rowwise() += norms.transpose();
+    for (Eigen::Index i = 0; i < nb; ++i) {
+      const Eigen::Index cell = b0 + i;
+      row.clear();
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (j != cell) row.emplace_back(std::sqrt(std::max(0.0, dist(i, j))), j);
+      std::partial_sort(row.begin(), row.begin() + kmax, row.end());
+      const double sigma = std::max(row[static_cast<std::size_t>(o.knn - 1)].first, 1e-12);
+      entries.emplace_back(cell, cell, 1.0);
+      for (Eigen::Index r = 0; r < kmax; ++r) {
+        const double k = std::exp(-std::pow(row[static_cast<std::size_t>(r)].first / sigma, o.decay));
+        if (k < o.threshold) break;
+        entries.emplace_back(cell, row[static_cast<std::size_t>(r)].second, k);
+      }
+    }
+  }
+  Eigen::SparseMatrix<double, Eigen::RowMajor> k(n, n);
+  k.setFromTriplets(entries.begin(), entries.end());
+  Eigen::SparseMatrix<double, Eigen::RowMajor> kt = k.transpose();
+  Eigen::SparseMatrix<double, Eigen::RowMajor> p = 0.5 * (k + kt);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double sum = 0;
+    for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(p, i); it; ++it) sum += it.value();
+    for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(p, i); it; ++it) it.valueRef() /= sum;
+  }
+  p.makeCompressed();
+  return R::success(std::move(p), d.items());
+}
+
+void magic_diffuse(const Eigen::SparseMatrix<double, Eigen::RowMajor>& p, int t, Eigen::MatrixXd& block) {
+  for (int s = 0; s < t; ++s) block = (p * block).eval();
+}
+
+}  // namespace fluxion::scflux
