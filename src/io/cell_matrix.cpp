@@ -509,8 +509,54 @@ Result<CellMatrix> read_10x_h5(const std::string& path, const CellMatrixOptions&
 }
 
 // names of an AnnData data frame (obs or var): its index, or one of its columns
+// AnnData < 0.7: obs and var are compound datasets; a string field, or integer codes into
+// uns/<field>_categories
+std::vector<std::string> compound_field(hid_t file, const std::string& path, const std::string& field) {
+  auto ds = open_dataset(file, path);
+  H5Handle type(H5Dget_type(ds.id), H5Tclose);
+  if (H5Tget_class(type.id) != H5T_COMPOUND) throw H5Fail("'" + path + "' is neither a data frame group nor a compound table");
+  const int member = H5Tget_member_index(type.id, field.c_str());
+  if (member < 0) throw H5Fail("no column '" + field + "' in " + path);
+  H5Handle member_type(H5Tget_member_type(type.id, static_cast<unsigned>(member)), H5Tclose);
+  hsize_t n = 1;
+  for (auto v : dims_of(ds.id)) n *= v;
+  std::vector<std::string> out;
+  if (H5Tget_class(member_type.id) == H5T_STRING) {
+    if (H5Tis_variable_str(member_type.id) > 0) {
+      H5Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
+      H5Tset_size(str.id, H5T_VARIABLE);
+      H5Handle mem(H5Tcreate(H5T_COMPOUND, sizeof(char*)), H5Tclose);
+      H5Tinsert(mem.id, field.c_str(), 0, str.id);
+      std::vector<char*> raw(static_cast<std::size_t>(n), nullptr);
+      if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + path + "/" + field + "' cannot be read");
+      for (char* c : raw) out.emplace_back(c ? c : "");
+      H5Handle space(H5Dget_space(ds.id), H5Sclose);
+      if (n) H5Dvlen_reclaim(mem.id, space.id, H5P_DEFAULT, raw.data());
+    } else {
+      const std::size_t size = H5Tget_size(member_type.id);
+      H5Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
+      H5Tset_size(str.id, size);
+      H5Handle mem(H5Tcreate(H5T_COMPOUND, size), H5Tclose);
+      H5Tinsert(mem.id, field.c_str(), 0, str.id);
+      std::vector<char> raw(static_cast<std::size_t>(n) * size);
+      if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + path + "/" + field + "' cannot be read");
+      for (hsize_t i = 0; i < n; ++i) out.emplace_back(raw.data() + i * size, strnlen(raw.data() + i * size, size));
+    }
+    return out;
+  }
+  H5Handle mem(H5Tcreate(H5T_COMPOUND, sizeof(std::int64_t)), H5Tclose);
+  H5Tinsert(mem.id, field.c_str(), 0, H5T_NATIVE_INT64);
+  std::vector<std::int64_t> codes(static_cast<std::size_t>(n));
+  if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, codes.data()) < 0) throw H5Fail("'" + path + "/" + field + "' cannot be read");
+  const std::string categories = "uns/" + field + "_categories";
+  if (!h5_exists(file, categories)) throw H5Fail("'" + path + "/" + field + "' holds numbers, not names (and there is no " + categories + ")");
+  const auto names = read_strings(file, categories);
+  for (auto c : codes) out.push_back(c >= 0 && static_cast<std::size_t>(c) < names.size() ? names[static_cast<std::size_t>(c)] : "");
+  return out;
+}
+
 std::vector<std::string> frame_column(hid_t file, const std::string& frame, const std::string& column) {
-  if (!h5_is_group(file, frame)) throw H5Fail("'" + frame + "' is not a group (AnnData < 0.7 stored it as a compound table; re-save the file with a current anndata)");
+  if (!h5_is_group(file, frame)) return compound_field(file, frame, column.empty() ? "index" : column);
   std::string key = column;
   if (key.empty()) key = string_attribute(file, frame, "_index").value_or("_index");
   const std::string path = frame + "/" + key;

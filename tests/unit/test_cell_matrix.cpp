@@ -356,3 +356,58 @@ TEST(CellMatrix, AnnDataLayouts) {
   ASSERT_FALSE(column.ok());
   EXPECT_NE(column.message().find("no column 'gene_ids' in var"), std::string::npos) << column.message();
 }
+
+TEST(CellMatrix, LegacyAnnDataWithCompoundFrames) {
+  // anndata < 0.7: obs and var are compound tables (index + columns), X a legacy CSR group
+  TempDir dir;
+  const std::string path = (dir.path / "legacy.h5ad").string();
+  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t vstr = H5Tcopy(H5T_C_S1);
+  H5Tset_size(vstr, H5T_VARIABLE);
+  struct Row {
+    const char* index;
+    const char* symbol;
+    std::int64_t code;
+  };
+  hid_t row = H5Tcreate(H5T_COMPOUND, sizeof(Row));
+  H5Tinsert(row, "index", HOFFSET(Row, index), vstr);
+  H5Tinsert(row, "symbol", HOFFSET(Row, symbol), vstr);
+  H5Tinsert(row, "kind", HOFFSET(Row, code), H5T_NATIVE_INT64);
+  auto table = [&](const char* name, const std::vector<Row>& rows) {
+    const hsize_t n = rows.size();
+    hid_t space = H5Screate_simple(1, &n, nullptr);
+    hid_t ds = H5Dcreate2(f, name, row, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, row, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data());
+    H5Dclose(ds);
+    H5Sclose(space);
+  };
+  table("obs", {{"c1", "", 0}, {"c2", "", 0}, {"c3", "", 0}});
+  table("var", {{"ENSG1", "A", 1}, {"ENSG2", "B", 0}, {"ENSG3", "C", 1}, {"ENSG4", "D", 0}});
+  H5Gclose(H5Gcreate2(f, "uns", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  write_strings(f, "uns/kind_categories", {"protein_coding", "lncRNA"});
+  std::vector<float> data;
+  std::vector<std::int32_t> indices;
+  std::vector<std::int64_t> indptr;
+  compressed(true, data, indices, indptr);
+  H5Gclose(H5Gcreate2(f, "X", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  write_numbers<float>(f, "X/data", data, H5T_NATIVE_FLOAT);
+  write_numbers<std::int32_t>(f, "X/indices", indices, H5T_NATIVE_INT32);
+  write_numbers<std::int64_t>(f, "X/indptr", indptr, H5T_NATIVE_INT64);
+  string_attr(f, "X", "h5sparse_format", "csr");
+  int_attr(f, "X", "h5sparse_shape", {3, 4});
+  H5Tclose(row);
+  H5Tclose(vstr);
+  H5Fclose(f);
+  io::CellMatrixOptions o;
+  o.gene_column = "symbol";
+  auto m = io::load_cell_matrix(path, o);
+  ASSERT_TRUE(m.ok()) << m.message();
+  expect_reference(m.value(), "legacy h5ad");
+  auto index = io::load_cell_matrix(path);
+  ASSERT_TRUE(index.ok()) << index.message();
+  EXPECT_EQ(index.value().genes[3], "ENSG4");
+  o.gene_column = "kind";  // integer codes into uns/kind_categories: duplicates summed
+  auto kind = io::load_cell_matrix(path, o);
+  ASSERT_TRUE(kind.ok()) << kind.message();
+  EXPECT_EQ(kind.value().genes, (std::vector<std::string>{"lncRNA", "protein_coding"}));
+}

@@ -11,7 +11,8 @@
 //                 per genome);
 //   AnnData       .h5ad: X (or a layer, or raw/X) dense or sparse (CSR or CSC), current
 //                 (encoding-type) and legacy (h5sparse_format) layouts; gene names from the
-//                 var index or a var column, variable- or fixed-length strings, categoricals.
+//                 var index or a var column, variable- or fixed-length strings, categoricals;
+//                 AnnData < 0.7's compound obs/var tables (codes into uns/<column>_categories).
 //
 // Genes named more than once are summed (10x files map several ids to one symbol), with a
 // warning that names them. A gene map (TSV: id, symbol) renames genes, Ensembl ids to
