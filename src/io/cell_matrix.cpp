@@ -355,35 +355,44 @@ std::vector<T> read_numbers(hid_t loc, const std::string& path, hid_t memtype) {
   return out;
 }
 
-std::vector<std::string> read_strings(hid_t loc, const std::string& path) {
-  auto ds = open_dataset(loc, path);
+// The strings of a dataset, or of one string field of a compound dataset (`field` given),
+// whether stored with variable or fixed length.
+std::vector<std::string> read_string_values(hid_t ds, hid_t string_type, const std::string& field, const std::string& what) {
   hsize_t n = 1;
-  for (auto v : dims_of(ds.id)) n *= v;
-  H5Handle type(H5Dget_type(ds.id), H5Tclose);
-  if (H5Tget_class(type.id) != H5T_STRING) throw H5Fail("'" + path + "' does not hold strings");
+  for (auto v : dims_of(ds)) n *= v;
+  const bool variable = H5Tis_variable_str(string_type) > 0;
+  const std::size_t size = variable ? sizeof(char*) : H5Tget_size(string_type);
+  H5Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(str.id, variable ? H5T_VARIABLE : size);
+  H5Tset_cset(str.id, H5Tget_cset(string_type));
+  H5Handle compound(field.empty() ? H5I_INVALID_HID : H5Tcreate(H5T_COMPOUND, size), H5Tclose);
+  if (compound) H5Tinsert(compound.id, field.c_str(), 0, str.id);
+  const hid_t mem = compound ? compound.id : str.id;
+  std::vector<char> raw(static_cast<std::size_t>(n) * size);
+  if (n && H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + what + "' cannot be read as strings");
   std::vector<std::string> out;
   out.reserve(static_cast<std::size_t>(n));
-  if (H5Tis_variable_str(type.id) > 0) {
-    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.id, H5T_VARIABLE);
-    H5Tset_cset(mem.id, H5Tget_cset(type.id));
-    std::vector<char*> raw(static_cast<std::size_t>(n), nullptr);
-    if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + path + "' cannot be read as strings");
-    for (char* s : raw) out.emplace_back(s ? s : "");
-    H5Handle space(H5Dget_space(ds.id), H5Sclose);
-    if (n) H5Dvlen_reclaim(mem.id, space.id, H5P_DEFAULT, raw.data());
-  } else {
-    const std::size_t size = H5Tget_size(type.id);
-    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.id, size);
-    std::vector<char> raw(static_cast<std::size_t>(n) * size);
-    if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + path + "' cannot be read as strings");
-    for (hsize_t i = 0; i < n; ++i) {
-      const char* s = raw.data() + i * size;
-      out.emplace_back(s, strnlen(s, size));
+  for (hsize_t i = 0; i < n; ++i) {
+    const char* at = raw.data() + i * size;
+    if (variable) {
+      const char* p = *reinterpret_cast<char* const*>(at);
+      out.emplace_back(p ? p : "");
+    } else {
+      out.emplace_back(at, strnlen(at, size));
     }
   }
+  if (variable && n) {
+    H5Handle space(H5Dget_space(ds), H5Sclose);
+    H5Dvlen_reclaim(mem, space.id, H5P_DEFAULT, raw.data());
+  }
   return out;
+}
+
+std::vector<std::string> read_strings(hid_t loc, const std::string& path) {
+  auto ds = open_dataset(loc, path);
+  H5Handle type(H5Dget_type(ds.id), H5Tclose);
+  if (H5Tget_class(type.id) != H5T_STRING) throw H5Fail("'" + path + "' does not hold strings");
+  return read_string_values(ds.id, type.id, {}, path);
 }
 
 std::optional<std::string> string_attribute(hid_t loc, const std::string& object, const std::string& name) {
@@ -420,6 +429,31 @@ std::vector<std::int64_t> integer_attribute(hid_t loc, const std::string& object
   return out;
 }
 
+std::vector<std::string> names_from_codes(const std::vector<std::int64_t>& codes, const std::vector<std::string>& categories) {
+  std::vector<std::string> out;
+  out.reserve(codes.size());
+  for (auto c : codes) out.push_back(c >= 0 && static_cast<std::size_t>(c) < categories.size() ? categories[static_cast<std::size_t>(c)] : "");
+  return out;
+}
+
+// Opens an HDF5 file and runs `body(file, diagnostics)`; HDF5 failures become errors.
+template <class Body>
+Result<CellMatrix> with_hdf5(const std::string& path, Body&& body) {
+  Diagnostics d(path);
+  quiet_hdf5();
+  H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file) {
+    d.error("not an HDF5 file (or it cannot be read)");
+    return Result<CellMatrix>::failure(d);
+  }
+  try {
+    return body(file.id, d);
+  } catch (const H5Fail& e) {
+    d.error(e.what());
+    return Result<CellMatrix>::failure(d);
+  }
+}
+
 // A compressed sparse matrix stored as data / indices / indptr: `by_row` when indptr runs
 // over cells (CSR of cells × genes, or 10x's CSC of genes × barcodes).
 void read_compressed(hid_t loc, const std::string& group, bool by_row, std::size_t n_cells, std::size_t n_genes, Triplets& out, Diagnostics& d,
@@ -448,44 +482,37 @@ void read_compressed(hid_t loc, const std::string& group, bool by_row, std::size
 }
 
 Result<CellMatrix> read_10x_h5(const std::string& path, const CellMatrixOptions& options) {
-  Diagnostics d(path);
-  quiet_hdf5();
-  H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file) {
-    d.error("not an HDF5 file (or it cannot be read)");
-    return Result<CellMatrix>::failure(d);
-  }
-  try {
+  return with_hdf5(path, [&](hid_t file, Diagnostics& d) {
     std::string group = "matrix";
     bool v3 = true;
-    if (!h5_is_group(file.id, group)) {
+    if (!h5_is_group(file, group)) {
       // Cell Ranger 2: one group per genome with genes / gene_names
       v3 = false;
       group.clear();
       H5G_info_t info;
-      H5Gget_info(file.id, &info);
+      H5Gget_info(file, &info);
       for (hsize_t i = 0; i < info.nlinks && group.empty(); ++i) {
         char name[1024];
-        if (H5Lget_name_by_idx(file.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) > 0 && h5_is_group(file.id, name) &&
-            h5_exists(file.id, std::string(name) + "/gene_names"))
+        if (H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) > 0 && h5_is_group(file, name) &&
+            h5_exists(file, std::string(name) + "/gene_names"))
           group = name;
       }
       if (group.empty()) throw H5Fail("no 'matrix' group (Cell Ranger 3+) and no genome group with gene_names (Cell Ranger 2): not a 10x feature-barcode matrix");
     }
-    const auto shape = read_numbers<std::int64_t>(file.id, group + "/shape", H5T_NATIVE_INT64);
+    const auto shape = read_numbers<std::int64_t>(file, group + "/shape", H5T_NATIVE_INT64);
     if (shape.size() != 2 || shape[0] < 0 || shape[1] < 0) throw H5Fail(group + "/shape is not [features, barcodes]");
-    auto barcodes = read_strings(file.id, group + "/barcodes");
+    auto barcodes = read_strings(file, group + "/barcodes");
     const bool by_id = options.gene_column == "id";
-    auto names = v3 ? read_strings(file.id, group + (by_id ? "/features/id" : "/features/name"))
-                    : read_strings(file.id, group + (by_id ? "/genes" : "/gene_names"));
+    auto names = v3 ? read_strings(file, group + (by_id ? "/features/id" : "/features/name"))
+                    : read_strings(file, group + (by_id ? "/genes" : "/gene_names"));
     std::vector<std::string> types;
-    if (v3 && h5_exists(file.id, group + "/features/feature_type")) types = read_strings(file.id, group + "/features/feature_type");
+    if (v3 && h5_exists(file, group + "/features/feature_type")) types = read_strings(file, group + "/features/feature_type");
     if (names.size() != static_cast<std::size_t>(shape[0]) || barcodes.size() != static_cast<std::size_t>(shape[1]))
       throw H5Fail("the shape is " + std::to_string(shape[0]) + " × " + std::to_string(shape[1]) + " but there are " + std::to_string(names.size()) +
                    " features and " + std::to_string(barcodes.size()) + " barcodes");
     Triplets entries;
     // CSC of features × barcodes: indptr runs over barcodes (cells)
-    read_compressed(file.id, group, true, barcodes.size(), names.size(), entries, d, path);
+    read_compressed(file, group, true, barcodes.size(), names.size(), entries, d, path);
     if (d.has_errors()) return Result<CellMatrix>::failure(d);
     if (!types.empty()) {
       std::vector<int> to(names.size(), -1);
@@ -502,10 +529,7 @@ Result<CellMatrix> read_10x_h5(const std::string& path, const CellMatrixOptions&
       }
     }
     return assemble(std::move(barcodes), std::move(names), std::move(entries), d);
-  } catch (const H5Fail& e) {
-    d.error(e.what());
-    return Result<CellMatrix>::failure(d);
-  }
+  });
 }
 
 // names of an AnnData data frame (obs or var): its index, or one of its columns
@@ -518,41 +542,16 @@ std::vector<std::string> compound_field(hid_t file, const std::string& path, con
   const int member = H5Tget_member_index(type.id, field.c_str());
   if (member < 0) throw H5Fail("no column '" + field + "' in " + path);
   H5Handle member_type(H5Tget_member_type(type.id, static_cast<unsigned>(member)), H5Tclose);
+  if (H5Tget_class(member_type.id) == H5T_STRING) return read_string_values(ds.id, member_type.id, field, path + "/" + field);
   hsize_t n = 1;
   for (auto v : dims_of(ds.id)) n *= v;
-  std::vector<std::string> out;
-  if (H5Tget_class(member_type.id) == H5T_STRING) {
-    if (H5Tis_variable_str(member_type.id) > 0) {
-      H5Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
-      H5Tset_size(str.id, H5T_VARIABLE);
-      H5Handle mem(H5Tcreate(H5T_COMPOUND, sizeof(char*)), H5Tclose);
-      H5Tinsert(mem.id, field.c_str(), 0, str.id);
-      std::vector<char*> raw(static_cast<std::size_t>(n), nullptr);
-      if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + path + "/" + field + "' cannot be read");
-      for (char* c : raw) out.emplace_back(c ? c : "");
-      H5Handle space(H5Dget_space(ds.id), H5Sclose);
-      if (n) H5Dvlen_reclaim(mem.id, space.id, H5P_DEFAULT, raw.data());
-    } else {
-      const std::size_t size = H5Tget_size(member_type.id);
-      H5Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
-      H5Tset_size(str.id, size);
-      H5Handle mem(H5Tcreate(H5T_COMPOUND, size), H5Tclose);
-      H5Tinsert(mem.id, field.c_str(), 0, str.id);
-      std::vector<char> raw(static_cast<std::size_t>(n) * size);
-      if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) throw H5Fail("'" + path + "/" + field + "' cannot be read");
-      for (hsize_t i = 0; i < n; ++i) out.emplace_back(raw.data() + i * size, strnlen(raw.data() + i * size, size));
-    }
-    return out;
-  }
   H5Handle mem(H5Tcreate(H5T_COMPOUND, sizeof(std::int64_t)), H5Tclose);
   H5Tinsert(mem.id, field.c_str(), 0, H5T_NATIVE_INT64);
   std::vector<std::int64_t> codes(static_cast<std::size_t>(n));
   if (n && H5Dread(ds.id, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, codes.data()) < 0) throw H5Fail("'" + path + "/" + field + "' cannot be read");
   const std::string categories = "uns/" + field + "_categories";
   if (!h5_exists(file, categories)) throw H5Fail("'" + path + "/" + field + "' holds numbers, not names (and there is no " + categories + ")");
-  const auto names = read_strings(file, categories);
-  for (auto c : codes) out.push_back(c >= 0 && static_cast<std::size_t>(c) < names.size() ? names[static_cast<std::size_t>(c)] : "");
-  return out;
+  return names_from_codes(codes, read_strings(file, categories));
 }
 
 std::vector<std::string> frame_column(hid_t file, const std::string& frame, const std::string& column) {
@@ -562,24 +561,13 @@ std::vector<std::string> frame_column(hid_t file, const std::string& frame, cons
   const std::string path = frame + "/" + key;
   if (!h5_exists(file, path)) throw H5Fail("no column '" + key + "' in " + frame);
   if (h5_is_group(file, path)) {  // categorical: codes into categories
-    const auto codes = read_numbers<std::int64_t>(file, path + "/codes", H5T_NATIVE_INT64);
-    const auto categories = read_strings(file, path + "/categories");
-    std::vector<std::string> out;
-    for (auto c : codes) out.push_back(c >= 0 && static_cast<std::size_t>(c) < categories.size() ? categories[static_cast<std::size_t>(c)] : "");
-    return out;
+    return names_from_codes(read_numbers<std::int64_t>(file, path + "/codes", H5T_NATIVE_INT64), read_strings(file, path + "/categories"));
   }
   return read_strings(file, path);
 }
 
 Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& options) {
-  Diagnostics d(path);
-  quiet_hdf5();
-  H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file) {
-    d.error("not an HDF5 file (or it cannot be read)");
-    return Result<CellMatrix>::failure(d);
-  }
-  try {
+  return with_hdf5(path, [&](hid_t file, Diagnostics& d) {
     std::string x = "X", var = "var";
     if (options.layer == "raw") {
       x = "raw/X";
@@ -587,24 +575,24 @@ Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& o
     } else if (!options.layer.empty()) {
       x = "layers/" + options.layer;
     }
-    if (!h5_exists(file.id, x)) throw H5Fail("no '" + x + "' in the file" + (options.layer.empty() ? "" : " (--layer " + options.layer + ")"));
-    auto cells = frame_column(file.id, "obs", "");
-    auto genes = frame_column(file.id, var, options.gene_column);
+    if (!h5_exists(file, x)) throw H5Fail("no '" + x + "' in the file" + (options.layer.empty() ? "" : " (--layer " + options.layer + ")"));
+    auto cells = frame_column(file, "obs", "");
+    auto genes = frame_column(file, var, options.gene_column);
     Triplets entries;
-    if (h5_is_group(file.id, x)) {
-      auto kind = string_attribute(file.id, x, "encoding-type");
+    if (h5_is_group(file, x)) {
+      auto kind = string_attribute(file, x, "encoding-type");
       if (!kind)
-        if (auto legacy = string_attribute(file.id, x, "h5sparse_format")) kind = *legacy + "_matrix";
-      auto shape = integer_attribute(file.id, x, "shape");
-      if (shape.empty()) shape = integer_attribute(file.id, x, "h5sparse_shape");
+        if (auto legacy = string_attribute(file, x, "h5sparse_format")) kind = *legacy + "_matrix";
+      auto shape = integer_attribute(file, x, "shape");
+      if (shape.empty()) shape = integer_attribute(file, x, "h5sparse_shape");
       if (!kind || (*kind != "csr_matrix" && *kind != "csc_matrix"))
         throw H5Fail("'" + x + "' is a group but not a CSR or CSC matrix (encoding-type " + kind.value_or("missing") + ")");
       if (shape.size() != 2 || static_cast<std::size_t>(shape[0]) != cells.size() || static_cast<std::size_t>(shape[1]) != genes.size())
         throw H5Fail("'" + x + "' has shape " + (shape.size() == 2 ? std::to_string(shape[0]) + " × " + std::to_string(shape[1]) : "?") + " but obs has " +
                      std::to_string(cells.size()) + " cells and " + var + " " + std::to_string(genes.size()) + " genes");
-      read_compressed(file.id, x, *kind == "csr_matrix", cells.size(), genes.size(), entries, d, path + ":" + x);
+      read_compressed(file, x, *kind == "csr_matrix", cells.size(), genes.size(), entries, d, path + ":" + x);
     } else {
-      auto ds = open_dataset(file.id, x);
+      auto ds = open_dataset(file, x);
       const auto dims = dims_of(ds.id);
       if (dims.size() != 2 || dims[0] != cells.size() || dims[1] != genes.size())
         throw H5Fail("'" + x + "' is not cells × genes (" + std::to_string(cells.size()) + " × " + std::to_string(genes.size()) + ")");
@@ -626,10 +614,7 @@ Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& o
     }
     if (d.has_errors()) return Result<CellMatrix>::failure(d);
     return assemble(std::move(cells), std::move(genes), std::move(entries), d);
-  } catch (const H5Fail& e) {
-    d.error(e.what());
-    return Result<CellMatrix>::failure(d);
-  }
+  });
 }
 
 Result<bool> apply_gene_map(CellMatrix& m, const std::string& path, Diagnostics& d) {
