@@ -55,26 +55,37 @@ Result<Eigen::SparseMatrix<double, Eigen::RowMajor>> magic_operator(const Eigen:
   const Eigen::Index kmax = std::min<Eigen::Index>(o.knn_max, n - 1);
   std::vector<Eigen::Triplet<double>> entries;
   entries.reserve(static_cast<std::size_t>(n * (kmax + 1)));
-  // exact neighbours, a block of cells at a time: ‖a‖² + ‖b‖² − 2a·b
-  const Eigen::Index block = 256;
-  std::vector<std::pair<double, Eigen::Index>> row;
+  // exact neighbours, a block of cells at a time: ‖a‖² + ‖b‖² − 2a·b; each row keeps its
+  // kmax nearest in a max-heap, so most candidates cost one comparison
+  const Eigen::Index block = 64;
+  std::vector<std::pair<double, Eigen::Index>> heap;
+  heap.reserve(static_cast<std::size_t>(kmax) + 1);
   for (Eigen::Index b0 = 0; b0 < n; b0 += block) {
     const Eigen::Index nb = std::min(block, n - b0);
-    Eigen::MatrixXd dist = (-2.0 * pcs.middleRows(b0, nb) * pcs.transpose()).eval();
-    dist.colwise() += norms.segment(b0, nb);
-    dist.rowwise() += norms.transpose();
+    Eigen::MatrixXd dist = (-2.0 * pcs.middleRows(b0, nb) * pcs.transpose()).eval();  // nb × n
     for (Eigen::Index i = 0; i < nb; ++i) {
       const Eigen::Index cell = b0 + i;
-      row.clear();
-      for (Eigen::Index j = 0; j < n; ++j)
-        if (j != cell) row.emplace_back(std::sqrt(std::max(0.0, dist(i, j))), j);
-      std::partial_sort(row.begin(), row.begin() + kmax, row.end());
-      const double sigma = std::max(row[static_cast<std::size_t>(o.knn - 1)].first, 1e-12);
+      heap.clear();
+      const double own = norms(cell);
+      for (Eigen::Index j = 0; j < n; ++j) {
+        if (j == cell) continue;
+        const double d2 = dist(i, j) + own + norms(j);
+        if (static_cast<Eigen::Index>(heap.size()) < kmax) {
+          heap.emplace_back(d2, j);
+          std::push_heap(heap.begin(), heap.end());
+        } else if (d2 < heap.front().first) {
+          std::pop_heap(heap.begin(), heap.end());
+          heap.back() = {d2, j};
+          std::push_heap(heap.begin(), heap.end());
+        }
+      }
+      std::sort_heap(heap.begin(), heap.end());  // nearest first
+      const double sigma = std::max(std::sqrt(std::max(0.0, heap[static_cast<std::size_t>(o.knn - 1)].first)), 1e-12);
       entries.emplace_back(cell, cell, 1.0);
-      for (Eigen::Index r = 0; r < kmax; ++r) {
-        const double k = std::exp(-std::pow(row[static_cast<std::size_t>(r)].first / sigma, o.decay));
+      for (const auto& [d2, j] : heap) {
+        const double k = std::exp(-std::pow(std::sqrt(std::max(0.0, d2)) / sigma, o.decay));
         if (k < o.threshold) break;
-        entries.emplace_back(cell, row[static_cast<std::size_t>(r)].second, k);
+        entries.emplace_back(cell, j, k);
       }
     }
   }
