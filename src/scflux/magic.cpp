@@ -1,5 +1,6 @@
 #include "fluxion/scflux/magic.hpp"
 
+#include <ATen/Parallel.h>
 #include <Eigen/QR>
 #include <Eigen/SVD>
 #include <algorithm>
@@ -56,38 +57,47 @@ Result<Eigen::SparseMatrix<double, Eigen::RowMajor>> magic_operator(const Eigen:
   std::vector<Eigen::Triplet<double>> entries;
   entries.reserve(static_cast<std::size_t>(n * (kmax + 1)));
   // exact neighbours, a block of cells at a time: ‖a‖² + ‖b‖² − 2a·b; each row keeps its
-  // kmax nearest in a max-heap, so most candidates cost one comparison
-  const Eigen::Index block = 64;
-  std::vector<std::pair<double, Eigen::Index>> heap;
-  heap.reserve(static_cast<std::size_t>(kmax) + 1);
-  for (Eigen::Index b0 = 0; b0 < n; b0 += block) {
-    const Eigen::Index nb = std::min(block, n - b0);
-    Eigen::MatrixXd dist = (-2.0 * pcs.middleRows(b0, nb) * pcs.transpose()).eval();  // nb × n
-    for (Eigen::Index i = 0; i < nb; ++i) {
-      const Eigen::Index cell = b0 + i;
-      heap.clear();
-      const double own = norms(cell);
-      for (Eigen::Index j = 0; j < n; ++j) {
-        if (j == cell) continue;
-        const double d2 = dist(i, j) + own + norms(j);
-        if (static_cast<Eigen::Index>(heap.size()) < kmax) {
-          heap.emplace_back(d2, j);
-          std::push_heap(heap.begin(), heap.end());
-        } else if (d2 < heap.front().first) {
-          std::pop_heap(heap.begin(), heap.end());
-          heap.back() = {d2, j};
-          std::push_heap(heap.begin(), heap.end());
+  // kmax nearest in a max-heap, so most candidates cost one comparison. Blocks run on
+  // torch's threads, each writing its own entries, joined in block order.
+  const Eigen::Index block = 64, n_blocks = (n + block - 1) / block;
+  std::vector<std::vector<Eigen::Triplet<double>>> per_block(static_cast<std::size_t>(n_blocks));
+  at::parallel_for(0, n_blocks, 1, [&](std::int64_t first, std::int64_t last) {
+    std::vector<std::pair<double, Eigen::Index>> heap;
+    heap.reserve(static_cast<std::size_t>(kmax) + 1);
+    for (std::int64_t bi = first; bi < last; ++bi) {
+      const Eigen::Index b0 = bi * block, nb = std::min(block, n - b0);
+      auto& mine = per_block[static_cast<std::size_t>(bi)];
+      const Eigen::MatrixXd dist = -2.0 * pcs.middleRows(b0, nb) * pcs.transpose();  // nb × n
+      for (Eigen::Index i = 0; i < nb; ++i) {
+        const Eigen::Index cell = b0 + i;
+        heap.clear();
+        const double own = norms(cell);
+        for (Eigen::Index j = 0; j < n; ++j) {
+          if (j == cell) continue;
+          const double d2 = dist(i, j) + own + norms(j);
+          if (static_cast<Eigen::Index>(heap.size()) < kmax) {
+            heap.emplace_back(d2, j);
+            std::push_heap(heap.begin(), heap.end());
+          } else if (d2 < heap.front().first) {
+            std::pop_heap(heap.begin(), heap.end());
+            heap.back() = {d2, j};
+            std::push_heap(heap.begin(), heap.end());
+          }
+        }
+        std::sort_heap(heap.begin(), heap.end());  // nearest first
+        const double sigma = std::max(std::sqrt(std::max(0.0, heap[static_cast<std::size_t>(o.knn - 1)].first)), 1e-12);
+        mine.emplace_back(cell, cell, 1.0);
+        for (const auto& [d2, j] : heap) {
+          const double k = std::exp(-std::pow(std::sqrt(std::max(0.0, d2)) / sigma, o.decay));
+          if (k < o.threshold) break;
+          mine.emplace_back(cell, j, k);
         }
       }
-      std::sort_heap(heap.begin(), heap.end());  // nearest first
-      const double sigma = std::max(std::sqrt(std::max(0.0, heap[static_cast<std::size_t>(o.knn - 1)].first)), 1e-12);
-      entries.emplace_back(cell, cell, 1.0);
-      for (const auto& [d2, j] : heap) {
-        const double k = std::exp(-std::pow(std::sqrt(std::max(0.0, d2)) / sigma, o.decay));
-        if (k < o.threshold) break;
-        entries.emplace_back(cell, j, k);
-      }
     }
+  });
+  for (auto& b : per_block) {
+    entries.insert(entries.end(), b.begin(), b.end());
+    std::vector<Eigen::Triplet<double>>().swap(b);
   }
   Eigen::SparseMatrix<double, Eigen::RowMajor> k(n, n);
   k.setFromTriplets(entries.begin(), entries.end());
