@@ -30,18 +30,24 @@ packages=(
   libopenmpi-dev openmpi-bin
   # command line and logging
   libcli11-dev libspdlog-dev libfmt-dev
+  # the web service: HTTP server, job stores (SQLite; PostgreSQL for several hosts, and its
+  # server for the tests), the browser the front-end tests drive
+  libcpp-httplib-dev libsqlite3-dev libpqxx-dev postgresql chromium
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
-apt-get update -q
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# the front end is built with Node.js and npm (packages from the npm registry); Debian's
+# nodejs/npm when the machine has none of its own
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
+apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"

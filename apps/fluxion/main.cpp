@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   add_project_command(app, ctx, std::vector<std::string>(argv, argv + argc));
   add_cbm_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
   add_scflux_command(app, ctx, std::vector<std::string>(argv, argv + argc));
+  add_serve_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
   // global flags (-v, -q) are accepted after any subcommand
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands({})) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace fluxion {
 
@@ -28,7 +29,21 @@ ProgressBar::ProgressBar(std::string label, long total, std::string unit, bool e
       tty_(enabled && isatty(STDERR_FILENO) == 1),
       log_interval_(log_interval),
       start_(std::chrono::steady_clock::now()),
-      last_draw_(start_) {}
+      last_draw_(start_),
+      last_file_(start_) {
+  if (const char* f = std::getenv("FLUXION_PROGRESS_FILE")) progress_file_ = f;
+  if (!progress_file_.empty()) write_file();
+}
+
+void ProgressBar::write_file() {
+  // written whole to a sibling and renamed, so a reader never sees half a line
+  const std::string tmp = progress_file_ + ".tmp";
+  if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+    std::fprintf(f, "%ld %ld %s %s\n", done_, total_, unit_.c_str(), label_.c_str());
+    const bool ok = std::fclose(f) == 0;
+    if (ok) std::rename(tmp.c_str(), progress_file_.c_str());
+  }
+}
 
 ProgressBar::~ProgressBar() { finish(); }
 
@@ -44,8 +59,13 @@ std::string ProgressBar::format_duration(double seconds) {
 void ProgressBar::update(long done, long skipped) {
   done_ = done;
   skipped_ = skipped;
-  if (!enabled_ || finished_) return;
+  if (finished_) return;
   const auto now = std::chrono::steady_clock::now();
+  if (!progress_file_.empty() && std::chrono::duration<double>(now - last_file_).count() >= 0.5) {
+    last_file_ = now;
+    write_file();
+  }
+  if (!enabled_) return;
   const double since = std::chrono::duration<double>(now - last_draw_).count();
   if (since < (tty_ ? 0.25 : log_interval_)) return;
   last_draw_ = now;
@@ -53,7 +73,9 @@ void ProgressBar::update(long done, long skipped) {
 }
 
 void ProgressBar::finish() {
-  if (!enabled_ || finished_) return;
+  if (finished_) return;
+  if (!progress_file_.empty()) write_file();
+  if (!enabled_) return;
   finished_ = true;
   draw(true);
 }

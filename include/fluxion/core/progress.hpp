@@ -1,6 +1,9 @@
 // A progress line for long work, on stderr: done / total, percent, rate and ETA.
 // On a terminal it redraws one line at most four times a second; otherwise (a log
 // file, CI) it prints a plain line every `log_interval` seconds, so logs stay short.
+// When the environment names a file in FLUXION_PROGRESS_FILE (the web service's workers do),
+// the bar also rewrites that file — "done total unit label" — at most twice a second,
+// whether or not it draws on stderr.
 #pragma once
 
 #include <chrono>
@@ -31,8 +34,10 @@ class ProgressBar {
   long total_ = 0, done_ = 0, skipped_ = 0;
   bool enabled_, tty_, finished_ = false;
   double log_interval_;
-  std::chrono::steady_clock::time_point start_, last_draw_;
+  std::chrono::steady_clock::time_point start_, last_draw_, last_file_;
+  std::string progress_file_;
   void draw(bool final);
+  void write_file();
 };
 
 }  // namespace fluxion

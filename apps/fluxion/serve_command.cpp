@@ -1,0 +1,457 @@
+// fluxion serve / fluxion worker: the web app and its workers.
+// The analyses the web offers are the CLI's own commands; the form fields take their names,
+// help, defaults, types, ranges and choices from the commands' CLI declarations (below,
+// `web_analyses` only says which options the web shows and how a file reaches them), and a
+// submission is checked by parsing it with those same declarations.
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <regex>
+#include <set>
+
+#include "commands.hpp"
+#include "fluxion/core/version.hpp"
+#include "fluxion/io/bounds_table.hpp"
+#include "fluxion/io/mid_table.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/tracer_table.hpp"
+#include "fluxion/service/server.hpp"
+#include "predictor_packages.hpp"
+
+#ifndef FLUXION_WEB_DIST
+#define FLUXION_WEB_DIST ""
+#endif
+namespace fluxion::cli {
+
+extern const char* const kOpenApiJson;  // docs/openapi.json, compiled in
+
+namespace fs = std::filesystem;
+using service::AnalysisSpec;
+using service::OptionKind;
+using service::OptionSpec;
+using service::ResultView;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop = true; }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+// What the web shows of one option: its name in the CLI, how its value arrives, its group.
+struct WebOption {
+  WebOption(std::string n, OptionKind k = OptionKind::value, std::string g = "Options", std::string a = "", bool r = false)
+      : name(std::move(n)), kind(k), group(std::move(g)), accept(std::move(a)), required(r) {}
+  std::string name;
+  OptionKind kind = OptionKind::value;
+  std::string group = "Options";
+  std::string accept;
+  bool required = false;  // required in the web form even where the CLI has alternatives
+};
+
+struct WebAnalysis {
+  std::string id, command, title, summary;
+  std::vector<WebOption> options;
+  std::vector<std::string> fixed_args;
+  std::vector<ResultView> views;
+  std::vector<service::SampleInput> samples;
+  std::vector<std::pair<std::string, std::string>> sample_values;
+  std::string sample_set;
+};
+
+std::string shared_data() { return std::string(FLUXION_SOURCE_DIR) + "/../shared/data"; }
+std::string source_file(const std::string& rel) { return std::string(FLUXION_SOURCE_DIR) + "/" + rel; }
+
+std::vector<WebAnalysis> web_analyses() {
+  const std::string tables = ".tsv,.csv,.txt";
+  const std::string models = ".tsv,.xml,.sbml,.xml.gz,.json,.fml,.txt";
+  const std::string expression = ".csv,.tsv,.txt,.h5,.h5ad,.gz";
+  std::vector<WebAnalysis> list;
+  list.push_back({"predict", "predict", "MIDs → fluxes (ML-Flux)",
+                  "Net and exchange fluxes, ΔG and standard errors from measured mass isotopomer distributions, by a neural network "
+                  "trained on simulated labelling; unmeasured MIDs are imputed.",
+                  {{"predictor", OptionKind::predictor, "Inputs"},
+                   {"mids", OptionKind::file, "Inputs", tables, true},
+                   {"imputer", OptionKind::value},
+                   {"mid-sd", OptionKind::value},
+                   {"temperature", OptionKind::value, "Advanced"}},
+                  {},
+                  {{"fluxes.tsv", "bars", "Net fluxes (± standard error)", "reaction", "net", "se_net", ""},
+                   {"delta_g.tsv", "bars", "ΔG per reaction, kJ/mol (± standard error)", "reaction", "delta_g_kj_per_mol", "se", ""},
+                   {"mids.tsv", "scatter", "Measured vs. simulated MIDs", "measured", "simulated", "", "metabolite"},
+                   {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
+                  {{"mids", source_file("examples/glycolysis/mids.tsv"), "glycolysis MIDs, 3 replicates"}},
+                  {{"predictor", "glycolysis"}},
+                  "glycolysis with [1,2-13C2]glucose and 2H tracers"});
+  list.push_back({"fit", "fit", "MIDs → fluxes (least-squares ¹³C-MFA)",
+                  "Classical ¹³C-MFA: fluxes that best reproduce the measured MIDs on the EMU simulator (multistart SLSQP), with a χ² "
+                  "test and linearised confidence intervals.",
+                  {{"model", OptionKind::model, "Inputs"},
+                   {"mids", OptionKind::file, "Inputs", tables, true},
+                   {"experiments", OptionKind::file, "Inputs", tables},
+                   {"measured-fluxes", OptionKind::file, "Inputs", tables},
+                   {"starts", OptionKind::value},
+                   {"mid-sd", OptionKind::value},
+                   {"seed", OptionKind::value, "Advanced"}},
+                  {"--threads", "{threads}"},
+                  {{"fluxes.tsv", "bars", "Fitted net fluxes (± standard error)", "reaction", "net", "net_se", ""},
+                   {"residuals.tsv", "scatter", "Measured vs. simulated", "measured", "simulated", "", "name"},
+                   {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
+                  {{"mids", source_file("examples/glycolysis/mids.tsv"), "glycolysis MIDs, 3 replicates"}},
+                  {{"model", "glycolysis"}},
+                  "glycolysis with its built-in tracer experiment"});
+  list.push_back({"scflux", "scflux", "Expression → per-cell flux (scFEA)",
+                  "Per-cell (or per-sample) module fluxes and metabolite balances from single-cell or bulk RNA-seq, on scFEA's "
+                  "module networks or on a network derived from a model with gene rules.",
+                  {{"expression", OptionKind::file, "Inputs", expression, true},
+                   {"module-genes", OptionKind::file, "Inputs", ".csv,.gmt,.json"},
+                   {"stoichiometry", OptionKind::file, "Inputs", ".csv"},
+                   {"compound-names", OptionKind::file, "Inputs", ".csv"},
+                   {"module-info", OptionKind::file, "Inputs", ".csv"},
+                   {"model", OptionKind::model, "Inputs"},
+                   {"groups", OptionKind::file, "Inputs", tables},
+                   {"genes-as-columns", OptionKind::flag},
+                   {"normalisation", OptionKind::value},
+                   {"impute", OptionKind::flag},
+                   {"epochs", OptionKind::value},
+                   {"mode", OptionKind::value, "Advanced"},
+                   {"seed", OptionKind::value, "Advanced"}},
+                  {"--threads", "{threads}", "--quiet"},
+                  {{"loss.csv", "line", "Training loss", "epoch", "loss", "", ""},
+                   {"flux.csv", "matrix", "Module flux per cell (mean and spread over cells)", "", "", "", ""},
+                   {"balance.csv", "matrix", "Metabolite balance per cell (mean and spread over cells)", "", "", "", ""},
+                   {"module_info.csv", "table", "Modules", "", "", "", ""}},
+                  {},
+                  {},
+                  ""});
+  {
+    const std::string d = shared_data() + "/scfea/changwn_scFEA";
+    if (fs::exists(d + "/input/Melissa_full.csv")) {
+      list.back().samples = {{"expression", d + "/input/Melissa_full.csv", "Melissa: 8 samples × 13k genes (scFEA's example)"},
+                             {"module-genes", d + "/data/module_gene_m168.csv", "M168 module genes"},
+                             {"stoichiometry", d + "/data/cmMat_c70_m168.csv", "M168 compound × module matrix"},
+                             {"compound-names", d + "/data/cName_c70_m168.csv", "M168 compound names"}};
+      list.back().sample_values = {{"epochs", "100"}};
+      list.back().sample_set = "scFEA's example (from ../shared/data/scfea)";
+    }
+  }
+  list.push_back({"project", "project", "Reference fluxes → steady state (FBApro)",
+                  "The closest steady-state flux vector to partial, noisy reference fluxes, in closed form (the Basic, Partial, "
+                  "Fixed and Full variants), for many samples at once.",
+                  {{"model", OptionKind::model, "Inputs"},
+                   {"references", OptionKind::file, "Inputs", tables, true},
+                   {"variant", OptionKind::value},
+                   {"default-confidence", OptionKind::value},
+                   {"cutoff", OptionKind::value, "Advanced"}},
+                  {"--threads", "{threads}"},
+                  {{"fluxes.tsv", "bars", "Projected fluxes", "reaction", "", "", ""},
+                   {"summary.tsv", "table", "Projection summary", "", "", "", ""},
+                   {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
+                  {{"model", source_file("examples/fbapro_toy/toy.tsv"), "the FBApro paper's toy network"},
+                   {"references", source_file("examples/fbapro_toy/references.tsv"), "its reference fluxes"}},
+                  {},
+                  "the FBApro paper's toy network (Table 1)"});
+  list.push_back({"fba", "fba", "Flux balance and variability (FBA, FVA)",
+                  "The optimal flux distribution of a model (FBA or parsimonious FBA) and each reaction's range at a fraction of "
+                  "the optimum (FVA), with reaction and gene knockouts.",
+                  {{"model", OptionKind::model, "Inputs"},
+                   {"set-bounds", OptionKind::file, "Inputs", tables},
+                   {"objective", OptionKind::value},
+                   {"pfba", OptionKind::flag},
+                   {"fva", OptionKind::flag},
+                   {"fraction", OptionKind::value},
+                   {"knockout", OptionKind::list},
+                   {"knockout-genes", OptionKind::list},
+                   {"loopless", OptionKind::flag, "Advanced"}},
+                  {"--threads", "{threads}"},
+                  {{"fluxes.tsv", "bars", "Fluxes at the optimum", "reaction", "flux", "", ""},
+                   {"fva.tsv", "table", "Flux variability", "", "", "", ""},
+                   {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
+                  {},
+                  {},
+                  ""});
+  if (fs::exists(shared_data() + "/bigg/e_coli_core.xml.gz")) {
+    list.back().samples = {{"model", shared_data() + "/bigg/e_coli_core.xml.gz", "E. coli core (BiGG)"}};
+    list.back().sample_values = {{"fva", "true"}};
+    list.back().sample_set = "E. coli core metabolism (from ../shared/data/bigg)";
+  }
+  list.push_back({"simulate", "simulate", "Fluxes → simulated MIDs",
+                  "The mass isotopomer distributions that given fluxes produce under given tracers (EMU simulation).",
+                  {{"model", OptionKind::model, "Inputs"},
+                   {"fluxes", OptionKind::file, "Inputs", tables, true},
+                   {"experiments", OptionKind::file, "Inputs", tables},
+                   {"natural-abundance", OptionKind::value, "Advanced"}},
+                  {},
+                  {{"mids.tsv", "table", "Simulated MIDs", "", "", "", ""}},
+                  {{"fluxes", source_file("examples/glycolysis/true_fluxes.tsv"), "glycolysis fluxes"}},
+                  {{"model", "glycolysis"}},
+                  "glycolysis with its built-in tracer experiment"});
+  return list;
+}
+
+// "FLOAT in [0 - 1]", "TEXT:{tsv,table}", "INT in [1 - 1000]" → type, range, choices
+void describe_type(const std::string& type_name, OptionSpec& o) {
+  if (type_name.rfind("INT", 0) == 0 || type_name.rfind("UINT", 0) == 0) o.type = "integer";
+  else if (type_name.rfind("FLOAT", 0) == 0 || type_name.find("POSITIVE") != std::string::npos ||
+           type_name.find("NONNEGATIVE") != std::string::npos)
+    o.type = "number";
+  std::smatch m;
+  static const std::regex range("\\[\\s*(-?[0-9.eE+]+)\\s*-\\s*(-?[0-9.eE+]+)\\s*\\]");
+  if (std::regex_search(type_name, m, range)) {
+    o.minimum = std::stod(m[1]);
+    o.maximum = std::stod(m[2]);
+  }
+  if (type_name.find("NONNEGATIVE") != std::string::npos) o.minimum = 0.0;
+  static const std::regex set("\\{([^}]*)\\}");
+  if (std::regex_search(type_name, m, set)) {
+    std::string body = m[1];
+    std::size_t start = 0;
+    while (start <= body.size()) {
+      const auto comma = body.find(',', start);
+      std::string c = body.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      c.erase(0, c.find_first_not_of(' '));
+      if (!c.empty()) o.choices.push_back(c);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+}
+
+std::vector<AnalysisSpec> build_analyses(CLI::App& app) {
+  std::vector<AnalysisSpec> out;
+  for (const auto& w : web_analyses()) {
+    CLI::App* sub = app.get_subcommand(w.command);
+    AnalysisSpec a;
+    a.id = w.id;
+    a.command = w.command;
+    a.title = w.title;
+    a.summary = w.summary;
+    a.fixed_args = w.fixed_args;
+    a.views = w.views;
+    a.sample_values = w.sample_values;
+    a.example_value_set = w.sample_set;
+    for (const auto& s : w.samples)
+      if (fs::exists(s.path)) a.samples.push_back(s);
+    for (const auto& wo : w.options) {
+      const CLI::Option* opt = sub->get_option_no_throw("--" + wo.name);
+      if (!opt) throw std::logic_error("the web declares --" + wo.name + ", which `fluxion " + w.command + "` does not have");
+      OptionSpec o;
+      o.name = wo.name;
+      o.kind = wo.kind;
+      o.group = wo.group;
+      o.accept = wo.accept;
+      o.description = opt->get_description();
+      o.default_value = opt->get_default_str();
+      o.required = opt->get_required() || wo.required;
+      if (wo.kind == OptionKind::flag) {
+        o.type = "boolean";
+        o.default_value = "false";
+      } else {
+        describe_type(opt->get_type_name(), o);
+      }
+      // the choices of --imputer etc. live in the description: "pcnn, knn, none …"; leave them free text
+      a.options.push_back(std::move(o));
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// The argument check: the command's own CLI declaration parses the arguments (types, ranges,
+// choices, required options), then the uploaded tables whose readers are cheap are read.
+class ArgumentChecker {
+ public:
+  ArgumentChecker(const std::vector<std::string>& argv) {
+    app_.require_subcommand(0, 1);
+    add_model_commands(app_, ctx_);
+    add_mids_commands(app_, ctx_);
+    add_correct_command(app_, ctx_, argv);
+    add_simulate_command(app_, ctx_, argv);
+    add_sample_command(app_, ctx_, argv);
+    add_dataset_command(app_, ctx_, argv);
+    add_train_command(app_, ctx_, argv);
+    add_predict_command(app_, ctx_, argv);
+    add_fit_command(app_, ctx_, argv);
+    add_fba_command(app_, ctx_, argv);
+    add_project_command(app_, ctx_, argv);
+    add_cbm_commands(app_, ctx_, argv);
+    add_scflux_command(app_, ctx_, argv);
+    for (auto* sub : app_.get_subcommands({})) sub->callback(std::function<void()>());
+  }
+
+  CLI::App& app() { return app_; }
+
+  std::vector<Diagnostic> check(const AnalysisSpec& a, const std::vector<std::string>& args, const std::string& job_dir) {
+    std::vector<Diagnostic> out;
+    {
+      std::lock_guard lock(mutex_);  // the declarations write into the commands' option structs
+      std::vector<std::string> argv{a.command};
+      argv.insert(argv.end(), args.begin(), args.end());
+      for (const auto& f : a.fixed_args) argv.push_back(f == "{threads}" ? "1" : f);
+      argv.push_back("--output");
+      argv.push_back("output");
+      std::reverse(argv.begin(), argv.end());  // CLI11 takes a vector in reverse order
+      try {
+        app_.clear();
+        app_.parse(argv);
+      } catch (const CLI::ParseError& e) {
+        std::string message = e.what();
+        std::string field;
+        static const std::regex flag("--([a-z][a-z0-9-]*)");
+        std::smatch m;
+        if (std::regex_search(message, m, flag)) field = m[1];
+        out.push_back(Diagnostic{Severity::error, "", 0, 0, field, message});
+        return out;
+      }
+    }
+    // the uploaded files this server can read cheaply before queueing
+    auto arg_of = [&](const std::string& name) -> std::string {
+      for (std::size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == "--" + name) return args[i + 1];
+      return {};
+    };
+    auto upload = [&](const std::string& name) -> std::string {
+      const std::string v = arg_of(name);
+      return v.rfind("input/", 0) == 0 ? job_dir + "/" + v : std::string();
+    };
+    auto report = [&](const std::string& field, const std::string& shown, const std::vector<Diagnostic>& ds) {
+      for (auto d : ds) {
+        if (d.severity != Severity::error) continue;
+        d.context = field;
+        if (d.source.find(job_dir) == 0 || d.source.rfind("input/", 0) == 0) d.source = shown;
+        out.push_back(d);
+      }
+    };
+    std::optional<Model> model;
+    if (const std::string m = upload("model"); !m.empty()) {
+      auto r = io::load_model(m);
+      if (!r) report("model", "the uploaded model", r.diagnostics());
+      else model = r.value();
+    }
+    if (const std::string f = upload("mids"); !f.empty()) {
+      auto r = io::load_mid_table(f);
+      if (!r) report("mids", "the uploaded MID table", r.diagnostics());
+    }
+    if (const std::string f = upload("experiments"); !f.empty()) {
+      auto r = io::load_tracer_table(f);
+      if (!r) report("experiments", "the uploaded tracer table", r.diagnostics());
+    }
+    if (const std::string f = upload("set-bounds"); !f.empty() && model) {
+      auto r = io::load_bounds_table(f, *model);
+      if (!r) report("set-bounds", "the uploaded bounds table", r.diagnostics());
+    }
+    return out;
+  }
+
+ private:
+  CLI::App app_{"fluxion"};
+  Context ctx_;
+  std::mutex mutex_;
+};
+
+std::string default_web_root() {
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("FLUXION_WEB_ROOT"); env && *env) candidates.emplace_back(env);
+  if (*FLUXION_WEB_DIST) candidates.emplace_back(FLUXION_WEB_DIST);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "fluxion" / "web");
+  for (const auto& c : candidates)
+    if (fs::is_regular_file(c / "index.html")) return c.string();
+  return "";
+}
+
+struct ServeCli {
+  service::ServiceOptions options;
+  double max_upload_mb = 500;
+  bool api_only = false;
+};
+
+service::ServiceCatalogue make_catalogue(CLI::App& app, std::shared_ptr<ArgumentChecker> checker) {
+  service::ServiceCatalogue c;
+  c.analyses = build_analyses(app);
+  for (const auto& name : io::builtin_model_names()) c.builtin_models.emplace_back(name, "built-in model");
+  std::set<std::string> predictors;
+  for (const auto& d : predictor_directories()) {
+    std::error_code ec;
+    for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".fluxpkg") predictors.insert(it->path().stem().string());
+  }
+  for (const auto& p : predictors) c.builtin_predictors.emplace_back(p, "trained ML-Flux package for the built-in model '" + p + "'");
+  c.validate = [checker](const AnalysisSpec& a, const std::vector<std::string>& args, const std::string& dir) { return checker->check(a, args, dir); };
+  c.openapi_json = kOpenApiJson;
+  c.version = std::string(fluxion::version()) + " (" + std::string(fluxion::git_hash()) + ")";
+  return c;
+}
+
+void add_service_options(CLI::App* cmd, ServeCli& o, bool server) {
+  if (server) {
+    cmd->add_option("--host", o.options.host, "Address to listen on (0.0.0.0: every interface; put a TLS proxy in front)")->capture_default_str();
+    cmd->add_option("--port", o.options.port, "TCP port (0: any free port, printed)")->check(CLI::Range(0, 65535))->capture_default_str();
+    cmd->add_option("--web-root", o.options.web_root, "The built front end (default: the build's web/dist, then share/fluxion/web)");
+    cmd->add_flag("--api-only", o.api_only, "Serve the API without the front end");
+    cmd->add_option("--max-upload", o.max_upload_mb, "Largest submission, MB (all files together)")->check(CLI::Range(0.01, 1e6))->capture_default_str();
+    cmd->add_option("--retention-days", o.options.retention_days, "Finished jobs and their files are deleted after this many days (0: never)")
+        ->check(CLI::Range(0.0, 36500.0))
+        ->capture_default_str();
+    cmd->add_option("--http-threads", o.options.http_threads, "Connections served at once")->check(CLI::Range(2, 1024))->capture_default_str();
+    cmd->add_option("--model-dir", o.options.model_dirs, "A directory of model files (SBML, JSON, ...) offered in the forms; repeatable");
+  }
+  cmd->add_option("--data", o.options.data_dir, "Data directory: jobs/<id>/ with inputs, outputs and logs; jobs.db")->capture_default_str();
+  auto* db = cmd->add_option("--db", o.options.database, "Job store: a SQLite file (default <data>/jobs.db) or postgresql://user@host/database");
+  if (!server) db->required();
+  cmd->add_option("--workers", o.options.workers, server ? "Jobs run at once by this server (0: none; separate `fluxion worker`s run them)" : "Jobs run at once")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  cmd->add_option("--job-threads", o.options.job_threads, "Threads per job (0: cores / workers)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--job-timeout", o.options.job_timeout_s, "A job running longer than this many seconds is stopped")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-attempts", o.options.max_attempts, "Starts of a job whose worker died before it is marked failed")->check(CLI::Range(1, 100))->capture_default_str();
+  cmd->add_option("--stale-after", o.options.stale_after_s, "Seconds without a heartbeat after which another worker takes a running job over")
+      ->check(CLI::Range(5.0, 86400.0))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void add_serve_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  static ServeCli serve_o, worker_o;
+  auto* serve = app.add_subcommand("serve", "The web app: upload data, run analyses as jobs, follow them, read and download results");
+  add_service_options(serve, serve_o, true);
+  serve->callback([&app, &ctx, argv] {
+    install_signal_handlers();
+    auto& o = serve_o;
+    o.options.max_upload_bytes = static_cast<std::uint64_t>(o.max_upload_mb * 1024 * 1024);
+    if (o.api_only) o.options.web_root.clear();
+    else if (o.options.web_root.empty()) {
+      o.options.web_root = default_web_root();
+      if (o.options.web_root.empty()) std::cerr << "warning: no built front end found (npm run build in web/); serving the API only\n";
+    }
+    auto checker = std::make_shared<ArgumentChecker>(argv);
+    const auto catalogue = make_catalogue(app, checker);
+    auto r = service::serve(o.options, catalogue, g_stop);
+    if (!accept(r, ctx)) return;
+  });
+  auto* worker = app.add_subcommand("worker", "Run queued web jobs from a shared job store (PostgreSQL) and data directory, on this host");
+  add_service_options(worker, worker_o, false);
+  worker->callback([&app, &ctx, argv] {
+    install_signal_handlers();
+    auto checker = std::make_shared<ArgumentChecker>(argv);
+    const auto catalogue = make_catalogue(app, checker);
+    auto r = service::work(worker_o.options, catalogue, g_stop);
+    if (!accept(r, ctx)) return;
+  });
+}
+
+}  // namespace fluxion::cli

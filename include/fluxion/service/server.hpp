@@ -1,0 +1,134 @@
+// The web service: `fluxion serve` (HTTP API + job workers) and `fluxion worker` (workers
+// only, for more hosts on a PostgreSQL job store).
+//
+// Every analysis runs as the same fluxion command a user would type, in a child process
+// (so a crash or a runaway job cannot take the server down, and cancelling is a signal):
+// `fluxion <command> <args> --output output` in the job's directory
+// `<data>/jobs/<id>/` (input/, output/, log.txt), with its progress bar written to a file
+// the worker reads into the job store.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/service/job_store.hpp"
+
+namespace fluxion::service {
+
+// How one option of an analysis appears in the web form and the API. The name, help text,
+// default, type, range and choices come from the command's CLI declaration.
+enum class OptionKind {
+  value,      // one value (text or number)
+  flag,       // on or off
+  list,       // comma-separated values
+  file,       // an uploaded file
+  model,      // a built-in model name, a model of the server's library, or an uploaded model file
+  predictor,  // a built-in predictor package name or an uploaded .fluxpkg
+};
+const char* to_string(OptionKind k);
+
+struct OptionSpec {
+  std::string name;           // the long flag without dashes: "fraction"
+  OptionKind kind = OptionKind::value;
+  std::string type = "text";  // text | integer | number | boolean
+  std::string description;
+  std::string default_value;  // as the CLI shows it; "" = none
+  bool required = false;
+  std::vector<std::string> choices;  // allowed values (an empty list: any)
+  std::optional<double> minimum, maximum;
+  std::string accept;         // file options: the extensions the form offers (".tsv,.csv")
+  std::string group = "Options";  // "Inputs" | "Options" | "Advanced"
+};
+
+// A table or plot the web page draws from one result file.
+struct ResultView {
+  std::string file;    // path under output/
+  std::string kind;    // table | bars | line | scatter | heatmap
+  std::string title;
+  std::string x, y;    // columns (bars: label, value; line: x, y; scatter: measured, simulated)
+  std::string error;   // bars: the error-bar column; "" = none
+  std::string group;   // line: a column whose values split the series; "" = one series
+};
+
+struct SampleInput {
+  std::string option;  // which file option it fills
+  std::string path;    // on the server
+  std::string label;   // "glycolysis, 3 replicates"
+};
+
+struct AnalysisSpec {
+  std::string id;                      // "predict"
+  std::string command;                 // the fluxion subcommand it runs
+  std::string title, summary;
+  std::vector<OptionSpec> options;
+  std::vector<std::string> fixed_args;  // added by the server (threads, quiet)
+  std::vector<ResultView> views;
+  std::vector<SampleInput> samples;
+  std::string example_value_set;        // a label for the sample set ("glycolysis tracer experiment")
+  std::vector<std::pair<std::string, std::string>> sample_values;  // option → value used with the samples
+};
+
+// Checks an assembled argument list before the job is queued; every problem as a
+// Diagnostic whose `context` names the field. `job_dir` holds input/.
+using JobValidator = std::function<std::vector<Diagnostic>(const AnalysisSpec&, const std::vector<std::string>& args, const std::string& job_dir)>;
+
+struct ServiceOptions {
+  std::string host = "127.0.0.1";       // listen address; 0.0.0.0 exposes it to the network
+  int port = 8080;                      // 0 = any free port (printed)
+  std::string data_dir = "fluxion-data";  // jobs/<id>/ and, by default, jobs.db
+  std::string database;                 // job store URL; "" = SQLite <data_dir>/jobs.db
+  int workers = 1;                      // jobs run at once on this host (0: serve only)
+  int job_threads = 0;                  // threads given to each job (0 = cores / workers)
+  std::uint64_t max_upload_bytes = 500ull << 20;  // one submission, all files together
+  double retention_days = 30;           // finished jobs and their files are deleted after this
+  int max_attempts = 2;                 // a job whose worker died is retried until this many starts
+  double job_timeout_s = 24 * 3600;     // a running job is stopped after this long
+  double stale_after_s = 60;            // a running job without a heartbeat this long lost its worker
+  int http_threads = 16;                // connections served at once
+  double read_timeout_s = 60, write_timeout_s = 60;  // per socket operation
+  std::string web_root;                 // the built front end (index.html, assets/); "" = API only
+  std::string executable;               // the fluxion binary jobs run ("" = this process's)
+  std::vector<std::string> model_dirs;  // model files offered beside the built-in ones
+
+  std::vector<Diagnostic> validate() const;
+};
+
+struct ServiceCatalogue {
+  std::vector<AnalysisSpec> analyses;
+  std::vector<std::pair<std::string, std::string>> builtin_models;      // name, description
+  std::vector<std::pair<std::string, std::string>> builtin_predictors;  // name, description
+  JobValidator validate;
+  std::string openapi_json;             // the API's description
+  std::string version;
+};
+
+// Runs jobs from the store: `n` threads, each claiming a job, running it and recording the
+// outcome. Stops (and re-queues what it was running) on stop().
+class WorkerPool {
+ public:
+  WorkerPool(JobStore& store, const ServiceOptions& options, const ServiceCatalogue& catalogue);
+  ~WorkerPool();
+  void start(int n);
+  void stop();  // kills running children; their jobs are recovered on the next start
+  std::size_t running() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// `fluxion serve`: opens the store, recovers jobs, starts workers and the HTTP server, and
+// blocks until `stop` becomes true (SIGINT/SIGTERM). Prints the address when listening.
+// Returns an error for bad options, a store that cannot be opened or a port that is taken.
+Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalogue, const std::atomic<bool>& stop);
+
+// `fluxion worker`: workers only, on a shared store and data directory.
+Result<bool> work(const ServiceOptions& options, const ServiceCatalogue& catalogue, const std::atomic<bool>& stop);
+
+}  // namespace fluxion::service

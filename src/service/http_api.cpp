@@ -1,0 +1,687 @@
+// The HTTP API (cpp-httplib) and the two entry points, serve() and work().
+// Every error answer has one JSON shape: {"code": "...", "message": "...", ["errors": [...]]}.
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "fluxion/io/run_info.hpp"
+#include "fluxion/service/server.hpp"
+#include "service_internal.hpp"
+
+namespace fluxion::service {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+void log_line(const std::string& text) {
+  static std::mutex m;
+  std::lock_guard lock(m);
+  const std::time_t t = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%H:%M:%S", std::localtime(&t));
+  std::cerr << "[" << stamp << "] " << text << std::endl;
+}
+
+const char* to_string(OptionKind k) {
+  switch (k) {
+    case OptionKind::value: return "value";
+    case OptionKind::flag: return "flag";
+    case OptionKind::list: return "list";
+    case OptionKind::file: return "file";
+    case OptionKind::model: return "model";
+    case OptionKind::predictor: return "predictor";
+  }
+  return "value";
+}
+
+std::vector<Diagnostic> ServiceOptions::validate() const {
+  Diagnostics d("fluxion serve");
+  if (port < 0 || port > 65535) d.error("--port " + std::to_string(port) + " is not a TCP port (0 to 65535)", 0, 0, "port");
+  if (workers < 0 || workers > 256) d.error("--workers " + std::to_string(workers) + " must be between 0 and 256", 0, 0, "workers");
+  if (job_threads < 0 || job_threads > 1024) d.error("--job-threads must be between 0 and 1024", 0, 0, "job-threads");
+  if (max_upload_bytes < 1024) d.error("--max-upload must be at least 1 KB", 0, 0, "max-upload");
+  if (retention_days < 0) d.error("--retention-days must not be negative (0 keeps jobs for ever)", 0, 0, "retention-days");
+  if (max_attempts < 1) d.error("--max-attempts must be at least 1", 0, 0, "max-attempts");
+  if (!(job_timeout_s > 0)) d.error("--job-timeout must be positive", 0, 0, "job-timeout");
+  if (http_threads < 2 || http_threads > 1024) d.error("--http-threads must be between 2 and 1024", 0, 0, "http-threads");
+  if (!web_root.empty() && !fs::is_regular_file(fs::path(web_root) / "index.html"))
+    d.error("--web-root " + web_root + " has no index.html (build the front end: npm run build in web/)", 0, 0, "web-root");
+  for (const auto& m : model_dirs)
+    if (!fs::is_directory(m)) d.error("--model-dir " + m + " is not a directory", 0, 0, "model-dir");
+  return d.items();
+}
+
+namespace {
+
+constexpr std::size_t kMaxFieldBytes = 64 * 1024;  // a form value that is not a file
+constexpr int kMaxParts = 64;
+
+std::string iso_time(std::int64_t ms) {
+  if (ms <= 0) return "";
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return b;
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message, json errors = nullptr) {
+  json body{{"code", code}, {"message", message}};
+  if (!errors.is_null()) body["errors"] = std::move(errors);
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_json(httplib::Response& res, const json& body, int status = 200) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body.dump(), "application/json");
+}
+
+json diagnostic_json(const Diagnostic& d) {
+  json e{{"message", d.message}};
+  if (!d.context.empty()) e["field"] = d.context;
+  if (!d.source.empty()) e["file"] = d.source;
+  if (d.line > 0) e["line"] = d.line;
+  if (d.column > 0) e["column"] = d.column;
+  e["text"] = d.to_string();
+  return e;
+}
+
+std::string content_type(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".tsv" || ext == ".tab") return "text/tab-separated-values; charset=utf-8";
+  if (ext == ".csv") return "text/csv; charset=utf-8";
+  if (ext == ".txt" || ext == ".gmt" || ext == ".log") return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+// A file under `root` named by a request path: only plain names ([A-Za-z0-9._-] segments, no
+// dot-only segments), resolved without following a link out of the root.
+std::optional<fs::path> safe_child(const fs::path& root, const std::string& relative) {
+  if (relative.empty() || relative.size() > 512) return std::nullopt;
+  static const std::regex segment("[A-Za-z0-9_][A-Za-z0-9._-]*");
+  fs::path p = root;
+  std::size_t start = 0;
+  while (start <= relative.size()) {
+    const auto slash = relative.find('/', start);
+    const std::string part = relative.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (!std::regex_match(part, segment)) return std::nullopt;
+    p /= part;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  std::error_code ec;
+  const auto real_root = fs::canonical(root, ec);
+  if (ec) return std::nullopt;
+  const auto real = fs::canonical(p, ec);
+  if (ec || !fs::is_regular_file(real)) return std::nullopt;
+  const auto r = real.string(), rr = real_root.string() + "/";
+  if (r.compare(0, rr.size(), rr) != 0) return std::nullopt;
+  return real;
+}
+
+// Extension of an uploaded file name kept for the readers that look at it (".xml.gz").
+std::string safe_extension(const std::string& filename) {
+  static const std::vector<std::string> known{".tsv.gz", ".csv.gz", ".txt.gz", ".xml.gz", ".sbml.gz", ".json.gz", ".mtx.gz",
+                                              ".tsv",    ".csv",    ".txt",    ".xml",    ".sbml",    ".json",    ".fml",
+                                              ".h5",     ".h5ad",   ".gmt",    ".mtx",    ".fluxpkg", ".gz",      ".tab"};
+  std::string lower = filename;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  for (const auto& k : known)
+    if (lower.size() > k.size() && lower.compare(lower.size() - k.size(), k.size(), k) == 0) return k;
+  return "";
+}
+
+std::string display_name(const std::string& filename) {
+  std::string base = filename.substr(filename.find_last_of("/\\") == std::string::npos ? 0 : filename.find_last_of("/\\") + 1);
+  std::string out;
+  for (unsigned char c : base)
+    if (c >= 32 && c != 127 && out.size() < 200) out += static_cast<char>(c);
+  return out;
+}
+
+json job_json(const Job& j, const ServiceOptions& options, bool with_files) {
+  json o{{"id", j.id},
+         {"analysis", j.analysis},
+         {"title", j.title},
+         {"state", to_string(j.state)},
+         {"progress", j.progress < 0 ? json(nullptr) : json(j.progress)},
+         {"progress_label", j.progress_label},
+         {"message", j.message},
+         {"attempts", j.attempts},
+         {"cancel_requested", j.cancel_requested},
+         {"created", iso_time(j.created_ms)},
+         {"started", iso_time(j.started_ms)},
+         {"finished", iso_time(j.finished_ms)},
+         {"url", "/jobs/" + j.id}};
+  if (!with_files) return o;
+  const fs::path dir = job_directory(options.data_dir, j.id);
+  std::ifstream params(dir / "params.json");
+  if (params) {
+    try {
+      json p = json::parse(params);
+      o["inputs"] = p.value("inputs", json::array());
+      o["parameters"] = p.value("parameters", json::object());
+    } catch (...) {
+    }
+  }
+  json files = json::array();
+  std::error_code ec;
+  if (fs::is_directory(dir / "output")) {
+    std::vector<std::pair<std::string, std::uintmax_t>> list;
+    for (auto it = fs::recursive_directory_iterator(dir / "output", ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file() && !it->is_symlink()) list.emplace_back(fs::relative(it->path(), dir / "output").string(), it->file_size());
+    std::sort(list.begin(), list.end());
+    for (const auto& [path, size] : list) files.push_back({{"path", path}, {"size", size}, {"url", "/api/jobs/" + j.id + "/files/" + path}});
+  }
+  o["files"] = files;
+  return o;
+}
+
+json analysis_json(const AnalysisSpec& a) {
+  json options = json::array();
+  for (const auto& o : a.options) {
+    json x{{"name", o.name},   {"kind", to_string(o.kind)}, {"type", o.type},          {"description", o.description},
+           {"default", o.default_value}, {"required", o.required}, {"choices", o.choices}, {"group", o.group}};
+    if (o.minimum) x["minimum"] = *o.minimum;
+    if (o.maximum) x["maximum"] = *o.maximum;
+    if (!o.accept.empty()) x["accept"] = o.accept;
+    options.push_back(x);
+  }
+  json views = json::array();
+  for (const auto& v : a.views)
+    views.push_back({{"file", v.file}, {"kind", v.kind}, {"title", v.title}, {"x", v.x}, {"y", v.y}, {"error", v.error}, {"group", v.group}});
+  json samples = json::array();
+  for (std::size_t i = 0; i < a.samples.size(); ++i)
+    samples.push_back({{"option", a.samples[i].option},
+                       {"label", a.samples[i].label},
+                       {"filename", fs::path(a.samples[i].path).filename().string()},
+                       {"url", "/api/analyses/" + a.id + "/samples/" + std::to_string(i)}});
+  json sample_values = json::object();
+  for (const auto& [k, v] : a.sample_values) sample_values[k] = v;
+  return {{"id", a.id},           {"command", a.command}, {"title", a.title},       {"summary", a.summary},
+          {"options", options},   {"views", views},       {"samples", samples},     {"sample_values", sample_values},
+          {"sample_set", a.example_value_set}};
+}
+
+std::string owner_of(const httplib::Request& req) {
+  std::string token = req.get_header_value("X-Fluxion-Owner");
+  if (token.empty()) {
+    const std::string cookie = req.get_header_value("Cookie");
+    static const std::regex re("(?:^|;\\s*)fluxion_owner=([A-Za-z0-9_-]{16,128})");
+    std::smatch m;
+    if (std::regex_search(cookie, m, re)) token = m[1];
+  }
+  if (token.size() < 16 || token.size() > 128) return "";
+  return io::sha256_text(token);
+}
+
+class Api {
+ public:
+  Api(JobStore& store, const ServiceOptions& options, const ServiceCatalogue& catalogue) : store_(store), options_(options), catalogue_(catalogue) {}
+
+  void install(httplib::Server& server) {
+    using httplib::Request;
+    using httplib::Response;
+    server.Get("/api/health", [this](const Request&, Response& res) {
+      json counts = json::object();
+      for (const auto& [state, n] : store_.counts()) counts[to_string(state)] = n;
+      send_json(res, {{"status", "ok"}, {"version", catalogue_.version}, {"store", store_.describe()}, {"jobs", counts}, {"workers", options_.workers}});
+    });
+    server.Get("/api/openapi.json", [this](const Request&, Response& res) { res.set_content(catalogue_.openapi_json, "application/json"); });
+    server.Get("/api/analyses", [this](const Request&, Response& res) {
+      json list = json::array();
+      for (const auto& a : catalogue_.analyses) list.push_back(analysis_json(a));
+      send_json(res, {{"analyses", list}, {"max_upload_bytes", options_.max_upload_bytes}, {"retention_days", options_.retention_days}});
+    });
+    server.Get(R"(/api/analyses/([a-z0-9-]+)/samples/(\d+))", [this](const Request& req, Response& res) {
+      const AnalysisSpec* a = find(req.matches[1]);
+      const std::size_t i = std::stoul(req.matches[2]);
+      if (!a || i >= a->samples.size()) return send_error(res, 404, "not_found", "no such sample file");
+      std::ifstream in(a->samples[i].path, std::ios::binary);
+      if (!in) return send_error(res, 404, "not_found", "the sample file is missing on the server");
+      std::string content((std::istreambuf_iterator<char>(in)), {});
+      res.set_header("Content-Disposition", "attachment; filename=\"" + fs::path(a->samples[i].path).filename().string() + "\"");
+      res.set_content(content, content_type(a->samples[i].path));
+    });
+    server.Get("/api/models", [this](const Request&, Response& res) {
+      json models = json::array(), predictors = json::array();
+      for (const auto& [name, description] : catalogue_.builtin_models) models.push_back({{"name", name}, {"description", description}, {"source", "built-in"}});
+      for (const auto& [name, path] : library_models()) models.push_back({{"name", name}, {"description", path.filename().string()}, {"source", "library"}});
+      for (const auto& [name, description] : catalogue_.builtin_predictors) predictors.push_back({{"name", name}, {"description", description}});
+      send_json(res, {{"models", models}, {"predictors", predictors}});
+    });
+    server.Post("/api/jobs", [this](const Request& req, Response& res, const httplib::ContentReader& reader) { submit(req, res, reader); });
+    server.Get("/api/jobs", [this](const Request& req, Response& res) {
+      const std::string owner = owner_of(req);
+      json list = json::array();
+      if (!owner.empty())
+        for (const auto& j : store_.list_by_owner(owner, 200)) list.push_back(job_json(j, options_, false));
+      send_json(res, {{"jobs", list}});
+    });
+    server.Get(R"(/api/jobs/([^/]+))", [this](const Request& req, Response& res) {
+      auto job = lookup(req.matches[1], res);
+      if (job) send_json(res, job_json(*job, options_, true));
+    });
+    server.Post(R"(/api/jobs/([^/]+)/cancel)", [this](const Request& req, Response& res) {
+      auto job = lookup(req.matches[1], res);
+      if (!job) return;
+      if (!store_.request_cancel(job->id))
+        return send_error(res, 409, "conflict", std::string("the job has already ") + (job->state == JobState::done ? "finished" : to_string(job->state)));
+      send_json(res, job_json(*store_.get(job->id), options_, false), 202);
+    });
+    server.Get(R"(/api/jobs/([^/]+)/log)", [this](const Request& req, Response& res) {
+      auto job = lookup(req.matches[1], res);
+      if (!job) return;
+      std::ifstream in(job_directory(options_.data_dir, job->id) / "log.txt", std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text.size() > 1000000) text = "…\n" + text.substr(text.size() - 1000000);
+      res.set_content(text, "text/plain; charset=utf-8");
+    });
+    server.Get(R"(/api/jobs/([^/]+)/files/(.+))", [this](const Request& req, Response& res) {
+      auto job = lookup(req.matches[1], res);
+      if (!job) return;
+      const auto file = safe_child(job_directory(options_.data_dir, job->id) / "output", req.matches[2]);
+      if (!file) return send_error(res, 404, "not_found", "the job has no file '" + std::string(req.matches[2]) + "'");
+      serve_file(*file, req.has_param("download"), res);
+    });
+    server.Get(R"(/api/.*)", [](const Request& req, Response& res) { send_error(res, 404, "not_found", "no API endpoint " + req.path); });
+    // the front end: its files, and index.html for its own routes (/jobs/<id>, /analyses/<id>)
+    server.Get(R"(/.*)", [this](const Request& req, Response& res) {
+      if (options_.web_root.empty())
+        return send_error(res, 404, "not_found", "this server runs without the web front end (API only: /api/analyses)");
+      const std::string rel = req.path == "/" ? "index.html" : req.path.substr(1);
+      auto file = safe_child(options_.web_root, rel);
+      const bool asset = rel.rfind("assets/", 0) == 0;
+      if (!file && (asset || rel.find('.') != std::string::npos)) return send_error(res, 404, "not_found", "no file " + req.path);
+      if (!file) file = fs::path(options_.web_root) / "index.html";
+      if (asset) res.set_header("Cache-Control", "public, max-age=31536000, immutable");
+      serve_file(*file, false, res);
+    });
+  }
+
+ private:
+  const AnalysisSpec* find(const std::string& id) const {
+    for (const auto& a : catalogue_.analyses)
+      if (a.id == id) return &a;
+    return nullptr;
+  }
+
+  std::vector<std::pair<std::string, fs::path>> library_models() const {
+    std::vector<std::pair<std::string, fs::path>> out;
+    for (const auto& dir : options_.model_dirs) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir, ec)) {
+        if (!e.is_regular_file()) continue;
+        const std::string name = e.path().filename().string();
+        if (!safe_extension(name).empty() && safe_extension(name) != ".fluxpkg") out.emplace_back(name, e.path());
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::optional<Job> lookup(const std::string& id, httplib::Response& res) {
+    if (!is_job_id(id)) {
+      send_error(res, 404, "not_found", "no job with this id (a job id is 32 hexadecimal digits)");
+      return std::nullopt;
+    }
+    auto job = store_.get(id);
+    if (!job) send_error(res, 404, "not_found", "no job with this id: it never existed or was deleted after the retention period");
+    return job;
+  }
+
+  static void serve_file(const fs::path& file, bool download, httplib::Response& res) {
+    const auto size = fs::file_size(file);
+    auto stream = std::make_shared<std::ifstream>(file, std::ios::binary);
+    if (!*stream) return send_error(res, 500, "internal", "cannot read the file");
+    if (download) res.set_header("Content-Disposition", "attachment; filename=\"" + file.filename().string() + "\"");
+    res.set_content_provider(static_cast<std::size_t>(size), content_type(file),
+                             [stream](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                               std::vector<char> buffer(std::min<std::size_t>(length, 1 << 16));
+                               stream->seekg(static_cast<std::streamoff>(offset));
+                               stream->read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+                               const auto n = static_cast<std::size_t>(stream->gcount());
+                               if (n == 0) return false;
+                               sink.write(buffer.data(), n);
+                               return true;
+                             });
+  }
+
+  struct Part {
+    std::string name, filename, value;  // value: the text of a field
+    fs::path stored;                    // a file: where it was written
+    std::uintmax_t bytes = 0;
+  };
+
+  void submit(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    if (!req.is_multipart_form_data()) return send_error(res, 415, "unsupported_media_type", "submit a job as multipart/form-data");
+    const std::string id = random_id();
+    const fs::path staging = fs::path(options_.data_dir) / "jobs" / (id + ".partial");
+    std::error_code ec;
+    fs::create_directories(staging / "input", ec);
+    if (ec) return send_error(res, 500, "internal", "cannot create the job directory: " + ec.message());
+    struct Cleanup {
+      fs::path dir;
+      bool keep = false;
+      ~Cleanup() {
+        std::error_code e;
+        if (!keep) fs::remove_all(dir, e);
+      }
+    } cleanup{staging};
+
+    std::vector<Part> parts;
+    std::ofstream out;
+    std::string problem;
+    static const std::regex field_name("[a-z][a-z0-9-]{0,39}");
+    const bool read = reader(
+        [&](const httplib::MultipartFormData& header) {
+          if (out.is_open()) out.close();
+          if (parts.size() >= static_cast<std::size_t>(kMaxParts)) {
+            problem = "too many form fields (at most " + std::to_string(kMaxParts) + ")";
+            return false;
+          }
+          if (!std::regex_match(header.name, field_name)) {
+            problem = "a form field has the name '" + display_name(header.name).substr(0, 60) + "', which is not an option name";
+            return false;
+          }
+          Part p;
+          p.name = header.name;
+          p.filename = display_name(header.filename);
+          if (!header.filename.empty()) {
+            for (const auto& q : parts)
+              if (q.name == p.name && !q.stored.empty()) {
+                problem = "two files for the field '" + p.name + "'";
+                return false;
+              }
+            p.stored = staging / "input" / (p.name + safe_extension(p.filename));
+            out.open(p.stored, std::ios::binary);
+            if (!out) {
+              problem = "cannot store the upload";
+              return false;
+            }
+          }
+          parts.push_back(std::move(p));
+          return true;
+        },
+        [&](const char* data, std::size_t length) {
+          Part& p = parts.back();
+          p.bytes += length;
+          if (p.stored.empty()) {
+            if (p.value.size() + length > kMaxFieldBytes) {
+              problem = "the field '" + p.name + "' is longer than " + std::to_string(kMaxFieldBytes / 1024) + " KB; upload it as a file";
+              return false;
+            }
+            p.value.append(data, length);
+            return true;
+          }
+          out.write(data, static_cast<std::streamsize>(length));
+          return static_cast<bool>(out);
+        });
+    if (out.is_open()) out.close();
+    if (!problem.empty()) return send_error(res, 400, "invalid_input", problem);
+    if (!read) return send_error(res, 400, "invalid_input", "the upload was incomplete or larger than the limit");
+
+    std::string analysis_id, title;
+    std::vector<const Part*> option_parts;
+    for (const auto& p : parts) {
+      if (p.name == "analysis") analysis_id = p.value;
+      else if (p.name == "title") title = p.value.substr(0, 200);
+      else option_parts.push_back(&p);
+    }
+    const AnalysisSpec* analysis = find(analysis_id);
+    if (!analysis) {
+      json names = json::array();
+      for (const auto& a : catalogue_.analyses) names.push_back(a.id);
+      return send_error(res, 400, "invalid_input",
+                        analysis_id.empty() ? "the form has no 'analysis' field" : "unknown analysis '" + analysis_id.substr(0, 60) + "'",
+                        json::array({{{"field", "analysis"}, {"message", "one of " + names.dump()}}}));
+    }
+
+    // fields → command arguments
+    Diagnostics errors;
+    std::vector<std::string> args;
+    json inputs = json::array(), parameters = json::object();
+    std::vector<std::string> seen;
+    std::set<std::string> files_for;
+    for (const Part* p : option_parts)
+      if (!p->stored.empty()) files_for.insert(p->name);
+    for (const Part* p : option_parts) {
+      const auto spec = std::find_if(analysis->options.begin(), analysis->options.end(), [&](const OptionSpec& o) { return o.name == p->name; });
+      if (spec == analysis->options.end()) {
+        errors.error("'" + p->name + "' is not an option of " + analysis->id, 0, 0, p->name);
+        continue;
+      }
+      const bool is_file = !p->stored.empty();
+      if (!is_file && files_for.count(p->name)) continue;  // an uploaded file beats the field's text (a model upload)
+      if (std::find(seen.begin(), seen.end(), p->name) != seen.end()) {
+        errors.error("given twice", 0, 0, p->name);
+        continue;
+      }
+      std::string value = p->value;
+      value.erase(0, value.find_first_not_of(" \t\r\n"));
+      value.erase(value.find_last_not_of(" \t\r\n") + 1);
+      if (is_file) {
+        if (spec->kind != OptionKind::file && spec->kind != OptionKind::model && spec->kind != OptionKind::predictor) {
+          errors.error("'" + p->name + "' takes a value, not a file", 0, 0, p->name);
+          continue;
+        }
+        if (p->bytes == 0) {
+          errors.error("the file '" + p->filename + "' is empty", 0, 0, p->name);
+          continue;
+        }
+        seen.push_back(p->name);
+        args.push_back("--" + p->name);
+        args.push_back(fs::relative(p->stored, staging).string());
+        inputs.push_back({{"option", p->name}, {"name", p->filename}, {"size", p->bytes}, {"sha256", io::sha256_file(p->stored.string())}});
+        continue;
+      }
+      if (value.empty()) continue;  // an empty form field: the default
+      seen.push_back(p->name);
+      switch (spec->kind) {
+        case OptionKind::flag:
+          if (value == "true" || value == "on" || value == "1" || value == "yes") args.push_back("--" + p->name);
+          else if (value != "false" && value != "off" && value != "0" && value != "no")
+            errors.error("'" + value.substr(0, 40) + "' is not on or off", 0, 0, p->name);
+          break;
+        case OptionKind::file: errors.error("'" + p->name + "' takes an uploaded file", 0, 0, p->name); break;
+        case OptionKind::model: {
+          const auto lib = library_models();
+          const auto hit = std::find_if(lib.begin(), lib.end(), [&](const auto& m) { return m.first == value; });
+          const bool builtin = std::any_of(catalogue_.builtin_models.begin(), catalogue_.builtin_models.end(), [&](const auto& m) { return m.first == value; });
+          if (hit != lib.end()) {
+            args.push_back("--" + p->name);
+            args.push_back(hit->second.string());
+          } else if (builtin) {
+            args.push_back("--" + p->name);
+            args.push_back(value);
+          } else
+            errors.error("'" + value.substr(0, 60) + "' is not a model of this server; choose one from /api/models or upload a model file", 0, 0, p->name);
+          break;
+        }
+        case OptionKind::predictor: {
+          const bool builtin = std::any_of(catalogue_.builtin_predictors.begin(), catalogue_.builtin_predictors.end(), [&](const auto& m) { return m.first == value; });
+          if (!builtin) errors.error("'" + value.substr(0, 60) + "' is not a predictor of this server; choose one or upload a .fluxpkg", 0, 0, p->name);
+          else {
+            args.push_back("--" + p->name);
+            args.push_back(value);
+          }
+          break;
+        }
+        case OptionKind::list:
+        case OptionKind::value:
+          if (value.find('\n') != std::string::npos) {
+            errors.error("a value must be one line", 0, 0, p->name);
+            break;
+          }
+          args.push_back("--" + p->name);
+          args.push_back(value);
+          break;
+      }
+      parameters[p->name] = value;
+    }
+    for (const auto& o : analysis->options)
+      if (o.required && std::find(seen.begin(), seen.end(), o.name) == seen.end())
+        errors.error(o.kind == OptionKind::file ? "upload a file" : "required", 0, 0, o.name);
+    if (!errors.has_errors() && catalogue_.validate) errors.append(catalogue_.validate(*analysis, args, staging.string()));
+    if (errors.has_errors()) {
+      json list = json::array();
+      for (const auto& d : errors.items())
+        if (d.severity == Severity::error) list.push_back(diagnostic_json(d));
+      return send_error(res, 400, "invalid_input", list.size() == 1 ? list[0]["message"].get<std::string>() : std::to_string(list.size()) + " problems in the form", list);
+    }
+
+    Job job;
+    job.id = id;
+    job.analysis = analysis->id;
+    job.owner = owner_of(req);
+    job.title = title;
+    job.args = json(args).dump();
+    job.created_ms = now_ms();
+    {
+      std::ofstream params(staging / "params.json");
+      params << json{{"analysis", analysis->id}, {"command", analysis->command}, {"title", title}, {"arguments", args}, {"inputs", inputs}, {"parameters", parameters}}.dump(1) << "\n";
+    }
+    const fs::path final_dir = job_directory(options_.data_dir, id);
+    fs::rename(staging, final_dir, ec);
+    if (ec) return send_error(res, 500, "internal", "cannot store the job: " + ec.message());
+    cleanup.keep = true;
+    try {
+      store_.create(job);
+    } catch (...) {
+      fs::remove_all(final_dir, ec);
+      throw;
+    }
+    log_line("job " + id + " queued: " + analysis->id + (title.empty() ? "" : " (" + title + ")"));
+    res.set_header("Location", "/api/jobs/" + id);
+    send_json(res, job_json(*store_.get(id), options_, false), 201);
+  }
+
+  JobStore& store_;
+  const ServiceOptions& options_;
+  const ServiceCatalogue& catalogue_;
+};
+
+Result<std::unique_ptr<JobStore>> open_store(const ServiceOptions& options) {
+  std::error_code ec;
+  fs::create_directories(fs::path(options.data_dir) / "jobs", ec);
+  if (ec) {
+    Diagnostics d(options.data_dir);
+    d.error("cannot create the data directory: " + ec.message(), 0, 0, "data");
+    return Result<std::unique_ptr<JobStore>>::failure(d);
+  }
+  // staging directories of submissions the server did not finish receiving
+  for (const auto& e : fs::directory_iterator(fs::path(options.data_dir) / "jobs", ec))
+    if (e.path().extension() == ".partial") fs::remove_all(e.path(), ec);
+  return open_job_store(options.database.empty() ? (fs::path(options.data_dir) / "jobs.db").string() : options.database);
+}
+
+bool is_sqlite(const ServiceOptions& o) { return o.database.empty() || o.database.rfind("postgres", 0) != 0; }
+
+}  // namespace
+
+Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalogue, const std::atomic<bool>& stop) {
+  if (auto problems = options.validate(); !problems.empty()) return Result<bool>::failure(problems);
+  auto opened = open_store(options);
+  if (!opened) return Result<bool>::failure(opened.diagnostics());
+  JobStore& store = *opened.value();
+  // one host owns a SQLite store: whatever was running when it last stopped has no worker now
+  if (is_sqlite(options) && options.workers > 0)
+    for (const auto& r : store.recover(0, options.max_attempts))
+      log_line("job " + r.id + (r.now == JobState::queued ? " re-queued" : " marked failed") + ": the server stopped while it ran");
+
+  httplib::Server server;
+  const int http_threads = options.http_threads;
+  server.new_task_queue = [http_threads] { return new httplib::ThreadPool(static_cast<std::size_t>(http_threads)); };
+  server.set_payload_max_length(static_cast<std::size_t>(options.max_upload_bytes));
+  server.set_read_timeout(static_cast<time_t>(options.read_timeout_s), 0);
+  server.set_write_timeout(static_cast<time_t>(options.write_timeout_s), 0);
+  server.set_keep_alive_timeout(5);
+  server.set_keep_alive_max_count(1000);
+  server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                              {"Referrer-Policy", "no-referrer"},
+                              {"Content-Security-Policy",
+                               "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'"}});
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log_line("error in " + req.method + " " + req.path + ": " + what);
+    send_error(res, 500, "internal", "the server failed: " + what);
+  });
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 413) send_error(res, 413, "payload_too_large", "the upload is larger than the server's limit");
+    else if (res.status == 400) send_error(res, 400, "bad_request", "the request could not be read");
+    else send_error(res, res.status, "error", "HTTP status " + std::to_string(res.status));
+  });
+  Api api(store, options, catalogue);
+  api.install(server);
+
+  const int port = options.port == 0 ? server.bind_to_any_port(options.host) : (server.bind_to_port(options.host, options.port) ? options.port : -1);
+  if (port < 0) {
+    Diagnostics d("fluxion serve");
+    d.error("cannot listen on " + options.host + ":" + std::to_string(options.port) + " (in use, or not an address of this machine)", 0, 0, "port");
+    return Result<bool>::failure(d);
+  }
+  WorkerPool pool(store, options, catalogue);
+  if (options.workers > 0) pool.start(options.workers);
+  std::thread http([&] { server.listen_after_bind(); });
+  std::printf("fluxion serving on http://%s:%d/ (jobs in %s, %s; %d worker%s)\n", options.host.c_str(), port, options.data_dir.c_str(),
+              store.describe().c_str(), options.workers, options.workers == 1 ? "" : "s");
+  std::fflush(stdout);
+  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  log_line("stopping: running jobs are re-queued at the next start");
+  server.stop();
+  http.join();
+  pool.stop();
+  return Result<bool>::success(true);
+}
+
+Result<bool> work(const ServiceOptions& options, const ServiceCatalogue& catalogue, const std::atomic<bool>& stop) {
+  if (auto problems = options.validate(); !problems.empty()) return Result<bool>::failure(problems);
+  if (options.workers < 1) {
+    Diagnostics d("fluxion worker");
+    d.error("--workers must be at least 1", 0, 0, "workers");
+    return Result<bool>::failure(d);
+  }
+  auto opened = open_store(options);
+  if (!opened) return Result<bool>::failure(opened.diagnostics());
+  JobStore& store = *opened.value();
+  WorkerPool pool(store, options, catalogue);
+  pool.start(options.workers);
+  std::printf("fluxion worker: %d worker%s on %s (jobs in %s)\n", options.workers, options.workers == 1 ? "" : "s", store.describe().c_str(),
+              options.data_dir.c_str());
+  std::fflush(stdout);
+  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  pool.stop();
+  return Result<bool>::success(true);
+}
+
+}  // namespace fluxion::service
