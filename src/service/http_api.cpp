@@ -442,7 +442,10 @@ class Api {
         });
     if (out.is_open()) out.close();
     if (!problem.empty()) return send_error(res, 400, "invalid_input", problem);
-    if (!read) return send_error(res, 400, "invalid_input", "the upload was incomplete or larger than the limit");
+    if (!read && res.status == 413)
+      return send_error(res, 413, "payload_too_large",
+                        "the upload is larger than this server's limit of " + std::to_string(options_.max_upload_bytes / 1024) + " KB");
+    if (!read) return send_error(res, 400, "invalid_input", "the upload was incomplete");
 
     std::string analysis_id, title;
     std::vector<const Part*> option_parts;
@@ -457,7 +460,7 @@ class Api {
       for (const auto& a : catalogue_.analyses) names.push_back(a.id);
       return send_error(res, 400, "invalid_input",
                         analysis_id.empty() ? "the form has no 'analysis' field" : "unknown analysis '" + analysis_id.substr(0, 60) + "'",
-                        json::array({{{"field", "analysis"}, {"message", "one of " + names.dump()}}}));
+                        json::array({diagnostic_json(Diagnostic{Severity::error, "", 0, 0, "analysis", "one of " + names.dump()})}));
     }
 
     // fields → command arguments

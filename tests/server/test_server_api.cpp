@@ -1,0 +1,264 @@
+// The web API against the real binary on loopback: status codes and bodies, a job from upload
+// to download, bad and oversize uploads, unknown ids, path traversal, cancelling, and a
+// server killed in the middle of a job.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "server_fixture.hpp"
+
+using fluxion::test::body_json;
+using fluxion::test::FluxionProcess;
+using fluxion::test::temp_dir;
+using fluxion::test::wait_for_job;
+using httplib::MultipartFormData;
+using httplib::MultipartFormDataItems;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::string example(const std::string& rel) { return read_file(std::string(FLUXION_SOURCE_DIR) + "/examples/" + rel); }
+
+std::vector<std::string> serve_args(const std::string& data, std::vector<std::string> more = {}) {
+  std::vector<std::string> a{FLUXION_BINARY, "serve", "--port", "0", "--data", data, "--api-only", "--job-threads", "1"};
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+MultipartFormData field(const std::string& name, const std::string& value) { return {name, value, "", ""}; }
+MultipartFormData file(const std::string& name, const std::string& content, const std::string& filename) {
+  return {name, content, filename, "application/octet-stream"};
+}
+
+// A fit that runs for minutes: something to cancel or to kill the server under.
+MultipartFormDataItems long_fit() {
+  return {field("analysis", "fit"), field("model", "glycolysis"), file("mids", example("glycolysis/mids.tsv"), "mids.tsv"),
+          field("starts", "100000")};
+}
+
+class ServerApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = temp_dir("api");
+    server_ = std::make_unique<FluxionProcess>(serve_args(data_));
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(30, 0);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(data_);
+  }
+  std::string data_;
+  std::unique_ptr<FluxionProcess> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ServerApi, HealthAnalysesAndModels) {
+  auto h = client_->Get("/api/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(body_json(h)["status"], "ok");
+  EXPECT_NE(body_json(h)["store"].get<std::string>().find("journal wal"), std::string::npos);
+
+  const auto analyses = body_json(client_->Get("/api/analyses"))["analyses"];
+  std::set<std::string> ids;
+  for (const auto& a : analyses) ids.insert(a["id"].get<std::string>());
+  EXPECT_EQ(ids, (std::set<std::string>{"predict", "fit", "scflux", "project", "fba", "simulate"}));
+  // the form takes its fields from the CLI declaration: help text, defaults, ranges, choices
+  for (const auto& a : analyses) {
+    if (a["id"] != "fba") continue;
+    bool saw_fraction = false;
+    for (const auto& o : a["options"]) {
+      EXPECT_FALSE(o["description"].get<std::string>().empty()) << o["name"];
+      if (o["name"] == "fraction") {
+        saw_fraction = true;
+        EXPECT_EQ(o["type"], "number");
+        EXPECT_EQ(o["minimum"], 0.0);
+        EXPECT_EQ(o["maximum"], 1.0);
+        EXPECT_EQ(o["default"], "1");
+      }
+    }
+    EXPECT_TRUE(saw_fraction);
+  }
+  const auto models = body_json(client_->Get("/api/models"));
+  EXPECT_GE(models["models"].size(), 5u);
+  EXPECT_GE(models["predictors"].size(), 5u);
+  EXPECT_EQ(body_json(client_->Get("/api/openapi.json"))["openapi"].get<std::string>().substr(0, 2), "3.");
+}
+
+TEST_F(ServerApi, PredictJobFromUploadToDownload) {
+  const std::string token = "browser-token-0123456789abcdef";
+  httplib::Headers owner{{"X-Fluxion-Owner", token}};
+  auto r = client_->Post("/api/jobs", owner, MultipartFormDataItems
+                         {field("analysis", "predict"), field("predictor", "glycolysis"), field("title", "glycolysis check"),
+                          file("mids", example("glycolysis/mids.tsv"), "my mids.tsv")});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  const auto created = body_json(r);
+  const std::string id = created["id"];
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(r->get_header_value("Location"), "/api/jobs/" + id);
+
+  const auto done = wait_for_job(*client_, id, 120);
+  ASSERT_EQ(done["state"], "done") << done.dump(1);
+  EXPECT_EQ(done["progress"], 1.0);
+  EXPECT_EQ(done["title"], "glycolysis check");
+  EXPECT_EQ(done["inputs"][0]["name"], "my mids.tsv");
+  std::set<std::string> files;
+  for (const auto& f : done["files"]) files.insert(f["path"].get<std::string>());
+  EXPECT_TRUE(files.count("fluxes.tsv") && files.count("delta_g.tsv") && files.count("run_info.json"));
+
+  auto fluxes = client_->Get("/api/jobs/" + id + "/files/fluxes.tsv?download=1");
+  ASSERT_TRUE(fluxes);
+  EXPECT_EQ(fluxes->status, 200);
+  EXPECT_EQ(fluxes->body.rfind("reaction\tnet\texchange", 0), 0u);
+  EXPECT_NE(fluxes->get_header_value("Content-Disposition").find("fluxes.tsv"), std::string::npos);
+  // the same bytes as the file on disk
+  EXPECT_EQ(fluxes->body, read_file(data_ + "/jobs/" + id + "/output/fluxes.tsv"));
+  auto log = client_->Get("/api/jobs/" + id + "/log");
+  ASSERT_TRUE(log);
+  EXPECT_NE(log->body.find("fluxion predict"), std::string::npos);
+
+  // the browser's list holds the job; another browser's does not
+  EXPECT_EQ(body_json(client_->Get("/api/jobs", owner))["jobs"][0]["id"], id);
+  EXPECT_TRUE(body_json(client_->Get("/api/jobs", {{"X-Fluxion-Owner", "another-browser-0123456789"}}))["jobs"].empty());
+  EXPECT_TRUE(body_json(client_->Get("/api/jobs", {{"Cookie", "fluxion_owner=" + token}}))["jobs"].size() == 1);
+  // a finished job cannot be cancelled
+  auto c = client_->Post("/api/jobs/" + id + "/cancel");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, 409);
+  EXPECT_EQ(body_json(c)["code"], "conflict");
+}
+
+TEST_F(ServerApi, BadSubmissionsNameTheFieldFileAndLine) {
+  auto expect_400 = [&](const MultipartFormDataItems& items, const std::string& field_name, const std::string& text) {
+    auto r = client_->Post("/api/jobs", items);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    const auto j = body_json(r);
+    EXPECT_EQ(j["code"], "invalid_input");
+    bool found = false;
+    for (const auto& e : j["errors"])
+      if (e.value("field", "") == field_name && e["text"].get<std::string>().find(text) != std::string::npos) found = true;
+    EXPECT_TRUE(found) << "expected field '" << field_name << "' with '" << text << "' in " << j.dump(1);
+  };
+  expect_400({field("analysis", "nonsense")}, "analysis", "one of");
+  expect_400({field("analysis", "predict"), file("mids", example("glycolysis/mids.tsv"), "m.tsv")}, "predictor", "required");
+  expect_400({field("analysis", "predict"), field("predictor", "glycolysis")}, "mids", "upload a file");
+  expect_400({field("analysis", "predict"), field("predictor", "no-such"), file("mids", "x", "m.tsv")}, "predictor", "not a predictor");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("no-such-option", "1")}, "no-such-option", "not an option");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fraction", "2")}, "fraction", "range");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fraction", "abc")}, "fraction", "abc");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fva", "maybe")}, "fva", "not on or off");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), file("set-bounds", "", "empty.tsv")}, "set-bounds", "empty");
+  // a broken table: the error names the field, the file and the line
+  std::string mids = example("glycolysis/mids.tsv");
+  const auto second_line = mids.find('\n') + 1;
+  mids.insert(second_line, "e1\tg6p\tC\tnot-a-number\t0.5\n");
+  auto r = client_->Post("/api/jobs", MultipartFormDataItems{field("analysis", "predict"), field("predictor", "glycolysis"), file("mids", mids, "mids.tsv")});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 400) << r->body;
+  const auto e = body_json(r)["errors"][0];
+  EXPECT_EQ(e["field"], "mids");
+  EXPECT_EQ(e["line"], 2);
+  EXPECT_EQ(e["file"], "the uploaded MID table");
+  // a broken model upload
+  r = client_->Post("/api/jobs", MultipartFormDataItems{field("analysis", "fba"), file("model", "<sbml><model", "broken.xml")});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(body_json(r)["errors"][0]["field"], "model");
+  // not multipart
+  r = client_->Post("/api/jobs", "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 415);
+  // nothing of the rejected submissions is left behind
+  std::size_t entries = 0;
+  for (const auto& x : fs::directory_iterator(data_ + "/jobs")) entries += x.is_directory();
+  EXPECT_EQ(entries, 0u);
+}
+
+TEST_F(ServerApi, UnknownJobsAndPathTraversal) {
+  for (const std::string path : {"/api/jobs/0123456789abcdef0123456789abcdef", "/api/jobs/not-an-id", "/api/jobs/../jobs.db",
+                                 "/api/jobs/0123456789abcdef0123456789abcdef/files/x", "/api/nothing"}) {
+    auto r = client_->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+    EXPECT_TRUE(body_json(r).contains("message")) << path;
+  }
+  auto r = client_->Post("/api/jobs", MultipartFormDataItems{field("analysis", "predict"), field("predictor", "glycolysis"), file("mids", example("glycolysis/mids.tsv"), "../../evil.tsv")});
+  ASSERT_EQ(r->status, 201);
+  const std::string id = body_json(r)["id"];
+  wait_for_job(*client_, id, 120);
+  EXPECT_FALSE(fs::exists(data_ + "/evil.tsv"));
+  EXPECT_TRUE(fs::exists(data_ + "/jobs/" + id + "/input/mids.tsv"));  // the server names uploads itself
+  fs::create_symlink(data_ + "/jobs.db", data_ + "/jobs/" + id + "/output/link.db");
+  for (const std::string rel : {"../params.json", "..%2Fparams.json", "%2e%2e/params.json", "../../jobs.db", "/etc/passwd", "link.db",
+                                "./fluxes.tsv", "..", "fluxes.tsv%00.txt"}) {
+    auto x = client_->Get("/api/jobs/" + id + "/files/" + rel);
+    ASSERT_TRUE(x) << rel;
+    EXPECT_EQ(x->status, 404) << rel << ": " << x->body.substr(0, 80);
+  }
+  EXPECT_EQ(client_->Get("/api/jobs/" + id + "/files/fluxes.tsv")->status, 200);
+}
+
+TEST_F(ServerApi, CancelARunningJob) {
+  auto r = client_->Post("/api/jobs", long_fit());
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string id = body_json(r)["id"];
+  auto running = wait_for_job(*client_, id, 60, "running");
+  ASSERT_EQ(running["state"], "running");
+  auto c = client_->Post("/api/jobs/" + id + "/cancel");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, 202);
+  const auto j = wait_for_job(*client_, id, 30);
+  EXPECT_EQ(j["state"], "cancelled");
+  EXPECT_EQ(j["message"], "cancelled while running");
+}
+
+TEST(ServerLimits, OversizeUploadIsRefused) {
+  const auto data = temp_dir("limits");
+  FluxionProcess server(serve_args(data, {"--max-upload", "0.01"}));  // 10 KB
+  httplib::Client c("127.0.0.1", server.port());
+  auto r = c.Post("/api/jobs", MultipartFormDataItems{field("analysis", "predict"), field("predictor", "glycolysis"), file("mids", std::string(50000, 'x'), "big.tsv")});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(body_json(r)["code"], "payload_too_large");
+  EXPECT_EQ(body_json(c.Get("/api/health"))["status"], "ok");  // and the server goes on
+  fs::remove_all(data);
+}
+
+TEST(ServerRecovery, AJobRunningWhenTheServerIsKilledIsRequeued) {
+  const auto data = temp_dir("recovery");
+  std::string id;
+  {
+    FluxionProcess server(serve_args(data));
+    httplib::Client c("127.0.0.1", server.port());
+    auto r = c.Post("/api/jobs", long_fit());
+    ASSERT_EQ(r->status, 201) << r->body;
+    id = body_json(r)["id"];
+    ASSERT_EQ(wait_for_job(c, id, 60, "running")["state"], "running");
+    EXPECT_EQ(server.kill_now(SIGKILL), -SIGKILL);
+  }
+  FluxionProcess server(serve_args(data));
+  httplib::Client c("127.0.0.1", server.port());
+  const auto j = wait_for_job(c, id, 60, "running");
+  EXPECT_EQ(j["state"], "running");
+  EXPECT_EQ(j["attempts"], 2);
+  EXPECT_NE(j["message"].get<std::string>().find("re-queued"), std::string::npos) << j.dump(1);
+  // with no attempts left, a second kill fails it with the reason
+  EXPECT_EQ(server.kill_now(SIGKILL), -SIGKILL);
+  FluxionProcess third(serve_args(data));
+  httplib::Client c3("127.0.0.1", third.port());
+  const auto failed = body_json(c3.Get("/api/jobs/" + id));
+  EXPECT_EQ(failed["state"], "failed");
+  EXPECT_NE(failed["message"].get<std::string>().find("not retried"), std::string::npos) << failed.dump(1);
+  fs::remove_all(data);
+}
+
+}  // namespace
