@@ -171,6 +171,7 @@ json job_json(const Job& j, const ServiceOptions& options, bool with_files) {
          {"progress_label", j.progress_label},
          {"message", j.message},
          {"attempts", j.attempts},
+         {"worker", j.worker},
          {"cancel_requested", j.cancel_requested},
          {"created", iso_time(j.created_ms)},
          {"started", iso_time(j.started_ms)},

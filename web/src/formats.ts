@@ -1,0 +1,70 @@
+// The input formats, for the web's documentation page (the full reference: docs/formats.md).
+
+interface Format {
+  name: string;
+  text: string;
+  example: string;
+}
+
+const formats: Format[] = [
+  {
+    name: "Measured MIDs (ML-Flux, least-squares MFA)",
+    text: "A long table, tab- or comma-separated, one row per isotopologue: experiment, metabolite, isotopologue (0 … n), fraction, and optionally sd, element (C or H) and replicate. IsoCor's corrected output (sample, metabolite, isotopologue, isotopologue_fraction) is read as it is. Metabolites left out are imputed by ML-Flux.",
+    example: "experiment\tmetabolite\tisotopologue\tfraction\tsd\ne1\tg6p\t0\t0.0026\t0.005\ne1\tg6p\t1\t0.0024\t0.005",
+  },
+  {
+    name: "Tracer experiments",
+    text: "experiment, substrate, label, fraction, [purity]; labels such as [1,2-13C2] or [5-2H1]. Built-in models bring their own.",
+    example: "experiment\tsubstrate\tlabel\tfraction\tpurity\ne1\tGLC\t[1,2-13C2]\t1\t0.99",
+  },
+  {
+    name: "Models",
+    text: "SBML Level 3 with the FBC package (.xml, .xml.gz), COBRA/BiGG JSON, FluxML (.fml), mfapy text, or fluxion's reaction table: id, equation with atom maps, lower bound, upper bound.",
+    example: "id\tequation\tlb\tub\nfba\tFBP (abcdef) <-> DHAP (cba) + GAP (def)\t-1000\t1000",
+  },
+  {
+    name: "Fluxes",
+    text: "reaction, net, exchange (every reaction, or only the free net fluxes); for FBApro references: reaction, one column per sample, and optionally confidence (fixed, noisy, unmeasured).",
+    example: "reaction\tnet\texchange\nGLC_IN\t1\t0\nPGI\t0.8\t2.5",
+  },
+  {
+    name: "Gene expression (scFEA)",
+    text: "Genes × samples (or samples × genes with the option genes-as-columns) as CSV, TSV or space-separated text; 10x Genomics .h5; AnnData .h5ad (dense or sparse X, layers, raw). Gene symbols matching the network's; raw counts are log-transformed automatically when the largest value exceeds 50.",
+    example: ",cell1,cell2,cell3\nHK1,3,0,5\nPFKP,1,2,0",
+  },
+  {
+    name: "Module networks (scFEA)",
+    text: "scFEA's files: module → genes (module_gene_*.csv or a .gmt), the compound × module matrix (cmMat_*.csv, +1 produced, −1 consumed) and compound names (cName_*.csv); or a model with gene rules (SBML) from which fluxion derives a network.",
+    example: "M_1,HK1,HK2,HK3,GCK\nM_2,GPI",
+  },
+  {
+    name: "Bounds (FBA)",
+    text: "reaction, lower, upper: a medium or a condition applied to the model before FBA.",
+    example: "reaction\tlower\tupper\nEX_glc__D_e\t-10\t1000",
+  },
+  {
+    name: "Groups (scFEA)",
+    text: "sample, group: compares each group's fluxes and balances with the rest of the labelled samples (Mann–Whitney U, Benjamini–Hochberg).",
+    example: "sample\tgroup\ncell1\ttumour\ncell2\tnormal",
+  },
+];
+
+export function formatsPage(): HTMLElement {
+  const wrap = document.createElement("div");
+  const intro = document.createElement("p");
+  intro.className = "lead";
+  intro.textContent = "What each form accepts. When a file cannot be read, the error names the field, the line and the column.";
+  wrap.append(intro);
+  for (const f of formats) {
+    const s = document.createElement("section");
+    const h = document.createElement("h2");
+    h.textContent = f.name;
+    const p = document.createElement("p");
+    p.textContent = f.text;
+    const pre = document.createElement("pre");
+    pre.textContent = f.example;
+    s.append(h, p, pre);
+    wrap.append(s);
+  }
+  return wrap;
+}

@@ -1,0 +1,127 @@
+// Browser test: Debian's chromium, driven by playwright-core, against the real server.
+// Uploads the sample file, follows the job to completion, checks that the results table and a
+// plot render, downloads a file, and keeps a screenshot of each page.
+//   node tests/browser.mjs <fluxion binary> <web root> <artefact directory>
+import { chromium } from "playwright-core";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+
+const [binary, webRoot, artefacts] = process.argv.slice(2);
+if (!binary || !webRoot || !artefacts) {
+  console.error("usage: node tests/browser.mjs <fluxion binary> <web root> <artefact directory>");
+  process.exit(2);
+}
+mkdirSync(artefacts, { recursive: true });
+const data = mkdtempSync(join(tmpdir(), "fluxion-browser-"));
+const server = spawn(binary, ["serve", "--port", "0", "--data", data, "--web-root", webRoot, "--job-threads", "1"], { stdio: ["ignore", "pipe", "inherit"] });
+const base = await new Promise((resolve, reject) => {
+  let out = "";
+  server.stdout.on("data", (d) => {
+    out += d;
+    const m = out.match(/http:\/\/[0-9.]+:[0-9]+\//);
+    if (m) resolve(m[0].replace(/\/$/, ""));
+  });
+  server.on("exit", (code) => reject(new Error(`the server exited (${code})`)));
+  setTimeout(() => reject(new Error("the server did not start")), 20000);
+});
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+const page = await context.newPage();
+const outside = [];
+page.on("request", (r) => {
+  if (!r.url().startsWith(base) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) outside.push(r.url());
+});
+const consoleErrors = [];
+page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+const shot = (name) => page.screenshot({ path: join(artefacts, `${name}.png`), fullPage: true });
+let failed = false;
+
+try {
+  // home: the analyses, the consent banner
+  await page.goto(base + "/");
+  await page.getByRole("heading", { name: "MIDs → fluxes (ML-Flux)" }).waitFor();
+  await shot("01-home");
+  await page.getByRole("button", { name: "Remember my jobs" }).click();
+
+  // the ML-Flux form, filled with the sample file, submitted
+  await page.locator("a[href='/analyses/predict']").click();
+  await page.getByRole("heading", { name: "MIDs → fluxes (ML-Flux)" }).waitFor();
+  // inline validation before anything is sent
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.locator("#field-mids-error", { hasText: "Choose a file." }).waitFor();
+  await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
+  await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
+  assert.equal(await page.locator("#field-predictor").inputValue(), "glycolysis");
+  await page.locator("#field-title").fill("browser test");
+  await shot("02-form");
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
+  const jobUrl = page.url();
+
+  // the job page: progress, then results
+  await page.locator("[data-state=done]").waitFor({ timeout: 180000 });
+  await page.locator("table.results tbody tr").first().waitFor();
+  const rows = await page.locator("figure.table table.results tbody tr").count();
+  assert.ok(rows >= 10, `the fluxes table has ${rows} rows`);
+  assert.ok((await page.locator("svg.plot rect.bar").count()) >= 10, "the flux bars are drawn");
+  assert.ok((await page.locator("svg.plot circle.point").count()) >= 10, "the MID scatter is drawn");
+  // sorting by a column
+  await page.locator("figure.table th button", { hasText: "net" }).first().click();
+  assert.equal(await page.locator("figure.table th[aria-sort]").first().getAttribute("aria-sort"), "ascending");
+  await shot("03-job");
+
+  // a download
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator(".downloads a", { hasText: "fluxes.tsv" }).click()]);
+  const saved = join(artefacts, "downloaded-fluxes.tsv");
+  await download.saveAs(saved);
+  assert.match(readFileSync(saved, "utf8"), /^reaction\tnet\texchange/);
+
+  // this browser's jobs
+  await page.locator("nav a[href='/jobs']").click();
+  await page.locator("table.results a", { hasText: "browser test" }).waitFor();
+  await shot("04-jobs");
+
+  // a bad upload: the server's error names the field and the line
+  await page.goto(base + "/analyses/predict");
+  await page.locator("#field-predictor").selectOption("glycolysis");
+  await page.locator("#field-mids").setInputFiles({ name: "bad.tsv", mimeType: "text/tab-separated-values", buffer: Buffer.from("experiment\tmetabolite\tisotopologue\tfraction\ne1\tg6p\tzero\t0.5\n") });
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.locator(".form-status li", { hasText: "line 2" }).waitFor();
+  assert.equal(await page.locator("#field-mids").getAttribute("aria-invalid"), "true");
+  await shot("05-form-error");
+
+  // the documentation page, the job link opened afresh, a page that does not exist
+  await page.locator("nav a[href='/formats']").click();
+  await page.getByRole("heading", { name: "Input formats" }).waitFor();
+  await shot("06-formats");
+  await page.goto(jobUrl);
+  await page.locator("[data-state=done]").waitFor();
+  await page.goto(base + "/jobs/0123456789abcdef0123456789abcdef");
+  await page.getByRole("heading", { name: "No such job" }).waitFor();
+
+  // keyboard: the first tab stop is the skip link, and it leads to the content
+  await page.goto(base + "/");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+
+  assert.deepEqual(outside, [], "no request leaves the server");
+  assert.deepEqual(consoleErrors.filter((e) => !e.includes("400") && !e.includes("404")), [], "no script errors");
+  console.log(`browser test passed; screenshots in ${artefacts}`);
+} catch (err) {
+  failed = true;
+  console.error(err);
+  await shot("failure").catch(() => undefined);
+} finally {
+  await browser.close();
+  server.kill("SIGTERM");
+  rmSync(data, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
