@@ -156,7 +156,8 @@ std::vector<WebAnalysis> web_analyses() {
                    {"default-confidence", OptionKind::value},
                    {"cutoff", OptionKind::value, "Advanced"}},
                   {"--threads", "{threads}"},
-                  {{"fluxes.tsv", "bars", "Projected fluxes", "reaction", "", "", ""},
+                  {{"fluxes.tsv", "map", "Flux map (first sample)", "reaction", "", "", ""},
+                   {"fluxes.tsv", "bars", "Projected fluxes", "reaction", "", "", ""},
                    {"summary.tsv", "table", "Projection summary", "", "", "", ""},
                    {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
                   {{"model", source_file("examples/fbapro_toy/toy.tsv"), "the FBApro paper's toy network"},
@@ -176,7 +177,8 @@ std::vector<WebAnalysis> web_analyses() {
                    {"knockout-genes", OptionKind::list},
                    {"loopless", OptionKind::flag, "Advanced"}},
                   {"--threads", "{threads}"},
-                  {{"fluxes.tsv", "bars", "Fluxes at the optimum", "reaction", "flux", "", ""},
+                  {{"fluxes.tsv", "map", "Flux map", "reaction", "flux", "", ""},
+                   {"fluxes.tsv", "bars", "Fluxes at the optimum", "reaction", "flux", "", ""},
                    {"fva.tsv", "table", "Flux variability", "", "", "", ""},
                    {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
                   {},
@@ -408,6 +410,7 @@ void add_service_options(CLI::App* cmd, ServeCli& o, bool server) {
         ->capture_default_str();
     cmd->add_option("--http-threads", o.options.http_threads, "Connections served at once")->check(CLI::Range(2, 1024))->capture_default_str();
     cmd->add_option("--model-dir", o.options.model_dirs, "A directory of model files (SBML, JSON, ...) offered in the forms; repeatable");
+    cmd->add_option("--map-dir", o.options.map_dirs, "A directory of Escher maps named <model>.<map name>.json (BiGG's naming), drawn with flux results; repeatable");
   }
   cmd->add_option("--data", o.options.data_dir, "Data directory: jobs/<id>/ with inputs, outputs and logs; jobs.db")->capture_default_str();
   auto* db = cmd->add_option("--db", o.options.database, "Job store: a SQLite file (default <data>/jobs.db) or postgresql://user@host/database");

@@ -59,6 +59,8 @@ std::vector<Diagnostic> ServiceOptions::validate() const {
     d.error("--web-root " + web_root + " has no index.html (build the front end: npm run build in web/)", 0, 0, "web-root");
   for (const auto& m : model_dirs)
     if (!fs::is_directory(m)) d.error("--model-dir " + m + " is not a directory", 0, 0, "model-dir");
+  for (const auto& m : map_dirs)
+    if (!fs::is_directory(m)) d.error("--map-dir " + m + " is not a directory", 0, 0, "map-dir");
   return d.items();
 }
 
@@ -274,6 +276,23 @@ class Api {
       for (const auto& [name, description] : catalogue_.builtin_predictors) predictors.push_back({{"name", name}, {"description", description}});
       send_json(res, {{"models", models}, {"predictors", predictors}});
     });
+    server.Get("/api/maps", [this](const Request&, Response& res) {
+      json maps = json::array();
+      for (const auto& [file, path] : map_files()) {
+        const auto dot = file.find('.');
+        const std::string stem = file.substr(0, file.size() - 5);
+        maps.push_back({{"file", file},
+                        {"model", dot == std::string::npos ? stem : file.substr(0, dot)},
+                        {"name", dot == std::string::npos ? stem : stem.substr(dot + 1)},
+                        {"url", "/api/maps/" + file}});
+      }
+      send_json(res, {{"maps", maps}});
+    });
+    server.Get(R"(/api/maps/([^/]+))", [this](const Request& req, Response& res) {
+      for (const auto& [file, path] : map_files())
+        if (file == req.matches[1].str()) return serve_file(path, false, res);
+      send_error(res, 404, "not_found", "no map '" + req.matches[1].str() + "'");
+    });
     server.Post("/api/jobs", [this](const Request& req, Response& res, const httplib::ContentReader& reader) { submit(req, res, reader); });
     server.Get("/api/jobs", [this](const Request& req, Response& res) {
       const std::string owner = owner_of(req);
@@ -337,8 +356,20 @@ class Api {
       for (const auto& e : fs::directory_iterator(dir, ec)) {
         if (!e.is_regular_file()) continue;
         const std::string name = e.path().filename().string();
-        if (!safe_extension(name).empty() && safe_extension(name) != ".fluxpkg") out.emplace_back(name, e.path());
+        if (!safe_extension(name).empty() && safe_extension(name) != ".fluxpkg") out.emplace_back(name, fs::absolute(e.path()));  // jobs run in their own directory
       }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Escher maps: JSON files of the map directories, listed by name (never a path from a request)
+  std::vector<std::pair<std::string, fs::path>> map_files() const {
+    std::vector<std::pair<std::string, fs::path>> out;
+    for (const auto& dir : options_.map_dirs) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.is_regular_file() && e.path().extension() == ".json") out.emplace_back(e.path().filename().string(), e.path());
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -627,7 +658,7 @@ Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalo
   server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                               {"Referrer-Policy", "no-referrer"},
                               {"Content-Security-Policy",
-                               "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'"}});
+                               "default-src 'self'; img-src 'self' data: blob:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'"}});
   server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown error";
     try {

@@ -262,3 +262,36 @@ TEST(ServerRecovery, AJobRunningWhenTheServerIsKilledIsRequeued) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every analysis the web offers runs from its own sample inputs: the web's declaration of
+// each command's options matches the command (scFEA and FBA samples come from ../shared/data).
+TEST_F(ServerApi, EveryAnalysisRunsFromItsSampleInputs) {
+  const auto analyses = body_json(client_->Get("/api/analyses"))["analyses"];
+  int ran = 0;
+  for (const auto& a : analyses) {
+    if (a["samples"].empty()) continue;
+    MultipartFormDataItems items{field("analysis", a["id"])};
+    for (const auto& s : a["samples"]) {
+      auto f = client_->Get(s["url"].get<std::string>());
+      ASSERT_TRUE(f);
+      ASSERT_EQ(f->status, 200) << s.dump();
+      items.push_back(file(s["option"], f->body, s["filename"]));
+    }
+    for (const auto& [k, v] : a["sample_values"].items()) items.push_back(field(k, v));
+    auto r = client_->Post("/api/jobs", items);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << a["id"] << ": " << r->body;
+    const auto j = wait_for_job(*client_, body_json(r)["id"], 240);
+    EXPECT_EQ(j["state"], "done") << a["id"] << ": " << j.dump(1);
+    // each view the page draws names a file the command wrote
+    std::set<std::string> files;
+    for (const auto& f : j["files"]) files.insert(f["path"].get<std::string>());
+    for (const auto& v : a["views"]) EXPECT_TRUE(files.count(v["file"].get<std::string>())) << a["id"] << " lacks " << v["file"];
+    ++ran;
+  }
+  EXPECT_GE(ran, 4);  // predict, fit, project, simulate everywhere; scflux and fba with the shared data
+}
+
+}  // namespace

@@ -16,7 +16,7 @@ export interface OptionSpec {
 
 export interface ResultView {
   file: string;
-  kind: "table" | "bars" | "line" | "scatter" | "matrix";
+  kind: "table" | "bars" | "line" | "scatter" | "matrix" | "map";
   title: string;
   x: string;
   y: string;

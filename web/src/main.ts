@@ -5,6 +5,7 @@ import { Analysis, api, ApiError, Catalogue, forgetOwnerToken, Job, ModelList, O
 import { barChart, lineChart, scatterChart } from "./plots";
 import { formatNumber, numeric, parseDelimited, tableElement } from "./table";
 import { formatsPage } from "./formats";
+import { fluxMap } from "./flux_map";
 
 const main = document.getElementById("main") as HTMLElement;
 let catalogue: Catalogue | null = null;
@@ -236,6 +237,7 @@ async function formPage(id: string) {
 }
 
 async function fillSamples(a: Analysis, form: HTMLFormElement, status: HTMLElement) {
+  status.className = "form-status info";
   status.textContent = "Fetching the sample files…";
   for (const s of a.samples) {
     const blob = await (await fetch(s.url)).blob();
@@ -263,6 +265,7 @@ async function submitForm(a: Analysis, form: HTMLFormElement, status: HTMLElemen
     showFieldError(o.name, m);
     if (m) bad++;
   }
+  status.className = "form-status";
   if (bad) {
     status.textContent = `${bad} field${bad > 1 ? "s need" : " needs"} attention.`;
     (form.querySelector("[aria-invalid=true]") as HTMLElement | null)?.focus();
@@ -283,12 +286,14 @@ async function submitForm(a: Analysis, form: HTMLFormElement, status: HTMLElemen
     } else if (input.value.trim()) data.append(o.name, input.value.trim());
   }
   button.disabled = true;
+  status.className = "form-status info";
   status.textContent = "Uploading…";
   try {
     const job = await api.submit(data);
     navigate(`/jobs/${job.id}`);
   } catch (err) {
     button.disabled = false;
+    status.className = "form-status";
     if (err instanceof ApiError) {
       status.replaceChildren(h("strong", {}, err.message));
       const list = h("ul", {});
@@ -398,7 +403,12 @@ async function renderResults(area: HTMLElement, job: Job, analysis: Analysis | u
     box.append(h("figcaption", {}, v.title));
     section.append(box);
     try {
-      box.append(renderView(v, parseDelimited(await text(v.file), v.file)));
+      const table = parseDelimited(await text(v.file), v.file);
+      if (v.kind === "map") {
+        await mapView(box, v, table, job);
+        continue;
+      }
+      box.append(renderView(v, table));
     } catch (err) {
       box.append(h("p", { class: "error" }, `Cannot draw ${v.file}: ${err instanceof Error ? err.message : String(err)}`));
     }
@@ -446,6 +456,15 @@ function renderView(v: ResultView, t: ReturnType<typeof parseDelimited>): Node {
     return h("div", {}, barChart(shown, v.title, `mean over ${t.header.length - 1} samples (± SD)`), h("p", { class: "note" }, `${t.rows.length} rows × ${t.header.length - 1} samples${bars.length > 60 ? "; the 60 largest means are drawn" : ""}. Mean of all: ${formatNumber(bars.reduce((s, b) => s + b.value, 0) / (bars.length || 1))}.`));
   }
   return h("p", {}, "Unknown view.");
+}
+
+async function mapView(box: HTMLElement, v: ResultView, t: ReturnType<typeof parseDelimited>, job: Job) {
+  const label = Math.max(0, t.header.indexOf(v.x));
+  const value = v.y ? t.header.indexOf(v.y) : t.header.findIndex((_, i) => i !== label && t.rows.some((r) => isFinite(numeric(r[i]))));
+  const fluxes: Record<string, number> = {};
+  for (const r of t.rows) if (value >= 0 && isFinite(numeric(r[value]))) fluxes[r[label]] = numeric(r[value]);
+  const model = job.parameters?.model ?? job.inputs?.find((i) => i.option === "model")?.name ?? "";
+  await fluxMap(box, fluxes, model);
 }
 
 async function jobsPage() {

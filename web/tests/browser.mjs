@@ -1,22 +1,26 @@
 // Browser test: Debian's chromium, driven by playwright-core, against the real server.
 // Uploads the sample file, follows the job to completion, checks that the results table and a
 // plot render, downloads a file, and keeps a screenshot of each page.
-//   node tests/browser.mjs <fluxion binary> <web root> <artefact directory>
+// With the shared reference data, also FBA on E. coli core drawn on its Escher map.
+//   node tests/browser.mjs <fluxion binary> <web root> <artefact directory> [shared data]
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 
-const [binary, webRoot, artefacts] = process.argv.slice(2);
+const [binary, webRoot, artefacts, shared] = process.argv.slice(2);
 if (!binary || !webRoot || !artefacts) {
   console.error("usage: node tests/browser.mjs <fluxion binary> <web root> <artefact directory>");
   process.exit(2);
 }
 mkdirSync(artefacts, { recursive: true });
 const data = mkdtempSync(join(tmpdir(), "fluxion-browser-"));
-const server = spawn(binary, ["serve", "--port", "0", "--data", data, "--web-root", webRoot, "--job-threads", "1"], { stdio: ["ignore", "pipe", "inherit"] });
+const withMaps = shared && existsSync(join(shared, "bigg", "e_coli_core.xml.gz")) && existsSync(join(shared, "escher"));
+const serverArgs = ["serve", "--port", "0", "--data", data, "--web-root", webRoot, "--job-threads", "1"];
+if (withMaps) serverArgs.push("--model-dir", join(shared, "bigg"), "--map-dir", join(shared, "escher"));
+const server = spawn(binary, serverArgs, { stdio: ["ignore", "pipe", "inherit"] });
 const base = await new Promise((resolve, reject) => {
   let out = "";
   server.stdout.on("data", (d) => {
@@ -106,6 +110,21 @@ try {
   await page.locator("[data-state=done]").waitFor();
   await page.goto(base + "/jobs/0123456789abcdef0123456789abcdef");
   await page.getByRole("heading", { name: "No such job" }).waitFor();
+
+  // FBA on a genome-scale model of the server's library, drawn on the Escher map named after it
+  if (withMaps) {
+    await page.goto(base + "/analyses/fba");
+    await page.locator("#field-model").selectOption("e_coli_core.xml.gz");
+    await page.locator("#field-fva").check();
+    await page.getByRole("button", { name: "Run" }).click();
+    await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
+    await page.locator("[data-state=done]").waitFor({ timeout: 120000 });
+    await page.locator(".escher-map svg path.segment").first().waitFor({ state: "attached", timeout: 30000 });
+    await page.waitForTimeout(500);  // escher colours the segments after drawing them
+    const coloured = await page.locator(".escher-map svg path.segment").evaluateAll((ps) => ps.filter((p) => p.style.stroke && p.style.stroke !== "rgb(220, 220, 220)").length);
+    assert.ok(coloured > 50, `${coloured} map segments carry a flux colour`);
+    await shot("07-fba-map");
+  } else console.log("skipping the Escher map check: no ../shared/data (bigg, escher)");
 
   // keyboard: the first tab stop is the skip link, and it leads to the content
   await page.goto(base + "/");

@@ -49,7 +49,7 @@ struct OptionSpec {
 // A table or plot the web page draws from one result file.
 struct ResultView {
   std::string file;    // path under output/
-  std::string kind;    // table | bars | line | scatter | heatmap
+  std::string kind;    // table | bars | line | scatter | matrix | map (an Escher flux map of x → y)
   std::string title;
   std::string x, y;    // columns (bars: label, value; line: x, y; scatter: measured, simulated)
   std::string error;   // bars: the error-bar column; "" = none
@@ -95,6 +95,7 @@ struct ServiceOptions {
   std::string web_root;                 // the built front end (index.html, assets/); "" = API only
   std::string executable;               // the fluxion binary jobs run ("" = this process's)
   std::vector<std::string> model_dirs;  // model files offered beside the built-in ones
+  std::vector<std::string> map_dirs;    // Escher maps, "<model>.<map name>.json" (BiGG's naming)
 
   std::vector<Diagnostic> validate() const;
 };
