@@ -608,8 +608,9 @@ Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalo
   server.set_payload_max_length(static_cast<std::size_t>(options.max_upload_bytes));
   server.set_read_timeout(static_cast<time_t>(options.read_timeout_s), 0);
   server.set_write_timeout(static_cast<time_t>(options.write_timeout_s), 0);
-  server.set_keep_alive_timeout(5);
+  server.set_keep_alive_timeout(1);  // an idle browser connection gives its thread back between polls (1.5 s)
   server.set_keep_alive_max_count(1000);
+  server.set_tcp_nodelay(true);  // small JSON answers: no 40 ms wait for a delayed ACK (Nagle)
   server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                               {"Referrer-Policy", "no-referrer"},
                               {"Content-Security-Policy",
@@ -633,6 +634,15 @@ Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalo
   });
   Api api(store, options, catalogue);
   api.install(server);
+  // Debian's cpp-httplib listens with a backlog of 5: under a burst of connections (200
+  // browsers polling) the kernel drops SYNs and clients wait for seconds. The socket is
+  // caught here and listened on again with a deep queue once bound (Linux updates the backlog).
+  int listen_fd = -1;
+  server.set_socket_options([&listen_fd](int fd) {
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = fd;
+  });
 
   const int port = options.port == 0 ? server.bind_to_any_port(options.host) : (server.bind_to_port(options.host, options.port) ? options.port : -1);
   if (port < 0) {
@@ -640,6 +650,7 @@ Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalo
     d.error("cannot listen on " + options.host + ":" + std::to_string(options.port) + " (in use, or not an address of this machine)", 0, 0, "port");
     return Result<bool>::failure(d);
   }
+  if (listen_fd >= 0) ::listen(listen_fd, 4096);
   WorkerPool pool(store, options, catalogue);
   if (options.workers > 0) pool.start(options.workers);
   std::thread http([&] { server.listen_after_bind(); });

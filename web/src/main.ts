@@ -347,7 +347,7 @@ async function jobPage(id: string) {
       }
       return;
     }
-    pollTimer = window.setTimeout(refresh, 1000);
+    pollTimer = window.setTimeout(refresh, 1500);  // longer than the server keeps an idle connection: no thread held between polls
   };
   await refresh();
 }

@@ -90,7 +90,7 @@ struct ServiceOptions {
   int max_attempts = 2;                 // a job whose worker died is retried until this many starts
   double job_timeout_s = 24 * 3600;     // a running job is stopped after this long
   double stale_after_s = 60;            // a running job without a heartbeat this long lost its worker
-  int http_threads = 16;                // connections served at once
+  int http_threads = 32;                // connections served at once (an idle kept-alive one holds a thread ≤ 1 s)
   double read_timeout_s = 60, write_timeout_s = 60;  // per socket operation
   std::string web_root;                 // the built front end (index.html, assets/); "" = API only
   std::string executable;               // the fluxion binary jobs run ("" = this process's)
