@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The README's first command: install dependencies, build, and run the main job on the
-# built-in models (no input files needed). Results go to ./fluxion-quickstart/.
+# The README's first command: install dependencies, build, run a short tour of the command
+# line on the built-in models (results in ./fluxion-quickstart/), then start the web app on
+# http://127.0.0.1:8080/ with the built-in models and predictors (jobs in ./fluxion-data/;
+# Ctrl-C stops it, and a job that was running is re-queued at the next start).
+#   FLUXION_PORT=8081 bash scripts/quickstart.sh   # another port
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -38,3 +41,10 @@ paste "$out"/fbapro_toy/fluxes_full.tsv <(cut -f2 "$out"/fbapro_toy/fluxes_fixed
 echo "(true fluxes 7 4 3 4 6; v1 was measured exactly, v3 and v4 with noise, v2 and v5 not at all)"
 echo
 echo "Wrote $out/. Next: 'fluxion model info <your model file>' (.tsv .fml .xml .sbml .json .txt)."
+echo
+echo "== the web app: open http://127.0.0.1:${FLUXION_PORT:-8080}/ in a browser (Ctrl-C stops it)"
+serve=(serve --port "${FLUXION_PORT:-8080}" --data fluxion-data)
+# the reference models and Escher maps beside the repository, when they are there
+[ -d ../shared/data/bigg ] && serve+=(--model-dir ../shared/data/bigg)
+[ -d ../shared/data/escher ] && serve+=(--map-dir ../shared/data/escher)
+exec $fluxion "${serve[@]}"

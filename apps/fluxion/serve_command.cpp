@@ -129,7 +129,7 @@ std::vector<WebAnalysis> web_analyses() {
                    {"mode", OptionKind::value, "Advanced"},
                    {"seed", OptionKind::value, "Advanced"}},
                   {"--threads", "{threads}", "--quiet"},
-                  {{"loss.csv", "line", "Training loss", "epoch", "loss", "", ""},
+                  {{"loss.csv", "line", "Training loss: the total and its terms", "epoch", "", "", ""},
                    {"flux.csv", "matrix", "Module flux per cell (mean and spread over cells)", "", "", "", ""},
                    {"balance.csv", "matrix", "Metabolite balance per cell (mean and spread over cells)", "", "", "", ""},
                    {"module_info.csv", "table", "Modules", "", "", "", ""}},

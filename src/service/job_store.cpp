@@ -238,7 +238,8 @@ class SqliteJobStore final : public JobStore {
     std::lock_guard lock(mutex_);
     Statement s(db_,
                 "UPDATE jobs SET state = ?2, message = ?3, finished_ms = ?4,"
-                " progress = CASE WHEN ?2 = 'done' THEN 1 ELSE progress END WHERE id = ?1 AND state IN ('running', 'queued')");
+                " progress = CASE WHEN ?2 = 'done' THEN 1 ELSE progress END,"
+                " progress_label = CASE WHEN ?2 = 'done' THEN '' ELSE progress_label END WHERE id = ?1 AND state IN ('running', 'queued')");
     s.bind(1, id).bind(2, std::string(to_string(state))).bind(3, message).bind(4, now_ms());
     s.step();
   }

@@ -140,7 +140,8 @@ class PostgresJobStore final : public JobStore {
     run([&](pqxx::work& w) {
       w.exec_params(
           "UPDATE fluxion_jobs SET state = $2, message = $3, finished_ms = $4,"
-          " progress = CASE WHEN $2 = 'done' THEN 1 ELSE progress END WHERE id = $1 AND state IN ('running', 'queued')",
+          " progress = CASE WHEN $2 = 'done' THEN 1 ELSE progress END,"
+          " progress_label = CASE WHEN $2 = 'done' THEN '' ELSE progress_label END WHERE id = $1 AND state IN ('running', 'queued')",
           id, std::string(to_string(state)), message, now_ms());
     });
   }
