@@ -92,7 +92,7 @@ struct WorkerPool::Impl {
     auto last_housekeeping = std::chrono::steady_clock::now() - std::chrono::hours(1);
     while (!stopping) {
       try {
-        if (index == 0 && std::chrono::steady_clock::now() - last_housekeeping > std::chrono::seconds(10)) {
+        if (index == 0 && std::chrono::steady_clock::now() - last_housekeeping > std::chrono::seconds(5)) {
           last_housekeeping = std::chrono::steady_clock::now();
           housekeeping();
         }

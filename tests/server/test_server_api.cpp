@@ -306,3 +306,27 @@ TEST_F(ServerApi, EveryAnalysisRunsFromItsSampleInputs) {
 }
 
 }  // namespace
+
+namespace {
+
+// Finished jobs and their files go after the retention period (here 0.9 s).
+TEST(ServerRetention, FinishedJobsAreDeletedAfterTheRetentionPeriod) {
+  const auto data = temp_dir("retention");
+  FluxionProcess server(serve_args(data, {"--retention-days", "0.00001"}));
+  httplib::Client c("127.0.0.1", server.port());
+  auto r = c.Post("/api/jobs", MultipartFormDataItems{field("analysis", "simulate"), field("model", "glycolysis"),
+                                                      file("fluxes", example("glycolysis/true_fluxes.tsv"), "fluxes.tsv")});
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string id = body_json(r)["id"];
+  ASSERT_EQ(wait_for_job(c, id, 60)["state"], "done");
+  int status = 200;
+  for (int i = 0; i < 150 && status == 200; ++i) {  // housekeeping runs every 5 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = c.Get("/api/jobs/" + id)->status;
+  }
+  EXPECT_EQ(status, 404);
+  EXPECT_FALSE(fs::exists(data + "/jobs/" + id));
+  fs::remove_all(data);
+}
+
+}  // namespace
