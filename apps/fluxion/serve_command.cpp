@@ -139,7 +139,7 @@ std::vector<WebAnalysis> web_analyses() {
   {
     const std::string d = shared_data() + "/scfea/changwn_scFEA";
     if (fs::exists(d + "/input/Melissa_full.csv")) {
-      list.back().samples = {{"expression", d + "/input/Melissa_full.csv", "Melissa: 8 samples × 13k genes (scFEA's example)"},
+      list.back().samples = {{"expression", d + "/input/Melissa_full.csv", "Melissa: 381 genes × 162 cells (scFEA's example)"},
                              {"module-genes", d + "/data/module_gene_m168.csv", "M168 module genes"},
                              {"stoichiometry", d + "/data/cmMat_c70_m168.csv", "M168 compound × module matrix"},
                              {"compound-names", d + "/data/cName_c70_m168.csv", "M168 compound names"}};
