@@ -15,6 +15,22 @@ void print_diagnostics(const std::vector<Diagnostic>& items) {
   for (const auto& d : items) std::cerr << d.to_string() << '\n';
 }
 
+void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  add_model_commands(app, ctx);
+  add_mids_commands(app, ctx);
+  add_correct_command(app, ctx, argv);
+  add_simulate_command(app, ctx, argv);
+  add_sample_command(app, ctx, argv);
+  add_dataset_command(app, ctx, argv);
+  add_train_command(app, ctx, argv);
+  add_predict_command(app, ctx, argv);
+  add_fit_command(app, ctx, argv);
+  add_fba_command(app, ctx, argv);
+  add_project_command(app, ctx, argv);
+  add_cbm_commands(app, ctx, argv);
+  add_scflux_command(app, ctx, argv);
+}
+
 }  // namespace fluxion::cli
 
 int main(int argc, char** argv) {
@@ -41,19 +57,7 @@ int main(int argc, char** argv) {
     std::cout << "fluxion " << fluxion::version() << " (git " << fluxion::git_hash() << ")\n"
               << "cuda: " << (fluxion::torch_has_cuda() ? "yes" : "no") << "\n";
   });
-  add_model_commands(app, ctx);
-  add_mids_commands(app, ctx);
-  add_correct_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_simulate_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_sample_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_dataset_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_train_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_predict_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_fit_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_fba_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_project_command(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_cbm_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
-  add_scflux_command(app, ctx, std::vector<std::string>(argv, argv + argc));
+  add_analysis_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
   add_serve_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
   // global flags (-v, -q) are accepted after any subcommand
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {

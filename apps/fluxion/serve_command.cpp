@@ -277,19 +277,7 @@ class ArgumentChecker {
  public:
   ArgumentChecker(const std::vector<std::string>& argv) {
     app_.require_subcommand(0, 1);
-    add_model_commands(app_, ctx_);
-    add_mids_commands(app_, ctx_);
-    add_correct_command(app_, ctx_, argv);
-    add_simulate_command(app_, ctx_, argv);
-    add_sample_command(app_, ctx_, argv);
-    add_dataset_command(app_, ctx_, argv);
-    add_train_command(app_, ctx_, argv);
-    add_predict_command(app_, ctx_, argv);
-    add_fit_command(app_, ctx_, argv);
-    add_fba_command(app_, ctx_, argv);
-    add_project_command(app_, ctx_, argv);
-    add_cbm_commands(app_, ctx_, argv);
-    add_scflux_command(app_, ctx_, argv);
+    add_analysis_commands(app_, ctx_, argv);
     for (auto* sub : app_.get_subcommands({})) sub->callback(std::function<void()>());
   }
 
