@@ -49,6 +49,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
 void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // scFEA
 void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
+void add_dynamics_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // dynamics train, predict
 // Every command but serve and worker (the web's checker builds its own copy of them).
 void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_serve_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // serve, worker

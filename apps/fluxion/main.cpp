@@ -29,6 +29,7 @@ void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::s
   add_project_command(app, ctx, argv);
   add_cbm_commands(app, ctx, argv);
   add_scflux_command(app, ctx, argv);
+  add_dynamics_commands(app, ctx, argv);
 }
 
 }  // namespace fluxion::cli

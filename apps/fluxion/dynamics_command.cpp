@@ -1,0 +1,414 @@
+// fluxion dynamics: distributions of expression, flux and balance over time with neural
+// processes (NP, NODEP, SNODEP; src/dynamics).
+//   train    fit a model to a destructively sampled time series (per-day tables)
+//   predict  sample a trained model at any days from context cells
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "fluxion/core/progress.hpp"
+#include "fluxion/dynamics/neural_process.hpp"
+#include "fluxion/dynamics/synthetic.hpp"
+#include "fluxion/dynamics/time_series.hpp"
+#include "fluxion/io/run_info.hpp"
+#include "fluxion/io/svg_plot.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+struct DynamicsTrainCli {
+  std::string data, configurations, output;
+  dynamics::NeuralProcessOptions options;
+  bool quiet = false;
+};
+
+struct DynamicsPredictCli {
+  std::string model, context, output;
+  std::vector<double> days;
+  int trajectories = 200;
+  std::uint64_t seed = 1;
+};
+
+std::string num(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.7g", v);
+  return buf;
+}
+
+nlohmann::json group_summary(const dynamics::DayMetrics& m, int context, int target) {
+  using nlohmann::json;
+  auto finite_or_null = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  const std::size_t n = m.days.size(), c = static_cast<std::size_t>(context), t = static_cast<std::size_t>(target);
+  auto mean = [](const std::vector<double>& v) {
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+    double s = 0;
+    for (double x : v) s += x;
+    return s / static_cast<double>(v.size());
+  };
+  json groups = json::array();
+  auto group = [&](const std::string& name, std::size_t a, std::size_t b) {
+    if (a >= b || b > n) return;
+    groups.push_back({{"days", name},
+                      {"first_day", m.days[a]},
+                      {"last_day", m.days[b - 1]},
+                      {"mse", finite_or_null(m.mse_mean(a, b))},
+                      {"floor", finite_or_null(m.floor_mean(a, b))}});
+  };
+  group("context", 0, c);
+  group("training target beyond the context", c, t);
+  group("never trained on", t, n);
+  return {{"mse", finite_or_null(m.mse_mean())},
+          {"floor", finite_or_null(m.floor_mean(0, n))},
+          {"w1_sum_over_features", finite_or_null(mean(m.w1_sum))},
+          {"w1_exact", finite_or_null(mean(m.w1_exact))},
+          {"groups", groups}};
+}
+
+std::string day_metrics_csv(const dynamics::NeuralProcessEvaluation& ev) {
+  std::string out = "set,day,mse,floor,w1_sum_over_features,w1_exact\n";
+  auto rows = [&](const char* set, const dynamics::DayMetrics& m) {
+    for (std::size_t k = 0; k < m.days.size(); ++k)
+      out += std::string(set) + ',' + std::to_string(m.days[k]) + ',' + num(m.mse[k]) + ',' + num(m.floor[k]) + ',' +
+             (k < m.w1_sum.size() ? num(m.w1_sum[k]) : "") + ',' + (k < m.w1_exact.size() ? num(m.w1_exact[k]) : "") + '\n';
+  };
+  rows("paper", ev.paper);
+  rows("fresh", ev.fresh);
+  return out;
+}
+
+bool write_or_fail(const std::string& path, const std::string& content, io::RunInfo& info, Context& ctx) {
+  if (auto w = io::write_output_file(path, content); !w) {
+    print_diagnostics(w.diagnostics());
+    ctx.exit_code = kExitFailure;
+    return false;
+  }
+  info.add_output(path);
+  return true;
+}
+
+void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& argv) {
+  static DynamicsTrainCli o;
+  auto& p = o.options;
+  auto* cmd = parent.add_subcommand("train", "Train NP, NODEP or SNODEP on a per-day time series of single cells");
+  auto* in = cmd->add_option_group("input", "The time series (one of)");
+  in->add_option("-d,--data", o.data, "Directory of per-day tables d0.csv.gz, d1.csv.gz, … (rows features, columns cells)");
+  in->add_option("--configurations", o.configurations,
+                 "Knockout experiment: a directory of configurations (all_genes/, ko_*/), each a directory of per-day tables");
+  in->require_option(1);
+  cmd->add_option("--test-configuration", p.test_configuration, "--configurations: the configuration held out for testing (an unseen knockout)");
+  cmd->add_option("-o,--output", o.output, "Output directory (model.pt, model.json, history.csv, day_metrics.csv, summary.json, plots)")->required();
+  cmd->add_option("--model", p.model, "np, nodep or snodep")->check(CLI::IsMember({"np", "nodep", "snodep"}))->capture_default_str();
+  cmd->add_option("--data-kind", p.data_kind, "expression (raw counts), flux or balance")
+      ->check(CLI::IsMember({"expression", "flux", "balance"}))
+      ->capture_default_str();
+  cmd->add_option("--encoder", p.encoder, "auto (np, nodep: mlp; snodep: lstm, or gru-ode when --frequency < 1), mlp, lstm, gru-ode")
+      ->check(CLI::IsMember({"auto", "mlp", "lstm", "gru-ode"}))
+      ->capture_default_str();
+  cmd->add_option("--likelihood", p.likelihood, "auto (poisson for snodep on expression, else normal), normal, poisson")
+      ->check(CLI::IsMember({"auto", "normal", "poisson"}))
+      ->capture_default_str();
+  cmd->add_option("--latent", p.latent, "auto (lognormal for snodep on expression, else normal), normal, lognormal")
+      ->check(CLI::IsMember({"auto", "normal", "lognormal"}))
+      ->capture_default_str();
+  cmd->add_option("--epochs", p.epochs, "Training epochs (the paper: 500)")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--trajectories", p.trajectories, "Pseudo-trajectories drawn once (one cell per day)")->check(CLI::Range(1, 10000000))->capture_default_str();
+  cmd->add_option("--batch-size", p.batch_size, "Trajectories per optimiser step")->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("--test-trajectories", p.test_trajectories, "The paper's test set: the last trajectories of the training set")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--context", p.context_points, "Context: the first days the encoder sees")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--target", p.target_points, "Training target: the first days the loss scores")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--learning-rate", p.learning_rate, "RMSprop's learning rate (0: 1e-3, or 1e-4 with the gru-ode encoder)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--frequency", p.frequency, "Irregular sampling: the share of days 1…target−1 observed (1 = regular)")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--holdout", p.holdout, "Share of each day's cells kept out of training, scored as fresh trajectories (0 = the paper's protocol only)")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
+  cmd->add_option("--time-scale", p.time_scale, "t = day × this")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--solver", p.solver, "Decoder ODE solver: dopri5 (adaptive), rk4, euler")
+      ->check(CLI::IsMember({"dopri5", "rk4", "euler"}))
+      ->capture_default_str();
+  cmd->add_option("--rtol", p.rtol, "dopri5 relative tolerance")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--atol", p.atol, "dopri5 absolute tolerance")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--step", p.step, "rk4, euler: the step in t")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--seed", p.seed, "Random seed (weights, trajectories, batches)")->capture_default_str();
+  cmd->add_option("--threads", p.threads, "Intra-op threads (1 is fastest for these small networks; run several trainings in parallel instead)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--eval-every", p.eval_every, "Epochs between test evaluations")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--w1-samples", p.w1_samples, "Model samples per day for the Wasserstein distances (0 = none)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
+  cmd->callback([&ctx, argv] {
+    const auto t0 = std::chrono::steady_clock::now();
+    io::RunInfo info(argv);
+    std::vector<dynamics::NamedSeries> configurations;
+    if (!o.data.empty()) {
+      auto s = dynamics::load_time_series(o.data);
+      if (!accept(s, ctx)) return;
+      configurations.push_back({"data", std::move(s).value()});
+      info.add_input("data", o.data);
+      for (const auto& f : configurations.front().series.sources) info.add_input("day", f);
+    } else {
+      auto c = dynamics::load_configurations(o.configurations);
+      if (!accept(c, ctx)) return;
+      configurations = std::move(c).value();
+      info.add_input("configurations", o.configurations);
+      for (const auto& c2 : configurations)
+        for (const auto& f : c2.series.sources) info.add_input("day", f);
+    }
+    if (auto v = o.options.validate(configurations.front().series.days.size()); !v.empty()) {
+      print_diagnostics(v);
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    auto dir = io::make_output_directory(o.output);
+    if (!accept(dir, ctx)) return;
+    const auto t1 = std::chrono::steady_clock::now();
+    ProgressBar bar("training " + o.options.model, o.options.epochs, "epochs", !o.quiet);
+    double last_mse = std::numeric_limits<double>::quiet_NaN();
+    auto options = o.options;
+    options.on_epoch = [&](int epoch, double, double mse) {
+      if (std::isfinite(mse)) last_mse = mse;
+      bar.update(epoch);
+      return true;
+    };
+    auto result = dynamics::train_neural_process(configurations, options);
+    bar.finish();
+    if (!accept(result, ctx)) return;
+    const auto& r = result.value();
+    const auto t2 = std::chrono::steady_clock::now();
+    if (!r.ok) std::fprintf(stderr, "training stopped: %s\n", r.message.c_str());
+
+    std::string history = "epoch,train_loss,test_mse,seconds,ode_evaluations_per_forward\n";
+    std::vector<double> epochs;
+    io::PlotSeries loss{"training loss (−ELBO per trajectory)", {}}, mse{"test MSE (paper protocol)", {}};
+    std::vector<double> seconds;
+    for (const auto& e : r.history) {
+      history += std::to_string(e.epoch) + ',' + num(e.train_loss) + ',' + num(e.test_mse) + ',' + num(e.seconds) + ',' + num(e.ode_evaluations) + '\n';
+      epochs.push_back(e.epoch);
+      loss.y.push_back(e.train_loss);
+      mse.y.push_back(e.test_mse);
+      seconds.push_back(e.seconds);
+    }
+    std::sort(seconds.begin(), seconds.end());
+    const double median_seconds = seconds.empty() ? 0.0 : seconds[seconds.size() / 2];
+    const auto& ev = r.evaluation;
+    nlohmann::json summary = {{"model", r.model.description()},
+                              {"parameters", r.model.parameter_count()},
+                              {"ok", r.ok},
+                              {"message", r.message},
+                              {"protocol", r.protocol},
+                              {"epochs_run", r.history.size()},
+                              {"seconds_training", r.seconds_training},
+                              {"median_seconds_per_epoch", median_seconds},
+                              {"paper_test_mse", r.ok ? nlohmann::json(ev.paper_mse) : nlohmann::json(nullptr)}};
+    if (r.ok) {
+      summary["paper"] = group_summary(ev.paper, o.options.context_points, o.options.target_points);
+      if (!ev.fresh.days.empty()) summary["fresh"] = group_summary(ev.fresh, o.options.context_points, o.options.target_points);
+    }
+    std::vector<std::pair<std::string, std::string>> files{{"history.csv", history},
+                                                           {"summary.json", summary.dump(2) + '\n'},
+                                                           {"training.svg", io::line_chart_svg("Training of " + r.model.description(), "epoch",
+                                                                                               "loss", epochs, {loss}, false)},
+                                                           {"test_mse.svg", io::line_chart_svg("Test MSE by epoch (" + o.options.model + ")", "epoch",
+                                                                                               "MSE", epochs, {mse}, true)}};
+    if (r.ok) {
+      files.emplace_back("day_metrics.csv", day_metrics_csv(ev));
+      std::vector<double> days(ev.paper.days.begin(), ev.paper.days.end());
+      std::vector<io::PlotSeries> series{{"MSE, paper test set", ev.paper.mse}, {"floor (per-day variance)", ev.paper.floor}};
+      if (!ev.fresh.days.empty()) series.push_back({"MSE, fresh trajectories of held-out cells", ev.fresh.mse});
+      files.emplace_back("day_mse.svg", io::line_chart_svg("MSE by day beside the per-day variance floor", "day", "MSE", days, series, false));
+    }
+    for (const auto& [name, content] : files)
+      if (!write_or_fail(o.output + "/" + name, content, info, ctx)) return;
+    if (auto s = r.model.save(o.output); !s) {
+      print_diagnostics(s.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    info.add_output(o.output + "/model.pt");
+    info.add_output(o.output + "/model.json");
+    info.set("method", r.model.description());
+    info.set("protocol", r.protocol);
+    info.set("epochs", std::to_string(r.history.size()));
+    info.set("seed", std::to_string(o.options.seed));
+    info.set("threads", std::to_string(o.options.threads));
+    info.set("device", "cpu");
+    info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
+    info.add_timing("train", std::chrono::duration<double>(t2 - t1).count());
+    if (auto w = info.write(o.output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    std::printf("%s\n%s\n", r.model.description().c_str(), r.protocol.c_str());
+    std::printf("%zu epochs in %.1f s (median %.3f s per epoch)\n", r.history.size(), r.seconds_training, median_seconds);
+    if (!r.ok) {
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    const std::size_t c = static_cast<std::size_t>(o.options.context_points), t = static_cast<std::size_t>(o.options.target_points),
+                      n = ev.paper.days.size();
+    std::printf("paper test MSE %.4f (floor %.4f); by day group: context %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f)\n",
+                ev.paper_mse, ev.paper.floor_mean(0, n), ev.paper.mse_mean(0, c), ev.paper.floor_mean(0, c), c, t - 1, ev.paper.mse_mean(c, t),
+                ev.paper.floor_mean(c, t), t, n - 1, ev.paper.mse_mean(t, n), ev.paper.floor_mean(t, n));
+    if (!ev.fresh.days.empty())
+      std::printf("fresh held-out trajectories MSE %.4f (floor %.4f); days %zu-%zu %.4f (floor %.4f); W1 %.3f (sum over features), %.3f (exact)\n",
+                  ev.fresh.mse_mean(), ev.fresh.floor_mean(0, n), t, n - 1, ev.fresh.mse_mean(t, n), ev.fresh.floor_mean(t, n),
+                  std::accumulate(ev.fresh.w1_sum.begin(), ev.fresh.w1_sum.end(), 0.0) / std::max<std::size_t>(1, ev.fresh.w1_sum.size()),
+                  std::accumulate(ev.fresh.w1_exact.begin(), ev.fresh.w1_exact.end(), 0.0) / std::max<std::size_t>(1, ev.fresh.w1_exact.size()));
+  });
+}
+
+void add_predict(CLI::App& parent, Context& ctx, const std::vector<std::string>& argv) {
+  static DynamicsPredictCli o;
+  auto* cmd = parent.add_subcommand("predict", "Sample a trained model's distributions at any days (unseen ones too) from context cells");
+  cmd->add_option("-m,--model", o.model, "Directory written by `fluxion dynamics train` (model.json, model.pt)")->required();
+  cmd->add_option("-c,--context", o.context, "Per-day tables holding at least the model's context days (same features as in training)")->required();
+  cmd->add_option("--days", o.days, "Days to predict, increasing (default: the training days)")->delimiter(',');
+  cmd->add_option("-n,--trajectories", o.trajectories, "Pseudo-trajectories (cells predicted per day)")->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  cmd->add_option("-o,--output", o.output, "Output directory: mean/ and samples/ (per-day tables), summary.csv, run_info.json")->required();
+  cmd->callback([&ctx, argv] {
+    io::RunInfo info(argv);
+    auto model = dynamics::NeuralProcess::load(o.model);
+    if (!accept(model, ctx)) return;
+    auto context = dynamics::load_time_series(o.context);
+    if (!accept(context, ctx)) return;
+    const auto& np = model.value();
+    std::vector<double> days = o.days;
+    if (days.empty()) days.assign(np.days().begin(), np.days().end());
+    auto prediction = np.predict(context.value(), days, o.trajectories, o.seed);
+    if (!accept(prediction, ctx)) return;
+    const auto& pr = prediction.value();
+    auto dir = io::make_output_directory(o.output);
+    if (!accept(dir, ctx)) return;
+    // per-day tables in the input layout; fractional days are rounded for the file names
+    dynamics::TimeSeries mean, sample;
+    mean.features = sample.features = np.features();
+    std::string summary = "day,feature,mean,sd,sample_mean,sample_sd\n";
+    for (std::size_t k = 0; k < pr.days.size(); ++k) {
+      const int day = static_cast<int>(std::lround(pr.days[k]));
+      if (!mean.days.empty() && day <= mean.days.back()) {
+        std::fprintf(stderr, "error: days %g and %g round to the same file name d%d; predict whole days\n", pr.days[k - 1], pr.days[k], day);
+        ctx.exit_code = kExitInput;
+        return;
+      }
+      mean.days.push_back(day);
+      sample.days.push_back(day);
+      mean.cells.push_back(pr.mean[k]);
+      sample.cells.push_back(pr.sample[k]);
+      for (std::size_t f = 0; f < mean.features.size(); ++f) {
+        const auto col = pr.mean[k].col(static_cast<Eigen::Index>(f)).cast<double>();
+        const auto scol = pr.sample[k].col(static_cast<Eigen::Index>(f)).cast<double>();
+        const double m = col.mean(), sm = scol.mean();
+        const double sd = std::sqrt((col.array() - m).square().mean()), ssd = std::sqrt((scol.array() - sm).square().mean());
+        summary += num(pr.days[k]) + ",\"" + mean.features[f] + "\"," + num(m) + ',' + num(sd) + ',' + num(sm) + ',' + num(ssd) + '\n';
+      }
+    }
+    for (auto [name, series] : {std::pair<const char*, const dynamics::TimeSeries*>{"mean", &mean}, {"samples", &sample}}) {
+      if (auto w = dynamics::write_time_series(*series, o.output + "/" + name); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+    }
+    if (!write_or_fail(o.output + "/summary.csv", summary, info, ctx)) return;
+    info.add_input("model", o.model + "/model.pt");
+    info.add_input("context", o.context);
+    info.set("method", np.description());
+    info.set("trajectories", std::to_string(o.trajectories));
+    info.set("seed", std::to_string(o.seed));
+    if (auto w = info.write(o.output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    std::printf("%s: %d trajectories at %zu days written to %s\n", np.description().c_str(), o.trajectories, pr.days.size(), o.output.c_str());
+  });
+}
+
+void add_synthesize(CLI::App& parent, Context& ctx, const std::vector<std::string>& argv) {
+  static dynamics::SyntheticOptions o;
+  static std::string output;
+  auto* cmd = parent.add_subcommand("synthesize", "Write the synthetic time series SYN-SNODEP (syn-small: 24 genes, 6 modules, 4 metabolites)");
+  cmd->add_option("-o,--output", output, "Output directory: expression/, flux/, balance/ (per-day tables), network/ (modules.gmt, cmMat.csv)")->required();
+  cmd->add_option("--days", o.days, "Days 0 … days−1")->check(CLI::Range(2, 1000))->capture_default_str();
+  cmd->add_option("--interval", o.interval, "Simulated days between observations (the files stay d0, d1, …)")
+      ->check(CLI::Range(0.001, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--library-scale", o.library_scale, "Multiplies every cell's library size (deeper sequencing)")
+      ->check(CLI::Range(0.001, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--cells-scale", o.cells_per_day_scale, "Cells per day = this × the real data's (847 on day 0, …)")
+      ->check(CLI::Range(0.001, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--truth-cells", o.truth_cells, "Extra cells per day for the true per-day means (truth_expression.csv, truth_flux.csv)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--knockout", o.knockout_genes, "Genes knocked out for the whole simulation (0-based indices: 0 = G1)")->delimiter(',');
+  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  cmd->callback([&ctx, argv] {
+    io::RunInfo info(argv);
+    auto data = dynamics::make_synthetic(o);
+    if (!accept(data, ctx)) return;
+    const auto& s = data.value();
+    for (auto [name, series] : {std::pair<const char*, const dynamics::TimeSeries*>{"expression", &s.expression}, {"flux", &s.flux}, {"balance", &s.balance}}) {
+      if (auto w = dynamics::write_time_series(*series, output + "/" + name); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+    }
+    if (auto dir = io::make_output_directory(output + "/network"); !accept(dir, ctx)) return;
+    if (!write_or_fail(output + "/network/modules.gmt", s.module_genes_gmt, info, ctx) ||
+        !write_or_fail(output + "/network/cmMat.csv", s.stoichiometry_csv, info, ctx))
+      return;
+    auto truth_csv = [](const std::vector<std::vector<double>>& m, const std::vector<std::string>& names) {
+      std::string t = "day";
+      for (const auto& n : names) t.append(1, ',').append(n);
+      t += '\n';
+      for (std::size_t d = 0; d < m.size(); ++d) {
+        t += std::to_string(d);
+        for (double v : m[d]) t.append(1, ',').append(num(v));
+        t += '\n';
+      }
+      return t;
+    };
+    if (!s.true_expression_mean.empty() &&
+        (!write_or_fail(output + "/truth_expression.csv", truth_csv(s.true_expression_mean, s.expression.features), info, ctx) ||
+         !write_or_fail(output + "/truth_flux.csv", truth_csv(s.true_flux_mean, s.flux.features), info, ctx)))
+      return;
+    info.set("method", "SYN-SNODEP syn-small (../shared/notes/snodep.md §7)");
+    info.set("seed", std::to_string(o.seed));
+    if (auto w = info.write(output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    std::printf("%zu cells over %zu days, %zu genes (%.1f%% zero counts), %zu modules, %zu metabolites written to %s\n", s.expression.n_cells(),
+                s.expression.days.size(), s.expression.n_features(), 100 * s.zero_fraction, s.flux.n_features(), s.balance.n_features(), output.c_str());
+  });
+}
+
+}  // namespace
+
+void add_dynamics_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  auto* cmd = app.add_subcommand("dynamics", "Expression, flux and balance distributions over time and under knockouts (NP, NODEP, SNODEP)");
+  cmd->require_subcommand(1);
+  add_train(*cmd, ctx, argv);
+  add_predict(*cmd, ctx, argv);
+  add_synthesize(*cmd, ctx, argv);
+}
+
+}  // namespace fluxion::cli

@@ -1,0 +1,593 @@
+#include "fluxion/dynamics/neural_process.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "distributions.hpp"
+#include "fluxion/dynamics/metrics.hpp"
+#include "process_model.hpp"
+
+namespace fluxion::dynamics {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double mean_of(const std::vector<double>& v, std::size_t first, std::size_t last) {
+  last = std::min(last, v.size());
+  if (first >= last) return kNaN;
+  return std::accumulate(v.begin() + static_cast<std::ptrdiff_t>(first), v.begin() + static_cast<std::ptrdiff_t>(last), 0.0) /
+         static_cast<double>(last - first);
+}
+
+bool one_of(const std::string& v, std::initializer_list<const char*> choices) {
+  return std::any_of(choices.begin(), choices.end(), [&](const char* c) { return v == c; });
+}
+
+}  // namespace
+
+double DayMetrics::mse_mean() const { return mean_of(mse, 0, mse.size()); }
+double DayMetrics::mse_mean(std::size_t first, std::size_t last) const { return mean_of(mse, first, last); }
+double DayMetrics::floor_mean(std::size_t first, std::size_t last) const { return mean_of(floor, first, last); }
+
+std::vector<Diagnostic> NeuralProcessOptions::validate(std::size_t n_days) const {
+  Diagnostics d("dynamics options");
+  auto bad = [&](const std::string& field, const std::string& what) { d.error(what, 0, 0, field); };
+  if (!one_of(model, {"np", "nodep", "snodep"})) bad("model", "is '" + model + "'; choose np, nodep or snodep");
+  if (!one_of(data_kind, {"expression", "flux", "balance"})) bad("data_kind", "is '" + data_kind + "'; choose expression, flux or balance");
+  if (!one_of(encoder, {"auto", "mlp", "lstm", "gru-ode"})) bad("encoder", "is '" + encoder + "'; choose auto, mlp, lstm or gru-ode");
+  if (!one_of(likelihood, {"auto", "normal", "poisson"})) bad("likelihood", "is '" + likelihood + "'; choose auto, normal or poisson");
+  if (!one_of(latent, {"auto", "normal", "lognormal"})) bad("latent", "is '" + latent + "'; choose auto, normal or lognormal");
+  if (model == "np" && encoder != "auto" && encoder != "mlp") bad("encoder", "must be mlp for np (its decoder has no ODE and its encoder is order-invariant)");
+  if (!one_of(solver, {"dopri5", "rk4", "euler"})) bad("solver", "is '" + solver + "'; choose dopri5, rk4 or euler");
+  if (epochs < 1) bad("epochs", "is " + std::to_string(epochs) + "; must be ≥ 1");
+  if (batch_size < 1) bad("batch_size", "is " + std::to_string(batch_size) + "; must be ≥ 1");
+  if (trajectories < batch_size) bad("trajectories", "is " + std::to_string(trajectories) + "; must be ≥ the batch size (" + std::to_string(batch_size) + ")");
+  if (test_trajectories < 1 || test_trajectories > trajectories)
+    bad("test_trajectories", "is " + std::to_string(test_trajectories) + "; must be in [1, trajectories]");
+  if (context_points < 1) bad("context_points", "is " + std::to_string(context_points) + "; must be ≥ 1");
+  if (target_points < context_points) bad("target_points", "is " + std::to_string(target_points) + "; must be ≥ context_points (" + std::to_string(context_points) + ")");
+  if (n_days > 0 && static_cast<std::size_t>(target_points) > n_days)
+    bad("target_points", "is " + std::to_string(target_points) + " but the data have " + std::to_string(n_days) + " days");
+  if (!(learning_rate >= 0) || !std::isfinite(learning_rate)) bad("learning_rate", "must be ≥ 0 (0: the model's default)");
+  if (!(frequency > 0 && frequency <= 1)) bad("frequency", "is " + std::to_string(frequency) + "; must be in (0, 1]");
+  if (!(holdout >= 0 && holdout <= 0.9)) bad("holdout", "is " + std::to_string(holdout) + "; must be in [0, 0.9]");
+  if (!(time_scale > 0) || !std::isfinite(time_scale)) bad("time_scale", "must be > 0");
+  if (!(rtol > 0) || !(atol > 0)) bad("rtol/atol", "must be > 0");
+  if (!(step > 0)) bad("step", "must be > 0");
+  if (threads < 1) bad("threads", "is " + std::to_string(threads) + "; must be ≥ 1");
+  if (eval_every < 1) bad("eval_every", "is " + std::to_string(eval_every) + "; must be ≥ 1");
+  if (w1_samples < 0) bad("w1_samples", "must be ≥ 0 (0: no Wasserstein distances)");
+  return d.items();
+}
+
+struct NeuralProcess::Impl {
+  ProcessSpec spec;
+  ProcessModel net{nullptr};
+  std::vector<std::string> features;
+  std::vector<int> days;
+  int context_points = 8;
+  double time_scale = 0.1;
+  std::string data_kind;
+
+  std::vector<double> times_of(const std::vector<int>& d, std::size_t n) const {
+    std::vector<double> t;
+    for (std::size_t i = 0; i < n; ++i) t.push_back(d[i] * time_scale);
+    return t;
+  }
+};
+
+NeuralProcess::NeuralProcess() : impl_(std::make_unique<Impl>()) {}
+NeuralProcess::~NeuralProcess() = default;
+NeuralProcess::NeuralProcess(NeuralProcess&&) noexcept = default;
+NeuralProcess& NeuralProcess::operator=(NeuralProcess&&) noexcept = default;
+const std::vector<std::string>& NeuralProcess::features() const { return impl_->features; }
+const std::vector<int>& NeuralProcess::days() const { return impl_->days; }
+int NeuralProcess::context_points() const { return impl_->context_points; }
+std::int64_t NeuralProcess::parameter_count() const { return impl_->net ? impl_->net->parameter_count() : 0; }
+
+std::string NeuralProcess::description() const {
+  const ProcessSpec& s = impl_->spec;
+  std::ostringstream o;
+  o << to_string(s.kind) << " (encoder " << to_string(s.encoder) << (s.mask_input ? " with masks" : "") << ", latent "
+    << (s.lognormal_latent ? "lognormal" : "normal") << ", likelihood " << to_string(s.likelihood) << ", " << s.y_dim << " "
+    << impl_->data_kind << " features, " << parameter_count() << " parameters)";
+  return o.str();
+}
+
+namespace {
+
+json spec_to_json(const ProcessSpec& s) {
+  return {{"kind", to_string(s.kind)},
+          {"encoder", to_string(s.encoder)},
+          {"likelihood", to_string(s.likelihood)},
+          {"lognormal_latent", s.lognormal_latent},
+          {"mask_input", s.mask_input},
+          {"y_dim", s.y_dim},
+          {"r_dim", s.r_dim},
+          {"z_dim", s.z_dim},
+          {"h_dim", s.h_dim},
+          {"l_dim", s.l_dim},
+          {"initial_t", s.initial_t},
+          {"solver", to_string(s.ode.method)},
+          {"rtol", s.ode.rtol},
+          {"atol", s.ode.atol},
+          {"step", s.ode.step}};
+}
+
+std::optional<OdeMethod> ode_method(const std::string& name) {
+  if (name == "dopri5") return OdeMethod::dopri5;
+  if (name == "rk4") return OdeMethod::rk4;
+  if (name == "euler") return OdeMethod::euler;
+  return std::nullopt;
+}
+
+Result<ProcessSpec> spec_from_json(const json& j, const std::string& source) {
+  Diagnostics d(source);
+  try {
+    ProcessSpec s;
+    const std::string kind = j.at("kind"), encoder = j.at("encoder"), likelihood = j.at("likelihood"), solver = j.at("solver");
+    if (kind == "np") s.kind = ProcessKind::np;
+    else if (kind == "nodep") s.kind = ProcessKind::nodep;
+    else if (kind == "snodep") s.kind = ProcessKind::snodep;
+    else d.error("unknown model kind '" + kind + "'", 0, 0, "kind");
+    if (encoder == "mlp") s.encoder = EncoderKind::mlp;
+    else if (encoder == "lstm") s.encoder = EncoderKind::lstm;
+    else if (encoder == "gru-ode") s.encoder = EncoderKind::gru_ode;
+    else d.error("unknown encoder '" + encoder + "'", 0, 0, "encoder");
+    s.likelihood = likelihood == "poisson" ? Likelihood::poisson : Likelihood::normal;
+    s.lognormal_latent = j.at("lognormal_latent");
+    s.mask_input = j.at("mask_input");
+    s.y_dim = j.at("y_dim");
+    s.r_dim = j.at("r_dim");
+    s.z_dim = j.at("z_dim");
+    s.h_dim = j.at("h_dim");
+    s.l_dim = j.at("l_dim");
+    s.initial_t = j.at("initial_t");
+    if (auto m = ode_method(solver)) s.ode.method = *m;
+    else d.error("unknown solver '" + solver + "'", 0, 0, "solver");
+    s.ode.rtol = j.at("rtol");
+    s.ode.atol = j.at("atol");
+    s.ode.step = j.at("step");
+    if (s.y_dim < 1 || s.r_dim < 1 || s.z_dim < 1 || s.h_dim < 1 || s.l_dim < 0 || s.l_dim > s.z_dim) d.error("has inconsistent layer sizes");
+    if (d.has_errors()) return Result<ProcessSpec>::failure(d);
+    return Result<ProcessSpec>::success(s);
+  } catch (const json::exception& e) {
+    d.error(std::string("is not a fluxion dynamics model description: ") + e.what());
+    return Result<ProcessSpec>::failure(d);
+  }
+}
+
+// [n × days × y] → one tensor
+torch::Tensor to_tensor(std::vector<float> values, long n, long days, long y) {
+  return torch::from_blob(values.data(), {n, days, y}, torch::kFloat32).clone();
+}
+
+// Variance of each feature over a day's pooled cells, averaged over features.
+std::vector<double> pool_floor(const TimeSeries& s, const std::vector<std::vector<int>>& pools) {
+  std::vector<double> out;
+  for (std::size_t k = 0; k < s.days.size(); ++k) {
+    const auto& pool = pools[k];
+    Eigen::MatrixXd x(static_cast<Eigen::Index>(pool.size()), s.cells[k].cols());
+    for (std::size_t i = 0; i < pool.size(); ++i) x.row(static_cast<Eigen::Index>(i)) = s.cells[k].row(pool[i]).cast<double>();
+    const Eigen::RowVectorXd mean = x.colwise().mean();
+    out.push_back((x.rowwise() - mean).array().square().colwise().sum().mean() / static_cast<double>(x.rows()));
+  }
+  return out;
+}
+
+Eigen::MatrixXd day_slice(const torch::Tensor& y, long day) {
+  const auto t = y.select(1, day).to(torch::kFloat64).contiguous();
+  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(t.data_ptr<double>(), t.size(0), t.size(1));
+}
+
+// A day's cells from a pool: [cells × features].
+Eigen::MatrixXd pool_cells(const TimeSeries& s, std::size_t day, const std::vector<int>& pool) {
+  Eigen::MatrixXd x(static_cast<Eigen::Index>(pool.size()), s.cells[day].cols());
+  for (std::size_t i = 0; i < pool.size(); ++i) x.row(static_cast<Eigen::Index>(i)) = s.cells[day].row(pool[i]).cast<double>();
+  return x;
+}
+
+}  // namespace
+
+struct NeuralProcessTrainer {
+  const NeuralProcessOptions& o;
+  NeuralProcess::Impl& m;
+  std::vector<double> context_times, target_times, all_times;
+  torch::Tensor mask_all;  // [days] ones, zeros at masked days (the fixed evaluation mask)
+  int n_masked = 0;
+
+  torch::Tensor encoder_input(const torch::Tensor& y, const torch::Tensor& mask) const {
+    auto ym = y * mask.view({1, -1, 1});
+    if (!m.spec.mask_input) return ym;
+    return torch::cat({ym, mask.view({1, -1, 1}).expand_as(ym)}, 2);
+  }
+
+  torch::Tensor draw_mask(std::mt19937_64& rng) const {
+    auto mask = torch::ones({static_cast<long>(all_times.size())});
+    if (n_masked == 0) return mask;
+    std::vector<int> candidates(static_cast<std::size_t>(o.target_points - 1));
+    std::iota(candidates.begin(), candidates.end(), 1);  // day 0 and the days after the training target are never masked
+    std::shuffle(candidates.begin(), candidates.end(), rng);
+    for (int i = 0; i < n_masked; ++i) mask[candidates[static_cast<std::size_t>(i)]] = 0.0f;
+    return mask;
+  }
+
+  // One evaluation of the trajectories `y` [n × days × y]: per-day MSE of E[y | z], z ~ q(z | context);
+  // optionally samples for the Wasserstein distances. Returns the per-day MSE (masked as the paper's).
+  std::vector<double> evaluate(const torch::Tensor& y, const torch::Tensor& mask, torch::Tensor* samples, double* paper_mse) {
+    torch::NoGradGuard no_grad;
+    m.net->eval();
+    const auto x = encoder_input(y, mask);
+    const auto q = m.net->encode(context_times, x.slice(1, 0, o.context_points));
+    const auto z = m.net->sample_latent(q);
+    const auto p = m.net->decode(z, all_times);
+    auto err = (y - p.mean()) * mask.view({1, -1, 1});
+    const auto sq = err.square();
+    if (paper_mse != nullptr) *paper_mse = sq.mean().item<double>();
+    const auto per_day = sq.mean(std::vector<int64_t>{0, 2}).to(torch::kFloat64).contiguous();
+    if (samples != nullptr) *samples = p.sample();
+    m.net->train();
+    return {per_day.data_ptr<double>(), per_day.data_ptr<double>() + per_day.numel()};
+  }
+};
+
+Result<NeuralProcess> NeuralProcess::load(const std::string& directory) {
+  Diagnostics d(directory);
+  const fs::path json_path = fs::path(directory) / "model.json", pt_path = fs::path(directory) / "model.pt";
+  std::ifstream in(json_path);
+  if (!in) {
+    d.error("has no model.json: not a directory written by `fluxion dynamics train`");
+    return Result<NeuralProcess>::failure(d);
+  }
+  json j;
+  try {
+    in >> j;
+  } catch (const json::exception& e) {
+    Diagnostic e2;
+    e2.source = json_path.string();
+    e2.message = std::string("is not valid JSON: ") + e.what();
+    d.add(e2);
+    return Result<NeuralProcess>::failure(d);
+  }
+  auto spec = spec_from_json(j.value("spec", json::object()), json_path.string());
+  if (!spec) return Result<NeuralProcess>::failure(spec.diagnostics());
+  NeuralProcess model;
+  auto& impl = *model.impl_;
+  impl.spec = spec.value();
+  try {
+    impl.features = j.at("features").get<std::vector<std::string>>();
+    impl.days = j.at("days").get<std::vector<int>>();
+    impl.context_points = j.at("context_points");
+    impl.time_scale = j.at("time_scale");
+    impl.data_kind = j.at("data_kind");
+  } catch (const json::exception& e) {
+    d.error(std::string("model.json lacks a field: ") + e.what());
+    return Result<NeuralProcess>::failure(d);
+  }
+  if (static_cast<int>(impl.features.size()) != impl.spec.y_dim || impl.context_points < 1 || static_cast<std::size_t>(impl.context_points) > impl.days.size()) {
+    d.error("model.json is inconsistent (features, days and sizes disagree)");
+    return Result<NeuralProcess>::failure(d);
+  }
+  impl.net = ProcessModel(impl.spec);
+  try {
+    torch::load(impl.net, pt_path.string());
+  } catch (const c10::Error& e) {
+    Diagnostic e2;
+    e2.source = pt_path.string();
+    e2.message = "cannot be read as this model's weights: " + std::string(e.what_without_backtrace());
+    d.add(e2);
+    return Result<NeuralProcess>::failure(d);
+  }
+  impl.net->eval();
+  return Result<NeuralProcess>::success(std::move(model));
+}
+
+Result<bool> NeuralProcess::save(const std::string& directory) const {
+  Diagnostics d(directory);
+  std::error_code ec;
+  fs::create_directories(directory, ec);
+  json j = {{"format", "fluxion-neural-process"},
+            {"version", 1},
+            {"spec", spec_to_json(impl_->spec)},
+            {"features", impl_->features},
+            {"days", impl_->days},
+            {"context_points", impl_->context_points},
+            {"time_scale", impl_->time_scale},
+            {"data_kind", impl_->data_kind},
+            {"parameters", parameter_count()}};
+  std::ofstream out(fs::path(directory) / "model.json");
+  out << j.dump(2) << '\n';
+  if (!out) {
+    d.error("cannot write model.json");
+    return Result<bool>::failure(d);
+  }
+  try {
+    torch::save(impl_->net, (fs::path(directory) / "model.pt").string());
+  } catch (const c10::Error& e) {
+    d.error("cannot write model.pt: " + std::string(e.what_without_backtrace()));
+    return Result<bool>::failure(d);
+  }
+  return Result<bool>::success(true);
+}
+
+Result<NeuralProcess::Prediction> NeuralProcess::predict(const TimeSeries& context, const std::vector<double>& predict_days, int n, std::uint64_t seed) const {
+  Diagnostics d("prediction");
+  const Impl& im = *impl_;
+  if (context.features != im.features) {
+    d.error("the context data's features differ from the model's (" + std::to_string(context.features.size()) + " vs " +
+            std::to_string(im.features.size()) + "); give the same features in the same order as in training");
+  }
+  std::vector<std::vector<int>> pools;
+  TimeSeries ctx;
+  ctx.features = context.features;
+  for (int k = 0; k < im.context_points; ++k) {
+    const int day = im.days[static_cast<std::size_t>(k)];
+    auto it = std::find(context.days.begin(), context.days.end(), day);
+    if (it == context.days.end()) {
+      d.error("the context data have no day " + std::to_string(day) + "; the model reads days " + std::to_string(im.days.front()) + "…" +
+              std::to_string(im.days[static_cast<std::size_t>(im.context_points - 1)]) + " as its context");
+      continue;
+    }
+    const auto idx = static_cast<std::size_t>(it - context.days.begin());
+    ctx.days.push_back(day);
+    ctx.cells.push_back(context.cells[idx]);
+    std::vector<int> all(static_cast<std::size_t>(context.cells[idx].rows()));
+    std::iota(all.begin(), all.end(), 0);
+    pools.push_back(std::move(all));
+  }
+  if (predict_days.empty()) d.error("no days to predict");
+  for (std::size_t i = 0; i < predict_days.size(); ++i) {
+    if (!std::isfinite(predict_days[i]) || predict_days[i] * im.time_scale <= im.spec.initial_t)
+      d.error("day " + std::to_string(predict_days[i]) + " is before the model's start (" + std::to_string(im.spec.initial_t / im.time_scale) + ")");
+    if (i > 0 && predict_days[i] <= predict_days[i - 1]) d.error("the days to predict must increase");
+  }
+  if (n < 1) d.error("the number of trajectories must be ≥ 1");
+  if (d.has_errors()) return Result<Prediction>::failure(d);
+
+  std::mt19937_64 rng(seed);
+  torch::manual_seed(seed);
+  const long c = im.context_points, y = static_cast<long>(im.features.size());
+  auto yc = to_tensor(draw_trajectories(ctx, pools, n, rng), n, c, y);
+  if (im.spec.mask_input) yc = torch::cat({yc, torch::ones_like(yc)}, 2);
+  std::vector<double> times;
+  for (double day : predict_days) times.push_back(day * im.time_scale);
+  torch::NoGradGuard no_grad;
+  ProcessModel net = im.net;  // shares the module
+  net->eval();
+  const auto q = net->encode(im.times_of(im.days, static_cast<std::size_t>(c)), yc);
+  const auto z = net->sample_latent(q);
+  OdeStats stats;
+  const auto p = net->decode(z, times, &stats);
+  if (!stats.ok) {
+    d.error("the decoder's ODE solver stopped: " + stats.message);
+    return Result<Prediction>::failure(d);
+  }
+  const auto mean = p.mean().contiguous(), sample = p.sample().contiguous();
+  Prediction out;
+  out.days = predict_days;
+  for (long k = 0; k < static_cast<long>(times.size()); ++k) {
+    out.mean.push_back(day_slice(mean, k).cast<float>());
+    out.sample.push_back(day_slice(sample, k).cast<float>());
+  }
+  return Result<Prediction>::success(std::move(out));
+}
+
+Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>& configurations, const NeuralProcessOptions& o) {
+  Diagnostics d("dynamics training");
+  if (configurations.empty()) {
+    d.error("no data");
+    return Result<NeuralProcessResult>::failure(d);
+  }
+  const TimeSeries& first = configurations.front().series;
+  d.append(o.validate(first.days.size()));
+  for (const auto& c : configurations)
+    if (c.series.features != first.features || c.series.days != first.days) d.error("configuration " + c.name + " has other features or days than " + configurations.front().name);
+  int test_index = -1;
+  if (!o.test_configuration.empty()) {
+    for (std::size_t i = 0; i < configurations.size(); ++i)
+      if (configurations[i].name == o.test_configuration) test_index = static_cast<int>(i);
+    if (test_index < 0) d.error("is '" + o.test_configuration + "', which is not among the configurations", 0, 0, "test_configuration");
+    if (configurations.size() < 2) d.error("needs at least one other configuration to train on", 0, 0, "test_configuration");
+  }
+  if (o.data_kind == "expression" && (o.likelihood == "poisson" || (o.likelihood == "auto" && o.model == "snodep"))) {
+    for (const auto& c : configurations)
+      for (const auto& x : c.series.cells)
+        if ((x.array() != x.array().round()).any() || (x.array() < 0).any()) {
+          d.error("configuration " + c.name + " holds values that are not non-negative integers; the Poisson likelihood needs raw counts (use --likelihood normal for normalised values)");
+          break;
+        }
+  }
+  if (d.has_errors()) return Result<NeuralProcessResult>::failure(d);
+
+  // the model
+  NeuralProcessResult result;
+  auto& m = *result.model.impl_;
+  ProcessKind kind = o.model == "np" ? ProcessKind::np : o.model == "nodep" ? ProcessKind::nodep : ProcessKind::snodep;
+  const bool irregular = o.frequency < 1.0;
+  m.spec = default_spec(kind, static_cast<int>(first.n_features()));
+  const bool counts = o.data_kind == "expression";
+  if (o.encoder == "auto") m.spec.encoder = kind == ProcessKind::snodep ? (irregular ? EncoderKind::gru_ode : EncoderKind::lstm) : EncoderKind::mlp;
+  else m.spec.encoder = o.encoder == "mlp" ? EncoderKind::mlp : o.encoder == "lstm" ? EncoderKind::lstm : EncoderKind::gru_ode;
+  if (o.likelihood == "auto") m.spec.likelihood = kind == ProcessKind::snodep && counts ? Likelihood::poisson : Likelihood::normal;
+  else m.spec.likelihood = o.likelihood == "poisson" ? Likelihood::poisson : Likelihood::normal;
+  if (o.latent == "auto") m.spec.lognormal_latent = kind == ProcessKind::snodep && counts;
+  else m.spec.lognormal_latent = o.latent == "lognormal";
+  m.spec.mask_input = irregular;
+  m.spec.ode.method = *ode_method(o.solver);
+  m.spec.ode.rtol = o.rtol;
+  m.spec.ode.atol = o.atol;
+  m.spec.ode.step = o.step;
+  m.features = first.features;
+  m.days = first.days;
+  m.context_points = o.context_points;
+  m.time_scale = o.time_scale;
+  m.data_kind = o.data_kind;
+
+  torch::set_num_threads(o.threads);
+  torch::manual_seed(o.seed);
+  m.net = ProcessModel(m.spec);
+  m.net->train();
+  const double lr = o.learning_rate > 0 ? o.learning_rate : (m.spec.encoder == EncoderKind::gru_ode ? 1e-4 : 1e-3);
+  torch::optim::RMSprop optimiser(m.net->parameters(), torch::optim::RMSpropOptions(lr));
+
+  NeuralProcessTrainer tr{o, m, {}, {}, {}, {}, 0};
+  tr.all_times = m.times_of(m.days, m.days.size());
+  tr.context_times = m.times_of(m.days, static_cast<std::size_t>(o.context_points));
+  tr.target_times = m.times_of(m.days, static_cast<std::size_t>(o.target_points));
+  tr.n_masked = irregular ? static_cast<int>(o.target_points * (1.0 - o.frequency)) : 0;
+  tr.n_masked = std::min(tr.n_masked, o.target_points - 1);
+
+  // the data: pools per configuration, trajectories drawn once
+  std::mt19937_64 rng(o.seed);
+  std::vector<CellPools> pools;
+  std::vector<int> train_configs;
+  for (std::size_t i = 0; i < configurations.size(); ++i) {
+    pools.push_back(split_cells(configurations[i].series, static_cast<int>(i) == test_index ? 0.0 : o.holdout, o.seed + 1000 * i));
+    if (static_cast<int>(i) != test_index) train_configs.push_back(static_cast<int>(i));
+  }
+  const long n_days = static_cast<long>(m.days.size()), ydim = static_cast<long>(first.n_features());
+  std::vector<float> train_values;
+  train_values.reserve(static_cast<std::size_t>(o.trajectories * n_days * ydim));
+  std::uniform_int_distribution<std::size_t> pick_config(0, train_configs.size() - 1);
+  for (int i = 0; i < o.trajectories; ++i) {
+    const auto c = static_cast<std::size_t>(train_configs[pick_config(rng)]);
+    auto one = draw_trajectories(configurations[c].series, pools[c].train, 1, rng);
+    train_values.insert(train_values.end(), one.begin(), one.end());
+  }
+  const auto train_y = to_tensor(std::move(train_values), o.trajectories, n_days, ydim);
+
+  // the paper's test set (the last trajectories of the training set), or the held-out configuration
+  torch::Tensor paper_y;
+  const TimeSeries* paper_series = &first;
+  std::vector<std::vector<int>> paper_pools;
+  if (test_index >= 0) {
+    paper_series = &configurations[static_cast<std::size_t>(test_index)].series;
+    paper_pools = pools[static_cast<std::size_t>(test_index)].train;
+    paper_y = to_tensor(draw_trajectories(*paper_series, paper_pools, o.test_trajectories, rng), o.test_trajectories, n_days, ydim);
+  } else {
+    paper_pools = pools.front().train;
+    paper_y = train_y.slice(0, o.trajectories - o.test_trajectories);
+  }
+  // fresh trajectories of held-out cells
+  torch::Tensor fresh_y;
+  const TimeSeries& fresh_series = first;
+  if (test_index < 0 && o.holdout > 0)
+    fresh_y = to_tensor(draw_trajectories(fresh_series, pools.front().test, o.test_trajectories, rng), o.test_trajectories, n_days, ydim);
+
+  std::mt19937_64 eval_rng(2023);
+  const auto eval_mask = tr.draw_mask(eval_rng);
+  const auto no_mask = torch::ones({n_days});
+
+  std::ostringstream protocol;
+  protocol << m.spec.y_dim << " " << o.data_kind << " features, " << n_days << " days (t = day × " << o.time_scale << "); " << o.trajectories
+           << " pseudo-trajectories drawn once" << (o.holdout > 0 ? " from " + std::to_string(static_cast<int>(std::lround(100 * (1 - o.holdout)))) + "% of each day's cells" : "")
+           << "; context " << o.context_points << " days, training target " << o.target_points << "; batch " << o.batch_size << "; RMSprop lr " << lr << "; "
+           << o.epochs << " epochs; decoder " << o.solver;
+  if (o.solver == "dopri5") protocol << " rtol " << o.rtol << " atol " << o.atol;
+  else protocol << " step " << o.step;
+  protocol << "; seed " << o.seed << "; " << o.threads << " thread(s)";
+  if (irregular) protocol << "; irregular: " << tr.n_masked << " of days 1–" << o.target_points - 1 << " masked per batch";
+  if (test_index >= 0) protocol << "; tested on the held-out configuration " << o.test_configuration;
+  else protocol << "; paper test set = the last " << o.test_trajectories << " training trajectories";
+  result.protocol = protocol.str();
+
+  const auto t_start = std::chrono::steady_clock::now();
+  const long n_batches = o.trajectories / o.batch_size;
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EpochRecord rec;
+    rec.epoch = epoch;
+    const auto order = torch::randperm(o.trajectories, torch::kLong);
+    double loss_sum = 0, evaluations = 0;
+    for (long b = 0; b < n_batches; ++b) {
+      const auto idx = order.slice(0, b * o.batch_size, (b + 1) * o.batch_size);
+      const auto y = train_y.index_select(0, idx);
+      const auto mask = tr.draw_mask(rng);
+      const auto x = tr.encoder_input(y, mask);
+      const auto q_target = m.net->encode(tr.target_times, x.slice(1, 0, o.target_points));
+      const auto q_context = m.net->encode(tr.context_times, x.slice(1, 0, o.context_points));
+      const auto z = m.net->sample_latent(q_target);
+      OdeStats stats;
+      const auto p = m.net->decode(z, tr.target_times, &stats);
+      auto log_p = p.log_prob(y.slice(1, 0, o.target_points));
+      if (irregular) log_p = log_p * mask.slice(0, 0, o.target_points).view({1, -1, 1});
+      const auto nll = -log_p.sum(std::vector<int64_t>{1, 2}).mean();
+      const auto kl = normal_kl(q_target.mu, q_target.sigma, q_context.mu, q_context.sigma).sum(1).mean();
+      const auto loss = nll + kl;
+      const double value = loss.item<double>();
+      if (!std::isfinite(value) || !stats.ok) {
+        result.ok = false;
+        result.message = "epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + ": " +
+                         (stats.ok ? "the loss is not finite" : "the decoder's ODE solver stopped: " + stats.message) + "; try a smaller learning rate";
+        break;
+      }
+      optimiser.zero_grad();
+      loss.backward();
+      optimiser.step();
+      loss_sum += value;
+      evaluations += static_cast<double>(stats.evaluations);
+    }
+    if (!result.ok) break;
+    rec.train_loss = loss_sum / static_cast<double>(n_batches);
+    rec.ode_evaluations = evaluations / static_cast<double>(n_batches);
+    rec.test_mse = kNaN;
+    if (epoch % o.eval_every == 0 || epoch == o.epochs) {
+      double mse = 0;
+      tr.evaluate(paper_y, irregular ? eval_mask : no_mask, nullptr, &mse);
+      rec.test_mse = mse;
+    }
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    result.history.push_back(rec);
+    if (o.on_epoch && !o.on_epoch(epoch, rec.train_loss, rec.test_mse)) {
+      result.stopped = true;
+      break;
+    }
+  }
+  result.seconds_training = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+
+  // final evaluation: the paper's metric split by day, the floors, the held-out cells, Wasserstein distances
+  auto& ev = result.evaluation;
+  if (result.ok) {
+    std::mt19937_64 w1_rng(o.seed + 7);
+    auto score = [&](const torch::Tensor& y, const torch::Tensor& mask, const TimeSeries& series, const std::vector<std::vector<int>>& pool, DayMetrics& out, double* paper) {
+      torch::Tensor samples;
+      out.days = m.days;
+      out.mse = tr.evaluate(y, mask, o.w1_samples > 0 ? &samples : nullptr, paper);
+      out.floor = pool_floor(series, pool);
+      if (o.w1_samples <= 0) return;
+      const long n_samples = std::min<long>(o.w1_samples, samples.size(0));
+      for (long k = 0; k < n_days; ++k) {
+        const Eigen::MatrixXd model = day_slice(samples.slice(0, 0, n_samples), k);
+        Eigen::MatrixXd cells = pool_cells(series, static_cast<std::size_t>(k), pool[static_cast<std::size_t>(k)]);
+        out.w1_sum.push_back(wasserstein1_sum_over_dimensions(model, cells));
+        // equal sizes for the exact distance: a random subset of the larger side
+        std::vector<int> rows(static_cast<std::size_t>(cells.rows()));
+        std::iota(rows.begin(), rows.end(), 0);
+        std::shuffle(rows.begin(), rows.end(), w1_rng);
+        const long n_eq = std::min<long>(n_samples, cells.rows());
+        Eigen::MatrixXd a = model.topRows(n_eq), b(n_eq, cells.cols());
+        for (long i = 0; i < n_eq; ++i) b.row(i) = cells.row(rows[static_cast<std::size_t>(i)]);
+        out.w1_exact.push_back(wasserstein1_exact(a, b));
+      }
+    };
+    score(paper_y, irregular ? eval_mask : no_mask, *paper_series, paper_pools, ev.paper, &ev.paper_mse);
+    if (fresh_y.defined()) score(fresh_y, no_mask, fresh_series, pools.front().test, ev.fresh, nullptr);
+  }
+  return Result<NeuralProcessResult>::success(std::move(result));
+}
+
+}  // namespace fluxion::dynamics

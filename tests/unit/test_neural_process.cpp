@@ -1,0 +1,272 @@
+// The neural processes of src/dynamics: layer sizes against the reference's parameter counts
+// (all 204 stored SNODEP runs follow these formulas, ../shared/notes/snodep.md §2), shapes and
+// ranges, the data layer, the synthetic benchmark, and a short training on it that must learn
+// the day-to-day change of expression better than a constant does.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "fluxion/dynamics/neural_process.hpp"
+#include "fluxion/dynamics/synthetic.hpp"
+#include "fluxion/dynamics/time_series.hpp"
+#include "distributions.hpp"
+#include "process_model.hpp"
+
+using namespace fluxion::dynamics;
+
+namespace {
+
+std::int64_t count(ProcessKind kind, int y, EncoderKind encoder, Likelihood likelihood, bool masks) {
+  ProcessSpec s = default_spec(kind, y);
+  s.encoder = encoder;
+  s.likelihood = likelihood;
+  s.mask_input = masks;
+  return ProcessModel(s)->parameter_count();
+}
+
+}  // namespace
+
+TEST(NeuralProcessModel, ParameterCountsMatchTheReference) {
+  for (int y : {9, 15, 84, 281, 791}) {
+    SCOPED_TRACE(y);
+    EXPECT_EQ(count(ProcessKind::nodep, y, EncoderKind::mlp, Likelihood::normal, false), 172 * y + 28760);
+    EXPECT_EQ(count(ProcessKind::nodep, y, EncoderKind::mlp, Likelihood::normal, true), 222 * y + 28760);
+    EXPECT_EQ(count(ProcessKind::snodep, y, EncoderKind::lstm, Likelihood::poisson, false), 322 * y + 36510);
+    EXPECT_EQ(count(ProcessKind::snodep, y, EncoderKind::lstm, Likelihood::normal, false), 322 * y + 36510);
+    EXPECT_EQ(count(ProcessKind::snodep, y, EncoderKind::lstm, Likelihood::normal, true), 522 * y + 36510);
+    EXPECT_EQ(count(ProcessKind::snodep, y, EncoderKind::gru_ode, Likelihood::normal, true), 722 * y + 97010);
+    EXPECT_EQ(count(ProcessKind::np, y, EncoderKind::mlp, Likelihood::normal, false), 182 * y + 29460);
+  }
+  // the notes' worked examples
+  EXPECT_EQ(count(ProcessKind::nodep, 281, EncoderKind::mlp, Likelihood::normal, false), 77092);
+  EXPECT_EQ(count(ProcessKind::snodep, 281, EncoderKind::lstm, Likelihood::poisson, false), 126992);
+  EXPECT_EQ(count(ProcessKind::snodep, 9, EncoderKind::gru_ode, Likelihood::normal, true), 103508);
+}
+
+TEST(NeuralProcessModel, ShapesAndRanges) {
+  torch::manual_seed(3);
+  const std::vector<double> times{0.0, 0.1, 0.2, 0.3, 0.4, 0.5};
+  for (auto kind : {ProcessKind::np, ProcessKind::nodep, ProcessKind::snodep}) {
+    for (auto encoder : {EncoderKind::mlp, EncoderKind::lstm, EncoderKind::gru_ode}) {
+      if (kind == ProcessKind::np && encoder != EncoderKind::mlp) continue;
+      SCOPED_TRACE(std::string(to_string(kind)) + " " + to_string(encoder));
+      ProcessSpec s = default_spec(kind, 7);
+      s.encoder = encoder;
+      s.mask_input = encoder == EncoderKind::gru_ode;
+      ProcessModel net(s);
+      const auto y = torch::poisson(torch::full({5, 6, 7}, 0.5));
+      const auto x = s.mask_input ? torch::cat({y, torch::ones_like(y)}, 2) : y;
+      const auto q = net->encode(std::vector<double>(times.begin(), times.begin() + 4), x.slice(1, 0, 4));
+      ASSERT_EQ(q.mu.sizes(), (std::vector<int64_t>{5, s.z_dim}));
+      EXPECT_GE(q.sigma.min().item<double>(), 0.1);
+      EXPECT_LE(q.sigma.max().item<double>(), 1.0);
+      const auto z = net->sample_latent(q);
+      if (s.lognormal_latent) {
+        EXPECT_GT(z.min().item<double>(), 0.0);
+      }
+      OdeStats stats;
+      const auto p = net->decode(z, times, &stats);
+      ASSERT_EQ(p.loc.sizes(), (std::vector<int64_t>{5, 6, 7}));
+      EXPECT_TRUE(torch::isfinite(p.log_prob(y)).all().item<bool>());
+      if (s.likelihood == Likelihood::poisson) {
+        EXPECT_GT(p.loc.min().item<double>(), 0.0);
+      }
+      if (kind != ProcessKind::np) {
+        EXPECT_TRUE(stats.ok);
+        EXPECT_GT(stats.evaluations, 6);  // adaptive steps through [-0.1, 0.5]
+      }
+      // the loss reaches every parameter that takes part (all but the unused blocks)
+      const auto loss = -p.log_prob(y).sum() + normal_kl(q.mu, q.sigma, q.mu.detach(), q.sigma.detach()).sum();
+      loss.backward();
+      std::int64_t with_gradient = 0;
+      for (const auto& param : net->parameters())
+        if (param.grad().defined() && param.grad().abs().sum().item<double>() > 0) with_gradient += param.numel();
+      std::int64_t unused = 0;
+      if (s.likelihood == Likelihood::poisson) unused += (s.kind == ProcessKind::np ? s.h_dim : s.l_dim + s.h_dim) * 7 + 7;
+      if (encoder == EncoderKind::gru_ode) unused += 2 * (100 * 100 + 100);
+      EXPECT_EQ(with_gradient, net->parameter_count() - unused);
+    }
+  }
+}
+
+TEST(TimeSeriesData, WriteReadAndDraw) {
+  TimeSeries s;
+  s.features = {"a", "b"};
+  s.days = {0, 1, 3};
+  for (int d = 0; d < 3; ++d) {
+    Eigen::MatrixXf x(4 + d, 2);
+    for (int i = 0; i < x.rows(); ++i) x.row(i) << static_cast<float>(10 * d + i), static_cast<float>(i % 2);
+    s.cells.push_back(x);
+  }
+  const auto dir = std::filesystem::temp_directory_path() / "fluxion_test_time_series";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(write_time_series(s, dir.string()));
+  auto back = load_time_series(dir.string());
+  ASSERT_TRUE(back) << back.message();
+  EXPECT_EQ(back.value().days, s.days);
+  EXPECT_EQ(back.value().features, s.features);
+  for (int d = 0; d < 3; ++d) EXPECT_TRUE(back.value().cells[static_cast<std::size_t>(d)].isApprox(s.cells[static_cast<std::size_t>(d)]));
+
+  auto pools = split_cells(s, 0.25, 5);
+  for (std::size_t d = 0; d < 3; ++d) {
+    EXPECT_EQ(pools.train[d].size() + pools.test[d].size(), static_cast<std::size_t>(s.cells[d].rows()));
+    EXPECT_GE(pools.test[d].size(), 1U);
+    std::vector<int> both = pools.train[d];
+    both.insert(both.end(), pools.test[d].begin(), pools.test[d].end());
+    std::sort(both.begin(), both.end());
+    EXPECT_EQ(std::adjacent_find(both.begin(), both.end()), both.end());
+  }
+  std::mt19937_64 rng(1);
+  const auto t = draw_trajectories(s, pools.train, 50, rng);
+  ASSERT_EQ(t.size(), 50U * 3 * 2);
+  for (int i = 0; i < 50; ++i)
+    for (int d = 0; d < 3; ++d) {
+      const float a = t[(static_cast<std::size_t>(i) * 3 + static_cast<std::size_t>(d)) * 2];
+      const int cell = static_cast<int>(a) - 10 * d;  // the cell's index, recovered from its value
+      EXPECT_NE(std::find(pools.train[static_cast<std::size_t>(d)].begin(), pools.train[static_cast<std::size_t>(d)].end(), cell),
+                pools.train[static_cast<std::size_t>(d)].end());
+    }
+  // the per-day variance floor: column variances averaged
+  const auto floor = day_variance_floor(s);
+  const double var_a = (1.5 * 1.5 + 0.5 * 0.5) * 2 / 4, var_b = 0.25;
+  EXPECT_NEAR(floor[0], (var_a + var_b) / 2, 1e-6);
+
+  // bad input: features differ between days, a file with no days
+  std::filesystem::remove(dir / "d3.csv.gz");
+  {
+    std::ofstream bad(dir / "d3.csv");
+    bad << "\"\",\"c1\"\n\"a\",1\n\"z\",2\n";
+  }
+  auto mismatch = load_time_series(dir.string());
+  ASSERT_FALSE(mismatch);
+  EXPECT_NE(mismatch.message().find("d3.csv"), std::string::npos) << mismatch.message();
+  EXPECT_NE(mismatch.message().find("'z'"), std::string::npos) << mismatch.message();
+  EXPECT_FALSE(load_time_series((dir / "nothing").string()));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SyntheticBenchmark, DeterministicSparseAndKnockouts) {
+  SyntheticOptions o;
+  o.seed = 4;
+  auto a = make_synthetic(o), b = make_synthetic(o);
+  ASSERT_TRUE(a && b);
+  const auto& s = a.value();
+  ASSERT_EQ(s.expression.days.size(), 16U);
+  EXPECT_EQ(s.expression.n_features(), 24U);
+  EXPECT_EQ(s.flux.n_features(), 6U);
+  EXPECT_EQ(s.balance.n_features(), 4U);
+  EXPECT_EQ(s.expression.cells[0].rows(), 106);  // round(847 / 8)
+  for (std::size_t d = 0; d < 16; ++d) EXPECT_TRUE(s.expression.cells[d].isApprox(b.value().expression.cells[d]));
+  // mostly zeros, as the real pathway counts (84.7–93.8 %); this configuration lands a little lower
+  EXPECT_GT(s.zero_fraction, 0.78);
+  EXPECT_LT(s.zero_fraction, 0.95);
+  // fluxes scaled so that a cell's module fluxes sum to 1 on average; balances are S·flux
+  double total = 0;
+  for (const auto& f : s.flux.cells) total += f.sum();
+  EXPECT_NEAR(total / static_cast<double>(s.flux.n_cells()), 1.0, 1e-4);
+  const Eigen::MatrixXf& f0 = s.flux.cells[3];
+  const Eigen::MatrixXf& b0 = s.balance.cells[3];
+  EXPECT_NEAR(b0(0, 1), f0(0, 1) - f0(0, 2) - f0(0, 3), 1e-5);  // B: M2 − M3 − M4
+  // a knocked-out gene has no counts
+  o.knockout_genes = {0, 5};
+  auto ko = make_synthetic(o);
+  ASSERT_TRUE(ko);
+  for (const auto& x : ko.value().expression.cells) {
+    EXPECT_EQ(x.col(0).sum(), 0.0f);
+    EXPECT_EQ(x.col(5).sum(), 0.0f);
+    EXPECT_GT(x.col(2).sum() + x.col(3).sum(), 0.0f);
+  }
+  o.knockout_genes = {24};
+  EXPECT_FALSE(make_synthetic(o));
+}
+
+TEST(NeuralProcessTraining, RejectsBadOptions) {
+  SyntheticOptions so;
+  auto syn = make_synthetic(so);
+  ASSERT_TRUE(syn);
+  std::vector<NamedSeries> data{{"syn", syn.value().expression}};
+  NeuralProcessOptions o;
+  o.model = "lstm";
+  o.target_points = 20;
+  o.frequency = 0;
+  auto r = train_neural_process(data, o);
+  ASSERT_FALSE(r);
+  const auto m = r.message();
+  EXPECT_NE(m.find("model"), std::string::npos) << m;
+  EXPECT_NE(m.find("target_points"), std::string::npos) << m;
+  EXPECT_NE(m.find("frequency"), std::string::npos) << m;
+  // the Poisson likelihood needs counts
+  data.front().series.cells[2](0, 0) = 0.5f;
+  NeuralProcessOptions counts;
+  auto not_counts = train_neural_process(data, counts);
+  ASSERT_FALSE(not_counts);
+  EXPECT_NE(not_counts.message().find("counts"), std::string::npos) << not_counts.message();
+}
+
+// A short SNODEP training on syn-small: its predicted per-day mean expression must be closer to
+// the true means (20,000 simulated cells per day would be the notes' reference; 3,000 here) than
+// the best constant is, on days it was trained on and on days it never saw. The cells are
+// observed every quarter day, where the toggle switch moves, and sequenced 20× deeper than the
+// default, so that the change of the means stands out of the Poisson noise of a small run.
+TEST(NeuralProcessTraining, LearnsTheSyntheticDynamicsBetterThanAConstant) {
+  SyntheticOptions so;
+  so.seed = 11;
+  so.truth_cells = 3000;
+  so.interval = 0.25;
+  so.library_scale = 20;
+  auto syn = make_synthetic(so);
+  ASSERT_TRUE(syn);
+  const auto& s = syn.value();
+  NeuralProcessOptions o;
+  o.model = "snodep";
+  o.epochs = 60;
+  o.trajectories = 500;
+  o.test_trajectories = 100;
+  o.solver = "rk4";
+  o.step = 0.1;
+  o.holdout = 0.2;
+  o.w1_samples = 100;
+  o.seed = 7;
+  auto r = train_neural_process({{"syn", s.expression}}, o);
+  ASSERT_TRUE(r) << r.message();
+  const auto& res = r.value();
+  ASSERT_TRUE(res.ok) << res.message;
+  ASSERT_EQ(res.history.size(), 60U);
+  EXPECT_LT(res.history.back().train_loss, res.history.front().train_loss);
+  ASSERT_EQ(res.evaluation.fresh.mse.size(), 16U);
+  ASSERT_EQ(res.evaluation.fresh.w1_exact.size(), 16U);
+
+  auto pred = res.model.predict(s.expression, std::vector<double>{0, 1, 2, 4, 8, 12, 15}, 2000, 3);
+  ASSERT_TRUE(pred) << pred.message();
+  const auto& p = pred.value();
+  // the constant: each gene's mean over all observed cells and days
+  Eigen::VectorXd constant = Eigen::VectorXd::Zero(24);
+  for (const auto& x : s.expression.cells) constant += x.cast<double>().colwise().sum().transpose();
+  constant /= static_cast<double>(s.expression.n_cells());
+  double model_error = 0, constant_error = 0;
+  for (std::size_t k = 0; k < p.days.size(); ++k) {
+    const auto day = static_cast<std::size_t>(p.days[k]);
+    const Eigen::VectorXd predicted = p.mean[k].cast<double>().colwise().mean().transpose();
+    const Eigen::VectorXd truth = Eigen::Map<const Eigen::VectorXd>(s.true_expression_mean[day].data(), 24);
+    std::printf("day %zu: model %.4f, constant %.4f\n", day, (predicted - truth).squaredNorm(), (constant - truth).squaredNorm());
+    model_error += (predicted - truth).squaredNorm();
+    constant_error += (constant - truth).squaredNorm();
+  }
+  EXPECT_LT(model_error, 0.5 * constant_error) << "model " << model_error << " vs constant " << constant_error;
+
+  // saved and loaded, the model predicts the same for the same seed
+  const auto dir = std::filesystem::temp_directory_path() / "fluxion_test_np_model";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(res.model.save(dir.string()));
+  auto loaded = NeuralProcess::load(dir.string());
+  ASSERT_TRUE(loaded) << loaded.message();
+  EXPECT_EQ(loaded.value().parameter_count(), res.model.parameter_count());
+  auto again = loaded.value().predict(s.expression, std::vector<double>{0, 15}, 50, 9);
+  auto first = res.model.predict(s.expression, std::vector<double>{0, 15}, 50, 9);
+  ASSERT_TRUE(again && first);
+  EXPECT_TRUE(again.value().mean[1].isApprox(first.value().mean[1], 1e-5f));
+  std::filesystem::remove_all(dir);
+}
