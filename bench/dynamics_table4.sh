@@ -3,6 +3,7 @@
 # one run per model with the paper's protocol (every cell in training, seed 42), and runs with
 # 20% of each day's cells held out for the fresh-trajectory metrics (seeds 1, 2, 3).
 # Usage: bench/dynamics_table4.sh <fluxion binary> <output dir> [epochs=500] [parallel=2] [pathways="glucose-tcacycle mhc-i"]
+# SEEDS="1 2" picks the held-out-cell seeds (SEEDS="" runs the paper protocol only).
 # Summarise with: build/release/bench/dynamics_table <output dir>
 set -euo pipefail
 fluxion=$(readlink -f "$1")
@@ -14,9 +15,11 @@ data=$(cd "$(dirname "$0")/../../shared/data/snodep/gene_expression" && pwd)
 mkdir -p "$out"
 jobs=()
 for pw in $pathways; do
-  for model in snodep nodep np; do
-    jobs+=("$pw $model paper 42 0")
-    for seed in 1 2 3; do jobs+=("$pw $model holdout$seed $seed 0.2"); done
+  for model in snodep nodep np; do jobs+=("$pw $model paper 42 0"); done
+done
+for seed in ${SEEDS-1 2 3}; do
+  for pw in $pathways; do
+    for model in snodep nodep np; do jobs+=("$pw $model holdout$seed $seed 0.2"); done
   done
 done
 printf '%s\n' "${jobs[@]}" | xargs -P "$parallel" -L 1 bash -c '

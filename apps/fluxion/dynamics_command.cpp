@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/progress.hpp"
+#include "fluxion/dynamics/flux_series.hpp"
 #include "fluxion/dynamics/neural_process.hpp"
 #include "fluxion/dynamics/synthetic.hpp"
 #include "fluxion/dynamics/time_series.hpp"
@@ -401,6 +402,103 @@ void add_synthesize(CLI::App& parent, Context& ctx, const std::vector<std::strin
   });
 }
 
+void add_scfea(CLI::App& parent, Context& ctx, const std::vector<std::string>& argv) {
+  struct Cli {
+    std::string data, network, output;
+    int epochs = 100;
+    double learning_rate = 0.008;
+    std::uint64_t seed = 16;
+    int threads = 0;
+    dynamics::KnockoutOptions knockouts{20, 0, 10, 2023};
+  };
+  static Cli o;
+  auto* cmd = parent.add_subcommand("scfea", "Per-day module flux and metabolite balance from an expression time series (scFEA), with knockouts");
+  cmd->add_option("-d,--data", o.data, "Directory of per-day expression tables (counts; rows genes, columns cells)")->required();
+  cmd->add_option("-n,--network", o.network, "Directory holding one scFEA network (.gmt or module genes, cmMat, module information)")->required();
+  cmd->add_option("-o,--output", o.output, "Output directory: flux/, balance/; with --knockouts also flux_knockout/, balance_knockout/, knockouts.csv")
+      ->required();
+  cmd->add_option("--knockouts", o.knockouts.sets, "Knockout configurations to draw (SNODEP's Algorithm 1; 0 = none)")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  cmd->add_option("--top-genes", o.knockouts.top_genes, "Knockouts: drawn from this many most expressed genes")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--max-knockout", o.knockouts.max_size, "Knockouts: genes per configuration, uniform in 1…this")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--knockout-seed", o.knockouts.seed, "Knockouts: random seed of the draw")->capture_default_str();
+  cmd->add_option("--epochs", o.epochs, "scFEA epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--learning-rate", o.learning_rate, "scFEA's Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--seed", o.seed, "scFEA's random seed")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->callback([&ctx, argv] {
+    io::RunInfo info(argv);
+    auto expression = dynamics::load_time_series(o.data);
+    if (!accept(expression, ctx)) return;
+    auto network = io::load_scfea_network_directory(o.network);
+    if (!accept(network, ctx)) return;
+    const auto& x = expression.value();
+    scflux::ScfeaOptions so;
+    so.epochs = o.epochs;
+    so.learning_rate = o.learning_rate;
+    so.seed = o.seed;
+    so.threads = o.threads;
+    auto write_series = [&](const dynamics::TimeSeries& s, const std::string& dir) {
+      if (auto w = dynamics::write_time_series(s, dir); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return false;
+      }
+      return true;
+    };
+    std::string summary;
+    if (o.knockouts.sets == 0) {
+      auto fs = dynamics::estimate_flux_series(x, network.value(), so);
+      if (!accept(fs, ctx)) return;
+      if (!write_series(fs.value().flux, o.output + "/flux") || !write_series(fs.value().balance, o.output + "/balance")) return;
+      char line[256];
+      std::snprintf(line, sizeof line, "%zu cells over %zu days: %zu module fluxes, %zu balances (scFEA on %s, one fit over all days, loss %.4g)\n", x.n_cells(),
+                    x.days.size(), fs.value().flux.n_features(), fs.value().balance.n_features(), fs.value().normalisation.c_str(), fs.value().final_loss);
+      summary = line;
+    } else {
+      auto sets = dynamics::draw_knockouts(x, o.knockouts);
+      if (!accept(sets, ctx)) return;
+      ProgressBar bar("scFEA per configuration", o.knockouts.sets + 1, "fits");
+      auto ko = dynamics::knockout_series(x, network.value(), sets.value(), so, [&](std::size_t i) { bar.update(static_cast<long>(i)); });
+      bar.update(o.knockouts.sets + 1);
+      bar.finish();
+      if (!accept(ko, ctx)) return;
+      std::string table = "configuration,genes_knocked_out\n";
+      for (const auto& s : sets.value()) {
+        table += s.name + ',';
+        for (std::size_t i = 0; i < s.genes.size(); ++i) table += (i ? ";" : "") + s.genes[i];
+        table += '\n';
+      }
+      for (std::size_t i = 0; i < ko.value().flux.size(); ++i) {
+        const auto& name = ko.value().flux[i].name;
+        if (!write_series(ko.value().flux[i].series, o.output + "/flux_knockout/" + name) ||
+            !write_series(ko.value().balance[i].series, o.output + "/balance_knockout/" + name))
+          return;
+      }
+      if (!write_or_fail(o.output + "/knockouts.csv", table, info, ctx)) return;
+      summary = std::to_string(ko.value().flux.size()) + " configurations (all_genes and " + std::to_string(sets.value().size()) +
+                " knockouts of the top " + std::to_string(o.knockouts.top_genes) + " expressed genes): " +
+                std::to_string(ko.value().flux.front().series.n_features()) + " flux rows and " +
+                std::to_string(ko.value().balance.front().series.n_features()) + " balance rows per cell (the last " + std::to_string(x.n_features()) +
+                " are the presence indicators)\n";
+    }
+    info.add_input("data", o.data);
+    for (const auto& s : network.value().sources) info.add_input("network", s);
+    info.set("method", "scFEA (scfea mode) on log2(x + 1), one fit over the cells of all days pooled");
+    info.set("epochs", std::to_string(o.epochs));
+    info.set("seed", std::to_string(o.seed));
+    if (o.knockouts.sets > 0) info.set("knockouts", "SNODEP Algorithm 1: " + std::to_string(o.knockouts.sets) + " sets of 1…" + std::to_string(o.knockouts.max_size) +
+                                                    " of the top " + std::to_string(o.knockouts.top_genes) + " genes, seed " + std::to_string(o.knockouts.seed));
+    if (auto w = info.write(o.output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    std::fputs(summary.c_str(), stdout);
+  });
+}
+
 }  // namespace
 
 void add_dynamics_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
@@ -409,6 +507,7 @@ void add_dynamics_commands(CLI::App& app, Context& ctx, const std::vector<std::s
   add_train(*cmd, ctx, argv);
   add_predict(*cmd, ctx, argv);
   add_synthesize(*cmd, ctx, argv);
+  add_scfea(*cmd, ctx, argv);
 }
 
 }  // namespace fluxion::cli

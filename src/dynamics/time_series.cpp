@@ -11,7 +11,7 @@
 #include <numeric>
 #include <regex>
 
-#include "fluxion/io/cell_matrix.hpp"
+#include "../io/text.hpp"
 
 namespace fluxion::dynamics {
 
@@ -44,6 +44,58 @@ std::map<int, std::string> day_files(const std::string& directory) {
   return files;
 }
 
+// A dense features × cells table of any finite numbers (fluxes and balances may be negative).
+Result<std::pair<std::vector<std::string>, Eigen::MatrixXf>> read_day_table(const std::string& path) {
+  using R = Result<std::pair<std::vector<std::string>, Eigen::MatrixXf>>;
+  Diagnostics d(path);
+  std::string error;
+  auto text = io::detail::read_file(path, error);
+  if (!text) {
+    d.error(error);
+    return R::failure(d);
+  }
+  io::detail::TableReader table(*text);
+  if (!table.read_header(d, {})) {
+    if (!d.has_errors()) d.error("is empty: expected a header row of cell names, then one row per feature");
+    return R::failure(d);
+  }
+  const std::size_t n_cells = table.header_names().size() - 1;
+  if (n_cells == 0) {
+    d.error("has no cells (columns after the feature names)", 1);
+    return R::failure(d);
+  }
+  std::vector<std::string> features;
+  std::vector<float> values;
+  while (table.next()) {
+    if (table.size() != n_cells + 1) {
+      d.error("has " + std::to_string(table.size() - 1) + " values; the header names " + std::to_string(n_cells) + " cells", table.line());
+      if (d.error_count() > 20) break;
+      continue;
+    }
+    features.emplace_back(table.cell(0));
+    for (std::size_t c = 1; c <= n_cells; ++c) {
+      const std::string cell(table.cell(c));
+      char* end = nullptr;
+      const double v = std::strtod(cell.c_str(), &end);
+      if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(v)) {
+        d.error("'" + cell + "' is not a finite number", table.line(), table.start(c));
+        if (d.error_count() > 20) break;
+        values.push_back(0);
+        continue;
+      }
+      values.push_back(static_cast<float>(v));
+    }
+    if (d.error_count() > 20) break;
+  }
+  if (!d.has_errors() && features.empty()) d.error("has no feature rows");
+  if (d.has_errors()) return R::failure(d);
+  // stored feature-major: transpose into cells × features
+  Eigen::MatrixXf m = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), static_cast<Eigen::Index>(features.size()),
+                                                                                                       static_cast<Eigen::Index>(n_cells))
+                          .transpose();
+  return R::success({std::move(features), std::move(m)});
+}
+
 }  // namespace
 
 Result<TimeSeries> load_time_series(const std::string& directory) {
@@ -60,34 +112,27 @@ Result<TimeSeries> load_time_series(const std::string& directory) {
   }
   TimeSeries series;
   for (const auto& [day, path] : files) {
-    auto m = io::load_cell_matrix(path);
+    auto m = read_day_table(path);
     if (!m) {
       d.append(m.diagnostics());
       continue;
     }
-    const io::CellMatrix& cm = m.value();
-    if (cm.cells.empty()) {
-      Diagnostic e;
-      e.source = path;
-      e.message = "has no cells (columns)";
-      d.add(e);
-      continue;
-    }
-    if (series.features.empty() && series.days.empty()) {
-      series.features = cm.genes;
-    } else if (cm.genes != series.features) {
+    auto& [features, values] = m.value();
+    if (series.days.empty()) {
+      series.features = features;
+    } else if (features != series.features) {
       Diagnostic e;
       e.source = path;
       std::size_t i = 0;
-      while (i < cm.genes.size() && i < series.features.size() && cm.genes[i] == series.features[i]) ++i;
-      e.message = "lists different features from " + series.sources.front() + " (" + std::to_string(cm.genes.size()) + " vs " +
+      while (i < features.size() && i < series.features.size() && features[i] == series.features[i]) ++i;
+      e.message = "lists different features from " + series.sources.front() + " (" + std::to_string(features.size()) + " vs " +
                   std::to_string(series.features.size()) + "; first difference at feature " + std::to_string(i + 1) +
-                  (i < cm.genes.size() ? " '" + cm.genes[i] + "'" : std::string()) + "); every day must list the same features in the same order";
+                  (i < features.size() ? " '" + features[i] + "'" : std::string()) + "); every day must list the same features in the same order";
       d.add(e);
       continue;
     }
     series.days.push_back(day);
-    series.cells.emplace_back(Eigen::MatrixXf(cm.values));
+    series.cells.push_back(std::move(values));
     series.sources.push_back(path);
   }
   if (d.has_errors()) return Result<TimeSeries>::failure(d);
@@ -124,7 +169,7 @@ Result<bool> write_time_series(const TimeSeries& series, const std::string& dire
   for (std::size_t k = 0; k < series.days.size(); ++k) {
     const Eigen::MatrixXf& x = series.cells[k];
     std::string text = "\"\"";
-    for (Eigen::Index c = 0; c < x.rows(); ++c) text += ",\"c" + std::to_string(c + 1) + "\"";
+    for (Eigen::Index c = 0; c < x.rows(); ++c) text.append(",\"c").append(std::to_string(c + 1)).append(1, '"');
     text += '\n';
     for (std::size_t f = 0; f < series.features.size(); ++f) {
       text += '"' + series.features[f] + '"';
@@ -134,7 +179,7 @@ Result<bool> write_time_series(const TimeSeries& series, const std::string& dire
       }
       text += '\n';
     }
-    const std::string path = (fs::path(directory) / ("d" + std::to_string(series.days[k]) + ".csv.gz")).string();
+    const std::string path = (fs::path(directory) / std::string(1, 'd').append(std::to_string(series.days[k])).append(".csv.gz")).string();
     gzFile out = gzopen(path.c_str(), "wb6");
     const bool written = out != nullptr && gzwrite(out, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size());
     if (out != nullptr && gzclose(out) != Z_OK) d.error("cannot be written completely", 0, 0, path);

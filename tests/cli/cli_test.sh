@@ -465,5 +465,28 @@ if [ -n "$data" ] && [ -f "$sc/input/Melissa_full.csv" ]; then
   expect 2 'badcells.csv:2:7: error' -- "$fluxion" scflux -q -e "$tmp/badcells.csv" "${m168[@]}" -o "$tmp/scbad"
 fi
 
+# dynamics: the synthetic series, a short training, predictions at unseen days, and bad input
+expect 0 '1335 cells over 16 days, 24 genes \([0-9.]+% zero counts\), 6 modules, 4 metabolites' -- "$fluxion" dynamics synthesize -o "$tmp/syn" --seed 3
+expect 0 '^"","c1","c2"' -- bash -c "zcat '$tmp/syn/expression/d0.csv.gz' | head -1"
+expect 0 'nodep \(encoder mlp, latent normal, likelihood normal, 6 flux features, 29792 parameters\)' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --model nodep --epochs 3 --trajectories 200 --test-trajectories 50 --solver rk4 --step 0.1 -o "$tmp/dyn"
+expect 0 'fresh held-out trajectories MSE [0-9.]+ \(floor [0-9.]+\)' -- "$fluxion" dynamics train -q -d "$tmp/syn/expression" --epochs 2 --trajectories 200 --test-trajectories 50 --solver rk4 --step 0.1 -o "$tmp/dyn_counts"
+expect 0 '^set,day,mse,floor,w1_sum_over_features,w1_exact$' -- head -1 "$tmp/dyn/day_metrics.csv"
+expect 0 '"never trained on"' -- cat "$tmp/dyn/summary.json"
+expect 0 '"protocol": ".*pseudo-trajectories' -- cat "$tmp/dyn/run_info.json"
+expect 0 '50 trajectories at 3 days' -- "$fluxion" dynamics predict -m "$tmp/dyn" -c "$tmp/syn/flux" --days 0,20,30 -n 50 -o "$tmp/dyn_pred"
+expect 0 '^30,"M_6",' -- tail -1 "$tmp/dyn_pred/summary.csv"
+expect 0 'd30.csv.gz' -- ls "$tmp/dyn_pred/samples"
+expect 2 'holds no per-day tables' -- "$fluxion" dynamics train -q -d "$tmp/syn" -o "$tmp/dynbad"
+expect 2 'not non-negative integers; the Poisson likelihood needs raw counts' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" -o "$tmp/dynbad"
+expect 2 'target_points.*the data have 16 days' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --target 20 -o "$tmp/dynbad"
+expect 2 'no day 0' -- bash -c "mkdir -p '$tmp/late' && cp '$tmp/syn/flux/d5.csv.gz' '$tmp/syn/flux/d6.csv.gz' '$tmp/late/' && '$fluxion' dynamics predict -m '$tmp/dyn' -c '$tmp/late' -o '$tmp/dynbad'"
+expect 2 'features differ from the model' -- "$fluxion" dynamics predict -m "$tmp/dyn" -c "$tmp/syn/balance" -o "$tmp/dynbad"
+expect 2 'no model.json' -- "$fluxion" dynamics predict -m "$tmp/syn" -c "$tmp/syn/flux" -o "$tmp/dynbad"
+# scFEA per day and knockouts on the synthetic network
+expect 0 '6 configurations \(all_genes and 5 knockouts of the top 8 expressed genes\): 30 flux rows and 28 balance rows' -- "$fluxion" dynamics scfea -d "$tmp/syn/expression" -n "$tmp/syn/network" --knockouts 5 --top-genes 8 --max-knockout 4 --epochs 5 -o "$tmp/synko"
+expect 0 '^ko_1,G' -- sed -n 2p "$tmp/synko/knockouts.csv"
+expect 0 'tested on the held-out configuration ko_5' -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_5 --data-kind flux --model snodep --epochs 2 --trajectories 200 --test-trajectories 50 --solver rk4 --step 0.1 -o "$tmp/dynko"
+expect 2 "is 'ko_9', which is not among the configurations" -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_9 --data-kind flux -o "$tmp/dynbad"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
