@@ -11,7 +11,7 @@
 #include <numeric>
 #include <regex>
 
-#include "../io/text.hpp"
+#include "fluxion/io/feature_table.hpp"
 
 namespace fluxion::dynamics {
 
@@ -44,58 +44,6 @@ std::map<int, std::string> day_files(const std::string& directory) {
   return files;
 }
 
-// A dense features × cells table of any finite numbers (fluxes and balances may be negative).
-Result<std::pair<std::vector<std::string>, Eigen::MatrixXf>> read_day_table(const std::string& path) {
-  using R = Result<std::pair<std::vector<std::string>, Eigen::MatrixXf>>;
-  Diagnostics d(path);
-  std::string error;
-  auto text = io::detail::read_file(path, error);
-  if (!text) {
-    d.error(error);
-    return R::failure(d);
-  }
-  io::detail::TableReader table(*text);
-  if (!table.read_header(d, {})) {
-    if (!d.has_errors()) d.error("is empty: expected a header row of cell names, then one row per feature");
-    return R::failure(d);
-  }
-  const std::size_t n_cells = table.header_names().size() - 1;
-  if (n_cells == 0) {
-    d.error("has no cells (columns after the feature names)", 1);
-    return R::failure(d);
-  }
-  std::vector<std::string> features;
-  std::vector<float> values;
-  while (table.next()) {
-    if (table.size() != n_cells + 1) {
-      d.error("has " + std::to_string(table.size() - 1) + " values; the header names " + std::to_string(n_cells) + " cells", table.line());
-      if (d.error_count() > 20) break;
-      continue;
-    }
-    features.emplace_back(table.cell(0));
-    for (std::size_t c = 1; c <= n_cells; ++c) {
-      const std::string cell(table.cell(c));
-      char* end = nullptr;
-      const double v = std::strtod(cell.c_str(), &end);
-      if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(v)) {
-        d.error("'" + cell + "' is not a finite number", table.line(), table.start(c));
-        if (d.error_count() > 20) break;
-        values.push_back(0);
-        continue;
-      }
-      values.push_back(static_cast<float>(v));
-    }
-    if (d.error_count() > 20) break;
-  }
-  if (!d.has_errors() && features.empty()) d.error("has no feature rows");
-  if (d.has_errors()) return R::failure(d);
-  // stored feature-major: transpose into cells × features
-  Eigen::MatrixXf m = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), static_cast<Eigen::Index>(features.size()),
-                                                                                                       static_cast<Eigen::Index>(n_cells))
-                          .transpose();
-  return R::success({std::move(features), std::move(m)});
-}
-
 }  // namespace
 
 Result<TimeSeries> load_time_series(const std::string& directory) {
@@ -112,12 +60,13 @@ Result<TimeSeries> load_time_series(const std::string& directory) {
   }
   TimeSeries series;
   for (const auto& [day, path] : files) {
-    auto m = read_day_table(path);
+    auto m = io::load_feature_table(path);
     if (!m) {
       d.append(m.diagnostics());
       continue;
     }
-    auto& [features, values] = m.value();
+    auto& features = m.value().features;
+    auto& values = m.value().values;
     if (series.days.empty()) {
       series.features = features;
     } else if (features != series.features) {

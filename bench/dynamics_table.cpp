@@ -1,0 +1,172 @@
+// Summarises `fluxion dynamics train` runs as markdown: every directory under the given one that
+// holds summary.json and history.csv (as written by bench/dynamics_table4.sh and
+// bench/dynamics_knockout.sh). Three tables:
+//   1. every run: the paper's last-epoch test MSE, the median over its last 20 epochs, the MSE by
+//      day group beside the per-day variance floor, fresh held-out metrics, seconds per epoch;
+//   2. runs named holdout<seed> grouped: mean ± SD over seeds;
+//   3. runs named paper in a pathway directory: against SNODEP's Table 4.
+// usage: dynamics_table <runs directory>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+struct Run {
+  std::string path;  // relative to the root
+  json summary;
+  std::vector<double> test_mse;  // per epoch
+  double median_last20 = NAN;
+};
+
+double number(const json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN; }
+
+double group_value(const json& set, std::size_t i, const char* key) {
+  if (!set.contains("groups") || set["groups"].size() <= i) return NAN;
+  return number(set["groups"][i], key);
+}
+
+std::string f(double v, int digits = 4) {
+  if (!std::isfinite(v)) return "–";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+std::string mean_sd(const std::vector<double>& v, int digits = 4) {
+  if (v.empty()) return "–";
+  double m = 0;
+  for (double x : v) m += x;
+  m /= static_cast<double>(v.size());
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  s = v.size() > 1 ? std::sqrt(s / static_cast<double>(v.size() - 1)) : 0.0;
+  return f(m, digits) + " ± " + f(s, digits);
+}
+
+double median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// SNODEP Table 4 (gene expression, regular sampling), from the paper
+const std::map<std::string, std::map<std::string, double>> kTable4 = {
+    {"mhc-i", {{"np", 0.215}, {"nodep", 0.203}, {"snodep", 0.189}}},
+    {"m171", {{"np", 0.188}, {"nodep", 0.173}, {"snodep", 0.149}}},
+    {"ironion", {{"np", 0.899}, {"nodep", 0.872}, {"snodep", 0.692}}},
+    {"glucose-tcacycle", {{"np", 0.628}, {"nodep", 0.599}, {"snodep", 0.435}}},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: dynamics_table <runs directory>\n");
+    return 2;
+  }
+  const fs::path root = argv[1];
+  std::vector<Run> runs;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() != "summary.json") continue;
+    const fs::path dir = it->path().parent_path();
+    Run r;
+    r.path = fs::relative(dir, root).string();
+    std::ifstream in(it->path());
+    try {
+      in >> r.summary;
+    } catch (const json::exception&) {
+      continue;
+    }
+    std::ifstream h(dir / "history.csv");
+    std::string line;
+    std::getline(h, line);
+    while (std::getline(h, line)) {
+      std::stringstream ss(line);
+      std::string cell;
+      std::vector<std::string> cells;
+      while (std::getline(ss, cell, ',')) cells.push_back(cell);
+      r.test_mse.push_back(cells.size() > 2 && !cells[2].empty() ? std::stod(cells[2]) : NAN);
+    }
+    const std::size_t n = r.test_mse.size();
+    r.median_last20 = median(std::vector<double>(r.test_mse.begin() + static_cast<std::ptrdiff_t>(n > 20 ? n - 20 : 0), r.test_mse.end()));
+    runs.push_back(std::move(r));
+  }
+  if (runs.empty()) {
+    std::fprintf(stderr, "no runs (summary.json) under %s\n", argv[1]);
+    return 1;
+  }
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.path < b.path; });
+
+  std::printf("### Every run\n\n");
+  std::printf("| run | epochs | paper test MSE (last epoch) | median, last 20 epochs | days 0–7 (floor) | days 8–11 (floor) | days 12–15 (floor) | fresh MSE (floor) | fresh days 12–15 (floor) | fresh W1 Σ features | fresh W1 exact | s/epoch |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& r : runs) {
+    const json& s = r.summary;
+    const json paper = s.value("paper", json::object()), fresh = s.value("fresh", json::object());
+    std::printf("| %s | %d | %s | %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s | %s | %s |\n", r.path.c_str(), s.value("epochs_run", 0),
+                f(number(s, "paper_test_mse")).c_str(), f(r.median_last20).c_str(), f(group_value(paper, 0, "mse")).c_str(),
+                f(group_value(paper, 0, "floor")).c_str(), f(group_value(paper, 1, "mse")).c_str(), f(group_value(paper, 1, "floor")).c_str(),
+                f(group_value(paper, 2, "mse")).c_str(), f(group_value(paper, 2, "floor")).c_str(), f(number(fresh, "mse")).c_str(),
+                f(number(fresh, "floor")).c_str(), f(group_value(fresh, 2, "mse")).c_str(), f(group_value(fresh, 2, "floor")).c_str(),
+                f(number(fresh, "w1_sum_over_features"), 2).c_str(), f(number(fresh, "w1_exact"), 2).c_str(),
+                f(number(s, "median_seconds_per_epoch"), 3).c_str());
+  }
+
+  // held-out seeds grouped by their parent directory
+  std::map<std::string, std::vector<const Run*>> seeds;
+  for (const auto& r : runs) {
+    const fs::path p(r.path);
+    if (p.filename().string().rfind("holdout", 0) == 0) seeds[p.parent_path().string()].push_back(&r);
+  }
+  if (!seeds.empty()) {
+    std::printf("\n### Held-out cells (20%% of each day), mean ± SD over seeds\n\n");
+    std::printf("| model | seeds | paper test MSE (test ⊂ train) | fresh MSE | fresh floor | fresh days 12–15 | floor days 12–15 | fresh W1 Σ features | fresh W1 exact |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
+    for (const auto& [name, group] : seeds) {
+      std::vector<double> paper, fresh, floor, late, late_floor, w1, w1x;
+      for (const Run* r : group) {
+        const json fr = r->summary.value("fresh", json::object());
+        paper.push_back(number(r->summary, "paper_test_mse"));
+        fresh.push_back(number(fr, "mse"));
+        floor.push_back(number(fr, "floor"));
+        late.push_back(group_value(fr, 2, "mse"));
+        late_floor.push_back(group_value(fr, 2, "floor"));
+        w1.push_back(number(fr, "w1_sum_over_features"));
+        w1x.push_back(number(fr, "w1_exact"));
+      }
+      std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s | %s |\n", name.c_str(), group.size(), mean_sd(paper).c_str(), mean_sd(fresh).c_str(),
+                  mean_sd(floor).c_str(), mean_sd(late).c_str(), mean_sd(late_floor).c_str(), mean_sd(w1, 2).c_str(), mean_sd(w1x, 2).c_str());
+    }
+  }
+
+  bool header = false;
+  for (const auto& r : runs) {
+    const fs::path p(r.path);
+    if (p.filename() != "paper") continue;
+    const std::string model = p.parent_path().filename().string(), pathway = p.parent_path().parent_path().filename().string();
+    auto pw = kTable4.find(pathway);
+    if (pw == kTable4.end() || !pw->second.count(model)) continue;
+    if (!header) {
+      std::printf("\n### Against SNODEP's Table 4 (gene expression, regular sampling, the paper's protocol, seed 42)\n\n");
+      std::printf("| pathway | model | paper | fluxion, last epoch | difference | fluxion, median of the last 20 epochs | difference |\n|---|---|---|---|---|---|---|\n");
+      header = true;
+    }
+    const double ref = pw->second.at(model), last = number(r.summary, "paper_test_mse");
+    std::printf("| %s | %s | %.3f | %s | %+.1f%% | %s | %+.1f%% |\n", pathway.c_str(), model.c_str(), ref, f(last).c_str(), 100 * (last / ref - 1),
+                f(r.median_last20).c_str(), 100 * (r.median_last20 / ref - 1));
+  }
+  return 0;
+}
