@@ -103,7 +103,9 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
   in->require_option(1);
   cmd->add_option("--test-configuration", p.test_configuration, "--configurations: the configuration held out for testing (an unseen knockout)");
   cmd->add_option("-o,--output", o.output, "Output directory (model.pt, model.json, history.csv, day_metrics.csv, summary.json, plots)")->required();
-  cmd->add_option("--model", p.model, "np, nodep or snodep")->check(CLI::IsMember({"np", "nodep", "snodep"}))->capture_default_str();
+  cmd->add_option("--model", p.model, "np, nodep, snodep, or the baselines lode (Latent ODE) and rnn-vae (latent_ode's defaults, a fluxion configuration)")
+      ->check(CLI::IsMember({"np", "nodep", "snodep", "lode", "rnn-vae"}))
+      ->capture_default_str();
   cmd->add_option("--data-kind", p.data_kind, "expression (raw counts), flux or balance")
       ->check(CLI::IsMember({"expression", "flux", "balance"}))
       ->capture_default_str();
@@ -124,7 +126,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
       ->capture_default_str();
   cmd->add_option("--context", p.context_points, "Context: the first days the encoder sees")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--target", p.target_points, "Training target: the first days the loss scores")->check(CLI::Range(1, 10000))->capture_default_str();
-  cmd->add_option("--learning-rate", p.learning_rate, "RMSprop's learning rate (0: 1e-3, or 1e-4 with the gru-ode encoder)")
+  cmd->add_option("--learning-rate", p.learning_rate, "RMSprop's learning rate (0: 1e-3, or 1e-4 with the gru-ode encoder); lode, rnn-vae: Adamax's (0: 1e-2)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--frequency", p.frequency, "Irregular sampling: the share of days 1…target−1 observed (1 = regular)")
@@ -137,7 +139,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
   cmd->add_option("--solver", p.solver, "Decoder ODE solver: dopri5 (adaptive), rk4, euler")
       ->check(CLI::IsMember({"dopri5", "rk4", "euler"}))
       ->capture_default_str();
-  cmd->add_option("--rtol", p.rtol, "dopri5 relative tolerance")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--rtol", p.rtol, "dopri5 relative tolerance (lode: latent_ode's 1e-3 and 1e-4 always)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--atol", p.atol, "dopri5 absolute tolerance")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--step", p.step, "rk4, euler: the step in t")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--seed", p.seed, "Random seed (weights, trajectories, batches)")->capture_default_str();

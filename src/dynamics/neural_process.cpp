@@ -46,7 +46,9 @@ double DayMetrics::floor_mean(std::size_t first, std::size_t last) const { retur
 std::vector<Diagnostic> NeuralProcessOptions::validate(std::size_t n_days) const {
   Diagnostics d("dynamics options");
   auto bad = [&](const std::string& field, const std::string& what) { d.error(what, 0, 0, field); };
-  if (!one_of(model, {"np", "nodep", "snodep"})) bad("model", "is '" + model + "'; choose np, nodep or snodep");
+  if (!one_of(model, {"np", "nodep", "snodep", "lode", "rnn-vae"})) bad("model", "is '" + model + "'; choose np, nodep, snodep, lode or rnn-vae");
+  if ((model == "lode" || model == "rnn-vae") && (encoder != "auto" || likelihood != "auto" || latent != "auto"))
+    bad("model", "lode and rnn-vae have their own encoder, latent and likelihood (leave --encoder, --likelihood and --latent at auto)");
   if (!one_of(data_kind, {"expression", "flux", "balance"})) bad("data_kind", "is '" + data_kind + "'; choose expression, flux or balance");
   if (!one_of(encoder, {"auto", "mlp", "lstm", "gru-ode"})) bad("encoder", "is '" + encoder + "'; choose auto, mlp, lstm or gru-ode");
   if (!one_of(likelihood, {"auto", "normal", "poisson"})) bad("likelihood", "is '" + likelihood + "'; choose auto, normal or poisson");
@@ -125,7 +127,8 @@ json spec_to_json(const ProcessSpec& s) {
           {"solver", to_string(s.ode.method)},
           {"rtol", s.ode.rtol},
           {"atol", s.ode.atol},
-          {"step", s.ode.step}};
+          {"step", s.ode.step},
+          {"fixed_sigma", s.fixed_sigma}};
 }
 
 std::optional<OdeMethod> ode_method(const std::string& name) {
@@ -143,10 +146,13 @@ Result<ProcessSpec> spec_from_json(const json& j, const std::string& source) {
     if (kind == "np") s.kind = ProcessKind::np;
     else if (kind == "nodep") s.kind = ProcessKind::nodep;
     else if (kind == "snodep") s.kind = ProcessKind::snodep;
+    else if (kind == "lode") s.kind = ProcessKind::latent_ode;
+    else if (kind == "rnn-vae") s.kind = ProcessKind::rnn_vae;
     else d.error("unknown model kind '" + kind + "'", 0, 0, "kind");
     if (encoder == "mlp") s.encoder = EncoderKind::mlp;
     else if (encoder == "lstm") s.encoder = EncoderKind::lstm;
     else if (encoder == "gru-ode") s.encoder = EncoderKind::gru_ode;
+    else if (encoder == "gru") s.encoder = EncoderKind::gru;
     else d.error("unknown encoder '" + encoder + "'", 0, 0, "encoder");
     s.likelihood = likelihood == "poisson" ? Likelihood::poisson : Likelihood::normal;
     s.lognormal_latent = j.at("lognormal_latent");
@@ -162,6 +168,7 @@ Result<ProcessSpec> spec_from_json(const json& j, const std::string& source) {
     s.ode.rtol = j.at("rtol");
     s.ode.atol = j.at("atol");
     s.ode.step = j.at("step");
+    s.fixed_sigma = j.value("fixed_sigma", 0.01);
     if (s.y_dim < 1 || s.r_dim < 1 || s.z_dim < 1 || s.h_dim < 1 || s.l_dim < 0 || s.l_dim > s.z_dim) d.error("has inconsistent layer sizes");
     if (d.has_errors()) return Result<ProcessSpec>::failure(d);
     return Result<ProcessSpec>::success(s);
@@ -202,6 +209,36 @@ Eigen::MatrixXd pool_cells(const TimeSeries& s, std::size_t day, const std::vect
 }
 
 }  // namespace
+
+// Adamax (Kingma & Ba; LibTorch 1.13 has none): m ← β1·m + (1 − β1)·g, u ← max(β2·u, |g| + ε),
+// θ ← θ − lr/(1 − β1^t)·m/u.
+struct Adamax {
+  std::vector<torch::Tensor> params, m, u;
+  double lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  long t = 0;
+  Adamax(std::vector<torch::Tensor> p, double rate) : params(std::move(p)), lr(rate) {
+    for (const auto& q : params) {
+      m.push_back(torch::zeros_like(q));
+      u.push_back(torch::zeros_like(q));
+    }
+  }
+  void zero_grad() {
+    for (auto& q : params)
+      if (q.grad().defined()) q.mutable_grad().zero_();
+  }
+  void step() {
+    torch::NoGradGuard no_grad;
+    ++t;
+    const double step = lr / (1 - std::pow(beta1, static_cast<double>(t)));
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const auto& g = params[i].grad();
+      if (!g.defined()) continue;
+      m[i].mul_(beta1).add_(g, 1 - beta1);
+      u[i] = torch::maximum(u[i] * beta2, g.abs() + eps);
+      params[i].sub_(step * m[i] / u[i]);
+    }
+  }
+};
 
 struct NeuralProcessTrainer {
   const NeuralProcessOptions& o;
@@ -416,10 +453,19 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
   // the model
   NeuralProcessResult result;
   auto& m = *result.model.impl_;
-  ProcessKind kind = o.model == "np" ? ProcessKind::np : o.model == "nodep" ? ProcessKind::nodep : ProcessKind::snodep;
+  const ProcessKind kind = o.model == "np"        ? ProcessKind::np
+                           : o.model == "nodep"   ? ProcessKind::nodep
+                           : o.model == "lode"    ? ProcessKind::latent_ode
+                           : o.model == "rnn-vae" ? ProcessKind::rnn_vae
+                                                  : ProcessKind::snodep;
+  const bool baseline = kind == ProcessKind::latent_ode || kind == ProcessKind::rnn_vae;
   const bool irregular = o.frequency < 1.0;
   m.spec = default_spec(kind, static_cast<int>(first.n_features()));
   const bool counts = o.data_kind == "expression";
+  if (baseline) {
+    m.spec.ode.method = *ode_method(o.solver);
+    m.spec.ode.step = o.step;
+  } else {
   if (o.encoder == "auto") m.spec.encoder = kind == ProcessKind::snodep ? (irregular ? EncoderKind::gru_ode : EncoderKind::lstm) : EncoderKind::mlp;
   else m.spec.encoder = o.encoder == "mlp" ? EncoderKind::mlp : o.encoder == "lstm" ? EncoderKind::lstm : EncoderKind::gru_ode;
   if (o.likelihood == "auto") m.spec.likelihood = kind == ProcessKind::snodep && counts ? Likelihood::poisson : Likelihood::normal;
@@ -431,6 +477,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
   m.spec.ode.rtol = o.rtol;
   m.spec.ode.atol = o.atol;
   m.spec.ode.step = o.step;
+  }
   m.features = first.features;
   m.days = first.days;
   m.context_points = o.context_points;
@@ -441,8 +488,9 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
   torch::manual_seed(o.seed);
   m.net = ProcessModel(m.spec);
   m.net->train();
-  const double lr = o.learning_rate > 0 ? o.learning_rate : (m.spec.encoder == EncoderKind::gru_ode ? 1e-4 : 1e-3);
+  const double lr = o.learning_rate > 0 ? o.learning_rate : baseline ? 1e-2 : (m.spec.encoder == EncoderKind::gru_ode ? 1e-4 : 1e-3);
   torch::optim::RMSprop optimiser(m.net->parameters(), torch::optim::RMSpropOptions(lr));
+  Adamax adamax(m.net->parameters(), lr);  // the baselines' optimiser (latent_ode's)
 
   NeuralProcessTrainer tr{o, m, {}, {}, {}, {}, 0};
   tr.all_times = m.times_of(m.days, m.days.size());
@@ -495,10 +543,12 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
   std::ostringstream protocol;
   protocol << m.spec.y_dim << " " << o.data_kind << " features, " << n_days << " days (t = day × " << o.time_scale << "); " << o.trajectories
            << " pseudo-trajectories drawn once" << (o.holdout > 0 ? " from " + std::to_string(static_cast<int>(std::lround(100 * (1 - o.holdout)))) + "% of each day's cells" : "")
-           << "; context " << o.context_points << " days, training target " << o.target_points << "; batch " << o.batch_size << "; RMSprop lr " << lr << "; "
-           << o.epochs << " epochs; decoder " << o.solver;
-  if (o.solver == "dopri5") protocol << " rtol " << o.rtol << " atol " << o.atol;
-  else protocol << " step " << o.step;
+           << "; context " << o.context_points << " days, training target " << o.target_points << "; batch " << o.batch_size << (baseline ? "; Adamax lr " : "; RMSprop lr ") << lr
+           << (baseline ? " × 0.999 per step (floor lr/10), KL weight 0 for 50 epochs then 1 − 0.993^(epoch − 50), 3 latent samples (IWAE bound), observation σ 0.01 (fluxion configuration of latent_ode's defaults)" : "") << "; "
+           << o.epochs << " epochs; decoder ";
+  if (kind == ProcessKind::rnn_vae) protocol << "a GRU cell (no ODE)";
+  else if (o.solver == "dopri5") protocol << "dopri5 rtol " << m.spec.ode.rtol << " atol " << m.spec.ode.atol;
+  else protocol << o.solver << " step " << o.step;
   protocol << "; seed " << o.seed << "; " << o.threads << " thread(s)";
   if (irregular) protocol << "; irregular: " << tr.n_masked << " of days 1–" << o.target_points - 1 << " masked per batch";
   if (test_index >= 0) protocol << "; tested on the held-out configuration " << o.test_configuration;
@@ -518,6 +568,35 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       const auto y = train_y.index_select(0, idx);
       const auto mask = tr.draw_mask(rng);
       const auto x = tr.encoder_input(y, mask);
+      if (baseline) {
+        // encode the context, score the target; the bound over 3 latent samples as latent_ode's
+        constexpr int kSamples = 3;
+        const auto q = m.net->encode(tr.context_times, x.slice(1, 0, o.context_points));
+        const auto z = m.net->sample_latent({q.mu.repeat({kSamples, 1}), q.sigma.repeat({kSamples, 1})});
+        OdeStats stats;
+        const auto p = m.net->decode(z, tr.target_times, &stats);
+        const auto target = y.slice(1, 0, o.target_points).repeat({kSamples, 1, 1});
+        auto log_p = p.log_prob(target);
+        if (irregular) log_p = log_p * mask.slice(0, 0, o.target_points).view({1, -1, 1});
+        const auto per_sample = log_p.mean(std::vector<int64_t>{1, 2}).view({kSamples, -1}).mean(1);  // [samples]
+        const auto kl = normal_kl(q.mu, q.sigma, torch::zeros_like(q.mu), torch::ones_like(q.sigma)).mean();
+        const double kl_weight = epoch <= 50 ? 0.0 : 1.0 - std::pow(0.993, epoch - 50);
+        const auto loss = -torch::logsumexp(per_sample - kl_weight * kl, 0);
+        const double value = loss.item<double>();
+        if (!std::isfinite(value) || !stats.ok) {
+          result.ok = false;
+          result.message = "epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + ": " +
+                           (stats.ok ? "the loss is not finite" : "the decoder's ODE solver stopped: " + stats.message) + "; try a smaller learning rate";
+          break;
+        }
+        adamax.zero_grad();
+        loss.backward();
+        adamax.step();
+        adamax.lr = std::max(lr / 10, adamax.lr * 0.999);
+        loss_sum += value;
+        evaluations += static_cast<double>(stats.evaluations);
+        continue;
+      }
       const auto q_target = m.net->encode(tr.target_times, x.slice(1, 0, o.target_points));
       const auto q_context = m.net->encode(tr.context_times, x.slice(1, 0, o.context_points));
       const auto z = m.net->sample_latent(q_target);

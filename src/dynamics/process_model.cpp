@@ -13,6 +13,8 @@ const char* to_string(ProcessKind k) {
     case ProcessKind::np: return "np";
     case ProcessKind::nodep: return "nodep";
     case ProcessKind::snodep: return "snodep";
+    case ProcessKind::latent_ode: return "lode";
+    case ProcessKind::rnn_vae: return "rnn-vae";
   }
   return "?";
 }
@@ -21,6 +23,7 @@ const char* to_string(EncoderKind k) {
     case EncoderKind::mlp: return "mlp";
     case EncoderKind::lstm: return "lstm";
     case EncoderKind::gru_ode: return "gru-ode";
+    case EncoderKind::gru: return "gru";
   }
   return "?";
 }
@@ -33,6 +36,18 @@ ProcessSpec default_spec(ProcessKind kind, int y_dim) {
   if (kind == ProcessKind::np) {
     s.r_dim = s.z_dim = s.h_dim = 60;
     s.l_dim = 0;
+  }
+  if (kind == ProcessKind::latent_ode || kind == ProcessKind::rnn_vae) {
+    s.r_dim = 20;
+    s.z_dim = s.l_dim = 10;
+    s.h_dim = 100;
+    s.encoder = kind == ProcessKind::latent_ode ? EncoderKind::gru_ode : EncoderKind::gru;
+    s.likelihood = Likelihood::normal;
+    s.lognormal_latent = false;
+    s.mask_input = true;
+    s.ode.rtol = 1e-3;
+    s.ode.atol = 1e-4;
+    return s;
   }
   s.encoder = kind == ProcessKind::snodep ? EncoderKind::lstm : EncoderKind::mlp;
   s.likelihood = kind == ProcessKind::snodep ? Likelihood::poisson : Likelihood::normal;
@@ -78,17 +93,38 @@ ProcessModelImpl::ProcessModelImpl(const ProcessSpec& spec) : spec_(spec) {
       lstm = register_module("lstm", nn::LSTM(nn::LSTMOptions(x, r).batch_first(true)));
       lstm_out = register_module("lstm_out", nn::Linear(r, r));
       break;
+    case EncoderKind::gru:
+      gru = register_module("gru", nn::GRU(nn::GRUOptions(x + 1, r).batch_first(true)));
+      break;
     case EncoderKind::gru_ode: {
-      gru_ode_f = register_module("gru_ode_f", nn::Sequential(nn::Linear(r, 100), nn::Tanh(), nn::Linear(100, 100), nn::Tanh(), nn::Linear(100, r)));
+      if (baseline())  // latent_ode's recognition ODE: one hidden layer of `units`
+        gru_ode_f = register_module("gru_ode_f", nn::Sequential(nn::Linear(r, spec.h_dim), nn::Tanh(), nn::Linear(spec.h_dim, r)));
+      else
+        gru_ode_f = register_module("gru_ode_f", nn::Sequential(nn::Linear(r, 100), nn::Tanh(), nn::Linear(100, 100), nn::Tanh(), nn::Linear(100, r)));
       gru_update = register_module("gru_update", two_layer_tanh(r + x, 100, r));
       gru_reset = register_module("gru_reset", two_layer_tanh(r + x, 100, r));
       gru_new = register_module("gru_new", two_layer_tanh(r + x, 100, r));
-      // unused by the computation; kept so that the parameter count is the reference's
-      transform_z0 = register_module("transform_z0", nn::Sequential(nn::Linear(2 * r, 100), nn::Tanh(), nn::Linear(100, 2 * r)));
       for (auto* seq : {&gru_ode_f, &gru_update, &gru_reset, &gru_new}) init_small_normal(*seq);
-      gru_out = register_module("gru_out", nn::Linear(r, r));
+      if (!baseline()) {
+        // unused by the computation; kept so that the parameter count is the reference's
+        transform_z0 = register_module("transform_z0", nn::Sequential(nn::Linear(2 * r, 100), nn::Tanh(), nn::Linear(100, 2 * r)));
+        gru_out = register_module("gru_out", nn::Linear(r, r));
+      }
       break;
     }
+  }
+  if (baseline()) {
+    const int l = spec.l_dim, units = spec.h_dim;
+    z0_head = register_module("z0_head", nn::Sequential(nn::Linear(r, units), nn::Tanh(), nn::Linear(units, 2 * l)));
+    init_small_normal(z0_head);
+    if (spec.kind == ProcessKind::latent_ode) {
+      latent_f = register_module("latent_f", nn::Sequential(nn::Linear(l, units), nn::Tanh(), nn::Linear(units, l)));
+      init_small_normal(latent_f);
+    } else {
+      decoder_cell = register_module("decoder_cell", nn::GRUCell(nn::GRUCellOptions(1, l)));
+    }
+    head_loc = register_module("head_loc", nn::Linear(l, spec.y_dim));
+    return;
   }
   std::vector<int> latent_sizes;
   if (spec.kind == ProcessKind::np)
@@ -159,7 +195,17 @@ torch::Tensor ProcessModelImpl::encode_gru_ode(const std::vector<double>& times,
     h = (1 - update) * candidate + update * h;
     prev_t = ti;
   }
-  return gru_out->forward(h);
+  return gru_out ? gru_out->forward(h) : h;
+}
+
+torch::Tensor ProcessModelImpl::encode_gru(const std::vector<double>& times, const torch::Tensor& x) {
+  // backwards in time, each point with the time to the next one (0 for the last)
+  const auto n = static_cast<long>(times.size());
+  std::vector<float> dt(static_cast<std::size_t>(n), 0.0f);
+  for (long i = 0; i + 1 < n; ++i) dt[static_cast<std::size_t>(i)] = static_cast<float>(times[static_cast<std::size_t>(i + 1)] - times[static_cast<std::size_t>(i)]);
+  auto dts = torch::tensor(dt, x.options()).view({1, n, 1}).expand({x.size(0), n, 1});
+  auto [out, h] = gru->forward(torch::cat({x, dts}, 2).flip({1}));
+  return out.select(1, n - 1);
 }
 
 Posterior ProcessModelImpl::encode(const std::vector<double>& times, const torch::Tensor& x) {
@@ -168,6 +214,11 @@ Posterior ProcessModelImpl::encode(const std::vector<double>& times, const torch
     case EncoderKind::mlp: r = encode_mlp(times, x); break;
     case EncoderKind::lstm: r = encode_lstm(x); break;
     case EncoderKind::gru_ode: r = encode_gru_ode(times, x); break;
+    case EncoderKind::gru: r = encode_gru(times, x); break;
+  }
+  if (baseline()) {
+    const auto out = z0_head->forward(r);
+    return {out.slice(1, 0, spec_.l_dim), out.slice(1, spec_.l_dim).abs() + 1e-6};
   }
   std::vector<torch::Tensor> mus, sigmas;
   for (std::size_t i = 0; i < latent_hidden.size(); ++i) {
@@ -187,6 +238,33 @@ ObservationModel ProcessModelImpl::decode(const torch::Tensor& z, const std::vec
   const auto b = z.size(0);
   const auto t = static_cast<long>(times.size());
   auto tt = torch::tensor(std::vector<float>(times.begin(), times.end()), z.options()).view({1, t, 1}).expand({b, t, 1});
+  if (baseline()) {
+    torch::Tensor states;  // [B × T × l]
+    if (spec_.kind == ProcessKind::latent_ode) {
+      OdeFunction f = [&](double, const torch::Tensor& state) { return latent_f->forward(state); };
+      std::vector<double> solve_times{spec_.initial_t};
+      solve_times.insert(solve_times.end(), times.begin(), times.end());
+      auto solution = odeint(f, z, solve_times, spec_.ode);
+      if (!solution) throw std::invalid_argument(solution.message());
+      if (ode_stats != nullptr) *ode_stats = solution.value().stats;
+      states = solution.value().ys.slice(0, 1).transpose(0, 1);
+    } else {
+      std::vector<torch::Tensor> steps;
+      auto h = z;
+      double prev = spec_.initial_t;
+      for (double time : times) {
+        h = decoder_cell->forward(torch::full({b, 1}, time - prev, z.options()), h);
+        steps.push_back(h);
+        prev = time;
+      }
+      states = torch::stack(steps, 1);
+    }
+    ObservationModel p;
+    p.likelihood = Likelihood::normal;
+    p.loc = head_loc->forward(states);
+    p.scale = torch::full_like(p.loc, spec_.fixed_sigma);
+    return p;
+  }
   torch::Tensor features;
   if (spec_.kind == ProcessKind::np) {
     features = np_decoder->forward(torch::cat({tt, z.unsqueeze(1).expand({b, t, z.size(1)})}, 2));

@@ -5,6 +5,12 @@
 //   SNODEP  backward LSTM encoder of x (regular sampling) or backward GRU-ODE encoder of
 //           [x, mask] (irregular) → L0, D (LogNormal on expression) → ODE decoder → Poisson
 //           head (expression) or Gaussian head (flux, balance)
+//   LODE    the Latent ODE of Rubanova et al. (latent_ode's defaults; no configuration was
+//           published with SNODEP): backward ODE-RNN encoder (GRU state 20, Euler between
+//           points) → z0 ~ N (10) → dz/dt = MLP(z) (100 units, dopri5 rtol 1e-3, atol 1e-4) →
+//           Linear → Normal with a fixed σ = 0.01
+//   RNN-VAE backward GRU encoder of [y, mask, Δt] → z0 ~ N (10) → a GRU cell stepped through
+//           the target times with Δt as its input → Linear → Normal (σ = 0.01)
 //
 // The ODE decoder integrates the state [L, D] from initial_t with dL/dt = f([L, D, t]) and
 // dD/dt = 0, then reads out h' = [L(t), MLP([t, L(t), D])] into the head. Layers, sizes and
@@ -20,8 +26,8 @@
 
 namespace fluxion::dynamics {
 
-enum class ProcessKind { np, nodep, snodep };
-enum class EncoderKind { mlp, lstm, gru_ode };
+enum class ProcessKind { np, nodep, snodep, latent_ode, rnn_vae };
+enum class EncoderKind { mlp, lstm, gru_ode, gru };
 enum class Likelihood { normal, poisson };
 
 struct ProcessSpec {
@@ -31,7 +37,8 @@ struct ProcessSpec {
   bool lognormal_latent = true;  // z = exp(μ + σε) (SNODEP on expression)
   bool mask_input = false;       // encoder input [y, mask] (irregular sampling)
   int y_dim = 1;                 // features per time point
-  int r_dim = 50, z_dim = 50, h_dim = 50, l_dim = 10;  // NP: 60, 60, 60 (no L)
+  int r_dim = 50, z_dim = 50, h_dim = 50, l_dim = 10;  // NP: 60, 60, 60 (no L); LODE, RNN-VAE: r = 20 (recognition state), z = l = 10, h = 100
+  double fixed_sigma = 0.01;     // LODE, RNN-VAE: the observation's standard deviation
   double initial_t = -0.1;       // where the ODE decoder's state starts
   OdeOptions ode;                // decoder solver (dopri5, rtol 1e-7, atol 1e-9)
   int x_dim() const { return mask_input ? 2 * y_dim : y_dim; }
@@ -76,6 +83,10 @@ class ProcessModelImpl : public torch::nn::Module {
   torch::nn::Linear lstm_out{nullptr};
   torch::nn::Sequential gru_ode_f{nullptr}, gru_update{nullptr}, gru_reset{nullptr}, gru_new{nullptr}, transform_z0{nullptr};
   torch::nn::Linear gru_out{nullptr};
+  torch::nn::GRU gru{nullptr};
+  torch::nn::Sequential z0_head{nullptr};  // LODE, RNN-VAE: recognition state → [μ, σ] of z0
+  torch::nn::Sequential latent_f{nullptr};  // LODE: dz/dt
+  torch::nn::GRUCell decoder_cell{nullptr};  // RNN-VAE
   // latent heads: one (NP) or two (L0, D)
   std::vector<torch::nn::Sequential> latent_hidden;
   std::vector<torch::nn::Linear> latent_mu, latent_sigma;
@@ -86,6 +97,8 @@ class ProcessModelImpl : public torch::nn::Module {
   torch::Tensor encode_mlp(const std::vector<double>& times, const torch::Tensor& x);
   torch::Tensor encode_lstm(const torch::Tensor& x);
   torch::Tensor encode_gru_ode(const std::vector<double>& times, const torch::Tensor& x);
+  torch::Tensor encode_gru(const std::vector<double>& times, const torch::Tensor& x);
+  bool baseline() const { return spec_.kind == ProcessKind::latent_ode || spec_.kind == ProcessKind::rnn_vae; }
 };
 TORCH_MODULE(ProcessModel);
 

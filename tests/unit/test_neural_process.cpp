@@ -92,6 +92,40 @@ TEST(NeuralProcessModel, ShapesAndRanges) {
   }
 }
 
+// The baselines (Latent ODE, RNN-VAE): shapes, a fixed observation σ, and a short training that
+// runs to the end with finite losses.
+TEST(NeuralProcessModel, Baselines) {
+  torch::manual_seed(5);
+  const std::vector<double> times{0.0, 0.1, 0.2, 0.3, 0.4, 0.5};
+  for (auto kind : {ProcessKind::latent_ode, ProcessKind::rnn_vae}) {
+    SCOPED_TRACE(to_string(kind));
+    ProcessModel net(default_spec(kind, 7));
+    const auto y = torch::poisson(torch::full({5, 6, 7}, 0.5));
+    const auto q = net->encode(std::vector<double>(times.begin(), times.begin() + 4), torch::cat({y, torch::ones_like(y)}, 2).slice(1, 0, 4));
+    ASSERT_EQ(q.mu.sizes(), (std::vector<int64_t>{5, 10}));
+    EXPECT_GT(q.sigma.min().item<double>(), 0.0);
+    const auto p = net->decode(net->sample_latent(q), times);
+    ASSERT_EQ(p.loc.sizes(), (std::vector<int64_t>{5, 6, 7}));
+    EXPECT_NEAR(p.scale.max().item<double>(), 0.01, 1e-9);
+  }
+  SyntheticOptions so;
+  auto syn = make_synthetic(so);
+  ASSERT_TRUE(syn);
+  for (const char* model : {"lode", "rnn-vae"}) {
+    NeuralProcessOptions o;
+    o.model = model;
+    o.epochs = 3;
+    o.trajectories = 200;
+    o.test_trajectories = 50;
+    o.w1_samples = 0;
+    auto r = train_neural_process({{"syn", syn.value().expression}}, o);
+    ASSERT_TRUE(r) << r.message();
+    EXPECT_TRUE(r.value().ok) << r.value().message;
+    EXPECT_TRUE(std::isfinite(r.value().evaluation.paper_mse));
+    EXPECT_NE(r.value().protocol.find("Adamax"), std::string::npos);
+  }
+}
+
 TEST(TimeSeriesData, WriteReadAndDraw) {
   TimeSeries s;
   s.features = {"a", "b"};
