@@ -3,7 +3,8 @@
 # one run per model with the paper's protocol (every cell in training, seed 42), and runs with
 # 20% of each day's cells held out for the fresh-trajectory metrics (seeds 1, 2, 3).
 # Usage: bench/dynamics_table4.sh <fluxion binary> <output dir> [epochs=500] [parallel=2] [pathways="glucose-tcacycle mhc-i"]
-# SEEDS="1 2" picks the held-out-cell seeds (SEEDS="" runs the paper protocol only).
+# SEEDS="1 2" picks the held-out-cell seeds (SEEDS="" runs the paper protocol only); PAPER_SEEDS="42 7 8"
+# repeats the paper's protocol with more seeds (seed 42 is named paper, others paper-s<seed>).
 # Summarise with: build/release/bench/dynamics_table <output dir>
 set -euo pipefail
 fluxion=$(readlink -f "$1")
@@ -14,8 +15,12 @@ pathways=${5:-"glucose-tcacycle mhc-i"}
 data=$(cd "$(dirname "$0")/../../shared/data/snodep/gene_expression" && pwd)
 mkdir -p "$out"
 jobs=()
-for pw in $pathways; do
-  for model in snodep nodep np; do jobs+=("$pw $model paper 42 0"); done
+for seed in ${PAPER_SEEDS-42}; do
+  name=paper
+  [ "$seed" = 42 ] || name=paper-s$seed
+  for pw in $pathways; do
+    for model in snodep nodep np; do jobs+=("$pw $model $name $seed 0"); done
+  done
 done
 for seed in ${SEEDS-1 2 3}; do
   for pw in $pathways; do

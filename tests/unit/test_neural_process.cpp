@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <set>
 
+#include "fluxion/dynamics/flux_series.hpp"
 #include "fluxion/dynamics/neural_process.hpp"
 #include "fluxion/dynamics/synthetic.hpp"
 #include "fluxion/dynamics/time_series.hpp"
@@ -215,6 +217,57 @@ TEST(SyntheticBenchmark, DeterministicSparseAndKnockouts) {
   }
   o.knockout_genes = {24};
   EXPECT_FALSE(make_synthetic(o));
+}
+
+// Algorithm 1's draw and the per-configuration scFEA fits on the synthetic network.
+TEST(FluxSeries, KnockoutsOfTheTopGenes) {
+  SyntheticOptions so;
+  auto syn = make_synthetic(so);
+  ASSERT_TRUE(syn);
+  const auto& x = syn.value().expression;
+  KnockoutOptions ko;
+  ko.top_genes = 6;
+  ko.sets = 4;
+  ko.max_size = 3;
+  auto sets = draw_knockouts(x, ko);
+  ASSERT_TRUE(sets) << sets.message();
+  // the six genes with the most counts over all days
+  std::vector<std::pair<double, std::string>> totals;
+  for (std::size_t g = 0; g < x.n_features(); ++g) {
+    double t = 0;
+    for (const auto& day : x.cells) t += day.col(static_cast<Eigen::Index>(g)).sum();
+    totals.emplace_back(-t, x.features[g]);
+  }
+  std::sort(totals.begin(), totals.end());
+  std::set<std::string> top;
+  for (int i = 0; i < 6; ++i) top.insert(totals[static_cast<std::size_t>(i)].second);
+  ASSERT_EQ(sets.value().size(), 4U);
+  for (const auto& s : sets.value()) {
+    EXPECT_GE(s.genes.size(), 1U);
+    EXPECT_LE(s.genes.size(), 3U);
+    for (const auto& g : s.genes) EXPECT_TRUE(top.count(g)) << g;
+  }
+  auto net = fluxion::io::read_scfea_network({"modules.gmt", "cmMat.csv", "", ""}, syn.value().module_genes_gmt, syn.value().stoichiometry_csv);
+  ASSERT_TRUE(net) << net.message();
+  fluxion::scflux::ScfeaOptions fit;
+  fit.epochs = 5;
+  fit.threads = 1;
+  auto series = knockout_series(x, net.value(), {sets.value().front()}, fit);
+  ASSERT_TRUE(series) << series.message();
+  ASSERT_EQ(series.value().flux.size(), 2U);
+  const auto& knocked = series.value().flux[1].series;
+  ASSERT_EQ(knocked.n_features(), 6U + 24U);
+  EXPECT_EQ(knocked.features[6], "present:G1");
+  for (std::size_t g = 0; g < 24; ++g) {
+    const bool out = std::count(sets.value().front().genes.begin(), sets.value().front().genes.end(), x.features[g]) > 0;
+    EXPECT_EQ(knocked.cells[0](0, static_cast<Eigen::Index>(6 + g)), out ? 0.0f : 1.0f);
+    EXPECT_EQ(series.value().flux[0].series.cells[3](2, static_cast<Eigen::Index>(6 + g)), 1.0f);
+  }
+  // the balance is the stoichiometry times the fluxes, cell by cell
+  const auto& f = series.value().flux[0].series.cells[2];
+  const auto& b = series.value().balance[0].series.cells[2];
+  for (Eigen::Index c = 0; c < 5; ++c) EXPECT_NEAR(b(c, 1), f(c, 1) - f(c, 2) - f(c, 3), 1e-4);
+  EXPECT_FALSE(knockout_series(x, net.value(), {{"ko_x", {"NOPE"}}}, fit));
 }
 
 TEST(NeuralProcessTraining, RejectsBadOptions) {
