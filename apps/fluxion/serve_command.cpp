@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <sstream>
 #include <iostream>
 #include <mutex>
 #include <regex>
@@ -15,6 +16,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/version.hpp"
+#include "fluxion/dynamics/time_series.hpp"
 #include "fluxion/io/bounds_table.hpp"
 #include "fluxion/io/mid_table.hpp"
 #include "fluxion/io/model_io.hpp"
@@ -147,6 +149,34 @@ std::vector<WebAnalysis> web_analyses() {
       list.back().sample_set = "scFEA's example (from ../shared/data/scfea)";
     }
   }
+  list.push_back({"dynamics", "dynamics train", "Time series → distributions over time (SNODEP)",
+                  "NP, NODEP and SNODEP on a destructively sampled single-cell time series (one table per day): expression, flux or "
+                  "balance at every day from the first days' cells, scored beside the per-day variance floor and on held-out cells.",
+                  {{"data", OptionKind::series, "Inputs", ".csv,.tsv,.gz", true},
+                   {"model", OptionKind::value},
+                   {"data-kind", OptionKind::value},
+                   {"epochs", OptionKind::value},
+                   {"context", OptionKind::value},
+                   {"target", OptionKind::value},
+                   {"frequency", OptionKind::value},
+                   {"holdout", OptionKind::value},
+                   {"encoder", OptionKind::value, "Advanced"},
+                   {"likelihood", OptionKind::value, "Advanced"},
+                   {"learning-rate", OptionKind::value, "Advanced"},
+                   {"trajectories", OptionKind::value, "Advanced"},
+                   {"solver", OptionKind::value, "Advanced"},
+                   {"seed", OptionKind::value, "Advanced"}},
+                  {"--threads", "1", "--quiet"},
+                  {{"day_metrics.csv", "line", "MSE by day: the paper's test set, fresh held-out trajectories", "day", "mse", "", "set"},
+                   {"day_metrics.csv", "line", "The per-day variance floor (the lowest MSE without knowing the cell)", "day", "floor", "", "set"},
+                   {"history.csv", "line", "Test MSE by epoch (the paper's protocol)", "epoch", "test_mse", "", ""},
+                   {"history.csv", "line", "Training loss by epoch (−ELBO per trajectory)", "epoch", "train_loss", "", ""},
+                   {"day_metrics.csv", "table", "Metrics by day", "", "", "", ""}},
+                  {},
+                  {{"epochs", "20"}, {"trajectories", "500"}},
+                  "SYN-SNODEP syn-small: 24 genes, 16 days, 1335 cells (fluxion dynamics synthesize --seed 1)"});
+  for (int day = 0; day < 16; ++day)
+    list.back().samples.push_back({"data", source_file("examples/dynamics/syn-small/d" + std::to_string(day) + ".csv.gz"), "syn-small counts, day " + std::to_string(day)});
   list.push_back({"project", "project", "Reference fluxes → steady state (FBApro)",
                   "The closest steady-state flux vector to partial, noisy reference fluxes, in closed form (the Basic, Partial, "
                   "Fixed and Full variants), for many samples at once.",
@@ -234,7 +264,11 @@ void describe_type(const std::string& type_name, OptionSpec& o) {
 std::vector<AnalysisSpec> build_analyses(CLI::App& app) {
   std::vector<AnalysisSpec> out;
   for (const auto& w : web_analyses()) {
-    CLI::App* sub = app.get_subcommand(w.command);
+    CLI::App* sub = &app;
+    {
+      std::istringstream words(w.command);  // "dynamics train": a command and its subcommand
+      for (std::string word; words >> word;) sub = sub->get_subcommand(word);
+    }
     AnalysisSpec a;
     a.id = w.id;
     a.command = w.command;
@@ -278,7 +312,13 @@ class ArgumentChecker {
   ArgumentChecker(const std::vector<std::string>& argv) {
     app_.require_subcommand(0, 1);
     add_analysis_commands(app_, ctx_, argv);
-    for (auto* sub : app_.get_subcommands({})) sub->callback(std::function<void()>());
+    std::function<void(CLI::App*)> silence = [&](CLI::App* a) {
+      for (auto* sub : a->get_subcommands({})) {
+        sub->callback(std::function<void()>());
+        silence(sub);
+      }
+    };
+    silence(&app_);
   }
 
   CLI::App& app() { return app_; }
@@ -287,7 +327,11 @@ class ArgumentChecker {
     std::vector<Diagnostic> out;
     {
       std::lock_guard lock(mutex_);  // the declarations write into the commands' option structs
-      std::vector<std::string> argv{a.command};
+      std::vector<std::string> argv;
+      {
+        std::istringstream words(a.command);
+        for (std::string w; words >> w;) argv.push_back(w);
+      }
       argv.insert(argv.end(), args.begin(), args.end());
       for (const auto& f : a.fixed_args) argv.push_back(f == "{threads}" ? "1" : f);
       argv.push_back("--output");
@@ -337,6 +381,17 @@ class ArgumentChecker {
     if (const std::string f = upload("experiments"); !f.empty()) {
       auto r = io::load_tracer_table(f);
       if (!r) report("experiments", "the uploaded tracer table", r.diagnostics());
+    }
+    for (const auto& o : a.options) {
+      if (o.kind != OptionKind::series) continue;
+      if (const std::string dir = upload(o.name); !dir.empty()) {
+        auto r = dynamics::load_time_series(dir);
+        if (r) continue;
+        auto ds = r.diagnostics();
+        for (auto& d : ds)  // name the day's file, not its place on the server
+          d.source = d.source.find(job_dir) == 0 ? fs::path(d.source).filename().string() : std::string("the uploaded tables");
+        report(o.name, "the uploaded tables", ds);
+      }
     }
     if (const std::string f = upload("set-bounds"); !f.empty() && model) {
       auto r = io::load_bounds_table(f, *model);

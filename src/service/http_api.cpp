@@ -39,6 +39,7 @@ const char* to_string(OptionKind k) {
     case OptionKind::flag: return "flag";
     case OptionKind::list: return "list";
     case OptionKind::file: return "file";
+    case OptionKind::series: return "series";
     case OptionKind::model: return "model";
     case OptionKind::predictor: return "predictor";
   }
@@ -363,6 +364,51 @@ class Api {
     std::uintmax_t bytes = 0;
   };
 
+  // The files of a series field: each must be named d<N>.csv|tsv[.gz], one per day; they are moved
+  // into input/<field>/ under those names and the directory is the argument.
+  static void add_series(const Part& first, const std::vector<const Part*>& parts, const fs::path& staging, std::vector<std::string>& args, json& inputs,
+                         Diagnostics& errors) {
+    static const std::regex day_file(R"(d(\d{1,4})\.(csv|tsv)(\.gz)?)", std::regex::icase);
+    const fs::path dir = staging / "input" / first.name;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    std::set<int> days;
+    std::size_t count = 0;
+    for (const Part* p : parts) {
+      if (p->name != first.name) continue;
+      if (p->stored.empty()) {
+        if (!p->value.empty()) errors.error("takes uploaded per-day tables, not text", 0, 0, p->name);
+        continue;
+      }
+      std::smatch m;
+      if (!std::regex_match(p->filename, m, day_file)) {
+        errors.error("the file '" + p->filename + "' is not named as a day's table (d0.csv.gz, d1.csv, d2.tsv, …)", 0, 0, p->name);
+        continue;
+      }
+      const int day = std::stoi(m[1].str());
+      if (!days.insert(day).second) {
+        errors.error("two files for day " + std::to_string(day), 0, 0, p->name);
+        continue;
+      }
+      if (p->bytes == 0) {
+        errors.error("the file '" + p->filename + "' is empty", 0, 0, p->name);
+        continue;
+      }
+      std::string lower = m[0].str();
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      fs::rename(p->stored, dir / lower, ec);
+      if (ec) {
+        errors.error("cannot store '" + p->filename + "': " + ec.message(), 0, 0, p->name);
+        continue;
+      }
+      ++count;
+      inputs.push_back({{"option", p->name}, {"name", p->filename}, {"size", p->bytes}, {"sha256", io::sha256_file((dir / lower).string())}});
+    }
+    if (count == 0 && !errors.has_errors()) errors.error("upload the per-day tables (d0.csv.gz, d1.csv.gz, …)", 0, 0, first.name);
+    args.push_back("--" + first.name);
+    args.push_back(fs::relative(dir, staging).string());
+  }
+
   void submit(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     if (!req.is_multipart_form_data()) return send_error(res, 415, "unsupported_media_type", "submit a job as multipart/form-data");
     const std::string id = random_id();
@@ -398,12 +444,9 @@ class Api {
           p.name = header.name;
           p.filename = display_name(header.filename);
           if (!header.filename.empty()) {
-            for (const auto& q : parts)
-              if (q.name == p.name && !q.stored.empty()) {
-                problem = "two files for the field '" + p.name + "'";
-                return false;
-              }
-            p.stored = staging / "input" / (p.name + safe_extension(p.filename));
+            // a field may carry several files (per-day tables); which fields may is checked below
+            const auto earlier = std::count_if(parts.begin(), parts.end(), [&](const Part& q) { return q.name == p.name && !q.stored.empty(); });
+            p.stored = staging / "input" / (p.name + (earlier ? "-" + std::to_string(earlier) : std::string()) + safe_extension(p.filename));
             out.open(p.stored, std::ios::binary);
             if (!out) {
               problem = "cannot store the upload";
@@ -466,8 +509,14 @@ class Api {
       }
       const bool is_file = !p->stored.empty();
       if (!is_file && files_for.count(p->name)) continue;  // an uploaded file beats the field's text (a model upload)
+      if (spec->kind == OptionKind::series) {
+        if (std::find(seen.begin(), seen.end(), p->name) != seen.end()) continue;  // all of its files are taken at its first
+        seen.push_back(p->name);
+        add_series(*p, option_parts, staging, args, inputs, errors);
+        continue;
+      }
       if (std::find(seen.begin(), seen.end(), p->name) != seen.end()) {
-        errors.error("given twice", 0, 0, p->name);
+        errors.error(is_file ? "takes one file" : "given twice", 0, 0, p->name);
         continue;
       }
       std::string value = p->value;
@@ -497,6 +546,7 @@ class Api {
             errors.error("'" + value.substr(0, 40) + "' is not on or off", 0, 0, p->name);
           break;
         case OptionKind::file: errors.error("'" + p->name + "' takes an uploaded file", 0, 0, p->name); break;
+        case OptionKind::series: break;  // handled above
         case OptionKind::model: {
           const auto lib = library_models();
           const auto hit = std::find_if(lib.begin(), lib.end(), [&](const auto& m) { return m.first == value; });
@@ -534,7 +584,7 @@ class Api {
     }
     for (const auto& o : analysis->options)
       if (o.required && std::find(seen.begin(), seen.end(), o.name) == seen.end())
-        errors.error(o.kind == OptionKind::file ? "upload a file" : "required", 0, 0, o.name);
+        errors.error(o.kind == OptionKind::file ? "upload a file" : o.kind == OptionKind::series ? "upload the per-day tables (d0.csv.gz, d1.csv.gz, …)" : "required", 0, 0, o.name);
     if (!errors.has_errors() && catalogue_.validate) errors.append(catalogue_.validate(*analysis, args, staging.string()));
     if (errors.has_errors()) {
       json list = json::array();

@@ -137,7 +137,11 @@ struct WorkerPool::Impl {
       store.finish(job.id, JobState::failed, !analysis ? "this server does not know the analysis '" + job.analysis + "'" : "the job's input files are missing");
       return;
     }
-    std::vector<std::string> argv{executable, analysis->command};
+    std::vector<std::string> argv{executable};
+    {
+      std::istringstream words(analysis->command);  // "dynamics train": a command and its subcommand
+      for (std::string w; words >> w;) argv.push_back(w);
+    }
     try {
       for (const auto& a : nlohmann::json::parse(job.args)) argv.push_back(a.get<std::string>());
     } catch (const std::exception& e) {

@@ -184,6 +184,25 @@ TEST_F(ServerApi, BadSubmissionsNameTheFieldFileAndLine) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(body_json(r)["errors"][0]["field"], "model");
+  // per-day tables (a series field): names, duplicate days, one file for a single-file field, a broken day
+  const std::string day = "\"\",\"c1\",\"c2\"\n\"G1\",1,0\n\"G2\",0,3\n";
+  expect_400({field("analysis", "dynamics")}, "data", "upload the per-day tables");
+  expect_400({field("analysis", "dynamics"), file("data", day, "day0.csv"), file("data", day, "d1.csv")}, "data", "not named as a day's table");
+  expect_400({field("analysis", "dynamics"), file("data", day, "d1.csv"), file("data", day, "D1.csv")}, "data", "two files for day 1");
+  expect_400({field("analysis", "predict"), field("predictor", "glycolysis"), file("mids", example("glycolysis/mids.tsv"), "a.tsv"),
+              file("mids", example("glycolysis/mids.tsv"), "b.tsv")},
+             "mids", "takes one file");
+  r = client_->Post("/api/jobs", MultipartFormDataItems{field("analysis", "dynamics"), file("data", day, "d0.csv"),
+                                                        file("data", "\"\",\"c1\",\"c2\"\n\"G1\",1,x\n\"G2\",0,3\n", "d1.csv")});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 400) << r->body;
+  {
+    const auto e2 = body_json(r)["errors"][0];
+    EXPECT_EQ(e2["field"], "data");
+    EXPECT_EQ(e2["file"], "d1.csv");
+    EXPECT_EQ(e2["line"], 2);
+    EXPECT_EQ(e2["column"], 8);  // "G1",1,x
+  }
   // not multipart
   r = client_->Post("/api/jobs", "{}", "application/json");
   ASSERT_TRUE(r);
@@ -302,7 +321,7 @@ TEST_F(ServerApi, EveryAnalysisRunsFromItsSampleInputs) {
     for (const auto& v : a["views"]) EXPECT_TRUE(files.count(v["file"].get<std::string>())) << a["id"] << " lacks " << v["file"];
     ++ran;
   }
-  EXPECT_GE(ran, 4);  // predict, fit, project, simulate everywhere; scflux and fba with the shared data
+  EXPECT_GE(ran, 5);  // predict, fit, project, simulate, dynamics everywhere; scflux and fba with the shared data
 }
 
 }  // namespace

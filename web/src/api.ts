@@ -2,7 +2,7 @@
 
 export interface OptionSpec {
   name: string;
-  kind: "value" | "flag" | "list" | "file" | "model" | "predictor";
+  kind: "value" | "flag" | "list" | "file" | "model" | "predictor" | "series";
   type: "text" | "integer" | "number" | "boolean";
   description: string;
   default: string;

@@ -142,8 +142,9 @@ function inputFor(o: OptionSpec, ms: ModelList): HTMLElement {
     const cb = h("input", { type: "checkbox", id, name: o.name, "aria-describedby": describedBy });
     return cb;
   }
-  if (o.kind === "file") {
-    return h("input", { type: "file", id, name: o.name, accept: o.accept ?? "", "aria-describedby": describedBy, ...(o.required ? { "aria-required": "true" } : {}) });
+  if (o.kind === "file" || o.kind === "series") {
+    // a series is one table per day (d0.csv.gz, d1.csv.gz, …), chosen together
+    return h("input", { type: "file", id, name: o.name, accept: o.accept ?? "", "aria-describedby": describedBy, ...(o.kind === "series" ? { multiple: "" } : {}), ...(o.required ? { "aria-required": "true" } : {}) });
   }
   if (o.kind === "model" || o.kind === "predictor") {
     const list = o.kind === "model" ? ms.models.map((m) => ({ name: m.name, text: `${m.name} (${m.source})` })) : ms.predictors.map((p) => ({ name: p.name, text: p.name }));
@@ -179,7 +180,11 @@ function checkField(o: OptionSpec, form: HTMLFormElement): string {
   const file = form.querySelector(`#${fieldId(o.name)}-file`) as HTMLInputElement | null;
   const hasFile = (input instanceof HTMLInputElement && input.type === "file" && (input.files?.length ?? 0) > 0) || (file?.files?.length ?? 0) > 0;
   const value = input instanceof HTMLInputElement && input.type === "checkbox" ? (input.checked ? "on" : "") : input.value.trim();
-  if (o.required && !value && !hasFile) return o.kind === "file" ? "Choose a file." : "Required.";
+  if (o.required && !value && !hasFile) return o.kind === "file" ? "Choose a file." : o.kind === "series" ? "Choose the per-day files (d0.csv.gz, d1.csv.gz, …)." : "Required.";
+  if (o.kind === "series" && input instanceof HTMLInputElement && input.files) {
+    const bad = Array.from(input.files).find((f) => !/^d\d{1,4}\.(csv|tsv)(\.gz)?$/i.test(f.name));
+    if (bad) return `${bad.name} is not named as a day's table (d0.csv.gz, d1.csv, …).`;
+  }
   if (value && (o.type === "integer" || o.type === "number") && input instanceof HTMLInputElement && input.type === "number") {
     const v = Number(value);
     if (!isFinite(v)) return "Enter a number.";
@@ -239,12 +244,15 @@ async function formPage(id: string) {
 async function fillSamples(a: Analysis, form: HTMLFormElement, status: HTMLElement) {
   status.className = "form-status info";
   status.textContent = "Fetching the sample files…";
+  const chosen = new Map<string, DataTransfer>();  // per field: several files for a series
   for (const s of a.samples) {
     const blob = await (await fetch(s.url)).blob();
     const target = (form.querySelector(`#${fieldId(s.option)}-file`) ?? form.querySelector(`#${fieldId(s.option)}`)) as HTMLInputElement | null;
     if (!target || target.type !== "file") continue;
-    const dt = new DataTransfer();
+    const dt = chosen.get(s.option) ?? new DataTransfer();
+    if (!target.multiple) dt.items.clear();
     dt.items.add(new File([blob], s.filename));
+    chosen.set(s.option, dt);
     target.files = dt.files;
     showFieldError(s.option, "");
   }
@@ -280,7 +288,7 @@ async function submitForm(a: Analysis, form: HTMLFormElement, status: HTMLElemen
     const file = form.querySelector(`#${fieldId(o.name)}-file`) as HTMLInputElement | null;
     if (file?.files?.length) data.append(o.name, file.files[0], file.files[0].name);
     else if (input instanceof HTMLInputElement && input.type === "file") {
-      if (input.files?.length) data.append(o.name, input.files[0], input.files[0].name);
+      for (const f of Array.from(input.files ?? []).slice(0, o.kind === "series" ? undefined : 1)) data.append(o.name, f, f.name);
     } else if (input instanceof HTMLInputElement && input.type === "checkbox") {
       if (input.checked) data.append(o.name, "on");
     } else if (input.value.trim()) data.append(o.name, input.value.trim());
@@ -441,7 +449,13 @@ function renderView(v: ResultView, t: ReturnType<typeof parseDelimited>): Node {
   if (v.kind === "line") {
     const x = col(v.x);
     const ys = v.y && col(v.y) >= 0 ? [col(v.y)] : t.header.map((_, i) => i).filter((i) => i !== x);
-    const series = ys.map((i) => ({ name: t.header[i], points: t.rows.map((r) => [numeric(r[Math.max(0, x)]), numeric(r[i])] as [number, number]) }));
+    const g = v.group ? col(v.group) : -1;
+    const point = (r: string[], i: number) => [numeric(r[Math.max(0, x)]), numeric(r[i])] as [number, number];
+    // one series per column, or per value of the group column
+    const series =
+      g >= 0
+        ? [...new Set(t.rows.map((r) => r[g]))].map((name) => ({ name, points: t.rows.filter((r) => r[g] === name).map((r) => point(r, ys[0])) }))
+        : ys.map((i) => ({ name: t.header[i], points: t.rows.map((r) => point(r, i)) }));
     return lineChart(series, v.title, t.header[Math.max(0, x)], v.y || "value");
   }
   if (v.kind === "matrix") {

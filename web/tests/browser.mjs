@@ -126,6 +126,22 @@ try {
     await shot("07-fba-map");
   } else console.log("skipping the Escher map check: no ../shared/data (bigg, escher)");
 
+  // dynamics: sixteen per-day tables chosen together, a short SNODEP training, MSE by day drawn
+  await page.goto(base + "/analyses/dynamics");
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.locator("#field-data-error", { hasText: "Choose the per-day files" }).waitFor();
+  await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
+  await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
+  assert.equal(await page.locator("#field-data").evaluate((e) => e.files.length), 16);
+  await shot("08-dynamics-form");
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
+  await page.locator("[data-state=done]").waitFor({ timeout: 180000 });
+  await page.locator("figure", { hasText: "MSE by day" }).locator("svg.plot").first().waitFor();
+  const legend = await page.locator("figure", { hasText: "MSE by day" }).first().textContent();
+  assert.ok(legend.includes("paper") && legend.includes("fresh"), "the MSE by day has the paper and fresh series");
+  await shot("09-dynamics-job");
+
   // keyboard: the first tab stop is the skip link, and it leads to the content
   await page.goto(base + "/");
   await page.keyboard.press("Tab");

@@ -28,6 +28,7 @@ enum class OptionKind {
   flag,       // on or off
   list,       // comma-separated values
   file,       // an uploaded file
+  series,     // several uploaded per-day tables (d0.csv.gz, d1.csv.gz, …) passed as one directory
   model,      // a built-in model name, a model of the server's library, or an uploaded model file
   predictor,  // a built-in predictor package name or an uploaded .fluxpkg
 };
