@@ -43,6 +43,11 @@ const formats: Format[] = [
     example: "reaction\tlower\tupper\nEX_glc__D_e\t-10\t1000",
   },
   {
+    name: "Per-day tables (dynamics)",
+    text: "One table per day, chosen together and named d0.csv.gz, d1.csv.gz, … (also .csv, .tsv): rows are features (genes, modules or metabolites), columns are cells, the first column the feature names; every day lists the same features in the same order. Expression must be raw counts for SNODEP's Poisson likelihood.",
+    example: '"","cell_1","cell_2","cell_3"\n"ACTB",3,0,1\n"GAPDH",0,2,0',
+  },
+  {
     name: "Groups (scFEA)",
     text: "sample, group: compares each group's fluxes and balances with the rest of the labelled samples (Mann–Whitney U, Benjamini–Hochberg).",
     example: "sample\tgroup\ncell1\ttumour\ncell2\tnormal",
