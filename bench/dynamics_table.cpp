@@ -125,6 +125,22 @@ int main(int argc, char** argv) {
                 f(number(s, "median_seconds_per_epoch"), 3).c_str());
   }
 
+  // knockout series: measured features and presence indicators apart
+  bool ko_header = false;
+  for (const auto& r : runs) {
+    const json k = r.summary.value("paper", json::object()).value("by_feature_kind", json::object());
+    if (k.empty()) continue;
+    if (!ko_header) {
+      std::printf("\n### Knockout runs: the measured features and the presence indicators apart\n\n");
+      std::printf("| run | MSE, all features | floor | MSE, %s measured features | MSE, %s presence indicators |\n|---|---|---|---|---|\n",
+                  k["measured_features"].dump().c_str(), k["presence_indicators"].dump().c_str());
+      ko_header = true;
+    }
+    const json paper = r.summary.value("paper", json::object());
+    std::printf("| %s | %s | %s | %s | %s |\n", r.path.c_str(), f(number(r.summary, "paper_test_mse")).c_str(), f(number(paper, "floor")).c_str(),
+                f(number(k, "mse_measured"), 5).c_str(), f(number(k, "mse_presence_indicators"), 5).c_str());
+  }
+
   // held-out seeds grouped by their parent directory
   std::map<std::string, std::vector<const Run*>> seeds;
   for (const auto& r : runs) {

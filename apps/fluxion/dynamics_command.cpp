@@ -41,7 +41,7 @@ std::string num(double v) {
   return buf;
 }
 
-nlohmann::json group_summary(const dynamics::DayMetrics& m, int context, int target) {
+nlohmann::json group_summary(const dynamics::DayMetrics& m, const std::vector<std::string>& features, int context, int target) {
   using nlohmann::json;
   auto finite_or_null = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
   const std::size_t n = m.days.size(), c = static_cast<std::size_t>(context), t = static_cast<std::size_t>(target);
@@ -63,7 +63,21 @@ nlohmann::json group_summary(const dynamics::DayMetrics& m, int context, int tar
   group("context", 0, c);
   group("training target beyond the context", c, t);
   group("never trained on", t, n);
+  // knockout series: the measured features and the presence indicators (present:<gene>) apart
+  json by_kind = json::object();
+  if (!m.mse_by_feature.empty() && features.size() == m.mse_by_feature.size()) {
+    double measured = 0, indicators = 0;
+    std::size_t n_measured = 0, n_indicators = 0;
+    for (std::size_t f = 0; f < features.size(); ++f) {
+      if (features[f].rfind("present:", 0) == 0) indicators += m.mse_by_feature[f], ++n_indicators;
+      else measured += m.mse_by_feature[f], ++n_measured;
+    }
+    if (n_indicators > 0)
+      by_kind = {{"measured_features", n_measured}, {"mse_measured", finite_or_null(measured / std::max<std::size_t>(1, n_measured))},
+                 {"presence_indicators", n_indicators}, {"mse_presence_indicators", finite_or_null(indicators / static_cast<double>(n_indicators))}};
+  }
   return {{"mse", finite_or_null(m.mse_mean())},
+          {"by_feature_kind", by_kind},
           {"floor", finite_or_null(m.floor_mean(0, n))},
           {"w1_sum_over_features", finite_or_null(mean(m.w1_sum))},
           {"w1_exact", finite_or_null(mean(m.w1_exact))},
@@ -216,8 +230,8 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
                               {"median_seconds_per_epoch", median_seconds},
                               {"paper_test_mse", r.ok ? nlohmann::json(ev.paper_mse) : nlohmann::json(nullptr)}};
     if (r.ok) {
-      summary["paper"] = group_summary(ev.paper, o.options.context_points, o.options.target_points);
-      if (!ev.fresh.days.empty()) summary["fresh"] = group_summary(ev.fresh, o.options.context_points, o.options.target_points);
+      summary["paper"] = group_summary(ev.paper, r.model.features(), o.options.context_points, o.options.target_points);
+      if (!ev.fresh.days.empty()) summary["fresh"] = group_summary(ev.fresh, r.model.features(), o.options.context_points, o.options.target_points);
     }
     std::vector<std::pair<std::string, std::string>> files{{"history.csv", history},
                                                            {"summary.json", summary.dump(2) + '\n'},
@@ -265,6 +279,10 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     std::printf("paper test MSE %.4f (floor %.4f); by day group: context %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f)\n",
                 ev.paper_mse, ev.paper.floor_mean(0, n), ev.paper.mse_mean(0, c), ev.paper.floor_mean(0, c), c, t - 1, ev.paper.mse_mean(c, t),
                 ev.paper.floor_mean(c, t), t, n - 1, ev.paper.mse_mean(t, n), ev.paper.floor_mean(t, n));
+    if (const auto& k = summary["paper"]["by_feature_kind"]; !k.empty())
+      std::printf("by feature: %d measured features MSE %.4g, %d presence indicators MSE %.4g\n", k["measured_features"].get<int>(),
+                  k["mse_measured"].is_number() ? k["mse_measured"].get<double>() : NAN, k["presence_indicators"].get<int>(),
+                  k["mse_presence_indicators"].is_number() ? k["mse_presence_indicators"].get<double>() : NAN);
     if (!ev.fresh.days.empty())
       std::printf("fresh held-out trajectories MSE %.4f (floor %.4f); days %zu-%zu %.4f (floor %.4f); W1 %.3f (sum over features), %.3f (exact)\n",
                   ev.fresh.mse_mean(), ev.fresh.floor_mean(0, n), t, n - 1, ev.fresh.mse_mean(t, n), ev.fresh.floor_mean(t, n),

@@ -265,7 +265,8 @@ struct NeuralProcessTrainer {
 
   // One evaluation of the trajectories `y` [n × days × y]: per-day MSE of E[y | z], z ~ q(z | context);
   // optionally samples for the Wasserstein distances. Returns the per-day MSE (masked as the paper's).
-  std::vector<double> evaluate(const torch::Tensor& y, const torch::Tensor& mask, torch::Tensor* samples, double* paper_mse) {
+  std::vector<double> evaluate(const torch::Tensor& y, const torch::Tensor& mask, torch::Tensor* samples, double* paper_mse,
+                               std::vector<double>* per_feature = nullptr) {
     torch::NoGradGuard no_grad;
     m.net->eval();
     const auto x = encoder_input(y, mask);
@@ -277,6 +278,10 @@ struct NeuralProcessTrainer {
     if (paper_mse != nullptr) *paper_mse = sq.mean().item<double>();
     const auto per_day = sq.mean(std::vector<int64_t>{0, 2}).to(torch::kFloat64).contiguous();
     if (samples != nullptr) *samples = p.sample();
+    if (per_feature != nullptr) {
+      const auto f = sq.mean(std::vector<int64_t>{0, 1}).to(torch::kFloat64).contiguous();
+      per_feature->assign(f.data_ptr<double>(), f.data_ptr<double>() + f.numel());
+    }
     m.net->train();
     return {per_day.data_ptr<double>(), per_day.data_ptr<double>() + per_day.numel()};
   }
@@ -645,7 +650,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
     auto score = [&](const torch::Tensor& y, const torch::Tensor& mask, const TimeSeries& series, const std::vector<std::vector<int>>& pool, DayMetrics& out, double* paper) {
       torch::Tensor samples;
       out.days = m.days;
-      out.mse = tr.evaluate(y, mask, o.w1_samples > 0 ? &samples : nullptr, paper);
+      out.mse = tr.evaluate(y, mask, o.w1_samples > 0 ? &samples : nullptr, paper, &out.mse_by_feature);
       out.floor = pool_floor(series, pool);
       if (o.w1_samples <= 0) return;
       const long n_samples = std::min<long>(o.w1_samples, samples.size(0));

@@ -69,7 +69,7 @@ TEST_F(ServerApi, HealthAnalysesAndModels) {
   const auto analyses = body_json(client_->Get("/api/analyses"))["analyses"];
   std::set<std::string> ids;
   for (const auto& a : analyses) ids.insert(a["id"].get<std::string>());
-  EXPECT_EQ(ids, (std::set<std::string>{"predict", "fit", "scflux", "project", "fba", "simulate"}));
+  EXPECT_EQ(ids, (std::set<std::string>{"predict", "fit", "scflux", "project", "fba", "simulate", "dynamics"}));
   // the form takes its fields from the CLI declaration: help text, defaults, ranges, choices
   for (const auto& a : analyses) {
     if (a["id"] != "fba") continue;

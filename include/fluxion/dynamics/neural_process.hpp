@@ -72,6 +72,7 @@ struct DayMetrics {
   std::vector<double> floor;       // per-day variance of the cells scored against (the lowest MSE without knowing the cell)
   std::vector<double> w1_sum;      // Σ over features of the 1-D 1-Wasserstein distance (model samples vs cells); empty if not computed
   std::vector<double> w1_exact;    // exact Euclidean earth mover's distance, equal sample sizes; empty if not computed
+  std::vector<double> mse_by_feature;  // per feature, averaged over trajectories and days
   double mse_mean() const;
   // mean over the days [first, last) (indices into `days`)
   double mse_mean(std::size_t first, std::size_t last) const;
