@@ -106,6 +106,15 @@ bool write_or_fail(const std::string& path, const std::string& content, io::RunI
   return true;
 }
 
+bool write_info(const io::RunInfo& info, const std::string& directory, Context& ctx) {
+  if (auto w = info.write(directory); !w) {
+    print_diagnostics(w.diagnostics());
+    ctx.exit_code = kExitFailure;
+    return false;
+  }
+  return true;
+}
+
 void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& argv) {
   static DynamicsTrainCli o;
   auto& p = o.options;
@@ -263,11 +272,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     info.set("device", "cpu");
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
     info.add_timing("train", std::chrono::duration<double>(t2 - t1).count());
-    if (auto w = info.write(o.output); !w) {
-      print_diagnostics(w.diagnostics());
-      ctx.exit_code = kExitFailure;
-      return;
-    }
+    if (!write_info(info, o.output, ctx)) return;
     std::printf("%s\n%s\n", r.model.description().c_str(), r.protocol.c_str());
     std::printf("%zu epochs in %.1f s (median %.3f s per epoch)\n", r.history.size(), r.seconds_training, median_seconds);
     if (!r.ok) {
@@ -350,11 +355,7 @@ void add_predict(CLI::App& parent, Context& ctx, const std::vector<std::string>&
     info.set("method", np.description());
     info.set("trajectories", std::to_string(o.trajectories));
     info.set("seed", std::to_string(o.seed));
-    if (auto w = info.write(o.output); !w) {
-      print_diagnostics(w.diagnostics());
-      ctx.exit_code = kExitFailure;
-      return;
-    }
+    if (!write_info(info, o.output, ctx)) return;
     std::printf("%s: %d trajectories at %zu days written to %s\n", np.description().c_str(), o.trajectories, pr.days.size(), o.output.c_str());
   });
 }
@@ -412,11 +413,7 @@ void add_synthesize(CLI::App& parent, Context& ctx, const std::vector<std::strin
       return;
     info.set("method", "SYN-SNODEP syn-small (../shared/notes/snodep.md §7)");
     info.set("seed", std::to_string(o.seed));
-    if (auto w = info.write(output); !w) {
-      print_diagnostics(w.diagnostics());
-      ctx.exit_code = kExitFailure;
-      return;
-    }
+    if (!write_info(info, output, ctx)) return;
     std::printf("%zu cells over %zu days, %zu genes (%.1f%% zero counts), %zu modules, %zu metabolites written to %s\n", s.expression.n_cells(),
                 s.expression.days.size(), s.expression.n_features(), 100 * s.zero_fraction, s.flux.n_features(), s.balance.n_features(), output.c_str());
   });
@@ -510,11 +507,7 @@ void add_scfea(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     info.set("seed", std::to_string(o.seed));
     if (o.knockouts.sets > 0) info.set("knockouts", "SNODEP Algorithm 1: " + std::to_string(o.knockouts.sets) + " sets of 1…" + std::to_string(o.knockouts.max_size) +
                                                     " of the top " + std::to_string(o.knockouts.top_genes) + " genes, seed " + std::to_string(o.knockouts.seed));
-    if (auto w = info.write(o.output); !w) {
-      print_diagnostics(w.diagnostics());
-      ctx.exit_code = kExitFailure;
-      return;
-    }
+    if (!write_info(info, o.output, ctx)) return;
     std::fputs(summary.c_str(), stdout);
   });
 }

@@ -573,45 +573,31 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       const auto y = train_y.index_select(0, idx);
       const auto mask = tr.draw_mask(rng);
       const auto x = tr.encoder_input(y, mask);
+      OdeStats stats;
+      torch::Tensor loss;
       if (baseline) {
         // encode the context, score the target; the bound over 3 latent samples as latent_ode's
         constexpr int kSamples = 3;
         const auto q = m.net->encode(tr.context_times, x.slice(1, 0, o.context_points));
         const auto z = m.net->sample_latent({q.mu.repeat({kSamples, 1}), q.sigma.repeat({kSamples, 1})});
-        OdeStats stats;
         const auto p = m.net->decode(z, tr.target_times, &stats);
-        const auto target = y.slice(1, 0, o.target_points).repeat({kSamples, 1, 1});
-        auto log_p = p.log_prob(target);
+        auto log_p = p.log_prob(y.slice(1, 0, o.target_points).repeat({kSamples, 1, 1}));
         if (irregular) log_p = log_p * mask.slice(0, 0, o.target_points).view({1, -1, 1});
         const auto per_sample = log_p.mean(std::vector<int64_t>{1, 2}).view({kSamples, -1}).mean(1);  // [samples]
         const auto kl = normal_kl(q.mu, q.sigma, torch::zeros_like(q.mu), torch::ones_like(q.sigma)).mean();
         const double kl_weight = epoch <= 50 ? 0.0 : 1.0 - std::pow(0.993, epoch - 50);
-        const auto loss = -torch::logsumexp(per_sample - kl_weight * kl, 0);
-        const double value = loss.item<double>();
-        if (!std::isfinite(value) || !stats.ok) {
-          result.ok = false;
-          result.message = "epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + ": " +
-                           (stats.ok ? "the loss is not finite" : "the decoder's ODE solver stopped: " + stats.message) + "; try a smaller learning rate";
-          break;
-        }
-        adamax.zero_grad();
-        loss.backward();
-        adamax.step();
-        adamax.lr = std::max(lr / 10, adamax.lr * 0.999);
-        loss_sum += value;
-        evaluations += static_cast<double>(stats.evaluations);
-        continue;
+        loss = -torch::logsumexp(per_sample - kl_weight * kl, 0);
+      } else {
+        const auto q_target = m.net->encode(tr.target_times, x.slice(1, 0, o.target_points));
+        const auto q_context = m.net->encode(tr.context_times, x.slice(1, 0, o.context_points));
+        const auto z = m.net->sample_latent(q_target);
+        const auto p = m.net->decode(z, tr.target_times, &stats);
+        auto log_p = p.log_prob(y.slice(1, 0, o.target_points));
+        if (irregular) log_p = log_p * mask.slice(0, 0, o.target_points).view({1, -1, 1});
+        const auto nll = -log_p.sum(std::vector<int64_t>{1, 2}).mean();
+        const auto kl = normal_kl(q_target.mu, q_target.sigma, q_context.mu, q_context.sigma).sum(1).mean();
+        loss = nll + kl;
       }
-      const auto q_target = m.net->encode(tr.target_times, x.slice(1, 0, o.target_points));
-      const auto q_context = m.net->encode(tr.context_times, x.slice(1, 0, o.context_points));
-      const auto z = m.net->sample_latent(q_target);
-      OdeStats stats;
-      const auto p = m.net->decode(z, tr.target_times, &stats);
-      auto log_p = p.log_prob(y.slice(1, 0, o.target_points));
-      if (irregular) log_p = log_p * mask.slice(0, 0, o.target_points).view({1, -1, 1});
-      const auto nll = -log_p.sum(std::vector<int64_t>{1, 2}).mean();
-      const auto kl = normal_kl(q_target.mu, q_target.sigma, q_context.mu, q_context.sigma).sum(1).mean();
-      const auto loss = nll + kl;
       const double value = loss.item<double>();
       if (!std::isfinite(value) || !stats.ok) {
         result.ok = false;
@@ -619,9 +605,16 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
                          (stats.ok ? "the loss is not finite" : "the decoder's ODE solver stopped: " + stats.message) + "; try a smaller learning rate";
         break;
       }
-      optimiser.zero_grad();
-      loss.backward();
-      optimiser.step();
+      if (baseline) {
+        adamax.zero_grad();
+        loss.backward();
+        adamax.step();
+        adamax.lr = std::max(lr / 10, adamax.lr * 0.999);
+      } else {
+        optimiser.zero_grad();
+        loss.backward();
+        optimiser.step();
+      }
       loss_sum += value;
       evaluations += static_cast<double>(stats.evaluations);
     }
