@@ -169,7 +169,9 @@ Result<ProcessSpec> spec_from_json(const json& j, const std::string& source) {
     s.ode.atol = j.at("atol");
     s.ode.step = j.at("step");
     s.fixed_sigma = j.value("fixed_sigma", 0.01);
-    if (s.y_dim < 1 || s.r_dim < 1 || s.z_dim < 1 || s.h_dim < 1 || s.l_dim < 0 || s.l_dim > s.z_dim) d.error("has inconsistent layer sizes");
+    const auto in = [](int v, int lo, int hi) { return v >= lo && v <= hi; };
+    if (!in(s.y_dim, 1, 1000000) || !in(s.r_dim, 1, 10000) || !in(s.z_dim, 1, 10000) || !in(s.h_dim, 1, 10000) || !in(s.l_dim, 0, s.z_dim))
+      d.error("has inconsistent or implausible layer sizes");
     if (d.has_errors()) return Result<ProcessSpec>::failure(d);
     return Result<ProcessSpec>::success(s);
   } catch (const json::exception& e) {
@@ -181,19 +183,6 @@ Result<ProcessSpec> spec_from_json(const json& j, const std::string& source) {
 // [n × days × y] → one tensor
 torch::Tensor to_tensor(std::vector<float> values, long n, long days, long y) {
   return torch::from_blob(values.data(), {n, days, y}, torch::kFloat32).clone();
-}
-
-// Variance of each feature over a day's pooled cells, averaged over features.
-std::vector<double> pool_floor(const TimeSeries& s, const std::vector<std::vector<int>>& pools) {
-  std::vector<double> out;
-  for (std::size_t k = 0; k < s.days.size(); ++k) {
-    const auto& pool = pools[k];
-    Eigen::MatrixXd x(static_cast<Eigen::Index>(pool.size()), s.cells[k].cols());
-    for (std::size_t i = 0; i < pool.size(); ++i) x.row(static_cast<Eigen::Index>(i)) = s.cells[k].row(pool[i]).cast<double>();
-    const Eigen::RowVectorXd mean = x.colwise().mean();
-    out.push_back((x.rowwise() - mean).array().square().colwise().sum().mean() / static_cast<double>(x.rows()));
-  }
-  return out;
 }
 
 Eigen::MatrixXd day_slice(const torch::Tensor& y, long day) {
@@ -512,6 +501,13 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
     pools.push_back(split_cells(configurations[i].series, static_cast<int>(i) == test_index ? 0.0 : o.holdout, o.seed + 1000 * i));
     if (static_cast<int>(i) != test_index) train_configs.push_back(static_cast<int>(i));
   }
+  for (std::size_t i = 0; i < configurations.size(); ++i)
+    for (std::size_t k = 0; k < pools[i].train.size(); ++k)
+      if (pools[i].train[k].empty())
+        d.error("day " + std::to_string(configurations[i].series.days[k]) + " of " + configurations[i].name + " has " +
+                    std::to_string(configurations[i].series.cells[k].rows()) + " cell(s): too few to hold some out; give --holdout 0",
+                0, 0, "holdout");
+  if (d.has_errors()) return Result<NeuralProcessResult>::failure(d);
   const long n_days = static_cast<long>(m.days.size()), ydim = static_cast<long>(first.n_features());
   std::vector<float> train_values;
   train_values.reserve(static_cast<std::size_t>(o.trajectories * n_days * ydim));
@@ -644,7 +640,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       torch::Tensor samples;
       out.days = m.days;
       out.mse = tr.evaluate(y, mask, o.w1_samples > 0 ? &samples : nullptr, paper, &out.mse_by_feature);
-      out.floor = pool_floor(series, pool);
+      out.floor = day_variance_floor(series, pool);
       if (o.w1_samples <= 0) return;
       const long n_samples = std::min<long>(o.w1_samples, samples.size(0));
       for (long k = 0; k < n_days; ++k) {

@@ -206,13 +206,18 @@ std::vector<float> draw_trajectories(const TimeSeries& series, const std::vector
   return out;
 }
 
-std::vector<double> day_variance_floor(const TimeSeries& series) {
+std::vector<double> day_variance_floor(const TimeSeries& series, const std::vector<std::vector<int>>& pools) {
   std::vector<double> floor;
-  for (const auto& x : series.cells) {
-    const Eigen::MatrixXd xd = x.cast<double>();
-    const Eigen::RowVectorXd mean = xd.colwise().mean();
-    const double var = (xd.rowwise() - mean).array().square().colwise().sum().mean() / static_cast<double>(xd.rows());
-    floor.push_back(var);
+  for (std::size_t k = 0; k < series.cells.size(); ++k) {
+    Eigen::MatrixXd x;
+    if (pools.empty()) {
+      x = series.cells[k].cast<double>();
+    } else {
+      x.resize(static_cast<Eigen::Index>(pools[k].size()), series.cells[k].cols());
+      for (std::size_t i = 0; i < pools[k].size(); ++i) x.row(static_cast<Eigen::Index>(i)) = series.cells[k].row(pools[k][i]).cast<double>();
+    }
+    const Eigen::RowVectorXd mean = x.colwise().mean();
+    floor.push_back((x.rowwise() - mean).array().square().colwise().sum().mean() / static_cast<double>(x.rows()));
   }
   return floor;
 }

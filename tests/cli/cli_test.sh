@@ -480,6 +480,7 @@ expect 2 'holds no per-day tables' -- "$fluxion" dynamics train -q -d "$tmp/syn"
 expect 2 'not non-negative integers; the Poisson likelihood needs raw counts' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" -o "$tmp/dynbad"
 expect 2 'target_points.*the data have 16 days' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --target 20 -o "$tmp/dynbad"
 expect 2 'no day 0' -- bash -c "mkdir -p '$tmp/late' && cp '$tmp/syn/flux/d5.csv.gz' '$tmp/syn/flux/d6.csv.gz' '$tmp/late/' && '$fluxion' dynamics predict -m '$tmp/dyn' -c '$tmp/late' -o '$tmp/dynbad'"
+expect 2 'day 1 of data has 1 cell\(s\): too few to hold some out' -- bash -c "mkdir -p '$tmp/tiny' && printf '\"\",\"c1\",\"c2\"\n\"G1\",1,2\n' > '$tmp/tiny/d0.csv' && printf '\"\",\"c1\"\n\"G1\",3\n' > '$tmp/tiny/d1.csv' && '$fluxion' dynamics train -q -d '$tmp/tiny' --context 1 --target 2 --trajectories 100 --test-trajectories 10 -o '$tmp/dynbad'"
 expect 2 'features differ from the model' -- "$fluxion" dynamics predict -m "$tmp/dyn" -c "$tmp/syn/balance" -o "$tmp/dynbad"
 expect 2 'no model.json' -- "$fluxion" dynamics predict -m "$tmp/syn" -c "$tmp/syn/flux" -o "$tmp/dynbad"
 # scFEA per day and knockouts on the synthetic network

@@ -35,7 +35,7 @@ struct TimeSeries {
 // differ between days, negative or non-finite values.
 Result<TimeSeries> load_time_series(const std::string& directory);
 
-// Writes d<N>.csv.gz files in the same layout (cells named c1, c2, … when `cell_names` is empty).
+// Writes d<N>.csv.gz files in the same layout, the cells named c1, c2, ….
 Result<bool> write_time_series(const TimeSeries& series, const std::string& directory);
 
 // Configurations of a knockout experiment: every sub-directory of `directory` that holds day
@@ -60,7 +60,7 @@ std::vector<float> draw_trajectories(const TimeSeries& series, const std::vector
 
 // The lowest MSE a predictor can reach on a day without knowing which cell was drawn: the
 // population variance of each feature over that day's cells, averaged over features; one value
-// per day (the notes' "memorisation floor").
-std::vector<double> day_variance_floor(const TimeSeries& series);
+// per day (the notes' "memorisation floor"). With `pools`, over each day's pooled cells only.
+std::vector<double> day_variance_floor(const TimeSeries& series, const std::vector<std::vector<int>>& pools = {});
 
 }  // namespace fluxion::dynamics
