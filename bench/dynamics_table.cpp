@@ -4,7 +4,9 @@
 //   1. every run: the paper's last-epoch test MSE, the median over its last 20 epochs, the MSE by
 //      day group beside the per-day variance floor, fresh held-out metrics, seconds per epoch;
 //   2. runs named holdout<seed> grouped: mean ± SD over seeds;
-//   3. runs named paper in a pathway directory: against SNODEP's Table 4.
+//   3. runs named paper in a pathway directory: against SNODEP's Table 4;
+//   4. runs named refdraw-s<seed> (the reference's own trajectories): against Table 4, with the
+//      models ranked as the paper ranks them.
 // usage: dynamics_table <runs directory>
 #include <algorithm>
 #include <cmath>
@@ -111,13 +113,14 @@ int main(int argc, char** argv) {
   std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.path < b.path; });
 
   std::printf("### Every run\n\n");
-  std::printf("| run | epochs | paper test MSE (last epoch) | median, last 20 epochs | days 0–7 (floor) | days 8–11 (floor) | days 12–15 (floor) | fresh MSE (floor) | fresh days 12–15 (floor) | fresh W1 Σ features | fresh W1 exact | s/epoch |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| run | epochs | paper test MSE (last epoch) | median, last 20 epochs | day means on the test set | days 0–7 (floor) | days 8–11 (floor) | days 12–15 (floor) | fresh MSE (floor) | fresh days 12–15 (floor) | fresh W1 Σ features | fresh W1 exact | s/epoch |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : runs) {
     const json& s = r.summary;
     const json paper = s.value("paper", json::object()), fresh = s.value("fresh", json::object());
-    std::printf("| %s | %d | %s | %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s | %s | %s |\n", r.path.c_str(), s.value("epochs_run", 0),
-                f(number(s, "paper_test_mse")).c_str(), f(r.median_last20).c_str(), f(group_value(paper, 0, "mse")).c_str(),
+    std::printf("| %s | %d | %s | %s | %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s | %s | %s |\n", r.path.c_str(), s.value("epochs_run", 0),
+                f(number(s, "paper_test_mse")).c_str(), f(r.median_last20).c_str(), f(number(paper, "day_mean_mse")).c_str(),
+                f(group_value(paper, 0, "mse")).c_str(),
                 f(group_value(paper, 0, "floor")).c_str(), f(group_value(paper, 1, "mse")).c_str(), f(group_value(paper, 1, "floor")).c_str(),
                 f(group_value(paper, 2, "mse")).c_str(), f(group_value(paper, 2, "floor")).c_str(), f(number(fresh, "mse")).c_str(),
                 f(number(fresh, "floor")).c_str(), f(group_value(fresh, 2, "mse")).c_str(), f(group_value(fresh, 2, "floor")).c_str(),
@@ -197,6 +200,47 @@ int main(int argc, char** argv) {
       for (double v : med) mean_med += v / static_cast<double>(med.size());
       std::printf("| %s | %s | %.3f | %s | %+.1f%% | %zu | %s | %+.1f%% | %s |\n", key.first.c_str(), key.second.c_str(), ref, f(seed42).c_str(),
                   100 * (seed42 / ref - 1), group.size(), mean_sd(last).c_str(), 100 * (mean_last / ref - 1), f(mean_med).c_str());
+    }
+  }
+
+  // the reference's own trajectories: seeds vary the weights, batches and latent samples only
+  std::map<std::string, std::map<std::string, std::vector<const Run*>>> ref_runs;  // pathway → model → runs
+  for (const auto& r : runs) {
+    const fs::path p(r.path);
+    if (p.filename().string().rfind("refdraw", 0) != 0) continue;
+    const std::string model = p.parent_path().filename().string(), pathway = p.parent_path().parent_path().filename().string();
+    auto pw = kTable4.find(pathway);
+    if (pw == kTable4.end() || !pw->second.count(model)) continue;
+    ref_runs[pathway][model].push_back(&r);
+  }
+  if (!ref_runs.empty()) {
+    std::printf("\n### Against SNODEP's Table 4 on the reference's own trajectories (--reference-draw)\n\n");
+    std::printf("| pathway | model | paper | seeds | fluxion, last epoch, mean ± SD | difference of the mean | median of the last 20 epochs, mean | day means on the test set |\n");
+    std::printf("|---|---|---|---|---|---|---|---|\n");
+    for (const auto& [pathway, models] : ref_runs) {
+      std::vector<std::pair<double, std::string>> ours, paper;
+      for (const auto& [model, group] : models) {
+        const double ref = kTable4.at(pathway).at(model);
+        std::vector<double> last;
+        double med = 0, day_mean = NAN;
+        for (const Run* r : group) {
+          last.push_back(number(r->summary, "paper_test_mse"));
+          med += r->median_last20 / static_cast<double>(group.size());
+          day_mean = number(r->summary.value("paper", json::object()), "day_mean_mse");
+        }
+        double mean = 0;
+        for (double v : last) mean += v / static_cast<double>(last.size());
+        std::printf("| %s | %s | %.3f | %zu | %s | %+.1f%% | %s | %s |\n", pathway.c_str(), model.c_str(), ref, group.size(), mean_sd(last).c_str(),
+                    100 * (mean / ref - 1), f(med).c_str(), f(day_mean).c_str());
+        ours.emplace_back(mean, model);
+        paper.emplace_back(ref, model);
+      }
+      std::sort(ours.begin(), ours.end());
+      std::sort(paper.begin(), paper.end());
+      std::string a, b;
+      for (const auto& [v, m] : ours) a += (a.empty() ? "" : " < ") + m;
+      for (const auto& [v, m] : paper) b += (b.empty() ? "" : " < ") + m;
+      std::printf("| %s | ranking | %s | | %s | %s | | |\n", pathway.c_str(), b.c_str(), a.c_str(), a == b ? "same" : "differs");
     }
   }
   return 0;

@@ -58,7 +58,8 @@ nlohmann::json group_summary(const dynamics::DayMetrics& m, const std::vector<st
                       {"first_day", m.days[a]},
                       {"last_day", m.days[b - 1]},
                       {"mse", finite_or_null(m.mse_mean(a, b))},
-                      {"floor", finite_or_null(m.floor_mean(a, b))}});
+                      {"floor", finite_or_null(m.floor_mean(a, b))},
+                      {"day_mean_mse", finite_or_null(m.day_mean_mean(a, b))}});
   };
   group("context", 0, c);
   group("training target beyond the context", c, t);
@@ -79,16 +80,18 @@ nlohmann::json group_summary(const dynamics::DayMetrics& m, const std::vector<st
   return {{"mse", finite_or_null(m.mse_mean())},
           {"by_feature_kind", by_kind},
           {"floor", finite_or_null(m.floor_mean(0, n))},
+          {"day_mean_mse", finite_or_null(m.day_mean_mean(0, n))},
           {"w1_sum_over_features", finite_or_null(mean(m.w1_sum))},
           {"w1_exact", finite_or_null(mean(m.w1_exact))},
           {"groups", groups}};
 }
 
 std::string day_metrics_csv(const dynamics::NeuralProcessEvaluation& ev) {
-  std::string out = "set,day,mse,floor,w1_sum_over_features,w1_exact\n";
+  std::string out = "set,day,mse,floor,day_mean_mse,w1_sum_over_features,w1_exact\n";
   auto rows = [&](const char* set, const dynamics::DayMetrics& m) {
     for (std::size_t k = 0; k < m.days.size(); ++k)
       out += std::string(set) + ',' + std::to_string(m.days[k]) + ',' + num(m.mse[k]) + ',' + num(m.floor[k]) + ',' +
+             (k < m.day_mean.size() ? num(m.day_mean[k]) : "") + ',' +
              (k < m.w1_sum.size() ? num(m.w1_sum[k]) : "") + ',' + (k < m.w1_exact.size() ? num(m.w1_exact[k]) : "") + '\n';
   };
   rows("paper", ev.paper);
@@ -166,6 +169,9 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
   cmd->add_option("--atol", p.atol, "dopri5 absolute tolerance")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--step", p.step, "rk4, euler: the step in t")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--seed", p.seed, "Random seed (weights, trajectories, batches)")->capture_default_str();
+  cmd->add_flag("--reference-draw", p.reference_draw,
+                "Draw the pseudo-trajectories exactly as the reference implementation does (numpy RandomState(42), pandas sample): the paper's "
+                "training and test trajectories; needs --holdout 0");
   cmd->add_option("--threads", p.threads, "Intra-op threads (1 is fastest for these small networks; run several trainings in parallel instead)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
@@ -251,7 +257,8 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     if (r.ok) {
       files.emplace_back("day_metrics.csv", day_metrics_csv(ev));
       std::vector<double> days(ev.paper.days.begin(), ev.paper.days.end());
-      std::vector<io::PlotSeries> series{{"MSE, paper test set", ev.paper.mse}, {"floor (per-day variance)", ev.paper.floor}};
+      std::vector<io::PlotSeries> series{{"MSE, paper test set", ev.paper.mse}, {"floor (per-day variance)", ev.paper.floor},
+                                         {"day means, on the same trajectories", ev.paper.day_mean}};
       if (!ev.fresh.days.empty()) series.push_back({"MSE, fresh trajectories of held-out cells", ev.fresh.mse});
       files.emplace_back("day_mse.svg", io::line_chart_svg("MSE by day beside the per-day variance floor", "day", "MSE", days, series, false));
     }
@@ -281,8 +288,8 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     }
     const std::size_t c = static_cast<std::size_t>(o.options.context_points), t = static_cast<std::size_t>(o.options.target_points),
                       n = ev.paper.days.size();
-    std::printf("paper test MSE %.4f (floor %.4f); by day group: context %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f)\n",
-                ev.paper_mse, ev.paper.floor_mean(0, n), ev.paper.mse_mean(0, c), ev.paper.floor_mean(0, c), c, t - 1, ev.paper.mse_mean(c, t),
+    std::printf("paper test MSE %.4f (floor %.4f; the day means on these trajectories %.4f); by day group: context %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f)\n",
+                ev.paper_mse, ev.paper.floor_mean(0, n), ev.paper.day_mean_mean(0, n), ev.paper.mse_mean(0, c), ev.paper.floor_mean(0, c), c, t - 1, ev.paper.mse_mean(c, t),
                 ev.paper.floor_mean(c, t), t, n - 1, ev.paper.mse_mean(t, n), ev.paper.floor_mean(t, n));
     if (const auto& k = summary["paper"]["by_feature_kind"]; !k.empty())
       std::printf("by feature: %d measured features MSE %.4g, %d presence indicators MSE %.4g\n", k["measured_features"].get<int>(),

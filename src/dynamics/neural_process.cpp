@@ -42,6 +42,7 @@ bool one_of(const std::string& v, std::initializer_list<const char*> choices) {
 double DayMetrics::mse_mean() const { return mean_of(mse, 0, mse.size()); }
 double DayMetrics::mse_mean(std::size_t first, std::size_t last) const { return mean_of(mse, first, last); }
 double DayMetrics::floor_mean(std::size_t first, std::size_t last) const { return mean_of(floor, first, last); }
+double DayMetrics::day_mean_mean(std::size_t first, std::size_t last) const { return mean_of(day_mean, first, last); }
 
 std::vector<Diagnostic> NeuralProcessOptions::validate(std::size_t n_days) const {
   Diagnostics d("dynamics options");
@@ -72,6 +73,7 @@ std::vector<Diagnostic> NeuralProcessOptions::validate(std::size_t n_days) const
   if (!(step > 0)) bad("step", "must be > 0");
   if (threads < 1) bad("threads", "is " + std::to_string(threads) + "; must be ≥ 1");
   if (eval_every < 1) bad("eval_every", "is " + std::to_string(eval_every) + "; must be ≥ 1");
+  if (reference_draw && holdout > 0) bad("reference_draw", "draws from every cell as the reference does; give --holdout 0 with it");
   if (w1_samples < 0) bad("w1_samples", "must be ≥ 0 (0: no Wasserstein distances)");
   return d.items();
 }
@@ -512,10 +514,18 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
   std::vector<float> train_values;
   train_values.reserve(static_cast<std::size_t>(o.trajectories * n_days * ydim));
   std::uniform_int_distribution<std::size_t> pick_config(0, train_configs.size() - 1);
-  for (int i = 0; i < o.trajectories; ++i) {
-    const auto c = static_cast<std::size_t>(train_configs[pick_config(rng)]);
-    auto one = draw_trajectories(configurations[c].series, pools[c].train, 1, rng);
-    train_values.insert(train_values.end(), one.begin(), one.end());
+  if (o.reference_draw) {
+    if (configurations.size() != 1) {
+      d.error("covers one series; a knockout experiment's configurations are drawn with fluxion's generator", 0, 0, "reference_draw");
+      return Result<NeuralProcessResult>::failure(d);
+    }
+    train_values = gather_trajectories(first, reference_trajectory_cells(first, o.trajectories));
+  } else {
+    for (int i = 0; i < o.trajectories; ++i) {
+      const auto c = static_cast<std::size_t>(train_configs[pick_config(rng)]);
+      auto one = draw_trajectories(configurations[c].series, pools[c].train, 1, rng);
+      train_values.insert(train_values.end(), one.begin(), one.end());
+    }
   }
   const auto train_y = to_tensor(std::move(train_values), o.trajectories, n_days, ydim);
 
@@ -543,7 +553,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
 
   std::ostringstream protocol;
   protocol << m.spec.y_dim << " " << o.data_kind << " features, " << n_days << " days (t = day × " << o.time_scale << "); " << o.trajectories
-           << " pseudo-trajectories drawn once" << (o.holdout > 0 ? " from " + std::to_string(static_cast<int>(std::lround(100 * (1 - o.holdout)))) + "% of each day's cells" : "")
+           << " pseudo-trajectories drawn once" << (o.reference_draw ? " as the reference draws them (numpy RandomState(42), pandas sample)" : "") << (o.holdout > 0 ? " from " + std::to_string(static_cast<int>(std::lround(100 * (1 - o.holdout)))) + "% of each day's cells" : "")
            << "; context " << o.context_points << " days, training target " << o.target_points << "; batch " << o.batch_size << (baseline ? "; Adamax lr " : "; RMSprop lr ") << lr
            << (baseline ? " × 0.999 per step (floor lr/10), KL weight 0 for 50 epochs then 1 − 0.993^(epoch − 50), 3 latent samples (IWAE bound), observation σ 0.01 (fluxion configuration of latent_ode's defaults)" : "") << "; "
            << o.epochs << " epochs; decoder ";
@@ -641,6 +651,13 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       out.days = m.days;
       out.mse = tr.evaluate(y, mask, o.w1_samples > 0 ? &samples : nullptr, paper, &out.mse_by_feature);
       out.floor = day_variance_floor(series, pool);
+      for (long k = 0; k < n_days; ++k) {
+        const Eigen::MatrixXd cells = pool_cells(series, static_cast<std::size_t>(k), pool[static_cast<std::size_t>(k)]);
+        const Eigen::RowVectorXd centre = cells.colwise().mean();
+        const Eigen::MatrixXd scored = day_slice(y, k);
+        const double weight = mask[k].item<double>();
+        out.day_mean.push_back(weight * (scored.rowwise() - centre).array().square().mean());
+      }
       if (o.w1_samples <= 0) return;
       const long n_samples = std::min<long>(o.w1_samples, samples.size(0));
       for (long k = 0; k < n_days; ++k) {

@@ -206,6 +206,57 @@ std::vector<float> draw_trajectories(const TimeSeries& series, const std::vector
   return out;
 }
 
+namespace {
+
+// numpy's legacy RandomState: MT19937 (std::mt19937 seeds exactly as init_genrand does) and a
+// bounded integer in [0, max] by masking to max's bit length and rejecting (random_interval).
+class NumpyLegacyRandom {
+ public:
+  explicit NumpyLegacyRandom(std::uint32_t seed) : mt_(seed) {}
+  std::uint32_t interval(std::uint32_t max) {
+    if (max == 0) return 0;
+    std::uint32_t mask = max;
+    for (int s : {1, 2, 4, 8, 16}) mask |= mask >> s;
+    std::uint32_t v = 0;
+    do v = static_cast<std::uint32_t>(mt_()) & mask;
+    while (v > max);
+    return v;
+  }
+  // permutation(n): arange(n) shuffled from the last position down
+  std::vector<int> permutation(int n) {
+    std::vector<int> a(static_cast<std::size_t>(n));
+    std::iota(a.begin(), a.end(), 0);
+    for (int i = n - 1; i > 0; --i) std::swap(a[static_cast<std::size_t>(i)], a[interval(static_cast<std::uint32_t>(i))]);
+    return a;
+  }
+
+ private:
+  std::mt19937 mt_;
+};
+
+}  // namespace
+
+std::vector<int> numpy_legacy_permutation(int n, std::uint32_t seed) { return NumpyLegacyRandom(seed).permutation(n); }
+
+std::vector<std::vector<int>> reference_trajectory_cells(const TimeSeries& series, int n, std::uint32_t seed) {
+  NumpyLegacyRandom rng(seed);
+  std::vector<std::vector<int>> out(static_cast<std::size_t>(n));
+  for (auto& trajectory : out)
+    for (const auto& day : series.cells) trajectory.push_back(rng.permutation(static_cast<int>(day.rows())).front());
+  return out;
+}
+
+std::vector<float> gather_trajectories(const TimeSeries& series, const std::vector<std::vector<int>>& cells) {
+  const std::size_t n_days = series.days.size(), y = series.n_features();
+  std::vector<float> out(cells.size() * n_days * y);
+  for (std::size_t i = 0; i < cells.size(); ++i)
+    for (std::size_t k = 0; k < n_days; ++k) {
+      float* dst = out.data() + (i * n_days + k) * y;
+      for (std::size_t f = 0; f < y; ++f) dst[f] = series.cells[k](cells[i][k], static_cast<Eigen::Index>(f));
+    }
+  return out;
+}
+
 std::vector<double> day_variance_floor(const TimeSeries& series, const std::vector<std::vector<int>>& pools) {
   std::vector<double> floor;
   for (std::size_t k = 0; k < series.cells.size(); ++k) {

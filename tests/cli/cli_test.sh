@@ -470,7 +470,7 @@ expect 0 '1335 cells over 16 days, 24 genes \([0-9.]+% zero counts\), 6 modules,
 expect 0 '^"","c1","c2"' -- bash -c "zcat '$tmp/syn/expression/d0.csv.gz' | head -1"
 expect 0 'nodep \(encoder mlp, latent normal, likelihood normal, 6 flux features, 29792 parameters\)' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --model nodep --epochs 3 --trajectories 200 --test-trajectories 50 --solver rk4 --step 0.1 -o "$tmp/dyn"
 expect 0 'fresh held-out trajectories MSE [0-9.]+ \(floor [0-9.]+\)' -- "$fluxion" dynamics train -q -d "$tmp/syn/expression" --epochs 2 --trajectories 200 --test-trajectories 50 --solver rk4 --step 0.1 -o "$tmp/dyn_counts"
-expect 0 '^set,day,mse,floor,w1_sum_over_features,w1_exact$' -- head -1 "$tmp/dyn/day_metrics.csv"
+expect 0 '^set,day,mse,floor,day_mean_mse,w1_sum_over_features,w1_exact$' -- head -1 "$tmp/dyn/day_metrics.csv"
 expect 0 '"never trained on"' -- cat "$tmp/dyn/summary.json"
 expect 0 '"protocol": ".*pseudo-trajectories' -- cat "$tmp/dyn/run_info.json"
 expect 0 '50 trajectories at 3 days' -- "$fluxion" dynamics predict -m "$tmp/dyn" -c "$tmp/syn/flux" --days 0,20,30 -n 50 -o "$tmp/dyn_pred"
@@ -487,6 +487,9 @@ expect 2 'no model.json' -- "$fluxion" dynamics predict -m "$tmp/syn" -c "$tmp/s
 expect 0 '6 configurations \(all_genes and 5 knockouts of the top 8 expressed genes\): 30 flux rows and 28 balance rows' -- "$fluxion" dynamics scfea -d "$tmp/syn/expression" -n "$tmp/syn/network" --knockouts 5 --top-genes 8 --max-knockout 4 --epochs 5 -o "$tmp/synko"
 expect 0 '^ko_1,G' -- sed -n 2p "$tmp/synko/knockouts.csv"
 expect 0 'tested on the held-out configuration ko_5' -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_5 --data-kind flux --model snodep --epochs 2 --trajectories 200 --test-trajectories 50 --solver rk4 --step 0.1 -o "$tmp/dynko"
+expect 0 'as the reference draws them \(numpy RandomState\(42\), pandas sample\)' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --model np --epochs 1 --trajectories 200 --test-trajectories 50 --holdout 0 --reference-draw -o "$tmp/dynref"
+expect 2 'reference_draw.*give --holdout 0' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --reference-draw -o "$tmp/dynbad"
+expect 2 'reference_draw.*covers one series' -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_5 --data-kind flux --holdout 0 --reference-draw --epochs 1 -o "$tmp/dynbad"
 expect 2 "is 'ko_9', which is not among the configurations" -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_9 --data-kind flux -o "$tmp/dynbad"
 
 echo "$pass passed, $fail failed"

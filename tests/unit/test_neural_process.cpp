@@ -270,6 +270,29 @@ TEST(FluxSeries, KnockoutsOfTheTopGenes) {
   EXPECT_FALSE(knockout_series(x, net.value(), {{"ko_x", {"NOPE"}}}, fit));
 }
 
+// The reference draws its pseudo-trajectories with numpy's legacy RandomState(42) through pandas'
+// DataFrame.sample. numpy's own output for seed 42, permutation(10) is 8 1 5 0 7 2 9 4 3 6; the
+// continued stream below was computed independently with CPython's Mersenne Twister put in
+// numpy's seeded state (random.setstate) and numpy's masked-rejection bounded integers.
+TEST(TimeSeriesData, ReferenceDrawIsNumpys) {
+  EXPECT_EQ(numpy_legacy_permutation(10, 42), (std::vector<int>{8, 1, 5, 0, 7, 2, 9, 4, 3, 6}));
+  EXPECT_EQ(numpy_legacy_permutation(12, 7), (std::vector<int>{7, 10, 2, 5, 0, 1, 11, 8, 3, 6, 9, 4}));
+  TimeSeries s;
+  s.features = {"a"};
+  s.days = {0, 1, 2};
+  for (int n : {10, 3, 7}) {
+    Eigen::MatrixXf x(n, 1);
+    for (int i = 0; i < n; ++i) x(i, 0) = static_cast<float>(i);
+    s.cells.push_back(x);
+  }
+  const auto cells = reference_trajectory_cells(s, 4);
+  EXPECT_EQ(cells, (std::vector<std::vector<int>>{{8, 1, 0}, {9, 0, 1}, {1, 1, 4}, {0, 0, 6}}));
+  const auto values = gather_trajectories(s, cells);
+  ASSERT_EQ(values.size(), 12U);
+  EXPECT_EQ(values[3], 9.0f);  // trajectory 1, day 0
+  EXPECT_EQ(values[11], 6.0f);
+}
+
 TEST(NeuralProcessTraining, RejectsBadOptions) {
   SyntheticOptions so;
   auto syn = make_synthetic(so);
@@ -279,12 +302,14 @@ TEST(NeuralProcessTraining, RejectsBadOptions) {
   o.model = "lstm";
   o.target_points = 20;
   o.frequency = 0;
+  o.reference_draw = true;  // with the default holdout
   auto r = train_neural_process(data, o);
   ASSERT_FALSE(r);
   const auto m = r.message();
   EXPECT_NE(m.find("model"), std::string::npos) << m;
   EXPECT_NE(m.find("target_points"), std::string::npos) << m;
   EXPECT_NE(m.find("frequency"), std::string::npos) << m;
+  EXPECT_NE(m.find("--holdout 0"), std::string::npos) << m;
   // the Poisson likelihood needs counts
   data.front().series.cells[2](0, 0) = 0.5f;
   NeuralProcessOptions counts;

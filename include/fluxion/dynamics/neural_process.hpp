@@ -49,6 +49,10 @@ struct NeuralProcessOptions {
   double step = 0.01;               // rk4, euler: the step in t
   std::string test_configuration;   // knockouts: the configuration held out for testing ("" = none)
   std::uint64_t seed = 42;
+  // draw the pseudo-trajectories as the reference implementation does (numpy RandomState(42),
+  // pandas DataFrame.sample): the paper's exact training and test trajectories; one series,
+  // holdout 0. `seed` still sets the weights, the batches and the latent samples.
+  bool reference_draw = false;
   int threads = 1;                  // intra-op threads (1 is fastest for these small networks)
   int eval_every = 1;               // epochs between test evaluations (the last epoch is always evaluated)
   int w1_samples = 200;             // model samples per day for the Wasserstein distances
@@ -70,6 +74,8 @@ struct DayMetrics {
   std::vector<int> days;
   std::vector<double> mse;         // ((y − E[y | z]))², one z ~ q(z | context) per trajectory
   std::vector<double> floor;       // per-day variance of the cells scored against (the lowest MSE without knowing the cell)
+  std::vector<double> day_mean;    // MSE of predicting each day's mean cell on these very trajectories: the floor as this
+                                   // finite test set realises it (200 trajectories move it by about ±3%)
   std::vector<double> w1_sum;      // Σ over features of the 1-D 1-Wasserstein distance (model samples vs cells); empty if not computed
   std::vector<double> w1_exact;    // exact Euclidean earth mover's distance, equal sample sizes; empty if not computed
   std::vector<double> mse_by_feature;  // per feature, averaged over trajectories and days
@@ -77,6 +83,7 @@ struct DayMetrics {
   // mean over the days [first, last) (indices into `days`)
   double mse_mean(std::size_t first, std::size_t last) const;
   double floor_mean(std::size_t first, std::size_t last) const;
+  double day_mean_mean(std::size_t first, std::size_t last) const;
 };
 
 struct NeuralProcessEvaluation {

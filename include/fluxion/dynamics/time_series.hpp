@@ -58,6 +58,20 @@ CellPools split_cells(const TimeSeries& series, double holdout, std::uint64_t se
 // trajectories) from that day's pool, days drawn independently. [n × days × features], row-major.
 std::vector<float> draw_trajectories(const TimeSeries& series, const std::vector<std::vector<int>>& pools, int n, std::mt19937_64& rng);
 
+// The reference implementation's draw of the same thing, reproduced exactly: numpy's legacy
+// RandomState(seed) (MT19937, seeded as init_genrand) behind pandas' DataFrame.sample(axis=1),
+// which takes the first entry of a Fisher–Yates permutation of the day's cells; trajectory by
+// trajectory, day by day, cells in file order. With seed 42 (set when the reference's data
+// module is imported) these are the paper's pseudo-trajectories. [n][days] cell indices.
+std::vector<std::vector<int>> reference_trajectory_cells(const TimeSeries& series, int n, std::uint32_t seed = 42);
+
+// numpy's legacy permutation(n) from RandomState(seed), for checking the emulation against
+// numpy's published outputs (seed 42, n 10: 8 1 5 0 7 2 9 4 3 6).
+std::vector<int> numpy_legacy_permutation(int n, std::uint32_t seed);
+
+// Rows `cells` ([n][days] indices) of the series as [n × days × features], row-major.
+std::vector<float> gather_trajectories(const TimeSeries& series, const std::vector<std::vector<int>>& cells);
+
 // The lowest MSE a predictor can reach on a day without knowing which cell was drawn: the
 // population variance of each feature over that day's cells, averaged over features; one value
 // per day (the notes' "memorisation floor"). With `pools`, over each day's pooled cells only.
