@@ -6,8 +6,13 @@
 //   2. runs named holdout<seed> grouped: mean ± SD over seeds;
 //   3. runs named paper in a pathway directory: against SNODEP's Table 4;
 //   4. runs named refdraw-s<seed> (the reference's own trajectories): against Table 4, with the
-//      models ranked as the paper ranks them.
-// usage: dynamics_table <runs directory>
+//      models ranked as the paper ranks them;
+//   5. given the reference's per-epoch histories (../shared/data/snodep/reference_results/
+//      test_mse_history.csv.gz), which trajectories each reference run was scored on: early in
+//      training a model's test MSE sits a nearly fixed distance above the day-mean predictor's MSE
+//      on the same test set (our refdraw runs measure that distance per epoch), so the reference's
+//      epochs 1–20 minus that distance estimate its test set's day-mean MSE.
+// usage: dynamics_table <runs directory> [reference test_mse_history.csv.gz]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <zlib.h>
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -71,11 +77,40 @@ const std::map<std::string, std::map<std::string, double>> kTable4 = {
     {"glucose-tcacycle", {{"lode", 0.592}, {"rnn-vae", 0.739}, {"np", 0.628}, {"nodep", 0.599}, {"snodep", 0.435}}},
 };
 
+// epochs 1–20 of the stored reference histories: gene expression, regular sampling; (pathway, model) → MSE per epoch
+std::map<std::pair<std::string, std::string>, std::vector<double>> read_reference_histories(const std::string& path) {
+  std::map<std::pair<std::string, std::string>, std::vector<double>> out;
+  gzFile in = gzopen(path.c_str(), "rb");
+  if (in == nullptr) return out;
+  char buf[4096];
+  bool header = true;
+  while (gzgets(in, buf, sizeof buf) != nullptr) {
+    if (header) {  // pathway,data,model,irregular_freq,epoch,test_mse
+      header = false;
+      continue;
+    }
+    std::vector<std::string> cells;
+    std::stringstream ss{std::string(buf)};
+    std::string cell;
+    while (std::getline(ss, cell, ',')) cells.push_back(cell);
+    if (cells.size() != 6 || cells[1] != "gene_expression" || cells[3] != "1.0") continue;
+    const int epoch = std::stoi(cells[4]);
+    if (epoch < 1 || epoch > 20) continue;
+    std::string model = cells[2];
+    std::transform(model.begin(), model.end(), model.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto& h = out[{cells[0], model}];
+    h.resize(20, NAN);
+    h[static_cast<std::size_t>(epoch - 1)] = std::stod(cells[5]);
+  }
+  gzclose(in);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: dynamics_table <runs directory>\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: dynamics_table <runs directory> [reference test_mse_history.csv.gz]\n");
     return 2;
   }
   const fs::path root = argv[1];
@@ -242,6 +277,59 @@ int main(int argc, char** argv) {
       for (const auto& [v, m] : paper) b += (b.empty() ? "" : " < ") + m;
       std::printf("| %s | ranking | %s | | %s | %s | | |\n", pathway.c_str(), b.c_str(), a.c_str(), a == b ? "same" : "differs");
     }
+    // each step of the paper's ranking: the paper's gap beside ours, with its standard error over seeds
+    std::printf("\nGaps between neighbours in the paper's ranking (the worse model minus the better one; ± the standard error over seeds):\n\n");
+    for (const auto& [pathway, models] : ref_runs) {
+      std::vector<std::pair<double, std::string>> paper;
+      for (const auto& [model, group] : models) paper.emplace_back(kTable4.at(pathway).at(model), model);
+      std::sort(paper.begin(), paper.end());
+      auto stats = [&](const std::string& model) {
+        std::vector<double> v;
+        for (const Run* r : models.at(model)) v.push_back(number(r->summary, "paper_test_mse"));
+        double m = 0, var = 0;
+        for (double x : v) m += x / static_cast<double>(v.size());
+        for (double x : v) var += (x - m) * (x - m);
+        var = v.size() > 1 ? var / static_cast<double>(v.size() - 1) : 0.0;
+        return std::make_pair(m, var / static_cast<double>(v.size()));
+      };
+      for (std::size_t i = 0; i + 1 < paper.size(); ++i) {
+        const auto [better_mean, better_se2] = stats(paper[i].second);
+        const auto [worse_mean, worse_se2] = stats(paper[i + 1].second);
+        std::printf("- %s, %s − %s: paper %+.3f; fluxion %+.3f ± %.3f (%zu and %zu seeds)\n", pathway.c_str(), paper[i + 1].second.c_str(),
+                    paper[i].second.c_str(), paper[i + 1].first - paper[i].first, worse_mean - better_mean, std::sqrt(better_se2 + worse_se2),
+                    models.at(paper[i + 1].second).size(), models.at(paper[i].second).size());
+      }
+    }
+  }
+
+  if (argc == 3 && !ref_runs.empty()) {
+    const auto reference = read_reference_histories(argv[2]);
+    std::printf("\n### Which trajectories each reference run was scored on\n\n");
+    std::printf("Estimated day-mean MSE of each reference run's test set (mean ± SD over epochs 1–20 of the reference history minus the "
+                "distance our runs keep above their test set's day means at the same epoch), beside the day-mean MSE of the trajectories "
+                "`--reference-draw` reproduces:\n\n");
+    std::printf("| pathway | model | our runs | estimated day-mean MSE of the reference run's test set | the reproduced draw's | difference |\n");
+    std::printf("|---|---|---|---|---|---|\n");
+    for (const auto& [pathway, models] : ref_runs)
+      for (const auto& [model, group] : models) {
+        auto it = reference.find({pathway, model});
+        if (it == reference.end()) continue;
+        std::vector<double> estimates;
+        double draw = NAN;
+        for (std::size_t e = 0; e < 20; ++e) {
+          double offset = 0;
+          std::size_t n = 0;
+          for (const Run* r : group) {
+            const double dm = number(r->summary.value("paper", json::object()), "day_mean_mse");
+            if (r->test_mse.size() > e && std::isfinite(r->test_mse[e]) && std::isfinite(dm)) offset += r->test_mse[e] - dm, ++n, draw = dm;
+          }
+          if (n > 0 && std::isfinite(it->second[e])) estimates.push_back(it->second[e] - offset / static_cast<double>(n));
+        }
+        if (estimates.empty()) continue;
+        double m = 0;
+        for (double v : estimates) m += v / static_cast<double>(estimates.size());
+        std::printf("| %s | %s | %zu | %s | %s | %+.4f |\n", pathway.c_str(), model.c_str(), group.size(), mean_sd(estimates).c_str(), f(draw).c_str(), m - draw);
+      }
   }
   return 0;
 }

@@ -172,6 +172,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
   cmd->add_flag("--reference-draw", p.reference_draw,
                 "Draw the pseudo-trajectories exactly as the reference implementation does (numpy RandomState(42), pandas sample): the paper's "
                 "training and test trajectories; needs --holdout 0");
+  cmd->add_option("--reference-draw-seed", p.reference_draw_seed, "numpy's seed for --reference-draw (42 is the reference's)")->capture_default_str();
   cmd->add_option("--threads", p.threads, "Intra-op threads (1 is fastest for these small networks; run several trainings in parallel instead)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();

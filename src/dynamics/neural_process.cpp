@@ -519,7 +519,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       d.error("covers one series; a knockout experiment's configurations are drawn with fluxion's generator", 0, 0, "reference_draw");
       return Result<NeuralProcessResult>::failure(d);
     }
-    train_values = gather_trajectories(first, reference_trajectory_cells(first, o.trajectories));
+    train_values = gather_trajectories(first, reference_trajectory_cells(first, o.trajectories, o.reference_draw_seed));
   } else {
     for (int i = 0; i < o.trajectories; ++i) {
       const auto c = static_cast<std::size_t>(train_configs[pick_config(rng)]);
@@ -553,7 +553,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
 
   std::ostringstream protocol;
   protocol << m.spec.y_dim << " " << o.data_kind << " features, " << n_days << " days (t = day × " << o.time_scale << "); " << o.trajectories
-           << " pseudo-trajectories drawn once" << (o.reference_draw ? " as the reference draws them (numpy RandomState(42), pandas sample)" : "") << (o.holdout > 0 ? " from " + std::to_string(static_cast<int>(std::lround(100 * (1 - o.holdout)))) + "% of each day's cells" : "")
+           << " pseudo-trajectories drawn once" << (o.reference_draw ? " as the reference draws them (numpy RandomState(" + std::to_string(o.reference_draw_seed) + "), pandas sample)" : "") << (o.holdout > 0 ? " from " + std::to_string(static_cast<int>(std::lround(100 * (1 - o.holdout)))) + "% of each day's cells" : "")
            << "; context " << o.context_points << " days, training target " << o.target_points << "; batch " << o.batch_size << (baseline ? "; Adamax lr " : "; RMSprop lr ") << lr
            << (baseline ? " × 0.999 per step (floor lr/10), KL weight 0 for 50 epochs then 1 − 0.993^(epoch − 50), 3 latent samples (IWAE bound), observation σ 0.01 (fluxion configuration of latent_ode's defaults)" : "") << "; "
            << o.epochs << " epochs; decoder ";

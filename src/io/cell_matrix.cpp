@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -75,15 +76,24 @@ Result<CellMatrix> assemble(std::vector<std::string> cells, std::vector<std::str
   out.values.resize(static_cast<Eigen::Index>(out.cells.size()), static_cast<Eigen::Index>(out.genes.size()));
   out.values.setFromTriplets(entries.begin(), entries.end());
   out.values.makeCompressed();
+  for (Eigen::Index k = 0; k < out.values.nonZeros(); ++k)
+    if (!std::isfinite(out.values.valuePtr()[k])) {
+      d.error("summing the values of genes named more than once goes past 3.4e38, the largest value stored");
+      return Result<CellMatrix>::failure(d);
+    }
   if (out.cells.empty()) d.error("no cells or samples");
   if (out.genes.empty()) d.error("no genes");
   if (d.has_errors()) return Result<CellMatrix>::failure(d);
   return Result<CellMatrix>::success(std::move(out), d.items());
 }
 
+// values are stored as float: anything above its range would become infinity
+constexpr double kLargestValue = std::numeric_limits<float>::max();
+
 bool check_value(double v, Diagnostics& d, const std::string& where) {
-  if (std::isfinite(v) && v >= 0) return true;
-  if (d.error_count() < 50) d.error("expression value " + format_short(v) + " " + where + " is not a finite number >= 0");
+  if (std::isfinite(v) && v >= 0 && v <= kLargestValue) return true;
+  if (d.error_count() < 50)
+    d.error("expression value " + format_short(v) + " " + where + (v > kLargestValue && std::isfinite(v) ? " is larger than 3.4e38, the largest value stored" : " is not a finite number >= 0"));
   return false;
 }
 
@@ -151,9 +161,10 @@ Result<CellMatrix> read_dense(std::string_view text, const std::string& source, 
         }
         v = *parsed;
       }
-      if (!std::isfinite(v) || v < 0) {
+      if (!std::isfinite(v) || v < 0 || v > kLargestValue) {
         if (d.error_count() < 50)
-          d.error("'" + std::string(cell) + "' is not a finite number >= 0", lineno, static_cast<int>(cells[c].data() - line.data()) + 1);
+          d.error("'" + std::string(cell) + (v > kLargestValue && std::isfinite(v) ? "' is larger than 3.4e38, the largest value stored" : "' is not a finite number >= 0"),
+                  lineno, static_cast<int>(cells[c].data() - line.data()) + 1);
         continue;
       }
       if (v != 0.0) {

@@ -46,6 +46,9 @@ Result<Model> read_cobra_json(std::string_view text, const std::string& source) 
     if (auto pos = msg.find("parse error"); pos != std::string::npos) msg = msg.substr(pos);
     d.error("malformed JSON: " + msg, ln, col);
     return Result<Model>::failure(d);
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    d.error(std::string("malformed JSON: ") + e.what());
+    return Result<Model>::failure(d);
   }
   if (!doc.is_object()) {
     d.error("the top level must be a JSON object with 'reactions', 'metabolites' and 'genes'");

@@ -88,7 +88,7 @@ Result<ModuleGenes> read_module_genes_json(std::string_view text, const std::str
   nlohmann::ordered_json j;
   try {
     j = nlohmann::ordered_json::parse(strip_bom(text));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // malformed, or a number too large for a double
     d.error(std::string("not JSON: ") + e.what());
     return R::failure(d);
   }

@@ -488,6 +488,7 @@ expect 0 '6 configurations \(all_genes and 5 knockouts of the top 8 expressed ge
 expect 0 '^ko_1,G' -- sed -n 2p "$tmp/synko/knockouts.csv"
 expect 0 'tested on the held-out configuration ko_5' -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_5 --data-kind flux --model snodep --epochs 2 --trajectories 200 --test-trajectories 50 --solver rk4 --step 0.1 -o "$tmp/dynko"
 expect 0 'as the reference draws them \(numpy RandomState\(42\), pandas sample\)' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --model np --epochs 1 --trajectories 200 --test-trajectories 50 --holdout 0 --reference-draw -o "$tmp/dynref"
+expect 0 'numpy RandomState\(7\)' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --model np --epochs 1 --trajectories 200 --test-trajectories 50 --holdout 0 --reference-draw --reference-draw-seed 7 -o "$tmp/dynref7"
 expect 2 'reference_draw.*give --holdout 0' -- "$fluxion" dynamics train -q -d "$tmp/syn/flux" --data-kind flux --reference-draw -o "$tmp/dynbad"
 expect 2 'reference_draw.*covers one series' -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_5 --data-kind flux --holdout 0 --reference-draw --epochs 1 -o "$tmp/dynbad"
 expect 2 "is 'ko_9', which is not among the configurations" -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_9 --data-kind flux -o "$tmp/dynbad"

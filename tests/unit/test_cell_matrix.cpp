@@ -264,6 +264,13 @@ TEST(CellMatrix, DenseErrorsNameLineAndColumn) {
   EXPECT_NE(msg.find("bad.csv:3:3: error: '-2' is not a finite number >= 0"), std::string::npos) << msg;
   EXPECT_NE(msg.find("bad.csv:4:1: error: this row has 2 cells, the header 3"), std::string::npos) << msg;
   EXPECT_NE(msg.find("bad.csv:5:1: error: empty gene name"), std::string::npos) << msg;
+  // values are stored as float: one above its range, or duplicate genes summing past it, is an error (both crashed the fuzzer)
+  auto huge = io::load_cell_matrix(dir.write("huge.csv", "gene,c1\nA,1e39\n"));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.message().find("huge.csv:2:3: error: '1e39' is larger than 3.4e38"), std::string::npos) << huge.message();
+  auto sum = io::load_cell_matrix(dir.write("sum.csv", "gene,c1\nA,3e38\nA,3e38\n"));
+  ASSERT_FALSE(sum.ok());
+  EXPECT_NE(sum.message().find("goes past 3.4e38"), std::string::npos) << sum.message();
   EXPECT_FALSE(io::load_cell_matrix(dir.write("empty.csv", "")).ok());
   EXPECT_FALSE(io::load_cell_matrix(dir.write("dupcol.csv", "gene,c1,c1\nA,1,2\n")).ok());
   EXPECT_FALSE(io::load_cell_matrix((dir.path / "missing.csv").string()).ok());

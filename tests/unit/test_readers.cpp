@@ -76,6 +76,10 @@ TEST(JsonReader, ErrorsWithLineColumnAndPath) {
   auto bad = io::read_cobra_json("{\n \"reactions\": [\n  {\"id\": 1,}\n ]\n}", "m.json");
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(has(bad.message(), "m.json:3:")) << bad.message();
+  // a number beyond a double's range is an error, not an exception (found by the scFEA network fuzzer)
+  auto overflow = io::read_cobra_json(R"({"metabolites": [{"id": "a", "charge": 1e999}], "reactions": [], "genes": []})", "m.json");
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_TRUE(has(overflow.message(), "malformed JSON")) << overflow.message();
   auto missing = io::read_cobra_json(R"({"metabolites": [{"id": "a"}], "genes": [],
     "reactions": [{"id": "r", "name": "", "metabolites": {"a": -1, "b": 1}, "lower_bound": "x", "upper_bound": "inf", "gene_reaction_rule": ""}]})",
                                      "m.json");

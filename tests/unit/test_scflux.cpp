@@ -49,6 +49,12 @@ io::ScfeaNetwork chain(const TempDir& dir) {
   return std::move(net).value();
 }
 
+TEST(ScfeaNetworkReader, JsonNumberOverflowIsAnError) {
+  auto net = io::read_scfea_network({"f_modules_genes.json", "cmMat_f.csv", "", ""}, R"({"M_1": [1e999]})", "1\n");
+  ASSERT_FALSE(net.ok());
+  EXPECT_NE(net.message().find("not JSON"), std::string::npos) << net.message();
+}
+
 // cells drawn with a fixed seed; genes G1..G5 plus one off-network gene. `shared`: every
 // gene follows one activity per cell (5 % noise), so that balanced fluxes exist.
 scflux::CellMatrix cells(std::size_t n, std::uint64_t seed, bool zero_first = false, bool shared = false) {

@@ -53,6 +53,7 @@ struct NeuralProcessOptions {
   // pandas DataFrame.sample): the paper's exact training and test trajectories; one series,
   // holdout 0. `seed` still sets the weights, the batches and the latent samples.
   bool reference_draw = false;
+  std::uint32_t reference_draw_seed = 42;  // numpy's seed for that draw (42 is the reference's)
   int threads = 1;                  // intra-op threads (1 is fastest for these small networks)
   int eval_every = 1;               // epochs between test evaluations (the last epoch is always evaluated)
   int w1_samples = 200;             // model samples per day for the Wasserstein distances
