@@ -77,6 +77,20 @@ const std::map<std::string, std::map<std::string, double>> kTable4 = {
     {"glucose-tcacycle", {{"lode", 0.592}, {"rnn-vae", 0.739}, {"np", 0.628}, {"nodep", 0.599}, {"snodep", 0.435}}},
 };
 
+// runs <pathway>/<model>/<prefix>… of the models and pathways in Table 4, by (pathway, model)
+std::map<std::pair<std::string, std::string>, std::vector<const Run*>> table4_runs(const std::vector<Run>& runs, const std::string& prefix) {
+  std::map<std::pair<std::string, std::string>, std::vector<const Run*>> out;
+  for (const auto& r : runs) {
+    const fs::path p(r.path);
+    if (p.filename().string().rfind(prefix, 0) != 0) continue;
+    const std::string model = p.parent_path().filename().string(), pathway = p.parent_path().parent_path().filename().string();
+    auto pw = kTable4.find(pathway);
+    if (pw == kTable4.end() || !pw->second.count(model)) continue;
+    out[{pathway, model}].push_back(&r);
+  }
+  return out;
+}
+
 // epochs 1–20 of the stored reference histories: gene expression, regular sampling; (pathway, model) → MSE per epoch
 std::map<std::pair<std::string, std::string>, std::vector<double>> read_reference_histories(const std::string& path) {
   std::map<std::pair<std::string, std::string>, std::vector<double>> out;
@@ -207,15 +221,7 @@ int main(int argc, char** argv) {
   }
 
   // the paper's protocol: seed 42 ("paper") and further seeds ("paper-s<seed>"), per pathway and model
-  std::map<std::pair<std::string, std::string>, std::vector<const Run*>> paper_runs;
-  for (const auto& r : runs) {
-    const fs::path p(r.path);
-    if (p.filename().string().rfind("paper", 0) != 0) continue;
-    const std::string model = p.parent_path().filename().string(), pathway = p.parent_path().parent_path().filename().string();
-    auto pw = kTable4.find(pathway);
-    if (pw == kTable4.end() || !pw->second.count(model)) continue;
-    paper_runs[{pathway, model}].push_back(&r);
-  }
+  const auto paper_runs = table4_runs(runs, "paper");
   if (!paper_runs.empty()) {
     std::printf("\n### Against SNODEP's Table 4 (gene expression, regular sampling, the paper's protocol)\n\n");
     std::printf("| pathway | model | paper | fluxion seed 42, last epoch | difference | seeds | last epoch, mean ± SD over seeds | difference of the mean | median of the last 20 epochs, mean over seeds |\n");
@@ -240,14 +246,7 @@ int main(int argc, char** argv) {
 
   // the reference's own trajectories: seeds vary the weights, batches and latent samples only
   std::map<std::string, std::map<std::string, std::vector<const Run*>>> ref_runs;  // pathway → model → runs
-  for (const auto& r : runs) {
-    const fs::path p(r.path);
-    if (p.filename().string().rfind("refdraw", 0) != 0) continue;
-    const std::string model = p.parent_path().filename().string(), pathway = p.parent_path().parent_path().filename().string();
-    auto pw = kTable4.find(pathway);
-    if (pw == kTable4.end() || !pw->second.count(model)) continue;
-    ref_runs[pathway][model].push_back(&r);
-  }
+  for (const auto& [key, group] : table4_runs(runs, "refdraw")) ref_runs[key.first][key.second] = group;
   if (!ref_runs.empty()) {
     std::printf("\n### Against SNODEP's Table 4 on the reference's own trajectories (--reference-draw)\n\n");
     std::printf("| pathway | model | paper | seeds | fluxion, last epoch, mean ± SD | difference of the mean | median of the last 20 epochs, mean | day means on the test set |\n");
