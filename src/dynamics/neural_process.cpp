@@ -651,9 +651,10 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       out.days = m.days;
       out.mse = tr.evaluate(y, mask, o.w1_samples > 0 ? &samples : nullptr, paper, &out.mse_by_feature);
       out.floor = day_variance_floor(series, pool);
+      std::vector<Eigen::MatrixXd> day_cells;
       for (long k = 0; k < n_days; ++k) {
-        const Eigen::MatrixXd cells = pool_cells(series, static_cast<std::size_t>(k), pool[static_cast<std::size_t>(k)]);
-        const Eigen::RowVectorXd centre = cells.colwise().mean();
+        day_cells.push_back(pool_cells(series, static_cast<std::size_t>(k), pool[static_cast<std::size_t>(k)]));
+        const Eigen::RowVectorXd centre = day_cells.back().colwise().mean();
         const Eigen::MatrixXd scored = day_slice(y, k);
         const double weight = mask[k].item<double>();
         out.day_mean.push_back(weight * (scored.rowwise() - centre).array().square().mean());
@@ -662,7 +663,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       const long n_samples = std::min<long>(o.w1_samples, samples.size(0));
       for (long k = 0; k < n_days; ++k) {
         const Eigen::MatrixXd model = day_slice(samples.slice(0, 0, n_samples), k);
-        Eigen::MatrixXd cells = pool_cells(series, static_cast<std::size_t>(k), pool[static_cast<std::size_t>(k)]);
+        const Eigen::MatrixXd& cells = day_cells[static_cast<std::size_t>(k)];
         out.w1_sum.push_back(wasserstein1_sum_over_dimensions(model, cells));
         // equal sizes for the exact distance: a random subset of the larger side
         std::vector<int> rows(static_cast<std::size_t>(cells.rows()));

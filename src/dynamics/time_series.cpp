@@ -192,18 +192,13 @@ CellPools split_cells(const TimeSeries& series, double holdout, std::uint64_t se
 }
 
 std::vector<float> draw_trajectories(const TimeSeries& series, const std::vector<std::vector<int>>& pools, int n, std::mt19937_64& rng) {
-  const std::size_t n_days = series.days.size(), y = series.n_features();
-  std::vector<float> out(static_cast<std::size_t>(n) * n_days * y);
-  for (int i = 0; i < n; ++i) {
-    for (std::size_t k = 0; k < n_days; ++k) {
-      const auto& pool = pools[k];
+  std::vector<std::vector<int>> cells(static_cast<std::size_t>(n));
+  for (auto& trajectory : cells)
+    for (const auto& pool : pools) {
       std::uniform_int_distribution<std::size_t> pick(0, pool.size() - 1);
-      const int cell = pool[pick(rng)];
-      float* dst = out.data() + (static_cast<std::size_t>(i) * n_days + k) * y;
-      for (std::size_t f = 0; f < y; ++f) dst[f] = series.cells[k](cell, static_cast<Eigen::Index>(f));
+      trajectory.push_back(pool[pick(rng)]);
     }
-  }
-  return out;
+  return gather_trajectories(series, cells);
 }
 
 namespace {
