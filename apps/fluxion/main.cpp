@@ -24,6 +24,8 @@ void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::s
   add_dataset_command(app, ctx, argv);
   add_train_command(app, ctx, argv);
   add_predict_command(app, ctx, argv);
+  add_score_command(app, ctx, argv);
+  add_keras_command(app, ctx, argv);
   add_fit_command(app, ctx, argv);
   add_fba_command(app, ctx, argv);
   add_project_command(app, ctx, argv);

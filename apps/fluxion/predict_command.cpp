@@ -45,38 +45,6 @@ std::string plus_minus(double v, double se) {
   return buf;
 }
 
-// The traced elements of the package's dataset: its EMU networks and tracer experiments.
-Result<std::vector<TracedElement>> traced_elements(const Model& model, const FluxSpace& space, const nlohmann::json& provenance,
-                                                   const MidLayout& layout) {
-  using R = Result<std::vector<TracedElement>>;
-  auto table = io::read_tracer_table(provenance.at("experiments").at("table").get<std::string>(), "the package's tracer table");
-  if (!table) return R::failure(table.diagnostics());
-  SubstrateLabelling labelling;
-  const std::string natural = provenance.value("natural_abundance_at_unlabelled_substrate_atoms", std::string("none"));
-  for (std::size_t a = 0; a <= natural.size();) {
-    const auto b = std::min(natural.find(',', a), natural.size());
-    const std::string s = natural.substr(a, b - a);
-    if (s == "all") labelling.natural_abundance.push_back("*");
-    else if (!s.empty() && s != "none") labelling.natural_abundance.push_back(s);
-    a = b + 1;
-  }
-  std::vector<TracedElement> out;
-  for (const auto& symbol : provenance.at("elements")) {
-    const auto el = element_from_symbol(symbol.get<std::string>());
-    if (!el) return R::failure({Diagnostic{Severity::error, "predictor package", 0, 0, {}, "unknown element " + symbol.dump()}});
-    EmuOptions eo;
-    eo.element = *el;
-    for (const auto& f : layout.fields)
-      if (f.element == *el) eo.measured.push_back(f.metabolite);
-    auto emu = EmuModel::compile(model, space, eo);
-    if (!emu) return R::failure(emu.diagnostics());
-    auto inputs = emu.value().inputs(table.value().experiments, labelling);
-    if (!inputs) return R::failure(inputs.diagnostics());
-    out.push_back({emu.value(), inputs.value()});
-  }
-  return R::success(std::move(out));
-}
-
 }  // namespace
 
 void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
@@ -173,7 +141,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     }
 
     // re-simulation of the predicted fluxes
-    auto elements = traced_elements(model.value(), space.value(), provenance, layout);
+    auto elements = package_traced_elements(model.value(), space.value(), provenance, layout);
     if (!accept(elements, ctx)) return;
     std::optional<LayoutSimulator> simulator;
     try {

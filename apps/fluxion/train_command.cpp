@@ -27,7 +27,8 @@ struct TrainCli {
   int epochs = 200, batch = 0, patience = 20, threads = 1, lr_decay_after = -1;
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
-  std::string device = "cpu", loss = "auto", loss_weights;
+  std::string device = "cpu", loss = "auto", loss_weights, output_scaling = "standard", schedule = "plateau";
+  double mid_noise = 0;
   int pcnn_epochs = -1, pcnn_batch = 64;
 };
 
@@ -90,6 +91,15 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->check(CLI::IsMember({"auto", "mae", "weighted_mse"}))
       ->capture_default_str();
   cmd->add_option("--loss-weights", o.loss_weights, "weighted_mse: flux<TAB>weight per line (net:<id>, xch:<id>; others 1); default: ML-Flux's for ccm, else 1");
+  cmd->add_option("--output-scaling", o.output_scaling, "standard: the network predicts each output standardised over the training rows (mean and SD kept in the package); none: as ML-Flux")
+      ->check(CLI::IsMember({"standard", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--mid-noise", o.mid_noise, "SD of Gaussian noise added to the training MIDs of each batch (augmentation at the measurement SD; 0: none)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--schedule", o.schedule, "Learning rate: plateau (halve on validation plateaus, --lr-decay-after) or cosine (a fixed budget over --epochs)")
+      ->check(CLI::IsMember({"plateau", "cosine"}))
+      ->capture_default_str();
   cmd->add_option("--device", o.device, "cpu, cuda, or auto (a GPU when LibTorch has one)")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   const std::string g = "Package";
   cmd->add_option("--knn-reference-rows", o.knn_rows,
@@ -161,6 +171,9 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     options.seed = o.seed;
     options.threads = o.threads;
     options.device = o.device;
+    options.standardize_outputs = o.output_scaling == "standard";
+    options.input_noise = o.mid_noise;
+    options.schedule = o.schedule;
     options.loss = o.loss == "auto" ? (model_id == "ccm" ? "weighted_mse" : "mae") : o.loss;
     if (options.loss == "weighted_mse") {
       options.kernel = expansion.kernel();
@@ -243,22 +256,23 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     for (std::size_t e = 0; e < history.train_loss.size(); ++e)
       loss += std::to_string(e + 1) + '\t' + format_number(history.train_loss[e]) + '\t' + format_number(history.validation_loss[e]) + '\n';
     const TestErrors t = p.test_errors(d);
-    std::string errors = "flux\tmae\thalf_width_68\ttrivial_mae\ttrivial_half_width_68\n";
+    std::string errors = "flux\tmae\thalf_width_68\ttrivial_mae\ttrivial_half_width_68\tskill\n";
     double mae = 0, trivial = 0;
     for (std::size_t j = 0; j < t.columns.size(); ++j) {
       errors += t.columns[j] + '\t' + format_number(t.mae[j]) + '\t' + format_number(t.half_width_68[j]) + '\t' + format_number(t.trivial_mae[j]) +
-                '\t' + format_number(t.trivial_half_width_68[j]) + '\n';
+                '\t' + format_number(t.trivial_half_width_68[j]) + '\t' + na(t.trivial_mae[j] > 0 ? 1 - t.mae[j] / t.trivial_mae[j] : NAN) + '\n';
       mae += t.mae[j] / static_cast<double>(t.columns.size());
       trivial += t.trivial_mae[j] / static_cast<double>(t.columns.size());
     }
-    std::string levels = "imputer\tmasked_from\tmasked_to\trows\tflux\tse\tmae\twithin_0.05\twithin_5_percent\n";
+    std::string levels = "imputer\tmasked_from\tmasked_to\trows\tflux\tse\tmae\twithin_0.05\twithin_5_percent\tskill\n";
     for (const auto& l : tables.levels) {
       for (std::size_t j = 0; j < tables.columns.size(); ++j)
         levels += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + '\t' +
-                  tables.columns[j] + '\t' + na(l.half_width_68[j]) + '\t' + na(l.mae[j]) + '\t' + na(l.within_abs[j]) + '\t' + na(l.within_rel[j]) + '\n';
+                  tables.columns[j] + '\t' + na(l.half_width_68[j]) + '\t' + na(l.mae[j]) + '\t' + na(l.within_abs[j]) + '\t' + na(l.within_rel[j]) + '\t' +
+                  na(tables.skill(l, j)) + '\n';
       for (std::size_t j = 0; j < tables.dg_reactions.size(); ++j)
         levels += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + "\tdG:" +
-                  tables.dg_reactions[j] + '\t' + na(l.dg_half_width_68[j]) + '\t' + na(l.dg_mae[j]) + '\t' + na(l.dg_within_1kj[j]) + "\tNA\n";
+                  tables.dg_reactions[j] + '\t' + na(l.dg_half_width_68[j]) + '\t' + na(l.dg_mae[j]) + '\t' + na(l.dg_within_1kj[j]) + "\tNA\tNA\n";
     }
     std::string acceptance = "imputer\tmasked_from\tmasked_to\trows\tvssr_acceptance\n";
     for (const auto& l : tables.levels)

@@ -83,6 +83,8 @@ struct FluxPredictor::Impl {
   std::vector<std::string> columns;
   std::vector<bool> is_net;
   bool raw_outputs = false;  // the network outputs raw fluxes (weighted_mse), else transformed
+  // network output z -> y = out_mean + out_scale · z (empty: y = z)
+  std::vector<double> out_mean, out_scale;
   std::size_t inputs = 0;
   nlohmann::json manifest;
   MidMatrix knn_reference;
@@ -152,6 +154,9 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
     if (h < 1) return fail("hidden layer sizes must be positive (got " + std::to_string(h) + ")");
   if (o.batch < 1 || o.epochs < 1) return fail("batch size and epochs must be positive");
   if (o.loss != "mae" && o.loss != "weighted_mse") return fail("unknown loss '" + o.loss + "' (mae or weighted_mse)");
+  if (o.schedule != "plateau" && o.schedule != "cosine") return fail("unknown schedule '" + o.schedule + "' (plateau or cosine)");
+  if (!(o.input_noise >= 0) || !std::isfinite(o.input_noise)) return fail("input noise must be a finite SD >= 0");
+  if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate) || o.learning_rate > 10) return fail("the learning rate must be in (0, 10]");
   if (o.loss == "weighted_mse") {
     if (o.kernel.cols() != data.free_fluxes.cols() || o.kernel.rows() != data.fluxes.cols())
       return fail("the weighted loss needs the kernel of the dataset's model (" + std::to_string(data.fluxes.cols()) + " × " +
@@ -193,6 +198,33 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   if (!weighted)
     for (Eigen::Index i = 0; i < y.rows(); ++i)
       for (Eigen::Index j = 0; j < y.cols(); ++j) y(i, j) = transform(m.is_net[static_cast<std::size_t>(j)], y(i, j));
+  // standardised targets: the network learns z = (y − mean) / scale
+  if (o.standardize_outputs) {
+    m.out_mean.assign(outputs, 0.0);
+    m.out_scale.assign(outputs, 1.0);
+    const Eigen::MatrixXd free_y = weighted ? data.free_fluxes : y;
+    for (std::size_t j = 0; j < outputs; ++j) {
+      double s1 = 0, s2 = 0;
+      for (auto r : data.train) {
+        const double v = free_y(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j));
+        s1 += v;
+        s2 += v * v;
+      }
+      const double n = static_cast<double>(data.train.size());
+      const double mu = s1 / n, var = std::max(0.0, s2 / n - mu * mu);
+      m.out_mean[j] = mu;
+      m.out_scale[j] = std::sqrt(var) > 1e-9 * std::max(1.0, std::fabs(mu)) ? std::sqrt(var) : 1.0;
+    }
+    if (!weighted)
+      for (Eigen::Index i = 0; i < y.rows(); ++i)
+        for (Eigen::Index j = 0; j < y.cols(); ++j)
+          y(i, j) = (y(i, j) - m.out_mean[static_cast<std::size_t>(j)]) / m.out_scale[static_cast<std::size_t>(j)];
+  }
+  torch::Tensor out_mean_t, out_scale_t;
+  if (weighted && o.standardize_outputs) {
+    out_mean_t = torch::tensor(std::vector<float>(m.out_mean.begin(), m.out_mean.end())).to(device);
+    out_scale_t = torch::tensor(std::vector<float>(m.out_scale.begin(), m.out_scale.end())).to(device);
+  }
   torch::Tensor kernel_t, weights_t;
   if (weighted) {
     kernel_t = torch::empty({o.kernel.cols(), o.kernel.rows()}, torch::kFloat32);  // free × full
@@ -204,7 +236,8 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   }
   auto loss_of = [&](const torch::Tensor& out, const torch::Tensor& target) {
     if (!weighted) return torch::abs(out - target).mean();
-    return (torch::square(out.mm(kernel_t) - target) * weights_t).mean();
+    const torch::Tensor free = out_mean_t.defined() ? out * out_scale_t + out_mean_t : out;
+    return (torch::square(free.mm(kernel_t) - target) * weights_t).mean();
   };
   const torch::Tensor x_train = mid_tensor(data, data.train).to(device), y_train = rows_tensor(y, data.train).to(device);
   const torch::Tensor x_val = mid_tensor(data, data.validation).to(device), y_val = rows_tensor(y, data.validation).to(device);
@@ -224,6 +257,10 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   const auto t0 = std::chrono::steady_clock::now();
   ProgressBar bar("training", o.epochs, "epochs", o.progress);
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    if (o.schedule == "cosine") {
+      lr = o.learning_rate * 0.5 * (1 + std::cos(M_PI * static_cast<double>(epoch - 1) / static_cast<double>(o.epochs)));
+      for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+    }
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
     for (std::size_t i = order.size() - 1; i > 0; --i)  // portable Fisher–Yates
       std::swap(order[i], order[static_cast<std::size_t>((rng() >> 11) % (i + 1))]);
@@ -232,7 +269,9 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
     double sum = 0;
     for (std::int64_t b = 0; b < n; b += o.batch) {
       const auto idx = perm.slice(0, b, std::min<std::int64_t>(b + o.batch, n));
-      const torch::Tensor xb = x_train.index_select(0, idx), yb = y_train.index_select(0, idx);
+      torch::Tensor xb = x_train.index_select(0, idx);
+      const torch::Tensor yb = y_train.index_select(0, idx);
+      if (o.input_noise > 0) xb = xb + o.input_noise * torch::randn_like(xb);
       adam.zero_grad();
       const torch::Tensor loss = loss_of(m.net->forward(xb), yb);
       loss.backward();
@@ -257,7 +296,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
       history.stopped_early = true;
       bar.update(epoch);
       break;
-    } else if (o.lr_decay_after > 0 && ++since_decay >= o.lr_decay_after && decays < 8) {
+    } else if (o.schedule == "plateau" && o.lr_decay_after > 0 && ++since_decay >= o.lr_decay_after && decays < 8) {
       lr *= 0.5;
       ++decays;
       since_decay = 0;
@@ -283,6 +322,9 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                  {{"net", "logistic below 3.89048, log4 above; inverse clamps y into (1e-12, 1-1e-12)"},
                   {"exchange", "log10 from 1e-4, linear 1e4*x-5 below, -5 under 0; inverse 0 at or below -5"}}},
                 {"training_mean", mean},
+                {"output_standardisation", m.out_mean.empty() ? nlohmann::json(nullptr)
+                                                              : nlohmann::json{{"mean", m.out_mean}, {"scale", m.out_scale},
+                                                                               {"space", weighted ? "raw free fluxes" : "transformed free fluxes"}}},
                 {"training",
                  {{"epochs_run", history.train_loss.size()},
                   {"best_epoch", history.best_epoch},
@@ -292,6 +334,8 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                   {"lr_decay_after", o.lr_decay_after},
                   {"learning_rate_final", lr},
                   {"patience", o.patience},
+                  {"schedule", o.schedule},
+                  {"input_noise", o.input_noise},
                   {"seed", o.seed},
                   {"threads", o.threads},
                   {"device", cuda ? "cuda" : "cpu"},
@@ -301,6 +345,43 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                   {"optimizer", "Adam"}}},
                 {"dataset", data.manifest}};
   return Result<FluxPredictor>::success(std::move(p));
+}
+
+Result<FluxPredictor> FluxPredictor::from_dense_layers(const std::vector<Eigen::MatrixXf>& weights, const std::vector<Eigen::VectorXf>& biases,
+                                                      nlohmann::json manifest) {
+  using R = Result<FluxPredictor>;
+  auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "predictor", 0, 0, {}, what}}); };
+  FluxPredictor p;
+  Impl& m = *p.impl_;
+  try {
+    m.columns = manifest.at("columns").get<std::vector<std::string>>();
+    m.inputs = manifest.at("inputs").get<std::size_t>();
+    m.raw_outputs = manifest.at("outputs").get<std::string>() == "raw";
+    const auto hidden = manifest.at("hidden").get<std::vector<int>>();
+    if (weights.size() != hidden.size() + 1 || biases.size() != weights.size()) return fail("one weight matrix and one bias per layer");
+    std::size_t in = m.inputs;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      const std::size_t out = i < hidden.size() ? static_cast<std::size_t>(hidden[i]) : m.columns.size();
+      if (static_cast<std::size_t>(weights[i].rows()) != out || static_cast<std::size_t>(weights[i].cols()) != in ||
+          static_cast<std::size_t>(biases[i].size()) != out)
+        return fail("layer " + std::to_string(i + 1) + " is not " + std::to_string(out) + " × " + std::to_string(in));
+      in = out;
+    }
+    for (const auto& c : m.columns) m.is_net.push_back(c.rfind("net:", 0) == 0);
+    m.net = make_network(m.inputs, hidden, m.columns.size());
+    torch::NoGradGuard guard;
+    auto params = m.net->parameters();  // weight, bias of each Linear in order
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w = weights[i];
+      params[2 * i].copy_(torch::from_blob(const_cast<float*>(w.data()), {w.rows(), w.cols()}, torch::kFloat32));
+      params[2 * i + 1].copy_(torch::from_blob(const_cast<float*>(biases[i].data()), {biases[i].size()}, torch::kFloat32));
+    }
+    m.net->eval();
+  } catch (const std::exception& e) {
+    return fail(std::string("cannot build the network: ") + e.what());
+  }
+  m.manifest = std::move(manifest);
+  return R::success(std::move(p));
 }
 
 Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {
@@ -314,7 +395,9 @@ Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {
   Eigen::MatrixXd v(mids.rows(), static_cast<Eigen::Index>(m.columns.size()));
   for (Eigen::Index i = 0; i < v.rows(); ++i)
     for (Eigen::Index j = 0; j < v.cols(); ++j) {
-      const double out = p[i * v.cols() + j];
+      const auto c = static_cast<std::size_t>(j);
+      const double z = p[i * v.cols() + j];
+      const double out = m.out_mean.empty() ? z : m.out_mean[c] + m.out_scale[c] * z;
       v(i, j) = m.raw_outputs ? (m.is_net[static_cast<std::size_t>(j)] ? out : std::max(0.0, out)) : untransform(m.is_net[static_cast<std::size_t>(j)], out);
     }
   return v;
@@ -392,6 +475,11 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
     for (const auto& c : m.columns) m.is_net.push_back(c.rfind("net:", 0) == 0);
     m.inputs = m.manifest.at("inputs").get<std::size_t>();
     m.raw_outputs = m.manifest.value("outputs", std::string("transformed")) == "raw";
+    if (const auto& st = m.manifest.value("output_standardisation", nlohmann::json(nullptr)); st.is_object()) {
+      m.out_mean = st.at("mean").get<std::vector<double>>();
+      m.out_scale = st.at("scale").get<std::vector<double>>();
+      if (m.out_mean.size() != m.columns.size() || m.out_scale.size() != m.columns.size()) return fail("its output standardisation does not fit its outputs");
+    }
     m.net = make_network(m.inputs, m.manifest.at("hidden").get<std::vector<int>>(), m.columns.size());
     torch::NoGradGuard guard;
     for (auto& q : m.net->named_parameters()) {

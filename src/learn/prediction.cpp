@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "fluxion/core/progress.hpp"
+#include "fluxion/io/tracer_table.hpp"
 
 namespace fluxion {
 
@@ -232,6 +233,8 @@ nlohmann::json ErrorTables::to_json() const {
           {"dg_reactions", dg_reactions},
           {"temperature", temperature},
           {"standard_error", "half the width of the central 68.27 % of test-set errors (prediction - truth)"},
+          {"baseline_mae", numbers(baseline_mae)},
+          {"baseline", "the predictor's training mean of each flux, on the complete level's rows"},
           {"levels", l}};
 }
 
@@ -241,6 +244,10 @@ ErrorTables ErrorTables::from_json(const nlohmann::json& j) {
     t.columns = j.at("columns").get<std::vector<std::string>>();
     t.dg_reactions = j.at("dg_reactions").get<std::vector<std::string>>();
     t.temperature = j.at("temperature").get<double>();
+    if (j.contains("baseline_mae")) {
+      t.baseline_mae = read_numbers(j.at("baseline_mae"));
+      if (t.baseline_mae.size() != t.columns.size()) throw std::invalid_argument("the baseline MAE does not match the table's columns");
+    }
     for (const auto& v : j.at("levels")) {
       ErrorLevel l;
       l.imputer = v.at("imputer").get<std::string>();
@@ -265,6 +272,11 @@ ErrorTables ErrorTables::from_json(const nlohmann::json& j) {
   return t;
 }
 
+double ErrorTables::skill(const ErrorLevel& level, std::size_t column) const {
+  if (column >= baseline_mae.size() || column >= level.mae.size() || !(baseline_mae[column] > 0)) return NAN;
+  return 1 - level.mae[column] / baseline_mae[column];
+}
+
 ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& x, const DatasetContents& data,
                                  const KnnImputer* imputer, const ErrorTableOptions& o, const PcnnImputer* pcnn) {
   if (data.flux_columns != x.columns())
@@ -282,7 +294,13 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
   if (rows.empty()) throw std::invalid_argument("the dataset has no test rows");
   {
     const Eigen::MatrixXd pred = x.expand(predictor.predict(data.mid_rows(rows)));
-    t.levels.push_back(make_level("none", 0, 0, pred, truth_of(rows), x, o.temperature));
+    const Eigen::MatrixXd truth = truth_of(rows);
+    t.levels.push_back(make_level("none", 0, 0, pred, truth, x, o.temperature));
+    const auto mean = predictor.manifest().value("training_mean", std::vector<double>());
+    if (mean.size() == x.free_columns().size()) {
+      const Eigen::RowVectorXd baseline = x.expand(Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size())));
+      for (Eigen::Index j = 0; j < truth.cols(); ++j) t.baseline_mae.push_back((truth.col(j).array() - baseline(j)).abs().mean());
+    }
   }
   if (!imputer && !pcnn) return t;
 
@@ -581,6 +599,39 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
 // ---------------------------------------------------------------------------------------
 // Simulated MIDs in a layout
 
+// The traced elements of the package's dataset: its EMU networks and tracer experiments.
+Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const nlohmann::json& provenance,
+                                                   const MidLayout& layout) {
+  using R = Result<std::vector<TracedElement>>;
+  auto table = io::read_tracer_table(provenance.at("experiments").at("table").get<std::string>(), "the package's tracer table");
+  if (!table) return R::failure(table.diagnostics());
+  SubstrateLabelling labelling;
+  const std::string natural = provenance.value("natural_abundance_at_unlabelled_substrate_atoms", std::string("none"));
+  for (std::size_t a = 0; a <= natural.size();) {
+    const auto b = std::min(natural.find(',', a), natural.size());
+    const std::string s = natural.substr(a, b - a);
+    if (s == "all") labelling.natural_abundance.push_back("*");
+    else if (!s.empty() && s != "none") labelling.natural_abundance.push_back(s);
+    a = b + 1;
+  }
+  std::vector<TracedElement> out;
+  for (const auto& symbol : provenance.at("elements")) {
+    const auto el = element_from_symbol(symbol.get<std::string>());
+    if (!el) return R::failure({Diagnostic{Severity::error, "predictor package", 0, 0, {}, "unknown element " + symbol.dump()}});
+    EmuOptions eo;
+    eo.element = *el;
+    for (const auto& f : layout.fields)
+      if (f.element == *el) eo.measured.push_back(f.metabolite);
+    auto emu = EmuModel::compile(model, space, eo);
+    if (!emu) return R::failure(emu.diagnostics());
+    auto inputs = emu.value().inputs(table.value().experiments, labelling);
+    if (!inputs) return R::failure(inputs.diagnostics());
+    out.push_back({emu.value(), inputs.value()});
+  }
+  return R::success(std::move(out));
+}
+
+
 LayoutSimulator::LayoutSimulator(MidLayout layout, std::vector<TracedElement> elements) : layout_(std::move(layout)), elements_(std::move(elements)) {
   std::vector<bool> covered(layout_.fields.size(), false);
   for (const auto& e : elements_) {
@@ -599,16 +650,25 @@ LayoutSimulator::LayoutSimulator(MidLayout layout, std::vector<TracedElement> el
     if (!covered[f]) throw std::invalid_argument("LayoutSimulator: no simulator gives " + layout_.fields[f].metabolite);
 }
 
-std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v) {
+std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v) { return simulate(v, nullptr); }
+
+std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v, Eigen::MatrixXd* jacobian) {
   Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(layout_.size()));
+  Eigen::MatrixXd block;
   for (std::size_t e = 0; e < simulators_.size(); ++e) {
     MidSet mids;
-    if (simulators_[e].simulate(v, elements_[e].inputs, mids) != SimulationStatus::ok) return std::nullopt;
+    if (simulators_[e].simulate(v, elements_[e].inputs, mids, jacobian ? &block : nullptr) != SimulationStatus::ok) return std::nullopt;
     if (static_cast<std::size_t>(mids.n_experiments) != layout_.experiments.size()) return std::nullopt;
+    if (jacobian && e == 0) jacobian->setZero(out.size(), block.cols());
     for (std::size_t x = 0; x < layout_.experiments.size(); ++x)
       for (std::size_t m = 0; m < field_of_[e].size(); ++m) {
         const auto mid = mids.mid(static_cast<int>(x), m);
-        for (std::size_t q = 0; q < mid.size(); ++q) out(static_cast<Eigen::Index>(layout_.index(field_of_[e][m], x, static_cast<int>(q)))) = mid[q];
+        const std::size_t first = static_cast<std::size_t>(mid.data() - mids.values.data());
+        for (std::size_t q = 0; q < mid.size(); ++q) {
+          const auto at = static_cast<Eigen::Index>(layout_.index(field_of_[e][m], x, static_cast<int>(q)));
+          out(at) = mid[q];
+          if (jacobian) jacobian->row(at) = block.row(static_cast<Eigen::Index>(first + q));
+        }
       }
   }
   return out;

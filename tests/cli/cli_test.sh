@@ -162,6 +162,24 @@ expect 2 'nowhere: error: no such file' -- "$fluxion" train -d "$tmp/nowhere" -o
 expect 0 '^knn	0.5	0.75	[0-9]+	' -- cat "$tmp/train/vssr_acceptance.tsv"
 expect 0 '^none	0	0	200	net:v1	' -- cat "$tmp/train/error_tables.tsv"
 
+# scoring the package beside the training mean; the authors' Keras toy network as a package
+expect 0 'median skill [0-9.-]+ over [0-9]+ counted fluxes' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score" --identifiability-rows 20 --format table
+expect 0 '^net:EX_molE	yes	no	yes	[0-9.e-]+	yes	' -- cat "$tmp/score/scores.tsv"
+expect 0 '^net:v1	no	yes	' -- cat "$tmp/score/scores.tsv"
+expect 0 '^net_within_5_percent	' -- cat "$tmp/score/paper_metrics.tsv"
+expect 0 '"median_skill_net"' -- cat "$tmp/score/score.json"
+expect 2 'has no test rows to score|MID layout is not the predictor' -- "$fluxion" score -p upper_glycolysis -d "$tmp/ds" -o "$tmp/score_bad"
+expect 2 'is neither a predictor package file nor a built-in predictor' -- "$fluxion" score -p nosuch -d "$tmp/ds" -o "$tmp/score_bad"
+keras="$repo/tests/data/mlflux"
+expect 0 '6 Dense layers \(Keras 2.10.0\), 6 outputs' -- "$fluxion" import-keras -a "$keras/Simple_ANN.json" -w "$keras/Simple_ANN.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/authors.fluxpkg"
+expect 0 'median skill' -- "$fluxion" score -p "$tmp/authors.fluxpkg" -d "$tmp/ds" -o "$tmp/score_authors" --identifiability-rows 0
+expect 0 'every MID measured' -- "$fluxion" predict -p "$tmp/authors.fluxpkg" -i "$tmp/sim/mids.tsv" -o "$tmp/pred_authors" --format table
+expect 2 'takes 120 inputs; the upper_glycolysis predictor' -- "$fluxion" import-keras -a "$keras/Simple_ANN.json" -w "$keras/Simple_ANN.h5" --like upper_glycolysis -o "$tmp/bad.fluxpkg"
+expect 2 'Simple_ANN.h5: error: is not JSON' -- "$fluxion" import-keras -a "$keras/Simple_ANN.h5" -w "$keras/Simple_ANN.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/bad.fluxpkg"
+printf '{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 120]}}, {"class_name": "Conv2D", "config": {"name": "c"}}]}}' >"$tmp/conv.json"
+expect 2 'layer class Conv2D is not supported' -- "$fluxion" import-keras -a "$tmp/conv.json" -w "$keras/Simple_ANN.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/bad.fluxpkg"
+expect 2 'no_such.h5: error: cannot be opened as an HDF5 file' -- "$fluxion" import-keras -a "$keras/Simple_ANN.json" -w "$tmp/no_such.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/bad.fluxpkg"
+
 # predicting fluxes from measured MIDs with the package
 pkg="$tmp/train/predictor.fluxpkg"
 expect 0 'MIDs of the predicted fluxes against the measured: SSR' -- "$fluxion" predict -p "$pkg" -i "$tmp/sim/mids.tsv" -o "$tmp/pred" --format table

@@ -40,6 +40,17 @@ struct TrainOptions {
   // rows and full fluxes (every net and exchange flux, through the kernels) of
   // w_j (v_j − v̂_j)².
   std::string loss = "mae";
+  // Standardise each network output over the training rows (in the space the loss sees:
+  // transformed free fluxes for "mae", raw free fluxes for "weighted_mse"): the network
+  // predicts (y − mean) / sd and the package keeps mean and sd. Every output then starts
+  // at its training mean and weighs alike in the MAE.
+  bool standardize_outputs = true;
+  // SD of Gaussian noise added to every input MID fraction of each training batch
+  // (augmentation at the measurement error; 0: none).
+  double input_noise = 0;
+  // "plateau": halve the learning rate on validation plateaus (lr_decay_after);
+  // "cosine": a fixed budget, lr = lr₀ · ½(1 + cos(π · (epoch − 1) / epochs)).
+  std::string schedule = "plateau";
   Eigen::MatrixXd kernel;            // weighted_mse: full × free (FluxExpansion::kernel)
   std::vector<double> flux_weights;  // weighted_mse: one per full column
 };
@@ -80,6 +91,12 @@ class FluxPredictor {
 
   // Trains on the dataset's train rows, validating on its validation rows.
   static Result<FluxPredictor> train(const DatasetContents& data, const TrainOptions& options, TrainingHistory& history);
+
+  // A predictor from given weights: per layer out × in weights and out biases, ReLU
+  // between layers, a linear output. `manifest` needs "inputs", "columns", "outputs"
+  // ("transformed" or "raw") and "hidden"; the shapes must agree with it.
+  static Result<FluxPredictor> from_dense_layers(const std::vector<Eigen::MatrixXf>& weights, const std::vector<Eigen::VectorXf>& biases,
+                                                 nlohmann::json manifest);
 
   // Free fluxes (raw, columns()) for MID vectors (rows × inputs).
   Eigen::MatrixXd predict(const Eigen::MatrixXd& mids) const;

@@ -81,6 +81,12 @@ struct ErrorTables {
   std::vector<std::string> columns, dg_reactions;
   double temperature = kDefaultTemperature;
   std::vector<ErrorLevel> levels;
+  // Per full column: the MAE of the trivial baseline (the predictor's training mean) on the
+  // complete level's rows; empty in packages made before it was recorded.
+  std::vector<double> baseline_mae;
+
+  // 1 − MAE / baseline MAE of a level's column (NaN without a baseline, or where it is exact).
+  double skill(const ErrorLevel& level, std::size_t column) const;
 
   // The level for an input with this share of unmeasured entries: the band that holds
   // it, else the nearest band with more masking, else the most masked one.
@@ -187,6 +193,9 @@ class LayoutSimulator {
   // Throws std::invalid_argument when a layout field is not an output of the elements.
   LayoutSimulator(MidLayout layout, std::vector<TracedElement> elements);
   std::optional<Eigen::VectorXd> simulate(const FluxVector& v);
+  // With `jacobian`: also ∂MIDs/∂(free parameters of the FluxSpace: free net fluxes, then
+  // exchange fluxes), [layout.size() × n_free]; padding rows are 0.
+  std::optional<Eigen::VectorXd> simulate(const FluxVector& v, Eigen::MatrixXd* jacobian);
 
  private:
   MidLayout layout_;
@@ -194,6 +203,12 @@ class LayoutSimulator {
   std::vector<EmuSimulator> simulators_;
   std::vector<std::vector<std::size_t>> field_of_;  // per element, per output
 };
+
+// The traced elements a dataset was made with (its manifest's settings.provenance): the
+// EMU network of each element, measuring the layout's metabolites, and the substrate
+// MIDs of its tracer experiments (natural abundance as the dataset configured it).
+Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const nlohmann::json& provenance,
+                                                           const MidLayout& layout);
 
 // χ² distribution: the upper quantile (critical value) and the upper tail probability.
 double chi_squared_critical(double dof, double alpha = 0.05);

@@ -1,0 +1,190 @@
+// fluxion score: a predictor package on a dataset's rows, every flux beside the training
+// mean's, with the skill, identifiability and the paper's metrics (learn/scoring.hpp).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/run_info.hpp"
+#include "fluxion/learn/scoring.hpp"
+#include "predictor_packages.hpp"
+#include "sampler_options.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+struct ScoreCli {
+  std::string predictor, dataset, output, model, subset = "test", format = "tsv";
+  long rows = 0, identifiability_rows = 100;
+  double tolerance = 0.05, mid_sd = 0.01, temperature = kDefaultTemperature;
+};
+
+// Evenly spaced picks of at most n of the given rows (all when n <= 0 or n >= size).
+std::vector<std::uint64_t> pick_rows(const std::vector<std::uint64_t>& rows, long n) {
+  if (n <= 0 || static_cast<std::size_t>(n) >= rows.size()) return rows;
+  std::vector<std::uint64_t> out;
+  for (long i = 0; i < n; ++i) out.push_back(rows[static_cast<std::size_t>(i) * rows.size() / static_cast<std::size_t>(n)]);
+  return out;
+}
+
+}  // namespace
+
+void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+  static ScoreCli o;
+  auto* cmd = app.add_subcommand("score", "Score a predictor package on a dataset's held-out rows: per flux MAE, bias and share within tolerance, beside the training mean's, the skill, identifiability, and the ML-Flux paper's metrics");
+  cmd->add_option("-p,--predictor", o.predictor, "Predictor package: a built-in model's name (" + builtin_predictor_list() + ") or a .fluxpkg file")
+      ->required()
+      ->group("Required");
+  cmd->add_option("-d,--dataset", o.dataset, "Dataset of the same model and layout (fluxion dataset): its directory or dataset.h5")->required()->group("Required");
+  cmd->add_option("-o,--output", o.output, "Output directory (scores.tsv, delta_g_scores.tsv, paper_metrics.tsv, score.json, run_info.json)")->required()->group("Required");
+  cmd->add_option("-m,--model", o.model, "The package's model (built-in name or file); default: as the package names it");
+  cmd->add_option("--subset", o.subset, "Rows scored: test (the dataset's held-out rows; use when the package was trained on this dataset) or all (a fresh dataset)")
+      ->check(CLI::IsMember({"test", "all"}))
+      ->capture_default_str();
+  cmd->add_option("--rows", o.rows, "At most this many rows, evenly spaced (0: all)")->check(CLI::Range(0L, 100000000L))->capture_default_str();
+  cmd->add_option("--identifiability-rows", o.identifiability_rows, "Rows whose MID sensitivities decide identifiability (0: skip, every flux counts as identifiable)")
+      ->check(CLI::Range(0L, 1000000L))
+      ->capture_default_str();
+  cmd->add_option("--mid-sd", o.mid_sd, "SD of a measured MID fraction, for identifiability")->check(CLI::Range(1e-9, 1.0))->capture_default_str();
+  cmd->add_option("--tolerance", o.tolerance, "Absolute tolerance of the within-tolerance shares (flux units)")->check(CLI::Range(1e-12, 1e12))->capture_default_str();
+  cmd->add_option("--temperature", o.temperature, "Temperature of ΔG, K")->check(CLI::Range(1.0, 1000.0))->capture_default_str();
+  cmd->add_option("--format", o.format, "tsv: files and a summary line; table: also print the per-flux table")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
+  cmd->callback([&ctx, argv] {
+    const auto t0 = std::chrono::steady_clock::now();
+    io::RunInfo info(argv);
+    auto input_error = [&ctx](const std::string& where, const std::string& what) {
+      print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
+      ctx.exit_code = kExitInput;
+    };
+    const std::string package_path = resolve_predictor(o.predictor);
+    if (package_path.empty())
+      return input_error(o.predictor, "is neither a predictor package file nor a built-in predictor (" + builtin_predictor_list() + ")");
+    auto loaded = FluxPredictor::load(package_path);
+    if (!accept(loaded, ctx)) return;
+    const FluxPredictor& predictor = loaded.value();
+    const nlohmann::json& manifest = predictor.manifest();
+    const nlohmann::json provenance = manifest.at("dataset").at("settings").at("provenance");
+    const std::string model_name = o.model.empty() ? provenance.at("model").at("name").get<std::string>() : o.model;
+    auto model = io::load_model(model_name);
+    if (!model) {
+      print_diagnostics(model.diagnostics());
+      return input_error(package_path, "needs its model '" + model_name + "'; give it with --model");
+    }
+    auto space = FluxSpace::build(model.value());
+    if (!accept(space, ctx)) return;
+    const FluxExpansion expansion(space.value(), &model.value());
+    if (expansion.free_columns() != predictor.columns()) return input_error(package_path, "its outputs are not the free fluxes of model '" + model_name + "'");
+
+    std::string file = o.dataset;
+    if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
+    auto data = read_dataset(file, {.mids_float32 = true});
+    if (!accept(data, ctx)) return;
+    const DatasetContents& d = data.value();
+    if (d.manifest.at("settings").at("layout") != manifest.at("dataset").at("settings").at("layout"))
+      return input_error(file, "its MID layout is not the predictor's (another model, tracer set or element)");
+    if (d.flux_columns != expansion.columns()) return input_error(file, "its flux columns are not those of model '" + model_name + "'");
+    std::vector<std::uint64_t> pool = d.test;
+    if (o.subset == "all") {
+      pool.resize(static_cast<std::size_t>(d.rows));
+      for (std::size_t i = 0; i < pool.size(); ++i) pool[i] = i;
+    }
+    const std::vector<std::uint64_t> rows = pick_rows(pool, o.rows);
+    if (rows.empty()) return input_error(file, "has no " + o.subset + " rows to score");
+
+    Eigen::MatrixXd truth(static_cast<Eigen::Index>(rows.size()), d.fluxes.cols());
+    Eigen::MatrixXd free_truth(static_cast<Eigen::Index>(rows.size()), d.free_fluxes.cols());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      truth.row(static_cast<Eigen::Index>(i)) = d.fluxes.row(static_cast<Eigen::Index>(rows[i]));
+      free_truth.row(static_cast<Eigen::Index>(i)) = d.free_fluxes.row(static_cast<Eigen::Index>(rows[i]));
+    }
+    const auto tp = std::chrono::steady_clock::now();
+    const Eigen::MatrixXd predicted = expansion.expand(predictor.predict(d.mid_rows(rows)));
+    const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+    const auto mean = manifest.at("training_mean").get<std::vector<double>>();
+    const Eigen::RowVectorXd baseline = expansion.expand(Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size())));
+
+    ScoreOptions so;
+    so.tolerance = o.tolerance;
+    so.mid_sd = o.mid_sd;
+    so.temperature = o.temperature;
+    so.model_id = provenance.at("model").value("id", std::string());
+    Eigen::VectorXd information;
+    long identifiability_rows = 0;
+    double identifiability_seconds = 0;
+    if (o.identifiability_rows > 0) {
+      const auto ti = std::chrono::steady_clock::now();
+      const MidLayout layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
+      auto elements = package_traced_elements(model.value(), space.value(), provenance, layout);
+      if (!accept(elements, ctx)) return;
+      LayoutSimulator simulator(layout, elements.value());
+      const Eigen::MatrixXd prior = column_covariance(free_truth);
+      std::vector<std::uint64_t> all(rows.size());
+      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+      const auto sample = pick_rows(all, o.identifiability_rows);
+      Eigen::MatrixXd sampled(static_cast<Eigen::Index>(sample.size()), truth.cols());
+      for (std::size_t i = 0; i < sample.size(); ++i) sampled.row(static_cast<Eigen::Index>(i)) = truth.row(static_cast<Eigen::Index>(sample[i]));
+      information = identifiability_ratios(simulator, expansion, sampled, prior, o.mid_sd);
+      identifiability_rows = static_cast<long>(sample.size());
+      identifiability_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
+    }
+    PredictorScore score = score_predictions(expansion, truth, predicted, baseline, so, information);
+    score.identifiability_rows = identifiability_rows;
+
+    auto made = io::make_output_directory(o.output);
+    if (!accept(made, ctx)) return;
+    nlohmann::json out = score.to_json();
+    out["predictor"] = {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", so.model_id}};
+    out["dataset"] = {{"file", file}, {"subset", o.subset}};
+    out["identifiable_when"] = "median over the sampled rows of posterior / prior SD < 0.5 (linearised; MIDs with SD mid_sd; prior: the covariance of the scored rows' free fluxes)";
+    out["counted_when"] = "not constant, identifiable, baseline MAE >= 0.02";
+    for (const auto& [name, text] : {std::pair{std::string("/scores.tsv"), score.fluxes_tsv()}, std::pair{std::string("/delta_g_scores.tsv"), score.delta_g_tsv()},
+                                     std::pair{std::string("/paper_metrics.tsv"), score.paper_tsv()}, std::pair{std::string("/score.json"), out.dump(1) + "\n"}})
+      if (auto w = io::write_output_file(o.output + name, text); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+    info.add_input("predictor", package_path);
+    info.add_input("dataset", file);
+    info.set("subset", o.subset);
+    info.set("rows", std::to_string(score.rows));
+    info.set("median_skill", format_number(score.median_skill()));
+    for (const char* f : {"/scores.tsv", "/delta_g_scores.tsv", "/paper_metrics.tsv", "/score.json"}) info.add_output(o.output + f);
+    info.add_timing("prediction", predict_seconds);
+    info.add_timing("identifiability", identifiability_seconds);
+    info.add_timing("total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (auto w = info.write(o.output); !w) {
+      print_diagnostics(w.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    if (o.format == "table") {
+      std::printf("%-22s %-5s %-6s %10s %10s %10s %10s %8s\n", "flux", "free", "counts", "mae", "mean_mae", "bias", "mean_bias", "skill");
+      for (const auto& f : score.fluxes)
+        std::printf("%-22s %-5s %-6s %10.4g %10.4g %10.3g %10.3g %8.3f%s\n", f.column.c_str(), f.free ? "yes" : "no", f.counted ? "yes" : "no", f.mae,
+                    f.baseline_mae, f.bias, f.baseline_bias, f.skill,
+                    f.constant ? "  constant" : (!f.identifiable ? "  not identifiable" : (f.counted ? "" : "  varies < 0.02")));
+      std::printf("\n%-40s %10s %10s  %s\n", "paper metric", "package", "mean", "target");
+      for (const auto& m : score.paper)
+        std::printf("%-40s %10.4g %10.4g  %s%s\n", m.name.c_str(), m.value, m.baseline, m.target.c_str(),
+                    m.reached ? (*m.reached ? "  reached" : "  missed") : "");
+    }
+    const auto below = score.below_baseline();
+    std::size_t counted = 0;
+    for (const auto& f : score.fluxes) counted += f.counted ? 1 : 0;
+    std::string list;
+    for (std::size_t i = 0; i < below.size() && i < 8; ++i) list += (i ? ", " : "") + below[i];
+    spdlog::info("{} rows: median skill {:.3f} over {} counted fluxes (net {:.3f}, exchange {:.3f}); {} at or below the training mean{}{}; wrote {}", score.rows,
+                 score.median_skill(), counted, score.median_skill("net"), score.median_skill("xch"), below.size(), below.empty() ? "" : ": ", list, o.output);
+  });
+}
+
+}  // namespace fluxion::cli
