@@ -28,7 +28,9 @@ struct TrainCli {
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
   std::string device = "cpu", loss = "auto", loss_weights, output_scaling = "standard", schedule = "plateau";
-  double mid_noise = 0;
+  double mid_noise = 0, time_limit_minutes = 0;
+  bool resume = false;
+  int stop_after_epochs = 0;
   int pcnn_epochs = -1, pcnn_batch = 64;
 };
 
@@ -100,6 +102,11 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->add_option("--schedule", o.schedule, "Learning rate: plateau (halve on validation plateaus, --lr-decay-after) or cosine (a fixed budget over --epochs)")
       ->check(CLI::IsMember({"plateau", "cosine"}))
       ->capture_default_str();
+  cmd->add_flag("--resume", o.resume, "Continue the training whose checkpoint is in the output directory (checkpoint.pt, written after every epoch), with the same options and dataset");
+  cmd->add_option("--time-limit", o.time_limit_minutes, "Pause after the epoch that passes this many minutes, leaving the checkpoint; run again with --resume (0: none)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--stop-after-epochs", o.stop_after_epochs, "Pause after this many epochs of this run, leaving the checkpoint (0: none)")->check(CLI::Range(0, 100000));
   cmd->add_option("--device", o.device, "cpu, cuda, or auto (a GPU when LibTorch has one)")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   const std::string g = "Package";
   cmd->add_option("--knn-reference-rows", o.knn_rows,
@@ -174,6 +181,16 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     options.standardize_outputs = o.output_scaling == "standard";
     options.input_noise = o.mid_noise;
     options.schedule = o.schedule;
+    options.checkpoint = o.output + "/checkpoint.pt";
+    options.resume = o.resume;
+    options.time_limit_seconds = 60 * o.time_limit_minutes;
+    options.stop_after_epochs = o.stop_after_epochs;
+    if (!o.resume && std::filesystem::exists(options.checkpoint)) {
+      print_diagnostics({Diagnostic{Severity::error, o.output, 0, 0, {}, "holds the checkpoint of a training (checkpoint.pt); continue it with --resume, or choose another output directory"}});
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    if (auto made = io::make_output_directory(o.output); !accept(made, ctx)) return;
     options.loss = o.loss == "auto" ? (model_id == "ccm" ? "weighted_mse" : "mae") : o.loss;
     if (options.loss == "weighted_mse") {
       options.kernel = expansion.kernel();
@@ -192,8 +209,19 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     TrainingHistory history;
     auto predictor = FluxPredictor::train(d, options, history);
     if (!accept(predictor, ctx)) return;
-    auto made = io::make_output_directory(o.output);
-    if (!accept(made, ctx)) return;
+    if (history.paused) {
+      std::string loss = "epoch\ttrain_mae\tvalidation_mae\n";
+      for (std::size_t e = 0; e < history.train_loss.size(); ++e)
+        loss += std::to_string(e + 1) + '\t' + format_number(history.train_loss[e]) + '\t' + format_number(history.validation_loss[e]) + '\n';
+      if (auto w = io::write_output_file(o.output + "/loss.tsv", loss); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+      spdlog::info("paused after epoch {} of {} (best {} so far); the checkpoint is {}: run the same command with --resume to continue",
+                   history.train_loss.size(), options.epochs, history.best_epoch, options.checkpoint);
+      return;
+    }
     const std::string package = o.output + "/predictor.fluxpkg";
     FluxPredictor& p = predictor.value();
     p.manifest()["training"]["command"] = argv;
@@ -295,6 +323,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     info.add_input("dataset", file);
     info.set("best_epoch", std::to_string(history.best_epoch));
     info.set("epochs_run", std::to_string(history.train_loss.size()));
+    if (history.resumed_from > 0) info.set("resumed_from_epoch", std::to_string(history.resumed_from));
     info.set("test_mae_mean", format_number(mae));
     info.set("trivial_test_mae_mean", format_number(trivial));
     info.add_output(package);

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <sstream>
+
+#include <ATen/CPUGeneratorImpl.h>
 
 #include "fluxion/core/progress.hpp"
 #include "fluxion/learn/transforms.hpp"
@@ -74,6 +77,38 @@ double half_width_68(std::vector<double> e) {
     return e[lo] + (at - static_cast<double>(lo)) * (e[hi] - e[lo]);
   };
   return 0.5 * (q(0.84) - q(0.16));
+}
+
+// What must agree between a checkpoint and the run that resumes it.
+std::string checkpoint_fingerprint(const TrainOptions& o, const DatasetContents& data, std::size_t inputs, std::size_t outputs) {
+  return nlohmann::json{{"hidden", o.hidden},
+                        {"epochs", o.epochs},
+                        {"batch", o.batch},
+                        {"learning_rate", o.learning_rate},
+                        {"patience", o.patience},
+                        {"lr_decay_after", o.lr_decay_after},
+                        {"seed", o.seed},
+                        {"loss", o.loss},
+                        {"flux_weights", o.flux_weights},
+                        {"standardize_outputs", o.standardize_outputs},
+                        {"input_noise", o.input_noise},
+                        {"schedule", o.schedule},
+                        {"inputs", inputs},
+                        {"outputs", outputs},
+                        {"train_rows", data.train.size()},
+                        {"validation_rows", data.validation.size()},
+                        {"first_train_row", data.train.empty() ? 0 : data.train.front()},
+                        {"last_train_row", data.train.empty() ? 0 : data.train.back()}}
+      .dump();
+}
+
+torch::Tensor doubles_tensor(const std::vector<double>& v) {
+  return torch::from_blob(const_cast<double*>(v.data()), {static_cast<std::int64_t>(v.size())}, torch::kFloat64).clone();
+}
+
+std::vector<double> tensor_doubles(const torch::Tensor& t) {
+  const torch::Tensor c = t.to(torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
 }  // namespace
@@ -157,6 +192,9 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   if (o.schedule != "plateau" && o.schedule != "cosine") return fail("unknown schedule '" + o.schedule + "' (plateau or cosine)");
   if (!(o.input_noise >= 0) || !std::isfinite(o.input_noise)) return fail("input noise must be a finite SD >= 0");
   if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate) || o.learning_rate > 10) return fail("the learning rate must be in (0, 10]");
+  if ((o.resume || o.time_limit_seconds > 0 || o.stop_after_epochs > 0) && o.checkpoint.empty())
+    return fail("resuming or pausing a training needs a checkpoint file");
+  if (o.resume && !std::filesystem::is_regular_file(o.checkpoint)) return fail("no checkpoint to resume at " + o.checkpoint);
   if (o.loss == "weighted_mse") {
     if (o.kernel.cols() != data.free_fluxes.cols() || o.kernel.rows() != data.fluxes.cols())
       return fail("the weighted loss needs the kernel of the dataset's model (" + std::to_string(data.fluxes.cols()) + " × " +
@@ -175,7 +213,7 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   try {
     return train_network(std::move(p), data, o, history);
   } catch (const std::exception& e) {
-    return fail(std::string("LibTorch: ") + e.what());
+    return fail(e.what());
   }
 }
 
@@ -255,8 +293,95 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   double lr = o.learning_rate;
   history = {};
   const auto t0 = std::chrono::steady_clock::now();
+  const std::string fingerprint = checkpoint_fingerprint(o, data, m.inputs, outputs);
+  int first_epoch = 1;
+  auto save_checkpoint = [&](int epoch) {
+    torch::serialize::OutputArchive a;
+    a.write("format", c10::IValue(std::string("fluxion-training-checkpoint")));
+    a.write("fingerprint", c10::IValue(fingerprint));
+    a.write("epoch", c10::IValue(static_cast<std::int64_t>(epoch)));
+    a.write("best_epoch", c10::IValue(static_cast<std::int64_t>(history.best_epoch)));
+    a.write("counters", torch::tensor({static_cast<std::int64_t>(since_best), static_cast<std::int64_t>(since_decay), static_cast<std::int64_t>(decays)}));
+    a.write("scalars", doubles_tensor({lr, best_loss}));
+    a.write("train_loss", doubles_tensor(history.train_loss));
+    a.write("validation_loss", doubles_tensor(history.validation_loss));
+    for (const auto& q : m.net->named_parameters()) a.write("net." + q.key(), q.value().detach().to(torch::kCPU));
+    for (std::size_t i = 0; i < best.size(); ++i) a.write("best." + std::to_string(i), best[i].to(torch::kCPU));
+    torch::serialize::OutputArchive opt;
+    adam.save(opt);
+    a.write("adam", opt);
+    std::ostringstream r;
+    r << rng;
+    a.write("order_rng", c10::IValue(r.str()));
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      a.write("torch_rng", gen.get_state());
+    }
+    const std::string tmp = o.checkpoint + ".tmp";
+    a.save_to(tmp);
+    std::filesystem::rename(tmp, o.checkpoint);
+  };
+  if (o.resume) {
+    torch::serialize::InputArchive a;
+    a.load_from(o.checkpoint);
+    c10::IValue format, fp, epoch, best_epoch;
+    if (!a.try_read("format", format) || !format.isString() || format.toStringRef() != "fluxion-training-checkpoint")
+      throw std::runtime_error(o.checkpoint + " is not a fluxion training checkpoint");
+    a.read("fingerprint", fp);
+    if (fp.toStringRef() != fingerprint)
+      throw std::runtime_error(o.checkpoint + " was made with other training settings or another dataset; it holds " + fp.toStringRef());
+    a.read("epoch", epoch);
+    a.read("best_epoch", best_epoch);
+    torch::Tensor counters, scalars, tl, vl;
+    a.read("counters", counters);
+    a.read("scalars", scalars);
+    a.read("train_loss", tl);
+    a.read("validation_loss", vl);
+    since_best = static_cast<int>(counters[0].item<std::int64_t>());
+    since_decay = static_cast<int>(counters[1].item<std::int64_t>());
+    decays = static_cast<int>(counters[2].item<std::int64_t>());
+    lr = scalars[0].item<double>();
+    best_loss = scalars[1].item<double>();
+    history.train_loss = tensor_doubles(tl);
+    history.validation_loss = tensor_doubles(vl);
+    history.best_epoch = static_cast<int>(best_epoch.toInt());
+    {
+      torch::NoGradGuard guard;
+      for (auto& q : m.net->named_parameters()) {
+        torch::Tensor t;
+        a.read("net." + q.key(), t);
+        q.value().copy_(t);
+      }
+      const auto params = m.net->parameters();
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        torch::Tensor t;
+        a.read("best." + std::to_string(i), t);
+        best.push_back(t.to(device));
+      }
+    }
+    torch::serialize::InputArchive opt;
+    a.read("adam", opt);
+    adam.load(opt);
+    for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+    c10::IValue r;
+    a.read("order_rng", r);
+    std::istringstream rs(r.toStringRef());
+    rs >> rng;
+    torch::Tensor state;
+    a.read("torch_rng", state);
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(state);
+    }
+    first_epoch = static_cast<int>(epoch.toInt()) + 1;
+    history.resumed_from = first_epoch - 1;
+  }
   ProgressBar bar("training", o.epochs, "epochs", o.progress);
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+  bar.update(first_epoch - 1);
+  int run_epochs = 0;
+  for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
     if (o.schedule == "cosine") {
       lr = o.learning_rate * 0.5 * (1 + std::cos(M_PI * static_cast<double>(epoch - 1) / static_cast<double>(o.epochs)));
       for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
@@ -303,8 +428,16 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
       for (auto& g : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
     }
     bar.update(epoch);
+    ++run_epochs;
+    if (!o.checkpoint.empty()) save_checkpoint(epoch);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (epoch < o.epochs && ((o.stop_after_epochs > 0 && run_epochs >= o.stop_after_epochs) || (o.time_limit_seconds > 0 && elapsed >= o.time_limit_seconds))) {
+      history.paused = true;
+      break;
+    }
   }
   bar.finish();
+  if (best.empty()) throw std::runtime_error("the checkpoint holds no finished epoch");
   {
     torch::NoGradGuard guard;
     auto params = m.net->parameters();

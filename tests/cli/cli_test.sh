@@ -155,6 +155,14 @@ fi
 # training a flux predictor on a dataset
 expect 0 'best epoch [0-9]+ of 40' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train" --epochs 40 --hidden 64,32 --batch 64 --pcnn-epochs 3
 expect 0 '^flux	mae	half_width_68' -- head -1 "$tmp/train/test_errors.tsv"
+expect 0 '	skill$' -- head -1 "$tmp/train/test_errors.tsv"
+# a training paused and resumed from its checkpoint
+expect 0 'paused after epoch 2 of 5' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_resume" --epochs 5 --hidden 16 --batch 64 --pcnn-epochs 0 --stop-after-epochs 2 --schedule cosine --mid-noise 0.001
+expect 2 'holds the checkpoint of a training \(checkpoint.pt\); continue it with --resume' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_resume" --epochs 5 --hidden 16 --batch 64 --pcnn-epochs 0
+expect 2 'was made with other training settings' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_resume" --epochs 5 --hidden 17 --batch 64 --pcnn-epochs 0 --resume --schedule cosine --mid-noise 0.001
+expect 0 'best epoch [0-9] of 5' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_resume" --epochs 5 --hidden 16 --batch 64 --pcnn-epochs 0 --resume --schedule cosine --mid-noise 0.001
+expect 0 '"resumed_from_epoch": "2"' -- cat "$tmp/train_resume/run_info.json"
+expect 2 'no checkpoint to resume' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_fresh" --epochs 5 --hidden 16 --resume
 expect 0 '^40	' -- tail -1 "$tmp/train/loss.tsv"
 expect 2 'hidden layer sizes must be positive \(got 0\)' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --hidden 16,0
 expect 2 'is not an HDF5 file' -- "$fluxion" train -d "$tmp/samples/samples.tsv" -o "$tmp/train_bad"

@@ -629,3 +629,47 @@ TEST(FluxPredictor, BeatsTheMeanOnEveryIdentifiableFlux) {
   bad.schedule = "linear";
   EXPECT_FALSE(FluxPredictor::train(d, bad, h).ok());
 }
+
+// A training paused after 3 epochs and resumed from its checkpoint ends with the weights
+// and history of one unbroken run (noise and batch order included); a checkpoint of other
+// settings is refused.
+TEST(FluxPredictor, ResumedTrainingEqualsAnUnbrokenRun) {
+  const DatasetContents d = simple_dataset(1500);
+  TrainOptions o;
+  o.hidden = {32, 16};
+  o.epochs = 6;
+  o.batch = 64;
+  o.input_noise = 0.002;
+  o.schedule = "cosine";
+  o.progress = false;
+  TrainingHistory whole;
+  auto a = FluxPredictor::train(d, o, whole);
+  ASSERT_TRUE(a.ok()) << a.message();
+  const fs::path dir = fs::temp_directory_path() / ("fluxion_test_resume_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  o.checkpoint = (dir / "checkpoint.pt").string();
+  o.stop_after_epochs = 3;
+  TrainingHistory first;
+  auto b = FluxPredictor::train(d, o, first);
+  ASSERT_TRUE(b.ok()) << b.message();
+  EXPECT_TRUE(first.paused);
+  EXPECT_EQ(first.train_loss.size(), 3u);
+  o.stop_after_epochs = 0;
+  o.resume = true;
+  TrainingHistory second;
+  auto c = FluxPredictor::train(d, o, second);
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_FALSE(second.paused);
+  EXPECT_EQ(second.resumed_from, 3);
+  EXPECT_EQ(second.validation_loss, whole.validation_loss);
+  const Eigen::MatrixXd probe = d.mids.topRows(20);
+  EXPECT_TRUE(c.value().predict(probe) == a.value().predict(probe));
+  o.hidden = {32, 8};
+  TrainingHistory other;
+  auto refused = FluxPredictor::train(d, o, other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("other training settings"), std::string::npos) << refused.message();
+  o.checkpoint.clear();
+  EXPECT_FALSE(FluxPredictor::train(d, o, other).ok());
+  fs::remove_all(dir);
+}

@@ -51,6 +51,15 @@ struct TrainOptions {
   // "plateau": halve the learning rate on validation plateaus (lr_decay_after);
   // "cosine": a fixed budget, lr = lr₀ · ½(1 + cos(π · (epoch − 1) / epochs)).
   std::string schedule = "plateau";
+  // Resumable training. With a checkpoint path, the whole state (weights, the best
+  // weights, Adam's moments, the schedule, the history, both random streams) is written
+  // there after every epoch (to a temporary file, then renamed); `resume` continues from
+  // it, refusing one made with other settings or data. A run split this way gives the
+  // same weights as one unbroken run on the same device and threads.
+  std::string checkpoint;
+  bool resume = false;
+  double time_limit_seconds = 0;  // > 0: pause after the epoch that passes it (needs a checkpoint)
+  int stop_after_epochs = 0;      // > 0: pause after this many epochs of this run (needs a checkpoint)
   Eigen::MatrixXd kernel;            // weighted_mse: full × free (FluxExpansion::kernel)
   std::vector<double> flux_weights;  // weighted_mse: one per full column
 };
@@ -59,7 +68,9 @@ struct TrainingHistory {
   std::vector<double> train_loss, validation_loss;  // per epoch, MAE of transformed fluxes
   int best_epoch = 0;                               // 1-based
   bool stopped_early = false;
-  double seconds = 0;
+  bool paused = false;    // a time or epoch limit of this run ended it; resume from the checkpoint
+  int resumed_from = 0;   // the epoch the checkpoint held (0: a fresh start)
+  double seconds = 0;     // this run's
 };
 
 // Errors on the test rows (raw fluxes): per free flux, the mean absolute error, the
