@@ -22,7 +22,7 @@ namespace fluxion::cli {
 namespace {
 
 struct ScoreCli {
-  std::string predictor, dataset, output, model, subset = "test", format = "tsv";
+  std::string predictor, dataset, output, model, subset = "test", format = "tsv", where;
   long rows = 0, identifiability_rows = 100;
   double tolerance = 0.05, mid_sd = 0.01, temperature = kDefaultTemperature;
 };
@@ -49,6 +49,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->add_option("--subset", o.subset, "Rows scored: test (the dataset's held-out rows; use when the package was trained on this dataset) or all (a fresh dataset)")
       ->check(CLI::IsMember({"test", "all"}))
       ->capture_default_str();
+  cmd->add_option("--where", o.where, "Score only the rows where a flux lies below or above a value: FLUX<VALUE or FLUX>VALUE, FLUX as net:<reaction> or xch:<reaction> (e.g. 'xch:v2<1')");
   cmd->add_option("--rows", o.rows, "At most this many rows, evenly spaced (0: all)")->check(CLI::Range(0L, 100000000L))->capture_default_str();
   cmd->add_option("--identifiability-rows", o.identifiability_rows, "Rows whose MID sensitivities decide identifiability (0: skip, every flux counts as identifiable)")
       ->check(CLI::Range(0L, 1000000L))
@@ -96,8 +97,22 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       pool.resize(static_cast<std::size_t>(d.rows));
       for (std::size_t i = 0; i < pool.size(); ++i) pool[i] = i;
     }
+    if (!o.where.empty()) {
+      const auto op = o.where.find_first_of("<>");
+      const std::string flux = op == std::string::npos ? o.where : o.where.substr(0, op);
+      const auto at = std::find(d.flux_columns.begin(), d.flux_columns.end(), flux);
+      char* end = nullptr;
+      const double bound = op == std::string::npos ? NAN : std::strtod(o.where.c_str() + op + 1, &end);
+      if (op == std::string::npos || at == d.flux_columns.end() || end == o.where.c_str() + op + 1 || *end != '\0' || !std::isfinite(bound))
+        return input_error("--where " + o.where, "is not FLUX<VALUE or FLUX>VALUE with FLUX one of the dataset's columns (net:<reaction>, xch:<reaction>)");
+      const auto c = static_cast<Eigen::Index>(at - d.flux_columns.begin());
+      std::vector<std::uint64_t> kept;
+      for (auto r : pool)
+        if (o.where[op] == '<' ? d.fluxes(static_cast<Eigen::Index>(r), c) < bound : d.fluxes(static_cast<Eigen::Index>(r), c) > bound) kept.push_back(r);
+      pool = std::move(kept);
+    }
     const std::vector<std::uint64_t> rows = pick_rows(pool, o.rows);
-    if (rows.empty()) return input_error(file, "has no " + o.subset + " rows to score");
+    if (rows.empty()) return input_error(file, "has no rows to score (" + o.subset + " rows" + (o.where.empty() ? std::string() : " where " + o.where) + ")");
 
     Eigen::MatrixXd truth(static_cast<Eigen::Index>(rows.size()), d.fluxes.cols());
     Eigen::MatrixXd free_truth(static_cast<Eigen::Index>(rows.size()), d.free_fluxes.cols());
@@ -142,7 +157,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     if (!accept(made, ctx)) return;
     nlohmann::json out = score.to_json();
     out["predictor"] = {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", so.model_id}};
-    out["dataset"] = {{"file", file}, {"subset", o.subset}};
+    out["dataset"] = {{"file", file}, {"subset", o.subset}, {"where", o.where}};
     out["identifiable_when"] = "median over the sampled rows of posterior / prior SD < 0.5 (linearised; MIDs with SD mid_sd; prior: the covariance of the scored rows' free fluxes)";
     out["counted_when"] = "not constant, identifiable, baseline MAE >= 0.02";
     for (const auto& [name, text] : {std::pair{std::string("/scores.tsv"), score.fluxes_tsv()}, std::pair{std::string("/delta_g_scores.tsv"), score.delta_g_tsv()},

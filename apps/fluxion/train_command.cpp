@@ -27,10 +27,10 @@ struct TrainCli {
   int epochs = 200, batch = 0, patience = 20, threads = 1, lr_decay_after = -1;
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
-  std::string device = "cpu", loss = "auto", loss_weights, output_scaling = "standard", schedule = "plateau";
-  double mid_noise = 0, time_limit_minutes = 0;
+  std::string device = "cpu", loss = "auto", loss_weights, output_scaling = "standard", input_scaling = "standard", schedule = "plateau";
+  double mid_noise = 0, time_limit_minutes = 0, input_scale_floor = 0.01;
   bool resume = false;
-  int stop_after_epochs = 0;
+  int stop_after_epochs = 0, heads = 1;
   int pcnn_epochs = -1, pcnn_batch = 64;
 };
 
@@ -89,12 +89,21 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--seed", o.seed, "Seed of the initial weights and the batch order")->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads (the same count gives the same weights)")->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--loss", o.loss, "mae (transformed free fluxes), weighted_mse (raw full fluxes, ML-Flux's CCM), or auto (weighted_mse for ccm)")
-      ->check(CLI::IsMember({"auto", "mae", "weighted_mse"}))
+  cmd->add_option("--loss", o.loss, "mae (transformed free fluxes), weighted_mse (raw full fluxes, ML-Flux's CCM), balanced_mae (raw full fluxes, each in units of its training SD), hybrid (raw full net fluxes in units of their training SD, transformed exchange fluxes), or auto (weighted_mse for ccm)")
+      ->check(CLI::IsMember({"auto", "mae", "weighted_mse", "balanced_mae", "hybrid"}))
       ->capture_default_str();
   cmd->add_option("--loss-weights", o.loss_weights, "weighted_mse: flux<TAB>weight per line (net:<id>, xch:<id>; others 1); default: ML-Flux's for ccm, else 1");
   cmd->add_option("--output-scaling", o.output_scaling, "standard: the network predicts each output standardised over the training rows (mean and SD kept in the package); none: as ML-Flux")
       ->check(CLI::IsMember({"standard", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--input-scaling", o.input_scaling, "standard: MID entries that never vary are dropped, the others standardised over the training rows (kept in the package); none: as ML-Flux")
+      ->check(CLI::IsMember({"standard", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--input-scale-floor", o.input_scale_floor, "standard input scaling: the smallest scale of an entry (an SD below it is not magnified)")
+      ->check(CLI::Range(1e-6, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--heads", o.heads, "1: one network for every output; 2: one for the net and one for the exchange outputs, sharing no weights")
+      ->check(CLI::IsMember({1, 2}))
       ->capture_default_str();
   cmd->add_option("--mid-noise", o.mid_noise, "SD of Gaussian noise added to the training MIDs of each batch (augmentation at the measurement SD; 0: none)")
       ->check(CLI::Range(0.0, 1.0))
@@ -179,6 +188,9 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     options.threads = o.threads;
     options.device = o.device;
     options.standardize_outputs = o.output_scaling == "standard";
+    options.standardize_inputs = o.input_scaling == "standard";
+    options.two_heads = o.heads == 2;
+    options.input_scale_floor = o.input_scale_floor;
     options.input_noise = o.mid_noise;
     options.schedule = o.schedule;
     options.checkpoint = o.output + "/checkpoint.pt";
@@ -192,8 +204,8 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     }
     if (auto made = io::make_output_directory(o.output); !accept(made, ctx)) return;
     options.loss = o.loss == "auto" ? (model_id == "ccm" ? "weighted_mse" : "mae") : o.loss;
+    if (options.loss != "mae") options.kernel = expansion.kernel();
     if (options.loss == "weighted_mse") {
-      options.kernel = expansion.kernel();
       if (!o.loss_weights.empty()) {
         auto w = read_loss_weights(o.loss_weights, d.flux_columns);
         if (!accept(w, ctx)) return;
@@ -311,6 +323,8 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ctx.exit_code = kExitFailure;
       return;
     }
+    std::error_code removed;
+    std::filesystem::remove(options.checkpoint, removed);  // the package holds the result; a new training may start here
     for (const auto& [name, text] : {std::pair{std::string("/loss.tsv"), loss}, std::pair{std::string("/test_errors.tsv"), errors},
                                      std::pair{std::string("/error_tables.tsv"), levels}, std::pair{std::string("/vssr_acceptance.tsv"), acceptance},
                                      std::pair{std::string("/pcnn_loss.tsv"), pcnn_loss}})

@@ -20,7 +20,7 @@ namespace fluxion {
 
 namespace {
 
-torch::nn::Sequential make_network(std::size_t inputs, const std::vector<int>& hidden, std::size_t outputs) {
+torch::nn::Sequential make_mlp(std::size_t inputs, const std::vector<int>& hidden, std::size_t outputs) {
   torch::nn::Sequential net;
   auto in = static_cast<std::int64_t>(inputs);
   for (int h : hidden) {
@@ -37,6 +37,35 @@ torch::nn::Sequential make_network(std::size_t inputs, const std::vector<int>& h
   }
   return net;
 }
+
+// The flux network: one MLP for every output ("head"), or, with two heads, one for the
+// net outputs and one for the exchange outputs (concatenated in that order): the two then
+// share no weights, so neither part's gradients drown the other's.
+struct FluxNetworkImpl : torch::nn::Module {
+  torch::nn::Sequential head{nullptr}, exchange_head{nullptr};
+  FluxNetworkImpl(std::size_t inputs, const std::vector<int>& hidden, std::size_t outputs, std::size_t net_outputs, bool two_heads) {
+    if (two_heads && net_outputs > 0 && net_outputs < outputs) {
+      head = register_module("head", make_mlp(inputs, hidden, net_outputs));
+      exchange_head = register_module("exchange_head", make_mlp(inputs, hidden, outputs - net_outputs));
+    } else {
+      head = register_module("head", make_mlp(inputs, hidden, outputs));
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    if (!exchange_head) return head->forward(x);
+    return torch::cat({head->forward(x), exchange_head->forward(x)}, 1);
+  }
+  bool two_heads() const { return static_cast<bool>(exchange_head); }
+};
+TORCH_MODULE(FluxNetwork);
+
+FluxNetwork make_network(std::size_t inputs, const std::vector<int>& hidden, std::size_t outputs, std::size_t net_outputs = 0, bool two_heads = false) {
+  return FluxNetwork(inputs, hidden, outputs, net_outputs, two_heads);
+}
+
+// A parameter's name in packages: the single head's as a bare Sequential's ("0.weight"),
+// so that packages of one head read as they always have.
+std::string package_key(const std::string& key) { return key.rfind("head.", 0) == 0 ? key.substr(5) : key; }
 
 // rows of a column-major Eigen matrix as a row-major float tensor
 torch::Tensor rows_tensor(const Eigen::MatrixXd& m, const std::vector<std::uint64_t>& rows) {
@@ -92,7 +121,10 @@ std::string checkpoint_fingerprint(const TrainOptions& o, const DatasetContents&
                         {"flux_weights", o.flux_weights},
                         {"standardize_outputs", o.standardize_outputs},
                         {"input_noise", o.input_noise},
+                        {"standardize_inputs", o.standardize_inputs},
+                        {"input_scale_floor", o.input_scale_floor},
                         {"schedule", o.schedule},
+                        {"two_heads", o.two_heads},
                         {"inputs", inputs},
                         {"outputs", outputs},
                         {"train_rows", data.train.size()},
@@ -114,12 +146,33 @@ std::vector<double> tensor_doubles(const torch::Tensor& t) {
 }  // namespace
 
 struct FluxPredictor::Impl {
-  torch::nn::Sequential net{nullptr};
+  FluxNetwork net{nullptr};
   std::vector<std::string> columns;
   std::vector<bool> is_net;
   bool raw_outputs = false;  // the network outputs raw fluxes (weighted_mse), else transformed
+  bool raw_net = false;      // hybrid: raw net fluxes, transformed exchange fluxes
   // network output z -> y = out_mean + out_scale · z (empty: y = z)
   std::vector<double> out_mean, out_scale;
+  // network input: (x[in_kept] − in_mean) / in_scale (empty in_kept: x as it is)
+  std::vector<std::int64_t> in_kept;
+  std::vector<float> in_mean, in_scale;
+  torch::Tensor kept_t, in_mean_t, in_scale_t;  // the same on the network's device
+
+  void set_input_tensors(const torch::Device& device) {
+    if (in_kept.empty()) return;
+    kept_t = torch::tensor(in_kept, torch::kInt64).to(device);
+    in_mean_t = torch::tensor(in_mean).to(device);
+    in_scale_t = torch::tensor(in_scale).to(device);
+  }
+  torch::Tensor network_inputs(const torch::Tensor& x) const {
+    if (in_kept.empty()) return x;
+    return (x.index_select(1, kept_t) - in_mean_t) / in_scale_t;
+  }
+  std::size_t network_width() const { return in_kept.empty() ? inputs : in_kept.size(); }
+  nlohmann::json input_manifest(double floor) const {
+    if (in_kept.empty()) return nullptr;
+    return {{"kept", in_kept}, {"mean", in_mean}, {"scale", in_scale}, {"scale_floor", floor}};
+  }
   std::size_t inputs = 0;
   nlohmann::json manifest;
   MidMatrix knn_reference;
@@ -188,13 +241,17 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   for (int h : o.hidden)
     if (h < 1) return fail("hidden layer sizes must be positive (got " + std::to_string(h) + ")");
   if (o.batch < 1 || o.epochs < 1) return fail("batch size and epochs must be positive");
-  if (o.loss != "mae" && o.loss != "weighted_mse") return fail("unknown loss '" + o.loss + "' (mae or weighted_mse)");
+  if (o.loss != "mae" && o.loss != "weighted_mse" && o.loss != "balanced_mae" && o.loss != "hybrid")
+    return fail("unknown loss '" + o.loss + "' (mae, weighted_mse, balanced_mae or hybrid)");
   if (o.schedule != "plateau" && o.schedule != "cosine") return fail("unknown schedule '" + o.schedule + "' (plateau or cosine)");
   if (!(o.input_noise >= 0) || !std::isfinite(o.input_noise)) return fail("input noise must be a finite SD >= 0");
   if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate) || o.learning_rate > 10) return fail("the learning rate must be in (0, 10]");
   if ((o.resume || o.time_limit_seconds > 0 || o.stop_after_epochs > 0) && o.checkpoint.empty())
     return fail("resuming or pausing a training needs a checkpoint file");
   if (o.resume && !std::filesystem::is_regular_file(o.checkpoint)) return fail("no checkpoint to resume at " + o.checkpoint);
+  if (o.loss != "mae" && (o.kernel.cols() != data.free_fluxes.cols() || o.kernel.rows() != data.fluxes.cols()))
+    return fail("the loss on full fluxes needs the kernel of the dataset's model (" + std::to_string(data.fluxes.cols()) + " × " +
+                std::to_string(data.free_fluxes.cols()) + ")");
   if (o.loss == "weighted_mse") {
     if (o.kernel.cols() != data.free_fluxes.cols() || o.kernel.rows() != data.fluxes.cols())
       return fail("the weighted loss needs the kernel of the dataset's model (" + std::to_string(data.fluxes.cols()) + " × " +
@@ -226,21 +283,52 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   const bool cuda = o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available());
   if (cuda && !torch::cuda::is_available()) throw std::runtime_error("no CUDA device: this LibTorch has no GPU support, or no GPU is visible");
   const torch::Device device = cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  m.net = make_network(m.inputs, o.hidden, outputs);  // initialised on the CPU: the same weights on every device
+  const torch::Tensor x_train = mid_tensor(data, data.train).to(device);
+  if (o.standardize_inputs) {
+    const torch::Tensor mu = x_train.mean(0).to(torch::kCPU), sd = x_train.std(0, /*unbiased=*/false).to(torch::kCPU);
+    m.in_kept.clear(), m.in_mean.clear(), m.in_scale.clear();
+    for (std::int64_t j = 0; j < mu.size(0); ++j) {
+      const float s_j = sd[j].item<float>();
+      if (!(s_j > 1e-7f)) continue;  // never varies: no information
+      m.in_kept.push_back(j);
+      m.in_mean.push_back(mu[j].item<float>());
+      m.in_scale.push_back(std::max(s_j, static_cast<float>(o.input_scale_floor)));
+    }
+    if (m.in_kept.empty()) throw std::runtime_error("no MID entry varies over the training rows");
+    m.set_input_tensors(device);
+  }
+  const auto net_outputs = static_cast<std::size_t>(std::count(m.is_net.begin(), m.is_net.end(), true));
+  m.net = make_network(m.network_width(), o.hidden, outputs, net_outputs, o.two_heads);  // initialised on the CPU: the same weights on every device
   m.net->to(device);
 
-  // targets: transformed free fluxes, or raw full fluxes for the weighted loss
-  const bool weighted = o.loss == "weighted_mse";
+  // targets: transformed free fluxes (mae); raw full fluxes (weighted_mse, balanced_mae);
+  // hybrid: raw full net fluxes, then transformed exchange fluxes
+  const bool hybrid = o.loss == "hybrid";
+  const bool weighted = o.loss == "weighted_mse" || o.loss == "balanced_mae";  // a loss on raw full fluxes, through the kernel
+  const bool balanced = o.loss == "balanced_mae";
   m.raw_outputs = weighted;
-  Eigen::MatrixXd y = weighted ? data.fluxes : data.free_fluxes;
-  if (!weighted)
+  m.raw_net = hybrid;
+  const auto n_free_net = static_cast<Eigen::Index>(std::count(m.is_net.begin(), m.is_net.end(), true));
+  const Eigen::Index n_net_full = hybrid ? o.kernel.rows() - (static_cast<Eigen::Index>(outputs) - n_free_net) : 0;
+  Eigen::MatrixXd y;
+  if (weighted) {
+    y = data.fluxes;
+  } else if (hybrid) {
+    y.resize(data.fluxes.rows(), n_net_full + (static_cast<Eigen::Index>(outputs) - n_free_net));
+    y.leftCols(n_net_full) = data.fluxes.leftCols(n_net_full);
+    for (Eigen::Index i = 0; i < y.rows(); ++i)
+      for (Eigen::Index j = n_free_net; j < static_cast<Eigen::Index>(outputs); ++j) y(i, n_net_full + j - n_free_net) = exchange_to_output(data.free_fluxes(i, j));
+  } else {
+    y = data.free_fluxes;
     for (Eigen::Index i = 0; i < y.rows(); ++i)
       for (Eigen::Index j = 0; j < y.cols(); ++j) y(i, j) = transform(m.is_net[static_cast<std::size_t>(j)], y(i, j));
+  }
   // standardised targets: the network learns z = (y − mean) / scale
   if (o.standardize_outputs) {
     m.out_mean.assign(outputs, 0.0);
     m.out_scale.assign(outputs, 1.0);
-    const Eigen::MatrixXd free_y = weighted ? data.free_fluxes : y;
+    Eigen::MatrixXd free_y = weighted || hybrid ? data.free_fluxes : y;
+    if (hybrid) free_y.rightCols(static_cast<Eigen::Index>(outputs) - n_free_net) = y.rightCols(static_cast<Eigen::Index>(outputs) - n_free_net);
     for (std::size_t j = 0; j < outputs; ++j) {
       double s1 = 0, s2 = 0;
       for (auto r : data.train) {
@@ -253,32 +341,68 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
       m.out_mean[j] = mu;
       m.out_scale[j] = std::sqrt(var) > 1e-9 * std::max(1.0, std::fabs(mu)) ? std::sqrt(var) : 1.0;
     }
-    if (!weighted)
+    if (!weighted) {
+      const Eigen::Index first = hybrid ? n_net_full : 0, offset = hybrid ? n_free_net - n_net_full : 0;  // target column -> output
       for (Eigen::Index i = 0; i < y.rows(); ++i)
-        for (Eigen::Index j = 0; j < y.cols(); ++j)
-          y(i, j) = (y(i, j) - m.out_mean[static_cast<std::size_t>(j)]) / m.out_scale[static_cast<std::size_t>(j)];
+        for (Eigen::Index j = first; j < y.cols(); ++j)
+          y(i, j) = (y(i, j) - m.out_mean[static_cast<std::size_t>(j + offset)]) / m.out_scale[static_cast<std::size_t>(j + offset)];
+    }
   }
   torch::Tensor out_mean_t, out_scale_t;
-  if (weighted && o.standardize_outputs) {
+  if ((weighted || hybrid) && o.standardize_outputs) {
     out_mean_t = torch::tensor(std::vector<float>(m.out_mean.begin(), m.out_mean.end())).to(device);
     out_scale_t = torch::tensor(std::vector<float>(m.out_scale.begin(), m.out_scale.end())).to(device);
   }
   torch::Tensor kernel_t, weights_t;
+  // each full flux in units of its spread over the training rows (at least 0.01); fixed ones weigh 0
+  auto spread_weights = [&](Eigen::Index columns) {
+    std::vector<float> w(static_cast<std::size_t>(columns), 0.0f);
+    for (Eigen::Index j = 0; j < columns; ++j) {
+      double s1 = 0, s2 = 0;
+      for (auto r : data.train) {
+        const double v = data.fluxes(static_cast<Eigen::Index>(r), j);
+        s1 += v, s2 += v * v;
+      }
+      const double n = static_cast<double>(data.train.size()), mu = s1 / n, sd = std::sqrt(std::max(0.0, s2 / n - mu * mu));
+      if (sd > 1e-6 * std::max(1.0, std::fabs(mu))) w[static_cast<std::size_t>(j)] = static_cast<float>(1 / std::max(sd, 0.01));
+    }
+    return w;
+  };
+  std::int64_t hybrid_terms = 1;
+  if (hybrid) {
+    kernel_t = torch::empty({n_free_net, n_net_full}, torch::kFloat32);  // free net × full net
+    auto k = kernel_t.accessor<float, 2>();
+    for (Eigen::Index i = 0; i < n_net_full; ++i)
+      for (Eigen::Index j = 0; j < n_free_net; ++j) k[j][i] = static_cast<float>(o.kernel(i, j));
+    const std::vector<float> w = spread_weights(n_net_full);
+    hybrid_terms = std::max<std::int64_t>(1, std::count_if(w.begin(), w.end(), [](float v) { return v > 0; }) + (static_cast<std::int64_t>(outputs) - n_free_net));
+    weights_t = torch::tensor(w).to(device);
+    kernel_t = kernel_t.to(device);
+  }
   if (weighted) {
     kernel_t = torch::empty({o.kernel.cols(), o.kernel.rows()}, torch::kFloat32);  // free × full
     for (Eigen::Index i = 0; i < o.kernel.rows(); ++i)
       for (Eigen::Index j = 0; j < o.kernel.cols(); ++j) kernel_t[j][i] = static_cast<float>(o.kernel(i, j));
-    weights_t = torch::tensor(std::vector<float>(o.flux_weights.begin(), o.flux_weights.end()));
+    const std::vector<float> w = balanced ? spread_weights(data.fluxes.cols()) : std::vector<float>(o.flux_weights.begin(), o.flux_weights.end());
+    weights_t = torch::tensor(w);
     kernel_t = kernel_t.to(device);
     weights_t = weights_t.to(device);
   }
   auto loss_of = [&](const torch::Tensor& out, const torch::Tensor& target) {
+    if (hybrid) {
+      torch::Tensor net = out.slice(1, 0, n_free_net);
+      if (out_mean_t.defined()) net = net * out_scale_t.slice(0, 0, n_free_net) + out_mean_t.slice(0, 0, n_free_net);
+      const torch::Tensor e_net = torch::abs(net.mm(kernel_t) - target.slice(1, 0, n_net_full)) * weights_t;
+      const torch::Tensor e_x = torch::abs(out.slice(1, n_free_net) - target.slice(1, n_net_full));
+      return (e_net.sum(1) + e_x.sum(1)).mean() / static_cast<double>(hybrid_terms);
+    }
     if (!weighted) return torch::abs(out - target).mean();
     const torch::Tensor free = out_mean_t.defined() ? out * out_scale_t + out_mean_t : out;
-    return (torch::square(free.mm(kernel_t) - target) * weights_t).mean();
+    const torch::Tensor error = free.mm(kernel_t) - target;
+    return ((balanced ? torch::abs(error) : torch::square(error)) * weights_t).mean();
   };
-  const torch::Tensor x_train = mid_tensor(data, data.train).to(device), y_train = rows_tensor(y, data.train).to(device);
-  const torch::Tensor x_val = mid_tensor(data, data.validation).to(device), y_val = rows_tensor(y, data.validation).to(device);
+  const torch::Tensor y_train = rows_tensor(y, data.train).to(device);
+  const torch::Tensor x_val = m.network_inputs(mid_tensor(data, data.validation).to(device)), y_val = rows_tensor(y, data.validation).to(device);
   std::vector<double> mean(outputs, 0.0);
   for (auto r : data.train)
     for (std::size_t j = 0; j < outputs; ++j) mean[j] += data.free_fluxes(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) / static_cast<double>(data.train.size());
@@ -397,6 +521,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
       torch::Tensor xb = x_train.index_select(0, idx);
       const torch::Tensor yb = y_train.index_select(0, idx);
       if (o.input_noise > 0) xb = xb + o.input_noise * torch::randn_like(xb);
+      xb = m.network_inputs(xb);
       adam.zero_grad();
       const torch::Tensor loss = loss_of(m.net->forward(xb), yb);
       loss.backward();
@@ -444,20 +569,23 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
     for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best[i]);
   }
   m.net->to(torch::kCPU);  // predictions run on the CPU (one pattern at a time)
+  m.set_input_tensors(torch::kCPU);
   history.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.manifest = {{"format", "fluxion-predictor"},
                 {"version", kPredictorFormatVersion},
                 {"inputs", m.inputs},
-                {"outputs", m.raw_outputs ? "raw" : "transformed"},
+                {"outputs", m.raw_outputs ? "raw" : (m.raw_net ? "raw_net" : "transformed")},
                 {"columns", m.columns},
                 {"hidden", o.hidden},
+                {"heads", m.net->two_heads() ? 2 : 1},
                 {"transforms",
                  {{"net", "logistic below 3.89048, log4 above; inverse clamps y into (1e-12, 1-1e-12)"},
                   {"exchange", "log10 from 1e-4, linear 1e4*x-5 below, -5 under 0; inverse 0 at or below -5"}}},
                 {"training_mean", mean},
+                {"input_standardisation", m.input_manifest(o.input_scale_floor)},
                 {"output_standardisation", m.out_mean.empty() ? nlohmann::json(nullptr)
                                                               : nlohmann::json{{"mean", m.out_mean}, {"scale", m.out_scale},
-                                                                               {"space", weighted ? "raw free fluxes" : "transformed free fluxes"}}},
+                                                                               {"space", weighted ? "raw free fluxes" : (hybrid ? "raw free net fluxes, transformed exchange fluxes" : "transformed free fluxes")}}},
                 {"training",
                  {{"epochs_run", history.train_loss.size()},
                   {"best_epoch", history.best_epoch},
@@ -472,9 +600,11 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                   {"seed", o.seed},
                   {"threads", o.threads},
                   {"device", cuda ? "cuda" : "cpu"},
-                  {"loss", weighted ? "weighted mean squared error of raw full fluxes (net and exchange, through the kernels)"
+                  {"loss", hybrid ? "mean absolute error of raw full net fluxes (through the net kernel, each in units of its SD over the training rows) and of standardised transformed exchange fluxes"
+                           : balanced ? "mean absolute error of raw full fluxes (net and exchange, through the kernels), each in units of its SD over the training rows"
+                           : weighted ? "weighted mean squared error of raw full fluxes (net and exchange, through the kernels)"
                                     : "mean absolute error of transformed free fluxes"},
-                  {"loss_weights", weighted ? nlohmann::json(o.flux_weights) : nlohmann::json(nullptr)},
+                  {"loss_weights", weighted && !balanced ? nlohmann::json(o.flux_weights) : nlohmann::json(nullptr)},
                   {"optimizer", "Adam"}}},
                 {"dataset", data.manifest}};
   return Result<FluxPredictor>::success(std::move(p));
@@ -490,6 +620,7 @@ Result<FluxPredictor> FluxPredictor::from_dense_layers(const std::vector<Eigen::
     m.columns = manifest.at("columns").get<std::vector<std::string>>();
     m.inputs = manifest.at("inputs").get<std::size_t>();
     m.raw_outputs = manifest.at("outputs").get<std::string>() == "raw";
+    m.raw_net = manifest.at("outputs").get<std::string>() == "raw_net";
     const auto hidden = manifest.at("hidden").get<std::vector<int>>();
     if (weights.size() != hidden.size() + 1 || biases.size() != weights.size()) return fail("one weight matrix and one bias per layer");
     std::size_t in = m.inputs;
@@ -523,7 +654,7 @@ Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {
     throw std::invalid_argument("FluxPredictor::predict: " + std::to_string(mids.cols()) + " inputs, the network takes " + std::to_string(m.inputs));
   torch::NoGradGuard guard;
   m.net->eval();
-  const torch::Tensor out = m.net->forward(rows_tensor(mids, all_rows(mids.rows()))).contiguous();
+  const torch::Tensor out = m.net->forward(m.network_inputs(rows_tensor(mids, all_rows(mids.rows())))).contiguous();
   const float* p = out.data_ptr<float>();
   Eigen::MatrixXd v(mids.rows(), static_cast<Eigen::Index>(m.columns.size()));
   for (Eigen::Index i = 0; i < v.rows(); ++i)
@@ -531,7 +662,7 @@ Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {
       const auto c = static_cast<std::size_t>(j);
       const double z = p[i * v.cols() + j];
       const double out = m.out_mean.empty() ? z : m.out_mean[c] + m.out_scale[c] * z;
-      v(i, j) = m.raw_outputs ? (m.is_net[static_cast<std::size_t>(j)] ? out : std::max(0.0, out)) : untransform(m.is_net[static_cast<std::size_t>(j)], out);
+      v(i, j) = m.raw_outputs ? (m.is_net[c] ? out : std::max(0.0, out)) : (m.raw_net && m.is_net[c] ? out : untransform(m.is_net[c], out));
     }
   return v;
 }
@@ -568,7 +699,7 @@ Result<bool> FluxPredictor::save(const std::string& path) const {
     a.write("format", c10::IValue(std::string("fluxion-predictor")));
     a.write("version", c10::IValue(static_cast<std::int64_t>(kPredictorFormatVersion)));
     a.write("manifest", c10::IValue(impl_->manifest.dump()));
-    for (const auto& p : impl_->net->named_parameters()) a.write("flux." + p.key(), p.value());
+    for (const auto& p : impl_->net->named_parameters()) a.write("flux." + package_key(p.key()), p.value());
     if (impl_->pcnn) {
       auto& net = impl_->pcnn->impl().net;
       for (const auto& p : net->named_parameters()) a.write("pcnn." + p.key(), p.value());
@@ -608,16 +739,29 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
     for (const auto& c : m.columns) m.is_net.push_back(c.rfind("net:", 0) == 0);
     m.inputs = m.manifest.at("inputs").get<std::size_t>();
     m.raw_outputs = m.manifest.value("outputs", std::string("transformed")) == "raw";
+    m.raw_net = m.manifest.value("outputs", std::string("transformed")) == "raw_net";
     if (const auto& st = m.manifest.value("output_standardisation", nlohmann::json(nullptr)); st.is_object()) {
       m.out_mean = st.at("mean").get<std::vector<double>>();
       m.out_scale = st.at("scale").get<std::vector<double>>();
       if (m.out_mean.size() != m.columns.size() || m.out_scale.size() != m.columns.size()) return fail("its output standardisation does not fit its outputs");
     }
-    m.net = make_network(m.inputs, m.manifest.at("hidden").get<std::vector<int>>(), m.columns.size());
+    if (const auto& in = m.manifest.value("input_standardisation", nlohmann::json(nullptr)); in.is_object()) {
+      m.in_kept = in.at("kept").get<std::vector<std::int64_t>>();
+      m.in_mean = in.at("mean").get<std::vector<float>>();
+      m.in_scale = in.at("scale").get<std::vector<float>>();
+      if (m.in_kept.empty() || m.in_mean.size() != m.in_kept.size() || m.in_scale.size() != m.in_kept.size())
+        return fail("its input standardisation is damaged");
+      for (std::size_t i = 0; i < m.in_kept.size(); ++i)
+        if (m.in_kept[i] < 0 || static_cast<std::size_t>(m.in_kept[i]) >= m.inputs || (i > 0 && m.in_kept[i] <= m.in_kept[i - 1]) || !(m.in_scale[i] > 0))
+          return fail("its input standardisation is damaged");
+      m.set_input_tensors(torch::kCPU);
+    }
+    m.net = make_network(m.network_width(), m.manifest.at("hidden").get<std::vector<int>>(), m.columns.size(),
+                         static_cast<std::size_t>(std::count(m.is_net.begin(), m.is_net.end(), true)), m.manifest.value("heads", 1) == 2);
     torch::NoGradGuard guard;
     for (auto& q : m.net->named_parameters()) {
       torch::Tensor t;
-      a.read("flux." + q.key(), t);
+      a.read("flux." + package_key(q.key()), t);
       if (!t.defined() || t.sizes() != q.value().sizes()) return fail("weights of '" + q.key() + "' do not fit the network in its manifest");
       q.value().copy_(t);
     }

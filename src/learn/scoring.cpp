@@ -124,14 +124,17 @@ void add_paper_metrics(PredictorScore& out, const FluxExpansion& expansion, cons
                        const Eigen::MatrixXd& baseline_rows, const ScoreOptions& o) {
   const auto& columns = expansion.columns();
   std::vector<std::size_t> varying_net, varying_xch, counted_net;
-  std::vector<const FluxScore*> net_scores;
+  std::vector<const FluxScore*> net_scores, identifiable_net_scores;
   for (std::size_t j = 0; j < out.fluxes.size(); ++j) {
     const FluxScore& f = out.fluxes[j];
     if (f.constant) continue;
     if (starts_with(f.column, "net:")) {
       varying_net.push_back(j);
       net_scores.push_back(&f);
-      if (f.identifiable) counted_net.push_back(j);
+      if (f.identifiable) {
+        counted_net.push_back(j);
+        identifiable_net_scores.push_back(&f);
+      }
     } else {
       varying_xch.push_back(j);
     }
@@ -172,6 +175,11 @@ void add_paper_metrics(PredictorScore& out, const FluxExpansion& expansion, cons
         share_of_reactions(net_scores, tol, false, true), bias >= need);
     add("reactions_mae_within_" + t, "share of net fluxes that vary whose per-reaction MAE is within " + t + " (the signed mean above, without its cancellation)",
         ">= " + format_number(need), mae, share_of_reactions(net_scores, tol, true, true), mae >= need);
+    const double ib = share_of_reactions(identifiable_net_scores, tol, false, false), im = share_of_reactions(identifiable_net_scores, tol, true, false);
+    add("identifiable_reactions_mean_error_within_" + t, "the same signed-mean share over the identifiable net fluxes that vary", ">= " + format_number(need), ib,
+        share_of_reactions(identifiable_net_scores, tol, false, true), ib >= need);
+    add("identifiable_reactions_mae_within_" + t, "the same MAE share over the identifiable net fluxes that vary", ">= " + format_number(need), im,
+        share_of_reactions(identifiable_net_scores, tol, true, true), im >= need);
     if (m == "ccm") {
       const double pairs = pair_share_absolute(truth, predicted, counted_net, 0.05);
       add("pairs_within_0.05", "share of (row, identifiable net flux that varies) with |error| <= 0.05", ">= 0.85", pairs,

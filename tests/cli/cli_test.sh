@@ -176,8 +176,12 @@ expect 0 '^net:EX_molE	yes	no	yes	[0-9.e-]+	yes	' -- cat "$tmp/score/scores.tsv"
 expect 0 '^net:v1	no	yes	' -- cat "$tmp/score/scores.tsv"
 expect 0 '^net_within_5_percent	' -- cat "$tmp/score/paper_metrics.tsv"
 expect 0 '"median_skill_net"' -- cat "$tmp/score/score.json"
-expect 2 'has no test rows to score|MID layout is not the predictor' -- "$fluxion" score -p upper_glycolysis -d "$tmp/ds" -o "$tmp/score_bad"
+expect 2 'MID layout is not the predictor' -- "$fluxion" score -p upper_glycolysis -d "$tmp/ds" -o "$tmp/score_bad"
 expect 2 'is neither a predictor package file nor a built-in predictor' -- "$fluxion" score -p nosuch -d "$tmp/ds" -o "$tmp/score_bad"
+expect 0 'median skill' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_where" --subset all --where 'xch:v2<1' --identifiability-rows 0
+expect 0 '"where": "xch:v2<1"' -- cat "$tmp/score_where/score.json"
+expect 2 "is not FLUX<VALUE or FLUX>VALUE" -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_bad" --where 'v2<1'
+expect 2 'has no rows to score \(all rows where xch:v2>1e9\)' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_bad" --subset all --where 'xch:v2>1e9'
 keras="$repo/tests/data/mlflux"
 expect 0 '6 Dense layers \(Keras 2.10.0\), 6 outputs' -- "$fluxion" import-keras -a "$keras/Simple_ANN.json" -w "$keras/Simple_ANN.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/authors.fluxpkg"
 expect 0 'median skill' -- "$fluxion" score -p "$tmp/authors.fluxpkg" -d "$tmp/ds" -o "$tmp/score_authors" --identifiability-rows 0

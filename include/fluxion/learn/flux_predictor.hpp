@@ -45,6 +45,15 @@ struct TrainOptions {
   // predicts (y − mean) / sd and the package keeps mean and sd. Every output then starts
   // at its training mean and weighs alike in the MAE.
   bool standardize_outputs = true;
+  // Standardise the inputs: MID entries that never vary over the training rows (padding,
+  // isotopologues no flux set labels) are dropped, the others become (x − mean) / scale
+  // with scale = max(SD, input_scale_floor): the floor keeps entries that vary less than a
+  // measurement can resolve from being magnified. The package keeps the three.
+  bool standardize_inputs = true;
+  double input_scale_floor = 0.01;
+  // Two networks instead of one: one for the net outputs, one for the exchange outputs
+  // (each with `hidden`), sharing no weights.
+  bool two_heads = false;
   // SD of Gaussian noise added to every input MID fraction of each training batch
   // (augmentation at the measurement error; 0: none).
   double input_noise = 0;
