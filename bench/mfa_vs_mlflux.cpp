@@ -2,10 +2,10 @@
 // prediction) on held-out simulated flux sets (the ML-Flux paper's Fig. 6a-d).
 //
 // For each test row of a dataset (flux sets the package never trained on) the MIDs are
-// perturbed with Gaussian noise (sd 0.01, the measurement sd; FLUXION_MID_NOISE changes
-// it) and given to the three
+// perturbed with Gaussian noise (sd 0.01, the measurement sd; FLUXION_MID_SD changes both,
+// FLUXION_MID_NOISE the noise alone) and given to the three
 // methods, with complete patterns (every experiment) or partial ones (one random tracer
-// experiment, 10 to 30 random metabolites), with or without the transport fluxes
+// experiment, or 1 to FLUXION_PARTIAL_EXPERIMENTS, and 10 to 30 random metabolites), with or without the transport fluxes
 // measured (truth + noise, sd 5 % of the flux, at least 0.01). Per set and method:
 //   flux SSR  Σ over net fluxes (predicted − true)²; also over the net fluxes of size
 //             ≤ 10 only (CCM's CO2 uptake/release pair reaches hundreds and dominates
@@ -43,7 +43,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr double kMidSd = 0.01;
+// The measurement SD the fits and the MID SSR use: 0.01, or FLUXION_MID_SD (the paper's
+// INCA benchmark: 1e-3, with the noise at the same SD)
+double kMidSd = 0.01;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -71,8 +73,17 @@ int main(int argc, char** argv) {
   const std::uint64_t seed = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1;
   const long complete_sets = argc > 6 ? std::atol(argv[6]) : sets;
   const long first = argc > 7 ? std::atol(argv[7]) : 0;
-  // FLUXION_MID_NOISE: sd of the noise added to the MIDs (default 0.01, the weights' sd)
+  if (std::getenv("FLUXION_MID_SD")) kMidSd = std::atof(std::getenv("FLUXION_MID_SD"));
+  if (!(kMidSd > 0)) {
+    std::fprintf(stderr, "FLUXION_MID_SD must be a positive number\n");
+    return 2;
+  }
+  // FLUXION_MID_NOISE: sd of the noise added to the MIDs (default: the measurement SD)
   const double noise_sd = std::getenv("FLUXION_MID_NOISE") ? std::atof(std::getenv("FLUXION_MID_NOISE")) : kMidSd;
+  // FLUXION_PARTIAL_EXPERIMENTS: partial patterns keep 1 to this many random experiments
+  // (default 1; the paper: one or two)
+  const std::size_t partial_experiments =
+      std::getenv("FLUXION_PARTIAL_EXPERIMENTS") ? std::max(1L, std::atol(std::getenv("FLUXION_PARTIAL_EXPERIMENTS"))) : 1;
   auto package = FluxPredictor::load(argv[1]);
   if (!package) {
     std::fprintf(stderr, "%s\n", package.message().c_str());
@@ -163,13 +174,23 @@ int main(int argc, char** argv) {
       std::vector<bool> known(static_cast<std::size_t>(layout.size()), !partial);
       if (partial) {
         std::fill(known.begin(), known.end(), false);
-        const auto x = std::uniform_int_distribution<std::size_t>(0, layout.experiments.size() - 1)(rng);
+        std::vector<std::size_t> experiments(layout.experiments.size());
+        for (std::size_t e = 0; e < experiments.size(); ++e) experiments[e] = e;
+        std::vector<std::size_t> chosen;
+        if (partial_experiments == 1) {
+          chosen.push_back(std::uniform_int_distribution<std::size_t>(0, layout.experiments.size() - 1)(rng));
+        } else {
+          std::shuffle(experiments.begin(), experiments.end(), rng);
+          const auto n_exp = std::min(experiments.size(), std::uniform_int_distribution<std::size_t>(1, partial_experiments)(rng));
+          chosen.assign(experiments.begin(), experiments.begin() + static_cast<std::ptrdiff_t>(n_exp));
+        }
         std::vector<std::size_t> fields(layout.fields.size());
         for (std::size_t f = 0; f < fields.size(); ++f) fields[f] = f;
         std::shuffle(fields.begin(), fields.end(), rng);
         const auto n_fields = std::min<std::size_t>(fields.size(), std::uniform_int_distribution<std::size_t>(10, 30)(rng));
-        for (std::size_t k = 0; k < n_fields; ++k)
-          for (int i = 0; i < layout.width; ++i) known[layout.index(fields[k], x, i)] = true;
+        for (const std::size_t x : chosen)
+          for (std::size_t k = 0; k < n_fields; ++k)
+            for (int i = 0; i < layout.width; ++i) known[layout.index(fields[k], x, i)] = true;
       }
       // the measurements as an observation (ML-Flux) and a MID table (MFA)
       Observation obs;

@@ -77,14 +77,12 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
       ctx.exit_code = kExitInput;
     };
-    const std::string package_path = resolve_predictor(o.predictor);
-    if (package_path.empty())
-      return input_error(o.predictor, "is neither a predictor package file nor a built-in predictor (" + builtin_predictor_list() + ")");
-    auto loaded = FluxPredictor::load(package_path);
-    if (!accept(loaded, ctx)) return;
-    const FluxPredictor& predictor = loaded.value();
+    auto package = open_predictor_package(o.predictor, o.model, ctx);
+    if (!package) return;
+    const std::string& package_path = package->path;
+    const FluxPredictor& predictor = package->predictor;
     const nlohmann::json& manifest = predictor.manifest();
-    const nlohmann::json provenance = manifest.at("dataset").at("settings").at("provenance");
+    const nlohmann::json& provenance = package->provenance;
     MidLayout layout;
     std::optional<ErrorTables> tables;
     try {
@@ -93,26 +91,14 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     } catch (const std::exception& e) {
       return input_error(package_path, std::string("damaged manifest: ") + e.what());
     }
-
-    // the model, as the package was trained on it
-    const std::string model_name = o.model.empty() ? provenance.at("model").at("name").get<std::string>() : o.model;
-    auto model = io::load_model(model_name);
-    if (!model) {
-      print_diagnostics(model.diagnostics());
-      return input_error(package_path, "needs its model '" + model_name + "'; give it with --model");
-    }
-    const std::string want = provenance.at("model").value("sha256_reaction_tsv", std::string());
-    if (auto canonical = io::write_reaction_tsv(model.value()); !canonical || io::sha256_text(canonical.value()) != want)
-      return input_error(model_name, "is not the model this predictor was trained on (its reactions differ from the package's SHA-256 " + want + ")");
-    auto space = FluxSpace::build(model.value());
-    if (!accept(space, ctx)) return;
-    const FluxExpansion expansion(space.value(), &model.value());
-    if (expansion.free_columns() != predictor.columns()) return input_error(package_path, "its outputs are not the free fluxes of model '" + model_name + "'");
+    const Model& model = package->model;
+    const FluxSpace& space = package->space;
+    const FluxExpansion& expansion = *package->expansion;
 
     // measurements
     auto table = io::load_mid_table(o.mids);
     if (!accept(table, ctx)) return;
-    std::vector<Diagnostic> problems = io::validate_mids(model.value(), table.value(), o.mids);
+    std::vector<Diagnostic> problems = io::validate_mids(model, table.value(), o.mids);
     print_diagnostics(problems);
     for (const auto& p : problems)
       if (p.severity == Severity::error) {
@@ -141,7 +127,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     }
 
     // re-simulation of the predicted fluxes
-    auto elements = package_traced_elements(model.value(), space.value(), provenance, layout);
+    auto elements = package_traced_elements(model, space, provenance, layout);
     if (!accept(elements, ctx)) return;
     std::optional<LayoutSimulator> simulator;
     try {
@@ -167,11 +153,11 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     }
     PredictionReport& rep = result.value();
     // net fluxes outside the model's bounds: the MIDs may not fit the model's experiments
-    const auto& ids = space.value().column_ids();
+    const auto& ids = space.column_ids();
     std::string outside;
     int n_outside = 0;
-    for (Eigen::Index j = 0; j < space.value().n_reactions(); ++j) {
-      const Reaction& r = model.value().reactions[space.value().column_reaction(j)];
+    for (Eigen::Index j = 0; j < space.n_reactions(); ++j) {
+      const Reaction& r = model.reactions[space.column_reaction(j)];
       const double v = rep.mean(j);
       const double below = r.lower_bound - 0.05 * std::max(1.0, std::fabs(r.lower_bound)), above = r.upper_bound + 0.05 * std::max(1.0, std::fabs(r.upper_bound));
       if (v >= below && v <= above) continue;
@@ -189,13 +175,13 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     // outputs
     auto made = io::make_output_directory(o.output);
     if (!accept(made, ctx)) return;
-    const Eigen::Index n_net = space.value().n_reactions();
-    const auto& xcols = space.value().exchange_columns();
-    std::vector<Eigen::Index> xch_of(static_cast<std::size_t>(space.value().n_columns()), -1);
+    const Eigen::Index n_net = space.n_reactions();
+    const auto& xcols = space.exchange_columns();
+    std::vector<Eigen::Index> xch_of(static_cast<std::size_t>(space.n_columns()), -1);
     for (std::size_t i = 0; i < xcols.size(); ++i) xch_of[static_cast<std::size_t>(xcols[i])] = n_net + static_cast<Eigen::Index>(i);
     std::string fluxes = "reaction\tnet\texchange\tse_net\tse_exchange\tsd_net\tsd_exchange\n";
     nlohmann::json jfluxes = nlohmann::json::array();
-    for (Eigen::Index c = 0; c < space.value().n_columns(); ++c) {
+    for (Eigen::Index c = 0; c < space.n_columns(); ++c) {
       const bool has_net = c < n_net;
       const Eigen::Index x = xch_of[static_cast<std::size_t>(c)];
       const double net = has_net ? rep.mean(c) : 0.0, xch = x >= 0 ? rep.mean(x) : 0.0;
@@ -280,7 +266,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
               {"p_value", rep.fit->p_value},
               {"accepted", rep.fit->accepted},
               {"mid_sd_default", o.mid_sd}};
-    const nlohmann::json out = {{"predictor", {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", model.value().id}}},
+    const nlohmann::json out = {{"predictor", {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", model.id}}},
                                 {"imputer", imputers},
                                 {"imputer_option", o.imputer},
                                 {"temperature", o.temperature},
@@ -299,7 +285,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       }
     info.add_input("mids", o.mids);
     info.add_input("predictor", package_path);
-    info.set("model", model.value().id);
+    info.set("model", model.id);
     info.set("imputer", o.imputer);
     info.set("temperature_K", format_number(o.temperature));
     for (const char* f : {"/fluxes.tsv", "/delta_g.tsv", "/mids.tsv", "/replicates.tsv", "/prediction.json"}) info.add_output(o.output + f);
@@ -313,7 +299,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
 
     if (o.format == "table") {
       const double masked = rep.replicates.front().masked;
-      std::cout << "fluxes (" << model.value().id << ", " << rep.replicates.size() << " replicate(s), "
+      std::cout << "fluxes (" << model.id << ", " << rep.replicates.size() << " replicate(s), "
                 << (masked > 0 ? format_number(std::round(1000 * masked) / 10) + " % of MID fractions imputed by " + imputers : std::string("every MID measured"))
                 << ")\n";
       std::printf("%-16s %-22s %-22s %s\n", "reaction", "net ± se", "exchange ± se", "ΔG kJ/mol ± se");

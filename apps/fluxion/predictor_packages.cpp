@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <set>
 
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/run_info.hpp"
+
 namespace fluxion::cli {
 
 namespace fs = std::filesystem;
@@ -39,6 +42,40 @@ std::string builtin_predictor_list() {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? std::string("none found") : out;
+}
+
+std::optional<OpenedPackage> open_predictor_package(const std::string& name_or_path, const std::string& model_override, Context& ctx) {
+  auto input_error = [&ctx](const std::string& where, const std::string& what) {
+    print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
+    ctx.exit_code = kExitInput;
+    return std::nullopt;
+  };
+  const std::string path = resolve_predictor(name_or_path);
+  if (path.empty()) return input_error(name_or_path, "is neither a predictor package file nor a built-in predictor (" + builtin_predictor_list() + ")");
+  auto loaded = FluxPredictor::load(path);
+  if (!accept(loaded, ctx)) return std::nullopt;
+  nlohmann::json provenance;
+  try {
+    provenance = loaded.value().manifest().at("dataset").at("settings").at("provenance");
+  } catch (const std::exception& e) {
+    return input_error(path, std::string("damaged manifest: ") + e.what());
+  }
+  const std::string model_name = model_override.empty() ? provenance.at("model").value("name", std::string()) : model_override;
+  auto model = io::load_model(model_name);
+  if (!model) {
+    print_diagnostics(model.diagnostics());
+    return input_error(path, "needs its model '" + model_name + "'; give it with --model");
+  }
+  const std::string want = provenance.at("model").value("sha256_reaction_tsv", std::string());
+  if (auto canonical = io::write_reaction_tsv(model.value()); !canonical || io::sha256_text(canonical.value()) != want)
+    return input_error(model_name, "is not the model this predictor was trained on (its reactions differ from the package's SHA-256 " + want + ")");
+  auto space = FluxSpace::build(model.value());
+  if (!accept(space, ctx)) return std::nullopt;
+  OpenedPackage out{path, model_name, std::move(loaded.value()), std::move(model.value()), std::move(space.value()), nullptr, provenance};
+  out.expansion = std::make_unique<FluxExpansion>(out.space, &out.model);
+  if (out.expansion->free_columns() != out.predictor.columns())
+    return input_error(path, "its outputs are not the free fluxes of model '" + model_name + "'");
+  return out;
 }
 
 }  // namespace fluxion::cli

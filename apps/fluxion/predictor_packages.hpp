@@ -3,8 +3,15 @@
 // the source tree the binary was built from.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "commands.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/learn/flux_predictor.hpp"
+#include "fluxion/learn/prediction.hpp"
 
 namespace fluxion::cli {
 
@@ -13,5 +20,18 @@ std::vector<std::string> predictor_directories();
 std::string resolve_predictor(const std::string& name_or_path);
 // The built-in names, comma-separated (or "none found").
 std::string builtin_predictor_list();
+
+// A package opened with its model: the model as the package names it (or `model_override`),
+// checked against the package's hash of its reaction table, its flux space and expansion.
+struct OpenedPackage {
+  std::string path, model_name;
+  FluxPredictor predictor;
+  Model model;
+  FluxSpace space;
+  std::unique_ptr<FluxExpansion> expansion;
+  nlohmann::json provenance;  // the package's dataset provenance
+};
+// Prints what is wrong and sets exit 2 when the package or its model cannot be used.
+std::optional<OpenedPackage> open_predictor_package(const std::string& name_or_path, const std::string& model_override, Context& ctx);
 
 }  // namespace fluxion::cli

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <random>
 
 #include "commands.hpp"
 #include "fluxion/core/flux_space.hpp"
@@ -24,7 +25,8 @@ namespace {
 struct ScoreCli {
   std::string predictor, dataset, output, model, subset = "test", format = "tsv", where;
   long rows = 0, identifiability_rows = 100;
-  double tolerance = 0.05, mid_sd = 0.01, temperature = kDefaultTemperature;
+  double tolerance = 0.05, mid_sd = 0.01, temperature = kDefaultTemperature, mid_noise = 0;
+  std::uint64_t seed = 1;
 };
 
 // Evenly spaced picks of at most n of the given rows (all when n <= 0 or n >= size).
@@ -54,6 +56,10 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->add_option("--identifiability-rows", o.identifiability_rows, "Rows whose MID sensitivities decide identifiability (0: skip, every flux counts as identifiable)")
       ->check(CLI::Range(0L, 1000000L))
       ->capture_default_str();
+  cmd->add_option("--mid-noise", o.mid_noise, "Score on MIDs with Gaussian noise of this SD added to every measured fraction (as measurements have; 0: exact MIDs)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed of the MID noise")->capture_default_str();
   cmd->add_option("--mid-sd", o.mid_sd, "SD of a measured MID fraction, for identifiability")->check(CLI::Range(1e-9, 1.0))->capture_default_str();
   cmd->add_option("--tolerance", o.tolerance, "Absolute tolerance of the within-tolerance shares (flux units)")->check(CLI::Range(1e-12, 1e12))->capture_default_str();
   cmd->add_option("--temperature", o.temperature, "Temperature of ΔG, K")->check(CLI::Range(1.0, 1000.0))->capture_default_str();
@@ -65,24 +71,14 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
       ctx.exit_code = kExitInput;
     };
-    const std::string package_path = resolve_predictor(o.predictor);
-    if (package_path.empty())
-      return input_error(o.predictor, "is neither a predictor package file nor a built-in predictor (" + builtin_predictor_list() + ")");
-    auto loaded = FluxPredictor::load(package_path);
-    if (!accept(loaded, ctx)) return;
-    const FluxPredictor& predictor = loaded.value();
+    auto package = open_predictor_package(o.predictor, o.model, ctx);
+    if (!package) return;
+    const std::string& package_path = package->path;
+    const std::string& model_name = package->model_name;
+    const FluxPredictor& predictor = package->predictor;
     const nlohmann::json& manifest = predictor.manifest();
-    const nlohmann::json provenance = manifest.at("dataset").at("settings").at("provenance");
-    const std::string model_name = o.model.empty() ? provenance.at("model").at("name").get<std::string>() : o.model;
-    auto model = io::load_model(model_name);
-    if (!model) {
-      print_diagnostics(model.diagnostics());
-      return input_error(package_path, "needs its model '" + model_name + "'; give it with --model");
-    }
-    auto space = FluxSpace::build(model.value());
-    if (!accept(space, ctx)) return;
-    const FluxExpansion expansion(space.value(), &model.value());
-    if (expansion.free_columns() != predictor.columns()) return input_error(package_path, "its outputs are not the free fluxes of model '" + model_name + "'");
+    const nlohmann::json& provenance = package->provenance;
+    const FluxExpansion& expansion = *package->expansion;
 
     std::string file = o.dataset;
     if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
@@ -121,7 +117,17 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       free_truth.row(static_cast<Eigen::Index>(i)) = d.free_fluxes.row(static_cast<Eigen::Index>(rows[i]));
     }
     const auto tp = std::chrono::steady_clock::now();
-    const Eigen::MatrixXd predicted = expansion.expand(predictor.predict(d.mid_rows(rows)));
+    Eigen::MatrixXd mids = d.mid_rows(rows);
+    if (o.mid_noise > 0) {  // on the measured entries only: padding stays 0
+      const MidLayout layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
+      std::mt19937_64 rng(o.seed);
+      std::normal_distribution<double> noise(0.0, o.mid_noise);
+      for (Eigen::Index i = 0; i < mids.rows(); ++i)
+        for (std::size_t f = 0; f < layout.fields.size(); ++f)
+          for (std::size_t x = 0; x < layout.experiments.size(); ++x)
+            for (int k = 0; k < layout.fields[f].isotopologues; ++k) mids(i, static_cast<Eigen::Index>(layout.index(f, x, k))) += noise(rng);
+    }
+    const Eigen::MatrixXd predicted = expansion.expand(predictor.predict(mids));
     const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
     const auto mean = manifest.at("training_mean").get<std::vector<double>>();
     const Eigen::RowVectorXd baseline = expansion.expand(Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size())));
@@ -137,7 +143,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     if (o.identifiability_rows > 0) {
       const auto ti = std::chrono::steady_clock::now();
       const MidLayout layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
-      auto elements = package_traced_elements(model.value(), space.value(), provenance, layout);
+      auto elements = package_traced_elements(package->model, package->space, provenance, layout);
       if (!accept(elements, ctx)) return;
       LayoutSimulator simulator(layout, elements.value());
       const Eigen::MatrixXd prior = column_covariance(free_truth);
@@ -157,7 +163,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     if (!accept(made, ctx)) return;
     nlohmann::json out = score.to_json();
     out["predictor"] = {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", so.model_id}};
-    out["dataset"] = {{"file", file}, {"subset", o.subset}, {"where", o.where}};
+    out["dataset"] = {{"file", file}, {"subset", o.subset}, {"where", o.where}, {"mid_noise", o.mid_noise}, {"noise_seed", o.seed}};
     out["identifiable_when"] = "median over the sampled rows of posterior / prior SD < 0.5 (linearised; MIDs with SD mid_sd; prior: the covariance of the scored rows' free fluxes)";
     out["counted_when"] = "not constant, identifiable, baseline MAE >= 0.02";
     for (const auto& [name, text] : {std::pair{std::string("/scores.tsv"), score.fluxes_tsv()}, std::pair{std::string("/delta_g_scores.tsv"), score.delta_g_tsv()},

@@ -180,6 +180,8 @@ expect 2 'MID layout is not the predictor' -- "$fluxion" score -p upper_glycolys
 expect 2 'is neither a predictor package file nor a built-in predictor' -- "$fluxion" score -p nosuch -d "$tmp/ds" -o "$tmp/score_bad"
 expect 0 'median skill' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_where" --subset all --where 'xch:v2<1' --identifiability-rows 0
 expect 0 '"where": "xch:v2<1"' -- cat "$tmp/score_where/score.json"
+expect 0 'median skill' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_noise" --mid-noise 0.01 --identifiability-rows 0
+expect 0 '"mid_noise": 0.01' -- cat "$tmp/score_noise/score.json"
 expect 2 "is not FLUX<VALUE or FLUX>VALUE" -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_bad" --where 'v2<1'
 expect 2 'has no rows to score \(all rows where xch:v2>1e9\)' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_bad" --subset all --where 'xch:v2>1e9'
 keras="$repo/tests/data/mlflux"
