@@ -50,16 +50,13 @@ std::string plus_minus(double v, double se) {
 void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static PredictCli o;
   auto* cmd = app.add_subcommand("predict", "Predict fluxes, ΔG and standard errors from measured MIDs (ML-Flux), for any subset of metabolites and experiments");
-  cmd->add_option("-p,--predictor", o.predictor, "Predictor package: a built-in model's name (" + builtin_predictor_list() + ") or a .fluxpkg file")
-      ->required()
-      ->group("Required");
+  add_package_options(cmd, o.predictor, o.model);
   cmd->add_option("-i,--mids", o.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element], [replicate]) or IsoCor's output")
       ->required()
       ->group("Required");
   cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, delta_g.tsv, mids.tsv, replicates.tsv, prediction.json, run_info.json)")
       ->required()
       ->group("Required");
-  cmd->add_option("-m,--model", o.model, "The package's model (built-in name or file); default: as the package names it");
   cmd->add_option("--imputer", o.imputer, "Imputation of unmeasured MIDs: pcnn, knn, none (complete inputs only), or auto (of the package's imputers, the one whose error table at the input's masking is tighter)")
       ->check(CLI::IsMember({"auto", "pcnn", "knn", "none"}))
       ->capture_default_str();

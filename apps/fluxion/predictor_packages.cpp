@@ -44,6 +44,13 @@ std::string builtin_predictor_list() {
   return out.empty() ? std::string("none found") : out;
 }
 
+void add_package_options(CLI::App* cmd, std::string& predictor, std::string& model) {
+  cmd->add_option("-p,--predictor", predictor, "Predictor package: a built-in model's name (" + builtin_predictor_list() + ") or a .fluxpkg file")
+      ->required()
+      ->group("Required");
+  cmd->add_option("-m,--model", model, "The package's model (built-in name or file); default: as the package names it");
+}
+
 std::optional<OpenedPackage> open_predictor_package(const std::string& name_or_path, const std::string& model_override, Context& ctx) {
   auto input_error = [&ctx](const std::string& where, const std::string& what) {
     print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});

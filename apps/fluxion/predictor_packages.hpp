@@ -31,6 +31,9 @@ struct OpenedPackage {
   std::unique_ptr<FluxExpansion> expansion;
   nlohmann::json provenance;  // the package's dataset provenance
 };
+// The -p/--predictor (required) and -m/--model options of the commands that open a package.
+void add_package_options(CLI::App* cmd, std::string& predictor, std::string& model);
+
 // Prints what is wrong and sets exit 2 when the package or its model cannot be used.
 std::optional<OpenedPackage> open_predictor_package(const std::string& name_or_path, const std::string& model_override, Context& ctx);
 

@@ -42,12 +42,9 @@ std::vector<std::uint64_t> pick_rows(const std::vector<std::uint64_t>& rows, lon
 void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ScoreCli o;
   auto* cmd = app.add_subcommand("score", "Score a predictor package on a dataset's held-out rows: per flux MAE, bias and share within tolerance, beside the training mean's, the skill, identifiability, and the ML-Flux paper's metrics");
-  cmd->add_option("-p,--predictor", o.predictor, "Predictor package: a built-in model's name (" + builtin_predictor_list() + ") or a .fluxpkg file")
-      ->required()
-      ->group("Required");
+  add_package_options(cmd, o.predictor, o.model);
   cmd->add_option("-d,--dataset", o.dataset, "Dataset of the same model and layout (fluxion dataset): its directory or dataset.h5")->required()->group("Required");
   cmd->add_option("-o,--output", o.output, "Output directory (scores.tsv, delta_g_scores.tsv, paper_metrics.tsv, score.json, run_info.json)")->required()->group("Required");
-  cmd->add_option("-m,--model", o.model, "The package's model (built-in name or file); default: as the package names it");
   cmd->add_option("--subset", o.subset, "Rows scored: test (the dataset's held-out rows; use when the package was trained on this dataset) or all (a fresh dataset)")
       ->check(CLI::IsMember({"test", "all"}))
       ->capture_default_str();
