@@ -76,13 +76,23 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const nlohmann::json& manifest = predictor.manifest();
     const nlohmann::json& provenance = package->provenance;
     const FluxExpansion& expansion = *package->expansion;
+    // what the score reads from the package's manifest, checked once
+    MidLayout layout;
+    std::vector<double> mean;
+    try {
+      layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
+      mean = manifest.at("training_mean").get<std::vector<double>>();
+    } catch (const std::exception& e) {
+      return input_error(package_path, std::string("damaged manifest: ") + e.what());
+    }
+    if (mean.size() != expansion.free_columns().size()) return input_error(package_path, "damaged manifest: its training mean does not fit its outputs");
 
     std::string file = o.dataset;
     if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
     auto data = read_dataset(file, {.mids_float32 = true});
     if (!accept(data, ctx)) return;
     const DatasetContents& d = data.value();
-    if (d.manifest.at("settings").at("layout") != manifest.at("dataset").at("settings").at("layout"))
+    if (d.manifest.value("settings", nlohmann::json::object()).value("layout", nlohmann::json()) != manifest.at("dataset").at("settings").at("layout"))
       return input_error(file, "its MID layout is not the predictor's (another model, tracer set or element)");
     if (d.flux_columns != expansion.columns()) return input_error(file, "its flux columns are not those of model '" + model_name + "'");
     std::vector<std::uint64_t> pool = d.test;
@@ -116,7 +126,6 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const auto tp = std::chrono::steady_clock::now();
     Eigen::MatrixXd mids = d.mid_rows(rows);
     if (o.mid_noise > 0) {  // on the measured entries only: padding stays 0
-      const MidLayout layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
       std::mt19937_64 rng(o.seed);
       std::normal_distribution<double> noise(0.0, o.mid_noise);
       for (Eigen::Index i = 0; i < mids.rows(); ++i)
@@ -126,7 +135,6 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     }
     const Eigen::MatrixXd predicted = expansion.expand(predictor.predict(mids));
     const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
-    const auto mean = manifest.at("training_mean").get<std::vector<double>>();
     const Eigen::RowVectorXd baseline = expansion.expand(Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size())));
 
     ScoreOptions so;
@@ -139,7 +147,6 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     double identifiability_seconds = 0;
     if (o.identifiability_rows > 0) {
       const auto ti = std::chrono::steady_clock::now();
-      const MidLayout layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
       auto elements = package_traced_elements(package->model, package->space, provenance, layout);
       if (!accept(elements, ctx)) return;
       LayoutSimulator simulator(layout, elements.value());
