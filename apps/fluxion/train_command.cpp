@@ -27,10 +27,11 @@ struct TrainCli {
   int epochs = 200, batch = 0, patience = 20, threads = 1, lr_decay_after = -1;
   double learning_rate = 1e-3;
   std::uint64_t seed = 1;
-  std::string device = "cpu", loss = "auto", loss_weights, output_scaling = "standard", input_scaling = "standard", schedule = "plateau";
+  std::string device = "cpu", loss = "auto", loss_weights, output_scaling = "standard", input_scaling = "standard", schedule = "plateau", mid_noise_mode = "fixed";
   double mid_noise = 0, time_limit_minutes = 0, input_scale_floor = 0.01;
   bool resume = false;
-  int stop_after_epochs = 0, heads = 1;
+  int stop_after_epochs = 0, heads = 1, fine_tune_epochs = 0;
+  std::vector<std::string> fine_tune;
   int pcnn_epochs = -1, pcnn_batch = 64;
 };
 
@@ -108,6 +109,9 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->add_option("--mid-noise", o.mid_noise, "SD of Gaussian noise added to the training MIDs of each batch (augmentation at the measurement SD; 0: none)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_option("--mid-noise-mode", o.mid_noise_mode, "fixed: every training row gets noise of SD --mid-noise; ranged: each row draws its SD uniformly from [0, --mid-noise] (sharp on exact MIDs, robust on measured ones)")
+      ->check(CLI::IsMember({"fixed", "ranged"}))
+      ->capture_default_str();
   cmd->add_option("--schedule", o.schedule, "Learning rate: plateau (halve on validation plateaus, --lr-decay-after) or cosine (a fixed budget over --epochs)")
       ->check(CLI::IsMember({"plateau", "cosine"}))
       ->capture_default_str();
@@ -116,6 +120,10 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
   cmd->add_option("--stop-after-epochs", o.stop_after_epochs, "Pause after this many epochs of this run, leaving the checkpoint (0: none)")->check(CLI::Range(0, 100000));
+  cmd->add_option("--fine-tune", o.fine_tune,
+                  "ML-Flux's second CCM stage: after training, learn only the output weights of these free fluxes (net:tal, or tal for its net flux; comma-separated) for --fine-tune-epochs more epochs")
+      ->delimiter(',');
+  cmd->add_option("--fine-tune-epochs", o.fine_tune_epochs, "Epochs of the fine-tuning stage (with --fine-tune)")->check(CLI::Range(0, 100000))->capture_default_str();
   cmd->add_option("--device", o.device, "cpu, cuda, or auto (a GPU when LibTorch has one)")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   const std::string g = "Package";
   cmd->add_option("--knn-reference-rows", o.knn_rows,
@@ -192,11 +200,14 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     options.two_heads = o.heads == 2;
     options.input_scale_floor = o.input_scale_floor;
     options.input_noise = o.mid_noise;
+    options.input_noise_mode = o.mid_noise_mode;
     options.schedule = o.schedule;
     options.checkpoint = o.output + "/checkpoint.pt";
     options.resume = o.resume;
     options.time_limit_seconds = 60 * o.time_limit_minutes;
     options.stop_after_epochs = o.stop_after_epochs;
+    for (const auto& c : o.fine_tune) options.fine_tune_columns.push_back(c.find(':') == std::string::npos ? "net:" + c : c);
+    options.fine_tune_epochs = o.fine_tune_epochs;
     if (!o.resume && std::filesystem::exists(options.checkpoint)) {
       print_diagnostics({Diagnostic{Severity::error, o.output, 0, 0, {}, "holds the checkpoint of a training (checkpoint.pt); continue it with --resume, or choose another output directory"}});
       ctx.exit_code = kExitInput;
@@ -295,6 +306,17 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     std::string loss = "epoch\ttrain_mae\tvalidation_mae\n";
     for (std::size_t e = 0; e < history.train_loss.size(); ++e)
       loss += std::to_string(e + 1) + '\t' + format_number(history.train_loss[e]) + '\t' + format_number(history.validation_loss[e]) + '\n';
+    std::string tune_loss;
+    if (!history.fine_tune_validation_loss.empty()) {
+      tune_loss = "epoch\ttrain_loss\tvalidation_loss\n0\tNA\t" + format_number(history.fine_tune_start_validation) + '\n';
+      for (std::size_t e = 0; e < history.fine_tune_train_loss.size(); ++e)
+        tune_loss += std::to_string(e + 1) + '\t' + format_number(history.fine_tune_train_loss[e]) + '\t' + format_number(history.fine_tune_validation_loss[e]) + '\n';
+      spdlog::info("fine-tuning {}: validation loss {:.6g} -> {:.6g} (best epoch {} of {})", [&] { std::string j; for (const auto& c : options.fine_tune_columns) j += (j.empty() ? "" : ", ") + c; return j; }(),
+                   history.fine_tune_start_validation,
+                   history.fine_tune_best_epoch > 0 ? history.fine_tune_validation_loss[static_cast<std::size_t>(history.fine_tune_best_epoch - 1)]
+                                                    : history.fine_tune_start_validation,
+                   history.fine_tune_best_epoch, history.fine_tune_validation_loss.size());
+    }
     const TestErrors t = p.test_errors(d);
     std::string errors = "flux\tmae\thalf_width_68\ttrivial_mae\ttrivial_half_width_68\tskill\n";
     double mae = 0, trivial = 0;
@@ -327,7 +349,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     std::filesystem::remove(options.checkpoint, removed);  // the package holds the result; a new training may start here
     for (const auto& [name, text] : {std::pair{std::string("/loss.tsv"), loss}, std::pair{std::string("/test_errors.tsv"), errors},
                                      std::pair{std::string("/error_tables.tsv"), levels}, std::pair{std::string("/vssr_acceptance.tsv"), acceptance},
-                                     std::pair{std::string("/pcnn_loss.tsv"), pcnn_loss}})
+                                     std::pair{std::string("/pcnn_loss.tsv"), pcnn_loss}, std::pair{std::string("/fine_tune_loss.tsv"), tune_loss}})
       if (!text.empty())
       if (auto w = io::write_output_file(o.output + name, text); !w) {
         print_diagnostics(w.diagnostics());
@@ -345,6 +367,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     info.add_output(o.output + "/test_errors.tsv");
     info.add_output(o.output + "/error_tables.tsv");
     info.add_output(o.output + "/vssr_acceptance.tsv");
+    if (!tune_loss.empty()) info.add_output(o.output + "/fine_tune_loss.tsv");
     info.add_timing("error_tables", table_seconds);
     if (p.pcnn()) {
       info.add_output(o.output + "/pcnn_loss.tsv");

@@ -121,6 +121,7 @@ std::string checkpoint_fingerprint(const TrainOptions& o, const DatasetContents&
                         {"flux_weights", o.flux_weights},
                         {"standardize_outputs", o.standardize_outputs},
                         {"input_noise", o.input_noise},
+                        {"input_noise_mode", o.input_noise_mode},
                         {"standardize_inputs", o.standardize_inputs},
                         {"input_scale_floor", o.input_scale_floor},
                         {"schedule", o.schedule},
@@ -245,6 +246,17 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
     return fail("unknown loss '" + o.loss + "' (mae, weighted_mse, balanced_mae or hybrid)");
   if (o.schedule != "plateau" && o.schedule != "cosine") return fail("unknown schedule '" + o.schedule + "' (plateau or cosine)");
   if (!(o.input_noise >= 0) || !std::isfinite(o.input_noise)) return fail("input noise must be a finite SD >= 0");
+  if (o.fine_tune_epochs < 0) return fail("fine-tuning epochs must be >= 0");
+  if (!o.fine_tune_columns.empty() && o.fine_tune_epochs == 0) return fail("fine-tuning columns are given but no fine-tuning epochs");
+  for (const auto& c : o.fine_tune_columns)
+    if (std::find(data.free_columns.begin(), data.free_columns.end(), c) == data.free_columns.end()) {
+      std::string names;
+      for (std::size_t i = 0; i < data.free_columns.size() && i < 12; ++i) names += (i ? ", " : "") + data.free_columns[i];
+      if (data.free_columns.size() > 12) names += ", …";
+      return fail("cannot fine-tune '" + c + "': not a free flux of this dataset (its " + std::to_string(data.free_columns.size()) + ": " + names + ")");
+    }
+  if (o.input_noise_mode != "fixed" && o.input_noise_mode != "ranged")
+    return fail("unknown input noise mode '" + o.input_noise_mode + "' (fixed or ranged)");
   if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate) || o.learning_rate > 10) return fail("the learning rate must be in (0, 10]");
   if ((o.resume || o.time_limit_seconds > 0 || o.stop_after_epochs > 0) && o.checkpoint.empty())
     return fail("resuming or pausing a training needs a checkpoint file");
@@ -520,7 +532,12 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
       const auto idx = perm.slice(0, b, std::min<std::int64_t>(b + o.batch, n));
       torch::Tensor xb = x_train.index_select(0, idx);
       const torch::Tensor yb = y_train.index_select(0, idx);
-      if (o.input_noise > 0) xb = xb + o.input_noise * torch::randn_like(xb);
+      if (o.input_noise > 0) {
+        if (o.input_noise_mode == "ranged")  // one SD per row, uniform in [0, input_noise]
+          xb = xb + o.input_noise * torch::rand({xb.size(0), 1}, xb.options()) * torch::randn_like(xb);
+        else
+          xb = xb + o.input_noise * torch::randn_like(xb);
+      }
       xb = m.network_inputs(xb);
       adam.zero_grad();
       const torch::Tensor loss = loss_of(m.net->forward(xb), yb);
@@ -568,6 +585,86 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
     auto params = m.net->parameters();
     for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best[i]);
   }
+  const bool fine_tune = !history.paused && o.fine_tune_epochs > 0 && !o.fine_tune_columns.empty();
+  if (fine_tune) {
+    // the output layers' rows of the chosen columns: the only weights that still learn
+    struct Rows {
+      torch::nn::Linear layer{nullptr};
+      torch::Tensor mask;  // 1 on the rows that learn
+    };
+    std::vector<Rows> tuned;
+    auto output_layer = [](torch::nn::Sequential& s) { return torch::nn::Linear(s->ptr<torch::nn::LinearImpl>(s->size() - 1)); };
+    auto add_row = [&](torch::nn::Sequential& s, std::int64_t row) {
+      torch::nn::Linear layer = output_layer(s);
+      for (auto& t : tuned)
+        if (t.layer.get() == layer.get()) return t.mask.index_put_({row}, 1.0f), void();
+      Rows r{layer, torch::zeros({layer->weight.size(0)}, layer->weight.options())};
+      r.mask.index_put_({row}, 1.0f);
+      tuned.push_back(r);
+    };
+    const std::int64_t net_count = static_cast<std::int64_t>(net_outputs);
+    for (const auto& c : o.fine_tune_columns) {
+      const auto at = std::find(m.columns.begin(), m.columns.end(), c);
+      const auto j = static_cast<std::int64_t>(at - m.columns.begin());
+      if (m.net->two_heads() && j >= net_count) add_row(m.net->exchange_head, j - net_count);
+      else add_row(m.net->head, j);
+    }
+    for (auto& q : m.net->parameters()) q.set_requires_grad(false);
+    std::vector<torch::Tensor> trainable;
+    for (auto& t : tuned) {
+      t.layer->weight.set_requires_grad(true), t.layer->bias.set_requires_grad(true);
+      trainable.push_back(t.layer->weight), trainable.push_back(t.layer->bias);
+    }
+    torch::optim::Adam tune(trainable, torch::optim::AdamOptions(o.learning_rate * 0.1));
+    auto validation_loss = [&] {
+      torch::NoGradGuard guard;
+      m.net->eval();
+      return loss_of(m.net->forward(x_val), y_val).item<double>();
+    };
+    double tune_best = validation_loss();
+    history.fine_tune_start_validation = tune_best;
+    auto snapshot = [&] {
+      std::vector<torch::Tensor> v;
+      for (auto& t : trainable) v.push_back(t.detach().clone());
+      return v;
+    };
+    std::vector<torch::Tensor> tune_best_weights = snapshot();
+    ProgressBar tune_bar("fine-tuning", o.fine_tune_epochs, "epochs", o.progress);
+    for (int epoch = 1; epoch <= o.fine_tune_epochs; ++epoch) {
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
+      for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[static_cast<std::size_t>((rng() >> 11) % (i + 1))]);
+      const torch::Tensor perm = torch::from_blob(order.data(), {n}, torch::kInt64).to(device);
+      m.net->train();
+      double sum = 0;
+      for (std::int64_t b = 0; b < n; b += o.batch) {
+        const auto idx = perm.slice(0, b, std::min<std::int64_t>(b + o.batch, n));
+        torch::Tensor xb = x_train.index_select(0, idx);
+        if (o.input_noise > 0) {
+          if (o.input_noise_mode == "ranged") xb = xb + o.input_noise * torch::rand({xb.size(0), 1}, xb.options()) * torch::randn_like(xb);
+          else xb = xb + o.input_noise * torch::randn_like(xb);
+        }
+        tune.zero_grad();
+        const torch::Tensor loss = loss_of(m.net->forward(m.network_inputs(xb)), y_train.index_select(0, idx));
+        loss.backward();
+        for (auto& t : tuned) {  // the frozen rows of a tuned layer get no gradient, so Adam leaves them
+          t.layer->weight.mutable_grad().mul_(t.mask.unsqueeze(1));
+          t.layer->bias.mutable_grad().mul_(t.mask);
+        }
+        tune.step();
+        sum += loss.item<double>() * static_cast<double>(idx.size(0));
+      }
+      const double val = validation_loss();
+      history.fine_tune_train_loss.push_back(sum / static_cast<double>(n));
+      history.fine_tune_validation_loss.push_back(val);
+      if (val < tune_best) tune_best = val, history.fine_tune_best_epoch = epoch, tune_best_weights = snapshot();
+      tune_bar.update(epoch);
+    }
+    tune_bar.finish();
+    torch::NoGradGuard guard;
+    for (std::size_t i = 0; i < trainable.size(); ++i) trainable[i].copy_(tune_best_weights[i]);
+    for (auto& q : m.net->parameters()) q.set_requires_grad(true);
+    m.net->eval();
+  }
   m.net->to(torch::kCPU);  // predictions run on the CPU (one pattern at a time)
   m.set_input_tensors(torch::kCPU);
   history.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -597,6 +694,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                   {"patience", o.patience},
                   {"schedule", o.schedule},
                   {"input_noise", o.input_noise},
+                  {"input_noise_mode", o.input_noise_mode},
                   {"seed", o.seed},
                   {"threads", o.threads},
                   {"device", cuda ? "cuda" : "cpu"},
@@ -605,7 +703,15 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
                            : weighted ? "weighted mean squared error of raw full fluxes (net and exchange, through the kernels)"
                                     : "mean absolute error of transformed free fluxes"},
                   {"loss_weights", weighted && !balanced ? nlohmann::json(o.flux_weights) : nlohmann::json(nullptr)},
-                  {"optimizer", "Adam"}}},
+                  {"optimizer", "Adam"},
+                  {"fine_tuning", !fine_tune ? nlohmann::json(nullptr)
+                                             : nlohmann::json{{"columns", o.fine_tune_columns},
+                                                              {"epochs", o.fine_tune_epochs},
+                                                              {"learning_rate", o.learning_rate * 0.1},
+                                                              {"trainable", "the output layer's weights and bias of these columns; every other weight frozen"},
+                                                              {"best_epoch", history.fine_tune_best_epoch},
+                                                              {"validation_before", history.fine_tune_start_validation},
+                                                              {"validation_after", history.fine_tune_best_epoch > 0 ? history.fine_tune_validation_loss[static_cast<std::size_t>(history.fine_tune_best_epoch - 1)] : history.fine_tune_start_validation}}}}},
                 {"dataset", data.manifest}};
   return Result<FluxPredictor>::success(std::move(p));
 }

@@ -162,6 +162,10 @@ expect 2 'holds the checkpoint of a training \(checkpoint.pt\); continue it with
 expect 2 'was made with other training settings' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_resume" --epochs 5 --hidden 17 --batch 64 --pcnn-epochs 0 --resume --schedule cosine --mid-noise 0.001
 expect 0 'best epoch [0-9] of 5' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_resume" --epochs 5 --hidden 16 --batch 64 --pcnn-epochs 0 --resume --schedule cosine --mid-noise 0.001
 expect 0 '"resumed_from_epoch": "2"' -- cat "$tmp/train_resume/run_info.json"
+# ranged noise and ML-Flux's fine-tuning stage (the simple model's free fluxes: EX_molE, EX_molF and exchanges)
+expect 0 'fine-tuning net:EX_molE, xch:v2: validation loss' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_tune" --epochs 3 --hidden 16 --batch 64 --pcnn-epochs 0 --mid-noise 0.01 --mid-noise-mode ranged --fine-tune EX_molE,xch:v2 --fine-tune-epochs 2
+expect 0 '^0	NA	' -- sed -n 2p "$tmp/train_tune/fine_tune_loss.tsv"
+expect 2 "cannot fine-tune 'net:nowhere': not a free flux of this dataset \\(its 6: net:EX_molE" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_tune_bad" --epochs 3 --hidden 16 --pcnn-epochs 0 --fine-tune nowhere --fine-tune-epochs 2
 expect 2 'no checkpoint to resume' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_fresh" --epochs 5 --hidden 16 --resume
 expect 0 '^40	' -- tail -1 "$tmp/train/loss.tsv"
 expect 2 'hidden layer sizes must be positive \(got 0\)' -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --hidden 16,0

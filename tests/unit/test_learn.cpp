@@ -673,3 +673,52 @@ TEST(FluxPredictor, ResumedTrainingEqualsAnUnbrokenRun) {
   EXPECT_FALSE(FluxPredictor::train(d, o, other).ok());
   fs::remove_all(dir);
 }
+
+// ML-Flux's second stage: only the output weights of the chosen free flux learn. Every
+// other column predicts exactly as without the stage, the chosen one changes, the
+// validation loss does not rise; ranged noise trains too; bad settings are refused.
+TEST(FluxPredictor, FineTuningLearnsOnlyTheChosenOutput) {
+  const DatasetContents d = simple_dataset(1500);
+  TrainOptions o;
+  o.hidden = {32, 16};
+  o.epochs = 3;  // short, so that the stage has something left to learn
+  o.batch = 64;
+  o.input_noise = 0.002;
+  o.input_noise_mode = "ranged";
+  o.schedule = "cosine";
+  o.two_heads = true;
+  o.loss = "mae";
+  o.progress = false;
+  TrainingHistory plain_h;
+  auto plain = FluxPredictor::train(d, o, plain_h);
+  ASSERT_TRUE(plain.ok()) << plain.message();
+  const Eigen::Index tuned = 1;
+  o.fine_tune_columns = {d.free_columns[static_cast<std::size_t>(tuned)]};
+  o.fine_tune_epochs = 4;
+  TrainingHistory tuned_h;
+  auto tuned_p = FluxPredictor::train(d, o, tuned_h);
+  ASSERT_TRUE(tuned_p.ok()) << tuned_p.message();
+  EXPECT_EQ(tuned_h.validation_loss, plain_h.validation_loss);  // the main stage is unchanged
+  ASSERT_EQ(tuned_h.fine_tune_validation_loss.size(), 4u);
+  EXPECT_GT(tuned_h.fine_tune_best_epoch, 0);
+  EXPECT_LT(tuned_h.fine_tune_validation_loss[static_cast<std::size_t>(tuned_h.fine_tune_best_epoch - 1)], tuned_h.fine_tune_start_validation);
+  const Eigen::MatrixXd probe = d.mid_rows(d.test);
+  const Eigen::MatrixXd a = plain.value().predict(probe), b = tuned_p.value().predict(probe);
+  for (Eigen::Index j = 0; j < a.cols(); ++j) {
+    if (j == tuned) EXPECT_GT((a.col(j) - b.col(j)).cwiseAbs().maxCoeff(), 0.0);
+    else EXPECT_TRUE(a.col(j) == b.col(j)) << d.free_columns[static_cast<std::size_t>(j)];
+  }
+  EXPECT_TRUE(tuned_p.value().manifest()["training"]["fine_tuning"].is_object());
+  EXPECT_EQ(tuned_p.value().manifest()["training"]["input_noise_mode"], "ranged");
+  TrainingHistory h;
+  o.fine_tune_columns = {"net:no_such_flux"};
+  auto refused = FluxPredictor::train(d, o, h);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("no_such_flux"), std::string::npos) << refused.message();
+  o.fine_tune_columns = {d.free_columns[0]};
+  o.fine_tune_epochs = 0;
+  EXPECT_FALSE(FluxPredictor::train(d, o, h).ok());
+  o.fine_tune_epochs = 2;
+  o.input_noise_mode = "uniform";
+  EXPECT_FALSE(FluxPredictor::train(d, o, h).ok());
+}

@@ -87,8 +87,9 @@ TEST(Scoring, MeanPredictorAgainstAHandComputation) {
   EXPECT_FALSE(score_of(score, "xch:v3").counted);
   // the mean predictor scored as a predictor: skill 0 on every varying flux
   const PredictorScore self = score_predictions(e, truth, baseline.replicate(3, 1), baseline, o);
-  for (const auto& g : self.fluxes)
-    if (!g.constant) EXPECT_NEAR(g.skill, 0.0, 1e-12) << g.column;
+  for (const auto& g : self.fluxes) {
+    if (!g.constant) { EXPECT_NEAR(g.skill, 0.0, 1e-12) << g.column; }
+  }
   EXPECT_TRUE(std::find(self.below_baseline().begin(), self.below_baseline().end(), "net:EX_molE") != self.below_baseline().end());
   // the exact predictor: skill 1; the paper's toy metric reached
   const PredictorScore exact = score_predictions(e, truth, truth, baseline, o);

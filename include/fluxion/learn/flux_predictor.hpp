@@ -57,6 +57,10 @@ struct TrainOptions {
   // SD of Gaussian noise added to every input MID fraction of each training batch
   // (augmentation at the measurement error; 0: none).
   double input_noise = 0;
+  // "fixed": every row gets noise of SD input_noise. "ranged": each row of each batch draws
+  // its own SD uniformly from [0, input_noise], so that the network sees exact MIDs, MIDs at
+  // the measurement error and everything between, and stays sharp on exact inputs.
+  std::string input_noise_mode = "fixed";
   // "plateau": halve the learning rate on validation plateaus (lr_decay_after);
   // "cosine": a fixed budget, lr = lr₀ · ½(1 + cos(π · (epoch − 1) / epochs)).
   std::string schedule = "plateau";
@@ -69,6 +73,13 @@ struct TrainOptions {
   bool resume = false;
   double time_limit_seconds = 0;  // > 0: pause after the epoch that passes it (needs a checkpoint)
   int stop_after_epochs = 0;      // > 0: pause after this many epochs of this run (needs a checkpoint)
+  // ML-Flux's second CCM stage: after the main training, fine_tune_epochs more epochs in
+  // which every weight is frozen except the output layer's weights and bias of these free
+  // flux columns ("net:tal": the free flux that sets the pentose phosphate fluxes). Same
+  // loss, a tenth of the learning rate, the best validation loss kept (never worse than
+  // before the stage). Off when empty or 0 epochs; not checkpointed (it is short).
+  std::vector<std::string> fine_tune_columns;
+  int fine_tune_epochs = 0;
   Eigen::MatrixXd kernel;            // weighted_mse: full × free (FluxExpansion::kernel)
   std::vector<double> flux_weights;  // weighted_mse: one per full column
 };
@@ -80,6 +91,10 @@ struct TrainingHistory {
   bool paused = false;    // a time or epoch limit of this run ended it; resume from the checkpoint
   int resumed_from = 0;   // the epoch the checkpoint held (0: a fresh start)
   double seconds = 0;     // this run's
+  // the fine-tuning stage: per epoch, and the validation loss before it
+  std::vector<double> fine_tune_train_loss, fine_tune_validation_loss;
+  double fine_tune_start_validation = 0;
+  int fine_tune_best_epoch = 0;  // 0: no epoch improved on the main training's weights
 };
 
 // Errors on the test rows (raw fluxes): per free flux, the mean absolute error, the
