@@ -159,7 +159,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
     cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)")->required();
     cmd->add_flag("--linear", o.linear, "Minimise Σ|v − ref| (an LP) instead of Σ(v − ref)² (a QP)");
     cmd->add_option("--tolerance", o.tolerance, "Ipopt's convergence and constraint tolerance (quadratic)")
-        ->check(CLI::Range(1e-12, 1e-3))
+        ->check(Range(1e-12, 1e-3))
         ->capture_default_str();
     add_knockout_options(cmd, o.knockouts);
     cmd->callback([&ctx, argv] {
@@ -241,10 +241,10 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
     cmd->add_option("-r,--references", o.references, "Reaction scores: a reference table (unmeasured reactions unscored)");
     cmd->add_option("-e,--expression", o.expression, "Gene expression (genes × samples), scored through the GPR rules instead");
     cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)")->required();
-    cmd->add_option("--lower", o.lower, "Percentile below which a reaction is 'low' (should carry no flux)")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-    cmd->add_option("--upper", o.upper, "Percentile above which a reaction is 'high' (should carry flux)")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-    cmd->add_option("--epsilon", o.epsilon, "Least |flux| of an active high reaction")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--time-limit", o.time_limit, "Seconds of branch and bound per sample")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--lower", o.lower, "Percentile below which a reaction is 'low' (should carry no flux)")->check(Range(0.0, 1.0))->capture_default_str();
+    cmd->add_option("--upper", o.upper, "Percentile above which a reaction is 'high' (should carry flux)")->check(Range(0.0, 1.0))->capture_default_str();
+    cmd->add_option("--epsilon", o.epsilon, "Least |flux| of an active high reaction")->check(PositiveNumber)->capture_default_str();
+    cmd->add_option("--time-limit", o.time_limit, "Seconds of branch and bound per sample")->check(PositiveNumber)->capture_default_str();
     add_knockout_options(cmd, o.knockouts);
     cmd->callback([&ctx, argv] {
       const auto t0 = Clock::now();
@@ -325,16 +325,16 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
     cmd->add_option("--bounds", o.bounds, "Flux ranges the activities are mapped into: fva (FVA at --fraction of the optimum) or model")
         ->check(CLI::IsMember({"fva", "model"}))
         ->capture_default_str();
-    cmd->add_option("--fraction", o.fraction, "Fraction of the optimum for the FVA ranges")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+    cmd->add_option("--fraction", o.fraction, "Fraction of the optimum for the FVA ranges")->check(Range(0.0, 1.0))->capture_default_str();
     cmd->add_option("--and", o.and_rule, "How AND (complexes) combines gene values")->check(CLI::IsMember({"geometric", "min", "product"}))->capture_default_str();
     cmd->add_option("--or", o.or_rule, "How OR (isozymes) combines gene values")->check(CLI::IsMember({"mean", "max", "sum"}))->capture_default_str();
     cmd->add_option("--min-nonzero", o.min_nonzero, "Drop genes non-zero in fewer than this fraction of samples")
-        ->check(CLI::Range(0.0, 1.0))
+        ->check(Range(0.0, 1.0))
         ->capture_default_str();
     cmd->add_flag("--no-quantile", o.no_quantile, "Skip the per-sample quantile normalisation");
     cmd->add_flag("--loopless", o.loopless, "Loopless FVA ranges (as the FBApro paper's real-data experiments)");
     cmd->add_option("--set-bounds", o.set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition");
-    cmd->add_option("--threads", o.threads, "Threads for the FVA (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+    cmd->add_option("--threads", o.threads, "Threads for the FVA (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
     cmd->callback([&ctx, argv] {
       const auto t0 = Clock::now();
       io::RunInfo info(argv);

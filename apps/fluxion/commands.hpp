@@ -4,7 +4,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
@@ -19,6 +23,51 @@ inline constexpr int kExitInput = 2;
 struct Context {
   int exit_code = kExitOk;
 };
+
+// A number as a person writes it in a message: 0.01, 1000, 1e+06 (not 0.010000 or 309 digits).
+template <typename T>
+std::string number_text(T v) {
+  if constexpr (std::is_integral_v<T>) return std::to_string(v);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", static_cast<double>(v));
+  return buffer;
+}
+
+// A number in [lo, hi], both included: CLI::Range with messages a person reads ("must be
+// between 1 and 1000, not 5000"). The description stays CLI11's "FLOAT in [1 - 1000]", from
+// which the web forms take their limits.
+class Range : public CLI::Validator {
+ public:
+  template <typename T>
+  Range(T lo, T hi) : CLI::Validator(std::string{}) {
+    std::ostringstream d;
+    d << CLI::detail::type_name<T>() << " in [" << number_text(lo) << " - " << number_text(hi) << "]";
+    description(d.str());
+    func_ = [lo, hi](std::string& input) -> std::string {
+      T v;
+      if (!CLI::detail::lexical_cast(input, v)) return "'" + input.substr(0, 40) + "' is not a number";
+      if constexpr (std::is_floating_point_v<T>)
+        if (!std::isfinite(v)) return "'" + input.substr(0, 40) + "' is not a finite number";
+      if (!(v >= lo && v <= hi)) return "must be between " + number_text(lo) + " and " + number_text(hi) + ", not " + input.substr(0, 40);
+      return {};
+    };
+  }
+};
+
+// A number > 0, and one >= 0 (CLI::PositiveNumber and NonNegativeNumber, with plain messages).
+inline CLI::Validator sign_check(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& input) -> std::string {
+        double v;
+        if (!CLI::detail::lexical_cast(input, v)) return "'" + input.substr(0, 40) + "' is not a number";
+        if (!std::isfinite(v)) return "'" + input.substr(0, 40) + "' is not a finite number";
+        if (zero_allowed ? !(v >= 0) : !(v > 0)) return std::string(zero_allowed ? "must be 0 or more" : "must be greater than 0") + ", not " + input.substr(0, 40);
+        return {};
+      },
+      zero_allowed ? "NONNEGATIVE" : "POSITIVE");
+}
+inline const CLI::Validator PositiveNumber = sign_check(false);
+inline const CLI::Validator NonNegativeNumber = sign_check(true);
 
 // Prints diagnostics (errors and warnings) to stderr.
 void print_diagnostics(const std::vector<Diagnostic>& items);

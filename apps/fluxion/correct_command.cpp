@@ -17,7 +17,7 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
   cmd->add_option("input", input, "Intensities: sample, metabolite, isotopologue, area, formula, [derivative]")->required();
   cmd->add_option("-o,--output", output, "Output directory (corrected.tsv in IsoCor's columns, run_info.json)")->required();
   cmd->add_option("--tracer", tracer, "Tracer isotope")->check(CLI::IsMember({"13C", "2H", "15N", "18O"}))->capture_default_str();
-  cmd->add_option("--purity", purity, "Isotopic purity of the tracer at labelled positions")->check(CLI::Range(1e-9, 1.0))->capture_default_str();
+  cmd->add_option("--purity", purity, "Isotopic purity of the tracer at labelled positions")->check(Range(1e-9, 1.0))->capture_default_str();
   cmd->add_option("--isotopes", isotopes,
                   "Natural isotope abundances replacing the built-in ones, in IsoCor's Isotopes.dat layout "
                   "(element, then abundances by nominal mass)");

@@ -80,7 +80,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
                                  "Generate ML-Flux training data: sampled flux sets and the simulated MIDs of every tracer experiment (HDF5)");
   cmd->add_option("-m,--model", o.model, "Model: built-in name or file")->required()->group("Required");
   cmd->add_option("-o,--output", o.output, "Output directory (dataset.h5, manifest.json, run_info.json)")->required()->group("Required");
-  cmd->add_option("-n,--rows", o.rows, "Flux sets wanted (0 = until --draws are spent)")->check(CLI::Range(0L, 1000000000L))->group("Required");
+  cmd->add_option("-n,--rows", o.rows, "Flux sets wanted (0 = until --draws are spent)")->check(Range(0L, 1000000000L))->group("Required");
   cmd->add_option("-e,--experiments", o.experiments,
                   "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in experiments of a built-in model");
   cmd->add_option("--element", o.elements, "Traced elements to simulate (C, H, N, O); default: those the experiments label")->delimiter(',');
@@ -91,9 +91,9 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
       ->capture_default_str();
   declare_sampler_options(cmd, o.sampler);
   const std::string g = "Dataset";
-  cmd->add_option("--threads", o.threads, "Threads simulating (0 = every core)")->check(CLI::Range(0, 1024))->group(g);
+  cmd->add_option("--threads", o.threads, "Threads simulating (0 = every core)")->check(Range(0, 1024))->group(g);
   cmd->add_option("--part-rows", o.part_rows, "Rows per part: the unit of work, of writing and of resumption")
-      ->check(CLI::Range(1L, 10000000L))
+      ->check(Range(1L, 10000000L))
       ->capture_default_str()
       ->group(g);
   cmd->add_option("--mid-precision", o.precision, "MIDs stored as float32 or float64")
@@ -102,11 +102,11 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
       ->group(g);
   cmd->add_option("--density-neighbours", o.density,
                   "Keep a flux set with probability D/Dmax, D its MIDs' mean distance to this many nearest kept sets (ML-Flux toy: 10; 0 = off)")
-      ->check(CLI::Range(0, 1000))
+      ->check(Range(0, 1000))
       ->group(g);
-  cmd->add_option("--validation-fraction", o.validation, "Share of rows for validation")->check(CLI::Range(0.0, 0.99))->capture_default_str()->group(g);
-  cmd->add_option("--test-fraction", o.test, "Share of rows for testing")->check(CLI::Range(0.0, 0.99))->capture_default_str()->group(g);
-  cmd->add_option("--compression", o.compression, "Deflate level of the HDF5 datasets (0 = none)")->check(CLI::Range(0, 9))->group(g);
+  cmd->add_option("--validation-fraction", o.validation, "Share of rows for validation")->check(Range(0.0, 0.99))->capture_default_str()->group(g);
+  cmd->add_option("--test-fraction", o.test, "Share of rows for testing")->check(Range(0.0, 0.99))->capture_default_str()->group(g);
+  cmd->add_option("--compression", o.compression, "Deflate level of the HDF5 datasets (0 = none)")->check(Range(0, 9))->group(g);
   cmd->add_flag("--resume", o.resume, "Finish the unfinished dataset in the output directory (same command and settings)")->group(g);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();

@@ -144,41 +144,41 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
   cmd->add_option("--latent", p.latent, "auto (lognormal for snodep on expression, else normal), normal, lognormal")
       ->check(CLI::IsMember({"auto", "normal", "lognormal"}))
       ->capture_default_str();
-  cmd->add_option("--epochs", p.epochs, "Training epochs (the paper: 500)")->check(CLI::Range(1, 100000))->capture_default_str();
-  cmd->add_option("--trajectories", p.trajectories, "Pseudo-trajectories drawn once (one cell per day)")->check(CLI::Range(1, 10000000))->capture_default_str();
-  cmd->add_option("--batch-size", p.batch_size, "Trajectories per optimiser step")->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("--epochs", p.epochs, "Training epochs (the paper: 500)")->check(Range(1, 100000))->capture_default_str();
+  cmd->add_option("--trajectories", p.trajectories, "Pseudo-trajectories drawn once (one cell per day)")->check(Range(1, 10000000))->capture_default_str();
+  cmd->add_option("--batch-size", p.batch_size, "Trajectories per optimiser step")->check(Range(1, 1000000))->capture_default_str();
   cmd->add_option("--test-trajectories", p.test_trajectories, "The paper's test set: the last trajectories of the training set")
-      ->check(CLI::Range(1, 1000000))
+      ->check(Range(1, 1000000))
       ->capture_default_str();
-  cmd->add_option("--context", p.context_points, "Context: the first days the encoder sees")->check(CLI::Range(1, 10000))->capture_default_str();
-  cmd->add_option("--target", p.target_points, "Training target: the first days the loss scores")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--context", p.context_points, "Context: the first days the encoder sees")->check(Range(1, 10000))->capture_default_str();
+  cmd->add_option("--target", p.target_points, "Training target: the first days the loss scores")->check(Range(1, 10000))->capture_default_str();
   cmd->add_option("--learning-rate", p.learning_rate, "RMSprop's learning rate (0: 1e-3, or 1e-4 with the gru-ode encoder); lode, rnn-vae: Adamax's (0: 1e-2)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(Range(0.0, 10.0))
       ->capture_default_str();
   cmd->add_option("--frequency", p.frequency, "Irregular sampling: the share of days 1…target−1 observed (1 = regular)")
-      ->check(CLI::Range(0.01, 1.0))
+      ->check(Range(0.01, 1.0))
       ->capture_default_str();
   cmd->add_option("--holdout", p.holdout, "Share of each day's cells kept out of training, scored as fresh trajectories (0 = the paper's protocol only)")
-      ->check(CLI::Range(0.0, 0.9))
+      ->check(Range(0.0, 0.9))
       ->capture_default_str();
-  cmd->add_option("--time-scale", p.time_scale, "t = day × this")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--time-scale", p.time_scale, "t = day × this")->check(PositiveNumber)->capture_default_str();
   cmd->add_option("--solver", p.solver, "Decoder ODE solver: dopri5 (adaptive), rk4, euler")
       ->check(CLI::IsMember({"dopri5", "rk4", "euler"}))
       ->capture_default_str();
-  cmd->add_option("--rtol", p.rtol, "dopri5 relative tolerance (lode: latent_ode's 1e-3 and 1e-4 always)")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--atol", p.atol, "dopri5 absolute tolerance")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--step", p.step, "rk4, euler: the step in t")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--rtol", p.rtol, "dopri5 relative tolerance (lode: latent_ode's 1e-3 and 1e-4 always)")->check(PositiveNumber)->capture_default_str();
+  cmd->add_option("--atol", p.atol, "dopri5 absolute tolerance")->check(PositiveNumber)->capture_default_str();
+  cmd->add_option("--step", p.step, "rk4, euler: the step in t")->check(PositiveNumber)->capture_default_str();
   cmd->add_option("--seed", p.seed, "Random seed (weights, trajectories, batches)")->capture_default_str();
   cmd->add_flag("--reference-draw", p.reference_draw,
                 "Draw the pseudo-trajectories exactly as the reference implementation does (numpy RandomState(42), pandas sample): the paper's "
                 "training and test trajectories; needs --holdout 0");
   cmd->add_option("--reference-draw-seed", p.reference_draw_seed, "numpy's seed for --reference-draw (42 is the reference's)")->capture_default_str();
   cmd->add_option("--threads", p.threads, "Intra-op threads (1 is fastest for these small networks; run several trainings in parallel instead)")
-      ->check(CLI::Range(1, 1024))
+      ->check(Range(1, 1024))
       ->capture_default_str();
-  cmd->add_option("--eval-every", p.eval_every, "Epochs between test evaluations")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--eval-every", p.eval_every, "Epochs between test evaluations")->check(Range(1, 100000))->capture_default_str();
   cmd->add_option("--w1-samples", p.w1_samples, "Model samples per day for the Wasserstein distances (0 = none)")
-      ->check(CLI::Range(0, 100000))
+      ->check(Range(0, 100000))
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
   cmd->callback([&ctx, argv] {
@@ -310,7 +310,7 @@ void add_predict(CLI::App& parent, Context& ctx, const std::vector<std::string>&
   cmd->add_option("-m,--model", o.model, "Directory written by `fluxion dynamics train` (model.json, model.pt)")->required();
   cmd->add_option("-c,--context", o.context, "Per-day tables holding at least the model's context days (same features as in training)")->required();
   cmd->add_option("--days", o.days, "Days to predict, increasing (default: the training days)")->delimiter(',');
-  cmd->add_option("-n,--trajectories", o.trajectories, "Pseudo-trajectories (cells predicted per day)")->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("-n,--trajectories", o.trajectories, "Pseudo-trajectories (cells predicted per day)")->check(Range(1, 1000000))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   cmd->add_option("-o,--output", o.output, "Output directory: mean/ and samples/ (per-day tables), summary.csv, run_info.json")->required();
   cmd->callback([&ctx, argv] {
@@ -373,18 +373,18 @@ void add_synthesize(CLI::App& parent, Context& ctx, const std::vector<std::strin
   static std::string output;
   auto* cmd = parent.add_subcommand("synthesize", "Write the synthetic time series SYN-SNODEP (syn-small: 24 genes, 6 modules, 4 metabolites)");
   cmd->add_option("-o,--output", output, "Output directory: expression/, flux/, balance/ (per-day tables), network/ (modules.gmt, cmMat.csv)")->required();
-  cmd->add_option("--days", o.days, "Days 0 … days−1")->check(CLI::Range(2, 1000))->capture_default_str();
+  cmd->add_option("--days", o.days, "Days 0 … days−1")->check(Range(2, 1000))->capture_default_str();
   cmd->add_option("--interval", o.interval, "Simulated days between observations (the files stay d0, d1, …)")
-      ->check(CLI::Range(0.001, 100.0))
+      ->check(Range(0.001, 100.0))
       ->capture_default_str();
   cmd->add_option("--library-scale", o.library_scale, "Multiplies every cell's library size (deeper sequencing)")
-      ->check(CLI::Range(0.001, 1e6))
+      ->check(Range(0.001, 1e6))
       ->capture_default_str();
   cmd->add_option("--cells-scale", o.cells_per_day_scale, "Cells per day = this × the real data's (847 on day 0, …)")
-      ->check(CLI::Range(0.001, 100.0))
+      ->check(Range(0.001, 100.0))
       ->capture_default_str();
   cmd->add_option("--truth-cells", o.truth_cells, "Extra cells per day for the true per-day means (truth_expression.csv, truth_flux.csv)")
-      ->check(CLI::Range(0, 1000000))
+      ->check(Range(0, 1000000))
       ->capture_default_str();
   cmd->add_option("--knockout", o.knockout_genes, "Genes knocked out for the whole simulation (0-based indices: 0 = G1)")->delimiter(',');
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
@@ -443,15 +443,15 @@ void add_scfea(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
   cmd->add_option("-o,--output", o.output, "Output directory: flux/, balance/; with --knockouts also flux_knockout/, balance_knockout/, knockouts.csv")
       ->required();
   cmd->add_option("--knockouts", o.knockouts.sets, "Knockout configurations to draw (SNODEP's Algorithm 1; 0 = none)")
-      ->check(CLI::Range(0, 1000))
+      ->check(Range(0, 1000))
       ->capture_default_str();
-  cmd->add_option("--top-genes", o.knockouts.top_genes, "Knockouts: drawn from this many most expressed genes")->check(CLI::Range(1, 100000))->capture_default_str();
-  cmd->add_option("--max-knockout", o.knockouts.max_size, "Knockouts: genes per configuration, uniform in 1…this")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--top-genes", o.knockouts.top_genes, "Knockouts: drawn from this many most expressed genes")->check(Range(1, 100000))->capture_default_str();
+  cmd->add_option("--max-knockout", o.knockouts.max_size, "Knockouts: genes per configuration, uniform in 1…this")->check(Range(1, 100000))->capture_default_str();
   cmd->add_option("--knockout-seed", o.knockouts.seed, "Knockouts: random seed of the draw")->capture_default_str();
-  cmd->add_option("--epochs", o.epochs, "scFEA epochs")->check(CLI::Range(1, 100000))->capture_default_str();
-  cmd->add_option("--learning-rate", o.learning_rate, "scFEA's Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--epochs", o.epochs, "scFEA epochs")->check(Range(1, 100000))->capture_default_str();
+  cmd->add_option("--learning-rate", o.learning_rate, "scFEA's Adam learning rate")->check(Range(1e-12, 10.0))->capture_default_str();
   cmd->add_option("--seed", o.seed, "scFEA's random seed")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
   cmd->callback([&ctx, argv] {
     io::RunInfo info(argv);
     auto expression = dynamics::load_time_series(o.data);

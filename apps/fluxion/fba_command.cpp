@@ -45,10 +45,10 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
   cmd->add_flag("--fva", o.fva, "Flux variability: each reaction's range with the objective at least --fraction of the optimum");
   cmd->add_flag("--loopless", o.loopless, "FVA without thermodynamically infeasible loops (cobrapy's loopless=True, CycleFreeFlux)");
   cmd->add_option("--fraction", o.fraction, "Fraction of the optimum kept by --fva and --pfba (cobrapy's fraction_of_optimum)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads for --fva (0 = all cores), each solving its share of the reactions")
-      ->check(CLI::Range(0, 1024))
+      ->check(Range(0, 1024))
       ->capture_default_str();
   cmd->add_option("--knockout", o.knockouts, "Reactions to block (bounds 0, 0); repeatable or comma-separated")->delimiter(',');
   cmd->add_option("--set-bounds", o.set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition");

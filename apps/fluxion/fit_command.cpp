@@ -75,28 +75,28 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
   cmd->add_option("--constraints", o.constraints, "Extra linear constraints on net and exchange fluxes (fixed fluxes: 'v == 1')");
   cmd->add_option("--measured-fluxes", o.measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd; or FreeFlux's table (reaction_ID, mean, sd)");
   cmd->add_option("--exchange-max", o.exchange_max, "Upper bound of the exchange fluxes the model leaves unbounded")
-      ->check(CLI::Range(1e-6, 1e9))
+      ->check(Range(1e-6, 1e9))
       ->capture_default_str();
   cmd->add_option("--natural-abundance", o.natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--starts", o.starts, "Starting points sampled uniformly in the flux polytope")->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--starts", o.starts, "Starting points sampled uniformly in the flux polytope")->check(Range(0, 100000))->capture_default_str();
   cmd->add_option("--start-from", o.starts_from, "Flux table (reaction, net, exchange) to start from as well, e.g. fluxion predict's fluxes.tsv (hybrid ML-Flux + MFA); repeatable");
   cmd->add_option("--exchange-floor", o.exchange_floor,
                   "Sampled starts draw each exchange flux log-uniformly from this fraction of its upper bound up to it")
-      ->check(CLI::Range(1e-12, 1.0))
+      ->check(Range(1e-12, 1.0))
       ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the starting points")->capture_default_str();
-  cmd->add_option("--max-evaluations", o.max_evaluations, "Simulations per start at most")->check(CLI::Range(1, 10000000))->capture_default_str();
+  cmd->add_option("--max-evaluations", o.max_evaluations, "Simulations per start at most")->check(Range(1, 10000000))->capture_default_str();
   cmd->add_option("--mid-sd", o.mid_sd, "Standard deviation of a measured fraction where the data give none (default: an error)")
-      ->check(CLI::Range(1e-9, 1.0));
+      ->check(Range(1e-9, 1.0));
   cmd->add_option("--profile", o.profile,
                   "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange)")
       ->delimiter(',');
   cmd->add_option("--monte-carlo", o.monte_carlo,
                   "Monte-Carlo 95% intervals from this many data sets drawn around the best fit and refitted (0 = none)")
-      ->check(CLI::Range(0, 100000))
+      ->check(Range(0, 100000))
       ->capture_default_str();
   cmd->add_option("--format", o.format, "tsv: files only; table: also print the fluxes")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
   cmd->callback([&ctx, argv] {

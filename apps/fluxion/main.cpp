@@ -2,6 +2,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 
@@ -13,6 +17,30 @@ namespace fluxion::cli {
 
 void print_diagnostics(const std::vector<Diagnostic>& items) {
   for (const auto& d : items) std::cerr << d.to_string() << '\n';
+}
+
+// Every numeric option of every command refuses NaN, infinities and numbers beyond a
+// double's range. CLI11 (through strtod) accepts "nan" and "inf", and a range check lets NaN
+// through, since every comparison with it is false. Added here, once, it holds for the
+// command line and for the web forms, whose values are parsed by these same declarations.
+void require_finite_numbers(CLI::App& app) {
+  const CLI::Validator finite(
+      [](std::string& text) -> std::string {
+        const char* begin = text.c_str();
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(begin, &end);
+        if (end == begin) return {};  // not a number at all: the option's own conversion says so
+        if (!std::isfinite(v) || (errno == ERANGE && std::fabs(v) > 1))
+          return "'" + text.substr(0, 40) + "' is not a finite number";
+        return {};
+      },
+      "", "finite");
+  for (CLI::Option* o : app.get_options()) {
+    const std::string type = o->get_type_name();
+    if (type.rfind("FLOAT", 0) == 0 || type.rfind("INT", 0) == 0 || type.rfind("UINT", 0) == 0 || type.rfind("NUMBER", 0) == 0) o->check(finite);
+  }
+  for (CLI::App* sub : app.get_subcommands({})) require_finite_numbers(*sub);
 }
 
 void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
@@ -32,6 +60,7 @@ void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::s
   add_cbm_commands(app, ctx, argv);
   add_scflux_command(app, ctx, argv);
   add_dynamics_commands(app, ctx, argv);
+  require_finite_numbers(app);
 }
 
 }  // namespace fluxion::cli
@@ -84,10 +113,21 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // a subcommand given without its arguments prints its usage
+    // a command given with nothing else prints its usage; a wrong option says what is
+    // wrong and where the options are listed, without burying the error under them
     const CLI::App* sub = &app;
-    while (!sub->get_subcommands().empty()) sub = sub->get_subcommands().front();
-    std::cerr << "error: " << e.what() << "\n\n" << sub->help();
+    std::string path = "fluxion";
+    while (!sub->get_subcommands().empty()) {
+      sub = sub->get_subcommands().front();
+      path += " " + sub->get_name();
+    }
+    const int words = static_cast<int>(std::count(path.begin(), path.end(), ' ')) + 1;
+    // the command's shape is wrong (no subcommand, a word too many): its usage helps
+    const std::string what = e.what();
+    const bool shape = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr || what.find("subcommand") != std::string::npos ||
+                       what.find("is required") != std::string::npos;
+    if (argc <= words || shape) std::cerr << "error: " << e.what() << "\n\n" << sub->help();
+    else std::cerr << "error: " << e.what() << "\n(" << path << " --help lists the options)\n";
     return kExitInput;
   }
   return ctx.exit_code;

@@ -17,7 +17,7 @@ void add_mids_commands(CLI::App& app, Context& ctx) {
   check->add_option("mids", table_path, "MID table (experiment, metabolite, isotopologue, fraction, sd) or IsoCor output")->required();
   check->add_option("-m,--model", model_name, "Model file or built-in model name")->required();
   check->add_option("-e,--experiments", experiments_path, "Tracer table; default: the built-in experiments of a built-in model");
-  check->add_option("--sum-tolerance", tolerance, "Largest allowed |sum of fractions - 1|")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  check->add_option("--sum-tolerance", tolerance, "Largest allowed |sum of fractions - 1|")->check(Range(0.0, 1.0))->capture_default_str();
   check->callback([&ctx] {
     auto model = io::load_model(model_name);
     if (!accept(model, ctx)) return;

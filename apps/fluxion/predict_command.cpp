@@ -60,11 +60,11 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
   cmd->add_option("--imputer", o.imputer, "Imputation of unmeasured MIDs: pcnn, knn, none (complete inputs only), or auto (of the package's imputers, the one whose error table at the input's masking is tighter)")
       ->check(CLI::IsMember({"auto", "pcnn", "knn", "none"}))
       ->capture_default_str();
-  cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer (default: the package's, 3)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer (default: the package's, 3)")->check(Range(1, 1000));
   cmd->add_option("--knn-reference", o.knn_reference, "Reference patterns for KNN: the training rows of this dataset instead of the package's");
-  cmd->add_option("--temperature", o.temperature, "Temperature of ΔG = RT ln(v_rev / v_fwd), K")->check(CLI::Range(1.0, 1000.0))->capture_default_str();
+  cmd->add_option("--temperature", o.temperature, "Temperature of ΔG = RT ln(v_rev / v_fwd), K")->check(Range(1.0, 1000.0))->capture_default_str();
   cmd->add_option("--mid-sd", o.mid_sd, "Standard deviation of a measured fraction where the table gives none (χ² test)")
-      ->check(CLI::Range(1e-9, 1.0))
+      ->check(Range(1e-9, 1.0))
       ->capture_default_str();
   cmd->add_option("--format", o.format, "tsv: files only; table: also print a readable summary")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
   cmd->callback([&ctx, argv] {

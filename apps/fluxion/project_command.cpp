@@ -58,14 +58,14 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
       ->check(CLI::IsMember({"fixed", "noisy", "unmeasured"}))
       ->capture_default_str();
   cmd->add_option("--cutoff", o.cutoff, "Relative singular-value cutoff of the pseudo-inverses (σ ≤ cutoff·σ_max counts as 0)")
-      ->check(CLI::Range(1e-15, 0.5))
+      ->check(Range(1e-15, 0.5))
       ->capture_default_str();
   cmd->add_option("--projector", o.projector, "Apply a projector saved by --save-projector instead of building one");
   cmd->add_option("--save-projector", o.save_projector, "Save the projector (one variant) to reuse on new samples with the same sets");
   cmd->add_option("--device", o.device, "Where to apply: blas (the CPU's BLAS), cpu or cuda (LibTorch; cuda: the paper's GPU batches)")
       ->check(CLI::IsMember({"blas", "cpu", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "BLAS threads applying the projection (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--threads", o.threads, "BLAS threads applying the projection (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
   cmd->callback([&ctx, argv] {
     const auto t0 = Clock::now();
     io::RunInfo info(argv);

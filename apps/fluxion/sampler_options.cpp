@@ -23,17 +23,17 @@ void declare_sampler_options(CLI::App* cmd, SamplerCli& o) {
       ->check(CLI::IsMember({"auto", "rejection", "achr"}))
       ->capture_default_str()
       ->group(g);
-  cmd->add_option("--thinning", o.thinning, "ACHR steps per flux set (0 = number of free net fluxes)")->check(CLI::Range(0, 1000000))->group(g);
+  cmd->add_option("--thinning", o.thinning, "ACHR steps per flux set (0 = number of free net fluxes)")->check(Range(0, 1000000))->group(g);
   cmd->add_option("--exchange", o.exchange, "Exchange fluxes within their bounds: uniform, log-uniform or log-normal")
       ->check(CLI::IsMember({"uniform", "log-uniform", "log-normal"}))
       ->capture_default_str()
       ->group(g);
   cmd->add_option("--exchange-floor", o.exchange_floor, "Lower end of log-uniform exchange fluxes whose bound is 0")
-      ->check(CLI::PositiveNumber)
+      ->check(PositiveNumber)
       ->capture_default_str()
       ->group(g);
   cmd->add_option("--exchange-log-mean", o.log_mean, "Log-normal exchange: mean of ln(exchange)")->capture_default_str()->group(g);
-  cmd->add_option("--exchange-log-sd", o.log_sd, "Log-normal exchange: sd of ln(exchange)")->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+  cmd->add_option("--exchange-log-sd", o.log_sd, "Log-normal exchange: sd of ln(exchange)")->check(PositiveNumber)->capture_default_str()->group(g);
   cmd->add_option("--exchange-set", o.exchange_sets,
                   "A set of exchange bounds (a constraint file) and its share, FILE=SHARE; repeat for a mixture "
                   "(ML-Flux GlyPPP: 0.2 / 0.2 / 0.6)")
@@ -41,11 +41,11 @@ void declare_sampler_options(CLI::App* cmd, SamplerCli& o) {
   cmd->add_option("--cap-fluxes", o.capped, "Net fluxes whose histograms are capped (ML-Flux CCM: ldh,pdh,ppck,me,mdh,akgdh)")
       ->delimiter(',')
       ->group(g);
-  cmd->add_option("--cap-bins", o.cap_bins, "Histogram bins per capped flux")->check(CLI::Range(1, 100000))->capture_default_str()->group(g);
-  cmd->add_option("--cap-per-bin", o.cap_per_bin, "Flux sets allowed per bin")->check(CLI::Range(1L, 1000000000L))->capture_default_str()->group(g);
+  cmd->add_option("--cap-bins", o.cap_bins, "Histogram bins per capped flux")->check(Range(1, 100000))->capture_default_str()->group(g);
+  cmd->add_option("--cap-per-bin", o.cap_per_bin, "Flux sets allowed per bin")->check(Range(1L, 1000000000L))->capture_default_str()->group(g);
   cmd->add_option("--draws", o.draws,
                   "Stop after this many draws (before the caps); with caps, keep what fits (ML-Flux CCM: 1,000,000 draws kept 117,077)")
-      ->check(CLI::Range(0L, 10000000000L))
+      ->check(Range(0L, 10000000000L))
       ->group(g);
   cmd->add_option("--normalize", o.normalize, "Divide every flux set by the net flux of this reaction (as ML-Flux: glucose uptake = 1)")->group(g);
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str()->group(g);

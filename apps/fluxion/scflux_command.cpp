@@ -134,19 +134,19 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
   cmd->add_option("--normalisation", o.normalisation, "auto (scFEA: log2(x+1) when the largest value exceeds 50), none, log, cpm, logcpm")
       ->check(CLI::IsMember({"auto", "none", "log", "cpm", "logcpm"}))
       ->capture_default_str();
-  cmd->add_option("--epochs", o.epochs, "Training epochs")->check(CLI::Range(1, 100000))->capture_default_str();
-  cmd->add_option("--learning-rate", o.learning_rate, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--epochs", o.epochs, "Training epochs")->check(Range(1, 100000))->capture_default_str();
+  cmd->add_option("--learning-rate", o.learning_rate, "Adam's learning rate")->check(Range(1e-12, 10.0))->capture_default_str();
   cmd->add_option("--batch-size", o.batch_size, "Cells per optimiser step (0 = all cells, scFEA's full batch)")->capture_default_str();
   cmd->add_option("--chunk-size", o.chunk_size, "Cells per forward pass: bounds memory, does not change results")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->check(Range(std::size_t{1}, std::size_t{1} << 30))
       ->capture_default_str();
   cmd->add_option("--min-cells", o.min_cells, "Fewest samples accepted")->capture_default_str();
-  cmd->add_option("--w-balance", o.w_balance, "Weight of the flux-balance term")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--w-nonnegative", o.w_nonnegative, "Weight of the non-negativity term")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--w-scale", o.w_scale, "Weight of the total-activity term")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--w-balance", o.w_balance, "Weight of the flux-balance term")->check(NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--w-nonnegative", o.w_nonnegative, "Weight of the non-negativity term")->check(NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--w-scale", o.w_scale, "Weight of the total-activity term")->check(NonNegativeNumber)->capture_default_str();
   cmd->add_option("--w-correlation", o.w_correlation, "Weight of the correlation term (default: 0.01 in scfea mode, 0.1 in paper mode)");
   cmd->add_option("--seed", o.seed, "Random seed (weights, batch order)")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
   cmd->add_option("--orientation", o.orientation,
                   "flux.csv and balance.csv: modules-by-samples (rows are modules, as scFLUX) or samples-by-modules (rows are cells, as scFEA)")
       ->check(CLI::IsMember({"modules-by-samples", "samples-by-modules"}))
@@ -155,8 +155,8 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
                   "Cell labels (CSV or TSV: cell, group; a header row): modules that differ between groups and metabolites each group "
                   "accumulates or depletes (groups_modules.csv, groups_balance.csv)");
   cmd->add_flag("--impute", o.impute, "MAGIC imputation of the raw values before normalisation (scFEA's --sc_imputation)");
-  cmd->add_option("--magic-knn", o.magic_knn, "MAGIC: neighbours that set each cell's kernel width")->check(CLI::Range(1, 1000))->capture_default_str();
-  cmd->add_option("--magic-t", o.magic_t, "MAGIC: diffusion steps")->check(CLI::Range(0, 100))->capture_default_str();
+  cmd->add_option("--magic-knn", o.magic_knn, "MAGIC: neighbours that set each cell's kernel width")->check(Range(1, 1000))->capture_default_str();
+  cmd->add_option("--magic-t", o.magic_t, "MAGIC: diffusion steps")->check(Range(0, 100))->capture_default_str();
   cmd->add_flag("--keep-best", o.keep_best,
                 "Return the fluxes of the epoch with the lowest loss, not the last (training still oscillates at scFEA's learning rate)");
   cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");

@@ -49,17 +49,17 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->check(CLI::IsMember({"test", "all"}))
       ->capture_default_str();
   cmd->add_option("--where", o.where, "Score only the rows where a flux lies below or above a value: FLUX<VALUE or FLUX>VALUE, FLUX as net:<reaction> or xch:<reaction> (e.g. 'xch:v2<1')");
-  cmd->add_option("--rows", o.rows, "At most this many rows, evenly spaced (0: all)")->check(CLI::Range(0L, 100000000L))->capture_default_str();
+  cmd->add_option("--rows", o.rows, "At most this many rows, evenly spaced (0: all)")->check(Range(0L, 100000000L))->capture_default_str();
   cmd->add_option("--identifiability-rows", o.identifiability_rows, "Rows whose MID sensitivities decide identifiability (0: skip, every flux counts as identifiable)")
-      ->check(CLI::Range(0L, 1000000L))
+      ->check(Range(0L, 1000000L))
       ->capture_default_str();
   cmd->add_option("--mid-noise", o.mid_noise, "Score on MIDs with Gaussian noise of this SD added to every measured fraction (as measurements have; 0: exact MIDs)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--seed", o.seed, "Seed of the MID noise")->capture_default_str();
-  cmd->add_option("--mid-sd", o.mid_sd, "SD of a measured MID fraction, for identifiability")->check(CLI::Range(1e-9, 1.0))->capture_default_str();
-  cmd->add_option("--tolerance", o.tolerance, "Absolute tolerance of the within-tolerance shares (flux units)")->check(CLI::Range(1e-12, 1e12))->capture_default_str();
-  cmd->add_option("--temperature", o.temperature, "Temperature of ΔG, K")->check(CLI::Range(1.0, 1000.0))->capture_default_str();
+  cmd->add_option("--mid-sd", o.mid_sd, "SD of a measured MID fraction, for identifiability")->check(Range(1e-9, 1.0))->capture_default_str();
+  cmd->add_option("--tolerance", o.tolerance, "Absolute tolerance of the within-tolerance shares (flux units)")->check(Range(1e-12, 1e12))->capture_default_str();
+  cmd->add_option("--temperature", o.temperature, "Temperature of ΔG, K")->check(Range(1.0, 1000.0))->capture_default_str();
   cmd->add_option("--format", o.format, "tsv: files and a summary line; table: also print the per-flux table")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();

@@ -444,14 +444,14 @@ service::ServiceCatalogue make_catalogue(CLI::App& app, std::shared_ptr<Argument
 void add_service_options(CLI::App* cmd, ServeCli& o, bool server) {
   if (server) {
     cmd->add_option("--host", o.options.host, "Address to listen on (0.0.0.0: every interface; put a TLS proxy in front)")->capture_default_str();
-    cmd->add_option("--port", o.options.port, "TCP port (0: any free port, printed)")->check(CLI::Range(0, 65535))->capture_default_str();
+    cmd->add_option("--port", o.options.port, "TCP port (0: any free port, printed)")->check(Range(0, 65535))->capture_default_str();
     cmd->add_option("--web-root", o.options.web_root, "The built front end (default: the build's web/dist, then share/fluxion/web)");
     cmd->add_flag("--api-only", o.api_only, "Serve the API without the front end");
-    cmd->add_option("--max-upload", o.max_upload_mb, "Largest submission, MB (all files together)")->check(CLI::Range(0.01, 1e6))->capture_default_str();
+    cmd->add_option("--max-upload", o.max_upload_mb, "Largest submission, MB (all files together)")->check(Range(0.01, 1e6))->capture_default_str();
     cmd->add_option("--retention-days", o.options.retention_days, "Finished jobs and their files are deleted after this many days (0: never)")
-        ->check(CLI::Range(0.0, 36500.0))
+        ->check(Range(0.0, 36500.0))
         ->capture_default_str();
-    cmd->add_option("--http-threads", o.options.http_threads, "Connections served at once")->check(CLI::Range(2, 1024))->capture_default_str();
+    cmd->add_option("--http-threads", o.options.http_threads, "Connections served at once")->check(Range(2, 1024))->capture_default_str();
     cmd->add_option("--model-dir", o.options.model_dirs, "A directory of model files (SBML, JSON, ...) offered in the forms; repeatable");
     cmd->add_option("--map-dir", o.options.map_dirs, "A directory of Escher maps named <model>.<map name>.json (BiGG's naming), drawn with flux results; repeatable");
   }
@@ -459,13 +459,13 @@ void add_service_options(CLI::App* cmd, ServeCli& o, bool server) {
   auto* db = cmd->add_option("--db", o.options.database, "Job store: a SQLite file (default <data>/jobs.db) or postgresql://user@host/database");
   if (!server) db->required();
   cmd->add_option("--workers", o.options.workers, server ? "Jobs run at once by this server (0: none; separate `fluxion worker`s run them)" : "Jobs run at once")
-      ->check(CLI::Range(0, 256))
+      ->check(Range(0, 256))
       ->capture_default_str();
-  cmd->add_option("--job-threads", o.options.job_threads, "Threads per job (0: cores / workers)")->check(CLI::Range(0, 1024))->capture_default_str();
-  cmd->add_option("--job-timeout", o.options.job_timeout_s, "A job running longer than this many seconds is stopped")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--max-attempts", o.options.max_attempts, "Starts of a job whose worker died before it is marked failed")->check(CLI::Range(1, 100))->capture_default_str();
+  cmd->add_option("--job-threads", o.options.job_threads, "Threads per job (0: cores / workers)")->check(Range(0, 1024))->capture_default_str();
+  cmd->add_option("--job-timeout", o.options.job_timeout_s, "A job running longer than this many seconds is stopped")->check(PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-attempts", o.options.max_attempts, "Starts of a job whose worker died before it is marked failed")->check(Range(1, 100))->capture_default_str();
   cmd->add_option("--stale-after", o.options.stale_after_s, "Seconds without a heartbeat after which another worker takes a running job over")
-      ->check(CLI::Range(5.0, 86400.0))
+      ->check(Range(5.0, 86400.0))
       ->capture_default_str();
 }
 

@@ -82,14 +82,14 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->group("Required");
   cmd->add_option("-m,--model", o.model, "The dataset's model (built-in name or file); default: as the dataset's manifest names it");
   cmd->add_option("--hidden", o.hidden, "Hidden layer sizes (default: ML-Flux's for its models, else sized from the input)")->delimiter(',');
-  cmd->add_option("--epochs", o.epochs, "Most epochs")->check(CLI::Range(1, 100000))->capture_default_str();
-  cmd->add_option("--batch", o.batch, "Batch size (default: 32; 1024 for the simple model, as ML-Flux)")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--learning-rate", o.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--patience", o.patience, "Stop after this many epochs without a better validation loss")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd->add_option("--epochs", o.epochs, "Most epochs")->check(Range(1, 100000))->capture_default_str();
+  cmd->add_option("--batch", o.batch, "Batch size (default: 32; 1024 for the simple model, as ML-Flux)")->check(Range(1, 1000000));
+  cmd->add_option("--learning-rate", o.learning_rate, "Adam learning rate")->check(Range(1e-12, 10.0))->capture_default_str();
+  cmd->add_option("--patience", o.patience, "Stop after this many epochs without a better validation loss")->check(Range(1, 100000))->capture_default_str();
   cmd->add_option("--lr-decay-after", o.lr_decay_after, "Halve the learning rate after this many epochs without a better validation loss (default: patience / 5, at least 2; 0: never; at most 8 times)")
-      ->check(CLI::Range(0, 100000));
+      ->check(Range(0, 100000));
   cmd->add_option("--seed", o.seed, "Seed of the initial weights and the batch order")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads (the same count gives the same weights)")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads (the same count gives the same weights)")->check(Range(1, 1024))->capture_default_str();
   cmd->add_option("--loss", o.loss, "mae (transformed free fluxes), weighted_mse (raw full fluxes, ML-Flux's CCM), balanced_mae (raw full fluxes, each in units of its training SD), hybrid (raw full net fluxes in units of their training SD, transformed exchange fluxes), or auto (weighted_mse for ccm)")
       ->check(CLI::IsMember({"auto", "mae", "weighted_mse", "balanced_mae", "hybrid"}))
       ->capture_default_str();
@@ -101,13 +101,13 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->check(CLI::IsMember({"standard", "none"}))
       ->capture_default_str();
   cmd->add_option("--input-scale-floor", o.input_scale_floor, "standard input scaling: the smallest scale of an entry (an SD below it is not magnified)")
-      ->check(CLI::Range(1e-6, 1.0))
+      ->check(Range(1e-6, 1.0))
       ->capture_default_str();
   cmd->add_option("--heads", o.heads, "1: one network for every output; 2: one for the net and one for the exchange outputs, sharing no weights")
       ->check(CLI::IsMember({1, 2}))
       ->capture_default_str();
   cmd->add_option("--mid-noise", o.mid_noise, "SD of Gaussian noise added to the training MIDs of each batch (augmentation at the measurement SD; 0: none)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--mid-noise-mode", o.mid_noise_mode, "fixed: every training row gets noise of SD --mid-noise; ranged: each row draws its SD uniformly from [0, --mid-noise] (sharp on exact MIDs, robust on measured ones)")
       ->check(CLI::IsMember({"fixed", "ranged"}))
@@ -117,31 +117,31 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->capture_default_str();
   cmd->add_flag("--resume", o.resume, "Continue the training whose checkpoint is in the output directory (checkpoint.pt, written after every epoch), with the same options and dataset");
   cmd->add_option("--time-limit", o.time_limit_minutes, "Pause after the epoch that passes this many minutes, leaving the checkpoint; run again with --resume (0: none)")
-      ->check(CLI::Range(0.0, 1e6))
+      ->check(Range(0.0, 1e6))
       ->capture_default_str();
-  cmd->add_option("--stop-after-epochs", o.stop_after_epochs, "Pause after this many epochs of this run, leaving the checkpoint (0: none)")->check(CLI::Range(0, 100000));
+  cmd->add_option("--stop-after-epochs", o.stop_after_epochs, "Pause after this many epochs of this run, leaving the checkpoint (0: none)")->check(Range(0, 100000));
   cmd->add_option("--fine-tune", o.fine_tune,
                   "ML-Flux's second CCM stage: after training, learn only the output weights of these free fluxes (net:tal, or tal for its net flux; comma-separated) for --fine-tune-epochs more epochs")
       ->delimiter(',');
-  cmd->add_option("--fine-tune-epochs", o.fine_tune_epochs, "Epochs of the fine-tuning stage (with --fine-tune)")->check(CLI::Range(0, 100000))->capture_default_str();
+  cmd->add_option("--fine-tune-epochs", o.fine_tune_epochs, "Epochs of the fine-tuning stage (with --fine-tune)")->check(Range(0, 100000))->capture_default_str();
   cmd->add_option("--device", o.device, "cpu, cuda, or auto (a GPU when LibTorch has one)")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   const std::string g = "Package";
   cmd->add_option("--knn-reference-rows", o.knn_rows,
                   "Training patterns kept in the package for KNN imputation (default: as many as fit 4 MB, at most 20,000; 0 = none)")
-      ->check(CLI::Range(-1L, 10000000L))
+      ->check(Range(-1L, 10000000L))
       ->group(g);
-  cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer used for the error tables")->check(CLI::Range(1, 1000))->capture_default_str()->group(g);
+  cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer used for the error tables")->check(Range(1, 1000))->capture_default_str()->group(g);
   cmd->add_option("--pcnn-epochs", o.pcnn_epochs,
                   "Epochs of the PCNN imputer (default: 30 where the image is at most 32×32, else 0 = none: CPU hours for 80×80)")
-      ->check(CLI::Range(-1, 100000))
+      ->check(Range(-1, 100000))
       ->group(g);
-  cmd->add_option("--pcnn-batch", o.pcnn_batch, "Batch size of the PCNN imputer")->check(CLI::Range(2, 100000))->capture_default_str()->group(g);
+  cmd->add_option("--pcnn-batch", o.pcnn_batch, "Batch size of the PCNN imputer")->check(Range(2, 100000))->capture_default_str()->group(g);
   cmd->add_option("--error-rows", o.error_rows, "Test rows for the error table of complete patterns")
-      ->check(CLI::Range(1L, 100000000L))
+      ->check(Range(1L, 100000000L))
       ->capture_default_str()
       ->group(g);
   cmd->add_option("--masked-rows", o.masked_rows, "Test rows masked and imputed for the error tables by level of masking")
-      ->check(CLI::Range(0L, 100000000L))
+      ->check(Range(0L, 100000000L))
       ->capture_default_str()
       ->group(g);
   cmd->callback([&ctx, argv] {

@@ -26,6 +26,21 @@ expect() {
   fi
 }
 
+# numbers that are not numbers: every numeric option of every command refuses NaN,
+# infinities and overflow, with a message that names the option and no help dump
+expect 2 '^error: --fraction: .nan. is not a finite number' -- "$fluxion" fba -m simple --pfba --fraction nan -o "$tmp/nan1"
+expect 2 '--fraction: .nan. is not a finite number' -- "$fluxion" fba -m simple --fva --fraction nan -o "$tmp/nan2"
+expect 2 '--temperature: .nan. is not a finite number' -- "$fluxion" predict -p simple -i "$repo/examples/glycolysis/mids.tsv" --temperature nan -o "$tmp/nan3"
+expect 2 '--mid-sd: .nan. is not a finite number' -- "$fluxion" predict -p simple -i "$repo/examples/glycolysis/mids.tsv" --mid-sd nan -o "$tmp/nan4"
+expect 2 '--learning-rate: .1e300. is not a finite number|--learning-rate: must be' -- "$fluxion" scflux --learning-rate 1e300 -o "$tmp/nan5"
+expect 2 '--learning-rate: .nan. is not a finite number' -- "$fluxion" scflux --learning-rate nan -o "$tmp/nan6"
+expect 2 '--learning-rate: must be between|--learning-rate: .1e300' -- "$fluxion" dynamics train --learning-rate 1e300 -o "$tmp/nan7"
+expect 2 '--fraction: .1e400. is not a finite number' -- "$fluxion" fba -m simple --fraction 1e400 -o "$tmp/nan8"
+expect 2 '--fraction: .-inf. is not a finite number' -- "$fluxion" fba -m simple --fraction -inf -o "$tmp/nan9"
+expect 0 '--temperature: must be between 1 and 1000, not 5000$' -- bash -c "\"$fluxion\" predict -p simple -i \"$repo/examples/glycolysis/mids.tsv\" --temperature 5000 -o \"$tmp/nan10\" 2>&1 | head -1"
+expect 0 '^no usage$' -- bash -c "if \"$fluxion\" fba -m simple --fraction nan -o \"$tmp/nan11\" 2>&1 | grep -q Usage; then echo dumped; else echo no usage; fi"
+expect 0 '^$' -- bash -c "ls -A \"$tmp\" | grep '^nan' || true"
+
 # success paths
 expect 0 '^fluxion [0-9]+\.[0-9]+\.[0-9]+ \(git ' -- "$fluxion" version
 expect 0 'simple' -- "$fluxion" model list
@@ -325,11 +340,11 @@ printf 'sample\tmetabolite\tisotopologue\tarea\tformula\ns1\tSer\t0\t4000\tC3Qz\
 expect 2 "bad_int.tsv:2:[0-9]+: error: formula \"C3Qz\": no isotope data for element 'Qz'" -- "$fluxion" correct "$tmp/bad_int.tsv" -o "$tmp/corr2"
 printf 'sample\tmetabolite\tisotopologue\tarea\tformula\ns1\tX\t0\t4000\tH2O\n' > "$tmp/bad_int.tsv"
 expect 2 "formula H2O of 'X' has no C atoms to trace" -- "$fluxion" correct "$tmp/bad_int.tsv" -o "$tmp/corr2"
-expect 2 'Usage|argument' -- "$fluxion" correct "$tmp/intensities.tsv" -o "$tmp/corr2" --tracer 14C
+expect 2 '^error: --tracer: 14C not in \{13C,2H,15N,18O\}' -- "$fluxion" correct "$tmp/intensities.tsv" -o "$tmp/corr2" --tracer 14C
 mkdir -p "$tmp/blocked/mids.tsv"
 expect 1 'blocked/mids.tsv: error: cannot open for writing' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/blocked"
 expect 2 'is a directory' -- "$fluxion" model info "$tmp"
-expect 2 'Usage|argument' -- "$fluxion" model info simple --format xml
+expect 2 '^error: --format: xml not in \{tsv,json\}' -- "$fluxion" model info simple --format xml
 expect 2 'Usage|argument' -- "$fluxion" model bogus
 
 # least-squares MFA: mfapy's E. coli GC-MS data (Example 2) with its status sheet

@@ -164,7 +164,13 @@ TEST_F(ServerApi, BadSubmissionsNameTheFieldFileAndLine) {
   expect_400({field("analysis", "predict"), field("predictor", "glycolysis")}, "mids", "upload a file");
   expect_400({field("analysis", "predict"), field("predictor", "no-such"), file("mids", "x", "m.tsv")}, "predictor", "not a predictor");
   expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("no-such-option", "1")}, "no-such-option", "not an option");
-  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fraction", "2")}, "fraction", "range");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fraction", "2")}, "fraction", "must be between 0 and 1, not 2");
+  // NaN, infinities and overflow are refused by the same declarations as on the command line
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("pfba", "on"), field("fraction", "nan")}, "fraction", "not a finite number");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fva", "on"), field("fraction", "-inf")}, "fraction", "not a finite number");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fraction", "1e400")}, "fraction", "not a finite number");
+  expect_400({field("analysis", "predict"), field("predictor", "glycolysis"), file("mids", example("glycolysis/mids.tsv"), "m.tsv"), field("temperature", "nan")},
+             "temperature", "not a finite number");
   expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fraction", "abc")}, "fraction", "abc");
   expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fva", "maybe")}, "fva", "not on or off");
   expect_400({field("analysis", "fba"), field("model", "glycolysis"), file("set-bounds", "", "empty.tsv")}, "set-bounds", "empty");
