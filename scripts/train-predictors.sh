@@ -26,8 +26,9 @@ for m in "${models[@]}"; do
   "$fluxion" train -d "$work/data_$m" -o "$work/train_$m" --seed 1 "${train[@]}" "${resume[@]}" ${TRAIN_TIME_LIMIT:+--time-limit "$TRAIN_TIME_LIMIT"}
   [ -f "$work/train_$m/predictor.fluxpkg" ] || { echo "train-predictors: $m paused; run again with WORK=$work to continue"; continue; }
   cp "$work/train_$m/predictor.fluxpkg" "$out/$m.fluxpkg"
+  rm -rf "${out:?}/$m"  # no table of an older training stays beside the new package
   mkdir -p "$out/$m"
-  for f in loss.tsv pcnn_loss.tsv test_errors.tsv error_tables.tsv vssr_acceptance.tsv run_info.json; do
+  for f in loss.tsv fine_tune_loss.tsv pcnn_loss.tsv test_errors.tsv error_tables.tsv vssr_acceptance.tsv run_info.json; do
     [ -f "$work/train_$m/$f" ] && cp "$work/train_$m/$f" "$out/$m/"
   done
   echo "train-predictors: wrote $out/$m.fluxpkg ($(du -h "$out/$m.fluxpkg" | cut -f1))"

@@ -259,6 +259,15 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     if (!made) return fail(made.diagnostics());
     const auto t1 = std::chrono::steady_clock::now();
 
+    const bool nothing_free = problem.value().n_fitted() == 0;
+    if (nothing_free) {
+      // nothing to optimise: the fit evaluates the one flux vector the constraints leave
+      spdlog::warn("the equality constraints fix every free flux: fluxion evaluates that one flux vector (SSR, χ² test, residuals), "
+                   "every standard error is 0, and there are no intervals to compute");
+      targets.clear();
+      o.monte_carlo = 0;
+      o.starts = options.starts = extra.empty() ? 1 : 0;
+    }
     spdlog::info("fitting {} measurements with {} free parameters ({} left by the equality constraints) from {} starts",
                  problem.value().n_measurements(), problem.value().n_parameters(), problem.value().n_fitted(),
                  o.starts + static_cast<int>(extra.size()));

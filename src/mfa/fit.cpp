@@ -493,14 +493,20 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
                                 f.value + r(static_cast<Eigen::Index>(im.entries.size() + k)) * f.sd});
   }
   // linearised standard errors in the reduced parameters
+  // (none when the equalities fix every parameter: Eigen's SVD cannot take zero columns,
+  // and every flux then has standard error 0)
   const Eigen::MatrixXd jz = jac * im.null;
-  Eigen::JacobiSVD<Eigen::MatrixXd> svd(jz, Eigen::ComputeThinV);
-  const auto& sv = svd.singularValues();
+  Eigen::VectorXd sv;
+  Eigen::MatrixXd v(nz, 0);
+  if (nz > 0 && jz.rows() > 0) {
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(jz, Eigen::ComputeThinV);
+    sv = svd.singularValues();
+    v = svd.matrixV();
+  }
   const double cut = 1e-10 * (sv.size() ? sv(0) : 0.0);
   Eigen::Index rank = 0;
   for (Eigen::Index i = 0; i < sv.size(); ++i)
     if (sv(i) > cut) ++rank;
-  const Eigen::MatrixXd v = svd.matrixV();
   Eigen::MatrixXd covz_half = v.leftCols(rank);  // Cov_z = W·Wᵀ with W = V_r·S_r⁻¹
   for (Eigen::Index i = 0; i < rank; ++i) covz_half.col(i) /= sv(i);
   const Eigen::MatrixXd unseen = v.rightCols(nz - rank);

@@ -42,6 +42,9 @@ expect 0 '^no usage$' -- bash -c "if \"$fluxion\" fba -m simple --fraction nan -
 expect 0 '^$' -- bash -c "ls -A \"$tmp\" | grep '^nan' || true"
 
 # success paths
+# a fit whose equality constraints fix every free flux evaluates that one point (it crashed)
+printf 'EX_molE == 0.9\nEX_molF == 0.7\nxch(v2) == 3\n' > "$tmp/fix_all.txt"
+expect 0 'with 102 measurements and 0 free parameters: dof 102' -- "$fluxion" fit -m simple -i "$repo/examples/simple/mids.tsv" --mid-sd 0.01 --constraints "$tmp/fix_all.txt" --profile all --monte-carlo 3 -o "$tmp/fit_fixed"
 expect 0 '^fluxion [0-9]+\.[0-9]+\.[0-9]+ \(git ' -- "$fluxion" version
 expect 0 'simple' -- "$fluxion" model list
 expect 0 'rank	5' -- "$fluxion" model info simple
