@@ -250,7 +250,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
       if (!ev.fresh.days.empty()) summary["fresh"] = group_summary(ev.fresh, r.model.features(), o.options.context_points, o.options.target_points);
     }
     std::vector<std::pair<std::string, std::string>> files{{"history.csv", history},
-                                                           {"summary.json", summary.dump(2) + '\n'},
+                                                           {"summary.json", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + '\n'},
                                                            {"training.svg", io::line_chart_svg("Training of " + r.model.description(), "epoch",
                                                                                                "loss", epochs, {loss}, false)},
                                                            {"test_mse.svg", io::line_chart_svg("Test MSE by epoch (" + o.options.model + ")", "epoch",

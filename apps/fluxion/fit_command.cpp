@@ -387,7 +387,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       info.add_timing("monte_carlo", mc_seconds);
       std::printf("Monte-Carlo intervals from %d data sets (%d failed) in %.2f s (monte_carlo.tsv)\n", m.replicates, m.failed, mc_seconds);
     }
-    files.emplace_back("fit.json", summary.dump(1) + "\n");
+    files.emplace_back("fit.json", summary.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     for (const auto& [name, text] : files) {
       if (auto w = io::write_output_file(dir + name, text); !w) {
         print_diagnostics(w.diagnostics());

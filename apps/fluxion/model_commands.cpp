@@ -65,7 +65,7 @@ void print_summary_json(const ModelSummary& s, const std::string& source) {
   nlohmann::json mapped = nlohmann::json::object();
   for (const auto& [e, n] : s.atom_mapped_reactions) mapped[e] = n;
   j["atom_mapped_reactions"] = mapped;
-  std::cout << j.dump(2) << "\n";
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace

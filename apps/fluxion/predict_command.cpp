@@ -274,7 +274,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
                                 {"mids", jmids}};
     for (const auto& [name, text] : {std::pair{std::string("/fluxes.tsv"), fluxes}, std::pair{std::string("/delta_g.tsv"), dg},
                                      std::pair{std::string("/mids.tsv"), mids}, std::pair{std::string("/replicates.tsv"), replicates},
-                                     std::pair{std::string("/prediction.json"), out.dump(1) + "\n"}})
+                                     std::pair{std::string("/prediction.json"), out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"}})
       if (auto w = io::write_output_file(o.output + name, text); !w) {
         print_diagnostics(w.diagnostics());
         ctx.exit_code = kExitFailure;

@@ -171,7 +171,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     out["identifiable_when"] = "median over the sampled rows of posterior / prior SD < 0.5 (linearised; MIDs with SD mid_sd; prior: the covariance of the scored rows' free fluxes)";
     out["counted_when"] = "not constant, identifiable, baseline MAE >= 0.02";
     for (const auto& [name, text] : {std::pair{std::string("/scores.tsv"), score.fluxes_tsv()}, std::pair{std::string("/delta_g_scores.tsv"), score.delta_g_tsv()},
-                                     std::pair{std::string("/paper_metrics.tsv"), score.paper_tsv()}, std::pair{std::string("/score.json"), out.dump(1) + "\n"}})
+                                     std::pair{std::string("/paper_metrics.tsv"), score.paper_tsv()}, std::pair{std::string("/score.json"), out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"}})
       if (auto w = io::write_output_file(o.output + name, text); !w) {
         print_diagnostics(w.diagnostics());
         ctx.exit_code = kExitFailure;

@@ -211,7 +211,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     }
     const std::string tsv_path = o.output + "/mids.tsv", json_path = o.output + "/mids.json";
     for (const auto& [path, text] : {std::pair{tsv_path, tsv},
-                                     std::pair{json_path, nlohmann::json{{"model", model.value().id}, {"mids", mids}}.dump(1) + "\n"}})
+                                     std::pair{json_path, nlohmann::json{{"model", model.value().id}, {"mids", mids}}.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"}})
       if (auto w = io::write_output_file(path, text); !w) {
         print_diagnostics(w.diagnostics());
         ctx.exit_code = kExitFailure;

@@ -381,7 +381,7 @@ Result<bool> Projector::save(const std::string& path, const std::vector<std::str
       d.error("cannot write the file");
       return Result<bool>::failure(d);
     }
-    const std::string line = header.dump() + '\n';
+    const std::string line = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
     out.write(line.data(), static_cast<std::streamsize>(line.size()));
     out.write(reinterpret_cast<const char*>(a_.data()), static_cast<std::streamsize>(bytes_a));
     out.write(reinterpret_cast<const char*>(k_.data()), static_cast<std::streamsize>(bytes_k));

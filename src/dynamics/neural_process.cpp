@@ -343,7 +343,7 @@ Result<bool> NeuralProcess::save(const std::string& directory) const {
             {"data_kind", impl_->data_kind},
             {"parameters", parameter_count()}};
   std::ofstream out(fs::path(directory) / "model.json");
-  out << j.dump(2) << '\n';
+  out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   if (!out) {
     d.error("cannot write model.json");
     return Result<bool>::failure(d);

@@ -247,7 +247,7 @@ Result<std::string> write_cobra_json(const Model& model) {
   if (atom_maps) d.warning("COBRA JSON cannot hold atom maps or exchange-flux bounds; they are not written");
   if (model.objective_sense == ObjectiveSense::minimize)
     d.warning("COBRA JSON has no objective direction; the minimised objective will read back as maximised");
-  return Result<std::string>::success(doc.dump(1) + "\n", d.items());
+  return Result<std::string>::success(doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", d.items());
 }
 
 }  // namespace fluxion::io

@@ -142,7 +142,7 @@ Result<bool> RunInfo::write(const std::string& directory) const {
   timings["total_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_tick_).count();
   j["timings"] = std::move(timings);
   std::string error;
-  if (!detail::write_file(directory + "/run_info.json", j.dump(2) + "\n", error))
+  if (!detail::write_file(directory + "/run_info.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", error))
     return Result<bool>::failure({Diagnostic{Severity::error, directory, 0, 0, {}, error}});
   return Result<bool>::success(true);
 }

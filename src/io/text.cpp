@@ -13,6 +13,72 @@
 
 namespace fluxion::io::detail {
 
+namespace {
+
+// Length of the UTF-8 sequence at s[i] (1–4), or 0 when it is not valid UTF-8 (overlong
+// forms, surrogates and code points above U+10FFFF included).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else
+    return 0;
+  if (i + n > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  return n;
+}
+
+// Windows-1252's code points for bytes 0x80–0x9F (Excel on Windows saves CSV in it); the
+// five it leaves undefined keep their Latin-1 (C1) code points.
+constexpr char32_t kCp1252[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+                                  0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+                                  0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) out += static_cast<char>(c);
+  else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+}  // namespace
+
+bool is_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_sequence(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string as_utf8(std::string text) {
+  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);  // Excel's "CSV UTF-8" starts with a BOM
+  if (is_utf8(text)) return text;
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (unsigned char c : text) append_utf8(out, c < 0x80 ? c : c < 0xA0 ? kCp1252[c - 0x80] : static_cast<char32_t>(c));
+  return out;
+}
+
 std::optional<std::string> read_file(const std::string& path, std::string& error) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -21,6 +87,10 @@ std::optional<std::string> read_file(const std::string& path, std::string& error
   }
   if (S_ISDIR(st.st_mode)) {
     error = path + ": is a directory, not a file";
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {  // a FIFO or a device would block or never end
+    error = path + ": is not a regular file (a pipe, socket or device); give a file";
     return std::nullopt;
   }
   gzFile f = gzopen(path.c_str(), "rb");  // reads plain files transparently
@@ -42,7 +112,7 @@ std::optional<std::string> read_file(const std::string& path, std::string& error
     out.append(buf, static_cast<std::size_t>(n));
   }
   gzclose(f);
-  return out;
+  return as_utf8(std::move(out));
 }
 
 bool write_file(const std::string& path, const std::string& content, std::string& error) {

@@ -14,9 +14,15 @@
 
 namespace fluxion::io::detail {
 
-// Reads a whole file; transparently inflates gzip (.gz or gzip magic). nullopt +
-// message when it cannot be read.
+// Reads a whole text file; transparently inflates gzip (.gz or gzip magic). The text
+// comes back as UTF-8 without a byte-order mark: a file that is not valid UTF-8 is read as
+// Windows-1252 (Latin-1 with Excel's extra characters), which is how Excel on Windows saves
+// CSV. nullopt + message when it cannot be read, or is not a regular file.
 std::optional<std::string> read_file(const std::string& path, std::string& error);
+// Whether `text` is well-formed UTF-8; the text as UTF-8 (BOM dropped; if not UTF-8, read as
+// Windows-1252).
+bool is_utf8(std::string_view text);
+std::string as_utf8(std::string text);
 bool write_file(const std::string& path, const std::string& content, std::string& error);
 
 std::vector<std::string_view> split_lines(std::string_view text);

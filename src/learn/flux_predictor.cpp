@@ -132,7 +132,7 @@ std::string checkpoint_fingerprint(const TrainOptions& o, const DatasetContents&
                         {"validation_rows", data.validation.size()},
                         {"first_train_row", data.train.empty() ? 0 : data.train.front()},
                         {"last_train_row", data.train.empty() ? 0 : data.train.back()}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 torch::Tensor doubles_tensor(const std::vector<double>& v) {
@@ -804,7 +804,7 @@ Result<bool> FluxPredictor::save(const std::string& path) const {
     torch::serialize::OutputArchive a;
     a.write("format", c10::IValue(std::string("fluxion-predictor")));
     a.write("version", c10::IValue(static_cast<std::int64_t>(kPredictorFormatVersion)));
-    a.write("manifest", c10::IValue(impl_->manifest.dump()));
+    a.write("manifest", c10::IValue(impl_->manifest.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     for (const auto& p : impl_->net->named_parameters()) a.write("flux." + package_key(p.key()), p.value());
     if (impl_->pcnn) {
       auto& net = impl_->pcnn->impl().net;

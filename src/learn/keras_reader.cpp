@@ -125,13 +125,13 @@ Result<KerasDenseNetwork> read_keras_dense(const std::string& architecture_json,
       if (kind == "InputLayer") {
         const auto& shape = c.at("batch_input_shape");
         if (!shape.is_array() || shape.size() != 2 || !shape[1].is_number_integer() || shape[1].get<long>() < 1 || shape[1].get<long>() > 100000000)
-          return fail(architecture_json, "the input layer's shape " + shape.dump() + " is not (batch, inputs)");
+          return fail(architecture_json, "the input layer's shape " + shape.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + " is not (batch, inputs)");
         net.inputs = shape[1].get<std::size_t>();
       } else if (kind == "Flatten") {
         continue;  // a no-op on (batch, inputs)
       } else if (kind == "Dense") {
         if (!c.at("units").is_number_integer() || c.at("units").get<long>() < 1 || c.at("units").get<long>() > 1000000)
-          return fail(architecture_json, "a Dense layer's units " + c.at("units").dump() + " is not a whole number from 1 to 1,000,000");
+          return fail(architecture_json, "a Dense layer's units " + c.at("units").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + " is not a whole number from 1 to 1,000,000");
         dense.push_back({c.at("name").get<std::string>(), c.value("activation", std::string("linear")), c.at("units").get<long>()});
         if (!c.value("use_bias", true)) return fail(architecture_json, "layer " + dense.back().name + " has no bias; fluxion's layers all have one");
       } else {

@@ -617,7 +617,7 @@ Result<std::vector<TracedElement>> package_traced_elements(const Model& model, c
   std::vector<TracedElement> out;
   for (const auto& symbol : provenance.at("elements")) {
     const auto el = element_from_symbol(symbol.get<std::string>());
-    if (!el) return R::failure({Diagnostic{Severity::error, "predictor package", 0, 0, {}, "unknown element " + symbol.dump()}});
+    if (!el) return R::failure({Diagnostic{Severity::error, "predictor package", 0, 0, {}, "unknown element " + symbol.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}});
     EmuOptions eo;
     eo.element = *el;
     for (const auto& f : layout.fields)

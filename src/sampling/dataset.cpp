@@ -510,7 +510,7 @@ MidLayout MidLayout::from_json(const nlohmann::json& j) {
     l.experiments = j.at("experiments").get<std::vector<std::string>>();
     for (const auto& f : j.at("fields")) {
       const auto e = element_from_symbol(f.at("element").get<std::string>());
-      if (!e) throw std::invalid_argument("unknown element " + f.at("element").dump());
+      if (!e) throw std::invalid_argument("unknown element " + f.at("element").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       l.fields.push_back({*e, f.at("metabolite").get<std::string>(), f.at("isotopologues").get<int>()});
       if (l.fields.back().isotopologues < 1 || l.fields.back().isotopologues > l.width)
         throw std::invalid_argument("field " + l.fields.back().metabolite + " has " + std::to_string(l.fields.back().isotopologues) +
@@ -612,7 +612,7 @@ Result<bool> DatasetGenerator::prepare(const std::string& directory, bool resume
   }
   fs::create_directories(dir / "parts", ec);
   if (ec) return fail(directory, "cannot create the directory: " + ec.message());
-  if (auto e = write_text_atomically(settings_path, settings.dump(1) + "\n")) return fail(directory, *e);
+  if (auto e = write_text_atomically(settings_path, settings.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) return fail(directory, *e);
   return R::success(true);
 }
 
@@ -933,7 +933,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
     H5Id file = h5own(H5Fcreate(tmp_path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "cannot create " + tmp_path.string());
     write_string_attribute(file, "format", "fluxion-dataset");
     write_int_attribute(file, "version", kDatasetFormatVersion);
-    write_string_attribute(file, "manifest", file_manifest.dump());
+    write_string_attribute(file, "manifest", file_manifest.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     const auto rows = static_cast<hsize_t>(rows_here);
     const int c = options_.compression;
     H5Id d_mids = create_dataset(file, "mids", f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, rows, n_mids, c);
@@ -984,7 +984,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   for (long p : mine) fs::remove(part_path(p), ec);
   if (r.ranks == 1) {
     manifest["shards"] = nlohmann::json::array({{{"file", file_name}, {"rows", rows_here}}});
-    if (auto e = write_text_atomically(manifest_path, manifest.dump(1) + "\n")) return fail(directory, *e);
+    if (auto e = write_text_atomically(manifest_path, manifest.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) return fail(directory, *e);
     fs::remove(settings_path, ec);
     fs::remove(parts_dir, ec);
   }
@@ -1015,7 +1015,7 @@ Result<bool> write_shard_manifest(const std::string& directory, int ranks) {
     shards.push_back({{"file", name}, {"rows", rows}});
   }
   manifest["shards"] = shards;
-  if (auto e = write_text_atomically(dir / "manifest.json", manifest.dump(1) + "\n"))
+  if (auto e = write_text_atomically(dir / "manifest.json", manifest.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"))
     return Result<bool>::failure({Diagnostic{Severity::error, directory, 0, 0, {}, *e}});
   std::error_code ec;
   fs::remove(dir / "settings.json", ec);

@@ -84,13 +84,13 @@ void send_error(httplib::Response& res, int status, const std::string& code, con
   json body{{"code", code}, {"message", message}};
   if (!errors.is_null()) body["errors"] = std::move(errors);
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 void send_json(httplib::Response& res, const json& body, int status = 200) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 json diagnostic_json(const Diagnostic& d) {
@@ -490,7 +490,7 @@ class Api {
       for (const auto& a : catalogue_.analyses) names.push_back(a.id);
       return send_error(res, 400, "invalid_input",
                         analysis_id.empty() ? "the form has no 'analysis' field" : "unknown analysis '" + analysis_id.substr(0, 60) + "'",
-                        json::array({diagnostic_json(Diagnostic{Severity::error, "", 0, 0, "analysis", "one of " + names.dump()})}));
+                        json::array({diagnostic_json(Diagnostic{Severity::error, "", 0, 0, "analysis", "one of " + names.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)})}));
     }
 
     // fields → command arguments
@@ -598,11 +598,11 @@ class Api {
     job.analysis = analysis->id;
     job.owner = owner_of(req);
     job.title = title;
-    job.args = json(args).dump();
+    job.args = json(args).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     job.created_ms = now_ms();
     {
       std::ofstream params(staging / "params.json");
-      params << json{{"analysis", analysis->id}, {"command", analysis->command}, {"title", title}, {"arguments", args}, {"inputs", inputs}, {"parameters", parameters}}.dump(1) << "\n";
+      params << json{{"analysis", analysis->id}, {"command", analysis->command}, {"title", title}, {"arguments", args}, {"inputs", inputs}, {"parameters", parameters}}.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     }
     const fs::path final_dir = job_directory(options_.data_dir, id);
     fs::rename(staging, final_dir, ec);

@@ -41,6 +41,20 @@ expect 0 '--temperature: must be between 1 and 1000, not 5000$' -- bash -c "\"$f
 expect 0 '^no usage$' -- bash -c "if \"$fluxion\" fba -m simple --fraction nan -o \"$tmp/nan11\" 2>&1 | grep -q Usage; then echo dumped; else echo no usage; fi"
 expect 0 '^$' -- bash -c "ls -A \"$tmp\" | grep '^nan' || true"
 
+# text as spreadsheets save it: Latin-1 / Windows-1252 (Excel on Windows) is read as such,
+# a UTF-8 byte-order mark and CRLF line ends are accepted; a FIFO is refused, not waited on
+sed 's/\tr1$/\tr\xe9/' "$repo/examples/glycolysis/mids.tsv" > "$tmp/latin1_mids.tsv"
+expect 0 'predicted 31 fluxes from 3 replicate' -- "$fluxion" predict -p glycolysis -i "$tmp/latin1_mids.tsv" -o "$tmp/latin1_pred"
+expect 0 '"ré"' -- cat "$tmp/latin1_pred/prediction.json"
+{ printf '\xef\xbb\xbf'; sed 's/$/\r/' "$repo/examples/glycolysis/mids.tsv"; } > "$tmp/bom_mids.tsv"
+expect 0 'predicted 31 fluxes from 3 replicate' -- "$fluxion" predict -p glycolysis -i "$tmp/bom_mids.tsv" -o "$tmp/bom_pred"
+"$fluxion" model convert simple "$tmp/simple_plain.tsv" > /dev/null 2>&1
+{ printf '#! name: mod\xe8le caf\xe9\n'; grep -v '^#! name' "$tmp/simple_plain.tsv"; } > "$tmp/latin1_model.tsv"
+expect 0 '"name": "modèle café"' -- "$fluxion" model info "$tmp/latin1_model.tsv" --format json
+expect 0 'wrote' -- "$fluxion" model convert "$tmp/latin1_model.tsv" "$tmp/latin1_model.json"
+mkfifo "$tmp/fifo.tsv"
+expect 2 'fifo.tsv: is not a regular file' -- timeout 20 "$fluxion" predict -p glycolysis -i "$tmp/fifo.tsv" -o "$tmp/fifo_pred"
+
 # success paths
 # a fit whose equality constraints fix every free flux evaluates that one point (it crashed)
 printf 'EX_molE == 0.9\nEX_molF == 0.7\nxch(v2) == 3\n' > "$tmp/fix_all.txt"

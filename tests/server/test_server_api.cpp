@@ -235,12 +235,25 @@ TEST_F(ServerApi, UnknownJobsAndPathTraversal) {
   EXPECT_TRUE(fs::exists(data_ + "/jobs/" + id + "/input/mids.tsv"));  // the server names uploads itself
   fs::create_symlink(data_ + "/jobs.db", data_ + "/jobs/" + id + "/output/link.db");
   for (const std::string rel : {"../params.json", "..%2Fparams.json", "%2e%2e/params.json", "../../jobs.db", "/etc/passwd", "link.db",
-                                "./fluxes.tsv", "..", "fluxes.tsv%00.txt"}) {
+                                "./fluxes.tsv", "..", "fluxes.tsv%00.txt", "%c0%ae%c0%ae/params.json", "%e9t%e9.tsv"}) {
     auto x = client_->Get("/api/jobs/" + id + "/files/" + rel);
     ASSERT_TRUE(x) << rel;
     EXPECT_EQ(x->status, 404) << rel << ": " << x->body.substr(0, 80);
   }
   EXPECT_EQ(client_->Get("/api/jobs/" + id + "/files/fluxes.tsv")->status, 200);
+  // a Latin-1 upload name and Latin-1 text (Excel on Windows): accepted, read as Windows-1252
+  std::string latin1 = example("glycolysis/mids.tsv");
+  for (std::size_t at = latin1.find("\tr1"); at != std::string::npos; at = latin1.find("\tr1", at + 1)) latin1.replace(at, 3, "\tr\xe9");
+  r = client_->Post("/api/jobs", MultipartFormDataItems{field("analysis", "predict"), field("predictor", "glycolysis"), file("mids", latin1, "donn\xe9es.tsv")});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string latin_id = body_json(r)["id"];
+  const auto done = wait_for_job(*client_, latin_id, 120);
+  EXPECT_EQ(done["state"], "done") << done.dump(1);
+  auto job = client_->Get("/api/jobs/" + latin_id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->status, 200);
+  EXPECT_NO_THROW((void)nlohmann::json::parse(job->body));
 }
 
 TEST_F(ServerApi, CancelARunningJob) {
