@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "text.hpp"
 
@@ -14,6 +15,7 @@ Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, co
   Diagnostics d(source);
   std::vector<IntensitySet> sets;
   std::map<std::pair<std::string, std::string>, std::size_t> index;
+  std::map<std::tuple<std::size_t, std::size_t>, int> row_of;  // (set, isotopologue) → its line
   TableReader t(text);
   if (!t.read_header(d, {"sample", "metabolite", "isotopologue", "area", "formula"}, {},
                      "sample, metabolite, isotopologue, area, formula, derivative"))
@@ -58,10 +60,21 @@ Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, co
     }
     const auto k = static_cast<std::size_t>(*iso);
     if (s.area.size() <= k) s.area.resize(k + 1, 0.0);
-    s.area[k] += *area;
+    auto [seen, first] = row_of.emplace(std::tuple{it->second, k}, ln);
+    if (!first) {  // the MID reader refuses duplicates too: adding them up would double a peak
+      d.error("M+" + std::to_string(k) + " of '" + metabolite + "' in sample '" + sample + "' is given twice (first on line " +
+                  std::to_string(seen->second) + ")",
+              ln, t.column("isotopologue"));
+      continue;
+    }
+    if (*area < 0)
+      d.warning("M+" + std::to_string(k) + " of '" + metabolite + "' in sample '" + sample + "' has a negative area (" + format_short(*area) +
+                    "); the correction allows no negative isotopologue, so it will be corrected towards 0",
+                ln, t.column("area"));
+    s.area[k] = *area;
   }
   if (d.has_errors()) return Result<std::vector<IntensitySet>>::failure(d);
-  return Result<std::vector<IntensitySet>>::success(std::move(sets));
+  return Result<std::vector<IntensitySet>>::success(std::move(sets), d.items());
 }
 
 Result<std::vector<IntensitySet>> load_intensity_table(const std::string& path, const IsotopeTable* isotopes) {

@@ -94,6 +94,11 @@ expect 0 'e6	C	molF	4	1' -- "$fluxion" mids check "$tmp/measured.tsv" -m simple
 
 printf 'sample\tmetabolite\tisotopologue\tarea\tformula\tderivative\ns1\tSer\t0\t4000\tC3H7NO3\tC14H33Si3\ns1\tSer\t1\t1500\tC3H7NO3\tC14H33Si3\ns1\tSer\t2\t1200\tC3H7NO3\tC14H33Si3\ns1\tSer\t3\t1000\tC3H7NO3\tC14H33Si3\n' > "$tmp/intensities.tsv"
 expect 0 'read 1 spectra; wrote' -- "$fluxion" correct "$tmp/intensities.tsv" -o "$tmp/corr" --purity 0.99
+# a duplicated isotopologue row is an error (it was added up), a negative area a warning
+{ cat "$tmp/intensities.tsv"; printf 's1\tSer\t1\t1500\tC3H7NO3\tC14H33Si3\n'; } > "$tmp/intensities_dup.tsv"
+expect 2 "intensities_dup.tsv:6:[0-9]+: error: M\+1 of 'Ser' in sample 's1' is given twice \(first on line 3\)" -- "$fluxion" correct "$tmp/intensities_dup.tsv" -o "$tmp/corr_dup"
+sed 's/\t1200\t/\t-200\t/' "$tmp/intensities.tsv" > "$tmp/intensities_neg.tsv"
+expect 0 "intensities_neg.tsv:4:[0-9]+: warning: M\+2 of 'Ser' in sample 's1' has a negative area \(-200\)" -- "$fluxion" correct "$tmp/intensities_neg.tsv" -o "$tmp/corr_neg"
 expect 0 's1	Ser	C14H33Si3	3	1000	' -- cat "$tmp/corr/corrected.tsv"
 printf 'sample\tmetabolite\tisotopologue\tarea\tformula\ne1\tpyr\t0\t500\tC3H4O3\ne1\tpyr\t1\t30\tC3H4O3\ne1\tpyr\t2\t400\tC3H4O3\ne1\tpyr\t3\t20\tC3H4O3\n' > "$tmp/pyr.tsv"
 expect 0 'wrote' -- "$fluxion" correct "$tmp/pyr.tsv" -o "$tmp/corr_pyr"
