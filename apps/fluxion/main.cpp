@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 
@@ -43,6 +44,40 @@ void require_finite_numbers(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands({})) require_finite_numbers(*sub);
 }
 
+// A command must not write its results over what it reads: every file named on the command
+// line (an option's value or a positional) that lies inside the output directory is refused
+// before anything runs, and replacing an earlier run's results is said. Added here, once, for
+// every command with an --output directory.
+void guard_outputs(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands({})) {
+    guard_outputs(*sub);
+    CLI::Option* output = sub->get_option_no_throw("--output");
+    if (!output) continue;
+    sub->parse_complete_callback([sub, output] {
+      if (output->count() == 0) return;
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      const std::string out_text = output->results().front();
+      const fs::path out = fs::weakly_canonical(out_text, ec);
+      if (ec || out.empty() || fs::is_regular_file(out, ec)) return;  // a file as output: make_output_directory says so
+      for (const CLI::Option* o : sub->get_options()) {
+        if (o == output) continue;
+        for (const std::string& value : o->results()) {
+          if (value.empty() || !fs::is_regular_file(value, ec)) continue;
+          const fs::path in = fs::weakly_canonical(value, ec);
+          if (ec) continue;
+          const auto [o_end, i_end] = std::mismatch(out.begin(), out.end(), in.begin(), in.end());
+          if (o_end == out.end())
+            throw CLI::ValidationError(output->get_name(), "'" + out_text + "' holds the input " + value +
+                                                                   ", which the results could overwrite; choose another output directory");
+        }
+      }
+      if (fs::is_directory(out, ec) && !fs::is_empty(out, ec))
+        spdlog::warn("{} holds files already; results of this run replace those of the same name", out_text);
+    });
+  }
+}
+
 void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   add_model_commands(app, ctx);
   add_mids_commands(app, ctx);
@@ -61,6 +96,7 @@ void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::s
   add_scflux_command(app, ctx, argv);
   add_dynamics_commands(app, ctx, argv);
   require_finite_numbers(app);
+  guard_outputs(app);
 }
 
 }  // namespace fluxion::cli

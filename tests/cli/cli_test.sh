@@ -55,6 +55,13 @@ expect 0 'wrote' -- "$fluxion" model convert "$tmp/latin1_model.tsv" "$tmp/latin
 mkfifo "$tmp/fifo.tsv"
 expect 2 'fifo.tsv: is not a regular file' -- timeout 20 "$fluxion" predict -p glycolysis -i "$tmp/fifo.tsv" -o "$tmp/fifo_pred"
 
+# results never overwrite inputs: an output directory that holds an input is refused
+mkdir -p "$tmp/res"
+cp "$repo/examples/glycolysis/mids.tsv" "$tmp/res/mids.tsv"
+expect 2 "^error: --output: '$tmp/res/' holds the input $tmp/res/mids.tsv" -- "$fluxion" predict -p glycolysis -i "$tmp/res/mids.tsv" -o "$tmp/res/"
+expect 0 '^experiment' -- head -1 "$tmp/res/mids.tsv"
+expect 0 'holds files already; results of this run replace' -- bash -c "\"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\" && \"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\""
+
 # success paths
 # a fit whose equality constraints fix every free flux evaluates that one point (it crashed)
 printf 'EX_molE == 0.9\nEX_molF == 0.7\nxch(v2) == 3\n' > "$tmp/fix_all.txt"
