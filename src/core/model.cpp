@@ -447,6 +447,10 @@ std::vector<Diagnostic> Model::validate(const std::string& source) const {
       d.error("lower bound " + fmt_number(r.lower_bound) + " exceeds upper bound " +
                   fmt_number(r.upper_bound),
               0, 0, ctx);
+    else if (r.lower_bound == INFINITY || r.upper_bound == -INFINITY)  // no flux value meets such a bound
+      d.error("bounds [" + fmt_number(r.lower_bound) + ", " + fmt_number(r.upper_bound) +
+                  "] admit no flux: a lower bound of +inf or an upper bound of -inf",
+              0, 0, ctx);
     if (std::isnan(r.exchange_lower_bound) || std::isnan(r.exchange_upper_bound) ||
         r.exchange_lower_bound < 0 || r.exchange_lower_bound > r.exchange_upper_bound)
       d.error("exchange flux bounds [" + fmt_number(r.exchange_lower_bound) + ", " +

@@ -274,6 +274,10 @@ Result<Model> read_mfapy(std::string_view text, const std::string& source) {
     }
   }
   if (!seen_sections.count("Reactions")) d.error("no //Reactions section");
+  else if (rows.empty()) d.error("the //Reactions section holds no reaction (is the file cut short?)");
+  // mfapy needs the metabolites' carbon counts; a file without them was cut short
+  if (!seen_sections.count("Metabolites"))
+    d.error("no //Metabolites section" + std::string(seen_sections.count("Reactions") ? " after //Reactions (is the file cut short?)" : ""));
 
   // merge reversible pairs
   std::map<std::string, std::size_t> row_of;

@@ -55,6 +55,15 @@ expect 0 'wrote' -- "$fluxion" model convert "$tmp/latin1_model.tsv" "$tmp/latin
 mkfifo "$tmp/fifo.tsv"
 expect 2 'fifo.tsv: is not a regular file' -- timeout 20 "$fluxion" predict -p glycolysis -i "$tmp/fifo.tsv" -o "$tmp/fifo_pred"
 
+# a model file cut short, and bounds no flux can meet
+printf '//Reactions\n' > "$tmp/cut_model.txt"
+expect 2 'cut_model.txt: error: the //Reactions section holds no reaction \(is the file cut short\?\)' -- "$fluxion" model info "$tmp/cut_model.txt"
+printf '//Reactions\nr1\tA --> B\tA --> B\tAB --> AB\t(x)\t0\t1000\n' > "$tmp/cut_model2.txt"
+expect 2 'no //Metabolites section after //Reactions' -- "$fluxion" model info "$tmp/cut_model2.txt"
+"$fluxion" model convert simple "$tmp/simple_inf.tsv" > /dev/null 2>&1
+sed -i 's/^\(v2\t[^\t]*\)\t-1000\t1000/\1\t-inf\t-inf/' "$tmp/simple_inf.tsv"
+expect 2 "simple_inf.tsv:[0-9]+: error: reaction 'v2': bounds \[-inf, -inf\] admit no flux" -- "$fluxion" sample -m "$tmp/simple_inf.tsv" -n 10 -o "$tmp/inf_samples"
+
 # results never overwrite inputs: an output directory that holds an input is refused
 mkdir -p "$tmp/res"
 cp "$repo/examples/glycolysis/mids.tsv" "$tmp/res/mids.tsv"
