@@ -16,8 +16,19 @@
 
 namespace fluxion::cli {
 
+// At most 50 errors and 50 warnings are printed, the first ones (the rest are counted): a
+// table with 300,000 bad rows has one mistake repeated, not 300,000 to read.
 void print_diagnostics(const std::vector<Diagnostic>& items) {
-  for (const auto& d : items) std::cerr << d.to_string() << '\n';
+  constexpr std::size_t kShown = 50;
+  std::size_t errors = 0, warnings = 0, hidden_errors = 0, hidden_warnings = 0;
+  for (const auto& d : items) {
+    const bool error = d.severity == Severity::error;
+    std::size_t& shown = error ? errors : warnings;
+    if (shown++ < kShown) std::cerr << d.to_string() << '\n';
+    else ++(error ? hidden_errors : hidden_warnings);
+  }
+  if (hidden_errors > 0) std::cerr << "… and " << hidden_errors << " more error" << (hidden_errors > 1 ? "s" : "") << " like these (the first " << kShown << " are shown)\n";
+  if (hidden_warnings > 0) std::cerr << "… and " << hidden_warnings << " more warning" << (hidden_warnings > 1 ? "s" : "") << " (the first " << kShown << " are shown)\n";
 }
 
 // Every numeric option of every command refuses NaN, infinities and numbers beyond a

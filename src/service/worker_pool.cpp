@@ -31,12 +31,12 @@ struct ChildOutcome {
   int code = 0;
 };
 
-// The lines of the job's log that say what went wrong: those with "error", else the last few.
+// The lines of the job's log that say what went wrong: the first lines with "error", else the last few.
 std::string failure_summary(const fs::path& log) {
   std::ifstream in(log, std::ios::binary);
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::streamoff>(in.tellg());
-  in.seekg(std::max<std::streamoff>(0, size - 16384));
+  in.seekg(std::max<std::streamoff>(0, size - 262144));  // the CLI prints at most 50 errors and 50 warnings
   std::string line;
   std::vector<std::string> lines, errors;
   while (std::getline(in, line)) {
@@ -44,10 +44,14 @@ std::string failure_summary(const fs::path& log) {
     lines.push_back(line);
     if (line.find("error") != std::string::npos) errors.push_back(line);
   }
-  const auto& pick = errors.empty() ? lines : errors;
   std::string out;
-  const std::size_t from = pick.size() > 8 ? pick.size() - 8 : 0;
-  for (std::size_t i = from; i < pick.size(); ++i) out += (out.empty() ? "" : "\n") + pick[i];
+  if (!errors.empty()) {  // the first errors: a bad table's later ones repeat the first
+    for (std::size_t i = 0; i < errors.size() && i < 8; ++i) out += (out.empty() ? "" : "\n") + errors[i];
+    if (errors.size() > 8) out += "\n… and " + std::to_string(errors.size() - 8) + " more error lines in the job's log";
+    return out;
+  }
+  const std::size_t from = lines.size() > 8 ? lines.size() - 8 : 0;  // no error line: how the log ends
+  for (std::size_t i = from; i < lines.size(); ++i) out += (out.empty() ? "" : "\n") + lines[i];
   return out;
 }
 

@@ -64,6 +64,11 @@ expect 2 'no //Metabolites section after //Reactions' -- "$fluxion" model info "
 sed -i 's/^\(v2\t[^\t]*\)\t-1000\t1000/\1\t-inf\t-inf/' "$tmp/simple_inf.tsv"
 expect 2 "simple_inf.tsv:[0-9]+: error: reaction 'v2': bounds \[-inf, -inf\] admit no flux" -- "$fluxion" sample -m "$tmp/simple_inf.tsv" -n 10 -o "$tmp/inf_samples"
 
+# 3,000 bad rows: the first 50 errors, then a count
+{ head -1 "$repo/examples/glycolysis/mids.tsv"; for i in $(seq 3000); do printf 'e1\tC\tg6p\t0\tbad%d\t0.005\tr1\n' "$i"; done; } > "$tmp/many_bad.tsv"
+expect 2 '… and 2950 more errors like these \(the first 50 are shown\)' -- "$fluxion" predict -p glycolysis -i "$tmp/many_bad.tsv" -o "$tmp/many_bad"
+expect 0 '^51$' -- bash -c "\"$fluxion\" predict -p glycolysis -i \"$tmp/many_bad.tsv\" -o \"$tmp/many_bad\" 2>&1 | grep -c error"
+
 # results never overwrite inputs: an output directory that holds an input is refused
 mkdir -p "$tmp/res"
 cp "$repo/examples/glycolysis/mids.tsv" "$tmp/res/mids.tsv"
