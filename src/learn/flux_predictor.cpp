@@ -20,6 +20,14 @@ namespace fluxion {
 
 namespace {
 
+// An exception's message without LibTorch's C++ stack (c10::Error appends one to what()).
+std::string plain_message(const std::exception& e) {
+  std::string what = e.what();
+  if (const auto* c = dynamic_cast<const c10::Error*>(&e)) what = c->what_without_backtrace();
+  if (const auto cut = what.find("\nException raised from"); cut != std::string::npos) what.resize(cut);
+  return what;
+}
+
 torch::nn::Sequential make_mlp(std::size_t inputs, const std::vector<int>& hidden, std::size_t outputs) {
   torch::nn::Sequential net;
   auto in = static_cast<std::int64_t>(inputs);
@@ -282,7 +290,7 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   try {
     return train_network(std::move(p), data, o, history);
   } catch (const std::exception& e) {
-    return fail(e.what());
+    return fail(plain_message(e));
   }
 }
 
@@ -748,7 +756,7 @@ Result<FluxPredictor> FluxPredictor::from_dense_layers(const std::vector<Eigen::
     }
     m.net->eval();
   } catch (const std::exception& e) {
-    return fail(std::string("cannot build the network: ") + e.what());
+    return fail("cannot build the network: " + plain_message(e));
   }
   m.manifest = std::move(manifest);
   return R::success(std::move(p));
@@ -818,7 +826,7 @@ Result<bool> FluxPredictor::save(const std::string& path) const {
     a.save_to(tmp);
     std::filesystem::rename(tmp, path);
   } catch (const std::exception& e) {
-    return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, std::string("cannot write the predictor: ") + e.what()}});
+    return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot write the predictor: " + plain_message(e)}});
   }
   return Result<bool>::success(true);
 }
@@ -901,6 +909,8 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
       m.knn_reference = Eigen::Map<const MidMatrix>(t.data_ptr<float>(), t.size(0), t.size(1));
     }
     return R::success(std::move(p));
+  } catch (const c10::Error& e) {  // LibTorch's own message, without its C++ stack
+    return fail("cannot be read as a predictor package (damaged or cut short?): " + plain_message(e));
   } catch (const std::exception& e) {
     return fail(std::string("cannot be read as a predictor package: ") + e.what());
   }

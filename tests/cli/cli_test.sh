@@ -69,6 +69,11 @@ expect 2 "simple_inf.tsv:[0-9]+: error: reaction 'v2': bounds \[-inf, -inf\] adm
 expect 2 '… and 2950 more errors like these \(the first 50 are shown\)' -- "$fluxion" predict -p glycolysis -i "$tmp/many_bad.tsv" -o "$tmp/many_bad"
 expect 0 '^51$' -- bash -c "\"$fluxion\" predict -p glycolysis -i \"$tmp/many_bad.tsv\" -o \"$tmp/many_bad\" 2>&1 | grep -c error"
 
+# a damaged predictor package: a message, not LibTorch's C++ stack
+head -c 100000 "$repo/models/predictors/simple.fluxpkg" > "$tmp/cut.fluxpkg"
+expect 2 'cut.fluxpkg: error: cannot be read as a predictor package \(damaged or cut short\?\)' -- "$fluxion" predict -p "$tmp/cut.fluxpkg" -i "$repo/examples/simple/mids.tsv" -o "$tmp/cut_pred"
+expect 0 '^0$' -- bash -c "\"$fluxion\" predict -p \"$tmp/cut.fluxpkg\" -i \"$repo/examples/simple/mids.tsv\" -o \"$tmp/cut_pred\" 2>&1 | grep -c 'frame #' || true"
+
 # results never overwrite inputs: an output directory that holds an input is refused
 mkdir -p "$tmp/res"
 cp "$repo/examples/glycolysis/mids.tsv" "$tmp/res/mids.tsv"
