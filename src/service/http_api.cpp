@@ -471,6 +471,9 @@ class Api {
           return static_cast<bool>(out);
         });
     if (out.is_open()) out.close();
+    // the rest of a refused body is not read: close the connection after the answer, or the
+    // browser's next request on it would be read from the middle of this one's body
+    if (!problem.empty() || !read) res.set_header("Connection", "close");
     if (!problem.empty()) return send_error(res, 400, "invalid_input", problem);
     if (!read && res.status == 413)
       return send_error(res, 413, "payload_too_large",
@@ -681,6 +684,16 @@ Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalo
     if (res.status == 413) send_error(res, 413, "payload_too_large", "the upload is larger than the server's limit");
     else if (res.status == 400) send_error(res, 400, "bad_request", "the request could not be read");
     else send_error(res, res.status, "error", "HTTP status " + std::to_string(res.status));
+  });
+  // A POST without Content-Length and without chunked encoding (`curl -X POST …/cancel`)
+  // would make httplib read the body until the connection closes, holding an HTTP thread for
+  // the read timeout: such a request has no body, so it is given Content-Length 0 before
+  // routing. (The request object is httplib's own, not const; only the handler's view is.)
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !req.has_header("Content-Length") &&
+        req.get_header_value("Transfer-Encoding").find("chunked") == std::string::npos)
+      const_cast<httplib::Request&>(req).headers.emplace("Content-Length", "0");
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   Api api(store, options, catalogue);
   api.install(server);
