@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -305,6 +306,26 @@ class Api {
     return nullptr;
   }
 
+  // Whether a file of a model directory reads as a model, by its first bytes: licences,
+  // READMEs and notes share the extensions (.txt, .json) and must not be offered as models.
+  static bool looks_like_model(const fs::path& path) {
+    std::string name = path.filename().string();
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const char* skip : {"license", "licence", "readme", "provenance", "notice", "copying", "changelog"})
+      if (name.find(skip) != std::string::npos) return false;
+    if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) return true;  // compressed: the reader decides
+    std::ifstream in(path, std::ios::binary);
+    std::string head(8192, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    const auto has = [&](const char* text) { return head.find(text) != std::string::npos; };
+    if (name.find(".xml") != std::string::npos || name.find(".sbml") != std::string::npos) return has("<sbml");
+    if (name.find(".fml") != std::string::npos) return has("<fluxml");
+    if (name.find(".json") != std::string::npos) return has("\"reactions\"");
+    if (name.find(".txt") != std::string::npos) return has("//Reactions");
+    return has("equation");  // fluxion's reaction table
+  }
+
   std::vector<std::pair<std::string, fs::path>> library_models() const {
     std::vector<std::pair<std::string, fs::path>> out;
     for (const auto& dir : options_.model_dirs) {
@@ -312,7 +333,8 @@ class Api {
       for (const auto& e : fs::directory_iterator(dir, ec)) {
         if (!e.is_regular_file()) continue;
         const std::string name = e.path().filename().string();
-        if (!safe_extension(name).empty() && safe_extension(name) != ".fluxpkg") out.emplace_back(name, fs::absolute(e.path()));  // jobs run in their own directory
+        if (!safe_extension(name).empty() && safe_extension(name) != ".fluxpkg" && looks_like_model(e.path()))
+          out.emplace_back(name, fs::absolute(e.path()));  // jobs run in their own directory
       }
     }
     std::sort(out.begin(), out.end());
@@ -555,8 +577,13 @@ class Api {
           const auto hit = std::find_if(lib.begin(), lib.end(), [&](const auto& m) { return m.first == value; });
           const bool builtin = std::any_of(catalogue_.builtin_models.begin(), catalogue_.builtin_models.end(), [&](const auto& m) { return m.first == value; });
           if (hit != lib.end()) {
+            // linked into the job's input directory, so that the job, its messages and its
+            // run_info.json name the model, not where the server keeps it
+            const fs::path link = staging / "input" / hit->first;
+            std::error_code lec;
+            fs::create_symlink(hit->second, link, lec);
             args.push_back("--" + p->name);
-            args.push_back(hit->second.string());
+            args.push_back(lec ? hit->second.string() : link.lexically_relative(staging).string());  // not fs::relative: it follows the link
           } else if (builtin) {
             args.push_back("--" + p->name);
             args.push_back(value);

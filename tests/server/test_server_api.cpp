@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <chrono>
+#include <cstdlib>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -344,6 +345,43 @@ TEST(ServerHttp, BodilessPostsAndRefusedFieldsDoNotHoldOrPoisonConnections) {
   httplib::Client c("127.0.0.1", server.port());
   EXPECT_EQ(body_json(c.Get("/api/health"))["status"], "ok");
   fs::remove_all(data);
+}
+
+// A model directory offers its models, not its licence or notes, and a job on a library
+// model names the model, never where the server keeps it.
+TEST(ServerModels, LibraryOffersModelsAndHidesServerPaths) {
+  const auto data = temp_dir("library");
+  const fs::path lib = fs::path(data).parent_path() / (fs::path(data).filename().string() + "-models");
+  fs::create_directories(lib);
+  { std::ofstream(lib / "BIGG_LICENSE.txt") << "Licence terms\n"; }
+  { std::ofstream(lib / "notes.json") << "{\"note\": 1}\n"; }
+  ASSERT_EQ(std::system((std::string(FLUXION_BINARY) + " model convert glycolysis '" + (lib / "my_glycolysis.tsv").string() + "' > /dev/null 2>&1").c_str()), 0);
+  ASSERT_TRUE(fs::exists(lib / "my_glycolysis.tsv"));
+  FluxionProcess server(serve_args(data, {"--model-dir", lib.string()}));
+  httplib::Client c("127.0.0.1", server.port());
+  std::set<std::string> names;
+  const auto listed = body_json(c.Get("/api/models"));
+  for (const auto& m : listed["models"])
+    if (m["source"] == "library") names.insert(m["name"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"my_glycolysis.tsv"})) << listed.dump(1) << " " << lib;
+  auto r = c.Post("/api/jobs", MultipartFormDataItems{field("analysis", "fba"), field("model", "BIGG_LICENSE.txt")});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(r->body.find(lib.string()), std::string::npos) << r->body;
+  // (a library model has no built-in tracer experiments: the job fails, and its message names the model only)
+  r = c.Post("/api/jobs", MultipartFormDataItems{field("analysis", "simulate"), field("model", "my_glycolysis.tsv"),
+                                                 file("fluxes", example("glycolysis/true_fluxes.tsv"), "f.tsv")});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string id = body_json(r)["id"];
+  const auto finished = wait_for_job(c, id, 120);
+  EXPECT_EQ(finished["state"], "failed") << finished.dump(1);
+  const std::string message = finished["message"];
+  EXPECT_NE(message.find("input/my_glycolysis.tsv: error: no built-in tracer experiments"), std::string::npos) << message;
+  EXPECT_EQ(message.find(lib.filename().string()), std::string::npos) << message;
+  EXPECT_EQ(message.find(lib.string()), std::string::npos) << message;
+  fs::remove_all(data);
+  fs::remove_all(lib);
 }
 
 TEST(ServerRecovery, AJobRunningWhenTheServerIsKilledIsRequeued) {
