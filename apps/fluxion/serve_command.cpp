@@ -377,6 +377,46 @@ class ArgumentChecker {
     if (const std::string f = upload("mids"); !f.empty()) {
       auto r = io::load_mid_table(f);
       if (!r) report("mids", "the uploaded MID table", r.diagnostics());
+      else if (r.value().mids.empty())
+        out.push_back(Diagnostic{Severity::error, "the uploaded MID table", 0, 0, "mids", "has a header but no rows: there is nothing to analyse"});
+    }
+    // a built-in model by name, for the checks on reaction and gene ids below
+    if (!model && !arg_of("model").empty() && upload("model").empty()) {
+      auto r = io::load_model(arg_of("model"));
+      if (r) model = r.value();
+    }
+    if (model && a.command == "fba") {
+      auto ids = [&](const std::string& name) {
+        std::vector<std::string> v;
+        for (std::size_t i = 0; i + 1 < args.size(); ++i)
+          if (args[i] == "--" + name) {
+            std::stringstream list(args[i + 1]);
+            for (std::string id; std::getline(list, id, ',');) {
+              id.erase(0, id.find_first_not_of(" \t"));
+              id.erase(id.find_last_not_of(" \t") + 1);
+              if (!id.empty()) v.push_back(id);
+            }
+          }
+        return v;
+      };
+      for (const auto& id : ids("knockout"))
+        if (!model->reaction_index(id))
+          out.push_back(Diagnostic{Severity::error, "", 0, 0, "knockout", "'" + id.substr(0, 60) + "' is not a reaction of the model"});
+      for (const auto& id : ids("knockout-genes"))
+        if (!model->gene_index(id))
+          out.push_back(Diagnostic{Severity::error, "", 0, 0, "knockout-genes", "'" + id.substr(0, 60) + "' is not a gene of the model"});
+      for (const auto& id : ids("objective"))
+        if (!model->reaction_index(id))
+          out.push_back(Diagnostic{Severity::error, "", 0, 0, "objective", "'" + id.substr(0, 60) + "' is not a reaction of the model"});
+    }
+    if (a.command == "scflux") {  // the form's ways to give a network (the CLI's --network DIR is not one of them)
+      const bool genes = !arg_of("module-genes").empty(), stoichiometry = !arg_of("stoichiometry").empty();
+      if (genes != stoichiometry)
+        out.push_back(Diagnostic{Severity::error, "", 0, 0, genes ? "stoichiometry" : "module-genes",
+                                 "upload both the module genes and the stoichiometry of the module network"});
+      else if (!genes && arg_of("model").empty())
+        out.push_back(Diagnostic{Severity::error, "", 0, 0, "module-genes",
+                                 "give a module network: upload its module genes and stoichiometry, or choose a model with gene rules"});
     }
     if (const std::string f = upload("experiments"); !f.empty()) {
       auto r = io::load_tracer_table(f);

@@ -179,6 +179,14 @@ TEST_F(ServerApi, BadSubmissionsNameTheFieldFileAndLine) {
              "temperature", "not a finite number");
   expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fraction", "abc")}, "fraction", "abc");
   expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("fva", "maybe")}, "fva", "not on or off");
+  // what the server can check before queueing: an empty table, ids the model lacks, a missing network
+  expect_400({field("analysis", "predict"), field("predictor", "glycolysis"),
+              file("mids", "experiment\telement\tmetabolite\tisotopologue\tfraction\tsd\n", "m.tsv")},
+             "mids", "has a header but no rows");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("knockout", "PGI,NOPE")}, "knockout", "'NOPE' is not a reaction");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("knockout-genes", "b0001")}, "knockout-genes", "'b0001' is not a gene");
+  expect_400({field("analysis", "fba"), field("model", "glycolysis"), field("objective", "BIOMASS")}, "objective", "'BIOMASS' is not a reaction");
+  expect_400({field("analysis", "scflux"), file("expression", "gene,c1\nG1,1\n", "e.csv")}, "module-genes", "give a module network");
   expect_400({field("analysis", "fba"), field("model", "glycolysis"), file("set-bounds", "", "empty.tsv")}, "set-bounds", "empty");
   // a broken table: the error names the field, the file and the line
   std::string mids = example("glycolysis/mids.tsv");
