@@ -262,11 +262,21 @@ Result<CellMatrix> read_mex(const std::string& directory, const CellMatrixOption
     const auto parts = split_blanks(line);
     long r = 0, c = 0;
     double v = 0;
-    const bool ok = parts.size() >= 3 && std::from_chars(parts[0].data(), parts[0].data() + parts[0].size(), r).ec == std::errc() &&
-                    std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), c).ec == std::errc() && parse_number(parts[2]);
-    if (ok) v = *parse_number(parts[2]);
-    if (!ok || r < 1 || r > rows || c < 1 || c > cols) {
-      if (d.error_count() < 50) d.add(Diagnostic{Severity::error, matrix_path, static_cast<int>(i + 1), 1, {}, "expected 'feature barcode value' inside the size line's bounds"});
+    // say what is wrong with the entry: its shape, an index, the bounds, or the value
+    std::string problem;
+    int at = 1;
+    const auto whole = [](std::string_view t, long& out) { return std::from_chars(t.data(), t.data() + t.size(), out).ec == std::errc(); };
+    if (parts.size() < 3) problem = "expected 'feature barcode value'";
+    else if (!whole(parts[0], r) || !whole(parts[1], c)) problem = "the feature and barcode indices must be whole numbers";
+    else if (r < 1 || r > rows) problem = "feature " + std::to_string(r) + " is outside 1…" + std::to_string(rows) + " (the size line)";
+    else if (c < 1 || c > cols) problem = "barcode " + std::to_string(c) + " is outside 1…" + std::to_string(cols) + " (the size line)";
+    else if (const auto value = parse_number(parts[2]); !value || !std::isfinite(*value)) {
+      problem = "the value '" + std::string(parts[2].substr(0, 40)) + "' is not a finite number";
+      at = static_cast<int>(parts[2].data() - line.data()) + 1;
+    } else
+      v = *value;
+    if (!problem.empty()) {
+      if (d.error_count() < 50) d.add(Diagnostic{Severity::error, matrix_path, static_cast<int>(i + 1), at, {}, problem});
       continue;
     }
     ++seen;

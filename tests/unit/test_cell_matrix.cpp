@@ -302,7 +302,15 @@ TEST(CellMatrix, TenXMexDirectory) {
   dir.write("mex3/barcodes.tsv", "c1\nc2\nc3\n");
   auto bad = io::load_cell_matrix((dir.path / "mex3").string());
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.message().find("matrix.mtx:4:1: error: expected 'feature barcode value' inside the size line's bounds"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("matrix.mtx:4:1: error: feature 9 is outside 1…4 (the size line)"), std::string::npos) << bad.message();
+  // one NaN: one error that says so, at its column
+  dir.write("mex4/matrix.mtx", "%%MatrixMarket matrix coordinate real general\n4 3 3\n1 1 1\n2 1 nan\n3 2 2\n");
+  dir.write("mex4/genes.tsv", "ENSG1\tA\nENSG2\tB\nENSG3\tC\nENSG4\tD\n");
+  dir.write("mex4/barcodes.tsv", "c1\nc2\nc3\n");
+  auto nan = io::load_cell_matrix((dir.path / "mex4").string());
+  ASSERT_FALSE(nan.ok());
+  EXPECT_EQ(nan.diagnostics().size(), 1u) << nan.message();
+  EXPECT_NE(nan.message().find("matrix.mtx:4:5: error: the value 'nan' is not a finite number"), std::string::npos) << nan.message();
   fs::remove(dir.path / "mex3/barcodes.tsv");
   auto missing = io::load_cell_matrix((dir.path / "mex3").string());
   ASSERT_FALSE(missing.ok());
