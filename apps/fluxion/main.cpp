@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 
@@ -59,6 +60,42 @@ void require_finite_numbers(CLI::App& app) {
 // line (an option's value or a positional) that lies inside the output directory is refused
 // before anything runs, and replacing an earlier run's results is said. Added here, once, for
 // every command with an --output directory.
+// The output directory of this run (set once its options are parsed) and when it started:
+// a failed run marks what it leaves there, so that an earlier run's results do not look current.
+struct OutputRun {
+  std::filesystem::path directory;
+  std::filesystem::file_time_type started;
+  std::string command;
+};
+OutputRun& output_run() {
+  static OutputRun run;
+  return run;
+}
+
+// After the command: on failure, FAILED_RUN.txt in the output directory says which files
+// are older than this run; on success an old marker goes.
+void mark_output(int exit_code) {
+  namespace fs = std::filesystem;
+  const OutputRun& run = output_run();
+  std::error_code ec;
+  if (run.directory.empty() || !fs::is_directory(run.directory, ec)) return;
+  const fs::path marker = run.directory / "FAILED_RUN.txt";
+  if (exit_code == 0) {
+    fs::remove(marker, ec);
+    return;
+  }
+  std::vector<std::string> older;
+  for (const auto& e : fs::directory_iterator(run.directory, ec))
+    if (e.is_regular_file(ec) && e.path() != marker && e.last_write_time(ec) < run.started) older.push_back(e.path().filename().string());
+  if (older.empty()) return;
+  std::sort(older.begin(), older.end());
+  std::ofstream out(marker);
+  out << "The last run that wrote here failed (exit " << exit_code << "):\n  " << run.command
+      << "\nThese files are from an earlier run, not from it:\n";
+  for (const auto& f : older) out << "  " << f << "\n";
+  spdlog::warn("{} keeps {} file(s) of an earlier run; this run failed (see FAILED_RUN.txt there)", run.directory.string(), older.size());
+}
+
 void guard_outputs(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands({})) {
     guard_outputs(*sub);
@@ -85,6 +122,11 @@ void guard_outputs(CLI::App& app) {
       }
       if (fs::is_directory(out, ec) && !fs::is_empty(out, ec))
         spdlog::warn("{} holds files already; results of this run replace those of the same name", out_text);
+      OutputRun& run = output_run();
+      run.directory = out;
+      run.started = fs::file_time_type::clock::now();
+      run.command = "fluxion";
+      for (const CLI::App* a = sub; a && a->get_parent(); a = a->get_parent()) run.command.insert(7, " " + a->get_name());
     });
   }
 }
@@ -177,5 +219,6 @@ int main(int argc, char** argv) {
     else std::cerr << "error: " << e.what() << "\n(" << path << " --help lists the options)\n";
     return kExitInput;
   }
+  mark_output(ctx.exit_code);
   return ctx.exit_code;
 }

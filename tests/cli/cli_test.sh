@@ -80,6 +80,9 @@ cp "$repo/examples/glycolysis/mids.tsv" "$tmp/res/mids.tsv"
 expect 2 "^error: --output: '$tmp/res/' holds the input $tmp/res/mids.tsv" -- "$fluxion" predict -p glycolysis -i "$tmp/res/mids.tsv" -o "$tmp/res/"
 expect 0 '^experiment' -- head -1 "$tmp/res/mids.tsv"
 expect 0 'holds files already; results of this run replace' -- bash -c "\"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\" && \"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\""
+expect 2 'keeps 6 file\(s\) of an earlier run; this run failed' -- "$fluxion" predict -p glycolysis -i "$tmp/many_bad.tsv" -o "$tmp/res_out"
+expect 0 '^  fluxes.tsv$' -- cat "$tmp/res_out/FAILED_RUN.txt"
+expect 0 '^gone$' -- bash -c "\"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\" 2>/dev/null; [ -e \"$tmp/res_out/FAILED_RUN.txt\" ] || echo gone"
 
 # success paths
 # a fit whose equality constraints fix every free flux evaluates that one point (it crashed)
