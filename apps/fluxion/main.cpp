@@ -72,8 +72,8 @@ OutputRun& output_run() {
   return run;
 }
 
-// After the command: on failure, FAILED_RUN.txt in the output directory says which files
-// are older than this run; on success an old marker goes.
+// After the command: when it failed after writing some results, FAILED_RUN.txt in the output
+// directory says which files are older than this run; on success an old marker goes.
 void mark_output(int exit_code) {
   namespace fs = std::filesystem;
   const OutputRun& run = output_run();
@@ -84,10 +84,16 @@ void mark_output(int exit_code) {
     fs::remove(marker, ec);
     return;
   }
+  // only a run that wrote some files and then failed leaves a mix that looks current; one
+  // refused before it wrote anything leaves the directory untouched
   std::vector<std::string> older;
-  for (const auto& e : fs::directory_iterator(run.directory, ec))
-    if (e.is_regular_file(ec) && e.path() != marker && e.last_write_time(ec) < run.started) older.push_back(e.path().filename().string());
-  if (older.empty()) return;
+  bool wrote = false;
+  for (const auto& e : fs::directory_iterator(run.directory, ec)) {
+    if (!e.is_regular_file(ec) || e.path() == marker) continue;
+    if (e.last_write_time(ec) < run.started) older.push_back(e.path().filename().string());
+    else wrote = true;
+  }
+  if (older.empty() || !wrote) return;
   std::sort(older.begin(), older.end());
   std::ofstream out(marker);
   out << "The last run that wrote here failed (exit " << exit_code << "):\n  " << run.command

@@ -80,9 +80,9 @@ cp "$repo/examples/glycolysis/mids.tsv" "$tmp/res/mids.tsv"
 expect 2 "^error: --output: '$tmp/res/' holds the input $tmp/res/mids.tsv" -- "$fluxion" predict -p glycolysis -i "$tmp/res/mids.tsv" -o "$tmp/res/"
 expect 0 '^experiment' -- head -1 "$tmp/res/mids.tsv"
 expect 0 'holds files already; results of this run replace' -- bash -c "\"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\" && \"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\""
-expect 2 'keeps 6 file\(s\) of an earlier run; this run failed' -- "$fluxion" predict -p glycolysis -i "$tmp/many_bad.tsv" -o "$tmp/res_out"
-expect 0 '^  fluxes.tsv$' -- cat "$tmp/res_out/FAILED_RUN.txt"
-expect 0 '^gone$' -- bash -c "\"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\" 2>/dev/null; [ -e \"$tmp/res_out/FAILED_RUN.txt\" ] || echo gone"
+# a run refused before it writes leaves the directory as it was (no marker, the same files)
+expect 2 'fraction .bad1. is not a number' -- "$fluxion" predict -p glycolysis -i "$tmp/many_bad.tsv" -o "$tmp/res_out"
+expect 0 '^delta_g.tsv fluxes.tsv mids.tsv prediction.json replicates.tsv run_info.json $' -- bash -c "ls \"$tmp/res_out\" | tr '\n' ' '"
 
 # success paths
 # a fit whose equality constraints fix every free flux evaluates that one point (it crashed)
