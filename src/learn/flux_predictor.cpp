@@ -427,6 +427,13 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
   for (auto r : data.train)
     for (std::size_t j = 0; j < outputs; ++j) mean[j] += data.free_fluxes(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) / static_cast<double>(data.train.size());
 
+  // the training MIDs of a batch with the augmentation noise: "ranged" draws one SD per row,
+  // uniform in [0, input_noise]
+  auto with_noise = [&](const torch::Tensor& xb) {
+    if (!(o.input_noise > 0)) return xb;
+    if (o.input_noise_mode == "ranged") return xb + o.input_noise * torch::rand({xb.size(0), 1}, xb.options()) * torch::randn_like(xb);
+    return xb + o.input_noise * torch::randn_like(xb);
+  };
   torch::optim::Adam adam(m.net->parameters(), torch::optim::AdamOptions(o.learning_rate));
   std::mt19937_64 rng(o.seed ^ 0x7a1eULL);
   const auto n = static_cast<std::int64_t>(data.train.size());
@@ -540,13 +547,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
       const auto idx = perm.slice(0, b, std::min<std::int64_t>(b + o.batch, n));
       torch::Tensor xb = x_train.index_select(0, idx);
       const torch::Tensor yb = y_train.index_select(0, idx);
-      if (o.input_noise > 0) {
-        if (o.input_noise_mode == "ranged")  // one SD per row, uniform in [0, input_noise]
-          xb = xb + o.input_noise * torch::rand({xb.size(0), 1}, xb.options()) * torch::randn_like(xb);
-        else
-          xb = xb + o.input_noise * torch::randn_like(xb);
-      }
-      xb = m.network_inputs(xb);
+      xb = m.network_inputs(with_noise(xb));
       adam.zero_grad();
       const torch::Tensor loss = loss_of(m.net->forward(xb), yb);
       loss.backward();
@@ -646,13 +647,8 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
       double sum = 0;
       for (std::int64_t b = 0; b < n; b += o.batch) {
         const auto idx = perm.slice(0, b, std::min<std::int64_t>(b + o.batch, n));
-        torch::Tensor xb = x_train.index_select(0, idx);
-        if (o.input_noise > 0) {
-          if (o.input_noise_mode == "ranged") xb = xb + o.input_noise * torch::rand({xb.size(0), 1}, xb.options()) * torch::randn_like(xb);
-          else xb = xb + o.input_noise * torch::randn_like(xb);
-        }
         tune.zero_grad();
-        const torch::Tensor loss = loss_of(m.net->forward(m.network_inputs(xb)), y_train.index_select(0, idx));
+        const torch::Tensor loss = loss_of(m.net->forward(m.network_inputs(with_noise(x_train.index_select(0, idx)))), y_train.index_select(0, idx));
         loss.backward();
         for (auto& t : tuned) {  // the frozen rows of a tuned layer get no gradient, so Adam leaves them
           t.layer->weight.mutable_grad().mul_(t.mask.unsqueeze(1));
