@@ -201,6 +201,7 @@ std::optional<std::vector<double>> number_list(std::string_view s) {
 Result<MidTable> read_freeflux_mdvs(std::string_view text, const std::string& source, const std::string& experiment) {
   Diagnostics d(source);
   MidTable table;
+  table.source = source;
   for (const auto& [ln, cells] : data_rows(text)) {
     if (cells.size() < 2) {
       d.error("expected fragment_ID, mean, sd", ln, 1);

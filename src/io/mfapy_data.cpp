@@ -65,6 +65,7 @@ Result<MidTable> read_mfapy_mdv(std::string_view text, const std::string& source
   const std::string expected = "Name, Spectrum, Select, MDV, Std (mfapy's MDV table)";
   if (!t.read_header(d, {"name", "spectrum", "mdv"}, {}, expected)) return Result<MidTable>::failure(d);
   MidTable table;
+  table.source = source;
   std::map<std::string, std::size_t, std::less<>> index;
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   while (t.next()) {

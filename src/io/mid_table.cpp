@@ -18,6 +18,7 @@ constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 Result<MidTable> read_mid_table(std::string_view text, const std::string& source) {
   Diagnostics d(source);
   MidTable table;
+  table.source = source;
   TableReader t(text);
   const std::string expected = "experiment, metabolite, isotopologue, fraction, sd; or IsoCor's output";
   if (!t.read_header(d, {}, {}, expected)) return Result<MidTable>::failure(d);

@@ -119,11 +119,13 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
       offsets[e].push_back(blocks[e]);
       blocks[e] += static_cast<std::size_t>(atoms) + 1;
     }
+  // problems of a MID's line are the MID file's (file:line), not the fit's
+  Diagnostics md(mids.source.empty() ? d.source() : mids.source);
   for (const auto& m : mids.mids) {
     const std::string label = m.name.empty() ? m.fragment : m.name;
     auto x = experiment_index.find(m.experiment);
     if (x == experiment_index.end()) {
-      d.error("experiment '" + m.experiment + "' of '" + label + "' is not in the tracer table", m.line, 0);
+      md.error("experiment '" + m.experiment + "' of '" + label + "' is not in the tracer table", m.line, 0);
       continue;
     }
     const std::size_t e = element_index.at(m.element);
@@ -131,7 +133,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
     const auto k = static_cast<std::size_t>(std::find(list.begin(), list.end(), m.fragment) - list.begin());
     const int atoms = impl->emus[e].measured_atoms()[k];
     if (static_cast<int>(m.fraction.size()) > atoms + 1) {
-      d.error("'" + label + "' has " + std::to_string(atoms) + " traced atoms, so M+0..M+" + std::to_string(atoms) +
+      md.error("'" + label + "' has " + std::to_string(atoms) + " traced atoms, so M+0..M+" + std::to_string(atoms) +
                   ", but M+" + std::to_string(m.fraction.size() - 1) + " is given",
               m.line, 0);
       continue;
@@ -141,7 +143,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
       double sd = i < m.sd.size() ? m.sd[i] : std::nan("");
       if (std::isnan(sd)) sd = options.default_mid_sd;
       if (!(sd > 0)) {
-        d.error("M+" + std::to_string(i) + " of '" + label + "' (experiment " + m.experiment +
+        md.error("M+" + std::to_string(i) + " of '" + label + "' (experiment " + m.experiment +
                     ") has no standard deviation; give an sd column or a default (--mid-sd)",
                 m.line, 0);
         break;
@@ -150,6 +152,8 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
       impl->entries.push_back({e, row, m.fraction[i], sd, m.experiment, label, static_cast<int>(i)});
     }
   }
+  d.append(md.items());
+
   // measured fluxes as rows over the free parameters
   const Eigen::Index nf = space.n_free(), nnet = space.n_free_net();
   impl->flux_rows = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(measured_fluxes.size()), nf);

@@ -38,6 +38,7 @@ struct MeasuredMid {
 struct MidTable {
   std::vector<MeasuredMid> mids;  // in order of first appearance
   bool isocor = false;            // read from IsoCor's corrected output
+  std::string source;             // the file it was read from (for messages about its lines)
 };
 
 Result<MidTable> read_mid_table(std::string_view text, const std::string& source);
