@@ -3,6 +3,7 @@
 
 
 #include "commands.hpp"
+#include "fluxion/io/text_file.hpp"
 #include "fluxion/io/intensity_table.hpp"
 #include "fluxion/io/run_info.hpp"
 
@@ -27,7 +28,9 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
     io::RunInfo info(argv);
     io::CorrectionSettings s;
     if (!isotopes.empty()) {
-      auto table = load_isotope_table(isotopes);
+      auto text = io::read_text_file(isotopes);  // the readers' encoding policy; pipes refused
+      if (!accept(text, ctx)) return;
+      auto table = parse_isotope_table(text.value(), isotopes);
       if (!accept(table, ctx)) return;
       s.isotopes = table.value();
     }

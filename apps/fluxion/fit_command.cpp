@@ -14,6 +14,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "fluxion/io/text_file.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/progress.hpp"
 #include "fluxion/io/constraint_table.hpp"
@@ -48,12 +49,11 @@ std::string fmt_num(double v) {
 
 nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// A user's text file under the readers' encoding policy (BOM dropped, Windows-1252 → UTF-8).
 std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto text = io::read_text_file(path);
+  if (!text) return std::nullopt;
+  return text.value();
 }
 
 constexpr double kZ95 = 1.959963984540054;  // two-sided 95% normal quantile

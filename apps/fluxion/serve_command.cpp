@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <sstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -144,7 +145,8 @@ std::vector<WebAnalysis> web_analyses() {
       list.back().samples = {{"expression", d + "/input/Melissa_full.csv", "Melissa: 381 genes × 162 cells (scFEA's example)"},
                              {"module-genes", d + "/data/module_gene_m168.csv", "M168 module genes"},
                              {"stoichiometry", d + "/data/cmMat_c70_m168.csv", "M168 compound × module matrix"},
-                             {"compound-names", d + "/data/cName_c70_m168.csv", "M168 compound names"}};
+                             {"compound-names", d + "/data/cName_c70_m168.csv", "M168 compound names"},
+                             {"module-info", d + "/data/Human_M168_information.symbols.csv", "M168 module information (names)"}};
       list.back().sample_values = {{"epochs", "100"}};
       list.back().sample_set = "scFEA's example (from ../shared/data/scfea)";
     }
@@ -207,8 +209,14 @@ std::vector<WebAnalysis> web_analyses() {
                    {"knockout-genes", OptionKind::list},
                    {"loopless", OptionKind::flag, "Advanced"}},
                   {"--threads", "{threads}"},
-                  {{"fluxes.tsv", "map", "Flux map", "reaction", "flux", "", ""},
-                   {"fluxes.tsv", "bars", "Fluxes at the optimum", "reaction", "flux", "", ""},
+                  {{"run_info.json", "facts", "The optimum",
+                    "settings.objective_value=Objective value (the growth rate when the objective is biomass);settings.method=Method;"
+                    "settings.objective=Objective reaction;settings.fraction_of_optimum=Fraction of the optimum (FVA, pFBA);"
+                    "settings.knockouts=Knockout reactions;settings.knockout_genes=Knockout genes;settings.blocked_by_gene_knockouts=Reactions the gene knockouts block",
+                    "", "", ""},
+                   {"fluxes.tsv", "map", "Flux map", "reaction", "flux", "", ""},
+                   {"fluxes.tsv", "bars", "Fluxes at the optimum", "reaction", "flux", "", "open-bound"},
+                   {"fva.tsv", "ranges", "Flux variability: each reaction's range", "reaction", "minimum", "maximum", ""},
                    {"fva.tsv", "table", "Flux variability", "", "", "", ""},
                    {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
                   {},
@@ -233,6 +241,63 @@ std::vector<WebAnalysis> web_analyses() {
   return list;
 }
 
+// The form's label of an option, in plain words; the CLI name is shown beside it as a hint.
+std::string plain_label(const std::string& name) {
+  static const std::map<std::string, std::string> labels{
+      {"predictor", "Predictor package"},
+      {"mids", "Measured MIDs"},
+      {"imputer", "Imputer for unmeasured MIDs"},
+      {"mid-sd", "MID standard deviation"},
+      {"temperature", "Temperature"},
+      {"model", "Model"},
+      {"experiments", "Tracer experiments"},
+      {"measured-fluxes", "Measured fluxes"},
+      {"starts", "Number of starts"},
+      {"seed", "Random seed"},
+      {"expression", "Gene expression"},
+      {"module-genes", "Module genes"},
+      {"stoichiometry", "Compound × module matrix"},
+      {"compound-names", "Compound names"},
+      {"module-info", "Module information"},
+      {"groups", "Sample groups"},
+      {"genes-as-columns", "Genes are columns"},
+      {"normalisation", "Normalisation"},
+      {"impute", "Impute expression (MAGIC)"},
+      {"epochs", "Training epochs"},
+      {"mode", "Mode"},
+      {"data", "Per-day tables"},
+      {"data-kind", "Kind of data"},
+      {"context", "Context days"},
+      {"target", "Days to predict"},
+      {"frequency", "Sampling frequency"},
+      {"holdout", "Held-out share"},
+      {"encoder", "Encoder"},
+      {"likelihood", "Likelihood"},
+      {"learning-rate", "Learning rate"},
+      {"trajectories", "Trajectories"},
+      {"solver", "ODE solver"},
+      {"references", "Reference fluxes"},
+      {"variant", "FBApro variant"},
+      {"default-confidence", "Default confidence"},
+      {"cutoff", "Cutoff"},
+      {"set-bounds", "Bounds (medium, condition)"},
+      {"objective", "Objective reaction"},
+      {"pfba", "Parsimonious FBA (pFBA)"},
+      {"fva", "Flux variability (FVA)"},
+      {"fraction", "Fraction of the optimum"},
+      {"knockout", "Knockout reactions"},
+      {"knockout-genes", "Knockout genes"},
+      {"loopless", "Loopless"},
+      {"fluxes", "Fluxes"},
+      {"natural-abundance", "Natural abundance"},
+  };
+  if (auto it = labels.find(name); it != labels.end()) return it->second;
+  std::string out = name;
+  std::replace(out.begin(), out.end(), '-', ' ');
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
 // "FLOAT in [0 - 1]", "TEXT:{tsv,table}", "INT in [1 - 1000]" → type, range, choices
 void describe_type(const std::string& type_name, OptionSpec& o) {
   if (type_name.rfind("INT", 0) == 0 || type_name.rfind("UINT", 0) == 0) o.type = "integer";
@@ -240,12 +305,17 @@ void describe_type(const std::string& type_name, OptionSpec& o) {
            type_name.find("NONNEGATIVE") != std::string::npos)
     o.type = "number";
   std::smatch m;
-  static const std::regex range("\\[\\s*(-?[0-9.eE+]+)\\s*-\\s*(-?[0-9.eE+]+)\\s*\\]");
+  // "[1e-09 - 1]": an exponent's sign is part of the number, the spaced dash separates them
+  static const std::regex range("\\[\\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)\\s+-\\s+(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)\\s*\\]");
   if (std::regex_search(type_name, m, range)) {
     o.minimum = std::stod(m[1]);
     o.maximum = std::stod(m[2]);
   }
   if (type_name.find("NONNEGATIVE") != std::string::npos) o.minimum = 0.0;
+  else if (type_name.find("POSITIVE") != std::string::npos) {
+    o.minimum = 0.0;
+    o.exclusive_minimum = true;
+  }
   static const std::regex set("\\{([^}]*)\\}");
   if (std::regex_search(type_name, m, set)) {
     std::string body = m[1];
@@ -285,6 +355,7 @@ std::vector<AnalysisSpec> build_analyses(CLI::App& app) {
       if (!opt) throw std::logic_error("the web declares --" + wo.name + ", which `fluxion " + w.command + "` does not have");
       OptionSpec o;
       o.name = wo.name;
+      o.label = plain_label(wo.name);
       o.kind = wo.kind;
       o.group = wo.group;
       o.accept = wo.accept;
@@ -475,6 +546,15 @@ service::ServiceCatalogue make_catalogue(CLI::App& app, std::shared_ptr<Argument
       if (it->path().extension() == ".fluxpkg") predictors.insert(it->path().stem().string());
   }
   for (const auto& p : predictors) c.builtin_predictors.emplace_back(p, "trained ML-Flux package for the built-in model '" + p + "'");
+  c.model_reactions = [](const std::string& source) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto r = io::load_model(source);
+    if (!r) return out;
+    for (int pass = 0; pass < 2; ++pass)  // the model's objective first
+      for (const auto& reaction : r.value().reactions)
+        if ((reaction.objective_coefficient != 0.0) == (pass == 0)) out.emplace_back(reaction.id, reaction.name);
+    return out;
+  };
   c.validate = [checker](const AnalysisSpec& a, const std::vector<std::string>& args, const std::string& dir) { return checker->check(a, args, dir); };
   c.openapi_json = kOpenApiJson;
   c.version = std::string(fluxion::version()) + " (" + std::string(fluxion::git_hash()) + ")";

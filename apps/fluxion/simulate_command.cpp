@@ -1,4 +1,6 @@
 // fluxion simulate: MIDs of the measured metabolites for given fluxes and tracers.
+#include <set>
+#include <sstream>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "fluxion/io/text_file.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/model_io.hpp"
@@ -36,10 +39,16 @@ struct SimulateOptions {
 
 // fragment<TAB>formula lines (a header line is allowed): the ion formula of each
 // derivatised fragment, whose atoms beyond the traced ones add natural isotopes.
-Result<std::map<std::string, Formula>> read_fragment_formulas(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Result<std::map<std::string, Formula>>::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot open"}});
-  std::map<std::string, Formula> out;
+struct FragmentFormula {
+  Formula formula;
+  int line = 0;
+};
+
+Result<std::map<std::string, FragmentFormula>> read_fragment_formulas(const std::string& path) {
+  auto text = io::read_text_file(path);
+  if (!text) return Result<std::map<std::string, FragmentFormula>>::failure(text.diagnostics());
+  std::istringstream in(text.value());
+  std::map<std::string, FragmentFormula> out;
   std::string line;
   int ln = 0;
   Diagnostics d(path);
@@ -56,10 +65,11 @@ Result<std::map<std::string, Formula>> read_fragment_formulas(const std::string&
     if (ln == 1 && fragment == "fragment") continue;
     auto f = parse_formula(formula);
     if (!f) d.error(f.diagnostics().front().message, ln, static_cast<int>(tab) + 2);
-    else out[fragment] = f.value();
+    else if (out.count(fragment)) d.error("'" + fragment + "' is given twice (first on line " + std::to_string(out[fragment].line) + ")", ln, 1);
+    else out[fragment] = {f.value(), ln};
   }
-  if (d.has_errors()) return Result<std::map<std::string, Formula>>::failure(d);
-  return Result<std::map<std::string, Formula>>::success(std::move(out));
+  if (d.has_errors()) return Result<std::map<std::string, FragmentFormula>>::failure(d);
+  return Result<std::map<std::string, FragmentFormula>>::success(std::move(out));
 }
 
 std::string format_fraction(double v) {
@@ -134,7 +144,9 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       elements.push_back(*el);
     }
     if (elements.empty()) elements = labelled_elements(table.value().experiments);
-    std::map<std::string, Formula> fragment_formulas;
+    std::map<std::string, FragmentFormula> fragment_formulas;
+    std::set<std::string> formulas_used;
+    std::string simulated;  // the fragments simulated, for messages
     if (!o.fragment_formulas.empty()) {
       auto ff = read_fragment_formulas(o.fragment_formulas);
       if (!ff) return fail(ff.diagnostics());
@@ -171,12 +183,14 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
       const auto ids = emu.value().measured_ids();
       const std::string sym(element_symbol(el));
+      for (const auto& id : ids) simulated += (simulated.empty() ? "" : ", ") + id;
       if (!fragment_formulas.empty()) {
         MidSetFormulas formulas;
         for (std::size_t k = 0; k < ids.size(); ++k) {
           Formula other;
           if (auto it = fragment_formulas.find(ids[k]); it != fragment_formulas.end()) {
-            other = it->second;
+            other = it->second.formula;
+            formulas_used.insert(ids[k]);
             const int traced = static_cast<int>(out.mid(0, k).size()) - 1;
             if (other[sym] < traced)
               return fail({Diagnostic{Severity::error, o.fragment_formulas, 0, 0, {},
@@ -208,6 +222,13 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
                           {"mid", values}});
         }
       spdlog::info("{}: {} EMUs in {} levels, {} experiments", sym, emu.value().n_emus(), emu.value().max_size(), out.n_experiments);
+    }
+    {  // a formula for a fragment that is not simulated would silently correct nothing
+      Diagnostics unused(o.fragment_formulas);
+      for (const auto& [fragment, ff] : fragment_formulas)
+        if (!formulas_used.count(fragment))
+          unused.error("'" + fragment + "' is not a measured fragment of the simulation (" + simulated + ")", ff.line, 1);
+      if (unused.has_errors()) return fail(unused.items());
     }
     const std::string tsv_path = o.output + "/mids.tsv", json_path = o.output + "/mids.json";
     for (const auto& [path, text] : {std::pair{tsv_path, tsv},

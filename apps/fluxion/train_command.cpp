@@ -1,4 +1,5 @@
 // fluxion train: an ML-Flux flux predictor from a dataset (fluxion dataset).
+#include <sstream>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <fstream>
 
 #include "commands.hpp"
+#include "fluxion/io/text_file.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
@@ -38,8 +40,9 @@ struct TrainCli {
 // flux<TAB>weight lines (a header is allowed); fluxes not listed weigh 1
 Result<std::vector<double>> read_loss_weights(const std::string& path, const std::vector<std::string>& columns) {
   using R = Result<std::vector<double>>;
-  std::ifstream in(path);
-  if (!in) return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot open"}});
+  auto text = io::read_text_file(path);
+  if (!text) return R::failure(text.diagnostics());
+  std::istringstream in(text.value());
   std::vector<double> w(columns.size(), 1.0);
   Diagnostics d(path);
   std::string line;

@@ -408,6 +408,7 @@ Result<Projector::Loaded> Projector::load(const std::string& path) {
     d.error(message);
     return Result<Loaded>::failure(d);
   };
+  if (const std::string problem = file_problem(path); !problem.empty()) return fail(problem);
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail("cannot open the projector file");
   std::string line;

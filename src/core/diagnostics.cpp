@@ -1,6 +1,10 @@
 #include "fluxion/core/diagnostics.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace fluxion {
 
@@ -47,6 +51,14 @@ std::string format_diagnostics(const std::vector<Diagnostic>& items) {
     out += d.to_string();
   }
   return out;
+}
+
+std::string file_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::string("cannot open: ") + std::strerror(errno);
+  if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
+  if (!S_ISREG(st.st_mode)) return "is not a regular file (a pipe, socket or device); give a file";
+  return "";
 }
 
 }  // namespace fluxion

@@ -281,6 +281,10 @@ struct NeuralProcessTrainer {
 Result<NeuralProcess> NeuralProcess::load(const std::string& directory) {
   Diagnostics d(directory);
   const fs::path json_path = fs::path(directory) / "model.json", pt_path = fs::path(directory) / "model.pt";
+  if (fs::exists(json_path) && !file_problem(json_path.string()).empty()) {
+    d.error("model.json " + file_problem(json_path.string()));
+    return Result<NeuralProcess>::failure(d);
+  }
   std::ifstream in(json_path);
   if (!in) {
     d.error("has no model.json: not a directory written by `fluxion dynamics train`");

@@ -461,6 +461,10 @@ std::vector<std::string> names_from_codes(const std::vector<std::int64_t>& codes
 template <class Body>
 Result<CellMatrix> with_hdf5(const std::string& path, Body&& body) {
   Diagnostics d(path);
+  if (const std::string problem = file_problem(path); !problem.empty()) {  // HDF5 would block on a pipe
+    d.error(problem);
+    return Result<CellMatrix>::failure(d);
+  }
   quiet_hdf5();
   H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file) {

@@ -170,7 +170,7 @@ Result<std::vector<MeasuredFlux>> read_measured_fluxes(std::string_view text, co
       continue;
     }
     if (terms.empty()) terms.push_back(FluxTerm{it->second, exchange, 1.0});
-    out.push_back({id, std::move(terms), *value, *sd, ln});
+    out.push_back({id, std::move(terms), *value, *sd, ln, source});
   }
   if (out.empty() && !d.has_errors()) d.error("no measured fluxes", 0, 0);
   if (d.has_errors()) return R::failure(d);

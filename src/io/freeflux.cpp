@@ -276,7 +276,7 @@ Result<std::vector<MeasuredFlux>> read_freeflux_fluxes(std::string_view text, co
       d.error("sd '" + std::string(cells[2]) + "' is not a number > 0", ln, 3);
       continue;
     }
-    out.push_back({id, {FluxTerm{static_cast<Eigen::Index>(it - ids.begin()), false, 1.0}}, *value, *sd, ln});
+    out.push_back({id, {FluxTerm{static_cast<Eigen::Index>(it - ids.begin()), false, 1.0}}, *value, *sd, ln, source});
   }
   if (out.empty() && !d.has_errors()) d.error("no measured fluxes", 0, 0);
   if (d.has_errors()) return R::failure(d);

@@ -255,7 +255,7 @@ Result<MfapyConstraints> mfapy_status_constraints(const std::vector<MfapyStatusR
       out.constraints.push_back({where + " (" + r.id + " fixed at " + format_short(r.value) + ")", net, r.value, r.value});
     } else {
       out.constraints.push_back({where + " (" + format_short(lb) + " <= " + r.id + " <= " + format_short(r.ub) + ")", net, lb, r.ub});
-      if (r.type == "fitting") out.measured.push_back({r.id, net, r.value, r.sd, r.line});
+      if (r.type == "fitting") out.measured.push_back({r.id, net, r.value, r.sd, r.line, source});
     }
   }
   if (d.has_errors()) return Result<MfapyConstraints>::failure(d);

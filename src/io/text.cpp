@@ -1,4 +1,5 @@
 #include "text.hpp"
+#include "fluxion/io/text_file.hpp"
 
 #include <zlib.h>
 
@@ -80,17 +81,8 @@ std::string as_utf8(std::string text) {
 }
 
 std::optional<std::string> read_file(const std::string& path, std::string& error) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    error = path + ": cannot open: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    error = path + ": is a directory, not a file";
-    return std::nullopt;
-  }
-  if (!S_ISREG(st.st_mode)) {  // a FIFO or a device would block or never end
-    error = path + ": is not a regular file (a pipe, socket or device); give a file";
+  if (const std::string problem = file_problem(path); !problem.empty()) {  // a FIFO would block
+    error = path + ": " + problem;
     return std::nullopt;
   }
   gzFile f = gzopen(path.c_str(), "rb");  // reads plain files transparently
@@ -547,3 +539,17 @@ void apply_equation(Model& model, Reaction& r, const Equation& eq) {
 }
 
 }  // namespace fluxion::io::detail
+
+namespace fluxion::io {
+
+Result<std::string> read_text_file(const std::string& path) {
+  std::string error;
+  auto text = detail::read_file(path, error);
+  if (!text) {
+    if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);  // the diagnostic names the file
+    return Result<std::string>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+  }
+  return Result<std::string>::success(std::move(*text));
+}
+
+}  // namespace fluxion::io

@@ -130,6 +130,8 @@ Result<IsotopeTable> parse_isotope_table(std::string_view text, const std::strin
 }
 
 Result<IsotopeTable> load_isotope_table(const std::string& path) {
+  if (const std::string problem = file_problem(path); !problem.empty())
+    return Result<IsotopeTable>::failure({Diagnostic{Severity::error, path, 0, 0, {}, problem}});
   std::ifstream in(path, std::ios::binary);
   if (!in) return Result<IsotopeTable>::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot read the file"}});
   std::ostringstream buffer;

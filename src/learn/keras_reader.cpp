@@ -102,6 +102,7 @@ Result<KerasDenseNetwork> read_keras_dense(const std::string& architecture_json,
   auto fail = [](const std::string& where, const std::string& what) { return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}}); };
   nlohmann::json arch;
   {
+    if (const std::string problem = file_problem(architecture_json); !problem.empty()) return fail(architecture_json, problem);
     std::ifstream in(architecture_json);
     if (!in) return fail(architecture_json, "cannot open");
     try {
@@ -149,6 +150,7 @@ Result<KerasDenseNetwork> read_keras_dense(const std::string& architecture_json,
       return fail(architecture_json, "layer " + dense[i].name + " has activation " + dense[i].activation + "; fluxion's networks have relu hidden layers and a linear output");
   }
 
+  if (const std::string problem = file_problem(weights_h5); !problem.empty()) return fail(weights_h5, problem);
   quiet_hdf5();
   H5Handle file(H5Fopen(weights_h5.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok()) return fail(weights_h5, "cannot be opened as an HDF5 file");

@@ -159,10 +159,15 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
   impl->flux_rows = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(measured_fluxes.size()), nf);
   for (std::size_t i = 0; i < measured_fluxes.size(); ++i) {
     const auto& f = measured_fluxes[i];
-    if (!(f.sd > 0)) d.error("measured flux '" + f.name + "' needs sd > 0", f.line, 0);
+    auto flux_error = [&](const std::string& message) {  // a problem of the measured-flux file's line
+      Diagnostics fd(f.source.empty() ? std::string("measured fluxes") : f.source);
+      fd.error(message, f.line, 0);
+      d.append(fd.items());
+    };
+    if (!(f.sd > 0)) flux_error("measured flux '" + f.name + "' needs sd > 0");
     for (const auto& t : f.terms) {
       if (t.column < 0 || t.column >= space.n_columns()) {
-        d.error("measured flux '" + f.name + "' names a column outside the model", f.line, 0);
+        flux_error("measured flux '" + f.name + "' names a column outside the model");
         continue;
       }
       if (!t.exchange) {
@@ -172,7 +177,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
       const auto& ex = space.exchange_columns();
       auto it = std::lower_bound(ex.begin(), ex.end(), t.column);
       if (it == ex.end() || *it != t.column) {
-        d.error("measured flux '" + f.name + "' names the exchange flux of a column without one", f.line, 0);
+        flux_error("measured flux '" + f.name + "' names the exchange flux of a column without one");
         continue;
       }
       impl->flux_rows(static_cast<Eigen::Index>(i), nnet + (it - ex.begin())) += t.coefficient;

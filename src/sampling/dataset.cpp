@@ -451,6 +451,9 @@ std::string json_path_difference(const nlohmann::json& a, const nlohmann::json& 
 }
 
 Result<nlohmann::json> read_json_file(const fs::path& path) {
+  if (fs::exists(path))
+    if (const std::string problem = file_problem(path.string()); !problem.empty())
+      return Result<nlohmann::json>::failure({Diagnostic{Severity::error, path.string(), 0, 0, {}, problem}});
   std::ifstream in(path);
   if (!in) return Result<nlohmann::json>::failure({Diagnostic{Severity::error, path.string(), 0, 0, {}, "cannot be read"}});
   try {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -163,9 +164,10 @@ json job_json(const Job& j, const ServiceOptions& options, bool with_files) {
 json analysis_json(const AnalysisSpec& a) {
   json options = json::array();
   for (const auto& o : a.options) {
-    json x{{"name", o.name},   {"kind", to_string(o.kind)}, {"type", o.type},          {"description", o.description},
+    json x{{"name", o.name},   {"label", o.label.empty() ? o.name : o.label}, {"kind", to_string(o.kind)}, {"type", o.type},          {"description", o.description},
            {"default", o.default_value}, {"required", o.required}, {"choices", o.choices}, {"group", o.group}};
     if (o.minimum) x["minimum"] = *o.minimum;
+    if (o.minimum && o.exclusive_minimum) x["exclusive_minimum"] = true;
     if (o.maximum) x["maximum"] = *o.maximum;
     if (!o.accept.empty()) x["accept"] = o.accept;
     options.push_back(x);
@@ -232,6 +234,26 @@ class Api {
       for (const auto& [name, path] : library_models()) models.push_back({{"name", name}, {"description", path.filename().string()}, {"source", "library"}});
       for (const auto& [name, description] : catalogue_.builtin_predictors) predictors.push_back({{"name", name}, {"description", description}});
       send_json(res, {{"models", models}, {"predictors", predictors}});
+    });
+    server.Get(R"(/api/models/([^/]+)/reactions)", [this](const Request& req, Response& res) {
+      const std::string name = req.matches[1];
+      std::string source;
+      for (const auto& [builtin, description] : catalogue_.builtin_models)
+        if (builtin == name) source = name;
+      for (const auto& [file, path] : library_models())
+        if (file == name) source = path.string();
+      if (source.empty()) return send_error(res, 404, "not_found", "no model '" + name.substr(0, 80) + "' on this server");
+      std::vector<std::pair<std::string, std::string>> reactions;
+      {
+        std::lock_guard lock(reactions_mutex_);  // each model is read once
+        auto it = reactions_cache_.find(source);
+        if (it == reactions_cache_.end() && catalogue_.model_reactions) it = reactions_cache_.emplace(source, catalogue_.model_reactions(source)).first;
+        if (it != reactions_cache_.end()) reactions = it->second;
+      }
+      if (reactions.empty()) return send_error(res, 422, "unreadable_model", "the model '" + name.substr(0, 80) + "' could not be read");
+      json list = json::array();
+      for (const auto& [id, rname] : reactions) list.push_back({{"id", id}, {"name", rname}});
+      send_json(res, {{"model", name}, {"reactions", list}});
     });
     server.Get("/api/maps", [this](const Request&, Response& res) {
       json maps = json::array();
@@ -325,6 +347,9 @@ class Api {
     if (name.find(".txt") != std::string::npos) return has("//Reactions");
     return has("equation");  // fluxion's reaction table
   }
+
+  std::mutex reactions_mutex_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> reactions_cache_;
 
   std::vector<std::pair<std::string, fs::path>> library_models() const {
     std::vector<std::pair<std::string, fs::path>> out;

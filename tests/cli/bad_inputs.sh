@@ -158,6 +158,13 @@ int_nan.tsv|${int_head}s1\tSer\t0\tnan\tC3H7NO3\n|int_nan.tsv:2:
 int_formula.tsv|${int_head}s1\tSer\t0\t4000\tC3H7Qq3\n|int_formula.tsv:2:
 int_no_column.tsv|sample\tmetabolite\tarea\ns1\tSer\t1\n|int_no_column.tsv:1:
 EOF
+# the isotope table of --isotopes: a pipe (it hung) and a malformed line
+write ok_int.tsv "${int_head}s1\tSer\t0\t4000\tC3H7NO3\n"
+mkfifo "$tmp/isotopes_fifo.dat"
+fresh; bad 2 'isotopes_fifo.dat: error: is not a regular file' -- timeout 20 "$fluxion" correct "$tmp/ok_int.tsv" --isotopes "$tmp/isotopes_fifo.dat" -o "$out"
+cases "$fluxion" correct "$tmp/ok_int.tsv" --isotopes {} -o {out} <<EOF
+isotopes_bad.dat|C\t0.98\tlots\n|isotopes_bad.dat:1
+EOF
 
 # ---- reference fluxes for FBApro: fluxion project -m model -r FILE
 cases "$fluxion" project -m "$repo/examples/fbapro_toy/toy.tsv" -r {} -o {out} <<EOF
@@ -181,6 +188,10 @@ write keras_cut.json '{"class_name": "Sequential", "config": {"layers": ['
 fresh; bad 2 'keras_cut.json' -- "$fluxion" import-keras -a "$tmp/keras_cut.json" -w "$repo/tests/data/mlflux/Simple_ANN.h5" --like simple -o "$out/net.fluxpkg"
 write keras_not_h5.h5 'not hdf5\n'
 fresh; bad 2 'keras_not_h5.h5' -- "$fluxion" import-keras -a "$repo/tests/data/mlflux/Simple_ANN.json" -w "$tmp/keras_not_h5.h5" --like simple -o "$out/net.fluxpkg"
+# pipes where a binary file or JSON is read (HDF5 and JSON readers blocked on them)
+mkfifo "$tmp/keras_fifo.json" "$tmp/keras_fifo.h5"
+fresh; bad 2 'keras_fifo.json: error: is not a regular file' -- timeout 20 "$fluxion" import-keras -a "$tmp/keras_fifo.json" -w "$repo/tests/data/mlflux/Simple_ANN.h5" --like simple -o "$out/net.fluxpkg"
+fresh; bad 2 'keras_fifo.h5: error: is not a regular file' -- timeout 20 "$fluxion" import-keras -a "$repo/tests/data/mlflux/Simple_ANN.json" -w "$tmp/keras_fifo.h5" --like simple -o "$out/net.fluxpkg"
 
 echo "bad inputs: $pass passed, $fail failed ($n cases)"
 [ "$fail" -eq 0 ]

@@ -118,6 +118,10 @@ expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o
 expect 0 'e1	C	molB	0	0.15204658' -- cat "$tmp/sim_ff/mids.tsv"
 printf 'fragment\tformula\nmolB\tC2H6\n' > "$tmp/ff_bad.tsv"
 expect 2 "formula of 'molB' has fewer C atoms than the 3 traced" -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_ff" --fragment-formulas "$tmp/ff_bad.tsv"
+printf '\xef\xbb\xbffragment\tformula\r\nmol\xe9\tC11H26N2OSi2\r\n' > "$tmp/ff_latin1.tsv"
+expect 2 "ff_latin1.tsv:2:1: error: 'molé' is not a measured fragment" -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_ff2" --fragment-formulas "$tmp/ff_latin1.tsv"
+mkfifo "$tmp/ff_fifo"
+expect 2 "ff_fifo: error: is not a regular file" -- timeout 20 "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_ff2" --fragment-formulas "$tmp/ff_fifo"
 expect 0 'no exchange flux given for v3, v4, v5; taken as 0' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
 
 cp "$tmp/sim/mids.tsv" "$tmp/measured.tsv"
@@ -264,7 +268,7 @@ expect 2 'takes 120 inputs; the upper_glycolysis predictor' -- "$fluxion" import
 expect 2 'Simple_ANN.h5: error: is not JSON' -- "$fluxion" import-keras -a "$keras/Simple_ANN.h5" -w "$keras/Simple_ANN.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/bad.fluxpkg"
 printf '{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 120]}}, {"class_name": "Conv2D", "config": {"name": "c"}}]}}' >"$tmp/conv.json"
 expect 2 'layer class Conv2D is not supported' -- "$fluxion" import-keras -a "$tmp/conv.json" -w "$keras/Simple_ANN.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/bad.fluxpkg"
-expect 2 'no_such.h5: error: cannot be opened as an HDF5 file' -- "$fluxion" import-keras -a "$keras/Simple_ANN.json" -w "$tmp/no_such.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/bad.fluxpkg"
+expect 2 'no_such.h5: error: cannot open: No such file or directory' -- "$fluxion" import-keras -a "$keras/Simple_ANN.json" -w "$tmp/no_such.h5" --like "$tmp/train/predictor.fluxpkg" -o "$tmp/bad.fluxpkg"
 
 # predicting fluxes from measured MIDs with the package
 pkg="$tmp/train/predictor.fluxpkg"
@@ -313,6 +317,11 @@ expect 0 '"outputs":"raw"' -- grep -a -o '"outputs":"[a-z]*"' "$tmp/train_w/pred
 printf 'flux\tweight\nxch:v9\t1\nnet:v1\tlots\n' > "$tmp/weights_bad.tsv"
 expect 2 "weights_bad.tsv:2:1: error: 'xch:v9' is not a flux of the dataset" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_bad.tsv"
 expect 2 "weights_bad.tsv:3:8: error: weight 'lots' is not a number" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_bad.tsv"
+# the encoding policy of every reader holds here too: Latin-1 read as such (UTF-8 in the message), a FIFO refused
+printf 'flux\tweight\nxch:v\xe9\t1\n' > "$tmp/weights_latin1.tsv"
+expect 2 "weights_latin1.tsv:2:1: error: 'xch:vé' is not a flux of the dataset" -- "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_latin1.tsv"
+mkfifo "$tmp/weights_fifo"
+expect 2 "weights_fifo: error: is not a regular file" -- timeout 20 "$fluxion" train -d "$tmp/ds" -o "$tmp/train_bad" --loss weighted_mse --loss-weights "$tmp/weights_fifo"
 # any model: a model file of the user's, its own tracer table, dataset -> package -> prediction
 expect 0 'wrote' -- "$fluxion" model convert simple "$tmp/toy.tsv"
 printf 'experiment\tsubstrate\tlabel\tfraction\tpurity\nA1\tmolA\t[1-13C1]\t1\t1\nA2\tmolA\t[2-13C1]\t1\t1\n' > "$tmp/toy_tracers.tsv"
@@ -532,6 +541,8 @@ if [ -n "$data" ] && [ -f "$sc/input/Melissa_full.csv" ]; then
   expect 0 '"final_loss"' -- cat "$tmp/scflux/run_info.json"
   expect 0 '^sample,M_1,M_2' -- bash -c "\"$fluxion\" scflux -q -e \"$sc/input/Melissa_full.csv\" ${m168[*]} --epochs 2 --orientation samples-by-modules -o \"$tmp/scflux2\" > /dev/null && head -1 \"$tmp/scflux2/flux.csv\""
   expect 0 '168 modules' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" --network "$data/scfea/TrustMLRG_SNODEP/GSE_to_di_csv/scFEA_data/m171" --epochs 2 -o "$tmp/scflux3"
+  mkfifo "$tmp/expr_fifo.h5ad"
+  expect 2 'expr_fifo.h5ad: error: is not a regular file' -- timeout 20 "$fluxion" scflux -q -e "$tmp/expr_fifo.h5ad" "${m168[@]}" --epochs 2 -o "$tmp/scfifo"
   # bad input: the other network's matrix, too few samples, no network, a folder with two networks
   expect 2 'the matrix has 168 columns but .*module_gene_iron_m15.csv lists 15 modules' -- "$fluxion" scflux -q -e "$sc/input/Melissa_full.csv" --module-genes "$sc/data/module_gene_iron_m15.csv" --stoichiometry "$sc/data/cmMat_c70_m168.csv" -o "$tmp/scbad"
   head -1 "$sc/input/Melissa_full.csv" | cut -d, -f1-11 > "$tmp/ten.csv"

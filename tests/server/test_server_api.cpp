@@ -77,11 +77,19 @@ TEST_F(ServerApi, HealthAnalysesAndModels) {
   for (const auto& a : analyses) ids.insert(a["id"].get<std::string>());
   EXPECT_EQ(ids, (std::set<std::string>{"predict", "fit", "scflux", "project", "fba", "simulate", "dynamics"}));
   // the form takes its fields from the CLI declaration: help text, defaults, ranges, choices
+  for (const auto& a : analyses)  // a range with an exponent ("[1e-09 - 1]") still gives the form its limits
+    for (const auto& o : a["options"])
+      if (o["name"] == "mid-sd" && a["id"] == "predict") {
+        EXPECT_EQ(o.value("minimum", -1.0), 1e-9) << o.dump();
+        EXPECT_EQ(o.value("maximum", -1.0), 1.0) << o.dump();
+      }
   for (const auto& a : analyses) {
     if (a["id"] != "fba") continue;
     bool saw_fraction = false;
     for (const auto& o : a["options"]) {
       EXPECT_FALSE(o["description"].get<std::string>().empty()) << o["name"];
+      if (o["name"] == "knockout-genes") EXPECT_EQ(o["label"], "Knockout genes");  // plain words; the CLI name is the hint
+      EXPECT_NE(o["label"].get<std::string>(), o["name"].get<std::string>()) << "option " << o["name"] << " has no label in plain words";
       if (o["name"] == "fraction") {
         saw_fraction = true;
         EXPECT_EQ(o["type"], "number");
@@ -376,6 +384,17 @@ TEST(ServerModels, LibraryOffersModelsAndHidesServerPaths) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(r->body.find(lib.string()), std::string::npos) << r->body;
+  // the reactions of a library or built-in model, for the FBA form's objective list: the objective first
+  const auto reactions = body_json(c.Get("/api/models/my_glycolysis.tsv/reactions"));
+  ASSERT_GE(reactions["reactions"].size(), 10u) << reactions.dump();
+  EXPECT_EQ(reactions["reactions"][0]["id"], "GLC_IN");
+  EXPECT_EQ(body_json(c.Get("/api/models/glycolysis/reactions"))["reactions"].size(), reactions["reactions"].size());
+  for (const std::string bad : {"BIGG_LICENSE.txt", "nothing.xml", "..%2F..%2Fetc%2Fpasswd"}) {
+    auto miss = c.Get("/api/models/" + bad + "/reactions");
+    ASSERT_TRUE(miss) << bad;
+    EXPECT_EQ(miss->status, 404) << bad;
+    EXPECT_EQ(miss->body.find(lib.string()), std::string::npos) << miss->body;
+  }
   // (a library model has no built-in tracer experiments: the job fails, and its message names the model only)
   r = c.Post("/api/jobs", MultipartFormDataItems{field("analysis", "simulate"), field("model", "my_glycolysis.tsv"),
                                                  file("fluxes", example("glycolysis/true_fluxes.tsv"), "f.tsv")});

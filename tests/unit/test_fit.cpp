@@ -300,3 +300,38 @@ TEST(Fit, FreefluxEcoliSyntheticTrueFluxesLieInTheIntervals) {
     EXPECT_GE(mc.value().net_high(t.column), tv - 1e-6) << id;
   }
 }
+
+// A measured flux the readers would refuse, handed to the library directly: the problem names
+// the file and line it came from, not "fit".
+TEST(Fit, MeasuredFluxProblemsNameTheirFileAndLine) {
+  auto model = io::load_model("simple");
+  ASSERT_TRUE(model.ok());
+  auto space = FluxSpace::build(model.value());
+  ASSERT_TRUE(space.ok());
+  auto tracers = io::load_tracer_table("simple");
+  ASSERT_TRUE(tracers.ok());
+  auto poly = FluxPolytope::build(model.value(), space.value(), {});
+  ASSERT_TRUE(poly.ok());
+  MeasuredFlux bad;
+  bad.name = "v1";
+  bad.terms = {FluxTerm{0, false, 1.0}};
+  bad.value = 1.0;
+  bad.sd = 0.0;
+  bad.line = 3;
+  bad.source = "fluxes_measured.tsv";
+  MeasuredFlux outside = bad;
+  outside.sd = 0.1;
+  outside.terms = {FluxTerm{space.value().n_columns() + 5, false, 1.0}};
+  outside.line = 4;
+  outside.source = "";
+  auto problem = mfa::FitProblem::create(model.value(), space.value(), poly.value(), tracers.value().experiments, io::MidTable{},
+                                         {bad, outside}, mfa::FitOptions{});
+  ASSERT_FALSE(problem.ok());
+  const auto& ds = problem.diagnostics();
+  ASSERT_GE(ds.size(), 2u);
+  EXPECT_EQ(ds[0].source, "fluxes_measured.tsv");
+  EXPECT_EQ(ds[0].line, 3);
+  EXPECT_NE(ds[0].message.find("needs sd > 0"), std::string::npos);
+  EXPECT_EQ(ds[1].source, "measured fluxes");  // read from no file: still not "fit"
+  EXPECT_EQ(ds[1].line, 4);
+}

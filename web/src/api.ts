@@ -2,6 +2,7 @@
 
 export interface OptionSpec {
   name: string;
+  label?: string;
   kind: "value" | "flag" | "list" | "file" | "model" | "predictor" | "series";
   type: "text" | "integer" | "number" | "boolean";
   description: string;
@@ -10,13 +11,14 @@ export interface OptionSpec {
   choices: string[];
   group: string;
   minimum?: number;
+  exclusive_minimum?: boolean;
   maximum?: number;
   accept?: string;
 }
 
 export interface ResultView {
   file: string;
-  kind: "table" | "bars" | "line" | "scatter" | "matrix" | "map";
+  kind: "table" | "bars" | "line" | "scatter" | "matrix" | "map" | "facts" | "ranges";
   title: string;
   x: string;
   y: string;
@@ -134,6 +136,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
 export const api = {
   catalogue: () => request<Catalogue>("/api/analyses"),
   models: () => request<ModelList>("/api/models"),
+  modelReactions: (name: string) => request<{ model: string; reactions: { id: string; name: string }[] }>(`/api/models/${encodeURIComponent(name)}/reactions`),
   health: () => request<{ version: string }>("/api/health"),
   job: (id: string) => request<Job>(`/api/jobs/${encodeURIComponent(id)}`),
   jobs: () => request<{ jobs: Job[] }>("/api/jobs"),

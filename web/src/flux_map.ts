@@ -12,15 +12,12 @@ function modelStem(name: string): string {
   return name.replace(/\.(gz)$/i, "").replace(/\.(xml|sbml|json|tsv|fml|txt)$/i, "");
 }
 
-export async function fluxMap(container: HTMLElement, fluxes: Record<string, number>, modelName: string): Promise<void> {
+// Returns false, drawing nothing, when the server has no maps at all.
+export async function fluxMap(container: HTMLElement, fluxes: Record<string, number>, modelName: string): Promise<boolean> {
   const { maps } = (await (await fetch("/api/maps")).json()) as { maps: MapEntry[] };
+  if (!maps.length) return false;
   const note = document.createElement("p");
   note.className = "note";
-  if (!maps.length) {
-    note.textContent = "This server has no Escher maps (fluxion serve --map-dir).";
-    container.append(note);
-    return;
-  }
   const stem = modelStem(modelName);
   const select = document.createElement("select");
   select.setAttribute("aria-label", "Flux map");
@@ -29,12 +26,14 @@ export async function fluxMap(container: HTMLElement, fluxes: Record<string, num
   const match = maps.find((m) => m.model === stem);
   const canvas = document.createElement("div");
   canvas.className = "escher-map";
+  canvas.hidden = true;  // no empty box until a map is drawn
   const label = document.createElement("label");
   label.textContent = "Map ";
   label.append(select);
   container.append(label, note, canvas);
   const draw = async (file: string) => {
     canvas.replaceChildren();
+    canvas.hidden = !file;
     if (!file) return;
     note.textContent = "Drawing the map…";
     const [module, map] = await Promise.all([import("escher"), fetch(`/api/maps/${encodeURIComponent(file)}`).then((r) => r.json())]);
@@ -61,6 +60,7 @@ export async function fluxMap(container: HTMLElement, fluxes: Record<string, num
     try {
       await draw(file);
     } catch (err) {
+      canvas.hidden = true;
       note.textContent = `The map could not be drawn: ${err instanceof Error ? err.message : String(err)}`;
     }
   };
@@ -69,4 +69,5 @@ export async function fluxMap(container: HTMLElement, fluxes: Record<string, num
     select.value = match.file;
     await attempt(match.file);
   } else note.textContent = `No map is named after the model '${stem}'; choose one to draw the fluxes on it.`;
+  return true;
 }

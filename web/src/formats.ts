@@ -10,22 +10,22 @@ const formats: Format[] = [
   {
     name: "Measured MIDs (ML-Flux, least-squares MFA)",
     text: "A long table, tab- or comma-separated, one row per isotopologue: experiment, metabolite, isotopologue (0 … n), fraction, and optionally sd, element (C or H) and replicate. IsoCor's corrected output (sample, metabolite, isotopologue, isotopologue_fraction) is read as it is. Metabolites left out are imputed by ML-Flux.",
-    example: "experiment\tmetabolite\tisotopologue\tfraction\tsd\ne1\tg6p\t0\t0.0026\t0.005\ne1\tg6p\t1\t0.0024\t0.005",
+    example: "experiment\telement\tmetabolite\tisotopologue\tfraction\tsd\ne1\tC\tg6p\t0\t0.0026\t0.005\ne1\tC\tg6p\t1\t0.0024\t0.005\ne1\tC\tg6p\t2\t0.992\t0.005",
   },
   {
     name: "Tracer experiments",
     text: "experiment, substrate, label, fraction, [purity]; labels such as [1,2-13C2] or [5-2H1]. Built-in models bring their own.",
-    example: "experiment\tsubstrate\tlabel\tfraction\tpurity\ne1\tGLC\t[1,2-13C2]\t1\t0.99",
+    example: "experiment\tsubstrate\tlabel\tfraction\tpurity\ne1\tGLC_IN\t[1,2-13C2]\t1\t0.99\ne2\tGLC_IN\t[5-2H1]\t1\t0.99",
   },
   {
     name: "Models",
     text: "SBML Level 3 with the FBC package (.xml, .xml.gz), COBRA/BiGG JSON, FluxML (.fml), mfapy text, or fluxion's reaction table: id, equation with atom maps, lower bound, upper bound.",
-    example: "id\tequation\tlb\tub\nfba\tFBP (abcdef) <-> DHAP (cba) + GAP (def)\t-1000\t1000",
+    example: "id\tequation\tlb\tub\nGLC_IN\tGLC_IN (C:ABCDEF) -> g6p (C:ABCDEF)\t1\t1\nPGI\tg6p (C:ABCDEF) <-> f6p (C:ABCDEF)\t0\t1.1\nFBA\tf6p (C:ABCDEF) <-> dhap (C:CBA) + gap (C:DEF)\t-1000\t1000",
   },
   {
     name: "Fluxes",
     text: "reaction, net, exchange (every reaction, or only the free net fluxes); for FBApro references: reaction, one column per sample, and optionally confidence (fixed, noisy, unmeasured).",
-    example: "reaction\tnet\texchange\nGLC_IN\t1\t0\nPGI\t0.8\t2.5",
+    example: "reaction\tnet\texchange\nGLC_IN\t1\t0\nPGI\t0.976\t0.0013",
   },
   {
     name: "Gene expression (scFEA)",
@@ -54,6 +54,36 @@ const formats: Format[] = [
   },
 ];
 
+// An example file drawn as a table with its columns aligned, and the file's text beneath it
+// (tab- or comma-separated, as it would be saved).
+function exampleTable(example: string): HTMLElement {
+  const lines = example.split("\n");
+  const sep = lines[0].includes("\t") ? "\t" : ",";
+  const unquote = (c: string) => c.replace(/^"(.*)"$/, "$1");
+  const rows = lines.map((l) => l.split(sep).map(unquote));
+  const width = Math.max(...rows.map((r) => r.length));
+  const table = document.createElement("table");
+  table.className = "results example";
+  rows.forEach((r, i) => {
+    const tr = document.createElement("tr");
+    for (let c = 0; c < width; c++) {
+      const cell = document.createElement(i === 0 && sep === "\t" ? "th" : "td");
+      cell.textContent = r[c] ?? "";
+      tr.append(cell);
+    }
+    (i === 0 && sep === "\t" ? (table.createTHead()) : (table.tBodies[0] ?? table.createTBody())).append(tr);
+  });
+  const wrap = document.createElement("div");
+  const raw = document.createElement("details");
+  const summary = document.createElement("summary");
+  summary.textContent = sep === "\t" ? "As the file's text (tab-separated)" : "As the file's text (comma-separated)";
+  const pre = document.createElement("pre");
+  pre.textContent = example;
+  raw.append(summary, pre);
+  wrap.append(table, raw);
+  return wrap;
+}
+
 export function formatsPage(): HTMLElement {
   const wrap = document.createElement("div");
   const intro = document.createElement("p");
@@ -66,9 +96,7 @@ export function formatsPage(): HTMLElement {
     h.textContent = f.name;
     const p = document.createElement("p");
     p.textContent = f.text;
-    const pre = document.createElement("pre");
-    pre.textContent = f.example;
-    s.append(h, p, pre);
+    s.append(h, p, exampleTable(f.example));
     wrap.append(s);
   }
   return wrap;

@@ -2,7 +2,7 @@
 // input formats. Plain TypeScript and the DOM; everything is served by `fluxion serve`.
 import "./style.css";
 import { Analysis, api, ApiError, Catalogue, forgetOwnerToken, Job, ModelList, OptionSpec, ownerToken, ResultView, setOwnerToken } from "./api";
-import { barChart, lineChart, scatterChart } from "./plots";
+import { Bar, barChart, lineChart, Range, rangeChart, Scale, scatterChart, suggestScale } from "./plots";
 import { formatNumber, numeric, parseDelimited, tableElement } from "./table";
 import { formatsPage } from "./formats";
 import { fluxMap } from "./flux_map";
@@ -166,7 +166,7 @@ function inputFor(o: OptionSpec, ms: ModelList): HTMLElement {
   if (o.type === "integer" || o.type === "number") {
     attrs.type = "number";
     attrs.step = o.type === "integer" ? "1" : "any";
-    if (o.minimum !== undefined) attrs.min = String(o.minimum);
+    if (o.minimum !== undefined && !o.exclusive_minimum) attrs.min = String(o.minimum);
     if (o.maximum !== undefined) attrs.max = String(o.maximum);
     attrs.inputmode = "decimal";
   } else attrs.type = "text";
@@ -189,6 +189,7 @@ function checkField(o: OptionSpec, form: HTMLFormElement): string {
     const v = Number(value);
     if (!isFinite(v)) return "Enter a number.";
     if (o.type === "integer" && !Number.isInteger(v)) return "Enter a whole number.";
+    if (o.minimum !== undefined && o.exclusive_minimum && !(v > o.minimum)) return `More than ${o.minimum}.`;
     if (o.minimum !== undefined && v < o.minimum) return `At least ${o.minimum}.`;
     if (o.maximum !== undefined && v > o.maximum) return `At most ${o.maximum}.`;
   }
@@ -216,7 +217,7 @@ async function formPage(id: string) {
     const fs = g === "Advanced" ? h("details", { class: "group" }, h("summary", {}, "Advanced options")) : h("fieldset", { class: "group" }, h("legend", {}, g));
     for (const o of opts) {
       const row = h("div", { class: "field" });
-      const label = h("label", { for: fieldId(o.name) }, o.name + (o.required ? " *" : ""));
+      const label = h("label", { for: fieldId(o.name) }, (o.label ?? o.name) + (o.required ? " *" : ""), " ", h("code", { class: "cli-name", title: "the command line's option" }, `--${o.name}`));
       const input = inputFor(o, models);
       row.append(label, input, h("p", { id: `${fieldId(o.name)}-help`, class: "help" }, o.description + (o.default && o.kind !== "flag" ? ` (default ${o.default})` : "")), h("p", { id: `${fieldId(o.name)}-error`, class: "field-error", "aria-live": "polite" }));
       input.addEventListener("change", () => showFieldError(o.name, checkField(o, form)));
@@ -234,11 +235,55 @@ async function formPage(id: string) {
     actions.append(" ", fill, " ", h("span", { class: "note" }, a.sample_set));
   }
   form.append(actions, status);
+  if (a.options.some((o) => o.name === "objective") && a.options.some((o) => o.kind === "model")) objectiveChoices(form, a.options.find((o) => o.kind === "model")!.name);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     void submitForm(a, form, status, submit);
   });
   setPage(a.title, h("p", { class: "lead" }, a.summary), h("p", { class: "note" }, `Runs: fluxion ${a.command}. Uploads up to ${bytes(cat.max_upload_bytes)} in all. `, link("/formats", "Input formats")), form);
+}
+
+// The objective as a choice list of the chosen model's reactions (the server reads built-in and
+// library models); free text for an uploaded model, whose reactions only the job reads.
+function objectiveChoices(form: HTMLFormElement, modelField: string) {
+  const select = form.querySelector(`#${fieldId(modelField)}`) as HTMLSelectElement | null;
+  const upload = form.querySelector(`#${fieldId(modelField)}-file`) as HTMLInputElement | null;
+  const current = () => form.querySelector(`#${fieldId("objective")}`) as HTMLInputElement | HTMLSelectElement;
+  const help = form.querySelector(`#${fieldId("objective")}-help`) as HTMLElement | null;
+  const original = current();
+  const baseHelp = help?.textContent ?? "";
+  let asked = 0;
+  const swap = (next: HTMLInputElement | HTMLSelectElement) => {
+    const now = current();
+    if (now === next) return;
+    next.id = now.id;
+    next.setAttribute("name", "objective");
+    next.setAttribute("aria-describedby", now.getAttribute("aria-describedby") ?? "");
+    now.replaceWith(next);
+  };
+  const update = async () => {
+    const name = upload?.files?.length ? "" : select?.value ?? "";
+    const ticket = ++asked;
+    if (!name) {
+      swap(original);
+      if (help) help.textContent = baseHelp + (upload?.files?.length ? " Type a reaction id of the uploaded model." : "");
+      return;
+    }
+    try {
+      const { reactions } = await api.modelReactions(name);
+      if (ticket !== asked) return;
+      const list = h("select", { class: "objective-choice" });
+      const first = reactions[0];
+      list.append(h("option", { value: "" }, `the model's own objective${first ? ` (${first.id})` : ""}`));
+      for (const r of reactions) list.append(h("option", { value: r.id }, r.name && r.name !== r.id ? `${r.id} — ${r.name}` : r.id));
+      swap(list);
+      if (help) help.textContent = `${baseHelp} ${reactions.length} reactions of ${name}.`;
+    } catch {
+      if (ticket === asked) swap(original);
+    }
+  };
+  select?.addEventListener("change", () => void update());
+  upload?.addEventListener("change", () => void update());
 }
 
 async function fillSamples(a: Analysis, form: HTMLFormElement, status: HTMLElement) {
@@ -411,19 +456,95 @@ async function renderResults(area: HTMLElement, job: Job, analysis: Analysis | u
     box.append(h("figcaption", {}, v.title));
     section.append(box);
     try {
+      if (v.kind === "facts") {
+        box.append(factsView(v, JSON.parse(await text(v.file))));
+        continue;
+      }
       const table = parseDelimited(await text(v.file), v.file);
       if (v.kind === "map") {
         await mapView(box, v, table, job);
         continue;
       }
-      box.append(renderView(v, table));
+      let names: Map<string, string> | undefined;
+      if (v.kind === "matrix" && files.some((f) => f.path === "module_info.csv")) names = moduleNames(parseDelimited(await text("module_info.csv"), "module_info.csv"));
+      box.append(renderView(v, table, names));
     } catch (err) {
       box.append(h("p", { class: "error" }, `Cannot draw ${v.file}: ${err instanceof Error ? err.message : String(err)}`));
     }
   }
 }
 
-function renderView(v: ResultView, t: ReturnType<typeof parseDelimited>): Node {
+// Values picked out of a JSON result (run_info.json): "settings.objective_value=Objective value;…".
+function factsView(v: ResultView, doc: unknown): HTMLElement {
+  const list = h("dl", { class: "facts result-facts" });
+  for (const item of v.x.split(";")) {
+    const [path, label] = item.split("=");
+    let value: unknown = doc;
+    for (const key of path.split(".")) value = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+    if (value === undefined || value === null || value === "") continue;
+    const shown = typeof value === "number" || (typeof value === "string" && value.trim() !== "" && isFinite(Number(value))) ? formatNumber(Number(value)) : String(value);
+    list.append(h("dt", {}, label ?? path), h("dd", { "data-key": path }, shown));
+  }
+  return list;
+}
+
+// The largest magnitude when it looks like a model's open bound (±1000 in BiGG and COBRA
+// models): at least 500, and reached by at most half of the values. FBA leaves loops there.
+function openBound(values: number[]): number | null {
+  const mags = values.map(Math.abs).filter(isFinite);
+  if (!mags.length) return null;
+  const top = Math.max(...mags);
+  const at = mags.filter((m) => m >= top * (1 - 1e-9)).length;
+  return top >= 500 && at <= mags.length / 2 ? top : null;
+}
+
+// A chart with a choice of scale; the signed log scale is chosen first when a few large fluxes
+// (exchange, loop or boundary fluxes) would squash the rest to slivers.
+function scaled(values: number[], draw: (scale: Scale) => SVGSVGElement, notes: string[]): HTMLElement {
+  const wrap = h("div", { class: "scaled-bars" });
+  const chart = h("div", {});
+  const group = `scale-${Math.random().toString(36).slice(2, 9)}`;
+  const choice = h("p", { class: "scale-choice", role: "radiogroup", "aria-label": "Scale" }, "Scale: ");
+  let scale: Scale = suggestScale(values);
+  const redraw = () => chart.replaceChildren(draw(scale));
+  for (const [value, text] of [["linear", "linear"], ["log", "signed log"]] as [Scale, string][]) {
+    const radio = h("input", { type: "radio", name: group, value });
+    radio.checked = value === scale;
+    radio.addEventListener("change", () => {
+      scale = value;
+      redraw();
+    });
+    choice.append(h("label", {}, radio, ` ${text}`));
+  }
+  if (scale === "log") choice.append(h("span", { class: "note" }, " — a few large values would hide the rest on a linear axis"));
+  redraw();
+  wrap.append(choice, chart);
+  for (const n of notes) if (n) wrap.append(h("p", { class: "note" }, n));
+  return wrap;
+}
+
+function scaledBars(bars: Bar[], title: string, unit: string, note: string): HTMLElement {
+  return scaled(bars.map((b) => b.value), (scale) => barChart(bars, title, unit, scale), [note]);
+}
+
+function listed(names: string[]): string {
+  return names.length > 12 ? `${names.slice(0, 12).join(", ")} and ${names.length - 12} more` : names.join(", ");
+}
+
+// Names for the rows of a matrix view from scFEA's module_info.csv (M_id, M_name, C_in, C_out):
+// "M_1" → its name, or "Glucose → G6P" from the compounds it takes in and gives out.
+function moduleNames(t: ReturnType<typeof parseDelimited>): Map<string, string> {
+  const names = new Map<string, string>();
+  const c = (n: string) => t.header.indexOf(n);
+  const [id, name, cin, cout] = [0, c("M_name"), c("C_in"), c("C_out")];
+  for (const r of t.rows) {
+    if (name >= 0 && r[name] && r[name] !== r[id]) names.set(r[id], r[name]);
+    else if (cin >= 0 && cout >= 0 && (r[cin] || r[cout])) names.set(r[id], `${r[cin] || "?"} → ${r[cout] || "?"}`);
+  }
+  return names;
+}
+
+function renderView(v: ResultView, t: ReturnType<typeof parseDelimited>, names?: Map<string, string>): Node {
   const col = (name: string) => t.header.indexOf(name);
   if (v.kind === "table") return tableElement(t, v.file);
   if (v.kind === "bars") {
@@ -432,11 +553,40 @@ function renderView(v: ResultView, t: ReturnType<typeof parseDelimited>): Node {
     if (value < 0) return h("p", { class: "note" }, "No numeric column to draw.");
     const err = v.error ? col(v.error) : -1;
     let bars = t.rows.map((r) => ({ label: r[label], value: numeric(r[value]), error: err >= 0 ? numeric(r[err]) : undefined })).filter((b) => isFinite(b.value));
-    const note = bars.length > 60 ? h("p", { class: "note" }, `The 60 largest of ${bars.length} by magnitude; the table has all of them.`) : null;
+    // fluxes at the model's open bound (FBA's loops) are listed apart, not drawn over the rest
+    const bound = v.group === "open-bound" ? openBound(bars.map((b) => b.value)) : null;
+    const apart = bound ? bars.filter((b) => Math.abs(b.value) >= bound * (1 - 1e-9)) : [];
+    if (bound) bars = bars.filter((b) => Math.abs(b.value) < bound * (1 - 1e-9));
+    const zero = v.group === "open-bound" ? bars.filter((b) => b.value === 0).length : 0;
+    if (zero > 0 && zero < bars.length) bars = bars.filter((b) => b.value !== 0);
+    const total = bars.length;
     if (bars.length > 60) bars = [...bars].sort((a, b) => Math.abs(b.value) - Math.abs(a.value)).slice(0, 60);
-    const wrap = h("div", {}, barChart(bars, v.title, t.header[value]));
-    if (note) wrap.append(note);
-    return wrap;
+    const notes = [
+      total > 60 ? `The 60 largest of ${total} by magnitude; the table has all of them.` : "",
+      zero > 0 && zero < total + zero ? `${zero} reactions carry no flux and are not drawn.` : "",
+      apart.length ? `At the model's open bound (±${formatNumber(bound!)}), not drawn: ${listed(apart.map((b) => `${b.label} ${formatNumber(b.value)}`))}. Such fluxes are usually loops that FBA leaves free; pFBA removes them.` : "",
+    ];
+    return scaled(bars.map((b) => b.value), (scale) => barChart(bars, v.title, t.header[value], scale), notes);
+  }
+  if (v.kind === "ranges") {
+    // flux variability: each reaction's [minimum, maximum]; blocked ones and ranges that reach the
+    // open bound (loops) are counted and listed apart
+    const label = Math.max(0, col(v.x));
+    const [lo, hi] = [col(v.y), col(v.error)];
+    if (lo < 0 || hi < 0) return h("p", { class: "note" }, `The file has no ${v.y} / ${v.error} columns.`);
+    const all: Range[] = t.rows.map((r) => ({ label: r[label], lo: numeric(r[lo]), hi: numeric(r[hi]) })).filter((r) => isFinite(r.lo) && isFinite(r.hi));
+    const bound = openBound(all.flatMap((r) => [r.lo, r.hi]));
+    const loose = bound ? all.filter((r) => Math.max(Math.abs(r.lo), Math.abs(r.hi)) >= bound * (1 - 1e-9)) : [];
+    const blocked = all.filter((r) => r.lo === 0 && r.hi === 0);
+    let ranges = all.filter((r) => !loose.includes(r) && !blocked.includes(r));
+    const total = ranges.length;
+    if (ranges.length > 60) ranges = [...ranges].sort((a, b) => b.hi - b.lo - (a.hi - a.lo)).slice(0, 60);
+    const notes = [
+      total > 60 ? `The 60 widest of ${total} ranges; the table has all of them.` : "",
+      blocked.length ? `${blocked.length} reactions are blocked (range 0 … 0) and not drawn.` : "",
+      loose.length ? `Reaching the model's open bound (±${formatNumber(bound!)}), not drawn: ${listed(loose.map((r) => r.label))}.` : "",
+    ];
+    return scaled(ranges.flatMap((r) => [r.lo, r.hi]), (scale) => rangeChart(ranges, v.title, "flux range", scale), notes);
   }
   if (v.kind === "scatter") {
     const x = col(v.x);
@@ -464,10 +614,12 @@ function renderView(v: ResultView, t: ReturnType<typeof parseDelimited>): Node {
       const vals = r.slice(1).map(numeric).filter(isFinite);
       const mean = vals.reduce((s, x) => s + x, 0) / (vals.length || 1);
       const sd = Math.sqrt(vals.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, vals.length - 1));
-      return { label: r[0], value: mean, error: sd };
+      const name = names?.get(r[0]);
+      return { label: name ? `${r[0]} ${name}` : r[0], value: mean, error: sd };
     });
     const shown = bars.length > 60 ? [...bars].sort((a, b) => Math.abs(b.value) - Math.abs(a.value)).slice(0, 60) : bars;
-    return h("div", {}, barChart(shown, v.title, `mean over ${t.header.length - 1} samples (± SD)`), h("p", { class: "note" }, `${t.rows.length} rows × ${t.header.length - 1} samples${bars.length > 60 ? "; the 60 largest means are drawn" : ""}. Mean of all: ${formatNumber(bars.reduce((s, b) => s + b.value, 0) / (bars.length || 1))}.`));
+    const note = `${t.rows.length} rows × ${t.header.length - 1} samples${bars.length > 60 ? "; the 60 largest means are drawn" : ""}. Mean of all: ${formatNumber(bars.reduce((s, b) => s + b.value, 0) / (bars.length || 1))}.`;
+    return scaledBars(shown, v.title, `mean over ${t.header.length - 1} samples (± SD)`, note);
   }
   return h("p", {}, "Unknown view.");
 }
@@ -478,7 +630,7 @@ async function mapView(box: HTMLElement, v: ResultView, t: ReturnType<typeof par
   const fluxes: Record<string, number> = {};
   for (const r of t.rows) if (value >= 0 && isFinite(numeric(r[value]))) fluxes[r[label]] = numeric(r[value]);
   const model = job.parameters?.model ?? job.inputs?.find((i) => i.option === "model")?.name ?? "";
-  await fluxMap(box, fluxes, model);
+  if (!(await fluxMap(box, fluxes, model))) box.remove();  // no maps on this server: no box at all
 }
 
 async function jobsPage() {

@@ -47,6 +47,16 @@ page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
 const shot = (name) => page.screenshot({ path: join(artefacts, `${name}.png`), fullPage: true });
 let failed = false;
+// every legend label lies inside its plot (none clipped at the right edge)
+const legendsInside = async (figure) => {
+  const clipped = await figure.locator("svg.plot").evaluateAll((svgs) =>
+    svgs.flatMap((svg) => {
+      const width = svg.viewBox.baseVal.width;
+      return [...svg.querySelectorAll("text.legend")].filter((t) => t.getBBox().x + t.getBBox().width > width + 0.5).map((t) => t.textContent);
+    }),
+  );
+  assert.deepEqual(clipped, [], "legend labels cut off at the plot's edge");
+};
 
 try {
   // home: the analyses, the consent banner
@@ -77,6 +87,19 @@ try {
   assert.ok(rows >= 10, `the fluxes table has ${rows} rows`);
   assert.ok((await page.locator("svg.plot rect.bar").count()) >= 10, "the flux bars are drawn");
   assert.ok((await page.locator("svg.plot circle.point").count()) >= 10, "the MID scatter is drawn");
+  // H_IN and NADH_IN (~1000 and ~95) would squash the glycolytic fluxes (~1) on a linear axis:
+  // the page opens on the signed log scale, where PGI's bar is long enough to read
+  const netFigure = page.locator("figure", { hasText: "Net fluxes" }).first();
+  assert.equal(await netFigure.locator("input[type=radio][value=log]").isChecked(), true, "the net fluxes open on the log scale");
+  const pgiWidth = async () => Number(await netFigure.locator("svg.plot rect.bar").filter({ has: page.locator("title", { hasText: /^PGI:/ }) }).getAttribute("width"));
+  assert.ok((await pgiWidth()) > 40, `PGI's bar is ${await pgiWidth()} px on the log scale`);
+  await netFigure.locator("input[type=radio][value=linear]").check();
+  assert.ok((await pgiWidth()) < 10, "and a sliver on the linear scale");
+  // the MID scatter tells its 13 metabolites apart: one colour-and-shape per metabolite
+  const scatter = page.locator("figure", { hasText: "Measured vs. simulated MIDs" }).first();
+  const marks = await scatter.locator(".swatch").evaluateAll((ms) => ms.map((m) => `${m.tagName}:${m.getAttribute("fill")}:${m.tagName === "path" ? m.getAttribute("d").replace(/[-0-9.]+/g, "") : ""}`));
+  assert.ok(marks.length >= 13, `${marks.length} metabolites in the legend`);
+  assert.equal(new Set(marks).size, marks.length, "no two metabolites share a colour and shape");
   // sorting by a column
   await page.locator("figure.table th button", { hasText: "net" }).first().click();
   assert.equal(await page.locator("figure.table th[aria-sort]").first().getAttribute("aria-sort"), "ascending");
@@ -93,6 +116,16 @@ try {
   await page.locator("table.results a", { hasText: "browser test" }).waitFor();
   await shot("04-jobs");
 
+  // labels in plain words with the command line's name as a hint; an invalid number typed and
+  // Run clicked at once: the field's message appears on blur without moving the button, so the
+  // one click submits (and is refused in the browser)
+  await page.goto(base + "/analyses/predict");
+  assert.match(await page.locator("label[for=field-mid-sd]").textContent(), /^MID standard deviation.*--mid-sd/);
+  await page.locator("#field-mid-sd").fill("-1");
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.locator(".form-status", { hasText: "need" }).waitFor({ timeout: 5000 });
+  assert.match(await page.locator("#field-mid-sd-error").textContent(), /^At least 1e-9/);
+
   // a bad upload: the server's error names the field and the line
   await page.goto(base + "/analyses/predict");
   await page.locator("#field-predictor").selectOption("glycolysis");
@@ -105,6 +138,9 @@ try {
   // the documentation page, the job link opened afresh, a page that does not exist
   await page.locator("nav a[href='/formats']").click();
   await page.getByRole("heading", { name: "Input formats" }).waitFor();
+  // examples drawn as aligned tables, with substrates the built-in models have
+  const tracerExample = page.locator("section", { hasText: "Tracer experiments" }).locator("table.example");
+  assert.equal(await tracerExample.locator("tbody tr").first().locator("td").nth(1).textContent(), "GLC_IN");
   await shot("06-formats");
   await page.goto(jobUrl);
   await page.locator("[data-state=done]").waitFor();
@@ -140,7 +176,81 @@ try {
   await page.locator("figure", { hasText: "MSE by day" }).locator("svg.plot").first().waitFor();
   const legend = await page.locator("figure", { hasText: "MSE by day" }).first().textContent();
   assert.ok(legend.includes("paper") && legend.includes("fresh"), "the MSE by day has the paper and fresh series");
+  // each series in its own colour, and the legend's swatches in the same colours
+  const mse = page.locator("figure", { hasText: "MSE by day" }).first();
+  const strokes = await mse.locator("path.series").evaluateAll((ps) => ps.map((p) => getComputedStyle(p).stroke));
+  const swatches = await mse.locator("line.swatch").evaluateAll((ls) => ls.map((l) => getComputedStyle(l).stroke));
+  assert.equal(new Set(strokes).size, strokes.length, `series colours ${strokes}`);
+  assert.deepEqual(swatches, strokes, "the legend shows each series' colour");
+  await legendsInside(mse);
   await shot("09-dynamics-job");
+
+  // least-squares fit of the sample: fluxes without a standard error (NA) still get their bars,
+  // marked as having none
+  await page.goto(base + "/analyses/fit");
+  await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
+  await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
+  await page.locator("#field-starts").fill("4");
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
+  await page.locator("[data-state=done]").waitFor({ timeout: 180000 });
+  const fitBars = page.locator("figure", { hasText: "Fitted net fluxes" }).first();
+  await fitBars.locator("svg.plot").waitFor();
+  const fitTsv = await (await page.request.get(page.url().replace("/jobs/", "/api/jobs/") + "/files/fluxes.tsv")).text();
+  const fitRows = fitTsv.trim().split("\n").slice(1).map((l) => l.split("\t"));
+  const seCol = fitTsv.split("\n")[0].split("\t").indexOf("net_se");
+  const withoutSe = fitRows.filter((r) => r[seCol] === "NA" || r[seCol] === "nan").length;
+  assert.equal(await fitBars.locator("rect.bar").count(), fitRows.length, "a bar for every fitted flux");
+  assert.ok(withoutSe > 0, "the sample's fit has fluxes without a standard error");
+  assert.equal(await fitBars.locator("path.no-error").count(), withoutSe + 1, "each marked, and the mark explained once");
+  await shot("10-fit-job");
+
+  // FBApro on the toy network: no map is named after it, so no empty map box
+  await page.goto(base + "/analyses/project");
+  await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
+  await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
+  await page.locator("[data-state=done]").waitFor({ timeout: 120000 });
+  await page.locator("figure", { hasText: "Projected fluxes" }).locator("svg.plot").first().waitFor();
+  assert.equal(await page.locator(".escher-map:visible").count(), 0, "no empty map box");
+  await shot("11-project-job");
+
+  if (withMaps) {
+    // FBA's form: the objective as a choice list of the chosen model's reactions, labels in plain words
+    await page.goto(base + "/analyses/fba");
+    assert.match(await page.locator("label[for=field-knockout-genes]").textContent(), /^Knockout genes.*--knockout-genes/);
+    await page.locator("#field-model").selectOption("e_coli_core.xml.gz");
+    await page.locator("select#field-objective").waitFor();
+    const choices = await page.locator("select#field-objective option").allTextContents();
+    assert.ok(choices.length > 90, `${choices.length} objective choices`);
+    assert.match(choices[0], /own objective \(BIOMASS_Ecoli_core_w_GAM\)/);
+    await page.locator("select#field-objective").selectOption("ATPM");
+    await shot("12-fba-form");
+    await page.getByRole("button", { name: "Run" }).click();
+    await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
+    await page.locator("[data-state=done]").waitFor({ timeout: 120000 });
+    // the objective value on the page (ATPM's maximum on E. coli core: 175 mmol/gDW/h)
+    const optimum = page.locator("dd[data-key='settings.objective_value']");
+    await optimum.waitFor();
+    assert.ok(Math.abs(Number(await optimum.textContent()) - 175) < 0.01, `objective value ${await optimum.textContent()}`);
+    assert.equal(await page.locator("dd[data-key='settings.objective']").textContent(), "ATPM");
+    await shot("13-fba-objective");
+
+    // scFEA's sample: module names on the bars, the loss legend inside its plot
+    await page.goto(base + "/analyses/scflux");
+    await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
+    await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
+    await page.getByRole("button", { name: "Run" }).click();
+    await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
+    await page.locator("[data-state=done]").waitFor({ timeout: 180000 });
+    const fluxFigure = page.locator("figure", { hasText: "Module flux per cell" }).first();
+    await fluxFigure.locator("svg.plot").waitFor();
+    const labels = await fluxFigure.locator("svg.plot text.label").allTextContents();
+    assert.ok(labels.some((l) => /^M_\d+ \S/.test(l)), `module bars named: ${labels.slice(0, 3)}`);
+    await legendsInside(page.locator("figure", { hasText: "Training loss" }).first());
+    await shot("14-scflux-job");
+  } else console.log("skipping the FBA objective and scFEA checks: no ../shared/data (bigg, scfea)");
 
   // keyboard: the first tab stop is the skip link, and it leads to the content
   await page.goto(base + "/");

@@ -96,4 +96,10 @@ class Result {
   std::vector<Diagnostic> diagnostics_;
 };
 
+// Why a file the user named cannot be read as one: "" when it is a regular file that exists;
+// otherwise "cannot open: <reason>", "is a directory, not a file" or "is not a regular file (a
+// pipe, socket or device); give a file" (a FIFO would block every reader). Every reader asks
+// this before it opens a file.
+std::string file_problem(const std::string& path);
+
 }  // namespace fluxion

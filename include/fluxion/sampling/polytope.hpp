@@ -38,6 +38,7 @@ struct MeasuredFlux {
   double value = 0.0;
   double sd = 1.0;  // > 0
   int line = 0;     // input line, 0 when none
+  std::string source;  // the file it was read from ("" when none): problems name it
 };
 
 enum class LpStatus { optimal, infeasible, unbounded, limit, error };

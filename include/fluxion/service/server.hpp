@@ -36,6 +36,7 @@ const char* to_string(OptionKind k);
 
 struct OptionSpec {
   std::string name;           // the long flag without dashes: "fraction"
+  std::string label;          // the form's words for it: "Fraction of the optimum"
   OptionKind kind = OptionKind::value;
   std::string type = "text";  // text | integer | number | boolean
   std::string description;
@@ -43,6 +44,7 @@ struct OptionSpec {
   bool required = false;
   std::vector<std::string> choices;  // allowed values (an empty list: any)
   std::optional<double> minimum, maximum;
+  bool exclusive_minimum = false;  // the value must be above the minimum (a positive number)
   std::string accept;         // file options: the extensions the form offers (".tsv,.csv")
   std::string group = "Options";  // "Inputs" | "Options" | "Advanced"
 };
@@ -51,10 +53,13 @@ struct OptionSpec {
 struct ResultView {
   std::string file;    // path under output/
   std::string kind;    // table | bars | line | scatter | matrix | map (an Escher flux map of x → y)
+                       // | facts (values of a JSON file: x = "a.b=Label;c=Label", empty ones left out)
+                       // | ranges (x: label, y: minimum, error: maximum; flux variability)
   std::string title;
   std::string x, y;    // columns (bars: label, value; line: x, y; scatter: measured, simulated)
   std::string error;   // bars: the error-bar column; "" = none
-  std::string group;   // line: a column whose values split the series; "" = one series
+  std::string group;   // line: a column whose values split the series; "" = one series;
+                       // bars: "open-bound" lists values at the model's open bound (±1000) apart
 };
 
 struct SampleInput {
@@ -106,6 +111,9 @@ struct ServiceCatalogue {
   std::vector<std::pair<std::string, std::string>> builtin_models;      // name, description
   std::vector<std::pair<std::string, std::string>> builtin_predictors;  // name, description
   JobValidator validate;
+  // The reactions of a model (built-in name or library file path), for the forms' choice
+  // lists: id and name, the model's objective first. Empty when the model cannot be read.
+  std::function<std::vector<std::pair<std::string, std::string>>(const std::string&)> model_reactions;
   std::string openapi_json;             // the API's description
   std::string version;
 };
