@@ -2,6 +2,7 @@
 # Builds the libFuzzer targets with clang (preset 'fuzz') and runs each one for a while on a
 # copy of its seed corpus.
 #   usage: scripts/fuzz.sh [seconds per target, default 60] [targets run at once, default 1]
+#   env:   FUZZ_TARGETS="sbml mid_table" runs only those
 # Each target's last lines go to the terminal and its full log to build/fuzz/logs/<target>.log;
 # a summary table (runs, coverage, corpus, crashes) is printed at the end.
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 parallel=${2:-1}
 targets=(reaction_tsv fluxml sbml cobra_json mfapy tracer_table mid_table intensity_table isotope_table constraint_table mfapy_data freeflux reference_table expression_table bounds_table scfea_network cell_matrix request_path feature_table keras)
+[ -n "${FUZZ_TARGETS:-}" ] && read -r -a targets <<<"$FUZZ_TARGETS"
 # only the fuzz targets: clang 14 cannot compile Debian's LibTorch headers with libstdc++ 12
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)" --target "${targets[@]/#/fuzz_}"

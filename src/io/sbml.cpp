@@ -6,6 +6,9 @@
 #include <sbml/conversion/ConversionProperties.h>
 #include <sbml/packages/fbc/common/FbcExtensionTypes.h>
 
+#include <pugixml.hpp>
+
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <memory>
@@ -71,10 +74,51 @@ std::string association_to_rule(const FbcAssociation* a) {
   return out;
 }
 
+// libsbml 5.19 (Debian 12's) reads freed memory and crashes when a gene-product association
+// holds another element after its first and/or/geneProductRef (found by tests/fuzz/fuzz_sbml).
+// FBC allows exactly one, so such a file is refused here, before libsbml sees it: every
+// element named geneProductAssociation (any prefix) must hold at most one element. A file
+// with associations must also be well-formed XML for this check to read it.
+bool gene_associations_are_safe(std::string_view text, Diagnostics& d) {
+  if (text.find("geneProductAssociation") == std::string_view::npos) return true;
+  auto line_of = [&](std::ptrdiff_t offset) {
+    if (offset < 0) return 0;
+    const auto end = std::min<std::size_t>(static_cast<std::size_t>(offset), text.size());
+    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+  };
+  pugi::xml_document doc;
+  const auto parsed = doc.load_buffer(text.data(), text.size(), pugi::parse_default);
+  if (!parsed) {
+    d.error(std::string("malformed XML: ") + parsed.description(), line_of(parsed.offset), 0);
+    return false;
+  }
+  struct Walker : pugi::xml_tree_walker {
+    std::vector<std::ptrdiff_t> bad;
+    bool for_each(pugi::xml_node& node) override {
+      if (node.type() != pugi::node_element) return true;
+      const std::string_view name = node.name();
+      const auto colon = name.rfind(':');
+      if (name.substr(colon == std::string_view::npos ? 0 : colon + 1) != "geneProductAssociation") return true;
+      int elements = 0;
+      for (const auto& c : node.children())
+        if (c.type() == pugi::node_element) ++elements;
+      if (elements > 1) bad.push_back(node.offset_debug());
+      return true;
+    }
+  } walker;
+  doc.traverse(walker);
+  for (auto offset : walker.bad)
+    d.error("a gene-product association holds more than one element; SBML's FBC package allows one (an and, an or or a "
+            "geneProductRef)",
+            line_of(offset), 0);
+  return walker.bad.empty();
+}
+
 }  // namespace
 
 Result<Model> read_sbml(std::string_view text, const std::string& source) {
   Diagnostics d(source);
+  if (!gene_associations_are_safe(text, d)) return Result<Model>::failure(d);
   std::unique_ptr<SBMLDocument> doc(readSBMLFromString(std::string(text).c_str()));
   if (!doc) {
     d.error("libsbml could not read the document");

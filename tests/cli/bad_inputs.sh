@@ -124,6 +124,7 @@ model_cut.txt|//Reactions\n|model_cut.txt
 model_cut2.txt|//Reactions\nr1\tA --> B\tA --> B\tAB --> AB\t(x)\t0\t1000\n|model_cut2.txt
 model_sbml_cut.xml|<?xml version="1.0"?>\n<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1">\n<model id="m">\n<listOfSpecies>\n|model_sbml_cut.xml
 model_not_sbml.xml|<html><body>not a model</body></html>\n|model_not_sbml.xml
+model_sbml_gpa.xml|<?xml version="1.0"?>\n<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" xmlns:fbc="http://www.sbml.org/sbml/level3/version1/fbc/version2" level="3" version="1" fbc:required="false">\n<model id="m"><listOfReactions><reaction id="R1" reversible="true" fast="false">\n<fbc:geneProductAssociation><fbc:geneProductRef fbc:geneProduct="G_1"/><fbc:foo/></fbc:geneProductAssociation>\n</reaction></listOfReactions></model></sbml>\n|model_sbml_gpa.xml:4: error: a gene-product association holds more than one element
 model_json_cut.json|{"reactions": [{"id": "v1", "metabolites": {|model_json_cut.json
 model_json_empty.json|{}\n|model_json_empty.json
 model_fluxml_cut.fml|<?xml version="1.0"?>\n<fluxml xmlns="http://www.13cflux.net/fluxml">\n<reactionnetwork>\n|model_fluxml_cut.fml

@@ -370,7 +370,12 @@ TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
   EXPECT_EQ(a.sd.maxCoeff(), 0.0);
   for (Eigen::Index j = 0; j < a.se.size(); ++j) EXPECT_NEAR(a.se(j), t.levels[0].half_width_68[static_cast<std::size_t>(j)], 1e-12);
   EXPECT_LT(space.value().steady_state_residual(x.flux_vector(a.mean).net), 1e-9);
-  EXPECT_TRUE(a.mean.isApprox(x.expand(p.value().predict(d.mids.row(row))).row(0).transpose()));
+  {  // the replicates' mean is the one-row prediction, up to float32 rounding (a batch of two
+     // rows and a batch of one take different BLAS kernels on some CPUs)
+    const Eigen::VectorXd single = x.expand(p.value().predict(d.mids.row(row))).row(0).transpose();
+    EXPECT_LT((a.mean - single).cwiseAbs().maxCoeff(), 1e-5 * (1.0 + single.cwiseAbs().maxCoeff()))
+        << "largest difference " << (a.mean - single).cwiseAbs().maxCoeff();
+  }
   ASSERT_TRUE(a.fit.has_value());
   EXPECT_EQ(a.fit->measurements, 2 * 102);
   EXPECT_EQ(a.fit->dof, 2 * 102 - 6);
