@@ -84,8 +84,8 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
   cmd->add_option("-e,--experiments", o.experiments,
                   "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in experiments of a built-in model");
   cmd->add_option("--element", o.elements, "Traced elements to simulate (C, H, N, O); default: those the experiments label")->delimiter(',');
-  cmd->add_option("--measured", o.measured, "Metabolites in the MID vector (comma-separated); default: the model's measured metabolites")
-      ->delimiter(',');
+  cmd->add_option("--measured", o.measured, "Metabolites in the MID vector (comma-separated; Ala[2,3] is one); default: the model's measured metabolites");
+  // (no CLI11 delimiter: the callback splits at commas outside [...])
   cmd->add_option("--natural-abundance", o.natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
       ->delimiter(',')
       ->capture_default_str();
@@ -109,6 +109,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
   cmd->add_option("--compression", o.compression, "Deflate level of the HDF5 datasets (0 = none)")->check(Range(0, 9))->group(g);
   cmd->add_flag("--resume", o.resume, "Finish the unfinished dataset in the output directory (same command and settings)")->group(g);
   cmd->callback([&ctx, argv] {
+    o.measured = split_outside_brackets(o.measured);
     const auto t0 = std::chrono::steady_clock::now();
     World world;
     io::RunInfo info(argv);

@@ -92,8 +92,8 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
                   "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in experiments of a built-in model");
   cmd->add_option("--element", o.elements, "Traced elements to simulate (C, H, N, O); default: those the experiments label")
       ->delimiter(',');
-  cmd->add_option("--measured", o.measured, "Metabolites to report (comma-separated); default: the model's measured metabolites")
-      ->delimiter(',');
+  cmd->add_option("--measured", o.measured, "Metabolites to report (comma-separated; Ala[2,3] is one); default: the model's measured metabolites");
+  // (no CLI11 delimiter: the callback splits at commas outside [...])
   cmd->add_option("--natural-abundance", o.natural,
                   "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
       ->delimiter(',')
@@ -103,6 +103,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
   cmd->add_option("--fragment-formulas", o.fragment_formulas,
                   "TSV fragment<TAB>ion formula (derivative included): MIDs then include the natural isotopes of every atom but the traced ones");
   cmd->callback([&ctx, argv] {
+    o.measured = split_outside_brackets(o.measured);
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
     auto fail = [&ctx](const std::vector<Diagnostic>& d) {

@@ -196,7 +196,9 @@ std::optional<std::string> read_optional_gz(const fs::path& dir, const std::vect
     std::error_code ec;
     if (fs::exists(dir / n, ec)) {
       found = (dir / n).string();
-      return read_file(found, error);
+      auto text = read_file(found, error);
+      if (!text) error = (dir / n).filename().string() + ": " + error;
+      return text;
     }
   }
   return std::nullopt;

@@ -63,10 +63,7 @@ std::string sha256_text(std::string_view text) {
 
 Result<bool> write_output_file(const std::string& path, const std::string& content) {
   std::string error;
-  if (!detail::write_file(path, content, error)) {
-    if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);  // the diagnostic names the file
-    return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
-  }
+  if (!detail::write_file(path, content, error)) return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
   return Result<bool>::success(true);
 }
 
@@ -143,7 +140,7 @@ Result<bool> RunInfo::write(const std::string& directory) const {
   j["timings"] = std::move(timings);
   std::string error;
   if (!detail::write_file(directory + "/run_info.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", error))
-    return Result<bool>::failure({Diagnostic{Severity::error, directory, 0, 0, {}, error}});
+    return Result<bool>::failure({Diagnostic{Severity::error, directory + "/run_info.json", 0, 0, {}, error}});
   return Result<bool>::success(true);
 }
 

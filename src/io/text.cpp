@@ -82,12 +82,12 @@ std::string as_utf8(std::string text) {
 
 std::optional<std::string> read_file(const std::string& path, std::string& error) {
   if (const std::string problem = file_problem(path); !problem.empty()) {  // a FIFO would block
-    error = path + ": " + problem;
+    error = problem;
     return std::nullopt;
   }
   gzFile f = gzopen(path.c_str(), "rb");  // reads plain files transparently
   if (!f) {
-    error = path + ": cannot open: " + std::strerror(errno);
+    error = std::string("cannot open: ") + std::strerror(errno);
     return std::nullopt;
   }
   std::string out;
@@ -96,7 +96,7 @@ std::optional<std::string> read_file(const std::string& path, std::string& error
     const int n = gzread(f, buf, sizeof buf);
     if (n < 0) {
       int code = 0;
-      error = path + ": cannot read: " + gzerror(f, &code);
+      error = std::string("cannot read: ") + gzerror(f, &code);
       gzclose(f);
       return std::nullopt;
     }
@@ -110,13 +110,13 @@ std::optional<std::string> read_file(const std::string& path, std::string& error
 bool write_file(const std::string& path, const std::string& content, std::string& error) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
-    error = path + ": cannot open for writing: " + std::strerror(errno);
+    error = std::string("cannot open for writing: ") + std::strerror(errno);
     return false;
   }
   out << content;
   out.close();
   if (!out) {
-    error = path + ": write failed: " + std::strerror(errno);
+    error = std::string("write failed: ") + std::strerror(errno);
     return false;
   }
   return true;
@@ -545,10 +545,7 @@ namespace fluxion::io {
 Result<std::string> read_text_file(const std::string& path) {
   std::string error;
   auto text = detail::read_file(path, error);
-  if (!text) {
-    if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);  // the diagnostic names the file
-    return Result<std::string>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
-  }
+  if (!text) return Result<std::string>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
   return Result<std::string>::success(std::move(*text));
 }
 

@@ -17,7 +17,8 @@ namespace fluxion::io::detail {
 // Reads a whole text file; transparently inflates gzip (.gz or gzip magic). The text
 // comes back as UTF-8 without a byte-order mark: a file that is not valid UTF-8 is read as
 // Windows-1252 (Latin-1 with Excel's extra characters), which is how Excel on Windows saves
-// CSV. nullopt + message when it cannot be read, or is not a regular file.
+// CSV. nullopt + message when it cannot be read, or is not a regular file (the message does
+// not repeat the path: callers put it in the diagnostic's source).
 std::optional<std::string> read_file(const std::string& path, std::string& error);
 // Whether `text` is well-formed UTF-8; the text as UTF-8 (BOM dropped; if not UTF-8, read as
 // Windows-1252).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bad-input suite: malformed files for every reader, each given to the command that
 # reads it. Every case must end with the expected exit code (2: bad input), a message that
-# names the file (and its line, where it has lines), no crash (no exit by a signal) and an
+# names the file (and its line, where it has lines) once, no crash (no exit by a signal) and an
 # output directory exactly as it was before (it holds one file, keep.txt, that must stay
 # alone and unchanged).      usage: bad_inputs.sh FLUXION
 set -u
@@ -21,7 +21,9 @@ bad() {
   output=$("$@" 2>&1 </dev/null)
   rc=$?
   listing=$(ls -A "$out" | tr '\n' ' ')
+  # (and no message names its file twice: "x.tsv: error: x.tsv: cannot open")
   if [ "$rc" -eq "$code" ] && [ "$rc" -lt 128 ] && grep -Eq -- "$pattern" <<<"$output" && [ "$listing" = "keep.txt " ] &&
+     ! grep -Eq -- '([^ :]+): (error|warning): \1:' <<<"$output" &&
      [ "$(cat "$out/keep.txt")" = "results of an earlier run" ]; then
     pass=$((pass + 1))
   else
@@ -83,10 +85,10 @@ EOF
 gzip -c "$repo/examples/glycolysis/mids.tsv" | head -c 200 > "$tmp/mid_cut.tsv.gz"
 fresh; bad 2 'mid_cut.tsv.gz' -- "$fluxion" predict -p glycolysis -i "$tmp/mid_cut.tsv.gz" -o "$out"
 mkdir -p "$tmp/mid_dir.tsv"
-fresh; bad 2 'mid_dir.tsv: is a directory' -- "$fluxion" predict -p glycolysis -i "$tmp/mid_dir.tsv" -o "$out"
+fresh; bad 2 'mid_dir.tsv: error: is a directory, not a file$' -- "$fluxion" predict -p glycolysis -i "$tmp/mid_dir.tsv" -o "$out"
 mkfifo "$tmp/mid_fifo.tsv"
-fresh; bad 2 'mid_fifo.tsv: is not a regular file' -- timeout 30 "$fluxion" predict -p glycolysis -i "$tmp/mid_fifo.tsv" -o "$out"
-fresh; bad 2 'nowhere.tsv: cannot open' -- "$fluxion" predict -p glycolysis -i "$tmp/nowhere.tsv" -o "$out"
+fresh; bad 2 'mid_fifo.tsv: error: is not a regular file' -- timeout 30 "$fluxion" predict -p glycolysis -i "$tmp/mid_fifo.tsv" -o "$out"
+fresh; bad 2 'nowhere.tsv: error: cannot open: No such file' -- "$fluxion" predict -p glycolysis -i "$tmp/nowhere.tsv" -o "$out"
 
 # ---- flux tables: fluxion simulate -m glycolysis -f FILE
 flux_head='reaction\tnet\texchange\n'

@@ -53,7 +53,7 @@ expect 0 'predicted 31 fluxes from 3 replicate' -- "$fluxion" predict -p glycoly
 expect 0 '"name": "modèle café"' -- "$fluxion" model info "$tmp/latin1_model.tsv" --format json
 expect 0 'wrote' -- "$fluxion" model convert "$tmp/latin1_model.tsv" "$tmp/latin1_model.json"
 mkfifo "$tmp/fifo.tsv"
-expect 2 'fifo.tsv: is not a regular file' -- timeout 20 "$fluxion" predict -p glycolysis -i "$tmp/fifo.tsv" -o "$tmp/fifo_pred"
+expect 2 'fifo.tsv: error: is not a regular file' -- timeout 20 "$fluxion" predict -p glycolysis -i "$tmp/fifo.tsv" -o "$tmp/fifo_pred"
 
 # a model file cut short, and bounds no flux can meet
 printf '//Reactions\n' > "$tmp/cut_model.txt"
@@ -110,6 +110,10 @@ expect 0 'mix	GLC_IN	\[U-13C6\]	0.3	1	C:111111' -- "$fluxion" model tracers ccm 
 printf 'reaction\tnet\texchange\nEX_molE\t0.9\t\nEX_molF\t0.7\t\nv2\t\t3\n' > "$tmp/simple_fluxes.tsv"
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim"
 expect 0 'e1	C	molB	1	0.8043478261' -- cat "$tmp/sim/mids.tsv"
+# a fragment's atom list keeps its commas: "molB[1,2],molC" is two metabolites
+expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_frag" --measured "molB[1,2],molC"
+expect 0 '^e1	C	molB\[1,2\]	2	' -- cat "$tmp/sim_frag/mids.tsv"
+expect 0 '^e1	C	molC	0	' -- cat "$tmp/sim_frag/mids.tsv"
 expect 0 '"sha256": "[0-9a-f]{64}"' -- cat "$tmp/sim/run_info.json"
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_j" --sensitivities
 expect 0 'experiment	element	metabolite	isotopologue	net:EX_molE	net:EX_molF	xch:v2	xch:v3	xch:v4	xch:v5' -- head -1 "$tmp/sim_j/jacobian.tsv"
