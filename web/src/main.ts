@@ -277,7 +277,7 @@ function objectiveChoices(form: HTMLFormElement, modelField: string) {
       list.append(h("option", { value: "" }, `the model's own objective${first ? ` (${first.id})` : ""}`));
       for (const r of reactions) list.append(h("option", { value: r.id }, r.name && r.name !== r.id ? `${r.id} — ${r.name}` : r.id));
       swap(list);
-      if (help) help.textContent = `${baseHelp} ${reactions.length} reactions of ${name}.`;
+      if (help) help.textContent = `${baseHelp}. The list holds the ${reactions.length} reactions of ${name}.`;
     } catch {
       if (ticket === asked) swap(original);
     }
