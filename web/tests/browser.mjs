@@ -159,6 +159,13 @@ try {
     await page.waitForTimeout(500);  // escher colours the segments after drawing them
     const coloured = await page.locator(".escher-map svg path.segment").evaluateAll((ps) => ps.filter((p) => p.style.stroke && p.style.stroke !== "rgb(220, 220, 220)").length);
     assert.ok(coloured > 50, `${coloured} map segments carry a flux colour`);
+    // FVA drawn as ranges; the ranges that reach the model's open bound (±1000, loops) are
+    // listed under the chart, not drawn over the rest
+    const fva = page.locator("figure", { hasText: "each reaction's range" }).first();
+    assert.ok((await fva.locator("svg.plot rect.range").count()) >= 10, "the FVA ranges are drawn");
+    const rangeTitles = await fva.locator("svg.plot rect.range title").allTextContents();
+    assert.ok(!rangeTitles.some((t) => /(^|[^0-9.])1000($|[^0-9])/.test(t)), `no drawn range reaches ±1000: ${rangeTitles.filter((t) => t.includes("1000"))}`);
+    assert.match(await fva.locator("p.note", { hasText: "open bound" }).textContent(), /SUCDi/);
     await shot("07-fba-map");
   } else console.log("skipping the Escher map check: no ../shared/data (bigg, escher)");
 
