@@ -15,6 +15,7 @@
 #include "fluxion/io/text_file.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/tracer_table.hpp"
@@ -35,6 +36,7 @@ struct SimulateOptions {
   std::vector<std::string> natural = {"none"};
   bool sensitivities = false;
   std::string fragment_formulas;
+  std::string mfapy_status;
 };
 
 // fragment<TAB>formula lines (a header line is allowed): the ion formula of each
@@ -100,6 +102,8 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       ->capture_default_str();
   cmd->add_flag("--sensitivities", o.sensitivities,
                 "Also write jacobian.tsv: d(MID)/d(free flux) for every free net and exchange flux");
+  cmd->add_option("--mfapy-status", o.mfapy_status,
+                  "mfapy status sheet: its pseudo reactions (G-value dilution) are balanced as in fit --mfapy-status; other rows are not used");
   cmd->add_option("--fragment-formulas", o.fragment_formulas,
                   "TSV fragment<TAB>ion formula (derivative included): MIDs then include the natural isotopes of every atom but the traced ones");
   cmd->callback([&ctx, argv] {
@@ -113,6 +117,17 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     auto model = io::load_model(o.model);
     print_diagnostics(model.diagnostics());
     if (!model) return fail({});
+    if (!o.mfapy_status.empty()) {  // its pseudo reactions draw nothing from their substrates' pools, as in fit
+      auto model_text = io::read_text_file(o.model);
+      if (!model_text || io::format_from_path(o.model, model_text.value()) != io::ModelFormat::mfapy)
+        return fail({Diagnostic{Severity::error, o.model, 0, 0, {}, "--mfapy-status needs the model as an mfapy model file (.txt)"}});
+      auto status = io::read_text_file(o.mfapy_status);
+      if (!status) return fail(status.diagnostics());
+      auto rows = io::read_mfapy_status(status.value(), o.mfapy_status);
+      if (!rows) return fail(rows.diagnostics());
+      print_diagnostics(rows.diagnostics());
+      if (auto pseudo = io::apply_mfapy_pseudo(rows.value(), o.mfapy_status, model.value()); !pseudo) return fail(pseudo.diagnostics());
+    }
     auto space = FluxSpace::build(model.value());
     if (!space) return fail(space.diagnostics());
     const std::string tracer_source = o.experiments.empty() ? o.model : o.experiments;
@@ -242,6 +257,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     info.add_input("model", o.model);
     info.add_input("fluxes", o.fluxes);
     info.add_input("experiments", tracer_source);
+    if (!o.mfapy_status.empty()) info.add_input("mfapy_status", o.mfapy_status);
     std::string natural;
     for (const auto& s : o.natural) natural += (natural.empty() ? "" : ",") + s;
     info.set("natural_abundance_at_unlabelled_substrate_atoms", natural);

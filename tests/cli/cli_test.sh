@@ -422,6 +422,13 @@ if [ -n "$data" ] && [ -d "$data/mfa/mfapy" ]; then
   expect 0 '"accepted": true' -- cat "$tmp/fit/fit.json"
   expect 0 '^mid	ex1	Glu\[M-85\]	0	0.41569727	0.01	' -- cat "$tmp/fit/residuals.tsv"
   expect 0 '^r1	9[0-9.]+	1\.[0-9]+	' -- cat "$tmp/fit/fluxes.tsv"
+  # simulate honours the status sheet's pseudo reactions as fit does: the fitted fluxes are at
+  # steady state only with them, and give the MIDs the fit simulated (Ala[M-57] keeps Ala's 3 C)
+  cut -f1,2,6 "$tmp/fit/fluxes.tsv" > "$tmp/fit_fluxes.tsv"
+  expect 2 'not at steady state' -- "$fluxion" simulate -m "$mf/Example_2_Ecoli_model.txt" -f "$tmp/fit_fluxes.tsv" -e "$ex" --natural-abundance "$na" -o "$tmp/sim_mf"
+  expect 0 'wrote' -- "$fluxion" simulate -m "$mf/Example_2_Ecoli_model.txt" -f "$tmp/fit_fluxes.tsv" -e "$ex" --natural-abundance "$na" --mfapy-status "$mf/Example_2_Ecoli_status.csv" -o "$tmp/sim_mf"
+  expect 0 '^same 0\.[0-9]{6}$' -- bash -c "a=\$(awk -F'\t' '\$3==\"Ala[M-57]\" && \$4==0 {printf \"%.6f\", \$7}' '$tmp/fit/residuals.tsv'); b=\$(awk -F'\t' '\$3==\"Ala\" && \$4==0 {printf \"%.6f\", \$5}' '$tmp/sim_mf/mids.tsv'); [ \"\$a\" = \"\$b\" ] && echo \"same \$a\" || echo \"fit \$a simulate \$b\""
+  expect 2 'needs the model as an mfapy model file' -- "$fluxion" simulate -m simple -f "$tmp/fit_fluxes.tsv" --mfapy-status "$mf/Example_2_Ecoli_status.csv" -o "$tmp/sim_mf2"
   printf 'Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\t0.3\t0.01\nAla[M-99]\t0\t1\t0.3\t0.01\n' > "$tmp/bad_mdv.txt"
   expect 2 "bad_mdv.txt:3:1: error: fragment 'Ala\[M-99\]' is not in the model's //Target_fragments" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/bad_mdv.txt" -e "$ex" -o "$tmp/fit2"
   printf 'State,Id,type,value,stdev,lb,ub\nreaction,r2,fixed,5,1,0,1000\n' > "$tmp/bad_status.csv"
