@@ -15,6 +15,7 @@
 #include "fluxion/io/text_file.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/fragment_formulas.hpp"
 #include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
@@ -39,40 +40,6 @@ struct SimulateOptions {
   std::string mfapy_status;
 };
 
-// fragment<TAB>formula lines (a header line is allowed): the ion formula of each
-// derivatised fragment, whose atoms beyond the traced ones add natural isotopes.
-struct FragmentFormula {
-  Formula formula;
-  int line = 0;
-};
-
-Result<std::map<std::string, FragmentFormula>> read_fragment_formulas(const std::string& path) {
-  auto text = io::read_text_file(path);
-  if (!text) return Result<std::map<std::string, FragmentFormula>>::failure(text.diagnostics());
-  std::istringstream in(text.value());
-  std::map<std::string, FragmentFormula> out;
-  std::string line;
-  int ln = 0;
-  Diagnostics d(path);
-  while (std::getline(in, line)) {
-    ++ln;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    const auto tab = line.find('\t');
-    if (tab == std::string::npos) {
-      d.error("expected fragment<TAB>formula", ln, 1);
-      continue;
-    }
-    const std::string fragment = line.substr(0, tab), formula = line.substr(tab + 1);
-    if (ln == 1 && fragment == "fragment") continue;
-    auto f = parse_formula(formula);
-    if (!f) d.error(f.diagnostics().front().message, ln, static_cast<int>(tab) + 2);
-    else if (out.count(fragment)) d.error("'" + fragment + "' is given twice (first on line " + std::to_string(out[fragment].line) + ")", ln, 1);
-    else out[fragment] = {f.value(), ln};
-  }
-  if (d.has_errors()) return Result<std::map<std::string, FragmentFormula>>::failure(d);
-  return Result<std::map<std::string, FragmentFormula>>::success(std::move(out));
-}
 
 std::string format_fraction(double v) {
   char buf[32];
@@ -160,11 +127,11 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       elements.push_back(*el);
     }
     if (elements.empty()) elements = labelled_elements(table.value().experiments);
-    std::map<std::string, FragmentFormula> fragment_formulas;
+    std::map<std::string, io::FragmentFormula> fragment_formulas;
     std::set<std::string> formulas_used;
     std::string simulated;  // the fragments simulated, for messages
     if (!o.fragment_formulas.empty()) {
-      auto ff = read_fragment_formulas(o.fragment_formulas);
+      auto ff = io::load_fragment_formulas(o.fragment_formulas);
       if (!ff) return fail(ff.diagnostics());
       fragment_formulas = ff.value();
     }
