@@ -172,7 +172,10 @@ export function rangeChart(ranges: Range[], title: string, unit = "", scale: Sca
     const y = top + i * rowH;
     svg.append(el("text", { x: left - 6, y: y + rowH * 0.72, "text-anchor": "end", class: "label" }, r.label.length > 22 ? r.label.slice(0, 21) + "…" : r.label));
     const x0 = x(r.lo);
-    const rect = el("rect", { x: x0, y: y + 3, width: Math.max(2, x(r.hi) - x0), height: rowH - 6, fill: PALETTE[0], "fill-opacity": 0.75, class: "range" });
+    const point = x(r.hi) - x0 < 3;  // a fixed flux: a tick across the row, not a sliver
+    const rect = point
+      ? el("rect", { x: x0 - 1.5, y: y + 1, width: 3, height: rowH - 2, fill: PALETTE[0], class: "range" })
+      : el("rect", { x: x0, y: y + 3, width: x(r.hi) - x0, height: rowH - 6, fill: PALETTE[0], "fill-opacity": 0.75, class: "range" });
     rect.append(el("title", {}, `${r.label}: ${formatNumber(r.lo)} … ${formatNumber(r.hi)}`));
     svg.append(rect);
   });
