@@ -115,6 +115,8 @@ Result<Model> read_mfapy(std::string_view text, const std::string& source) {
   std::vector<PairRow> pairs;
   std::map<std::string, bool> boundary;
   std::set<std::string> seen_sections;
+  std::vector<std::string> negative_lb;  // one-way reactions given a negative lower bound
+  int negative_lb_line = 0;
   for (auto [li, lines] = std::pair{std::size_t{0}, split_lines(text)}; li < lines.size(); ++li) {
     const int ln = static_cast<int>(li + 1);
     std::string_view line = lines[li];
@@ -207,6 +209,14 @@ Result<Model> read_mfapy(std::string_view text, const std::string& source) {
         if (lb && ub) {
           r.lower_bound = *lb;
           r.upper_bound = *ub;
+        }
+        // a '-->' line is one direction: its flux cannot run backward (the backward direction
+        // has no atom map). mfapy keeps the number, but its status sheets bound every reaction
+        // from 0 (ML-Flux's CCM: -300 in the model file, 0 in CCM_status_*.csv); read as 0
+        if (r.lower_bound < 0 && r.upper_bound >= 0) {
+          if (negative_lb.empty()) negative_lb_line = ln;
+          negative_lb.push_back(r.id);
+          r.lower_bound = 0.0;
         }
       }
       if (model.reaction_index(r.id) || std::any_of(rows.begin(), rows.end(), [&](const RxnRow& x) { return x.reaction.id == r.id; })) {
@@ -321,6 +331,14 @@ Result<Model> read_mfapy(std::string_view text, const std::string& source) {
       continue;
     }
     model.add_reaction(std::move(r));
+  }
+  if (!negative_lb.empty()) {
+    std::string ids;
+    for (std::size_t i = 0; i < negative_lb.size() && i < 12; ++i) ids += (i ? ", " : "") + negative_lb[i];
+    if (negative_lb.size() > 12) ids += " and " + std::to_string(negative_lb.size() - 12) + " more";
+    d.warning(std::to_string(negative_lb.size()) + " one-way reactions ('-->') have a negative lower bound, read as 0: a " +
+                  "one-way reaction carries flux forward only (mfapy's status sheets bound them from 0): " + ids,
+              negative_lb_line, 6);
   }
   const auto topo = unbalanced_by_topology(model);
   for (std::size_t i = 0; i < model.metabolites.size(); ++i) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <bit>
 #include <cmath>
 #include <map>
@@ -112,6 +113,40 @@ TEST(Emu, EmuPaperToyGlutamate) {
   auto glu = mids.mid(0, 0);
   ASSERT_EQ(glu.size(), published.size());
   for (std::size_t k = 0; k < glu.size(); ++k) EXPECT_NEAR(glu[k], published[k], 0.00005) << "M+" << k;
+}
+
+// mfapy model files may give a one-way '-->' reaction a negative lower bound (ML-Flux's CCM:
+// -300 on every line). It stays one-way, read with lower bound 0 and a warning; before, the
+// reaction became reversible and its backward direction had no atom map ("v9 (backward)
+// produces Glu without an atom map"). The published Glu MID is unchanged.
+TEST(Emu, MfapyOneWayReactionWithNegativeLowerBoundStaysOneWay) {
+  const std::string path = kData + "/mfa/mfapy/Example_0_toymodel_model.txt";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string v9 = "v9\tGlu --> Gluex\tnd\tnd\t(kegg:R00243)\t0.0\t300";
+  const auto at = text.find(v9);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, v9.size(), "v9\tGlu --> Gluex\tnd\tnd\t(kegg:R00243)\t-300\t300");
+  const auto tmp = std::filesystem::temp_directory_path() / "fluxion_mfapy_negative_lb_model.txt";
+  { std::ofstream(tmp) << text; }
+  auto m = io::load_model(tmp.string());
+  ASSERT_TRUE(m.ok()) << m.message();
+  bool warned = false;
+  for (const auto& d : m.diagnostics()) warned |= d.message.find("negative lower bound, read as 0") != std::string::npos && d.message.find("v9") != std::string::npos;
+  EXPECT_TRUE(warned) << m.message();
+  const auto& r = m.value().reactions[*m.value().reaction_index("v9")];
+  EXPECT_FALSE(r.reversible);
+  EXPECT_EQ(r.lower_bound, 0.0);
+  Network s = network(tmp.string(), Element::C, {"Glu"});
+  const FluxVector v = tca_toy_fluxes(s, 1.0);
+  auto inputs = s.emu.inputs({experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}})});
+  ASSERT_TRUE(inputs.ok()) << inputs.message();
+  EmuSimulator sim(s.emu);
+  MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok) << sim.message();
+  EXPECT_NEAR(mids.mid(0, 0)[0], 0.3464, 0.00005);
+  std::filesystem::remove(tmp);
 }
 
 // The same network with natural 13C on every unlabelled substrate atom (FreeFlux's
