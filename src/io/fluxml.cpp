@@ -29,12 +29,6 @@ constexpr int kMaxAtoms = 10000;  // per pool; no metabolite comes close
 constexpr std::string_view kLabelAlphabet =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!$%&*-./;<=>?@[]^_`{|}~";
 
-int line_of_offset(std::string_view text, std::ptrdiff_t offset) {
-  if (offset < 0) return 0;
-  const auto end = std::min<std::size_t>(static_cast<std::size_t>(offset), text.size());
-  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
-}
-
 // Element order of a pool's atoms: composition order, each element repeated by its count.
 struct PoolLayout {
   std::vector<std::pair<Element, int>> parts;  // in string order

@@ -81,15 +81,10 @@ std::string association_to_rule(const FbcAssociation* a) {
 // with associations must also be well-formed XML for this check to read it.
 bool gene_associations_are_safe(std::string_view text, Diagnostics& d) {
   if (text.find("geneProductAssociation") == std::string_view::npos) return true;
-  auto line_of = [&](std::ptrdiff_t offset) {
-    if (offset < 0) return 0;
-    const auto end = std::min<std::size_t>(static_cast<std::size_t>(offset), text.size());
-    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
-  };
   pugi::xml_document doc;
   const auto parsed = doc.load_buffer(text.data(), text.size(), pugi::parse_default);
   if (!parsed) {
-    d.error(std::string("malformed XML: ") + parsed.description(), line_of(parsed.offset), 0);
+    d.error(std::string("malformed XML: ") + parsed.description(), line_of_offset(text, parsed.offset), 0);
     return false;
   }
   struct Walker : pugi::xml_tree_walker {
@@ -110,7 +105,7 @@ bool gene_associations_are_safe(std::string_view text, Diagnostics& d) {
   for (auto offset : walker.bad)
     d.error("a gene-product association holds more than one element; SBML's FBC package allows one (an and, an or or a "
             "geneProductRef)",
-            line_of(offset), 0);
+            line_of_offset(text, offset), 0);
   return walker.bad.empty();
 }
 

@@ -122,6 +122,12 @@ bool write_file(const std::string& path, const std::string& content, std::string
   return true;
 }
 
+int line_of_offset(std::string_view text, std::ptrdiff_t offset) {
+  if (offset < 0) return 0;
+  const auto end = std::min<std::size_t>(static_cast<std::size_t>(offset), text.size());
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+}
+
 std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
   std::size_t start = 0;

@@ -27,6 +27,8 @@ std::string as_utf8(std::string text);
 bool write_file(const std::string& path, const std::string& content, std::string& error);
 
 std::vector<std::string_view> split_lines(std::string_view text);
+// The 1-based line of a byte offset (0 for a negative offset: unknown).
+int line_of_offset(std::string_view text, std::ptrdiff_t offset);
 std::vector<std::string_view> split(std::string_view text, char sep);
 // Splits a delimited row, keeping separators inside [...] (isotope labels such as
 // [1,2-13C2]) and inside double quotes; quotes are kept in the cells.

@@ -66,6 +66,36 @@ export function suggestScale(values: number[]): Scale {
   return mags[mags.length - 1] > 50 * mags[Math.floor(mags.length / 2)] ? "log" : "linear";
 }
 
+// A horizontal value axis over [left, width - right] that takes in `values` and 0, linear or
+// signed log (log10(1 + |v| / knee)): grid lines, tick labels and the axis label drawn into
+// `svg` between `top` and `bottom`; returns the value → x mapping.
+// The knee comes from `kneeFrom` (the values themselves when not given).
+function valueAxis(svg: SVGSVGElement, values: number[], scale: Scale, unit: string, box: { left: number; right: number; width: number; top: number; bottom: number }, kneeFrom = values): (v: number) => number {
+  const knee = logKnee(kneeFrom);
+  const f = scale === "log" ? (v: number) => Math.sign(v) * Math.log10(1 + Math.abs(v) / knee) : (v: number) => v;
+  const ends = values.map(f).filter(isFinite);
+  const lo = Math.min(0, ...ends);
+  const hi = Math.max(0, ...ends);
+  const x = (v: number) => box.left + ((f(v) - lo) / (hi - lo || 1)) * (box.width - box.left - box.right);
+  let tickValues: number[];
+  if (scale === "log") {
+    // 0 and the powers of ten above the knee, on each side that has values
+    tickValues = [0];
+    for (let p = Math.ceil(Math.log10(knee)); p <= 15; p++) {
+      const t = Math.pow(10, p);
+      if (f(t) <= hi + 1e-9) tickValues.push(t);
+      if (-f(t) >= lo - 1e-9) tickValues.push(-t);
+    }
+  } else tickValues = ticks(lo, hi);
+  for (const t of tickValues) {
+    svg.append(el("line", { x1: x(t), x2: x(t), y1: box.top - 4, y2: box.bottom, class: "grid" }));
+    svg.append(el("text", { x: x(t), y: box.bottom + 14, "text-anchor": "middle", class: "tick" }, formatNumber(t)));
+  }
+  const axisText = [unit, scale === "log" ? "(signed log scale)" : ""].filter(Boolean).join(" ");
+  if (axisText) svg.append(el("text", { x: box.width - box.right, y: box.bottom + 28, "text-anchor": "end", class: "axis-label" }, axisText));
+  return x;
+}
+
 // Horizontal bars, one per label, with ± error whiskers. On the signed log scale a bar's length
 // is log10(1 + |v| / knee): fluxes of 1 and of 1000 are both readable.
 export function barChart(bars: Bar[], title: string, unit = "", scale: Scale = "linear"): SVGSVGElement {
@@ -79,29 +109,8 @@ export function barChart(bars: Bar[], title: string, unit = "", scale: Scale = "
   const axisBottom = top + bars.length * rowH + 4;
   const svg = svgRoot(width, height, title);
   const err = (b: Bar) => (b.error !== undefined && isFinite(b.error) && b.error > 0 ? b.error : 0);
-  const knee = logKnee(bars.map((b) => b.value));
-  const f = scale === "log" ? (v: number) => Math.sign(v) * Math.log10(1 + Math.abs(v) / knee) : (v: number) => v;
-  const ends = bars.flatMap((b) => [f(b.value - err(b)), f(b.value + err(b))]).filter(isFinite);
-  const lo = Math.min(0, ...ends);
-  const hi = Math.max(0, ...ends);
-  const span = hi - lo || 1;
-  const x = (v: number) => left + ((f(v) - lo) / span) * (width - left - right);
-  let tickValues: number[];
-  if (scale === "log") {
-    // 0 and the powers of ten above the knee, on each side that has bars
-    tickValues = [0];
-    for (let p = Math.ceil(Math.log10(knee)); p <= 15; p++) {
-      const t = Math.pow(10, p);
-      if (f(t) <= hi + 1e-9) tickValues.push(t);
-      if (-f(t) >= lo - 1e-9) tickValues.push(-t);
-    }
-  } else tickValues = ticks(lo, hi);
-  for (const t of tickValues) {
-    svg.append(el("line", { x1: x(t), x2: x(t), y1: top - 4, y2: axisBottom, class: "grid" }));
-    svg.append(el("text", { x: x(t), y: axisBottom + 14, "text-anchor": "middle", class: "tick" }, formatNumber(t)));
-  }
-  const axisText = [unit, scale === "log" ? "(signed log scale)" : ""].filter(Boolean).join(" ");
-  if (axisText) svg.append(el("text", { x: width - right, y: axisBottom + 28, "text-anchor": "end", class: "axis-label" }, axisText));
+  const box = { left, right, width, top, bottom: axisBottom };
+  const x = valueAxis(svg, bars.flatMap((b) => [b.value - err(b), b.value + err(b)]), scale, unit, box, bars.map((b) => b.value));
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const x0 = Math.min(x(b.value), x(0));
@@ -147,27 +156,7 @@ export function rangeChart(ranges: Range[], title: string, unit = "", scale: Sca
   const top = 24;
   const axisBottom = top + ranges.length * rowH + 4;
   const svg = svgRoot(width, axisBottom + 34, title);
-  const knee = logKnee(ranges.flatMap((r) => [r.lo, r.hi]));
-  const f = scale === "log" ? (v: number) => Math.sign(v) * Math.log10(1 + Math.abs(v) / knee) : (v: number) => v;
-  const ends = ranges.flatMap((r) => [f(r.lo), f(r.hi)]).filter(isFinite);
-  const lo = Math.min(0, ...ends);
-  const hi = Math.max(0, ...ends);
-  const x = (v: number) => left + ((f(v) - lo) / (hi - lo || 1)) * (width - left - right);
-  let tickValues: number[];
-  if (scale === "log") {
-    tickValues = [0];
-    for (let p = Math.ceil(Math.log10(knee)); p <= 15; p++) {
-      const t = Math.pow(10, p);
-      if (f(t) <= hi + 1e-9) tickValues.push(t);
-      if (-f(t) >= lo - 1e-9) tickValues.push(-t);
-    }
-  } else tickValues = ticks(lo, hi);
-  for (const t of tickValues) {
-    svg.append(el("line", { x1: x(t), x2: x(t), y1: top - 4, y2: axisBottom, class: "grid" }));
-    svg.append(el("text", { x: x(t), y: axisBottom + 14, "text-anchor": "middle", class: "tick" }, formatNumber(t)));
-  }
-  const axisText = [unit, scale === "log" ? "(signed log scale)" : ""].filter(Boolean).join(" ");
-  if (axisText) svg.append(el("text", { x: width - right, y: axisBottom + 28, "text-anchor": "end", class: "axis-label" }, axisText));
+  const x = valueAxis(svg, ranges.flatMap((r) => [r.lo, r.hi]), scale, unit, { left, right, width, top, bottom: axisBottom });
   ranges.forEach((r, i) => {
     const y = top + i * rowH;
     svg.append(el("text", { x: left - 6, y: y + rowH * 0.72, "text-anchor": "end", class: "label" }, r.label.length > 22 ? r.label.slice(0, 21) + "…" : r.label));
