@@ -33,8 +33,8 @@ void add_keras_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
       ctx.exit_code = kExitInput;
     };
-    const std::string like_path = resolve_predictor(o.like);
-    if (like_path.empty()) return input_error(o.like, "is neither a predictor package file nor a built-in predictor (" + builtin_predictor_list() + ")");
+    const std::string like_path = learn::find_predictor(o.like);
+    if (like_path.empty()) return input_error(o.like, "is neither a predictor package file nor a built-in predictor (" + learn::builtin_predictor_list() + ")");
     auto like = FluxPredictor::load(like_path);
     if (!accept(like, ctx)) return;
     auto network = read_keras_dense(o.architecture, o.weights);

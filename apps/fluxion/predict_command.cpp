@@ -18,7 +18,6 @@
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/emu.hpp"
-#include "fluxion/learn/prediction.hpp"
 #include "predictor_packages.hpp"
 #include "sampler_options.hpp"
 
@@ -76,72 +75,39 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     };
     auto package = open_predictor_package(o.predictor, o.model, ctx);
     if (!package) return;
-    const std::string& package_path = package->path;
-    const FluxPredictor& predictor = package->predictor;
-    const nlohmann::json& manifest = predictor.manifest();
-    const nlohmann::json& provenance = package->provenance;
-    MidLayout layout;
-    std::optional<ErrorTables> tables;
-    try {
-      layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
-      if (manifest.contains("error_tables")) tables = ErrorTables::from_json(manifest.at("error_tables"));
-    } catch (const std::exception& e) {
-      return input_error(package_path, std::string("damaged manifest: ") + e.what());
-    }
-    const Model& model = package->model;
-    const FluxSpace& space = package->space;
-    const FluxExpansion& expansion = *package->expansion;
+    const std::string& package_path = package->path();
+    const Model& model = package->model();
+    const FluxSpace& space = package->space();
+    const FluxExpansion& expansion = package->expansion();
+    const MidLayout& layout = package->layout();
 
     // measurements
     auto table = io::load_mid_table(o.mids);
     if (!accept(table, ctx)) return;
-    std::vector<Diagnostic> problems = io::validate_mids(model, table.value(), o.mids);
-    print_diagnostics(problems);
-    for (const auto& p : problems)
-      if (p.severity == Severity::error) {
-        ctx.exit_code = kExitInput;
-        return;
-      }
-    auto observations = arrange_observations(table.value(), layout, o.mids);
+    auto observations = package->observations(table.value(), o.mids);
     if (!accept(observations, ctx)) return;
 
-    // the imputer
+    // KNN over another reference set
     std::optional<KnnImputer> knn;
-    const int k = o.knn_k > 0 ? o.knn_k : manifest.value("/knn/k"_json_pointer, 3);
+    const int k = o.knn_k > 0 ? o.knn_k : package->knn_k();
     if (!o.knn_reference.empty()) {
       std::string file = o.knn_reference;
       if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
       auto data = read_dataset(file, {.mids_float32 = true});
       if (!accept(data, ctx)) return;
-      if (data.value().manifest.at("settings").at("layout") != manifest.at("dataset").at("settings").at("layout"))
-        return input_error(file, "its MID layout is not the predictor's");
+      if (data.value().manifest.at("settings").at("layout") != package->layout_json()) return input_error(file, "its MID layout is not the predictor's");
       MidMatrix reference(static_cast<Eigen::Index>(data.value().train.size()), data.value().n_inputs());
       for (std::size_t i = 0; i < data.value().train.size(); ++i) reference.row(static_cast<Eigen::Index>(i)) = data.value().mids32.row(static_cast<Eigen::Index>(data.value().train[i]));
-      knn.emplace(layout, std::move(reference), k);
+      knn.emplace(package->knn_imputer(std::move(reference), k));
       info.add_input("knn_reference", file);
-    } else if (predictor.knn_reference().rows() > 0) {
-      knn.emplace(layout, predictor.knn_reference(), k);
     }
-
-    // re-simulation of the predicted fluxes
-    auto elements = package_traced_elements(model, space, provenance, layout);
-    if (!accept(elements, ctx)) return;
-    std::optional<LayoutSimulator> simulator;
-    try {
-      simulator.emplace(layout, elements.value());
-    } catch (const std::exception& e) {
-      return input_error(package_path, e.what());
-    }
-    PredictionPipeline pipeline(predictor, expansion, tables ? &*tables : nullptr, knn ? &*knn : nullptr, layout);
-    pipeline.set_simulator([&](const Eigen::VectorXd& full) { return simulator->simulate(expansion.flux_vector(full)); });
-    pipeline.set_pcnn(predictor.pcnn());
     PredictOptions po;
     po.imputer = o.imputer == "auto" && !o.knn_reference.empty() ? "knn" : o.imputer;
     po.knn_k = k;
     po.temperature = o.temperature;
     po.default_mid_sd = o.mid_sd;
     const auto tp = std::chrono::steady_clock::now();
-    auto result = pipeline.run(observations.value(), po);
+    auto result = package->predict(observations.value(), po, knn ? &*knn : nullptr, o.mids);
     const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
     if (!result) {
       print_diagnostics(result.diagnostics());
@@ -149,24 +115,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       return;
     }
     PredictionReport& rep = result.value();
-    // net fluxes outside the model's bounds: the MIDs may not fit the model's experiments
     const auto& ids = space.column_ids();
-    std::string outside;
-    int n_outside = 0;
-    for (Eigen::Index j = 0; j < space.n_reactions(); ++j) {
-      const Reaction& r = model.reactions[space.column_reaction(j)];
-      const double v = rep.mean(j);
-      const double below = r.lower_bound - 0.05 * std::max(1.0, std::fabs(r.lower_bound)), above = r.upper_bound + 0.05 * std::max(1.0, std::fabs(r.upper_bound));
-      if (v >= below && v <= above) continue;
-      if (++n_outside > 6) continue;
-      outside += (outside.empty() ? "" : ", ") + ids[static_cast<std::size_t>(j)] + " = " + format_number(v) +
-                 (r.lower_bound == r.upper_bound ? " (fixed at " + format_number(r.lower_bound) + ")"
-                                                 : " (bounds " + format_number(r.lower_bound) + " to " + format_number(r.upper_bound) + ")");
-    }
-    if (n_outside > 0)
-      rep.warnings.push_back({Severity::warning, o.mids, 0, 0, {},
-                              std::to_string(n_outside) + " predicted net flux(es) outside the model's bounds: " + outside + (n_outside > 6 ? ", ..." : "") +
-                                  "; are the MIDs from this model's tracer experiments?"});
     print_diagnostics(rep.warnings);
 
     // outputs

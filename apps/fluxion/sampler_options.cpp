@@ -8,12 +8,6 @@
 
 namespace fluxion::cli {
 
-std::string format_number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.10g", v);
-  return buffer;
-}
-
 void declare_sampler_options(CLI::App* cmd, SamplerCli& o) {
   const std::string g = "Sampling";
   cmd->add_option("-c,--constraints", o.constraints, "Extra linear constraints, one per line (docs/formats.md)")->group(g);

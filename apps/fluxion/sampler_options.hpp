@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/format.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/sampling/flux_sets.hpp"
 
@@ -39,6 +40,6 @@ std::optional<SamplerSetup> sampler_setup(const SamplerCli& o, const Model& mode
 // Records the sampler's settings and counters in run_info.json.
 void record_sampler(const SamplerCli& o, const FluxSetSampler& s, io::RunInfo& info);
 
-std::string format_number(double v);
+using fluxion::format_number;  // fluxion/core/format.hpp
 
 }  // namespace fluxion::cli

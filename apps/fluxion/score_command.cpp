@@ -70,29 +70,21 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     };
     auto package = open_predictor_package(o.predictor, o.model, ctx);
     if (!package) return;
-    const std::string& package_path = package->path;
-    const std::string& model_name = package->model_name;
-    const FluxPredictor& predictor = package->predictor;
-    const nlohmann::json& manifest = predictor.manifest();
-    const nlohmann::json& provenance = package->provenance;
-    const FluxExpansion& expansion = *package->expansion;
-    // what the score reads from the package's manifest, checked once
-    MidLayout layout;
-    std::vector<double> mean;
-    try {
-      layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
-      mean = manifest.at("training_mean").get<std::vector<double>>();
-    } catch (const std::exception& e) {
-      return input_error(package_path, std::string("damaged manifest: ") + e.what());
-    }
-    if (mean.size() != expansion.free_columns().size()) return input_error(package_path, "damaged manifest: its training mean does not fit its outputs");
+    const std::string& package_path = package->path();
+    const std::string& model_name = package->model_name();
+    const FluxPredictor& predictor = package->predictor();
+    const nlohmann::json& provenance = package->provenance();
+    const FluxExpansion& expansion = package->expansion();
+    const MidLayout& layout = package->layout();
+    const std::vector<double>& mean = package->training_mean();
+    if (mean.empty()) return input_error(package_path, "damaged manifest: it has no training mean");
 
     std::string file = o.dataset;
     if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
     auto data = read_dataset(file, {.mids_float32 = true});
     if (!accept(data, ctx)) return;
     const DatasetContents& d = data.value();
-    if (d.manifest.value("settings", nlohmann::json::object()).value("layout", nlohmann::json()) != manifest.at("dataset").at("settings").at("layout"))
+    if (d.manifest.value("settings", nlohmann::json::object()).value("layout", nlohmann::json()) != package->layout_json())
       return input_error(file, "its MID layout is not the predictor's (another model, tracer set or element)");
     if (d.flux_columns != expansion.columns()) return input_error(file, "its flux columns are not those of model '" + model_name + "'");
     std::vector<std::uint64_t> pool = d.test;
@@ -147,16 +139,15 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     double identifiability_seconds = 0;
     if (o.identifiability_rows > 0) {
       const auto ti = std::chrono::steady_clock::now();
-      auto elements = package_traced_elements(package->model, package->space, provenance, layout);
-      if (!accept(elements, ctx)) return;
-      LayoutSimulator simulator(layout, elements.value());
+      auto simulator = package->simulator();
+      if (!accept(simulator, ctx)) return;
       const Eigen::MatrixXd prior = column_covariance(free_truth);
       std::vector<std::uint64_t> all(rows.size());
       for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
       const auto sample = pick_rows(all, o.identifiability_rows);
       Eigen::MatrixXd sampled(static_cast<Eigen::Index>(sample.size()), truth.cols());
       for (std::size_t i = 0; i < sample.size(); ++i) sampled.row(static_cast<Eigen::Index>(i)) = truth.row(static_cast<Eigen::Index>(sample[i]));
-      information = identifiability_ratios(simulator, expansion, sampled, prior, o.mid_sd);
+      information = identifiability_ratios(simulator.value(), expansion, sampled, prior, o.mid_sd);
       identifiability_rows = static_cast<long>(sample.size());
       identifiability_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
     }

@@ -539,13 +539,7 @@ service::ServiceCatalogue make_catalogue(CLI::App& app, std::shared_ptr<Argument
   service::ServiceCatalogue c;
   c.analyses = build_analyses(app);
   for (const auto& name : io::builtin_model_names()) c.builtin_models.emplace_back(name, "built-in model");
-  std::set<std::string> predictors;
-  for (const auto& d : predictor_directories()) {
-    std::error_code ec;
-    for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec))
-      if (it->path().extension() == ".fluxpkg") predictors.insert(it->path().stem().string());
-  }
-  for (const auto& p : predictors) c.builtin_predictors.emplace_back(p, "trained ML-Flux package for the built-in model '" + p + "'");
+  for (const auto& p : learn::builtin_predictors()) c.builtin_predictors.emplace_back(p, "trained ML-Flux package for the built-in model '" + p + "'");
   c.model_reactions = [](const std::string& source) {
     std::vector<std::pair<std::string, std::string>> out;
     auto r = io::load_model(source);

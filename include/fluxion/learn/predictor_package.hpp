@@ -1,0 +1,92 @@
+// A trained predictor package (.fluxpkg) opened for use: the network, the model it was
+// trained on (checked against the package's hash of its reaction table), the flux space and
+// the kernels from free to full fluxes, the MID layout of its inputs, its error tables, its
+// imputers, and a simulator of the MIDs of predicted fluxes. What `fluxion predict` and
+// `fluxion score` do with a package is a few calls on this class:
+//
+//   auto package = learn::PredictorPackage::open("glycolysis");        // a built-in name or a file
+//   auto table = io::load_mid_table("mids.tsv");
+//   auto observations = package.value().observations(table.value(), "mids.tsv");
+//   auto report = package.value().predict(observations.value(), {});  // fluxes, ΔG, SEs, χ²
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/model.hpp"
+#include "fluxion/io/mid_table.hpp"
+#include "fluxion/learn/flux_predictor.hpp"
+#include "fluxion/learn/imputation.hpp"
+#include "fluxion/learn/prediction.hpp"
+
+namespace fluxion::learn {
+
+// Where the packages of the built-in models are found, first match first:
+// $FLUXION_PREDICTORS, share/fluxion/predictors beside the running executable, then the
+// models/predictors directory of the source tree the library was built from.
+std::vector<std::string> predictor_directories();
+// The package file of a path or of a built-in name; empty when there is none.
+std::string find_predictor(const std::string& name_or_path);
+// The built-in names found in predictor_directories(), sorted.
+std::vector<std::string> builtin_predictors();
+// The same, comma-separated, or "none found" (for messages and help texts).
+std::string builtin_predictor_list();
+
+class PredictorPackage {
+ public:
+  // Opens a package by built-in name or path, with the model it names (or
+  // `model_override`: a built-in model's name or a model file). Errors name the package or
+  // the model: no such package, a damaged file or manifest, a model whose reactions are not
+  // the ones the package was trained on, outputs that are not the model's free fluxes.
+  static Result<PredictorPackage> open(const std::string& name_or_path, const std::string& model_override = {});
+
+  PredictorPackage(PredictorPackage&&) noexcept;
+  PredictorPackage& operator=(PredictorPackage&&) noexcept;
+  ~PredictorPackage();
+
+  const std::string& path() const;
+  const std::string& model_name() const;  // as given, or as the package names it
+  const FluxPredictor& predictor() const;
+  const nlohmann::json& manifest() const;
+  const nlohmann::json& provenance() const;   // the training dataset's
+  const nlohmann::json& layout_json() const;  // the MID layout, as the manifest holds it
+  const Model& model() const;
+  const FluxSpace& space() const;
+  const FluxExpansion& expansion() const;
+  const MidLayout& layout() const;
+  const ErrorTables* error_tables() const;  // null in packages without them
+  // Free fluxes of the training mean (the trivial baseline); empty in packages without it.
+  const std::vector<double>& training_mean() const;
+  int knn_k() const;  // the package's default number of neighbours
+
+  // The measured MIDs of a table placed in the package's input layout, one observation per
+  // replicate: the table is checked against the model first (unknown metabolites, MIDs of
+  // the wrong length), every error naming `source` and the row.
+  Result<std::vector<Observation>> observations(const io::MidTable& table, const std::string& source) const;
+
+  // The traced elements of the training dataset, and a simulator of the layout's MIDs.
+  Result<std::vector<TracedElement>> traced_elements() const;
+  Result<LayoutSimulator> simulator() const;
+
+  // A KNN imputer over the package's reference patterns (none when it has none), or over
+  // these patterns (rows × inputs, e.g. a dataset's training rows); k ≤ 0: the package's.
+  std::optional<KnnImputer> knn_imputer(int k = 0) const;
+  KnnImputer knn_imputer(MidMatrix reference, int k = 0) const;
+
+  // The whole prediction: imputation, fluxes, ΔG, standard errors from the error tables,
+  // and the re-simulated MIDs against the measured ones (χ²). `knn`: an imputer instead of
+  // the package's. Warnings (e.g. net fluxes outside the model's bounds) are in the report.
+  Result<PredictionReport> predict(const std::vector<Observation>& observations, const PredictOptions& options,
+                                   const KnnImputer* knn = nullptr, const std::string& source = {}) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+  explicit PredictorPackage(std::unique_ptr<State> s);
+};
+
+}  // namespace fluxion::learn
