@@ -139,33 +139,19 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
         ctx.exit_code = kExitInput;
         return;
       }
-    SubstrateLabelling labelling;
-    for (const auto& s : o.natural) {
-      if (s == "none") continue;
-      if (s == "all") labelling.natural_abundance.push_back("*");
-      else if (!model.value().metabolite_index(s)) return input_error("--natural-abundance", "'" + s + "' is not a metabolite of the model");
-      else labelling.natural_abundance.push_back(s);
-    }
-    std::vector<Element> elements;
-    for (const auto& e : o.elements) {
-      auto el = element_from_symbol(e);
-      if (!el) return input_error("--element", "unknown element '" + e + "' (C, H, N, O)");
-      elements.push_back(*el);
-    }
-    if (elements.empty()) elements = labelled_elements(table.value().experiments);
-    std::vector<TracedElement> traced;
+    auto labelling = natural_abundance_labelling(model.value(), o.natural);
+    if (!accept(labelling, ctx)) return;
+    auto elements = traced_element_list(o.elements, table.value().experiments);
+    if (!accept(elements, ctx)) return;
+    std::vector<TracedElementSpec> specs;
     nlohmann::json element_names = nlohmann::json::array();
-    for (Element el : elements) {
-      EmuOptions eo;
-      eo.element = el;
-      eo.measured = o.measured;
-      auto emu = EmuModel::compile(model.value(), fs, eo);
-      if (!accept(emu, ctx)) return;
-      auto inputs = emu.value().inputs(table.value().experiments, labelling);
-      if (!accept(inputs, ctx)) return;
-      traced.push_back({emu.value(), inputs.value()});
+    for (Element el : elements.value()) {
+      specs.push_back({el, o.measured});
       element_names.push_back(std::string(element_symbol(el)));
     }
+    auto built = build_traced_elements(model.value(), fs, specs, table.value().experiments, labelling.value());
+    if (!accept(built, ctx)) return;
+    std::vector<TracedElement> traced = std::move(built.value());
     std::vector<std::string> experiment_ids;
     for (const auto& ex : table.value().experiments) experiment_ids.push_back(ex.id);
 
@@ -181,8 +167,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
       const std::string path = eq == std::string::npos ? spec : spec.substr(0, eq);
       files["exchange set " + path] = io::sha256_file(path);
     }
-    std::string natural;
-    for (const auto& s : o.natural) natural += (natural.empty() ? "" : ",") + s;
+    const std::string natural = natural_abundance_text(o.natural);
     const SamplerCli& so = o.sampler;
     DatasetOptions options;
     options.rows = o.rows;

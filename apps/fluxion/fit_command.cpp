@@ -24,6 +24,7 @@
 #include "fluxion/io/mid_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
+#include "fluxion/isotope/traced_elements.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/mfa/fit.hpp"
 
@@ -219,12 +220,9 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     options.exchange_floor = o.exchange_floor;
     options.max_evaluations = o.max_evaluations;
     options.default_mid_sd = o.mid_sd;
-    for (const auto& s : o.natural) {
-      if (s == "none") continue;
-      if (s == "all") options.natural_abundance.push_back("*");
-      else if (!model.metabolite_index(s)) return input_error("--natural-abundance", "'" + s + "' is not a metabolite of the model");
-      else options.natural_abundance.push_back(s);
-    }
+    auto labelling = natural_abundance_labelling(model, o.natural);
+    if (!accept(labelling, ctx)) return;
+    options.natural_abundance = labelling.value().natural_abundance;
     auto problem = mfa::FitProblem::create(model, space.value(), polytope.value(), experiments, mids, measured, options);
     if (!accept(problem, ctx)) return;
     std::vector<Eigen::VectorXd> extra;
@@ -403,9 +401,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     if (!o.constraints.empty()) info.add_input("constraints", o.constraints);
     if (!o.measured_fluxes.empty()) info.add_input("measured_fluxes", o.measured_fluxes);
     for (const auto& p : o.starts_from) info.add_input("start_from", p);
-    std::string natural;
-    for (const auto& s : o.natural) natural += (natural.empty() ? "" : ",") + s;
-    info.set("natural_abundance_at_unlabelled_substrate_atoms", natural);
+    info.set("natural_abundance_at_unlabelled_substrate_atoms", natural_abundance_text(o.natural));
     info.set("starts", std::to_string(o.starts));
     info.set("exchange_max", fmt_num(o.exchange_max));
     info.set("exchange_floor", fmt_num(o.exchange_floor));

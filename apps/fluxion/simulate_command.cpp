@@ -22,6 +22,7 @@
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/emu.hpp"
 #include "fluxion/isotope/natural_abundance.hpp"
+#include "fluxion/isotope/traced_elements.hpp"
 
 namespace fluxion::cli {
 
@@ -111,22 +112,11 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     auto fluxes = io::load_flux_table(o.fluxes, model.value(), space.value());
     if (!fluxes) return fail(fluxes.diagnostics());
     print_diagnostics(fluxes.diagnostics());
-    SubstrateLabelling labelling;
-    for (const auto& s : o.natural) {
-      if (s == "none") continue;
-      if (s == "all") labelling.natural_abundance.push_back("*");
-      else if (!model.value().metabolite_index(s))
-        return fail({Diagnostic{Severity::error, "--natural-abundance", 0, 0, {}, "'" + s + "' is not a metabolite of the model"}});
-      else labelling.natural_abundance.push_back(s);
-    }
+    auto labelling = natural_abundance_labelling(model.value(), o.natural);
+    if (!labelling) return fail(labelling.diagnostics());
     // elements: as asked, or those the experiments label
-    std::vector<Element> elements;
-    for (const auto& e : o.elements) {
-      auto el = element_from_symbol(e);
-      if (!el) return fail({Diagnostic{Severity::error, "--element", 0, 0, {}, "unknown element '" + e + "' (C, H, N, O)"}});
-      elements.push_back(*el);
-    }
-    if (elements.empty()) elements = labelled_elements(table.value().experiments);
+    auto elements = traced_element_list(o.elements, table.value().experiments);
+    if (!elements) return fail(elements.diagnostics());
     std::map<std::string, io::FragmentFormula> fragment_formulas;
     std::set<std::string> formulas_used;
     std::string simulated;  // the fragments simulated, for messages
@@ -146,25 +136,22 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     jac_tsv += '\n';
     nlohmann::json mids = nlohmann::json::array();
     double simulate_seconds = 0;
-    for (Element el : elements) {
-      EmuOptions eo;
-      eo.element = el;
-      eo.measured = o.measured;
-      auto emu = EmuModel::compile(model.value(), space.value(), eo);
-      if (!emu) return fail(emu.diagnostics());
-      auto inputs = emu.value().inputs(table.value().experiments, labelling);
-      if (!inputs) return fail(inputs.diagnostics());
-      EmuSimulator sim(emu.value());
+    for (Element el : elements.value()) {
+      auto built = build_traced_elements(model.value(), space.value(), {{el, o.measured}}, table.value().experiments, labelling.value());
+      if (!built) return fail(built.diagnostics());
+      const TracedElement& traced = built.value().front();
+      const EmuModel& emu_model = traced.model;
+      EmuSimulator sim(emu_model);
       MidSet out;
       Eigen::MatrixXd jacobian;
       const auto s0 = std::chrono::steady_clock::now();
-      if (sim.simulate(fluxes.value(), inputs.value(), out, o.sensitivities ? &jacobian : nullptr) != SimulationStatus::ok) {
+      if (sim.simulate(fluxes.value(), traced.inputs, out, o.sensitivities ? &jacobian : nullptr) != SimulationStatus::ok) {
         std::cerr << o.fluxes << ": error: " << sim.message() << "\n";
         ctx.exit_code = kExitFailure;
         return;
       }
       simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
-      const auto ids = emu.value().measured_ids();
+      const auto ids = emu_model.measured_ids();
       const std::string sym(element_symbol(el));
       for (const auto& id : ids) simulated += (simulated.empty() ? "" : ", ") + id;
       if (!fragment_formulas.empty()) {
@@ -204,7 +191,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
                           {"metabolite", ids[k]},
                           {"mid", values}});
         }
-      spdlog::info("{}: {} EMUs in {} levels, {} experiments", sym, emu.value().n_emus(), emu.value().max_size(), out.n_experiments);
+      spdlog::info("{}: {} EMUs in {} levels, {} experiments", sym, emu_model.n_emus(), emu_model.max_size(), out.n_experiments);
     }
     {  // a formula for a fragment that is not simulated would silently correct nothing
       Diagnostics unused(o.fragment_formulas);
@@ -225,9 +212,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     info.add_input("fluxes", o.fluxes);
     info.add_input("experiments", tracer_source);
     if (!o.mfapy_status.empty()) info.add_input("mfapy_status", o.mfapy_status);
-    std::string natural;
-    for (const auto& s : o.natural) natural += (natural.empty() ? "" : ",") + s;
-    info.set("natural_abundance_at_unlabelled_substrate_atoms", natural);
+    info.set("natural_abundance_at_unlabelled_substrate_atoms", natural_abundance_text(o.natural));
     info.set("measured_data_convention", o.fragment_formulas.empty()
                                              ? "MIDs of the traced element only: no natural isotopes of other atoms"
                                              : "fragments in --fragment-formulas include the natural isotopes of their other atoms");

@@ -605,32 +605,21 @@ Result<std::vector<TracedElement>> package_traced_elements(const Model& model, c
   using R = Result<std::vector<TracedElement>>;
   auto table = io::read_tracer_table(provenance.at("experiments").at("table").get<std::string>(), "the package's tracer table");
   if (!table) return R::failure(table.diagnostics());
-  SubstrateLabelling labelling;
-  const std::string natural = provenance.value("natural_abundance_at_unlabelled_substrate_atoms", std::string("none"));
-  for (std::size_t a = 0; a <= natural.size();) {
-    const auto b = std::min(natural.find(',', a), natural.size());
-    const std::string s = natural.substr(a, b - a);
-    if (s == "all") labelling.natural_abundance.push_back("*");
-    else if (!s.empty() && s != "none") labelling.natural_abundance.push_back(s);
-    a = b + 1;
-  }
-  std::vector<TracedElement> out;
-  for (const auto& symbol : provenance.at("elements")) {
-    const auto el = element_from_symbol(symbol.get<std::string>());
-    if (!el) return R::failure({Diagnostic{Severity::error, "predictor package", 0, 0, {}, "unknown element " + symbol.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}});
-    EmuOptions eo;
-    eo.element = *el;
+  auto labelling = natural_abundance_labelling(model, {provenance.value("natural_abundance_at_unlabelled_substrate_atoms", std::string("none"))},
+                                               "the package's natural abundance");
+  if (!labelling) return R::failure(labelling.diagnostics());
+  auto elements = traced_element_list(provenance.at("elements").get<std::vector<std::string>>(), table.value().experiments, "predictor package");
+  if (!elements) return R::failure(elements.diagnostics());
+  std::vector<TracedElementSpec> specs;
+  for (Element el : elements.value()) {
+    specs.push_back({el, {}});
     for (const auto& f : layout.fields)
-      if (f.element == *el) eo.measured.push_back(f.metabolite);
-    auto emu = EmuModel::compile(model, space, eo);
-    if (!emu) return R::failure(emu.diagnostics());
-    auto inputs = emu.value().inputs(table.value().experiments, labelling);
-    if (!inputs) return R::failure(inputs.diagnostics());
-    out.push_back({emu.value(), inputs.value()});
+      if (f.element == el) specs.back().measured.push_back(f.metabolite);
   }
-  return R::success(std::move(out));
+  auto out = build_traced_elements(model, space, specs, table.value().experiments, labelling.value());
+  if (!out) return R::failure(out.diagnostics());
+  return R::success(std::move(out.value()));
 }
-
 
 LayoutSimulator::LayoutSimulator(MidLayout layout, std::vector<TracedElement> elements) : layout_(std::move(layout)), elements_(std::move(elements)) {
   std::vector<bool> covered(layout_.fields.size(), false);

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "fluxion/isotope/traced_elements.hpp"
 #include "fluxion/sampling/samplers.hpp"
 
 namespace fluxion::mfa {
@@ -98,18 +99,16 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
     if (std::find(list.begin(), list.end(), m.fragment) == list.end()) list.push_back(m.fragment);
   }
   std::map<Element, std::size_t> element_index;
-  SubstrateLabelling labelling{options.natural_abundance};
+  std::vector<TracedElementSpec> specs;
   for (const auto& [element, list] : fragments) {
-    EmuOptions eo;
-    eo.element = element;
-    eo.measured = list;
-    auto emu = EmuModel::compile(model, space, eo);
-    if (!emu) return Result<FitProblem>::failure(emu.diagnostics());
-    auto in = emu.value().inputs(experiments, labelling);
-    if (!in) return Result<FitProblem>::failure(in.diagnostics());
-    element_index[element] = impl->emus.size();
-    impl->emus.push_back(std::move(emu.value()));
-    impl->inputs.push_back(std::move(in.value()));
+    element_index[element] = specs.size();
+    specs.push_back({element, list});
+  }
+  auto traced = build_traced_elements(model, space, specs, experiments, SubstrateLabelling{options.natural_abundance});
+  if (!traced) return Result<FitProblem>::failure(traced.diagnostics());
+  for (auto& t : traced.value()) {
+    impl->emus.push_back(std::move(t.model));
+    impl->inputs.push_back(std::move(t.inputs));
   }
   // block layout of each element's simulated MIDs: offsets per measured fragment
   std::vector<std::vector<std::size_t>> offsets(impl->emus.size());

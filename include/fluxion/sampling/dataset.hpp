@@ -36,6 +36,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/isotope/emu.hpp"
+#include "fluxion/isotope/traced_elements.hpp"
 #include "fluxion/sampling/flux_sets.hpp"
 
 namespace fluxion {
@@ -64,12 +65,7 @@ struct MidLayout {
   static MidLayout from_json(const nlohmann::json& j);
 };
 
-// One traced element: its compiled EMU network and the substrate MIDs of every experiment.
-struct TracedElement {
-  EmuModel model;
-  EmuInputs inputs;
-};
-
+// The layout of the traced elements' measured MIDs over the experiments.
 MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids);
 
 enum class MidPrecision { float32, float64 };
