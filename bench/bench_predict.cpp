@@ -13,6 +13,7 @@
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/learn/prediction.hpp"
+#include "fluxion/sampling/dataset.hpp"
 
 using namespace fluxion;
 namespace fs = std::filesystem;

@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
       obs.values = Eigen::VectorXd::Zero(noisy.size());
       obs.sd = Eigen::VectorXd::Constant(noisy.size(), kMidSd);
       obs.known.assign(known.size(), false);
-      io::MidTable table;
+      MidTable table;
       long fractions = 0, unmeasured = 0, total = 0;
       for (std::size_t f = 0; f < layout.fields.size(); ++f)
         for (std::size_t x = 0; x < layout.experiments.size(); ++x) {
@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
             obs.values(static_cast<Eigen::Index>(at)) = noisy(static_cast<Eigen::Index>(at));
           }
           if (!measured) continue;
-          io::MeasuredMid m;
+          MeasuredMid m;
           m.experiment = layout.experiments[x];
           m.fragment = layout.fields[f].metabolite;
           for (int i = 0; i < n; ++i) {
@@ -356,7 +356,7 @@ int main(int argc, char** argv) {
     for (long s = 0; s < std::min<long>(3, n_test); ++s) {
       const std::uint64_t row = d.test[static_cast<std::size_t>(s)];
       const Eigen::VectorXd clean = d.mid_rows({row}).row(0).transpose();
-      io::MidTable table;
+      MidTable table;
       Observation obs;
       obs.values = Eigen::VectorXd::Zero(clean.size());
       obs.sd = Eigen::VectorXd::Constant(clean.size(), kMidSd);
@@ -375,7 +375,7 @@ int main(int argc, char** argv) {
             }
           }
           if (x >= n_exp) continue;
-          io::MeasuredMid m;
+          MeasuredMid m;
           m.experiment = layout.experiments[x];
           m.fragment = layout.fields[f].metabolite;
           for (int i = 0; i < n; ++i) {

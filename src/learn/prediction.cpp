@@ -379,7 +379,7 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
 // ---------------------------------------------------------------------------------------
 // Observations
 
-Result<std::vector<Observation>> arrange_observations(const io::MidTable& table, const MidLayout& layout, const std::string& source) {
+Result<std::vector<Observation>> arrange_observations(const MidTable& table, const MidLayout& layout, const std::string& source) {
   using R = Result<std::vector<Observation>>;
   Diagnostics d(source);
   std::map<std::pair<int, std::string>, std::size_t> field_of;

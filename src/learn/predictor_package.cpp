@@ -7,6 +7,7 @@
 #include <set>
 
 #include "fluxion/core/format.hpp"
+#include "fluxion/io/mid_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 
@@ -126,7 +127,7 @@ Result<PredictorPackage> PredictorPackage::open(const std::string& name_or_path,
   return R::success(PredictorPackage(std::move(s)));
 }
 
-Result<std::vector<Observation>> PredictorPackage::observations(const io::MidTable& table, const std::string& source) const {
+Result<std::vector<Observation>> PredictorPackage::observations(const MidTable& table, const std::string& source) const {
   using R = Result<std::vector<Observation>>;
   std::vector<Diagnostic> problems = io::validate_mids(model(), table, source);
   const bool failed = std::any_of(problems.begin(), problems.end(), [](const Diagnostic& d) { return d.severity == Severity::error; });

@@ -82,7 +82,7 @@ Eigen::Index FitProblem::n_measurements() const {
 }
 
 Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space, const FluxPolytope& polytope,
-                                      const std::vector<TracerExperiment>& experiments, const io::MidTable& mids,
+                                      const std::vector<TracerExperiment>& experiments, const MidTable& mids,
                                       const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options) {
   Diagnostics d("fit");
   if (auto v = options.validate(); !v.empty()) {

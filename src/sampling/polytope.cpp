@@ -8,17 +8,6 @@
 
 namespace fluxion {
 
-const char* to_string(LpStatus s) {
-  switch (s) {
-    case LpStatus::optimal: return "optimal";
-    case LpStatus::infeasible: return "infeasible";
-    case LpStatus::unbounded: return "unbounded";
-    case LpStatus::limit: return "limit reached";
-    case LpStatus::error: return "error";
-  }
-  return "error";
-}
-
 namespace {
 
 std::string bound_text(double v) {

@@ -7,6 +7,7 @@
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/sampling/polytope.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const fluxion::Model model = fluxion::io::load_model("simple").value();

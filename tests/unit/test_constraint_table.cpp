@@ -5,6 +5,7 @@
 #include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/sampling/polytope.hpp"
 
 using namespace fluxion;
 

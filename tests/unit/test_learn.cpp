@@ -8,6 +8,7 @@
 #include <set>
 
 #include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/mid_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
@@ -270,7 +271,7 @@ TEST(Prediction, ExpansionReproducesTheDatasetsFluxes) {
 
 namespace {
 
-io::MidTable mid_table(const std::string& text) {
+MidTable mid_table(const std::string& text) {
   auto t = io::read_mid_table(text, "mids.tsv");
   EXPECT_TRUE(t.ok()) << t.message();
   return t.value();

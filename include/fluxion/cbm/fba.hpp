@@ -18,7 +18,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/model.hpp"
-#include "fluxion/sampling/polytope.hpp"  // LpStatus
+#include "fluxion/core/lp.hpp"
 
 namespace fluxion::cbm {
 

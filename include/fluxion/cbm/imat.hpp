@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "fluxion/core/model.hpp"
-#include "fluxion/sampling/polytope.hpp"  // LpStatus
+#include "fluxion/core/lp.hpp"
 
 namespace fluxion::cbm {
 

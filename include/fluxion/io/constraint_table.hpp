@@ -20,7 +20,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
-#include "fluxion/sampling/polytope.hpp"
+#include "fluxion/core/constraints.hpp"
 
 namespace fluxion::io {
 

@@ -10,7 +10,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
-#include "fluxion/sampling/polytope.hpp"
+#include "fluxion/core/constraints.hpp"
 #include "fluxion/core/model.hpp"
 #include "fluxion/io/mid_table.hpp"
 

@@ -25,7 +25,7 @@
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
 #include "fluxion/io/mid_table.hpp"
-#include "fluxion/sampling/polytope.hpp"
+#include "fluxion/core/constraints.hpp"
 
 namespace fluxion::io {
 

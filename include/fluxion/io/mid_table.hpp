@@ -19,27 +19,14 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/model.hpp"
+#include "fluxion/isotope/measured_mids.hpp"
 #include "fluxion/isotope/tracer.hpp"
 
 namespace fluxion::io {
 
-struct MeasuredMid {
-  std::string experiment;
-  Element element = Element::C;
-  std::string fragment;         // "Glu", "Ala[2,3]"
-  std::string replicate;        // empty without a replicate column
-  std::vector<double> fraction;  // M+0 .. M+n; NaN where a row is missing
-  std::vector<double> sd;        // same length; NaN where not given
-  int line = 0;                  // first row of this MID
-  std::string name;              // as the input names it when that differs (mfapy's
-                                 // "Ala[M-57]"); empty = fragment
-};
-
-struct MidTable {
-  std::vector<MeasuredMid> mids;  // in order of first appearance
-  bool isocor = false;            // read from IsoCor's corrected output
-  std::string source;             // the file it was read from (for messages about its lines)
-};
+// The measured MIDs are an isotope type (isotope/measured_mids.hpp), read here.
+using fluxion::MeasuredMid;
+using fluxion::MidTable;
 
 Result<MidTable> read_mid_table(std::string_view text, const std::string& source);
 Result<MidTable> load_mid_table(const std::string& path);

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "fluxion/sampling/dataset.hpp"
+#include "fluxion/sampling/dataset_contents.hpp"
 
 namespace fluxion {
 

@@ -14,7 +14,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/learn/imputation.hpp"
-#include "fluxion/sampling/dataset.hpp"
+#include "fluxion/sampling/dataset_contents.hpp"
 
 namespace fluxion {
 

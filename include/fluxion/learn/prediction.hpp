@@ -14,12 +14,12 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
-#include "fluxion/io/mid_table.hpp"
 #include "fluxion/isotope/emu.hpp"
+#include "fluxion/isotope/measured_mids.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/learn/pcnn.hpp"
-#include "fluxion/sampling/dataset.hpp"
+#include "fluxion/sampling/dataset_contents.hpp"
 
 namespace fluxion {
 
@@ -122,7 +122,7 @@ struct Observation {
 // Places measured MIDs into the layout, one observation per replicate (all replicates
 // of a table share its unreplicated rows). Unknown metabolites, experiments or elements,
 // and MIDs whose length differs from the layout's, are errors naming the row.
-Result<std::vector<Observation>> arrange_observations(const io::MidTable& table, const MidLayout& layout, const std::string& source);
+Result<std::vector<Observation>> arrange_observations(const MidTable& table, const MidLayout& layout, const std::string& source);
 
 struct PredictOptions {
   // "pcnn", "knn", "none" (complete inputs only), or "auto": per replicate, of the imputers

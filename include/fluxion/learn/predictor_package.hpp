@@ -18,7 +18,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
-#include "fluxion/io/mid_table.hpp"
+#include "fluxion/isotope/measured_mids.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/learn/prediction.hpp"
@@ -66,7 +66,7 @@ class PredictorPackage {
   // The measured MIDs of a table placed in the package's input layout, one observation per
   // replicate: the table is checked against the model first (unknown metabolites, MIDs of
   // the wrong length), every error naming `source` and the row.
-  Result<std::vector<Observation>> observations(const io::MidTable& table, const std::string& source) const;
+  Result<std::vector<Observation>> observations(const MidTable& table, const std::string& source) const;
 
   // The traced elements of the training dataset, and a simulator of the layout's MIDs.
   Result<std::vector<TracedElement>> traced_elements() const;

@@ -29,8 +29,8 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
-#include "fluxion/io/mid_table.hpp"
 #include "fluxion/isotope/emu.hpp"
+#include "fluxion/isotope/measured_mids.hpp"
 #include "fluxion/sampling/polytope.hpp"
 
 namespace fluxion::mfa {
@@ -113,7 +113,7 @@ class FitProblem {
   // `mids`: measured MIDs of the experiments (by id); every fragment must be simulable
   // for its element. `measured_fluxes`: linear combinations of net fluxes with sd.
   static Result<FitProblem> create(const Model& model, const FluxSpace& space, const FluxPolytope& polytope,
-                                   const std::vector<TracerExperiment>& experiments, const io::MidTable& mids,
+                                   const std::vector<TracerExperiment>& experiments, const MidTable& mids,
                                    const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options);
 
   Eigen::Index n_parameters() const;    // free parameters of the FluxSpace

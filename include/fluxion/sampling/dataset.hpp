@@ -37,36 +37,10 @@
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/isotope/emu.hpp"
 #include "fluxion/isotope/traced_elements.hpp"
+#include "fluxion/sampling/dataset_contents.hpp"
 #include "fluxion/sampling/flux_sets.hpp"
 
 namespace fluxion {
-
-inline constexpr int kDatasetFormatVersion = 1;
-
-// ML-Flux's input vector: one field per measured metabolite of each traced element
-// (all carbon fields, then hydrogen, ...), within a field the experiments in order,
-// within an experiment M+0 ... M+(L-1); L is the longest MID, shorter ones end in zeros.
-struct MidLayout {
-  struct Field {
-    Element element = Element::C;
-    std::string metabolite;
-    int isotopologues = 0;
-  };
-  std::vector<Field> fields;
-  std::vector<std::string> experiments;
-  int width = 0;  // L
-
-  std::size_t size() const { return fields.size() * experiments.size() * static_cast<std::size_t>(width); }
-  std::size_t index(std::size_t field, std::size_t experiment, int k) const {
-    return (field * experiments.size() + experiment) * static_cast<std::size_t>(width) + static_cast<std::size_t>(k);
-  }
-  nlohmann::json to_json() const;
-  // Throws std::invalid_argument on a layout it cannot read.
-  static MidLayout from_json(const nlohmann::json& j);
-};
-
-// The layout of the traced elements' measured MIDs over the experiments.
-MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids);
 
 enum class MidPrecision { float32, float64 };
 
@@ -137,33 +111,5 @@ class DatasetGenerator {
 
 // After every rank of an MPI run has finished: manifest.json listing the shards.
 Result<bool> write_shard_manifest(const std::string& directory, int ranks);
-
-// A dataset file read back whole (tests, training on small sets).
-struct DatasetContents {
-  nlohmann::json manifest;
-  long rows = 0;
-  std::vector<std::uint64_t> row, draw, train, validation, test;
-  Eigen::MatrixXd free_fluxes, fluxes, mids;  // rows × columns
-  // with ReadOptions::mids_float32: the MIDs here instead (half the memory; CCM's
-  // 117,077 × 4,800 are 2.2 GB), and `mids` is empty
-  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> mids32;
-  std::vector<std::string> free_columns, flux_columns;
-
-  Eigen::Index n_inputs() const { return mids32.size() > 0 ? mids32.cols() : mids.cols(); }
-  // MID rows as doubles, from whichever matrix holds them
-  Eigen::MatrixXd mid_rows(const std::vector<std::uint64_t>& rows) const;
-};
-struct ReadOptions {
-  bool mids_float32 = false;
-};
-Result<DatasetContents> read_dataset(const std::string& file, const ReadOptions& options = {});
-
-// The train / validation / test rows of a dataset of `rows` rows: a seeded permutation,
-// cut into ceil(test·rows) test, ceil(validation·rows) validation rows and the rest;
-// each list ascending. ML-Flux's CCM set (117,077): 93,661 / 11,708 / 11,708.
-struct Split {
-  std::vector<std::uint64_t> train, validation, test;
-};
-Split split_rows(long rows, double validation_fraction, double test_fraction, std::uint64_t seed);
 
 }  // namespace fluxion

@@ -14,41 +14,11 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/constraints.hpp"
+#include "fluxion/core/lp.hpp"
 #include "fluxion/core/model.hpp"
 
 namespace fluxion {
-
-// A term of a linear constraint: coefficient × (net or exchange flux of a column).
-struct FluxTerm {
-  Eigen::Index column = 0;
-  bool exchange = false;
-  double coefficient = 1.0;
-};
-
-struct LinearConstraint {
-  std::string name;  // shown in errors: "constraints.tsv line 4", "pgi <= 1"
-  std::vector<FluxTerm> terms;
-  double lower = -kInfinity, upper = kInfinity;
-};
-
-// A measured linear combination of fluxes (an uptake or secretion rate): value ± sd.
-struct MeasuredFlux {
-  std::string name;  // shown in results: the reaction id, or the expression as written
-  std::vector<FluxTerm> terms;
-  double value = 0.0;
-  double sd = 1.0;  // > 0
-  int line = 0;     // input line, 0 when none
-  std::string source;  // the file it was read from ("" when none): problems name it
-};
-
-enum class LpStatus { optimal, infeasible, unbounded, limit, error };
-const char* to_string(LpStatus s);
-
-struct LpSolution {
-  LpStatus status = LpStatus::error;
-  double objective = 0.0;
-  Eigen::VectorXd x;
-};
 
 class FluxPolytope {
  public:
