@@ -144,10 +144,10 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     auto elements = traced_element_list(o.elements, table.value().experiments);
     if (!accept(elements, ctx)) return;
     std::vector<TracedElementSpec> specs;
-    nlohmann::json element_names = nlohmann::json::array();
+    std::vector<std::string> element_names;
     for (Element el : elements.value()) {
       specs.push_back({el, o.measured});
-      element_names.push_back(std::string(element_symbol(el)));
+      element_names.emplace_back(element_symbol(el));
     }
     auto built = build_traced_elements(model.value(), fs, specs, table.value().experiments, labelling.value());
     if (!accept(built, ctx)) return;
@@ -178,27 +178,28 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     options.test_fraction = o.test;
     options.compression = o.compression;
     options.seed = so.seed;
-    options.provenance = {
-        {"model", {{"name", o.model}, {"id", model.value().id}, {"sha256_reaction_tsv", canonical ? io::sha256_text(canonical.value()) : ""}}},
-        {"experiments", {{"source", tracer_source}, {"table", io::write_tracer_table(table.value().experiments)}}},
-        {"elements", element_names},
-        {"natural_abundance_at_unlabelled_substrate_atoms", natural},
-        {"sampler",
-         {{"method", so.method},
-          {"thinning", so.thinning},
-          {"exchange", so.exchange},
-          {"exchange_floor", so.exchange_floor},
-          {"exchange_log_mean", so.log_mean},
-          {"exchange_log_sd", so.log_sd},
-          {"exchange_sets", so.exchange_sets},
-          {"constraints", so.constraints},
-          {"cap_fluxes", so.capped},
-          {"cap_bins", so.cap_bins},
-          {"cap_per_bin", so.cap_per_bin},
-          {"draws", so.draws},
-          {"normalize", so.normalize},
-          {"seed", so.seed},
-          {"input_sha256", files}}}};
+    DatasetProvenance provenance;
+    provenance.model = {o.model, model.value().id, canonical ? io::sha256_text(canonical.value()) : ""};
+    provenance.experiments_source = tracer_source;
+    provenance.experiments_table = io::write_tracer_table(table.value().experiments);
+    provenance.elements = element_names;
+    provenance.natural_abundance = natural;
+    provenance.sampler.method = so.method;
+    provenance.sampler.thinning = so.thinning;
+    provenance.sampler.exchange = so.exchange;
+    provenance.sampler.exchange_floor = so.exchange_floor;
+    provenance.sampler.exchange_log_mean = so.log_mean;
+    provenance.sampler.exchange_log_sd = so.log_sd;
+    provenance.sampler.exchange_sets = so.exchange_sets;
+    provenance.sampler.constraints = so.constraints;
+    provenance.sampler.cap_fluxes = so.capped;
+    provenance.sampler.cap_bins = so.cap_bins;
+    provenance.sampler.cap_per_bin = so.cap_per_bin;
+    provenance.sampler.draws = so.draws;
+    provenance.sampler.normalize = so.normalize;
+    provenance.sampler.seed = so.seed;
+    provenance.sampler.input_sha256 = files;
+    options.provenance = provenance.to_json();
     DatasetGenerator generator(fs, sampler.value(), std::move(traced), experiment_ids, options);
 
     // one process prepares the directory; every rank then works in it

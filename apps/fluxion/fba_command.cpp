@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "fluxion/cbm/expression.hpp"
 #include "fluxion/cbm/fba.hpp"
+#include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 
@@ -112,8 +113,14 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     const auto t3 = std::chrono::steady_clock::now();
     auto dir = io::make_output_directory(o.output);
     if (!accept(dir, ctx)) return;
-    std::string fluxes = "reaction\tflux\n";
-    for (std::size_t j = 0; j < m.reactions.size(); ++j) fluxes += m.reactions[j].id + '\t' + number(solution.fluxes(static_cast<Eigen::Index>(j))) + '\n';
+    std::vector<std::string> reaction_ids;
+    io::FluxResultColumn net{"net", {}};
+    for (std::size_t j = 0; j < m.reactions.size(); ++j) {
+      reaction_ids.push_back(m.reactions[j].id);
+      const double v = solution.fluxes(static_cast<Eigen::Index>(j));
+      net.values.push_back(std::fabs(v) < 1e-12 ? 0.0 : v);  // solver noise around 0
+    }
+    const std::string fluxes = io::write_flux_results(reaction_ids, {net});
     std::vector<std::string> written{o.output + "/fluxes.tsv"};
     if (auto w = io::write_output_file(written.back(), fluxes); !w) {
       print_diagnostics(w.diagnostics());

@@ -14,19 +14,13 @@
 #include <string>
 
 #include "commands.hpp"
-#include "fluxion/io/text_file.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/progress.hpp"
-#include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/flux_table.hpp"
-#include "fluxion/io/freeflux.hpp"
-#include "fluxion/io/mfapy_data.hpp"
-#include "fluxion/io/mid_table.hpp"
-#include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/isotope/traced_elements.hpp"
-#include "fluxion/io/tracer_table.hpp"
 #include "fluxion/mfa/fit.hpp"
+#include "fluxion/mfa/fit_inputs.hpp"
 
 namespace fluxion::cli {
 
@@ -49,13 +43,6 @@ std::string fmt_num(double v) {
 }
 
 nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-// A user's text file under the readers' encoding policy (BOM dropped, Windows-1252 → UTF-8).
-std::optional<std::string> slurp(const std::string& path) {
-  auto text = io::read_text_file(path);
-  if (!text) return std::nullopt;
-  return text.value();
-}
 
 constexpr double kZ95 = 1.959963984540054;  // two-sided 95% normal quantile
 
@@ -110,109 +97,25 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     auto input_error = [&](const std::string& where, const std::string& what) {
       fail({Diagnostic{Severity::error, where, 0, 0, {}, what}});
     };
-    if (o.mids.empty() == o.mfapy_mdv.empty()) return input_error("fit", "give the measured MIDs with exactly one of --mids and --mfapy-mdv");
-    auto model_result = io::load_model(o.model);
-    print_diagnostics(model_result.diagnostics());
-    if (!model_result) return fail({});
-    Model model = model_result.value();
-    std::optional<std::string> model_text;
-    if (!o.mfapy_mdv.empty() || !o.mfapy_status.empty()) {
-      model_text = slurp(o.model);
-      if (!model_text || io::format_from_path(o.model, *model_text) != io::ModelFormat::mfapy)
-        return input_error(o.model, "--mfapy-mdv and --mfapy-status need the model as an mfapy model file (.txt)");
-    }
-    std::vector<io::MfapyStatusRow> status_rows;
-    if (!o.mfapy_status.empty()) {
-      auto text = slurp(o.mfapy_status);
-      if (!text) return input_error(o.mfapy_status, "cannot be read");
-      auto rows = io::read_mfapy_status(*text, o.mfapy_status);
-      if (!accept(rows, ctx)) return;
-      status_rows = rows.value();
-      if (auto p = io::apply_mfapy_pseudo(status_rows, o.mfapy_status, model); !accept(p, ctx)) return;
-    }
-    auto space = FluxSpace::build(model);
-    if (!accept(space, ctx)) return;
-
-    // tracer experiments
-    const std::string tracer_source = o.experiments.empty() ? o.model : o.experiments;
-    if (o.experiments.empty() && !io::has_builtin_tracer_table(o.model))
-      return input_error(o.model, "no built-in tracer experiments for this model; give --experiments");
-    auto tracers = io::load_tracer_table(tracer_source);
-    if (!accept(tracers, ctx)) return;
-    const auto& experiments = tracers.value().experiments;
-    const auto problems = validate_experiments(model, experiments, tracer_source, tracers.value().lines);
-    print_diagnostics(problems);
-    for (const auto& p : problems)
-      if (p.severity == Severity::error) return fail({});
-
-    // measurements
-    io::MidTable mids;
-    std::string mids_source;
-    const bool freeflux_mids = !o.mids.empty() && slurp(o.mids).value_or("").substr(0, 12) == "#fragment_ID";
-    if (freeflux_mids) {
-      const std::string experiment = o.mfapy_experiment.empty() ? experiments.front().id : o.mfapy_experiment;
-      auto table = io::read_freeflux_mdvs(*slurp(o.mids), o.mids, experiment);
-      if (!accept(table, ctx)) return;
-      mids = table.value();
-      mids_source = o.mids;
-    } else if (!o.mids.empty()) {
-      auto table = io::load_mid_table(o.mids);
-      if (!accept(table, ctx)) return;
-      const auto issues = io::validate_mids(model, table.value(), o.mids, &experiments);
-      print_diagnostics(issues);
-      for (const auto& p : issues)
-        if (p.severity == Severity::error) return fail({});
-      mids = table.value();
-      mids_source = o.mids;
-    } else {
-      auto text = slurp(o.mfapy_mdv);
-      if (!text) return input_error(o.mfapy_mdv, "cannot be read");
-      const std::string experiment = o.mfapy_experiment.empty() ? experiments.front().id : o.mfapy_experiment;
-      auto table = io::read_mfapy_mdv(*text, o.mfapy_mdv, *model_text, experiment);
-      if (!accept(table, ctx)) return;
-      mids = table.value();
-      mids_source = o.mfapy_mdv;
-    }
-    std::vector<LinearConstraint> constraints;
-    std::vector<MeasuredFlux> measured;
-    if (!model.relations.empty()) {  // the model's own constraints between fluxes
-      auto r = io::model_relations(model, space.value(), o.model);
-      if (!accept(r, ctx)) return;
-      constraints = r.value();
-    }
-    if (!o.constraints.empty()) {
-      auto c = io::load_constraint_table(o.constraints, space.value());
-      if (!accept(c, ctx)) return;
-      constraints.insert(constraints.end(), c.value().begin(), c.value().end());
-    }
-    if (!status_rows.empty()) {
-      auto c = io::mfapy_status_constraints(status_rows, o.mfapy_status, *model_text, model, space.value());
-      if (!accept(c, ctx)) return;
-      constraints.insert(constraints.end(), c.value().constraints.begin(), c.value().constraints.end());
-      measured = c.value().measured;
-    }
-    if (!o.measured_fluxes.empty()) {
-      const auto text = slurp(o.measured_fluxes);
-      auto m = text && text->substr(0, 12) == "#reaction_ID" ? io::read_freeflux_fluxes(*text, o.measured_fluxes, space.value())
-                                                             : io::load_measured_fluxes(o.measured_fluxes, space.value());
-      if (!accept(m, ctx)) return;
-      measured.insert(measured.end(), m.value().begin(), m.value().end());
-    }
-    // exchange fluxes the model leaves unbounded get --exchange-max (the polytope must be
-    // bounded to sample starting points in it)
-    for (Eigen::Index c : space.value().exchange_columns())
-      if (c < space.value().n_reactions() &&
-          !std::isfinite(model.reactions[space.value().column_reaction(c)].exchange_upper_bound))
-        constraints.push_back({"--exchange-max (xch(" + space.value().column_ids()[static_cast<std::size_t>(c)] + ") <= " +
-                                   fmt_num(o.exchange_max) + ")",
-                               {FluxTerm{c, true, 1.0}}, -kInfinity, o.exchange_max});
-    auto polytope = FluxPolytope::build(model, space.value(), constraints);
-    if (!accept(polytope, ctx)) return;
-    if (auto conflict = polytope.value().conflicting_rows(); !conflict.empty()) {
-      std::string rows;
-      for (const auto& r : conflict) rows += "\n  " + r;
-      return input_error("constraints", "no flux satisfies these together:" + rows);
-    }
+    mfa::FitInputFiles given;
+    given.model = o.model;
+    given.experiments = o.experiments;
+    given.mids = o.mids;
+    given.mfapy_mdv = o.mfapy_mdv;
+    given.mfapy_status = o.mfapy_status;
+    given.mfapy_experiment = o.mfapy_experiment;
+    given.constraints = o.constraints;
+    given.measured_fluxes = o.measured_fluxes;
+    given.exchange_max = o.exchange_max;
+    auto loaded = mfa::load_fit_inputs(given);
+    if (!accept(loaded, ctx)) return;
+    mfa::FitInputs& inputs = loaded.value();
+    const Model& model = inputs.model;
+    const FluxSpace& space = *inputs.space;
+    const FluxPolytope& polytope = *inputs.polytope;
+    const auto& experiments = inputs.experiments;
+    const std::string& tracer_source = inputs.experiments_source;
+    const std::string& mids_source = inputs.mids_source;
     mfa::FitOptions options;
     options.starts = o.starts;
     options.threads = o.threads;
@@ -223,17 +126,17 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     auto labelling = natural_abundance_labelling(model, o.natural);
     if (!accept(labelling, ctx)) return;
     options.natural_abundance = labelling.value().natural_abundance;
-    auto problem = mfa::FitProblem::create(model, space.value(), polytope.value(), experiments, mids, measured, options);
+    auto problem = mfa::FitProblem::create(model, space, polytope, experiments, inputs.mids, inputs.measured, options);
     if (!accept(problem, ctx)) return;
     std::vector<Eigen::VectorXd> extra;
     for (const auto& path : o.starts_from) {
-      auto v = io::load_flux_table(path, model, space.value());
+      auto v = io::load_flux_table(path, model, space);
       if (!accept(v, ctx)) return;
-      extra.push_back(space.value().full_to_free(v.value()));
+      extra.push_back(space.full_to_free(v.value()));
     }
     std::vector<mfa::FluxTarget> targets;
     {
-      const auto& fs = space.value();
+      const auto& fs = space;
       const auto& exs = fs.exchange_columns();
       for (const auto& p : o.profile) {
         if (p == "net" || p == "all") {
@@ -278,7 +181,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       return;
     }
     const mfa::FitResult& fit = fitted.value();
-    const FluxSpace& fs = space.value();
+    const FluxSpace& fs = space;
     std::vector<mfa::ProfileInterval> intervals;
     double profile_seconds = 0;
     if (!targets.empty()) {
@@ -296,15 +199,14 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     }
 
     // fluxes.tsv
-    std::string fluxes = "reaction\tnet\tnet_se\tnet_ci95_low\tnet_ci95_high\texchange\texchange_se\n";
+    std::vector<io::FluxResultColumn> columns{{"net", {}}, {"net_se", {}}, {"net_ci95_low", {}}, {"net_ci95_high", {}}, {"exchange", {}}, {"exchange_se", {}}};
     nlohmann::json jfluxes = nlohmann::json::array();
     const auto& ex = fs.exchange_columns();
     for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
       const bool has_xch = std::binary_search(ex.begin(), ex.end(), c);
       const double net = fit.fluxes.net(c), se = fit.net_se(c);
-      fluxes += fs.column_ids()[static_cast<std::size_t>(c)] + '\t' + fmt_num(net) + '\t' + fmt_num(se) + '\t' +
-                fmt_num(net - kZ95 * se) + '\t' + fmt_num(net + kZ95 * se) + '\t' +
-                (has_xch ? fmt_num(fit.fluxes.exchange(c)) : "NA") + '\t' + (has_xch ? fmt_num(fit.exchange_se(c)) : "NA") + '\n';
+      const double row[] = {net, se, net - kZ95 * se, net + kZ95 * se, has_xch ? fit.fluxes.exchange(c) : NAN, has_xch ? fit.exchange_se(c) : NAN};
+      for (std::size_t k = 0; k < columns.size(); ++k) columns[k].values.push_back(row[k]);
       nlohmann::json j{{"reaction", fs.column_ids()[static_cast<std::size_t>(c)]}, {"net", net}, {"net_se", json_number(se)}};
       if (has_xch) {
         j["exchange"] = fit.fluxes.exchange(c);
@@ -312,6 +214,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       }
       jfluxes.push_back(std::move(j));
     }
+    const std::string fluxes = io::write_flux_results(fs.column_ids(), columns);
     std::string residuals = "kind\texperiment\tname\tisotopologue\tmeasured\tsd\tsimulated\tweighted_residual\n";
     for (const auto& r : fit.residuals)
       residuals += r.kind + '\t' + r.experiment + '\t' + r.name + '\t' + (r.isotopologue >= 0 ? std::to_string(r.isotopologue) : "") + '\t' +

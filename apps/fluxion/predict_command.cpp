@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/mid_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
@@ -125,7 +126,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     const auto& xcols = space.exchange_columns();
     std::vector<Eigen::Index> xch_of(static_cast<std::size_t>(space.n_columns()), -1);
     for (std::size_t i = 0; i < xcols.size(); ++i) xch_of[static_cast<std::size_t>(xcols[i])] = n_net + static_cast<Eigen::Index>(i);
-    std::string fluxes = "reaction\tnet\texchange\tse_net\tse_exchange\tsd_net\tsd_exchange\n";
+    std::vector<io::FluxResultColumn> columns{{"net", {}}, {"exchange", {}}, {"net_se", {}}, {"exchange_se", {}}, {"net_sd", {}}, {"exchange_sd", {}}};
     nlohmann::json jfluxes = nlohmann::json::array();
     for (Eigen::Index c = 0; c < space.n_columns(); ++c) {
       const bool has_net = c < n_net;
@@ -133,18 +134,19 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       const double net = has_net ? rep.mean(c) : 0.0, xch = x >= 0 ? rep.mean(x) : 0.0;
       const double se_net = has_net ? rep.se(c) : 0.0, se_x = x >= 0 ? rep.se(x) : 0.0;
       const double sd_net = has_net ? rep.sd(c) : 0.0, sd_x = x >= 0 ? rep.sd(x) : 0.0;
-      fluxes += ids[static_cast<std::size_t>(c)] + '\t' + format_number(net) + '\t' + format_number(xch) + '\t' + number_or_na(se_net) + '\t' +
-                number_or_na(se_x) + '\t' + format_number(sd_net) + '\t' + format_number(sd_x) + '\n';
+      const double row[] = {net, xch, se_net, se_x, sd_net, sd_x};
+      for (std::size_t k = 0; k < columns.size(); ++k) columns[k].values.push_back(row[k]);
       jfluxes.push_back({{"reaction", ids[static_cast<std::size_t>(c)]},
                          {"net", net},
                          {"exchange", xch},
-                         {"se_net", json_number(se_net)},
-                         {"se_exchange", json_number(se_x)},
-                         {"sd_net", sd_net},
-                         {"sd_exchange", sd_x},
+                         {"net_se", json_number(se_net)},
+                         {"exchange_se", json_number(se_x)},
+                         {"net_sd", sd_net},
+                         {"exchange_sd", sd_x},
                          {"free", std::find(expansion.free_columns().begin(), expansion.free_columns().end(), (has_net ? "net:" : "xch:") + ids[static_cast<std::size_t>(c)]) !=
                                       expansion.free_columns().end()}});
     }
+    const std::string fluxes = io::write_flux_results(ids, columns);
     std::string dg = "reaction\tdelta_g_kj_per_mol\tse\tsd\n";
     nlohmann::json jdg = nlohmann::json::array();
     for (std::size_t j = 0; j < rep.dg_reactions.size(); ++j) {

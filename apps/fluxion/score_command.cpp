@@ -73,7 +73,6 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const std::string& package_path = package->path();
     const std::string& model_name = package->model_name();
     const FluxPredictor& predictor = package->predictor();
-    const nlohmann::json& provenance = package->provenance();
     const FluxExpansion& expansion = package->expansion();
     const MidLayout& layout = package->layout();
     const std::vector<double>& mean = package->training_mean();
@@ -133,7 +132,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     so.tolerance = o.tolerance;
     so.mid_sd = o.mid_sd;
     so.temperature = o.temperature;
-    so.model_id = provenance.at("model").value("id", std::string());
+    so.model_id = package->provenance().model.id;
     Eigen::VectorXd information;
     long identifiability_rows = 0;
     double identifiability_seconds = 0;

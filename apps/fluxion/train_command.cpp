@@ -163,9 +163,15 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     auto data = read_dataset(file, {.mids_float32 = true});  // training is in float32
     if (!accept(data, ctx)) return;
     const DatasetContents& d = data.value();
-    const std::string model_id = d.manifest.value("/settings/provenance/model/id"_json_pointer, std::string());
+    auto provenance = DatasetProvenance::from_json(d.manifest.value("/settings/provenance"_json_pointer, nlohmann::json::object()));
+    if (!provenance) {
+      print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "damaged manifest: " + provenance.message()}});
+      ctx.exit_code = kExitInput;
+      return;
+    }
+    const std::string model_id = provenance.value().model.id;
     // the model: its kernels give the full fluxes of the error tables
-    const std::string model_name = o.model.empty() ? d.manifest.value("/settings/provenance/model/name"_json_pointer, std::string()) : o.model;
+    const std::string model_name = o.model.empty() ? provenance.value().model.name : o.model;
     auto model = io::load_model(model_name);
     if (!model) {
       print_diagnostics(model.diagnostics());
@@ -173,7 +179,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ctx.exit_code = kExitInput;
       return;
     }
-    const std::string want = d.manifest.value("/settings/provenance/model/sha256_reaction_tsv"_json_pointer, std::string());
+    const std::string want = provenance.value().model.sha256_reaction_tsv;
     if (auto canonical = io::write_reaction_tsv(model.value()); !canonical || io::sha256_text(canonical.value()) != want) {
       print_diagnostics({Diagnostic{Severity::error, model_name, 0, 0, {},
                                     "is not the model the dataset was made from (its reactions differ from the dataset's SHA-256 " + want + ")"}});

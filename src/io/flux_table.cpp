@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
+#include "fluxion/core/format.hpp"
 #include "fluxion/io/constraint_table.hpp"
 #include "text.hpp"
 
@@ -118,10 +120,24 @@ Result<FluxVector> load_flux_table(const std::string& path, const Model& model, 
 }
 
 std::string write_flux_table(const FluxSpace& space, const FluxVector& fluxes) {
-  std::string out = "reaction\tnet\texchange\n";
-  for (Eigen::Index c = 0; c < space.n_columns(); ++c)
-    out += space.column_ids()[static_cast<std::size_t>(c)] + '\t' + format_number(fluxes.net(c)) + '\t' +
-           format_number(fluxes.exchange(c)) + '\n';
+  const auto n = static_cast<std::size_t>(space.n_columns());
+  return write_flux_results(space.column_ids(), {{"net", {fluxes.net.data(), fluxes.net.data() + n}},
+                                                 {"exchange", {fluxes.exchange.data(), fluxes.exchange.data() + n}}});
+}
+
+std::string write_flux_results(const std::vector<std::string>& reactions, const std::vector<FluxResultColumn>& columns) {
+  std::string out = "reaction";
+  for (const auto& c : columns) out += '\t' + c.name;
+  out += '\n';
+  for (std::size_t i = 0; i < reactions.size(); ++i) {
+    out += reactions[i];
+    for (const auto& c : columns) {
+      const double v = i < c.values.size() ? c.values[i] : std::numeric_limits<double>::quiet_NaN();
+      out += '\t';
+      out += std::isfinite(v) ? fluxion::format_number(v) : std::string("NA");  // %.10g, as every result table
+    }
+    out += '\n';
+  }
   return out;
 }
 

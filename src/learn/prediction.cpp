@@ -600,15 +600,15 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
 // Simulated MIDs in a layout
 
 // The traced elements of the package's dataset: its EMU networks and tracer experiments.
-Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const nlohmann::json& provenance,
+Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const DatasetProvenance& provenance,
                                                    const MidLayout& layout) {
   using R = Result<std::vector<TracedElement>>;
-  auto table = io::read_tracer_table(provenance.at("experiments").at("table").get<std::string>(), "the package's tracer table");
+  auto table = io::read_tracer_table(provenance.experiments_table, "the package's tracer table");
   if (!table) return R::failure(table.diagnostics());
-  auto labelling = natural_abundance_labelling(model, {provenance.value("natural_abundance_at_unlabelled_substrate_atoms", std::string("none"))},
+  auto labelling = natural_abundance_labelling(model, {provenance.natural_abundance},
                                                "the package's natural abundance");
   if (!labelling) return R::failure(labelling.diagnostics());
-  auto elements = traced_element_list(provenance.at("elements").get<std::vector<std::string>>(), table.value().experiments, "predictor package");
+  auto elements = traced_element_list(provenance.elements, table.value().experiments, "predictor package");
   if (!elements) return R::failure(elements.diagnostics());
   std::vector<TracedElementSpec> specs;
   for (Element el : elements.value()) {

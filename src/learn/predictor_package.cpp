@@ -54,7 +54,8 @@ std::string builtin_predictor_list() {
 struct PredictorPackage::State {
   std::string path, model_name;
   std::optional<FluxPredictor> predictor;
-  nlohmann::json provenance, layout_json;
+  DatasetProvenance provenance;
+  nlohmann::json layout_json;
   std::optional<Model> model;
   std::optional<FluxSpace> space;
   std::optional<FluxExpansion> expansion;
@@ -73,7 +74,7 @@ const std::string& PredictorPackage::path() const { return s_->path; }
 const std::string& PredictorPackage::model_name() const { return s_->model_name; }
 const FluxPredictor& PredictorPackage::predictor() const { return *s_->predictor; }
 const nlohmann::json& PredictorPackage::manifest() const { return s_->predictor->manifest(); }
-const nlohmann::json& PredictorPackage::provenance() const { return s_->provenance; }
+const DatasetProvenance& PredictorPackage::provenance() const { return s_->provenance; }
 const nlohmann::json& PredictorPackage::layout_json() const { return s_->layout_json; }
 const Model& PredictorPackage::model() const { return *s_->model; }
 const FluxSpace& PredictorPackage::space() const { return *s_->space; }
@@ -96,9 +97,11 @@ Result<PredictorPackage> PredictorPackage::open(const std::string& name_or_path,
   const nlohmann::json& manifest = s->predictor->manifest();
   // everything read from the manifest, checked once
   try {
-    s->provenance = manifest.at("dataset").at("settings").at("provenance");
+    auto provenance = DatasetProvenance::from_json(manifest.at("dataset").at("settings").at("provenance"));
+    if (!provenance) throw std::invalid_argument(provenance.message());
+    s->provenance = std::move(provenance.value());
     s->layout_json = manifest.at("dataset").at("settings").at("layout");
-    s->model_name = model_override.empty() ? s->provenance.at("model").value("name", std::string()) : model_override;
+    s->model_name = model_override.empty() ? s->provenance.model.name : model_override;
     s->layout = MidLayout::from_json(s->layout_json);
     if (manifest.contains("error_tables")) s->error_tables = ErrorTables::from_json(manifest.at("error_tables"));
     if (manifest.contains("training_mean")) s->training_mean = manifest.at("training_mean").get<std::vector<double>>();
@@ -112,7 +115,7 @@ Result<PredictorPackage> PredictorPackage::open(const std::string& name_or_path,
     d.push_back({Severity::error, path, 0, 0, {}, "needs its model '" + s->model_name + "'; give it with --model"});
     return R::failure(std::move(d));
   }
-  const std::string want = s->provenance.at("model").value("sha256_reaction_tsv", std::string());
+  const std::string& want = s->provenance.model.sha256_reaction_tsv;
   if (auto canonical = io::write_reaction_tsv(model.value()); !canonical || io::sha256_text(canonical.value()) != want)
     return fail(s->model_name, "is not the model this predictor was trained on (its reactions differ from the package's SHA-256 " + want + ")");
   auto space = FluxSpace::build(model.value());

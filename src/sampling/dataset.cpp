@@ -526,6 +526,72 @@ MidLayout MidLayout::from_json(const nlohmann::json& j) {
   return l;
 }
 
+nlohmann::json DatasetProvenance::to_json() const {
+  return {{"model", {{"name", model.name}, {"id", model.id}, {"sha256_reaction_tsv", model.sha256_reaction_tsv}}},
+          {"experiments", {{"source", experiments_source}, {"table", experiments_table}}},
+          {"elements", elements},
+          {"natural_abundance_at_unlabelled_substrate_atoms", natural_abundance},
+          {"sampler",
+           {{"method", sampler.method},
+            {"thinning", sampler.thinning},
+            {"exchange", sampler.exchange},
+            {"exchange_floor", sampler.exchange_floor},
+            {"exchange_log_mean", sampler.exchange_log_mean},
+            {"exchange_log_sd", sampler.exchange_log_sd},
+            {"exchange_sets", sampler.exchange_sets},
+            {"constraints", sampler.constraints},
+            {"cap_fluxes", sampler.cap_fluxes},
+            {"cap_bins", sampler.cap_bins},
+            {"cap_per_bin", sampler.cap_per_bin},
+            {"draws", sampler.draws},
+            {"normalize", sampler.normalize},
+            {"seed", sampler.seed},
+            {"input_sha256", sampler.input_sha256}}}};
+}
+
+Result<DatasetProvenance> DatasetProvenance::from_json(const nlohmann::json& j) {
+  using R = Result<DatasetProvenance>;
+  DatasetProvenance p;
+  std::string key;
+  // a missing key keeps the default; a present one must have the field's type
+  auto read = [&](const nlohmann::json& object, const char* name, auto& field) {
+    key = name;
+    if (object.is_object() && object.contains(name)) field = object.at(name).get<std::remove_reference_t<decltype(field)>>();
+  };
+  try {
+    if (!j.is_object()) throw std::invalid_argument("not an object");
+    const nlohmann::json none = nlohmann::json::object();
+    const nlohmann::json& m = j.contains("model") ? j.at("model") : none;
+    read(m, "name", p.model.name);
+    read(m, "id", p.model.id);
+    read(m, "sha256_reaction_tsv", p.model.sha256_reaction_tsv);
+    const nlohmann::json& e = j.contains("experiments") ? j.at("experiments") : none;
+    read(e, "source", p.experiments_source);
+    read(e, "table", p.experiments_table);
+    read(j, "elements", p.elements);
+    read(j, "natural_abundance_at_unlabelled_substrate_atoms", p.natural_abundance);
+    const nlohmann::json& s = j.contains("sampler") ? j.at("sampler") : none;
+    read(s, "method", p.sampler.method);
+    read(s, "thinning", p.sampler.thinning);
+    read(s, "exchange", p.sampler.exchange);
+    read(s, "exchange_floor", p.sampler.exchange_floor);
+    read(s, "exchange_log_mean", p.sampler.exchange_log_mean);
+    read(s, "exchange_log_sd", p.sampler.exchange_log_sd);
+    read(s, "exchange_sets", p.sampler.exchange_sets);
+    read(s, "constraints", p.sampler.constraints);
+    read(s, "cap_fluxes", p.sampler.cap_fluxes);
+    read(s, "cap_bins", p.sampler.cap_bins);
+    read(s, "cap_per_bin", p.sampler.cap_per_bin);
+    read(s, "draws", p.sampler.draws);
+    read(s, "normalize", p.sampler.normalize);
+    read(s, "seed", p.sampler.seed);
+    if (s.is_object() && s.contains("input_sha256")) p.sampler.input_sha256 = s.at("input_sha256");
+  } catch (const std::exception& ex) {
+    return R::failure({Diagnostic{Severity::error, "dataset provenance", 0, 0, {}, (key.empty() ? std::string() : "'" + key + "': ") + ex.what()}});
+  }
+  return R::success(std::move(p));
+}
+
 MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids) {
   MidLayout layout;
   layout.experiments = experiment_ids;

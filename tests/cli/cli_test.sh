@@ -277,7 +277,7 @@ expect 2 'no_such.h5: error: cannot open: No such file or directory' -- "$fluxio
 # predicting fluxes from measured MIDs with the package
 pkg="$tmp/train/predictor.fluxpkg"
 expect 0 'MIDs of the predicted fluxes against the measured: SSR' -- "$fluxion" predict -p "$pkg" -i "$tmp/sim/mids.tsv" -o "$tmp/pred" --format table
-expect 0 '^reaction	net	exchange	se_net	se_exchange	sd_net	sd_exchange$' -- head -1 "$tmp/pred/fluxes.tsv"
+expect 0 '^reaction	net	exchange	net_se	exchange_se	net_sd	exchange_sd$' -- head -1 "$tmp/pred/fluxes.tsv"
 expect 0 '^v2	-?[0-9.e-]+	[0-9.e-]+	[0-9.e-]+	[0-9.e-]+	0	0$' -- cat "$tmp/pred/fluxes.tsv"
 expect 0 '^v3	[-0-9.e]+	0	' -- cat "$tmp/pred/fluxes.tsv"
 expect 0 '^v2	-?[0-9.e-]+	[0-9.e-]+	' -- cat "$tmp/pred/delta_g.tsv"

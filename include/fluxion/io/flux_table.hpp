@@ -14,11 +14,12 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "fluxion/core/constraints.hpp"
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
-#include "fluxion/core/constraints.hpp"
 
 namespace fluxion::io {
 
@@ -30,6 +31,17 @@ Result<FluxVector> read_flux_table(std::string_view text, const std::string& sou
                                    const FluxSpace& space);
 Result<FluxVector> load_flux_table(const std::string& path, const Model& model, const FluxSpace& space);
 std::string write_flux_table(const FluxSpace& space, const FluxVector& fluxes);
+
+// The result table every command writes as fluxes.tsv: `reaction`, then the named columns,
+// one row per reaction. Column names follow one convention: `net`, `exchange`, and
+// <net|exchange>_<statistic> (`net_se`, `exchange_sd`, `net_ci95_low`, ...). Numbers have 10
+// significant digits; a value that is not finite (no exchange flux, an SE that the data do
+// not bound) is written NA. write_flux_table is the case of `net` and `exchange`.
+struct FluxResultColumn {
+  std::string name;
+  std::vector<double> values;  // one per reaction
+};
+std::string write_flux_results(const std::vector<std::string>& reactions, const std::vector<FluxResultColumn>& columns);
 
 // Measured fluxes (uptake and secretion rates) for fitting:
 //

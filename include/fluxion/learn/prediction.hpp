@@ -207,7 +207,7 @@ class LayoutSimulator {
 // The traced elements a dataset was made with (its manifest's settings.provenance): the
 // EMU network of each element, measuring the layout's metabolites, and the substrate
 // MIDs of its tracer experiments (natural abundance as the dataset configured it).
-Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const nlohmann::json& provenance,
+Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const DatasetProvenance& provenance,
                                                            const MidLayout& layout);
 
 // χ² distribution: the upper quantile (critical value) and the upper tail probability.

@@ -52,7 +52,7 @@ class PredictorPackage {
   const std::string& model_name() const;  // as given, or as the package names it
   const FluxPredictor& predictor() const;
   const nlohmann::json& manifest() const;
-  const nlohmann::json& provenance() const;   // the training dataset's
+  const DatasetProvenance& provenance() const;  // how the training dataset was made
   const nlohmann::json& layout_json() const;  // the MID layout, as the manifest holds it
   const Model& model() const;
   const FluxSpace& space() const;

@@ -42,6 +42,36 @@ struct MidLayout {
 // The layout of the traced elements' measured MIDs over the experiments.
 MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids);
 
+// How a dataset's flux sets and MIDs were made: the model (and the hash of its reaction
+// table), the tracer experiments, the traced elements, natural abundance and the sampler's
+// settings. `fluxion dataset` writes it into the manifest (settings.provenance); training,
+// scoring and the predictor packages read it back to rebuild the same simulation.
+struct DatasetProvenance {
+  struct ModelRef {
+    std::string name;                 // as given: a built-in name or a file
+    std::string id;                   // the model's id
+    std::string sha256_reaction_tsv;  // of its canonical reaction table
+  } model;
+  std::string experiments_source;  // the tracer table's file, or the model's name (built-in)
+  std::string experiments_table;   // the tracer experiments, as a tracer table
+  std::vector<std::string> elements;  // symbols, in layout order
+  std::string natural_abundance = "none";  // "none", "all" or substrate ids, comma-separated
+  struct Sampler {
+    std::string method, exchange, constraints, normalize;
+    int thinning = 0, cap_bins = 0;
+    double exchange_floor = 0, exchange_log_mean = 0, exchange_log_sd = 0;
+    std::vector<std::string> exchange_sets, cap_fluxes;
+    long cap_per_bin = 0, draws = 0;
+    std::uint64_t seed = 0;
+    nlohmann::json input_sha256 = nlohmann::json::object();  // file → SHA-256 of the inputs named
+  } sampler;
+
+  nlohmann::json to_json() const;
+  // Keys that are missing keep their defaults (datasets made before a key existed); a key of
+  // the wrong type is an error naming it.
+  static Result<DatasetProvenance> from_json(const nlohmann::json& j);
+};
+
 // A dataset file read back whole (tests, training on small sets).
 struct DatasetContents {
   nlohmann::json manifest;

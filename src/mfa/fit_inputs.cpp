@@ -1,0 +1,157 @@
+#include "fluxion/mfa/fit_inputs.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "fluxion/io/constraint_table.hpp"
+#include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/freeflux.hpp"
+#include "fluxion/io/mfapy_data.hpp"
+#include "fluxion/io/mid_table.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/text_file.hpp"
+#include "fluxion/io/tracer_table.hpp"
+
+namespace fluxion::mfa {
+
+namespace {
+
+std::optional<std::string> slurp(const std::string& path) {
+  auto text = io::read_text_file(path);
+  if (!text) return std::nullopt;
+  return text.value();
+}
+
+std::string eight_digits(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.8g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<Diagnostic> FitInputFiles::validate() const {
+  std::vector<Diagnostic> d;
+  auto error = [&d](const std::string& where, const std::string& what) { d.push_back({Severity::error, where, 0, 0, {}, what}); };
+  if (mids.empty() == mfapy_mdv.empty()) error("fit", "give the measured MIDs with exactly one of --mids and --mfapy-mdv");
+  if (model.empty()) error("--model", "is required");
+  if (!(exchange_max > 0) || !std::isfinite(exchange_max)) error("--exchange-max", "must be a finite number > 0");
+  return d;
+}
+
+Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
+  using R = Result<FitInputs>;
+  std::vector<Diagnostic> warnings;
+  auto failed = [&warnings](const std::vector<Diagnostic>& d) {
+    std::vector<Diagnostic> all = warnings;
+    all.insert(all.end(), d.begin(), d.end());
+    return R::failure(std::move(all));
+  };
+  auto error = [&failed](const std::string& where, const std::string& what) { return failed({Diagnostic{Severity::error, where, 0, 0, {}, what}}); };
+  auto keep = [&warnings](const std::vector<Diagnostic>& d) {
+    bool ok = true;
+    for (const auto& x : d) {
+      warnings.push_back(x);
+      ok = ok && x.severity != Severity::error;
+    }
+    return ok;
+  };
+  if (auto problems = f.validate(); !problems.empty()) return failed(problems);
+  FitInputs in;
+  auto model = io::load_model(f.model);
+  if (!keep(model.diagnostics()) || !model) return failed({});
+  in.model = model.value();
+  std::optional<std::string> model_text;
+  if (!f.mfapy_mdv.empty() || !f.mfapy_status.empty()) {
+    model_text = slurp(f.model);
+    if (!model_text || io::format_from_path(f.model, *model_text) != io::ModelFormat::mfapy)
+      return error(f.model, "--mfapy-mdv and --mfapy-status need the model as an mfapy model file (.txt)");
+  }
+  std::vector<io::MfapyStatusRow> status_rows;
+  if (!f.mfapy_status.empty()) {
+    auto text = slurp(f.mfapy_status);
+    if (!text) return error(f.mfapy_status, "cannot be read");
+    auto rows = io::read_mfapy_status(*text, f.mfapy_status);
+    if (!keep(rows.diagnostics()) || !rows) return failed({});
+    status_rows = rows.value();
+    if (auto p = io::apply_mfapy_pseudo(status_rows, f.mfapy_status, in.model); !keep(p.diagnostics()) || !p) return failed({});
+  }
+  auto space = FluxSpace::build(in.model);
+  if (!keep(space.diagnostics()) || !space) return failed({});
+  in.space.emplace(std::move(space.value()));
+  const FluxSpace& fs = *in.space;
+
+  // tracer experiments
+  in.experiments_source = f.experiments.empty() ? f.model : f.experiments;
+  if (f.experiments.empty() && !io::has_builtin_tracer_table(f.model)) return error(f.model, "no built-in tracer experiments for this model; give --experiments");
+  auto tracers = io::load_tracer_table(in.experiments_source);
+  if (!keep(tracers.diagnostics()) || !tracers) return failed({});
+  in.experiments = tracers.value().experiments;
+  if (!keep(validate_experiments(in.model, in.experiments, in.experiments_source, tracers.value().lines))) return failed({});
+
+  // measurements: FreeFlux's MDV table, fluxion's table (or IsoCor's output), or mfapy's MDV sheet
+  const std::string experiment = f.mfapy_experiment.empty() ? in.experiments.front().id : f.mfapy_experiment;
+  const bool freeflux_mids = !f.mids.empty() && slurp(f.mids).value_or("").substr(0, 12) == "#fragment_ID";
+  if (freeflux_mids) {
+    auto table = io::read_freeflux_mdvs(*slurp(f.mids), f.mids, experiment);
+    if (!keep(table.diagnostics()) || !table) return failed({});
+    in.mids = table.value();
+    in.mids_source = f.mids;
+  } else if (!f.mids.empty()) {
+    auto table = io::load_mid_table(f.mids);
+    if (!keep(table.diagnostics()) || !table) return failed({});
+    if (!keep(io::validate_mids(in.model, table.value(), f.mids, &in.experiments))) return failed({});
+    in.mids = table.value();
+    in.mids_source = f.mids;
+  } else {
+    auto text = slurp(f.mfapy_mdv);
+    if (!text) return error(f.mfapy_mdv, "cannot be read");
+    auto table = io::read_mfapy_mdv(*text, f.mfapy_mdv, *model_text, experiment);
+    if (!keep(table.diagnostics()) || !table) return failed({});
+    in.mids = table.value();
+    in.mids_source = f.mfapy_mdv;
+  }
+
+  // constraints and measured fluxes
+  if (!in.model.relations.empty()) {  // the model's own constraints between fluxes
+    auto r = io::model_relations(in.model, fs, f.model);
+    if (!keep(r.diagnostics()) || !r) return failed({});
+    in.constraints = r.value();
+  }
+  if (!f.constraints.empty()) {
+    auto c = io::load_constraint_table(f.constraints, fs);
+    if (!keep(c.diagnostics()) || !c) return failed({});
+    in.constraints.insert(in.constraints.end(), c.value().begin(), c.value().end());
+  }
+  if (!status_rows.empty()) {
+    auto c = io::mfapy_status_constraints(status_rows, f.mfapy_status, *model_text, in.model, fs);
+    if (!keep(c.diagnostics()) || !c) return failed({});
+    in.constraints.insert(in.constraints.end(), c.value().constraints.begin(), c.value().constraints.end());
+    in.measured = c.value().measured;
+  }
+  if (!f.measured_fluxes.empty()) {
+    const auto text = slurp(f.measured_fluxes);
+    auto m = text && text->substr(0, 12) == "#reaction_ID" ? io::read_freeflux_fluxes(*text, f.measured_fluxes, fs) : io::load_measured_fluxes(f.measured_fluxes, fs);
+    if (!keep(m.diagnostics()) || !m) return failed({});
+    in.measured.insert(in.measured.end(), m.value().begin(), m.value().end());
+  }
+  // exchange fluxes the model leaves unbounded get exchange_max (the polytope must be
+  // bounded to sample starting points in it)
+  for (Eigen::Index c : fs.exchange_columns())
+    if (c < fs.n_reactions() && !std::isfinite(in.model.reactions[fs.column_reaction(c)].exchange_upper_bound))
+      in.constraints.push_back({"--exchange-max (xch(" + fs.column_ids()[static_cast<std::size_t>(c)] + ") <= " + eight_digits(f.exchange_max) + ")",
+                                {FluxTerm{c, true, 1.0}},
+                                -kInfinity,
+                                f.exchange_max});
+  auto polytope = FluxPolytope::build(in.model, fs, in.constraints);
+  if (!keep(polytope.diagnostics()) || !polytope) return failed({});
+  if (auto conflict = polytope.value().conflicting_rows(); !conflict.empty()) {
+    std::string rows;
+    for (const auto& r : conflict) rows += "\n  " + r;
+    return error("constraints", "no flux satisfies these together:" + rows);
+  }
+  in.polytope.emplace(std::move(polytope.value()));
+  return R::success(std::move(in), std::move(warnings));
+}
+
+}  // namespace fluxion::mfa
