@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <Eigen/Dense>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -14,7 +15,16 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/model.hpp"
 
+namespace fluxion::cbm {
+class Projector;
+}
+
 namespace fluxion::cli {
+
+// FBApro projections on a LibTorch device (learn/projection_device.hpp): set by
+// fluxion-learn's main; null in fluxion, which hands `project --device cpu|cuda` over.
+using ProjectOnDevice = Result<Eigen::MatrixXd> (*)(const cbm::Projector&, const Eigen::MatrixXd&, const std::string&);
+extern ProjectOnDevice project_on_device;
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

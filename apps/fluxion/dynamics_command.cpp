@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "learned_commands.hpp"
 #include "fluxion/core/progress.hpp"
 #include "fluxion/dynamics/flux_series.hpp"
 #include "fluxion/dynamics/neural_process.hpp"
@@ -523,7 +524,7 @@ void add_scfea(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
 }  // namespace
 
 void add_dynamics_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
-  auto* cmd = app.add_subcommand("dynamics", "Expression, flux and balance distributions over time and under knockouts (NP, NODEP, SNODEP)");
+  auto* cmd = app.add_subcommand("dynamics", learned_description("dynamics"));
   cmd->require_subcommand(1);
   add_train(*cmd, ctx, argv);
   add_predict(*cmd, ctx, argv);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "commands.hpp"
+#include "learned_commands.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/learn/keras_import.hpp"
 #include "predictor_packages.hpp"
@@ -21,7 +22,7 @@ struct KerasCli {
 
 void add_keras_command(CLI::App& app, Context& ctx, const std::vector<std::string>& /*argv*/) {
   static KerasCli o;
-  auto* cmd = app.add_subcommand("import-keras", "Make a predictor package from a Keras flux network (ML-Flux's published Simple, UpperGly and Glycolysis ANNs)");
+  auto* cmd = app.add_subcommand("import-keras", learned_description("import-keras"));
   cmd->add_option("-a,--architecture", o.architecture, "The network's Keras JSON (model.to_json()), e.g. Simple_ANN.json")->required()->group("Required");
   cmd->add_option("-w,--weights", o.weights, "Its Keras 2 weights-only HDF5 file, e.g. Simple_ANN.h5")->required()->group("Required");
   cmd->add_option("--like", o.like, "A fluxion package of the same model and MID layout (built-in name or file): its layout, model, tracers and KNN reference are taken over")

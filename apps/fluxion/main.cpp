@@ -6,14 +6,21 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "commands.hpp"
 #include "fluxion/core/version.hpp"
-#include "fluxion/learn/flux_predictor.hpp"  // torch_has_cuda
+#include "learned_commands.hpp"
+#ifndef FLUXION_LIGHT
+#include "fluxion/learn/flux_predictor.hpp"     // torch_has_cuda
+#include "fluxion/learn/projection_device.hpp"  // project --device cpu|cuda
+#endif
 
 namespace fluxion::cli {
 
@@ -144,24 +151,69 @@ void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::s
   add_simulate_command(app, ctx, argv);
   add_sample_command(app, ctx, argv);
   add_dataset_command(app, ctx, argv);
+#ifdef FLUXION_LIGHT
+  // listed for --help; main() hands them to fluxion-learn before parsing
+  for (const char* name : {"train", "predict", "score", "import-keras"}) app.add_subcommand(name, learned_description(name))->allow_extras()->prefix_command();
+#else
   add_train_command(app, ctx, argv);
   add_predict_command(app, ctx, argv);
   add_score_command(app, ctx, argv);
   add_keras_command(app, ctx, argv);
+#endif
   add_fit_command(app, ctx, argv);
   add_fba_command(app, ctx, argv);
   add_project_command(app, ctx, argv);
   add_cbm_commands(app, ctx, argv);
+#ifdef FLUXION_LIGHT
+  for (const char* name : {"scflux", "dynamics"}) app.add_subcommand(name, learned_description(name))->allow_extras()->prefix_command();
+#else
   add_scflux_command(app, ctx, argv);
   add_dynamics_commands(app, ctx, argv);
+#endif
   require_finite_numbers(app);
   guard_outputs(app);
 }
+
+#ifdef FLUXION_LIGHT
+// The learned commands (and FBApro on a LibTorch device, and `version --cuda`) run in
+// fluxion-learn beside this executable, with the same arguments; nothing returns on success.
+bool needs_learn(int argc, char** argv) {
+  int first = 1;
+  while (first < argc && argv[first][0] == '-') ++first;  // -v, -q before the command
+  if (first >= argc) return false;
+  const std::string command = argv[first];
+  for (const auto& c : kLearnedCommands)
+    if (command == c.name) return true;
+  for (int i = first + 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (command == "version" && a == "--cuda") return true;
+    if (command == "project" && (a == "--device=cpu" || a == "--device=cuda" ||
+                                 (a == "--device" && i + 1 < argc && (std::string(argv[i + 1]) == "cpu" || std::string(argv[i + 1]) == "cuda"))))
+      return true;
+  }
+  return false;
+}
+
+[[noreturn]] void run_learn(char** argv) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string learn = (ec ? std::filesystem::path(argv[0]).parent_path() : self.parent_path()) / kLearnExecutable;
+  execv(learn.c_str(), argv);
+  std::cerr << "error: this command runs in " << learn << " (the learned engines, with LibTorch), which cannot be started: " << std::strerror(errno)
+            << "\n(build it with scripts/build.sh, or install it beside fluxion)\n";
+  std::exit(kExitFailure);
+}
+#endif
 
 }  // namespace fluxion::cli
 
 int main(int argc, char** argv) {
   using namespace fluxion::cli;
+#ifdef FLUXION_LIGHT
+  if (needs_learn(argc, argv)) run_learn(argv);
+#else
+  project_on_device = &fluxion::apply_projection_on;
+#endif
   auto logger = spdlog::stderr_color_mt("fluxion");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
@@ -179,13 +231,21 @@ int main(int argc, char** argv) {
   });
 
   Context ctx;
-  auto* version = app.add_subcommand("version", "Print the version and the git commit it was built from");
+  auto* version = app.add_subcommand("version", "Print the version and the git commit it was built from (--cuda: and whether LibTorch sees a GPU)");
+  static bool cuda = false;
+  version->add_flag("--cuda", cuda, "Also say whether the learned engines' LibTorch sees a GPU (loads LibTorch)");
   version->callback([] {
-    std::cout << "fluxion " << fluxion::version() << " (git " << fluxion::git_hash() << ")\n"
-              << "cuda: " << (fluxion::torch_has_cuda() ? "yes" : "no") << "\n";
+    std::cout << "fluxion " << fluxion::version() << " (git " << fluxion::git_hash() << ")\n";
+#ifndef FLUXION_LIGHT
+    std::cout << "cuda: " << (fluxion::torch_has_cuda() ? "yes" : "no") << "\n";
+#endif
   });
   add_analysis_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
+#ifdef FLUXION_LIGHT
+  for (const char* name : {"serve", "worker"}) app.add_subcommand(name, learned_description(name))->allow_extras()->prefix_command();
+#else
   add_serve_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
+#endif
   // global flags (-v, -q) are accepted after any subcommand
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     for (auto* sub : a->get_subcommands({})) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "learned_commands.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/mid_table.hpp"
@@ -49,7 +50,7 @@ std::string plus_minus(double v, double se) {
 
 void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static PredictCli o;
-  auto* cmd = app.add_subcommand("predict", "Predict fluxes, ΔG and standard errors from measured MIDs (ML-Flux), for any subset of metabolites and experiments");
+  auto* cmd = app.add_subcommand("predict", learned_description("predict"));
   add_package_options(cmd, o.predictor, o.model);
   cmd->add_option("-i,--mids", o.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element], [replicate]) or IsoCor's output")
       ->required()

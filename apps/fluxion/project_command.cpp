@@ -7,11 +7,12 @@
 #include "commands.hpp"
 #include "fluxion/cbm/projection.hpp"
 #include "fluxion/io/model_io.hpp"
-#include "fluxion/learn/projection_device.hpp"
 #include "fluxion/io/reference_table.hpp"
 #include "fluxion/io/run_info.hpp"
 
 namespace fluxion::cli {
+
+ProjectOnDevice project_on_device = nullptr;
 
 namespace {
 
@@ -168,7 +169,12 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
       if (o.device == "blas") {
         x = projector.apply(ref.values);
       } else {
-        auto on = apply_projection_on(projector, ref.values, o.device);
+        if (!project_on_device) {  // fluxion hands --device cpu|cuda to fluxion-learn before it gets here
+          print_diagnostics({Diagnostic{Severity::error, "--device", 0, 0, {}, o.device + " needs LibTorch: run it with fluxion-learn"}});
+          ctx.exit_code = kExitFailure;
+          return;
+        }
+        auto on = project_on_device(projector, ref.values, o.device);
         if (!on.ok()) {
           print_diagnostics(on.diagnostics());
           ctx.exit_code = kExitFailure;

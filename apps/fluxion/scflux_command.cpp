@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "learned_commands.hpp"
 #include "fluxion/core/progress.hpp"
 #include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/run_info.hpp"
@@ -106,7 +107,7 @@ Result<std::vector<std::string>> read_labels(const std::string& path, const std:
 
 void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ScfluxCli o;
-  auto* cmd = app.add_subcommand("scflux", "Per-cell module fluxes and metabolite balances from gene expression (scFEA)");
+  auto* cmd = app.add_subcommand("scflux", learned_description("scflux"));
   cmd->add_option("-e,--expression", o.expression,
                   "Expression: a genes × samples table (CSV, TSV, space-separated TXT), a 10x matrix directory or .h5, or an AnnData .h5ad")
       ->required();

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "commands.hpp"
+#include "learned_commands.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
@@ -41,7 +42,7 @@ std::vector<std::uint64_t> pick_rows(const std::vector<std::uint64_t>& rows, lon
 
 void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ScoreCli o;
-  auto* cmd = app.add_subcommand("score", "Score a predictor package on a dataset's held-out rows: per flux MAE, bias and share within tolerance, beside the training mean's, the skill, identifiability, and the ML-Flux paper's metrics");
+  auto* cmd = app.add_subcommand("score", learned_description("score"));
   add_package_options(cmd, o.predictor, o.model);
   cmd->add_option("-d,--dataset", o.dataset, "Dataset of the same model and layout (fluxion dataset): its directory or dataset.h5")->required()->group("Required");
   cmd->add_option("-o,--output", o.output, "Output directory (scores.tsv, delta_g_scores.tsv, paper_metrics.tsv, score.json, run_info.json)")->required()->group("Required");

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "learned_commands.hpp"
 #include "fluxion/core/version.hpp"
 #include "fluxion/dynamics/time_series.hpp"
 #include "fluxion/io/bounds_table.hpp"
@@ -587,7 +588,7 @@ void add_service_options(CLI::App* cmd, ServeCli& o, bool server) {
 
 void add_serve_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ServeCli serve_o, worker_o;
-  auto* serve = app.add_subcommand("serve", "The web app: upload data, run analyses as jobs, follow them, read and download results");
+  auto* serve = app.add_subcommand("serve", learned_description("serve"));
   add_service_options(serve, serve_o, true);
   serve->callback([&app, &ctx, argv] {
     install_signal_handlers();
@@ -603,7 +604,7 @@ void add_serve_commands(CLI::App& app, Context& ctx, const std::vector<std::stri
     auto r = service::serve(o.options, catalogue, g_stop);
     if (!accept(r, ctx)) return;
   });
-  auto* worker = app.add_subcommand("worker", "Run queued web jobs from a shared job store (PostgreSQL) and data directory, on this host");
+  auto* worker = app.add_subcommand("worker", learned_description("worker"));
   add_service_options(worker, worker_o, false);
   worker->callback([&app, &ctx, argv] {
     install_signal_handlers();

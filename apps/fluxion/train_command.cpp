@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "commands.hpp"
+#include "learned_commands.hpp"
 #include "fluxion/io/text_file.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
@@ -78,7 +79,7 @@ std::string na(double v) { return std::isfinite(v) ? format_number(v) : std::str
 
 void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static TrainCli o;
-  auto* cmd = app.add_subcommand("train", "Train an ML-Flux flux predictor (MIDs -> free fluxes) on a dataset");
+  auto* cmd = app.add_subcommand("train", learned_description("train"));
   cmd->add_option("-d,--dataset", o.dataset, "Dataset: the directory fluxion dataset wrote, or its dataset.h5")->required()->group("Required");
   cmd->add_option("-o,--output", o.output, "Output directory (predictor.fluxpkg, loss.tsv, test_errors.tsv, error_tables.tsv, vssr_acceptance.tsv, run_info.json)")
       ->required()

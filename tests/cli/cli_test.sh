@@ -91,6 +91,13 @@ expect 2 'simple/mids.tsv:2: error: M\+0 of .molB. \(experiment e1\) has no stan
 printf 'EX_molE == 0.9\nEX_molF == 0.7\nxch(v2) == 3\n' > "$tmp/fix_all.txt"
 expect 0 'with 102 measurements and 0 free parameters: dof 102' -- "$fluxion" fit -m simple -i "$repo/examples/simple/mids.tsv" --mid-sd 0.01 --constraints "$tmp/fix_all.txt" --profile all --monte-carlo 3 -o "$tmp/fit_fixed"
 expect 0 '^fluxion [0-9]+\.[0-9]+\.[0-9]+ \(git ' -- "$fluxion" version
+# fluxion loads no LibTorch; the learned commands run in fluxion-learn beside it
+expect 0 '^0$' -- bash -c "ldd \"$fluxion\" | grep -c 'libtorch' || true"
+expect 0 '^cuda: (yes|no)$' -- "$fluxion" version --cuda
+expect 0 '^fluxes \(simple, ' -- "$fluxion" -q predict -p simple -i "$repo/examples/simple/mids.tsv" -o "$tmp/forwarded" --imputer knn --format table
+mkdir -p "$tmp/alone" && cp "$fluxion" "$tmp/alone/fluxion"
+expect 1 'alone/fluxion-learn \(the learned engines, with LibTorch\), which cannot be started' -- "$tmp/alone/fluxion" predict -p simple -i x -o "$tmp/alone_out"
+expect 0 'rank	5' -- "$tmp/alone/fluxion" model info simple
 expect 0 'simple' -- "$fluxion" model list
 expect 0 'rank	5' -- "$fluxion" model info simple
 expect 0 '"n_free": 21' -- "$fluxion" model info ccm --format json
@@ -478,7 +485,7 @@ expect 0 'full:' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv
 expect 0 '^v5	5\.6$' -- cat "$tmp/proj2/fluxes.tsv"
 expect 0 'full: 1 samples' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --device cpu -o "$tmp/projcpu"
 expect 0 '^v5	5\.6$' -- cat "$tmp/projcpu/fluxes.tsv"
-if ! "$fluxion" version 2>/dev/null | grep -q 'cuda: yes'; then
+if ! "$fluxion" version --cuda 2>/dev/null | grep -q 'cuda: yes'; then
   expect 1 'no CUDA device' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --device cuda -o "$tmp/projcuda"
 fi
 expect 2 'differ from those this projector was built for' -- "$fluxion" project -m "$toy/toy.tsv" -r "$toy/references.tsv" --unmeasured v4 --projector "$tmp/toy.fluxproj" -o "$tmp/proj3"
