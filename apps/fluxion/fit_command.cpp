@@ -27,12 +27,12 @@ namespace fluxion::cli {
 namespace {
 
 struct FitCli {
-  std::string model, experiments, mids, mfapy_mdv, mfapy_experiment, mfapy_status, constraints, measured_fluxes, output;
-  std::string format = "tsv";
+  // bound straight to the library's structs: their defaults are the command's
+  mfa::FitInputFiles files;
+  mfa::FitOptions fit;
+  std::string output, format = "tsv";
   std::vector<std::string> natural{"none"}, starts_from, profile;
-  int starts = 20, threads = 0, max_evaluations = 3000, monte_carlo = 0;
-  std::uint64_t seed = 1;
-  double mid_sd = 0.0, exchange_max = 1000.0, exchange_floor = mfa::FitOptions{}.exchange_floor;
+  int monte_carlo = 0;
 };
 
 std::string fmt_num(double v) {
@@ -51,33 +51,33 @@ constexpr double kZ95 = 1.959963984540054;  // two-sided 95% normal quantile
 void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static FitCli o;
   auto* cmd = app.add_subcommand("fit", "Least-squares 13C-MFA: fit fluxes to measured MIDs and fluxes (multistart SLSQP, χ² test, confidence intervals)");
-  cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required()->group("Required");
+  cmd->add_option("-m,--model", o.files.model, "Model file or built-in model name")->required()->group("Required");
   cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, residuals.tsv, starts.tsv, fit.json, run_info.json)")
       ->required()
       ->group("Required");
-  cmd->add_option("-i,--mids", o.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]), IsoCor's output or FreeFlux's MDV table");
-  cmd->add_option("-e,--experiments", o.experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: a built-in model's");
-  cmd->add_option("--mfapy-mdv", o.mfapy_mdv, "Measured MIDs as mfapy's MDV table (Name, Spectrum, Select, MDV, Std); the model must be an mfapy model file");
-  cmd->add_option("--mfapy-experiment", o.mfapy_experiment, "Tracer experiment of the --mfapy-mdv data (default: the tracer table's first)");
-  cmd->add_option("--mfapy-status", o.mfapy_status, "mfapy status sheet: fixed, measured ('fitting'), free and pseudo reactions with bounds");
-  cmd->add_option("--constraints", o.constraints, "Extra linear constraints on net and exchange fluxes (fixed fluxes: 'v == 1')");
-  cmd->add_option("--measured-fluxes", o.measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd; or FreeFlux's table (reaction_ID, mean, sd)");
-  cmd->add_option("--exchange-max", o.exchange_max, "Upper bound of the exchange fluxes the model leaves unbounded")
+  cmd->add_option("-i,--mids", o.files.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]), IsoCor's output or FreeFlux's MDV table");
+  cmd->add_option("-e,--experiments", o.files.experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: a built-in model's");
+  cmd->add_option("--mfapy-mdv", o.files.mfapy_mdv, "Measured MIDs as mfapy's MDV table (Name, Spectrum, Select, MDV, Std); the model must be an mfapy model file");
+  cmd->add_option("--mfapy-experiment", o.files.mfapy_experiment, "Tracer experiment of the --mfapy-mdv data (default: the tracer table's first)");
+  cmd->add_option("--mfapy-status", o.files.mfapy_status, "mfapy status sheet: fixed, measured ('fitting'), free and pseudo reactions with bounds");
+  cmd->add_option("--constraints", o.files.constraints, "Extra linear constraints on net and exchange fluxes (fixed fluxes: 'v == 1')");
+  cmd->add_option("--measured-fluxes", o.files.measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd; or FreeFlux's table (reaction_ID, mean, sd)");
+  cmd->add_option("--exchange-max", o.files.exchange_max, "Upper bound of the exchange fluxes the model leaves unbounded")
       ->check(Range(1e-6, 1e9))
       ->capture_default_str();
   cmd->add_option("--natural-abundance", o.natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--starts", o.starts, "Starting points sampled uniformly in the flux polytope")->check(Range(0, 100000))->capture_default_str();
+  cmd->add_option("--starts", o.fit.starts, "Starting points sampled uniformly in the flux polytope")->check(Range(0, 100000))->capture_default_str();
   cmd->add_option("--start-from", o.starts_from, "Flux table (reaction, net, exchange) to start from as well, e.g. fluxion predict's fluxes.tsv (hybrid ML-Flux + MFA); repeatable");
-  cmd->add_option("--exchange-floor", o.exchange_floor,
+  cmd->add_option("--exchange-floor", o.fit.exchange_floor,
                   "Sampled starts draw each exchange flux log-uniformly from this fraction of its upper bound up to it")
       ->check(Range(1e-12, 1.0))
       ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Seed of the starting points")->capture_default_str();
-  cmd->add_option("--max-evaluations", o.max_evaluations, "Simulations per start at most")->check(Range(1, 10000000))->capture_default_str();
-  cmd->add_option("--mid-sd", o.mid_sd, "Standard deviation of a measured fraction where the data give none (default: an error)")
+  cmd->add_option("--threads", o.fit.threads, "Threads (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
+  cmd->add_option("--seed", o.fit.seed, "Seed of the starting points")->capture_default_str();
+  cmd->add_option("--max-evaluations", o.fit.max_evaluations, "Simulations per start at most")->check(Range(1, 10000000))->capture_default_str();
+  cmd->add_option("--mid-sd", o.fit.default_mid_sd, "Standard deviation of a measured fraction where the data give none (default: an error)")
       ->check(Range(1e-9, 1.0));
   cmd->add_option("--profile", o.profile,
                   "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange)")
@@ -97,17 +97,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     auto input_error = [&](const std::string& where, const std::string& what) {
       fail({Diagnostic{Severity::error, where, 0, 0, {}, what}});
     };
-    mfa::FitInputFiles given;
-    given.model = o.model;
-    given.experiments = o.experiments;
-    given.mids = o.mids;
-    given.mfapy_mdv = o.mfapy_mdv;
-    given.mfapy_status = o.mfapy_status;
-    given.mfapy_experiment = o.mfapy_experiment;
-    given.constraints = o.constraints;
-    given.measured_fluxes = o.measured_fluxes;
-    given.exchange_max = o.exchange_max;
-    auto loaded = mfa::load_fit_inputs(given);
+    auto loaded = mfa::load_fit_inputs(o.files);
     if (!accept(loaded, ctx)) return;
     mfa::FitInputs& inputs = loaded.value();
     const Model& model = inputs.model;
@@ -116,13 +106,8 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     const auto& experiments = inputs.experiments;
     const std::string& tracer_source = inputs.experiments_source;
     const std::string& mids_source = inputs.mids_source;
-    mfa::FitOptions options;
-    options.starts = o.starts;
-    options.threads = o.threads;
-    options.seed = o.seed;
-    options.exchange_floor = o.exchange_floor;
-    options.max_evaluations = o.max_evaluations;
-    options.default_mid_sd = o.mid_sd;
+    mfa::FitOptions options = o.fit;
+    int monte_carlo = o.monte_carlo;
     auto labelling = natural_abundance_labelling(model, o.natural);
     if (!accept(labelling, ctx)) return;
     options.natural_abundance = labelling.value().natural_abundance;
@@ -166,13 +151,13 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       spdlog::warn("the equality constraints fix every free flux: fluxion evaluates that one flux vector (SSR, χ² test, residuals), "
                    "every standard error is 0, and there are no intervals to compute");
       targets.clear();
-      o.monte_carlo = 0;
-      o.starts = options.starts = extra.empty() ? 1 : 0;
+      monte_carlo = 0;
+      options.starts = extra.empty() ? 1 : 0;
     }
     spdlog::info("fitting {} measurements with {} free parameters ({} left by the equality constraints) from {} starts",
                  problem.value().n_measurements(), problem.value().n_parameters(), problem.value().n_fitted(),
-                 o.starts + static_cast<int>(extra.size()));
-    ProgressBar bar("fit", o.starts + static_cast<long>(extra.size()), "starts");
+                 options.starts + static_cast<int>(extra.size()));
+    ProgressBar bar("fit", options.starts + static_cast<long>(extra.size()), "starts");
     auto fitted = problem.value().fit(options, extra, [&bar](int done, int) { bar.update(done); });
     bar.finish();
     if (!fitted) {
@@ -260,10 +245,10 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       files.emplace_back("profile.tsv", prof);
       summary["profile_likelihood"] = {{"confidence", 0.95}, {"seconds", profile_seconds}, {"intervals", jprof}, {"lowest_ssr_seen", lowest}};
     }
-    if (o.monte_carlo > 0) {
+    if (monte_carlo > 0) {
       const auto m0 = std::chrono::steady_clock::now();
-      ProgressBar mbar("monte carlo", o.monte_carlo, "data sets");
-      auto mc = problem.value().monte_carlo(fit, o.monte_carlo, options, [&mbar](int done, int) { mbar.update(done); });
+      ProgressBar mbar("monte carlo", monte_carlo, "data sets");
+      auto mc = problem.value().monte_carlo(fit, monte_carlo, options, [&mbar](int done, int) { mbar.update(done); });
       mbar.finish();
       if (!mc) {
         print_diagnostics(mc.diagnostics());
@@ -297,18 +282,18 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       }
       info.add_output(dir + name);
     }
-    info.add_input("model", o.model);
+    info.add_input("model", o.files.model);
     info.add_input("experiments", tracer_source);
     info.add_input("mids", mids_source);
-    if (!o.mfapy_status.empty()) info.add_input("mfapy_status", o.mfapy_status);
-    if (!o.constraints.empty()) info.add_input("constraints", o.constraints);
-    if (!o.measured_fluxes.empty()) info.add_input("measured_fluxes", o.measured_fluxes);
+    if (!o.files.mfapy_status.empty()) info.add_input("mfapy_status", o.files.mfapy_status);
+    if (!o.files.constraints.empty()) info.add_input("constraints", o.files.constraints);
+    if (!o.files.measured_fluxes.empty()) info.add_input("measured_fluxes", o.files.measured_fluxes);
     for (const auto& p : o.starts_from) info.add_input("start_from", p);
     info.set("natural_abundance_at_unlabelled_substrate_atoms", natural_abundance_text(o.natural));
-    info.set("starts", std::to_string(o.starts));
-    info.set("exchange_max", fmt_num(o.exchange_max));
-    info.set("exchange_floor", fmt_num(o.exchange_floor));
-    info.set("seed", std::to_string(o.seed));
+    info.set("starts", std::to_string(options.starts));
+    info.set("exchange_max", fmt_num(o.files.exchange_max));
+    info.set("exchange_floor", fmt_num(o.fit.exchange_floor));
+    info.set("seed", std::to_string(o.fit.seed));
     info.set("solver", "NLopt SLSQP");
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
     info.add_timing("fit", fit.seconds);
