@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
     std::vector<MeasuredFlux> measured_transport;
     for (Eigen::Index c : transport) {
       const double v = true_v.net(c), sd = std::max(0.01, 0.05 * std::fabs(v));
-      measured_transport.push_back({space.column_ids()[static_cast<std::size_t>(c)], {FluxTerm{c, false, 1.0}}, v + sd * noise(rng), sd});
+      measured_transport.push_back({space.column_ids()[static_cast<std::size_t>(c)], {FluxTerm{c, false, 1.0}}, v + sd * noise(rng), sd, 0, {}});
     }
     for (const bool partial : {false, true}) {
       if (!partial && s >= first + complete_sets) continue;

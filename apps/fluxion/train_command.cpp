@@ -303,14 +303,13 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     std::optional<KnnImputer> knn;
     if (knn_rows > 0 && eo.max_masked_rows > 0) knn.emplace(layout, p.knn_reference(), o.knn_k);
     const auto te0 = std::chrono::steady_clock::now();
-    ErrorTables tables;
-    try {
-      tables = compute_error_tables(p, expansion, d, knn ? &*knn : nullptr, eo, o.masked_rows > 0 ? p.pcnn() : nullptr);
-    } catch (const std::exception& e) {
-      print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, std::string("error tables: ") + e.what()}});
+    auto computed = compute_error_tables(p, expansion, d, knn ? &*knn : nullptr, eo, o.masked_rows > 0 ? p.pcnn() : nullptr);
+    if (!computed) {
+      for (const auto& problem : computed.diagnostics()) print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "error tables: " + problem.message}});
       ctx.exit_code = kExitFailure;
       return;
     }
+    const ErrorTables& tables = computed.value();
     const double table_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - te0).count();
     p.manifest()["error_tables"] = tables.to_json();
     std::string loss = "epoch\ttrain_mae\tvalidation_mae\n";

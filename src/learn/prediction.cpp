@@ -277,10 +277,11 @@ double ErrorTables::skill(const ErrorLevel& level, std::size_t column) const {
   return 1 - level.mae[column] / baseline_mae[column];
 }
 
-ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& x, const DatasetContents& data,
-                                 const KnnImputer* imputer, const ErrorTableOptions& o, const PcnnImputer* pcnn) {
+Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& x, const DatasetContents& data,
+                                         const KnnImputer* imputer, const ErrorTableOptions& o, const PcnnImputer* pcnn) {
+  using R = Result<ErrorTables>;
   if (data.flux_columns != x.columns())
-    throw std::invalid_argument("the dataset's flux columns are not the model's (was it made from another model?)");
+    return R::failure({Diagnostic{Severity::error, "", 0, 0, {}, "the dataset's flux columns are not the model's (was it made from another model?)"}});
   ErrorTables t;
   t.columns = x.columns();
   t.dg_reactions = x.dg_reactions();
@@ -291,7 +292,7 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
     return m;
   };
   std::vector<std::uint64_t> rows(data.test.begin(), data.test.begin() + std::min<long>(o.max_rows, static_cast<long>(data.test.size())));
-  if (rows.empty()) throw std::invalid_argument("the dataset has no test rows");
+  if (rows.empty()) return R::failure({Diagnostic{Severity::error, "", 0, 0, {}, "the dataset has no test rows"}});
   {
     const Eigen::MatrixXd pred = x.expand(predictor.predict(data.mid_rows(rows)));
     const Eigen::MatrixXd truth = truth_of(rows);
@@ -302,7 +303,7 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
       for (Eigen::Index j = 0; j < truth.cols(); ++j) t.baseline_mae.push_back((truth.col(j).array() - baseline(j)).abs().mean());
     }
   }
-  if (!imputer && !pcnn) return t;
+  if (!imputer && !pcnn) return R::success(std::move(t));
 
   // masked test rows: masks drawn in order from one seeded stream, imputed in parallel
   const MidLayout& layout = imputer ? imputer->layout() : pcnn->layout();
@@ -353,7 +354,7 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
     }
     add_levels("pcnn", imputed);
   }
-  if (!imputer) return t;
+  if (!imputer) return R::success(std::move(t));
   Eigen::MatrixXd imputed(n, complete.cols());
   ProgressBar bar("error tables (imputing masked test patterns)", n, "patterns", o.progress);
   std::atomic<long> next{0}, done{0};
@@ -373,7 +374,7 @@ ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpan
   bar.update(done.load());
   bar.finish();
   add_levels("knn", imputed);
-  return t;
+  return R::success(std::move(t));
 }
 
 // ---------------------------------------------------------------------------------------

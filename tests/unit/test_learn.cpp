@@ -328,7 +328,16 @@ TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
   const KnnImputer knn(l, rows_of(d.mids, d.train), 3);
   ErrorTableOptions eo;
   eo.max_masked_rows = 300;
-  const ErrorTables t = compute_error_tables(p.value(), x, d, &knn, eo);
+  auto computed = compute_error_tables(p.value(), x, d, &knn, eo);
+  ASSERT_TRUE(computed.ok()) << computed.message();
+  const ErrorTables& t = computed.value();
+  {  // user-level problems are Results, not exceptions
+    DatasetContents untested = d;
+    untested.test.clear();
+    auto none = compute_error_tables(p.value(), x, untested, &knn, eo);
+    ASSERT_FALSE(none.ok());
+    EXPECT_NE(none.message().find("no test rows"), std::string::npos) << none.message();
+  }
   ASSERT_EQ(t.levels.size(), 6u);
   EXPECT_EQ(t.levels[0].imputer, "none");
   EXPECT_EQ(t.levels[0].rows, 300);

@@ -107,8 +107,10 @@ struct ErrorTableOptions {
 // Error tables of a predictor on the dataset's test rows: the complete level, and levels
 // by masking for each imputer given (`knn`, `pcnn`; either may be null). Masks keep 1..T experiments and each metabolite with a probability drawn
 // uniformly from [0.1, 1] (ML-Flux's masks are the case of 1 to 3 experiments and 0.5).
-ErrorTables compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& expansion, const DatasetContents& data,
-                                 const KnnImputer* knn, const ErrorTableOptions& options, const PcnnImputer* pcnn = nullptr);
+// Errors (a Result, not an exception): the dataset's flux columns are not the model's, the
+// dataset has no test rows.
+Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& expansion, const DatasetContents& data,
+                                         const KnnImputer* knn, const ErrorTableOptions& options, const PcnnImputer* pcnn = nullptr);
 
 // One replicate's measurements in the predictor's input layout.
 struct Observation {
