@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/math/distributions/chi_squared.hpp>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -13,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "fluxion/core/statistics.hpp"
 #include "fluxion/isotope/traced_elements.hpp"
 #include "fluxion/sampling/samplers.hpp"
 
@@ -485,9 +485,8 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   result.n_parameters = static_cast<int>(nz);
   result.dof = result.n_measurements - result.n_parameters;
   if (result.dof > 0) {
-    const boost::math::chi_squared chi2(result.dof);
-    result.chi2_critical = boost::math::quantile(boost::math::complement(chi2, 0.05));
-    result.p_value = boost::math::cdf(boost::math::complement(chi2, result.ssr));
+    result.chi2_critical = chi_squared_critical(result.dof, 0.05);
+    result.p_value = chi_squared_upper_tail(result.ssr, result.dof);
   }
   // residuals per measurement
   for (std::size_t i = 0; i < im.entries.size(); ++i) {
@@ -571,7 +570,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
     d.error("the best fit does not belong to this problem", 0, 0);
     return R::failure(d);
   }
-  const double threshold = boost::math::quantile(boost::math::chi_squared(1), confidence);
+  const double threshold = chi_squared_quantile(confidence, 1);
   const auto& ex = im.space.exchange_columns();
   std::vector<ProfileInterval> out(targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) {

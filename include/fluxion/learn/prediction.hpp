@@ -14,6 +14,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
+#include "fluxion/core/statistics.hpp"  // chi_squared_critical, chi_squared_upper_tail
 #include "fluxion/isotope/emu.hpp"
 #include "fluxion/isotope/measured_mids.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
@@ -212,8 +213,5 @@ class LayoutSimulator {
 Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const DatasetProvenance& provenance,
                                                            const MidLayout& layout);
 
-// χ² distribution: the upper quantile (critical value) and the upper tail probability.
-double chi_squared_critical(double dof, double alpha = 0.05);
-double chi_squared_upper_tail(double x, double dof);
 
 }  // namespace fluxion
