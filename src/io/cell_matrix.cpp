@@ -2,6 +2,8 @@
 
 #include <hdf5.h>
 
+#include "fluxion/io/hdf5_handle.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -305,28 +307,8 @@ Result<CellMatrix> read_mex(const std::string& directory, const CellMatrixOption
 
 // ---------------------------------------------------------------- HDF5 (10x .h5, .h5ad)
 
-struct H5Handle {
-  hid_t id = H5I_INVALID_HID;
-  herr_t (*close)(hid_t) = nullptr;
-  H5Handle() = default;
-  H5Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  H5Handle(const H5Handle&) = delete;
-  H5Handle& operator=(const H5Handle&) = delete;
-  H5Handle(H5Handle&& o) noexcept : id(o.id), close(o.close) { o.id = H5I_INVALID_HID; }
-  ~H5Handle() {
-    if (id >= 0 && close) close(id);
-  }
-  explicit operator bool() const { return id >= 0; }
-};
-
-struct H5Fail : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-void quiet_hdf5() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
-}
+using H5Handle = hdf5::Handle;
+using H5Fail = hdf5::Error;
 
 bool h5_exists(hid_t loc, const std::string& path) {
   // every component must exist for H5Lexists on the full path
@@ -467,7 +449,7 @@ Result<CellMatrix> with_hdf5(const std::string& path, Body&& body) {
     d.error(problem);
     return Result<CellMatrix>::failure(d);
   }
-  quiet_hdf5();
+  hdf5::silence();
   H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file) {
     d.error("not an HDF5 file (or it cannot be read)");

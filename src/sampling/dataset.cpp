@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "fluxion/core/progress.hpp"
+#include "fluxion/io/hdf5_handle.hpp"
 
 namespace fluxion {
 
@@ -194,73 +195,46 @@ bool read_part(const fs::path& path, std::size_t n_free, std::size_t n_full, std
 
 // ---------------------------------------------------------------- HDF5
 
-struct H5Id {
-  hid_t id = H5I_INVALID_HID;
-  herr_t (*close)(hid_t) = nullptr;
-  H5Id() = default;
-  H5Id(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  H5Id(const H5Id&) = delete;
-  H5Id& operator=(const H5Id&) = delete;
-  H5Id(H5Id&& o) noexcept : id(o.id), close(o.close) { o.id = H5I_INVALID_HID; }
-  ~H5Id() {
-    if (id >= 0 && close) close(id);
-  }
-  bool ok() const { return id >= 0; }
-  operator hid_t() const { return id; }
-};
-
-struct H5Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-void h5check(herr_t status, const std::string& what) {
-  if (status < 0) throw H5Error(what);
-}
-H5Id h5own(hid_t id, herr_t (*close)(hid_t), const std::string& what) {
-  if (id < 0) throw H5Error(what);
-  return H5Id(id, close);
-}
-
-void silence_hdf5() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
-}
+using H5Id = io::hdf5::Handle;
+using H5Error = io::hdf5::Error;
+using io::hdf5::check;
+using io::hdf5::own;
 
 H5Id string_type() {
-  H5Id t = h5own(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
-  h5check(H5Tset_size(t, H5T_VARIABLE), "string type");
-  h5check(H5Tset_cset(t, H5T_CSET_UTF8), "string type");
+  H5Id t = own(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
+  check(H5Tset_size(t, H5T_VARIABLE), "string type");
+  check(H5Tset_cset(t, H5T_CSET_UTF8), "string type");
   return t;
 }
 
 void write_string_attribute(hid_t object, const char* name, const std::string& value) {
   H5Id type = string_type();
-  H5Id space = h5own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
-  H5Id attr = h5own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
+  H5Id space = own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
+  H5Id attr = own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
   const char* p = value.c_str();
-  h5check(H5Awrite(attr, type, &p), std::string("attribute ") + name);
+  check(H5Awrite(attr, type, &p), std::string("attribute ") + name);
 }
 
 void write_strings_attribute(hid_t object, const char* name, const std::vector<std::string>& values) {
   H5Id type = string_type();
   const hsize_t n = values.size();
-  H5Id space = h5own(H5Screate_simple(1, &n, nullptr), H5Sclose, "attribute space");
-  H5Id attr = h5own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
+  H5Id space = own(H5Screate_simple(1, &n, nullptr), H5Sclose, "attribute space");
+  H5Id attr = own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
   std::vector<const char*> p;
   for (const auto& v : values) p.push_back(v.c_str());
-  h5check(H5Awrite(attr, type, p.data()), std::string("attribute ") + name);
+  check(H5Awrite(attr, type, p.data()), std::string("attribute ") + name);
 }
 
 void write_int_attribute(hid_t object, const char* name, long value) {
-  H5Id space = h5own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
-  H5Id attr = h5own(H5Acreate2(object, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
+  H5Id space = own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
+  H5Id attr = own(H5Acreate2(object, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
   const std::int64_t v = value;
-  h5check(H5Awrite(attr, H5T_NATIVE_INT64, &v), std::string("attribute ") + name);
+  check(H5Awrite(attr, H5T_NATIVE_INT64, &v), std::string("attribute ") + name);
 }
 
 std::optional<std::string> read_string_attribute(hid_t object, const char* name) {
   if (H5Aexists(object, name) <= 0) return std::nullopt;
-  H5Id attr = h5own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, name);
+  H5Id attr = own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, name);
   H5Id type = string_type();
   char* p = nullptr;
   if (H5Aread(attr, type, &p) < 0 || !p) return std::nullopt;
@@ -271,12 +245,12 @@ std::optional<std::string> read_string_attribute(hid_t object, const char* name)
 
 std::vector<std::string> read_strings_attribute(hid_t object, const char* name) {
   if (H5Aexists(object, name) <= 0) return {};
-  H5Id attr = h5own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, name);
-  H5Id space = h5own(H5Aget_space(attr), H5Sclose, name);
+  H5Id attr = own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, name);
+  H5Id space = own(H5Aget_space(attr), H5Sclose, name);
   const auto n = H5Sget_simple_extent_npoints(space);
   std::vector<char*> p(static_cast<std::size_t>(std::max<hssize_t>(n, 0)), nullptr);
   H5Id type = string_type();
-  h5check(H5Aread(attr, type, p.data()), name);
+  check(H5Aread(attr, type, p.data()), name);
   std::vector<std::string> out;
   for (char* s : p) {
     out.emplace_back(s ? s : "");
@@ -290,35 +264,35 @@ std::vector<std::string> read_strings_attribute(hid_t object, const char* name) 
 H5Id create_dataset(hid_t parent, const char* name, hid_t file_type, hsize_t rows, hsize_t cols, int compression) {
   const int rank = cols > 0 ? 2 : 1;
   const hsize_t dims[2] = {rows, cols};
-  H5Id space = h5own(H5Screate_simple(rank, dims, nullptr), H5Sclose, name);
-  H5Id dcpl = h5own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, name);
-  h5check(H5Pset_obj_track_times(dcpl, 0), name);
-  h5check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), name);  // every row is written
+  H5Id space = own(H5Screate_simple(rank, dims, nullptr), H5Sclose, name);
+  H5Id dcpl = own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, name);
+  check(H5Pset_obj_track_times(dcpl, 0), name);
+  check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), name);  // every row is written
   if (compression > 0 && rows > 0) {
     const std::size_t row_bytes = H5Tget_size(file_type) * std::max<hsize_t>(cols, 1);
     const hsize_t chunk_rows = std::clamp<hsize_t>((1u << 20) / std::max<std::size_t>(row_bytes, 1), 1, rows);
     const hsize_t chunk[2] = {chunk_rows, std::max<hsize_t>(cols, 1)};
-    h5check(H5Pset_chunk(dcpl, rank, chunk), name);
-    h5check(H5Pset_shuffle(dcpl), name);
-    h5check(H5Pset_deflate(dcpl, static_cast<unsigned>(compression)), name);
+    check(H5Pset_chunk(dcpl, rank, chunk), name);
+    check(H5Pset_shuffle(dcpl), name);
+    check(H5Pset_deflate(dcpl, static_cast<unsigned>(compression)), name);
   }
-  return h5own(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name);
+  return own(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name);
 }
 
 void write_rows(hid_t dataset, hid_t memory_type, hsize_t first, hsize_t rows, hsize_t cols, const void* data) {
   if (rows == 0) return;
   const int rank = cols > 0 ? 2 : 1;
-  H5Id file_space = h5own(H5Dget_space(dataset), H5Sclose, "dataset space");
+  H5Id file_space = own(H5Dget_space(dataset), H5Sclose, "dataset space");
   const hsize_t start[2] = {first, 0}, count[2] = {rows, cols};
-  h5check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr), "hyperslab");
-  H5Id memory = h5own(H5Screate_simple(rank, count, nullptr), H5Sclose, "memory space");
-  h5check(H5Dwrite(dataset, memory_type, memory, file_space, H5P_DEFAULT, data), "write");
+  check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr), "hyperslab");
+  H5Id memory = own(H5Screate_simple(rank, count, nullptr), H5Sclose, "memory space");
+  check(H5Dwrite(dataset, memory_type, memory, file_space, H5P_DEFAULT, data), "write");
 }
 
 H5Id create_group(hid_t parent, const char* name) {
-  H5Id gcpl = h5own(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, name);
-  h5check(H5Pset_obj_track_times(gcpl, 0), name);
-  return h5own(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, name);
+  H5Id gcpl = own(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, name);
+  check(H5Pset_obj_track_times(gcpl, 0), name);
+  return own(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, name);
 }
 
 // ---------------------------------------------------------------- the sampler thread
@@ -687,7 +661,7 @@ Result<bool> DatasetGenerator::prepare(const std::string& directory, bool resume
 
 Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const DatasetRun& r) {
   using R = Result<DatasetSummary>;
-  silence_hdf5();
+  io::hdf5::silence();
   auto fail = [&](const std::string& where, const std::string& what) {
     return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}});
   };
@@ -998,8 +972,8 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   try {
     nlohmann::json file_manifest = manifest;
     file_manifest["shard"] = {{"rank", r.rank}, {"ranks", r.ranks}, {"rows", rows_here}};
-    H5Id fcpl = h5own(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "file properties");
-    H5Id file = h5own(H5Fcreate(tmp_path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "cannot create " + tmp_path.string());
+    H5Id fcpl = own(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "file properties");
+    H5Id file = own(H5Fcreate(tmp_path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "cannot create " + tmp_path.string());
     write_string_attribute(file, "format", "fluxion-dataset");
     write_int_attribute(file, "version", kDatasetFormatVersion);
     write_string_attribute(file, "manifest", file_manifest.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -1104,19 +1078,19 @@ Eigen::MatrixXd DatasetContents::mid_rows(const std::vector<std::uint64_t>& rows
 
 Result<DatasetContents> read_dataset(const std::string& path, const ReadOptions& options) {
   using R = Result<DatasetContents>;
-  silence_hdf5();
+  io::hdf5::silence();
   auto fail = [&](const std::string& what) { return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, what}}); };
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return fail("no such file");
   if (H5Fis_hdf5(path.c_str()) <= 0) return fail("is not an HDF5 file");
   try {
-    H5Id file = h5own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "cannot be opened");
+    H5Id file = own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "cannot be opened");
     const auto format = read_string_attribute(file, "format");
     if (!format || *format != "fluxion-dataset") return fail("is not a fluxion dataset (its root has no format attribute 'fluxion-dataset')");
     std::int64_t version = 0;
     {
-      H5Id attr = h5own(H5Aopen(file, "version", H5P_DEFAULT), H5Aclose, "version");
-      h5check(H5Aread(attr, H5T_NATIVE_INT64, &version), "version");
+      H5Id attr = own(H5Aopen(file, "version", H5P_DEFAULT), H5Aclose, "version");
+      check(H5Aread(attr, H5T_NATIVE_INT64, &version), "version");
     }
     if (version != kDatasetFormatVersion)
       return fail("is a fluxion dataset of format version " + std::to_string(version) + "; this fluxion reads version " +
@@ -1124,29 +1098,29 @@ Result<DatasetContents> read_dataset(const std::string& path, const ReadOptions&
     DatasetContents c;
     c.manifest = nlohmann::json::parse(read_string_attribute(file, "manifest").value_or("{}"));
     auto dims = [&](hid_t d) {
-      H5Id space = h5own(H5Dget_space(d), H5Sclose, "space");
+      H5Id space = own(H5Dget_space(d), H5Sclose, "space");
       hsize_t dd[2] = {0, 0};
       H5Sget_simple_extent_dims(space, dd, nullptr);
       return std::pair<hsize_t, hsize_t>{dd[0], dd[1]};
     };
     auto matrix = [&](const char* name, Eigen::MatrixXd& m) {
-      H5Id d = h5own(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose, std::string("has no dataset ") + name);
+      H5Id d = own(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose, std::string("has no dataset ") + name);
       const auto [rows, cols] = dims(d);
       Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-      if (rows * cols > 0) h5check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rm.data()), name);
+      if (rows * cols > 0) check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rm.data()), name);
       m = rm;
       return d;
     };
     auto vector = [&](hid_t parent, const char* name, std::vector<std::uint64_t>& v) {
-      H5Id d = h5own(H5Dopen2(parent, name, H5P_DEFAULT), H5Dclose, std::string("has no dataset ") + name);
+      H5Id d = own(H5Dopen2(parent, name, H5P_DEFAULT), H5Dclose, std::string("has no dataset ") + name);
       v.resize(dims(d).first);
-      if (!v.empty()) h5check(H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
+      if (!v.empty()) check(H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
     };
     if (options.mids_float32) {
-      H5Id d = h5own(H5Dopen2(file, "mids", H5P_DEFAULT), H5Dclose, "has no dataset mids");
+      H5Id d = own(H5Dopen2(file, "mids", H5P_DEFAULT), H5Dclose, "has no dataset mids");
       const auto [rows, cols] = dims(d);
       c.mids32.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-      if (rows * cols > 0) h5check(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.mids32.data()), "mids");
+      if (rows * cols > 0) check(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.mids32.data()), "mids");
     } else {
       H5Id d = matrix("mids", c.mids);
     }
@@ -1154,7 +1128,7 @@ Result<DatasetContents> read_dataset(const std::string& path, const ReadOptions&
     { H5Id d = matrix("fluxes", c.fluxes); c.flux_columns = read_strings_attribute(d, "columns"); }
     vector(file, "draw", c.draw);
     vector(file, "row", c.row);
-    H5Id g = h5own(H5Gopen2(file, "split", H5P_DEFAULT), H5Gclose, "has no group split");
+    H5Id g = own(H5Gopen2(file, "split", H5P_DEFAULT), H5Gclose, "has no group split");
     vector(g, "train", c.train);
     vector(g, "validation", c.validation);
     vector(g, "test", c.test);
