@@ -19,14 +19,14 @@ std::string_view to_string(NullSpaceMethod m) {
   return "?";
 }
 
-std::string FluxSpaceOptions::validate() const {
-  if (exact_max_columns < 1)
-    return "exact_max_columns = " + std::to_string(exact_max_columns) + " must be at least 1";
-  if (std::isnan(rank_tolerance)) return "rank_tolerance is not a number";
+std::vector<Diagnostic> FluxSpaceOptions::validate() const {
+  Diagnostics d("flux space options");
+  if (exact_max_columns < 1) d.error("is " + std::to_string(exact_max_columns) + "; must be at least 1", 0, 0, "exact_max_columns");
+  if (std::isnan(rank_tolerance)) d.error("is not a number", 0, 0, "rank_tolerance");
   std::set<std::string> seen;
   for (const auto& id : free_fluxes)
-    if (!seen.insert(id).second) return "free_fluxes names '" + id + "' twice";
-  return {};
+    if (!seen.insert(id).second) d.error("names '" + id + "' twice", 0, 0, "free_fluxes");
+  return d.items();
 }
 
 namespace {
@@ -103,10 +103,7 @@ RrefResult rational_rref(std::vector<std::vector<mpq_class>> a, const std::vecto
 
 Result<FluxSpace> FluxSpace::build(const Model& model, const FluxSpaceOptions& options) {
   Diagnostics diag("flux space of model '" + model.id + "'");
-  if (auto msg = options.validate(); !msg.empty()) {
-    diag.error(msg, 0, 0, "FluxSpaceOptions");
-    return Result<FluxSpace>::failure(diag);
-  }
+  if (auto problems = options.validate(); !problems.empty()) return Result<FluxSpace>::failure(problems);
   FluxSpace fs;
   const auto nr = static_cast<Eigen::Index>(model.reactions.size());
   fs.n_reactions_ = nr;

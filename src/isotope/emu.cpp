@@ -22,11 +22,12 @@ double natural_heavy_abundance(Element e) {
   return 0.0;
 }
 
-std::string EmuOptions::validate() const {
+std::vector<Diagnostic> EmuOptions::validate() const {
+  Diagnostics d("EMU options");
   std::set<std::string> seen;
   for (const auto& m : measured)
-    if (!seen.insert(m).second) return "measured names '" + m + "' twice";
-  return {};
+    if (!seen.insert(m).second) d.error("names '" + m + "' twice", 0, 0, "measured");
+  return d.items();
 }
 
 namespace {
@@ -237,10 +238,7 @@ std::vector<int> fill_reducing_order(std::vector<int> component, const std::vect
 
 Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, const EmuOptions& options) {
   Diagnostics d("EMU network of model '" + model.id + "' (" + std::string(element_symbol(options.element)) + ")");
-  if (auto msg = options.validate(); !msg.empty()) {
-    d.error(msg, 0, 0, "EmuOptions");
-    return Result<EmuModel>::failure(d);
-  }
+  if (auto problems = options.validate(); !problems.empty()) return Result<EmuModel>::failure(problems);
   auto impl = std::make_shared<Impl>();
   const Element el = options.element;
   const auto ei = static_cast<std::size_t>(el);

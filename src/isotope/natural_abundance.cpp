@@ -234,24 +234,27 @@ Result<bool> add_natural_isotopes(MidSet& mids, Eigen::MatrixXd* jacobian, const
   return Result<bool>::success(true);
 }
 
-std::string CorrectionOptions::validate() const {
+std::vector<Diagnostic> CorrectionOptions::validate() const {
+  Diagnostics d("correction options");
   auto f = parse_formula(formula, &isotopes);
-  if (!f) return f.diagnostics().front().message;
+  if (!f) {
+    d.error(f.diagnostics().front().message, 0, 0, "formula");
+    return d.items();
+  }
   const int available = f.value().count(std::string(element_symbol(tracer))) ? f.value().at(std::string(element_symbol(tracer))) : 0;
   if (tracer_atoms > available)
-    return "tracer_atoms = " + std::to_string(tracer_atoms) + " but the formula " + formula + " has " + std::to_string(available) +
-           " " + std::string(element_symbol(tracer)) + " atoms";
+    d.error("is " + std::to_string(tracer_atoms) + " but the formula " + formula + " has " + std::to_string(available) + " " +
+                std::string(element_symbol(tracer)) + " atoms",
+            0, 0, "tracer_atoms");
   if (std::max(available, tracer_atoms) > kMaxTracerAtoms)
-    return "more than " + std::to_string(kMaxTracerAtoms) + " tracer atoms: is the formula " + formula + " right?";
-  if (available == 0 && tracer_atoms < 0)
-    return "the formula " + formula + " has no " + std::string(element_symbol(tracer)) + " atoms to trace";
-  if (!(purity > 0 && purity <= 1)) return "purity = " + std::to_string(purity) + " must be in (0, 1]";
-  return {};
+    d.error("more than " + std::to_string(kMaxTracerAtoms) + " tracer atoms: is the formula " + formula + " right?", 0, 0, "tracer_atoms");
+  if (available == 0 && tracer_atoms < 0) d.error("the formula " + formula + " has no " + std::string(element_symbol(tracer)) + " atoms to trace", 0, 0, "formula");
+  if (!(purity > 0 && purity <= 1)) d.error("is " + std::to_string(purity) + "; must be in (0, 1]", 0, 0, "purity");
+  return d.items();
 }
 
 Result<CorrectionMatrix> correction_matrix(const CorrectionOptions& options, int measured_isotopologues) {
-  if (auto msg = options.validate(); !msg.empty())
-    return Result<CorrectionMatrix>::failure({Diagnostic{Severity::error, {}, 0, 0, "correction", msg}});
+  if (auto problems = options.validate(); !problems.empty()) return Result<CorrectionMatrix>::failure(problems);
   if (measured_isotopologues < 1)
     return Result<CorrectionMatrix>::failure({Diagnostic{Severity::error, {}, 0, 0, "correction", "no measured isotopologues"}});
   if (measured_isotopologues > kMaxTracerAtoms + 64)

@@ -65,14 +65,16 @@ struct FitProblem::Impl {
   Eigen::VectorXd h;
 };
 
-std::string FitOptions::validate() const {
-  if (starts < 0) return "starts must be >= 0";
-  if (threads < 0) return "threads must be >= 0";
-  if (max_evaluations < 1) return "max_evaluations must be >= 1";
-  if (!(relative_tolerance > 0)) return "relative_tolerance must be > 0";
-  if (default_mid_sd < 0) return "default_mid_sd must be >= 0";
-  if (!(exchange_floor > 0 && exchange_floor <= 1)) return "exchange_floor must be in (0, 1]";
-  return {};
+std::vector<Diagnostic> FitOptions::validate() const {
+  Diagnostics d("fit options");
+  if (starts < 0) d.error("must be >= 0", 0, 0, "starts");
+  if (threads < 0) d.error("must be >= 0", 0, 0, "threads");
+  if (max_evaluations < 1) d.error("must be >= 1", 0, 0, "max_evaluations");
+  if (restarts < 0) d.error("must be >= 0", 0, 0, "restarts");
+  if (!(relative_tolerance > 0)) d.error("must be > 0", 0, 0, "relative_tolerance");
+  if (!(default_mid_sd >= 0)) d.error("must be >= 0", 0, 0, "default_mid_sd");
+  if (!(exchange_floor > 0 && exchange_floor <= 1)) d.error("must be in (0, 1]", 0, 0, "exchange_floor");
+  return d.items();
 }
 
 Eigen::Index FitProblem::n_parameters() const { return impl_->space.n_free(); }
@@ -85,10 +87,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
                                       const std::vector<TracerExperiment>& experiments, const MidTable& mids,
                                       const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options) {
   Diagnostics d("fit");
-  if (auto v = options.validate(); !v.empty()) {
-    d.error(v, 0, 0);
-    return Result<FitProblem>::failure(d);
-  }
+  if (auto problems = options.validate(); !problems.empty()) return Result<FitProblem>::failure(problems);
   auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}});
   std::map<std::string, std::size_t> experiment_index;
   for (std::size_t i = 0; i < experiments.size(); ++i) experiment_index[experiments[i].id] = i;
@@ -322,10 +321,7 @@ void inequalities(unsigned m, double* result, unsigned n, const double* z, doubl
 Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<Eigen::VectorXd>& extra_starts,
                                   const std::function<void(int, int)>& progress) const {
   Diagnostics d("fit");
-  if (auto v = options.validate(); !v.empty()) {
-    d.error(v, 0, 0);
-    return Result<FitResult>::failure(d);
-  }
+  if (auto problems = options.validate(); !problems.empty()) return Result<FitResult>::failure(problems);
   const auto& im = *impl_;
   const Eigen::Index nf = im.space.n_free(), nz = im.null.cols();
   // starting points in z

@@ -45,7 +45,8 @@ struct FluxSpaceOptions {
                                          // empty = automatic choice
 
   // Empty when valid, else a sentence naming the field and what is wrong.
-  std::string validate() const;
+  // Problems, each naming its field (Diagnostic::context); empty when valid.
+  std::vector<Diagnostic> validate() const;
 };
 
 // Net and exchange fluxes of every column.

@@ -48,7 +48,7 @@ struct EmuOptions {
                                       // with atoms of the element), or every balanced metabolite
                                       // with such atoms
 
-  std::string validate() const;  // empty when valid
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 // How substrate (input pool) MIDs are made from a tracer experiment.

@@ -76,7 +76,7 @@ struct CorrectionOptions {
                                          // unlabelled positions (IsoCor's option; off when the
                                          // simulator already puts them on the substrates)
   IsotopeTable isotopes;                 // abundances that replace the built-in ones, by element
-  std::string validate() const;  // empty when valid
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 struct CorrectionMatrix {

@@ -49,7 +49,7 @@ struct FitOptions {
   double default_mid_sd = 0.0;    // sd of a measured fraction that has none; 0 = such fractions are an error
   std::vector<std::string> natural_abundance;  // substrates with natural abundance at unlabelled atoms ("*" = all)
 
-  std::string validate() const;
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 // One measured value and its fit.
