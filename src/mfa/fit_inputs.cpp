@@ -6,6 +6,7 @@
 #include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/freeflux.hpp"
+#include "fluxion/io/measurements.hpp"
 #include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/mid_table.hpp"
 #include "fluxion/io/model_io.hpp"
@@ -69,9 +70,9 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
   }
   std::vector<io::MfapyStatusRow> status_rows;
   if (!f.mfapy_status.empty()) {
-    auto text = slurp(f.mfapy_status);
-    if (!text) return error(f.mfapy_status, "cannot be read");
-    auto rows = io::read_mfapy_status(*text, f.mfapy_status);
+    auto text = io::read_text_file(f.mfapy_status);  // a failure says why (missing, a directory, unreadable)
+    if (!keep(text.diagnostics()) || !text) return failed({});
+    auto rows = io::read_mfapy_status(text.value(), f.mfapy_status);
     if (!keep(rows.diagnostics()) || !rows) return failed({});
     status_rows = rows.value();
     if (auto p = io::apply_mfapy_pseudo(status_rows, f.mfapy_status, in.model); !keep(p.diagnostics()) || !p) return failed({});
@@ -91,22 +92,20 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
 
   // measurements: FreeFlux's MDV table, fluxion's table (or IsoCor's output), or mfapy's MDV sheet
   const std::string experiment = f.mfapy_experiment.empty() ? in.experiments.front().id : f.mfapy_experiment;
-  const bool freeflux_mids = !f.mids.empty() && slurp(f.mids).value_or("").substr(0, 12) == "#fragment_ID";
-  if (freeflux_mids) {
-    auto table = io::read_freeflux_mdvs(*slurp(f.mids), f.mids, experiment);
+  if (!f.mids.empty()) {
+    auto text = io::read_text_file(f.mids);
+    if (!keep(text.diagnostics()) || !text) return failed({});
+    const bool freeflux = io::detect_mid_format(text.value()) == io::MidFileFormat::freeflux;
+    auto table = freeflux ? io::read_freeflux_mdvs(text.value(), f.mids, experiment) : io::read_mid_table(text.value(), f.mids);
     if (!keep(table.diagnostics()) || !table) return failed({});
-    in.mids = table.value();
-    in.mids_source = f.mids;
-  } else if (!f.mids.empty()) {
-    auto table = io::load_mid_table(f.mids);
-    if (!keep(table.diagnostics()) || !table) return failed({});
-    if (!keep(io::validate_mids(in.model, table.value(), f.mids, &in.experiments))) return failed({});
+    // fluxion's table and IsoCor's name their experiments and fragments: checked against the model
+    if (!freeflux && !keep(io::validate_mids(in.model, table.value(), f.mids, &in.experiments))) return failed({});
     in.mids = table.value();
     in.mids_source = f.mids;
   } else {
-    auto text = slurp(f.mfapy_mdv);
-    if (!text) return error(f.mfapy_mdv, "cannot be read");
-    auto table = io::read_mfapy_mdv(*text, f.mfapy_mdv, *model_text, experiment);
+    auto text = io::read_text_file(f.mfapy_mdv);
+    if (!keep(text.diagnostics()) || !text) return failed({});
+    auto table = io::read_mfapy_mdv(text.value(), f.mfapy_mdv, *model_text, experiment);
     if (!keep(table.diagnostics()) || !table) return failed({});
     in.mids = table.value();
     in.mids_source = f.mfapy_mdv;
@@ -130,8 +129,7 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
     in.measured = c.value().measured;
   }
   if (!f.measured_fluxes.empty()) {
-    const auto text = slurp(f.measured_fluxes);
-    auto m = text && text->substr(0, 12) == "#reaction_ID" ? io::read_freeflux_fluxes(*text, f.measured_fluxes, fs) : io::load_measured_fluxes(f.measured_fluxes, fs);
+    auto m = io::load_any_measured_fluxes(f.measured_fluxes, fs);
     if (!keep(m.diagnostics()) || !m) return failed({});
     in.measured.insert(in.measured.end(), m.value().begin(), m.value().end());
   }

@@ -440,6 +440,9 @@ if [ -n "$data" ] && [ -d "$data/mfa/mfapy" ]; then
   expect 2 "bad_mdv.txt:3:1: error: fragment 'Ala\[M-99\]' is not in the model's //Target_fragments" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/bad_mdv.txt" -e "$ex" -o "$tmp/fit2"
   printf 'State,Id,type,value,stdev,lb,ub\nreaction,r2,fixed,5,1,0,1000\n' > "$tmp/bad_status.csv"
   expect 2 "bad_status.csv:2:3: error: 'r2' is one direction of reversible reaction 'PGI'" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$mf/Example_2_Ecoli_mdv.txt" --mfapy-status "$tmp/bad_status.csv" -e "$ex" -o "$tmp/fit2"
+  # an mfapy sheet that cannot be read says why (it said "cannot be read")
+  expect 2 "nonexistent_mdv.txt: error: cannot open: No such file or directory" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/nonexistent_mdv.txt" -e "$ex" -o "$tmp/fit2"
+  expect 2 "error: is a directory, not a file" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$mf/Example_2_Ecoli_mdv.txt" --mfapy-status "$tmp" -e "$ex" -o "$tmp/fit2"
   expect 2 'exactly one of --mids and --mfapy-mdv' -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" -e "$ex" -o "$tmp/fit2"
 fi
 
