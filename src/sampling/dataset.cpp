@@ -20,11 +20,12 @@
 #include <thread>
 
 #include "fluxion/core/progress.hpp"
-#include "fluxion/io/hdf5_handle.hpp"
+#include "hdf5_attributes.hpp"
 
 namespace fluxion {
 
 namespace fs = std::filesystem;
+using namespace sampling_detail;
 
 namespace {
 
@@ -193,71 +194,7 @@ bool read_part(const fs::path& path, std::size_t n_free, std::size_t n_full, std
   return true;
 }
 
-// ---------------------------------------------------------------- HDF5
-
-using H5Id = io::hdf5::Handle;
-using H5Error = io::hdf5::Error;
-using io::hdf5::check;
-using io::hdf5::own;
-
-H5Id string_type() {
-  H5Id t = own(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
-  check(H5Tset_size(t, H5T_VARIABLE), "string type");
-  check(H5Tset_cset(t, H5T_CSET_UTF8), "string type");
-  return t;
-}
-
-void write_string_attribute(hid_t object, const char* name, const std::string& value) {
-  H5Id type = string_type();
-  H5Id space = own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
-  H5Id attr = own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
-  const char* p = value.c_str();
-  check(H5Awrite(attr, type, &p), std::string("attribute ") + name);
-}
-
-void write_strings_attribute(hid_t object, const char* name, const std::vector<std::string>& values) {
-  H5Id type = string_type();
-  const hsize_t n = values.size();
-  H5Id space = own(H5Screate_simple(1, &n, nullptr), H5Sclose, "attribute space");
-  H5Id attr = own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
-  std::vector<const char*> p;
-  for (const auto& v : values) p.push_back(v.c_str());
-  check(H5Awrite(attr, type, p.data()), std::string("attribute ") + name);
-}
-
-void write_int_attribute(hid_t object, const char* name, long value) {
-  H5Id space = own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
-  H5Id attr = own(H5Acreate2(object, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
-  const std::int64_t v = value;
-  check(H5Awrite(attr, H5T_NATIVE_INT64, &v), std::string("attribute ") + name);
-}
-
-std::optional<std::string> read_string_attribute(hid_t object, const char* name) {
-  if (H5Aexists(object, name) <= 0) return std::nullopt;
-  H5Id attr = own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, name);
-  H5Id type = string_type();
-  char* p = nullptr;
-  if (H5Aread(attr, type, &p) < 0 || !p) return std::nullopt;
-  std::string s(p);
-  H5free_memory(p);
-  return s;
-}
-
-std::vector<std::string> read_strings_attribute(hid_t object, const char* name) {
-  if (H5Aexists(object, name) <= 0) return {};
-  H5Id attr = own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, name);
-  H5Id space = own(H5Aget_space(attr), H5Sclose, name);
-  const auto n = H5Sget_simple_extent_npoints(space);
-  std::vector<char*> p(static_cast<std::size_t>(std::max<hssize_t>(n, 0)), nullptr);
-  H5Id type = string_type();
-  check(H5Aread(attr, type, p.data()), name);
-  std::vector<std::string> out;
-  for (char* s : p) {
-    out.emplace_back(s ? s : "");
-    if (s) H5free_memory(s);
-  }
-  return out;
-}
+// ---------------------------------------------------------------- HDF5 (attributes: hdf5_attributes.hpp)
 
 // A dataset of rows × cols (cols 0: one-dimensional), chunked by about 1 MiB of rows
 // when compressed; no timestamps, so equal contents give equal files.
@@ -466,119 +403,6 @@ Result<bool> same_settings(const fs::path& path, const nlohmann::json& settings)
 const char* precision_name(MidPrecision p) { return p == MidPrecision::float32 ? "float32" : "float64"; }
 
 }  // namespace
-
-// ---------------------------------------------------------------- layout
-
-nlohmann::json MidLayout::to_json() const {
-  nlohmann::json f = nlohmann::json::array();
-  for (const auto& field : fields)
-    f.push_back({{"element", std::string(element_symbol(field.element))}, {"metabolite", field.metabolite}, {"isotopologues", field.isotopologues}});
-  return {{"order", "(field * experiments + experiment) * width + isotopologue"},
-          {"width", width},
-          {"size", size()},
-          {"fields", f},
-          {"experiments", experiments}};
-}
-
-MidLayout MidLayout::from_json(const nlohmann::json& j) {
-  MidLayout l;
-  try {
-    l.width = j.at("width").get<int>();
-    l.experiments = j.at("experiments").get<std::vector<std::string>>();
-    for (const auto& f : j.at("fields")) {
-      const auto e = element_from_symbol(f.at("element").get<std::string>());
-      if (!e) throw std::invalid_argument("unknown element " + f.at("element").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-      l.fields.push_back({*e, f.at("metabolite").get<std::string>(), f.at("isotopologues").get<int>()});
-      if (l.fields.back().isotopologues < 1 || l.fields.back().isotopologues > l.width)
-        throw std::invalid_argument("field " + l.fields.back().metabolite + " has " + std::to_string(l.fields.back().isotopologues) +
-                                    " isotopologues in a layout of width " + std::to_string(l.width));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("MID layout: ") + e.what());
-  }
-  if (j.contains("size") && j.at("size").get<std::size_t>() != l.size()) throw std::invalid_argument("MID layout: its size does not match its fields");
-  return l;
-}
-
-nlohmann::json DatasetProvenance::to_json() const {
-  return {{"model", {{"name", model.name}, {"id", model.id}, {"sha256_reaction_tsv", model.sha256_reaction_tsv}}},
-          {"experiments", {{"source", experiments_source}, {"table", experiments_table}}},
-          {"elements", elements},
-          {"natural_abundance_at_unlabelled_substrate_atoms", natural_abundance},
-          {"sampler",
-           {{"method", sampler.method},
-            {"thinning", sampler.thinning},
-            {"exchange", sampler.exchange},
-            {"exchange_floor", sampler.exchange_floor},
-            {"exchange_log_mean", sampler.exchange_log_mean},
-            {"exchange_log_sd", sampler.exchange_log_sd},
-            {"exchange_sets", sampler.exchange_sets},
-            {"constraints", sampler.constraints},
-            {"cap_fluxes", sampler.cap_fluxes},
-            {"cap_bins", sampler.cap_bins},
-            {"cap_per_bin", sampler.cap_per_bin},
-            {"draws", sampler.draws},
-            {"normalize", sampler.normalize},
-            {"seed", sampler.seed},
-            {"input_sha256", sampler.input_sha256}}}};
-}
-
-Result<DatasetProvenance> DatasetProvenance::from_json(const nlohmann::json& j) {
-  using R = Result<DatasetProvenance>;
-  DatasetProvenance p;
-  std::string key;
-  // a missing key keeps the default; a present one must have the field's type
-  auto read = [&](const nlohmann::json& object, const char* name, auto& field) {
-    key = name;
-    if (object.is_object() && object.contains(name)) field = object.at(name).get<std::remove_reference_t<decltype(field)>>();
-  };
-  try {
-    if (!j.is_object()) throw std::invalid_argument("not an object");
-    const nlohmann::json none = nlohmann::json::object();
-    const nlohmann::json& m = j.contains("model") ? j.at("model") : none;
-    read(m, "name", p.model.name);
-    read(m, "id", p.model.id);
-    read(m, "sha256_reaction_tsv", p.model.sha256_reaction_tsv);
-    const nlohmann::json& e = j.contains("experiments") ? j.at("experiments") : none;
-    read(e, "source", p.experiments_source);
-    read(e, "table", p.experiments_table);
-    read(j, "elements", p.elements);
-    read(j, "natural_abundance_at_unlabelled_substrate_atoms", p.natural_abundance);
-    const nlohmann::json& s = j.contains("sampler") ? j.at("sampler") : none;
-    read(s, "method", p.sampler.method);
-    read(s, "thinning", p.sampler.thinning);
-    read(s, "exchange", p.sampler.exchange);
-    read(s, "exchange_floor", p.sampler.exchange_floor);
-    read(s, "exchange_log_mean", p.sampler.exchange_log_mean);
-    read(s, "exchange_log_sd", p.sampler.exchange_log_sd);
-    read(s, "exchange_sets", p.sampler.exchange_sets);
-    read(s, "constraints", p.sampler.constraints);
-    read(s, "cap_fluxes", p.sampler.cap_fluxes);
-    read(s, "cap_bins", p.sampler.cap_bins);
-    read(s, "cap_per_bin", p.sampler.cap_per_bin);
-    read(s, "draws", p.sampler.draws);
-    read(s, "normalize", p.sampler.normalize);
-    read(s, "seed", p.sampler.seed);
-    if (s.is_object() && s.contains("input_sha256")) p.sampler.input_sha256 = s.at("input_sha256");
-  } catch (const std::exception& ex) {
-    return R::failure({Diagnostic{Severity::error, "dataset provenance", 0, 0, {}, (key.empty() ? std::string() : "'" + key + "': ") + ex.what()}});
-  }
-  return R::success(std::move(p));
-}
-
-MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids) {
-  MidLayout layout;
-  layout.experiments = experiment_ids;
-  for (const auto& e : elements) {
-    const auto ids = e.model.measured_ids();
-    const auto atoms = e.model.measured_atoms();
-    for (std::size_t k = 0; k < ids.size(); ++k) {
-      layout.fields.push_back({e.model.element(), ids[k], atoms[k] + 1});
-      layout.width = std::max(layout.width, atoms[k] + 1);
-    }
-  }
-  return layout;
-}
 
 Split split_rows(long rows, double validation_fraction, double test_fraction, std::uint64_t seed) {
   Split s;
@@ -1064,81 +888,6 @@ Result<bool> write_shard_manifest(const std::string& directory, int ranks) {
   fs::remove(dir / "settings.json", ec);
   fs::remove(dir / "parts", ec);
   return Result<bool>::success(true);
-}
-
-Eigen::MatrixXd DatasetContents::mid_rows(const std::vector<std::uint64_t>& rows) const {
-  Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), n_inputs());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto r = static_cast<Eigen::Index>(rows[i]);
-    if (mids32.size() > 0) out.row(static_cast<Eigen::Index>(i)) = mids32.row(r).cast<double>();
-    else out.row(static_cast<Eigen::Index>(i)) = mids.row(r);
-  }
-  return out;
-}
-
-Result<DatasetContents> read_dataset(const std::string& path, const ReadOptions& options) {
-  using R = Result<DatasetContents>;
-  io::hdf5::silence();
-  auto fail = [&](const std::string& what) { return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, what}}); };
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return fail("no such file");
-  if (H5Fis_hdf5(path.c_str()) <= 0) return fail("is not an HDF5 file");
-  try {
-    H5Id file = own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "cannot be opened");
-    const auto format = read_string_attribute(file, "format");
-    if (!format || *format != "fluxion-dataset") return fail("is not a fluxion dataset (its root has no format attribute 'fluxion-dataset')");
-    std::int64_t version = 0;
-    {
-      H5Id attr = own(H5Aopen(file, "version", H5P_DEFAULT), H5Aclose, "version");
-      check(H5Aread(attr, H5T_NATIVE_INT64, &version), "version");
-    }
-    if (version != kDatasetFormatVersion)
-      return fail("is a fluxion dataset of format version " + std::to_string(version) + "; this fluxion reads version " +
-                  std::to_string(kDatasetFormatVersion));
-    DatasetContents c;
-    c.manifest = nlohmann::json::parse(read_string_attribute(file, "manifest").value_or("{}"));
-    auto dims = [&](hid_t d) {
-      H5Id space = own(H5Dget_space(d), H5Sclose, "space");
-      hsize_t dd[2] = {0, 0};
-      H5Sget_simple_extent_dims(space, dd, nullptr);
-      return std::pair<hsize_t, hsize_t>{dd[0], dd[1]};
-    };
-    auto matrix = [&](const char* name, Eigen::MatrixXd& m) {
-      H5Id d = own(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose, std::string("has no dataset ") + name);
-      const auto [rows, cols] = dims(d);
-      Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-      if (rows * cols > 0) check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rm.data()), name);
-      m = rm;
-      return d;
-    };
-    auto vector = [&](hid_t parent, const char* name, std::vector<std::uint64_t>& v) {
-      H5Id d = own(H5Dopen2(parent, name, H5P_DEFAULT), H5Dclose, std::string("has no dataset ") + name);
-      v.resize(dims(d).first);
-      if (!v.empty()) check(H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
-    };
-    if (options.mids_float32) {
-      H5Id d = own(H5Dopen2(file, "mids", H5P_DEFAULT), H5Dclose, "has no dataset mids");
-      const auto [rows, cols] = dims(d);
-      c.mids32.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-      if (rows * cols > 0) check(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.mids32.data()), "mids");
-    } else {
-      H5Id d = matrix("mids", c.mids);
-    }
-    { H5Id d = matrix("free_fluxes", c.free_fluxes); c.free_columns = read_strings_attribute(d, "columns"); }
-    { H5Id d = matrix("fluxes", c.fluxes); c.flux_columns = read_strings_attribute(d, "columns"); }
-    vector(file, "draw", c.draw);
-    vector(file, "row", c.row);
-    H5Id g = own(H5Gopen2(file, "split", H5P_DEFAULT), H5Gclose, "has no group split");
-    vector(g, "train", c.train);
-    vector(g, "validation", c.validation);
-    vector(g, "test", c.test);
-    c.rows = static_cast<long>(c.row.size());
-    return R::success(std::move(c));
-  } catch (const H5Error& e) {
-    return fail(std::string("HDF5: ") + e.what());
-  } catch (const nlohmann::json::exception& e) {
-    return fail(std::string("its manifest is not valid JSON: ") + e.what());
-  }
 }
 
 }  // namespace fluxion
