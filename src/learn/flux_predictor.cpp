@@ -242,20 +242,38 @@ std::vector<int> default_hidden_layers(const std::string& model_id, std::size_t 
   return {first, std::max(32, first / 2), std::max(32, first / 4), 32};
 }
 
+std::vector<Diagnostic> TrainOptions::validate() const {
+  Diagnostics d("training");
+  if (hidden.empty()) d.error("give at least one hidden layer", 0, 0, "hidden");
+  for (int h : hidden)
+    if (h < 1) d.error("hidden layer sizes must be positive (got " + std::to_string(h) + ")", 0, 0, "hidden");
+  if (batch < 1) d.error("must be positive", 0, 0, "batch");
+  if (epochs < 1) d.error("must be positive", 0, 0, "epochs");
+  if (patience < 1) d.error("must be positive", 0, 0, "patience");
+  if (lr_decay_after < 0) d.error("must be >= 0", 0, 0, "lr_decay_after");
+  if (loss != "mae" && loss != "weighted_mse" && loss != "balanced_mae" && loss != "hybrid")
+    d.error("unknown loss '" + loss + "' (mae, weighted_mse, balanced_mae or hybrid)", 0, 0, "loss");
+  if (schedule != "plateau" && schedule != "cosine") d.error("unknown schedule '" + schedule + "' (plateau or cosine)", 0, 0, "schedule");
+  if (device != "cpu" && device != "cuda" && device != "auto") d.error("unknown device '" + device + "' (cpu, cuda or auto)", 0, 0, "device");
+  if (!(input_noise >= 0) || !std::isfinite(input_noise)) d.error("input noise must be a finite SD >= 0", 0, 0, "input_noise");
+  if (input_noise_mode != "fixed" && input_noise_mode != "ranged")
+    d.error("unknown input noise mode '" + input_noise_mode + "' (fixed or ranged)", 0, 0, "input_noise_mode");
+  if (!(input_scale_floor > 0) || !std::isfinite(input_scale_floor)) d.error("must be a finite number > 0", 0, 0, "input_scale_floor");
+  if (fine_tune_epochs < 0) d.error("fine-tuning epochs must be >= 0", 0, 0, "fine_tune_epochs");
+  if (!fine_tune_columns.empty() && fine_tune_epochs == 0) d.error("fine-tuning columns are given but no fine-tuning epochs", 0, 0, "fine_tune_columns");
+  if (!(learning_rate > 0) || !std::isfinite(learning_rate) || learning_rate > 10) d.error("the learning rate must be in (0, 10]", 0, 0, "learning_rate");
+  if (!(time_limit_seconds >= 0)) d.error("must be >= 0", 0, 0, "time_limit_seconds");
+  if (stop_after_epochs < 0) d.error("must be >= 0", 0, 0, "stop_after_epochs");
+  if ((resume || time_limit_seconds > 0 || stop_after_epochs > 0) && checkpoint.empty())
+    d.error("resuming or pausing a training needs a checkpoint file", 0, 0, "checkpoint");
+  return d.items();
+}
+
 Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const TrainOptions& o, TrainingHistory& history) {
   using R = Result<FluxPredictor>;
   auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "training", 0, 0, {}, what}}); };
   if (data.train.empty() || data.validation.empty()) return fail("the dataset needs training and validation rows");
-  if (o.hidden.empty()) return fail("give at least one hidden layer");
-  for (int h : o.hidden)
-    if (h < 1) return fail("hidden layer sizes must be positive (got " + std::to_string(h) + ")");
-  if (o.batch < 1 || o.epochs < 1) return fail("batch size and epochs must be positive");
-  if (o.loss != "mae" && o.loss != "weighted_mse" && o.loss != "balanced_mae" && o.loss != "hybrid")
-    return fail("unknown loss '" + o.loss + "' (mae, weighted_mse, balanced_mae or hybrid)");
-  if (o.schedule != "plateau" && o.schedule != "cosine") return fail("unknown schedule '" + o.schedule + "' (plateau or cosine)");
-  if (!(o.input_noise >= 0) || !std::isfinite(o.input_noise)) return fail("input noise must be a finite SD >= 0");
-  if (o.fine_tune_epochs < 0) return fail("fine-tuning epochs must be >= 0");
-  if (!o.fine_tune_columns.empty() && o.fine_tune_epochs == 0) return fail("fine-tuning columns are given but no fine-tuning epochs");
+  if (auto problems = o.validate(); !problems.empty()) return R::failure(problems);
   for (const auto& c : o.fine_tune_columns)
     if (std::find(data.free_columns.begin(), data.free_columns.end(), c) == data.free_columns.end()) {
       std::string names;
@@ -263,11 +281,6 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
       if (data.free_columns.size() > 12) names += ", …";
       return fail("cannot fine-tune '" + c + "': not a free flux of this dataset (its " + std::to_string(data.free_columns.size()) + ": " + names + ")");
     }
-  if (o.input_noise_mode != "fixed" && o.input_noise_mode != "ranged")
-    return fail("unknown input noise mode '" + o.input_noise_mode + "' (fixed or ranged)");
-  if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate) || o.learning_rate > 10) return fail("the learning rate must be in (0, 10]");
-  if ((o.resume || o.time_limit_seconds > 0 || o.stop_after_epochs > 0) && o.checkpoint.empty())
-    return fail("resuming or pausing a training needs a checkpoint file");
   if (o.resume && !std::filesystem::is_regular_file(o.checkpoint)) return fail("no checkpoint to resume at " + o.checkpoint);
   if (o.loss != "mae" && (o.kernel.cols() != data.free_fluxes.cols() || o.kernel.rows() != data.fluxes.cols()))
     return fail("the loss on full fluxes needs the kernel of the dataset's model (" + std::to_string(data.fluxes.cols()) + " × " +

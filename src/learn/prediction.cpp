@@ -187,12 +187,21 @@ PredictionPipeline::PredictionPipeline(const FluxPredictor& predictor, const Flu
                                        const KnnImputer* imputer, MidLayout layout)
     : predictor_(predictor), expansion_(expansion), tables_(tables), imputer_(imputer), layout_(std::move(layout)) {}
 
+std::vector<Diagnostic> PredictOptions::validate() const {
+  Diagnostics d("prediction options");
+  if (imputer != "auto" && imputer != "pcnn" && imputer != "knn" && imputer != "none")
+    d.error("unknown imputer '" + imputer + "' (auto, pcnn, knn or none)", 0, 0, "imputer");
+  if (knn_k < 1) d.error("must be at least 1", 0, 0, "knn_k");
+  if (!(temperature > 0) || !std::isfinite(temperature)) d.error("must be a finite temperature > 0 K", 0, 0, "temperature");
+  if (!(default_mid_sd > 0) || !std::isfinite(default_mid_sd)) d.error("must be a finite SD > 0", 0, 0, "default_mid_sd");
+  return d.items();
+}
+
 Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>& observations, const PredictOptions& o) const {
   using R = Result<PredictionReport>;
   auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "prediction", 0, 0, {}, what}}); };
   if (observations.empty()) return fail("no measurements");
-  if (o.imputer != "knn" && o.imputer != "pcnn" && o.imputer != "none" && o.imputer != "auto")
-    return fail("unknown imputer '" + o.imputer + "' (auto, pcnn, knn or none)");
+  if (auto problems = o.validate(); !problems.empty()) return R::failure(problems);
   // auto: the tighter error table at this masking — the geometric mean over net fluxes of
   // se_knn / se_pcnn (scale-free: a flux of 1,000 does not outvote one of 0.1)
   auto choose = [&](double masked) -> std::string {

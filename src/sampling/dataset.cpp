@@ -863,7 +863,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   return R::success(summary);
 }
 
-// ---------------------------------------------------------------- shards, reading
+// ---------------------------------------------------------------- shards
 
 Result<bool> write_shard_manifest(const std::string& directory, int ranks) {
   const fs::path dir(directory);

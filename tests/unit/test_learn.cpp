@@ -737,3 +737,27 @@ TEST(FluxPredictor, FineTuningLearnsOnlyTheChosenOutput) {
   o.input_noise_mode = "uniform";
   EXPECT_FALSE(FluxPredictor::train(d, o, h).ok());
 }
+
+// Options check themselves, each problem naming its field; the engines return them.
+TEST(Options, ValidateNamesTheField) {
+  TrainOptions t;
+  t.hidden = {64, 0};
+  t.learning_rate = -1;
+  t.loss = "l3";
+  t.resume = true;  // without a checkpoint
+  std::set<std::string> fields;
+  for (const auto& d : t.validate()) fields.insert(d.context);
+  EXPECT_EQ(fields, (std::set<std::string>{"hidden", "learning_rate", "loss", "checkpoint"}));
+  TrainOptions fine;
+  fine.hidden = {8};
+  EXPECT_TRUE(fine.validate().empty());
+
+  PredictOptions p;
+  p.imputer = "magic";
+  p.knn_k = 0;
+  p.temperature = std::nan("");
+  fields.clear();
+  for (const auto& d : p.validate()) fields.insert(d.context);
+  EXPECT_EQ(fields, (std::set<std::string>{"imputer", "knn_k", "temperature"}));
+  EXPECT_TRUE(PredictOptions{}.validate().empty());
+}

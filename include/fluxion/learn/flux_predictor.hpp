@@ -82,6 +82,10 @@ struct TrainOptions {
   int fine_tune_epochs = 0;
   Eigen::MatrixXd kernel;            // weighted_mse: full × free (FluxExpansion::kernel)
   std::vector<double> flux_weights;  // weighted_mse: one per full column
+
+  // Problems of the options alone, each naming its field; train() adds those that depend on
+  // the dataset (fine-tuning columns, the kernel's shape).
+  std::vector<Diagnostic> validate() const;
 };
 
 struct TrainingHistory {

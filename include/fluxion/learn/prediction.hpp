@@ -136,6 +136,8 @@ struct PredictOptions {
   int knn_k = 3;
   double temperature = kDefaultTemperature;
   double default_mid_sd = 0.01;  // where the table gives none
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 struct ReplicatePrediction {
