@@ -33,11 +33,6 @@ std::string num(double v) {
   return buf;
 }
 
-void input_error(Context& ctx, const std::string& where, const std::string& message) {
-  print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, message}});
-  ctx.exit_code = kExitInput;
-}
-
 struct Knockouts {
   std::vector<std::string> reactions, genes;
   std::string bounds;  // --set-bounds

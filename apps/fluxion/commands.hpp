@@ -104,6 +104,9 @@ inline std::vector<std::string> split_outside_brackets(const std::vector<std::st
 // Prints diagnostics (errors and warnings) to stderr.
 void print_diagnostics(const std::vector<Diagnostic>& items);
 
+// Prints "WHERE: error: WHAT" and sets exit 2 (bad input); commands `return input_error(...)`.
+void input_error(Context& ctx, const std::string& where, const std::string& what);
+
 // Prints a result's diagnostics; on failure marks bad input (exit 2) and returns false.
 template <class T>
 bool accept(const Result<T>& r, Context& ctx) {

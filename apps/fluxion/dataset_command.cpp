@@ -113,10 +113,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     const auto t0 = std::chrono::steady_clock::now();
     World world;
     io::RunInfo info(argv);
-    auto input_error = [&ctx](const std::string& where, const std::string& what) {
-      print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
-      ctx.exit_code = kExitInput;
-    };
+    auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
     if (o.rows == 0 && o.sampler.draws == 0) return input_error("--rows", "give the number of flux sets (--rows), or a draw budget (--draws)");
     auto model = io::load_model(o.model);
     if (!accept(model, ctx)) return;

@@ -30,10 +30,7 @@ void add_keras_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ->group("Required");
   cmd->add_option("-o,--output", o.output, "The package to write (.fluxpkg)")->required()->group("Required");
   cmd->callback([&ctx] {
-    auto input_error = [&ctx](const std::string& where, const std::string& what) {
-      print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
-      ctx.exit_code = kExitInput;
-    };
+    auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
     const std::string like_path = learn::find_predictor(o.like);
     if (like_path.empty()) return input_error(o.like, "is neither a predictor package file nor a built-in predictor (" + learn::builtin_predictor_list() + ")");
     auto like = FluxPredictor::load(like_path);

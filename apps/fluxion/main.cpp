@@ -39,6 +39,11 @@ void print_diagnostics(const std::vector<Diagnostic>& items) {
   if (hidden_warnings > 0) std::cerr << "… and " << hidden_warnings << " more warning" << (hidden_warnings > 1 ? "s" : "") << " (the first " << kShown << " are shown)\n";
 }
 
+void input_error(Context& ctx, const std::string& where, const std::string& what) {
+  print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
+  ctx.exit_code = kExitInput;
+}
+
 // Every numeric option of every command refuses NaN, infinities and numbers beyond a
 // double's range. CLI11 (through strtod) accepts "nan" and "inf", and a range check lets NaN
 // through, since every comparison with it is false. Added here, once, it holds for the

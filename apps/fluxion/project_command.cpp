@@ -79,10 +79,7 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
     auto table = io::load_reference_table(o.references, model, default_conf);
     if (!accept(table, ctx)) return;
     io::ReferenceTable& ref = table.value();
-    auto input_error = [&](const std::string& where, const std::string& message) {
-      print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, message}});
-      ctx.exit_code = kExitInput;
-    };
+    auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
     for (auto [ids, conf, flag] : {std::tuple{&o.fixed, io::Confidence::fixed, "--fixed"}, std::tuple{&o.noisy, io::Confidence::noisy, "--noisy"},
                                    std::tuple{&o.unmeasured, io::Confidence::unmeasured, "--unmeasured"}}) {
       for (const auto& id : *ids) {

@@ -65,10 +65,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
-    auto input_error = [&ctx](const std::string& where, const std::string& what) {
-      print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
-      ctx.exit_code = kExitInput;
-    };
+    auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
     auto package = open_predictor_package(o.predictor, o.model, ctx);
     if (!package) return;
     const std::string& package_path = package->path();
