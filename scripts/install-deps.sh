@@ -33,8 +33,8 @@ packages=(
   # the web service: HTTP server, job stores (SQLite; PostgreSQL for several hosts, and its
   # server for the tests), the browser the front-end tests drive
   libcpp-httplib-dev libsqlite3-dev libpqxx-dev postgresql chromium
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks (python3: the docs examples' extraction, the include check, bad-input cases)
+  libgtest-dev libgmock-dev libbenchmark-dev python3
 )
 
 missing=()

@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
-#include <set>
 
 #include "fluxion/core/format.hpp"
 #include "fluxion/io/mid_table.hpp"
@@ -12,8 +9,6 @@
 #include "fluxion/io/run_info.hpp"
 
 namespace fluxion::learn {
-
-namespace fs = std::filesystem;
 
 struct PredictorPackage::State {
   std::string path, model_name;
