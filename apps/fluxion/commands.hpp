@@ -7,6 +7,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -14,6 +15,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/model.hpp"
+#include "fluxion/core/options.hpp"
 
 namespace fluxion::cbm {
 class Projector;
@@ -32,6 +34,9 @@ inline constexpr int kExitInput = 2;
 
 struct Context {
   int exit_code = kExitOk;
+  // each command's declared options (bind_options in option_binding.hpp), by command path
+  // ("fit", "dynamics train"): the web forms and docs/options.md read them
+  std::map<std::string, std::vector<OptionInfo>> declarations;
 };
 
 // A number as a person writes it in a message: 0.01, 1000, 1e+06 (not 0.010000 or 309 digits).
@@ -136,8 +141,9 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
 void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_dynamics_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // dynamics train, predict
-// Every command but serve and worker (the web's checker builds its own copy of them).
+// Every command but version, serve and worker.
 void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
-void add_serve_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // serve, worker
+// serve, worker: the web forms are the declarations (Context::declarations) of the commands added before
+void add_serve_commands(CLI::App& app, Context& ctx);
 
 }  // namespace fluxion::cli

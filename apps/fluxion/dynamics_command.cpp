@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "learned_commands.hpp"
 #include "fluxion/core/progress.hpp"
 #include "fluxion/dynamics/flux_series.hpp"
@@ -34,6 +35,26 @@ struct DynamicsPredictCli {
   int trajectories = 200;
   std::uint64_t seed = 1;
 };
+
+const OptionTable<DynamicsTrainCli>& train_cli_table() {
+  static const OptionTable<DynamicsTrainCli> t = [] {
+    OptionTable<DynamicsTrainCli> t;
+    t.add("data", &DynamicsTrainCli::data, "Directory of per-day tables d0.csv.gz, d1.csv.gz, … (rows features, columns cells)")
+        .short_name("d")
+        .kind(OptionKind::series)
+        .label("Per-day tables")
+        .web("Inputs")
+        .web_required();
+    t.add("configurations", &DynamicsTrainCli::configurations,
+          "Knockout experiment: a directory of configurations (all_genes/, ko_*/), each a directory of per-day tables");
+    t.add("output", &DynamicsTrainCli::output, "Output directory (model.pt, model.json, history.csv, day_metrics.csv, summary.json, plots)")
+        .short_name("o")
+        .required();
+    t.add("quiet", &DynamicsTrainCli::quiet, "No progress bar").short_name("q");
+    return t;
+  }();
+  return t;
+}
 
 std::string num(double v) {
   if (!std::isfinite(v)) return "";
@@ -121,67 +142,13 @@ bool write_info(const io::RunInfo& info, const std::string& directory, Context& 
 
 void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& argv) {
   static DynamicsTrainCli o;
-  auto& p = o.options;
   auto* cmd = parent.add_subcommand("train", "Train NP, NODEP or SNODEP on a per-day time series of single cells");
+  auto bound = bind_options(cmd, train_cli_table(), o, ctx);
+  bind_options(cmd, dynamics::NeuralProcessOptions::table(), o.options, ctx);
   auto* in = cmd->add_option_group("input", "The time series (one of)");
-  in->add_option("-d,--data", o.data, "Directory of per-day tables d0.csv.gz, d1.csv.gz, … (rows features, columns cells)");
-  in->add_option("--configurations", o.configurations,
-                 "Knockout experiment: a directory of configurations (all_genes/, ko_*/), each a directory of per-day tables");
+  in->add_option(bound["data"]);
+  in->add_option(bound["configurations"]);
   in->require_option(1);
-  cmd->add_option("--test-configuration", p.test_configuration, "--configurations: the configuration held out for testing (an unseen knockout)");
-  cmd->add_option("-o,--output", o.output, "Output directory (model.pt, model.json, history.csv, day_metrics.csv, summary.json, plots)")->required();
-  cmd->add_option("--model", p.model, "np, nodep, snodep, or the baselines lode (Latent ODE) and rnn-vae (latent_ode's defaults, a fluxion configuration)")
-      ->check(CLI::IsMember({"np", "nodep", "snodep", "lode", "rnn-vae"}))
-      ->capture_default_str();
-  cmd->add_option("--data-kind", p.data_kind, "expression (raw counts), flux or balance")
-      ->check(CLI::IsMember({"expression", "flux", "balance"}))
-      ->capture_default_str();
-  cmd->add_option("--encoder", p.encoder, "auto (np, nodep: mlp; snodep: lstm, or gru-ode when --frequency < 1), mlp, lstm, gru-ode")
-      ->check(CLI::IsMember({"auto", "mlp", "lstm", "gru-ode"}))
-      ->capture_default_str();
-  cmd->add_option("--likelihood", p.likelihood, "auto (poisson for snodep on expression, else normal), normal, poisson")
-      ->check(CLI::IsMember({"auto", "normal", "poisson"}))
-      ->capture_default_str();
-  cmd->add_option("--latent", p.latent, "auto (lognormal for snodep on expression, else normal), normal, lognormal")
-      ->check(CLI::IsMember({"auto", "normal", "lognormal"}))
-      ->capture_default_str();
-  cmd->add_option("--epochs", p.epochs, "Training epochs (the paper: 500)")->check(Range(1, 100000))->capture_default_str();
-  cmd->add_option("--trajectories", p.trajectories, "Pseudo-trajectories drawn once (one cell per day)")->check(Range(1, 10000000))->capture_default_str();
-  cmd->add_option("--batch-size", p.batch_size, "Trajectories per optimiser step")->check(Range(1, 1000000))->capture_default_str();
-  cmd->add_option("--test-trajectories", p.test_trajectories, "The paper's test set: the last trajectories of the training set")
-      ->check(Range(1, 1000000))
-      ->capture_default_str();
-  cmd->add_option("--context", p.context_points, "Context: the first days the encoder sees")->check(Range(1, 10000))->capture_default_str();
-  cmd->add_option("--target", p.target_points, "Training target: the first days the loss scores")->check(Range(1, 10000))->capture_default_str();
-  cmd->add_option("--learning-rate", p.learning_rate, "RMSprop's learning rate (0: 1e-3, or 1e-4 with the gru-ode encoder); lode, rnn-vae: Adamax's (0: 1e-2)")
-      ->check(Range(0.0, 10.0))
-      ->capture_default_str();
-  cmd->add_option("--frequency", p.frequency, "Irregular sampling: the share of days 1…target−1 observed (1 = regular)")
-      ->check(Range(0.01, 1.0))
-      ->capture_default_str();
-  cmd->add_option("--holdout", p.holdout, "Share of each day's cells kept out of training, scored as fresh trajectories (0 = the paper's protocol only)")
-      ->check(Range(0.0, 0.9))
-      ->capture_default_str();
-  cmd->add_option("--time-scale", p.time_scale, "t = day × this")->check(PositiveNumber)->capture_default_str();
-  cmd->add_option("--solver", p.solver, "Decoder ODE solver: dopri5 (adaptive), rk4, euler")
-      ->check(CLI::IsMember({"dopri5", "rk4", "euler"}))
-      ->capture_default_str();
-  cmd->add_option("--rtol", p.rtol, "dopri5 relative tolerance (lode: latent_ode's 1e-3 and 1e-4 always)")->check(PositiveNumber)->capture_default_str();
-  cmd->add_option("--atol", p.atol, "dopri5 absolute tolerance")->check(PositiveNumber)->capture_default_str();
-  cmd->add_option("--step", p.step, "rk4, euler: the step in t")->check(PositiveNumber)->capture_default_str();
-  cmd->add_option("--seed", p.seed, "Random seed (weights, trajectories, batches)")->capture_default_str();
-  cmd->add_flag("--reference-draw", p.reference_draw,
-                "Draw the pseudo-trajectories exactly as the reference implementation does (numpy RandomState(42), pandas sample): the paper's "
-                "training and test trajectories; needs --holdout 0");
-  cmd->add_option("--reference-draw-seed", p.reference_draw_seed, "numpy's seed for --reference-draw (42 is the reference's)")->capture_default_str();
-  cmd->add_option("--threads", p.threads, "Intra-op threads (1 is fastest for these small networks; run several trainings in parallel instead)")
-      ->check(Range(1, 1024))
-      ->capture_default_str();
-  cmd->add_option("--eval-every", p.eval_every, "Epochs between test evaluations")->check(Range(1, 100000))->capture_default_str();
-  cmd->add_option("--w1-samples", p.w1_samples, "Model samples per day for the Wasserstein distances (0 = none)")
-      ->check(Range(0, 100000))
-      ->capture_default_str();
-  cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "fluxion/cbm/expression.hpp"
 #include "fluxion/cbm/fba.hpp"
 #include "fluxion/io/flux_table.hpp"
@@ -27,6 +28,35 @@ struct FbaCli {
   std::string format = "tsv";
 };
 
+const OptionTable<FbaCli>& fba_cli_table() {
+  static const OptionTable<FbaCli> t = [] {
+    OptionTable<FbaCli> t;
+    t.add("model", &FbaCli::model, "Model file or built-in model name (its objective and bounds)").short_name("m").required().kind(OptionKind::model).label("Model").web("Inputs");
+    t.add("output", &FbaCli::output, "Output directory (fluxes.tsv, fva.tsv, run_info.json)").short_name("o").required();
+    t.add("set-bounds", &FbaCli::set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition")
+        .file(".tsv,.csv,.txt")
+        .label("Bounds (medium, condition)")
+        .web("Inputs");
+    t.add("objective", &FbaCli::objective, "Reaction to maximise instead of the model's objective (as cobrapy's model.objective = id)").label("Objective reaction").web();
+    t.add("pfba", &FbaCli::pfba, "Report the optimal fluxes of least total |v| (parsimonious FBA)").label("Parsimonious FBA (pFBA)").web();
+    t.add("fva", &FbaCli::fva, "Flux variability: each reaction's range with the objective at least --fraction of the optimum").label("Flux variability (FVA)").web();
+    t.add("fraction", &FbaCli::fraction, "Fraction of the optimum kept by --fva and --pfba (cobrapy's fraction_of_optimum)")
+        .range(0.0, 1.0)
+        .label("Fraction of the optimum")
+        .web();
+    t.add("knockout", &FbaCli::knockouts, "Reactions to block (bounds 0, 0); repeatable or comma-separated").no_default().label("Knockout reactions").web();
+    t.add("knockout-genes", &FbaCli::knockout_genes, "Genes to delete: every reaction whose GPR rule fails without them is blocked (cobrapy's semantics)")
+        .no_default()
+        .label("Knockout genes")
+        .web();
+    t.add("loopless", &FbaCli::loopless, "FVA without thermodynamically infeasible loops (cobrapy's loopless=True, CycleFreeFlux)").label("Loopless").web("Advanced");
+    t.add("threads", &FbaCli::threads, "Threads for --fva (0 = all cores), each solving its share of the reactions").range(0, 1024);
+    t.add("format", &FbaCli::format, "tsv: files only; table: also print the objective and fluxes").choices({"tsv", "table"});
+    return t;
+  }();
+  return t;
+}
+
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[32];
@@ -39,26 +69,7 @@ std::string number(double v) {
 void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static FbaCli o;
   auto* cmd = app.add_subcommand("fba", "Flux balance analysis: the optimum, pFBA (--pfba) and flux variability (--fva)");
-  cmd->add_option("-m,--model", o.model, "Model file or built-in model name (its objective and bounds)")->required();
-  cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, fva.tsv, run_info.json)")->required();
-  cmd->add_option("--objective", o.objective, "Reaction to maximise instead of the model's objective (as cobrapy's model.objective = id)");
-  cmd->add_flag("--pfba", o.pfba, "Report the optimal fluxes of least total |v| (parsimonious FBA)");
-  cmd->add_flag("--fva", o.fva, "Flux variability: each reaction's range with the objective at least --fraction of the optimum");
-  cmd->add_flag("--loopless", o.loopless, "FVA without thermodynamically infeasible loops (cobrapy's loopless=True, CycleFreeFlux)");
-  cmd->add_option("--fraction", o.fraction, "Fraction of the optimum kept by --fva and --pfba (cobrapy's fraction_of_optimum)")
-      ->check(Range(0.0, 1.0))
-      ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads for --fva (0 = all cores), each solving its share of the reactions")
-      ->check(Range(0, 1024))
-      ->capture_default_str();
-  cmd->add_option("--knockout", o.knockouts, "Reactions to block (bounds 0, 0); repeatable or comma-separated")->delimiter(',');
-  cmd->add_option("--set-bounds", o.set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition");
-  cmd->add_option("--knockout-genes", o.knockout_genes,
-                  "Genes to delete: every reaction whose GPR rule fails without them is blocked (cobrapy's semantics)")
-      ->delimiter(',');
-  cmd->add_option("--format", o.format, "tsv: files only; table: also print the objective and fluxes")
-      ->check(CLI::IsMember({"tsv", "table"}))
-      ->capture_default_str();
+  bind_options(cmd, fba_cli_table(), o, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/progress.hpp"
 #include "fluxion/io/flux_table.hpp"
@@ -44,6 +45,26 @@ std::string fmt_num(double v) {
 
 nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// The command's own options, beside the library's FitInputFiles and FitOptions.
+const OptionTable<FitCli>& fit_cli_table() {
+  static const OptionTable<FitCli> t = [] {
+    OptionTable<FitCli> t;
+    t.add("output", &FitCli::output, "Output directory (fluxes.tsv, residuals.tsv, starts.tsv, fit.json, run_info.json)").short_name("o").required();
+    t.add("natural-abundance", &FitCli::natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids");
+    t.add("start-from", &FitCli::starts_from,
+          "Flux table (reaction, net, exchange) to start from as well, e.g. fluxion predict's fluxes.tsv (hybrid ML-Flux + MFA); repeatable")
+        .file()
+        .no_split();
+    t.add("profile", &FitCli::profile,
+          "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange)")
+        .no_default();
+    t.add("monte-carlo", &FitCli::monte_carlo, "Monte-Carlo 95% intervals from this many data sets drawn around the best fit and refitted (0 = none)").range(0, 100000);
+    t.add("format", &FitCli::format, "tsv: files only; table: also print the fluxes").choices({"tsv", "table"});
+    return t;
+  }();
+  return t;
+}
+
 constexpr double kZ95 = 1.959963984540054;  // two-sided 95% normal quantile
 
 }  // namespace
@@ -51,42 +72,9 @@ constexpr double kZ95 = 1.959963984540054;  // two-sided 95% normal quantile
 void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static FitCli o;
   auto* cmd = app.add_subcommand("fit", "Least-squares 13C-MFA: fit fluxes to measured MIDs and fluxes (multistart SLSQP, χ² test, confidence intervals)");
-  cmd->add_option("-m,--model", o.files.model, "Model file or built-in model name")->required()->group("Required");
-  cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, residuals.tsv, starts.tsv, fit.json, run_info.json)")
-      ->required()
-      ->group("Required");
-  cmd->add_option("-i,--mids", o.files.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]), IsoCor's output or FreeFlux's MDV table");
-  cmd->add_option("-e,--experiments", o.files.experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: a built-in model's");
-  cmd->add_option("--mfapy-mdv", o.files.mfapy_mdv, "Measured MIDs as mfapy's MDV table (Name, Spectrum, Select, MDV, Std); the model must be an mfapy model file");
-  cmd->add_option("--mfapy-experiment", o.files.mfapy_experiment, "Tracer experiment of the --mfapy-mdv data (default: the tracer table's first)");
-  cmd->add_option("--mfapy-status", o.files.mfapy_status, "mfapy status sheet: fixed, measured ('fitting'), free and pseudo reactions with bounds");
-  cmd->add_option("--constraints", o.files.constraints, "Extra linear constraints on net and exchange fluxes (fixed fluxes: 'v == 1')");
-  cmd->add_option("--measured-fluxes", o.files.measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd; or FreeFlux's table (reaction_ID, mean, sd)");
-  cmd->add_option("--exchange-max", o.files.exchange_max, "Upper bound of the exchange fluxes the model leaves unbounded")
-      ->check(Range(1e-6, 1e9))
-      ->capture_default_str();
-  cmd->add_option("--natural-abundance", o.natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_option("--starts", o.fit.starts, "Starting points sampled uniformly in the flux polytope")->check(Range(0, 100000))->capture_default_str();
-  cmd->add_option("--start-from", o.starts_from, "Flux table (reaction, net, exchange) to start from as well, e.g. fluxion predict's fluxes.tsv (hybrid ML-Flux + MFA); repeatable");
-  cmd->add_option("--exchange-floor", o.fit.exchange_floor,
-                  "Sampled starts draw each exchange flux log-uniformly from this fraction of its upper bound up to it")
-      ->check(Range(1e-12, 1.0))
-      ->capture_default_str();
-  cmd->add_option("--threads", o.fit.threads, "Threads (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
-  cmd->add_option("--seed", o.fit.seed, "Seed of the starting points")->capture_default_str();
-  cmd->add_option("--max-evaluations", o.fit.max_evaluations, "Simulations per start at most")->check(Range(1, 10000000))->capture_default_str();
-  cmd->add_option("--mid-sd", o.fit.default_mid_sd, "Standard deviation of a measured fraction where the data give none (default: an error)")
-      ->check(Range(1e-9, 1.0));
-  cmd->add_option("--profile", o.profile,
-                  "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange)")
-      ->delimiter(',');
-  cmd->add_option("--monte-carlo", o.monte_carlo,
-                  "Monte-Carlo 95% intervals from this many data sets drawn around the best fit and refitted (0 = none)")
-      ->check(Range(0, 100000))
-      ->capture_default_str();
-  cmd->add_option("--format", o.format, "tsv: files only; table: also print the fluxes")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
+  bind_options(cmd, mfa::FitInputFiles::table(), o.files, ctx);
+  bind_options(cmd, fit_cli_table(), o, ctx);
+  bind_options(cmd, mfa::FitOptions::table(), o.fit, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);

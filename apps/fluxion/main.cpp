@@ -249,7 +249,7 @@ int main(int argc, char** argv) {
 #ifdef FLUXION_LIGHT
   for (const char* name : {"serve", "worker"}) app.add_subcommand(name, learned_description(name))->allow_extras()->prefix_command();
 #else
-  add_serve_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
+  add_serve_commands(app, ctx);
 #endif
   // global flags (-v, -q) are accepted after any subcommand
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {

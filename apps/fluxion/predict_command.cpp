@@ -12,6 +12,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "learned_commands.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/flux_table.hpp"
@@ -28,10 +29,30 @@ namespace fluxion::cli {
 namespace {
 
 struct PredictCli {
-  std::string predictor, mids, output, model, imputer = "auto", knn_reference, format = "tsv";
-  int knn_k = 0;
-  double temperature = kDefaultTemperature, mid_sd = 0.01;
+  PackageArgs package;
+  std::string mids, output, knn_reference, format = "tsv";
+  PredictOptions options;  // the library's: its defaults are the command's
 };
+
+const OptionTable<PredictCli>& predict_cli_table() {
+  static const OptionTable<PredictCli> t = [] {
+    OptionTable<PredictCli> t;
+    t.add("mids", &PredictCli::mids,
+          "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element], [replicate]) or IsoCor's output")
+        .short_name("i")
+        .required()
+        .file(".tsv,.csv,.txt")
+        .label("Measured MIDs")
+        .web("Inputs");
+    t.add("output", &PredictCli::output, "Output directory (fluxes.tsv, delta_g.tsv, mids.tsv, replicates.tsv, prediction.json, run_info.json)")
+        .short_name("o")
+        .required();
+    t.add("knn-reference", &PredictCli::knn_reference, "Reference patterns for KNN: the training rows of this dataset instead of the package's").file();
+    t.add("format", &PredictCli::format, "tsv: files only; table: also print a readable summary").choices({"tsv", "table"});
+    return t;
+  }();
+  return t;
+}
 
 std::string number_or_na(double v) { return std::isfinite(v) ? format_number(v) : std::string("NA"); }
 
@@ -51,28 +72,14 @@ std::string plus_minus(double v, double se) {
 void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static PredictCli o;
   auto* cmd = app.add_subcommand("predict", learned_description("predict"));
-  add_package_options(cmd, o.predictor, o.model);
-  cmd->add_option("-i,--mids", o.mids, "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element], [replicate]) or IsoCor's output")
-      ->required()
-      ->group("Required");
-  cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, delta_g.tsv, mids.tsv, replicates.tsv, prediction.json, run_info.json)")
-      ->required()
-      ->group("Required");
-  cmd->add_option("--imputer", o.imputer, "Imputation of unmeasured MIDs: pcnn, knn, none (complete inputs only), or auto (of the package's imputers, the one whose error table at the input's masking is tighter)")
-      ->check(CLI::IsMember({"auto", "pcnn", "knn", "none"}))
-      ->capture_default_str();
-  cmd->add_option("--knn-k", o.knn_k, "Neighbours of the KNN imputer (default: the package's, 3)")->check(Range(1, 1000));
-  cmd->add_option("--knn-reference", o.knn_reference, "Reference patterns for KNN: the training rows of this dataset instead of the package's");
-  cmd->add_option("--temperature", o.temperature, "Temperature of ΔG = RT ln(v_rev / v_fwd), K")->check(Range(1.0, 1000.0))->capture_default_str();
-  cmd->add_option("--mid-sd", o.mid_sd, "Standard deviation of a measured fraction where the table gives none (χ² test)")
-      ->check(Range(1e-9, 1.0))
-      ->capture_default_str();
-  cmd->add_option("--format", o.format, "tsv: files only; table: also print a readable summary")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
+  bind_options(cmd, PackageArgs::table(), o.package, ctx);
+  bind_options(cmd, predict_cli_table(), o, ctx);
+  bind_options(cmd, PredictOptions::table(), o.options, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
     auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
-    auto package = open_predictor_package(o.predictor, o.model, ctx);
+    auto package = open_predictor_package(o.package.predictor, o.package.model, ctx);
     if (!package) return;
     const std::string& package_path = package->path();
     const Model& model = package->model();
@@ -88,7 +95,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
 
     // KNN over another reference set
     std::optional<KnnImputer> knn;
-    const int k = o.knn_k > 0 ? o.knn_k : package->knn_k();
+    const int k = o.options.knn_k > 0 ? o.options.knn_k : package->knn_k();
     if (!o.knn_reference.empty()) {
       std::string file = o.knn_reference;
       if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
@@ -100,11 +107,9 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       knn.emplace(package->knn_imputer(std::move(reference), k));
       info.add_input("knn_reference", file);
     }
-    PredictOptions po;
-    po.imputer = o.imputer == "auto" && !o.knn_reference.empty() ? "knn" : o.imputer;
+    PredictOptions po = o.options;
+    if (po.imputer == "auto" && !o.knn_reference.empty()) po.imputer = "knn";
     po.knn_k = k;
-    po.temperature = o.temperature;
-    po.default_mid_sd = o.mid_sd;
     const auto tp = std::chrono::steady_clock::now();
     auto result = package->predict(observations.value(), po, knn ? &*knn : nullptr, o.mids);
     const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
@@ -211,11 +216,11 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
               {"chi2_critical_0.95", rep.fit->critical},
               {"p_value", rep.fit->p_value},
               {"accepted", rep.fit->accepted},
-              {"mid_sd_default", o.mid_sd}};
+              {"mid_sd_default", o.options.default_mid_sd}};
     const nlohmann::json out = {{"predictor", {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", model.id}}},
                                 {"imputer", imputers},
-                                {"imputer_option", o.imputer},
-                                {"temperature", o.temperature},
+                                {"imputer_option", o.options.imputer},
+                                {"temperature", o.options.temperature},
                                 {"fluxes", jfluxes},
                                 {"delta_g", jdg},
                                 {"replicates", jrep},
@@ -232,8 +237,8 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     info.add_input("mids", o.mids);
     info.add_input("predictor", package_path);
     info.set("model", model.id);
-    info.set("imputer", o.imputer);
-    info.set("temperature_K", format_number(o.temperature));
+    info.set("imputer", o.options.imputer);
+    info.set("temperature_K", format_number(o.options.temperature));
     for (const char* f : {"/fluxes.tsv", "/delta_g.tsv", "/mids.tsv", "/replicates.tsv", "/prediction.json"}) info.add_output(o.output + f);
     info.add_timing("prediction", predict_seconds);
     info.add_timing("total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

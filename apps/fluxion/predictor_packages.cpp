@@ -2,11 +2,19 @@
 
 namespace fluxion::cli {
 
-void add_package_options(CLI::App* cmd, std::string& predictor, std::string& model) {
-  cmd->add_option("-p,--predictor", predictor, "Predictor package: a built-in model's name (" + learn::builtin_predictor_list() + ") or a .fluxpkg file")
-      ->required()
-      ->group("Required");
-  cmd->add_option("-m,--model", model, "The package's model (built-in name or file); default: as the package names it");
+const OptionTable<PackageArgs>& PackageArgs::table() {
+  static const OptionTable<PackageArgs> t = [] {
+    OptionTable<PackageArgs> t;
+    t.add("predictor", &PackageArgs::predictor, "Predictor package: a built-in model's name (" + learn::builtin_predictor_list() + ") or a .fluxpkg file")
+        .short_name("p")
+        .required()
+        .kind(OptionKind::predictor)
+        .label("Predictor package")
+        .web("Inputs");
+    t.add("model", &PackageArgs::model, "The package's model (built-in name or file); default: as the package names it").short_name("m");
+    return t;
+  }();
+  return t;
 }
 
 std::optional<learn::PredictorPackage> open_predictor_package(const std::string& name_or_path, const std::string& model_override, Context& ctx) {

@@ -10,7 +10,10 @@
 namespace fluxion::cli {
 
 // The -p/--predictor (required) and -m/--model options.
-void add_package_options(CLI::App* cmd, std::string& predictor, std::string& model);
+struct PackageArgs {
+  std::string predictor, model;
+  static const OptionTable<PackageArgs>& table();
+};
 
 // The package, or nullopt after printing why it cannot be used (exit 2).
 std::optional<learn::PredictorPackage> open_predictor_package(const std::string& name_or_path, const std::string& model_override, Context& ctx);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "fluxion/cbm/projection.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/reference_table.hpp"
@@ -23,9 +24,44 @@ struct ProjectCli {
   std::string model, references, output, variant = "full", projector, save_projector, device = "blas";
   std::vector<std::string> fixed, noisy, unmeasured;
   std::string default_confidence = "noisy";
-  double cutoff = 1e-10;
   int threads = 0;
+  cbm::ProjectorOptions projector_options;  // the library's
 };
+
+const OptionTable<ProjectCli>& project_cli_table() {
+  static const OptionTable<ProjectCli> t = [] {
+    OptionTable<ProjectCli> t;
+    t.add("model", &ProjectCli::model, "Model file or built-in model name").short_name("m").required().kind(OptionKind::model).label("Model").web("Inputs");
+    t.add("references", &ProjectCli::references,
+          "Reference fluxes: TSV/CSV with 'reaction', optional 'confidence' (fixed, noisy, unmeasured), then one column per sample")
+        .short_name("r")
+        .required()
+        .file(".tsv,.csv,.txt")
+        .label("Reference fluxes")
+        .web("Inputs");
+    t.add("output", &ProjectCli::output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)").short_name("o").required();
+    t.add("variant", &ProjectCli::variant,
+          "full: fixed exact, noisy in least squares; fixed: fixed exact, all others in least squares; partial: fixed and "
+          "noisy in least squares; basic: every reaction in least squares; all: the four")
+        .choices({"full", "fixed", "partial", "basic", "all"})
+        .label("FBApro variant")
+        .web();
+    t.add("fixed", &ProjectCli::fixed, "Reactions whose reference is reproduced exactly (overrides the table's confidence)").no_default();
+    t.add("noisy", &ProjectCli::noisy, "Reactions matched in least squares (overrides the table's confidence)").no_default();
+    t.add("unmeasured", &ProjectCli::unmeasured, "Reactions whose reference is ignored (overrides the table's confidence)").no_default();
+    t.add("default-confidence", &ProjectCli::default_confidence, "Confidence of rows without a 'confidence' value")
+        .choices({"fixed", "noisy", "unmeasured"})
+        .label("Default confidence")
+        .web();
+    t.add("projector", &ProjectCli::projector, "Apply a projector saved by --save-projector instead of building one").file();
+    t.add("save-projector", &ProjectCli::save_projector, "Save the projector (one variant) to reuse on new samples with the same sets");
+    t.add("device", &ProjectCli::device, "Where to apply: blas (the CPU's BLAS), cpu or cuda (LibTorch; cuda: the paper's GPU batches)")
+        .choices({"blas", "cpu", "cuda"});
+    t.add("threads", &ProjectCli::threads, "BLAS threads applying the projection (0 = all cores)").range(0, 1024);
+    return t;
+  }();
+  return t;
+}
 
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
@@ -42,31 +78,8 @@ bool same_sets(const cbm::ProjectionSets& a, const cbm::ProjectionSets& b) { ret
 void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ProjectCli o;
   auto* cmd = app.add_subcommand("project", "FBApro: project reference fluxes onto the steady-state space (Basic, Partial, Fixed, Full)");
-  cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required();
-  cmd->add_option("-r,--references", o.references,
-                  "Reference fluxes: TSV/CSV with 'reaction', optional 'confidence' (fixed, noisy, unmeasured), then one column per sample")
-      ->required();
-  cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)")->required();
-  cmd->add_option("--variant", o.variant,
-                  "full: fixed exact, noisy in least squares; fixed: fixed exact, all others in least squares; partial: fixed and "
-                  "noisy in least squares; basic: every reaction in least squares; all: the four")
-      ->check(CLI::IsMember({"full", "fixed", "partial", "basic", "all"}))
-      ->capture_default_str();
-  cmd->add_option("--fixed", o.fixed, "Reactions whose reference is reproduced exactly (overrides the table's confidence)")->delimiter(',');
-  cmd->add_option("--noisy", o.noisy, "Reactions matched in least squares (overrides the table's confidence)")->delimiter(',');
-  cmd->add_option("--unmeasured", o.unmeasured, "Reactions whose reference is ignored (overrides the table's confidence)")->delimiter(',');
-  cmd->add_option("--default-confidence", o.default_confidence, "Confidence of rows without a 'confidence' value")
-      ->check(CLI::IsMember({"fixed", "noisy", "unmeasured"}))
-      ->capture_default_str();
-  cmd->add_option("--cutoff", o.cutoff, "Relative singular-value cutoff of the pseudo-inverses (σ ≤ cutoff·σ_max counts as 0)")
-      ->check(Range(1e-15, 0.5))
-      ->capture_default_str();
-  cmd->add_option("--projector", o.projector, "Apply a projector saved by --save-projector instead of building one");
-  cmd->add_option("--save-projector", o.save_projector, "Save the projector (one variant) to reuse on new samples with the same sets");
-  cmd->add_option("--device", o.device, "Where to apply: blas (the CPU's BLAS), cpu or cuda (LibTorch; cuda: the paper's GPU batches)")
-      ->check(CLI::IsMember({"blas", "cpu", "cuda"}))
-      ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "BLAS threads applying the projection (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
+  bind_options(cmd, project_cli_table(), o, ctx);
+  bind_options(cmd, cbm::ProjectorOptions::table(), o.projector_options, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = Clock::now();
     io::RunInfo info(argv);
@@ -156,7 +169,7 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
       if (saved) {
         built = std::move(*saved);
       } else {
-        auto p = cbm::Projector::build(basis, cbm::variant_sets(variant, fixed, noisy, r), {.relative_cutoff = o.cutoff});
+        auto p = cbm::Projector::build(basis, cbm::variant_sets(variant, fixed, noisy, r), o.projector_options);
         if (!accept(p, ctx)) return;
         built = std::move(p.value());
       }
@@ -256,7 +269,7 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
     info.set("fixed_reactions", std::to_string(fixed.size()));
     info.set("noisy_reactions", std::to_string(noisy.size()));
     info.set("rank_S", std::to_string(rank));
-    info.set("relative_cutoff", fmt(o.cutoff));
+    info.set("relative_cutoff", fmt(o.projector_options.relative_cutoff));
     info.set("samples", std::to_string(ref.samples.size()));
     for (const auto& w : written) info.add_output(w);
     info.add_timing("basis", basis_seconds);

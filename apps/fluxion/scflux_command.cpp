@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "learned_commands.hpp"
 #include "fluxion/core/progress.hpp"
 #include "fluxion/io/cell_matrix.hpp"
@@ -24,19 +25,65 @@ namespace {
 
 struct ScfluxCli {
   std::string expression, network, module_genes, stoichiometry, compound_names, module_info, output;
-  std::string mode = "scfea", normalisation = "auto", orientation = "modules-by-samples";
+  std::string orientation = "modules-by-samples";
   std::string layer, gene_column, gene_map, groups, model;
   std::size_t max_degree = 40;
   std::vector<std::string> currency;
-  bool genes_as_columns = false;
-  int epochs = 100, threads = 0;
-  double learning_rate = 0.008;
-  std::size_t batch_size = 0, chunk_size = 512, min_cells = 25;
-  double w_balance = 1.0, w_nonnegative = 1.0, w_scale = 1.0, w_correlation = -1.0;
-  std::uint64_t seed = 16;
-  bool quiet = false, keep_best = false, impute = false;
-  int magic_knn = 5, magic_t = 3;
+  bool genes_as_columns = false, quiet = false;
+  scflux::ScfeaOptions options;  // the library's: its defaults are the command's
 };
+
+// The command's own options (inputs, network, output), beside the library's ScfeaOptions.
+const OptionTable<ScfluxCli>& scflux_cli_table() {
+  static const OptionTable<ScfluxCli> t = [] {
+    const std::string tables = ".tsv,.csv,.txt";
+    OptionTable<ScfluxCli> t;
+    t.add("expression", &ScfluxCli::expression,
+          "Expression: a genes × samples table (CSV, TSV, space-separated TXT), a 10x matrix directory or .h5, or an AnnData .h5ad")
+        .short_name("e")
+        .required()
+        .file(".csv,.tsv,.txt,.h5,.h5ad,.gz")
+        .label("Gene expression")
+        .web("Inputs");
+    t.add("genes-as-columns", &ScfluxCli::genes_as_columns, "The table has samples as rows and genes as columns").label("Genes are columns").web();
+    t.add("layer", &ScfluxCli::layer, ".h5ad: the matrix to read (default X; 'raw' for raw/X; otherwise layers/<name>, e.g. counts)");
+    t.add("gene-column", &ScfluxCli::gene_column, ".h5ad: the var column with gene symbols (default the var index); 10x: 'id' for feature ids");
+    t.add("gene-map", &ScfluxCli::gene_map, "TSV gene id -> symbol (Ensembl ids to the network's symbols), applied after reading").file();
+    t.add("network", &ScfluxCli::network, "Directory holding one scFEA network (module genes or .gmt, cmMat, optional cName and module information)")
+        .short_name("n");
+    t.add("model", &ScfluxCli::model,
+          "Derive the network from a metabolic model with GPR rules (SBML, COBRA JSON, …): modules are unbranched reaction chains")
+        .short_name("m")
+        .kind(OptionKind::model)
+        .label("Model")
+        .web("Inputs");
+    t.add("max-degree", &ScfluxCli::max_degree, "--model: metabolites in more reactions than this are currency (left out of the graph)");
+    t.add("currency", &ScfluxCli::currency, "--model: more currency metabolites (ids, with or without compartment)").no_default();
+    t.add("module-genes", &ScfluxCli::module_genes, "Module → genes file (scFEA's module_gene_*.csv, a .gmt, or a JSON object)")
+        .file(".csv,.gmt,.json")
+        .label("Module genes")
+        .web("Inputs");
+    t.add("stoichiometry", &ScfluxCli::stoichiometry, "Compound × module matrix (scFEA's cmMat_*.csv: +1 produced, -1 consumed)")
+        .file(".csv")
+        .label("Compound × module matrix")
+        .web("Inputs");
+    t.add("compound-names", &ScfluxCli::compound_names, "Compound names (scFEA's cName_*.csv: names, then ids)").file(".csv").label("Compound names").web("Inputs");
+    t.add("module-info", &ScfluxCli::module_info, "Module information (compounds in and out, super-module)").file(".csv").label("Module information").web("Inputs");
+    t.add("groups", &ScfluxCli::groups,
+          "Cell labels (CSV or TSV: cell, group; a header row): modules that differ between groups and metabolites each group "
+          "accumulates or depletes (groups_modules.csv, groups_balance.csv)")
+        .file(tables)
+        .label("Sample groups")
+        .web("Inputs");
+    t.add("output", &ScfluxCli::output, "Output directory (flux.csv, balance.csv, module_info.csv, modules.gmt, loss.csv, loss.svg)").short_name("o").required();
+    t.add("orientation", &ScfluxCli::orientation,
+          "flux.csv and balance.csv: modules-by-samples (rows are modules, as scFLUX) or samples-by-modules (rows are cells, as scFEA)")
+        .choices({"modules-by-samples", "samples-by-modules"});
+    t.add("quiet", &ScfluxCli::quiet, "No progress bar").short_name("q");
+    return t;
+  }();
+  return t;
+}
 
 std::string num(double v) {
   char buf[32];
@@ -108,59 +155,8 @@ Result<std::vector<std::string>> read_labels(const std::string& path, const std:
 void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ScfluxCli o;
   auto* cmd = app.add_subcommand("scflux", learned_description("scflux"));
-  cmd->add_option("-e,--expression", o.expression,
-                  "Expression: a genes × samples table (CSV, TSV, space-separated TXT), a 10x matrix directory or .h5, or an AnnData .h5ad")
-      ->required();
-  cmd->add_flag("--genes-as-columns", o.genes_as_columns, "The table has samples as rows and genes as columns");
-  cmd->add_option("--layer", o.layer, ".h5ad: the matrix to read (default X; 'raw' for raw/X; otherwise layers/<name>, e.g. counts)");
-  cmd->add_option("--gene-column", o.gene_column, ".h5ad: the var column with gene symbols (default the var index); 10x: 'id' for feature ids");
-  cmd->add_option("--gene-map", o.gene_map, "TSV gene id -> symbol (Ensembl ids to the network's symbols), applied after reading");
-  cmd->add_option("-n,--network", o.network,
-                  "Directory holding one scFEA network (module genes or .gmt, cmMat, optional cName and module information)");
-  cmd->add_option("-m,--model", o.model,
-                  "Derive the network from a metabolic model with GPR rules (SBML, COBRA JSON, …): modules are unbranched reaction chains");
-  cmd->add_option("--max-degree", o.max_degree, "--model: metabolites in more reactions than this are currency (left out of the graph)")
-      ->capture_default_str();
-  cmd->add_option("--currency", o.currency, "--model: more currency metabolites (ids, with or without compartment)")->delimiter(',');
-  cmd->add_option("--module-genes", o.module_genes, "Module → genes file (scFEA's module_gene_*.csv, a .gmt, or a JSON object)");
-  cmd->add_option("--stoichiometry", o.stoichiometry, "Compound × module matrix (scFEA's cmMat_*.csv: +1 produced, -1 consumed)");
-  cmd->add_option("--compound-names", o.compound_names, "Compound names (scFEA's cName_*.csv: names, then ids)");
-  cmd->add_option("--module-info", o.module_info, "Module information (compounds in and out, super-module)");
-  cmd->add_option("-o,--output", o.output, "Output directory (flux.csv, balance.csv, module_info.csv, modules.gmt, loss.csv, loss.svg)")
-      ->required();
-  cmd->add_option("--mode", o.mode,
-                  "scfea: the loss, initialisation and defaults of scFEA's code; paper: the papers' super-module correlation and squared scale term")
-      ->check(CLI::IsMember({"scfea", "paper"}))
-      ->capture_default_str();
-  cmd->add_option("--normalisation", o.normalisation, "auto (scFEA: log2(x+1) when the largest value exceeds 50), none, log, cpm, logcpm")
-      ->check(CLI::IsMember({"auto", "none", "log", "cpm", "logcpm"}))
-      ->capture_default_str();
-  cmd->add_option("--epochs", o.epochs, "Training epochs")->check(Range(1, 100000))->capture_default_str();
-  cmd->add_option("--learning-rate", o.learning_rate, "Adam's learning rate")->check(Range(1e-12, 10.0))->capture_default_str();
-  cmd->add_option("--batch-size", o.batch_size, "Cells per optimiser step (0 = all cells, scFEA's full batch)")->capture_default_str();
-  cmd->add_option("--chunk-size", o.chunk_size, "Cells per forward pass: bounds memory, does not change results")
-      ->check(Range(std::size_t{1}, std::size_t{1} << 30))
-      ->capture_default_str();
-  cmd->add_option("--min-cells", o.min_cells, "Fewest samples accepted")->capture_default_str();
-  cmd->add_option("--w-balance", o.w_balance, "Weight of the flux-balance term")->check(NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--w-nonnegative", o.w_nonnegative, "Weight of the non-negativity term")->check(NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--w-scale", o.w_scale, "Weight of the total-activity term")->check(NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--w-correlation", o.w_correlation, "Weight of the correlation term (default: 0.01 in scfea mode, 0.1 in paper mode)");
-  cmd->add_option("--seed", o.seed, "Random seed (weights, batch order)")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "Threads (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
-  cmd->add_option("--orientation", o.orientation,
-                  "flux.csv and balance.csv: modules-by-samples (rows are modules, as scFLUX) or samples-by-modules (rows are cells, as scFEA)")
-      ->check(CLI::IsMember({"modules-by-samples", "samples-by-modules"}))
-      ->capture_default_str();
-  cmd->add_option("--groups", o.groups,
-                  "Cell labels (CSV or TSV: cell, group; a header row): modules that differ between groups and metabolites each group "
-                  "accumulates or depletes (groups_modules.csv, groups_balance.csv)");
-  cmd->add_flag("--impute", o.impute, "MAGIC imputation of the raw values before normalisation (scFEA's --sc_imputation)");
-  cmd->add_option("--magic-knn", o.magic_knn, "MAGIC: neighbours that set each cell's kernel width")->check(Range(1, 1000))->capture_default_str();
-  cmd->add_option("--magic-t", o.magic_t, "MAGIC: diffusion steps")->check(Range(0, 100))->capture_default_str();
-  cmd->add_flag("--keep-best", o.keep_best,
-                "Return the fluxes of the epoch with the lowest loss, not the last (training still oscillates at scFEA's learning rate)");
-  cmd->add_flag("-q,--quiet", o.quiet, "No progress bar");
+  bind_options(cmd, scflux_cli_table(), o, ctx);
+  bind_options(cmd, scflux::ScfeaOptions::table(), o.options, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
@@ -218,29 +214,8 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     }
     const auto t1 = std::chrono::steady_clock::now();
 
-    scflux::ScfeaOptions options;
-    options.mode = o.mode == "paper" ? scflux::LossMode::paper : scflux::LossMode::scfea;
-    options.normalisation = o.normalisation == "none"     ? scflux::Normalisation::none
-                            : o.normalisation == "log"    ? scflux::Normalisation::log
-                            : o.normalisation == "cpm"    ? scflux::Normalisation::cpm
-                            : o.normalisation == "logcpm" ? scflux::Normalisation::log_cpm
-                                                          : scflux::Normalisation::automatic;
-    options.epochs = o.epochs;
-    options.learning_rate = o.learning_rate;
-    options.batch_size = o.batch_size;
-    options.chunk_size = o.chunk_size;
-    options.min_cells = o.min_cells;
-    options.w_balance = o.w_balance;
-    options.w_nonnegative = o.w_nonnegative;
-    options.w_scale = o.w_scale;
-    options.w_correlation = o.w_correlation;
-    options.seed = o.seed;
-    options.threads = o.threads;
-    options.keep_best = o.keep_best;
-    options.impute = o.impute;
-    options.magic.knn = o.magic_knn;
-    options.magic.t = o.magic_t;
-    ProgressBar bar("training", o.epochs, "epochs", !o.quiet);
+    scflux::ScfeaOptions options = o.options;
+    ProgressBar bar("training", options.epochs, "epochs", !o.quiet);
     options.on_epoch = [&](int epoch, double) {
       bar.update(epoch);
       return true;
@@ -308,7 +283,7 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
         {"cName.csv", io::write_compound_names(net)},
         {"genes_per_module.tsv", genes},
         {"loss.csv", loss},
-        {"loss.svg", io::line_chart_svg("scFEA training loss (" + o.mode + " mode)", "epoch", "loss, summed over samples", epochs, curves, true)},
+        {"loss.svg", io::line_chart_svg("scFEA training loss (" + std::string(options.mode == scflux::LossMode::paper ? "paper" : "scfea") + " mode)", "epoch", "loss, summed over samples", epochs, curves, true)},
     };
     auto all_files = files;
     all_files.insert(all_files.end(), group_files.begin(), group_files.end());
@@ -336,16 +311,16 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       for (const auto& s : net.sources) info.add_input("network", s);
     }
     info.set("method", "scFEA (per-module networks, flux balance loss)");
-    info.set("mode", o.mode);
+    info.set("mode", options.mode == scflux::LossMode::paper ? "paper" : "scfea");
     info.set("normalisation", r.normalisation_applied);
-    info.set("imputation", o.impute ? "MAGIC: knn " + std::to_string(o.magic_knn) + ", decay 1, t " + std::to_string(o.magic_t) +
+    info.set("imputation", options.impute ? "MAGIC: knn " + std::to_string(options.magic.knn) + ", decay 1, t " + std::to_string(options.magic.t) +
                                           ", 100 principal components, up to 100 neighbours, kernel cut at 1e-4"
                                     : "none");
     info.set("epochs", std::to_string(r.loss.size()));
-    info.set("learning_rate", num(o.learning_rate));
-    info.set("batch_size", o.batch_size == 0 ? "all samples" : std::to_string(o.batch_size));
-    info.set("seed", std::to_string(o.seed));
-    info.set("threads", std::to_string(o.threads));
+    info.set("learning_rate", num(options.learning_rate));
+    info.set("batch_size", options.batch_size == 0 ? "all samples" : std::to_string(options.batch_size));
+    info.set("seed", std::to_string(options.seed));
+    info.set("threads", std::to_string(options.threads));
     info.set("samples", std::to_string(cells.cells.size()));
     info.set("modules", std::to_string(net.modules.size()));
     info.set("compounds", std::to_string(net.compounds.size()));
@@ -372,7 +347,7 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
                   r.loss.size(), num(r.loss.back().balance).c_str(), num(r.loss.back().nonnegative).c_str(), num(r.loss.back().scale).c_str(),
                   num(r.loss.back().correlation).c_str(), r.seconds_training);
     std::fputs(group_summary.c_str(), stdout);
-    if (o.keep_best && r.epoch_returned > 0 && static_cast<std::size_t>(r.epoch_returned) != r.loss.size())
+    if (options.keep_best && r.epoch_returned > 0 && static_cast<std::size_t>(r.epoch_returned) != r.loss.size())
       std::printf("fluxes from epoch %d, the lowest loss (%s)\n", r.epoch_returned, num(r.loss[static_cast<std::size_t>(r.epoch_returned) - 1].total).c_str());
   });
 }

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "learned_commands.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
@@ -24,7 +25,8 @@ namespace fluxion::cli {
 namespace {
 
 struct ScoreCli {
-  std::string predictor, dataset, output, model, subset = "test", format = "tsv", where;
+  PackageArgs package;
+  std::string dataset, output, subset = "test", format = "tsv", where;
   long rows = 0, identifiability_rows = 100;
   double tolerance = 0.05, mid_sd = 0.01, temperature = kDefaultTemperature, mid_noise = 0;
   std::uint64_t seed = 1;
@@ -43,7 +45,7 @@ std::vector<std::uint64_t> pick_rows(const std::vector<std::uint64_t>& rows, lon
 void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ScoreCli o;
   auto* cmd = app.add_subcommand("score", learned_description("score"));
-  add_package_options(cmd, o.predictor, o.model);
+  bind_options(cmd, PackageArgs::table(), o.package, ctx);
   cmd->add_option("-d,--dataset", o.dataset, "Dataset of the same model and layout (fluxion dataset): its directory or dataset.h5")->required()->group("Required");
   cmd->add_option("-o,--output", o.output, "Output directory (scores.tsv, delta_g_scores.tsv, paper_metrics.tsv, score.json, run_info.json)")->required()->group("Required");
   cmd->add_option("--subset", o.subset, "Rows scored: test (the dataset's held-out rows; use when the package was trained on this dataset) or all (a fresh dataset)")
@@ -66,7 +68,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
     auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
-    auto package = open_predictor_package(o.predictor, o.model, ctx);
+    auto package = open_predictor_package(o.package.predictor, o.package.model, ctx);
     if (!package) return;
     const std::string& package_path = package->path();
     const std::string& model_name = package->model_name();

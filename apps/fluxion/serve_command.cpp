@@ -11,8 +11,6 @@
 #include <sstream>
 #include <iostream>
 #include <map>
-#include <mutex>
-#include <regex>
 #include <set>
 
 #include "commands.hpp"
@@ -54,20 +52,10 @@ void install_signal_handlers() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-// What the web shows of one option: its name in the CLI, how its value arrives, its group.
-struct WebOption {
-  WebOption(std::string n, OptionKind k = OptionKind::value, std::string g = "Options", std::string a = "", bool r = false)
-      : name(std::move(n)), kind(k), group(std::move(g)), accept(std::move(a)), required(r) {}
-  std::string name;
-  OptionKind kind = OptionKind::value;
-  std::string group = "Options";
-  std::string accept;
-  bool required = false;  // required in the web form even where the CLI has alternatives
-};
-
+// An analysis of the web app: the command it runs and how its results are drawn. Its form
+// fields are the command's declared options marked for the web (core/options.hpp).
 struct WebAnalysis {
   std::string id, command, title, summary;
-  std::vector<WebOption> options;
   std::vector<std::string> fixed_args;
   std::vector<ResultView> views;
   std::vector<service::SampleInput> samples;
@@ -79,18 +67,10 @@ std::string shared_data() { return std::string(FLUXION_SOURCE_DIR) + "/../shared
 std::string source_file(const std::string& rel) { return std::string(FLUXION_SOURCE_DIR) + "/" + rel; }
 
 std::vector<WebAnalysis> web_analyses() {
-  const std::string tables = ".tsv,.csv,.txt";
-  const std::string models = ".tsv,.xml,.sbml,.xml.gz,.json,.fml,.txt";
-  const std::string expression = ".csv,.tsv,.txt,.h5,.h5ad,.gz";
   std::vector<WebAnalysis> list;
   list.push_back({"predict", "predict", "MIDs → fluxes (ML-Flux)",
                   "Net and exchange fluxes, ΔG and standard errors from measured mass isotopomer distributions, by a neural network "
                   "trained on simulated labelling; unmeasured MIDs are imputed.",
-                  {{"predictor", OptionKind::predictor, "Inputs"},
-                   {"mids", OptionKind::file, "Inputs", tables, true},
-                   {"imputer", OptionKind::value},
-                   {"mid-sd", OptionKind::value},
-                   {"temperature", OptionKind::value, "Advanced"}},
                   {},
                   {{"fluxes.tsv", "bars", "Net fluxes (± standard error)", "reaction", "net", "net_se", ""},
                    {"delta_g.tsv", "bars", "ΔG per reaction, kJ/mol (± standard error)", "reaction", "delta_g_kj_per_mol", "se", ""},
@@ -102,13 +82,6 @@ std::vector<WebAnalysis> web_analyses() {
   list.push_back({"fit", "fit", "MIDs → fluxes (least-squares ¹³C-MFA)",
                   "Classical ¹³C-MFA: fluxes that best reproduce the measured MIDs on the EMU simulator (multistart SLSQP), with a χ² "
                   "test and linearised confidence intervals.",
-                  {{"model", OptionKind::model, "Inputs"},
-                   {"mids", OptionKind::file, "Inputs", tables, true},
-                   {"experiments", OptionKind::file, "Inputs", tables},
-                   {"measured-fluxes", OptionKind::file, "Inputs", tables},
-                   {"starts", OptionKind::value},
-                   {"mid-sd", OptionKind::value},
-                   {"seed", OptionKind::value, "Advanced"}},
                   {"--threads", "{threads}"},
                   {{"fluxes.tsv", "bars", "Fitted net fluxes (± standard error)", "reaction", "net", "net_se", ""},
                    {"residuals.tsv", "scatter", "Measured vs. simulated", "measured", "simulated", "", "name"},
@@ -119,19 +92,6 @@ std::vector<WebAnalysis> web_analyses() {
   list.push_back({"scflux", "scflux", "Expression → per-cell flux (scFEA)",
                   "Per-cell (or per-sample) module fluxes and metabolite balances from single-cell or bulk RNA-seq, on scFEA's "
                   "module networks or on a network derived from a model with gene rules.",
-                  {{"expression", OptionKind::file, "Inputs", expression, true},
-                   {"module-genes", OptionKind::file, "Inputs", ".csv,.gmt,.json"},
-                   {"stoichiometry", OptionKind::file, "Inputs", ".csv"},
-                   {"compound-names", OptionKind::file, "Inputs", ".csv"},
-                   {"module-info", OptionKind::file, "Inputs", ".csv"},
-                   {"model", OptionKind::model, "Inputs"},
-                   {"groups", OptionKind::file, "Inputs", tables},
-                   {"genes-as-columns", OptionKind::flag},
-                   {"normalisation", OptionKind::value},
-                   {"impute", OptionKind::flag},
-                   {"epochs", OptionKind::value},
-                   {"mode", OptionKind::value, "Advanced"},
-                   {"seed", OptionKind::value, "Advanced"}},
                   {"--threads", "{threads}", "--quiet"},
                   {{"loss.csv", "line", "Training loss: the total and its terms", "epoch", "", "", ""},
                    {"flux.csv", "matrix", "Module flux per cell (mean and spread over cells)", "", "", "", ""},
@@ -155,20 +115,6 @@ std::vector<WebAnalysis> web_analyses() {
   list.push_back({"dynamics", "dynamics train", "Time series → distributions over time (SNODEP)",
                   "NP, NODEP and SNODEP on a destructively sampled single-cell time series (one table per day): expression, flux or "
                   "balance at every day from the first days' cells, scored beside the per-day variance floor and on held-out cells.",
-                  {{"data", OptionKind::series, "Inputs", ".csv,.tsv,.gz", true},
-                   {"model", OptionKind::value},
-                   {"data-kind", OptionKind::value},
-                   {"epochs", OptionKind::value},
-                   {"context", OptionKind::value},
-                   {"target", OptionKind::value},
-                   {"frequency", OptionKind::value},
-                   {"holdout", OptionKind::value},
-                   {"encoder", OptionKind::value, "Advanced"},
-                   {"likelihood", OptionKind::value, "Advanced"},
-                   {"learning-rate", OptionKind::value, "Advanced"},
-                   {"trajectories", OptionKind::value, "Advanced"},
-                   {"solver", OptionKind::value, "Advanced"},
-                   {"seed", OptionKind::value, "Advanced"}},
                   {"--threads", "1", "--quiet"},
                   {{"day_metrics.csv", "line", "MSE by day: the paper's test set, fresh held-out trajectories", "day", "mse", "", "set"},
                    {"day_metrics.csv", "line", "The per-day variance floor (the lowest MSE without knowing the cell)", "day", "floor", "", "set"},
@@ -183,11 +129,6 @@ std::vector<WebAnalysis> web_analyses() {
   list.push_back({"project", "project", "Reference fluxes → steady state (FBApro)",
                   "The closest steady-state flux vector to partial, noisy reference fluxes, in closed form (the Basic, Partial, "
                   "Fixed and Full variants), for many samples at once.",
-                  {{"model", OptionKind::model, "Inputs"},
-                   {"references", OptionKind::file, "Inputs", tables, true},
-                   {"variant", OptionKind::value},
-                   {"default-confidence", OptionKind::value},
-                   {"cutoff", OptionKind::value, "Advanced"}},
                   {"--threads", "{threads}"},
                   {{"fluxes.tsv", "map", "Flux map (first sample)", "reaction", "", "", ""},
                    {"fluxes.tsv", "bars", "Projected fluxes", "reaction", "", "", ""},
@@ -200,15 +141,6 @@ std::vector<WebAnalysis> web_analyses() {
   list.push_back({"fba", "fba", "Flux balance and variability (FBA, FVA)",
                   "The optimal flux distribution of a model (FBA or parsimonious FBA) and each reaction's range at a fraction of "
                   "the optimum (FVA), with reaction and gene knockouts.",
-                  {{"model", OptionKind::model, "Inputs"},
-                   {"set-bounds", OptionKind::file, "Inputs", tables},
-                   {"objective", OptionKind::value},
-                   {"pfba", OptionKind::flag},
-                   {"fva", OptionKind::flag},
-                   {"fraction", OptionKind::value},
-                   {"knockout", OptionKind::list},
-                   {"knockout-genes", OptionKind::list},
-                   {"loopless", OptionKind::flag, "Advanced"}},
                   {"--threads", "{threads}"},
                   {{"run_info.json", "facts", "The optimum",
                     "settings.objective_value=Objective value (the growth rate when the objective is biomass);settings.method=Method;"
@@ -230,10 +162,6 @@ std::vector<WebAnalysis> web_analyses() {
   }
   list.push_back({"simulate", "simulate", "Fluxes → simulated MIDs",
                   "The mass isotopomer distributions that given fluxes produce under given tracers (EMU simulation).",
-                  {{"model", OptionKind::model, "Inputs"},
-                   {"fluxes", OptionKind::file, "Inputs", tables, true},
-                   {"experiments", OptionKind::file, "Inputs", tables},
-                   {"natural-abundance", OptionKind::value, "Advanced"}},
                   {},
                   {{"mids.tsv", "table", "Simulated MIDs", "", "", "", ""}},
                   {{"fluxes", source_file("examples/glycolysis/true_fluxes.tsv"), "glycolysis fluxes"}},
@@ -242,104 +170,11 @@ std::vector<WebAnalysis> web_analyses() {
   return list;
 }
 
-// The form's label of an option, in plain words; the CLI name is shown beside it as a hint.
-std::string plain_label(const std::string& name) {
-  static const std::map<std::string, std::string> labels{
-      {"predictor", "Predictor package"},
-      {"mids", "Measured MIDs"},
-      {"imputer", "Imputer for unmeasured MIDs"},
-      {"mid-sd", "MID standard deviation"},
-      {"temperature", "Temperature"},
-      {"model", "Model"},
-      {"experiments", "Tracer experiments"},
-      {"measured-fluxes", "Measured fluxes"},
-      {"starts", "Number of starts"},
-      {"seed", "Random seed"},
-      {"expression", "Gene expression"},
-      {"module-genes", "Module genes"},
-      {"stoichiometry", "Compound × module matrix"},
-      {"compound-names", "Compound names"},
-      {"module-info", "Module information"},
-      {"groups", "Sample groups"},
-      {"genes-as-columns", "Genes are columns"},
-      {"normalisation", "Normalisation"},
-      {"impute", "Impute expression (MAGIC)"},
-      {"epochs", "Training epochs"},
-      {"mode", "Mode"},
-      {"data", "Per-day tables"},
-      {"data-kind", "Kind of data"},
-      {"context", "Context days"},
-      {"target", "Days to predict"},
-      {"frequency", "Sampling frequency"},
-      {"holdout", "Held-out share"},
-      {"encoder", "Encoder"},
-      {"likelihood", "Likelihood"},
-      {"learning-rate", "Learning rate"},
-      {"trajectories", "Trajectories"},
-      {"solver", "ODE solver"},
-      {"references", "Reference fluxes"},
-      {"variant", "FBApro variant"},
-      {"default-confidence", "Default confidence"},
-      {"cutoff", "Cutoff"},
-      {"set-bounds", "Bounds (medium, condition)"},
-      {"objective", "Objective reaction"},
-      {"pfba", "Parsimonious FBA (pFBA)"},
-      {"fva", "Flux variability (FVA)"},
-      {"fraction", "Fraction of the optimum"},
-      {"knockout", "Knockout reactions"},
-      {"knockout-genes", "Knockout genes"},
-      {"loopless", "Loopless"},
-      {"fluxes", "Fluxes"},
-      {"natural-abundance", "Natural abundance"},
-  };
-  if (auto it = labels.find(name); it != labels.end()) return it->second;
-  std::string out = name;
-  std::replace(out.begin(), out.end(), '-', ' ');
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-  return out;
-}
-
-// "FLOAT in [0 - 1]", "TEXT:{tsv,table}", "INT in [1 - 1000]" → type, range, choices
-void describe_type(const std::string& type_name, OptionSpec& o) {
-  if (type_name.rfind("INT", 0) == 0 || type_name.rfind("UINT", 0) == 0) o.type = "integer";
-  else if (type_name.rfind("FLOAT", 0) == 0 || type_name.find("POSITIVE") != std::string::npos ||
-           type_name.find("NONNEGATIVE") != std::string::npos)
-    o.type = "number";
-  std::smatch m;
-  // "[1e-09 - 1]": an exponent's sign is part of the number, the spaced dash separates them
-  static const std::regex range("\\[\\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)\\s+-\\s+(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)\\s*\\]");
-  if (std::regex_search(type_name, m, range)) {
-    o.minimum = std::stod(m[1]);
-    o.maximum = std::stod(m[2]);
-  }
-  if (type_name.find("NONNEGATIVE") != std::string::npos) o.minimum = 0.0;
-  else if (type_name.find("POSITIVE") != std::string::npos) {
-    o.minimum = 0.0;
-    o.exclusive_minimum = true;
-  }
-  static const std::regex set("\\{([^}]*)\\}");
-  if (std::regex_search(type_name, m, set)) {
-    std::string body = m[1];
-    std::size_t start = 0;
-    while (start <= body.size()) {
-      const auto comma = body.find(',', start);
-      std::string c = body.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      c.erase(0, c.find_first_not_of(' '));
-      if (!c.empty()) o.choices.push_back(c);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-}
-
-std::vector<AnalysisSpec> build_analyses(CLI::App& app) {
+std::vector<AnalysisSpec> build_analyses(const Context& ctx) {
   std::vector<AnalysisSpec> out;
   for (const auto& w : web_analyses()) {
-    CLI::App* sub = &app;
-    {
-      std::istringstream words(w.command);  // "dynamics train": a command and its subcommand
-      for (std::string word; words >> word;) sub = sub->get_subcommand(word);
-    }
+    auto declared = ctx.declarations.find(w.command);
+    if (declared == ctx.declarations.end()) throw std::logic_error("the web offers `fluxion " + w.command + "`, whose options are not declared");
     AnalysisSpec a;
     a.id = w.id;
     a.command = w.command;
@@ -351,77 +186,23 @@ std::vector<AnalysisSpec> build_analyses(CLI::App& app) {
     a.example_value_set = w.sample_set;
     for (const auto& s : w.samples)
       if (fs::exists(s.path)) a.samples.push_back(s);
-    for (const auto& wo : w.options) {
-      const CLI::Option* opt = sub->get_option_no_throw("--" + wo.name);
-      if (!opt) throw std::logic_error("the web declares --" + wo.name + ", which `fluxion " + w.command + "` does not have");
-      OptionSpec o;
-      o.name = wo.name;
-      o.label = plain_label(wo.name);
-      o.kind = wo.kind;
-      o.group = wo.group;
-      o.accept = wo.accept;
-      o.description = opt->get_description();
-      o.default_value = opt->get_default_str();
-      o.required = opt->get_required() || wo.required;
-      if (wo.kind == OptionKind::flag) {
-        o.type = "boolean";
-        o.default_value = "false";
-      } else {
-        describe_type(opt->get_type_name(), o);
+    for (const auto& o : declared->second)
+      if (o.web) {
+        a.options.push_back(o);
+        a.options.back().required = o.required || o.web_required;
       }
-      // the choices of --imputer etc. live in the description: "pcnn, knn, none …"; leave them free text
-      a.options.push_back(std::move(o));
-    }
     out.push_back(std::move(a));
   }
   return out;
 }
 
-// The argument check: the command's own CLI declaration parses the arguments (types, ranges,
-// choices, required options), then the uploaded tables whose readers are cheap are read.
+// The argument check beyond each value's own (type, range and choices, checked by the
+// service against the declarations): the uploaded tables whose readers are cheap are read,
+// and the ids a model must have are looked up.
 class ArgumentChecker {
  public:
-  ArgumentChecker(const std::vector<std::string>& argv) {
-    app_.require_subcommand(0, 1);
-    add_analysis_commands(app_, ctx_, argv);
-    std::function<void(CLI::App*)> silence = [&](CLI::App* a) {
-      for (auto* sub : a->get_subcommands({})) {
-        sub->callback(std::function<void()>());
-        silence(sub);
-      }
-    };
-    silence(&app_);
-  }
-
-  CLI::App& app() { return app_; }
-
   std::vector<Diagnostic> check(const AnalysisSpec& a, const std::vector<std::string>& args, const std::string& job_dir) {
     std::vector<Diagnostic> out;
-    {
-      std::lock_guard lock(mutex_);  // the declarations write into the commands' option structs
-      std::vector<std::string> argv;
-      {
-        std::istringstream words(a.command);
-        for (std::string w; words >> w;) argv.push_back(w);
-      }
-      argv.insert(argv.end(), args.begin(), args.end());
-      for (const auto& f : a.fixed_args) argv.push_back(f == "{threads}" ? "1" : f);
-      argv.push_back("--output");
-      argv.push_back("output");
-      std::reverse(argv.begin(), argv.end());  // CLI11 takes a vector in reverse order
-      try {
-        app_.clear();
-        app_.parse(argv);
-      } catch (const CLI::ParseError& e) {
-        std::string message = e.what();
-        std::string field;
-        static const std::regex flag("--([a-z][a-z0-9-]*)");
-        std::smatch m;
-        if (std::regex_search(message, m, flag)) field = m[1];
-        out.push_back(Diagnostic{Severity::error, "", 0, 0, field, message});
-        return out;
-      }
-    }
     // the uploaded files this server can read cheaply before queueing
     auto arg_of = [&](const std::string& name) -> std::string {
       for (std::size_t i = 0; i + 1 < args.size(); ++i)
@@ -512,10 +293,6 @@ class ArgumentChecker {
     return out;
   }
 
- private:
-  CLI::App app_{"fluxion"};
-  Context ctx_;
-  std::mutex mutex_;
 };
 
 std::string default_web_root() {
@@ -536,9 +313,9 @@ struct ServeCli {
   bool api_only = false;
 };
 
-service::ServiceCatalogue make_catalogue(CLI::App& app, std::shared_ptr<ArgumentChecker> checker) {
+service::ServiceCatalogue make_catalogue(const Context& ctx, std::shared_ptr<ArgumentChecker> checker) {
   service::ServiceCatalogue c;
-  c.analyses = build_analyses(app);
+  c.analyses = build_analyses(ctx);
   for (const auto& name : io::builtin_model_names()) c.builtin_models.emplace_back(name, "built-in model");
   for (const auto& p : learn::builtin_predictors()) c.builtin_predictors.emplace_back(p, "trained ML-Flux package for the built-in model '" + p + "'");
   c.model_reactions = [](const std::string& source) {
@@ -586,11 +363,11 @@ void add_service_options(CLI::App* cmd, ServeCli& o, bool server) {
 
 }  // namespace
 
-void add_serve_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
+void add_serve_commands(CLI::App& app, Context& ctx) {
   static ServeCli serve_o, worker_o;
   auto* serve = app.add_subcommand("serve", learned_description("serve"));
   add_service_options(serve, serve_o, true);
-  serve->callback([&app, &ctx, argv] {
+  serve->callback([&ctx] {
     install_signal_handlers();
     auto& o = serve_o;
     o.options.max_upload_bytes = static_cast<std::uint64_t>(o.max_upload_mb * 1024 * 1024);
@@ -599,17 +376,17 @@ void add_serve_commands(CLI::App& app, Context& ctx, const std::vector<std::stri
       o.options.web_root = default_web_root();
       if (o.options.web_root.empty()) std::cerr << "warning: no built front end found (npm run build in web/); serving the API only\n";
     }
-    auto checker = std::make_shared<ArgumentChecker>(argv);
-    const auto catalogue = make_catalogue(app, checker);
+    auto checker = std::make_shared<ArgumentChecker>();
+    const auto catalogue = make_catalogue(ctx, checker);
     auto r = service::serve(o.options, catalogue, g_stop);
     if (!accept(r, ctx)) return;
   });
   auto* worker = app.add_subcommand("worker", learned_description("worker"));
   add_service_options(worker, worker_o, false);
-  worker->callback([&app, &ctx, argv] {
+  worker->callback([&ctx] {
     install_signal_handlers();
-    auto checker = std::make_shared<ArgumentChecker>(argv);
-    const auto catalogue = make_catalogue(app, checker);
+    auto checker = std::make_shared<ArgumentChecker>();
+    const auto catalogue = make_catalogue(ctx, checker);
     auto r = service::work(worker_o.options, catalogue, g_stop);
     if (!accept(r, ctx)) return;
   });

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "fluxion/io/text_file.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/flux_table.hpp"
@@ -41,6 +42,43 @@ struct SimulateOptions {
   std::string mfapy_status;
 };
 
+const OptionTable<SimulateOptions>& simulate_cli_table() {
+  static const OptionTable<SimulateOptions> t = [] {
+    OptionTable<SimulateOptions> t;
+    t.add("model", &SimulateOptions::model, "Model file or built-in model name").short_name("m").required().kind(OptionKind::model).label("Model").web("Inputs");
+    t.add("fluxes", &SimulateOptions::fluxes, "Flux table: reaction, net, exchange (every reaction, or the free net fluxes)")
+        .short_name("f")
+        .required()
+        .file(".tsv,.csv,.txt")
+        .label("Fluxes")
+        .web("Inputs");
+    t.add("output", &SimulateOptions::output, "Output directory").short_name("o").required();
+    t.add("experiments", &SimulateOptions::experiments,
+          "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in experiments of a built-in model")
+        .short_name("e")
+        .file(".tsv,.csv,.txt")
+        .label("Tracer experiments")
+        .web("Inputs");
+    t.add("element", &SimulateOptions::elements, "Traced elements to simulate (C, H, N, O); default: those the experiments label").no_default();
+    // split by the callback at commas outside [...]
+    t.add("measured", &SimulateOptions::measured, "Metabolites to report (comma-separated; Ala[2,3] is one); default: the model's measured metabolites")
+        .no_default()
+        .no_split();
+    t.add("natural-abundance", &SimulateOptions::natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
+        .label("Natural abundance")
+        .web("Advanced");
+    t.add("sensitivities", &SimulateOptions::sensitivities, "Also write jacobian.tsv: d(MID)/d(free flux) for every free net and exchange flux");
+    t.add("mfapy-status", &SimulateOptions::mfapy_status,
+          "mfapy status sheet: its pseudo reactions (G-value dilution) are balanced as in fit --mfapy-status; other rows are not used")
+        .file();
+    t.add("fragment-formulas", &SimulateOptions::fragment_formulas,
+          "TSV fragment<TAB>ion formula (derivative included): MIDs then include the natural isotopes of every atom but the traced ones")
+        .file();
+    return t;
+  }();
+  return t;
+}
+
 
 std::string format_fraction(double v) {
   char buf[32];
@@ -53,27 +91,7 @@ std::string format_fraction(double v) {
 void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static SimulateOptions o;
   auto* cmd = app.add_subcommand("simulate", "Simulate the MIDs of the measured metabolites for given fluxes and tracer experiments");
-  cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required()->group("Required");
-  cmd->add_option("-f,--fluxes", o.fluxes, "Flux table: reaction, net, exchange (every reaction, or the free net fluxes)")
-      ->required()
-      ->group("Required");
-  cmd->add_option("-o,--output", o.output, "Output directory")->required()->group("Required");
-  cmd->add_option("-e,--experiments", o.experiments,
-                  "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in experiments of a built-in model");
-  cmd->add_option("--element", o.elements, "Traced elements to simulate (C, H, N, O); default: those the experiments label")
-      ->delimiter(',');
-  cmd->add_option("--measured", o.measured, "Metabolites to report (comma-separated; Ala[2,3] is one); default: the model's measured metabolites");
-  // (no CLI11 delimiter: the callback splits at commas outside [...])
-  cmd->add_option("--natural-abundance", o.natural,
-                  "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
-      ->delimiter(',')
-      ->capture_default_str();
-  cmd->add_flag("--sensitivities", o.sensitivities,
-                "Also write jacobian.tsv: d(MID)/d(free flux) for every free net and exchange flux");
-  cmd->add_option("--mfapy-status", o.mfapy_status,
-                  "mfapy status sheet: its pseudo reactions (G-value dilution) are balanced as in fit --mfapy-status; other rows are not used");
-  cmd->add_option("--fragment-formulas", o.fragment_formulas,
-                  "TSV fragment<TAB>ion formula (derivative included): MIDs then include the natural isotopes of every atom but the traced ones");
+  bind_options(cmd, simulate_cli_table(), o, ctx);
   cmd->callback([&ctx, argv] {
     o.measured = split_outside_brackets(o.measured);
     const auto t0 = std::chrono::steady_clock::now();

@@ -204,6 +204,20 @@ ProjectionSets variant_sets(ProjectionVariant variant, const std::vector<Index>&
   return sets;
 }
 
+const OptionTable<ProjectorOptions>& ProjectorOptions::table() {
+  static const OptionTable<ProjectorOptions> t = [] {
+    OptionTable<ProjectorOptions> t;
+    t.add("cutoff", &ProjectorOptions::relative_cutoff, "Relative singular-value cutoff of the pseudo-inverses (σ ≤ cutoff·σ_max counts as 0)")
+        .range(1e-15, 0.5)
+        .label("Cutoff")
+        .web("Advanced");
+    return t;
+  }();
+  return t;
+}
+
+std::vector<Diagnostic> ProjectorOptions::validate() const { return table().check(*this, "projector options"); }
+
 Result<Projector> Projector::build(Eigen::MatrixXd basis, ProjectionSets sets, const ProjectorOptions& options) {
   Diagnostics d("projector");
   const Index r = basis.rows(), l = basis.cols();

@@ -11,3 +11,13 @@ std::string format_number(double v) {
 }
 
 }  // namespace fluxion
+
+namespace fluxion {
+
+std::string format_short(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", v);
+  return buffer;
+}
+
+}  // namespace fluxion

@@ -33,10 +33,6 @@ double mean_of(const std::vector<double>& v, std::size_t first, std::size_t last
          static_cast<double>(last - first);
 }
 
-bool one_of(const std::string& v, std::initializer_list<const char*> choices) {
-  return std::any_of(choices.begin(), choices.end(), [&](const char* c) { return v == c; });
-}
-
 }  // namespace
 
 double DayMetrics::mse_mean() const { return mean_of(mse, 0, mse.size()); }
@@ -44,37 +40,71 @@ double DayMetrics::mse_mean(std::size_t first, std::size_t last) const { return 
 double DayMetrics::floor_mean(std::size_t first, std::size_t last) const { return mean_of(floor, first, last); }
 double DayMetrics::day_mean_mean(std::size_t first, std::size_t last) const { return mean_of(day_mean, first, last); }
 
+const OptionTable<NeuralProcessOptions>& NeuralProcessOptions::table() {
+  using O = NeuralProcessOptions;
+  static const OptionTable<O> t = [] {
+    OptionTable<O> t;
+    t.add("test-configuration", &O::test_configuration, "--configurations: the configuration held out for testing (an unseen knockout)");
+    t.add("model", &O::model, "np, nodep, snodep, or the baselines lode (Latent ODE) and rnn-vae (latent_ode's defaults, a fluxion configuration)")
+        .choices({"np", "nodep", "snodep", "lode", "rnn-vae"})
+        .label("Model")
+        .web();
+    t.add("data-kind", &O::data_kind, "expression (raw counts), flux or balance").choices({"expression", "flux", "balance"}).label("Kind of data").web();
+    t.add("encoder", &O::encoder, "auto (np, nodep: mlp; snodep: lstm, or gru-ode when --frequency < 1), mlp, lstm, gru-ode")
+        .choices({"auto", "mlp", "lstm", "gru-ode"})
+        .label("Encoder")
+        .web("Advanced");
+    t.add("likelihood", &O::likelihood, "auto (poisson for snodep on expression, else normal), normal, poisson")
+        .choices({"auto", "normal", "poisson"})
+        .label("Likelihood")
+        .web("Advanced");
+    t.add("latent", &O::latent, "auto (lognormal for snodep on expression, else normal), normal, lognormal").choices({"auto", "normal", "lognormal"});
+    t.add("epochs", &O::epochs, "Training epochs (the paper: 500)").range(1, 100000).label("Training epochs").web();
+    t.add("trajectories", &O::trajectories, "Pseudo-trajectories drawn once (one cell per day)").range(1, 10000000).label("Trajectories").web("Advanced");
+    t.add("batch-size", &O::batch_size, "Trajectories per optimiser step").range(1, 1000000);
+    t.add("test-trajectories", &O::test_trajectories, "The paper's test set: the last trajectories of the training set").range(1, 1000000);
+    t.add("context", &O::context_points, "Context: the first days the encoder sees").range(1, 10000).label("Context days").web();
+    t.add("target", &O::target_points, "Training target: the first days the loss scores").range(1, 10000).label("Days to predict").web();
+    t.add("learning-rate", &O::learning_rate, "RMSprop's learning rate (0: 1e-3, or 1e-4 with the gru-ode encoder); lode, rnn-vae: Adamax's (0: 1e-2)")
+        .range(0.0, 10.0)
+        .label("Learning rate")
+        .web("Advanced");
+    t.add("frequency", &O::frequency, "Irregular sampling: the share of days 1…target−1 observed (1 = regular)").range(0.01, 1.0).label("Sampling frequency").web();
+    t.add("holdout", &O::holdout, "Share of each day's cells kept out of training, scored as fresh trajectories (0 = the paper's protocol only)")
+        .range(0.0, 0.9)
+        .label("Held-out share")
+        .web();
+    t.add("time-scale", &O::time_scale, "t = day × this").positive();
+    t.add("solver", &O::solver, "Decoder ODE solver: dopri5 (adaptive), rk4, euler").choices({"dopri5", "rk4", "euler"}).label("ODE solver").web("Advanced");
+    t.add("rtol", &O::rtol, "dopri5 relative tolerance (lode: latent_ode's 1e-3 and 1e-4 always)").positive();
+    t.add("atol", &O::atol, "dopri5 absolute tolerance").positive();
+    t.add("step", &O::step, "rk4, euler: the step in t").positive();
+    t.add("seed", &O::seed, "Random seed (weights, trajectories, batches)").label("Random seed").web("Advanced");
+    t.add("reference-draw", &O::reference_draw,
+          "Draw the pseudo-trajectories exactly as the reference implementation does (numpy RandomState(42), pandas sample): the paper's "
+          "training and test trajectories; needs --holdout 0");
+    t.add("reference-draw-seed", &O::reference_draw_seed, "numpy's seed for --reference-draw (42 is the reference's)");
+    t.add("threads", &O::threads, "Intra-op threads (1 is fastest for these small networks; run several trainings in parallel instead)").range(1, 1024);
+    t.add("eval-every", &O::eval_every, "Epochs between test evaluations").range(1, 100000);
+    t.add("w1-samples", &O::w1_samples, "Model samples per day for the Wasserstein distances (0 = none)").range(0, 100000);
+    return t;
+  }();
+  return t;
+}
+
 std::vector<Diagnostic> NeuralProcessOptions::validate(std::size_t n_days) const {
   Diagnostics d("dynamics options");
-  auto bad = [&](const std::string& field, const std::string& what) { d.error(what, 0, 0, field); };
-  if (!one_of(model, {"np", "nodep", "snodep", "lode", "rnn-vae"})) bad("model", "is '" + model + "'; choose np, nodep, snodep, lode or rnn-vae");
+  d.append(table().check(*this, "dynamics options"));
+  auto bad = [&](const std::string& field, const std::string& what) { d.error("--" + field + " " + what, 0, 0, field); };
   if ((model == "lode" || model == "rnn-vae") && (encoder != "auto" || likelihood != "auto" || latent != "auto"))
     bad("model", "lode and rnn-vae have their own encoder, latent and likelihood (leave --encoder, --likelihood and --latent at auto)");
-  if (!one_of(data_kind, {"expression", "flux", "balance"})) bad("data_kind", "is '" + data_kind + "'; choose expression, flux or balance");
-  if (!one_of(encoder, {"auto", "mlp", "lstm", "gru-ode"})) bad("encoder", "is '" + encoder + "'; choose auto, mlp, lstm or gru-ode");
-  if (!one_of(likelihood, {"auto", "normal", "poisson"})) bad("likelihood", "is '" + likelihood + "'; choose auto, normal or poisson");
-  if (!one_of(latent, {"auto", "normal", "lognormal"})) bad("latent", "is '" + latent + "'; choose auto, normal or lognormal");
   if (model == "np" && encoder != "auto" && encoder != "mlp") bad("encoder", "must be mlp for np (its decoder has no ODE and its encoder is order-invariant)");
-  if (!one_of(solver, {"dopri5", "rk4", "euler"})) bad("solver", "is '" + solver + "'; choose dopri5, rk4 or euler");
-  if (epochs < 1) bad("epochs", "is " + std::to_string(epochs) + "; must be ≥ 1");
-  if (batch_size < 1) bad("batch_size", "is " + std::to_string(batch_size) + "; must be ≥ 1");
   if (trajectories < batch_size) bad("trajectories", "is " + std::to_string(trajectories) + "; must be ≥ the batch size (" + std::to_string(batch_size) + ")");
-  if (test_trajectories < 1 || test_trajectories > trajectories)
-    bad("test_trajectories", "is " + std::to_string(test_trajectories) + "; must be in [1, trajectories]");
-  if (context_points < 1) bad("context_points", "is " + std::to_string(context_points) + "; must be ≥ 1");
-  if (target_points < context_points) bad("target_points", "is " + std::to_string(target_points) + "; must be ≥ context_points (" + std::to_string(context_points) + ")");
+  if (test_trajectories > trajectories) bad("test-trajectories", "is " + std::to_string(test_trajectories) + "; must be in [1, trajectories]");
+  if (target_points < context_points) bad("target", "is " + std::to_string(target_points) + "; must be ≥ the context (" + std::to_string(context_points) + ")");
   if (n_days > 0 && static_cast<std::size_t>(target_points) > n_days)
-    bad("target_points", "is " + std::to_string(target_points) + " but the data have " + std::to_string(n_days) + " days");
-  if (!(learning_rate >= 0) || !std::isfinite(learning_rate)) bad("learning_rate", "must be ≥ 0 (0: the model's default)");
-  if (!(frequency > 0 && frequency <= 1)) bad("frequency", "is " + std::to_string(frequency) + "; must be in (0, 1]");
-  if (!(holdout >= 0 && holdout <= 0.9)) bad("holdout", "is " + std::to_string(holdout) + "; must be in [0, 0.9]");
-  if (!(time_scale > 0) || !std::isfinite(time_scale)) bad("time_scale", "must be > 0");
-  if (!(rtol > 0) || !(atol > 0)) bad("rtol/atol", "must be > 0");
-  if (!(step > 0)) bad("step", "must be > 0");
-  if (threads < 1) bad("threads", "is " + std::to_string(threads) + "; must be ≥ 1");
-  if (eval_every < 1) bad("eval_every", "is " + std::to_string(eval_every) + "; must be ≥ 1");
-  if (reference_draw && holdout > 0) bad("reference_draw", "draws from every cell as the reference does; give --holdout 0 with it");
-  if (w1_samples < 0) bad("w1_samples", "must be ≥ 0 (0: no Wasserstein distances)");
+    bad("target", "is " + std::to_string(target_points) + " but the data have " + std::to_string(n_days) + " days");
+  if (reference_draw && holdout > 0) bad("reference-draw", "draws from every cell as the reference does; give --holdout 0 with it");
   return d.items();
 }
 

@@ -187,13 +187,29 @@ PredictionPipeline::PredictionPipeline(const FluxPredictor& predictor, const Flu
                                        const KnnImputer* imputer, MidLayout layout)
     : predictor_(predictor), expansion_(expansion), tables_(tables), imputer_(imputer), layout_(std::move(layout)) {}
 
+const OptionTable<PredictOptions>& PredictOptions::table() {
+  static const OptionTable<PredictOptions> t = [] {
+    OptionTable<PredictOptions> t;
+    t.add("imputer", &PredictOptions::imputer,
+          "Imputation of unmeasured MIDs: pcnn, knn, none (complete inputs only), or auto (of the package's imputers, the one whose error table at the "
+          "input's masking is tighter)")
+        .choices({"auto", "pcnn", "knn", "none"})
+        .label("Imputer for unmeasured MIDs")
+        .web();
+    t.add("knn-k", &PredictOptions::knn_k, "Neighbours of the KNN imputer (default: the package's, 3)").range(1, 1000).no_default();
+    t.add("temperature", &PredictOptions::temperature, "Temperature of ΔG = RT ln(v_rev / v_fwd), K").range(1.0, 1000.0).label("Temperature").web("Advanced");
+    t.add("mid-sd", &PredictOptions::default_mid_sd, "Standard deviation of a measured fraction where the table gives none (χ² test)")
+        .range(1e-9, 1.0)
+        .label("MID standard deviation")
+        .web();
+    return t;
+  }();
+  return t;
+}
+
 std::vector<Diagnostic> PredictOptions::validate() const {
   Diagnostics d("prediction options");
-  if (imputer != "auto" && imputer != "pcnn" && imputer != "knn" && imputer != "none")
-    d.error("unknown imputer '" + imputer + "' (auto, pcnn, knn or none)", 0, 0, "imputer");
-  if (knn_k < 1) d.error("must be at least 1", 0, 0, "knn_k");
-  if (!(temperature > 0) || !std::isfinite(temperature)) d.error("must be a finite temperature > 0 K", 0, 0, "temperature");
-  if (!(default_mid_sd > 0) || !std::isfinite(default_mid_sd)) d.error("must be a finite SD > 0", 0, 0, "default_mid_sd");
+  d.append(table().check(*this, "prediction options"));
   return d.items();
 }
 

@@ -1,5 +1,7 @@
 #include "fluxion/learn/scoring.hpp"
 
+#include "fluxion/core/format.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <Eigen/Eigenvalues>
@@ -28,15 +30,9 @@ double quantile(std::vector<double> x, double q) {
   return x[lo] + (at - static_cast<double>(lo)) * (x[hi] - x[lo]);
 }
 
-std::string format_number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", v);
-  return buffer;
-}
-
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
-std::string number_or_na(double v) { return std::isfinite(v) ? format_number(v) : std::string("NA"); }
+std::string number_or_na(double v) { return std::isfinite(v) ? format_short(v) : std::string("NA"); }
 
 nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -168,17 +164,17 @@ void add_paper_metrics(PredictorScore& out, const FluxExpansion& expansion, cons
   } else if (m == "glyppp" || m == "ccm") {
     const double tol = m == "glyppp" ? 0.03 : 0.05;
     const double need = m == "glyppp" ? 1.0 : 0.85;
-    const std::string t = format_number(tol);
+    const std::string t = format_short(tol);
     const double bias = share_of_reactions(net_scores, tol, false, false), mae = share_of_reactions(net_scores, tol, true, false);
     add("reactions_mean_error_within_" + t, "share of net fluxes that vary whose per-reaction signed mean error is within ±" + t,
-        ">= " + format_number(need) + (m == "glyppp" ? " (the paper: all errors within ±0.03)" : " (the paper: 85 % of fluxes within ±0.05)"), bias,
+        ">= " + format_short(need) + (m == "glyppp" ? " (the paper: all errors within ±0.03)" : " (the paper: 85 % of fluxes within ±0.05)"), bias,
         share_of_reactions(net_scores, tol, false, true), bias >= need);
     add("reactions_mae_within_" + t, "share of net fluxes that vary whose per-reaction MAE is within " + t + " (the signed mean above, without its cancellation)",
-        ">= " + format_number(need), mae, share_of_reactions(net_scores, tol, true, true), mae >= need);
+        ">= " + format_short(need), mae, share_of_reactions(net_scores, tol, true, true), mae >= need);
     const double ib = share_of_reactions(identifiable_net_scores, tol, false, false), im = share_of_reactions(identifiable_net_scores, tol, true, false);
-    add("identifiable_reactions_mean_error_within_" + t, "the same signed-mean share over the identifiable net fluxes that vary", ">= " + format_number(need), ib,
+    add("identifiable_reactions_mean_error_within_" + t, "the same signed-mean share over the identifiable net fluxes that vary", ">= " + format_short(need), ib,
         share_of_reactions(identifiable_net_scores, tol, false, true), ib >= need);
-    add("identifiable_reactions_mae_within_" + t, "the same MAE share over the identifiable net fluxes that vary", ">= " + format_number(need), im,
+    add("identifiable_reactions_mae_within_" + t, "the same MAE share over the identifiable net fluxes that vary", ">= " + format_short(need), im,
         share_of_reactions(identifiable_net_scores, tol, true, true), im >= need);
     if (m == "ccm") {
       const double pairs = pair_share_absolute(truth, predicted, counted_net, 0.05);
@@ -270,9 +266,9 @@ std::string PredictorScore::fluxes_tsv() const {
   auto yes = [](bool b) { return std::string(b ? "yes" : "no"); };
   for (const auto& s : fluxes)
     t += s.column + '\t' + yes(s.free) + '\t' + yes(s.constant) + '\t' + yes(s.identifiable) + '\t' + number_or_na(s.information) + '\t' + yes(s.counted) +
-         '\t' + format_number(s.mae) + '\t' + format_number(s.bias) + '\t' + format_number(s.within_abs) + '\t' + format_number(s.within_rel) + '\t' +
-         format_number(s.baseline_mae) + '\t' + format_number(s.baseline_bias) + '\t' + format_number(s.baseline_within_abs) + '\t' +
-         format_number(s.baseline_within_rel) + '\t' + number_or_na(s.skill) + '\n';
+         '\t' + format_short(s.mae) + '\t' + format_short(s.bias) + '\t' + format_short(s.within_abs) + '\t' + format_short(s.within_rel) + '\t' +
+         format_short(s.baseline_mae) + '\t' + format_short(s.baseline_bias) + '\t' + format_short(s.baseline_within_abs) + '\t' +
+         format_short(s.baseline_within_rel) + '\t' + number_or_na(s.skill) + '\n';
   return t;
 }
 

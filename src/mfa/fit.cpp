@@ -65,15 +65,30 @@ struct FitProblem::Impl {
   Eigen::VectorXd h;
 };
 
+const OptionTable<FitOptions>& FitOptions::table() {
+  static const OptionTable<FitOptions> t = [] {
+    OptionTable<FitOptions> t;
+    t.add("starts", &FitOptions::starts, "Starting points sampled uniformly in the flux polytope").range(0, 100000).label("Number of starts").web();
+    t.add("exchange-floor", &FitOptions::exchange_floor, "Sampled starts draw each exchange flux log-uniformly from this fraction of its upper bound up to it")
+        .range(1e-12, 1.0);
+    t.add("threads", &FitOptions::threads, "Threads (0 = all cores)").range(0, 1024);
+    t.add("seed", &FitOptions::seed, "Seed of the starting points").label("Random seed").web("Advanced");
+    t.add("max-evaluations", &FitOptions::max_evaluations, "Simulations per start at most").range(1, 10000000);
+    t.add("mid-sd", &FitOptions::default_mid_sd, "Standard deviation of a measured fraction where the data give none (default: an error)")
+        .range(1e-9, 1.0)
+        .no_default()
+        .label("MID standard deviation")
+        .web();
+    return t;
+  }();
+  return t;
+}
+
 std::vector<Diagnostic> FitOptions::validate() const {
   Diagnostics d("fit options");
-  if (starts < 0) d.error("must be >= 0", 0, 0, "starts");
-  if (threads < 0) d.error("must be >= 0", 0, 0, "threads");
-  if (max_evaluations < 1) d.error("must be >= 1", 0, 0, "max_evaluations");
+  d.append(table().check(*this, "fit options"));
   if (restarts < 0) d.error("must be >= 0", 0, 0, "restarts");
   if (!(relative_tolerance > 0)) d.error("must be > 0", 0, 0, "relative_tolerance");
-  if (!(default_mid_sd >= 0)) d.error("must be >= 0", 0, 0, "default_mid_sd");
-  if (!(exchange_floor > 0 && exchange_floor <= 1)) d.error("must be in (0, 1]", 0, 0, "exchange_floor");
   return d.items();
 }
 

@@ -31,6 +31,37 @@ std::string eight_digits(double v) {
 
 }  // namespace
 
+const OptionTable<FitInputFiles>& FitInputFiles::table() {
+  static const OptionTable<FitInputFiles> t = [] {
+    const std::string tables = ".tsv,.csv,.txt";
+    OptionTable<FitInputFiles> t;
+    t.add("model", &FitInputFiles::model, "Model file or built-in model name").short_name("m").required().kind(OptionKind::model).label("Model").web("Inputs");
+    t.add("mids", &FitInputFiles::mids,
+          "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]), IsoCor's output or FreeFlux's MDV table")
+        .short_name("i")
+        .file(tables)
+        .label("Measured MIDs")
+        .web("Inputs")
+        .web_required();
+    t.add("experiments", &FitInputFiles::experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: a built-in model's")
+        .short_name("e")
+        .file(tables)
+        .label("Tracer experiments")
+        .web("Inputs");
+    t.add("mfapy-mdv", &FitInputFiles::mfapy_mdv, "Measured MIDs as mfapy's MDV table (Name, Spectrum, Select, MDV, Std); the model must be an mfapy model file").file();
+    t.add("mfapy-experiment", &FitInputFiles::mfapy_experiment, "Tracer experiment of the --mfapy-mdv data (default: the tracer table's first)");
+    t.add("mfapy-status", &FitInputFiles::mfapy_status, "mfapy status sheet: fixed, measured ('fitting'), free and pseudo reactions with bounds").file();
+    t.add("constraints", &FitInputFiles::constraints, "Extra linear constraints on net and exchange fluxes (fixed fluxes: 'v == 1')").file();
+    t.add("measured-fluxes", &FitInputFiles::measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd; or FreeFlux's table (reaction_ID, mean, sd)")
+        .file(tables)
+        .label("Measured fluxes")
+        .web("Inputs");
+    t.add("exchange-max", &FitInputFiles::exchange_max, "Upper bound of the exchange fluxes the model leaves unbounded").range(1e-6, 1e9);
+    return t;
+  }();
+  return t;
+}
+
 std::vector<Diagnostic> FitInputFiles::validate() const {
   std::vector<Diagnostic> d;
   auto error = [&d](const std::string& where, const std::string& what) { d.push_back({Severity::error, where, 0, 0, {}, what}); };

@@ -94,8 +94,44 @@ torch::Tensor one_minus_abs_correlation(const torch::Tensor& a, const torch::Ten
 
 }  // namespace
 
+const OptionTable<ScfeaOptions>& ScfeaOptions::table() {
+  static const OptionTable<ScfeaOptions> t = [] {
+    OptionTable<ScfeaOptions> t;
+    t.add_enum("mode", &ScfeaOptions::mode, {{"scfea", LossMode::scfea}, {"paper", LossMode::paper}},
+               "scfea: the loss, initialisation and defaults of scFEA's code; paper: the papers' super-module correlation and squared scale term")
+        .label("Mode")
+        .web("Advanced");
+    t.add_enum("normalisation", &ScfeaOptions::normalisation,
+               {{"auto", Normalisation::automatic}, {"none", Normalisation::none}, {"log", Normalisation::log}, {"cpm", Normalisation::cpm}, {"logcpm", Normalisation::log_cpm}},
+               "auto (scFEA: log2(x+1) when the largest value exceeds 50), none, log, cpm, logcpm")
+        .label("Normalisation")
+        .web();
+    t.add("epochs", &ScfeaOptions::epochs, "Training epochs").range(1, 100000).label("Training epochs").web();
+    t.add("learning-rate", &ScfeaOptions::learning_rate, "Adam's learning rate").range(1e-12, 10.0);
+    t.add("batch-size", &ScfeaOptions::batch_size, "Cells per optimiser step (0 = all cells, scFEA's full batch)");
+    t.add("chunk-size", &ScfeaOptions::chunk_size, "Cells per forward pass: bounds memory, does not change results").range(1, double(std::size_t{1} << 30));
+    t.add("min-cells", &ScfeaOptions::min_cells, "Fewest samples accepted");
+    t.add("w-balance", &ScfeaOptions::w_balance, "Weight of the flux-balance term").nonnegative();
+    t.add("w-nonnegative", &ScfeaOptions::w_nonnegative, "Weight of the non-negativity term").nonnegative();
+    t.add("w-scale", &ScfeaOptions::w_scale, "Weight of the total-activity term").nonnegative();
+    t.add("w-correlation", &ScfeaOptions::w_correlation, "Weight of the correlation term (default: 0.01 in scfea mode, 0.1 in paper mode)").no_default();
+    t.add("seed", &ScfeaOptions::seed, "Random seed (weights, batch order)").label("Random seed").web("Advanced");
+    t.add("threads", &ScfeaOptions::threads, "Threads (0 = all cores)").range(0, 1024);
+    t.add("impute", &ScfeaOptions::impute, "MAGIC imputation of the raw values before normalisation (scFEA's --sc_imputation)").label("Impute expression (MAGIC)").web();
+    t.add_nested("magic-knn", &ScfeaOptions::magic, &MagicOptions::knn, "MAGIC: neighbours that set each cell's kernel width").range(1, 1000);
+    t.add_nested("magic-t", &ScfeaOptions::magic, &MagicOptions::t, "MAGIC: diffusion steps").range(0, 100);
+    t.add("keep-best", &ScfeaOptions::keep_best,
+          "Return the fluxes of the epoch with the lowest loss, not the last (training still oscillates at scFEA's learning rate)");
+    return t;
+  }();
+  return t;
+}
+
+std::vector<Diagnostic> ScfeaOptions::validate() const { return table().check(*this, "scFEA options"); }
+
 Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix& expression, const ScfeaOptions& options) {
   using R = Result<ScfeaResult>;
+  if (auto problems = options.validate(); !problems.empty()) return R::failure(problems);
   Diagnostics d("scFEA");
   const auto n_cells = static_cast<std::size_t>(expression.values.rows());
   const auto n_modules = network.modules.size();

@@ -35,19 +35,6 @@ void log_line(const std::string& text) {
   std::cerr << "[" << stamp << "] " << text << std::endl;
 }
 
-const char* to_string(OptionKind k) {
-  switch (k) {
-    case OptionKind::value: return "value";
-    case OptionKind::flag: return "flag";
-    case OptionKind::list: return "list";
-    case OptionKind::file: return "file";
-    case OptionKind::series: return "series";
-    case OptionKind::model: return "model";
-    case OptionKind::predictor: return "predictor";
-  }
-  return "value";
-}
-
 std::vector<Diagnostic> ServiceOptions::validate() const {
   Diagnostics d("fluxion serve");
   if (port < 0 || port > 65535) d.error("--port " + std::to_string(port) + " is not a TCP port (0 to 65535)", 0, 0, "port");
@@ -629,6 +616,10 @@ class Api {
         case OptionKind::value:
           if (value.find('\n') != std::string::npos) {
             errors.error("a value must be one line", 0, 0, p->name);
+            break;
+          }
+          if (const std::string why = check_option_value(*spec, value); !why.empty()) {  // type, range, choices
+            errors.error("--" + p->name + ": " + why, 0, 0, p->name);
             break;
           }
           args.push_back("--" + p->name);

@@ -754,10 +754,10 @@ TEST(Options, ValidateNamesTheField) {
 
   PredictOptions p;
   p.imputer = "magic";
-  p.knn_k = 0;
+  p.knn_k = -1;  // 0 is the package's
   p.temperature = std::nan("");
   fields.clear();
-  for (const auto& d : p.validate()) fields.insert(d.context);
-  EXPECT_EQ(fields, (std::set<std::string>{"imputer", "knn_k", "temperature"}));
+  for (const auto& d : p.validate()) fields.insert(d.context);  // declared options: their command-line names
+  EXPECT_EQ(fields, (std::set<std::string>{"imputer", "knn-k", "temperature"}));
   EXPECT_TRUE(PredictOptions{}.validate().empty());
 }

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/core/model.hpp"
 
 namespace fluxion::cbm {
@@ -72,6 +73,9 @@ ProjectionSets variant_sets(ProjectionVariant variant, const std::vector<Eigen::
 
 struct ProjectorOptions {
   double relative_cutoff = 1e-10;  // singular values ≤ cutoff·σ_max count as zero; in (0, 1)
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+  static const OptionTable<ProjectorOptions>& table();  // the options a front end offers
 };
 
 // How the factorisations went: ranks and the singular-value gaps at the cutoffs.

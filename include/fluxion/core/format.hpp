@@ -8,4 +8,8 @@ namespace fluxion {
 
 std::string format_number(double v);
 
+// A number as a person writes it in a message or a default: 6 significant digits (%.6g),
+// so 0.01, 1000, 1e+06, not 0.010000 or 309 digits.
+std::string format_short(double v);
+
 }  // namespace fluxion

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/dynamics/time_series.hpp"
 
 namespace fluxion::dynamics {
@@ -59,7 +60,8 @@ struct NeuralProcessOptions {
   int w1_samples = 200;             // model samples per day for the Wasserstein distances
   // called after every epoch; return false to stop early
   std::function<bool(int epoch, double train_loss, double test_mse)> on_epoch;
-  std::vector<Diagnostic> validate(std::size_t n_days) const;
+  std::vector<Diagnostic> validate(std::size_t n_days) const;  // n_days 0: not known yet
+  static const OptionTable<NeuralProcessOptions>& table();  // the options a front end offers
 };
 
 struct EpochRecord {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/statistics.hpp"  // chi_squared_critical, chi_squared_upper_tail
 #include "fluxion/isotope/emu.hpp"
@@ -133,11 +134,12 @@ struct PredictOptions {
   // (geometric mean over net fluxes of the ratio of standard errors; PCNN on ties or
   // without tables)
   std::string imputer = "auto";
-  int knn_k = 3;
+  int knn_k = 0;  // neighbours of the KNN imputer; 0 = the package's (3 unless it says)
   double temperature = kDefaultTemperature;
   double default_mid_sd = 0.01;  // where the table gives none
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+  static const OptionTable<PredictOptions>& table();  // the options a front end offers
 };
 
 struct ReplicatePrediction {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
 #include "fluxion/isotope/emu.hpp"
@@ -50,6 +51,7 @@ struct FitOptions {
   std::vector<std::string> natural_abundance;  // substrates with natural abundance at unlabelled atoms ("*" = all)
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+  static const OptionTable<FitOptions>& table();  // the options a front end offers
 };
 
 // One measured value and its fit.

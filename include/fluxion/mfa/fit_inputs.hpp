@@ -20,6 +20,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/isotope/measured_mids.hpp"
 #include "fluxion/isotope/tracer.hpp"
 #include "fluxion/sampling/polytope.hpp"
@@ -40,6 +41,7 @@ struct FitInputFiles {
   // Problems a caller can see before reading anything: exactly one of mids and mfapy_mdv,
   // a model, exchange_max > 0. Each names the field.
   std::vector<Diagnostic> validate() const;
+  static const OptionTable<FitInputFiles>& table();  // the options a front end offers
 };
 
 struct FitInputs {

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/expression_table.hpp"
 #include "fluxion/io/scfea_network.hpp"
@@ -79,6 +80,9 @@ struct ScfeaOptions {
   MagicOptions magic;
   // called after every epoch with (epoch, total loss); return false to stop
   std::function<bool(int, double)> on_epoch;
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+  static const OptionTable<ScfeaOptions>& table();  // the options a front end offers
 };
 
 struct LossTerms {

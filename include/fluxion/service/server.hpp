@@ -17,37 +17,15 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/service/job_store.hpp"
 
 namespace fluxion::service {
 
-// How one option of an analysis appears in the web form and the API. The name, help text,
-// default, type, range and choices come from the command's CLI declaration.
-enum class OptionKind {
-  value,      // one value (text or number)
-  flag,       // on or off
-  list,       // comma-separated values
-  file,       // an uploaded file
-  series,     // several uploaded per-day tables (d0.csv.gz, d1.csv.gz, …) passed as one directory
-  model,      // a built-in model name, a model of the server's library, or an uploaded model file
-  predictor,  // a built-in predictor package name or an uploaded .fluxpkg
-};
-const char* to_string(OptionKind k);
-
-struct OptionSpec {
-  std::string name;           // the long flag without dashes: "fraction"
-  std::string label;          // the form's words for it: "Fraction of the optimum"
-  OptionKind kind = OptionKind::value;
-  std::string type = "text";  // text | integer | number | boolean
-  std::string description;
-  std::string default_value;  // as the CLI shows it; "" = none
-  bool required = false;
-  std::vector<std::string> choices;  // allowed values (an empty list: any)
-  std::optional<double> minimum, maximum;
-  bool exclusive_minimum = false;  // the value must be above the minimum (a positive number)
-  std::string accept;         // file options: the extensions the form offers (".tsv,.csv")
-  std::string group = "Options";  // "Inputs" | "Options" | "Advanced"
-};
+// How one option of an analysis appears in the web form and the API: the declaration of the
+// command's option table (core/options.hpp), the same one the CLI binds.
+using OptionKind = fluxion::OptionKind;
+using OptionSpec = fluxion::OptionInfo;
 
 // A table or plot the web page draws from one result file.
 struct ResultView {
