@@ -145,5 +145,7 @@ void add_dynamics_commands(CLI::App& app, Context& ctx, const std::vector<std::s
 void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 // serve, worker: the web forms are the declarations (Context::declarations) of the commands added before
 void add_serve_commands(CLI::App& app, Context& ctx);
+// options: every command's options as Markdown (docs/options.md), from the commands added before
+void add_options_command(CLI::App& app, Context& ctx);
 
 }  // namespace fluxion::cli

@@ -25,6 +25,7 @@ inline constexpr LearnedCommand kLearnedCommands[] = {
     // the web app checks every command's arguments with its declarations, learned ones too
     {"serve", "The web app: upload data, run analyses as jobs, follow them, read and download results"},
     {"worker", "Run queued web jobs from a shared job store (PostgreSQL) and data directory, on this host"},
+    {"options", "Print every command's options as Markdown (docs/options.md)"},
 };
 
 inline const char* learned_description(std::string_view name) {

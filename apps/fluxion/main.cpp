@@ -247,9 +247,10 @@ int main(int argc, char** argv) {
   });
   add_analysis_commands(app, ctx, std::vector<std::string>(argv, argv + argc));
 #ifdef FLUXION_LIGHT
-  for (const char* name : {"serve", "worker"}) app.add_subcommand(name, learned_description(name))->allow_extras()->prefix_command();
+  for (const char* name : {"serve", "worker", "options"}) app.add_subcommand(name, learned_description(name))->allow_extras()->prefix_command();
 #else
   add_serve_commands(app, ctx);
+  add_options_command(app, ctx);
 #endif
   // global flags (-v, -q) are accepted after any subcommand
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
