@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "fluxion/cbm/expression.hpp"
 #include "fluxion/cbm/fba.hpp"
 #include "fluxion/cbm/imat.hpp"
@@ -38,12 +39,15 @@ struct Knockouts {
   std::string bounds;  // --set-bounds
 };
 
-void add_knockout_options(CLI::App* cmd, Knockouts& k) {
-  cmd->add_option("--set-bounds", k.bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition");
-  cmd->add_option("--knockout", k.reactions, "Reactions to block (bounds 0, 0); repeatable or comma-separated")->delimiter(',');
-  cmd->add_option("--knockout-genes", k.genes,
-                  "Genes to delete: every reaction whose GPR rule fails without them is blocked (cobrapy's semantics)")
-      ->delimiter(',');
+const OptionTable<Knockouts>& knockout_table() {
+  static const OptionTable<Knockouts> t = [] {
+    OptionTable<Knockouts> t;
+    t.add("set-bounds", &Knockouts::bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition").file();
+    t.add("knockout", &Knockouts::reactions, "Reactions to block (bounds 0, 0); repeatable or comma-separated").no_default();
+    t.add("knockout-genes", &Knockouts::genes, "Genes to delete: every reaction whose GPR rule fails without them is blocked (cobrapy's semantics)").no_default();
+    return t;
+  }();
+  return t;
 }
 
 // Sets the bounds of knocked-out reactions to 0 in the model; false (and exit 2) on an unknown id.
@@ -96,24 +100,79 @@ bool write(Context& ctx, std::vector<std::string>& written, const std::string& p
 
 struct MomaCli {
   std::string model, references, output;
-  bool linear = false;
   Knockouts knockouts;
-  double tolerance = 1e-8;
+  cbm::MomaOptions options;  // the library's
 };
 
 struct ImatCli {
   std::string model, references, expression, output;
-  double lower = 1.0 / 3.0, upper = 2.0 / 3.0, epsilon = 1.0, time_limit = 180.0;
   Knockouts knockouts;
+  cbm::ImatOptions options;  // the library's
 };
 
 struct ExpressionCli {
-  std::string model, expression, output, bounds = "fva", and_rule = "geometric", or_rule = "mean";
-  double fraction = 0.9, min_nonzero = 0.15;
+  std::string model, expression, output, bounds = "fva";
+  double fraction = 0.9;
   bool no_quantile = false, loopless = false;
   int threads = 0;
   std::string set_bounds;
+  cbm::ExpressionOptions options;  // the library's (quantile_normalise: --no-quantile)
 };
+
+const OptionTable<MomaCli>& moma_cli_table() {
+  static const OptionTable<MomaCli> t = [] {
+    OptionTable<MomaCli> t;
+    t.add("model", &MomaCli::model, "Model file or built-in model name").short_name("m").required().kind(OptionKind::model);
+    t.add("references", &MomaCli::references,
+          "Reference fluxes (reaction, optional confidence, samples); unmeasured reactions are left out of the distance. "
+          "Default: pFBA of the unperturbed model, as cobrapy")
+        .short_name("r")
+        .file();
+    t.add("output", &MomaCli::output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)").short_name("o").required();
+    return t;
+  }();
+  return t;
+}
+
+const OptionTable<ImatCli>& imat_cli_table() {
+  static const OptionTable<ImatCli> t = [] {
+    OptionTable<ImatCli> t;
+    t.add("model", &ImatCli::model, "Model file or built-in model name").short_name("m").required().kind(OptionKind::model);
+    t.add("references", &ImatCli::references, "Reaction scores: a reference table (unmeasured reactions unscored)").short_name("r").file();
+    t.add("expression", &ImatCli::expression, "Gene expression (genes × samples), scored through the GPR rules instead").short_name("e").file();
+    t.add("output", &ImatCli::output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)").short_name("o").required();
+    return t;
+  }();
+  return t;
+}
+
+const OptionTable<ExpressionCli>& expression_cli_table() {
+  static const OptionTable<ExpressionCli> t = [] {
+    OptionTable<ExpressionCli> t;
+    t.add("model", &ExpressionCli::model, "Model file or built-in model name (with GPR rules)").short_name("m").required().kind(OptionKind::model);
+    t.add("expression", &ExpressionCli::expression, "Gene expression: genes × samples (TSV or CSV), counts or TPM").short_name("e").required().file();
+    t.add("output", &ExpressionCli::output, "Output directory (references.tsv, activity.tsv, run_info.json)").short_name("o").required();
+    t.add("bounds", &ExpressionCli::bounds, "Flux ranges the activities are mapped into: fva (FVA at --fraction of the optimum) or model").choices({"fva", "model"});
+    t.add("fraction", &ExpressionCli::fraction, "Fraction of the optimum for the FVA ranges").range(0.0, 1.0);
+    t.add("no-quantile", &ExpressionCli::no_quantile, "Skip the per-sample quantile normalisation");
+    t.add("loopless", &ExpressionCli::loopless, "Loopless FVA ranges (as the FBApro paper's real-data experiments)");
+    t.add("set-bounds", &ExpressionCli::set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition").file();
+    t.add("threads", &ExpressionCli::threads, "Threads for the FVA (0 = all cores)").range(0, 1024);
+    return t;
+  }();
+  return t;
+}
+
+// the names of the GPR rules as the options give them
+std::string rule_names(const cbm::ExpressionOptions& e) {
+  const auto& t = cbm::ExpressionOptions::table();
+  std::string and_name, or_name;
+  for (const auto& entry : t.entries()) {
+    if (entry.info.name == "and") and_name = t.value_text(e, entry.target);
+    if (entry.info.name == "or") or_name = t.value_text(e, entry.target);
+  }
+  return "AND " + and_name + ", OR " + or_name;
+}
 
 struct Activity {
   Eigen::MatrixXd activity;  // reactions × samples
@@ -121,11 +180,8 @@ struct Activity {
 };
 
 cbm::ExpressionOptions expression_options(const ExpressionCli& o) {
-  cbm::ExpressionOptions e;
-  e.min_nonzero_fraction = o.min_nonzero;
+  cbm::ExpressionOptions e = o.options;
   e.quantile_normalise = !o.no_quantile;
-  e.and_rule = o.and_rule == "min" ? cbm::AndRule::minimum : o.and_rule == "product" ? cbm::AndRule::product : cbm::AndRule::geometric_mean;
-  e.or_rule = o.or_rule == "max" ? cbm::OrRule::maximum : o.or_rule == "sum" ? cbm::OrRule::sum : cbm::OrRule::arithmetic_mean;
   return e;
 }
 
@@ -147,16 +203,9 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
   {
     static MomaCli o;
     auto* cmd = app.add_subcommand("moma", "MoMA: the fluxes of a perturbed model closest to a reference (quadratic, or --linear)");
-    cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required();
-    cmd->add_option("-r,--references", o.references,
-                    "Reference fluxes (reaction, optional confidence, samples); unmeasured reactions are left out of the distance. "
-                    "Default: pFBA of the unperturbed model, as cobrapy");
-    cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)")->required();
-    cmd->add_flag("--linear", o.linear, "Minimise Σ|v − ref| (an LP) instead of Σ(v − ref)² (a QP)");
-    cmd->add_option("--tolerance", o.tolerance, "Ipopt's convergence and constraint tolerance (quadratic)")
-        ->check(Range(1e-12, 1e-3))
-        ->capture_default_str();
-    add_knockout_options(cmd, o.knockouts);
+    bind_options(cmd, moma_cli_table(), o, ctx);
+    bind_options(cmd, cbm::MomaOptions::table(), o.options, ctx);
+    bind_options(cmd, knockout_table(), o.knockouts, ctx);
     cmd->callback([&ctx, argv] {
       const auto t0 = Clock::now();
       io::RunInfo info(argv);
@@ -200,7 +249,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       double total = 0.0;
       for (std::size_t s = 0; s < refs.size(); ++s) {
         const auto ts = Clock::now();
-        const auto sol = moma.value().solve(refs[s], measured, {.linear = o.linear, .tolerance = o.tolerance});
+        const auto sol = moma.value().solve(refs[s], measured, o.options);
         const double dt = seconds(ts, Clock::now());
         total += dt;
         if (sol.status != LpStatus::optimal) ++failed;
@@ -213,7 +262,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       if (!write(ctx, written, o.output + "/summary.tsv", summary)) return;
       info.add_input("model", o.model);
       if (!o.references.empty()) info.add_input("references", o.references);
-      info.set("method", o.linear ? "linear MoMA (min Σ|v − ref|, COIN-OR CLP)" : "MoMA (min Σ(v − ref)², Ipopt with MUMPS)");
+      info.set("method", o.options.linear ? "linear MoMA (min Σ|v − ref|, COIN-OR CLP)" : "MoMA (min Σ(v − ref)², Ipopt with MUMPS)");
       info.set("reference", o.references.empty() ? "pFBA of the unperturbed model" : o.references);
       std::string ko;
       for (const auto& b : blocked) ko += (ko.empty() ? "" : ",") + b;
@@ -222,7 +271,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       info.add_timing("solve", total);
       info.add_timing("total", seconds(t0, Clock::now()));
       if (auto w = info.write(o.output); !w) print_diagnostics(w.diagnostics());
-      std::printf("%s MoMA: %zu samples, %zu blocked reactions, %d not optimal, %.3g s\n", o.linear ? "linear" : "quadratic", refs.size(),
+      std::printf("%s MoMA: %zu samples, %zu blocked reactions, %d not optimal, %.3g s\n", o.options.linear ? "linear" : "quadratic", refs.size(),
                   blocked.size(), failed, total);
       if (failed) ctx.exit_code = kExitFailure;
     });
@@ -232,20 +281,18 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
   {
     static ImatCli o;
     auto* cmd = app.add_subcommand("imat", "iMAT: the steady state that best agrees with reaction scores (mixed-integer LP on CBC)");
-    cmd->add_option("-m,--model", o.model, "Model file or built-in model name")->required();
-    cmd->add_option("-r,--references", o.references, "Reaction scores: a reference table (unmeasured reactions unscored)");
-    cmd->add_option("-e,--expression", o.expression, "Gene expression (genes × samples), scored through the GPR rules instead");
-    cmd->add_option("-o,--output", o.output, "Output directory (fluxes.tsv, summary.tsv, run_info.json)")->required();
-    cmd->add_option("--lower", o.lower, "Percentile below which a reaction is 'low' (should carry no flux)")->check(Range(0.0, 1.0))->capture_default_str();
-    cmd->add_option("--upper", o.upper, "Percentile above which a reaction is 'high' (should carry flux)")->check(Range(0.0, 1.0))->capture_default_str();
-    cmd->add_option("--epsilon", o.epsilon, "Least |flux| of an active high reaction")->check(PositiveNumber)->capture_default_str();
-    cmd->add_option("--time-limit", o.time_limit, "Seconds of branch and bound per sample")->check(PositiveNumber)->capture_default_str();
-    add_knockout_options(cmd, o.knockouts);
+    bind_options(cmd, imat_cli_table(), o, ctx);
+    bind_options(cmd, cbm::ImatOptions::table(), o.options, ctx);
+    bind_options(cmd, knockout_table(), o.knockouts, ctx);
     cmd->callback([&ctx, argv] {
       const auto t0 = Clock::now();
       io::RunInfo info(argv);
       if (o.references.empty() == o.expression.empty()) return input_error(ctx, "imat", "give either --references or --expression");
-      if (o.lower > o.upper) return input_error(ctx, "--lower", "--lower must not exceed --upper");
+      if (auto problems = o.options.validate(); !problems.empty()) {  // --lower above --upper
+        print_diagnostics(problems);
+        ctx.exit_code = kExitInput;
+        return;
+      }
       auto loaded = io::load_model(o.model);
       if (!accept(loaded, ctx)) return;
       Model m = loaded.value();
@@ -281,7 +328,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       double total = 0.0;
       for (std::size_t s = 0; s < scores.samples.size(); ++s) {
         const auto sol = cbm::imat(m, scores.activity.col(static_cast<Index>(s)),
-                                   {.lower_quantile = o.lower, .upper_quantile = o.upper, .epsilon = o.epsilon, .time_limit = o.time_limit});
+                                   o.options);
         total += sol.seconds;
         if (sol.status != LpStatus::optimal) ++failed;
         out.push_back(sol.fluxes);
@@ -296,10 +343,10 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       info.add_input("model", o.model);
       info.add_input(o.references.empty() ? "expression" : "references", o.references.empty() ? o.expression : o.references);
       info.set("method", "iMAT (Shlomi et al. 2008), COIN-OR CBC");
-      info.set("lower_percentile", num(o.lower));
-      info.set("upper_percentile", num(o.upper));
-      info.set("epsilon", num(o.epsilon));
-      info.set("time_limit_s", num(o.time_limit));
+      info.set("lower_percentile", num(o.options.lower_quantile));
+      info.set("upper_percentile", num(o.options.upper_quantile));
+      info.set("epsilon", num(o.options.epsilon));
+      info.set("time_limit_s", num(o.options.time_limit));
       for (const auto& w : written) info.add_output(w);
       info.add_timing("solve", total);
       info.add_timing("total", seconds(t0, Clock::now()));
@@ -314,22 +361,8 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
     static ExpressionCli o;
     auto* cmd = app.add_subcommand("expression",
                                    "Gene expression → reaction activity → reference fluxes for 'fluxion project' (FBApro, Appendix D)");
-    cmd->add_option("-m,--model", o.model, "Model file or built-in model name (with GPR rules)")->required();
-    cmd->add_option("-e,--expression", o.expression, "Gene expression: genes × samples (TSV or CSV), counts or TPM")->required();
-    cmd->add_option("-o,--output", o.output, "Output directory (references.tsv, activity.tsv, run_info.json)")->required();
-    cmd->add_option("--bounds", o.bounds, "Flux ranges the activities are mapped into: fva (FVA at --fraction of the optimum) or model")
-        ->check(CLI::IsMember({"fva", "model"}))
-        ->capture_default_str();
-    cmd->add_option("--fraction", o.fraction, "Fraction of the optimum for the FVA ranges")->check(Range(0.0, 1.0))->capture_default_str();
-    cmd->add_option("--and", o.and_rule, "How AND (complexes) combines gene values")->check(CLI::IsMember({"geometric", "min", "product"}))->capture_default_str();
-    cmd->add_option("--or", o.or_rule, "How OR (isozymes) combines gene values")->check(CLI::IsMember({"mean", "max", "sum"}))->capture_default_str();
-    cmd->add_option("--min-nonzero", o.min_nonzero, "Drop genes non-zero in fewer than this fraction of samples")
-        ->check(Range(0.0, 1.0))
-        ->capture_default_str();
-    cmd->add_flag("--no-quantile", o.no_quantile, "Skip the per-sample quantile normalisation");
-    cmd->add_flag("--loopless", o.loopless, "Loopless FVA ranges (as the FBApro paper's real-data experiments)");
-    cmd->add_option("--set-bounds", o.set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition");
-    cmd->add_option("--threads", o.threads, "Threads for the FVA (0 = all cores)")->check(Range(0, 1024))->capture_default_str();
+    bind_options(cmd, expression_cli_table(), o, ctx);
+    bind_options(cmd, cbm::ExpressionOptions::table(), o.options, ctx);
     cmd->callback([&ctx, argv] {
       const auto t0 = Clock::now();
       io::RunInfo info(argv);
@@ -399,7 +432,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       if (!write(ctx, written, o.output + "/activity.tsv", activity)) return;
       info.add_input("model", o.model);
       info.add_input("expression", o.expression);
-      info.set("method", "GPR rules: AND " + o.and_rule + ", OR " + o.or_rule + (o.no_quantile ? "" : "; quantile-normalised") +
+      info.set("method", "GPR rules: " + rule_names(o.options) + (o.no_quantile ? "" : "; quantile-normalised") +
                              "; activities mapped into " + ranges);
       info.set("genes_in_data", std::to_string(act.genes_in_data));
       info.set("genes_kept", std::to_string(act.genes_kept));

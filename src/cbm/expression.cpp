@@ -121,8 +121,24 @@ Result<std::vector<std::size_t>> gene_knockout_reactions(const Model& model, con
   return Result<std::vector<std::size_t>>::success(std::move(out));
 }
 
+const OptionTable<ExpressionOptions>& ExpressionOptions::table() {
+  static const OptionTable<ExpressionOptions> t = [] {
+    OptionTable<ExpressionOptions> t;
+    t.add_enum("and", &ExpressionOptions::and_rule, {{"geometric", AndRule::geometric_mean}, {"min", AndRule::minimum}, {"product", AndRule::product}},
+               "How AND (complexes) combines gene values");
+    t.add_enum("or", &ExpressionOptions::or_rule, {{"mean", OrRule::arithmetic_mean}, {"max", OrRule::maximum}, {"sum", OrRule::sum}},
+               "How OR (isozymes) combines gene values");
+    t.add("min-nonzero", &ExpressionOptions::min_nonzero_fraction, "Drop genes non-zero in fewer than this fraction of samples").range(0.0, 1.0);
+    return t;
+  }();
+  return t;
+}
+
+std::vector<Diagnostic> ExpressionOptions::validate() const { return table().check(*this, "expression options"); }
+
 Result<ReactionActivity> reaction_activity(const Model& model, const std::vector<std::string>& genes, const Eigen::MatrixXd& expression,
                                            const ExpressionOptions& o) {
+  if (auto problems = o.validate(); !problems.empty()) return Result<ReactionActivity>::failure(problems);
   Diagnostics d("gene expression");
   ReactionActivity out;
   const Index ns = expression.cols();

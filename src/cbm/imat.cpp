@@ -46,6 +46,26 @@ ImatSets imat_sets(const Eigen::VectorXd& scores, double lower_quantile, double 
   return sets;
 }
 
+const OptionTable<ImatOptions>& ImatOptions::table() {
+  static const OptionTable<ImatOptions> t = [] {
+    OptionTable<ImatOptions> t;
+    t.add("lower", &ImatOptions::lower_quantile, "Percentile below which a reaction is 'low' (should carry no flux)").range(0.0, 1.0);
+    t.add("upper", &ImatOptions::upper_quantile, "Percentile above which a reaction is 'high' (should carry flux)").range(0.0, 1.0);
+    t.add("epsilon", &ImatOptions::epsilon, "Least |flux| of an active high reaction").positive();
+    t.add("time-limit", &ImatOptions::time_limit, "Seconds of branch and bound per sample").positive();
+    return t;
+  }();
+  return t;
+}
+
+std::vector<Diagnostic> ImatOptions::validate() const {
+  Diagnostics d("iMAT options");
+  d.append(table().check(*this, "iMAT options"));
+  if (lower_quantile > upper_quantile) d.error("--lower must not exceed --upper", 0, 0, "lower");
+  if (!(big_m > 0) || !std::isfinite(big_m)) d.error("must be a finite number > 0", 0, 0, "big_m");
+  return d.items();
+}
+
 ImatSolution imat(const Model& model, const Eigen::VectorXd& scores, const ImatOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   ImatSolution out;

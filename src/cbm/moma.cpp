@@ -152,6 +152,23 @@ class MomaNlp final : public Ipopt::TNLP {
 
 }  // namespace
 
+const OptionTable<MomaOptions>& MomaOptions::table() {
+  static const OptionTable<MomaOptions> t = [] {
+    OptionTable<MomaOptions> t;
+    t.add("linear", &MomaOptions::linear, "Minimise Σ|v − ref| (an LP) instead of Σ(v − ref)² (a QP)");
+    t.add("tolerance", &MomaOptions::tolerance, "Ipopt's convergence and constraint tolerance (quadratic)").range(1e-12, 1e-3);
+    return t;
+  }();
+  return t;
+}
+
+std::vector<Diagnostic> MomaOptions::validate() const {
+  Diagnostics d("MoMA options");
+  d.append(table().check(*this, "MoMA options"));
+  if (max_iterations < 1) d.error("must be at least 1", 0, 0, "max_iterations");
+  return d.items();
+}
+
 Moma::Moma() : impl_(std::make_unique<Impl>()) {}
 Moma::Moma(Moma&&) noexcept = default;
 Moma& Moma::operator=(Moma&&) noexcept = default;

@@ -708,7 +708,16 @@ Result<CellMatrix> read_dense_cell_matrix(std::string_view text, const std::stri
   return read_dense(text, source, genes_as_columns);
 }
 
+std::vector<Diagnostic> CellMatrixOptions::validate() const {
+  Diagnostics d("expression reading options");
+  for (const auto* field : {&layer, &gene_column})
+    if (field->find_first_of("\n\r") != std::string::npos) d.error("must be one line", 0, 0, field == &layer ? "layer" : "gene_column");
+  if (layer.find("..") != std::string::npos) d.error("names a layer of the file, not a path ('" + layer.substr(0, 40) + "')", 0, 0, "layer");
+  return d.items();
+}
+
 Result<CellMatrix> load_cell_matrix(const std::string& path, const CellMatrixOptions& options) {
+  if (auto problems = options.validate(); !problems.empty()) return Result<CellMatrix>::failure(problems);
   std::error_code ec;
   Result<CellMatrix> r = [&] {
     if (fs::is_directory(path, ec)) return read_mex(path, options);

@@ -167,9 +167,24 @@ double ErrorTables::skill(const ErrorLevel& level, std::size_t column) const {
   return 1 - level.mae[column] / baseline_mae[column];
 }
 
+std::vector<Diagnostic> ErrorTableOptions::validate() const {
+  Diagnostics d("error-table options");
+  if (max_rows < 1) d.error("must be at least 1", 0, 0, "max_rows");
+  if (max_masked_rows < 0) d.error("must be 0 or more", 0, 0, "max_masked_rows");
+  if (bands.size() < 2) d.error("needs at least two band edges", 0, 0, "bands");
+  for (std::size_t k = 0; k < bands.size(); ++k)
+    if (!(bands[k] >= 0 && bands[k] <= 1) || (k > 0 && !(bands[k] > bands[k - 1]))) {
+      d.error("band edges must rise within [0, 1]", 0, 0, "bands");
+      break;
+    }
+  if (!(temperature > 0) || !std::isfinite(temperature)) d.error("must be a finite temperature > 0 K", 0, 0, "temperature");
+  return d.items();
+}
+
 Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& x, const DatasetContents& data,
                                          const KnnImputer* imputer, const ErrorTableOptions& o, const PcnnImputer* pcnn) {
   using R = Result<ErrorTables>;
+  if (auto problems = o.validate(); !problems.empty()) return R::failure(problems);
   if (data.flux_columns != x.columns())
     return R::failure({Diagnostic{Severity::error, "", 0, 0, {}, "the dataset's flux columns are not the model's (was it made from another model?)"}});
   ErrorTables t;

@@ -191,10 +191,23 @@ PcnnImputer PcnnImputer::from_impl(std::unique_ptr<Impl> impl) {
   return p;
 }
 
+std::vector<Diagnostic> PcnnTrainOptions::validate() const {
+  Diagnostics d("PCNN training options");
+  if (epochs < 1) d.error("must be at least 1", 0, 0, "epochs");
+  if (batch < 2) d.error("must be at least 2", 0, 0, "batch");
+  if (!(learning_rate > 0) || !std::isfinite(learning_rate)) d.error("must be a finite number > 0", 0, 0, "learning_rate");
+  if (patience < 1) d.error("must be at least 1", 0, 0, "patience");
+  if (max_experiments < 1) d.error("must be at least 1", 0, 0, "max_experiments");
+  if (!(keep > 0 && keep <= 1)) d.error("must be in (0, 1]", 0, 0, "keep");
+  if (threads < 1) d.error("must be at least 1", 0, 0, "threads");
+  return d.items();
+}
+
 Result<PcnnImputer> PcnnImputer::train(const DatasetContents& data, const MidLayout& layout, const PcnnGeometry& g, const PcnnTrainOptions& o,
                                        PcnnHistory& history) {
   using R = Result<PcnnImputer>;
   auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "PCNN training", 0, 0, {}, what}}); };
+  if (auto problems = o.validate(); !problems.empty()) return R::failure(problems);
   const std::size_t n = layout.size();
   if (static_cast<std::size_t>(data.n_inputs()) != n) return fail("the dataset's patterns do not have the layout's size");
   if (static_cast<std::size_t>(g.rows) * static_cast<std::size_t>(g.cols) < n) return fail("the image window is smaller than the input");

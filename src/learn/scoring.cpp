@@ -288,6 +288,20 @@ std::string PredictorScore::paper_tsv() const {
   return t;
 }
 
+std::vector<Diagnostic> ScoreOptions::validate() const {
+  Diagnostics d("score options");
+  auto positive = [&](double v, const char* field) {
+    if (!(v > 0) || !std::isfinite(v)) d.error("must be a finite number > 0", 0, 0, field);
+  };
+  positive(tolerance, "tolerance");
+  positive(mid_sd, "mid_sd");
+  positive(temperature, "temperature");
+  if (!(relative_tolerance >= 0) || !std::isfinite(relative_tolerance)) d.error("must be 0 or more", 0, 0, "relative_tolerance");
+  if (!(skill_floor >= 0) || !std::isfinite(skill_floor)) d.error("must be 0 or more", 0, 0, "skill_floor");
+  if (!(identifiable_ratio > 0 && identifiable_ratio <= 1)) d.error("must be in (0, 1]", 0, 0, "identifiable_ratio");
+  return d.items();
+}
+
 PredictorScore score_predictions(const FluxExpansion& expansion, const Eigen::MatrixXd& truth, const Eigen::MatrixXd& predicted,
                                  const Eigen::RowVectorXd& baseline, const ScoreOptions& o, const Eigen::VectorXd& information) {
   const auto& columns = expansion.columns();

@@ -426,6 +426,18 @@ Split split_rows(long rows, double validation_fraction, double test_fraction, st
 
 // ---------------------------------------------------------------- generator
 
+std::vector<Diagnostic> DatasetOptions::validate() const {
+  Diagnostics d("dataset options");
+  if (rows < 0) d.error("must be 0 (until the sampler ends) or more", 0, 0, "rows");
+  if (part_rows < 1) d.error("must be at least 1", 0, 0, "part_rows");
+  if (density_neighbours < 0) d.error("must be 0 (off) or more", 0, 0, "density_neighbours");
+  if (!(validation_fraction >= 0 && validation_fraction < 1)) d.error("must be in [0, 1)", 0, 0, "validation_fraction");
+  if (!(test_fraction >= 0 && test_fraction < 1)) d.error("must be in [0, 1)", 0, 0, "test_fraction");
+  if (!(validation_fraction + test_fraction < 1)) d.error("validation and test fractions must leave training rows", 0, 0, "test_fraction");
+  if (compression < 0 || compression > 9) d.error("must be a deflate level from 0 to 9", 0, 0, "compression");
+  return d.items();
+}
+
 DatasetGenerator::DatasetGenerator(const FluxSpace& space, FluxSetSampler& sampler, std::vector<TracedElement> elements,
                                    std::vector<std::string> experiment_ids, DatasetOptions options)
     : space_(space), sampler_(sampler), elements_(std::move(elements)), options_(std::move(options)) {
@@ -485,6 +497,7 @@ Result<bool> DatasetGenerator::prepare(const std::string& directory, bool resume
 
 Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const DatasetRun& r) {
   using R = Result<DatasetSummary>;
+  if (auto problems = options_.validate(); !problems.empty()) return R::failure(problems);
   io::hdf5::silence();
   auto fail = [&](const std::string& where, const std::string& what) {
     return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}});

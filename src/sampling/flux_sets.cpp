@@ -5,8 +5,22 @@
 
 namespace fluxion {
 
+std::vector<Diagnostic> FluxSetOptions::validate() const {
+  Diagnostics d("flux sampling options");
+  if (thinning < 0) d.error("must be 0 (the dimension) or more", 0, 0, "thinning");
+  if (!(exchange_floor > 0 && exchange_floor <= 1)) d.error("must be in (0, 1]", 0, 0, "exchange_floor");
+  if (!std::isfinite(log_mu)) d.error("must be finite", 0, 0, "log_mu");
+  if (!(log_sigma > 0) || !std::isfinite(log_sigma)) d.error("must be a finite number > 0", 0, 0, "log_sigma");
+  if (cap_bins < 1) d.error("must be at least 1", 0, 0, "cap_bins");
+  if (cap_per_bin < 1) d.error("must be at least 1", 0, 0, "cap_per_bin");
+  if (cap_attempts < 1) d.error("must be at least 1", 0, 0, "cap_attempts");
+  if (max_draws < 0) d.error("must be 0 (no limit) or more", 0, 0, "max_draws");
+  return d.items();
+}
+
 Result<FluxSetSampler> FluxSetSampler::create(const Model& model, const FluxSpace& space,
                                               const std::vector<LinearConstraint>& constraints, const FluxSetOptions& options) {
+  if (auto problems = options.validate(); !problems.empty()) return Result<FluxSetSampler>::failure(problems);
   Diagnostics d("flux sampling");
   FluxSetSampler s;
   s.space_ = space;

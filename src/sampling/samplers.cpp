@@ -62,7 +62,15 @@ bool RejectionSampler::next(Eigen::VectorXd& x, long max_tries) {
   return false;
 }
 
+std::vector<Diagnostic> AchrOptions::validate() const {
+  Diagnostics d("ACHR options");
+  if (thinning < 0) d.error("must be 0 (the dimension) or more", 0, 0, "thinning");
+  if (warmup_random < 0) d.error("must be 0 (the dimension) or more", 0, 0, "warmup_random");
+  return d.items();
+}
+
 Result<AchrSampler> AchrSampler::create(const FluxPolytope& polytope, const AchrOptions& options) {
+  if (auto problems = options.validate(); !problems.empty()) return Result<AchrSampler>::failure(problems);
   auto box = polytope.bounding_box();  // feasibility and boundedness, with named errors
   if (!box) return Result<AchrSampler>::failure(box.diagnostics());
   const Eigen::Index n = polytope.dimension();

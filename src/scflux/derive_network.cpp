@@ -29,7 +29,14 @@ std::string base_id(const Metabolite& m) {
 
 }  // namespace
 
+std::vector<Diagnostic> DeriveOptions::validate() const {
+  Diagnostics d("network derivation options");
+  if (max_degree < 1) d.error("must be at least 1", 0, 0, "max-degree");
+  return d.items();
+}
+
 Result<DerivedNetwork> derive_network(const Model& model, const DeriveOptions& options) {
+  if (auto problems = options.validate(); !problems.empty()) return Result<DerivedNetwork>::failure(problems);
   Diagnostics d(model.id.empty() ? "model" : model.id);
   const std::size_t n_met = model.metabolites.size(), n_rxn = model.reactions.size();
   std::unordered_set<std::string> extra(options.currency.begin(), options.currency.end());

@@ -44,7 +44,19 @@ Eigen::MatrixXd principal_components(const Eigen::SparseMatrix<float, Eigen::Row
   return q * svd.matrixU().leftCols(k) * svd.singularValues().head(k).asDiagonal();
 }
 
+std::vector<Diagnostic> MagicOptions::validate() const {
+  Diagnostics d("MAGIC options");
+  if (knn < 1) d.error("must be at least 1", 0, 0, "magic-knn");
+  if (t < 0) d.error("must be 0 or more", 0, 0, "magic-t");
+  if (!(decay > 0) || !std::isfinite(decay)) d.error("must be a finite number > 0", 0, 0, "decay");
+  if (n_pca < 1) d.error("must be at least 1", 0, 0, "n_pca");
+  if (knn_max < knn) d.error("must be at least knn", 0, 0, "knn_max");
+  if (!(threshold >= 0 && threshold < 1)) d.error("must be in [0, 1)", 0, 0, "threshold");
+  return d.items();
+}
+
 Result<Eigen::SparseMatrix<double, Eigen::RowMajor>> magic_operator(const Eigen::SparseMatrix<float, Eigen::RowMajor>& x, const MagicOptions& o) {
+  if (auto problems = o.validate(); !problems.empty()) return Result<Eigen::SparseMatrix<double, Eigen::RowMajor>>::failure(problems);
   using R = Result<Eigen::SparseMatrix<double, Eigen::RowMajor>>;
   Diagnostics d("MAGIC");
   const Eigen::Index n = x.rows();

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/mid_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
@@ -17,6 +18,9 @@
 #include "fluxion/learn/prediction.hpp"
 #include "fluxion/learn/scoring.hpp"
 #include "fluxion/learn/transforms.hpp"
+#include "fluxion/sampling/dataset.hpp"
+#include "fluxion/sampling/flux_sets.hpp"
+#include "fluxion/sampling/samplers.hpp"
 #include "simple_dataset.hpp"
 
 using namespace fluxion;
@@ -760,4 +764,28 @@ TEST(Options, ValidateNamesTheField) {
   for (const auto& d : p.validate()) fields.insert(d.context);  // declared options: their command-line names
   EXPECT_EQ(fields, (std::set<std::string>{"imputer", "knn-k", "temperature"}));
   EXPECT_TRUE(PredictOptions{}.validate().empty());
+}
+
+// Every options struct of the engines has a validate(): the defaults pass, a bad value is
+// named by its field.
+template <class O, class Break>
+std::set<std::string> fields_named(Break make_bad) {
+  EXPECT_TRUE(O{}.validate().empty()) << typeid(O).name();
+  O o;
+  make_bad(o);
+  std::set<std::string> fields;
+  for (const auto& d : o.validate()) fields.insert(d.context);
+  return fields;
+}
+
+TEST(Options, EveryEngineOptionsValidates) {
+  using S = std::set<std::string>;
+  EXPECT_EQ(fields_named<ErrorTableOptions>([](auto& o) { o.bands = {0.5, 0.2}; }), S{"bands"});
+  EXPECT_EQ(fields_named<ScoreOptions>([](auto& o) { o.identifiable_ratio = 2; }), S{"identifiable_ratio"});
+  EXPECT_EQ(fields_named<PcnnTrainOptions>([](auto& o) { o.keep = 0; }), S{"keep"});
+  EXPECT_EQ(fields_named<io::CellMatrixOptions>([](auto& o) { o.layer = "../X"; }), S{"layer"});
+  EXPECT_EQ(fields_named<AchrOptions>([](auto& o) { o.thinning = -1; }), S{"thinning"});
+  EXPECT_EQ(fields_named<DatasetOptions>([](auto& o) { o.compression = 12; }), S{"compression"});
+  EXPECT_EQ(fields_named<FluxSetOptions>([](auto& o) { o.log_sigma = 0; }), S{"log_sigma"});
+  EXPECT_TRUE(ReadOptions{}.validate().empty());
 }

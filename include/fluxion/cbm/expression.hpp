@@ -21,6 +21,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/model.hpp"
+#include "fluxion/core/options.hpp"
 
 namespace fluxion::cbm {
 
@@ -38,6 +39,9 @@ struct ExpressionOptions {
   bool quantile_normalise = true;
   AndRule and_rule = AndRule::geometric_mean;
   OrRule or_rule = OrRule::arithmetic_mean;
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+  static const OptionTable<ExpressionOptions>& table();  // the options a front end offers
 };
 
 struct ReactionActivity {

@@ -18,6 +18,7 @@
 
 #include "fluxion/core/model.hpp"
 #include "fluxion/core/lp.hpp"
+#include "fluxion/core/options.hpp"
 
 namespace fluxion::cbm {
 
@@ -27,6 +28,9 @@ struct ImatOptions {
   double epsilon = 1.0;               // least flux of an active reaction
   double time_limit = 180.0;          // seconds of branch and bound (CBC)
   double big_m = 1000.0;              // stands in for infinite bounds in the indicators
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+  static const OptionTable<ImatOptions>& table();  // the options a front end offers
 };
 
 struct ImatSets {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fluxion/cbm/fba.hpp"
+#include "fluxion/core/options.hpp"
 
 namespace fluxion::cbm {
 
@@ -21,6 +22,9 @@ struct MomaOptions {
   bool linear = false;
   double tolerance = 1e-8;   // Ipopt's tol and constr_viol_tol (quadratic)
   int max_iterations = 3000; // Ipopt's max_iter (quadratic)
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+  static const OptionTable<MomaOptions>& table();  // the options a front end offers
 };
 
 struct MomaSolution {

@@ -39,6 +39,8 @@ struct CellMatrixOptions {
                               // 10x: "id" for feature ids (default: names)
   std::string gene_map;       // TSV id → symbol, applied after reading
   bool genes_as_columns = false;  // dense tables: samples × genes
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 // The layout is told by the path: a directory is 10x MEX, .h5 10x HDF5, .h5ad AnnData,

@@ -41,6 +41,8 @@ struct PcnnTrainOptions {
   std::uint64_t seed = 1;
   int threads = 1;
   bool progress = true;
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 struct PcnnHistory {

@@ -104,6 +104,8 @@ struct ErrorTableOptions {
   double temperature = kDefaultTemperature;
   std::uint64_t seed = 1;
   bool progress = false;
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 // Error tables of a predictor on the dataset's test rows: the complete level, and levels

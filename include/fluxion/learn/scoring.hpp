@@ -45,6 +45,8 @@ struct ScoreOptions {
   double mid_sd = 0.01;               // SD of each measured MID fraction for identifiability
   double temperature = kDefaultTemperature;  // K, for ΔG
   std::string model_id;               // selects the paper's metrics ("" or unknown: none)
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 struct FluxScore {

@@ -59,6 +59,8 @@ struct DatasetOptions {
   // How the flux sets are made (model hash, tracers, sampler settings...): stored in the
   // manifest and compared when a run is resumed.
   nlohmann::json provenance = nlohmann::json::object();
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 struct DatasetRun {

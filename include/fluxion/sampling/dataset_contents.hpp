@@ -89,6 +89,8 @@ struct DatasetContents {
 };
 struct ReadOptions {
   bool mids_float32 = false;
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 Result<DatasetContents> read_dataset(const std::string& file, const ReadOptions& options = {});
 

@@ -45,6 +45,8 @@ struct FluxSetOptions {
   // drew 1,000,000 CCM sets and kept the 117,077 that fit the caps.
   long max_draws = 0;
   std::uint64_t seed = 1;
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 class FluxSetSampler {

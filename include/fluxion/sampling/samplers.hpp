@@ -52,6 +52,8 @@ struct AchrOptions {
   int warmup_random = 0;  // warm-up points from random LP objectives beside the 2·dimension
                           // coordinate extremes; 0 = dimension
   std::uint64_t seed = 1;
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 class AchrSampler {

@@ -31,6 +31,8 @@ struct DeriveOptions {
   std::size_t max_degree = 40;        // a metabolite in more reactions is currency
   std::vector<std::string> currency;  // extra currency metabolites (ids, with or without compartment)
   bool gene_ids = false;              // genes by id, not by name
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 struct DerivedNetwork {

@@ -28,6 +28,8 @@ struct MagicOptions {
   int knn_max = 100;
   double threshold = 1e-4;
   std::uint64_t seed = 42;
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 // The diffusion operator P (cells × cells, rows sum to 1) of the cells in X (cells × genes).
