@@ -1,6 +1,6 @@
 // The fluxion command line: each command group registers its subcommands here.
-// Commands only parse arguments, call the libraries and print; exit codes:
-//   0 success, 1 the computation failed, 2 bad input (files, values, usage).
+// Commands only parse arguments, call the libraries and print; their exit codes are
+// core/exit_status.hpp's.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/exit_status.hpp"  // kExitOk, kExitFailure, kExitInput
 #include "fluxion/core/model.hpp"
 #include "fluxion/core/options.hpp"
 
@@ -28,9 +29,6 @@ namespace fluxion::cli {
 using ProjectOnDevice = Result<Eigen::MatrixXd> (*)(const cbm::Projector&, const Eigen::MatrixXd&, const std::string&);
 extern ProjectOnDevice project_on_device;
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitInput = 2;
 
 struct Context {
   int exit_code = kExitOk;

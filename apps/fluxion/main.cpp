@@ -41,7 +41,7 @@ void print_diagnostics(const std::vector<Diagnostic>& items) {
 
 void input_error(Context& ctx, const std::string& where, const std::string& what) {
   print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
-  ctx.exit_code = kExitInput;
+  ctx.exit_code = fluxion::kExitInput;
 }
 
 // Every numeric option of every command refuses NaN, infinities and numbers beyond a
@@ -206,7 +206,7 @@ bool needs_learn(int argc, char** argv) {
   execv(learn.c_str(), argv);
   std::cerr << "error: this command runs in " << learn << " (the learned engines, with LibTorch), which cannot be started: " << std::strerror(errno)
             << "\n(build it with scripts/build.sh, or install it beside fluxion)\n";
-  std::exit(kExitFailure);
+  std::exit(fluxion::kExitFailure);
 }
 #endif
 
@@ -263,7 +263,7 @@ int main(int argc, char** argv) {
 
   if (argc == 1) {
     std::cout << app.help();
-    return kExitOk;
+    return fluxion::kExitOk;
   }
   try {
     app.parse(argc, argv);
@@ -289,7 +289,7 @@ int main(int argc, char** argv) {
                        what.find("is required") != std::string::npos;
     if (argc <= words || shape) std::cerr << "error: " << e.what() << "\n\n" << sub->help();
     else std::cerr << "error: " << e.what() << "\n(" << path << " --help lists the options)\n";
-    return kExitInput;
+    return fluxion::kExitInput;
   }
   mark_output(ctx.exit_code);
   return ctx.exit_code;

@@ -15,12 +15,25 @@
 #include <sstream>
 #include <thread>
 
+#include "fluxion/core/exit_status.hpp"
 #include "fluxion/service/server.hpp"
 #include "service_internal.hpp"
 
 extern char** environ;
 
 namespace fluxion::service {
+
+std::vector<std::string> job_command_line(const std::string& executable, const AnalysisSpec& analysis, const std::vector<std::string>& args,
+                                          int threads_per_job) {
+  std::vector<std::string> argv{executable};
+  std::istringstream words(analysis.command);  // "dynamics train": a command and its subcommand
+  for (std::string w; words >> w;) argv.push_back(w);
+  argv.insert(argv.end(), args.begin(), args.end());
+  for (const auto& a : analysis.fixed_args) argv.push_back(a == "{threads}" ? std::to_string(threads_per_job) : a);
+  argv.push_back("--output");
+  argv.push_back("output");
+  return argv;
+}
 
 namespace fs = std::filesystem;
 
@@ -141,20 +154,14 @@ struct WorkerPool::Impl {
       store.finish(job.id, JobState::failed, !analysis ? "this server does not know the analysis '" + job.analysis + "'" : "the job's input files are missing");
       return;
     }
-    std::vector<std::string> argv{executable};
-    {
-      std::istringstream words(analysis->command);  // "dynamics train": a command and its subcommand
-      for (std::string w; words >> w;) argv.push_back(w);
-    }
+    std::vector<std::string> args;
     try {
-      for (const auto& a : nlohmann::json::parse(job.args)) argv.push_back(a.get<std::string>());
+      for (const auto& a : nlohmann::json::parse(job.args)) args.push_back(a.get<std::string>());
     } catch (const std::exception& e) {
       store.finish(job.id, JobState::failed, std::string("the job's arguments are damaged: ") + e.what());
       return;
     }
-    for (const auto& a : analysis->fixed_args) argv.push_back(a == "{threads}" ? std::to_string(threads_per_job) : a);
-    argv.push_back("--output");
-    argv.push_back("output");
+    const std::vector<std::string> argv = job_command_line(executable, *analysis, args, threads_per_job);
     std::error_code ec;
     fs::remove_all(dir / "output", ec);  // a re-queued job starts clean
     fs::remove(dir / "progress", ec);
@@ -167,11 +174,8 @@ struct WorkerPool::Impl {
     const ChildOutcome outcome = run_child(job, dir, argv);
     switch (outcome.how) {
       case ChildOutcome::exited:
-        if (outcome.code == 0) store.finish(job.id, JobState::done, "");
-        else
-          store.finish(job.id, JobState::failed,
-                       (outcome.code == 2 ? "bad input:\n" : "the analysis failed (exit " + std::to_string(outcome.code) + "):\n") +
-                           failure_summary(dir / "log.txt"));
+        if (outcome.code == kExitOk) store.finish(job.id, JobState::done, "");
+        else store.finish(job.id, JobState::failed, exit_meaning(outcome.code) + ":\n" + failure_summary(dir / "log.txt"));
         break;
       case ChildOutcome::signalled:
         store.finish(job.id, JobState::failed, "the analysis stopped with signal " + std::to_string(outcome.code) + " (" + strsignal(outcome.code) + ")");

@@ -65,6 +65,14 @@ std::string check_option_value(const OptionInfo& option, const std::string& text
 // The same for a number already parsed: finite, in range. Empty when valid.
 std::string check_option_number(const OptionInfo& option, double value);
 
+// GCC 12 instantiates every alternative of a member-pointer variant for every T and warns
+// that, say, a string field read from a struct of one double would lie out of bounds: a
+// branch that never runs (the variant holds the field's own type).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
+
 // The options of struct T: each a field of T with its declaration.
 template <class T>
 class OptionTable {
@@ -255,5 +263,9 @@ class OptionTable {
  private:
   std::vector<Entry> entries_;
 };
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace fluxion

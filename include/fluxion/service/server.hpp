@@ -58,6 +58,12 @@ struct AnalysisSpec {
   std::vector<std::pair<std::string, std::string>> sample_values;  // option → value used with the samples
 };
 
+// The command line a job runs: `executable <command words> <the form's args> <the
+// analysis's fixed args, {threads} replaced> --output output`, in the job's directory.
+// Its exit status means what core/exit_status.hpp says.
+std::vector<std::string> job_command_line(const std::string& executable, const AnalysisSpec& analysis, const std::vector<std::string>& args,
+                                          int threads_per_job);
+
 // Checks an assembled argument list before the job is queued; every problem as a
 // Diagnostic whose `context` names the field. `job_dir` holds input/.
 using JobValidator = std::function<std::vector<Diagnostic>(const AnalysisSpec&, const std::vector<std::string>& args, const std::string& job_dir)>;
