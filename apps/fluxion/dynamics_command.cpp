@@ -178,9 +178,9 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     ProgressBar bar("training " + o.options.model, o.options.epochs, "epochs", !o.quiet);
     double last_mse = std::numeric_limits<double>::quiet_NaN();
     auto options = o.options;
-    options.on_epoch = [&](int epoch, double, double mse) {
-      if (std::isfinite(mse)) last_mse = mse;
-      bar.update(epoch);
+    options.progress = [&](const Progress& p) {
+      if (std::isfinite(p.score)) last_mse = p.score;
+      bar.update(p.done);
       return true;
     };
     auto result = dynamics::train_neural_process(configurations, options);
@@ -188,7 +188,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     if (!accept(result, ctx)) return;
     const auto& r = result.value();
     const auto t2 = std::chrono::steady_clock::now();
-    if (!r.ok) std::fprintf(stderr, "training stopped: %s\n", r.message.c_str());
+    if (!r.summary.usable) std::fprintf(stderr, "training stopped: %s\n", r.summary.message.c_str());
 
     std::string history = "epoch,train_loss,test_mse,seconds,ode_evaluations_per_forward\n";
     std::vector<double> epochs;
@@ -206,14 +206,14 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     const auto& ev = r.evaluation;
     nlohmann::json summary = {{"model", r.model.description()},
                               {"parameters", r.model.parameter_count()},
-                              {"ok", r.ok},
-                              {"message", r.message},
+                              {"ok", r.summary.usable},
+                              {"message", r.summary.message},
                               {"protocol", r.protocol},
                               {"epochs_run", r.history.size()},
                               {"seconds_training", r.seconds_training},
                               {"median_seconds_per_epoch", median_seconds},
-                              {"paper_test_mse", r.ok ? nlohmann::json(ev.paper_mse) : nlohmann::json(nullptr)}};
-    if (r.ok) {
+                              {"paper_test_mse", r.summary.usable ? nlohmann::json(ev.paper_mse) : nlohmann::json(nullptr)}};
+    if (r.summary.usable) {
       summary["paper"] = group_summary(ev.paper, r.model.features(), o.options.context_points, o.options.target_points);
       if (!ev.fresh.days.empty()) summary["fresh"] = group_summary(ev.fresh, r.model.features(), o.options.context_points, o.options.target_points);
     }
@@ -223,7 +223,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
                                                                                                "loss", epochs, {loss}, false)},
                                                            {"test_mse.svg", io::line_chart_svg("Test MSE by epoch (" + o.options.model + ")", "epoch",
                                                                                                "MSE", epochs, {mse}, true)}};
-    if (r.ok) {
+    if (r.summary.usable) {
       files.emplace_back("day_metrics.csv", day_metrics_csv(ev));
       std::vector<double> days(ev.paper.days.begin(), ev.paper.days.end());
       std::vector<io::PlotSeries> series{{"MSE, paper test set", ev.paper.mse}, {"floor (per-day variance)", ev.paper.floor},
@@ -251,7 +251,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     if (!write_info(info, o.output, ctx)) return;
     std::printf("%s\n%s\n", r.model.description().c_str(), r.protocol.c_str());
     std::printf("%zu epochs in %.1f s (median %.3f s per epoch)\n", r.history.size(), r.seconds_training, median_seconds);
-    if (!r.ok) {
+    if (!r.summary.usable) {
       ctx.exit_code = kExitFailure;
       return;
     }

@@ -146,7 +146,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
                  problem.value().n_measurements(), problem.value().n_parameters(), problem.value().n_fitted(),
                  options.starts + static_cast<int>(extra.size()));
     ProgressBar bar("fit", options.starts + static_cast<long>(extra.size()), "starts");
-    auto fitted = problem.value().fit(options, extra, [&bar](int done, int) { bar.update(done); });
+    auto fitted = problem.value().fit(options, extra, [&bar](const Progress& p) { return bar.update(p.done), true; });
     bar.finish();
     if (!fitted) {
       print_diagnostics(fitted.diagnostics());
@@ -160,7 +160,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     if (!targets.empty()) {
       const auto p0 = std::chrono::steady_clock::now();
       ProgressBar pbar("profile", static_cast<long>(targets.size()), "fluxes");
-      auto prof = problem.value().profile(fit, targets, 0.95, options, [&pbar](int done, int) { pbar.update(done); });
+      auto prof = problem.value().profile(fit, targets, 0.95, options, [&pbar](const Progress& p) { return pbar.update(p.done), true; });
       pbar.finish();
       if (!prof) {
         print_diagnostics(prof.diagnostics());
@@ -236,7 +236,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     if (monte_carlo > 0) {
       const auto m0 = std::chrono::steady_clock::now();
       ProgressBar mbar("monte carlo", monte_carlo, "data sets");
-      auto mc = problem.value().monte_carlo(fit, monte_carlo, options, [&mbar](int done, int) { mbar.update(done); });
+      auto mc = problem.value().monte_carlo(fit, monte_carlo, options, [&mbar](const Progress& p) { return mbar.update(p.done), true; });
       mbar.finish();
       if (!mc) {
         print_diagnostics(mc.diagnostics());

@@ -216,8 +216,8 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
 
     scflux::ScfeaOptions options = o.options;
     ProgressBar bar("training", options.epochs, "epochs", !o.quiet);
-    options.on_epoch = [&](int epoch, double) {
-      bar.update(epoch);
+    options.progress = [&](const Progress& p) {
+      bar.update(p.done);
       return true;
     };
     auto result = scflux::run_scfea(net, cells, options);

@@ -640,9 +640,11 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       }
       const double value = loss.item<double>();
       if (!std::isfinite(value) || !stats.ok) {
-        result.ok = false;
-        result.message = "epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + ": " +
-                         (stats.ok ? "the loss is not finite" : "the decoder's ODE solver stopped: " + stats.message) + "; try a smaller learning rate";
+        result.summary = {Termination::failed,
+                          "epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + ": " +
+                              (stats.ok ? "the loss is not finite" : "the decoder's ODE solver stopped: " + stats.message) + "; try a smaller learning rate",
+                          false,
+                          {}};
         break;
       }
       if (baseline) {
@@ -658,7 +660,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
       loss_sum += value;
       evaluations += static_cast<double>(stats.evaluations);
     }
-    if (!result.ok) break;
+    if (!result.summary.usable) break;
     rec.train_loss = loss_sum / static_cast<double>(n_batches);
     rec.ode_evaluations = evaluations / static_cast<double>(n_batches);
     rec.test_mse = kNaN;
@@ -669,8 +671,8 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
     }
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.history.push_back(rec);
-    if (o.on_epoch && !o.on_epoch(epoch, rec.train_loss, rec.test_mse)) {
-      result.stopped = true;
+    if (o.progress && !o.progress(Progress{epoch, o.epochs, "epochs", rec.train_loss, rec.test_mse})) {
+      result.summary = {Termination::stopped, "after " + std::to_string(epoch) + " of " + std::to_string(o.epochs) + " epochs", true, {}};
       break;
     }
   }
@@ -678,7 +680,7 @@ Result<NeuralProcessResult> train_neural_process(const std::vector<NamedSeries>&
 
   // final evaluation: the paper's metric split by day, the floors, the held-out cells, Wasserstein distances
   auto& ev = result.evaluation;
-  if (result.ok) {
+  if (result.summary.usable) {
     std::mt19937_64 w1_rng(o.seed + 7);
     auto score = [&](const torch::Tensor& y, const torch::Tensor& mask, const TimeSeries& series, const std::vector<std::vector<int>>& pool, DayMetrics& out, double* paper) {
       torch::Tensor samples;

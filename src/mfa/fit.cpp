@@ -334,7 +334,7 @@ void inequalities(unsigned m, double* result, unsigned n, const double* z, doubl
 }  // namespace
 
 Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<Eigen::VectorXd>& extra_starts,
-                                  const std::function<void(int, int)>& progress) const {
+                                  const ProgressHook& progress) const {
   Diagnostics d("fit");
   if (auto problems = options.validate(); !problems.empty()) return Result<FitResult>::failure(problems);
   const auto& im = *impl_;
@@ -409,11 +409,18 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
                                                   static_cast<int>(starts.size())));
   std::atomic<std::size_t> next{0};
   std::atomic<int> done{0};
+  std::atomic<bool> stop{false};
   std::mutex progress_mutex;
+  for (std::size_t s = 0; s < starts.size(); ++s) {  // until it runs
+    result.starts[s].start = static_cast<int>(s);
+    result.starts[s].extra = s < extra_starts.size();
+    result.starts[s].status = "not run";
+    result.starts[s].ssr = kInfinity;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   auto worker = [&] {
     auto work = workspace();
-    for (std::size_t s = next++; s < starts.size(); s = next++) {
+    for (std::size_t s = next++; s < starts.size() && !stop; s = next++) {
       const auto s0 = std::chrono::steady_clock::now();
       // SLSQP's quasi-Newton model goes stale where the one-way fluxes kink (net = 0)
       // and on flat exchange directions, and it then stops early: restart it from where
@@ -461,7 +468,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       const int k = ++done;
       if (progress) {
         std::lock_guard lock(progress_mutex);
-        progress(k, static_cast<int>(starts.size()));
+        if (!progress(Progress{k, static_cast<long>(starts.size()), "starts"})) stop = true;
       }
     }
   };
@@ -481,6 +488,14 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   if (result.best_start < 0) {
     d.error("no start ended at a feasible point with a finite SSR", 0, 0);
     return Result<FitResult>::failure(d);
+  }
+  {
+    const StartResult& b = result.starts[static_cast<std::size_t>(result.best_start)];
+    const bool converged = b.status.rfind("converged", 0) == 0;
+    result.summary.termination = stop ? Termination::stopped : converged ? Termination::converged : Termination::no_convergence;
+    result.summary.message = (stop ? "after " + std::to_string(done.load()) + " of " + std::to_string(starts.size()) + " starts; " : std::string()) +
+                             "the best start (" + std::to_string(b.start) + ") ended " + b.status;
+    result.summary.details = {{"starts run", std::to_string(done.load())}, {"best SSR", format_short(b.ssr)}};
   }
   result.x = result.starts[static_cast<std::size_t>(result.best_start)].x;
   // exchange fluxes at their bound 0 come back as ±1e-15 from x0 + null·z: exactly 0
@@ -568,7 +583,7 @@ double linear_equality(unsigned n, const double* z, double* grad, void* data) {
 }  // namespace
 
 Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, const std::vector<FluxTarget>& targets, double confidence,
-                                                         const FitOptions& options, const std::function<void(int, int)>& progress) const {
+                                                         const FitOptions& options, const ProgressHook& progress) const {
   using R = Result<std::vector<ProfileInterval>>;
   Diagnostics d("profile");
   const auto& im = *impl_;
@@ -633,10 +648,11 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
                                                   static_cast<int>(targets.size())));
   std::atomic<std::size_t> next{0};
   std::atomic<int> done{0};
+  std::atomic<bool> stop{false};
   std::mutex progress_mutex;
   auto worker = [&] {
     auto work = workspace();
-    for (std::size_t i = next++; i < targets.size(); i = next++) {
+    for (std::size_t i = next++; i < targets.size() && !stop; i = next++) {
       ProfileInterval& pi = out[i];
       const Eigen::RowVectorXd cx = direction(pi.target);
       LinearEquality eq{cx * im.null, 0.0};
@@ -735,7 +751,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       const int k = ++done;
       if (progress) {
         std::lock_guard lock(progress_mutex);
-        progress(k, static_cast<int>(targets.size()));
+        if (!progress(Progress{k, static_cast<long>(targets.size()), "fluxes"})) stop = true;
       }
     }
   };
@@ -743,11 +759,15 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
   for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  if (stop && done < static_cast<int>(targets.size())) {
+    d.error("stopped after " + std::to_string(done.load()) + " of " + std::to_string(targets.size()) + " profiles", 0, 0);
+    return R::failure(d);
+  }
   return R::success(std::move(out), d.items());
 }
 
 Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, int replicates, const FitOptions& options,
-                                                      const std::function<void(int, int)>& progress) const {
+                                                      const ProgressHook& progress) const {
   using R = Result<MonteCarlo>;
   Diagnostics d("monte carlo");
   const auto& im = *impl_;
@@ -764,9 +784,10 @@ Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, in
   std::vector<bool> ok(static_cast<std::size_t>(replicates), false);
   const int n_threads = std::max(1, std::min(options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency()), replicates));
   std::atomic<int> next{0}, done{0};
+  std::atomic<bool> stop{false};
   std::mutex progress_mutex;
   auto worker = [&] {
-    for (int k = next++; k < replicates; k = next++) {
+    for (int k = next++; k < replicates && !stop; k = next++) {
       // a data set around the best fit: one seeded stream per replicate
       std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(k) + 1);
       std::normal_distribution<double> normal;
@@ -789,7 +810,7 @@ Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, in
       const int n = ++done;
       if (progress) {
         std::lock_guard lock(progress_mutex);
-        progress(n, replicates);
+        if (!progress(Progress{n, replicates, "replicates"})) stop = true;
       }
     }
   };
@@ -797,6 +818,10 @@ Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, in
   for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  if (stop && done < replicates) {
+    d.error("stopped after " + std::to_string(done.load()) + " of " + std::to_string(replicates) + " replicates", 0, 0);
+    return R::failure(d);
+  }
   MonteCarlo mc;
   mc.replicates = replicates;
   std::vector<Eigen::Index> good;

@@ -394,12 +394,16 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
       best = before;
       best_epoch = epoch;
     }
-    if (options.on_epoch && !options.on_epoch(epoch, sum.total)) {
-      out.stopped = true;
+    if (options.progress && !options.progress(Progress{epoch, options.epochs, "epochs", sum.total})) {
+      out.summary = {Termination::stopped, "after " + std::to_string(epoch) + " of " + std::to_string(options.epochs) + " epochs", true, {}};
       break;
     }
   }
   out.seconds_training = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (out.summary.termination != Termination::stopped) out.summary.message = std::to_string(out.loss.size()) + " epochs";
+  out.summary.details = {{"epochs", std::to_string(out.loss.size())},
+                         {"final loss", out.loss.empty() ? "" : format_short(out.loss.back().total)},
+                         {"seconds", format_short(out.seconds_training)}};
 
   // every cell, whatever the batch size
   torch::NoGradGuard no_grad;

@@ -285,6 +285,20 @@ TEST(Fit, FreefluxEcoliSyntheticTrueFluxesLieInTheIntervals) {
     EXPECT_GT(pi.fits, 2) << pi.name;
   }
 
+  // the progress hook stops a fit: the best of the starts that ran, marked stopped
+  EXPECT_NE(fit.value().summary.termination, Termination::stopped);
+  mfa::FitOptions serial = options;
+  serial.threads = 1;
+  auto stopped = problem.value().fit(serial, {}, [](const Progress& p) { return p.done < 2; });
+  ASSERT_TRUE(stopped.ok()) << stopped.message();
+  EXPECT_EQ(stopped.value().summary.termination, Termination::stopped) << stopped.value().summary.brief();
+  int not_run = 0;
+  for (const auto& st : stopped.value().starts) not_run += st.status == "not run";
+  EXPECT_EQ(not_run, 6);
+  auto mc_stopped = problem.value().monte_carlo(fit.value(), 20, serial, [](const Progress&) { return false; });
+  ASSERT_FALSE(mc_stopped.ok());
+  EXPECT_NE(mc_stopped.message().find("stopped after 1 of 20"), std::string::npos) << mc_stopped.message();
+
   // Monte-Carlo intervals of well-determined fluxes hold the fitted and the true value
   auto mc = problem.value().monte_carlo(fit.value(), 20, options);
   ASSERT_TRUE(mc.ok());

@@ -122,7 +122,7 @@ TEST(NeuralProcessModel, Baselines) {
     o.w1_samples = 0;
     auto r = train_neural_process({{"syn", syn.value().expression}}, o);
     ASSERT_TRUE(r) << r.message();
-    EXPECT_TRUE(r.value().ok) << r.value().message;
+    EXPECT_TRUE(r.value().summary.usable) << r.value().summary.brief();
     EXPECT_TRUE(std::isfinite(r.value().evaluation.paper_mse));
     EXPECT_NE(r.value().protocol.find("Adamax"), std::string::npos);
   }
@@ -345,7 +345,7 @@ TEST(NeuralProcessTraining, LearnsTheSyntheticDynamicsBetterThanAConstant) {
   auto r = train_neural_process({{"syn", s.expression}}, o);
   ASSERT_TRUE(r) << r.message();
   const auto& res = r.value();
-  ASSERT_TRUE(res.ok) << res.message;
+  ASSERT_TRUE(res.summary.usable) << res.summary.brief();
   ASSERT_EQ(res.history.size(), 60U);
   EXPECT_LT(res.history.back().train_loss, res.history.front().train_loss);
   ASSERT_EQ(res.evaluation.fresh.mse.size(), 16U);

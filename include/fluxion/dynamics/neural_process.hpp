@@ -25,6 +25,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/options.hpp"
+#include "fluxion/core/run.hpp"
 #include "fluxion/dynamics/time_series.hpp"
 
 namespace fluxion::dynamics {
@@ -58,8 +59,9 @@ struct NeuralProcessOptions {
   int threads = 1;                  // intra-op threads (1 is fastest for these small networks)
   int eval_every = 1;               // epochs between test evaluations (the last epoch is always evaluated)
   int w1_samples = 200;             // model samples per day for the Wasserstein distances
-  // called after every epoch; return false to stop early
-  std::function<bool(int epoch, double train_loss, double test_mse)> on_epoch;
+  // after every epoch: done = epochs so far, loss = the training loss, score = the test MSE
+  // (NaN between evaluations); false stops early
+  ProgressHook progress;
   std::vector<Diagnostic> validate(std::size_t n_days) const;  // n_days 0: not known yet
   static const OptionTable<NeuralProcessOptions>& table();  // the options a front end offers
 };
@@ -136,9 +138,9 @@ struct NeuralProcessResult {
   std::vector<EpochRecord> history;
   NeuralProcessEvaluation evaluation;
   double seconds_training = 0;
-  bool stopped = false;  // on_epoch returned false
-  bool ok = true;        // false: training diverged (non-finite loss or solver failure); `message` says where
-  std::string message;
+  // completed; stopped (the progress hook); or failed, not usable: training diverged (a
+  // non-finite loss or a solver failure), the message says where
+  RunSummary summary;
   std::string protocol;  // one line: how the numbers were made
 };
 

@@ -28,6 +28,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/options.hpp"
+#include "fluxion/core/run.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
 #include "fluxion/isotope/emu.hpp"
@@ -84,8 +85,11 @@ struct FitResult {
   bool accepted() const { return dof > 0 && ssr <= chi2_critical; }
   Eigen::VectorXd net_se, exchange_se;  // per column; inf = not identifiable; 0 for exchange-less columns
   std::vector<Residual> residuals;
-  std::vector<StartResult> starts;  // in start order
+  std::vector<StartResult> starts;  // in start order (a start that never ran: status "not run", SSR inf)
   int best_start = -1;
+  // converged (the best start met SLSQP's tolerance), no convergence (it ran out of
+  // evaluations), or stopped by the progress hook; usable when a feasible best fit exists
+  RunSummary summary;
   double seconds = 0;          // wall time of all starts
 };
 
@@ -133,14 +137,16 @@ class FitProblem {
   std::unique_ptr<Workspace> workspace() const;
 
   // Multistart fit. `extra_starts`: free-parameter vectors tried first (hybrid mode).
-  // `progress` (optional) is called after each start with (done, total).
-  Result<FitResult> fit(const FitOptions& options, const std::vector<Eigen::VectorXd>& extra_starts = {},
-                        const std::function<void(int, int)>& progress = {}) const;
+  // `progress` (optional) is called after each start (done, total "starts"); when it returns
+  // false no further start begins, and the best of those that ran is returned with
+  // Termination::stopped in its summary.
+  Result<FitResult> fit(const FitOptions& options, const std::vector<Eigen::VectorXd>& extra_starts = {}, const ProgressHook& progress = {}) const;
 
   // Profile-likelihood intervals at `best` (a result of fit()), one per target, in
-  // parallel over targets; `confidence` e.g. 0.95.
+  // parallel over targets; `confidence` e.g. 0.95. `progress`: after each target; false
+  // stops, and the call then fails ("stopped after k of n").
   Result<std::vector<ProfileInterval>> profile(const FitResult& best, const std::vector<FluxTarget>& targets, double confidence,
-                                               const FitOptions& options, const std::function<void(int, int)>& progress = {}) const;
+                                               const FitOptions& options, const ProgressHook& progress = {}) const;
 
   // Monte-Carlo intervals: `replicates` data sets drawn around the best fit's simulated
   // values (each measurement + sd·N(0, 1)), each refitted from the best fit; per column,
@@ -149,8 +155,8 @@ class FitProblem {
     int replicates = 0, failed = 0;
     Eigen::VectorXd net_low, net_high, net_sd, exchange_low, exchange_high, exchange_sd;  // per column
   };
-  Result<MonteCarlo> monte_carlo(const FitResult& best, int replicates, const FitOptions& options,
-                                 const std::function<void(int, int)>& progress = {}) const;
+  // `progress`: after each replicate; false stops, and the call then fails.
+  Result<MonteCarlo> monte_carlo(const FitResult& best, int replicates, const FitOptions& options, const ProgressHook& progress = {}) const;
 
   struct Impl;
 

@@ -35,6 +35,7 @@
 
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/options.hpp"
+#include "fluxion/core/run.hpp"
 #include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/expression_table.hpp"
 #include "fluxion/io/scfea_network.hpp"
@@ -78,8 +79,8 @@ struct ScfeaOptions {
   // the automatic log decision is taken on the values before imputation
   bool impute = false;
   MagicOptions magic;
-  // called after every epoch with (epoch, total loss); return false to stop
-  std::function<bool(int, double)> on_epoch;
+  // after every epoch: done = epochs so far, loss = the epoch's total loss; false stops
+  ProgressHook progress;
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
   static const OptionTable<ScfeaOptions>& table();  // the options a front end offers
@@ -98,7 +99,7 @@ struct ScfeaResult {
   std::string normalisation_applied;     // "log2(x + 1)", "none", …
   int epoch_returned = 0;                // the epoch whose weights gave flux (the last, or the best)
   double seconds_training = 0.0;
-  bool stopped = false;                  // on_epoch returned false
+  RunSummary summary;                    // completed, or stopped by the progress hook
 };
 
 const char* to_string(Normalisation n);
