@@ -2,10 +2,23 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
+namespace httplib {
+class Server;
+}
+
 namespace fluxion::service {
+
+class JobStore;
+struct ServiceOptions;
+struct ServiceCatalogue;
+
+// The HTTP API's routes and error handlers on `server` (http_api.cpp). The returned object
+// holds the routes' state: keep it until the server has stopped.
+std::shared_ptr<void> install_api(httplib::Server& server, JobStore& store, const ServiceOptions& options, const ServiceCatalogue& catalogue);
 
 // <data>/jobs/<id>; the id is checked (is_job_id) before it gets here.
 inline std::filesystem::path job_directory(const std::string& data_dir, const std::string& id) {
