@@ -267,6 +267,86 @@ Split split_rows(long rows, double validation_fraction, double test_fraction, st
   return s;
 }
 
+namespace {
+
+// The merge stage: this rank's parts, in order, as one HDF5 file at `path` (its datasets,
+// their column attributes and the train / validation / test split of its rows).
+struct MergeInput {
+  const nlohmann::json& file_manifest;
+  const MidLayout& layout;
+  std::vector<std::string> free_columns, full_columns;
+  std::size_t n_free, n_full, n_mids;
+  MidPrecision precision;
+  int compression;
+  const std::vector<long>& parts;       // this rank's
+  const std::vector<long>& first_row;   // of every part, and the total at the end
+  fs::path parts_dir;
+  const Split& split;
+  int ranks;
+};
+
+// (where, what) when it fails
+std::optional<std::pair<std::string, std::string>> write_merged_file(const fs::path& tmp_path, const MergeInput& in, Part& part, PartBuffers& buffers) {
+  long rows_here = 0;
+  for (long p : in.parts) rows_here += in.first_row[static_cast<std::size_t>(p) + 1] - in.first_row[static_cast<std::size_t>(p)];
+  try {
+    H5Id fcpl = own(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "file properties");
+    H5Id file = own(H5Fcreate(tmp_path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "cannot create " + tmp_path.string());
+    write_string_attribute(file, "format", "fluxion-dataset");
+    write_int_attribute(file, "version", kDatasetFormatVersion);
+    write_string_attribute(file, "manifest", in.file_manifest.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    const auto rows = static_cast<hsize_t>(rows_here);
+    const int c = in.compression;
+    const bool f32 = in.precision == MidPrecision::float32;
+    const std::size_t n_free = in.n_free, n_full = in.n_full, n_mids = in.n_mids;
+    H5Id d_mids = create_dataset(file, "mids", f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, rows, n_mids, c);
+    H5Id d_free = create_dataset(file, "free_fluxes", H5T_IEEE_F64LE, rows, n_free, c);
+    H5Id d_full = create_dataset(file, "fluxes", H5T_IEEE_F64LE, rows, n_full, c);
+    H5Id d_draw = create_dataset(file, "draw", H5T_STD_U64LE, rows, 0, c);
+    H5Id d_row = create_dataset(file, "row", H5T_STD_U64LE, rows, 0, c);
+    write_strings_attribute(d_free, "columns", in.free_columns);
+    write_strings_attribute(d_full, "columns", in.full_columns);
+    std::vector<std::string> fields;
+    for (const auto& f : in.layout.fields) fields.push_back(std::string(element_symbol(f.element)) + ":" + f.metabolite);
+    write_strings_attribute(d_mids, "fields", fields);
+    write_strings_attribute(d_mids, "experiments", in.layout.experiments);
+    write_int_attribute(d_mids, "width", in.layout.width);
+    write_string_attribute(d_mids, "order", "(field * experiments + experiment) * width + isotopologue");
+    hsize_t at = 0;
+    std::vector<std::uint64_t> row_index;
+    for (long p : in.parts) {
+      std::string why;
+      const fs::path path = in.parts_dir / part_name(p);
+      if (!read_part(path, n_free, n_full, n_mids, in.precision, part, buffers, why)) return std::pair{path.string(), why};
+      const auto n = static_cast<hsize_t>(part.rows());
+      if (f32) write_rows(d_mids, H5T_NATIVE_FLOAT, at, n, n_mids, buffers.floats.data());  // as read
+      else write_rows(d_mids, H5T_NATIVE_DOUBLE, at, n, n_mids, part.mids.data());
+      write_rows(d_free, H5T_NATIVE_DOUBLE, at, n, n_free, part.free.data());
+      write_rows(d_full, H5T_NATIVE_DOUBLE, at, n, n_full, part.full.data());
+      write_rows(d_draw, H5T_NATIVE_UINT64, at, n, 0, part.draw.data());
+      std::vector<std::uint64_t> rws(n);
+      for (hsize_t i = 0; i < n; ++i) rws[i] = static_cast<std::uint64_t>(in.first_row[static_cast<std::size_t>(p)]) + i;
+      write_rows(d_row, H5T_NATIVE_UINT64, at, n, 0, rws.data());
+      row_index.insert(row_index.end(), rws.begin(), rws.end());
+      at += n;
+    }
+    H5Id g = create_group(file, "split");
+    for (const auto& [name, list] : {std::pair{"train", &in.split.train}, std::pair{"validation", &in.split.validation}, std::pair{"test", &in.split.test}}) {
+      std::vector<std::uint64_t> here;
+      if (in.ranks == 1) here = *list;
+      else
+        std::set_intersection(list->begin(), list->end(), row_index.begin(), row_index.end(), std::back_inserter(here));
+      H5Id d = create_dataset(g, name, H5T_STD_U64LE, here.size(), 0, c);
+      write_rows(d, H5T_NATIVE_UINT64, 0, here.size(), 0, here.data());
+    }
+  } catch (const H5Error& e) {
+    return std::pair{tmp_path.string(), std::string("HDF5: ") + e.what()};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------- generator
 
 std::vector<Diagnostic> DatasetOptions::validate() const {
@@ -649,58 +729,15 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
                              {"density_rejections", summary.density_rejections},
                              {"split_sizes", {{"train", split.train.size()}, {"validation", split.validation.size()}, {"test", split.test.size()}}},
                              {"stream_end", stream_end}};
-  try {
+  {
     nlohmann::json file_manifest = manifest;
     file_manifest["shard"] = {{"rank", r.rank}, {"ranks", r.ranks}, {"rows", rows_here}};
-    H5Id fcpl = own(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "file properties");
-    H5Id file = own(H5Fcreate(tmp_path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "cannot create " + tmp_path.string());
-    write_string_attribute(file, "format", "fluxion-dataset");
-    write_int_attribute(file, "version", kDatasetFormatVersion);
-    write_string_attribute(file, "manifest", file_manifest.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    const auto rows = static_cast<hsize_t>(rows_here);
-    const int c = options_.compression;
-    H5Id d_mids = create_dataset(file, "mids", f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, rows, n_mids, c);
-    H5Id d_free = create_dataset(file, "free_fluxes", H5T_IEEE_F64LE, rows, n_free, c);
-    H5Id d_full = create_dataset(file, "fluxes", H5T_IEEE_F64LE, rows, n_full, c);
-    H5Id d_draw = create_dataset(file, "draw", H5T_STD_U64LE, rows, 0, c);
-    H5Id d_row = create_dataset(file, "row", H5T_STD_U64LE, rows, 0, c);
-    write_strings_attribute(d_free, "columns", free_columns());
-    write_strings_attribute(d_full, "columns", full_columns());
-    std::vector<std::string> fields;
-    for (const auto& f : layout_.fields) fields.push_back(std::string(element_symbol(f.element)) + ":" + f.metabolite);
-    write_strings_attribute(d_mids, "fields", fields);
-    write_strings_attribute(d_mids, "experiments", layout_.experiments);
-    write_int_attribute(d_mids, "width", layout_.width);
-    write_string_attribute(d_mids, "order", "(field * experiments + experiment) * width + isotopologue");
-    hsize_t at = 0;
-    std::vector<std::uint64_t> row_index;
-    for (long p : mine) {
-      std::string why;
-      if (!read_part(part_path(p), n_free, n_full, n_mids, options_.precision, part, buffers, why)) return fail(part_path(p).string(), why);
-      const auto n = static_cast<hsize_t>(part.rows());
-      if (f32) write_rows(d_mids, H5T_NATIVE_FLOAT, at, n, n_mids, buffers.floats.data());  // as read
-      else write_rows(d_mids, H5T_NATIVE_DOUBLE, at, n, n_mids, part.mids.data());
-      write_rows(d_free, H5T_NATIVE_DOUBLE, at, n, n_free, part.free.data());
-      write_rows(d_full, H5T_NATIVE_DOUBLE, at, n, n_full, part.full.data());
-      write_rows(d_draw, H5T_NATIVE_UINT64, at, n, 0, part.draw.data());
-      std::vector<std::uint64_t> rws(n);
-      for (hsize_t i = 0; i < n; ++i) rws[i] = static_cast<std::uint64_t>(first_row[static_cast<std::size_t>(p)]) + i;
-      write_rows(d_row, H5T_NATIVE_UINT64, at, n, 0, rws.data());
-      row_index.insert(row_index.end(), rws.begin(), rws.end());
-      at += n;
+    const MergeInput in{file_manifest, layout_, free_columns(), full_columns(), n_free, n_full, n_mids, options_.precision, options_.compression,
+                        mine, first_row, parts_dir, split, r.ranks};
+    if (auto problem = write_merged_file(tmp_path, in, part, buffers)) {
+      fs::remove(tmp_path, ec);
+      return fail(problem->first, problem->second);
     }
-    H5Id g = create_group(file, "split");
-    for (const auto& [name, list] : {std::pair{"train", &split.train}, std::pair{"validation", &split.validation}, std::pair{"test", &split.test}}) {
-      std::vector<std::uint64_t> here;
-      if (r.ranks == 1) here = *list;
-      else
-        std::set_intersection(list->begin(), list->end(), row_index.begin(), row_index.end(), std::back_inserter(here));
-      H5Id d = create_dataset(g, name, H5T_STD_U64LE, here.size(), 0, c);
-      write_rows(d, H5T_NATIVE_UINT64, 0, here.size(), 0, here.data());
-    }
-  } catch (const H5Error& e) {
-    fs::remove(tmp_path, ec);
-    return fail(tmp_path.string(), std::string("HDF5: ") + e.what());
   }
   fs::rename(tmp_path, file_path, ec);
   if (ec) return fail(file_path.string(), "cannot rename the finished file: " + ec.message());
