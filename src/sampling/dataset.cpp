@@ -418,6 +418,14 @@ Result<bool> DatasetGenerator::prepare(const std::string& directory, bool resume
   return R::success(true);
 }
 
+std::vector<Diagnostic> DatasetRun::validate() const {
+  Diagnostics d("dataset run");
+  if (threads < 1) d.error("must be at least 1", 0, 0, "threads");
+  if (ranks < 1 || rank < 0 || rank >= ranks) d.error("rank " + std::to_string(rank) + " outside 0.." + std::to_string(ranks - 1), 0, 0, "ranks");
+  if (stop_after_parts < 0) d.error("must be 0 (off) or more", 0, 0, "stop_after_parts");
+  return d.items();
+}
+
 Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const DatasetRun& r) {
   using R = Result<DatasetSummary>;
   if (auto problems = options_.validate(); !problems.empty()) return R::failure(problems);
@@ -425,13 +433,9 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   auto fail = [&](const std::string& where, const std::string& what) {
     return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}});
   };
-  if (r.threads < 1) return fail("threads", "must be at least 1");
-  if (r.ranks < 1 || r.rank < 0 || r.rank >= r.ranks) return fail("ranks", "rank outside 0.." + std::to_string(r.ranks - 1));
-  if (options_.part_rows < 1) return fail("part rows", "must be at least 1");
+  if (auto problems = r.validate(); !problems.empty()) return R::failure(problems);
   if (options_.density_neighbours > 0 && r.ranks > 1)
     return fail("density acceptance", "decides each draw from every row kept before it: run it in one process (threads are fine), not under mpirun");
-  if (options_.validation_fraction < 0 || options_.test_fraction < 0 || options_.validation_fraction + options_.test_fraction >= 1)
-    return fail("split", "validation and test fractions must be ≥ 0 and leave rows for training");
 
   const fs::path dir(directory), parts_dir = dir / "parts", settings_path = dir / "settings.json", manifest_path = dir / "manifest.json";
   const nlohmann::json settings = this->settings();

@@ -69,6 +69,8 @@ struct DatasetRun {
   bool progress = true;     // a progress line on stderr
   const std::atomic<bool>* stop = nullptr;  // when set: finish the part in hand, then return
   long stop_after_parts = 0;  // > 0: stop after writing this many parts (interruption tests)
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
 
 struct DatasetSummary {
