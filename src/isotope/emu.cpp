@@ -59,6 +59,141 @@ using EmuKey = std::pair<std::size_t, std::uint64_t>;  // metabolite, atom mask
 
 }  // namespace
 
+namespace {
+
+struct MeasuredFragments {
+  std::vector<std::size_t> metabolites;
+  std::vector<std::string> names;
+  std::vector<std::uint64_t> masks;
+};
+
+// The measured metabolites and fragments of one element: the options' list, else the
+// model's measured metabolites that carry the element, else every inner metabolite that
+// does; each with the mask of its atoms. Problems go to `d`, naming the field "measured".
+MeasuredFragments measured_fragments(const Model& model, const EmuOptions& options, Diagnostics& d) {
+  const Element el = options.element;
+  const auto ei = static_cast<std::size_t>(el);
+  MeasuredFragments out;
+  std::vector<std::string> measured_ids = options.measured;
+  if (measured_ids.empty()) {
+    for (const auto& spec : model.measured) {
+      auto f = parse_fragment(spec);
+      auto mi = f ? model.metabolite_index(f.value().metabolite) : std::nullopt;
+      if (mi && model.metabolites[*mi].atoms[ei] > 0) measured_ids.push_back(spec);
+    }
+  }
+  if (measured_ids.empty())
+    for (const auto& m : model.metabolites)
+      if (!m.boundary && m.atoms[ei] > 0) measured_ids.push_back(m.id);
+  for (const auto& spec : measured_ids) {
+    auto f = parse_fragment(spec);
+    if (!f) {
+      d.error(f.diagnostics().front().message, 0, 0, "measured");
+      continue;
+    }
+    auto mi = model.metabolite_index(f.value().metabolite);
+    if (!mi) {
+      d.error("measured metabolite '" + f.value().metabolite + "' is not in the model", 0, 0, "measured");
+      continue;
+    }
+    const int n = model.metabolites[*mi].atoms[ei];
+    if (n == 0) {
+      d.error("measured metabolite '" + f.value().metabolite + "' has no " + std::string(element_symbol(el)) + " atoms", 0, 0,
+              "measured");
+      continue;
+    }
+    std::uint64_t mask = 0;
+    if (f.value().atoms.empty()) mask = n == 64 ? ~0ULL : ((1ULL << n) - 1);
+    for (int a : f.value().atoms) {
+      if (a > n) {
+        d.error("fragment '" + spec + "' names atom " + std::to_string(a) + " but '" + f.value().metabolite + "' has " +
+                    std::to_string(n) + " " + std::string(element_symbol(el)) + " atoms",
+                0, 0, "measured");
+        continue;
+      }
+      mask |= 1ULL << (a - 1);
+    }
+    out.metabolites.push_back(*mi);
+    out.names.push_back(spec);
+    out.masks.push_back(mask);
+  }
+  return out;
+}
+
+// The one-way steps of the network for one element: both directions of every reaction
+// that can run backwards, and the hydrogen leak pseudo-reactions. Problems go to `d`.
+std::vector<Step> one_way_steps(const Model& model, const FluxSpace& space, Element el, Diagnostics& d) {
+  const auto ei = static_cast<std::size_t>(el);
+  std::vector<Step> steps;
+  std::optional<std::size_t> solvent = model.metabolite_index("H");
+  for (Eigen::Index col = 0; col < space.n_columns(); ++col) {
+    const std::size_t ri = space.column_reaction(col);
+    const Reaction& r = model.reactions[ri];
+    Step fwd;
+    fwd.reaction_id = r.id;
+    for (const auto& p : r.reactants) {
+      fwd.reactants.push_back(p.metabolite);
+      fwd.reactant_atoms.push_back(p.atoms[ei]);
+    }
+    for (const auto& p : r.products) {
+      fwd.products.push_back(p.metabolite);
+      fwd.product_atoms.push_back(p.atoms[ei]);
+    }
+    if (el == Element::H) fwd.equivalent = r.equivalent;
+    if (space.is_leak_column(col)) {
+      if (el != Element::H) continue;  // leaks move hydrogen only
+      // The reaction with hydrogen `leak` taken from the solvent pool and the original
+      // atom released to it: label exchange with water at the reaction's intermediate.
+      if (!solvent) {
+        d.error("leak needs a solvent hydrogen pool named 'H'", 0, 0, "reaction '" + r.id + "'");
+        continue;
+      }
+      std::set<char> used;
+      for (const auto& a : fwd.reactant_atoms) used.insert(a.begin(), a.end());
+      for (const auto& a : fwd.product_atoms) used.insert(a.begin(), a.end());
+      for (char x : r.leak) {
+        char fresh = 0;
+        for (int c = 33; c < 127 && !fresh; ++c)
+          if (!used.count(static_cast<char>(c)) && c != '(' && c != ')') fresh = static_cast<char>(c);
+        used.insert(fresh);
+        for (auto& a : fwd.product_atoms) std::replace(a.begin(), a.end(), x, fresh);
+        fwd.reactants.push_back(*solvent);
+        fwd.reactant_atoms.push_back(std::string(1, fresh));
+        fwd.products.push_back(*solvent);
+        fwd.product_atoms.push_back(std::string(1, x));
+      }
+      fwd.equivalent.clear();
+    } else if (!r.has_atom_map(el)) {
+      // produces nothing traceable; only matters when it produces a metabolite with atoms
+      bool produces = false;
+      for (const auto& p : r.products) produces = produces || model.metabolites[p.metabolite].atoms[ei] > 0;
+      const bool backwards = r.reversible || r.lower_bound < 0;
+      for (const auto& p : r.reactants) produces = produces || (backwards && model.metabolites[p.metabolite].atoms[ei] > 0);
+      if (!produces) continue;
+    }
+    // a reversible reaction runs backwards only through its exchange flux or a negative net
+    // flux: an in- or outflow without either (FluxML's default-bidirectional effluxes)
+    // has no backward step (it would make atoms from nothing)
+    const bool has_exchange = std::binary_search(space.exchange_columns().begin(), space.exchange_columns().end(), static_cast<Eigen::Index>(col));
+    const bool backwards = space.is_leak_column(col) || (r.reversible && has_exchange) || r.lower_bound < 0;
+    Step rev;
+    if (backwards) {
+      rev.reaction_id = r.id + " (backward)";
+      rev.reactants = fwd.products;
+      rev.reactant_atoms = fwd.product_atoms;
+      rev.products = fwd.reactants;
+      rev.product_atoms = fwd.reactant_atoms;
+      rev.flux = static_cast<int>(2 * col + 1);
+    }
+    fwd.flux = static_cast<int>(2 * col);
+    steps.push_back(std::move(fwd));
+    if (backwards) steps.push_back(std::move(rev));
+  }
+  return steps;
+}
+
+}  // namespace
+
 struct EmuModel::Impl {
   struct EmuInfo {
     std::size_t metabolite = 0;
@@ -265,119 +400,18 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
   }
 
   // measured metabolites or fragments
-  std::vector<std::string> measured_ids = options.measured;
-  if (measured_ids.empty()) {
-    for (const auto& spec : model.measured) {
-      auto f = parse_fragment(spec);
-      auto mi = f ? model.metabolite_index(f.value().metabolite) : std::nullopt;
-      if (mi && model.metabolites[*mi].atoms[ei] > 0) measured_ids.push_back(spec);
-    }
-  }
-  if (measured_ids.empty())
-    for (const auto& m : model.metabolites)
-      if (!m.boundary && m.atoms[ei] > 0) measured_ids.push_back(m.id);
-  for (const auto& spec : measured_ids) {
-    auto f = parse_fragment(spec);
-    if (!f) {
-      d.error(f.diagnostics().front().message, 0, 0, "measured");
-      continue;
-    }
-    auto mi = model.metabolite_index(f.value().metabolite);
-    if (!mi) {
-      d.error("measured metabolite '" + f.value().metabolite + "' is not in the model", 0, 0, "measured");
-      continue;
-    }
-    const int n = model.metabolites[*mi].atoms[ei];
-    if (n == 0) {
-      d.error("measured metabolite '" + f.value().metabolite + "' has no " + std::string(element_symbol(el)) + " atoms", 0, 0,
-              "measured");
-      continue;
-    }
-    std::uint64_t mask = 0;
-    if (f.value().atoms.empty()) mask = n == 64 ? ~0ULL : ((1ULL << n) - 1);
-    for (int a : f.value().atoms) {
-      if (a > n) {
-        d.error("fragment '" + spec + "' names atom " + std::to_string(a) + " but '" + f.value().metabolite + "' has " +
-                    std::to_string(n) + " " + std::string(element_symbol(el)) + " atoms",
-                0, 0, "measured");
-        continue;
-      }
-      mask |= 1ULL << (a - 1);
-    }
-    impl->measured.push_back(*mi);
-    impl->measured_names.push_back(spec);
-    impl->measured_mask.push_back(mask);
+  {
+    MeasuredFragments m = measured_fragments(model, options, d);
+    impl->measured = std::move(m.metabolites);
+    impl->measured_names = std::move(m.names);
+    impl->measured_mask = std::move(m.masks);
   }
   if (impl->measured.empty() && !d.has_errors()) d.error("nothing to simulate: no metabolite carries atoms of this element");
   if (d.has_errors()) return Result<EmuModel>::failure(d);
 
   // one-way steps: both directions of every reaction that can run backwards, and the
   // hydrogen leak pseudo-reactions
-  std::vector<Step> steps;
-  std::optional<std::size_t> solvent = model.metabolite_index("H");
-  for (Eigen::Index col = 0; col < space.n_columns(); ++col) {
-    const std::size_t ri = space.column_reaction(col);
-    const Reaction& r = model.reactions[ri];
-    Step fwd;
-    fwd.reaction_id = r.id;
-    for (const auto& p : r.reactants) {
-      fwd.reactants.push_back(p.metabolite);
-      fwd.reactant_atoms.push_back(p.atoms[ei]);
-    }
-    for (const auto& p : r.products) {
-      fwd.products.push_back(p.metabolite);
-      fwd.product_atoms.push_back(p.atoms[ei]);
-    }
-    if (el == Element::H) fwd.equivalent = r.equivalent;
-    if (space.is_leak_column(col)) {
-      if (el != Element::H) continue;  // leaks move hydrogen only
-      // The reaction with hydrogen `leak` taken from the solvent pool and the original
-      // atom released to it: label exchange with water at the reaction's intermediate.
-      if (!solvent) {
-        d.error("leak needs a solvent hydrogen pool named 'H'", 0, 0, "reaction '" + r.id + "'");
-        continue;
-      }
-      std::set<char> used;
-      for (const auto& a : fwd.reactant_atoms) used.insert(a.begin(), a.end());
-      for (const auto& a : fwd.product_atoms) used.insert(a.begin(), a.end());
-      for (char x : r.leak) {
-        char fresh = 0;
-        for (int c = 33; c < 127 && !fresh; ++c)
-          if (!used.count(static_cast<char>(c)) && c != '(' && c != ')') fresh = static_cast<char>(c);
-        used.insert(fresh);
-        for (auto& a : fwd.product_atoms) std::replace(a.begin(), a.end(), x, fresh);
-        fwd.reactants.push_back(*solvent);
-        fwd.reactant_atoms.push_back(std::string(1, fresh));
-        fwd.products.push_back(*solvent);
-        fwd.product_atoms.push_back(std::string(1, x));
-      }
-      fwd.equivalent.clear();
-    } else if (!r.has_atom_map(el)) {
-      // produces nothing traceable; only matters when it produces a metabolite with atoms
-      bool produces = false;
-      for (const auto& p : r.products) produces = produces || model.metabolites[p.metabolite].atoms[ei] > 0;
-      const bool backwards = r.reversible || r.lower_bound < 0;
-      for (const auto& p : r.reactants) produces = produces || (backwards && model.metabolites[p.metabolite].atoms[ei] > 0);
-      if (!produces) continue;
-    }
-    // a reversible reaction runs backwards only through its exchange flux or a negative net
-    // flux: an in- or outflow without either (FluxML's default-bidirectional effluxes)
-    // has no backward step (it would make atoms from nothing)
-    const bool has_exchange = std::binary_search(space.exchange_columns().begin(), space.exchange_columns().end(), static_cast<Eigen::Index>(col));
-    const bool backwards = space.is_leak_column(col) || (r.reversible && has_exchange) || r.lower_bound < 0;
-    Step rev;
-    if (backwards) {
-      rev.reaction_id = r.id + " (backward)";
-      rev.reactants = fwd.products;
-      rev.reactant_atoms = fwd.product_atoms;
-      rev.products = fwd.reactants;
-      rev.product_atoms = fwd.reactant_atoms;
-      rev.flux = static_cast<int>(2 * col + 1);
-    }
-    fwd.flux = static_cast<int>(2 * col);
-    steps.push_back(std::move(fwd));
-    if (backwards) steps.push_back(std::move(rev));
-  }
+  const std::vector<Step> steps = one_way_steps(model, space, options.element, d);
   if (d.has_errors()) return Result<EmuModel>::failure(d);
 
   // which steps produce each metabolite
