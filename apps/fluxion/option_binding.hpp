@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "commands.hpp"
@@ -22,14 +23,16 @@ inline std::string command_path(const CLI::App* cmd) {
 // (excludes, needs, a group).
 using BoundOptions = std::map<std::string, CLI::Option*>;
 
+// `skip`: options of the table this command does not offer.
 template <class T>
-BoundOptions bind_options(CLI::App* cmd, const OptionTable<T>& table, T& object, Context& ctx) {
+BoundOptions bind_options(CLI::App* cmd, const OptionTable<T>& table, T& object, Context& ctx, const std::set<std::string>& skip = {}) {
   BoundOptions out;
   auto& declared = ctx.declarations[command_path(cmd)];
   const auto infos = table.infos();
   for (std::size_t k = 0; k < table.entries().size(); ++k) {
     const auto& entry = table.entries()[k];
     const OptionInfo& info = infos[k];
+    if (skip.count(info.name)) continue;
     declared.push_back(info);
     const std::string flags = (info.short_name.empty() ? "" : "-" + info.short_name + ",") + "--" + info.name;
     CLI::Option* opt = std::visit(
@@ -53,6 +56,7 @@ BoundOptions bind_options(CLI::App* cmd, const OptionTable<T>& table, T& object,
                   },
                   type + range));
             }
+            o->type_name(info.type == "integer" ? "INT" : info.type == "number" ? "FLOAT" : "TEXT");
             if (entry.show_default) o->default_str(info.default_value);
             return o;
           } else {

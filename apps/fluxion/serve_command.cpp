@@ -14,6 +14,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "option_binding.hpp"
 #include "learned_commands.hpp"
 #include "fluxion/core/version.hpp"
 #include "fluxion/dynamics/time_series.hpp"
@@ -309,7 +310,6 @@ std::string default_web_root() {
 
 struct ServeCli {
   service::ServiceOptions options;
-  double max_upload_mb = 500;
   bool api_only = false;
 };
 
@@ -333,32 +333,15 @@ service::ServiceCatalogue make_catalogue(const Context& ctx, std::shared_ptr<Arg
   return c;
 }
 
-void add_service_options(CLI::App* cmd, ServeCli& o, bool server) {
-  if (server) {
-    cmd->add_option("--host", o.options.host, "Address to listen on (0.0.0.0: every interface; put a TLS proxy in front)")->capture_default_str();
-    cmd->add_option("--port", o.options.port, "TCP port (0: any free port, printed)")->check(Range(0, 65535))->capture_default_str();
-    cmd->add_option("--web-root", o.options.web_root, "The built front end (default: the build's web/dist, then share/fluxion/web)");
-    cmd->add_flag("--api-only", o.api_only, "Serve the API without the front end");
-    cmd->add_option("--max-upload", o.max_upload_mb, "Largest submission, MB (all files together)")->check(Range(0.01, 1e6))->capture_default_str();
-    cmd->add_option("--retention-days", o.options.retention_days, "Finished jobs and their files are deleted after this many days (0: never)")
-        ->check(Range(0.0, 36500.0))
-        ->capture_default_str();
-    cmd->add_option("--http-threads", o.options.http_threads, "Connections served at once")->check(Range(2, 1024))->capture_default_str();
-    cmd->add_option("--model-dir", o.options.model_dirs, "A directory of model files (SBML, JSON, ...) offered in the forms; repeatable");
-    cmd->add_option("--map-dir", o.options.map_dirs, "A directory of Escher maps named <model>.<map name>.json (BiGG's naming), drawn with flux results; repeatable");
+void add_service_options(CLI::App* cmd, ServeCli& o, bool server, Context& ctx) {
+  if (!server) {
+    auto bound = bind_options(cmd, service::ServiceOptions::table(), o.options, ctx,
+                              {"host", "port", "web-root", "max-upload", "retention-days", "http-threads", "model-dir", "map-dir"});
+    bound["db"]->required();
+    return;
   }
-  cmd->add_option("--data", o.options.data_dir, "Data directory: jobs/<id>/ with inputs, outputs and logs; jobs.db")->capture_default_str();
-  auto* db = cmd->add_option("--db", o.options.database, "Job store: a SQLite file (default <data>/jobs.db) or postgresql://user@host/database");
-  if (!server) db->required();
-  cmd->add_option("--workers", o.options.workers, server ? "Jobs run at once by this server (0: none; separate `fluxion worker`s run them)" : "Jobs run at once")
-      ->check(Range(0, 256))
-      ->capture_default_str();
-  cmd->add_option("--job-threads", o.options.job_threads, "Threads per job (0: cores / workers)")->check(Range(0, 1024))->capture_default_str();
-  cmd->add_option("--job-timeout", o.options.job_timeout_s, "A job running longer than this many seconds is stopped")->check(PositiveNumber)->capture_default_str();
-  cmd->add_option("--max-attempts", o.options.max_attempts, "Starts of a job whose worker died before it is marked failed")->check(Range(1, 100))->capture_default_str();
-  cmd->add_option("--stale-after", o.options.stale_after_s, "Seconds without a heartbeat after which another worker takes a running job over")
-      ->check(Range(5.0, 86400.0))
-      ->capture_default_str();
+  bind_options(cmd, service::ServiceOptions::table(), o.options, ctx);
+  cmd->add_flag("--api-only", o.api_only, "Serve the API without the front end");
 }
 
 }  // namespace
@@ -366,11 +349,10 @@ void add_service_options(CLI::App* cmd, ServeCli& o, bool server) {
 void add_serve_commands(CLI::App& app, Context& ctx) {
   static ServeCli serve_o, worker_o;
   auto* serve = app.add_subcommand("serve", learned_description("serve"));
-  add_service_options(serve, serve_o, true);
+  add_service_options(serve, serve_o, true, ctx);
   serve->callback([&ctx] {
     install_signal_handlers();
     auto& o = serve_o;
-    o.options.max_upload_bytes = static_cast<std::uint64_t>(o.max_upload_mb * 1024 * 1024);
     if (o.api_only) o.options.web_root.clear();
     else if (o.options.web_root.empty()) {
       o.options.web_root = default_web_root();
@@ -382,7 +364,7 @@ void add_serve_commands(CLI::App& app, Context& ctx) {
     if (!accept(r, ctx)) return;
   });
   auto* worker = app.add_subcommand("worker", learned_description("worker"));
-  add_service_options(worker, worker_o, false);
+  add_service_options(worker, worker_o, false, ctx);
   worker->callback([&ctx] {
     install_signal_handlers();
     auto checker = std::make_shared<ArgumentChecker>();

@@ -4,10 +4,12 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
 
+#include "fluxion/core/format.hpp"
 #include "fluxion/service/server.hpp"
 #include "service_internal.hpp"
 
@@ -15,16 +17,44 @@ namespace fluxion::service {
 
 namespace fs = std::filesystem;
 
+const OptionTable<ServiceOptions>& ServiceOptions::table() {
+  using O = ServiceOptions;
+  static const OptionTable<O> t = [] {
+    OptionTable<O> t;
+    t.add("host", &O::host, "Address to listen on (0.0.0.0: every interface; put a TLS proxy in front)");
+    t.add("port", &O::port, "TCP port (0: any free port, printed)").range(0, 65535);
+    t.add("web-root", &O::web_root, "The built front end (default: the build's web/dist, then share/fluxion/web)").no_default();
+    OptionTable<O>::Custom upload;
+    upload.get = [](const O& o) { return format_short(static_cast<double>(o.max_upload_bytes) / (1024.0 * 1024.0)); };
+    upload.set = [](O& o, const std::string& text) -> std::string {
+      double mb = 0;
+      if (auto why = OptionTable<O>::parse_text(text, mb); !why.empty()) return why;
+      o.max_upload_bytes = static_cast<std::uint64_t>(std::ceil(mb * 1024 * 1024));  // reads back as at least mb
+      return {};
+    };
+    t.add_custom("max-upload", upload, "Largest submission, MB (all files together)").range(0.01, 1e6).type("number");
+    t.add("retention-days", &O::retention_days, "Finished jobs and their files are deleted after this many days (0: never)").range(0.0, 36500.0);
+    t.add("http-threads", &O::http_threads, "Connections served at once").range(2, 1024);
+    t.add("model-dir", &O::model_dirs, "A directory of model files (SBML, JSON, ...) offered in the forms; repeatable").no_default().no_split();
+    t.add("map-dir", &O::map_dirs, "A directory of Escher maps named <model>.<map name>.json (BiGG's naming), drawn with flux results; repeatable")
+        .no_default()
+        .no_split();
+    t.add("data", &O::data_dir, "Data directory: jobs/<id>/ with inputs, outputs and logs; jobs.db");
+    t.add("db", &O::database, "Job store: a SQLite file (default <data>/jobs.db) or postgresql://user@host/database").no_default();
+    t.add("workers", &O::workers, "Jobs run at once on this host (0: none; `fluxion worker`s run them)").range(0, 256);
+    t.add("job-threads", &O::job_threads, "Threads per job (0: cores / workers)").range(0, 1024);
+    t.add("job-timeout", &O::job_timeout_s, "A job running longer than this many seconds is stopped").positive();
+    t.add("max-attempts", &O::max_attempts, "Starts of a job whose worker died before it is marked failed").range(1, 100);
+    t.add("stale-after", &O::stale_after_s, "Seconds without a heartbeat after which another worker takes a running job over").range(5.0, 86400.0);
+    return t;
+  }();
+  return t;
+}
+
 std::vector<Diagnostic> ServiceOptions::validate() const {
   Diagnostics d("fluxion serve");
-  if (port < 0 || port > 65535) d.error("--port " + std::to_string(port) + " is not a TCP port (0 to 65535)", 0, 0, "port");
-  if (workers < 0 || workers > 256) d.error("--workers " + std::to_string(workers) + " must be between 0 and 256", 0, 0, "workers");
-  if (job_threads < 0 || job_threads > 1024) d.error("--job-threads must be between 0 and 1024", 0, 0, "job-threads");
+  d.append(table().check(*this, "fluxion serve"));
   if (max_upload_bytes < 1024) d.error("--max-upload must be at least 1 KB", 0, 0, "max-upload");
-  if (retention_days < 0) d.error("--retention-days must not be negative (0 keeps jobs for ever)", 0, 0, "retention-days");
-  if (max_attempts < 1) d.error("--max-attempts must be at least 1", 0, 0, "max-attempts");
-  if (!(job_timeout_s > 0)) d.error("--job-timeout must be positive", 0, 0, "job-timeout");
-  if (http_threads < 2 || http_threads > 1024) d.error("--http-threads must be between 2 and 1024", 0, 0, "http-threads");
   if (!web_root.empty() && !fs::is_regular_file(fs::path(web_root) / "index.html"))
     d.error("--web-root " + web_root + " has no index.html (build the front end: npm run build in web/)", 0, 0, "web-root");
   for (const auto& m : model_dirs)

@@ -105,6 +105,7 @@ class OptionTable {
     Builder& required() { return e_.info.required = true, *this; }
     Builder& no_default() { return e_.show_default = false, *this; }
     Builder& no_split() { return e_.delimiter = 0, *this; }
+    Builder& type(std::string t) { return e_.info.type = std::move(t), *this; }  // a custom field's: "number", "integer"
     Builder& kind(OptionKind k) { return e_.info.kind = k, *this; }
     Builder& file(std::string accept = "") { return e_.info.kind = OptionKind::file, e_.info.accept = std::move(accept), *this; }
     // offered by the web form, in this section ("Inputs", "Options", "Advanced")

@@ -88,6 +88,8 @@ struct ServiceOptions {
   std::vector<std::string> map_dirs;    // Escher maps, "<model>.<map name>.json" (BiGG's naming)
 
   std::vector<Diagnostic> validate() const;
+  // the options of `fluxion serve` (all) and `fluxion worker` (those of the jobs and the store)
+  static const OptionTable<ServiceOptions>& table();
 };
 
 struct ServiceCatalogue {
