@@ -89,7 +89,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
   cmd->add_option("--natural-abundance", o.natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
       ->delimiter(',')
       ->capture_default_str();
-  declare_sampler_options(cmd, o.sampler);
+  declare_sampler_options(cmd, o.sampler, ctx);
   const std::string g = "Dataset";
   cmd->add_option("--threads", o.threads, "Threads simulating (0 = every core)")->check(Range(0, 1024))->group(g);
   cmd->add_option("--part-rows", o.part_rows, "Rows per part: the unit of work, of writing and of resumption")

@@ -31,7 +31,7 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
   auto* cmd = app.add_subcommand("sample", "Sample flux sets uniformly in the polytope of a model's bounds and extra constraints");
   cmd->add_option("-m,--model", o.model, "Model: built-in name or file")->required();
   cmd->add_option("-n,--count", o.count, "Number of flux sets")->check(Range(1L, 100000000L))->capture_default_str();
-  declare_sampler_options(cmd, o.sampler);
+  declare_sampler_options(cmd, o.sampler, ctx);
   cmd->add_option("-o,--output", o.output, "Output directory (samples.tsv, run_info.json)")->required();
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
