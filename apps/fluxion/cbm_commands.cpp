@@ -52,25 +52,14 @@ const OptionTable<Knockouts>& knockout_table() {
 
 // Sets the bounds of knocked-out reactions to 0 in the model; false (and exit 2) on an unknown id.
 bool apply_knockouts(Model& m, const Knockouts& k, Context& ctx, std::vector<std::string>* blocked = nullptr) {
-  std::vector<std::size_t> off;
-  for (const auto& id : k.reactions) {
-    const auto r = m.reaction_index(id);
-    if (!r) {
-      input_error(ctx, "--knockout", "'" + id + "' is not a reaction of model '" + m.id + "'");
-      return false;
+  auto set = cbm::knockout_reactions(m, k.reactions, k.genes);
+  if (!accept(set, ctx)) return false;
+  for (const auto* list : {&set.value().reactions, &set.value().by_genes})
+    for (std::size_t r : *list) {
+      m.reactions[r].lower_bound = 0.0;
+      m.reactions[r].upper_bound = 0.0;
+      if (blocked) blocked->push_back(m.reactions[r].id);
     }
-    off.push_back(*r);
-  }
-  if (!k.genes.empty()) {
-    auto g = cbm::gene_knockout_reactions(m, k.genes);
-    if (!accept(g, ctx)) return false;
-    off.insert(off.end(), g.value().begin(), g.value().end());
-  }
-  for (std::size_t r : off) {
-    m.reactions[r].lower_bound = 0.0;
-    m.reactions[r].upper_bound = 0.0;
-    if (blocked) blocked->push_back(m.reactions[r].id);
-  }
   return true;
 }
 

@@ -91,23 +91,13 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     auto problem = cbm::FbaModel::create(m);
     if (!accept(problem, ctx)) return;
     cbm::FbaModel& fba = problem.value();
-    for (const auto& id : o.knockouts) {
-      const auto r = m.reaction_index(id);
-      if (!r) {
-        print_diagnostics({Diagnostic{Severity::error, "--knockout", 0, 0, {}, "'" + id + "' is not a reaction of the model"}});
-        ctx.exit_code = kExitInput;
-        return;
-      }
-      fba.set_bounds(*r, 0.0, 0.0);
-    }
+    auto knockouts = cbm::knockout_reactions(m, o.knockouts, o.knockout_genes);
+    if (!accept(knockouts, ctx)) return;
+    for (std::size_t r : knockouts.value().reactions) fba.set_bounds(r, 0.0, 0.0);
     std::vector<std::string> gene_blocked;
-    if (!o.knockout_genes.empty()) {
-      auto g = cbm::gene_knockout_reactions(m, o.knockout_genes);
-      if (!accept(g, ctx)) return;
-      for (std::size_t r : g.value()) {
-        fba.set_bounds(r, 0.0, 0.0);
-        gene_blocked.push_back(m.reactions[r].id);
-      }
+    for (std::size_t r : knockouts.value().by_genes) {
+      fba.set_bounds(r, 0.0, 0.0);
+      gene_blocked.push_back(m.reactions[r].id);
     }
     const auto t1 = std::chrono::steady_clock::now();
     const cbm::FbaSolution solution = o.pfba ? fba.pfba(o.fraction) : fba.optimize();

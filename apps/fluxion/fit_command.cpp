@@ -107,28 +107,9 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       if (!accept(v, ctx)) return;
       extra.push_back(space.full_to_free(v.value()));
     }
-    std::vector<mfa::FluxTarget> targets;
-    {
-      const auto& fs = space;
-      const auto& exs = fs.exchange_columns();
-      for (const auto& p : o.profile) {
-        if (p == "net" || p == "all") {
-          for (Eigen::Index c = 0; c < fs.n_columns(); ++c)
-            if (!fs.is_leak_column(c)) targets.push_back({c, false});
-          if (p == "all")
-            for (Eigen::Index c : exs) targets.push_back({c, true});
-          continue;
-        }
-        const bool xch = p.size() > 5 && p.substr(0, 4) == "xch(" && p.back() == ')';
-        const std::string id = xch ? p.substr(4, p.size() - 5) : p;
-        const auto& ids = fs.column_ids();
-        auto it = std::find(ids.begin(), ids.end(), id);
-        if (it == ids.end()) return input_error("--profile", "'" + id + "' is not a reaction of the model");
-        const auto c = static_cast<Eigen::Index>(it - ids.begin());
-        if (xch && !std::binary_search(exs.begin(), exs.end(), c)) return input_error("--profile", "'" + id + "' has no exchange flux");
-        targets.push_back({c, xch});
-      }
-    }
+    auto profiled = mfa::flux_targets(space, o.profile);
+    if (!accept(profiled, ctx)) return;
+    std::vector<mfa::FluxTarget> targets = std::move(profiled).value();
     auto made = io::make_output_directory(o.output);
     if (!made) return fail(made.diagnostics());
     const auto t1 = std::chrono::steady_clock::now();

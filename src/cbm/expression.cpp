@@ -107,6 +107,22 @@ std::string canonical_gene_id(std::string_view id) {
   return std::string(id);
 }
 
+Result<KnockoutSet> knockout_reactions(const Model& model, const std::vector<std::string>& reactions, const std::vector<std::string>& genes) {
+  using R = Result<KnockoutSet>;
+  KnockoutSet out;
+  for (const auto& id : reactions) {
+    const auto r = model.reaction_index(id);
+    if (!r) return R::failure({Diagnostic{Severity::error, "--knockout", 0, 0, {}, "'" + id + "' is not a reaction of the model"}});
+    out.reactions.push_back(*r);
+  }
+  if (!genes.empty()) {
+    auto g = gene_knockout_reactions(model, genes);
+    if (!g) return R::failure(g.diagnostics());
+    out.by_genes = std::move(g).value();
+  }
+  return R::success(std::move(out));
+}
+
 Result<std::vector<std::size_t>> gene_knockout_reactions(const Model& model, const std::vector<std::string>& genes) {
   Diagnostics d("gene knockouts");
   std::unordered_set<std::string> off, named;

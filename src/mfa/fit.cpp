@@ -65,6 +65,31 @@ struct FitProblem::Impl {
   Eigen::VectorXd h;
 };
 
+Result<std::vector<FluxTarget>> flux_targets(const FluxSpace& fs, const std::vector<std::string>& specs) {
+  using R = Result<std::vector<FluxTarget>>;
+  auto error = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "--profile", 0, 0, {}, what}}); };
+  std::vector<FluxTarget> targets;
+  const auto& exs = fs.exchange_columns();
+  for (const auto& p : specs) {
+    if (p == "net" || p == "all") {
+      for (Eigen::Index c = 0; c < fs.n_columns(); ++c)
+        if (!fs.is_leak_column(c)) targets.push_back({c, false});
+      if (p == "all")
+        for (Eigen::Index c : exs) targets.push_back({c, true});
+      continue;
+    }
+    const bool xch = p.size() > 5 && p.substr(0, 4) == "xch(" && p.back() == ')';
+    const std::string id = xch ? p.substr(4, p.size() - 5) : p;
+    const auto& ids = fs.column_ids();
+    auto it = std::find(ids.begin(), ids.end(), id);
+    if (it == ids.end()) return error("'" + id + "' is not a reaction of the model");
+    const auto c = static_cast<Eigen::Index>(it - ids.begin());
+    if (xch && !std::binary_search(exs.begin(), exs.end(), c)) return error("'" + id + "' has no exchange flux");
+    targets.push_back({c, xch});
+  }
+  return R::success(std::move(targets));
+}
+
 const OptionTable<FitOptions>& FitOptions::table() {
   static const OptionTable<FitOptions> t = [] {
     OptionTable<FitOptions> t;

@@ -31,6 +31,15 @@ std::string canonical_gene_id(std::string_view id);
 // Errors: a gene no rule of the model names, a rule that does not parse.
 Result<std::vector<std::size_t>> gene_knockout_reactions(const Model& model, const std::vector<std::string>& genes);
 
+// The reactions a knockout blocks (bounds 0, 0): the named reactions, and those whose rule
+// fails without the named genes (cobrapy's semantics). Errors name the option (--knockout,
+// --knockout-genes) and the unknown id.
+struct KnockoutSet {
+  std::vector<std::size_t> reactions;  // named
+  std::vector<std::size_t> by_genes;   // blocked by the gene knockouts
+};
+Result<KnockoutSet> knockout_reactions(const Model& model, const std::vector<std::string>& reactions, const std::vector<std::string>& genes);
+
 enum class AndRule { geometric_mean, minimum, product };
 enum class OrRule { arithmetic_mean, maximum, sum };
 

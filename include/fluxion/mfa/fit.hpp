@@ -99,6 +99,10 @@ struct FluxTarget {
   bool exchange = false;
 };
 
+// The fluxes named by `specs`: reaction ids (net), xch(id) (exchange), "net" (every net
+// flux but the leaks) or "all" (and every exchange flux). Errors name --profile.
+Result<std::vector<FluxTarget>> flux_targets(const FluxSpace& space, const std::vector<std::string>& specs);
+
 // A profile-likelihood interval (parameter continuation, as INCA): the values t of the
 // flux for which the best fit with the flux held at t has SSR(t) − SSR_min ≤ the χ²(1)
 // quantile of the confidence level (3.84 at 95 %).
