@@ -53,6 +53,19 @@ TEST(Expression, GeneKnockouts) {
   EXPECT_NE(bad.message().find("g9"), std::string::npos);
 }
 
+// Reaction and gene knockouts together, as fba, moma and imat take them.
+TEST(Expression, KnockoutSets) {
+  const Model m = with_rules({{"r1", "g1 and g2"}, {"r2", "g1 or g3"}, {"r3", "(g1 and g2) or g4"}, {"r4", ""}, {"r5", "7_AT1 or 7_AT2"}});
+  auto set = cbm::knockout_reactions(m, {"r4", "r2"}, {"g1"});
+  ASSERT_TRUE(set.ok()) << set.message();
+  EXPECT_EQ(set.value().reactions, (std::vector<std::size_t>{3, 1}));
+  EXPECT_EQ(set.value().by_genes, (std::vector<std::size_t>{0}));
+  auto bad = cbm::knockout_reactions(m, {"r9"}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.diagnostics().front().source, "--knockout");
+  EXPECT_NE(bad.message().find("'r9' is not a reaction"), std::string::npos) << bad.message();
+}
+
 TEST(Expression, ActivityByHand) {
   const Model m = with_rules({{"and", "a and b"}, {"or", "a or c"}, {"missing", "zz"}, {"partial", "b and zz"}, {"none", ""}});
   // no quantile normalisation: the whole matrix scales to [0, 1] (min 0, max 16)

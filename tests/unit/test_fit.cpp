@@ -110,6 +110,28 @@ TEST(Fit, ResidualJacobianMatchesFiniteDifferences) {
   EXPECT_LT(worst, 1e-5);
 }
 
+// The fluxes --profile names: ids, xch(id), net, all.
+TEST(Fit, ProfileTargetsByName) {
+  auto model = io::load_model("simple");
+  ASSERT_TRUE(model.ok());
+  auto space = FluxSpace::build(model.value());
+  ASSERT_TRUE(space.ok());
+  const FluxSpace& fs = space.value();
+  auto all = mfa::flux_targets(fs, {"all"});
+  ASSERT_TRUE(all.ok()) << all.message();
+  EXPECT_EQ(all.value().size(), static_cast<std::size_t>(fs.n_columns()) + fs.exchange_columns().size());
+  ASSERT_FALSE(fs.exchange_columns().empty());
+  const std::string id = fs.column_ids()[static_cast<std::size_t>(fs.exchange_columns().front())];
+  auto one = mfa::flux_targets(fs, {"xch(" + id + ")", id});
+  ASSERT_TRUE(one.ok()) << one.message();
+  ASSERT_EQ(one.value().size(), 2U);
+  EXPECT_TRUE(one.value()[0].exchange);
+  EXPECT_FALSE(one.value()[1].exchange);
+  auto bad = mfa::flux_targets(fs, {"nope"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("'nope' is not a reaction"), std::string::npos);
+}
+
 TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
   auto model = io::load_model("simple");
   ASSERT_TRUE(model.ok());

@@ -5,6 +5,7 @@
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/sampling/flux_sets.hpp"
+#include "fluxion/sampling/sampler_settings.hpp"
 #include "fluxion/sampling/samplers.hpp"
 
 using namespace fluxion;
@@ -240,4 +241,35 @@ TEST(FluxSets, HistogramCaps) {
   for (int b : bins) EXPECT_EQ(b, 50);
   EXPECT_FALSE(s.value().next(v));
   EXPECT_NE(s.value().message().find("full histogram bins"), std::string::npos);
+}
+
+// The sampler as a user names it (reaction ids, methods by name) resolved against a model.
+TEST(FluxSets, SettingsResolveAgainstTheModel) {
+  auto model = io::load_model("ccm");
+  ASSERT_TRUE(model.ok());
+  auto space = FluxSpace::build(model.value());
+  ASSERT_TRUE(space.ok());
+  SamplerSettings st;
+  st.method = "achr";
+  st.exchange = "log-uniform";
+  st.capped = {"ldh", "pdh"};
+  st.cap_bins = 7;
+  st.draws = 10;
+  auto r = resolve_sampler(st, model.value(), "ccm", space.value());
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r.value().options.net, NetSampling::achr);
+  EXPECT_EQ(r.value().options.exchange, ExchangeSampling::log_uniform);
+  ASSERT_EQ(r.value().options.capped_columns.size(), 2U);
+  EXPECT_EQ(space.value().column_ids()[static_cast<std::size_t>(r.value().options.capped_columns[1])], "pdh");
+  EXPECT_EQ(r.value().options.cap_bins, 7);
+  EXPECT_EQ(r.value().options.max_draws, 10);
+  st.capped = {"nope"};
+  auto bad = resolve_sampler(st, model.value(), "ccm", space.value());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.diagnostics().front().source, "--cap-fluxes");
+  st.capped.clear();
+  st.method = "gibbs";  // checked against the declared choices
+  auto method = resolve_sampler(st, model.value(), "ccm", space.value());
+  ASSERT_FALSE(method.ok());
+  EXPECT_EQ(method.diagnostics().front().context, "method");
 }
