@@ -63,64 +63,6 @@ std::string num(double v) {
   return buf;
 }
 
-nlohmann::json group_summary(const dynamics::DayMetrics& m, const std::vector<std::string>& features, int context, int target) {
-  using nlohmann::json;
-  auto finite_or_null = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-  const std::size_t n = m.days.size(), c = static_cast<std::size_t>(context), t = static_cast<std::size_t>(target);
-  auto mean = [](const std::vector<double>& v) {
-    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-    double s = 0;
-    for (double x : v) s += x;
-    return s / static_cast<double>(v.size());
-  };
-  json groups = json::array();
-  auto group = [&](const std::string& name, std::size_t a, std::size_t b) {
-    if (a >= b || b > n) return;
-    groups.push_back({{"days", name},
-                      {"first_day", m.days[a]},
-                      {"last_day", m.days[b - 1]},
-                      {"mse", finite_or_null(m.mse_mean(a, b))},
-                      {"floor", finite_or_null(m.floor_mean(a, b))},
-                      {"day_mean_mse", finite_or_null(m.day_mean_mean(a, b))}});
-  };
-  group("context", 0, c);
-  group("training target beyond the context", c, t);
-  group("never trained on", t, n);
-  // knockout series: the measured features and the presence indicators (present:<gene>) apart
-  json by_kind = json::object();
-  if (!m.mse_by_feature.empty() && features.size() == m.mse_by_feature.size()) {
-    double measured = 0, indicators = 0;
-    std::size_t n_measured = 0, n_indicators = 0;
-    for (std::size_t f = 0; f < features.size(); ++f) {
-      if (features[f].rfind("present:", 0) == 0) indicators += m.mse_by_feature[f], ++n_indicators;
-      else measured += m.mse_by_feature[f], ++n_measured;
-    }
-    if (n_indicators > 0)
-      by_kind = {{"measured_features", n_measured}, {"mse_measured", finite_or_null(measured / std::max<std::size_t>(1, n_measured))},
-                 {"presence_indicators", n_indicators}, {"mse_presence_indicators", finite_or_null(indicators / static_cast<double>(n_indicators))}};
-  }
-  return {{"mse", finite_or_null(m.mse_mean())},
-          {"by_feature_kind", by_kind},
-          {"floor", finite_or_null(m.floor_mean(0, n))},
-          {"day_mean_mse", finite_or_null(m.day_mean_mean(0, n))},
-          {"w1_sum_over_features", finite_or_null(mean(m.w1_sum))},
-          {"w1_exact", finite_or_null(mean(m.w1_exact))},
-          {"groups", groups}};
-}
-
-std::string day_metrics_csv(const dynamics::NeuralProcessEvaluation& ev) {
-  std::string out = "set,day,mse,floor,day_mean_mse,w1_sum_over_features,w1_exact\n";
-  auto rows = [&](const char* set, const dynamics::DayMetrics& m) {
-    for (std::size_t k = 0; k < m.days.size(); ++k)
-      out += std::string(set) + ',' + std::to_string(m.days[k]) + ',' + num(m.mse[k]) + ',' + num(m.floor[k]) + ',' +
-             (k < m.day_mean.size() ? num(m.day_mean[k]) : "") + ',' +
-             (k < m.w1_sum.size() ? num(m.w1_sum[k]) : "") + ',' + (k < m.w1_exact.size() ? num(m.w1_exact[k]) : "") + '\n';
-  };
-  rows("paper", ev.paper);
-  rows("fresh", ev.fresh);
-  return out;
-}
-
 bool write_or_fail(const std::string& path, const std::string& content, io::RunInfo& info, Context& ctx) {
   if (auto w = io::write_output_file(path, content); !w) {
     print_diagnostics(w.diagnostics());
@@ -214,8 +156,8 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
                               {"median_seconds_per_epoch", median_seconds},
                               {"paper_test_mse", r.summary.usable ? nlohmann::json(ev.paper_mse) : nlohmann::json(nullptr)}};
     if (r.summary.usable) {
-      summary["paper"] = group_summary(ev.paper, r.model.features(), o.options.context_points, o.options.target_points);
-      if (!ev.fresh.days.empty()) summary["fresh"] = group_summary(ev.fresh, r.model.features(), o.options.context_points, o.options.target_points);
+      summary["paper"] = dynamics::day_metrics_summary(ev.paper, r.model.features(), o.options.context_points, o.options.target_points);
+      if (!ev.fresh.days.empty()) summary["fresh"] = dynamics::day_metrics_summary(ev.fresh, r.model.features(), o.options.context_points, o.options.target_points);
     }
     std::vector<std::pair<std::string, std::string>> files{{"history.csv", history},
                                                            {"summary.json", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + '\n'},
@@ -224,7 +166,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
                                                            {"test_mse.svg", io::line_chart_svg("Test MSE by epoch (" + o.options.model + ")", "epoch",
                                                                                                "MSE", epochs, {mse}, true)}};
     if (r.summary.usable) {
-      files.emplace_back("day_metrics.csv", day_metrics_csv(ev));
+      files.emplace_back("day_metrics.csv", dynamics::day_metrics_csv(ev));
       std::vector<double> days(ev.paper.days.begin(), ev.paper.days.end());
       std::vector<io::PlotSeries> series{{"MSE, paper test set", ev.paper.mse}, {"floor (per-day variance)", ev.paper.floor},
                                          {"day means, on the same trajectories", ev.paper.day_mean}};

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -126,6 +127,75 @@ std::string NeuralProcess::description() const {
     << (s.lognormal_latent ? "lognormal" : "normal") << ", likelihood " << to_string(s.likelihood) << ", " << s.y_dim << " "
     << impl_->data_kind << " features, " << parameter_count() << " parameters)";
   return o.str();
+}
+
+namespace {
+
+std::string num(double v) {  // day_metrics.csv's numbers; "" when not finite
+  if (!std::isfinite(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.7g", v);
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json day_metrics_summary(const DayMetrics& m, const std::vector<std::string>& features, int context, int target) {
+  using nlohmann::json;
+  auto finite_or_null = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  const std::size_t n = m.days.size(), c = static_cast<std::size_t>(context), t = static_cast<std::size_t>(target);
+  auto mean = [](const std::vector<double>& v) {
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+    double s = 0;
+    for (double x : v) s += x;
+    return s / static_cast<double>(v.size());
+  };
+  json groups = json::array();
+  auto group = [&](const std::string& name, std::size_t a, std::size_t b) {
+    if (a >= b || b > n) return;
+    groups.push_back({{"days", name},
+                      {"first_day", m.days[a]},
+                      {"last_day", m.days[b - 1]},
+                      {"mse", finite_or_null(m.mse_mean(a, b))},
+                      {"floor", finite_or_null(m.floor_mean(a, b))},
+                      {"day_mean_mse", finite_or_null(m.day_mean_mean(a, b))}});
+  };
+  group("context", 0, c);
+  group("training target beyond the context", c, t);
+  group("never trained on", t, n);
+  // knockout series: the measured features and the presence indicators (present:<gene>) apart
+  json by_kind = json::object();
+  if (!m.mse_by_feature.empty() && features.size() == m.mse_by_feature.size()) {
+    double measured = 0, indicators = 0;
+    std::size_t n_measured = 0, n_indicators = 0;
+    for (std::size_t f = 0; f < features.size(); ++f) {
+      if (features[f].rfind("present:", 0) == 0) indicators += m.mse_by_feature[f], ++n_indicators;
+      else measured += m.mse_by_feature[f], ++n_measured;
+    }
+    if (n_indicators > 0)
+      by_kind = {{"measured_features", n_measured}, {"mse_measured", finite_or_null(measured / std::max<std::size_t>(1, n_measured))},
+                 {"presence_indicators", n_indicators}, {"mse_presence_indicators", finite_or_null(indicators / static_cast<double>(n_indicators))}};
+  }
+  return {{"mse", finite_or_null(m.mse_mean())},
+          {"by_feature_kind", by_kind},
+          {"floor", finite_or_null(m.floor_mean(0, n))},
+          {"day_mean_mse", finite_or_null(m.day_mean_mean(0, n))},
+          {"w1_sum_over_features", finite_or_null(mean(m.w1_sum))},
+          {"w1_exact", finite_or_null(mean(m.w1_exact))},
+          {"groups", groups}};
+}
+
+std::string day_metrics_csv(const NeuralProcessEvaluation& ev) {
+  std::string out = "set,day,mse,floor,day_mean_mse,w1_sum_over_features,w1_exact\n";
+  auto rows = [&](const char* set, const DayMetrics& m) {
+    for (std::size_t k = 0; k < m.days.size(); ++k)
+      out += std::string(set) + ',' + std::to_string(m.days[k]) + ',' + num(m.mse[k]) + ',' + num(m.floor[k]) + ',' +
+             (k < m.day_mean.size() ? num(m.day_mean[k]) : "") + ',' +
+             (k < m.w1_sum.size() ? num(m.w1_sum[k]) : "") + ',' + (k < m.w1_exact.size() ? num(m.w1_exact[k]) : "") + '\n';
+  };
+  rows("paper", ev.paper);
+  rows("fresh", ev.fresh);
+  return out;
 }
 
 // ---- helpers shared with the training and persistence files (neural_process_internal.hpp)

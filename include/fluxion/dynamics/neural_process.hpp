@@ -17,6 +17,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <nlohmann/json.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -96,6 +97,13 @@ struct NeuralProcessEvaluation {
   DayMetrics fresh;  // fresh trajectories from the held-out cells; empty days when holdout = 0 and no test configuration
   double paper_mse = 0;  // the paper's number: masked when frequency < 1
 };
+
+// summary.json's scores of one set: the MSE, floor and day-mean MSE over all days and by group
+// of days (the context, the training target beyond it, days never trained on), by kind of
+// feature (measured, presence indicators) and the Wasserstein distances.
+nlohmann::json day_metrics_summary(const DayMetrics& m, const std::vector<std::string>& features, int context, int target);
+// day_metrics.csv: set (paper, fresh), day, mse, floor, day_mean_mse, w1_sum_over_features, w1_exact
+std::string day_metrics_csv(const NeuralProcessEvaluation& ev);
 
 struct NeuralProcessResult;
 
