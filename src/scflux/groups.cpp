@@ -4,8 +4,38 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <unordered_map>
+
+#include "fluxion/io/cell_matrix.hpp"
 
 namespace fluxion::scflux {
+
+Result<std::vector<std::string>> load_cell_groups(const std::string& path, const std::vector<std::string>& cells) {
+  using R = Result<std::vector<std::string>>;
+  auto table = io::load_cell_labels(path);
+  if (!table) return R::failure(table.diagnostics());
+  Diagnostics d(path);
+  d.append(table.diagnostics());
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t c = 0; c < cells.size(); ++c) index.emplace(cells[c], c);
+  std::vector<std::string> labels(cells.size());
+  std::size_t unknown = 0, labelled = 0;
+  std::string first_unknown;
+  for (const auto& [cell, group] : table.value()) {
+    auto it = index.find(cell);
+    if (it == index.end()) {
+      if (!unknown++) first_unknown = cell;
+      continue;
+    }
+    labels[it->second] = group;
+    ++labelled;
+  }
+  if (unknown) d.warning(std::to_string(unknown) + " labelled cells are not in the expression data (the first: '" + first_unknown + "')");
+  if (labelled < cells.size()) d.warning(std::to_string(cells.size() - labelled) + " cells have no label and take no part in the group tests");
+  if (labelled == 0) d.error("no cell of the expression data has a label here (cell names must match the expression's exactly)");
+  if (d.has_errors()) return R::failure(d);
+  return R::success(std::move(labels), d.items());
+}
 
 namespace {
 

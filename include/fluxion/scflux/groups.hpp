@@ -21,6 +21,11 @@
 
 namespace fluxion::scflux {
 
+// Each cell's group from a two-column table (cell, group; a header row; CSV or TSV), in the
+// order of `cells`; cells without a row stay unlabelled (""). Warns of labelled cells not in
+// `cells` and of unlabelled cells; fails when no cell has a label.
+Result<std::vector<std::string>> load_cell_groups(const std::string& path, const std::vector<std::string>& cells);
+
 struct ModuleDifference {
   std::string group;
   std::size_t module = 0;
