@@ -17,7 +17,6 @@
 #include "fluxion/scflux/groups.hpp"
 #include "fluxion/scflux/scfea.hpp"
 
-#include <unordered_map>
 
 namespace fluxion::cli {
 

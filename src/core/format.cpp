@@ -4,20 +4,18 @@
 
 namespace fluxion {
 
-std::string format_number(double v) {
+namespace {
+
+std::string printed(const char* format, double v) {
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.10g", v);
+  std::snprintf(buffer, sizeof buffer, format, v);
   return buffer;
 }
 
-}  // namespace fluxion
+}  // namespace
 
-namespace fluxion {
+std::string format_number(double v) { return printed("%.10g", v); }
 
-std::string format_short(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", v);
-  return buffer;
-}
+std::string format_short(double v) { return printed("%.6g", v); }
 
 }  // namespace fluxion
