@@ -28,9 +28,30 @@ struct ScoreCli {
   PackageArgs package;
   std::string dataset, output, subset = "test", format = "tsv", where;
   long rows = 0, identifiability_rows = 100;
-  double tolerance = 0.05, mid_sd = 0.01, temperature = kDefaultTemperature, mid_noise = 0;
+  double mid_noise = 0;
   std::uint64_t seed = 1;
+  ScoreOptions score;  // the library's
 };
+
+const OptionTable<ScoreCli>& score_cli_table() {
+  static const OptionTable<ScoreCli> t = [] {
+    OptionTable<ScoreCli> t;
+    t.add("dataset", &ScoreCli::dataset, "Dataset of the same model and layout (fluxion dataset): its directory or dataset.h5").short_name("d").required();
+    t.add("output", &ScoreCli::output, "Output directory (scores.tsv, delta_g_scores.tsv, paper_metrics.tsv, score.json, run_info.json)").short_name("o").required();
+    t.add("subset", &ScoreCli::subset, "Rows scored: test (the dataset's held-out rows; use when the package was trained on this dataset) or all (a fresh dataset)")
+        .choices({"test", "all"});
+    t.add("where", &ScoreCli::where,
+          "Score only the rows where a flux lies below or above a value: FLUX<VALUE or FLUX>VALUE, FLUX as net:<reaction> or xch:<reaction> (e.g. 'xch:v2<1')");
+    t.add("rows", &ScoreCli::rows, "At most this many rows, evenly spaced (0: all)").range(0, 1e8);
+    t.add("identifiability-rows", &ScoreCli::identifiability_rows, "Rows whose MID sensitivities decide identifiability (0: skip, every flux counts as identifiable)")
+        .range(0, 1e6);
+    t.add("mid-noise", &ScoreCli::mid_noise, "Score on MIDs with Gaussian noise of this SD added to every measured fraction (as measurements have; 0: exact MIDs)").range(0.0, 1.0);
+    t.add("seed", &ScoreCli::seed, "Seed of the MID noise");
+    t.add("format", &ScoreCli::format, "tsv: files and a summary line; table: also print the per-flux table").choices({"tsv", "table"});
+    return t;
+  }();
+  return t;
+}
 
 // Evenly spaced picks of at most n of the given rows (all when n <= 0 or n >= size).
 std::vector<std::uint64_t> pick_rows(const std::vector<std::uint64_t>& rows, long n) {
@@ -46,24 +67,8 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   static ScoreCli o;
   auto* cmd = app.add_subcommand("score", learned_description("score"));
   bind_options(cmd, PackageArgs::table(), o.package, ctx);
-  cmd->add_option("-d,--dataset", o.dataset, "Dataset of the same model and layout (fluxion dataset): its directory or dataset.h5")->required()->group("Required");
-  cmd->add_option("-o,--output", o.output, "Output directory (scores.tsv, delta_g_scores.tsv, paper_metrics.tsv, score.json, run_info.json)")->required()->group("Required");
-  cmd->add_option("--subset", o.subset, "Rows scored: test (the dataset's held-out rows; use when the package was trained on this dataset) or all (a fresh dataset)")
-      ->check(CLI::IsMember({"test", "all"}))
-      ->capture_default_str();
-  cmd->add_option("--where", o.where, "Score only the rows where a flux lies below or above a value: FLUX<VALUE or FLUX>VALUE, FLUX as net:<reaction> or xch:<reaction> (e.g. 'xch:v2<1')");
-  cmd->add_option("--rows", o.rows, "At most this many rows, evenly spaced (0: all)")->check(Range(0L, 100000000L))->capture_default_str();
-  cmd->add_option("--identifiability-rows", o.identifiability_rows, "Rows whose MID sensitivities decide identifiability (0: skip, every flux counts as identifiable)")
-      ->check(Range(0L, 1000000L))
-      ->capture_default_str();
-  cmd->add_option("--mid-noise", o.mid_noise, "Score on MIDs with Gaussian noise of this SD added to every measured fraction (as measurements have; 0: exact MIDs)")
-      ->check(Range(0.0, 1.0))
-      ->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Seed of the MID noise")->capture_default_str();
-  cmd->add_option("--mid-sd", o.mid_sd, "SD of a measured MID fraction, for identifiability")->check(Range(1e-9, 1.0))->capture_default_str();
-  cmd->add_option("--tolerance", o.tolerance, "Absolute tolerance of the within-tolerance shares (flux units)")->check(Range(1e-12, 1e12))->capture_default_str();
-  cmd->add_option("--temperature", o.temperature, "Temperature of ΔG, K")->check(Range(1.0, 1000.0))->capture_default_str();
-  cmd->add_option("--format", o.format, "tsv: files and a summary line; table: also print the per-flux table")->check(CLI::IsMember({"tsv", "table"}))->capture_default_str();
+  bind_options(cmd, score_cli_table(), o, ctx);
+  bind_options(cmd, ScoreOptions::table(), o.score, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
@@ -128,10 +133,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
     const Eigen::RowVectorXd baseline = expansion.expand(Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size())));
 
-    ScoreOptions so;
-    so.tolerance = o.tolerance;
-    so.mid_sd = o.mid_sd;
-    so.temperature = o.temperature;
+    ScoreOptions so = o.score;
     so.model_id = package->provenance().model.id;
     Eigen::VectorXd information;
     long identifiability_rows = 0;
@@ -146,7 +148,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       const auto sample = pick_rows(all, o.identifiability_rows);
       Eigen::MatrixXd sampled(static_cast<Eigen::Index>(sample.size()), truth.cols());
       for (std::size_t i = 0; i < sample.size(); ++i) sampled.row(static_cast<Eigen::Index>(i)) = truth.row(static_cast<Eigen::Index>(sample[i]));
-      information = identifiability_ratios(simulator.value(), expansion, sampled, prior, o.mid_sd);
+      information = identifiability_ratios(simulator.value(), expansion, sampled, prior, o.score.mid_sd);
       identifiability_rows = static_cast<long>(sample.size());
       identifiability_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
     }

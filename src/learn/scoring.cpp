@@ -288,8 +288,20 @@ std::string PredictorScore::paper_tsv() const {
   return t;
 }
 
+const OptionTable<ScoreOptions>& ScoreOptions::table() {
+  static const OptionTable<ScoreOptions> t = [] {
+    OptionTable<ScoreOptions> t;
+    t.add("mid-sd", &ScoreOptions::mid_sd, "SD of a measured MID fraction, for identifiability").range(1e-9, 1.0);
+    t.add("tolerance", &ScoreOptions::tolerance, "Absolute tolerance of the within-tolerance shares (flux units)").range(1e-12, 1e12);
+    t.add("temperature", &ScoreOptions::temperature, "Temperature of ΔG, K").range(1.0, 1000.0);
+    return t;
+  }();
+  return t;
+}
+
 std::vector<Diagnostic> ScoreOptions::validate() const {
   Diagnostics d("score options");
+  d.append(table().check(*this, "score options"));
   auto positive = [&](double v, const char* field) {
     if (!(v > 0) || !std::isfinite(v)) d.error("must be a finite number > 0", 0, 0, field);
   };

@@ -47,6 +47,7 @@ struct ScoreOptions {
   std::string model_id;               // selects the paper's metrics ("" or unknown: none)
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+  static const OptionTable<ScoreOptions>& table();  // the options a front end offers
 };
 
 struct FluxScore {
