@@ -595,12 +595,27 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const Datase
     ++run_epochs;
     if (!o.checkpoint.empty()) save_checkpoint(epoch);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (epoch < o.epochs && ((o.stop_after_epochs > 0 && run_epochs >= o.stop_after_epochs) || (o.time_limit_seconds > 0 && elapsed >= o.time_limit_seconds))) {
+    const bool asked = o.on_progress && !o.on_progress(Progress{epoch, o.epochs, "epochs", history.train_loss.back(), val});
+    if (epoch < o.epochs && (asked || (o.stop_after_epochs > 0 && run_epochs >= o.stop_after_epochs) || (o.time_limit_seconds > 0 && elapsed >= o.time_limit_seconds))) {
       history.paused = true;
       break;
     }
   }
   bar.finish();
+  {
+    const int last = static_cast<int>(history.train_loss.size());
+    const std::string best_text = "best epoch " + std::to_string(history.best_epoch);
+    if (history.paused)
+      history.summary = {Termination::stopped,
+                         "paused after epoch " + std::to_string(last) + " of " + std::to_string(o.epochs) + "; " + best_text +
+                             (o.checkpoint.empty() ? "" : "; resume from " + o.checkpoint),
+                         true,
+                         {}};
+    else if (history.stopped_early)
+      history.summary = {Termination::converged, "no better validation loss for " + std::to_string(o.patience) + " epochs; " + best_text, true, {}};
+    else
+      history.summary = {Termination::completed, std::to_string(o.epochs) + " epochs; " + best_text, true, {}};
+  }
   if (best.empty()) throw std::runtime_error("the checkpoint holds no finished epoch");
   {
     torch::NoGradGuard guard;

@@ -106,6 +106,35 @@ TEST(FluxPredictor, SmallModelBeatsTheTrainingMeanAndIsReproducible) {
 
 // Learning-rate decay on plateaus: a halving after every epoch without a better validation
 // loss (here: one epoch), never more than 8; the training still improves on its start.
+// The progress hook sees every epoch's losses and pauses the training when it returns false;
+// the best weights so far come back, and the summary says so.
+TEST(FluxPredictor, ProgressHookPausesTraining) {
+  const DatasetContents d = simple_dataset(600);
+  TrainOptions o;
+  o.hidden = {16};
+  o.epochs = 10;
+  o.batch = 64;
+  o.progress = false;
+  std::vector<long> seen;
+  o.on_progress = [&](const Progress& p) {
+    seen.push_back(p.done);
+    EXPECT_EQ(p.total, 10);
+    EXPECT_TRUE(std::isfinite(p.loss) && std::isfinite(p.score));
+    return p.done < 3;
+  };
+  TrainingHistory h;
+  auto p = FluxPredictor::train(d, o, h);
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(seen, (std::vector<long>{1, 2, 3}));
+  EXPECT_EQ(h.train_loss.size(), 3U);
+  EXPECT_TRUE(h.paused);
+  EXPECT_EQ(h.summary.termination, Termination::stopped) << h.summary.brief();
+  o.on_progress = {};
+  TrainingHistory full;
+  ASSERT_TRUE(FluxPredictor::train(d, o, full).ok());
+  EXPECT_NE(full.summary.termination, Termination::stopped) << full.summary.brief();
+}
+
 TEST(FluxPredictor, LearningRateHalvesOnPlateaus) {
   const DatasetContents d = simple_dataset(1500);
   TrainOptions o;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/run.hpp"
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/learn/pcnn.hpp"
 #include "fluxion/sampling/dataset_contents.hpp"
@@ -34,7 +35,11 @@ struct TrainOptions {
   // "cpu", "cuda", or "auto" (CUDA when LibTorch has a GPU). The package is the same
   // either way; on a GPU, weights are reproducible only up to its kernels' nondeterminism.
   std::string device = "cpu";
-  bool progress = true;
+  bool progress = true;     // draw a progress bar on stderr
+  // after every epoch: done = the epoch, loss = its training loss, score = its validation
+  // loss; false pauses the training there, as a time limit does (the checkpoint, when there
+  // is one, is written first; the best weights so far are returned)
+  ProgressHook on_progress;
   // "mae": ML-Flux's first four models, the MAE of transformed free fluxes. "weighted_mse":
   // ML-Flux's CCM, the network outputs raw free fluxes and the loss is the mean over
   // rows and full fluxes (every net and exchange flux, through the kernels) of
@@ -92,13 +97,16 @@ struct TrainingHistory {
   std::vector<double> train_loss, validation_loss;  // per epoch, MAE of transformed fluxes
   int best_epoch = 0;                               // 1-based
   bool stopped_early = false;
-  bool paused = false;    // a time or epoch limit of this run ended it; resume from the checkpoint
+  bool paused = false;    // a time or epoch limit, or the progress hook, ended it; resume from the checkpoint
   int resumed_from = 0;   // the epoch the checkpoint held (0: a fresh start)
   double seconds = 0;     // this run's
   // the fine-tuning stage: per epoch, and the validation loss before it
   std::vector<double> fine_tune_train_loss, fine_tune_validation_loss;
   double fine_tune_start_validation = 0;
   int fine_tune_best_epoch = 0;  // 0: no epoch improved on the main training's weights
+  // completed (every epoch), converged (no better validation loss for `patience` epochs) or
+  // stopped (paused)
+  RunSummary summary;
 };
 
 // Errors on the test rows (raw fluxes): per free flux, the mean absolute error, the
