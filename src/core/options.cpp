@@ -44,7 +44,6 @@ std::string check_item(const OptionInfo& o, const std::string& text) {
     if (o.type == "integer") {
       const long long n = std::strtoll(begin, &end, 10);
       if (end == begin || *end != '\0' || errno == ERANGE) return "'" + shown(text) + "' is not a whole number";
-      if (o.minimum && *o.minimum >= 0 && text.find('-') != std::string::npos) return "must be 0 or more, not " + shown(text);
       v = static_cast<double>(n);
     } else {
       v = std::strtod(begin, &end);
