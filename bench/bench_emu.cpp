@@ -17,8 +17,8 @@ namespace {
 struct Case {
   Model model;
   FluxSpace space;
-  EmuModel emu;
-  std::vector<TracerExperiment> experiments;
+  isotope::EmuModel emu;
+  std::vector<isotope::TracerExperiment> experiments;
   FluxVector fluxes;
 };
 
@@ -60,7 +60,7 @@ std::unique_ptr<Case> make(const std::string& name) {
   if (!m) return nullptr;
   auto fs = FluxSpace::build(m.value());
   if (!fs) return nullptr;
-  auto emu = EmuModel::compile(m.value(), fs.value());
+  auto emu = isotope::EmuModel::compile(m.value(), fs.value());
   if (!emu) return nullptr;
   auto t = ecoli ? io::read_tracer_table(kEcoliTracers, "E. coli tracers") : io::load_tracer_table(name);
   if (!t) return nullptr;
@@ -68,15 +68,15 @@ std::unique_ptr<Case> make(const std::string& name) {
   // a point where every metabolite the MIDs need is produced
   auto inputs = c->emu.inputs(c->experiments);
   if (!inputs) return nullptr;
-  EmuSimulator sim(c->emu);
-  MidSet mids;
+  isotope::EmuSimulator sim(c->emu);
+  isotope::MidSet mids;
   c->fluxes = some_fluxes(c->model, c->space);
   if (c->space.steady_state_residual(c->fluxes.net) > 1e-8) return nullptr;
   for (Eigen::Index k = 0; k < c->space.n_reactions(); ++k) {
     const auto& r = c->model.reactions[static_cast<std::size_t>(k)];
     if (!r.reversible && r.lower_bound >= 0 && c->fluxes.net(k) < -1e-9) return nullptr;
   }
-  if (sim.simulate(c->fluxes, inputs.value(), mids) != SimulationStatus::ok) return nullptr;
+  if (sim.simulate(c->fluxes, inputs.value(), mids) != isotope::SimulationStatus::ok) return nullptr;
   return c;
 }
 
@@ -86,19 +86,19 @@ void simulate(benchmark::State& state, const std::string& name, bool all_experim
     state.SkipWithError("could not set up the model");
     return;
   }
-  std::vector<TracerExperiment> ex = c->experiments;
+  std::vector<isotope::TracerExperiment> ex = c->experiments;
   if (!all_experiments) ex.resize(1);
   auto inputs = c->emu.inputs(ex);
   if (!inputs) {
     state.SkipWithError(inputs.message().c_str());
     return;
   }
-  EmuSimulator sim(c->emu);
-  MidSet mids;
+  isotope::EmuSimulator sim(c->emu);
+  isotope::MidSet mids;
   Eigen::MatrixXd jacobian;
   for (auto _ : state) {
     c->fluxes.exchange(0) += 1e-12;  // a new flux vector every time: refactorisation is timed too
-    if (sim.simulate(c->fluxes, inputs.value(), mids, sensitivities ? &jacobian : nullptr) != SimulationStatus::ok) {
+    if (sim.simulate(c->fluxes, inputs.value(), mids, sensitivities ? &jacobian : nullptr) != isotope::SimulationStatus::ok) {
       state.SkipWithError(sim.message().c_str());
       return;
     }

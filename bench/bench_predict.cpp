@@ -23,10 +23,10 @@ namespace {
 struct Ccm {
   Model model;
   FluxSpace space;
-  std::vector<TracedElement> elements;
-  DatasetContents data;
-  std::optional<FluxPredictor> predictor;
-  MidLayout layout;
+  std::vector<isotope::TracedElement> elements;
+  sampling::DatasetContents data;
+  std::optional<learn::FluxPredictor> predictor;
+  sampling::MidLayout layout;
 
   static Ccm& get() {
     static Ccm c = make();
@@ -38,48 +38,48 @@ struct Ccm {
     c.model = io::load_model("ccm").value();
     c.space = FluxSpace::build(c.model).value();
     auto table = io::load_tracer_table("ccm").value();
-    auto emu = EmuModel::compile(c.model, c.space, {}).value();
+    auto emu = isotope::EmuModel::compile(c.model, c.space, {}).value();
     c.elements.push_back({emu, emu.inputs(table.experiments).value()});
     std::vector<std::string> ids;
     for (const auto& e : table.experiments) ids.push_back(e.id);
-    FluxSetOptions so;
-    so.net = NetSampling::achr;
-    so.exchange = ExchangeSampling::log_uniform;
-    auto sampler = FluxSetSampler::create(c.model, c.space, {}, so).value();
-    DatasetOptions o;
+    sampling::FluxSetOptions so;
+    so.net = sampling::NetSampling::achr;
+    so.exchange = sampling::ExchangeSampling::log_uniform;
+    auto sampler = sampling::FluxSetSampler::create(c.model, c.space, {}, so).value();
+    sampling::DatasetOptions o;
     o.rows = 5000;
-    DatasetGenerator g(c.space, sampler, c.elements, ids, o);
+    sampling::DatasetGenerator g(c.space, sampler, c.elements, ids, o);
     const fs::path dir = fs::temp_directory_path() / ("fluxion_bench_predict_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     (void)g.prepare(dir.string(), false);
     (void)g.run(dir.string(), {.threads = 2, .progress = false});
-    c.data = read_dataset((dir / "dataset.h5").string(), {.mids_float32 = true}).value();
+    c.data = sampling::read_dataset((dir / "dataset.h5").string(), {.mids_float32 = true}).value();
     fs::remove_all(dir);
     c.layout = g.layout();
-    TrainOptions t;
-    t.hidden = default_hidden_layers("ccm", 4800);
+    learn::TrainOptions t;
+    t.hidden = learn::default_hidden_layers("ccm", 4800);
     t.epochs = 1;
     t.progress = false;
-    TrainingHistory h;
-    c.predictor.emplace(FluxPredictor::train(c.data, t, h).value());
+    learn::TrainingHistory h;
+    c.predictor.emplace(learn::FluxPredictor::train(c.data, t, h).value());
     return c;
   }
 };
 
-MidMatrix reference_rows(const DatasetContents& d, long n) {
-  MidMatrix m(n, d.n_inputs());
+learn::MidMatrix reference_rows(const sampling::DatasetContents& d, long n) {
+  learn::MidMatrix m(n, d.n_inputs());
   for (long i = 0; i < n; ++i) m.row(i) = d.mids32.row(static_cast<Eigen::Index>(d.train[static_cast<std::size_t>(i)]));
   return m;
 }
 
 // one tracer experiment, 10 to 30 metabolites measured (the head-to-head's partial case)
-Observation partial_observation(const Ccm& c, std::uint64_t seed) {
+learn::Observation partial_observation(const Ccm& c, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  Observation o;
+  learn::Observation o;
   const auto row = static_cast<Eigen::Index>(c.data.test.front());
   o.values = c.data.mid_rows({c.data.test.front()}).row(0).transpose();
   o.sd = Eigen::VectorXd::Constant(o.values.size(), NAN);
-  o.known = random_mask(c.layout, 1, 0.66, rng);
+  o.known = learn::random_mask(c.layout, 1, 0.66, rng);
   for (std::size_t i = 0; i < o.known.size(); ++i)
     if (!o.known[i]) o.values(static_cast<Eigen::Index>(i)) = 0;
   (void)row;
@@ -97,12 +97,12 @@ Observation partial_observation(const Ccm& c, std::uint64_t seed) {
 void run_prediction(benchmark::State& state, bool resimulate) {
   torch::set_num_threads(1);
   Ccm& c = Ccm::get();
-  const FluxExpansion x(c.space, &c.model);
-  const KnnImputer knn(c.layout, reference_rows(c.data, state.range(0)), 3);
-  PredictionPipeline pipeline(*c.predictor, x, nullptr, &knn, c.layout);
-  LayoutSimulator sim(c.layout, c.elements);
+  const learn::FluxExpansion x(c.space, &c.model);
+  const learn::KnnImputer knn(c.layout, reference_rows(c.data, state.range(0)), 3);
+  learn::PredictionPipeline pipeline(*c.predictor, x, nullptr, &knn, c.layout);
+  learn::LayoutSimulator sim(c.layout, c.elements);
   if (resimulate) pipeline.set_simulator([&](const Eigen::VectorXd& full) { return sim.simulate(x.flux_vector(full)); });
-  const std::vector<Observation> obs{partial_observation(c, 7)};
+  const std::vector<learn::Observation> obs{partial_observation(c, 7)};
   for (auto _ : state) {
     auto r = pipeline.run(obs, {});
     benchmark::DoNotOptimize(r);
@@ -122,8 +122,8 @@ void BM_CcmNetworkForward(benchmark::State& state) {
 
 void BM_CcmKnnImpute(benchmark::State& state) {
   Ccm& c = Ccm::get();
-  const KnnImputer knn(c.layout, reference_rows(c.data, state.range(0)), 3);
-  const Observation o = partial_observation(c, 7);
+  const learn::KnnImputer knn(c.layout, reference_rows(c.data, state.range(0)), 3);
+  const learn::Observation o = partial_observation(c, 7);
   for (auto _ : state) benchmark::DoNotOptimize(knn.impute(o.values, o.known));
 }
 

@@ -12,7 +12,7 @@ using namespace fluxion;
 
 namespace {
 
-void sample(benchmark::State& state, const std::string& name, NetSampling method) {
+void sample(benchmark::State& state, const std::string& name, sampling::NetSampling method) {
   auto m = io::load_model(name);
   if (!m) {
     state.SkipWithError("could not load the model");
@@ -23,10 +23,10 @@ void sample(benchmark::State& state, const std::string& name, NetSampling method
     state.SkipWithError("no flux space");
     return;
   }
-  FluxSetOptions o;
+  sampling::FluxSetOptions o;
   o.net = method;
-  o.exchange = ExchangeSampling::log_uniform;
-  auto s = FluxSetSampler::create(m.value(), fs.value(), {}, o);
+  o.exchange = sampling::ExchangeSampling::log_uniform;
+  auto s = sampling::FluxSetSampler::create(m.value(), fs.value(), {}, o);
   if (!s) {
     state.SkipWithError(s.message().c_str());
     return;
@@ -46,12 +46,12 @@ void sample(benchmark::State& state, const std::string& name, NetSampling method
 
 }  // namespace
 
-BENCHMARK_CAPTURE(sample, simple_rejection, std::string("simple"), NetSampling::rejection)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(sample, upper_glycolysis_rejection, std::string("upper_glycolysis"), NetSampling::rejection)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(sample, glycolysis_achr, std::string("glycolysis"), NetSampling::achr)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(sample, glyppp_rejection, std::string("glyppp"), NetSampling::rejection)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(sample, glyppp_achr, std::string("glyppp"), NetSampling::achr)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(sample, ccm_rejection, std::string("ccm"), NetSampling::rejection)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(sample, ccm_achr, std::string("ccm"), NetSampling::achr)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sample, simple_rejection, std::string("simple"), sampling::NetSampling::rejection)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sample, upper_glycolysis_rejection, std::string("upper_glycolysis"), sampling::NetSampling::rejection)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sample, glycolysis_achr, std::string("glycolysis"), sampling::NetSampling::achr)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sample, glyppp_rejection, std::string("glyppp"), sampling::NetSampling::rejection)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sample, glyppp_achr, std::string("glyppp"), sampling::NetSampling::achr)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sample, ccm_rejection, std::string("ccm"), sampling::NetSampling::rejection)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(sample, ccm_achr, std::string("ccm"), sampling::NetSampling::achr)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

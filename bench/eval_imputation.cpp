@@ -23,31 +23,31 @@ int main(int argc, char** argv) {
   const long rows = argc > 3 ? std::atol(argv[3]) : 1000;
   const int experiments = argc > 4 ? std::atoi(argv[4]) : 1;
   const std::uint64_t seed = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1;
-  auto package = FluxPredictor::load(argv[1]);
+  auto package = learn::FluxPredictor::load(argv[1]);
   if (!package) {
     std::fprintf(stderr, "%s\n", package.message().c_str());
     return 2;
   }
   std::string file = argv[2];
   if (std::filesystem::is_directory(file)) file += "/dataset.h5";
-  auto data = read_dataset(file, {.mids_float32 = true});
+  auto data = sampling::read_dataset(file, {.mids_float32 = true});
   if (!data) {
     std::fprintf(stderr, "%s\n", data.message().c_str());
     return 2;
   }
-  const DatasetContents& d = data.value();
-  const MidLayout layout = MidLayout::from_json(package.value().manifest().at("dataset").at("settings").at("layout"));
-  const std::vector<bool> pad = padding_entries(layout);
-  MidMatrix all(static_cast<Eigen::Index>(d.train.size()), d.n_inputs());
+  const sampling::DatasetContents& d = data.value();
+  const sampling::MidLayout layout = sampling::MidLayout::from_json(package.value().manifest().at("dataset").at("settings").at("layout"));
+  const std::vector<bool> pad = learn::padding_entries(layout);
+  learn::MidMatrix all(static_cast<Eigen::Index>(d.train.size()), d.n_inputs());
   Eigen::VectorXd mean = Eigen::VectorXd::Zero(d.n_inputs());
   for (std::size_t i = 0; i < d.train.size(); ++i) {
     all.row(static_cast<Eigen::Index>(i)) = d.mids32.row(static_cast<Eigen::Index>(d.train[i]));
     mean += all.row(static_cast<Eigen::Index>(i)).cast<double>().transpose() / static_cast<double>(d.train.size());
   }
   const int k = package.value().manifest().value("/knn/k"_json_pointer, 3);
-  std::optional<KnnImputer> knn_package, knn_all(std::in_place, layout, all, k);
+  std::optional<learn::KnnImputer> knn_package, knn_all(std::in_place, layout, all, k);
   if (package.value().knn_reference().rows() > 0) knn_package.emplace(layout, package.value().knn_reference(), k);
-  const PcnnImputer* pcnn = package.value().pcnn();
+  const learn::PcnnImputer* pcnn = package.value().pcnn();
 
   std::mt19937_64 rng(seed);
   double e_mean = 0, e_pkg = 0, e_all = 0, e_pcnn = 0, masked = 0;
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   const long count = std::min<long>(rows, static_cast<long>(d.test.size()));
   for (long r = 0; r < count; ++r) {
     const Eigen::VectorXd truth = d.mid_rows({d.test[static_cast<std::size_t>(r)]}).row(0).transpose();
-    const auto known = random_mask(layout, experiments, 0.5, rng);
+    const auto known = learn::random_mask(layout, experiments, 0.5, rng);
     Eigen::VectorXd given = truth;
     long missing = 0, total = 0;
     for (std::size_t i = 0; i < known.size(); ++i) {

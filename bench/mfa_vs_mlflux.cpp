@@ -84,49 +84,49 @@ int main(int argc, char** argv) {
   // (default 1; the paper: one or two)
   const std::size_t partial_experiments =
       std::getenv("FLUXION_PARTIAL_EXPERIMENTS") ? std::max(1L, std::atol(std::getenv("FLUXION_PARTIAL_EXPERIMENTS"))) : 1;
-  auto package = FluxPredictor::load(argv[1]);
+  auto package = learn::FluxPredictor::load(argv[1]);
   if (!package) {
     std::fprintf(stderr, "%s\n", package.message().c_str());
     return 2;
   }
-  const FluxPredictor& predictor = package.value();
+  const learn::FluxPredictor& predictor = package.value();
   const nlohmann::json& manifest = predictor.manifest();
   const nlohmann::json provenance = manifest.at("dataset").at("settings").at("provenance");
-  const MidLayout layout = MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
-  std::optional<ErrorTables> tables;
-  if (manifest.contains("error_tables")) tables = ErrorTables::from_json(manifest.at("error_tables"));
+  const sampling::MidLayout layout = sampling::MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
+  std::optional<learn::ErrorTables> tables;
+  if (manifest.contains("error_tables")) tables = learn::ErrorTables::from_json(manifest.at("error_tables"));
   std::string file = argv[2];
   if (std::filesystem::is_directory(file)) file += "/dataset.h5";
-  auto data = read_dataset(file, {.mids_float32 = true});
+  auto data = sampling::read_dataset(file, {.mids_float32 = true});
   if (!data) {
     std::fprintf(stderr, "%s\n", data.message().c_str());
     return 2;
   }
-  const DatasetContents& d = data.value();
+  const sampling::DatasetContents& d = data.value();
   const Model model = io::load_model(provenance.at("model").at("name").get<std::string>()).value();
   const FluxSpace space = FluxSpace::build(model).value();
-  const FluxExpansion expansion(space, &model);
+  const learn::FluxExpansion expansion(space, &model);
   const auto tracers = io::read_tracer_table(provenance.at("experiments").at("table").get<std::string>(), "package").value();
   const auto& experiments = tracers.experiments;
   // the EMU network and substrates of the layout (carbon: CCM)
-  std::vector<TracedElement> elements;
+  std::vector<isotope::TracedElement> elements;
   {
-    EmuOptions eo;
+    isotope::EmuOptions eo;
     for (const auto& f : layout.fields) eo.measured.push_back(f.metabolite);
-    auto emu = EmuModel::compile(model, space, eo).value();
+    auto emu = isotope::EmuModel::compile(model, space, eo).value();
     elements.push_back({emu, emu.inputs(experiments).value()});
   }
-  LayoutSimulator simulator(layout, elements);
-  std::optional<KnnImputer> knn;
+  learn::LayoutSimulator simulator(layout, elements);
+  std::optional<learn::KnnImputer> knn;
   if (predictor.knn_reference().rows() > 0) knn.emplace(layout, predictor.knn_reference(), manifest.value("/knn/k"_json_pointer, 3));
-  PredictionPipeline pipeline(predictor, expansion, tables ? &*tables : nullptr, knn ? &*knn : nullptr, layout);
+  learn::PredictionPipeline pipeline(predictor, expansion, tables ? &*tables : nullptr, knn ? &*knn : nullptr, layout);
   pipeline.set_pcnn(predictor.pcnn());
   // the flux polytope of the fit: the model's bounds, exchange fluxes up to 1000
   std::vector<LinearConstraint> caps;
   for (Eigen::Index c : space.exchange_columns())
     if (!std::isfinite(model.reactions[space.column_reaction(c)].exchange_upper_bound))
       caps.push_back({"cap", {FluxTerm{c, true, 1.0}}, -kInfinity, 1000.0});
-  const FluxPolytope polytope = FluxPolytope::build(model, space, caps).value();
+  const sampling::FluxPolytope polytope = sampling::FluxPolytope::build(model, space, caps).value();
   // transport reactions: those that touch a boundary metabolite
   std::vector<Eigen::Index> transport;
   for (Eigen::Index c = 0; c < space.n_reactions(); ++c) {
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
     for (std::size_t j = 0; j < expansion.columns().size(); ++j)
       truth(static_cast<Eigen::Index>(j)) = d.fluxes(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(data_column.at(expansion.columns()[j])));
     const Eigen::VectorXd clean = d.mid_rows({row}).row(0).transpose();
-    const std::vector<bool> pad = padding_entries(layout);
+    const std::vector<bool> pad = learn::padding_entries(layout);
     Eigen::VectorXd noisy = clean;
     for (Eigen::Index i = 0; i < noisy.size(); ++i)
       if (!pad[static_cast<std::size_t>(i)]) noisy(i) = std::max(0.0, clean(i) + noise_sd * noise(rng));
@@ -193,11 +193,11 @@ int main(int argc, char** argv) {
             for (int i = 0; i < layout.width; ++i) known[layout.index(fields[k], x, i)] = true;
       }
       // the measurements as an observation (ML-Flux) and a MID table (MFA)
-      Observation obs;
+      learn::Observation obs;
       obs.values = Eigen::VectorXd::Zero(noisy.size());
       obs.sd = Eigen::VectorXd::Constant(noisy.size(), kMidSd);
       obs.known.assign(known.size(), false);
-      MidTable table;
+      isotope::MidTable table;
       long fractions = 0, unmeasured = 0, total = 0;
       for (std::size_t f = 0; f < layout.fields.size(); ++f)
         for (std::size_t x = 0; x < layout.experiments.size(); ++x) {
@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
             obs.values(static_cast<Eigen::Index>(at)) = noisy(static_cast<Eigen::Index>(at));
           }
           if (!measured) continue;
-          MeasuredMid m;
+          isotope::MeasuredMid m;
           m.experiment = layout.experiments[x];
           m.fragment = layout.fields[f].metabolite;
           for (int i = 0; i < n; ++i) {
@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
         return full;
       };
       // ML-Flux
-      PredictOptions po;
+      learn::PredictOptions po;
       po.imputer = partial ? "auto" : "none";
       auto t0 = Clock::now();
       auto pred = pipeline.run({obs}, po);
@@ -356,8 +356,8 @@ int main(int argc, char** argv) {
     for (long s = 0; s < std::min<long>(3, n_test); ++s) {
       const std::uint64_t row = d.test[static_cast<std::size_t>(s)];
       const Eigen::VectorXd clean = d.mid_rows({row}).row(0).transpose();
-      MidTable table;
-      Observation obs;
+      isotope::MidTable table;
+      learn::Observation obs;
       obs.values = Eigen::VectorXd::Zero(clean.size());
       obs.sd = Eigen::VectorXd::Constant(clean.size(), kMidSd);
       obs.known.assign(static_cast<std::size_t>(clean.size()), true);
@@ -375,7 +375,7 @@ int main(int argc, char** argv) {
             }
           }
           if (x >= n_exp) continue;
-          MeasuredMid m;
+          isotope::MeasuredMid m;
           m.experiment = layout.experiments[x];
           m.fragment = layout.fields[f].metabolite;
           for (int i = 0; i < n; ++i) {
@@ -393,7 +393,7 @@ int main(int argc, char** argv) {
       auto t0 = Clock::now();
       (void)problem.value().fit(fo);
       t_mfa.push_back(seconds_since(t0));
-      PredictOptions po;
+      learn::PredictOptions po;
       po.imputer = n_exp == layout.experiments.size() ? "none" : "auto";
       t0 = Clock::now();
       (void)pipeline.run({obs}, po);

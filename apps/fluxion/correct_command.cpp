@@ -30,7 +30,7 @@ void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::str
     if (!isotopes.empty()) {
       auto text = io::read_text_file(isotopes);  // the readers' encoding policy; pipes refused
       if (!accept(text, ctx)) return;
-      auto table = parse_isotope_table(text.value(), isotopes);
+      auto table = isotope::parse_isotope_table(text.value(), isotopes);
       if (!accept(table, ctx)) return;
       s.isotopes = table.value();
     }

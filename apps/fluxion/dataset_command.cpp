@@ -129,30 +129,30 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     const std::string tracer_source = o.experiments.empty() ? o.model : o.experiments;
     auto table = io::load_tracer_table(tracer_source);
     if (!accept(table, ctx)) return;
-    const auto problems = validate_experiments(model.value(), table.value().experiments, tracer_source, table.value().lines);
+    const auto problems = isotope::validate_experiments(model.value(), table.value().experiments, tracer_source, table.value().lines);
     print_diagnostics(problems);
     for (const auto& p : problems)
       if (p.severity == Severity::error) {
         ctx.exit_code = kExitInput;
         return;
       }
-    auto labelling = natural_abundance_labelling(model.value(), o.natural);
+    auto labelling = isotope::natural_abundance_labelling(model.value(), o.natural);
     if (!accept(labelling, ctx)) return;
-    auto elements = traced_element_list(o.elements, table.value().experiments);
+    auto elements = isotope::traced_element_list(o.elements, table.value().experiments);
     if (!accept(elements, ctx)) return;
-    std::vector<TracedElementSpec> specs;
+    std::vector<isotope::TracedElementSpec> specs;
     std::vector<std::string> element_names;
     for (Element el : elements.value()) {
       specs.push_back({el, o.measured});
       element_names.emplace_back(element_symbol(el));
     }
-    auto built = build_traced_elements(model.value(), fs, specs, table.value().experiments, labelling.value());
+    auto built = isotope::build_traced_elements(model.value(), fs, specs, table.value().experiments, labelling.value());
     if (!accept(built, ctx)) return;
-    std::vector<TracedElement> traced = std::move(built.value());
+    std::vector<isotope::TracedElement> traced = std::move(built.value());
     std::vector<std::string> experiment_ids;
     for (const auto& ex : table.value().experiments) experiment_ids.push_back(ex.id);
 
-    auto sampler = FluxSetSampler::create(model.value(), fs, setup->constraints, setup->options);
+    auto sampler = sampling::FluxSetSampler::create(model.value(), fs, setup->constraints, setup->options);
     if (!accept(sampler, ctx)) return;
 
     // how the data are made: the manifest's provenance, compared on resume
@@ -164,18 +164,18 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
       const std::string path = eq == std::string::npos ? spec : spec.substr(0, eq);
       files["exchange set " + path] = io::sha256_file(path);
     }
-    const std::string natural = natural_abundance_text(o.natural);
+    const std::string natural = isotope::natural_abundance_text(o.natural);
     const SamplerCli& so = o.sampler;
-    DatasetOptions options;
+    sampling::DatasetOptions options;
     options.rows = o.rows;
     options.part_rows = o.part_rows;
-    options.precision = o.precision == "float64" ? MidPrecision::float64 : MidPrecision::float32;
+    options.precision = o.precision == "float64" ? sampling::MidPrecision::float64 : sampling::MidPrecision::float32;
     options.density_neighbours = o.density;
     options.validation_fraction = o.validation;
     options.test_fraction = o.test;
     options.compression = o.compression;
     options.seed = so.seed;
-    DatasetProvenance provenance;
+    sampling::DatasetProvenance provenance;
     provenance.model = {o.model, model.value().id, canonical ? io::sha256_text(canonical.value()) : ""};
     provenance.experiments_source = tracer_source;
     provenance.experiments_table = io::write_tracer_table(table.value().experiments);
@@ -197,7 +197,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     provenance.sampler.seed = so.seed;
     provenance.sampler.input_sha256 = files;
     options.provenance = provenance.to_json();
-    DatasetGenerator generator(fs, sampler.value(), std::move(traced), experiment_ids, options);
+    sampling::DatasetGenerator generator(fs, sampler.value(), std::move(traced), experiment_ids, options);
 
     // one process prepares the directory; every rank then works in it
     bool ready = true;
@@ -209,7 +209,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
       if (world.rank != 0) ctx.exit_code = kExitInput;
       return;
     }
-    DatasetRun run;
+    sampling::DatasetRun run;
     run.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     run.rank = world.rank;
     run.ranks = world.size;
@@ -238,14 +238,14 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
       return;
     }
     if (world.mpi && world.rank == 0) {
-      auto listed = write_shard_manifest(o.output, world.size);
+      auto listed = sampling::write_shard_manifest(o.output, world.size);
       if (!listed) {
         print_diagnostics(listed.diagnostics());
         ctx.exit_code = kExitFailure;
         return;
       }
     }
-    const DatasetSummary& s = summary.value();
+    const sampling::DatasetSummary& s = summary.value();
     if (world.rank != 0) return;
     info.add_input("model", o.model);
     info.add_input("experiments", tracer_source);

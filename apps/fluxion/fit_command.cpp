@@ -82,21 +82,18 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       print_diagnostics(d);
       ctx.exit_code = kExitInput;
     };
-    auto input_error = [&](const std::string& where, const std::string& what) {
-      fail({Diagnostic{Severity::error, where, 0, 0, {}, what}});
-    };
     auto loaded = mfa::load_fit_inputs(o.files);
     if (!accept(loaded, ctx)) return;
     mfa::FitInputs& inputs = loaded.value();
     const Model& model = inputs.model;
     const FluxSpace& space = *inputs.space;
-    const FluxPolytope& polytope = *inputs.polytope;
+    const sampling::FluxPolytope& polytope = *inputs.polytope;
     const auto& experiments = inputs.experiments;
     const std::string& tracer_source = inputs.experiments_source;
     const std::string& mids_source = inputs.mids_source;
     mfa::FitOptions options = o.fit;
     int monte_carlo = o.monte_carlo;
-    auto labelling = natural_abundance_labelling(model, o.natural);
+    auto labelling = isotope::natural_abundance_labelling(model, o.natural);
     if (!accept(labelling, ctx)) return;
     options.natural_abundance = labelling.value().natural_abundance;
     auto problem = mfa::FitProblem::create(model, space, polytope, experiments, inputs.mids, inputs.measured, options);
@@ -258,7 +255,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     if (!o.files.constraints.empty()) info.add_input("constraints", o.files.constraints);
     if (!o.files.measured_fluxes.empty()) info.add_input("measured_fluxes", o.files.measured_fluxes);
     for (const auto& p : o.starts_from) info.add_input("start_from", p);
-    info.set("natural_abundance_at_unlabelled_substrate_atoms", natural_abundance_text(o.natural));
+    info.set("natural_abundance_at_unlabelled_substrate_atoms", isotope::natural_abundance_text(o.natural));
     info.set("starts", std::to_string(options.starts));
     info.set("exchange_max", fmt_num(o.files.exchange_max));
     info.set("exchange_floor", fmt_num(o.fit.exchange_floor));

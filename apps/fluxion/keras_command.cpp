@@ -33,9 +33,9 @@ void add_keras_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
     const std::string like_path = learn::find_predictor(o.like);
     if (like_path.empty()) return input_error(o.like, "is neither a predictor package file nor a built-in predictor (" + learn::builtin_predictor_list() + ")");
-    auto like = FluxPredictor::load(like_path);
+    auto like = learn::FluxPredictor::load(like_path);
     if (!accept(like, ctx)) return;
-    auto network = read_keras_dense(o.architecture, o.weights);
+    auto network = learn::read_keras_dense(o.architecture, o.weights);
     if (!accept(network, ctx)) return;
     const nlohmann::json source = {{"format", "Keras 2 Sequential (JSON) with weights-only HDF5"},
                                    {"architecture", std::filesystem::path(o.architecture).filename().string()},
@@ -43,7 +43,7 @@ void add_keras_command(CLI::App& app, Context& ctx, const std::vector<std::strin
                                    {"weights", std::filesystem::path(o.weights).filename().string()},
                                    {"weights_sha256", io::sha256_file(o.weights)},
                                    {"layout_from", like.value().manifest().value("/dataset/settings/provenance/model/id"_json_pointer, std::string())}};
-    auto predictor = predictor_from_keras(network.value(), like.value(), source);
+    auto predictor = learn::predictor_from_keras(network.value(), like.value(), source);
     if (!accept(predictor, ctx)) return;
     if (auto s = predictor.value().save(o.output); !s) {
       print_diagnostics(s.diagnostics());

@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
 #ifdef FLUXION_LIGHT
   if (needs_learn(argc, argv)) run_learn(argv);
 #else
-  project_on_device = &fluxion::apply_projection_on;
+  project_on_device = &fluxion::learn::apply_projection_on;
 #endif
   auto logger = spdlog::stderr_color_mt("fluxion");
   spdlog::set_default_logger(logger);
@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
   version->callback([] {
     std::cout << "fluxion " << fluxion::version() << " (git " << fluxion::git_hash() << ")\n";
 #ifndef FLUXION_LIGHT
-    std::cout << "cuda: " << (fluxion::torch_has_cuda() ? "yes" : "no") << "\n";
+    std::cout << "cuda: " << (fluxion::learn::torch_has_cuda() ? "yes" : "no") << "\n";
 #endif
   });
   add_analysis_commands(app, ctx, std::vector<std::string>(argv, argv + argc));

@@ -23,7 +23,7 @@ void add_mids_commands(CLI::App& app, Context& ctx) {
     if (!accept(model, ctx)) return;
     auto table = io::load_mid_table(table_path);
     if (!accept(table, ctx)) return;
-    std::vector<TracerExperiment> experiments;
+    std::vector<isotope::TracerExperiment> experiments;
     const bool have_tracers = !experiments_path.empty() || io::has_builtin_tracer_table(model_name);
     if (have_tracers) {
       auto tracers = io::load_tracer_table(experiments_path.empty() ? model_name : experiments_path);

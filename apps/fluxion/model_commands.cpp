@@ -144,7 +144,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
     const std::string table_name = tracers_table.empty() ? tracers_model : tracers_table;
     auto table = io::load_tracer_table(table_name);
     if (!accept(table, ctx)) return;
-    const auto problems = validate_experiments(m, table.value().experiments, table_name, table.value().lines);
+    const auto problems = isotope::validate_experiments(m, table.value().experiments, table_name, table.value().lines);
     print_diagnostics(problems);
     for (const auto& p : problems)
       if (p.severity == Severity::error) {

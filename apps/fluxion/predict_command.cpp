@@ -31,7 +31,7 @@ namespace {
 struct PredictCli {
   PackageArgs package;
   std::string mids, output, knn_reference, format = "tsv";
-  PredictOptions options;  // the library's: its defaults are the command's
+  learn::PredictOptions options;  // the library's: its defaults are the command's
 };
 
 const OptionTable<PredictCli>& predict_cli_table() {
@@ -74,7 +74,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
   auto* cmd = app.add_subcommand("predict", learned_description("predict"));
   bind_options(cmd, PackageArgs::table(), o.package, ctx);
   bind_options(cmd, predict_cli_table(), o, ctx);
-  bind_options(cmd, PredictOptions::table(), o.options, ctx);
+  bind_options(cmd, learn::PredictOptions::table(), o.options, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
@@ -84,8 +84,8 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     const std::string& package_path = package->path();
     const Model& model = package->model();
     const FluxSpace& space = package->space();
-    const FluxExpansion& expansion = package->expansion();
-    const MidLayout& layout = package->layout();
+    const learn::FluxExpansion& expansion = package->expansion();
+    const sampling::MidLayout& layout = package->layout();
 
     // measurements
     auto table = io::load_mid_table(o.mids);
@@ -94,20 +94,20 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     if (!accept(observations, ctx)) return;
 
     // KNN over another reference set
-    std::optional<KnnImputer> knn;
+    std::optional<learn::KnnImputer> knn;
     const int k = o.options.knn_k > 0 ? o.options.knn_k : package->knn_k();
     if (!o.knn_reference.empty()) {
       std::string file = o.knn_reference;
       if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
-      auto data = read_dataset(file, {.mids_float32 = true});
+      auto data = sampling::read_dataset(file, {.mids_float32 = true});
       if (!accept(data, ctx)) return;
       if (data.value().manifest.at("settings").at("layout") != package->layout_json()) return input_error(file, "its MID layout is not the predictor's");
-      MidMatrix reference(static_cast<Eigen::Index>(data.value().train.size()), data.value().n_inputs());
+      learn::MidMatrix reference(static_cast<Eigen::Index>(data.value().train.size()), data.value().n_inputs());
       for (std::size_t i = 0; i < data.value().train.size(); ++i) reference.row(static_cast<Eigen::Index>(i)) = data.value().mids32.row(static_cast<Eigen::Index>(data.value().train[i]));
       knn.emplace(package->knn_imputer(std::move(reference), k));
       info.add_input("knn_reference", file);
     }
-    PredictOptions po = o.options;
+    learn::PredictOptions po = o.options;
     if (po.imputer == "auto" && !o.knn_reference.empty()) po.imputer = "knn";
     po.knn_k = k;
     const auto tp = std::chrono::steady_clock::now();
@@ -118,7 +118,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       ctx.exit_code = kExitInput;
       return;
     }
-    PredictionReport& rep = result.value();
+    learn::PredictionReport& rep = result.value();
     const auto& ids = space.column_ids();
     print_diagnostics(rep.warnings);
 

@@ -43,9 +43,9 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     const FluxSpace& fs = space.value();
     auto setup = sampler_setup(o.sampler, model.value(), o.model, fs, info, ctx);
     if (!setup) return;
-    auto sampler = FluxSetSampler::create(model.value(), fs, setup->constraints, setup->options);
+    auto sampler = sampling::FluxSetSampler::create(model.value(), fs, setup->constraints, setup->options);
     if (!accept(sampler, ctx)) return;
-    FluxSetSampler& s = sampler.value();
+    sampling::FluxSetSampler& s = sampler.value();
 
     std::string out = "sample";
     for (Eigen::Index c = 0; c < fs.n_reactions(); ++c) out += "\tnet:" + fs.column_ids()[static_cast<std::size_t>(c)];

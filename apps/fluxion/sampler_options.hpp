@@ -13,17 +13,17 @@
 
 namespace fluxion::cli {
 
-using SamplerCli = SamplerSettings;
+using SamplerCli = sampling::SamplerSettings;
 
-void declare_sampler_options(CLI::App* cmd, SamplerSettings& o, Context& ctx);
+void declare_sampler_options(CLI::App* cmd, sampling::SamplerSettings& o, Context& ctx);
 
 // The constraints and FluxSetOptions the options describe; inputs are recorded in `info`.
 // On bad input prints the diagnostics, sets the exit code and returns nullopt.
-std::optional<SamplerSetup> sampler_setup(const SamplerSettings& o, const Model& model, const std::string& model_source, const FluxSpace& space,
+std::optional<sampling::SamplerSetup> sampler_setup(const sampling::SamplerSettings& o, const Model& model, const std::string& model_source, const FluxSpace& space,
                                           io::RunInfo& info, Context& ctx);
 
 // Records the sampler's settings and counters in run_info.json.
-void record_sampler(const SamplerSettings& o, const FluxSetSampler& s, io::RunInfo& info);
+void record_sampler(const sampling::SamplerSettings& o, const sampling::FluxSetSampler& s, io::RunInfo& info);
 
 using fluxion::format_number;  // fluxion/core/format.hpp
 

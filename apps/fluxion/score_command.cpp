@@ -30,7 +30,7 @@ struct ScoreCli {
   long rows = 0, identifiability_rows = 100;
   double mid_noise = 0;
   std::uint64_t seed = 1;
-  ScoreOptions score;  // the library's
+  learn::ScoreOptions score;  // the library's
 };
 
 const OptionTable<ScoreCli>& score_cli_table() {
@@ -68,7 +68,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   auto* cmd = app.add_subcommand("score", learned_description("score"));
   bind_options(cmd, PackageArgs::table(), o.package, ctx);
   bind_options(cmd, score_cli_table(), o, ctx);
-  bind_options(cmd, ScoreOptions::table(), o.score, ctx);
+  bind_options(cmd, learn::ScoreOptions::table(), o.score, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
@@ -77,17 +77,17 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     if (!package) return;
     const std::string& package_path = package->path();
     const std::string& model_name = package->model_name();
-    const FluxPredictor& predictor = package->predictor();
-    const FluxExpansion& expansion = package->expansion();
-    const MidLayout& layout = package->layout();
+    const learn::FluxPredictor& predictor = package->predictor();
+    const learn::FluxExpansion& expansion = package->expansion();
+    const sampling::MidLayout& layout = package->layout();
     const std::vector<double>& mean = package->training_mean();
     if (mean.empty()) return input_error(package_path, "damaged manifest: it has no training mean");
 
     std::string file = o.dataset;
     if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
-    auto data = read_dataset(file, {.mids_float32 = true});
+    auto data = sampling::read_dataset(file, {.mids_float32 = true});
     if (!accept(data, ctx)) return;
-    const DatasetContents& d = data.value();
+    const sampling::DatasetContents& d = data.value();
     if (d.manifest.value("settings", nlohmann::json::object()).value("layout", nlohmann::json()) != package->layout_json())
       return input_error(file, "its MID layout is not the predictor's (another model, tracer set or element)");
     if (d.flux_columns != expansion.columns()) return input_error(file, "its flux columns are not those of model '" + model_name + "'");
@@ -133,7 +133,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
     const Eigen::RowVectorXd baseline = expansion.expand(Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size())));
 
-    ScoreOptions so = o.score;
+    learn::ScoreOptions so = o.score;
     so.model_id = package->provenance().model.id;
     Eigen::VectorXd information;
     long identifiability_rows = 0;
@@ -142,17 +142,17 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       const auto ti = std::chrono::steady_clock::now();
       auto simulator = package->simulator();
       if (!accept(simulator, ctx)) return;
-      const Eigen::MatrixXd prior = column_covariance(free_truth);
+      const Eigen::MatrixXd prior = learn::column_covariance(free_truth);
       std::vector<std::uint64_t> all(rows.size());
       for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
       const auto sample = pick_rows(all, o.identifiability_rows);
       Eigen::MatrixXd sampled(static_cast<Eigen::Index>(sample.size()), truth.cols());
       for (std::size_t i = 0; i < sample.size(); ++i) sampled.row(static_cast<Eigen::Index>(i)) = truth.row(static_cast<Eigen::Index>(sample[i]));
-      information = identifiability_ratios(simulator.value(), expansion, sampled, prior, o.score.mid_sd);
+      information = learn::identifiability_ratios(simulator.value(), expansion, sampled, prior, o.score.mid_sd);
       identifiability_rows = static_cast<long>(sample.size());
       identifiability_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
     }
-    PredictorScore score = score_predictions(expansion, truth, predicted, baseline, so, information);
+    learn::PredictorScore score = learn::score_predictions(expansion, truth, predicted, baseline, so, information);
     score.identifiability_rows = identifiability_rows;
 
     auto made = io::make_output_directory(o.output);

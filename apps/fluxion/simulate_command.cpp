@@ -123,17 +123,17 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     }
     auto table = io::load_tracer_table(tracer_source);
     if (!table) return fail(table.diagnostics());
-    const auto problems = validate_experiments(model.value(), table.value().experiments, tracer_source, table.value().lines);
+    const auto problems = isotope::validate_experiments(model.value(), table.value().experiments, tracer_source, table.value().lines);
     print_diagnostics(problems);
     for (const auto& p : problems)
       if (p.severity == Severity::error) return fail({});
     auto fluxes = io::load_flux_table(o.fluxes, model.value(), space.value());
     if (!fluxes) return fail(fluxes.diagnostics());
     print_diagnostics(fluxes.diagnostics());
-    auto labelling = natural_abundance_labelling(model.value(), o.natural);
+    auto labelling = isotope::natural_abundance_labelling(model.value(), o.natural);
     if (!labelling) return fail(labelling.diagnostics());
     // elements: as asked, or those the experiments label
-    auto elements = traced_element_list(o.elements, table.value().experiments);
+    auto elements = isotope::traced_element_list(o.elements, table.value().experiments);
     if (!elements) return fail(elements.diagnostics());
     std::map<std::string, io::FragmentFormula> fragment_formulas;
     std::set<std::string> formulas_used;
@@ -155,15 +155,15 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     nlohmann::json mids = nlohmann::json::array();
     double simulate_seconds = 0;
     for (Element el : elements.value()) {
-      auto built = build_traced_elements(model.value(), space.value(), {{el, o.measured}}, table.value().experiments, labelling.value());
+      auto built = isotope::build_traced_elements(model.value(), space.value(), {{el, o.measured}}, table.value().experiments, labelling.value());
       if (!built) return fail(built.diagnostics());
-      const TracedElement& traced = built.value().front();
-      const EmuModel& emu_model = traced.model;
-      EmuSimulator sim(emu_model);
-      MidSet out;
+      const isotope::TracedElement& traced = built.value().front();
+      const isotope::EmuModel& emu_model = traced.model;
+      isotope::EmuSimulator sim(emu_model);
+      isotope::MidSet out;
       Eigen::MatrixXd jacobian;
       const auto s0 = std::chrono::steady_clock::now();
-      if (sim.simulate(fluxes.value(), traced.inputs, out, o.sensitivities ? &jacobian : nullptr) != SimulationStatus::ok) {
+      if (sim.simulate(fluxes.value(), traced.inputs, out, o.sensitivities ? &jacobian : nullptr) != isotope::SimulationStatus::ok) {
         std::cerr << o.fluxes << ": error: " << sim.message() << "\n";
         ctx.exit_code = kExitFailure;
         return;
@@ -173,9 +173,9 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       const std::string sym(element_symbol(el));
       for (const auto& id : ids) simulated += (simulated.empty() ? "" : ", ") + id;
       if (!fragment_formulas.empty()) {
-        MidSetFormulas formulas;
+        isotope::MidSetFormulas formulas;
         for (std::size_t k = 0; k < ids.size(); ++k) {
-          Formula other;
+          isotope::Formula other;
           if (auto it = fragment_formulas.find(ids[k]); it != fragment_formulas.end()) {
             other = it->second.formula;
             formulas_used.insert(ids[k]);
@@ -187,7 +187,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
           }
           formulas.other_atoms.push_back(std::move(other));
         }
-        if (auto r = add_natural_isotopes(out, o.sensitivities ? &jacobian : nullptr, formulas); !r) return fail(r.diagnostics());
+        if (auto r = isotope::add_natural_isotopes(out, o.sensitivities ? &jacobian : nullptr, formulas); !r) return fail(r.diagnostics());
       }
       for (int x = 0; x < out.n_experiments; ++x)
         for (std::size_t k = 0; k < ids.size(); ++k) {
@@ -230,7 +230,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     info.add_input("fluxes", o.fluxes);
     info.add_input("experiments", tracer_source);
     if (!o.mfapy_status.empty()) info.add_input("mfapy_status", o.mfapy_status);
-    info.set("natural_abundance_at_unlabelled_substrate_atoms", natural_abundance_text(o.natural));
+    info.set("natural_abundance_at_unlabelled_substrate_atoms", isotope::natural_abundance_text(o.natural));
     info.set("measured_data_convention", o.fragment_formulas.empty()
                                              ? "MIDs of the traced element only: no natural isotopes of other atoms"
                                              : "fragments in --fragment-formulas include the natural isotopes of their other atoms");

@@ -161,10 +161,10 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       }
       file = (fs::path(file) / "dataset.h5").string();
     }
-    auto data = read_dataset(file, {.mids_float32 = true});  // training is in float32
+    auto data = sampling::read_dataset(file, {.mids_float32 = true});  // training is in float32
     if (!accept(data, ctx)) return;
-    const DatasetContents& d = data.value();
-    auto provenance = DatasetProvenance::from_json(d.manifest.value("/settings/provenance"_json_pointer, nlohmann::json::object()));
+    const sampling::DatasetContents& d = data.value();
+    auto provenance = sampling::DatasetProvenance::from_json(d.manifest.value("/settings/provenance"_json_pointer, nlohmann::json::object()));
     if (!provenance) {
       print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "damaged manifest: " + provenance.message()}});
       ctx.exit_code = kExitInput;
@@ -189,14 +189,14 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     }
     auto space = FluxSpace::build(model.value());
     if (!accept(space, ctx)) return;
-    const FluxExpansion expansion(space.value(), &model.value());
+    const learn::FluxExpansion expansion(space.value(), &model.value());
     if (expansion.columns() != d.flux_columns) {
       print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "its flux columns are not those of model '" + model_name + "'"}});
       ctx.exit_code = kExitInput;
       return;
     }
-    TrainOptions options;
-    options.hidden = o.hidden.empty() ? default_hidden_layers(model_id, static_cast<std::size_t>(d.n_inputs())) : o.hidden;
+    learn::TrainOptions options;
+    options.hidden = o.hidden.empty() ? learn::default_hidden_layers(model_id, static_cast<std::size_t>(d.n_inputs())) : o.hidden;
     options.epochs = o.epochs;
     options.batch = o.batch > 0 ? o.batch : (model_id == "simple" ? 1024 : 32);
     options.learning_rate = o.learning_rate;
@@ -232,15 +232,15 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
         if (!accept(w, ctx)) return;
         options.flux_weights = w.value();
       } else {
-        options.flux_weights = default_loss_weights(model_id, d.flux_columns);
+        options.flux_weights = learn::default_loss_weights(model_id, d.flux_columns);
         if (options.flux_weights.empty()) options.flux_weights.assign(d.flux_columns.size(), 1.0);
       }
     }
     options.progress = spdlog::get_level() <= spdlog::level::info;
     spdlog::info("{}: {} rows ({} train, {} validation, {} test), {} inputs -> {} free fluxes", file, d.rows, d.train.size(),
                  d.validation.size(), d.test.size(), d.n_inputs(), d.free_columns.size());
-    TrainingHistory history;
-    auto predictor = FluxPredictor::train(d, options, history);
+    learn::TrainingHistory history;
+    auto predictor = learn::FluxPredictor::train(d, options, history);
     if (!accept(predictor, ctx)) return;
     if (history.paused) {
       std::string loss = "epoch\ttrain_mae\tvalidation_mae\n";
@@ -256,35 +256,35 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       return;
     }
     const std::string package = o.output + "/predictor.fluxpkg";
-    FluxPredictor& p = predictor.value();
+    learn::FluxPredictor& p = predictor.value();
     p.manifest()["training"]["command"] = argv;
 
     // KNN reference patterns: an even, seeded subsample of the training rows
-    const MidLayout layout = MidLayout::from_json(d.manifest.at("settings").at("layout"));
+    const sampling::MidLayout layout = sampling::MidLayout::from_json(d.manifest.at("settings").at("layout"));
     const long budget = std::min<long>(20000, std::max<long>(1, (4L << 20) / 4 / std::max<long>(1, d.n_inputs())));
     const long knn_rows = std::min<long>(o.knn_rows < 0 ? budget : o.knn_rows, static_cast<long>(d.train.size()));
     if (knn_rows > 0) {
       std::vector<std::uint64_t> rows;
       for (long i = 0; i < knn_rows; ++i) rows.push_back(d.train[static_cast<std::size_t>(i * static_cast<long>(d.train.size()) / knn_rows)]);
-      MidMatrix reference(knn_rows, d.n_inputs());
+      learn::MidMatrix reference(knn_rows, d.n_inputs());
       for (long i = 0; i < knn_rows; ++i) reference.row(i) = d.mids32.row(static_cast<Eigen::Index>(rows[static_cast<std::size_t>(i)]));
       p.set_knn_reference(std::move(reference));
       p.manifest()["knn"] = {{"rows", knn_rows}, {"k", o.knn_k}, {"source", "every (train rows / rows)-th training row"}};
     }
     // the PCNN imputer
-    const PcnnGeometry geometry = PcnnGeometry::for_model(model_id, static_cast<std::size_t>(d.n_inputs()));
+    const learn::PcnnGeometry geometry = learn::PcnnGeometry::for_model(model_id, static_cast<std::size_t>(d.n_inputs()));
     const int pcnn_epochs = o.pcnn_epochs >= 0 ? o.pcnn_epochs : (geometry.size <= 32 ? 30 : 0);
     double pcnn_seconds = 0;
     std::string pcnn_loss;
     if (pcnn_epochs > 0) {
-      PcnnTrainOptions po;
+      learn::PcnnTrainOptions po;
       po.epochs = pcnn_epochs;
       po.batch = o.pcnn_batch;
       po.seed = o.seed;
       po.threads = o.threads;
       po.progress = options.progress;
-      PcnnHistory ph;
-      auto pcnn = PcnnImputer::train(d, layout, geometry, po, ph);
+      learn::PcnnHistory ph;
+      auto pcnn = learn::PcnnImputer::train(d, layout, geometry, po, ph);
       if (!accept(pcnn, ctx)) return;
       p.set_pcnn(std::move(pcnn.value()));
       pcnn_seconds = ph.seconds;
@@ -295,21 +295,21 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
                    ph.validation_loss[static_cast<std::size_t>(ph.best_epoch - 1)]);
     }
     // error tables on the test rows: complete, and by level of masking with KNN in front
-    ErrorTableOptions eo;
+    learn::ErrorTableOptions eo;
     eo.max_rows = o.error_rows;
     eo.max_masked_rows = knn_rows > 0 ? o.masked_rows : 0;
     eo.seed = o.seed;
     eo.progress = options.progress;
-    std::optional<KnnImputer> knn;
+    std::optional<learn::KnnImputer> knn;
     if (knn_rows > 0 && eo.max_masked_rows > 0) knn.emplace(layout, p.knn_reference(), o.knn_k);
     const auto te0 = std::chrono::steady_clock::now();
-    auto computed = compute_error_tables(p, expansion, d, knn ? &*knn : nullptr, eo, o.masked_rows > 0 ? p.pcnn() : nullptr);
+    auto computed = learn::compute_error_tables(p, expansion, d, knn ? &*knn : nullptr, eo, o.masked_rows > 0 ? p.pcnn() : nullptr);
     if (!computed) {
       for (const auto& problem : computed.diagnostics()) print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "error tables: " + problem.message}});
       ctx.exit_code = kExitFailure;
       return;
     }
-    const ErrorTables& tables = computed.value();
+    const learn::ErrorTables& tables = computed.value();
     const double table_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - te0).count();
     p.manifest()["error_tables"] = tables.to_json();
     std::string loss = "epoch\ttrain_mae\tvalidation_mae\n";
@@ -326,7 +326,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
                                                     : history.fine_tune_start_validation,
                    history.fine_tune_best_epoch, history.fine_tune_validation_loss.size());
     }
-    const TestErrors t = p.test_errors(d);
+    const learn::TestErrors t = p.test_errors(d);
     std::string errors = "flux\tmae\thalf_width_68\ttrivial_mae\ttrivial_half_width_68\tskill\n";
     double mae = 0, trivial = 0;
     for (std::size_t j = 0; j < t.columns.size(); ++j) {
@@ -390,7 +390,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       return;
     }
     {
-      const ErrorLevel& c = tables.levels.front();
+      const learn::ErrorLevel& c = tables.levels.front();
       double net_ok = 0, all_ok = 0;
       const auto n_net = static_cast<double>(std::count_if(tables.columns.begin(), tables.columns.end(), [](const std::string& s) { return s.rfind("net:", 0) == 0; }));
       for (std::size_t j = 0; j < tables.columns.size(); ++j) {

@@ -22,7 +22,7 @@ Result<std::map<std::string, FragmentFormula>> read_fragment_formulas(std::strin
     const std::string fragment(line.substr(0, tab));
     const std::string_view formula = line.substr(tab + 1);
     if (ln == 1 && fragment == "fragment") continue;
-    auto f = parse_formula(formula);
+    auto f = isotope::parse_formula(formula);
     if (!f) d.error(f.diagnostics().front().message, ln, static_cast<int>(tab) + 2);
     else if (auto it = out.find(fragment); it != out.end())
       d.error("'" + fragment + "' is given twice (first on line " + std::to_string(it->second.line) + ")", ln, 1);

@@ -198,9 +198,9 @@ std::optional<std::vector<double>> number_list(std::string_view s) {
 
 }  // namespace
 
-Result<MidTable> read_freeflux_mdvs(std::string_view text, const std::string& source, const std::string& experiment) {
+Result<isotope::MidTable> read_freeflux_mdvs(std::string_view text, const std::string& source, const std::string& experiment) {
   Diagnostics d(source);
-  MidTable table;
+  isotope::MidTable table;
   table.source = source;
   for (const auto& [ln, cells] : data_rows(text)) {
     if (cells.size() < 2) {
@@ -236,7 +236,7 @@ Result<MidTable> read_freeflux_mdvs(std::string_view text, const std::string& so
       }
       sd = *s;
     }
-    MeasuredMid m;
+    isotope::MeasuredMid m;
     m.experiment = experiment;
     m.fragment = format_fragment(f);
     m.name = id;
@@ -246,8 +246,8 @@ Result<MidTable> read_freeflux_mdvs(std::string_view text, const std::string& so
     table.mids.push_back(std::move(m));
   }
   if (table.mids.empty() && !d.has_errors()) d.error("no MDVs", 0, 0);
-  if (d.has_errors()) return Result<MidTable>::failure(d);
-  return Result<MidTable>::success(std::move(table), d.items());
+  if (d.has_errors()) return Result<isotope::MidTable>::failure(d);
+  return Result<isotope::MidTable>::success(std::move(table), d.items());
 }
 
 Result<std::vector<MeasuredFlux>> read_freeflux_fluxes(std::string_view text, const std::string& source, const FluxSpace& space) {

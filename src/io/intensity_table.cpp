@@ -11,7 +11,7 @@ namespace fluxion::io {
 using namespace detail;
 
 Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, const std::string& source,
-                                                       const IsotopeTable* isotopes) {
+                                                       const isotope::IsotopeTable* isotopes) {
   Diagnostics d(source);
   std::vector<IntensitySet> sets;
   std::map<std::pair<std::string, std::string>, std::size_t> index;
@@ -40,13 +40,13 @@ Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, co
     const std::string formula(t.get("formula")), derivative(t.get("derivative"));
     auto [it, inserted] = index.emplace(std::pair{sample, metabolite}, sets.size());
     if (inserted) {
-      if (auto f = parse_formula(formula, isotopes); !f) {
+      if (auto f = isotope::parse_formula(formula, isotopes); !f) {
         d.error(f.diagnostics().front().message, ln, t.column("formula"));
         index.erase(it);
         continue;
       }
       if (!derivative.empty())
-        if (auto f = parse_formula(derivative, isotopes); !f) {
+        if (auto f = isotope::parse_formula(derivative, isotopes); !f) {
           d.error(f.diagnostics().front().message, ln, t.column("derivative"));
           index.erase(it);
           continue;
@@ -77,7 +77,7 @@ Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, co
   return Result<std::vector<IntensitySet>>::success(std::move(sets), d.items());
 }
 
-Result<std::vector<IntensitySet>> load_intensity_table(const std::string& path, const IsotopeTable* isotopes) {
+Result<std::vector<IntensitySet>> load_intensity_table(const std::string& path, const isotope::IsotopeTable* isotopes) {
   std::string error;
   auto text = read_file(path, error);
   if (!text) return Result<std::vector<IntensitySet>>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
@@ -90,12 +90,12 @@ Result<std::string> correct_intensity_table(const std::vector<IntensitySet>& set
   std::string out = "sample\tmetabolite\tderivative\tisotopologue\tarea\tcorrected_area\tisotopologue_fraction\tresiduum\tmean_enrichment\n";
   const std::string el(element_symbol(settings.tracer));
   for (const auto& s : sets) {
-    auto parsed = parse_formula(s.formula, &settings.isotopes);
+    auto parsed = isotope::parse_formula(s.formula, &settings.isotopes);
     if (!parsed) {
       d.error(parsed.diagnostics().front().message, s.line, 0, "metabolite '" + s.metabolite + "'");
       continue;
     }
-    Formula ion = parsed.value();
+    isotope::Formula ion = parsed.value();
     double total = 0;
     for (double a : s.area) total += std::fabs(a);
     if (total == 0) {  // as IsoCor's "No data": nothing to correct, and no fractions to report
@@ -108,7 +108,7 @@ Result<std::string> correct_intensity_table(const std::vector<IntensitySet>& set
       continue;
     }
     if (!s.derivative.empty()) {
-      auto derivative = parse_formula(s.derivative, &settings.isotopes);
+      auto derivative = isotope::parse_formula(s.derivative, &settings.isotopes);
       if (!derivative) {
         d.error(derivative.diagnostics().front().message, s.line, 0, "metabolite '" + s.metabolite + "'");
         continue;
@@ -117,20 +117,20 @@ Result<std::string> correct_intensity_table(const std::vector<IntensitySet>& set
     }
     if (static_cast<int>(s.area.size()) > n + 1 + 8)
       d.warning("'" + s.metabolite + "' has isotopologues far beyond its " + std::to_string(n) + " traced atoms", s.line, 0);
-    CorrectionOptions o;
+    isotope::CorrectionOptions o;
     o.tracer = settings.tracer;
-    o.formula = format_formula(ion);
+    o.formula = isotope::format_formula(ion);
     o.tracer_atoms = n;
     o.purity = settings.purity;
     o.tracer_natural_abundance = settings.tracer_natural_abundance;
     o.isotopes = settings.isotopes;
     const int rows = std::max(static_cast<int>(s.area.size()), n + 1);
-    auto c = correction_matrix(o, rows);
+    auto c = isotope::correction_matrix(o, rows);
     if (!c) {
       d.error(c.diagnostics().front().message, s.line, 0, "metabolite '" + s.metabolite + "'");
       continue;
     }
-    const CorrectedMid r = correct_intensities(c.value(), s.area);
+    const isotope::CorrectedMid r = isotope::correct_intensities(c.value(), s.area);
     for (int i = 0; i <= n; ++i) {
       const auto k = static_cast<std::size_t>(i);
       out += s.sample + '\t' + s.metabolite + '\t' + s.derivative + '\t' + std::to_string(i) + '\t' +

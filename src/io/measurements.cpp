@@ -13,9 +13,9 @@ MidFileFormat detect_mid_format(std::string_view text) {
 
 FluxFileFormat detect_flux_format(std::string_view text) { return text.substr(0, 12) == "#reaction_ID" ? FluxFileFormat::freeflux : FluxFileFormat::fluxion; }
 
-Result<MidTable> load_measured_mids(const std::string& path, const std::string& experiment) {
+Result<isotope::MidTable> load_measured_mids(const std::string& path, const std::string& experiment) {
   auto text = read_text_file(path);
-  if (!text) return Result<MidTable>::failure(text.diagnostics());
+  if (!text) return Result<isotope::MidTable>::failure(text.diagnostics());
   if (detect_mid_format(text.value()) == MidFileFormat::freeflux) return read_freeflux_mdvs(text.value(), path, experiment);
   return read_mid_table(text.value(), path);
 }

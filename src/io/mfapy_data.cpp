@@ -55,7 +55,7 @@ std::string fragment_of(std::string_view atommap) {
 
 }  // namespace
 
-Result<MidTable> read_mfapy_mdv(std::string_view text, const std::string& source, std::string_view model_text,
+Result<isotope::MidTable> read_mfapy_mdv(std::string_view text, const std::string& source, std::string_view model_text,
                                 const std::string& experiment) {
   Diagnostics d(source);
   std::map<std::string, std::string, std::less<>> fragments;  // mfapy name -> fluxion fragment
@@ -63,8 +63,8 @@ Result<MidTable> read_mfapy_mdv(std::string_view text, const std::string& source
     if (cells.size() >= 3) fragments[std::string(cells[0])] = fragment_of(cells[2]);
   TableReader t(text);
   const std::string expected = "Name, Spectrum, Select, MDV, Std (mfapy's MDV table)";
-  if (!t.read_header(d, {"name", "spectrum", "mdv"}, {}, expected)) return Result<MidTable>::failure(d);
-  MidTable table;
+  if (!t.read_header(d, {"name", "spectrum", "mdv"}, {}, expected)) return Result<isotope::MidTable>::failure(d);
+  isotope::MidTable table;
   table.source = source;
   std::map<std::string, std::size_t, std::less<>> index;
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
@@ -110,7 +110,7 @@ Result<MidTable> read_mfapy_mdv(std::string_view text, const std::string& source
     }
     auto [it, added] = index.try_emplace(name, table.mids.size());
     if (added) {
-      MeasuredMid m;
+      isotope::MeasuredMid m;
       m.experiment = experiment;
       m.fragment = f->second;
       m.name = name;
@@ -133,8 +133,8 @@ Result<MidTable> read_mfapy_mdv(std::string_view text, const std::string& source
     }
   }
   if (table.mids.empty() && !d.has_errors()) d.error("no rows", 0, 0);
-  if (d.has_errors()) return Result<MidTable>::failure(d);
-  return Result<MidTable>::success(std::move(table), d.items());
+  if (d.has_errors()) return Result<isotope::MidTable>::failure(d);
+  return Result<isotope::MidTable>::success(std::move(table), d.items());
 }
 
 Result<std::vector<MfapyStatusRow>> read_mfapy_status(std::string_view text, const std::string& source) {

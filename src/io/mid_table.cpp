@@ -15,18 +15,18 @@ namespace {
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 }
 
-Result<MidTable> read_mid_table(std::string_view text, const std::string& source) {
+Result<isotope::MidTable> read_mid_table(std::string_view text, const std::string& source) {
   Diagnostics d(source);
-  MidTable table;
+  isotope::MidTable table;
   table.source = source;
   TableReader t(text);
   const std::string expected = "experiment, metabolite, isotopologue, fraction, sd; or IsoCor's output";
-  if (!t.read_header(d, {}, {}, expected)) return Result<MidTable>::failure(d);
+  if (!t.read_header(d, {}, {}, expected)) return Result<isotope::MidTable>::failure(d);
   table.isocor = t.has("isotopologue_fraction");  // IsoCor's output, read as it is
   if (!t.require(d, table.isocor ? std::vector<std::string>{"sample", "metabolite", "isotopologue", "isotopologue_fraction"}
                                  : std::vector<std::string>{"experiment", "metabolite", "isotopologue", "fraction"},
                  expected))
-    return Result<MidTable>::failure(d);
+    return Result<isotope::MidTable>::failure(d);
   std::map<std::tuple<std::string, int, std::string, std::string>, std::size_t> index;  // experiment, element, fragment, replicate
   while (t.next()) {
     const int ln = t.line();
@@ -83,7 +83,7 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
       if (!derivative.empty())  // IsoCor names the derivative measured; the MID is the metabolite's
         d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, t.column("derivative"));
     }
-    MeasuredMid& mid = table.mids[it->second];
+    isotope::MeasuredMid& mid = table.mids[it->second];
     const auto k = static_cast<std::size_t>(*iso);
     if (mid.fraction.size() <= k) {
       mid.fraction.resize(k + 1, kMissing);
@@ -98,19 +98,19 @@ Result<MidTable> read_mid_table(std::string_view text, const std::string& source
     mid.fraction[k] = *value;
     mid.sd[k] = sd;
   }
-  if (d.has_errors()) return Result<MidTable>::failure(d);
-  return Result<MidTable>::success(std::move(table), d.items());
+  if (d.has_errors()) return Result<isotope::MidTable>::failure(d);
+  return Result<isotope::MidTable>::success(std::move(table), d.items());
 }
 
-Result<MidTable> load_mid_table(const std::string& path) {
+Result<isotope::MidTable> load_mid_table(const std::string& path) {
   std::string error;
   auto text = read_file(path, error);
-  if (!text) return Result<MidTable>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+  if (!text) return Result<isotope::MidTable>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
   return read_mid_table(*text, path);
 }
 
-std::vector<Diagnostic> validate_mids(const Model& model, const MidTable& table, const std::string& source,
-                                      const std::vector<TracerExperiment>* experiments, double sum_tolerance) {
+std::vector<Diagnostic> validate_mids(const Model& model, const isotope::MidTable& table, const std::string& source,
+                                      const std::vector<isotope::TracerExperiment>* experiments, double sum_tolerance) {
   Diagnostics d(source);
   std::set<std::string> known;
   if (experiments)

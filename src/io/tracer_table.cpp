@@ -18,7 +18,7 @@ Result<TracerTable> read_tracer_table(std::string_view text, const std::string& 
                      "experiment, substrate, label, fraction, purity"))
     return Result<TracerTable>::failure(d);
   std::map<std::string, std::size_t> experiment_index;
-  std::vector<std::vector<std::pair<TracerComponent, int>>> rows;
+  std::vector<std::vector<std::pair<isotope::TracerComponent, int>>> rows;
   while (t.next()) {
     const int ln = t.line();
     if (t.size() > t.header_size()) {
@@ -26,12 +26,12 @@ Result<TracerTable> read_tracer_table(std::string_view text, const std::string& 
               t.start(t.header_size()));
       continue;
     }
-    TracerComponent c;
+    isotope::TracerComponent c;
     const std::string experiment(t.get("experiment"));
     c.substrate = std::string(t.get("substrate"));
     if (experiment.empty()) d.error("empty experiment", ln, t.column("experiment"));
     if (c.substrate.empty()) d.error("empty substrate", ln, t.column("substrate"));
-    auto label = parse_label(t.get("label"));
+    auto label = isotope::parse_label(t.get("label"));
     if (!label) {
       for (const auto& e : label.diagnostics()) d.error("label: " + e.message, ln, t.column("label") + std::max(0, e.column - 1));
     } else {
@@ -61,11 +61,11 @@ Result<TracerTable> read_tracer_table(std::string_view text, const std::string& 
   return Result<TracerTable>::success(std::move(table), d.items());
 }
 
-std::string write_tracer_table(const std::vector<TracerExperiment>& experiments) {
+std::string write_tracer_table(const std::vector<isotope::TracerExperiment>& experiments) {
   std::string out = "experiment\tsubstrate\tlabel\tfraction\tpurity\n";
   for (const auto& ex : experiments)
     for (const auto& c : ex.components)
-      out += ex.id + '\t' + c.substrate + '\t' + format_label(c.label) + '\t' + format_number(c.fraction) + '\t' +
+      out += ex.id + '\t' + c.substrate + '\t' + isotope::format_label(c.label) + '\t' + format_number(c.fraction) + '\t' +
              format_number(c.purity) + '\n';
   return out;
 }

@@ -10,7 +10,7 @@
 #include <set>
 #include <tuple>
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 double natural_heavy_abundance(Element e) {
   switch (e) {
@@ -1173,4 +1173,4 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
   return SimulationStatus::ok;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

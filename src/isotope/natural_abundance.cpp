@@ -8,7 +8,7 @@
 #include <limits>
 #include <sstream>
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 namespace {
 
@@ -347,4 +347,4 @@ CorrectedMid correct_intensities(const CorrectionMatrix& c, std::span<const doub
   return out;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

@@ -1,6 +1,6 @@
 #include "fluxion/isotope/traced_elements.hpp"
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 namespace {
 
@@ -65,4 +65,4 @@ Result<std::vector<TracedElement>> build_traced_elements(const Model& model, con
   return R::success(std::move(out));
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

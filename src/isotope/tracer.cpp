@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 namespace {
 
@@ -232,4 +232,4 @@ std::vector<Element> labelled_elements(const std::vector<TracerExperiment>& expe
   return out;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

@@ -9,7 +9,7 @@
 #include "fluxion/learn/prediction.hpp"
 #include "prediction_internal.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 using detail::kNaN;
 using detail::masked_share;
@@ -181,7 +181,7 @@ std::vector<Diagnostic> ErrorTableOptions::validate() const {
   return d.items();
 }
 
-Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& x, const DatasetContents& data,
+Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& x, const sampling::DatasetContents& data,
                                          const KnnImputer* imputer, const ErrorTableOptions& o, const PcnnImputer* pcnn) {
   using R = Result<ErrorTables>;
   if (auto problems = o.validate(); !problems.empty()) return R::failure(problems);
@@ -211,7 +211,7 @@ Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const F
   if (!imputer && !pcnn) return R::success(std::move(t));
 
   // masked test rows: masks drawn in order from one seeded stream, imputed in parallel
-  const MidLayout& layout = imputer ? imputer->layout() : pcnn->layout();
+  const sampling::MidLayout& layout = imputer ? imputer->layout() : pcnn->layout();
   const std::vector<bool> pad = padding_entries(layout);
   const long n = std::min<long>(o.max_masked_rows, static_cast<long>(data.test.size()));
   std::vector<std::uint64_t> masked_rows(data.test.begin(), data.test.begin() + n);
@@ -282,4 +282,4 @@ Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const F
   return R::success(std::move(t));
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

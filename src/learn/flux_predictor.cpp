@@ -16,7 +16,7 @@
 #include "fluxion/learn/transforms.hpp"
 #include "pcnn_net.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 namespace {
 
@@ -85,7 +85,7 @@ torch::Tensor rows_tensor(const Eigen::MatrixXd& m, const std::vector<std::uint6
 }
 
 // MID rows of a dataset, from its float32 or float64 matrix
-torch::Tensor mid_tensor(const DatasetContents& d, const std::vector<std::uint64_t>& rows) {
+torch::Tensor mid_tensor(const sampling::DatasetContents& d, const std::vector<std::uint64_t>& rows) {
   if (d.mids32.size() == 0) return rows_tensor(d.mids, rows);
   const auto cols = d.mids32.cols();
   auto t = torch::empty({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(cols)}, torch::kFloat32);
@@ -117,7 +117,7 @@ double half_width_68(std::vector<double> e) {
 }
 
 // What must agree between a checkpoint and the run that resumes it.
-std::string checkpoint_fingerprint(const TrainOptions& o, const DatasetContents& data, std::size_t inputs, std::size_t outputs) {
+std::string checkpoint_fingerprint(const TrainOptions& o, const sampling::DatasetContents& data, std::size_t inputs, std::size_t outputs) {
   return nlohmann::json{{"hidden", o.hidden},
                         {"epochs", o.epochs},
                         {"batch", o.batch},
@@ -269,7 +269,7 @@ std::vector<Diagnostic> TrainOptions::validate() const {
   return d.items();
 }
 
-Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const TrainOptions& o, TrainingHistory& history) {
+Result<FluxPredictor> FluxPredictor::train(const sampling::DatasetContents& data, const TrainOptions& o, TrainingHistory& history) {
   using R = Result<FluxPredictor>;
   auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "training", 0, 0, {}, what}}); };
   if (data.train.empty() || data.validation.empty()) return fail("the dataset needs training and validation rows");
@@ -307,7 +307,7 @@ Result<FluxPredictor> FluxPredictor::train(const DatasetContents& data, const Tr
   }
 }
 
-Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const DatasetContents& data, const TrainOptions& o,
+Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const sampling::DatasetContents& data, const TrainOptions& o,
                                                    TrainingHistory& history) {
   Impl& m = *p.impl_;
   const auto outputs = m.columns.size();
@@ -805,7 +805,7 @@ Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {
   return v;
 }
 
-TestErrors FluxPredictor::test_errors(const DatasetContents& data) const {
+TestErrors FluxPredictor::test_errors(const sampling::DatasetContents& data) const {
   TestErrors t;
   t.columns = impl_->columns;
   t.rows = static_cast<long>(data.test.size());
@@ -906,7 +906,7 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
     if (m.manifest.contains("pcnn")) {
       auto impl = std::make_unique<PcnnImputer::Impl>();
       impl->geometry = PcnnGeometry::from_json(m.manifest.at("pcnn").at("geometry"));
-      impl->layout = MidLayout::from_json(m.manifest.at("dataset").at("settings").at("layout"));
+      impl->layout = sampling::MidLayout::from_json(m.manifest.at("dataset").at("settings").at("layout"));
       impl->training = m.manifest.at("pcnn").value("training", nlohmann::json::object());
       impl->net = detail::PcnnNet(impl->geometry.filters);
       for (auto& q : impl->net->named_parameters()) {
@@ -940,4 +940,4 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
   }
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <numeric>
 
-namespace fluxion {
+namespace fluxion::learn {
 
-std::vector<bool> padding_entries(const MidLayout& l) {
+std::vector<bool> padding_entries(const sampling::MidLayout& l) {
   std::vector<bool> pad(l.size(), false);
   for (std::size_t f = 0; f < l.fields.size(); ++f)
     for (std::size_t x = 0; x < l.experiments.size(); ++x)
@@ -14,7 +14,7 @@ std::vector<bool> padding_entries(const MidLayout& l) {
   return pad;
 }
 
-std::vector<bool> random_mask(const MidLayout& l, int experiments, double keep, std::mt19937_64& rng) {
+std::vector<bool> random_mask(const sampling::MidLayout& l, int experiments, double keep, std::mt19937_64& rng) {
   const std::size_t nx = l.experiments.size(), nf = l.fields.size();
   std::vector<bool> known = padding_entries(l);
   std::vector<std::size_t> order(nx);
@@ -31,7 +31,7 @@ std::vector<bool> random_mask(const MidLayout& l, int experiments, double keep, 
   return known;
 }
 
-double renormalise_imputed(const MidLayout& l, Eigen::VectorXd& v, const std::vector<bool>& known) {
+double renormalise_imputed(const sampling::MidLayout& l, Eigen::VectorXd& v, const std::vector<bool>& known) {
   double total = 0;
   for (Eigen::Index i = 0; i < v.size(); ++i) total += v(i);
   const double delta_n = total - static_cast<double>(l.fields.size() * l.experiments.size());
@@ -58,7 +58,7 @@ double renormalise_imputed(const MidLayout& l, Eigen::VectorXd& v, const std::ve
   return delta_n;
 }
 
-KnnImputer::KnnImputer(MidLayout layout, MidMatrix reference, int k)
+KnnImputer::KnnImputer(sampling::MidLayout layout, MidMatrix reference, int k)
     : layout_(std::move(layout)), reference_(std::move(reference)), k_(std::max(1, k)), padding_(padding_entries(layout_)) {
   if (static_cast<std::size_t>(reference_.cols()) != layout_.size())
     throw std::invalid_argument("KnnImputer: reference patterns have " + std::to_string(reference_.cols()) + " entries, the layout " +
@@ -109,4 +109,4 @@ Imputation KnnImputer::impute(const Eigen::VectorXd& values, const std::vector<b
   return out;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

@@ -1,6 +1,6 @@
 #include "fluxion/learn/keras_import.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 Result<FluxPredictor> predictor_from_keras(const KerasDenseNetwork& network, const FluxPredictor& like, const nlohmann::json& source) {
   using R = Result<FluxPredictor>;
@@ -30,4 +30,4 @@ Result<FluxPredictor> predictor_from_keras(const KerasDenseNetwork& network, con
   return p;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <optional>
 
-namespace fluxion {
+namespace fluxion::learn {
 
 namespace {
 
@@ -193,4 +193,4 @@ Result<KerasDenseNetwork> read_keras_dense(const std::string& architecture_json,
   return R::success(std::move(net));
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

@@ -7,7 +7,7 @@
 #include "fluxion/core/progress.hpp"
 #include "pcnn_net.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 namespace detail {
 
@@ -181,7 +181,7 @@ PcnnImputer::~PcnnImputer() = default;
 PcnnImputer::PcnnImputer(PcnnImputer&&) noexcept = default;
 PcnnImputer& PcnnImputer::operator=(PcnnImputer&&) noexcept = default;
 const PcnnGeometry& PcnnImputer::geometry() const { return impl_->geometry; }
-const MidLayout& PcnnImputer::layout() const { return impl_->layout; }
+const sampling::MidLayout& PcnnImputer::layout() const { return impl_->layout; }
 nlohmann::json PcnnImputer::manifest() const { return {{"geometry", impl_->geometry.to_json()}, {"training", impl_->training}}; }
 
 PcnnImputer PcnnImputer::from_impl(std::unique_ptr<Impl> impl) {
@@ -203,7 +203,7 @@ std::vector<Diagnostic> PcnnTrainOptions::validate() const {
   return d.items();
 }
 
-Result<PcnnImputer> PcnnImputer::train(const DatasetContents& data, const MidLayout& layout, const PcnnGeometry& g, const PcnnTrainOptions& o,
+Result<PcnnImputer> PcnnImputer::train(const sampling::DatasetContents& data, const sampling::MidLayout& layout, const PcnnGeometry& g, const PcnnTrainOptions& o,
                                        PcnnHistory& history) {
   using R = Result<PcnnImputer>;
   auto fail = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "PCNN training", 0, 0, {}, what}}); };
@@ -344,4 +344,4 @@ Imputation PcnnImputer::impute(const Eigen::VectorXd& values, const std::vector<
   return out;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

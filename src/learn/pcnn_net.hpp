@@ -5,7 +5,7 @@
 
 #include "fluxion/learn/pcnn.hpp"
 
-namespace fluxion::detail {
+namespace fluxion::learn::detail {
 
 // A 3×3 partial convolution with a one-channel mask: out = conv(x·m) · 9 / (conv(m, 1) +
 // 1e-8) · clip(conv(m, 1), 0, 1) + b; the new mask is clip(conv(m, 1), 0, 1).
@@ -35,16 +35,16 @@ struct PcnnNetImpl : torch::nn::Module {
 };
 TORCH_MODULE(PcnnNet);
 
-}  // namespace fluxion::detail
+}  // namespace fluxion::learn::detail
 
-namespace fluxion {
+namespace fluxion::learn {
 
 struct PcnnImputer::Impl {
   PcnnGeometry geometry;
-  MidLayout layout;
+  sampling::MidLayout layout;
   detail::PcnnNet net{nullptr};
   nlohmann::json training;
   std::vector<bool> padding;
 };
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

@@ -13,7 +13,7 @@
 #include "fluxion/io/tracer_table.hpp"
 #include "prediction_internal.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 using detail::kNaN;
 using detail::masked_share;
@@ -78,7 +78,7 @@ Eigen::MatrixXd FluxExpansion::delta_g(const Eigen::MatrixXd& full, double tempe
   for (Eigen::Index i = 0; i < full.rows(); ++i)
     for (std::size_t j = 0; j < dg_columns_.size(); ++j)
       g(i, static_cast<Eigen::Index>(j)) =
-          fluxion::delta_g(full(i, static_cast<Eigen::Index>(dg_columns_[j].first)), full(i, static_cast<Eigen::Index>(dg_columns_[j].second)), temperature);
+          fluxion::learn::delta_g(full(i, static_cast<Eigen::Index>(dg_columns_[j].first)), full(i, static_cast<Eigen::Index>(dg_columns_[j].second)), temperature);
   return g;
 }
 
@@ -94,7 +94,7 @@ FluxVector FluxExpansion::flux_vector(const Eigen::VectorXd& full) const {
 // ---------------------------------------------------------------------------------------
 // Observations
 
-Result<std::vector<Observation>> arrange_observations(const MidTable& table, const MidLayout& layout, const std::string& source) {
+Result<std::vector<Observation>> arrange_observations(const isotope::MidTable& table, const sampling::MidLayout& layout, const std::string& source) {
   using R = Result<std::vector<Observation>>;
   Diagnostics d(source);
   std::map<std::pair<int, std::string>, std::size_t> field_of;
@@ -184,7 +184,7 @@ Result<std::vector<Observation>> arrange_observations(const MidTable& table, con
 // The pipeline
 
 PredictionPipeline::PredictionPipeline(const FluxPredictor& predictor, const FluxExpansion& expansion, const ErrorTables* tables,
-                                       const KnnImputer* imputer, MidLayout layout)
+                                       const KnnImputer* imputer, sampling::MidLayout layout)
     : predictor_(predictor), expansion_(expansion), tables_(tables), imputer_(imputer), layout_(std::move(layout)) {}
 
 const OptionTable<PredictOptions>& PredictOptions::table() {
@@ -340,28 +340,28 @@ Result<PredictionReport> PredictionPipeline::run(const std::vector<Observation>&
 // Simulated MIDs in a layout
 
 // The traced elements of the package's dataset: its EMU networks and tracer experiments.
-Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const DatasetProvenance& provenance,
-                                                   const MidLayout& layout) {
-  using R = Result<std::vector<TracedElement>>;
+Result<std::vector<isotope::TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const sampling::DatasetProvenance& provenance,
+                                                   const sampling::MidLayout& layout) {
+  using R = Result<std::vector<isotope::TracedElement>>;
   auto table = io::read_tracer_table(provenance.experiments_table, "the package's tracer table");
   if (!table) return R::failure(table.diagnostics());
-  auto labelling = natural_abundance_labelling(model, {provenance.natural_abundance},
+  auto labelling = isotope::natural_abundance_labelling(model, {provenance.natural_abundance},
                                                "the package's natural abundance");
   if (!labelling) return R::failure(labelling.diagnostics());
-  auto elements = traced_element_list(provenance.elements, table.value().experiments, "predictor package");
+  auto elements = isotope::traced_element_list(provenance.elements, table.value().experiments, "predictor package");
   if (!elements) return R::failure(elements.diagnostics());
-  std::vector<TracedElementSpec> specs;
+  std::vector<isotope::TracedElementSpec> specs;
   for (Element el : elements.value()) {
     specs.push_back({el, {}});
     for (const auto& f : layout.fields)
       if (f.element == el) specs.back().measured.push_back(f.metabolite);
   }
-  auto out = build_traced_elements(model, space, specs, table.value().experiments, labelling.value());
+  auto out = isotope::build_traced_elements(model, space, specs, table.value().experiments, labelling.value());
   if (!out) return R::failure(out.diagnostics());
   return R::success(std::move(out.value()));
 }
 
-LayoutSimulator::LayoutSimulator(MidLayout layout, std::vector<TracedElement> elements) : layout_(std::move(layout)), elements_(std::move(elements)) {
+LayoutSimulator::LayoutSimulator(sampling::MidLayout layout, std::vector<isotope::TracedElement> elements) : layout_(std::move(layout)), elements_(std::move(elements)) {
   std::vector<bool> covered(layout_.fields.size(), false);
   for (const auto& e : elements_) {
     simulators_.emplace_back(e.model);
@@ -385,8 +385,8 @@ std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v, Ei
   Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(layout_.size()));
   Eigen::MatrixXd block;
   for (std::size_t e = 0; e < simulators_.size(); ++e) {
-    MidSet mids;
-    if (simulators_[e].simulate(v, elements_[e].inputs, mids, jacobian ? &block : nullptr) != SimulationStatus::ok) return std::nullopt;
+    isotope::MidSet mids;
+    if (simulators_[e].simulate(v, elements_[e].inputs, mids, jacobian ? &block : nullptr) != isotope::SimulationStatus::ok) return std::nullopt;
     if (static_cast<std::size_t>(mids.n_experiments) != layout_.experiments.size()) return std::nullopt;
     if (jacobian && e == 0) jacobian->setZero(out.size(), block.cols());
     for (std::size_t x = 0; x < layout_.experiments.size(); ++x)
@@ -403,4 +403,4 @@ std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v, Ei
   return out;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

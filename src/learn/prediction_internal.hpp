@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace fluxion::detail {
+namespace fluxion::learn::detail {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -39,4 +39,4 @@ inline double masked_share(const std::vector<bool>& known, const std::vector<boo
   return total == 0 ? 0.0 : static_cast<double>(missing) / static_cast<double>(total);
 }
 
-}  // namespace fluxion::detail
+}  // namespace fluxion::learn::detail

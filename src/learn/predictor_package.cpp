@@ -13,12 +13,12 @@ namespace fluxion::learn {
 struct PredictorPackage::State {
   std::string path, model_name;
   std::optional<FluxPredictor> predictor;
-  DatasetProvenance provenance;
+  sampling::DatasetProvenance provenance;
   nlohmann::json layout_json;
   std::optional<Model> model;
   std::optional<FluxSpace> space;
   std::optional<FluxExpansion> expansion;
-  MidLayout layout;
+  sampling::MidLayout layout;
   std::optional<ErrorTables> error_tables;
   std::vector<double> training_mean;
   int knn_k = 3;
@@ -33,12 +33,12 @@ const std::string& PredictorPackage::path() const { return s_->path; }
 const std::string& PredictorPackage::model_name() const { return s_->model_name; }
 const FluxPredictor& PredictorPackage::predictor() const { return *s_->predictor; }
 const nlohmann::json& PredictorPackage::manifest() const { return s_->predictor->manifest(); }
-const DatasetProvenance& PredictorPackage::provenance() const { return s_->provenance; }
+const sampling::DatasetProvenance& PredictorPackage::provenance() const { return s_->provenance; }
 const nlohmann::json& PredictorPackage::layout_json() const { return s_->layout_json; }
 const Model& PredictorPackage::model() const { return *s_->model; }
 const FluxSpace& PredictorPackage::space() const { return *s_->space; }
 const FluxExpansion& PredictorPackage::expansion() const { return *s_->expansion; }
-const MidLayout& PredictorPackage::layout() const { return s_->layout; }
+const sampling::MidLayout& PredictorPackage::layout() const { return s_->layout; }
 const ErrorTables* PredictorPackage::error_tables() const { return s_->error_tables ? &*s_->error_tables : nullptr; }
 const std::vector<double>& PredictorPackage::training_mean() const { return s_->training_mean; }
 int PredictorPackage::knn_k() const { return s_->knn_k; }
@@ -56,12 +56,12 @@ Result<PredictorPackage> PredictorPackage::open(const std::string& name_or_path,
   const nlohmann::json& manifest = s->predictor->manifest();
   // everything read from the manifest, checked once
   try {
-    auto provenance = DatasetProvenance::from_json(manifest.at("dataset").at("settings").at("provenance"));
+    auto provenance = sampling::DatasetProvenance::from_json(manifest.at("dataset").at("settings").at("provenance"));
     if (!provenance) throw std::invalid_argument(provenance.message());
     s->provenance = std::move(provenance.value());
     s->layout_json = manifest.at("dataset").at("settings").at("layout");
     s->model_name = model_override.empty() ? s->provenance.model.name : model_override;
-    s->layout = MidLayout::from_json(s->layout_json);
+    s->layout = sampling::MidLayout::from_json(s->layout_json);
     if (manifest.contains("error_tables")) s->error_tables = ErrorTables::from_json(manifest.at("error_tables"));
     if (manifest.contains("training_mean")) s->training_mean = manifest.at("training_mean").get<std::vector<double>>();
     s->knn_k = manifest.value("/knn/k"_json_pointer, 3);
@@ -89,7 +89,7 @@ Result<PredictorPackage> PredictorPackage::open(const std::string& name_or_path,
   return R::success(PredictorPackage(std::move(s)));
 }
 
-Result<std::vector<Observation>> PredictorPackage::observations(const MidTable& table, const std::string& source) const {
+Result<std::vector<Observation>> PredictorPackage::observations(const isotope::MidTable& table, const std::string& source) const {
   using R = Result<std::vector<Observation>>;
   std::vector<Diagnostic> problems = io::validate_mids(model(), table, source);
   const bool failed = std::any_of(problems.begin(), problems.end(), [](const Diagnostic& d) { return d.severity == Severity::error; });
@@ -102,7 +102,7 @@ Result<std::vector<Observation>> PredictorPackage::observations(const MidTable& 
   return R::success(std::move(arranged.value()), std::move(problems));
 }
 
-Result<std::vector<TracedElement>> PredictorPackage::traced_elements() const { return package_traced_elements(model(), space(), provenance(), layout()); }
+Result<std::vector<isotope::TracedElement>> PredictorPackage::traced_elements() const { return package_traced_elements(model(), space(), provenance(), layout()); }
 
 Result<LayoutSimulator> PredictorPackage::simulator() const {
   using R = Result<LayoutSimulator>;

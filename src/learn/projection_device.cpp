@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-namespace fluxion {
+namespace fluxion::learn {
 
 namespace {
 
@@ -42,4 +42,4 @@ Result<Eigen::MatrixXd> apply_projection_on(const cbm::Projector& projector, con
   return Result<Eigen::MatrixXd>::success(std::move(out));
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

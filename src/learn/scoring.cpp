@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <set>
 
-namespace fluxion {
+namespace fluxion::learn {
 
 namespace {
 
@@ -435,4 +435,4 @@ Eigen::VectorXd identifiability_ratios(LayoutSimulator& simulator, const FluxExp
   return out;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace fluxion {
+namespace fluxion::learn {
 
 double net_to_output(double v) {
   if (v < kNetJoint) return 1.0 / (1.0 + std::exp(-v));
@@ -33,4 +33,4 @@ double output_to_exchange(double y) {
   return 0.0;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

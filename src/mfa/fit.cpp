@@ -50,9 +50,9 @@ const char* describe(nlopt_result r) {
 
 struct FitProblem::Impl {
   FluxSpace space;
-  FluxPolytope polytope;
-  std::vector<EmuModel> emus;
-  std::vector<EmuInputs> inputs;
+  sampling::FluxPolytope polytope;
+  std::vector<isotope::EmuModel> emus;
+  std::vector<isotope::EmuInputs> inputs;
   std::vector<Entry> entries;
   std::vector<MeasuredFlux> fluxes;
   Eigen::MatrixXd flux_rows;  // [n_fluxes × n_free]: d(measured flux)/dx
@@ -123,8 +123,8 @@ Eigen::Index FitProblem::n_measurements() const {
   return static_cast<Eigen::Index>(impl_->entries.size() + impl_->fluxes.size());
 }
 
-Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space, const FluxPolytope& polytope,
-                                      const std::vector<TracerExperiment>& experiments, const MidTable& mids,
+Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space, const sampling::FluxPolytope& polytope,
+                                      const std::vector<isotope::TracerExperiment>& experiments, const isotope::MidTable& mids,
                                       const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options) {
   Diagnostics d("fit");
   if (auto problems = options.validate(); !problems.empty()) return Result<FitProblem>::failure(problems);
@@ -138,12 +138,12 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
     if (std::find(list.begin(), list.end(), m.fragment) == list.end()) list.push_back(m.fragment);
   }
   std::map<Element, std::size_t> element_index;
-  std::vector<TracedElementSpec> specs;
+  std::vector<isotope::TracedElementSpec> specs;
   for (const auto& [element, list] : fragments) {
     element_index[element] = specs.size();
     specs.push_back({element, list});
   }
-  auto traced = build_traced_elements(model, space, specs, experiments, SubstrateLabelling{options.natural_abundance});
+  auto traced = isotope::build_traced_elements(model, space, specs, experiments, isotope::SubstrateLabelling{options.natural_abundance});
   if (!traced) return Result<FitProblem>::failure(traced.diagnostics());
   for (auto& t : traced.value()) {
     impl->emus.push_back(std::move(t.model));
@@ -295,7 +295,7 @@ bool FitProblem::residuals(const Eigen::VectorXd& x, Workspace& w, Eigen::Vector
   const auto& im = *impl_;
   const FluxVector v = im.space.free_to_full(x);
   for (std::size_t e = 0; e < im.emus.size(); ++e)
-    if (w.sims[e].simulate(v, im.inputs[e], w.out[e], jacobian ? &w.jac[e] : nullptr) != SimulationStatus::ok) return false;
+    if (w.sims[e].simulate(v, im.inputs[e], w.out[e], jacobian ? &w.jac[e] : nullptr) != isotope::SimulationStatus::ok) return false;
   const auto nm = static_cast<Eigen::Index>(im.entries.size());
   r.resize(n_measurements());
   if (jacobian) jacobian->resize(n_measurements(), im.space.n_free());
@@ -381,7 +381,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     for (auto& z : starts) {
       if (((im.g * z - im.h).array() <= 1e-6).all()) continue;  // a flux table's rounding is no violation
       if (!centre) {
-        auto sampler = AchrSampler::create(im.polytope);
+        auto sampler = sampling::AchrSampler::create(im.polytope);
         if (!sampler) return Result<FitResult>::failure(sampler.diagnostics());
         Eigen::VectorXd c = Eigen::VectorXd::Zero(nf);
         for (const auto& w : sampler.value().warmup()) c += w;
@@ -396,9 +396,9 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     }
   }
   if (options.starts > 0) {
-    AchrOptions ao;
+    sampling::AchrOptions ao;
     ao.seed = options.seed;
-    auto sampler = AchrSampler::create(im.polytope, ao);
+    auto sampler = sampling::AchrSampler::create(im.polytope, ao);
     if (!sampler) return Result<FitResult>::failure(sampler.diagnostics());
     // Uniform points put most exchange fluxes near the top of their range, where the
     // MIDs have equilibrated and hardly respond: each exchange flux is redrawn
@@ -417,7 +417,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
           const double hi = box.value().upper(k), lo = std::max(box.value().lower(k), options.exchange_floor * hi);
           const double reach = along(k, k - nnet);
           if (!(hi > lo) || !(lo > 0) || !(reach > 1e-9)) continue;  // fixed, or fixed by the equalities
-          const double target = lo * std::pow(hi / lo, uniform01(rng));
+          const double target = lo * std::pow(hi / lo, sampling::uniform01(rng));
           const Eigen::VectorXd y = x + along.col(k - nnet) * ((target - x(k)) / reach);
           if (im.polytope.contains(y, 1e-9)) x = y;
         }

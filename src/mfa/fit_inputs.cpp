@@ -119,7 +119,7 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
   auto tracers = io::load_tracer_table(in.experiments_source);
   if (!keep(tracers.diagnostics()) || !tracers) return failed({});
   in.experiments = tracers.value().experiments;
-  if (!keep(validate_experiments(in.model, in.experiments, in.experiments_source, tracers.value().lines))) return failed({});
+  if (!keep(isotope::validate_experiments(in.model, in.experiments, in.experiments_source, tracers.value().lines))) return failed({});
 
   // measurements: FreeFlux's MDV table, fluxion's table (or IsoCor's output), or mfapy's MDV sheet
   const std::string experiment = f.mfapy_experiment.empty() ? in.experiments.front().id : f.mfapy_experiment;
@@ -172,7 +172,7 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
                                 {FluxTerm{c, true, 1.0}},
                                 -kInfinity,
                                 f.exchange_max});
-  auto polytope = FluxPolytope::build(in.model, fs, in.constraints);
+  auto polytope = sampling::FluxPolytope::build(in.model, fs, in.constraints);
   if (!keep(polytope.diagnostics()) || !polytope) return failed({});
   if (auto conflict = polytope.value().conflicting_rows(); !conflict.empty()) {
     std::string rows;

@@ -23,10 +23,10 @@
 #include "dataset_parts.hpp"
 #include "hdf5_attributes.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 namespace fs = std::filesystem;
-using namespace sampling_detail;
+using namespace detail;
 
 namespace {
 
@@ -361,7 +361,7 @@ std::vector<Diagnostic> DatasetOptions::validate() const {
   return d.items();
 }
 
-DatasetGenerator::DatasetGenerator(const FluxSpace& space, FluxSetSampler& sampler, std::vector<TracedElement> elements,
+DatasetGenerator::DatasetGenerator(const FluxSpace& space, FluxSetSampler& sampler, std::vector<isotope::TracedElement> elements,
                                    std::vector<std::string> experiment_ids, DatasetOptions options)
     : space_(space), sampler_(sampler), elements_(std::move(elements)), options_(std::move(options)) {
   layout_ = make_mid_layout(elements_, experiment_ids);
@@ -453,8 +453,8 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   const long target = options_.rows;
 
   // per-thread simulators
-  std::vector<std::vector<EmuSimulator>> sims(static_cast<std::size_t>(r.threads));
-  std::vector<std::vector<MidSet>> outs(static_cast<std::size_t>(r.threads));
+  std::vector<std::vector<isotope::EmuSimulator>> sims(static_cast<std::size_t>(r.threads));
+  std::vector<std::vector<isotope::MidSet>> outs(static_cast<std::size_t>(r.threads));
   for (auto& s : sims)
     for (const auto& e : elements_) s.emplace_back(e.model);
   for (auto& o : outs) o.resize(elements_.size());
@@ -481,8 +481,8 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
         for (std::size_t i = begin; i < std::min(begin + 8, n); ++i) {
           double* row = mids.data() + i * n_mids;
           for (std::size_t e = 0; e < elements_.size(); ++e) {
-            MidSet& out = outs[t][e];
-            if (sims[t][e].simulate(sets[i], elements_[e].inputs, out) != SimulationStatus::ok) {
+            isotope::MidSet& out = outs[t][e];
+            if (sims[t][e].simulate(sets[i], elements_[e].inputs, out) != isotope::SimulationStatus::ok) {
               if (!failure[t] || failure[t]->first > i) failure[t] = {i, sims[t][e].message()};
               continue;
             }
@@ -787,4 +787,4 @@ Result<bool> write_shard_manifest(const std::string& directory, int ranks) {
   return Result<bool>::success(true);
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

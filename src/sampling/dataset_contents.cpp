@@ -10,10 +10,10 @@
 
 #include "hdf5_attributes.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 namespace fs = std::filesystem;
-using namespace sampling_detail;
+using namespace detail;
 
 // ---------------------------------------------------------------- layout
 
@@ -114,7 +114,7 @@ Result<DatasetProvenance> DatasetProvenance::from_json(const nlohmann::json& j) 
   return R::success(std::move(p));
 }
 
-MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids) {
+MidLayout make_mid_layout(const std::vector<isotope::TracedElement>& elements, const std::vector<std::string>& experiment_ids) {
   MidLayout layout;
   layout.experiments = experiment_ids;
   for (const auto& e : elements) {
@@ -207,4 +207,4 @@ Result<DatasetContents> read_dataset(const std::string& path, const ReadOptions&
   }
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

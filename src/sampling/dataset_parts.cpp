@@ -5,7 +5,7 @@
 #include <cstring>
 #include <fstream>
 
-namespace fluxion::sampling_detail {
+namespace fluxion::sampling::detail {
 
 namespace fs = std::filesystem;
 
@@ -149,4 +149,4 @@ bool read_part(const fs::path& path, std::size_t n_free, std::size_t n_full, std
   return true;
 }
 
-}  // namespace fluxion::sampling_detail
+}  // namespace fluxion::sampling::detail

@@ -11,7 +11,7 @@
 
 #include "fluxion/sampling/dataset.hpp"
 
-namespace fluxion::sampling_detail {
+namespace fluxion::sampling::detail {
 
 // SplitMix64's finaliser: the counter-based draws and the parts' checksum mix with it
 inline std::uint64_t mix64(std::uint64_t x) {
@@ -48,4 +48,4 @@ std::optional<std::string> write_part(const std::filesystem::path& path, const P
 bool read_part(const std::filesystem::path& path, std::size_t n_free, std::size_t n_full, std::size_t n_mids, MidPrecision precision, Part& p,
                PartBuffers& buffers, std::string& why);
 
-}  // namespace fluxion::sampling_detail
+}  // namespace fluxion::sampling::detail

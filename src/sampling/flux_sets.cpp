@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 std::vector<Diagnostic> FluxSetOptions::validate() const {
   Diagnostics d("flux sampling options");
@@ -212,4 +212,4 @@ bool FluxSetSampler::draw(FluxVector& v) {
   return false;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

@@ -10,7 +10,7 @@
 
 #include "fluxion/io/hdf5_handle.hpp"
 
-namespace fluxion::sampling_detail {
+namespace fluxion::sampling::detail {
 
 using H5Id = io::hdf5::Handle;
 using H5Error = io::hdf5::Error;
@@ -76,4 +76,4 @@ inline std::vector<std::string> read_strings_attribute(hid_t object, const char*
   return out;
 }
 
-}  // namespace fluxion::sampling_detail
+}  // namespace fluxion::sampling::detail

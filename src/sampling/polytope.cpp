@@ -6,7 +6,7 @@
 #include <cmath>
 #include <sstream>
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 namespace {
 
@@ -241,4 +241,4 @@ Result<FluxPolytope::Box> FluxPolytope::bounding_box() const {
   return Result<Box>::success(std::move(box));
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

@@ -6,7 +6,7 @@
 #include "fluxion/core/format.hpp"
 #include "fluxion/io/constraint_table.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 const OptionTable<SamplerSettings>& SamplerSettings::table() {
   using S = SamplerSettings;
@@ -128,4 +128,4 @@ std::vector<std::pair<std::string, std::string>> sampler_record(const SamplerSet
   return out;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

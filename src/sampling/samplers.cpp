@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 Result<RejectionSampler> RejectionSampler::create(const FluxPolytope& polytope, std::uint64_t seed) {
   auto full_box = polytope.bounding_box();  // feasibility and boundedness, with named errors
@@ -176,4 +176,4 @@ Eigen::VectorXd AchrSampler::next() {
   return x_;
 }
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

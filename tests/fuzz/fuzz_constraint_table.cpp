@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto constraints = fluxion::io::read_constraint_table(text, "fuzz", space);
   if (constraints.ok() && constraints.value().size() < 20) {
-    auto p = fluxion::FluxPolytope::build(model, space, constraints.value());
+    auto p = fluxion::sampling::FluxPolytope::build(model, space, constraints.value());
     if (p.ok()) (void)p.value().bounding_box();
   }
   return 0;

@@ -8,12 +8,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto table = fluxion::parse_isotope_table(text, "fuzz");
+  auto table = fluxion::isotope::parse_isotope_table(text, "fuzz");
   if (table.ok()) {
-    fluxion::CorrectionOptions o;
+    fluxion::isotope::CorrectionOptions o;
     o.formula = "C3H7NO2S";
     o.isotopes = table.value();
-    (void)fluxion::correction_matrix(o, 8);
+    (void)fluxion::isotope::correction_matrix(o, 8);
   }
   return 0;
 }

@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
-  auto net = fluxion::read_keras_dense(path, std::string(FLUXION_SOURCE_DIR) + "/tests/data/mlflux/Simple_ANN.h5");
+  auto net = fluxion::learn::read_keras_dense(path, std::string(FLUXION_SOURCE_DIR) + "/tests/data/mlflux/Simple_ANN.h5");
   if (net.ok() && net.value().weights.size() != net.value().biases.size()) __builtin_trap();
   return 0;
 }

@@ -11,9 +11,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto table = fluxion::io::read_tracer_table(text, "fuzz");
   if (table.ok()) {
     static const auto model = fluxion::io::load_model("ccm");
-    (void)fluxion::validate_experiments(model.value(), table.value().experiments, "fuzz", table.value().lines);
+    (void)fluxion::isotope::validate_experiments(model.value(), table.value().experiments, "fuzz", table.value().lines);
     (void)fluxion::io::write_tracer_table(table.value().experiments);
   }
-  (void)fluxion::parse_label(text);
+  (void)fluxion::isotope::parse_label(text);
   return 0;
 }

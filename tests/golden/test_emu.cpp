@@ -22,7 +22,7 @@ const std::string kData = FLUXION_SHARED_DATA;
 struct Network {
   Model model;
   FluxSpace space;
-  EmuModel emu;
+  isotope::EmuModel emu;
 };
 
 Network network(const std::string& source, Element element = Element::C, std::vector<std::string> measured = {}) {
@@ -30,18 +30,18 @@ Network network(const std::string& source, Element element = Element::C, std::ve
   EXPECT_TRUE(m.ok()) << m.message();
   auto fs = FluxSpace::build(m.value());
   EXPECT_TRUE(fs.ok()) << fs.message();
-  EmuOptions o;
+  isotope::EmuOptions o;
   o.element = element;
   o.measured = std::move(measured);
-  auto emu = EmuModel::compile(m.value(), fs.value(), o);
+  auto emu = isotope::EmuModel::compile(m.value(), fs.value(), o);
   EXPECT_TRUE(emu.ok()) << emu.message();
   return {m.value(), fs.value(), emu.value()};
 }
 
-TracerExperiment experiment(const std::string& id, std::vector<std::tuple<std::string, std::string, double>> parts) {
-  TracerExperiment ex{id, {}};
+isotope::TracerExperiment experiment(const std::string& id, std::vector<std::tuple<std::string, std::string, double>> parts) {
+  isotope::TracerExperiment ex{id, {}};
   for (auto& [substrate, label, fraction] : parts) {
-    auto l = parse_label(label);
+    auto l = isotope::parse_label(label);
     EXPECT_TRUE(l.ok()) << l.message();
     ex.components.push_back({substrate, l.value(), fraction, 1.0});
   }
@@ -71,8 +71,8 @@ TEST(Emu, SimpleToyMatchesClosedFormOverAGrid) {
   Network s = network("simple");
   auto inputs = s.emu.inputs({experiment("e1", {{"molA", "[1-13C1]", 1.0}})});
   ASSERT_TRUE(inputs.ok()) << inputs.message();
-  EmuSimulator sim(s.emu);
-  MidSet mids;
+  isotope::EmuSimulator sim(s.emu);
+  isotope::MidSet mids;
   const auto ids = s.emu.measured_ids();
   const auto b = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), "molB") - ids.begin());
   const auto dd = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), "molD") - ids.begin());
@@ -86,7 +86,7 @@ TEST(Emu, SimpleToyMatchesClosedFormOverAGrid) {
         const double v1 = v.net(0);
         v.net /= v1;  // v1 = 1
         v.exchange /= v1;
-        ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok) << sim.message();
+        ASSERT_EQ(sim.simulate(v, inputs.value(), mids), isotope::SimulationStatus::ok) << sim.message();
         const double b1 = mids.mid(0, b)[1], d1 = mids.mid(0, dd)[1];
         const double v2_net = v.net(1), v2_rev = v.exchange(1) - std::min(0.0, v2_net);
         EXPECT_NEAR((1 - b1) / (b1 - d1), v2_rev, 1e-9 * std::max(1.0, v2_rev));
@@ -106,9 +106,9 @@ TEST(Emu, EmuPaperToyGlutamate) {
   EXPECT_LT(s.space.steady_state_residual(v.net), 1e-12);
   auto inputs = s.emu.inputs({experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}})});
   ASSERT_TRUE(inputs.ok()) << inputs.message();
-  EmuSimulator sim(s.emu);
-  MidSet mids;
-  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok) << sim.message();
+  isotope::EmuSimulator sim(s.emu);
+  isotope::MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), isotope::SimulationStatus::ok) << sim.message();
   const std::vector<double> published = {0.3464, 0.2695, 0.2708, 0.0807, 0.0286, 0.0039};
   auto glu = mids.mid(0, 0);
   ASSERT_EQ(glu.size(), published.size());
@@ -142,9 +142,9 @@ TEST(Emu, MfapyOneWayReactionWithNegativeLowerBoundStaysOneWay) {
   const FluxVector v = tca_toy_fluxes(s, 1.0);
   auto inputs = s.emu.inputs({experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}})});
   ASSERT_TRUE(inputs.ok()) << inputs.message();
-  EmuSimulator sim(s.emu);
-  MidSet mids;
-  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok) << sim.message();
+  isotope::EmuSimulator sim(s.emu);
+  isotope::MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), isotope::SimulationStatus::ok) << sim.message();
   EXPECT_NEAR(mids.mid(0, 0)[0], 0.3464, 0.00005);
   std::filesystem::remove(tmp);
 }
@@ -158,21 +158,21 @@ TEST(Emu, NaturalAbundanceConventionMatchesFreeFluxToy) {
   Network s = network(path, Element::C, {"Glu"});
   const FluxVector v = tca_toy_fluxes(s, 0.1);
   const auto ex = experiment("e", {{"AcCoA", "[2-13C1]", 0.25}, {"AcCoA", "[1,2-13C2]", 0.25}});
-  SubstrateLabelling natural;
+  isotope::SubstrateLabelling natural;
   natural.natural_abundance = {"*"};
   auto inputs = s.emu.inputs({ex}, natural);
   ASSERT_TRUE(inputs.ok()) << inputs.message();
-  EmuSimulator sim(s.emu);
-  MidSet mids;
-  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok);
+  isotope::EmuSimulator sim(s.emu);
+  isotope::MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), isotope::SimulationStatus::ok);
   const std::vector<double> freeflux = {0.328, 0.276, 0.274, 0.088, 0.03, 0.004};  // freeflux/toy/measured_MDVs.tsv
   for (std::size_t k = 0; k < freeflux.size(); ++k) EXPECT_NEAR(mids.mid(0, 0)[k], freeflux[k], 0.0005) << "M+" << k;
   // all substrates unlabelled: M+0 is 0.9893^5 with natural abundance, 1 without
-  auto plain = s.emu.inputs({TracerExperiment{"u", {}}}, natural);
-  ASSERT_EQ(sim.simulate(v, plain.value(), mids), SimulationStatus::ok);
+  auto plain = s.emu.inputs({isotope::TracerExperiment{"u", {}}}, natural);
+  ASSERT_EQ(sim.simulate(v, plain.value(), mids), isotope::SimulationStatus::ok);
   EXPECT_NEAR(mids.mid(0, 0)[0], std::pow(0.9893, 5), 1e-12);
-  auto none = s.emu.inputs({TracerExperiment{"u", {}}});
-  ASSERT_EQ(sim.simulate(v, none.value(), mids), SimulationStatus::ok);
+  auto none = s.emu.inputs({isotope::TracerExperiment{"u", {}}});
+  ASSERT_EQ(sim.simulate(v, none.value(), mids), isotope::SimulationStatus::ok);
   EXPECT_NEAR(mids.mid(0, 0)[0], 1.0, 1e-12);
 }
 
@@ -182,7 +182,7 @@ namespace {
 // Every metabolite's state is the distribution over all 2^n labelling patterns of its
 // atoms; each one-way reaction maps reactant patterns to product patterns bit by bit.
 std::map<std::string, std::vector<double>> isotopomer_mids(const Model& m, const FluxSpace& fs, const FluxVector& v,
-                                                           const TracerExperiment& ex,
+                                                           const isotope::TracerExperiment& ex,
                                                            const std::vector<std::string>& fragments) {
   const std::size_t C = static_cast<std::size_t>(Element::C);
   std::vector<std::vector<double>> x(m.metabolites.size());
@@ -289,12 +289,12 @@ std::map<std::string, std::vector<double>> isotopomer_mids(const Model& m, const
   return mids;
 }
 
-void expect_matches_isotopomers(Network& s, const FluxVector& v, const TracerExperiment& ex) {
+void expect_matches_isotopomers(Network& s, const FluxVector& v, const isotope::TracerExperiment& ex) {
   auto inputs = s.emu.inputs({ex});
   ASSERT_TRUE(inputs.ok()) << inputs.message();
-  EmuSimulator sim(s.emu);
-  MidSet mids;
-  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok) << sim.message();
+  isotope::EmuSimulator sim(s.emu);
+  isotope::MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), isotope::SimulationStatus::ok) << sim.message();
   const auto reference = isotopomer_mids(s.model, s.space, v, ex, s.emu.measured_ids());
   const auto ids = s.emu.measured_ids();
   for (std::size_t k = 0; k < ids.size(); ++k) {
@@ -335,8 +335,8 @@ TEST(Emu, BuiltinModelsGiveDistributions) {
     ASSERT_TRUE(table.ok());
     auto inputs = s.emu.inputs(table.value().experiments);
     ASSERT_TRUE(inputs.ok()) << inputs.message();
-    EmuSimulator sim(s.emu);
-    MidSet mids;
+    isotope::EmuSimulator sim(s.emu);
+    isotope::MidSet mids;
     int accepted = 0;
     for (int attempt = 0; attempt < 200000 && accepted < 20; ++attempt) {
       Eigen::VectorXd free(s.space.n_free());
@@ -354,7 +354,7 @@ TEST(Emu, BuiltinModelsGiveDistributions) {
         if (!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) directions = false;
       }
       if (!directions) continue;
-      if (sim.simulate(v, inputs.value(), mids) != SimulationStatus::ok) continue;
+      if (sim.simulate(v, inputs.value(), mids) != isotope::SimulationStatus::ok) continue;
       ++accepted;
       for (int x = 0; x < mids.n_experiments; ++x)
         for (std::size_t k = 0; k < mids.offsets.size(); ++k) {
@@ -390,10 +390,10 @@ TEST(Emu, HydrogenLeakExchangesWithSolvent) {
   ASSERT_TRUE(m.ok()) << m.message();
   auto fs = FluxSpace::build(m.value());
   ASSERT_TRUE(fs.ok()) << fs.message();
-  EmuOptions o;
+  isotope::EmuOptions o;
   o.element = Element::H;
   o.measured = {"A[1]", "B[1]", "B[2]"};
-  auto emu = EmuModel::compile(m.value(), fs.value(), o);
+  auto emu = isotope::EmuModel::compile(m.value(), fs.value(), o);
   ASSERT_TRUE(emu.ok()) << emu.message();
   const double h = 0.4, e = 0.7, x = 2.5;
   auto inputs = emu.value().inputs({experiment("e", {{"Hin", "[1-2H1]", h}})});
@@ -404,9 +404,9 @@ TEST(Emu, HydrogenLeakExchangesWithSolvent) {
   v.net << 1, 1, 1, 50, 50, 0;
   v.exchange(1) = e;
   v.exchange(5) = x;
-  EmuSimulator sim(emu.value());
-  MidSet mids;
-  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), SimulationStatus::ok) << sim.message();
+  isotope::EmuSimulator sim(emu.value());
+  isotope::MidSet mids;
+  ASSERT_EQ(sim.simulate(v, inputs.value(), mids), isotope::SimulationStatus::ok) << sim.message();
   const double vf = 1 + e, vb = e;
   Eigen::Matrix3d a;  // unknowns A, B, H
   a << 1 + vb + x, -vb, -x,  //

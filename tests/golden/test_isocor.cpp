@@ -34,7 +34,7 @@ struct Case {
 }  // namespace
 
 TEST(IsoCor, ReproducesTheV1ExampleOutput) {
-  auto isotopes = parse_isotope_table(kIsoCorV1Isotopes, "Isotopes.dat");
+  auto isotopes = isotope::parse_isotope_table(kIsoCorV1Isotopes, "Isotopes.dat");
   ASSERT_TRUE(isotopes.ok()) << isotopes.message();
   const std::vector<Case> cases = {
       {"Fum", "C4H3O4", {3.76e5, 2.35e5, 1.27e5, 1.43e5, 4.00e4}, {0.42733, 0.24642, 0.12782, 0.15603, 0.04241}, 0.2849},
@@ -45,15 +45,15 @@ TEST(IsoCor, ReproducesTheV1ExampleOutput) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.metabolite);
-    CorrectionOptions o;
+    isotope::CorrectionOptions o;
     o.tracer = Element::C;
     o.formula = c.formula;
     o.purity = 0.99;
     o.tracer_natural_abundance = true;
     o.isotopes = isotopes.value();
-    auto m = correction_matrix(o, static_cast<int>(c.areas.size()));
+    auto m = isotope::correction_matrix(o, static_cast<int>(c.areas.size()));
     ASSERT_TRUE(m.ok()) << m.message();
-    const CorrectedMid r = correct_intensities(m.value(), c.areas);
+    const isotope::CorrectedMid r = isotope::correct_intensities(m.value(), c.areas);
     ASSERT_EQ(r.fractions.size(), c.fractions.size());
     for (std::size_t i = 0; i < c.fractions.size(); ++i) EXPECT_NEAR(r.fractions[i], c.fractions[i], 5e-6 + 1e-6) << "M+" << i;
     EXPECT_NEAR(r.mean_enrichment, c.mean_enrichment, 5e-5 + 1e-6);  // printed with 4 decimals (3 for aKG)
@@ -64,30 +64,30 @@ TEST(IsoCor, ReproducesTheV1ExampleOutput) {
 // of E4P, 8 hydrogens: 0.50562 against 0.50575): the table matters at the precision
 // IsoCor reports, far below a typical MID standard deviation (0.01).
 TEST(IsoCor, BuiltInAbundancesStayClose) {
-  CorrectionOptions o;
+  isotope::CorrectionOptions o;
   o.formula = "C4H8O4";
   o.purity = 0.99;
-  auto m = correction_matrix(o, 5);
+  auto m = isotope::correction_matrix(o, 5);
   ASSERT_TRUE(m.ok());
-  const CorrectedMid r = correct_intensities(m.value(), std::vector<double>{854, 10200, 7760, 1730, 320});
+  const isotope::CorrectedMid r = isotope::correct_intensities(m.value(), std::vector<double>{854, 10200, 7760, 1730, 320});
   const std::vector<double> isocor = {0.03802, 0.50575, 0.37111, 0.07326, 0.01186};
   for (std::size_t i = 0; i < isocor.size(); ++i) EXPECT_NEAR(r.fractions[i], isocor[i], 2e-4);
 }
 
 TEST(IsotopeTable, ErrorsNameLineAndColumn) {
-  auto bad = parse_isotope_table("C 0.9893 0.0107\nH 0.99 x\n", "iso.dat");
+  auto bad = isotope::parse_isotope_table("C 0.9893 0.0107\nH 0.99 x\n", "iso.dat");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("iso.dat:2:8"), std::string::npos) << bad.message();
   EXPECT_NE(bad.message().find("'x'"), std::string::npos);
-  auto sum = parse_isotope_table("C 0.9 0.0107\n", "iso.dat");
+  auto sum = isotope::parse_isotope_table("C 0.9 0.0107\n", "iso.dat");
   ASSERT_FALSE(sum.ok());
   EXPECT_NE(sum.message().find("sum to"), std::string::npos) << sum.message();
-  EXPECT_FALSE(parse_isotope_table("C 1\nC 1\n", "iso.dat").ok());        // twice
-  EXPECT_FALSE(parse_isotope_table("c 1\n", "iso.dat").ok());             // not a symbol
-  EXPECT_FALSE(parse_isotope_table("# only a comment\n", "iso.dat").ok());  // empty
+  EXPECT_FALSE(isotope::parse_isotope_table("C 1\nC 1\n", "iso.dat").ok());        // twice
+  EXPECT_FALSE(isotope::parse_isotope_table("c 1\n", "iso.dat").ok());             // not a symbol
+  EXPECT_FALSE(isotope::parse_isotope_table("# only a comment\n", "iso.dat").ok());  // empty
   // a new element becomes usable in formulas
-  auto se = parse_isotope_table("Se 0.0089 0 0.0937 0.0763 0.2377 0 0.4961 0 0.0873\n", "iso.dat");
+  auto se = isotope::parse_isotope_table("Se 0.0089 0 0.0937 0.0763 0.2377 0 0.4961 0 0.0873\n", "iso.dat");
   ASSERT_TRUE(se.ok()) << se.message();
-  EXPECT_FALSE(parse_formula("C3Se").ok());
-  EXPECT_TRUE(parse_formula("C3Se", &se.value()).ok());
+  EXPECT_FALSE(isotope::parse_formula("C3Se").ok());
+  EXPECT_TRUE(isotope::parse_formula("C3Se", &se.value()).ok());
 }

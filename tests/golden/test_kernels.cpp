@@ -141,7 +141,7 @@ TEST(Tracers, BuiltinExperimentsMatchMlFluxBitStrings) {
   // glycolysis: [1,2-13C2] on the carbons, deuterium on hydrogen 5 (atom 'e' of glucose)
   auto glyc = io::load_tracer_table("glycolysis");
   ASSERT_TRUE(glyc.ok());
-  const Label& l = glyc.value().experiments.at(0).components.at(0).label;
+  const isotope::Label& l = glyc.value().experiments.at(0).components.at(0).label;
   EXPECT_EQ(l.bits(Element::C, 6).value(), (std::vector<std::uint8_t>{1, 1, 0, 0, 0, 0}));
   EXPECT_EQ(l.bits(Element::H, 7).value(), (std::vector<std::uint8_t>{0, 0, 0, 0, 1, 0, 0}));
 }

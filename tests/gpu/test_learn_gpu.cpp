@@ -10,16 +10,16 @@ using namespace fluxion;
 // A package trained on the GPU predicts on the CPU like one trained there: close, not
 // bit for bit (GPU kernels round differently).
 TEST(FluxPredictorGpu, TrainsOnCudaAndPredictsOnTheCpu) {
-  TrainOptions o;
+  learn::TrainOptions o;
   o.hidden = {64, 32};
   o.epochs = 10;
   o.batch = 64;
   o.progress = false;
   o.device = "cuda";
-  const DatasetContents d = test_support::simple_dataset(1000);
-  TrainingHistory h;
-  auto p = FluxPredictor::train(d, o, h);
-  if (!torch_has_cuda()) {
+  const sampling::DatasetContents d = test_support::simple_dataset(1000);
+  learn::TrainingHistory h;
+  auto p = learn::FluxPredictor::train(d, o, h);
+  if (!learn::torch_has_cuda()) {
     ASSERT_FALSE(p.ok());
     EXPECT_NE(p.message().find("no CUDA device"), std::string::npos) << p.message();
     GTEST_SKIP() << "no CUDA device";
@@ -27,8 +27,8 @@ TEST(FluxPredictorGpu, TrainsOnCudaAndPredictsOnTheCpu) {
   ASSERT_TRUE(p.ok()) << p.message();
   EXPECT_EQ(p.value().manifest()["training"]["device"], "cuda");
   o.device = "cpu";
-  TrainingHistory hc;
-  auto c = FluxPredictor::train(d, o, hc);
+  learn::TrainingHistory hc;
+  auto c = learn::FluxPredictor::train(d, o, hc);
   ASSERT_TRUE(c.ok());
   const Eigen::MatrixXd probe = d.mids.topRows(20);
   EXPECT_LT((p.value().predict(probe) - c.value().predict(probe)).cwiseAbs().maxCoeff(), 0.5);

@@ -20,8 +20,8 @@ TEST(ProjectionGpu, CudaMatchesCpu) {
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<double> u(0.0, 10.0);
   const Eigen::MatrixXd refs = Eigen::MatrixXd::NullaryExpr(5, 1000, [&] { return u(rng); });
-  auto g = apply_projection_on(p.value(), refs, "cuda");
-  if (!torch_has_cuda()) {
+  auto g = learn::apply_projection_on(p.value(), refs, "cuda");
+  if (!learn::torch_has_cuda()) {
     ASSERT_FALSE(g.ok());
     EXPECT_NE(g.message().find("no CUDA device"), std::string::npos) << g.message();
     GTEST_SKIP() << "no CUDA device";

@@ -59,7 +59,7 @@ TEST(ConstraintTable, ReadsTheSheetForms) {
   EXPECT_EQ(c[4].lower, -0.5);
   EXPECT_NE(c[4].name.find("c.txt line 6"), std::string::npos) << c[4].name;
   // the meaning, checked through the polytope: v2 ends up in [0.2, 0.9]
-  auto p = FluxPolytope::build(s.model, s.space, c);
+  auto p = sampling::FluxPolytope::build(s.model, s.space, c);
   ASSERT_TRUE(p.ok()) << p.message();
   Eigen::VectorXd v2 = Eigen::VectorXd::Zero(p.value().dimension());
   v2.head(s.space.n_free_net()) = s.space.net_kernel().row(col(s.space, "v2")).transpose();

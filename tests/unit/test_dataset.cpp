@@ -21,9 +21,9 @@ namespace {
 struct Fixture {
   Model model;
   FluxSpace space;
-  std::vector<TracedElement> elements;
+  std::vector<isotope::TracedElement> elements;
   std::vector<std::string> experiments;
-  std::optional<FluxSetSampler> sampler;
+  std::optional<sampling::FluxSetSampler> sampler;
 
   explicit Fixture(const std::string& name) {
     auto m = io::load_model(name);
@@ -35,10 +35,10 @@ struct Fixture {
     auto table = io::load_tracer_table(name);
     EXPECT_TRUE(table.ok()) << table.message();
     for (const auto& e : table.value().experiments) experiments.push_back(e.id);
-    for (Element el : labelled_elements(table.value().experiments)) {
-      EmuOptions eo;
+    for (Element el : isotope::labelled_elements(table.value().experiments)) {
+      isotope::EmuOptions eo;
       eo.element = el;
-      auto emu = EmuModel::compile(model, space, eo);
+      auto emu = isotope::EmuModel::compile(model, space, eo);
       EXPECT_TRUE(emu.ok()) << emu.message();
       auto inputs = emu.value().inputs(table.value().experiments);
       EXPECT_TRUE(inputs.ok()) << inputs.message();
@@ -46,12 +46,12 @@ struct Fixture {
     }
   }
 
-  DatasetGenerator make(const DatasetOptions& options, FluxSetOptions so = {}) {
-    if (so.exchange == ExchangeSampling::uniform) so.exchange = ExchangeSampling::log_uniform;
-    auto s = FluxSetSampler::create(model, space, {}, so);
+  sampling::DatasetGenerator make(const sampling::DatasetOptions& options, sampling::FluxSetOptions so = {}) {
+    if (so.exchange == sampling::ExchangeSampling::uniform) so.exchange = sampling::ExchangeSampling::log_uniform;
+    auto s = sampling::FluxSetSampler::create(model, space, {}, so);
     EXPECT_TRUE(s.ok()) << s.message();
     sampler.emplace(std::move(s.value()));
-    return DatasetGenerator(space, *sampler, elements, experiments, options);
+    return sampling::DatasetGenerator(space, *sampler, elements, experiments, options);
   }
 };
 
@@ -64,23 +64,23 @@ struct TempDir {
   std::string str(const std::string& sub = "") const { return (sub.empty() ? path : path / sub).string(); }
 };
 
-DatasetSummary generate(Fixture& f, const DatasetOptions& o, const std::string& dir, DatasetRun run = {}, bool resume = false) {
+sampling::DatasetSummary generate(Fixture& f, const sampling::DatasetOptions& o, const std::string& dir, sampling::DatasetRun run = {}, bool resume = false) {
   auto g = f.make(o);
   auto p = g.prepare(dir, resume);
   EXPECT_TRUE(p.ok()) << p.message();
   run.progress = false;
   auto s = g.run(dir, run);
   EXPECT_TRUE(s.ok()) << s.message();
-  return s.ok() ? s.value() : DatasetSummary{};
+  return s.ok() ? s.value() : sampling::DatasetSummary{};
 }
 
-DatasetContents contents(const std::string& file) {
-  auto c = read_dataset(file);
+sampling::DatasetContents contents(const std::string& file) {
+  auto c = sampling::read_dataset(file);
   EXPECT_TRUE(c.ok()) << c.message();
-  return c.ok() ? c.value() : DatasetContents{};
+  return c.ok() ? c.value() : sampling::DatasetContents{};
 }
 
-void expect_same(const DatasetContents& a, const DatasetContents& b) {
+void expect_same(const sampling::DatasetContents& a, const sampling::DatasetContents& b) {
   ASSERT_EQ(a.rows, b.rows);
   EXPECT_EQ(a.draw, b.draw);
   EXPECT_EQ(a.row, b.row);
@@ -106,13 +106,13 @@ TEST(Dataset, LayoutOfEveryBuiltInModelIsMlFluxs) {
       {"simple", 120, 4, 5}, {"glycolysis", 192, 8, 24}, {"glyppp", 3456, 8, 18}, {"ccm", 4800, 8, 30}};
   for (const auto& [name, size, width, fields] : expected) {
     Fixture f(name);
-    const MidLayout layout = make_mid_layout(f.elements, f.experiments);
+    const sampling::MidLayout layout = sampling::make_mid_layout(f.elements, f.experiments);
     EXPECT_EQ(layout.size(), size) << name;
     EXPECT_EQ(layout.width, width) << name;
     EXPECT_EQ(layout.fields.size(), fields) << name;
   }
   Fixture simple("simple");
-  const MidLayout l = make_mid_layout(simple.elements, simple.experiments);
+  const sampling::MidLayout l = sampling::make_mid_layout(simple.elements, simple.experiments);
   std::vector<std::string> order;
   for (const auto& field : l.fields) order.push_back(field.metabolite);
   EXPECT_EQ(order, (std::vector<std::string>{"molB", "molC", "molD", "molE", "molF"}));
@@ -122,16 +122,16 @@ TEST(Dataset, LayoutOfEveryBuiltInModelIsMlFluxs) {
 TEST(Dataset, RowsAreTheSimulatedMidsOfTheirFluxes) {
   Fixture f("glycolysis");  // carbon and hydrogen fields
   TempDir dir("rows");
-  DatasetOptions o;
+  sampling::DatasetOptions o;
   o.rows = 60;
   o.part_rows = 25;
-  o.precision = MidPrecision::float64;
+  o.precision = sampling::MidPrecision::float64;
   generate(f, o, dir.str(), {.threads = 2});
-  const DatasetContents c = contents(dir.str("dataset.h5"));
+  const sampling::DatasetContents c = contents(dir.str("dataset.h5"));
   ASSERT_EQ(c.rows, 60);
-  const MidLayout layout = make_mid_layout(f.elements, f.experiments);
+  const sampling::MidLayout layout = sampling::make_mid_layout(f.elements, f.experiments);
   ASSERT_EQ(c.mids.cols(), static_cast<Eigen::Index>(layout.size()));
-  std::vector<EmuSimulator> sims;
+  std::vector<isotope::EmuSimulator> sims;
   for (const auto& e : f.elements) sims.emplace_back(e.model);
   double worst = 0;
   for (Eigen::Index r = 0; r < c.rows; ++r) {
@@ -139,8 +139,8 @@ TEST(Dataset, RowsAreTheSimulatedMidsOfTheirFluxes) {
     EXPECT_LT(f.space.steady_state_residual(v.net), 1e-9);
     std::size_t field = 0;
     for (std::size_t e = 0; e < f.elements.size(); ++e) {
-      MidSet out;
-      ASSERT_EQ(sims[e].simulate(v, f.elements[e].inputs, out), SimulationStatus::ok);
+      isotope::MidSet out;
+      ASSERT_EQ(sims[e].simulate(v, f.elements[e].inputs, out), isotope::SimulationStatus::ok);
       for (std::size_t k = 0; k < out.offsets.size(); ++k, ++field)
         for (int x = 0; x < out.n_experiments; ++x) {
           const auto mid = out.mid(x, k);
@@ -161,7 +161,7 @@ TEST(Dataset, RowsAreTheSimulatedMidsOfTheirFluxes) {
 
 TEST(Dataset, SameContentsWithOneOrTwoThreadsAndAfterAnInterruption) {
   Fixture f("ccm");
-  DatasetOptions o;
+  sampling::DatasetOptions o;
   o.rows = 90;
   o.part_rows = 20;
   o.seed = 7;
@@ -170,7 +170,7 @@ TEST(Dataset, SameContentsWithOneOrTwoThreadsAndAfterAnInterruption) {
   EXPECT_TRUE(s1.complete);
   EXPECT_EQ(s1.parts_written, 5);
   generate(f, o, two.str(), {.threads = 2});
-  const DatasetContents a = contents(one.str("dataset.h5")), b = contents(two.str("dataset.h5"));
+  const sampling::DatasetContents a = contents(one.str("dataset.h5")), b = contents(two.str("dataset.h5"));
   expect_same(a, b);
   EXPECT_EQ(file_bytes(one.str("dataset.h5")), file_bytes(two.str("dataset.h5")));  // no timestamps in the file
 
@@ -190,7 +190,7 @@ TEST(Dataset, SameContentsWithOneOrTwoThreadsAndAfterAnInterruption) {
   }
   // with other settings too
   {
-    DatasetOptions other = o;
+    sampling::DatasetOptions other = o;
     other.seed = 8;
     auto g = f.make(other);
     auto p = g.prepare(cut.str(), true);
@@ -211,7 +211,7 @@ TEST(Dataset, SameContentsWithOneOrTwoThreadsAndAfterAnInterruption) {
 
 TEST(Dataset, CorruptPartsAreSimulatedAgain) {
   Fixture f("simple");
-  DatasetOptions o;
+  sampling::DatasetOptions o;
   o.rows = 50;
   o.part_rows = 10;
   TempDir whole("whole"), cut("corrupt");
@@ -230,12 +230,12 @@ TEST(Dataset, CorruptPartsAreSimulatedAgain) {
 
 TEST(Dataset, ShardsOfTwoRanksHoldTheRowsOfOneProcess) {
   Fixture f("simple");
-  DatasetOptions o;
+  sampling::DatasetOptions o;
   o.rows = 95;
   o.part_rows = 10;
   TempDir single("single"), sharded("sharded");
   generate(f, o, single.str());
-  const DatasetContents all = contents(single.str("dataset.h5"));
+  const sampling::DatasetContents all = contents(single.str("dataset.h5"));
   for (int rank = 0; rank < 2; ++rank) {
     auto g = f.make(o);
     if (rank == 0) {
@@ -245,11 +245,11 @@ TEST(Dataset, ShardsOfTwoRanksHoldTheRowsOfOneProcess) {
     ASSERT_TRUE(s.ok()) << s.message();
     EXPECT_EQ(s.value().rows, 95);
   }
-  ASSERT_TRUE(write_shard_manifest(sharded.str(), 2).ok());
+  ASSERT_TRUE(sampling::write_shard_manifest(sharded.str(), 2).ok());
   long seen = 0;
   std::vector<std::uint64_t> train, validation, test;
   for (int rank = 0; rank < 2; ++rank) {
-    const DatasetContents c = contents(sharded.str("shard-" + std::to_string(rank) + ".h5"));
+    const sampling::DatasetContents c = contents(sharded.str("shard-" + std::to_string(rank) + ".h5"));
     for (Eigen::Index i = 0; i < c.rows; ++i) {
       const auto r = static_cast<Eigen::Index>(c.row[static_cast<std::size_t>(i)]);
       EXPECT_EQ((r / 10) % 2, rank);  // parts alternate between the ranks
@@ -273,7 +273,7 @@ TEST(Dataset, ShardsOfTwoRanksHoldTheRowsOfOneProcess) {
 }
 
 TEST(Dataset, SplitIsMlFluxsAndAPartition) {
-  const Split s = split_rows(117077, 0.1, 0.1, 1);
+  const sampling::Split s = sampling::split_rows(117077, 0.1, 0.1, 1);
   EXPECT_EQ(s.train.size(), 93661u);
   EXPECT_EQ(s.validation.size(), 11708u);
   EXPECT_EQ(s.test.size(), 11708u);
@@ -281,18 +281,18 @@ TEST(Dataset, SplitIsMlFluxsAndAPartition) {
   for (const auto* list : {&s.train, &s.validation, &s.test})
     for (auto r : *list) ++seen[r];
   EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 117077);
-  EXPECT_NE(split_rows(1000, 0.1, 0.1, 1).test, split_rows(1000, 0.1, 0.1, 2).test);
-  EXPECT_EQ(split_rows(1000, 0.1, 0.1, 3).test, split_rows(1000, 0.1, 0.1, 3).test);
+  EXPECT_NE(sampling::split_rows(1000, 0.1, 0.1, 1).test, sampling::split_rows(1000, 0.1, 0.1, 2).test);
+  EXPECT_EQ(sampling::split_rows(1000, 0.1, 0.1, 3).test, sampling::split_rows(1000, 0.1, 0.1, 3).test);
 }
 
 TEST(Dataset, StreamEndsAtTheDrawBudgetWithCaps) {
   Fixture f("simple");
-  FluxSetOptions so;
+  sampling::FluxSetOptions so;
   so.max_draws = 400;
   so.capped_columns = {f.space.free_net_columns().front()};
   so.cap_bins = 4;
   so.cap_per_bin = 30;  // at most 120 of the 400 draws fit
-  DatasetOptions o;
+  sampling::DatasetOptions o;
   o.part_rows = 50;
   TempDir dir("budget");
   auto g = f.make(o, so);
@@ -309,17 +309,17 @@ TEST(Dataset, StreamEndsAtTheDrawBudgetWithCaps) {
 // reproducible as the rest.
 TEST(Dataset, DensityAcceptanceSpreadsTheMidsAndResumes) {
   Fixture f("simple");
-  DatasetOptions o;
+  sampling::DatasetOptions o;
   o.rows = 300;
   o.part_rows = 64;
   o.density_neighbours = 10;
   TempDir dense("dense"), plain("plain"), cut("dense_cut"), threads("dense_t2");
   const auto s = generate(f, o, dense.str());
   EXPECT_GT(s.density_rejections, 0);
-  DatasetOptions p = o;  //S  //S  //S
+  sampling::DatasetOptions p = o;  //S  //S  //S
   p.density_neighbours = 0;
   generate(f, p, plain.str());
-  const DatasetContents d = contents(dense.str("dataset.h5")), u = contents(plain.str("dataset.h5"));
+  const sampling::DatasetContents d = contents(dense.str("dataset.h5")), u = contents(plain.str("dataset.h5"));
   ASSERT_EQ(d.rows, 300);
   // The rule keeps a draw with probability ∝ its k-NN distance, so the kept rows' density
   // goes as p^(d/(d+1)) of the plain one (d: the MIDs' effective dimension): a mild
@@ -361,7 +361,7 @@ TEST(Dataset, ReadingRefusesWhatIsNotADataset) {
   TempDir dir("notds");
   fs::create_directories(dir.path);
   { std::ofstream(dir.str("x.h5")) << "not hdf5"; }
-  auto r = read_dataset(dir.str("x.h5"));
+  auto r = sampling::read_dataset(dir.str("x.h5"));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("not an HDF5 file"), std::string::npos);
 }

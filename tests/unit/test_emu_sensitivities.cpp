@@ -69,16 +69,16 @@ Eigen::VectorXd interior_point(const Model& m, const FluxSpace& fs, std::mt19937
 
 // `name` is a built-in model with its tracer table, or a model file with `tracers` (a
 // tracer table's text).
-void check(const std::string& name, Element element, const SubstrateLabelling& labelling = {},
+void check(const std::string& name, Element element, const isotope::SubstrateLabelling& labelling = {},
            const std::string& tracers = {}) {
   SCOPED_TRACE(name + " " + std::string(element_symbol(element)));
   auto m = io::load_model(name);
   ASSERT_TRUE(m.ok());
   auto fs = FluxSpace::build(m.value());
   ASSERT_TRUE(fs.ok());
-  EmuOptions o;
+  isotope::EmuOptions o;
   o.element = element;
-  auto emu = EmuModel::compile(m.value(), fs.value(), o);
+  auto emu = isotope::EmuModel::compile(m.value(), fs.value(), o);
   ASSERT_TRUE(emu.ok()) << emu.message();
   auto table = tracers.empty() ? io::load_tracer_table(name) : io::read_tracer_table(tracers, "tracers");
   ASSERT_TRUE(table.ok()) << table.message();
@@ -86,12 +86,12 @@ void check(const std::string& name, Element element, const SubstrateLabelling& l
   if (experiments.size() > 3) experiments.resize(3);
   auto inputs = emu.value().inputs(experiments, labelling);
   ASSERT_TRUE(inputs.ok()) << inputs.message();
-  EmuSimulator sim(emu.value());
+  isotope::EmuSimulator sim(emu.value());
   std::mt19937_64 rng(11);
   const Eigen::VectorXd free = interior_point(m.value(), fs.value(), rng);
-  MidSet mids, plus, minus;
+  isotope::MidSet mids, plus, minus;
   Eigen::MatrixXd jac;
-  ASSERT_EQ(sim.simulate(fs.value().free_to_full(free), inputs.value(), mids, &jac), SimulationStatus::ok) << sim.message();
+  ASSERT_EQ(sim.simulate(fs.value().free_to_full(free), inputs.value(), mids, &jac), isotope::SimulationStatus::ok) << sim.message();
   ASSERT_EQ(jac.rows(), static_cast<Eigen::Index>(mids.values.size()));
   ASSERT_EQ(jac.cols(), fs.value().n_free());
   double worst = 0.0;
@@ -104,8 +104,8 @@ void check(const std::string& name, Element element, const SubstrateLabelling& l
     Eigen::VectorXd fp = free, fm = free;
     fp(p) += h;
     fm(p) -= h;
-    ASSERT_EQ(sim.simulate(fs.value().free_to_full(fp), inputs.value(), plus), SimulationStatus::ok);
-    ASSERT_EQ(sim.simulate(fs.value().free_to_full(fm), inputs.value(), minus), SimulationStatus::ok);
+    ASSERT_EQ(sim.simulate(fs.value().free_to_full(fp), inputs.value(), plus), isotope::SimulationStatus::ok);
+    ASSERT_EQ(sim.simulate(fs.value().free_to_full(fm), inputs.value(), minus), isotope::SimulationStatus::ok);
     for (std::size_t i = 0; i < mids.values.size(); ++i) {
       const double fd = (plus.values[i] - minus.values[i]) / (2 * h);
       const double err = std::fabs(fd - jac(static_cast<Eigen::Index>(i), p));
@@ -121,9 +121,9 @@ void check(const std::string& name, Element element, const SubstrateLabelling& l
   for (std::size_t x = 0; x < experiments.size(); ++x) {
     auto alone = emu.value().inputs({experiments[x]}, labelling);
     ASSERT_TRUE(alone.ok());
-    MidSet single;
+    isotope::MidSet single;
     Eigen::MatrixXd single_jac;
-    ASSERT_EQ(sim.simulate(fs.value().free_to_full(free), alone.value(), single, &single_jac), SimulationStatus::ok);
+    ASSERT_EQ(sim.simulate(fs.value().free_to_full(free), alone.value(), single, &single_jac), isotope::SimulationStatus::ok);
     ASSERT_EQ(single.block, mids.block);
     for (std::size_t i = 0; i < single.block; ++i) {
       const std::size_t row = x * mids.block + i;
@@ -142,7 +142,7 @@ TEST(EmuSensitivities, MatchFiniteDifferencesGlycolysisCarbon) { check("glycolys
 TEST(EmuSensitivities, MatchFiniteDifferencesGlycolysisHydrogen) { check("glycolysis", Element::H); }
 TEST(EmuSensitivities, MatchFiniteDifferencesGlyppp) { check("glyppp", Element::C); }
 TEST(EmuSensitivities, MatchFiniteDifferencesCcmWithNaturalAbundance) {
-  SubstrateLabelling natural;
+  isotope::SubstrateLabelling natural;
   natural.natural_abundance = {"*"};
   check("ccm", Element::C, natural);
 }
@@ -158,7 +158,7 @@ TEST(EmuSensitivities, MatchFiniteDifferencesMfapyEcoliFragments) {
         "glc2\tSubsGlc\t[1,2-13C2]\t1.0\n");
 }
 TEST(EmuSensitivities, MatchFiniteDifferencesGlypppHydrogenWithLeaks) {
-  SubstrateLabelling natural;  // the GlyPPP tracers label carbon only: natural 2H gives the hydrogens something to trace
+  isotope::SubstrateLabelling natural;  // the GlyPPP tracers label carbon only: natural 2H gives the hydrogens something to trace
   natural.natural_abundance = {"*"};
   check("glyppp", Element::H, natural);
 }
@@ -168,24 +168,24 @@ TEST(EmuSensitivities, MatchFiniteDifferencesGlypppHydrogenWithLeaks) {
 TEST(EmuSensitivities, FragmentNaturalIsotopesTransformTheJacobian) {
   auto m = io::load_model("simple");
   auto fs = FluxSpace::build(m.value());
-  auto emu = EmuModel::compile(m.value(), fs.value());
+  auto emu = isotope::EmuModel::compile(m.value(), fs.value());
   ASSERT_TRUE(emu.ok());
   auto inputs = emu.value().inputs(io::load_tracer_table("simple").value().experiments);
   ASSERT_TRUE(inputs.ok());
-  MidSetFormulas formulas;
+  isotope::MidSetFormulas formulas;
   for (const auto& id : emu.value().measured_ids())
-    formulas.other_atoms.push_back(id == "molB" ? parse_formula("C8H26N2OSi2").value() : Formula{});
-  EmuSimulator sim(emu.value());
+    formulas.other_atoms.push_back(id == "molB" ? isotope::parse_formula("C8H26N2OSi2").value() : isotope::Formula{});
+  isotope::EmuSimulator sim(emu.value());
   Eigen::VectorXd free(fs.value().n_free());
   free << 0.9, 0.7, 3.0, 0.0, 0.0, 0.0;
   auto run = [&](const Eigen::VectorXd& f, Eigen::MatrixXd* jac) {
-    MidSet mids;
-    EXPECT_EQ(sim.simulate(fs.value().free_to_full(f), inputs.value(), mids, jac), SimulationStatus::ok);
-    EXPECT_TRUE(add_natural_isotopes(mids, jac, formulas).ok());
+    isotope::MidSet mids;
+    EXPECT_EQ(sim.simulate(fs.value().free_to_full(f), inputs.value(), mids, jac), isotope::SimulationStatus::ok);
+    EXPECT_TRUE(isotope::add_natural_isotopes(mids, jac, formulas).ok());
     return mids;
   };
   Eigen::MatrixXd jac;
-  const MidSet base = run(free, &jac);
+  const isotope::MidSet base = run(free, &jac);
   for (int x = 0; x < base.n_experiments; ++x) {
     double sum = 0;
     for (double v : base.mid(x, 0)) sum += v;
@@ -195,7 +195,7 @@ TEST(EmuSensitivities, FragmentNaturalIsotopesTransformTheJacobian) {
     Eigen::VectorXd fp = free, fm = free;
     fp(p) += 1e-6;
     fm(p) -= 1e-6;
-    const MidSet plus = run(fp, nullptr), minus = run(fm, nullptr);
+    const isotope::MidSet plus = run(fp, nullptr), minus = run(fm, nullptr);
     for (std::size_t i = 0; i < base.values.size(); ++i)
       EXPECT_NEAR(jac(static_cast<Eigen::Index>(i), p), (plus.values[i] - minus.values[i]) / 2e-6, 1e-7) << i << " " << p;
   }

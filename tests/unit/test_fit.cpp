@@ -38,7 +38,7 @@ struct EcoliProblem {
   Model model;
   std::optional<FluxSpace> space;
   std::optional<mfa::FitProblem> problem;
-  std::optional<FluxPolytope> polytope;
+  std::optional<sampling::FluxPolytope> polytope;
   mfa::FitOptions options;
 
   bool load() {
@@ -56,7 +56,7 @@ struct EcoliProblem {
     auto c = io::mfapy_status_constraints(rows.value(), "status", model_text, model, *space);
     EXPECT_TRUE(c.ok());
     EXPECT_EQ(c.value().measured.size(), 4u);  // glucose uptake, acetone, IPA, acetate
-    auto poly = FluxPolytope::build(model, *space, c.value().constraints);
+    auto poly = sampling::FluxPolytope::build(model, *space, c.value().constraints);
     EXPECT_TRUE(poly.ok());
     auto mids = io::read_mfapy_mdv(slurp(kMfapy + "Example_2_Ecoli_mdv.txt"), "mdv", model_text, "ex1");
     EXPECT_TRUE(mids.ok());
@@ -79,7 +79,7 @@ TEST(Fit, ResidualJacobianMatchesFiniteDifferences) {
   EcoliProblem e;
   if (!e.load()) GTEST_SKIP() << "mfapy data not found";
   // an interior point with no net flux near 0 (the one-way fluxes kink there)
-  auto sampler = AchrSampler::create(*e.polytope, {});
+  auto sampler = sampling::AchrSampler::create(*e.polytope, {});
   ASSERT_TRUE(sampler.ok());
   Eigen::VectorXd x;
   for (int tries = 0; tries < 500; ++tries) {
@@ -139,21 +139,21 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
   ASSERT_TRUE(space.ok());
   auto tracers = io::load_tracer_table("simple");
   ASSERT_TRUE(tracers.ok());
-  auto poly = FluxPolytope::build(model.value(), space.value(), {});
+  auto poly = sampling::FluxPolytope::build(model.value(), space.value(), {});
   ASSERT_TRUE(poly.ok());
-  AchrOptions ao;
+  sampling::AchrOptions ao;
   ao.seed = 7;
-  auto sampler = AchrSampler::create(poly.value(), ao);
+  auto sampler = sampling::AchrSampler::create(poly.value(), ao);
   ASSERT_TRUE(sampler.ok());
   const Eigen::VectorXd truth = sampler.value().next();
   // the MIDs of the true fluxes, as measurements with sd 0.01
-  auto emu = EmuModel::compile(model.value(), space.value());
+  auto emu = isotope::EmuModel::compile(model.value(), space.value());
   ASSERT_TRUE(emu.ok());
   auto inputs = emu.value().inputs(tracers.value().experiments);
   ASSERT_TRUE(inputs.ok());
-  EmuSimulator sim(emu.value());
-  MidSet out;
-  ASSERT_EQ(sim.simulate(space.value().free_to_full(truth), inputs.value(), out), SimulationStatus::ok);
+  isotope::EmuSimulator sim(emu.value());
+  isotope::MidSet out;
+  ASSERT_EQ(sim.simulate(space.value().free_to_full(truth), inputs.value(), out), isotope::SimulationStatus::ok);
   io::MidTable table;
   const auto ids = emu.value().measured_ids();
   for (int x = 0; x < out.n_experiments; ++x)
@@ -255,7 +255,7 @@ TEST(Fit, FreefluxEcoliSyntheticTrueFluxesLieInTheIntervals) {
   ASSERT_TRUE(fluxes.ok());
   std::vector<LinearConstraint> caps;  // exchange fluxes up to 1000, as `fluxion fit` does by default
   for (Eigen::Index c : fs.exchange_columns()) caps.push_back({"cap", {FluxTerm{c, true, 1.0}}, -kInfinity, 1000.0});
-  auto poly = FluxPolytope::build(model.value(), fs, caps);
+  auto poly = sampling::FluxPolytope::build(model.value(), fs, caps);
   ASSERT_TRUE(poly.ok());
   mfa::FitOptions options;
   options.starts = 8;
@@ -346,7 +346,7 @@ TEST(Fit, MeasuredFluxProblemsNameTheirFileAndLine) {
   ASSERT_TRUE(space.ok());
   auto tracers = io::load_tracer_table("simple");
   ASSERT_TRUE(tracers.ok());
-  auto poly = FluxPolytope::build(model.value(), space.value(), {});
+  auto poly = sampling::FluxPolytope::build(model.value(), space.value(), {});
   ASSERT_TRUE(poly.ok());
   MeasuredFlux bad;
   bad.name = "v1";

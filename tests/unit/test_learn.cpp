@@ -28,15 +28,15 @@ using fluxion::test_support::simple_dataset;
 namespace fs = std::filesystem;
 
 TEST(Transforms, RoundTripAndJoint) {
-  for (double v = -27; v < 2000; v += (v < 10 ? 0.01 : 1.7)) EXPECT_NEAR(output_to_net(net_to_output(v)), v, 1e-9 * std::max(1.0, std::fabs(v))) << v;
+  for (double v = -27; v < 2000; v += (v < 10 ? 0.01 : 1.7)) EXPECT_NEAR(learn::output_to_net(learn::net_to_output(v)), v, 1e-9 * std::max(1.0, std::fabs(v))) << v;
   // below, the logistic branch is saturated: the inverse stops at logit(1e-12) = -27.63
-  EXPECT_NEAR(output_to_net(net_to_output(-40)), std::log(1e-12 / (1 - 1e-12)), 1e-9);
-  for (double x = 0; x < 1e4; x = x < 1e-3 ? x + 3e-6 : x * 1.01) EXPECT_NEAR(output_to_exchange(exchange_to_output(x)), x, 1e-10 * std::max(1.0, x)) << x;
+  EXPECT_NEAR(learn::output_to_net(learn::net_to_output(-40)), std::log(1e-12 / (1 - 1e-12)), 1e-9);
+  for (double x = 0; x < 1e4; x = x < 1e-3 ? x + 3e-6 : x * 1.01) EXPECT_NEAR(learn::output_to_exchange(learn::exchange_to_output(x)), x, 1e-10 * std::max(1.0, x)) << x;
   // the branches meet: logistic(3.89048) = log4(3.89048) to 4e-7
-  EXPECT_NEAR(1.0 / (1.0 + std::exp(-kNetJoint)), std::log(kNetJoint) / std::log(4.0), 4e-7);
-  EXPECT_NEAR(net_to_output(kNetJoint - 1e-9), net_to_output(kNetJoint), 1e-6);
-  EXPECT_NEAR(exchange_to_output(1e-4 - 1e-15), exchange_to_output(1e-4), 1e-9);
-  EXPECT_EQ(exchange_to_output(-1), -5);
+  EXPECT_NEAR(1.0 / (1.0 + std::exp(-learn::kNetJoint)), std::log(learn::kNetJoint) / std::log(4.0), 4e-7);
+  EXPECT_NEAR(learn::net_to_output(learn::kNetJoint - 1e-9), learn::net_to_output(learn::kNetJoint), 1e-6);
+  EXPECT_NEAR(learn::exchange_to_output(1e-4 - 1e-15), learn::exchange_to_output(1e-4), 1e-9);
+  EXPECT_EQ(learn::exchange_to_output(-1), -5);
 }
 
 // The reference's inverse gives NaN for y < 0 and -inf for y = 0: here every output is a
@@ -44,7 +44,7 @@ TEST(Transforms, RoundTripAndJoint) {
 TEST(Transforms, InverseIsFiniteAndMonotoneForEveryOutput) {
   double last_net = -INFINITY, last_x = -INFINITY;
   for (double y = -1e3; y < 1e2; y += 0.037) {
-    const double v = output_to_net(std::min(y, 30.0)), x = output_to_exchange(std::min(y, 30.0));
+    const double v = learn::output_to_net(std::min(y, 30.0)), x = learn::output_to_exchange(std::min(y, 30.0));
     ASSERT_TRUE(std::isfinite(v)) << y;
     ASSERT_TRUE(std::isfinite(x)) << y;
     EXPECT_GE(v, last_net);
@@ -53,51 +53,51 @@ TEST(Transforms, InverseIsFiniteAndMonotoneForEveryOutput) {
     last_net = v;
     last_x = x;
   }
-  EXPECT_TRUE(std::isfinite(output_to_net(0.0)));
-  EXPECT_TRUE(std::isfinite(output_to_net(1.0)));
-  EXPECT_TRUE(std::isfinite(output_to_net(-3.0)));
-  EXPECT_EQ(output_to_exchange(-7), 0.0);
+  EXPECT_TRUE(std::isfinite(learn::output_to_net(0.0)));
+  EXPECT_TRUE(std::isfinite(learn::output_to_net(1.0)));
+  EXPECT_TRUE(std::isfinite(learn::output_to_net(-3.0)));
+  EXPECT_EQ(learn::output_to_exchange(-7), 0.0);
 }
 
 
 TEST(FluxPredictor, SmallModelBeatsTheTrainingMeanAndIsReproducible) {
-  const DatasetContents d = simple_dataset(3000);
-  TrainOptions o;
+  const sampling::DatasetContents d = simple_dataset(3000);
+  learn::TrainOptions o;
   o.hidden = {64, 32};
   o.epochs = 25;
   o.batch = 64;
   o.progress = false;
-  TrainingHistory h;
-  auto p = FluxPredictor::train(d, o, h);
+  learn::TrainingHistory h;
+  auto p = learn::FluxPredictor::train(d, o, h);
   ASSERT_TRUE(p.ok()) << p.message();
   EXPECT_LT(h.validation_loss[static_cast<std::size_t>(h.best_epoch - 1)], h.validation_loss.front());
-  const TestErrors t = p.value().test_errors(d);
+  const learn::TestErrors t = p.value().test_errors(d);
   // the two net fluxes (the exchange fluxes of the toy model are weakly identified)
   for (std::size_t j = 0; j < 2; ++j) {
     EXPECT_EQ(t.columns[j].rfind("net:", 0), 0u);
     EXPECT_LT(t.mae[j], 0.5 * t.trivial_mae[j]) << t.columns[j];
   }
   // same seed and threads: the same weights
-  TrainingHistory h2;
-  auto q = FluxPredictor::train(d, o, h2);
+  learn::TrainingHistory h2;
+  auto q = learn::FluxPredictor::train(d, o, h2);
   const Eigen::MatrixXd probe = d.mids.topRows(20);
   EXPECT_TRUE(p.value().predict(probe) == q.value().predict(probe));
   EXPECT_EQ(h.validation_loss, h2.validation_loss);
   // saved and loaded: the same predictions
   const std::string path = (fs::temp_directory_path() / ("fluxion_test_pkg_" + std::to_string(::getpid()) + ".fluxpkg")).string();
   ASSERT_TRUE(p.value().save(path).ok());
-  auto loaded = FluxPredictor::load(path);
+  auto loaded = learn::FluxPredictor::load(path);
   ASSERT_TRUE(loaded.ok()) << loaded.message();
   EXPECT_TRUE(loaded.value().predict(probe) == p.value().predict(probe));
   EXPECT_EQ(loaded.value().columns(), p.value().columns());
   fs::remove(path);
   EXPECT_THROW((void)p.value().predict(Eigen::MatrixXd::Zero(1, 7)), std::invalid_argument);
   // MIDs read as float32 (how `fluxion train` reads them): the same training
-  const DatasetContents f = simple_dataset(3000, {.mids_float32 = true});
+  const sampling::DatasetContents f = simple_dataset(3000, {.mids_float32 = true});
   EXPECT_EQ(f.mids.size(), 0);
   EXPECT_EQ(f.n_inputs(), 120);
-  TrainingHistory h3;
-  auto r = FluxPredictor::train(f, o, h3);
+  learn::TrainingHistory h3;
+  auto r = learn::FluxPredictor::train(f, o, h3);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(h3.validation_loss, h.validation_loss);
   EXPECT_TRUE(f.mid_rows(d.test) == d.mid_rows(d.test).cast<float>().cast<double>());
@@ -109,8 +109,8 @@ TEST(FluxPredictor, SmallModelBeatsTheTrainingMeanAndIsReproducible) {
 // The progress hook sees every epoch's losses and pauses the training when it returns false;
 // the best weights so far come back, and the summary says so.
 TEST(FluxPredictor, ProgressHookPausesTraining) {
-  const DatasetContents d = simple_dataset(600);
-  TrainOptions o;
+  const sampling::DatasetContents d = simple_dataset(600);
+  learn::TrainOptions o;
   o.hidden = {16};
   o.epochs = 10;
   o.batch = 64;
@@ -122,22 +122,22 @@ TEST(FluxPredictor, ProgressHookPausesTraining) {
     EXPECT_TRUE(std::isfinite(p.loss) && std::isfinite(p.score));
     return p.done < 3;
   };
-  TrainingHistory h;
-  auto p = FluxPredictor::train(d, o, h);
+  learn::TrainingHistory h;
+  auto p = learn::FluxPredictor::train(d, o, h);
   ASSERT_TRUE(p.ok()) << p.message();
   EXPECT_EQ(seen, (std::vector<long>{1, 2, 3}));
   EXPECT_EQ(h.train_loss.size(), 3U);
   EXPECT_TRUE(h.paused);
   EXPECT_EQ(h.summary.termination, Termination::stopped) << h.summary.brief();
   o.on_progress = {};
-  TrainingHistory full;
-  ASSERT_TRUE(FluxPredictor::train(d, o, full).ok());
+  learn::TrainingHistory full;
+  ASSERT_TRUE(learn::FluxPredictor::train(d, o, full).ok());
   EXPECT_NE(full.summary.termination, Termination::stopped) << full.summary.brief();
 }
 
 TEST(FluxPredictor, LearningRateHalvesOnPlateaus) {
-  const DatasetContents d = simple_dataset(1500);
-  TrainOptions o;
+  const sampling::DatasetContents d = simple_dataset(1500);
+  learn::TrainOptions o;
   o.hidden = {32};
   o.epochs = 40;
   o.batch = 64;
@@ -145,8 +145,8 @@ TEST(FluxPredictor, LearningRateHalvesOnPlateaus) {
   o.patience = 40;
   o.lr_decay_after = 1;
   o.progress = false;
-  TrainingHistory h;
-  auto p = FluxPredictor::train(d, o, h);
+  learn::TrainingHistory h;
+  auto p = learn::FluxPredictor::train(d, o, h);
   ASSERT_TRUE(p.ok()) << p.message();
   const double final_lr = p.value().manifest()["training"]["learning_rate_final"];
   EXPECT_LT(final_lr, o.learning_rate);
@@ -159,28 +159,28 @@ TEST(FluxPredictor, LearningRateHalvesOnPlateaus) {
 TEST(FluxPredictor, LoadRefusesWhatIsNotAPackage) {
   const std::string path = (fs::temp_directory_path() / ("fluxion_test_notpkg_" + std::to_string(::getpid()))).string();
   { std::ofstream(path) << "hello"; }
-  auto r = FluxPredictor::load(path);
+  auto r = learn::FluxPredictor::load(path);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("cannot be read as a predictor package"), std::string::npos) << r.message();
   fs::remove(path);
-  EXPECT_FALSE(FluxPredictor::load(path).ok());
+  EXPECT_FALSE(learn::FluxPredictor::load(path).ok());
 }
 
 namespace {
 
-MidLayout simple_layout() {
+sampling::MidLayout simple_layout() {
   auto model = io::load_model("simple");
   auto space = FluxSpace::build(model.value());
   auto table = io::load_tracer_table("simple");
-  auto emu = EmuModel::compile(model.value(), space.value(), {});
+  auto emu = isotope::EmuModel::compile(model.value(), space.value(), {});
   auto inputs = emu.value().inputs(table.value().experiments);
   std::vector<std::string> ids;
   for (const auto& e : table.value().experiments) ids.push_back(e.id);
-  return make_mid_layout({{emu.value(), inputs.value()}}, ids);
+  return sampling::make_mid_layout({{emu.value(), inputs.value()}}, ids);
 }
 
-MidMatrix rows_of(const Eigen::MatrixXd& m, const std::vector<std::uint64_t>& rows) {
-  MidMatrix out(static_cast<Eigen::Index>(rows.size()), m.cols());
+learn::MidMatrix rows_of(const Eigen::MatrixXd& m, const std::vector<std::uint64_t>& rows) {
+  learn::MidMatrix out(static_cast<Eigen::Index>(rows.size()), m.cols());
   for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = m.row(static_cast<Eigen::Index>(rows[i])).cast<float>();
   return out;
 }
@@ -188,10 +188,10 @@ MidMatrix rows_of(const Eigen::MatrixXd& m, const std::vector<std::uint64_t>& ro
 }  // namespace
 
 TEST(Imputation, MasksKeepWholeMidsOfChosenExperiments) {
-  const MidLayout l = simple_layout();
+  const sampling::MidLayout l = simple_layout();
   std::mt19937_64 rng(5);
   for (int trial = 0; trial < 50; ++trial) {
-    const auto known = random_mask(l, 1 + trial % 3, 0.5, rng);
+    const auto known = learn::random_mask(l, 1 + trial % 3, 0.5, rng);
     std::set<std::size_t> experiments;
     int mids_known = 0;
     for (std::size_t f = 0; f < l.fields.size(); ++f)
@@ -214,20 +214,20 @@ TEST(Imputation, MasksKeepWholeMidsOfChosenExperiments) {
 // model with only 2,400 reference patterns (measured: MAE 0.018 against 0.077 for the
 // mean pattern) must do far better than imputing the mean pattern.
 TEST(Imputation, KnnFillsMaskedPatternsCloseToTheTruth) {
-  const DatasetContents d = simple_dataset(3000);
-  const MidLayout l = simple_layout();
-  const KnnImputer knn(l, rows_of(d.mids, d.train), 3);
+  const sampling::DatasetContents d = simple_dataset(3000);
+  const sampling::MidLayout l = simple_layout();
+  const learn::KnnImputer knn(l, rows_of(d.mids, d.train), 3);
   const Eigen::VectorXd mean = d.mids.colwise().mean().transpose();
   std::mt19937_64 rng(11);
   double err = 0, err_mean = 0;
   long n = 0;
   for (std::uint64_t r : d.test) {
     const Eigen::VectorXd truth = d.mids.row(static_cast<Eigen::Index>(r)).transpose();
-    const auto known = random_mask(l, 1, 0.5, rng);
+    const auto known = learn::random_mask(l, 1, 0.5, rng);
     Eigen::VectorXd given = truth;
     for (std::size_t i = 0; i < known.size(); ++i)
       if (!known[i]) given(static_cast<Eigen::Index>(i)) = -1;  // never read
-    const Imputation im = knn.impute(given, known);
+    const learn::Imputation im = knn.impute(given, known);
     ASSERT_EQ(im.neighbours.size(), 3u);
     for (std::size_t i = 0; i < known.size(); ++i) {
       const auto j = static_cast<Eigen::Index>(i);
@@ -254,20 +254,20 @@ TEST(Imputation, KnnFillsMaskedPatternsCloseToTheTruth) {
   EXPECT_LT(err, 0.3 * err_mean);
   // a pattern of the reference set is its own nearest neighbour
   const Eigen::VectorXd own = d.mids.row(static_cast<Eigen::Index>(d.train[7])).transpose().cast<float>().cast<double>();
-  const auto known = random_mask(l, 1, 0.5, rng);
-  const Imputation self = knn.impute(own, known);
+  const auto known = learn::random_mask(l, 1, 0.5, rng);
+  const learn::Imputation self = knn.impute(own, known);
   EXPECT_EQ(self.neighbours.front(), 7);
   EXPECT_LT((self.values - own).cwiseAbs().maxCoeff(), 1e-6);
 }
 
 // ΔG = RT ln(v_rev / v_fwd): net 1, exchange 1 gives one-way fluxes 2 and 1.
 TEST(Prediction, DeltaGAndChiSquared) {
-  const double rt = kGasConstant * 310.15;
-  EXPECT_NEAR(delta_g(1, 1), rt * std::log(0.5), 1e-12);
-  EXPECT_NEAR(delta_g(-1, 1), -rt * std::log(0.5), 1e-12);  // backward net flux: ΔG > 0
-  EXPECT_NEAR(delta_g(0, 3), 0.0, 1e-15);
-  EXPECT_NEAR(delta_g(2, 0.5, 298.15), kGasConstant * 298.15 * std::log(0.5 / 2.5), 1e-12);
-  EXPECT_TRUE(std::isnan(delta_g(1, 0)));  // irreversible
+  const double rt = learn::kGasConstant * 310.15;
+  EXPECT_NEAR(learn::delta_g(1, 1), rt * std::log(0.5), 1e-12);
+  EXPECT_NEAR(learn::delta_g(-1, 1), -rt * std::log(0.5), 1e-12);  // backward net flux: ΔG > 0
+  EXPECT_NEAR(learn::delta_g(0, 3), 0.0, 1e-15);
+  EXPECT_NEAR(learn::delta_g(2, 0.5, 298.15), learn::kGasConstant * 298.15 * std::log(0.5 / 2.5), 1e-12);
+  EXPECT_TRUE(std::isnan(learn::delta_g(1, 0)));  // irreversible
   // χ² quantiles (tables: 3.841458820694124, 18.307038053275146)
   EXPECT_NEAR(chi_squared_critical(1), 3.841458820694124, 1e-10);
   EXPECT_NEAR(chi_squared_critical(10), 18.307038053275146, 1e-9);
@@ -277,10 +277,10 @@ TEST(Prediction, DeltaGAndChiSquared) {
 
 // The kernels give back the dataset's full fluxes from its free fluxes, mass balanced.
 TEST(Prediction, ExpansionReproducesTheDatasetsFluxes) {
-  const DatasetContents d = simple_dataset(300);
+  const sampling::DatasetContents d = simple_dataset(300);
   auto model = io::load_model("simple");
   auto space = FluxSpace::build(model.value());
-  const FluxExpansion x(space.value(), &model.value());
+  const learn::FluxExpansion x(space.value(), &model.value());
   EXPECT_EQ(x.columns(), d.flux_columns);
   EXPECT_EQ(x.free_columns(), d.free_columns);
   const Eigen::MatrixXd full = x.expand(d.free_fluxes);
@@ -304,7 +304,7 @@ TEST(Prediction, ExpansionReproducesTheDatasetsFluxes) {
 
 namespace {
 
-MidTable mid_table(const std::string& text) {
+isotope::MidTable mid_table(const std::string& text) {
   auto t = io::read_mid_table(text, "mids.tsv");
   EXPECT_TRUE(t.ok()) << t.message();
   return t.value();
@@ -313,21 +313,21 @@ MidTable mid_table(const std::string& text) {
 }  // namespace
 
 TEST(Prediction, ObservationsNameWhatDoesNotFit) {
-  const MidLayout l = simple_layout();
+  const sampling::MidLayout l = simple_layout();
   // molC has 2 carbons: M+0..M+2; here M+0..M+1 only
-  auto r = arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolC\t0\t0.5\ne1\tmolC\t1\t0.5\n"), l, "mids.tsv");
+  auto r = learn::arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolC\t0\t0.5\ne1\tmolC\t1\t0.5\n"), l, "mids.tsv");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("has 2 isotopologues (M+0 to M+1); the predictor's molC has 3 (M+0 to M+2)"), std::string::npos) << r.message();
   EXPECT_EQ(r.diagnostics().front().line, 2);
-  r = arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolA\t0\t1\n"), l, "mids.tsv");
+  r = learn::arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne1\tmolA\t0\t1\n"), l, "mids.tsv");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("'molA' (C, experiment 'e1') is not an input of this predictor; it takes molB, molC, molD, molE, molF"), std::string::npos)
       << r.message();
-  r = arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne9\tmolE\t0\t1\ne9\tmolE\t1\t0\n"), l, "m");
+  r = learn::arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne9\tmolE\t0\t1\ne9\tmolE\t1\t0\n"), l, "m");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("experiment 'e9' is not one of this predictor's tracer experiments (e1, e2, e3, e4, e5, e6)"), std::string::npos);
   // replicates: rows without a replicate belong to every replicate
-  r = arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\treplicate\n"
+  r = learn::arrange_observations(mid_table("experiment\tmetabolite\tisotopologue\tfraction\treplicate\n"
                                      "e1\tmolC\t0\t0.5\ta\ne1\tmolC\t1\t0.3\ta\ne1\tmolC\t2\t0.2\ta\n"
                                      "e1\tmolC\t0\t0.6\tb\ne1\tmolC\t1\t0.3\tb\ne1\tmolC\t2\t0.1\tb\n"
                                      "e2\tmolE\t0\t0.7\t\ne2\tmolE\t1\t0.3\t\n"),
@@ -345,29 +345,29 @@ TEST(Prediction, ObservationsNameWhatDoesNotFit) {
 // The whole pipeline on a small trained network: complete and partial inputs, standard
 // errors from the matching error level, replicates, and the re-simulated MIDs.
 TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
-  const DatasetContents d = simple_dataset(3000);
+  const sampling::DatasetContents d = simple_dataset(3000);
   auto model = io::load_model("simple");
   auto space = FluxSpace::build(model.value());
-  const FluxExpansion x(space.value(), &model.value());
-  const MidLayout l = simple_layout();
-  TrainOptions o;
+  const learn::FluxExpansion x(space.value(), &model.value());
+  const sampling::MidLayout l = simple_layout();
+  learn::TrainOptions o;
   o.hidden = {64, 32};
   o.epochs = 25;
   o.batch = 64;
   o.progress = false;
-  TrainingHistory h;
-  auto p = FluxPredictor::train(d, o, h);
+  learn::TrainingHistory h;
+  auto p = learn::FluxPredictor::train(d, o, h);
   ASSERT_TRUE(p.ok());
-  const KnnImputer knn(l, rows_of(d.mids, d.train), 3);
-  ErrorTableOptions eo;
+  const learn::KnnImputer knn(l, rows_of(d.mids, d.train), 3);
+  learn::ErrorTableOptions eo;
   eo.max_masked_rows = 300;
-  auto computed = compute_error_tables(p.value(), x, d, &knn, eo);
+  auto computed = learn::compute_error_tables(p.value(), x, d, &knn, eo);
   ASSERT_TRUE(computed.ok()) << computed.message();
-  const ErrorTables& t = computed.value();
+  const learn::ErrorTables& t = computed.value();
   {  // user-level problems are Results, not exceptions
-    DatasetContents untested = d;
+    sampling::DatasetContents untested = d;
     untested.test.clear();
-    auto none = compute_error_tables(p.value(), x, untested, &knn, eo);
+    auto none = learn::compute_error_tables(p.value(), x, untested, &knn, eo);
     ASSERT_FALSE(none.ok());
     EXPECT_NE(none.message().find("no test rows"), std::string::npos) << none.message();
   }
@@ -385,29 +385,29 @@ TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
   EXPECT_GT(t.levels[0].half_width_68[5], 0.0);  // net:EX_molE
   EXPECT_EQ(t.levels[0].half_width_68[8], 0.0);  // xch:v3, fixed
   // JSON round trip, and the level that matches a masking
-  const ErrorTables back = ErrorTables::from_json(nlohmann::json::parse(t.to_json().dump()));
+  const learn::ErrorTables back = learn::ErrorTables::from_json(nlohmann::json::parse(t.to_json().dump()));
   EXPECT_EQ(back.levels.size(), t.levels.size());
   EXPECT_EQ(back.levels[2].half_width_68, t.levels[2].half_width_68);
   EXPECT_EQ(back.match("none", 0), &back.levels[0]);
   EXPECT_EQ(back.match("knn", 0), &back.levels[0]);
-  const ErrorLevel* m = back.match("knn", 0.6);
+  const learn::ErrorLevel* m = back.match("knn", 0.6);
   ASSERT_NE(m, nullptr);
   EXPECT_LE(m->masked_from, 0.6);
   EXPECT_GE(m->masked_to, 0.6);
 
   // one test row, complete, twice (replicates) and partial
   const auto row = static_cast<Eigen::Index>(d.test[3]);
-  Observation complete{"r1", d.mids.row(row).transpose(), std::vector<bool>(l.size(), true), Eigen::VectorXd::Constant(static_cast<Eigen::Index>(l.size()), NAN), 0.0};
-  Observation again = complete;
+  learn::Observation complete{"r1", d.mids.row(row).transpose(), std::vector<bool>(l.size(), true), Eigen::VectorXd::Constant(static_cast<Eigen::Index>(l.size()), NAN), 0.0};
+  learn::Observation again = complete;
   again.replicate = "r2";
-  PredictionPipeline pipeline(p.value(), x, &t, &knn, l);
-  auto emu = EmuModel::compile(model.value(), space.value(), {});
+  learn::PredictionPipeline pipeline(p.value(), x, &t, &knn, l);
+  auto emu = isotope::EmuModel::compile(model.value(), space.value(), {});
   auto inputs = emu.value().inputs(io::load_tracer_table("simple").value().experiments);
-  LayoutSimulator sim(l, {{emu.value(), inputs.value()}});
+  learn::LayoutSimulator sim(l, {{emu.value(), inputs.value()}});
   pipeline.set_simulator([&](const Eigen::VectorXd& full) { return sim.simulate(x.flux_vector(full)); });
   auto rep = pipeline.run({complete, again}, {});
   ASSERT_TRUE(rep.ok()) << rep.message();
-  const PredictionReport& a = rep.value();
+  const learn::PredictionReport& a = rep.value();
   ASSERT_EQ(a.replicates.size(), 2u);
   EXPECT_EQ(a.replicates[0].level, &t.levels[0]);
   EXPECT_EQ(a.sd.maxCoeff(), 0.0);
@@ -426,7 +426,7 @@ TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
   EXPECT_NEAR(a.fit->simulated.sum(), 30.0, 1e-9);
 
   // partial: one experiment, its molB and molF only
-  Observation partial = complete;
+  learn::Observation partial = complete;
   partial.replicate.clear();
   std::fill(partial.known.begin(), partial.known.end(), false);
   for (std::size_t f = 0; f < l.fields.size(); ++f)
@@ -453,11 +453,11 @@ TEST(Prediction, PipelineFromMidsToFluxesWithErrors) {
 
 // ML-Flux's CCM loss: raw free fluxes out, weighted squared errors of every full flux.
 TEST(FluxPredictor, WeightedLossOnFullFluxes) {
-  const DatasetContents d = simple_dataset(3000);
+  const sampling::DatasetContents d = simple_dataset(3000);
   auto model = io::load_model("simple");
   auto space = FluxSpace::build(model.value());
-  const FluxExpansion x(space.value(), &model.value());
-  TrainOptions o;
+  const learn::FluxExpansion x(space.value(), &model.value());
+  learn::TrainOptions o;
   o.hidden = {64, 32};
   o.epochs = 30;
   o.batch = 64;
@@ -466,58 +466,58 @@ TEST(FluxPredictor, WeightedLossOnFullFluxes) {
   o.kernel = x.kernel();
   o.flux_weights.assign(x.columns().size(), 1.0);
   o.flux_weights[7] = 0.01;  // xch:v2 spans 0..100: weigh it down
-  TrainingHistory h;
-  auto p = FluxPredictor::train(d, o, h);
+  learn::TrainingHistory h;
+  auto p = learn::FluxPredictor::train(d, o, h);
   ASSERT_TRUE(p.ok()) << p.message();
   EXPECT_EQ(p.value().manifest()["outputs"], "raw");
   EXPECT_LT(h.validation_loss[static_cast<std::size_t>(h.best_epoch - 1)], 0.5 * h.validation_loss.front());
-  const TestErrors t = p.value().test_errors(d);
+  const learn::TestErrors t = p.value().test_errors(d);
   for (std::size_t j = 0; j < 2; ++j) EXPECT_LT(t.mae[j], 0.5 * t.trivial_mae[j]) << t.columns[j];
   const Eigen::MatrixXd probe = d.mids.topRows(20);
   const Eigen::MatrixXd v = p.value().predict(probe);
   EXPECT_GE(v.rightCols(4).minCoeff(), 0.0);  // exchange fluxes are never negative
   const std::string path = (fs::temp_directory_path() / ("fluxion_test_wpkg_" + std::to_string(::getpid()) + ".fluxpkg")).string();
   ASSERT_TRUE(p.value().save(path).ok());
-  auto loaded = FluxPredictor::load(path);
+  auto loaded = learn::FluxPredictor::load(path);
   ASSERT_TRUE(loaded.ok());
   EXPECT_TRUE(loaded.value().predict(probe) == v);
   fs::remove(path);
   // the weights must fit the dataset
   o.flux_weights.pop_back();
-  EXPECT_NE(FluxPredictor::train(d, o, h).message().find("one weight per flux"), std::string::npos);
-  EXPECT_EQ(default_loss_weights("ccm", {"net:IN_CO2", "net:tal", "xch:tal", "net:EX_R5P"}), (std::vector<double>{0.001, 100, 1, 50}));
+  EXPECT_NE(learn::FluxPredictor::train(d, o, h).message().find("one weight per flux"), std::string::npos);
+  EXPECT_EQ(learn::default_loss_weights("ccm", {"net:IN_CO2", "net:tal", "xch:tal", "net:EX_R5P"}), (std::vector<double>{0.001, 100, 1, 50}));
 }
 
 TEST(Pcnn, GeometryOfMlFluxModelsAndOfAnyOther) {
-  const PcnnGeometry s = PcnnGeometry::for_model("simple", 120);
+  const learn::PcnnGeometry s = learn::PcnnGeometry::for_model("simple", 120);
   EXPECT_EQ(s.rows * s.cols, 120);
   EXPECT_EQ(s.size, 16);
   EXPECT_EQ(s.filters, (std::vector<int>{8, 16, 32, 64}));
-  const PcnnGeometry c = PcnnGeometry::for_model("ccm", 4800);
+  const learn::PcnnGeometry c = learn::PcnnGeometry::for_model("ccm", 4800);
   EXPECT_EQ(c.size, 80);
   EXPECT_EQ(c.row_offset + c.rows, 72);
-  const PcnnGeometry g = PcnnGeometry::for_model("my_model", 500);  // 23 × 22 in 32 × 32
+  const learn::PcnnGeometry g = learn::PcnnGeometry::for_model("my_model", 500);  // 23 × 22 in 32 × 32
   EXPECT_GE(g.rows * g.cols, 500);
   EXPECT_EQ(g.size % (1 << g.filters.size()), 0);
   EXPECT_LE(g.row_offset + g.rows, g.size);
-  EXPECT_EQ(PcnnGeometry::from_json(g.to_json()).to_json(), g.to_json());
+  EXPECT_EQ(learn::PcnnGeometry::from_json(g.to_json()).to_json(), g.to_json());
   nlohmann::json bad = g.to_json();
   bad["row_offset"] = 30;
-  EXPECT_THROW(PcnnGeometry::from_json(bad), std::invalid_argument);
+  EXPECT_THROW(learn::PcnnGeometry::from_json(bad), std::invalid_argument);
 }
 
 // The inpainting network learns to fill masked patterns better than the mean pattern,
 // keeps what was measured, and travels in the predictor package.
 TEST(Pcnn, ImputesMaskedPatternsAndTravelsInThePackage) {
-  const DatasetContents d = simple_dataset(3000, {.mids_float32 = true});
-  const MidLayout l = simple_layout();
-  PcnnTrainOptions o;
+  const sampling::DatasetContents d = simple_dataset(3000, {.mids_float32 = true});
+  const sampling::MidLayout l = simple_layout();
+  learn::PcnnTrainOptions o;
   o.epochs = 8;
   o.batch = 32;
   o.learning_rate = 3e-3;
   o.progress = false;
-  PcnnHistory h;
-  auto p = PcnnImputer::train(d, l, PcnnGeometry::for_model("simple", 120), o, h);
+  learn::PcnnHistory h;
+  auto p = learn::PcnnImputer::train(d, l, learn::PcnnGeometry::for_model("simple", 120), o, h);
   ASSERT_TRUE(p.ok()) << p.message();
   EXPECT_LT(h.validation_loss[static_cast<std::size_t>(h.best_epoch - 1)], h.validation_loss.front());
   const Eigen::MatrixXd test = d.mid_rows(d.test);
@@ -527,11 +527,11 @@ TEST(Pcnn, ImputesMaskedPatternsAndTravelsInThePackage) {
   double err = 0, err_mean = 0;
   long n = 0;
   for (Eigen::Index r = 0; r < 100; ++r) {
-    const auto known = random_mask(l, 1, 0.5, rng);
+    const auto known = learn::random_mask(l, 1, 0.5, rng);
     Eigen::VectorXd given = test.row(r).transpose();
     for (std::size_t i = 0; i < known.size(); ++i)
       if (!known[i]) given(static_cast<Eigen::Index>(i)) = 0;
-    const Imputation im = p.value().impute(given, known);
+    const learn::Imputation im = p.value().impute(given, known);
     for (std::size_t i = 0; i < known.size(); ++i) {
       const auto j = static_cast<Eigen::Index>(i);
       if (known[i]) {
@@ -553,20 +553,20 @@ TEST(Pcnn, ImputesMaskedPatternsAndTravelsInThePackage) {
   EXPECT_LT(err, 0.85 * err_mean);  // measured: 0.047 against 0.076
 
   // in a package: saved, loaded, the same imputations
-  TrainOptions t;
+  learn::TrainOptions t;
   t.hidden = {16};
   t.epochs = 1;
   t.progress = false;
-  TrainingHistory th;
-  auto predictor = FluxPredictor::train(d, t, th);
+  learn::TrainingHistory th;
+  auto predictor = learn::FluxPredictor::train(d, t, th);
   ASSERT_TRUE(predictor.ok());
-  const auto known = random_mask(l, 2, 0.5, rng);
+  const auto known = learn::random_mask(l, 2, 0.5, rng);
   const Eigen::VectorXd probe = test.row(7).transpose();
-  const Imputation before = p.value().impute(probe, known);
+  const learn::Imputation before = p.value().impute(probe, known);
   predictor.value().set_pcnn(std::move(p.value()));
   const std::string path = (fs::temp_directory_path() / ("fluxion_test_pcnn_" + std::to_string(::getpid()) + ".fluxpkg")).string();
   ASSERT_TRUE(predictor.value().save(path).ok());
-  auto loaded = FluxPredictor::load(path);
+  auto loaded = learn::FluxPredictor::load(path);
   fs::remove(path);
   ASSERT_TRUE(loaded.ok()) << loaded.message();
   ASSERT_NE(loaded.value().pcnn(), nullptr);
@@ -575,12 +575,12 @@ TEST(Pcnn, ImputesMaskedPatternsAndTravelsInThePackage) {
   // --imputer auto: per replicate, the imputer whose error table is tighter at its masking
   auto model = io::load_model("simple");
   auto space = FluxSpace::build(model.value());
-  const FluxExpansion x(space.value(), &model.value());
-  ErrorTables tables;
+  const learn::FluxExpansion x(space.value(), &model.value());
+  learn::ErrorTables tables;
   tables.columns = x.columns();
   tables.dg_reactions = x.dg_reactions();
   auto level = [&](const std::string& imputer, double from, double to, double se) {
-    ErrorLevel e;
+    learn::ErrorLevel e;
     e.imputer = imputer;
     e.masked_from = from;
     e.masked_to = to;
@@ -593,14 +593,14 @@ TEST(Pcnn, ImputesMaskedPatternsAndTravelsInThePackage) {
   };
   tables.levels = {level("none", 0, 0, 0.01), level("knn", 0, 0.5, 0.02), level("knn", 0.5, 1, 0.09),
                    level("pcnn", 0, 0.5, 0.03), level("pcnn", 0.5, 1, 0.05)};
-  const KnnImputer knn(l, d.mid_rows(d.train).cast<float>(), 3);
-  PredictionPipeline pipeline(loaded.value(), x, &tables, &knn, l);
+  const learn::KnnImputer knn(l, d.mid_rows(d.train).cast<float>(), 3);
+  learn::PredictionPipeline pipeline(loaded.value(), x, &tables, &knn, l);
   pipeline.set_pcnn(loaded.value().pcnn());
-  Observation little{"little", probe, std::vector<bool>(l.size(), true), Eigen::VectorXd::Constant(probe.size(), NAN), 0.0};
+  learn::Observation little{"little", probe, std::vector<bool>(l.size(), true), Eigen::VectorXd::Constant(probe.size(), NAN), 0.0};
   for (std::size_t f = 0; f < 2; ++f)
     for (int q = 0; q < l.width; ++q) little.known[l.index(f, 0, q)] = false;
   little.masked = 0.1;
-  Observation much{"much", probe, known, Eigen::VectorXd::Constant(probe.size(), NAN), 0.8};
+  learn::Observation much{"much", probe, known, Eigen::VectorXd::Constant(probe.size(), NAN), 0.8};
   auto rep = pipeline.run({little, much}, {.imputer = "auto"});
   ASSERT_TRUE(rep.ok()) << rep.message();
   EXPECT_EQ(rep.value().replicates[0].imputer, "knn");
@@ -619,23 +619,23 @@ TEST(Pcnn, ImputesMaskedPatternsAndTravelsInThePackage) {
 // and that varies by more than guessing meets (fluxion score's rules), with both
 // schedules; the standardisation travels in the package.
 TEST(FluxPredictor, BeatsTheMeanOnEveryIdentifiableFlux) {
-  const DatasetContents d = simple_dataset(3000);
+  const sampling::DatasetContents d = simple_dataset(3000);
   auto model = io::load_model("simple");
   auto space = FluxSpace::build(model.value());
-  const FluxExpansion e(space.value(), &model.value());
+  const learn::FluxExpansion e(space.value(), &model.value());
   auto table = io::load_tracer_table("simple");
-  EmuOptions eo;
-  auto emu = EmuModel::compile(model.value(), space.value(), eo);
-  const std::vector<TracedElement> elements{{emu.value(), emu.value().inputs(table.value().experiments).value()}};
-  LayoutSimulator simulator(MidLayout::from_json(d.manifest.at("settings").at("layout")), elements);
+  isotope::EmuOptions eo;
+  auto emu = isotope::EmuModel::compile(model.value(), space.value(), eo);
+  const std::vector<isotope::TracedElement> elements{{emu.value(), emu.value().inputs(table.value().experiments).value()}};
+  learn::LayoutSimulator simulator(sampling::MidLayout::from_json(d.manifest.at("settings").at("layout")), elements);
   Eigen::MatrixXd truth(static_cast<Eigen::Index>(d.test.size()), d.fluxes.cols()), free_truth(truth.rows(), d.free_fluxes.cols());
   for (std::size_t i = 0; i < d.test.size(); ++i) {
     truth.row(static_cast<Eigen::Index>(i)) = d.fluxes.row(static_cast<Eigen::Index>(d.test[i]));
     free_truth.row(static_cast<Eigen::Index>(i)) = d.free_fluxes.row(static_cast<Eigen::Index>(d.test[i]));
   }
-  const Eigen::VectorXd info = identifiability_ratios(simulator, e, truth.topRows(30), column_covariance(free_truth), 0.01);
+  const Eigen::VectorXd info = learn::identifiability_ratios(simulator, e, truth.topRows(30), learn::column_covariance(free_truth), 0.01);
   for (const std::string schedule : {"plateau", "cosine"}) {
-    TrainOptions o;
+    learn::TrainOptions o;
     o.hidden = {64, 32};
     o.epochs = 25;
     o.batch = 64;
@@ -643,16 +643,16 @@ TEST(FluxPredictor, BeatsTheMeanOnEveryIdentifiableFlux) {
     o.input_noise = 0.002;
     o.schedule = schedule;
     o.progress = false;
-    TrainingHistory h;
-    auto p = FluxPredictor::train(d, o, h);
+    learn::TrainingHistory h;
+    auto p = learn::FluxPredictor::train(d, o, h);
     ASSERT_TRUE(p.ok()) << p.message();
     ASSERT_TRUE(p.value().manifest()["output_standardisation"].is_object());
     const auto mean = p.value().manifest()["training_mean"].get<std::vector<double>>();
     const Eigen::RowVectorXd baseline = e.expand(Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size())));
     const Eigen::MatrixXd pred = e.expand(p.value().predict(d.mid_rows(d.test)));
-    ScoreOptions so;
+    learn::ScoreOptions so;
     so.model_id = "simple";
-    const PredictorScore score = score_predictions(e, truth, pred, baseline, so, info);
+    const learn::PredictorScore score = learn::score_predictions(e, truth, pred, baseline, so, info);
     int counted = 0;
     for (const auto& f : score.fluxes) {
       if (!f.counted) continue;
@@ -663,49 +663,49 @@ TEST(FluxPredictor, BeatsTheMeanOnEveryIdentifiableFlux) {
     // saved and loaded: the same predictions
     const std::string path = (fs::temp_directory_path() / ("fluxion_test_std_" + std::to_string(::getpid()) + ".fluxpkg")).string();
     ASSERT_TRUE(p.value().save(path).ok());
-    auto loaded = FluxPredictor::load(path);
+    auto loaded = learn::FluxPredictor::load(path);
     ASSERT_TRUE(loaded.ok()) << loaded.message();
     EXPECT_TRUE(loaded.value().predict(d.mid_rows(d.test)) == p.value().predict(d.mid_rows(d.test)));
     fs::remove(path);
   }
-  TrainOptions bad;
+  learn::TrainOptions bad;
   bad.hidden = {8};
   bad.learning_rate = 1e300;
-  TrainingHistory h;
-  EXPECT_FALSE(FluxPredictor::train(d, bad, h).ok());
+  learn::TrainingHistory h;
+  EXPECT_FALSE(learn::FluxPredictor::train(d, bad, h).ok());
   bad.learning_rate = 1e-3;
   bad.schedule = "linear";
-  EXPECT_FALSE(FluxPredictor::train(d, bad, h).ok());
+  EXPECT_FALSE(learn::FluxPredictor::train(d, bad, h).ok());
 }
 
 // A training paused after 3 epochs and resumed from its checkpoint ends with the weights
 // and history of one unbroken run (noise and batch order included); a checkpoint of other
 // settings is refused.
 TEST(FluxPredictor, ResumedTrainingEqualsAnUnbrokenRun) {
-  const DatasetContents d = simple_dataset(1500);
-  TrainOptions o;
+  const sampling::DatasetContents d = simple_dataset(1500);
+  learn::TrainOptions o;
   o.hidden = {32, 16};
   o.epochs = 6;
   o.batch = 64;
   o.input_noise = 0.002;
   o.schedule = "cosine";
   o.progress = false;
-  TrainingHistory whole;
-  auto a = FluxPredictor::train(d, o, whole);
+  learn::TrainingHistory whole;
+  auto a = learn::FluxPredictor::train(d, o, whole);
   ASSERT_TRUE(a.ok()) << a.message();
   const fs::path dir = fs::temp_directory_path() / ("fluxion_test_resume_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   o.checkpoint = (dir / "checkpoint.pt").string();
   o.stop_after_epochs = 3;
-  TrainingHistory first;
-  auto b = FluxPredictor::train(d, o, first);
+  learn::TrainingHistory first;
+  auto b = learn::FluxPredictor::train(d, o, first);
   ASSERT_TRUE(b.ok()) << b.message();
   EXPECT_TRUE(first.paused);
   EXPECT_EQ(first.train_loss.size(), 3u);
   o.stop_after_epochs = 0;
   o.resume = true;
-  TrainingHistory second;
-  auto c = FluxPredictor::train(d, o, second);
+  learn::TrainingHistory second;
+  auto c = learn::FluxPredictor::train(d, o, second);
   ASSERT_TRUE(c.ok()) << c.message();
   EXPECT_FALSE(second.paused);
   EXPECT_EQ(second.resumed_from, 3);
@@ -713,12 +713,12 @@ TEST(FluxPredictor, ResumedTrainingEqualsAnUnbrokenRun) {
   const Eigen::MatrixXd probe = d.mids.topRows(20);
   EXPECT_TRUE(c.value().predict(probe) == a.value().predict(probe));
   o.hidden = {32, 8};
-  TrainingHistory other;
-  auto refused = FluxPredictor::train(d, o, other);
+  learn::TrainingHistory other;
+  auto refused = learn::FluxPredictor::train(d, o, other);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.message().find("other training settings"), std::string::npos) << refused.message();
   o.checkpoint.clear();
-  EXPECT_FALSE(FluxPredictor::train(d, o, other).ok());
+  EXPECT_FALSE(learn::FluxPredictor::train(d, o, other).ok());
   fs::remove_all(dir);
 }
 
@@ -726,8 +726,8 @@ TEST(FluxPredictor, ResumedTrainingEqualsAnUnbrokenRun) {
 // other column predicts exactly as without the stage, the chosen one changes, the
 // validation loss does not rise; ranged noise trains too; bad settings are refused.
 TEST(FluxPredictor, FineTuningLearnsOnlyTheChosenOutput) {
-  const DatasetContents d = simple_dataset(1500);
-  TrainOptions o;
+  const sampling::DatasetContents d = simple_dataset(1500);
+  learn::TrainOptions o;
   o.hidden = {32, 16};
   o.epochs = 3;  // short, so that the stage has something left to learn
   o.batch = 64;
@@ -737,14 +737,14 @@ TEST(FluxPredictor, FineTuningLearnsOnlyTheChosenOutput) {
   o.two_heads = true;
   o.loss = "mae";
   o.progress = false;
-  TrainingHistory plain_h;
-  auto plain = FluxPredictor::train(d, o, plain_h);
+  learn::TrainingHistory plain_h;
+  auto plain = learn::FluxPredictor::train(d, o, plain_h);
   ASSERT_TRUE(plain.ok()) << plain.message();
   const Eigen::Index tuned = 1;
   o.fine_tune_columns = {d.free_columns[static_cast<std::size_t>(tuned)]};
   o.fine_tune_epochs = 4;
-  TrainingHistory tuned_h;
-  auto tuned_p = FluxPredictor::train(d, o, tuned_h);
+  learn::TrainingHistory tuned_h;
+  auto tuned_p = learn::FluxPredictor::train(d, o, tuned_h);
   ASSERT_TRUE(tuned_p.ok()) << tuned_p.message();
   EXPECT_EQ(tuned_h.validation_loss, plain_h.validation_loss);  // the main stage is unchanged
   ASSERT_EQ(tuned_h.fine_tune_validation_loss.size(), 4u);
@@ -758,22 +758,22 @@ TEST(FluxPredictor, FineTuningLearnsOnlyTheChosenOutput) {
   }
   EXPECT_TRUE(tuned_p.value().manifest()["training"]["fine_tuning"].is_object());
   EXPECT_EQ(tuned_p.value().manifest()["training"]["input_noise_mode"], "ranged");
-  TrainingHistory h;
+  learn::TrainingHistory h;
   o.fine_tune_columns = {"net:no_such_flux"};
-  auto refused = FluxPredictor::train(d, o, h);
+  auto refused = learn::FluxPredictor::train(d, o, h);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.message().find("no_such_flux"), std::string::npos) << refused.message();
   o.fine_tune_columns = {d.free_columns[0]};
   o.fine_tune_epochs = 0;
-  EXPECT_FALSE(FluxPredictor::train(d, o, h).ok());
+  EXPECT_FALSE(learn::FluxPredictor::train(d, o, h).ok());
   o.fine_tune_epochs = 2;
   o.input_noise_mode = "uniform";
-  EXPECT_FALSE(FluxPredictor::train(d, o, h).ok());
+  EXPECT_FALSE(learn::FluxPredictor::train(d, o, h).ok());
 }
 
 // Options check themselves, each problem naming its field; the engines return them.
 TEST(Options, ValidateNamesTheField) {
-  TrainOptions t;
+  learn::TrainOptions t;
   t.hidden = {64, 0};
   t.learning_rate = -1;
   t.loss = "l3";
@@ -781,18 +781,18 @@ TEST(Options, ValidateNamesTheField) {
   std::set<std::string> fields;
   for (const auto& d : t.validate()) fields.insert(d.context);
   EXPECT_EQ(fields, (std::set<std::string>{"hidden", "learning_rate", "loss", "checkpoint"}));
-  TrainOptions fine;
+  learn::TrainOptions fine;
   fine.hidden = {8};
   EXPECT_TRUE(fine.validate().empty());
 
-  PredictOptions p;
+  learn::PredictOptions p;
   p.imputer = "magic";
   p.knn_k = -1;  // 0 is the package's
   p.temperature = std::nan("");
   fields.clear();
   for (const auto& d : p.validate()) fields.insert(d.context);  // declared options: their command-line names
   EXPECT_EQ(fields, (std::set<std::string>{"imputer", "knn-k", "temperature"}));
-  EXPECT_TRUE(PredictOptions{}.validate().empty());
+  EXPECT_TRUE(learn::PredictOptions{}.validate().empty());
 }
 
 // Every options struct of the engines has a validate(): the defaults pass, a bad value is
@@ -809,12 +809,12 @@ std::set<std::string> fields_named(Break make_bad) {
 
 TEST(Options, EveryEngineOptionsValidates) {
   using S = std::set<std::string>;
-  EXPECT_EQ(fields_named<ErrorTableOptions>([](auto& o) { o.bands = {0.5, 0.2}; }), S{"bands"});
-  EXPECT_EQ(fields_named<ScoreOptions>([](auto& o) { o.identifiable_ratio = 2; }), S{"identifiable_ratio"});
-  EXPECT_EQ(fields_named<PcnnTrainOptions>([](auto& o) { o.keep = 0; }), S{"keep"});
+  EXPECT_EQ(fields_named<learn::ErrorTableOptions>([](auto& o) { o.bands = {0.5, 0.2}; }), S{"bands"});
+  EXPECT_EQ(fields_named<learn::ScoreOptions>([](auto& o) { o.identifiable_ratio = 2; }), S{"identifiable_ratio"});
+  EXPECT_EQ(fields_named<learn::PcnnTrainOptions>([](auto& o) { o.keep = 0; }), S{"keep"});
   EXPECT_EQ(fields_named<io::CellMatrixOptions>([](auto& o) { o.layer = "../X"; }), S{"layer"});
-  EXPECT_EQ(fields_named<AchrOptions>([](auto& o) { o.thinning = -1; }), S{"thinning"});
-  EXPECT_EQ(fields_named<DatasetOptions>([](auto& o) { o.compression = 12; }), S{"compression"});
-  EXPECT_EQ(fields_named<FluxSetOptions>([](auto& o) { o.log_sigma = 0; }), S{"log_sigma"});
-  EXPECT_TRUE(ReadOptions{}.validate().empty());
+  EXPECT_EQ(fields_named<sampling::AchrOptions>([](auto& o) { o.thinning = -1; }), S{"thinning"});
+  EXPECT_EQ(fields_named<sampling::DatasetOptions>([](auto& o) { o.compression = 12; }), S{"compression"});
+  EXPECT_EQ(fields_named<sampling::FluxSetOptions>([](auto& o) { o.log_sigma = 0; }), S{"log_sigma"});
+  EXPECT_TRUE(sampling::ReadOptions{}.validate().empty());
 }

@@ -42,7 +42,7 @@ TEST(Polytope, BoxesOfBuiltinModels) {
   for (const char* name : {"simple", "upper_glycolysis", "glycolysis", "glyppp", "ccm"}) {
     SCOPED_TRACE(name);
     Network s = setup(name);
-    auto p = FluxPolytope::build(s.model, s.space, exchange_caps(s.space, 10.0));
+    auto p = sampling::FluxPolytope::build(s.model, s.space, exchange_caps(s.space, 10.0));
     ASSERT_TRUE(p.ok()) << p.message();
     EXPECT_EQ(p.value().dimension(), s.space.n_free());
     auto box = p.value().bounding_box();
@@ -74,7 +74,7 @@ TEST(Polytope, ExtraConstraintsBind) {
   ASSERT_LT(v2, s.space.n_columns());
   auto caps = exchange_caps(s.space, 100.0);
   caps.push_back({"v2 <= 0.25", {{v2, false, 1.0}}, -kInfinity, 0.25});
-  auto p = FluxPolytope::build(s.model, s.space, caps);
+  auto p = sampling::FluxPolytope::build(s.model, s.space, caps);
   ASSERT_TRUE(p.ok()) << p.message();
   // v2 as a function of the free parameters: its kernel row
   Eigen::VectorXd c = Eigen::VectorXd::Zero(p.value().dimension());
@@ -91,7 +91,7 @@ TEST(Polytope, InfeasibleConstraintsAreNamed) {
   auto caps = exchange_caps(s.space, 100.0);
   caps.push_back({"constraints.tsv line 3", {{v2, false, 1.0}}, 5.0, kInfinity});
   caps.push_back({"constraints.tsv line 4", {{v2, false, 1.0}}, -kInfinity, 1.0});
-  auto p = FluxPolytope::build(s.model, s.space, caps);
+  auto p = sampling::FluxPolytope::build(s.model, s.space, caps);
   ASSERT_TRUE(p.ok()) << p.message();
   const auto conflict = p.value().conflicting_rows();
   ASSERT_EQ(conflict.size(), 2u);
@@ -109,7 +109,7 @@ TEST(Polytope, UnboundedCoordinateIsNamed) {
   ASSERT_FALSE(s.space.exchange_columns().empty());
   const Eigen::Index c = s.space.exchange_columns().front();
   s.model.reactions[s.space.column_reaction(c)].exchange_upper_bound = kInfinity;  // no bound of its own
-  auto p = FluxPolytope::build(s.model, s.space);
+  auto p = sampling::FluxPolytope::build(s.model, s.space);
   ASSERT_TRUE(p.ok());
   auto box = p.value().bounding_box();
   ASSERT_FALSE(box.ok());
@@ -121,11 +121,11 @@ TEST(Polytope, BadConstraintsAreErrors) {
   Network s = setup("simple");
   const Eigen::Index v1 = column(s.space, "v1");
   ASSERT_LT(v1, s.space.n_columns());
-  auto p = FluxPolytope::build(s.model, s.space, {{"xch of uptake", {{v1, true, 1.0}}, 0.0, 1.0}});
+  auto p = sampling::FluxPolytope::build(s.model, s.space, {{"xch of uptake", {{v1, true, 1.0}}, 0.0, 1.0}});
   if (s.model.reactions[s.space.column_reaction(v1)].reversible) GTEST_SKIP() << "v1 is reversible in this model";
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.message().find("has no exchange flux"), std::string::npos) << p.message();
-  auto q = FluxPolytope::build(s.model, s.space, {{"upside down", {{v1, false, 1.0}}, 2.0, 1.0}});
+  auto q = sampling::FluxPolytope::build(s.model, s.space, {{"upside down", {{v1, false, 1.0}}, 2.0, 1.0}});
   ASSERT_FALSE(q.ok());
   EXPECT_NE(q.message().find("is above upper bound"), std::string::npos) << q.message();
 }

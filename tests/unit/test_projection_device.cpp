@@ -19,11 +19,11 @@ TEST(ProjectionDevice, TorchCpuMatchesBlas) {
     Eigen::MatrixXd refs(5, 2);
     refs.col(0) = vec({7, 0, 2.2, 3.6, 0});
     refs.col(1) = vec({8, 1, 3, 4, 0.5});
-    auto t = apply_projection_on(p.value(), refs, "cpu");
+    auto t = learn::apply_projection_on(p.value(), refs, "cpu");
     ASSERT_TRUE(t.ok()) << t.message();
     EXPECT_LT((t.value() - p.value().apply(refs)).cwiseAbs().maxCoeff(), 1e-13) << to_string(variant);
   }
   auto p = cbm::Projector::build(k.value().basis, cbm::variant_sets(cbm::ProjectionVariant::full, {0}, {2, 3}, 5));
-  EXPECT_FALSE(apply_projection_on(p.value(), Eigen::MatrixXd::Zero(4, 1), "cpu").ok());
-  EXPECT_FALSE(apply_projection_on(p.value(), Eigen::MatrixXd::Zero(5, 1), "tpu").ok());
+  EXPECT_FALSE(learn::apply_projection_on(p.value(), Eigen::MatrixXd::Zero(4, 1), "cpu").ok());
+  EXPECT_FALSE(learn::apply_projection_on(p.value(), Eigen::MatrixXd::Zero(5, 1), "tpu").ok());
 }

@@ -195,13 +195,13 @@ TEST(FluxmlReader, ConstraintsBetweenFluxesAreKept) {
   EXPECT_TRUE(has(tie.name, "tied.fml line")) << tie.name;
 
   // a polytope can be built with them
-  auto p = FluxPolytope::build(m, fs.value(), c.value());
+  auto p = sampling::FluxPolytope::build(m, fs.value(), c.value());
   ASSERT_TRUE(p.ok()) << p.message();
   // the efflux 'out', bidirectional by default, gets no backward step: B's MID is made
   // from A alone (a backward step would make B's atoms from nothing)
-  EmuOptions eo;
+  isotope::EmuOptions eo;
   eo.measured = {"B"};
-  auto emu = EmuModel::compile(m, fs.value(), eo);
+  auto emu = isotope::EmuModel::compile(m, fs.value(), eo);
   EXPECT_TRUE(emu.ok()) << emu.message();
 
   // written as FluxML and read back: the same relations

@@ -12,19 +12,19 @@ using namespace fluxion;
 
 namespace {
 
-FluxPolytope unit_box(int n) {
-  return FluxPolytope::from_rows(Eigen::MatrixXd::Identity(n, n), Eigen::VectorXd::Zero(n), Eigen::VectorXd::Ones(n), {}, {});
+sampling::FluxPolytope unit_box(int n) {
+  return sampling::FluxPolytope::from_rows(Eigen::MatrixXd::Identity(n, n), Eigen::VectorXd::Zero(n), Eigen::VectorXd::Ones(n), {}, {});
 }
 
 // x ≥ 0, x1 + … + xn ≤ 1
-FluxPolytope simplex(int n) {
+sampling::FluxPolytope simplex(int n) {
   Eigen::MatrixXd a(n + 1, n);
   a.topRows(n) = Eigen::MatrixXd::Identity(n, n);
   a.row(n).setOnes();
   Eigen::VectorXd lo = Eigen::VectorXd::Zero(n + 1), hi = Eigen::VectorXd::Constant(n + 1, kInfinity);
   lo(n) = -kInfinity;
   hi(n) = 1.0;
-  return FluxPolytope::from_rows(a, lo, hi, {}, {});
+  return sampling::FluxPolytope::from_rows(a, lo, hi, {}, {});
 }
 
 struct Moments {
@@ -52,11 +52,11 @@ void expect_moments(const std::vector<Eigen::VectorXd>& xs, double mean, double 
   }
 }
 
-std::vector<Eigen::VectorXd> achr_points(const FluxPolytope& p, int count, std::uint64_t seed) {
-  AchrOptions o;
+std::vector<Eigen::VectorXd> achr_points(const sampling::FluxPolytope& p, int count, std::uint64_t seed) {
+  sampling::AchrOptions o;
   o.seed = seed;
   o.thinning = 10;
-  auto s = AchrSampler::create(p, o);
+  auto s = sampling::AchrSampler::create(p, o);
   EXPECT_TRUE(s.ok()) << s.message();
   std::vector<Eigen::VectorXd> out;
   for (int k = 0; k < 200; ++k) s.value().next();  // burn-in
@@ -67,8 +67,8 @@ std::vector<Eigen::VectorXd> achr_points(const FluxPolytope& p, int count, std::
   return out;
 }
 
-std::vector<Eigen::VectorXd> rejection_points(const FluxPolytope& p, int count, std::uint64_t seed) {
-  auto s = RejectionSampler::create(p, seed);
+std::vector<Eigen::VectorXd> rejection_points(const sampling::FluxPolytope& p, int count, std::uint64_t seed) {
+  auto s = sampling::RejectionSampler::create(p, seed);
   EXPECT_TRUE(s.ok()) << s.message();
   std::vector<Eigen::VectorXd> out;
   Eigen::VectorXd x;
@@ -99,7 +99,7 @@ TEST(Samplers, AchrStaysOnEqualities) {
   Eigen::VectorXd lo(4), hi(4);
   lo << 0, 0, 0, 1;
   hi << 1, 1, 1, 1;
-  const FluxPolytope p = FluxPolytope::from_rows(a, lo, hi, {}, {});
+  const sampling::FluxPolytope p = sampling::FluxPolytope::from_rows(a, lo, hi, {}, {});
   const auto xs = achr_points(p, 2000, 5);
   for (const auto& x : xs) EXPECT_NEAR(x(0) + x(1), 1.0, 1e-9);
   // rejection samples the plane's own coordinates: x0 uniform on [0, 1], x1 = 1 − x0
@@ -117,7 +117,7 @@ TEST(Samplers, BuiltinModelsFeasibleAndDeterministic) {
     ASSERT_TRUE(m.ok());
     auto fs = FluxSpace::build(m.value());
     ASSERT_TRUE(fs.ok());
-    auto full = FluxPolytope::build(m.value(), fs.value());
+    auto full = sampling::FluxPolytope::build(m.value(), fs.value());
     ASSERT_TRUE(full.ok()) << full.message();
     auto net = full.value().leading(fs.value().n_free_net());
     ASSERT_TRUE(net.ok()) << net.message();
@@ -140,11 +140,11 @@ TEST(FluxSets, ExchangeMixtureAndNormalisation) {
   const Eigen::Index v2 = std::find(ids.begin(), ids.end(), "v2") - ids.begin();
   model.reactions[fs.value().column_reaction(v1)].lower_bound = 0.5;  // uptake free in [0.5, 2]
   model.reactions[fs.value().column_reaction(v1)].upper_bound = 2.0;
-  FluxSetOptions o;
+  sampling::FluxSetOptions o;
   o.seed = 9;
   o.exchange_sets.push_back({"low", {{"low", {{v2, true, 1.0}}, -kInfinity, 0.1}}, 1.0});
   o.exchange_sets.push_back({"high", {{"high", {{v2, true, 1.0}}, 1.0, 2.0}}, 3.0});
-  auto s = FluxSetSampler::create(model, fs.value(), {}, o);
+  auto s = sampling::FluxSetSampler::create(model, fs.value(), {}, o);
   ASSERT_TRUE(s.ok()) << s.message();
   int high = 0;
   const int n = 4000;
@@ -157,12 +157,12 @@ TEST(FluxSets, ExchangeMixtureAndNormalisation) {
   }
   EXPECT_NEAR(static_cast<double>(high) / n, 0.75, 0.03);  // binomial sd 0.007
 
-  FluxSetOptions norm;
+  sampling::FluxSetOptions norm;
   norm.seed = 10;
   norm.normalize_to = v1;
-  auto t = FluxSetSampler::create(model, fs.value(), {}, norm);
+  auto t = sampling::FluxSetSampler::create(model, fs.value(), {}, norm);
   ASSERT_TRUE(t.ok()) << t.message();
-  auto polytope = FluxPolytope::build(model, fs.value());
+  auto polytope = sampling::FluxPolytope::build(model, fs.value());
   ASSERT_TRUE(polytope.ok());
   for (int k = 0; k < 500; ++k) {
     ASSERT_TRUE(t.value().next(v)) << t.value().message();
@@ -198,11 +198,11 @@ Loose loose_simple() {
 // xch(v2) cut away about 2e-6 of the mass).
 TEST(FluxSets, LogNormalExchange) {
   Loose l = loose_simple();
-  FluxSetOptions o;
-  o.exchange = ExchangeSampling::log_normal;
+  sampling::FluxSetOptions o;
+  o.exchange = sampling::ExchangeSampling::log_normal;
   o.log_mu = -1.0;
   o.log_sigma = 0.5;
-  auto s = FluxSetSampler::create(l.model, l.space, {}, o);
+  auto s = sampling::FluxSetSampler::create(l.model, l.space, {}, o);
   ASSERT_TRUE(s.ok()) << s.message();
   std::vector<double> logs;
   FluxVector v;
@@ -224,12 +224,12 @@ TEST(FluxSets, LogNormalExchange) {
 // sampler says that no more sets fit.
 TEST(FluxSets, HistogramCaps) {
   Loose l = loose_simple();
-  FluxSetOptions o;
+  sampling::FluxSetOptions o;
   o.capped_columns = {l.v1};
   o.cap_bins = 4;
   o.cap_per_bin = 50;
   o.cap_attempts = 20000;
-  auto s = FluxSetSampler::create(l.model, l.space, {}, o);
+  auto s = sampling::FluxSetSampler::create(l.model, l.space, {}, o);
   ASSERT_TRUE(s.ok()) << s.message();
   std::vector<int> bins(4, 0);
   FluxVector v;
@@ -249,27 +249,27 @@ TEST(FluxSets, SettingsResolveAgainstTheModel) {
   ASSERT_TRUE(model.ok());
   auto space = FluxSpace::build(model.value());
   ASSERT_TRUE(space.ok());
-  SamplerSettings st;
+  sampling::SamplerSettings st;
   st.method = "achr";
   st.exchange = "log-uniform";
   st.capped = {"ldh", "pdh"};
   st.cap_bins = 7;
   st.draws = 10;
-  auto r = resolve_sampler(st, model.value(), "ccm", space.value());
+  auto r = sampling::resolve_sampler(st, model.value(), "ccm", space.value());
   ASSERT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ(r.value().options.net, NetSampling::achr);
-  EXPECT_EQ(r.value().options.exchange, ExchangeSampling::log_uniform);
+  EXPECT_EQ(r.value().options.net, sampling::NetSampling::achr);
+  EXPECT_EQ(r.value().options.exchange, sampling::ExchangeSampling::log_uniform);
   ASSERT_EQ(r.value().options.capped_columns.size(), 2U);
   EXPECT_EQ(space.value().column_ids()[static_cast<std::size_t>(r.value().options.capped_columns[1])], "pdh");
   EXPECT_EQ(r.value().options.cap_bins, 7);
   EXPECT_EQ(r.value().options.max_draws, 10);
   st.capped = {"nope"};
-  auto bad = resolve_sampler(st, model.value(), "ccm", space.value());
+  auto bad = sampling::resolve_sampler(st, model.value(), "ccm", space.value());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.diagnostics().front().source, "--cap-fluxes");
   st.capped.clear();
   st.method = "gibbs";  // checked against the declared choices
-  auto method = resolve_sampler(st, model.value(), "ccm", space.value());
+  auto method = sampling::resolve_sampler(st, model.value(), "ccm", space.value());
   ASSERT_FALSE(method.ok());
   EXPECT_EQ(method.diagnostics().front().context, "method");
 }

@@ -23,14 +23,14 @@ struct Simple {
   Simple() : model(io::load_model("simple").value()), space(FluxSpace::build(model).value()) {}
 };
 
-std::size_t column(const FluxExpansion& e, const std::string& name) {
+std::size_t column(const learn::FluxExpansion& e, const std::string& name) {
   const auto& c = e.columns();
   const auto at = std::find(c.begin(), c.end(), name);
   EXPECT_NE(at, c.end()) << name;
   return static_cast<std::size_t>(at - c.begin());
 }
 
-const FluxScore& score_of(const PredictorScore& s, const std::string& name) {
+const learn::FluxScore& score_of(const learn::PredictorScore& s, const std::string& name) {
   for (const auto& f : s.fluxes)
     if (f.column == name) return f;
   throw std::runtime_error("no score for " + name);
@@ -47,7 +47,7 @@ const FluxScore& score_of(const PredictorScore& s, const std::string& name) {
 //   skill = 1 - 0.14/0.92
 TEST(Scoring, MeanPredictorAgainstAHandComputation) {
   Simple s;
-  const FluxExpansion e(s.space, &s.model);
+  const learn::FluxExpansion e(s.space, &s.model);
   ASSERT_EQ(e.free_columns().front(), "net:EX_molE");
   const auto nf = static_cast<Eigen::Index>(e.free_columns().size());
   Eigen::MatrixXd free_truth = Eigen::MatrixXd::Zero(3, nf);
@@ -60,11 +60,11 @@ TEST(Scoring, MeanPredictorAgainstAHandComputation) {
   mean_free(0) = 0.5;
   const Eigen::MatrixXd truth = e.expand(free_truth), pred = e.expand(free_pred);
   const Eigen::RowVectorXd baseline = e.expand(mean_free);
-  ScoreOptions o;
+  learn::ScoreOptions o;
   o.model_id = "simple";
-  const PredictorScore score = score_predictions(e, truth, pred, baseline, o);
+  const learn::PredictorScore score = learn::score_predictions(e, truth, pred, baseline, o);
   EXPECT_EQ(score.rows, 3);
-  const FluxScore& ex = score_of(score, "net:EX_molE");
+  const learn::FluxScore& ex = score_of(score, "net:EX_molE");
   EXPECT_TRUE(ex.free);
   EXPECT_FALSE(ex.constant);
   EXPECT_NEAR(ex.baseline_mae, 0.92 / 3, 1e-12);
@@ -78,7 +78,7 @@ TEST(Scoring, MeanPredictorAgainstAHandComputation) {
   EXPECT_NEAR(ex.skill, 1 - 0.14 / 0.92, 1e-12);
   EXPECT_TRUE(ex.counted);  // varies, baseline MAE 0.31 >= 0.02, no identifiability given
   // EX_molF never varies: constant, not counted, and its baseline is exact
-  const FluxScore& f = score_of(score, "net:EX_molF");
+  const learn::FluxScore& f = score_of(score, "net:EX_molF");
   EXPECT_TRUE(f.constant);
   EXPECT_FALSE(f.counted);
   EXPECT_TRUE(std::isnan(f.skill));
@@ -86,13 +86,13 @@ TEST(Scoring, MeanPredictorAgainstAHandComputation) {
   EXPECT_TRUE(score_of(score, "xch:v3").constant);
   EXPECT_FALSE(score_of(score, "xch:v3").counted);
   // the mean predictor scored as a predictor: skill 0 on every varying flux
-  const PredictorScore self = score_predictions(e, truth, baseline.replicate(3, 1), baseline, o);
+  const learn::PredictorScore self = learn::score_predictions(e, truth, baseline.replicate(3, 1), baseline, o);
   for (const auto& g : self.fluxes) {
     if (!g.constant) { EXPECT_NEAR(g.skill, 0.0, 1e-12) << g.column; }
   }
   EXPECT_TRUE(std::find(self.below_baseline().begin(), self.below_baseline().end(), "net:EX_molE") != self.below_baseline().end());
   // the exact predictor: skill 1; the paper's toy metric reached
-  const PredictorScore exact = score_predictions(e, truth, truth, baseline, o);
+  const learn::PredictorScore exact = learn::score_predictions(e, truth, truth, baseline, o);
   EXPECT_NEAR(score_of(exact, "net:EX_molE").skill, 1.0, 1e-12);
   ASSERT_FALSE(exact.paper.empty());
   EXPECT_EQ(exact.paper.front().name, "net_within_5_percent");
@@ -101,7 +101,7 @@ TEST(Scoring, MeanPredictorAgainstAHandComputation) {
   // median skill over counted columns; information marks a column not identifiable
   Eigen::VectorXd info = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(e.columns().size()), 0.1);
   info(static_cast<Eigen::Index>(column(e, "net:EX_molE"))) = 0.9;
-  const PredictorScore marked = score_predictions(e, truth, pred, baseline, o, info);
+  const learn::PredictorScore marked = learn::score_predictions(e, truth, pred, baseline, o, info);
   EXPECT_FALSE(score_of(marked, "net:EX_molE").identifiable);
   EXPECT_FALSE(score_of(marked, "net:EX_molE").counted);
   EXPECT_THROW((void)score_predictions(e, truth, pred.leftCols(2), baseline, o), std::invalid_argument);
@@ -112,18 +112,18 @@ TEST(Scoring, MeanPredictorAgainstAHandComputation) {
 // to 10 (no information), nothing is.
 TEST(Scoring, IdentifiabilityFromTheEmuSensitivities) {
   Simple s;
-  const FluxExpansion e(s.space, &s.model);
+  const learn::FluxExpansion e(s.space, &s.model);
   auto table = io::load_tracer_table("simple");
   ASSERT_TRUE(table.ok());
-  EmuOptions eo;
-  auto emu = EmuModel::compile(s.model, s.space, eo);
+  isotope::EmuOptions eo;
+  auto emu = isotope::EmuModel::compile(s.model, s.space, eo);
   ASSERT_TRUE(emu.ok());
   auto inputs = emu.value().inputs(table.value().experiments);
   ASSERT_TRUE(inputs.ok());
   std::vector<std::string> ids;
   for (const auto& x : table.value().experiments) ids.push_back(x.id);
-  const std::vector<TracedElement> elements{{emu.value(), inputs.value()}};
-  LayoutSimulator simulator(make_mid_layout(elements, ids), elements);
+  const std::vector<isotope::TracedElement> elements{{emu.value(), inputs.value()}};
+  learn::LayoutSimulator simulator(sampling::make_mid_layout(elements, ids), elements);
   const auto nf = static_cast<Eigen::Index>(e.free_columns().size());
   // rows normalised to v1 = EX_molE / 3 + EX_molF = 1, as datasets are
   Eigen::MatrixXd free = Eigen::MatrixXd::Zero(3, nf);
@@ -134,8 +134,8 @@ TEST(Scoring, IdentifiabilityFromTheEmuSensitivities) {
   // prior: EX_molE spread 0.8 along the normalisation, xch:v2 spread 20, the rest fixed
   Eigen::MatrixXd prior = Eigen::MatrixXd::Zero(nf, nf);
   prior(0, 0) = 0.64, prior(0, 1) = prior(1, 0) = -0.64 / 3, prior(1, 1) = 0.64 / 9, prior(2, 2) = 400;
-  const Eigen::VectorXd sharp = identifiability_ratios(simulator, e, rows, prior, 0.01);
-  const Eigen::VectorXd blind = identifiability_ratios(simulator, e, rows, prior, 10.0);
+  const Eigen::VectorXd sharp = learn::identifiability_ratios(simulator, e, rows, prior, 0.01);
+  const Eigen::VectorXd blind = learn::identifiability_ratios(simulator, e, rows, prior, 10.0);
   const auto ex = static_cast<Eigen::Index>(column(e, "net:EX_molE"));
   EXPECT_LT(sharp(ex), 0.1);
   EXPECT_LT(sharp(static_cast<Eigen::Index>(column(e, "xch:v2"))), 0.5);
@@ -147,7 +147,7 @@ TEST(Scoring, IdentifiabilityFromTheEmuSensitivities) {
   // the sample covariance (n − 1)
   Eigen::MatrixXd sample(3, 2);
   sample << 1, 2, 2, 4, 3, 9;
-  const Eigen::MatrixXd cov = column_covariance(sample);
+  const Eigen::MatrixXd cov = learn::column_covariance(sample);
   EXPECT_NEAR(cov(0, 0), 1.0, 1e-12);
   EXPECT_NEAR(cov(0, 1), 3.5, 1e-12);
   EXPECT_NEAR(cov(1, 1), 13.0, 1e-12);
@@ -171,7 +171,7 @@ TEST(Scoring, IdentifiabilityFromTheEmuSensitivities) {
 // a numpy forward pass of the same files (simple_ann_reference.tsv) to float32 precision.
 TEST(KerasImport, ReproducesTheAuthorsToyNetwork) {
   const std::string dir = std::string(FLUXION_SOURCE_DIR) + "/tests/data/mlflux";
-  auto net = read_keras_dense(dir + "/Simple_ANN.json", dir + "/Simple_ANN.h5");
+  auto net = learn::read_keras_dense(dir + "/Simple_ANN.json", dir + "/Simple_ANN.h5");
   ASSERT_TRUE(net.ok()) << net.message();
   EXPECT_EQ(net.value().inputs, 120u);
   ASSERT_EQ(net.value().weights.size(), 6u);
@@ -180,7 +180,7 @@ TEST(KerasImport, ReproducesTheAuthorsToyNetwork) {
   EXPECT_EQ(net.value().keras_version, "2.10.0");
   const std::vector<std::string> columns = {"net:EX_molE", "net:EX_molF", "xch:v2", "xch:v3", "xch:v4", "xch:v5"};
   const nlohmann::json manifest = {{"inputs", 120}, {"columns", columns}, {"outputs", "transformed"}, {"hidden", {216, 15, 15, 15, 36}}};
-  auto p = FluxPredictor::from_dense_layers(net.value().weights, net.value().biases, manifest);
+  auto p = learn::FluxPredictor::from_dense_layers(net.value().weights, net.value().biases, manifest);
   ASSERT_TRUE(p.ok()) << p.message();
   std::ifstream in(dir + "/simple_ann_reference.tsv");
   std::string line;
@@ -195,7 +195,7 @@ TEST(KerasImport, ReproducesTheAuthorsToyNetwork) {
     const Eigen::MatrixXd got = p.value().predict(x);
     for (int j = 0; j < 6; ++j) {
       const double y = v[120 + static_cast<std::size_t>(j)];
-      const double want = j < 2 ? output_to_net(y) : output_to_exchange(y);
+      const double want = j < 2 ? learn::output_to_net(y) : learn::output_to_exchange(y);
       EXPECT_NEAR(got(0, j), want, 1e-4 * std::max(1.0, std::fabs(want))) << "row " << rows << " output " << j;
     }
     ++rows;
@@ -204,12 +204,12 @@ TEST(KerasImport, ReproducesTheAuthorsToyNetwork) {
   // shapes that do not fit are refused
   auto wrong = manifest;
   wrong["hidden"] = {216, 15, 15, 15, 35};
-  EXPECT_FALSE(FluxPredictor::from_dense_layers(net.value().weights, net.value().biases, wrong).ok());
+  EXPECT_FALSE(learn::FluxPredictor::from_dense_layers(net.value().weights, net.value().biases, wrong).ok());
   // what is not a Keras model is refused with the file named
-  auto missing = read_keras_dense(dir + "/Simple_ANN.json", dir + "/no_such.h5");
+  auto missing = learn::read_keras_dense(dir + "/Simple_ANN.json", dir + "/no_such.h5");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.message().find("no_such.h5"), std::string::npos);
-  auto not_json = read_keras_dense(dir + "/Simple_ANN.h5", dir + "/Simple_ANN.h5");
+  auto not_json = learn::read_keras_dense(dir + "/Simple_ANN.h5", dir + "/Simple_ANN.h5");
   ASSERT_FALSE(not_json.ok());
   EXPECT_NE(not_json.message().find("not JSON"), std::string::npos);
 }

@@ -9,7 +9,7 @@ using namespace fluxion;
 
 namespace {
 
-std::string bits_of(const Label& l, Element e, int n) {
+std::string bits_of(const isotope::Label& l, Element e, int n) {
   auto b = l.bits(e, n);
   if (!b) return "error: " + b.message();
   std::string s;
@@ -39,16 +39,16 @@ TEST(Label, ParsesTheUsualNotations) {
                         Case{" [1,2-13C2; 5-2H1] ", "[1,2-13C2;5-2H1]", Element::H, 7, "0000100"},
                         Case{"unlabeled", "unlabelled", Element::C, 4, "0000"}}) {
     SCOPED_TRACE(c.text);
-    auto l = parse_label(c.text);
+    auto l = isotope::parse_label(c.text);
     ASSERT_TRUE(l.ok()) << l.message();
-    EXPECT_EQ(format_label(l.value()), c.canonical);
+    EXPECT_EQ(isotope::format_label(l.value()), c.canonical);
     EXPECT_EQ(bits_of(l.value(), c.element, c.atoms), c.bits);
     // canonical text parses back to the same label
-    auto again = parse_label(format_label(l.value()));
+    auto again = isotope::parse_label(isotope::format_label(l.value()));
     ASSERT_TRUE(again.ok());
-    EXPECT_EQ(format_label(again.value()), c.canonical);
+    EXPECT_EQ(isotope::format_label(again.value()), c.canonical);
   }
-  auto dual = parse_label("[1,2-13C2;5-2H1]");
+  auto dual = isotope::parse_label("[1,2-13C2;5-2H1]");
   EXPECT_EQ(bits_of(dual.value(), Element::C, 6), "110000");
 }
 
@@ -68,7 +68,7 @@ TEST(Label, ErrorsSayWhatAndWhere) {
                         Case{"[1-13C;2-13C]", "element C is labelled twice", 8},
                         Case{"", "empty label", 1}}) {
     SCOPED_TRACE(c.text);
-    auto l = parse_label(c.text);
+    auto l = isotope::parse_label(c.text);
     ASSERT_FALSE(l.ok());
     EXPECT_TRUE(has(l.message(), c.message)) << l.message();
     EXPECT_EQ(l.diagnostics().front().column, c.column) << l.message();
@@ -76,9 +76,9 @@ TEST(Label, ErrorsSayWhatAndWhere) {
 }
 
 TEST(Label, BitsCheckTheSubstrate) {
-  EXPECT_TRUE(has(bits_of(parse_label("[7-13C1]").value(), Element::C, 6), "position 7 but the substrate has 6 C atoms"));
-  EXPECT_TRUE(has(bits_of(parse_label("[U-13C6]").value(), Element::C, 5), "uniform label U-13C6 but the substrate has 5"));
-  EXPECT_EQ(bits_of(parse_label("[1-13C1]").value(), Element::H, 3), "000");
+  EXPECT_TRUE(has(bits_of(isotope::parse_label("[7-13C1]").value(), Element::C, 6), "position 7 but the substrate has 6 C atoms"));
+  EXPECT_TRUE(has(bits_of(isotope::parse_label("[U-13C6]").value(), Element::C, 5), "uniform label U-13C6 but the substrate has 5"));
+  EXPECT_EQ(bits_of(isotope::parse_label("[1-13C1]").value(), Element::H, 3), "000");
 }
 
 TEST(TracerTable, ReadsMixturesAndReportsErrors) {
@@ -90,7 +90,7 @@ TEST(TracerTable, ReadsMixturesAndReportsErrors) {
       "t.csv");
   // commas inside a label's brackets do not split a CSV row
   ASSERT_TRUE(t.ok()) << t.message();
-  EXPECT_EQ(format_label(t.value().experiments[0].components[0].label), "[1,2-13C2]");
+  EXPECT_EQ(isotope::format_label(t.value().experiments[0].components[0].label), "[1,2-13C2]");
   auto quoted = io::read_tracer_table("experiment,substrate,label\n\"e 1\",GLC_IN,\"[1,2-13C2]\"\n", "q.csv");
   ASSERT_TRUE(quoted.ok()) << quoted.message();
   EXPECT_EQ(quoted.value().experiments[0].id, "e 1");
@@ -143,7 +143,7 @@ TEST(TracerTable, ValidatesAgainstTheModel) {
       "e5\tGln_IN\t[5-2H1]\t1\n",
       "t.tsv");
   ASSERT_TRUE(t.ok()) << t.message();
-  const auto problems = validate_experiments(model.value(), t.value().experiments, "t.tsv", t.value().lines);
+  const auto problems = isotope::validate_experiments(model.value(), t.value().experiments, "t.tsv", t.value().lines);
   const std::string text = format_diagnostics(problems);
   EXPECT_TRUE(has(text, "experiment 'e1': the fractions of substrate 'GLC_IN' add up to 1.2")) << text;
   EXPECT_TRUE(has(text, "t.tsv:4: error: experiment 'e2': substrate 'GLC' is not an input pool")) << text;
@@ -159,7 +159,7 @@ TEST(TracerTable, BuiltinExperimentsFitTheirModels) {
     ASSERT_TRUE(model.ok()) << model.message();
     auto t = io::load_tracer_table(name);
     ASSERT_TRUE(t.ok()) << t.message();
-    EXPECT_EQ(format_diagnostics(validate_experiments(model.value(), t.value().experiments, name, t.value().lines)), "");
+    EXPECT_EQ(format_diagnostics(isotope::validate_experiments(model.value(), t.value().experiments, name, t.value().lines)), "");
   }
   EXPECT_EQ(io::builtin_tracer_table_names().size(), io::builtin_model_names().size());
 }

@@ -13,7 +13,7 @@
 namespace fluxion::io {
 
 struct FragmentFormula {
-  Formula formula;
+  isotope::Formula formula;
   int line = 0;  // where the file gives it, for later messages
 };
 

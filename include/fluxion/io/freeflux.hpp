@@ -17,7 +17,7 @@
 namespace fluxion::io {
 
 Result<Model> read_freeflux(std::string_view text, const std::string& source);
-Result<MidTable> read_freeflux_mdvs(std::string_view text, const std::string& source, const std::string& experiment);
+Result<isotope::MidTable> read_freeflux_mdvs(std::string_view text, const std::string& source, const std::string& experiment);
 Result<std::vector<MeasuredFlux>> read_freeflux_fluxes(std::string_view text, const std::string& source, const FluxSpace& space);
 
 }  // namespace fluxion::io

@@ -29,14 +29,14 @@ struct IntensitySet {
 
 // Formulas may use the elements of `isotopes` besides the built-in ones.
 Result<std::vector<IntensitySet>> read_intensity_table(std::string_view text, const std::string& source,
-                                                       const IsotopeTable* isotopes = nullptr);
-Result<std::vector<IntensitySet>> load_intensity_table(const std::string& path, const IsotopeTable* isotopes = nullptr);
+                                                       const isotope::IsotopeTable* isotopes = nullptr);
+Result<std::vector<IntensitySet>> load_intensity_table(const std::string& path, const isotope::IsotopeTable* isotopes = nullptr);
 
 struct CorrectionSettings {
   Element tracer = Element::C;
   double purity = 1.0;
   bool tracer_natural_abundance = true;
-  IsotopeTable isotopes;  // replaces the built-in abundances of its elements
+  isotope::IsotopeTable isotopes;  // replaces the built-in abundances of its elements
 };
 
 // Corrects every set; the result is the output table's text. Errors name the input line.

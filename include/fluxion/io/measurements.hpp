@@ -21,7 +21,7 @@ MidFileFormat detect_mid_format(std::string_view text);
 FluxFileFormat detect_flux_format(std::string_view text);
 
 // `experiment`: the tracer experiment of a format that holds one (FreeFlux's).
-Result<MidTable> load_measured_mids(const std::string& path, const std::string& experiment);
+Result<isotope::MidTable> load_measured_mids(const std::string& path, const std::string& experiment);
 Result<std::vector<MeasuredFlux>> load_any_measured_fluxes(const std::string& path, const FluxSpace& space);
 
 }  // namespace fluxion::io

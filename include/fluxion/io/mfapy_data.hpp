@@ -33,7 +33,7 @@ inline constexpr double kMfapyPositiveBound = 0.001;  // mfapy's default_reactio
 
 // The MDV table as MIDs of experiment `experiment`; `model_text` is the mfapy model file
 // that names the fragments.
-Result<MidTable> read_mfapy_mdv(std::string_view text, const std::string& source, std::string_view model_text,
+Result<isotope::MidTable> read_mfapy_mdv(std::string_view text, const std::string& source, std::string_view model_text,
                                 const std::string& experiment);
 
 struct MfapyStatusRow {

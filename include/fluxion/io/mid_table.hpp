@@ -25,18 +25,18 @@
 namespace fluxion::io {
 
 // The measured MIDs are an isotope type (isotope/measured_mids.hpp), read here.
-using fluxion::MeasuredMid;
-using fluxion::MidTable;
+using fluxion::isotope::MeasuredMid;
+using fluxion::isotope::MidTable;
 
-Result<MidTable> read_mid_table(std::string_view text, const std::string& source);
-Result<MidTable> load_mid_table(const std::string& path);
+Result<isotope::MidTable> read_mid_table(std::string_view text, const std::string& source);
+Result<isotope::MidTable> load_mid_table(const std::string& path);
 
 // Checks measurements against a model (and, when given, the tracer experiments):
 // unknown metabolite or fragment, isotopologues missing or beyond the fragment's atoms,
 // negative fractions, fractions that do not sum to 1 within `sum_tolerance`, sd <= 0,
 // experiments the tracer table does not define.
-std::vector<Diagnostic> validate_mids(const Model& model, const MidTable& table, const std::string& source,
-                                      const std::vector<TracerExperiment>* experiments = nullptr,
+std::vector<Diagnostic> validate_mids(const Model& model, const isotope::MidTable& table, const std::string& source,
+                                      const std::vector<isotope::TracerExperiment>* experiments = nullptr,
                                       double sum_tolerance = 0.02);
 
 }  // namespace fluxion::io

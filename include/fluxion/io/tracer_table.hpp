@@ -23,12 +23,12 @@
 namespace fluxion::io {
 
 struct TracerTable {
-  std::vector<TracerExperiment> experiments;
+  std::vector<isotope::TracerExperiment> experiments;
   std::vector<int> lines;  // input line of each component, experiments in order
 };
 
 Result<TracerTable> read_tracer_table(std::string_view text, const std::string& source);
-std::string write_tracer_table(const std::vector<TracerExperiment>& experiments);
+std::string write_tracer_table(const std::vector<isotope::TracerExperiment>& experiments);
 
 // A tracer table file, or the built-in experiments of a built-in model (by its name).
 Result<TracerTable> load_tracer_table(const std::string& path_or_model_name);

@@ -35,7 +35,7 @@
 #include "fluxion/core/model.hpp"
 #include "fluxion/isotope/tracer.hpp"
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 // Natural abundance of the heavy isotope of each traced element (AccuCor's constants):
 // 13C 1.07%, 2H 0.0115%, 15N 0.364%, 18O 0.205%.
@@ -133,4 +133,4 @@ class EmuSimulator {
   std::unique_ptr<Work> work_;
 };
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

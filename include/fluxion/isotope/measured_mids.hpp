@@ -8,7 +8,7 @@
 
 #include "fluxion/core/model.hpp"
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 struct MeasuredMid {
   std::string experiment;
@@ -28,4 +28,4 @@ struct MidTable {
   std::string source;             // the file it was read from (for messages about its lines)
 };
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

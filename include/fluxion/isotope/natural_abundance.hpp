@@ -23,7 +23,7 @@
 #include "fluxion/core/model.hpp"
 #include "fluxion/isotope/emu.hpp"
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 // Natural isotope abundances of elements by nominal mass shift from the lightest
 // isotope: "O" -> {0.99757, 0.00038, 0.00205} (16O, 17O, 18O).
@@ -99,4 +99,4 @@ CorrectedMid correct_intensities(const CorrectionMatrix& c, std::span<const doub
 // Lawson–Hanson non-negative least squares: argmin ‖A·x − b‖ subject to x ≥ 0.
 Eigen::VectorXd nonnegative_least_squares(const Eigen::MatrixXd& a, const Eigen::VectorXd& b);
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

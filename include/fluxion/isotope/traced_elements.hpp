@@ -13,7 +13,7 @@
 #include "fluxion/isotope/emu.hpp"
 #include "fluxion/isotope/tracer.hpp"
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 // One traced element: its EMU network and the substrate MIDs of every experiment.
 struct TracedElement {
@@ -45,4 +45,4 @@ Result<std::vector<Element>> traced_element_list(const std::vector<std::string>&
 Result<std::vector<TracedElement>> build_traced_elements(const Model& model, const FluxSpace& space, const std::vector<TracedElementSpec>& specs,
                                                          const std::vector<TracerExperiment>& experiments, const SubstrateLabelling& labelling);
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

@@ -19,7 +19,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/model.hpp"
 
-namespace fluxion {
+namespace fluxion::isotope {
 
 // Heavy atoms of one element.
 struct ElementLabel {
@@ -68,4 +68,4 @@ std::vector<Diagnostic> validate_experiments(const Model& model, const std::vect
 // The elements some experiment labels, in C, H, N, O order; carbon when none is.
 std::vector<Element> labelled_elements(const std::vector<TracerExperiment>& experiments);
 
-}  // namespace fluxion
+}  // namespace fluxion::isotope

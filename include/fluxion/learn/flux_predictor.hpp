@@ -17,7 +17,7 @@
 #include "fluxion/learn/pcnn.hpp"
 #include "fluxion/sampling/dataset_contents.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 inline constexpr int kPredictorFormatVersion = 1;
 
@@ -137,7 +137,7 @@ class FluxPredictor {
   FluxPredictor& operator=(FluxPredictor&&) noexcept;
 
   // Trains on the dataset's train rows, validating on its validation rows.
-  static Result<FluxPredictor> train(const DatasetContents& data, const TrainOptions& options, TrainingHistory& history);
+  static Result<FluxPredictor> train(const sampling::DatasetContents& data, const TrainOptions& options, TrainingHistory& history);
 
   // A predictor from given weights: per layer out × in weights and out biases, ReLU
   // between layers, a linear output. `manifest` needs "inputs", "columns", "outputs"
@@ -147,7 +147,7 @@ class FluxPredictor {
 
   // Free fluxes (raw, columns()) for MID vectors (rows × inputs).
   Eigen::MatrixXd predict(const Eigen::MatrixXd& mids) const;
-  TestErrors test_errors(const DatasetContents& data) const;
+  TestErrors test_errors(const sampling::DatasetContents& data) const;
 
   const std::vector<std::string>& columns() const;
   std::size_t inputs() const;
@@ -170,8 +170,8 @@ class FluxPredictor {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   FluxPredictor();
-  static Result<FluxPredictor> train_network(FluxPredictor p, const DatasetContents& data, const TrainOptions& options,
+  static Result<FluxPredictor> train_network(FluxPredictor p, const sampling::DatasetContents& data, const TrainOptions& options,
                                              TrainingHistory& history);
 };
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

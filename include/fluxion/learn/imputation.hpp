@@ -12,17 +12,17 @@
 
 #include "fluxion/sampling/dataset_contents.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 using MidMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Entries beyond a field's MID (its zero padding up to the layout's width).
-std::vector<bool> padding_entries(const MidLayout& layout);
+std::vector<bool> padding_entries(const sampling::MidLayout& layout);
 
 // ML-Flux's training masks (scratchmat.m): keep `experiments` random tracer experiments,
 // and in them each metabolite with probability `keep` (at least one); everything else is
 // missing. Padding entries (beyond a metabolite's MID) count as known.
-std::vector<bool> random_mask(const MidLayout& layout, int experiments, double keep, std::mt19937_64& rng);
+std::vector<bool> random_mask(const sampling::MidLayout& layout, int experiments, double keep, std::mt19937_64& rng);
 
 struct Imputation {
   Eigen::VectorXd values;         // the whole input vector
@@ -33,16 +33,16 @@ struct Imputation {
 class KnnImputer {
  public:
   // `reference`: complete patterns (rows × layout.size()), e.g. a dataset's training rows.
-  KnnImputer(MidLayout layout, MidMatrix reference, int k = 3);
+  KnnImputer(sampling::MidLayout layout, MidMatrix reference, int k = 3);
 
   // `known[i]`: entry i was measured (values[i] is used); others are imputed.
   Imputation impute(const Eigen::VectorXd& values, const std::vector<bool>& known) const;
 
-  const MidLayout& layout() const { return layout_; }
+  const sampling::MidLayout& layout() const { return layout_; }
   int k() const { return k_; }
 
  private:
-  MidLayout layout_;
+  sampling::MidLayout layout_;
   MidMatrix reference_;
   int k_;
   std::vector<bool> padding_;  // entries beyond a field's MID: always 0
@@ -50,6 +50,6 @@ class KnnImputer {
 
 // Rescales the imputed entries of every MID so that it sums to 1 (measured entries
 // unchanged; a MID whose measured part already reaches 1 gets zeros). Returns ΔN before.
-double renormalise_imputed(const MidLayout& layout, Eigen::VectorXd& values, const std::vector<bool>& known);
+double renormalise_imputed(const sampling::MidLayout& layout, Eigen::VectorXd& values, const std::vector<bool>& known);
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

@@ -14,7 +14,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 struct KerasDenseNetwork {
   std::size_t inputs = 0;
@@ -36,4 +36,4 @@ Result<KerasDenseNetwork> read_keras_dense(const std::string& architecture_json,
 // belong to its own network). The input and output counts must agree with it.
 Result<FluxPredictor> predictor_from_keras(const KerasDenseNetwork& network, const FluxPredictor& like, const nlohmann::json& source);
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

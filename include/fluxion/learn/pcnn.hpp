@@ -16,7 +16,7 @@
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/sampling/dataset_contents.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 struct PcnnGeometry {
   int rows = 0, cols = 0;             // the input vector as rows × cols (row-major)
@@ -59,7 +59,7 @@ class PcnnImputer {
 
   // Trains on the dataset's train rows (validation rows for early stopping), with
   // ML-Flux's masks drawn afresh for every batch.
-  static Result<PcnnImputer> train(const DatasetContents& data, const MidLayout& layout, const PcnnGeometry& geometry,
+  static Result<PcnnImputer> train(const sampling::DatasetContents& data, const sampling::MidLayout& layout, const PcnnGeometry& geometry,
                                    const PcnnTrainOptions& options, PcnnHistory& history);
 
   Imputation impute(const Eigen::VectorXd& values, const std::vector<bool>& known) const;
@@ -67,7 +67,7 @@ class PcnnImputer {
   Eigen::MatrixXd impute_batch(const Eigen::MatrixXd& values, const std::vector<std::vector<bool>>& known) const;
 
   const PcnnGeometry& geometry() const;
-  const MidLayout& layout() const;
+  const sampling::MidLayout& layout() const;
   nlohmann::json manifest() const;  // geometry and training settings
 
   struct Impl;
@@ -79,4 +79,4 @@ class PcnnImputer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

@@ -23,7 +23,7 @@
 #include "fluxion/learn/pcnn.hpp"
 #include "fluxion/sampling/dataset_contents.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 inline constexpr double kGasConstant = 8.314462618e-3;  // kJ mol⁻¹ K⁻¹
 inline constexpr double kDefaultTemperature = 310.15;   // K
@@ -113,7 +113,7 @@ struct ErrorTableOptions {
 // uniformly from [0.1, 1] (ML-Flux's masks are the case of 1 to 3 experiments and 0.5).
 // Errors (a Result, not an exception): the dataset's flux columns are not the model's, the
 // dataset has no test rows.
-Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& expansion, const DatasetContents& data,
+Result<ErrorTables> compute_error_tables(const FluxPredictor& predictor, const FluxExpansion& expansion, const sampling::DatasetContents& data,
                                          const KnnImputer* knn, const ErrorTableOptions& options, const PcnnImputer* pcnn = nullptr);
 
 // One replicate's measurements in the predictor's input layout.
@@ -128,7 +128,7 @@ struct Observation {
 // Places measured MIDs into the layout, one observation per replicate (all replicates
 // of a table share its unreplicated rows). Unknown metabolites, experiments or elements,
 // and MIDs whose length differs from the layout's, are errors naming the row.
-Result<std::vector<Observation>> arrange_observations(const MidTable& table, const MidLayout& layout, const std::string& source);
+Result<std::vector<Observation>> arrange_observations(const isotope::MidTable& table, const sampling::MidLayout& layout, const std::string& source);
 
 struct PredictOptions {
   // "pcnn", "knn", "none" (complete inputs only), or "auto": per replicate, of the imputers
@@ -176,7 +176,7 @@ struct PredictionReport {
 class PredictionPipeline {
  public:
   PredictionPipeline(const FluxPredictor& predictor, const FluxExpansion& expansion, const ErrorTables* tables,
-                     const KnnImputer* imputer, MidLayout layout);
+                     const KnnImputer* imputer, sampling::MidLayout layout);
 
   Result<PredictionReport> run(const std::vector<Observation>& observations, const PredictOptions& options) const;
 
@@ -191,7 +191,7 @@ class PredictionPipeline {
   const ErrorTables* tables_;
   const KnnImputer* imputer_;
   const PcnnImputer* pcnn_ = nullptr;
-  MidLayout layout_;
+  sampling::MidLayout layout_;
   Simulate simulate_;
 };
 
@@ -200,24 +200,24 @@ class PredictionPipeline {
 class LayoutSimulator {
  public:
   // Throws std::invalid_argument when a layout field is not an output of the elements.
-  LayoutSimulator(MidLayout layout, std::vector<TracedElement> elements);
+  LayoutSimulator(sampling::MidLayout layout, std::vector<isotope::TracedElement> elements);
   std::optional<Eigen::VectorXd> simulate(const FluxVector& v);
   // With `jacobian`: also ∂MIDs/∂(free parameters of the FluxSpace: free net fluxes, then
   // exchange fluxes), [layout.size() × n_free]; padding rows are 0.
   std::optional<Eigen::VectorXd> simulate(const FluxVector& v, Eigen::MatrixXd* jacobian);
 
  private:
-  MidLayout layout_;
-  std::vector<TracedElement> elements_;
-  std::vector<EmuSimulator> simulators_;
+  sampling::MidLayout layout_;
+  std::vector<isotope::TracedElement> elements_;
+  std::vector<isotope::EmuSimulator> simulators_;
   std::vector<std::vector<std::size_t>> field_of_;  // per element, per output
 };
 
 // The traced elements a dataset was made with (its manifest's settings.provenance): the
 // EMU network of each element, measuring the layout's metabolites, and the substrate
 // MIDs of its tracer experiments (natural abundance as the dataset configured it).
-Result<std::vector<TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const DatasetProvenance& provenance,
-                                                           const MidLayout& layout);
+Result<std::vector<isotope::TracedElement>> package_traced_elements(const Model& model, const FluxSpace& space, const sampling::DatasetProvenance& provenance,
+                                                           const sampling::MidLayout& layout);
 
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

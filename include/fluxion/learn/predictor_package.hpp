@@ -52,12 +52,12 @@ class PredictorPackage {
   const std::string& model_name() const;  // as given, or as the package names it
   const FluxPredictor& predictor() const;
   const nlohmann::json& manifest() const;
-  const DatasetProvenance& provenance() const;  // how the training dataset was made
+  const sampling::DatasetProvenance& provenance() const;  // how the training dataset was made
   const nlohmann::json& layout_json() const;  // the MID layout, as the manifest holds it
   const Model& model() const;
   const FluxSpace& space() const;
   const FluxExpansion& expansion() const;
-  const MidLayout& layout() const;
+  const sampling::MidLayout& layout() const;
   const ErrorTables* error_tables() const;  // null in packages without them
   // Free fluxes of the training mean (the trivial baseline); empty in packages without it.
   const std::vector<double>& training_mean() const;
@@ -66,10 +66,10 @@ class PredictorPackage {
   // The measured MIDs of a table placed in the package's input layout, one observation per
   // replicate: the table is checked against the model first (unknown metabolites, MIDs of
   // the wrong length), every error naming `source` and the row.
-  Result<std::vector<Observation>> observations(const MidTable& table, const std::string& source) const;
+  Result<std::vector<Observation>> observations(const isotope::MidTable& table, const std::string& source) const;
 
   // The traced elements of the training dataset, and a simulator of the layout's MIDs.
-  Result<std::vector<TracedElement>> traced_elements() const;
+  Result<std::vector<isotope::TracedElement>> traced_elements() const;
   Result<LayoutSimulator> simulator() const;
 
   // A KNN imputer over the package's reference patterns (none when it has none), or over

@@ -9,10 +9,10 @@
 #include "fluxion/cbm/projection.hpp"
 #include "fluxion/core/diagnostics.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 // `device`: "cpu" or "cuda" (an error when LibTorch has no GPU).
 Result<Eigen::MatrixXd> apply_projection_on(const cbm::Projector& projector, const Eigen::MatrixXd& references,
                                             const std::string& device);
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

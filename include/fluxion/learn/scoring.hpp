@@ -35,7 +35,7 @@
 
 #include "fluxion/learn/prediction.hpp"
 
-namespace fluxion {
+namespace fluxion::learn {
 
 struct ScoreOptions {
   double tolerance = 0.05;            // absolute, in flux units (the reference uptake is 1)
@@ -113,4 +113,4 @@ Eigen::VectorXd identifiability_ratios(LayoutSimulator& simulator, const FluxExp
 // The covariance of the columns of `rows` (rows × columns), with n − 1 in the denominator.
 Eigen::MatrixXd column_covariance(const Eigen::MatrixXd& rows);
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

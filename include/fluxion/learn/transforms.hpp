@@ -12,7 +12,7 @@
 // (the logistic is saturated there; far beyond what float32 networks resolve anyway).
 #pragma once
 
-namespace fluxion {
+namespace fluxion::learn {
 
 inline constexpr double kNetJoint = 3.89048;       // v where the logistic and log4 branches meet
 inline constexpr double kNetJointY = 0.979973;     // y at the joint (both branches)
@@ -23,4 +23,4 @@ double output_to_net(double y);
 double exchange_to_output(double x);
 double output_to_exchange(double y);
 
-}  // namespace fluxion
+}  // namespace fluxion::learn

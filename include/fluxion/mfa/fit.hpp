@@ -122,8 +122,8 @@ class FitProblem {
  public:
   // `mids`: measured MIDs of the experiments (by id); every fragment must be simulable
   // for its element. `measured_fluxes`: linear combinations of net fluxes with sd.
-  static Result<FitProblem> create(const Model& model, const FluxSpace& space, const FluxPolytope& polytope,
-                                   const std::vector<TracerExperiment>& experiments, const MidTable& mids,
+  static Result<FitProblem> create(const Model& model, const FluxSpace& space, const sampling::FluxPolytope& polytope,
+                                   const std::vector<isotope::TracerExperiment>& experiments, const isotope::MidTable& mids,
                                    const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options);
 
   Eigen::Index n_parameters() const;    // free parameters of the FluxSpace
@@ -133,8 +133,8 @@ class FitProblem {
   // Weighted residuals (sim − meas)/sd and, when asked, their Jacobian in the free
   // parameters. False when a simulation fails (a singular system at these fluxes).
   struct Workspace {  // one thread's simulators and buffers
-    std::vector<EmuSimulator> sims;  // per traced element
-    std::vector<MidSet> out;
+    std::vector<isotope::EmuSimulator> sims;  // per traced element
+    std::vector<isotope::MidSet> out;
     std::vector<Eigen::MatrixXd> jac;
   };
   bool residuals(const Eigen::VectorXd& x, Workspace& work, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const;

@@ -48,12 +48,12 @@ struct FitInputs {
   Model model;
   std::optional<FluxSpace> space;         // set when loading succeeded
   std::string experiments_source;         // the tracer table's file, or the model's name
-  std::vector<TracerExperiment> experiments;
-  MidTable mids;
+  std::vector<isotope::TracerExperiment> experiments;
+  isotope::MidTable mids;
   std::string mids_source;                // the file the MIDs came from
   std::vector<LinearConstraint> constraints;
   std::vector<MeasuredFlux> measured;
-  std::optional<FluxPolytope> polytope;   // set when loading succeeded
+  std::optional<sampling::FluxPolytope> polytope;   // set when loading succeeded
 };
 
 // Reads and checks everything; warnings (of the model, the experiments, the MIDs) come

@@ -40,7 +40,7 @@
 #include "fluxion/sampling/dataset_contents.hpp"
 #include "fluxion/sampling/flux_sets.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 enum class MidPrecision { float32, float64 };
 
@@ -88,7 +88,7 @@ struct DatasetSummary {
 class DatasetGenerator {
  public:
   // The sampler is used from a thread of its own while the parts are simulated.
-  DatasetGenerator(const FluxSpace& space, FluxSetSampler& sampler, std::vector<TracedElement> elements,
+  DatasetGenerator(const FluxSpace& space, FluxSetSampler& sampler, std::vector<isotope::TracedElement> elements,
                    std::vector<std::string> experiment_ids, DatasetOptions options);
 
   const MidLayout& layout() const { return layout_; }
@@ -108,7 +108,7 @@ class DatasetGenerator {
  private:
   const FluxSpace& space_;
   FluxSetSampler& sampler_;
-  std::vector<TracedElement> elements_;
+  std::vector<isotope::TracedElement> elements_;
   MidLayout layout_;
   DatasetOptions options_;
 };
@@ -116,4 +116,4 @@ class DatasetGenerator {
 // After every rank of an MPI run has finished: manifest.json listing the shards.
 Result<bool> write_shard_manifest(const std::string& directory, int ranks);
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

@@ -13,7 +13,7 @@
 #include "fluxion/core/model.hpp"
 #include "fluxion/isotope/traced_elements.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 inline constexpr int kDatasetFormatVersion = 1;
 
@@ -40,7 +40,7 @@ struct MidLayout {
 };
 
 // The layout of the traced elements' measured MIDs over the experiments.
-MidLayout make_mid_layout(const std::vector<TracedElement>& elements, const std::vector<std::string>& experiment_ids);
+MidLayout make_mid_layout(const std::vector<isotope::TracedElement>& elements, const std::vector<std::string>& experiment_ids);
 
 // How a dataset's flux sets and MIDs were made: the model (and the hash of its reaction
 // table), the tracer experiments, the traced elements, natural abundance and the sampler's
@@ -102,4 +102,4 @@ struct Split {
 };
 Split split_rows(long rows, double validation_fraction, double test_fraction, std::uint64_t seed);
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

@@ -15,7 +15,7 @@
 #include "fluxion/core/model.hpp"
 #include "fluxion/sampling/samplers.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 enum class NetSampling { automatic, rejection, achr };
 enum class ExchangeSampling { uniform, log_uniform, log_normal };
@@ -84,4 +84,4 @@ class FluxSetSampler {
   bool draw(FluxVector& v);                     // one set, before the caps
 };
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

@@ -18,7 +18,7 @@
 #include "fluxion/core/lp.hpp"
 #include "fluxion/core/model.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 class FluxPolytope {
  public:
@@ -67,4 +67,4 @@ class FluxPolytope {
   std::vector<std::string> coordinate_names_;
 };
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

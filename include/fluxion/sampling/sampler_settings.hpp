@@ -15,7 +15,7 @@
 #include "fluxion/core/options.hpp"
 #include "fluxion/sampling/flux_sets.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 struct SamplerSettings {
   std::string constraints;                  // extra linear constraints (a file; docs/formats.md)
@@ -49,4 +49,4 @@ Result<SamplerSetup> resolve_sampler(const SamplerSettings& settings, const Mode
 // The sampler's settings and counters after a run, as run_info.json's settings (name → value).
 std::vector<std::pair<std::string, std::string>> sampler_record(const SamplerSettings& settings, const FluxSetSampler& sampler);
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling

@@ -20,7 +20,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/sampling/polytope.hpp"
 
-namespace fluxion {
+namespace fluxion::sampling {
 
 // Uniform in [0, 1) from the top 53 bits: the same numbers with every standard library.
 inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
@@ -79,4 +79,4 @@ class AchrSampler {
   std::mt19937_64 rng_;
 };
 
-}  // namespace fluxion
+}  // namespace fluxion::sampling
