@@ -104,6 +104,17 @@ inline std::vector<std::string> split_outside_brackets(const std::vector<std::st
   return out;
 }
 
+// --format means one thing wherever a command has it: what the command prints on standard
+// output. The files it writes are the same under every format.
+//   summary  a few lines on how the run went (the default of the analyses)
+//   table    those lines and the results, aligned for reading
+//   tsv      the results only, tab-separated as in the output file (the summary goes to stderr)
+//   json     the results only, as JSON
+// Each command offers the forms it has; format_help says which, in those words.
+std::string format_help(const std::vector<std::string>& allowed);
+// Where the summary lines go under FORMAT: stdout, or stderr when stdout carries the results.
+inline std::FILE* summary_stream(const std::string& format) { return format == "tsv" || format == "json" ? stderr : stdout; }
+
 // Prints diagnostics (errors and warnings) to stderr.
 void print_diagnostics(const std::vector<Diagnostic>& items);
 

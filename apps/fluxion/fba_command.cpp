@@ -25,7 +25,7 @@ struct FbaCli {
   double fraction = 1.0;
   int threads = 0;
   std::vector<std::string> knockouts, knockout_genes;
-  std::string format = "tsv";
+  std::string format = "summary";
 };
 
 const OptionTable<FbaCli>& fba_cli_table() {
@@ -51,7 +51,7 @@ const OptionTable<FbaCli>& fba_cli_table() {
         .web();
     t.add("loopless", &FbaCli::loopless, "FVA without thermodynamically infeasible loops (cobrapy's loopless=True, CycleFreeFlux)").label("Loopless").web("Advanced");
     t.add("threads", &FbaCli::threads, "Threads for --fva (0 = all cores), each solving its share of the reactions").range(0, 1024);
-    t.add("format", &FbaCli::format, "tsv: files only; table: also print the objective and fluxes").choices({"tsv", "table"});
+    t.add("format", &FbaCli::format, format_help({"summary", "table", "tsv"})).choices({"summary", "table", "tsv"});
     return t;
   }();
   return t;
@@ -174,13 +174,22 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       ctx.exit_code = kExitFailure;
       return;
     }
-    std::printf("objective %s (%s, %zu reactions, %zu balanced metabolites)\n", number(solution.objective).c_str(), o.pfba ? "pFBA" : "FBA",
+    std::FILE* out = summary_stream(o.format);
+    std::fprintf(out, "objective %s (%s, %zu reactions, %zu balanced metabolites)\n", number(solution.objective).c_str(), o.pfba ? "pFBA" : "FBA",
                 fba.n_reactions(), fba.n_balanced());
     if (o.fva)
-      std::printf("%sFVA of %zu reactions at %s of the optimum in %.3f s (%zu LPs, %zu ranges from fully coupled or blocked reactions)%s\n",
+      std::fprintf(out, "%sFVA of %zu reactions at %s of the optimum in %.3f s (%zu LPs, %zu ranges from fully coupled or blocked reactions)%s\n",
                   o.loopless ? "loopless " : "", m.reactions.size(), number(o.fraction).c_str(), std::chrono::duration<double>(t3 - t2).count(),
                   variability.lps, variability.from_coupling, failed ? (", " + std::to_string(failed) + " not optimal").c_str() : "");
-    if (o.format == "table") std::fputs(fluxes.c_str(), stdout);
+    if (o.format == "tsv") std::fputs(fluxes.c_str(), stdout);
+    if (o.format == "table") {
+      std::printf("\n%-20s %12s%s\n", "reaction", "flux", o.fva ? "      FVA minimum      maximum" : "");
+      for (std::size_t j = 0; j < reaction_ids.size(); ++j) {
+        std::printf("%-20s %12s", reaction_ids[j].c_str(), number(net.values[j]).c_str());
+        if (o.fva) std::printf(" %16s %12s", number(variability.ranges[j].minimum).c_str(), number(variability.ranges[j].maximum).c_str());
+        std::printf("\n");
+      }
+    }
     if (failed) ctx.exit_code = kExitFailure;
   });
 }

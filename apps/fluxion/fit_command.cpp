@@ -31,7 +31,7 @@ struct FitCli {
   // bound straight to the library's structs: their defaults are the command's
   mfa::FitInputFiles files;
   mfa::FitOptions fit;
-  std::string output, format = "tsv";
+  std::string output, format = "summary";
   std::vector<std::string> natural{"none"}, starts_from, profile;
   int monte_carlo = 0;
 };
@@ -59,7 +59,7 @@ const OptionTable<FitCli>& fit_cli_table() {
           "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange)")
         .no_default();
     t.add("monte-carlo", &FitCli::monte_carlo, "Monte-Carlo 95% intervals from this many data sets drawn around the best fit and refitted (0 = none)").range(0, 100000);
-    t.add("format", &FitCli::format, "tsv: files only; table: also print the fluxes").choices({"tsv", "table"});
+    t.add("format", &FitCli::format, format_help({"summary", "table", "tsv"})).choices({"summary", "table", "tsv"});
     return t;
   }();
   return t;
@@ -237,7 +237,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       summary["monte_carlo"] = {{"replicates", m.replicates}, {"failed", m.failed}, {"seconds", mc_seconds},
                                 {"method", "data drawn around the best fit's simulated values (sd of each measurement), refitted from the best fit; 2.5 and 97.5 % quantiles"}};
       info.add_timing("monte_carlo", mc_seconds);
-      std::printf("Monte-Carlo intervals from %d data sets (%d failed) in %.2f s (monte_carlo.tsv)\n", m.replicates, m.failed, mc_seconds);
+      std::fprintf(summary_stream(o.format), "Monte-Carlo intervals from %d data sets (%d failed) in %.2f s (monte_carlo.tsv)\n", m.replicates, m.failed, mc_seconds);
     }
     files.emplace_back("fit.json", summary.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     for (const auto& [name, text] : files) {
@@ -266,14 +266,15 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     if (!intervals.empty()) info.add_timing("profile", profile_seconds);
     if (auto w = info.write(o.output); !w) return fail(w.diagnostics());
 
-    std::printf("SSR %.4g with %d measurements and %d free parameters: dof %d, 95%% threshold %.4g, p = %.3g: %s\n", fit.ssr,
+    std::FILE* out = summary_stream(o.format);
+    std::fprintf(out, "SSR %.4g with %d measurements and %d free parameters: dof %d, 95%% threshold %.4g, p = %.3g: %s\n", fit.ssr,
                 fit.n_measurements, fit.n_parameters, fit.dof, fit.chi2_critical, fit.p_value,
                 fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
-    std::printf("best of %zu starts (start %d); %d within 1%% of its SSR; %.2f s\n", fit.starts.size(), fit.best_start, near_best, fit.seconds);
+    std::fprintf(out, "best of %zu starts (start %d); %d within 1%% of its SSR; %.2f s\n", fit.starts.size(), fit.best_start, near_best, fit.seconds);
     if (!intervals.empty())
-      std::printf("profile-likelihood intervals of %zu fluxes in %.2f s (profile.tsv)\n", intervals.size(), profile_seconds);
+      std::fprintf(out, "profile-likelihood intervals of %zu fluxes in %.2f s (profile.tsv)\n", intervals.size(), profile_seconds);
     if (lowest < fit.ssr - std::max(0.05, 1e-3 * fit.ssr))  // a different optimum, not rounding
-      std::printf("note: the profiles met an SSR of %.4g, below the best fit's: the starts missed the optimum; run again with more --starts\n", lowest);
+      std::fprintf(out, "note: the profiles met an SSR of %.4g, below the best fit's: the starts missed the optimum; run again with more --starts\n", lowest);
     if (o.format == "table") {
       std::printf("\n%-16s %12s %12s   %s\n", "reaction", "net", "95% CI ±", "exchange");
       for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
@@ -283,6 +284,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
                     has_xch ? fmt_num(fit.fluxes.exchange(c)).c_str() : "");
       }
     }
+    if (o.format == "tsv") std::fputs(fluxes.c_str(), stdout);
   });
 }
 

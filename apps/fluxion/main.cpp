@@ -39,6 +39,16 @@ void print_diagnostics(const std::vector<Diagnostic>& items) {
   if (hidden_warnings > 0) std::cerr << "… and " << hidden_warnings << " more warning" << (hidden_warnings > 1 ? "s" : "") << " (the first " << kShown << " are shown)\n";
 }
 
+std::string format_help(const std::vector<std::string>& allowed) {
+  static const std::map<std::string, std::string> meaning = {{"summary", "how the run went"},
+                                                             {"table", "that and the results, aligned"},
+                                                             {"tsv", "the results only, tab-separated"},
+                                                             {"json", "the results only, as JSON"}};
+  std::string text = "What to print on standard output: ";
+  for (std::size_t i = 0; i < allowed.size(); ++i) text += (i ? "; " : "") + allowed[i] + " (" + meaning.at(allowed[i]) + ")";
+  return text;
+}
+
 void input_error(Context& ctx, const std::string& where, const std::string& what) {
   print_diagnostics({Diagnostic{Severity::error, where, 0, 0, {}, what}});
   ctx.exit_code = fluxion::kExitInput;

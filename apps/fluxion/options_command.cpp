@@ -68,7 +68,11 @@ void add_options_command(CLI::App& app, Context& ctx) {
            "(a library's options are declared once, beside its `*Options` struct: core/options.hpp). Do not edit: "
            "the test `docs.options` fails when this file differs from the program's output.\n\n"
            "Exit codes of every command: 0 success, 1 the computation failed, 2 bad input (files, values, usage). "
-           "\"(web form)\" marks the options the web app offers.\n\n";
+           "\"(web form)\" marks the options the web app offers.\n\n"
+           "`--format`, wherever a command has it, chooses what the command prints on standard output; the files it writes "
+           "are the same under every format. `summary`: a few lines on how the run went; `table`: those and the results, "
+           "aligned for reading; `tsv`: the results only, tab-separated as in the output file (the summary goes to standard "
+           "error); `json`: the results only, as JSON.\n\n";
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
       if (sub->get_name() == "options") continue;
       document(*sub, sub->get_name(), ctx, out);

@@ -30,7 +30,7 @@ namespace {
 
 struct PredictCli {
   PackageArgs package;
-  std::string mids, output, knn_reference, format = "tsv";
+  std::string mids, output, knn_reference, format = "summary";
   learn::PredictOptions options;  // the library's: its defaults are the command's
 };
 
@@ -48,7 +48,7 @@ const OptionTable<PredictCli>& predict_cli_table() {
         .short_name("o")
         .required();
     t.add("knn-reference", &PredictCli::knn_reference, "Reference patterns for KNN: the training rows of this dataset instead of the package's").file();
-    t.add("format", &PredictCli::format, "tsv: files only; table: also print a readable summary").choices({"tsv", "table"});
+    t.add("format", &PredictCli::format, format_help({"summary", "table", "tsv"})).choices({"summary", "table", "tsv"});
     return t;
   }();
   return t;
@@ -267,6 +267,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
                     rep.fit->ssr, rep.fit->measurements, rep.fit->parameters, rep.fit->critical, rep.fit->dof,
                     rep.fit->accepted ? "consistent" : "NOT consistent", rep.fit->p_value);
     }
+    if (o.format == "tsv") std::fputs(fluxes.c_str(), stdout);
     spdlog::info("predicted {} fluxes from {} replicate(s) in {:.3g} ms; wrote {}", rep.columns.size(), rep.replicates.size(), 1e3 * predict_seconds, o.output);
   });
 }

@@ -26,7 +26,7 @@ namespace {
 
 struct ScoreCli {
   PackageArgs package;
-  std::string dataset, output, subset = "test", format = "tsv", where;
+  std::string dataset, output, subset = "test", format = "summary", where;
   long rows = 0, identifiability_rows = 100;
   double mid_noise = 0;
   std::uint64_t seed = 1;
@@ -47,7 +47,7 @@ const OptionTable<ScoreCli>& score_cli_table() {
         .range(0, 1e6);
     t.add("mid-noise", &ScoreCli::mid_noise, "Score on MIDs with Gaussian noise of this SD added to every measured fraction (as measurements have; 0: exact MIDs)").range(0.0, 1.0);
     t.add("seed", &ScoreCli::seed, "Seed of the MID noise");
-    t.add("format", &ScoreCli::format, "tsv: files and a summary line; table: also print the per-flux table").choices({"tsv", "table"});
+    t.add("format", &ScoreCli::format, format_help({"summary", "table", "tsv"})).choices({"summary", "table", "tsv"});
     return t;
   }();
   return t;
@@ -194,6 +194,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
         std::printf("%-40s %10.4g %10.4g  %s%s\n", m.name.c_str(), m.value, m.baseline, m.target.c_str(),
                     m.reached ? (*m.reached ? "  reached" : "  missed") : "");
     }
+    if (o.format == "tsv") std::fputs(score.fluxes_tsv().c_str(), stdout);
     const auto below = score.below_baseline();
     std::size_t counted = 0;
     for (const auto& f : score.fluxes) counted += f.counted ? 1 : 0;

@@ -629,5 +629,24 @@ expect 2 '--reference-draw.*give --holdout 0' -- "$fluxion" dynamics train -q -d
 expect 2 'reference_draw.*covers one series' -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_5 --data-kind flux --holdout 0 --reference-draw --epochs 1 -o "$tmp/dynbad"
 expect 2 "is 'ko_9', which is not among the configurations" -- "$fluxion" dynamics train -q --configurations "$tmp/synko/flux_knockout" --test-configuration ko_9 --data-kind flux -o "$tmp/dynbad"
 
+# --format means one thing wherever a command has it: what goes to standard output. tsv
+# prints the results file itself and nothing else; table adds an aligned table to the summary.
+same_stdout_as_file() {  # FILE COMMAND...: the command's stdout is FILE's bytes
+  local file=$1
+  shift
+  if cmp -s <("$@" 2>/dev/null) "$file"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: stdout of $* differs from $file"; fi
+}
+"$fluxion" -q fit -m simple -i "$repo/examples/simple/mids.tsv" --mid-sd 0.01 --starts 2 -o "$tmp/fmt_fit0" > /dev/null 2>&1
+same_stdout_as_file "$tmp/fmt_fit0/fluxes.tsv" "$fluxion" -q fit -m simple -i "$repo/examples/simple/mids.tsv" --mid-sd 0.01 --starts 2 -o "$tmp/fmt_fit" --format tsv
+same_stdout_as_file "$tmp/fmt_fit/fluxes.tsv" cat "$tmp/fmt_fit0/fluxes.tsv"
+expect 0 '^SSR .* statistically acceptable' -- bash -c "\"$fluxion\" -q fit -m simple -i \"$repo/examples/simple/mids.tsv\" --mid-sd 0.01 --starts 2 -o \"$tmp/fmt_fit\" --format tsv 2>&1 >/dev/null"
+expect 0 '^v2 +[0-9.]+ +[0-9.]+ +[0-9.]+$' -- "$fluxion" -q fit -m simple -i "$repo/examples/simple/mids.tsv" --mid-sd 0.01 --starts 2 -o "$tmp/fmt_fit" --format table
+"$fluxion" -q fba -m simple --objective v5 -o "$tmp/fmt_fba0" > /dev/null 2>&1
+same_stdout_as_file "$tmp/fmt_fba0/fluxes.tsv" "$fluxion" -q fba -m simple --objective v5 -o "$tmp/fmt_fba" --format tsv
+expect 0 '^v5 +1 +[0-9.e-]+ +[0-9.e-]+$' -- "$fluxion" -q fba -m simple --objective v5 --fva -o "$tmp/fmt_fba" --format table
+"$fluxion" -q predict -p simple -i "$repo/examples/simple/mids.tsv" -o "$tmp/fmt_pred" --format tsv > "$tmp/fmt_pred.out" 2>/dev/null
+same_stdout_as_file "$tmp/fmt_pred/fluxes.tsv" cat "$tmp/fmt_pred.out"
+expect 2 '^error: --format: xml not in \{summary,table,tsv\}' -- "$fluxion" fit -m simple -i "$repo/examples/simple/mids.tsv" -o "$tmp/fmt_bad" --format xml
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
