@@ -1,0 +1,48 @@
+// The output of a least-squares fit as files: fluxes.tsv, residuals.tsv, starts.tsv,
+// profile.tsv, monte_carlo.tsv and fit.json. `fluxion fit`, the web app's jobs and any
+// program that fits write the same tables from the same FitReport.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/mfa/fit.hpp"
+
+namespace fluxion::mfa {
+
+// A fit and the intervals computed around it.
+struct FitReport {
+  std::string model_id;
+  FitResult fit;
+  std::vector<ProfileInterval> profile;  // empty: no profile-likelihood intervals
+  double profile_seconds = 0;
+  std::optional<FitProblem::MonteCarlo> monte_carlo;
+  double monte_carlo_seconds = 0;
+
+  // Starts whose SSR is within 1 % of the best one's.
+  int starts_near_best() const;
+  // The lowest SSR that a profile refit met; below the fit's SSR (beyond rounding), the
+  // starts missed the optimum.
+  double lowest_ssr() const;
+  bool profiles_found_lower_ssr() const;
+
+  // One table each; net_ci95 is the linearised interval net ± 1.96 SE, NA where a flux is
+  // not identifiable or a column has no exchange flux.
+  std::string fluxes_tsv(const FluxSpace& space) const;
+  std::string residuals_tsv() const;
+  std::string starts_tsv() const;
+  std::string profile_tsv() const;                          // "" without intervals
+  std::string monte_carlo_tsv(const FluxSpace& space) const;  // "" without Monte Carlo
+  std::string json(const FluxSpace& space) const;          // fit.json: the statistics, fluxes and intervals
+
+  // Every file of the output directory, by name, in the order they are written.
+  std::vector<std::pair<std::string, std::string>> files(const FluxSpace& space) const;
+  // Writes them into `directory` (made if missing); the paths written.
+  Result<std::vector<std::string>> write(const std::string& directory, const FluxSpace& space) const;
+};
+
+}  // namespace fluxion::mfa

@@ -1,0 +1,160 @@
+#include "fluxion/mfa/fit_report.hpp"
+
+#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/run_info.hpp"
+
+namespace fluxion::mfa {
+
+namespace {
+
+constexpr double kZ95 = 1.959963984540054;  // two-sided 95 % normal quantile
+
+std::string number(double v) {
+  if (std::isnan(v) || std::isinf(v)) return "NA";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.8g", v);
+  return buf;
+}
+
+nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+bool has_exchange(const FluxSpace& space, Eigen::Index c) {
+  const auto& ex = space.exchange_columns();
+  return std::binary_search(ex.begin(), ex.end(), c);
+}
+
+}  // namespace
+
+int FitReport::starts_near_best() const {
+  int near = 0;
+  for (const auto& s : fit.starts)
+    if (s.ssr <= fit.ssr * 1.01 + 1e-9) ++near;
+  return near;
+}
+
+double FitReport::lowest_ssr() const {
+  double lowest = fit.ssr;
+  for (const auto& p : profile) lowest = std::min(lowest, p.lowest_ssr);
+  return lowest;
+}
+
+bool FitReport::profiles_found_lower_ssr() const { return lowest_ssr() < fit.ssr - std::max(0.05, 1e-3 * fit.ssr); }
+
+std::string FitReport::fluxes_tsv(const FluxSpace& space) const {
+  std::vector<io::FluxResultColumn> columns{{"net", {}}, {"net_se", {}}, {"net_ci95_low", {}}, {"net_ci95_high", {}}, {"exchange", {}}, {"exchange_se", {}}};
+  for (Eigen::Index c = 0; c < space.n_columns(); ++c) {
+    const bool xch = has_exchange(space, c);
+    const double net = fit.fluxes.net(c), se = fit.net_se(c);
+    const double row[] = {net, se, net - kZ95 * se, net + kZ95 * se, xch ? fit.fluxes.exchange(c) : NAN, xch ? fit.exchange_se(c) : NAN};
+    for (std::size_t k = 0; k < columns.size(); ++k) columns[k].values.push_back(row[k]);
+  }
+  return io::write_flux_results(space.column_ids(), columns);
+}
+
+std::string FitReport::residuals_tsv() const {
+  std::string out = "kind\texperiment\tname\tisotopologue\tmeasured\tsd\tsimulated\tweighted_residual\n";
+  for (const auto& r : fit.residuals)
+    out += r.kind + '\t' + r.experiment + '\t' + r.name + '\t' + (r.isotopologue >= 0 ? std::to_string(r.isotopologue) : "") + '\t' + number(r.measured) +
+           '\t' + number(r.sd) + '\t' + number(r.simulated) + '\t' + number(r.weighted()) + '\n';
+  return out;
+}
+
+std::string FitReport::starts_tsv() const {
+  std::string out = "start\tfrom\tssr\tevaluations\tstatus\tseconds\n";
+  for (const auto& s : fit.starts)
+    out += std::to_string(s.start) + '\t' + (s.extra ? "given" : "sampled") + '\t' + number(s.ssr) + '\t' + std::to_string(s.evaluations) + '\t' + s.status +
+           '\t' + number(s.seconds) + '\n';
+  return out;
+}
+
+std::string FitReport::profile_tsv() const {
+  if (profile.empty()) return {};
+  std::string out = "flux\tvalue\tci95_low\tci95_high\tlow_at_bound\thigh_at_bound\tclosed\tfits\n";
+  for (const auto& p : profile) {
+    const bool closed = !p.low_open && !p.high_open;
+    out += p.name + '\t' + number(p.value) + '\t' + number(p.low) + '\t' + number(p.high) + '\t' + (p.low_at_bound ? "yes" : "no") + '\t' +
+           (p.high_at_bound ? "yes" : "no") + '\t' + (closed ? "yes" : "no") + '\t' + std::to_string(p.fits) + '\n';
+  }
+  return out;
+}
+
+std::string FitReport::monte_carlo_tsv(const FluxSpace& space) const {
+  if (!monte_carlo) return {};
+  const auto& m = *monte_carlo;
+  std::string out = "reaction\tnet\tnet_mc_low\tnet_mc_high\tnet_mc_sd\texchange\texchange_mc_low\texchange_mc_high\texchange_mc_sd\n";
+  for (Eigen::Index c = 0; c < space.n_columns(); ++c) {
+    out += space.column_ids()[static_cast<std::size_t>(c)] + '\t' + number(fit.fluxes.net(c)) + '\t' + number(m.net_low(c)) + '\t' + number(m.net_high(c)) +
+           '\t' + number(m.net_sd(c)) + '\t' +
+           (has_exchange(space, c) ? number(fit.fluxes.exchange(c)) + '\t' + number(m.exchange_low(c)) + '\t' + number(m.exchange_high(c)) + '\t' +
+                                         number(m.exchange_sd(c))
+                                   : std::string("NA\tNA\tNA\tNA")) +
+           '\n';
+  }
+  return out;
+}
+
+std::string FitReport::json(const FluxSpace& space) const {
+  nlohmann::json fluxes = nlohmann::json::array();
+  for (Eigen::Index c = 0; c < space.n_columns(); ++c) {
+    nlohmann::json j{{"reaction", space.column_ids()[static_cast<std::size_t>(c)]}, {"net", fit.fluxes.net(c)}, {"net_se", json_number(fit.net_se(c))}};
+    if (has_exchange(space, c)) {
+      j["exchange"] = fit.fluxes.exchange(c);
+      j["exchange_se"] = json_number(fit.exchange_se(c));
+    }
+    fluxes.push_back(std::move(j));
+  }
+  nlohmann::json out{{"model", model_id},
+                     {"ssr", fit.ssr},
+                     {"measurements", fit.n_measurements},
+                     {"parameters", fit.n_parameters},
+                     {"dof", fit.dof},
+                     {"chi2_critical_95", fit.chi2_critical},
+                     {"p_value", fit.p_value},
+                     {"accepted", fit.accepted()},
+                     {"best_start", fit.best_start},
+                     {"starts", fit.starts.size()},
+                     {"starts_within_1pct_of_best", starts_near_best()},
+                     {"seconds", fit.seconds},
+                     {"solver", "NLopt SLSQP, analytic gradient from EMU sensitivities"},
+                     {"confidence_intervals", "linearised: net ± 1.96 SE from (JᵀJ)⁻¹; NA = not identifiable"},
+                     {"fluxes", fluxes}};
+  if (!profile.empty()) {
+    nlohmann::json intervals = nlohmann::json::array();
+    for (const auto& p : profile)
+      intervals.push_back({{"flux", p.name}, {"value", p.value}, {"low", p.low}, {"high", p.high}, {"low_at_bound", p.low_at_bound},
+                           {"high_at_bound", p.high_at_bound}, {"closed", !p.low_open && !p.high_open}});
+    out["profile_likelihood"] = {{"confidence", 0.95}, {"seconds", profile_seconds}, {"intervals", intervals}, {"lowest_ssr_seen", lowest_ssr()}};
+  }
+  if (monte_carlo)
+    out["monte_carlo"] = {{"replicates", monte_carlo->replicates},
+                          {"failed", monte_carlo->failed},
+                          {"seconds", monte_carlo_seconds},
+                          {"method", "data drawn around the best fit's simulated values (sd of each measurement), refitted from the best fit; 2.5 and 97.5 % quantiles"}};
+  return out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::vector<std::pair<std::string, std::string>> FitReport::files(const FluxSpace& space) const {
+  std::vector<std::pair<std::string, std::string>> out{{"fluxes.tsv", fluxes_tsv(space)}, {"residuals.tsv", residuals_tsv()}, {"starts.tsv", starts_tsv()}};
+  if (!profile.empty()) out.emplace_back("profile.tsv", profile_tsv());
+  if (monte_carlo) out.emplace_back("monte_carlo.tsv", monte_carlo_tsv(space));
+  out.emplace_back("fit.json", json(space));
+  return out;
+}
+
+Result<std::vector<std::string>> FitReport::write(const std::string& directory, const FluxSpace& space) const {
+  if (auto made = io::make_output_directory(directory); !made) return Result<std::vector<std::string>>::failure(made.diagnostics());
+  std::vector<std::string> written;
+  for (const auto& [name, text] : files(space)) {
+    const std::string path = directory + "/" + name;
+    if (auto w = io::write_output_file(path, text); !w) return Result<std::vector<std::string>>::failure(w.diagnostics());
+    written.push_back(path);
+  }
+  return Result<std::vector<std::string>>::success(std::move(written));
+}
+
+}  // namespace fluxion::mfa
