@@ -8,11 +8,13 @@
 //   auto table = io::load_mid_table("mids.tsv");
 //   auto observations = package.value().observations(table.value(), "mids.tsv");
 //   auto report = package.value().predict(observations.value(), {});  // fluxes, ΔG, SEs, χ²
+//   package.value().write_results("out", observations.value(), report.value(), {});
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
@@ -35,6 +37,9 @@ std::string find_predictor(const std::string& name_or_path);
 std::vector<std::string> builtin_predictors();
 // The same, comma-separated, or "none found" (for messages and help texts).
 std::string builtin_predictor_list();
+
+// The imputers a prediction used: "pcnn", "knn", "knn and pcnn", or "none" (complete MIDs).
+std::string imputers_used(const PredictionReport& report);
 
 class PredictorPackage {
  public:
@@ -82,6 +87,16 @@ class PredictorPackage {
   // the package's. Warnings (e.g. net fluxes outside the model's bounds) are in the report.
   Result<PredictionReport> predict(const std::vector<Observation>& observations, const PredictOptions& options,
                                    const KnnImputer* knn = nullptr, const std::string& source = {}) const;
+
+  // A prediction's output files, as `fluxion predict -o DIR` writes them: fluxes.tsv (mean,
+  // SE and SD of every net and exchange flux), delta_g.tsv, mids.tsv (measured, network
+  // input and re-simulated), replicates.tsv and prediction.json. `options` are the caller's
+  // (prediction.json records its imputer choice, temperature and default MID SD).
+  std::vector<std::pair<std::string, std::string>> result_files(const std::vector<Observation>& observations, const PredictionReport& report,
+                                                                 const PredictOptions& options) const;
+  // Writes them into `directory` (made if missing); the paths written.
+  Result<std::vector<std::string>> write_results(const std::string& directory, const std::vector<Observation>& observations,
+                                                 const PredictionReport& report, const PredictOptions& options) const;
 
  private:
   struct State;
