@@ -21,6 +21,9 @@
 namespace fluxion::cbm {
 class Projector;
 }
+namespace fluxion::io {
+class RunInfo;
+}
 
 namespace fluxion::cli {
 
@@ -128,6 +131,11 @@ bool accept(const Result<T>& r, Context& ctx) {
   if (!r.ok()) ctx.exit_code = kExitInput;
   return r.ok();
 }
+
+// Writes a command's output files (name, content) into DIR, each path into run_info's
+// outputs. A directory that cannot be made is bad input (exit 2); a file that cannot be
+// written, a failure (exit 1).
+bool write_outputs(Context& ctx, io::RunInfo& info, const std::string& directory, const std::vector<std::pair<std::string, std::string>>& files);
 
 // Applies a bounds table (--set-bounds: a medium, a condition) to the model; false and exit
 // 2 on bad input. An empty path does nothing.

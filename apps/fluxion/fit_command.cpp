@@ -160,13 +160,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
       report.monte_carlo_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
       info.add_timing("monte_carlo", report.monte_carlo_seconds);
     }
-    auto written = report.write(o.output, space);
-    if (!written) {
-      print_diagnostics(written.diagnostics());
-      ctx.exit_code = kExitFailure;
-      return;
-    }
-    for (const auto& path : written.value()) info.add_output(path);
+    if (!write_outputs(ctx, info, o.output, report.files(space))) return;
     info.add_input("model", o.files.model);
     info.add_input("experiments", tracer_source);
     info.add_input("mids", mids_source);

@@ -16,6 +16,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/version.hpp"
+#include "fluxion/io/run_info.hpp"
 #include "learned_commands.hpp"
 #ifndef FLUXION_LIGHT
 #include "fluxion/learn/flux_predictor.hpp"     // torch_has_cuda
@@ -47,6 +48,18 @@ std::string format_help(const std::vector<std::string>& allowed) {
   std::string text = "What to print on standard output: ";
   for (std::size_t i = 0; i < allowed.size(); ++i) text += (i ? "; " : "") + allowed[i] + " (" + meaning.at(allowed[i]) + ")";
   return text;
+}
+
+bool write_outputs(Context& ctx, io::RunInfo& info, const std::string& directory, const std::vector<std::pair<std::string, std::string>>& files) {
+  if (auto made = io::make_output_directory(directory); !accept(made, ctx)) return false;
+  auto written = io::write_output_files(directory, files);
+  if (!written) {
+    print_diagnostics(written.diagnostics());
+    ctx.exit_code = kExitFailure;
+    return false;
+  }
+  for (const auto& path : written.value()) info.add_output(path);
+  return true;
 }
 
 void input_error(Context& ctx, const std::string& where, const std::string& what) {

@@ -118,18 +118,13 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     const auto& ids = space.column_ids();
     print_diagnostics(rep.warnings);
 
-    auto written = package->write_results(o.output, observations.value(), rep, o.options);
-    if (!written) {
-      print_diagnostics(written.diagnostics());
-      ctx.exit_code = kExitFailure;
-      return;
-    }
+    const auto files = package->result_files(observations.value(), rep, o.options);
+    if (!write_outputs(ctx, info, o.output, files)) return;
     info.add_input("mids", o.mids);
     info.add_input("predictor", package_path);
     info.set("model", model.id);
     info.set("imputer", o.options.imputer);
     info.set("temperature_K", format_number(o.options.temperature));
-    for (const auto& path : written.value()) info.add_output(path);
     info.add_timing("prediction", predict_seconds);
     info.add_timing("total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (auto w = info.write(o.output); !w) {
@@ -162,7 +157,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
                     rep.fit->ssr, rep.fit->measurements, rep.fit->parameters, rep.fit->critical, rep.fit->dof,
                     rep.fit->accepted ? "consistent" : "NOT consistent", rep.fit->p_value);
     }
-    if (o.format == "tsv") std::fputs(package->result_files(observations.value(), rep, o.options).front().second.c_str(), stdout);
+    if (o.format == "tsv") std::fputs(files.front().second.c_str(), stdout);
     spdlog::info("predicted {} fluxes from {} replicate(s) in {:.3g} ms; wrote {}", rep.columns.size(), rep.replicates.size(), 1e3 * predict_seconds, o.output);
   });
 }

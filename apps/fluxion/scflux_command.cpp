@@ -11,10 +11,8 @@
 #include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/scfea_network.hpp"
-#include "fluxion/io/svg_plot.hpp"
-#include "fluxion/io/model_io.hpp"
-#include "fluxion/scflux/derive_network.hpp"
 #include "fluxion/scflux/groups.hpp"
+#include "fluxion/scflux/results.hpp"
 #include "fluxion/scflux/scfea.hpp"
 
 
@@ -90,38 +88,6 @@ std::string num(double v) {
   return buf;
 }
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + '"';
-}
-
-// rows × columns of `m` (samples × things) written in the orientation asked for
-std::string matrix_csv(const Eigen::MatrixXf& m, const std::vector<std::string>& samples, const std::vector<std::string>& things,
-                       const std::string& corner, bool things_as_rows) {
-  std::string out = csv_cell(corner);
-  if (things_as_rows) {
-    for (const auto& s : samples) out += ',' + csv_cell(s);
-    out += '\n';
-    for (Eigen::Index t = 0; t < m.cols(); ++t) {
-      out += csv_cell(things[static_cast<std::size_t>(t)]);
-      for (Eigen::Index s = 0; s < m.rows(); ++s) out += ',' + num(m(s, t));
-      out += '\n';
-    }
-  } else {
-    for (const auto& t : things) out += ',' + csv_cell(t);
-    out += '\n';
-    for (Eigen::Index s = 0; s < m.rows(); ++s) {
-      out += csv_cell(samples[static_cast<std::size_t>(s)]);
-      for (Eigen::Index t = 0; t < m.cols(); ++t) out += ',' + num(m(s, t));
-      out += '\n';
-    }
-  }
-  return out;
-}
-
-
 }  // namespace
 
 void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
@@ -132,44 +98,15 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
-    // the network
-    std::string derived_summary;
-    Result<io::ScfeaNetwork> network = [&] {
-      if (!o.model.empty()) {
-        if (!o.network.empty() || !o.module_genes.empty() || !o.stoichiometry.empty())
-          return Result<io::ScfeaNetwork>::failure(
-              {Diagnostic{Severity::error, "--model", 0, 0, {}, "give one network: --model, --network, or --module-genes with --stoichiometry"}});
-        auto model = io::load_model(o.model);
-        if (!model) return Result<io::ScfeaNetwork>::failure(model.diagnostics());
-        scflux::DeriveOptions dopt;
-        dopt.max_degree = o.max_degree;
-        dopt.currency = o.currency;
-        auto derived = scflux::derive_network(model.value(), dopt);
-        if (!derived) return Result<io::ScfeaNetwork>::failure(derived.diagnostics());
-        const auto& dn = derived.value();
-        std::size_t chained = 0, reactions = 0;
-        for (const auto& r : dn.reactions) chained += r.size() > 1, reactions += r.size();
-        derived_summary = "network derived from " + o.model + ": " + std::to_string(dn.network.modules.size()) + " modules (" +
-                          std::to_string(chained) + " chains of several reactions, " + std::to_string(reactions) + " reactions), " +
-                          std::to_string(dn.network.compounds.size()) + " intermediates, " + std::to_string(dn.currency.size()) +
-                          " currency metabolites left out, " + std::to_string(dn.modules_without_genes) + " chains without genes left out\n";
-        auto net = dn.network;
-        return Result<io::ScfeaNetwork>::success(std::move(net), derived.diagnostics());
-      }
-      if (!o.network.empty()) {
-        if (!o.module_genes.empty() || !o.stoichiometry.empty())
-          return Result<io::ScfeaNetwork>::failure(
-              {Diagnostic{Severity::error, "--network", 0, 0, {}, "give either --network or --module-genes with --stoichiometry, not both"}});
-        return io::load_scfea_network_directory(o.network);
-      }
-      if (o.module_genes.empty() || o.stoichiometry.empty())
-        return Result<io::ScfeaNetwork>::failure({Diagnostic{
-            Severity::error, "scflux", 0, 0, {},
-            "no network: give --network DIR, --model FILE, or --module-genes and --stoichiometry (with --compound-names, --module-info)"}});
-      return io::load_scfea_network({o.module_genes, o.stoichiometry, o.compound_names, o.module_info});
-    }();
+    scflux::NetworkSource source;
+    source.model = o.model;
+    source.derive.max_degree = o.max_degree;
+    source.derive.currency = o.currency;
+    source.directory = o.network;
+    source.files = {o.module_genes, o.stoichiometry, o.compound_names, o.module_info};
+    auto network = scflux::load_network(source);
     if (!accept(network, ctx)) return;
-    const io::ScfeaNetwork& net = network.value();
+    const io::ScfeaNetwork& net = network.value().network;
     io::CellMatrixOptions read;
     read.layer = o.layer;
     read.gene_column = o.gene_column;
@@ -198,76 +135,15 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     const scflux::ScfeaResult& r = result.value();
     const auto t2 = std::chrono::steady_clock::now();
 
-    auto dir = io::make_output_directory(o.output);
-    if (!accept(dir, ctx)) return;
-    std::vector<std::string> module_ids, compounds;
-    for (const auto& m : net.modules) module_ids.push_back(m.id);
-    compounds = net.compounds;
-    const bool rows_are_things = o.orientation == "modules-by-samples";
-    std::string loss = "epoch,total,balance,nonnegative,scale,correlation\n";
-    std::vector<double> epochs;
-    std::vector<io::PlotSeries> curves{{"total", {}}, {"balance", {}}, {"non-negativity", {}}, {"scale", {}}, {"correlation", {}}};
-    for (std::size_t e = 0; e < r.loss.size(); ++e) {
-      const auto& l = r.loss[e];
-      loss += std::to_string(e + 1) + ',' + num(l.total) + ',' + num(l.balance) + ',' + num(l.nonnegative) + ',' + num(l.scale) + ',' +
-              num(l.correlation) + '\n';
-      epochs.push_back(static_cast<double>(e + 1));
-      const double v[] = {l.total, l.balance, l.nonnegative, l.scale, l.correlation};
-      for (std::size_t s = 0; s < curves.size(); ++s) curves[s].y.push_back(v[s]);
-    }
-    std::vector<std::pair<std::string, std::string>> group_files;
+    auto files = scflux::result_files(net, cells.cells, r, options, o.orientation == "modules-by-samples");
     std::string group_summary;
     if (!labels.empty()) {
       auto g = scflux::compare_groups(r.flux, r.balance, labels);
       if (!accept(g, ctx)) return;
-      const auto& cmp = g.value();
-      std::string mods = "group,module,name,cells_in_group,cells_in_other_groups,mean_in_group,mean_in_other_groups,effect_rank_biserial,p,q\n";
-      std::size_t differ = 0;
-      for (const auto& m : cmp.modules) {
-        mods += csv_cell(m.group) + ',' + module_ids[m.module] + ',' + csv_cell(net.modules[m.module].name) + ',' + std::to_string(m.n_in) + ',' +
-                std::to_string(m.n_out) + ',' + num(m.mean_in) + ',' + num(m.mean_out) + ',' + num(m.effect) + ',' + num(m.p) + ',' + num(m.q) + '\n';
-        differ += m.q < 0.05;
-      }
-      std::string bal = "group,compound,cells,mean_balance,median_balance,share_above_zero,p,q,call\n";
-      std::size_t acc = 0, dep = 0;
-      for (const auto& b : cmp.balances) {
-        bal += csv_cell(b.group) + ',' + csv_cell(net.compounds[b.compound]) + ',' + std::to_string(b.n) + ',' + num(b.mean) + ',' + num(b.median) + ',' +
-               num(b.positive) + ',' + num(b.p) + ',' + num(b.q) + ',' + b.call + '\n';
-        acc += b.call == "accumulated";
-        dep += b.call == "depleted";
-      }
-      group_files = {{"groups_modules.csv", mods}, {"groups_balance.csv", bal}};
-      group_summary = std::to_string(cmp.groups.size()) + " groups: " + std::to_string(differ) +
-                      " (group, module) pairs differ at q < 0.05; " + std::to_string(acc) + " (group, compound) pairs accumulated, " + std::to_string(dep) +
-                      " depleted\n";
+      for (auto& f : scflux::group_files(net, g.value())) files.push_back(std::move(f));
+      group_summary = scflux::group_summary(g.value()) + "\n";
     }
-    std::string genes = "module\tgenes_listed\tgenes_found\n";
-    for (std::size_t m = 0; m < net.modules.size(); ++m)
-      genes += net.modules[m].id + '\t' + std::to_string(net.modules[m].genes.size()) + '\t' + std::to_string(r.genes_found[m]) + '\n';
-    const std::vector<std::pair<std::string, std::string>> files{
-        {"flux.csv", matrix_csv(r.flux, cells.cells, module_ids, rows_are_things ? "module" : "sample", rows_are_things)},
-        {"balance.csv", matrix_csv(r.balance, cells.cells, compounds,
-                                   rows_are_things ? "compound (balance = produced - consumed; > 0 accumulates)" : "sample (balance = produced - consumed)",
-                                   rows_are_things)},
-        {"module_info.csv", io::write_module_info(net)},
-        {"modules.gmt", io::write_gmt(net)},
-        {"cmMat.csv", io::write_stoichiometry(net)},
-        {"cName.csv", io::write_compound_names(net)},
-        {"genes_per_module.tsv", genes},
-        {"loss.csv", loss},
-        {"loss.svg", io::line_chart_svg("scFEA training loss (" + std::string(options.mode == scflux::LossMode::paper ? "paper" : "scfea") + " mode)", "epoch", "loss, summed over samples", epochs, curves, true)},
-    };
-    auto all_files = files;
-    all_files.insert(all_files.end(), group_files.begin(), group_files.end());
-    for (const auto& [name, content] : all_files) {
-      const std::string path = o.output + "/" + name;
-      if (auto w = io::write_output_file(path, content); !w) {
-        print_diagnostics(w.diagnostics());
-        ctx.exit_code = kExitFailure;
-        return;
-      }
-      info.add_output(path);
-    }
+    if (!write_outputs(ctx, info, o.output, files)) return;
     info.add_input("expression", o.expression);
     if (!o.gene_map.empty()) info.add_input("gene_map", o.gene_map);
     if (!o.groups.empty()) {
@@ -311,7 +187,7 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     }
     std::size_t empty = 0;
     for (auto f : r.genes_found) empty += f == 0;
-    std::fputs(derived_summary.c_str(), stdout);
+    if (!network.value().description.empty()) std::printf("%s\n", network.value().description.c_str());
     std::printf("%zu samples, %zu modules (%zu with no gene in the data), %zu of the network's %zu genes found; %s\n", cells.cells.size(),
                 net.modules.size(), empty, r.genes_used, net.n_genes(), r.normalisation_applied.c_str());
     if (!r.loss.empty())

@@ -77,6 +77,18 @@ Result<bool> make_output_directory(const std::string& path) {
   return Result<bool>::success(true);
 }
 
+Result<std::vector<std::string>> write_output_files(const std::string& directory, const std::vector<std::pair<std::string, std::string>>& files) {
+  using Paths = Result<std::vector<std::string>>;
+  if (auto made = make_output_directory(directory); !made) return Paths::failure(made.diagnostics());
+  std::vector<std::string> written;
+  for (const auto& [name, content] : files) {
+    std::string path = directory + "/" + name;
+    if (auto w = write_output_file(path, content); !w) return Paths::failure(w.diagnostics());
+    written.push_back(std::move(path));
+  }
+  return Paths::success(std::move(written));
+}
+
 RunInfo::RunInfo(std::vector<std::string> command_line)
     : command_line_(std::move(command_line)),
       started_(std::chrono::system_clock::now()),

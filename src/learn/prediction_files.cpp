@@ -143,14 +143,7 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::result_files(
 
 Result<std::vector<std::string>> PredictorPackage::write_results(const std::string& directory, const std::vector<Observation>& observations,
                                                                  const PredictionReport& report, const PredictOptions& options) const {
-  if (auto made = io::make_output_directory(directory); !made) return Result<std::vector<std::string>>::failure(made.diagnostics());
-  std::vector<std::string> written;
-  for (const auto& [name, text] : result_files(observations, report, options)) {
-    const std::string file = directory + "/" + name;
-    if (auto w = io::write_output_file(file, text); !w) return Result<std::vector<std::string>>::failure(w.diagnostics());
-    written.push_back(file);
-  }
-  return Result<std::vector<std::string>>::success(std::move(written));
+  return io::write_output_files(directory, result_files(observations, report, options));
 }
 
 }  // namespace fluxion::learn

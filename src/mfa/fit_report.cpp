@@ -147,14 +147,7 @@ std::vector<std::pair<std::string, std::string>> FitReport::files(const FluxSpac
 }
 
 Result<std::vector<std::string>> FitReport::write(const std::string& directory, const FluxSpace& space) const {
-  if (auto made = io::make_output_directory(directory); !made) return Result<std::vector<std::string>>::failure(made.diagnostics());
-  std::vector<std::string> written;
-  for (const auto& [name, text] : files(space)) {
-    const std::string path = directory + "/" + name;
-    if (auto w = io::write_output_file(path, text); !w) return Result<std::vector<std::string>>::failure(w.diagnostics());
-    written.push_back(path);
-  }
-  return Result<std::vector<std::string>>::success(std::move(written));
+  return io::write_output_files(directory, files(space));
 }
 
 }  // namespace fluxion::mfa

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
@@ -45,5 +46,9 @@ Result<bool> write_output_file(const std::string& path, const std::string& conte
 
 // Creates a directory (and parents); an error when it exists as a file or cannot be made.
 Result<bool> make_output_directory(const std::string& path);
+
+// Writes named files (name, content) into `directory`, made if missing, in their order;
+// the paths written. The engines' result_files() and a command's outputs meet here.
+Result<std::vector<std::string>> write_output_files(const std::string& directory, const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace fluxion::io
