@@ -14,10 +14,10 @@
 #include "fluxion/core/progress.hpp"
 #include "fluxion/dynamics/flux_series.hpp"
 #include "fluxion/dynamics/neural_process.hpp"
+#include "fluxion/dynamics/results.hpp"
 #include "fluxion/dynamics/synthetic.hpp"
 #include "fluxion/dynamics/time_series.hpp"
 #include "fluxion/io/run_info.hpp"
-#include "fluxion/io/svg_plot.hpp"
 
 namespace fluxion::cli {
 
@@ -54,23 +54,6 @@ const OptionTable<DynamicsTrainCli>& train_cli_table() {
     return t;
   }();
   return t;
-}
-
-std::string num(double v) {
-  if (!std::isfinite(v)) return "";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.7g", v);
-  return buf;
-}
-
-bool write_or_fail(const std::string& path, const std::string& content, io::RunInfo& info, Context& ctx) {
-  if (auto w = io::write_output_file(path, content); !w) {
-    print_diagnostics(w.diagnostics());
-    ctx.exit_code = kExitFailure;
-    return false;
-  }
-  info.add_output(path);
-  return true;
 }
 
 bool write_info(const io::RunInfo& info, const std::string& directory, Context& ctx) {
@@ -132,49 +115,9 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     const auto t2 = std::chrono::steady_clock::now();
     if (!r.summary.usable) std::fprintf(stderr, "training stopped: %s\n", r.summary.message.c_str());
 
-    std::string history = "epoch,train_loss,test_mse,seconds,ode_evaluations_per_forward\n";
-    std::vector<double> epochs;
-    io::PlotSeries loss{"training loss (−ELBO per trajectory)", {}}, mse{"test MSE (paper protocol)", {}};
-    std::vector<double> seconds;
-    for (const auto& e : r.history) {
-      history += std::to_string(e.epoch) + ',' + num(e.train_loss) + ',' + num(e.test_mse) + ',' + num(e.seconds) + ',' + num(e.ode_evaluations) + '\n';
-      epochs.push_back(e.epoch);
-      loss.y.push_back(e.train_loss);
-      mse.y.push_back(e.test_mse);
-      seconds.push_back(e.seconds);
-    }
-    std::sort(seconds.begin(), seconds.end());
-    const double median_seconds = seconds.empty() ? 0.0 : seconds[seconds.size() / 2];
     const auto& ev = r.evaluation;
-    nlohmann::json summary = {{"model", r.model.description()},
-                              {"parameters", r.model.parameter_count()},
-                              {"ok", r.summary.usable},
-                              {"message", r.summary.message},
-                              {"protocol", r.protocol},
-                              {"epochs_run", r.history.size()},
-                              {"seconds_training", r.seconds_training},
-                              {"median_seconds_per_epoch", median_seconds},
-                              {"paper_test_mse", r.summary.usable ? nlohmann::json(ev.paper_mse) : nlohmann::json(nullptr)}};
-    if (r.summary.usable) {
-      summary["paper"] = dynamics::day_metrics_summary(ev.paper, r.model.features(), o.options.context_points, o.options.target_points);
-      if (!ev.fresh.days.empty()) summary["fresh"] = dynamics::day_metrics_summary(ev.fresh, r.model.features(), o.options.context_points, o.options.target_points);
-    }
-    std::vector<std::pair<std::string, std::string>> files{{"history.csv", history},
-                                                           {"summary.json", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + '\n'},
-                                                           {"training.svg", io::line_chart_svg("Training of " + r.model.description(), "epoch",
-                                                                                               "loss", epochs, {loss}, false)},
-                                                           {"test_mse.svg", io::line_chart_svg("Test MSE by epoch (" + o.options.model + ")", "epoch",
-                                                                                               "MSE", epochs, {mse}, true)}};
-    if (r.summary.usable) {
-      files.emplace_back("day_metrics.csv", dynamics::day_metrics_csv(ev));
-      std::vector<double> days(ev.paper.days.begin(), ev.paper.days.end());
-      std::vector<io::PlotSeries> series{{"MSE, paper test set", ev.paper.mse}, {"floor (per-day variance)", ev.paper.floor},
-                                         {"day means, on the same trajectories", ev.paper.day_mean}};
-      if (!ev.fresh.days.empty()) series.push_back({"MSE, fresh trajectories of held-out cells", ev.fresh.mse});
-      files.emplace_back("day_mse.svg", io::line_chart_svg("MSE by day beside the per-day variance floor", "day", "MSE", days, series, false));
-    }
-    for (const auto& [name, content] : files)
-      if (!write_or_fail(o.output + "/" + name, content, info, ctx)) return;
+    const nlohmann::json summary = dynamics::training_summary(r, o.options);
+    if (!write_outputs(ctx, info, o.output, dynamics::training_files(r, o.options))) return;
     if (auto s = r.model.save(o.output); !s) {
       print_diagnostics(s.diagnostics());
       ctx.exit_code = kExitFailure;
@@ -192,7 +135,7 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     info.add_timing("train", std::chrono::duration<double>(t2 - t1).count());
     if (!write_info(info, o.output, ctx)) return;
     std::printf("%s\n%s\n", r.model.description().c_str(), r.protocol.c_str());
-    std::printf("%zu epochs in %.1f s (median %.3f s per epoch)\n", r.history.size(), r.seconds_training, median_seconds);
+    std::printf("%zu epochs in %.1f s (median %.3f s per epoch)\n", r.history.size(), r.seconds_training, dynamics::median_epoch_seconds(r));
     if (!r.summary.usable) {
       ctx.exit_code = kExitFailure;
       return;
@@ -235,39 +178,16 @@ void add_predict(CLI::App& parent, Context& ctx, const std::vector<std::string>&
     auto prediction = np.predict(context.value(), days, o.trajectories, o.seed);
     if (!accept(prediction, ctx)) return;
     const auto& pr = prediction.value();
-    auto dir = io::make_output_directory(o.output);
-    if (!accept(dir, ctx)) return;
-    // per-day tables in the input layout; fractional days are rounded for the file names
-    dynamics::TimeSeries mean, sample;
-    mean.features = sample.features = np.features();
-    std::string summary = "day,feature,mean,sd,sample_mean,sample_sd\n";
-    for (std::size_t k = 0; k < pr.days.size(); ++k) {
-      const int day = static_cast<int>(std::lround(pr.days[k]));
-      if (!mean.days.empty() && day <= mean.days.back()) {
-        std::fprintf(stderr, "error: days %g and %g round to the same file name d%d; predict whole days\n", pr.days[k - 1], pr.days[k], day);
-        ctx.exit_code = kExitInput;
-        return;
-      }
-      mean.days.push_back(day);
-      sample.days.push_back(day);
-      mean.cells.push_back(pr.mean[k]);
-      sample.cells.push_back(pr.sample[k]);
-      for (std::size_t f = 0; f < mean.features.size(); ++f) {
-        const auto col = pr.mean[k].col(static_cast<Eigen::Index>(f)).cast<double>();
-        const auto scol = pr.sample[k].col(static_cast<Eigen::Index>(f)).cast<double>();
-        const double m = col.mean(), sm = scol.mean();
-        const double sd = std::sqrt((col.array() - m).square().mean()), ssd = std::sqrt((scol.array() - sm).square().mean());
-        summary += num(pr.days[k]) + ",\"" + mean.features[f] + "\"," + num(m) + ',' + num(sd) + ',' + num(sm) + ',' + num(ssd) + '\n';
-      }
-    }
-    for (auto [name, series] : {std::pair<const char*, const dynamics::TimeSeries*>{"mean", &mean}, {"samples", &sample}}) {
+    auto tables = dynamics::prediction_tables(np, pr);
+    if (!accept(tables, ctx)) return;
+    if (!write_outputs(ctx, info, o.output, {{"summary.csv", tables.value().summary_csv}})) return;
+    for (auto [name, series] : {std::pair<const char*, const dynamics::TimeSeries*>{"mean", &tables.value().mean}, {"samples", &tables.value().samples}}) {
       if (auto w = dynamics::write_time_series(*series, o.output + "/" + name); !w) {
         print_diagnostics(w.diagnostics());
         ctx.exit_code = kExitFailure;
         return;
       }
     }
-    if (!write_or_fail(o.output + "/summary.csv", summary, info, ctx)) return;
     info.add_input("model", o.model + "/model.pt");
     info.add_input("context", o.context);
     info.set("method", np.description());
@@ -310,25 +230,8 @@ void add_synthesize(CLI::App& parent, Context& ctx, const std::vector<std::strin
         return;
       }
     }
-    if (auto dir = io::make_output_directory(output + "/network"); !accept(dir, ctx)) return;
-    if (!write_or_fail(output + "/network/modules.gmt", s.module_genes_gmt, info, ctx) ||
-        !write_or_fail(output + "/network/cmMat.csv", s.stoichiometry_csv, info, ctx))
-      return;
-    auto truth_csv = [](const std::vector<std::vector<double>>& m, const std::vector<std::string>& names) {
-      std::string t = "day";
-      for (const auto& n : names) t.append(1, ',').append(n);
-      t += '\n';
-      for (std::size_t d = 0; d < m.size(); ++d) {
-        t += std::to_string(d);
-        for (double v : m[d]) t.append(1, ',').append(num(v));
-        t += '\n';
-      }
-      return t;
-    };
-    if (!s.true_expression_mean.empty() &&
-        (!write_or_fail(output + "/truth_expression.csv", truth_csv(s.true_expression_mean, s.expression.features), info, ctx) ||
-         !write_or_fail(output + "/truth_flux.csv", truth_csv(s.true_flux_mean, s.flux.features), info, ctx)))
-      return;
+    if (!write_outputs(ctx, info, output + "/network", {{"modules.gmt", s.module_genes_gmt}, {"cmMat.csv", s.stoichiometry_csv}})) return;
+    if (!write_outputs(ctx, info, output, dynamics::truth_files(s))) return;
     info.set("method", "SYN-SNODEP syn-small (../shared/notes/snodep.md §7)");
     info.set("seed", std::to_string(o.seed));
     if (!write_info(info, output, ctx)) return;
@@ -411,7 +314,7 @@ void add_scfea(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
             !write_series(ko.value().balance[i].series, o.output + "/balance_knockout/" + name))
           return;
       }
-      if (!write_or_fail(o.output + "/knockouts.csv", table, info, ctx)) return;
+      if (!write_outputs(ctx, info, o.output, {{"knockouts.csv", table}})) return;
       summary = std::to_string(ko.value().flux.size()) + " configurations (all_genes and " + std::to_string(sets.value().size()) +
                 " knockouts of the top " + std::to_string(o.knockouts.top_genes) + " expressed genes): " +
                 std::to_string(ko.value().flux.front().series.n_features()) + " flux rows and " +

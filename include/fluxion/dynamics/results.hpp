@@ -1,0 +1,41 @@
+// The output files of the dynamics commands, made by the library so that every front end
+// writes the same: a training run's history, summary and plots; a prediction's per-day
+// tables and summary; the synthetic series' true per-day means.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/dynamics/neural_process.hpp"
+#include "fluxion/dynamics/synthetic.hpp"
+#include "fluxion/dynamics/time_series.hpp"
+
+namespace fluxion::dynamics {
+
+using NamedFiles = std::vector<std::pair<std::string, std::string>>;
+
+// The median wall time of an epoch (0 without epochs).
+double median_epoch_seconds(const NeuralProcessResult& result);
+// summary.json: the model, the protocol, the epochs and their time, the paper's test MSE and
+// (a usable run) the scores of the paper's test set and of fresh trajectories by day group.
+nlohmann::json training_summary(const NeuralProcessResult& result, const NeuralProcessOptions& options);
+// history.csv, summary.json, training.svg, test_mse.svg, and for a usable run day_metrics.csv
+// and day_mse.svg (the model itself: NeuralProcess::save).
+NamedFiles training_files(const NeuralProcessResult& result, const NeuralProcessOptions& options);
+
+// A prediction as per-day tables in the input layout (days rounded to whole numbers for the
+// file names d0, d1, …) and summary.csv (per day and feature: mean and SD of the means and of
+// the samples). An error when two days round to the same file name.
+struct PredictionTables {
+  TimeSeries mean, samples;
+  std::string summary_csv;
+};
+Result<PredictionTables> prediction_tables(const NeuralProcess& model, const NeuralProcess::Prediction& prediction);
+
+// truth_expression.csv and truth_flux.csv of a synthetic series (none when it has no truth cells).
+NamedFiles truth_files(const SyntheticData& data);
+
+}  // namespace fluxion::dynamics

@@ -1,0 +1,114 @@
+#include "fluxion/dynamics/results.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "fluxion/io/svg_plot.hpp"
+
+namespace fluxion::dynamics {
+
+namespace {
+
+std::string num(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.7g", v);
+  return buf;
+}
+
+}  // namespace
+
+double median_epoch_seconds(const NeuralProcessResult& r) {
+  std::vector<double> seconds;
+  for (const auto& e : r.history) seconds.push_back(e.seconds);
+  std::sort(seconds.begin(), seconds.end());
+  return seconds.empty() ? 0.0 : seconds[seconds.size() / 2];
+}
+
+nlohmann::json training_summary(const NeuralProcessResult& r, const NeuralProcessOptions& options) {
+  const auto& ev = r.evaluation;
+  nlohmann::json summary = {{"model", r.model.description()},
+                            {"parameters", r.model.parameter_count()},
+                            {"ok", r.summary.usable},
+                            {"message", r.summary.message},
+                            {"protocol", r.protocol},
+                            {"epochs_run", r.history.size()},
+                            {"seconds_training", r.seconds_training},
+                            {"median_seconds_per_epoch", median_epoch_seconds(r)},
+                            {"paper_test_mse", r.summary.usable ? nlohmann::json(ev.paper_mse) : nlohmann::json(nullptr)}};
+  if (r.summary.usable) {
+    summary["paper"] = day_metrics_summary(ev.paper, r.model.features(), options.context_points, options.target_points);
+    if (!ev.fresh.days.empty()) summary["fresh"] = day_metrics_summary(ev.fresh, r.model.features(), options.context_points, options.target_points);
+  }
+  return summary;
+}
+
+NamedFiles training_files(const NeuralProcessResult& r, const NeuralProcessOptions& options) {
+  std::string history = "epoch,train_loss,test_mse,seconds,ode_evaluations_per_forward\n";
+  std::vector<double> epochs;
+  io::PlotSeries loss{"training loss (−ELBO per trajectory)", {}}, mse{"test MSE (paper protocol)", {}};
+  for (const auto& e : r.history) {
+    history += std::to_string(e.epoch) + ',' + num(e.train_loss) + ',' + num(e.test_mse) + ',' + num(e.seconds) + ',' + num(e.ode_evaluations) + '\n';
+    epochs.push_back(e.epoch);
+    loss.y.push_back(e.train_loss);
+    mse.y.push_back(e.test_mse);
+  }
+  NamedFiles files{{"history.csv", history},
+                   {"summary.json", training_summary(r, options).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + '\n'},
+                   {"training.svg", io::line_chart_svg("Training of " + r.model.description(), "epoch", "loss", epochs, {loss}, false)},
+                   {"test_mse.svg", io::line_chart_svg("Test MSE by epoch (" + options.model + ")", "epoch", "MSE", epochs, {mse}, true)}};
+  if (r.summary.usable) {
+    const auto& ev = r.evaluation;
+    files.emplace_back("day_metrics.csv", day_metrics_csv(ev));
+    std::vector<double> days(ev.paper.days.begin(), ev.paper.days.end());
+    std::vector<io::PlotSeries> series{{"MSE, paper test set", ev.paper.mse}, {"floor (per-day variance)", ev.paper.floor},
+                                       {"day means, on the same trajectories", ev.paper.day_mean}};
+    if (!ev.fresh.days.empty()) series.push_back({"MSE, fresh trajectories of held-out cells", ev.fresh.mse});
+    files.emplace_back("day_mse.svg", io::line_chart_svg("MSE by day beside the per-day variance floor", "day", "MSE", days, series, false));
+  }
+  return files;
+}
+
+Result<PredictionTables> prediction_tables(const NeuralProcess& np, const NeuralProcess::Prediction& pr) {
+  PredictionTables out;
+  out.mean.features = out.samples.features = np.features();
+  out.summary_csv = "day,feature,mean,sd,sample_mean,sample_sd\n";
+  for (std::size_t k = 0; k < pr.days.size(); ++k) {
+    const int day = static_cast<int>(std::lround(pr.days[k]));
+    if (!out.mean.days.empty() && day <= out.mean.days.back())
+      return Result<PredictionTables>::failure({Diagnostic{Severity::error, "--days", 0, 0, {},
+                                                           "days " + num(pr.days[k - 1]) + " and " + num(pr.days[k]) + " round to the same file name d" +
+                                                               std::to_string(day) + "; predict whole days"}});
+    out.mean.days.push_back(day);
+    out.samples.days.push_back(day);
+    out.mean.cells.push_back(pr.mean[k]);
+    out.samples.cells.push_back(pr.sample[k]);
+    for (std::size_t f = 0; f < out.mean.features.size(); ++f) {
+      const auto col = pr.mean[k].col(static_cast<Eigen::Index>(f)).cast<double>();
+      const auto scol = pr.sample[k].col(static_cast<Eigen::Index>(f)).cast<double>();
+      const double m = col.mean(), sm = scol.mean();
+      const double sd = std::sqrt((col.array() - m).square().mean()), ssd = std::sqrt((scol.array() - sm).square().mean());
+      out.summary_csv += num(pr.days[k]) + ",\"" + out.mean.features[f] + "\"," + num(m) + ',' + num(sd) + ',' + num(sm) + ',' + num(ssd) + '\n';
+    }
+  }
+  return Result<PredictionTables>::success(std::move(out));
+}
+
+NamedFiles truth_files(const SyntheticData& s) {
+  if (s.true_expression_mean.empty()) return {};
+  auto table = [](const std::vector<std::vector<double>>& m, const std::vector<std::string>& names) {
+    std::string t = "day";
+    for (const auto& n : names) t.append(1, ',').append(n);
+    t += '\n';
+    for (std::size_t d = 0; d < m.size(); ++d) {
+      t += std::to_string(d);
+      for (double v : m[d]) t.append(1, ',').append(num(v));
+      t += '\n';
+    }
+    return t;
+  };
+  return {{"truth_expression.csv", table(s.true_expression_mean, s.expression.features)}, {"truth_flux.csv", table(s.true_flux_mean, s.flux.features)}};
+}
+
+}  // namespace fluxion::dynamics
