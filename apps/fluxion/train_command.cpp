@@ -73,7 +73,6 @@ Result<std::vector<double>> read_loss_weights(const std::string& path, const std
   return R::success(std::move(w));
 }
 
-std::string na(double v) { return std::isfinite(v) ? format_number(v) : std::string("NA"); }
 
 }  // namespace
 
@@ -243,10 +242,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     auto predictor = learn::FluxPredictor::train(d, options, history);
     if (!accept(predictor, ctx)) return;
     if (history.paused) {
-      std::string loss = "epoch\ttrain_mae\tvalidation_mae\n";
-      for (std::size_t e = 0; e < history.train_loss.size(); ++e)
-        loss += std::to_string(e + 1) + '\t' + format_number(history.train_loss[e]) + '\t' + format_number(history.validation_loss[e]) + '\n';
-      if (auto w = io::write_output_file(o.output + "/loss.tsv", loss); !w) {
+      if (auto w = io::write_output_file(o.output + "/loss.tsv", history.loss_tsv()); !w) {
         print_diagnostics(w.diagnostics());
         ctx.exit_code = kExitFailure;
         return;
@@ -275,7 +271,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const learn::PcnnGeometry geometry = learn::PcnnGeometry::for_model(model_id, static_cast<std::size_t>(d.n_inputs()));
     const int pcnn_epochs = o.pcnn_epochs >= 0 ? o.pcnn_epochs : (geometry.size <= 32 ? 30 : 0);
     double pcnn_seconds = 0;
-    std::string pcnn_loss;
+    learn::PcnnHistory ph;
     if (pcnn_epochs > 0) {
       learn::PcnnTrainOptions po;
       po.epochs = pcnn_epochs;
@@ -283,14 +279,10 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       po.seed = o.seed;
       po.threads = o.threads;
       po.progress = options.progress;
-      learn::PcnnHistory ph;
       auto pcnn = learn::PcnnImputer::train(d, layout, geometry, po, ph);
       if (!accept(pcnn, ctx)) return;
       p.set_pcnn(std::move(pcnn.value()));
       pcnn_seconds = ph.seconds;
-      pcnn_loss = "epoch\ttrain_mae_missing\tvalidation_mae_missing\n";
-      for (std::size_t e = 0; e < ph.train_loss.size(); ++e)
-        pcnn_loss += std::to_string(e + 1) + '\t' + format_number(ph.train_loss[e]) + '\t' + format_number(ph.validation_loss[e]) + '\n';
       spdlog::info("PCNN imputer: best epoch {} of {}, validation MAE of missing entries {:.4g}", ph.best_epoch, ph.train_loss.size(),
                    ph.validation_loss[static_cast<std::size_t>(ph.best_epoch - 1)]);
     }
@@ -312,14 +304,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     const learn::ErrorTables& tables = computed.value();
     const double table_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - te0).count();
     p.manifest()["error_tables"] = tables.to_json();
-    std::string loss = "epoch\ttrain_mae\tvalidation_mae\n";
-    for (std::size_t e = 0; e < history.train_loss.size(); ++e)
-      loss += std::to_string(e + 1) + '\t' + format_number(history.train_loss[e]) + '\t' + format_number(history.validation_loss[e]) + '\n';
-    std::string tune_loss;
     if (!history.fine_tune_validation_loss.empty()) {
-      tune_loss = "epoch\ttrain_loss\tvalidation_loss\n0\tNA\t" + format_number(history.fine_tune_start_validation) + '\n';
-      for (std::size_t e = 0; e < history.fine_tune_train_loss.size(); ++e)
-        tune_loss += std::to_string(e + 1) + '\t' + format_number(history.fine_tune_train_loss[e]) + '\t' + format_number(history.fine_tune_validation_loss[e]) + '\n';
       spdlog::info("fine-tuning {}: validation loss {:.6g} -> {:.6g} (best epoch {} of {})", [&] { std::string j; for (const auto& c : options.fine_tune_columns) j += (j.empty() ? "" : ", ") + c; return j; }(),
                    history.fine_tune_start_validation,
                    history.fine_tune_best_epoch > 0 ? history.fine_tune_validation_loss[static_cast<std::size_t>(history.fine_tune_best_epoch - 1)]
@@ -327,28 +312,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
                    history.fine_tune_best_epoch, history.fine_tune_validation_loss.size());
     }
     const learn::TestErrors t = p.test_errors(d);
-    std::string errors = "flux\tmae\thalf_width_68\ttrivial_mae\ttrivial_half_width_68\tskill\n";
-    double mae = 0, trivial = 0;
-    for (std::size_t j = 0; j < t.columns.size(); ++j) {
-      errors += t.columns[j] + '\t' + format_number(t.mae[j]) + '\t' + format_number(t.half_width_68[j]) + '\t' + format_number(t.trivial_mae[j]) +
-                '\t' + format_number(t.trivial_half_width_68[j]) + '\t' + na(t.trivial_mae[j] > 0 ? 1 - t.mae[j] / t.trivial_mae[j] : NAN) + '\n';
-      mae += t.mae[j] / static_cast<double>(t.columns.size());
-      trivial += t.trivial_mae[j] / static_cast<double>(t.columns.size());
-    }
-    std::string levels = "imputer\tmasked_from\tmasked_to\trows\tflux\tse\tmae\twithin_0.05\twithin_5_percent\tskill\n";
-    for (const auto& l : tables.levels) {
-      for (std::size_t j = 0; j < tables.columns.size(); ++j)
-        levels += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + '\t' +
-                  tables.columns[j] + '\t' + na(l.half_width_68[j]) + '\t' + na(l.mae[j]) + '\t' + na(l.within_abs[j]) + '\t' + na(l.within_rel[j]) + '\t' +
-                  na(tables.skill(l, j)) + '\n';
-      for (std::size_t j = 0; j < tables.dg_reactions.size(); ++j)
-        levels += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + "\tdG:" +
-                  tables.dg_reactions[j] + '\t' + na(l.dg_half_width_68[j]) + '\t' + na(l.dg_mae[j]) + '\t' + na(l.dg_within_1kj[j]) + "\tNA\tNA\n";
-    }
-    std::string acceptance = "imputer\tmasked_from\tmasked_to\trows\tvssr_acceptance\n";
-    for (const auto& l : tables.levels)
-      acceptance += l.imputer + '\t' + format_number(l.masked_from) + '\t' + format_number(l.masked_to) + '\t' + std::to_string(l.rows) + '\t' +
-                    format_number(l.vssr_acceptance) + '\n';
+    const double mae = t.mean_mae(), trivial = t.mean_trivial_mae();
     if (auto s = p.save(package); !s) {
       print_diagnostics(s.diagnostics());
       ctx.exit_code = kExitFailure;
@@ -356,32 +320,23 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     }
     std::error_code removed;
     std::filesystem::remove(options.checkpoint, removed);  // the package holds the result; a new training may start here
-    for (const auto& [name, text] : {std::pair{std::string("/loss.tsv"), loss}, std::pair{std::string("/test_errors.tsv"), errors},
-                                     std::pair{std::string("/error_tables.tsv"), levels}, std::pair{std::string("/vssr_acceptance.tsv"), acceptance},
-                                     std::pair{std::string("/pcnn_loss.tsv"), pcnn_loss}, std::pair{std::string("/fine_tune_loss.tsv"), tune_loss}})
-      if (!text.empty())
-      if (auto w = io::write_output_file(o.output + name, text); !w) {
-        print_diagnostics(w.diagnostics());
-        ctx.exit_code = kExitFailure;
-        return;
-      }
+    // the package first: the tables describe it
+    info.add_output(package);
+    const std::vector<std::pair<std::string, std::string>> tables_written{{"loss.tsv", history.loss_tsv()},
+                                                                         {"test_errors.tsv", t.tsv()},
+                                                                         {"error_tables.tsv", tables.levels_tsv()},
+                                                                         {"vssr_acceptance.tsv", tables.acceptance_tsv()}};
+    if (!write_outputs(ctx, info, o.output, tables_written)) return;
+    if (p.pcnn() && !write_outputs(ctx, info, o.output, {{"pcnn_loss.tsv", ph.loss_tsv()}})) return;
+    if (!history.fine_tune_validation_loss.empty() && !write_outputs(ctx, info, o.output, {{"fine_tune_loss.tsv", history.fine_tune_tsv()}})) return;
     info.add_input("dataset", file);
     info.set("best_epoch", std::to_string(history.best_epoch));
     info.set("epochs_run", std::to_string(history.train_loss.size()));
     if (history.resumed_from > 0) info.set("resumed_from_epoch", std::to_string(history.resumed_from));
     info.set("test_mae_mean", format_number(mae));
     info.set("trivial_test_mae_mean", format_number(trivial));
-    info.add_output(package);
-    info.add_output(o.output + "/loss.tsv");
-    info.add_output(o.output + "/test_errors.tsv");
-    info.add_output(o.output + "/error_tables.tsv");
-    info.add_output(o.output + "/vssr_acceptance.tsv");
-    if (!tune_loss.empty()) info.add_output(o.output + "/fine_tune_loss.tsv");
     info.add_timing("error_tables", table_seconds);
-    if (p.pcnn()) {
-      info.add_output(o.output + "/pcnn_loss.tsv");
-      info.add_timing("pcnn_training", pcnn_seconds);
-    }
+    if (p.pcnn()) info.add_timing("pcnn_training", pcnn_seconds);
     info.add_timing("training", history.seconds);
     info.add_timing("total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (auto w = info.write(o.output); !w) {

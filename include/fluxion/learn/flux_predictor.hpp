@@ -107,6 +107,9 @@ struct TrainingHistory {
   // completed (every epoch), converged (no better validation loss for `patience` epochs) or
   // stopped (paused)
   RunSummary summary;
+
+  std::string loss_tsv() const;       // loss.tsv: epoch, train_mae, validation_mae
+  std::string fine_tune_tsv() const;  // fine_tune_loss.tsv (epoch 0: before it); "" without fine-tuning
 };
 
 // Errors on the test rows (raw fluxes): per free flux, the mean absolute error, the
@@ -116,6 +119,11 @@ struct TestErrors {
   std::vector<std::string> columns;
   std::vector<double> mae, half_width_68, trivial_mae, trivial_half_width_68;
   long rows = 0;
+
+  double mean_mae() const;          // over the free fluxes
+  double mean_trivial_mae() const;  // the training mean's
+  // test_errors.tsv: flux, mae, half_width_68, trivial_mae, trivial_half_width_68, skill
+  std::string tsv() const;
 };
 
 // ML-Flux's loss weights of a built-in model (training/CCM_Weights.txt: net fluxes by

@@ -49,6 +49,8 @@ struct PcnnHistory {
   std::vector<double> train_loss, validation_loss;  // MAE over the missing entries
   int best_epoch = 0;
   double seconds = 0;
+
+  std::string loss_tsv() const;  // pcnn_loss.tsv: epoch, train and validation MAE of the missing entries
 };
 
 class PcnnImputer {

@@ -95,6 +95,11 @@ struct ErrorTables {
   const ErrorLevel* match(const std::string& imputer, double masked) const;
   nlohmann::json to_json() const;
   static ErrorTables from_json(const nlohmann::json& j);  // throws std::invalid_argument
+
+  // error_tables.tsv: per level and flux (and dG:<reaction>), the SE, MAE, shares within
+  // ±0.05 and 5 %, and the skill; vssr_acceptance.tsv: per level, the VSSR acceptance.
+  std::string levels_tsv() const;
+  std::string acceptance_tsv() const;
 };
 
 struct ErrorTableOptions {
