@@ -53,14 +53,6 @@ const OptionTable<ScoreCli>& score_cli_table() {
   return t;
 }
 
-// Evenly spaced picks of at most n of the given rows (all when n <= 0 or n >= size).
-std::vector<std::uint64_t> pick_rows(const std::vector<std::uint64_t>& rows, long n) {
-  if (n <= 0 || static_cast<std::size_t>(n) >= rows.size()) return rows;
-  std::vector<std::uint64_t> out;
-  for (long i = 0; i < n; ++i) out.push_back(rows[static_cast<std::size_t>(i) * rows.size() / static_cast<std::size_t>(n)]);
-  return out;
-}
-
 }  // namespace
 
 void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
@@ -72,111 +64,25 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
-    auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
     auto package = open_predictor_package(o.package.predictor, o.package.model, ctx);
     if (!package) return;
     const std::string& package_path = package->path();
-    const std::string& model_name = package->model_name();
-    const learn::FluxPredictor& predictor = package->predictor();
-    const learn::FluxExpansion& expansion = package->expansion();
-    const sampling::MidLayout& layout = package->layout();
-    const std::vector<double>& mean = package->training_mean();
-    if (mean.empty()) return input_error(package_path, "damaged manifest: it has no training mean");
-
     std::string file = o.dataset;
     if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
     auto data = sampling::read_dataset(file, {.mids_float32 = true});
     if (!accept(data, ctx)) return;
-    const sampling::DatasetContents& d = data.value();
-    if (d.manifest.value("settings", nlohmann::json::object()).value("layout", nlohmann::json()) != package->layout_json())
-      return input_error(file, "its MID layout is not the predictor's (another model, tracer set or element)");
-    if (d.flux_columns != expansion.columns()) return input_error(file, "its flux columns are not those of model '" + model_name + "'");
-    std::vector<std::uint64_t> pool = d.test;
-    if (o.subset == "all") {
-      pool.resize(static_cast<std::size_t>(d.rows));
-      for (std::size_t i = 0; i < pool.size(); ++i) pool[i] = i;
-    }
-    if (!o.where.empty()) {
-      const auto op = o.where.find_first_of("<>");
-      const std::string flux = op == std::string::npos ? o.where : o.where.substr(0, op);
-      const auto at = std::find(d.flux_columns.begin(), d.flux_columns.end(), flux);
-      char* end = nullptr;
-      const double bound = op == std::string::npos ? NAN : std::strtod(o.where.c_str() + op + 1, &end);
-      if (op == std::string::npos || at == d.flux_columns.end() || end == o.where.c_str() + op + 1 || *end != '\0' || !std::isfinite(bound))
-        return input_error("--where " + o.where, "is not FLUX<VALUE or FLUX>VALUE with FLUX one of the dataset's columns (net:<reaction>, xch:<reaction>)");
-      const auto c = static_cast<Eigen::Index>(at - d.flux_columns.begin());
-      std::vector<std::uint64_t> kept;
-      for (auto r : pool)
-        if (o.where[op] == '<' ? d.fluxes(static_cast<Eigen::Index>(r), c) < bound : d.fluxes(static_cast<Eigen::Index>(r), c) > bound) kept.push_back(r);
-      pool = std::move(kept);
-    }
-    const std::vector<std::uint64_t> rows = pick_rows(pool, o.rows);
-    if (rows.empty()) return input_error(file, "has no rows to score (" + o.subset + " rows" + (o.where.empty() ? std::string() : " where " + o.where) + ")");
-
-    Eigen::MatrixXd truth(static_cast<Eigen::Index>(rows.size()), d.fluxes.cols());
-    Eigen::MatrixXd free_truth(static_cast<Eigen::Index>(rows.size()), d.free_fluxes.cols());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      truth.row(static_cast<Eigen::Index>(i)) = d.fluxes.row(static_cast<Eigen::Index>(rows[i]));
-      free_truth.row(static_cast<Eigen::Index>(i)) = d.free_fluxes.row(static_cast<Eigen::Index>(rows[i]));
-    }
-    const auto tp = std::chrono::steady_clock::now();
-    Eigen::MatrixXd mids = d.mid_rows(rows);
-    if (o.mid_noise > 0) {  // on the measured entries only: padding stays 0
-      std::mt19937_64 rng(o.seed);
-      std::normal_distribution<double> noise(0.0, o.mid_noise);
-      for (Eigen::Index i = 0; i < mids.rows(); ++i)
-        for (std::size_t f = 0; f < layout.fields.size(); ++f)
-          for (std::size_t x = 0; x < layout.experiments.size(); ++x)
-            for (int k = 0; k < layout.fields[f].isotopologues; ++k) mids(i, static_cast<Eigen::Index>(layout.index(f, x, k))) += noise(rng);
-    }
-    const Eigen::MatrixXd predicted = expansion.expand(predictor.predict(mids));
-    const double predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
-    const Eigen::RowVectorXd baseline = expansion.expand(Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size())));
-
-    learn::ScoreOptions so = o.score;
-    so.model_id = package->provenance().model.id;
-    Eigen::VectorXd information;
-    long identifiability_rows = 0;
-    double identifiability_seconds = 0;
-    if (o.identifiability_rows > 0) {
-      const auto ti = std::chrono::steady_clock::now();
-      auto simulator = package->simulator();
-      if (!accept(simulator, ctx)) return;
-      const Eigen::MatrixXd prior = learn::column_covariance(free_truth);
-      std::vector<std::uint64_t> all(rows.size());
-      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-      const auto sample = pick_rows(all, o.identifiability_rows);
-      Eigen::MatrixXd sampled(static_cast<Eigen::Index>(sample.size()), truth.cols());
-      for (std::size_t i = 0; i < sample.size(); ++i) sampled.row(static_cast<Eigen::Index>(i)) = truth.row(static_cast<Eigen::Index>(sample[i]));
-      information = learn::identifiability_ratios(simulator.value(), expansion, sampled, prior, o.score.mid_sd);
-      identifiability_rows = static_cast<long>(sample.size());
-      identifiability_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
-    }
-    learn::PredictorScore score = learn::score_predictions(expansion, truth, predicted, baseline, so, information);
-    score.identifiability_rows = identifiability_rows;
-
-    auto made = io::make_output_directory(o.output);
-    if (!accept(made, ctx)) return;
-    nlohmann::json out = score.to_json();
-    out["predictor"] = {{"file", package_path}, {"sha256", io::sha256_file(package_path)}, {"model", so.model_id}};
-    out["dataset"] = {{"file", file}, {"subset", o.subset}, {"where", o.where}, {"mid_noise", o.mid_noise}, {"noise_seed", o.seed}};
-    out["identifiable_when"] = "median over the sampled rows of posterior / prior SD < 0.5 (linearised; MIDs with SD mid_sd; prior: the covariance of the scored rows' free fluxes)";
-    out["counted_when"] = "not constant, identifiable, baseline MAE >= 0.02";
-    for (const auto& [name, text] : {std::pair{std::string("/scores.tsv"), score.fluxes_tsv()}, std::pair{std::string("/delta_g_scores.tsv"), score.delta_g_tsv()},
-                                     std::pair{std::string("/paper_metrics.tsv"), score.paper_tsv()}, std::pair{std::string("/score.json"), out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"}})
-      if (auto w = io::write_output_file(o.output + name, text); !w) {
-        print_diagnostics(w.diagnostics());
-        ctx.exit_code = kExitFailure;
-        return;
-      }
+    const learn::ScoreRows run{o.subset, o.where, o.rows, o.identifiability_rows, o.mid_noise, o.seed};
+    auto scored = package->score(data.value(), file, run, o.score);
+    if (!accept(scored, ctx)) return;
+    const learn::PredictorScore& score = scored.value().score;
+    if (!write_outputs(ctx, info, o.output, package->score_files(scored.value(), file, run))) return;
     info.add_input("predictor", package_path);
     info.add_input("dataset", file);
     info.set("subset", o.subset);
     info.set("rows", std::to_string(score.rows));
     info.set("median_skill", format_number(score.median_skill()));
-    for (const char* f : {"/scores.tsv", "/delta_g_scores.tsv", "/paper_metrics.tsv", "/score.json"}) info.add_output(o.output + f);
-    info.add_timing("prediction", predict_seconds);
-    info.add_timing("identifiability", identifiability_seconds);
+    info.add_timing("prediction", scored.value().predict_seconds);
+    info.add_timing("identifiability", scored.value().identifiability_seconds);
     info.add_timing("total", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (auto w = info.write(o.output); !w) {
       print_diagnostics(w.diagnostics());

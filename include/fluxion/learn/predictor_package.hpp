@@ -11,6 +11,7 @@
 //   package.value().write_results("out", observations.value(), report.value(), {});
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@
 #include "fluxion/core/model.hpp"
 #include "fluxion/isotope/measured_mids.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
+#include "fluxion/learn/scoring.hpp"
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/learn/prediction.hpp"
 
@@ -37,6 +39,21 @@ std::string find_predictor(const std::string& name_or_path);
 std::vector<std::string> builtin_predictors();
 // The same, comma-separated, or "none found" (for messages and help texts).
 std::string builtin_predictor_list();
+
+// Which rows of a dataset a package is scored on, and how (`fluxion score`).
+struct ScoreRows {
+  std::string subset = "test";      // test: the dataset's held-out rows; all: every row (a fresh dataset)
+  std::string where;                // "FLUX<VALUE" or "FLUX>VALUE": only the rows where a flux lies below or above
+  long rows = 0;                    // at most this many, evenly spaced (0: all)
+  long identifiability_rows = 100;  // rows whose MID sensitivities decide identifiability (0: every flux counts)
+  double mid_noise = 0;             // Gaussian noise of this SD on every measured MID fraction (0: exact MIDs)
+  std::uint64_t seed = 1;           // of the noise
+};
+
+struct PackageScore {
+  PredictorScore score;
+  double predict_seconds = 0, identifiability_seconds = 0;
+};
 
 // The imputers a prediction used: "pcnn", "knn", "knn and pcnn", or "none" (complete MIDs).
 std::string imputers_used(const PredictionReport& report);
@@ -94,6 +111,14 @@ class PredictorPackage {
   // (prediction.json records its imputer choice, temperature and default MID SD).
   std::vector<std::pair<std::string, std::string>> result_files(const std::vector<Observation>& observations, const PredictionReport& report,
                                                                  const PredictOptions& options) const;
+  // Scores the package on a dataset of its model and layout (`source`: the file, for
+  // messages), every flux beside the training mean, with identifiability and the paper's
+  // metrics. Errors: another layout or model, no training mean, no rows to score, a bad
+  // `where`.
+  Result<PackageScore> score(const sampling::DatasetContents& data, const std::string& source, const ScoreRows& rows, ScoreOptions options) const;
+  // scores.tsv, delta_g_scores.tsv, paper_metrics.tsv and score.json of a score.
+  std::vector<std::pair<std::string, std::string>> score_files(const PackageScore& score, const std::string& source, const ScoreRows& rows) const;
+
   // Writes them into `directory` (made if missing); the paths written.
   Result<std::vector<std::string>> write_results(const std::string& directory, const std::vector<Observation>& observations,
                                                  const PredictionReport& report, const PredictOptions& options) const;
