@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "option_binding.hpp"
 #include "fluxion/cbm/projection.hpp"
+#include "fluxion/cbm/projection_report.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/reference_table.hpp"
 #include "fluxion/io/run_info.hpp"
@@ -157,11 +158,8 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
     auto dir = io::make_output_directory(o.output);
     if (!accept(dir, ctx)) return;
 
-    std::string summary =
-        "variant\tfixed\tnoisy\tkernel_dimension\trank_fixed\tfree_after_fixed\trank_noisy\tgap_fixed\tgap_noisy\tmax_steady_state_residual\t"
-        "max_fixed_deviation\toutside_bounds\tsetup_s\tapply_s\n";
+    std::vector<cbm::ProjectionOutcome> outcomes;
     std::vector<std::string> written;
-    std::vector<Diagnostic> notes;
     for (auto variant : variants) {
       const std::string name(to_string(variant));
       const auto ts = Clock::now();
@@ -193,39 +191,9 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
         x = std::move(on.value());
       }
       const auto te = Clock::now();
-      const auto check = cbm::check_projection(s, x, ref.values, projector.sets().high);
-      const auto& rep = projector.report();
-      long outside = 0;
-      for (Index j = 0; j < r; ++j) {
-        const auto& reaction = model.reactions[static_cast<std::size_t>(j)];
-        for (Index c = 0; c < x.cols(); ++c)
-          if (x(j, c) < reaction.lower_bound - 1e-9 || x(j, c) > reaction.upper_bound + 1e-9) ++outside;
-      }
-      // the largest miss of a fixed reference, with where it is
-      double scale = 1.0;
-      for (Index i : projector.sets().high) scale = std::max(scale, ref.values.row(i).cwiseAbs().maxCoeff());
-      if (check.fixed_deviation > 1e-8 * scale) {
-        Index wi = 0, wc = 0;
-        double worst = -1.0;
-        for (Index i : projector.sets().high)
-          for (Index c = 0; c < x.cols(); ++c)
-            if (std::fabs(x(i, c) - ref.values(i, c)) > worst) {
-              worst = std::fabs(x(i, c) - ref.values(i, c));
-              wi = i;
-              wc = c;
-            }
-        notes.push_back(Diagnostic{Severity::warning, o.references, ref.lines[static_cast<std::size_t>(wi)], 0, name,
-                                   "the fixed fluxes contradict steady state (rank " + std::to_string(rep.rank_high) + " among " +
-                                       std::to_string(projector.sets().high.size()) +
-                                       " fixed reactions): they are matched in least squares, the largest miss " + fmt(worst) + " at '" +
-                                       ids[static_cast<std::size_t>(wi)] + "' in sample '" + ref.samples[static_cast<std::size_t>(wc)] + "'"});
-      }
-      if (rep.rank_medium < rep.free_after_high)
-        notes.push_back(Diagnostic{Severity::warning, o.references, 0, 0, name,
-                                   std::to_string(rep.free_after_high - rep.rank_medium) + " of the " +
-                                       std::to_string(rep.kernel_dimension) +
-                                       " directions of the steady-state space are neither fixed nor seen by a measured reaction: "
-                                       "the projection sets them to the least-norm choice, which carries no information"});
+      auto outcome = cbm::assess_projection(model, s, projector, ref, o.references, variant, std::move(x));
+      outcome.setup_seconds = seconds(ts, ta);
+      outcome.apply_seconds = seconds(ta, te);
       if (!o.save_projector.empty()) {
         auto w = projector.save(o.save_projector, ids, model.id, variant);
         if (!w.ok()) {
@@ -236,26 +204,21 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
         written.push_back(o.save_projector);
       }
       written.push_back(o.output + (variants.size() == 1 ? "/fluxes.tsv" : "/fluxes_" + name + ".tsv"));
-      if (auto w = io::write_output_file(written.back(), io::write_reference_table(ids, ref.samples, x)); !w) {
+      if (auto w = io::write_output_file(written.back(), io::write_reference_table(ids, ref.samples, outcome.fluxes)); !w) {
         print_diagnostics(w.diagnostics());
         ctx.exit_code = kExitFailure;
         return;
       }
-      auto gap = [](double g, bool none) { return none ? std::string("NA") : std::isfinite(g) ? fmt(g) : std::string("inf"); };
-      summary += name + '\t' + std::to_string(projector.sets().high.size()) + '\t' + std::to_string(projector.sets().medium.size()) + '\t' +
-                 std::to_string(rep.kernel_dimension) + '\t' + std::to_string(rep.rank_high) + '\t' + std::to_string(rep.free_after_high) +
-                 '\t' + std::to_string(rep.rank_medium) + '\t' + gap(rep.gap_high, projector.sets().high.empty()) + '\t' + gap(rep.gap_medium, projector.sets().medium.empty()) + '\t' +
-                 fmt(check.steady_state) + '\t' + fmt(check.fixed_deviation) + '\t' + std::to_string(outside) + '\t' +
-                 fmt(seconds(ts, ta)) + '\t' + fmt(seconds(ta, te)) + '\n';
       std::printf("%s: %ld samples, %zu fixed and %zu least-squares reactions of %ld; max |S·x|/|x| %s, max |x_H - v_H| %s; %ld values "
                   "outside the model's bounds; setup %s s, apply %s s\n",
-                  name.c_str(), static_cast<long>(x.cols()), projector.sets().high.size(), projector.sets().medium.size(),
-                  static_cast<long>(r), fmt(check.steady_state).c_str(), fmt(check.fixed_deviation).c_str(), outside,
-                  fmt(seconds(ts, ta)).c_str(), fmt(seconds(ta, te)).c_str());
+                  name.c_str(), static_cast<long>(outcome.fluxes.cols()), outcome.fixed, outcome.noisy, static_cast<long>(r),
+                  fmt(outcome.check.steady_state).c_str(), fmt(outcome.check.fixed_deviation).c_str(), outcome.outside_bounds,
+                  fmt(outcome.setup_seconds).c_str(), fmt(outcome.apply_seconds).c_str());
+      outcomes.push_back(std::move(outcome));
     }
-    print_diagnostics(notes);
+    for (const auto& outcome : outcomes) print_diagnostics(outcome.notes);
     written.push_back(o.output + "/summary.tsv");
-    if (auto w = io::write_output_file(written.back(), summary); !w) {
+    if (auto w = io::write_output_file(written.back(), cbm::projection_summary_tsv(outcomes)); !w) {
       print_diagnostics(w.diagnostics());
       ctx.exit_code = kExitFailure;
       return;
