@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "option_binding.hpp"
+#include "fluxion/cbm/cbm_tables.hpp"
 #include "fluxion/cbm/expression.hpp"
 #include "fluxion/cbm/fba.hpp"
 #include "fluxion/cbm/imat.hpp"
@@ -61,18 +62,6 @@ bool apply_knockouts(Model& m, const Knockouts& k, Context& ctx, std::vector<std
       if (blocked) blocked->push_back(m.reactions[r].id);
     }
   return true;
-}
-
-std::string flux_table(const Model& m, const std::vector<std::string>& samples, const std::vector<Eigen::VectorXd>& fluxes) {
-  std::string out = "reaction";
-  for (const auto& s : samples) out += '\t' + s;
-  out += '\n';
-  for (std::size_t j = 0; j < m.reactions.size(); ++j) {
-    out += m.reactions[j].id;
-    for (const auto& f : fluxes) out += '\t' + (f.size() ? num(f(static_cast<Index>(j))) : std::string("NA"));
-    out += '\n';
-  }
-  return out;
 }
 
 bool write(Context& ctx, std::vector<std::string>& written, const std::string& path, const std::string& text) {
@@ -247,7 +236,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
                    std::to_string(sol.iterations) + '\t' + num(dt) + '\n';
       }
       std::vector<std::string> written;
-      if (!write(ctx, written, o.output + "/fluxes.tsv", flux_table(m, samples, out))) return;
+      if (!write(ctx, written, o.output + "/fluxes.tsv", cbm::flux_samples_tsv(m, samples, out))) return;
       if (!write(ctx, written, o.output + "/summary.tsv", summary)) return;
       info.add_input("model", o.model);
       if (!o.references.empty()) info.add_input("references", o.references);
@@ -327,7 +316,7 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       }
       std::fprintf(stderr, "\n");
       std::vector<std::string> written;
-      if (!write(ctx, written, o.output + "/fluxes.tsv", flux_table(m, scores.samples, out))) return;
+      if (!write(ctx, written, o.output + "/fluxes.tsv", cbm::flux_samples_tsv(m, scores.samples, out))) return;
       if (!write(ctx, written, o.output + "/summary.tsv", summary)) return;
       info.add_input("model", o.model);
       info.add_input(o.references.empty() ? "expression" : "references", o.references.empty() ? o.expression : o.references);
@@ -364,75 +353,29 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       auto a = cbm::reaction_activity(m, e.value().genes, e.value().values, expression_options(o));
       if (!accept(a, ctx)) return;
       const auto& act = a.value();
-      const Index r = static_cast<Index>(m.reactions.size());
-      Eigen::VectorXd lower(r), upper(r);
-      for (Index j = 0; j < r; ++j) {
-        lower(j) = m.reactions[static_cast<std::size_t>(j)].lower_bound;
-        upper(j) = m.reactions[static_cast<std::size_t>(j)].upper_bound;
-      }
-      std::string ranges = "model bounds";
-      if (o.bounds == "fva") {
-        auto fba = cbm::FbaModel::create(m);
-        if (!fba.ok()) {
-          print_diagnostics({Diagnostic{Severity::warning, o.model, 0, 0, {}, "no FVA ranges (" + fba.message() + "): the model's bounds are used"}});
-        } else {
-          const auto v = fba.value().fva(o.fraction, {}, o.threads, o.loopless);
-          if (v.status != LpStatus::optimal) {
-            print_diagnostics({Diagnostic{Severity::warning, o.model, 0, 0, {}, std::string("FBA is ") + to_string(v.status) + ": the model's bounds are used"}});
-          } else {
-            for (Index j = 0; j < r; ++j)
-              if (v.ranges[static_cast<std::size_t>(j)].status == LpStatus::optimal) {
-                lower(j) = v.ranges[static_cast<std::size_t>(j)].minimum;
-                upper(j) = v.ranges[static_cast<std::size_t>(j)].maximum;
-              }
-            ranges = std::string(o.loopless ? "loopless " : "") + "FVA at " + num(o.fraction) + " of the optimum";
-          }
-        }
-      }
-      std::vector<bool> scored;
-      const Eigen::MatrixXd flux = cbm::activity_to_flux(act.activity, lower, upper, scored);
-      const auto& samples = e.value().samples;
-      std::string refs = "reaction\tconfidence";
-      std::string activity = "reaction\tlower\tupper";
-      for (const auto& s : samples) {
-        refs += '\t' + s;
-        activity += '\t' + s;
-      }
-      refs += '\n';
-      activity += '\n';
-      std::size_t n_scored = 0;
-      for (Index j = 0; j < r; ++j) {
-        const auto& id = m.reactions[static_cast<std::size_t>(j)].id;
-        const bool has = scored[static_cast<std::size_t>(j)];
-        n_scored += has;
-        refs += id + (has ? "\tnoisy" : "\tunmeasured");
-        activity += id + '\t' + num(lower(j)) + '\t' + num(upper(j));
-        for (Index s = 0; s < flux.cols(); ++s) {
-          refs += '\t' + (has ? num(flux(j, s)) : std::string("NA"));
-          activity += '\t' + num(act.activity(j, s));
-        }
-        refs += '\n';
-        activity += '\n';
-      }
+      const auto ranges = cbm::flux_ranges(m, o.bounds == "fva", o.fraction, o.threads, o.loopless, o.model);
+      print_diagnostics(ranges.warnings);
+      const auto tables = cbm::expression_references(m, act, e.value().samples, ranges);
       auto dir = io::make_output_directory(o.output);
       if (!accept(dir, ctx)) return;
       std::vector<std::string> written;
-      if (!write(ctx, written, o.output + "/references.tsv", refs)) return;
-      if (!write(ctx, written, o.output + "/activity.tsv", activity)) return;
+      if (!write(ctx, written, o.output + "/references.tsv", tables.references_tsv)) return;
+      if (!write(ctx, written, o.output + "/activity.tsv", tables.activity_tsv)) return;
       info.add_input("model", o.model);
       info.add_input("expression", o.expression);
       info.set("method", "GPR rules: " + rule_names(o.options) + (o.no_quantile ? "" : "; quantile-normalised") +
-                             "; activities mapped into " + ranges);
+                             "; activities mapped into " + ranges.description);
       info.set("genes_in_data", std::to_string(act.genes_in_data));
       info.set("genes_kept", std::to_string(act.genes_kept));
       info.set("model_genes_found", std::to_string(act.model_genes_found) + " of " + std::to_string(act.model_genes));
-      info.set("reactions_with_reference", std::to_string(n_scored));
+      info.set("reactions_with_reference", std::to_string(tables.reactions_with_reference));
       for (const auto& w : written) info.add_output(w);
       info.add_timing("total", seconds(t0, Clock::now()));
       if (auto w = info.write(o.output); !w) print_diagnostics(w.diagnostics());
       std::printf("%zu genes (%zu kept), %zu of the model's %zu genes found; %zu reactions scored, %zu with a reference flux "
                   "(one-way in %s)\n",
-                  act.genes_in_data, act.genes_kept, act.model_genes_found, act.model_genes, act.reactions_scored, n_scored, ranges.c_str());
+                  act.genes_in_data, act.genes_kept, act.model_genes_found, act.model_genes, act.reactions_scored, tables.reactions_with_reference,
+                  ranges.description.c_str());
     });
   }
 }
