@@ -23,6 +23,7 @@
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/emu.hpp"
 #include "fluxion/isotope/natural_abundance.hpp"
+#include "fluxion/isotope/simulation.hpp"
 #include "fluxion/isotope/traced_elements.hpp"
 
 namespace fluxion::cli {
@@ -80,12 +81,6 @@ const OptionTable<SimulateOptions>& simulate_cli_table() {
 }
 
 
-std::string format_fraction(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", std::fabs(v) < 1e-15 ? 0.0 : v);
-  return buf;
-}
-
 }  // namespace
 
 void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
@@ -136,96 +131,41 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     auto elements = isotope::traced_element_list(o.elements, table.value().experiments);
     if (!elements) return fail(elements.diagnostics());
     std::map<std::string, io::FragmentFormula> fragment_formulas;
-    std::set<std::string> formulas_used;
-    std::string simulated;  // the fragments simulated, for messages
+    isotope::SimulationRequest request;
+    request.elements = elements.value();
+    request.measured = o.measured;
+    request.sensitivities = o.sensitivities;
     if (!o.fragment_formulas.empty()) {
       auto ff = io::load_fragment_formulas(o.fragment_formulas);
       if (!ff) return fail(ff.diagnostics());
       fragment_formulas = ff.value();
+      for (const auto& [fragment, f] : fragment_formulas) request.fragment_formulas[fragment] = f.formula;
+      request.formulas_source = o.fragment_formulas;
     }
     auto made = io::make_output_directory(o.output);
     if (!made) return fail(made.diagnostics());
     const auto t1 = std::chrono::steady_clock::now();
-
-    std::string tsv = "experiment\telement\tmetabolite\tisotopologue\tfraction\n";
-    std::string jac_tsv = "experiment\telement\tmetabolite\tisotopologue";
-    for (const auto& id : space.value().free_net_ids()) jac_tsv += "\tnet:" + id;
-    for (const auto& id : space.value().exchange_ids()) jac_tsv += "\txch:" + id;
-    jac_tsv += '\n';
-    nlohmann::json mids = nlohmann::json::array();
-    double simulate_seconds = 0;
-    for (Element el : elements.value()) {
-      auto built = isotope::build_traced_elements(model.value(), space.value(), {{el, o.measured}}, table.value().experiments, labelling.value());
-      if (!built) return fail(built.diagnostics());
-      const isotope::TracedElement& traced = built.value().front();
-      const isotope::EmuModel& emu_model = traced.model;
-      isotope::EmuSimulator sim(emu_model);
-      isotope::MidSet out;
-      Eigen::MatrixXd jacobian;
-      const auto s0 = std::chrono::steady_clock::now();
-      if (sim.simulate(fluxes.value(), traced.inputs, out, o.sensitivities ? &jacobian : nullptr) != isotope::SimulationStatus::ok) {
-        std::cerr << o.fluxes << ": error: " << sim.message() << "\n";
-        ctx.exit_code = kExitFailure;
-        return;
-      }
-      simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
-      const auto ids = emu_model.measured_ids();
-      const std::string sym(element_symbol(el));
-      for (const auto& id : ids) simulated += (simulated.empty() ? "" : ", ") + id;
-      if (!fragment_formulas.empty()) {
-        isotope::MidSetFormulas formulas;
-        for (std::size_t k = 0; k < ids.size(); ++k) {
-          isotope::Formula other;
-          if (auto it = fragment_formulas.find(ids[k]); it != fragment_formulas.end()) {
-            other = it->second.formula;
-            formulas_used.insert(ids[k]);
-            const int traced = static_cast<int>(out.mid(0, k).size()) - 1;
-            if (other[sym] < traced)
-              return fail({Diagnostic{Severity::error, o.fragment_formulas, 0, 0, {},
-                                      "formula of '" + ids[k] + "' has fewer " + sym + " atoms than the " + std::to_string(traced) + " traced"}});
-            other[sym] -= traced;
-          }
-          formulas.other_atoms.push_back(std::move(other));
-        }
-        if (auto r = isotope::add_natural_isotopes(out, o.sensitivities ? &jacobian : nullptr, formulas); !r) return fail(r.diagnostics());
-      }
-      for (int x = 0; x < out.n_experiments; ++x)
-        for (std::size_t k = 0; k < ids.size(); ++k) {
-          const auto mid = out.mid(x, k);
-          nlohmann::json values = nlohmann::json::array();
-          for (std::size_t i = 0; i < mid.size(); ++i) {
-            const std::string key = table.value().experiments[static_cast<std::size_t>(x)].id + '\t' + sym + '\t' + ids[k] +
-                                    '\t' + std::to_string(i);
-            tsv += key + '\t' + format_fraction(mid[i]) + '\n';
-            values.push_back(mid[i]);
-            if (!o.sensitivities) continue;
-            jac_tsv += key;
-            const auto row = static_cast<Eigen::Index>(static_cast<std::size_t>(x) * out.block + out.offsets[k] + i);
-            for (Eigen::Index p = 0; p < jacobian.cols(); ++p) jac_tsv += '\t' + format_fraction(jacobian(row, p));
-            jac_tsv += '\n';
-          }
-          mids.push_back({{"experiment", table.value().experiments[static_cast<std::size_t>(x)].id},
-                          {"element", sym},
-                          {"metabolite", ids[k]},
-                          {"mid", values}});
-        }
-      spdlog::info("{}: {} EMUs in {} levels, {} experiments", sym, emu_model.n_emus(), emu_model.max_size(), out.n_experiments);
+    auto simulated = isotope::simulate_mids(model.value(), space.value(), fluxes.value(), table.value().experiments, labelling.value(), request);
+    if (!simulated) return fail(simulated.diagnostics());
+    const isotope::SimulatedMids& sim = simulated.value();
+    if (!sim.failed.empty()) {
+      std::cerr << o.fluxes << ": error: " << sim.failed << "\n";
+      ctx.exit_code = kExitFailure;
+      return;
     }
+    for (const auto& line : sim.log) spdlog::info("{}", line);
     {  // a formula for a fragment that is not simulated would silently correct nothing
+      std::string simulated_list;
+      for (const auto& id : sim.fragments) simulated_list += (simulated_list.empty() ? "" : ", ") + id;
       Diagnostics unused(o.fragment_formulas);
       for (const auto& [fragment, ff] : fragment_formulas)
-        if (!formulas_used.count(fragment))
-          unused.error("'" + fragment + "' is not a measured fragment of the simulation (" + simulated + ")", ff.line, 1);
+        if (!sim.formulas_used.count(fragment))
+          unused.error("'" + fragment + "' is not a measured fragment of the simulation (" + simulated_list + ")", ff.line, 1);
       if (unused.has_errors()) return fail(unused.items());
     }
-    const std::string tsv_path = o.output + "/mids.tsv", json_path = o.output + "/mids.json";
-    for (const auto& [path, text] : {std::pair{tsv_path, tsv},
-                                     std::pair{json_path, nlohmann::json{{"model", model.value().id}, {"mids", mids}}.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"}})
-      if (auto w = io::write_output_file(path, text); !w) {
-        print_diagnostics(w.diagnostics());
-        ctx.exit_code = kExitFailure;
-        return;
-      }
+    std::vector<std::pair<std::string, std::string>> files{{"mids.tsv", sim.mids_tsv()}, {"mids.json", sim.mids_json(model.value().id)}};
+    if (o.sensitivities) files.emplace_back("jacobian.tsv", sim.jacobian_tsv());
+    if (!write_outputs(ctx, info, o.output, files)) return;
     info.add_input("model", o.model);
     info.add_input("fluxes", o.fluxes);
     info.add_input("experiments", tracer_source);
@@ -235,22 +175,11 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
                                              ? "MIDs of the traced element only: no natural isotopes of other atoms"
                                              : "fragments in --fragment-formulas include the natural isotopes of their other atoms");
     if (!o.fragment_formulas.empty()) info.add_input("fragment_formulas", o.fragment_formulas);
-    info.add_output(tsv_path);
-    info.add_output(json_path);
-    if (o.sensitivities) {
-      const std::string jac_path = o.output + "/jacobian.tsv";
-      if (auto w = io::write_output_file(jac_path, jac_tsv); !w) {
-        print_diagnostics(w.diagnostics());
-        ctx.exit_code = kExitFailure;
-        return;
-      }
-      info.add_output(jac_path);
-    }
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
-    info.add_timing("simulate", simulate_seconds);
+    info.add_timing("simulate", sim.seconds);
     auto written = info.write(o.output);
     if (!written) return fail(written.diagnostics());
-    spdlog::info("wrote {} and {}", tsv_path, json_path);
+    spdlog::info("wrote {}/mids.tsv and {}/mids.json", o.output, o.output);
   });
 }
 

@@ -1,0 +1,123 @@
+#include "fluxion/isotope/simulation.hpp"
+
+#include <nlohmann/json.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "fluxion/isotope/emu.hpp"
+
+namespace fluxion::isotope {
+
+namespace {
+
+std::string fraction_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", std::fabs(v) < 1e-15 ? 0.0 : v);
+  return buf;
+}
+
+std::string key(const SimulatedMid& m, std::size_t i) {
+  return m.experiment + '\t' + std::string(element_symbol(m.element)) + '\t' + m.metabolite + '\t' + std::to_string(i);
+}
+
+}  // namespace
+
+Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, const FluxVector& fluxes, const std::vector<TracerExperiment>& experiments,
+                                    const SubstrateLabelling& labelling, const SimulationRequest& request) {
+  using R = Result<SimulatedMids>;
+  SimulatedMids out;
+  for (const auto& id : space.free_net_ids()) out.parameters.push_back("net:" + id);
+  for (const auto& id : space.exchange_ids()) out.parameters.push_back("xch:" + id);
+  std::vector<Eigen::MatrixXd> blocks;
+  for (Element el : request.elements) {
+    auto built = build_traced_elements(model, space, {{el, request.measured}}, experiments, labelling);
+    if (!built) return R::failure(built.diagnostics());
+    const TracedElement& traced = built.value().front();
+    const EmuModel& emu_model = traced.model;
+    EmuSimulator sim(emu_model);
+    MidSet mids;
+    Eigen::MatrixXd jacobian;
+    const auto s0 = std::chrono::steady_clock::now();
+    if (sim.simulate(fluxes, traced.inputs, mids, request.sensitivities ? &jacobian : nullptr) != SimulationStatus::ok) {
+      out.failed = sim.message();
+      return R::success(std::move(out));
+    }
+    out.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+    const auto ids = emu_model.measured_ids();
+    const std::string sym(element_symbol(el));
+    for (const auto& id : ids) out.fragments.push_back(id);
+    if (!request.fragment_formulas.empty()) {
+      MidSetFormulas formulas;
+      for (std::size_t k = 0; k < ids.size(); ++k) {
+        Formula other;
+        if (auto it = request.fragment_formulas.find(ids[k]); it != request.fragment_formulas.end()) {
+          other = it->second;
+          out.formulas_used.insert(ids[k]);
+          const int n_traced = static_cast<int>(mids.mid(0, k).size()) - 1;
+          if (other[sym] < n_traced)
+            return R::failure({Diagnostic{Severity::error, request.formulas_source, 0, 0, {},
+                                          "formula of '" + ids[k] + "' has fewer " + sym + " atoms than the " + std::to_string(n_traced) + " traced"}});
+          other[sym] -= n_traced;
+        }
+        formulas.other_atoms.push_back(std::move(other));
+      }
+      if (auto r = add_natural_isotopes(mids, request.sensitivities ? &jacobian : nullptr, formulas); !r) return R::failure(r.diagnostics());
+    }
+    std::vector<Eigen::Index> rows;
+    for (int x = 0; x < mids.n_experiments; ++x)
+      for (std::size_t k = 0; k < ids.size(); ++k) {
+        const auto mid = mids.mid(x, k);
+        out.mids.push_back({experiments[static_cast<std::size_t>(x)].id, el, ids[k], std::vector<double>(mid.begin(), mid.end())});
+        for (std::size_t i = 0; i < mid.size(); ++i) rows.push_back(static_cast<Eigen::Index>(static_cast<std::size_t>(x) * mids.block + mids.offsets[k] + i));
+      }
+    if (request.sensitivities) {
+      Eigen::MatrixXd block(static_cast<Eigen::Index>(rows.size()), jacobian.cols());
+      for (std::size_t i = 0; i < rows.size(); ++i) block.row(static_cast<Eigen::Index>(i)) = jacobian.row(rows[i]);
+      blocks.push_back(std::move(block));
+    }
+    out.log.push_back(sym + ": " + std::to_string(emu_model.n_emus()) + " EMUs in " + std::to_string(emu_model.max_size()) + " levels, " +
+                      std::to_string(mids.n_experiments) + " experiments");
+  }
+  if (request.sensitivities) {
+    Eigen::Index n = 0;
+    for (const auto& b : blocks) n += b.rows();
+    out.jacobian.resize(n, static_cast<Eigen::Index>(out.parameters.size()));
+    Eigen::Index at = 0;
+    for (const auto& b : blocks) {
+      out.jacobian.middleRows(at, b.rows()) = b;
+      at += b.rows();
+    }
+  }
+  return R::success(std::move(out));
+}
+
+std::string SimulatedMids::mids_tsv() const {
+  std::string out = "experiment\telement\tmetabolite\tisotopologue\tfraction\n";
+  for (const auto& m : mids)
+    for (std::size_t i = 0; i < m.fractions.size(); ++i) out += key(m, i) + '\t' + fraction_text(m.fractions[i]) + '\n';
+  return out;
+}
+
+std::string SimulatedMids::jacobian_tsv() const {
+  std::string out = "experiment\telement\tmetabolite\tisotopologue";
+  for (const auto& p : parameters) out += '\t' + p;
+  out += '\n';
+  Eigen::Index row = 0;
+  for (const auto& m : mids)
+    for (std::size_t i = 0; i < m.fractions.size(); ++i, ++row) {
+      out += key(m, i);
+      for (Eigen::Index p = 0; p < jacobian.cols(); ++p) out += '\t' + fraction_text(jacobian(row, p));
+      out += '\n';
+    }
+  return out;
+}
+
+std::string SimulatedMids::mids_json(const std::string& model_id) const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& m : mids)
+    list.push_back({{"experiment", m.experiment}, {"element", std::string(element_symbol(m.element))}, {"metabolite", m.metabolite}, {"mid", m.fractions}});
+  return nlohmann::json{{"model", model_id}, {"mids", list}}.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace fluxion::isotope
