@@ -157,13 +157,6 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
 
     // how the data are made: the manifest's provenance, compared on resume
     auto canonical = io::write_reaction_tsv(model.value());
-    nlohmann::json files = nlohmann::json::object();
-    if (!o.sampler.constraints.empty()) files["constraints"] = io::sha256_file(o.sampler.constraints);
-    for (const auto& spec : o.sampler.exchange_sets) {
-      const auto eq = spec.rfind('=');
-      const std::string path = eq == std::string::npos ? spec : spec.substr(0, eq);
-      files["exchange set " + path] = io::sha256_file(path);
-    }
     const std::string natural = isotope::natural_abundance_text(o.natural);
     const SamplerCli& so = o.sampler;
     sampling::DatasetOptions options;
@@ -181,21 +174,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     provenance.experiments_table = io::write_tracer_table(table.value().experiments);
     provenance.elements = element_names;
     provenance.natural_abundance = natural;
-    provenance.sampler.method = so.method;
-    provenance.sampler.thinning = so.thinning;
-    provenance.sampler.exchange = so.exchange;
-    provenance.sampler.exchange_floor = so.exchange_floor;
-    provenance.sampler.exchange_log_mean = so.log_mean;
-    provenance.sampler.exchange_log_sd = so.log_sd;
-    provenance.sampler.exchange_sets = so.exchange_sets;
-    provenance.sampler.constraints = so.constraints;
-    provenance.sampler.cap_fluxes = so.capped;
-    provenance.sampler.cap_bins = so.cap_bins;
-    provenance.sampler.cap_per_bin = so.cap_per_bin;
-    provenance.sampler.draws = so.draws;
-    provenance.sampler.normalize = so.normalize;
-    provenance.sampler.seed = so.seed;
-    provenance.sampler.input_sha256 = files;
+    provenance.sampler = sampling::sampler_provenance(so);
     options.provenance = provenance.to_json();
     sampling::DatasetGenerator generator(fs, sampler.value(), std::move(traced), experiment_ids, options);
 

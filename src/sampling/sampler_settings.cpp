@@ -5,6 +5,7 @@
 
 #include "fluxion/core/format.hpp"
 #include "fluxion/io/constraint_table.hpp"
+#include "fluxion/io/run_info.hpp"
 
 namespace fluxion::sampling {
 
@@ -126,6 +127,31 @@ std::vector<std::pair<std::string, std::string>> sampler_record(const SamplerSet
   out.emplace_back("seed", std::to_string(o.seed));
   out.emplace_back("lp_solver", "COIN-OR CLP");
   return out;
+}
+
+DatasetProvenance::Sampler sampler_provenance(const SamplerSettings& so) {
+  DatasetProvenance::Sampler p;
+  p.method = so.method;
+  p.thinning = so.thinning;
+  p.exchange = so.exchange;
+  p.exchange_floor = so.exchange_floor;
+  p.exchange_log_mean = so.log_mean;
+  p.exchange_log_sd = so.log_sd;
+  p.exchange_sets = so.exchange_sets;
+  p.constraints = so.constraints;
+  p.cap_fluxes = so.capped;
+  p.cap_bins = so.cap_bins;
+  p.cap_per_bin = so.cap_per_bin;
+  p.draws = so.draws;
+  p.normalize = so.normalize;
+  p.seed = so.seed;
+  if (!so.constraints.empty()) p.input_sha256["constraints"] = io::sha256_file(so.constraints);
+  for (const auto& spec : so.exchange_sets) {
+    const auto eq = spec.rfind('=');
+    const std::string path = eq == std::string::npos ? spec : spec.substr(0, eq);
+    p.input_sha256["exchange set " + path] = io::sha256_file(path);
+  }
+  return p;
 }
 
 }  // namespace fluxion::sampling

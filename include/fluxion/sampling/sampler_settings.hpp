@@ -13,6 +13,7 @@
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
 #include "fluxion/core/options.hpp"
+#include "fluxion/sampling/dataset_contents.hpp"
 #include "fluxion/sampling/flux_sets.hpp"
 
 namespace fluxion::sampling {
@@ -45,6 +46,10 @@ struct SamplerSetup {
 // Reads the files and resolves the reaction ids; errors name the option ("--cap-fluxes")
 // or the file and line.
 Result<SamplerSetup> resolve_sampler(const SamplerSettings& settings, const Model& model, const std::string& model_source, const FluxSpace& space);
+
+// The settings as a dataset's provenance records them, with the SHA-256 of the files they
+// name (constraints, exchange sets).
+DatasetProvenance::Sampler sampler_provenance(const SamplerSettings& settings);
 
 // The sampler's settings and counters after a run, as run_info.json's settings (name → value).
 std::vector<std::pair<std::string, std::string>> sampler_record(const SamplerSettings& settings, const FluxSetSampler& sampler);
