@@ -11,11 +11,10 @@
 #include "commands.hpp"
 #include "learned_commands.hpp"
 #include "fluxion/io/text_file.hpp"
-#include "fluxion/core/flux_space.hpp"
-#include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/learn/flux_predictor.hpp"
 #include "fluxion/learn/prediction.hpp"
+#include "fluxion/learn/predictor_package.hpp"
 #include "sampler_options.hpp"
 
 namespace fluxion::cli {
@@ -150,54 +149,16 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
-    namespace fs = std::filesystem;
-    std::string file = o.dataset;
-    if (fs::is_directory(file)) {
-      if (fs::exists(fs::path(file) / "shard-0.h5") && !fs::exists(fs::path(file) / "dataset.h5")) {
-        print_diagnostics({Diagnostic{Severity::error, o.dataset, 0, 0, {}, "holds MPI shards; training reads one dataset.h5 (shards are not read yet)"}});
-        ctx.exit_code = kExitInput;
-        return;
-      }
-      file = (fs::path(file) / "dataset.h5").string();
-    }
-    auto data = sampling::read_dataset(file, {.mids_float32 = true});  // training is in float32
-    if (!accept(data, ctx)) return;
-    const sampling::DatasetContents& d = data.value();
-    auto provenance = sampling::DatasetProvenance::from_json(d.manifest.value("/settings/provenance"_json_pointer, nlohmann::json::object()));
-    if (!provenance) {
-      print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "damaged manifest: " + provenance.message()}});
-      ctx.exit_code = kExitInput;
-      return;
-    }
-    const std::string model_id = provenance.value().model.id;
-    // the model: its kernels give the full fluxes of the error tables
-    const std::string model_name = o.model.empty() ? provenance.value().model.name : o.model;
-    auto model = io::load_model(model_name);
-    if (!model) {
-      print_diagnostics(model.diagnostics());
-      print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "needs its model '" + model_name + "'; give it with --model"}});
-      ctx.exit_code = kExitInput;
-      return;
-    }
-    const std::string want = provenance.value().model.sha256_reaction_tsv;
-    if (auto canonical = io::write_reaction_tsv(model.value()); !canonical || io::sha256_text(canonical.value()) != want) {
-      print_diagnostics({Diagnostic{Severity::error, model_name, 0, 0, {},
-                                    "is not the model the dataset was made from (its reactions differ from the dataset's SHA-256 " + want + ")"}});
-      ctx.exit_code = kExitInput;
-      return;
-    }
-    auto space = FluxSpace::build(model.value());
-    if (!accept(space, ctx)) return;
-    const learn::FluxExpansion expansion(space.value(), &model.value());
-    if (expansion.columns() != d.flux_columns) {
-      print_diagnostics({Diagnostic{Severity::error, file, 0, 0, {}, "its flux columns are not those of model '" + model_name + "'"}});
-      ctx.exit_code = kExitInput;
-      return;
-    }
+    auto opened = learn::TrainingData::open(o.dataset, o.model);
+    if (!accept(opened, ctx)) return;
+    const learn::TrainingData& training = opened.value();
+    const std::string& file = training.file;
+    const sampling::DatasetContents& d = training.contents;
+    const learn::FluxExpansion& expansion = *training.expansion;
     learn::TrainOptions options;
-    options.hidden = o.hidden.empty() ? learn::default_hidden_layers(model_id, static_cast<std::size_t>(d.n_inputs())) : o.hidden;
+    options.hidden = o.hidden;
     options.epochs = o.epochs;
-    options.batch = o.batch > 0 ? o.batch : (model_id == "simple" ? 1024 : 32);
+    options.batch = o.batch;  // 0: the model's (resolve)
     options.learning_rate = o.learning_rate;
     options.patience = o.patience;
     options.lr_decay_after = o.lr_decay_after >= 0 ? o.lr_decay_after : std::max(2, o.patience / 5);
@@ -223,17 +184,12 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       return;
     }
     if (auto made = io::make_output_directory(o.output); !accept(made, ctx)) return;
-    options.loss = o.loss == "auto" ? (model_id == "ccm" ? "weighted_mse" : "mae") : o.loss;
-    if (options.loss != "mae") options.kernel = expansion.kernel();
-    if (options.loss == "weighted_mse") {
-      if (!o.loss_weights.empty()) {
-        auto w = read_loss_weights(o.loss_weights, d.flux_columns);
-        if (!accept(w, ctx)) return;
-        options.flux_weights = w.value();
-      } else {
-        options.flux_weights = learn::default_loss_weights(model_id, d.flux_columns);
-        if (options.flux_weights.empty()) options.flux_weights.assign(d.flux_columns.size(), 1.0);
-      }
+    options.loss = o.loss;
+    training.resolve(options);
+    if (options.loss == "weighted_mse" && !o.loss_weights.empty()) {
+      auto w = read_loss_weights(o.loss_weights, d.flux_columns);
+      if (!accept(w, ctx)) return;
+      options.flux_weights = w.value();
     }
     options.progress = spdlog::get_level() <= spdlog::level::info;
     spdlog::info("{}: {} rows ({} train, {} validation, {} test), {} inputs -> {} free fluxes", file, d.rows, d.train.size(),
@@ -268,7 +224,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       p.manifest()["knn"] = {{"rows", knn_rows}, {"k", o.knn_k}, {"source", "every (train rows / rows)-th training row"}};
     }
     // the PCNN imputer
-    const learn::PcnnGeometry geometry = learn::PcnnGeometry::for_model(model_id, static_cast<std::size_t>(d.n_inputs()));
+    const learn::PcnnGeometry geometry = learn::PcnnGeometry::for_model(training.provenance.model.id, static_cast<std::size_t>(d.n_inputs()));
     const int pcnn_epochs = o.pcnn_epochs >= 0 ? o.pcnn_epochs : (geometry.size <= 32 ? 30 : 0);
     double pcnn_seconds = 0;
     learn::PcnnHistory ph;

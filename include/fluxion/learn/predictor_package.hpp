@@ -40,6 +40,27 @@ std::vector<std::string> builtin_predictors();
 // The same, comma-separated, or "none found" (for messages and help texts).
 std::string builtin_predictor_list();
 
+// A training dataset opened with the model it was made from: the model its provenance
+// names (or `model_override`) must have the reactions the dataset's hash records, and its
+// flux columns must be the dataset's. `path`: the dataset's directory or its dataset.h5.
+// Errors name the dataset or the model; a directory of MPI shards is refused (training
+// reads one merged file).
+struct TrainingData {
+  std::string file;  // the dataset.h5 read
+  sampling::DatasetContents contents;  // MIDs in float32, as training reads them
+  sampling::DatasetProvenance provenance;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<FluxSpace> space;
+  std::unique_ptr<FluxExpansion> expansion;
+
+  static Result<TrainingData> open(const std::string& path, const std::string& model_override = {});
+  // Fills what a caller left to the model and the data (TrainOptions' "auto"): hidden layers
+  // empty → ML-Flux's for its models, else sized from the input; batch ≤ 0 → 32 (1024 for
+  // the simple model); loss "auto" → weighted_mse for ccm, else mae; the kernels the loss
+  // needs; the default loss weights of weighted_mse when none are given.
+  void resolve(TrainOptions& options) const;
+};
+
 // Which rows of a dataset a package is scored on, and how (`fluxion score`).
 struct ScoreRows {
   std::string subset = "test";      // test: the dataset's held-out rows; all: every row (a fresh dataset)
