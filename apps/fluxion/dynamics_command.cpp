@@ -203,21 +203,7 @@ void add_synthesize(CLI::App& parent, Context& ctx, const std::vector<std::strin
   static std::string output;
   auto* cmd = parent.add_subcommand("synthesize", "Write the synthetic time series SYN-SNODEP (syn-small: 24 genes, 6 modules, 4 metabolites)");
   cmd->add_option("-o,--output", output, "Output directory: expression/, flux/, balance/ (per-day tables), network/ (modules.gmt, cmMat.csv)")->required();
-  cmd->add_option("--days", o.days, "Days 0 … days−1")->check(Range(2, 1000))->capture_default_str();
-  cmd->add_option("--interval", o.interval, "Simulated days between observations (the files stay d0, d1, …)")
-      ->check(Range(0.001, 100.0))
-      ->capture_default_str();
-  cmd->add_option("--library-scale", o.library_scale, "Multiplies every cell's library size (deeper sequencing)")
-      ->check(Range(0.001, 1e6))
-      ->capture_default_str();
-  cmd->add_option("--cells-scale", o.cells_per_day_scale, "Cells per day = this × the real data's (847 on day 0, …)")
-      ->check(Range(0.001, 100.0))
-      ->capture_default_str();
-  cmd->add_option("--truth-cells", o.truth_cells, "Extra cells per day for the true per-day means (truth_expression.csv, truth_flux.csv)")
-      ->check(Range(0, 1000000))
-      ->capture_default_str();
-  cmd->add_option("--knockout", o.knockout_genes, "Genes knocked out for the whole simulation (0-based indices: 0 = G1)")->delimiter(',');
-  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  bind_options(cmd, dynamics::SyntheticOptions::table(), o, ctx);
   cmd->callback([&ctx, argv] {
     io::RunInfo info(argv);
     auto data = dynamics::make_synthetic(o);

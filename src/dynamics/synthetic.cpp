@@ -1,6 +1,8 @@
 #include "fluxion/dynamics/synthetic.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cmath>
 #include <random>
 
@@ -131,15 +133,55 @@ void observed_flux(std::vector<Observed>& cells) {
 
 }  // namespace
 
+const OptionTable<SyntheticOptions>& SyntheticOptions::table() {
+  using O = SyntheticOptions;
+  static const OptionTable<O> t = [] {
+    OptionTable<O> t;
+    t.add("days", &O::days, "Days 0 … days−1").range(2, 1000);
+    t.add("interval", &O::interval, "Simulated days between observations (the files stay d0, d1, …)").range(0.001, 100.0);
+    t.add("library-scale", &O::library_scale, "Multiplies every cell's library size (deeper sequencing)").range(0.001, 1e6);
+    t.add("cells-scale", &O::cells_per_day_scale, "Cells per day = this × the real data's (847 on day 0, …)").range(0.001, 100.0);
+    t.add("truth-cells", &O::truth_cells, "Extra cells per day for the true per-day means (truth_expression.csv, truth_flux.csv)").range(0, 1000000);
+    OptionTable<O>::Custom knockouts;  // comma-separated gene indices
+    knockouts.get = [](const O& o) {
+      std::string text;
+      for (int g : o.knockout_genes) {
+        if (!text.empty()) text += ',';
+        text += std::to_string(g);
+      }
+      return text;
+    };
+    knockouts.set = [](O& o, const std::string& text) -> std::string {
+      o.knockout_genes.clear();
+      std::size_t at = 0;
+      while (at <= text.size() && !text.empty()) {
+        const auto comma = std::min(text.find(',', at), text.size());
+        const std::string item = text.substr(at, comma - at);
+        char* end = nullptr;
+        const long g = std::strtol(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || g < 0 || g > 1000000) {
+          std::string why = "'";
+          why.append(item, 0, 40);
+          why += "' is not a gene index (0 = G1)";
+          return why;
+        }
+        o.knockout_genes.push_back(static_cast<int>(g));
+        at = comma + 1;
+      }
+      return {};
+    };
+    t.add_custom("knockout", knockouts, "Genes knocked out for the whole simulation (0-based indices: 0 = G1)").no_default();
+    t.add("seed", &O::seed, "Random seed");
+    return t;
+  }();
+  return t;
+}
+
 std::vector<Diagnostic> SyntheticOptions::validate() const {
   Diagnostics d("synthetic options");
-  if (days < 2 || days > 1000) d.error("is " + std::to_string(days) + "; must be in [2, 1000]", 0, 0, "days");
-  if (!(cells_per_day_scale > 0) || cells_per_day_scale > 100) d.error("must be in (0, 100]", 0, 0, "cells_per_day_scale");
-  if (!(library_scale > 0) || library_scale > 1e6) d.error("must be in (0, 1e6]", 0, 0, "library_scale");
-  if (!(interval > 0) || interval > 100) d.error("must be in (0, 100] days", 0, 0, "interval");
-  if (truth_cells < 0) d.error("must be ≥ 0", 0, 0, "truth_cells");
+  d.append(table().check(*this, "synthetic options"));
   for (int g : knockout_genes)
-    if (g < 0 || g >= kGenes) d.error("gene " + std::to_string(g) + " is not in 0…" + std::to_string(kGenes - 1), 0, 0, "knockout_genes");
+    if (g < 0 || g >= kGenes) d.error("gene " + std::to_string(g) + " is not in 0…" + std::to_string(kGenes - 1), 0, 0, "knockout");
   return d.items();
 }
 

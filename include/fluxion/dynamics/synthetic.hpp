@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/dynamics/time_series.hpp"
 
 namespace fluxion::dynamics {
@@ -28,7 +29,8 @@ struct SyntheticOptions {
   int truth_cells = 0;            // extra fresh cells per day for the true per-day means (the notes use 20,000; 0 = none)
   std::vector<int> knockout_genes;  // genes (0-based) whose transcription is 0 for the whole simulation
   std::uint64_t seed = 1;
-  std::vector<Diagnostic> validate() const;
+  std::vector<Diagnostic> validate() const;  // each names its option; empty when valid
+  static const OptionTable<SyntheticOptions>& table();  // the options a front end offers
 };
 
 struct SyntheticData {
