@@ -76,7 +76,6 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
-    auto input_error = [&ctx](const std::string& where, const std::string& what) { cli::input_error(ctx, where, what); };
     auto package = open_predictor_package(o.package.predictor, o.package.model, ctx);
     if (!package) return;
     const std::string& package_path = package->path();
@@ -93,15 +92,11 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     std::optional<learn::KnnImputer> knn;
     const int k = o.options.knn_k > 0 ? o.options.knn_k : package->knn_k();
     if (!o.knn_reference.empty()) {
-      std::string file = o.knn_reference;
-      if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
-      auto data = sampling::read_dataset(file, {.mids_float32 = true});
-      if (!accept(data, ctx)) return;
-      if (data.value().manifest.at("settings").at("layout") != package->layout_json()) return input_error(file, "its MID layout is not the predictor's");
-      learn::MidMatrix reference(static_cast<Eigen::Index>(data.value().train.size()), data.value().n_inputs());
-      for (std::size_t i = 0; i < data.value().train.size(); ++i) reference.row(static_cast<Eigen::Index>(i)) = data.value().mids32.row(static_cast<Eigen::Index>(data.value().train[i]));
-      knn.emplace(package->knn_imputer(std::move(reference), k));
-      info.add_input("knn_reference", file);
+      auto imputer = package->knn_imputer_from_dataset(o.knn_reference, k);
+      if (!accept(imputer, ctx)) return;
+      knn.emplace(std::move(imputer).value());
+      info.add_input("knn_reference", std::filesystem::is_directory(o.knn_reference) ? (std::filesystem::path(o.knn_reference) / "dataset.h5").string()
+                                                                                     : o.knn_reference);
     }
     learn::PredictOptions po = o.options;
     if (po.imputer == "auto" && !o.knn_reference.empty()) po.imputer = "knn";

@@ -56,4 +56,17 @@ void TrainingData::resolve(TrainOptions& options) const {
   }
 }
 
+Result<KnnImputer> PredictorPackage::knn_imputer_from_dataset(const std::string& path, int k) const {
+  namespace fs = std::filesystem;
+  const std::string file = fs::is_directory(path) ? (fs::path(path) / "dataset.h5").string() : path;
+  auto data = sampling::read_dataset(file, {.mids_float32 = true});
+  if (!data) return Result<KnnImputer>::failure(data.diagnostics());
+  const auto& d = data.value();
+  if (d.manifest.at("settings").at("layout") != layout_json())
+    return Result<KnnImputer>::failure({Diagnostic{Severity::error, file, 0, 0, {}, "its MID layout is not the predictor's"}});
+  MidMatrix reference(static_cast<Eigen::Index>(d.train.size()), d.n_inputs());
+  for (std::size_t i = 0; i < d.train.size(); ++i) reference.row(static_cast<Eigen::Index>(i)) = d.mids32.row(static_cast<Eigen::Index>(d.train[i]));
+  return Result<KnnImputer>::success(knn_imputer(std::move(reference), k));
+}
+
 }  // namespace fluxion::learn

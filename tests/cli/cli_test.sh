@@ -191,6 +191,9 @@ expect 0 '"train": 1600' -- cat "$tmp/ds/manifest.json"
 expect 0 '2000 rows' -- "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform --threads 1 -o "$tmp/ds_t1"
 expect 0 '' -- cmp "$tmp/ds/dataset.h5" "$tmp/ds_t1/dataset.h5"
 expect 2 'holds a finished dataset' -- "$fluxion" dataset -m simple -n 2000 --part-rows 500 --exchange log-uniform -o "$tmp/ds"
+# KNN over another dataset's training rows: one of the package's layout, and one that is not
+expect 0 '"knn_reference"' -- bash -c "\"$fluxion\" -q predict -p simple -i \"$repo/examples/simple/mids.tsv\" -o \"$tmp/knnref\" --knn-reference \"$tmp/ds\" --imputer knn && cat \"$tmp/knnref/run_info.json\""
+expect 2 'ds/dataset.h5: error: its MID layout is not the predictor.s' -- "$fluxion" -q predict -p glycolysis -i "$repo/examples/glycolysis/mids.tsv" -o "$tmp/knnref2" --knn-reference "$tmp/ds"
 expect 2 'give the number of flux sets' -- "$fluxion" dataset -m simple -o "$tmp/ds_bad"
 expect 2 'no built-in tracer experiments' -- "$fluxion" dataset -m "$tmp/g.fml" -n 10 -o "$tmp/ds_bad"
 # an interrupted run (SIGINT, or a stop after two parts) is finished by --resume, identically

@@ -119,6 +119,9 @@ class PredictorPackage {
   // these patterns (rows × inputs, e.g. a dataset's training rows); k ≤ 0: the package's.
   std::optional<KnnImputer> knn_imputer(int k = 0) const;
   KnnImputer knn_imputer(MidMatrix reference, int k = 0) const;
+  // The same over the training rows of a dataset of the package's layout (its directory or
+  // dataset.h5); an error when its layout is not the package's.
+  Result<KnnImputer> knn_imputer_from_dataset(const std::string& path, int k = 0) const;
 
   // The whole prediction: imputation, fluxes, ΔG, standard errors from the error tables,
   // and the re-simulated MIDs against the measured ones (χ²). `knn`: an imputer instead of
