@@ -27,13 +27,7 @@ using Eigen::Index;
 
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
-std::string num(double v) {
-  if (std::isnan(v)) return "NA";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", std::fabs(v) < 1e-12 ? 0.0 : v);
-  return buf;
-}
+std::string num(double v) { return cbm::flux_text(v); }
 
 struct Knockouts {
   std::vector<std::string> reactions, genes;

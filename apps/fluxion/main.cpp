@@ -46,7 +46,13 @@ std::string format_help(const std::vector<std::string>& allowed) {
                                                              {"tsv", "the results only, tab-separated"},
                                                              {"json", "the results only, as JSON"}};
   std::string text = "What to print on standard output: ";
-  for (std::size_t i = 0; i < allowed.size(); ++i) text += (i ? "; " : "") + allowed[i] + " (" + meaning.at(allowed[i]) + ")";
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    if (i > 0) text += "; ";
+    text += allowed[i];
+    text += " (";
+    text += meaning.at(allowed[i]);
+    text += ")";
+  }
   return text;
 }
 

@@ -7,12 +7,9 @@
 
 namespace fluxion::cbm {
 
-namespace {
-
 using Eigen::Index;
 
-// as the tables have always written numbers: NA, ±inf, and solver noise below 1e-12 as 0
-std::string num(double v) {
+std::string flux_text(double v) {
   if (std::isnan(v)) return "NA";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[32];
@@ -20,15 +17,13 @@ std::string num(double v) {
   return buf;
 }
 
-}  // namespace
-
 std::string flux_samples_tsv(const Model& m, const std::vector<std::string>& samples, const std::vector<Eigen::VectorXd>& fluxes) {
   std::string out = "reaction";
   for (const auto& s : samples) out += '\t' + s;
   out += '\n';
   for (std::size_t j = 0; j < m.reactions.size(); ++j) {
     out += m.reactions[j].id;
-    for (const auto& f : fluxes) out += '\t' + (f.size() ? num(f(static_cast<Index>(j))) : std::string("NA"));
+    for (const auto& f : fluxes) out += '\t' + (f.size() ? flux_text(f(static_cast<Index>(j))) : std::string("NA"));
     out += '\n';
   }
   return out;
@@ -57,7 +52,7 @@ FluxRanges flux_ranges(const Model& m, bool fva, double fraction, int threads, b
       out.lower(j) = v.ranges[static_cast<std::size_t>(j)].minimum;
       out.upper(j) = v.ranges[static_cast<std::size_t>(j)].maximum;
     }
-  out.description = std::string(loopless ? "loopless " : "") + "FVA at " + num(fraction) + " of the optimum";
+  out.description = std::string(loopless ? "loopless " : "") + "FVA at " + flux_text(fraction) + " of the optimum";
   return out;
 }
 
@@ -80,10 +75,10 @@ ExpressionReferences expression_references(const Model& m, const ReactionActivit
     const bool has = scored[static_cast<std::size_t>(j)];
     out.reactions_with_reference += has;
     refs += id + (has ? "\tnoisy" : "\tunmeasured");
-    activity += id + '\t' + num(ranges.lower(j)) + '\t' + num(ranges.upper(j));
+    activity += id + '\t' + flux_text(ranges.lower(j)) + '\t' + flux_text(ranges.upper(j));
     for (Index s = 0; s < flux.cols(); ++s) {
-      refs += '\t' + (has ? num(flux(j, s)) : std::string("NA"));
-      activity += '\t' + num(act.activity(j, s));
+      refs += '\t' + (has ? flux_text(flux(j, s)) : std::string("NA"));
+      activity += '\t' + flux_text(act.activity(j, s));
     }
     refs += '\n';
     activity += '\n';

@@ -1,17 +1,13 @@
 #include "fluxion/cbm/projection_report.hpp"
 
 #include <cmath>
-#include <cstdio>
+#include "fluxion/core/format.hpp"
 
 namespace fluxion::cbm {
 
 namespace {
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
+std::string fmt(double v) { return format_significant(v, 3); }
 
 }  // namespace
 

@@ -18,4 +18,10 @@ std::string format_number(double v) { return printed("%.10g", v); }
 
 std::string format_short(double v) { return printed("%.6g", v); }
 
+std::string format_significant(double v, int digits) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
+  return buffer;
+}
+
 }  // namespace fluxion

@@ -1,6 +1,6 @@
 #include "fluxion/scflux/results.hpp"
 
-#include <cstdio>
+#include "fluxion/core/format.hpp"
 
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/svg_plot.hpp"
@@ -9,11 +9,7 @@ namespace fluxion::scflux {
 
 namespace {
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.7g", v);
-  return buf;
-}
+std::string num(double v) { return format_significant(v, 7); }
 
 std::string csv_cell(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;

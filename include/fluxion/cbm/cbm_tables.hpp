@@ -12,6 +12,9 @@
 
 namespace fluxion::cbm {
 
+// A flux as these tables write it: %.10g, NA, ±inf, and solver noise below 1e-12 as 0.
+std::string flux_text(double v);
+
 // fluxes.tsv of several samples: reaction, then one column per sample (NA where a sample's
 // vector is empty: a solve that gave no fluxes).
 std::string flux_samples_tsv(const Model& model, const std::vector<std::string>& samples, const std::vector<Eigen::VectorXd>& fluxes);

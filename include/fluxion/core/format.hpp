@@ -12,4 +12,8 @@ std::string format_number(double v);
 // so 0.01, 1000, 1e+06, not 0.010000 or 309 digits.
 std::string format_short(double v);
 
+// printf's %.<digits>g: the precision a particular table has always had (scFEA's 7, FBApro's
+// summary 3), without a buffer and snprintf at every call.
+std::string format_significant(double v, int digits);
+
 }  // namespace fluxion
