@@ -104,8 +104,6 @@ TEST(FluxPredictor, SmallModelBeatsTheTrainingMeanAndIsReproducible) {
   EXPECT_EQ(p.value().manifest()["training"]["learning_rate_final"], o.learning_rate);  // no decay asked
 }
 
-// Learning-rate decay on plateaus: a halving after every epoch without a better validation
-// loss (here: one epoch), never more than 8; the training still improves on its start.
 // The progress hook sees every epoch's losses and pauses the training when it returns false;
 // the best weights so far come back, and the summary says so.
 TEST(FluxPredictor, ProgressHookPausesTraining) {
@@ -135,6 +133,8 @@ TEST(FluxPredictor, ProgressHookPausesTraining) {
   EXPECT_NE(full.summary.termination, Termination::stopped) << full.summary.brief();
 }
 
+// Learning-rate decay on plateaus: a halving after every epoch without a better validation
+// loss (here: one epoch), never more than 8; the training still improves on its start.
 TEST(FluxPredictor, LearningRateHalvesOnPlateaus) {
   const sampling::DatasetContents d = simple_dataset(1500);
   learn::TrainOptions o;
