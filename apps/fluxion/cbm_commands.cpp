@@ -12,10 +12,9 @@
 #include "fluxion/cbm/fba.hpp"
 #include "fluxion/cbm/imat.hpp"
 #include "fluxion/cbm/moma.hpp"
-#include "fluxion/io/bounds_table.hpp"
+#include "fluxion/cbm/sample_runs.hpp"
 #include "fluxion/io/expression_table.hpp"
 #include "fluxion/io/model_io.hpp"
-#include "fluxion/io/reference_table.hpp"
 #include "fluxion/io/run_info.hpp"
 
 namespace fluxion::cli {
@@ -43,29 +42,6 @@ const OptionTable<Knockouts>& knockout_table() {
     return t;
   }();
   return t;
-}
-
-// Sets the bounds of knocked-out reactions to 0 in the model; false (and exit 2) on an unknown id.
-bool apply_knockouts(Model& m, const Knockouts& k, Context& ctx, std::vector<std::string>* blocked = nullptr) {
-  auto set = cbm::knockout_reactions(m, k.reactions, k.genes);
-  if (!accept(set, ctx)) return false;
-  for (const auto* list : {&set.value().reactions, &set.value().by_genes})
-    for (std::size_t r : *list) {
-      m.reactions[r].lower_bound = 0.0;
-      m.reactions[r].upper_bound = 0.0;
-      if (blocked) blocked->push_back(m.reactions[r].id);
-    }
-  return true;
-}
-
-bool write(Context& ctx, std::vector<std::string>& written, const std::string& path, const std::string& text) {
-  written.push_back(path);
-  if (auto w = io::write_output_file(path, text); !w) {
-    print_diagnostics(w.diagnostics());
-    ctx.exit_code = kExitFailure;
-    return false;
-  }
-  return true;
 }
 
 // ----------------------------------------------------------------------------------------
@@ -146,11 +122,6 @@ std::string rule_names(const cbm::ExpressionOptions& e) {
   return "AND " + and_name + ", OR " + or_name;
 }
 
-struct Activity {
-  Eigen::MatrixXd activity;  // reactions × samples
-  std::vector<std::string> samples;
-};
-
 cbm::ExpressionOptions expression_options(const ExpressionCli& o) {
   cbm::ExpressionOptions e = o.options;
   e.quantile_normalise = !o.no_quantile;
@@ -159,16 +130,7 @@ cbm::ExpressionOptions expression_options(const ExpressionCli& o) {
 
 }  // namespace
 
-bool apply_bounds_file(Model& model, const std::string& path, Context& ctx) {
-  if (path.empty()) return true;
-  auto b = io::load_bounds_table(path, model);
-  if (!accept(b, ctx)) return false;
-  for (const auto& change : b.value()) {
-    model.reactions[change.reaction].lower_bound = change.lower;
-    model.reactions[change.reaction].upper_bound = change.upper;
-  }
-  return true;
-}
+bool apply_bounds_file(Model& model, const std::string& path, Context& ctx) { return accept(cbm::apply_bounds_table(model, path), ctx); }
 
 void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   // ---- moma
@@ -185,67 +147,29 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       if (!accept(loaded, ctx)) return;
       Model m = loaded.value();
       if (!apply_bounds_file(m, o.knockouts.bounds, ctx)) return;  // the medium holds for the reference too
-      std::vector<std::string> samples;
-      std::vector<Eigen::VectorXd> refs;
-      std::vector<Index> measured;
-      if (!o.references.empty()) {
-        auto t = io::load_reference_table(o.references, m);
-        if (!accept(t, ctx)) return;
-        if (!io::has_measured(t.value()))
-          return input_error(ctx, o.references, "every reaction is unmeasured: MoMA has no reference to stay close to");
-        samples = t.value().samples;
-        for (Index s = 0; s < t.value().values.cols(); ++s) refs.push_back(t.value().values.col(s));
-        for (std::size_t j = 0; j < m.reactions.size(); ++j)
-          if (t.value().confidence[j] != io::Confidence::unmeasured) measured.push_back(static_cast<Index>(j));
-      } else {
-        auto fba = cbm::FbaModel::create(m);
-        if (!accept(fba, ctx)) return;
-        const auto p = fba.value().pfba();
-        if (p.status != LpStatus::optimal) {
-          print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {}, std::string("pFBA of the unperturbed model (the default reference) is ") + to_string(p.status)}});
-          ctx.exit_code = kExitFailure;
-          return;
-        }
-        samples = {"reference"};
-        refs = {p.fluxes};
-      }
-      std::vector<std::string> blocked;
-      if (!apply_knockouts(m, o.knockouts, ctx, &blocked)) return;
+      auto refs = cbm::moma_references(m, o.references);
+      if (!accept(refs, ctx)) return;
+      auto blocked = cbm::apply_knockouts(m, o.knockouts.reactions, o.knockouts.genes);
+      if (!accept(blocked, ctx)) return;
       auto moma = cbm::Moma::create(m);
       if (!accept(moma, ctx)) return;
       auto dir = io::make_output_directory(o.output);
       if (!accept(dir, ctx)) return;
-      std::vector<Eigen::VectorXd> out;
-      std::string summary = "sample\tstatus\tdistance\titerations\tseconds\n";
-      int failed = 0;
-      double total = 0.0;
-      for (std::size_t s = 0; s < refs.size(); ++s) {
-        const auto ts = Clock::now();
-        const auto sol = moma.value().solve(refs[s], measured, o.options);
-        const double dt = seconds(ts, Clock::now());
-        total += dt;
-        if (sol.status != LpStatus::optimal) ++failed;
-        out.push_back(sol.fluxes);
-        summary += samples[s] + '\t' + to_string(sol.status) + '\t' + num(sol.status == LpStatus::optimal ? sol.distance : NAN) + '\t' +
-                   std::to_string(sol.iterations) + '\t' + num(dt) + '\n';
-      }
-      std::vector<std::string> written;
-      if (!write(ctx, written, o.output + "/fluxes.tsv", cbm::flux_samples_tsv(m, samples, out))) return;
-      if (!write(ctx, written, o.output + "/summary.tsv", summary)) return;
+      const auto runs = cbm::moma_samples(m, moma.value(), refs.value(), o.options);
       info.add_input("model", o.model);
       if (!o.references.empty()) info.add_input("references", o.references);
-      info.set("method", o.options.linear ? "linear MoMA (min Σ|v − ref|, COIN-OR CLP)" : "MoMA (min Σ(v − ref)², Ipopt with MUMPS)");
-      info.set("reference", o.references.empty() ? "pFBA of the unperturbed model" : o.references);
+      info.set("method", cbm::moma_method(o.options));
+      info.set("reference", refs.value().description);
       std::string ko;
-      for (const auto& b : blocked) ko += (ko.empty() ? "" : ",") + b;
+      for (const auto& b : blocked.value()) ko += (ko.empty() ? "" : ",") + b;
       info.set("blocked_reactions", ko);
-      for (const auto& w : written) info.add_output(w);
-      info.add_timing("solve", total);
+      info.add_timing("solve", runs.seconds);
       info.add_timing("total", seconds(t0, Clock::now()));
+      if (!write_outputs(ctx, info, o.output, runs.files())) return;
       if (auto w = info.write(o.output); !w) print_diagnostics(w.diagnostics());
-      std::printf("%s MoMA: %zu samples, %zu blocked reactions, %d not optimal, %.3g s\n", o.options.linear ? "linear" : "quadratic", refs.size(),
-                  blocked.size(), failed, total);
-      if (failed) ctx.exit_code = kExitFailure;
+      std::printf("%s MoMA: %zu samples, %zu blocked reactions, %d not optimal, %.3g s\n", o.options.linear ? "linear" : "quadratic", runs.samples,
+                  blocked.value().size(), runs.not_optimal, runs.seconds);
+      if (runs.not_optimal) ctx.exit_code = kExitFailure;
     });
   }
 
@@ -269,62 +193,31 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       if (!accept(loaded, ctx)) return;
       Model m = loaded.value();
       if (!apply_bounds_file(m, o.knockouts.bounds, ctx)) return;
-      Activity scores;
-      if (!o.references.empty()) {
-        auto t = io::load_reference_table(o.references, m);
-        if (!accept(t, ctx)) return;
-        if (!io::has_measured(t.value())) return input_error(ctx, o.references, "every reaction is unmeasured: iMAT has no scores");
-        scores.samples = t.value().samples;
-        scores.activity = t.value().values;
-        for (std::size_t j = 0; j < m.reactions.size(); ++j)
-          if (t.value().confidence[j] == io::Confidence::unmeasured) scores.activity.row(static_cast<Index>(j)).setConstant(NAN);
-      } else {
-        auto e = io::load_expression_table(o.expression);
-        if (!accept(e, ctx)) return;
-        auto a = cbm::reaction_activity(m, e.value().genes, e.value().values);
-        if (!accept(a, ctx)) return;
-        scores.samples = e.value().samples;
-        scores.activity = a.value().activity;
-        if (a.value().reactions_scored == 0)
-          return input_error(ctx, o.expression, "no reaction could be scored: none of the model's GPR genes is in the expression table");
-        std::printf("expression: %zu of the model's %zu genes found; %zu reactions scored\n", a.value().model_genes_found, a.value().model_genes,
-                    a.value().reactions_scored);
-      }
-      std::vector<std::string> blocked;
-      if (!apply_knockouts(m, o.knockouts, ctx, &blocked)) return;
+      auto scores = cbm::imat_scores(m, o.references, o.expression);
+      if (!accept(scores, ctx)) return;
+      if (!scores.value().genes_found.empty()) std::printf("%s\n", scores.value().genes_found.c_str());
+      auto blocked = cbm::apply_knockouts(m, o.knockouts.reactions, o.knockouts.genes);
+      if (!accept(blocked, ctx)) return;
       auto dir = io::make_output_directory(o.output);
       if (!accept(dir, ctx)) return;
-      std::vector<Eigen::VectorXd> out;
-      std::string summary = "sample\tstatus\thigh_active\thigh\tlow_inactive\tlow\tseconds\n";
-      int failed = 0;
-      double total = 0.0;
-      for (std::size_t s = 0; s < scores.samples.size(); ++s) {
-        const auto sol = cbm::imat(m, scores.activity.col(static_cast<Index>(s)),
-                                   o.options);
-        total += sol.seconds;
-        if (sol.status != LpStatus::optimal) ++failed;
-        out.push_back(sol.fluxes);
-        summary += scores.samples[s] + '\t' + to_string(sol.status) + '\t' + std::to_string(sol.high_active) + '\t' + std::to_string(sol.high_total) +
-                   '\t' + std::to_string(sol.low_inactive) + '\t' + std::to_string(sol.low_total) + '\t' + num(sol.seconds) + '\n';
-        std::fprintf(stderr, "\rimat: sample %zu of %zu", s + 1, scores.samples.size());
-      }
+      const auto runs = cbm::imat_samples(m, scores.value(), o.options, [](const Progress& p) {
+        std::fprintf(stderr, "\rimat: sample %ld of %ld", p.done, p.total);
+        return true;
+      });
       std::fprintf(stderr, "\n");
-      std::vector<std::string> written;
-      if (!write(ctx, written, o.output + "/fluxes.tsv", cbm::flux_samples_tsv(m, scores.samples, out))) return;
-      if (!write(ctx, written, o.output + "/summary.tsv", summary)) return;
       info.add_input("model", o.model);
-      info.add_input(o.references.empty() ? "expression" : "references", o.references.empty() ? o.expression : o.references);
-      info.set("method", "iMAT (Shlomi et al. 2008), COIN-OR CBC");
+      info.add_input(o.references.empty() ? "expression" : "references", scores.value().source);
+      info.set("method", cbm::imat_method());
       info.set("lower_percentile", num(o.options.lower_quantile));
       info.set("upper_percentile", num(o.options.upper_quantile));
       info.set("epsilon", num(o.options.epsilon));
       info.set("time_limit_s", num(o.options.time_limit));
-      for (const auto& w : written) info.add_output(w);
-      info.add_timing("solve", total);
+      info.add_timing("solve", runs.seconds);
       info.add_timing("total", seconds(t0, Clock::now()));
+      if (!write_outputs(ctx, info, o.output, runs.files())) return;
       if (auto w = info.write(o.output); !w) print_diagnostics(w.diagnostics());
-      std::printf("iMAT: %zu samples, %d not proven optimal, %.3g s\n", scores.samples.size(), failed, total);
-      if (failed) ctx.exit_code = kExitFailure;
+      std::printf("iMAT: %zu samples, %d not proven optimal, %.3g s\n", runs.samples, runs.not_optimal, runs.seconds);
+      if (runs.not_optimal) ctx.exit_code = kExitFailure;
     });
   }
 
@@ -352,9 +245,6 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       const auto tables = cbm::expression_references(m, act, e.value().samples, ranges);
       auto dir = io::make_output_directory(o.output);
       if (!accept(dir, ctx)) return;
-      std::vector<std::string> written;
-      if (!write(ctx, written, o.output + "/references.tsv", tables.references_tsv)) return;
-      if (!write(ctx, written, o.output + "/activity.tsv", tables.activity_tsv)) return;
       info.add_input("model", o.model);
       info.add_input("expression", o.expression);
       info.set("method", "GPR rules: " + rule_names(o.options) + (o.no_quantile ? "" : "; quantile-normalised") +
@@ -363,8 +253,8 @@ void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string
       info.set("genes_kept", std::to_string(act.genes_kept));
       info.set("model_genes_found", std::to_string(act.model_genes_found) + " of " + std::to_string(act.model_genes));
       info.set("reactions_with_reference", std::to_string(tables.reactions_with_reference));
-      for (const auto& w : written) info.add_output(w);
       info.add_timing("total", seconds(t0, Clock::now()));
+      if (!write_outputs(ctx, info, o.output, {{"references.tsv", tables.references_tsv}, {"activity.tsv", tables.activity_tsv}})) return;
       if (auto w = info.write(o.output); !w) print_diagnostics(w.diagnostics());
       std::printf("%zu genes (%zu kept), %zu of the model's %zu genes found; %zu reactions scored, %zu with a reference flux "
                   "(one-way in %s)\n",
