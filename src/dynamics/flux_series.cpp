@@ -1,9 +1,12 @@
 #include "fluxion/dynamics/flux_series.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 #include <random>
 #include <set>
+
+#include "fluxion/io/run_info.hpp"
 
 namespace fluxion::dynamics {
 
@@ -143,6 +146,91 @@ Result<KnockoutSeries> knockout_series(const TimeSeries& expression, const io::S
   }
   if (d.has_errors()) return Result<KnockoutSeries>::failure(d);
   return Result<KnockoutSeries>::success(std::move(out));
+}
+
+scflux::ScfeaOptions SeriesFluxOptions::scfea() const {
+  scflux::ScfeaOptions so;
+  so.epochs = epochs;
+  so.learning_rate = learning_rate;
+  so.seed = seed;
+  so.threads = threads;
+  return so;
+}
+
+const OptionTable<SeriesFluxOptions>& SeriesFluxOptions::table() {
+  static const OptionTable<SeriesFluxOptions> t = [] {
+    OptionTable<SeriesFluxOptions> t;
+    t.add_nested("knockouts", &SeriesFluxOptions::knockouts, &KnockoutOptions::sets, "Knockout configurations to draw (SNODEP's Algorithm 1; 0 = none)")
+        .range(0, 1000);
+    t.add_nested("top-genes", &SeriesFluxOptions::knockouts, &KnockoutOptions::top_genes, "Knockouts: drawn from this many most expressed genes")
+        .range(1, 100000);
+    t.add_nested("max-knockout", &SeriesFluxOptions::knockouts, &KnockoutOptions::max_size, "Knockouts: genes per configuration, uniform in 1…this")
+        .range(1, 100000);
+    t.add_nested("knockout-seed", &SeriesFluxOptions::knockouts, &KnockoutOptions::seed, "Knockouts: random seed of the draw").nonnegative();
+    t.add("epochs", &SeriesFluxOptions::epochs, "scFEA epochs").range(1, 100000);
+    t.add("learning-rate", &SeriesFluxOptions::learning_rate, "scFEA's Adam learning rate").range(1e-12, 10.0);
+    t.add("seed", &SeriesFluxOptions::seed, "scFEA's random seed");
+    t.add("threads", &SeriesFluxOptions::threads, "Threads (0 = all cores)").range(0, 1024);
+    return t;
+  }();
+  return t;
+}
+
+Result<std::vector<std::string>> SeriesFluxRun::write(const std::string& directory) const {
+  std::vector<std::string> written;
+  for (const auto& s : series) {
+    auto w = write_time_series(s.series, directory + "/" + s.name);
+    if (!w) return Result<std::vector<std::string>>::failure(w.diagnostics());
+  }
+  auto w = io::write_output_files(directory, files);
+  if (!w) return w;
+  return Result<std::vector<std::string>>::success(w.value());
+}
+
+Result<SeriesFluxRun> run_series_flux(const TimeSeries& x, const io::ScfeaNetwork& network, const SeriesFluxOptions& options,
+                                      const std::function<void(std::size_t)>& on_configuration) {
+  using R = Result<SeriesFluxRun>;
+  SeriesFluxRun run;
+  const auto so = options.scfea();
+  const auto& k = options.knockouts;
+  if (k.sets == 0) {
+    auto fs = estimate_flux_series(x, network, so);
+    if (!fs) return R::failure(fs.diagnostics());
+    char line[256];
+    std::snprintf(line, sizeof line, "%zu cells over %zu days: %zu module fluxes, %zu balances (scFEA on %s, one fit over all days, loss %.4g)\n", x.n_cells(),
+                  x.days.size(), fs.value().flux.n_features(), fs.value().balance.n_features(), fs.value().normalisation.c_str(), fs.value().final_loss);
+    run.summary = line;
+    run.series.push_back({"flux", std::move(fs.value().flux)});
+    run.series.push_back({"balance", std::move(fs.value().balance)});
+  } else {
+    auto sets = draw_knockouts(x, k);
+    if (!sets) return R::failure(sets.diagnostics());
+    auto ko = knockout_series(x, network, sets.value(), so, on_configuration);
+    if (!ko) return R::failure(ko.diagnostics());
+    std::string table = "configuration,genes_knocked_out\n";
+    for (const auto& s : sets.value()) {
+      table += s.name + ',';
+      for (std::size_t i = 0; i < s.genes.size(); ++i) table += (i ? ";" : "") + s.genes[i];
+      table += '\n';
+    }
+    run.summary = std::to_string(ko.value().flux.size()) + " configurations (all_genes and " + std::to_string(sets.value().size()) +
+                  " knockouts of the top " + std::to_string(k.top_genes) + " expressed genes): " +
+                  std::to_string(ko.value().flux.front().series.n_features()) + " flux rows and " +
+                  std::to_string(ko.value().balance.front().series.n_features()) + " balance rows per cell (the last " + std::to_string(x.n_features()) +
+                  " are the presence indicators)\n";
+    for (std::size_t i = 0; i < ko.value().flux.size(); ++i) {
+      run.series.push_back({"flux_knockout/" + ko.value().flux[i].name, std::move(ko.value().flux[i].series)});
+      run.series.push_back({"balance_knockout/" + ko.value().balance[i].name, std::move(ko.value().balance[i].series)});
+    }
+    run.files.emplace_back("knockouts.csv", table);
+  }
+  run.settings.emplace_back("method", "scFEA (scfea mode) on log2(x + 1), one fit over the cells of all days pooled");
+  run.settings.emplace_back("epochs", std::to_string(options.epochs));
+  run.settings.emplace_back("seed", std::to_string(options.seed));
+  if (k.sets > 0)
+    run.settings.emplace_back("knockouts", "SNODEP Algorithm 1: " + std::to_string(k.sets) + " sets of 1…" + std::to_string(k.max_size) + " of the top " +
+                                               std::to_string(k.top_genes) + " genes, seed " + std::to_string(k.seed));
+  return R::success(std::move(run));
 }
 
 }  // namespace fluxion::dynamics

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 
 #include "fluxion/io/svg_plot.hpp"
 
@@ -109,6 +110,55 @@ NamedFiles truth_files(const SyntheticData& s) {
     return t;
   };
   return {{"truth_expression.csv", table(s.true_expression_mean, s.expression.features)}, {"truth_flux.csv", table(s.true_flux_mean, s.flux.features)}};
+}
+
+Result<TrainingInput> load_training_input(const std::string& data, const std::string& configurations) {
+  using R = Result<TrainingInput>;
+  TrainingInput in;
+  if (data.empty() == configurations.empty())
+    return R::failure({Diagnostic{Severity::error, "dynamics train", 0, 0, {}, "give either the per-day tables or the configurations"}});
+  if (!data.empty()) {
+    auto s = load_time_series(data);
+    if (!s) return R::failure(s.diagnostics());
+    in.configurations.push_back({"data", std::move(s).value()});
+    in.inputs.emplace_back("data", data);
+  } else {
+    auto c = load_configurations(configurations);
+    if (!c) return R::failure(c.diagnostics());
+    in.configurations = std::move(c).value();
+    in.inputs.emplace_back("configurations", configurations);
+  }
+  for (const auto& c : in.configurations)
+    for (const auto& f : c.series.sources) in.inputs.emplace_back("day", f);
+  return R::success(std::move(in));
+}
+
+std::string training_report(const NeuralProcessResult& r, const NeuralProcessOptions& options) {
+  std::string out;
+  auto line = [&out](const char* format, auto... values) {
+    char buffer[1024];
+    std::snprintf(buffer, sizeof buffer, format, values...);
+    out += buffer;
+  };
+  out += r.model.description() + "\n" + r.protocol + "\n";
+  line("%zu epochs in %.1f s (median %.3f s per epoch)\n", r.history.size(), r.seconds_training, median_epoch_seconds(r));
+  if (!r.summary.usable) return out;
+  const auto& ev = r.evaluation;
+  const std::size_t c = static_cast<std::size_t>(options.context_points), t = static_cast<std::size_t>(options.target_points), n = ev.paper.days.size();
+  line("paper test MSE %.4f (floor %.4f; the day means on these trajectories %.4f); by day group: context %.4f (floor %.4f), %zu-%zu %.4f (floor %.4f), "
+       "%zu-%zu %.4f (floor %.4f)\n",
+       ev.paper_mse, ev.paper.floor_mean(0, n), ev.paper.day_mean_mean(0, n), ev.paper.mse_mean(0, c), ev.paper.floor_mean(0, c), c, t - 1,
+       ev.paper.mse_mean(c, t), ev.paper.floor_mean(c, t), t, n - 1, ev.paper.mse_mean(t, n), ev.paper.floor_mean(t, n));
+  const nlohmann::json summary = training_summary(r, options);
+  if (const auto& k = summary["paper"]["by_feature_kind"]; !k.empty())
+    line("by feature: %d measured features MSE %.4g, %d presence indicators MSE %.4g\n", k["measured_features"].get<int>(),
+         k["mse_measured"].is_number() ? k["mse_measured"].get<double>() : NAN, k["presence_indicators"].get<int>(),
+         k["mse_presence_indicators"].is_number() ? k["mse_presence_indicators"].get<double>() : NAN);
+  auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(std::max<std::size_t>(1, v.size())); };
+  if (!ev.fresh.days.empty())
+    line("fresh held-out trajectories MSE %.4f (floor %.4f); days %zu-%zu %.4f (floor %.4f); W1 %.3f (sum over features), %.3f (exact)\n", ev.fresh.mse_mean(),
+         ev.fresh.floor_mean(0, n), t, n - 1, ev.fresh.mse_mean(t, n), ev.fresh.floor_mean(t, n), mean(ev.fresh.w1_sum), mean(ev.fresh.w1_exact));
+  return out;
 }
 
 }  // namespace fluxion::dynamics

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/dynamics/time_series.hpp"
 #include "fluxion/io/scfea_network.hpp"
 #include "fluxion/scflux/scfea.hpp"
@@ -56,5 +57,29 @@ struct KnockoutSeries {
 // each configuration's index as it starts.
 Result<KnockoutSeries> knockout_series(const TimeSeries& expression, const io::ScfeaNetwork& network, const std::vector<KnockoutSet>& sets,
                                        const scflux::ScfeaOptions& options, const std::function<void(std::size_t)>& on_configuration = {});
+
+// `fluxion dynamics scfea`: scFEA on a time series, and optionally on knockouts of it.
+struct SeriesFluxOptions {
+  int epochs = 100;
+  double learning_rate = 0.008;
+  std::uint64_t seed = 16;
+  int threads = 0;
+  KnockoutOptions knockouts{20, 0, 10, 2023};  // sets = 0: no knockouts
+  scflux::ScfeaOptions scfea() const;
+  static const OptionTable<SeriesFluxOptions>& table();
+};
+
+// The result as files: per-day tables under flux/ and balance/ (with knockouts, per
+// configuration under flux_knockout/ and balance_knockout/, and knockouts.csv).
+struct SeriesFluxRun {
+  std::vector<NamedSeries> series;  // the directory under the output, and its tables
+  std::vector<std::pair<std::string, std::string>> files;
+  std::string summary;  // one line, for the terminal
+  std::vector<std::pair<std::string, std::string>> settings;  // for run_info.json
+  Result<std::vector<std::string>> write(const std::string& directory) const;  // the paths written
+};
+// `on_configuration` as knockout_series's (told 0 … sets as each fit starts).
+Result<SeriesFluxRun> run_series_flux(const TimeSeries& expression, const io::ScfeaNetwork& network, const SeriesFluxOptions& options,
+                                      const std::function<void(std::size_t)>& on_configuration = {});
 
 }  // namespace fluxion::dynamics

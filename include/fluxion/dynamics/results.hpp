@@ -35,6 +35,19 @@ struct PredictionTables {
 };
 Result<PredictionTables> prediction_tables(const NeuralProcess& model, const NeuralProcess::Prediction& prediction);
 
+// What `dynamics train` learns from: one directory of per-day tables (the configuration
+// "data"), or a knockout experiment's directory of configurations; exactly one is given.
+struct TrainingInput {
+  std::vector<NamedSeries> configurations;
+  std::vector<std::pair<std::string, std::string>> inputs;  // role, path: for run_info.json
+};
+Result<TrainingInput> load_training_input(const std::string& data, const std::string& configurations);
+
+// What a training run prints: the model, the protocol, the epochs and their time, and for a
+// usable run the paper's test MSE by day group beside the variance floor, the scores by
+// feature kind and those of fresh trajectories.
+std::string training_report(const NeuralProcessResult& result, const NeuralProcessOptions& options);
+
 // truth_expression.csv and truth_flux.csv of a synthetic series (none when it has no truth cells).
 NamedFiles truth_files(const SyntheticData& data);
 
