@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 
@@ -16,6 +15,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/version.hpp"
+#include "fluxion/io/output_guard.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "learned_commands.hpp"
 #ifndef FLUXION_LIGHT
@@ -99,48 +99,17 @@ void require_finite_numbers(CLI::App& app) {
 
 // A command must not write its results over what it reads: every file named on the command
 // line (an option's value or a positional) that lies inside the output directory is refused
-// before anything runs, and replacing an earlier run's results is said. Added here, once, for
-// every command with an --output directory.
-// The output directory of this run (set once its options are parsed) and when it started:
-// a failed run marks what it leaves there, so that an earlier run's results do not look current.
-struct OutputRun {
-  std::filesystem::path directory;
-  std::filesystem::file_time_type started;
-  std::string command;
-};
-OutputRun& output_run() {
-  static OutputRun run;
+// before anything runs, and replacing an earlier run's results is said. A failed run marks
+// what it leaves there (io/output_guard.hpp). Added here, once, for every command with an
+// --output directory.
+io::OutputRun& output_run() {
+  static io::OutputRun run;
   return run;
 }
 
-// After the command: when it failed after writing some results, FAILED_RUN.txt in the output
-// directory says which files are older than this run; on success an old marker goes.
 void mark_output(int exit_code) {
-  namespace fs = std::filesystem;
-  const OutputRun& run = output_run();
-  std::error_code ec;
-  if (run.directory.empty() || !fs::is_directory(run.directory, ec)) return;
-  const fs::path marker = run.directory / "FAILED_RUN.txt";
-  if (exit_code == 0) {
-    fs::remove(marker, ec);
-    return;
-  }
-  // only a run that wrote some files and then failed leaves a mix that looks current; one
-  // refused before it wrote anything leaves the directory untouched
-  std::vector<std::string> older;
-  bool wrote = false;
-  for (const auto& e : fs::directory_iterator(run.directory, ec)) {
-    if (!e.is_regular_file(ec) || e.path() == marker) continue;
-    if (e.last_write_time(ec) < run.started) older.push_back(e.path().filename().string());
-    else wrote = true;
-  }
-  if (older.empty() || !wrote) return;
-  std::sort(older.begin(), older.end());
-  std::ofstream out(marker);
-  out << "The last run that wrote here failed (exit " << exit_code << "):\n  " << run.command
-      << "\nThese files are from an earlier run, not from it:\n";
-  for (const auto& f : older) out << "  " << f << "\n";
-  spdlog::warn("{} keeps {} file(s) of an earlier run; this run failed (see FAILED_RUN.txt there)", run.directory.string(), older.size());
+  if (const std::size_t older = output_run().finish(exit_code); older > 0)
+    spdlog::warn("{} keeps {} file(s) of an earlier run; this run failed (see FAILED_RUN.txt there)", output_run().directory().string(), older);
 }
 
 void guard_outputs(CLI::App& app) {
@@ -155,25 +124,16 @@ void guard_outputs(CLI::App& app) {
       const std::string out_text = output->results().front();
       const fs::path out = fs::weakly_canonical(out_text, ec);
       if (ec || out.empty() || fs::is_regular_file(out, ec)) return;  // a file as output: make_output_directory says so
-      for (const CLI::Option* o : sub->get_options()) {
-        if (o == output) continue;
-        for (const std::string& value : o->results()) {
-          if (value.empty() || !fs::is_regular_file(value, ec)) continue;
-          const fs::path in = fs::weakly_canonical(value, ec);
-          if (ec) continue;
-          const auto [o_end, i_end] = std::mismatch(out.begin(), out.end(), in.begin(), in.end());
-          if (o_end == out.end())
-            throw CLI::ValidationError(output->get_name(), "'" + out_text + "' holds the input " + value +
-                                                                   ", which the results could overwrite; choose another output directory");
-        }
-      }
+      std::vector<std::string> inputs;
+      for (const CLI::Option* o : sub->get_options())
+        if (o != output) inputs.insert(inputs.end(), o->results().begin(), o->results().end());
+      if (const std::string in = io::input_inside_output(out_text, inputs); !in.empty())
+        throw CLI::ValidationError(output->get_name(), "'" + out_text + "' holds the input " + in + ", which the results could overwrite; choose another output directory");
       if (fs::is_directory(out, ec) && !fs::is_empty(out, ec))
         spdlog::warn("{} holds files already; results of this run replace those of the same name", out_text);
-      OutputRun& run = output_run();
-      run.directory = out;
-      run.started = fs::file_time_type::clock::now();
-      run.command = "fluxion";
-      for (const CLI::App* a = sub; a && a->get_parent(); a = a->get_parent()) run.command.insert(7, " " + a->get_name());
+      std::string command = "fluxion";
+      for (const CLI::App* a = sub; a && a->get_parent(); a = a->get_parent()) command.insert(7, " " + a->get_name());
+      output_run() = io::OutputRun(out.string(), command);
     });
   }
 }

@@ -57,6 +57,8 @@ BoundOptions bind_options(CLI::App* cmd, const OptionTable<T>& table, T& object,
                   type + range));
             }
             o->type_name(info.type == "integer" ? "INT" : info.type == "number" ? "FLOAT" : "TEXT");
+            // a list: comma-separated and repeatable, the items joined again for `set`
+            if (info.kind == OptionKind::list) o->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::Join);
             if (entry.show_default) o->default_str(info.default_value);
             return o;
           } else {
