@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "fluxion/cbm/cbm_tables.hpp"
 #include "fluxion/cbm/expression.hpp"
@@ -145,5 +146,162 @@ std::string moma_method(const MomaOptions& options) {
 }
 
 std::string imat_method() { return "iMAT (Shlomi et al. 2008), COIN-OR CBC"; }
+
+// ---- the commands as calls
+
+const OptionTable<Perturbation>& Perturbation::table() {
+  static const OptionTable<Perturbation> t = [] {
+    OptionTable<Perturbation> t;
+    t.add("set-bounds", &Perturbation::bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition").file();
+    t.add("knockout", &Perturbation::reactions, "Reactions to block (bounds 0, 0); repeatable or comma-separated").no_default();
+    t.add("knockout-genes", &Perturbation::genes, "Genes to delete: every reaction whose GPR rule fails without them is blocked (cobrapy's semantics)").no_default();
+    return t;
+  }();
+  return t;
+}
+
+const OptionTable<MomaRequest>& MomaRequest::table() {
+  static const OptionTable<MomaRequest> t = [] {
+    OptionTable<MomaRequest> t;
+    t.add("references", &MomaRequest::references,
+          "Reference fluxes (reaction, optional confidence, samples); unmeasured reactions are left out of the distance. "
+          "Default: pFBA of the unperturbed model, as cobrapy")
+        .short_name("r")
+        .file();
+    return t;
+  }();
+  return t;
+}
+
+const OptionTable<ImatRequest>& ImatRequest::table() {
+  static const OptionTable<ImatRequest> t = [] {
+    OptionTable<ImatRequest> t;
+    t.add("references", &ImatRequest::references, "Reaction scores: a reference table (unmeasured reactions unscored)").short_name("r").file();
+    t.add("expression", &ImatRequest::expression, "Gene expression (genes × samples), scored through the GPR rules instead").short_name("e").file();
+    return t;
+  }();
+  return t;
+}
+
+const OptionTable<ExpressionRequest>& ExpressionRequest::table() {
+  static const OptionTable<ExpressionRequest> t = [] {
+    using R = ExpressionRequest;
+    OptionTable<R> t;
+    t.add("expression", &R::expression, "Gene expression: genes × samples (TSV or CSV), counts or TPM").short_name("e").required().file();
+    t.add("bounds", &R::bounds, "Flux ranges the activities are mapped into: fva (FVA at --fraction of the optimum) or model").choices({"fva", "model"});
+    t.add("fraction", &R::fraction, "Fraction of the optimum for the FVA ranges").range(0.0, 1.0);
+    t.add("no-quantile", &R::no_quantile, "Skip the per-sample quantile normalisation");
+    t.add("loopless", &R::loopless, "Loopless FVA ranges (as the FBApro paper's real-data experiments)");
+    t.add("set-bounds", &R::set_bounds, "Bounds table (reaction, lower, upper) applied to the model first: a medium, a condition").file();
+    t.add("threads", &R::threads, "Threads for the FVA (0 = all cores)").range(0, 1024);
+    return t;
+  }();
+  return t;
+}
+
+namespace {
+
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+// the names of the GPR rules as the options give them
+std::string rule_names(const ExpressionOptions& e) {
+  const auto& t = ExpressionOptions::table();
+  std::string and_name, or_name;
+  for (const auto& entry : t.entries()) {
+    if (entry.info.name == "and") and_name = t.value_text(e, entry.target);
+    if (entry.info.name == "or") or_name = t.value_text(e, entry.target);
+  }
+  return "AND " + and_name + ", OR " + or_name;
+}
+
+}  // namespace
+
+Result<MomaRun> run_moma(Model m, const MomaRequest& q) {
+  using R = Result<MomaRun>;
+  if (auto b = apply_bounds_table(m, q.perturbation.bounds); !b) return R::failure(b.diagnostics());
+  auto refs = moma_references(m, q.references);
+  if (!refs) return R::failure(refs.diagnostics());
+  auto blocked = apply_knockouts(m, q.perturbation.reactions, q.perturbation.genes);
+  if (!blocked) return R::failure(blocked.diagnostics());
+  auto moma = Moma::create(m);
+  if (!moma) return R::failure(moma.diagnostics());
+  MomaRun run;
+  run.runs = moma_samples(m, moma.value(), refs.value(), q.options);
+  run.blocked = blocked.value();
+  std::string ko;
+  for (const auto& b : run.blocked) {
+    if (!ko.empty()) ko += ',';
+    ko += b;
+  }
+  run.settings = {{"method", moma_method(q.options)}, {"reference", refs.value().description}, {"blocked_reactions", ko}};
+  run.summary = std::string(q.options.linear ? "linear" : "quadratic") + " MoMA: " + std::to_string(run.runs.samples) + " samples, " +
+                std::to_string(run.blocked.size()) + " blocked reactions, " + std::to_string(run.runs.not_optimal) + " not optimal, " +
+                short_number(run.runs.seconds) + " s\n";
+  return R::success(std::move(run));
+}
+
+Result<ImatRun> run_imat(Model m, const ImatRequest& q, const ProgressHook& progress) {
+  using R = Result<ImatRun>;
+  if (q.references.empty() == q.expression.empty())
+    return R::failure({Diagnostic{Severity::error, "imat", 0, 0, {}, "give either --references or --expression"}});
+  if (auto problems = q.options.validate(); !problems.empty()) return R::failure(problems);  // --lower above --upper
+  if (auto b = apply_bounds_table(m, q.perturbation.bounds); !b) return R::failure(b.diagnostics());
+  auto scores = imat_scores(m, q.references, q.expression);
+  if (!scores) return R::failure(scores.diagnostics());
+  auto blocked = apply_knockouts(m, q.perturbation.reactions, q.perturbation.genes);
+  if (!blocked) return R::failure(blocked.diagnostics());
+  ImatRun run;
+  run.genes_found = scores.value().genes_found;
+  run.input_role = q.references.empty() ? "expression" : "references";
+  run.input = scores.value().source;
+  run.runs = imat_samples(m, scores.value(), q.options, progress);
+  run.settings = {{"method", imat_method()},
+                  {"lower_percentile", flux_text(q.options.lower_quantile)},
+                  {"upper_percentile", flux_text(q.options.upper_quantile)},
+                  {"epsilon", flux_text(q.options.epsilon)},
+                  {"time_limit_s", flux_text(q.options.time_limit)}};
+  run.summary = "iMAT: " + std::to_string(run.runs.samples) + " samples, " + std::to_string(run.runs.not_optimal) + " not proven optimal, " +
+                short_number(run.runs.seconds) + " s\n";
+  return R::success(std::move(run));
+}
+
+std::vector<std::pair<std::string, std::string>> ExpressionRun::files() const {
+  return {{"references.tsv", tables.references_tsv}, {"activity.tsv", tables.activity_tsv}};
+}
+
+Result<ExpressionRun> run_expression(Model m, const ExpressionRequest& q, const std::string& model_source) {
+  using R = Result<ExpressionRun>;
+  if (auto b = apply_bounds_table(m, q.set_bounds); !b) return R::failure(b.diagnostics());
+  auto e = io::load_expression_table(q.expression);
+  if (!e) return R::failure(e.diagnostics());
+  ExpressionOptions options = q.options;
+  options.quantile_normalise = !q.no_quantile;
+  auto a = reaction_activity(m, e.value().genes, e.value().values, options);
+  if (!a) return R::failure(a.diagnostics());
+  ExpressionRun run;
+  run.activity = std::move(a.value());
+  const auto ranges = flux_ranges(m, q.bounds == "fva", q.fraction, q.threads, q.loopless, model_source);
+  run.warnings = ranges.warnings;
+  run.ranges = ranges.description;
+  run.tables = expression_references(m, run.activity, e.value().samples, ranges);
+  const auto& act = run.activity;
+  run.settings = {{"method", "GPR rules: " + rule_names(q.options) + (q.no_quantile ? "" : "; quantile-normalised") + "; activities mapped into " +
+                                 ranges.description},
+                  {"genes_in_data", std::to_string(act.genes_in_data)},
+                  {"genes_kept", std::to_string(act.genes_kept)},
+                  {"model_genes_found", std::to_string(act.model_genes_found) + " of " + std::to_string(act.model_genes)},
+                  {"reactions_with_reference", std::to_string(run.tables.reactions_with_reference)}};
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "%zu genes (%zu kept), %zu of the model's %zu genes found; %zu reactions scored, %zu with a reference flux (one-way in %s)\n",
+                act.genes_in_data, act.genes_kept, act.model_genes_found, act.model_genes, act.reactions_scored, run.tables.reactions_with_reference,
+                ranges.description.c_str());
+  run.summary = line;
+  return R::success(std::move(run));
+}
 
 }  // namespace fluxion::cbm

@@ -13,10 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "fluxion/cbm/cbm_tables.hpp"
+#include "fluxion/cbm/expression.hpp"
 #include "fluxion/cbm/imat.hpp"
 #include "fluxion/cbm/moma.hpp"
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/model.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/core/run.hpp"
 
 namespace fluxion::cbm {
@@ -68,5 +71,69 @@ SampleRuns imat_samples(const Model& model, const ImatScores& scores, const Imat
 // One line for run_info.json's `method`.
 std::string moma_method(const MomaOptions& options);
 std::string imat_method();
+
+// ---- the commands as calls: `fluxion moma`, `fluxion imat`, `fluxion expression`
+
+// How the model is changed before a solve: a bounds table (a medium, a condition; it holds
+// for MoMA's default reference too), then reaction and gene knockouts.
+struct Perturbation {
+  std::string bounds;
+  std::vector<std::string> reactions, genes;
+  static const OptionTable<Perturbation>& table();
+};
+
+using Settings = std::vector<std::pair<std::string, std::string>>;  // for run_info.json
+
+struct MomaRequest {
+  std::string references;  // "": pFBA of the unperturbed model
+  Perturbation perturbation;
+  MomaOptions options;
+  static const OptionTable<MomaRequest>& table();  // references (the perturbation and options have their own)
+};
+struct MomaRun {
+  SampleRuns runs;
+  std::vector<std::string> blocked;  // the reactions knocked out
+  Settings settings;
+  std::string summary;  // one line
+};
+Result<MomaRun> run_moma(Model model, const MomaRequest& request);
+
+struct ImatRequest {
+  std::string references, expression;  // exactly one
+  Perturbation perturbation;
+  ImatOptions options;
+  static const OptionTable<ImatRequest>& table();  // references and expression
+};
+struct ImatRun {
+  SampleRuns runs;
+  std::string input_role, input;  // "references" or "expression", and its path
+  std::string genes_found;        // with expression: how many of the model's genes it has
+  Settings settings;
+  std::string summary;
+};
+// Progress counts samples, as imat_samples's.
+Result<ImatRun> run_imat(Model model, const ImatRequest& request, const ProgressHook& progress = {});
+
+struct ExpressionRequest {
+  std::string expression;           // genes × samples, counts or TPM
+  std::string bounds = "fva";       // the ranges activities are mapped into: fva or model
+  double fraction = 0.9;            // of the optimum, for the FVA ranges
+  bool no_quantile = false, loopless = false;
+  int threads = 0;                  // FVA's
+  std::string set_bounds;           // a bounds table applied first
+  ExpressionOptions options;        // quantile_normalise is !no_quantile
+  static const OptionTable<ExpressionRequest>& table();  // all but `options`, which has its own
+};
+struct ExpressionRun {
+  ExpressionReferences tables;  // references.tsv and activity.tsv
+  ReactionActivity activity;
+  std::string ranges;           // where the activities were mapped: "FVA at 0.9 of the optimum"
+  std::vector<Diagnostic> warnings;
+  Settings settings;
+  std::string summary;
+  std::vector<std::pair<std::string, std::string>> files() const;
+};
+// `model_source` names the model in warnings (FBA or a range that fails).
+Result<ExpressionRun> run_expression(Model model, const ExpressionRequest& request, const std::string& model_source);
 
 }  // namespace fluxion::cbm
