@@ -150,4 +150,43 @@ Result<std::vector<std::string>> FitReport::write(const std::string& directory, 
   return io::write_output_files(directory, files(space));
 }
 
+std::string FitReport::summary() const {
+  std::string out;
+  char line[512];
+  if (monte_carlo) {
+    std::snprintf(line, sizeof line, "Monte-Carlo intervals from %d data sets (%d failed) in %.2f s (monte_carlo.tsv)\n", monte_carlo->replicates,
+                  monte_carlo->failed, monte_carlo_seconds);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "SSR %.4g with %d measurements and %d free parameters: dof %d, 95%% threshold %.4g, p = %.3g: %s\n", fit.ssr,
+                fit.n_measurements, fit.n_parameters, fit.dof, fit.chi2_critical, fit.p_value,
+                fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
+  out += line;
+  std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d within 1%% of its SSR; %.2f s\n", fit.starts.size(), fit.best_start, starts_near_best(),
+                fit.seconds);
+  out += line;
+  if (!profile.empty()) {
+    std::snprintf(line, sizeof line, "profile-likelihood intervals of %zu fluxes in %.2f s (profile.tsv)\n", profile.size(), profile_seconds);
+    out += line;
+  }
+  if (profiles_found_lower_ssr()) {
+    std::snprintf(line, sizeof line, "note: the profiles met an SSR of %.4g, below the best fit's: the starts missed the optimum; run again with more --starts\n",
+                  lowest_ssr());
+    out += line;
+  }
+  return out;
+}
+
+std::string FitReport::table(const FluxSpace& space) const {
+  char line[512];
+  std::snprintf(line, sizeof line, "\n%-16s %12s %12s   %s\n", "reaction", "net", "95% CI ±", "exchange");
+  std::string out = line;
+  for (Eigen::Index c = 0; c < space.n_columns(); ++c) {
+    std::snprintf(line, sizeof line, "%-16s %12.5g %12s   %s\n", space.column_ids()[static_cast<std::size_t>(c)].c_str(), fit.fluxes.net(c),
+                  std::isfinite(fit.net_se(c)) ? number(kZ95 * fit.net_se(c)).c_str() : "n.i.", has_exchange(space, c) ? number(fit.fluxes.exchange(c)).c_str() : "");
+    out += line;
+  }
+  return out;
+}
+
 }  // namespace fluxion::mfa

@@ -39,6 +39,12 @@ struct FitReport {
   std::string monte_carlo_tsv(const FluxSpace& space) const;  // "" without Monte Carlo
   std::string json(const FluxSpace& space) const;          // fit.json: the statistics, fluxes and intervals
 
+  // What a fit says: the χ² test, the starts, the intervals computed, and a note when the
+  // profiles met a lower SSR than the fit. One line each.
+  std::string summary() const;
+  // The fluxes aligned: reaction, net, the 95 % half width (n.i. where not identifiable), exchange.
+  std::string table(const FluxSpace& space) const;
+
   // Every file of the output directory, by name, in the order they are written.
   std::vector<std::pair<std::string, std::string>> files(const FluxSpace& space) const;
   // Writes them into `directory` (made if missing); the paths written.

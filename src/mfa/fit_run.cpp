@@ -1,0 +1,112 @@
+// `fluxion fit` as calls (mfa/fit_run.hpp).
+#include "fluxion/mfa/fit_run.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "fluxion/io/flux_table.hpp"
+#include "fluxion/isotope/traced_elements.hpp"
+
+namespace fluxion::mfa {
+
+const OptionTable<FitRunOptions>& FitRunOptions::table() {
+  using R = FitRunOptions;
+  static const OptionTable<R> t = [] {
+    OptionTable<R> t;
+    t.add("natural-abundance", &R::natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids");
+    t.add("start-from", &R::starts_from,
+          "Flux table (reaction, net, exchange) to start from as well, e.g. fluxion predict's fluxes.tsv (hybrid ML-Flux + MFA); repeatable")
+        .file()
+        .no_split();
+    t.add("profile", &R::profile,
+          "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange)")
+        .no_default();
+    t.add("monte-carlo", &R::monte_carlo, "Monte-Carlo 95% intervals from this many data sets drawn around the best fit and refitted (0 = none)").range(0, 100000);
+    return t;
+  }();
+  return t;
+}
+
+std::string FitPlan::description() const {
+  return "fitting " + std::to_string(problem.n_measurements()) + " measurements with " + std::to_string(problem.n_parameters()) + " free parameters (" +
+         std::to_string(problem.n_fitted()) + " left by the equality constraints) from " + std::to_string(starts()) + " starts";
+}
+
+Result<FitPlan> plan_fit(const FitInputs& inputs, const FitOptions& fit_options, const FitRunOptions& run) {
+  using R = Result<FitPlan>;
+  const Model& model = inputs.model;
+  const FluxSpace& space = *inputs.space;
+  FitOptions options = fit_options;
+  auto labelling = isotope::natural_abundance_labelling(model, run.natural);
+  if (!labelling) return R::failure(labelling.diagnostics());
+  options.natural_abundance = labelling.value().natural_abundance;
+  auto problem = FitProblem::create(model, space, *inputs.polytope, inputs.experiments, inputs.mids, inputs.measured, options);
+  if (!problem) return R::failure(problem.diagnostics());
+  std::vector<Eigen::VectorXd> extra;
+  for (const auto& path : run.starts_from) {
+    auto v = io::load_flux_table(path, model, space);
+    if (!v) return R::failure(v.diagnostics());
+    extra.push_back(space.full_to_free(v.value()));
+  }
+  auto targets = flux_targets(space, run.profile);
+  if (!targets) return R::failure(targets.diagnostics());
+  FitPlan plan{std::move(problem.value()), options, std::move(extra), std::move(targets.value()), run.monte_carlo, {}};
+  if (plan.problem.n_fitted() == 0) {
+    // nothing to optimise: the fit evaluates the one flux vector the constraints leave
+    plan.notes.push_back(Diagnostic{Severity::warning, "", 0, 0, {},
+                                    "the equality constraints fix every free flux: fluxion evaluates that one flux vector (SSR, χ² test, residuals), "
+                                    "every standard error is 0, and there are no intervals to compute"});
+    plan.targets.clear();
+    plan.monte_carlo = 0;
+    plan.options.starts = plan.extra_starts.empty() ? 1 : 0;
+  }
+  return R::success(std::move(plan));
+}
+
+Result<FitReport> run_fit(const FitPlan& plan, const std::string& model_id, const PhaseProgress& progress) {
+  using R = Result<FitReport>;
+  using Clock = std::chrono::steady_clock;
+  auto hook = [&progress](const std::string& phase, long total, const std::string& unit) {
+    return progress ? progress(phase, total, unit) : ProgressHook{};
+  };
+  FitReport report;
+  report.model_id = model_id;
+  {
+    auto fitted = plan.problem.fit(plan.options, plan.extra_starts, hook("fit", plan.starts(), "starts"));
+    if (!fitted) return R::failure(fitted.diagnostics());
+    report.fit = std::move(fitted).value();
+  }
+  if (!plan.targets.empty()) {
+    const auto p0 = Clock::now();
+    auto profiled = plan.problem.profile(report.fit, plan.targets, 0.95, plan.options, hook("profile", static_cast<long>(plan.targets.size()), "fluxes"));
+    if (!profiled) return R::failure(profiled.diagnostics());
+    report.profile = std::move(profiled).value();
+    report.profile_seconds = std::chrono::duration<double>(Clock::now() - p0).count();
+  }
+  if (plan.monte_carlo > 0) {
+    const auto m0 = Clock::now();
+    auto mc = plan.problem.monte_carlo(report.fit, plan.monte_carlo, plan.options, hook("monte carlo", plan.monte_carlo, "data sets"));
+    if (!mc) return R::failure(mc.diagnostics());
+    report.monte_carlo = std::move(mc).value();
+    report.monte_carlo_seconds = std::chrono::duration<double>(Clock::now() - m0).count();
+  }
+  return R::success(std::move(report));
+}
+
+std::vector<std::pair<std::string, std::string>> fit_settings(const FitPlan& plan, const FitInputFiles& files, const FitRunOptions& run) {
+  auto number = [](double v) -> std::string {
+    if (std::isnan(v) || std::isinf(v)) return "NA";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.8g", v);
+    return buf;
+  };
+  return {{"natural_abundance_at_unlabelled_substrate_atoms", isotope::natural_abundance_text(run.natural)},
+          {"starts", std::to_string(plan.options.starts)},
+          {"exchange_max", number(files.exchange_max)},
+          {"exchange_floor", number(plan.options.exchange_floor)},
+          {"seed", std::to_string(plan.options.seed)},
+          {"solver", "NLopt SLSQP"}};
+}
+
+}  // namespace fluxion::mfa
