@@ -85,28 +85,6 @@ inline CLI::Validator sign_check(bool zero_allowed) {
 inline const CLI::Validator PositiveNumber = sign_check(false);
 inline const CLI::Validator NonNegativeNumber = sign_check(true);
 
-// A comma-separated list whose items may hold commas inside brackets: fragment specs such as
-// "Ala[2,3],Glu" are two items, not three. Each argument of a repeatable option is split.
-inline std::vector<std::string> split_outside_brackets(const std::vector<std::string>& args) {
-  std::vector<std::string> out;
-  for (const auto& a : args) {
-    std::string item;
-    int depth = 0;
-    for (char c : a) {
-      if (c == '[') ++depth;
-      if (c == ']' && depth > 0) --depth;
-      if (c == ',' && depth == 0) {
-        if (!item.empty()) out.push_back(item);
-        item.clear();
-      } else {
-        item += c;
-      }
-    }
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 // --format means one thing wherever a command has it: what the command prints on standard
 // output. The files it writes are the same under every format.
 //   summary  a few lines on how the run went (the default of the analyses)

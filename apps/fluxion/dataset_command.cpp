@@ -17,6 +17,7 @@
 #include "commands.hpp"
 #include "option_binding.hpp"
 #include "fluxion/io/run_info.hpp"
+#include "fluxion/io/simulation_inputs.hpp"  // split_outside_brackets
 #include "fluxion/sampling/dataset_recipe.hpp"
 #include "sampler_options.hpp"
 
@@ -79,7 +80,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
   declare_sampler_options(cmd, o.sampler, ctx);
   cmd->callback([&ctx, argv] {
     sampling::DatasetRecipe& r = o.recipe;
-    r.measured = split_outside_brackets(r.measured);
+    r.measured = io::split_outside_brackets(r.measured);
     const auto t0 = std::chrono::steady_clock::now();
     World world;
     io::RunInfo info(argv);

@@ -1,0 +1,150 @@
+// The inputs of a simulation (io/simulation_inputs.hpp).
+#include "fluxion/io/simulation_inputs.hpp"
+
+#include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/mfapy_data.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/text_file.hpp"
+#include "fluxion/io/tracer_table.hpp"
+#include "fluxion/isotope/tracer.hpp"
+
+namespace fluxion::io {
+
+const OptionTable<SimulationInputFiles>& SimulationInputFiles::table() {
+  using F = SimulationInputFiles;
+  static const OptionTable<F> t = [] {
+    OptionTable<F> t;
+    t.add("model", &F::model, "Model file or built-in model name").short_name("m").required().kind(OptionKind::model).label("Model").web("Inputs");
+    t.add("fluxes", &F::fluxes, "Flux table: reaction, net, exchange (every reaction, or the free net fluxes)")
+        .short_name("f")
+        .required()
+        .file(".tsv,.csv,.txt")
+        .label("Fluxes")
+        .web("Inputs");
+    t.add("experiments", &F::experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in experiments of a built-in model")
+        .short_name("e")
+        .file(".tsv,.csv,.txt")
+        .label("Tracer experiments")
+        .web("Inputs");
+    t.add("element", &F::elements, "Traced elements to simulate (C, H, N, O); default: those the experiments label").no_default();
+    // split at commas outside [...] (split_outside_brackets)
+    t.add("measured", &F::measured, "Metabolites to report (comma-separated; Ala[2,3] is one); default: the model's measured metabolites")
+        .no_default()
+        .no_split();
+    t.add("natural-abundance", &F::natural, "Natural abundance of the traced element at unlabelled substrate atoms: none, all, or substrate ids")
+        .label("Natural abundance")
+        .web("Advanced");
+    t.add("sensitivities", &F::sensitivities, "Also write jacobian.tsv: d(MID)/d(free flux) for every free net and exchange flux");
+    t.add("mfapy-status", &F::mfapy_status,
+          "mfapy status sheet: its pseudo reactions (G-value dilution) are balanced as in fit --mfapy-status; other rows are not used")
+        .file();
+    t.add("fragment-formulas", &F::fragment_formulas,
+          "TSV fragment<TAB>ion formula (derivative included): MIDs then include the natural isotopes of every atom but the traced ones")
+        .file();
+    return t;
+  }();
+  return t;
+}
+
+namespace {
+
+Diagnostic error(const std::string& where, const std::string& what) { return Diagnostic{Severity::error, where, 0, 0, {}, what}; }
+
+void append(std::vector<Diagnostic>& to, const std::vector<Diagnostic>& from) { to.insert(to.end(), from.begin(), from.end()); }
+
+}  // namespace
+
+Result<SimulationInputs> load_simulation_inputs(const SimulationInputFiles& f) {
+  using R = Result<SimulationInputs>;
+  SimulationInputs in;
+  auto model = load_model(f.model);
+  if (!model) return R::failure(model.diagnostics());
+  append(in.warnings, model.diagnostics());
+  in.model = std::move(model.value());
+  if (!f.mfapy_status.empty()) {  // its pseudo reactions draw nothing from their substrates' pools, as in fit
+    auto model_text = read_text_file(f.model);
+    if (!model_text || format_from_path(f.model, model_text.value()) != ModelFormat::mfapy)
+      return R::failure({error(f.model, "--mfapy-status needs the model as an mfapy model file (.txt)")});
+    auto status = read_text_file(f.mfapy_status);
+    if (!status) return R::failure(status.diagnostics());
+    auto rows = read_mfapy_status(status.value(), f.mfapy_status);
+    if (!rows) return R::failure(rows.diagnostics());
+    append(in.warnings, rows.diagnostics());
+    if (auto pseudo = apply_mfapy_pseudo(rows.value(), f.mfapy_status, in.model); !pseudo) return R::failure(pseudo.diagnostics());
+  }
+  auto space = FluxSpace::build(in.model);
+  if (!space) return R::failure(space.diagnostics());
+  in.space = std::move(space.value());
+  in.tracer_source = f.experiments.empty() ? f.model : f.experiments;
+  if (f.experiments.empty() && !has_builtin_tracer_table(f.model))
+    return R::failure({error(f.model, "no built-in tracer experiments for this model; give --experiments")});
+  auto table = load_tracer_table(in.tracer_source);
+  if (!table) return R::failure(table.diagnostics());
+  in.experiments = table.value().experiments;
+  auto problems = isotope::validate_experiments(in.model, in.experiments, in.tracer_source, table.value().lines);
+  for (const auto& p : problems)
+    if (p.severity == Severity::error) return R::failure(problems);
+  append(in.warnings, problems);
+  auto fluxes = load_flux_table(f.fluxes, in.model, *in.space);
+  if (!fluxes) return R::failure(fluxes.diagnostics());
+  append(in.warnings, fluxes.diagnostics());
+  in.fluxes = std::move(fluxes.value());
+  auto labelling = isotope::natural_abundance_labelling(in.model, f.natural);
+  if (!labelling) return R::failure(labelling.diagnostics());
+  in.labelling = labelling.value();
+  auto elements = isotope::traced_element_list(f.elements, in.experiments);  // as asked, or those the experiments label
+  if (!elements) return R::failure(elements.diagnostics());
+  in.request.elements = elements.value();
+  in.request.measured = split_outside_brackets(f.measured);
+  in.request.sensitivities = f.sensitivities;
+  if (!f.fragment_formulas.empty()) {
+    auto ff = load_fragment_formulas(f.fragment_formulas);
+    if (!ff) return R::failure(ff.diagnostics());
+    in.formulas = ff.value();
+    for (const auto& [fragment, formula] : in.formulas) in.request.fragment_formulas[fragment] = formula.formula;
+    in.request.formulas_source = f.fragment_formulas;
+    in.formulas_source = f.fragment_formulas;
+  }
+  return R::success(std::move(in));
+}
+
+std::vector<Diagnostic> SimulationInputs::unused_formulas(const isotope::SimulatedMids& sim) const {
+  std::string simulated;
+  for (const auto& id : sim.fragments) {
+    if (!simulated.empty()) simulated += ", ";
+    simulated += id;
+  }
+  Diagnostics unused(formulas_source);
+  for (const auto& [fragment, ff] : formulas)
+    if (!sim.formulas_used.count(fragment)) unused.error("'" + fragment + "' is not a measured fragment of the simulation (" + simulated + ")", ff.line, 1);
+  return unused.items();
+}
+
+std::vector<std::pair<std::string, std::string>> SimulationInputs::settings(const SimulationInputFiles& files) const {
+  return {{"natural_abundance_at_unlabelled_substrate_atoms", isotope::natural_abundance_text(files.natural)},
+          {"measured_data_convention", files.fragment_formulas.empty()
+                                           ? "MIDs of the traced element only: no natural isotopes of other atoms"
+                                           : "fragments in --fragment-formulas include the natural isotopes of their other atoms"}};
+}
+
+std::vector<std::string> split_outside_brackets(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const auto& a : args) {
+    std::string item;
+    int depth = 0;
+    for (char c : a) {
+      if (c == '[') ++depth;
+      if (c == ']' && depth > 0) --depth;
+      if (c == ',' && depth == 0) {
+        if (!item.empty()) out.push_back(item);
+        item.clear();
+      } else {
+        item += c;
+      }
+    }
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace fluxion::io
