@@ -88,7 +88,6 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     auto inputs = sampling::load_dataset_inputs(r);
     if (!accept(inputs, ctx)) return;
     sampling::DatasetInputs& in = inputs.value();
-    print_diagnostics(in.warnings);
     const SamplerCli& so = o.sampler;
     auto setup = sampler_setup(so, *in.model, r.model, *in.space, info, ctx);
     if (!setup) return;

@@ -42,7 +42,6 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     auto loaded = io::load_simulation_inputs(f);
     if (!accept(loaded, ctx)) return;
     const io::SimulationInputs& in = loaded.value();
-    print_diagnostics(in.warnings);
     if (auto made = io::make_output_directory(o.output); !accept(made, ctx)) return;
     const auto t1 = std::chrono::steady_clock::now();
     auto simulated = isotope::simulate_mids(in.model, *in.space, in.fluxes, in.experiments, in.labelling, in.request);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/cbm/cbm_tables.hpp"
 #include "fluxion/cbm/expression.hpp"
 #include "fluxion/cbm/sample_runs.hpp"
@@ -53,22 +54,22 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 Result<FbaRun> run_fba(Model m, const FbaRequest& q) {
-  using R = Result<FbaRun>;
+  DiagnosticLog log;
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  if (auto b = apply_bounds_table(m, q.set_bounds); !b) return R::failure(b.diagnostics());
+  if (auto b = apply_bounds_table(m, q.set_bounds); !log.take(b)) return log.failure<FbaRun>();
   if (!q.objective.empty()) {
     const auto r = m.reaction_index(q.objective);
-    if (!r) return R::failure({Diagnostic{Severity::error, "--objective", 0, 0, {}, "'" + q.objective + "' is not a reaction of the model"}});
+    if (!r) return log.failure<FbaRun>({Diagnostic{Severity::error, "--objective", 0, 0, {}, "'" + q.objective + "' is not a reaction of the model"}});
     for (auto& reaction : m.reactions) reaction.objective_coefficient = 0.0;
     m.reactions[*r].objective_coefficient = 1.0;
     m.objective_sense = ObjectiveSense::maximize;
   }
   auto problem = FbaModel::create(m);
-  if (!problem) return R::failure(problem.diagnostics());
+  if (!log.take(problem)) return log.failure<FbaRun>();
   FbaModel& fba = problem.value();
   auto knockouts = knockout_reactions(m, q.knockouts, q.knockout_genes);
-  if (!knockouts) return R::failure(knockouts.diagnostics());
+  if (!log.take(knockouts)) return log.failure<FbaRun>();
   FbaRun run;
   run.request = q;
   for (std::size_t r : knockouts.value().reactions) fba.set_bounds(r, 0.0, 0.0);
@@ -84,7 +85,7 @@ Result<FbaRun> run_fba(Model m, const FbaRequest& q) {
   const auto t2 = Clock::now();
   run.load_seconds = std::chrono::duration<double>(t1 - t0).count();
   run.fba_seconds = std::chrono::duration<double>(t2 - t1).count();
-  if (!run.optimal()) return R::success(std::move(run));
+  if (!run.optimal()) return log.success<FbaRun>(std::move(run));
   for (Eigen::Index j = 0; j < run.solution.fluxes.size(); ++j) {
     const double v = run.solution.fluxes(j);
     run.net.push_back(std::fabs(v) < 1e-12 ? 0.0 : v);  // solver noise around 0
@@ -95,7 +96,7 @@ Result<FbaRun> run_fba(Model m, const FbaRequest& q) {
       if (r.status != LpStatus::optimal) ++run.fva_not_optimal;
     run.fva_seconds = std::chrono::duration<double>(Clock::now() - t2).count();
   }
-  return R::success(std::move(run));
+  return log.success<FbaRun>(std::move(run));
 }
 
 std::string FbaRun::failure() const {

@@ -1,5 +1,6 @@
 // The plan of a projection run (cbm/projection_plan.hpp).
 #include "fluxion/cbm/projection_plan.hpp"
+#include "fluxion/core/diagnostic_log.hpp"
 
 #include <chrono>
 #include <tuple>
@@ -48,25 +49,25 @@ bool same_sets(const ProjectionSets& a, const ProjectionSets& b) { return a.high
 }  // namespace
 
 Result<ProjectionPlan> plan_projection(const Model& model, const ProjectionRequest& q, const ProjectorOptions& options) {
-  using R = Result<ProjectionPlan>;
+  DiagnosticLog log;
   ProjectionPlan plan;
   plan.options = options;
   const auto default_confidence = q.default_confidence == "fixed"   ? io::Confidence::fixed
                                   : q.default_confidence == "noisy" ? io::Confidence::noisy
                                                                     : io::Confidence::unmeasured;
   auto table = io::load_reference_table(q.references, model, default_confidence);
-  if (!table) return R::failure(table.diagnostics());
+  if (!log.take(table)) return log.failure<ProjectionPlan>();
   plan.references = std::move(table.value());
   io::ReferenceTable& ref = plan.references;
   for (auto [ids, confidence, flag] : {std::tuple{&q.fixed, io::Confidence::fixed, "--fixed"}, std::tuple{&q.noisy, io::Confidence::noisy, "--noisy"},
                                        std::tuple{&q.unmeasured, io::Confidence::unmeasured, "--unmeasured"}}) {
     for (const auto& id : *ids) {
       const auto r = model.reaction_index(id);
-      if (!r) return R::failure({error(flag, "'" + id + "' is not a reaction of model '" + model.id + "'")});
-      if (auto set = io::set_confidence(ref, model, *r, confidence, q.references); !set) return R::failure(set.diagnostics());
+      if (!r) return log.failure<ProjectionPlan>({error(flag, "'" + id + "' is not a reaction of model '" + model.id + "'")});
+      if (auto set = io::set_confidence(ref, model, *r, confidence, q.references); !log.take(set)) return log.failure<ProjectionPlan>();
     }
   }
-  if (!io::has_measured(ref)) return R::failure({error(q.references, "every reaction is unmeasured: there is nothing to project (mark rows fixed or noisy)")});
+  if (!io::has_measured(ref)) return log.failure<ProjectionPlan>({error(q.references, "every reaction is unmeasured: there is nothing to project (mark rows fixed or noisy)")});
   for (std::size_t j = 0; j < model.reactions.size(); ++j) {
     if (ref.confidence[j] == io::Confidence::fixed) plan.fixed.push_back(static_cast<Index>(j));
     if (ref.confidence[j] == io::Confidence::noisy) plan.noisy.push_back(static_cast<Index>(j));
@@ -76,30 +77,30 @@ Result<ProjectionPlan> plan_projection(const Model& model, const ProjectionReque
   else if (auto v = parse_projection_variant(q.variant))
     plan.variants = {*v};
   else
-    return R::failure({error("--variant", "'" + q.variant + "' is not full, fixed, partial, basic or all")});
+    return log.failure<ProjectionPlan>({error("--variant", "'" + q.variant + "' is not full, fixed, partial, basic or all")});
   if ((!q.save_projector.empty() || !q.projector.empty()) && plan.variants.size() != 1)
-    return R::failure({error("--variant", "a projector file holds one variant: choose one instead of 'all'")});
+    return log.failure<ProjectionPlan>({error("--variant", "a projector file holds one variant: choose one instead of 'all'")});
   if (!q.save_projector.empty() && !q.projector.empty())
-    return R::failure({error("--save-projector", "the projector given by --projector is already saved")});
+    return log.failure<ProjectionPlan>({error("--save-projector", "the projector given by --projector is already saved")});
   const Index n = static_cast<Index>(model.reactions.size());
   for (const auto& reaction : model.reactions) plan.reaction_ids.push_back(reaction.id);
   plan.stoichiometry = balanced_stoichiometry(model);
   if (!q.projector.empty()) {
     auto p = Projector::load(q.projector);
-    if (!p) return R::failure(p.diagnostics());
+    if (!log.take(p)) return log.failure<ProjectionPlan>();
     auto& l = p.value();
     if (l.reaction_ids != plan.reaction_ids)
-      return R::failure({error(q.projector, "this projector was built for model '" + l.model_id + "' with other reactions than model '" + model.id + "' (" +
+      return log.failure<ProjectionPlan>({error(q.projector, "this projector was built for model '" + l.model_id + "' with other reactions than model '" + model.id + "' (" +
                                                 std::to_string(l.reaction_ids.size()) + " vs " + std::to_string(plan.reaction_ids.size()) +
                                                 " reactions, or another order)")});
     if (l.variant != plan.variants[0])
-      return R::failure({error(q.projector, "this projector is the '" + std::string(to_string(l.variant)) + "' variant, not '" + q.variant + "'")});
+      return log.failure<ProjectionPlan>({error(q.projector, "this projector is the '" + std::string(to_string(l.variant)) + "' variant, not '" + q.variant + "'")});
     if (!same_sets(l.projector.sets(), variant_sets(plan.variants[0], plan.fixed, plan.noisy, n)))
-      return R::failure({error(q.projector, "the fixed and noisy reactions of " + q.references + " differ from those this projector was built for; build a new one")});
+      return log.failure<ProjectionPlan>({error(q.projector, "the fixed and noisy reactions of " + q.references + " differ from those this projector was built for; build a new one")});
     plan.rank = n - l.projector.kernel_dimension();
     plan.saved = std::move(l.projector);
   }
-  return R::success(std::move(plan));
+  return log.success<ProjectionPlan>(std::move(plan));
 }
 
 Result<bool> ProjectionPlan::compute_basis() {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/cbm/cbm_tables.hpp"
 #include "fluxion/cbm/expression.hpp"
 #include "fluxion/cbm/fba.hpp"
@@ -17,19 +18,21 @@ namespace fluxion::cbm {
 using Eigen::Index;
 
 Result<std::size_t> apply_bounds_table(Model& model, const std::string& path) {
-  if (path.empty()) return Result<std::size_t>::success(0);
+  DiagnosticLog log;
+  if (path.empty()) return log.success<std::size_t>(0);
   auto b = io::load_bounds_table(path, model);
-  if (!b) return Result<std::size_t>::failure(b.diagnostics());
+  if (!log.take(b)) return log.failure<std::size_t>();
   for (const auto& change : b.value()) {
     model.reactions[change.reaction].lower_bound = change.lower;
     model.reactions[change.reaction].upper_bound = change.upper;
   }
-  return Result<std::size_t>::success(b.value().size());
+  return log.success<std::size_t>(b.value().size());
 }
 
 Result<std::vector<std::string>> apply_knockouts(Model& model, const std::vector<std::string>& reactions, const std::vector<std::string>& genes) {
+  DiagnosticLog log;
   auto set = knockout_reactions(model, reactions, genes);
-  if (!set) return Result<std::vector<std::string>>::failure(set.diagnostics());
+  if (!log.take(set)) return log.failure<std::vector<std::string>>();
   std::vector<std::string> blocked;
   for (const auto* list : {&set.value().reactions, &set.value().by_genes})
     for (std::size_t r : *list) {
@@ -37,65 +40,67 @@ Result<std::vector<std::string>> apply_knockouts(Model& model, const std::vector
       model.reactions[r].upper_bound = 0.0;
       blocked.push_back(model.reactions[r].id);
     }
-  return Result<std::vector<std::string>>::success(blocked);
+  return log.success<std::vector<std::string>>(blocked);
 }
 
 Result<MomaReferences> moma_references(const Model& model, const std::string& path) {
+  DiagnosticLog log;
   MomaReferences out;
   if (!path.empty()) {
     auto t = io::load_reference_table(path, model);
-    if (!t) return Result<MomaReferences>::failure(t.diagnostics());
+    if (!log.take(t)) return log.failure<MomaReferences>();
     if (!io::has_measured(t.value()))
-      return Result<MomaReferences>::failure(
+      return log.failure<MomaReferences>(
           {Diagnostic{Severity::error, path, 0, 0, {}, "every reaction is unmeasured: MoMA has no reference to stay close to"}});
     out.samples = t.value().samples;
     for (Index s = 0; s < t.value().values.cols(); ++s) out.fluxes.push_back(t.value().values.col(s));
     for (std::size_t j = 0; j < model.reactions.size(); ++j)
       if (t.value().confidence[j] != io::Confidence::unmeasured) out.measured.push_back(static_cast<Index>(j));
     out.description = path;
-    return Result<MomaReferences>::success(out);
+    return log.success<MomaReferences>(out);
   }
   auto fba = FbaModel::create(model);
-  if (!fba) return Result<MomaReferences>::failure(fba.diagnostics());
+  if (!log.take(fba)) return log.failure<MomaReferences>();
   const auto p = fba.value().pfba();
   if (p.status != LpStatus::optimal)
-    return Result<MomaReferences>::failure(
+    return log.failure<MomaReferences>(
         {Diagnostic{Severity::error, model.id, 0, 0, {}, std::string("pFBA of the unperturbed model (the default reference) is ") + to_string(p.status)}});
   out.samples = {"reference"};
   out.fluxes = {p.fluxes};
   out.description = "pFBA of the unperturbed model";
-  return Result<MomaReferences>::success(out);
+  return log.success<MomaReferences>(out);
 }
 
 Result<ImatScores> imat_scores(const Model& model, const std::string& references_path, const std::string& expression_path) {
+  DiagnosticLog log;
   ImatScores out;
   if (references_path.empty() == expression_path.empty())
-    return Result<ImatScores>::failure({Diagnostic{Severity::error, "imat", 0, 0, {}, "give either --references or --expression"}});
+    return log.failure<ImatScores>({Diagnostic{Severity::error, "imat", 0, 0, {}, "give either --references or --expression"}});
   if (!references_path.empty()) {
     auto t = io::load_reference_table(references_path, model);
-    if (!t) return Result<ImatScores>::failure(t.diagnostics());
+    if (!log.take(t)) return log.failure<ImatScores>();
     if (!io::has_measured(t.value()))
-      return Result<ImatScores>::failure({Diagnostic{Severity::error, references_path, 0, 0, {}, "every reaction is unmeasured: iMAT has no scores"}});
+      return log.failure<ImatScores>({Diagnostic{Severity::error, references_path, 0, 0, {}, "every reaction is unmeasured: iMAT has no scores"}});
     out.samples = t.value().samples;
     out.scores = t.value().values;
     for (std::size_t j = 0; j < model.reactions.size(); ++j)
       if (t.value().confidence[j] == io::Confidence::unmeasured) out.scores.row(static_cast<Index>(j)).setConstant(NAN);
     out.source = references_path;
-    return Result<ImatScores>::success(out);
+    return log.success<ImatScores>(out);
   }
   auto e = io::load_expression_table(expression_path);
-  if (!e) return Result<ImatScores>::failure(e.diagnostics());
+  if (!log.take(e)) return log.failure<ImatScores>();
   auto a = reaction_activity(model, e.value().genes, e.value().values);
-  if (!a) return Result<ImatScores>::failure(a.diagnostics());
+  if (!log.take(a)) return log.failure<ImatScores>();
   if (a.value().reactions_scored == 0)
-    return Result<ImatScores>::failure({Diagnostic{Severity::error, expression_path, 0, 0, {},
+    return log.failure<ImatScores>({Diagnostic{Severity::error, expression_path, 0, 0, {},
                                                    "no reaction could be scored: none of the model's GPR genes is in the expression table"}});
   out.samples = e.value().samples;
   out.scores = a.value().activity;
   out.source = expression_path;
   out.genes_found = "expression: " + std::to_string(a.value().model_genes_found) + " of the model's " + std::to_string(a.value().model_genes) +
                     " genes found; " + std::to_string(a.value().reactions_scored) + " reactions scored";
-  return Result<ImatScores>::success(out);
+  return log.success<ImatScores>(out);
 }
 
 std::vector<std::pair<std::string, std::string>> SampleRuns::files() const { return {{"fluxes.tsv", fluxes_tsv}, {"summary.tsv", summary_tsv}}; }
@@ -221,14 +226,14 @@ std::string rule_names(const ExpressionOptions& e) {
 }  // namespace
 
 Result<MomaRun> run_moma(Model m, const MomaRequest& q) {
-  using R = Result<MomaRun>;
-  if (auto b = apply_bounds_table(m, q.perturbation.bounds); !b) return R::failure(b.diagnostics());
+  DiagnosticLog log;
+  if (auto b = apply_bounds_table(m, q.perturbation.bounds); !log.take(b)) return log.failure<MomaRun>();
   auto refs = moma_references(m, q.references);
-  if (!refs) return R::failure(refs.diagnostics());
+  if (!log.take(refs)) return log.failure<MomaRun>();
   auto blocked = apply_knockouts(m, q.perturbation.reactions, q.perturbation.genes);
-  if (!blocked) return R::failure(blocked.diagnostics());
+  if (!log.take(blocked)) return log.failure<MomaRun>();
   auto moma = Moma::create(m);
-  if (!moma) return R::failure(moma.diagnostics());
+  if (!log.take(moma)) return log.failure<MomaRun>();
   MomaRun run;
   run.runs = moma_samples(m, moma.value(), refs.value(), q.options);
   run.blocked = blocked.value();
@@ -241,19 +246,19 @@ Result<MomaRun> run_moma(Model m, const MomaRequest& q) {
   run.summary = std::string(q.options.linear ? "linear" : "quadratic") + " MoMA: " + std::to_string(run.runs.samples) + " samples, " +
                 std::to_string(run.blocked.size()) + " blocked reactions, " + std::to_string(run.runs.not_optimal) + " not optimal, " +
                 short_number(run.runs.seconds) + " s\n";
-  return R::success(std::move(run));
+  return log.success<MomaRun>(std::move(run));
 }
 
 Result<ImatRun> run_imat(Model m, const ImatRequest& q, const ProgressHook& progress) {
-  using R = Result<ImatRun>;
+  DiagnosticLog log;
   if (q.references.empty() == q.expression.empty())
-    return R::failure({Diagnostic{Severity::error, "imat", 0, 0, {}, "give either --references or --expression"}});
-  if (auto problems = q.options.validate(); !problems.empty()) return R::failure(problems);  // --lower above --upper
-  if (auto b = apply_bounds_table(m, q.perturbation.bounds); !b) return R::failure(b.diagnostics());
+    return log.failure<ImatRun>({Diagnostic{Severity::error, "imat", 0, 0, {}, "give either --references or --expression"}});
+  if (auto problems = q.options.validate(); !problems.empty()) return log.failure<ImatRun>(problems);  // --lower above --upper
+  if (auto b = apply_bounds_table(m, q.perturbation.bounds); !log.take(b)) return log.failure<ImatRun>();
   auto scores = imat_scores(m, q.references, q.expression);
-  if (!scores) return R::failure(scores.diagnostics());
+  if (!log.take(scores)) return log.failure<ImatRun>();
   auto blocked = apply_knockouts(m, q.perturbation.reactions, q.perturbation.genes);
-  if (!blocked) return R::failure(blocked.diagnostics());
+  if (!log.take(blocked)) return log.failure<ImatRun>();
   ImatRun run;
   run.genes_found = scores.value().genes_found;
   run.input_role = q.references.empty() ? "expression" : "references";
@@ -266,7 +271,7 @@ Result<ImatRun> run_imat(Model m, const ImatRequest& q, const ProgressHook& prog
                   {"time_limit_s", flux_text(q.options.time_limit)}};
   run.summary = "iMAT: " + std::to_string(run.runs.samples) + " samples, " + std::to_string(run.runs.not_optimal) + " not proven optimal, " +
                 short_number(run.runs.seconds) + " s\n";
-  return R::success(std::move(run));
+  return log.success<ImatRun>(std::move(run));
 }
 
 std::vector<std::pair<std::string, std::string>> ExpressionRun::files() const {
@@ -274,14 +279,14 @@ std::vector<std::pair<std::string, std::string>> ExpressionRun::files() const {
 }
 
 Result<ExpressionRun> run_expression(Model m, const ExpressionRequest& q, const std::string& model_source) {
-  using R = Result<ExpressionRun>;
-  if (auto b = apply_bounds_table(m, q.set_bounds); !b) return R::failure(b.diagnostics());
+  DiagnosticLog log;
+  if (auto b = apply_bounds_table(m, q.set_bounds); !log.take(b)) return log.failure<ExpressionRun>();
   auto e = io::load_expression_table(q.expression);
-  if (!e) return R::failure(e.diagnostics());
+  if (!log.take(e)) return log.failure<ExpressionRun>();
   ExpressionOptions options = q.options;
   options.quantile_normalise = !q.no_quantile;
   auto a = reaction_activity(m, e.value().genes, e.value().values, options);
-  if (!a) return R::failure(a.diagnostics());
+  if (!log.take(a)) return log.failure<ExpressionRun>();
   ExpressionRun run;
   run.activity = std::move(a.value());
   const auto ranges = flux_ranges(m, q.bounds == "fva", q.fraction, q.threads, q.loopless, model_source);
@@ -301,7 +306,7 @@ Result<ExpressionRun> run_expression(Model m, const ExpressionRequest& q, const 
                 act.genes_in_data, act.genes_kept, act.model_genes_found, act.model_genes, act.reactions_scored, run.tables.reactions_with_reference,
                 ranges.description.c_str());
   run.summary = line;
-  return R::success(std::move(run));
+  return log.success<ExpressionRun>(std::move(run));
 }
 
 }  // namespace fluxion::cbm

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/io/run_info.hpp"
 
 namespace fluxion::dynamics {
@@ -189,13 +190,13 @@ Result<std::vector<std::string>> SeriesFluxRun::write(const std::string& directo
 
 Result<SeriesFluxRun> run_series_flux(const TimeSeries& x, const io::ScfeaNetwork& network, const SeriesFluxOptions& options,
                                       const std::function<void(std::size_t)>& on_configuration) {
-  using R = Result<SeriesFluxRun>;
+  DiagnosticLog log;
   SeriesFluxRun run;
   const auto so = options.scfea();
   const auto& k = options.knockouts;
   if (k.sets == 0) {
     auto fs = estimate_flux_series(x, network, so);
-    if (!fs) return R::failure(fs.diagnostics());
+    if (!log.take(fs)) return log.failure<SeriesFluxRun>();
     char line[256];
     std::snprintf(line, sizeof line, "%zu cells over %zu days: %zu module fluxes, %zu balances (scFEA on %s, one fit over all days, loss %.4g)\n", x.n_cells(),
                   x.days.size(), fs.value().flux.n_features(), fs.value().balance.n_features(), fs.value().normalisation.c_str(), fs.value().final_loss);
@@ -204,9 +205,9 @@ Result<SeriesFluxRun> run_series_flux(const TimeSeries& x, const io::ScfeaNetwor
     run.series.push_back({"balance", std::move(fs.value().balance)});
   } else {
     auto sets = draw_knockouts(x, k);
-    if (!sets) return R::failure(sets.diagnostics());
+    if (!log.take(sets)) return log.failure<SeriesFluxRun>();
     auto ko = knockout_series(x, network, sets.value(), so, on_configuration);
-    if (!ko) return R::failure(ko.diagnostics());
+    if (!log.take(ko)) return log.failure<SeriesFluxRun>();
     std::string table = "configuration,genes_knocked_out\n";
     for (const auto& s : sets.value()) {
       table += s.name + ',';
@@ -230,7 +231,7 @@ Result<SeriesFluxRun> run_series_flux(const TimeSeries& x, const io::ScfeaNetwor
   if (k.sets > 0)
     run.settings.emplace_back("knockouts", "SNODEP Algorithm 1: " + std::to_string(k.sets) + " sets of 1…" + std::to_string(k.max_size) + " of the top " +
                                                std::to_string(k.top_genes) + " genes, seed " + std::to_string(k.seed));
-  return R::success(std::move(run));
+  return log.success<SeriesFluxRun>(std::move(run));
 }
 
 }  // namespace fluxion::dynamics

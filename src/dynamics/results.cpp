@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/io/svg_plot.hpp"
 
 namespace fluxion::dynamics {
@@ -113,24 +114,24 @@ NamedFiles truth_files(const SyntheticData& s) {
 }
 
 Result<TrainingInput> load_training_input(const std::string& data, const std::string& configurations) {
-  using R = Result<TrainingInput>;
+  DiagnosticLog log;
   TrainingInput in;
   if (data.empty() == configurations.empty())
-    return R::failure({Diagnostic{Severity::error, "dynamics train", 0, 0, {}, "give either the per-day tables or the configurations"}});
+    return log.failure<TrainingInput>({Diagnostic{Severity::error, "dynamics train", 0, 0, {}, "give either the per-day tables or the configurations"}});
   if (!data.empty()) {
     auto s = load_time_series(data);
-    if (!s) return R::failure(s.diagnostics());
+    if (!log.take(s)) return log.failure<TrainingInput>();
     in.configurations.push_back({"data", std::move(s).value()});
     in.inputs.emplace_back("data", data);
   } else {
     auto c = load_configurations(configurations);
-    if (!c) return R::failure(c.diagnostics());
+    if (!log.take(c)) return log.failure<TrainingInput>();
     in.configurations = std::move(c).value();
     in.inputs.emplace_back("configurations", configurations);
   }
   for (const auto& c : in.configurations)
     for (const auto& f : c.series.sources) in.inputs.emplace_back("day", f);
-  return R::success(std::move(in));
+  return log.success<TrainingInput>(std::move(in));
 }
 
 std::string training_report(const NeuralProcessResult& r, const NeuralProcessOptions& options) {

@@ -1,6 +1,7 @@
 // The inputs of a simulation (io/simulation_inputs.hpp).
 #include "fluxion/io/simulation_inputs.hpp"
 
+#include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/model_io.hpp"
@@ -50,62 +51,57 @@ namespace {
 
 Diagnostic error(const std::string& where, const std::string& what) { return Diagnostic{Severity::error, where, 0, 0, {}, what}; }
 
-void append(std::vector<Diagnostic>& to, const std::vector<Diagnostic>& from) { to.insert(to.end(), from.begin(), from.end()); }
-
 }  // namespace
 
 Result<SimulationInputs> load_simulation_inputs(const SimulationInputFiles& f) {
-  using R = Result<SimulationInputs>;
+  DiagnosticLog log;
   SimulationInputs in;
   auto model = load_model(f.model);
-  if (!model) return R::failure(model.diagnostics());
-  append(in.warnings, model.diagnostics());
+  if (!log.take(model)) return log.failure<SimulationInputs>();
   in.model = std::move(model.value());
   if (!f.mfapy_status.empty()) {  // its pseudo reactions draw nothing from their substrates' pools, as in fit
     auto model_text = read_text_file(f.model);
     if (!model_text || format_from_path(f.model, model_text.value()) != ModelFormat::mfapy)
-      return R::failure({error(f.model, "--mfapy-status needs the model as an mfapy model file (.txt)")});
+      return log.failure<SimulationInputs>({error(f.model, "--mfapy-status needs the model as an mfapy model file (.txt)")});
     auto status = read_text_file(f.mfapy_status);
-    if (!status) return R::failure(status.diagnostics());
+    if (!log.take(status)) return log.failure<SimulationInputs>();
     auto rows = read_mfapy_status(status.value(), f.mfapy_status);
-    if (!rows) return R::failure(rows.diagnostics());
-    append(in.warnings, rows.diagnostics());
-    if (auto pseudo = apply_mfapy_pseudo(rows.value(), f.mfapy_status, in.model); !pseudo) return R::failure(pseudo.diagnostics());
+    if (!log.take(rows)) return log.failure<SimulationInputs>();
+    if (auto pseudo = apply_mfapy_pseudo(rows.value(), f.mfapy_status, in.model); !log.take(pseudo)) return log.failure<SimulationInputs>();
   }
   auto space = FluxSpace::build(in.model);
-  if (!space) return R::failure(space.diagnostics());
+  if (!log.take(space)) return log.failure<SimulationInputs>();
   in.space = std::move(space.value());
   in.tracer_source = f.experiments.empty() ? f.model : f.experiments;
   if (f.experiments.empty() && !has_builtin_tracer_table(f.model))
-    return R::failure({error(f.model, "no built-in tracer experiments for this model; give --experiments")});
+    return log.failure<SimulationInputs>({error(f.model, "no built-in tracer experiments for this model; give --experiments")});
   auto table = load_tracer_table(in.tracer_source);
-  if (!table) return R::failure(table.diagnostics());
+  if (!log.take(table)) return log.failure<SimulationInputs>();
   in.experiments = table.value().experiments;
   auto problems = isotope::validate_experiments(in.model, in.experiments, in.tracer_source, table.value().lines);
   for (const auto& p : problems)
-    if (p.severity == Severity::error) return R::failure(problems);
-  append(in.warnings, problems);
+    if (p.severity == Severity::error) return log.failure<SimulationInputs>(problems);
+  log.add(problems);
   auto fluxes = load_flux_table(f.fluxes, in.model, *in.space);
-  if (!fluxes) return R::failure(fluxes.diagnostics());
-  append(in.warnings, fluxes.diagnostics());
+  if (!log.take(fluxes)) return log.failure<SimulationInputs>();
   in.fluxes = std::move(fluxes.value());
   auto labelling = isotope::natural_abundance_labelling(in.model, f.natural);
-  if (!labelling) return R::failure(labelling.diagnostics());
+  if (!log.take(labelling)) return log.failure<SimulationInputs>();
   in.labelling = labelling.value();
   auto elements = isotope::traced_element_list(f.elements, in.experiments);  // as asked, or those the experiments label
-  if (!elements) return R::failure(elements.diagnostics());
+  if (!log.take(elements)) return log.failure<SimulationInputs>();
   in.request.elements = elements.value();
   in.request.measured = split_outside_brackets(f.measured);
   in.request.sensitivities = f.sensitivities;
   if (!f.fragment_formulas.empty()) {
     auto ff = load_fragment_formulas(f.fragment_formulas);
-    if (!ff) return R::failure(ff.diagnostics());
+    if (!log.take(ff)) return log.failure<SimulationInputs>();
     in.formulas = ff.value();
     for (const auto& [fragment, formula] : in.formulas) in.request.fragment_formulas[fragment] = formula.formula;
     in.request.formulas_source = f.fragment_formulas;
     in.formulas_source = f.fragment_formulas;
   }
-  return R::success(std::move(in));
+  return log.success<SimulationInputs>(std::move(in));
 }
 
 std::vector<Diagnostic> SimulationInputs::unused_formulas(const isotope::SimulatedMids& sim) const {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/io/text_file.hpp"
 
 namespace fluxion::learn {
@@ -227,15 +228,15 @@ std::vector<std::string> PackageTraining::report(const std::string& package_path
 }
 
 Result<PackageTraining> train_package(const TrainingData& training, const TrainOptions& options, const PackageTrainOptions& o) {
-  using R = Result<PackageTraining>;
+  DiagnosticLog log;
   using Clock = std::chrono::steady_clock;
   const sampling::DatasetContents& d = training.contents;
   TrainingHistory history;
   auto trained = FluxPredictor::train(d, options, history);
-  if (!trained) return R::failure(trained.diagnostics());
+  if (!log.take(trained)) return log.failure<PackageTraining>();
   PackageTraining run(std::move(trained.value()));
   run.history = std::move(history);
-  if (run.paused()) return R::success(std::move(run));
+  if (run.paused()) return log.success<PackageTraining>(std::move(run));
   FluxPredictor& p = run.predictor;
   for (const auto& c : options.fine_tune_columns) {
     if (!run.fine_tuned.empty()) run.fine_tuned += ", ";
@@ -265,7 +266,7 @@ Result<PackageTraining> train_package(const TrainingData& training, const TrainO
     po.threads = o.threads;
     po.progress = options.progress;
     auto pcnn = PcnnImputer::train(d, layout, geometry, po, run.pcnn);
-    if (!pcnn) return R::failure(pcnn.diagnostics());
+    if (!log.take(pcnn)) return log.failure<PackageTraining>();
     p.set_pcnn(std::move(pcnn.value()));
     run.pcnn_seconds = run.pcnn.seconds;
   }
@@ -282,13 +283,13 @@ Result<PackageTraining> train_package(const TrainingData& training, const TrainO
   if (!computed) {
     std::vector<Diagnostic> problems;
     for (const auto& problem : computed.diagnostics()) problems.push_back(Diagnostic{Severity::error, training.file, 0, 0, {}, "error tables: " + problem.message});
-    return R::failure(problems);
+    return log.failure<PackageTraining>(problems);
   }
   run.table_seconds = std::chrono::duration<double>(Clock::now() - te0).count();
   run.tables = std::move(computed.value());
   p.manifest()["error_tables"] = run.tables->to_json();
   run.test = p.test_errors(d);
-  return R::success(std::move(run));
+  return log.success<PackageTraining>(std::move(run));
 }
 
 }  // namespace fluxion::learn

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/isotope/traced_elements.hpp"
 
@@ -34,23 +35,23 @@ std::string FitPlan::description() const {
 }
 
 Result<FitPlan> plan_fit(const FitInputs& inputs, const FitOptions& fit_options, const FitRunOptions& run) {
-  using R = Result<FitPlan>;
+  DiagnosticLog log;
   const Model& model = inputs.model;
   const FluxSpace& space = *inputs.space;
   FitOptions options = fit_options;
   auto labelling = isotope::natural_abundance_labelling(model, run.natural);
-  if (!labelling) return R::failure(labelling.diagnostics());
+  if (!log.take(labelling)) return log.failure<FitPlan>();
   options.natural_abundance = labelling.value().natural_abundance;
   auto problem = FitProblem::create(model, space, *inputs.polytope, inputs.experiments, inputs.mids, inputs.measured, options);
-  if (!problem) return R::failure(problem.diagnostics());
+  if (!log.take(problem)) return log.failure<FitPlan>();
   std::vector<Eigen::VectorXd> extra;
   for (const auto& path : run.starts_from) {
     auto v = io::load_flux_table(path, model, space);
-    if (!v) return R::failure(v.diagnostics());
+    if (!log.take(v)) return log.failure<FitPlan>();
     extra.push_back(space.full_to_free(v.value()));
   }
   auto targets = flux_targets(space, run.profile);
-  if (!targets) return R::failure(targets.diagnostics());
+  if (!log.take(targets)) return log.failure<FitPlan>();
   FitPlan plan{std::move(problem.value()), options, std::move(extra), std::move(targets.value()), run.monte_carlo, {}};
   if (plan.problem.n_fitted() == 0) {
     // nothing to optimise: the fit evaluates the one flux vector the constraints leave
@@ -61,11 +62,11 @@ Result<FitPlan> plan_fit(const FitInputs& inputs, const FitOptions& fit_options,
     plan.monte_carlo = 0;
     plan.options.starts = plan.extra_starts.empty() ? 1 : 0;
   }
-  return R::success(std::move(plan));
+  return log.success<FitPlan>(std::move(plan));
 }
 
 Result<FitReport> run_fit(const FitPlan& plan, const std::string& model_id, const PhaseProgress& progress) {
-  using R = Result<FitReport>;
+  DiagnosticLog log;
   using Clock = std::chrono::steady_clock;
   auto hook = [&progress](const std::string& phase, long total, const std::string& unit) {
     return progress ? progress(phase, total, unit) : ProgressHook{};
@@ -74,24 +75,24 @@ Result<FitReport> run_fit(const FitPlan& plan, const std::string& model_id, cons
   report.model_id = model_id;
   {
     auto fitted = plan.problem.fit(plan.options, plan.extra_starts, hook("fit", plan.starts(), "starts"));
-    if (!fitted) return R::failure(fitted.diagnostics());
+    if (!log.take(fitted)) return log.failure<FitReport>();
     report.fit = std::move(fitted).value();
   }
   if (!plan.targets.empty()) {
     const auto p0 = Clock::now();
     auto profiled = plan.problem.profile(report.fit, plan.targets, 0.95, plan.options, hook("profile", static_cast<long>(plan.targets.size()), "fluxes"));
-    if (!profiled) return R::failure(profiled.diagnostics());
+    if (!log.take(profiled)) return log.failure<FitReport>();
     report.profile = std::move(profiled).value();
     report.profile_seconds = std::chrono::duration<double>(Clock::now() - p0).count();
   }
   if (plan.monte_carlo > 0) {
     const auto m0 = Clock::now();
     auto mc = plan.problem.monte_carlo(report.fit, plan.monte_carlo, plan.options, hook("monte carlo", plan.monte_carlo, "data sets"));
-    if (!mc) return R::failure(mc.diagnostics());
+    if (!log.take(mc)) return log.failure<FitReport>();
     report.monte_carlo = std::move(mc).value();
     report.monte_carlo_seconds = std::chrono::duration<double>(Clock::now() - m0).count();
   }
-  return R::success(std::move(report));
+  return log.success<FitReport>(std::move(report));
 }
 
 std::vector<std::pair<std::string, std::string>> fit_settings(const FitPlan& plan, const FitInputFiles& files, const FitRunOptions& run) {

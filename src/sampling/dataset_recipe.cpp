@@ -1,6 +1,7 @@
 // The inputs of a dataset run (sampling/dataset_recipe.hpp).
 #include "fluxion/sampling/dataset_recipe.hpp"
 
+#include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/tracer_table.hpp"
@@ -39,35 +40,35 @@ const OptionTable<DatasetRecipe>& DatasetRecipe::table() {
 }
 
 Result<DatasetInputs> load_dataset_inputs(const DatasetRecipe& r) {
-  using R = Result<DatasetInputs>;
+  DiagnosticLog log;
   DatasetInputs in;
   auto model = io::load_model(r.model);
-  if (!model) return R::failure(model.diagnostics());
+  if (!log.take(model)) return log.failure<DatasetInputs>();
   in.model = std::make_unique<Model>(std::move(model.value()));
   auto space = FluxSpace::build(*in.model);
-  if (!space) return R::failure(space.diagnostics());
+  if (!log.take(space)) return log.failure<DatasetInputs>();
   in.space = std::make_unique<FluxSpace>(std::move(space.value()));
   if (r.experiments.empty() && !io::has_builtin_tracer_table(r.model))
-    return R::failure({Diagnostic{Severity::error, r.model, 0, 0, {}, "no built-in tracer experiments for this model; give --experiments"}});
+    return log.failure<DatasetInputs>({Diagnostic{Severity::error, r.model, 0, 0, {}, "no built-in tracer experiments for this model; give --experiments"}});
   in.tracer_source = r.experiments.empty() ? r.model : r.experiments;
   auto table = io::load_tracer_table(in.tracer_source);
-  if (!table) return R::failure(table.diagnostics());
+  if (!log.take(table)) return log.failure<DatasetInputs>();
   const auto& experiments = table.value().experiments;
   auto problems = isotope::validate_experiments(*in.model, experiments, in.tracer_source, table.value().lines);
   for (const auto& p : problems)
-    if (p.severity == Severity::error) return R::failure(problems);
-  in.warnings = std::move(problems);
+    if (p.severity == Severity::error) return log.failure<DatasetInputs>(problems);
+  log.add(problems);
   auto labelling = isotope::natural_abundance_labelling(*in.model, r.natural);
-  if (!labelling) return R::failure(labelling.diagnostics());
+  if (!log.take(labelling)) return log.failure<DatasetInputs>();
   auto elements = isotope::traced_element_list(r.elements, experiments);
-  if (!elements) return R::failure(elements.diagnostics());
+  if (!log.take(elements)) return log.failure<DatasetInputs>();
   std::vector<isotope::TracedElementSpec> specs;
   for (Element el : elements.value()) {
     specs.push_back({el, r.measured});
     in.provenance.elements.emplace_back(element_symbol(el));
   }
   auto built = isotope::build_traced_elements(*in.model, *in.space, specs, experiments, labelling.value());
-  if (!built) return R::failure(built.diagnostics());
+  if (!log.take(built)) return log.failure<DatasetInputs>();
   in.traced = std::move(built.value());
   for (const auto& ex : experiments) in.experiment_ids.push_back(ex.id);
   auto canonical = io::write_reaction_tsv(*in.model);
@@ -75,7 +76,7 @@ Result<DatasetInputs> load_dataset_inputs(const DatasetRecipe& r) {
   in.provenance.experiments_source = in.tracer_source;
   in.provenance.experiments_table = io::write_tracer_table(experiments);
   in.provenance.natural_abundance = isotope::natural_abundance_text(r.natural);
-  return R::success(std::move(in));
+  return log.success<DatasetInputs>(std::move(in));
 }
 
 DatasetOptions dataset_options(const DatasetRecipe& r, const DatasetInputs& inputs, const SamplerSettings& sampler) {

@@ -49,7 +49,6 @@ struct SimulationInputs {
   isotope::SimulationRequest request;
   std::map<std::string, FragmentFormula> formulas;
   std::string formulas_source;
-  std::vector<Diagnostic> warnings;  // of the model, the experiments, the fluxes and the status sheet
 
   // A formula for a fragment the simulation did not produce would silently correct nothing:
   // an error per such formula, at its line.
@@ -58,7 +57,8 @@ struct SimulationInputs {
   std::vector<std::pair<std::string, std::string>> settings(const SimulationInputFiles& files) const;
 };
 
-// Errors name the file, line and column, or the option.
+// Errors name the file, line and column, or the option; the warnings of every file read
+// come with the result.
 Result<SimulationInputs> load_simulation_inputs(const SimulationInputFiles& files);
 
 // A comma-separated list whose items may hold commas inside brackets: fragment specs such as

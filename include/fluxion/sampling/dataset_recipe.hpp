@@ -46,10 +46,10 @@ struct DatasetInputs {
   std::vector<std::string> experiment_ids;
   std::string tracer_source;      // the tracer table read: a file, or the model's name
   DatasetProvenance provenance;   // all but the sampler's part
-  std::vector<Diagnostic> warnings;  // the experiments' checks that are not errors
 };
 // Errors: the model, the tracer table or the experiments are wrong, a built-in model has no
-// experiments and none are given, an element or a measured metabolite is unknown.
+// experiments and none are given, an element or a measured metabolite is unknown. The
+// warnings of every step come with the result.
 Result<DatasetInputs> load_dataset_inputs(const DatasetRecipe& recipe);
 
 // The generator's options: the recipe's, the sampler's seed, and the provenance with the

@@ -1,0 +1,55 @@
+// `fluxion scflux` as calls: the inputs read from what the command takes (an expression
+// matrix, a network from files, a directory or a model, cell groups), then scFEA with the
+// files, run_info settings and summary every front end shares.
+//
+//   scflux::ScfluxRequest q;
+//   q.expression = "cells.h5ad";
+//   q.model = "e_coli_core.xml";
+//   auto in = scflux::load_scflux_inputs(q);
+//   auto run = scflux::run_scflux(in.value(), q, scflux::ScfeaOptions{});
+//   io::write_output_files("out", run.value().files);
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
+#include "fluxion/io/cell_matrix.hpp"
+#include "fluxion/scflux/results.hpp"
+#include "fluxion/scflux/scfea.hpp"
+
+namespace fluxion::scflux {
+
+struct ScfluxRequest {
+  std::string expression;  // genes × samples table, 10x directory or .h5, AnnData .h5ad
+  bool genes_as_columns = false;
+  std::string layer, gene_column, gene_map;  // io::CellMatrixOptions
+  // the network: a directory, a model to derive it from, or its files
+  std::string network, model;
+  std::size_t max_degree = 40;
+  std::vector<std::string> currency;
+  std::string module_genes, stoichiometry, compound_names, module_info;
+  std::string groups;  // cell, group labels
+  std::string orientation = "modules-by-samples";  // of flux.csv and balance.csv; or samples-by-modules
+  static const OptionTable<ScfluxRequest>& table();
+};
+
+struct ScfluxInputs {
+  LoadedNetwork network;
+  io::CellMatrix cells;
+  std::vector<std::string> labels;  // per cell, with groups
+};
+Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& request);
+
+struct ScfluxRun {
+  ScfeaResult result;
+  std::vector<std::pair<std::string, std::string>> files;     // flux.csv, balance.csv, … and the group tables
+  std::vector<std::pair<std::string, std::string>> settings;  // for run_info.json
+  std::string summary;                                        // what the command prints
+};
+// `options.progress` is called as in run_scfea.
+Result<ScfluxRun> run_scflux(const ScfluxInputs& inputs, const ScfluxRequest& request, const ScfeaOptions& options);
+
+}  // namespace fluxion::scflux
