@@ -3,72 +3,15 @@
 
 #include <algorithm>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model_summary.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
+#include "fluxion/isotope/tracer_report.hpp"
 
 namespace fluxion::cli {
-
-namespace {
-
-std::string join(const std::vector<std::string>& v, const char* sep = ",") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
-void print_summary_tsv(const ModelSummary& s, const std::string& source) {
-  std::cout << "key\tvalue\n";
-  std::cout << "model\t" << s.id << "\n";
-  std::cout << "source\t" << source << "\n";
-  std::cout << "n_metabolites\t" << s.n_metabolites << "\n";
-  std::cout << "n_balanced\t" << s.n_balanced << "\n";
-  std::cout << "n_reactions\t" << s.n_reactions << "\n";
-  std::cout << "n_genes\t" << s.n_genes << "\n";
-  std::cout << "rank\t" << s.rank << "\n";
-  std::cout << "n_free\t" << s.n_free << "\n";
-  std::cout << "n_exchange\t" << s.n_exchange << "\n";
-  std::cout << "degrees_of_freedom\t" << s.degrees_of_freedom << "\n";
-  std::cout << "null_space_method\t" << s.null_space_method << "\n";
-  std::cout << "free_net\t" << join(s.free_net) << "\n";
-  std::cout << "exchange\t" << join(s.exchange) << "\n";
-  std::cout << "boundary_metabolites\t" << join(s.boundary_metabolites) << "\n";
-  std::cout << "measured\t" << join(s.measured) << "\n";
-  for (const auto& [e, n] : s.atom_mapped_reactions) std::cout << "atom_mapped_reactions_" << e << "\t" << n << "\n";
-  std::cout << "objective\t" << join(s.objective, " + ") << "\n";
-  std::cout << "relations\t" << join(s.relations, "; ") << "\n";
-}
-
-void print_summary_json(const ModelSummary& s, const std::string& source) {
-  nlohmann::json j = {{"model", s.id},
-                      {"name", s.name},
-                      {"source", source},
-                      {"n_metabolites", s.n_metabolites},
-                      {"n_balanced", s.n_balanced},
-                      {"n_reactions", s.n_reactions},
-                      {"n_genes", s.n_genes},
-                      {"rank", s.rank},
-                      {"n_free", s.n_free},
-                      {"n_exchange", s.n_exchange},
-                      {"degrees_of_freedom", s.degrees_of_freedom},
-                      {"null_space_method", s.null_space_method},
-                      {"free_net", s.free_net},
-                      {"exchange", s.exchange},
-                      {"boundary_metabolites", s.boundary_metabolites},
-                      {"measured", s.measured},
-                      {"objective", s.objective},
-                      {"relations", s.relations}};
-  nlohmann::json mapped = nlohmann::json::object();
-  for (const auto& [e, n] : s.atom_mapped_reactions) mapped[e] = n;
-  j["atom_mapped_reactions"] = mapped;
-  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-}
-
-}  // namespace
 
 void add_model_commands(CLI::App& app, Context& ctx) {
   auto* model = app.add_subcommand("model", "Inspect, list and convert metabolic models");
@@ -105,8 +48,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
     auto space = FluxSpace::build(loaded.value(), fo);
     if (!accept(space, ctx)) return;
     const auto summary = summarize(loaded.value(), space.value());
-    if (info_opts.format == "json") print_summary_json(summary, info_opts.input);
-    else print_summary_tsv(summary, info_opts.input);
+    std::cout << (info_opts.format == "json" ? summary.json(info_opts.input) : summary.tsv(info_opts.input));
   });
 
   // model convert
@@ -151,22 +93,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
         ctx.exit_code = kExitInput;
         return;
       }
-    std::cout << "experiment\tsubstrate\tlabel\tfraction\tpurity\theavy_atoms\n";
-    for (const auto& ex : table.value().experiments)
-      for (const auto& c : ex.components) {
-        const Metabolite& sub = m.metabolites[*m.metabolite_index(c.substrate)];
-        std::string atoms;
-        for (Element e : kElements) {
-          const int n = sub.atoms[static_cast<std::size_t>(e)];
-          if (n == 0) continue;
-          const auto heavy = c.label.bits(e, n);
-          std::string bits;
-          for (auto b : heavy.value()) bits += b ? '1' : '0';
-          atoms += (atoms.empty() ? "" : " ") + std::string(element_symbol(e)) + ":" + bits;
-        }
-        std::cout << ex.id << '\t' << c.substrate << '\t' << format_label(c.label) << '\t' << c.fraction << '\t'
-                  << c.purity << '\t' << atoms << '\n';
-      }
+    std::cout << isotope::labelled_atoms_tsv(m, table.value().experiments);
   });
 
   // model list

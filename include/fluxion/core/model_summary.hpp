@@ -29,6 +29,11 @@ struct ModelSummary {
   std::vector<std::pair<std::string, std::size_t>> atom_mapped_reactions;  // element -> count
   std::vector<std::string> objective;  // "coefficient reaction" terms
   std::vector<std::string> relations;  // linear constraints between fluxes (FluxML), as written
+
+  // `fluxion model info`'s output: key<TAB>value lines, or a JSON object; `source` is the
+  // file or built-in name the model came from.
+  std::string tsv(const std::string& source) const;
+  std::string json(const std::string& source) const;
 };
 
 ModelSummary summarize(const Model& model, const FluxSpace& space);
