@@ -8,7 +8,7 @@
 #include "learned_commands.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/learn/keras_import.hpp"
-#include "predictor_packages.hpp"
+#include "fluxion/learn/predictor_package.hpp"
 
 namespace fluxion::cli {
 

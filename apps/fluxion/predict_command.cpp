@@ -21,7 +21,7 @@
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/emu.hpp"
-#include "predictor_packages.hpp"
+#include "fluxion/learn/predictor_package.hpp"
 #include "sampler_options.hpp"
 
 namespace fluxion::cli {
@@ -29,7 +29,7 @@ namespace fluxion::cli {
 namespace {
 
 struct PredictCli {
-  PackageArgs package;
+  learn::PackageRef package;
   std::string mids, output, knn_reference, format = "summary";
   learn::PredictOptions options;  // the library's: its defaults are the command's
 };
@@ -53,34 +53,22 @@ const OptionTable<PredictCli>& predict_cli_table() {
   }();
   return t;
 }
-
-
-
-// value ± se, aligned for the readable summary
-std::string plus_minus(double v, double se) {
-  char buf[64];
-  if (!std::isfinite(v)) return "NA";
-  if (std::isfinite(se)) std::snprintf(buf, sizeof buf, "%10.4g ± %-9.3g", v, se);
-  else std::snprintf(buf, sizeof buf, "%10.4g", v);
-  return buf;
-}
-
 }  // namespace
 
 void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static PredictCli o;
   auto* cmd = app.add_subcommand("predict", learned_description("predict"));
-  bind_options(cmd, PackageArgs::table(), o.package, ctx);
+  bind_options(cmd, learn::PackageRef::table(), o.package, ctx);
   bind_options(cmd, predict_cli_table(), o, ctx);
   bind_options(cmd, learn::PredictOptions::table(), o.options, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
-    auto package = open_predictor_package(o.package.predictor, o.package.model, ctx);
-    if (!package) return;
+    auto opened = learn::PredictorPackage::open(o.package.predictor, o.package.model);
+    if (!accept(opened, ctx)) return;
+    const learn::PredictorPackage* package = &opened.value();
     const std::string& package_path = package->path();
     const Model& model = package->model();
-    const FluxSpace& space = package->space();
 
     // measurements
     auto table = io::load_mid_table(o.mids);
@@ -110,7 +98,6 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       return;
     }
     learn::PredictionReport& rep = result.value();
-    const auto& ids = space.column_ids();
     print_diagnostics(rep.warnings);
 
     const auto files = package->result_files(observations.value(), rep, o.options);
@@ -128,30 +115,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
       return;
     }
 
-    if (o.format == "table") {
-      const double masked = rep.replicates.front().masked;
-      std::cout << "fluxes (" << model.id << ", " << rep.replicates.size() << " replicate(s), "
-                << (masked > 0 ? format_number(std::round(1000 * masked) / 10) + " % of MID fractions imputed by " + learn::imputers_used(rep) : std::string("every MID measured"))
-                << ")\n";
-      std::printf("%-16s %-22s %-22s %s\n", "reaction", "net ± se", "exchange ± se", "ΔG kJ/mol ± se");
-      // the report's columns: every net flux, then the exchange fluxes of the space's exchange columns
-      const Eigen::Index n_net = space.n_reactions();
-      std::vector<Eigen::Index> xch_of(static_cast<std::size_t>(space.n_columns()), -1);
-      for (std::size_t i = 0; i < space.exchange_columns().size(); ++i)
-        xch_of[static_cast<std::size_t>(space.exchange_columns()[i])] = n_net + static_cast<Eigen::Index>(i);
-      for (Eigen::Index c = 0; c < n_net; ++c) {
-        const Eigen::Index x = xch_of[static_cast<std::size_t>(c)];
-        std::string g;
-        for (std::size_t j = 0; j < rep.dg_reactions.size(); ++j)
-          if (rep.dg_reactions[j] == ids[static_cast<std::size_t>(c)]) g = plus_minus(rep.dg_mean(static_cast<Eigen::Index>(j)), rep.dg_se(static_cast<Eigen::Index>(j)));
-        std::printf("%-16s %-22s %-22s %s\n", ids[static_cast<std::size_t>(c)].c_str(), plus_minus(rep.mean(c), rep.se(c)).c_str(),
-                    x >= 0 ? plus_minus(rep.mean(x), rep.se(x)).c_str() : "", g.c_str());
-      }
-      if (rep.fit)
-        std::printf("\nMIDs of the predicted fluxes against the measured: SSR %.4g, %ld measurements, %ld free fluxes, χ² 0.95 critical %.4g (dof %ld): %s (p = %.3g)\n",
-                    rep.fit->ssr, rep.fit->measurements, rep.fit->parameters, rep.fit->critical, rep.fit->dof,
-                    rep.fit->accepted ? "consistent" : "NOT consistent", rep.fit->p_value);
-    }
+    if (o.format == "table") std::fputs(package->result_table(rep).c_str(), stdout);
     if (o.format == "tsv") std::fputs(files.front().second.c_str(), stdout);
     spdlog::info("predicted {} fluxes from {} replicate(s) in {:.3g} ms; wrote {}", rep.columns.size(), rep.replicates.size(), 1e3 * predict_seconds, o.output);
   });

@@ -17,7 +17,7 @@
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/learn/scoring.hpp"
-#include "predictor_packages.hpp"
+#include "fluxion/learn/predictor_package.hpp"
 #include "sampler_options.hpp"
 
 namespace fluxion::cli {
@@ -25,7 +25,7 @@ namespace fluxion::cli {
 namespace {
 
 struct ScoreCli {
-  PackageArgs package;
+  learn::PackageRef package;
   std::string dataset, output, subset = "test", format = "summary", where;
   long rows = 0, identifiability_rows = 100;
   double mid_noise = 0;
@@ -58,14 +58,15 @@ const OptionTable<ScoreCli>& score_cli_table() {
 void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static ScoreCli o;
   auto* cmd = app.add_subcommand("score", learned_description("score"));
-  bind_options(cmd, PackageArgs::table(), o.package, ctx);
+  bind_options(cmd, learn::PackageRef::table(), o.package, ctx);
   bind_options(cmd, score_cli_table(), o, ctx);
   bind_options(cmd, learn::ScoreOptions::table(), o.score, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
-    auto package = open_predictor_package(o.package.predictor, o.package.model, ctx);
-    if (!package) return;
+    auto opened = learn::PredictorPackage::open(o.package.predictor, o.package.model);
+    if (!accept(opened, ctx)) return;
+    const learn::PredictorPackage* package = &opened.value();
     const std::string& package_path = package->path();
     std::string file = o.dataset;
     if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();

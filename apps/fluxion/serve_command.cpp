@@ -13,7 +13,7 @@
 #include "fluxion/core/version.hpp"
 #include "fluxion/dynamics/time_series.hpp"
 #include "fluxion/service/analyses.hpp"
-#include "predictor_packages.hpp"
+#include "fluxion/learn/predictor_package.hpp"
 
 #ifndef FLUXION_WEB_DIST
 #define FLUXION_WEB_DIST ""

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "fluxion/core/format.hpp"
@@ -144,6 +145,53 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::result_files(
 Result<std::vector<std::string>> PredictorPackage::write_results(const std::string& directory, const std::vector<Observation>& observations,
                                                                  const PredictionReport& report, const PredictOptions& options) const {
   return io::write_output_files(directory, result_files(observations, report, options));
+}
+
+namespace {
+
+// value ± se, aligned for the table
+std::string plus_minus(double v, double se) {
+  char buf[64];
+  if (!std::isfinite(v)) return "NA";
+  if (std::isfinite(se)) std::snprintf(buf, sizeof buf, "%10.4g ± %-9.3g", v, se);
+  else std::snprintf(buf, sizeof buf, "%10.4g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string PredictorPackage::result_table(const PredictionReport& rep) const {
+  const FluxSpace& sp = space();
+  const auto& ids = sp.column_ids();
+  const double masked = rep.replicates.front().masked;
+  std::string out = "fluxes (" + model().id + ", " + std::to_string(rep.replicates.size()) + " replicate(s), " +
+                    (masked > 0 ? format_number(std::round(1000 * masked) / 10) + " % of MID fractions imputed by " + imputers_used(rep)
+                                : std::string("every MID measured")) +
+                    ")\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-16s %-22s %-22s %s\n", "reaction", "net ± se", "exchange ± se", "ΔG kJ/mol ± se");
+  out += line;
+  // the report's columns: every net flux, then the exchange fluxes of the space's exchange columns
+  const Eigen::Index n_net = sp.n_reactions();
+  std::vector<Eigen::Index> xch_of(static_cast<std::size_t>(sp.n_columns()), -1);
+  for (std::size_t i = 0; i < sp.exchange_columns().size(); ++i) xch_of[static_cast<std::size_t>(sp.exchange_columns()[i])] = n_net + static_cast<Eigen::Index>(i);
+  for (Eigen::Index c = 0; c < n_net; ++c) {
+    const Eigen::Index x = xch_of[static_cast<std::size_t>(c)];
+    std::string g;
+    for (std::size_t j = 0; j < rep.dg_reactions.size(); ++j)
+      if (rep.dg_reactions[j] == ids[static_cast<std::size_t>(c)]) g = plus_minus(rep.dg_mean(static_cast<Eigen::Index>(j)), rep.dg_se(static_cast<Eigen::Index>(j)));
+    std::snprintf(line, sizeof line, "%-16s %-22s %-22s %s\n", ids[static_cast<std::size_t>(c)].c_str(), plus_minus(rep.mean(c), rep.se(c)).c_str(),
+                  x >= 0 ? plus_minus(rep.mean(x), rep.se(x)).c_str() : "", g.c_str());
+    out += line;
+  }
+  if (rep.fit) {
+    std::snprintf(line, sizeof line,
+                  "\nMIDs of the predicted fluxes against the measured: SSR %.4g, %ld measurements, %ld free fluxes, χ² 0.95 critical %.4g (dof %ld): %s (p = %.3g)\n",
+                  rep.fit->ssr, rep.fit->measurements, rep.fit->parameters, rep.fit->critical, rep.fit->dof, rep.fit->accepted ? "consistent" : "NOT consistent",
+                  rep.fit->p_value);
+    out += line;
+  }
+  return out;
 }
 
 }  // namespace fluxion::learn

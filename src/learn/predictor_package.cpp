@@ -160,4 +160,19 @@ Result<PredictionReport> PredictorPackage::predict(const std::vector<Observation
   return result;
 }
 
+const OptionTable<PackageRef>& PackageRef::table() {
+  static const OptionTable<PackageRef> t = [] {
+    OptionTable<PackageRef> t;
+    t.add("predictor", &PackageRef::predictor, "Predictor package: a built-in model's name (" + builtin_predictor_list() + ") or a .fluxpkg file")
+        .short_name("p")
+        .required()
+        .kind(OptionKind::predictor)
+        .label("Predictor package")
+        .web("Inputs");
+    t.add("model", &PackageRef::model, "The package's model (built-in name or file); default: as the package names it").short_name("m");
+    return t;
+  }();
+  return t;
+}
+
 }  // namespace fluxion::learn

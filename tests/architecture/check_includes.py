@@ -47,7 +47,7 @@ for module, allowed in ALLOWED.items():
                             used = parts[1] if len(parts) > 2 else None
                             if used and used != module and used not in allowed:
                                 problems.append(f"{rel}:{number}: module '{module}' includes '{target}' ({used} is not below {module})")
-                        elif "apps/" in target or target in ("commands.hpp", "predictor_packages.hpp", "sampler_options.hpp"):
+                        elif "apps/" in target or target in ("commands.hpp", "option_binding.hpp", "sampler_options.hpp"):
                             problems.append(f"{rel}:{number}: a library includes the command line ({target})")
 for p in problems:
     print(p)

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model.hpp"
 #include "fluxion/isotope/measured_mids.hpp"
@@ -79,6 +80,12 @@ struct PackageScore {
 // The imputers a prediction used: "pcnn", "knn", "knn and pcnn", or "none" (complete MIDs).
 std::string imputers_used(const PredictionReport& report);
 
+// The options that name a package: -p/--predictor (required) and -m/--model.
+struct PackageRef {
+  std::string predictor, model;
+  static const OptionTable<PackageRef>& table();
+};
+
 class PredictorPackage {
  public:
   // Opens a package by built-in name or path, with the model it names (or
@@ -135,6 +142,9 @@ class PredictorPackage {
   // (prediction.json records its imputer choice, temperature and default MID SD).
   std::vector<std::pair<std::string, std::string>> result_files(const std::vector<Observation>& observations, const PredictionReport& report,
                                                                  const PredictOptions& options) const;
+  // The prediction aligned, as `fluxion predict --format table` prints it: per reaction the
+  // net and exchange fluxes and ΔG with their SEs, then the χ² test of the re-simulated MIDs.
+  std::string result_table(const PredictionReport& report) const;
   // Scores the package on a dataset of its model and layout (`source`: the file, for
   // messages), every flux beside the training mean, with identifiability and the paper's
   // metrics. Errors: another layout or model, no training mean, no rows to score, a bad
