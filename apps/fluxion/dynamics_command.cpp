@@ -29,10 +29,8 @@ struct DynamicsTrainCli {
 };
 
 struct DynamicsPredictCli {
-  std::string model, context, output;
-  std::vector<double> days;
-  int trajectories = 200;
-  std::uint64_t seed = 1;
+  dynamics::PredictRequest request;  // the library's
+  std::string output;
 };
 
 const OptionTable<DynamicsTrainCli>& train_cli_table() {
@@ -53,6 +51,17 @@ const OptionTable<DynamicsTrainCli>& train_cli_table() {
     return t;
   }();
   return t;
+}
+
+// The paths a library call wrote go into run_info; its failure is a failure of the run (exit 1).
+bool written(Context& ctx, io::RunInfo& info, const Result<std::vector<std::string>>& paths) {
+  if (!paths) {
+    print_diagnostics(paths.diagnostics());
+    ctx.exit_code = kExitFailure;
+    return false;
+  }
+  for (const auto& p : paths.value()) info.add_output(p);
+  return true;
 }
 
 bool write_info(const io::RunInfo& info, const std::string& directory, Context& ctx) {
@@ -128,41 +137,21 @@ void add_train(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
 void add_predict(CLI::App& parent, Context& ctx, const std::vector<std::string>& argv) {
   static DynamicsPredictCli o;
   auto* cmd = parent.add_subcommand("predict", "Sample a trained model's distributions at any days (unseen ones too) from context cells");
-  cmd->add_option("-m,--model", o.model, "Directory written by `fluxion dynamics train` (model.json, model.pt)")->required();
-  cmd->add_option("-c,--context", o.context, "Per-day tables holding at least the model's context days (same features as in training)")->required();
-  cmd->add_option("--days", o.days, "Days to predict, increasing (default: the training days)")->delimiter(',');
-  cmd->add_option("-n,--trajectories", o.trajectories, "Pseudo-trajectories (cells predicted per day)")->check(Range(1, 1000000))->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  bind_options(cmd, dynamics::PredictRequest::table(), o.request, ctx);
   cmd->add_option("-o,--output", o.output, "Output directory: mean/ and samples/ (per-day tables), summary.csv, run_info.json")->required();
   cmd->callback([&ctx, argv] {
     io::RunInfo info(argv);
-    auto model = dynamics::NeuralProcess::load(o.model);
-    if (!accept(model, ctx)) return;
-    auto context = dynamics::load_time_series(o.context);
-    if (!accept(context, ctx)) return;
-    const auto& np = model.value();
-    std::vector<double> days = o.days;
-    if (days.empty()) days.assign(np.days().begin(), np.days().end());
-    auto prediction = np.predict(context.value(), days, o.trajectories, o.seed);
-    if (!accept(prediction, ctx)) return;
-    const auto& pr = prediction.value();
-    auto tables = dynamics::prediction_tables(np, pr);
-    if (!accept(tables, ctx)) return;
-    if (!write_outputs(ctx, info, o.output, {{"summary.csv", tables.value().summary_csv}})) return;
-    for (auto [name, series] : {std::pair<const char*, const dynamics::TimeSeries*>{"mean", &tables.value().mean}, {"samples", &tables.value().samples}}) {
-      if (auto w = dynamics::write_time_series(*series, o.output + "/" + name); !w) {
-        print_diagnostics(w.diagnostics());
-        ctx.exit_code = kExitFailure;
-        return;
-      }
-    }
-    info.add_input("model", o.model + "/model.pt");
-    info.add_input("context", o.context);
-    info.set("method", np.description());
-    info.set("trajectories", std::to_string(o.trajectories));
-    info.set("seed", std::to_string(o.seed));
+    const dynamics::PredictRequest& q = o.request;
+    auto run = dynamics::run_prediction(q);
+    if (!accept(run, ctx)) return;
+    const dynamics::PredictionRun& r = run.value();
+    if (auto made = io::make_output_directory(o.output); !accept(made, ctx)) return;
+    if (!written(ctx, info, r.write(o.output))) return;
+    info.add_input("model", q.model + "/model.pt");
+    info.add_input("context", q.context);
+    for (const auto& [key, value] : r.settings) info.set(key, value);
     if (!write_info(info, o.output, ctx)) return;
-    std::printf("%s: %d trajectories at %zu days written to %s\n", np.description().c_str(), o.trajectories, pr.days.size(), o.output.c_str());
+    std::printf("%s: %d trajectories at %zu days written to %s\n", r.description.c_str(), q.trajectories, r.days, o.output.c_str());
   });
 }
 
@@ -177,15 +166,8 @@ void add_synthesize(CLI::App& parent, Context& ctx, const std::vector<std::strin
     auto data = dynamics::make_synthetic(o);
     if (!accept(data, ctx)) return;
     const auto& s = data.value();
-    for (auto [name, series] : {std::pair<const char*, const dynamics::TimeSeries*>{"expression", &s.expression}, {"flux", &s.flux}, {"balance", &s.balance}}) {
-      if (auto w = dynamics::write_time_series(*series, output + "/" + name); !w) {
-        print_diagnostics(w.diagnostics());
-        ctx.exit_code = kExitFailure;
-        return;
-      }
-    }
-    if (!write_outputs(ctx, info, output + "/network", {{"modules.gmt", s.module_genes_gmt}, {"cmMat.csv", s.stoichiometry_csv}})) return;
-    if (!write_outputs(ctx, info, output, dynamics::truth_files(s))) return;
+    if (auto made = io::make_output_directory(output); !accept(made, ctx)) return;
+    if (!written(ctx, info, dynamics::write_synthetic(s, output))) return;
     info.set("method", "SYN-SNODEP syn-small (../shared/notes/snodep.md §7)");
     info.set("seed", std::to_string(o.seed));
     if (!write_info(info, output, ctx)) return;
@@ -219,13 +201,7 @@ void add_scfea(CLI::App& parent, Context& ctx, const std::vector<std::string>& a
     bar.finish();
     if (!accept(run, ctx)) return;
     if (auto dir = io::make_output_directory(o.output); !accept(dir, ctx)) return;
-    auto written = run.value().write(o.output);
-    if (!written) {
-      print_diagnostics(written.diagnostics());
-      ctx.exit_code = kExitFailure;
-      return;
-    }
-    for (const auto& w : written.value()) info.add_output(w);
+    if (!written(ctx, info, run.value().write(o.output))) return;
     info.add_input("data", o.data);
     for (const auto& s : network.value().sources) info.add_input("network", s);
     for (const auto& [key, value] : run.value().settings) info.set(key, value);

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <numeric>
 
 #include "fluxion/core/diagnostic_log.hpp"
+#include "fluxion/core/diagnostic_log.hpp"
+#include "fluxion/io/run_info.hpp"
 #include "fluxion/io/svg_plot.hpp"
 
 namespace fluxion::dynamics {
@@ -160,6 +163,95 @@ std::string training_report(const NeuralProcessResult& r, const NeuralProcessOpt
     line("fresh held-out trajectories MSE %.4f (floor %.4f); days %zu-%zu %.4f (floor %.4f); W1 %.3f (sum over features), %.3f (exact)\n", ev.fresh.mse_mean(),
          ev.fresh.floor_mean(0, n), t, n - 1, ev.fresh.mse_mean(t, n), ev.fresh.floor_mean(t, n), mean(ev.fresh.w1_sum), mean(ev.fresh.w1_exact));
   return out;
+}
+
+const OptionTable<PredictRequest>& PredictRequest::table() {
+  using R = PredictRequest;
+  static const OptionTable<R> t = [] {
+    OptionTable<R> t;
+    t.add("model", &R::model, "Directory written by `fluxion dynamics train` (model.json, model.pt)").short_name("m").required();
+    t.add("context", &R::context, "Per-day tables holding at least the model's context days (same features as in training)").short_name("c").required();
+    OptionTable<R>::Custom days;
+    days.get = [](const R& r) {
+      std::string s;
+      for (double d : r.days) {
+        if (!s.empty()) s += ',';
+        s += format_short(d);
+      }
+      return s;
+    };
+    days.set = [](R& r, const std::string& text) -> std::string {
+      std::vector<double> out;
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        const auto comma = text.find(',', start);
+        const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!item.empty()) {
+          char* end = nullptr;
+          const double v = std::strtod(item.c_str(), &end);
+          if (*end != '\0' || !std::isfinite(v)) {
+            std::string why = "'";
+            why += item.substr(0, 40);
+            why += "' is not a day (a number)";
+            return why;
+          }
+          out.push_back(v);
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      r.days = std::move(out);
+      return {};
+    };
+    t.add_custom("days", days, "Days to predict, increasing (default: the training days)").kind(OptionKind::list).type("number").no_default();
+    t.add("trajectories", &R::trajectories, "Pseudo-trajectories (cells predicted per day)").short_name("n").range(1, 1000000);
+    t.add("seed", &R::seed, "Random seed");
+    return t;
+  }();
+  return t;
+}
+
+Result<std::vector<std::string>> PredictionRun::write(const std::string& directory) const {
+  using R = Result<std::vector<std::string>>;
+  auto written = io::write_output_files(directory, {{"summary.csv", tables.summary_csv}});
+  if (!written) return written;
+  for (auto [name, series] : {std::pair<const char*, const TimeSeries*>{"mean", &tables.mean}, {"samples", &tables.samples}})
+    if (auto w = write_time_series(*series, directory + "/" + name); !w) return R::failure(w.diagnostics());
+  return written;
+}
+
+Result<PredictionRun> run_prediction(const PredictRequest& q) {
+  DiagnosticLog log;
+  auto model = NeuralProcess::load(q.model);
+  if (!log.take(model)) return log.failure<PredictionRun>();
+  auto context = load_time_series(q.context);
+  if (!log.take(context)) return log.failure<PredictionRun>();
+  const auto& np = model.value();
+  std::vector<double> days = q.days;
+  if (days.empty()) days.assign(np.days().begin(), np.days().end());
+  auto prediction = np.predict(context.value(), days, q.trajectories, q.seed);
+  if (!log.take(prediction)) return log.failure<PredictionRun>();
+  auto tables = prediction_tables(np, prediction.value());
+  if (!log.take(tables)) return log.failure<PredictionRun>();
+  PredictionRun run;
+  run.tables = std::move(tables.value());
+  run.description = np.description();
+  run.days = prediction.value().days.size();
+  run.settings = {{"method", run.description}, {"trajectories", std::to_string(q.trajectories)}, {"seed", std::to_string(q.seed)}};
+  return log.success(std::move(run));
+}
+
+Result<std::vector<std::string>> write_synthetic(const SyntheticData& s, const std::string& directory) {
+  using R = Result<std::vector<std::string>>;
+  for (auto [name, series] : {std::pair<const char*, const TimeSeries*>{"expression", &s.expression}, {"flux", &s.flux}, {"balance", &s.balance}})
+    if (auto w = write_time_series(*series, directory + "/" + name); !w) return R::failure(w.diagnostics());
+  auto network = io::write_output_files(directory + "/network", {{"modules.gmt", s.module_genes_gmt}, {"cmMat.csv", s.stoichiometry_csv}});
+  if (!network) return network;
+  auto truth = io::write_output_files(directory, truth_files(s));
+  if (!truth) return truth;
+  std::vector<std::string> paths = network.value();
+  paths.insert(paths.end(), truth.value().begin(), truth.value().end());
+  return R::success(std::move(paths));
 }
 
 }  // namespace fluxion::dynamics

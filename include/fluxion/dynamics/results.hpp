@@ -4,11 +4,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "fluxion/core/diagnostics.hpp"
+#include "fluxion/core/options.hpp"
 #include "fluxion/dynamics/neural_process.hpp"
 #include "fluxion/dynamics/synthetic.hpp"
 #include "fluxion/dynamics/time_series.hpp"
@@ -47,6 +49,29 @@ Result<TrainingInput> load_training_input(const std::string& data, const std::st
 // usable run the paper's test MSE by day group beside the variance floor, the scores by
 // feature kind and those of fresh trajectories.
 std::string training_report(const NeuralProcessResult& result, const NeuralProcessOptions& options);
+
+// `fluxion dynamics predict`: a trained model sampled at any days from context cells.
+struct PredictRequest {
+  std::string model;         // the directory `dynamics train` wrote
+  std::string context;       // per-day tables holding at least the model's context days
+  std::vector<double> days;  // increasing; empty: the training days
+  int trajectories = 200;
+  std::uint64_t seed = 1;
+  static const OptionTable<PredictRequest>& table();  // all but the output
+};
+struct PredictionRun {
+  PredictionTables tables;
+  std::string description;  // the model's
+  std::size_t days = 0;
+  std::vector<std::pair<std::string, std::string>> settings;  // for run_info.json
+  // mean/ and samples/ (per-day tables) and summary.csv; the files' paths (not the tables')
+  Result<std::vector<std::string>> write(const std::string& directory) const;
+};
+Result<PredictionRun> run_prediction(const PredictRequest& request);
+
+// Writes a synthetic series: expression/, flux/, balance/ (per-day tables), network/
+// (modules.gmt, cmMat.csv) and the truth files; the files' paths (not the tables').
+Result<std::vector<std::string>> write_synthetic(const SyntheticData& data, const std::string& directory);
 
 // truth_expression.csv and truth_flux.csv of a synthetic series (none when it has no truth cells).
 NamedFiles truth_files(const SyntheticData& data);
