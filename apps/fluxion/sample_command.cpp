@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "fluxion/sampling/flux_samples.hpp"
 #include "sampler_options.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
@@ -47,31 +48,18 @@ void add_sample_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     if (!accept(sampler, ctx)) return;
     sampling::FluxSetSampler& s = sampler.value();
 
-    std::string out = "sample";
-    for (Eigen::Index c = 0; c < fs.n_reactions(); ++c) out += "\tnet:" + fs.column_ids()[static_cast<std::size_t>(c)];
-    for (Eigen::Index c : fs.exchange_columns()) out += "\txch:" + fs.column_ids()[static_cast<std::size_t>(c)];
-    out += '\n';
-    FluxVector v;
-    long written = 0;
-    for (long k = 0; k < o.count; ++k, ++written) {
-      if (!s.next(v)) {
-        if (s.stream_ended()) {
-          spdlog::warn("{} of the {} flux sets asked for: {}", k, o.count, s.message());
-          break;
-        }
-        print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {}, "after " + std::to_string(k) + " flux sets: " + s.message()}});
-        ctx.exit_code = kExitFailure;
-        return;
-      }
-      out += std::to_string(k + 1);
-      for (Eigen::Index c = 0; c < fs.n_reactions(); ++c) out += '\t' + format_number(v.net(c));
-      for (Eigen::Index c : fs.exchange_columns()) out += '\t' + format_number(v.exchange(c));
-      out += '\n';
+    const auto drawn = sampling::draw_flux_samples(s, fs, o.count);
+    if (drawn.failed) {
+      print_diagnostics({Diagnostic{Severity::error, o.model, 0, 0, {}, "after " + std::to_string(drawn.count) + " flux sets: " + drawn.stopped}});
+      ctx.exit_code = kExitFailure;
+      return;
     }
+    if (!drawn.stopped.empty()) spdlog::warn("{} of the {} flux sets asked for: {}", drawn.count, o.count, drawn.stopped);
+    const long written = drawn.count;
     auto dir = io::make_output_directory(o.output);
     if (!accept(dir, ctx)) return;
     const std::string path = o.output + "/samples.tsv";
-    if (auto w = io::write_output_file(path, out); !w) {
+    if (auto w = io::write_output_file(path, drawn.tsv); !w) {
       print_diagnostics(w.diagnostics());
       ctx.exit_code = kExitFailure;
       return;

@@ -26,10 +26,8 @@ namespace {
 
 struct ScoreCli {
   learn::PackageRef package;
-  std::string dataset, output, subset = "test", format = "summary", where;
-  long rows = 0, identifiability_rows = 100;
-  double mid_noise = 0;
-  std::uint64_t seed = 1;
+  std::string dataset, output, format = "summary";
+  learn::ScoreRows rows;      // the library's
   learn::ScoreOptions score;  // the library's
 };
 
@@ -38,15 +36,6 @@ const OptionTable<ScoreCli>& score_cli_table() {
     OptionTable<ScoreCli> t;
     t.add("dataset", &ScoreCli::dataset, "Dataset of the same model and layout (fluxion dataset): its directory or dataset.h5").short_name("d").required();
     t.add("output", &ScoreCli::output, "Output directory (scores.tsv, delta_g_scores.tsv, paper_metrics.tsv, score.json, run_info.json)").short_name("o").required();
-    t.add("subset", &ScoreCli::subset, "Rows scored: test (the dataset's held-out rows; use when the package was trained on this dataset) or all (a fresh dataset)")
-        .choices({"test", "all"});
-    t.add("where", &ScoreCli::where,
-          "Score only the rows where a flux lies below or above a value: FLUX<VALUE or FLUX>VALUE, FLUX as net:<reaction> or xch:<reaction> (e.g. 'xch:v2<1')");
-    t.add("rows", &ScoreCli::rows, "At most this many rows, evenly spaced (0: all)").range(0, 1e8);
-    t.add("identifiability-rows", &ScoreCli::identifiability_rows, "Rows whose MID sensitivities decide identifiability (0: skip, every flux counts as identifiable)")
-        .range(0, 1e6);
-    t.add("mid-noise", &ScoreCli::mid_noise, "Score on MIDs with Gaussian noise of this SD added to every measured fraction (as measurements have; 0: exact MIDs)").range(0.0, 1.0);
-    t.add("seed", &ScoreCli::seed, "Seed of the MID noise");
     t.add("format", &ScoreCli::format, format_help({"summary", "table", "tsv"})).choices({"summary", "table", "tsv"});
     return t;
   }();
@@ -60,6 +49,7 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
   auto* cmd = app.add_subcommand("score", learned_description("score"));
   bind_options(cmd, learn::PackageRef::table(), o.package, ctx);
   bind_options(cmd, score_cli_table(), o, ctx);
+  bind_options(cmd, learn::ScoreRows::table(), o.rows, ctx);
   bind_options(cmd, learn::ScoreOptions::table(), o.score, ctx);
   cmd->callback([&ctx, argv] {
     const auto t0 = std::chrono::steady_clock::now();
@@ -72,14 +62,14 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
     if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
     auto data = sampling::read_dataset(file, {.mids_float32 = true});
     if (!accept(data, ctx)) return;
-    const learn::ScoreRows run{o.subset, o.where, o.rows, o.identifiability_rows, o.mid_noise, o.seed};
+    const learn::ScoreRows& run = o.rows;
     auto scored = package->score(data.value(), file, run, o.score);
     if (!accept(scored, ctx)) return;
     const learn::PredictorScore& score = scored.value().score;
     if (!write_outputs(ctx, info, o.output, package->score_files(scored.value(), file, run))) return;
     info.add_input("predictor", package_path);
     info.add_input("dataset", file);
-    info.set("subset", o.subset);
+    info.set("subset", run.subset);
     info.set("rows", std::to_string(score.rows));
     info.set("median_skill", format_number(score.median_skill()));
     info.add_timing("prediction", scored.value().predict_seconds);
@@ -90,25 +80,9 @@ void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::strin
       ctx.exit_code = kExitFailure;
       return;
     }
-    if (o.format == "table") {
-      std::printf("%-22s %-5s %-6s %10s %10s %10s %10s %8s\n", "flux", "free", "counts", "mae", "mean_mae", "bias", "mean_bias", "skill");
-      for (const auto& f : score.fluxes)
-        std::printf("%-22s %-5s %-6s %10.4g %10.4g %10.3g %10.3g %8.3f%s\n", f.column.c_str(), f.free ? "yes" : "no", f.counted ? "yes" : "no", f.mae,
-                    f.baseline_mae, f.bias, f.baseline_bias, f.skill,
-                    f.constant ? "  constant" : (!f.identifiable ? "  not identifiable" : (f.counted ? "" : "  varies < 0.02")));
-      std::printf("\n%-40s %10s %10s  %s\n", "paper metric", "package", "mean", "target");
-      for (const auto& m : score.paper)
-        std::printf("%-40s %10.4g %10.4g  %s%s\n", m.name.c_str(), m.value, m.baseline, m.target.c_str(),
-                    m.reached ? (*m.reached ? "  reached" : "  missed") : "");
-    }
+    if (o.format == "table") std::fputs(scored.value().table().c_str(), stdout);
     if (o.format == "tsv") std::fputs(score.fluxes_tsv().c_str(), stdout);
-    const auto below = score.below_baseline();
-    std::size_t counted = 0;
-    for (const auto& f : score.fluxes) counted += f.counted ? 1 : 0;
-    std::string list;
-    for (std::size_t i = 0; i < below.size() && i < 8; ++i) list += (i ? ", " : "") + below[i];
-    spdlog::info("{} rows: median skill {:.3f} over {} counted fluxes (net {:.3f}, exchange {:.3f}); {} at or below the training mean{}{}; wrote {}", score.rows,
-                 score.median_skill(), counted, score.median_skill("net"), score.median_skill("xch"), below.size(), below.empty() ? "" : ": ", list, o.output);
+    spdlog::info("{}; wrote {}", scored.value().summary(), o.output);
   });
 }
 

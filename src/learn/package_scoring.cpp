@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
@@ -112,6 +113,61 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::score_files(c
           {"delta_g_scores.tsv", s.score.delta_g_tsv()},
           {"paper_metrics.tsv", s.score.paper_tsv()},
           {"score.json", out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"}};
+}
+
+const OptionTable<ScoreRows>& ScoreRows::table() {
+  static const OptionTable<ScoreRows> t = [] {
+    OptionTable<ScoreRows> t;
+    t.add("subset", &ScoreRows::subset, "Rows scored: test (the dataset's held-out rows; use when the package was trained on this dataset) or all (a fresh dataset)")
+        .choices({"test", "all"});
+    t.add("where", &ScoreRows::where,
+          "Score only the rows where a flux lies below or above a value: FLUX<VALUE or FLUX>VALUE, FLUX as net:<reaction> or xch:<reaction> (e.g. 'xch:v2<1')");
+    t.add("rows", &ScoreRows::rows, "At most this many rows, evenly spaced (0: all)").range(0, 1e8);
+    t.add("identifiability-rows", &ScoreRows::identifiability_rows, "Rows whose MID sensitivities decide identifiability (0: skip, every flux counts as identifiable)")
+        .range(0, 1e6);
+    t.add("mid-noise", &ScoreRows::mid_noise, "Score on MIDs with Gaussian noise of this SD added to every measured fraction (as measurements have; 0: exact MIDs)")
+        .range(0.0, 1.0);
+    t.add("seed", &ScoreRows::seed, "Seed of the MID noise");
+    return t;
+  }();
+  return t;
+}
+
+std::string PackageScore::table() const {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-22s %-5s %-6s %10s %10s %10s %10s %8s\n", "flux", "free", "counts", "mae", "mean_mae", "bias", "mean_bias", "skill");
+  out += line;
+  for (const auto& f : score.fluxes) {
+    std::snprintf(line, sizeof line, "%-22s %-5s %-6s %10.4g %10.4g %10.3g %10.3g %8.3f%s\n", f.column.c_str(), f.free ? "yes" : "no", f.counted ? "yes" : "no",
+                  f.mae, f.baseline_mae, f.bias, f.baseline_bias, f.skill,
+                  f.constant ? "  constant" : (!f.identifiable ? "  not identifiable" : (f.counted ? "" : "  varies < 0.02")));
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "\n%-40s %10s %10s  %s\n", "paper metric", "package", "mean", "target");
+  out += line;
+  for (const auto& m : score.paper) {
+    std::snprintf(line, sizeof line, "%-40s %10.4g %10.4g  %s%s\n", m.name.c_str(), m.value, m.baseline, m.target.c_str(),
+                  m.reached ? (*m.reached ? "  reached" : "  missed") : "");
+    out += line;
+  }
+  return out;
+}
+
+std::string PackageScore::summary() const {
+  const auto below = score.below_baseline();
+  std::size_t counted = 0;
+  for (const auto& f : score.fluxes) counted += f.counted ? 1 : 0;
+  std::string list;
+  for (std::size_t i = 0; i < below.size() && i < 8; ++i) {
+    if (i) list += ", ";
+    list += below[i];
+  }
+  char line[1024];
+  std::snprintf(line, sizeof line, "%ld rows: median skill %.3f over %zu counted fluxes (net %.3f, exchange %.3f); %zu at or below the training mean%s%s",
+                static_cast<long>(score.rows), score.median_skill(), counted, score.median_skill("net"), score.median_skill("xch"), below.size(),
+                below.empty() ? "" : ": ", list.c_str());
+  return line;
 }
 
 }  // namespace fluxion::learn

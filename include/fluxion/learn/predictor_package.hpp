@@ -70,11 +70,18 @@ struct ScoreRows {
   long identifiability_rows = 100;  // rows whose MID sensitivities decide identifiability (0: every flux counts)
   double mid_noise = 0;             // Gaussian noise of this SD on every measured MID fraction (0: exact MIDs)
   std::uint64_t seed = 1;           // of the noise
+  static const OptionTable<ScoreRows>& table();
 };
 
 struct PackageScore {
   PredictorScore score;
   double predict_seconds = 0, identifiability_seconds = 0;
+
+  // Per flux the MAE and bias beside the training mean's and the skill, then the paper's
+  // metrics beside the mean's and their targets: what `fluxion score --format table` prints.
+  std::string table() const;
+  // One line: the rows, the median skill (all, net, exchange), the fluxes at or below the mean.
+  std::string summary() const;
 };
 
 // The imputers a prediction used: "pcnn", "knn", "knn and pcnn", or "none" (complete MIDs).
