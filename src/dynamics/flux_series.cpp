@@ -158,6 +158,8 @@ scflux::ScfeaOptions SeriesFluxOptions::scfea() const {
   return so;
 }
 
+std::vector<Diagnostic> SeriesFluxOptions::validate() const { return table().check(*this, "scfea options"); }
+
 const OptionTable<SeriesFluxOptions>& SeriesFluxOptions::table() {
   static const OptionTable<SeriesFluxOptions> t = [] {
     OptionTable<SeriesFluxOptions> t;
@@ -192,6 +194,7 @@ Result<SeriesFluxRun> run_series_flux(const TimeSeries& x, const io::ScfeaNetwor
                                       const std::function<void(std::size_t)>& on_configuration) {
   DiagnosticLog log;
   SeriesFluxRun run;
+  if (auto problems = options.validate(); !problems.empty()) return log.failure<SeriesFluxRun>(problems);
   const auto so = options.scfea();
   const auto& k = options.knockouts;
   if (k.sets == 0) {

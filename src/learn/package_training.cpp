@@ -143,8 +143,13 @@ Result<std::vector<double>> read_loss_weights(const std::string& path, const std
   return R::success(std::move(w));
 }
 
+// The table's ranges and choices; what depends on the data (hidden sizes, fine-tuned columns)
+// TrainOptions::validate and FluxPredictor::train check.
+std::vector<Diagnostic> PackageTrainOptions::validate() const { return table().check(*this, "training options"); }
+
 Result<TrainOptions> PackageTrainOptions::train_options(const TrainingData& data, const std::string& output) const {
   using R = Result<TrainOptions>;
+  if (auto problems = validate(); !problems.empty()) return R::failure(problems);
   TrainOptions options;
   options.hidden = hidden;
   options.epochs = epochs;

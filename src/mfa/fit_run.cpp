@@ -29,6 +29,8 @@ const OptionTable<FitRunOptions>& FitRunOptions::table() {
   return t;
 }
 
+std::vector<Diagnostic> FitRunOptions::validate() const { return table().check(*this, "fit options"); }
+
 std::string FitPlan::description() const {
   return "fitting " + std::to_string(problem.n_measurements()) + " measurements with " + std::to_string(problem.n_parameters()) + " free parameters (" +
          std::to_string(problem.n_fitted()) + " left by the equality constraints) from " + std::to_string(starts()) + " starts";
@@ -36,6 +38,7 @@ std::string FitPlan::description() const {
 
 Result<FitPlan> plan_fit(const FitInputs& inputs, const FitOptions& fit_options, const FitRunOptions& run) {
   DiagnosticLog log;
+  if (auto problems = run.validate(); !problems.empty()) return log.failure<FitPlan>(problems);
   const Model& model = inputs.model;
   const FluxSpace& space = *inputs.space;
   FitOptions options = fit_options;

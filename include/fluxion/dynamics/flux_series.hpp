@@ -65,6 +65,7 @@ struct SeriesFluxOptions {
   std::uint64_t seed = 16;
   int threads = 0;
   KnockoutOptions knockouts{20, 0, 10, 2023};  // sets = 0: no knockouts
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
   scflux::ScfeaOptions scfea() const;
   static const OptionTable<SeriesFluxOptions>& table();
 };

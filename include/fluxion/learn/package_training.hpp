@@ -45,6 +45,7 @@ struct PackageTrainOptions {
   int pcnn_epochs = -1;  // -1: 30 where the image is at most 32×32, else none
   int pcnn_batch = 64;
   long error_rows = 5000, masked_rows = 4000;
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 
   static const OptionTable<PackageTrainOptions>& table();
   // The network's TrainOptions for this dataset, "auto" resolved and the loss weights read;

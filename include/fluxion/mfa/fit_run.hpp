@@ -28,6 +28,7 @@ struct FitRunOptions {
   std::vector<std::string> starts_from;      // flux tables to start from as well (hybrid ML-Flux + MFA)
   std::vector<std::string> profile;          // fluxes to profile: ids, xch(id), net, all
   int monte_carlo = 0;                       // data sets for Monte-Carlo intervals (0: none)
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
   static const OptionTable<FitRunOptions>& table();
 };
 
