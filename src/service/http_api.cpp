@@ -1,5 +1,6 @@
-// The HTTP API (cpp-httplib): its routes, the form of a submission turned into a job, the
-// error handlers. serve() and work() are in lifecycle.cpp.
+// The HTTP API (cpp-httplib): its routes, the upload of a submission into a job, the error
+// handlers. The form's fields become arguments in form_arguments.cpp; serve() and work() are
+// in lifecycle.cpp.
 // Every error answer has one JSON shape: {"code": "...", "message": "...", ["errors": [...]]}.
 #include <httplib.h>
 
@@ -374,57 +375,6 @@ class Api {
                              });
   }
 
-  struct Part {
-    std::string name, filename, value;  // value: the text of a field
-    fs::path stored;                    // a file: where it was written
-    std::uintmax_t bytes = 0;
-  };
-
-  // The files of a series field: each must be named d<N>.csv|tsv[.gz], one per day; they are moved
-  // into input/<field>/ under those names and the directory is the argument.
-  static void add_series(const Part& first, const std::vector<const Part*>& parts, const fs::path& staging, std::vector<std::string>& args, json& inputs,
-                         Diagnostics& errors) {
-    static const std::regex day_file(R"(d(\d{1,4})\.(csv|tsv)(\.gz)?)", std::regex::icase);
-    const fs::path dir = staging / "input" / first.name;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    std::set<int> days;
-    std::size_t count = 0;
-    for (const Part* p : parts) {
-      if (p->name != first.name) continue;
-      if (p->stored.empty()) {
-        if (!p->value.empty()) errors.error("takes uploaded per-day tables, not text", 0, 0, p->name);
-        continue;
-      }
-      std::smatch m;
-      if (!std::regex_match(p->filename, m, day_file)) {
-        errors.error("the file '" + p->filename + "' is not named as a day's table (d0.csv.gz, d1.csv, d2.tsv, …)", 0, 0, p->name);
-        continue;
-      }
-      const int day = std::stoi(m[1].str());
-      if (!days.insert(day).second) {
-        errors.error("two files for day " + std::to_string(day), 0, 0, p->name);
-        continue;
-      }
-      if (p->bytes == 0) {
-        errors.error("the file '" + p->filename + "' is empty", 0, 0, p->name);
-        continue;
-      }
-      std::string lower = m[0].str();
-      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-      fs::rename(p->stored, dir / lower, ec);
-      if (ec) {
-        errors.error("cannot store '" + p->filename + "': " + ec.message(), 0, 0, p->name);
-        continue;
-      }
-      ++count;
-      inputs.push_back({{"option", p->name}, {"name", p->filename}, {"size", p->bytes}, {"sha256", io::sha256_file((dir / lower).string())}});
-    }
-    if (count == 0 && !errors.has_errors()) errors.error("upload the per-day tables (d0.csv.gz, d1.csv.gz, …)", 0, 0, first.name);
-    args.push_back("--" + first.name);
-    args.push_back(fs::relative(dir, staging).string());
-  }
-
   void submit(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     if (!req.is_multipart_form_data()) return send_error(res, 415, "unsupported_media_type", "submit a job as multipart/form-data");
     const std::string id = random_id();
@@ -441,7 +391,7 @@ class Api {
       }
     } cleanup{staging};
 
-    std::vector<Part> parts;
+    std::vector<FormPart> parts;
     std::ofstream out;
     std::string problem;
     static const std::regex field_name("[a-z][a-z0-9-]{0,39}");
@@ -456,12 +406,12 @@ class Api {
             problem = "a form field has the name '" + display_name(header.name).substr(0, 60) + "', which is not an option name";
             return false;
           }
-          Part p;
+          FormPart p;
           p.name = header.name;
           p.filename = display_name(header.filename);
           if (!header.filename.empty()) {
             // a field may carry several files (per-day tables); which fields may is checked below
-            const auto earlier = std::count_if(parts.begin(), parts.end(), [&](const Part& q) { return q.name == p.name && !q.stored.empty(); });
+            const auto earlier = std::count_if(parts.begin(), parts.end(), [&](const FormPart& q) { return q.name == p.name && !q.stored.empty(); });
             p.stored = staging / "input" / (p.name + (earlier ? "-" + std::to_string(earlier) : std::string()) + safe_extension(p.filename));
             out.open(p.stored, std::ios::binary);
             if (!out) {
@@ -473,7 +423,7 @@ class Api {
           return true;
         },
         [&](const char* data, std::size_t length) {
-          Part& p = parts.back();
+          FormPart& p = parts.back();
           p.bytes += length;
           if (p.stored.empty()) {
             if (p.value.size() + length > kMaxFieldBytes) {
@@ -497,7 +447,7 @@ class Api {
     if (!read) return send_error(res, 400, "invalid_input", "the upload was incomplete");
 
     std::string analysis_id, title;
-    std::vector<const Part*> option_parts;
+    std::vector<const FormPart*> option_parts;
     for (const auto& p : parts) {
       if (p.name == "analysis") analysis_id = p.value;
       else if (p.name == "title") title = p.value.substr(0, 200);
@@ -512,107 +462,10 @@ class Api {
                         json::array({diagnostic_json(Diagnostic{Severity::error, "", 0, 0, "analysis", "one of " + names.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)})}));
     }
 
-    // fields → command arguments
-    Diagnostics errors;
-    std::vector<std::string> args;
-    json inputs = json::array(), parameters = json::object();
-    std::vector<std::string> seen;
-    std::set<std::string> files_for;
-    for (const Part* p : option_parts)
-      if (!p->stored.empty()) files_for.insert(p->name);
-    for (const Part* p : option_parts) {
-      const auto spec = std::find_if(analysis->options.begin(), analysis->options.end(), [&](const OptionSpec& o) { return o.name == p->name; });
-      if (spec == analysis->options.end()) {
-        errors.error("'" + p->name + "' is not an option of " + analysis->id, 0, 0, p->name);
-        continue;
-      }
-      const bool is_file = !p->stored.empty();
-      if (!is_file && files_for.count(p->name)) continue;  // an uploaded file beats the field's text (a model upload)
-      if (spec->kind == OptionKind::series) {
-        if (std::find(seen.begin(), seen.end(), p->name) != seen.end()) continue;  // all of its files are taken at its first
-        seen.push_back(p->name);
-        add_series(*p, option_parts, staging, args, inputs, errors);
-        continue;
-      }
-      if (std::find(seen.begin(), seen.end(), p->name) != seen.end()) {
-        errors.error(is_file ? "takes one file" : "given twice", 0, 0, p->name);
-        continue;
-      }
-      std::string value = p->value;
-      value.erase(0, value.find_first_not_of(" \t\r\n"));
-      value.erase(value.find_last_not_of(" \t\r\n") + 1);
-      if (is_file) {
-        if (spec->kind != OptionKind::file && spec->kind != OptionKind::model && spec->kind != OptionKind::predictor) {
-          errors.error("'" + p->name + "' takes a value, not a file", 0, 0, p->name);
-          continue;
-        }
-        if (p->bytes == 0) {
-          errors.error("the file '" + p->filename + "' is empty", 0, 0, p->name);
-          continue;
-        }
-        seen.push_back(p->name);
-        args.push_back("--" + p->name);
-        args.push_back(fs::relative(p->stored, staging).string());
-        inputs.push_back({{"option", p->name}, {"name", p->filename}, {"size", p->bytes}, {"sha256", io::sha256_file(p->stored.string())}});
-        continue;
-      }
-      if (value.empty()) continue;  // an empty form field: the default
-      seen.push_back(p->name);
-      switch (spec->kind) {
-        case OptionKind::flag:
-          if (value == "true" || value == "on" || value == "1" || value == "yes") args.push_back("--" + p->name);
-          else if (value != "false" && value != "off" && value != "0" && value != "no")
-            errors.error("'" + value.substr(0, 40) + "' is not on or off", 0, 0, p->name);
-          break;
-        case OptionKind::file: errors.error("'" + p->name + "' takes an uploaded file", 0, 0, p->name); break;
-        case OptionKind::series: break;  // handled above
-        case OptionKind::model: {
-          const auto lib = library_models();
-          const auto hit = std::find_if(lib.begin(), lib.end(), [&](const auto& m) { return m.first == value; });
-          const bool builtin = std::any_of(catalogue_.builtin_models.begin(), catalogue_.builtin_models.end(), [&](const auto& m) { return m.first == value; });
-          if (hit != lib.end()) {
-            // linked into the job's input directory, so that the job, its messages and its
-            // run_info.json name the model, not where the server keeps it
-            const fs::path link = staging / "input" / hit->first;
-            std::error_code lec;
-            fs::create_symlink(hit->second, link, lec);
-            args.push_back("--" + p->name);
-            args.push_back(lec ? hit->second.string() : link.lexically_relative(staging).string());  // not fs::relative: it follows the link
-          } else if (builtin) {
-            args.push_back("--" + p->name);
-            args.push_back(value);
-          } else
-            errors.error("'" + value.substr(0, 60) + "' is not a model of this server; choose one from /api/models or upload a model file", 0, 0, p->name);
-          break;
-        }
-        case OptionKind::predictor: {
-          const bool builtin = std::any_of(catalogue_.builtin_predictors.begin(), catalogue_.builtin_predictors.end(), [&](const auto& m) { return m.first == value; });
-          if (!builtin) errors.error("'" + value.substr(0, 60) + "' is not a predictor of this server; choose one or upload a .fluxpkg", 0, 0, p->name);
-          else {
-            args.push_back("--" + p->name);
-            args.push_back(value);
-          }
-          break;
-        }
-        case OptionKind::list:
-        case OptionKind::value:
-          if (value.find('\n') != std::string::npos) {
-            errors.error("a value must be one line", 0, 0, p->name);
-            break;
-          }
-          if (const std::string why = check_option_value(*spec, value); !why.empty()) {  // type, range, choices
-            errors.error("--" + p->name + ": " + why, 0, 0, p->name);
-            break;
-          }
-          args.push_back("--" + p->name);
-          args.push_back(value);
-          break;
-      }
-      parameters[p->name] = value;
-    }
-    for (const auto& o : analysis->options)
-      if (o.required && std::find(seen.begin(), seen.end(), o.name) == seen.end())
-        errors.error(o.kind == OptionKind::file ? "upload a file" : o.kind == OptionKind::series ? "upload the per-day tables (d0.csv.gz, d1.csv.gz, …)" : "required", 0, 0, o.name);
+    // fields → command arguments (form_arguments.cpp)
+    FormArguments form = form_arguments(*analysis, option_parts, staging, catalogue_, library_models());
+    Diagnostics& errors = form.errors;
+    const std::vector<std::string>& args = form.args;
     if (!errors.has_errors() && catalogue_.validate) errors.append(catalogue_.validate(*analysis, args, staging.string()));
     if (errors.has_errors()) {
       json list = json::array();
@@ -630,7 +483,7 @@ class Api {
     job.created_ms = now_ms();
     {
       std::ofstream params(staging / "params.json");
-      params << json{{"analysis", analysis->id}, {"command", analysis->command}, {"title", title}, {"arguments", args}, {"inputs", inputs}, {"parameters", parameters}}.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      params << json{{"analysis", analysis->id}, {"command", analysis->command}, {"title", title}, {"arguments", args}, {"inputs", form.inputs}, {"parameters", form.parameters}}.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     }
     const fs::path final_dir = job_directory(options_.data_dir, id);
     fs::rename(staging, final_dir, ec);
