@@ -426,64 +426,41 @@ std::vector<Diagnostic> DatasetRun::validate() const {
   return d.items();
 }
 
-Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const DatasetRun& r) {
-  using R = Result<DatasetSummary>;
-  if (auto problems = options_.validate(); !problems.empty()) return R::failure(problems);
-  io::hdf5::silence();
-  auto fail = [&](const std::string& where, const std::string& what) {
-    return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}});
-  };
-  if (auto problems = r.validate(); !problems.empty()) return R::failure(problems);
-  if (options_.density_neighbours > 0 && r.ranks > 1)
-    return fail("density acceptance", "decides each draw from every row kept before it: run it in one process (threads are fine), not under mpirun");
+namespace {
 
-  const fs::path dir(directory), parts_dir = dir / "parts", settings_path = dir / "settings.json", manifest_path = dir / "manifest.json";
-  const nlohmann::json settings = this->settings();
-  std::error_code ec;
-  if (!fs::exists(settings_path, ec)) return fail(directory, "has no settings.json: prepare() the directory first");
-  if (auto same = same_settings(settings_path, settings); !same) return R::failure(same.diagnostics());
-  fs::create_directories(parts_dir, ec);
-  if (ec) return fail(parts_dir.string(), "cannot create the directory: " + ec.message());
-
-  const std::size_t n_free = static_cast<std::size_t>(space_.n_free());
-  const std::size_t n_full = static_cast<std::size_t>(space_.n_reactions() + space_.n_exchange());
-  const std::size_t n_mids = layout_.size();
-  const bool f32 = options_.precision == MidPrecision::float32;
-  const bool density = options_.density_neighbours > 0;
-  const long target = options_.rows;
-
-  // per-thread simulators
-  std::vector<std::vector<isotope::EmuSimulator>> sims(static_cast<std::size_t>(r.threads));
-  std::vector<std::vector<isotope::MidSet>> outs(static_cast<std::size_t>(r.threads));
-  for (auto& s : sims)
-    for (const auto& e : elements_) s.emplace_back(e.model);
-  for (auto& o : outs) o.resize(elements_.size());
-  std::vector<std::size_t> field_offset;
-  {
+// The MIDs of flux sets simulated in parallel into rows of the layout: one EMU simulator per
+// thread and traced element.
+class ParallelSimulator {
+ public:
+  ParallelSimulator(const std::vector<isotope::TracedElement>& elements, const MidLayout& layout, int threads, bool f32)
+      : elements_(elements), layout_(layout), threads_(threads), f32_(f32), n_mids_(layout.size()),
+        sims_(static_cast<std::size_t>(threads)), outs_(static_cast<std::size_t>(threads)) {
+    for (auto& s : sims_)
+      for (const auto& e : elements_) s.emplace_back(e.model);
+    for (auto& o : outs_) o.resize(elements_.size());
     std::size_t f = 0;
     for (const auto& e : elements_) {
-      field_offset.push_back(f);
+      field_offset_.push_back(f);
       f += e.model.measured().size();
     }
   }
 
-  DatasetSummary summary;
   // Simulates sets[0..n) into part rows; the first failure's message, if any.
-  auto simulate = [&](const std::vector<FluxVector>& sets, std::vector<double>& mids) -> std::optional<std::string> {
+  std::optional<std::string> simulate(const std::vector<FluxVector>& sets, std::vector<double>& mids) {
     const std::size_t n = sets.size();
-    mids.assign(n * n_mids, 0.0);
+    mids.assign(n * n_mids_, 0.0);
     std::atomic<std::size_t> next{0};
-    std::vector<std::optional<std::pair<std::size_t, std::string>>> failure(static_cast<std::size_t>(r.threads));
+    std::vector<std::optional<std::pair<std::size_t, std::string>>> failure(static_cast<std::size_t>(threads_));
     auto work = [&](std::size_t t) {
       for (;;) {
         const std::size_t begin = next.fetch_add(8);
         if (begin >= n) return;
         for (std::size_t i = begin; i < std::min(begin + 8, n); ++i) {
-          double* row = mids.data() + i * n_mids;
+          double* row = mids.data() + i * n_mids_;
           for (std::size_t e = 0; e < elements_.size(); ++e) {
-            isotope::MidSet& out = outs[t][e];
-            if (sims[t][e].simulate(sets[i], elements_[e].inputs, out) != isotope::SimulationStatus::ok) {
-              if (!failure[t] || failure[t]->first > i) failure[t] = {i, sims[t][e].message()};
+            isotope::MidSet& out = outs_[t][e];
+            if (sims_[t][e].simulate(sets[i], elements_[e].inputs, out) != isotope::SimulationStatus::ok) {
+              if (!failure[t] || failure[t]->first > i) failure[t] = {i, sims_[t][e].message()};
               continue;
             }
             const std::size_t nk = out.offsets.size();
@@ -491,8 +468,8 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
               for (std::size_t k = 0; k < nk; ++k) {
                 const auto mid = out.mid(x, k);
                 for (std::size_t q = 0; q < mid.size(); ++q) {
-                  const double value = f32 ? static_cast<double>(static_cast<float>(mid[q])) : mid[q];
-                  row[layout_.index(field_offset[e] + k, static_cast<std::size_t>(x), static_cast<int>(q))] = value;
+                  const double value = f32_ ? static_cast<double>(static_cast<float>(mid[q])) : mid[q];
+                  row[layout_.index(field_offset_[e] + k, static_cast<std::size_t>(x), static_cast<int>(q))] = value;
                 }
               }
           }
@@ -500,7 +477,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
       }
     };
     std::vector<std::thread> pool;
-    for (int t = 1; t < r.threads; ++t) pool.emplace_back(work, static_cast<std::size_t>(t));
+    for (int t = 1; t < threads_; ++t) pool.emplace_back(work, static_cast<std::size_t>(t));
     work(0);
     for (auto& th : pool) th.join();
     std::optional<std::pair<std::size_t, std::string>> first;
@@ -508,31 +485,64 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
       if (f && (!first || f->first < first->first)) first = f;
     if (!first) return std::nullopt;
     return "flux set " + std::to_string(first->first) + " of its batch cannot be simulated: " + first->second;
-  };
-  auto fill_fluxes = [&](const FluxVector& v, Part& p) {
+  }
+
+ private:
+  const std::vector<isotope::TracedElement>& elements_;
+  const MidLayout& layout_;
+  int threads_;
+  bool f32_;
+  std::size_t n_mids_;
+  std::vector<std::vector<isotope::EmuSimulator>> sims_;
+  std::vector<std::vector<isotope::MidSet>> outs_;
+  std::vector<std::size_t> field_offset_;
+};
+
+// One run of the generator in its stages: the parts are produced (in draw order, or one
+// after the other by density acceptance; each skipped when a whole one from an earlier run
+// is on disk), then this rank's parts are merged into its HDF5 file.
+struct RunStages {
+  using R = Result<DatasetSummary>;
+  RunStages(const FluxSpace& space, FluxSetSampler& sampler, const MidLayout& layout, const DatasetOptions& options, const DatasetRun& run,
+            ParallelSimulator& simulator, fs::path parts)
+      : space_(space), sampler_(sampler), layout_(layout), options_(options), r(run), sim(simulator), parts_dir(std::move(parts)),
+        n_free(static_cast<std::size_t>(space.n_free())), n_full(static_cast<std::size_t>(space.n_reactions() + space.n_exchange())),
+        n_mids(layout.size()), target(options.rows),
+        bar(run.ranks > 1 ? "dataset (rank " + std::to_string(run.rank) + ")" : "dataset", options.rows, "rows", run.progress) {}
+
+  const FluxSpace& space_;
+  FluxSetSampler& sampler_;
+  const MidLayout& layout_;
+  const DatasetOptions& options_;
+  const DatasetRun& r;
+  ParallelSimulator& sim;
+  const fs::path parts_dir;
+  const std::size_t n_free, n_full, n_mids;
+  const long target;
+  DatasetSummary summary;
+  ProgressBar bar;
+  long total_rows = 0, parts_total = 0;
+  long draws = 0;  // sampler draws behind the rows decided so far
+  std::string stream_end;
+  double t_sim = 0, t_write = 0;
+  PartBuffers buffers;
+  Part part, old;
+  std::error_code ec;
+
+  static R fail(const std::string& where, const std::string& what) { return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}}); }
+  std::optional<std::string> simulate(const std::vector<FluxVector>& sets, std::vector<double>& mids) { return sim.simulate(sets, mids); }
+  void fill_fluxes(const FluxVector& v, Part& p) const {
     const Eigen::VectorXd free = space_.full_to_free(v);
     p.free.insert(p.free.end(), free.data(), free.data() + free.size());
     for (Eigen::Index j = 0; j < space_.n_reactions(); ++j) p.full.push_back(v.net(j));
     for (Eigen::Index j : space_.exchange_columns()) p.full.push_back(v.exchange(j));
-  };
-  auto stopping = [&] {
-    return (r.stop && r.stop->load()) || (r.stop_after_parts > 0 && summary.parts_written >= r.stop_after_parts);
-  };
-  auto part_path = [&](long p) { return parts_dir / part_name(p); };
-
-  ProgressBar bar(r.ranks > 1 ? "dataset (rank " + std::to_string(r.rank) + ")" : "dataset", target, "rows", r.progress);
-  long total_rows = 0;
-  long parts_total = 0;
-  long draws = 0;  // sampler draws behind the rows decided so far
-  std::string stream_end;
-  double t_sim = 0, t_write = 0;
-  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+  }
+  bool stopping() const { return (r.stop && r.stop->load()) || (r.stop_after_parts > 0 && summary.parts_written >= r.stop_after_parts); }
+  fs::path part_path(long p) const { return parts_dir / part_name(p); }
+  static double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  };
-
-  PartBuffers buffers;
-  Part part, old;
-  auto reset = [](Part& x, long index) {
+  }
+  static void reset(Part& x, long index) {
     x.index = index;
     x.draw.clear();
     x.free.clear();
@@ -540,8 +550,11 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
     x.mids.clear();
     x.dmax = 0;
     x.draws_after = 0;
-  };
-  if (!density) {
+  }
+
+  // Each stage returns a result when the run ends in it: an error, or a stop (a signal, or
+  // the part limit) with the parts written so far.
+  std::optional<R> produce_in_order() {
     Producer producer(sampler_, [&](long) { return options_.part_rows; }, target);
     for (long p = 0;; ++p) {
       Batch b = producer.pop();
@@ -590,7 +603,10 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
       bar.update(total_rows);
       if (b.ended) break;
     }
-  } else {
+    return std::nullopt;
+  }
+
+  std::optional<R> produce_by_density() {
     // density acceptance: candidates from the stream, kept one after the other
     const std::size_t k = static_cast<std::size_t>(options_.density_neighbours);
     std::vector<float> kept;  // the MID vectors of the kept rows
@@ -702,62 +718,93 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
       ++p;
     }
     parts_total = p;
+    return std::nullopt;
   }
-  bar.finish();
-  summary.rows = total_rows;
-  summary.draws = draws;
-  summary.stream_end = stream_end;
-  summary.seconds_simulating = t_sim;
-  if (total_rows == 0) return fail("sampler", "produced no flux sets" + (stream_end.empty() ? std::string() : ": " + stream_end));
 
-  // ------------------------------------------------------------ merge into HDF5
-  const auto t_merge = std::chrono::steady_clock::now();
-  std::vector<long> mine;
-  long rows_here = 0;
-  std::vector<long> first_row(static_cast<std::size_t>(parts_total) + 1, 0);
-  {
-    // rows per part: every part is full but the last, in both modes
-    for (long p = 0; p < parts_total; ++p)
-      first_row[static_cast<std::size_t>(p) + 1] = std::min(total_rows, (p + 1) * options_.part_rows);
-    for (long p = r.rank; p < parts_total; p += r.ranks) {
-      mine.push_back(p);
-      rows_here += first_row[static_cast<std::size_t>(p) + 1] - first_row[static_cast<std::size_t>(p)];
+  R merge(const std::string& directory, const nlohmann::json& settings, const std::vector<std::string>& free_cols,
+          const std::vector<std::string>& full_cols) {
+    const fs::path dir(directory), settings_path = dir / "settings.json", manifest_path = dir / "manifest.json";
+    const auto t_merge = std::chrono::steady_clock::now();
+    std::vector<long> mine;
+    long rows_here = 0;
+    std::vector<long> first_row(static_cast<std::size_t>(parts_total) + 1, 0);
+    {
+      // rows per part: every part is full but the last, in both modes
+      for (long p = 0; p < parts_total; ++p)
+        first_row[static_cast<std::size_t>(p) + 1] = std::min(total_rows, (p + 1) * options_.part_rows);
+      for (long p = r.rank; p < parts_total; p += r.ranks) {
+        mine.push_back(p);
+        rows_here += first_row[static_cast<std::size_t>(p) + 1] - first_row[static_cast<std::size_t>(p)];
+      }
     }
-  }
-  const Split split = split_rows(total_rows, options_.validation_fraction, options_.test_fraction, options_.seed);
-  const std::string file_name = r.ranks == 1 ? "dataset.h5" : "shard-" + std::to_string(r.rank) + ".h5";
-  const fs::path file_path = dir / file_name, tmp_path = dir / (file_name + ".tmp");
-  nlohmann::json manifest = {{"settings", settings},
-                             {"rows", total_rows},
-                             {"draws", summary.draws},
-                             {"density_rejections", summary.density_rejections},
-                             {"split_sizes", {{"train", split.train.size()}, {"validation", split.validation.size()}, {"test", split.test.size()}}},
-                             {"stream_end", stream_end}};
-  {
-    nlohmann::json file_manifest = manifest;
-    file_manifest["shard"] = {{"rank", r.rank}, {"ranks", r.ranks}, {"rows", rows_here}};
-    const MergeInput in{file_manifest, layout_, free_columns(), full_columns(), n_free, n_full, n_mids, options_.precision, options_.compression,
-                        mine, first_row, parts_dir, split, r.ranks};
-    if (auto problem = write_merged_file(tmp_path, in, part, buffers)) {
-      fs::remove(tmp_path, ec);
-      return fail(problem->first, problem->second);
+    const Split split = split_rows(total_rows, options_.validation_fraction, options_.test_fraction, options_.seed);
+    const std::string file_name = r.ranks == 1 ? "dataset.h5" : "shard-" + std::to_string(r.rank) + ".h5";
+    const fs::path file_path = dir / file_name, tmp_path = dir / (file_name + ".tmp");
+    nlohmann::json manifest = {{"settings", settings},
+                               {"rows", total_rows},
+                               {"draws", summary.draws},
+                               {"density_rejections", summary.density_rejections},
+                               {"split_sizes", {{"train", split.train.size()}, {"validation", split.validation.size()}, {"test", split.test.size()}}},
+                               {"stream_end", stream_end}};
+    {
+      nlohmann::json file_manifest = manifest;
+      file_manifest["shard"] = {{"rank", r.rank}, {"ranks", r.ranks}, {"rows", rows_here}};
+      const MergeInput in{file_manifest, layout_, free_cols, full_cols, n_free, n_full, n_mids, options_.precision, options_.compression,
+                          mine, first_row, parts_dir, split, r.ranks};
+      if (auto problem = write_merged_file(tmp_path, in, part, buffers)) {
+        fs::remove(tmp_path, ec);
+        return fail(problem->first, problem->second);
+      }
     }
+    fs::rename(tmp_path, file_path, ec);
+    if (ec) return fail(file_path.string(), "cannot rename the finished file: " + ec.message());
+    for (long p : mine) fs::remove(part_path(p), ec);
+    if (r.ranks == 1) {
+      manifest["shards"] = nlohmann::json::array({{{"file", file_name}, {"rows", rows_here}}});
+      if (auto e = write_text_atomically(manifest_path, manifest.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) return fail(directory, *e);
+      fs::remove(settings_path, ec);
+      fs::remove(parts_dir, ec);
+    }
+    summary.complete = true;
+    summary.rows_here = rows_here;
+    summary.file = file_path.string();
+    summary.seconds_writing = t_write;
+    summary.seconds_merging = seconds_since(t_merge);
+    return R::success(summary);
   }
-  fs::rename(tmp_path, file_path, ec);
-  if (ec) return fail(file_path.string(), "cannot rename the finished file: " + ec.message());
-  for (long p : mine) fs::remove(part_path(p), ec);
-  if (r.ranks == 1) {
-    manifest["shards"] = nlohmann::json::array({{{"file", file_name}, {"rows", rows_here}}});
-    if (auto e = write_text_atomically(manifest_path, manifest.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) return fail(directory, *e);
-    fs::remove(settings_path, ec);
-    fs::remove(parts_dir, ec);
-  }
-  summary.complete = true;
-  summary.rows_here = rows_here;
-  summary.file = file_path.string();
-  summary.seconds_writing = t_write;
-  summary.seconds_merging = seconds_since(t_merge);
-  return R::success(summary);
+};
+
+}  // namespace
+
+Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const DatasetRun& r) {
+  using R = Result<DatasetSummary>;
+  if (auto problems = options_.validate(); !problems.empty()) return R::failure(problems);
+  io::hdf5::silence();
+  if (auto problems = r.validate(); !problems.empty()) return R::failure(problems);
+  if (options_.density_neighbours > 0 && r.ranks > 1)
+    return RunStages::fail("density acceptance", "decides each draw from every row kept before it: run it in one process (threads are fine), not under mpirun");
+
+  const fs::path dir(directory), parts_dir = dir / "parts", settings_path = dir / "settings.json";
+  const nlohmann::json settings = this->settings();
+  std::error_code ec;
+  if (!fs::exists(settings_path, ec)) return RunStages::fail(directory, "has no settings.json: prepare() the directory first");
+  if (auto same = same_settings(settings_path, settings); !same) return R::failure(same.diagnostics());
+  fs::create_directories(parts_dir, ec);
+  if (ec) return RunStages::fail(parts_dir.string(), "cannot create the directory: " + ec.message());
+
+  ParallelSimulator simulator(elements_, layout_, r.threads, options_.precision == MidPrecision::float32);
+  RunStages stages(space_, sampler_, layout_, options_, r, simulator, parts_dir);
+  const auto produced = options_.density_neighbours > 0 ? stages.produce_by_density() : stages.produce_in_order();
+  if (produced) return *produced;
+  stages.bar.finish();
+  DatasetSummary& summary = stages.summary;
+  summary.rows = stages.total_rows;
+  summary.draws = stages.draws;
+  summary.stream_end = stages.stream_end;
+  summary.seconds_simulating = stages.t_sim;
+  if (stages.total_rows == 0)
+    return RunStages::fail("sampler", "produced no flux sets" + (stages.stream_end.empty() ? std::string() : ": " + stages.stream_end));
+  return stages.merge(directory, settings, free_columns(), full_columns());
 }
 
 // ---------------------------------------------------------------- shards

@@ -21,6 +21,7 @@
 
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/service/server.hpp"
+#include "form_arguments.hpp"
 #include "service_internal.hpp"
 
 namespace fluxion::service {

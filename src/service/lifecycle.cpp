@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -27,8 +28,14 @@ const OptionTable<ServiceOptions>& ServiceOptions::table() {
     OptionTable<O>::Custom upload;
     upload.get = [](const O& o) { return format_short(static_cast<double>(o.max_upload_bytes) / (1024.0 * 1024.0)); };
     upload.set = [](O& o, const std::string& text) -> std::string {
-      double mb = 0;
-      if (auto why = OptionTable<O>::parse_text(text, mb); !why.empty()) return why;
+      char* end = nullptr;
+      const double mb = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !std::isfinite(mb)) {
+        std::string why = "'";
+        why += text.substr(0, 40);
+        why += "' is not a number";
+        return why;
+      }
       o.max_upload_bytes = static_cast<std::uint64_t>(std::ceil(mb * 1024 * 1024));  // reads back as at least mb
       return {};
     };

@@ -1,16 +1,10 @@
 // Helpers shared by the HTTP API and the workers.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
-
-#include "fluxion/core/diagnostics.hpp"
 
 namespace httplib {
 class Server;
@@ -21,27 +15,6 @@ namespace fluxion::service {
 class JobStore;
 struct ServiceOptions;
 struct ServiceCatalogue;
-struct AnalysisSpec;
-
-// One part of a submitted multipart form: a field's text, or an upload stored on disk.
-struct FormPart {
-  std::string name, filename, value;  // value: the text of a field
-  std::filesystem::path stored;       // a file: where it was written
-  std::uintmax_t bytes = 0;
-};
-
-// A submission's fields as the command's arguments (form_arguments.cpp): every field checked
-// against the option it names (type, range, choices, files where files go, models and
-// predictors of this server), per-day uploads moved into input/<field>/, and required
-// options present. `inputs` lists the uploads (name, size, SHA-256), `parameters` the values.
-struct FormArguments {
-  std::vector<std::string> args;
-  nlohmann::json inputs = nlohmann::json::array(), parameters = nlohmann::json::object();
-  Diagnostics errors;
-};
-FormArguments form_arguments(const AnalysisSpec& analysis, const std::vector<const FormPart*>& parts, const std::filesystem::path& staging,
-                             const ServiceCatalogue& catalogue, const std::vector<std::pair<std::string, std::filesystem::path>>& library_models);
-
 // The HTTP API's routes and error handlers on `server` (http_api.cpp). The returned object
 // holds the routes' state: keep it until the server has stopped.
 std::shared_ptr<void> install_api(httplib::Server& server, JobStore& store, const ServiceOptions& options, const ServiceCatalogue& catalogue);
