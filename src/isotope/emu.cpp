@@ -371,49 +371,36 @@ std::vector<int> fill_reducing_order(std::vector<int> component, const std::vect
 }  // namespace
 
 
-Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, const EmuOptions& options) {
-  Diagnostics d("EMU network of model '" + model.id + "' (" + std::string(element_symbol(options.element)) + ")");
-  if (auto problems = options.validate(); !problems.empty()) return Result<EmuModel>::failure(problems);
-  auto impl = std::make_shared<Impl>();
-  const Element el = options.element;
-  const auto ei = static_cast<std::size_t>(el);
-  impl->element = el;
-  impl->n_columns = space.n_columns();
-  impl->kernel = space.net_kernel();
-  impl->exchange_columns = space.exchange_columns();
-  impl->kernel_rows.resize(static_cast<std::size_t>(impl->n_columns));
-  for (Eigen::Index c = 0; c < impl->n_columns; ++c)
-    for (Eigen::Index k = 0; k < impl->kernel.cols(); ++k)
-      if (impl->kernel(c, k) != 0.0) impl->kernel_rows[static_cast<std::size_t>(c)].push_back({static_cast<int>(k), impl->kernel(c, k)});
-  impl->exchange_parameter.assign(static_cast<std::size_t>(impl->n_columns), -1);
-  for (std::size_t j = 0; j < impl->exchange_columns.size(); ++j)
-    impl->exchange_parameter[static_cast<std::size_t>(impl->exchange_columns[j])] = static_cast<int>(impl->kernel.cols()) + static_cast<int>(j);
-  for (const auto& m : model.metabolites) {
-    impl->metabolite_ids.push_back(m.id);
-    impl->metabolite_atoms.push_back(m.atoms[ei]);
-    if (m.atoms[ei] > 63) {
-      d.error("metabolite has " + std::to_string(m.atoms[ei]) + " " + std::string(element_symbol(el)) +
-                  " atoms; EMU simulation handles at most 63",
-              0, 0, "metabolite '" + m.id + "'");
-      return Result<EmuModel>::failure(d);
-    }
-  }
+namespace {
 
-  // measured metabolites or fragments
-  {
-    MeasuredFragments m = measured_fragments(model, options, d);
-    impl->measured = std::move(m.metabolites);
-    impl->measured_names = std::move(m.names);
-    impl->measured_mask = std::move(m.masks);
-  }
-  if (impl->measured.empty() && !d.has_errors()) d.error("nothing to simulate: no metabolite carries atoms of this element");
-  if (d.has_errors()) return Result<EmuModel>::failure(d);
+// A production term of an unknown EMU: its flux and coefficient, and the EMUs it is made of.
+struct EmuTerm {
+  int flux;
+  double coef;
+  std::vector<int> factors;  // one: same-size precursor; several: convolution
+};
 
-  // one-way steps: both directions of every reaction that can run backwards, and the
-  // hydrogen leak pseudo-reactions
-  const std::vector<Step> steps = one_way_steps(model, space, options.element, d);
-  if (d.has_errors()) return Result<EmuModel>::failure(d);
+// What the EMU walk finds: per unknown EMU its production terms, per metabolite its total
+// production (the drain of its EMUs).
+struct EmuNetwork {
+  std::map<int, std::vector<EmuTerm>> terms_of;
+  std::map<std::size_t, std::vector<Term>> production_of;
+};
 
+// Terms with the same flux are merged.
+void append_terms(const std::vector<Term>& terms, std::vector<Term>& out) {
+  std::map<int, double> merged;
+  for (const Term& t : terms) merged[t.flux] += t.coef;
+  for (auto [f, c] : merged)
+    if (c != 0.0) out.push_back({f, c});
+}
+
+// The EMU walk from the measured metabolites: every EMU their MIDs depend on, found through
+// the atom maps of the steps that produce it, with its production terms. Problems go to `d`.
+EmuNetwork walk_emus(const Model& model, const std::vector<Step>& steps, Element el, EmuModel::Impl& impl, Diagnostics& d) {
+  EmuNetwork network;
+  auto& terms_of = network.terms_of;
+  auto& production_of = network.production_of;
   // which steps produce each metabolite
   std::vector<std::vector<Production>> producers(model.metabolites.size());
   for (std::size_t s = 0; s < steps.size(); ++s)
@@ -421,13 +408,13 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
 
   // EMU walk from the measured metabolites
   std::map<EmuKey, int> emu_id;
-  auto& emus = impl->emus;
+  auto& emus = impl.emus;
   std::vector<int> queue;
   auto get_emu = [&](std::size_t met, std::uint64_t mask) {
     // The atoms of a symmetric metabolite and their mirror images have one MID (its
     // production averages both orientations): one EMU for both.
     if (model.metabolites[met].symmetric) {
-      const int n = impl->metabolite_atoms[met];
+      const int n = impl.metabolite_atoms[met];
       std::uint64_t mirrored = 0;
       for (int i = 0; i < n; ++i)
         if (mask >> i & 1ULL) mirrored |= 1ULL << (n - 1 - i);
@@ -435,7 +422,7 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
     }
     auto [it, inserted] = emu_id.emplace(EmuKey{met, mask}, static_cast<int>(emus.size()));
     if (inserted) {
-      Impl::EmuInfo info;
+      EmuModel::Impl::EmuInfo info;
       info.metabolite = met;
       info.mask = mask;
       info.size = std::popcount(mask);
@@ -445,22 +432,15 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
     }
     return it->second;
   };
-  for (std::size_t k = 0; k < impl->measured.size(); ++k)
-    impl->measured_emu.push_back(get_emu(impl->measured[k], impl->measured_mask[k]));
+  for (std::size_t k = 0; k < impl.measured.size(); ++k)
+    impl.measured_emu.push_back(get_emu(impl.measured[k], impl.measured_mask[k]));
 
-  struct EmuTerm {
-    int flux;
-    double coef;
-    std::vector<int> factors;  // one: same-size precursor; several: convolution
-  };
-  std::map<int, std::vector<EmuTerm>> terms_of;   // unknown EMU -> production terms
-  std::map<std::size_t, std::vector<Term>> production_of;  // metabolite -> total production
   for (std::size_t qi = 0; qi < queue.size(); ++qi) {
     const int e = queue[qi];
-    const Impl::EmuInfo info = emus[static_cast<std::size_t>(e)];
+    const EmuModel::Impl::EmuInfo info = emus[static_cast<std::size_t>(e)];
     if (info.substrate) continue;
     const std::size_t m = info.metabolite;
-    const int n_atoms = impl->metabolite_atoms[m];
+    const int n_atoms = impl.metabolite_atoms[m];
     if (producers[m].empty()) {
       d.error("metabolite '" + model.metabolites[m].id + "' is needed for the simulation but no reaction produces it");
       continue;
@@ -524,175 +504,235 @@ Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, c
     }
     terms_of[e] = std::move(terms);
   }
-  if (d.has_errors()) return Result<EmuModel>::failure(d);
+  return network;
+}
 
-  // levels by EMU size
+// Each unknown EMU on the level of its size (its row set later); the substrate EMUs apart.
+void assign_levels(EmuModel::Impl& impl) {
+  auto& emus = impl.emus;
   int max_size = 0;
   for (const auto& info : emus) max_size = std::max(max_size, info.size);
-  impl->levels.resize(static_cast<std::size_t>(max_size));
-  for (int s = 0; s < max_size; ++s) impl->levels[static_cast<std::size_t>(s)].size = s + 1;
+  impl.levels.resize(static_cast<std::size_t>(max_size));
+  for (int s = 0; s < max_size; ++s) impl.levels[static_cast<std::size_t>(s)].size = s + 1;
   for (std::size_t e = 0; e < emus.size(); ++e) {
     auto& info = emus[e];
     if (info.substrate) {
-      impl->substrate_emus.push_back(static_cast<int>(e));
+      impl.substrate_emus.push_back(static_cast<int>(e));
       continue;
     }
-    auto& level = impl->levels[static_cast<std::size_t>(info.size - 1)];
+    auto& level = impl.levels[static_cast<std::size_t>(info.size - 1)];
     info.level = info.size - 1;
     level.unknowns.push_back(static_cast<int>(e));
   }
-  // terms with the same flux are merged
-  auto append_terms = [](const std::vector<Term>& terms, std::vector<Term>& out) {
-    std::map<int, double> merged;
-    for (const Term& t : terms) merged[t.flux] += t.coef;
-    for (auto [f, c] : merged)
-      if (c != 0.0) out.push_back({f, c});
-  };
-  for (auto& level : impl->levels) {
-    const int n = static_cast<int>(level.unknowns.size());
-    const auto un = static_cast<std::size_t>(n);
-    std::vector<int> row_of(emus.size(), -1);
-    for (int r = 0; r < n; ++r) row_of[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(r)])] = r;
-    std::map<std::pair<int, int>, std::vector<Term>> a;  // (row, col) -> terms, rows as collected
-    std::map<std::vector<int>, int> input_index;
-    std::map<std::pair<int, int>, std::vector<Term>> b;  // (row, input) -> terms
-    for (int row = 0; row < n; ++row) {
-      const int e = level.unknowns[static_cast<std::size_t>(row)];
-      a[{row, row}];  // the diagonal: the drain, added at assembly
-      for (const EmuTerm& t : terms_of[e]) {
-        if (t.factors.size() == 1 && !emus[static_cast<std::size_t>(t.factors[0])].substrate) {
-          a[{row, row_of[static_cast<std::size_t>(t.factors[0])]}].push_back({t.flux, t.coef});
-        } else {
-          auto [it, inserted] = input_index.emplace(t.factors, static_cast<int>(level.inputs.size()));
-          if (inserted) {
-            const bool direct = t.factors.size() == 1;  // a substrate EMU of this size
-            level.inputs.push_back({t.factors, direct});
-          }
-          b[{row, it->second}].push_back({t.flux, t.coef});
+}
+
+// One level's system A(v)·X = −B(v)·Y compiled for the simulator: the rows and inputs of its
+// EMUs, a solve order (dependency-ordered blocks, AMD within each), the symbolic LU pattern
+// without pivoting, the slots and terms of A, the drains, the elimination program and B.
+void compile_level(EmuModel::Impl::Level& level, EmuModel::Impl& impl, EmuNetwork& network) {
+  auto& emus = impl.emus;
+  auto& terms_of = network.terms_of;
+  auto& production_of = network.production_of;
+  const int n = static_cast<int>(level.unknowns.size());
+  const auto un = static_cast<std::size_t>(n);
+  std::vector<int> row_of(emus.size(), -1);
+  for (int r = 0; r < n; ++r) row_of[static_cast<std::size_t>(level.unknowns[static_cast<std::size_t>(r)])] = r;
+  std::map<std::pair<int, int>, std::vector<Term>> a;  // (row, col) -> terms, rows as collected
+  std::map<std::vector<int>, int> input_index;
+  std::map<std::pair<int, int>, std::vector<Term>> b;  // (row, input) -> terms
+  for (int row = 0; row < n; ++row) {
+    const int e = level.unknowns[static_cast<std::size_t>(row)];
+    a[{row, row}];  // the diagonal: the drain, added at assembly
+    for (const EmuTerm& t : terms_of[e]) {
+      if (t.factors.size() == 1 && !emus[static_cast<std::size_t>(t.factors[0])].substrate) {
+        a[{row, row_of[static_cast<std::size_t>(t.factors[0])]}].push_back({t.flux, t.coef});
+      } else {
+        auto [it, inserted] = input_index.emplace(t.factors, static_cast<int>(level.inputs.size()));
+        if (inserted) {
+          const bool direct = t.factors.size() == 1;  // a substrate EMU of this size
+          level.inputs.push_back({t.factors, direct});
         }
+        b[{row, it->second}].push_back({t.flux, t.coef});
       }
-    }
-    // solve order: dependency-ordered blocks, AMD order within each
-    std::vector<std::vector<int>> adj(un);
-    for (const auto& [key, terms] : a)
-      if (key.first != key.second) adj[static_cast<std::size_t>(key.first)].push_back(key.second);
-    std::vector<int> order;  // solve position -> collected row
-    std::vector<int> block_of(un, 0);
-    for (const auto& component : dependency_ordered_components(adj)) {
-      const int block = static_cast<int>(level.blocks.size());
-      level.blocks.push_back(static_cast<int>(order.size()));
-      for (int v : fill_reducing_order(component, adj)) {
-        block_of[order.size()] = block;
-        order.push_back(v);
-      }
-    }
-    level.blocks.push_back(n);
-    std::vector<int> position(un);
-    for (std::size_t k = 0; k < un; ++k) position[static_cast<std::size_t>(order[k])] = static_cast<int>(k);
-    std::vector<int> unknowns(un);
-    for (std::size_t k = 0; k < un; ++k) {
-      unknowns[k] = level.unknowns[static_cast<std::size_t>(order[k])];
-      emus[static_cast<std::size_t>(unknowns[k])].row = static_cast<int>(k);
-    }
-    level.unknowns = std::move(unknowns);
-    std::map<std::pair<int, int>, std::vector<Term>> as;  // (row, col) in solve order
-    for (auto& [key, terms] : a)
-      as[{position[static_cast<std::size_t>(key.first)], position[static_cast<std::size_t>(key.second)]}] = std::move(terms);
-    // symbolic LU without pivoting, block by block: row i's pattern is its own entries
-    // plus the U part of every row it eliminates
-    std::vector<std::vector<int>> pattern(un);
-    for (int i = 0; i < n; ++i) {
-      const auto ui = static_cast<std::size_t>(i);
-      std::vector<int> earlier;
-      std::set<int> within{i};
-      for (auto it = as.lower_bound({i, 0}); it != as.end() && it->first.first == i; ++it) {
-        const int c = it->first.second;
-        if (block_of[static_cast<std::size_t>(c)] < block_of[ui])
-          earlier.push_back(c);
-        else if (block_of[static_cast<std::size_t>(c)] == block_of[ui])
-          within.insert(c);
-        else
-          throw std::logic_error("EMU level ordering: a block depends on a later one");
-      }
-      for (auto it = within.begin(); it != within.end() && *it < i; ++it)
-        for (int j : pattern[static_cast<std::size_t>(*it)])
-          if (j > *it) within.insert(j);
-      pattern[ui] = std::move(earlier);
-      pattern[ui].insert(pattern[ui].end(), within.begin(), within.end());
-    }
-    level.f_ptr.assign(un + 1, 0);
-    level.f_diagonal.assign(un, -1);
-    for (std::size_t i = 0; i < un; ++i) {
-      for (int c : pattern[i]) {
-        if (c == static_cast<int>(i)) level.f_diagonal[i] = static_cast<int>(level.f_col.size());
-        level.f_col.push_back(c);
-      }
-      level.f_ptr[i + 1] = static_cast<int>(level.f_col.size());
-    }
-    auto slot = [&level](int i, int j) {
-      const auto begin = level.f_col.begin() + level.f_ptr[static_cast<std::size_t>(i)];
-      const auto end = level.f_col.begin() + level.f_ptr[static_cast<std::size_t>(i) + 1];
-      return static_cast<int>(std::lower_bound(begin, end, j) - level.f_col.begin());
-    };
-    {
-      std::vector<std::vector<Term>> slot_terms(level.f_col.size());
-      for (const auto& [key, terms] : as) slot_terms[static_cast<std::size_t>(slot(key.first, key.second))] = terms;
-      level.slot_term_ptr.push_back(0);
-      for (const auto& terms : slot_terms) {
-        append_terms(terms, level.slot_terms);
-        level.term_slot.resize(level.slot_terms.size(), static_cast<int>(level.slot_term_ptr.size()) - 1);
-        level.slot_term_ptr.push_back(static_cast<int>(level.slot_terms.size()));
-      }
-    }
-    for (int e : level.unknowns) {
-      const std::size_t m = emus[static_cast<std::size_t>(e)].metabolite;
-      auto it = std::find(impl->drain_metabolite.begin(), impl->drain_metabolite.end(), m);
-      if (it == impl->drain_metabolite.end()) {
-        impl->drain_metabolite.push_back(m);
-        std::vector<Term> drain;
-        for (const Term& t : production_of[m]) drain.push_back({t.flux, -t.coef});
-        append_terms(drain, impl->drain_terms);
-        impl->drain_ptr.push_back(static_cast<int>(impl->drain_terms.size()));
-        it = impl->drain_metabolite.end() - 1;
-      }
-      level.row_drain.push_back(static_cast<int>(it - impl->drain_metabolite.begin()));
-    }
-    // elimination program (row-wise Crout: for each L entry l_ik of row i in column
-    // order, a_ij −= l_ik · u_kj for the entries of row k of the unit, scaled U)
-    level.elim_ptr.push_back(0);
-    for (int i = 0; i < n; ++i) {
-      const auto ui = static_cast<std::size_t>(i);
-      for (int p = level.f_ptr[ui]; p < level.f_diagonal[ui]; ++p) {
-        const int k = level.f_col[static_cast<std::size_t>(p)];
-        const auto uk = static_cast<std::size_t>(k);
-        if (block_of[uk] < block_of[ui]) continue;  // an entry on an earlier block: not eliminated
-        for (int q = level.f_diagonal[uk] + 1; q < level.f_ptr[uk + 1]; ++q)
-          level.updates.push_back({slot(i, level.f_col[static_cast<std::size_t>(q)]), p, q});
-      }
-      level.elim_ptr.push_back(static_cast<int>(level.updates.size()));
-    }
-    level.b_term_ptr.push_back(0);
-    std::map<std::pair<int, int>, const std::vector<Term>*> bs;  // (input, row) in solve order
-    for (const auto& [key, terms] : b) bs[{key.second, position[static_cast<std::size_t>(key.first)]}] = &terms;
-    for (const auto& [key, terms] : bs) {
-      level.b.push_back({key.second, key.first});
-      append_terms(*terms, level.b_terms);
-      level.b_term_ptr.push_back(static_cast<int>(level.b_terms.size()));
     }
   }
-  // storage: substrate EMUs, then each level's unknowns in solve order
-  for (int e : impl->substrate_emus) {
+  // solve order: dependency-ordered blocks, AMD order within each
+  std::vector<std::vector<int>> adj(un);
+  for (const auto& [key, terms] : a)
+    if (key.first != key.second) adj[static_cast<std::size_t>(key.first)].push_back(key.second);
+  std::vector<int> order;  // solve position -> collected row
+  std::vector<int> block_of(un, 0);
+  for (const auto& component : dependency_ordered_components(adj)) {
+    const int block = static_cast<int>(level.blocks.size());
+    level.blocks.push_back(static_cast<int>(order.size()));
+    for (int v : fill_reducing_order(component, adj)) {
+      block_of[order.size()] = block;
+      order.push_back(v);
+    }
+  }
+  level.blocks.push_back(n);
+  std::vector<int> position(un);
+  for (std::size_t k = 0; k < un; ++k) position[static_cast<std::size_t>(order[k])] = static_cast<int>(k);
+  std::vector<int> unknowns(un);
+  for (std::size_t k = 0; k < un; ++k) {
+    unknowns[k] = level.unknowns[static_cast<std::size_t>(order[k])];
+    emus[static_cast<std::size_t>(unknowns[k])].row = static_cast<int>(k);
+  }
+  level.unknowns = std::move(unknowns);
+  std::map<std::pair<int, int>, std::vector<Term>> as;  // (row, col) in solve order
+  for (auto& [key, terms] : a)
+    as[{position[static_cast<std::size_t>(key.first)], position[static_cast<std::size_t>(key.second)]}] = std::move(terms);
+  // symbolic LU without pivoting, block by block: row i's pattern is its own entries
+  // plus the U part of every row it eliminates
+  std::vector<std::vector<int>> pattern(un);
+  for (int i = 0; i < n; ++i) {
+    const auto ui = static_cast<std::size_t>(i);
+    std::vector<int> earlier;
+    std::set<int> within{i};
+    for (auto it = as.lower_bound({i, 0}); it != as.end() && it->first.first == i; ++it) {
+      const int c = it->first.second;
+      if (block_of[static_cast<std::size_t>(c)] < block_of[ui])
+        earlier.push_back(c);
+      else if (block_of[static_cast<std::size_t>(c)] == block_of[ui])
+        within.insert(c);
+      else
+        throw std::logic_error("EMU level ordering: a block depends on a later one");
+    }
+    for (auto it = within.begin(); it != within.end() && *it < i; ++it)
+      for (int j : pattern[static_cast<std::size_t>(*it)])
+        if (j > *it) within.insert(j);
+    pattern[ui] = std::move(earlier);
+    pattern[ui].insert(pattern[ui].end(), within.begin(), within.end());
+  }
+  level.f_ptr.assign(un + 1, 0);
+  level.f_diagonal.assign(un, -1);
+  for (std::size_t i = 0; i < un; ++i) {
+    for (int c : pattern[i]) {
+      if (c == static_cast<int>(i)) level.f_diagonal[i] = static_cast<int>(level.f_col.size());
+      level.f_col.push_back(c);
+    }
+    level.f_ptr[i + 1] = static_cast<int>(level.f_col.size());
+  }
+  auto slot = [&level](int i, int j) {
+    const auto begin = level.f_col.begin() + level.f_ptr[static_cast<std::size_t>(i)];
+    const auto end = level.f_col.begin() + level.f_ptr[static_cast<std::size_t>(i) + 1];
+    return static_cast<int>(std::lower_bound(begin, end, j) - level.f_col.begin());
+  };
+  {
+    std::vector<std::vector<Term>> slot_terms(level.f_col.size());
+    for (const auto& [key, terms] : as) slot_terms[static_cast<std::size_t>(slot(key.first, key.second))] = terms;
+    level.slot_term_ptr.push_back(0);
+    for (const auto& terms : slot_terms) {
+      append_terms(terms, level.slot_terms);
+      level.term_slot.resize(level.slot_terms.size(), static_cast<int>(level.slot_term_ptr.size()) - 1);
+      level.slot_term_ptr.push_back(static_cast<int>(level.slot_terms.size()));
+    }
+  }
+  for (int e : level.unknowns) {
+    const std::size_t m = emus[static_cast<std::size_t>(e)].metabolite;
+    auto it = std::find(impl.drain_metabolite.begin(), impl.drain_metabolite.end(), m);
+    if (it == impl.drain_metabolite.end()) {
+      impl.drain_metabolite.push_back(m);
+      std::vector<Term> drain;
+      for (const Term& t : production_of[m]) drain.push_back({t.flux, -t.coef});
+      append_terms(drain, impl.drain_terms);
+      impl.drain_ptr.push_back(static_cast<int>(impl.drain_terms.size()));
+      it = impl.drain_metabolite.end() - 1;
+    }
+    level.row_drain.push_back(static_cast<int>(it - impl.drain_metabolite.begin()));
+  }
+  // elimination program (row-wise Crout: for each L entry l_ik of row i in column
+  // order, a_ij −= l_ik · u_kj for the entries of row k of the unit, scaled U)
+  level.elim_ptr.push_back(0);
+  for (int i = 0; i < n; ++i) {
+    const auto ui = static_cast<std::size_t>(i);
+    for (int p = level.f_ptr[ui]; p < level.f_diagonal[ui]; ++p) {
+      const int k = level.f_col[static_cast<std::size_t>(p)];
+      const auto uk = static_cast<std::size_t>(k);
+      if (block_of[uk] < block_of[ui]) continue;  // an entry on an earlier block: not eliminated
+      for (int q = level.f_diagonal[uk] + 1; q < level.f_ptr[uk + 1]; ++q)
+        level.updates.push_back({slot(i, level.f_col[static_cast<std::size_t>(q)]), p, q});
+    }
+    level.elim_ptr.push_back(static_cast<int>(level.updates.size()));
+  }
+  level.b_term_ptr.push_back(0);
+  std::map<std::pair<int, int>, const std::vector<Term>*> bs;  // (input, row) in solve order
+  for (const auto& [key, terms] : b) bs[{key.second, position[static_cast<std::size_t>(key.first)]}] = &terms;
+  for (const auto& [key, terms] : bs) {
+    level.b.push_back({key.second, key.first});
+    append_terms(*terms, level.b_terms);
+    level.b_term_ptr.push_back(static_cast<int>(level.b_terms.size()));
+  }
+}
+
+// Where each EMU's MIDs are stored: the substrate EMUs, then each level's unknowns in solve order.
+void assign_storage(EmuModel::Impl& impl) {
+  auto& emus = impl.emus;
+  for (int e : impl.substrate_emus) {
     auto& info = emus[static_cast<std::size_t>(e)];
-    info.offset = impl->storage;
-    impl->storage += static_cast<std::size_t>(info.size) + 1;
+    info.offset = impl.storage;
+    impl.storage += static_cast<std::size_t>(info.size) + 1;
   }
-  impl->substrate_storage = impl->storage;
-  for (const auto& level : impl->levels)
+  impl.substrate_storage = impl.storage;
+  for (const auto& level : impl.levels)
     for (int e : level.unknowns) {
       auto& info = emus[static_cast<std::size_t>(e)];
-      info.offset = impl->storage;
-      impl->storage += static_cast<std::size_t>(info.size) + 1;
+      info.offset = impl.storage;
+      impl.storage += static_cast<std::size_t>(info.size) + 1;
     }
+}
+
+}  // namespace
+
+Result<EmuModel> EmuModel::compile(const Model& model, const FluxSpace& space, const EmuOptions& options) {
+  Diagnostics d("EMU network of model '" + model.id + "' (" + std::string(element_symbol(options.element)) + ")");
+  if (auto problems = options.validate(); !problems.empty()) return Result<EmuModel>::failure(problems);
+  auto impl = std::make_shared<Impl>();
+  const Element el = options.element;
+  const auto ei = static_cast<std::size_t>(el);
+  impl->element = el;
+  impl->n_columns = space.n_columns();
+  impl->kernel = space.net_kernel();
+  impl->exchange_columns = space.exchange_columns();
+  impl->kernel_rows.resize(static_cast<std::size_t>(impl->n_columns));
+  for (Eigen::Index c = 0; c < impl->n_columns; ++c)
+    for (Eigen::Index k = 0; k < impl->kernel.cols(); ++k)
+      if (impl->kernel(c, k) != 0.0) impl->kernel_rows[static_cast<std::size_t>(c)].push_back({static_cast<int>(k), impl->kernel(c, k)});
+  impl->exchange_parameter.assign(static_cast<std::size_t>(impl->n_columns), -1);
+  for (std::size_t j = 0; j < impl->exchange_columns.size(); ++j)
+    impl->exchange_parameter[static_cast<std::size_t>(impl->exchange_columns[j])] = static_cast<int>(impl->kernel.cols()) + static_cast<int>(j);
+  for (const auto& m : model.metabolites) {
+    impl->metabolite_ids.push_back(m.id);
+    impl->metabolite_atoms.push_back(m.atoms[ei]);
+    if (m.atoms[ei] > 63) {
+      d.error("metabolite has " + std::to_string(m.atoms[ei]) + " " + std::string(element_symbol(el)) +
+                  " atoms; EMU simulation handles at most 63",
+              0, 0, "metabolite '" + m.id + "'");
+      return Result<EmuModel>::failure(d);
+    }
+  }
+
+  // measured metabolites or fragments
+  {
+    MeasuredFragments m = measured_fragments(model, options, d);
+    impl->measured = std::move(m.metabolites);
+    impl->measured_names = std::move(m.names);
+    impl->measured_mask = std::move(m.masks);
+  }
+  if (impl->measured.empty() && !d.has_errors()) d.error("nothing to simulate: no metabolite carries atoms of this element");
+  if (d.has_errors()) return Result<EmuModel>::failure(d);
+
+  // one-way steps: both directions of every reaction that can run backwards, and the
+  // hydrogen leak pseudo-reactions
+  const std::vector<Step> steps = one_way_steps(model, space, options.element, d);
+  if (d.has_errors()) return Result<EmuModel>::failure(d);
+
+  // the EMU walk from the measured metabolites, then the levels by EMU size
+  EmuNetwork network = walk_emus(model, steps, el, *impl, d);
+  if (d.has_errors()) return Result<EmuModel>::failure(d);
+  assign_levels(*impl);
+  for (auto& level : impl->levels) compile_level(level, *impl, network);
+  assign_storage(*impl);
   EmuModel out;
   out.impl_ = std::move(impl);
   return Result<EmuModel>::success(std::move(out), d.items());
