@@ -9,27 +9,15 @@
 #include <mutex>
 #include <optional>
 
+#include "fluxion/io/hdf5_handle.hpp"
+
 namespace fluxion::learn {
 
 namespace {
 
-// Closes an HDF5 identifier with the matching call when it goes out of scope.
-struct H5Handle {
-  hid_t id = H5I_INVALID_HID;
-  herr_t (*close)(hid_t) = nullptr;
-  H5Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  H5Handle(const H5Handle&) = delete;
-  H5Handle& operator=(const H5Handle&) = delete;
-  ~H5Handle() {
-    if (id >= 0) close(id);
-  }
-  bool ok() const { return id >= 0; }
-};
+using H5Handle = io::hdf5::Handle;  // the HDF5 plumbing the dataset and matrix readers share
 
-void quiet_hdf5() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
-}
+void quiet_hdf5() { io::hdf5::silence(); }
 
 // A variable- or fixed-length string array attribute.
 std::optional<std::vector<std::string>> string_array_attribute(hid_t object, const char* name) {
