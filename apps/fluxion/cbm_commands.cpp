@@ -39,8 +39,6 @@ void finish(Context& ctx, io::RunInfo& info, const std::string& output, const cb
 
 }  // namespace
 
-bool apply_bounds_file(Model& model, const std::string& path, Context& ctx) { return accept(cbm::apply_bounds_table(model, path), ctx); }
-
 void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   const std::string model_help = "Model file or built-in model name", solve_output = "Output directory (fluxes.tsv, summary.tsv, run_info.json)";
   // ---- moma

@@ -115,10 +115,6 @@ bool accept(const Result<T>& r, Context& ctx) {
 // written, a failure (exit 1).
 bool write_outputs(Context& ctx, io::RunInfo& info, const std::string& directory, const std::vector<std::pair<std::string, std::string>>& files);
 
-// Applies a bounds table (--set-bounds: a medium, a condition) to the model; false and exit
-// 2 on bad input. An empty path does nothing.
-bool apply_bounds_file(Model& model, const std::string& path, Context& ctx);
-
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_mids_commands(CLI::App& app, Context& ctx);
 void add_correct_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
