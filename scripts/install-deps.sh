@@ -35,6 +35,9 @@ packages=(
   libcpp-httplib-dev libsqlite3-dev libpqxx-dev postgresql chromium
   # tests and benchmarks (python3: the docs examples' extraction, the include check, bad-input cases)
   libgtest-dev libgmock-dev libbenchmark-dev python3
+  # the Python package (pybind11 module) and what its tests compare with: cobrapy, AnnData
+  python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pandas python3-scipy
+  python3-pytest python3-anndata python3-cobra python3-h5py
 )
 
 missing=()

@@ -26,7 +26,7 @@ constexpr int kFormatVersion = 1;
 constexpr const char* kFormatName = "fluxion-projector";
 
 // C = A·B through the BLAS (OpenBLAS at run time: vectorised for the host and threaded).
-void gemm(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, Eigen::MatrixXd& c) {
+void gemm(const Eigen::MatrixXd& a, const Eigen::Ref<const Eigen::MatrixXd>& b, Eigen::MatrixXd& c) {
   c.resize(a.rows(), b.cols());
   if (a.rows() == 0 || b.cols() == 0) return;
   if (a.cols() == 0) {
@@ -35,7 +35,7 @@ void gemm(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, Eigen::MatrixXd& c
   }
   const int m = static_cast<int>(a.rows()), n = static_cast<int>(b.cols()), k = static_cast<int>(a.cols());
   const double one = 1.0, zero = 0.0;
-  const int lda = std::max(1, m), ldb = std::max(1, k), ldc = std::max(1, m);
+  const int lda = std::max(1, m), ldb = std::max(1, static_cast<int>(b.outerStride())), ldc = std::max(1, m);
   dgemm_("N", "N", &m, &n, &k, &one, a.data(), &lda, b.data(), &ldb, &zero, c.data(), &ldc);
 }
 
@@ -89,7 +89,7 @@ PseudoInverse pseudo_inverse(const Eigen::MatrixXd& b, double relative, bool wan
   return out;
 }
 
-Eigen::MatrixXd rows_of(const Eigen::MatrixXd& m, const std::vector<Index>& rows) {
+Eigen::MatrixXd rows_of(const Eigen::Ref<const Eigen::MatrixXd>& m, const std::vector<Index>& rows) {
   Eigen::MatrixXd out(static_cast<Index>(rows.size()), m.cols());
   for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Index>(i)) = m.row(rows[i]);
   return out;
@@ -297,7 +297,7 @@ Result<Projector> Projector::build(Eigen::MatrixXd basis, ProjectionSets sets, c
   return Result<Projector>::success(std::move(p), d.items());
 }
 
-Eigen::MatrixXd Projector::apply(const Eigen::MatrixXd& references) const {
+Eigen::MatrixXd Projector::apply(const Eigen::Ref<const Eigen::MatrixXd>& references) const {
   if (references.rows() != n_reactions())
     throw std::invalid_argument("Projector::apply: expected " + std::to_string(n_reactions()) + " rows, got " +
                                 std::to_string(references.rows()));

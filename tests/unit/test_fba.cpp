@@ -246,8 +246,7 @@ TEST(Fba, CoupledFvaSolvesOneReactionPerClass) {
   const auto v = f.fva(0.5);
   ASSERT_EQ(v.status, LpStatus::optimal);
   EXPECT_NEAR(v.objective, 15.0, 1e-9);  // out ≤ 15 binds before in ≤ 10 (out = 2·in)
-  // at half the optimum: out ∈ [7.5, 15], in = ab = bc ∈ [3.75, 7.5], dead = 0 (the
-  // objective row keeps cobrapy's slack of 1e-7·|optimum|, hence the 2e-6)
+  // at half the optimum: out ∈ [7.5, 15], in = ab = bc ∈ [3.75, 7.5], dead = 0
   const double lo[] = {3.75, 3.75, 3.75, 7.5, 0.0}, hi[] = {7.5, 7.5, 7.5, 15.0, 0.0};
   for (std::size_t j = 0; j < 5; ++j) {
     EXPECT_EQ(v.ranges[j].status, LpStatus::optimal) << m.reactions[j].id;

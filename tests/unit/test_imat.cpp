@@ -88,8 +88,9 @@ TEST(Imat, EcoliCoreScoredByItsOwnFluxes) {
   const Eigen::VectorXd scores = p.fluxes.unaryExpr([](double v) { return std::fabs(v) < 1e-9 ? kNaN : v; });
   const auto r = cbm::imat(model.value(), scores, {.epsilon = 0.1, .time_limit = 60});
   ASSERT_EQ(r.status, LpStatus::optimal);
-  EXPECT_GT(r.high_total, 15);
-  EXPECT_GT(r.low_total, 15);
+  // cobrapy's pFBA of e_coli_core (ours to 1e-6) has 48 non-zero fluxes: about 16 per third
+  EXPECT_GE(r.high_total, 15);
+  EXPECT_GE(r.low_total, 15);
   // the pFBA fluxes themselves score: every high reaction with |v| ≥ 0.1 and every zero low one
   int reference_score = 0;
   const auto sets = cbm::imat_sets(scores, 1.0 / 3, 2.0 / 3);

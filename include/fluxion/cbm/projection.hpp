@@ -103,8 +103,9 @@ class Projector {
   const ProjectorOptions& options() const { return options_; }
 
   // Projects the columns of `references` (r × samples; entries of unmeasured reactions
-  // are ignored) onto the steady-state space. Thread-safe; uses the BLAS's threads.
-  Eigen::MatrixXd apply(const Eigen::MatrixXd& references) const;
+  // are ignored) onto the steady-state space. Thread-safe; uses the BLAS's threads. Any
+  // column-major block or mapped buffer (a numpy array in Fortran order) is read in place.
+  Eigen::MatrixXd apply(const Eigen::Ref<const Eigen::MatrixXd>& references) const;
   // The dense r × r operator Q (x = Q·v); for tests and small models.
   Eigen::MatrixXd dense_operator() const;
   // The factors of Q = A·K (K's columns are the reactions `columns()`: H, then M); for

@@ -216,6 +216,56 @@ class OptionTable {
     return out;
   }
 
+  // Sets the field named `name` (the long flag without dashes) from text as the command line
+  // would take it: a flag "true" or "false", a list its items joined by the entry's
+  // delimiter, a custom field through its own parser. "" when set; else why not (no such
+  // option, or check_option_value's message). For front ends that receive named values:
+  // Python's keyword arguments.
+  std::string set_text(T& object, const std::string& name, const std::string& text) const {
+    for (const auto& e : entries_) {
+      if (e.info.name != name) continue;
+      if (e.info.kind == OptionKind::flag && text.empty()) return "'' is not true or false";
+      if (auto why = check_option_value(e.info, text); !why.empty()) return why;
+      return std::visit(
+          [&](const auto& t) -> std::string {
+            using P = std::decay_t<decltype(t)>;
+            if constexpr (std::is_same_v<P, Custom>) {
+              return t.set(object, text);
+            } else {
+              auto& field = object.*t;
+              using V = std::decay_t<decltype(field)>;
+              if constexpr (std::is_same_v<V, bool>) {
+                field = text == "true";
+                return {};
+              } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+                field = split_list(text, e.delimiter);
+                return {};
+              } else {
+                return parse_text(text, field);
+              }
+            }
+          },
+          e.target);
+    }
+    return "is not an option here";
+  }
+
+  // A list option's text as its items: split at `delimiter` (0: one item), trimmed, empty ones dropped.
+  static std::vector<std::string> split_list(const std::string& text, char delimiter) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const std::size_t end = delimiter == 0 ? std::string::npos : text.find(delimiter, start);
+      std::string item = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty()) items.push_back(std::move(item));
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    return items;
+  }
+
   // A field's value as text: numbers as %.6g, lists joined with commas, flags true/false.
   static std::string value_text(const T& object, const Target& target) {
     return std::visit(

@@ -1,0 +1,484 @@
+"""fluxion: metabolic fluxes from isotope tracing, expression and constraint-based models.
+
+The C++ engines of the ``fluxion`` command line, for notebooks. Models come from any file
+fluxion reads, a built-in model's name or a ``cobra.Model``; results are pandas data frames
+and numpy arrays; bad input raises :class:`fluxion.InputError` (a ``ValueError``) with the
+command line's messages, naming the file, line and column. Long calls release the GIL.
+
+    >>> import fluxion, cobra
+    >>> model = fluxion.from_cobra(cobra.io.load_model("textbook"))
+    >>> fluxion.fba(model, fva=True, fraction=0.9).head()
+
+The keyword arguments of each function are the long options of the matching command, with
+underscores for dashes (``knockout_genes=["b1723"]`` is ``--knockout-genes b1723``).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional, Union
+
+from . import _core
+from ._core import InputError, Model, Projector
+
+__version__: str = _core.__version__
+#: The commit the engines were built from (``fluxion version`` prints the same).
+git_commit: str = _core.git_commit
+
+__all__ = [
+    "InputError",
+    "Model",
+    "Projector",
+    "__version__",
+    "git_commit",
+    "load_model",
+    "from_cobra",
+    "to_cobra",
+    "stoichiometry",
+    "flux_space",
+    "fba",
+    "pfba",
+    "fva",
+    "projector",
+    "project",
+    "simulate",
+    "fit",
+    "FitResult",
+    "moma",
+    "imat",
+    "expression",
+]
+
+ModelLike = Union[Model, str, Any]  # a fluxion.Model, a file or built-in name, or a cobra.Model
+
+
+def load_model(source: str) -> Model:
+    """A model from a file (.tsv .fml .xml .sbml .json .txt, optionally .gz) or a built-in
+    model's name (``fluxion model list``). Bad files raise InputError naming file:line:column."""
+    return Model.load(str(source))
+
+
+def from_cobra(model) -> Model:
+    """A fluxion Model from a ``cobra.Model``: reactions, metabolites, bounds, GPR rules and the
+    objective, through COBRA JSON (what cobrapy's JSON keeps, fluxion keeps)."""
+    import cobra.io
+
+    return Model.from_cobra_json(cobra.io.to_json(model), "cobra model '%s'" % model.id)
+
+
+def to_cobra(model: ModelLike):
+    """A ``cobra.Model`` from a fluxion Model, through COBRA JSON."""
+    import cobra.io
+
+    return cobra.io.from_json(_model(model).to_cobra_json())
+
+
+def _model(model: ModelLike) -> Model:
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, str) or hasattr(model, "__fspath__"):
+        return load_model(str(model))
+    if type(model).__module__.split(".")[0] == "cobra":
+        return from_cobra(model)
+    raise InputError(f"model: give a fluxion.Model, a cobra.Model, a file name or a built-in model's name, not {type(model).__name__}")
+
+
+def stoichiometry(model: ModelLike):
+    """The stoichiometry over the balanced metabolites: ``(S, metabolites, reactions)``, S a
+    ``scipy.sparse`` CSC matrix (metabolites × reactions) and its row and column ids."""
+    m = _model(model)
+    return m.stoichiometry(), m.balanced_metabolites, m.reactions
+
+
+def flux_space(model: ModelLike) -> dict:
+    """The steady-state flux space as ``fluxion model info`` reports it: ``rank`` of S, the
+    ``free_net`` and ``exchange`` flux ids, and the ``columns`` of the flux vector."""
+    return _model(model).flux_space()
+
+
+def _fba_frame(r: dict):
+    import pandas as pd
+
+    import numpy as np
+
+    fluxes = r["fluxes"] if len(r["fluxes"]) else np.full(len(r["reactions"]), np.nan)  # not optimal: no fluxes
+    frame = pd.DataFrame({"flux": fluxes}, index=pd.Index(r["reactions"], name="reaction"))
+    if "minimum" in r:
+        frame["minimum"] = r["minimum"]
+        frame["maximum"] = r["maximum"]
+        frame["status"] = r["fva_status"]
+    frame.attrs.update(
+        status=r["status"],
+        objective=r["objective"],
+        failure=r["failure"],
+        summary=r["summary"],
+        gene_blocked=list(r["gene_blocked"]),
+        provenance=dict(r["settings"], fluxion_version=__version__, git_commit=git_commit),
+    )
+    return frame
+
+
+def fba(model: ModelLike, **options):
+    """Flux balance analysis, as ``fluxion fba``: cobrapy's semantics on COIN-OR CLP.
+
+    Returns a pandas DataFrame indexed by reaction with the column ``flux`` (and with
+    ``fva=True`` also ``minimum``, ``maximum`` and each range's solver ``status``). Its
+    ``attrs`` hold ``status`` ("optimal", "infeasible", ...), ``objective``, ``failure`` (why
+    it is not optimal, or ""), ``summary`` and the run's ``provenance``. A solve that is not
+    optimal is a status, not an exception.
+
+    Options (``fluxion fba --help``): objective, pfba, fva, fraction, knockout,
+    knockout_genes, set_bounds (a bounds table file), loopless, threads.
+    """
+    return _fba_frame(_core.fba(_model(model), **options))
+
+
+def pfba(model: ModelLike, fraction: float = 1.0, **options):
+    """Parsimonious FBA (cobrapy's ``pfba``): the optimal fluxes of least total |v|, with the
+    objective kept at ``fraction`` of its optimum. ``attrs["objective"]`` is the model's
+    objective; ``attrs["total_flux"]``, Σ|v|, is what cobrapy reports as pFBA's objective."""
+    frame = fba(model, pfba=True, fraction=fraction, **options)
+    frame.attrs["total_flux"] = float(frame["flux"].abs().sum())
+    return frame
+
+
+def fva(model: ModelLike, fraction: float = 1.0, loopless: bool = False, **options):
+    """Flux variability (cobrapy's ``flux_variability_analysis``): each reaction's minimum and
+    maximum with the objective at least ``fraction`` of its optimum."""
+    frame = fba(model, fva=True, fraction=fraction, loopless=loopless, **options)
+    return frame[["minimum", "maximum", "status"]].copy().__finalize__(frame)
+
+
+def projector(model: ModelLike, fixed: Iterable[str] = (), noisy: Iterable[str] = (), variant: str = "full") -> Projector:
+    """FBApro's projector for a model, built once and applied to many batches (as
+    ``fluxion project`` with ``--save-projector``). ``fixed``: reactions reproduced exactly;
+    ``noisy``: reactions matched in least squares; ``variant``: full, fixed, partial or basic."""
+    return _core.projector(_model(model), list(fixed), list(noisy), variant)
+
+
+def project(model: ModelLike, references, fixed: Iterable[str] = (), noisy: Iterable[str] = (), variant: str = "full",
+            projector: Optional[Projector] = None):
+    """FBApro: the steady states closest to reference fluxes.
+
+    ``references``: reactions × samples (a numpy array, or a DataFrame indexed by the model's
+    reactions, which is reordered to the model). A Fortran-ordered float64 array is read in
+    place; anything else is converted once. Returns the projected fluxes in the form given:
+    a numpy array (Fortran order), or a DataFrame with the model's reactions as index.
+    Pass ``projector`` (from :func:`projector`) to reuse its factorisation between calls.
+    """
+    import numpy as np
+
+    m = _model(model)
+    p = projector if projector is not None else _core.projector(m, list(fixed), list(noisy), variant)
+    frame = None
+    if hasattr(references, "reindex") and hasattr(references, "columns"):
+        frame = references
+        missing = [r for r in m.reactions if r not in frame.index]
+        if len(missing) == len(m.reactions):
+            raise InputError("references: no row is named by a reaction of model '%s'" % m.id)
+        references = frame.reindex(m.reactions).fillna(0.0).to_numpy(dtype=np.float64)
+    a = np.asarray(references, dtype=np.float64)
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise InputError("references: give reactions × samples (2 dimensions), not %d" % a.ndim)
+    out = p.apply(np.asfortranarray(a))
+    if frame is not None:
+        import pandas as pd
+
+        return pd.DataFrame(out, index=pd.Index(m.reactions, name="reaction"), columns=frame.columns)
+    return out
+
+
+def _table_text(table, columns, what: str):
+    """A DataFrame, a dict or a file as the TSV text fluxion's readers take, and its source name."""
+    import os
+
+    if table is None:
+        return "", ""
+    if isinstance(table, (str, os.PathLike)):
+        path = os.fspath(table)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise InputError(f"{path}: {e.strerror}") from None
+        if path.endswith(".gz"):
+            import gzip
+
+            data = gzip.decompress(data)
+        return data.decode("utf-8", errors="replace"), path
+    import pandas as pd
+
+    if isinstance(table, dict):
+        table = pd.Series(table, dtype=float)
+    if isinstance(table, pd.Series):
+        table = table.rename(columns[1]).to_frame()
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(f"{what}: give a DataFrame, a dict or a file, not {type(table).__name__}")
+    frame = table.copy()
+    if columns[0] not in frame.columns:
+        frame = frame.rename_axis(columns[0]).reset_index()
+    return frame.to_csv(sep="\t", index=False, float_format="%.17g"), f"{what} (a DataFrame)"
+
+
+def simulate(model: ModelLike, fluxes, tracers=None, elements: Iterable[str] = (), measured: Iterable[str] = (),
+             natural_abundance: Union[str, Iterable[str]] = "none", sensitivities: bool = False):
+    """MIDs for given fluxes, as ``fluxion simulate`` (the EMU engine).
+
+    ``fluxes``: net (and exchange) fluxes: a DataFrame indexed by reaction with the columns
+    ``net`` and optionally ``exchange`` (every reaction, or the free net fluxes), a dict or
+    Series of net fluxes, or a flux table file. ``tracers``: the tracer experiments (a
+    DataFrame with experiment, substrate, label, fraction, purity, or a file); None for a
+    built-in model's own. ``elements``: traced elements (default: those the tracers label);
+    ``measured``: fragments to report (``"Ala[2,3]"``; default: the model's measured
+    metabolites); ``natural_abundance``: "none", "all" or substrate ids.
+
+    Returns a long DataFrame (experiment, element, metabolite, isotopologue, fraction), as
+    mids.tsv. With ``sensitivities=True``, ``attrs["jacobian"]`` holds ∂fraction/∂(free net
+    and exchange fluxes): one row per row of the result, one column per free flux. A
+    simulation the network cannot carry is ``attrs["failed"]`` (the solver's message)."""
+    import numpy as np
+    import pandas as pd
+
+    m = _model(model)
+    flux_text, flux_source = _table_text(fluxes, ("reaction", "net"), "fluxes")
+    tracer_text, tracer_source = _table_text(tracers, ("experiment", "substrate"), "tracers")
+    natural = [natural_abundance] if isinstance(natural_abundance, str) else list(natural_abundance)
+    r = _core.simulate(m, flux_text, flux_source, tracer_text, tracer_source, list(elements), list(measured), natural,
+                       bool(sensitivities))
+    frame = pd.DataFrame(r["rows"], columns=["experiment", "element", "metabolite", "isotopologue", "fraction"])
+    frame.attrs.update(failed=r["failed"], seconds=r["seconds"],
+                       provenance={"model": m.id, "tracers": tracer_source or m.id, "natural_abundance": ",".join(natural),
+                                   "fluxion_version": __version__, "git_commit": git_commit})
+    if sensitivities:
+        frame.attrs["jacobian"] = pd.DataFrame(np.asarray(r["jacobian"]), columns=r["parameters"])
+    return frame
+
+
+def _progress_printer(show: bool):
+    """A progress callback: a tqdm bar per phase when tqdm is importable, else a line on
+    stderr at each tenth of a phase; None when not shown."""
+    if not show:
+        return None, lambda: None
+    import sys
+
+    try:
+        from tqdm.auto import tqdm  # type: ignore
+    except ImportError:
+        tqdm = None
+    bars = {}
+
+    def report(phase, done, total, unit):
+        if tqdm is not None:
+            bar = bars.get(phase)
+            if bar is None:
+                bar = bars[phase] = tqdm(total=total or None, desc=phase, unit=" " + unit if unit else "it", leave=False)
+            bar.update(done - bar.n)
+        else:
+            step = max(1, (total or 10) // 10)
+            if done == total or done % step == 0:
+                print(f"{phase}: {done}/{total or '?'} {unit}", file=sys.stderr, flush=True)
+        return True
+
+    def close():
+        for bar in bars.values():
+            bar.close()
+
+    return report, close
+
+
+def _interruptible(call, progress):
+    """Runs call(progress_hook) in a worker thread so that Ctrl-C reaches Python: the main
+    thread waits, and on KeyboardInterrupt asks the engine to stop at its next safe point,
+    waits for it and raises KeyboardInterrupt."""
+    import threading
+
+    stop = threading.Event()
+    outcome = {}
+
+    def hook(phase, done, total, unit):
+        if stop.is_set():
+            return False
+        return True if progress is None else progress(phase, done, total, unit) is not False
+
+    def work():
+        try:
+            outcome["value"] = call(hook)
+        except BaseException as e:  # handed to the calling thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=work, name="fluxion", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        stop.set()
+        worker.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+class FitResult:
+    """A least-squares fit as ``fluxion fit`` reports it.
+
+    Data frames (the command's files, the same numbers): ``fluxes`` (net and exchange with
+    SEs and linearised 95 % intervals), ``residuals``, ``starts``, ``profile`` (with
+    ``profile=...``) and ``monte_carlo`` (with ``monte_carlo=N``). Statistics: ``ssr``,
+    ``dof``, ``chi2_critical``, ``p_value``, ``accepted`` (the χ² test), ``termination``,
+    ``starts_near_best``. ``summary`` is the command's summary; ``provenance`` how it was made.
+    """
+
+    def __init__(self, r: dict):
+        import io
+
+        import pandas as pd
+
+        files = r["files"]
+
+        def frame(name):
+            text = files.get(name, "")
+            return pd.read_csv(io.StringIO(text), sep="\t", keep_default_na=False, na_values=["NA", "nan"]) if text else None
+
+        self.fluxes = frame("fluxes.tsv")
+        self.residuals = frame("residuals.tsv")
+        self.starts = frame("starts.tsv")
+        self.profile = frame("profile.tsv")
+        self.monte_carlo = frame("monte_carlo.tsv")
+        self.json = files.get("fit.json", "")
+        for key in ("ssr", "dof", "n_measurements", "n_parameters", "chi2_critical", "p_value", "accepted", "termination",
+                    "usable", "starts_near_best", "seconds", "summary", "description", "notes"):
+            setattr(self, key, r[key])
+        self.provenance = dict(r["settings"], model=r["model"], fluxion_version=__version__, git_commit=git_commit)
+        self.files = dict(files)
+
+    def __repr__(self):
+        verdict = "accepted" if self.accepted else "rejected"
+        return f"<fluxion.FitResult SSR {self.ssr:.4g}, {self.dof} dof, χ² {verdict} (threshold {self.chi2_critical:.4g})>"
+
+
+def _path(value, what: str, keep: list):
+    """A file argument: a path as given; a DataFrame (in the file's layout; a named index is a
+    column) written once to a temporary TSV that lives as long as the call."""
+    import os
+    import tempfile
+
+    if value is None or isinstance(value, (str, os.PathLike)):
+        return None if value is None else os.fspath(value)
+    if not hasattr(value, "to_csv"):
+        raise InputError(f"{what}: give a file or a DataFrame, not {type(value).__name__}")
+    import pandas as pd
+
+    frame = value
+    if not isinstance(value.index, pd.RangeIndex):  # ids in the index: the table's first column
+        first = {"references": "reaction", "measured_fluxes": "reaction", "expression": "gene"}.get(what, "id")
+        frame = value.rename_axis(value.index.name or first).reset_index()
+    directory = tempfile.mkdtemp(prefix="fluxion-")
+    keep.append(directory)
+    path = os.path.join(directory, what + ".tsv")
+    frame.to_csv(path, sep="\t", index=False, float_format="%.17g")
+    return path
+
+
+def fit(model: str, mids=None, tracers=None, progress: bool = True, **options) -> FitResult:
+    """Least-squares ¹³C-MFA, as ``fluxion fit``: multistart SLSQP from points in the flux
+    polytope, the χ² test, residuals, linearised intervals, and with ``profile=[...]`` or
+    ``monte_carlo=N`` profile-likelihood and Monte Carlo intervals.
+
+    ``model``: a built-in model's name or a model file (with atom maps). ``mids``: measured
+    MIDs (a file in any format fluxion reads, or a DataFrame in fluxion's MID table layout).
+    ``tracers``: the tracer table (a file or DataFrame; None for a built-in model's own).
+    Other keyword arguments are ``fluxion fit``'s options (``help(fluxion._core.fit)``):
+    starts, seed, threads, measured_fluxes, constraints, natural_abundance, start_from, ...
+
+    Shows progress (tqdm when importable); Ctrl-C stops the fit cleanly and raises
+    KeyboardInterrupt. A fit that does not converge is a ``termination``, not an exception.
+    """
+    import shutil
+
+    if isinstance(model, Model):
+        raise InputError("model: fit reads the model with its atom maps from a file or a built-in name; give that, not a Model")
+    keep = []
+    try:
+        files = dict(model=str(model), mids=_path(mids, "mids", keep), experiments=_path(tracers, "tracers", keep))
+        for name in ("measured_fluxes", "constraints"):
+            if name in options:
+                options[name] = _path(options[name], name, keep)
+        files = {k: v for k, v in files.items() if v is not None}
+        report, close = _progress_printer(progress)
+        try:
+            r = _interruptible(lambda hook: _core.fit(progress=hook, **files, **options), report)
+        finally:
+            close()
+        return FitResult(r)
+    finally:
+        for d in keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _read_tsv(text: str, index: Optional[str] = None):
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(text), sep="\t", keep_default_na=False, na_values=["NA"])
+    return frame.set_index(index) if index else frame
+
+
+def _with_files(call, model, file_args: dict, options: dict):
+    """Runs call(model, **options) with DataFrame arguments written to temporary files."""
+    import shutil
+
+    keep = []
+    try:
+        for name, value in file_args.items():
+            if value is not None:
+                options[name] = _path(value, name, keep)
+        return call(_model(model), **options)
+    finally:
+        for d in keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _sample_frame(r: dict):
+    frame = _read_tsv(r["fluxes"], "reaction")
+    frame.attrs.update(summary=r["summary"], samples=_read_tsv(r["summary_table"]), not_optimal=r["not_optimal"],
+                       provenance=dict(r["settings"], fluxion_version=__version__, git_commit=git_commit))
+    return frame
+
+
+def moma(model: ModelLike, references=None, **options):
+    """MoMA, as ``fluxion moma``: the fluxes of a perturbed model (``knockout``,
+    ``knockout_genes``, ``set_bounds``) closest to reference fluxes (a DataFrame, reactions ×
+    samples with a ``reaction`` index, or a file; None: the unperturbed model's pFBA, as
+    cobrapy). ``linear=True`` for the linear variant. Returns reactions × samples; ``attrs``
+    hold each sample's status (``samples``), the summary and the provenance."""
+    r = _with_files(_core.moma, model, {"references": references}, options)
+    frame = _sample_frame(r)
+    frame.attrs["blocked"] = list(r["blocked"])
+    return frame
+
+
+def imat(model: ModelLike, expression=None, references=None, **options):
+    """iMAT, as ``fluxion imat`` (COIN-OR CBC): fluxes consistent with gene ``expression``
+    (genes × samples, a DataFrame with a gene index or a file) or with reaction
+    ``references``. Returns reactions × samples; ``attrs["samples"]`` holds each status."""
+    r = _with_files(_core.imat, model, {"expression": expression, "references": references}, options)
+    frame = _sample_frame(r)
+    frame.attrs["genes_found"] = r["genes_found"]
+    return frame
+
+
+def expression(model: ModelLike, expression, **options):
+    """Gene expression to reference fluxes, as ``fluxion expression``: activities through the
+    GPR rules, mapped into FVA ranges (or the model's bounds). Returns the reference fluxes
+    (reactions × samples, with a ``confidence`` column, ready for :func:`project`);
+    ``attrs["activity"]`` holds the reaction activities."""
+    r = _with_files(_core.expression, model, {"expression": expression}, options)
+    frame = _read_tsv(r["files"]["references.tsv"], "reaction")
+    activity = r["files"].get("activity.tsv")
+    frame.attrs.update(summary=r["summary"], ranges=r["ranges"],
+                       activity=_read_tsv(activity, "reaction") if activity else None,
+                       provenance=dict(r["settings"], fluxion_version=__version__, git_commit=git_commit))
+    return frame
