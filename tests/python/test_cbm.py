@@ -150,8 +150,6 @@ def test_projection_reproduces_fbapro_table_1_as_the_command_line(fluxion_binary
 
 
 def _cli_table(fluxion_binary, tmp_path, *args):
-    import pandas as pd
-
     out = tmp_path / args[0]
     subprocess.run([fluxion_binary, *args, "-o", str(out)], check=True, capture_output=True)
     return out
