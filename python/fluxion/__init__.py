@@ -45,6 +45,7 @@ __all__ = [
     "moma",
     "imat",
     "expression",
+    "correct",
 ]
 
 ModelLike = Union[Model, str, Any]  # a fluxion.Model, a file or built-in name, or a cobra.Model
@@ -482,3 +483,26 @@ def expression(model: ModelLike, expression, **options):
                        activity=_read_tsv(activity, "reaction") if activity else None,
                        provenance=dict(r["settings"], fluxion_version=__version__, git_commit=git_commit))
     return frame
+
+
+def correct(intensities, tracer: str = "13C", purity: float = 1.0, isotopes: Optional[str] = None,
+            tracer_natural_abundance: bool = True):
+    """Natural-abundance and tracer-purity correction of raw intensities, as ``fluxion correct``
+    (correction matrix and non-negative least squares, IsoCor's low-resolution method).
+
+    ``intensities``: sample, metabolite, isotopologue, area, formula[, derivative] (a file or
+    a DataFrame). ``tracer``: 13C, 2H, 15N or 18O; ``purity`` of the tracer at labelled
+    positions; ``isotopes``: an IsoCor Isotopes.dat replacing the built-in abundances;
+    ``tracer_natural_abundance=False`` leaves the tracer element's natural isotopes at
+    unlabelled positions in the data. Returns corrected.tsv as a DataFrame (IsoCor's columns).
+    """
+    import shutil
+
+    keep = []
+    try:
+        path = _path(intensities, "intensities", keep)
+        text = _core.correct(path, tracer, float(purity), isotopes or "", bool(tracer_natural_abundance))
+    finally:
+        for d in keep:
+            shutil.rmtree(d, ignore_errors=True)
+    return _read_tsv(text)

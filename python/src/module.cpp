@@ -23,6 +23,8 @@
 #include "fluxion/core/options.hpp"
 #include "fluxion/core/version.hpp"
 #include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/intensity_table.hpp"
+#include "fluxion/io/text_file.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/simulation_inputs.hpp"
 #include "fluxion/io/tracer_table.hpp"
@@ -323,6 +325,27 @@ py::dict expression(const Model& model, const py::kwargs& kwargs) {
   return d;
 }
 
+// `fluxion correct`: raw intensities (a file) corrected for natural isotopes and tracer
+// purity; corrected.tsv's text, in IsoCor's columns.
+std::string correct(const std::string& intensities, const std::string& tracer, double purity, const std::string& isotopes,
+                    bool tracer_natural_abundance) {
+  io::CorrectionSettings settings;
+  if (tracer == "13C") settings.tracer = Element::C;
+  else if (tracer == "2H") settings.tracer = Element::H;
+  else if (tracer == "15N") settings.tracer = Element::N;
+  else if (tracer == "18O") settings.tracer = Element::O;
+  else throw InputError("tracer: '" + tracer + "' is not one of 13C, 2H, 15N, 18O");
+  if (!(purity > 0.0 && purity <= 1.0)) throw InputError("purity: must be in (0, 1], not " + format_short(purity));
+  if (!isotopes.empty()) settings.isotopes = take(isotope::parse_isotope_table(take(io::read_text_file(isotopes)), isotopes));
+  settings.purity = purity;
+  settings.tracer_natural_abundance = tracer_natural_abundance;
+  return take(without_gil([&] {
+    auto sets = io::load_intensity_table(intensities, &settings.isotopes);
+    if (!sets) return Result<std::string>::failure(sets.diagnostics());
+    return io::correct_intensity_table(sets.value(), settings, intensities);
+  }));
+}
+
 // `fluxion simulate` on a model in memory: the flux and tracer tables come as text (the
 // Python layer writes a DataFrame as TSV), read by the same readers with the same checks.
 py::dict simulate(const Model& model, const std::string& fluxes_text, const std::string& fluxes_source, const std::string& tracers_text,
@@ -456,6 +479,9 @@ PYBIND11_MODULE(_core, m) {
   const std::string expression_doc = "`fluxion expression` on a model. Keyword arguments:\n" +
                                      options_doc(cbm::ExpressionRequest::table()) + options_doc(cbm::ExpressionOptions::table());
   m.def("expression", &expression, "model"_a, expression_doc.c_str());
+
+  m.def("correct", &correct, "intensities"_a, "tracer"_a = "13C", "purity"_a = 1.0, "isotopes"_a = "", "tracer_natural_abundance"_a = true,
+        "`fluxion correct` on an intensity file; corrected.tsv's text.");
 
   py::class_<cbm::Projector>(m, "Projector", "FBApro's closed-form projection onto a model's steady states, built once and applied to many samples.")
       .def_property_readonly("n_reactions", &cbm::Projector::n_reactions)

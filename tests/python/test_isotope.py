@@ -50,3 +50,28 @@ def test_simulate_errors_name_the_line_or_argument(tmp_path):
         fluxion.simulate("glycolysis", FLUXES, elements=["Xx"])
     with pytest.raises(fluxion.InputError, match="no built-in tracer experiments"):
         fluxion.simulate(fluxion.load_model(os.path.join(ROOT, "examples", "fbapro_toy", "toy.tsv")), {"r1": 1.0})
+
+
+SERINE = ("sample\tmetabolite\tisotopologue\tarea\tformula\tderivative\n"
+          "s1\tSer\t0\t4000\tC3H7NO3\tC14H33Si3\ns1\tSer\t1\t1500\tC3H7NO3\tC14H33Si3\n"
+          "s1\tSer\t2\t1200\tC3H7NO3\tC14H33Si3\ns1\tSer\t3\t1000\tC3H7NO3\tC14H33Si3\n")
+
+
+def test_correct_equals_the_command_line(fluxion_binary, tmp_path):
+    path = tmp_path / "intensities.tsv"
+    path.write_text(SERINE)
+    subprocess.run([fluxion_binary, "correct", str(path), "--purity", "0.99", "-o", str(tmp_path / "cli")], check=True, capture_output=True)
+    cli = pd.read_csv(tmp_path / "cli" / "corrected.tsv", sep="\t")
+    ours = fluxion.correct(str(path), purity=0.99)
+    pd.testing.assert_frame_equal(ours, cli)
+    frame = pd.read_csv(path, sep="\t")
+    pd.testing.assert_frame_equal(fluxion.correct(frame, purity=0.99), cli)  # a DataFrame in
+
+
+def test_correct_errors_name_the_line(tmp_path):
+    path = tmp_path / "dup.tsv"
+    path.write_text(SERINE + "s1\tSer\t1\t1500\tC3H7NO3\tC14H33Si3\n")
+    with pytest.raises(fluxion.InputError, match=r"dup.tsv:6:\d+: error: M\+1 of 'Ser' in sample 's1' is given twice"):
+        fluxion.correct(str(path))
+    with pytest.raises(fluxion.InputError, match="tracer"):
+        fluxion.correct(str(path), tracer="14C")

@@ -73,3 +73,25 @@ def test_ctrl_c_stops_the_fit_cleanly():
     assert not [t for t in threading.enumerate() if t.name == "fluxion" and t.is_alive()]
     # and the package still works afterwards
     assert fluxion.fit("glycolysis", MIDS, starts=1, threads=1, progress=False).ssr > 0
+
+
+def test_two_fits_run_at_once():
+    """Two threads, each in a fit: the progress each engine reports interleaves with the
+    other's. An engine that held the GIL would run its whole fit before the other could start."""
+    events = []
+
+    def one(name):
+        def progress(phase, done, total, unit):
+            events.append(name)
+            return True
+
+        fluxion._core.fit(progress, model="glycolysis", mids=MIDS, starts=60, threads=1)
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    switches = sum(1 for x, y in zip(events, events[1:]) if x != y)
+    assert events.count("a") >= 60 and events.count("b") >= 60
+    assert switches >= 2, f"the fits ran one after the other: {''.join(events)}"
