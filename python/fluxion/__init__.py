@@ -506,3 +506,22 @@ def correct(intensities, tracer: str = "13C", purity: float = 1.0, isotopes: Opt
         for d in keep:
             shutil.rmtree(d, ignore_errors=True)
     return _read_tsv(text)
+
+
+def _add_options_help(function, engine, skip=()):
+    """Appends the engine's option declarations (the command's --help) to a function's
+    docstring, so that help(fluxion.fit) lists every keyword argument with its default."""
+    doc = engine.__doc__ or ""
+    at = doc.find("Keyword arguments")
+    if at < 0:
+        return
+    lines = [line for line in doc[at:].splitlines()[1:] if line.strip() and line.strip().split(" ")[0] not in skip]
+    function.__doc__ = (function.__doc__ or "").rstrip() + "\n\n    Options (those of the command, underscores for dashes):\n" + "\n".join(
+        "    " + line.strip() if line.startswith("    ") else "    " + line for line in lines)
+
+
+_add_options_help(fba, _core.fba)
+_add_options_help(fit, _core.fit, skip=("model", "mids", "experiments", "progress:"))
+_add_options_help(moma, _core.moma, skip=("references",))
+_add_options_help(imat, _core.imat, skip=("references", "expression"))
+_add_options_help(expression, _core.expression, skip=("expression",))
