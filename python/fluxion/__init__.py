@@ -148,14 +148,26 @@ def fva(model: ModelLike, fraction: float = 1.0, loopless: bool = False, **optio
     return frame[["minimum", "maximum", "status"]].copy().__finalize__(frame)
 
 
-def projector(model: ModelLike, fixed: Iterable[str] = (), noisy: Iterable[str] = (), variant: str = "full") -> Projector:
+def _sets(m: Model, fixed, noisy):
+    fixed = list(fixed)
+    if noisy is None:  # as the command's --default-confidence noisy: every reaction not fixed
+        taken = set(fixed)
+        noisy = [r for r in m.reactions if r not in taken]
+    return fixed, list(noisy)
+
+
+def projector(model: ModelLike, fixed: Iterable[str] = (), noisy: Optional[Iterable[str]] = None, variant: str = "full") -> Projector:
     """FBApro's projector for a model, built once and applied to many batches (as
     ``fluxion project`` with ``--save-projector``). ``fixed``: reactions reproduced exactly;
-    ``noisy``: reactions matched in least squares; ``variant``: full, fixed, partial or basic."""
-    return _core.projector(_model(model), list(fixed), list(noisy), variant)
+    ``noisy``: reactions matched in least squares (None: every reaction not fixed, as the
+    command's default confidence; ``[]``: none, so that only ``fixed`` counts); ``variant``:
+    full, fixed, partial or basic."""
+    m = _model(model)
+    fixed, noisy = _sets(m, fixed, noisy)
+    return _core.projector(m, fixed, noisy, variant)
 
 
-def project(model: ModelLike, references, fixed: Iterable[str] = (), noisy: Iterable[str] = (), variant: str = "full",
+def project(model: ModelLike, references, fixed: Iterable[str] = (), noisy: Optional[Iterable[str]] = None, variant: str = "full",
             projector: Optional[Projector] = None):
     """FBApro: the steady states closest to reference fluxes.
 
@@ -168,7 +180,11 @@ def project(model: ModelLike, references, fixed: Iterable[str] = (), noisy: Iter
     import numpy as np
 
     m = _model(model)
-    p = projector if projector is not None else _core.projector(m, list(fixed), list(noisy), variant)
+    if projector is not None:
+        p = projector
+    else:
+        fixed, noisy = _sets(m, fixed, noisy)
+        p = _core.projector(m, fixed, noisy, variant)
     frame = None
     if hasattr(references, "reindex") and hasattr(references, "columns"):
         frame = references

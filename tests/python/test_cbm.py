@@ -86,15 +86,18 @@ def test_projection_reads_a_fortran_batch_in_place(textbook):
     c_order = np.ascontiguousarray(references)
     assert fluxion._core._buffer_address(c_order) != c_order.ctypes.data  # converted once, as documented
 
-    p = fluxion.projector(model)
+    p = fluxion.projector(model)  # every reaction noisy, as the command's default: ker S's orthogonal projector
     out = p.apply(references)
     assert out.shape == references.shape
     assert out.flags.f_contiguous and not np.shares_memory(out, references)
     assert type(out.base).__name__ == "PyCapsule"  # Eigen's result handed over, not copied
     s, _, _ = fluxion.stoichiometry(model)
+    assert np.abs(out).max() > 0.1
     assert np.abs(s @ out).max() < 1e-9  # steady states
-    # a projection is idempotent and the full variant is the orthogonal projector onto ker S
+    # an orthogonal projection: idempotent, and what it removes is orthogonal to what it keeps
     np.testing.assert_allclose(p.apply(out), out, atol=1e-9)
+    np.testing.assert_allclose(np.einsum("ij,ij->j", out, references - out), 0, atol=1e-8)
+    np.testing.assert_allclose(fluxion.projector(model, variant="basic").apply(references), out, atol=1e-9)
     frame = fluxion.project(textbook, __import__("pandas").DataFrame(references[:, :3], index=model.reactions))
     np.testing.assert_allclose(frame.to_numpy(), out[:, :3], atol=1e-12)
 
