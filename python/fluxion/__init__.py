@@ -46,6 +46,9 @@ __all__ = [
     "imat",
     "expression",
     "correct",
+    "predictor",
+    "predict",
+    "scflux",
 ]
 
 ModelLike = Union[Model, str, Any]  # a fluxion.Model, a file or built-in name, or a cobra.Model
@@ -522,6 +525,117 @@ def correct(intensities, tracer: str = "13C", purity: float = 1.0, isotopes: Opt
         for d in keep:
             shutil.rmtree(d, ignore_errors=True)
     return _read_tsv(text)
+
+
+
+def _learn_engines():
+    """fluxion._learn, imported on first use: it loads LibTorch (half a second)."""
+    import importlib
+
+    return importlib.import_module("fluxion._learn")
+
+
+def predictor(package: str, model: Optional[str] = None):
+    """An ML-Flux predictor package opened once (a built-in name such as "glycolysis" or a
+    .fluxpkg), for :func:`predict` on many MID tables."""
+    return _learn_engines().Predictor(str(package), model or "")
+
+
+def predict(package, mids, **options) -> dict:
+    """Fluxes, ΔG and standard errors from measured MIDs, as ``fluxion predict``.
+
+    ``package``: a predictor (from :func:`predictor`), a built-in package name or a .fluxpkg.
+    ``mids``: a MID table (a file or a DataFrame: experiment, metabolite, isotopologue,
+    fraction, [sd], [element], [replicate]). Options are ``fluxion predict``'s (imputer,
+    knn_k, temperature, ...). Returns a dict of DataFrames, one per file the command writes
+    (``fluxes``, ``delta_g``, ``mids``, ``replicates``), with ``table`` (the command's
+    aligned table) and ``provenance``."""
+    import os
+    import shutil
+
+    p = package if hasattr(package, "predict") else predictor(package)
+    keep = []
+    try:
+        r = p.predict(_path(mids, "mids", keep), **options)
+    finally:
+        for d in keep:
+            shutil.rmtree(d, ignore_errors=True)
+    out = {}
+    for name, text in r["files"].items():
+        stem, ext = os.path.splitext(name)
+        out[stem] = _read_tsv(text) if ext == ".tsv" else text
+    out["table"] = r["table"]
+    out["provenance"] = {"package": r["package"], "model": r["model"], "fluxion_version": __version__, "git_commit": git_commit}
+    return out
+
+
+def scflux(adata, layer: Optional[str] = None, gene_column: Optional[str] = None, groups: Optional[str] = None,
+           key_added: str = "scflux", progress: bool = True, copy: bool = False, **options):
+    """scFEA on an AnnData, as ``fluxion scflux``: per-cell module fluxes and metabolite balances.
+
+    ``adata``: an ``anndata.AnnData`` (or an .h5ad path), cells × genes; the counts from
+    ``adata.X`` or ``adata.layers[layer]``, genes from ``var_names`` (or ``var[gene_column]``).
+    The network: ``network`` (a directory), ``model`` (derived from a model's GPR rules) or
+    scFEA's files (``module_genes``, ``stoichiometry``, ``compound_names``, ``module_info``).
+    ``groups``: an ``obs`` column whose groups are compared. Other options are ``fluxion
+    scflux``'s (epochs, seed, impute, ...).
+
+    Writes where scanpy users look: ``obsm[key_added + "_flux"]`` (cells × modules) and
+    ``obsm[key_added + "_balance"]`` (cells × compounds) as DataFrames, and ``uns[key_added]``
+    with the modules, compounds, group comparison, summary and provenance. Returns the AnnData
+    when ``copy`` or given a path, else None (scanpy's convention)."""
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse
+
+    if isinstance(adata, str) or hasattr(adata, "__fspath__"):
+        import anndata
+
+        adata, copy = anndata.read_h5ad(str(adata)), True
+    elif copy:
+        adata = adata.copy()
+    matrix = adata.layers[layer] if layer else adata.X
+    if matrix is None:
+        raise InputError("expression: the AnnData has no X" + (f" (layer '{layer}')" if layer else ""))
+    csr = scipy.sparse.csr_matrix(matrix, dtype=np.float32)
+    csr.sort_indices()
+    if gene_column:
+        if gene_column not in adata.var:
+            raise InputError(f"gene_column: '{gene_column}' is not a column of var ({', '.join(map(str, adata.var.columns))})")
+        genes = adata.var[gene_column].astype(str).tolist()
+    else:
+        genes = adata.var_names.astype(str).tolist()
+    labels = []
+    if groups is not None:
+        if groups not in adata.obs:
+            raise InputError(f"groups: '{groups}' is not a column of obs ({', '.join(map(str, adata.obs.columns))})")
+        labels = adata.obs[groups].astype(str).tolist()
+    cells = adata.obs_names.astype(str).tolist()
+    report, close = _progress_printer(progress)
+    L = _learn_engines()
+    try:
+        r = _interruptible(lambda hook: L.scflux(csr.indptr.astype(np.int64), csr.indices.astype(np.int32), csr.data, genes, cells, labels,
+                                                 hook, **options), report)
+    finally:
+        close()
+    adata.obsm[key_added + "_flux"] = pd.DataFrame(r["flux"], index=adata.obs_names, columns=r["modules"])
+    adata.obsm[key_added + "_balance"] = pd.DataFrame(r["balance"], index=adata.obs_names, columns=r["compounds"])
+    uns = {
+        "modules": pd.DataFrame({"name": r["module_names"], "genes_found": np.asarray(r["genes_found"], dtype=np.int64)},
+                                index=pd.Index(r["modules"], name="module")),
+        "compounds": np.asarray(r["compounds"], dtype=object),
+        "summary": r["summary"],
+        "termination": r["termination"],
+        "provenance": dict(r["settings"], fluxion_version=__version__, git_commit=git_commit, layer=layer or "X",
+                           groups=groups or ""),
+    }
+    for name in ("groups_modules.csv", "groups_balance.csv"):
+        if name in r["files"]:
+            import io
+
+            uns[name[:-4]] = pd.read_csv(io.StringIO(r["files"][name]))
+    adata.uns[key_added] = uns
+    return adata if copy else None
 
 
 def _add_options_help(function, engine, skip=()):

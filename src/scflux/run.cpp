@@ -56,15 +56,19 @@ const OptionTable<ScfluxRequest>& ScfluxRequest::table() {
   return t;
 }
 
-Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& q) {
-  DiagnosticLog log;
+NetworkSource network_source(const ScfluxRequest& q) {
   NetworkSource source;
   source.model = q.model;
   source.derive.max_degree = q.max_degree;
   source.derive.currency = q.currency;
   source.directory = q.network;
   source.files = {q.module_genes, q.stoichiometry, q.compound_names, q.module_info};
-  auto network = load_network(source);
+  return source;
+}
+
+Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& q) {
+  DiagnosticLog log;
+  auto network = load_network(network_source(q));
   if (!log.take(network)) return log.failure<ScfluxInputs>();
   io::CellMatrixOptions read;
   read.layer = q.layer;

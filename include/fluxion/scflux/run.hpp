@@ -42,6 +42,9 @@ struct ScfluxInputs {
   std::vector<std::string> labels;  // per cell, with groups
 };
 Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& request);
+// Where the request's network comes from (a directory, a model, or scFEA's files): for a front
+// end that hands over the cells itself (Python's AnnData) and loads only the network.
+NetworkSource network_source(const ScfluxRequest& request);
 
 struct ScfluxRun {
   ScfeaResult result;

@@ -1,0 +1,103 @@
+"""The engines on LibTorch from Python: scFEA on an AnnData, ML-Flux prediction; against the
+command line on the same inputs."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fluxion
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+
+
+def test_import_does_not_load_libtorch():
+    code = "import sys, fluxion; assert 'fluxion._learn' not in sys.modules; fluxion.predictor('glycolysis'); assert 'fluxion._learn' in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))
+
+
+def test_predict_equals_the_command_line(fluxion_binary, tmp_path):
+    mids = os.path.join(ROOT, "examples", "glycolysis", "mids.tsv")
+    subprocess.run([fluxion_binary, "predict", "-p", "glycolysis", "-i", mids, "-o", str(tmp_path / "cli")], check=True, capture_output=True)
+    ours = fluxion.predict("glycolysis", mids)
+    for name in ("fluxes", "delta_g"):
+        cli = pd.read_csv(tmp_path / "cli" / f"{name}.tsv", sep="\t", keep_default_na=False, na_values=["NA"])
+        pd.testing.assert_frame_equal(ours[name], cli, check_exact=False, rtol=1e-9)
+    p = fluxion.predictor("glycolysis")  # opened once, applied again
+    pd.testing.assert_frame_equal(fluxion.predict(p, pd.read_csv(mids, sep="\t"))["fluxes"], ours["fluxes"])
+    with pytest.raises(fluxion.InputError, match="imputer"):
+        fluxion.predict(p, mids, imputer="magic")
+
+
+@pytest.fixture()
+def cells(textbook, tmp_path):
+    """60 cells × E. coli core's genes (by name, as a derived network lists them), two groups."""
+    anndata = pytest.importorskip("anndata")
+    import cobra.io
+    import scipy.sparse
+
+    model = tmp_path / "ecoli.json"
+    cobra.io.save_json_model(textbook, str(model))
+    rng = np.random.default_rng(3)
+    genes = sorted({g.name for g in textbook.genes if g.name})
+    x = rng.poisson(3.0, size=(60, len(genes))).astype(np.float32)
+    x[rng.random(x.shape) < 0.5] = 0
+    obs = pd.DataFrame({"kind": ["a"] * 30 + ["b"] * 30}, index=[f"c{i}" for i in range(60)])
+    adata = anndata.AnnData(X=scipy.sparse.csr_matrix(x), obs=obs, var=pd.DataFrame(index=genes))
+    path = tmp_path / "cells.h5ad"
+    adata.write_h5ad(path)
+    groups = tmp_path / "groups.tsv"
+    obs.rename_axis("cell").reset_index().to_csv(groups, sep="\t", index=False)
+    return adata, str(path), str(model), str(groups)
+
+
+def test_scflux_on_anndata_equals_the_command_line(cells, fluxion_binary, tmp_path):
+    import anndata
+
+    adata, path, model, groups = cells
+    subprocess.run([fluxion_binary, "scflux", "-e", path, "-m", model, "--epochs", "5", "--threads", "1", "--groups", groups,
+                    "-o", str(tmp_path / "cli")], check=True, capture_output=True)
+    cli_flux = pd.read_csv(tmp_path / "cli" / "flux.csv", index_col=0)
+    cli_balance = pd.read_csv(tmp_path / "cli" / "balance.csv", index_col=0)
+
+    assert fluxion.scflux(adata, model=model, epochs=5, threads=1, groups="kind", progress=False) is None  # in place, as scanpy
+    flux, balance = adata.obsm["scflux_flux"], adata.obsm["scflux_balance"]
+    assert flux.shape == (60, cli_flux.shape[0]) and balance.shape == (60, cli_balance.shape[0])
+    assert list(flux.index) == list(adata.obs_names) and list(flux.columns) == list(cli_flux.index)
+    np.testing.assert_allclose(flux.to_numpy(), cli_flux.T.to_numpy(), rtol=1e-5, atol=1e-9)  # the CSV holds 7 digits
+    np.testing.assert_allclose(balance.to_numpy(), cli_balance.T.to_numpy(), rtol=1e-5, atol=1e-9)
+    uns = adata.uns["scflux"]
+    assert list(uns["modules"].index) == list(flux.columns)
+    assert uns["provenance"]["git_commit"] == fluxion.git_commit and uns["provenance"]["groups"] == "kind"
+    assert "groups_modules" in uns
+    cli_groups = pd.read_csv(tmp_path / "cli" / "groups_modules.csv")
+    assert list(uns["groups_modules"].columns) == list(cli_groups.columns)
+
+    out = tmp_path / "out.h5ad"
+    adata.write_h5ad(out)
+    back = anndata.read_h5ad(out)  # reopened by anndata: shapes, names, provenance
+    assert back.obsm["scflux_flux"].shape == flux.shape
+    assert list(back.obsm["scflux_flux"].columns) == list(flux.columns)
+    assert back.uns["scflux"]["provenance"]["fluxion_version"] == fluxion.__version__
+
+
+def test_scflux_from_a_path_returns_a_new_anndata(cells):
+    adata, path, model, _ = cells
+    result = fluxion.scflux(path, model=model, epochs=2, threads=1, progress=False)
+    assert result.obsm["scflux_flux"].shape[0] == adata.n_obs
+    assert "scflux_flux" not in adata.obsm
+
+
+def test_scflux_errors(cells):
+    adata, _, model, _ = cells
+    with pytest.raises(fluxion.InputError, match="groups: 'tissue' is not a column of obs"):
+        fluxion.scflux(adata, model=model, groups="tissue")
+    with pytest.raises(fluxion.InputError, match="epochs"):
+        fluxion.scflux(adata, model=model, epochs=-3)
+    bad = adata.copy()
+    bad.X = bad.X.toarray()
+    bad.X[0, 0] = np.nan
+    with pytest.raises(fluxion.InputError, match="finite"):
+        fluxion.scflux(bad, model=model, epochs=1, progress=False)
