@@ -46,6 +46,16 @@ paste "$out"/fbapro_toy/fluxes_full.tsv <(cut -f2 "$out"/fbapro_toy/fluxes_fixed
   <(cut -f2 "$out"/fbapro_toy/fluxes_basic.tsv) | sed '1s/.*/reaction\tfull\tfixed\tpartial\tbasic/'
 echo "(true fluxes 7 4 3 4 6; v1 was measured exactly, v3 and v4 with noise, v2 and v5 not at all)"
 echo
+echo "== the same engines in Python (import fluxion): FBA and FVA of cobrapy's E. coli core model"
+python=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' build/release/CMakeCache.txt)
+PYTHONPATH=build/release/python "${python:-python3}" - <<'PY' || echo "(the Python package did not run; see README, Python)"
+import cobra, fluxion
+model = fluxion.from_cobra(cobra.io.load_model("textbook"))
+fba = fluxion.fba(model, fva=True, fraction=0.9)
+print(f"fluxion {fluxion.__version__}: growth {fba.attrs['objective']:.6f}, {fba.attrs['status']}")
+print(fba.loc[["PGI", "PFK", "CS", "EX_glc__D_e"]].round(4).to_string())
+PY
+echo
 echo "Wrote $out/. Next: 'fluxion model info <your model file>' (.tsv .fml .xml .sbml .json .txt)."
 echo
 echo "== the web app: open http://127.0.0.1:${FLUXION_PORT:-8080}/ in a browser (Ctrl-C stops it)"
