@@ -21,80 +21,14 @@
 #include "fluxion/io/mid_table.hpp"
 #include "fluxion/learn/predictor_package.hpp"
 #include "fluxion/scflux/run.hpp"
+#include "binding.hpp"
 
 namespace py = pybind11;
 using namespace py::literals;
 using namespace fluxion;
+using namespace fluxion::python;
 
 namespace {
-
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-template <class T>
-T take(Result<T> r) {
-  if (!r.ok()) throw InputError(r.message());
-  for (const auto& d : r.diagnostics())
-    if (d.severity == Severity::warning && PyErr_WarnEx(PyExc_UserWarning, d.to_string().c_str(), 1) != 0) throw py::error_already_set();
-  return std::move(r).value();
-}
-
-template <class F>
-auto without_gil(F&& f) {
-  py::gil_scoped_release release;
-  return f();
-}
-
-std::string option_text(const py::handle& value) {
-  if (py::isinstance<py::bool_>(value)) return value.cast<bool>() ? "true" : "false";
-  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
-  if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
-    std::string s;
-    for (auto item : value) {
-      if (!s.empty()) s += ',';
-      s += option_text(item);
-    }
-    return s;
-  }
-  return py::str(value).cast<std::string>();
-}
-
-template <class T>
-struct Slot {
-  const OptionTable<T>& table;
-  T& object;
-};
-
-// As fluxion._core's: each keyword to the first table that declares it; one InputError for all.
-template <class... T>
-void requests_from(const py::kwargs& kwargs, Slot<T>... slots) {
-  static const std::string not_here = "is not an option here";
-  std::string problems;
-  for (auto [key, value] : kwargs) {
-    const std::string given = py::str(key);
-    if (value.is_none()) continue;
-    std::string name = given;
-    for (char& ch : name)
-      if (ch == '_') ch = '-';
-    const std::string text = option_text(value);
-    std::string why = not_here;
-    ((why = why == not_here ? slots.table.set_text(slots.object, name, text) : why), ...);
-    if (!why.empty()) {
-      if (!problems.empty()) problems += '\n';
-      problems += given;
-      problems += ": ";
-      problems += why;
-    }
-  }
-  if (!problems.empty()) throw InputError(problems);
-}
-
-py::dict files_dict(const std::vector<std::pair<std::string, std::string>>& files) {
-  py::dict d;
-  for (const auto& [name, text] : files) d[py::str(name)] = text;
-  return d;
-}
 
 // A predictor package opened once (its networks, imputers and error tables) and applied to
 // many MID tables.
@@ -111,8 +45,7 @@ class Predictor {
     learn::PredictOptions po = options;
     po.knn_k = options.knn_k > 0 ? options.knn_k : package_.knn_k();
     auto report = take(without_gil([&] { return package_.predict(observations, po, nullptr, mids); }));
-    for (const auto& w : report.warnings)
-      if (PyErr_WarnEx(PyExc_UserWarning, w.to_string().c_str(), 1) != 0) throw py::error_already_set();
+    warn(report.warnings);
     py::dict d;
     d["files"] = files_dict(package_.result_files(observations, report, options));
     d["table"] = package_.result_table(report);
@@ -170,27 +103,11 @@ py::dict run_scflux(py::array_t<std::int64_t, py::array::c_style | py::array::fo
   auto network = take(without_gil([&] { return scflux::load_network(scflux::network_source(request)); }));
   scflux::ScfluxInputs inputs{std::move(network), std::move(matrix), std::move(labels)};
 
-  py::object error;
-  if (!progress.is_none()) {
-    py::handle callback = progress;
-    options.progress = [callback, &error](const Progress& p) {
-      py::gil_scoped_acquire gil;
-      if (error) return false;
-      try {
-        py::object go = callback("scfea", p.done, p.total, p.unit);
-        return go.is_none() || go.cast<bool>();
-      } catch (py::error_already_set& e) {
-        error = e.value();
-        return false;
-      }
-    };
-  }
+  PythonProgress reporter(progress);
+  options.progress = reporter.hook("scfea");
   auto run = without_gil([&] { return scflux::run_scflux(inputs, request, options); });
   options.progress = nullptr;
-  if (error) {
-    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
-    throw py::error_already_set();
-  }
+  reporter.rethrow();
   auto r = take(std::move(run));
   const io::ScfeaNetwork& net = inputs.network.network;
   std::vector<std::string> modules, module_names, compounds = net.compounds;
@@ -209,9 +126,7 @@ py::dict run_scflux(py::array_t<std::int64_t, py::array::c_style | py::array::fo
   d["termination"] = std::string(to_string(r.result.summary.termination));
   d["summary"] = r.summary;
   d["files"] = files_dict(r.files);
-  py::list settings;
-  for (const auto& [key, value] : r.settings) settings.append(py::make_tuple(key, value));
-  d["settings"] = std::move(settings);
+  d["settings"] = pairs_list(r.settings);
   return d;
 }
 
@@ -219,15 +134,8 @@ py::dict run_scflux(py::array_t<std::int64_t, py::array::c_style | py::array::fo
 
 PYBIND11_MODULE(_learn, m) {
   m.doc() = "fluxion's engines on LibTorch: ML-Flux prediction and scFEA";
-  // fluxion.InputError itself (fluxion._core's), so that one except clause catches both modules'
-  static py::exception<InputError> input_error(m, "InputError", py::module_::import("fluxion._core").attr("InputError"));
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const InputError& e) {
-      input_error(e.what());
-    }
-  });
+  // a subclass of fluxion.InputError (fluxion._core's): one except clause catches both modules'
+  register_input_error(m, py::module_::import("fluxion._core").attr("InputError"));
   m.attr("__version__") = std::string(version());
   m.attr("git_commit") = std::string(git_hash());
 

@@ -32,97 +32,14 @@
 #include "fluxion/isotope/traced_elements.hpp"
 #include "fluxion/isotope/tracer.hpp"
 #include "fluxion/mfa/fit_run.hpp"
+#include "binding.hpp"
 
 namespace py = pybind11;
 using namespace py::literals;
 using namespace fluxion;
+using namespace fluxion::python;
 
 namespace {
-
-// Bad input: fluxion.InputError (a ValueError), with the command line's messages.
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// A Result's value, its warnings issued as Python warnings; InputError when it failed.
-template <class T>
-T take(Result<T> r) {
-  if (!r.ok()) throw InputError(r.message());
-  for (const auto& d : r.diagnostics())
-    if (d.severity == Severity::warning && PyErr_WarnEx(PyExc_UserWarning, d.to_string().c_str(), 1) != 0) throw py::error_already_set();
-  return std::move(r).value();
-}
-
-// Runs f without the GIL: other Python threads go on while the engine works.
-template <class F>
-auto without_gil(F&& f) {
-  py::gil_scoped_release release;
-  return f();
-}
-
-// A keyword argument as the text an option table parses: flags true/false, lists joined by
-// the table's delimiter (a comma).
-std::string option_text(const py::handle& value) {
-  if (py::isinstance<py::bool_>(value)) return value.cast<bool>() ? "true" : "false";
-  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
-  if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value) || py::isinstance<py::set>(value)) {
-    std::string s;
-    for (auto item : value) {
-      if (!s.empty()) s += ',';
-      s += option_text(item);
-    }
-    return s;
-  }
-  return py::str(value).cast<std::string>();
-}
-
-// A request from keyword arguments, by its option table: fva=True is --fva, fraction=0.9 is
-// --fraction 0.9, knockout_genes=["b1723"] is --knockout-genes b1723 (underscores for
-// dashes; None leaves the default). Unknown names and bad values raise one InputError that
-// names each argument.
-template <class T>
-T request_from(const OptionTable<T>& table, const py::kwargs& kwargs) {
-  T object{};
-  std::string problems;
-  for (auto [key, value] : kwargs) {
-    const std::string given = py::str(key);
-    if (value.is_none()) continue;
-    std::string name = given;
-    for (char& c : name)
-      if (c == '_') c = '-';
-    if (auto why = table.set_text(object, name, option_text(value)); !why.empty()) {
-      if (!problems.empty()) problems += '\n';
-      problems += given;
-      problems += ": ";
-      problems += why;
-    }
-  }
-  if (!problems.empty()) throw InputError(problems);
-  return object;
-}
-
-// The keyword arguments a request takes, for help() and errors: "fva (boolean, default false): …".
-template <class T>
-std::string options_doc(const OptionTable<T>& table) {
-  std::string doc;
-  for (const auto& o : table.infos()) {
-    std::string name = o.name;
-    for (char& c : name)
-      if (c == '-') c = '_';
-    doc += "    ";
-    doc += name;
-    doc += " (";
-    doc += o.type;
-    if (!o.default_value.empty()) {
-      doc += ", default ";
-      doc += o.default_value;
-    }
-    doc += "): ";
-    doc += o.description;
-    doc += '\n';
-  }
-  return doc;
-}
 
 Eigen::Index reaction_of(const Model& model, const std::string& id, const char* argument) {
   auto r = model.reaction_index(id);
@@ -164,68 +81,6 @@ std::vector<std::string> reaction_ids(const Model& model) {
   return ids;
 }
 
-// One request among several filled from the same keyword arguments.
-template <class T>
-struct Slot {
-  const OptionTable<T>& table;
-  T& object;
-};
-
-// Fills several requests from one set of keyword arguments: each name goes to the first table
-// that declares it (fit's: the input files', the run's and the fit's own, as on its command
-// line). Unknown names and bad values raise one InputError naming each argument.
-template <class... T>
-void requests_from(const py::kwargs& kwargs, Slot<T>... slots) {
-  static const std::string not_here = "is not an option here";
-  std::string problems;
-  for (auto [key, value] : kwargs) {
-    const std::string given = py::str(key);
-    if (value.is_none()) continue;
-    std::string name = given;
-    for (char& ch : name)
-      if (ch == '_') ch = '-';
-    const std::string text = option_text(value);
-    std::string why = not_here;
-    ((why = why == not_here ? slots.table.set_text(slots.object, name, text) : why), ...);
-    if (!why.empty()) {
-      if (!problems.empty()) problems += '\n';
-      problems += given;
-      problems += ": ";
-      problems += why;
-    }
-  }
-  if (!problems.empty()) throw InputError(problems);
-}
-
-// A Python callable as the engines' progress: progress(phase, done, total, unit) -> bool, called
-// with the GIL from whichever thread reports; False (or an exception, kept for the caller)
-// stops the engine at its next safe point. The hooks refer to this object and copy no Python
-// object, so that the engine may copy and drop them without the GIL; it must outlive the run.
-struct PythonProgress {
-  py::handle callback;  // borrowed: the caller's argument outlives the call
-  py::object error;     // the exception a callback raised (set and read with the GIL)
-
-  ProgressHook hook(const std::string& phase) {
-    if (callback.is_none()) return {};
-    return [this, phase](const Progress& p) {
-      py::gil_scoped_acquire gil;
-      if (error) return false;
-      try {
-        py::object go = callback(phase, p.done, p.total, p.unit);
-        return go.is_none() || go.cast<bool>();
-      } catch (py::error_already_set& e) {
-        error = e.value();
-        return false;
-      }
-    };
-  }
-  void rethrow() const {
-    if (!error) return;
-    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
-    throw py::error_already_set();
-  }
-};
-
 // `fluxion fit`: the files, run options and fit options by keyword; the report's tables as the
 // command line writes them (the Python layer reads them into DataFrames) and its statistics.
 py::dict fit(const py::object& progress, const py::kwargs& kwargs) {
@@ -237,7 +92,7 @@ py::dict fit(const py::object& progress, const py::kwargs& kwargs) {
   if (auto problems = files.validate(); !problems.empty()) throw InputError(format_diagnostics(problems));
   auto inputs = take(without_gil([&] { return mfa::load_fit_inputs(files); }));
   auto plan = take(mfa::plan_fit(inputs, options, run));
-  PythonProgress reporter{progress, py::object()};
+  PythonProgress reporter(progress);
   auto report = without_gil([&] {
     return mfa::run_fit(plan, inputs.model.id, [&](const std::string& phase, long, const std::string&) { return reporter.hook(phase); });
   });
@@ -259,12 +114,8 @@ py::dict fit(const py::object& progress, const py::kwargs& kwargs) {
   d["starts_near_best"] = r.starts_near_best();
   d["seconds"] = r.fit.seconds;
   d["summary"] = r.summary();
-  py::dict tables;
-  for (const auto& [name, text] : r.files(space)) tables[py::str(name)] = text;
-  d["files"] = std::move(tables);
-  py::list settings;
-  for (const auto& [key, value] : mfa::fit_settings(plan, files, run)) settings.append(py::make_tuple(key, value));
-  d["settings"] = std::move(settings);
+  d["files"] = files_dict(r.files(space));
+  d["settings"] = pairs_list(mfa::fit_settings(plan, files, run));
   py::list notes;
   for (const auto& n : plan.notes) notes.append(n.to_string());
   d["notes"] = std::move(notes);
@@ -278,9 +129,7 @@ py::dict sample_runs(const cbm::SampleRuns& runs, const cbm::Settings& settings,
   d["not_optimal"] = runs.not_optimal;
   d["seconds"] = runs.seconds;
   d["summary"] = summary;
-  py::list s;
-  for (const auto& [key, value] : settings) s.append(py::make_tuple(key, value));
-  d["settings"] = std::move(s);
+  d["settings"] = pairs_list(settings);
   return d;
 }
 
@@ -311,17 +160,12 @@ py::dict expression(const Model& model, const py::kwargs& kwargs) {
   requests_from(kwargs, Slot<cbm::ExpressionRequest>{cbm::ExpressionRequest::table(), q},
                 Slot<cbm::ExpressionOptions>{cbm::ExpressionOptions::table(), q.options});
   auto run = take(without_gil([&] { return cbm::run_expression(model, q, model.id); }));
-  for (const auto& w : run.warnings)
-    if (PyErr_WarnEx(PyExc_UserWarning, w.to_string().c_str(), 1) != 0) throw py::error_already_set();
+  warn(run.warnings);
   py::dict d;
-  py::dict files;
-  for (const auto& [name, text] : run.files()) files[py::str(name)] = text;
-  d["files"] = std::move(files);
+  d["files"] = files_dict(run.files());
   d["ranges"] = run.ranges;
   d["summary"] = run.summary;
-  py::list s;
-  for (const auto& [key, value] : run.settings) s.append(py::make_tuple(key, value));
-  d["settings"] = std::move(s);
+  d["settings"] = pairs_list(run.settings);
   return d;
 }
 
@@ -390,14 +234,7 @@ py::dict simulate(const Model& model, const std::string& fluxes_text, const std:
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "fluxion's engines without LibTorch: models, flux spaces, FBA/pFBA/FVA, FBApro projections";
-  static py::exception<InputError> input_error(m, "InputError", PyExc_ValueError);
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const InputError& e) {
-      input_error(e.what());
-    }
-  });
+  register_input_error(m, PyExc_ValueError);
   m.attr("__version__") = std::string(version());
   m.attr("git_commit") = std::string(git_hash());
 
@@ -456,7 +293,8 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "fba",
       [](const Model& model, const py::kwargs& kwargs) {
-        const auto q = request_from(cbm::FbaRequest::table(), kwargs);
+        cbm::FbaRequest q;
+        requests_from(kwargs, Slot<cbm::FbaRequest>{cbm::FbaRequest::table(), q});
         return fba_result(take(without_gil([&] { return cbm::run_fba(model, q); })));
       },
       "model"_a, fba_doc.c_str());
