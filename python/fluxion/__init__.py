@@ -94,7 +94,8 @@ def stoichiometry(model: ModelLike):
 
 def flux_space(model: ModelLike) -> dict:
     """The steady-state flux space as ``fluxion model info`` reports it: ``rank`` of S, the
-    ``free_net`` and ``exchange`` flux ids, and the ``columns`` of the flux vector."""
+    ``free_net`` and ``exchange`` flux ids, and the ``columns`` of the flux vector. The null
+    space itself: ``Model.null_space()`` (an orthonormal basis, reactions × dimension)."""
     return _model(model).flux_space()
 
 

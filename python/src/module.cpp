@@ -279,6 +279,17 @@ PYBIND11_MODULE(_core, m) {
             return d;
           },
           "The steady-state flux space: the rank of S, the free net fluxes and the exchange fluxes, as `fluxion model info` reports.")
+      .def(
+          "null_space",
+          [](const Model& model) {
+            return take(without_gil([&]() -> Result<Eigen::MatrixXd> {
+              auto k = cbm::orthonormal_kernel(cbm::balanced_stoichiometry(model));
+              if (!k) return Result<Eigen::MatrixXd>::failure(k.diagnostics());
+              return Result<Eigen::MatrixXd>::success(std::move(k.value().basis));
+            }));
+          },
+          "An orthonormal basis of the steady states, ker S (reactions × dimension, numpy): the rank-revealing\n"
+          "sparse QR (SuiteSparseQR) that FBApro projects with.")
       .def("__repr__", [](const Model& model) {
         return "<fluxion.Model '" + model.id + "': " + std::to_string(model.reactions.size()) + " reactions, " +
                std::to_string(model.metabolites.size()) + " metabolites>";

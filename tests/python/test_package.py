@@ -71,6 +71,10 @@ def test_stoichiometry_and_flux_space(textbook):
             assert dense[metabolites.index(m.id), j] == c
     space = fluxion.flux_space(textbook)
     assert space["rank"] == np.linalg.matrix_rank(dense)
+    k = fluxion.from_cobra(textbook).null_space()
+    assert k.shape == (len(reactions), len(reactions) - space["rank"])
+    np.testing.assert_allclose(dense @ k, 0, atol=1e-10)
+    np.testing.assert_allclose(k.T @ k, np.eye(k.shape[1]), atol=1e-10)
 
 
 def test_help_lists_every_option_with_its_default():
