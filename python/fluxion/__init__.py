@@ -49,6 +49,9 @@ __all__ = [
     "predictor",
     "predict",
     "scflux",
+    "train",
+    "dynamics_train",
+    "dynamics_predict",
 ]
 
 ModelLike = Union[Model, str, Any]  # a fluxion.Model, a file or built-in name, or a cobra.Model
@@ -637,6 +640,73 @@ def scflux(adata, layer: Optional[str] = None, gene_column: Optional[str] = None
             uns[name[:-4]] = pd.read_csv(io.StringIO(r["files"][name]))
     adata.uns[key_added] = uns
     return adata if copy else None
+
+
+
+def train(dataset: str, output: str, model: Optional[str] = None, progress: bool = True, **options) -> dict:
+    """An ML-Flux predictor package from a dataset, as ``fluxion train``: written to
+    ``output`` (predictor.fluxpkg and the training tables). Options are the command's
+    (epochs, hidden, loss, heads, mid_noise, time_limit, resume, ...; ``help`` lists them).
+
+    Resumable: a time limit, ``stop_after_epochs`` or Ctrl-C pauses the training after an
+    epoch with its checkpoint in ``output``; ``resume=True`` continues. Returns ``paused``,
+    ``package`` (its path, "" when paused), the test MAE beside the training mean's and the
+    tables as DataFrames (``loss``, ``test_errors``, ...)."""
+    import os
+
+    report, close = _progress_printer(progress)
+    L = _learn_engines()
+    try:
+        r = _interruptible(lambda hook: L.train(str(dataset), str(output), model or "", hook, **options), report)
+    finally:
+        close()
+    out = {k: v for k, v in r.items() if k != "files"}
+    for name, text in r["files"].items():
+        out[os.path.splitext(name)[0]] = _read_tsv(text)
+    return out
+
+
+
+def dynamics_train(output: str, data: Optional[str] = None, configurations: Optional[str] = None, progress: bool = True,
+                   **options) -> dict:
+    """NP, NODEP or SNODEP on a time series, as ``fluxion dynamics train``: ``data`` a
+    directory of per-day tables (d0.csv.gz, d1.csv.gz, …), or ``configurations`` a knockout
+    experiment's directory. Written to ``output`` (model.pt, model.json, the tables). Options
+    are the command's (model, epochs, context_days, ...). Returns ``report`` (the paper's
+    test MSE beside the variance floor), ``usable`` and the tables as DataFrames."""
+    import io
+    import os
+
+    import pandas as pd
+
+    report, close = _progress_printer(progress)
+    L = _learn_engines()
+    try:
+        r = _interruptible(lambda hook: L.dynamics_train(data or "", configurations or "", str(output), hook, **options), report)
+    finally:
+        close()
+    out = {k: v for k, v in r.items() if k != "files"}
+    for name, text in r["files"].items():
+        stem, ext = os.path.splitext(name)
+        if ext == ".csv":
+            out[stem] = pd.read_csv(io.StringIO(text))
+    return out
+
+
+def dynamics_predict(model: str, context: str, days: Iterable[float] = (), output: Optional[str] = None, **options):
+    """A trained dynamics model's distributions at any days (unseen ones too), as ``fluxion
+    dynamics predict``: ``model`` the directory dynamics_train wrote, ``context`` per-day
+    tables with the model's context days. Returns summary.csv as a DataFrame (per day and
+    feature: mean and SD); the per-day tables are written to ``output`` when given."""
+    import io
+
+    import pandas as pd
+
+    r = _learn_engines().dynamics_predict(output or "", model=str(model), context=str(context), days=list(days) or None, **options)
+    frame = pd.read_csv(io.StringIO(r["summary"]))
+    frame.attrs.update(description=r["description"], provenance=dict(r["settings"], fluxion_version=__version__, git_commit=git_commit),
+                       written=list(r["written"]))
+    return frame
 
 
 def _add_options_help(function, engine, skip=()):

@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <filesystem>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -19,6 +20,10 @@
 #include "fluxion/core/options.hpp"
 #include "fluxion/core/version.hpp"
 #include "fluxion/io/mid_table.hpp"
+#include "fluxion/dynamics/neural_process.hpp"
+#include "fluxion/dynamics/results.hpp"
+#include "fluxion/io/run_info.hpp"
+#include "fluxion/learn/package_training.hpp"
 #include "fluxion/learn/predictor_package.hpp"
 #include "fluxion/scflux/run.hpp"
 #include "binding.hpp"
@@ -130,6 +135,94 @@ py::dict run_scflux(py::array_t<std::int64_t, py::array::c_style | py::array::fo
   return d;
 }
 
+// `fluxion train`: a predictor package from a dataset, written to `output` (predictor.fluxpkg
+// and the training tables) as the command writes it; resumable from its checkpoint.
+py::dict train(const std::string& dataset, const std::string& output, const std::string& model, const py::object& progress,
+               const py::kwargs& kwargs) {
+  learn::PackageTrainOptions o;
+  requests_from(kwargs, Slot<learn::PackageTrainOptions>{learn::PackageTrainOptions::table(), o});
+  if (auto problems = o.validate(); !problems.empty()) throw InputError(format_diagnostics(problems));
+  auto data = take(without_gil([&] { return learn::TrainingData::open(dataset, model); }));
+  auto options = take(o.train_options(data, output));
+  take(io::make_output_directory(output));
+  PythonProgress reporter(progress);
+  options.progress = false;  // the Python side draws it
+  options.on_progress = reporter.hook("train");
+  auto trained = without_gil([&] { return learn::train_package(data, options, o); });
+  reporter.rethrow();
+  auto run = take(std::move(trained));
+  py::dict d;
+  d["paused"] = run.paused();
+  d["epochs_run"] = static_cast<long>(run.history.train_loss.size());
+  d["best_epoch"] = run.history.best_epoch;
+  d["checkpoint"] = options.checkpoint;
+  std::string package;
+  if (!run.paused()) {
+    package = output + "/predictor.fluxpkg";
+    run.predictor.manifest()["training"]["command"] = std::vector<std::string>{"python: fluxion.train"};
+    take(run.predictor.save(package));
+    std::error_code removed;
+    std::filesystem::remove(options.checkpoint, removed);
+    d["report"] = run.report(package);
+    d["test_mae_mean"] = run.test.mean_mae();
+    d["trivial_test_mae_mean"] = run.test.mean_trivial_mae();
+  }
+  take(io::write_output_files(output, run.files()));
+  d["package"] = package;
+  d["files"] = files_dict(run.files());
+  return d;
+}
+
+// `fluxion dynamics train`: NP, NODEP or SNODEP on per-day tables (`data`) or a knockout
+// experiment's configurations, written to `output` (model.pt, model.json and the tables).
+py::dict dynamics_train(const std::string& data, const std::string& configurations, const std::string& output, const py::object& progress,
+                        const py::kwargs& kwargs) {
+  dynamics::NeuralProcessOptions options;
+  requests_from(kwargs, Slot<dynamics::NeuralProcessOptions>{dynamics::NeuralProcessOptions::table(), options});
+  if (data.empty() == configurations.empty()) throw InputError("give either data (per-day tables) or configurations (a knockout experiment)");
+  auto input = take(without_gil([&] { return dynamics::load_training_input(data, configurations); }));
+  if (auto v = options.validate(input.configurations.front().series.days.size()); !v.empty()) throw InputError(format_diagnostics(v));
+  take(io::make_output_directory(output));
+  PythonProgress reporter(progress);
+  options.progress = reporter.hook("train " + options.model);
+  auto trained = without_gil([&] { return dynamics::train_neural_process(input.configurations, options); });
+  options.progress = nullptr;
+  reporter.rethrow();
+  auto r = take(std::move(trained));
+  const auto files = dynamics::training_files(r, options);
+  take(io::write_output_files(output, files));
+  take(r.model.save(output));
+  py::dict d;
+  d["files"] = files_dict(files);
+  d["report"] = dynamics::training_report(r, options);
+  d["usable"] = r.summary.usable;
+  d["message"] = r.summary.message;
+  d["method"] = r.model.description();
+  d["protocol"] = r.protocol;
+  d["epochs"] = static_cast<long>(r.history.size());
+  return d;
+}
+
+// `fluxion dynamics predict`: a trained model's distributions at any days; the tables written
+// to `output` when one is given.
+py::dict dynamics_predict(const std::string& output, const py::kwargs& kwargs) {
+  dynamics::PredictRequest q;
+  requests_from(kwargs, Slot<dynamics::PredictRequest>{dynamics::PredictRequest::table(), q});
+  auto run = take(without_gil([&] { return dynamics::run_prediction(q); }));
+  std::vector<std::string> written;
+  if (!output.empty()) {
+    take(io::make_output_directory(output));
+    written = take(run.write(output));
+  }
+  py::dict d;
+  d["summary"] = run.tables.summary_csv;
+  d["description"] = run.description;
+  d["days"] = static_cast<long>(run.days);
+  d["settings"] = pairs_list(run.settings);
+  d["written"] = written;
+  return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_learn, m) {
@@ -144,6 +237,14 @@ PYBIND11_MODULE(_learn, m) {
       .def_property_readonly("model", &Predictor::model_id)
       .def_property_readonly("path", &Predictor::path)
       .def("predict", &Predictor::predict, "mids"_a, "The result files of `fluxion predict` for a MID table file.");
+  const std::string train_doc = "`fluxion train` into `output`. Keyword arguments:\n" + options_doc(learn::PackageTrainOptions::table()) +
+                                "progress: progress(phase, done, total, unit) -> bool, False pauses at the epoch's end (resume=True continues).";
+  m.def("train", &train, "dataset"_a, "output"_a, "model"_a = "", "progress"_a = py::none(), train_doc.c_str());
+  const std::string dynamics_train_doc = "`fluxion dynamics train` into `output`. Keyword arguments:\n" +
+                                         options_doc(dynamics::NeuralProcessOptions::table());
+  m.def("dynamics_train", &dynamics_train, "data"_a, "configurations"_a, "output"_a, "progress"_a = py::none(), dynamics_train_doc.c_str());
+  const std::string dynamics_predict_doc = "`fluxion dynamics predict`. Keyword arguments:\n" + options_doc(dynamics::PredictRequest::table());
+  m.def("dynamics_predict", &dynamics_predict, "output"_a = "", dynamics_predict_doc.c_str());
   m.def("scflux", &run_scflux, "indptr"_a, "indices"_a, "data"_a, "genes"_a, "cells"_a, "labels"_a, "progress"_a = py::none(),
         "scFEA on CSR cells × genes; the options of `fluxion scflux`.");
 }

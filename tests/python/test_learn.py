@@ -101,3 +101,56 @@ def test_scflux_errors(cells):
     bad.X[0, 0] = np.nan
     with pytest.raises(fluxion.InputError, match="finite"):
         fluxion.scflux(bad, model=model, epochs=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def simple_dataset(fluxion_binary, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dataset") / "simple"
+    subprocess.run([fluxion_binary, "dataset", "-m", "simple", "-n", "1500", "--threads", "1", "-o", str(out), "-q"], check=True)
+    return str(out)
+
+
+def test_train_equals_the_command_line(simple_dataset, fluxion_binary, tmp_path):
+    subprocess.run([fluxion_binary, "train", "-d", simple_dataset, "-o", str(tmp_path / "cli"), "--epochs", "3", "--seed", "2",
+                    "--pcnn-epochs", "0", "-q"], check=True)
+    ours = fluxion.train(simple_dataset, str(tmp_path / "py"), epochs=3, seed=2, pcnn_epochs=0, progress=False)
+    assert not ours["paused"] and ours["package"].endswith("predictor.fluxpkg")
+    for name in ("loss", "test_errors"):
+        cli = pd.read_csv(tmp_path / "cli" / f"{name}.tsv", sep="\t", keep_default_na=False, na_values=["NA"])
+        mine = ours[name]
+        if "seconds" in cli.columns:  # wall time differs
+            cli, mine = cli.drop(columns=["seconds"]), mine.drop(columns=["seconds"])
+        pd.testing.assert_frame_equal(mine, cli, check_exact=False, rtol=1e-6)
+    assert ours["test_mae_mean"] < ours["trivial_test_mae_mean"] * 2  # a number the report gives beside the baseline
+    mids = os.path.join(ROOT, "examples", "simple", "mids.tsv")
+    assert len(fluxion.predict(ours["package"], mids)["fluxes"]) > 0  # the package predicts
+
+
+def test_train_pauses_and_resumes(simple_dataset, tmp_path):
+    out = str(tmp_path / "run")
+    first = fluxion.train(simple_dataset, out, epochs=4, seed=2, pcnn_epochs=0, stop_after_epochs=2, progress=False)
+    assert first["paused"] and first["package"] == "" and len(first["loss"]) == 2
+    with pytest.raises(fluxion.InputError, match="resume"):
+        fluxion.train(simple_dataset, out, epochs=4, seed=2, pcnn_epochs=0, progress=False)
+    second = fluxion.train(simple_dataset, out, epochs=4, seed=2, pcnn_epochs=0, resume=True, progress=False)
+    assert not second["paused"] and len(second["loss"]) == 4
+
+
+def test_dynamics_train_and_predict_equal_the_command_line(fluxion_binary, tmp_path):
+    syn = tmp_path / "syn"
+    subprocess.run([fluxion_binary, "dynamics", "synthesize", "-o", str(syn)], check=True, capture_output=True)
+    data = str(syn / "expression")
+    subprocess.run([fluxion_binary, "dynamics", "train", "-d", data, "--model", "np", "--epochs", "3", "-o", str(tmp_path / "cli"), "-q"],
+                   check=True, capture_output=True)
+    ours = fluxion.dynamics_train(str(tmp_path / "py"), data=data, model="np", epochs=3, progress=False)
+    assert ours["usable"] and "paper test MSE" in ours["report"]
+    cli = pd.read_csv(tmp_path / "cli" / "day_metrics.csv")
+    pd.testing.assert_frame_equal(ours["day_metrics"], cli, check_exact=False, rtol=1e-6)
+    assert (tmp_path / "py" / "model.pt").exists()
+
+    subprocess.run([fluxion_binary, "dynamics", "predict", "-m", str(tmp_path / "cli"), "-c", data, "--days", "0,15,20", "-o",
+                    str(tmp_path / "cli_pred")], check=True, capture_output=True)
+    summary = fluxion.dynamics_predict(str(tmp_path / "py"), data, days=[0, 15, 20])
+    pd.testing.assert_frame_equal(summary, pd.read_csv(tmp_path / "cli_pred" / "summary.csv"), check_exact=False, rtol=1e-6)
+    with pytest.raises(fluxion.InputError, match="either data"):
+        fluxion.dynamics_train(str(tmp_path / "x"), progress=False)
