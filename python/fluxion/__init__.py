@@ -52,6 +52,7 @@ __all__ = [
     "train",
     "dynamics_train",
     "dynamics_predict",
+    "dataset",
 ]
 
 ModelLike = Union[Model, str, Any]  # a fluxion.Model, a file or built-in name, or a cobra.Model
@@ -709,6 +710,42 @@ def dynamics_predict(model: str, context: str, days: Iterable[float] = (), outpu
     return frame
 
 
+
+def dataset(model: str, output: str, rows: int = 0, progress: bool = True, **options) -> dict:
+    """ML-Flux training data, as ``fluxion dataset``: flux sets from the sampler and the
+    simulated MIDs of every tracer experiment, written to ``output`` (dataset.h5,
+    manifest.json) with a train / validation / test split. Options are the command's
+    (experiments, method, exchange, draws, threads, resume, ...; ``help`` lists them).
+
+    Ctrl-C stops it after the part in hand and raises KeyboardInterrupt; ``resume=True``
+    finishes it. Returns ``complete``, ``rows``, ``file`` and the sampler's record."""
+    import threading
+
+    flag = _core.StopFlag()
+    outcome = {}
+
+    def work():
+        try:
+            outcome["value"] = _core.dataset(str(output), flag, bool(progress), model=str(model), rows=int(rows), **options)
+        except BaseException as e:  # handed to the calling thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=work, name="fluxion", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        flag.set()
+        worker.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    r = outcome["value"]
+    r["sampler"] = dict(r["sampler"])
+    return r
+
+
 def _add_options_help(function, engine, skip=()):
     """Appends the engine's option declarations (the command's --help) to a function's
     docstring, so that help(fluxion.fit) lists every keyword argument with its default."""
@@ -726,3 +763,4 @@ _add_options_help(fit, _core.fit, skip=("model", "mids", "experiments", "progres
 _add_options_help(moma, _core.moma, skip=("references",))
 _add_options_help(imat, _core.imat, skip=("references", "expression"))
 _add_options_help(expression, _core.expression, skip=("expression",))
+_add_options_help(dataset, _core.dataset, skip=("model", "rows"))

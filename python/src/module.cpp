@@ -8,7 +8,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -32,6 +35,8 @@
 #include "fluxion/isotope/traced_elements.hpp"
 #include "fluxion/isotope/tracer.hpp"
 #include "fluxion/mfa/fit_run.hpp"
+#include "fluxion/sampling/dataset_recipe.hpp"
+#include "fluxion/sampling/sampler_settings.hpp"
 #include "binding.hpp"
 
 namespace py = pybind11;
@@ -230,6 +235,46 @@ py::dict simulate(const Model& model, const std::string& fluxes_text, const std:
   return d;
 }
 
+// A flag the caller sets to stop an engine that polls one (dataset: after the part in hand).
+struct StopFlag {
+  std::shared_ptr<std::atomic<bool>> flag = std::make_shared<std::atomic<bool>>(false);
+  void set() { flag->store(true); }
+  bool is_set() const { return flag->load(); }
+};
+
+// `fluxion dataset` into `output`: the recipe's and the sampler's options by keyword, one
+// process (no MPI); `stop` ends it after the part in hand (resume=True finishes it).
+py::dict dataset(const std::string& output, const StopFlag& stop, bool progress, const py::kwargs& kwargs) {
+  sampling::DatasetRecipe r;
+  sampling::SamplerSettings so;
+  requests_from(kwargs, Slot<sampling::DatasetRecipe>{sampling::DatasetRecipe::table(), r},
+                Slot<sampling::SamplerSettings>{sampling::SamplerSettings::table(), so});
+  r.measured = io::split_outside_brackets(r.measured);
+  if (r.rows == 0 && so.draws == 0) throw InputError("rows: give the number of flux sets (rows), or a draw budget (draws)");
+  if (auto problems = so.validate(); !problems.empty()) throw InputError(format_diagnostics(problems));
+  auto in = take(without_gil([&] { return sampling::load_dataset_inputs(r); }));
+  auto setup = take(sampling::resolve_sampler(so, *in.model, r.model, *in.space));
+  auto sampler = take(sampling::FluxSetSampler::create(*in.model, *in.space, setup.constraints, setup.options));
+  sampling::DatasetGenerator generator(*in.space, sampler, std::move(in.traced), in.experiment_ids, sampling::dataset_options(r, in, so));
+  take(generator.prepare(output, r.resume));
+  sampling::DatasetRun run;
+  run.threads = r.threads > 0 ? r.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  run.progress = progress;
+  run.stop = stop.flag.get();
+  auto summary = take(without_gil([&] { return generator.run(output, run); }));
+  py::dict d;
+  d["complete"] = summary.complete;
+  d["rows"] = summary.rows;
+  d["draws"] = summary.draws;
+  d["parts_written"] = summary.parts_written;
+  d["parts_resumed"] = summary.parts_resumed;
+  d["file"] = summary.file;
+  d["stream_end"] = summary.stream_end;
+  d["seconds_simulating"] = summary.seconds_simulating;
+  d["sampler"] = pairs_list(sampling::sampler_record(so, sampler));
+  return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -331,6 +376,14 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("correct", &correct, "intensities"_a, "tracer"_a = "13C", "purity"_a = 1.0, "isotopes"_a = "", "tracer_natural_abundance"_a = true,
         "`fluxion correct` on an intensity file; corrected.tsv's text.");
+
+  py::class_<StopFlag>(m, "StopFlag", "Set it to stop an engine that polls it (dataset: after the part in hand)")
+      .def(py::init<>())
+      .def("set", &StopFlag::set)
+      .def_property_readonly("is_set", &StopFlag::is_set);
+  const std::string dataset_doc = "`fluxion dataset` into `output`. Keyword arguments:\n" + options_doc(sampling::DatasetRecipe::table()) +
+                                  options_doc(sampling::SamplerSettings::table());
+  m.def("dataset", &dataset, "output"_a, "stop"_a, "progress"_a = false, dataset_doc.c_str());
 
   py::class_<cbm::Projector>(m, "Projector", "FBApro's closed-form projection onto a model's steady states, built once and applied to many samples.")
       .def_property_readonly("n_reactions", &cbm::Projector::n_reactions)

@@ -75,3 +75,22 @@ def test_correct_errors_name_the_line(tmp_path):
         fluxion.correct(str(path))
     with pytest.raises(fluxion.InputError, match="tracer"):
         fluxion.correct(str(path), tracer="14C")
+
+
+def test_dataset_equals_the_command_line(fluxion_binary, tmp_path):
+    import h5py
+
+    subprocess.run([fluxion_binary, "dataset", "-m", "simple", "-n", "300", "--threads", "1", "--seed", "4", "-o", str(tmp_path / "cli"), "-q"],
+                   check=True)
+    ours = fluxion.dataset("simple", str(tmp_path / "py"), rows=300, threads=1, seed=4, progress=False)
+    assert ours["complete"] and ours["rows"] == 300
+    with h5py.File(tmp_path / "cli" / "dataset.h5") as a, h5py.File(ours["file"]) as b:
+        names = []
+        a.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+        assert names
+        for name in names:
+            np.testing.assert_array_equal(a[name][()], b[name][()], err_msg=name)
+    with pytest.raises(fluxion.InputError, match="rows"):
+        fluxion.dataset("simple", str(tmp_path / "none"), progress=False)
+    with pytest.raises(fluxion.InputError, match="method"):
+        fluxion.dataset("simple", str(tmp_path / "bad"), rows=10, method="gibbs", progress=False)
