@@ -53,6 +53,8 @@ __all__ = [
     "dynamics_train",
     "dynamics_predict",
     "dataset",
+    "score",
+    "dynamics_scfea",
 ]
 
 ModelLike = Union[Model, str, Any]  # a fluxion.Model, a file or built-in name, or a cobra.Model
@@ -588,11 +590,14 @@ def scflux(adata, layer: Optional[str] = None, gene_column: Optional[str] = None
     Writes where scanpy users look: ``obsm[key_added + "_flux"]`` (cells × modules) and
     ``obsm[key_added + "_balance"]`` (cells × compounds) as DataFrames, and ``uns[key_added]``
     with the modules, compounds, group comparison, summary and provenance. Returns the AnnData
-    when ``copy`` or given a path, else None (scanpy's convention)."""
+    when ``copy`` or given a path, else None (scanpy's convention). A 10x directory or .h5,
+    or a dense table, is read by the command's reader into a new AnnData of the cells (no X);
+    ``groups`` is then a cell → group table file."""
     import numpy as np
-    import pandas as pd
     import scipy.sparse
 
+    if (isinstance(adata, str) or hasattr(adata, "__fspath__")) and not str(adata).endswith(".h5ad"):
+        return _scflux_file(str(adata), layer, gene_column, groups, key_added, progress, options)
     if isinstance(adata, str) or hasattr(adata, "__fspath__"):
         import anndata
 
@@ -623,6 +628,34 @@ def scflux(adata, layer: Optional[str] = None, gene_column: Optional[str] = None
                                                  hook, **options), report)
     finally:
         close()
+    _scflux_into(adata, r, key_added, layer, groups)
+    return adata if copy else None
+
+
+def _scflux_file(path, layer, gene_column, groups, key_added, progress, options):
+    """scflux on a 10x directory or .h5 or a dense table, read by the command's reader; a new
+    AnnData of the cells (no X) with the results. ``groups``: a cell → group table file."""
+    import anndata
+    import pandas as pd
+
+    report, close = _progress_printer(progress)
+    L = _learn_engines()
+    request = dict(options, expression=path, layer=layer, gene_column=gene_column, groups=groups)
+    try:
+        r = _interruptible(lambda hook: L.scflux_file(hook, **request), report)
+    finally:
+        close()
+    adata = anndata.AnnData(obs=pd.DataFrame(index=pd.Index(r["cells"], name="cell")))
+    _scflux_into(adata, r, key_added, layer, groups)
+    return adata
+
+
+def _scflux_into(adata, r, key_added, layer, groups):
+    import io
+
+    import numpy as np
+    import pandas as pd
+
     adata.obsm[key_added + "_flux"] = pd.DataFrame(r["flux"], index=adata.obs_names, columns=r["modules"])
     adata.obsm[key_added + "_balance"] = pd.DataFrame(r["balance"], index=adata.obs_names, columns=r["compounds"])
     uns = {
@@ -636,11 +669,8 @@ def scflux(adata, layer: Optional[str] = None, gene_column: Optional[str] = None
     }
     for name in ("groups_modules.csv", "groups_balance.csv"):
         if name in r["files"]:
-            import io
-
             uns[name[:-4]] = pd.read_csv(io.StringIO(r["files"][name]))
     adata.uns[key_added] = uns
-    return adata if copy else None
 
 
 
@@ -743,6 +773,42 @@ def dataset(model: str, output: str, rows: int = 0, progress: bool = True, **opt
         raise outcome["error"]
     r = outcome["value"]
     r["sampler"] = dict(r["sampler"])
+    return r
+
+
+
+def score(package, dataset: str, **options) -> dict:
+    """A predictor package scored on a dataset's rows, as ``fluxion score``: every flux's MAE,
+    bias and share within tolerance beside the training mean's, the skill (1 − MAE / MAE of
+    the mean), identifiability, and the paper's metrics. ``package``: a predictor, a built-in
+    name or a .fluxpkg; ``dataset``: a directory ``dataset`` wrote. Options are the
+    command's (subset, rows, mid_noise, tolerance, ...). Returns the tables as DataFrames
+    (``scores``, ``delta_g_scores``, ``paper_metrics``), ``median_skill`` and ``summary``."""
+    import os
+
+    p = package if hasattr(package, "score") else predictor(package)
+    r = p.score(str(dataset), **options)
+    out = {k: v for k, v in r.items() if k != "files"}
+    for name, text in r["files"].items():
+        stem, ext = os.path.splitext(name)
+        out[stem] = _read_tsv(text) if ext == ".tsv" else text
+    return out
+
+
+
+def dynamics_scfea(data: str, network: str, output: str, progress: bool = True, **options) -> dict:
+    """Per-day module flux and metabolite balance from an expression time series, as
+    ``fluxion dynamics scfea``: ``data`` a directory of per-day tables, ``network`` a
+    directory with one scFEA network; with ``knockouts=N`` also N knockout configurations.
+    Written to ``output`` (flux/, balance/, ...; the tables dynamics_train learns from).
+    Returns the files written, the summary and the settings."""
+    report, close = _progress_printer(progress)
+    L = _learn_engines()
+    try:
+        r = _interruptible(lambda hook: L.dynamics_scfea(str(data), str(network), str(output), hook, **options), report)
+    finally:
+        close()
+    r["settings"] = dict(r["settings"])
     return r
 
 

@@ -21,10 +21,15 @@
 #include "fluxion/core/version.hpp"
 #include "fluxion/io/mid_table.hpp"
 #include "fluxion/dynamics/neural_process.hpp"
+#include "fluxion/dynamics/flux_series.hpp"
 #include "fluxion/dynamics/results.hpp"
+#include "fluxion/dynamics/time_series.hpp"
+#include "fluxion/io/scfea_network.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/learn/package_training.hpp"
 #include "fluxion/learn/predictor_package.hpp"
+#include "fluxion/learn/scoring.hpp"
+#include "fluxion/sampling/dataset_contents.hpp"
 #include "fluxion/scflux/run.hpp"
 #include "binding.hpp"
 
@@ -58,12 +63,59 @@ class Predictor {
     d["package"] = package_.path();
     return d;
   }
+  // `fluxion score`: every flux beside the training mean on a dataset's rows; the files.
+  py::dict score(const std::string& dataset, const py::kwargs& kwargs) const {
+    learn::ScoreRows rows;
+    learn::ScoreOptions options;
+    requests_from(kwargs, Slot<learn::ScoreRows>{learn::ScoreRows::table(), rows}, Slot<learn::ScoreOptions>{learn::ScoreOptions::table(), options});
+    std::string file = dataset;
+    if (std::filesystem::is_directory(file)) file = (std::filesystem::path(file) / "dataset.h5").string();
+    auto data = take(without_gil([&] { return sampling::read_dataset(file, {.mids_float32 = true}); }));
+    auto scored = take(without_gil([&] { return package_.score(data, file, rows, options); }));
+    py::dict d;
+    d["files"] = files_dict(package_.score_files(scored, file, rows));
+    d["summary"] = scored.summary();
+    d["table"] = scored.table();
+    d["median_skill"] = scored.score.median_skill();
+    d["rows"] = static_cast<long>(scored.score.rows);
+    return d;
+  }
   std::string model_id() const { return package_.model().id; }
   std::string path() const { return package_.path(); }
 
  private:
   learn::PredictorPackage package_;
 };
+
+// scFEA on loaded inputs, progress to a Python callable; the results as arrays and names.
+py::dict scflux_result(const scflux::ScfluxInputs& inputs, const scflux::ScfluxRequest& request, scflux::ScfeaOptions options,
+                       const py::object& progress) {
+  PythonProgress reporter(progress);
+  options.progress = reporter.hook("scfea");
+  auto run = without_gil([&] { return scflux::run_scflux(inputs, request, options); });
+  options.progress = nullptr;
+  reporter.rethrow();
+  auto r = take(std::move(run));
+  const io::ScfeaNetwork& net = inputs.network.network;
+  std::vector<std::string> modules, module_names;
+  for (const auto& m : net.modules) {
+    modules.push_back(m.id);
+    module_names.push_back(m.name);
+  }
+  py::dict d;
+  d["flux"] = Eigen::MatrixXf(std::move(r.result.flux));
+  d["balance"] = Eigen::MatrixXf(std::move(r.result.balance));
+  d["modules"] = modules;
+  d["module_names"] = module_names;
+  d["compounds"] = net.compounds;
+  d["genes_found"] = r.result.genes_found;
+  d["genes_used"] = r.result.genes_used;
+  d["termination"] = std::string(to_string(r.result.summary.termination));
+  d["summary"] = r.summary;
+  d["files"] = files_dict(r.files);
+  d["settings"] = pairs_list(r.settings);
+  return d;
+}
 
 // scFEA on cells × genes handed over as CSR arrays (scipy's, from AnnData's X or a layer):
 // the network from the request's files, a directory or a model; groups as one label per cell.
@@ -108,30 +160,20 @@ py::dict run_scflux(py::array_t<std::int64_t, py::array::c_style | py::array::fo
   auto network = take(without_gil([&] { return scflux::load_network(scflux::network_source(request)); }));
   scflux::ScfluxInputs inputs{std::move(network), std::move(matrix), std::move(labels)};
 
-  PythonProgress reporter(progress);
-  options.progress = reporter.hook("scfea");
-  auto run = without_gil([&] { return scflux::run_scflux(inputs, request, options); });
-  options.progress = nullptr;
-  reporter.rethrow();
-  auto r = take(std::move(run));
-  const io::ScfeaNetwork& net = inputs.network.network;
-  std::vector<std::string> modules, module_names, compounds = net.compounds;
-  for (const auto& m : net.modules) {
-    modules.push_back(m.id);
-    module_names.push_back(m.name);
-  }
-  py::dict d;
-  d["flux"] = Eigen::MatrixXf(std::move(r.result.flux));
-  d["balance"] = Eigen::MatrixXf(std::move(r.result.balance));
-  d["modules"] = modules;
-  d["module_names"] = module_names;
-  d["compounds"] = compounds;
-  d["genes_found"] = r.result.genes_found;
-  d["genes_used"] = r.result.genes_used;
-  d["termination"] = std::string(to_string(r.result.summary.termination));
-  d["summary"] = r.summary;
-  d["files"] = files_dict(r.files);
-  d["settings"] = pairs_list(r.settings);
+  return scflux_result(inputs, request, options, progress);
+}
+
+// `fluxion scflux` on a file (10x directory or .h5, a dense table, .h5ad), read by the
+// command's reader; the cells' names come back with the results.
+py::dict run_scflux_file(const py::object& progress, const py::kwargs& kwargs) {
+  scflux::ScfluxRequest request;
+  scflux::ScfeaOptions options;
+  requests_from(kwargs, Slot<scflux::ScfluxRequest>{scflux::ScfluxRequest::table(), request},
+                Slot<scflux::ScfeaOptions>{scflux::ScfeaOptions::table(), options});
+  if (request.expression.empty()) throw InputError("expression: give the expression file");
+  auto inputs = take(without_gil([&] { return scflux::load_scflux_inputs(request); }));
+  auto d = scflux_result(inputs, request, options, progress);
+  d["cells"] = inputs.cells.cells;
   return d;
 }
 
@@ -223,6 +265,33 @@ py::dict dynamics_predict(const std::string& output, const py::kwargs& kwargs) {
   return d;
 }
 
+// `fluxion dynamics scfea`: per-day module flux and balance from an expression time series,
+// with knockouts; written to `output`.
+py::dict dynamics_scfea(const std::string& data, const std::string& network, const std::string& output, const py::object& progress,
+                        const py::kwargs& kwargs) {
+  dynamics::SeriesFluxOptions options;
+  requests_from(kwargs, Slot<dynamics::SeriesFluxOptions>{dynamics::SeriesFluxOptions::table(), options});
+  if (auto problems = options.validate(); !problems.empty()) throw InputError(format_diagnostics(problems));
+  auto expression = take(without_gil([&] { return dynamics::load_time_series(data); }));
+  auto net = take(io::load_scfea_network_directory(network));
+  PythonProgress reporter(progress);
+  auto hook = reporter.hook("scFEA per configuration");
+  const long total = options.knockouts.sets + 1;
+  auto run = without_gil([&] {
+    return dynamics::run_series_flux(expression, net, options, [&](std::size_t i) {
+      if (hook) hook(Progress{static_cast<long>(i), total, "fits"});
+    });
+  });
+  reporter.rethrow();
+  auto r = take(std::move(run));
+  take(io::make_output_directory(output));
+  py::dict d;
+  d["written"] = take(r.write(output));
+  d["summary"] = r.summary;
+  d["settings"] = pairs_list(r.settings);
+  return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_learn, m) {
@@ -236,7 +305,8 @@ PYBIND11_MODULE(_learn, m) {
       .def(py::init<const std::string&, const std::string&>(), "package"_a, "model"_a = "")
       .def_property_readonly("model", &Predictor::model_id)
       .def_property_readonly("path", &Predictor::path)
-      .def("predict", &Predictor::predict, "mids"_a, "The result files of `fluxion predict` for a MID table file.");
+      .def("predict", &Predictor::predict, "mids"_a, "The result files of `fluxion predict` for a MID table file.")
+      .def("score", &Predictor::score, "dataset"_a, "The files of `fluxion score` on a dataset's rows.");
   const std::string train_doc = "`fluxion train` into `output`. Keyword arguments:\n" + options_doc(learn::PackageTrainOptions::table()) +
                                 "progress: progress(phase, done, total, unit) -> bool, False pauses at the epoch's end (resume=True continues).";
   m.def("train", &train, "dataset"_a, "output"_a, "model"_a = "", "progress"_a = py::none(), train_doc.c_str());
@@ -245,6 +315,10 @@ PYBIND11_MODULE(_learn, m) {
   m.def("dynamics_train", &dynamics_train, "data"_a, "configurations"_a, "output"_a, "progress"_a = py::none(), dynamics_train_doc.c_str());
   const std::string dynamics_predict_doc = "`fluxion dynamics predict`. Keyword arguments:\n" + options_doc(dynamics::PredictRequest::table());
   m.def("dynamics_predict", &dynamics_predict, "output"_a = "", dynamics_predict_doc.c_str());
+  const std::string dynamics_scfea_doc = "`fluxion dynamics scfea` into `output`. Keyword arguments:\n" +
+                                         options_doc(dynamics::SeriesFluxOptions::table());
+  m.def("dynamics_scfea", &dynamics_scfea, "data"_a, "network"_a, "output"_a, "progress"_a = py::none(), dynamics_scfea_doc.c_str());
+  m.def("scflux_file", &run_scflux_file, "progress"_a = py::none(), "scFEA on an expression file; the options of `fluxion scflux`.");
   m.def("scflux", &run_scflux, "indptr"_a, "indices"_a, "data"_a, "genes"_a, "cells"_a, "labels"_a, "progress"_a = py::none(),
         "scFEA on CSR cells × genes; the options of `fluxion scflux`.");
 }

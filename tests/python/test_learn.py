@@ -90,6 +90,16 @@ def test_scflux_from_a_path_returns_a_new_anndata(cells):
     assert "scflux_flux" not in adata.obsm
 
 
+def test_scflux_from_a_dense_table_equals_the_anndata(cells, tmp_path):
+    adata, _, model, _ = cells
+    table = tmp_path / "cells.csv"  # genes × cells, as scFEA's examples
+    pd.DataFrame(adata.X.toarray().T, index=adata.var_names, columns=adata.obs_names).to_csv(table)
+    from_file = fluxion.scflux(str(table), model=model, epochs=3, threads=1, progress=False)
+    fluxion.scflux(adata, model=model, epochs=3, threads=1, progress=False)
+    assert list(from_file.obs_names) == list(adata.obs_names)
+    np.testing.assert_allclose(from_file.obsm["scflux_flux"].to_numpy(), adata.obsm["scflux_flux"].to_numpy(), rtol=1e-6, atol=1e-9)
+
+
 def test_scflux_errors(cells):
     adata, _, model, _ = cells
     with pytest.raises(fluxion.InputError, match="groups: 'tissue' is not a column of obs"):
@@ -126,6 +136,15 @@ def test_train_equals_the_command_line(simple_dataset, fluxion_binary, tmp_path)
     assert len(fluxion.predict(ours["package"], mids)["fluxes"]) > 0  # the package predicts
 
 
+def test_score_equals_the_command_line(simple_dataset, fluxion_binary, tmp_path):
+    subprocess.run([fluxion_binary, "score", "-p", "simple", "-d", simple_dataset, "--subset", "all", "-o", str(tmp_path / "cli"), "-q"], check=True)
+    ours = fluxion.score("simple", simple_dataset, subset="all")
+    for name in ("scores", "paper_metrics"):
+        cli = pd.read_csv(tmp_path / "cli" / f"{name}.tsv", sep="\t", keep_default_na=False, na_values=["NA"])
+        pd.testing.assert_frame_equal(ours[name], cli, check_exact=False, rtol=1e-9)
+    assert "skill" in " ".join(ours["scores"].columns)
+
+
 def test_train_pauses_and_resumes(simple_dataset, tmp_path):
     out = str(tmp_path / "run")
     first = fluxion.train(simple_dataset, out, epochs=4, seed=2, pcnn_epochs=0, stop_after_epochs=2, progress=False)
@@ -154,3 +173,13 @@ def test_dynamics_train_and_predict_equal_the_command_line(fluxion_binary, tmp_p
     pd.testing.assert_frame_equal(summary, pd.read_csv(tmp_path / "cli_pred" / "summary.csv"), check_exact=False, rtol=1e-6)
     with pytest.raises(fluxion.InputError, match="either data"):
         fluxion.dynamics_train(str(tmp_path / "x"), progress=False)
+
+    network = str(syn / "network")
+    subprocess.run([fluxion_binary, "dynamics", "scfea", "-d", data, "-n", network, "--epochs", "3", "--threads", "1", "-o",
+                    str(tmp_path / "cli_flux")], check=True, capture_output=True)
+    run = fluxion.dynamics_scfea(data, network, str(tmp_path / "py_flux"), epochs=3, threads=1, progress=False)
+    assert (tmp_path / "py_flux" / "flux").is_dir() and "module fluxes" in run["summary"]
+    for day in ("d0.csv.gz", "d15.csv.gz"):
+        a = pd.read_csv(tmp_path / "cli_flux" / "flux" / day, index_col=0)
+        b = pd.read_csv(tmp_path / "py_flux" / "flux" / day, index_col=0)
+        pd.testing.assert_frame_equal(b, a, check_exact=False, rtol=1e-6)
