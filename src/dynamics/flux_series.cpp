@@ -180,14 +180,16 @@ const OptionTable<SeriesFluxOptions>& SeriesFluxOptions::table() {
 }
 
 Result<std::vector<std::string>> SeriesFluxRun::write(const std::string& directory) const {
-  std::vector<std::string> written;
+  std::vector<std::string> written;  // each series' directory (its per-day tables), then the files
   for (const auto& s : series) {
     auto w = write_time_series(s.series, directory + "/" + s.name);
     if (!w) return Result<std::vector<std::string>>::failure(w.diagnostics());
+    written.push_back(directory + "/" + s.name);
   }
   auto w = io::write_output_files(directory, files);
   if (!w) return w;
-  return Result<std::vector<std::string>>::success(w.value());
+  written.insert(written.end(), w.value().begin(), w.value().end());
+  return Result<std::vector<std::string>>::success(std::move(written));
 }
 
 Result<SeriesFluxRun> run_series_flux(const TimeSeries& x, const io::ScfeaNetwork& network, const SeriesFluxOptions& options,

@@ -77,7 +77,7 @@ struct SeriesFluxRun {
   std::vector<std::pair<std::string, std::string>> files;
   std::string summary;  // one line, for the terminal
   std::vector<std::pair<std::string, std::string>> settings;  // for run_info.json
-  Result<std::vector<std::string>> write(const std::string& directory) const;  // the paths written
+  Result<std::vector<std::string>> write(const std::string& directory) const;  // the series directories and files written
 };
 // `on_configuration` as knockout_series's (told 0 … sets as each fit starts).
 Result<SeriesFluxRun> run_series_flux(const TimeSeries& expression, const io::ScfeaNetwork& network, const SeriesFluxOptions& options,
