@@ -38,6 +38,8 @@ packages=(
   # the Python package (pybind11 module) and what its tests compare with: cobrapy, AnnData
   python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pandas python3-scipy
   python3-pytest python3-anndata python3-cobra python3-h5py
+  # the example notebooks (examples/notebooks), executed by the tests
+  python3-matplotlib python3-nbformat python3-nbconvert python3-ipykernel jupyter-nbconvert
 )
 
 missing=()
