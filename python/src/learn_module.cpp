@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <cstdint>
@@ -48,19 +49,26 @@ class Predictor {
       : package_(take(without_gil([&] { return learn::PredictorPackage::open(package, model); }))) {}
 
   py::dict predict(const std::string& mids, const py::kwargs& kwargs) const {
+    const auto start = std::chrono::steady_clock::now();
     learn::PredictOptions options;
     requests_from(kwargs, Slot<learn::PredictOptions>{learn::PredictOptions::table(), options});
     auto table = take(io::load_mid_table(mids));
     auto observations = take(package_.observations(table, mids));
     learn::PredictOptions po = options;
     po.knn_k = options.knn_k > 0 ? options.knn_k : package_.knn_k();
+    const auto t0 = std::chrono::steady_clock::now();
     auto report = take(without_gil([&] { return package_.predict(observations, po, nullptr, mids); }));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     warn(report.warnings);
+    auto files = package_.result_files(observations, report, options);
+    const double cpp_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     py::dict d;
-    d["files"] = files_dict(package_.result_files(observations, report, options));
+    d["cpp_seconds"] = cpp_seconds;  // the whole call in C++: reading the MIDs, predicting, the result tables
+    d["files"] = files_dict(files);
     d["table"] = package_.result_table(report);
     d["model"] = package_.model().id;
     d["package"] = package_.path();
+    d["seconds"] = seconds;  // the engine's prediction alone (not the reading)
     return d;
   }
   // `fluxion score`: every flux beside the training mean on a dataset's rows; the files.
