@@ -313,23 +313,17 @@ def _progress_printer(show: bool):
     return report, close
 
 
-def _interruptible(call, progress):
-    """Runs call(progress_hook) in a worker thread so that Ctrl-C reaches Python: the main
-    thread waits, and on KeyboardInterrupt asks the engine to stop at its next safe point,
-    waits for it and raises KeyboardInterrupt."""
+def _in_worker(call, on_interrupt):
+    """Runs call() in a worker thread so that Ctrl-C reaches Python: the main thread waits,
+    and on KeyboardInterrupt calls on_interrupt() (which asks the engine to stop at its next
+    safe point), waits for the worker and raises KeyboardInterrupt."""
     import threading
 
-    stop = threading.Event()
     outcome = {}
-
-    def hook(phase, done, total, unit):
-        if stop.is_set():
-            return False
-        return True if progress is None else progress(phase, done, total, unit) is not False
 
     def work():
         try:
-            outcome["value"] = call(hook)
+            outcome["value"] = call()
         except BaseException as e:  # handed to the calling thread
             outcome["error"] = e
 
@@ -339,12 +333,27 @@ def _interruptible(call, progress):
         while worker.is_alive():
             worker.join(0.1)
     except KeyboardInterrupt:
-        stop.set()
+        on_interrupt()
         worker.join()
         raise
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def _interruptible(call, progress):
+    """call(progress_hook) in a worker (_in_worker); the hook reports to `progress` and
+    returns False, stopping the engine, once Ctrl-C was pressed."""
+    import threading
+
+    stop = threading.Event()
+
+    def hook(phase, done, total, unit):
+        if stop.is_set():
+            return False
+        return True if progress is None else progress(phase, done, total, unit) is not False
+
+    return _in_worker(lambda: call(hook), stop.set)
 
 
 class FitResult:
@@ -749,29 +758,8 @@ def dataset(model: str, output: str, rows: int = 0, progress: bool = True, **opt
 
     Ctrl-C stops it after the part in hand and raises KeyboardInterrupt; ``resume=True``
     finishes it. Returns ``complete``, ``rows``, ``file`` and the sampler's record."""
-    import threading
-
     flag = _core.StopFlag()
-    outcome = {}
-
-    def work():
-        try:
-            outcome["value"] = _core.dataset(str(output), flag, bool(progress), model=str(model), rows=int(rows), **options)
-        except BaseException as e:  # handed to the calling thread
-            outcome["error"] = e
-
-    worker = threading.Thread(target=work, name="fluxion", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        flag.set()
-        worker.join()
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
-    r = outcome["value"]
+    r = _in_worker(lambda: _core.dataset(str(output), flag, bool(progress), model=str(model), rows=int(rows), **options), flag.set)
     r["sampler"] = dict(r["sampler"])
     return r
 

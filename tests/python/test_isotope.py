@@ -94,3 +94,17 @@ def test_dataset_equals_the_command_line(fluxion_binary, tmp_path):
         fluxion.dataset("simple", str(tmp_path / "none"), progress=False)
     with pytest.raises(fluxion.InputError, match="method"):
         fluxion.dataset("simple", str(tmp_path / "bad"), rows=10, method="gibbs", progress=False)
+
+
+def test_ctrl_c_stops_a_dataset_after_the_part_in_hand(tmp_path):
+    import os
+    import signal
+    import threading
+
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        fluxion.dataset("simple", str(tmp_path / "d"), rows=400000, threads=1, progress=False)
+    timer.join()
+    assert list((tmp_path / "d" / "parts").glob("part-*.bin"))  # the parts made are kept for resume=True
+    assert not (tmp_path / "d" / "dataset.h5").exists()
