@@ -10,7 +10,7 @@ command line's messages, naming the file, line and column. Long calls release th
     >>> fluxion.fba(model, fva=True, fraction=0.9).head()
 
 The keyword arguments of each function are the long options of the matching command, with
-underscores for dashes (``knockout_genes=["b1723"]`` is ``--knockout-genes b1723``).
+underscores for dashes (``knockout_genes=["b4025"]`` is ``--knockout-genes b4025``).
 """
 from __future__ import annotations
 

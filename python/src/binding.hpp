@@ -69,7 +69,7 @@ struct Slot {
 };
 
 // Fills requests from keyword arguments by their option tables: fva=True is --fva,
-// fraction=0.9 is --fraction 0.9, knockout_genes=["b1723"] is --knockout-genes b1723
+// fraction=0.9 is --fraction 0.9, knockout_genes=["b4025"] is --knockout-genes b4025
 // (underscores for dashes; None leaves the default). Each name goes to the first table that
 // declares it (fit's: the input files', the run's, the fit's own, as on its command line).
 // Unknown names and bad values raise one InputError naming each argument.
