@@ -182,7 +182,8 @@ def project(model: ModelLike, references, fixed: Iterable[str] = (), noisy: Opti
     """FBApro: the steady states closest to reference fluxes.
 
     ``references``: reactions × samples (a numpy array, or a DataFrame indexed by the model's
-    reactions, which is reordered to the model). A Fortran-ordered float64 array is read in
+    reactions, which is reordered to the model; a reaction it does not give, or gives as NaN in
+    every sample, is unmeasured). A Fortran-ordered float64 array is read in
     place; anything else is converted once. Returns the projected fluxes in the form given:
     a numpy array (Fortran order), or a DataFrame with the model's reactions as index.
     Pass ``projector`` (from :func:`projector`) to reuse its factorisation between calls.
@@ -190,18 +191,26 @@ def project(model: ModelLike, references, fixed: Iterable[str] = (), noisy: Opti
     import numpy as np
 
     m = _model(model)
+    frame = None
+    if hasattr(references, "reindex") and hasattr(references, "columns"):
+        frame = references
+        given = frame.reindex(m.reactions)
+        if given.isna().all(axis=None):
+            raise InputError("references: no row is named by a reaction of model '%s'" % m.id)
+        measured = given.notna().all(axis=1)
+        partly = [r for r in m.reactions if given.loc[r].notna().any() and not measured[r]]
+        if partly:
+            raise InputError("references: reaction '%s' is measured in some samples and not in others; project those "
+                             "samples apart, or give every sample a value" % partly[0])
+        if noisy is None and projector is None:  # the reactions the table gives, as the command's default confidence
+            taken = set(fixed)
+            noisy = [r for r in m.reactions if measured[r] and r not in taken]
+        references = given.fillna(0.0).to_numpy(dtype=np.float64)  # unmeasured rows: ignored by the projection
     if projector is not None:
         p = projector
     else:
         fixed, noisy = _sets(m, fixed, noisy)
         p = _core.projector(m, fixed, noisy, variant)
-    frame = None
-    if hasattr(references, "reindex") and hasattr(references, "columns"):
-        frame = references
-        missing = [r for r in m.reactions if r not in frame.index]
-        if len(missing) == len(m.reactions):
-            raise InputError("references: no row is named by a reaction of model '%s'" % m.id)
-        references = frame.reindex(m.reactions).fillna(0.0).to_numpy(dtype=np.float64)
     a = np.asarray(references, dtype=np.float64)
     if a.ndim == 1:
         a = a.reshape(-1, 1)
@@ -616,8 +625,8 @@ def scflux(adata, layer: Optional[str] = None, gene_column: Optional[str] = None
     matrix = adata.layers[layer] if layer else adata.X
     if matrix is None:
         raise InputError("expression: the AnnData has no X" + (f" (layer '{layer}')" if layer else ""))
-    csr = scipy.sparse.csr_matrix(matrix, dtype=np.float32)
-    csr.sort_indices()
+    csr = scipy.sparse.csr_matrix(matrix, dtype=np.float32, copy=True)
+    csr.sum_duplicates()  # sorted, one entry per (cell, gene), as the engine's matrix holds them
     if gene_column:
         if gene_column not in adata.var:
             raise InputError(f"gene_column: '{gene_column}' is not a column of var ({', '.join(map(str, adata.var.columns))})")

@@ -146,24 +146,27 @@ py::dict run_scflux(py::array_t<std::int64_t, py::array::c_style | py::array::fo
   matrix.genes = std::move(genes);
   matrix.cells = std::move(cells);
   {
-    // checked as a file's reader would: indices in range, values finite and ≥ 0
+    // checked as a file's reader would: a CSR row pointer, gene indices in range and
+    // increasing within a cell (scipy's sum_duplicates gives that), values finite and ≥ 0;
+    // then copied once into the engine's matrix
     const auto* p = indptr.data();
     const auto* j = indices.data();
     const auto* v = data.data();
-    std::vector<Eigen::Triplet<float>> entries;
-    entries.reserve(static_cast<std::size_t>(data.size()));
+    if (p[0] != 0) throw InputError("expression: indptr does not start at 0");
+    std::vector<int> outer(static_cast<std::size_t>(n_cells) + 1, 0);
     for (Eigen::Index i = 0; i < n_cells; ++i) {
       if (p[i] > p[i + 1] || p[i + 1] > data.size()) throw InputError("expression: indptr is not a CSR row pointer at cell " + std::to_string(i));
+      outer[static_cast<std::size_t>(i) + 1] = static_cast<int>(p[i + 1]);
       for (auto k = p[i]; k < p[i + 1]; ++k) {
-        if (j[k] < 0 || j[k] >= n_genes) throw InputError("expression: a gene index out of range at cell '" + matrix.cells[static_cast<std::size_t>(i)] + "'");
+        const std::string& cell = matrix.cells[static_cast<std::size_t>(i)];
+        if (j[k] < 0 || j[k] >= n_genes) throw InputError("expression: a gene index out of range at cell '" + cell + "'");
+        if (k > p[i] && j[k] <= j[k - 1]) throw InputError("expression: gene indices not increasing at cell '" + cell + "' (sum the duplicates first)");
         if (!(v[k] >= 0.0f) || !std::isfinite(v[k]))
-          throw InputError("expression: cell '" + matrix.cells[static_cast<std::size_t>(i)] + "', gene '" + matrix.genes[static_cast<std::size_t>(j[k])] +
-                           "': values must be finite and >= 0");
-        entries.emplace_back(static_cast<int>(i), j[k], v[k]);
+          throw InputError("expression: cell '" + cell + "', gene '" + matrix.genes[static_cast<std::size_t>(j[k])] + "': values must be finite and >= 0");
       }
     }
-    matrix.values.resize(n_cells, n_genes);
-    matrix.values.setFromTriplets(entries.begin(), entries.end());
+    matrix.values = Eigen::Map<const Eigen::SparseMatrix<float, Eigen::RowMajor, int>>(n_cells, n_genes, static_cast<Eigen::Index>(data.size()),
+                                                                                       outer.data(), j, v);
   }
   auto network = take(without_gil([&] { return scflux::load_network(scflux::network_source(request)); }));
   scflux::ScfluxInputs inputs{std::move(network), std::move(matrix), std::move(labels)};

@@ -209,3 +209,22 @@ def test_expression_then_imat_equal_the_command_line(textbook, ecoli_json, fluxi
     ours = fluxion.imat(ecoli_json, expression=table)
     assert list(ours.columns) == list(cli.columns) == list(table.columns)
     np.testing.assert_allclose(ours.to_numpy(), cli.loc[ours.index].to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_a_reference_table_without_a_reaction_leaves_it_unmeasured(textbook):
+    """Reactions a DataFrame does not give are unmeasured, not measured at 0: dropping one
+    gives the projection with that reaction left out of the noisy set."""
+    import pandas as pd
+
+    model = fluxion.from_cobra(textbook)
+    rng = np.random.default_rng(4)
+    full = pd.DataFrame(rng.normal(size=(len(model.reactions), 2)), index=model.reactions, columns=["s1", "s2"])
+    partial = full.drop(index=["PGI", "PFK"])
+    ours = fluxion.project(model, partial)
+    expected = fluxion.projector(model, noisy=list(partial.index)).apply(np.asfortranarray(full.to_numpy()))
+    np.testing.assert_allclose(ours.to_numpy(), expected, atol=1e-10)
+    assert not np.allclose(ours.to_numpy(), fluxion.project(model, partial.reindex(model.reactions).fillna(0.0)).to_numpy())
+    holes = partial.copy()
+    holes.loc["CS", "s2"] = np.nan
+    with pytest.raises(fluxion.InputError, match="'CS' is measured in some samples"):
+        fluxion.project(model, holes)

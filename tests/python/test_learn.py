@@ -106,6 +106,12 @@ def test_scflux_errors(cells):
         fluxion.scflux(adata, model=model, groups="tissue")
     with pytest.raises(fluxion.InputError, match="epochs"):
         fluxion.scflux(adata, model=model, epochs=-3)
+    duplicated = adata.copy()  # a CSR with a repeated (cell, gene) entry is summed, as scipy sums it
+    x = duplicated.X.tocoo()
+    import scipy.sparse
+
+    duplicated.X = scipy.sparse.csr_matrix((np.r_[x.data, [1.0]], (np.r_[x.row, [0]], np.r_[x.col, [0]])), shape=x.shape)
+    fluxion.scflux(duplicated, model=model, epochs=1, threads=1, progress=False)
     bad = adata.copy()
     bad.X = bad.X.toarray()
     bad.X[0, 0] = np.nan
