@@ -125,6 +125,7 @@ void add_train_command(CLI::App& app, Context& ctx, const std::vector<std::strin
 void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_score_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_keras_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // import-keras
+void add_ensemble_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);
 void add_cbm_commands(CLI::App& app, Context& ctx, const std::vector<std::string>& argv);  // moma, imat, expression

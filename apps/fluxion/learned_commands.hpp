@@ -20,6 +20,7 @@ inline constexpr LearnedCommand kLearnedCommands[] = {
      "Score a predictor package on a dataset's held-out rows: per flux MAE, bias and share within tolerance, beside the training mean's, the skill, "
      "identifiability, and the ML-Flux paper's metrics"},
     {"import-keras", "Make a predictor package from a Keras flux network (ML-Flux's published Simple, UpperGly and Glycolysis ANNs)"},
+    {"ensemble", "Join predictor packages trained on one dataset into one that predicts their mean, with error tables from the dataset's test rows"},
     {"scflux", "Per-cell module fluxes and metabolite balances from gene expression (scFEA)"},
     {"dynamics", "Expression, flux and balance distributions over time and under knockouts (NP, NODEP, SNODEP)"},
     // the web app checks every command's arguments with its declarations, learned ones too

@@ -147,12 +147,13 @@ void add_analysis_commands(CLI::App& app, Context& ctx, const std::vector<std::s
   add_dataset_command(app, ctx, argv);
 #ifdef FLUXION_LIGHT
   // listed for --help; main() hands them to fluxion-learn before parsing
-  for (const char* name : {"train", "predict", "score", "import-keras"}) app.add_subcommand(name, learned_description(name))->allow_extras()->prefix_command();
+  for (const char* name : {"train", "predict", "score", "import-keras", "ensemble"}) app.add_subcommand(name, learned_description(name))->allow_extras()->prefix_command();
 #else
   add_train_command(app, ctx, argv);
   add_predict_command(app, ctx, argv);
   add_score_command(app, ctx, argv);
   add_keras_command(app, ctx, argv);
+  add_ensemble_command(app, ctx, argv);
 #endif
   add_fit_command(app, ctx, argv);
   add_fba_command(app, ctx, argv);

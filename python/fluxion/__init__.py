@@ -50,6 +50,7 @@ __all__ = [
     "predict",
     "scflux",
     "train",
+    "ensemble",
     "dynamics_train",
     "dynamics_predict",
     "dataset",
@@ -714,6 +715,22 @@ def train(dataset: str, output: str, model: Optional[str] = None, progress: bool
         out[os.path.splitext(name)[0]] = _read_tsv(text)
     return out
 
+
+
+def ensemble(members, dataset: str, output: str, model: Optional[str] = None, **options) -> dict:
+    """Predictor packages trained on one dataset joined into one that predicts the mean of
+    their free fluxes, as ``fluxion ensemble``: written to ``output`` (predictor.fluxpkg and
+    its error tables, computed on the dataset's test rows). ``members``: two or more package
+    files or built-in names. Options are the command's (error_rows, masked_rows, seed).
+    Returns ``package`` (its path), ``members``, the test MAE beside the training mean's and
+    the tables as DataFrames (``test_errors``, ``error_tables``, ``vssr_acceptance``)."""
+    import os
+
+    r = _learn_engines().ensemble([str(m) for m in members], str(dataset), str(output), model or "", **options)
+    out = {k: v for k, v in r.items() if k != "files"}
+    for name, text in r["files"].items():
+        out[os.path.splitext(name)[0]] = _read_tsv(text)
+    return out
 
 
 def dynamics_train(output: str, data: Optional[str] = None, configurations: Optional[str] = None, progress: bool = True,

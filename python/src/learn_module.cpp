@@ -226,6 +226,30 @@ py::dict train(const std::string& dataset, const std::string& output, const std:
   return d;
 }
 
+// `fluxion ensemble`: packages trained on one dataset joined into one predicting their
+// mean, written to `output` with its error tables.
+py::dict ensemble(const std::vector<std::string>& members, const std::string& dataset, const std::string& output, const std::string& model,
+                  const py::kwargs& kwargs) {
+  learn::EnsembleOptions o;
+  requests_from(kwargs, Slot<learn::EnsembleOptions>{learn::EnsembleOptions::table(), o});
+  o.members = members;
+  o.progress = false;
+  auto data = take(without_gil([&] { return learn::TrainingData::open(dataset, model); }));
+  take(io::make_output_directory(output));
+  auto run = take(without_gil([&] { return learn::ensemble_package(data, o); }));
+  const std::string package = output + "/predictor.fluxpkg";
+  run.predictor.manifest()["ensemble"]["command"] = std::vector<std::string>{"python: fluxion.ensemble"};
+  take(run.predictor.save(package));
+  take(io::write_output_files(output, run.files()));
+  py::dict d;
+  d["package"] = package;
+  d["members"] = run.member_paths;
+  d["test_mae_mean"] = run.test.mean_mae();
+  d["trivial_test_mae_mean"] = run.test.mean_trivial_mae();
+  d["files"] = files_dict(run.files());
+  return d;
+}
+
 // `fluxion dynamics train`: NP, NODEP or SNODEP on per-day tables (`data`) or a knockout
 // experiment's configurations, written to `output` (model.pt, model.json and the tables).
 py::dict dynamics_train(const std::string& data, const std::string& configurations, const std::string& output, const py::object& progress,
@@ -321,6 +345,8 @@ PYBIND11_MODULE(_learn, m) {
   const std::string train_doc = "`fluxion train` into `output`. Keyword arguments:\n" + options_doc(learn::PackageTrainOptions::table()) +
                                 "progress: progress(phase, done, total, unit) -> bool, False pauses at the epoch's end (resume=True continues).";
   m.def("train", &train, "dataset"_a, "output"_a, "model"_a = "", "progress"_a = py::none(), train_doc.c_str());
+  const std::string ensemble_doc = "`fluxion ensemble` into `output`. Keyword arguments:\n" + options_doc(learn::EnsembleOptions::table());
+  m.def("ensemble", &ensemble, "members"_a, "dataset"_a, "output"_a, "model"_a = "", ensemble_doc.c_str());
   const std::string dynamics_train_doc = "`fluxion dynamics train` into `output`. Keyword arguments:\n" +
                                          options_doc(dynamics::NeuralProcessOptions::table());
   m.def("dynamics_train", &dynamics_train, "data"_a, "configurations"_a, "output"_a, "progress"_a = py::none(), dynamics_train_doc.c_str());

@@ -186,7 +186,71 @@ struct FluxPredictor::Impl {
   nlohmann::json manifest;
   MidMatrix knn_reference;
   std::optional<PcnnImputer> pcnn;
+  // an ensemble's other networks (their own shapes and standardisations; the inputs,
+  // columns, imputers and manifest are this one's): predict() averages the raw free fluxes
+  std::vector<std::unique_ptr<Impl>> others;
+
+  // raw free fluxes of this network alone
+  Eigen::MatrixXd forward_fluxes(const Eigen::MatrixXd& mids) {
+    torch::NoGradGuard guard;
+    net->eval();
+    const torch::Tensor out = net->forward(network_inputs(rows_tensor(mids, all_rows(mids.rows())))).contiguous();
+    const float* p = out.data_ptr<float>();
+    Eigen::MatrixXd v(mids.rows(), static_cast<Eigen::Index>(columns.size()));
+    for (Eigen::Index i = 0; i < v.rows(); ++i)
+      for (Eigen::Index j = 0; j < v.cols(); ++j) {
+        const auto c = static_cast<std::size_t>(j);
+        const double z = p[i * v.cols() + j];
+        const double y = out_mean.empty() ? z : out_mean[c] + out_scale[c] * z;
+        v(i, j) = raw_outputs ? (is_net[c] ? y : std::max(0.0, y)) : (raw_net && is_net[c] ? y : untransform(is_net[c], y));
+      }
+    return v;
+  }
+  // What describes this network alone in a manifest: an ensemble member's entry.
+  nlohmann::json network_manifest() const {
+    nlohmann::json n;
+    for (const char* key : {"outputs", "hidden", "heads", "input_standardisation", "output_standardisation", "training", "training_mean"})
+      if (manifest.contains(key)) n[key] = manifest.at(key);
+    return n;
+  }
+  // Reads the network that `n` (a manifest, or an ensemble member's entry) describes, its
+  // weights under `prefix` in the archive; columns, is_net and inputs must be set. Returns
+  // what is wrong, or "".
+  std::string read_network(const nlohmann::json& n, torch::serialize::InputArchive& a, const std::string& prefix) {
+    raw_outputs = n.value("outputs", std::string("transformed")) == "raw";
+    raw_net = n.value("outputs", std::string("transformed")) == "raw_net";
+    if (const auto& st = n.value("output_standardisation", nlohmann::json(nullptr)); st.is_object()) {
+      out_mean = st.at("mean").get<std::vector<double>>();
+      out_scale = st.at("scale").get<std::vector<double>>();
+      if (out_mean.size() != columns.size() || out_scale.size() != columns.size()) return "its output standardisation does not fit its outputs";
+    }
+    if (const auto& in = n.value("input_standardisation", nlohmann::json(nullptr)); in.is_object()) {
+      in_kept = in.at("kept").get<std::vector<std::int64_t>>();
+      in_mean = in.at("mean").get<std::vector<float>>();
+      in_scale = in.at("scale").get<std::vector<float>>();
+      if (in_kept.empty() || in_mean.size() != in_kept.size() || in_scale.size() != in_kept.size()) return "its input standardisation is damaged";
+      for (std::size_t i = 0; i < in_kept.size(); ++i)
+        if (in_kept[i] < 0 || static_cast<std::size_t>(in_kept[i]) >= inputs || (i > 0 && in_kept[i] <= in_kept[i - 1]) || !(in_scale[i] > 0))
+          return "its input standardisation is damaged";
+      set_input_tensors(torch::kCPU);
+    }
+    net = make_network(network_width(), n.at("hidden").get<std::vector<int>>(), columns.size(),
+                       static_cast<std::size_t>(std::count(is_net.begin(), is_net.end(), true)), n.value("heads", 1) == 2);
+    torch::NoGradGuard guard;
+    for (auto& q : net->named_parameters()) {
+      torch::Tensor t;
+      a.read(prefix + package_key(q.key()), t);
+      if (!t.defined() || t.sizes() != q.value().sizes()) return "weights of '" + prefix + q.key() + "' do not fit the network in its manifest";
+      q.value().copy_(t);
+    }
+    net->eval();
+    return {};
+  }
 };
+
+namespace {
+std::string member_prefix(std::size_t k) { return "member" + std::to_string(k) + ".flux."; }
+}  // namespace
 
 FluxPredictor::FluxPredictor() : impl_(std::make_unique<Impl>()) {}
 FluxPredictor::~FluxPredictor() = default;
@@ -701,7 +765,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const sampli
   m.set_input_tensors(torch::kCPU);
   history.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.manifest = {{"format", "fluxion-predictor"},
-                {"version", kPredictorFormatVersion},
+                {"version", kSingleNetworkFormatVersion},
                 {"inputs", m.inputs},
                 {"outputs", m.raw_outputs ? "raw" : (m.raw_net ? "raw_net" : "transformed")},
                 {"columns", m.columns},
@@ -790,19 +854,41 @@ Eigen::MatrixXd FluxPredictor::predict(const Eigen::MatrixXd& mids) const {
   Impl& m = *impl_;  // forward() is not const in LibTorch; inference changes nothing
   if (static_cast<std::size_t>(mids.cols()) != m.inputs)
     throw std::invalid_argument("FluxPredictor::predict: " + std::to_string(mids.cols()) + " inputs, the network takes " + std::to_string(m.inputs));
-  torch::NoGradGuard guard;
-  m.net->eval();
-  const torch::Tensor out = m.net->forward(m.network_inputs(rows_tensor(mids, all_rows(mids.rows())))).contiguous();
-  const float* p = out.data_ptr<float>();
-  Eigen::MatrixXd v(mids.rows(), static_cast<Eigen::Index>(m.columns.size()));
-  for (Eigen::Index i = 0; i < v.rows(); ++i)
-    for (Eigen::Index j = 0; j < v.cols(); ++j) {
-      const auto c = static_cast<std::size_t>(j);
-      const double z = p[i * v.cols() + j];
-      const double out = m.out_mean.empty() ? z : m.out_mean[c] + m.out_scale[c] * z;
-      v(i, j) = m.raw_outputs ? (m.is_net[c] ? out : std::max(0.0, out)) : (m.raw_net && m.is_net[c] ? out : untransform(m.is_net[c], out));
-    }
-  return v;
+  Eigen::MatrixXd v = m.forward_fluxes(mids);
+  if (m.others.empty()) return v;
+  for (const auto& other : m.others) v += other->forward_fluxes(mids);
+  return v / static_cast<double>(m.others.size() + 1);
+}
+
+std::size_t FluxPredictor::members() const { return impl_->others.size() + 1; }
+
+Result<FluxPredictor> FluxPredictor::ensemble(std::vector<FluxPredictor> members, const std::vector<std::string>& names) {
+  using R = Result<FluxPredictor>;
+  auto fail = [&names](std::size_t k, const std::string& what) {
+    return R::failure({Diagnostic{Severity::error, k < names.size() ? names[k] : "ensemble member " + std::to_string(k + 1), 0, 0, {}, what}});
+  };
+  if (members.size() < 2) return fail(names.size(), "an ensemble needs at least two predictors");
+  FluxPredictor p = std::move(members.front());
+  Impl& m = *p.impl_;
+  const nlohmann::json layout = m.manifest.value("/dataset/settings/layout"_json_pointer, nlohmann::json());
+  nlohmann::json networks = nlohmann::json::array();
+  if (!m.others.empty()) return fail(0, "is an ensemble already");
+  networks.push_back(m.network_manifest());
+  for (std::size_t k = 1; k < members.size(); ++k) {
+    Impl& o = *members[k].impl_;
+    if (!o.others.empty()) return fail(k, "is an ensemble already");
+    if (o.inputs != m.inputs || o.manifest.value("/dataset/settings/layout"_json_pointer, nlohmann::json()) != layout)
+      return fail(k, "has another MID layout than the first member");
+    if (o.columns != m.columns) return fail(k, "predicts other free fluxes than the first member (another model or flux space)");
+    networks.push_back(o.network_manifest());
+    m.others.push_back(std::move(members[k].impl_));
+  }
+  m.manifest["ensemble"] = {{"members", networks.size()},
+                            {"combination", "the mean of the members' raw free fluxes"},
+                            {"networks", std::move(networks)}};
+  m.manifest.erase("error_tables");  // the single network's; the ensemble's are computed anew
+  m.manifest["version"] = kPredictorFormatVersion;
+  return R::success(std::move(p));
 }
 
 TestErrors FluxPredictor::test_errors(const sampling::DatasetContents& data) const {
@@ -835,9 +921,12 @@ Result<bool> FluxPredictor::save(const std::string& path) const {
   try {
     torch::serialize::OutputArchive a;
     a.write("format", c10::IValue(std::string("fluxion-predictor")));
-    a.write("version", c10::IValue(static_cast<std::int64_t>(kPredictorFormatVersion)));
+    // version 1: one network; 2: an ensemble (older readers would use its first network alone)
+    a.write("version", c10::IValue(static_cast<std::int64_t>(impl_->others.empty() ? kSingleNetworkFormatVersion : kPredictorFormatVersion)));
     a.write("manifest", c10::IValue(impl_->manifest.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     for (const auto& p : impl_->net->named_parameters()) a.write("flux." + package_key(p.key()), p.value());
+    for (std::size_t k = 0; k < impl_->others.size(); ++k)
+      for (const auto& p : impl_->others[k]->net->named_parameters()) a.write(member_prefix(k + 1) + package_key(p.key()), p.value());
     if (impl_->pcnn) {
       auto& net = impl_->pcnn->impl().net;
       for (const auto& p : net->named_parameters()) a.write("pcnn." + p.key(), p.value());
@@ -866,8 +955,8 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
     if (!a.try_read("format", format) || !format.isString() || format.toStringRef() != "fluxion-predictor")
       return fail("is not a fluxion predictor package");
     a.read("version", version);
-    if (version.toInt() != kPredictorFormatVersion)
-      return fail("is a predictor of format version " + std::to_string(version.toInt()) + "; this fluxion reads version " +
+    if (version.toInt() < 1 || version.toInt() > kPredictorFormatVersion)
+      return fail("is a predictor of format version " + std::to_string(version.toInt()) + "; this fluxion reads versions 1 to " +
                   std::to_string(kPredictorFormatVersion));
     a.read("manifest", manifest);
     FluxPredictor p;
@@ -876,32 +965,20 @@ Result<FluxPredictor> FluxPredictor::load(const std::string& path) {
     m.columns = m.manifest.at("columns").get<std::vector<std::string>>();
     for (const auto& c : m.columns) m.is_net.push_back(c.rfind("net:", 0) == 0);
     m.inputs = m.manifest.at("inputs").get<std::size_t>();
-    m.raw_outputs = m.manifest.value("outputs", std::string("transformed")) == "raw";
-    m.raw_net = m.manifest.value("outputs", std::string("transformed")) == "raw_net";
-    if (const auto& st = m.manifest.value("output_standardisation", nlohmann::json(nullptr)); st.is_object()) {
-      m.out_mean = st.at("mean").get<std::vector<double>>();
-      m.out_scale = st.at("scale").get<std::vector<double>>();
-      if (m.out_mean.size() != m.columns.size() || m.out_scale.size() != m.columns.size()) return fail("its output standardisation does not fit its outputs");
-    }
-    if (const auto& in = m.manifest.value("input_standardisation", nlohmann::json(nullptr)); in.is_object()) {
-      m.in_kept = in.at("kept").get<std::vector<std::int64_t>>();
-      m.in_mean = in.at("mean").get<std::vector<float>>();
-      m.in_scale = in.at("scale").get<std::vector<float>>();
-      if (m.in_kept.empty() || m.in_mean.size() != m.in_kept.size() || m.in_scale.size() != m.in_kept.size())
-        return fail("its input standardisation is damaged");
-      for (std::size_t i = 0; i < m.in_kept.size(); ++i)
-        if (m.in_kept[i] < 0 || static_cast<std::size_t>(m.in_kept[i]) >= m.inputs || (i > 0 && m.in_kept[i] <= m.in_kept[i - 1]) || !(m.in_scale[i] > 0))
-          return fail("its input standardisation is damaged");
-      m.set_input_tensors(torch::kCPU);
-    }
-    m.net = make_network(m.network_width(), m.manifest.at("hidden").get<std::vector<int>>(), m.columns.size(),
-                         static_cast<std::size_t>(std::count(m.is_net.begin(), m.is_net.end(), true)), m.manifest.value("heads", 1) == 2);
-    torch::NoGradGuard guard;
-    for (auto& q : m.net->named_parameters()) {
-      torch::Tensor t;
-      a.read("flux." + package_key(q.key()), t);
-      if (!t.defined() || t.sizes() != q.value().sizes()) return fail("weights of '" + q.key() + "' do not fit the network in its manifest");
-      q.value().copy_(t);
+    torch::NoGradGuard guard;  // loading copies into the networks' parameters
+    if (std::string problem = m.read_network(m.manifest, a, "flux."); !problem.empty()) return fail(problem);
+    if (m.manifest.contains("ensemble")) {
+      const auto& networks = m.manifest.at("ensemble").at("networks");
+      if (version.toInt() < 2 || !networks.is_array() || networks.size() < 2) return fail("its ensemble is damaged");
+      for (std::size_t k = 1; k < networks.size(); ++k) {
+        auto o = std::make_unique<Impl>();
+        o->columns = m.columns;
+        o->is_net = m.is_net;
+        o->inputs = m.inputs;
+        if (std::string problem = o->read_network(networks[k], a, member_prefix(k)); !problem.empty())
+          return fail("ensemble member " + std::to_string(k + 1) + ": " + problem);
+        m.others.push_back(std::move(o));
+      }
     }
     if (m.manifest.contains("pcnn")) {
       auto impl = std::make_unique<PcnnImputer::Impl>();

@@ -14,7 +14,7 @@ Result<FluxPredictor> predictor_from_keras(const KerasDenseNetwork& network, con
   std::vector<int> hidden;
   for (std::size_t i = 0; i + 1 < network.weights.size(); ++i) hidden.push_back(static_cast<int>(network.weights[i].rows()));
   nlohmann::json manifest = {{"format", "fluxion-predictor"},
-                             {"version", kPredictorFormatVersion},
+                             {"version", kSingleNetworkFormatVersion},
                              {"inputs", like.inputs()},
                              {"outputs", "transformed"},
                              {"columns", like.columns()},

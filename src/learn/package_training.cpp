@@ -232,6 +232,32 @@ std::vector<std::string> PackageTraining::report(const std::string& package_path
   return lines;
 }
 
+namespace {
+
+// The error tables on the test rows: complete patterns, and by level of masking with KNN
+// (knn_k > 0 and the package's reference patterns) and the PCNN in front.
+Result<ErrorTables> package_error_tables(const FluxPredictor& p, const TrainingData& training, int knn_k, long error_rows, long masked_rows,
+                                         std::uint64_t seed, bool progress) {
+  const sampling::DatasetContents& d = training.contents;
+  const sampling::MidLayout layout = sampling::MidLayout::from_json(d.manifest.at("settings").at("layout"));
+  ErrorTableOptions eo;
+  eo.max_rows = error_rows;
+  eo.max_masked_rows = knn_k > 0 && p.knn_reference().rows() > 0 ? masked_rows : 0;
+  eo.seed = seed;
+  eo.progress = progress;
+  std::optional<KnnImputer> knn;
+  if (eo.max_masked_rows > 0) knn.emplace(layout, p.knn_reference(), knn_k);
+  auto computed = compute_error_tables(p, *training.expansion, d, knn ? &*knn : nullptr, eo, masked_rows > 0 ? p.pcnn() : nullptr);
+  if (!computed) {
+    std::vector<Diagnostic> problems;
+    for (const auto& problem : computed.diagnostics()) problems.push_back(Diagnostic{Severity::error, training.file, 0, 0, {}, "error tables: " + problem.message});
+    return Result<ErrorTables>::failure(problems);
+  }
+  return computed;
+}
+
+}  // namespace
+
 Result<PackageTraining> train_package(const TrainingData& training, const TrainOptions& options, const PackageTrainOptions& o) {
   DiagnosticLog log;
   using Clock = std::chrono::steady_clock;
@@ -275,26 +301,75 @@ Result<PackageTraining> train_package(const TrainingData& training, const TrainO
     p.set_pcnn(std::move(pcnn.value()));
     run.pcnn_seconds = run.pcnn.seconds;
   }
-  // error tables on the test rows: complete, and by level of masking with KNN in front
-  ErrorTableOptions eo;
-  eo.max_rows = o.error_rows;
-  eo.max_masked_rows = knn_rows > 0 ? o.masked_rows : 0;
-  eo.seed = o.seed;
-  eo.progress = options.progress;
-  std::optional<KnnImputer> knn;
-  if (knn_rows > 0 && eo.max_masked_rows > 0) knn.emplace(layout, p.knn_reference(), o.knn_k);
   const auto te0 = Clock::now();
-  auto computed = compute_error_tables(p, *training.expansion, d, knn ? &*knn : nullptr, eo, o.masked_rows > 0 ? p.pcnn() : nullptr);
-  if (!computed) {
-    std::vector<Diagnostic> problems;
-    for (const auto& problem : computed.diagnostics()) problems.push_back(Diagnostic{Severity::error, training.file, 0, 0, {}, "error tables: " + problem.message});
-    return log.failure<PackageTraining>(problems);
-  }
+  auto computed = package_error_tables(p, training, knn_rows > 0 ? o.knn_k : 0, o.error_rows, o.masked_rows, o.seed, options.progress);
+  if (!log.take(computed)) return log.failure<PackageTraining>();
   run.table_seconds = std::chrono::duration<double>(Clock::now() - te0).count();
   run.tables = std::move(computed.value());
   p.manifest()["error_tables"] = run.tables->to_json();
   run.test = p.test_errors(d);
   return log.success<PackageTraining>(std::move(run));
+}
+
+}  // namespace fluxion::learn
+
+namespace fluxion::learn {
+
+const OptionTable<EnsembleOptions>& EnsembleOptions::table() {
+  using O = EnsembleOptions;
+  static const OptionTable<O> t = [] {
+    OptionTable<O> t;
+    t.add("member", &O::members, "A member's package (.fluxpkg, or a built-in name); give two or more, each trained on --dataset").required();
+    t.add("error-rows", &O::error_rows, "Test rows for the error table of complete patterns").range(1, 100000000);
+    t.add("masked-rows", &O::masked_rows, "Test rows masked and imputed for the error tables by level of masking").range(0, 100000000);
+    t.add("seed", &O::seed, "Seed of the masks of the error tables");
+    return t;
+  }();
+  return t;
+}
+
+std::vector<std::pair<std::string, std::string>> PackageEnsemble::files() const {
+  return {{"test_errors.tsv", test.tsv()}, {"error_tables.tsv", tables.levels_tsv()}, {"vssr_acceptance.tsv", tables.acceptance_tsv()}};
+}
+
+Result<PackageEnsemble> ensemble_package(const TrainingData& training, const EnsembleOptions& o) {
+  using R = Result<PackageEnsemble>;
+  if (o.members.size() < 2)
+    return R::failure({Diagnostic{Severity::error, "member", 0, 0, {}, "an ensemble needs two or more members; " + std::to_string(o.members.size()) + " given"}});
+  std::vector<FluxPredictor> members;
+  std::vector<std::string> paths;
+  for (const auto& name : o.members) {
+    const std::string path = find_predictor(name);
+    if (path.empty())
+      return R::failure({Diagnostic{Severity::error, name, 0, 0, {}, "is neither a predictor package file nor a built-in predictor (" + builtin_predictor_list() + ")"}});
+    auto loaded = FluxPredictor::load(path);
+    if (!loaded) return R::failure(loaded.diagnostics());
+    members.push_back(std::move(loaded.value()));
+    paths.push_back(path);
+  }
+  const sampling::DatasetContents& d = training.contents;
+  std::vector<nlohmann::json> trained_on;
+  for (const auto& m : members) trained_on.push_back(m.manifest().value("dataset", nlohmann::json()));
+  auto joined = FluxPredictor::ensemble(std::move(members), o.members);
+  if (!joined) return R::failure(joined.diagnostics());
+  for (std::size_t k = 0; k < trained_on.size(); ++k)
+    if (trained_on[k] != d.manifest)
+      return R::failure({Diagnostic{Severity::error, k < o.members.size() ? o.members[k] : "ensemble member " + std::to_string(k + 1), 0, 0, {},
+                                    "was not trained on " + training.file +
+                                        " (its manifest records another dataset): the ensemble's error tables come from that dataset's test rows, "
+                                        "which a member trained elsewhere may have seen"}});
+  PackageEnsemble out(std::move(joined.value()));
+  FluxPredictor& p = out.predictor;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int knn_k = p.manifest().value("/knn/k"_json_pointer, 3);
+  auto tables = package_error_tables(p, training, knn_k, o.error_rows, o.masked_rows, o.seed, o.progress);
+  if (!tables) return R::failure(tables.diagnostics());
+  out.tables = std::move(tables.value());
+  p.manifest()["error_tables"] = out.tables.to_json();
+  out.test = p.test_errors(d);
+  out.table_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.member_paths = std::move(paths);
+  return R::success(std::move(out));
 }
 
 }  // namespace fluxion::learn

@@ -259,6 +259,17 @@ expect 2 'is not an HDF5 file' -- "$fluxion" train -d "$tmp/samples/samples.tsv"
 expect 2 'nowhere: error: no such file' -- "$fluxion" train -d "$tmp/nowhere" -o "$tmp/train_bad"
 expect 0 '^knn	0.5	0.75	[0-9]+	' -- cat "$tmp/train/vssr_acceptance.tsv"
 expect 0 '^none	0	0	200	net:v1	' -- cat "$tmp/train/error_tables.tsv"
+# two packages trained on one dataset joined into one that predicts their mean
+expect 0 '2 members; test MAE [0-9.e-]+ per free flux' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" --member "$tmp/train_resume/predictor.fluxpkg" -o "$tmp/ensemble" --masked-rows 200
+expect 0 '^none	0	0	200	net:v1	' -- cat "$tmp/ensemble/error_tables.tsv"
+expect 0 '"members": "2"' -- cat "$tmp/ensemble/run_info.json"
+expect 0 'median skill' -- "$fluxion" score -p "$tmp/ensemble/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_ensemble" --identifiability-rows 0
+expect 2 'an ensemble needs two or more members; 1 given' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" -o "$tmp/ensemble_bad"
+expect 2 'upper_glycolysis: error: has another MID layout than the first member' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" --member upper_glycolysis -o "$tmp/ensemble_bad"
+expect 2 'ensemble/predictor.fluxpkg: error: is an ensemble already' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/ensemble/predictor.fluxpkg" --member "$tmp/train/predictor.fluxpkg" -o "$tmp/ensemble_bad"
+expect 0 'wrote' -- "$fluxion" dataset -m simple -n 600 --part-rows 300 --seed 5 -o "$tmp/ds_other"
+expect 0 'best epoch' -- "$fluxion" train -d "$tmp/ds_other" -o "$tmp/train_other" --epochs 2 --hidden 8 --pcnn-epochs 0
+expect 2 'train_other/predictor.fluxpkg: error: was not trained on .*ds/dataset.h5' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" --member "$tmp/train_other/predictor.fluxpkg" -o "$tmp/ensemble_bad"
 
 # scoring the package beside the training mean; the authors' Keras toy network as a package
 expect 0 'median skill [0-9.-]+ over [0-9]+ counted fluxes' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score" --identifiability-rows 20 --format table

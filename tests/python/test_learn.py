@@ -142,6 +142,25 @@ def test_train_equals_the_command_line(simple_dataset, fluxion_binary, tmp_path)
     assert len(fluxion.predict(ours["package"], mids)["fluxes"]) > 0  # the package predicts
 
 
+def test_ensemble_equals_the_command_line(simple_dataset, fluxion_binary, tmp_path):
+    members = []
+    for seed in (1, 2):
+        run = fluxion.train(simple_dataset, str(tmp_path / f"m{seed}"), epochs=2, seed=seed, hidden="16", pcnn_epochs=0, progress=False)
+        members.append(run["package"])
+    subprocess.run([fluxion_binary, "ensemble", "-d", simple_dataset, "--member", members[0], "--member", members[1], "--masked-rows", "100",
+                    "-o", str(tmp_path / "cli"), "-q"], check=True)
+    ours = fluxion.ensemble(members, simple_dataset, str(tmp_path / "py"), masked_rows=100)
+    assert ours["members"] == members and ours["package"].endswith("predictor.fluxpkg")
+    for name in ("test_errors", "error_tables"):
+        cli = pd.read_csv(tmp_path / "cli" / f"{name}.tsv", sep="\t", keep_default_na=False, na_values=["NA"])
+        pd.testing.assert_frame_equal(ours[name], cli, check_exact=False, rtol=1e-9)
+    # the ensemble's MAE per flux is at most the mean of its members' (the triangle inequality)
+    single = [pd.read_csv(tmp_path / f"m{seed}" / "test_errors.tsv", sep="\t") for seed in (1, 2)]
+    assert (ours["test_errors"]["mae"] <= (single[0]["mae"] + single[1]["mae"]) / 2 + 1e-12).all()
+    with pytest.raises(fluxion.InputError, match="two or more"):
+        fluxion.ensemble(members[:1], simple_dataset, str(tmp_path / "bad"))
+
+
 def test_score_equals_the_command_line(simple_dataset, fluxion_binary, tmp_path):
     subprocess.run([fluxion_binary, "score", "-p", "simple", "-d", simple_dataset, "--subset", "all", "-o", str(tmp_path / "cli"), "-q"], check=True)
     ours = fluxion.score("simple", simple_dataset, subset="all")

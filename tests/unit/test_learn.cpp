@@ -722,6 +722,62 @@ TEST(FluxPredictor, ResumedTrainingEqualsAnUnbrokenRun) {
   fs::remove_all(dir);
 }
 
+// An ensemble predicts the mean of its members' free fluxes, whatever their shapes and
+// standardisations; its MAE per flux is at most the mean of theirs (|(a+b)/2 − t| ≤
+// (|a − t| + |b − t|)/2); it travels in one package (format version 2) and loads back.
+TEST(FluxPredictor, EnsemblePredictsTheMeanOfItsMembers) {
+  const sampling::DatasetContents d = simple_dataset(1500);
+  learn::TrainOptions o;
+  o.hidden = {32, 16};
+  o.epochs = 4;
+  o.batch = 64;
+  o.progress = false;
+  learn::TrainingHistory ha, hb;
+  auto a = learn::FluxPredictor::train(d, o, ha);
+  ASSERT_TRUE(a.ok()) << a.message();
+  o.hidden = {24};
+  o.seed = 2;
+  o.two_heads = true;
+  o.standardize_inputs = false;
+  auto b = learn::FluxPredictor::train(d, o, hb);
+  ASSERT_TRUE(b.ok()) << b.message();
+  const Eigen::MatrixXd probe = d.mid_rows(d.test);
+  const Eigen::MatrixXd pa = a.value().predict(probe), pb = b.value().predict(probe);
+  const learn::TestErrors ta = a.value().test_errors(d), tb = b.value().test_errors(d);
+  std::vector<learn::FluxPredictor> members;
+  members.push_back(std::move(a.value()));
+  members.push_back(std::move(b.value()));
+  auto e = learn::FluxPredictor::ensemble(std::move(members));
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ(e.value().members(), 2u);
+  EXPECT_LT((e.value().predict(probe) - 0.5 * (pa + pb)).cwiseAbs().maxCoeff(), 1e-12);
+  const learn::TestErrors te = e.value().test_errors(d);
+  for (std::size_t j = 0; j < te.columns.size(); ++j) EXPECT_LE(te.mae[j], 0.5 * (ta.mae[j] + tb.mae[j]) + 1e-12) << te.columns[j];
+  EXPECT_EQ(e.value().manifest()["ensemble"]["members"], 2);
+  EXPECT_EQ(e.value().manifest()["ensemble"]["networks"][1]["heads"], 2);
+  const std::string path = (fs::temp_directory_path() / ("fluxion_test_ensemble_" + std::to_string(::getpid()) + ".fluxpkg")).string();
+  ASSERT_TRUE(e.value().save(path).ok());
+  auto loaded = learn::FluxPredictor::load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  EXPECT_EQ(loaded.value().members(), 2u);
+  EXPECT_TRUE(loaded.value().predict(probe) == e.value().predict(probe));
+  EXPECT_EQ(loaded.value().manifest()["version"], learn::kPredictorFormatVersion);
+  // one member, or an ensemble inside an ensemble: refused, naming the member
+  std::vector<learn::FluxPredictor> one;
+  one.push_back(std::move(loaded.value()));
+  auto single = learn::FluxPredictor::ensemble(std::move(one), {"x.fluxpkg"});
+  ASSERT_FALSE(single.ok());
+  EXPECT_NE(single.message().find("at least two"), std::string::npos) << single.message();
+  std::vector<learn::FluxPredictor> nested;
+  nested.push_back(std::move(learn::FluxPredictor::load(path).value()));
+  nested.push_back(std::move(e.value()));
+  auto refused = learn::FluxPredictor::ensemble(std::move(nested), {"first.fluxpkg", "second.fluxpkg"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("first.fluxpkg"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("is an ensemble already"), std::string::npos) << refused.message();
+  fs::remove(path);
+}
+
 // ML-Flux's second stage: only the output weights of the chosen free flux learn. Every
 // other column predicts exactly as without the stage, the chosen one changes, the
 // validation loss does not rise; ranged noise trains too; bad settings are refused.

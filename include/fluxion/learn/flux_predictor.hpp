@@ -19,7 +19,10 @@
 
 namespace fluxion::learn {
 
-inline constexpr int kPredictorFormatVersion = 1;
+// Package format versions: 1 holds one network, 2 an ensemble of networks (ensemble()).
+// This fluxion reads both and writes 1 unless the package is an ensemble.
+inline constexpr int kSingleNetworkFormatVersion = 1;
+inline constexpr int kPredictorFormatVersion = 2;
 
 struct TrainOptions {
   std::vector<int> hidden;  // sizes of the hidden ReLU layers
@@ -153,7 +156,16 @@ class FluxPredictor {
   static Result<FluxPredictor> from_dense_layers(const std::vector<Eigen::MatrixXf>& weights, const std::vector<Eigen::VectorXf>& biases,
                                                  nlohmann::json manifest);
 
-  // Free fluxes (raw, columns()) for MID vectors (rows × inputs).
+  // Several predictors of the same MID layout and free fluxes as one package, whose
+  // predict() is the mean of the members' raw free fluxes. The first member gives the
+  // package its imputers, manifest and training mean; the others add their networks
+  // (shapes, standardisations, weights). The single networks' error tables are dropped:
+  // compute the ensemble's (learn::ensemble_package does). Errors name the member: by
+  // `names` (its file, say) where given, else by its place.
+  static Result<FluxPredictor> ensemble(std::vector<FluxPredictor> members, const std::vector<std::string>& names = {});
+  std::size_t members() const;  // 1 for a single network
+
+  // Free fluxes (raw, columns()) for MID vectors (rows × inputs); an ensemble's mean.
   Eigen::MatrixXd predict(const Eigen::MatrixXd& mids) const;
   TestErrors test_errors(const sampling::DatasetContents& data) const;
 

@@ -81,4 +81,31 @@ struct PackageTraining {
 // train_options()'s; `package` gives the imputers' and tables' settings and the seed.
 Result<PackageTraining> train_package(const TrainingData& data, const TrainOptions& options, const PackageTrainOptions& package);
 
+// `fluxion ensemble`: several packages trained on one dataset, joined into one whose
+// prediction is the mean of theirs (FluxPredictor::ensemble), with the error tables and test
+// errors computed anew on that dataset's test rows.
+struct EnsembleOptions {
+  std::vector<std::string> members;  // the members' packages, as given (for messages)
+  long error_rows = 5000, masked_rows = 4000;
+  std::uint64_t seed = 1;
+  bool progress = true;
+  static const OptionTable<EnsembleOptions>& table();
+};
+
+struct PackageEnsemble {
+  explicit PackageEnsemble(FluxPredictor p) : predictor(std::move(p)) {}
+  FluxPredictor predictor;
+  ErrorTables tables;
+  TestErrors test;
+  std::vector<std::string> member_paths;  // the members' package files, in order
+  double table_seconds = 0;
+  // test_errors.tsv, error_tables.tsv, vssr_acceptance.tsv
+  std::vector<std::pair<std::string, std::string>> files() const;
+};
+
+// The members are read from options.members (files or built-in names). Errors name the
+// member: fewer than two, one that is no package, one not trained on `training` (its
+// manifest records another dataset), one whose layout or free fluxes differ from the first's.
+Result<PackageEnsemble> ensemble_package(const TrainingData& training, const EnsembleOptions& options);
+
 }  // namespace fluxion::learn
