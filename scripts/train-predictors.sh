@@ -4,6 +4,8 @@
 # Seeded: the same LibTorch, BLAS and thread count give the same weights. The recipes are in
 # scripts/predictor-recipes.sh. A training interrupted (or paused with TRAIN_TIME_LIMIT
 # minutes) continues from its checkpoint when the script is run again with the same WORK.
+# An ensemble recipe (ccm) trains each member in WORK/train_MODEL_memberK, then joins them
+# with fluxion ensemble.
 # Times on 2 cores are in docs/benchmarks.md ("ML-Flux: shipped predictor packages").
 #   usage: scripts/train-predictors.sh [MODEL ...]       (default: all five)
 #   env:   FLUXION=path/to/fluxion   WORK=directory for datasets and runs (kept)
@@ -21,15 +23,34 @@ for m in "${models[@]}"; do
   if [ ! -f "$work/data_$m/manifest.json" ]; then
     "$fluxion" dataset -m "$m" "${data[@]}" --seed 1 --threads 1 -o "$work/data_$m"
   fi
-  resume=()
-  [ -f "$work/train_$m/checkpoint.pt" ] && [ ! -f "$work/train_$m/predictor.fluxpkg" ] && resume=(--resume)
-  "$fluxion" train -d "$work/data_$m" -o "$work/train_$m" --seed 1 "${train[@]}" "${resume[@]}" ${TRAIN_TIME_LIMIT:+--time-limit "$TRAIN_TIME_LIMIT"}
+  train_one() {  # train_one DIR [OPTIONS...]: a training, continued from its checkpoint when one is there
+    local dir=$1 resume=()
+    shift
+    [ -f "$dir/checkpoint.pt" ] && [ ! -f "$dir/predictor.fluxpkg" ] && resume=(--resume)
+    "$fluxion" train -d "$work/data_$m" -o "$dir" "${train[@]}" "$@" "${resume[@]}" ${TRAIN_TIME_LIMIT:+--time-limit "$TRAIN_TIME_LIMIT"}
+  }
+  if [ ${#members[@]} -eq 0 ]; then
+    train_one "$work/train_$m" --seed 1
+  else
+    paused=0 joined=()
+    for k in "${!members[@]}"; do
+      read -r seed hidden threads <<<"${members[$k]}"
+      dir="$work/train_${m}_member$((k + 1))"
+      train_one "$dir" --seed "$seed" --hidden "$hidden" --threads "$threads"
+      [ -f "$dir/predictor.fluxpkg" ] || paused=1
+      joined+=(--member "$dir/predictor.fluxpkg")
+    done
+    [ $paused -eq 0 ] && [ ! -f "$work/train_$m/predictor.fluxpkg" ] && "$fluxion" ensemble -d "$work/data_$m" "${joined[@]}" -o "$work/train_$m"
+  fi
   [ -f "$work/train_$m/predictor.fluxpkg" ] || { echo "train-predictors: $m paused; run again with WORK=$work to continue"; continue; }
   cp "$work/train_$m/predictor.fluxpkg" "$out/$m.fluxpkg"
   rm -rf "${out:?}/$m"  # no table of an older training stays beside the new package
   mkdir -p "$out/$m"
   for f in loss.tsv fine_tune_loss.tsv pcnn_loss.tsv test_errors.tsv error_tables.tsv vssr_acceptance.tsv run_info.json; do
     [ -f "$work/train_$m/$f" ] && cp "$work/train_$m/$f" "$out/$m/"
+    for k in "${!members[@]}"; do  # an ensemble's members: their own curves and records
+      [ -f "$work/train_${m}_member$((k + 1))/$f" ] && cp "$work/train_${m}_member$((k + 1))/$f" "$out/$m/member$((k + 1))_$f"
+    done
   done
   echo "train-predictors: wrote $out/$m.fluxpkg ($(du -h "$out/$m.fluxpkg" | cut -f1))"
 done

@@ -126,7 +126,7 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::result_files(
             {"p_value", rep.fit->p_value},
             {"accepted", rep.fit->accepted},
             {"mid_sd_default", options.default_mid_sd}};
-  const nlohmann::json out = {{"predictor", {{"file", path()}, {"sha256", io::sha256_file(path())}, {"model", model().id}}},
+  const nlohmann::json out = {{"predictor", {{"file", path()}, {"sha256", io::sha256_file(path())}, {"model", model().id}, {"networks", predictor().members()}}},
                               {"imputer", imputers_used(rep)},
                               {"imputer_option", options.imputer},
                               {"temperature", options.temperature},
