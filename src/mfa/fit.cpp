@@ -485,9 +485,15 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       out.extra = s < extra_starts.size();
       out.status = describe(status);
       out.x = im.x0 + im.null * Eigen::Map<const Eigen::VectorXd>(z.data(), nz);
-      // the final point's own SSR (SLSQP may report an earlier one)
+      // the final point's own SSR (SLSQP may report an earlier one); a point whose labelling
+      // cannot be simulated (a pool with no producing flux) has none and is never the best
       Eigen::VectorXd r;
-      out.ssr = residuals(out.x, *work, r, nullptr) ? r.squaredNorm() : kFailedSsr;
+      if (residuals(out.x, *work, r, nullptr)) {
+        out.ssr = r.squaredNorm();
+      } else {
+        out.ssr = kInfinity;
+        out.status = "failed: the labelling cannot be simulated at its end point (a pool without a producing flux)";
+      }
       out.evaluations = cb.evaluations;
       out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
       const int k = ++done;
@@ -526,11 +532,17 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   // exchange fluxes at their bound 0 come back as ±1e-15 from x0 + null·z: exactly 0
   for (Eigen::Index k = im.space.n_free_net(); k < nf; ++k)
     if (result.x(k) < 0 && result.x(k) > -1e-9) result.x(k) = 0;
-  result.fluxes = im.space.free_to_full(result.x);
   auto work = workspace();
   Eigen::VectorXd r;
   Eigen::MatrixXd jac;
-  residuals(result.x, *work, r, &jac);
+  if (!residuals(result.x, *work, r, &jac)) {  // the rounding of exchange fluxes to 0 made a pool unsimulatable
+    result.x = result.starts[static_cast<std::size_t>(result.best_start)].x;
+    if (!residuals(result.x, *work, r, &jac)) {
+      d.error("the labelling at the best start's end point cannot be simulated with its derivatives", 0, 0);
+      return Result<FitResult>::failure(d);
+    }
+  }
+  result.fluxes = im.space.free_to_full(result.x);
   result.ssr = r.squaredNorm();
   result.n_measurements = static_cast<int>(n_measurements());
   result.n_parameters = static_cast<int>(nz);

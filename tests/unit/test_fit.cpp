@@ -186,6 +186,77 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
   EXPECT_GT(identifiable, 0);
 }
 
+// A start whose labelling cannot be simulated (toy model with v3 = v4 = 0: molC has no
+// producing flux, its EMU balance is singular) has no SSR: it is reported as failed and is
+// never the best fit; when every start is like it the fit is an error, not a crash.
+TEST(Fit, AStartWhoseLabellingCannotBeSimulatedIsNeverTheBest) {
+  auto model = io::load_model("simple");
+  ASSERT_TRUE(model.ok());
+  auto space = FluxSpace::build(model.value());
+  ASSERT_TRUE(space.ok());
+  const FluxSpace& fs = space.value();
+  auto tracers = io::load_tracer_table("simple");
+  ASSERT_TRUE(tracers.ok());
+  auto poly = sampling::FluxPolytope::build(model.value(), fs, {});
+  ASSERT_TRUE(poly.ok());
+  auto sampler = sampling::AchrSampler::create(poly.value(), {});
+  ASSERT_TRUE(sampler.ok());
+  // net fluxes v1 = v2 = v5 = EX_molF = 1 and v3 = v4 = EX_molE = 0 (a face of the
+  // polytope: EX_molE = 3·v3 >= 0), exchange fluxes of a sampled point
+  const auto& ids = fs.column_ids();
+  Eigen::VectorXd net(fs.n_columns());
+  for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
+    const std::string& id = ids[static_cast<std::size_t>(c)];
+    net(c) = id == "v3" || id == "v4" || id == "EX_molE" ? 0.0 : 1.0;
+  }
+  const Eigen::VectorXd a = sampler.value().next();
+  Eigen::VectorXd dead = a;
+  dead.head(fs.n_free_net()) = fs.net_kernel().colPivHouseholderQr().solve(net);
+  ASSERT_LT((fs.free_to_full(dead).net - net).lpNorm<Eigen::Infinity>(), 1e-12);
+  ASSERT_TRUE(poly.value().contains(dead, 1e-9)) << poly.value().violation(dead);
+  // measurements: the MIDs at a live point
+  auto emu = isotope::EmuModel::compile(model.value(), fs);
+  ASSERT_TRUE(emu.ok());
+  auto inputs = emu.value().inputs(tracers.value().experiments);
+  ASSERT_TRUE(inputs.ok());
+  isotope::EmuSimulator sim(emu.value());
+  isotope::MidSet out;
+  ASSERT_EQ(sim.simulate(fs.free_to_full(dead), inputs.value(), out), isotope::SimulationStatus::singular);
+  ASSERT_EQ(sim.simulate(fs.free_to_full(a), inputs.value(), out), isotope::SimulationStatus::ok);
+  io::MidTable table;
+  const auto measured = emu.value().measured_ids();
+  for (int x = 0; x < out.n_experiments; ++x)
+    for (std::size_t k = 0; k < measured.size(); ++k) {
+      io::MeasuredMid m;
+      m.experiment = tracers.value().experiments[static_cast<std::size_t>(x)].id;
+      m.fragment = measured[k];
+      const auto mid = out.mid(x, k);
+      m.fraction.assign(mid.begin(), mid.end());
+      m.sd.assign(mid.size(), 0.01);
+      table.mids.push_back(m);
+    }
+  mfa::FitOptions options;
+  options.starts = 0;
+  options.threads = 1;
+  auto problem = mfa::FitProblem::create(model.value(), fs, poly.value(), tracers.value().experiments, table, {}, options);
+  ASSERT_TRUE(problem.ok());
+  // only the dead start: an error that says so
+  auto only = problem.value().fit(options, {dead});
+  ASSERT_FALSE(only.ok());
+  EXPECT_NE(only.message().find("no start ended at a feasible point with a finite SSR"), std::string::npos) << only.message();
+  // beside sampled starts: the dead one is reported failed and another is the best
+  options.starts = 2;
+  auto mixed = problem.value().fit(options, {dead});
+  ASSERT_TRUE(mixed.ok()) << mixed.message();
+  const auto& first = mixed.value().starts.front();
+  EXPECT_TRUE(first.extra);
+  EXPECT_FALSE(std::isfinite(first.ssr));
+  EXPECT_EQ(first.status.rfind("failed: the labelling cannot be simulated", 0), 0U) << first.status;
+  EXPECT_NE(mixed.value().best_start, 0);
+  EXPECT_TRUE(std::isfinite(mixed.value().ssr));
+  EXPECT_EQ(mixed.value().residuals.size(), static_cast<std::size_t>(problem.value().n_measurements()));
+}
+
 TEST(Fit, MfapyEcoliGcmsDataAreFittedBelowTheChiSquareThreshold) {
   EcoliProblem e;
   if (!e.load()) GTEST_SKIP() << "mfapy data not found";
