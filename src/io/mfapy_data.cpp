@@ -235,9 +235,15 @@ Result<MfapyConstraints> mfapy_status_constraints(const std::vector<MfapyStatusR
       }
       auto c = column_of(p->second);
       const auto& ex = space.exchange_columns();
-      if (c && std::binary_search(ex.begin(), ex.end(), *c) && std::isfinite(r.ub))
+      const bool has_exchange = c && std::binary_search(ex.begin(), ex.end(), *c);
+      if (has_exchange && std::isfinite(r.ub))
         out.constraints.push_back({where + " (" + r.id + " <= " + format_short(r.ub) + ": exchange of " + p->second + ")",
                                    {FluxTerm{*c, true, 1.0}}, -kInfinity, r.ub});
+      if (has_exchange && r.lb > 0 && r.lb <= kMfapyPositiveBound) {
+        out.positivity.push_back({where + " (" + r.id + " >= " + format_short(r.lb) + ": exchange of " + p->second + ")",
+                                  {FluxTerm{*c, true, 1.0}}, r.lb, kInfinity});
+        out.positivity_lines.push_back(r.line);
+      }
       continue;
     }
     auto c = column_of(r.id);
@@ -246,16 +252,18 @@ Result<MfapyConstraints> mfapy_status_constraints(const std::vector<MfapyStatusR
       continue;
     }
     const std::vector<FluxTerm> net{FluxTerm{*c, false, 1.0}};
-    // mfapy keeps one-way fluxes positive with tiny lower bounds (its default 0.001, the
-    // sheets 0.0001); fluxion's irreversible reactions are >= 0 already, and such a bound
-    // can contradict a flux fixed smaller still (mfapy Example 2: r51 >= 0.0001 but
-    // r51 = r52 = 1e-6 by the formate balance), which mfapy's optimiser tolerates
-    const double lb = r.lb > 0 && r.lb <= kMfapyPositiveBound ? 0.0 : r.lb;
+    // mfapy's positivity bound (its default 0.001, the sheets 0.0001) kept apart (header)
+    const bool positivity = r.lb > 0 && r.lb <= kMfapyPositiveBound;
+    const double lb = positivity ? 0.0 : r.lb;
     if (r.type == "fixed") {
       out.constraints.push_back({where + " (" + r.id + " fixed at " + format_short(r.value) + ")", net, r.value, r.value});
     } else {
       out.constraints.push_back({where + " (" + format_short(lb) + " <= " + r.id + " <= " + format_short(r.ub) + ")", net, lb, r.ub});
       if (r.type == "fitting") out.measured.push_back({r.id, net, r.value, r.sd, r.line, source});
+      if (positivity) {
+        out.positivity.push_back({where + " (" + r.id + " >= " + format_short(r.lb) + ")", net, r.lb, kInfinity});
+        out.positivity_lines.push_back(r.line);
+      }
     }
   }
   if (d.has_errors()) return Result<MfapyConstraints>::failure(d);

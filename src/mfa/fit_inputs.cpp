@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "fluxion/core/format.hpp"
 #include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/freeflux.hpp"
@@ -153,11 +154,15 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
     if (!keep(c.diagnostics()) || !c) return failed({});
     in.constraints.insert(in.constraints.end(), c.value().begin(), c.value().end());
   }
+  std::vector<LinearConstraint> positivity;
+  std::vector<int> positivity_lines;
   if (!status_rows.empty()) {
     auto c = io::mfapy_status_constraints(status_rows, f.mfapy_status, *model_text, in.model, fs);
     if (!keep(c.diagnostics()) || !c) return failed({});
     in.constraints.insert(in.constraints.end(), c.value().constraints.begin(), c.value().constraints.end());
     in.measured = c.value().measured;
+    positivity = c.value().positivity;
+    positivity_lines = c.value().positivity_lines;
   }
   if (!f.measured_fluxes.empty()) {
     auto m = io::load_any_measured_fluxes(f.measured_fluxes, fs);
@@ -172,6 +177,30 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
                                 {FluxTerm{c, true, 1.0}},
                                 -kInfinity,
                                 f.exchange_max});
+  // mfapy's positivity bounds: each one the other constraints allow (its flux can reach
+  // the bound), a warning naming the sheet's line for each they do not
+  if (!positivity.empty()) {
+    auto hard = sampling::FluxPolytope::build(in.model, fs, in.constraints);
+    if (!keep(hard.diagnostics()) || !hard) return failed({});
+    std::vector<LinearConstraint> all = in.constraints;
+    all.insert(all.end(), positivity.begin(), positivity.end());
+    auto with = sampling::FluxPolytope::build(in.model, fs, all);
+    if (!with) return failed(with.diagnostics());
+    const Eigen::Index first = with.value().n_rows() - static_cast<Eigen::Index>(positivity.size());
+    for (std::size_t k = 0; k < positivity.size(); ++k) {
+      const Eigen::VectorXd row = with.value().rows().row(first + static_cast<Eigen::Index>(k)).transpose();
+      const auto best = hard.value().optimize(row, true);
+      const double bound = positivity[k].lower;
+      if (best.status == LpStatus::unbounded || (best.status == LpStatus::optimal && best.objective >= bound * (1 - 1e-9))) {
+        in.constraints.push_back(positivity[k]);
+        continue;
+      }
+      const std::string flux = positivity[k].name.substr(positivity[k].name.find('(') + 1);
+      warnings.push_back({Severity::warning, f.mfapy_status, positivity_lines[k], 6, {},
+                          "mfapy's positivity bound " + flux.substr(0, flux.size() - 1) + " is not applied: the other constraints allow at most " +
+                              (best.status == LpStatus::optimal ? format_short(best.objective) : std::string("no value"))});
+    }
+  }
   auto polytope = sampling::FluxPolytope::build(in.model, fs, in.constraints);
   if (!keep(polytope.diagnostics()) || !polytope) return failed({});
   if (auto conflict = polytope.value().conflicting_rows(); !conflict.empty()) {

@@ -12,9 +12,13 @@
 // named after the pair (see model_io.hpp). A one-way row of a merged pair bounds the
 // pair's exchange flux from above (v_fwd = xch + max(0, net) ≥ xch); fixing or measuring
 // a one-way flux of a merged pair is an error (fix or measure the pair's net flux).
-// Lower bounds in (0, kMfapyPositiveBound] are read as 0: mfapy's way of keeping one-way
-// fluxes positive, which fluxion's irreversible reactions already are, and which mfapy's
-// own sheets contradict with fluxes fixed smaller still.
+// Lower bounds in (0, kMfapyPositiveBound] are mfapy's way of keeping one-way fluxes
+// positive. They are kept apart, as positivity bounds: on a reaction's net flux, and on a
+// merged pair's exchange flux (both one-way fluxes are at least the exchange flux, so
+// xch >= lb holds both directions' bounds). mfapy's own sheets contradict some of them with
+// fluxes fixed smaller still (Example 2: r51 >= 1e-4 but r51 = r52 = 1e-6 by the formate
+// balance), which mfapy's optimiser tolerates: the caller adds those the other constraints
+// allow (mfa::fit_inputs, with a warning naming the line of each it cannot).
 #pragma once
 
 #include <string>
@@ -54,6 +58,8 @@ Result<bool> apply_mfapy_pseudo(const std::vector<MfapyStatusRow>& rows, const s
 struct MfapyConstraints {
   std::vector<LinearConstraint> constraints;  // fixed fluxes (equalities) and bounds
   std::vector<MeasuredFlux> measured;         // 'fitting' rows
+  std::vector<LinearConstraint> positivity;   // mfapy's positivity bounds (above)
+  std::vector<int> positivity_lines;          // each one's line in the sheet
 };
 
 // The rows as constraints and measured fluxes of `space`.
