@@ -118,7 +118,7 @@ double half_width_68(std::vector<double> e) {
 
 // What must agree between a checkpoint and the run that resumes it.
 std::string checkpoint_fingerprint(const TrainOptions& o, const sampling::DatasetContents& data, std::size_t inputs, std::size_t outputs) {
-  return nlohmann::json{{"hidden", o.hidden},
+  nlohmann::json f{{"hidden", o.hidden},
                         {"epochs", o.epochs},
                         {"batch", o.batch},
                         {"learning_rate", o.learning_rate},
@@ -139,8 +139,9 @@ std::string checkpoint_fingerprint(const TrainOptions& o, const sampling::Datase
                         {"train_rows", data.train.size()},
                         {"validation_rows", data.validation.size()},
                         {"first_train_row", data.train.empty() ? 0 : data.train.front()},
-                        {"last_train_row", data.train.empty() ? 0 : data.train.back()}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                        {"last_train_row", data.train.empty() ? 0 : data.train.back()}};
+  if (o.loss_spread_floor != 0.01) f["loss_spread_floor"] = o.loss_spread_floor;  // absent at the default: older checkpoints still resume
+  return f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 torch::Tensor doubles_tensor(const std::vector<double>& v) {
@@ -323,6 +324,7 @@ std::vector<Diagnostic> TrainOptions::validate() const {
   if (input_noise_mode != "fixed" && input_noise_mode != "ranged")
     d.error("unknown input noise mode '" + input_noise_mode + "' (fixed or ranged)", 0, 0, "input_noise_mode");
   if (!(input_scale_floor > 0) || !std::isfinite(input_scale_floor)) d.error("must be a finite number > 0", 0, 0, "input_scale_floor");
+  if (!(loss_spread_floor > 0) || !std::isfinite(loss_spread_floor)) d.error("must be a finite number > 0", 0, 0, "loss_spread_floor");
   if (fine_tune_epochs < 0) d.error("fine-tuning epochs must be >= 0", 0, 0, "fine_tune_epochs");
   if (!fine_tune_columns.empty() && fine_tune_epochs == 0) d.error("fine-tuning columns are given but no fine-tuning epochs", 0, 0, "fine_tune_columns");
   if (!(learning_rate > 0) || !std::isfinite(learning_rate) || learning_rate > 10) d.error("the learning rate must be in (0, 10]", 0, 0, "learning_rate");
@@ -451,9 +453,12 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const sampli
     out_scale_t = torch::tensor(std::vector<float>(m.out_scale.begin(), m.out_scale.end())).to(device);
   }
   torch::Tensor kernel_t, weights_t;
-  // each full flux in units of its spread over the training rows (at least 0.01); fixed ones weigh 0
+  // each full flux in units of its spread over the training rows (at least the floor), the
+  // weights rescaled to the sum they have with a floor of 0.01; fixed fluxes weigh 0
   auto spread_weights = [&](Eigen::Index columns) {
     std::vector<float> w(static_cast<std::size_t>(columns), 0.0f);
+    double with_floor = 0, with_default = 0;
+    std::vector<double> sds(static_cast<std::size_t>(columns), 0.0);
     for (Eigen::Index j = 0; j < columns; ++j) {
       double s1 = 0, s2 = 0;
       for (auto r : data.train) {
@@ -461,8 +466,13 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const sampli
         s1 += v, s2 += v * v;
       }
       const double n = static_cast<double>(data.train.size()), mu = s1 / n, sd = std::sqrt(std::max(0.0, s2 / n - mu * mu));
-      if (sd > 1e-6 * std::max(1.0, std::fabs(mu))) w[static_cast<std::size_t>(j)] = static_cast<float>(1 / std::max(sd, 0.01));
+      if (!(sd > 1e-6 * std::max(1.0, std::fabs(mu)))) continue;
+      sds[static_cast<std::size_t>(j)] = sd;
+      with_floor += 1 / std::max(sd, o.loss_spread_floor), with_default += 1 / std::max(sd, 0.01);
     }
+    const double rescale = with_floor > 0 ? with_default / with_floor : 1.0;
+    for (std::size_t j = 0; j < w.size(); ++j)
+      if (sds[j] > 0) w[j] = static_cast<float>(o.loss_spread_floor == 0.01 ? 1 / std::max(sds[j], 0.01) : rescale / std::max(sds[j], o.loss_spread_floor));
     return w;
   };
   std::int64_t hybrid_terms = 1;
@@ -799,6 +809,7 @@ Result<FluxPredictor> FluxPredictor::train_network(FluxPredictor p, const sampli
                            : weighted ? "weighted mean squared error of raw full fluxes (net and exchange, through the kernels)"
                                     : "mean absolute error of transformed free fluxes"},
                   {"loss_weights", weighted && !balanced ? nlohmann::json(o.flux_weights) : nlohmann::json(nullptr)},
+                  {"loss_spread_floor", hybrid || balanced ? nlohmann::json(o.loss_spread_floor) : nlohmann::json(nullptr)},
                   {"optimizer", "Adam"},
                   {"fine_tuning", !fine_tune ? nlohmann::json(nullptr)
                                              : nlohmann::json{{"columns", o.fine_tune_columns},

@@ -74,6 +74,10 @@ const OptionTable<PackageTrainOptions>& PackageTrainOptions::table() {
         .choices({"standard", "none"});
     t.add("input-scale-floor", &O::input_scale_floor, "standard input scaling: the smallest scale of an entry (an SD below it is not magnified)")
         .range(1e-6, 1.0);
+    t.add("loss-spread-floor", &O::loss_spread_floor,
+          "hybrid and balanced_mae: the smallest SD that sets a flux's weight (1 / SD); larger moves weight to the fluxes that vary widely, "
+          "the weights rescaled to the same sum")
+        .range(1e-4, 1e3);
     t.add("heads", &O::heads, "1: one network for every output; 2: one for the net and one for the exchange outputs, sharing no weights").choices({"1", "2"});
     t.add("mid-noise", &O::mid_noise, "SD of Gaussian noise added to the training MIDs of each batch (augmentation at the measurement SD; 0: none)")
         .range(0.0, 1.0);
@@ -164,6 +168,7 @@ Result<TrainOptions> PackageTrainOptions::train_options(const TrainingData& data
   options.standardize_inputs = input_scaling == "standard";
   options.two_heads = heads == 2;
   options.input_scale_floor = input_scale_floor;
+  options.loss_spread_floor = loss_spread_floor;
   options.input_noise = mid_noise;
   options.input_noise_mode = mid_noise_mode;
   options.schedule = schedule;

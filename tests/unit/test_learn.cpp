@@ -485,6 +485,15 @@ TEST(FluxPredictor, WeightedLossOnFullFluxes) {
   // the weights must fit the dataset
   o.flux_weights.pop_back();
   EXPECT_NE(learn::FluxPredictor::train(d, o, h).message().find("one weight per flux"), std::string::npos);
+  // the hybrid loss with a spread floor trains, and the package says which floor
+  o.flux_weights.clear();
+  o.loss = "hybrid";
+  o.epochs = 5;
+  o.loss_spread_floor = 0.5;
+  auto floored = learn::FluxPredictor::train(d, o, h);
+  ASSERT_TRUE(floored.ok()) << floored.message();
+  EXPECT_EQ(floored.value().manifest()["training"]["loss_spread_floor"], 0.5);
+  EXPECT_LT(h.validation_loss.back(), h.validation_loss.front());
   EXPECT_EQ(learn::default_loss_weights("ccm", {"net:IN_CO2", "net:tal", "xch:tal", "net:EX_R5P"}), (std::vector<double>{0.001, 100, 1, 50}));
 }
 
@@ -834,9 +843,10 @@ TEST(Options, ValidateNamesTheField) {
   t.learning_rate = -1;
   t.loss = "l3";
   t.resume = true;  // without a checkpoint
+  t.loss_spread_floor = 0;
   std::set<std::string> fields;
   for (const auto& d : t.validate()) fields.insert(d.context);
-  EXPECT_EQ(fields, (std::set<std::string>{"hidden", "learning_rate", "loss", "checkpoint"}));
+  EXPECT_EQ(fields, (std::set<std::string>{"hidden", "learning_rate", "loss", "checkpoint", "loss_spread_floor"}));
   learn::TrainOptions fine;
   fine.hidden = {8};
   EXPECT_TRUE(fine.validate().empty());

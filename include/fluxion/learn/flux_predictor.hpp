@@ -59,6 +59,11 @@ struct TrainOptions {
   // measurement can resolve from being magnified. The package keeps the three.
   bool standardize_inputs = true;
   double input_scale_floor = 0.01;
+  // "hybrid" and "balanced_mae" weigh each raw flux by 1 / max(SD, loss_spread_floor), its
+  // SD over the training rows. A larger floor moves weight from the fluxes that barely vary
+  // to the wide ones; the weights are then rescaled to sum as they do with the default
+  // floor, so the net part of the loss keeps its share against the exchange part.
+  double loss_spread_floor = 0.01;
   // Two networks instead of one: one for the net outputs, one for the exchange outputs
   // (each with `hidden`), sharing no weights.
   bool two_heads = false;

@@ -35,7 +35,7 @@ struct PackageTrainOptions {
   std::uint64_t seed = 1;
   std::string device = "cpu", loss = "auto", loss_weights, output_scaling = "standard", input_scaling = "standard", schedule = "plateau",
               mid_noise_mode = "fixed";
-  double mid_noise = 0, time_limit_minutes = 0, input_scale_floor = 0.01;
+  double mid_noise = 0, time_limit_minutes = 0, input_scale_floor = 0.01, loss_spread_floor = 0.01;
   bool resume = false;
   int stop_after_epochs = 0, heads = 1, fine_tune_epochs = 0;
   std::vector<std::string> fine_tune;  // "tal" means "net:tal"
