@@ -696,10 +696,15 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       const double offset = cx.dot(im.x0);
       pi.value = cx.dot(best.x);
       pi.lowest_ssr = best.ssr;
-      // the SSR of the best fit with the flux held at t, from z (updated in place)
-      auto held_at = [&](double t, Eigen::VectorXd& z) {
+      // the SSR of the best fit with the flux held at t, from z (updated in place);
+      // `converged` says whether the solver stopped at a minimum
+      bool converged = true;
+      // scaled: the objective divided by √SSR of the start (SLSQP's first step, −gradient,
+      // overshoots on large SSRs; see fit())
+      auto held_at = [&](double t, Eigen::VectorXd& z, bool scaled = false) {
         ++pi.fits;
-        Callback cb{this, &im, work.get(), {}, {}, 0, 1.0};
+        converged = false;
+        Callback cb{this, &im, work.get(), {}, {}, 0, scaled ? 0.0 : 1.0};
         nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
         nlopt_set_min_objective(opt, objective, &cb);
         if (im.g.rows() > 0) {
@@ -712,21 +717,63 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
         nlopt_set_xtol_rel(opt, 1e-10);
         std::vector<double> zz(z.data(), z.data() + nz);
         double f = kFailedSsr, previous = kInfinity;
+        nlopt_result status = NLOPT_FAILURE;
         for (int round = 0; round < 3 && cb.evaluations < options.max_evaluations; ++round) {
           nlopt_set_maxeval(opt, options.max_evaluations - cb.evaluations);
-          if (nlopt_optimize(opt, zz.data(), &f) < 0 || !(f < previous * (1 - 1e-6))) break;
+          status = nlopt_optimize(opt, zz.data(), &f);
+          if (status < 0 || !(f < previous * (1 - 1e-6))) break;
           previous = f;
         }
         nlopt_destroy(opt);
+        converged = status > 0 && status != NLOPT_MAXEVAL_REACHED && status != NLOPT_MAXTIME_REACHED;
         const Eigen::VectorXd zn = Eigen::Map<const Eigen::VectorXd>(zz.data(), nz);
         const Eigen::VectorXd x = im.x0 + im.null * zn;
         Eigen::VectorXd r;
         if (std::fabs(cx.dot(x) - t) > 1e-6 * (1 + std::fabs(t)) || im.polytope.violation(x) > 1e-6 * (1 + x.lpNorm<Eigen::Infinity>()) ||
-            !residuals(x, *work, r, nullptr))
+            !residuals(x, *work, r, nullptr)) {
+          converged = false;
           return kInfinity;  // the solver could not hold the flux there
+        }
         z = zn;
         pi.lowest_ssr = std::min(pi.lowest_ssr, r.squaredNorm());
         return r.squaredNorm();
+      };
+      // a point on the segment from the feasible `from` towards `to`, as far as every
+      // inequality holds
+      auto towards = [&](const Eigen::VectorXd& from, const Eigen::VectorXd& to) {
+        const Eigen::VectorXd step = to - from;
+        if (im.g.rows() == 0) return Eigen::VectorXd(to);
+        const Eigen::VectorXd room = im.h - im.g * from, rise = im.g * step;
+        double s = 1;
+        for (Eigen::Index k = 0; k < rise.size(); ++k)
+          if (rise(k) > 0) s = std::min(s, std::max(0.0, room(k)) / rise(k));
+        return Eigen::VectorXd(from + s * step);
+      };
+      const Eigen::RowVectorXd dzc = cx * im.null;
+      const Eigen::VectorXd cov_dz = covz_half * (covz_half.transpose() * dzc.transpose());
+      const double dz_cov_dz = dzc.dot(cov_dz);
+      const bool seen = unseen.cols() == 0 || (dzc * unseen).norm() <= 1e-6 * dzc.norm();
+      // the refit at t from z; above the threshold, again from the linearised optimum along
+      // the constraint (z moved by Cov·dzᵀ, or by the least change where the flux is not
+      // identifiable) and from the best fit moved onto the constraint; the lowest wins
+      bool side_converged = true;
+      auto refit = [&](double t, double t_from, Eigen::VectorXd& z) {
+        const Eigen::VectorXd z0 = z;
+        double ssr = held_at(t, z);
+        bool ok = converged;
+        if (ssr - best.ssr <= threshold) return ssr;
+        const double dn = dzc.squaredNorm();
+        const Eigen::VectorXd linear = seen && dz_cov_dz > 0 ? Eigen::VectorXd(z0 + cov_dz * ((t - t_from) / dz_cov_dz))
+                                                            : Eigen::VectorXd(z0 + dzc.transpose() * ((t - t_from) / dn));
+        const Eigen::VectorXd shifted = z_best + dzc.transpose() * ((t - pi.value) / dn);
+        for (int alt = 0; alt < 3 && ssr - best.ssr > threshold; ++alt) {
+          Eigen::VectorXd za = alt == 0 ? z0 : towards(z0, alt == 1 ? linear : shifted);
+          const double s2 = held_at(t, za, alt == 0);
+          if (s2 < ssr) ssr = s2, z = za, ok = converged;
+        }
+        if (ssr - best.ssr <= threshold) ++pi.rescued;
+        side_converged = ok;
+        return ssr;
       };
       for (int side : {-1, 1}) {
         const LpSolution lp = im.polytope.optimize(cx.transpose(), side > 0);
@@ -744,22 +791,25 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
           Eigen::VectorXd z = z_best;
           double t_prev = pi.value;
           open = true;
+          side_converged = true;
           for (int k = 0; k < 40; ++k) {
             const double t = std::fabs(t_prev + side * step - pi.value) >= room ? limit : t_prev + side * step;
             Eigen::VectorXd z_try = z;
-            const double ssr = held_at(t, z_try);
+            const double ssr = refit(t, t_prev, z_try);
             if (ssr - best.ssr > threshold) {
               // the threshold lies between t_prev and t: bisect
+              const bool crossing_converged = side_converged;
               double inside = t_prev, outside = t;
               for (int b = 0; b < 5; ++b) {
                 const double mid = 0.5 * (inside + outside);
                 Eigen::VectorXd zm = z;
-                if (held_at(mid, zm) - best.ssr > threshold) outside = mid;
+                if (refit(mid, inside, zm) - best.ssr > threshold) outside = mid;
                 else {
                   inside = mid;
                   z = zm;
                 }
               }
+              side_converged = side_converged && crossing_converged;
               bound = 0.5 * (inside + outside);
               open = false;
               break;
@@ -775,14 +825,17 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
             if (ssr - best.ssr < 0.25 * threshold) step *= 2;
           }
         }
+        const bool unconverged = !at_bound && !open && !side_converged;
         if (side < 0) {
           pi.low = bound;
           pi.low_at_bound = at_bound;
           pi.low_open = open;
+          pi.low_unconverged = unconverged;
         } else {
           pi.high = bound;
           pi.high_at_bound = at_bound;
           pi.high_open = open;
+          pi.high_unconverged = unconverged;
         }
       }
       const int k = ++done;

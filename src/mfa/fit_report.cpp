@@ -72,13 +72,33 @@ std::string FitReport::starts_tsv() const {
   return out;
 }
 
+std::string FitReport::profile_doubt(const ProfileInterval& p) const {
+  std::string why;
+  if (p.low_unconverged || p.high_unconverged)
+    why = std::string("the refits at its ") + (p.low_unconverged && p.high_unconverged ? "two ends" : p.low_unconverged ? "lower end" : "upper end") +
+          " did not converge";
+  if (monte_carlo && !p.low_open && !p.high_open) {
+    const auto c = p.target.column;
+    const auto& m = *monte_carlo;
+    const double mc = p.target.exchange ? m.exchange_high(c) - m.exchange_low(c) : m.net_high(c) - m.net_low(c);
+    if (std::isfinite(mc) && p.high - p.low < 0.5 * mc) {
+      char text[160];
+      std::snprintf(text, sizeof text, "narrower (%.4g) than half the Monte-Carlo interval (%.4g)", p.high - p.low, mc);
+      why += (why.empty() ? "" : "; ") + std::string(text);
+    }
+  }
+  return why;
+}
+
 std::string FitReport::profile_tsv() const {
   if (profile.empty()) return {};
-  std::string out = "flux\tvalue\tci95_low\tci95_high\tlow_at_bound\thigh_at_bound\tclosed\tfits\n";
+  std::string out = "flux\tvalue\tci95_low\tci95_high\tlow_at_bound\thigh_at_bound\tclosed\tfits\trescued\tconverged\tdoubt\n";
   for (const auto& p : profile) {
     const bool closed = !p.low_open && !p.high_open;
+    const std::string doubt = profile_doubt(p);
     out += p.name + '\t' + number(p.value) + '\t' + number(p.low) + '\t' + number(p.high) + '\t' + (p.low_at_bound ? "yes" : "no") + '\t' +
-           (p.high_at_bound ? "yes" : "no") + '\t' + (closed ? "yes" : "no") + '\t' + std::to_string(p.fits) + '\n';
+           (p.high_at_bound ? "yes" : "no") + '\t' + (closed ? "yes" : "no") + '\t' + std::to_string(p.fits) + '\t' + std::to_string(p.rescued) + '\t' +
+           (p.low_unconverged || p.high_unconverged ? "no" : "yes") + '\t' + (doubt.empty() ? "NA" : doubt) + '\n';
   }
   return out;
 }
@@ -127,7 +147,9 @@ std::string FitReport::json(const FluxSpace& space) const {
     nlohmann::json intervals = nlohmann::json::array();
     for (const auto& p : profile)
       intervals.push_back({{"flux", p.name}, {"value", p.value}, {"low", p.low}, {"high", p.high}, {"low_at_bound", p.low_at_bound},
-                           {"high_at_bound", p.high_at_bound}, {"closed", !p.low_open && !p.high_open}});
+                           {"high_at_bound", p.high_at_bound}, {"closed", !p.low_open && !p.high_open}, {"rescued", p.rescued},
+                           {"converged", !p.low_unconverged && !p.high_unconverged},
+                           {"doubt", profile_doubt(p).empty() ? nlohmann::json(nullptr) : nlohmann::json(profile_doubt(p))}});
     out["profile_likelihood"] = {{"confidence", 0.95}, {"seconds", profile_seconds}, {"intervals", intervals}, {"lowest_ssr_seen", lowest_ssr()}};
   }
   if (monte_carlo)
@@ -168,6 +190,18 @@ std::string FitReport::summary() const {
   if (!profile.empty()) {
     std::snprintf(line, sizeof line, "profile-likelihood intervals of %zu fluxes in %.2f s (profile.tsv)\n", profile.size(), profile_seconds);
     out += line;
+  }
+  if (!profile.empty()) {
+    int doubtful = 0;
+    std::string names;
+    for (const auto& p : profile)
+      if (const std::string why = profile_doubt(p); !why.empty()) {
+        if (++doubtful <= 5) names += "\n  " + p.name + ": " + why;
+      }
+    if (doubtful > 0) {
+      out += "note: " + std::to_string(doubtful) + " profile interval" + (doubtful > 1 ? "s" : "") + " may be too narrow (profile.tsv, column doubt):" + names +
+             (doubtful > 5 ? "\n  ..." : "") + "\n";
+    }
   }
   if (profiles_found_lower_ssr()) {
     std::snprintf(line, sizeof line, "note: the profiles met an SSR of %.4g, below the best fit's: the starts missed the optimum; run again with more --starts\n",

@@ -15,6 +15,7 @@
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/mfa/fit.hpp"
+#include "fluxion/mfa/fit_report.hpp"
 #include "fluxion/sampling/samplers.hpp"
 #include "model_compare.hpp"
 
@@ -376,7 +377,21 @@ TEST(Fit, FreefluxEcoliSyntheticTrueFluxesLieInTheIntervals) {
     EXPECT_LE(pi.low, t + 1e-6) << pi.name;
     EXPECT_GE(pi.high, t - 1e-6) << pi.name;
     EXPECT_GT(pi.fits, 2) << pi.name;
+    EXPECT_FALSE(pi.low_unconverged || pi.high_unconverged) << pi.name;
   }
+  // refits starved of evaluations stop short of their minimum: the interval says so
+  mfa::FitOptions starved = options;
+  starved.max_evaluations = 3;
+  auto short_prof = problem.value().profile(fit.value(), {targets[0]}, 0.95, starved);
+  ASSERT_TRUE(short_prof.ok()) << short_prof.message();
+  const auto& sp = short_prof.value().front();
+  EXPECT_TRUE(sp.low_unconverged || sp.high_unconverged) << sp.low << " " << sp.high;
+  mfa::FitReport report;
+  report.fit = fit.value();
+  report.profile = short_prof.value();
+  EXPECT_NE(report.profile_doubt(sp).find("did not converge"), std::string::npos) << report.profile_doubt(sp);
+  EXPECT_NE(report.summary().find("may be too narrow"), std::string::npos) << report.summary();
+  EXPECT_NE(report.profile_tsv().find("\tno\tthe refits at its"), std::string::npos) << report.profile_tsv();
 
   // the progress hook stops a fit: the best of the starts that ran, marked stopped
   EXPECT_NE(fit.value().summary.termination, Termination::stopped);
@@ -406,6 +421,16 @@ TEST(Fit, FreefluxEcoliSyntheticTrueFluxesLieInTheIntervals) {
     EXPECT_LE(mc.value().net_low(t.column), tv + 1e-6) << id;
     EXPECT_GE(mc.value().net_high(t.column), tv - 1e-6) << id;
   }
+  // beside the Monte-Carlo intervals, a profile narrower than half of one is named
+  mfa::FitReport beside;
+  beside.fit = fit.value();
+  beside.profile = prof.value();
+  beside.monte_carlo = mc.value();
+  mfa::ProfileInterval narrow = prof.value().front();
+  const double mc_width = mc.value().net_high(narrow.target.column) - mc.value().net_low(narrow.target.column);
+  EXPECT_EQ(beside.profile_doubt(narrow), "") << "pgi's profile is narrower than half its Monte-Carlo interval";
+  narrow.low = narrow.value - 0.2 * mc_width, narrow.high = narrow.value + 0.2 * mc_width;
+  EXPECT_EQ(beside.profile_doubt(narrow).rfind("narrower (", 0), 0U) << beside.profile_doubt(narrow);
 }
 
 // A measured flux the readers would refuse, handed to the library directly: the problem names

@@ -115,6 +115,13 @@ struct ProfileInterval {
   bool low_open = false, high_open = false;          // continuation stopped before the threshold
   double lowest_ssr = 0;        // the lowest SSR met on the way (below the best fit's: a better optimum)
   int fits = 0;                 // constrained fits it took
+  // A refit that lands above the threshold is tried again (with the objective divided by
+  // √SSR of its start, then from the linearised optimum along the constraint and from the
+  // best fit moved onto it) before the interval ends there: `rescued` counts the steps where another start stayed below it.
+  int rescued = 0;
+  // the refits that end the interval on this side did not converge (the solver stopped
+  // at its evaluation limit or failed from every start): the bound may lie too close
+  bool low_unconverged = false, high_unconverged = false;
 };
 
 // The measurement model, built once: which simulated fraction each measured one is.

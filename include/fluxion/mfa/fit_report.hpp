@@ -29,6 +29,9 @@ struct FitReport {
   // starts missed the optimum.
   double lowest_ssr() const;
   bool profiles_found_lower_ssr() const;
+  // Why a profile interval may be too narrow, or "": its end refits did not converge, or
+  // (with Monte Carlo) it is narrower than half the Monte-Carlo interval of its flux.
+  std::string profile_doubt(const ProfileInterval& p) const;
 
   // One table each; net_ci95 is the linearised interval net ± 1.96 SE, NA where a flux is
   // not identifiable or a column has no exchange flux.
