@@ -96,6 +96,9 @@ const OptionTable<FitOptions>& FitOptions::table() {
     t.add("starts", &FitOptions::starts, "Starting points sampled uniformly in the flux polytope").range(0, 100000).label("Number of starts").web();
     t.add("exchange-floor", &FitOptions::exchange_floor, "Sampled starts draw each exchange flux log-uniformly from this fraction of its upper bound up to it")
         .range(1e-12, 1.0);
+    t.add("perturbed-starts", &FitOptions::perturbed_starts,
+          "Starts after the others from their best point perturbed (exchange fluxes scaled by e^N(0,1), net fluxes moved a fifth of the way to a random point)")
+        .range(0, 100000);
     t.add("threads", &FitOptions::threads, "Threads (0 = all cores)").range(0, 1024);
     t.add("seed", &FitOptions::seed, "Seed of the starting points").label("Random seed").web("Advanced");
     t.add("max-evaluations", &FitOptions::max_evaluations, "Simulations per start at most").range(1, 10000000);
@@ -503,10 +506,63 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       }
     }
   };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  auto run_pool = [&] {
+    std::vector<std::thread> pool;
+    for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+  };
+  run_pool();
+  // basin hopping: the best start so far perturbed, and fitted again
+  if (options.perturbed_starts > 0 && !stop) {
+    int best_so_far = -1;
+    for (const auto& s : result.starts)
+      if (std::isfinite(s.ssr) && s.ssr < kFailedSsr && (best_so_far < 0 || s.ssr < result.starts[static_cast<std::size_t>(best_so_far)].ssr) &&
+          im.polytope.violation(s.x) <= 1e-6 * (1 + s.x.lpNorm<Eigen::Infinity>()))
+        best_so_far = s.start;
+    if (best_so_far >= 0) {
+      sampling::AchrOptions ao;
+      ao.seed = options.seed ^ 0x5bd1e995ULL;
+      auto sampler = sampling::AchrSampler::create(im.polytope, ao);
+      if (!sampler) return Result<FitResult>::failure(sampler.diagnostics());
+      auto box = im.polytope.bounding_box();
+      std::mt19937_64 rng(options.seed ^ 0x2545f4914f6cdd1dULL);
+      std::normal_distribution<double> normal(0.0, 1.0);
+      const Eigen::Index nnet = im.space.n_free_net();
+      const Eigen::VectorXd x_best = result.starts[static_cast<std::size_t>(best_so_far)].x;
+      const Eigen::VectorXd z_best = im.to_z * (x_best - im.x0);
+      const std::size_t first = starts.size();
+      for (int k = 0; k < options.perturbed_starts; ++k) {
+        Eigen::VectorXd x = x_best;
+        const Eigen::VectorXd uniform = sampler.value().next();
+        x.head(nnet) += 0.2 * (uniform.head(nnet) - x_best.head(nnet));
+        if (box.ok())
+          for (Eigen::Index j = nnet; j < nf; ++j) {
+            const double hi = box.value().upper(j), lo = std::max(box.value().lower(j), options.exchange_floor * hi);
+            if (!(hi > lo) || !(lo > 0)) continue;
+            x(j) = std::clamp(std::max(x(j), lo) * std::exp(normal(rng)), lo, hi);
+          }
+        // onto the equalities, then towards the best point until every inequality holds
+        const Eigen::VectorXd z = im.to_z * (x - im.x0), step = z - z_best;
+        double t = 1;
+        if (im.g.rows() > 0) {
+          const Eigen::VectorXd room = im.h - im.g * z_best, rise = im.g * step;
+          for (Eigen::Index i = 0; i < rise.size(); ++i)
+            if (rise(i) > 0) t = std::min(t, std::max(0.0, room(i)) / rise(i));
+        }
+        starts.push_back(z_best + t * step);
+      }
+      result.starts.resize(starts.size());
+      for (std::size_t s = first; s < starts.size(); ++s) {
+        result.starts[s].start = static_cast<int>(s);
+        result.starts[s].perturbed = true;
+        result.starts[s].status = "not run";
+        result.starts[s].ssr = kInfinity;
+      }
+      next = first;
+      run_pool();
+    }
+  }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // the best feasible start

@@ -30,10 +30,12 @@ bool has_exchange(const FluxSpace& space, Eigen::Index c) {
 
 }  // namespace
 
+bool FitReport::near_best(const StartResult& s) const { return s.ssr <= fit.ssr * 1.01 + 1e-9; }
+
 int FitReport::starts_near_best() const {
   int near = 0;
   for (const auto& s : fit.starts)
-    if (s.ssr <= fit.ssr * 1.01 + 1e-9) ++near;
+    if (near_best(s)) ++near;
   return near;
 }
 
@@ -65,10 +67,10 @@ std::string FitReport::residuals_tsv() const {
 }
 
 std::string FitReport::starts_tsv() const {
-  std::string out = "start\tfrom\tssr\tevaluations\tstatus\tseconds\n";
+  std::string out = "start\tfrom\tssr\tevaluations\tstatus\tseconds\treached_best\n";
   for (const auto& s : fit.starts)
-    out += std::to_string(s.start) + '\t' + (s.extra ? "given" : "sampled") + '\t' + number(s.ssr) + '\t' + std::to_string(s.evaluations) + '\t' + s.status +
-           '\t' + number(s.seconds) + '\n';
+    out += std::to_string(s.start) + '\t' + (s.extra ? "given" : s.perturbed ? "perturbed" : "sampled") + '\t' + number(s.ssr) + '\t' +
+           std::to_string(s.evaluations) + '\t' + s.status + '\t' + number(s.seconds) + '\t' + (near_best(s) ? "yes" : "no") + '\n';
   return out;
 }
 
@@ -184,8 +186,8 @@ std::string FitReport::summary() const {
                 fit.n_measurements, fit.n_parameters, fit.dof, fit.chi2_critical, fit.p_value,
                 fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
   out += line;
-  std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d within 1%% of its SSR; %.2f s\n", fit.starts.size(), fit.best_start, starts_near_best(),
-                fit.seconds);
+  std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d within 1%% of its SSR (%.0f %%); %.2f s\n", fit.starts.size(), fit.best_start,
+                starts_near_best(), 100.0 * starts_near_best() / static_cast<double>(std::max<std::size_t>(1, fit.starts.size())), fit.seconds);
   out += line;
   if (!profile.empty()) {
     std::snprintf(line, sizeof line, "profile-likelihood intervals of %zu fluxes in %.2f s (profile.tsv)\n", profile.size(), profile_seconds);

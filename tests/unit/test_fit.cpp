@@ -185,6 +185,20 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
     EXPECT_NEAR(fit.value().fluxes.net(c), v.net(c), 1e-3 * (1 + std::fabs(v.net(c)))) << space.value().column_ids()[static_cast<std::size_t>(c)];
   }
   EXPECT_GT(identifiable, 0);
+  // perturbed restarts come after the sampled starts, inside the polytope, and reach the
+  // optimum they started beside
+  options.perturbed_starts = 3;
+  auto hopped = problem.value().fit(options);
+  ASSERT_TRUE(hopped.ok()) << hopped.message();
+  ASSERT_EQ(hopped.value().starts.size(), 11U);
+  for (std::size_t s = 0; s < 11; ++s) {
+    EXPECT_EQ(hopped.value().starts[s].perturbed, s >= 8) << s;
+    EXPECT_NE(hopped.value().starts[s].status, "not run") << s;
+  }
+  for (std::size_t s = 8; s < 11; ++s) {
+    EXPECT_TRUE(poly.value().contains(hopped.value().starts[s].x, 1e-6)) << s;
+    EXPECT_LT(hopped.value().starts[s].ssr, 1e-4) << s;
+  }
 }
 
 // A start whose labelling cannot be simulated (toy model with v3 = v4 = 0: molC has no

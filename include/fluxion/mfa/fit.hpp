@@ -48,6 +48,10 @@ struct FitOptions {
   // exchange_floor·upper) and upper: SLSQP climbs out of small exchange fluxes easily but
   // hardly comes down from large ones, where the MIDs no longer respond
   double exchange_floor = 1e-3;
+  // starts after the others from the best of them perturbed (basin hopping): each exchange
+  // flux scaled by e^N(0,1) within its range, the net fluxes moved a fifth of the way to a
+  // uniform point of the polytope
+  int perturbed_starts = 0;
   double default_mid_sd = 0.0;    // sd of a measured fraction that has none; 0 = such fractions are an error
   std::vector<std::string> natural_abundance;  // substrates with natural abundance at unlabelled atoms ("*" = all)
 
@@ -68,6 +72,7 @@ struct Residual {
 struct StartResult {
   int start = 0;          // 0-based; extra starts first
   bool extra = false;     // given, not sampled
+  bool perturbed = false; // the best of the earlier starts, perturbed (FitOptions::perturbed_starts)
   double ssr = 0;
   int evaluations = 0;
   std::string status;     // NLopt's result ("converged (ftol)", "max evaluations", "failed: ...")
