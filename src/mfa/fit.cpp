@@ -1,5 +1,7 @@
 #include "fluxion/mfa/fit.hpp"
 
+#include <IpIpoptApplication.hpp>
+#include <IpTNLP.hpp>
 #include <nlopt.h>
 
 #include <algorithm>
@@ -96,6 +98,9 @@ const OptionTable<FitOptions>& FitOptions::table() {
     t.add("starts", &FitOptions::starts, "Starting points sampled uniformly in the flux polytope").range(0, 100000).label("Number of starts").web();
     t.add("exchange-floor", &FitOptions::exchange_floor, "Sampled starts draw each exchange flux log-uniformly from this fraction of its upper bound up to it")
         .range(1e-12, 1.0);
+    t.add("solver", &FitOptions::solver,
+          "slsqp (NLopt SLSQP on the SSR, exact gradient) or ipopt-gn (Ipopt's interior point with the Gauss-Newton Hessian 2 JᵀJ of the residuals)")
+        .choices({"slsqp", "ipopt-gn"});
     t.add("perturbed-starts", &FitOptions::perturbed_starts,
           "Starts after the others from their best point perturbed (exchange fluxes scaled by e^N(0,1), net fluxes moved a fifth of the way to a random point)")
         .range(0, 100000);
@@ -359,6 +364,117 @@ void inequalities(unsigned m, double* result, unsigned n, const double* z, doubl
     Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(grad, m, n) = im.g;
 }
 
+// The fit of one start as a nonlinear program for Ipopt (interior point), with the
+// Gauss–Newton Hessian 2·JᵀJ of the SSR from the EMU sensitivities; the inequalities
+// g·z <= h are linear. A point whose labelling cannot be simulated is an evaluation error
+// (Ipopt steps back).
+class GaussNewtonNlp final : public Ipopt::TNLP {
+ public:
+  GaussNewtonNlp(const FitProblem& problem, const FitProblem::Impl& im, FitProblem::Workspace& work, const Eigen::VectorXd& start)
+      : problem_(problem), im_(im), work_(work), z_(start) {
+    for (Eigen::Index i = 0; i < im.g.rows(); ++i)
+      for (Eigen::Index j = 0; j < im.g.cols(); ++j)
+        if (im.g(i, j) != 0) rows_.push_back(i), cols_.push_back(j);
+  }
+  bool get_nlp_info(Ipopt::Index& n, Ipopt::Index& m, Ipopt::Index& nnz_jac, Ipopt::Index& nnz_h, IndexStyleEnum& style) override {
+    n = static_cast<Ipopt::Index>(z_.size());
+    m = static_cast<Ipopt::Index>(im_.g.rows());
+    nnz_jac = static_cast<Ipopt::Index>(rows_.size());
+    nnz_h = n * (n + 1) / 2;
+    style = C_STYLE;
+    return true;
+  }
+  bool get_bounds_info(Ipopt::Index n, Ipopt::Number* xl, Ipopt::Number* xu, Ipopt::Index m, Ipopt::Number* gl, Ipopt::Number* gu) override {
+    std::fill(xl, xl + n, -2e19);
+    std::fill(xu, xu + n, 2e19);
+    for (Ipopt::Index i = 0; i < m; ++i) gl[i] = -2e19, gu[i] = im_.h(i);
+    return true;
+  }
+  bool get_starting_point(Ipopt::Index n, bool, Ipopt::Number* x, bool, Ipopt::Number*, Ipopt::Number*, Ipopt::Index, bool, Ipopt::Number*) override {
+    std::copy(z_.data(), z_.data() + n, x);
+    return true;
+  }
+  bool eval_f(Ipopt::Index n, const Ipopt::Number* x, bool new_x, Ipopt::Number& f) override {
+    if (!at(n, x, new_x)) return false;
+    f = r_.squaredNorm();
+    return true;
+  }
+  bool eval_grad_f(Ipopt::Index n, const Ipopt::Number* x, bool new_x, Ipopt::Number* g) override {
+    if (!at(n, x, new_x)) return false;
+    Eigen::Map<Eigen::VectorXd>(g, n) = 2.0 * (jz_.transpose() * r_);
+    return true;
+  }
+  // new_x is true on the first call of any eval_* at a new point: this one may take it
+  bool eval_g(Ipopt::Index n, const Ipopt::Number* x, bool new_x, Ipopt::Index m, Ipopt::Number* g) override {
+    if (new_x) valid_ = false;
+    Eigen::Map<Eigen::VectorXd>(g, m) = im_.g * Eigen::Map<const Eigen::VectorXd>(x, n);
+    return true;
+  }
+  bool eval_jac_g(Ipopt::Index, const Ipopt::Number*, bool new_x, Ipopt::Index, Ipopt::Index nele, Ipopt::Index* irow, Ipopt::Index* jcol,
+                  Ipopt::Number* values) override {
+    if (new_x) valid_ = false;
+    for (Ipopt::Index e = 0; e < nele; ++e) {
+      const auto k = static_cast<std::size_t>(e);
+      if (!values) irow[e] = static_cast<Ipopt::Index>(rows_[k]), jcol[e] = static_cast<Ipopt::Index>(cols_[k]);
+      else values[e] = im_.g(rows_[k], cols_[k]);
+    }
+    return true;
+  }
+  bool eval_h(Ipopt::Index n, const Ipopt::Number* x, bool new_x, Ipopt::Number obj_factor, Ipopt::Index, const Ipopt::Number*, bool, Ipopt::Index,
+              Ipopt::Index* irow, Ipopt::Index* jcol, Ipopt::Number* values) override {
+    Ipopt::Index e = 0;
+    if (!values) {
+      for (Ipopt::Index i = 0; i < n; ++i)
+        for (Ipopt::Index j = 0; j <= i; ++j) irow[e] = i, jcol[e] = j, ++e;
+      return true;
+    }
+    if (!at(n, x, new_x)) return false;
+    const Eigen::MatrixXd h = 2.0 * obj_factor * (jz_.transpose() * jz_);
+    for (Ipopt::Index i = 0; i < n; ++i)
+      for (Ipopt::Index j = 0; j <= i; ++j) values[e++] = h(i, j);
+    return true;
+  }
+  void finalize_solution(Ipopt::SolverReturn, Ipopt::Index n, const Ipopt::Number* x, const Ipopt::Number*, const Ipopt::Number*, Ipopt::Index,
+                         const Ipopt::Number*, const Ipopt::Number*, Ipopt::Number, const Ipopt::IpoptData*, Ipopt::IpoptCalculatedQuantities*) override {
+    z_ = Eigen::Map<const Eigen::VectorXd>(x, n);
+  }
+  const Eigen::VectorXd& solution() const { return z_; }
+  int evaluations = 0;
+
+ private:
+  // residuals and their Jacobian in z at x, computed once per point
+  bool at(Ipopt::Index n, const Ipopt::Number* x, bool new_x) {
+    if (!new_x && valid_ && std::equal(x, x + n, point_.data())) return ok_;
+    point_ = Eigen::Map<const Eigen::VectorXd>(x, n);
+    valid_ = true;
+    ++evaluations;
+    const Eigen::VectorXd xv = im_.x0 + im_.null * Eigen::Map<const Eigen::VectorXd>(x, n);
+    ok_ = problem_.residuals(xv, work_, r_, &jac_);
+    if (ok_) jz_ = jac_ * im_.null;
+    return ok_;
+  }
+  const FitProblem& problem_;
+  const FitProblem::Impl& im_;
+  FitProblem::Workspace& work_;
+  Eigen::VectorXd z_, r_, point_;
+  Eigen::MatrixXd jac_, jz_;
+  std::vector<Eigen::Index> rows_, cols_;
+  bool valid_ = false, ok_ = false;
+};
+
+std::string describe(Ipopt::ApplicationReturnStatus st) {
+  switch (st) {
+    case Ipopt::Solve_Succeeded: return "converged";
+    case Ipopt::Solved_To_Acceptable_Level: return "converged (acceptable level)";
+    case Ipopt::Maximum_Iterations_Exceeded: return "max evaluations";
+    case Ipopt::Search_Direction_Becomes_Too_Small: return "converged (step too small)";
+    case Ipopt::Restoration_Failed: return "failed: restoration";
+    case Ipopt::Error_In_Step_Computation: return "failed: step computation";
+    case Ipopt::Invalid_Number_Detected: return "failed: invalid number";
+    default: return "failed (Ipopt status " + std::to_string(static_cast<int>(st)) + ")";
+  }
+}
+
 }  // namespace
 
 Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<Eigen::VectorXd>& extra_starts,
@@ -432,6 +548,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     return Result<FitResult>::failure(d);
   }
   FitResult result;
+  result.solver = options.solver;
   result.starts.resize(starts.size());
   const int n_threads = std::max(1, std::min<int>(options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency()),
                                                   static_cast<int>(starts.size())));
@@ -458,8 +575,32 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       Callback cb{this, &im, work.get(), {}, {}, 0, 1.0};
       std::vector<double> z;
       nlopt_result status = NLOPT_SUCCESS;
+      std::string ipopt_status;
       int evaluations = 0;
-      for (int attempt = 0; attempt < 2; ++attempt) {
+      if (options.solver == "ipopt-gn") {
+        // one solve at a time: Debian's Ipopt factors with MUMPS, whose sequential build
+        // shares state between instances
+        static std::mutex ipopt_mutex;
+        std::lock_guard ipopt_lock(ipopt_mutex);
+        Ipopt::SmartPtr<Ipopt::IpoptApplication> app = IpoptApplicationFactory();
+        app->Options()->SetIntegerValue("print_level", 0);
+        app->Options()->SetStringValue("sb", "yes");
+        app->Options()->SetStringValue("jac_c_constant", "yes");
+        app->Options()->SetStringValue("jac_d_constant", "yes");
+        app->Options()->SetStringValue("mu_strategy", "adaptive");
+        app->Options()->SetNumericValue("tol", 1e-8);
+        app->Options()->SetIntegerValue("max_iter", options.max_evaluations);
+        Ipopt::SmartPtr<GaussNewtonNlp> nlp = new GaussNewtonNlp(*this, im, *work, starts[s]);
+        if (app->Initialize() != Ipopt::Solve_Succeeded) {
+          ipopt_status = "failed: Ipopt did not start";
+          z.assign(starts[s].data(), starts[s].data() + nz);
+        } else {
+          ipopt_status = describe(app->OptimizeTNLP(Ipopt::SmartPtr<Ipopt::TNLP>(GetRawPtr(nlp))));
+          z.assign(nlp->solution().data(), nlp->solution().data() + nz);
+        }
+        evaluations = nlp->evaluations;
+      }
+      for (int attempt = 0; ipopt_status.empty() && attempt < 2; ++attempt) {
         cb.scale = attempt == 0 ? 1.0 : 0.0;  // 0: set from the start's SSR
         cb.evaluations = 0;
         nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
@@ -486,7 +627,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       StartResult& out = result.starts[s];
       out.start = static_cast<int>(s);
       out.extra = s < extra_starts.size();
-      out.status = describe(status);
+      out.status = ipopt_status.empty() ? describe(status) : ipopt_status;
       out.x = im.x0 + im.null * Eigen::Map<const Eigen::VectorXd>(z.data(), nz);
       // the final point's own SSR (SLSQP may report an earlier one); a point whose labelling
       // cannot be simulated (a pool with no producing flux) has none and is never the best

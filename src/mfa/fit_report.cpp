@@ -142,7 +142,8 @@ std::string FitReport::json(const FluxSpace& space) const {
                      {"starts", fit.starts.size()},
                      {"starts_within_1pct_of_best", starts_near_best()},
                      {"seconds", fit.seconds},
-                     {"solver", "NLopt SLSQP, analytic gradient from EMU sensitivities"},
+                     {"solver", fit.solver == "ipopt-gn" ? "Ipopt (interior point), Gauss-Newton Hessian 2 JᵀJ and gradient from EMU sensitivities"
+                                                         : "NLopt SLSQP, analytic gradient from EMU sensitivities"},
                      {"confidence_intervals", "linearised: net ± 1.96 SE from (JᵀJ)⁻¹; NA = not identifiable"},
                      {"fluxes", fluxes}};
   if (!profile.empty()) {

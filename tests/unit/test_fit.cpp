@@ -185,6 +185,13 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
     EXPECT_NEAR(fit.value().fluxes.net(c), v.net(c), 1e-3 * (1 + std::fabs(v.net(c)))) << space.value().column_ids()[static_cast<std::size_t>(c)];
   }
   EXPECT_GT(identifiable, 0);
+  // the Ipopt candidate (interior point, Gauss-Newton Hessian) reaches the same optimum
+  mfa::FitOptions gn = options;
+  gn.solver = "ipopt-gn";
+  auto gn_fit = problem.value().fit(gn);
+  ASSERT_TRUE(gn_fit.ok()) << gn_fit.message();
+  EXPECT_LT(gn_fit.value().ssr, 1e-6);
+  EXPECT_EQ(gn_fit.value().solver, "ipopt-gn");
   // perturbed restarts come after the sampled starts, inside the polytope, and reach the
   // optimum they started beside
   options.perturbed_starts = 3;

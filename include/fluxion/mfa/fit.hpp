@@ -52,6 +52,8 @@ struct FitOptions {
   // flux scaled by e^N(0,1) within its range, the net fluxes moved a fifth of the way to a
   // uniform point of the polytope
   int perturbed_starts = 0;
+  // "slsqp" or "ipopt-gn" (Ipopt, interior point, Gauss–Newton Hessian of the residuals)
+  std::string solver = "slsqp";
   double default_mid_sd = 0.0;    // sd of a measured fraction that has none; 0 = such fractions are an error
   std::vector<std::string> natural_abundance;  // substrates with natural abundance at unlabelled atoms ("*" = all)
 
@@ -81,6 +83,7 @@ struct StartResult {
 };
 
 struct FitResult {
+  std::string solver;          // FitOptions::solver
   Eigen::VectorXd x;           // free parameters of the best fit
   FluxVector fluxes;           // net and exchange of every column
   double ssr = 0;
