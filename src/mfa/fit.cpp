@@ -954,7 +954,9 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       // the constraint (z moved by Cov·dzᵀ, or by the least change where the flux is not
       // identifiable) and from the best fit moved onto the constraint; the lowest wins
       bool side_converged = true;
-      auto refit = [&](double t, double t_from, Eigen::VectorXd& z) {
+      // (`all`: every other start; else only the linearised optimum, for the bisection's
+      // refits, which start next to a point already inside)
+      auto refit = [&](double t, double t_from, Eigen::VectorXd& z, bool all = true) {
         const Eigen::VectorXd z0 = z;
         double ssr = held_at(t, z);
         bool ok = converged;
@@ -963,7 +965,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
         const Eigen::VectorXd linear = seen && dz_cov_dz > 0 ? Eigen::VectorXd(z0 + cov_dz * ((t - t_from) / dz_cov_dz))
                                                             : Eigen::VectorXd(z0 + dzc.transpose() * ((t - t_from) / dn));
         const Eigen::VectorXd shifted = z_best + dzc.transpose() * ((t - pi.value) / dn);
-        for (int alt = 0; alt < 3 && ssr - best.ssr > threshold; ++alt) {
+        for (int alt = all ? 0 : 1; alt < (all ? 3 : 2) && ssr - best.ssr > threshold; ++alt) {
           Eigen::VectorXd za = alt == 0 ? z0 : towards(z0, alt == 1 ? linear : shifted);
           const double s2 = held_at(t, za, alt == 0);
           if (s2 < ssr) ssr = s2, z = za, ok = converged;
@@ -1000,7 +1002,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
               for (int b = 0; b < 5; ++b) {
                 const double mid = 0.5 * (inside + outside);
                 Eigen::VectorXd zm = z;
-                if (refit(mid, inside, zm) - best.ssr > threshold) outside = mid;
+                if (refit(mid, inside, zm, false) - best.ssr > threshold) outside = mid;
                 else {
                   inside = mid;
                   z = zm;

@@ -30,7 +30,7 @@ bool has_exchange(const FluxSpace& space, Eigen::Index c) {
 
 }  // namespace
 
-bool FitReport::near_best(const StartResult& s) const { return s.ssr <= fit.ssr * 1.01 + 1e-9; }
+bool FitReport::near_best(const StartResult& s) const { return s.ssr <= fit.ssr + std::max(0.01 * fit.ssr, 0.5); }
 
 int FitReport::starts_near_best() const {
   int near = 0;
@@ -140,7 +140,7 @@ std::string FitReport::json(const FluxSpace& space) const {
                      {"accepted", fit.accepted()},
                      {"best_start", fit.best_start},
                      {"starts", fit.starts.size()},
-                     {"starts_within_1pct_of_best", starts_near_best()},
+                     {"starts_reached_best", starts_near_best()},  // within 1 % of the best SSR, or 0.5
                      {"seconds", fit.seconds},
                      {"solver", fit.solver == "ipopt-gn" ? "Ipopt (interior point), Gauss-Newton Hessian 2 JᵀJ and gradient from EMU sensitivities"
                                                          : "NLopt SLSQP, analytic gradient from EMU sensitivities"},
@@ -187,7 +187,7 @@ std::string FitReport::summary() const {
                 fit.n_measurements, fit.n_parameters, fit.dof, fit.chi2_critical, fit.p_value,
                 fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
   out += line;
-  std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d within 1%% of its SSR (%.0f %%); %.2f s\n", fit.starts.size(), fit.best_start,
+  std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d reached its SSR (within 1%% or 0.5; %.0f %%); %.2f s\n", fit.starts.size(), fit.best_start,
                 starts_near_best(), 100.0 * starts_near_best() / static_cast<double>(std::max<std::size_t>(1, fit.starts.size())), fit.seconds);
   out += line;
   if (!profile.empty()) {

@@ -23,7 +23,8 @@ struct FitReport {
   std::optional<FitProblem::MonteCarlo> monte_carlo;
   double monte_carlo_seconds = 0;
 
-  // Starts whose SSR is within 1 % of the best one's (reached_best in starts.tsv).
+  // Starts whose SSR is within 1 % of the best one's, or within 0.5 where that is more (a
+  // difference of χ² far below 1 means nothing): reached_best in starts.tsv.
   bool near_best(const StartResult& s) const;
   int starts_near_best() const;
   // The lowest SSR that a profile refit met; below the fit's SSR (beyond rounding), the
