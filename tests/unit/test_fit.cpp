@@ -74,6 +74,23 @@ struct EcoliProblem {
   }
 };
 
+// Simulated MIDs as measurements with sd 0.01, one per experiment and measured fragment.
+io::MidTable as_measured(const isotope::EmuModel& emu, const isotope::MidSet& out, const std::vector<isotope::TracerExperiment>& experiments) {
+  io::MidTable table;
+  const auto ids = emu.measured_ids();
+  for (int x = 0; x < out.n_experiments; ++x)
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      io::MeasuredMid m;
+      m.experiment = experiments[static_cast<std::size_t>(x)].id;
+      m.fragment = ids[k];
+      const auto mid = out.mid(x, k);
+      m.fraction.assign(mid.begin(), mid.end());
+      m.sd.assign(mid.size(), 0.01);
+      table.mids.push_back(m);
+    }
+  return table;
+}
+
 }  // namespace
 
 TEST(Fit, ResidualJacobianMatchesFiniteDifferences) {
@@ -155,18 +172,7 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
   isotope::EmuSimulator sim(emu.value());
   isotope::MidSet out;
   ASSERT_EQ(sim.simulate(space.value().free_to_full(truth), inputs.value(), out), isotope::SimulationStatus::ok);
-  io::MidTable table;
-  const auto ids = emu.value().measured_ids();
-  for (int x = 0; x < out.n_experiments; ++x)
-    for (std::size_t k = 0; k < ids.size(); ++k) {
-      io::MeasuredMid m;
-      m.experiment = tracers.value().experiments[static_cast<std::size_t>(x)].id;
-      m.fragment = ids[k];
-      const auto mid = out.mid(x, k);
-      m.fraction.assign(mid.begin(), mid.end());
-      m.sd.assign(mid.size(), 0.01);
-      table.mids.push_back(m);
-    }
+  const io::MidTable table = as_measured(emu.value(), out, tracers.value().experiments);
   mfa::FitOptions options;
   options.starts = 8;
   options.threads = 2;
@@ -245,18 +251,7 @@ TEST(Fit, AStartWhoseLabellingCannotBeSimulatedIsNeverTheBest) {
   isotope::MidSet out;
   ASSERT_EQ(sim.simulate(fs.free_to_full(dead), inputs.value(), out), isotope::SimulationStatus::singular);
   ASSERT_EQ(sim.simulate(fs.free_to_full(a), inputs.value(), out), isotope::SimulationStatus::ok);
-  io::MidTable table;
-  const auto measured = emu.value().measured_ids();
-  for (int x = 0; x < out.n_experiments; ++x)
-    for (std::size_t k = 0; k < measured.size(); ++k) {
-      io::MeasuredMid m;
-      m.experiment = tracers.value().experiments[static_cast<std::size_t>(x)].id;
-      m.fragment = measured[k];
-      const auto mid = out.mid(x, k);
-      m.fraction.assign(mid.begin(), mid.end());
-      m.sd.assign(mid.size(), 0.01);
-      table.mids.push_back(m);
-    }
+  const io::MidTable table = as_measured(emu.value(), out, tracers.value().experiments);
   mfa::FitOptions options;
   options.starts = 0;
   options.threads = 1;
