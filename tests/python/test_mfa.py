@@ -95,3 +95,12 @@ def test_two_fits_run_at_once():
     switches = sum(1 for x, y in zip(events, events[1:]) if x != y)
     assert events.count("a") >= 60 and events.count("b") >= 60
     assert switches >= 2, f"the fits ran one after the other: {''.join(events)}"
+
+
+def test_perturbed_starts_and_the_solver_reach_python():
+    fit = fluxion.fit("glycolysis", MIDS, starts=2, perturbed_starts=2, seed=1, threads=1, progress=False)
+    assert list(fit.starts["from"]) == ["sampled", "sampled", "perturbed", "perturbed"]
+    assert set(fit.starts["reached_best"]) <= {"yes", "no"}
+    assert (fit.starts["reached_best"] == "yes").any()
+    with pytest.raises(fluxion.InputError, match=r"solver"):
+        fluxion.fit("glycolysis", MIDS, solver="newton")
