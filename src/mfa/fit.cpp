@@ -67,6 +67,21 @@ struct FitProblem::Impl {
   Eigen::VectorXd h;
 };
 
+namespace {
+
+// The largest fraction t in [0, 1] of the step from the feasible point `from` towards `to`
+// (in z) for which every inequality g·z <= h still holds.
+double feasible_fraction(const FitProblem::Impl& im, const Eigen::VectorXd& from, const Eigen::VectorXd& to) {
+  if (im.g.rows() == 0) return 1.0;
+  const Eigen::VectorXd room = im.h - im.g * from, rise = im.g * (to - from);
+  double t = 1;
+  for (Eigen::Index i = 0; i < rise.size(); ++i)
+    if (rise(i) > 0) t = std::min(t, std::max(0.0, room(i)) / rise(i));
+  return t;
+}
+
+}  // namespace
+
 Result<std::vector<FluxTarget>> flux_targets(const FluxSpace& fs, const std::vector<std::string>& specs) {
   using R = Result<std::vector<FluxTarget>>;
   auto error = [](const std::string& what) { return R::failure({Diagnostic{Severity::error, "--profile", 0, 0, {}, what}}); };
@@ -507,11 +522,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
         c /= static_cast<double>(std::max<std::size_t>(1, sampler.value().warmup().size()));
         centre = im.to_z * (c - im.x0);
       }
-      const Eigen::VectorXd step = z - *centre, room = im.h - im.g * *centre, rise = im.g * step;
-      double t = 1;
-      for (Eigen::Index i = 0; i < rise.size(); ++i)
-        if (rise(i) > 0) t = std::min(t, std::max(0.0, room(i)) / rise(i));
-      z = *centre + 0.999 * t * step;
+      z = *centre + 0.999 * feasible_fraction(im, *centre, z) * (z - *centre);
     }
   }
   if (options.starts > 0) {
@@ -684,14 +695,8 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
             x(j) = std::clamp(std::max(x(j), lo) * std::exp(normal(rng)), lo, hi);
           }
         // onto the equalities, then towards the best point until every inequality holds
-        const Eigen::VectorXd z = im.to_z * (x - im.x0), step = z - z_best;
-        double t = 1;
-        if (im.g.rows() > 0) {
-          const Eigen::VectorXd room = im.h - im.g * z_best, rise = im.g * step;
-          for (Eigen::Index i = 0; i < rise.size(); ++i)
-            if (rise(i) > 0) t = std::min(t, std::max(0.0, room(i)) / rise(i));
-        }
-        starts.push_back(z_best + t * step);
+        const Eigen::VectorXd z = im.to_z * (x - im.x0);
+        starts.push_back(z_best + feasible_fraction(im, z_best, z) * (z - z_best));
       }
       result.starts.resize(starts.size());
       for (std::size_t s = first; s < starts.size(); ++s) {
@@ -938,13 +943,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       // a point on the segment from the feasible `from` towards `to`, as far as every
       // inequality holds
       auto towards = [&](const Eigen::VectorXd& from, const Eigen::VectorXd& to) {
-        const Eigen::VectorXd step = to - from;
-        if (im.g.rows() == 0) return Eigen::VectorXd(to);
-        const Eigen::VectorXd room = im.h - im.g * from, rise = im.g * step;
-        double s = 1;
-        for (Eigen::Index k = 0; k < rise.size(); ++k)
-          if (rise(k) > 0) s = std::min(s, std::max(0.0, room(k)) / rise(k));
-        return Eigen::VectorXd(from + s * step);
+        return Eigen::VectorXd(from + feasible_fraction(im, from, to) * (to - from));
       };
       const Eigen::RowVectorXd dzc = cx * im.null;
       const Eigen::VectorXd cov_dz = covz_half * (covz_half.transpose() * dzc.transpose());
