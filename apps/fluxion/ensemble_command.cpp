@@ -53,6 +53,7 @@ void add_ensemble_command(CLI::App& app, Context& ctx, const std::vector<std::st
     for (std::size_t k = 0; k < paths.size(); ++k) info.add_input("member " + std::to_string(k + 1), paths[k]);
     info.add_input("dataset", training.file);
     info.set("members", std::to_string(paths.size()));
+    info.set("networks", std::to_string(run.predictor.members()));  // members that are ensembles bring all their networks
     info.set("test_mae_mean", format_number(run.test.mean_mae()));
     info.set("trivial_test_mae_mean", format_number(run.test.mean_trivial_mae()));
     info.add_timing("error_tables", run.table_seconds);
@@ -62,8 +63,8 @@ void add_ensemble_command(CLI::App& app, Context& ctx, const std::vector<std::st
       ctx.exit_code = kExitFailure;
       return;
     }
-    spdlog::info("{} members; test MAE {:.4g} per free flux (training mean: {:.4g}); wrote {}", paths.size(), run.test.mean_mae(), run.test.mean_trivial_mae(),
-                 package);
+    spdlog::info("{} members, {} networks; test MAE {:.4g} per free flux (training mean: {:.4g}); wrote {}", paths.size(), run.predictor.members(),
+                 run.test.mean_mae(), run.test.mean_trivial_mae(), package);
   });
 }
 

@@ -49,7 +49,7 @@ const OptionTable<FitCli>& fit_format_table() {
 
 void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>& argv) {
   static FitCli o;
-  auto* cmd = app.add_subcommand("fit", "Least-squares 13C-MFA: fit fluxes to measured MIDs and fluxes (multistart SLSQP, χ² test, confidence intervals)");
+  auto* cmd = app.add_subcommand("fit", "Least-squares 13C-MFA: fit fluxes to measured MIDs and fluxes (multistart Levenberg–Marquardt, χ² test, confidence intervals)");
   bind_options(cmd, mfa::FitInputFiles::table(), o.files, ctx);
   bind_options(cmd, fit_cli_table(), o, ctx);
   bind_options(cmd, mfa::FitRunOptions::table(), o.run, ctx);
@@ -82,7 +82,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     if (!write_outputs(ctx, info, o.output, r.files(space))) return;
     info.add_input("model", o.files.model);
     info.add_input("experiments", inputs.experiments_source);
-    info.add_input("mids", inputs.mids_source);
+    for (std::size_t k = 0; k < inputs.mids_sources.size(); ++k) info.add_input(k == 0 ? "mids" : "mids " + std::to_string(k + 1), inputs.mids_sources[k]);
     if (!o.files.mfapy_status.empty()) info.add_input("mfapy_status", o.files.mfapy_status);
     if (!o.files.constraints.empty()) info.add_input("constraints", o.files.constraints);
     if (!o.files.measured_fluxes.empty()) info.add_input("measured_fluxes", o.files.measured_fluxes);

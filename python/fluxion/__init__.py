@@ -428,7 +428,7 @@ def _path(value, what: str, keep: list):
 
 
 def fit(model: str, mids=None, tracers=None, progress: bool = True, **options) -> FitResult:
-    """Least-squares ¹³C-MFA, as ``fluxion fit``: multistart SLSQP from points in the flux
+    """Least-squares ¹³C-MFA, as ``fluxion fit``: multistart Levenberg–Marquardt from points in the flux
     polytope, the χ² test, residuals, linearised intervals, and with ``profile=[...]`` or
     ``monte_carlo=N`` profile-likelihood and Monte Carlo intervals.
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "text.hpp"
 
@@ -67,22 +68,31 @@ Result<isotope::MidTable> read_mfapy_mdv(std::string_view text, const std::strin
   isotope::MidTable table;
   table.source = source;
   std::map<std::string, std::size_t, std::less<>> index;
+  std::set<std::string, std::less<>> unknown;  // fragments the model does not define
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   while (t.next()) {
     const int ln = t.line();
     const std::string name(t.get("name"));
     auto f = fragments.find(name);
     if (f == fragments.end()) {
-      d.error("fragment '" + name + "' is not in the model's //Target_fragments", ln, t.column("name"));
+      // as mfapy, which fits the model's target fragments only: said once per fragment
+      if (unknown.insert(name).second)
+        d.warning("fragment '" + name + "' is not in the model's //Target_fragments; its rows are not used", ln, t.column("name"));
       continue;
     }
     if (f->second.empty()) {
       d.error("fragment '" + name + "' is not the atoms of one metabolite; fluxion cannot simulate it", ln, t.column("name"));
       continue;
     }
-    const auto iso = parse_int(t.get("spectrum"), 0, 1000);
+    // the mass isotopomer: 0, 1, … or, as some of mfapy's sheets write it, m0, m1, … (M+0 …)
+    std::string_view spectrum = t.get("spectrum");
+    if (!spectrum.empty() && (spectrum.front() == 'm' || spectrum.front() == 'M')) {
+      spectrum.remove_prefix(1);
+      if (!spectrum.empty() && spectrum.front() == '+') spectrum.remove_prefix(1);
+    }
+    const auto iso = parse_int(spectrum, 0, 1000);
     if (!iso) {
-      d.error("Spectrum '" + std::string(t.get("spectrum")) + "' is not a whole number >= 0", ln, t.column("spectrum"));
+      d.error("Spectrum '" + std::string(t.get("spectrum")) + "' is not a mass isotopomer (0, 1, … or m0, m1, …)", ln, t.column("spectrum"));
       continue;
     }
     const auto value = parse_number(t.get("mdv"));
@@ -132,7 +142,7 @@ Result<isotope::MidTable> read_mfapy_mdv(std::string_view text, const std::strin
       m.sd[k] = sd;
     }
   }
-  if (table.mids.empty() && !d.has_errors()) d.error("no rows", 0, 0);
+  if (table.mids.empty() && !d.has_errors()) d.error("no rows of the model's //Target_fragments", 0, 0);
   if (d.has_errors()) return Result<isotope::MidTable>::failure(d);
   return Result<isotope::MidTable>::success(std::move(table), d.items());
 }
@@ -247,8 +257,8 @@ Result<MfapyConstraints> mfapy_status_constraints(const std::vector<MfapyStatusR
       continue;
     }
     auto c = column_of(r.id);
-    if (!c) {
-      d.error("'" + r.id + "' is not a reaction of the model", r.line, 2);
+    if (!c) {  // mfapy sets the constraints of the model's reactions only
+      d.warning("'" + r.id + "' is not a reaction of the model; this row is not used", r.line, 2);
       continue;
     }
     const std::vector<FluxTerm> net{FluxTerm{*c, false, 1.0}};

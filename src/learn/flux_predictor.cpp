@@ -879,20 +879,25 @@ Result<FluxPredictor> FluxPredictor::ensemble(std::vector<FluxPredictor> members
     return R::failure({Diagnostic{Severity::error, k < names.size() ? names[k] : "ensemble member " + std::to_string(k + 1), 0, 0, {}, what}});
   };
   if (members.size() < 2) return fail(names.size(), "an ensemble needs at least two predictors");
+  // a member that is an ensemble already gives its networks one by one (the mean stays a
+  // mean over networks)
+  auto networks_of = [](const Impl& x) {
+    if (x.manifest.contains("ensemble")) return x.manifest.at("ensemble").at("networks");
+    return nlohmann::json::array({x.network_manifest()});
+  };
   FluxPredictor p = std::move(members.front());
   Impl& m = *p.impl_;
   const nlohmann::json layout = m.manifest.value("/dataset/settings/layout"_json_pointer, nlohmann::json());
-  nlohmann::json networks = nlohmann::json::array();
-  if (!m.others.empty()) return fail(0, "is an ensemble already");
-  networks.push_back(m.network_manifest());
+  nlohmann::json networks = networks_of(m);
   for (std::size_t k = 1; k < members.size(); ++k) {
     Impl& o = *members[k].impl_;
-    if (!o.others.empty()) return fail(k, "is an ensemble already");
     if (o.inputs != m.inputs || o.manifest.value("/dataset/settings/layout"_json_pointer, nlohmann::json()) != layout)
       return fail(k, "has another MID layout than the first member");
     if (o.columns != m.columns) return fail(k, "predicts other free fluxes than the first member (another model or flux space)");
-    networks.push_back(o.network_manifest());
+    for (auto& n : networks_of(o)) networks.push_back(n);
+    auto nested = std::move(o.others);
     m.others.push_back(std::move(members[k].impl_));
+    for (auto& n : nested) m.others.push_back(std::move(n));
   }
   m.manifest["ensemble"] = {{"members", networks.size()},
                             {"combination", "the mean of the members' raw free fluxes"},

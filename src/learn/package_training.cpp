@@ -324,7 +324,7 @@ const OptionTable<EnsembleOptions>& EnsembleOptions::table() {
   using O = EnsembleOptions;
   static const OptionTable<O> t = [] {
     OptionTable<O> t;
-    t.add("member", &O::members, "A member's package (.fluxpkg, or a built-in name); give two or more, each trained on --dataset").required();
+    t.add("member", &O::members, "A member's package (.fluxpkg, or a built-in name); give two or more, each trained on --dataset; an ensemble given as a member adds its networks").required();
     t.add("error-rows", &O::error_rows, "Test rows for the error table of complete patterns").range(1, 100000000);
     t.add("masked-rows", &O::masked_rows, "Test rows masked and imputed for the error tables by level of masking").range(0, 100000000);
     t.add("seed", &O::seed, "Seed of the masks of the error tables");

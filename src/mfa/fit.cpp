@@ -16,6 +16,7 @@
 
 #include "fluxion/core/statistics.hpp"
 #include "fluxion/isotope/traced_elements.hpp"
+#include "fluxion/mfa/least_squares.hpp"
 #include "fluxion/sampling/samplers.hpp"
 
 namespace fluxion::mfa {
@@ -80,6 +81,26 @@ double feasible_fraction(const FitProblem::Impl& im, const Eigen::VectorXd& from
   return t;
 }
 
+// The one-way fluxes xch + max(0, net) kink where a reversible reaction's net flux is 0:
+// the Levenberg-Marquardt steps stay on one side of each such plane (in z) at a time.
+Kinks one_way_kinks(const FitProblem::Impl& im) {
+  Kinks kinks;
+  const Eigen::Index nnet = im.space.n_free_net();
+  std::vector<Eigen::Index> columns;
+  for (Eigen::Index c : im.space.exchange_columns())
+    if (im.space.net_kernel().row(c).lpNorm<Eigen::Infinity>() > 0) columns.push_back(c);
+  kinks.rows.resize(static_cast<Eigen::Index>(columns.size()), im.null.cols());
+  for (std::size_t k = 0; k < columns.size(); ++k)
+    kinks.rows.row(static_cast<Eigen::Index>(k)) = im.space.net_kernel().row(columns[k]) * im.null.topRows(nnet);
+  kinks.values = [&im, columns](const Eigen::VectorXd& zv, Eigen::VectorXd& values) {
+    const Eigen::VectorXd x = im.x0 + im.null * zv;  // as FitProblem::residuals gets the fluxes
+    const FluxVector v = im.space.free_to_full(x);
+    values.resize(static_cast<Eigen::Index>(columns.size()));
+    for (std::size_t k = 0; k < columns.size(); ++k) values(static_cast<Eigen::Index>(k)) = v.net(columns[k]);
+  };
+  return kinks;
+}
+
 }  // namespace
 
 Result<std::vector<FluxTarget>> flux_targets(const FluxSpace& fs, const std::vector<std::string>& specs) {
@@ -114,8 +135,14 @@ const OptionTable<FitOptions>& FitOptions::table() {
     t.add("exchange-floor", &FitOptions::exchange_floor, "Sampled starts draw each exchange flux log-uniformly from this fraction of its upper bound up to it")
         .range(1e-12, 1.0);
     t.add("solver", &FitOptions::solver,
-          "slsqp (NLopt SLSQP on the SSR, exact gradient) or ipopt-gn (Ipopt's interior point with the Gauss-Newton Hessian 2 JᵀJ of the residuals)")
-        .choices({"slsqp", "ipopt-gn"});
+          "lm (Levenberg-Marquardt on the residuals, each step a quadratic program under the inequalities), slsqp (NLopt SLSQP on the SSR, exact gradient) "
+          "or ipopt-gn (Ipopt's interior point with the Gauss-Newton Hessian 2 JᵀJ of the residuals)")
+        .choices({"lm", "slsqp", "ipopt-gn"});
+    t.add("prefit", &FitOptions::prefit,
+          "Move each sampled start first to where it fits the measured fluxes (one quadratic program: they are linear in the fluxes)");
+    t.add("profile-starts", &FitOptions::profile_starts,
+          "With --solver lm, a profile refit that would end an interval is tried again from this many points drawn uniformly in the polytope")
+        .range(0, 1000);
     t.add("perturbed-starts", &FitOptions::perturbed_starts,
           "Starts after the others from their best point perturbed (exchange fluxes scaled by e^N(0,1), net fluxes moved a fifth of the way to a random point)")
         .range(0, 100000);
@@ -553,6 +580,26 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
         }
       starts.push_back(im.to_z * (x - im.x0));
     }
+    // the cheap pre-fit: each sampled start moved (least, in z) to where it fits the measured
+    // fluxes, which are linear in the parameters, so one quadratic program does it; then 1 %
+    // of the way back, so that it stays off the polytope's faces
+    if (options.prefit && !im.fluxes.empty() && nz > 0) {
+      Eigen::MatrixXd fz(static_cast<Eigen::Index>(im.fluxes.size()), nz);
+      Eigen::VectorXd f0(fz.rows());
+      for (std::size_t k = 0; k < im.fluxes.size(); ++k) {
+        const auto i = static_cast<Eigen::Index>(k);
+        fz.row(i) = im.flux_rows.row(i) * im.null / im.fluxes[k].sd;
+        f0(i) = (im.flux_rows.row(i).dot(im.x0) - im.fluxes[k].value) / im.fluxes[k].sd;
+      }
+      Eigen::MatrixXd hq = fz.transpose() * fz;
+      const double eps = 1e-6 * std::max(1.0, hq.diagonal().maxCoeff());
+      hq.diagonal().array() += eps;
+      for (std::size_t s = extra_starts.size(); s < starts.size(); ++s) {
+        Eigen::VectorXd& z = starts[s];
+        const QpSolution moved = solve_convex_qp(hq, fz.transpose() * f0 - eps * z, im.g, im.h);
+        if (moved.ok) z += 0.99 * (moved.x - z);
+      }
+    }
   }
   if (starts.empty()) {
     d.error("no starting points (starts = 0 and none given)", 0, 0);
@@ -573,6 +620,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     result.starts[s].status = "not run";
     result.starts[s].ssr = kInfinity;
   }
+  const Kinks kinks = options.solver == "lm" ? one_way_kinks(im) : Kinks{};
   const auto t0 = std::chrono::steady_clock::now();
   auto worker = [&] {
     auto work = workspace();
@@ -586,9 +634,24 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       Callback cb{this, &im, work.get(), {}, {}, 0, 1.0};
       std::vector<double> z;
       nlopt_result status = NLOPT_SUCCESS;
-      std::string ipopt_status;
+      std::string ipopt_status;  // the status of a solver other than SLSQP
       int evaluations = 0;
-      if (options.solver == "ipopt-gn") {
+      if (options.solver == "lm") {
+        LeastSquaresOptions lo;
+        lo.max_evaluations = options.max_evaluations;
+        lo.relative_tolerance = options.relative_tolerance;
+        Eigen::MatrixXd jac;
+        const ResidualFunction in_z = [&](const Eigen::VectorXd& zv, Eigen::VectorXd& r, Eigen::MatrixXd* jz) {
+          const Eigen::VectorXd x = im.x0 + im.null * zv;
+          if (!residuals(x, *work, r, jz ? &jac : nullptr)) return false;
+          if (jz) *jz = jac * im.null;
+          return true;
+        };
+        const LeastSquaresResult lm = constrained_levenberg_marquardt(in_z, starts[s], im.g, im.h, lo, kinks);
+        z.assign(lm.z.data(), lm.z.data() + nz);
+        ipopt_status = lm.status;
+        evaluations = lm.evaluations;
+      } else if (options.solver == "ipopt-gn") {
         // one solve at a time: Debian's Ipopt factors with MUMPS, whose sequential build
         // shares state between instances
         static std::mutex ipopt_mutex;
@@ -859,6 +922,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
     return c;
   };
   const Eigen::VectorXd z_best = im.to_z * (best.x - im.x0);
+  const Kinks kinks = options.solver == "lm" ? one_way_kinks(im) : Kinks{};
   // linearised SE of a flux at the best fit: the first step of its continuation
   Eigen::MatrixXd covz_half, unseen;
   {
@@ -891,6 +955,12 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
   std::mutex progress_mutex;
   auto worker = [&] {
     auto work = workspace();
+    std::optional<sampling::AchrSampler> sampler;  // fresh starts for the refits at the ends
+    if (options.solver == "lm" && options.profile_starts > 0) {
+      sampling::AchrOptions ao;
+      ao.seed = options.seed ^ 0x7f4a7c159e3779b9ULL;
+      if (auto s = sampling::AchrSampler::create(im.polytope, ao)) sampler.emplace(std::move(s.value()));
+    }
     for (std::size_t i = next++; i < targets.size() && !stop; i = next++) {
       ProfileInterval& pi = out[i];
       const Eigen::RowVectorXd cx = direction(pi.target);
@@ -901,11 +971,41 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       // the SSR of the best fit with the flux held at t, from z (updated in place);
       // `converged` says whether the solver stopped at a minimum
       bool converged = true;
+      // Levenberg-Marquardt: the flux held by two opposite rows beside the inequalities,
+      // from the point of them nearest to z
+      Eigen::MatrixXd g_held(im.g.rows() + 2, nz);
+      g_held << im.g, eq.c, -eq.c;
+      Eigen::VectorXd h_held(im.g.rows() + 2);
+      h_held.head(im.g.rows()) = im.h;
+      auto held_at_lm = [&](double rhs, Eigen::VectorXd& z) {
+        const double band = 1e-9 * (1 + std::fabs(rhs));  // a flux held at the polytope's end stays feasible in rounding
+        h_held(im.g.rows()) = rhs + band;
+        h_held(im.g.rows() + 1) = -rhs + band;
+        const QpSolution nearest = solve_convex_qp(Eigen::MatrixXd::Identity(nz, nz), Eigen::VectorXd::Zero(nz), g_held, h_held - g_held * z);
+        if (!nearest.ok) return kInfinity;  // the flux cannot be held there
+        LeastSquaresOptions lo;
+        lo.max_evaluations = options.max_evaluations;
+        lo.relative_tolerance = options.relative_tolerance;
+        Eigen::MatrixXd jac;
+        const ResidualFunction in_z = [&](const Eigen::VectorXd& zv, Eigen::VectorXd& r, Eigen::MatrixXd* jz) {
+          const Eigen::VectorXd x = im.x0 + im.null * zv;
+          if (!residuals(x, *work, r, jz ? &jac : nullptr)) return false;
+          if (jz) *jz = jac * im.null;
+          return true;
+        };
+        const LeastSquaresResult lm = constrained_levenberg_marquardt(in_z, z + nearest.x, g_held, h_held, lo, kinks);
+        if (!std::isfinite(lm.ssr)) return kInfinity;
+        converged = lm.status.rfind("converged", 0) == 0;
+        z = lm.z;
+        pi.lowest_ssr = std::min(pi.lowest_ssr, lm.ssr);
+        return lm.ssr;
+      };
       // scaled: the objective divided by √SSR of the start (SLSQP's first step, −gradient,
       // overshoots on large SSRs; see fit())
       auto held_at = [&](double t, Eigen::VectorXd& z, bool scaled = false) {
         ++pi.fits;
         converged = false;
+        if (options.solver == "lm") return held_at_lm(t - offset, z);
         Callback cb{this, &im, work.get(), {}, {}, 0, scaled ? 0.0 : 1.0};
         nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
         nlopt_set_min_objective(opt, objective, &cb);
@@ -964,11 +1064,22 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
         const Eigen::VectorXd linear = seen && dz_cov_dz > 0 ? Eigen::VectorXd(z0 + cov_dz * ((t - t_from) / dz_cov_dz))
                                                             : Eigen::VectorXd(z0 + dzc.transpose() * ((t - t_from) / dn));
         const Eigen::VectorXd shifted = z_best + dzc.transpose() * ((t - pi.value) / dn);
-        for (int alt = all ? 0 : 1; alt < (all ? 3 : 2) && ssr - best.ssr > threshold; ++alt) {
+        // (the first, SLSQP's scaled objective, is SLSQP's own remedy: not for "lm")
+        for (int alt = all && options.solver != "lm" ? 0 : 1; alt < (all ? 3 : 2) && ssr - best.ssr > threshold; ++alt) {
           Eigen::VectorXd za = alt == 0 ? z0 : towards(z0, alt == 1 ? linear : shifted);
           const double s2 = held_at(t, za, alt == 0);
           if (s2 < ssr) ssr = s2, z = za, ok = converged;
         }
+        // then from points drawn uniformly in the polytope (Levenberg-Marquardt moves each
+        // onto the constraint first): a continuation can follow a branch of local minima
+        // that ends while the profile goes on (mfapy's E. coli: TKT1 = 0.8 and RPI = 5 fit
+        // within the threshold from fresh starts, not along the branch)
+        if (all && options.solver == "lm" && sampler)
+          for (int k = 0; k < options.profile_starts && ssr - best.ssr > threshold; ++k) {
+            Eigen::VectorXd za = im.to_z * (sampler->next() - im.x0);
+            const double s2 = held_at(t, za);
+            if (s2 < ssr) ssr = s2, z = za, ok = converged;
+          }
         if (ssr - best.ssr <= threshold) ++pi.rescued;
         side_converged = ok;
         return ssr;
@@ -997,8 +1108,11 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
             if (ssr - best.ssr > threshold) {
               // the threshold lies between t_prev and t: bisect
               const bool crossing_converged = side_converged;
+              // until the bracket is within 1 % of the half-width found (five halvings left a
+              // first step that overshot by far with a bracket as wide as the half-width)
               double inside = t_prev, outside = t;
-              for (int b = 0; b < 5; ++b) {
+              for (int b = 0; b < 30 && std::fabs(outside - inside) > 0.01 * std::fabs(inside - pi.value) + 1e-6 * (1 + std::fabs(pi.value));
+                   ++b) {
                 const double mid = 0.5 * (inside + outside);
                 Eigen::VectorXd zm = z;
                 if (refit(mid, inside, zm, false) - best.ssr > threshold) outside = mid;

@@ -1,5 +1,6 @@
 #include "fluxion/mfa/fit_inputs.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -49,8 +50,14 @@ const OptionTable<FitInputFiles>& FitInputFiles::table() {
         .file(tables)
         .label("Tracer experiments")
         .web("Inputs");
-    t.add("mfapy-mdv", &FitInputFiles::mfapy_mdv, "Measured MIDs as mfapy's MDV table (Name, Spectrum, Select, MDV, Std); the model must be an mfapy model file").file();
-    t.add("mfapy-experiment", &FitInputFiles::mfapy_experiment, "Tracer experiment of the --mfapy-mdv data (default: the tracer table's first)");
+    t.add("mfapy-mdv", &FitInputFiles::mfapy_mdv,
+          "Measured MIDs as mfapy's MDV table (Name, Spectrum, Select, MDV, Std); the model must be an mfapy model file; repeat it for parallel experiments")
+        .file();
+    t.add("mfapy-experiment", &FitInputFiles::mfapy_experiment,
+          "Tracer experiment of each --mfapy-mdv table in turn, or of a FreeFlux MDV table (default: the tracer table's experiments in their order)");
+    t.add("mfapy-sd", &FitInputFiles::mfapy_sd, "SD of every fraction of the --mfapy-mdv tables, in place of their Std column (mfapy's set_std(sd, 'absolute'))")
+        .range(1e-9, 1.0)
+        .no_default();
     t.add("mfapy-status", &FitInputFiles::mfapy_status, "mfapy status sheet: fixed, measured ('fitting'), free and pseudo reactions with bounds").file();
     t.add("constraints", &FitInputFiles::constraints, "Extra linear constraints on net and exchange fluxes (fixed fluxes: 'v == 1')").file();
     t.add("measured-fluxes", &FitInputFiles::measured_fluxes, "Measured fluxes: flux (reaction or xch(reaction)), value, sd; or FreeFlux's table (reaction_ID, mean, sd)")
@@ -123,7 +130,7 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
   if (!keep(isotope::validate_experiments(in.model, in.experiments, in.experiments_source, tracers.value().lines))) return failed({});
 
   // measurements: FreeFlux's MDV table, fluxion's table (or IsoCor's output), or mfapy's MDV sheet
-  const std::string experiment = f.mfapy_experiment.empty() ? in.experiments.front().id : f.mfapy_experiment;
+  const std::string experiment = f.mfapy_experiment.empty() ? in.experiments.front().id : f.mfapy_experiment.front();
   if (!f.mids.empty()) {
     auto text = io::read_text_file(f.mids);
     if (!keep(text.diagnostics()) || !text) return failed({});
@@ -134,13 +141,37 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
     if (!freeflux && !keep(io::validate_mids(in.model, table.value(), f.mids, &in.experiments))) return failed({});
     in.mids = table.value();
     in.mids_source = f.mids;
+    in.mids_sources = {f.mids};
   } else {
-    auto text = io::read_text_file(f.mfapy_mdv);
-    if (!keep(text.diagnostics()) || !text) return failed({});
-    auto table = io::read_mfapy_mdv(text.value(), f.mfapy_mdv, *model_text, experiment);
-    if (!keep(table.diagnostics()) || !table) return failed({});
-    in.mids = table.value();
-    in.mids_source = f.mfapy_mdv;
+    // one sheet per experiment: named by --mfapy-experiment, else the tracer table's in order
+    if (!f.mfapy_experiment.empty() && f.mfapy_experiment.size() != f.mfapy_mdv.size())
+      return error("--mfapy-experiment", "names " + std::to_string(f.mfapy_experiment.size()) + " experiments for " + std::to_string(f.mfapy_mdv.size()) +
+                                             " --mfapy-mdv tables; give one per table, in the same order");
+    if (f.mfapy_experiment.empty() && f.mfapy_mdv.size() > in.experiments.size())
+      return error("--mfapy-mdv", std::to_string(f.mfapy_mdv.size()) + " tables, but " + in.experiments_source + " has " +
+                                      std::to_string(in.experiments.size()) + " experiments; name each table's with --mfapy-experiment");
+    for (std::size_t k = 0; k < f.mfapy_mdv.size(); ++k) {
+      const std::string& file = f.mfapy_mdv[k];
+      const std::string ex = f.mfapy_experiment.empty() ? in.experiments[k].id : f.mfapy_experiment[k];
+      for (std::size_t j = 0; j < k; ++j)
+        if (ex == (f.mfapy_experiment.empty() ? in.experiments[j].id : f.mfapy_experiment[j]))
+          return error("--mfapy-experiment", "experiment '" + ex + "' is given to two --mfapy-mdv tables (" + f.mfapy_mdv[j] + " and " + file + ")");
+      if (std::none_of(in.experiments.begin(), in.experiments.end(), [&](const auto& e) { return e.id == ex; }))
+        return error("--mfapy-experiment", "experiment '" + ex + "' is not in " + in.experiments_source);
+      auto text = io::read_text_file(file);
+      if (!keep(text.diagnostics()) || !text) return failed({});
+      auto table = io::read_mfapy_mdv(text.value(), file, *model_text, ex);
+      if (!keep(table.diagnostics()) || !table) return failed({});
+      for (auto& m : table.value().mids) {
+        if (f.mfapy_sd > 0)
+          for (std::size_t i = 0; i < m.sd.size(); ++i)
+            if (!std::isnan(m.fraction[i])) m.sd[i] = f.mfapy_sd;
+        in.mids.mids.push_back(std::move(m));
+      }
+      if (k == 0) in.mids.source = table.value().source;
+      in.mids_sources.push_back(file);
+    }
+    in.mids_source = f.mfapy_mdv.front();
   }
 
   // constraints and measured fluxes

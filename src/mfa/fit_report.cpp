@@ -143,6 +143,7 @@ std::string FitReport::json(const FluxSpace& space) const {
                      {"starts_reached_best", starts_near_best()},  // within 1 % of the best SSR, or 0.5
                      {"seconds", fit.seconds},
                      {"solver", fit.solver == "ipopt-gn" ? "Ipopt (interior point), Gauss-Newton Hessian 2 JᵀJ and gradient from EMU sensitivities"
+                                : fit.solver == "lm"     ? "Levenberg-Marquardt, Jacobian from EMU sensitivities, steps by a dual active-set QP (Goldfarb-Idnani)"
                                                          : "NLopt SLSQP, analytic gradient from EMU sensitivities"},
                      {"confidence_intervals", "linearised: net ± 1.96 SE from (JᵀJ)⁻¹; NA = not identifiable"},
                      {"fluxes", fluxes}};

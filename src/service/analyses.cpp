@@ -45,7 +45,7 @@ std::vector<WebAnalysis> web_analyses(const std::string& source_dir) {
                   {{"predictor", "glycolysis"}},
                   "glycolysis with [1,2-13C2]glucose and 2H tracers"});
   list.push_back({"fit", "fit", "MIDs → fluxes (least-squares ¹³C-MFA)",
-                  "Classical ¹³C-MFA: fluxes that best reproduce the measured MIDs on the EMU simulator (multistart SLSQP), with a χ² "
+                  "Classical ¹³C-MFA: fluxes that best reproduce the measured MIDs on the EMU simulator (multistart Levenberg–Marquardt), with a χ² "
                   "test and linearised confidence intervals.",
                   {"--threads", "{threads}"},
                   {{"fluxes.tsv", "bars", "Fitted net fluxes (± standard error)", "reaction", "net", "net_se", ""},

@@ -260,13 +260,15 @@ expect 2 'nowhere: error: no such file' -- "$fluxion" train -d "$tmp/nowhere" -o
 expect 0 '^knn	0.5	0.75	[0-9]+	' -- cat "$tmp/train/vssr_acceptance.tsv"
 expect 0 '^none	0	0	200	net:v1	' -- cat "$tmp/train/error_tables.tsv"
 # two packages trained on one dataset joined into one that predicts their mean
-expect 0 '2 members; test MAE [0-9.e-]+ per free flux' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" --member "$tmp/train_resume/predictor.fluxpkg" -o "$tmp/ensemble" --masked-rows 200
+expect 0 '2 members, 2 networks; test MAE [0-9.e-]+ per free flux' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" --member "$tmp/train_resume/predictor.fluxpkg" -o "$tmp/ensemble" --masked-rows 200
 expect 0 '^none	0	0	200	net:v1	' -- cat "$tmp/ensemble/error_tables.tsv"
 expect 0 '"members": "2"' -- cat "$tmp/ensemble/run_info.json"
 expect 0 'median skill' -- "$fluxion" score -p "$tmp/ensemble/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_ensemble" --identifiability-rows 0
 expect 2 'an ensemble needs two or more members; 1 given' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" -o "$tmp/ensemble_bad"
 expect 2 'upper_glycolysis: error: has another MID layout than the first member' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" --member upper_glycolysis -o "$tmp/ensemble_bad"
-expect 2 'ensemble/predictor.fluxpkg: error: is an ensemble already' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/ensemble/predictor.fluxpkg" --member "$tmp/train/predictor.fluxpkg" -o "$tmp/ensemble_bad"
+# an ensemble given as a member adds its networks: a shipped ensemble grows by one
+expect 0 '2 members, 3 networks; test MAE [0-9.e-]+ per free flux' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/ensemble/predictor.fluxpkg" --member "$tmp/train/predictor.fluxpkg" -o "$tmp/ensemble3" --masked-rows 200
+expect 0 '"networks": "3"' -- cat "$tmp/ensemble3/run_info.json"
 expect 0 'wrote' -- "$fluxion" dataset -m simple -n 600 --part-rows 300 --seed 5 -o "$tmp/ds_other"
 expect 0 'best epoch' -- "$fluxion" train -d "$tmp/ds_other" -o "$tmp/train_other" --epochs 2 --hidden 8 --pcnn-epochs 0
 expect 2 'train_other/predictor.fluxpkg: error: was not trained on .*ds/dataset.h5' -- "$fluxion" ensemble -d "$tmp/ds" --member "$tmp/train/predictor.fluxpkg" --member "$tmp/train_other/predictor.fluxpkg" -o "$tmp/ensemble_bad"
@@ -454,8 +456,14 @@ if [ -n "$data" ] && [ -d "$data/mfa/mfapy" ]; then
   expect 0 'wrote' -- "$fluxion" simulate -m "$mf/Example_2_Ecoli_model.txt" -f "$tmp/fit_fluxes.tsv" -e "$ex" --natural-abundance "$na" --mfapy-status "$mf/Example_2_Ecoli_status.csv" -o "$tmp/sim_mf"
   expect 0 '^same 0\.[0-9]{6}$' -- bash -c "a=\$(awk -F'\t' '\$3==\"Ala[M-57]\" && \$4==0 {printf \"%.6f\", \$7}' '$tmp/fit/residuals.tsv'); b=\$(awk -F'\t' '\$3==\"Ala\" && \$4==0 {printf \"%.6f\", \$5}' '$tmp/sim_mf/mids.tsv'); [ \"\$a\" = \"\$b\" ] && echo \"same \$a\" || echo \"fit \$a simulate \$b\""
   expect 2 'needs the model as an mfapy model file' -- "$fluxion" simulate -m simple -f "$tmp/fit_fluxes.tsv" --mfapy-status "$mf/Example_2_Ecoli_status.csv" -o "$tmp/sim_mf2"
-  printf 'Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\t0.3\t0.01\nAla[M-99]\t0\t1\t0.3\t0.01\n' > "$tmp/bad_mdv.txt"
-  expect 2 "bad_mdv.txt:3:1: error: fragment 'Ala\[M-99\]' is not in the model's //Target_fragments" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/bad_mdv.txt" -e "$ex" -o "$tmp/fit2"
+  # a fragment the model has no target for is left out, with a warning (as mfapy); a bad
+  # number is an error naming its line and column
+  printf 'Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\t0.3\t0.01\nAla[M-99]\t0\t1\t0.3\t0.01\nAla[M-57]\tm1\t1\tx\t0.01\n' > "$tmp/bad_mdv.txt"
+  expect 2 "bad_mdv.txt:3:1: warning: fragment 'Ala\[M-99\]' is not in the model's //Target_fragments; its rows are not used" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/bad_mdv.txt" -e "$ex" -o "$tmp/fit2"
+  expect 2 "bad_mdv.txt:4:[0-9]+: error: MDV 'x' is not a number" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/bad_mdv.txt" -e "$ex" -o "$tmp/fit2"
+  # parallel experiments: one sheet per experiment, each named (mfapy's Example 3 has two)
+  expect 2 "mfapy-experiment.*names 1 experiments for 2 --mfapy-mdv tables" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/bad_mdv.txt" --mfapy-mdv "$tmp/bad_mdv.txt" --mfapy-experiment ex1 -e "$ex" -o "$tmp/fit2"
+  expect 2 "has 1 experiments; name each table's with --mfapy-experiment" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/bad_mdv.txt" --mfapy-mdv "$tmp/bad_mdv.txt" -e "$ex" -o "$tmp/fit2"
   printf 'State,Id,type,value,stdev,lb,ub\nreaction,r2,fixed,5,1,0,1000\n' > "$tmp/bad_status.csv"
   expect 2 "bad_status.csv:2:3: error: 'r2' is one direction of reversible reaction 'PGI'" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$mf/Example_2_Ecoli_mdv.txt" --mfapy-status "$tmp/bad_status.csv" -e "$ex" -o "$tmp/fit2"
   # an mfapy sheet that cannot be read says why (it said "cannot be read")

@@ -198,6 +198,13 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
   ASSERT_TRUE(gn_fit.ok()) << gn_fit.message();
   EXPECT_LT(gn_fit.value().ssr, 1e-6);
   EXPECT_EQ(gn_fit.value().solver, "ipopt-gn");
+  // and so does Levenberg-Marquardt
+  mfa::FitOptions lm = options;
+  lm.solver = "lm";
+  auto lm_fit = problem.value().fit(lm);
+  ASSERT_TRUE(lm_fit.ok()) << lm_fit.message();
+  EXPECT_LT(lm_fit.value().ssr, 1e-6);
+  EXPECT_EQ(lm_fit.value().solver, "lm");
   // perturbed restarts come after the sampled starts, inside the polytope, and reach the
   // optimum they started beside
   options.perturbed_starts = 3;
@@ -297,10 +304,21 @@ TEST(Fit, MfapyEcoliGcmsDataAreFittedBelowTheChiSquareThreshold) {
 TEST(MfapyData, ErrorsNameLineAndColumn) {
   const std::string model_text = slurp(kMfapy + "Example_2_Ecoli_model.txt");
   if (model_text.empty()) GTEST_SKIP() << "mfapy data not found";
-  auto bad_name = io::read_mfapy_mdv("Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\t0.3\t0.01\nXyz[M-57]\t0\t1\t0.3\t0.01\n", "mdv.txt", model_text, "ex1");
-  ASSERT_FALSE(bad_name.ok());
+  // a fragment the model does not define is left out with a warning (as mfapy: the sheets
+  // of Example 3 hold fragments its model has no target for), once per fragment
+  auto bad_name = io::read_mfapy_mdv(
+      "Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\t0.3\t0.01\nXyz[M-57]\t0\t1\t0.3\t0.01\nXyz[M-57]\tm1\t1\t0.3\t0.01\n", "mdv.txt", model_text, "ex1");
+  ASSERT_TRUE(bad_name.ok()) << bad_name.message();
+  EXPECT_EQ(bad_name.value().mids.size(), 1u);
+  ASSERT_EQ(bad_name.diagnostics().size(), 1u);
+  EXPECT_EQ(bad_name.diagnostics().front().severity, Severity::warning);
   EXPECT_EQ(bad_name.diagnostics().front().line, 3);
   EXPECT_NE(bad_name.diagnostics().front().message.find("Xyz[M-57]"), std::string::npos);
+  auto no_known = io::read_mfapy_mdv("Name\tSpectrum\tSelect\tMDV\tStd\nXyz[M-57]\t0\t1\t0.3\t0.01\n", "mdv.txt", model_text, "ex1");
+  ASSERT_FALSE(no_known.ok());  // nothing left to fit
+  auto bad_spectrum = io::read_mfapy_mdv("Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\tmx\t1\t0.3\t0.01\n", "mdv.txt", model_text, "ex1");
+  ASSERT_FALSE(bad_spectrum.ok());
+  EXPECT_EQ(bad_spectrum.diagnostics().front().column, 11);
   auto bad_value = io::read_mfapy_mdv("Name\tSpectrum\tSelect\tMDV\tStd\nAla[M-57]\t0\t1\tabc\t0.01\n", "mdv.txt", model_text, "ex1");
   ASSERT_FALSE(bad_value.ok());
   EXPECT_EQ(bad_value.diagnostics().front().column, 15);

@@ -52,8 +52,15 @@ struct FitOptions {
   // flux scaled by e^N(0,1) within its range, the net fluxes moved a fifth of the way to a
   // uniform point of the polytope
   int perturbed_starts = 0;
-  // "slsqp" or "ipopt-gn" (Ipopt, interior point, Gauss–Newton Hessian of the residuals)
-  std::string solver = "slsqp";
+  // "lm" (Levenberg–Marquardt on the residuals, each step a QP under the inequalities, the
+  // one-way flux kinks crossed explicitly), "slsqp" (SLSQP on the SSR) or "ipopt-gn"
+  // (Ipopt, interior point, Gauss–Newton Hessian of the residuals)
+  std::string solver = "lm";
+  // the cheap pre-fit: each sampled start first moved to where it fits the measured fluxes
+  bool prefit = true;
+  // profile likelihood with "lm": a refit that ends the interval is tried again from this
+  // many points drawn uniformly in the polytope
+  int profile_starts = 4;
   double default_mid_sd = 0.0;    // sd of a measured fraction that has none; 0 = such fractions are an error
   std::vector<std::string> natural_abundance;  // substrates with natural abundance at unlabelled atoms ("*" = all)
 

@@ -31,9 +31,12 @@ struct FitInputFiles {
   std::string model;             // a built-in model's name or a model file
   std::string experiments;       // tracer table; empty: the model's built-in experiments
   std::string mids;              // fluxion's MID table, IsoCor's output or FreeFlux's MDV table
-  std::string mfapy_mdv;         // or mfapy's MDV sheet (needs the model as an mfapy file)
+  std::vector<std::string> mfapy_mdv;  // or mfapy's MDV sheets, one per experiment (needs the model as an mfapy file)
   std::string mfapy_status;      // mfapy's status sheet: pseudo reactions, fixed and measured fluxes
-  std::string mfapy_experiment;  // the experiment of a one-experiment format (FreeFlux, mfapy); default: the first
+  // the experiment of a one-experiment format (FreeFlux), and of each mfapy sheet in turn;
+  // default: the tracer table's experiments in their order
+  std::vector<std::string> mfapy_experiment;
+  double mfapy_sd = 0;           // > 0: every measured fraction of the mfapy sheets has this SD (mfapy's set_std(sd, 'absolute'))
   std::string constraints;       // linear constraints between fluxes
   std::string measured_fluxes;   // measured fluxes: fluxion's table or FreeFlux's
   double exchange_max = 1000;    // upper bound of the exchange fluxes the model leaves open
@@ -50,7 +53,8 @@ struct FitInputs {
   std::string experiments_source;         // the tracer table's file, or the model's name
   std::vector<isotope::TracerExperiment> experiments;
   isotope::MidTable mids;
-  std::string mids_source;                // the file the MIDs came from
+  std::string mids_source;                // the file the MIDs came from (the first, when several)
+  std::vector<std::string> mids_sources;  // every file the MIDs came from
   std::vector<LinearConstraint> constraints;
   std::vector<MeasuredFlux> measured;
   std::optional<sampling::FluxPolytope> polytope;   // set when loading succeeded
