@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Least-squares MFA solvers side by side (`fluxion fit --solver lm|slsqp`), interleaved in
 # one run on the same machine: mfapy's E. coli (Example 2 and Tutorial 1) and MCF-7
-# (Example 3, two parallel tracers), then the 70 net-flux profiles of E. coli. Prints, per
+# (Example 3, two parallel tracers), then the 90 net-flux profiles of E. coli. Prints, per
 # run and solver, the best SSR, the χ² threshold, how many starts reached the best SSR
 # (within 1 % or 0.5) and the wall time of the fit (load included).
 #   usage: bench/fit_solvers.sh [fluxion binary] [shared data dir] [runs, default 3] [profile: yes|no, default yes]
@@ -47,7 +47,7 @@ for solver in slsqp lm; do
   # shellcheck disable=SC2046
   "$fluxion" fit $(dataset_args ecoli) --starts 8 --threads 2 --seed 1 --solver "$solver" --profile net -o "$dir" > "$dir.log" 2>&1
   t1=$(date +%s.%N)
-  awk -F'\t' -v s="$solver" -v w="$(echo "$t1 - $t0" | bc -l)" 'NR > 1 { f += $8; if ($10 != "yes") u++ } END { printf "ecoli net (70)\t%s\t%.1f\t%d\t%d\n", s, w, f, u }' "$dir/profile.tsv"
+  awk -F'\t' -v s="$solver" -v w="$(echo "$t1 - $t0" | bc -l)" 'NR > 1 { f += $8; if ($10 != "yes") u++ } END { printf "ecoli net (90)\t%s\t%.1f\t%d\t%d\n", s, w, f, u }' "$dir/profile.tsv"
   cp "$dir/profile.tsv" "$out/profile-$solver.tsv"
 done
 # the intervals, side by side: an end more than 2 % of the interval's width beyond the other's
