@@ -101,6 +101,18 @@ Kinks one_way_kinks(const FitProblem::Impl& im) {
   return kinks;
 }
 
+// The weighted residuals and their Jacobian in z (the parameters left by the equalities),
+// for the Levenberg-Marquardt solver.
+ResidualFunction residuals_in_z(const FitProblem& problem, const FitProblem::Impl& im, FitProblem::Workspace& work) {
+  auto jac = std::make_shared<Eigen::MatrixXd>();
+  return [&problem, &im, &work, jac](const Eigen::VectorXd& zv, Eigen::VectorXd& r, Eigen::MatrixXd* jz) {
+    const Eigen::VectorXd x = im.x0 + im.null * zv;
+    if (!problem.residuals(x, work, r, jz ? jac.get() : nullptr)) return false;
+    if (jz) *jz = *jac * im.null;
+    return true;
+  };
+}
+
 }  // namespace
 
 Result<std::vector<FluxTarget>> flux_targets(const FluxSpace& fs, const std::vector<std::string>& specs) {
@@ -640,13 +652,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
         LeastSquaresOptions lo;
         lo.max_evaluations = options.max_evaluations;
         lo.relative_tolerance = options.relative_tolerance;
-        Eigen::MatrixXd jac;
-        const ResidualFunction in_z = [&](const Eigen::VectorXd& zv, Eigen::VectorXd& r, Eigen::MatrixXd* jz) {
-          const Eigen::VectorXd x = im.x0 + im.null * zv;
-          if (!residuals(x, *work, r, jz ? &jac : nullptr)) return false;
-          if (jz) *jz = jac * im.null;
-          return true;
-        };
+        const ResidualFunction in_z = residuals_in_z(*this, im, *work);
         const LeastSquaresResult lm = constrained_levenberg_marquardt(in_z, starts[s], im.g, im.h, lo, kinks);
         z.assign(lm.z.data(), lm.z.data() + nz);
         ipopt_status = lm.status;
@@ -986,13 +992,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
         LeastSquaresOptions lo;
         lo.max_evaluations = options.max_evaluations;
         lo.relative_tolerance = options.relative_tolerance;
-        Eigen::MatrixXd jac;
-        const ResidualFunction in_z = [&](const Eigen::VectorXd& zv, Eigen::VectorXd& r, Eigen::MatrixXd* jz) {
-          const Eigen::VectorXd x = im.x0 + im.null * zv;
-          if (!residuals(x, *work, r, jz ? &jac : nullptr)) return false;
-          if (jz) *jz = jac * im.null;
-          return true;
-        };
+        const ResidualFunction in_z = residuals_in_z(*this, im, *work);
         const LeastSquaresResult lm = constrained_levenberg_marquardt(in_z, z + nearest.x, g_held, h_held, lo, kinks);
         if (!std::isfinite(lm.ssr)) return kInfinity;
         converged = lm.status.rfind("converged", 0) == 0;
