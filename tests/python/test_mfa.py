@@ -104,3 +104,18 @@ def test_perturbed_starts_and_the_solver_reach_python():
     assert (fit.starts["reached_best"] == "yes").any()
     with pytest.raises(fluxion.InputError, match=r"solver"):
         fluxion.fit("glycolysis", MIDS, solver="newton")
+
+
+def test_parallel_mfapy_experiments_fit_from_python(shared_data):
+    """mfapy's Example 3: one MDV sheet per tracer experiment, mfapy's SD, accepted."""
+    mf = os.path.join(shared_data, "mfa", "mfapy")
+    sheets = [os.path.join(mf, f"Example_3_MCF7_mdv_{t}.txt") for t in ("1_13C_Glc", "U_13C_Gln")]
+    with pytest.warns(UserWarning, match="not in the model's //Target_fragments"):
+        fit = fluxion.fit(os.path.join(mf, "Example_3_MCF7_model.txt"), mfapy_mdv=sheets, mfapy_sd=0.015,
+                          mfapy_status=os.path.join(mf, "Example_3_MCF7_status.csv"),
+                          tracers=os.path.join(ROOT, "examples", "mfapy_mcf7", "tracers.tsv"),
+                          natural_abundance=["SubsGlc", "SubsGln", "SubsLeu", "SubsIle", "SubsVal", "SubsArg"],
+                          starts=4, seed=1, progress=False)
+    assert set(fit.residuals["experiment"]) >= {"ex1", "ex2"}
+    assert fit.accepted
+    assert fit.ssr == pytest.approx(42.11, abs=0.05)
