@@ -7,9 +7,11 @@
 //
 // The rows of A are a FluxPolytope's: the model's bounds, fixed fluxes (equalities) and
 // the user's constraints. Equalities are eliminated first (x = x0 + N·z, N an orthonormal
-// basis of their null space); the inequalities go to NLopt's SLSQP (sequential quadratic
-// programming; each step a linearly constrained least-squares subproblem) with the
-// gradient 2·Jᵀr from the EMU sensitivities. Starts are sampled uniformly in the polytope
+// basis of their null space). The default solver is Levenberg–Marquardt on the weighted
+// residuals with their Jacobian from the EMU sensitivities, each step a quadratic program
+// under the inequalities (least_squares.hpp), the kinks of the one-way fluxes at net = 0
+// crossed explicitly; NLopt's SLSQP on the SSR (gradient 2·Jᵀr) and Ipopt with a
+// Gauss–Newton Hessian are options. Starts are sampled uniformly in the polytope
 // (ACHR) and run in parallel, one EMU simulator per thread; extra starts (an ML-Flux
 // prediction: the hybrid mode) are projected onto the equalities and run first.
 //
