@@ -74,6 +74,8 @@ std::vector<Diagnostic> FitInputFiles::validate() const {
   std::vector<Diagnostic> d;
   auto error = [&d](const std::string& where, const std::string& what) { d.push_back({Severity::error, where, 0, 0, {}, what}); };
   if (mids.empty() == mfapy_mdv.empty()) error("fit", "give the measured MIDs with exactly one of --mids and --mfapy-mdv");
+  if (!mids.empty() && mfapy_experiment.size() > 1)
+    error("--mfapy-experiment", "names " + std::to_string(mfapy_experiment.size()) + " experiments; a --mids table takes at most one (its own experiment column names the others)");
   if (model.empty()) error("--model", "is required");
   if (!(exchange_max > 0) || !std::isfinite(exchange_max)) error("--exchange-max", "must be a finite number > 0");
   return d;

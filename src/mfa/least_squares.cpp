@@ -147,6 +147,7 @@ LeastSquaresResult constrained_levenberg_marquardt(const ResidualFunction& resid
   QpSolution step;
   auto cross_kinks = [&]() -> bool {
     if (mk == 0 || !step.ok) return false;
+    kinks.values(out.z, values);  // z may have moved since the step's QP (an accepted step)
     std::vector<Eigen::Index> pressing;
     for (Eigen::Index i = 0; i < mk; ++i) {
       const double u = step.multipliers(mg + i), norm = kinks.rows.row(i).norm();

@@ -87,6 +87,7 @@ expect 0 '^delta_g.tsv fluxes.tsv mids.tsv prediction.json replicates.tsv run_in
 # success paths
 # a MID without an SD: the error names the MID file and line (it named "fit")
 expect 2 'simple/mids.tsv:2: error: M\+0 of .molB. \(experiment e1\) has no standard deviation' -- "$fluxion" fit -m simple -i "$repo/examples/simple/mids.tsv" -o "$tmp/fit_no_sd"
+expect 2 "a --mids table takes at most one" -- "$fluxion" fit -m simple -i "$repo/examples/simple/mids.tsv" --mid-sd 0.01 --mfapy-experiment e1 --mfapy-experiment e2 -o "$tmp/fit_two_ex"
 # a fit whose equality constraints fix every free flux evaluates that one point (it crashed)
 printf 'EX_molE == 0.9\nEX_molF == 0.7\nxch(v2) == 3\n' > "$tmp/fix_all.txt"
 expect 0 'with 102 measurements and 0 free parameters: dof 102' -- "$fluxion" fit -m simple -i "$repo/examples/simple/mids.tsv" --mid-sd 0.01 --constraints "$tmp/fix_all.txt" --profile all --monte-carlo 3 -o "$tmp/fit_fixed"
