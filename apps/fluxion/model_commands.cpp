@@ -27,7 +27,7 @@ void add_model_commands(CLI::App& app, Context& ctx) {
   };
   static InfoOptions info_opts;
   auto* info = model->add_subcommand("info", "Summarise a model: counts, rank, free fluxes, boundary metabolites, atom maps");
-  info->add_option("model", info_opts.input, "Model file (.tsv .fml .xml .sbml .json .txt, optionally .gz) or built-in model name")
+  info->add_option("model", info_opts.input, "Model file (.tsv .fml .xml .sbml .json .txt .csv .ftbl, optionally .gz) or built-in model name")
       ->required();
   info->add_option("--format", info_opts.format, format_help({"tsv", "json"}))->check(CLI::IsMember({"tsv", "json"}))->capture_default_str();
   info->add_option("--null-space", info_opts.method, "Null-space method: exact (rational RREF), orthogonal (sparse QR), automatic")

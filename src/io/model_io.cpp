@@ -1,5 +1,6 @@
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/freeflux.hpp"
+#include "fluxion/io/ftbl.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -19,6 +20,7 @@ std::string_view to_string(ModelFormat f) {
     case ModelFormat::cobra_json: return "COBRA JSON";
     case ModelFormat::mfapy: return "mfapy text";
     case ModelFormat::freeflux: return "FreeFlux reactions";
+    case ModelFormat::ftbl: return "FTBL";
   }
   return "?";
 }
@@ -33,6 +35,7 @@ std::optional<ModelFormat> format_from_path(const std::string& path, std::string
   if (ends_with(name, ".sbml")) return ModelFormat::sbml;
   if (ends_with(name, ".json")) return ModelFormat::cobra_json;
   if (ends_with(name, ".txt")) return ModelFormat::mfapy;
+  if (ends_with(name, ".ftbl")) return ModelFormat::ftbl;
   if (ends_with(name, ".xml")) {
     // the first element decides: <fluxml> or <sbml>
     std::size_t pos = 0;
@@ -70,11 +73,12 @@ Result<Model> read_as(ModelFormat f, std::string_view text, const std::string& s
     case ModelFormat::cobra_json: return read_cobra_json(text, source);
     case ModelFormat::mfapy: return read_mfapy(text, source);
     case ModelFormat::freeflux: return read_freeflux(text, source);
+    case ModelFormat::ftbl: return read_ftbl_model(text, source);
   }
   return Result<Model>::failure({Diagnostic{Severity::error, source, 0, 0, {}, "unknown format"}});
 }
 
-std::string known_extensions() { return ".tsv, .fml, .xml, .sbml, .json, .txt, .csv (optionally .gz)"; }
+std::string known_extensions() { return ".tsv, .fml, .xml, .sbml, .json, .txt, .csv, .ftbl (optionally .gz)"; }
 
 }  // namespace
 
@@ -112,6 +116,7 @@ Result<bool> save_model(const Model& model, const std::string& path) {
     case ModelFormat::cobra_json: text = write_cobra_json(model); break;
     case ModelFormat::mfapy:
     case ModelFormat::freeflux:
+    case ModelFormat::ftbl:
       return Result<bool>::failure({Diagnostic{Severity::error, path, 0, 0, {},
                                                std::string("writing the ") + std::string(to_string(*format)) +
                                                    " format is not supported; write .tsv or .fml"}});

@@ -66,6 +66,13 @@ struct FitProblem::Impl {
   // inequalities in z: g·z <= h
   Eigen::MatrixXd g;
   Eigen::VectorXd h;
+  // MIDs measured up to a factor (MeasuredMid::scaled): entries [first, first + count)
+  // share one, the least-squares factor at each point (variable projection)
+  struct ScaleGroup {
+    std::size_t first = 0, count = 0;
+    std::string experiment, name;
+  };
+  std::vector<ScaleGroup> groups;
 };
 
 namespace {
@@ -181,6 +188,7 @@ std::vector<Diagnostic> FitOptions::validate() const {
 
 Eigen::Index FitProblem::n_parameters() const { return impl_->space.n_free(); }
 Eigen::Index FitProblem::n_fitted() const { return impl_->null.cols(); }
+Eigen::Index FitProblem::n_scale_factors() const { return static_cast<Eigen::Index>(impl_->groups.size()); }
 Eigen::Index FitProblem::n_measurements() const {
   return static_cast<Eigen::Index>(impl_->entries.size() + impl_->fluxes.size());
 }
@@ -190,7 +198,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
                                       const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options) {
   Diagnostics d("fit");
   if (auto problems = options.validate(); !problems.empty()) return Result<FitProblem>::failure(problems);
-  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}});
+  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}, {}});
   std::map<std::string, std::size_t> experiment_index;
   for (std::size_t i = 0; i < experiments.size(); ++i) experiment_index[experiments[i].id] = i;
   // fragments per element, in order of first appearance
@@ -238,6 +246,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
               m.line, 0);
       continue;
     }
+    const std::size_t first = impl->entries.size();
     for (std::size_t i = 0; i < m.fraction.size(); ++i) {
       if (std::isnan(m.fraction[i])) continue;
       double sd = i < m.sd.size() ? m.sd[i] : std::nan("");
@@ -251,6 +260,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
       const auto row = static_cast<Eigen::Index>(x->second * blocks[e] + offsets[e][k] + i);
       impl->entries.push_back({e, row, m.fraction[i], sd, m.experiment, label, static_cast<int>(i)});
     }
+    if (m.scaled && impl->entries.size() > first) impl->groups.push_back({first, impl->entries.size() - first, m.experiment, label});
   }
   d.append(md.items());
 
@@ -365,6 +375,40 @@ bool FitProblem::residuals(const Eigen::VectorXd& x, Workspace& w, Eigen::Vector
     const auto& en = im.entries[static_cast<std::size_t>(i)];
     r(i) = (w.out[en.element].values[static_cast<std::size_t>(en.row)] - en.measured) / en.sd;
     if (jacobian) jacobian->row(i) = w.jac[en.element].row(en.row) / en.sd;
+  }
+  // a scaled group: simulated x scaled by s = Σ w·m·x / Σ w·x² (w = 1/sd²), the factor that
+  // minimises its SSR at these fluxes; r = (s·x − m)/sd and, with s a function of the
+  // fluxes, dr = (s·dx + x·ds)/sd where ds = (Σ w·m·dx − 2s·Σ w·x·dx) / Σ w·x²
+  w.scales.assign(im.groups.size(), 1.0);
+  for (std::size_t g = 0; g < im.groups.size(); ++g) {
+    const auto& grp = im.groups[g];
+    double a = 0, b = 0;
+    for (std::size_t k = grp.first; k < grp.first + grp.count; ++k) {
+      const auto& en = im.entries[k];
+      const double x_k = w.out[en.element].values[static_cast<std::size_t>(en.row)], wk = 1 / (en.sd * en.sd);
+      a += wk * en.measured * x_k;
+      b += wk * x_k * x_k;
+    }
+    if (!(b > 1e-300)) continue;  // nothing simulated in the group: unscaled
+    const double s = a / b;
+    w.scales[g] = s;
+    Eigen::RowVectorXd ds;
+    if (jacobian) {
+      ds = Eigen::RowVectorXd::Zero(im.space.n_free());
+      for (std::size_t k = grp.first; k < grp.first + grp.count; ++k) {
+        const auto& en = im.entries[k];
+        const double x_k = w.out[en.element].values[static_cast<std::size_t>(en.row)], wk = 1 / (en.sd * en.sd);
+        ds += wk * (en.measured - 2 * s * x_k) * w.jac[en.element].row(en.row);
+      }
+      ds /= b;
+    }
+    for (std::size_t k = grp.first; k < grp.first + grp.count; ++k) {
+      const auto& en = im.entries[k];
+      const auto i = static_cast<Eigen::Index>(k);
+      const double x_k = w.out[en.element].values[static_cast<std::size_t>(en.row)];
+      r(i) = (s * x_k - en.measured) / en.sd;
+      if (jacobian) jacobian->row(i) = (s * w.jac[en.element].row(en.row) + x_k * ds) / en.sd;
+    }
   }
   for (std::size_t k = 0; k < im.fluxes.size(); ++k) {
     const auto i = nm + static_cast<Eigen::Index>(k);
@@ -816,7 +860,9 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   result.fluxes = im.space.free_to_full(result.x);
   result.ssr = r.squaredNorm();
   result.n_measurements = static_cast<int>(n_measurements());
-  result.n_parameters = static_cast<int>(nz);
+  result.n_parameters = static_cast<int>(nz + static_cast<Eigen::Index>(im.groups.size()));
+  for (std::size_t g = 0; g < im.groups.size(); ++g)
+    result.scale_factors.push_back({im.groups[g].experiment, im.groups[g].name, work->scales[g]});
   result.dof = result.n_measurements - result.n_parameters;
   if (result.dof > 0) {
     result.chi2_critical = chi_squared_critical(result.dof, 0.05);

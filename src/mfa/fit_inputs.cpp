@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <cstdio>
 
 #include "fluxion/core/format.hpp"
 #include "fluxion/io/constraint_table.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/freeflux.hpp"
+#include "fluxion/io/ftbl.hpp"
 #include "fluxion/io/measurements.hpp"
 #include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/mid_table.hpp"
@@ -25,6 +27,19 @@ std::optional<std::string> slurp(const std::string& path) {
   return text.value();
 }
 
+bool is_ftbl(const std::string& path) {
+  std::string p = path;
+  for (auto& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (p.size() > 3 && p.compare(p.size() - 3, 3, ".gz") == 0) p.resize(p.size() - 3);
+  return p.size() > 5 && p.compare(p.size() - 5, 5, ".ftbl") == 0;
+}
+
+std::string stem(const std::string& path) {
+  std::string s = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  if (auto dot = s.find('.'); dot != std::string::npos && dot > 0) s.resize(dot);
+  return s;
+}
+
 std::string eight_digits(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.8g", v);
@@ -37,9 +52,9 @@ const OptionTable<FitInputFiles>& FitInputFiles::table() {
   static const OptionTable<FitInputFiles> t = [] {
     const std::string tables = ".tsv,.csv,.txt";
     OptionTable<FitInputFiles> t;
-    t.add("model", &FitInputFiles::model, "Model file or built-in model name").short_name("m").required().kind(OptionKind::model).label("Model").web("Inputs");
+    t.add("model", &FitInputFiles::model, "Model file or built-in model name; an FTBL file (.ftbl, influx_si) brings its tracer, MIDs and measured fluxes").short_name("m").required().kind(OptionKind::model).label("Model").web("Inputs");
     t.add("mids", &FitInputFiles::mids,
-          "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]), IsoCor's output or FreeFlux's MDV table")
+          "Measured MIDs: fluxion's long table (experiment, metabolite, isotopologue, fraction, [sd], [element]), IsoCor's output or FreeFlux's MDV table (not needed with an FTBL model)")
         .short_name("i")
         .file(tables)
         .label("Measured MIDs")
@@ -73,7 +88,10 @@ const OptionTable<FitInputFiles>& FitInputFiles::table() {
 std::vector<Diagnostic> FitInputFiles::validate() const {
   std::vector<Diagnostic> d;
   auto error = [&d](const std::string& where, const std::string& what) { d.push_back({Severity::error, where, 0, 0, {}, what}); };
-  if (mids.empty() == mfapy_mdv.empty()) error("fit", "give the measured MIDs with exactly one of --mids and --mfapy-mdv");
+  const bool ftbl = is_ftbl(model);
+  if (!mids.empty() && !mfapy_mdv.empty()) error("fit", "give the measured MIDs with one of --mids and --mfapy-mdv, not both");
+  if (mids.empty() && mfapy_mdv.empty() && !ftbl)
+    error("fit", "give the measured MIDs with --mids or --mfapy-mdv (an FTBL model file carries its own)");
   if (!mids.empty() && mfapy_experiment.size() > 1)
     error("--mfapy-experiment", "names " + std::to_string(mfapy_experiment.size()) + " experiments; a --mids table takes at most one (its own experiment column names the others)");
   if (model.empty()) error("--model", "is required");
@@ -103,6 +121,15 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
   auto model = io::load_model(f.model);
   if (!keep(model.diagnostics()) || !model) return failed({});
   in.model = model.value();
+  // an FTBL file carries its tracer experiment, MIDs and measured fluxes too
+  std::optional<io::FtblFile> ftbl;
+  if (is_ftbl(f.model)) {
+    auto text = io::read_text_file(f.model);
+    if (!text) return failed(text.diagnostics());
+    auto file = io::read_ftbl(text.value(), f.model, stem(f.model));
+    if (!file) return failed(file.diagnostics());  // its warnings came with the model
+    ftbl = std::move(file.value());
+  }
   std::optional<std::string> model_text;
   if (!f.mfapy_mdv.empty() || !f.mfapy_status.empty()) {
     model_text = slurp(f.model);
@@ -125,15 +152,27 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
 
   // tracer experiments
   in.experiments_source = f.experiments.empty() ? f.model : f.experiments;
-  if (f.experiments.empty() && !io::has_builtin_tracer_table(f.model)) return error(f.model, "no built-in tracer experiments for this model; give --experiments");
-  auto tracers = io::load_tracer_table(in.experiments_source);
-  if (!keep(tracers.diagnostics()) || !tracers) return failed({});
-  in.experiments = tracers.value().experiments;
-  if (!keep(isotope::validate_experiments(in.model, in.experiments, in.experiments_source, tracers.value().lines))) return failed({});
+  if (ftbl && f.experiments.empty()) {
+    in.experiments = {ftbl->experiment};
+    if (!keep(isotope::validate_experiments(in.model, in.experiments, f.model, ftbl->tracer_lines))) return failed({});
+  } else {
+    if (f.experiments.empty() && !io::has_builtin_tracer_table(f.model)) return error(f.model, "no built-in tracer experiments for this model; give --experiments");
+    auto tracers = io::load_tracer_table(in.experiments_source);
+    if (!keep(tracers.diagnostics()) || !tracers) return failed({});
+    in.experiments = tracers.value().experiments;
+    if (!keep(isotope::validate_experiments(in.model, in.experiments, in.experiments_source, tracers.value().lines))) return failed({});
+  }
 
   // measurements: FreeFlux's MDV table, fluxion's table (or IsoCor's output), or mfapy's MDV sheet
   const std::string experiment = f.mfapy_experiment.empty() ? in.experiments.front().id : f.mfapy_experiment.front();
-  if (!f.mids.empty()) {
+  if (ftbl && f.mids.empty() && f.mfapy_mdv.empty()) {
+    // checked by the reader (metabolites, carbons); a group may leave isotopologues out
+    // (Suc M+1..M+4) and need not sum to 1 (it is scaled)
+    if (ftbl->mids.mids.empty()) return error(f.model, "the FTBL file has no MASS_SPECTROMETRY measurements; give --mids");
+    in.mids = ftbl->mids;
+    in.mids_source = f.model;
+    in.mids_sources = {f.model};
+  } else if (!f.mids.empty()) {
     auto text = io::read_text_file(f.mids);
     if (!keep(text.diagnostics()) || !text) return failed({});
     const bool freeflux = io::detect_mid_format(text.value()) == io::MidFileFormat::freeflux;
@@ -197,6 +236,12 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
     positivity = c.value().positivity;
     positivity_lines = c.value().positivity_lines;
   }
+  if (ftbl)
+    for (const auto& m : ftbl->fluxes) {
+      const auto& ids = fs.column_ids();
+      const auto c = static_cast<Eigen::Index>(std::find(ids.begin(), ids.end(), m.reaction) - ids.begin());
+      in.measured.push_back({m.reaction, {FluxTerm{c, false, 1.0}}, m.value, m.sd, m.line, f.model});
+    }
   if (!f.measured_fluxes.empty()) {
     auto m = io::load_any_measured_fluxes(f.measured_fluxes, fs);
     if (!keep(m.diagnostics()) || !m) return failed({});

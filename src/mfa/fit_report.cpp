@@ -147,6 +147,11 @@ std::string FitReport::json(const FluxSpace& space) const {
                                                          : "NLopt SLSQP, analytic gradient from EMU sensitivities"},
                      {"confidence_intervals", "linearised: net ± 1.96 SE from (JᵀJ)⁻¹; NA = not identifiable"},
                      {"fluxes", fluxes}};
+  if (!fit.scale_factors.empty()) {
+    nlohmann::json scales = nlohmann::json::array();
+    for (const auto& sf : fit.scale_factors) scales.push_back({{"experiment", sf.experiment}, {"mid", sf.name}, {"factor", sf.value}});
+    out["scale_factors"] = scales;  // measured = factor × simulated, one per scaled MID (counted in "parameters")
+  }
   if (!profile.empty()) {
     nlohmann::json intervals = nlohmann::json::array();
     for (const auto& p : profile)
@@ -184,9 +189,10 @@ std::string FitReport::summary() const {
                   monte_carlo->failed, monte_carlo_seconds);
     out += line;
   }
-  std::snprintf(line, sizeof line, "SSR %.4g with %d measurements and %d free parameters: dof %d, 95%% threshold %.4g, p = %.3g: %s\n", fit.ssr,
-                fit.n_measurements, fit.n_parameters, fit.dof, fit.chi2_critical, fit.p_value,
-                fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
+  std::snprintf(line, sizeof line, "SSR %.4g with %d measurements and %d free parameters%s: dof %d, 95%% threshold %.4g, p = %.3g: %s\n", fit.ssr,
+                fit.n_measurements, fit.n_parameters,
+                fit.scale_factors.empty() ? "" : (" (" + std::to_string(fit.scale_factors.size()) + " of them MID scale factors)").c_str(), fit.dof,
+                fit.chi2_critical, fit.p_value, fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
   out += line;
   std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d reached its SSR (within 1%% or 0.5; %.0f %%); %.2f s\n", fit.starts.size(), fit.best_start,
                 starts_near_best(), 100.0 * starts_near_best() / static_cast<double>(std::max<std::size_t>(1, fit.starts.size())), fit.seconds);

@@ -33,7 +33,9 @@ std::vector<Diagnostic> FitRunOptions::validate() const { return table().check(*
 
 std::string FitPlan::description() const {
   return "fitting " + std::to_string(problem.n_measurements()) + " measurements with " + std::to_string(problem.n_parameters()) + " free parameters (" +
-         std::to_string(problem.n_fitted()) + " left by the equality constraints) from " + std::to_string(starts()) + " starts";
+         std::to_string(problem.n_fitted()) + " left by the equality constraints)" +
+         (problem.n_scale_factors() ? " and " + std::to_string(problem.n_scale_factors()) + " MID scale factors" : std::string()) + " from " +
+         std::to_string(starts()) + " starts";
 }
 
 Result<FitPlan> plan_fit(const FitInputs& inputs, const FitOptions& fit_options, const FitRunOptions& run) {

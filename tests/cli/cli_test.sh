@@ -470,7 +470,18 @@ if [ -n "$data" ] && [ -d "$data/mfa/mfapy" ]; then
   # an mfapy sheet that cannot be read says why (it said "cannot be read")
   expect 2 "nonexistent_mdv.txt: error: cannot open: No such file or directory" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$tmp/nonexistent_mdv.txt" -e "$ex" -o "$tmp/fit2"
   expect 2 "error: is a directory, not a file" -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" --mfapy-mdv "$mf/Example_2_Ecoli_mdv.txt" --mfapy-status "$tmp" -e "$ex" -o "$tmp/fit2"
-  expect 2 'exactly one of --mids and --mfapy-mdv' -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" -e "$ex" -o "$tmp/fit2"
+  expect 2 'give the measured MIDs with --mids or --mfapy-mdv' -- "$fluxion" fit -m "$mf/Example_2_Ecoli_model.txt" -e "$ex" -o "$tmp/fit2"
+fi
+
+# influx_si's FTBL files carry the tracer, the MIDs and the measured fluxes: `fit -m x.ftbl`
+# needs nothing else; a malformed file names its line and column
+printf 'NETWORK\n\tv1\tA\t\tB\n\t\tab\t\t#ab\n' > "$tmp/bad.ftbl"
+expect 2 "bad.ftbl:3:3: error: 'A' of reaction 'v1' needs a carbon map" -- "$fluxion" fit -m "$tmp/bad.ftbl" -o "$tmp/fitf"
+expect 2 "bad.ftbl:3:3: error: 'A' of reaction 'v1' needs a carbon map" -- "$fluxion" model info "$tmp/bad.ftbl"
+if [ -n "$data" ] && [ -f "$data/mfa/influx_si/e_coli.ftbl" ]; then
+  expect 0 'SSR 61.51 with 54 measurements and 21 free parameters \(9 of them MID scale factors\)' -- "$fluxion" fit -m "$data/mfa/influx_si/e_coli.ftbl" --starts 4 --threads 1 -o "$tmp/fitf"
+  grep -q '"scale_factors"' "$tmp/fitf/fit.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: fit.json of an FTBL fit lists no scale_factors"; }
+  expect 2 "e_coli_i.ftbl:779:2: error: option file_labcin: this FTBL describes instationary labelling" -- "$fluxion" fit -m "$data/mfa/influx_si/e_coli_i.ftbl" -o "$tmp/fitf"
 fi
 
 # Park et al. 2016: three tracers on one network copied per tracer, the copies tied by the

@@ -119,3 +119,16 @@ def test_parallel_mfapy_experiments_fit_from_python(shared_data):
     assert set(fit.residuals["experiment"]) >= {"ex1", "ex2"}
     assert fit.accepted
     assert fit.ssr == pytest.approx(42.11, abs=0.05)
+
+
+def test_ftbl_file_fits_from_python_with_its_scale_factors(shared_data):
+    """influx_si's E. coli FTBL carries its tracer, MIDs and acetate flux: the fit needs nothing else and
+    reaches influx_si's own cost, 61.5141593, with its 9 MS scale factors counted as parameters."""
+    import json
+
+    fit = fluxion.fit(os.path.join(shared_data, "mfa", "influx_si", "e_coli.ftbl"), starts=4, seed=1, progress=False)
+    assert fit.ssr == pytest.approx(61.5141593, abs=1e-4)
+    assert (fit.n_measurements, fit.n_parameters, fit.dof) == (54, 21, 33)
+    scales = {s["mid"]: s["factor"] for s in json.loads(fit.json)["scale_factors"]}
+    assert scales["Suc"] == pytest.approx(1.15931584, abs=1e-5)
+

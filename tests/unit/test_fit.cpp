@@ -11,10 +11,12 @@
 
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/freeflux.hpp"
+#include "fluxion/io/ftbl.hpp"
 #include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/mfa/fit.hpp"
+#include "fluxion/mfa/fit_inputs.hpp"
 #include "fluxion/mfa/fit_report.hpp"
 #include "fluxion/sampling/samplers.hpp"
 #include "model_compare.hpp"
@@ -295,6 +297,115 @@ TEST(Fit, MfapyEcoliGcmsDataAreFittedBelowTheChiSquareThreshold) {
       EXPECT_LT(std::fabs(r.weighted()), 2.0);
     }
   }
+}
+
+// MIDs measured up to a factor (influx_si's MS groups): exact data times 1.7, some with
+// M+0 left out, are fitted to SSR 0 with the factor recovered, and the residual Jacobian
+// (variable projection: the factor is a function of the fluxes) equals finite differences.
+TEST(Fit, ScaledMidsAreFittedUpToTheirFactorWithAnExactJacobian) {
+  auto model = io::load_model("simple");
+  ASSERT_TRUE(model.ok());
+  auto space = FluxSpace::build(model.value());
+  ASSERT_TRUE(space.ok());
+  auto tracers = io::load_tracer_table("simple");
+  ASSERT_TRUE(tracers.ok());
+  auto poly = sampling::FluxPolytope::build(model.value(), space.value(), {});
+  ASSERT_TRUE(poly.ok());
+  sampling::AchrOptions ao;
+  ao.seed = 11;
+  auto sampler = sampling::AchrSampler::create(poly.value(), ao);
+  ASSERT_TRUE(sampler.ok());
+  const Eigen::VectorXd truth = sampler.value().next(), other = sampler.value().next();
+  auto emu = isotope::EmuModel::compile(model.value(), space.value());
+  ASSERT_TRUE(emu.ok());
+  auto inputs = emu.value().inputs(tracers.value().experiments);
+  ASSERT_TRUE(inputs.ok());
+  isotope::EmuSimulator sim(emu.value());
+  isotope::MidSet out;
+  ASSERT_EQ(sim.simulate(space.value().free_to_full(truth), inputs.value(), out), isotope::SimulationStatus::ok);
+  io::MidTable table = as_measured(emu.value(), out, tracers.value().experiments);
+  int scaled = 0;
+  for (std::size_t k = 0; k < table.mids.size(); k += 2) {
+    auto& m = table.mids[k];
+    m.scaled = true;
+    for (auto& v : m.fraction) v *= 1.7;
+    if (scaled++ == 0) m.fraction[0] = std::nan("");  // M+0 not measured
+  }
+  ASSERT_GT(scaled, 0);
+  mfa::FitOptions options;
+  options.starts = 8;
+  options.threads = 2;
+  auto problem = mfa::FitProblem::create(model.value(), space.value(), poly.value(), tracers.value().experiments, table, {}, options);
+  ASSERT_TRUE(problem.ok()) << problem.message();
+  EXPECT_EQ(problem.value().n_scale_factors(), scaled);
+  // the Jacobian at a point away from the truth (the factors differ from 1.7 there)
+  auto work = problem.value().workspace();
+  Eigen::VectorXd r, rp, rm;
+  Eigen::MatrixXd jac;
+  ASSERT_TRUE(problem.value().residuals(other, *work, r, &jac));
+  double worst = 0;
+  for (Eigen::Index k = 0; k < other.size(); ++k) {
+    const double h = 1e-6 * std::max(1.0, std::fabs(other(k)));
+    Eigen::VectorXd xp = other, xm = other;
+    xp(k) += h;
+    xm(k) -= h;
+    ASSERT_TRUE(problem.value().residuals(xp, *work, rp, nullptr));
+    ASSERT_TRUE(problem.value().residuals(xm, *work, rm, nullptr));
+    const Eigen::VectorXd fd = (rp - rm) / (2 * h);
+    worst = std::max(worst, (fd - jac.col(k)).lpNorm<Eigen::Infinity>() / (1.0 + jac.col(k).lpNorm<Eigen::Infinity>()));
+  }
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_GT(r.squaredNorm(), 1.0);  // the other point does not fit
+  auto fit = problem.value().fit(options);
+  ASSERT_TRUE(fit.ok()) << fit.message();
+  EXPECT_LT(fit.value().ssr, 1e-6);
+  ASSERT_EQ(fit.value().scale_factors.size(), static_cast<std::size_t>(scaled));
+  for (const auto& sf : fit.value().scale_factors) EXPECT_NEAR(sf.value, 1.7, 1e-4) << sf.name;
+  EXPECT_EQ(fit.value().n_parameters, problem.value().n_fitted() + scaled);
+}
+
+// influx_si's E. coli (e_coli.ftbl, real data, P. Millard): its own result file
+// (test/ok/e_coli.pres.csv, commit 003e486) reports cost 61.5141593, 54 measurements,
+// 21 parameters (12 free fluxes + 9 MS scale factors), and the free fluxes below.
+// fluxion reads the FTBL as influx_si does and reaches the same optimum.
+TEST(Fit, InfluxSiEcoliFtblReachesInfluxSiOptimum) {
+  const std::string path = std::string(FLUXION_SHARED_DATA) + "/mfa/influx_si/e_coli.ftbl";
+  if (slurp(path).empty()) GTEST_SKIP() << "influx_si data not found";
+  mfa::FitInputFiles files;
+  files.model = path;
+  auto in = mfa::load_fit_inputs(files);
+  ASSERT_TRUE(in.ok()) << in.message();
+  mfa::FitOptions options;
+  options.starts = 10;
+  options.threads = 2;
+  options.seed = 1;
+  const auto& i = in.value();
+  auto problem = mfa::FitProblem::create(i.model, *i.space, *i.polytope, i.experiments, i.mids, i.measured, options);
+  ASSERT_TRUE(problem.ok()) << problem.message();
+  auto fit = problem.value().fit(options);
+  ASSERT_TRUE(fit.ok()) << fit.message();
+  const auto& f = fit.value();
+  EXPECT_NEAR(f.ssr, 61.5141593, 1e-4);
+  EXPECT_EQ(f.n_measurements, 54);
+  EXPECT_EQ(f.n_parameters, 21);
+  EXPECT_EQ(f.dof, 33);
+  int at_best = 0;
+  for (const auto& s : f.starts) at_best += s.ssr < f.ssr * 1.01;
+  EXPECT_GE(at_best, 5) << "of 10 starts";
+  const auto& ids = i.space->column_ids();
+  auto column = [&](const std::string& id) { return static_cast<Eigen::Index>(std::find(ids.begin(), ids.end(), id) - ids.begin()); };
+  const std::map<std::string, double> net = {{"Glucupt_1", 0.806513382553415}, {"gnd", 0.142234789861035}, {"out_Ac", 0.21300000512344},
+                                             {"pyk", 1.54425507004632},        {"zwf", 0.142334789861035}};
+  for (const auto& [id, v] : net) EXPECT_NEAR(f.fluxes.net(column(id)), v, 1e-5) << id;
+  // exchange fluxes on influx_si's [0, 1) scale
+  const std::map<std::string, double> xch = {{"ald", 0.42028195703618}, {"eno", 0.999},  {"fum_a", 0.301368299726794}, {"ppc", 0.147615336942728},
+                                             {"ta", 0.361648085189948}, {"tk1", 0.151671491626991}, {"tk2", 0.0}};
+  for (const auto& [id, v] : xch) EXPECT_NEAR(io::ftbl_exchange_to_unit(f.fluxes.exchange(column(id))), v, 1e-5) << id;
+  const std::map<std::string, double> scale = {{"Suc", 1.15931584383085}, {"ICit", 0.956198626492927}, {"Rib5P", 0.992990231505747}};
+  for (const auto& sf : f.scale_factors)
+    if (scale.count(sf.name)) {
+      EXPECT_NEAR(sf.value, scale.at(sf.name), 1e-5) << sf.name;
+    }
 }
 
 TEST(MfapyData, ErrorsNameLineAndColumn) {

@@ -7,6 +7,7 @@
 //   COBRA JSON      .json (+ .gz)             yes   yes    cobrapy / BiGG
 //   mfapy text      .txt                      yes   no     mfapy model files
 //   FreeFlux        .csv, .tsv(**)            yes   no     FreeFlux reaction tables (io/freeflux.hpp)
+//   FTBL            .ftbl                     yes   no     13CFLUX / influx_si networks (io/ftbl.hpp)
 //   (*) an .xml file is FluxML when its root element is <fluxml>, otherwise SBML.
 //   (**) a .tsv file is FreeFlux's when its first line starts with "#reaction_ID".
 //
@@ -23,7 +24,7 @@
 
 namespace fluxion::io {
 
-enum class ModelFormat { reaction_tsv, fluxml, sbml, cobra_json, mfapy, freeflux };
+enum class ModelFormat { reaction_tsv, fluxml, sbml, cobra_json, mfapy, freeflux, ftbl };
 
 std::string_view to_string(ModelFormat f);
 // Format from a file name's extension (and, for .xml, its content); nullopt if unknown.

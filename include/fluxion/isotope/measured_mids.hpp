@@ -20,6 +20,8 @@ struct MeasuredMid {
   int line = 0;                  // first row of this MID
   std::string name;              // as the input names it when that differs (mfapy's
                                  // "Ala[M-57]"); empty = fragment
+  bool scaled = false;           // measured up to a factor (influx_si's MS groups): the fit
+                                 // scales the simulated MID by the least-squares factor
 };
 
 struct MidTable {

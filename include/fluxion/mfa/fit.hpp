@@ -82,6 +82,13 @@ struct Residual {
   double weighted() const { return (simulated - measured) / sd; }
 };
 
+// The factor of a MID measured up to one (MeasuredMid::scaled) at the best fit: the
+// measured values compare with factor × simulated.
+struct ScaleFactor {
+  std::string experiment, name;
+  double value = 1;
+};
+
 struct StartResult {
   int start = 0;          // 0-based; extra starts first
   bool extra = false;     // given, not sampled
@@ -98,7 +105,8 @@ struct FitResult {
   Eigen::VectorXd x;           // free parameters of the best fit
   FluxVector fluxes;           // net and exchange of every column
   double ssr = 0;
-  int n_measurements = 0, n_parameters = 0, dof = 0;
+  int n_measurements = 0, n_parameters = 0, dof = 0;  // parameters: the free fluxes and the scale factors
+  std::vector<ScaleFactor> scale_factors;
   double chi2_critical = 0;    // 95% quantile of χ²(dof)
   double p_value = 0;          // P(χ²(dof) ≥ ssr)
   bool accepted() const { return dof > 0 && ssr <= chi2_critical; }
@@ -154,6 +162,7 @@ class FitProblem {
 
   Eigen::Index n_parameters() const;    // free parameters of the FluxSpace
   Eigen::Index n_fitted() const;        // of those, left free by the equality constraints
+  Eigen::Index n_scale_factors() const; // MIDs measured up to a factor (MeasuredMid::scaled), each fitted with one
   Eigen::Index n_measurements() const;
 
   // Weighted residuals (sim − meas)/sd and, when asked, their Jacobian in the free
@@ -162,6 +171,7 @@ class FitProblem {
     std::vector<isotope::EmuSimulator> sims;  // per traced element
     std::vector<isotope::MidSet> out;
     std::vector<Eigen::MatrixXd> jac;
+    std::vector<double> scales;  // the scaled MIDs' factors at the last point (MeasuredMid::scaled)
   };
   bool residuals(const Eigen::VectorXd& x, Workspace& work, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const;
   std::unique_ptr<Workspace> workspace() const;
