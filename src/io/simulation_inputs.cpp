@@ -3,6 +3,7 @@
 
 #include "fluxion/core/diagnostic_log.hpp"
 #include "fluxion/io/flux_table.hpp"
+#include "fluxion/io/ftbl.hpp"
 #include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/text_file.hpp"
@@ -22,7 +23,7 @@ const OptionTable<SimulationInputFiles>& SimulationInputFiles::table() {
         .file(".tsv,.csv,.txt")
         .label("Fluxes")
         .web("Inputs");
-    t.add("experiments", &F::experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in experiments of a built-in model")
+    t.add("experiments", &F::experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: the built-in experiments of a built-in model, or an FTBL file's LABEL_INPUT")
         .short_name("e")
         .file(".tsv,.csv,.txt")
         .label("Tracer experiments")
@@ -73,12 +74,25 @@ Result<SimulationInputs> load_simulation_inputs(const SimulationInputFiles& f) {
   if (!log.take(space)) return log.failure<SimulationInputs>();
   in.space = std::move(space.value());
   in.tracer_source = f.experiments.empty() ? f.model : f.experiments;
-  if (f.experiments.empty() && !has_builtin_tracer_table(f.model))
-    return log.failure<SimulationInputs>({error(f.model, "no built-in tracer experiments for this model; give --experiments")});
-  auto table = load_tracer_table(in.tracer_source);
-  if (!log.take(table)) return log.failure<SimulationInputs>();
-  in.experiments = table.value().experiments;
-  auto problems = isotope::validate_experiments(in.model, in.experiments, in.tracer_source, table.value().lines);
+  std::vector<int> tracer_lines;
+  if (f.experiments.empty() && format_from_path(f.model) == ModelFormat::ftbl) {  // an FTBL file's own LABEL_INPUT
+    auto text = read_text_file(f.model);
+    if (!log.take(text)) return log.failure<SimulationInputs>();
+    std::string stem = f.model.substr(f.model.find_last_of('/') == std::string::npos ? 0 : f.model.find_last_of('/') + 1);
+    stem = stem.substr(0, stem.find('.'));
+    auto ftbl = read_ftbl(text.value(), f.model, stem);
+    if (!ftbl) return log.failure<SimulationInputs>(ftbl.diagnostics());  // its warnings came with the model
+    in.experiments = {ftbl.value().experiment};
+    tracer_lines = ftbl.value().tracer_lines;
+  } else {
+    if (f.experiments.empty() && !has_builtin_tracer_table(f.model))
+      return log.failure<SimulationInputs>({error(f.model, "no built-in tracer experiments for this model; give --experiments")});
+    auto table = load_tracer_table(in.tracer_source);
+    if (!log.take(table)) return log.failure<SimulationInputs>();
+    in.experiments = table.value().experiments;
+    tracer_lines = table.value().lines;
+  }
+  auto problems = isotope::validate_experiments(in.model, in.experiments, in.tracer_source, tracer_lines);
   for (const auto& p : problems)
     if (p.severity == Severity::error) return log.failure<SimulationInputs>(problems);
   log.add(problems);

@@ -403,8 +403,15 @@ EmuNetwork walk_emus(const Model& model, const std::vector<Step>& steps, Element
   auto& production_of = network.production_of;
   // which steps produce each metabolite
   std::vector<std::vector<Production>> producers(model.metabolites.size());
-  for (std::size_t s = 0; s < steps.size(); ++s)
+  std::vector<bool> drawn(model.metabolites.size(), false);  // a reactant of some step
+  for (std::size_t s = 0; s < steps.size(); ++s) {
     for (std::size_t k = 0; k < steps[s].products.size(); ++k) producers[steps[s].products[k]].push_back({s, k});
+    for (std::size_t m : steps[s].reactants) drawn[m] = true;
+  }
+  // A boundary pool that steps draw from is an input (its labelling is given); one that
+  // steps only fill is an output, labelled by what makes it, like any produced pool
+  // (measuring a secreted product must not read it as unlabelled substrate).
+  auto is_substrate = [&](std::size_t met) { return model.metabolites[met].boundary && (drawn[met] || producers[met].empty()); };
 
   // EMU walk from the measured metabolites
   std::map<EmuKey, int> emu_id;
@@ -426,7 +433,7 @@ EmuNetwork walk_emus(const Model& model, const std::vector<Step>& steps, Element
       info.metabolite = met;
       info.mask = mask;
       info.size = std::popcount(mask);
-      info.substrate = model.metabolites[met].boundary;
+      info.substrate = is_substrate(met);
       emus.push_back(info);
       queue.push_back(it->second);
     }

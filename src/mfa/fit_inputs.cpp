@@ -58,8 +58,7 @@ const OptionTable<FitInputFiles>& FitInputFiles::table() {
         .short_name("i")
         .file(tables)
         .label("Measured MIDs")
-        .web("Inputs")
-        .web_required();
+        .web("Inputs");
     t.add("experiments", &FitInputFiles::experiments, "Tracer table (experiment, substrate, label, fraction, purity); default: a built-in model's")
         .short_name("e")
         .file(tables)

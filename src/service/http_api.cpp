@@ -316,6 +316,7 @@ class Api {
     if (name.find(".fml") != std::string::npos) return has("<fluxml");
     if (name.find(".json") != std::string::npos) return has("\"reactions\"");
     if (name.find(".txt") != std::string::npos) return has("//Reactions");
+    if (name.find(".ftbl") != std::string::npos) return has("NETWORK");
     return has("equation");  // fluxion's reaction table
   }
 

@@ -37,7 +37,7 @@ std::optional<fs::path> safe_child(const fs::path& root, const std::string& rela
 std::string safe_extension(const std::string& filename) {
   static const std::vector<std::string> known{".tsv.gz", ".csv.gz", ".txt.gz", ".xml.gz", ".sbml.gz", ".json.gz", ".mtx.gz",
                                               ".tsv",    ".csv",    ".txt",    ".xml",    ".sbml",    ".json",    ".fml",
-                                              ".h5",     ".h5ad",   ".gmt",    ".mtx",    ".fluxpkg", ".gz",      ".tab"};
+                                              ".h5",     ".h5ad",   ".gmt",    ".mtx",    ".fluxpkg", ".ftbl",    ".gz",      ".tab"};
   std::string lower = filename;
   std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
   for (const auto& k : known)

@@ -481,6 +481,9 @@ expect 2 "bad.ftbl:3:3: error: 'A' of reaction 'v1' needs a carbon map" -- "$flu
 if [ -n "$data" ] && [ -f "$data/mfa/influx_si/e_coli.ftbl" ]; then
   expect 0 'SSR 61.51 with 54 measurements and 21 free parameters \(9 of them MID scale factors\)' -- "$fluxion" fit -m "$data/mfa/influx_si/e_coli.ftbl" --starts 4 --threads 1 -o "$tmp/fitf"
   grep -q '"scale_factors"' "$tmp/fitf/fit.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: fit.json of an FTBL fit lists no scale_factors"; }
+  # simulate reads the FTBL's tracer and measured fragments too: the fit's MIDs at its fluxes
+  expect 0 'wrote' -- "$fluxion" simulate -m "$data/mfa/influx_si/e_coli.ftbl" -f "$tmp/fitf/fluxes.tsv" -o "$tmp/simf"
+  grep -q "^e_coli	C	Suc	4	" "$tmp/simf/mids.tsv" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: simulate of an FTBL model lacks Suc M+4"; }
   expect 2 "e_coli_i.ftbl:779:2: error: option file_labcin: this FTBL describes instationary labelling" -- "$fluxion" fit -m "$data/mfa/influx_si/e_coli_i.ftbl" -o "$tmp/fitf"
 fi
 

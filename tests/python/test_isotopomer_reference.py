@@ -86,3 +86,25 @@ def test_freeflux_ecoli_at_its_true_fluxes_matches_isotopomer_balances(fluxion_b
     worst = compare(fluxion_binary, tmp_path, os.path.join(d, "reactions.csv"), os.path.join(d, "fluxes.csv"), "Glc.ex",
                     [("[1-13C1]", 0.754, 0.997), ("[U-13C6]", 0.246, 0.994)], fragments, natural=True)
     assert worst < 1e-9
+
+
+def test_antoniewicz_2007_fig3_toy_gives_the_papers_mid(fluxion_binary, tmp_path):
+    """The EMU paper's example (Antoniewicz, Kelleher & Stephanopoulos, Metab Eng 9:68, 2007, Fig. 3;
+    fluxes and [2-13C]A as in BayFlux's notebook of it): F's MID is the paper's
+    [0.0001, 0.8008, 0.1983, 0.0009] (4 decimals), and the isotopomer balances agree."""
+    pytest.importorskip("numpy")
+    reactions = tmp_path / "fig3.csv"
+    reactions.write_text(
+        "#reaction_ID,substrate_IDs(atom),product_IDs(atom),reversibility\n"
+        "a_b,A(abc),B(abc),0\n"
+        "b_ec,B(abc),E(a)+C(bc),0\n"
+        "bc_de,B(abc)+C(de),E(a)+D(bcd)+E(e),0\n"
+        "d_f,D(abc),F(abc),0\n"
+        "b_d,B(abc),D(abc),1\n")
+    fluxes = tmp_path / "fig3_fluxes.csv"
+    fluxes.write_text("#flux_ID,value\na_b,100\nb_ec,20\nbc_de,20\nd_f,80\nb_d_f,110\nb_d_b,50\n")
+    worst = compare(fluxion_binary, tmp_path, str(reactions), str(fluxes), "A", [("[2-13C1]", 1, 1)], ["F", "B", "D"], natural=False)
+    assert worst < 1e-9
+    emu = pd.read_csv(tmp_path / "emu" / "mids.tsv", sep="\t")
+    f = emu[emu["metabolite"] == "F"].sort_values("isotopologue")["fraction"].to_list()
+    assert f == pytest.approx([0.0001, 0.8008, 0.1983, 0.0009], abs=5e-5)

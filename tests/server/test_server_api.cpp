@@ -88,7 +88,9 @@ TEST_F(ServerApi, HealthAnalysesAndModels) {
     bool saw_fraction = false;
     for (const auto& o : a["options"]) {
       EXPECT_FALSE(o["description"].get<std::string>().empty()) << o["name"];
-      if (o["name"] == "knockout-genes") EXPECT_EQ(o["label"], "Knockout genes");  // plain words; the CLI name is the hint
+      if (o["name"] == "knockout-genes") {
+        EXPECT_EQ(o["label"], "Knockout genes");  // plain words; the CLI name is the hint
+      }
       EXPECT_NE(o["label"].get<std::string>(), o["name"].get<std::string>()) << "option " << o["name"] << " has no label in plain words";
       if (o["name"] == "fraction") {
         saw_fraction = true;
@@ -159,6 +161,31 @@ TEST_F(ServerApi, PredictJobFromUploadToDownload) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->status, 409);
   EXPECT_EQ(body_json(c)["code"], "conflict");
+}
+
+// An FTBL model (influx_si) brings its tracer and MIDs: a fit job needs the upload alone.
+TEST_F(ServerApi, FitJobFromAnFtblUploadAlone) {
+  const std::string ftbl = read_file(std::string(FLUXION_SOURCE_DIR) + "/tests/fuzz/corpus/ftbl/toy.ftbl");
+  ASSERT_FALSE(ftbl.empty());
+  auto r = client_->Post("/api/jobs", MultipartFormDataItems{field("analysis", "fit"), file("model", ftbl, "toy.ftbl"), field("starts", "4")});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  const auto done = wait_for_job(*client_, body_json(r)["id"], 120);
+  ASSERT_EQ(done["state"], "done") << done.dump(1);
+  std::set<std::string> files;
+  for (const auto& f : done["files"]) files.insert(f["path"].get<std::string>());
+  EXPECT_TRUE(files.count("fluxes.tsv") && files.count("residuals.tsv") && files.count("fit.json"));
+  // without an FTBL model the missing MIDs are the job's error, named
+  auto bad = client_->Post("/api/jobs", MultipartFormDataItems{field("analysis", "fit"), field("model", "glycolysis")});
+  ASSERT_TRUE(bad);
+  if (bad->status == 201) {
+    const auto failed = wait_for_job(*client_, body_json(bad)["id"], 120);
+    EXPECT_EQ(failed["state"], "failed") << failed.dump(1);
+    EXPECT_NE(failed.dump().find("--mids or --mfapy-mdv"), std::string::npos) << failed.dump(1);
+  } else {
+    EXPECT_EQ(bad->status, 400) << bad->body;
+    EXPECT_NE(bad->body.find("mids"), std::string::npos) << bad->body;
+  }
 }
 
 TEST_F(ServerApi, BadSubmissionsNameTheFieldFileAndLine) {

@@ -19,7 +19,7 @@ const formats: Format[] = [
   },
   {
     name: "Models",
-    text: "SBML Level 3 with the FBC package (.xml, .xml.gz), COBRA/BiGG JSON, FluxML (.fml), mfapy text, or fluxion's reaction table: id, equation with atom maps, lower bound, upper bound.",
+    text: "SBML Level 3 with the FBC package (.xml, .xml.gz), COBRA/BiGG JSON, FluxML (.fml), mfapy text, FreeFlux's reaction table (.csv), influx_si's FTBL (.ftbl: network, tracer and MS data in one file), or fluxion's reaction table: id, equation with atom maps, lower bound, upper bound.",
     example: "id\tequation\tlb\tub\nGLC_IN\tGLC_IN (C:ABCDEF) -> g6p (C:ABCDEF)\t1\t1\nPGI\tg6p (C:ABCDEF) <-> f6p (C:ABCDEF)\t0\t1.1\nFBA\tf6p (C:ABCDEF) <-> dhap (C:CBA) + gap (C:DEF)\t-1000\t1000",
   },
   {

@@ -150,7 +150,7 @@ function inputFor(o: OptionSpec, ms: ModelList): HTMLElement {
     const list = o.kind === "model" ? ms.models.map((m) => ({ name: m.name, text: `${m.name} (${m.source})` })) : ms.predictors.map((p) => ({ name: p.name, text: p.name }));
     const select = h("select", { id, name: o.name, "aria-describedby": describedBy }, h("option", { value: "" }, o.kind === "model" ? "— choose a model, or upload one —" : "— choose a predictor —"));
     for (const m of list) select.append(h("option", { value: m.name }, m.text));
-    const upload = h("input", { type: "file", id: `${id}-file`, name: o.name, accept: o.kind === "model" ? ".xml,.sbml,.gz,.json,.tsv,.fml,.txt" : ".fluxpkg", "aria-label": `${o.name}: upload a file instead` });
+    const upload = h("input", { type: "file", id: `${id}-file`, name: o.name, accept: o.kind === "model" ? ".xml,.sbml,.gz,.json,.tsv,.fml,.txt,.csv,.ftbl" : ".fluxpkg", "aria-label": `${o.name}: upload a file instead` });
     return h("div", { class: "model-choice" }, select, h("span", { class: "note" }, " or upload: "), upload);
   }
   if (o.choices.length) {
