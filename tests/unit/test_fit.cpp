@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "fluxion/core/flux_space.hpp"
@@ -93,6 +94,46 @@ io::MidTable as_measured(const isotope::EmuModel& emu, const isotope::MidSet& ou
   return table;
 }
 
+// The built-in toy ("simple") with its tracers, a flux point drawn in its polytope (ACHR,
+// `seed`) and the exact MIDs there as measurements with sd 0.01.
+struct SimpleTruth {
+  Model model;
+  std::optional<FluxSpace> space;
+  std::optional<sampling::FluxPolytope> polytope;
+  std::vector<isotope::TracerExperiment> experiments;
+  Eigen::VectorXd truth, other;  // the truth, and a second point of the same chain
+  io::MidTable table;
+
+  bool load(unsigned seed) {
+    auto m = io::load_model("simple");
+    auto tracers = io::load_tracer_table("simple");
+    if (!m.ok() || !tracers.ok()) return false;
+    model = m.value();
+    auto fs = FluxSpace::build(model);
+    if (!fs.ok()) return false;
+    space = fs.value();
+    experiments = tracers.value().experiments;
+    auto poly = sampling::FluxPolytope::build(model, *space, {});
+    if (!poly.ok()) return false;
+    polytope = poly.value();
+    sampling::AchrOptions ao;
+    ao.seed = seed;
+    auto sampler = sampling::AchrSampler::create(*polytope, ao);
+    if (!sampler.ok()) return false;
+    truth = sampler.value().next();
+    other = sampler.value().next();
+    auto emu = isotope::EmuModel::compile(model, *space);
+    if (!emu.ok()) return false;
+    auto inputs = emu.value().inputs(experiments);
+    if (!inputs.ok()) return false;
+    isotope::EmuSimulator sim(emu.value());
+    isotope::MidSet out;
+    if (sim.simulate(space->free_to_full(truth), inputs.value(), out) != isotope::SimulationStatus::ok) return false;
+    table = as_measured(emu.value(), out, experiments);
+    return true;
+  }
+};
+
 }  // namespace
 
 TEST(Fit, ResidualJacobianMatchesFiniteDifferences) {
@@ -153,44 +194,27 @@ TEST(Fit, ProfileTargetsByName) {
 }
 
 TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
-  auto model = io::load_model("simple");
-  ASSERT_TRUE(model.ok());
-  auto space = FluxSpace::build(model.value());
-  ASSERT_TRUE(space.ok());
-  auto tracers = io::load_tracer_table("simple");
-  ASSERT_TRUE(tracers.ok());
-  auto poly = sampling::FluxPolytope::build(model.value(), space.value(), {});
-  ASSERT_TRUE(poly.ok());
-  sampling::AchrOptions ao;
-  ao.seed = 7;
-  auto sampler = sampling::AchrSampler::create(poly.value(), ao);
-  ASSERT_TRUE(sampler.ok());
-  const Eigen::VectorXd truth = sampler.value().next();
-  // the MIDs of the true fluxes, as measurements with sd 0.01
-  auto emu = isotope::EmuModel::compile(model.value(), space.value());
-  ASSERT_TRUE(emu.ok());
-  auto inputs = emu.value().inputs(tracers.value().experiments);
-  ASSERT_TRUE(inputs.ok());
-  isotope::EmuSimulator sim(emu.value());
-  isotope::MidSet out;
-  ASSERT_EQ(sim.simulate(space.value().free_to_full(truth), inputs.value(), out), isotope::SimulationStatus::ok);
-  const io::MidTable table = as_measured(emu.value(), out, tracers.value().experiments);
+  SimpleTruth st;
+  ASSERT_TRUE(st.load(7));
+  const Eigen::VectorXd& truth = st.truth;
+  const FluxSpace& fs = *st.space;
+  const io::MidTable& table = st.table;
   mfa::FitOptions options;
   options.starts = 8;
   options.threads = 2;
-  auto problem = mfa::FitProblem::create(model.value(), space.value(), poly.value(), tracers.value().experiments, table, {}, options);
+  auto problem = mfa::FitProblem::create(st.model, fs, *st.polytope, st.experiments, table, {}, options);
   ASSERT_TRUE(problem.ok());
   auto fit = problem.value().fit(options);
   ASSERT_TRUE(fit.ok());
   EXPECT_LT(fit.value().ssr, 1e-6);
   EXPECT_TRUE(fit.value().accepted());
   // every identifiable net flux is recovered
-  const FluxVector v = space.value().free_to_full(truth);
+  const FluxVector v = fs.free_to_full(truth);
   int identifiable = 0;
-  for (Eigen::Index c = 0; c < space.value().n_columns(); ++c) {
+  for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
     if (!std::isfinite(fit.value().net_se(c))) continue;
     ++identifiable;
-    EXPECT_NEAR(fit.value().fluxes.net(c), v.net(c), 1e-3 * (1 + std::fabs(v.net(c)))) << space.value().column_ids()[static_cast<std::size_t>(c)];
+    EXPECT_NEAR(fit.value().fluxes.net(c), v.net(c), 1e-3 * (1 + std::fabs(v.net(c)))) << fs.column_ids()[static_cast<std::size_t>(c)];
   }
   EXPECT_GT(identifiable, 0);
   // the other solvers (Ipopt with a Gauss-Newton Hessian; SLSQP when the default is
@@ -214,7 +238,7 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
     EXPECT_NE(hopped.value().starts[s].status, "not run") << s;
   }
   for (std::size_t s = 8; s < 11; ++s) {
-    EXPECT_TRUE(poly.value().contains(hopped.value().starts[s].x, 1e-6)) << s;
+    EXPECT_TRUE(st.polytope->contains(hopped.value().starts[s].x, 1e-6)) << s;
     EXPECT_LT(hopped.value().starts[s].ssr, 1e-4) << s;
   }
 }
@@ -303,27 +327,10 @@ TEST(Fit, MfapyEcoliGcmsDataAreFittedBelowTheChiSquareThreshold) {
 // M+0 left out, are fitted to SSR 0 with the factor recovered, and the residual Jacobian
 // (variable projection: the factor is a function of the fluxes) equals finite differences.
 TEST(Fit, ScaledMidsAreFittedUpToTheirFactorWithAnExactJacobian) {
-  auto model = io::load_model("simple");
-  ASSERT_TRUE(model.ok());
-  auto space = FluxSpace::build(model.value());
-  ASSERT_TRUE(space.ok());
-  auto tracers = io::load_tracer_table("simple");
-  ASSERT_TRUE(tracers.ok());
-  auto poly = sampling::FluxPolytope::build(model.value(), space.value(), {});
-  ASSERT_TRUE(poly.ok());
-  sampling::AchrOptions ao;
-  ao.seed = 11;
-  auto sampler = sampling::AchrSampler::create(poly.value(), ao);
-  ASSERT_TRUE(sampler.ok());
-  const Eigen::VectorXd truth = sampler.value().next(), other = sampler.value().next();
-  auto emu = isotope::EmuModel::compile(model.value(), space.value());
-  ASSERT_TRUE(emu.ok());
-  auto inputs = emu.value().inputs(tracers.value().experiments);
-  ASSERT_TRUE(inputs.ok());
-  isotope::EmuSimulator sim(emu.value());
-  isotope::MidSet out;
-  ASSERT_EQ(sim.simulate(space.value().free_to_full(truth), inputs.value(), out), isotope::SimulationStatus::ok);
-  io::MidTable table = as_measured(emu.value(), out, tracers.value().experiments);
+  SimpleTruth st;
+  ASSERT_TRUE(st.load(11));
+  const Eigen::VectorXd& other = st.other;
+  io::MidTable table = st.table;
   int scaled = 0;
   for (std::size_t k = 0; k < table.mids.size(); k += 2) {
     auto& m = table.mids[k];
@@ -335,7 +342,7 @@ TEST(Fit, ScaledMidsAreFittedUpToTheirFactorWithAnExactJacobian) {
   mfa::FitOptions options;
   options.starts = 8;
   options.threads = 2;
-  auto problem = mfa::FitProblem::create(model.value(), space.value(), poly.value(), tracers.value().experiments, table, {}, options);
+  auto problem = mfa::FitProblem::create(st.model, *st.space, *st.polytope, st.experiments, table, {}, options);
   ASSERT_TRUE(problem.ok()) << problem.message();
   EXPECT_EQ(problem.value().n_scale_factors(), scaled);
   // the Jacobian at a point away from the truth (the factors differ from 1.7 there)
