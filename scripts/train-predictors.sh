@@ -24,19 +24,27 @@ for m in "${models[@]}"; do
     "$fluxion" dataset -m "$m" "${data[@]}" --seed 1 --threads 1 -o "$work/data_$m"
   fi
   train_one() {  # train_one DIR [OPTIONS...]: a training, continued from its checkpoint when one is there
-    local dir=$1 resume=()
+    local dir=$1 resume=() base=() i
     shift
+    for ((i = 0; i < ${#train[@]}; i++)); do  # the recipe's options, less those OPTIONS set again
+      if [[ ${train[$i]} == --* && " $* " == *" ${train[$i]} "* ]]; then
+        [[ $((i + 1)) -lt ${#train[@]} && ${train[$((i + 1))]} != --* ]] && i=$((i + 1))
+        continue
+      fi
+      base+=("${train[$i]}")
+    done
     [ -f "$dir/checkpoint.pt" ] && [ ! -f "$dir/predictor.fluxpkg" ] && resume=(--resume)
-    "$fluxion" train -d "$work/data_$m" -o "$dir" "${train[@]}" "$@" "${resume[@]}" ${TRAIN_TIME_LIMIT:+--time-limit "$TRAIN_TIME_LIMIT"}
+    "$fluxion" train -d "$work/data_$m" -o "$dir" "${base[@]}" "$@" "${resume[@]}" ${TRAIN_TIME_LIMIT:+--time-limit "$TRAIN_TIME_LIMIT"}
   }
   if [ ${#members[@]} -eq 0 ]; then
     train_one "$work/train_$m" --seed 1
   else
     paused=0 joined=()
     for k in "${!members[@]}"; do
-      read -r seed hidden threads <<<"${members[$k]}"
+      read -r seed hidden threads extra <<<"${members[$k]}"
+      read -r -a extra <<<"${extra:-}"  # options of this member only (they replace the recipe's)
       dir="$work/train_${m}_member$((k + 1))"
-      train_one "$dir" --seed "$seed" --hidden "$hidden" --threads "$threads"
+      train_one "$dir" --seed "$seed" --hidden "$hidden" --threads "$threads" "${extra[@]}"
       [ -f "$dir/predictor.fluxpkg" ] || paused=1
       joined+=(--member "$dir/predictor.fluxpkg")
     done
