@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
@@ -17,6 +18,13 @@
 namespace fluxion::io {
 
 using namespace detail;
+
+std::string ftbl_experiment_id(const std::string& path) {
+  std::string s = path.substr(path.find_last_of("/\\") == std::string::npos ? 0 : path.find_last_of("/\\") + 1);
+  for (const char* ext : {".gz", ".ftbl", ".FTBL"})
+    if (s.size() > std::strlen(ext) && s.compare(s.size() - std::strlen(ext), std::strlen(ext), ext) == 0) s.resize(s.size() - std::strlen(ext));
+  return s.empty() ? std::string("ftbl") : s;
+}
 
 double ftbl_exchange_from_unit(double x) { return x / (1.0 - x); }
 double ftbl_exchange_to_unit(double xch) { return xch / (1.0 + xch); }
@@ -289,12 +297,6 @@ struct MsRow {
   int line = 0, group = 0, weight_column = 0;
 };
 
-std::string stem_of(const std::string& source) {
-  std::string s = source;
-  if (auto slash = s.find_last_of("/\\"); slash != std::string::npos) s = s.substr(slash + 1);
-  if (auto dot = s.rfind('.'); dot != std::string::npos && dot > 0) s = s.substr(0, dot);
-  return s.empty() ? std::string("ftbl") : s;
-}
 
 }  // namespace
 
@@ -648,7 +650,7 @@ Result<FtblFile> read_ftbl(std::string_view text, const std::string& source, con
   // the model: metabolites and reactions first, reversibility once the topology is known
   FtblFile out;
   Model& model = out.model;
-  model.id = stem_of(source);
+  model.id = ftbl_experiment_id(source);
   std::vector<int> reaction_lines;
   for (const auto& r : network) {
     std::string lhs, rhs;
@@ -853,7 +855,7 @@ Result<FtblFile> read_ftbl(std::string_view text, const std::string& source, con
 }
 
 Result<Model> read_ftbl_model(std::string_view text, const std::string& source) {
-  auto f = read_ftbl(text, source, stem_of(source));
+  auto f = read_ftbl(text, source, ftbl_experiment_id(source));
   if (!f) return Result<Model>::failure(f.diagnostics());
   return Result<Model>::success(std::move(f.value().model), f.diagnostics());
 }

@@ -78,9 +78,7 @@ Result<SimulationInputs> load_simulation_inputs(const SimulationInputFiles& f) {
   if (f.experiments.empty() && format_from_path(f.model) == ModelFormat::ftbl) {  // an FTBL file's own LABEL_INPUT
     auto text = read_text_file(f.model);
     if (!log.take(text)) return log.failure<SimulationInputs>();
-    std::string stem = f.model.substr(f.model.find_last_of('/') == std::string::npos ? 0 : f.model.find_last_of('/') + 1);
-    stem = stem.substr(0, stem.find('.'));
-    auto ftbl = read_ftbl(text.value(), f.model, stem);
+    auto ftbl = read_ftbl(text.value(), f.model, ftbl_experiment_id(f.model));
     if (!ftbl) return log.failure<SimulationInputs>(ftbl.diagnostics());  // its warnings came with the model
     in.experiments = {ftbl.value().experiment};
     tracer_lines = ftbl.value().tracer_lines;

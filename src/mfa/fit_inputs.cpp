@@ -27,18 +27,7 @@ std::optional<std::string> slurp(const std::string& path) {
   return text.value();
 }
 
-bool is_ftbl(const std::string& path) {
-  std::string p = path;
-  for (auto& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (p.size() > 3 && p.compare(p.size() - 3, 3, ".gz") == 0) p.resize(p.size() - 3);
-  return p.size() > 5 && p.compare(p.size() - 5, 5, ".ftbl") == 0;
-}
-
-std::string stem(const std::string& path) {
-  std::string s = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
-  if (auto dot = s.find('.'); dot != std::string::npos && dot > 0) s.resize(dot);
-  return s;
-}
+bool is_ftbl(const std::string& path) { return io::format_from_path(path) == io::ModelFormat::ftbl; }
 
 std::string eight_digits(double v) {
   char buf[32];
@@ -125,7 +114,7 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
   if (is_ftbl(f.model)) {
     auto text = io::read_text_file(f.model);
     if (!text) return failed(text.diagnostics());
-    auto file = io::read_ftbl(text.value(), f.model, stem(f.model));
+    auto file = io::read_ftbl(text.value(), f.model, io::ftbl_experiment_id(f.model));
     if (!file) return failed(file.diagnostics());  // its warnings came with the model
     ftbl = std::move(file.value());
   }

@@ -61,7 +61,11 @@ struct FtblFile {
   std::vector<FtblFluxMeasurement> fluxes; // FLUX_MEASUREMENTS
 };
 
-// `experiment` names the tracer experiment (fluxion uses the file's stem).
+// The name fluxion gives an FTBL file's experiment (and model): the file name without its
+// directory and its .ftbl / .ftbl.gz ("data/e_coli.ftbl" -> "e_coli").
+std::string ftbl_experiment_id(const std::string& path);
+
+// `experiment` names the tracer experiment (ftbl_experiment_id of the file).
 Result<FtblFile> read_ftbl(std::string_view text, const std::string& source, const std::string& experiment);
 
 // The network alone, for load_model.
