@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -73,6 +74,44 @@ struct FitProblem::Impl {
     std::string experiment, name;
   };
   std::vector<ScaleGroup> groups;
+  // Exchange fluxes on a ratio scale (FitOptions::exchange_parameters = "ratio"): where
+  // ratio(k) = β > 0, the fitted coordinate of free parameter k is y = x/(β + x) in [0, 1)
+  // and x = β·y/(1 − y); elsewhere y = x. x0, null, to_z, g and h are in y.
+  Eigen::VectorXd ratio;
+  double exchange_scale = 0;  // β of the ratio columns (0: none)
+  std::string exchange_parameters = "flux";  // FitOptions::exchange_parameters at create()
+
+  Eigen::VectorXd x_of(const Eigen::VectorXd& z) const {  // the free parameters at z
+    Eigen::VectorXd x = x0 + null * z;
+    for (Eigen::Index k = 0; k < ratio.size(); ++k)
+      if (ratio(k) > 0) {
+        const double y = std::clamp(x(k), 0.0, 1 - 1e-12);
+        x(k) = ratio(k) * y / (1 - y);
+      }
+    return x;
+  }
+  Eigen::VectorXd z_of(const Eigen::VectorXd& x) const {  // z of a point on the equalities
+    Eigen::VectorXd y = x;
+    for (Eigen::Index k = 0; k < ratio.size(); ++k)
+      if (ratio(k) > 0) y(k) = y_of(k, x(k));
+    return to_z * (y - x0);
+  }
+  double y_of(Eigen::Index k, double x) const {  // parameter k's coordinate for flux value x
+    if (ratio.size() == 0 || !(ratio(k) > 0)) return x;
+    const double v = std::max(0.0, x);
+    return v / (ratio(k) + v);
+  }
+  Eigen::MatrixXd dx_dz(const Eigen::VectorXd& z) const {  // Jacobian of x_of at z
+    Eigen::MatrixXd m = null;
+    if (ratio.size() == 0 || !(ratio.array() > 0).any()) return m;
+    const Eigen::VectorXd y = x0 + null * z;
+    for (Eigen::Index k = 0; k < ratio.size(); ++k)
+      if (ratio(k) > 0) {
+        const double u = 1 - std::clamp(y(k), 0.0, 1 - 1e-12);
+        m.row(k) *= ratio(k) / (u * u);
+      }
+    return m;
+  }
 };
 
 namespace {
@@ -100,7 +139,7 @@ Kinks one_way_kinks(const FitProblem::Impl& im) {
   for (std::size_t k = 0; k < columns.size(); ++k)
     kinks.rows.row(static_cast<Eigen::Index>(k)) = im.space.net_kernel().row(columns[k]) * im.null.topRows(nnet);
   kinks.values = [&im, columns](const Eigen::VectorXd& zv, Eigen::VectorXd& values) {
-    const Eigen::VectorXd x = im.x0 + im.null * zv;  // as FitProblem::residuals gets the fluxes
+    const Eigen::VectorXd x = im.x_of(zv);  // as FitProblem::residuals gets the fluxes
     const FluxVector v = im.space.free_to_full(x);
     values.resize(static_cast<Eigen::Index>(columns.size()));
     for (std::size_t k = 0; k < columns.size(); ++k) values(static_cast<Eigen::Index>(k)) = v.net(columns[k]);
@@ -113,9 +152,9 @@ Kinks one_way_kinks(const FitProblem::Impl& im) {
 ResidualFunction residuals_in_z(const FitProblem& problem, const FitProblem::Impl& im, FitProblem::Workspace& work) {
   auto jac = std::make_shared<Eigen::MatrixXd>();
   return [&problem, &im, &work, jac](const Eigen::VectorXd& zv, Eigen::VectorXd& r, Eigen::MatrixXd* jz) {
-    const Eigen::VectorXd x = im.x0 + im.null * zv;
+    const Eigen::VectorXd x = im.x_of(zv);
     if (!problem.residuals(x, work, r, jz ? jac.get() : nullptr)) return false;
-    if (jz) *jz = *jac * im.null;
+    if (jz) *jz = *jac * im.dx_dz(zv);
     return true;
   };
 }
@@ -157,6 +196,13 @@ const OptionTable<FitOptions>& FitOptions::table() {
           "lm (Levenberg-Marquardt on the residuals, each step a quadratic program under the inequalities), slsqp (NLopt SLSQP on the SSR, exact gradient) "
           "or ipopt-gn (Ipopt's interior point with the Gauss-Newton Hessian 2 JᵀJ of the residuals)")
         .choices({"lm", "slsqp", "ipopt-gn"});
+    t.add("exchange-parameters", &FitOptions::exchange_parameters,
+          "flux (each exchange flux fitted as it is) or ratio (an exchange flux x bounded only by its own bounds fitted as x/(β + x), "
+          "so that the fit can come down from large values; results stay in flux units)")
+        .choices({"flux", "ratio"});
+    t.add("exchange-scale", &FitOptions::exchange_scale,
+          "β of --exchange-parameters ratio (an exchange flux of β sits at the middle of the scale); 0 = the median size of the measured fluxes, or 1")
+        .range(0, 1e12);
     t.add("prefit", &FitOptions::prefit,
           "Move each sampled start first to where it fits the measured fluxes (one quadratic program: they are linear in the fluxes)");
     t.add("profile-starts", &FitOptions::profile_starts,
@@ -198,7 +244,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
                                       const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options) {
   Diagnostics d("fit");
   if (auto problems = options.validate(); !problems.empty()) return Result<FitProblem>::failure(problems);
-  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}, {}});
+  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}, {}, {}, 0, "flux"});
   std::map<std::string, std::size_t> experiment_index;
   for (std::size_t i = 0; i < experiments.size(); ++i) experiment_index[experiments[i].id] = i;
   // fragments per element, in order of first appearance
@@ -329,19 +375,94 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
   impl->null = n_y;
   impl->to_z = n_y.transpose();
   const Eigen::Index nz = impl->null.cols();
+  // The ratio scale for exchange fluxes: each exchange flux that no equality and no other
+  // flux's row constrains, with bounds 0 <= lower < upper < inf, is fitted as y = x/(β + x);
+  // its bound rows become bounds on y (the map is increasing), all else stays linear.
+  impl->ratio = Eigen::VectorXd::Zero(nf);
+  impl->exchange_parameters = options.exchange_parameters;
+  std::vector<Eigen::Index> ratio_row(static_cast<std::size_t>(a.rows()), -1);  // the ratio column a row bounds
+  if (options.exchange_parameters == "ratio") {
+    // Exchange fluxes tied to each other (x_a = x_b: parallel-tracer copies of a network)
+    // are one group: the tie holds for their y as well, and a group's bounds are all of
+    // its members' bounds.
+    std::vector<bool> eligible(static_cast<std::size_t>(nf), true);
+    std::vector<Eigen::Index> group(static_cast<std::size_t>(nf));
+    for (Eigen::Index k = 0; k < nf; ++k) group[static_cast<std::size_t>(k)] = k;
+    std::function<Eigen::Index(Eigen::Index)> root = [&](Eigen::Index k) {
+      auto& g = group[static_cast<std::size_t>(k)];
+      return g == k ? k : (g = root(g));
+    };
+    for (Eigen::Index k = 0; k < nnet; ++k) eligible[static_cast<std::size_t>(k)] = false;
+    for (Eigen::Index k = 0; k < nf; ++k)  // a measured exchange flux stays linear (the pre-fit's QP needs it so)
+      if (impl->flux_rows.rows() > 0 && impl->flux_rows.col(k).lpNorm<Eigen::Infinity>() > 0) eligible[static_cast<std::size_t>(k)] = false;
+    Eigen::VectorXd lo = Eigen::VectorXd::Constant(nf, -kInfinity), hi = Eigen::VectorXd::Constant(nf, kInfinity);
+    for (Eigen::Index i = 0; i < a.rows(); ++i) {
+      std::vector<Eigen::Index> touched;
+      for (Eigen::Index k = 0; k < nf; ++k)
+        if (a(i, k) != 0) touched.push_back(k);
+      const bool equality = polytope.lower()(i) == polytope.upper()(i);
+      if (touched.size() == 2 && equality && polytope.lower()(i) == 0 && a(i, touched[0]) == -a(i, touched[1])) {
+        group[static_cast<std::size_t>(root(touched[0]))] = root(touched[1]);  // a tie
+        continue;
+      }
+      if (touched.size() == 1 && !equality) {
+        const Eigen::Index k = touched[0];
+        const double c = a(i, k), l = polytope.lower()(i) / c, u = polytope.upper()(i) / c;
+        lo(k) = std::max(lo(k), std::min(l, u));
+        hi(k) = std::min(hi(k), std::max(l, u));
+        ratio_row[static_cast<std::size_t>(i)] = k;
+        continue;
+      }
+      for (Eigen::Index k : touched) eligible[static_cast<std::size_t>(k)] = false;
+    }
+    std::map<Eigen::Index, std::pair<double, double>> group_bounds;  // root: (lower, upper) of all members
+    std::map<Eigen::Index, bool> group_ok;
+    for (Eigen::Index k = 0; k < nf; ++k) {
+      const Eigen::Index r = root(k);
+      auto [it, fresh] = group_bounds.try_emplace(r, lo(k), hi(k));
+      if (!fresh) it->second = {std::max(it->second.first, lo(k)), std::min(it->second.second, hi(k))};
+      auto [ok, first] = group_ok.try_emplace(r, eligible[static_cast<std::size_t>(k)]);
+      if (!first) ok->second = ok->second && eligible[static_cast<std::size_t>(k)];
+    }
+    double beta = options.exchange_scale;
+    if (!(beta > 0)) {  // automatic: the median size of the measured fluxes, else 1
+      std::vector<double> sizes;
+      for (const auto& f : measured_fluxes)
+        if (std::fabs(f.value) > 0) sizes.push_back(std::fabs(f.value));
+      std::sort(sizes.begin(), sizes.end());
+      beta = sizes.empty() ? 1.0 : sizes[sizes.size() / 2];
+    }
+    for (Eigen::Index k = nnet; k < nf; ++k) {
+      const Eigen::Index r = root(k);
+      const auto [l, u] = group_bounds[r];
+      if (group_ok[r] && l >= 0 && std::isfinite(u) && u > l) {
+        impl->ratio(k) = beta;
+        impl->exchange_scale = beta;
+      }
+    }
+  }
   std::vector<Eigen::RowVectorXd> grow;
   std::vector<double> hrow;
   for (Eigen::Index i : ineq) {
-    const Eigen::RowVectorXd an = a.row(i) * impl->null;
-    const double ax0 = a.row(i).dot(impl->x0);
-    if (an.lpNorm<Eigen::Infinity>() < 1e-14) continue;  // constant on the plane (feasibility is the sampler's to check)
-    if (std::isfinite(polytope.upper()(i))) {
-      grow.push_back(an);
-      hrow.push_back(polytope.upper()(i) - ax0);
+    Eigen::RowVectorXd row = a.row(i);
+    double lower = polytope.lower()(i), upper = polytope.upper()(i);
+    if (const Eigen::Index k = ratio_row[static_cast<std::size_t>(i)]; k >= 0 && impl->ratio(k) > 0) {
+      // c·x_k in [lower, upper] as y_k in [y(l), y(u)]; a bound below 0 binds nothing (x_k >= 0 holds)
+      const double c = row(k), l = std::min(lower / c, upper / c), u = std::max(lower / c, upper / c);
+      row = Eigen::RowVectorXd::Unit(nf, k);
+      lower = l > 0 ? impl->y_of(k, l) : l == 0 ? 0.0 : -kInfinity;
+      upper = std::isfinite(u) && u >= 0 ? impl->y_of(k, u) : u < 0 ? -kInfinity : kInfinity;
     }
-    if (std::isfinite(polytope.lower()(i))) {
+    const Eigen::RowVectorXd an = row * impl->null;
+    const double ax0 = row.dot(impl->x0);
+    if (an.lpNorm<Eigen::Infinity>() < 1e-14) continue;  // constant on the plane (feasibility is the sampler's to check)
+    if (std::isfinite(upper)) {
+      grow.push_back(an);
+      hrow.push_back(upper - ax0);
+    }
+    if (std::isfinite(lower)) {
       grow.push_back(-an);
-      hrow.push_back(ax0 - polytope.lower()(i));
+      hrow.push_back(ax0 - lower);
     }
   }
   impl->g.resize(static_cast<Eigen::Index>(grow.size()), nz);
@@ -353,6 +474,12 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
   FitProblem p;
   p.impl_ = std::move(impl);
   return Result<FitProblem>::success(std::move(p), d.items());
+}
+
+Eigen::VectorXd FitProblem::reduced(const Eigen::VectorXd& x) const { return impl_->z_of(x); }
+Eigen::VectorXd FitProblem::point(const Eigen::VectorXd& z) const { return impl_->x_of(z); }
+bool FitProblem::reduced_residuals(const Eigen::VectorXd& z, Workspace& work, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const {
+  return residuals_in_z(*this, *impl_, work)(z, r, jacobian);
 }
 
 std::unique_ptr<FitProblem::Workspace> FitProblem::workspace() const {
@@ -440,7 +567,7 @@ double objective(unsigned n, const double* z, double* grad, void* data) {
   auto& c = *static_cast<Callback*>(data);
   ++c.evaluations;
   const Eigen::Map<const Eigen::VectorXd> zv(z, n);
-  const Eigen::VectorXd x = c.impl->x0 + c.impl->null * zv;
+  const Eigen::VectorXd x = c.impl->x_of(zv);
   if (!c.problem->residuals(x, *c.work, c.r, grad ? &c.jac : nullptr)) {
     if (grad) std::fill(grad, grad + n, 0.0);
     return kFailedSsr / std::max(1.0, c.scale);
@@ -449,7 +576,7 @@ double objective(unsigned n, const double* z, double* grad, void* data) {
   if (c.scale == 0) c.scale = std::max(1.0, std::sqrt(ssr));
   if (grad) {
     Eigen::Map<Eigen::VectorXd> g(grad, n);
-    g = (2.0 / c.scale) * (c.impl->null.transpose() * (c.jac.transpose() * c.r));
+    g = (2.0 / c.scale) * (c.impl->dx_dz(zv).transpose() * (c.jac.transpose() * c.r));
   }
   return ssr / c.scale;
 }
@@ -546,9 +673,9 @@ class GaussNewtonNlp final : public Ipopt::TNLP {
     point_ = Eigen::Map<const Eigen::VectorXd>(x, n);
     valid_ = true;
     ++evaluations;
-    const Eigen::VectorXd xv = im_.x0 + im_.null * Eigen::Map<const Eigen::VectorXd>(x, n);
-    ok_ = problem_.residuals(xv, work_, r_, &jac_);
-    if (ok_) jz_ = jac_ * im_.null;
+    const Eigen::VectorXd zv = Eigen::Map<const Eigen::VectorXd>(x, n);
+    ok_ = problem_.residuals(im_.x_of(zv), work_, r_, &jac_);
+    if (ok_) jz_ = jac_ * im_.dx_dz(zv);
     return ok_;
   }
   const FitProblem& problem_;
@@ -588,7 +715,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       d.error("a given start has " + std::to_string(x.size()) + " free parameters, the model " + std::to_string(nf), 0, 0);
       return Result<FitResult>::failure(d);
     }
-    starts.push_back(im.to_z * (x - im.x0));
+    starts.push_back(im.z_of(x));
   }
   // A given start outside the polytope (an ML-Flux prediction can break a bound or an
   // exchange cap) would leave SLSQP infeasible: it is moved towards an interior point
@@ -603,7 +730,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
         Eigen::VectorXd c = Eigen::VectorXd::Zero(nf);
         for (const auto& w : sampler.value().warmup()) c += w;
         c /= static_cast<double>(std::max<std::size_t>(1, sampler.value().warmup().size()));
-        centre = im.to_z * (c - im.x0);
+        centre = im.z_of(c);
       }
       z = *centre + 0.999 * feasible_fraction(im, *centre, z) * (z - *centre);
     }
@@ -634,7 +761,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
           const Eigen::VectorXd y = x + along.col(k - nnet) * ((target - x(k)) / reach);
           if (im.polytope.contains(y, 1e-9)) x = y;
         }
-      starts.push_back(im.to_z * (x - im.x0));
+      starts.push_back(im.z_of(x));
     }
     // the cheap pre-fit: each sampled start moved (least, in z) to where it fits the measured
     // fluxes, which are linear in the parameters, so one quadratic program does it; then 1 %
@@ -752,7 +879,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       out.start = static_cast<int>(s);
       out.extra = s < extra_starts.size();
       out.status = ipopt_status.empty() ? describe(status) : ipopt_status;
-      out.x = im.x0 + im.null * Eigen::Map<const Eigen::VectorXd>(z.data(), nz);
+      out.x = im.x_of(Eigen::Map<const Eigen::VectorXd>(z.data(), nz));
       // the final point's own SSR (SLSQP may report an earlier one); a point whose labelling
       // cannot be simulated (a pool with no producing flux) has none and is never the best
       Eigen::VectorXd r;
@@ -795,7 +922,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       std::normal_distribution<double> normal(0.0, 1.0);
       const Eigen::Index nnet = im.space.n_free_net();
       const Eigen::VectorXd x_best = result.starts[static_cast<std::size_t>(best_so_far)].x;
-      const Eigen::VectorXd z_best = im.to_z * (x_best - im.x0);
+      const Eigen::VectorXd z_best = im.z_of(x_best);
       const std::size_t first = starts.size();
       for (int k = 0; k < options.perturbed_starts; ++k) {
         Eigen::VectorXd x = x_best;
@@ -808,7 +935,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
             x(j) = std::clamp(std::max(x(j), lo) * std::exp(normal(rng)), lo, hi);
           }
         // onto the equalities, then towards the best point until every inequality holds
-        const Eigen::VectorXd z = im.to_z * (x - im.x0);
+        const Eigen::VectorXd z = im.z_of(x);
         starts.push_back(z_best + feasible_fraction(im, z_best, z) * (z - z_best));
       }
       result.starts.resize(starts.size());
@@ -863,6 +990,9 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   result.n_parameters = static_cast<int>(nz + static_cast<Eigen::Index>(im.groups.size()));
   for (std::size_t g = 0; g < im.groups.size(); ++g)
     result.scale_factors.push_back({im.groups[g].experiment, im.groups[g].name, work->scales[g]});
+  result.exchange_parameters = im.exchange_parameters;
+  result.exchange_scale = im.exchange_scale;
+  result.ratio_exchanges = static_cast<int>((im.ratio.array() > 0).count());
   result.dof = result.n_measurements - result.n_parameters;
   if (result.dof > 0) {
     result.chi2_critical = chi_squared_critical(result.dof, 0.05);
@@ -882,7 +1012,8 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   // linearised standard errors in the reduced parameters
   // (none when the equalities fix every parameter: Eigen's SVD cannot take zero columns,
   // and every flux then has standard error 0)
-  const Eigen::MatrixXd jz = jac * im.null;
+  const Eigen::MatrixXd dxz = im.dx_dz(im.z_of(result.x));
+  const Eigen::MatrixXd jz = jac * dxz;
   Eigen::VectorXd sv;
   Eigen::MatrixXd v(nz, 0);
   if (nz > 0 && jz.rows() > 0) {
@@ -898,7 +1029,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   for (Eigen::Index i = 0; i < rank; ++i) covz_half.col(i) /= sv(i);
   const Eigen::MatrixXd unseen = v.rightCols(nz - rank);
   auto se_of = [&](const Eigen::RowVectorXd& dx) {  // d(flux)/dx
-    const Eigen::RowVectorXd dz = dx * im.null;
+    const Eigen::RowVectorXd dz = dx * dxz;
     const double scale = dz.norm();
     if (scale == 0) return 0.0;
     if (unseen.cols() > 0 && (dz * unseen).norm() > 1e-6 * scale) return kInfinity;
@@ -973,7 +1104,8 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
     else c.head(nnet) = im.space.net_kernel().row(t.column);
     return c;
   };
-  const Eigen::VectorXd z_best = im.to_z * (best.x - im.x0);
+  const Eigen::VectorXd z_best = im.z_of(best.x);
+  const Eigen::MatrixXd dxz_best = im.dx_dz(z_best);
   const Kinks kinks = options.solver == "lm" ? one_way_kinks(im) : Kinks{};
   // linearised SE of a flux at the best fit: the first step of its continuation
   Eigen::MatrixXd covz_half, unseen;
@@ -985,7 +1117,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       d.error("the best fit cannot be simulated", 0, 0);
       return R::failure(d);
     }
-    Eigen::JacobiSVD<Eigen::MatrixXd> svd(jac * im.null, Eigen::ComputeThinV);
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(jac * dxz_best, Eigen::ComputeThinV);
     const auto& sv = svd.singularValues();
     Eigen::Index rank = 0;
     for (Eigen::Index k = 0; k < sv.size(); ++k)
@@ -995,7 +1127,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
     unseen = svd.matrixV().rightCols(nz - rank);
   }
   auto linearised_se = [&](const Eigen::RowVectorXd& cx) {
-    const Eigen::RowVectorXd dz = cx * im.null;
+    const Eigen::RowVectorXd dz = cx * dxz_best;
     if (unseen.cols() > 0 && (dz * unseen).norm() > 1e-6 * dz.norm()) return kInfinity;
     return (dz * covz_half).norm();
   };
@@ -1016,8 +1148,12 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
     for (std::size_t i = next++; i < targets.size() && !stop; i = next++) {
       ProfileInterval& pi = out[i];
       const Eigen::RowVectorXd cx = direction(pi.target);
+      // the flux held at t is one linear equality in z: on an exchange flux's ratio
+      // scale (FitOptions::exchange_parameters) its coordinate is held at y(t)
       LinearEquality eq{cx * im.null, 0.0};
       const double offset = cx.dot(im.x0);
+      const Eigen::Index ratio_k = pi.target.exchange ? nnet + (std::lower_bound(ex.begin(), ex.end(), pi.target.column) - ex.begin()) : -1;
+      auto held = [&](double t) { return ratio_k >= 0 ? im.y_of(ratio_k, t) : t; };
       pi.value = cx.dot(best.x);
       pi.lowest_ssr = best.ssr;
       // the SSR of the best fit with the flux held at t, from z (updated in place);
@@ -1051,7 +1187,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       auto held_at = [&](double t, Eigen::VectorXd& z, bool scaled = false) {
         ++pi.fits;
         converged = false;
-        if (options.solver == "lm") return held_at_lm(t - offset, z);
+        if (options.solver == "lm") return held_at_lm(held(t) - offset, z);
         Callback cb{this, &im, work.get(), {}, {}, 0, scaled ? 0.0 : 1.0};
         nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, static_cast<unsigned>(nz));
         nlopt_set_min_objective(opt, objective, &cb);
@@ -1059,7 +1195,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
           const std::vector<double> tol(static_cast<std::size_t>(im.g.rows()), 1e-9);
           nlopt_add_inequality_mconstraint(opt, static_cast<unsigned>(im.g.rows()), inequalities, const_cast<Impl*>(&im), tol.data());
         }
-        eq.rhs = t - offset;
+        eq.rhs = held(t) - offset;
         nlopt_add_equality_constraint(opt, linear_equality, &eq, 1e-9 * (1 + std::fabs(t)));
         nlopt_set_ftol_rel(opt, options.relative_tolerance);
         nlopt_set_xtol_rel(opt, 1e-10);
@@ -1075,7 +1211,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
         nlopt_destroy(opt);
         converged = status > 0 && status != NLOPT_MAXEVAL_REACHED && status != NLOPT_MAXTIME_REACHED;
         const Eigen::VectorXd zn = Eigen::Map<const Eigen::VectorXd>(zz.data(), nz);
-        const Eigen::VectorXd x = im.x0 + im.null * zn;
+        const Eigen::VectorXd x = im.x_of(zn);
         Eigen::VectorXd r;
         if (std::fabs(cx.dot(x) - t) > 1e-6 * (1 + std::fabs(t)) || im.polytope.violation(x) > 1e-6 * (1 + x.lpNorm<Eigen::Infinity>()) ||
             !residuals(x, *work, r, nullptr)) {
@@ -1107,9 +1243,10 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
         bool ok = converged;
         if (ssr - best.ssr <= threshold) return ssr;
         const double dn = dzc.squaredNorm();
-        const Eigen::VectorXd linear = seen && dz_cov_dz > 0 ? Eigen::VectorXd(z0 + cov_dz * ((t - t_from) / dz_cov_dz))
-                                                            : Eigen::VectorXd(z0 + dzc.transpose() * ((t - t_from) / dn));
-        const Eigen::VectorXd shifted = z_best + dzc.transpose() * ((t - pi.value) / dn);
+        const double dt = held(t) - held(t_from);
+        const Eigen::VectorXd linear = seen && dz_cov_dz > 0 ? Eigen::VectorXd(z0 + cov_dz * (dt / dz_cov_dz))
+                                                            : Eigen::VectorXd(z0 + dzc.transpose() * (dt / dn));
+        const Eigen::VectorXd shifted = z_best + dzc.transpose() * ((held(t) - held(pi.value)) / dn);
         // (the first, SLSQP's scaled objective, is SLSQP's own remedy: not for "lm")
         for (int alt = all && options.solver != "lm" ? 0 : 1; alt < (all ? 3 : 2) && ssr - best.ssr > threshold; ++alt) {
           Eigen::VectorXd za = alt == 0 ? z0 : towards(z0, alt == 1 ? linear : shifted);
@@ -1122,7 +1259,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
         // within the threshold from fresh starts, not along the branch)
         if (all && options.solver == "lm" && sampler)
           for (int k = 0; k < options.profile_starts && ssr - best.ssr > threshold; ++k) {
-            Eigen::VectorXd za = im.to_z * (sampler->next() - im.x0);
+            Eigen::VectorXd za = im.z_of(sampler->next());
             const double s2 = held_at(t, za);
             if (s2 < ssr) ssr = s2, z = za, ok = converged;
           }

@@ -147,6 +147,9 @@ std::string FitReport::json(const FluxSpace& space) const {
                                                          : "NLopt SLSQP, analytic gradient from EMU sensitivities"},
                      {"confidence_intervals", "linearised: net ± 1.96 SE from (JᵀJ)⁻¹; NA = not identifiable"},
                      {"fluxes", fluxes}};
+  out["exchange_parameters"] = {{"kind", fit.exchange_parameters}, {"scale", fit.exchange_scale}, {"ratio_exchange_fluxes", fit.ratio_exchanges},
+                                 {"meaning", fit.ratio_exchanges > 0 ? "those exchange fluxes fitted as x/(scale + x); every flux here is in flux units"
+                                                                     : "every exchange flux fitted as it is"}};
   if (!fit.scale_factors.empty()) {
     nlohmann::json scales = nlohmann::json::array();
     for (const auto& sf : fit.scale_factors) scales.push_back({{"experiment", sf.experiment}, {"mid", sf.name}, {"factor", sf.value}});

@@ -111,8 +111,10 @@ std::vector<std::pair<std::string, std::string>> fit_settings(const FitPlan& pla
           {"starts", std::to_string(plan.options.starts)},
           {"exchange_max", number(files.exchange_max)},
           {"exchange_floor", number(plan.options.exchange_floor)},
+          {"exchange_parameters", plan.options.exchange_parameters},
+          {"exchange_scale", number(plan.options.exchange_scale)},
           {"seed", std::to_string(plan.options.seed)},
-          {"solver", "NLopt SLSQP"}};
+          {"solver", plan.options.solver}};
 }
 
 }  // namespace fluxion::mfa

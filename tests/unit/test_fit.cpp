@@ -243,6 +243,91 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
   }
 }
 
+// Exchange fluxes fitted on the ratio scale x/(β + x) reach the fit that the flux scale
+// reaches, report it in flux units, and give the same linearised standard errors (as a
+// reparametrisation must at the same point) and profile intervals; the residuals'
+// Jacobian in the solver's coordinates (through the scale) matches finite differences.
+TEST(Fit, ExchangeFluxesOnTheRatioScaleGiveTheSameFitErrorsAndProfiles) {
+  SimpleTruth st;
+  ASSERT_TRUE(st.load(7));
+  const FluxSpace& fs = *st.space;
+  // measurements off the truth, so that the fit's SSR is not 0 and the profile has a shape
+  io::MidTable noisy = st.table;
+  for (std::size_t m = 0; m < noisy.mids.size(); ++m)
+    for (std::size_t i = 0; i < noisy.mids[m].fraction.size(); ++i) noisy.mids[m].fraction[i] += 0.004 * std::sin(1.0 + 3.0 * m + 7.0 * i);
+  mfa::FitOptions flux;
+  flux.starts = 8;
+  flux.threads = 2;
+  flux.exchange_parameters = "flux";
+  mfa::FitOptions ratio = flux;
+  ratio.exchange_parameters = "ratio";
+  ratio.exchange_scale = 2.0;
+  auto p_flux = mfa::FitProblem::create(st.model, fs, *st.polytope, st.experiments, noisy, {}, flux);
+  auto p_ratio = mfa::FitProblem::create(st.model, fs, *st.polytope, st.experiments, noisy, {}, ratio);
+  ASSERT_TRUE(p_flux.ok() && p_ratio.ok());
+  auto f = p_flux.value().fit(flux);
+  auto r = p_ratio.value().fit(ratio);
+  ASSERT_TRUE(f.ok() && r.ok());
+  EXPECT_EQ(r.value().exchange_parameters, "ratio");
+  EXPECT_EQ(r.value().ratio_exchanges, 1);  // v2's; the toy fixes v3-v5's exchange fluxes at 0 (equalities: they stay as they are)
+  EXPECT_DOUBLE_EQ(r.value().exchange_scale, 2.0);
+  EXPECT_EQ(f.value().ratio_exchanges, 0);
+  EXPECT_NEAR(r.value().ssr, f.value().ssr, 1e-6 * (1 + f.value().ssr));
+  EXPECT_TRUE(st.polytope->contains(r.value().x, 1e-9));
+  for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
+    const std::string id = fs.column_ids()[static_cast<std::size_t>(c)];
+    const double se = f.value().net_se(c);
+    if (!std::isfinite(se)) continue;
+    EXPECT_NEAR(r.value().fluxes.net(c), f.value().fluxes.net(c), 1e-4 * (1 + std::fabs(f.value().fluxes.net(c)))) << id;
+    EXPECT_NEAR(r.value().net_se(c), se, 1e-3 * se + 1e-9) << id;
+  }
+  int exchanges_seen = 0;
+  Eigen::Index profiled = -1;
+  for (Eigen::Index c : fs.exchange_columns()) {
+    const double se = f.value().exchange_se(c);
+    if (!std::isfinite(se) || se <= 0) continue;
+    ++exchanges_seen;
+    const std::string id = fs.column_ids()[static_cast<std::size_t>(c)];
+    EXPECT_NEAR(r.value().fluxes.exchange(c), f.value().fluxes.exchange(c), 1e-4 * (1 + f.value().fluxes.exchange(c))) << id;
+    EXPECT_NEAR(r.value().exchange_se(c), se, 1e-3 * se) << id;
+    if (profiled < 0) profiled = c;
+  }
+  ASSERT_GT(exchanges_seen, 0);
+  // the Jacobian in the solver's coordinates, at the fit and at a second point
+  auto work = p_ratio.value().workspace();
+  for (const Eigen::VectorXd& x : {r.value().x, st.other}) {
+    const Eigen::VectorXd z = p_ratio.value().reduced(x);
+    ASSERT_EQ(z.size(), p_ratio.value().n_fitted());
+    EXPECT_LT((p_ratio.value().point(z) - x).lpNorm<Eigen::Infinity>(), 1e-9 * (1 + x.lpNorm<Eigen::Infinity>()));
+    Eigen::VectorXd res, rp, rm;
+    Eigen::MatrixXd jz;
+    ASSERT_TRUE(p_ratio.value().reduced_residuals(z, *work, res, &jz));
+    double worst = 0;
+    for (Eigen::Index k = 0; k < z.size(); ++k) {
+      const double h = 1e-6;
+      Eigen::VectorXd zp = z, zm = z;
+      zp(k) += h;
+      zm(k) -= h;
+      ASSERT_TRUE(p_ratio.value().reduced_residuals(zp, *work, rp, nullptr));
+      ASSERT_TRUE(p_ratio.value().reduced_residuals(zm, *work, rm, nullptr));
+      worst = std::max(worst, ((rp - rm) / (2 * h) - jz.col(k)).lpNorm<Eigen::Infinity>() / (1 + jz.col(k).lpNorm<Eigen::Infinity>()));
+    }
+    EXPECT_LT(worst, 1e-5);
+  }
+  // the profile of an exchange flux: the flux held at t is its scale coordinate held at y(t)
+  const std::vector<mfa::FluxTarget> targets{{profiled, true}, {fs.exchange_columns().front(), false}};
+  auto pf = p_flux.value().profile(f.value(), targets, 0.95, flux);
+  auto pr = p_ratio.value().profile(r.value(), targets, 0.95, ratio);
+  ASSERT_TRUE(pf.ok() && pr.ok()) << pf.message() << pr.message();
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    const auto &a = pf.value()[t], &b = pr.value()[t];
+    const double width = a.high - a.low;
+    ASSERT_GT(width, 0) << a.name;
+    EXPECT_NEAR(b.low, a.low, 0.03 * width) << a.name;
+    EXPECT_NEAR(b.high, a.high, 0.03 * width) << a.name;
+  }
+}
+
 // A start whose labelling cannot be simulated (toy model with v3 = v4 = 0: molC has no
 // producing flux, its EMU balance is singular) has no SSR: it is reported as failed and is
 // never the best fit; when every start is like it the fit is an error, not a crash.

@@ -54,6 +54,15 @@ struct FitOptions {
   // flux scaled by e^N(0,1) within its range, the net fluxes moved a fifth of the way to a
   // uniform point of the polytope
   int perturbed_starts = 0;
+  // "flux" (each exchange flux is its own parameter) or "ratio" (an exchange flux x that
+  // only its bounds constrain is fitted as y = x/(β + x) in [0, 1), as 13CFLUX and
+  // influx_si scale them: the MIDs stop responding to large x, not to y near 1, so a fit
+  // can come down from a large exchange flux); results are in flux units either way.
+  // "ratio" by default: on Park 2016 it reached SSR 1,541–1,546 in 39–55 s where "flux"
+  // took 78–85 s; on the mfapy and influx_si data both reach the same optimum from as many
+  // starts (docs/benchmarks.md, bench/fit_exchange_parameters.sh)
+  std::string exchange_parameters = "ratio";
+  double exchange_scale = 0;      // β of the ratio scale; 0 = the median size of the measured fluxes, or 1 without any
   // "lm" (Levenberg–Marquardt on the residuals, each step a QP under the inequalities, the
   // one-way flux kinks crossed explicitly), "slsqp" (SLSQP on the SSR) or "ipopt-gn"
   // (Ipopt, interior point, Gauss–Newton Hessian of the residuals)
@@ -107,6 +116,11 @@ struct FitResult {
   double ssr = 0;
   int n_measurements = 0, n_parameters = 0, dof = 0;  // parameters: the free fluxes and the scale factors
   std::vector<ScaleFactor> scale_factors;
+  // how the exchange fluxes were parametrised (FitOptions::exchange_parameters): "flux", or
+  // "ratio" with its β and the number of exchange fluxes fitted on that scale
+  std::string exchange_parameters = "flux";
+  double exchange_scale = 0;
+  int ratio_exchanges = 0;
   double chi2_critical = 0;    // 95% quantile of χ²(dof)
   double p_value = 0;          // P(χ²(dof) ≥ ssr)
   bool accepted() const { return dof > 0 && ssr <= chi2_critical; }
@@ -175,6 +189,13 @@ class FitProblem {
   };
   bool residuals(const Eigen::VectorXd& x, Workspace& work, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const;
   std::unique_ptr<Workspace> workspace() const;
+  // The coordinates the solvers move in (n_fitted() of them): what the equalities leave
+  // free, with exchange fluxes on their ratio scale where FitOptions::exchange_parameters
+  // says so. reduced(x) of a point on the equalities, point(z) back; the residuals and
+  // their Jacobian in z.
+  Eigen::VectorXd reduced(const Eigen::VectorXd& x) const;
+  Eigen::VectorXd point(const Eigen::VectorXd& z) const;
+  bool reduced_residuals(const Eigen::VectorXd& z, Workspace& work, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const;
 
   // Multistart fit. `extra_starts`: free-parameter vectors tried first (hybrid mode).
   // `progress` (optional) is called after each start (done, total "starts"); when it returns
