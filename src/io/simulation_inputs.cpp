@@ -1,14 +1,19 @@
 // The inputs of a simulation (io/simulation_inputs.hpp).
 #include "fluxion/io/simulation_inputs.hpp"
 
+#include <cmath>
+
 #include "fluxion/core/diagnostic_log.hpp"
+#include "fluxion/core/format.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/ftbl.hpp"
 #include "fluxion/io/mfapy_data.hpp"
+#include "fluxion/io/pool_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/text_file.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/tracer.hpp"
+#include "text.hpp"
 
 namespace fluxion::io {
 
@@ -43,6 +48,14 @@ const OptionTable<SimulationInputFiles>& SimulationInputFiles::table() {
     t.add("fragment-formulas", &F::fragment_formulas,
           "TSV fragment<TAB>ion formula (derivative included): MIDs then include the natural isotopes of every atom but the traced ones")
         .file();
+    t.add("times", &F::times,
+          "Non-stationary labelling: MIDs at these times after the switch to the tracers (comma-separated, ascending; the unit of the pool sizes "
+          "over the fluxes), from the unlabelled state; needs --pools or --default-pool")
+        .no_default();
+    t.add("pools", &F::pools, "With --times: pool sizes, metabolite<TAB>size (amounts in flux units × time)").file(".tsv,.txt");
+    t.add("default-pool", &F::default_pool, "With --times: the pool size of every balanced metabolite that --pools leaves out (0: none, an error)")
+        .range(0, 1e15);
+    t.add("tolerance", &F::tolerance, "With --times: absolute tolerance of every simulated MID fraction").range(1e-14, 1e-1);
     return t;
   }();
   return t;
@@ -112,6 +125,30 @@ Result<SimulationInputs> load_simulation_inputs(const SimulationInputFiles& f) {
     for (const auto& [fragment, formula] : in.formulas) in.request.fragment_formulas[fragment] = formula.formula;
     in.request.formulas_source = f.fragment_formulas;
     in.formulas_source = f.fragment_formulas;
+  }
+  if (f.times.empty()) {
+    if (!f.pools.empty() || f.default_pool > 0)
+      return log.failure<SimulationInputs>({error("--pools", "pool sizes are for non-stationary labelling: give --times as well")});
+  } else {
+    for (const auto& item : f.times) {
+      const auto t = detail::parse_number(item);
+      if (!t || !std::isfinite(*t) || *t < 0) return log.failure<SimulationInputs>({error("--times", "'" + item.substr(0, 40) + "' is not a time >= 0")});
+      if (!in.request.times.empty() && *t < in.request.times.back())
+        return log.failure<SimulationInputs>({error("--times", "times must be ascending (" + item + " after " + format_number(in.request.times.back()) + ")")});
+      in.request.times.push_back(*t);
+    }
+    if (f.pools.empty() && !(f.default_pool > 0))
+      return log.failure<SimulationInputs>({error("--times", "non-stationary labelling needs pool sizes: give --pools or --default-pool")});
+    std::map<std::string, PoolSize> table;
+    if (!f.pools.empty()) {
+      auto read = load_pool_table(f.pools);
+      if (!log.take(read)) return log.failure<SimulationInputs>();
+      table = read.value();
+    }
+    auto pools = pool_sizes(in.model, table, f.default_pool, f.pools.empty() ? "--default-pool" : f.pools);
+    if (!log.take(pools)) return log.failure<SimulationInputs>();
+    in.request.pools = pools.value();
+    in.request.tolerance = f.tolerance;
   }
   return log.success<SimulationInputs>(std::move(in));
 }

@@ -1,10 +1,12 @@
 #include "fluxion/isotope/simulation.hpp"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 
+#include "fluxion/core/format.hpp"
 #include "fluxion/isotope/emu.hpp"
 
 namespace fluxion::isotope {
@@ -17,8 +19,13 @@ std::string fraction_text(double v) {
   return buf;
 }
 
-std::string key(const SimulatedMid& m, std::size_t i) {
-  return m.experiment + '\t' + std::string(element_symbol(m.element)) + '\t' + m.metabolite + '\t' + std::to_string(i);
+std::string key(const SimulatedMid& m, std::size_t i, bool timed) {
+  return m.experiment + '\t' + std::string(element_symbol(m.element)) + '\t' + m.metabolite + '\t' + (timed ? format_number(m.time) + '\t' : "") +
+         std::to_string(i);
+}
+
+bool timed(const std::vector<SimulatedMid>& mids) {
+  return std::any_of(mids.begin(), mids.end(), [](const SimulatedMid& m) { return m.time >= 0; });
 }
 
 }  // namespace
@@ -27,6 +34,18 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
                                     const SubstrateLabelling& labelling, const SimulationRequest& request) {
   using R = Result<SimulatedMids>;
   SimulatedMids out;
+  const bool instationary = !request.times.empty();
+  if (instationary && request.sensitivities)
+    return R::failure({Diagnostic{Severity::error, "--sensitivities", 0, 0, {}, "sensitivities of time courses (--times) are not offered yet"}});
+  InstationaryOptions inst;
+  if (instationary) {
+    inst.times = request.times;
+    inst.tolerance = request.tolerance;
+    inst.natural_abundance = !labelling.natural_abundance.empty();
+    if (auto problems = inst.validate(); !problems.empty()) return R::failure(problems);
+    if (request.pools.size() != model.metabolites.size())
+      return R::failure({Diagnostic{Severity::error, "simulate", 0, 0, "pools", "give one pool size per model metabolite"}});
+  }
   for (const auto& id : space.free_net_ids()) out.parameters.push_back("net:" + id);
   for (const auto& id : space.exchange_ids()) out.parameters.push_back("xch:" + id);
   std::vector<Eigen::MatrixXd> blocks;
@@ -36,10 +55,12 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
     const TracedElement& traced = built.value().front();
     const EmuModel& emu_model = traced.model;
     EmuSimulator sim(emu_model);
-    MidSet mids;
+    std::vector<MidSet> series(1);  // one per time (the steady state: one)
     Eigen::MatrixXd jacobian;
     const auto s0 = std::chrono::steady_clock::now();
-    if (sim.simulate(fluxes, traced.inputs, mids, request.sensitivities ? &jacobian : nullptr) != SimulationStatus::ok) {
+    const SimulationStatus status = instationary ? sim.simulate_instationary(fluxes, request.pools, traced.inputs, inst, series)
+                                                 : sim.simulate(fluxes, traced.inputs, series[0], request.sensitivities ? &jacobian : nullptr);
+    if (status != SimulationStatus::ok) {
       out.failed = sim.message();
       return R::success(std::move(out));
     }
@@ -47,37 +68,42 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
     const auto ids = emu_model.measured_ids();
     const std::string sym(element_symbol(el));
     for (const auto& id : ids) out.fragments.push_back(id);
-    if (!request.fragment_formulas.empty()) {
-      MidSetFormulas formulas;
-      for (std::size_t k = 0; k < ids.size(); ++k) {
-        Formula other;
-        if (auto it = request.fragment_formulas.find(ids[k]); it != request.fragment_formulas.end()) {
-          other = it->second;
-          out.formulas_used.insert(ids[k]);
-          const int n_traced = static_cast<int>(mids.mid(0, k).size()) - 1;
-          if (other[sym] < n_traced)
-            return R::failure({Diagnostic{Severity::error, request.formulas_source, 0, 0, {},
-                                          "formula of '" + ids[k] + "' has fewer " + sym + " atoms than the " + std::to_string(n_traced) + " traced"}});
-          other[sym] -= n_traced;
+    for (std::size_t t = 0; t < series.size(); ++t) {
+      MidSet& mids = series[t];
+      if (!request.fragment_formulas.empty()) {
+        MidSetFormulas formulas;
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+          Formula other;
+          if (auto it = request.fragment_formulas.find(ids[k]); it != request.fragment_formulas.end()) {
+            other = it->second;
+            out.formulas_used.insert(ids[k]);
+            const int n_traced = static_cast<int>(mids.mid(0, k).size()) - 1;
+            if (other[sym] < n_traced)
+              return R::failure({Diagnostic{Severity::error, request.formulas_source, 0, 0, {},
+                                            "formula of '" + ids[k] + "' has fewer " + sym + " atoms than the " + std::to_string(n_traced) + " traced"}});
+            other[sym] -= n_traced;
+          }
+          formulas.other_atoms.push_back(std::move(other));
         }
-        formulas.other_atoms.push_back(std::move(other));
+        if (auto r = add_natural_isotopes(mids, request.sensitivities ? &jacobian : nullptr, formulas); !r) return R::failure(r.diagnostics());
       }
-      if (auto r = add_natural_isotopes(mids, request.sensitivities ? &jacobian : nullptr, formulas); !r) return R::failure(r.diagnostics());
-    }
-    std::vector<Eigen::Index> rows;
-    for (int x = 0; x < mids.n_experiments; ++x)
-      for (std::size_t k = 0; k < ids.size(); ++k) {
-        const auto mid = mids.mid(x, k);
-        out.mids.push_back({experiments[static_cast<std::size_t>(x)].id, el, ids[k], std::vector<double>(mid.begin(), mid.end())});
-        for (std::size_t i = 0; i < mid.size(); ++i) rows.push_back(static_cast<Eigen::Index>(static_cast<std::size_t>(x) * mids.block + mids.offsets[k] + i));
+      std::vector<Eigen::Index> rows;
+      for (int x = 0; x < mids.n_experiments; ++x)
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+          const auto mid = mids.mid(x, k);
+          out.mids.push_back({experiments[static_cast<std::size_t>(x)].id, el, ids[k], std::vector<double>(mid.begin(), mid.end()),
+                              instationary ? request.times[t] : -1.0});
+          for (std::size_t i = 0; i < mid.size(); ++i) rows.push_back(static_cast<Eigen::Index>(static_cast<std::size_t>(x) * mids.block + mids.offsets[k] + i));
+        }
+      if (request.sensitivities) {
+        Eigen::MatrixXd block(static_cast<Eigen::Index>(rows.size()), jacobian.cols());
+        for (std::size_t i = 0; i < rows.size(); ++i) block.row(static_cast<Eigen::Index>(i)) = jacobian.row(rows[i]);
+        blocks.push_back(std::move(block));
       }
-    if (request.sensitivities) {
-      Eigen::MatrixXd block(static_cast<Eigen::Index>(rows.size()), jacobian.cols());
-      for (std::size_t i = 0; i < rows.size(); ++i) block.row(static_cast<Eigen::Index>(i)) = jacobian.row(rows[i]);
-      blocks.push_back(std::move(block));
     }
     out.log.push_back(sym + ": " + std::to_string(emu_model.n_emus()) + " EMUs in " + std::to_string(emu_model.max_size()) + " levels, " +
-                      std::to_string(mids.n_experiments) + " experiments");
+                      std::to_string(series[0].n_experiments) + " experiments" +
+                      (instationary ? ", " + std::to_string(series.size()) + " times" : std::string()));
   }
   if (request.sensitivities) {
     Eigen::Index n = 0;
@@ -93,9 +119,10 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
 }
 
 std::string SimulatedMids::mids_tsv() const {
-  std::string out = "experiment\telement\tmetabolite\tisotopologue\tfraction\n";
+  const bool t = timed(mids);
+  std::string out = t ? "experiment\telement\tmetabolite\ttime\tisotopologue\tfraction\n" : "experiment\telement\tmetabolite\tisotopologue\tfraction\n";
   for (const auto& m : mids)
-    for (std::size_t i = 0; i < m.fractions.size(); ++i) out += key(m, i) + '\t' + fraction_text(m.fractions[i]) + '\n';
+    for (std::size_t i = 0; i < m.fractions.size(); ++i) out += key(m, i, t) + '\t' + fraction_text(m.fractions[i]) + '\n';
   return out;
 }
 
@@ -106,7 +133,7 @@ std::string SimulatedMids::jacobian_tsv() const {
   Eigen::Index row = 0;
   for (const auto& m : mids)
     for (std::size_t i = 0; i < m.fractions.size(); ++i, ++row) {
-      out += key(m, i);
+      out += key(m, i, false);
       for (Eigen::Index p = 0; p < jacobian.cols(); ++p) out += '\t' + fraction_text(jacobian(row, p));
       out += '\n';
     }
@@ -115,8 +142,11 @@ std::string SimulatedMids::jacobian_tsv() const {
 
 std::string SimulatedMids::mids_json(const std::string& model_id) const {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& m : mids)
-    list.push_back({{"experiment", m.experiment}, {"element", std::string(element_symbol(m.element))}, {"metabolite", m.metabolite}, {"mid", m.fractions}});
+  for (const auto& m : mids) {
+    nlohmann::json j{{"experiment", m.experiment}, {"element", std::string(element_symbol(m.element))}, {"metabolite", m.metabolite}, {"mid", m.fractions}};
+    if (m.time >= 0) j["time"] = m.time;
+    list.push_back(std::move(j));
+  }
   return nlohmann::json{{"model", model_id}, {"mids", list}}.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

@@ -101,6 +101,20 @@ flux_no_column.tsv|reaction\tvalue\nGLC_IN\t1\n|flux_no_column.tsv:1:
 flux_neg_exchange.tsv|${flux_head}PGI\t1\t-3\n|flux_neg_exchange.tsv:2:
 EOF
 
+# ---- pool sizes: fluxion simulate -m simple --times 1 --pools FILE
+pool_head='metabolite\tsize\n'
+cases "$fluxion" simulate -m simple -f "$repo/examples/simple/true_fluxes.tsv" --times 1 --pools {} --default-pool 1 -o {out} <<EOF
+pool_zero.tsv|${pool_head}molB\t0\n|pool_zero.tsv:2:6:
+pool_text.tsv|${pool_head}molB\tlots\n|pool_text.tsv:2:6:
+pool_dup.tsv|${pool_head}molB\t1\nmolB\t2\n|pool_dup.tsv:3:1:
+pool_unknown.tsv|${pool_head}NOPE\t1\n|pool_unknown.tsv:2:1:
+pool_no_tab.tsv|${pool_head}molB 1\n|pool_no_tab.tsv:2:1:
+pool_empty.tsv||pool_empty.tsv
+EOF
+cases "$fluxion" simulate -m simple -f "$repo/examples/simple/true_fluxes.tsv" --times 1 --pools {} -o {out} <<EOF
+pool_missing.tsv|${pool_head}molB\t1\n|pool_missing.tsv: error: no pool size for molD
+EOF
+
 # ---- tracer tables: fluxion simulate -m glycolysis -e FILE -f fluxes
 tracer_head='experiment\tsubstrate\tlabel\tfraction\tpurity\n'
 cases "$fluxion" simulate -m glycolysis -e {} -f "$repo/examples/glycolysis/true_fluxes.tsv" -o {out} <<EOF

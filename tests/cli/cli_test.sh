@@ -125,6 +125,13 @@ expect 0 '^e1	C	molC	0	' -- cat "$tmp/sim_frag/mids.tsv"
 expect 0 '"sha256": "[0-9a-f]{64}"' -- cat "$tmp/sim/run_info.json"
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_j" --sensitivities
 expect 0 'experiment	element	metabolite	isotopologue	net:EX_molE	net:EX_molF	xch:v2	xch:v3	xch:v4	xch:v5' -- head -1 "$tmp/sim_j/jacobian.tsv"
+# non-stationary labelling: MIDs per time from the unlabelled start; at a late time the steady state's
+printf 'metabolite\tsize\nmolB\t2\nmolD\t0.5\n' > "$tmp/pools.tsv"
+expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_t" --times 0,0.5,2,1000 --pools "$tmp/pools.tsv" --default-pool 1
+expect 0 '^experiment	element	metabolite	time	isotopologue	fraction$' -- head -1 "$tmp/sim_t/mids.tsv"
+expect 0 '^e1	C	molB	0	0	1$' -- cat "$tmp/sim_t/mids.tsv"
+expect 0 '^e1	C	molB	1000	1	0.8043478261$' -- cat "$tmp/sim_t/mids.tsv"
+expect 0 '"time": 0.5' -- cat "$tmp/sim_t/mids.json"
 printf 'fragment\tformula\nmolB\tC11H26N2OSi2\n' > "$tmp/ff.tsv"
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_ff" --fragment-formulas "$tmp/ff.tsv"
 expect 0 'e1	C	molB	0	0.15204658' -- cat "$tmp/sim_ff/mids.tsv"

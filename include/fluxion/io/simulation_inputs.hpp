@@ -36,6 +36,13 @@ struct SimulationInputFiles {
   bool sensitivities = false;
   std::string fragment_formulas;  // fragment<TAB>ion formula
   std::string mfapy_status;       // an mfapy status sheet, for its pseudo reactions (the model as an mfapy file)
+  // non-stationary labelling: output times (numbers, comma-separated), pool sizes
+  // (metabolite<TAB>size, io/pool_table.hpp), the size of metabolites the table leaves out
+  // (0: none, an error), and the tolerance of the MIDs
+  std::vector<std::string> times;
+  std::string pools;
+  double default_pool = 0;
+  double tolerance = 1e-7;
   static const OptionTable<SimulationInputFiles>& table();
 };
 

@@ -83,6 +83,7 @@ struct MidSet {
 enum class SimulationStatus {
   ok,
   singular,  // a level system is singular: a needed metabolite has no producing flux
+  step_limit,  // simulate_instationary: the tolerance needed more steps than allowed
 };
 
 class EmuModel {
@@ -108,6 +109,27 @@ class EmuModel {
   std::shared_ptr<const Impl> impl_;
 };
 
+// Isotopically non-stationary labelling (INST): with metabolite pool sizes C, each
+// level's EMUs follow the linear ODE
+//
+//     C · dX/dt = A(v) · X + B(v) · Y(t)
+//
+// from the unlabelled state at t = 0, when the tracer substrates (constant after that:
+// a step) replace the unlabelled ones. It is integrated with the two-stage, L-stable,
+// stiffly accurate SDIRK method of order 2 (Alexander 1977, γ = 1 − 1/√2), whose stages run
+// level by level (a level's inputs Y are its smaller EMUs at the same stage), on the
+// steady-state engine's factor pattern: each stage solves (A − C/(γh)) · X = … . Between
+// output times the step count doubles until two step sizes agree within the tolerance, and
+// the finer result is extrapolated (Richardson).
+struct InstationaryOptions {
+  std::vector<double> times;     // output times, ascending, >= 0 (0: the unlabelled start)
+  double tolerance = 1e-7;       // on every MID fraction at the output times
+  bool natural_abundance = false;  // the unlabelled start at natural abundance (else all M+0)
+  long max_steps = 10'000'000;   // per output interval, at the finest trial
+
+  std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
+};
+
 // Simulates an EmuModel; holds the factorisations and buffers of one thread.
 class EmuSimulator {
  public:
@@ -125,11 +147,18 @@ class EmuSimulator {
   // the forward direction (the one-way fluxes have a kink there).
   SimulationStatus simulate(const FluxVector& v, const EmuInputs& inputs, MidSet& out,
                             Eigen::MatrixXd* jacobian = nullptr);
+  // INST labelling at options.times: one MidSet per time. `pools`: pool size of every
+  // model metabolite (Model::metabolites order; > 0 for each metabolite with simulated
+  // EMUs, others ignored), in the flux units × time. Throws std::invalid_argument on
+  // inputs of another model or invalid options/pools; `singular` as simulate().
+  SimulationStatus simulate_instationary(const FluxVector& v, std::span<const double> pools, const EmuInputs& inputs,
+                                         const InstationaryOptions& options, std::vector<MidSet>& out);
   // After a failed simulate(): which metabolite made the system singular.
   const std::string& message() const;
 
+  struct Work;  // factorisations and buffers (opaque)
+
  private:
-  struct Work;
   std::unique_ptr<Work> work_;
 };
 

@@ -28,6 +28,13 @@ struct SimulationRequest {
   // include the natural isotopes of every other atom.
   std::map<std::string, Formula> fragment_formulas;
   std::string formulas_source = "fragment formulas";  // names them in errors (a file)
+  // Isotopically non-stationary labelling (EmuSimulator::simulate_instationary): MIDs at
+  // these times after the switch to the tracers (empty: the steady state), with the pool
+  // size of every model metabolite (Model::metabolites order) and this tolerance. The
+  // start is unlabelled, at natural abundance when SubstrateLabelling asks for it.
+  std::vector<double> times;
+  std::vector<double> pools;
+  double tolerance = 1e-7;
 };
 
 struct SimulatedMid {
@@ -35,6 +42,7 @@ struct SimulatedMid {
   Element element = Element::C;
   std::string metabolite;
   std::vector<double> fractions;
+  double time = -1;  // after the switch to the tracers; < 0: the steady state
 };
 
 struct SimulatedMids {
@@ -49,13 +57,14 @@ struct SimulatedMids {
   // solver's message; the MIDs are then those of the elements before it.
   std::string failed;
 
-  std::string mids_tsv() const;           // experiment, element, metabolite, isotopologue, fraction
+  std::string mids_tsv() const;           // experiment, element, metabolite, [time,] isotopologue, fraction
   std::string jacobian_tsv() const;       // the same keys, then one column per parameter
   std::string mids_json(const std::string& model_id) const;
 };
 
 // Errors (bad input): a measured fragment the model does not have, a fragment formula with
-// fewer traced atoms than its fragment. A simulation that fails is an outcome: `failed`.
+// fewer traced atoms than its fragment, times with sensitivities (not offered yet), invalid
+// times or pool sizes. A simulation that fails is an outcome: `failed`.
 Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, const FluxVector& fluxes, const std::vector<TracerExperiment>& experiments,
                                     const SubstrateLabelling& labelling, const SimulationRequest& request);
 

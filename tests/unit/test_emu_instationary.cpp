@@ -1,0 +1,224 @@
+// Isotopically non-stationary EMU simulation (EmuSimulator::simulate_instationary):
+// closed-form labelling curves, the steady-state limit of every built-in model, the
+// tolerance, and bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "fluxion/core/flux_space.hpp"
+#include "fluxion/io/model_io.hpp"
+#include "fluxion/io/tracer_table.hpp"
+#include "fluxion/isotope/emu.hpp"
+
+using namespace fluxion;
+
+namespace {
+
+struct Network {
+  Model model;
+  std::optional<FluxSpace> space;
+  std::optional<isotope::EmuModel> emu;
+};
+
+Network compile(Model model, std::vector<std::string> measured = {}) {
+  Network n;
+  n.model = std::move(model);
+  auto fs = FluxSpace::build(n.model);
+  EXPECT_TRUE(fs.ok()) << fs.message();
+  n.space = fs.value();
+  isotope::EmuOptions o;
+  o.measured = std::move(measured);
+  auto emu = isotope::EmuModel::compile(n.model, *n.space, o);
+  EXPECT_TRUE(emu.ok()) << emu.message();
+  n.emu = emu.value();
+  return n;
+}
+
+std::vector<double> pools_of(const Model& m, const std::map<std::string, double>& given, double otherwise) {
+  std::vector<double> pools(m.metabolites.size(), otherwise);
+  for (std::size_t i = 0; i < m.metabolites.size(); ++i)
+    if (auto it = given.find(m.metabolites[i].id); it != given.end()) pools[i] = it->second;
+  return pools;
+}
+
+isotope::TracerExperiment labelled(const std::string& substrate, const std::string& label) {
+  auto l = isotope::parse_label(label);
+  EXPECT_TRUE(l.ok()) << l.message();
+  return {"e", {{substrate, l.value(), 1.0, 1.0}}};
+}
+
+// A two-pool chain Ain -> A -> B -> (out) at flux v, [1-13C]Ain from t = 0:
+//   c_A·dA/dt = v·(1 − A),  c_B·dB/dt = v·(A − B)
+//   A(t) = 1 − e^(−a·t),  B(t) = 1 − (a·e^(−b·t) − b·e^(−a·t)) / (a − b),  a = v/c_A, b = v/c_B
+const char* kChain =
+    "id\tequation\tlb\tub\n"
+    "in\tAin (C:a) -> A (C:a)\t0\t10\n"
+    "r\tA (C:a) -> B (C:a)\t0\t10\n"
+    "out\tB (C:a) ->\t0\t10\n";
+
+}  // namespace
+
+TEST(EmuInstationary, TwoPoolChainFollowsItsClosedForm) {
+  auto m = io::read_reaction_tsv(kChain, "chain.tsv");
+  ASSERT_TRUE(m.ok()) << m.message();
+  Network n = compile(m.value(), {"A", "B"});
+  auto inputs = n.emu->inputs({labelled("Ain", "[1-13C1]")});
+  ASSERT_TRUE(inputs.ok()) << inputs.message();
+  const double v = 2.0, ca = 3.0, cb = 0.5, a = v / ca, b = v / cb;
+  FluxVector flux{Eigen::VectorXd::Constant(n.space->n_columns(), v), Eigen::VectorXd::Zero(n.space->n_columns())};
+  isotope::InstationaryOptions o;
+  o.times = {0, 0.1, 0.5, 1, 2, 5, 10, 40};
+  o.tolerance = 1e-9;
+  isotope::EmuSimulator sim(*n.emu);
+  std::vector<isotope::MidSet> out;
+  ASSERT_EQ(sim.simulate_instationary(flux, pools_of(n.model, {{"A", ca}, {"B", cb}}, 1.0), inputs.value(), o, out), isotope::SimulationStatus::ok)
+      << sim.message();
+  ASSERT_EQ(out.size(), o.times.size());
+  for (std::size_t k = 0; k < o.times.size(); ++k) {
+    const double t = o.times[k];
+    const double want_a = 1 - std::exp(-a * t), want_b = 1 - (a * std::exp(-b * t) - b * std::exp(-a * t)) / (a - b);
+    EXPECT_NEAR(out[k].mid(0, 0)[1], want_a, 1e-8) << "t = " << t;
+    EXPECT_NEAR(out[k].mid(0, 1)[1], want_b, 1e-8) << "t = " << t;
+    EXPECT_NEAR(out[k].mid(0, 1)[0] + out[k].mid(0, 1)[1], 1.0, 1e-12);
+  }
+  // a coarse tolerance is met too, with fewer steps
+  o.tolerance = 1e-4;
+  ASSERT_EQ(sim.simulate_instationary(flux, pools_of(n.model, {{"A", ca}, {"B", cb}}, 1.0), inputs.value(), o, out), isotope::SimulationStatus::ok);
+  for (std::size_t k = 0; k < o.times.size(); ++k) {
+    const double t = o.times[k];
+    EXPECT_NEAR(out[k].mid(0, 1)[1], 1 - (a * std::exp(-b * t) - b * std::exp(-a * t)) / (a - b), 1e-4) << "t = " << t;
+  }
+}
+
+// Every built-in model, at random fluxes and pool sizes, with its tracers: MIDs are
+// distributions at every time, the start is unlabelled (or at natural abundance), and
+// long after the switch the labelling is the steady state's.
+TEST(EmuInstationary, BuiltinModelsReachTheirSteadyState) {
+  std::mt19937_64 rng(11);
+  for (const char* name : {"simple", "upper_glycolysis", "glycolysis", "glyppp", "ccm"}) {
+    SCOPED_TRACE(name);
+    auto m = io::load_model(name);
+    ASSERT_TRUE(m.ok());
+    Network n = compile(m.value());
+    auto table = io::load_tracer_table(name);
+    ASSERT_TRUE(table.ok());
+    auto inputs = n.emu->inputs(table.value().experiments);
+    ASSERT_TRUE(inputs.ok()) << inputs.message();
+    isotope::EmuSimulator sim(*n.emu);
+    isotope::MidSet steady;
+    int done = 0;
+    for (int attempt = 0; attempt < 100000 && done < 3; ++attempt) {
+      Eigen::VectorXd free(n.space->n_free());
+      for (Eigen::Index k = 0; k < n.space->n_free_net(); ++k) {
+        const auto& r = n.model.reactions[n.space->column_reaction(n.space->free_net_columns()[static_cast<std::size_t>(k)])];
+        free(k) = std::uniform_real_distribution<double>(std::max(r.lower_bound, -10.0), std::min(r.upper_bound, 10.0))(rng);
+      }
+      for (Eigen::Index k = n.space->n_free_net(); k < n.space->n_free(); ++k) free(k) = std::exp(std::uniform_real_distribution<double>(-3, 2)(rng));
+      const FluxVector v = n.space->free_to_full(free);
+      bool directions = true;
+      for (Eigen::Index c = 0; c < n.space->n_reactions(); ++c) {
+        const auto& r = n.model.reactions[static_cast<std::size_t>(c)];
+        if (!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) directions = false;
+      }
+      if (!directions || sim.simulate(v, inputs.value(), steady) != isotope::SimulationStatus::ok) continue;
+      ++done;
+      std::vector<double> pools(n.model.metabolites.size());
+      for (double& c : pools) c = std::exp(std::uniform_real_distribution<double>(-1, 1)(rng));
+      isotope::InstationaryOptions o;
+      o.times = {0, 0.5, 3, 1e7};
+      o.natural_abundance = done == 2;
+      std::vector<isotope::MidSet> out;
+      ASSERT_EQ(sim.simulate_instationary(v, pools, inputs.value(), o, out), isotope::SimulationStatus::ok) << sim.message();
+      const double p = o.natural_abundance ? isotope::natural_heavy_abundance(Element::C) : 0.0;
+      for (std::size_t t = 0; t < out.size(); ++t)
+        for (int x = 0; x < out[t].n_experiments; ++x)
+          for (std::size_t k = 0; k < out[t].offsets.size(); ++k) {
+            const auto mid = out[t].mid(x, k);
+            double sum = 0;
+            for (double f : mid) {
+              EXPECT_GE(f, -1e-9);
+              sum += f;
+            }
+            EXPECT_NEAR(sum, 1.0, 1e-10);
+            if (t == 0) {
+              EXPECT_NEAR(mid[0], std::pow(1 - p, static_cast<double>(mid.size() - 1)), 1e-12);
+            }
+            if (t + 1 == out.size()) {
+              for (std::size_t q = 0; q < mid.size(); ++q) EXPECT_NEAR(mid[q], steady.mid(x, k)[q], 1e-7) << k << " M+" << q;
+            }
+          }
+    }
+    EXPECT_EQ(done, 3);
+  }
+}
+
+// The tolerance holds against a much finer solution on CCM (many pools, condensations).
+TEST(EmuInstationary, ToleranceHoldsAgainstAFinerSolution) {
+  auto m = io::load_model("ccm");
+  ASSERT_TRUE(m.ok());
+  Network n = compile(m.value());
+  auto table = io::load_tracer_table("ccm");
+  ASSERT_TRUE(table.ok());
+  auto inputs = n.emu->inputs(table.value().experiments);
+  ASSERT_TRUE(inputs.ok());
+  // a feasible flux point: the steady-state golden tests' way, fixed seed
+  std::mt19937_64 rng(3);
+  isotope::EmuSimulator sim(*n.emu);
+  isotope::MidSet steady;
+  FluxVector v;
+  for (int attempt = 0; attempt < 100000; ++attempt) {
+    Eigen::VectorXd free(n.space->n_free());
+    for (Eigen::Index k = 0; k < n.space->n_free_net(); ++k) {
+      const auto& r = n.model.reactions[n.space->column_reaction(n.space->free_net_columns()[static_cast<std::size_t>(k)])];
+      free(k) = std::uniform_real_distribution<double>(std::max(r.lower_bound, -10.0), std::min(r.upper_bound, 10.0))(rng);
+    }
+    for (Eigen::Index k = n.space->n_free_net(); k < n.space->n_free(); ++k) free(k) = std::exp(std::uniform_real_distribution<double>(-3, 2)(rng));
+    v = n.space->free_to_full(free);
+    bool directions = true;
+    for (Eigen::Index c = 0; c < n.space->n_reactions(); ++c) {
+      const auto& r = n.model.reactions[static_cast<std::size_t>(c)];
+      if (!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) directions = false;
+    }
+    if (directions && sim.simulate(v, inputs.value(), steady) == isotope::SimulationStatus::ok) break;
+  }
+  const std::vector<double> pools(n.model.metabolites.size(), 1.5);
+  isotope::InstationaryOptions coarse, fine;
+  coarse.times = fine.times = {0.2, 1, 4};
+  coarse.tolerance = 1e-5;
+  fine.tolerance = 1e-8;
+  std::vector<isotope::MidSet> a, b;
+  ASSERT_EQ(sim.simulate_instationary(v, pools, inputs.value(), coarse, a), isotope::SimulationStatus::ok) << sim.message();
+  ASSERT_EQ(sim.simulate_instationary(v, pools, inputs.value(), fine, b), isotope::SimulationStatus::ok) << sim.message();
+  double worst = 0, moved = 0;
+  for (std::size_t t = 0; t < a.size(); ++t)
+    for (std::size_t i = 0; i < a[t].values.size(); ++i) {
+      worst = std::max(worst, std::fabs(a[t].values[i] - b[t].values[i]));
+      moved = std::max(moved, std::fabs(b[t].values[i] - steady.values[i]));
+    }
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_GT(moved, 1e-2);  // the times lie in the transient
+}
+
+TEST(EmuInstationary, BadInputIsRefused) {
+  auto m = io::read_reaction_tsv(kChain, "chain.tsv");
+  ASSERT_TRUE(m.ok());
+  Network n = compile(m.value(), {"A", "B"});
+  auto inputs = n.emu->inputs({labelled("Ain", "[1-13C1]")});
+  ASSERT_TRUE(inputs.ok());
+  FluxVector flux{Eigen::VectorXd::Constant(n.space->n_columns(), 1.0), Eigen::VectorXd::Zero(n.space->n_columns())};
+  isotope::EmuSimulator sim(*n.emu);
+  std::vector<isotope::MidSet> out;
+  isotope::InstationaryOptions o;
+  o.times = {1, 0.5};
+  EXPECT_THROW(sim.simulate_instationary(flux, pools_of(n.model, {}, 1.0), inputs.value(), o, out), std::invalid_argument);
+  o.times = {1};
+  EXPECT_THROW(sim.simulate_instationary(flux, pools_of(n.model, {{"B", 0.0}}, 1.0), inputs.value(), o, out), std::invalid_argument);
+  EXPECT_THROW(sim.simulate_instationary(flux, std::vector<double>(1, 1.0), inputs.value(), o, out), std::invalid_argument);
+  // a step limit too small for the tolerance is reported, not ignored
+  o.times = {5};
+  o.tolerance = 1e-14;
+  o.max_steps = 8;
+  EXPECT_EQ(sim.simulate_instationary(flux, pools_of(n.model, {}, 1.0), inputs.value(), o, out), isotope::SimulationStatus::step_limit);
+  EXPECT_NE(sim.message().find("tolerance"), std::string::npos);
+}
