@@ -12,6 +12,12 @@ equal shares). No EMUs, no cumomers: a different algorithm from fluxion's.
 Prints each requested fragment's MID, as `fluxion simulate` writes mids.tsv:
   experiment element metabolite isotopologue fraction
 
+With --times and --pools (metabolite<TAB>size, as `fluxion simulate --pools`), the
+non-stationary labelling instead: from every pool at natural abundance, the isotopomer
+balances c·dx/dt = Σ v·(made) − (Σ v)·x integrated with classical Runge-Kutta at a fixed
+step (--step), an explicit method unlike fluxion's implicit one; rows then carry a time
+column after the metabolite, as `fluxion simulate --times` writes them.
+
 usage: isotopomer_reference.py REACTIONS.csv FLUXES.csv SUBSTRATE 'label:fraction:purity' ... \
            --natural 0.0107 --fragments Ala[2,3],Gly[1,2] [--co2-label M1]
 labels: '1' (atom 1) or 'U' (all atoms); natural abundance applies to unlabelled positions.
@@ -50,7 +56,7 @@ def parse_side(text):
 def read_reactions(path):
     reactions = []
     with open(path) as f:
-        for row in csv.reader(f):
+        for row in csv.reader(f, delimiter='\t' if path.endswith('.tsv') else ','):
             if not row or row[0].startswith('#'):
                 continue
             reactions.append((row[0], parse_side(row[1]), parse_side(row[2]), row[3].strip() == '1'))
@@ -60,10 +66,19 @@ def read_reactions(path):
 def read_fluxes(path):
     fluxes = {}
     with open(path) as f:
-        for row in csv.reader(f):
+        for row in csv.reader(f, delimiter='\t' if path.endswith('.tsv') else ','):
             if row and not row[0].startswith('#'):
                 fluxes[row[0]] = float(row[1])
     return fluxes
+
+
+def pools_given(path):
+    pools = {}
+    with open(path) as f:
+        for row in csv.reader(f, delimiter='\t'):
+            if row and not row[0].startswith('#') and row[0] != 'metabolite':
+                pools[row[0]] = float(row[1])
+    return pools
 
 
 def expand(side):
@@ -83,6 +98,9 @@ def main():
     ap.add_argument('--natural', type=float, default=0.0107)
     ap.add_argument('--fragments', required=True)
     ap.add_argument('--tolerance', type=float, default=1e-13)
+    ap.add_argument('--times', help='non-stationary: output times, comma-separated, ascending')
+    ap.add_argument('--pools', help='non-stationary: metabolite<TAB>size ("#" lines are comments)')
+    ap.add_argument('--step', type=float, default=1e-4, help='non-stationary: Runge-Kutta step')
     args = ap.parse_args()
 
     reactions = read_reactions(args.reactions)
@@ -160,6 +178,68 @@ def main():
         out = ''.join(letters[i] for i in range(len(patoms)))
         return np.einsum(','.join(subscripts) + '->' + out, *operands)
 
+    def fragment_mids(frag_list):
+        out = []
+        for frag in re.findall(r'[^,\[\]]+(?:\[[0-9,]+\])?', frag_list):
+            frag = frag.strip(',')
+            met, atoms = (frag[:frag.index('[')], [int(x) - 1 for x in frag[frag.index('[') + 1:-1].split(',')]) if '[' in frag \
+                else (frag, list(range(n_atoms[frag])))
+            d = dist[met]
+            drop = tuple(i for i in range(n_atoms[met]) if i not in atoms)
+            if drop:
+                d = d.sum(axis=drop)
+            mid = np.zeros(len(atoms) + 1)
+            for idx in np.ndindex(d.shape):
+                mid[sum(idx)] += d[idx]
+            out.append((frag, mid))
+        return out
+
+    def rates():
+        """dx/dt of every balanced pool at the current distributions."""
+        out = {}
+        for m in balanced:
+            total = np.zeros_like(dist[m])
+            weight = 0.0
+            for step in produced[m]:
+                for k, (met, _) in enumerate(step[2]):
+                    if met == m:
+                        total += step[0] * made_by(step, k)
+                        weight += step[0]
+            out[m] = (total - weight * dist[m]) / pools[m]
+        return out
+
+    if args.times:  # an output without a size (CO2) is not simulated: nothing draws from it
+        missing = [m for m in balanced if m not in pools_given(args.pools) and m in consumed]
+        if missing:
+            sys.exit('no pool size for ' + ', '.join(missing))
+        balanced = [m for m in balanced if m in pools_given(args.pools)]
+
+    if args.times:
+        pools = pools_given(args.pools)
+        print('experiment\telement\tmetabolite\ttime\tisotopologue\tfraction')
+        t = 0.0
+        for target in [float(x) for x in args.times.split(',')]:
+            while t < target - 1e-12:
+                h = min(args.step, target - t)
+                x0 = {m: dist[m].copy() for m in balanced}
+                k1 = rates()
+                for m in balanced:
+                    dist[m] = x0[m] + 0.5 * h * k1[m]
+                k2 = rates()
+                for m in balanced:
+                    dist[m] = x0[m] + 0.5 * h * k2[m]
+                k3 = rates()
+                for m in balanced:
+                    dist[m] = x0[m] + h * k3[m]
+                k4 = rates()
+                for m in balanced:
+                    dist[m] = x0[m] + h / 6 * (k1[m] + 2 * k2[m] + 2 * k3[m] + k4[m])
+                t += h
+            for frag, mid in fragment_mids(args.fragments):
+                for k, x in enumerate(mid):
+                    print(f'e1\tC\t{frag}\t{target:g}\t{k}\t{x:.12f}')
+        return
+
     for sweep in range(200000):
         change = 0.0
         for m in balanced:
@@ -180,17 +260,7 @@ def main():
     print(f'# {sweep + 1} sweeps, last change {change:.2e}', file=sys.stderr)
 
     print('experiment\telement\tmetabolite\tisotopologue\tfraction')
-    for frag in re.findall(r'[^,\[\]]+(?:\[[0-9,]+\])?', args.fragments):
-        frag = frag.strip(',')
-        met, atoms = (frag[:frag.index('[')], [int(x) - 1 for x in frag[frag.index('[') + 1:-1].split(',')]) if '[' in frag \
-            else (frag, list(range(n_atoms[frag])))
-        d = dist[met]
-        drop = tuple(i for i in range(n_atoms[met]) if i not in atoms)
-        if drop:
-            d = d.sum(axis=drop)
-        mid = np.zeros(len(atoms) + 1)
-        for idx in np.ndindex(d.shape):
-            mid[sum(idx)] += d[idx]
+    for frag, mid in fragment_mids(args.fragments):
         for k, x in enumerate(mid):
             print(f'e1\tC\t{frag}\t{k}\t{x:.12f}')
 

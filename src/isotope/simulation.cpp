@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include "fluxion/core/format.hpp"
 #include "fluxion/isotope/emu.hpp"
@@ -58,8 +59,15 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
     std::vector<MidSet> series(1);  // one per time (the steady state: one)
     Eigen::MatrixXd jacobian;
     const auto s0 = std::chrono::steady_clock::now();
-    const SimulationStatus status = instationary ? sim.simulate_instationary(fluxes, request.pools, traced.inputs, inst, series)
-                                                 : sim.simulate(fluxes, traced.inputs, series[0], request.sensitivities ? &jacobian : nullptr);
+    SimulationStatus status = SimulationStatus::ok;
+    try {
+      status = instationary ? sim.simulate_instationary(fluxes, request.pools, traced.inputs, inst, series)
+                            : sim.simulate(fluxes, traced.inputs, series[0], request.sensitivities ? &jacobian : nullptr);
+    } catch (const std::invalid_argument& e) {  // a pool without a size: an output pool that is measured has one too
+      std::string what = e.what();
+      if (const auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
+      return R::failure({Diagnostic{Severity::error, "--pools", 0, 0, {}, what + " (give it in --pools, or give --default-pool)"}});
+    }
     if (status != SimulationStatus::ok) {
       out.failed = sim.message();
       return R::success(std::move(out));

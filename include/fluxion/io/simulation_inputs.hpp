@@ -42,7 +42,7 @@ struct SimulationInputFiles {
   std::vector<std::string> times;
   std::string pools;
   double default_pool = 0;
-  double tolerance = 1e-7;
+  double tolerance = 1e-5;
   static const OptionTable<SimulationInputFiles>& table();
 };
 

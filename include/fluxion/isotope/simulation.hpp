@@ -34,7 +34,7 @@ struct SimulationRequest {
   // start is unlabelled, at natural abundance when SubstrateLabelling asks for it.
   std::vector<double> times;
   std::vector<double> pools;
-  double tolerance = 1e-7;
+  double tolerance = 1e-5;
 };
 
 struct SimulatedMid {
