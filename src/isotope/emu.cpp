@@ -1075,6 +1075,102 @@ void level_inputs(EmuSimulator::Work& w, const Level& level, std::size_t nx) {
   }
 }
 
+// d(one-way flux)/d(free parameter) at v: forward = xch + max(0, net), backward =
+// xch − min(0, net); at net = 0 the forward branch's slope is taken.
+void set_flux_derivatives(EmuSimulator::Work& w, const FluxVector& v) {
+  const EmuModel::Impl& im = *w.model;
+  w.dflux.clear();
+  w.dflux_ptr.assign(1, 0);
+  for (Eigen::Index c = 0; c < im.n_columns; ++c) {
+    const auto uc = static_cast<std::size_t>(c);
+    for (int dir = 0; dir < 2; ++dir) {
+      const bool forward = v.net(c) >= 0;
+      if ((dir == 0) == forward)
+        for (const Term& t : im.kernel_rows[uc]) w.dflux.push_back({t.flux, dir == 0 ? t.coef : -t.coef});
+      if (im.exchange_parameter[uc] >= 0) w.dflux.push_back({im.exchange_parameter[uc], 1.0});
+      w.dflux_ptr.push_back(static_cast<int>(w.dflux.size()));
+    }
+  }
+}
+
+// dr = −(dA·X + dB·Y + B·dY) for a level whose values X are in the storage and inputs Y in
+// w.y (level_inputs), with the smaller EMUs' derivatives in w.dstorage: rows
+// [row][parameter][isotopologue][experiment], `np` parameters (those of w.dflux first).
+void derivative_rhs(EmuSimulator::Work& w, const Level& level, std::size_t nx, std::size_t np, const double* bval, double* dr) {
+  const EmuModel::Impl& im = *w.model;
+  const std::size_t n = level.unknowns.size();
+  const int width = level.size + 1;
+  const std::size_t cols = static_cast<std::size_t>(width) * nx, dcols = cols * np;
+  auto emu_values = [&](int e) { return w.storage.data() + im.emus[static_cast<std::size_t>(e)].offset * nx; };
+  const double* r = emu_values(level.unknowns[0]);
+  auto input_values = [&](std::size_t in) -> const double* {
+    const auto& input = level.inputs[in];
+    return input.direct ? emu_values(input.factors[0]) : w.y.data() + in * cols;
+  };
+  const Term* at = level.slot_terms.data();
+  const Term* bt = level.b_terms.data();
+  std::fill(dr, dr + n * dcols, 0.0);
+  auto add_flux_derivative = [&](const Term* begin, const Term* end, double* drow, const double* values) {
+    for (const Term* t = begin; t != end; ++t)
+      for (int k = w.dflux_ptr[static_cast<std::size_t>(t->flux)]; k < w.dflux_ptr[static_cast<std::size_t>(t->flux) + 1]; ++k) {
+        const Term& d = w.dflux[static_cast<std::size_t>(k)];
+        axpy(drow + static_cast<std::size_t>(d.flux) * cols, values, -t->coef * d.coef, cols);
+      }
+  };
+  for (std::size_t i = 0; i < n; ++i) {  // dA·X
+    double* drow = dr + i * dcols;
+    for (int k = level.f_ptr[i]; k < level.f_ptr[i + 1]; ++k)
+      add_flux_derivative(at + level.slot_term_ptr[static_cast<std::size_t>(k)], at + level.slot_term_ptr[static_cast<std::size_t>(k) + 1],
+                          drow, r + static_cast<std::size_t>(level.f_col[static_cast<std::size_t>(k)]) * cols);
+    const auto dm = static_cast<std::size_t>(level.row_drain[i]);
+    add_flux_derivative(im.drain_terms.data() + im.drain_ptr[dm], im.drain_terms.data() + im.drain_ptr[dm + 1], drow, r + i * cols);
+  }
+  for (std::size_t bi = 0; bi < level.b.size(); ++bi)  // dB·Y
+    add_flux_derivative(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1], dr + static_cast<std::size_t>(level.b[bi].row) * dcols,
+                        input_values(static_cast<std::size_t>(level.b[bi].input)));
+  // B·dY: dY of each input by the product rule over its factors (substrate factors
+  // have dX = 0), once per input, for every row that reads it
+  w.dy.resize(level.inputs.size() * dcols);
+  w.dpart.resize(cols);
+  w.has_dy.assign(level.inputs.size(), 0);
+  for (std::size_t in = 0; in < level.inputs.size(); ++in) {
+    const auto& factors = level.inputs[in].factors;
+    w.g.resize(factors.size());
+    w.glen.resize(factors.size());
+    double* dy = w.dy.data() + in * dcols;
+    for (std::size_t fi = 0; fi < factors.size(); ++fi) {
+      const auto& finfo = im.emus[static_cast<std::size_t>(factors[fi])];
+      if (finfo.substrate) continue;
+      if (!w.has_dy[in]) std::fill(dy, dy + dcols, 0.0);
+      w.has_dy[in] = 1;
+      const std::size_t fcols = (static_cast<std::size_t>(finfo.size) + 1) * nx;
+      for (std::size_t f = 0; f < factors.size(); ++f) {
+        w.g[f] = emu_values(factors[f]);
+        w.glen[f] = im.emus[static_cast<std::size_t>(factors[f])].size + 1;
+      }
+      for (std::size_t p = 0; p < np; ++p) {
+        w.g[fi] = w.dstorage.data() + finfo.offset * nx * np + p * fcols;
+        convolve(w.g.data(), w.glen.data(), factors.size(), nx, w.dpart.data(), width, w.scratch.data());
+        axpy(dy + p * cols, w.dpart.data(), 1.0, cols);
+      }
+    }
+  }
+  for (std::size_t bi = 0; bi < level.b.size(); ++bi) {
+    const auto in = static_cast<std::size_t>(level.b[bi].input);
+    if (bval[bi] != 0.0 && w.has_dy[in]) axpy(dr + static_cast<std::size_t>(level.b[bi].row) * dcols, w.dy.data() + in * dcols, -bval[bi], dcols);
+  }
+}
+
+// The metabolites with simulated EMUs (the pools of a non-stationary simulation), ascending.
+std::vector<std::size_t> pool_metabolites_of(const EmuModel::Impl& im) {
+  std::vector<std::size_t> out;
+  for (const auto& level : im.levels)
+    for (int e : level.unknowns) out.push_back(im.emus[static_cast<std::size_t>(e)].metabolite);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 // The measured EMUs' MIDs from the storage.
 void write_measured(const EmuSimulator::Work& w, std::size_t nx, MidSet& out) {
   const EmuModel::Impl& im = *w.model;
@@ -1132,18 +1228,7 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
   const std::size_t np =
       jacobian ? static_cast<std::size_t>(im.kernel.cols()) + im.exchange_columns.size() : 0;
   if (jacobian) {
-    w.dflux.clear();
-    w.dflux_ptr.assign(1, 0);
-    for (Eigen::Index c = 0; c < im.n_columns; ++c) {
-      const auto uc = static_cast<std::size_t>(c);
-      for (int dir = 0; dir < 2; ++dir) {
-        const bool forward = v.net(c) >= 0;
-        if ((dir == 0) == forward)
-          for (const Term& t : im.kernel_rows[uc]) w.dflux.push_back({t.flux, dir == 0 ? t.coef : -t.coef});
-        if (im.exchange_parameter[uc] >= 0) w.dflux.push_back({im.exchange_parameter[uc], 1.0});
-        w.dflux_ptr.push_back(static_cast<int>(w.dflux.size()));
-      }
-    }
+    set_flux_derivatives(w, v);
     w.dstorage.resize(im.storage * nx * np);  // every unknown's block is written before it is read
   }
   load_substrates(w, inputs);
@@ -1157,7 +1242,6 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     const std::size_t cols = uw * nx;  // values per row: isotopologues × experiments
     // A(v) and its factors
     double* lu = w.lu[l].data();
-    const Term* at = level.slot_terms.data();
     assemble(w, l);
     for (std::size_t i = 0; i < n; ++i)  // a zero diagonal: a metabolite without production
       if (!(std::fabs(lu[level.f_diagonal[i]]) > 0)) {
@@ -1196,58 +1280,7 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     // A·dX = −(dA·X + dB·Y + B·dY) for every parameter; rows [parameter][isotopologue][experiment]
     const std::size_t dcols = cols * np;
     double* dr = w.dstorage.data() + im.emus[static_cast<std::size_t>(level.unknowns[0])].offset * nx * np;
-    std::fill(dr, dr + n * dcols, 0.0);
-    auto add_flux_derivative = [&](const Term* begin, const Term* end, double* drow, const double* values) {
-      for (const Term* t = begin; t != end; ++t)
-        for (int k = w.dflux_ptr[static_cast<std::size_t>(t->flux)]; k < w.dflux_ptr[static_cast<std::size_t>(t->flux) + 1]; ++k) {
-          const Term& d = w.dflux[static_cast<std::size_t>(k)];
-          axpy(drow + static_cast<std::size_t>(d.flux) * cols, values, -t->coef * d.coef, cols);
-        }
-    };
-    for (std::size_t i = 0; i < n; ++i) {  // dA·X
-      double* drow = dr + i * dcols;
-      for (int k = level.f_ptr[i]; k < level.f_ptr[i + 1]; ++k)
-        add_flux_derivative(at + level.slot_term_ptr[static_cast<std::size_t>(k)], at + level.slot_term_ptr[static_cast<std::size_t>(k) + 1],
-                            drow, r + static_cast<std::size_t>(level.f_col[static_cast<std::size_t>(k)]) * cols);
-      const auto dm = static_cast<std::size_t>(level.row_drain[i]);
-      add_flux_derivative(im.drain_terms.data() + im.drain_ptr[dm], im.drain_terms.data() + im.drain_ptr[dm + 1], drow, r + i * cols);
-    }
-    for (std::size_t bi = 0; bi < level.b.size(); ++bi)  // dB·Y
-      add_flux_derivative(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1],
-                          dr + static_cast<std::size_t>(level.b[bi].row) * dcols,
-                          input_values(static_cast<std::size_t>(level.b[bi].input)));
-    // B·dY: dY of each input by the product rule over its factors (substrate factors
-    // have dX = 0), once per input, for every row that reads it
-    w.dy.resize(level.inputs.size() * dcols);
-    w.dpart.resize(cols);
-    w.has_dy.assign(level.inputs.size(), 0);
-    for (std::size_t in = 0; in < level.inputs.size(); ++in) {
-      const auto& factors = level.inputs[in].factors;
-      w.g.resize(factors.size());
-      w.glen.resize(factors.size());
-      double* dy = w.dy.data() + in * dcols;
-      for (std::size_t fi = 0; fi < factors.size(); ++fi) {
-        const auto& finfo = im.emus[static_cast<std::size_t>(factors[fi])];
-        if (finfo.substrate) continue;
-        if (!w.has_dy[in]) std::fill(dy, dy + dcols, 0.0);
-        w.has_dy[in] = 1;
-        const std::size_t fcols = (static_cast<std::size_t>(finfo.size) + 1) * nx;
-        for (std::size_t f = 0; f < factors.size(); ++f) {
-          w.g[f] = emu_values(factors[f]);
-          w.glen[f] = im.emus[static_cast<std::size_t>(factors[f])].size + 1;
-        }
-        for (std::size_t p = 0; p < np; ++p) {
-          w.g[fi] = w.dstorage.data() + finfo.offset * nx * np + p * fcols;
-          convolve(w.g.data(), w.glen.data(), factors.size(), nx, w.dpart.data(), width, w.scratch.data());
-          axpy(dy + p * cols, w.dpart.data(), 1.0, cols);
-        }
-      }
-    }
-    for (std::size_t bi = 0; bi < level.b.size(); ++bi) {
-      const auto in = static_cast<std::size_t>(level.b[bi].input);
-      if (w.bval[bi] != 0.0 && w.has_dy[in])
-        axpy(dr + static_cast<std::size_t>(level.b[bi].row) * dcols, w.dy.data() + in * dcols, -w.bval[bi], dcols);
-    }
+    derivative_rhs(w, level, nx, np, w.bval.data(), dr);
     solve(level, lu, inv, dr, dcols, dcols);
   }
   // measured MIDs
@@ -1267,6 +1300,8 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
   return SimulationStatus::ok;
 }
 
+std::vector<std::size_t> EmuModel::pool_metabolites() const { return pool_metabolites_of(*impl_); }
+
 std::vector<Diagnostic> InstationaryOptions::validate() const {
   Diagnostics d("instationary options");
   if (times.empty()) d.error("give at least one output time", 0, 0, "times");
@@ -1276,11 +1311,13 @@ std::vector<Diagnostic> InstationaryOptions::validate() const {
   }
   if (!(tolerance > 0)) d.error("must be > 0", 0, 0, "tolerance");
   if (max_steps < 2) d.error("must be >= 2", 0, 0, "max_steps");
+  if (steps < 0) d.error("must be >= 0", 0, 0, "steps");
   return d.items();
 }
 
 SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::span<const double> pools, const EmuInputs& inputs,
-                                                     const InstationaryOptions& options, std::vector<MidSet>& out) {
+                                                     const InstationaryOptions& options, std::vector<MidSet>& out,
+                                                     std::vector<Eigen::MatrixXd>* jacobians) {
   Work& w = *work_;
   const EmuModel::Impl& im = *w.model;
   const auto nx = static_cast<std::size_t>(inputs.n_experiments);
@@ -1295,6 +1332,16 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
                                 std::to_string(im.metabolite_ids.size()) + "), not " + std::to_string(pools.size()));
   set_fluxes(w, v);
   load_substrates(w, inputs);
+  // sensitivities: the flux parameters, then the pool of each metabolite with simulated EMUs
+  const std::size_t np_flux = static_cast<std::size_t>(im.kernel.cols()) + im.exchange_columns.size();
+  const std::vector<std::size_t> pool_list = pool_metabolites_of(im);
+  const std::size_t np = jacobians ? np_flux + pool_list.size() : 0;
+  std::vector<std::size_t> pool_param(im.metabolite_ids.size(), 0);
+  for (std::size_t k = 0; k < pool_list.size(); ++k) pool_param[pool_list[k]] = np_flux + k;
+  if (jacobians) {
+    set_flux_derivatives(w, v);
+    w.dstorage.assign(im.storage * nx * np, 0.0);  // the unlabelled start does not depend on the parameters
+  }
   // per level: each row's pool size and the constant coefficients of B
   std::vector<std::vector<double>> pool(im.levels.size()), bval(im.levels.size());
   const double p = options.natural_abundance ? natural_heavy_abundance(im.element) : 0.0;
@@ -1341,9 +1388,10 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
   // One SDIRK step of size h on the storage, in place. Stage i solves, level by level,
   // (A − C/(γh))·X_i = −B·Y(X_i) − C·S_i/(γh), with S_1 = X_n and
   // S_2 = X_n + (1 − γ)/γ·(X_1 − X_n); X_{n+1} = X_2.
-  std::vector<double> xn, x1;
+  std::vector<double> xn, x1, dxn, dx1;
   auto step = [&](double h) {
     xn = w.storage;
+    if (np > 0) dxn = w.dstorage;
     for (int stage = 1; stage <= 2; ++stage) {
       for (std::size_t l = 0; l < im.levels.size(); ++l) {
         const Level& level = im.levels[l];
@@ -1374,19 +1422,50 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
         }
         solve(level, w.lu[l].data(), w.inv[l].data(), r + nx, cols - nx, cols);
         complete_m0(r, n, static_cast<std::size_t>(level.size + 1), nx);
+        if (np == 0) continue;
+        // (A − C/(γh))·dX = −(dA·X + dB·Y + B·dY) − C·dS/(γh) + dC·(X − S)/(γh)
+        const std::size_t dcols = cols * np, dfirst = first * np;
+        double* dr = w.dstorage.data() + dfirst;
+        derivative_rhs(w, level, nx, np, bval[l].data(), dr);
+        const double* dsn = dxn.data() + dfirst;
+        const double* ds1 = stage == 2 ? dx1.data() + dfirst : nullptr;
+        for (std::size_t i = 0; i < n; ++i) {
+          const double c = pool[l][i] / (gamma * h);
+          double* drow = dr + i * dcols;
+          for (std::size_t k = 0; k < dcols; ++k) {
+            const std::size_t at = i * dcols + k;
+            drow[k] -= c * (stage == 1 ? dsn[at] : dsn[at] + mix * (ds1[at] - dsn[at]));
+          }
+          const std::size_t pp = pool_param[im.emus[static_cast<std::size_t>(level.unknowns[i])].metabolite];
+          for (std::size_t k = 0; k < cols; ++k) {
+            const std::size_t at = i * cols + k;
+            const double si = stage == 1 ? sn[at] : sn[at] + mix * (s1[at] - sn[at]);
+            drow[pp * cols + k] += (r[at] - si) / (gamma * h);
+          }
+        }
+        solve(level, w.lu[l].data(), w.inv[l].data(), dr, dcols, dcols);
       }
-      if (stage == 1) x1 = w.storage;
+      if (stage == 1) {
+        x1 = w.storage;
+        if (np > 0) dx1 = w.dstorage;
+      }
     }
   };
-  auto advance = [&](std::vector<double>& state, double h, long m) {
+  struct State {
+    std::vector<double> x, dx;
+  };
+  auto advance = [&](State& state, double h, long m) {
     if (!factor(h)) return false;
-    w.storage = state;
+    w.storage = state.x;
+    if (np > 0) w.dstorage = state.dx;
     for (long k = 0; k < m; ++k) step(h);
-    state = w.storage;
+    state.x = w.storage;
+    if (np > 0) state.dx = w.dstorage;
     return true;
   };
   out.assign(options.times.size(), MidSet{});
-  std::vector<double> state = w.storage, coarse, fine;
+  if (jacobians) jacobians->assign(options.times.size(), Eigen::MatrixXd());
+  State state{w.storage, np > 0 ? w.dstorage : std::vector<double>{}}, coarse, fine;
   double t = 0, h_guess = 0;
   for (std::size_t k = 0; k < options.times.size(); ++k) {
     const double dt = options.times[k] - t;
@@ -1394,28 +1473,43 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
       // from the last interval's step size, at most 16 steps: a long interval after the
       // transient needs few steps (the method is L-stable), and doubling finds the rest
       long m = h_guess > 0 ? std::clamp<long>(static_cast<long>(std::min(16.0, std::ceil(dt / h_guess - 1e-9))), 1, 16) : 1;
+      if (options.steps > 0) m = options.steps;
       coarse = state;
       if (!advance(coarse, dt / static_cast<double>(m), m)) return SimulationStatus::singular;
       for (;;) {  // halve the step until the two agree; the finer one's error is about a third of their difference
         fine = state;
         if (!advance(fine, dt / static_cast<double>(2 * m), 2 * m)) return SimulationStatus::singular;
         double diff = 0;
-        for (std::size_t i = 0; i < fine.size(); ++i) diff = std::max(diff, std::fabs(fine[i] - coarse[i]));
-        if (diff <= 3 * options.tolerance) break;
+        for (std::size_t i = 0; i < fine.x.size(); ++i) diff = std::max(diff, std::fabs(fine.x[i] - coarse.x[i]));
+        if (diff <= 3 * options.tolerance || options.steps > 0) break;
         if (4 * m > options.max_steps) {
           w.message = "the labelling did not reach the tolerance " + std::to_string(options.tolerance) + " by t = " + std::to_string(options.times[k]) +
                       " within " + std::to_string(options.max_steps) + " steps";
           return SimulationStatus::step_limit;
         }
-        coarse.swap(fine);
+        std::swap(coarse, fine);
         m *= 2;
       }
-      for (std::size_t i = 0; i < fine.size(); ++i) state[i] = fine[i] + (fine[i] - coarse[i]) / 3;  // Richardson, order 2
+      for (std::size_t i = 0; i < fine.x.size(); ++i) state.x[i] = fine.x[i] + (fine.x[i] - coarse.x[i]) / 3;  // Richardson, order 2
+      for (std::size_t i = 0; i < fine.dx.size(); ++i) state.dx[i] = fine.dx[i] + (fine.dx[i] - coarse.dx[i]) / 3;
       h_guess = dt / static_cast<double>(m);
       t = options.times[k];
     }
-    w.storage = state;
+    w.storage = state.x;
     write_measured(w, nx, out[k]);
+    if (!jacobians) continue;
+    const std::size_t block = out[k].block;
+    Eigen::MatrixXd& jac = (*jacobians)[k];
+    jac.resize(static_cast<Eigen::Index>(block * nx), static_cast<Eigen::Index>(np));
+    for (std::size_t j = 0; j < im.measured_emu.size(); ++j) {
+      const auto& info = im.emus[static_cast<std::size_t>(im.measured_emu[j])];
+      const auto width = static_cast<std::size_t>(info.size) + 1;
+      for (std::size_t x = 0; x < nx; ++x)
+        for (std::size_t q = 0; q < width; ++q)
+          for (std::size_t p = 0; p < np; ++p)
+            jac(static_cast<Eigen::Index>(x * block + out[k].offsets[j] + q), static_cast<Eigen::Index>(p)) =
+                info.substrate ? 0.0 : state.dx[info.offset * nx * np + p * width * nx + q * nx + x];
+    }
   }
   return SimulationStatus::ok;
 }

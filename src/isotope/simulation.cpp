@@ -36,8 +36,6 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
   using R = Result<SimulatedMids>;
   SimulatedMids out;
   const bool instationary = !request.times.empty();
-  if (instationary && request.sensitivities)
-    return R::failure({Diagnostic{Severity::error, "--sensitivities", 0, 0, {}, "sensitivities of time courses (--times) are not offered yet"}});
   InstationaryOptions inst;
   if (instationary) {
     inst.times = request.times;
@@ -50,6 +48,7 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
   for (const auto& id : space.free_net_ids()) out.parameters.push_back("net:" + id);
   for (const auto& id : space.exchange_ids()) out.parameters.push_back("xch:" + id);
   std::vector<Eigen::MatrixXd> blocks;
+  std::vector<std::vector<std::size_t>> block_pools;  // per block: the pool metabolites of its columns after the fluxes'
   for (Element el : request.elements) {
     auto built = build_traced_elements(model, space, {{el, request.measured}}, experiments, labelling);
     if (!built) return R::failure(built.diagnostics());
@@ -57,12 +56,12 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
     const EmuModel& emu_model = traced.model;
     EmuSimulator sim(emu_model);
     std::vector<MidSet> series(1);  // one per time (the steady state: one)
-    Eigen::MatrixXd jacobian;
+    std::vector<Eigen::MatrixXd> jacobians(1);
     const auto s0 = std::chrono::steady_clock::now();
     SimulationStatus status = SimulationStatus::ok;
     try {
-      status = instationary ? sim.simulate_instationary(fluxes, request.pools, traced.inputs, inst, series)
-                            : sim.simulate(fluxes, traced.inputs, series[0], request.sensitivities ? &jacobian : nullptr);
+      status = instationary ? sim.simulate_instationary(fluxes, request.pools, traced.inputs, inst, series, request.sensitivities ? &jacobians : nullptr)
+                            : sim.simulate(fluxes, traced.inputs, series[0], request.sensitivities ? &jacobians[0] : nullptr);
     } catch (const std::invalid_argument& e) {  // a pool without a size: an output pool that is measured has one too
       std::string what = e.what();
       if (const auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
@@ -78,6 +77,7 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
     for (const auto& id : ids) out.fragments.push_back(id);
     for (std::size_t t = 0; t < series.size(); ++t) {
       MidSet& mids = series[t];
+      Eigen::MatrixXd& jacobian = jacobians[t];
       if (!request.fragment_formulas.empty()) {
         MidSetFormulas formulas;
         for (std::size_t k = 0; k < ids.size(); ++k) {
@@ -107,6 +107,7 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
         Eigen::MatrixXd block(static_cast<Eigen::Index>(rows.size()), jacobian.cols());
         for (std::size_t i = 0; i < rows.size(); ++i) block.row(static_cast<Eigen::Index>(i)) = jacobian.row(rows[i]);
         blocks.push_back(std::move(block));
+        block_pools.push_back(instationary ? emu_model.pool_metabolites() : std::vector<std::size_t>{});
       }
     }
     out.log.push_back(sym + ": " + std::to_string(emu_model.n_emus()) + " EMUs in " + std::to_string(emu_model.max_size()) + " levels, " +
@@ -114,12 +115,24 @@ Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, 
                       (instationary ? ", " + std::to_string(series.size()) + " times" : std::string()));
   }
   if (request.sensitivities) {
+    // pool columns (time courses): every pool of any element, in model order
+    std::vector<std::size_t> pools;
+    for (const auto& list : block_pools) pools.insert(pools.end(), list.begin(), list.end());
+    std::sort(pools.begin(), pools.end());
+    pools.erase(std::unique(pools.begin(), pools.end()), pools.end());
+    const auto n_flux = static_cast<Eigen::Index>(out.parameters.size());
+    for (std::size_t m : pools) out.parameters.push_back("pool:" + model.metabolites[m].id);
     Eigen::Index n = 0;
     for (const auto& b : blocks) n += b.rows();
-    out.jacobian.resize(n, static_cast<Eigen::Index>(out.parameters.size()));
+    out.jacobian = Eigen::MatrixXd::Zero(n, static_cast<Eigen::Index>(out.parameters.size()));
     Eigen::Index at = 0;
-    for (const auto& b : blocks) {
-      out.jacobian.middleRows(at, b.rows()) = b;
+    for (std::size_t k = 0; k < blocks.size(); ++k) {
+      const auto& b = blocks[k];
+      out.jacobian.block(at, 0, b.rows(), n_flux) = b.leftCols(n_flux);
+      for (std::size_t j = 0; j < block_pools[k].size(); ++j) {
+        const auto col = n_flux + (std::lower_bound(pools.begin(), pools.end(), block_pools[k][j]) - pools.begin());
+        out.jacobian.block(at, col, b.rows(), 1) = b.col(n_flux + static_cast<Eigen::Index>(j));
+      }
       at += b.rows();
     }
   }
@@ -135,13 +148,14 @@ std::string SimulatedMids::mids_tsv() const {
 }
 
 std::string SimulatedMids::jacobian_tsv() const {
-  std::string out = "experiment\telement\tmetabolite\tisotopologue";
+  const bool t = timed(mids);
+  std::string out = t ? "experiment\telement\tmetabolite\ttime\tisotopologue" : "experiment\telement\tmetabolite\tisotopologue";
   for (const auto& p : parameters) out += '\t' + p;
   out += '\n';
   Eigen::Index row = 0;
   for (const auto& m : mids)
     for (std::size_t i = 0; i < m.fractions.size(); ++i, ++row) {
-      out += key(m, i, false);
+      out += key(m, i, t);
       for (Eigen::Index p = 0; p < jacobian.cols(); ++p) out += '\t' + fraction_text(jacobian(row, p));
       out += '\n';
     }

@@ -132,6 +132,9 @@ expect 0 '^experiment	element	metabolite	time	isotopologue	fraction$' -- head -1
 expect 0 '^e1	C	molB	0	0	1$' -- cat "$tmp/sim_t/mids.tsv"
 expect 0 '^e1	C	molB	1000	1	0.8043478261$' -- cat "$tmp/sim_t/mids.tsv"
 expect 0 '"time": 0.5' -- cat "$tmp/sim_t/mids.json"
+# and its sensitivities: per time, to the free fluxes and to every pool
+expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_tj" --times 0.5,2 --default-pool 1 --sensitivities
+expect 0 '^experiment	element	metabolite	time	isotopologue	net:EX_molE	net:EX_molF	xch:v2	xch:v3	xch:v4	xch:v5	pool:molB	pool:molD	pool:molC	pool:molE	pool:molF$' -- head -1 "$tmp/sim_tj/jacobian.tsv"
 printf 'fragment\tformula\nmolB\tC11H26N2OSi2\n' > "$tmp/ff.tsv"
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_ff" --fragment-formulas "$tmp/ff.tsv"
 expect 0 'e1	C	molB	0	0.15204658' -- cat "$tmp/sim_ff/mids.tsv"

@@ -252,6 +252,78 @@ TEST(EmuInstationary, FreefluxToyTimeCourseAgreesWithIsotopomerBalances) {
   EXPECT_GT(std::fabs(out[5].mid(0, 0)[0] - freeflux[5][0]), 0.004);  // FreeFlux's lag, as recorded in docs/benchmarks.md
 }
 
+// The sensitivities of a time course (free net and exchange fluxes, then pool sizes)
+// against central differences of the simulation, on the toy and on glycolysis (13C and 2H
+// tracers; reversible steps and condensations), at random fluxes and pools.
+TEST(EmuInstationary, SensitivitiesMatchFiniteDifferences) {
+  std::mt19937_64 rng(5);
+  for (const char* name : {"simple", "glycolysis"}) {
+    SCOPED_TRACE(name);
+    auto m = io::load_model(name);
+    ASSERT_TRUE(m.ok());
+    Network n = compile(m.value());
+    auto table = io::load_tracer_table(name);
+    ASSERT_TRUE(table.ok());
+    auto inputs = n.emu->inputs(table.value().experiments);
+    ASSERT_TRUE(inputs.ok());
+    isotope::EmuSimulator sim(*n.emu);
+    isotope::MidSet steady;
+    Eigen::VectorXd free(n.space->n_free());
+    for (int attempt = 0; attempt < 100000; ++attempt) {
+      for (Eigen::Index k = 0; k < n.space->n_free_net(); ++k) {
+        const auto& r = n.model.reactions[n.space->column_reaction(n.space->free_net_columns()[static_cast<std::size_t>(k)])];
+        free(k) = std::uniform_real_distribution<double>(std::max(r.lower_bound, -10.0), std::min(r.upper_bound, 10.0))(rng);
+      }
+      for (Eigen::Index k = n.space->n_free_net(); k < n.space->n_free(); ++k) free(k) = std::exp(std::uniform_real_distribution<double>(-2, 1)(rng));
+      const FluxVector v = n.space->free_to_full(free);
+      bool ok = true;
+      for (Eigen::Index c = 0; c < n.space->n_reactions(); ++c) {
+        const auto& r = n.model.reactions[static_cast<std::size_t>(c)];
+        if ((!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) || (r.reversible && std::fabs(v.net(c)) < 0.05)) ok = false;  // off the kinks
+      }
+      if (ok && sim.simulate(v, inputs.value(), steady) == isotope::SimulationStatus::ok) break;
+    }
+    std::vector<double> pools(n.model.metabolites.size());
+    for (double& c : pools) c = std::exp(std::uniform_real_distribution<double>(-1, 1)(rng));
+    const auto pool_list = n.emu->pool_metabolites();
+    ASSERT_FALSE(pool_list.empty());
+    isotope::InstationaryOptions o;  // a fixed number of steps: the derivative of one discrete solution
+    o.times = {0.3, 1.5};
+    o.steps = 40;
+    std::vector<isotope::MidSet> base, plus, minus;
+    std::vector<Eigen::MatrixXd> jac;
+    ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(free), pools, inputs.value(), o, base, &jac), isotope::SimulationStatus::ok);
+    ASSERT_EQ(jac.size(), o.times.size());
+    ASSERT_EQ(jac[0].cols(), n.space->n_free() + static_cast<Eigen::Index>(pool_list.size()));
+    double worst = 0, largest = 0;
+    for (Eigen::Index p = 0; p < jac[0].cols(); ++p) {
+      Eigen::VectorXd fp = free, fm = free;
+      std::vector<double> cp = pools, cm = pools;
+      double h = 0;
+      if (p < n.space->n_free()) {
+        h = 1e-6 * std::max(1.0, std::fabs(free(p)));
+        fp(p) += h;
+        fm(p) -= h;
+      } else {
+        const std::size_t met = pool_list[static_cast<std::size_t>(p - n.space->n_free())];
+        h = 1e-6 * pools[met];
+        cp[met] += h;
+        cm[met] -= h;
+      }
+      ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(fp), cp, inputs.value(), o, plus), isotope::SimulationStatus::ok);
+      ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(fm), cm, inputs.value(), o, minus), isotope::SimulationStatus::ok);
+      for (std::size_t t = 0; t < o.times.size(); ++t)
+        for (std::size_t i = 0; i < base[t].values.size(); ++i) {
+          const double fd = (plus[t].values[i] - minus[t].values[i]) / (2 * h);
+          worst = std::max(worst, std::fabs(fd - jac[t](static_cast<Eigen::Index>(i), p)));
+          largest = std::max(largest, std::fabs(fd));
+        }
+    }
+    EXPECT_LT(worst, 1e-6);
+    EXPECT_GT(largest, 1e-2);  // the derivatives are not all 0
+  }
+}
+
 TEST(EmuInstationary, BadInputIsRefused) {
   auto m = io::read_reaction_tsv(kChain, "chain.tsv");
   ASSERT_TRUE(m.ok());

@@ -98,6 +98,9 @@ class EmuModel {
   std::size_t n_substrate_emus() const;
   int max_size() const;              // largest EMU size
   std::vector<std::size_t> level_sizes() const;  // unknowns per EMU size 1..max_size
+  // Metabolites (Model::metabolites indices, ascending) with simulated EMUs: the pools whose
+  // sizes a non-stationary simulation uses, and the pool columns of its Jacobian.
+  std::vector<std::size_t> pool_metabolites() const;
   // Substrate MIDs for these experiments; errors when a tracer does not fit the model.
   Result<EmuInputs> inputs(const std::vector<TracerExperiment>& experiments,
                            const SubstrateLabelling& labelling = {}) const;
@@ -126,6 +129,7 @@ struct InstationaryOptions {
   double tolerance = 1e-5;       // on every MID fraction at the output times (met with a wide margin: docs/benchmarks.md)
   bool natural_abundance = false;  // the unlabelled start at natural abundance (else all M+0)
   long max_steps = 10'000'000;   // per output interval, at the finest trial
+  long steps = 0;                // > 0: exactly this many steps (and twice as many) per interval, no tolerance (tests)
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
@@ -149,10 +153,15 @@ class EmuSimulator {
                             Eigen::MatrixXd* jacobian = nullptr);
   // INST labelling at options.times: one MidSet per time. `pools`: pool size of every
   // model metabolite (Model::metabolites order; > 0 for each metabolite with simulated
-  // EMUs, others ignored), in the flux units × time. Throws std::invalid_argument on
-  // inputs of another model or invalid options/pools; `singular` as simulate().
+  // EMUs, others ignored), in the flux units × time. With `jacobians`, also per time the
+  // derivatives of the MIDs (rows as simulate()'s) with respect to the free parameters of
+  // the FluxSpace, then the pool sizes of EmuModel::pool_metabolites(): the exact
+  // derivatives of the computed solution (forward sensitivities through every stage, with
+  // the same factors). Throws std::invalid_argument on inputs of another model or invalid
+  // options/pools; `singular` as simulate().
   SimulationStatus simulate_instationary(const FluxVector& v, std::span<const double> pools, const EmuInputs& inputs,
-                                         const InstationaryOptions& options, std::vector<MidSet>& out);
+                                         const InstationaryOptions& options, std::vector<MidSet>& out,
+                                         std::vector<Eigen::MatrixXd>* jacobians = nullptr);
   // After a failed simulate(): which metabolite made the system singular.
   const std::string& message() const;
 

@@ -23,7 +23,7 @@ namespace fluxion::isotope {
 struct SimulationRequest {
   std::vector<Element> elements{Element::C};  // traced_element_list() gives those the experiments label
   std::vector<std::string> measured;          // fragments to report; empty: the model's measured metabolites
-  bool sensitivities = false;                 // ∂MID/∂(free net, exchange fluxes)
+  bool sensitivities = false;                 // ∂MID/∂(free net, exchange fluxes; with times also pool sizes)
   // Ion formulas of fragments (their traced atoms included): the MIDs of these fragments then
   // include the natural isotopes of every other atom.
   std::map<std::string, Formula> fragment_formulas;
@@ -48,7 +48,7 @@ struct SimulatedMid {
 struct SimulatedMids {
   std::vector<SimulatedMid> mids;         // per element, experiment and fragment
   Eigen::MatrixXd jacobian;               // one row per fraction of `mids`, in order; empty without sensitivities
-  std::vector<std::string> parameters;    // the Jacobian's columns: net:<free net flux>, then xch:<exchange flux>
+  std::vector<std::string> parameters;    // the Jacobian's columns: net:<free net flux>, xch:<exchange flux>, then (time courses) pool:<metabolite>
   std::vector<std::string> fragments;     // the fragments simulated, over all elements
   std::set<std::string> formulas_used;    // the fragment formulas applied
   std::vector<std::string> log;           // per element: EMUs, levels, experiments
@@ -63,8 +63,7 @@ struct SimulatedMids {
 };
 
 // Errors (bad input): a measured fragment the model does not have, a fragment formula with
-// fewer traced atoms than its fragment, times with sensitivities (not offered yet), invalid
-// times or pool sizes. A simulation that fails is an outcome: `failed`.
+// fewer traced atoms than its fragment, invalid times or pool sizes. A simulation that fails is an outcome: `failed`.
 Result<SimulatedMids> simulate_mids(const Model& model, const FluxSpace& space, const FluxVector& fluxes, const std::vector<TracerExperiment>& experiments,
                                     const SubstrateLabelling& labelling, const SimulationRequest& request);
 
