@@ -15,7 +15,7 @@ namespace {
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 }
 
-Result<isotope::MidTable> read_mid_table(std::string_view text, const std::string& source) {
+Result<isotope::MidTable> read_mid_table(std::string_view text, const std::string& source, bool time_courses) {
   Diagnostics d(source);
   isotope::MidTable table;
   table.source = source;
@@ -27,7 +27,13 @@ Result<isotope::MidTable> read_mid_table(std::string_view text, const std::strin
                                  : std::vector<std::string>{"experiment", "metabolite", "isotopologue", "fraction"},
                  expected))
     return Result<isotope::MidTable>::failure(d);
-  std::map<std::tuple<std::string, int, std::string, std::string>, std::size_t> index;  // experiment, element, fragment, replicate
+  const bool timed = t.has("time");
+  if (timed && !time_courses) {
+    d.error("a time column: time-course MIDs (non-stationary labelling) are not read by this command; give steady-state MIDs without it", 1,
+            t.column("time"));
+    return Result<isotope::MidTable>::failure(d);
+  }
+  std::map<std::tuple<std::string, int, std::string, std::string, double>, std::size_t> index;  // experiment, element, fragment, replicate, time
   while (t.next()) {
     const int ln = t.line();
     const std::string experiment_column = table.isocor ? "sample" : "experiment";
@@ -77,9 +83,19 @@ Result<isotope::MidTable> read_mid_table(std::string_view text, const std::strin
       sd = *v;
     }
     const std::string replicate(t.get("replicate"));
-    auto [it, inserted] = index.emplace(std::tuple{experiment, static_cast<int>(element), fragment, replicate}, table.mids.size());
+    double time = -1;
+    if (timed) {
+      const auto tv = parse_number(t.get("time"));
+      if (!tv || !std::isfinite(*tv) || *tv < 0) {
+        d.error("time '" + std::string(t.get("time")).substr(0, 40) + "' is not a number >= 0", ln, t.column("time"));
+        continue;
+      }
+      time = *tv;
+    }
+    auto [it, inserted] = index.emplace(std::tuple{experiment, static_cast<int>(element), fragment, replicate, time}, table.mids.size());
     if (inserted) {
       table.mids.push_back({experiment, element, fragment, replicate, {}, {}, ln, {}});
+      table.mids.back().time = time;
       if (!derivative.empty())  // IsoCor names the derivative measured; the MID is the metabolite's
         d.warning("derivative '" + derivative + "' of '" + fragment + "' is read as the metabolite itself", ln, t.column("derivative"));
     }
@@ -91,7 +107,8 @@ Result<isotope::MidTable> read_mid_table(std::string_view text, const std::strin
     }
     if (!std::isnan(mid.fraction[k])) {
       d.error("M+" + std::to_string(k) + " of '" + fragment + "' in experiment '" + experiment + "'" +
-                  (replicate.empty() ? std::string() : ", replicate '" + replicate + "',") + " is given twice",
+                  (replicate.empty() ? std::string() : ", replicate '" + replicate + "',") +
+                  (timed ? " at time " + format_short(time) : std::string()) + " is given twice",
               ln, 1);
       continue;
     }
@@ -102,11 +119,11 @@ Result<isotope::MidTable> read_mid_table(std::string_view text, const std::strin
   return Result<isotope::MidTable>::success(std::move(table), d.items());
 }
 
-Result<isotope::MidTable> load_mid_table(const std::string& path) {
+Result<isotope::MidTable> load_mid_table(const std::string& path, bool time_courses) {
   std::string error;
   auto text = read_file(path, error);
   if (!text) return Result<isotope::MidTable>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
-  return read_mid_table(*text, path);
+  return read_mid_table(*text, path, time_courses);
 }
 
 std::vector<Diagnostic> validate_mids(const Model& model, const isotope::MidTable& table, const std::string& source,
@@ -120,6 +137,7 @@ std::vector<Diagnostic> validate_mids(const Model& model, const isotope::MidTabl
     std::string ctx = "experiment '" + mid.experiment + "', " + mid.fragment;
     if (mid.element != Element::C) ctx += " (" + std::string(element_symbol(mid.element)) + ")";
     if (!mid.replicate.empty()) ctx += ", replicate '" + mid.replicate + "'";
+    if (mid.time >= 0) ctx += ", time " + format_short(mid.time);
     if (experiments && !known.count(mid.experiment) && reported.insert(mid.experiment).second)
       d.error("experiment '" + mid.experiment + "' is not in the tracer table", mid.line, 0);
     const FragmentSpec f = parse_fragment(mid.fragment).value();

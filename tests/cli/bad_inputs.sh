@@ -78,6 +78,7 @@ mid_empty.tsv||mid_empty.tsv
 mid_header_only.tsv|${mids_head}|mid_header_only.tsv
 mid_binary.tsv|\x00\x01\x02\xff\xfe\x00PK\x03\x04|mid_binary.tsv
 mid_bom_bad.tsv|\xef\xbb\xbf${mids_head}e1\tC\tg6p\t0\tnan\t0.01\r\n|mid_bom_bad.tsv:2:
+mid_time.tsv|experiment\tmetabolite\ttime\tisotopologue\tfraction\ne1\tg6p\t1\t0\t1\n|mid_time.tsv:1:23:
 mid_latin1_bad.tsv|${mids_head}\xe91\tC\tg6p\t0\tnan\t0.01\n|mid_latin1_bad.tsv:2:
 mid_crlf_bad.tsv|experiment\telement\tmetabolite\tisotopologue\tfraction\tsd\r\ne1\tC\tg6p\t0\t1e999\t0.01\r\n|mid_crlf_bad.tsv:2:
 EOF

@@ -29,6 +29,33 @@ TEST(MidTable, ReadsTheLongFormat) {
   EXPECT_FALSE(t.value().isocor);
 }
 
+// A time column (time courses of non-stationary labelling): read where the caller takes
+// time courses, one MID per time; an error at the header elsewhere.
+TEST(MidTable, TimeCoursesAreReadOnlyWhereAsked) {
+  const char* text =
+      "experiment\tmetabolite\ttime\tisotopologue\tfraction\n"
+      "e1\tpyr\t0.5\t0\t0.9\n"
+      "e1\tpyr\t0.5\t1\t0.1\n"
+      "e1\tpyr\t2\t0\t0.6\n"
+      "e1\tpyr\t2\t1\t0.4\n";
+  auto plain = io::read_mid_table(text, "t.tsv");
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.message().find("t.tsv:1:23"), std::string::npos) << plain.message();
+  auto timed = io::read_mid_table(text, "t.tsv", true);
+  ASSERT_TRUE(timed.ok()) << timed.message();
+  ASSERT_EQ(timed.value().mids.size(), 2u);
+  EXPECT_EQ(timed.value().mids[0].time, 0.5);
+  EXPECT_EQ(timed.value().mids[1].time, 2.0);
+  EXPECT_EQ(timed.value().mids[1].fraction, (std::vector<double>{0.6, 0.4}));
+  auto bad = io::read_mid_table("experiment\tmetabolite\ttime\tisotopologue\tfraction\ne1\tpyr\t-1\t0\t1\n", "b.tsv", true);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("b.tsv:2:8"), std::string::npos) << bad.message();
+  // steady-state MIDs read as before: time < 0
+  auto steady = io::read_mid_table("experiment\tmetabolite\tisotopologue\tfraction\ne1\tpyr\t0\t1\n", "s.tsv", true);
+  ASSERT_TRUE(steady.ok());
+  EXPECT_LT(steady.value().mids[0].time, 0);
+}
+
 TEST(MidTable, ReadsIsocorOutputAsItIs) {
   auto t = io::read_mid_table(
       "sample\tmetabolite\tderivative\tisotopologue\tarea\tcorrected_area\tisotopologue_fraction\tresiduum\tmean_enrichment\n"

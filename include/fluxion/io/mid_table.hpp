@@ -9,7 +9,10 @@
 // `metabolite` is a metabolite or a fragment (its traced atoms, 1-based); isotopologue
 // 0..n counts heavy atoms of the traced element (default C; H for 2H experiments);
 // sd is optional; `replicate` names biological or technical replicates (one MID per
-// experiment, metabolite and replicate). IsoCor's corrected output (sample, metabolite, derivative, isotopologue,
+// experiment, metabolite and replicate). A `time` column (time-course MIDs of
+// non-stationary labelling, what `fluxion simulate --times` writes) is read only where the
+// caller takes time courses (`time_courses`); elsewhere it is an error at the header, so
+// that no command mixes the time points of one MID. IsoCor's corrected output (sample, metabolite, derivative, isotopologue,
 // ..., isotopologue_fraction, ...) is read as it is: sample = experiment.
 #pragma once
 
@@ -28,8 +31,8 @@ namespace fluxion::io {
 using fluxion::isotope::MeasuredMid;
 using fluxion::isotope::MidTable;
 
-Result<isotope::MidTable> read_mid_table(std::string_view text, const std::string& source);
-Result<isotope::MidTable> load_mid_table(const std::string& path);
+Result<isotope::MidTable> read_mid_table(std::string_view text, const std::string& source, bool time_courses = false);
+Result<isotope::MidTable> load_mid_table(const std::string& path, bool time_courses = false);
 
 // Checks measurements against a model (and, when given, the tracer experiments):
 // unknown metabolite or fragment, isotopologues missing or beyond the fragment's atoms,

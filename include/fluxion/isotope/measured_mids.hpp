@@ -22,6 +22,7 @@ struct MeasuredMid {
                                  // "Ala[M-57]"); empty = fragment
   bool scaled = false;           // measured up to a factor (influx_si's MS groups): the fit
                                  // scales the simulated MID by the least-squares factor
+  double time = -1;              // after the switch to the tracers (time courses); < 0: steady state
 };
 
 struct MidTable {
