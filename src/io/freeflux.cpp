@@ -198,13 +198,39 @@ std::optional<std::vector<double>> number_list(std::string_view s) {
 
 }  // namespace
 
-Result<isotope::MidTable> read_freeflux_mdvs(std::string_view text, const std::string& source, const std::string& experiment) {
+Result<isotope::MidTable> read_freeflux_mdvs(std::string_view text, const std::string& source, const std::string& experiment,
+                                             bool time_courses) {
   Diagnostics d(source);
   isotope::MidTable table;
   table.source = source;
-  for (const auto& [ln, cells] : data_rows(text)) {
+  // FreeFlux's non-stationary MDVs: "#fragment_ID<TAB>time<TAB>mean<TAB>sd"
+  bool timed = false;
+  for (auto line : split_lines(text)) {
+    if (trim(line).empty()) continue;
+    const auto header = split_cells(line, separator_of(text));
+    timed = trim(line).front() == '#' && header.size() >= 2 && trim(header[1]) == "time";
+    if (timed && !time_courses) {
+      d.error("a time column: time-course MDVs (non-stationary labelling) are not read by this command; give steady-state MDVs without it", 1,
+              2);
+      return Result<isotope::MidTable>::failure(d);
+    }
+    break;
+  }
+  const std::size_t first = timed ? 2 : 1;  // the mean's cell
+  for (const auto& [ln, row] : data_rows(text)) {
+    std::vector<std::string_view> cells = row;
+    double time = -1;
+    if (timed) {
+      const auto tv = cells.size() > 1 ? parse_number(cells[1]) : std::nullopt;
+      if (!tv || !std::isfinite(*tv) || *tv < 0) {
+        d.error("time '" + std::string(cells.size() > 1 ? cells[1] : std::string_view()) + "' is not a number >= 0", ln, 2);
+        continue;
+      }
+      time = *tv;
+      cells.erase(cells.begin() + 1);  // the rest as in the steady-state table
+    }
     if (cells.size() < 2) {
-      d.error("expected fragment_ID, mean, sd", ln, 1);
+      d.error(timed ? "expected fragment_ID, time, mean, sd" : "expected fragment_ID, mean, sd", ln, 1);
       continue;
     }
     // "Ala_23" = atoms 2 and 3 of Ala
@@ -224,14 +250,14 @@ Result<isotope::MidTable> read_freeflux_mdvs(std::string_view text, const std::s
     std::sort(f.atoms.begin(), f.atoms.end());
     auto mean = number_list(cells[1]);
     if (!mean) {
-      d.error("mean '" + std::string(cells[1]) + "' is not a list of numbers", ln, 2);
+      d.error("mean '" + std::string(cells[1]) + "' is not a list of numbers", ln, static_cast<int>(first) + 1);
       continue;
     }
     std::vector<double> sd(mean->size(), std::numeric_limits<double>::quiet_NaN());
     if (cells.size() > 2 && !cells[2].empty()) {
       auto s = number_list(cells[2]);
       if (!s || s->size() != mean->size() || std::any_of(s->begin(), s->end(), [](double v) { return !(v > 0); })) {
-        d.error("sd '" + std::string(cells[2]) + "' is not " + std::to_string(mean->size()) + " numbers > 0", ln, 3);
+        d.error("sd '" + std::string(cells[2]) + "' is not " + std::to_string(mean->size()) + " numbers > 0", ln, static_cast<int>(first) + 2);
         continue;
       }
       sd = *s;
@@ -243,6 +269,7 @@ Result<isotope::MidTable> read_freeflux_mdvs(std::string_view text, const std::s
     m.fraction = *mean;
     m.sd = sd;
     m.line = ln;
+    m.time = time;
     table.mids.push_back(std::move(m));
   }
   if (table.mids.empty() && !d.has_errors()) d.error("no MDVs", 0, 0);

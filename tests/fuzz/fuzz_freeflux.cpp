@@ -23,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 1:
       (void)fluxion::io::read_freeflux_mdvs(text, "fuzz", "e1");
+      (void)fluxion::io::read_freeflux_mdvs(text, "fuzz", "e1", true);  // as a time course
       break;
     default:
       (void)fluxion::io::read_freeflux_fluxes(text, "fuzz", space.value());

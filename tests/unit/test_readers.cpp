@@ -3,6 +3,7 @@
 
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/constraint_table.hpp"
+#include "fluxion/io/freeflux.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/isotope/emu.hpp"
 #include "fluxion/sampling/polytope.hpp"
@@ -219,4 +220,31 @@ TEST(FluxmlReader, ConstraintsNamingUnknownFluxesAreErrors) {
   auto r = io::read_fluxml(doc, "tied.fml");
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(has(r.message(), "tied.fml:14: error: <constraints>: net constraint 'r1=q9' names 'q9', which is not a reaction")) << r.message();
+}
+
+// FreeFlux's non-stationary MDVs (fragment_ID, time, mean, sd): read with their times
+// where time courses are asked for, refused at the header elsewhere (not misread as a
+// one-entry MID).
+TEST(FreefluxReader, TimeCourseMdvs) {
+  const char* text =
+      "#fragment_ID\ttime\tmean\tsd\n"
+      "Glu_12345\t0\t\"0.948,0.051,0.001,0.0,0.0,0.0\"\t\"0.01,0.01,0.01,0.01,0.01,0.01\"\n"
+      "Glu_12345\t0.5\t\"0.697,0.162,0.131,0.008,0.001,0.0\"\t\"0.01,0.01,0.01,0.01,0.01,0.01\"\n";
+  auto plain = io::read_freeflux_mdvs(text, "inst.tsv", "e");
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.message().find("inst.tsv:1:2"), std::string::npos) << plain.message();
+  auto timed = io::read_freeflux_mdvs(text, "inst.tsv", "e", true);
+  ASSERT_TRUE(timed.ok()) << timed.message();
+  ASSERT_EQ(timed.value().mids.size(), 2u);
+  EXPECT_EQ(timed.value().mids[1].time, 0.5);
+  EXPECT_EQ(timed.value().mids[1].fragment, "Glu[1,2,3,4,5]");
+  EXPECT_EQ(timed.value().mids[1].fraction.size(), 6u);
+  EXPECT_DOUBLE_EQ(timed.value().mids[1].fraction[0], 0.697);
+  auto bad = io::read_freeflux_mdvs("#fragment_ID\ttime\tmean\tsd\nGlu_12345\tsoon\t\"1,0\"\t\n", "b.tsv", "e", true);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("b.tsv:2:2"), std::string::npos) << bad.message();
+  // the steady-state table reads as before
+  auto steady = io::read_freeflux_mdvs("#fragment_ID\tmean\tsd\nGlu_12345\t\"0.9,0.1,0,0,0,0\"\t\n", "s.tsv", "e", true);
+  ASSERT_TRUE(steady.ok()) << steady.message();
+  EXPECT_LT(steady.value().mids[0].time, 0);
 }
