@@ -51,10 +51,17 @@ const OptionTable<SimulationInputFiles>& SimulationInputFiles::table() {
     t.add("times", &F::times,
           "Non-stationary labelling: MIDs at these times after the switch to the tracers (comma-separated, ascending; the unit of the pool sizes "
           "over the fluxes), from the unlabelled state; needs --pools or --default-pool")
-        .no_default();
-    t.add("pools", &F::pools, "With --times: pool sizes, metabolite<TAB>size (amounts in flux units × time)").file(".tsv,.txt");
+        .no_default()
+        .label("Times (non-stationary labelling)")
+        .web("Time course");
+    t.add("pools", &F::pools, "With --times: pool sizes, metabolite<TAB>size (amounts in flux units × time)")
+        .file(".tsv,.txt")
+        .label("Pool sizes")
+        .web("Time course");
     t.add("default-pool", &F::default_pool, "With --times: the pool size of every balanced metabolite that --pools leaves out (0: none, an error)")
-        .range(0, 1e15);
+        .range(0, 1e15)
+        .label("Pool size of the others")
+        .web("Time course");
     t.add("tolerance", &F::tolerance, "With --times: absolute tolerance of every simulated MID fraction").range(1e-14, 1e-1);
     return t;
   }();

@@ -89,10 +89,22 @@ Result<std::unique_ptr<JobStore>> open_store(const ServiceOptions& options) {
 
 bool is_sqlite(const ServiceOptions& o) { return o.database.empty() || o.database.rfind("postgres", 0) != 0; }
 
+// The data directory as an absolute path: each job's process starts in its own job
+// directory, where a relative path (the default ./fluxion-data) would name nothing, and every
+// job would fail before it ran.
+ServiceOptions with_absolute_data(const ServiceOptions& given) {
+  ServiceOptions o = given;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(o.data_dir, ec);
+  if (!ec) o.data_dir = absolute.lexically_normal().string();
+  return o;
+}
+
 }  // namespace
 
-Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalogue, const std::atomic<bool>& stop) {
-  if (auto problems = options.validate(); !problems.empty()) return Result<bool>::failure(problems);
+Result<bool> serve(const ServiceOptions& given, const ServiceCatalogue& catalogue, const std::atomic<bool>& stop) {
+  if (auto problems = given.validate(); !problems.empty()) return Result<bool>::failure(problems);
+  const ServiceOptions options = with_absolute_data(given);
   auto opened = open_store(options);
   if (!opened) return Result<bool>::failure(opened.diagnostics());
   JobStore& store = *opened.value();
@@ -146,8 +158,9 @@ Result<bool> serve(const ServiceOptions& options, const ServiceCatalogue& catalo
   return Result<bool>::success(true);
 }
 
-Result<bool> work(const ServiceOptions& options, const ServiceCatalogue& catalogue, const std::atomic<bool>& stop) {
-  if (auto problems = options.validate(); !problems.empty()) return Result<bool>::failure(problems);
+Result<bool> work(const ServiceOptions& given, const ServiceCatalogue& catalogue, const std::atomic<bool>& stop) {
+  if (auto problems = given.validate(); !problems.empty()) return Result<bool>::failure(problems);
+  const ServiceOptions options = with_absolute_data(given);
   if (options.workers < 1) {
     Diagnostics d("fluxion worker");
     d.error("--workers must be at least 1", 0, 0, "workers");

@@ -22,12 +22,14 @@ namespace fluxion::test {
 // A child process whose stdout is read for the "serving on http://host:port/" line.
 class FluxionProcess {
  public:
-  explicit FluxionProcess(std::vector<std::string> args, bool wait_for_port = true) {
+  // `cwd`: the directory the process starts in (empty: this one)
+  explicit FluxionProcess(std::vector<std::string> args, bool wait_for_port = true, const std::string& cwd = "") {
     int out[2];
     if (pipe(out) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
     if (pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
       dup2(out[1], 1);
       close(out[0]);
       std::vector<char*> argv;

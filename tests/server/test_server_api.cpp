@@ -188,6 +188,30 @@ TEST_F(ServerApi, FitJobFromAnFtblUploadAlone) {
   }
 }
 
+// A relative --data (the default is ./fluxion-data) with the job's process running in its
+// own directory: jobs still find their log and inputs. Also a time-course simulation, the
+// web's "Time course" options.
+TEST(ServerData, ARelativeDataDirectoryRunsJobs) {
+  const std::string home = temp_dir("relative");
+  FluxionProcess server(serve_args("jobs-here"), true, home);
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(30, 0);
+  auto r = c.Post("/api/jobs", MultipartFormDataItems{field("analysis", "simulate"), field("model", "glycolysis"),
+                                                      file("fluxes", example("glycolysis/true_fluxes.tsv"), "fluxes.tsv"), field("times", "0,0.5,2"),
+                                                      field("default-pool", "1")});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  const std::string id = body_json(r)["id"];
+  const auto done = wait_for_job(c, id, 120);
+  ASSERT_EQ(done["state"], "done") << done.dump(1);
+  auto mids = c.Get("/api/jobs/" + id + "/files/mids.tsv");
+  ASSERT_TRUE(mids);
+  EXPECT_EQ(mids->body.rfind("experiment\telement\tmetabolite\ttime\tisotopologue\tfraction\n", 0), 0u) << mids->body.substr(0, 200);
+  EXPECT_TRUE(fs::exists(fs::path(home) / "jobs-here" / "jobs.db"));
+  server.kill_now(SIGTERM);
+  fs::remove_all(home);
+}
+
 TEST_F(ServerApi, BadSubmissionsNameTheFieldFileAndLine) {
   auto expect_400 = [&](const MultipartFormDataItems& items, const std::string& field_name, const std::string& text) {
     auto r = client_->Post("/api/jobs", items);
