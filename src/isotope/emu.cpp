@@ -1389,9 +1389,10 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
   // (A − C/(γh))·X_i = −B·Y(X_i) − C·S_i/(γh), with S_1 = X_n and
   // S_2 = X_n + (1 − γ)/γ·(X_1 − X_n); X_{n+1} = X_2.
   std::vector<double> xn, x1, dxn, dx1;
+  std::size_t np_now = np;  // 0 while the step count is searched: the sensitivities follow once it is known
   auto step = [&](double h) {
     xn = w.storage;
-    if (np > 0) dxn = w.dstorage;
+    if (np_now > 0) dxn = w.dstorage;
     for (int stage = 1; stage <= 2; ++stage) {
       for (std::size_t l = 0; l < im.levels.size(); ++l) {
         const Level& level = im.levels[l];
@@ -1422,7 +1423,7 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
         }
         solve(level, w.lu[l].data(), w.inv[l].data(), r + nx, cols - nx, cols);
         complete_m0(r, n, static_cast<std::size_t>(level.size + 1), nx);
-        if (np == 0) continue;
+        if (np_now == 0) continue;
         // (A − C/(γh))·dX = −(dA·X + dB·Y + B·dY) − C·dS/(γh) + dC·(X − S)/(γh)
         const std::size_t dcols = cols * np, dfirst = first * np;
         double* dr = w.dstorage.data() + dfirst;
@@ -1447,7 +1448,7 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
       }
       if (stage == 1) {
         x1 = w.storage;
-        if (np > 0) dx1 = w.dstorage;
+        if (np_now > 0) dx1 = w.dstorage;
       }
     }
   };
@@ -1457,10 +1458,10 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
   auto advance = [&](State& state, double h, long m) {
     if (!factor(h)) return false;
     w.storage = state.x;
-    if (np > 0) w.dstorage = state.dx;
+    if (np_now > 0) w.dstorage = state.dx;
     for (long k = 0; k < m; ++k) step(h);
     state.x = w.storage;
-    if (np > 0) state.dx = w.dstorage;
+    if (np_now > 0) state.dx = w.dstorage;
     return true;
   };
   out.assign(options.times.size(), MidSet{});
@@ -1474,6 +1475,7 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
       // transient needs few steps (the method is L-stable), and doubling finds the rest
       long m = h_guess > 0 ? std::clamp<long>(static_cast<long>(std::min(16.0, std::ceil(dt / h_guess - 1e-9))), 1, 16) : 1;
       if (options.steps > 0) m = options.steps;
+      np_now = 0;
       coarse = state;
       if (!advance(coarse, dt / static_cast<double>(m), m)) return SimulationStatus::singular;
       for (;;) {  // halve the step until the two agree; the finer one's error is about a third of their difference
@@ -1489,6 +1491,12 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
         }
         std::swap(coarse, fine);
         m *= 2;
+      }
+      if (np > 0) {  // the two runs again, with their sensitivities (the same values)
+        np_now = np;
+        coarse = state;
+        fine = state;
+        if (!advance(coarse, dt / static_cast<double>(m), m) || !advance(fine, dt / static_cast<double>(2 * m), 2 * m)) return SimulationStatus::singular;
       }
       for (std::size_t i = 0; i < fine.x.size(); ++i) state.x[i] = fine.x[i] + (fine.x[i] - coarse.x[i]) / 3;  // Richardson, order 2
       for (std::size_t i = 0; i < fine.dx.size(); ++i) state.dx[i] = fine.dx[i] + (fine.dx[i] - coarse.dx[i]) / 3;
