@@ -194,17 +194,22 @@ def main():
             out.append((frag, mid))
         return out
 
+    def production(m):
+        """What flows into m (flux-weighted distributions made of its reactants) and the total flux."""
+        total = np.zeros_like(dist[m])
+        weight = 0.0
+        for step in produced[m]:
+            for k, (met, _) in enumerate(step[2]):
+                if met == m:
+                    total += step[0] * made_by(step, k)
+                    weight += step[0]
+        return total, weight
+
     def rates():
         """dx/dt of every balanced pool at the current distributions."""
         out = {}
         for m in balanced:
-            total = np.zeros_like(dist[m])
-            weight = 0.0
-            for step in produced[m]:
-                for k, (met, _) in enumerate(step[2]):
-                    if met == m:
-                        total += step[0] * made_by(step, k)
-                        weight += step[0]
+            total, weight = production(m)
             out[m] = (total - weight * dist[m]) / pools[m]
         return out
 
@@ -243,13 +248,7 @@ def main():
     for sweep in range(200000):
         change = 0.0
         for m in balanced:
-            total = np.zeros_like(dist[m])
-            weight = 0.0
-            for step in produced[m]:
-                for k, (met, _) in enumerate(step[2]):
-                    if met == m:
-                        total += step[0] * made_by(step, k)
-                        weight += step[0]
+            total, _ = production(m)
             new = total / total.sum()  # = total / weight; renormalised, else rounding grows through multi-reactant cycles
             change = max(change, float(np.abs(new - dist[m]).max()))
             dist[m] = new

@@ -52,6 +52,30 @@ isotope::TracerExperiment labelled(const std::string& substrate, const std::stri
   return {"e", {{substrate, l.value(), 1.0, 1.0}}};
 }
 
+// Free fluxes drawn in the model's bounds (net in [-10, 10], exchange log-uniform in
+// [e^lo, e^hi]) until the directions hold, the steady state can be simulated and, with
+// `off_kinks`, no reversible net flux is within 0.05 of 0 (the one-way fluxes kink there).
+Eigen::VectorXd random_fluxes(const Network& n, std::mt19937_64& rng, isotope::EmuSimulator& sim, const isotope::EmuInputs& inputs,
+                              isotope::MidSet& steady, double lo, double hi, bool off_kinks) {
+  Eigen::VectorXd free(n.space->n_free());
+  for (int attempt = 0; attempt < 100000; ++attempt) {
+    for (Eigen::Index k = 0; k < n.space->n_free_net(); ++k) {
+      const auto& r = n.model.reactions[n.space->column_reaction(n.space->free_net_columns()[static_cast<std::size_t>(k)])];
+      free(k) = std::uniform_real_distribution<double>(std::max(r.lower_bound, -10.0), std::min(r.upper_bound, 10.0))(rng);
+    }
+    for (Eigen::Index k = n.space->n_free_net(); k < n.space->n_free(); ++k) free(k) = std::exp(std::uniform_real_distribution<double>(lo, hi)(rng));
+    const FluxVector v = n.space->free_to_full(free);
+    bool ok = true;
+    for (Eigen::Index c = 0; c < n.space->n_reactions(); ++c) {
+      const auto& r = n.model.reactions[static_cast<std::size_t>(c)];
+      if ((!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) || (off_kinks && r.reversible && std::fabs(v.net(c)) < 0.05)) ok = false;
+    }
+    if (ok && sim.simulate(v, inputs, steady) == isotope::SimulationStatus::ok) return free;
+  }
+  ADD_FAILURE() << "no flux point found";
+  return free;
+}
+
 // A two-pool chain Ain -> A -> B -> (out) at flux v, [1-13C]Ain from t = 0:
 //   c_A·dA/dt = v·(1 − A),  c_B·dB/dt = v·(A − B)
 //   A(t) = 1 − e^(−a·t),  B(t) = 1 − (a·e^(−b·t) − b·e^(−a·t)) / (a − b),  a = v/c_A, b = v/c_B
@@ -112,20 +136,8 @@ TEST(EmuInstationary, BuiltinModelsReachTheirSteadyState) {
     isotope::EmuSimulator sim(*n.emu);
     isotope::MidSet steady;
     int done = 0;
-    for (int attempt = 0; attempt < 100000 && done < 3; ++attempt) {
-      Eigen::VectorXd free(n.space->n_free());
-      for (Eigen::Index k = 0; k < n.space->n_free_net(); ++k) {
-        const auto& r = n.model.reactions[n.space->column_reaction(n.space->free_net_columns()[static_cast<std::size_t>(k)])];
-        free(k) = std::uniform_real_distribution<double>(std::max(r.lower_bound, -10.0), std::min(r.upper_bound, 10.0))(rng);
-      }
-      for (Eigen::Index k = n.space->n_free_net(); k < n.space->n_free(); ++k) free(k) = std::exp(std::uniform_real_distribution<double>(-3, 2)(rng));
-      const FluxVector v = n.space->free_to_full(free);
-      bool directions = true;
-      for (Eigen::Index c = 0; c < n.space->n_reactions(); ++c) {
-        const auto& r = n.model.reactions[static_cast<std::size_t>(c)];
-        if (!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) directions = false;
-      }
-      if (!directions || sim.simulate(v, inputs.value(), steady) != isotope::SimulationStatus::ok) continue;
+    while (done < 3) {
+      const FluxVector v = n.space->free_to_full(random_fluxes(n, rng, sim, inputs.value(), steady, -3, 2, false));
       ++done;
       std::vector<double> pools(n.model.metabolites.size());
       for (double& c : pools) c = std::exp(std::uniform_real_distribution<double>(-1, 1)(rng));
@@ -170,22 +182,7 @@ TEST(EmuInstationary, ToleranceHoldsAgainstAFinerSolution) {
   std::mt19937_64 rng(3);
   isotope::EmuSimulator sim(*n.emu);
   isotope::MidSet steady;
-  FluxVector v;
-  for (int attempt = 0; attempt < 100000; ++attempt) {
-    Eigen::VectorXd free(n.space->n_free());
-    for (Eigen::Index k = 0; k < n.space->n_free_net(); ++k) {
-      const auto& r = n.model.reactions[n.space->column_reaction(n.space->free_net_columns()[static_cast<std::size_t>(k)])];
-      free(k) = std::uniform_real_distribution<double>(std::max(r.lower_bound, -10.0), std::min(r.upper_bound, 10.0))(rng);
-    }
-    for (Eigen::Index k = n.space->n_free_net(); k < n.space->n_free(); ++k) free(k) = std::exp(std::uniform_real_distribution<double>(-3, 2)(rng));
-    v = n.space->free_to_full(free);
-    bool directions = true;
-    for (Eigen::Index c = 0; c < n.space->n_reactions(); ++c) {
-      const auto& r = n.model.reactions[static_cast<std::size_t>(c)];
-      if (!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) directions = false;
-    }
-    if (directions && sim.simulate(v, inputs.value(), steady) == isotope::SimulationStatus::ok) break;
-  }
+  const FluxVector v = n.space->free_to_full(random_fluxes(n, rng, sim, inputs.value(), steady, -3, 2, false));
   const std::vector<double> pools(n.model.metabolites.size(), 1.5);
   isotope::InstationaryOptions coarse, fine;
   coarse.times = fine.times = {0.2, 1, 4};
@@ -268,21 +265,7 @@ TEST(EmuInstationary, SensitivitiesMatchFiniteDifferences) {
     ASSERT_TRUE(inputs.ok());
     isotope::EmuSimulator sim(*n.emu);
     isotope::MidSet steady;
-    Eigen::VectorXd free(n.space->n_free());
-    for (int attempt = 0; attempt < 100000; ++attempt) {
-      for (Eigen::Index k = 0; k < n.space->n_free_net(); ++k) {
-        const auto& r = n.model.reactions[n.space->column_reaction(n.space->free_net_columns()[static_cast<std::size_t>(k)])];
-        free(k) = std::uniform_real_distribution<double>(std::max(r.lower_bound, -10.0), std::min(r.upper_bound, 10.0))(rng);
-      }
-      for (Eigen::Index k = n.space->n_free_net(); k < n.space->n_free(); ++k) free(k) = std::exp(std::uniform_real_distribution<double>(-2, 1)(rng));
-      const FluxVector v = n.space->free_to_full(free);
-      bool ok = true;
-      for (Eigen::Index c = 0; c < n.space->n_reactions(); ++c) {
-        const auto& r = n.model.reactions[static_cast<std::size_t>(c)];
-        if ((!r.reversible && r.lower_bound >= 0 && v.net(c) < 0) || (r.reversible && std::fabs(v.net(c)) < 0.05)) ok = false;  // off the kinks
-      }
-      if (ok && sim.simulate(v, inputs.value(), steady) == isotope::SimulationStatus::ok) break;
-    }
+    const Eigen::VectorXd free = random_fluxes(n, rng, sim, inputs.value(), steady, -2, 1, true);
     std::vector<double> pools(n.model.metabolites.size());
     for (double& c : pools) c = std::exp(std::uniform_real_distribution<double>(-1, 1)(rng));
     const auto pool_list = n.emu->pool_metabolites();
