@@ -52,6 +52,19 @@ isotope::TracerExperiment labelled(const std::string& substrate, const std::stri
   return {"e", {{substrate, l.value(), 1.0, 1.0}}};
 }
 
+// A built-in model compiled for carbon, with the inputs of its built-in tracer experiments.
+Network builtin(const std::string& name, isotope::EmuInputs& inputs) {
+  auto m = io::load_model(name);
+  EXPECT_TRUE(m.ok()) << m.message();
+  Network n = compile(m.value());
+  auto table = io::load_tracer_table(name);
+  EXPECT_TRUE(table.ok()) << table.message();
+  auto in = n.emu->inputs(table.value().experiments);
+  EXPECT_TRUE(in.ok()) << in.message();
+  if (in.ok()) inputs = in.value();
+  return n;
+}
+
 // Free fluxes drawn in the model's bounds (net in [-10, 10], exchange log-uniform in
 // [e^lo, e^hi]) until the directions hold, the steady state can be simulated and, with
 // `off_kinks`, no reversible net flux is within 0.05 of 0 (the one-way fluxes kink there).
@@ -126,18 +139,13 @@ TEST(EmuInstationary, BuiltinModelsReachTheirSteadyState) {
   std::mt19937_64 rng(11);
   for (const char* name : {"simple", "upper_glycolysis", "glycolysis", "glyppp", "ccm"}) {
     SCOPED_TRACE(name);
-    auto m = io::load_model(name);
-    ASSERT_TRUE(m.ok());
-    Network n = compile(m.value());
-    auto table = io::load_tracer_table(name);
-    ASSERT_TRUE(table.ok());
-    auto inputs = n.emu->inputs(table.value().experiments);
-    ASSERT_TRUE(inputs.ok()) << inputs.message();
+    isotope::EmuInputs inputs;
+    Network n = builtin(name, inputs);
     isotope::EmuSimulator sim(*n.emu);
     isotope::MidSet steady;
     int done = 0;
     while (done < 3) {
-      const FluxVector v = n.space->free_to_full(random_fluxes(n, rng, sim, inputs.value(), steady, -3, 2, false));
+      const FluxVector v = n.space->free_to_full(random_fluxes(n, rng, sim, inputs, steady, -3, 2, false));
       ++done;
       std::vector<double> pools(n.model.metabolites.size());
       for (double& c : pools) c = std::exp(std::uniform_real_distribution<double>(-1, 1)(rng));
@@ -145,7 +153,7 @@ TEST(EmuInstationary, BuiltinModelsReachTheirSteadyState) {
       o.times = {0, 0.5, 3, 1e7};
       o.natural_abundance = done == 2;
       std::vector<isotope::MidSet> out;
-      ASSERT_EQ(sim.simulate_instationary(v, pools, inputs.value(), o, out), isotope::SimulationStatus::ok) << sim.message();
+      ASSERT_EQ(sim.simulate_instationary(v, pools, inputs, o, out), isotope::SimulationStatus::ok) << sim.message();
       const double p = o.natural_abundance ? isotope::natural_heavy_abundance(Element::C) : 0.0;
       for (std::size_t t = 0; t < out.size(); ++t)
         for (int x = 0; x < out[t].n_experiments; ++x)
@@ -171,26 +179,21 @@ TEST(EmuInstationary, BuiltinModelsReachTheirSteadyState) {
 
 // The tolerance holds against a much finer solution on CCM (many pools, condensations).
 TEST(EmuInstationary, ToleranceHoldsAgainstAFinerSolution) {
-  auto m = io::load_model("ccm");
-  ASSERT_TRUE(m.ok());
-  Network n = compile(m.value());
-  auto table = io::load_tracer_table("ccm");
-  ASSERT_TRUE(table.ok());
-  auto inputs = n.emu->inputs(table.value().experiments);
-  ASSERT_TRUE(inputs.ok());
+  isotope::EmuInputs inputs;
+  Network n = builtin("ccm", inputs);
   // a feasible flux point: the steady-state golden tests' way, fixed seed
   std::mt19937_64 rng(3);
   isotope::EmuSimulator sim(*n.emu);
   isotope::MidSet steady;
-  const FluxVector v = n.space->free_to_full(random_fluxes(n, rng, sim, inputs.value(), steady, -3, 2, false));
+  const FluxVector v = n.space->free_to_full(random_fluxes(n, rng, sim, inputs, steady, -3, 2, false));
   const std::vector<double> pools(n.model.metabolites.size(), 1.5);
   isotope::InstationaryOptions coarse, fine;
   coarse.times = fine.times = {0.2, 1, 4};
   coarse.tolerance = 1e-5;
   fine.tolerance = 1e-8;
   std::vector<isotope::MidSet> a, b;
-  ASSERT_EQ(sim.simulate_instationary(v, pools, inputs.value(), coarse, a), isotope::SimulationStatus::ok) << sim.message();
-  ASSERT_EQ(sim.simulate_instationary(v, pools, inputs.value(), fine, b), isotope::SimulationStatus::ok) << sim.message();
+  ASSERT_EQ(sim.simulate_instationary(v, pools, inputs, coarse, a), isotope::SimulationStatus::ok) << sim.message();
+  ASSERT_EQ(sim.simulate_instationary(v, pools, inputs, fine, b), isotope::SimulationStatus::ok) << sim.message();
   double worst = 0, moved = 0;
   for (std::size_t t = 0; t < a.size(); ++t)
     for (std::size_t i = 0; i < a[t].values.size(); ++i) {
@@ -256,16 +259,11 @@ TEST(EmuInstationary, SensitivitiesMatchFiniteDifferences) {
   std::mt19937_64 rng(5);
   for (const char* name : {"simple", "glycolysis"}) {
     SCOPED_TRACE(name);
-    auto m = io::load_model(name);
-    ASSERT_TRUE(m.ok());
-    Network n = compile(m.value());
-    auto table = io::load_tracer_table(name);
-    ASSERT_TRUE(table.ok());
-    auto inputs = n.emu->inputs(table.value().experiments);
-    ASSERT_TRUE(inputs.ok());
+    isotope::EmuInputs inputs;
+    Network n = builtin(name, inputs);
     isotope::EmuSimulator sim(*n.emu);
     isotope::MidSet steady;
-    const Eigen::VectorXd free = random_fluxes(n, rng, sim, inputs.value(), steady, -2, 1, true);
+    const Eigen::VectorXd free = random_fluxes(n, rng, sim, inputs, steady, -2, 1, true);
     std::vector<double> pools(n.model.metabolites.size());
     for (double& c : pools) c = std::exp(std::uniform_real_distribution<double>(-1, 1)(rng));
     const auto pool_list = n.emu->pool_metabolites();
@@ -275,7 +273,7 @@ TEST(EmuInstationary, SensitivitiesMatchFiniteDifferences) {
     o.steps = 40;
     std::vector<isotope::MidSet> base, plus, minus;
     std::vector<Eigen::MatrixXd> jac;
-    ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(free), pools, inputs.value(), o, base, &jac), isotope::SimulationStatus::ok);
+    ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(free), pools, inputs, o, base, &jac), isotope::SimulationStatus::ok);
     ASSERT_EQ(jac.size(), o.times.size());
     ASSERT_EQ(jac[0].cols(), n.space->n_free() + static_cast<Eigen::Index>(pool_list.size()));
     double worst = 0, largest = 0;
@@ -293,8 +291,8 @@ TEST(EmuInstationary, SensitivitiesMatchFiniteDifferences) {
         cp[met] += h;
         cm[met] -= h;
       }
-      ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(fp), cp, inputs.value(), o, plus), isotope::SimulationStatus::ok);
-      ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(fm), cm, inputs.value(), o, minus), isotope::SimulationStatus::ok);
+      ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(fp), cp, inputs, o, plus), isotope::SimulationStatus::ok);
+      ASSERT_EQ(sim.simulate_instationary(n.space->free_to_full(fm), cm, inputs, o, minus), isotope::SimulationStatus::ok);
       for (std::size_t t = 0; t < o.times.size(); ++t)
         for (std::size_t i = 0; i < base[t].values.size(); ++i) {
           const double fd = (plus[t].values[i] - minus[t].values[i]) / (2 * h);
