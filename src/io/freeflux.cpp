@@ -177,6 +177,7 @@ Result<Model> read_freeflux(std::string_view text, const std::string& source) {
     m.symmetric = symmetric.count(m.id) > 0;
   }
   infer_atom_counts(model);
+  model.unmapped_products_ignored = true;  // as FreeFlux: biomass side products without atoms leave the labelling balances
   if (d.has_errors()) return Result<Model>::failure(d);
   append_validation(d, model, reaction_lines);
   if (d.has_errors()) return Result<Model>::failure(d);
@@ -203,12 +204,13 @@ Result<isotope::MidTable> read_freeflux_mdvs(std::string_view text, const std::s
   Diagnostics d(source);
   isotope::MidTable table;
   table.source = source;
-  // FreeFlux's non-stationary MDVs: "#fragment_ID<TAB>time<TAB>mean<TAB>sd"
+  // FreeFlux's non-stationary MDVs: "#fragment_ID<TAB>time<TAB>mean<TAB>sd" (or commas)
   bool timed = false;
   for (auto line : split_lines(text)) {
     if (trim(line).empty()) continue;
     const auto header = split_cells(line, separator_of(text));
-    timed = trim(line).front() == '#' && header.size() >= 2 && trim(header[1]) == "time";
+    // "time", or with its unit: "time (s)" (the Synechocystis sheets)
+    timed = trim(line).front() == '#' && header.size() >= 2 && trim(header[1]).substr(0, 4) == "time";
     if (timed && !time_courses) {
       d.error("a time column: time-course MDVs (non-stationary labelling) are not read by this command; give steady-state MDVs without it", 1,
               2);

@@ -1,52 +1,150 @@
 #include "fluxion/io/pool_table.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 
+#include "fluxion/core/format.hpp"
 #include "text.hpp"
 
 namespace fluxion::io {
 
 using detail::split_lines;
 
+namespace {
+
+constexpr std::array<const char*, 6> kColumns{"metabolite", "size", "status", "lower", "upper", "sd"};
+
+}  // namespace
+
 Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, const std::string& source) {
   using R = Result<std::map<std::string, PoolSize>>;
   std::map<std::string, PoolSize> out;
   Diagnostics d(source);
+  // which of kColumns each cell holds: positional until a header names them
+  std::vector<int> order{0, 1, 2, 3, 4, 5};
+  // tab-separated; a file without a tab is read as comma-separated (FreeFlux's
+  // concentrations sheet dumped as CSV)
+  const char sep = text.find('\t') == std::string_view::npos ? ',' : '\t';
+  bool first = true;
   int ln = 0;
   for (std::string_view line : split_lines(text)) {
     ++ln;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
-    const auto tab = line.find('\t');
-    if (tab == std::string_view::npos) {
+    // cells and their 1-based character columns
+    std::vector<std::string_view> cells;
+    std::vector<int> at;
+    for (std::size_t start = 0;;) {
+      const auto tab = line.find(sep, start);
+      cells.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+      at.push_back(static_cast<int>(start) + 1);
+      if (tab == std::string_view::npos) break;
+      start = tab + 1;
+    }
+    const bool header = first && cells[0] == "metabolite";
+    first = false;
+    if (header) {
+      order.clear();
+      for (std::size_t k = 0; k < cells.size(); ++k) {
+        int which = -1;
+        for (std::size_t c = 0; c < kColumns.size(); ++c)
+          if (cells[k] == kColumns[c]) which = static_cast<int>(c);
+        if (which < 0) {
+          d.error("unknown column '" + std::string(cells[k].substr(0, 40)) + "' (expected metabolite, size, status, lower, upper, sd)", ln, at[k]);
+        } else if (std::find(order.begin(), order.end(), which) != order.end()) {
+          d.error("column '" + std::string(cells[k]) + "' is given twice", ln, at[k]);
+          which = -1;
+        }
+        order.push_back(which);
+      }
+      if (std::find(order.begin(), order.end(), 1) == order.end()) d.error("the header has no 'size' column", ln, 1);
+      if (d.has_errors()) break;
+      continue;
+    }
+    if (cells.size() < 2) {
       d.error("expected metabolite<TAB>size", ln, 1);
       continue;
     }
-    const std::string metabolite(line.substr(0, tab));
-    std::string_view cell = line.substr(tab + 1);
-    if (const auto more = cell.find('\t'); more != std::string_view::npos) cell = cell.substr(0, more);
-    if (ln == 1 && metabolite == "metabolite") continue;
-    const int column = static_cast<int>(tab) + 2;
-    if (metabolite.empty()) {
-      d.error("empty metabolite id", ln, 1);
+    if (cells.size() > order.size()) {
+      d.error("more cells than columns (" + std::to_string(order.size()) + ")", ln, at[order.size()]);
       continue;
     }
-    const auto size = detail::parse_number(cell);
-    if (!size || !std::isfinite(*size) || !(*size > 0)) {
-      d.error("pool size '" + std::string(cell.substr(0, 40)) + "' is not a number > 0", ln, column);
+    PoolSize pool;
+    pool.line = ln;
+    std::string metabolite;
+    bool ok = true, has_lower = false, has_upper = false;
+    int status_column = 1, sd_column = 1;
+    for (std::size_t k = 0; k < cells.size() && ok; ++k) {
+      const std::string_view cell = cells[k];
+      const int which = order[k];
+      if (which == 0) {
+        metabolite = std::string(cell);
+        if (metabolite.empty()) {
+          d.error("empty metabolite id", ln, at[k]);
+          ok = false;
+        }
+        continue;
+      }
+      if (which == 2) {
+        status_column = at[k];
+        if (cell.empty()) continue;
+        if (cell != "fixed" && cell != "free" && cell != "measured") {
+          d.error("status '" + std::string(cell.substr(0, 40)) + "' is not fixed, free or measured", ln, at[k]);
+          ok = false;
+        }
+        pool.status = std::string(cell);
+        continue;
+      }
+      if (which != 1 && cell.empty()) continue;  // an optional number left out
+      const auto v = detail::parse_number(cell);
+      if (!v || !std::isfinite(*v) || !(*v > 0)) {
+        d.error(std::string(kColumns[static_cast<std::size_t>(which)]) + " '" + std::string(cell.substr(0, 40)) + "' is not a number > 0", ln, at[k]);
+        ok = false;
+        continue;
+      }
+      if (which == 1) pool.size = *v;
+      if (which == 3) pool.lower = *v, has_lower = true;
+      if (which == 4) pool.upper = *v, has_upper = true;
+      if (which == 5) pool.sd = *v, sd_column = at[k];
+    }
+    if (!ok) continue;
+    if (!(pool.size > 0)) {
+      d.error("no pool size", ln, 1);
       continue;
+    }
+    if (pool.status == "fixed" && (has_lower || has_upper)) {
+      d.error("bounds are for fitted pools: give status free or measured", ln, status_column);
+      continue;
+    }
+    if (pool.sd > 0 && pool.status != "measured") {
+      d.error("an sd is for measured pools: give status measured", ln, sd_column);
+      continue;
+    }
+    if (pool.status == "measured" && !(pool.sd > 0)) {
+      d.error("a measured pool needs an sd > 0", ln, status_column);
+      continue;
+    }
+    if (pool.fitted()) {
+      if (!has_lower) pool.lower = pool.size / 100;
+      if (!has_upper) pool.upper = pool.size * 100;
+      if (!(pool.lower < pool.upper) || pool.size < pool.lower || pool.size > pool.upper) {
+        d.error("a fitted pool needs lower < upper with its size between them (lower " + format_short(pool.lower) + ", size " + format_short(pool.size) +
+                    ", upper " + format_short(pool.upper) + ")",
+                ln, 1);
+        continue;
+      }
     }
     if (auto it = out.find(metabolite); it != out.end()) {
       d.error("'" + metabolite + "' is given twice (first on line " + std::to_string(it->second.line) + ")", ln, 1);
       continue;
     }
-    out[metabolite] = {*size, ln};
+    out[metabolite] = pool;
   }
   if (out.empty() && !d.has_errors()) d.error("no pool sizes (expected metabolite<TAB>size lines)", 0, 0);
   if (d.has_errors()) return R::failure(d);
   return R::success(std::move(out));
 }
-
 Result<std::map<std::string, PoolSize>> load_pool_table(const std::string& path) {
   std::string error;
   auto text = detail::read_file(path, error);

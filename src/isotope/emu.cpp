@@ -401,6 +401,7 @@ EmuNetwork walk_emus(const Model& model, const std::vector<Step>& steps, Element
   EmuNetwork network;
   auto& terms_of = network.terms_of;
   auto& production_of = network.production_of;
+  std::set<std::pair<std::string, std::size_t>> warned_unmapped;  // (reaction, metabolite) left out of a balance
   // which steps produce each metabolite
   std::vector<std::vector<Production>> producers(model.metabolites.size());
   std::vector<bool> drawn(model.metabolites.size(), false);  // a reactant of some step
@@ -458,6 +459,12 @@ EmuNetwork walk_emus(const Model& model, const std::vector<Step>& steps, Element
     for (const Production& pr : producers[m]) {
       const Step& st = steps[pr.step];
       const std::string& patoms = st.product_atoms[pr.occurrence];
+      if (patoms.empty() && model.unmapped_products_ignored) {
+        if (warned_unmapped.insert({st.reaction_id, m}).second)
+          d.warning("produces '" + model.metabolites[m].id + "' without an atom map: left out of its labelling balance (FreeFlux's convention)", 0, 0,
+                  "reaction '" + st.reaction_id + "'");
+        continue;
+      }
       if (static_cast<int>(patoms.size()) != n_atoms) {
         d.error("produces '" + model.metabolites[m].id + "' without an atom map for its " +
                     std::to_string(n_atoms) + " " + std::string(element_symbol(el)) + " atoms",
@@ -1334,10 +1341,17 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
   load_substrates(w, inputs);
   // sensitivities: the flux parameters, then the pool of each metabolite with simulated EMUs
   const std::size_t np_flux = static_cast<std::size_t>(im.kernel.cols()) + im.exchange_columns.size();
+  // (those options.pool_sensitivities selects)
   const std::vector<std::size_t> pool_list = pool_metabolites_of(im);
-  const std::size_t np = jacobians ? np_flux + pool_list.size() : 0;
-  std::vector<std::size_t> pool_param(im.metabolite_ids.size(), 0);
-  for (std::size_t k = 0; k < pool_list.size(); ++k) pool_param[pool_list[k]] = np_flux + k;
+  if (!options.pool_sensitivities.empty() && options.pool_sensitivities.size() != pool_list.size())
+    throw std::invalid_argument("EmuSimulator::simulate_instationary: pool_sensitivities must have one entry per pool of EmuModel::pool_metabolites() (" +
+                                std::to_string(pool_list.size()) + ")");
+  constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> pool_param(im.metabolite_ids.size(), kNoColumn);
+  std::size_t n_pool_columns = 0;
+  for (std::size_t k = 0; k < pool_list.size(); ++k)
+    if (options.pool_sensitivities.empty() || options.pool_sensitivities[k]) pool_param[pool_list[k]] = np_flux + n_pool_columns++;
+  const std::size_t np = jacobians ? np_flux + n_pool_columns : 0;
   if (jacobians) {
     set_flux_derivatives(w, v);
     w.dstorage.assign(im.storage * nx * np, 0.0);  // the unlabelled start does not depend on the parameters
@@ -1438,6 +1452,7 @@ SimulationStatus EmuSimulator::simulate_instationary(const FluxVector& v, std::s
             drow[k] -= c * (stage == 1 ? dsn[at] : dsn[at] + mix * (ds1[at] - dsn[at]));
           }
           const std::size_t pp = pool_param[im.emus[static_cast<std::size_t>(level.unknowns[i])].metabolite];
+          if (pp == kNoColumn) continue;
           for (std::size_t k = 0; k < cols; ++k) {
             const std::size_t at = i * cols + k;
             const double si = stage == 1 ? sn[at] : sn[at] + mix * (s1[at] - sn[at]);

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "fluxion/core/statistics.hpp"
@@ -32,6 +33,7 @@ struct Entry {
   double measured = 0, sd = 1;
   std::string experiment, name;
   int isotopologue = 0;
+  int time = -1;            // index into Impl::times (time courses)
 };
 
 const char* describe(nlopt_result r) {
@@ -80,6 +82,21 @@ struct FitProblem::Impl {
   Eigen::VectorXd ratio;
   double exchange_scale = 0;  // β of the ratio columns (0: none)
   std::string exchange_parameters = "flux";  // FitOptions::exchange_parameters at create()
+  // Time courses (non-stationary labelling): the measurement times, the pool size of every
+  // model metabolite (fixed ones, and the starts of the fitted), the model metabolite of
+  // each fitted pool (parameter n_free + k), per element the parameter of each of its
+  // EmuModel::pool_metabolites() (-1: fixed). The last n_pool_measurements of `fluxes` are
+  // measured pool sizes.
+  std::vector<double> times;
+  std::vector<double> pool_sizes;
+  std::vector<std::size_t> pool_params;
+  std::vector<std::vector<Eigen::Index>> pool_columns;
+  std::vector<std::size_t> simulated_pools;  // every pool an element simulates, ascending
+  std::vector<FitPool> pool_specs;           // as given, per simulated pool
+  std::size_t n_pool_measurements = 0;
+  bool natural_start = false;                // the unlabelled start at natural abundance
+  double inst_tolerance = 1e-5;
+  Eigen::Index nx() const { return space.n_free() + static_cast<Eigen::Index>(pool_params.size()); }
 
   Eigen::VectorXd x_of(const Eigen::VectorXd& z) const {  // the free parameters at z
     Eigen::VectorXd x = x0 + null * z;
@@ -140,7 +157,7 @@ Kinks one_way_kinks(const FitProblem::Impl& im) {
     kinks.rows.row(static_cast<Eigen::Index>(k)) = im.space.net_kernel().row(columns[k]) * im.null.topRows(nnet);
   kinks.values = [&im, columns](const Eigen::VectorXd& zv, Eigen::VectorXd& values) {
     const Eigen::VectorXd x = im.x_of(zv);  // as FitProblem::residuals gets the fluxes
-    const FluxVector v = im.space.free_to_full(x);
+    const FluxVector v = im.space.free_to_full(x.head(im.space.n_free()));
     values.resize(static_cast<Eigen::Index>(columns.size()));
     for (std::size_t k = 0; k < columns.size(); ++k) values(static_cast<Eigen::Index>(k)) = v.net(columns[k]);
   };
@@ -214,6 +231,8 @@ const OptionTable<FitOptions>& FitOptions::table() {
     t.add("threads", &FitOptions::threads, "Threads (0 = all cores)").range(0, 1024);
     t.add("seed", &FitOptions::seed, "Seed of the starting points").label("Random seed").web("Advanced");
     t.add("max-evaluations", &FitOptions::max_evaluations, "Simulations per start at most").range(1, 10000000);
+    t.add("inst-tolerance", &FitOptions::inst_tolerance, "Time courses: tolerance of the non-stationary simulation on every MID fraction")
+        .range(1e-12, 1e-2);
     t.add("mid-sd", &FitOptions::default_mid_sd, "Standard deviation of a measured fraction where the data give none (default: an error)")
         .range(1e-9, 1.0)
         .no_default()
@@ -232,7 +251,9 @@ std::vector<Diagnostic> FitOptions::validate() const {
   return d.items();
 }
 
-Eigen::Index FitProblem::n_parameters() const { return impl_->space.n_free(); }
+Eigen::Index FitProblem::n_parameters() const { return impl_->nx(); }
+Eigen::Index FitProblem::n_pool_parameters() const { return static_cast<Eigen::Index>(impl_->pool_params.size()); }
+bool FitProblem::time_course() const { return !impl_->times.empty(); }
 Eigen::Index FitProblem::n_fitted() const { return impl_->null.cols(); }
 Eigen::Index FitProblem::n_scale_factors() const { return static_cast<Eigen::Index>(impl_->groups.size()); }
 Eigen::Index FitProblem::n_measurements() const {
@@ -241,10 +262,11 @@ Eigen::Index FitProblem::n_measurements() const {
 
 Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space, const sampling::FluxPolytope& polytope,
                                       const std::vector<isotope::TracerExperiment>& experiments, const isotope::MidTable& mids,
-                                      const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options) {
+                                      const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options,
+                                      const std::vector<FitPool>& pools) {
   Diagnostics d("fit");
   if (auto problems = options.validate(); !problems.empty()) return Result<FitProblem>::failure(problems);
-  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}, {}, {}, 0, "flux"});
+  auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}, {}, {}, 0, "flux", {}, {}, {}, {}, {}, {}, 0, false, 1e-5});
   std::map<std::string, std::size_t> experiment_index;
   for (std::size_t i = 0; i < experiments.size(); ++i) experiment_index[experiments[i].id] = i;
   // fragments per element, in order of first appearance
@@ -275,8 +297,24 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
     }
   // problems of a MID's line are the MID file's (file:line), not the fit's
   Diagnostics md(mids.source.empty() ? d.source() : mids.source);
+  // a time course: every MID has a time (after the switch to the tracers)
+  const bool inst = std::any_of(mids.mids.begin(), mids.mids.end(), [](const auto& m) { return m.time >= 0; });
+  if (inst) {
+    for (const auto& m : mids.mids)
+      if (m.time >= 0) impl->times.push_back(m.time);
+    std::sort(impl->times.begin(), impl->times.end());
+    impl->times.erase(std::unique(impl->times.begin(), impl->times.end()), impl->times.end());
+    impl->natural_start = !options.natural_abundance.empty();
+    impl->inst_tolerance = options.inst_tolerance;
+  }
   for (const auto& m : mids.mids) {
     const std::string label = m.name.empty() ? m.fragment : m.name;
+    if (inst && m.time < 0) {
+      md.error("'" + label + "' (experiment " + m.experiment + ") has no time, but other MIDs are a time course; give every MID its time", m.line, 0);
+      continue;
+    }
+    const int time_index =
+        inst ? static_cast<int>(std::lower_bound(impl->times.begin(), impl->times.end(), m.time) - impl->times.begin()) : -1;
     auto x = experiment_index.find(m.experiment);
     if (x == experiment_index.end()) {
       md.error("experiment '" + m.experiment + "' of '" + label + "' is not in the tracer table", m.line, 0);
@@ -304,15 +342,84 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
         break;
       }
       const auto row = static_cast<Eigen::Index>(x->second * blocks[e] + offsets[e][k] + i);
-      impl->entries.push_back({e, row, m.fraction[i], sd, m.experiment, label, static_cast<int>(i)});
+      impl->entries.push_back({e, row, m.fraction[i], sd, m.experiment, label, static_cast<int>(i), time_index});
     }
     if (m.scaled && impl->entries.size() > first) impl->groups.push_back({first, impl->entries.size() - first, m.experiment, label});
   }
   d.append(md.items());
 
-  // measured fluxes as rows over the free parameters
+  // the pools of a time course: every pool an element simulates needs a size
   const Eigen::Index nf = space.n_free(), nnet = space.n_free_net();
-  impl->flux_rows = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(measured_fluxes.size()), nf);
+  std::vector<MeasuredFlux> pool_measurements;
+  std::vector<Eigen::Index> measured_pool_params;  // the parameter of each
+  if (inst) {
+    std::map<std::string, std::size_t> met_index;
+    for (std::size_t i = 0; i < model.metabolites.size(); ++i) met_index[model.metabolites[i].id] = i;
+    std::map<std::size_t, const FitPool*> given;
+    for (const auto& p : pools) {
+      Diagnostics pd(p.source.empty() ? std::string("pools") : p.source);
+      auto it = met_index.find(p.metabolite);
+      if (it == met_index.end()) pd.error("'" + p.metabolite + "' is not a metabolite of model '" + model.id + "'", p.line, 1);
+      else if (given.count(it->second)) pd.error("the pool of '" + p.metabolite + "' is given twice", p.line, 1);
+      else if (!(p.size > 0) || !std::isfinite(p.size)) pd.error("the pool of '" + p.metabolite + "' needs a size > 0", p.line, 0);
+      else if (p.fitted && !(p.lower > 0 && p.lower < p.upper && std::isfinite(p.upper) && p.size >= p.lower && p.size <= p.upper))
+        pd.error("the fitted pool of '" + p.metabolite + "' needs 0 < lower < upper < inf with its size between them (lower " + format_short(p.lower) +
+                     ", size " + format_short(p.size) + ", upper " + format_short(p.upper) + ")",
+                 p.line, 0);
+      else if (p.sd > 0 && !p.fitted)
+        pd.error("the pool of '" + p.metabolite + "' is measured (sd " + format_short(p.sd) + ") but fixed; a measured pool is fitted", p.line, 0);
+      else given[it->second] = &p;
+      d.append(pd.items());
+    }
+    std::set<std::size_t> used;
+    for (const auto& emu : impl->emus)
+      for (std::size_t m : emu.pool_metabolites()) used.insert(m);
+    impl->pool_sizes.assign(model.metabolites.size(), 0.0);
+    std::vector<Eigen::Index> param_of(model.metabolites.size(), -1);
+    std::vector<std::string> missing;
+    for (std::size_t m : used) {
+      auto it = given.find(m);
+      if (it == given.end()) {
+        missing.push_back(model.metabolites[m].id);
+        continue;
+      }
+      const FitPool& p = *it->second;
+      impl->simulated_pools.push_back(m);
+      impl->pool_specs.push_back(p);
+      impl->pool_sizes[m] = p.size;
+      if (p.fitted) {
+        param_of[m] = static_cast<Eigen::Index>(impl->pool_params.size());
+        impl->pool_params.push_back(m);
+        if (p.sd > 0) {
+          pool_measurements.push_back({p.metabolite, {}, p.size, p.sd, p.line, p.source});
+          measured_pool_params.push_back(param_of[m]);
+        }
+      }
+    }
+    if (!missing.empty()) {
+      std::string list;
+      for (std::size_t k = 0; k < missing.size() && k < 8; ++k) list += (k ? ", " : "") + missing[k];
+      if (missing.size() > 8) list += ", … (" + std::to_string(missing.size()) + " in all)";
+      d.error("no pool size for " + list + " (the time course simulates them); give --pools or --default-pool", 0, 0);
+    }
+    for (const auto& [m, p] : given)
+      if (!used.count(m) && !p->optional)
+        d.warning("the pool of '" + p->metabolite + "' is not used: no measured MID depends on it", 0, 0);
+    for (const auto& emu : impl->emus) {
+      std::vector<Eigen::Index> cols;
+      for (std::size_t m : emu.pool_metabolites()) cols.push_back(param_of[m]);
+      impl->pool_columns.push_back(std::move(cols));
+    }
+    impl->n_pool_measurements = pool_measurements.size();
+    impl->fluxes.insert(impl->fluxes.end(), pool_measurements.begin(), pool_measurements.end());
+  } else if (!pools.empty()) {
+    d.warning("pool sizes are used only with time-course MIDs (a time column); the fit is at steady state", 0, 0);
+  }
+  const Eigen::Index np = static_cast<Eigen::Index>(impl->pool_params.size()), nx = nf + np;
+  // measured fluxes (and pools) as rows over the parameters
+  impl->flux_rows = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(impl->fluxes.size()), nx);
+  for (std::size_t k = 0; k < measured_pool_params.size(); ++k)
+    impl->flux_rows(static_cast<Eigen::Index>(measured_fluxes.size() + k), nf + measured_pool_params[k]) = 1.0;
   for (std::size_t i = 0; i < measured_fluxes.size(); ++i) {
     const auto& f = measured_fluxes[i];
     auto flux_error = [&](const std::string& message) {  // a problem of the measured-flux file's line
@@ -342,21 +449,42 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
   if (impl->entries.empty() && measured_fluxes.empty()) d.error("nothing measured to fit", 0, 0);
   if (polytope.dimension() != nf) d.error("the constraints are not over this model's free fluxes", 0, 0);
   if (d.has_errors()) return Result<FitProblem>::failure(d);
+  // fitted pools: coordinates after the fluxes, each with its bounds
+  if (np > 0) {
+    const Eigen::Index nr = polytope.n_rows();
+    Eigen::MatrixXd rows = Eigen::MatrixXd::Zero(nr + np, nx);
+    rows.topLeftCorner(nr, nf) = polytope.rows();
+    rows.bottomRightCorner(np, np).setIdentity();
+    Eigen::VectorXd lower(nr + np), upper(nr + np);
+    lower.head(nr) = polytope.lower();
+    upper.head(nr) = polytope.upper();
+    std::vector<std::string> names = polytope.row_names(), coordinates = polytope.coordinate_names();
+    for (Eigen::Index k = 0; k < np; ++k) {
+      const auto& id = model.metabolites[impl->pool_params[static_cast<std::size_t>(k)]].id;
+      const auto it = std::find_if(impl->pool_specs.begin(), impl->pool_specs.end(), [&](const FitPool& p) { return p.metabolite == id; });
+      lower(nr + k) = it->lower;
+      upper(nr + k) = it->upper;
+      names.push_back("bounds of pool " + id);
+      coordinates.push_back("pool(" + id + ")");
+    }
+    impl->polytope = sampling::FluxPolytope::from_rows(std::move(rows), std::move(lower), std::move(upper), std::move(names), std::move(coordinates));
+  }
+  const sampling::FluxPolytope& poly = impl->polytope;
 
   // Equalities E·x = e are eliminated: x = x0 + null·z with null orthonormal (to_z = nullᵀ
   // projects a point of the equalities back). (Scaling x by the polytope's widths first
   // was tried: SLSQP then stops after its first step.)
-  const auto& a = polytope.rows();
+  const auto& a = poly.rows();
   std::vector<Eigen::Index> eq, ineq;
-  for (Eigen::Index i = 0; i < a.rows(); ++i) (polytope.lower()(i) == polytope.upper()(i) ? eq : ineq).push_back(i);
-  Eigen::VectorXd y0 = Eigen::VectorXd::Zero(nf);
-  Eigen::MatrixXd n_y = Eigen::MatrixXd::Identity(nf, nf);
+  for (Eigen::Index i = 0; i < a.rows(); ++i) (poly.lower()(i) == poly.upper()(i) ? eq : ineq).push_back(i);
+  Eigen::VectorXd y0 = Eigen::VectorXd::Zero(nx);
+  Eigen::MatrixXd n_y = Eigen::MatrixXd::Identity(nx, nx);
   if (!eq.empty()) {
-    Eigen::MatrixXd e(static_cast<Eigen::Index>(eq.size()), nf);
+    Eigen::MatrixXd e(static_cast<Eigen::Index>(eq.size()), nx);
     Eigen::VectorXd rhs(e.rows());
     for (std::size_t k = 0; k < eq.size(); ++k) {
       e.row(static_cast<Eigen::Index>(k)) = a.row(eq[k]);
-      rhs(static_cast<Eigen::Index>(k)) = polytope.lower()(eq[k]);
+      rhs(static_cast<Eigen::Index>(k)) = poly.lower()(eq[k]);
     }
     Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> cod(e);
     y0 = cod.solve(rhs);
@@ -369,7 +497,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
     Eigen::Index rank = 0;
     for (Eigen::Index i = 0; i < svd.singularValues().size(); ++i)
       if (svd.singularValues()(i) > tol) ++rank;
-    n_y = svd.matrixV().rightCols(nf - rank);
+    n_y = svd.matrixV().rightCols(nx - rank);
   }
   impl->x0 = y0;
   impl->null = n_y;
@@ -378,36 +506,36 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
   // The ratio scale for exchange fluxes: each exchange flux that no equality and no other
   // flux's row constrains, with bounds 0 <= lower < upper < inf, is fitted as y = x/(β + x);
   // its bound rows become bounds on y (the map is increasing), all else stays linear.
-  impl->ratio = Eigen::VectorXd::Zero(nf);
+  impl->ratio = Eigen::VectorXd::Zero(nx);
   impl->exchange_parameters = options.exchange_parameters;
   std::vector<Eigen::Index> ratio_row(static_cast<std::size_t>(a.rows()), -1);  // the ratio column a row bounds
   if (options.exchange_parameters == "ratio") {
     // Exchange fluxes tied to each other (x_a = x_b: parallel-tracer copies of a network)
     // are one group: the tie holds for their y as well, and a group's bounds are all of
     // its members' bounds.
-    std::vector<bool> eligible(static_cast<std::size_t>(nf), true);
-    std::vector<Eigen::Index> group(static_cast<std::size_t>(nf));
-    for (Eigen::Index k = 0; k < nf; ++k) group[static_cast<std::size_t>(k)] = k;
+    std::vector<bool> eligible(static_cast<std::size_t>(nx), true);
+    std::vector<Eigen::Index> group(static_cast<std::size_t>(nx));
+    for (Eigen::Index k = 0; k < nx; ++k) group[static_cast<std::size_t>(k)] = k;
     std::function<Eigen::Index(Eigen::Index)> root = [&](Eigen::Index k) {
       auto& g = group[static_cast<std::size_t>(k)];
       return g == k ? k : (g = root(g));
     };
     for (Eigen::Index k = 0; k < nnet; ++k) eligible[static_cast<std::size_t>(k)] = false;
-    for (Eigen::Index k = 0; k < nf; ++k)  // a measured exchange flux stays linear (the pre-fit's QP needs it so)
+    for (Eigen::Index k = 0; k < nx; ++k)  // a measured exchange flux stays linear (the pre-fit's QP needs it so)
       if (impl->flux_rows.rows() > 0 && impl->flux_rows.col(k).lpNorm<Eigen::Infinity>() > 0) eligible[static_cast<std::size_t>(k)] = false;
-    Eigen::VectorXd lo = Eigen::VectorXd::Constant(nf, -kInfinity), hi = Eigen::VectorXd::Constant(nf, kInfinity);
+    Eigen::VectorXd lo = Eigen::VectorXd::Constant(nx, -kInfinity), hi = Eigen::VectorXd::Constant(nx, kInfinity);
     for (Eigen::Index i = 0; i < a.rows(); ++i) {
       std::vector<Eigen::Index> touched;
-      for (Eigen::Index k = 0; k < nf; ++k)
+      for (Eigen::Index k = 0; k < nx; ++k)
         if (a(i, k) != 0) touched.push_back(k);
-      const bool equality = polytope.lower()(i) == polytope.upper()(i);
-      if (touched.size() == 2 && equality && polytope.lower()(i) == 0 && a(i, touched[0]) == -a(i, touched[1])) {
+      const bool equality = poly.lower()(i) == poly.upper()(i);
+      if (touched.size() == 2 && equality && poly.lower()(i) == 0 && a(i, touched[0]) == -a(i, touched[1])) {
         group[static_cast<std::size_t>(root(touched[0]))] = root(touched[1]);  // a tie
         continue;
       }
       if (touched.size() == 1 && !equality) {
         const Eigen::Index k = touched[0];
-        const double c = a(i, k), l = polytope.lower()(i) / c, u = polytope.upper()(i) / c;
+        const double c = a(i, k), l = poly.lower()(i) / c, u = poly.upper()(i) / c;
         lo(k) = std::max(lo(k), std::min(l, u));
         hi(k) = std::min(hi(k), std::max(l, u));
         ratio_row[static_cast<std::size_t>(i)] = k;
@@ -417,7 +545,7 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
     }
     std::map<Eigen::Index, std::pair<double, double>> group_bounds;  // root: (lower, upper) of all members
     std::map<Eigen::Index, bool> group_ok;
-    for (Eigen::Index k = 0; k < nf; ++k) {
+    for (Eigen::Index k = 0; k < nx; ++k) {
       const Eigen::Index r = root(k);
       auto [it, fresh] = group_bounds.try_emplace(r, lo(k), hi(k));
       if (!fresh) it->second = {std::max(it->second.first, lo(k)), std::min(it->second.second, hi(k))};
@@ -441,15 +569,21 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
       }
     }
   }
+  // a fitted pool on the ratio scale of its start: y = c/(size + c), its bounds as bounds on y
+  for (Eigen::Index k = 0; k < np; ++k) {
+    const Eigen::Index i = poly.n_rows() - np + k;
+    impl->ratio(nf + k) = impl->pool_sizes[impl->pool_params[static_cast<std::size_t>(k)]];
+    ratio_row[static_cast<std::size_t>(i)] = nf + k;
+  }
   std::vector<Eigen::RowVectorXd> grow;
   std::vector<double> hrow;
   for (Eigen::Index i : ineq) {
     Eigen::RowVectorXd row = a.row(i);
-    double lower = polytope.lower()(i), upper = polytope.upper()(i);
+    double lower = poly.lower()(i), upper = poly.upper()(i);
     if (const Eigen::Index k = ratio_row[static_cast<std::size_t>(i)]; k >= 0 && impl->ratio(k) > 0) {
       // c·x_k in [lower, upper] as y_k in [y(l), y(u)]; a bound below 0 binds nothing (x_k >= 0 holds)
       const double c = row(k), l = std::min(lower / c, upper / c), u = std::max(lower / c, upper / c);
-      row = Eigen::RowVectorXd::Unit(nf, k);
+      row = Eigen::RowVectorXd::Unit(nx, k);
       lower = l > 0 ? impl->y_of(k, l) : l == 0 ? 0.0 : -kInfinity;
       upper = std::isfinite(u) && u >= 0 ? impl->y_of(k, u) : u < 0 ? -kInfinity : kInfinity;
     }
@@ -487,21 +621,63 @@ std::unique_ptr<FitProblem::Workspace> FitProblem::workspace() const {
   for (const auto& emu : impl_->emus) w->sims.emplace_back(emu);
   w->out.resize(impl_->emus.size());
   w->jac.resize(impl_->emus.size());
+  w->out_t.resize(impl_->emus.size());
+  w->jac_t.resize(impl_->emus.size());
   return w;
 }
 
 bool FitProblem::residuals(const Eigen::VectorXd& x, Workspace& w, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const {
   const auto& im = *impl_;
-  const FluxVector v = im.space.free_to_full(x);
-  for (std::size_t e = 0; e < im.emus.size(); ++e)
-    if (w.sims[e].simulate(v, im.inputs[e], w.out[e], jacobian ? &w.jac[e] : nullptr) != isotope::SimulationStatus::ok) return false;
+  const Eigen::Index nf = im.space.n_free(), nx = im.nx();
+  const FluxVector v = im.space.free_to_full(x.head(nf));
+  if (im.times.empty()) {
+    for (std::size_t e = 0; e < im.emus.size(); ++e)
+      if (w.sims[e].simulate(v, im.inputs[e], w.out[e], jacobian ? &w.jac[e] : nullptr) != isotope::SimulationStatus::ok) return false;
+  } else {
+    // a time course: the pools at x, the labelling at every measured time, and the
+    // Jacobian's pool columns moved to the fitted pools' parameters (fixed pools dropped)
+    w.pools = im.pool_sizes;
+    for (std::size_t k = 0; k < im.pool_params.size(); ++k) w.pools[im.pool_params[k]] = std::max(x(nf + static_cast<Eigen::Index>(k)), 1e-300);
+    isotope::InstationaryOptions io;
+    io.times = im.times;
+    io.tolerance = im.inst_tolerance;
+    io.natural_abundance = im.natural_start;
+    for (std::size_t e = 0; e < im.emus.size(); ++e) {
+      const auto& cols = im.pool_columns[e];
+      io.pool_sensitivities.assign(cols.size(), false);
+      for (std::size_t c = 0; c < cols.size(); ++c) io.pool_sensitivities[c] = cols[c] >= 0;
+      try {
+        if (w.sims[e].simulate_instationary(v, w.pools, im.inputs[e], io, w.out_t[e], jacobian ? &w.jac_t[e] : nullptr) !=
+            isotope::SimulationStatus::ok)
+          return false;
+      } catch (const std::invalid_argument&) {
+        return false;
+      }
+      if (!jacobian) continue;
+      for (auto& j : w.jac_t[e]) {
+        Eigen::MatrixXd folded = Eigen::MatrixXd::Zero(j.rows(), nx);
+        folded.leftCols(nf) = j.leftCols(nf);
+        Eigen::Index column = nf;  // the selected pools' columns, in pool_metabolites() order
+        for (std::size_t c = 0; c < cols.size(); ++c)
+          if (cols[c] >= 0) folded.col(nf + cols[c]) = j.col(column++);
+        j = std::move(folded);
+      }
+    }
+  }
+  auto value = [&](const Entry& en) {
+    return en.time < 0 ? w.out[en.element].values[static_cast<std::size_t>(en.row)]
+                       : w.out_t[en.element][static_cast<std::size_t>(en.time)].values[static_cast<std::size_t>(en.row)];
+  };
+  auto derivative = [&](const Entry& en) {
+    return en.time < 0 ? w.jac[en.element].row(en.row) : w.jac_t[en.element][static_cast<std::size_t>(en.time)].row(en.row);
+  };
   const auto nm = static_cast<Eigen::Index>(im.entries.size());
   r.resize(n_measurements());
-  if (jacobian) jacobian->resize(n_measurements(), im.space.n_free());
+  if (jacobian) jacobian->resize(n_measurements(), nx);
   for (Eigen::Index i = 0; i < nm; ++i) {
     const auto& en = im.entries[static_cast<std::size_t>(i)];
-    r(i) = (w.out[en.element].values[static_cast<std::size_t>(en.row)] - en.measured) / en.sd;
-    if (jacobian) jacobian->row(i) = w.jac[en.element].row(en.row) / en.sd;
+    r(i) = (value(en) - en.measured) / en.sd;
+    if (jacobian) jacobian->row(i) = derivative(en) / en.sd;
   }
   // a scaled group: simulated x scaled by s = Σ w·m·x / Σ w·x² (w = 1/sd²), the factor that
   // minimises its SSR at these fluxes; r = (s·x − m)/sd and, with s a function of the
@@ -512,7 +688,7 @@ bool FitProblem::residuals(const Eigen::VectorXd& x, Workspace& w, Eigen::Vector
     double a = 0, b = 0;
     for (std::size_t k = grp.first; k < grp.first + grp.count; ++k) {
       const auto& en = im.entries[k];
-      const double x_k = w.out[en.element].values[static_cast<std::size_t>(en.row)], wk = 1 / (en.sd * en.sd);
+      const double x_k = value(en), wk = 1 / (en.sd * en.sd);
       a += wk * en.measured * x_k;
       b += wk * x_k * x_k;
     }
@@ -521,20 +697,20 @@ bool FitProblem::residuals(const Eigen::VectorXd& x, Workspace& w, Eigen::Vector
     w.scales[g] = s;
     Eigen::RowVectorXd ds;
     if (jacobian) {
-      ds = Eigen::RowVectorXd::Zero(im.space.n_free());
+      ds = Eigen::RowVectorXd::Zero(nx);
       for (std::size_t k = grp.first; k < grp.first + grp.count; ++k) {
         const auto& en = im.entries[k];
-        const double x_k = w.out[en.element].values[static_cast<std::size_t>(en.row)], wk = 1 / (en.sd * en.sd);
-        ds += wk * (en.measured - 2 * s * x_k) * w.jac[en.element].row(en.row);
+        const double x_k = value(en), wk = 1 / (en.sd * en.sd);
+        ds += wk * (en.measured - 2 * s * x_k) * derivative(en);
       }
       ds /= b;
     }
     for (std::size_t k = grp.first; k < grp.first + grp.count; ++k) {
       const auto& en = im.entries[k];
       const auto i = static_cast<Eigen::Index>(k);
-      const double x_k = w.out[en.element].values[static_cast<std::size_t>(en.row)];
+      const double x_k = value(en);
       r(i) = (s * x_k - en.measured) / en.sd;
-      if (jacobian) jacobian->row(i) = (s * w.jac[en.element].row(en.row) + x_k * ds) / en.sd;
+      if (jacobian) jacobian->row(i) = (s * derivative(en) + x_k * ds) / en.sd;
     }
   }
   for (std::size_t k = 0; k < im.fluxes.size(); ++k) {
@@ -707,12 +883,17 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   Diagnostics d("fit");
   if (auto problems = options.validate(); !problems.empty()) return Result<FitResult>::failure(problems);
   const auto& im = *impl_;
-  const Eigen::Index nf = im.space.n_free(), nz = im.null.cols();
+  const Eigen::Index nf = im.space.n_free(), nx = im.nx(), nz = im.null.cols();
   // starting points in z
   std::vector<Eigen::VectorXd> starts;
-  for (const auto& x : extra_starts) {
-    if (x.size() != nf) {
-      d.error("a given start has " + std::to_string(x.size()) + " free parameters, the model " + std::to_string(nf), 0, 0);
+  for (const auto& given : extra_starts) {
+    Eigen::VectorXd x = given;
+    if (x.size() == nf && nx > nf) {  // free fluxes only: the fitted pools start at their given sizes
+      x.conservativeResize(nx);
+      for (Eigen::Index k = nf; k < nx; ++k) x(k) = im.pool_sizes[im.pool_params[static_cast<std::size_t>(k - nf)]];
+    }
+    if (x.size() != nx) {
+      d.error("a given start has " + std::to_string(x.size()) + " free parameters, the model " + std::to_string(nx), 0, 0);
       return Result<FitResult>::failure(d);
     }
     starts.push_back(im.z_of(x));
@@ -727,7 +908,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       if (!centre) {
         auto sampler = sampling::AchrSampler::create(im.polytope);
         if (!sampler) return Result<FitResult>::failure(sampler.diagnostics());
-        Eigen::VectorXd c = Eigen::VectorXd::Zero(nf);
+        Eigen::VectorXd c = Eigen::VectorXd::Zero(nx);
         for (const auto& w : sampler.value().warmup()) c += w;
         c /= static_cast<double>(std::max<std::size_t>(1, sampler.value().warmup().size()));
         centre = im.z_of(c);
@@ -749,12 +930,13 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     std::mt19937_64 rng(options.seed ^ 0x9e3779b97f4a7c15ULL);
     const Eigen::Index nnet = im.space.n_free_net();
     auto box = im.polytope.bounding_box();
-    const Eigen::MatrixXd along = im.null * im.null.bottomRows(nf - nnet).transpose();  // column k − nnet: P·e_k
+    const Eigen::MatrixXd along = im.null * im.null.middleRows(nnet, nx - nnet).transpose();  // column k − nnet: P·e_k
     for (int s = 0; s < options.starts; ++s) {
       Eigen::VectorXd x = sampler.value().next();
+      // exchange fluxes, and fitted pools, log-uniformly in their ranges
       if (box.ok())
-        for (Eigen::Index k = nnet; k < nf; ++k) {
-          const double hi = box.value().upper(k), lo = std::max(box.value().lower(k), options.exchange_floor * hi);
+        for (Eigen::Index k = nnet; k < nx; ++k) {
+          const double hi = box.value().upper(k), lo = k < nf ? std::max(box.value().lower(k), options.exchange_floor * hi) : box.value().lower(k);
           const double reach = along(k, k - nnet);
           if (!(hi > lo) || !(lo > 0) || !(reach > 1e-9)) continue;  // fixed, or fixed by the equalities
           const double target = lo * std::pow(hi / lo, sampling::uniform01(rng));
@@ -766,10 +948,11 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     // the cheap pre-fit: each sampled start moved (least, in z) to where it fits the measured
     // fluxes, which are linear in the parameters, so one quadratic program does it; then 1 %
     // of the way back, so that it stays off the polytope's faces
-    if (options.prefit && !im.fluxes.empty() && nz > 0) {
-      Eigen::MatrixXd fz(static_cast<Eigen::Index>(im.fluxes.size()), nz);
+    const std::size_t n_measured_fluxes = im.fluxes.size() - im.n_pool_measurements;  // pools may be on a ratio scale: not linear in z
+    if (options.prefit && n_measured_fluxes > 0 && nz > 0) {
+      Eigen::MatrixXd fz(static_cast<Eigen::Index>(n_measured_fluxes), nz);
       Eigen::VectorXd f0(fz.rows());
-      for (std::size_t k = 0; k < im.fluxes.size(); ++k) {
+      for (std::size_t k = 0; k < n_measured_fluxes; ++k) {
         const auto i = static_cast<Eigen::Index>(k);
         fz.row(i) = im.flux_rows.row(i) * im.null / im.fluxes[k].sd;
         f0(i) = (im.flux_rows.row(i).dot(im.x0) - im.fluxes[k].value) / im.fluxes[k].sd;
@@ -929,8 +1112,8 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
         const Eigen::VectorXd uniform = sampler.value().next();
         x.head(nnet) += 0.2 * (uniform.head(nnet) - x_best.head(nnet));
         if (box.ok())
-          for (Eigen::Index j = nnet; j < nf; ++j) {
-            const double hi = box.value().upper(j), lo = std::max(box.value().lower(j), options.exchange_floor * hi);
+          for (Eigen::Index j = nnet; j < nx; ++j) {
+            const double hi = box.value().upper(j), lo = j < nf ? std::max(box.value().lower(j), options.exchange_floor * hi) : box.value().lower(j);
             if (!(hi > lo) || !(lo > 0)) continue;
             x(j) = std::clamp(std::max(x(j), lo) * std::exp(normal(rng)), lo, hi);
           }
@@ -984,7 +1167,7 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       return Result<FitResult>::failure(d);
     }
   }
-  result.fluxes = im.space.free_to_full(result.x);
+  result.fluxes = im.space.free_to_full(result.x.head(nf));
   result.ssr = r.squaredNorm();
   result.n_measurements = static_cast<int>(n_measurements());
   result.n_parameters = static_cast<int>(nz + static_cast<Eigen::Index>(im.groups.size()));
@@ -1001,12 +1184,13 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   // residuals per measurement
   for (std::size_t i = 0; i < im.entries.size(); ++i) {
     const auto& en = im.entries[i];
-    result.residuals.push_back({"mid", en.experiment, en.name, en.isotopologue, en.measured, en.sd,
-                                en.measured + r(static_cast<Eigen::Index>(i)) * en.sd});
+    result.residuals.push_back({"mid", en.experiment, en.name, en.isotopologue, en.time < 0 ? -1.0 : im.times[static_cast<std::size_t>(en.time)],
+                                en.measured, en.sd, en.measured + r(static_cast<Eigen::Index>(i)) * en.sd});
   }
   for (std::size_t k = 0; k < im.fluxes.size(); ++k) {
     const auto& f = im.fluxes[k];
-    result.residuals.push_back({"flux", "", f.name, -1, f.value, f.sd,
+    const bool pool = k >= im.fluxes.size() - im.n_pool_measurements;
+    result.residuals.push_back({pool ? "pool" : "flux", "", f.name, -1, -1.0, f.value, f.sd,
                                 f.value + r(static_cast<Eigen::Index>(im.entries.size() + k)) * f.sd});
   }
   // linearised standard errors in the reduced parameters
@@ -1039,15 +1223,28 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   result.net_se = Eigen::VectorXd::Zero(nc);
   result.exchange_se = Eigen::VectorXd::Zero(nc);
   for (Eigen::Index j = 0; j < nc; ++j) {
-    Eigen::RowVectorXd dx = Eigen::RowVectorXd::Zero(nf);
+    Eigen::RowVectorXd dx = Eigen::RowVectorXd::Zero(nx);
     dx.head(nnet) = im.space.net_kernel().row(j);
     result.net_se(j) = se_of(dx);
   }
   const auto& ex = im.space.exchange_columns();
   for (std::size_t k = 0; k < ex.size(); ++k) {
-    Eigen::RowVectorXd dx = Eigen::RowVectorXd::Zero(nf);
+    Eigen::RowVectorXd dx = Eigen::RowVectorXd::Zero(nx);
     dx(nnet + static_cast<Eigen::Index>(k)) = 1.0;
     result.exchange_se(ex[k]) = se_of(dx);
+  }
+  // the pools of a time course
+  result.times = im.times;
+  for (std::size_t k = 0; k < im.simulated_pools.size(); ++k) {
+    const FitPool& spec = im.pool_specs[k];
+    PoolEstimate pe{spec.metabolite, spec.size, spec.fitted, 0.0, spec.fitted ? spec.lower : spec.size, spec.fitted ? spec.upper : spec.size};
+    const auto it = std::find(im.pool_params.begin(), im.pool_params.end(), im.simulated_pools[k]);
+    if (it != im.pool_params.end()) {
+      const Eigen::Index j = nf + (it - im.pool_params.begin());
+      pe.size = result.x(j);
+      pe.se = se_of(Eigen::RowVectorXd::Unit(nx, j));
+    }
+    result.pools.push_back(pe);
   }
   return Result<FitResult>::success(std::move(result), d.items());
 }
@@ -1072,7 +1269,7 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
   using R = Result<std::vector<ProfileInterval>>;
   Diagnostics d("profile");
   const auto& im = *impl_;
-  const Eigen::Index nf = im.space.n_free(), nnet = im.space.n_free_net(), nz = im.null.cols();
+  const Eigen::Index nf = im.nx(), nnet = im.space.n_free_net(), nz = im.null.cols();  // nf: every parameter (fitted pools too)
   if (!(confidence > 0 && confidence < 1)) {
     d.error("confidence must be in (0, 1)", 0, 0);
     return R::failure(d);

@@ -13,6 +13,7 @@
 #include "fluxion/io/measurements.hpp"
 #include "fluxion/io/mfapy_data.hpp"
 #include "fluxion/io/mid_table.hpp"
+#include "fluxion/io/pool_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/text_file.hpp"
 #include "fluxion/io/tracer_table.hpp"
@@ -68,6 +69,15 @@ const OptionTable<FitInputFiles>& FitInputFiles::table() {
         .label("Measured fluxes")
         .web("Inputs");
     t.add("exchange-max", &FitInputFiles::exchange_max, "Upper bound of the exchange fluxes the model leaves unbounded").range(1e-6, 1e9);
+    t.add("pools", &FitInputFiles::pools,
+          "Time courses: metabolite pool sizes (metabolite, size, [status fixed|free|measured], [lower], [upper], [sd]); free and measured pools are fitted")
+        .file(tables)
+        .label("Pool sizes")
+        .web("Time course");
+    t.add("default-pool", &FitInputFiles::default_pool, "Time courses: fixed size of every pool that --pools (or an mfapy status sheet) leaves out")
+        .range(0, 1e12)
+        .label("Default pool size")
+        .web("Time course");
     return t;
   }();
   return t;
@@ -84,7 +94,12 @@ std::vector<Diagnostic> FitInputFiles::validate() const {
     error("--mfapy-experiment", "names " + std::to_string(mfapy_experiment.size()) + " experiments; a --mids table takes at most one (its own experiment column names the others)");
   if (model.empty()) error("--model", "is required");
   if (!(exchange_max > 0) || !std::isfinite(exchange_max)) error("--exchange-max", "must be a finite number > 0");
+  if (!(default_pool >= 0) || !std::isfinite(default_pool)) error("--default-pool", "must be a finite number >= 0");
   return d;
+}
+
+bool FitInputs::time_course() const {
+  return std::any_of(mids.mids.begin(), mids.mids.end(), [](const auto& m) { return m.time >= 0; });
 }
 
 Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
@@ -164,7 +179,7 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
     auto text = io::read_text_file(f.mids);
     if (!keep(text.diagnostics()) || !text) return failed({});
     const bool freeflux = io::detect_mid_format(text.value()) == io::MidFileFormat::freeflux;
-    auto table = freeflux ? io::read_freeflux_mdvs(text.value(), f.mids, experiment) : io::read_mid_table(text.value(), f.mids);
+    auto table = freeflux ? io::read_freeflux_mdvs(text.value(), f.mids, experiment, true) : io::read_mid_table(text.value(), f.mids, true);
     if (!keep(table.diagnostics()) || !table) return failed({});
     // fluxion's table and IsoCor's name their experiments and fragments: checked against the model
     if (!freeflux && !keep(io::validate_mids(in.model, table.value(), f.mids, &in.experiments))) return failed({});
@@ -172,19 +187,44 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
     in.mids_source = f.mids;
     in.mids_sources = {f.mids};
   } else {
-    // one sheet per experiment: named by --mfapy-experiment, else the tracer table's in order
+    // one sheet per experiment: named by --mfapy-experiment, else the tracer table's in order;
+    // sheets of a time course ("FILE@TIME") of one experiment, the first unless named
+    std::vector<std::string> files;
+    std::vector<double> times;
+    for (const auto& arg : f.mfapy_mdv) {
+      const auto at = arg.rfind('@');
+      std::optional<double> time;
+      if (at != std::string::npos && at + 1 < arg.size()) {
+        char* end = nullptr;
+        const double t = std::strtod(arg.c_str() + at + 1, &end);
+        if (end && *end == '\0' && std::isfinite(t)) time = t;
+      }
+      if (time && *time < 0) return error("--mfapy-mdv", "'" + arg + "': the time after @ must be >= 0");
+      files.push_back(time ? arg.substr(0, at) : arg);
+      times.push_back(time ? *time : -1.0);
+    }
+    const bool timed = std::any_of(times.begin(), times.end(), [](double t) { return t >= 0; });
+    if (timed && std::any_of(times.begin(), times.end(), [](double t) { return t < 0; }))
+      return error("--mfapy-mdv", "some sheets have a time (FILE@TIME) and some not; a time course gives every sheet its time");
+    if (timed && f.mfapy_experiment.empty() && in.experiments.size() > 1)
+      return error("--mfapy-experiment", in.experiments_source + " has " + std::to_string(in.experiments.size()) +
+                                             " experiments; name the experiment of each time-course sheet");
+    auto experiment_of = [&](std::size_t k) {
+      return !f.mfapy_experiment.empty() ? f.mfapy_experiment[k] : timed ? in.experiments.front().id : in.experiments[k].id;
+    };
     if (!f.mfapy_experiment.empty() && f.mfapy_experiment.size() != f.mfapy_mdv.size())
       return error("--mfapy-experiment", "names " + std::to_string(f.mfapy_experiment.size()) + " experiments for " + std::to_string(f.mfapy_mdv.size()) +
                                              " --mfapy-mdv tables; give one per table, in the same order");
-    if (f.mfapy_experiment.empty() && f.mfapy_mdv.size() > in.experiments.size())
+    if (f.mfapy_experiment.empty() && !timed && f.mfapy_mdv.size() > in.experiments.size())
       return error("--mfapy-mdv", std::to_string(f.mfapy_mdv.size()) + " tables, but " + in.experiments_source + " has " +
                                       std::to_string(in.experiments.size()) + " experiments; name each table's with --mfapy-experiment");
     for (std::size_t k = 0; k < f.mfapy_mdv.size(); ++k) {
-      const std::string& file = f.mfapy_mdv[k];
-      const std::string ex = f.mfapy_experiment.empty() ? in.experiments[k].id : f.mfapy_experiment[k];
+      const std::string& file = files[k];
+      const std::string ex = experiment_of(k);
       for (std::size_t j = 0; j < k; ++j)
-        if (ex == (f.mfapy_experiment.empty() ? in.experiments[j].id : f.mfapy_experiment[j]))
-          return error("--mfapy-experiment", "experiment '" + ex + "' is given to two --mfapy-mdv tables (" + f.mfapy_mdv[j] + " and " + file + ")");
+        if (ex == experiment_of(j) && times[j] == times[k])
+          return error("--mfapy-experiment", "experiment '" + ex + "'" + (timed ? " at time " + format_short(times[k]) : std::string()) +
+                                                 " is given to two --mfapy-mdv tables (" + files[j] + " and " + file + ")");
       if (std::none_of(in.experiments.begin(), in.experiments.end(), [&](const auto& e) { return e.id == ex; }))
         return error("--mfapy-experiment", "experiment '" + ex + "' is not in " + in.experiments_source);
       auto text = io::read_text_file(file);
@@ -192,6 +232,7 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
       auto table = io::read_mfapy_mdv(text.value(), file, *model_text, ex);
       if (!keep(table.diagnostics()) || !table) return failed({});
       for (auto& m : table.value().mids) {
+        m.time = times[k];
         if (f.mfapy_sd > 0)
           for (std::size_t i = 0; i < m.sd.size(); ++i)
             if (!std::isnan(m.fraction[i])) m.sd[i] = f.mfapy_sd;
@@ -200,7 +241,7 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
       if (k == 0) in.mids.source = table.value().source;
       in.mids_sources.push_back(file);
     }
-    in.mids_source = f.mfapy_mdv.front();
+    in.mids_source = files.front();
   }
 
   // constraints and measured fluxes
@@ -235,6 +276,37 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
     if (!keep(m.diagnostics()) || !m) return failed({});
     in.measured.insert(in.measured.end(), m.value().begin(), m.value().end());
   }
+  // the pools of a time course: the table's, then the status sheet's metabolite rows for
+  // the others, then the default for the rest
+  if (in.time_course()) {
+    std::map<std::string, FitPool> pools;
+    if (!f.pools.empty()) {
+      auto table = io::load_pool_table(f.pools);
+      if (!keep(table.diagnostics()) || !table) return failed({});
+      for (const auto& [id, p] : table.value()) {
+        if (!in.model.metabolite_index(id))
+          return failed({Diagnostic{Severity::error, f.pools, p.line, 1, {}, "'" + id + "' is not a metabolite of model '" + in.model.id + "'"}});
+        pools[id] = FitPool{id, p.size, p.fitted(), p.lower, p.upper, p.status == "measured" ? p.sd : 0.0, p.line, f.pools, false};
+      }
+    }
+    for (const auto& r : status_rows) {
+      if (r.state != "metabolite" || pools.count(r.id) || !in.model.metabolite_index(r.id)) continue;
+      // mfapy: fixed, free (between lb and ub) or fitting (measured ± stdev); a lower bound of
+      // 0 (mfapy's usual) becomes ub/1e4: a pool must stay > 0
+      FitPool p{r.id, r.value, r.type != "fixed", 0, 0, r.type == "fitting" ? r.sd : 0.0, r.line, f.mfapy_status, true};
+      if (p.fitted) {
+        p.upper = r.ub;
+        p.lower = r.lb > 0 ? r.lb : r.ub * 1e-4;
+      }
+      pools[r.id] = p;
+    }
+    for (const auto& m : in.model.metabolites)
+      if (f.default_pool > 0 && !pools.count(m.id)) pools[m.id] = FitPool{m.id, f.default_pool, false, 0, 0, 0, 0, "--default-pool", true};
+    for (auto& [id, p] : pools) in.pools.push_back(std::move(p));
+  } else if (!f.pools.empty()) {
+    warnings.push_back({Severity::warning, f.pools, 0, 0, {}, "pool sizes are used only with time-course MIDs (a time column, or --mfapy-mdv FILE@TIME); not read"});
+  }
+
   // exchange fluxes the model leaves unbounded get exchange_max (the polytope must be
   // bounded to sample starting points in it)
   for (Eigen::Index c : fs.exchange_columns())

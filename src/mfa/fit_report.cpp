@@ -59,10 +59,24 @@ std::string FitReport::fluxes_tsv(const FluxSpace& space) const {
 }
 
 std::string FitReport::residuals_tsv() const {
-  std::string out = "kind\texperiment\tname\tisotopologue\tmeasured\tsd\tsimulated\tweighted_residual\n";
+  const bool times = !fit.times.empty();  // a time course: each MID's time after the switch to the tracers
+  std::string out = std::string("kind\texperiment\tname\t") + (times ? "time\t" : "") + "isotopologue\tmeasured\tsd\tsimulated\tweighted_residual\n";
   for (const auto& r : fit.residuals)
-    out += r.kind + '\t' + r.experiment + '\t' + r.name + '\t' + (r.isotopologue >= 0 ? std::to_string(r.isotopologue) : "") + '\t' + number(r.measured) +
-           '\t' + number(r.sd) + '\t' + number(r.simulated) + '\t' + number(r.weighted()) + '\n';
+    out += r.kind + '\t' + r.experiment + '\t' + r.name + '\t' + (times ? (r.time >= 0 ? number(r.time) : std::string()) + '\t' : std::string()) +
+           (r.isotopologue >= 0 ? std::to_string(r.isotopologue) : "") + '\t' + number(r.measured) + '\t' + number(r.sd) + '\t' + number(r.simulated) +
+           '\t' + number(r.weighted()) + '\n';
+  return out;
+}
+
+std::string FitReport::pools_tsv() const {
+  if (fit.times.empty()) return {};
+  std::string out = "metabolite\tsize\tse\tci95_low\tci95_high\tfitted\tlower\tupper\n";
+  for (const auto& p : fit.pools) {
+    const bool seen = std::isfinite(p.se);
+    out += p.metabolite + '\t' + number(p.size) + '\t' + number(p.se) + '\t' + (seen ? number(std::max(p.lower, p.size - kZ95 * p.se)) : "NA") + '\t' +
+           (seen ? number(std::min(p.upper, p.size + kZ95 * p.se)) : "NA") + '\t' + (p.fitted ? "yes" : "no") + '\t' + number(p.lower) + '\t' +
+           number(p.upper) + '\n';
+  }
   return out;
 }
 
@@ -150,6 +164,14 @@ std::string FitReport::json(const FluxSpace& space) const {
   out["exchange_parameters"] = {{"kind", fit.exchange_parameters}, {"scale", fit.exchange_scale}, {"ratio_exchange_fluxes", fit.ratio_exchanges},
                                  {"meaning", fit.ratio_exchanges > 0 ? "those exchange fluxes fitted as x/(scale + x); every flux here is in flux units"
                                                                      : "every exchange flux fitted as it is"}};
+  if (!fit.times.empty()) {
+    nlohmann::json pools = nlohmann::json::array();
+    for (const auto& p : fit.pools)
+      pools.push_back({{"metabolite", p.metabolite}, {"size", p.size}, {"se", json_number(p.se)}, {"fitted", p.fitted}, {"lower", p.lower}, {"upper", p.upper}});
+    out["time_course"] = {{"times", fit.times},
+                          {"simulation", "non-stationary EMU balances C·dX/dt = A·X + B·Y from the unlabelled state at t = 0, SDIRK2 with step doubling"},
+                          {"pools", pools}};
+  }
   if (!fit.scale_factors.empty()) {
     nlohmann::json scales = nlohmann::json::array();
     for (const auto& sf : fit.scale_factors) scales.push_back({{"experiment", sf.experiment}, {"mid", sf.name}, {"factor", sf.value}});
@@ -174,6 +196,7 @@ std::string FitReport::json(const FluxSpace& space) const {
 
 std::vector<std::pair<std::string, std::string>> FitReport::files(const FluxSpace& space) const {
   std::vector<std::pair<std::string, std::string>> out{{"fluxes.tsv", fluxes_tsv(space)}, {"residuals.tsv", residuals_tsv()}, {"starts.tsv", starts_tsv()}};
+  if (!fit.times.empty()) out.emplace_back("pools.tsv", pools_tsv());
   if (!profile.empty()) out.emplace_back("profile.tsv", profile_tsv());
   if (monte_carlo) out.emplace_back("monte_carlo.tsv", monte_carlo_tsv(space));
   out.emplace_back("fit.json", json(space));
@@ -197,6 +220,12 @@ std::string FitReport::summary() const {
                 fit.scale_factors.empty() ? "" : (" (" + std::to_string(fit.scale_factors.size()) + " of them MID scale factors)").c_str(), fit.dof,
                 fit.chi2_critical, fit.p_value, fit.accepted() ? "the fit is statistically acceptable" : "REJECTED by the χ² test");
   out += line;
+  if (!fit.times.empty()) {
+    int fitted = 0;
+    for (const auto& p : fit.pools) fitted += p.fitted ? 1 : 0;
+    std::snprintf(line, sizeof line, "time course at %zu times; %zu pools, %d of them fitted (pools.tsv)\n", fit.times.size(), fit.pools.size(), fitted);
+    out += line;
+  }
   std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d reached its SSR (within 1%% or 0.5; %.0f %%); %.2f s\n", fit.starts.size(), fit.best_start,
                 starts_near_best(), 100.0 * starts_near_best() / static_cast<double>(std::max<std::size_t>(1, fit.starts.size())), fit.seconds);
   out += line;
@@ -231,6 +260,12 @@ std::string FitReport::table(const FluxSpace& space) const {
   for (Eigen::Index c = 0; c < space.n_columns(); ++c) {
     std::snprintf(line, sizeof line, "%-16s %12.5g %12s   %s\n", space.column_ids()[static_cast<std::size_t>(c)].c_str(), fit.fluxes.net(c),
                   std::isfinite(fit.net_se(c)) ? number(kZ95 * fit.net_se(c)).c_str() : "n.i.", has_exchange(space, c) ? number(fit.fluxes.exchange(c)).c_str() : "");
+    out += line;
+  }
+  for (const auto& p : fit.pools) {
+    if (!p.fitted) continue;
+    std::snprintf(line, sizeof line, "%-16s %12.5g %12s   %s\n", ("pool " + p.metabolite).c_str(), p.size, std::isfinite(p.se) ? number(kZ95 * p.se).c_str() : "n.i.",
+                  "");
     out += line;
   }
   return out;

@@ -33,6 +33,7 @@ std::vector<Diagnostic> FitRunOptions::validate() const { return table().check(*
 
 std::string FitPlan::description() const {
   return "fitting " + std::to_string(problem.n_measurements()) + " measurements with " + std::to_string(problem.n_parameters()) + " free parameters (" +
+         (problem.n_pool_parameters() ? std::to_string(problem.n_pool_parameters()) + " of them pool sizes; " : std::string()) +
          std::to_string(problem.n_fitted()) + " left by the equality constraints)" +
          (problem.n_scale_factors() ? " and " + std::to_string(problem.n_scale_factors()) + " MID scale factors" : std::string()) + " from " +
          std::to_string(starts()) + " starts";
@@ -47,7 +48,7 @@ Result<FitPlan> plan_fit(const FitInputs& inputs, const FitOptions& fit_options,
   auto labelling = isotope::natural_abundance_labelling(model, run.natural);
   if (!log.take(labelling)) return log.failure<FitPlan>();
   options.natural_abundance = labelling.value().natural_abundance;
-  auto problem = FitProblem::create(model, space, *inputs.polytope, inputs.experiments, inputs.mids, inputs.measured, options);
+  auto problem = FitProblem::create(model, space, *inputs.polytope, inputs.experiments, inputs.mids, inputs.measured, options, inputs.pools);
   if (!log.take(problem)) return log.failure<FitPlan>();
   std::vector<Eigen::VectorXd> extra;
   for (const auto& path : run.starts_from) {
@@ -114,6 +115,7 @@ std::vector<std::pair<std::string, std::string>> fit_settings(const FitPlan& pla
           {"exchange_parameters", plan.options.exchange_parameters},
           {"exchange_scale", number(plan.options.exchange_scale)},
           {"seed", std::to_string(plan.options.seed)},
+          {"inst_tolerance", plan.problem.time_course() ? number(plan.options.inst_tolerance) : std::string("NA (steady state)")},
           {"solver", plan.options.solver}};
 }
 

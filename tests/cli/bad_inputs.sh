@@ -111,6 +111,13 @@ pool_dup.tsv|${pool_head}molB\t1\nmolB\t2\n|pool_dup.tsv:3:1:
 pool_unknown.tsv|${pool_head}NOPE\t1\n|pool_unknown.tsv:2:1:
 pool_no_tab.tsv|${pool_head}molB 1\n|pool_no_tab.tsv:2:1:
 pool_empty.tsv||pool_empty.tsv
+pool_status.tsv|metabolite\tsize\tstatus\nmolB\t1\tmaybe\n|pool_status.tsv:2:8:
+pool_bounds.tsv|metabolite\tsize\tstatus\tlower\tupper\nmolB\t1\tfree\t2\t3\n|pool_bounds.tsv:2:1:
+pool_sd_fixed.tsv|metabolite\tsize\tsd\nmolB\t1\t0.1\n|pool_sd_fixed.tsv:2:8:
+pool_column.tsv|metabolite\tsize\tcolour\nmolB\t1\tred\n|pool_column.tsv:1:17:
+pool_measured.tsv|metabolite\tsize\tstatus\nmolB\t1\tmeasured\n|pool_measured.tsv:2:8:
+pool_fixed_bounds.tsv|metabolite\tsize\tstatus\tlower\nmolB\t1\tfixed\t0.5\n|pool_fixed_bounds.tsv:2:8:
+pool_cells.tsv|metabolite\tsize\nmolB\t1\tfree\n|pool_cells.tsv:2:8:
 EOF
 cases "$fluxion" simulate -m simple -f "$repo/examples/simple/true_fluxes.tsv" --times 1 --pools {} -o {out} <<EOF
 pool_missing.tsv|${pool_head}molB\t1\n|pool_missing.tsv: error: no pool size for molD

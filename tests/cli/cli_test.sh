@@ -135,6 +135,15 @@ expect 0 '"time": 0.5' -- cat "$tmp/sim_t/mids.json"
 # and its sensitivities: per time, to the free fluxes and to every pool
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_tj" --times 0.5,2 --default-pool 1 --sensitivities
 expect 0 '^experiment	element	metabolite	time	isotopologue	net:EX_molE	net:EX_molF	xch:v2	xch:v3	xch:v4	xch:v5	pool:molB	pool:molD	pool:molC	pool:molE	pool:molF$' -- head -1 "$tmp/sim_tj/jacobian.tsv"
+# a time-course fit of those MIDs (sd 0.01): the pools in pools.tsv fitted, molB measured
+printf 'metabolite\tsize\tstatus\tlower\tupper\tsd\nmolB\t1\tmeasured\t0.1\t10\t0.1\nmolD\t2\tfree\n' > "$tmp/fit_pools.tsv"
+expect 0 'time course at 2 times; 5 pools, 2 of them fitted' -- "$fluxion" fit -m simple -i "$tmp/sim_tj/mids.tsv" --mid-sd 0.01 --default-pool 1 --starts 3 -o "$tmp/fit_t" --pools "$tmp/fit_pools.tsv"
+expect 0 '^metabolite	size	se	ci95_low	ci95_high	fitted	lower	upper$' -- head -1 "$tmp/fit_t/pools.tsv"
+expect 0 '^molD	(0\.99[0-9]*|1(\.00[0-9]*)?)	' -- cat "$tmp/fit_t/pools.tsv"
+expect 0 '^pool		molB			1	0.1	' -- cat "$tmp/fit_t/residuals.tsv"
+expect 0 '"time_course"' -- cat "$tmp/fit_t/fit.json"
+# a time course without pool sizes says which it needs
+expect 2 'no pool size for molB, .*; give --pools or --default-pool' -- "$fluxion" fit -m simple -i "$tmp/sim_tj/mids.tsv" --mid-sd 0.01 -o "$tmp/fit_t2"
 printf 'fragment\tformula\nmolB\tC11H26N2OSi2\n' > "$tmp/ff.tsv"
 expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$tmp/simple_fluxes.tsv" -o "$tmp/sim_ff" --fragment-formulas "$tmp/ff.tsv"
 expect 0 'e1	C	molB	0	0.15204658' -- cat "$tmp/sim_ff/mids.tsv"

@@ -117,6 +117,10 @@ class Model {
   ObjectiveSense objective_sense = ObjectiveSense::maximize;
   std::vector<std::string> measured;  // measured metabolites or fragments ("Ala", "Ala[2,3]"), in order
   std::vector<FluxRelation> relations;  // linear constraints beyond the bounds
+  // FreeFlux's convention (its reader sets it): a product that a reaction makes without an
+  // atom map (biomass side products) is left out of that metabolite's labelling balance,
+  // with a warning, instead of being an error
+  bool unmapped_products_ignored = false;
 
   // Lookups by id; nullopt when absent. Entries appended to the vectors are indexed on
   // the next lookup; after changing or removing entries call reindex().

@@ -1,8 +1,11 @@
-// Metabolite pool sizes for isotopically non-stationary simulation (`simulate --pools`):
-// metabolite<TAB>size lines, an optional "metabolite<TAB>size" header, '#' comments. Sizes
-// are amounts in the fluxes' units times the time unit of --times (flux in mmol/gDW/h and
-// times in h: pools in mmol/gDW), so that a pool of size c drained at flux v turns over in
-// c/v.
+// Metabolite pool sizes for isotopically non-stationary simulation and fitting
+// (`simulate --pools`, `fit --pools`): metabolite<TAB>size lines, an optional header, '#'
+// comments; a file without a tab is read as comma-separated (FreeFlux's concentrations
+// sheet as CSV). Sizes are amounts in the fluxes' units times the time unit of --times
+// (flux in mmol/gDW/h and times in h: pools in mmol/gDW), so that a pool of size c drained
+// at flux v turns over in c/v. Optional columns, in this order without a header or named
+// in one: status (fixed, free: fitted between lower and upper, measured: fitted and the
+// size is a measurement with sd), lower, upper (default size/100 and size·100), sd.
 #pragma once
 
 #include <map>
@@ -18,10 +21,15 @@ namespace fluxion::io {
 struct PoolSize {
   double size = 0;
   int line = 0;  // where the file gives it
+  std::string status = "fixed";  // fixed, free or measured
+  double lower = 0, upper = 0;   // free and measured pools (> 0, lower <= size <= upper)
+  double sd = 0;                 // measured pools (> 0)
+  bool fitted() const { return status != "fixed"; }
 };
 
 // Errors at file:line:column: a line without a tab, a size that is not a number > 0, a
-// metabolite given twice.
+// metabolite given twice, an unknown status or column, bounds that do not hold the size, a
+// measured pool without an sd.
 Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, const std::string& source);
 Result<std::map<std::string, PoolSize>> load_pool_table(const std::string& path);
 

@@ -130,6 +130,8 @@ struct InstationaryOptions {
   bool natural_abundance = false;  // the unlabelled start at natural abundance (else all M+0)
   long max_steps = 10'000'000;   // per output interval, at the finest trial
   long steps = 0;                // > 0: exactly this many steps (and twice as many) per interval, no tolerance (tests)
+  // which pools of EmuModel::pool_metabolites() get Jacobian columns, in that order (empty: all)
+  std::vector<bool> pool_sensitivities;
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };
@@ -155,7 +157,8 @@ class EmuSimulator {
   // model metabolite (Model::metabolites order; > 0 for each metabolite with simulated
   // EMUs, others ignored), in the flux units × time. With `jacobians`, also per time the
   // derivatives of the MIDs (rows as simulate()'s) with respect to the free parameters of
-  // the FluxSpace, then the pool sizes of EmuModel::pool_metabolites(): the exact
+  // the FluxSpace, then the pool sizes of EmuModel::pool_metabolites() (those that
+  // options.pool_sensitivities selects): the exact
   // derivatives of the computed solution (forward sensitivities through every stage, with
   // the same factors). Throws std::invalid_argument on inputs of another model or invalid
   // options/pools; `singular` as simulate().

@@ -75,18 +75,35 @@ struct FitOptions {
   // many points drawn uniformly in the polytope
   int profile_starts = 4;
   double default_mid_sd = 0.0;    // sd of a measured fraction that has none; 0 = such fractions are an error
+  // time courses (MIDs with a time): the tolerance of the non-stationary simulation on every
+  // fraction (InstationaryOptions::tolerance)
+  double inst_tolerance = 1e-5;
   std::vector<std::string> natural_abundance;  // substrates with natural abundance at unlabelled atoms ("*" = all)
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
   static const OptionTable<FitOptions>& table();  // the options a front end offers
 };
 
+// A metabolite pool of a non-stationary (time-course) fit: its size fixed, or fitted
+// between bounds (and, with an sd, also measured). Sizes are in flux units × time units.
+struct FitPool {
+  std::string metabolite;
+  double size = 0;            // the fixed size, or the start (and the scale) of a fitted one
+  bool fitted = false;        // a free parameter in [lower, upper]
+  double lower = 0, upper = 0;
+  double sd = 0;              // > 0: `size` is also a measurement with this sd (a residual)
+  int line = 0;               // where the input gives it (0: a default)
+  std::string source;
+  bool optional = false;      // a default, or a sheet's row for every metabolite: not used, no warning
+};
+
 // One measured value and its fit.
 struct Residual {
-  std::string kind;        // "mid" or "flux"
+  std::string kind;        // "mid", "flux" or "pool"
   std::string experiment;  // MIDs
-  std::string name;        // fragment as the input names it, or the measured flux
+  std::string name;        // fragment as the input names it, the measured flux or the pool's metabolite
   int isotopologue = -1;   // MIDs
+  double time = -1;        // MIDs of a time course; < 0: steady state
   double measured = 0, sd = 0, simulated = 0;
   double weighted() const { return (simulated - measured) / sd; }
 };
@@ -109,9 +126,20 @@ struct StartResult {
   Eigen::VectorXd x;      // free parameters
 };
 
+// A pool size at the best fit of a time course.
+struct PoolEstimate {
+  std::string metabolite;
+  double size = 0;
+  bool fitted = false;
+  double se = 0;                 // linearised; 0 when fixed, inf when the data do not see it
+  double lower = 0, upper = 0;   // the bounds of a fitted pool
+};
+
 struct FitResult {
   std::string solver;          // FitOptions::solver
-  Eigen::VectorXd x;           // free parameters of the best fit
+  Eigen::VectorXd x;           // free parameters of the best fit (free fluxes, then the fitted pools)
+  std::vector<double> times;   // the time points of a time-course fit (empty: steady state)
+  std::vector<PoolEstimate> pools;  // every simulated pool of a time-course fit
   FluxVector fluxes;           // net and exchange of every column
   double ssr = 0;
   int n_measurements = 0, n_parameters = 0, dof = 0;  // parameters: the free fluxes and the scale factors
@@ -170,11 +198,17 @@ class FitProblem {
  public:
   // `mids`: measured MIDs of the experiments (by id); every fragment must be simulable
   // for its element. `measured_fluxes`: linear combinations of net fluxes with sd.
+  // MIDs with a time (MeasuredMid::time >= 0; then all of them) make a non-stationary fit
+  // from the switch to the tracers at t = 0: `pools` must then size every pool the
+  // simulation uses, and those fitted become parameters after the free fluxes.
   static Result<FitProblem> create(const Model& model, const FluxSpace& space, const sampling::FluxPolytope& polytope,
                                    const std::vector<isotope::TracerExperiment>& experiments, const isotope::MidTable& mids,
-                                   const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options);
+                                   const std::vector<MeasuredFlux>& measured_fluxes, const FitOptions& options,
+                                   const std::vector<FitPool>& pools = {});
 
-  Eigen::Index n_parameters() const;    // free parameters of the FluxSpace
+  Eigen::Index n_parameters() const;    // free parameters: of the FluxSpace, then the fitted pools
+  Eigen::Index n_pool_parameters() const;  // the fitted pools
+  bool time_course() const;             // MIDs with times (a non-stationary fit)
   Eigen::Index n_fitted() const;        // of those, left free by the equality constraints
   Eigen::Index n_scale_factors() const; // MIDs measured up to a factor (MeasuredMid::scaled), each fitted with one
   Eigen::Index n_measurements() const;
@@ -186,6 +220,9 @@ class FitProblem {
     std::vector<isotope::MidSet> out;
     std::vector<Eigen::MatrixXd> jac;
     std::vector<double> scales;  // the scaled MIDs' factors at the last point (MeasuredMid::scaled)
+    std::vector<std::vector<isotope::MidSet>> out_t;       // time courses: per element, per time
+    std::vector<std::vector<Eigen::MatrixXd>> jac_t;
+    std::vector<double> pools;   // every model metabolite's pool size at the last point
   };
   bool residuals(const Eigen::VectorXd& x, Workspace& work, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const;
   std::unique_ptr<Workspace> workspace() const;

@@ -22,6 +22,7 @@
 #include "fluxion/core/model.hpp"
 #include "fluxion/core/options.hpp"
 #include "fluxion/isotope/measured_mids.hpp"
+#include "fluxion/mfa/fit.hpp"
 #include "fluxion/isotope/tracer.hpp"
 #include "fluxion/sampling/polytope.hpp"
 
@@ -31,7 +32,9 @@ struct FitInputFiles {
   std::string model;             // a built-in model's name or a model file
   std::string experiments;       // tracer table; empty: the model's built-in experiments
   std::string mids;              // fluxion's MID table, IsoCor's output or FreeFlux's MDV table
-  std::vector<std::string> mfapy_mdv;  // or mfapy's MDV sheets, one per experiment (needs the model as an mfapy file)
+  // or mfapy's MDV sheets, one per experiment (needs the model as an mfapy file); "FILE@TIME"
+  // for a sheet of a time course (mfapy's mdvtimecourse files), several per experiment
+  std::vector<std::string> mfapy_mdv;
   std::string mfapy_status;      // mfapy's status sheet: pseudo reactions, fixed and measured fluxes
   // the experiment of a one-experiment format (FreeFlux), and of each mfapy sheet in turn;
   // default: the tracer table's experiments in their order
@@ -40,6 +43,10 @@ struct FitInputFiles {
   std::string constraints;       // linear constraints between fluxes
   std::string measured_fluxes;   // measured fluxes: fluxion's table or FreeFlux's
   double exchange_max = 1000;    // upper bound of the exchange fluxes the model leaves open
+  // time courses: pool sizes (io/pool_table.hpp: fixed, free or measured), and the fixed
+  // size of the pools neither the table nor an mfapy status sheet gives (0: none)
+  std::string pools;
+  double default_pool = 0;
 
   // Problems a caller can see before reading anything: exactly one of mids and mfapy_mdv,
   // a model, exchange_max > 0. Each names the field.
@@ -58,6 +65,8 @@ struct FitInputs {
   std::vector<LinearConstraint> constraints;
   std::vector<MeasuredFlux> measured;
   std::optional<sampling::FluxPolytope> polytope;   // set when loading succeeded
+  std::vector<FitPool> pools;             // time courses: the pools given (table, status sheet, default)
+  bool time_course() const;               // MIDs with times
 };
 
 // Reads and checks everything; warnings (of the model, the experiments, the MIDs) come

@@ -1,5 +1,5 @@
 // The output of a least-squares fit as files: fluxes.tsv, residuals.tsv, starts.tsv,
-// profile.tsv, monte_carlo.tsv and fit.json. `fluxion fit`, the web app's jobs and any
+// pools.tsv (time courses), profile.tsv, monte_carlo.tsv and fit.json. `fluxion fit`, the web app's jobs and any
 // program that fits write the same tables from the same FitReport.
 #pragma once
 
@@ -40,6 +40,7 @@ struct FitReport {
   std::string fluxes_tsv(const FluxSpace& space) const;
   std::string residuals_tsv() const;
   std::string starts_tsv() const;
+  std::string pools_tsv() const;                            // a time course's pool sizes; "" at steady state
   std::string profile_tsv() const;                          // "" without intervals
   std::string monte_carlo_tsv(const FluxSpace& space) const;  // "" without Monte Carlo
   std::string json(const FluxSpace& space) const;          // fit.json: the statistics, fluxes and intervals
