@@ -370,8 +370,9 @@ class FitResult:
     """A least-squares fit as ``fluxion fit`` reports it.
 
     Data frames (the command's files, the same numbers): ``fluxes`` (net and exchange with
-    SEs and linearised 95 % intervals), ``residuals``, ``starts``, ``profile`` (with
-    ``profile=...``) and ``monte_carlo`` (with ``monte_carlo=N``). Statistics: ``ssr``,
+    SEs and linearised 95 % intervals), ``residuals``, ``starts``, ``pools`` (a time
+    course's pool sizes, else None), ``profile`` (with ``profile=...``) and ``monte_carlo``
+    (with ``monte_carlo=N``). Statistics: ``ssr``,
     ``dof``, ``chi2_critical``, ``p_value``, ``accepted`` (the χ² test), ``termination``,
     ``starts_near_best``. ``summary`` is the command's summary; ``provenance`` how it was made.
     """
@@ -390,6 +391,7 @@ class FitResult:
         self.fluxes = frame("fluxes.tsv")
         self.residuals = frame("residuals.tsv")
         self.starts = frame("starts.tsv")
+        self.pools = frame("pools.tsv")
         self.profile = frame("profile.tsv")
         self.monte_carlo = frame("monte_carlo.tsv")
         self.json = files.get("fit.json", "")
@@ -418,7 +420,7 @@ def _path(value, what: str, keep: list):
 
     frame = value
     if not isinstance(value.index, pd.RangeIndex):  # ids in the index: the table's first column
-        first = {"references": "reaction", "measured_fluxes": "reaction", "expression": "gene"}.get(what, "id")
+        first = {"references": "reaction", "measured_fluxes": "reaction", "expression": "gene", "pools": "metabolite"}.get(what, "id")
         frame = value.rename_axis(value.index.name or first).reset_index()
     directory = tempfile.mkdtemp(prefix="fluxion-")
     keep.append(directory)
@@ -437,6 +439,9 @@ def fit(model: str, mids=None, tracers=None, progress: bool = True, **options) -
     ``tracers``: the tracer table (a file or DataFrame; None for a built-in model's own).
     Other keyword arguments are ``fluxion fit``'s options (``help(fluxion._core.fit)``):
     starts, seed, threads, measured_fluxes, constraints, natural_abundance, start_from, ...
+    MIDs with a ``time`` column are a time course (non-stationary MFA): give the pool sizes
+    with ``pools`` (a file or a DataFrame: metabolite, size, [status fixed|free|measured],
+    [lower], [upper], [sd]) and/or ``default_pool``; ``result.pools`` holds the fitted sizes.
 
     Shows progress (tqdm when importable); Ctrl-C stops the fit cleanly and raises
     KeyboardInterrupt. A fit that does not converge is a ``termination``, not an exception.
@@ -448,7 +453,7 @@ def fit(model: str, mids=None, tracers=None, progress: bool = True, **options) -
     keep = []
     try:
         files = dict(model=str(model), mids=_path(mids, "mids", keep), experiments=_path(tracers, "tracers", keep))
-        for name in ("measured_fluxes", "constraints"):
+        for name in ("measured_fluxes", "constraints", "pools"):
             if name in options:
                 options[name] = _path(options[name], name, keep)
         files = {k: v for k, v in files.items() if v is not None}

@@ -313,6 +313,12 @@ Result<FtblFile> read_ftbl(std::string_view text, const std::string& source, con
   std::vector<MsRow> ms;
   bool noscale = false;
   std::map<std::string, std::vector<int>> unused;  // section -> lines of rows not used
+  // instationary files (influx_i)
+  std::string labcin;
+  int labcin_line = 0;
+  std::vector<FtblPool> pool_rows;
+  std::vector<std::pair<FtblPool, int>> pool_measurements;  // value, sd, and the VALUE's column
+  std::map<std::string, double> command_numbers;            // --clowp, --cupp of commandArgs
 
   Section section = Section::none;
   std::string section_name;
@@ -626,11 +632,45 @@ Result<FtblFile> read_ftbl(std::string_view text, const std::string& source, con
         ms.push_back(std::move(m));
         break;
       }
+      case Section::metabolite_pools: {
+        auto v = number(1, "META_SIZE");
+        if (!v) break;
+        if (*v == 0) {
+          d.error("META_SIZE 0: a pool size is > 0 (fixed) or < 0 (fitted, from its absolute value)", row.line, f.column(1));
+          break;
+        }
+        pool_rows.push_back({std::string(f(0)), std::fabs(*v), *v < 0, 0.0, row.line});
+        break;
+      }
+      case Section::metab_measurements: {
+        auto v = number(1, "VALUE");
+        auto sd = v ? number(2, "DEVIATION") : std::nullopt;
+        if (!v || !sd) break;
+        if (!(*v > 0) || !(*sd > 0)) {
+          d.error("a measured pool needs VALUE > 0 and DEVIATION > 0", row.line, f.column(*v > 0 ? 2 : 1));
+          break;
+        }
+        pool_measurements.push_back({{std::string(f(0)), *v, true, *sd, row.line}, f.column(0)});
+        break;
+      }
       case Section::options:
-        if (f(0) == "commandArgs" && f(1).find("--noscale") != std::string_view::npos) noscale = true;
-        if (f(0) == "file_labcin" || f(0) == "tmax" || f(0) == "dt")
-          d.error("option " + std::string(f(0)) + ": this FTBL describes instationary labelling (influx_i); fluxion fits stationary labelling from FTBL files",
-                  row.line, f.column(0));
+        if (f(0) == "commandArgs") {
+          if (f(1).find("--noscale") != std::string_view::npos) noscale = true;
+          for (const char* name : {"--clowp", "--cupp"}) {  // "--clowp 1.e-9" or "--clowp=1.e-9"
+            const auto at = f(1).find(name);
+            if (at == std::string_view::npos) continue;
+            std::string_view rest = f(1).substr(at + std::string_view(name).size());
+            while (!rest.empty() && (rest.front() == ' ' || rest.front() == '=')) rest.remove_prefix(1);
+            const auto value = parse_number(rest.substr(0, rest.find(' ')));
+            if (!value || !(*value > 0)) d.error(std::string("commandArgs: ") + name + " needs a number > 0", row.line, f.column(1));
+            else command_numbers[name] = *value;
+          }
+        }
+        if (f(0) == "file_labcin") {
+          labcin = std::string(f(1));
+          labcin_line = row.line;
+          if (labcin.empty()) d.error("file_labcin needs a file name", row.line, f.column(1));
+        }
         if (f(0) == "prl_exp")
           d.error("option prl_exp: parallel experiments in other FTBL files are not read; fit each file alone", row.line, f.column(0));
         break;
@@ -642,6 +682,10 @@ Result<FtblFile> read_ftbl(std::string_view text, const std::string& source, con
   if (!network.empty() && !network.back().has_atoms)
     d.error("reaction '" + network.back().id + "' has no row of carbon maps (#ABC) under it", network.back().line, 1);
   if (network.empty() && !d.has_errors()) d.error("no NETWORK section with reactions");
+  if (labcin.empty()) {  // a stationary file: its pools are not used
+    for (const auto& p : pool_rows) unused["METABOLITE_POOLS"].push_back(p.line);
+    for (const auto& p : pool_measurements) unused["METAB_MEASUREMENTS"].push_back(p.first.line);
+  }
   for (const auto& [name, lines] : unused)
     d.warning(std::to_string(lines.size()) + " row(s) of " + name + " are not used (fluxion fits mass spectrometry of stationary labelling)",
               lines.front(), 1);
@@ -846,12 +890,179 @@ Result<FtblFile> read_ftbl(std::string_view text, const std::string& source, con
     }
     mid.fraction[w] = m.value;
     mid.sd[w] = m.sd;
+    out.ms_rows[m.line] = {g->second, m.weight};
+    std::string key = m.metabolite + ':';
+    for (std::size_t k = 0; k < m.positions.size(); ++k) key += (k ? "," : "") + std::to_string(m.positions[k]);
+    out.ms_lines[key + ':' + std::to_string(m.weight)].push_back(m.line);
+  }
+  // the pools of an instationary file: each a metabolite of the network, measured ones fitted
+  out.labcin = labcin;
+  out.labcin_line = labcin_line;
+  if (auto it = command_numbers.find("--clowp"); it != command_numbers.end()) out.pool_lower = it->second;
+  if (auto it = command_numbers.find("--cupp"); it != command_numbers.end()) out.pool_upper = it->second;
+  if (!labcin.empty()) {
+    std::map<std::string, std::size_t> index;
+    for (const auto& p : pool_rows) {
+      if (!model.metabolite_index(p.metabolite)) {
+        d.error("pool '" + p.metabolite + "' is not a metabolite of the NETWORK section", p.line, 2);
+        continue;
+      }
+      if (index.count(p.metabolite)) {
+        d.error("the pool of '" + p.metabolite + "' is given twice", p.line, 2);
+        continue;
+      }
+      index[p.metabolite] = out.pools.size();
+      out.pools.push_back(p);
+    }
+    for (const auto& [m, column] : pool_measurements) {
+      auto it = index.find(m.metabolite);
+      if (it == index.end()) {
+        d.error("measured pool '" + m.metabolite + "' has no METABOLITE_POOLS row", m.line, column);
+        continue;
+      }
+      FtblPool& p = out.pools[it->second];
+      if (!p.fitted) {
+        d.error("measured pool '" + m.metabolite + "' is fixed in METABOLITE_POOLS (line " + std::to_string(p.line) + "); a measured pool is fitted (META_SIZE < 0)",
+                m.line, column);
+        continue;
+      }
+      p.size = m.size;  // the fit starts at the measured value
+      p.sd = m.sd;
+    }
   }
   for (const auto& mid : out.mids.mids)
     if (std::all_of(mid.fraction.begin(), mid.fraction.end(), [](double v) { return std::isnan(v); }))
       d.warning("every value of the group of " + mid.fragment + " is NA", mid.line, 1);
   if (d.has_errors()) return R::failure(d);
   return R::success(std::move(out), d.items());
+}
+
+Result<isotope::MidTable> read_ftbl_labcin(std::string_view text, const std::string& source, const FtblFile& ftbl) {
+  using R = Result<isotope::MidTable>;
+  Diagnostics d(source);
+  isotope::MidTable table;
+  table.source = source;
+  std::vector<double> times;
+  // per time, the MID of each MASS_SPECTROMETRY group (index into table.mids; -1 none yet)
+  std::vector<std::vector<long>> at;
+  std::map<int, int> row_of_line;  // FTBL line -> the line here that gave it
+  int ln = 0;
+  bool header = false;
+  for (std::string_view line : split_lines(text)) {
+    ++ln;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    // cells separated by tabs (or spaces), with their 1-based columns
+    std::vector<std::pair<std::string_view, int>> cells;
+    for (std::size_t i = 0; i < line.size();) {
+      if (line[i] == '\t' || line[i] == ' ') {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j < line.size() && line[j] != '\t' && line[j] != ' ') ++j;
+      cells.push_back({line.substr(i, j - i), static_cast<int>(i) + 1});
+      i = j;
+    }
+    if (cells.empty()) continue;
+    if (!header) {
+      if (cells[0].first != "row_col") {
+        d.error("expected the header row_col t1 t2 … (the measurement times)", ln, cells[0].second);
+        break;
+      }
+      for (std::size_t k = 1; k < cells.size(); ++k) {
+        const auto t = parse_number(cells[k].first);
+        if (!t || !std::isfinite(*t) || *t < 0 || (!times.empty() && *t <= times.back())) {
+          d.error("time '" + std::string(cells[k].first.substr(0, 40)) + "' is not a number >= 0 after the one before", ln, cells[k].second);
+          break;
+        }
+        times.push_back(*t);
+      }
+      if (times.empty() && !d.has_errors()) d.error("no times after row_col", ln, cells[0].second);
+      if (d.has_errors()) break;
+      at.assign(times.size(), std::vector<long>(ftbl.mids.mids.size(), -1));
+      header = true;
+      continue;
+    }
+    // m:META:FRAGMENT:WEIGHT:LINE
+    const std::string_view name = cells[0].first;
+    const auto colon = name.rfind(':');
+    const auto line_no = colon == std::string_view::npos ? std::nullopt : parse_int(name.substr(colon + 1), 1, 100000000);
+    if (name.substr(0, 2) != "m:" || !line_no) {
+      d.error("row '" + std::string(name.substr(0, 60)) + "' is not m:META:FRAGMENT:WEIGHT:LINE (a mass spectrometry row of the FTBL file)", ln,
+              cells[0].second);
+      continue;
+    }
+    const int named_line = *line_no;
+    // META:FRAGMENT:WEIGHT, the fragment as positions (1,2,3 or 1~3)
+    const std::string_view body = name.substr(2, colon - 2);
+    const auto c1 = body.find(':'), c2 = body.rfind(':');
+    std::string key;
+    if (c1 != std::string_view::npos && c2 > c1)
+      if (auto positions = fragment_positions(body.substr(c1 + 1, c2 - c1 - 1))) {
+        key = std::string(body.substr(0, c1)) + ':';
+        for (std::size_t k = 0; k < positions->size(); ++k) key += (k ? "," : "") + std::to_string((*positions)[k]);
+        key += std::string(body.substr(c2));
+      }
+    const auto lines = ftbl.ms_lines.find(key);
+    if (lines == ftbl.ms_lines.end()) {
+      d.error("row '" + std::string(name) + "' is no MASS_SPECTROMETRY row of the FTBL file (metabolite, fragment and weight)", ln, cells[0].second);
+      continue;
+    }
+    int ftbl_line = lines->second.front();
+    if (lines->second.size() > 1) {
+      if (std::find(lines->second.begin(), lines->second.end(), named_line) == lines->second.end()) {
+        d.error("row '" + std::string(name) + "': the FTBL file measures this fragment in several groups, and line " + std::to_string(named_line) +
+                    " is none of them",
+                ln, cells[0].second);
+        continue;
+      }
+      ftbl_line = named_line;
+    }
+    const auto ms = ftbl.ms_rows.find(ftbl_line);
+    if (auto [it, fresh] = row_of_line.emplace(ftbl_line, ln); !fresh) {
+      d.error("row '" + std::string(name) + "' is given twice (first on line " + std::to_string(it->second) + ")", ln, cells[0].second);
+      continue;
+    }
+    if (cells.size() != times.size() + 1) {
+      d.error("expected " + std::to_string(times.size()) + " values (one per time), found " + std::to_string(cells.size() - 1), ln,
+              cells.back().second);
+      continue;
+    }
+    const auto [group, weight] = ms->second;
+    const isotope::MeasuredMid& base = ftbl.mids.mids[group];
+    for (std::size_t k = 0; k < times.size(); ++k) {
+      double v = kNaN;
+      if (cells[k + 1].first != "NA") {
+        const auto parsed = parse_number(cells[k + 1].first);
+        if (!parsed || !std::isfinite(*parsed)) {
+          d.error("value '" + std::string(cells[k + 1].first.substr(0, 40)) + "' is not a number (or NA)", ln, cells[k + 1].second);
+          break;
+        }
+        v = *parsed;
+      }
+      if (std::isnan(v)) continue;
+      long& mid = at[k][group];
+      if (mid < 0) {
+        isotope::MeasuredMid m = base;
+        std::fill(m.fraction.begin(), m.fraction.end(), kNaN);
+        m.time = times[k];
+        m.line = ln;
+        mid = static_cast<long>(table.mids.size());
+        table.mids.push_back(std::move(m));
+      }
+      auto& m = table.mids[static_cast<std::size_t>(mid)];
+      m.fraction[static_cast<std::size_t>(weight)] = v;
+      if (std::isnan(base.sd[static_cast<std::size_t>(weight)])) {
+        d.error("row '" + std::string(name) + "': the FTBL's row gives no DEVIATION", ln, cells[0].second);
+        break;
+      }
+    }
+  }
+  if (!header && !d.has_errors()) d.error("no row_col header (an influx_i label kinetics file)", 0, 0);
+  if (header && table.mids.empty() && !d.has_errors()) d.error("no measured values", 0, 0);
+  if (d.has_errors()) return R::failure(d);
+  return R::success(std::move(table), d.items());
 }
 
 Result<Model> read_ftbl_model(std::string_view text, const std::string& source) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cctype>
 #include <cstdio>
+#include <filesystem>
 
 #include "fluxion/core/format.hpp"
 #include "fluxion/io/constraint_table.hpp"
@@ -168,7 +169,22 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
 
   // measurements: FreeFlux's MDV table, fluxion's table (or IsoCor's output), or mfapy's MDV sheet
   const std::string experiment = f.mfapy_experiment.empty() ? in.experiments.front().id : f.mfapy_experiment.front();
-  if (ftbl && f.mids.empty() && f.mfapy_mdv.empty()) {
+  if (ftbl && f.mids.empty() && f.mfapy_mdv.empty() && !ftbl->labcin.empty()) {
+    // influx_i's time course: the file_labcin table beside the FTBL file
+    std::filesystem::path labcin(ftbl->labcin);
+    if (labcin.is_relative()) labcin = std::filesystem::path(f.model).parent_path() / labcin;
+    auto text = io::read_text_file(labcin.string());
+    if (!text) {
+      std::vector<Diagnostic> why = text.diagnostics();
+      why.push_back({Severity::error, f.model, ftbl->labcin_line, 2, {}, "file_labcin names " + labcin.string() + ", which cannot be read"});
+      return failed(why);
+    }
+    auto table = io::read_ftbl_labcin(text.value(), labcin.string(), *ftbl);
+    if (!keep(table.diagnostics()) || !table) return failed({});
+    in.mids = table.value();
+    in.mids_source = labcin.string();
+    in.mids_sources = {f.model, labcin.string()};
+  } else if (ftbl && f.mids.empty() && f.mfapy_mdv.empty()) {
     // checked by the reader (metabolites, carbons); a group may leave isotopologues out
     // (Suc M+1..M+4) and need not sum to 1 (it is scaled)
     if (ftbl->mids.mids.empty()) return error(f.model, "the FTBL file has no MASS_SPECTROMETRY measurements; give --mids");
@@ -289,6 +305,11 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
         pools[id] = FitPool{id, p.size, p.fitted(), p.lower, p.upper, p.status == "measured" ? p.sd : 0.0, p.line, f.pools, false};
       }
     }
+    if (ftbl)  // influx_i's METABOLITE_POOLS (and METAB_MEASUREMENTS), bounded as influx_si bounds them
+      for (const auto& p : ftbl->pools)
+        if (!pools.count(p.metabolite))
+          pools[p.metabolite] = FitPool{p.metabolite, std::clamp(p.size, ftbl->pool_lower, ftbl->pool_upper), p.fitted, p.fitted ? ftbl->pool_lower : 0.0,
+                                        p.fitted ? ftbl->pool_upper : 0.0, p.sd, p.line, f.model, true};
     for (const auto& r : status_rows) {
       if (r.state != "metabolite" || pools.count(r.id) || !in.model.metabolite_index(r.id)) continue;
       // mfapy: fixed, free (between lb and ub) or fitting (measured ± stdev); a lower bound of

@@ -132,3 +132,18 @@ def test_ftbl_file_fits_from_python_with_its_scale_factors(shared_data):
     scales = {s["mid"]: s["factor"] for s in json.loads(fit.json)["scale_factors"]}
     assert scales["Suc"] == pytest.approx(1.15931584, abs=1e-5)
 
+
+
+def test_time_course_fit_from_python_with_a_pools_frame(fluxion_binary, tmp_path):
+    """A non-stationary fit: MIDs at two times (simulated, pools all 1) and pool sizes as a
+    DataFrame, molD fitted from 2: the fit finds 1, as pools.tsv of the command would."""
+    subprocess.run([fluxion_binary, "simulate", "-m", "simple", "-f", os.path.join(ROOT, "examples", "simple", "true_fluxes.tsv"),
+                    "--times", "0.5,2", "--default-pool", "1", "-o", str(tmp_path / "sim")], check=True, capture_output=True)
+    pools = pd.DataFrame({"metabolite": ["molD"], "size": [2.0], "status": ["free"]})
+    r = fluxion.fit("simple", str(tmp_path / "sim" / "mids.tsv"), mid_sd=0.01, pools=pools, default_pool=1, starts=3, threads=1, progress=False)
+    assert r.ssr < 1e-6
+    assert "time" in r.residuals.columns
+    molD = r.pools.set_index("metabolite").loc["molD"]
+    assert molD["fitted"] == "yes"
+    assert abs(molD["size"] - 1) < 1e-4
+    assert r.pools.set_index("metabolite").loc["molB", "fitted"] == "no"

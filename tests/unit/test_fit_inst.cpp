@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/io/model_io.hpp"
+#include "fluxion/io/ftbl.hpp"
 #include "fluxion/io/pool_table.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/emu.hpp"
@@ -275,4 +277,94 @@ TEST(FitInst, MfapyTutorialTwoReachesMfapysRecordedRss) {
   EXPECT_LE(fit.value().ssr, 300.64);
   EXPECT_TRUE(fit.value().accepted());
   for (const auto& pe : fit.value().pools) EXPECT_EQ(pe.size, pe.metabolite == "AKG" ? 10.0 : 100.0) << pe.metabolite;
+}
+
+// influx_i's instationary FTBL (tests/data/toy_i.ftbl, its file_labcin beside it): pools
+// fixed, fitted and measured, the time-course rows matched to the MS groups by metabolite,
+// fragment and weight (SDs and scaling from the FTBL), and a fit that reads them.
+TEST(FitInst, InfluxSiLabcinIsReadWithTheFtblsGroupsAndPools) {
+  const std::string dir = std::string(FLUXION_SOURCE_DIR) + "/tests/data/";
+  mfa::FitInputFiles files;
+  files.model = dir + "toy_i.ftbl";
+  auto inputs = mfa::load_fit_inputs(files);
+  ASSERT_TRUE(inputs.ok()) << inputs.message();
+  const auto& in = inputs.value();
+  ASSERT_TRUE(in.time_course());
+  ASSERT_EQ(in.mids.mids.size(), 6U);  // C and D[1] at 0.5, 1 and 2
+  const auto& c2 = in.mids.mids[2];  // the rows in order: C at every time, then D
+  EXPECT_EQ(c2.fragment, "C");
+  EXPECT_EQ(c2.time, 2.0);
+  EXPECT_EQ(c2.fraction, (std::vector<double>{0.5, 0.3, 0.2}));
+  EXPECT_EQ(c2.sd[1], 0.01);
+  EXPECT_FALSE(c2.scaled);                      // --noscale
+  EXPECT_TRUE(std::isnan(in.mids.mids[1].fraction[2]));  // NA at t = 1
+  ASSERT_EQ(in.pools.size(), 3U);
+  std::map<std::string, mfa::FitPool> pools;
+  for (const auto& p : in.pools) pools[p.metabolite] = p;
+  EXPECT_FALSE(pools.at("B").fitted);
+  EXPECT_TRUE(pools.at("D").fitted);
+  EXPECT_EQ(pools.at("D").lower, 1e-6);  // commandArgs --clowp
+  EXPECT_EQ(pools.at("C").sd, 0.2);      // METAB_MEASUREMENTS, the start at its value
+  EXPECT_EQ(pools.at("C").size, 2.1);
+  mfa::FitOptions options;
+  options.starts = 2;
+  options.threads = 1;
+  auto problem = mfa::FitProblem::create(in.model, *in.space, *in.polytope, in.experiments, in.mids, in.measured, options, in.pools);
+  ASSERT_TRUE(problem.ok()) << problem.message();
+  EXPECT_EQ(problem.value().n_pool_parameters(), 2);
+  EXPECT_EQ(problem.value().n_measurements(), 11 + 1);  // 11 fractions and the measured pool of C
+  auto fit = problem.value().fit(options);
+  ASSERT_TRUE(fit.ok()) << fit.message();
+  EXPECT_TRUE(std::isfinite(fit.value().ssr));
+}
+
+TEST(FitInst, InfluxSiLabcinErrorsNameLineAndColumn) {
+  const std::string dir = std::string(FLUXION_SOURCE_DIR) + "/tests/data/";
+  std::FILE* f = std::fopen((dir + "toy_i.ftbl").c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::string text(1 << 16, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), f));
+  std::fclose(f);
+  auto ftbl = io::read_ftbl(text, "toy_i.ftbl", "toy_i");
+  ASSERT_TRUE(ftbl.ok()) << ftbl.message();
+  auto error_at = [&](const std::string& labcin) {
+    auto r = io::read_ftbl_labcin(labcin, "labcin.txt", ftbl.value());
+    EXPECT_FALSE(r.ok()) << labcin;
+    return r.ok() ? std::make_tuple(0, 0, std::string()) : std::make_tuple(r.diagnostics().front().line, r.diagnostics().front().column, r.message());
+  };
+  EXPECT_EQ(std::get<0>(error_at("times\t1\n")), 1);
+  auto [l1, c1, m1] = error_at("row_col\t1\t0.5\n");
+  EXPECT_EQ(l1, 1);
+  EXPECT_EQ(c1, 11);
+  auto [l2, c2, m2] = error_at("row_col\t1\t2\nm:C:1,2:0:20\t0.5\t0.4\nm:Q:1:0:9\t1\t1\n");
+  EXPECT_EQ(l2, 3);
+  EXPECT_NE(m2.find("no MASS_SPECTROMETRY row"), std::string::npos) << m2;
+  auto [l3, c3, m3] = error_at("row_col\t1\t2\nm:C:1,2:0:20\t0.5\n");
+  EXPECT_EQ(l3, 2);
+  EXPECT_NE(m3.find("expected 2 values"), std::string::npos) << m3;
+  auto [l4, c4, m4] = error_at("row_col\t1\t2\nm:C:1,2:0:20\t0.5\tlots\n");
+  EXPECT_EQ(l4, 2);
+  EXPECT_EQ(c4, 18);
+  auto [l5, c5, m5] = error_at("row_col\t1\t2\nm:C:1,2:0:20\t0.5\t0.4\nm:C:1~2:0:20\t0.5\t0.4\n");
+  EXPECT_EQ(l5, 3);
+  EXPECT_NE(m5.find("given twice (first on line 2)"), std::string::npos) << m5;
+}
+
+// influx_si's own instationary example (e_coli_i.ftbl with e_coli_msen.txt): ten times, the
+// MS groups of the FTBL matched although the rows name the lines of another version of it,
+// 14 pools fitted (6 of them measured).
+TEST(FitInst, InfluxSiEcoliInstationaryFtblIsRead) {
+  const std::string file = std::string(FLUXION_SHARED_DATA) + "/mfa/influx_si/e_coli_i.ftbl";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " not found (../shared/data)";
+  mfa::FitInputFiles files;
+  files.model = file;
+  auto inputs = mfa::load_fit_inputs(files);
+  ASSERT_TRUE(inputs.ok()) << inputs.message();
+  const auto& in = inputs.value();
+  ASSERT_TRUE(in.time_course());
+  mfa::FitOptions options;
+  auto problem = mfa::FitProblem::create(in.model, *in.space, *in.polytope, in.experiments, in.mids, in.measured, options, in.pools);
+  ASSERT_TRUE(problem.ok()) << problem.message();
+  EXPECT_EQ(problem.value().n_pool_parameters(), 14);
+  EXPECT_EQ(problem.value().n_measurements(), 537);
 }

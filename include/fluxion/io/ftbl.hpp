@@ -25,13 +25,20 @@
 //  - a reaction may span several rows of the same name (more than two educts or
 //    products); "#" alone is a participant without carbon, "2*NADPH" a coefficient;
 //    NOTRACER_NETWORK reactions ("v24 2.04*G6P+1.4*E4P = Biomass") have no carbon maps;
-//  - LABEL_MEASUREMENTS, PEAK_MEASUREMENTS (NMR), METABOLITE_POOLS, METAB_MEASUREMENTS and
-//    METAB constraints are not used, with a warning naming their lines; instationary files
-//    (OPTIONS file_labcin, tmax, dt), parallel experiments in other files (prl_exp) and MS
-//    groups of pooled metabolites ("Rib5P+Xul5P") are errors.
+//  - instationary files (influx_i: OPTIONS file_labcin names the time-course measurements):
+//    METABOLITE_POOLS give the pool sizes (META_SIZE > 0 fixed, < 0 fitted from |size|,
+//    between influx_si's --clowp and --cupp, 1e-8 and 1e5 unless commandArgs sets them),
+//    METAB_MEASUREMENTS measured pools; the file_labcin table is read by read_ftbl_labcin;
+//    tmax, dt and nsubdiv_dt (influx_i's time grid) are not used: fluxion's integrator
+//    keeps its own tolerance;
+//  - LABEL_MEASUREMENTS, PEAK_MEASUREMENTS (NMR) and METAB constraints are not used (nor
+//    METABOLITE_POOLS and METAB_MEASUREMENTS without file_labcin), with a warning naming
+//    their lines; parallel experiments in other files (prl_exp) and MS groups of pooled
+//    metabolites ("Rib5P+Xul5P") are errors.
 // Errors give the line and the column of the cell.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,12 +60,28 @@ struct FtblFluxMeasurement {
   int line = 0;
 };
 
+struct FtblPool {
+  std::string metabolite;
+  double size = 0;       // |META_SIZE|
+  bool fitted = false;   // META_SIZE < 0
+  double sd = 0;         // > 0: measured (METAB_MEASUREMENTS), `size` its value
+  int line = 0;
+};
+
 struct FtblFile {
   Model model;                             // reactions, boundary metabolites, relations
   isotope::TracerExperiment experiment;    // LABEL_INPUT
   std::vector<int> tracer_lines;           // the line of each component
   isotope::MidTable mids;                  // MASS_SPECTROMETRY, one MID per group
   std::vector<FtblFluxMeasurement> fluxes; // FLUX_MEASUREMENTS
+  // instationary files: OPTIONS file_labcin (as written: relative to the FTBL's folder),
+  // the pools, their bounds, and the (MID, isotopologue) of each MASS_SPECTROMETRY row by line
+  std::string labcin;
+  int labcin_line = 0;
+  std::vector<FtblPool> pools;
+  double pool_lower = 1e-8, pool_upper = 1e5;
+  std::map<int, std::pair<std::size_t, int>> ms_rows;
+  std::map<std::string, std::vector<int>> ms_lines;  // "META:1,2,3:WEIGHT" -> the lines of such rows
 };
 
 // The name fluxion gives an FTBL file's experiment (and model): the file name without its
@@ -67,6 +90,15 @@ std::string ftbl_experiment_id(const std::string& path);
 
 // `experiment` names the tracer experiment (ftbl_experiment_id of the file).
 Result<FtblFile> read_ftbl(std::string_view text, const std::string& source, const std::string& experiment);
+
+// influx_i's time-course measurements (the file_labcin table): a header "row_col t1 t2 …"
+// of times, then one row per measured fraction, named "m:META:FRAGMENT:WEIGHT:LINE" where
+// LINE is the FTBL's MASS_SPECTROMETRY row (its SD and scale group), with one value per
+// time (NA: missing); '#' starts a comment. A row is matched to the FTBL's row of that
+// metabolite, fragment and weight (LINE decides between groups measuring the same fragment;
+// influx_si's own example names the lines of another version of its FTBL). One MID per group
+// and time. Errors name file, line and column.
+Result<isotope::MidTable> read_ftbl_labcin(std::string_view text, const std::string& source, const FtblFile& ftbl);
 
 // The network alone, for load_model.
 Result<Model> read_ftbl_model(std::string_view text, const std::string& source);
