@@ -2,11 +2,13 @@
 # Non-stationary (INST) fits and simulations, on the data of mfapy's INST tutorial and
 # FreeFlux's synthetic Synechocystis time course:
 #   - mfapy Tutorial 2 with its status sheet's fixed pools, and with every pool fitted;
-#   - Synechocystis (50 % [1-13C]CO2, purity 0.997, pools fitted in [0.1, 100] as FreeFlux's
-#     tutorial): the SSR at FreeFlux's true fluxes and pools, the fit from there, and the
+#   - Synechocystis (50 % [1-13C]CO2, purity 0.997, net fluxes in [-100, 100] and pools
+#     fitted in [0.1, 100] as FreeFlux's tutorial sets them): the SSR at FreeFlux's true fluxes and pools, the fit from there, and the
 #     multistart fit;
+#   - influx_si's instationary E. coli (e_coli_i.ftbl with its file_labcin);
 #   - one INST simulation at the measured times, without and with sensitivities (median of
-#     5 runs of `fluxion simulate`, start-up and model compilation included).
+#     5 runs of `fluxion simulate`, start-up and model compilation included, and the steady
+#     state of the same command beside them).
 # Prints one row per run: what, best SSR, χ² threshold, starts at the best, starts, wall s.
 #   usage: bench/fit_inst.sh [fluxion binary] [shared data dir] [starts, default 20]
 set -euo pipefail
@@ -53,7 +55,8 @@ for k in v:
         rows.append(f"{base}\t{f - b!r}\t{min(f, b)!r}")
 open(sys.argv[2], 'w').write("\n".join(rows) + "\n")
 PY
-synargs="-m $out/syn_reactions.csv --mids $syn/measured_inst_MDVs.csv --measured-fluxes $syn/measured_fluxes.csv -e $out/syn_tracers.tsv --natural-abundance all --pools $out/syn_pools.tsv"
+awk -F'\t' 'NR > 1 { print $1 " >= -100"; print $1 " <= 100" }' "$out/syn_truth.tsv" > "$out/syn_bounds.txt"  # FreeFlux's tutorial: every net flux in [-100, 100]
+synargs="--constraints $out/syn_bounds.txt -m $out/syn_reactions.csv --mids $syn/measured_inst_MDVs.csv --measured-fluxes $syn/measured_fluxes.csv -e $out/syn_tracers.tsv --natural-abundance all --pools $out/syn_pools.tsv"
 
 report() {  # name, fit directory, wall seconds
   python3 - "$2/fit.json" "$1" "$3" <<'PY'
@@ -76,7 +79,9 @@ run_fit mfapy_t2_fixed_pools $t2 --starts "$starts"
 run_fit mfapy_t2_free_pools $t2 --pools "$out/t2_free_pools.tsv" --starts "$starts"
 run_fit synechocystis_at_truth $synargs --starts 0 --start-from "$out/syn_truth.tsv" --max-evaluations 1
 run_fit synechocystis_from_truth $synargs --starts 0 --start-from "$out/syn_truth.tsv"
-run_fit synechocystis_multistart $synargs --starts "$starts"
+# (8 starts of at most 400 evaluations: a start costs 60-column sensitivities per Jacobian)
+run_fit synechocystis_multistart $synargs --starts 8 --max-evaluations 400
+run_fit influx_si_e_coli_i -m "$data/mfa/influx_si/e_coli_i.ftbl" --starts "$starts"
 # the true net fluxes inside the fitted 95 % intervals (linearised), of the identifiable ones
 for fit in synechocystis_from_truth synechocystis_multistart; do
   [ -f "$out/$fit/fluxes.tsv" ] || continue
@@ -97,13 +102,18 @@ done
 sim() {  # name, arguments…
   local name=$1
   shift
-  for sens in "" --sensitivities; do
+  for sens in steady "" --sensitivities; do
     local times=()
     for k in 1 2 3 4 5; do
       local t0 t1
       t0=$(date +%s.%N)
       # shellcheck disable=SC2068
-      "$fluxion" simulate "$@" $sens -o "$out/sim_$name" > /dev/null 2>&1
+      if [ "$sens" = steady ]; then  # the same command without --times and the pool options
+        # shellcheck disable=SC2046
+        "$fluxion" simulate $(printf '%s\n' "$@" | awk '/^--(times|pools|default-pool)$/ { skip = 1; next } skip { skip = 0; next } { print }') -o "$out/sim_$name" > /dev/null 2>&1
+      else
+        "$fluxion" simulate "$@" $sens -o "$out/sim_$name" > /dev/null 2>&1
+      fi
       t1=$(date +%s.%N)
       times+=("$(echo "$t1 - $t0" | bc -l)")
     done

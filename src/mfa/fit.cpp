@@ -928,18 +928,22 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
     // a flux is moved along its direction projected onto them (null·nullᵀ·e_k), which
     // moves the fluxes tied to it alike.
     std::mt19937_64 rng(options.seed ^ 0x9e3779b97f4a7c15ULL);
+    std::normal_distribution<double> pool_normal(0.0, 1.0);
     const Eigen::Index nnet = im.space.n_free_net();
     auto box = im.polytope.bounding_box();
     const Eigen::MatrixXd along = im.null * im.null.middleRows(nnet, nx - nnet).transpose();  // column k − nnet: P·e_k
     for (int s = 0; s < options.starts; ++s) {
       Eigen::VectorXd x = sampler.value().next();
-      // exchange fluxes, and fitted pools, log-uniformly in their ranges
+      // exchange fluxes log-uniformly in their ranges; fitted pools around their given size
+      // (a factor e^N(0,1), within the bounds: the size a user gives is a measured or
+      // literature value, and a pool 100 times off makes the labelling far too fast or slow)
       if (box.ok())
         for (Eigen::Index k = nnet; k < nx; ++k) {
           const double hi = box.value().upper(k), lo = k < nf ? std::max(box.value().lower(k), options.exchange_floor * hi) : box.value().lower(k);
           const double reach = along(k, k - nnet);
           if (!(hi > lo) || !(lo > 0) || !(reach > 1e-9)) continue;  // fixed, or fixed by the equalities
-          const double target = lo * std::pow(hi / lo, sampling::uniform01(rng));
+          const double target = k < nf ? lo * std::pow(hi / lo, sampling::uniform01(rng))
+                                       : std::clamp(im.pool_sizes[im.pool_params[static_cast<std::size_t>(k - nf)]] * std::exp(pool_normal(rng)), lo, hi);
           const Eigen::VectorXd y = x + along.col(k - nnet) * ((target - x(k)) / reach);
           if (im.polytope.contains(y, 1e-9)) x = y;
         }
@@ -1561,8 +1565,8 @@ Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, in
     d.error("the best fit does not belong to this problem", 0, 0);
     return R::failure(d);
   }
-  const Eigen::Index nc = im.space.n_columns();
-  Eigen::MatrixXd net(replicates, nc), xch(replicates, nc);
+  const Eigen::Index nc = im.space.n_columns(), npool = static_cast<Eigen::Index>(im.simulated_pools.size());
+  Eigen::MatrixXd net(replicates, nc), xch(replicates, nc), pool_sizes(replicates, npool);
   std::vector<bool> ok(static_cast<std::size_t>(replicates), false);
   const int n_threads = std::max(1, std::min(options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency()), replicates));
   std::atomic<int> next{0}, done{0};
@@ -1587,6 +1591,7 @@ Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, in
       if (fit) {
         net.row(k) = fit.value().fluxes.net.transpose();
         xch.row(k) = fit.value().fluxes.exchange.transpose();
+        for (Eigen::Index j = 0; j < npool; ++j) pool_sizes(k, j) = fit.value().pools[static_cast<std::size_t>(j)].size;
         ok[static_cast<std::size_t>(k)] = true;
       }
       const int n = ++done;
@@ -1615,11 +1620,11 @@ Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, in
     return R::failure(d);
   }
   auto summarise = [&](const Eigen::MatrixXd& m, Eigen::VectorXd& low, Eigen::VectorXd& high, Eigen::VectorXd& sd) {
-    low.resize(nc);
-    high.resize(nc);
-    sd.resize(nc);
+    low.resize(m.cols());
+    high.resize(m.cols());
+    sd.resize(m.cols());
     std::vector<double> v(good.size());
-    for (Eigen::Index c = 0; c < nc; ++c) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
       double mean = 0;
       for (std::size_t i = 0; i < good.size(); ++i) mean += (v[i] = m(good[i], c)) / static_cast<double>(good.size());
       double ss = 0;
@@ -1637,6 +1642,7 @@ Result<FitProblem::MonteCarlo> FitProblem::monte_carlo(const FitResult& best, in
   };
   summarise(net, mc.net_low, mc.net_high, mc.net_sd);
   summarise(xch, mc.exchange_low, mc.exchange_high, mc.exchange_sd);
+  summarise(pool_sizes, mc.pool_low, mc.pool_high, mc.pool_sd);
   return R::success(std::move(mc), d.items());
 }
 

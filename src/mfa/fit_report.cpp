@@ -70,12 +70,20 @@ std::string FitReport::residuals_tsv() const {
 
 std::string FitReport::pools_tsv() const {
   if (fit.times.empty()) return {};
-  std::string out = "metabolite\tsize\tse\tci95_low\tci95_high\tfitted\tlower\tupper\n";
-  for (const auto& p : fit.pools) {
+  // with Monte Carlo, its 2.5 and 97.5 % quantiles of each pool beside the linearised interval
+  const bool mc = monte_carlo && monte_carlo->pool_low.size() == static_cast<Eigen::Index>(fit.pools.size());
+  std::string out = std::string("metabolite\tsize\tse\tci95_low\tci95_high\tfitted\tlower\tupper") + (mc ? "\tmc_low\tmc_high\n" : "\n");
+  for (std::size_t k = 0; k < fit.pools.size(); ++k) {
+    const auto& p = fit.pools[k];
     const bool seen = std::isfinite(p.se);
     out += p.metabolite + '\t' + number(p.size) + '\t' + number(p.se) + '\t' + (seen ? number(std::max(p.lower, p.size - kZ95 * p.se)) : "NA") + '\t' +
            (seen ? number(std::min(p.upper, p.size + kZ95 * p.se)) : "NA") + '\t' + (p.fitted ? "yes" : "no") + '\t' + number(p.lower) + '\t' +
-           number(p.upper) + '\n';
+           number(p.upper);
+    if (mc) {
+      const auto j = static_cast<Eigen::Index>(k);
+      out += '\t' + number(monte_carlo->pool_low(j)) + '\t' + number(monte_carlo->pool_high(j));
+    }
+    out += '\n';
   }
   return out;
 }
@@ -97,7 +105,8 @@ std::string FitReport::profile_doubt(const ProfileInterval& p) const {
     const auto c = p.target.column;
     const auto& m = *monte_carlo;
     const double mc = p.target.exchange ? m.exchange_high(c) - m.exchange_low(c) : m.net_high(c) - m.net_low(c);
-    if (std::isfinite(mc) && p.high - p.low < 0.5 * mc) {
+    // (a Monte-Carlo width of rounding, as of a fixed flux, 1e-14, says nothing)
+    if (std::isfinite(mc) && mc > 1e-9 * (1 + std::fabs(p.value)) && p.high - p.low < 0.5 * mc) {
       char text[160];
       std::snprintf(text, sizeof text, "narrower (%.4g) than half the Monte-Carlo interval (%.4g)", p.high - p.low, mc);
       why += (why.empty() ? "" : "; ") + std::string(text);

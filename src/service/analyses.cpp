@@ -191,7 +191,7 @@ std::vector<Diagnostic> check_job_inputs(const AnalysisSpec& a, const std::vecto
     else model = r.value();
   }
   if (const std::string f = upload("mids"); !f.empty()) {
-    auto r = io::load_mid_table(f);
+    auto r = io::load_mid_table(f, a.command == "fit");  // fit reads time courses (a time column)
     if (!r) report("mids", "the uploaded MID table", r.diagnostics());
     else if (r.value().mids.empty())
       out.push_back(Diagnostic{Severity::error, "the uploaded MID table", 0, 0, "mids", "has a header but no rows: there is nothing to analyse"});

@@ -207,6 +207,21 @@ TEST(ServerData, ARelativeDataDirectoryRunsJobs) {
   auto mids = c.Get("/api/jobs/" + id + "/files/mids.tsv");
   ASSERT_TRUE(mids);
   EXPECT_EQ(mids->body.rfind("experiment\telement\tmetabolite\ttime\tisotopologue\tfraction\n", 0), 0u) << mids->body.substr(0, 200);
+  // that time course fitted by a fit job (the fit form's "Time course" options: a pool
+  // table with one pool fitted, the rest at the default size)
+  auto fit = c.Post("/api/jobs", MultipartFormDataItems{field("analysis", "fit"), field("model", "glycolysis"), file("mids", mids->body, "mids.tsv"),
+                                                        field("mid-sd", "0.01"), field("starts", "2"), field("default-pool", "1"),
+                                                        file("pools", "metabolite\tsize\tstatus\ng6p\t3\tfree\n", "pools.tsv")});
+  ASSERT_TRUE(fit);
+  ASSERT_EQ(fit->status, 201) << fit->body;
+  const std::string fit_id = body_json(fit)["id"];
+  const auto fitted = wait_for_job(c, fit_id, 240);
+  ASSERT_EQ(fitted["state"], "done") << fitted.dump(1);
+  auto pools = c.Get("/api/jobs/" + fit_id + "/files/pools.tsv");
+  ASSERT_TRUE(pools);
+  EXPECT_EQ(pools->status, 200);
+  EXPECT_NE(pools->body.find("\ng6p\t"), std::string::npos) << pools->body;
+  EXPECT_NE(pools->body.find("\tyes\t"), std::string::npos) << pools->body;
   EXPECT_TRUE(fs::exists(fs::path(home) / "jobs-here" / "jobs.db"));
   server.kill_now(SIGTERM);
   fs::remove_all(home);

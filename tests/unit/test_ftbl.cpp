@@ -171,6 +171,10 @@ TEST(Ftbl, MultiRowReactionsCofactorsAndNotracerReactions) {
   EXPECT_TRUE(m.metabolites[*m.metabolite_index("Biomass")].boundary);
   // a reaction name used again later is a second definition, not a continuation
   EXPECT_EQ(first_error(text + "NETWORK\n\tv1\tA\t\tB\n\t\t#ab\t\t#ab\n"), "16:2: reaction 'v1' is defined twice");
-  EXPECT_EQ(first_error(text + "OPTIONS\n\tOPT_NAME\tOPT_VALUE\n\tfile_labcin\tdata.txt\n"),
-            "17:2: option file_labcin: this FTBL describes instationary labelling (influx_i); fluxion fits stationary labelling from FTBL files");
+  // an instationary file names its time course (read by read_ftbl_labcin, tests/unit/test_fit_inst.cpp)
+  auto instationary = io::read_ftbl(text + "OPTIONS\n\tOPT_NAME\tOPT_VALUE\n\tfile_labcin\tdata.txt\n", "multi.ftbl", "multi");
+  ASSERT_TRUE(instationary.ok()) << instationary.message();
+  EXPECT_EQ(instationary.value().labcin, "data.txt");
+  EXPECT_EQ(instationary.value().labcin_line, 17);
+  EXPECT_EQ(first_error(text + "OPTIONS\n\tOPT_NAME\tOPT_VALUE\n\tfile_labcin\t\n"), "17:13: file_labcin needs a file name");
 }

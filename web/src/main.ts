@@ -210,7 +210,10 @@ async function formPage(id: string) {
   models ??= await api.models();
   const form = h("form", { class: "analysis", novalidate: "" });
   form.append(h("label", { for: "field-title", class: "label" }, "Name this job (optional)"), h("input", { id: "field-title", name: "title", type: "text", maxlength: "200" }));
-  const groups = ["Inputs", "Options", "Advanced"];
+  // the declared groups: Inputs and Options first, then any other an analysis declares
+  // ("Time course" of simulate and fit), Advanced last and folded
+  const declared = [...new Set(a.options.map((o) => o.group))];
+  const groups = ["Inputs", "Options", ...declared.filter((g) => g && !["Inputs", "Options", "Advanced"].includes(g)), "Advanced"];
   for (const g of groups) {
     const opts = a.options.filter((o) => o.group === g);
     if (!opts.length) continue;
@@ -329,8 +332,9 @@ async function submitForm(a: Analysis, form: HTMLFormElement, status: HTMLElemen
   const title = (form.querySelector("#field-title") as HTMLInputElement).value.trim();
   if (title) data.append("title", title);
   for (const o of a.options) {
-    const input = form.querySelector(`#${fieldId(o.name)}`) as HTMLInputElement | HTMLSelectElement;
+    const input = form.querySelector(`#${fieldId(o.name)}`) as HTMLInputElement | HTMLSelectElement | null;
     const file = form.querySelector(`#${fieldId(o.name)}-file`) as HTMLInputElement | null;
+    if (!input) continue;  // not on the form
     if (file?.files?.length) data.append(o.name, file.files[0], file.files[0].name);
     else if (input instanceof HTMLInputElement && input.type === "file") {
       for (const f of Array.from(input.files ?? []).slice(0, o.kind === "series" ? undefined : 1)) data.append(o.name, f, f.name);

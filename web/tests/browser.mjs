@@ -195,6 +195,11 @@ try {
   // least-squares fit of the sample: fluxes without a standard error (NA) still get their bars,
   // marked as having none
   await page.goto(base + "/analyses/fit");
+  // the fit form's time-course options (pool sizes for MIDs with a time column) in their own group
+  const timeCourse = page.locator("fieldset", { has: page.locator("legend", { hasText: "Time course" }) });
+  await timeCourse.waitFor({ timeout: 10000 });
+  assert.equal(await timeCourse.count(), 1, "the fit form has a Time course group");
+  assert.equal(await timeCourse.locator("#field-pools").count(), 1, "with the pool sizes");
   await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
   await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
   await page.locator("#field-starts").fill("4");

@@ -252,6 +252,7 @@ class FitProblem {
   struct MonteCarlo {
     int replicates = 0, failed = 0;
     Eigen::VectorXd net_low, net_high, net_sd, exchange_low, exchange_high, exchange_sd;  // per column
+    Eigen::VectorXd pool_low, pool_high, pool_sd;  // a time course: per pool of FitResult::pools
   };
   // `progress`: after each replicate; false stops, and the call then fails.
   Result<MonteCarlo> monte_carlo(const FitResult& best, int replicates, const FitOptions& options, const ProgressHook& progress = {}) const;
