@@ -210,9 +210,15 @@ LeastSquaresResult constrained_levenberg_marquardt(const ResidualFunction& resid
     }
     const Eigen::VectorXd z_try = out.z + d;
     ++out.evaluations;
-    const bool ok = residuals(z_try, r_try, &j_try);
+    // the residuals first, their Jacobian only for a step that is taken: a rejected step
+    // then costs one simulation, not the sensitivities (a time course's are 60 times that)
+    const bool ok = residuals(z_try, r_try, nullptr);
     const double ssr_try = ok ? r_try.squaredNorm() : kInf;
     const double rho = ok ? (out.ssr - ssr_try) / predicted : -kInf;
+    if (rho > 1e-4 && !residuals(z_try, r_try, &j_try)) {  // the same point again, with its Jacobian
+      out.status = "failed: the residuals' Jacobian cannot be computed at an accepted step";
+      break;
+    }
     if (rho > 1e-4) {
       const double fall = out.ssr - ssr_try, before = out.ssr;
       out.z = z_try;
