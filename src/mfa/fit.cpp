@@ -184,6 +184,7 @@ Result<std::vector<FluxTarget>> flux_targets(const FluxSpace& fs, const std::vec
   std::vector<FluxTarget> targets;
   const auto& exs = fs.exchange_columns();
   for (const auto& p : specs) {
+    if (p == "pools" || p.rfind("pool(", 0) == 0) continue;  // FitProblem::pool_targets
     if (p == "net" || p == "all") {
       for (Eigen::Index c = 0; c < fs.n_columns(); ++c)
         if (!fs.is_leak_column(c)) targets.push_back({c, false});
@@ -254,6 +255,29 @@ std::vector<Diagnostic> FitOptions::validate() const {
 Eigen::Index FitProblem::n_parameters() const { return impl_->nx(); }
 Eigen::Index FitProblem::n_pool_parameters() const { return static_cast<Eigen::Index>(impl_->pool_params.size()); }
 bool FitProblem::time_course() const { return !impl_->times.empty(); }
+
+Result<std::vector<FluxTarget>> FitProblem::pool_targets(const std::vector<std::string>& specs) const {
+  using R = Result<std::vector<FluxTarget>>;
+  const auto& im = *impl_;
+  std::vector<FluxTarget> out;
+  for (const auto& p : specs) {
+    if (p == "pools") {
+      for (std::size_t k = 0; k < im.pool_params.size(); ++k) out.push_back({0, false, static_cast<int>(k)});
+      continue;
+    }
+    if (p.rfind("pool(", 0) != 0) continue;
+    const std::string id = p.size() > 6 && p.back() == ')' ? p.substr(5, p.size() - 6) : std::string();
+    int found = -1;  // the parameter of that metabolite's pool, when it is fitted
+    for (std::size_t j = 0; j < im.simulated_pools.size(); ++j)
+      if (im.pool_specs[j].metabolite == id)
+        for (std::size_t k = 0; k < im.pool_params.size(); ++k)
+          if (im.pool_params[k] == im.simulated_pools[j]) found = static_cast<int>(k);
+    if (found < 0)
+      return R::failure({Diagnostic{Severity::error, "--profile", 0, 0, {}, "'" + p + "' is not a fitted pool" + (im.times.empty() ? " (the fit is at steady state)" : "")}});
+    out.push_back({0, false, found});
+  }
+  return R::success(std::move(out));
+}
 Eigen::Index FitProblem::n_fitted() const { return impl_->null.cols(); }
 Eigen::Index FitProblem::n_scale_factors() const { return static_cast<Eigen::Index>(impl_->groups.size()); }
 Eigen::Index FitProblem::n_measurements() const {
@@ -1287,6 +1311,16 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
   std::vector<ProfileInterval> out(targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto& t = targets[i];
+    if (t.pool >= 0) {  // a fitted pool
+      if (t.pool >= static_cast<int>(im.pool_params.size())) {
+        d.error("a profiled pool is not fitted", 0, 0);
+        return R::failure(d);
+      }
+      out[i].target = t;
+      const auto j = std::find(im.simulated_pools.begin(), im.simulated_pools.end(), im.pool_params[static_cast<std::size_t>(t.pool)]) - im.simulated_pools.begin();
+      out[i].name = "pool(" + im.pool_specs[static_cast<std::size_t>(j)].metabolite + ")";
+      continue;
+    }
     if (t.column < 0 || t.column >= im.space.n_columns()) {
       d.error("a profiled flux is outside the model", 0, 0);
       return R::failure(d);
@@ -1301,7 +1335,8 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
   }
   auto direction = [&](const FluxTarget& t) {  // d(flux)/dx
     Eigen::RowVectorXd c = Eigen::RowVectorXd::Zero(nf);
-    if (t.exchange) c(nnet + (std::lower_bound(ex.begin(), ex.end(), t.column) - ex.begin())) = 1.0;
+    if (t.pool >= 0) c(im.space.n_free() + t.pool) = 1.0;
+    else if (t.exchange) c(nnet + (std::lower_bound(ex.begin(), ex.end(), t.column) - ex.begin())) = 1.0;
     else c.head(nnet) = im.space.net_kernel().row(t.column);
     return c;
   };
@@ -1353,7 +1388,9 @@ Result<std::vector<ProfileInterval>> FitProblem::profile(const FitResult& best, 
       // scale (FitOptions::exchange_parameters) its coordinate is held at y(t)
       LinearEquality eq{cx * im.null, 0.0};
       const double offset = cx.dot(im.x0);
-      const Eigen::Index ratio_k = pi.target.exchange ? nnet + (std::lower_bound(ex.begin(), ex.end(), pi.target.column) - ex.begin()) : -1;
+      const Eigen::Index ratio_k = pi.target.pool >= 0 ? im.space.n_free() + pi.target.pool
+                                   : pi.target.exchange ? nnet + (std::lower_bound(ex.begin(), ex.end(), pi.target.column) - ex.begin())
+                                                        : -1;
       auto held = [&](double t) { return ratio_k >= 0 ? im.y_of(ratio_k, t) : t; };
       pi.value = cx.dot(best.x);
       pi.lowest_ssr = best.ssr;

@@ -104,7 +104,12 @@ std::string FitReport::profile_doubt(const ProfileInterval& p) const {
   if (monte_carlo && !p.low_open && !p.high_open) {
     const auto c = p.target.column;
     const auto& m = *monte_carlo;
-    const double mc = p.target.exchange ? m.exchange_high(c) - m.exchange_low(c) : m.net_high(c) - m.net_low(c);
+    double mc = p.target.exchange ? m.exchange_high(c) - m.exchange_low(c) : m.net_high(c) - m.net_low(c);
+    if (p.target.pool >= 0) {  // "pool(id)": its Monte-Carlo interval among FitResult::pools
+      mc = std::nan("");
+      for (std::size_t k = 0; k < fit.pools.size() && static_cast<Eigen::Index>(k) < m.pool_low.size(); ++k)
+        if ("pool(" + fit.pools[k].metabolite + ")" == p.name) mc = m.pool_high(static_cast<Eigen::Index>(k)) - m.pool_low(static_cast<Eigen::Index>(k));
+    }
     // (a Monte-Carlo width of rounding, as of a fixed flux, 1e-14, says nothing)
     if (std::isfinite(mc) && mc > 1e-9 * (1 + std::fabs(p.value)) && p.high - p.low < 0.5 * mc) {
       char text[160];

@@ -21,7 +21,8 @@ const OptionTable<FitRunOptions>& FitRunOptions::table() {
         .file()
         .no_split();
     t.add("profile", &R::profile,
-          "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange)")
+          "Profile-likelihood 95% intervals (parameter continuation) for these fluxes: reaction ids, xch(id), 'net' (every net flux) or 'all' (net and exchange); "
+          "in a time course also pool(id) or 'pools' (every fitted pool)")
         .no_default();
     t.add("monte-carlo", &R::monte_carlo, "Monte-Carlo 95% intervals from this many data sets drawn around the best fit and refitted (0 = none)").range(0, 100000);
     return t;
@@ -58,6 +59,9 @@ Result<FitPlan> plan_fit(const FitInputs& inputs, const FitOptions& fit_options,
   }
   auto targets = flux_targets(space, run.profile);
   if (!log.take(targets)) return log.failure<FitPlan>();
+  auto pools = problem.value().pool_targets(run.profile);  // pool(id), pools: fitted pools of a time course
+  if (!log.take(pools)) return log.failure<FitPlan>();
+  targets.value().insert(targets.value().end(), pools.value().begin(), pools.value().end());
   FitPlan plan{std::move(problem.value()), options, std::move(extra), std::move(targets.value()), run.monte_carlo, {}};
   if (plan.problem.n_fitted() == 0) {
     // nothing to optimise: the fit evaluates the one flux vector the constraints leave

@@ -166,10 +166,12 @@ struct FitResult {
 struct FluxTarget {
   Eigen::Index column = 0;
   bool exchange = false;
+  int pool = -1;  // >= 0: not a flux but the k-th fitted pool of a time course (FitProblem::pool_targets)
 };
 
 // The fluxes named by `specs`: reaction ids (net), xch(id) (exchange), "net" (every net
-// flux but the leaks) or "all" (and every exchange flux). Errors name --profile.
+// flux but the leaks) or "all" (and every exchange flux); pool specs (pool(id), "pools")
+// are left to FitProblem::pool_targets. Errors name --profile.
 Result<std::vector<FluxTarget>> flux_targets(const FluxSpace& space, const std::vector<std::string>& specs);
 
 // A profile-likelihood interval (parameter continuation, as INCA): the values t of the
@@ -208,6 +210,9 @@ class FitProblem {
 
   Eigen::Index n_parameters() const;    // free parameters: of the FluxSpace, then the fitted pools
   Eigen::Index n_pool_parameters() const;  // the fitted pools
+  // The fitted pools named by `specs` for profiles: pool(id), or "pools" (every fitted pool);
+  // other specs are skipped. Errors name --profile (a pool that is not fitted).
+  Result<std::vector<FluxTarget>> pool_targets(const std::vector<std::string>& specs) const;
   bool time_course() const;             // MIDs with times (a non-stationary fit)
   Eigen::Index n_fitted() const;        // of those, left free by the equality constraints
   Eigen::Index n_scale_factors() const; // MIDs measured up to a factor (MeasuredMid::scaled), each fitted with one
