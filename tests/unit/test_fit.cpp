@@ -21,6 +21,7 @@
 #include "fluxion/mfa/fit_report.hpp"
 #include "fluxion/sampling/samplers.hpp"
 #include "model_compare.hpp"
+#include "simple_truth.hpp"
 
 using namespace fluxion;
 
@@ -105,31 +106,18 @@ struct SimpleTruth {
   io::MidTable table;
 
   bool load(unsigned seed) {
-    auto m = io::load_model("simple");
-    auto tracers = io::load_tracer_table("simple");
-    if (!m.ok() || !tracers.ok()) return false;
-    model = m.value();
-    auto fs = FluxSpace::build(model);
-    if (!fs.ok()) return false;
-    space = fs.value();
-    experiments = tracers.value().experiments;
-    auto poly = sampling::FluxPolytope::build(model, *space, {});
-    if (!poly.ok()) return false;
-    polytope = poly.value();
-    sampling::AchrOptions ao;
-    ao.seed = seed;
-    auto sampler = sampling::AchrSampler::create(*polytope, ao);
-    if (!sampler.ok()) return false;
-    truth = sampler.value().next();
-    other = sampler.value().next();
-    auto emu = isotope::EmuModel::compile(model, *space);
-    if (!emu.ok()) return false;
-    auto inputs = emu.value().inputs(experiments);
-    if (!inputs.ok()) return false;
-    isotope::EmuSimulator sim(emu.value());
+    testing_support::SimpleNetwork n;
+    if (!n.load(seed, 2)) return false;
+    model = n.model;
+    space = n.space;
+    polytope = n.polytope;
+    experiments = n.experiments;
+    truth = n.points[0];
+    other = n.points[1];
+    isotope::EmuSimulator sim(*n.emu);
     isotope::MidSet out;
-    if (sim.simulate(space->free_to_full(truth), inputs.value(), out) != isotope::SimulationStatus::ok) return false;
-    table = as_measured(emu.value(), out, experiments);
+    if (sim.simulate(space->free_to_full(truth), *n.inputs, out) != isotope::SimulationStatus::ok) return false;
+    table = as_measured(*n.emu, out, experiments);
     return true;
   }
 };

@@ -19,6 +19,7 @@
 #include "fluxion/mfa/fit.hpp"
 #include "fluxion/mfa/fit_inputs.hpp"
 #include "fluxion/sampling/samplers.hpp"
+#include "simple_truth.hpp"
 
 using namespace fluxion;
 
@@ -38,38 +39,31 @@ struct TimeCourseTruth {
   isotope::MidTable table;
 
   bool load(unsigned seed) {
-    auto m = io::load_model("simple");
-    auto tracers = io::load_tracer_table("simple");
-    if (!m.ok() || !tracers.ok()) return false;
-    model = m.value();
-    auto fs = FluxSpace::build(model);
-    if (!fs.ok()) return false;
-    space = fs.value();
-    experiments = tracers.value().experiments;
     // net fluxes within ±5 and exchange fluxes up to 5: turnover times of the pools near
     // the measured times
+    auto model_only = io::load_model("simple");
+    if (!model_only.ok()) return false;
+    auto fs = FluxSpace::build(model_only.value());
+    if (!fs.ok()) return false;
     std::vector<LinearConstraint> box;
-    for (Eigen::Index c = 0; c < space->n_columns(); ++c) box.push_back({"box", {FluxTerm{c, false, 1.0}}, -5, 5});
-    for (Eigen::Index c : space->exchange_columns()) box.push_back({"box", {FluxTerm{c, true, 1.0}}, 0, 5});
-    auto poly = sampling::FluxPolytope::build(model, *space, box);
-    if (!poly.ok()) return false;
-    polytope = poly.value();
-    sampling::AchrOptions ao;
-    ao.seed = seed;
-    auto sampler = sampling::AchrSampler::create(*polytope, ao);
-    if (!sampler.ok()) return false;
-    truth = sampler.value().next();
-    auto emu = isotope::EmuModel::compile(model, *space);
-    if (!emu.ok()) return false;
-    auto inputs = emu.value().inputs(experiments);
-    if (!inputs.ok()) return false;
-    isotope::EmuSimulator sim(emu.value());
+    for (Eigen::Index c = 0; c < fs.value().n_columns(); ++c) box.push_back({"box", {FluxTerm{c, false, 1.0}}, -5, 5});
+    for (Eigen::Index c : fs.value().exchange_columns()) box.push_back({"box", {FluxTerm{c, true, 1.0}}, 0, 5});
+    testing_support::SimpleNetwork n;
+    if (!n.load(seed, 1, box)) return false;
+    model = n.model;
+    space = n.space;
+    polytope = n.polytope;
+    experiments = n.experiments;
+    truth = n.points[0];
+    const isotope::EmuModel& emu = *n.emu;
+    const isotope::EmuInputs& inputs = *n.inputs;
+    isotope::EmuSimulator sim(emu);
     std::vector<isotope::MidSet> out;
     isotope::InstationaryOptions io;
     io.times = times;
     io.tolerance = 1e-10;
-    if (sim.simulate_instationary(space->free_to_full(truth), pool_vector(), inputs.value(), io, out) != isotope::SimulationStatus::ok) return false;
-    const auto ids = emu.value().measured_ids();
+    if (sim.simulate_instationary(space->free_to_full(truth), pool_vector(), inputs, io, out) != isotope::SimulationStatus::ok) return false;
+    const auto ids = emu.measured_ids();
     for (std::size_t t = 0; t < times.size(); ++t)
       for (int x = 0; x < out[t].n_experiments; ++x)
         for (std::size_t k = 0; k < ids.size(); ++k) {
