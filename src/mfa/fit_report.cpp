@@ -244,7 +244,9 @@ std::string FitReport::summary() const {
                 starts_near_best(), 100.0 * starts_near_best() / static_cast<double>(std::max<std::size_t>(1, fit.starts.size())), fit.seconds);
   out += line;
   if (!profile.empty()) {
-    std::snprintf(line, sizeof line, "profile-likelihood intervals of %zu fluxes in %.2f s (profile.tsv)\n", profile.size(), profile_seconds);
+    const bool pools = std::any_of(profile.begin(), profile.end(), [](const ProfileInterval& p) { return p.target.pool >= 0; });
+    std::snprintf(line, sizeof line, "profile-likelihood intervals of %zu %s in %.2f s (profile.tsv)\n", profile.size(), pools ? "fluxes and pools" : "fluxes",
+                  profile_seconds);
     out += line;
   }
   if (!profile.empty()) {

@@ -8,7 +8,10 @@
 #include <stdexcept>
 
 #include "fluxion/io/bounds_table.hpp"
+#include "fluxion/io/freeflux.hpp"
+#include "fluxion/io/measurements.hpp"
 #include "fluxion/io/mid_table.hpp"
+#include "fluxion/io/text_file.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
 
@@ -191,7 +194,13 @@ std::vector<Diagnostic> check_job_inputs(const AnalysisSpec& a, const std::vecto
     else model = r.value();
   }
   if (const std::string f = upload("mids"); !f.empty()) {
-    auto r = io::load_mid_table(f, a.command == "fit");  // fit reads time courses (a time column)
+    // fluxion's table (fit reads time courses: a time column) or FreeFlux's MDV sheet, as the
+    // commands read them
+    auto text = io::read_text_file(f);
+    auto r = !text ? Result<isotope::MidTable>::failure(text.diagnostics())
+             : io::detect_mid_format(text.value()) == io::MidFileFormat::freeflux
+                 ? io::read_freeflux_mdvs(text.value(), f, "e1", a.command == "fit")
+                 : io::read_mid_table(text.value(), f, a.command == "fit");
     if (!r) report("mids", "the uploaded MID table", r.diagnostics());
     else if (r.value().mids.empty())
       out.push_back(Diagnostic{Severity::error, "the uploaded MID table", 0, 0, "mids", "has a header but no rows: there is nothing to analyse"});

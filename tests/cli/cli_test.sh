@@ -143,7 +143,7 @@ expect 0 '^molD	(0\.99[0-9]*|1(\.00[0-9]*)?)	' -- cat "$tmp/fit_t/pools.tsv"
 expect 0 '^pool		molB			1	0.1	' -- cat "$tmp/fit_t/residuals.tsv"
 expect 0 '"time_course"' -- cat "$tmp/fit_t/fit.json"
 # profile-likelihood and Monte-Carlo intervals of the fitted pools
-expect 0 'profile-likelihood intervals of 2 fluxes' -- "$fluxion" fit -m simple -i "$tmp/sim_tj/mids.tsv" --mid-sd 0.01 --default-pool 1 --starts 3 -o "$tmp/fit_tp" --pools "$tmp/fit_pools.tsv" --profile pools --monte-carlo 10
+expect 0 'profile-likelihood intervals of 2 fluxes and pools' -- "$fluxion" fit -m simple -i "$tmp/sim_tj/mids.tsv" --mid-sd 0.01 --default-pool 1 --starts 3 -o "$tmp/fit_tp" --pools "$tmp/fit_pools.tsv" --profile pools --monte-carlo 10
 expect 0 '^pool\(molD\)	1	0\.9[0-9]*	1\.0[0-9]*	no	no	yes	' -- cat "$tmp/fit_tp/profile.tsv"
 expect 0 '^metabolite	size	se	ci95_low	ci95_high	fitted	lower	upper	mc_low	mc_high$' -- head -1 "$tmp/fit_tp/pools.tsv"
 expect 2 "--profile: error: 'pool\(molC\)' is not a fitted pool" -- "$fluxion" fit -m simple -i "$tmp/sim_tj/mids.tsv" --mid-sd 0.01 --default-pool 1 --pools "$tmp/fit_pools.tsv" --profile 'pool(molC)' -o "$tmp/fit_tp2"

@@ -188,6 +188,21 @@ TEST_F(ServerApi, FitJobFromAnFtblUploadAlone) {
   }
 }
 
+// FreeFlux's own files (its TCA toy: reaction table and MDV sheet) through the fit form: the
+// service's upfront check reads the MDV sheet as the command does.
+TEST_F(ServerApi, FitJobReadsFreefluxFiles) {
+  const std::string dir = std::string(FLUXION_SHARED_DATA) + "/mfa/freeflux/toy/";
+  const std::string model = read_file(dir + "reactions.tsv"), mdvs = read_file(dir + "measured_MDVs.tsv");
+  if (model.empty() || mdvs.empty()) GTEST_SKIP() << dir << " not found (../shared/data)";
+  const std::string tracers = "experiment\tsubstrate\tlabel\tfraction\tpurity\ne1\tAcCoA\t[2-13C1]\t0.25\t1\ne1\tAcCoA\t[1,2-13C2]\t0.25\t1\n";
+  auto r = client_->Post("/api/jobs", MultipartFormDataItems{field("analysis", "fit"), file("model", model, "reactions.tsv"), file("mids", mdvs, "measured_MDVs.tsv"),
+                                                             file("experiments", tracers, "tracers.tsv"), field("starts", "2")});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  const auto done = wait_for_job(*client_, body_json(r)["id"], 120);
+  EXPECT_EQ(done["state"], "done") << done.dump(1);
+}
+
 // A relative --data (the default is ./fluxion-data) with the job's process running in its
 // own directory: jobs still find their log and inputs. Also a time-course simulation, the
 // web's "Time course" options.
