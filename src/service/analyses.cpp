@@ -49,11 +49,15 @@ std::vector<WebAnalysis> web_analyses(const std::string& source_dir) {
                   "glycolysis with [1,2-13C2]glucose and 2H tracers"});
   list.push_back({"fit", "fit", "MIDs → fluxes (least-squares ¹³C-MFA)",
                   "Classical ¹³C-MFA: fluxes that best reproduce the measured MIDs on the EMU simulator (multistart Levenberg–Marquardt), with a χ² "
-                  "test and linearised confidence intervals.",
+                  "test and linearised confidence intervals. MIDs with a time column are a time course (non-stationary MFA): give the pool sizes "
+                  "under Time course.",
                   {"--threads", "{threads}"},
                   {{"fluxes.tsv", "bars", "Fitted net fluxes (± standard error)", "reaction", "net", "net_se", ""},
                    {"residuals.tsv", "scatter", "Measured vs. simulated", "measured", "simulated", "", "name"},
-                   {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
+                   {"fluxes.tsv", "table", "Fluxes", "", "", "", ""},
+                   // a time course (MIDs with a time column): the pool sizes
+                   {"pools.tsv", "bars", "Pool sizes (± standard error; fixed pools without)", "metabolite", "size", "se", "", true},
+                   {"pools.tsv", "table", "Pool sizes", "", "", "", "", true}},
                   {{"mids", source_file("examples/glycolysis/mids.tsv"), "glycolysis MIDs, 3 replicates"}},
                   {{"model", "glycolysis"}},
                   "glycolysis with its built-in tracer experiment"});

@@ -145,7 +145,7 @@ json analysis_json(const AnalysisSpec& a) {
   }
   json views = json::array();
   for (const auto& v : a.views)
-    views.push_back({{"file", v.file}, {"kind", v.kind}, {"title", v.title}, {"x", v.x}, {"y", v.y}, {"error", v.error}, {"group", v.group}});
+    views.push_back({{"file", v.file}, {"kind", v.kind}, {"title", v.title}, {"x", v.x}, {"y", v.y}, {"error", v.error}, {"group", v.group}, {"optional", v.optional}});
   json samples = json::array();
   for (std::size_t i = 0; i < a.samples.size(); ++i)
     samples.push_back({{"option", a.samples[i].option},

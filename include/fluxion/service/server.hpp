@@ -38,6 +38,7 @@ struct ResultView {
   std::string error;   // bars: the error-bar column; "" = none
   std::string group;   // line: a column whose values split the series; "" = one series;
                        // bars: "open-bound" lists values at the model's open bound (±1000) apart
+  bool optional = false;  // drawn only for some inputs (fit's pools.tsv: time courses); the sample run need not write it
 };
 
 struct SampleInput {
