@@ -77,6 +77,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
   for (const char* name : {"model", "rows"}) bound[name]->group("Required");
   for (const char* name : {"threads", "part-rows", "mid-precision", "density-neighbours", "validation-fraction", "test-fraction", "compression", "resume"})
     bound[name]->group("Dataset");
+  for (const char* name : {"times", "pools", "pool-range", "default-pool", "inst-tolerance"}) bound[name]->group("Time course");
   declare_sampler_options(cmd, o.sampler, ctx);
   cmd->callback([&ctx, argv] {
     sampling::DatasetRecipe& r = o.recipe;
@@ -114,6 +115,9 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     if (const char* v = std::getenv("FLUXION_DATASET_STOP_AFTER_PARTS")) run.stop_after_parts = std::atol(v);  // interruption tests
     auto previous = std::signal(SIGINT, on_interrupt);
     auto previous_term = std::signal(SIGTERM, on_interrupt);
+    if (in.provenance.time_course.active())
+      spdlog::info("time course at {} times; {} pools, {} of them drawn per flux set", in.provenance.time_course.times.size(),
+                   in.provenance.time_course.pools.size(), in.provenance.time_course.output_columns().size());
     spdlog::info("{}: {} rows{}, {} experiments × {} MID fields ({} inputs), {} thread(s){}", r.model,
                  r.rows > 0 ? std::to_string(r.rows) : "?", so.draws > 0 ? " from at most " + std::to_string(so.draws) + " draws" : "",
                  generator.layout().experiments.size(), generator.layout().fields.size(), generator.layout().size(), run.threads,
@@ -145,6 +149,7 @@ void add_dataset_command(CLI::App& app, Context& ctx, const std::vector<std::str
     if (world.rank != 0) return;
     info.add_input("model", r.model);
     info.add_input("experiments", in.tracer_source);
+    if (!r.pools.empty()) info.add_input("pools", r.pools);
     record_sampler(so, sampler.value(), info);
     info.set("rows", std::to_string(s.rows));
     info.set("threads", std::to_string(run.threads));

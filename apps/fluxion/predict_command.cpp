@@ -71,7 +71,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     const Model& model = package->model();
 
     // measurements
-    auto table = io::load_mid_table(o.mids);
+    auto table = io::load_mid_table(o.mids, !package->layout().times.empty());  // a time-course predictor takes a time column
     if (!accept(table, ctx)) return;
     auto observations = package->observations(table.value(), o.mids);
     if (!accept(observations, ctx)) return;

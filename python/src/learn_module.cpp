@@ -52,7 +52,7 @@ class Predictor {
     const auto start = std::chrono::steady_clock::now();
     learn::PredictOptions options;
     requests_from(kwargs, Slot<learn::PredictOptions>{learn::PredictOptions::table(), options});
-    auto table = take(io::load_mid_table(mids));
+    auto table = take(io::load_mid_table(mids, !package_.layout().times.empty()));
     auto observations = take(package_.observations(table, mids));
     learn::PredictOptions po = options;
     po.knn_k = options.knn_k > 0 ? options.knn_k : package_.knn_k();

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "fluxion/core/format.hpp"
 #include "fluxion/core/progress.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "prediction_internal.hpp"
@@ -28,17 +29,31 @@ double delta_g(double net, double exchange, double temperature) {
 // ---------------------------------------------------------------------------------------
 // FluxExpansion
 
-FluxExpansion::FluxExpansion(const FluxSpace& space, const Model* model) {
+FluxExpansion::FluxExpansion(const FluxSpace& space, const Model* model, const sampling::TimeCourse* time_course) {
   n_net_ = space.n_reactions();
   n_columns_ = space.n_columns();
   exchange_columns_ = space.exchange_columns();
   const auto& ids = space.column_ids();
   for (Eigen::Index j = 0; j < n_net_; ++j) columns_.push_back("net:" + ids[static_cast<std::size_t>(j)]);
   for (Eigen::Index c : exchange_columns_) columns_.push_back("xch:" + ids[static_cast<std::size_t>(c)]);
+  std::vector<std::pair<double, double>> pool_range;
+  if (time_course)
+    for (const auto& p : time_course->pools)
+      if (p.drawn()) {
+        columns_.push_back("pool:" + p.metabolite);
+        pool_range.emplace_back(p.lower, p.upper);
+      }
+  n_pools_ = static_cast<Eigen::Index>(pool_range.size());
   const Eigen::Index nf = space.n_free_net(), nx = space.n_exchange();
-  matrix_ = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(columns_.size()), nf + nx);
+  matrix_ = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(columns_.size()), nf + nx + n_pools_);
   matrix_.topLeftCorner(n_net_, nf) = space.net_kernel().topRows(n_net_);
-  matrix_.bottomRightCorner(nx, nx).setIdentity();
+  matrix_.bottomRightCorner(nx + n_pools_, nx + n_pools_).setIdentity();
+  pool_low_.resize(n_pools_);
+  pool_high_.resize(n_pools_);
+  for (Eigen::Index i = 0; i < n_pools_; ++i) {
+    pool_low_(i) = pool_range[static_cast<std::size_t>(i)].first;
+    pool_high_(i) = pool_range[static_cast<std::size_t>(i)].second;
+  }
   for (Eigen::Index c : space.free_net_columns()) {
     free_columns_.push_back("net:" + ids[static_cast<std::size_t>(c)]);
     free_in_full_.push_back(static_cast<std::size_t>(c));
@@ -51,6 +66,10 @@ FluxExpansion::FluxExpansion(const FluxSpace& space, const Model* model) {
       dg_reactions_.push_back(ids[static_cast<std::size_t>(c)]);
       dg_columns_.emplace_back(static_cast<std::size_t>(c), static_cast<std::size_t>(n_net_) + i);
     }
+  }
+  for (Eigen::Index i = 0; i < n_pools_; ++i) {
+    free_columns_.push_back(columns_[static_cast<std::size_t>(n_net_ + nx + i)]);
+    free_in_full_.push_back(static_cast<std::size_t>(n_net_ + nx + i));
   }
   exchange_low_ = Eigen::RowVectorXd::Zero(nx);
   exchange_high_ = Eigen::RowVectorXd::Constant(nx, std::numeric_limits<double>::infinity());
@@ -68,8 +87,10 @@ Eigen::MatrixXd FluxExpansion::expand(const Eigen::MatrixXd& free) const {
   if (free.cols() != matrix_.cols())
     throw std::invalid_argument("FluxExpansion: " + std::to_string(free.cols()) + " free fluxes, the model has " + std::to_string(matrix_.cols()));
   Eigen::MatrixXd full = free * matrix_.transpose();
-  auto x = full.rightCols(static_cast<Eigen::Index>(exchange_columns_.size()));
+  auto x = full.middleCols(n_net_, static_cast<Eigen::Index>(exchange_columns_.size()));
   for (Eigen::Index i = 0; i < x.rows(); ++i) x.row(i) = x.row(i).cwiseMax(exchange_low_).cwiseMin(exchange_high_);
+  auto pools = full.rightCols(n_pools_);
+  for (Eigen::Index i = 0; i < pools.rows() && n_pools_ > 0; ++i) pools.row(i) = pools.row(i).cwiseMax(pool_low_).cwiseMin(pool_high_);
   return full;
 }
 
@@ -104,12 +125,16 @@ Result<std::vector<Observation>> arrange_observations(const isotope::MidTable& t
     inputs += (f ? ", " : "") + layout.fields[f].metabolite;
     if (layout.fields[f].element != Element::C) inputs += " (" + std::string(element_symbol(layout.fields[f].element)) + ")";
   }
-  std::map<std::string, std::size_t> experiment_of;
-  std::string experiments;
-  for (std::size_t x = 0; x < layout.experiments.size(); ++x) {
-    experiment_of[layout.experiments[x]] = x;
-    experiments += (x ? ", " : "") + layout.experiments[x];
+  std::map<std::string, std::size_t> experiment_of;  // a time course: the tracer experiment's first block
+  std::string experiments, times;
+  const std::size_t n_times = layout.times.size(), step = std::max<std::size_t>(n_times, 1);
+  for (std::size_t x = 0; x < layout.experiments.size(); x += step) {
+    const std::string& name = layout.experiments[x];
+    const std::string id = n_times > 0 ? name.substr(0, name.rfind('@')) : name;
+    experiment_of[id] = x;
+    experiments += (x ? ", " : "") + id;
   }
+  for (std::size_t k = 0; k < n_times; ++k) times += (k ? ", " : "") + format_number(layout.times[k]);
   std::vector<std::string> replicates;
   for (const auto& m : table.mids)
     if (!m.replicate.empty() && std::find(replicates.begin(), replicates.end(), m.replicate) == replicates.end()) replicates.push_back(m.replicate);
@@ -133,11 +158,30 @@ Result<std::vector<Observation>> arrange_observations(const isotope::MidTable& t
       d.error("metabolite " + what + " is not an input of this predictor; it takes " + inputs, m.line, 0);
       continue;
     }
-    const auto x = experiment_of.find(m.experiment);
-    if (x == experiment_of.end()) {
+    const auto found = experiment_of.find(m.experiment);
+    if (found == experiment_of.end()) {
       d.error("experiment '" + m.experiment + "' is not one of this predictor's tracer experiments (" + experiments + ")", m.line, 0);
       continue;
     }
+    std::size_t block = found->second;
+    if (n_times == 0 && m.time >= 0) {
+      d.error(what + " has a time (" + format_number(m.time) + "); this predictor takes steady-state MIDs", m.line, 0);
+      continue;
+    }
+    if (n_times > 0) {
+      if (m.time < 0) {
+        d.error(what + " has no time; this predictor takes time courses: give the table a time column (times " + times + ")", m.line, 0);
+        continue;
+      }
+      std::size_t k = 0;
+      while (k < n_times && !(std::abs(layout.times[k] - m.time) <= 1e-9 * std::max(1.0, std::abs(m.time)))) ++k;
+      if (k == n_times) {
+        d.error(what + " at time " + format_number(m.time) + ": this predictor takes the times " + times, m.line, 0);
+        continue;
+      }
+      block += k;
+    }
+    const std::size_t x = block;
     const auto& field = layout.fields[f->second];
     if (static_cast<int>(m.fraction.size()) != field.isotopologues) {
       d.error(what + " has " + std::to_string(m.fraction.size()) + " isotopologues (M+0 to M+" + std::to_string(m.fraction.size() - 1) +
@@ -156,12 +200,12 @@ Result<std::vector<Observation>> arrange_observations(const isotope::MidTable& t
     if (!complete) continue;
     for (std::size_t r = 0; r < obs.size(); ++r) {
       if (!m.replicate.empty() && m.replicate != obs[r].replicate) continue;
-      if (!seen.insert({f->second, x->second, obs[r].replicate}).second) {
+      if (!seen.insert({f->second, x, obs[r].replicate}).second) {
         d.error(what + " is given both for every replicate and for replicate '" + obs[r].replicate + "'", m.line, 0);
         continue;
       }
       for (int k = 0; k < field.isotopologues; ++k) {
-        const auto i = layout.index(f->second, x->second, k);
+        const auto i = layout.index(f->second, x, k);
         obs[r].values(static_cast<Eigen::Index>(i)) = m.fraction[static_cast<std::size_t>(k)];
         obs[r].sd(static_cast<Eigen::Index>(i)) = m.sd[static_cast<std::size_t>(k)];
         obs[r].known[i] = true;
@@ -379,10 +423,86 @@ LayoutSimulator::LayoutSimulator(sampling::MidLayout layout, std::vector<isotope
     if (!covered[f]) throw std::invalid_argument("LayoutSimulator: no simulator gives " + layout_.fields[f].metabolite);
 }
 
+LayoutSimulator::LayoutSimulator(sampling::MidLayout layout, std::vector<isotope::TracedElement> elements, const Model& model,
+                                 const sampling::TimeCourse& tc)
+    : LayoutSimulator(std::move(layout), std::move(elements)) {
+  if (!tc.active()) return;
+  if (layout_.times != tc.times) throw std::invalid_argument("LayoutSimulator: the layout's times are not the time course's");
+  inst_.times = tc.times;
+  inst_.tolerance = tc.tolerance;
+  pool_sizes_.assign(model.metabolites.size(), 0.0);
+  std::vector<Eigen::Index> output_of(model.metabolites.size(), -1);  // drawn pool → its output column
+  for (const auto& p : tc.pools) {
+    const auto m = model.metabolite_index(p.metabolite);
+    if (!m) throw std::invalid_argument("LayoutSimulator: pool " + p.metabolite + " is not a metabolite of model " + model.id);
+    pool_sizes_[*m] = p.lower;
+    if (p.drawn()) {
+      output_of[*m] = static_cast<Eigen::Index>(drawn_metabolites_.size());
+      drawn_metabolites_.push_back(*m);
+    }
+  }
+  for (const auto& e : elements_) {
+    isotope::InstationaryOptions o = inst_;
+    std::vector<Eigen::Index> columns;
+    for (std::size_t m : e.model.pool_metabolites()) {
+      if (!(pool_sizes_[m] > 0)) throw std::invalid_argument("LayoutSimulator: the time course gives no pool size for " + model.metabolites[m].id);
+      o.pool_sensitivities.push_back(output_of[m] >= 0);
+      if (output_of[m] >= 0) columns.push_back(output_of[m]);
+    }
+    element_inst_.push_back(std::move(o));
+    pool_column_of_.push_back(std::move(columns));
+  }
+}
+
 std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v) { return simulate(v, nullptr); }
 
 std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v, Eigen::MatrixXd* jacobian) {
+  if (time_course()) return std::nullopt;  // needs the pools
+  return simulate(v, Eigen::VectorXd(), jacobian);
+}
+
+std::optional<Eigen::VectorXd> LayoutSimulator::simulate(const FluxVector& v, const Eigen::VectorXd& pools, Eigen::MatrixXd* jacobian) {
   Eigen::VectorXd out = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(layout_.size()));
+  if (time_course()) {
+    if (pools.size() != static_cast<Eigen::Index>(drawn_metabolites_.size())) return std::nullopt;
+    for (std::size_t j = 0; j < drawn_metabolites_.size(); ++j) {
+      if (!(pools(static_cast<Eigen::Index>(j)) > 0)) return std::nullopt;
+      pool_sizes_[drawn_metabolites_[j]] = pools(static_cast<Eigen::Index>(j));
+    }
+    const std::size_t n_times = inst_.times.size();
+    std::vector<isotope::MidSet> series;
+    std::vector<Eigen::MatrixXd> blocks;
+    for (std::size_t e = 0; e < simulators_.size(); ++e) {
+      try {
+        if (simulators_[e].simulate_instationary(v, pool_sizes_, elements_[e].inputs, element_inst_[e], series, jacobian ? &blocks : nullptr) !=
+            isotope::SimulationStatus::ok)
+          return std::nullopt;
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+      const Eigen::Index n_flux = jacobian ? blocks.front().cols() - static_cast<Eigen::Index>(pool_column_of_[e].size()) : 0;
+      if (jacobian && e == 0) jacobian->setZero(out.size(), n_flux + static_cast<Eigen::Index>(drawn_metabolites_.size()));
+      for (std::size_t k = 0; k < n_times; ++k) {
+        const isotope::MidSet& mids = series[k];
+        if (static_cast<std::size_t>(mids.n_experiments) * n_times != layout_.experiments.size()) return std::nullopt;
+        for (int x = 0; x < mids.n_experiments; ++x)
+          for (std::size_t m = 0; m < field_of_[e].size(); ++m) {
+            const auto mid = mids.mid(x, m);
+            const std::size_t first = static_cast<std::size_t>(mid.data() - mids.values.data());
+            for (std::size_t q = 0; q < mid.size(); ++q) {
+              const auto at = static_cast<Eigen::Index>(layout_.index(field_of_[e][m], static_cast<std::size_t>(x) * n_times + k, static_cast<int>(q)));
+              out(at) = mid[q];
+              if (!jacobian) continue;
+              const auto row = static_cast<Eigen::Index>(first + q);
+              jacobian->row(at).head(n_flux) = blocks[k].row(row).head(n_flux);
+              for (std::size_t c = 0; c < pool_column_of_[e].size(); ++c)
+                (*jacobian)(at, n_flux + pool_column_of_[e][c]) = blocks[k](row, n_flux + static_cast<Eigen::Index>(c));
+            }
+          }
+      }
+    }
+    return out;
+  }
   Eigen::MatrixXd block;
   for (std::size_t e = 0; e < simulators_.size(); ++e) {
     isotope::MidSet mids;

@@ -71,8 +71,20 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::result_files(
     jdg.push_back({{"reaction", rep.dg_reactions[j]}, {"delta_g", json_number(rep.dg_mean(i))}, {"se", json_number(rep.dg_se(i))}, {"sd", json_number(rep.dg_sd(i))}});
   }
 
+  // pool sizes of a time-course predictor: the columns after the fluxes
+  const Eigen::Index n_pools = expansion().n_pools(), first_pool = static_cast<Eigen::Index>(rep.columns.size()) - n_pools;
+  std::string pools = "metabolite\tsize\tse\tsd\n";
+  nlohmann::json jpools = nlohmann::json::array();
+  for (Eigen::Index j = first_pool; j < first_pool + n_pools; ++j) {
+    const std::string id = rep.columns[static_cast<std::size_t>(j)].substr(5);  // "pool:"
+    pools += id + '\t' + format_number(rep.mean(j)) + '\t' + number_or_na(rep.se(j)) + '\t' + format_number(rep.sd(j)) + '\n';
+    jpools.push_back({{"metabolite", id}, {"size", rep.mean(j)}, {"se", json_number(rep.se(j))}, {"sd", rep.sd(j)}});
+  }
+
   // MIDs: measured (mean over replicates), what the network saw, simulated at the mean fluxes
-  std::string mids = "experiment\tmetabolite\telement\tisotopologue\tmeasured\tsd\tinput\tsimulated\tstatus\n";
+  // (a time course: each experiment's block at a time, the time in its own column)
+  const bool timed = !l.times.empty();
+  std::string mids = std::string("experiment\t") + (timed ? "time\t" : "") + "metabolite\telement\tisotopologue\tmeasured\tsd\tinput\tsimulated\tstatus\n";
   nlohmann::json jmids = nlohmann::json::array();
   for (std::size_t f = 0; f < l.fields.size(); ++f)
     for (std::size_t x = 0; x < l.experiments.size(); ++x)
@@ -91,10 +103,13 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::result_files(
         if (was_measured) measured /= count;
         const double simulated = rep.fit ? rep.fit->simulated(i) : NAN;
         const std::string el(element_symbol(l.fields[f].element));
-        mids += l.experiments[x] + '\t' + l.fields[f].metabolite + '\t' + el + '\t' + std::to_string(q) + '\t' +
+        const std::string experiment = timed ? l.experiments[x].substr(0, l.experiments[x].rfind('@')) : l.experiments[x];
+        const std::string time = timed ? format_number(l.times[x % l.times.size()]) : std::string();
+        mids += experiment + '\t' + (timed ? time + '\t' : std::string()) + l.fields[f].metabolite + '\t' + el + '\t' + std::to_string(q) + '\t' +
                 (was_measured ? format_number(measured) : std::string("NA")) + '\t' + number_or_na(sd) + '\t' + format_number(input) + '\t' +
                 number_or_na(simulated) + '\t' + (was_measured ? "measured" : "imputed") + '\n';
-        jmids.push_back({{"experiment", l.experiments[x]},
+        jmids.push_back({{"experiment", experiment},
+                         {"time", timed ? nlohmann::json(l.times[x % l.times.size()]) : nlohmann::json(nullptr)},
                          {"metabolite", l.fields[f].metabolite},
                          {"element", el},
                          {"isotopologue", q},
@@ -132,14 +147,17 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::result_files(
                               {"temperature", options.temperature},
                               {"fluxes", jfluxes},
                               {"delta_g", jdg},
+                              {"pools", jpools},
                               {"replicates", jrep},
                               {"goodness_of_fit", jfit},
                               {"mids", jmids}};
-  return {{"fluxes.tsv", std::move(fluxes)},
-          {"delta_g.tsv", std::move(dg)},
-          {"mids.tsv", std::move(mids)},
-          {"replicates.tsv", std::move(replicates)},
-          {"prediction.json", out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"}};
+  std::vector<std::pair<std::string, std::string>> files{{"fluxes.tsv", std::move(fluxes)},
+                                                         {"delta_g.tsv", std::move(dg)},
+                                                         {"mids.tsv", std::move(mids)},
+                                                         {"replicates.tsv", std::move(replicates)},
+                                                         {"prediction.json", out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"}};
+  if (n_pools > 0) files.insert(files.begin() + 2, {"pools.tsv", std::move(pools)});
+  return files;
 }
 
 Result<std::vector<std::string>> PredictorPackage::write_results(const std::string& directory, const std::vector<Observation>& observations,
@@ -184,10 +202,19 @@ std::string PredictorPackage::result_table(const PredictionReport& rep) const {
                   x >= 0 ? plus_minus(rep.mean(x), rep.se(x)).c_str() : "", g.c_str());
     out += line;
   }
+  const Eigen::Index n_pools = expansion().n_pools();
+  if (n_pools > 0) {
+    std::snprintf(line, sizeof line, "\n%-16s %-22s\n", "pool", "size ± se");
+    out += line;
+    for (Eigen::Index j = static_cast<Eigen::Index>(rep.columns.size()) - n_pools; j < static_cast<Eigen::Index>(rep.columns.size()); ++j) {
+      std::snprintf(line, sizeof line, "%-16s %-22s\n", rep.columns[static_cast<std::size_t>(j)].substr(5).c_str(), plus_minus(rep.mean(j), rep.se(j)).c_str());
+      out += line;
+    }
+  }
   if (rep.fit) {
     std::snprintf(line, sizeof line,
-                  "\nMIDs of the predicted fluxes against the measured: SSR %.4g, %ld measurements, %ld free fluxes, χ² 0.95 critical %.4g (dof %ld): %s (p = %.3g)\n",
-                  rep.fit->ssr, rep.fit->measurements, rep.fit->parameters, rep.fit->critical, rep.fit->dof, rep.fit->accepted ? "consistent" : "NOT consistent",
+                  "\nMIDs of the predicted fluxes against the measured: SSR %.4g, %ld measurements, %ld %s, χ² 0.95 critical %.4g (dof %ld): %s (p = %.3g)\n",
+                  rep.fit->ssr, rep.fit->measurements, rep.fit->parameters, n_pools > 0 ? "free fluxes and pools" : "free fluxes", rep.fit->critical, rep.fit->dof, rep.fit->accepted ? "consistent" : "NOT consistent",
                   rep.fit->p_value);
     out += line;
   }

@@ -81,7 +81,7 @@ Result<PredictorPackage> PredictorPackage::open(const std::string& name_or_path,
   if (!space) return R::failure(space.diagnostics());
   s->model.emplace(std::move(model.value()));
   s->space.emplace(std::move(space.value()));
-  s->expansion.emplace(*s->space, &*s->model);
+  s->expansion.emplace(*s->space, &*s->model, &s->provenance.time_course);
   if (s->expansion->free_columns() != s->predictor->columns())
     return fail(path, "its outputs are not the free fluxes of model '" + s->model_name + "'");
   if (!s->training_mean.empty() && s->training_mean.size() != s->expansion->free_columns().size())
@@ -109,7 +109,7 @@ Result<LayoutSimulator> PredictorPackage::simulator() const {
   auto elements = traced_elements();
   if (!elements) return R::failure(elements.diagnostics());
   try {
-    return R::success(LayoutSimulator(layout(), std::move(elements.value())));
+    return R::success(LayoutSimulator(layout(), std::move(elements.value()), model(), provenance().time_course));
   } catch (const std::exception& e) {
     return R::failure({Diagnostic{Severity::error, path(), 0, 0, {}, e.what()}});
   }
@@ -134,7 +134,7 @@ Result<PredictionReport> PredictorPackage::predict(const std::vector<Observation
   if (!simulator) return R::failure(simulator.diagnostics());
   const FluxExpansion& ex = expansion();
   PredictionPipeline pipeline(predictor(), ex, error_tables(), knn, layout());
-  pipeline.set_simulator([&](const Eigen::VectorXd& full) { return simulator.value().simulate(ex.flux_vector(full)); });
+  pipeline.set_simulator([&](const Eigen::VectorXd& full) { return simulator.value().simulate(ex.flux_vector(full), ex.pool_sizes(full)); });
   pipeline.set_pcnn(predictor().pcnn());
   auto result = pipeline.run(observations, options);
   if (!result) return result;

@@ -417,7 +417,8 @@ Eigen::VectorXd identifiability_ratios(LayoutSimulator& simulator, const FluxExp
   std::vector<std::vector<double>> ratios(static_cast<std::size_t>(n_full));
   Eigen::MatrixXd jacobian;
   for (Eigen::Index i = 0; i < rows.rows() && r > 0; ++i) {
-    if (!simulator.simulate(expansion.flux_vector(rows.row(i).transpose()), &jacobian) || jacobian.cols() != n_free) continue;
+    const Eigen::VectorXd full = rows.row(i).transpose();
+    if (!simulator.simulate(expansion.flux_vector(full), expansion.pool_sizes(full), &jacobian) || jacobian.cols() != n_free) continue;
     const Eigen::MatrixXd ja = jacobian * basis;  // MIDs × r
     Eigen::MatrixXd precision = ja.transpose() * ja / (mid_sd * mid_sd);
     precision.diagonal() += prior_var.cwiseInverse();

@@ -39,7 +39,7 @@ Result<TrainingData> TrainingData::open(const std::string& path, const std::stri
   auto space = FluxSpace::build(*t.model);
   if (!space) return R::failure(space.diagnostics());
   t.space = std::make_unique<FluxSpace>(std::move(space).value());
-  t.expansion = std::make_unique<FluxExpansion>(*t.space, t.model.get());
+  t.expansion = std::make_unique<FluxExpansion>(*t.space, t.model.get(), &t.provenance.time_course);
   if (t.expansion->columns() != t.contents.flux_columns) return error(t.file, "its flux columns are not those of model '" + model_name + "'");
   return R::success(std::move(t));
 }

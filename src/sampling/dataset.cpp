@@ -37,6 +37,25 @@ double counter_uniform(std::uint64_t seed, std::uint64_t stream, std::uint64_t c
   return static_cast<double>(mix64(mix64(seed ^ mix64(stream)) ^ counter) >> 11) * 0x1.0p-53;
 }
 
+// The pool sizes of a time course's draws: pool j of draw d from its own counter stream.
+struct PoolDraws {
+  const DatasetOptions& o;
+  double size(std::size_t j, std::uint64_t draw) const {
+    return TimeCourse::draw(o.time_course.pools[j], counter_uniform(o.seed, 0x9001'0000ULL + j, draw));
+  }
+  // every model metabolite (0 where no pool)
+  void fill(std::uint64_t draw, std::vector<double>& sizes) const {
+    sizes.assign(o.n_metabolites, 0.0);
+    for (std::size_t j = 0; j < o.pool_metabolites.size(); ++j) sizes[o.pool_metabolites[j]] = size(j, draw);
+  }
+  // the drawn ones, the dataset's pool columns
+  void outputs(std::uint64_t draw, std::vector<double>& out) const {
+    for (std::size_t j = 0; j < o.time_course.pools.size(); ++j)
+      if (o.time_course.pools[j].drawn()) out.push_back(size(j, draw));
+  }
+  std::size_t n_outputs() const { return o.time_course.output_columns().size(); }
+};
+
 // ---------------------------------------------------------------- HDF5 (attributes: hdf5_attributes.hpp)
 
 // A dataset of rows × cols (cols 0: one-dimensional), chunked by about 1 MiB of rows
@@ -358,19 +377,26 @@ std::vector<Diagnostic> DatasetOptions::validate() const {
   if (!(test_fraction >= 0 && test_fraction < 1)) d.error("must be in [0, 1)", 0, 0, "test_fraction");
   if (!(validation_fraction + test_fraction < 1)) d.error("validation and test fractions must leave training rows", 0, 0, "test_fraction");
   if (compression < 0 || compression > 9) d.error("must be a deflate level from 0 to 9", 0, 0, "compression");
+  if (time_course.active()) {
+    if (pool_metabolites.size() != time_course.pools.size()) d.error("needs one metabolite index per pool", 0, 0, "pool_metabolites");
+    for (std::size_t m : pool_metabolites)
+      if (m >= n_metabolites) d.error("a pool's metabolite index is outside the model", 0, 0, "pool_metabolites");
+    if (!(time_course.tolerance > 0)) d.error("must be > 0", 0, 0, "time_course.tolerance");
+  }
   return d.items();
 }
 
 DatasetGenerator::DatasetGenerator(const FluxSpace& space, FluxSetSampler& sampler, std::vector<isotope::TracedElement> elements,
                                    std::vector<std::string> experiment_ids, DatasetOptions options)
     : space_(space), sampler_(sampler), elements_(std::move(elements)), options_(std::move(options)) {
-  layout_ = make_mid_layout(elements_, experiment_ids);
+  layout_ = make_mid_layout(elements_, experiment_ids, options_.time_course.times);
 }
 
 std::vector<std::string> DatasetGenerator::free_columns() const {
   std::vector<std::string> c;
   for (const auto& id : space_.free_net_ids()) c.push_back("net:" + id);
   for (const auto& id : space_.exchange_ids()) c.push_back("xch:" + id);
+  for (const auto& p : options_.time_course.output_columns()) c.push_back(p);
   return c;
 }
 
@@ -378,6 +404,7 @@ std::vector<std::string> DatasetGenerator::full_columns() const {
   std::vector<std::string> c;
   for (Eigen::Index j = 0; j < space_.n_reactions(); ++j) c.push_back("net:" + space_.column_ids()[static_cast<std::size_t>(j)]);
   for (Eigen::Index j : space_.exchange_columns()) c.push_back("xch:" + space_.column_ids()[static_cast<std::size_t>(j)]);
+  for (const auto& p : options_.time_course.output_columns()) c.push_back(p);
   return c;
 }
 
@@ -432,9 +459,12 @@ namespace {
 // thread and traced element.
 class ParallelSimulator {
  public:
-  ParallelSimulator(const std::vector<isotope::TracedElement>& elements, const MidLayout& layout, int threads, bool f32)
+  ParallelSimulator(const std::vector<isotope::TracedElement>& elements, const MidLayout& layout, int threads, bool f32, const DatasetOptions& options)
       : elements_(elements), layout_(layout), threads_(threads), f32_(f32), n_mids_(layout.size()),
-        sims_(static_cast<std::size_t>(threads)), outs_(static_cast<std::size_t>(threads)) {
+        sims_(static_cast<std::size_t>(threads)), outs_(static_cast<std::size_t>(threads)), series_(static_cast<std::size_t>(threads)),
+        pool_sizes_(static_cast<std::size_t>(threads)), draws_{options} {
+    inst_.times = options.time_course.times;
+    inst_.tolerance = options.time_course.tolerance;
     for (auto& s : sims_)
       for (const auto& e : elements_) s.emplace_back(e.model);
     for (auto& o : outs_) o.resize(elements_.size());
@@ -445,8 +475,9 @@ class ParallelSimulator {
     }
   }
 
-  // Simulates sets[0..n) into part rows; the first failure's message, if any.
-  std::optional<std::string> simulate(const std::vector<FluxVector>& sets, std::vector<double>& mids) {
+  // Simulates sets[0..n) (draws first_draw, first_draw + 1, ...) into part rows; the first
+  // failure's message, if any.
+  std::optional<std::string> simulate(const std::vector<FluxVector>& sets, std::uint64_t first_draw, std::vector<double>& mids) {
     const std::size_t n = sets.size();
     mids.assign(n * n_mids_, 0.0);
     std::atomic<std::size_t> next{0};
@@ -457,6 +488,10 @@ class ParallelSimulator {
         if (begin >= n) return;
         for (std::size_t i = begin; i < std::min(begin + 8, n); ++i) {
           double* row = mids.data() + i * n_mids_;
+          if (!inst_.times.empty()) {
+            simulate_time_course(t, sets[i], first_draw + i, row, failure[t], i);
+            continue;
+          }
           for (std::size_t e = 0; e < elements_.size(); ++e) {
             isotope::MidSet& out = outs_[t][e];
             if (sims_[t][e].simulate(sets[i], elements_[e].inputs, out) != isotope::SimulationStatus::ok) {
@@ -488,6 +523,39 @@ class ParallelSimulator {
   }
 
  private:
+  // One row of a time course: block (experiment x, time k) = layout experiment x·T + k.
+  void simulate_time_course(std::size_t t, const FluxVector& v, std::uint64_t draw, double* row,
+                            std::optional<std::pair<std::size_t, std::string>>& failure, std::size_t i) {
+    draws_.fill(draw, pool_sizes_[t]);
+    const std::size_t n_times = inst_.times.size();
+    for (std::size_t e = 0; e < elements_.size(); ++e) {
+      auto& series = series_[t];
+      isotope::SimulationStatus status;
+      try {
+        status = sims_[t][e].simulate_instationary(v, pool_sizes_[t], elements_[e].inputs, inst_, series);
+      } catch (const std::exception& ex) {
+        if (!failure || failure->first > i) failure = {i, ex.what()};
+        return;
+      }
+      if (status != isotope::SimulationStatus::ok) {
+        if (!failure || failure->first > i)
+          failure = {i, status == isotope::SimulationStatus::step_limit ? "the time course needs more integration steps than allowed" : sims_[t][e].message()};
+        return;
+      }
+      for (std::size_t k = 0; k < n_times; ++k) {
+        const isotope::MidSet& out = series[k];
+        for (int x = 0; x < out.n_experiments; ++x)
+          for (std::size_t m = 0; m < out.offsets.size(); ++m) {
+            const auto mid = out.mid(x, m);
+            for (std::size_t q = 0; q < mid.size(); ++q) {
+              const double value = f32_ ? static_cast<double>(static_cast<float>(mid[q])) : mid[q];
+              row[layout_.index(field_offset_[e] + m, static_cast<std::size_t>(x) * n_times + k, static_cast<int>(q))] = value;
+            }
+          }
+      }
+    }
+  }
+
   const std::vector<isotope::TracedElement>& elements_;
   const MidLayout& layout_;
   int threads_;
@@ -495,6 +563,10 @@ class ParallelSimulator {
   std::size_t n_mids_;
   std::vector<std::vector<isotope::EmuSimulator>> sims_;
   std::vector<std::vector<isotope::MidSet>> outs_;
+  std::vector<std::vector<isotope::MidSet>> series_;  // per thread: a time course's MIDs per time
+  std::vector<std::vector<double>> pool_sizes_;       // per thread: the row's pool sizes
+  PoolDraws draws_;
+  isotope::InstationaryOptions inst_;
   std::vector<std::size_t> field_offset_;
 };
 
@@ -506,7 +578,8 @@ struct RunStages {
   RunStages(const FluxSpace& space, FluxSetSampler& sampler, const MidLayout& layout, const DatasetOptions& options, const DatasetRun& run,
             ParallelSimulator& simulator, fs::path parts)
       : space_(space), sampler_(sampler), layout_(layout), options_(options), r(run), sim(simulator), parts_dir(std::move(parts)),
-        n_free(static_cast<std::size_t>(space.n_free())), n_full(static_cast<std::size_t>(space.n_reactions() + space.n_exchange())),
+        n_free(static_cast<std::size_t>(space.n_free()) + PoolDraws{options}.n_outputs()),
+        n_full(static_cast<std::size_t>(space.n_reactions() + space.n_exchange()) + PoolDraws{options}.n_outputs()),
         n_mids(layout.size()), target(options.rows),
         bar(run.ranks > 1 ? "dataset (rank " + std::to_string(run.rank) + ")" : "dataset", options.rows, "rows", run.progress) {}
 
@@ -530,12 +603,16 @@ struct RunStages {
   std::error_code ec;
 
   static R fail(const std::string& where, const std::string& what) { return R::failure({Diagnostic{Severity::error, where, 0, 0, {}, what}}); }
-  std::optional<std::string> simulate(const std::vector<FluxVector>& sets, std::vector<double>& mids) { return sim.simulate(sets, mids); }
-  void fill_fluxes(const FluxVector& v, Part& p) const {
+  std::optional<std::string> simulate(const std::vector<FluxVector>& sets, long first_draw, std::vector<double>& mids) {
+    return sim.simulate(sets, static_cast<std::uint64_t>(first_draw), mids);
+  }
+  void fill_fluxes(const FluxVector& v, std::uint64_t draw, Part& p) const {
     const Eigen::VectorXd free = space_.full_to_free(v);
     p.free.insert(p.free.end(), free.data(), free.data() + free.size());
+    PoolDraws{options_}.outputs(draw, p.free);
     for (Eigen::Index j = 0; j < space_.n_reactions(); ++j) p.full.push_back(v.net(j));
     for (Eigen::Index j : space_.exchange_columns()) p.full.push_back(v.exchange(j));
+    PoolDraws{options_}.outputs(draw, p.full);
   }
   bool stopping() const { return (r.stop && r.stop->load()) || (r.stop_after_parts > 0 && summary.parts_written >= r.stop_after_parts); }
   fs::path part_path(long p) const { return parts_dir / part_name(p); }
@@ -585,11 +662,11 @@ struct RunStages {
           reset(part, p);
           for (long i = 0; i < n; ++i) {
             part.draw.push_back(static_cast<std::uint64_t>(b.first + i));
-            fill_fluxes(b.sets[static_cast<std::size_t>(i)], part);
+            fill_fluxes(b.sets[static_cast<std::size_t>(i)], static_cast<std::uint64_t>(b.first + i), part);
           }
           part.draws_after = static_cast<std::uint64_t>(b.draws_after.back());
           const auto t0 = std::chrono::steady_clock::now();
-          if (auto e = simulate(b.sets, part.mids))
+          if (auto e = simulate(b.sets, b.first, part.mids))
             return fail("simulation", "draw " + std::to_string(b.first) + "+: " + *e);
           t_sim += seconds_since(t0);
           const auto t1 = std::chrono::steady_clock::now();
@@ -648,7 +725,7 @@ struct RunStages {
       std::vector<FluxVector> todo(b.sets.begin() + static_cast<std::ptrdiff_t>(from), b.sets.end());
       if (!todo.empty()) {
         const auto t0 = std::chrono::steady_clock::now();
-        if (auto e = simulate(todo, mids)) return fail("simulation", "draw " + std::to_string(b.first + static_cast<long>(from)) + "+: " + *e);
+        if (auto e = simulate(todo, b.first + static_cast<long>(from), mids)) return fail("simulation", "draw " + std::to_string(b.first + static_cast<long>(from)) + "+: " + *e);
         const std::size_t n = todo.size();
         std::vector<float> cand(mids.begin(), mids.end());
         // distances to the rows kept before this batch, in parallel
@@ -679,7 +756,7 @@ struct RunStages {
           dmax2 = std::max(dmax2, static_cast<double>(nb[i].farthest));
           kept.insert(kept.end(), c, c + n_mids);
           part.draw.push_back(static_cast<std::uint64_t>(draw));
-          fill_fluxes(todo[i], part);
+          fill_fluxes(todo[i], static_cast<std::uint64_t>(draw), part);
           part.draws_after = static_cast<std::uint64_t>(draws);
           part.mids.insert(part.mids.end(), mids.begin() + static_cast<std::ptrdiff_t>(i * n_mids),
                            mids.begin() + static_cast<std::ptrdiff_t>((i + 1) * n_mids));
@@ -792,7 +869,7 @@ Result<DatasetSummary> DatasetGenerator::run(const std::string& directory, const
   fs::create_directories(parts_dir, ec);
   if (ec) return RunStages::fail(parts_dir.string(), "cannot create the directory: " + ec.message());
 
-  ParallelSimulator simulator(elements_, layout_, r.threads, options_.precision == MidPrecision::float32);
+  ParallelSimulator simulator(elements_, layout_, r.threads, options_.precision == MidPrecision::float32, options_);
   RunStages stages(space_, sampler_, layout_, options_, r, simulator, parts_dir);
   const auto produced = options_.density_neighbours > 0 ? stages.produce_by_density() : stages.produce_in_order();
   if (produced) return *produced;

@@ -5,6 +5,8 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -21,11 +23,13 @@ nlohmann::json MidLayout::to_json() const {
   nlohmann::json f = nlohmann::json::array();
   for (const auto& field : fields)
     f.push_back({{"element", std::string(element_symbol(field.element))}, {"metabolite", field.metabolite}, {"isotopologues", field.isotopologues}});
-  return {{"order", "(field * experiments + experiment) * width + isotopologue"},
-          {"width", width},
-          {"size", size()},
-          {"fields", f},
-          {"experiments", experiments}};
+  nlohmann::json j = {{"order", "(field * experiments + experiment) * width + isotopologue"},
+                      {"width", width},
+                      {"size", size()},
+                      {"fields", f},
+                      {"experiments", experiments}};
+  if (!times.empty()) j["times"] = times;
+  return j;
 }
 
 MidLayout MidLayout::from_json(const nlohmann::json& j) {
@@ -44,12 +48,19 @@ MidLayout MidLayout::from_json(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("MID layout: ") + e.what());
   }
+  try {
+    if (j.contains("times")) l.times = j.at("times").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("MID layout: times: ") + e.what());
+  }
+  if (!l.times.empty() && l.experiments.size() % l.times.size() != 0)
+    throw std::invalid_argument("MID layout: " + std::to_string(l.experiments.size()) + " blocks are not experiments × " + std::to_string(l.times.size()) + " times");
   if (j.contains("size") && j.at("size").get<std::size_t>() != l.size()) throw std::invalid_argument("MID layout: its size does not match its fields");
   return l;
 }
 
 nlohmann::json DatasetProvenance::to_json() const {
-  return {{"model", {{"name", model.name}, {"id", model.id}, {"sha256_reaction_tsv", model.sha256_reaction_tsv}}},
+  nlohmann::json j = {{"model", {{"name", model.name}, {"id", model.id}, {"sha256_reaction_tsv", model.sha256_reaction_tsv}}},
           {"experiments", {{"source", experiments_source}, {"table", experiments_table}}},
           {"elements", elements},
           {"natural_abundance_at_unlabelled_substrate_atoms", natural_abundance},
@@ -69,6 +80,8 @@ nlohmann::json DatasetProvenance::to_json() const {
             {"normalize", sampler.normalize},
             {"seed", sampler.seed},
             {"input_sha256", sampler.input_sha256}}}};
+  if (time_course.active()) j["time_course"] = time_course.to_json();  // steady-state datasets stay as they were
+  return j;
 }
 
 Result<DatasetProvenance> DatasetProvenance::from_json(const nlohmann::json& j) {
@@ -92,6 +105,8 @@ Result<DatasetProvenance> DatasetProvenance::from_json(const nlohmann::json& j) 
     read(e, "table", p.experiments_table);
     read(j, "elements", p.elements);
     read(j, "natural_abundance_at_unlabelled_substrate_atoms", p.natural_abundance);
+    key = "time_course";
+    if (j.contains("time_course")) p.time_course = TimeCourse::from_json(j.at("time_course"));
     const nlohmann::json& s = j.contains("sampler") ? j.at("sampler") : none;
     read(s, "method", p.sampler.method);
     read(s, "thinning", p.sampler.thinning);
@@ -114,9 +129,19 @@ Result<DatasetProvenance> DatasetProvenance::from_json(const nlohmann::json& j) 
   return R::success(std::move(p));
 }
 
-MidLayout make_mid_layout(const std::vector<isotope::TracedElement>& elements, const std::vector<std::string>& experiment_ids) {
+std::string time_block_name(const std::string& experiment, double time) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", time);
+  return experiment + "@" + buf;
+}
+
+MidLayout make_mid_layout(const std::vector<isotope::TracedElement>& elements, const std::vector<std::string>& experiment_ids,
+                          const std::vector<double>& times) {
   MidLayout layout;
-  layout.experiments = experiment_ids;
+  layout.times = times;
+  if (times.empty()) layout.experiments = experiment_ids;
+  for (const auto& id : experiment_ids)
+    for (double t : times) layout.experiments.push_back(time_block_name(id, t));
   for (const auto& e : elements) {
     const auto ids = e.model.measured_ids();
     const auto atoms = e.model.measured_atoms();
@@ -126,6 +151,57 @@ MidLayout make_mid_layout(const std::vector<isotope::TracedElement>& elements, c
     }
   }
   return layout;
+}
+
+// ---------------------------------------------------------------- time courses
+
+std::vector<std::string> TimeCourse::output_columns() const {
+  std::vector<std::string> c;
+  for (const auto& p : pools)
+    if (p.drawn()) c.push_back("pool:" + p.metabolite);
+  return c;
+}
+
+double TimeCourse::draw(const Pool& p, double u) {
+  if (!p.drawn()) return p.lower;
+  return p.lower * std::pow(p.upper / p.lower, u);
+}
+
+nlohmann::json TimeCourse::to_json() const {
+  if (!active()) return nullptr;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& p : pools) list.push_back({{"metabolite", p.metabolite}, {"lower", p.lower}, {"upper", p.upper}});
+  return {{"times", times}, {"tolerance", tolerance}, {"pools", list}};
+}
+
+TimeCourse TimeCourse::from_json(const nlohmann::json& j) {
+  TimeCourse t;
+  if (j.is_null()) return t;
+  try {
+    t.times = j.at("times").get<std::vector<double>>();
+    t.tolerance = j.at("tolerance").get<double>();
+    for (const auto& p : j.at("pools")) {
+      t.pools.push_back({p.at("metabolite").get<std::string>(), p.at("lower").get<double>(), p.at("upper").get<double>()});
+      if (!(t.pools.back().lower > 0) || !(t.pools.back().upper >= t.pools.back().lower))
+        throw std::invalid_argument("pool " + t.pools.back().metabolite + ": needs 0 < lower <= upper");
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("time course: ") + e.what());
+  }
+  for (std::size_t i = 0; i < t.times.size(); ++i)
+    if (!(t.times[i] >= 0) || (i > 0 && !(t.times[i] > t.times[i - 1]))) throw std::invalid_argument("time course: times must be >= 0 and ascending");
+  if (!(t.tolerance > 0)) throw std::invalid_argument("time course: tolerance must be > 0");
+  return t;
+}
+
+Result<std::vector<std::size_t>> TimeCourse::metabolite_indices(const Model& model) const {
+  std::vector<std::size_t> out;
+  for (const auto& p : pools) {
+    const auto m = model.metabolite_index(p.metabolite);
+    if (!m) return Result<std::vector<std::size_t>>::failure({Diagnostic{Severity::error, "time course", 0, 0, {}, "pool " + p.metabolite + " is not a metabolite of model " + model.id}});
+    out.push_back(*m);
+  }
+  return Result<std::vector<std::size_t>>::success(std::move(out));
 }
 
 // ---------------------------------------------------------------- reading

@@ -1,7 +1,15 @@
 // The inputs of a dataset run (sampling/dataset_recipe.hpp).
 #include "fluxion/sampling/dataset_recipe.hpp"
 
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+
 #include "fluxion/core/diagnostic_log.hpp"
+#include "fluxion/core/format.hpp"
+#include "fluxion/io/pool_table.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/tracer_table.hpp"
@@ -34,10 +42,105 @@ const OptionTable<DatasetRecipe>& DatasetRecipe::table() {
     t.add("test-fraction", &R::test, "Share of rows for testing").range(0.0, 0.99);
     t.add("compression", &R::compression, "Deflate level of the HDF5 datasets (0 = none)").range(0, 9).no_default();
     t.add("resume", &R::resume, "Finish the unfinished dataset in the output directory (same command and settings)");
+    t.add("times", &R::times,
+          "Time courses (non-stationary labelling): MIDs at these times after the switch to the tracers, from the unlabelled state "
+          "(comma-separated, ascending; the unit of the pool sizes over the fluxes); pool sizes are drawn per flux set and predicted")
+        .no_default();
+    t.add("pools", &R::pools,
+          "With --times: pool table (metabolite, size[, status, lower, upper]); free and measured pools are drawn log-uniformly in [lower, upper], "
+          "fixed ones keep their size")
+        .file(".tsv,.csv,.txt");
+    t.add("pool-range", &R::pool_range, "With --times: LOW,HIGH: every pool that --pools leaves out is drawn log-uniformly in [LOW, HIGH]").no_default();
+    t.add("default-pool", &R::default_pool, "With --times: fixed size of every pool that --pools and --pool-range leave out (0: none, an error)")
+        .range(0, 1e15);
+    t.add("inst-tolerance", &R::inst_tolerance, "With --times: absolute tolerance of every simulated MID fraction").range(1e-12, 1e-2);
     return t;
   }();
   return t;
 }
+
+namespace {
+
+Diagnostic recipe_error(const std::string& where, const std::string& what) { return Diagnostic{Severity::error, where, 0, 0, {}, what}; }
+
+std::optional<double> number(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// The time course of a recipe with --times: the times, and every pool the traced elements
+// simulate with its range (drawn) or size (fixed). Warnings: pool table rows not simulated.
+Result<TimeCourse> recipe_time_course(const DatasetRecipe& r, const Model& model, const std::vector<isotope::TracedElement>& traced,
+                                      std::vector<std::size_t>& indices) {
+  using R = Result<TimeCourse>;
+  DiagnosticLog log;
+  TimeCourse tc;
+  for (const auto& item : r.times) {
+    const auto t = number(item);
+    if (!t || !std::isfinite(*t) || *t < 0) return R::failure({recipe_error("--times", "'" + item.substr(0, 40) + "' is not a time >= 0")});
+    if (!tc.times.empty() && !(*t > tc.times.back()))
+      return R::failure({recipe_error("--times", "times must be ascending, each once (" + item + " after " + format_number(tc.times.back()) + ")")});
+    tc.times.push_back(*t);
+  }
+  tc.tolerance = r.inst_tolerance;
+  double lo = 0, hi = 0;
+  if (!r.pool_range.empty()) {
+    std::optional<double> a, b;
+    if (r.pool_range.size() == 2) {
+      a = number(r.pool_range[0]);
+      b = number(r.pool_range[1]);
+    }
+    if (!a || !b || !(*a > 0) || !(*b >= *a) || !std::isfinite(*b))
+      return R::failure({recipe_error("--pool-range", "give LOW,HIGH with 0 < LOW <= HIGH")});
+    lo = *a;
+    hi = *b;
+  }
+  std::map<std::string, io::PoolSize> table;
+  if (!r.pools.empty()) {
+    auto read = io::load_pool_table(r.pools);
+    if (!log.take(read)) return log.failure<TimeCourse>();
+    table = read.value();
+  }
+  std::set<std::size_t> simulated;
+  for (const auto& e : traced)
+    for (std::size_t m : e.model.pool_metabolites()) simulated.insert(m);
+  Diagnostics d(r.pools.empty() ? std::string("--times") : r.pools);
+  for (const auto& [id, p] : table) {
+    const auto m = model.metabolite_index(id);
+    if (!m) d.error("'" + id + "' is not a metabolite of model " + model.id, p.line, 1);
+    else if (!simulated.count(*m)) d.warning("'" + id + "' has no simulated EMUs: its size is not used", p.line, 1);
+  }
+  std::string missing;
+  for (std::size_t m : simulated) {
+    const std::string& id = model.metabolites[m].id;
+    TimeCourse::Pool pool{id, 0, 0};
+    if (auto it = table.find(id); it != table.end()) {
+      pool.lower = it->second.fitted() ? it->second.lower : it->second.size;
+      pool.upper = it->second.fitted() ? it->second.upper : it->second.size;
+    } else if (hi > 0) {
+      pool.lower = lo;
+      pool.upper = hi;
+    } else if (r.default_pool > 0) {
+      pool.lower = pool.upper = r.default_pool;
+    } else {
+      missing += (missing.empty() ? "" : ", ") + id;
+      continue;
+    }
+    tc.pools.push_back(pool);
+    indices.push_back(m);
+  }
+  if (!missing.empty()) d.error("no pool size for " + missing + " (the time course simulates them); give --pools, --pool-range or --default-pool", 0, 0);
+  const auto items = d.items();
+  log.add(items);
+  for (const auto& item : items)
+    if (item.severity == Severity::error) return log.failure<TimeCourse>();
+  return log.success<TimeCourse>(std::move(tc));
+}
+
+}  // namespace
 
 Result<DatasetInputs> load_dataset_inputs(const DatasetRecipe& r) {
   DiagnosticLog log;
@@ -70,6 +173,14 @@ Result<DatasetInputs> load_dataset_inputs(const DatasetRecipe& r) {
   auto built = isotope::build_traced_elements(*in.model, *in.space, specs, experiments, labelling.value());
   if (!log.take(built)) return log.failure<DatasetInputs>();
   in.traced = std::move(built.value());
+  if (r.times.empty()) {
+    if (!r.pools.empty() || !r.pool_range.empty() || r.default_pool > 0)
+      return log.failure<DatasetInputs>({recipe_error("--pools", "pool sizes are for time courses: give --times as well")});
+  } else {
+    auto tc = recipe_time_course(r, *in.model, in.traced, in.pool_metabolites);
+    if (!log.take(tc)) return log.failure<DatasetInputs>();
+    in.provenance.time_course = std::move(tc.value());
+  }
   for (const auto& ex : experiments) in.experiment_ids.push_back(ex.id);
   auto canonical = io::write_reaction_tsv(*in.model);
   in.provenance.model = {r.model, in.model->id, canonical ? io::sha256_text(canonical.value()) : ""};
@@ -89,6 +200,9 @@ DatasetOptions dataset_options(const DatasetRecipe& r, const DatasetInputs& inpu
   options.test_fraction = r.test;
   options.compression = r.compression;
   options.seed = sampler.seed;
+  options.time_course = inputs.provenance.time_course;
+  options.pool_metabolites = inputs.pool_metabolites;
+  options.n_metabolites = inputs.model->metabolites.size();
   DatasetProvenance provenance = inputs.provenance;
   provenance.sampler = sampler_provenance(sampler);
   options.provenance = provenance.to_json();

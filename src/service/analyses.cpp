@@ -198,13 +198,13 @@ std::vector<Diagnostic> check_job_inputs(const AnalysisSpec& a, const std::vecto
     else model = r.value();
   }
   if (const std::string f = upload("mids"); !f.empty()) {
-    // fluxion's table (fit reads time courses: a time column) or FreeFlux's MDV sheet, as the
+    // fluxion's table (fit and predict read time courses: a time column) or FreeFlux's MDV sheet, as the
     // commands read them
     auto text = io::read_text_file(f);
     auto r = !text ? Result<isotope::MidTable>::failure(text.diagnostics())
              : io::detect_mid_format(text.value()) == io::MidFileFormat::freeflux
                  ? io::read_freeflux_mdvs(text.value(), f, "e1", a.command == "fit")
-                 : io::read_mid_table(text.value(), f, a.command == "fit");
+                 : io::read_mid_table(text.value(), f, a.command == "fit" || a.command == "predict");
     if (!r) report("mids", "the uploaded MID table", r.diagnostics());
     else if (r.value().mids.empty())
       out.push_back(Diagnostic{Severity::error, "the uploaded MID table", 0, 0, "mids", "has a header but no rows: there is nothing to analyse"});

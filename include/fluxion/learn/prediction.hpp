@@ -38,7 +38,9 @@ class FluxExpansion {
  public:
   // With `model`, predicted exchange fluxes are clamped into its exchange bounds (an
   // exchange the model fixes at 0 is 0, not 1e-7); exchange fluxes are never negative.
-  explicit FluxExpansion(const FluxSpace& space, const Model* model = nullptr);
+  // With a time course (sampling::TimeCourse), its drawn pool sizes follow as columns
+  // "pool:<metabolite>" in both lists (identity), clamped into their drawn range.
+  explicit FluxExpansion(const FluxSpace& space, const Model* model = nullptr, const sampling::TimeCourse* time_course = nullptr);
 
   const std::vector<std::string>& columns() const { return columns_; }
   const std::vector<std::string>& free_columns() const { return free_columns_; }
@@ -52,15 +54,18 @@ class FluxExpansion {
   Eigen::MatrixXd delta_g(const Eigen::MatrixXd& full, double temperature) const;  // rows × dg_reactions()
   // A full flux row as the simulator's flux vector.
   FluxVector flux_vector(const Eigen::VectorXd& full) const;
+  // Time courses: the pool sizes of a full row (its trailing "pool:" columns; empty without)
+  Eigen::VectorXd pool_sizes(const Eigen::VectorXd& full) const { return full.tail(n_pools_); }
+  Eigen::Index n_pools() const { return n_pools_; }
 
  private:
   Eigen::MatrixXd matrix_;  // columns × free
   std::vector<std::string> columns_, free_columns_, dg_reactions_;
   std::vector<std::size_t> free_in_full_;
   std::vector<std::pair<std::size_t, std::size_t>> dg_columns_;  // (net, exchange) index in columns_
-  Eigen::Index n_net_ = 0, n_columns_ = 0;
+  Eigen::Index n_net_ = 0, n_columns_ = 0, n_pools_ = 0;
   std::vector<Eigen::Index> exchange_columns_;
-  Eigen::RowVectorXd exchange_low_, exchange_high_;
+  Eigen::RowVectorXd exchange_low_, exchange_high_, pool_low_, pool_high_;
 };
 
 // Prediction errors on held-out test rows, for complete patterns ("none") and for each
@@ -201,21 +206,35 @@ class PredictionPipeline {
 };
 
 // Simulates the MIDs of a layout (every field of every experiment) for a flux vector:
-// one EMU simulator per traced element, outputs placed by element and metabolite.
+// one EMU simulator per traced element, outputs placed by element and metabolite. A
+// time-course layout simulates the time course (sampling::TimeCourse: its times, its
+// tolerance, its fixed pools) with the drawn pools' sizes given per call.
 class LayoutSimulator {
  public:
-  // Throws std::invalid_argument when a layout field is not an output of the elements.
+  // Throws std::invalid_argument when a layout field is not an output of the elements, or
+  // a time course's pools are not the model's.
   LayoutSimulator(sampling::MidLayout layout, std::vector<isotope::TracedElement> elements);
+  LayoutSimulator(sampling::MidLayout layout, std::vector<isotope::TracedElement> elements, const Model& model,
+                  const sampling::TimeCourse& time_course);
   std::optional<Eigen::VectorXd> simulate(const FluxVector& v);
   // With `jacobian`: also ∂MIDs/∂(free parameters of the FluxSpace: free net fluxes, then
-  // exchange fluxes), [layout.size() × n_free]; padding rows are 0.
+  // exchange fluxes; then, in a time course, the drawn pool sizes), [layout.size() ×
+  // parameters]; padding rows are 0. `pools`: the drawn pool sizes (FluxExpansion::pool_sizes
+  // of a full row); empty for steady-state layouts.
   std::optional<Eigen::VectorXd> simulate(const FluxVector& v, Eigen::MatrixXd* jacobian);
-
+  std::optional<Eigen::VectorXd> simulate(const FluxVector& v, const Eigen::VectorXd& pools, Eigen::MatrixXd* jacobian = nullptr);
+  bool time_course() const { return !inst_.times.empty(); }
  private:
   sampling::MidLayout layout_;
   std::vector<isotope::TracedElement> elements_;
   std::vector<isotope::EmuSimulator> simulators_;
   std::vector<std::vector<std::size_t>> field_of_;  // per element, per output
+  // time courses
+  isotope::InstationaryOptions inst_;
+  std::vector<double> pool_sizes_;                   // per model metabolite: fixed sizes, drawn ones per call
+  std::vector<std::size_t> drawn_metabolites_;       // model index of each drawn pool, in output order
+  std::vector<std::vector<Eigen::Index>> pool_column_of_;  // per element: output column of each of its Jacobian's pool columns
+  std::vector<isotope::InstationaryOptions> element_inst_;  // per element: its pool_sensitivities mask
 };
 
 // The traced elements a dataset was made with (its manifest's settings.provenance): the

@@ -15,9 +15,10 @@
 // `manifest` (JSON) on the root group):
 //   /mids          rows × layout.size()  float32 (or float64): the input vector of
 //                  ML-Flux, index (field·T + experiment)·L + k, MIDs zero-padded to L
-//   /free_fluxes   rows × n_free  float64: free net fluxes, then exchange fluxes
+//   /free_fluxes   rows × n_free  float64: free net fluxes, then exchange fluxes (then,
+//                  in a time course, the drawn pool sizes)
 //   /fluxes        rows × (reactions + exchange columns) float64: every net flux, then
-//                  every exchange flux
+//                  every exchange flux (then the drawn pool sizes)
 //   /draw          rows  uint64: the draw of the sampler stream each row came from
 //   /row           rows  uint64: the row's index in the whole dataset (shards hold
 //                  every ranks-th part)
@@ -59,6 +60,13 @@ struct DatasetOptions {
   // How the flux sets are made (model hash, tracers, sampler settings...): stored in the
   // manifest and compared when a run is resumed.
   nlohmann::json provenance = nlohmann::json::object();
+  // Time courses: MIDs at time_course.times, each row with pool sizes drawn from the
+  // row's draw (a pure function of seed and draw), written after the free fluxes and after
+  // the full fluxes ("pool:<metabolite>"). pool_metabolites: Model::metabolites index of
+  // each of time_course.pools; n_metabolites: the model's metabolite count.
+  TimeCourse time_course;
+  std::vector<std::size_t> pool_metabolites;
+  std::size_t n_metabolites = 0;
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };

@@ -20,6 +20,9 @@ inline constexpr int kDatasetFormatVersion = 1;
 // ML-Flux's input vector: one field per measured metabolite of each traced element
 // (all carbon fields, then hydrogen, ...), within a field the experiments in order,
 // within an experiment M+0 ... M+(L-1); L is the longest MID, shorter ones end in zeros.
+// A time-course layout (MFA of non-stationary labelling) has one block per experiment and
+// time, experiment-major: `experiments` names them "<experiment>@<time>" and `times` holds
+// the times; steady-state layouts have no times.
 struct MidLayout {
   struct Field {
     Element element = Element::C;
@@ -29,6 +32,10 @@ struct MidLayout {
   std::vector<Field> fields;
   std::vector<std::string> experiments;
   int width = 0;  // L
+  std::vector<double> times;  // time courses: the measurement times (empty: steady state)
+
+  // tracer experiments in a time course (experiments / times), else experiments
+  std::size_t n_tracer_experiments() const { return times.empty() ? experiments.size() : experiments.size() / times.size(); }
 
   std::size_t size() const { return fields.size() * experiments.size() * static_cast<std::size_t>(width); }
   std::size_t index(std::size_t field, std::size_t experiment, int k) const {
@@ -39,8 +46,36 @@ struct MidLayout {
   static MidLayout from_json(const nlohmann::json& j);
 };
 
-// The layout of the traced elements' measured MIDs over the experiments.
-MidLayout make_mid_layout(const std::vector<isotope::TracedElement>& elements, const std::vector<std::string>& experiment_ids);
+// The layout of the traced elements' measured MIDs over the experiments (and, for a time
+// course, over `times` within each experiment).
+MidLayout make_mid_layout(const std::vector<isotope::TracedElement>& elements, const std::vector<std::string>& experiment_ids,
+                          const std::vector<double>& times = {});
+// "e1@0.5": the name of an experiment's block at a time in a time-course layout
+std::string time_block_name(const std::string& experiment, double time);
+
+// A time-course dataset: the MIDs at these times after the switch to the tracers, from the
+// unlabelled state, with each pool size of the simulation drawn per flux set, log-uniformly
+// in [lower, upper] (lower = upper: fixed). The drawn sizes are outputs beside the free
+// fluxes: columns "pool:<metabolite>".
+struct TimeCourse {
+  struct Pool {
+    std::string metabolite;
+    double lower = 0, upper = 0;
+    bool drawn() const { return upper > lower; }
+  };
+  std::vector<double> times;  // empty: steady state
+  double tolerance = 1e-5;    // of every simulated MID fraction
+  std::vector<Pool> pools;    // every pool of the simulation, in model order
+
+  bool active() const { return !times.empty(); }
+  std::vector<std::string> output_columns() const;  // "pool:<metabolite>" of the drawn pools
+  // Size of a drawn pool for a uniform number u in [0, 1).
+  static double draw(const Pool& p, double u);
+  nlohmann::json to_json() const;
+  static TimeCourse from_json(const nlohmann::json& j);  // throws std::invalid_argument
+  // Model::metabolites index of each pool; an error names a metabolite the model lacks.
+  Result<std::vector<std::size_t>> metabolite_indices(const Model& model) const;
+};
 
 // How a dataset's flux sets and MIDs were made: the model (and the hash of its reaction
 // table), the tracer experiments, the traced elements, natural abundance and the sampler's
@@ -56,6 +91,7 @@ struct DatasetProvenance {
   std::string experiments_table;   // the tracer experiments, as a tracer table
   std::vector<std::string> elements;  // symbols, in layout order
   std::string natural_abundance = "none";  // "none", "all" or substrate ids, comma-separated
+  TimeCourse time_course;                  // inactive: steady-state labelling
   struct Sampler {
     std::string method, exchange, constraints, normalize;
     int thinning = 0, cap_bins = 0;

@@ -35,6 +35,12 @@ struct DatasetRecipe {
   std::string precision = "float32";
   double validation = 0.1, test = 0.1;
   bool resume = false;
+  // time courses (non-stationary labelling): MIDs at these times, pool sizes from a pool
+  // table (free / measured rows drawn log-uniformly in [lower, upper], fixed rows fixed),
+  // the others drawn in pool_range (LOW,HIGH) or fixed at default_pool
+  std::vector<std::string> times, pool_range;
+  std::string pools;
+  double default_pool = 0, inst_tolerance = 1e-5;
 
   static const OptionTable<DatasetRecipe>& table();
 };
@@ -45,7 +51,8 @@ struct DatasetInputs {
   std::vector<isotope::TracedElement> traced;
   std::vector<std::string> experiment_ids;
   std::string tracer_source;      // the tracer table read: a file, or the model's name
-  DatasetProvenance provenance;   // all but the sampler's part
+  DatasetProvenance provenance;   // all but the sampler's part (its time_course: the time course, if any)
+  std::vector<std::size_t> pool_metabolites;  // time courses: Model::metabolites index of each pool
 };
 // Errors: the model, the tracer table or the experiments are wrong, a built-in model has no
 // experiments and none are given, an element or a measured metabolite is unknown. The
