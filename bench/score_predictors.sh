@@ -24,7 +24,7 @@ for m in "${models[@]}"; do
     # draw budget with caps, kept whole so that its distribution is the training one)
     opts=("${data[@]}")
     [ "$m" != ccm ] && for i in "${!opts[@]}"; do [ "${opts[$i]}" = -n ] && opts[$((i + 1))]=$rows; done
-    "$fluxion" dataset -m "$m" "${opts[@]}" --seed "$seed" --threads 2 -o "$d" >/dev/null
+    "$fluxion" dataset -m "$model" "${opts[@]}" --seed "$seed" --threads 2 -o "$d" >/dev/null
   fi
   "$fluxion" score -p "$packages/$m.fluxpkg" -d "$d" --subset all --rows "$rows" -o "$work/score_$m" --format table >"$work/score_$m.txt" 2>&1 ||
     { cat "$work/score_$m.txt"; exit 1; }

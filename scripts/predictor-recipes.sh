@@ -17,6 +17,7 @@
 # systems do not promise small exchange fluxes, and scores the toy on both (docs/benchmarks.md).
 g=models/constraints/glyppp_exchange
 predictor_recipe() {
+  model=$1    # the model the package is for (a recipe of another name sets it)
   members=()  # an ensemble's members, "SEED HIDDEN THREADS [OPTION VALUE ...]" each (the same threads give the same weights; options replace the recipe's)
   case $1 in
     # ML-Flux's data (100,000 flux sets, log-uniform exchange fluxes), layers and batch size
@@ -44,6 +45,13 @@ predictor_recipe() {
                 --mid-noise 0.01 --mid-noise-mode ranged --fine-tune tal --fine-tune-epochs 5)
          members=("1 512,256,128,64 1" "1 1024,512,256,128,64 2" "2 512,256,128,64 2"
                   "3 512,256,128,64 2 --epochs 90 --loss-spread-floor 0.25" "5 512,256,128,64 2 --epochs 90 --loss-spread-floor 0.25") ;;
+    # The toy network's time course (non-stationary labelling): the six tracers at five times
+    # after the switch, every pool size drawn log-uniformly in [0.2, 5] (flux units × time; v1
+    # = 1) and predicted beside the fluxes. 250 epochs, no PCNN (KNN imputes missing times):
+    # what 2 cores allow in a session (docs/benchmarks.md, "ML-Flux for time courses").
+    simple_time_course) model=simple
+            data=(-n 100000 --exchange log-uniform --times 0.25,0.5,1,2,4 --pool-range 0.2,5)
+            train=(--epochs 250 --patience 10000 --schedule cosine --loss hybrid --heads 2 --mid-noise 0.01 --mid-noise-mode ranged --pcnn-epochs 0 --threads 2) ;;
     *) echo "no predictor recipe for '$1'" >&2; return 2 ;;
   esac
 }

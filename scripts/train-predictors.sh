@@ -7,7 +7,7 @@
 # An ensemble recipe (ccm) trains each member in WORK/train_MODEL_memberK, then joins them
 # with fluxion ensemble.
 # Times on 2 cores are in docs/benchmarks.md ("ML-Flux: shipped predictor packages").
-#   usage: scripts/train-predictors.sh [MODEL ...]       (default: all five)
+#   usage: scripts/train-predictors.sh [RECIPE ...]      (default: the five built-in models; also simple_time_course)
 #   env:   FLUXION=path/to/fluxion   WORK=directory for datasets and runs (kept)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ mkdir -p "$out"
 for m in "${models[@]}"; do
   predictor_recipe "$m" || exit 2
   if [ ! -f "$work/data_$m/manifest.json" ]; then
-    "$fluxion" dataset -m "$m" "${data[@]}" --seed 1 --threads 1 -o "$work/data_$m"
+    "$fluxion" dataset -m "$model" "${data[@]}" --seed 1 --threads 1 -o "$work/data_$m"
   fi
   train_one() {  # train_one DIR [OPTIONS...]: a training, continued from its checkpoint when one is there
     local dir=$1 resume=() base=() i

@@ -47,7 +47,12 @@ struct ServeCli {
 service::ServiceCatalogue make_catalogue(const Context& ctx) {
   service::CatalogueSources sources;
   sources.source_dir = FLUXION_SOURCE_DIR;
-  for (const auto& p : learn::builtin_predictors()) sources.builtin_predictors.emplace_back(p, "trained ML-Flux package for the built-in model '" + p + "'");
+  for (const auto& p : learn::builtin_predictors()) {
+    // "simple_time_course": the toy model's package for time courses
+    const auto cut = p.find("_time_course");
+    sources.builtin_predictors.emplace_back(p, cut == std::string::npos ? "trained ML-Flux package for the built-in model '" + p + "'"
+                                                                         : "trained ML-Flux package for time courses of the built-in model '" + p.substr(0, cut) + "'");
+  }
   sources.read_series = [](const std::string& dir) {
     auto r = dynamics::load_time_series(dir);
     auto ds = r ? std::vector<Diagnostic>{} : r.diagnostics();

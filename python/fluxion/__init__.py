@@ -579,8 +579,9 @@ def predict(package, mids, **options) -> dict:
     ``mids``: a MID table (a file or a DataFrame: experiment, metabolite, isotopologue,
     fraction, [sd], [element], [replicate]). Options are ``fluxion predict``'s (imputer,
     knn_k, temperature, ...). Returns a dict of DataFrames, one per file the command writes
-    (``fluxes``, ``delta_g``, ``mids``, ``replicates``), with ``table`` (the command's
-    aligned table) and ``provenance``."""
+    (``fluxes``, ``delta_g``, ``mids``, ``replicates``; a time-course package such as
+    "simple_time_course" takes MIDs with a ``time`` column and adds ``pools``, the predicted
+    pool sizes), with ``table`` (the command's aligned table) and ``provenance``."""
     import os
     import shutil
 

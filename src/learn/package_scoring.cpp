@@ -164,9 +164,12 @@ std::string PackageScore::summary() const {
     list += below[i];
   }
   char line[1024];
-  std::snprintf(line, sizeof line, "%ld rows: median skill %.3f over %zu counted fluxes (net %.3f, exchange %.3f); %zu at or below the training mean%s%s",
-                static_cast<long>(score.rows), score.median_skill(), counted, score.median_skill("net"), score.median_skill("xch"), below.size(),
-                below.empty() ? "" : ": ", list.c_str());
+  const bool pools = std::any_of(score.fluxes.begin(), score.fluxes.end(), [](const auto& f) { return f.column.rfind("pool:", 0) == 0; });
+  char pool_part[64] = "";
+  if (pools) std::snprintf(pool_part, sizeof pool_part, ", pools %.3f", score.median_skill("pool"));
+  std::snprintf(line, sizeof line, "%ld rows: median skill %.3f over %zu counted %s (net %.3f, exchange %.3f%s); %zu at or below the training mean%s%s",
+                static_cast<long>(score.rows), score.median_skill(), counted, pools ? "fluxes and pools" : "fluxes", score.median_skill("net"),
+                score.median_skill("xch"), pool_part, below.size(), below.empty() ? "" : ": ", list.c_str());
   return line;
 }
 

@@ -245,7 +245,7 @@ nlohmann::json PredictorScore::to_json() const {
                  {"value", json_number(m.value)},
                  {"baseline", json_number(m.baseline)},
                  {"reached", m.reached ? nlohmann::json(*m.reached) : nlohmann::json(nullptr)}});
-  return {{"rows", rows},
+  nlohmann::json out = {{"rows", rows},
           {"mid_sd", mid_sd},
           {"identifiability_rows", identifiability_rows},
           {"median_skill", json_number(median_skill())},
@@ -257,6 +257,9 @@ nlohmann::json PredictorScore::to_json() const {
           {"fluxes", f},
           {"delta_g", g},
           {"paper_metrics", p}};
+  if (std::any_of(fluxes.begin(), fluxes.end(), [](const auto& x) { return starts_with(x.column, "pool:"); }))
+    out["median_skill_pools"] = json_number(median_skill("pool"));  // time-course predictors
+  return out;
 }
 
 std::string PredictorScore::fluxes_tsv() const {

@@ -308,6 +308,29 @@ expect 2 'MID layout is not the predictor' -- "$fluxion" score -p upper_glycolys
 expect 2 'is neither a predictor package file nor a built-in predictor' -- "$fluxion" score -p nosuch -d "$tmp/ds" -o "$tmp/score_bad"
 expect 0 'median skill' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_where" --subset all --where 'xch:v2<1' --identifiability-rows 0
 expect 0 '"where": "xch:v2<1"' -- cat "$tmp/score_where/score.json"
+
+# time courses: a dataset of MIDs at several times with drawn pool sizes, a predictor of the
+# fluxes and the pools, scored, and predicting from a simulated time course (some times left out)
+printf 'molB\t1\tfixed\n' > "$tmp/tc_fixed.tsv"
+expect 0 'time course at 3 times; 5 pools, 4 of them drawn per flux set' -- "$fluxion" dataset -m simple -n 1500 --part-rows 500 --times 0.5,1,2 --pools "$tmp/tc_fixed.tsv" --pool-range 0.2,5 -o "$tmp/ds_tc"
+expect 0 'mids +Dataset \{1500, 360\}' -- h5ls "$tmp/ds_tc/dataset.h5"
+expect 0 '"pool:molD"' -- cat "$tmp/ds_tc/manifest.json"
+expect 2 'no pool size for molB, molD, molC, molE, molF' -- "$fluxion" dataset -m simple -n 10 --times 0.5,1 -o "$tmp/ds_tc_bad"
+expect 2 'pool sizes are for time courses: give --times as well' -- "$fluxion" dataset -m simple -n 10 --pool-range 0.2,5 -o "$tmp/ds_tc_bad"
+expect 0 'best epoch' -- "$fluxion" train -d "$tmp/ds_tc" -o "$tmp/train_tc" --epochs 3 --hidden 16 --pcnn-epochs 0 --masked-rows 100
+expect 0 '^pool:molD	' -- cat "$tmp/train_tc/test_errors.tsv"
+expect 0 'median skill' -- "$fluxion" score -p "$tmp/train_tc/predictor.fluxpkg" -d "$tmp/ds_tc" -o "$tmp/score_tc" --identifiability-rows 10
+expect 0 '^pool:molF	yes	no	' -- cat "$tmp/score_tc/scores.tsv"
+printf 'molB\t1\nmolC\t0.5\nmolD\t2\nmolE\t0.8\nmolF\t1.5\n' > "$tmp/tc_pools.tsv"
+expect 0 'wrote' -- "$fluxion" simulate -m simple -f "$repo/examples/simple/true_fluxes.tsv" --times 0.5,1,2 --pools "$tmp/tc_pools.tsv" -o "$tmp/sim_tc"
+awk -F'\t' 'NR == 1 || $1 == "e1" || $1 == "e3" && $4 != "1"' "$tmp/sim_tc/mids.tsv" > "$tmp/tc_mids.tsv"  # two tracers, one of them without t = 1
+expect 0 'wrote' -- "$fluxion" predict -p "$tmp/train_tc/predictor.fluxpkg" -i "$tmp/tc_mids.tsv" -o "$tmp/pred_tc"
+expect 0 '^molD	[0-9.e-]+	[0-9.e-]+	' -- cat "$tmp/pred_tc/pools.tsv"
+expect 0 '^e3	1	molB	C	0	NA	' -- cat "$tmp/pred_tc/mids.tsv"
+awk -F'\t' -v OFS='\t' 'NR > 1 && $4 == "2" { $4 = 3 } 1' "$tmp/tc_mids.tsv" > "$tmp/tc_mids_bad.tsv"
+expect 2 'tc_mids_bad.tsv:53: error: .* at time 3: this predictor takes the times 0.5, 1, 2' -- "$fluxion" predict -p "$tmp/train_tc/predictor.fluxpkg" -i "$tmp/tc_mids_bad.tsv" -o "$tmp/pred_tc_bad"
+expect 2 'has no time; this predictor takes time courses' -- "$fluxion" predict -p "$tmp/train_tc/predictor.fluxpkg" -i "$repo/examples/simple/mids.tsv" -o "$tmp/pred_tc_bad"
+expect 2 'a time column: time-course MIDs' -- "$fluxion" predict -p simple -i "$tmp/tc_mids.tsv" -o "$tmp/pred_tc_bad"
 expect 0 'median skill' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_noise" --mid-noise 0.01 --identifiability-rows 0
 expect 0 '"mid_noise": 0.01' -- cat "$tmp/score_noise/score.json"
 expect 2 "is not FLUX<VALUE or FLUX>VALUE" -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_bad" --where 'v2<1'

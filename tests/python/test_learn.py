@@ -208,3 +208,25 @@ def test_dynamics_train_and_predict_equal_the_command_line(fluxion_binary, tmp_p
         a = pd.read_csv(tmp_path / "cli_flux" / "flux" / day, index_col=0)
         b = pd.read_csv(tmp_path / "py_flux" / "flux" / day, index_col=0)
         pd.testing.assert_frame_equal(b, a, check_exact=False, rtol=1e-6)
+
+
+def test_a_time_course_predictor_takes_times_and_predicts_pools(tmp_path):
+    # a time-course dataset (pool sizes drawn per flux set), a network on it, a prediction
+    # from MIDs at two of its three times
+    made = fluxion.dataset("simple", str(tmp_path / "ds"), rows=400, threads=1, times="0.5,1,2", pool_range="0.2,5", progress=False)
+    assert made["complete"] and made["rows"] == 400
+    trained = fluxion.train(str(tmp_path / "ds"), str(tmp_path / "train"), epochs=2, hidden="8", pcnn_epochs=0, masked_rows=50, progress=False)
+    errors = trained["test_errors"]
+    assert {"pool:molB", "pool:molF"} <= set(errors["flux"])
+    rows = []
+    for t in (0.5, 2.0):
+        for metabolite, mid in (("molB", [0.7, 0.3, 0, 0]), ("molF", [0.8, 0.1, 0.1, 0])):
+            rows += [{"experiment": "e1", "metabolite": metabolite, "time": t, "isotopologue": k, "fraction": f} for k, f in enumerate(mid)]
+    out = fluxion.predict(trained["package"], pd.DataFrame(rows))
+    pools = out["pools"]
+    assert list(pools.columns) == ["metabolite", "size", "se", "sd"]
+    assert set(pools["metabolite"]) == {"molB", "molC", "molD", "molE", "molF"}
+    assert ((pools["size"] >= 0.2) & (pools["size"] <= 5)).all()  # within the range they were drawn from
+    assert "time" in out["mids"].columns
+    with pytest.raises(fluxion.InputError, match="has no time"):
+        fluxion.predict(trained["package"], pd.DataFrame([{k: v for k, v in r.items() if k != "time"} for r in rows if r["time"] == 0.5]))
