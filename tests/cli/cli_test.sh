@@ -331,6 +331,12 @@ awk -F'\t' -v OFS='\t' 'NR > 1 && $4 == "2" { $4 = 3 } 1' "$tmp/tc_mids.tsv" > "
 expect 2 'tc_mids_bad.tsv:53: error: .* at time 3: this predictor takes the times 0.5, 1, 2' -- "$fluxion" predict -p "$tmp/train_tc/predictor.fluxpkg" -i "$tmp/tc_mids_bad.tsv" -o "$tmp/pred_tc_bad"
 expect 2 'has no time; this predictor takes time courses' -- "$fluxion" predict -p "$tmp/train_tc/predictor.fluxpkg" -i "$repo/examples/simple/mids.tsv" -o "$tmp/pred_tc_bad"
 expect 2 'a time column: time-course MIDs' -- "$fluxion" predict -p simple -i "$tmp/tc_mids.tsv" -o "$tmp/pred_tc_bad"
+# the hybrid: INST-MFA from the predicted fluxes and pool sizes recovers the simulated ones
+awk -F'\t' -v OFS='\t' '{ print $1, $2, "free", 0.2, 5 }' "$tmp/tc_pools.tsv" > "$tmp/tc_free_pools.tsv"
+expect 0 'the fit is statistically acceptable' -- "$fluxion" fit -m simple -i "$tmp/tc_mids.tsv" --mid-sd 0.01 --pools "$tmp/tc_free_pools.tsv" --start-from "$tmp/pred_tc/fluxes.tsv" --start-pools "$tmp/pred_tc/pools.tsv" --starts 2 -o "$tmp/fit_tc_hybrid"
+expect 0 '^molD	(2|1\.99)[0-9.]*	' -- cat "$tmp/fit_tc_hybrid/pools.tsv"
+printf 'metabolite\tsize\nmolD\t-1\n' > "$tmp/tc_bad_start.tsv"
+expect 2 'tc_bad_start.tsv:2:2: error: size .-1. is not a number > 0' -- "$fluxion" fit -m simple -i "$tmp/tc_mids.tsv" --mid-sd 0.01 --pools "$tmp/tc_free_pools.tsv" --start-pools "$tmp/tc_bad_start.tsv" -o "$tmp/fit_tc_bad"
 expect 0 'median skill' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_noise" --mid-noise 0.01 --identifiability-rows 0
 expect 0 '"mid_noise": 0.01' -- cat "$tmp/score_noise/score.json"
 expect 2 "is not FLUX<VALUE or FLUX>VALUE" -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_bad" --where 'v2<1'
@@ -430,6 +436,17 @@ golden_fluxes() {  # PACKAGE MIDS RECORDED [PREDICT OPTIONS]
 golden_fluxes simple "$repo/examples/simple/mids.tsv" "$repo/tests/golden/data/predict_simple_fluxes.tsv"
 golden_fluxes glycolysis "$repo/examples/glycolysis/mids.tsv" "$repo/tests/golden/data/predict_glycolysis_fluxes.tsv"
 golden_fluxes glycolysis "$repo/examples/glycolysis/mids.tsv" "$repo/tests/golden/data/predict_glycolysis_pcnn_fluxes.tsv" --imputer pcnn
+# the shipped time-course package: two tracers at 5 and 4 times (70 % imputed by KNN); its
+# pool sizes within 3 SE of the simulated ones, then the hybrid fit recovers them
+golden_fluxes simple_time_course "$repo/examples/simple_time_course/mids.tsv" "$repo/tests/golden/data/predict_simple_time_course_fluxes.tsv"
+if [ -f "$repo/models/predictors/simple_time_course.fluxpkg" ]; then
+  expect 0 'pools within 3 SE' -- awk -F'\t' 'NR == FNR { if (FNR > 1) truth[$1] = $2; next } FNR > 1 { d = $2 - truth[$1]; if (d < 0) d = -d; if (d > 3 * $3) bad = 1; n++ }
+    END { if (!bad && n == 5) print "pools within 3 SE" }' "$repo/examples/simple_time_course/true_pools.tsv" "$tmp/golden_simple_time_course/pools.tsv"
+  expect 0 'best of 1 starts .*100 %' -- "$fluxion" fit -m simple -i "$repo/examples/simple_time_course/mids.tsv" --mid-sd 0.01 --pools "$repo/examples/simple_time_course/pools.tsv" \
+    --start-from "$tmp/golden_simple_time_course/fluxes.tsv" --start-pools "$tmp/golden_simple_time_course/pools.tsv" --starts 0 -o "$tmp/fit_tc_example"
+  expect 0 'pools recovered' -- awk -F'\t' 'NR == FNR { if (FNR > 1) truth[$1] = $2; next } FNR > 1 { d = $2 - truth[$1]; if (d < 0) d = -d; if (d > 1e-3) bad = 1; n++ }
+    END { if (!bad && n == 5) print "pools recovered" }' "$repo/examples/simple_time_course/true_pools.tsv" "$tmp/fit_tc_example/pools.tsv"
+fi
 if [ -d "$tmp/ds_mpi" ]; then
   expect 2 'holds MPI shards' -- "$fluxion" train -d "$tmp/ds_mpi" -o "$tmp/train_bad"
 fi

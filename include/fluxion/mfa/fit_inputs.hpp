@@ -47,6 +47,9 @@ struct FitInputFiles {
   // size of the pools neither the table nor an mfapy status sheet gives (0: none)
   std::string pools;
   double default_pool = 0;
+  // time courses: starting sizes of the fitted pools (metabolite, size, other columns
+  // ignored: fluxion predict's pools.tsv, the hybrid), clamped into their bounds
+  std::string start_pools;
 
   // Problems a caller can see before reading anything: exactly one of mids and mfapy_mdv,
   // a model, exchange_max > 0. Each names the field.
