@@ -152,6 +152,69 @@ Result<std::map<std::string, PoolSize>> load_pool_table(const std::string& path)
   return read_pool_table(*text, path);
 }
 
+Result<std::map<std::string, PoolSize>> read_pool_starts(std::string_view text, const std::string& source) {
+  using R = Result<std::map<std::string, PoolSize>>;
+  std::map<std::string, PoolSize> out;
+  Diagnostics d(source);
+  std::size_t at_metabolite = std::string_view::npos, at_size = std::string_view::npos;
+  bool header = false;
+  int ln = 0;
+  for (std::string_view line : split_lines(text)) {
+    ++ln;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string_view> cells;
+    std::vector<int> at;
+    for (std::size_t start = 0;;) {
+      const auto tab = line.find('\t', start);
+      cells.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+      at.push_back(static_cast<int>(start) + 1);
+      if (tab == std::string_view::npos) break;
+      start = tab + 1;
+    }
+    if (!header) {
+      for (std::size_t c = 0; c < cells.size(); ++c) {
+        if (cells[c] == "metabolite" && at_metabolite == std::string_view::npos) at_metabolite = c;
+        if (cells[c] == "size" && at_size == std::string_view::npos) at_size = c;
+      }
+      if (at_metabolite == std::string_view::npos || at_size == std::string_view::npos) {
+        d.error("needs a header naming the columns metabolite and size (tab-separated), as fluxion predict's pools.tsv", ln, 1);
+        break;
+      }
+      header = true;
+      continue;
+    }
+    if (cells.size() <= std::max(at_metabolite, at_size)) {
+      d.error("has " + std::to_string(cells.size()) + " column(s); the header names " + std::to_string(std::max(at_metabolite, at_size) + 1), ln, 1);
+      continue;
+    }
+    const std::string id(cells[at_metabolite]);
+    const auto size = detail::parse_number(cells[at_size]);
+    if (id.empty()) {
+      d.error("no metabolite", ln, at[at_metabolite]);
+      continue;
+    }
+    if (!size || !(*size > 0) || !std::isfinite(*size)) {
+      d.error("size '" + std::string(cells[at_size].substr(0, 30)) + "' is not a number > 0", ln, at[at_size]);
+      continue;
+    }
+    PoolSize p;
+    p.size = *size;
+    p.line = ln;
+    if (!out.emplace(id, p).second) d.error("'" + id + "' is given twice", ln, at[at_metabolite]);
+  }
+  if (!header && !d.has_errors()) d.error("is empty: no header, no sizes", 0, 0);
+  if (d.has_errors()) return R::failure(d);
+  return R::success(std::move(out));
+}
+
+Result<std::map<std::string, PoolSize>> load_pool_starts(const std::string& path) {
+  std::string error;
+  auto text = detail::read_file(path, error);
+  if (!text) return Result<std::map<std::string, PoolSize>>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
+  return read_pool_starts(*text, path);
+}
+
 Result<std::vector<double>> pool_sizes(const Model& model, const std::map<std::string, PoolSize>& table, double default_size,
                                        const std::string& source) {
   using R = Result<std::vector<double>>;

@@ -91,69 +91,6 @@ const OptionTable<FitInputFiles>& FitInputFiles::table() {
   return t;
 }
 
-namespace {
-
-// metabolite -> (size, line) of a table with `metabolite` and `size` columns (a header
-// naming them; other columns ignored): fluxion predict's pools.tsv
-Result<std::map<std::string, std::pair<double, int>>> read_start_pools(const std::string& path, const Model& model) {
-  using R = Result<std::map<std::string, std::pair<double, int>>>;
-  auto text = io::read_text_file(path);
-  if (!text) return R::failure(text.diagnostics());
-  Diagnostics d(path);
-  std::map<std::string, std::pair<double, int>> out;
-  std::size_t at_metabolite = std::string::npos, at_size = std::string::npos;
-  int line_no = 0;
-  std::size_t begin = 0;
-  const std::string& t = text.value();
-  while (begin < t.size()) {
-    std::size_t end = t.find('\n', begin);
-    if (end == std::string::npos) end = t.size();
-    std::string line = t.substr(begin, end - begin);
-    begin = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> cells;
-    for (std::size_t a = 0;;) {
-      const std::size_t b = line.find('\t', a);
-      cells.push_back(line.substr(a, b == std::string::npos ? std::string::npos : b - a));
-      if (b == std::string::npos) break;
-      a = b + 1;
-    }
-    if (at_metabolite == std::string::npos) {  // the header
-      for (std::size_t c = 0; c < cells.size(); ++c) {
-        if (cells[c] == "metabolite") at_metabolite = c;
-        if (cells[c] == "size") at_size = c;
-      }
-      if (at_metabolite == std::string::npos || at_size == std::string::npos) {
-        d.error("needs a header with the columns metabolite and size (tab-separated), as fluxion predict's pools.tsv", line_no, 1);
-        break;
-      }
-      continue;
-    }
-    if (cells.size() <= std::max(at_metabolite, at_size)) {
-      d.error("has " + std::to_string(cells.size()) + " columns; the header names " + std::to_string(std::max(at_metabolite, at_size) + 1), line_no, 1);
-      continue;
-    }
-    const std::string& id = cells[at_metabolite];
-    char* stop = nullptr;
-    const double size = std::strtod(cells[at_size].c_str(), &stop);
-    if (cells[at_size].empty() || *stop != '\0' || !(size > 0) || !std::isfinite(size)) {
-      d.error("size '" + cells[at_size].substr(0, 30) + "' is not a number > 0", line_no, static_cast<int>(at_size + 1));
-      continue;
-    }
-    if (!model.metabolite_index(id)) {
-      d.error("'" + id + "' is not a metabolite of model '" + model.id + "'", line_no, static_cast<int>(at_metabolite + 1));
-      continue;
-    }
-    if (!out.emplace(id, std::pair{size, line_no}).second) d.error("'" + id + "' is given twice", line_no, static_cast<int>(at_metabolite + 1));
-  }
-  if (at_metabolite == std::string::npos && !d.has_errors()) d.error("is empty: no header, no sizes", 0, 0);
-  if (d.has_errors()) return R::failure(d);
-  return R::success(std::move(out));
-}
-
-}  // namespace
 
 std::vector<Diagnostic> FitInputFiles::validate() const {
   std::vector<Diagnostic> d;
@@ -395,15 +332,17 @@ Result<FitInputs> load_fit_inputs(const FitInputFiles& f) {
     for (const auto& m : in.model.metabolites)
       if (f.default_pool > 0 && !pools.count(m.id)) pools[m.id] = FitPool{m.id, f.default_pool, false, 0, 0, 0, 0, "--default-pool", true};
     if (!f.start_pools.empty()) {
-      auto starts = read_start_pools(f.start_pools, in.model);
+      auto starts = io::load_pool_starts(f.start_pools);
       if (!keep(starts.diagnostics()) || !starts) return failed({});
       for (const auto& [id, at] : starts.value()) {
+        if (!in.model.metabolite_index(id))
+          return failed({Diagnostic{Severity::error, f.start_pools, at.line, 1, {}, "'" + id + "' is not a metabolite of model '" + in.model.id + "'"}});
         auto it = pools.find(id);
         if (it == pools.end() || !it->second.fitted) {
-          warnings.push_back({Severity::warning, f.start_pools, at.second, 1, {}, "'" + id + "' is not a fitted pool: its starting size is not used"});
+          warnings.push_back({Severity::warning, f.start_pools, at.line, 1, {}, "'" + id + "' is not a fitted pool: its starting size is not used"});
           continue;
         }
-        it->second.size = std::clamp(at.first, it->second.lower, it->second.upper);
+        it->second.size = std::clamp(at.size, it->second.lower, it->second.upper);
       }
     }
     for (auto& [id, p] : pools) in.pools.push_back(std::move(p));

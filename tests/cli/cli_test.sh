@@ -336,7 +336,7 @@ awk -F'\t' -v OFS='\t' '{ print $1, $2, "free", 0.2, 5 }' "$tmp/tc_pools.tsv" > 
 expect 0 'the fit is statistically acceptable' -- "$fluxion" fit -m simple -i "$tmp/tc_mids.tsv" --mid-sd 0.01 --pools "$tmp/tc_free_pools.tsv" --start-from "$tmp/pred_tc/fluxes.tsv" --start-pools "$tmp/pred_tc/pools.tsv" --starts 2 -o "$tmp/fit_tc_hybrid"
 expect 0 '^molD	(2|1\.99)[0-9.]*	' -- cat "$tmp/fit_tc_hybrid/pools.tsv"
 printf 'metabolite\tsize\nmolD\t-1\n' > "$tmp/tc_bad_start.tsv"
-expect 2 'tc_bad_start.tsv:2:2: error: size .-1. is not a number > 0' -- "$fluxion" fit -m simple -i "$tmp/tc_mids.tsv" --mid-sd 0.01 --pools "$tmp/tc_free_pools.tsv" --start-pools "$tmp/tc_bad_start.tsv" -o "$tmp/fit_tc_bad"
+expect 2 'tc_bad_start.tsv:2:6: error: size .-1. is not a number > 0' -- "$fluxion" fit -m simple -i "$tmp/tc_mids.tsv" --mid-sd 0.01 --pools "$tmp/tc_free_pools.tsv" --start-pools "$tmp/tc_bad_start.tsv" -o "$tmp/fit_tc_bad"
 expect 0 'median skill' -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_noise" --mid-noise 0.01 --identifiability-rows 0
 expect 0 '"mid_noise": 0.01' -- cat "$tmp/score_noise/score.json"
 expect 2 "is not FLUX<VALUE or FLUX>VALUE" -- "$fluxion" score -p "$tmp/train/predictor.fluxpkg" -d "$tmp/ds" -o "$tmp/score_bad" --where 'v2<1'

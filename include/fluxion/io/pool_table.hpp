@@ -33,6 +33,13 @@ struct PoolSize {
 Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, const std::string& source);
 Result<std::map<std::string, PoolSize>> load_pool_table(const std::string& path);
 
+// Starting sizes (`fit --start-pools`): a tab-separated table whose header names the columns
+// `metabolite` and `size`, others ignored (fluxion predict's pools.tsv). Errors at
+// file:line:column: no such header, a short row, a size that is not a number > 0, a
+// metabolite given twice.
+Result<std::map<std::string, PoolSize>> read_pool_starts(std::string_view text, const std::string& source);
+Result<std::map<std::string, PoolSize>> load_pool_starts(const std::string& path);
+
 // One size per model metabolite (Model::metabolites order): the table's, else
 // `default_size` (0: none). Errors: a metabolite the model does not have (at its line), a
 // balanced metabolite without a size when there is no default (they are named).
