@@ -33,6 +33,8 @@ run simulate_glycolysis simulate -m glycolysis -f examples/glycolysis/true_fluxe
 run fit fit -m simple -i examples/simple/mids.tsv --mid-sd 0.01 --starts 4 --seed 3 --monte-carlo 3
 run predict predict -p glycolysis -i examples/glycolysis/mids.tsv
 run predict_simple predict -p simple -i examples/simple/mids.tsv --imputer knn
+run predict_time_course predict -p simple_time_course -i examples/simple_time_course/mids.tsv
+run dataset_time_course dataset -m simple -n 200 --times 0.5,2 --pool-range 0.2,5 --threads 1 --seed 2
 run project project -m examples/fbapro_toy/toy.tsv -r examples/fbapro_toy/references.tsv --variant all
 data=${FLUXION_DATA:-../shared/data}
 ecoli=$data/bigg/e_coli_core.xml.gz

@@ -109,13 +109,13 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::result_files(
                 (was_measured ? format_number(measured) : std::string("NA")) + '\t' + number_or_na(sd) + '\t' + format_number(input) + '\t' +
                 number_or_na(simulated) + '\t' + (was_measured ? "measured" : "imputed") + '\n';
         jmids.push_back({{"experiment", experiment},
-                         {"time", timed ? nlohmann::json(l.times[x % l.times.size()]) : nlohmann::json(nullptr)},
                          {"metabolite", l.fields[f].metabolite},
                          {"element", el},
                          {"isotopologue", q},
                          {"measured", was_measured ? json_number(measured) : nlohmann::json(nullptr)},
                          {"input", input},
                          {"simulated", json_number(simulated)}});
+        if (timed) jmids.back()["time"] = l.times[x % l.times.size()];
       }
 
   std::string replicates = "replicate\tmasked_fraction\tdelta_n\terror_table\tflux\tvalue\n";
@@ -141,16 +141,16 @@ std::vector<std::pair<std::string, std::string>> PredictorPackage::result_files(
             {"p_value", rep.fit->p_value},
             {"accepted", rep.fit->accepted},
             {"mid_sd_default", options.default_mid_sd}};
-  const nlohmann::json out = {{"predictor", {{"file", path()}, {"sha256", io::sha256_file(path())}, {"model", model().id}, {"networks", predictor().members()}}},
+  nlohmann::json out = {{"predictor", {{"file", path()}, {"sha256", io::sha256_file(path())}, {"model", model().id}, {"networks", predictor().members()}}},
                               {"imputer", imputers_used(rep)},
                               {"imputer_option", options.imputer},
                               {"temperature", options.temperature},
                               {"fluxes", jfluxes},
                               {"delta_g", jdg},
-                              {"pools", jpools},
                               {"replicates", jrep},
                               {"goodness_of_fit", jfit},
                               {"mids", jmids}};
+  if (n_pools > 0) out["pools"] = jpools;  // time-course predictors (steady-state files stay as they were)
   std::vector<std::pair<std::string, std::string>> files{{"fluxes.tsv", std::move(fluxes)},
                                                          {"delta_g.tsv", std::move(dg)},
                                                          {"mids.tsv", std::move(mids)},
