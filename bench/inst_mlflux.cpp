@@ -35,22 +35,17 @@
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/learn/predictor_package.hpp"
 #include "fluxion/mfa/fit.hpp"
+#include "mfa_bench_support.hpp"
 
 using namespace fluxion;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 
 namespace {
 
 constexpr double kMidSd = 0.01;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 struct Outcome {
   double flux_ssr = NAN, within = NAN, pool_error = NAN, mid_ssr = NAN, seconds = NAN;
@@ -80,14 +75,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s is not a time-course predictor\n", argv[1]);
     return 2;
   }
-  std::string file = argv[2];
-  if (std::filesystem::is_directory(file)) file += "/dataset.h5";
-  auto data = sampling::read_dataset(file, {.mids_float32 = true});
-  if (!data) {
-    std::fprintf(stderr, "%s\n", data.message().c_str());
-    return 2;
-  }
-  const sampling::DatasetContents& d = data.value();
+  const auto data = bench::read_dataset_arg(argv[2]);
+  if (!data) return 2;
+  const sampling::DatasetContents& d = *data;
   const Model& model = package.model();
   const FluxSpace& space = package.space();
   const learn::FluxExpansion& expansion = package.expansion();
@@ -95,11 +85,7 @@ int main(int argc, char** argv) {
   auto simulator = package.simulator().value();
   const std::size_t n_times = layout.times.size(), n_tracers = layout.n_tracer_experiments();
   // the fit's polytope: the model's bounds, exchange fluxes up to 1000
-  std::vector<LinearConstraint> caps;
-  for (Eigen::Index c : space.exchange_columns())
-    if (!std::isfinite(model.reactions[space.column_reaction(c)].exchange_upper_bound))
-      caps.push_back({"cap", {FluxTerm{c, true, 1.0}}, -kInfinity, 1000.0});
-  const sampling::FluxPolytope polytope = sampling::FluxPolytope::build(model, space, caps).value();
+  const sampling::FluxPolytope polytope = bench::fit_polytope(model, space);
   // every pool fitted in the dataset's range (fixed ones fixed)
   std::vector<mfa::FitPool> pools;
   for (const auto& p : tc.pools) {

@@ -37,9 +37,12 @@
 #include "fluxion/learn/imputation.hpp"
 #include "fluxion/learn/prediction.hpp"
 #include "fluxion/mfa/fit.hpp"
+#include "mfa_bench_support.hpp"
 
 using namespace fluxion;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 
 namespace {
 
@@ -47,14 +50,6 @@ namespace {
 // INCA benchmark: 1e-3, with the noise at the same SD)
 double kMidSd = 0.01;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 struct Outcome {
   double flux_ssr = NAN, flux_ssr_bounded = NAN, within = NAN, mid_ssr = NAN, seconds = NAN;
@@ -95,14 +90,9 @@ int main(int argc, char** argv) {
   const sampling::MidLayout layout = sampling::MidLayout::from_json(manifest.at("dataset").at("settings").at("layout"));
   std::optional<learn::ErrorTables> tables;
   if (manifest.contains("error_tables")) tables = learn::ErrorTables::from_json(manifest.at("error_tables"));
-  std::string file = argv[2];
-  if (std::filesystem::is_directory(file)) file += "/dataset.h5";
-  auto data = sampling::read_dataset(file, {.mids_float32 = true});
-  if (!data) {
-    std::fprintf(stderr, "%s\n", data.message().c_str());
-    return 2;
-  }
-  const sampling::DatasetContents& d = data.value();
+  const auto data = bench::read_dataset_arg(argv[2]);
+  if (!data) return 2;
+  const sampling::DatasetContents& d = *data;
   const Model model = io::load_model(provenance.at("model").at("name").get<std::string>()).value();
   const FluxSpace space = FluxSpace::build(model).value();
   const learn::FluxExpansion expansion(space, &model);
@@ -122,11 +112,7 @@ int main(int argc, char** argv) {
   learn::PredictionPipeline pipeline(predictor, expansion, tables ? &*tables : nullptr, knn ? &*knn : nullptr, layout);
   pipeline.set_pcnn(predictor.pcnn());
   // the flux polytope of the fit: the model's bounds, exchange fluxes up to 1000
-  std::vector<LinearConstraint> caps;
-  for (Eigen::Index c : space.exchange_columns())
-    if (!std::isfinite(model.reactions[space.column_reaction(c)].exchange_upper_bound))
-      caps.push_back({"cap", {FluxTerm{c, true, 1.0}}, -kInfinity, 1000.0});
-  const sampling::FluxPolytope polytope = sampling::FluxPolytope::build(model, space, caps).value();
+  const sampling::FluxPolytope polytope = bench::fit_polytope(model, space);
   // transport reactions: those that touch a boundary metabolite
   std::vector<Eigen::Index> transport;
   for (Eigen::Index c = 0; c < space.n_reactions(); ++c) {

@@ -17,6 +17,21 @@ constexpr std::array<const char*, 6> kColumns{"metabolite", "size", "status", "l
 
 }  // namespace
 
+namespace {
+
+// A line's cells and their 1-based character columns.
+void cells_of(std::string_view line, char sep, std::vector<std::string_view>& cells, std::vector<int>& at) {
+  for (std::size_t start = 0;;) {
+    const auto tab = line.find(sep, start);
+    cells.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+    at.push_back(static_cast<int>(start) + 1);
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+}
+
+}  // namespace
+
 Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, const std::string& source) {
   using R = Result<std::map<std::string, PoolSize>>;
   std::map<std::string, PoolSize> out;
@@ -32,16 +47,9 @@ Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, c
     ++ln;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
-    // cells and their 1-based character columns
     std::vector<std::string_view> cells;
     std::vector<int> at;
-    for (std::size_t start = 0;;) {
-      const auto tab = line.find(sep, start);
-      cells.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
-      at.push_back(static_cast<int>(start) + 1);
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
+    cells_of(line, sep, cells, at);
     const bool header = first && cells[0] == "metabolite";
     first = false;
     if (header) {
@@ -165,13 +173,7 @@ Result<std::map<std::string, PoolSize>> read_pool_starts(std::string_view text, 
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string_view> cells;
     std::vector<int> at;
-    for (std::size_t start = 0;;) {
-      const auto tab = line.find('\t', start);
-      cells.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
-      at.push_back(static_cast<int>(start) + 1);
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
+    cells_of(line, '\t', cells, at);
     if (!header) {
       for (std::size_t c = 0; c < cells.size(); ++c) {
         if (cells[c] == "metabolite" && at_metabolite == std::string_view::npos) at_metabolite = c;
