@@ -153,12 +153,20 @@ Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, c
   if (d.has_errors()) return R::failure(d);
   return R::success(std::move(out));
 }
-Result<std::map<std::string, PoolSize>> load_pool_table(const std::string& path) {
+namespace {
+
+// A file read whole, then given to one of the readers above.
+Result<std::map<std::string, PoolSize>> load_with(const std::string& path,
+                                                   Result<std::map<std::string, PoolSize>> (*read)(std::string_view, const std::string&)) {
   std::string error;
   auto text = detail::read_file(path, error);
   if (!text) return Result<std::map<std::string, PoolSize>>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
-  return read_pool_table(*text, path);
+  return read(*text, path);
 }
+
+}  // namespace
+
+Result<std::map<std::string, PoolSize>> load_pool_table(const std::string& path) { return load_with(path, read_pool_table); }
 
 Result<std::map<std::string, PoolSize>> read_pool_starts(std::string_view text, const std::string& source) {
   using R = Result<std::map<std::string, PoolSize>>;
@@ -210,12 +218,7 @@ Result<std::map<std::string, PoolSize>> read_pool_starts(std::string_view text, 
   return R::success(std::move(out));
 }
 
-Result<std::map<std::string, PoolSize>> load_pool_starts(const std::string& path) {
-  std::string error;
-  auto text = detail::read_file(path, error);
-  if (!text) return Result<std::map<std::string, PoolSize>>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
-  return read_pool_starts(*text, path);
-}
+Result<std::map<std::string, PoolSize>> load_pool_starts(const std::string& path) { return load_with(path, read_pool_starts); }
 
 Result<std::vector<double>> pool_sizes(const Model& model, const std::map<std::string, PoolSize>& table, double default_size,
                                        const std::string& source) {
