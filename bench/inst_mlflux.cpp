@@ -7,6 +7,7 @@
 //   all          every tracer experiment at every time
 //   one tracer   one random tracer experiment at every time
 //   sparse       one random tracer experiment at two random times (the others imputed)
+//   two times    every tracer experiment at two random times (the others imputed)
 // Per set and method:
 //   flux SSR  Σ over net fluxes (predicted − true)², and the share within ±0.05
 //   pool err  mean over the drawn pools of |ln(predicted / true)|
@@ -123,10 +124,16 @@ int main(int argc, char** argv) {
     Eigen::VectorXd noisy = clean;
     for (Eigen::Index i = 0; i < noisy.size(); ++i)
       if (!pad[static_cast<std::size_t>(i)]) noisy(i) = std::max(0.0, clean(i) + kMidSd * noise(rng));
-    for (const std::string design : {"all", "one tracer", "sparse"}) {
+    for (const std::string design : {"all", "one tracer", "sparse", "two times"}) {
       // which blocks (tracer x at time k: x·T + k) are measured
       std::vector<bool> block(layout.experiments.size(), design == "all");
-      if (design != "all") {
+      if (design == "two times") {
+        std::vector<std::size_t> times(n_times);
+        for (std::size_t k = 0; k < n_times; ++k) times[k] = k;
+        std::shuffle(times.begin(), times.end(), rng);
+        for (std::size_t x = 0; x < n_tracers; ++x)
+          for (std::size_t k = 0; k < std::min<std::size_t>(2, n_times); ++k) block[x * n_times + times[k]] = true;
+      } else if (design != "all") {
         const std::size_t x = std::uniform_int_distribution<std::size_t>(0, n_tracers - 1)(rng);
         std::vector<std::size_t> times(n_times);
         for (std::size_t k = 0; k < n_times; ++k) times[k] = k;
@@ -286,7 +293,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "\n\n| design | method | sets | median flux SSR | median share within ±0.05 | median pool |ln error| | median MID SSR | accepted | median seconds |\n"
                "|---|---|---|---|---|---|---|---|---|\n");
-  for (const char* design : {"all", "one tracer", "sparse"}) {
+  for (const char* design : {"all", "one tracer", "sparse", "two times"}) {
     auto it = stats.find(design);
     if (it == stats.end()) continue;
     for (const char* m : {"mlflux", "mfa", "hybrid"}) {
