@@ -38,12 +38,16 @@ std::vector<WebAnalysis> web_analyses(const std::string& source_dir) {
   std::vector<WebAnalysis> list;
   list.push_back({"predict", "predict", "MIDs → fluxes (ML-Flux)",
                   "Net and exchange fluxes, ΔG and standard errors from measured mass isotopomer distributions, by a neural network "
-                  "trained on simulated labelling; unmeasured MIDs are imputed.",
+                  "trained on simulated labelling; unmeasured MIDs are imputed. A time-course package (simple_time_course) takes MIDs "
+                  "with a time column and predicts the pool sizes too.",
                   {},
                   {{"fluxes.tsv", "bars", "Net fluxes (± standard error)", "reaction", "net", "net_se", ""},
                    {"delta_g.tsv", "bars", "ΔG per reaction, kJ/mol (± standard error)", "reaction", "delta_g_kj_per_mol", "se", ""},
                    {"mids.tsv", "scatter", "Measured vs. simulated MIDs", "measured", "simulated", "", "metabolite"},
-                   {"fluxes.tsv", "table", "Fluxes", "", "", "", ""}},
+                   {"fluxes.tsv", "table", "Fluxes", "", "", "", ""},
+                   // a time-course package: the predicted pool sizes
+                   {"pools.tsv", "bars", "Predicted pool sizes (± standard error)", "metabolite", "size", "se", "", true},
+                   {"pools.tsv", "table", "Pool sizes", "", "", "", "", true}},
                   {{"mids", source_file("examples/glycolysis/mids.tsv"), "glycolysis MIDs, 3 replicates"}},
                   {{"predictor", "glycolysis"}},
                   "glycolysis with [1,2-13C2]glucose and 2H tracers"});

@@ -237,6 +237,18 @@ TEST(ServerData, ARelativeDataDirectoryRunsJobs) {
   EXPECT_EQ(pools->status, 200);
   EXPECT_NE(pools->body.find("\ng6p\t"), std::string::npos) << pools->body;
   EXPECT_NE(pools->body.find("\tyes\t"), std::string::npos) << pools->body;
+  // and a time course predicted by the shipped time-course package: fluxes and pool sizes
+  auto predicted = c.Post("/api/jobs", MultipartFormDataItems{field("analysis", "predict"), field("predictor", "simple_time_course"),
+                                                              file("mids", example("simple_time_course/mids.tsv"), "mids.tsv")});
+  ASSERT_TRUE(predicted);
+  ASSERT_EQ(predicted->status, 201) << predicted->body;
+  const std::string predict_id = body_json(predicted)["id"];
+  const auto predict_done = wait_for_job(c, predict_id, 120);
+  ASSERT_EQ(predict_done["state"], "done") << predict_done.dump(1);
+  auto predicted_pools = c.Get("/api/jobs/" + predict_id + "/files/pools.tsv");
+  ASSERT_TRUE(predicted_pools);
+  EXPECT_EQ(predicted_pools->body.rfind("metabolite\tsize\tse\tsd\n", 0), 0u) << predicted_pools->body;
+  EXPECT_NE(predicted_pools->body.find("\nmolD\t"), std::string::npos) << predicted_pools->body;
   EXPECT_TRUE(fs::exists(fs::path(home) / "jobs-here" / "jobs.db"));
   server.kill_now(SIGTERM);
   fs::remove_all(home);
