@@ -19,14 +19,27 @@ constexpr std::array<const char*, 6> kColumns{"metabolite", "size", "status", "l
 
 namespace {
 
-// A line's cells and their 1-based character columns.
-void cells_of(std::string_view line, char sep, std::vector<std::string_view>& cells, std::vector<int>& at) {
-  for (std::size_t start = 0;;) {
-    const auto tab = line.find(sep, start);
-    cells.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
-    at.push_back(static_cast<int>(start) + 1);
-    if (tab == std::string_view::npos) break;
-    start = tab + 1;
+// Each line that is not empty or a '#' comment, as its number, its cells and their 1-based
+// character columns; `row` returns false to stop.
+template <class Row>
+void for_each_row(std::string_view text, char sep, Row row) {
+  int ln = 0;
+  std::vector<std::string_view> cells;
+  std::vector<int> at;
+  for (std::string_view line : split_lines(text)) {
+    ++ln;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line[0] == '#') continue;
+    cells.clear();
+    at.clear();
+    for (std::size_t start = 0;;) {
+      const auto tab = line.find(sep, start);
+      cells.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+      at.push_back(static_cast<int>(start) + 1);
+      if (tab == std::string_view::npos) break;
+      start = tab + 1;
+    }
+    if (!row(ln, cells, at)) return;
   }
 }
 
@@ -42,14 +55,7 @@ Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, c
   // concentrations sheet dumped as CSV)
   const char sep = text.find('\t') == std::string_view::npos ? ',' : '\t';
   bool first = true;
-  int ln = 0;
-  for (std::string_view line : split_lines(text)) {
-    ++ln;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string_view> cells;
-    std::vector<int> at;
-    cells_of(line, sep, cells, at);
+  for_each_row(text, sep, [&](int ln, const std::vector<std::string_view>& cells, const std::vector<int>& at) {
     const bool header = first && cells[0] == "metabolite";
     first = false;
     if (header) {
@@ -67,16 +73,16 @@ Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, c
         order.push_back(which);
       }
       if (std::find(order.begin(), order.end(), 1) == order.end()) d.error("the header has no 'size' column", ln, 1);
-      if (d.has_errors()) break;
-      continue;
+      if (d.has_errors()) return false;
+      return true;
     }
     if (cells.size() < 2) {
       d.error("expected metabolite<TAB>size", ln, 1);
-      continue;
+      return true;
     }
     if (cells.size() > order.size()) {
       d.error("more cells than columns (" + std::to_string(order.size()) + ")", ln, at[order.size()]);
-      continue;
+      return true;
     }
     PoolSize pool;
     pool.line = ln;
@@ -116,22 +122,22 @@ Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, c
       if (which == 4) pool.upper = *v, has_upper = true;
       if (which == 5) pool.sd = *v, sd_column = at[k];
     }
-    if (!ok) continue;
+    if (!ok) return true;
     if (!(pool.size > 0)) {
       d.error("no pool size", ln, 1);
-      continue;
+      return true;
     }
     if (pool.status == "fixed" && (has_lower || has_upper)) {
       d.error("bounds are for fitted pools: give status free or measured", ln, status_column);
-      continue;
+      return true;
     }
     if (pool.sd > 0 && pool.status != "measured") {
       d.error("an sd is for measured pools: give status measured", ln, sd_column);
-      continue;
+      return true;
     }
     if (pool.status == "measured" && !(pool.sd > 0)) {
       d.error("a measured pool needs an sd > 0", ln, status_column);
-      continue;
+      return true;
     }
     if (pool.fitted()) {
       if (!has_lower) pool.lower = pool.size / 100;
@@ -140,15 +146,16 @@ Result<std::map<std::string, PoolSize>> read_pool_table(std::string_view text, c
         d.error("a fitted pool needs lower < upper with its size between them (lower " + format_short(pool.lower) + ", size " + format_short(pool.size) +
                     ", upper " + format_short(pool.upper) + ")",
                 ln, 1);
-        continue;
+        return true;
       }
     }
     if (auto it = out.find(metabolite); it != out.end()) {
       d.error("'" + metabolite + "' is given twice (first on line " + std::to_string(it->second.line) + ")", ln, 1);
-      continue;
+      return true;
     }
     out[metabolite] = pool;
-  }
+    return true;
+  });
   if (out.empty() && !d.has_errors()) d.error("no pool sizes (expected metabolite<TAB>size lines)", 0, 0);
   if (d.has_errors()) return R::failure(d);
   return R::success(std::move(out));
@@ -174,14 +181,7 @@ Result<std::map<std::string, PoolSize>> read_pool_starts(std::string_view text, 
   Diagnostics d(source);
   std::size_t at_metabolite = std::string_view::npos, at_size = std::string_view::npos;
   bool header = false;
-  int ln = 0;
-  for (std::string_view line : split_lines(text)) {
-    ++ln;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string_view> cells;
-    std::vector<int> at;
-    cells_of(line, '\t', cells, at);
+  for_each_row(text, '\t', [&](int ln, const std::vector<std::string_view>& cells, const std::vector<int>& at) {
     if (!header) {
       for (std::size_t c = 0; c < cells.size(); ++c) {
         if (cells[c] == "metabolite" && at_metabolite == std::string_view::npos) at_metabolite = c;
@@ -189,30 +189,31 @@ Result<std::map<std::string, PoolSize>> read_pool_starts(std::string_view text, 
       }
       if (at_metabolite == std::string_view::npos || at_size == std::string_view::npos) {
         d.error("needs a header naming the columns metabolite and size (tab-separated), as fluxion predict's pools.tsv", ln, 1);
-        break;
+        return false;
       }
       header = true;
-      continue;
+      return true;
     }
     if (cells.size() <= std::max(at_metabolite, at_size)) {
       d.error("has " + std::to_string(cells.size()) + " column(s); the header names " + std::to_string(std::max(at_metabolite, at_size) + 1), ln, 1);
-      continue;
+      return true;
     }
     const std::string id(cells[at_metabolite]);
     const auto size = detail::parse_number(cells[at_size]);
     if (id.empty()) {
       d.error("no metabolite", ln, at[at_metabolite]);
-      continue;
+      return true;
     }
     if (!size || !(*size > 0) || !std::isfinite(*size)) {
       d.error("size '" + std::string(cells[at_size].substr(0, 30)) + "' is not a number > 0", ln, at[at_size]);
-      continue;
+      return true;
     }
     PoolSize p;
     p.size = *size;
     p.line = ln;
     if (!out.emplace(id, p).second) d.error("'" + id + "' is given twice", ln, at[at_metabolite]);
-  }
+    return true;
+  });
   if (!header && !d.has_errors()) d.error("is empty: no header, no sizes", 0, 0);
   if (d.has_errors()) return R::failure(d);
   return R::success(std::move(out));
