@@ -917,6 +917,13 @@ double eval(const Term* begin, const Term* end, const double* oneway) {
   return s;
 }
 
+// The same sum with every one-way flux at 1.
+double eval_at_one(const Term* begin, const Term* end) {
+  double s = 0.0;
+  for (const Term* t = begin; t != end; ++t) s += t->coef;
+  return s;
+}
+
 // The numeric LU factors of a level in place of its assembled entries (Crout form: L
 // keeps the pivots, U has a unit diagonal and is stored scaled; keeping the multipliers
 // unscaled takes a multiplication off the dependency chain from one row to the next);
@@ -997,6 +1004,8 @@ struct EmuSimulator::Work {
   std::vector<double> dstorage, dy, dpart;   // sensitivities: [EMU][parameter][isotopologue][experiment]
   std::vector<double> scratch;
   std::vector<char> has_dy;
+  std::vector<char> idle;  // per row of the level being solved: no flux produces its metabolite
+  double idle_threshold = 0.0;  // production at or below this counts as none (1e-12 of the largest one-way flux)
   std::vector<int> dflux_ptr;
   std::vector<Term> dflux;  // d(one-way flux)/d(parameter) as (parameter, value) lists
   std::vector<const double*> g;
@@ -1015,6 +1024,9 @@ void set_fluxes(EmuSimulator::Work& w, const FluxVector& v) {
     w.oneway[static_cast<std::size_t>(2 * c)] = xch + std::max(0.0, net);
     w.oneway[static_cast<std::size_t>(2 * c + 1)] = xch - std::min(0.0, net);
   }
+  double largest = 0.0;
+  for (double f : w.oneway) largest = std::max(largest, std::fabs(f));
+  w.idle_threshold = 1e-12 * largest;
   w.drain.resize(im.drain_metabolite.size());
   for (std::size_t dm = 0; dm < w.drain.size(); ++dm)
     w.drain[dm] = eval(im.drain_terms.data() + im.drain_ptr[dm], im.drain_terms.data() + im.drain_ptr[dm + 1], w.oneway.data());
@@ -1048,6 +1060,36 @@ void assemble(EmuSimulator::Work& w, std::size_t l) {
   std::fill(lu, lu + w.lu[l].size(), 0.0);
   for (std::size_t t = 0; t < level.slot_terms.size(); ++t) lu[level.term_slot[t]] += at[t].coef * w.oneway[static_cast<std::size_t>(at[t].flux)];
   for (std::size_t i = 0; i < level.unknowns.size(); ++i) lu[level.f_diagonal[i]] += w.drain[static_cast<std::size_t>(level.row_drain[i])];
+}
+
+// The rows of level l (assembled) whose metabolite no flux produces: at such a point the
+// metabolite's balance is 0 = 0 and its labelling has no influence on anything (every flux
+// that could carry it on is 0 too), but its derivatives do: a step that opens the pathway
+// brings that labelling along. The row is given its limit along the direction where every
+// step that can produce it runs at the same rate (its coefficients with each one-way flux
+// at 1): for a metabolite made by one reaction, that reaction's input, which is the limit
+// from every direction. Production below 1e-12 of the largest one-way flux counts as none
+// (a flux put on its bound through the kernel lands within rounding of 0). Steady state
+// only: in a time course the pool keeps the diagonal non-zero. Flags the rows in w.idle.
+void define_idle_rows(EmuSimulator::Work& w, std::size_t l) {
+  const EmuModel::Impl& im = *w.model;
+  const Level& level = im.levels[l];
+  const std::size_t n = level.unknowns.size();
+  w.idle.assign(n, 0);
+  double* lu = w.lu[l].data();
+  const Term* at = level.slot_terms.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto dm = static_cast<std::size_t>(level.row_drain[i]);
+    if (!(std::fabs(w.drain[dm]) <= w.idle_threshold)) continue;
+    w.idle[i] = 1;
+    for (int p = level.f_ptr[i]; p < level.f_ptr[i + 1]; ++p) {
+      const auto up = static_cast<std::size_t>(p);
+      double s = 0.0;
+      for (int t = level.slot_term_ptr[up]; t < level.slot_term_ptr[up + 1]; ++t) s += at[t].coef;
+      lu[p] = s;
+    }
+    for (int t = im.drain_ptr[dm]; t < im.drain_ptr[dm + 1]; ++t) lu[level.f_diagonal[i]] += im.drain_terms[static_cast<std::size_t>(t)].coef;
+  }
 }
 
 // A level's inputs Y into w.y: convolutions of smaller EMUs as the storage holds them now
@@ -1103,7 +1145,8 @@ void set_flux_derivatives(EmuSimulator::Work& w, const FluxVector& v) {
 // dr = −(dA·X + dB·Y + B·dY) for a level whose values X are in the storage and inputs Y in
 // w.y (level_inputs), with the smaller EMUs' derivatives in w.dstorage: rows
 // [row][parameter][isotopologue][experiment], `np` parameters (those of w.dflux first).
-void derivative_rhs(EmuSimulator::Work& w, const Level& level, std::size_t nx, std::size_t np, const double* bval, double* dr) {
+void derivative_rhs(EmuSimulator::Work& w, const Level& level, std::size_t nx, std::size_t np, const double* bval, double* dr,
+                    const char* idle_rows = nullptr) {
   const EmuModel::Impl& im = *w.model;
   const std::size_t n = level.unknowns.size();
   const int width = level.size + 1;
@@ -1124,7 +1167,9 @@ void derivative_rhs(EmuSimulator::Work& w, const Level& level, std::size_t nx, s
         axpy(drow + static_cast<std::size_t>(d.flux) * cols, values, -t->coef * d.coef, cols);
       }
   };
+  auto idle = [&](std::size_t i) { return idle_rows != nullptr && idle_rows[i] != 0; };  // rows with constant coefficients
   for (std::size_t i = 0; i < n; ++i) {  // dA·X
+    if (idle(i)) continue;
     double* drow = dr + i * dcols;
     for (int k = level.f_ptr[i]; k < level.f_ptr[i + 1]; ++k)
       add_flux_derivative(at + level.slot_term_ptr[static_cast<std::size_t>(k)], at + level.slot_term_ptr[static_cast<std::size_t>(k) + 1],
@@ -1133,7 +1178,8 @@ void derivative_rhs(EmuSimulator::Work& w, const Level& level, std::size_t nx, s
     add_flux_derivative(im.drain_terms.data() + im.drain_ptr[dm], im.drain_terms.data() + im.drain_ptr[dm + 1], drow, r + i * cols);
   }
   for (std::size_t bi = 0; bi < level.b.size(); ++bi)  // dB·Y
-    add_flux_derivative(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1], dr + static_cast<std::size_t>(level.b[bi].row) * dcols,
+    if (!idle(static_cast<std::size_t>(level.b[bi].row)))
+      add_flux_derivative(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1], dr + static_cast<std::size_t>(level.b[bi].row) * dcols,
                         input_values(static_cast<std::size_t>(level.b[bi].input)));
   // B·dY: dY of each input by the product rule over its factors (substrate factors
   // have dX = 0), once per input, for every row that reads it
@@ -1250,16 +1296,17 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     // A(v) and its factors
     double* lu = w.lu[l].data();
     assemble(w, l);
-    for (std::size_t i = 0; i < n; ++i)  // a zero diagonal: a metabolite without production
+    define_idle_rows(w, l);
+    for (std::size_t i = 0; i < n; ++i)  // a zero diagonal: a metabolite made only from itself
       if (!(std::fabs(lu[level.f_diagonal[i]]) > 0)) {
-        w.message = "no flux produces metabolite '" +
-                    im.metabolite_ids[im.emus[static_cast<std::size_t>(level.unknowns[i])].metabolite] +
-                    "', so its labelling is undefined";
+        w.message = "metabolite '" + im.metabolite_ids[im.emus[static_cast<std::size_t>(level.unknowns[i])].metabolite] +
+                    "' is made only from itself, so its labelling is undefined";
         return SimulationStatus::singular;
       }
     double* inv = w.inv[l].data();
     if (!eliminate(level, lu, inv)) {
-      w.message = "the level-" + std::to_string(level.size) + " EMU system is singular";
+      w.message = "the level-" + std::to_string(level.size) +
+                  " EMU system is singular: some metabolites exchange atoms only among themselves (no flux brings labelling in)";
       return SimulationStatus::singular;
     }
     // inputs Y: convolutions of smaller EMUs; substrate EMUs in place
@@ -1274,7 +1321,8 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     w.bval.resize(level.b.size());
     const Term* bt = level.b_terms.data();
     for (std::size_t bi = 0; bi < level.b.size(); ++bi) {
-      const double coef = eval(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1], oneway);
+      const double coef = w.idle[static_cast<std::size_t>(level.b[bi].row)] ? eval_at_one(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1])
+                                                                            : eval(bt + level.b_term_ptr[bi], bt + level.b_term_ptr[bi + 1], oneway);
       w.bval[bi] = coef;
       if (coef != 0.0)
         axpy(r + static_cast<std::size_t>(level.b[bi].row) * cols + nx,
@@ -1287,7 +1335,7 @@ SimulationStatus EmuSimulator::simulate(const FluxVector& v, const EmuInputs& in
     // A·dX = −(dA·X + dB·Y + B·dY) for every parameter; rows [parameter][isotopologue][experiment]
     const std::size_t dcols = cols * np;
     double* dr = w.dstorage.data() + im.emus[static_cast<std::size_t>(level.unknowns[0])].offset * nx * np;
-    derivative_rhs(w, level, nx, np, w.bval.data(), dr);
+    derivative_rhs(w, level, nx, np, w.bval.data(), dr, w.idle.data());
     solve(level, lu, inv, dr, dcols, dcols);
   }
   // measured MIDs

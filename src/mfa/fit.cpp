@@ -96,6 +96,18 @@ struct FitProblem::Impl {
   std::size_t n_pool_measurements = 0;
   bool natural_start = false;                // the unlabelled start at natural abundance
   double inst_tolerance = 1e-5;
+  // Columns whose model bounds keep the net flux on one side of 0 (+1: lower bound >= 0,
+  // −1: upper bound <= 0). The equalities and the polytope hold it there only to rounding;
+  // a net flux of −1e-15 on an irreversible reaction would make the simulation take the
+  // backward one-way flux's slope while every step moves it forwards, so it is put at 0.
+  std::vector<std::pair<Eigen::Index, int>> one_sided;
+  // The full fluxes that the simulation gets at free fluxes x (n_free entries or more).
+  FluxVector fluxes_of(const Eigen::VectorXd& x) const {
+    FluxVector v = space.free_to_full(x.head(space.n_free()));
+    for (const auto& [c, sign] : one_sided)
+      if (v.net(c) * sign < 0) v.net(c) = 0.0;
+    return v;
+  }
   Eigen::Index nx() const { return space.n_free() + static_cast<Eigen::Index>(pool_params.size()); }
 
   Eigen::VectorXd x_of(const Eigen::VectorXd& z) const {  // the free parameters at z
@@ -150,14 +162,16 @@ Kinks one_way_kinks(const FitProblem::Impl& im) {
   Kinks kinks;
   const Eigen::Index nnet = im.space.n_free_net();
   std::vector<Eigen::Index> columns;
-  for (Eigen::Index c : im.space.exchange_columns())
-    if (im.space.net_kernel().row(c).lpNorm<Eigen::Infinity>() > 0) columns.push_back(c);
+  for (Eigen::Index c : im.space.exchange_columns()) {
+    const bool one_sided = std::any_of(im.one_sided.begin(), im.one_sided.end(), [c](const auto& o) { return o.first == c; });
+    if (!one_sided && im.space.net_kernel().row(c).lpNorm<Eigen::Infinity>() > 0) columns.push_back(c);  // bounds keep it on one side
+  }
   kinks.rows.resize(static_cast<Eigen::Index>(columns.size()), im.null.cols());
   for (std::size_t k = 0; k < columns.size(); ++k)
     kinks.rows.row(static_cast<Eigen::Index>(k)) = im.space.net_kernel().row(columns[k]) * im.null.topRows(nnet);
   kinks.values = [&im, columns](const Eigen::VectorXd& zv, Eigen::VectorXd& values) {
     const Eigen::VectorXd x = im.x_of(zv);  // as FitProblem::residuals gets the fluxes
-    const FluxVector v = im.space.free_to_full(x.head(im.space.n_free()));
+    const FluxVector v = im.fluxes_of(x);
     values.resize(static_cast<Eigen::Index>(columns.size()));
     for (std::size_t k = 0; k < columns.size(); ++k) values(static_cast<Eigen::Index>(k)) = v.net(columns[k]);
   };
@@ -291,6 +305,12 @@ Result<FitProblem> FitProblem::create(const Model& model, const FluxSpace& space
   Diagnostics d("fit");
   if (auto problems = options.validate(); !problems.empty()) return Result<FitProblem>::failure(problems);
   auto impl = std::make_shared<Impl>(Impl{space, polytope, {}, {}, {}, measured_fluxes, {}, {}, {}, {}, {}, {}, {}, {}, 0, "flux", {}, {}, {}, {}, {}, {}, 0, false, 1e-5});
+  for (Eigen::Index c = 0; c < space.n_columns(); ++c) {
+    if (space.is_leak_column(c)) continue;
+    const Reaction& reaction = model.reactions[space.column_reaction(c)];
+    if (reaction.lower_bound >= 0) impl->one_sided.emplace_back(c, 1);
+    else if (reaction.upper_bound <= 0) impl->one_sided.emplace_back(c, -1);
+  }
   std::map<std::string, std::size_t> experiment_index;
   for (std::size_t i = 0; i < experiments.size(); ++i) experiment_index[experiments[i].id] = i;
   // fragments per element, in order of first appearance
@@ -653,7 +673,7 @@ std::unique_ptr<FitProblem::Workspace> FitProblem::workspace() const {
 bool FitProblem::residuals(const Eigen::VectorXd& x, Workspace& w, Eigen::VectorXd& r, Eigen::MatrixXd* jacobian) const {
   const auto& im = *impl_;
   const Eigen::Index nf = im.space.n_free(), nx = im.nx();
-  const FluxVector v = im.space.free_to_full(x.head(nf));
+  const FluxVector v = im.fluxes_of(x);
   if (im.times.empty()) {
     for (std::size_t e = 0; e < im.emus.size(); ++e)
       if (w.sims[e].simulate(v, im.inputs[e], w.out[e], jacobian ? &w.jac[e] : nullptr) != isotope::SimulationStatus::ok) return false;
@@ -1092,13 +1112,13 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       out.status = ipopt_status.empty() ? describe(status) : ipopt_status;
       out.x = im.x_of(Eigen::Map<const Eigen::VectorXd>(z.data(), nz));
       // the final point's own SSR (SLSQP may report an earlier one); a point whose labelling
-      // cannot be simulated (a pool with no producing flux) has none and is never the best
+      // cannot be simulated (metabolites in a cycle that no flux enters) has none and is never the best
       Eigen::VectorXd r;
       if (residuals(out.x, *work, r, nullptr)) {
         out.ssr = r.squaredNorm();
       } else {
         out.ssr = kInfinity;
-        out.status = "failed: the labelling cannot be simulated at its end point (a pool without a producing flux)";
+        out.status = "failed: the labelling cannot be simulated at its end point (metabolites in a cycle that no flux enters)";
       }
       out.evaluations = cb.evaluations;
       out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();

@@ -1,5 +1,6 @@
 // EMU sensitivities: the analytic Jacobian of the MIDs with respect to the free fluxes
 // equals central finite differences, for every built-in model (carbon and hydrogen).
+#include <algorithm>
 #include <filesystem>
 #include <gtest/gtest.h>
 
@@ -199,4 +200,68 @@ TEST(EmuSensitivities, FragmentNaturalIsotopesTransformTheJacobian) {
     for (std::size_t i = 0; i < base.values.size(); ++i)
       EXPECT_NEAR(jac(static_cast<Eigen::Index>(i), p), (plus.values[i] - minus.values[i]) / 2e-6, 1e-7) << i << " " << p;
   }
+}
+
+// A metabolite that no flux produces (C below, made only by v2, at v2 = 0) has no balance
+// there; its labelling is the limit of the producing step's (the pathway's first
+// opening brings it), so the point simulates, its MIDs are those just beside it, and the
+// Jacobian is the one-sided derivative into the pathway. [3-13C]A labels D by the route
+// through C (D = C's first two atoms = B's c, b) but not by v4's (B's a, b).
+TEST(EmuSensitivities, AMetaboliteNoFluxProducesTakesItsLimit) {
+  const std::string text =
+      "#! measured: C D E\n"
+      "id\tequation\tlb\tub\txch_lb\txch_ub\n"
+      "v1\tA (abc) -> B (abc)\t1\t1\t0\t0\n"
+      "v2\tB (abc) -> C (cba)\t0\t10\t0\t0\n"
+      "v3\tC (abc) -> D (ab) + E (c)\t0\t10\t0\t0\n"
+      "v4\tB (abc) -> D (ab) + E (c)\t0\t10\t0\t0\n"
+      "v5\tD (ab) ->\t0\t10\t0\t0\n"
+      "v6\tE (a) ->\t0\t10\t0\t0\n"
+      "\n"
+      "metabolite\tboundary\tatoms\tsymmetric\n"
+      "A\tyes\tC3\tno\nB\tno\tC3\tno\nC\tno\tC3\tno\nD\tno\tC2\tno\nE\tno\tC1\tno\n";
+  auto m = io::read_reaction_tsv(text, "dead_end.tsv");
+  ASSERT_TRUE(m.ok()) << m.message();
+  auto fs = FluxSpace::build(m.value());
+  ASSERT_TRUE(fs.ok()) << fs.message();
+  auto emu = isotope::EmuModel::compile(m.value(), fs.value());
+  ASSERT_TRUE(emu.ok()) << emu.message();
+  auto table = io::read_tracer_table("experiment\tsubstrate\tlabel\tfraction\ne1\tA\t[3-13C1]\t1\n", "tracers");
+  ASSERT_TRUE(table.ok()) << table.message();
+  auto inputs = emu.value().inputs(table.value().experiments);
+  ASSERT_TRUE(inputs.ok()) << inputs.message();
+  const auto& ids = fs.value().column_ids();
+  auto free_at = [&](double t) {  // v2 = v3 = t, v4 = 1 − t
+    FluxVector v{Eigen::VectorXd::Zero(fs.value().n_columns()), Eigen::VectorXd::Zero(fs.value().n_columns())};
+    for (Eigen::Index c = 0; c < fs.value().n_columns(); ++c) {
+      const std::string& id = ids[static_cast<std::size_t>(c)];
+      v.net(c) = id == "v2" || id == "v3" ? t : id == "v4" ? 1 - t : 1.0;
+    }
+    const Eigen::VectorXd free = fs.value().full_to_free(v);
+    EXPECT_LT((fs.value().free_to_full(free).net - v.net).lpNorm<Eigen::Infinity>(), 1e-12);
+    return free;
+  };
+  isotope::EmuSimulator sim(emu.value());
+  isotope::MidSet at0, beside;
+  Eigen::MatrixXd jac;
+  ASSERT_EQ(sim.simulate(fs.value().free_to_full(free_at(0)), inputs.value(), at0, &jac), isotope::SimulationStatus::ok) << sim.message();
+  const double h = 1e-7;
+  ASSERT_EQ(sim.simulate(fs.value().free_to_full(free_at(h)), inputs.value(), beside), isotope::SimulationStatus::ok);
+  const Eigen::VectorXd direction = (free_at(1) - free_at(0));
+  const Eigen::VectorXd slope = jac * direction;
+  bool route_matters = false;
+  for (std::size_t i = 0; i < at0.values.size(); ++i) {
+    EXPECT_NEAR(at0.values[i], beside.values[i], 1e-6) << "value " << i;
+    const double fd = (beside.values[i] - at0.values[i]) / h;
+    EXPECT_NEAR(slope(static_cast<Eigen::Index>(i)), fd, 1e-5 * std::max(1.0, std::fabs(fd))) << "value " << i;
+    route_matters = route_matters || std::fabs(fd) > 0.5;
+  }
+  EXPECT_TRUE(route_matters) << "the test's labelling does not see the route through C";
+  // C's MID at v2 = 0 is B's (C is B's atoms reversed): [3-13C]A gives M+1 = 1
+  const auto& measured = emu.value().measured_ids();
+  const auto where = std::find(measured.begin(), measured.end(), "C");
+  ASSERT_NE(where, measured.end());
+  const auto c = at0.mid(0, static_cast<std::size_t>(where - measured.begin()));
+  ASSERT_EQ(c.size(), 4U);
+  EXPECT_NEAR(c[1], 1.0, 1e-12);
 }

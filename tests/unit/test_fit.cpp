@@ -316,33 +316,40 @@ TEST(Fit, ExchangeFluxesOnTheRatioScaleGiveTheSameFitErrorsAndProfiles) {
   }
 }
 
-// A start whose labelling cannot be simulated (toy model with v3 = v4 = 0: molC has no
-// producing flux, its EMU balance is singular) has no SSR: it is reported as failed and is
-// never the best fit; when every start is like it the fit is an error, not a crash.
+// A start whose labelling cannot be simulated has no SSR: it is reported as failed and is
+// never the best fit; when every start is like it the fit is an error, not a crash. X and Y
+// below exchange atoms with each other and reach the rest only through v3; with v3's
+// exchange flux at 0 they are a closed cycle whose labelling nothing determines (the EMU
+// system is singular). A metabolite without production is not such a point any more: it
+// takes its producers' labelling (EmuSensitivities.AMetaboliteNoFluxProducesTakesItsLimit).
 TEST(Fit, AStartWhoseLabellingCannotBeSimulatedIsNeverTheBest) {
-  auto model = io::load_model("simple");
-  ASSERT_TRUE(model.ok());
+  const std::string text =
+      "#! measured: X F\n"
+      "id\tequation\tlb\tub\txch_lb\txch_ub\n"
+      "v1\tA (abc) -> B (abc)\t1\t1\t0\t0\n"
+      "v2\tB (abc) -> F (cba)\t0\t10\t0\t0\n"
+      "v3\tB (abc) <-> X (bca)\t-10\t10\t0\t10\n"
+      "v4\tX (abc) <-> Y (cab)\t-10\t10\t0\t10\n"
+      "EX_F\tF (abc) ->\t0\t10\t0\t0\n"
+      "\n"
+      "metabolite\tboundary\tatoms\tsymmetric\n"
+      "A\tyes\tC3\tno\nB\tno\tC3\tno\nF\tno\tC3\tno\nX\tno\tC3\tno\nY\tno\tC3\tno\n";
+  auto model = io::read_reaction_tsv(text, "cycle.tsv");
+  ASSERT_TRUE(model.ok()) << model.message();
   auto space = FluxSpace::build(model.value());
   ASSERT_TRUE(space.ok());
   const FluxSpace& fs = space.value();
-  auto tracers = io::load_tracer_table("simple");
-  ASSERT_TRUE(tracers.ok());
+  auto tracers = io::read_tracer_table("experiment\tsubstrate\tlabel\tfraction\ne1\tA\t[1-13C1]\t0.5\ne1\tA\t[1,2-13C2]\t0.5\n", "tracers");
+  ASSERT_TRUE(tracers.ok()) << tracers.message();
   auto poly = sampling::FluxPolytope::build(model.value(), fs, {});
   ASSERT_TRUE(poly.ok());
   auto sampler = sampling::AchrSampler::create(poly.value(), {});
   ASSERT_TRUE(sampler.ok());
-  // net fluxes v1 = v2 = v5 = EX_molF = 1 and v3 = v4 = EX_molE = 0 (a face of the
-  // polytope: EX_molE = 3·v3 >= 0), exchange fluxes of a sampled point
-  const auto& ids = fs.column_ids();
-  Eigen::VectorXd net(fs.n_columns());
-  for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
-    const std::string& id = ids[static_cast<std::size_t>(c)];
-    net(c) = id == "v3" || id == "v4" || id == "EX_molE" ? 0.0 : 1.0;
-  }
+  // a sampled point, with v3's exchange flux at 0 and v4's at 1
   const Eigen::VectorXd a = sampler.value().next();
   Eigen::VectorXd dead = a;
-  dead.head(fs.n_free_net()) = fs.net_kernel().colPivHouseholderQr().solve(net);
-  ASSERT_LT((fs.free_to_full(dead).net - net).lpNorm<Eigen::Infinity>(), 1e-12);
+  const auto& xids = fs.exchange_ids();
+  for (std::size_t k = 0; k < xids.size(); ++k) dead(fs.n_free_net() + static_cast<Eigen::Index>(k)) = xids[k] == "v3" ? 0.0 : 1.0;
   ASSERT_TRUE(poly.value().contains(dead, 1e-9)) << poly.value().violation(dead);
   // measurements: the MIDs at a live point
   auto emu = isotope::EmuModel::compile(model.value(), fs);
@@ -374,6 +381,66 @@ TEST(Fit, AStartWhoseLabellingCannotBeSimulatedIsNeverTheBest) {
   EXPECT_NE(mixed.value().best_start, 0);
   EXPECT_TRUE(std::isfinite(mixed.value().ssr));
   EXPECT_EQ(mixed.value().residuals.size(), static_cast<std::size_t>(problem.value().n_measurements()));
+}
+
+// An irreversible reaction held at its bound 0 comes out of the equalities within rounding
+// of it, possibly at −1e-16: the simulation must still take the forward one-way flux's
+// slope, the only side the bounds let a step go (the backward slope stopped the fits of
+// BayFlux's Toya data with every step "uphill"). The residual Jacobian at v2 = −1e-13
+// equals the one-sided difference into the allowed side.
+TEST(Fit, AnIrreversibleFluxJustBelowZeroTakesTheForwardSlope) {
+  const std::string text =
+      "#! measured: C D E\n"
+      "id\tequation\tlb\tub\txch_lb\txch_ub\n"
+      "v1\tA (abc) -> B (abc)\t1\t1\t0\t0\n"
+      "v2\tB (abc) -> C (cba)\t0\t10\t0\t0\n"
+      "v3\tC (abc) -> D (ab) + E (c)\t0\t10\t0\t0\n"
+      "v4\tB (abc) -> D (ab) + E (c)\t0\t10\t0\t0\n"
+      "v5\tD (ab) ->\t0\t10\t0\t0\n"
+      "v6\tE (a) ->\t0\t10\t0\t0\n"
+      "\n"
+      "metabolite\tboundary\tatoms\tsymmetric\n"
+      "A\tyes\tC3\tno\nB\tno\tC3\tno\nC\tno\tC3\tno\nD\tno\tC2\tno\nE\tno\tC1\tno\n";
+  auto model = io::read_reaction_tsv(text, "dead_end.tsv");
+  ASSERT_TRUE(model.ok()) << model.message();
+  auto space = FluxSpace::build(model.value());
+  ASSERT_TRUE(space.ok());
+  const FluxSpace& fs = space.value();
+  auto tracers = io::read_tracer_table("experiment\tsubstrate\tlabel\tfraction\ne1\tA\t[3-13C1]\t1\n", "tracers");
+  ASSERT_TRUE(tracers.ok());
+  auto poly = sampling::FluxPolytope::build(model.value(), fs, {});
+  ASSERT_TRUE(poly.ok());
+  const auto& ids = fs.column_ids();
+  auto free_at = [&](double t) {  // v2 = v3 = t, v4 = 1 − t
+    FluxVector v{Eigen::VectorXd::Zero(fs.n_columns()), Eigen::VectorXd::Zero(fs.n_columns())};
+    for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
+      const std::string& id = ids[static_cast<std::size_t>(c)];
+      v.net(c) = id == "v2" || id == "v3" ? t : id == "v4" ? 1 - t : 1.0;
+    }
+    return Eigen::VectorXd(fs.full_to_free(v));
+  };
+  // data: the MIDs at v2 = 0.3
+  auto emu = isotope::EmuModel::compile(model.value(), fs);
+  ASSERT_TRUE(emu.ok());
+  auto inputs = emu.value().inputs(tracers.value().experiments);
+  ASSERT_TRUE(inputs.ok());
+  isotope::EmuSimulator sim(emu.value());
+  isotope::MidSet out;
+  ASSERT_EQ(sim.simulate(fs.free_to_full(free_at(0.3)), inputs.value(), out), isotope::SimulationStatus::ok);
+  mfa::FitOptions options;
+  auto problem = mfa::FitProblem::create(model.value(), fs, poly.value(), tracers.value().experiments,
+                                         as_measured(emu.value(), out, tracers.value().experiments), {}, options);
+  ASSERT_TRUE(problem.ok()) << problem.message();
+  auto work = problem.value().workspace();
+  const Eigen::VectorXd below = free_at(-1e-13), direction = free_at(1) - free_at(0);
+  Eigen::VectorXd r0, r1;
+  Eigen::MatrixXd jac;
+  ASSERT_TRUE(problem.value().residuals(below, *work, r0, &jac));
+  const double h = 1e-6;
+  ASSERT_TRUE(problem.value().residuals(below + h * direction, *work, r1, nullptr));
+  const Eigen::VectorXd fd = (r1 - r0) / h, slope = jac * direction;
+  ASSERT_GT(fd.lpNorm<Eigen::Infinity>(), 1.0);  // the route through C changes the MIDs
+  EXPECT_LT((slope - fd).lpNorm<Eigen::Infinity>(), 1e-4 * fd.lpNorm<Eigen::Infinity>()) << slope.transpose() << "\n" << fd.transpose();
 }
 
 TEST(Fit, MfapyEcoliGcmsDataAreFittedBelowTheChiSquareThreshold) {

@@ -82,7 +82,7 @@ struct MidSet {
 
 enum class SimulationStatus {
   ok,
-  singular,  // a level system is singular: a needed metabolite has no producing flux
+  singular,  // a level system is singular: metabolites that exchange atoms only among themselves
   step_limit,  // simulate_instationary: the tolerance needed more steps than allowed
 };
 
