@@ -7,6 +7,8 @@
 #include "option_binding.hpp"
 #include "learned_commands.hpp"
 #include "fluxion/core/progress.hpp"
+#include "fluxion/core/version.hpp"
+#include "fluxion/io/h5ad_writer.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/scflux/run.hpp"
 
@@ -17,6 +19,7 @@ namespace {
 struct ScfluxCli {
   scflux::ScfluxRequest request;  // the library's
   std::string output;
+  std::string output_h5ad;
   bool quiet = false;
   scflux::ScfeaOptions options;  // the library's: its defaults are the command's
 };
@@ -25,10 +28,65 @@ const OptionTable<ScfluxCli>& scflux_cli_table() {
   static const OptionTable<ScfluxCli> t = [] {
     OptionTable<ScfluxCli> t;
     t.add("output", &ScfluxCli::output, "Output directory (flux.csv, balance.csv, module_info.csv, modules.gmt, loss.csv, loss.svg)").short_name("o").required();
+    t.add("output-h5ad", &ScfluxCli::output_h5ad,
+          "With an .h5ad input: a copy of it with the results added, as fluxion's Python scflux adds them (obsm['scflux_flux'], "
+          "obsm['scflux_balance'], uns['scflux']: modules, compounds, summary, provenance)");
     t.add("quiet", &ScfluxCli::quiet, "No progress bar").short_name("q");
     return t;
   }();
   return t;
+}
+
+// The results as fluxion.scflux (Python) puts them into an AnnData.
+io::H5adAdditions h5ad_additions(const scflux::ScfluxInputs& in, const scflux::ScfluxRun& run, const scflux::ScfluxRequest& q,
+                                 const std::vector<std::string>& argv) {
+  const io::ScfeaNetwork& net = in.network.network;
+  const scflux::ScfeaResult& r = run.result;
+  auto matrix_frame = [&](const Eigen::MatrixXf& m, const std::vector<std::string>& names) {
+    io::H5adFrame f;
+    f.index = in.cells.cells;
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
+      io::H5adColumn col;
+      col.name = names[static_cast<std::size_t>(c)];
+      col.numbers.resize(static_cast<std::size_t>(m.rows()));
+      for (Eigen::Index i = 0; i < m.rows(); ++i) col.numbers[static_cast<std::size_t>(i)] = m(i, c);
+      f.columns.push_back(std::move(col));
+    }
+    return f;
+  };
+  std::vector<std::string> module_ids, module_names;
+  for (const auto& m : net.modules) module_ids.push_back(m.id), module_names.push_back(m.name);
+  io::H5adAdditions add;
+  add.obsm.emplace_back("scflux_flux", matrix_frame(r.flux, module_ids));
+  add.obsm.emplace_back("scflux_balance", matrix_frame(r.balance, net.compounds));
+  add.uns_key = "scflux";
+  io::H5adUnsEntry modules;
+  modules.key = "modules";
+  modules.kind = io::H5adUnsEntry::Kind::frame;
+  modules.frame.index_name = "module";
+  modules.frame.index = module_ids;
+  io::H5adColumn name, found;
+  name.name = "name", name.is_string = true, name.strings = module_names;
+  found.name = "genes_found", found.is_integer = true;
+  for (std::size_t g : r.genes_found) found.integers.push_back(static_cast<long long>(g));
+  modules.frame.columns = {name, found};
+  add.uns.push_back(std::move(modules));
+  io::H5adUnsEntry compounds;
+  compounds.key = "compounds", compounds.kind = io::H5adUnsEntry::Kind::strings, compounds.strings = net.compounds;
+  add.uns.push_back(std::move(compounds));
+  add.uns.push_back({"summary", io::H5adUnsEntry::Kind::string, run.summary, {}, {}, {}});
+  add.uns.push_back({"termination", io::H5adUnsEntry::Kind::string, to_string(r.summary.termination), {}, {}, {}});
+  io::H5adUnsEntry provenance;
+  provenance.key = "provenance", provenance.kind = io::H5adUnsEntry::Kind::dict, provenance.dict = run.settings;
+  std::string command;
+  for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
+  provenance.dict.emplace_back("fluxion_version", std::string(version()));
+  provenance.dict.emplace_back("git_commit", std::string(git_hash()));
+  provenance.dict.emplace_back("layer", q.layer.empty() ? "X" : q.layer);
+  provenance.dict.emplace_back("groups", q.groups);
+  provenance.dict.emplace_back("command", command);
+  add.uns.push_back(std::move(provenance));
+  return add;
 }
 
 }  // namespace
@@ -43,6 +101,11 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     const auto t0 = std::chrono::steady_clock::now();
     io::RunInfo info(argv);
     const scflux::ScfluxRequest& q = o.request;
+    if (!o.output_h5ad.empty()) {
+      auto ends = [](const std::string& s, const std::string& e) { return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0; };
+      if (!ends(q.expression, ".h5ad")) return input_error(ctx, "--output-h5ad", "needs an .h5ad expression input (the results go into a copy of it)");
+      if (!ends(o.output_h5ad, ".h5ad")) return input_error(ctx, "--output-h5ad", "'" + o.output_h5ad + "' should end in .h5ad");
+    }
     auto inputs = scflux::load_scflux_inputs(q);
     if (!accept(inputs, ctx)) return;
     const auto t1 = std::chrono::steady_clock::now();
@@ -66,6 +129,15 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
     for (const auto& [key, value] : run.value().settings) info.set(key, value);
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
     info.add_timing("train", std::chrono::duration<double>(t2 - t1).count());
+    if (!o.output_h5ad.empty()) {
+      const io::H5adAdditions add = h5ad_additions(inputs.value(), run.value(), q, argv);
+      if (auto w = io::write_h5ad_copy(q.expression, o.output_h5ad, add); !w) {
+        print_diagnostics(w.diagnostics());
+        ctx.exit_code = kExitFailure;
+        return;
+      }
+      info.add_output(o.output_h5ad);
+    }
     if (auto w = info.write(o.output); !w) {
       print_diagnostics(w.diagnostics());
       ctx.exit_code = kExitFailure;

@@ -83,6 +83,54 @@ def test_scflux_on_anndata_equals_the_command_line(cells, fluxion_binary, tmp_pa
     assert back.uns["scflux"]["provenance"]["fluxion_version"] == fluxion.__version__
 
 
+def test_scflux_output_h5ad_is_the_input_with_the_results(cells, fluxion_binary, tmp_path):
+    """`fluxion scflux --output-h5ad`: a copy of the input AnnData with the results where the
+    Python call puts them, read back by Debian's anndata; the input file is not changed."""
+    import anndata
+    import hashlib
+
+    adata, path, model, _ = cells
+    before = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    out = tmp_path / "with_flux.h5ad"
+    subprocess.run([fluxion_binary, "scflux", "-q", "-e", path, "-m", model, "--epochs", "4", "--threads", "1",
+                    "-o", str(tmp_path / "cli"), "--output-h5ad", str(out)], check=True, capture_output=True)
+    assert hashlib.sha256(open(path, "rb").read()).hexdigest() == before
+    back = anndata.read_h5ad(out)
+    cli_flux = pd.read_csv(tmp_path / "cli" / "flux.csv", index_col=0)
+    cli_balance = pd.read_csv(tmp_path / "cli" / "balance.csv", index_col=0)
+    flux, balance = back.obsm["scflux_flux"], back.obsm["scflux_balance"]
+    assert flux.shape == (adata.n_obs, cli_flux.shape[0]) and balance.shape == (adata.n_obs, cli_balance.shape[0])
+    assert list(flux.index) == list(adata.obs_names)
+    assert list(flux.columns) == list(cli_flux.index) and list(balance.columns) == list(cli_balance.index)
+    np.testing.assert_allclose(flux.to_numpy(), cli_flux.T.to_numpy(), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(balance.to_numpy(), cli_balance.T.to_numpy(), rtol=1e-5, atol=1e-9)
+    uns = back.uns["scflux"]
+    assert list(uns["modules"].index) == list(flux.columns) and uns["modules"].index.name == "module"
+    assert list(uns["modules"].columns) == ["name", "genes_found"] and uns["modules"]["genes_found"].dtype == np.int64
+    assert list(uns["compounds"]) == list(balance.columns)
+    assert uns["termination"] == "completed" and "samples" in uns["summary"]
+    assert uns["provenance"]["fluxion_version"] == fluxion.__version__ and uns["provenance"]["epochs"] == "4"
+    assert "--output-h5ad" in uns["provenance"]["command"]
+    # the input's own contents are kept
+    assert list(back.obs["kind"]) == list(adata.obs["kind"]) and back.shape == adata.shape
+    np.testing.assert_array_equal(back.X.toarray(), adata.X.toarray())
+    # the same layout as the Python call's
+    fluxion.scflux(adata, model=model, epochs=4, threads=1, progress=False)
+    assert list(adata.obsm["scflux_flux"].columns) == list(flux.columns)
+    assert set(adata.uns["scflux"]) >= set(uns) - {"provenance"}
+
+    # refused: the input itself as the output, an input that is not .h5ad
+    same = subprocess.run([fluxion_binary, "scflux", "-q", "-e", path, "-m", model, "--epochs", "1", "-o", str(tmp_path / "c2"),
+                           "--output-h5ad", path], capture_output=True, text=True)
+    assert same.returncode != 0 and "is the input file" in same.stderr
+    assert hashlib.sha256(open(path, "rb").read()).hexdigest() == before
+    table = tmp_path / "cells.csv"
+    pd.DataFrame(adata.X.toarray().T, index=adata.var_names, columns=adata.obs_names).to_csv(table)
+    dense = subprocess.run([fluxion_binary, "scflux", "-q", "-e", str(table), "-m", model, "--epochs", "1", "-o", str(tmp_path / "c3"),
+                            "--output-h5ad", str(tmp_path / "x.h5ad")], capture_output=True, text=True)
+    assert dense.returncode == 2 and "needs an .h5ad expression input" in dense.stderr
+
+
 def test_scflux_from_a_path_returns_a_new_anndata(cells):
     adata, path, model, _ = cells
     result = fluxion.scflux(path, model=model, epochs=2, threads=1, progress=False)
