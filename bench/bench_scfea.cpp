@@ -4,7 +4,7 @@
 // cell picked at random, independently per gene, so every gene keeps its distribution.
 // One size per process, so that the peak resident memory (getrusage) is that size's.
 //
-//   usage: bench_scfea DATA CELLS [epochs=100] [threads=0] [chunk=512] [impute=0]
+//   usage: bench_scfea DATA CELLS [epochs=100] [threads=0] [chunk=512] [impute=0] [magic neighbours: auto|exact|hnsw]
 //   prints: cells, genes, modules, epochs, threads, seconds (load+draw, train, total),
 //           final loss, peak RSS (MiB)
 #include <sys/resource.h>
@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   o.threads = threads;
   o.chunk_size = chunk;
   o.impute = argc > 6 && std::atoi(argv[6]) != 0;
+  if (argc > 7) o.magic.neighbours = argv[7];
   auto r = scflux::run_scfea(net.value(), cells, o);
   if (!r) {
     std::fprintf(stderr, "%s\n", r.message().c_str());

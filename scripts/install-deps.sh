@@ -22,7 +22,7 @@ packages=(
   coinor-libipopt-dev               # quadratic MoMA (interior point)
   coinor-libcbc-dev                 # iMAT (mixed-integer LP)
   # formats
-  libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev libhdf5-dev hdf5-tools
+  libpugixml-dev libsbml5-dev nlohmann-json3-dev zlib1g-dev libssl-dev libhdf5-dev hdf5-tools libhnswlib-dev
   # neural networks (CPU LibTorch); OpenBLAS replaces the reference BLAS libtorch would
   # otherwise get (12x faster training, docs/benchmarks.md)
   libtorch-dev libopenblas0-openmp

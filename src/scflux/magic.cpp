@@ -8,6 +8,8 @@
 #include <numeric>
 #include <random>
 
+#include <hnswlib/hnswlib.h>
+
 namespace fluxion::scflux {
 
 Eigen::MatrixXd principal_components(const Eigen::SparseMatrix<float, Eigen::RowMajor>& x, int k, std::uint64_t seed,
@@ -52,7 +54,78 @@ std::vector<Diagnostic> MagicOptions::validate() const {
   if (n_pca < 1) d.error("must be at least 1", 0, 0, "n_pca");
   if (knn_max < knn) d.error("must be at least knn", 0, 0, "knn_max");
   if (!(threshold >= 0 && threshold < 1)) d.error("must be in [0, 1)", 0, 0, "threshold");
+  if (neighbours != "auto" && neighbours != "exact" && neighbours != "hnsw") d.error("must be auto, exact or hnsw", 0, 0, "magic-neighbours");
+  if (hnsw_m < 2 || hnsw_ef_construction < 1 || hnsw_ef < 1) d.error("HNSW needs M >= 2, ef_construction >= 1, ef >= 1", 0, 0, "magic-neighbours");
   return d.items();
+}
+
+std::vector<std::vector<std::pair<double, Eigen::Index>>> nearest_neighbours(const Eigen::MatrixXd& pcs, Eigen::Index kmax,
+                                                                            const MagicOptions& o, std::string* used) {
+  const Eigen::Index n = pcs.rows();
+  kmax = std::min(kmax, n - 1);
+  std::vector<std::vector<std::pair<double, Eigen::Index>>> out(static_cast<std::size_t>(n));
+  if (kmax < 1) return out;
+  const bool exact = o.neighbours == "exact" || (o.neighbours == "auto" && n <= o.exact_up_to);
+  if (used) *used = exact ? "exact" : "hnsw";
+  if (exact) {
+    // ‖a‖² + ‖b‖² − 2a·b, a block of cells at a time; each row keeps its kmax nearest in a
+    // max-heap, so most candidates cost one comparison
+    const Eigen::VectorXd norms = pcs.rowwise().squaredNorm();
+    const Eigen::Index block = 64, n_blocks = (n + block - 1) / block;
+    at::parallel_for(0, n_blocks, 1, [&](std::int64_t first, std::int64_t last) {
+      for (std::int64_t bi = first; bi < last; ++bi) {
+        const Eigen::Index b0 = bi * block, nb = std::min(block, n - b0);
+        const Eigen::MatrixXd dist = -2.0 * pcs.middleRows(b0, nb) * pcs.transpose();  // nb × n
+        for (Eigen::Index i = 0; i < nb; ++i) {
+          const Eigen::Index cell = b0 + i;
+          auto& heap = out[static_cast<std::size_t>(cell)];
+          heap.reserve(static_cast<std::size_t>(kmax) + 1);
+          const double own = norms(cell);
+          for (Eigen::Index j = 0; j < n; ++j) {
+            if (j == cell) continue;
+            const double d2 = dist(i, j) + own + norms(j);
+            if (static_cast<Eigen::Index>(heap.size()) < kmax) {
+              heap.emplace_back(d2, j);
+              std::push_heap(heap.begin(), heap.end());
+            } else if (d2 < heap.front().first) {
+              std::pop_heap(heap.begin(), heap.end());
+              heap.back() = {d2, j};
+              std::push_heap(heap.begin(), heap.end());
+            }
+          }
+          std::sort_heap(heap.begin(), heap.end());  // nearest first
+        }
+      }
+    });
+    return out;
+  }
+  // HNSW: points inserted in parallel (hnswlib locks per node), then every cell queried for
+  // kmax + 1 (itself included) with ef >= that
+  const auto dim = static_cast<std::size_t>(pcs.cols());
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> points = pcs.cast<float>();
+  hnswlib::L2Space space(dim);
+  hnswlib::HierarchicalNSW<float> index(&space, static_cast<std::size_t>(n), static_cast<std::size_t>(o.hnsw_m),
+                                        static_cast<std::size_t>(o.hnsw_ef_construction), static_cast<std::size_t>(o.seed));
+  index.addPoint(points.row(0).data(), 0);
+  at::parallel_for(1, n, 256, [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t i = first; i < last; ++i) index.addPoint(points.row(i).data(), static_cast<hnswlib::labeltype>(i));
+  });
+  index.setEf(static_cast<std::size_t>(std::max<Eigen::Index>(o.hnsw_ef, kmax + 1)));
+  at::parallel_for(0, n, 256, [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t i = first; i < last; ++i) {
+      auto found = index.searchKnn(points.row(i).data(), static_cast<std::size_t>(kmax) + 1);
+      auto& heap = out[static_cast<std::size_t>(i)];
+      heap.reserve(found.size());
+      while (!found.empty()) {
+        const auto [d2, label] = found.top();
+        found.pop();
+        if (static_cast<std::int64_t>(label) != i) heap.emplace_back(static_cast<double>(d2), static_cast<Eigen::Index>(label));
+      }
+      std::reverse(heap.begin(), heap.end());  // nearest first
+      if (static_cast<Eigen::Index>(heap.size()) > kmax) heap.resize(static_cast<std::size_t>(kmax));
+    }
+  });
+  return out;
 }
 
 Result<Eigen::SparseMatrix<double, Eigen::RowMajor>> magic_operator(const Eigen::SparseMatrix<float, Eigen::RowMajor>& x, const MagicOptions& o) {
@@ -64,40 +137,21 @@ Result<Eigen::SparseMatrix<double, Eigen::RowMajor>> magic_operator(const Eigen:
   if (n <= o.knn) d.error("MAGIC needs more cells (" + std::to_string(n) + ") than neighbours (knn " + std::to_string(o.knn) + ")");
   if (d.has_errors()) return R::failure(d);
   const Eigen::MatrixXd pcs = principal_components(x, o.n_pca, o.seed);
-  const Eigen::VectorXd norms = pcs.rowwise().squaredNorm();
   const Eigen::Index kmax = std::min<Eigen::Index>(o.knn_max, n - 1);
+  const auto near = nearest_neighbours(pcs, kmax, o);
   std::vector<Eigen::Triplet<double>> entries;
   entries.reserve(static_cast<std::size_t>(n * (kmax + 1)));
-  // exact neighbours, a block of cells at a time: ‖a‖² + ‖b‖² − 2a·b; each row keeps its
-  // kmax nearest in a max-heap, so most candidates cost one comparison. Blocks run on
-  // torch's threads, each writing its own entries, joined in block order.
-  const Eigen::Index block = 64, n_blocks = (n + block - 1) / block;
+  // the kernel of each cell over its neighbours, blocks on torch's threads, joined in order
+  const Eigen::Index block = 256, n_blocks = (n + block - 1) / block;
   std::vector<std::vector<Eigen::Triplet<double>>> per_block(static_cast<std::size_t>(n_blocks));
   at::parallel_for(0, n_blocks, 1, [&](std::int64_t first, std::int64_t last) {
-    std::vector<std::pair<double, Eigen::Index>> heap;
-    heap.reserve(static_cast<std::size_t>(kmax) + 1);
     for (std::int64_t bi = first; bi < last; ++bi) {
       const Eigen::Index b0 = bi * block, nb = std::min(block, n - b0);
       auto& mine = per_block[static_cast<std::size_t>(bi)];
-      const Eigen::MatrixXd dist = -2.0 * pcs.middleRows(b0, nb) * pcs.transpose();  // nb × n
-      for (Eigen::Index i = 0; i < nb; ++i) {
-        const Eigen::Index cell = b0 + i;
-        heap.clear();
-        const double own = norms(cell);
-        for (Eigen::Index j = 0; j < n; ++j) {
-          if (j == cell) continue;
-          const double d2 = dist(i, j) + own + norms(j);
-          if (static_cast<Eigen::Index>(heap.size()) < kmax) {
-            heap.emplace_back(d2, j);
-            std::push_heap(heap.begin(), heap.end());
-          } else if (d2 < heap.front().first) {
-            std::pop_heap(heap.begin(), heap.end());
-            heap.back() = {d2, j};
-            std::push_heap(heap.begin(), heap.end());
-          }
-        }
-        std::sort_heap(heap.begin(), heap.end());  // nearest first
-        const double sigma = std::max(std::sqrt(std::max(0.0, heap[static_cast<std::size_t>(o.knn - 1)].first)), 1e-12);
+      for (Eigen::Index cell = b0; cell < b0 + nb; ++cell) {
+        const auto& heap = near[static_cast<std::size_t>(cell)];
+        const std::size_t kth = std::min(static_cast<std::size_t>(o.knn), heap.size()) - 1;
+        const double sigma = std::max(std::sqrt(std::max(0.0, heap[kth].first)), 1e-12);
         mine.emplace_back(cell, cell, 1.0);
         for (const auto& [d2, j] : heap) {
           const double k = std::exp(-std::pow(std::sqrt(std::max(0.0, d2)) / sigma, o.decay));

@@ -123,7 +123,11 @@ Result<ScfluxRun> run_scflux(const ScfluxInputs& in, const ScfluxRequest& q, con
   s.emplace_back("mode", options.mode == LossMode::paper ? "paper" : "scfea");
   s.emplace_back("normalisation", r.normalisation_applied);
   s.emplace_back("imputation", options.impute ? "MAGIC: knn " + std::to_string(options.magic.knn) + ", decay 1, t " + std::to_string(options.magic.t) +
-                                                    ", 100 principal components, up to 100 neighbours, kernel cut at 1e-4"
+                                                    ", 100 principal components, up to 100 neighbours (" +
+                                                    (options.magic.neighbours == "auto" ? std::string("exact up to 20,000 cells, else HNSW")
+                                                     : options.magic.neighbours == "hnsw" ? std::string("HNSW, approximate")
+                                                                                          : std::string("exact")) +
+                                                    "), kernel cut at 1e-4"
                                               : "none");
   s.emplace_back("epochs", std::to_string(r.loss.size()));
   s.emplace_back("learning_rate", num(options.learning_rate));

@@ -120,6 +120,9 @@ const OptionTable<ScfeaOptions>& ScfeaOptions::table() {
     t.add("impute", &ScfeaOptions::impute, "MAGIC imputation of the raw values before normalisation (scFEA's --sc_imputation)").label("Impute expression (MAGIC)").web();
     t.add_nested("magic-knn", &ScfeaOptions::magic, &MagicOptions::knn, "MAGIC: neighbours that set each cell's kernel width").range(1, 1000);
     t.add_nested("magic-t", &ScfeaOptions::magic, &MagicOptions::t, "MAGIC: diffusion steps").range(0, 100);
+    t.add_nested("magic-neighbours", &ScfeaOptions::magic, &MagicOptions::neighbours,
+                 "MAGIC: nearest neighbours exact (cells² work), hnsw (approximate, an HNSW index) or auto (exact up to 20,000 cells)")
+        .choices({"auto", "exact", "hnsw"});
     t.add("keep-best", &ScfeaOptions::keep_best,
           "Return the fluxes of the epoch with the lowest loss, not the last (training still oscillates at scFEA's learning rate)");
     return t;
