@@ -1,5 +1,9 @@
 #include "fluxion/scflux/results.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
 #include "fluxion/core/format.hpp"
 
 #include "fluxion/io/model_io.hpp"
@@ -113,6 +117,99 @@ std::vector<std::pair<std::string, std::string>> result_files(const io::ScfeaNet
   };
 }
 
+namespace {
+
+std::string module_label(const io::ScfeaNetwork& net, std::size_t m) {
+  const auto& mod = net.modules[m];
+  return mod.name.empty() || mod.name == mod.id ? mod.id : mod.id + " " + mod.name;
+}
+
+}  // namespace
+
+std::string group_heatmap(const io::ScfeaNetwork& net, const GroupComparison& cmp, std::size_t max_rows) {
+  const std::size_t ng = cmp.groups.size(), nm = net.modules.size();
+  std::vector<const ModuleDifference*> at(ng * nm, nullptr);  // [group][module]
+  for (const auto& d : cmp.modules) {
+    const auto g = static_cast<std::size_t>(std::find(cmp.groups.begin(), cmp.groups.end(), d.group) - cmp.groups.begin());
+    if (g < ng && d.module < nm) at[g * nm + d.module] = &d;
+  }
+  // the modules that differ most: smallest q over the groups, then the largest |effect|
+  std::vector<std::size_t> order;
+  std::vector<double> best_q(nm, 2.0), best_effect(nm, 0.0);
+  for (std::size_t m = 0; m < nm; ++m) {
+    bool any = false;
+    for (std::size_t g = 0; g < ng; ++g)
+      if (const auto* d = at[g * nm + m]) {
+        any = true;
+        best_q[m] = std::min(best_q[m], d->q);
+        best_effect[m] = std::max(best_effect[m], std::fabs(d->effect));
+      }
+    if (any) order.push_back(m);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return best_q[a] != best_q[b] ? best_q[a] < best_q[b] : best_effect[a] > best_effect[b];
+  });
+  if (order.size() > max_rows) order.resize(max_rows);
+  // each cell: the group's rank-biserial effect against the other cells (+1: every cell of
+  // the group above every other), rows ordered by the group where it is highest
+  std::vector<std::vector<double>> z(order.size(), std::vector<double>(ng, std::nan("")));
+  std::vector<std::size_t> peak(order.size(), 0);
+  for (std::size_t r = 0; r < order.size(); ++r)
+    for (std::size_t g = 0; g < ng; ++g)
+      if (const auto* d = at[g * nm + order[r]]) {
+        z[r][g] = d->effect;
+        if (!std::isfinite(z[r][peak[r]]) || z[r][g] > z[r][peak[r]]) peak[r] = g;
+      }
+  std::vector<std::size_t> rows(order.size());
+  std::iota(rows.begin(), rows.end(), 0);
+  std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) { return peak[a] < peak[b]; });
+  std::vector<std::string> labels, tips;
+  std::vector<double> values;
+  std::vector<char> marked;
+  for (std::size_t r : rows) {
+    labels.push_back(module_label(net, order[r]));
+    for (std::size_t g = 0; g < ng; ++g) {
+      const auto* d = at[g * nm + order[r]];
+      values.push_back(z[r][g]);
+      marked.push_back(d && d->q < 0.05);
+      char buf[160];
+      if (d)
+        std::snprintf(buf, sizeof buf, "mean flux %.4g in %s (%zu cells), %.4g in the others; effect %.3f, q %.3g", d->mean_in, d->group.c_str(), d->n_in,
+                      d->mean_out, d->effect, d->q);
+      tips.push_back(labels.back() + ": " + (d ? std::string(buf) : "not tested"));
+    }
+  }
+  const std::string title = "Module flux by group: the " + std::to_string(order.size()) + (order.size() < nm ? " most different" : "") + " of " +
+                            std::to_string(nm) + " modules";
+  return io::heatmap_svg(title, labels, cmp.groups, values, 1.0, "effect against the other cells", tips, marked, "q < 0.05");
+}
+
+std::string group_volcano(const io::ScfeaNetwork& net, const GroupComparison& cmp) {
+  std::vector<io::ScatterPoint> points;
+  for (const auto& d : cmp.modules) {
+    io::ScatterPoint p;
+    p.x = d.effect;
+    p.y = -std::log10(std::max(d.q, 1e-300));
+    p.series = static_cast<std::size_t>(std::find(cmp.groups.begin(), cmp.groups.end(), d.group) - cmp.groups.begin());
+    char buf[120];
+    std::snprintf(buf, sizeof buf, " in %s: effect %.3f, p %.3g, q %.3g", d.group.c_str(), d.effect, d.p, d.q);
+    p.tip = module_label(net, d.module) + buf;
+    points.push_back(std::move(p));
+  }
+  // the ten most significant differences are labelled
+  std::vector<std::size_t> idx(points.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+    return points[a].y != points[b].y ? points[a].y > points[b].y : std::fabs(points[a].x) > std::fabs(points[b].x);
+  });
+  for (std::size_t k = 0; k < idx.size() && k < 10; ++k) {
+    const auto& d = cmp.modules[idx[k]];
+    if (d.q < 0.05) points[idx[k]].label = net.modules[d.module].id + " (" + d.group + ")";
+  }
+  return io::scatter_svg("Module flux, each group against the other cells", "effect (rank-biserial: +1 every cell of the group higher)",
+                         "−log10 q (Benjamini–Hochberg)", points, cmp.groups, -std::log10(0.05), "q = 0.05");
+}
+
 std::vector<std::pair<std::string, std::string>> group_files(const io::ScfeaNetwork& net, const GroupComparison& cmp) {
   std::string mods = "group,module,name,cells_in_group,cells_in_other_groups,mean_in_group,mean_in_other_groups,effect_rank_biserial,p,q\n";
   for (const auto& m : cmp.modules)
@@ -122,7 +219,7 @@ std::vector<std::pair<std::string, std::string>> group_files(const io::ScfeaNetw
   for (const auto& b : cmp.balances)
     bal += csv_cell(b.group) + ',' + csv_cell(net.compounds[b.compound]) + ',' + std::to_string(b.n) + ',' + num(b.mean) + ',' + num(b.median) + ',' +
            num(b.positive) + ',' + num(b.p) + ',' + num(b.q) + ',' + b.call + '\n';
-  return {{"groups_modules.csv", mods}, {"groups_balance.csv", bal}};
+  return {{"groups_modules.csv", mods}, {"groups_balance.csv", bal}, {"groups_heatmap.svg", group_heatmap(net, cmp)}, {"groups_volcano.svg", group_volcano(net, cmp)}};
 }
 
 std::string group_summary(const GroupComparison& cmp) {

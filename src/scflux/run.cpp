@@ -44,7 +44,7 @@ const OptionTable<ScfluxRequest>& ScfluxRequest::table() {
     t.add("module-info", &R::module_info, "Module information (compounds in and out, super-module)").file(".csv").label("Module information").web("Inputs");
     t.add("groups", &R::groups,
           "Cell labels (CSV or TSV: cell, group; a header row): modules that differ between groups and metabolites each group "
-          "accumulates or depletes (groups_modules.csv, groups_balance.csv)")
+          "accumulates or depletes (groups_modules.csv, groups_balance.csv; drawn in groups_heatmap.svg and groups_volcano.svg)")
         .file(tables)
         .label("Sample groups")
         .web("Inputs");

@@ -72,6 +72,11 @@ std::vector<WebAnalysis> web_analyses(const std::string& source_dir) {
                   {{"loss.csv", "line", "Training loss: the total and its terms", "epoch", "", "", ""},
                    {"flux.csv", "matrix", "Module flux per cell (mean and spread over cells)", "", "", "", ""},
                    {"balance.csv", "matrix", "Metabolite balance per cell (mean and spread over cells)", "", "", "", ""},
+                   // with cell groups: the comparison drawn and tabled
+                   {"groups_heatmap.svg", "image", "Module flux by group (the modules that differ most)", "", "", "", "", true},
+                   {"groups_volcano.svg", "image", "Each group against the other cells: effect and significance", "", "", "", "", true},
+                   {"groups_modules.csv", "table", "Module flux: each group against the other cells", "", "", "", "", true},
+                   {"groups_balance.csv", "table", "Metabolite balance per group: accumulated or depleted", "", "", "", "", true},
                    {"module_info.csv", "table", "Modules", "", "", "", ""}},
                   {},
                   {},

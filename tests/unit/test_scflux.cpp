@@ -13,6 +13,7 @@
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/scflux/derive_network.hpp"
 #include "fluxion/scflux/groups.hpp"
+#include "fluxion/scflux/results.hpp"
 #include "fluxion/scflux/magic.hpp"
 #include "fluxion/scflux/scfea.hpp"
 #include "module_layer.hpp"
@@ -470,6 +471,30 @@ TEST(ScfeaGroups, ModulesAndMetabolitesThatDiffer) {
   EXPECT_EQ(g.balances[2].call, "depleted");
   auto none = scflux::compare_groups(flux, balance, std::vector<std::string>(n, "A"));
   EXPECT_FALSE(none.ok());
+
+  // drawn: the heat map holds each tested module once per group (effects, q < 0.05
+  // marked), the volcano plot every test, with the module that differs labelled
+  io::ScfeaNetwork net;
+  net.modules = {{"M_1", "up_in_A", {}, {}, {}, 0}, {"M_2", "flat", {}, {}, {}, 0}};
+  net.compounds = {"x", "y"};
+  const auto files = scflux::group_files(net, g);
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(files[2].first, "groups_heatmap.svg");
+  EXPECT_EQ(files[3].first, "groups_volcano.svg");
+  const std::string& heat = files[2].second;
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(heat, "<rect x="), 2u * 2u + 24u);  // 2 modules × 2 groups, and the legend's 24 steps
+  EXPECT_EQ(count(heat, "r=\"2.5\""), 2u + 1u);       // M_1 differs in A and in B; the legend's mark
+  EXPECT_NE(heat.find("M_1 up_in_A: mean flux"), std::string::npos);
+  EXPECT_LT(heat.find(">M_1 up_in_A</text>"), heat.find(">M_2 flat</text>")) << "M_1 (lowest q) is the first row";
+  const std::string& volcano = files[3].second;
+  EXPECT_EQ(count(volcano, "<circle cx="), 4u + 2u);  // 4 tests, 2 legend entries
+  EXPECT_NE(volcano.find(">M_1 (A)</text>"), std::string::npos);
+  EXPECT_EQ(volcano.find(">M_2 ("), std::string::npos);  // not significant: not labelled
 }
 
 TEST(ScfeaDerive, UnbranchedChainsBecomeModules) {

@@ -18,7 +18,7 @@ export interface OptionSpec {
 
 export interface ResultView {
   file: string;
-  kind: "table" | "bars" | "line" | "scatter" | "matrix" | "map" | "facts" | "ranges";
+  kind: "table" | "bars" | "line" | "scatter" | "matrix" | "map" | "facts" | "ranges" | "image";
   title: string;
   x: string;
   y: string;

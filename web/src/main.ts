@@ -464,6 +464,11 @@ async function renderResults(area: HTMLElement, job: Job, analysis: Analysis | u
         box.append(factsView(v, JSON.parse(await text(v.file))));
         continue;
       }
+      if (v.kind === "image") {  // an SVG the command drew (its tooltips show on hover when opened on its own)
+        const url = `/api/jobs/${job.id}/files/${v.file}`;
+        box.append(h("a", { href: url, target: "_blank", rel: "noopener" }, h("img", { src: url, alt: v.title, class: "result-image" })));
+        continue;
+      }
       const table = parseDelimited(await text(v.file), v.file);
       if (v.kind === "map") {
         await mapView(box, v, table, job);

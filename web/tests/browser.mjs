@@ -5,7 +5,7 @@
 //   node tests/browser.mjs <fluxion binary> <web root> <artefact directory> [shared data]
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
@@ -253,9 +253,22 @@ try {
     await page.goto(base + "/analyses/scflux");
     await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
     await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
+    // cell groups: the example's first 81 cells against the others (uploaded beside the sample)
+    const melissa = readFileSync(join(shared, "scfea", "changwn_scFEA", "input", "Melissa_full.csv"), "utf8").split("\n")[0].split(",").slice(1);
+    const groupsFile = join(data, "groups.tsv");
+    writeFileSync(groupsFile, "cell\tgroup\n" + melissa.map((c, i) => `${c.replace(/"/g, "")}\t${i < 81 ? "first" : "second"}`).join("\n") + "\n");
+    await page.locator("input#field-groups").setInputFiles(groupsFile);
     await page.getByRole("button", { name: "Run" }).click();
     await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
     await page.locator("[data-state=done]").waitFor({ timeout: 180000 });
+    // the group comparison drawn: the heat map and the volcano plot load as images
+    for (const caption of ["Module flux by group", "Each group against the other cells"]) {
+      const img = page.locator("figure", { hasText: caption }).first().locator("img.result-image");
+      await img.waitFor();
+      await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: 20000 });
+    }
+    await page.locator("figure", { hasText: "Module flux by group" }).first().scrollIntoViewIfNeeded();
+    await shot("15-scflux-groups");
     const fluxFigure = page.locator("figure", { hasText: "Module flux per cell" }).first();
     await fluxFigure.locator("svg.plot").waitFor();
     const labels = await fluxFigure.locator("svg.plot text.label").allTextContents();

@@ -38,7 +38,13 @@ Result<LoadedNetwork> load_network(const NetworkSource& source);
 // modules.gmt, cmMat.csv, cName.csv, genes_per_module.tsv, loss.csv and loss.svg.
 std::vector<std::pair<std::string, std::string>> result_files(const io::ScfeaNetwork& network, const std::vector<std::string>& samples,
                                                               const ScfeaResult& result, const ScfeaOptions& options, bool modules_as_rows);
-// groups_modules.csv and groups_balance.csv of a group comparison.
+// The group comparison drawn (SVG): a heat map of the modules that differ most (at most
+// `max_rows`; per group its rank-biserial effect against the other cells, q < 0.05 marked;
+// the group means in each cell's tooltip), and a volcano
+// plot of every (group, module) test (rank-biserial effect against −log10 q).
+std::string group_heatmap(const io::ScfeaNetwork& network, const GroupComparison& comparison, std::size_t max_rows = 40);
+std::string group_volcano(const io::ScfeaNetwork& network, const GroupComparison& comparison);
+// groups_modules.csv, groups_balance.csv, groups_heatmap.svg and groups_volcano.svg of a group comparison.
 std::vector<std::pair<std::string, std::string>> group_files(const io::ScfeaNetwork& network, const GroupComparison& comparison);
 // One line: the groups, the (group, module) pairs that differ at q < 0.05, and the
 // (group, compound) pairs accumulated and depleted.

@@ -33,6 +33,7 @@ struct ResultView {
   std::string kind;    // table | bars | line | scatter | matrix | map (an Escher flux map of x → y)
                        // | facts (values of a JSON file: x = "a.b=Label;c=Label", empty ones left out)
                        // | ranges (x: label, y: minimum, error: maximum; flux variability)
+                       // | image (an SVG the command drew, shown as it is)
   std::string title;
   std::string x, y;    // columns (bars: label, value; line: x, y; scatter: measured, simulated)
   std::string error;   // bars: the error-bar column; "" = none
