@@ -106,7 +106,7 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       if (!ends(q.expression, ".h5ad")) return input_error(ctx, "--output-h5ad", "needs an .h5ad expression input (the results go into a copy of it)");
       if (!ends(o.output_h5ad, ".h5ad")) return input_error(ctx, "--output-h5ad", "'" + o.output_h5ad + "' should end in .h5ad");
     }
-    auto inputs = scflux::load_scflux_inputs(q);
+    auto inputs = scflux::load_scflux_inputs(q, !o.options.impute);  // only the network's genes are held
     if (!accept(inputs, ctx)) return;
     const auto t1 = std::chrono::steady_clock::now();
     scflux::ScfeaOptions options = o.options;

@@ -11,7 +11,10 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "text.hpp"
 
@@ -305,6 +308,48 @@ Result<CellMatrix> read_mex(const std::string& directory, const CellMatrixOption
   return assemble(std::move(cells), std::move(names), std::move(entries), d);
 }
 
+using GeneMap = std::unordered_map<std::string, std::string>;
+
+// The gene map file (id → symbol); nullopt after errors, which go into d.
+std::optional<GeneMap> load_gene_map(const std::string& path, Diagnostics& d) {
+  std::string error;
+  auto text = read_file(path, error);
+  if (!text) {
+    d.add(Diagnostic{Severity::error, path, 0, 0, {}, error});
+    return std::nullopt;
+  }
+  GeneMap to;
+  int ln = 0;
+  bool bad = false;
+  for (auto line : split_lines(strip_bom(*text))) {
+    ++ln;
+    if (trim(line).empty() || trim(line).front() == '#') continue;
+    const char sep = line.find('\t') != std::string_view::npos ? '\t' : ',';
+    const auto cells = split_cells(line, sep);
+    if (cells.size() < 2) {
+      d.add(Diagnostic{Severity::error, path, ln, 1, {}, "expected two columns: gene id, symbol"});
+      bad = true;
+      continue;
+    }
+    const std::string id(trim(unquote(trim(cells[0])))), symbol(trim(unquote(trim(cells[1]))));
+    if (ln == 1 && (lower(id) == "id" || lower(id) == "gene_id" || lower(id).find("ensembl") != std::string::npos)) continue;  // header
+    if (!id.empty() && !symbol.empty()) to.emplace(id, symbol);
+  }
+  if (bad) return std::nullopt;
+  return to;
+}
+
+// A gene's name through the map; Ensembl ids with a version suffix (ENSG00000141510.17)
+// match without it. nullptr: not in the map.
+const std::string* mapped_name(const GeneMap& to, const std::string& g) {
+  auto it = to.find(g);
+  if (it == to.end()) {
+    const auto dot = g.rfind('.');
+    if (dot != std::string::npos) it = to.find(g.substr(0, dot));
+  }
+  return it == to.end() ? nullptr : &it->second;
+}
+
 // ---------------------------------------------------------------- HDF5 (10x .h5, .h5ad)
 
 using H5Handle = hdf5::Handle;
@@ -463,31 +508,134 @@ Result<CellMatrix> with_hdf5(const std::string& path, Body&& body) {
   }
 }
 
+Result<CellMatrix> with_others(Result<CellMatrix> r, OtherGenes others) {
+  if (!r || others.n_genes == 0) return r;
+  auto items = r.diagnostics();
+  CellMatrix m = std::move(r).value();
+  m.others = std::move(others);
+  return Result<CellMatrix>::success(std::move(m), std::move(items));
+}
+
+// Which genes a reader keeps (by index into its names; empty: all), and where the left-out
+// genes' per-cell statistics go.
+struct GeneFilter {
+  std::vector<char> keep;
+  OtherGenes* others = nullptr;
+  std::size_t block_rows = 16384;
+  bool active() const { return !keep.empty(); }
+};
+
+void size_others(OtherGenes& o, std::size_t n_cells) {
+  o.total.resize(n_cells, 0.0);
+  o.log_total.resize(n_cells, 0.0);
+  o.log_cpm_total.resize(n_cells, 0.0);
+}
+
+// Adds the left-out entries of one cell, whose total over every gene is `all`.
+void add_others(OtherGenes& o, std::size_t cell, const std::vector<float>& values, double all) {
+  for (float v : values) {
+    o.total[cell] += v;
+    o.log_total[cell] += std::log2(static_cast<double>(v) + 1.0);
+    if (all > 0) o.log_cpm_total[cell] += std::log2(static_cast<double>(v) * 1e6 / all + 1.0);
+    o.largest = std::max(o.largest, v);
+  }
+}
+
 // A compressed sparse matrix stored as data / indices / indptr: `by_row` when indptr runs
-// over cells (CSR of cells × genes, or 10x's CSC of genes × barcodes).
+// over cells (CSR of cells × genes, or 10x's CSC of genes × barcodes). By rows, it is read a
+// block of cells at a time (hyperslabs of data and indices), keeping the filter's genes.
 void read_compressed(hid_t loc, const std::string& group, bool by_row, std::size_t n_cells, std::size_t n_genes, Triplets& out, Diagnostics& d,
-                     const std::string& where) {
-  const auto data = read_numbers<double>(loc, group + "/data", H5T_NATIVE_DOUBLE);
-  const auto indices = read_numbers<std::int64_t>(loc, group + "/indices", H5T_NATIVE_INT64);
+                     const std::string& where, const GeneFilter& filter = {}) {
   const auto indptr = read_numbers<std::int64_t>(loc, group + "/indptr", H5T_NATIVE_INT64);
+  auto data_set = open_dataset(loc, group + "/data");
+  auto index_set = open_dataset(loc, group + "/indices");
+  const auto data_dims = dims_of(data_set.id), index_dims = dims_of(index_set.id);
   const std::size_t outer = by_row ? n_cells : n_genes, inner = by_row ? n_genes : n_cells;
-  if (indptr.size() != outer + 1 || data.size() != indices.size() || indptr.front() != 0 ||
-      static_cast<std::size_t>(indptr.back()) != data.size())
+  const std::size_t nnz = data_dims.size() == 1 ? static_cast<std::size_t>(data_dims[0]) : 0;
+  if (data_dims.size() != 1 || index_dims != data_dims || indptr.size() != outer + 1 || indptr.front() != 0 || static_cast<std::size_t>(indptr.back()) != nnz)
     throw H5Fail(group + ": data, indices and indptr do not fit the shape " + std::to_string(n_cells) + " cells × " + std::to_string(n_genes) + " genes");
-  out.reserve(data.size());
-  for (std::size_t o = 0; o < outer; ++o) {
+  for (std::size_t o = 0; o < outer; ++o)
     if (indptr[o + 1] < indptr[o]) throw H5Fail(group + "/indptr decreases");
-    for (auto k = indptr[o]; k < indptr[o + 1]; ++k) {
-      const auto i = indices[static_cast<std::size_t>(k)];
-      if (i < 0 || static_cast<std::size_t>(i) >= inner) throw H5Fail(group + "/indices has " + std::to_string(i) + ", outside 0.." + std::to_string(inner - 1));
-      const double v = data[static_cast<std::size_t>(k)];
-      if (!check_value(v, d, "in " + where)) continue;
-      if (v != 0) {
-        const int cell = static_cast<int>(by_row ? o : static_cast<std::size_t>(i)), gene = static_cast<int>(by_row ? static_cast<std::size_t>(i) : o);
-        out.emplace_back(cell, gene, static_cast<float>(v));
+  const std::size_t step = by_row ? std::max<std::size_t>(1, filter.block_rows) : outer;  // CSC: all at once
+  std::vector<double> data;
+  std::vector<std::int64_t> indices;
+  std::vector<float> left_out;
+  if (!filter.active()) out.reserve(nnz);
+  for (std::size_t o0 = 0; o0 < outer; o0 += step) {
+    const std::size_t o1 = std::min(outer, o0 + step);
+    const auto first = static_cast<hsize_t>(indptr[o0]), count = static_cast<hsize_t>(indptr[o1] - indptr[o0]);
+    data.resize(static_cast<std::size_t>(count));
+    indices.resize(static_cast<std::size_t>(count));
+    if (count > 0) {
+      for (auto [set, type, buffer] : {std::tuple{data_set.id, H5T_NATIVE_DOUBLE, static_cast<void*>(data.data())},
+                                       std::tuple{index_set.id, H5T_NATIVE_INT64, static_cast<void*>(indices.data())}}) {
+        H5Handle space(H5Dget_space(set), H5Sclose);
+        H5Sselect_hyperslab(space.id, H5S_SELECT_SET, &first, nullptr, &count, nullptr);
+        H5Handle mem(H5Screate_simple(1, &count, nullptr), H5Sclose);
+        if (H5Dread(set, type, mem.id, space.id, H5P_DEFAULT, buffer) < 0) throw H5Fail("'" + group + "' cannot be read as numbers");
       }
     }
+    for (std::size_t o = o0; o < o1; ++o) {
+      double all = 0;
+      left_out.clear();
+      for (auto k = indptr[o]; k < indptr[o + 1]; ++k) {
+        const auto at = static_cast<std::size_t>(k) - static_cast<std::size_t>(first);
+        const auto i = indices[at];
+        if (i < 0 || static_cast<std::size_t>(i) >= inner) throw H5Fail(group + "/indices has " + std::to_string(i) + ", outside 0.." + std::to_string(inner - 1));
+        const double v = data[at];
+        if (!check_value(v, d, "in " + where)) continue;
+        if (v == 0) continue;
+        const std::size_t cell = by_row ? o : static_cast<std::size_t>(i), gene = by_row ? static_cast<std::size_t>(i) : o;
+        all += v;
+        if (filter.active() && !filter.keep[gene]) {
+          left_out.push_back(static_cast<float>(v));
+          continue;
+        }
+        out.emplace_back(static_cast<int>(cell), static_cast<int>(gene), static_cast<float>(v));
+      }
+      if (!left_out.empty()) add_others(*filter.others, o, left_out, all);  // by rows only: CSC is filtered after reading
+    }
   }
+}
+
+// After a filtered read: only the kept genes' names, the entries' columns renumbered.
+void compact(std::vector<std::string>& names, Triplets& entries, const GeneFilter& filter) {
+  if (!filter.active()) return;
+  std::vector<int> to(names.size(), -1);
+  std::vector<std::string> kept;
+  for (std::size_t g = 0; g < names.size(); ++g)
+    if (filter.keep[g]) to[g] = static_cast<int>(kept.size()), kept.push_back(std::move(names[g]));
+  for (auto& e : entries) e = Eigen::Triplet<float>(e.row(), to[static_cast<std::size_t>(e.col())], e.value());
+  names = std::move(kept);
+}
+
+// The filter for `names` (the file's gene names, before the gene map) and the genes wanted
+// (after it); inactive when every gene is wanted or none is asked for.
+GeneFilter gene_filter(const std::vector<std::string>& names, const CellMatrixOptions& options, std::size_t n_cells, OtherGenes& others,
+                       Diagnostics& d) {
+  GeneFilter f;
+  if (options.only_genes.empty()) return f;
+  std::optional<GeneMap> map;
+  if (!options.gene_map.empty()) {
+    Diagnostics quiet(options.gene_map);
+    map = load_gene_map(options.gene_map, quiet);
+    if (!map) return f;  // its errors come when the map is applied
+  }
+  const std::unordered_set<std::string> wanted(options.only_genes.begin(), options.only_genes.end());
+  f.keep.resize(names.size(), 0);
+  std::size_t kept = 0;
+  for (std::size_t g = 0; g < names.size(); ++g) {
+    const std::string* m = map ? mapped_name(*map, names[g]) : nullptr;
+    f.keep[g] = wanted.count(m ? *m : names[g]) > 0;
+    kept += f.keep[g];
+  }
+  if (kept == names.size()) return GeneFilter{};
+  f.others = &others;
+  f.block_rows = options.block_rows;
+  others.n_genes = names.size() - kept;
+  size_others(others, n_cells);
+  (void)d;
+  return f;
 }
 
 Result<CellMatrix> read_10x_h5(const std::string& path, const CellMatrixOptions& options) {
@@ -520,9 +668,24 @@ Result<CellMatrix> read_10x_h5(const std::string& path, const CellMatrixOptions&
       throw H5Fail("the shape is " + std::to_string(shape[0]) + " × " + std::to_string(shape[1]) + " but there are " + std::to_string(names.size()) +
                    " features and " + std::to_string(barcodes.size()) + " barcodes");
     Triplets entries;
+    OtherGenes others;
+    GeneFilter filter = gene_filter(names, options, barcodes.size(), others, d);
+    if (filter.active() && !types.empty()) {  // other features are left out below, never counted as genes
+      std::size_t extra = 0;
+      for (std::size_t g = 0; g < names.size(); ++g)
+        if (types[g] != "Gene Expression" && !filter.keep[g]) filter.keep[g] = 1, ++extra;
+      others.n_genes -= extra;
+    }
     // CSC of features × barcodes: indptr runs over barcodes (cells)
-    read_compressed(file, group, true, barcodes.size(), names.size(), entries, d, path);
+    read_compressed(file, group, true, barcodes.size(), names.size(), entries, d, path, filter);
     if (d.has_errors()) return Result<CellMatrix>::failure(d);
+    if (filter.active() && !types.empty()) {
+      std::vector<std::string> kept_types;
+      for (std::size_t g = 0; g < types.size(); ++g)
+        if (filter.keep[g]) kept_types.push_back(types[g]);
+      types = std::move(kept_types);
+    }
+    compact(names, entries, filter);
     if (!types.empty()) {
       std::vector<int> to(names.size(), -1);
       std::vector<std::string> kept;
@@ -537,7 +700,7 @@ Result<CellMatrix> read_10x_h5(const std::string& path, const CellMatrixOptions&
         names = std::move(kept);
       }
     }
-    return assemble(std::move(barcodes), std::move(names), std::move(entries), d);
+    return with_others(assemble(std::move(barcodes), std::move(names), std::move(entries), d), std::move(others));
   });
 }
 
@@ -588,6 +751,7 @@ Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& o
     auto cells = frame_column(file, "obs", "");
     auto genes = frame_column(file, var, options.gene_column);
     Triplets entries;
+    OtherGenes others;
     if (h5_is_group(file, x)) {
       auto kind = string_attribute(file, x, "encoding-type");
       if (!kind)
@@ -599,7 +763,9 @@ Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& o
       if (shape.size() != 2 || static_cast<std::size_t>(shape[0]) != cells.size() || static_cast<std::size_t>(shape[1]) != genes.size())
         throw H5Fail("'" + x + "' has shape " + (shape.size() == 2 ? std::to_string(shape[0]) + " × " + std::to_string(shape[1]) : "?") + " but obs has " +
                      std::to_string(cells.size()) + " cells and " + var + " " + std::to_string(genes.size()) + " genes");
-      read_compressed(file, x, *kind == "csr_matrix", cells.size(), genes.size(), entries, d, path + ":" + x);
+      const GeneFilter filter = *kind == "csr_matrix" ? gene_filter(genes, options, cells.size(), others, d) : GeneFilter{};  // CSC: filtered after reading
+      read_compressed(file, x, *kind == "csr_matrix", cells.size(), genes.size(), entries, d, path + ":" + x, filter);
+      compact(genes, entries, filter);
     } else {
       auto ds = open_dataset(file, x);
       const auto dims = dims_of(ds.id);
@@ -622,51 +788,27 @@ Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& o
       }
     }
     if (d.has_errors()) return Result<CellMatrix>::failure(d);
-    return assemble(std::move(cells), std::move(genes), std::move(entries), d);
+    return with_others(assemble(std::move(cells), std::move(genes), std::move(entries), d), std::move(others));
   });
 }
 
 Result<bool> apply_gene_map(CellMatrix& m, const std::string& path, Diagnostics& d) {
-  std::string error;
-  auto text = read_file(path, error);
-  if (!text) {
-    d.add(Diagnostic{Severity::error, path, 0, 0, {}, error});
-    return Result<bool>::failure(d);
-  }
-  std::unordered_map<std::string, std::string> to;
-  int ln = 0;
-  for (auto line : split_lines(strip_bom(*text))) {
-    ++ln;
-    if (trim(line).empty() || trim(line).front() == '#') continue;
-    const char sep = line.find('\t') != std::string_view::npos ? '\t' : ',';
-    const auto cells = split_cells(line, sep);
-    if (cells.size() < 2) {
-      d.add(Diagnostic{Severity::error, path, ln, 1, {}, "expected two columns: gene id, symbol"});
-      continue;
-    }
-    const std::string id(trim(unquote(trim(cells[0])))), symbol(trim(unquote(trim(cells[1]))));
-    if (ln == 1 && (lower(id) == "id" || lower(id) == "gene_id" || lower(id).find("ensembl") != std::string::npos)) continue;  // header
-    if (!id.empty() && !symbol.empty()) to.emplace(id, symbol);
-  }
-  if (d.has_errors()) return Result<bool>::failure(d);
+  auto loaded = load_gene_map(path, d);
+  if (!loaded) return Result<bool>::failure(d);
+  const GeneMap& to = *loaded;
   std::size_t renamed = 0;
   std::vector<std::string> names = m.genes;
-  for (auto& g : names) {
-    // Ensembl ids with a version suffix (ENSG00000141510.17) match without it
-    auto it = to.find(g);
-    if (it == to.end()) {
-      const auto dot = g.rfind('.');
-      if (dot != std::string::npos) it = to.find(g.substr(0, dot));
-    }
-    if (it != to.end()) g = it->second, ++renamed;
-  }
+  for (auto& g : names)
+    if (const std::string* symbol = mapped_name(to, g)) g = *symbol, ++renamed;
   Triplets entries;
   for (Eigen::Index r = 0; r < m.values.outerSize(); ++r)
     for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(m.values, r); it; ++it)
       entries.emplace_back(static_cast<int>(r), static_cast<int>(it.col()), it.value());
+  OtherGenes others = std::move(m.others);
   auto out = assemble(std::move(m.cells), std::move(names), std::move(entries), d);
   if (!out) return Result<bool>::failure(d);
   m = std::move(out).value();
+  m.others = std::move(others);
   d.warning(std::to_string(renamed) + " gene ids renamed through " + path);
   return Result<bool>::success(true, d.items());
 }
@@ -716,6 +858,39 @@ std::vector<Diagnostic> CellMatrixOptions::validate() const {
   return d.items();
 }
 
+namespace {
+
+// Leaves out the genes not in `wanted`, adding their per-cell statistics to m.others.
+void keep_only(CellMatrix& m, const std::vector<std::string>& wanted_list) {
+  const std::unordered_set<std::string> wanted(wanted_list.begin(), wanted_list.end());
+  std::vector<int> to(m.genes.size(), -1);
+  std::vector<std::string> kept;
+  for (std::size_t g = 0; g < m.genes.size(); ++g)
+    if (wanted.count(m.genes[g])) to[g] = static_cast<int>(kept.size()), kept.push_back(m.genes[g]);
+  if (kept.size() == m.genes.size()) return;
+  const auto n = static_cast<std::size_t>(m.values.rows());
+  size_others(m.others, n);
+  m.others.n_genes += m.genes.size() - kept.size();
+  Triplets entries;
+  std::vector<float> left_out;
+  for (Eigen::Index r = 0; r < m.values.outerSize(); ++r) {
+    double all = m.others.total[static_cast<std::size_t>(r)];  // a reader may have left some out already
+    left_out.clear();
+    for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(m.values, r); it; ++it) {
+      all += it.value();
+      if (const int g = to[static_cast<std::size_t>(it.col())]; g >= 0) entries.emplace_back(static_cast<int>(r), g, it.value());
+      else left_out.push_back(it.value());
+    }
+    add_others(m.others, static_cast<std::size_t>(r), left_out, all);
+  }
+  m.values.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(kept.size()));
+  m.values.setFromTriplets(entries.begin(), entries.end());
+  m.values.makeCompressed();
+  m.genes = std::move(kept);
+}
+
+}  // namespace
+
 Result<CellMatrix> load_cell_matrix(const std::string& path, const CellMatrixOptions& options) {
   if (auto problems = options.validate(); !problems.empty()) return Result<CellMatrix>::failure(problems);
   std::error_code ec;
@@ -729,12 +904,15 @@ Result<CellMatrix> load_cell_matrix(const std::string& path, const CellMatrixOpt
     if (!text) return Result<CellMatrix>::failure({Diagnostic{Severity::error, path, 0, 0, {}, error}});
     return read_dense(*text, path, options.genes_as_columns);
   }();
-  if (!r || options.gene_map.empty()) return r;
+  if (!r || (options.gene_map.empty() && options.only_genes.empty())) return r;
   Diagnostics d(path);
   d.append(r.diagnostics());
   CellMatrix m = std::move(r).value();
-  auto mapped = apply_gene_map(m, options.gene_map, d);
-  if (!mapped) return Result<CellMatrix>::failure(d);
+  if (!options.gene_map.empty()) {
+    auto mapped = apply_gene_map(m, options.gene_map, d);
+    if (!mapped) return Result<CellMatrix>::failure(d);
+  }
+  if (!options.only_genes.empty()) keep_only(m, options.only_genes);  // what the reader could not leave out itself
   return Result<CellMatrix>::success(std::move(m), d.items());
 }
 

@@ -1,6 +1,8 @@
 // `fluxion scflux` as calls (scflux/run.hpp).
 #include "fluxion/scflux/run.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "fluxion/core/diagnostic_log.hpp"
@@ -66,7 +68,7 @@ NetworkSource network_source(const ScfluxRequest& q) {
   return source;
 }
 
-Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& q) {
+Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& q, bool network_genes_only) {
   DiagnosticLog log;
   auto network = load_network(network_source(q));
   if (!log.take(network)) return log.failure<ScfluxInputs>();
@@ -75,6 +77,12 @@ Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& q) {
   read.gene_column = q.gene_column;
   read.gene_map = q.gene_map;
   read.genes_as_columns = q.genes_as_columns;
+  if (network_genes_only) {
+    for (const auto& m : network.value().network.modules) read.only_genes.insert(read.only_genes.end(), m.genes.begin(), m.genes.end());
+    std::sort(read.only_genes.begin(), read.only_genes.end());
+    read.only_genes.erase(std::unique(read.only_genes.begin(), read.only_genes.end()), read.only_genes.end());
+    if (read.only_genes.empty()) read.only_genes.push_back("");  // a network without genes: keep none (run_scfea says so)
+  }
   auto matrix = io::load_cell_matrix(q.expression, read);
   if (!log.take(matrix)) return log.failure<ScfluxInputs>();
   ScfluxInputs in{std::move(network.value()), std::move(matrix.value()), {}};

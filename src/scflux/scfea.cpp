@@ -153,7 +153,18 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
   // normalisation, on every gene of the input (library sizes need them all)
   Eigen::SparseMatrix<float, Eigen::RowMajor> values = expression.values;
   values.makeCompressed();
-  float largest = 0.0f;
+  // genes the reader left out (CellMatrixOptions::only_genes) count through their statistics
+  const io::OtherGenes& others = expression.others;
+  const bool has_others = others.n_genes > 0 && others.total.size() == static_cast<std::size_t>(values.rows());
+  if (others.n_genes > 0 && !has_others) {
+    d.error("the statistics of the genes left out do not match the cells");
+    return R::failure(d);
+  }
+  if (has_others && options.impute) {
+    d.error("MAGIC imputation needs every gene of the input: read it without leaving genes out");
+    return R::failure(d);
+  }
+  float largest = has_others ? others.largest : 0.0f;
   for (Eigen::Index k = 0; k < values.nonZeros(); ++k) largest = std::max(largest, values.valuePtr()[k]);
   for (Eigen::Index k = 0; k < values.nonZeros(); ++k)
     if (!std::isfinite(values.valuePtr()[k]) || values.valuePtr()[k] < 0) {
@@ -166,7 +177,7 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
   if (options.normalisation == Normalisation::automatic)
     out.normalisation_applied += largest > 50.0f ? " (the largest value, " + std::to_string(largest) + ", exceeds 50)" : " (the largest value is at most 50)";
   for (Eigen::Index i = 0; i < values.outerSize() && !options.impute; ++i) {
-    double total = 0.0;
+    double total = has_others ? others.total[static_cast<std::size_t>(i)] : 0.0;
     for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) total += it.value();
     for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) {
       float& v = it.valueRef();
@@ -200,6 +211,15 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
   p.x = RowMatrixF::Zero(N, G);
   std::vector<double> all_total(n_cells, 0.0), net_total(n_cells, 0.0);
   if (!options.impute) {
+    for (Eigen::Index i = 0; i < N && has_others; ++i) {  // the left-out genes' share of the cell's total, normalised alike
+      const auto c = static_cast<std::size_t>(i);
+      double all = others.total[c];
+      for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(expression.values, i); it; ++it) all += it.value();
+      all_total[c] += how == Normalisation::log       ? others.log_total[c]
+                      : how == Normalisation::log_cpm ? others.log_cpm_total[c]
+                      : how == Normalisation::cpm     ? (all > 0 ? others.total[c] * 1e6 / all : 0.0)
+                                                      : others.total[c];
+    }
     for (Eigen::Index i = 0; i < N; ++i)
       for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) {
         all_total[static_cast<std::size_t>(i)] += it.value();

@@ -372,6 +372,59 @@ TEST(CellMatrix, AnnDataLayouts) {
   EXPECT_NE(column.message().find("no column 'gene_ids' in var"), std::string::npos) << column.message();
 }
 
+// Only some genes kept (the network's, for scflux): CSR files are read in blocks of cells
+// (one cell per block here, to cross every block edge), the others filtered after reading;
+// every layout gives the kept genes' values and the left-out genes' per-cell totals, log
+// totals, log-CPM totals (against the cell's total over every gene) and largest value.
+TEST(CellMatrix, OnlySomeGenesAreKeptWithTheOthersTotals) {
+  TempDir dir;
+  io::CellMatrixOptions o;
+  o.gene_column = "symbol";
+  o.only_genes = {"C", "A", "Z"};  // Z is in no file
+  o.block_rows = 1;
+  auto check = [&](const io::CellMatrix& m, const std::string& what) {
+    SCOPED_TRACE(what);
+    ASSERT_EQ(m.genes, (std::vector<std::string>{"A", "C"}));
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_EQ(m.values.coeff(c, 0), kValues[c][0]);
+      EXPECT_EQ(m.values.coeff(c, 1), kValues[c][2]);
+    }
+    EXPECT_EQ(m.others.n_genes, 2u);
+    ASSERT_EQ(m.others.total.size(), 3u);
+    for (int c = 0; c < 3; ++c) {
+      const double b = kValues[c][1], d = kValues[c][3];
+      const double all = kValues[c][0] + b + kValues[c][2] + d;
+      EXPECT_DOUBLE_EQ(m.others.total[static_cast<std::size_t>(c)], b + d);
+      EXPECT_NEAR(m.others.log_total[static_cast<std::size_t>(c)], std::log2(b + 1) + std::log2(d + 1), 1e-12);
+      EXPECT_NEAR(m.others.log_cpm_total[static_cast<std::size_t>(c)], std::log2(b * 1e6 / all + 1) + std::log2(d * 1e6 / all + 1), 1e-9);
+    }
+    EXPECT_EQ(m.others.largest, 6.0f);
+  };
+  for (auto [layout, what] : {std::pair{X::dense, "dense"}, {X::csr, "csr"}, {X::csc, "csc"}}) {
+    auto m = io::load_cell_matrix(write_h5ad(dir, std::string(what) + "_only.h5ad", layout), o);
+    ASSERT_TRUE(m.ok()) << what << ": " << m.message();
+    check(m.value(), what);
+  }
+  io::CellMatrixOptions tenx = o;
+  tenx.gene_column.clear();
+  auto h5 = io::load_cell_matrix(write_10x_h5(dir, "only.h5", false, true), tenx);  // with an antibody feature: never counted as a gene
+  ASSERT_TRUE(h5.ok()) << h5.message();
+  check(h5.value(), "10x h5");
+  // through a gene map: ids in the file, symbols asked for
+  io::CellMatrixOptions mapped;
+  mapped.only_genes = {"A", "C"};
+  mapped.gene_map = dir.write("map.tsv", "ENSG1\tA\nENSG2\tB\nENSG3\tC\nENSG4\tD\n");
+  auto by_map = io::load_cell_matrix(write_h5ad(dir, "mapped.h5ad", X::csr), mapped);
+  ASSERT_TRUE(by_map.ok()) << by_map.message();
+  check(by_map.value(), "gene map");
+  // every gene asked for: nothing left out
+  o.only_genes = {"A", "B", "C", "D"};
+  auto all = io::load_cell_matrix(write_h5ad(dir, "all.h5ad", X::csr), o);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all.value().others.n_genes, 0u);
+  expect_reference(all.value(), "all genes asked for");
+}
+
 TEST(CellMatrix, LegacyAnnDataWithCompoundFrames) {
   // anndata < 0.7: obs and var are compound tables (index + columns), X a legacy CSR group
   TempDir dir;

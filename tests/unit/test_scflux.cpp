@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 
+#include "fluxion/io/cell_matrix.hpp"
 #include "fluxion/io/scfea_network.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/scflux/derive_network.hpp"
@@ -77,6 +78,63 @@ scflux::CellMatrix cells(std::size_t n, std::uint64_t seed, bool zero_first = fa
 }
 
 }  // namespace
+
+// Reading only the network's genes (what `fluxion scflux` does without --impute) gives the
+// fluxes of the whole matrix, for every normalisation: the left-out genes
+// still count in library sizes and in scFEA's total activity through their per-cell totals.
+TEST(ScfeaOnlyNetworkGenes, SameFluxesAsTheWholeMatrix) {
+  TempDir dir;
+  const auto net = chain(dir);
+  auto whole = cells(40, 9);
+  for (Eigen::Index k = 0; k < whole.values.nonZeros(); ++k) whole.values.valuePtr()[k] *= 40.0f;  // above 50: auto takes log2
+  std::string csv = "gene";
+  for (const auto& c : whole.cells) csv += "," + c;
+  csv += "\n";
+  const Eigen::MatrixXf dense = Eigen::MatrixXf(whole.values);
+  for (std::size_t g = 0; g < whole.genes.size(); ++g) {
+    csv += whole.genes[g];
+    for (Eigen::Index i = 0; i < dense.rows(); ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, ",%.9g", static_cast<double>(dense(i, static_cast<Eigen::Index>(g))));
+      csv += buf;
+    }
+    csv += "\n";
+  }
+  const std::string path = dir.write("cells.csv", csv);
+  io::CellMatrixOptions all, only;
+  only.only_genes = {"G1", "G2", "G3", "G4", "G5"};
+  auto a = io::load_cell_matrix(path, all), b = io::load_cell_matrix(path, only);
+  ASSERT_TRUE(a.ok() && b.ok()) << a.message() << b.message();
+  ASSERT_EQ(b.value().genes.size(), 5u);
+  ASSERT_EQ(b.value().others.n_genes, 1u);
+  for (auto norm : {scflux::Normalisation::automatic, scflux::Normalisation::none, scflux::Normalisation::cpm, scflux::Normalisation::log_cpm}) {
+    {  // scfea mode: the total activity over every gene (paper mode takes the network's genes only)
+      scflux::ScfeaOptions o;
+      o.epochs = 150;  // long enough for the L1 scale term to reach its targets (its gradient is a sign)
+      o.threads = 1;
+      o.normalisation = norm;
+      auto ra = scflux::run_scfea(net, a.value(), o), rb = scflux::run_scfea(net, b.value(), o);
+      ASSERT_TRUE(ra.ok() && rb.ok()) << ra.message() << rb.message();
+      EXPECT_EQ(ra.value().normalisation_applied, rb.value().normalisation_applied);
+      const double scale = std::max(1e-6f, ra.value().flux.cwiseAbs().maxCoeff());
+      EXPECT_LT((ra.value().flux - rb.value().flux).cwiseAbs().maxCoeff(), 1e-4 * scale) << scflux::to_string(norm);
+    }
+  }
+  // the test has power: without the left-out gene's totals the fluxes differ
+  io::CellMatrix forgetful = b.value();
+  forgetful.others = {};
+  scflux::ScfeaOptions o;
+  o.epochs = 150;  // long enough for the L1 scale term to reach its targets (its gradient is a sign)
+  o.threads = 1;
+  auto ra = scflux::run_scfea(net, a.value(), o), rc = scflux::run_scfea(net, forgetful, o);
+  ASSERT_TRUE(ra.ok() && rc.ok());
+  EXPECT_GT((ra.value().flux - rc.value().flux).cwiseAbs().maxCoeff(), 1e-2 * ra.value().flux.cwiseAbs().maxCoeff());
+  scflux::ScfeaOptions impute;
+  impute.impute = true;
+  auto refused = scflux::run_scfea(net, b.value(), impute);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("MAGIC imputation needs every gene"), std::string::npos) << refused.message();
+}
 
 TEST(ScfeaNetwork, ReferenceLayout) {
   TempDir dir;

@@ -27,10 +27,21 @@
 
 namespace fluxion::io {
 
+// Per-cell statistics of the genes a reader left out (CellMatrixOptions::only_genes), so
+// that library sizes and scFEA's total activity still count every gene.
+struct OtherGenes {
+  std::size_t n_genes = 0;             // genes left out
+  std::vector<double> total;           // per cell: Σ x over them
+  std::vector<double> log_total;       // Σ log2(x + 1)
+  std::vector<double> log_cpm_total;   // Σ log2(x·10⁶/T + 1), T the cell's total over every gene
+  float largest = 0.0f;                // their largest value
+};
+
 struct CellMatrix {
   std::vector<std::string> genes;
   std::vector<std::string> cells;
   Eigen::SparseMatrix<float, Eigen::RowMajor> values;  // cells × genes
+  OtherGenes others;                                   // empty unless genes were left out
 };
 
 struct CellMatrixOptions {
@@ -39,6 +50,11 @@ struct CellMatrixOptions {
                               // 10x: "id" for feature ids (default: names)
   std::string gene_map;       // TSV id → symbol, applied after reading
   bool genes_as_columns = false;  // dense tables: samples × genes
+  // Keep only these genes (names after the gene map; empty: all), with the per-cell
+  // statistics of the others in CellMatrix::others. A CSR .h5ad or a 10x .h5 is then read in
+  // blocks of `block_rows` cells, so that only the kept genes' entries are ever held.
+  std::vector<std::string> only_genes;
+  std::size_t block_rows = 16384;
 
   std::vector<Diagnostic> validate() const;  // each names its field; empty when valid
 };

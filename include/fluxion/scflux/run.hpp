@@ -41,7 +41,11 @@ struct ScfluxInputs {
   io::CellMatrix cells;
   std::vector<std::string> labels;  // per cell, with groups
 };
-Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& request);
+// `network_genes_only`: read only the network's genes (a CSR .h5ad or 10x .h5 in blocks of
+// cells, so that an atlas is never held whole), with the others' per-cell totals kept for
+// the normalisation and scFEA's total activity (io::OtherGenes): the same results in a
+// fraction of the memory. Not with MAGIC imputation, which needs every gene.
+Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& request, bool network_genes_only = false);
 // Where the request's network comes from (a directory, a model, or scFEA's files): for a front
 // end that hands over the cells itself (Python's AnnData) and loads only the network.
 NetworkSource network_source(const ScfluxRequest& request);
