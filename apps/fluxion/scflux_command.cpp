@@ -115,11 +115,19 @@ void add_scflux_command(CLI::App& app, Context& ctx, const std::vector<std::stri
       bar.update(p.done);
       return true;
     };
-    auto run = scflux::run_scflux(inputs.value(), q, options);
+    auto run = scflux::run_scflux(inputs.value(), q, options, false);  // flux.csv and balance.csv are streamed below
     bar.finish();
     if (!accept(run, ctx)) return;
     const auto t2 = std::chrono::steady_clock::now();
     if (!write_outputs(ctx, info, o.output, run.value().files)) return;
+    auto matrices = scflux::write_result_matrices(o.output, inputs.value().network.network, inputs.value().cells.cells, run.value().result,
+                                                  q.orientation == "modules-by-samples");
+    if (!matrices) {
+      print_diagnostics(matrices.diagnostics());
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    for (const auto& path : matrices.value()) info.add_output(path);
     info.add_input("expression", q.expression);
     if (!q.gene_map.empty()) info.add_input("gene_map", q.gene_map);
     if (!q.groups.empty()) info.add_input("groups", q.groups);

@@ -541,11 +541,19 @@ void add_others(OtherGenes& o, std::size_t cell, const std::vector<float>& value
   }
 }
 
+// Rows of a CSR matrix as a reader builds them (cells in order), instead of triplets.
+struct CsrParts {
+  std::vector<std::int64_t> outer{0};
+  std::vector<int> inner;
+  std::vector<float> values;
+};
+
 // A compressed sparse matrix stored as data / indices / indptr: `by_row` when indptr runs
 // over cells (CSR of cells × genes, or 10x's CSC of genes × barcodes). By rows, it is read a
 // block of cells at a time (hyperslabs of data and indices), keeping the filter's genes.
 void read_compressed(hid_t loc, const std::string& group, bool by_row, std::size_t n_cells, std::size_t n_genes, Triplets& out, Diagnostics& d,
-                     const std::string& where, const GeneFilter& filter = {}) {
+                     const std::string& where, const GeneFilter& filter = {}, CsrParts* csr = nullptr) {
+  if (!by_row) csr = nullptr;
   const auto indptr = read_numbers<std::int64_t>(loc, group + "/indptr", H5T_NATIVE_INT64);
   auto data_set = open_dataset(loc, group + "/data");
   auto index_set = open_dataset(loc, group + "/indices");
@@ -560,7 +568,8 @@ void read_compressed(hid_t loc, const std::string& group, bool by_row, std::size
   std::vector<double> data;
   std::vector<std::int64_t> indices;
   std::vector<float> left_out;
-  if (!filter.active()) out.reserve(nnz);
+  if (!filter.active() && !csr) out.reserve(nnz);
+  if (!filter.active() && csr) csr->inner.reserve(nnz), csr->values.reserve(nnz), csr->outer.reserve(outer + 1);
   for (std::size_t o0 = 0; o0 < outer; o0 += step) {
     const std::size_t o1 = std::min(outer, o0 + step);
     const auto first = static_cast<hsize_t>(indptr[o0]), count = static_cast<hsize_t>(indptr[o1] - indptr[o0]);
@@ -591,8 +600,10 @@ void read_compressed(hid_t loc, const std::string& group, bool by_row, std::size
           left_out.push_back(static_cast<float>(v));
           continue;
         }
-        out.emplace_back(static_cast<int>(cell), static_cast<int>(gene), static_cast<float>(v));
+        if (csr) csr->inner.push_back(static_cast<int>(gene)), csr->values.push_back(static_cast<float>(v));
+        else out.emplace_back(static_cast<int>(cell), static_cast<int>(gene), static_cast<float>(v));
       }
+      if (csr) csr->outer.push_back(static_cast<std::int64_t>(csr->inner.size()));
       if (!left_out.empty()) add_others(*filter.others, o, left_out, all);  // by rows only: CSC is filtered after reading
     }
   }
@@ -607,6 +618,59 @@ void compact(std::vector<std::string>& names, Triplets& entries, const GeneFilte
     if (filter.keep[g]) to[g] = static_cast<int>(kept.size()), kept.push_back(std::move(names[g]));
   for (auto& e : entries) e = Eigen::Triplet<float>(e.row(), to[static_cast<std::size_t>(e.col())], e.value());
   names = std::move(kept);
+}
+
+// The matrix straight from CSR rows: no triplets, no second copy. Falls back to assemble()
+// (which sums genes named twice) when a name repeats. Columns are renumbered to the kept
+// genes (`filter`), each row's sorted when the file's are not.
+Result<CellMatrix> assemble_csr(std::vector<std::string> cells, std::vector<std::string> names, CsrParts parts, const GeneFilter& filter,
+                                Diagnostics& d) {
+  if (filter.active()) {
+    std::vector<int> to(names.size(), -1);
+    std::vector<std::string> kept;
+    for (std::size_t g = 0; g < names.size(); ++g)
+      if (filter.keep[g]) to[g] = static_cast<int>(kept.size()), kept.push_back(std::move(names[g]));
+    for (int& c : parts.inner) c = to[static_cast<std::size_t>(c)];
+    names = std::move(kept);
+  }
+  std::unordered_set<std::string> seen;
+  bool repeated = false;
+  for (const auto& n : names) repeated = repeated || !seen.insert(n).second;
+  // each row's columns sorted (Eigen's storage needs it); a gene listed twice in a row is
+  // summed, as scipy sums it: that, like repeated names, goes the way of triplets
+  std::vector<std::pair<int, float>> row;
+  for (std::size_t r = 0; r + 1 < parts.outer.size() && !repeated; ++r) {
+    const auto b = static_cast<std::size_t>(parts.outer[r]), e = static_cast<std::size_t>(parts.outer[r + 1]);
+    if (!std::is_sorted(parts.inner.begin() + static_cast<std::ptrdiff_t>(b), parts.inner.begin() + static_cast<std::ptrdiff_t>(e))) {
+      row.clear();
+      for (std::size_t k = b; k < e; ++k) row.emplace_back(parts.inner[k], parts.values[k]);
+      std::sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+      for (std::size_t k = b; k < e; ++k) parts.inner[k] = row[k - b].first, parts.values[k] = row[k - b].second;
+    }
+    for (std::size_t k = b; k + 1 < e && !repeated; ++k) repeated = parts.inner[k] == parts.inner[k + 1];
+  }
+  if (repeated || parts.inner.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    Triplets entries;
+    entries.reserve(parts.inner.size());
+    for (std::size_t r = 0; r + 1 < parts.outer.size(); ++r)
+      for (auto k = parts.outer[r]; k < parts.outer[r + 1]; ++k)
+        entries.emplace_back(static_cast<int>(r), parts.inner[static_cast<std::size_t>(k)], parts.values[static_cast<std::size_t>(k)]);
+    CsrParts().inner.swap(parts.inner);
+    return assemble(std::move(cells), std::move(names), std::move(entries), d);
+  }
+  CellMatrix out;
+  out.cells = std::move(cells);
+  out.genes = std::move(names);
+  const auto n = static_cast<Eigen::Index>(out.cells.size()), nnz = static_cast<Eigen::Index>(parts.inner.size());
+  out.values.resize(n, static_cast<Eigen::Index>(out.genes.size()));
+  out.values.resizeNonZeros(nnz);
+  for (Eigen::Index r = 0; r <= n; ++r) out.values.outerIndexPtr()[r] = static_cast<int>(parts.outer[static_cast<std::size_t>(r)]);
+  std::copy(parts.inner.begin(), parts.inner.end(), out.values.innerIndexPtr());
+  std::copy(parts.values.begin(), parts.values.end(), out.values.valuePtr());
+  if (out.cells.empty()) d.error("no cells or samples");
+  if (out.genes.empty()) d.error("no genes");
+  if (d.has_errors()) return Result<CellMatrix>::failure(d);
+  return Result<CellMatrix>::success(std::move(out), d.items());
 }
 
 // The filter for `names` (the file's gene names, before the gene map) and the genes wanted
@@ -764,7 +828,13 @@ Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& o
         throw H5Fail("'" + x + "' has shape " + (shape.size() == 2 ? std::to_string(shape[0]) + " × " + std::to_string(shape[1]) : "?") + " but obs has " +
                      std::to_string(cells.size()) + " cells and " + var + " " + std::to_string(genes.size()) + " genes");
       const GeneFilter filter = *kind == "csr_matrix" ? gene_filter(genes, options, cells.size(), others, d) : GeneFilter{};  // CSC: filtered after reading
-      read_compressed(file, x, *kind == "csr_matrix", cells.size(), genes.size(), entries, d, path + ":" + x, filter);
+      if (*kind == "csr_matrix") {  // rows in order: the matrix is built straight from them
+        CsrParts parts;
+        read_compressed(file, x, true, cells.size(), genes.size(), entries, d, path + ":" + x, filter, &parts);
+        if (d.has_errors()) return Result<CellMatrix>::failure(d);
+        return with_others(assemble_csr(std::move(cells), std::move(genes), std::move(parts), filter, d), std::move(others));
+      }
+      read_compressed(file, x, false, cells.size(), genes.size(), entries, d, path + ":" + x, filter);
       compact(genes, entries, filter);
     } else {
       auto ds = open_dataset(file, x);

@@ -15,31 +15,16 @@ using hdf5::check;
 using hdf5::Handle;
 using hdf5::own;
 
-Handle string_type() {
-  Handle t = own(H5Tcopy(H5T_C_S1), H5Tclose, "a string type");
-  check(H5Tset_size(t, H5T_VARIABLE), "a variable-length string type");
-  check(H5Tset_cset(t, H5T_CSET_UTF8), "a UTF-8 string type");
-  return t;
-}
+using hdf5::string_type;
 
 void string_attribute(hid_t object, const char* name, const std::string& value) {
   if (H5Aexists(object, name) > 0) check(H5Adelete(object, name), std::string("replacing attribute ") + name);
-  Handle type = string_type();
-  Handle space = own(H5Screate(H5S_SCALAR), H5Sclose, "a scalar space");
-  Handle attr = own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
-  const char* p = value.c_str();
-  check(H5Awrite(attr, type, &p), std::string("writing attribute ") + name);
+  hdf5::write_string_attribute(object, name, value);
 }
 
 void strings_attribute(hid_t object, const char* name, const std::vector<std::string>& values) {
   if (H5Aexists(object, name) > 0) check(H5Adelete(object, name), std::string("replacing attribute ") + name);
-  Handle type = string_type();
-  const hsize_t n = values.size();
-  Handle space = own(H5Screate_simple(1, &n, nullptr), H5Sclose, "a 1-d space");
-  Handle attr = own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
-  std::vector<const char*> p;
-  for (const auto& v : values) p.push_back(v.c_str());
-  if (n > 0) check(H5Awrite(attr, type, p.data()), std::string("writing attribute ") + name);
+  hdf5::write_strings_attribute(object, name, values);
 }
 
 void encoding(hid_t object, const char* type, const char* version) {

@@ -17,30 +17,9 @@ using H5Error = io::hdf5::Error;
 using io::hdf5::check;
 using io::hdf5::own;
 
-inline H5Id string_type() {
-  H5Id t = own(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
-  check(H5Tset_size(t, H5T_VARIABLE), "string type");
-  check(H5Tset_cset(t, H5T_CSET_UTF8), "string type");
-  return t;
-}
-
-inline void write_string_attribute(hid_t object, const char* name, const std::string& value) {
-  H5Id type = string_type();
-  H5Id space = own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");
-  H5Id attr = own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
-  const char* p = value.c_str();
-  check(H5Awrite(attr, type, &p), std::string("attribute ") + name);
-}
-
-inline void write_strings_attribute(hid_t object, const char* name, const std::vector<std::string>& values) {
-  H5Id type = string_type();
-  const hsize_t n = values.size();
-  H5Id space = own(H5Screate_simple(1, &n, nullptr), H5Sclose, "attribute space");
-  H5Id attr = own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, std::string("attribute ") + name);
-  std::vector<const char*> p;
-  for (const auto& v : values) p.push_back(v.c_str());
-  check(H5Awrite(attr, type, p.data()), std::string("attribute ") + name);
-}
+using io::hdf5::string_type;
+using io::hdf5::write_string_attribute;
+using io::hdf5::write_strings_attribute;
 
 inline void write_int_attribute(hid_t object, const char* name, long value) {
   H5Id space = own(H5Screate(H5S_SCALAR), H5Sclose, "attribute space");

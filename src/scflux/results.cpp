@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
+#include <sstream>
 
 #include "fluxion/core/format.hpp"
 
@@ -23,28 +26,37 @@ std::string csv_cell(const std::string& s) {
 }
 
 // rows × columns of `m` (samples × things) written in the orientation asked for
-std::string matrix_csv(const Eigen::MatrixXf& m, const std::vector<std::string>& samples, const std::vector<std::string>& things,
-                       const std::string& corner, bool things_as_rows) {
-  std::string out = csv_cell(corner);
+void matrix_rows(std::ostream& out, const Eigen::MatrixXf& m, const std::vector<std::string>& samples, const std::vector<std::string>& things,
+                 const std::string& corner, bool things_as_rows) {
+  std::string line = csv_cell(corner);
   if (things_as_rows) {
-    for (const auto& s : samples) out += ',' + csv_cell(s);
-    out += '\n';
+    for (const auto& s : samples) line += ',' + csv_cell(s);
+    out << line << '\n';
     for (Eigen::Index t = 0; t < m.cols(); ++t) {
-      out += csv_cell(things[static_cast<std::size_t>(t)]);
-      for (Eigen::Index s = 0; s < m.rows(); ++s) out += ',' + num(m(s, t));
-      out += '\n';
+      line = csv_cell(things[static_cast<std::size_t>(t)]);
+      for (Eigen::Index s = 0; s < m.rows(); ++s) line += ',' + num(m(s, t));
+      out << line << '\n';
     }
   } else {
-    for (const auto& t : things) out += ',' + csv_cell(t);
-    out += '\n';
+    for (const auto& t : things) line += ',' + csv_cell(t);
+    out << line << '\n';
     for (Eigen::Index s = 0; s < m.rows(); ++s) {
-      out += csv_cell(samples[static_cast<std::size_t>(s)]);
-      for (Eigen::Index t = 0; t < m.cols(); ++t) out += ',' + num(m(s, t));
-      out += '\n';
+      line = csv_cell(samples[static_cast<std::size_t>(s)]);
+      for (Eigen::Index t = 0; t < m.cols(); ++t) line += ',' + num(m(s, t));
+      out << line << '\n';
     }
   }
-  return out;
 }
+
+std::string matrix_csv(const Eigen::MatrixXf& m, const std::vector<std::string>& samples, const std::vector<std::string>& things,
+                       const std::string& corner, bool things_as_rows) {
+  std::ostringstream out;
+  matrix_rows(out, m, samples, things, corner, things_as_rows);
+  return out.str();
+}
+
+const char* kFluxCorner[] = {"sample", "module"};
+const char* kBalanceCorner[] = {"sample (balance = produced - consumed)", "compound (balance = produced - consumed; > 0 accumulates)"};
 
 Diagnostic source_error(const std::string& option, const std::string& what) { return Diagnostic{Severity::error, option, 0, 0, {}, what}; }
 
@@ -85,7 +97,7 @@ Result<LoadedNetwork> load_network(const NetworkSource& source) {
 }
 
 std::vector<std::pair<std::string, std::string>> result_files(const io::ScfeaNetwork& net, const std::vector<std::string>& samples, const ScfeaResult& r,
-                                                              const ScfeaOptions& options, bool modules_as_rows) {
+                                                              const ScfeaOptions& options, bool modules_as_rows, bool with_matrices) {
   std::vector<std::string> module_ids;
   for (const auto& m : net.modules) module_ids.push_back(m.id);
   std::string loss = "epoch,total,balance,nonnegative,scale,correlation\n";
@@ -102,11 +114,12 @@ std::vector<std::pair<std::string, std::string>> result_files(const io::ScfeaNet
   for (std::size_t m = 0; m < net.modules.size(); ++m)
     genes += net.modules[m].id + '\t' + std::to_string(net.modules[m].genes.size()) + '\t' + std::to_string(r.genes_found[m]) + '\n';
   const std::string mode = options.mode == LossMode::paper ? "paper" : "scfea";
-  return {
-      {"flux.csv", matrix_csv(r.flux, samples, module_ids, modules_as_rows ? "module" : "sample", modules_as_rows)},
-      {"balance.csv", matrix_csv(r.balance, samples, net.compounds,
-                                 modules_as_rows ? "compound (balance = produced - consumed; > 0 accumulates)" : "sample (balance = produced - consumed)",
-                                 modules_as_rows)},
+  std::vector<std::pair<std::string, std::string>> files;
+  if (with_matrices) {
+    files.emplace_back("flux.csv", matrix_csv(r.flux, samples, module_ids, kFluxCorner[modules_as_rows], modules_as_rows));
+    files.emplace_back("balance.csv", matrix_csv(r.balance, samples, net.compounds, kBalanceCorner[modules_as_rows], modules_as_rows));
+  }
+  std::vector<std::pair<std::string, std::string>> rest{
       {"module_info.csv", io::write_module_info(net)},
       {"modules.gmt", io::write_gmt(net)},
       {"cmMat.csv", io::write_stoichiometry(net)},
@@ -115,6 +128,37 @@ std::vector<std::pair<std::string, std::string>> result_files(const io::ScfeaNet
       {"loss.csv", loss},
       {"loss.svg", io::line_chart_svg("scFEA training loss (" + mode + " mode)", "epoch", "loss, summed over samples", epochs, curves, true)},
   };
+  for (auto& f : rest) files.push_back(std::move(f));
+  return files;
+}
+
+Result<std::vector<std::string>> write_result_matrices(const std::string& directory, const io::ScfeaNetwork& net, const std::vector<std::string>& samples,
+                                                       const ScfeaResult& r, bool modules_as_rows) {
+  using R = Result<std::vector<std::string>>;
+  std::vector<std::string> module_ids, paths;
+  for (const auto& m : net.modules) module_ids.push_back(m.id);
+  for (int k = 0; k < 2; ++k) {
+    const std::string path = (std::filesystem::path(directory) / (k == 0 ? "flux.csv" : "balance.csv")).string();
+    const std::string partial = path + ".partial";
+    {
+      std::ofstream out(partial, std::ios::binary);
+      std::vector<char> buffer(1 << 20);
+      out.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      if (k == 0) matrix_rows(out, r.flux, samples, module_ids, kFluxCorner[modules_as_rows], modules_as_rows);
+      else matrix_rows(out, r.balance, samples, net.compounds, kBalanceCorner[modules_as_rows], modules_as_rows);
+      out.flush();
+      if (!out) {
+        std::error_code ec;
+        std::filesystem::remove(partial, ec);
+        return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot be written (disk full?)"}});
+      }
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, path, ec);
+    if (ec) return R::failure({Diagnostic{Severity::error, path, 0, 0, {}, "cannot be written: " + ec.message()}});
+    paths.push_back(path);
+  }
+  return R::success(std::move(paths));
 }
 
 namespace {

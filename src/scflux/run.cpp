@@ -104,7 +104,7 @@ std::string num(double v) {
 
 }  // namespace
 
-Result<ScfluxRun> run_scflux(const ScfluxInputs& in, const ScfluxRequest& q, const ScfeaOptions& options) {
+Result<ScfluxRun> run_scflux(const ScfluxInputs& in, const ScfluxRequest& q, const ScfeaOptions& options, bool matrices_in_files) {
   DiagnosticLog log;
   const io::ScfeaNetwork& net = in.network.network;
   const auto& cells = in.cells;
@@ -113,7 +113,7 @@ Result<ScfluxRun> run_scflux(const ScfluxInputs& in, const ScfluxRequest& q, con
   ScfluxRun run;
   run.result = std::move(result.value());
   const ScfeaResult& r = run.result;
-  run.files = result_files(net, cells.cells, r, options, q.orientation == "modules-by-samples");
+  run.files = result_files(net, cells.cells, r, options, q.orientation == "modules-by-samples", matrices_in_files);
   std::string group_text;
   if (!in.labels.empty()) {
     auto g = compare_groups(r.flux, r.balance, in.labels);

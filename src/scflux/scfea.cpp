@@ -150,9 +150,10 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
 
   ScfeaResult out;
   Prepared p;
-  // normalisation, on every gene of the input (library sizes need them all)
-  Eigen::SparseMatrix<float, Eigen::RowMajor> values = expression.values;
-  values.makeCompressed();
+  // normalisation, on every gene of the input (library sizes need them all), applied to each
+  // value as it is read (no copy of the matrix: an atlas is gigabytes)
+  const Eigen::SparseMatrix<float, Eigen::RowMajor>& values = expression.values;
+  using It = Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator;
   // genes the reader left out (CellMatrixOptions::only_genes) count through their statistics
   const io::OtherGenes& others = expression.others;
   const bool has_others = others.n_genes > 0 && others.total.size() == static_cast<std::size_t>(values.rows());
@@ -165,26 +166,25 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
     return R::failure(d);
   }
   float largest = has_others ? others.largest : 0.0f;
-  for (Eigen::Index k = 0; k < values.nonZeros(); ++k) largest = std::max(largest, values.valuePtr()[k]);
-  for (Eigen::Index k = 0; k < values.nonZeros(); ++k)
-    if (!std::isfinite(values.valuePtr()[k]) || values.valuePtr()[k] < 0) {
-      d.error("expression values must be finite and >= 0");
-      return R::failure(d);
+  for (Eigen::Index i = 0; i < values.outerSize(); ++i)
+    for (It it(values, i); it; ++it) {
+      if (!std::isfinite(it.value()) || it.value() < 0) {
+        d.error("expression values must be finite and >= 0");
+        return R::failure(d);
+      }
+      largest = std::max(largest, it.value());
     }
   Normalisation how = options.normalisation;
   if (how == Normalisation::automatic) how = largest > 50.0f ? Normalisation::log : Normalisation::none;
   out.normalisation_applied = how == Normalisation::log ? "log2(x + 1)" : how == Normalisation::cpm ? "CPM" : how == Normalisation::log_cpm ? "log2(CPM + 1)" : "none";
   if (options.normalisation == Normalisation::automatic)
     out.normalisation_applied += largest > 50.0f ? " (the largest value, " + std::to_string(largest) + ", exceeds 50)" : " (the largest value is at most 50)";
-  for (Eigen::Index i = 0; i < values.outerSize() && !options.impute; ++i) {
-    double total = has_others ? others.total[static_cast<std::size_t>(i)] : 0.0;
-    for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) total += it.value();
-    for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) {
-      float& v = it.valueRef();
-      if (how == Normalisation::cpm || how == Normalisation::log_cpm) v = total > 0 ? static_cast<float>(v * 1e6 / total) : 0.0f;
-      if (how == Normalisation::log || how == Normalisation::log_cpm) v = std::log2(v + 1.0f);
-    }
-  }
+  // a value of cell i normalised, given the cell's total over every gene
+  auto normalised = [how](float v, double total) {
+    if (how == Normalisation::cpm || how == Normalisation::log_cpm) v = total > 0 ? static_cast<float>(v * 1e6 / total) : 0.0f;
+    if (how == Normalisation::log || how == Normalisation::log_cpm) v = std::log2(v + 1.0f);
+    return v;
+  };
   // the genes used: the network's genes found in the data, sorted (as scFEA)
   std::unordered_map<std::string, std::int64_t> column_of;
   for (std::size_t g = 0; g < expression.genes.size(); ++g) column_of.emplace(expression.genes[g], static_cast<std::int64_t>(g));
@@ -211,23 +211,24 @@ Result<ScfeaResult> run_scfea(const io::ScfeaNetwork& network, const CellMatrix&
   p.x = RowMatrixF::Zero(N, G);
   std::vector<double> all_total(n_cells, 0.0), net_total(n_cells, 0.0);
   if (!options.impute) {
-    for (Eigen::Index i = 0; i < N && has_others; ++i) {  // the left-out genes' share of the cell's total, normalised alike
+    for (Eigen::Index i = 0; i < N; ++i) {
       const auto c = static_cast<std::size_t>(i);
-      double all = others.total[c];
-      for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(expression.values, i); it; ++it) all += it.value();
-      all_total[c] += how == Normalisation::log       ? others.log_total[c]
-                      : how == Normalisation::log_cpm ? others.log_cpm_total[c]
-                      : how == Normalisation::cpm     ? (all > 0 ? others.total[c] * 1e6 / all : 0.0)
-                                                      : others.total[c];
-    }
-    for (Eigen::Index i = 0; i < N; ++i)
-      for (Eigen::SparseMatrix<float, Eigen::RowMajor>::InnerIterator it(values, i); it; ++it) {
-        all_total[static_cast<std::size_t>(i)] += it.value();
+      double all = has_others ? others.total[c] : 0.0;  // the cell's total over every gene
+      for (It it(values, i); it; ++it) all += it.value();
+      if (has_others)  // the left-out genes' share of the cell's total, normalised alike
+        all_total[c] += how == Normalisation::log       ? others.log_total[c]
+                        : how == Normalisation::log_cpm ? others.log_cpm_total[c]
+                        : how == Normalisation::cpm     ? (all > 0 ? others.total[c] * 1e6 / all : 0.0)
+                                                        : others.total[c];
+      for (It it(values, i); it; ++it) {
+        const float v = normalised(it.value(), all);
+        all_total[c] += v;
         if (const auto u = to_used[static_cast<std::size_t>(it.col())]; u >= 0) {
-          p.x(i, u) += it.value();
-          net_total[static_cast<std::size_t>(i)] += it.value();
+          p.x(i, u) += v;
+          net_total[c] += v;
         }
       }
+    }
   } else {
     // MAGIC on the raw values of every gene (scFEA imputes before normalising), then the
     // normalisation, a block of genes at a time so that all genes are never dense at once

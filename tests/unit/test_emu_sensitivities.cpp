@@ -11,6 +11,7 @@
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/emu.hpp"
 #include "fluxion/isotope/natural_abundance.hpp"
+#include "dead_end_model.hpp"
 
 using namespace fluxion;
 
@@ -208,39 +209,17 @@ TEST(EmuSensitivities, FragmentNaturalIsotopesTransformTheJacobian) {
 // Jacobian is the one-sided derivative into the pathway. [3-13C]A labels D by the route
 // through C (D = C's first two atoms = B's c, b) but not by v4's (B's a, b).
 TEST(EmuSensitivities, AMetaboliteNoFluxProducesTakesItsLimit) {
-  const std::string text =
-      "#! measured: C D E\n"
-      "id\tequation\tlb\tub\txch_lb\txch_ub\n"
-      "v1\tA (abc) -> B (abc)\t1\t1\t0\t0\n"
-      "v2\tB (abc) -> C (cba)\t0\t10\t0\t0\n"
-      "v3\tC (abc) -> D (ab) + E (c)\t0\t10\t0\t0\n"
-      "v4\tB (abc) -> D (ab) + E (c)\t0\t10\t0\t0\n"
-      "v5\tD (ab) ->\t0\t10\t0\t0\n"
-      "v6\tE (a) ->\t0\t10\t0\t0\n"
-      "\n"
-      "metabolite\tboundary\tatoms\tsymmetric\n"
-      "A\tyes\tC3\tno\nB\tno\tC3\tno\nC\tno\tC3\tno\nD\tno\tC2\tno\nE\tno\tC1\tno\n";
-  auto m = io::read_reaction_tsv(text, "dead_end.tsv");
+  auto m = io::read_reaction_tsv(test_models::kDeadEndModel, "dead_end.tsv");
   ASSERT_TRUE(m.ok()) << m.message();
   auto fs = FluxSpace::build(m.value());
   ASSERT_TRUE(fs.ok()) << fs.message();
   auto emu = isotope::EmuModel::compile(m.value(), fs.value());
   ASSERT_TRUE(emu.ok()) << emu.message();
-  auto table = io::read_tracer_table("experiment\tsubstrate\tlabel\tfraction\ne1\tA\t[3-13C1]\t1\n", "tracers");
+  auto table = io::read_tracer_table(test_models::kDeadEndTracer, "tracers");
   ASSERT_TRUE(table.ok()) << table.message();
   auto inputs = emu.value().inputs(table.value().experiments);
   ASSERT_TRUE(inputs.ok()) << inputs.message();
-  const auto& ids = fs.value().column_ids();
-  auto free_at = [&](double t) {  // v2 = v3 = t, v4 = 1 − t
-    FluxVector v{Eigen::VectorXd::Zero(fs.value().n_columns()), Eigen::VectorXd::Zero(fs.value().n_columns())};
-    for (Eigen::Index c = 0; c < fs.value().n_columns(); ++c) {
-      const std::string& id = ids[static_cast<std::size_t>(c)];
-      v.net(c) = id == "v2" || id == "v3" ? t : id == "v4" ? 1 - t : 1.0;
-    }
-    const Eigen::VectorXd free = fs.value().full_to_free(v);
-    EXPECT_LT((fs.value().free_to_full(free).net - v.net).lpNorm<Eigen::Infinity>(), 1e-12);
-    return free;
-  };
+  auto free_at = [&](double t) { return test_models::dead_end_free_fluxes(fs.value(), t); };
   isotope::EmuSimulator sim(emu.value());
   isotope::MidSet at0, beside;
   Eigen::MatrixXd jac;

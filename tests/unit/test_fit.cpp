@@ -20,6 +20,7 @@
 #include "fluxion/mfa/fit_inputs.hpp"
 #include "fluxion/mfa/fit_report.hpp"
 #include "fluxion/sampling/samplers.hpp"
+#include "dead_end_model.hpp"
 #include "model_compare.hpp"
 #include "simple_truth.hpp"
 
@@ -389,36 +390,16 @@ TEST(Fit, AStartWhoseLabellingCannotBeSimulatedIsNeverTheBest) {
 // BayFlux's Toya data with every step "uphill"). The residual Jacobian at v2 = −1e-13
 // equals the one-sided difference into the allowed side.
 TEST(Fit, AnIrreversibleFluxJustBelowZeroTakesTheForwardSlope) {
-  const std::string text =
-      "#! measured: C D E\n"
-      "id\tequation\tlb\tub\txch_lb\txch_ub\n"
-      "v1\tA (abc) -> B (abc)\t1\t1\t0\t0\n"
-      "v2\tB (abc) -> C (cba)\t0\t10\t0\t0\n"
-      "v3\tC (abc) -> D (ab) + E (c)\t0\t10\t0\t0\n"
-      "v4\tB (abc) -> D (ab) + E (c)\t0\t10\t0\t0\n"
-      "v5\tD (ab) ->\t0\t10\t0\t0\n"
-      "v6\tE (a) ->\t0\t10\t0\t0\n"
-      "\n"
-      "metabolite\tboundary\tatoms\tsymmetric\n"
-      "A\tyes\tC3\tno\nB\tno\tC3\tno\nC\tno\tC3\tno\nD\tno\tC2\tno\nE\tno\tC1\tno\n";
-  auto model = io::read_reaction_tsv(text, "dead_end.tsv");
+  auto model = io::read_reaction_tsv(test_models::kDeadEndModel, "dead_end.tsv");
   ASSERT_TRUE(model.ok()) << model.message();
   auto space = FluxSpace::build(model.value());
   ASSERT_TRUE(space.ok());
   const FluxSpace& fs = space.value();
-  auto tracers = io::read_tracer_table("experiment\tsubstrate\tlabel\tfraction\ne1\tA\t[3-13C1]\t1\n", "tracers");
+  auto tracers = io::read_tracer_table(test_models::kDeadEndTracer, "tracers");
   ASSERT_TRUE(tracers.ok());
   auto poly = sampling::FluxPolytope::build(model.value(), fs, {});
   ASSERT_TRUE(poly.ok());
-  const auto& ids = fs.column_ids();
-  auto free_at = [&](double t) {  // v2 = v3 = t, v4 = 1 − t
-    FluxVector v{Eigen::VectorXd::Zero(fs.n_columns()), Eigen::VectorXd::Zero(fs.n_columns())};
-    for (Eigen::Index c = 0; c < fs.n_columns(); ++c) {
-      const std::string& id = ids[static_cast<std::size_t>(c)];
-      v.net(c) = id == "v2" || id == "v3" ? t : id == "v4" ? 1 - t : 1.0;
-    }
-    return Eigen::VectorXd(fs.full_to_free(v));
-  };
+  auto free_at = [&](double t) { return test_models::dead_end_free_fluxes(fs, t); };
   // data: the MIDs at v2 = 0.3
   auto emu = isotope::EmuModel::compile(model.value(), fs);
   ASSERT_TRUE(emu.ok());

@@ -36,8 +36,15 @@ Result<LoadedNetwork> load_network(const NetworkSource& source);
 // Output files, by name, in the order they are written: flux.csv and balance.csv (modules
 // or compounds as rows when `modules_as_rows`, else samples as rows), module_info.csv,
 // modules.gmt, cmMat.csv, cName.csv, genes_per_module.tsv, loss.csv and loss.svg.
+// `with_matrices` false: without flux.csv and balance.csv, for a caller that streams them to
+// disk with write_result_matrices (at a million cells they are gigabytes of text).
 std::vector<std::pair<std::string, std::string>> result_files(const io::ScfeaNetwork& network, const std::vector<std::string>& samples,
-                                                              const ScfeaResult& result, const ScfeaOptions& options, bool modules_as_rows);
+                                                              const ScfeaResult& result, const ScfeaOptions& options, bool modules_as_rows,
+                                                              bool with_matrices = true);
+// flux.csv and balance.csv written into `directory` row by row, the same bytes as
+// result_files gives them; each written beside its name and renamed when complete. Their paths.
+Result<std::vector<std::string>> write_result_matrices(const std::string& directory, const io::ScfeaNetwork& network, const std::vector<std::string>& samples,
+                                                       const ScfeaResult& result, bool modules_as_rows);
 // The group comparison drawn (SVG): a heat map of the modules that differ most (at most
 // `max_rows`; per group its rank-biserial effect against the other cells, q < 0.05 marked;
 // the group means in each cell's tooltip), and a volcano

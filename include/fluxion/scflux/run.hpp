@@ -57,6 +57,8 @@ struct ScfluxRun {
   std::string summary;                                        // what the command prints
 };
 // `options.progress` is called as in run_scfea.
-Result<ScfluxRun> run_scflux(const ScfluxInputs& inputs, const ScfluxRequest& request, const ScfeaOptions& options);
+// `matrices_in_files` false: `files` leaves out flux.csv and balance.csv (the caller writes
+// them with write_result_matrices).
+Result<ScfluxRun> run_scflux(const ScfluxInputs& inputs, const ScfluxRequest& request, const ScfeaOptions& options, bool matrices_in_files = true);
 
 }  // namespace fluxion::scflux
