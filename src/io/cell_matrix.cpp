@@ -675,8 +675,7 @@ Result<CellMatrix> assemble_csr(std::vector<std::string> cells, std::vector<std:
 
 // The filter for `names` (the file's gene names, before the gene map) and the genes wanted
 // (after it); inactive when every gene is wanted or none is asked for.
-GeneFilter gene_filter(const std::vector<std::string>& names, const CellMatrixOptions& options, std::size_t n_cells, OtherGenes& others,
-                       Diagnostics& d) {
+GeneFilter gene_filter(const std::vector<std::string>& names, const CellMatrixOptions& options, std::size_t n_cells, OtherGenes& others) {
   GeneFilter f;
   if (options.only_genes.empty()) return f;
   std::optional<GeneMap> map;
@@ -698,7 +697,6 @@ GeneFilter gene_filter(const std::vector<std::string>& names, const CellMatrixOp
   f.block_rows = options.block_rows;
   others.n_genes = names.size() - kept;
   size_others(others, n_cells);
-  (void)d;
   return f;
 }
 
@@ -733,7 +731,7 @@ Result<CellMatrix> read_10x_h5(const std::string& path, const CellMatrixOptions&
                    " features and " + std::to_string(barcodes.size()) + " barcodes");
     Triplets entries;
     OtherGenes others;
-    GeneFilter filter = gene_filter(names, options, barcodes.size(), others, d);
+    GeneFilter filter = gene_filter(names, options, barcodes.size(), others);
     if (filter.active() && !types.empty()) {  // other features are left out below, never counted as genes
       std::size_t extra = 0;
       for (std::size_t g = 0; g < names.size(); ++g)
@@ -827,7 +825,7 @@ Result<CellMatrix> read_h5ad(const std::string& path, const CellMatrixOptions& o
       if (shape.size() != 2 || static_cast<std::size_t>(shape[0]) != cells.size() || static_cast<std::size_t>(shape[1]) != genes.size())
         throw H5Fail("'" + x + "' has shape " + (shape.size() == 2 ? std::to_string(shape[0]) + " × " + std::to_string(shape[1]) : "?") + " but obs has " +
                      std::to_string(cells.size()) + " cells and " + var + " " + std::to_string(genes.size()) + " genes");
-      const GeneFilter filter = *kind == "csr_matrix" ? gene_filter(genes, options, cells.size(), others, d) : GeneFilter{};  // CSC: filtered after reading
+      const GeneFilter filter = *kind == "csr_matrix" ? gene_filter(genes, options, cells.size(), others) : GeneFilter{};  // CSC: filtered after reading
       if (*kind == "csr_matrix") {  // rows in order: the matrix is built straight from them
         CsrParts parts;
         read_compressed(file, x, true, cells.size(), genes.size(), entries, d, path + ":" + x, filter, &parts);
