@@ -16,6 +16,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/exit_status.hpp"  // kExitOk, kExitFailure, kExitInput
 #include "fluxion/core/model.hpp"
+#include "fluxion/core/model.hpp"
 #include "fluxion/core/options.hpp"
 
 namespace fluxion::cbm {
@@ -114,6 +115,9 @@ bool accept(const Result<T>& r, Context& ctx) {
 // outputs. A directory that cannot be made is bad input (exit 2); a file that cannot be
 // written, a failure (exit 1).
 bool write_outputs(Context& ctx, io::RunInfo& info, const std::string& directory, const std::vector<std::pair<std::string, std::string>>& files);
+// `files` with map.json, the model drawn as an Escher map (io/escher_map.hpp), when the model
+// is small enough for one: the results can be drawn on it (`fluxion model map` for more).
+std::vector<std::pair<std::string, std::string>> with_map(std::vector<std::pair<std::string, std::string>> files, const Model& model);
 
 void add_model_commands(CLI::App& app, Context& ctx);
 void add_mids_commands(CLI::App& app, Context& ctx);

@@ -50,6 +50,7 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     io::RunInfo info(argv);
     auto model = io::load_model(o.model);
     if (!accept(model, ctx)) return;
+    auto map = with_map({}, model.value());
     auto result = cbm::run_fba(std::move(model.value()), o.request);
     if (!accept(result, ctx)) return;
     const cbm::FbaRun& run = result.value();
@@ -63,7 +64,9 @@ void add_fba_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     info.add_timing("load", run.load_seconds);
     info.add_timing("fba", run.fba_seconds);
     if (o.request.fva) info.add_timing("fva", run.fva_seconds);
-    if (!write_outputs(ctx, info, o.output, run.files())) return;
+    auto files = run.files();
+    files.insert(files.end(), map.begin(), map.end());
+    if (!write_outputs(ctx, info, o.output, files)) return;
     if (auto w = info.write(o.output); !w) {
       print_diagnostics(w.diagnostics());
       ctx.exit_code = kExitFailure;

@@ -79,7 +79,7 @@ void add_fit_command(CLI::App& app, Context& ctx, const std::vector<std::string>
     }
     const mfa::FitReport& r = report.value();
     const FluxSpace& space = *inputs.space;
-    if (!write_outputs(ctx, info, o.output, r.files(space))) return;
+    if (!write_outputs(ctx, info, o.output, with_map(r.files(space), inputs.model))) return;
     info.add_input("model", o.files.model);
     info.add_input("experiments", inputs.experiments_source);
     for (std::size_t k = 0; k < inputs.mids_sources.size(); ++k) info.add_input(k == 0 ? "mids" : "mids " + std::to_string(k + 1), inputs.mids_sources[k]);

@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "fluxion/core/version.hpp"
+#include "fluxion/io/escher_map.hpp"
 #include "fluxion/io/output_guard.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "learned_commands.hpp"
@@ -66,6 +67,11 @@ bool write_outputs(Context& ctx, io::RunInfo& info, const std::string& directory
   }
   for (const auto& path : written.value()) info.add_output(path);
   return true;
+}
+
+std::vector<std::pair<std::string, std::string>> with_map(std::vector<std::pair<std::string, std::string>> files, const Model& model) {
+  if (auto map = io::output_map_json(model)) files.emplace_back("map.json", std::move(*map));
+  return files;
 }
 
 void input_error(Context& ctx, const std::string& where, const std::string& what) {

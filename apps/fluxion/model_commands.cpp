@@ -1,12 +1,15 @@
-// fluxion model info | convert | list
+// fluxion model info | convert | tracers | map | list
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
 #include "fluxion/core/flux_space.hpp"
 #include "fluxion/core/model_summary.hpp"
+#include "fluxion/io/escher_map.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/tracer_table.hpp"
 #include "fluxion/isotope/tracer_report.hpp"
@@ -94,6 +97,53 @@ void add_model_commands(CLI::App& app, Context& ctx) {
         return;
       }
     std::cout << isotope::labelled_atoms_tsv(m, table.value().experiments);
+  });
+
+  // model map
+  struct MapOptions {
+    std::string input, output, layout;
+    double spacing = io::EscherMapOptions{}.spacing;
+    std::size_t max_reactions = io::EscherMapOptions{}.max_reactions;
+  };
+  static MapOptions map_opts;
+  auto* map = model->add_subcommand("map", "Draw a model as an Escher map (JSON), to show fluxes on: by hand for the built-in models, else laid out automatically");
+  map->add_option("model", map_opts.input, "Model file or built-in model name")->required();
+  map->add_option("output", map_opts.output, "Output Escher map (.json; load it in Escher with fluxes.tsv as reaction data)")->required();
+  map->add_option("--layout", map_opts.layout, "Metabolite positions chosen by hand (metabolite, x, y; docs/formats.md); default: the built-in model's, else automatic");
+  map->add_option("--spacing", map_opts.spacing, "Distance between neighbouring metabolites of the automatic layout, map units")
+      ->check(CLI::Range(1.0, 1e5))
+      ->capture_default_str();
+  map->add_option("--max-reactions", map_opts.max_reactions, "Largest model laid out automatically")->check(CLI::Range(1, 100000))->capture_default_str();
+  map->callback([&ctx] {
+    auto loaded = io::load_model(map_opts.input);
+    if (!accept(loaded, ctx)) return;
+    io::EscherMapOptions o;
+    o.spacing = map_opts.spacing;
+    o.max_reactions = map_opts.max_reactions;
+    if (!map_opts.layout.empty()) {
+      auto layout = io::load_map_layout(map_opts.layout);
+      if (!accept(layout, ctx)) return;
+      o.layout = layout.value();
+    } else {
+      o.layout = io::builtin_map_layout(loaded.value().id);
+    }
+    auto drawn = io::escher_map_json(loaded.value(), o);
+    if (!accept(drawn, ctx)) return;
+    std::error_code ec;
+    for (const auto* given : {&map_opts.input, &map_opts.layout})
+      if (!given->empty() && std::filesystem::equivalent(*given, map_opts.output, ec)) {
+        input_error(ctx, map_opts.output, "is an input of this command; write the map to another file");
+        return;
+      }
+    std::ofstream out(map_opts.output, std::ios::binary);
+    out << drawn.value();
+    if (!out.flush()) {
+      input_error(ctx, map_opts.output, "cannot write the map here");
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    spdlog::info("wrote {} ({} reactions, {})", map_opts.output, loaded.value().reactions.size(),
+                 o.layout ? "metabolites placed by the layout" : "laid out automatically");
   });
 
   // model list

@@ -101,7 +101,7 @@ void add_predict_command(CLI::App& app, Context& ctx, const std::vector<std::str
     print_diagnostics(rep.warnings);
 
     const auto files = package->result_files(observations.value(), rep, o.options);
-    if (!write_outputs(ctx, info, o.output, files)) return;
+    if (!write_outputs(ctx, info, o.output, with_map(files, model))) return;
     info.add_input("mids", o.mids);
     info.add_input("predictor", package_path);
     info.set("model", model.id);

@@ -10,6 +10,7 @@
 #include "fluxion/cbm/projection.hpp"
 #include "fluxion/cbm/projection_plan.hpp"
 #include "fluxion/cbm/projection_report.hpp"
+#include "fluxion/io/escher_map.hpp"
 #include "fluxion/io/model_io.hpp"
 #include "fluxion/io/reference_table.hpp"
 #include "fluxion/io/run_info.hpp"
@@ -120,6 +121,10 @@ void add_project_command(CLI::App& app, Context& ctx, const std::vector<std::str
       outcomes.push_back(std::move(outcome));
     }
     for (const auto& outcome : outcomes) print_diagnostics(outcome.notes);
+    if (auto map = io::output_map_json(model)) {
+      written.push_back(o.output + "/map.json");
+      if (auto w = io::write_output_file(written.back(), *map); !w) return (void)failed(ctx, w.diagnostics());
+    }
     written.push_back(o.output + "/summary.tsv");
     if (auto w = io::write_output_file(written.back(), cbm::projection_summary_tsv(outcomes)); !w) return (void)failed(ctx, w.diagnostics());
     info.add_input("model", o.model);

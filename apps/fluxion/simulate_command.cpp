@@ -60,7 +60,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     }
     std::vector<std::pair<std::string, std::string>> files{{"mids.tsv", sim.mids_tsv()}, {"mids.json", sim.mids_json(in.model.id)}};
     if (f.sensitivities) files.emplace_back("jacobian.tsv", sim.jacobian_tsv());
-    if (!write_outputs(ctx, info, o.output, files)) return;
+    if (!write_outputs(ctx, info, o.output, with_map(std::move(files), in.model))) return;
     info.add_input("model", f.model);
     info.add_input("fluxes", f.fluxes);
     info.add_input("experiments", in.tracer_source);

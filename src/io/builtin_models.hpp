@@ -14,5 +14,7 @@ struct BuiltinModel {
 const std::vector<BuiltinModel>& builtin_models();
 // Tracer experiments of built-in models (models/tracers/<model>.tsv), same shape.
 const std::vector<BuiltinModel>& builtin_tracer_tables();
+// Map layouts drawn by hand (models/maps/<model>.tsv, io/escher_map.hpp), same shape.
+const std::vector<BuiltinModel>& builtin_map_layouts();
 
 }  // namespace fluxion::io::detail
