@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "option_binding.hpp"
+#include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/run_info.hpp"
 #include "fluxion/io/simulation_inputs.hpp"
 #include "fluxion/isotope/simulation.hpp"
@@ -22,7 +23,7 @@ struct SimulateCli {
 const OptionTable<SimulateCli>& simulate_cli_table() {
   static const OptionTable<SimulateCli> t = [] {
     OptionTable<SimulateCli> t;
-    t.add("output", &SimulateCli::output, "Output directory").short_name("o").required();
+    t.add("output", &SimulateCli::output, "Output directory (mids.tsv, mids.json, fluxes.tsv: the fluxes simulated, map.json, run_info.json)").short_name("o").required();
     return t;
   }();
   return t;
@@ -58,7 +59,9 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
       ctx.exit_code = kExitInput;
       return;
     }
-    std::vector<std::pair<std::string, std::string>> files{{"mids.tsv", sim.mids_tsv()}, {"mids.json", sim.mids_json(in.model.id)}};
+    // fluxes.tsv: the fluxes simulated, every reaction (the input may give only the free ones)
+    std::vector<std::pair<std::string, std::string>> files{
+        {"mids.tsv", sim.mids_tsv()}, {"mids.json", sim.mids_json(in.model.id)}, {"fluxes.tsv", io::write_flux_table(*in.space, in.fluxes)}};
     if (f.sensitivities) files.emplace_back("jacobian.tsv", sim.jacobian_tsv());
     if (!write_outputs(ctx, info, o.output, with_map(std::move(files), in.model))) return;
     info.add_input("model", f.model);
@@ -70,7 +73,7 @@ void add_simulate_command(CLI::App& app, Context& ctx, const std::vector<std::st
     info.add_timing("load", std::chrono::duration<double>(t1 - t0).count());
     info.add_timing("simulate", sim.seconds);
     if (auto written = info.write(o.output); !accept(written, ctx)) return;
-    spdlog::info("wrote {}/mids.tsv and {}/mids.json", o.output, o.output);
+    spdlog::info("wrote {}/mids.tsv, mids.json and fluxes.tsv", o.output);
   });
 }
 

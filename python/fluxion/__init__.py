@@ -32,6 +32,7 @@ __all__ = [
     "load_model",
     "from_cobra",
     "to_cobra",
+    "escher_map",
     "stoichiometry",
     "flux_space",
     "fba",
@@ -80,6 +81,15 @@ def to_cobra(model: ModelLike):
     import cobra.io
 
     return cobra.io.from_json(_model(model).to_cobra_json())
+
+
+def escher_map(model: ModelLike, spacing: float = 250.0) -> list:
+    """The model drawn as an Escher map (the JSON that escher.Builder and escher.github.io
+    load): the built-in models by hand, any other model laid out automatically, cofactors
+    beside each reaction. Reaction ids are the map's ids, so fluxes keyed by reaction draw on it."""
+    import json
+
+    return json.loads(_model(model).escher_map(float(spacing)))
 
 
 def _model(model: ModelLike) -> Model:

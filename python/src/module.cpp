@@ -26,6 +26,7 @@
 #include "fluxion/core/model_summary.hpp"
 #include "fluxion/core/options.hpp"
 #include "fluxion/core/version.hpp"
+#include "fluxion/io/escher_map.hpp"
 #include "fluxion/io/flux_table.hpp"
 #include "fluxion/io/intensity_table.hpp"
 #include "fluxion/io/text_file.hpp"
@@ -294,6 +295,16 @@ PYBIND11_MODULE(_core, m) {
       .def_static("from_cobra_json", [](const std::string& text, const std::string& source) { return take(io::read_cobra_json(text, source)); },
                   "text"_a, "source"_a = "cobra model", "A model from COBRA JSON text (cobra.io.to_json).")
       .def("to_cobra_json", [](const Model& model) { return take(io::write_cobra_json(model)); }, "The model as COBRA JSON text (cobra.io.from_json reads it).")
+      .def(
+          "escher_map",
+          [](const Model& model, double spacing) {
+            io::EscherMapOptions o;
+            o.spacing = spacing;
+            o.layout = io::builtin_map_layout(model.id);
+            return take(io::escher_map_json(model, o));
+          },
+          "spacing"_a = io::EscherMapOptions{}.spacing,
+          "The model as an Escher map (JSON text): by hand for the built-in models, else laid out automatically (docs/formats.md, \"Maps\").")
       .def_readonly("id", &Model::id)
       .def_property_readonly("reactions", &reaction_ids, "Reaction ids, in model order.")
       .def_property_readonly(

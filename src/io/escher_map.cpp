@@ -597,7 +597,7 @@ Result<std::string> escher_map_json(const Model& model, const EscherMapOptions& 
   const double L = o.spacing;
 
   json nodes = json::object(), reactions = json::object();
-  long next_id = 1;
+  long next_id = 1, next_segment = 1;  // segment ids are unique in the whole map (Escher keys beziers by them)
   auto add_node = [&](json node) {
     const std::string id = std::to_string(next_id++);
     nodes[id] = std::move(node);
@@ -630,7 +630,6 @@ Result<std::string> escher_map_json(const Model& model, const EscherMapOptions& 
     if (across[0] < 0 || (across[0] == 0 && across[1] < 0)) across = -1.0 * across;  // the right-hand side
 
     json segments = json::object();
-    long next_segment = 0;
     auto segment = [&](const std::string& from, const std::string& to) {
       segments[std::to_string(next_segment++)] = {{"from_node_id", from}, {"to_node_id", to}, {"b1", nullptr}, {"b2", nullptr}};
     };

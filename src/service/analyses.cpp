@@ -41,7 +41,8 @@ std::vector<WebAnalysis> web_analyses(const std::string& source_dir) {
                   "trained on simulated labelling; unmeasured MIDs are imputed. A time-course package (simple_time_course) takes MIDs "
                   "with a time column and predicts the pool sizes too.",
                   {},
-                  {{"fluxes.tsv", "bars", "Net fluxes (± standard error)", "reaction", "net", "net_se", ""},
+                  {{"fluxes.tsv", "map", "The prediction on the model's map (metabolites: mean labelled atoms, first experiment)", "reaction", "net", "", ""},
+                   {"fluxes.tsv", "bars", "Net fluxes (± standard error)", "reaction", "net", "net_se", ""},
                    {"delta_g.tsv", "bars", "ΔG per reaction, kJ/mol (± standard error)", "reaction", "delta_g_kj_per_mol", "se", ""},
                    {"mids.tsv", "scatter", "Measured vs. simulated MIDs", "measured", "simulated", "", "metabolite"},
                    {"fluxes.tsv", "table", "Fluxes", "", "", "", ""},
@@ -56,7 +57,8 @@ std::vector<WebAnalysis> web_analyses(const std::string& source_dir) {
                   "test and linearised confidence intervals. MIDs with a time column are a time course (non-stationary MFA): give the pool sizes "
                   "under Time course.",
                   {"--threads", "{threads}"},
-                  {{"fluxes.tsv", "bars", "Fitted net fluxes (± standard error)", "reaction", "net", "net_se", ""},
+                  {{"fluxes.tsv", "map", "The fit on the model's map", "reaction", "net", "", ""},
+                   {"fluxes.tsv", "bars", "Fitted net fluxes (± standard error)", "reaction", "net", "net_se", ""},
                    {"residuals.tsv", "scatter", "Measured vs. simulated", "measured", "simulated", "", "name"},
                    {"fluxes.tsv", "table", "Fluxes", "", "", "", ""},
                    // a time course (MIDs with a time column): the pool sizes
@@ -144,7 +146,9 @@ std::vector<WebAnalysis> web_analyses(const std::string& source_dir) {
   list.push_back({"simulate", "simulate", "Fluxes → simulated MIDs",
                   "The mass isotopomer distributions that given fluxes produce under given tracers (EMU simulation).",
                   {},
-                  {{"mids.tsv", "table", "Simulated MIDs", "", "", "", ""}},
+                  {{"fluxes.tsv", "map", "The fluxes simulated on the model's map (metabolites: mean labelled atoms, first experiment)", "reaction", "net", "", ""},
+                   {"mids.tsv", "table", "Simulated MIDs", "", "", "", ""},
+                   {"fluxes.tsv", "table", "The fluxes simulated (every reaction)", "", "", "", ""}},
                   {{"fluxes", source_file("examples/glycolysis/true_fluxes.tsv"), "glycolysis fluxes"}},
                   {{"model", "glycolysis"}},
                   "glycolysis with its built-in tracer experiment"});

@@ -82,7 +82,7 @@ expect 0 '^experiment' -- head -1 "$tmp/res/mids.tsv"
 expect 0 'holds files already; results of this run replace' -- bash -c "\"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\" && \"$fluxion\" predict -p glycolysis -i \"$tmp/res/mids.tsv\" -o \"$tmp/res_out\""
 # a run refused before it writes leaves the directory as it was (no marker, the same files)
 expect 2 'fraction .bad1. is not a number' -- "$fluxion" predict -p glycolysis -i "$tmp/many_bad.tsv" -o "$tmp/res_out"
-expect 0 '^delta_g.tsv fluxes.tsv mids.tsv prediction.json replicates.tsv run_info.json $' -- bash -c "ls \"$tmp/res_out\" | tr '\n' ' '"
+expect 0 '^delta_g.tsv fluxes.tsv map.json mids.tsv prediction.json replicates.tsv run_info.json $' -- bash -c "ls \"$tmp/res_out\" | tr '\n' ' '"
 
 # success paths
 # a MID without an SD: the error names the MID file and line (it named "fit")
@@ -105,6 +105,16 @@ expect 0 '"n_free": 21' -- "$fluxion" model info ccm --format json
 expect 0 'free_net	GLC_IN,G6P_EX,F6P_EX,DHAP_EX' -- "$fluxion" model info upper_glycolysis --free GLC_IN,G6P_EX,F6P_EX,DHAP_EX
 expect 0 'null_space_method	orthogonal' -- "$fluxion" model info glyppp --null-space orthogonal
 expect 0 'wrote' -- "$fluxion" model convert glycolysis "$tmp/g.fml"
+# maps: the built-in layout, an automatic one, a layout file; its errors at file:line:column
+expect 0 'metabolites placed by the layout' -- "$fluxion" model map ccm "$tmp/ccm_map.json"
+expect 0 '"map_name": "central carbon metabolism \(fluxion\)"' -- cat "$tmp/ccm_map.json"
+expect 0 'laid out automatically' -- "$fluxion" model map "$repo/examples/fbapro_toy/toy.tsv" "$tmp/toy_map.json"
+printf 'metabolite\tx\ty\ng6p\t0\t0\nf6p\tdown\t250\n' > "$tmp/bad_layout.tsv"
+expect 2 "bad_layout.tsv:3:[0-9]+: error: x 'down' is not a number" -- "$fluxion" model map glycolysis "$tmp/m.json" --layout "$tmp/bad_layout.tsv"
+expect 2 'maps are laid out automatically for up to 10' -- "$fluxion" model map glycolysis "$tmp/m.json" --max-reactions 10
+cp "$tmp/g.fml" "$tmp/g_copy.fml"
+expect 2 'is an input of this command' -- "$fluxion" model map "$tmp/g_copy.fml" "$tmp/g_copy.fml"
+expect 0 '^<\?xml|^<fluxml' -- head -c 40 "$tmp/g_copy.fml"
 expect 0 'n_free	8' -- "$fluxion" model info "$tmp/g.fml"
 expect 0 'wrote' -- "$fluxion" model convert "$tmp/g.fml" "$tmp/g.tsv"
 expect 0 'wrote' -- "$fluxion" model convert simple "$tmp/s.json"

@@ -228,3 +228,21 @@ def test_a_reference_table_without_a_reaction_leaves_it_unmeasured(textbook):
     holes.loc["CS", "s2"] = np.nan
     with pytest.raises(fluxion.InputError, match="'CS' is measured in some samples"):
         fluxion.project(model, holes)
+
+
+def test_escher_map_of_a_cobra_model_draws_every_reaction(textbook):
+    drawn = fluxion.escher_map(textbook)
+    header, body = drawn
+    assert header["schema"].startswith("https://escher.github.io/escher/jsonschema/")
+    ids = sorted(r["bigg_id"] for r in body["reactions"].values())
+    assert ids == sorted(r.id for r in textbook.reactions)
+    segments = [s for r in body["reactions"].values() for s in r["segments"]]
+    assert len(segments) == len(set(segments))  # unique in the map, as Escher needs
+    for r in body["reactions"].values():
+        for s in r["segments"].values():
+            assert s["from_node_id"] in body["nodes"] and s["to_node_id"] in body["nodes"]
+    # the built-in glycolysis on its hand layout: g6p where models/maps/glycolysis.tsv puts it
+    g6p = [n for n in fluxion.escher_map("glycolysis")[1]["nodes"].values() if n.get("bigg_id") == "g6p"]
+    assert [(n["x"], n["y"]) for n in g6p] == [(0, 250)]
+    with pytest.raises(fluxion.InputError, match="spacing"):
+        fluxion.escher_map("glycolysis", spacing=-1)

@@ -43,7 +43,7 @@ DrawnMap check_map(const Model& model, const std::string& text) {
     }
     if (n["node_type"] == "midmarker") d.midmarkers.push_back({n["x"].get<double>(), n["y"].get<double>()});
   }
-  std::set<std::string> drawn_reactions;
+  std::set<std::string> drawn_reactions, segment_ids;
   for (const auto& [key, r] : d.reactions.items()) {
     (void)key;
     const std::string id = r["bigg_id"];
@@ -53,7 +53,7 @@ DrawnMap check_map(const Model& model, const std::string& text) {
     if (!index) continue;
     std::set<std::string> reached, expected;
     for (const auto& [sid, s] : r["segments"].items()) {
-      (void)sid;
+      EXPECT_TRUE(segment_ids.insert(sid).second) << "segment id " << sid << " is used twice (Escher needs them unique in the map)";
       for (const char* end : {"from_node_id", "to_node_id"}) {
         const std::string node = s[end];
         EXPECT_TRUE(d.nodes.contains(node)) << id << " segment " << sid << " names node " << node;

@@ -5,7 +5,7 @@ import { Analysis, api, ApiError, Catalogue, forgetOwnerToken, Job, ModelList, O
 import { Bar, barChart, lineChart, Range, rangeChart, Scale, scatterChart, suggestScale } from "./plots";
 import { formatNumber, numeric, parseDelimited, tableElement } from "./table";
 import { formatsPage } from "./formats";
-import { fluxMap } from "./flux_map";
+import { fluxMap, type MapData } from "./flux_map";
 
 const main = document.getElementById("main") as HTMLElement;
 let catalogue: Catalogue | null = null;
@@ -471,7 +471,7 @@ async function renderResults(area: HTMLElement, job: Job, analysis: Analysis | u
       }
       const table = parseDelimited(await text(v.file), v.file);
       if (v.kind === "map") {
-        await mapView(box, v, table, job);
+        await mapView(box, v, table, job, files.map((f) => f.path), text);
         continue;
       }
       let names: Map<string, string> | undefined;
@@ -633,13 +633,42 @@ function renderView(v: ResultView, t: ReturnType<typeof parseDelimited>, names?:
   return h("p", {}, "Unknown view.");
 }
 
-async function mapView(box: HTMLElement, v: ResultView, t: ReturnType<typeof parseDelimited>, job: Job) {
+async function mapView(box: HTMLElement, v: ResultView, t: ReturnType<typeof parseDelimited>, job: Job, files: string[], text: (file: string) => Promise<string>) {
   const label = Math.max(0, t.header.indexOf(v.x));
   const value = v.y ? t.header.indexOf(v.y) : t.header.findIndex((_, i) => i !== label && t.rows.some((r) => isFinite(numeric(r[i]))));
   const fluxes: Record<string, number> = {};
   for (const r of t.rows) if (value >= 0 && isFinite(numeric(r[value]))) fluxes[r[label]] = numeric(r[value]);
-  const model = job.parameters?.model ?? job.inputs?.find((i) => i.option === "model")?.name ?? "";
-  if (!(await fluxMap(box, fluxes, model))) box.remove();  // no maps on this server: no box at all
+  const model = job.parameters?.model ?? job.parameters?.predictor ?? job.inputs?.find((i) => i.option === "model")?.name ?? "";
+  const data: MapData = {};
+  if (files.includes("map.json")) data.jobMap = `/api/jobs/${job.id}/files/map.json`;
+  if (files.includes("mids.tsv")) {
+    const labelled = meanLabelledAtoms(parseDelimited(await text("mids.tsv"), "mids.tsv"));
+    if (labelled) Object.assign(data, { metabolites: labelled.values, metaboliteMeaning: labelled.meaning });
+  }
+  if (!(await fluxMap(box, fluxes, model, data))) box.remove();  // no map on this server or in the job: no box at all
+}
+
+// The mean number of labelled atoms of each whole metabolite (Σ i·M+i) in a long MID table
+// (experiment, element, metabolite, [time,] isotopologue, fraction or simulated): the first
+// experiment, carbon when traced, the last time point; fragments ("Ala[1,2]") left out.
+function meanLabelledAtoms(t: ReturnType<typeof parseDelimited>): { values: Record<string, number>; meaning: string } | undefined {
+  const col = (name: string) => t.header.indexOf(name);
+  const [experiment, element, metabolite, isotopologue, time] = ["experiment", "element", "metabolite", "isotopologue", "time"].map(col);
+  const value = col("fraction") >= 0 ? col("fraction") : col("simulated");
+  if (metabolite < 0 || isotopologue < 0 || value < 0 || !t.rows.length) return undefined;
+  const first = experiment >= 0 ? t.rows[0][experiment] : "";
+  const elements = element >= 0 ? new Set(t.rows.map((r) => r[element])) : new Set([""]);
+  const traced = elements.has("C") ? "C" : [...elements][0];
+  const last = time >= 0 ? Math.max(...t.rows.map((r) => numeric(r[time])).filter(isFinite)) : NaN;
+  const values: Record<string, number> = {};
+  for (const r of t.rows) {
+    if ((experiment >= 0 && r[experiment] !== first) || (element >= 0 && r[element] !== traced) || r[metabolite].includes("[")) continue;
+    if (time >= 0 && numeric(r[time]) !== last) continue;
+    const f = numeric(r[value]);
+    if (isFinite(f)) values[r[metabolite]] = (values[r[metabolite]] ?? 0) + numeric(r[isotopologue]) * f;
+  }
+  const where = [first && `experiment ${first}`, traced && `${traced} atoms`, time >= 0 && `time ${formatNumber(last)}`].filter(Boolean).join(", ");
+  return Object.keys(values).length ? { values, meaning: `mean labelled atoms (Σ i·M+i, ${where})` } : undefined;
 }
 
 async function jobsPage() {

@@ -1,7 +1,8 @@
 // Browser test: Debian's chromium, driven by playwright-core, against the real server.
 // Uploads the sample file, follows the job to completion, checks that the results table and a
 // plot render, downloads a file, and keeps a screenshot of each page.
-// With the shared reference data, also FBA on E. coli core drawn on its Escher map.
+// The ML-Flux prediction and the FBApro toy drawn on the maps fluxion lays out; with the shared
+// reference data, also FBA on E. coli core drawn on BiGG's Escher map.
 //   node tests/browser.mjs <fluxion binary> <web root> <artefact directory> [shared data]
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
@@ -100,6 +101,20 @@ try {
   const marks = await scatter.locator(".swatch").evaluateAll((ms) => ms.map((m) => `${m.tagName}:${m.getAttribute("fill")}:${m.tagName === "path" ? m.getAttribute("d").replace(/[-0-9.]+/g, "") : ""}`));
   assert.ok(marks.length >= 13, `${marks.length} metabolites in the legend`);
   assert.equal(new Set(marks).size, marks.length, "no two metabolites share a colour and shape");
+  // the prediction on the model's map, which fluxion drew by hand for the built-in glycolysis:
+  // the fluxes colour the reactions, the mean labelled atoms the metabolites
+  const mapFigure = page.locator("figure.view.map").first();
+  await mapFigure.locator(".escher-map svg path.segment").first().waitFor({ state: "attached", timeout: 30000 });
+  await page.waitForTimeout(500);  // escher colours the segments after drawing them
+  assert.match(await mapFigure.locator("select").evaluate((s) => s.selectedOptions[0].textContent), /glycolysis: drawn by fluxion/);
+  const mapSegments = await mapFigure.locator(".escher-map svg path.segment").evaluateAll((ps) => ps.filter((p) => p.style.stroke && p.style.stroke !== "rgb(220, 220, 220)").length);
+  assert.ok(mapSegments >= 20, `${mapSegments} map segments carry a flux colour`);
+  const mapMetabolites = await mapFigure.locator(".escher-map svg circle.metabolite-circle").evaluateAll((cs) => cs.filter((c) => c.style.fill && c.style.fill !== "rgb(255, 255, 255)").length);
+  assert.ok(mapMetabolites >= 10, `${mapMetabolites} metabolites coloured by their labelling`);
+  assert.match(await mapFigure.locator("p.note").textContent(), /mean labelled atoms/);
+  for (const reaction of ["PGI", "PFK", "ENO"]) assert.ok(await mapFigure.locator(".escher-map svg text.reaction-label", { hasText: reaction }).count(), `${reaction} labelled on the map`);
+  await mapFigure.scrollIntoViewIfNeeded();
+  await mapFigure.screenshot({ path: join(artefacts, "16-predict-map.png") });
   // sorting by a column
   await page.locator("figure.table th button", { hasText: "net" }).first().click();
   assert.equal(await page.locator("figure.table th[aria-sort]").first().getAttribute("aria-sort"), "ascending");
@@ -217,7 +232,8 @@ try {
   assert.equal(await fitBars.locator("path.no-error").count(), withoutSe + 1, "each marked, and the mark explained once");
   await shot("10-fit-job");
 
-  // FBApro on the toy network: no map is named after it, so no empty map box
+  // FBApro on the toy network: no map of the server is named after it, so the one fluxion laid
+  // out for it is drawn
   await page.goto(base + "/analyses/project");
   await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
   await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
@@ -225,7 +241,10 @@ try {
   await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
   await page.locator("[data-state=done]").waitFor({ timeout: 120000 });
   await page.locator("figure", { hasText: "Projected fluxes" }).locator("svg.plot").first().waitFor();
-  assert.equal(await page.locator(".escher-map:visible").count(), 0, "no empty map box");
+  const toyMap = page.locator("figure.view.map").first();
+  await toyMap.locator(".escher-map svg path.segment").first().waitFor({ state: "attached", timeout: 30000 });
+  assert.match(await toyMap.locator("select").evaluate((s) => s.selectedOptions[0].textContent), /drawn by fluxion/);
+  assert.equal(await page.locator(".escher-map:visible").count(), 1, "one map drawn");
   await shot("11-project-job");
 
   if (withMaps) {
