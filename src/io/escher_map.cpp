@@ -703,6 +703,7 @@ Result<std::string> escher_map_json(const Model& model, const EscherMapOptions& 
 std::optional<std::string> output_map_json(const Model& model) {
   EscherMapOptions o;
   o.layout = builtin_map_layout(model.id);
+  o.max_reactions = kOutputMapReactions;
   if (model.reactions.empty() || model.reactions.size() > o.max_reactions) return std::nullopt;
   auto map = escher_map_json(model, o);
   if (!map.ok()) return std::nullopt;
