@@ -68,8 +68,8 @@ export async function fluxMap(container: HTMLElement, fluxes: Record<string, num
       // from the median, not the mean: a proton or cofactor exchange of ~1000 beside glycolysis
       // near 1 would leave every other reaction at the bottom of a linear scale
       reaction_scale: [
-        { type: "min", color: "#c8c8c8", size: 4 },
-        { type: "median", color: "#6a9fd4", size: 12 },
+        { type: "min", color: "#b5d0ea", size: 4 },  // pale blue, apart from the grey of no data
+        { type: "median", color: "#4a86c5", size: 12 },
         { type: "Q3", color: "#e6853a", size: 18 },
         { type: "max", color: "#c0262d", size: 24 },
       ],

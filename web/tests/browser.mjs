@@ -230,7 +230,25 @@ try {
   assert.equal(await fitBars.locator("rect.bar").count(), fitRows.length, "a bar for every fitted flux");
   assert.ok(withoutSe > 0, "the sample's fit has fluxes without a standard error");
   assert.equal(await fitBars.locator("path.no-error").count(), withoutSe + 1, "each marked, and the mark explained once");
+  // the fit on the same hand-drawn map
+  await page.locator("figure.view.map .escher-map svg path.segment").first().waitFor({ state: "attached", timeout: 30000 });
+  assert.match(await page.locator("figure.view.map select").first().evaluate((s) => s.selectedOptions[0].textContent), /glycolysis: drawn by fluxion/);
   await shot("10-fit-job");
+
+  // simulated labelling on the map: the metabolites coloured by their mean labelled atoms, the
+  // fluxes simulated (every reaction, from the sample's table) on the reactions
+  await page.goto(base + "/analyses/simulate");
+  await page.getByRole("button", { name: "Fill with the sample inputs" }).click();
+  await page.locator(".form-status", { hasText: "Filled with the sample inputs" }).waitFor();
+  await page.getByRole("button", { name: "Run" }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f]{32}$/);
+  await page.locator("[data-state=done]").waitFor({ timeout: 120000 });
+  const simMap = page.locator("figure.view.map").first();
+  await simMap.locator(".escher-map svg circle.metabolite-circle").first().waitFor({ state: "attached", timeout: 30000 });
+  await page.waitForTimeout(500);
+  const labelled = await simMap.locator(".escher-map svg circle.metabolite-circle").evaluateAll((cs) => cs.filter((c) => c.style.fill && c.style.fill !== "rgb(255, 255, 255)").length);
+  assert.ok(labelled >= 10, `${labelled} metabolites coloured by their simulated labelling`);
+  await simMap.screenshot({ path: join(artefacts, "17-simulate-map.png") });
 
   // FBApro on the toy network: no map of the server is named after it, so the one fluxion laid
   // out for it is drawn
