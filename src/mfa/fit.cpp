@@ -241,8 +241,8 @@ const OptionTable<FitOptions>& FitOptions::table() {
           "With --solver lm, a profile refit that would end an interval is tried again from this many points drawn uniformly in the polytope")
         .range(0, 1000);
     t.add("perturbed-starts", &FitOptions::perturbed_starts,
-          "Starts after the others from their best point perturbed (exchange fluxes scaled by e^N(0,1), net fluxes moved a fifth of the way to a random point)")
-        .range(0, 100000);
+          "Starts after the sampled ones from their best point perturbed (basin hopping: exchange fluxes scaled by e^N(0,0.5²), net fluxes moved a tenth of the way to a random point); -1 = as many as --starts")
+        .range(-1, 100000);
     t.add("threads", &FitOptions::threads, "Threads (0 = all cores)").range(0, 1024);
     t.add("seed", &FitOptions::seed, "Seed of the starting points").label("Random seed").web("Advanced");
     t.add("max-evaluations", &FitOptions::max_evaluations, "Simulations per start at most").range(1, 10000000);
@@ -1137,7 +1137,8 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
   };
   run_pool();
   // basin hopping: the best start so far perturbed, and fitted again
-  if (options.perturbed_starts > 0 && !stop) {
+  const int perturbed_starts = options.perturbed_starts < 0 ? options.starts : options.perturbed_starts;
+  if (perturbed_starts > 0 && !stop) {
     int best_so_far = -1;
     for (const auto& s : result.starts)
       if (std::isfinite(s.ssr) && s.ssr < kFailedSsr && (best_so_far < 0 || s.ssr < result.starts[static_cast<std::size_t>(best_so_far)].ssr) &&
@@ -1155,15 +1156,15 @@ Result<FitResult> FitProblem::fit(const FitOptions& options, const std::vector<E
       const Eigen::VectorXd x_best = result.starts[static_cast<std::size_t>(best_so_far)].x;
       const Eigen::VectorXd z_best = im.z_of(x_best);
       const std::size_t first = starts.size();
-      for (int k = 0; k < options.perturbed_starts; ++k) {
+      for (int k = 0; k < perturbed_starts; ++k) {
         Eigen::VectorXd x = x_best;
         const Eigen::VectorXd uniform = sampler.value().next();
-        x.head(nnet) += 0.2 * (uniform.head(nnet) - x_best.head(nnet));
+        x.head(nnet) += 0.1 * (uniform.head(nnet) - x_best.head(nnet));
         if (box.ok())
           for (Eigen::Index j = nnet; j < nx; ++j) {
             const double hi = box.value().upper(j), lo = j < nf ? std::max(box.value().lower(j), options.exchange_floor * hi) : box.value().lower(j);
             if (!(hi > lo) || !(lo > 0)) continue;
-            x(j) = std::clamp(std::max(x(j), lo) * std::exp(normal(rng)), lo, hi);
+            x(j) = std::clamp(std::max(x(j), lo) * std::exp(0.5 * normal(rng)), lo, hi);
           }
         // onto the equalities, then towards the best point until every inequality holds
         const Eigen::VectorXd z = im.z_of(x);

@@ -169,6 +169,8 @@ std::string FitReport::json(const FluxSpace& space) const {
                      {"best_start", fit.best_start},
                      {"starts", fit.starts.size()},
                      {"starts_reached_best", starts_near_best()},  // within 1 % of the best SSR, or 0.5
+                     {"perturbed_starts", std::count_if(fit.starts.begin(), fit.starts.end(), [](const StartResult& s) { return s.perturbed; })},
+                     {"perturbed_starts_reached_best", std::count_if(fit.starts.begin(), fit.starts.end(), [&](const StartResult& s) { return s.perturbed && near_best(s); })},
                      {"seconds", fit.seconds},
                      {"solver", fit.solver == "ipopt-gn" ? "Ipopt (interior point), Gauss-Newton Hessian 2 JᵀJ and gradient from EMU sensitivities"
                                 : fit.solver == "lm"     ? "Levenberg-Marquardt, Jacobian from EMU sensitivities, steps by a dual active-set QP (Goldfarb-Idnani)"
@@ -240,8 +242,18 @@ std::string FitReport::summary() const {
     std::snprintf(line, sizeof line, "time course at %zu times; %zu pools, %d of them fitted (pools.tsv)\n", fit.times.size(), fit.pools.size(), fitted);
     out += line;
   }
-  std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d reached its SSR (within 1%% or 0.5; %.0f %%); %.2f s\n", fit.starts.size(), fit.best_start,
-                starts_near_best(), 100.0 * starts_near_best() / static_cast<double>(std::max<std::size_t>(1, fit.starts.size())), fit.seconds);
+  std::snprintf(line, sizeof line, "best of %zu starts (start %d); %d reached its SSR (within 1%% or 0.5; %.0f %%)", fit.starts.size(), fit.best_start,
+                starts_near_best(), 100.0 * starts_near_best() / static_cast<double>(std::max<std::size_t>(1, fit.starts.size())));
+  out += line;
+  int perturbed = 0, perturbed_near = 0;
+  for (const auto& s : fit.starts)
+    if (s.perturbed) ++perturbed, perturbed_near += near_best(s) ? 1 : 0;
+  if (perturbed > 0) {  // the two kinds apart: the sampled starts say how rugged the problem is
+    std::snprintf(line, sizeof line, ": %d of %zu sampled, %d of %d perturbed", starts_near_best() - perturbed_near, fit.starts.size() - static_cast<std::size_t>(perturbed),
+                  perturbed_near, perturbed);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "; %.2f s\n", fit.seconds);
   out += line;
   if (!profile.empty()) {
     const bool pools = std::any_of(profile.begin(), profile.end(), [](const ProfileInterval& p) { return p.target.pool >= 0; });
