@@ -4,6 +4,7 @@
 # fits, and prints the fit's verdict, how many starts reached the best SSR, and the
 # central-carbon net fluxes of the [1,2-13C2] copy (the copies are tied together).
 #   usage: bench/fit_park2016.sh [fluxion binary] [shared data dir] [starts, default 40] [threads, default 2] [out dir]
+#   SD_FLOOR=0.025 (passed on to prepare.sh) floors every fraction's SD there: the fit is then accepted
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fluxion=${1:-build/release/apps/fluxion/fluxion}

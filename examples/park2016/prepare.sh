@@ -4,7 +4,8 @@
 #
 #   mids.tsv         experiment, metabolite, isotopologue, fraction, sd: the replicate mean of
 #                    every MID in sheets 12_13C, 12_13C_add, U_13C and UGln_13C; sd is the
-#                    replicate standard deviation, at least SD_FLOOR (default 0.01)
+#                    replicate standard deviation, at least SD_FLOOR (default 0.01; with
+#                    0.025 the fit is accepted by the χ² test: docs/benchmarks.md, Park)
 #   tracers.tsv      one experiment, "park": the network holds one copy per tracer (pool
 #                    suffixes _12, _U, _UGln) fed by GLC12_IN ([1,2-13C2]glucose), GLCU_IN
 #                    ([U-13C6]glucose) and GlnU_IN ([U-13C5]glutamine); every other input

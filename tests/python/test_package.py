@@ -79,6 +79,6 @@ def test_stoichiometry_and_flux_space(textbook):
 
 def test_help_lists_every_option_with_its_default():
     doc = fluxion.fit.__doc__
-    for line in ("starts (integer, default 20)", "seed (integer, default 1)", "profile (text)", "mid_sd (number)"):
+    for line in ("starts (integer, default 10)", "seed (integer, default 1)", "profile (text)", "mid_sd (number)"):
         assert line in doc
     assert "fraction (number, default 1)" in fluxion.fba.__doc__
