@@ -10,33 +10,19 @@ fluxion=${1:-build/release/apps/fluxion/fluxion}
 data=${2:-../shared/data}
 seeds=${3:-3}
 sets=${4:-ecoli tutorial1 mcf7 influx_si park wt5h wt6h wt7h pgi16h pyk5h}
-mf="$data/mfa/mfapy"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-ecoli_na=SubsGlc,SubsAla,SubsAsp,SubsThr,SubsGlu,SubsPhe,SubsTyr,SubsIle,SubsLeu,SubsVal
-dataset_args() {
-  case $1 in
-    ecoli) echo "-m $mf/Example_2_Ecoli_model.txt --mfapy-mdv $mf/Example_2_Ecoli_mdv.txt --mfapy-status $mf/Example_2_Ecoli_status.csv -e examples/mfapy_ecoli/tracers.tsv --natural-abundance $ecoli_na" ;;
-    tutorial1) echo "-m $mf/Tutorial_1_13C-MFAEcoli_model.txt --mfapy-mdv $mf/Tutorial_1_13C-MFAEcoli_mdv.txt --mfapy-sd 0.01 --mfapy-status $mf/Tutorial_1_13C-MFAEcoli_status.csv -e examples/mfapy_ecoli/tracers.tsv --natural-abundance $ecoli_na" ;;
-    mcf7) echo "-m $mf/Example_3_MCF7_model.txt --mfapy-mdv $mf/Example_3_MCF7_mdv_1_13C_Glc.txt --mfapy-mdv $mf/Example_3_MCF7_mdv_U_13C_Gln.txt --mfapy-sd 0.015 --mfapy-status $mf/Example_3_MCF7_status.csv -e examples/mfapy_mcf7/tracers.tsv --natural-abundance SubsGlc,SubsGln,SubsLeu,SubsIle,SubsVal,SubsArg" ;;
-    influx_si) echo "-m $data/mfa/influx_si/e_coli.ftbl" ;;
-    park) echo "-m $data/mfa/park2016/mammalia/mammalia.xml -i $out/park/mids.tsv -e $out/park/tracers.tsv --constraints $out/park/constraints.txt --measured-fluxes $out/park/fluxes.tsv" ;;
-    *) echo "-m $out/$1/model.tsv -e $out/$1/tracers.tsv -i $out/$1/mids.tsv --constraints $out/$1/constraints.txt --natural-abundance all" ;;
-  esac
-}
-for set in $sets; do
-  case $set in
-    park) bash examples/park2016/prepare.sh "$data/mfa/park2016/mammalia" "$out/park" > /dev/null ;;
-    wt* | pgi* | pyk*) python3 bench/bayflux_toya.py "$data/mfa/bayflux" "$set" "$out/$set" > /dev/null ;;
-  esac
-done
+# shellcheck source=bench/mfa_datasets.sh
+source bench/mfa_datasets.sh
+# shellcheck disable=SC2086
+mfa_prepare "$data" "$out" $sets
 printf 'dataset\tseed\tbest_ssr\tthreshold\treached_best\tsampled\tperturbed\twall_s\n'
 for set in $sets; do
   for seed in $(seq 1 "$seeds"); do
     dir="$out/$set-$seed"
     t0=$(date +%s.%N)
     # shellcheck disable=SC2046
-    "$fluxion" fit $(dataset_args "$set") --threads 2 --seed "$seed" -o "$dir" > "$dir.log" 2>&1 || { echo "$set failed: $(tail -3 "$dir.log")" >&2; continue; }
+    "$fluxion" fit $(mfa_dataset_args "$data" "$out" "$set") --threads 2 --seed "$seed" -o "$dir" > "$dir.log" 2>&1 || { echo "$set failed: $(tail -3 "$dir.log")" >&2; continue; }
     t1=$(date +%s.%N)
     python3 - "$dir/fit.json" "$set" "$seed" "$(echo "$t1 - $t0" | bc -l)" <<'PY'
 import json, sys

@@ -11,20 +11,12 @@ fluxion=${1:-build/release/apps/fluxion/fluxion}
 data=${2:-../shared/data}
 runs=${3:-3}
 sets=${4:-ecoli tutorial1 mcf7 influx_si park}
-mf="$data/mfa/mfapy"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-ecoli_na=SubsGlc,SubsAla,SubsAsp,SubsThr,SubsGlu,SubsPhe,SubsTyr,SubsIle,SubsLeu,SubsVal
-case " $sets " in *" park "*) bash examples/park2016/prepare.sh "$data/mfa/park2016/mammalia" "$out/park" > /dev/null ;; esac
-dataset_args() {
-  case $1 in
-    ecoli) echo "-m $mf/Example_2_Ecoli_model.txt --mfapy-mdv $mf/Example_2_Ecoli_mdv.txt --mfapy-status $mf/Example_2_Ecoli_status.csv -e examples/mfapy_ecoli/tracers.tsv --natural-abundance $ecoli_na --starts 20" ;;
-    tutorial1) echo "-m $mf/Tutorial_1_13C-MFAEcoli_model.txt --mfapy-mdv $mf/Tutorial_1_13C-MFAEcoli_mdv.txt --mfapy-sd 0.01 --mfapy-status $mf/Tutorial_1_13C-MFAEcoli_status.csv -e examples/mfapy_ecoli/tracers.tsv --natural-abundance $ecoli_na --starts 20" ;;
-    mcf7) echo "-m $mf/Example_3_MCF7_model.txt --mfapy-mdv $mf/Example_3_MCF7_mdv_1_13C_Glc.txt --mfapy-mdv $mf/Example_3_MCF7_mdv_U_13C_Gln.txt --mfapy-sd 0.015 --mfapy-status $mf/Example_3_MCF7_status.csv -e examples/mfapy_mcf7/tracers.tsv --natural-abundance SubsGlc,SubsGln,SubsLeu,SubsIle,SubsVal,SubsArg --starts 20" ;;
-    influx_si) echo "-m $data/mfa/influx_si/e_coli.ftbl --starts 20" ;;
-    park) echo "-m $data/mfa/park2016/mammalia/mammalia.xml -i $out/park/mids.tsv -e $out/park/tracers.tsv --constraints $out/park/constraints.txt --measured-fluxes $out/park/fluxes.tsv --starts 20" ;;
-  esac
-}
+# shellcheck source=bench/mfa_datasets.sh
+source bench/mfa_datasets.sh
+# shellcheck disable=SC2086
+mfa_prepare "$data" "$out" $sets
 printf 'dataset\trun\texchange_parameters\tbest_ssr\tthreshold\treached_best\tstarts\twall_s\n'
 for set in $sets; do
   for run in $(seq 1 "$runs"); do
@@ -32,7 +24,7 @@ for set in $sets; do
       dir="$out/$set-$run-$kind"
       t0=$(date +%s.%N)
       # shellcheck disable=SC2046
-      "$fluxion" fit $(dataset_args "$set") --threads 2 --seed "$run" --exchange-parameters "$kind" -o "$dir" > "$dir.log" 2>&1 || { echo "$set $kind failed: $(tail -3 "$dir.log")" >&2; continue; }
+      "$fluxion" fit $(mfa_dataset_args "$data" "$out" "$set") --starts 20 --perturbed-starts 0 --threads 2 --seed "$run" --exchange-parameters "$kind" -o "$dir" > "$dir.log" 2>&1 || { echo "$set $kind failed: $(tail -3 "$dir.log")" >&2; continue; }
       t1=$(date +%s.%N)
       python3 - "$dir/fit.json" "$set" "$run" "$kind" "$(echo "$t1 - $t0" | bc -l)" <<'PY'
 import json, sys

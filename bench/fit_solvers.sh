@@ -11,17 +11,10 @@ fluxion=${1:-build/release/apps/fluxion/fluxion}
 data=${2:-../shared/data}
 runs=${3:-3}
 profile=${4:-yes}
-mf="$data/mfa/mfapy"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-ecoli_na=SubsGlc,SubsAla,SubsAsp,SubsThr,SubsGlu,SubsPhe,SubsTyr,SubsIle,SubsLeu,SubsVal
-dataset_args() {
-  case $1 in
-    ecoli) echo "-m $mf/Example_2_Ecoli_model.txt --mfapy-mdv $mf/Example_2_Ecoli_mdv.txt --mfapy-status $mf/Example_2_Ecoli_status.csv -e examples/mfapy_ecoli/tracers.tsv --natural-abundance $ecoli_na" ;;
-    tutorial1) echo "-m $mf/Tutorial_1_13C-MFAEcoli_model.txt --mfapy-mdv $mf/Tutorial_1_13C-MFAEcoli_mdv.txt --mfapy-sd 0.01 --mfapy-status $mf/Tutorial_1_13C-MFAEcoli_status.csv -e examples/mfapy_ecoli/tracers.tsv --natural-abundance $ecoli_na" ;;
-    mcf7) echo "-m $mf/Example_3_MCF7_model.txt --mfapy-mdv $mf/Example_3_MCF7_mdv_1_13C_Glc.txt --mfapy-mdv $mf/Example_3_MCF7_mdv_U_13C_Gln.txt --mfapy-sd 0.015 --mfapy-status $mf/Example_3_MCF7_status.csv -e examples/mfapy_mcf7/tracers.tsv --natural-abundance SubsGlc,SubsGln,SubsLeu,SubsIle,SubsVal,SubsArg" ;;
-  esac
-}
+# shellcheck source=bench/mfa_datasets.sh
+source bench/mfa_datasets.sh
 printf 'dataset\trun\tsolver\tbest_ssr\tthreshold\treached_best\tstarts\twall_s\n'
 for set in ecoli tutorial1 mcf7; do
   for run in $(seq 1 "$runs"); do
@@ -29,7 +22,7 @@ for set in ecoli tutorial1 mcf7; do
       dir="$out/$set-$run-$solver"
       t0=$(date +%s.%N)
       # shellcheck disable=SC2046
-      "$fluxion" fit $(dataset_args "$set") --starts 20 --threads 2 --seed "$run" --solver "$solver" -o "$dir" > "$dir.log" 2>&1
+      "$fluxion" fit $(mfa_dataset_args "$data" "$out" "$set") --starts 20 --perturbed-starts 0 --threads 2 --seed "$run" --solver "$solver" -o "$dir" > "$dir.log" 2>&1
       t1=$(date +%s.%N)
       python3 - "$dir/fit.json" "$set" "$run" "$solver" "$(echo "$t1 - $t0" | bc -l)" <<'PY'
 import json, sys
@@ -45,7 +38,7 @@ for solver in slsqp lm; do
   dir="$out/profile-$solver"
   t0=$(date +%s.%N)
   # shellcheck disable=SC2046
-  "$fluxion" fit $(dataset_args ecoli) --starts 8 --threads 2 --seed 1 --solver "$solver" --profile net -o "$dir" > "$dir.log" 2>&1
+  "$fluxion" fit $(mfa_dataset_args "$data" "$out"  ecoli) --starts 8 --perturbed-starts 0 --threads 2 --seed 1 --solver "$solver" --profile net -o "$dir" > "$dir.log" 2>&1
   t1=$(date +%s.%N)
   awk -F'\t' -v s="$solver" -v w="$(echo "$t1 - $t0" | bc -l)" 'NR > 1 { f += $8; if ($10 != "yes") u++ } END { printf "ecoli net (90)\t%s\t%.1f\t%d\t%d\n", s, w, f, u }' "$dir/profile.tsv"
   cp "$dir/profile.tsv" "$out/profile-$solver.tsv"
