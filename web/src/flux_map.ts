@@ -53,6 +53,10 @@ export async function fluxMap(container: HTMLElement, fluxes: Record<string, num
     const candidates: unknown[] = [module, (module as { default?: unknown }).default, ((module as { default?: { default?: unknown } }).default ?? {}).default];
     const escher = candidates.find((c) => c && typeof (c as Escher).Builder === "function" && (c as Escher).libs) as Escher | undefined;
     if (!escher) throw new Error(`escher did not load (exports: ${Object.keys(module).join(", ")}; default: ${Object.keys((module as { default?: object }).default ?? {}).join(", ")})`);
+    // a tall map (a pathway drawn downwards) gets a taller box, so that it is not drawn tiny
+    const box = (map as [unknown, { canvas?: { width?: number; height?: number } }])[1]?.canvas;
+    const aspect = box?.width && box?.height ? box.height / box.width : 0;
+    canvas.style.height = aspect > 0 ? `${Math.round(Math.min(900, Math.max(560, canvas.clientWidth * Math.min(aspect, 1.2))))}px` : "";
     const metabolites = data.metabolites && Object.keys(data.metabolites).length ? data.metabolites : null;
     escher.Builder(map, null, null, escher.libs.d3_select(canvas), {
       reaction_data: fluxes,
