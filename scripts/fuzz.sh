@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 parallel=${2:-1}
-targets=(reaction_tsv fluxml sbml cobra_json mfapy tracer_table mid_table intensity_table isotope_table constraint_table mfapy_data freeflux reference_table expression_table bounds_table scfea_network cell_matrix request_path feature_table keras fragment_formulas ftbl pool_table)
+targets=(reaction_tsv fluxml sbml cobra_json mfapy tracer_table mid_table intensity_table isotope_table constraint_table mfapy_data freeflux reference_table expression_table bounds_table scfea_network cell_matrix request_path feature_table keras fragment_formulas ftbl pool_table map_layout)
 [ -n "${FUZZ_TARGETS:-}" ] && read -r -a targets <<<"$FUZZ_TARGETS"
 # only the fuzz targets: clang 14 cannot compile Debian's LibTorch headers with libstdc++ 12
 cmake --preset fuzz >/dev/null

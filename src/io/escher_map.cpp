@@ -697,7 +697,9 @@ Result<std::string> escher_map_json(const Model& model, const EscherMapOptions& 
                {"nodes", std::move(nodes)},
                {"text_labels", json::object()},
                {"canvas", {{"x", x0 - margin}, {"y", y0 - margin}, {"width", x1 - x0 + 2 * margin}, {"height", y1 - y0 + 2 * margin}}}};
-  return R::success(json::array({header, body}).dump(1) + "\n", warnings);
+  // names from a layout given as text may hold bytes that are not UTF-8 (the files' readers
+  // convert them; a caller's text may not): written as U+FFFD rather than refused
+  return R::success(json::array({header, body}).dump(1, ' ', false, json::error_handler_t::replace) + "\n", warnings);
 }
 
 std::optional<std::string> output_map_json(const Model& model) {

@@ -206,6 +206,16 @@ TEST(EscherMap, ModelsItCannotDrawAreRefusedAndForeignLayoutsIgnored) {
   EXPECT_LT(distance(d.primary_at.at("pyr"), d.primary_at.at("pep")), 450.0);
 }
 
+TEST(MapLayout, BytesThatAreNotUtf8StillGiveAMap) {  // found by fuzz_map_layout: the JSON writer threw
+  const auto layout = io::read_map_layout("#! name: gly\xef\x6c\x79 map\nmetabolite\tx\ty\ng6p\t0\t0\nf6p\t0\t250\n", "l.tsv");
+  ASSERT_TRUE(layout.ok()) << layout.message();
+  io::EscherMapOptions o;
+  o.layout = layout.value();
+  const auto map = io::escher_map_json(io::load_model("glycolysis").value(), o);
+  ASSERT_TRUE(map.ok()) << map.message();
+  EXPECT_EQ(json::parse(map.value())[0]["map_name"], "gly\xef\xbf\xbdly map");  // U+FFFD in its place
+}
+
 TEST(MapLayout, ErrorsNameTheLineAndColumn) {
   const auto good = io::read_map_layout("# comment\n#! name: mine\n#! secondary: h, atp\nmetabolite\tx\ty\nA\t0\t0\nB\t1.5e2\t-3\n", "l.tsv");
   ASSERT_TRUE(good.ok()) << good.message();
