@@ -30,7 +30,7 @@ const OptionTable<ScfluxCli>& scflux_cli_table() {
     t.add("output", &ScfluxCli::output, "Output directory (flux.csv, balance.csv, module_info.csv, modules.gmt, loss.csv, loss.svg)").short_name("o").required();
     t.add("output-h5ad", &ScfluxCli::output_h5ad,
           "With an .h5ad input: a copy of it with the results added, as fluxion's Python scflux adds them (obsm['scflux_flux'], "
-          "obsm['scflux_balance'], uns['scflux']: modules, compounds, summary, provenance)");
+          "obsm['scflux_balance'], uns['scflux']: modules, compounds, summary, provenance, and with --groups the group tests)");
     t.add("quiet", &ScfluxCli::quiet, "No progress bar").short_name("q");
     return t;
   }();
@@ -76,6 +76,55 @@ io::H5adAdditions h5ad_additions(const scflux::ScfluxInputs& in, const scflux::S
   add.uns.push_back(std::move(compounds));
   add.uns.push_back({"summary", io::H5adUnsEntry::Kind::string, run.summary, {}, {}, {}});
   add.uns.push_back({"termination", io::H5adUnsEntry::Kind::string, to_string(r.summary.termination), {}, {}, {}});
+  // the group comparison, as groups_modules.csv and groups_balance.csv hold it (and as
+  // fluxion.scflux puts it in uns)
+  if (!run.groups.groups.empty()) {
+    auto text = [](std::vector<std::string> v, const char* n) {
+      io::H5adColumn c;
+      c.name = n, c.is_string = true, c.strings = std::move(v);
+      return c;
+    };
+    auto number = [](std::vector<double> v, const char* n) {
+      io::H5adColumn c;
+      c.name = n, c.numbers = std::move(v);
+      return c;
+    };
+    auto count = [](std::vector<long long> v, const char* n) {
+      io::H5adColumn c;
+      c.name = n, c.is_integer = true, c.integers = std::move(v);
+      return c;
+    };
+    const auto& cmp = run.groups;
+    io::H5adUnsEntry mods;
+    mods.key = "groups_modules", mods.kind = io::H5adUnsEntry::Kind::frame;
+    std::vector<std::string> group, module, mname;
+    std::vector<long long> n_in, n_out;
+    std::vector<double> mean_in, mean_out, effect, p, qv;
+    for (const auto& m : cmp.modules) {
+      mods.frame.index.push_back(std::to_string(mods.frame.index.size()));
+      group.push_back(m.group), module.push_back(net.modules[m.module].id), mname.push_back(net.modules[m.module].name);
+      n_in.push_back(static_cast<long long>(m.n_in)), n_out.push_back(static_cast<long long>(m.n_out));
+      mean_in.push_back(m.mean_in), mean_out.push_back(m.mean_out), effect.push_back(m.effect), p.push_back(m.p), qv.push_back(m.q);
+    }
+    mods.frame.columns = {text(group, "group"), text(module, "module"), text(mname, "name"), count(n_in, "cells_in_group"), count(n_out, "cells_in_other_groups"),
+                          number(mean_in, "mean_in_group"), number(mean_out, "mean_in_other_groups"), number(effect, "effect_rank_biserial"), number(p, "p"),
+                          number(qv, "q")};
+    add.uns.push_back(std::move(mods));
+    io::H5adUnsEntry bal;
+    bal.key = "groups_balance", bal.kind = io::H5adUnsEntry::Kind::frame;
+    std::vector<std::string> bgroup, compound, call;
+    std::vector<long long> cells;
+    std::vector<double> mean, median, positive, bp, bq;
+    for (const auto& b : cmp.balances) {
+      bal.frame.index.push_back(std::to_string(bal.frame.index.size()));
+      bgroup.push_back(b.group), compound.push_back(net.compounds[b.compound]), call.push_back(b.call);
+      cells.push_back(static_cast<long long>(b.n));
+      mean.push_back(b.mean), median.push_back(b.median), positive.push_back(b.positive), bp.push_back(b.p), bq.push_back(b.q);
+    }
+    bal.frame.columns = {text(bgroup, "group"), text(compound, "compound"), count(cells, "cells"), number(mean, "mean_balance"), number(median, "median_balance"),
+                         number(positive, "share_above_zero"), number(bp, "p"), number(bq, "q"), text(call, "call")};
+    add.uns.push_back(std::move(bal));
+  }
   io::H5adUnsEntry provenance;
   provenance.key = "provenance", provenance.kind = io::H5adUnsEntry::Kind::dict, provenance.dict = run.settings;
   std::string command;

@@ -120,6 +120,7 @@ Result<ScfluxRun> run_scflux(const ScfluxInputs& in, const ScfluxRequest& q, con
     if (!log.take(g)) return log.failure<ScfluxRun>();
     for (auto& f : group_files(net, g.value())) run.files.push_back(std::move(f));
     group_text = group_summary(g.value()) + "\n";
+    run.groups = std::move(g.value());
   }
   auto& s = run.settings;
   if (!q.groups.empty())

@@ -119,6 +119,23 @@ def test_scflux_output_h5ad_is_the_input_with_the_results(cells, fluxion_binary,
     assert list(adata.obsm["scflux_flux"].columns) == list(flux.columns)
     assert set(adata.uns["scflux"]) >= set(uns) - {"provenance"}
 
+    # with cell groups: the comparison in uns as groups_modules.csv and groups_balance.csv hold it
+    groups = tmp_path / "groups.tsv"
+    pd.DataFrame({"cell": adata.obs_names, "group": adata.obs["kind"].astype(str)}).to_csv(groups, sep="\t", index=False)
+    out_g = tmp_path / "with_groups.h5ad"
+    subprocess.run([fluxion_binary, "scflux", "-q", "-e", path, "-m", model, "--epochs", "4", "--threads", "1", "--groups", str(groups),
+                    "-o", str(tmp_path / "cli_g"), "--output-h5ad", str(out_g)], check=True, capture_output=True)
+    g = anndata.read_h5ad(out_g).uns["scflux"]
+    for key, keys in (("groups_modules", ["group", "module"]), ("groups_balance", ["group", "compound", "call"])):
+        csv = pd.read_csv(tmp_path / "cli_g" / f"{key}.csv", keep_default_na=False)
+        frame = g[key].reset_index(drop=True)
+        assert list(frame.columns) == list(csv.columns) and len(frame) == len(csv) > 0
+        for c in csv.columns:
+            if c in keys:
+                assert list(frame[c].astype(str)) == list(csv[c].astype(str)), c
+            elif c != "name":
+                np.testing.assert_allclose(frame[c].to_numpy(dtype=float), csv[c].to_numpy(dtype=float), rtol=1e-6, atol=1e-12, err_msg=c)
+
     # refused: the input itself as the output, an input that is not .h5ad
     same = subprocess.run([fluxion_binary, "scflux", "-q", "-e", path, "-m", model, "--epochs", "1", "-o", str(tmp_path / "c2"),
                            "--output-h5ad", path], capture_output=True, text=True)

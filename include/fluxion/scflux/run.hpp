@@ -55,6 +55,7 @@ struct ScfluxRun {
   std::vector<std::pair<std::string, std::string>> files;     // flux.csv, balance.csv, … and the group tables
   std::vector<std::pair<std::string, std::string>> settings;  // for run_info.json
   std::string summary;                                        // what the command prints
+  GroupComparison groups;                                     // with cell groups: the tests (else empty)
 };
 // `options.progress` is called as in run_scfea.
 // `matrices_in_files` false: `files` leaves out flux.csv and balance.csv (the caller writes
