@@ -17,6 +17,7 @@
 #include "fluxion/core/diagnostics.hpp"
 #include "fluxion/core/options.hpp"
 #include "fluxion/io/cell_matrix.hpp"
+#include "fluxion/io/h5ad_writer.hpp"
 #include "fluxion/scflux/results.hpp"
 #include "fluxion/scflux/scfea.hpp"
 
@@ -61,5 +62,11 @@ struct ScfluxRun {
 // `matrices_in_files` false: `files` leaves out flux.csv and balance.csv (the caller writes
 // them with write_result_matrices).
 Result<ScfluxRun> run_scflux(const ScfluxInputs& inputs, const ScfluxRequest& request, const ScfeaOptions& options, bool matrices_in_files = true);
+
+// The results as fluxion's Python `scflux` puts them into an AnnData, for a copy of an .h5ad
+// input (`--output-h5ad`, io::write_h5ad_copy): obsm scflux_flux (cells × modules) and
+// scflux_balance (cells × compounds), uns scflux {modules, compounds, summary, termination,
+// with groups groups_modules and groups_balance, provenance (with `command`)}.
+io::H5adAdditions h5ad_additions(const ScfluxInputs& inputs, const ScfluxRun& run, const ScfluxRequest& request, const std::string& command);
 
 }  // namespace fluxion::scflux
