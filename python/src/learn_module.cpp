@@ -136,39 +136,17 @@ py::dict run_scflux(py::array_t<std::int64_t, py::array::c_style | py::array::fo
   requests_from(kwargs, Slot<scflux::ScfluxRequest>{scflux::ScfluxRequest::table(), request},
                 Slot<scflux::ScfeaOptions>{scflux::ScfeaOptions::table(), options});
   if (!request.expression.empty()) throw InputError("expression: give the cells as an AnnData or a matrix, not also a file");
-  const auto n_cells = static_cast<Eigen::Index>(cells.size()), n_genes = static_cast<Eigen::Index>(genes.size());
-  if (indptr.size() != n_cells + 1) throw InputError("expression: indptr has " + std::to_string(indptr.size()) + " entries for " + std::to_string(n_cells) + " cells");
+  const auto n_cells = static_cast<Eigen::Index>(cells.size());
   if (indices.size() != data.size()) throw InputError("expression: indices and data differ in length");
   if (!labels.empty() && static_cast<Eigen::Index>(labels.size()) != n_cells) throw InputError("groups: one label per cell");
-  if (data.size() > std::numeric_limits<int>::max()) throw InputError("expression: more than 2^31 non-zero values; give the network genes only");
-
-  io::CellMatrix matrix;
-  matrix.genes = std::move(genes);
-  matrix.cells = std::move(cells);
-  {
-    // checked as a file's reader would: a CSR row pointer, gene indices in range and
-    // increasing within a cell (scipy's sum_duplicates gives that), values finite and ≥ 0;
-    // then copied once into the engine's matrix
-    const auto* p = indptr.data();
-    const auto* j = indices.data();
-    const auto* v = data.data();
-    if (p[0] != 0) throw InputError("expression: indptr does not start at 0");
-    std::vector<int> outer(static_cast<std::size_t>(n_cells) + 1, 0);
-    for (Eigen::Index i = 0; i < n_cells; ++i) {
-      if (p[i] > p[i + 1] || p[i + 1] > data.size()) throw InputError("expression: indptr is not a CSR row pointer at cell " + std::to_string(i));
-      outer[static_cast<std::size_t>(i) + 1] = static_cast<int>(p[i + 1]);
-      for (auto k = p[i]; k < p[i + 1]; ++k) {
-        const std::string& cell = matrix.cells[static_cast<std::size_t>(i)];
-        if (j[k] < 0 || j[k] >= n_genes) throw InputError("expression: a gene index out of range at cell '" + cell + "'");
-        if (k > p[i] && j[k] <= j[k - 1]) throw InputError("expression: gene indices not increasing at cell '" + cell + "' (sum the duplicates first)");
-        if (!(v[k] >= 0.0f) || !std::isfinite(v[k]))
-          throw InputError("expression: cell '" + cell + "', gene '" + matrix.genes[static_cast<std::size_t>(j[k])] + "': values must be finite and >= 0");
-      }
-    }
-    matrix.values = Eigen::Map<const Eigen::SparseMatrix<float, Eigen::RowMajor, int>>(n_cells, n_genes, static_cast<Eigen::Index>(data.size()),
-                                                                                       outer.data(), j, v);
-  }
   auto network = take(without_gil([&] { return scflux::load_network(scflux::network_source(request)); }));
+  // without imputation only the network's genes are copied, the others kept as per-cell
+  // totals (the same fluxes; the command line reads files so); MAGIC needs every gene
+  const std::vector<std::string> only = options.impute ? std::vector<std::string>{} : scflux::network_genes(network.network);
+  io::CsrArrays csr;
+  csr.indptr = indptr.data(), csr.indptr_size = static_cast<std::size_t>(indptr.size());
+  csr.indices = indices.data(), csr.data = data.data(), csr.nnz = static_cast<std::size_t>(data.size());
+  io::CellMatrix matrix = take(io::cell_matrix_from_csr(std::move(genes), std::move(cells), csr, only));
   scflux::ScfluxInputs inputs{std::move(network), std::move(matrix), std::move(labels)};
 
   return scflux_result(inputs, request, options, progress);

@@ -984,4 +984,60 @@ Result<CellMatrix> load_cell_matrix(const std::string& path, const CellMatrixOpt
   return Result<CellMatrix>::success(std::move(m), d.items());
 }
 
+Result<CellMatrix> cell_matrix_from_csr(std::vector<std::string> genes, std::vector<std::string> cells, const CsrArrays& csr,
+                                        const std::vector<std::string>& only_genes, const std::string& source) {
+  auto fail = [&](const std::string& what) { return Result<CellMatrix>::failure({Diagnostic{Severity::error, source, 0, 0, {}, what}}); };
+  const std::size_t n_cells = cells.size(), n_genes = genes.size();
+  if (csr.indptr_size != n_cells + 1) return fail("indptr has " + std::to_string(csr.indptr_size) + " entries for " + std::to_string(n_cells) + " cells");
+  if (n_cells > 0 && csr.indptr[0] != 0) return fail("indptr does not start at 0");
+  std::vector<int> to(n_genes, 0);
+  std::vector<std::string> kept;
+  if (only_genes.empty()) {
+    for (std::size_t g = 0; g < n_genes; ++g) to[g] = static_cast<int>(g);
+    kept = genes;
+  } else {
+    const std::unordered_set<std::string> wanted(only_genes.begin(), only_genes.end());
+    for (std::size_t g = 0; g < n_genes; ++g) {
+      to[g] = wanted.count(genes[g]) ? static_cast<int>(kept.size()) : -1;
+      if (to[g] >= 0) kept.push_back(genes[g]);
+    }
+  }
+  const bool filtering = kept.size() < n_genes;
+  CellMatrix m;
+  if (filtering) {
+    size_others(m.others, n_cells);
+    m.others.n_genes = n_genes - kept.size();
+  }
+  std::vector<int> outer(n_cells + 1, 0), inner;
+  std::vector<float> values;
+  std::vector<float> left_out;
+  for (std::size_t i = 0; i < n_cells; ++i) {
+    const std::int64_t b = csr.indptr[i], e = csr.indptr[i + 1];
+    if (b > e || e < 0 || static_cast<std::size_t>(e) > csr.nnz) return fail("indptr is not a CSR row pointer at cell " + std::to_string(i));
+    double all = 0;
+    left_out.clear();
+    for (std::int64_t k = b; k < e; ++k) {
+      const auto j = csr.indices[k];
+      const float v = csr.data[k];
+      if (j < 0 || static_cast<std::size_t>(j) >= n_genes) return fail("a gene index out of range at cell '" + cells[i] + "'");
+      if (k > b && j <= csr.indices[k - 1]) return fail("gene indices not increasing at cell '" + cells[i] + "' (sum the duplicates first)");
+      if (!(v >= 0.0f) || !std::isfinite(v))
+        return fail("cell '" + cells[i] + "', gene '" + genes[static_cast<std::size_t>(j)] + "': values must be finite and >= 0");
+      all += v;
+      if (const int g = to[static_cast<std::size_t>(j)]; g >= 0)
+        inner.push_back(g), values.push_back(v);
+      else
+        left_out.push_back(v);
+    }
+    if (inner.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return fail("more than 2^31 non-zero values in the genes kept");
+    outer[i + 1] = static_cast<int>(inner.size());
+    if (filtering) add_others(m.others, i, left_out, all);
+  }
+  m.values = Eigen::Map<const Eigen::SparseMatrix<float, Eigen::RowMajor, int>>(static_cast<Eigen::Index>(n_cells), static_cast<Eigen::Index>(kept.size()),
+                                                                                static_cast<Eigen::Index>(inner.size()), outer.data(), inner.data(), values.data());
+  m.genes = std::move(kept);
+  m.cells = std::move(cells);
+  return Result<CellMatrix>::success(std::move(m));
+}
+
 }  // namespace fluxion::io

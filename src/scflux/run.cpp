@@ -68,6 +68,15 @@ NetworkSource network_source(const ScfluxRequest& q) {
   return source;
 }
 
+std::vector<std::string> network_genes(const io::ScfeaNetwork& network) {
+  std::vector<std::string> genes;
+  for (const auto& m : network.modules) genes.insert(genes.end(), m.genes.begin(), m.genes.end());
+  std::sort(genes.begin(), genes.end());
+  genes.erase(std::unique(genes.begin(), genes.end()), genes.end());
+  if (genes.empty()) genes.push_back("");  // a network without genes: keep none (run_scfea says so)
+  return genes;
+}
+
 Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& q, bool network_genes_only) {
   DiagnosticLog log;
   auto network = load_network(network_source(q));
@@ -77,12 +86,7 @@ Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& q, bool network_gen
   read.gene_column = q.gene_column;
   read.gene_map = q.gene_map;
   read.genes_as_columns = q.genes_as_columns;
-  if (network_genes_only) {
-    for (const auto& m : network.value().network.modules) read.only_genes.insert(read.only_genes.end(), m.genes.begin(), m.genes.end());
-    std::sort(read.only_genes.begin(), read.only_genes.end());
-    read.only_genes.erase(std::unique(read.only_genes.begin(), read.only_genes.end()), read.only_genes.end());
-    if (read.only_genes.empty()) read.only_genes.push_back("");  // a network without genes: keep none (run_scfea says so)
-  }
+  if (network_genes_only) read.only_genes = network_genes(network.value().network);
   auto matrix = io::load_cell_matrix(q.expression, read);
   if (!log.take(matrix)) return log.failure<ScfluxInputs>();
   ScfluxInputs in{std::move(network.value()), std::move(matrix.value()), {}};

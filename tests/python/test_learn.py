@@ -184,6 +184,31 @@ def test_scflux_errors(cells):
         fluxion.scflux(bad, model=model, epochs=1, progress=False)
 
 
+def test_scflux_with_genes_outside_the_network_equals_the_command_line(cells, fluxion_binary, tmp_path):
+    """An AnnData with 300 genes the network lacks: Python copies only the network's genes (the
+    others as per-cell totals), as the command line reads them; the fluxes agree, and differ
+    from those of the network genes alone (CPM counts every gene in a cell's library size)."""
+    import anndata
+    import scipy.sparse
+
+    adata, _, model, _ = cells
+    rng = np.random.default_rng(5)
+    extra = rng.poisson(1.0, size=(adata.n_obs, 300)).astype(np.float32)
+    wide = anndata.AnnData(X=scipy.sparse.hstack([adata.X, scipy.sparse.csr_matrix(extra)]).tocsr(), obs=adata.obs.copy(),
+                           var=pd.DataFrame(index=list(adata.var_names) + [f"OTHER{i}" for i in range(300)]))
+    path = tmp_path / "wide.h5ad"
+    wide.write_h5ad(path)
+    subprocess.run([fluxion_binary, "scflux", "-q", "-e", str(path), "-m", model, "--epochs", "5", "--threads", "1", "--normalisation", "cpm",
+                    "-o", str(tmp_path / "cli")],
+                   check=True, capture_output=True)
+    cli = pd.read_csv(tmp_path / "cli" / "flux.csv", index_col=0)
+    fluxion.scflux(wide, model=model, epochs=5, threads=1, normalisation="cpm", progress=False)
+    np.testing.assert_allclose(wide.obsm["scflux_flux"].to_numpy(), cli.T.to_numpy(), rtol=1e-5, atol=1e-9)
+    narrow = adata.copy()
+    fluxion.scflux(narrow, model=model, epochs=5, threads=1, normalisation="cpm", progress=False)
+    assert not np.allclose(narrow.obsm["scflux_flux"].to_numpy(), wide.obsm["scflux_flux"].to_numpy(), rtol=1e-3)
+
+
 @pytest.fixture(scope="module")
 def simple_dataset(fluxion_binary, tmp_path_factory):
     out = tmp_path_factory.mktemp("dataset") / "simple"

@@ -479,3 +479,45 @@ TEST(CellMatrix, LegacyAnnDataWithCompoundFrames) {
   ASSERT_TRUE(kind.ok()) << kind.message();
   EXPECT_EQ(kind.value().genes, (std::vector<std::string>{"lncRNA", "protein_coding"}));
 }
+
+TEST(CellMatrix, FromCsrArraysKeepsSomeGenesAndChecksTheArrays) {
+  // cells × genes [[1, 0, 3], [0, 2, 0]]: genes A, B, C
+  const std::vector<std::int64_t> indptr{0, 2, 3};
+  const std::vector<std::int32_t> indices{0, 2, 1};
+  const std::vector<float> data{1, 3, 2};
+  io::CsrArrays csr{indptr.data(), indices.data(), data.data(), data.size(), indptr.size()};
+  const auto all = io::cell_matrix_from_csr({"A", "B", "C"}, {"c1", "c2"}, csr);
+  ASSERT_TRUE(all.ok()) << all.message();
+  EXPECT_EQ(all.value().values.coeff(0, 2), 3.0f);
+  EXPECT_EQ(all.value().others.n_genes, 0u);
+  const auto some = io::cell_matrix_from_csr({"A", "B", "C"}, {"c1", "c2"}, csr, {"C", "B"});
+  ASSERT_TRUE(some.ok()) << some.message();
+  const auto& m = some.value();
+  EXPECT_EQ(m.genes, (std::vector<std::string>{"B", "C"}));
+  EXPECT_EQ(m.values.coeff(0, 1), 3.0f);
+  EXPECT_EQ(m.values.coeff(1, 0), 2.0f);
+  EXPECT_EQ(m.others.n_genes, 1u);  // A, with cell c1's 1 and c2's nothing
+  EXPECT_EQ(m.others.total, (std::vector<double>{1.0, 0.0}));
+  EXPECT_DOUBLE_EQ(m.others.log_total[0], 1.0);                          // log2(1 + 1)
+  EXPECT_DOUBLE_EQ(m.others.log_cpm_total[0], std::log2(1e6 / 4 + 1));  // c1's library: 1 + 3
+  EXPECT_EQ(m.others.largest, 1.0f);
+
+  struct Case {
+    std::vector<std::int64_t> p;
+    std::vector<std::int32_t> j;
+    std::vector<float> v;
+    const char* message;
+  };
+  for (const Case& c : {Case{{1, 2, 3}, {0, 2, 1}, {1, 3, 2}, "indptr does not start at 0"},
+                        Case{{0, 2}, {0, 2}, {1, 3}, "indptr has 2 entries for 2 cells"},
+                        Case{{0, 2, 3}, {2, 0, 1}, {1, 3, 2}, "gene indices not increasing at cell 'c1'"},
+                        Case{{0, 2, 3}, {0, 5, 1}, {1, 3, 2}, "a gene index out of range at cell 'c1'"},
+                        Case{{0, 2, 3}, {0, 2, 1}, {1, -3, 2}, "cell 'c1', gene 'C': values must be finite and >= 0"},
+                        Case{{0, 2, 1}, {0, 2, 1}, {1, 3, 2}, "indptr is not a CSR row pointer at cell 1"}}) {
+    SCOPED_TRACE(c.message);
+    io::CsrArrays bad{c.p.data(), c.j.data(), c.v.data(), c.v.size(), c.p.size()};
+    const auto r = io::cell_matrix_from_csr({"A", "B", "C"}, {"c1", "c2"}, bad, {"B"});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.message().find(c.message), std::string::npos) << r.message();
+  }
+}

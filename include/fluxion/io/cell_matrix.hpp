@@ -19,6 +19,8 @@
 // symbols; ids it does not know keep their name. Values must be finite and ≥ 0.
 #pragma once
 
+#include <cstdint>
+
 #include <Eigen/SparseCore>
 #include <string>
 #include <vector>
@@ -62,6 +64,20 @@ struct CellMatrixOptions {
 // The layout is told by the path: a directory is 10x MEX, .h5 10x HDF5, .h5ad AnnData,
 // anything else a dense table.
 Result<CellMatrix> load_cell_matrix(const std::string& path, const CellMatrixOptions& options = {});
+
+// A cell matrix from CSR arrays, as scipy's csr_matrix holds AnnData's X (cells × genes):
+// indptr [n_cells + 1] from 0, gene indices in range and increasing within each cell (scipy's
+// sum_duplicates gives that), values finite and ≥ 0 — each checked as a file reader checks
+// it, the error naming the cell and gene. With `only_genes` the other genes are left out and
+// counted in CellMatrix::others, as load_cell_matrix does; the arrays are only read.
+struct CsrArrays {
+  const std::int64_t* indptr = nullptr;  // [n_cells + 1]
+  const std::int32_t* indices = nullptr;  // [nnz]
+  const float* data = nullptr;            // [nnz]
+  std::size_t nnz = 0, indptr_size = 0;
+};
+Result<CellMatrix> cell_matrix_from_csr(std::vector<std::string> genes, std::vector<std::string> cells, const CsrArrays& csr,
+                                        const std::vector<std::string>& only_genes = {}, const std::string& source = "expression");
 
 // A dense genes × samples (or samples × genes) table from text; `source` names it in messages.
 Result<CellMatrix> read_dense_cell_matrix(std::string_view text, const std::string& source, bool genes_as_columns = false);

@@ -47,6 +47,8 @@ struct ScfluxInputs {
 // the normalisation and scFEA's total activity (io::OtherGenes): the same results in a
 // fraction of the memory. Not with MAGIC imputation, which needs every gene.
 Result<ScfluxInputs> load_scflux_inputs(const ScfluxRequest& request, bool network_genes_only = false);
+// The network's genes, sorted, once each (io::CellMatrixOptions::only_genes); {""} when it has none.
+std::vector<std::string> network_genes(const io::ScfeaNetwork& network);
 // Where the request's network comes from (a directory, a model, or scFEA's files): for a front
 // end that hands over the cells itself (Python's AnnData) and loads only the network.
 NetworkSource network_source(const ScfluxRequest& request);
