@@ -79,6 +79,10 @@ export async function fluxMap(container: HTMLElement, fluxes: Record<string, num
       ],
       metabolite_styles: ["color", "size", "text"],
     });
+    // escher draws after Builder returns and reports its own failures only to the console:
+    // a map with nothing on it after a moment says so instead of leaving an empty box
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    if (!canvas.querySelector("path.segment, circle.node-circle")) throw new Error("Escher drew nothing from this map (the browser's console says why)");
     const drawn = Object.keys(fluxes).length;
     note.textContent =
       `${drawn} reaction fluxes (colour and width: the absolute flux); reactions of the map that the results lack stay grey.` +
