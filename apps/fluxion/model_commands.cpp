@@ -142,8 +142,10 @@ void add_model_commands(CLI::App& app, Context& ctx) {
       ctx.exit_code = kExitFailure;
       return;
     }
+    const bool layout_ignored = std::any_of(drawn.diagnostics().begin(), drawn.diagnostics().end(),
+                                            [](const Diagnostic& d) { return d.message.find("not this model's layout") != std::string::npos; });
     spdlog::info("wrote {} ({} reactions, {})", map_opts.output, loaded.value().reactions.size(),
-                 o.layout ? "metabolites placed by the layout" : "laid out automatically");
+                 o.layout && !layout_ignored ? "metabolites placed by the layout" : "laid out automatically");
   });
 
   // model list

@@ -70,6 +70,7 @@ class Layout {
     }
     fixed_.assign(nm, std::nullopt);
     if (o.layout) {
+      const std::string source = o.layout->name.empty() ? "map layout" : "map layout '" + o.layout->name + "'";
       std::size_t known = 0;
       std::vector<std::string> unknown;
       for (const auto& [id, at] : o.layout->positions) {
@@ -81,15 +82,15 @@ class Layout {
         }
       }
       if (2 * known < o.layout->positions.size()) {
-        warnings.push_back({Severity::warning, o.layout->name, 0, 0, {},
-                            "the map layout places " + std::to_string(o.layout->positions.size()) + " metabolites of which the model has " +
+        warnings.push_back({Severity::warning, source, 0, 0, {},
+                            "it places " + std::to_string(o.layout->positions.size()) + " metabolites of which the model has " +
                                 std::to_string(known) + ": it is not this model's layout, so the map is laid out automatically"});
         fixed_.assign(nm, std::nullopt);
       } else if (!unknown.empty()) {
         std::string list;
         for (std::size_t k = 0; k < unknown.size() && k < 5; ++k) list += (k ? ", " : "") + unknown[k];
-        warnings.push_back({Severity::warning, o.layout->name, 0, 0, {},
-                            std::to_string(unknown.size()) + " metabolite(s) of the map layout are not in the model (" + list +
+        warnings.push_back({Severity::warning, source, 0, 0, {},
+                            std::to_string(unknown.size()) + " of its metabolites are not in the model (" + list +
                                 (unknown.size() > 5 ? ", …" : "") + "); they are left out"});
       }
     }

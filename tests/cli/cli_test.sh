@@ -111,6 +111,7 @@ expect 0 '"map_name": "central carbon metabolism \(fluxion\)"' -- cat "$tmp/ccm_
 expect 0 'laid out automatically' -- "$fluxion" model map "$repo/examples/fbapro_toy/toy.tsv" "$tmp/toy_map.json"
 printf 'metabolite\tx\ty\ng6p\t0\t0\nf6p\tdown\t250\n' > "$tmp/bad_layout.tsv"
 expect 2 "bad_layout.tsv:3:[0-9]+: error: x 'down' is not a number" -- "$fluxion" model map glycolysis "$tmp/m.json" --layout "$tmp/bad_layout.tsv"
+expect 0 "not this model's layout.*laid out automatically" -- bash -c "\"$fluxion\" model map simple \"$tmp/m.json\" --layout \"$repo/models/maps/ccm.tsv\" 2>&1 | tr '\n' ' '"
 expect 2 'maps are laid out automatically for up to 10' -- "$fluxion" model map glycolysis "$tmp/m.json" --max-reactions 10
 cp "$tmp/g.fml" "$tmp/g_copy.fml"
 expect 2 'is an input of this command' -- "$fluxion" model map "$tmp/g_copy.fml" "$tmp/g_copy.fml"
