@@ -4,6 +4,7 @@
 // errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -197,6 +198,10 @@ TEST(Fit, ExactDataAreFittedAtTheTrueFluxes) {
   ASSERT_TRUE(fit.ok());
   EXPECT_LT(fit.value().ssr, 1e-6);
   EXPECT_TRUE(fit.value().accepted());
+  // by default as many perturbed starts as sampled ones follow them
+  EXPECT_EQ(mfa::FitOptions{}.perturbed_starts, -1);
+  ASSERT_EQ(fit.value().starts.size(), 16U);
+  EXPECT_EQ(std::count_if(fit.value().starts.begin(), fit.value().starts.end(), [](const auto& s) { return s.perturbed; }), 8);
   // every identifiable net flux is recovered
   const FluxVector v = fs.free_to_full(truth);
   int identifiable = 0;
